@@ -1,0 +1,1 @@
+//! Grid descriptors (being written).
