@@ -146,6 +146,9 @@ pub struct RecordMeta {
     pub payload: PayloadLocation,
     /// RSF extended metadata: the JSON text stored with the record, if any.
     pub extended_metadata: Option<Arc<str>>,
+    /// True for a record found by walking the record framing of an unfinished RSF segment
+    /// (see [`crate::OpenOptions::recover`]); such records are in no directory.
+    pub recovered: bool,
 }
 
 impl RecordMeta {
