@@ -165,6 +165,18 @@ pub enum DecodeError {
         /// What the codec or framing check found.
         kind: CodecError,
     },
+    /// The record's framing on disk disagrees with its directory entry (RSF).
+    #[error("{path}: record {record} at byte {offset}: {kind}")]
+    Framing {
+        /// The file.
+        path: SourceName,
+        /// The record.
+        record: RecordIndex,
+        /// Byte offset of the record.
+        offset: u64,
+        /// What is wrong.
+        kind: FormatErrorKind,
+    },
     /// The record exceeds a configured limit.
     #[error("{path}: record {record}: {limit}")]
     Limits {
@@ -195,6 +207,7 @@ impl DecodeError {
         match self {
             DecodeError::Io { record, .. }
             | DecodeError::Format { record, .. }
+            | DecodeError::Framing { record, .. }
             | DecodeError::Limits { record, .. }
             | DecodeError::Usage { record, .. } => *record,
         }

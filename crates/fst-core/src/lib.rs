@@ -1,14 +1,23 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
-#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![warn(clippy::indexing_slicing)]
 
 mod alloc;
 pub mod codec;
 pub mod container;
 pub mod date;
 pub mod error;
+mod file;
 pub mod ip;
 pub mod limits;
 pub mod names;
+mod query;
 pub mod record;
 pub mod source;
+
+pub use container::Diagnostic;
+pub use error::{DecodeError, OpenError};
+pub use file::{sample_size, Field, FstFile, OpenOptions};
+pub use limits::Limits;
+pub use query::Query;
+pub use record::{Container, RecordIndex, RecordMeta};

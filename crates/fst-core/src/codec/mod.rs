@@ -121,3 +121,39 @@ pub enum CodecError {
         found: u64,
     },
 }
+
+// --- Interim API surface, replaced by the codec implementation. ---
+
+/// A caller's output buffer, typed like [`Samples`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SamplesMut<'a> {
+    /// See [`SampleType::F32`].
+    F32(&'a mut [f32]),
+}
+
+/// The element type `p` decodes to.
+pub fn sample_type(p: &CodecParams) -> Result<SampleType, CodecError> {
+    Err(CodecError::Unsupported { datyp: p.datyp.0, nbits: p.nbits })
+}
+
+/// Elements in the output buffer of `p`.
+pub fn sample_count(p: &CodecParams) -> Result<u64, CodecError> {
+    Err(CodecError::Unsupported { datyp: p.datyp.0, nbits: p.nbits })
+}
+
+/// Decode into a new buffer.
+pub fn decode(_words: &[u32], p: &CodecParams) -> Result<Samples, CodecError> {
+    Err(CodecError::Unsupported { datyp: p.datyp.0, nbits: p.nbits })
+}
+
+/// Decode into the caller's buffer.
+pub fn decode_into(_words: &[u32], p: &CodecParams, _out: SamplesMut<'_>) -> Result<(), CodecError> {
+    Err(CodecError::Unsupported { datyp: p.datyp.0, nbits: p.nbits })
+}
+
+/// Missing-value mask.
+#[must_use]
+pub fn missing_mask(_samples: &Samples, _p: &CodecParams) -> Option<Vec<bool>> {
+    None
+}

@@ -85,3 +85,23 @@ fn describe_magic(head: &[u8]) -> String {
         _ => "no XDF0STDR or RSF0STDF magic".into(),
     }
 }
+
+/// Why an RSF record's framing check failed.
+#[derive(Debug)]
+pub(crate) enum FrameError {
+    Io(std::io::Error),
+    Format(crate::error::FormatErrorKind),
+}
+
+/// Read an RSF record's start- and end-of-record markers and check them against its
+/// directory entry, before its payload is trusted.
+pub(crate) fn rsf_check_frame(src: &dyn ByteSource, rec: &RecordMeta) -> Result<(), FrameError> {
+    let mut sor = [0u8; 16];
+    let mut eor = [0u8; 12];
+    src.read_exact_at(rec.record_offset.0, &mut sor).map_err(FrameError::Io)?;
+    let eor_at = (rec.record_offset.0 + rec.record_len).checked_sub(12).ok_or_else(|| {
+        FrameError::Format(crate::error::FormatErrorKind::Framing { reason: format!("record length {} is shorter than its markers", rec.record_len) })
+    })?;
+    src.read_exact_at(eor_at, &mut eor).map_err(FrameError::Io)?;
+    rsf::check_record_frame(&sor, &eor, rec).map_err(FrameError::Format)
+}
