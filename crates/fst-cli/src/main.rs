@@ -1,1 +1,190 @@
-fn main() {}
+//! `fst`: list, inspect and dump RPN standard files (XDF and RSF).
+
+mod describe;
+mod dump;
+mod info;
+mod npy;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use fst_core::{FstFile, OpenOptions, Query};
+
+/// List, inspect and dump RPN standard files (FST), in either container (XDF or RSF).
+#[derive(Parser)]
+#[command(name = "fst", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List records, like the RPN `voir` tool: a table, or JSON lines with --json.
+    Ls(LsArgs),
+    /// Summarise a file: container, records, variables, levels, times, grids, date range.
+    Info(info::InfoArgs),
+    /// Write one record's decoded values as a NumPy .npy file.
+    Dump(dump::DumpArgs),
+}
+
+/// Record selection, with librmn's rules: an option left out matches everything.
+#[derive(Args, Debug, Clone, Default)]
+pub(crate) struct Selection {
+    /// Variable name.
+    #[arg(long)]
+    nomvar: Option<String>,
+    /// Field type.
+    #[arg(long)]
+    typvar: Option<String>,
+    /// Label.
+    #[arg(long)]
+    etiket: Option<String>,
+    /// Encoded ip1.
+    #[arg(long)]
+    ip1: Option<u32>,
+    /// Encoded ip2.
+    #[arg(long)]
+    ip2: Option<u32>,
+    /// Encoded ip3.
+    #[arg(long)]
+    ip3: Option<u32>,
+    /// Valid date-time, ISO-8601 UTC (e.g. 2024-06-16T00:00:00Z).
+    #[arg(long)]
+    datev: Option<String>,
+    /// Grid type (one character).
+    #[arg(long)]
+    grtyp: Option<char>,
+}
+
+impl Selection {
+    fn query(&self) -> anyhow::Result<Query> {
+        let mut q = Query::new();
+        if let Some(v) = &self.nomvar {
+            q = q.nomvar(v);
+        }
+        if let Some(v) = &self.typvar {
+            q = q.typvar(v);
+        }
+        if let Some(v) = &self.etiket {
+            q = q.etiket(v);
+        }
+        if let Some(v) = self.ip1 {
+            q = q.ip1(i64::from(v));
+        }
+        if let Some(v) = self.ip2 {
+            q = q.ip2(i64::from(v));
+        }
+        if let Some(v) = self.ip3 {
+            q = q.ip3(i64::from(v));
+        }
+        if let Some(v) = &self.datev {
+            let stamp = fst_core::date::DateStamp::parse_iso(v)
+                .with_context(|| format!("--datev {v:?}: expected an ISO-8601 UTC date-time"))?;
+            q = q.datev(stamp.0);
+        }
+        if let Some(g) = self.grtyp {
+            q = q.grtyp(u8::try_from(g).context("--grtyp must be an ASCII character")?);
+        }
+        Ok(q)
+    }
+}
+
+#[derive(Args)]
+struct LsArgs {
+    /// Files to list.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    select: Selection,
+    /// One JSON object per record per line, with the fixture manifests' field names.
+    #[arg(long)]
+    json: bool,
+    /// Also list records of unfinished RSF segments (written by a crashed or running writer),
+    /// found by walking the record framing; librmn never shows them.
+    #[arg(long)]
+    recover: bool,
+}
+
+/// Shows progress on stderr when it is a terminal and the work is long.
+pub(crate) struct Progress {
+    enabled: bool,
+    total: usize,
+}
+
+impl Progress {
+    pub(crate) fn new(total: usize) -> Self {
+        Self { enabled: total > 1 && std::io::stderr().is_terminal(), total }
+    }
+
+    pub(crate) fn step(&self, done: usize, what: &str) {
+        if self.enabled {
+            eprint!("\r\x1b[K[{}/{}] {what}", done + 1, self.total);
+        }
+    }
+
+    pub(crate) fn finish(&self) {
+        if self.enabled {
+            eprint!("\r\x1b[K");
+        }
+    }
+}
+
+fn ls(args: &LsArgs) -> anyhow::Result<()> {
+    let query = args.select.query()?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let progress = Progress::new(args.files.len());
+    let many = args.files.len() > 1;
+    for (n, path) in args.files.iter().enumerate() {
+        progress.step(n, &path.display().to_string());
+        let file = FstFile::open_with(path, OpenOptions::new().recover(args.recover))?;
+        let name = path.display().to_string();
+        if args.json {
+            for rec in file.find(&query) {
+                serde_json::to_writer(&mut out, &describe::record_json(rec, many.then_some(name.as_str())))?;
+                out.write_all(b"\n")?;
+            }
+        } else {
+            if many {
+                writeln!(out, "{name}:")?;
+            }
+            writeln!(out, "{}", describe::TABLE_HEADER)?;
+            for rec in file.find(&query) {
+                writeln!(out, "{}", describe::table_row(rec))?;
+            }
+        }
+        for d in file.diagnostics() {
+            eprintln!("fst: {name}: note at byte {}: {}", d.offset, d.message);
+        }
+    }
+    progress.finish();
+    out.flush()?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Ls(args) => ls(args),
+        Command::Info(args) => info::run(args),
+        Command::Dump(args) => dump::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A closed pipe (`fst ls big.fst | head`) is not an error worth reporting.
+            if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("fst: error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

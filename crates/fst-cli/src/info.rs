@@ -1,0 +1,119 @@
+//! `fst info`: what a file holds, at a glance.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+use fst_core::{FstFile, OpenOptions, RecordMeta};
+use serde_json::json;
+
+use crate::describe::{iso, level_text};
+
+#[derive(Args)]
+pub(crate) struct InfoArgs {
+    /// The file.
+    file: PathBuf,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Default)]
+struct Variable {
+    records: usize,
+    levels: Vec<String>,
+    times: Vec<String>,
+}
+
+fn push_unique(list: &mut Vec<String>, item: String) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+fn grid_key(r: &RecordMeta) -> String {
+    format!("{} {}x{} ig=({}, {}, {}, {})", r.grtyp_char(), r.ni, r.nj, r.ig1, r.ig2, r.ig3, r.ig4)
+}
+
+pub(crate) fn run(args: &InfoArgs) -> anyhow::Result<()> {
+    let file = FstFile::open_with(&args.file, OpenOptions::new())?;
+    let size = std::fs::metadata(&args.file)?.len();
+    let mut vars: BTreeMap<(String, String, String), Variable> = BTreeMap::new();
+    let mut grids: BTreeMap<String, usize> = BTreeMap::new();
+    let mut range: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> = None;
+    for r in file.records() {
+        let key = (r.nomvar.trimmed().to_string(), r.typvar.trimmed().to_string(), r.etiket.trimmed().to_string());
+        let v = vars.entry(key).or_default();
+        v.records += 1;
+        push_unique(&mut v.levels, level_text(r));
+        if let Some(t) = iso(r.datev) {
+            push_unique(&mut v.times, t);
+        }
+        *grids.entry(grid_key(r)).or_default() += 1;
+        if let Some(t) = fst_core::date::DateStamp(r.datev).to_datetime() {
+            range = Some(range.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+        }
+    }
+    let fmt_time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    if args.json {
+        let out = json!({
+            "file": args.file.display().to_string(),
+            "container": file.container().name(),
+            "size_bytes": size,
+            "records": file.records().len(),
+            "directory_entries": file.entry_count(),
+            "variables": vars.iter().map(|((n, t, e), v)| json!({
+                "nomvar": n, "typvar": t, "etiket": e, "records": v.records, "levels": v.levels, "times": v.times,
+            })).collect::<Vec<_>>(),
+            "grids": grids.iter().map(|(g, n)| json!({"grid": g, "records": n})).collect::<Vec<_>>(),
+            "datev_range": range.map(|(a, b)| json!([fmt_time(a), fmt_time(b)])),
+            "diagnostics": file.diagnostics(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let mut s = String::new();
+    writeln!(s, "file:        {}", args.file.display())?;
+    writeln!(s, "container:   {} ({size} bytes)", file.container())?;
+    writeln!(
+        s,
+        "records:     {} live, {} directory entries ({} deleted)",
+        file.records().len(),
+        file.entry_count(),
+        file.entry_count().saturating_sub(file.records().len() as u64)
+    )?;
+    match range {
+        Some((a, b)) => writeln!(s, "valid dates: {} .. {}", fmt_time(a), fmt_time(b))?,
+        None => writeln!(s, "valid dates: none")?,
+    }
+    writeln!(s, "variables:   {}", vars.len())?;
+    for ((n, t, e), v) in &vars {
+        writeln!(
+            s,
+            "  {n:<4} {t:<2} {e:<12} {:>6} records, {} levels [{}], {} times [{}]",
+            v.records,
+            v.levels.len(),
+            abbreviate(&v.levels),
+            v.times.len(),
+            abbreviate(&v.times)
+        )?;
+    }
+    writeln!(s, "grids:       {}", grids.len())?;
+    for (g, n) in &grids {
+        writeln!(s, "  {g}: {n} records")?;
+    }
+    for d in file.diagnostics() {
+        writeln!(s, "note:        at byte {}: {}", d.offset, d.message)?;
+    }
+    print!("{s}");
+    Ok(())
+}
+
+/// At most four items, then an ellipsis with the count left out.
+fn abbreviate(items: &[String]) -> String {
+    if items.len() <= 4 {
+        return items.join(", ");
+    }
+    format!("{}, … ({} more), {}", items[..3].join(", "), items.len() - 4, items[items.len() - 1])
+}

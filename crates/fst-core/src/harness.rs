@@ -1,0 +1,45 @@
+//! The code path that fuzzers and robustness tests drive: open bytes as a file, list it and
+//! decode every record. Public so that the `fuzz/` targets and the tests share it exactly.
+
+use crate::{FstFile, Limits, OpenOptions};
+
+/// Limits small enough that a fuzzer or a robustness test never asks for gigabytes, large
+/// enough for every fixture (the largest holds 2000×1000 values).
+pub const TEST_LIMITS: Limits = Limits {
+    max_records: 1 << 20,
+    max_values_per_record: 1 << 22,
+    max_decoded_bytes: 64 << 20,
+    max_metadata_bytes: 1 << 20,
+};
+
+/// What happened to one input.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// The file opened.
+    pub opened: bool,
+    /// Records that decoded.
+    pub decoded: usize,
+    /// Records that gave an error.
+    pub failed: usize,
+}
+
+/// Open `bytes` (with recovery on and off) and decode every record. Any panic or hang here
+/// is a bug; errors are expected.
+#[must_use]
+pub fn open_and_decode(bytes: &[u8]) -> Outcome {
+    let mut outcome = Outcome::default();
+    for recover in [false, true] {
+        let options = OpenOptions::new().limits(TEST_LIMITS).recover(recover);
+        let Ok(file) = FstFile::from_bytes(bytes.to_vec(), options) else { continue };
+        outcome.opened = true;
+        for rec in file.records() {
+            let _ = rec.dateo();
+            let _ = rec.extended_metadata_json();
+            match file.decode(rec) {
+                Ok(_) => outcome.decoded += 1,
+                Err(_) => outcome.failed += 1,
+            }
+        }
+    }
+    outcome
+}
