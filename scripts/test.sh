@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Second command of the README: every test. `.ci/run` calls this.
+#   FSTGIS_FUZZ_SECONDS=N   length of the fuzz smoke run (default 30; 0 skips it)
+#   FSTGIS_HEAVY=1          also run the long suites (fuzzing for 10 minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+mkdir -p target
+
+echo "== cargo test (workspace: unit, integration, doc tests; benches built and run once)"
+cargo test --workspace --all-targets --no-fail-fast
+cargo test --workspace --doc
+
+fuzz_seconds="${FSTGIS_FUZZ_SECONDS:-30}"
+[ "${FSTGIS_HEAVY:-0}" = 1 ] && fuzz_seconds=600
+if [ "$fuzz_seconds" -gt 0 ]; then
+  if cargo +nightly --version >/dev/null 2>&1; then
+    echo "== fuzz smoke (${fuzz_seconds}s per target)"
+    if ! fuzz/smoke.sh "$fuzz_seconds" > target/fuzz-smoke.log 2>&1; then
+      tail -n 60 target/fuzz-smoke.log >&2
+      echo "fuzz smoke failed: see fuzz/artifacts/" >&2
+      exit 1
+    fi
+    grep -E '^(Done|stat::number_of_executed_units)' target/fuzz-smoke.log || true
+  else
+    echo "== fuzz smoke skipped: no nightly toolchain here (the in-process mutation smoke test ran above)"
+  fi
+fi
+echo "all tests passed"
