@@ -1,1 +1,25 @@
-//! Grid descriptors (being written).
+#![doc = include_str!("../README.md")]
+// Unsafe code lives only in `proj_ffi` (the WKT export through proj-sys).
+#![deny(unsafe_code)]
+
+mod axis;
+mod cache;
+mod cloud;
+mod crs;
+mod descriptor;
+mod error;
+mod gauss;
+mod grid;
+mod kernels;
+pub mod params;
+mod proj_ffi;
+mod rotation;
+
+pub use cache::GridCache;
+pub use crs::{Crs, GeoTransform};
+pub use descriptor::{GridDescriptor, GridKey, GridOptions, Positional};
+pub use error::{GridError, Result};
+pub use gauss::gaussian_latitudes;
+pub use grid::{Coordinates, Grid, LatLon, MAX_POINTS};
+pub use params::GridParams;
+pub use rotation::{ObTran, Rotation};

@@ -1,0 +1,91 @@
+//! CRS definitions (PROJ strings and WKT) and affine transforms.
+
+use crate::error::Result;
+use crate::grid::Projection;
+use crate::params::EARTH_RADIUS_M;
+use crate::rotation::norm180;
+
+/// A coordinate reference system: the PROJ definition and its WKT2:2019 form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crs {
+    /// PROJ definition (`+proj=… +type=crs`).
+    pub proj: String,
+    /// WKT2:2019, as PROJ exports the definition.
+    pub wkt: String,
+}
+
+impl Crs {
+    /// Build from a PROJ definition, asking PROJ for the WKT (which also validates it).
+    pub fn from_proj(proj: String) -> Result<Self> {
+        let wkt = crate::proj_ffi::wkt_of(&proj)?;
+        Ok(Crs { proj, wkt })
+    }
+}
+
+/// Affine map from 0-based point indices to CRS coordinates: point (i, j) is at
+/// `(x0 + i·dx, y0 + j·dy)`. j grows with the record's rows (j = 0 is the first row stored,
+/// which is the south row except for A/G grids with ig2 = 1), so `dy` is usually positive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeoTransform {
+    /// CRS x of point (0, 0).
+    pub x0: f64,
+    /// x step per i.
+    pub dx: f64,
+    /// CRS y of point (0, 0).
+    pub y0: f64,
+    /// y step per j.
+    pub dy: f64,
+}
+
+impl GeoTransform {
+    /// CRS coordinates of (fractional) point (i, j).
+    #[must_use]
+    pub fn apply(&self, i: f64, j: f64) -> (f64, f64) {
+        (self.x0 + i * self.dx, self.y0 + j * self.dy)
+    }
+
+    /// The GDAL geotransform for a raster whose line 0 is the record's first row: GDAL counts
+    /// from the corner of the first pixel, hence the half-cell shift. (A driver that flips the
+    /// rows to put north up uses `y0 + (nj − ½)·dy` and `−dy` instead.)
+    #[must_use]
+    pub fn to_gdal(&self) -> [f64; 6] {
+        [self.x0 - self.dx / 2.0, self.dx, 0.0, self.y0 - self.dy / 2.0, 0.0, self.dy]
+    }
+}
+
+/// Shortest round-trip formatting, so that PROJ sees exactly our f64 values.
+fn num(x: f64) -> String {
+    // -0 prints as "-0", which PROJ accepts, but "0" reads better.
+    if x == 0.0 {
+        "0".to_owned()
+    } else {
+        format!("{x}")
+    }
+}
+
+pub(crate) fn proj_string(p: &Projection) -> String {
+    let r = num(EARTH_RADIUS_M);
+    match p {
+        Projection::LongLat => format!("+proj=longlat +R={r} +no_defs +type=crs"),
+        Projection::Polar { north: true, dgrw } => format!(
+            "+proj=stere +lat_0=90 +lat_ts=60 +lon_0={} +x_0=0 +y_0=0 +R={r} +units=m +no_defs \
+             +type=crs",
+            num(norm180(270.0 - dgrw))
+        ),
+        Projection::Polar { north: false, dgrw } => format!(
+            "+proj=stere +lat_0=-90 +lat_ts=-60 +lon_0={} +x_0=0 +y_0=0 +R={r} +units=m +no_defs \
+             +type=crs",
+            num(norm180(dgrw - 90.0))
+        ),
+        Projection::Rotated(rot) => {
+            let o = rot.ob_tran();
+            format!(
+                "+proj=ob_tran +o_proj=longlat +o_lat_p={} +o_lon_p={} +lon_0={} +R={r} +no_defs \
+                 +type=crs",
+                num(o.o_lat_p),
+                num(o.o_lon_p),
+                num(o.lon_0)
+            )
+        }
+    }
+}

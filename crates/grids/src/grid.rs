@@ -1,0 +1,812 @@
+//! [`Grid`]: a descriptor turned into geometry.
+
+use std::sync::{Arc, OnceLock};
+
+use crate::axis::Axis;
+use crate::cloud::Cloud;
+use crate::crs::{self, Crs, GeoTransform};
+use crate::descriptor::{GridDescriptor, GridOptions, Positional};
+use crate::error::{GridError, Result};
+use crate::gauss::gaussian_latitudes;
+use crate::kernels::{self, PolarK, ToIndexK};
+use crate::params::{
+    wrap360, GlobalParams, Hemisphere, LatLonParams, PolarParams, RotatedParams, EARTH_RADIUS_M,
+};
+use crate::rotation::Rotation;
+
+/// `1 + sin 60°`: the polar stereographic plane is true at 60°. librmn truncates this to
+/// 1.866025, which moves points by at most 2e-5°; we keep the exact value so that PROJ's
+/// `+lat_ts=60` reproduces our coordinates to 1e-9°.
+pub(crate) const ONE_PLUS_SIN60: f64 = 1.866_025_403_784_438_6;
+
+/// Upper bound on ni·nj, to fail cleanly instead of allocating absurd arrays.
+pub const MAX_POINTS: usize = 1 << 31;
+
+/// The projection in which a rectilinear grid is regular or rectilinear.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Projection {
+    /// Longitude/latitude on the sphere, degrees.
+    LongLat,
+    /// Polar stereographic, metres (north or south).
+    Polar { north: bool, dgrw: f64 },
+    /// Rotated longitude/latitude, degrees.
+    Rotated(Rotation),
+}
+
+/// A grid that is rectilinear in its projection: x varies with i only, y with j only.
+#[derive(Debug, Clone)]
+pub(crate) struct Rect {
+    pub(crate) proj: Projection,
+    pub(crate) x: Axis,
+    pub(crate) y: Axis,
+}
+
+impl Rect {
+    fn ni(&self) -> usize {
+        self.x.len()
+    }
+    fn nj(&self) -> usize {
+        self.y.len()
+    }
+
+    fn polar_k(north: bool, dgrw: f64) -> PolarK {
+        PolarK { north, rho: ONE_PLUS_SIN60 * EARTH_RADIUS_M, dgrw }
+    }
+
+    /// True when x is an angle (a longitude), so that inverse lookups wrap.
+    fn x_center(&self) -> Option<f64> {
+        match self.proj {
+            Projection::Polar { .. } => None,
+            _ => Some((self.x.first() + self.x.last()) / 2.0),
+        }
+    }
+
+    /// Fill `lat`/`lon` (ni·nj each, i fastest).
+    fn lat_lon_into(&self, lat: &mut [f64], lon: &mut [f64]) {
+        let ni = self.ni();
+        if ni == 0 {
+            return;
+        }
+        let xs = self.x.values();
+        match self.proj {
+            Projection::LongLat => {
+                let row: Vec<f64> = xs.iter().map(|&x| wrap360(x)).collect();
+                for (j, (la, lo)) in lat.chunks_exact_mut(ni).zip(lon.chunks_exact_mut(ni)).enumerate()
+                {
+                    la.fill(self.y.value(j));
+                    lo.copy_from_slice(&row);
+                }
+            }
+            Projection::Polar { north, dgrw } => {
+                let k = Self::polar_k(north, dgrw);
+                for (j, (la, lo)) in lat.chunks_exact_mut(ni).zip(lon.chunks_exact_mut(ni)).enumerate()
+                {
+                    kernels::polar_to_geo(k, &xs, self.y.value(j), la, lo);
+                }
+            }
+            Projection::Rotated(rot) => {
+                let m = rot.to_true_matrix();
+                let (s, c): (Vec<f64>, Vec<f64>) = xs.iter().map(|x| x.to_radians().sin_cos()).unzip();
+                for (j, (la, lo)) in lat.chunks_exact_mut(ni).zip(lon.chunks_exact_mut(ni)).enumerate()
+                {
+                    let (sp, cp) = self.y.value(j).to_radians().sin_cos();
+                    kernels::rotated_to_geo(&m, &c, &s, cp, sp, la, lo);
+                }
+            }
+        }
+    }
+
+    /// Geographic point → CRS coordinates.
+    fn to_crs(&self, lat: f64, lon: f64) -> (f64, f64) {
+        match self.proj {
+            Projection::LongLat => (lon, lat),
+            Projection::Polar { north, dgrw } => {
+                let (mut x, mut y) = ([0.0], [0.0]);
+                kernels::geo_to_polar_scalar(Self::polar_k(north, dgrw), &[lon], &[lat], &mut x, &mut y);
+                (x[0], y[0])
+            }
+            Projection::Rotated(rot) => {
+                let (mut x, mut y) = ([0.0], [0.0]);
+                kernels::geo_to_rotated_scalar(&rot.to_rotated_matrix(), &[lon], &[lat], &mut x, &mut y);
+                (x[0], y[0])
+            }
+        }
+    }
+
+    fn locate_x(&self, x: f64) -> f64 {
+        let x = match self.x_center() {
+            Some(c) => kernels::wrap_about(x, c),
+            None => x,
+        };
+        in_range(self.x.locate(x), self.ni())
+    }
+
+    fn index_of(&self, lat: f64, lon: f64) -> Option<(f64, f64)> {
+        let (x, y) = self.to_crs(lat, lon);
+        let i = self.locate_x(x);
+        let j = in_range(self.y.locate(y), self.nj());
+        (!i.is_nan() && !j.is_nan()).then_some((i, j))
+    }
+
+    fn index_of_many(&self, lon: &[f64], lat: &[f64], oi: &mut [f64], oj: &mut [f64]) {
+        // Stage 1: CRS coordinates into the output buffers.
+        match self.proj {
+            Projection::LongLat => {
+                oi.copy_from_slice(lon);
+                oj.copy_from_slice(lat);
+            }
+            Projection::Polar { north, dgrw } => {
+                kernels::geo_to_polar(Self::polar_k(north, dgrw), lon, lat, oi, oj);
+            }
+            Projection::Rotated(rot) => {
+                kernels::geo_to_rotated(&rot.to_rotated_matrix(), lon, lat, oi, oj);
+            }
+        }
+        // Stage 2: CRS coordinates → fractional indices.
+        let xc = self.x_center();
+        match self.x {
+            Axis::Uniform { start, step, n } => {
+                kernels::to_index(ToIndexK { start, step, n: n as f64, wrap_center: xc }, oi);
+            }
+            Axis::Explicit(_) => oi.iter_mut().for_each(|v| *v = self.locate_x(*v)),
+        }
+        match self.y {
+            Axis::Uniform { start, step, n } => {
+                kernels::to_index(ToIndexK { start, step, n: n as f64, wrap_center: None }, oj);
+            }
+            Axis::Explicit(_) => {
+                let n = self.nj();
+                oj.iter_mut().for_each(|v| *v = in_range(self.y.locate(*v), n));
+            }
+        }
+        // A point is outside when either index is.
+        for (a, b) in oi.iter_mut().zip(oj.iter_mut()) {
+            if a.is_nan() || b.is_nan() {
+                *a = f64::NAN;
+                *b = f64::NAN;
+            }
+        }
+    }
+
+    fn proj_string(&self) -> String {
+        crs::proj_string(&self.proj)
+    }
+
+    fn geotransform(&self) -> Option<GeoTransform> {
+        match (&self.x, &self.y) {
+            (Axis::Uniform { start: x0, step: dx, .. }, Axis::Uniform { start: y0, step: dy, .. }) => {
+                Some(GeoTransform { x0: *x0, dx: *dx, y0: *y0, dy: *dy })
+            }
+            _ => None,
+        }
+    }
+
+    fn coordinates(&self) -> Coordinates {
+        match self.geotransform() {
+            Some(gt) => Coordinates::Affine(gt),
+            None => Coordinates::Rectilinear { x: self.x.values(), y: self.y.values() },
+        }
+    }
+}
+
+/// Keep a fractional index when it lies within half a cell of the grid, else NaN.
+fn in_range(i: f64, n: usize) -> f64 {
+    if i >= -0.5 && i < n as f64 - 0.5 {
+        i
+    } else {
+        f64::NAN
+    }
+}
+
+/// How a grid's points are placed in its CRS.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Coordinates {
+    /// Regular: point (i, j) (0-based) is at `x0 + i·dx`, `y0 + j·dy`.
+    Affine(GeoTransform),
+    /// Rectilinear: point (i, j) is at `(x[i], y[j])` (G latitudes, stretched Z axes).
+    Rectilinear {
+        /// One CRS x per column.
+        x: Vec<f64>,
+        /// One CRS y per row.
+        y: Vec<f64>,
+    },
+    /// Only per-point latitude/longitude arrays describe the grid (Y, O): see
+    /// [`Grid::lat_lon`].
+    Geolocation,
+    /// One entry per subgrid (U), in record order.
+    Subgrids(Vec<Coordinates>),
+}
+
+#[derive(Debug)]
+enum Kind {
+    Rect(Rect),
+    Cloud(Cloud),
+    /// Yin (rows 0..nj/2) and Yang.
+    YinYang(Box<[Rect; 2]>),
+}
+
+/// Latitude and longitude of every point, degrees, i fastest (flat offset `i + j·ni`).
+/// Longitudes are in [0, 360), like librmn's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatLon {
+    /// Points along i.
+    pub ni: usize,
+    /// Points along j (for U, both subgrids).
+    pub nj: usize,
+    /// Latitudes.
+    pub lat: Vec<f64>,
+    /// Longitudes.
+    pub lon: Vec<f64>,
+}
+
+/// A grid's geometry: CRS, affine transform, per-point latitude/longitude and the inverse.
+///
+/// `Grid` is `Send + Sync`; the latitude/longitude arrays and the Y-grid search tree are
+/// computed on first use and kept (a `OnceLock`), so share one `Grid` through an `Arc` or the
+/// [`crate::GridCache`].
+#[derive(Debug)]
+pub struct Grid {
+    grtyp: u8,
+    ni: usize,
+    nj: usize,
+    ref_grtyp: Option<u8>,
+    kind: Kind,
+    lat_lon: OnceLock<Arc<LatLon>>,
+}
+
+fn usage_len(what: &str, got: usize, want: usize) -> GridError {
+    GridError::Usage(format!("{what} has {got} elements, expected {want}"))
+}
+
+impl Grid {
+    /// Build the geometry of a descriptor.
+    pub fn new(d: &GridDescriptor, opts: GridOptions) -> Result<Self> {
+        let g = d.grtyp;
+        let (ni, nj) = (d.ni as usize, d.nj as usize);
+        if ni == 0 || nj == 0 {
+            return Err(GridError::invalid(g, format!("empty shape {ni}x{nj}")));
+        }
+        if ni.saturating_mul(nj) > MAX_POINTS {
+            return Err(GridError::invalid(g, format!("{ni}x{nj} exceeds {MAX_POINTS} points")));
+        }
+        let mut ref_grtyp = None;
+        let kind = match g {
+            b'A' | b'B' | b'G' => Kind::Rect(global_rect(g, ni, nj, d.ig)?),
+            b'L' => {
+                let p = LatLonParams::decode(d.ig);
+                if p.dlat == 0.0 || p.dlon == 0.0 {
+                    return Err(GridError::invalid(g, format!("zero spacing in {p:?}")));
+                }
+                Kind::Rect(Rect {
+                    proj: Projection::LongLat,
+                    x: Axis::uniform(p.lon0, p.dlon, ni),
+                    y: Axis::uniform(p.lat0, p.dlat, nj),
+                })
+            }
+            b'N' | b'S' => {
+                let p = PolarParams::decode(g == b'N', d.ig);
+                if p.d60 == 0.0 {
+                    return Err(GridError::invalid(g, "d60 = 0"));
+                }
+                Kind::Rect(Rect {
+                    proj: Projection::Polar { north: p.north, dgrw: p.dgrw },
+                    x: Axis::uniform((1.0 - p.pi) * p.d60, p.d60, ni),
+                    y: Axis::uniform((1.0 - p.pj) * p.d60, p.d60, nj),
+                })
+            }
+            b'E' => {
+                if ni < 2 {
+                    return Err(GridError::invalid(g, "an E grid needs ni >= 2"));
+                }
+                let rot = Rotation::new(&RotatedParams::decode(d.ig))?;
+                Kind::Rect(Rect {
+                    proj: Projection::Rotated(rot),
+                    x: Axis::uniform(0.0, 360.0 / (ni - 1) as f64, ni),
+                    y: Axis::uniform(-90.0 + 90.0 / nj as f64, 180.0 / nj as f64, nj),
+                })
+            }
+            b'Z' | b'#' => {
+                let pos = need_positional(d)?;
+                ref_grtyp = Some(pos.grtyp);
+                if pos.x.len() == ni * nj && pos.y.len() == ni * nj && nj > 1 && g == b'Z' {
+                    // librmn: `>>` and `^^` of the same 2-D shape make the grid a Y grid.
+                    Kind::Cloud(cloud(g, ni, nj, pos)?)
+                } else {
+                    let (proj, x, y) = reference_axes(g, pos, opts)?;
+                    let (x, y) = if g == b'Z' {
+                        if x.len() != ni || y.len() != nj {
+                            return Err(GridError::invalid(
+                                g,
+                                format!(
+                                    "positional records hold {}x{} values for a {ni}x{nj} grid",
+                                    x.len(),
+                                    y.len()
+                                ),
+                            ));
+                        }
+                        (x, y)
+                    } else {
+                        let (i0, j0) = (d.ig[2] as usize, d.ig[3] as usize);
+                        let tile = |a: &Axis, o: usize, n: usize| {
+                            o.checked_sub(1).and_then(|o| a.slice(o, n))
+                        };
+                        match (tile(&x, i0, ni), tile(&y, j0, nj)) {
+                            (Some(x), Some(y)) => (x, y),
+                            _ => {
+                                return Err(GridError::invalid(
+                                    g,
+                                    format!(
+                                        "tile {ni}x{nj} at (ig3, ig4) = ({i0}, {j0}) does not fit \
+                                         the {}x{} full grid",
+                                        x.len(),
+                                        y.len()
+                                    ),
+                                ))
+                            }
+                        }
+                    };
+                    Kind::Rect(Rect { proj, x, y })
+                }
+            }
+            b'Y' | b'O' => {
+                let pos = need_positional(d)?;
+                ref_grtyp = Some(pos.grtyp);
+                if !matches!(pos.grtyp, b'L' | b'O') {
+                    return Err(GridError::invalid(
+                        g,
+                        format!(
+                            "positional records of grid type '{}': a Y grid's `>>`/`^^` must be \
+                             L or O (librmn rejects Y on N, S and E)",
+                            char::from(pos.grtyp)
+                        ),
+                    ));
+                }
+                Kind::Cloud(cloud(g, ni, nj, pos)?)
+            }
+            b'U' => {
+                let pos = need_positional(d)?;
+                ref_grtyp = Some(pos.grtyp);
+                Kind::YinYang(Box::new(yin_yang(ni, nj, pos, opts)?))
+            }
+            b'X' => return Err(GridError::NotGeoreferenced { grtyp: 'X' }),
+            b'M' => {
+                return Err(GridError::Unsupported {
+                    grtyp: 'M',
+                    reason: "triangular meshes (`^^`, `>>` and the `##` connectivity) are not \
+                             implemented; librmn does not define them either",
+                })
+            }
+            _ => {
+                return Err(GridError::Unsupported {
+                    grtyp: char::from(g),
+                    reason: "not one of A B G L N S E Z # Y O U",
+                })
+            }
+        };
+        Ok(Grid { grtyp: g, ni, nj, ref_grtyp, kind, lat_lon: OnceLock::new() })
+    }
+
+    /// Grid type.
+    #[must_use]
+    pub fn grtyp(&self) -> char {
+        char::from(self.grtyp)
+    }
+
+    /// Grid type of the reference (positional records) for Z, #, Y, O and U grids.
+    #[must_use]
+    pub fn ref_grtyp(&self) -> Option<char> {
+        self.ref_grtyp.map(char::from)
+    }
+
+    /// Shape (ni, nj) of the data record.
+    #[must_use]
+    pub fn shape(&self) -> (usize, usize) {
+        (self.ni, self.nj)
+    }
+
+    /// Number of subgrids: 2 for U, 1 otherwise.
+    #[must_use]
+    pub fn subgrid_count(&self) -> usize {
+        match self.kind {
+            Kind::YinYang(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// The PROJ definition of the grid's CRS, without calling PROJ. U grids have one CRS per
+    /// subgrid ([`Grid::subgrid_proj_string`]).
+    pub fn proj_string(&self) -> Result<String> {
+        match &self.kind {
+            Kind::Rect(r) => Ok(r.proj_string()),
+            Kind::Cloud(_) => Ok(crs::proj_string(&Projection::LongLat)),
+            Kind::YinYang(_) => Err(GridError::Usage(
+                "a U grid has one CRS per subgrid: use subgrid_proj_string/subgrid_crs".into(),
+            )),
+        }
+    }
+
+    /// PROJ definition of subgrid `k` (0 = Yin, 1 = Yang for U; 0 for every other grid).
+    pub fn subgrid_proj_string(&self, k: usize) -> Result<String> {
+        match (&self.kind, k) {
+            (Kind::YinYang(s), 0 | 1) => Ok(s[k].proj_string()),
+            (_, 0) => self.proj_string(),
+            _ => Err(GridError::Usage(format!("no subgrid {k}"))),
+        }
+    }
+
+    /// The CRS: PROJ definition plus WKT (WKT2:2019, produced by PROJ).
+    pub fn crs(&self) -> Result<Crs> {
+        Crs::from_proj(self.proj_string()?)
+    }
+
+    /// The CRS of subgrid `k`.
+    pub fn subgrid_crs(&self, k: usize) -> Result<Crs> {
+        Crs::from_proj(self.subgrid_proj_string(k)?)
+    }
+
+    /// The affine transform from 0-based point indices to CRS coordinates, when the grid is
+    /// regular in its CRS (A, B, L, N, S, E, and Z or # with evenly spaced axes). `None` for
+    /// G, stretched Z, Y, O and U (see [`Grid::subgrid_geotransform`]).
+    #[must_use]
+    pub fn geotransform(&self) -> Option<GeoTransform> {
+        match &self.kind {
+            Kind::Rect(r) => r.geotransform(),
+            _ => None,
+        }
+    }
+
+    /// The affine transform of subgrid `k` (U: 0 = Yin rows, 1 = Yang rows, each indexed
+    /// from its own first row).
+    #[must_use]
+    pub fn subgrid_geotransform(&self, k: usize) -> Option<GeoTransform> {
+        match (&self.kind, k) {
+            (Kind::YinYang(s), 0 | 1) => s[k].geotransform(),
+            (_, 0) => self.geotransform(),
+            _ => None,
+        }
+    }
+
+    /// How the points sit in the CRS: affine, rectilinear axes, geolocation arrays only, or
+    /// per subgrid.
+    #[must_use]
+    pub fn coordinates(&self) -> Coordinates {
+        match &self.kind {
+            Kind::Rect(r) => r.coordinates(),
+            Kind::Cloud(_) => Coordinates::Geolocation,
+            Kind::YinYang(s) => Coordinates::Subgrids(s.iter().map(Rect::coordinates).collect()),
+        }
+    }
+
+    /// Latitude and longitude of every point, computed on first use and then kept.
+    pub fn lat_lon(&self) -> Arc<LatLon> {
+        Arc::clone(self.lat_lon.get_or_init(|| {
+            let n = self.ni * self.nj;
+            let (mut lat, mut lon) = (vec![0.0; n], vec![0.0; n]);
+            self.fill_lat_lon(&mut lat, &mut lon);
+            Arc::new(LatLon { ni: self.ni, nj: self.nj, lat, lon })
+        }))
+    }
+
+    /// Compute latitude and longitude into caller buffers of ni·nj elements (no caching).
+    pub fn lat_lon_into(&self, lat: &mut [f64], lon: &mut [f64]) -> Result<()> {
+        let n = self.ni * self.nj;
+        if lat.len() != n {
+            return Err(usage_len("lat", lat.len(), n));
+        }
+        if lon.len() != n {
+            return Err(usage_len("lon", lon.len(), n));
+        }
+        self.fill_lat_lon(lat, lon);
+        Ok(())
+    }
+
+    fn fill_lat_lon(&self, lat: &mut [f64], lon: &mut [f64]) {
+        match &self.kind {
+            Kind::Rect(r) => r.lat_lon_into(lat, lon),
+            Kind::Cloud(c) => {
+                lat.copy_from_slice(&c.lat);
+                lon.copy_from_slice(&c.lon);
+            }
+            Kind::YinYang(s) => {
+                let half = self.ni * (self.nj / 2);
+                let (la0, la1) = lat.split_at_mut(half);
+                let (lo0, lo1) = lon.split_at_mut(half);
+                s[0].lat_lon_into(la0, lo0);
+                s[1].lat_lon_into(la1, lo1);
+            }
+        }
+    }
+
+    /// Fractional 0-based (i, j) of a geographic point (degrees, any longitude range), or
+    /// `None` when the point is outside the grid. "Inside" means within half a cell of the
+    /// outermost points: `-0.5 <= i < ni - 0.5`, likewise for j. The nearest point is
+    /// `(floor(i + 0.5), floor(j + 0.5))`.
+    ///
+    /// U grids answer in record rows (Yang rows follow Yin's) and pick, in the overlap, the
+    /// subgrid whose edges are farther away.
+    #[must_use]
+    pub fn index_of(&self, lat: f64, lon: f64) -> Option<(f64, f64)> {
+        match &self.kind {
+            Kind::Rect(r) => r.index_of(lat, lon),
+            Kind::Cloud(c) => c.index_of(lat, lon),
+            Kind::YinYang(s) => {
+                let depth = |(i, j): (f64, f64), r: &Rect| {
+                    let di = i.min(r.ni() as f64 - 1.0 - i);
+                    let dj = j.min(r.nj() as f64 - 1.0 - j);
+                    di.min(dj)
+                };
+                let yin = s[0].index_of(lat, lon);
+                let yang = s[1].index_of(lat, lon).map(|(i, j)| (i, j));
+                let off = s[0].nj() as f64;
+                match (yin, yang) {
+                    (Some(a), Some(b)) => {
+                        if depth(b, &s[1]) > depth(a, &s[0]) {
+                            Some((b.0, b.1 + off))
+                        } else {
+                            Some(a)
+                        }
+                    }
+                    (Some(a), None) => Some(a),
+                    (None, Some(b)) => Some((b.0, b.1 + off)),
+                    (None, None) => None,
+                }
+            }
+        }
+    }
+
+    /// Fractional (i, j) of a point within subgrid `k` only (U: rows counted from the
+    /// subgrid's first row).
+    #[must_use]
+    pub fn index_in_subgrid(&self, k: usize, lat: f64, lon: f64) -> Option<(f64, f64)> {
+        match (&self.kind, k) {
+            (Kind::YinYang(s), 0 | 1) => s[k].index_of(lat, lon),
+            (_, 0) => self.index_of(lat, lon),
+            _ => None,
+        }
+    }
+
+    /// Bulk inverse: fractional indices of many points, NaN (in both outputs) for points
+    /// outside. Regular and rectilinear grids use SIMD kernels; this is the tile renderer's
+    /// hot path.
+    pub fn index_of_many(
+        &self,
+        lon: &[f64],
+        lat: &[f64],
+        out_i: &mut [f64],
+        out_j: &mut [f64],
+    ) -> Result<()> {
+        let n = lon.len();
+        for (what, len) in [("lat", lat.len()), ("out_i", out_i.len()), ("out_j", out_j.len())] {
+            if len != n {
+                return Err(usage_len(what, len, n));
+            }
+        }
+        match &self.kind {
+            Kind::Rect(r) => r.index_of_many(lon, lat, out_i, out_j),
+            _ => {
+                for k in 0..n {
+                    let (i, j) = self.index_of(lat[k], lon[k]).unwrap_or((f64::NAN, f64::NAN));
+                    out_i[k] = i;
+                    out_j[k] = j;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn need_positional(d: &GridDescriptor) -> Result<&Positional> {
+    d.positional.as_ref().ok_or_else(|| {
+        GridError::invalid(
+            d.grtyp,
+            format!(
+                "needs the positional records linked by ip1/ip2/ip3 = ig1/ig2/ig3 = {}/{}/{}, \
+                 and none were given",
+                d.ig[0], d.ig[1], d.ig[2]
+            ),
+        )
+    })
+}
+
+fn global_rect(g: u8, ni: usize, nj: usize, ig: [u32; 4]) -> Result<Rect> {
+    let p = GlobalParams::decode(g, ig)?;
+    let (x, y) = match g {
+        b'A' => {
+            let d = match p.domain {
+                Hemisphere::Global => 180.0,
+                _ => 90.0,
+            } / nj as f64;
+            let start = match p.domain {
+                Hemisphere::North => 0.0,
+                _ => -90.0,
+            } + d / 2.0;
+            (Axis::uniform(0.0, 360.0 / ni as f64, ni), Axis::uniform(start, d, nj))
+        }
+        b'B' => {
+            if ni < 2 || nj < 2 {
+                return Err(GridError::invalid(g, "a B grid needs ni >= 2 and nj >= 2"));
+            }
+            let d = match p.domain {
+                Hemisphere::Global => 180.0,
+                _ => 90.0,
+            } / (nj - 1) as f64;
+            let start = match p.domain {
+                Hemisphere::North => 0.0,
+                _ => -90.0,
+            };
+            (Axis::uniform(0.0, 360.0 / (ni - 1) as f64, ni), Axis::uniform(start, d, nj))
+        }
+        _ => {
+            let lats = match p.domain {
+                Hemisphere::Global => gaussian_latitudes(nj),
+                Hemisphere::North => gaussian_latitudes(2 * nj).split_off(nj),
+                Hemisphere::South => {
+                    let mut l = gaussian_latitudes(2 * nj);
+                    l.truncate(nj);
+                    l
+                }
+            };
+            let mut lats = lats;
+            if p.north_to_south {
+                lats.reverse();
+            }
+            let y = if nj == 1 {
+                Axis::uniform(lats.first().copied().unwrap_or(0.0), 1.0, 1)
+            } else {
+                Axis::Explicit(lats.into())
+            };
+            return Ok(Rect { proj: Projection::LongLat, x: Axis::uniform(0.0, 360.0 / ni as f64, ni), y });
+        }
+    };
+    let y = match y {
+        Axis::Uniform { start, step, n } if p.north_to_south => {
+            Axis::uniform(start + (n - 1) as f64 * step, -step, n)
+        }
+        y => y,
+    };
+    Ok(Rect { proj: Projection::LongLat, x, y })
+}
+
+/// Unwrap a longitude axis so that it increases: add multiples of 360 wherever it drops.
+fn unwrap_lon(v: &mut [f64]) {
+    let mut add = 0.0;
+    for k in 1..v.len() {
+        let prev = v[k - 1];
+        v[k] += add;
+        while v[k] <= prev && prev - v[k] > 180.0 {
+            v[k] += 360.0;
+            add += 360.0;
+        }
+    }
+}
+
+fn axis_from(g: u8, what: &str, v: &[f64]) -> Result<Axis> {
+    Axis::from_values(v).ok_or_else(|| {
+        GridError::invalid(g, format!("the {what} axis is not strictly monotonic and finite"))
+    })
+}
+
+/// The projection and the full axes (CRS units) given by `>>`/`^^` on reference E, L, N or S.
+fn reference_axes(g: u8, pos: &Positional, opts: GridOptions) -> Result<(Projection, Axis, Axis)> {
+    let ax = &pos.x[..];
+    let ay = &pos.y[..];
+    match pos.grtyp {
+        b'E' => {
+            let rot = Rotation::new(&RotatedParams::decode(pos.ig))?;
+            let mut x = ax.to_vec();
+            unwrap_lon(&mut x);
+            Ok((Projection::Rotated(rot), axis_from(g, ">>", &x)?, axis_from(g, "^^", ay)?))
+        }
+        b'L' => {
+            let p = LatLonParams::decode(pos.ig);
+            let mut x: Vec<f64> = if opts.librmn_compat {
+                ax.iter().map(|&a| p.lon0 + p.dlon * if a < 0.0 { a + 360.0 } else { a }).collect()
+            } else {
+                ax.iter().map(|&a| p.lon0 + p.dlon * a).collect()
+            };
+            unwrap_lon(&mut x);
+            let y: Vec<f64> = ay.iter().map(|&a| p.lat0 + p.dlat * a).collect();
+            Ok((Projection::LongLat, axis_from(g, ">>", &x)?, axis_from(g, "^^", &y)?))
+        }
+        b'N' | b'S' => {
+            let p = PolarParams::decode(pos.grtyp == b'N', pos.ig);
+            let x = axis_from(g, ">>", ax)?.affine(-p.pi * p.d60, p.d60);
+            let y = axis_from(g, "^^", ay)?.affine(-p.pj * p.d60, p.d60);
+            Ok((Projection::Polar { north: p.north, dgrw: p.dgrw }, x, y))
+        }
+        r => Err(GridError::Unsupported {
+            grtyp: char::from(g),
+            reason: if r == b'A' || r == b'B' || r == b'G' {
+                "Z grids on A, B or G references are not implemented (librmn coverage is doubtful)"
+            } else {
+                "the positional records' grid type must be E, L, N or S"
+            },
+        }),
+    }
+}
+
+fn cloud(g: u8, ni: usize, nj: usize, pos: &Positional) -> Result<Cloud> {
+    let n = ni * nj;
+    if pos.x.len() != n || pos.y.len() != n {
+        return Err(GridError::invalid(
+            g,
+            format!(
+                "`>>` has {} and `^^` {} values; a {ni}x{nj} point cloud needs {n} each",
+                pos.x.len(),
+                pos.y.len()
+            ),
+        ));
+    }
+    if let Some(bad) = pos.y.iter().find(|v| !(-90.0..=90.0).contains(*v)) {
+        return Err(GridError::invalid(g, format!("latitude {bad} outside [-90, 90] in `^^`")));
+    }
+    if pos.x.iter().any(|v| !v.is_finite()) {
+        return Err(GridError::invalid(g, "non-finite longitude in `>>`"));
+    }
+    let lon: Vec<f64> = pos.x.iter().map(|&v| wrap360(v)).collect();
+    Ok(Cloud::new(ni, nj, pos.y.to_vec(), lon))
+}
+
+/// Parse a `^>` record (docs/grids.md §7.1) into the Yin and Yang subgrids.
+fn yin_yang(ni: usize, nj: usize, pos: &Positional, opts: GridOptions) -> Result<[Rect; 2]> {
+    let g = b'U';
+    let v = &pos.x[..];
+    if pos.grtyp != b'F' {
+        return Err(GridError::invalid(
+            g,
+            format!("the `^>` record has grid type '{}', expected 'F'", char::from(pos.grtyp)),
+        ));
+    }
+    let get = |k: usize| v.get(k).copied().ok_or_else(|| {
+        GridError::invalid(g, format!("the `^>` record is too short ({} values)", v.len()))
+    });
+    if get(0)? != 70.0 || get(1)? != 1.0 {
+        return Err(GridError::Unsupported {
+            grtyp: 'U',
+            reason: "only version 1 of the `^>` record ('F', 1) is known",
+        });
+    }
+    if get(2)? != 2.0 {
+        return Err(GridError::Unsupported {
+            grtyp: 'U',
+            reason: "only Yin-Yang supergrids (2 subgrids) are known",
+        });
+    }
+    let block = |k: usize| -> Result<(usize, usize, RotatedParams)> {
+        let sni = get(k)?;
+        let snj = get(k + 1)?;
+        if !(sni >= 1.0 && snj >= 1.0 && sni.fract() == 0.0 && snj.fract() == 0.0) {
+            return Err(GridError::invalid(g, format!("bad subgrid shape {sni}x{snj}")));
+        }
+        let p = RotatedParams { xlat1: get(k + 6)?, xlon1: get(k + 7)?, xlat2: get(k + 8)?, xlon2: get(k + 9)? };
+        Ok((sni as usize, snj as usize, p))
+    };
+    let (sni, snj, p_yin) = block(5)?;
+    if sni != ni || 2 * snj != nj {
+        return Err(GridError::invalid(
+            g,
+            format!("the `^>` subgrids are {sni}x{snj}, the record is {ni}x{nj} (expected {sni}x{})", 2 * snj),
+        ));
+    }
+    let k_yang = 5 + 10 + sni + snj;
+    let (_, _, p_yang) = block(k_yang)?;
+    let ax = v.get(15..15 + sni).ok_or_else(|| GridError::invalid(g, "`^>` too short for ax"))?;
+    let ay = v
+        .get(15 + sni..15 + sni + snj)
+        .ok_or_else(|| GridError::invalid(g, "`^>` too short for ay"))?;
+    if v.len() < k_yang + 10 + sni + snj {
+        return Err(GridError::invalid(g, format!("the `^>` record is too short ({} values)", v.len())));
+    }
+    // librmn reuses Yin's axes for Yang (the Yang block's axes are ignored); GEM writes the
+    // same axes in both blocks anyway.
+    let x = axis_from(g, "Yin rotated longitude", ax)?;
+    let y = axis_from(g, "Yin rotated latitude", ay)?;
+    let rot = |p: RotatedParams| -> Result<Rotation> {
+        let p = if opts.librmn_compat { p.quantised()? } else { p };
+        Rotation::new(&p)
+    };
+    Ok([
+        Rect { proj: Projection::Rotated(rot(p_yin)?), x: x.clone(), y: y.clone() },
+        Rect { proj: Projection::Rotated(rot(p_yang)?), x, y },
+    ])
+}

@@ -1,0 +1,368 @@
+//! The per-point kernels, each as a SIMD version (`wide::f64x4`, safe code, four lanes) and
+//! a scalar twin that is the reference. Property tests at the bottom check that the two agree.
+//!
+//! Every SIMD kernel processes whole chunks of four and hands the tail to its scalar twin, so
+//! results never depend on where a slice starts.
+
+use wide::{f64x4, CmpGe, CmpLe, CmpLt};
+
+use crate::params::wrap360;
+
+const DEG: f64 = std::f64::consts::PI / 180.0;
+const RAD: f64 = 180.0 / std::f64::consts::PI;
+
+fn load(c: &[f64]) -> f64x4 {
+    f64x4::from([c[0], c[1], c[2], c[3]])
+}
+
+fn store(v: f64x4, out: &mut [f64]) {
+    out[..4].copy_from_slice(&v.to_array());
+}
+
+fn wrap360_x4(x: f64x4) -> f64x4 {
+    let c = f64x4::splat(360.0);
+    let w = x - (x / c).floor() * c;
+    w.cmp_ge(c).blend(w - c, w)
+}
+
+/// Polar stereographic grid → geographic, one row: `x` are the row's projected X (metres),
+/// `y` its Y. `rho` = (1 + sin 60°)·R; `north` selects the hemisphere formulas.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PolarK {
+    pub(crate) north: bool,
+    pub(crate) rho: f64,
+    pub(crate) dgrw: f64,
+}
+
+pub(crate) fn polar_to_geo_scalar(
+    k: PolarK,
+    x: &[f64],
+    y: f64,
+    lat: &mut [f64],
+    lon: &mut [f64],
+) {
+    for ((&x, la), lo) in x.iter().zip(lat.iter_mut()).zip(lon.iter_mut()) {
+        let (a, b) = crate::params::polar_latlon(k.north, k.rho, k.dgrw, x, y);
+        *la = a;
+        *lo = b;
+    }
+}
+
+pub(crate) fn polar_to_geo(k: PolarK, x: &[f64], y: f64, lat: &mut [f64], lon: &mut [f64]) {
+    let n = x.len().min(lat.len()).min(lon.len());
+    let body = n - n % 4;
+    let yv = f64x4::splat(y);
+    let rho = f64x4::splat(k.rho);
+    let sign = f64x4::splat(if k.north { 1.0 } else { -1.0 });
+    let dgrw = f64x4::splat(k.dgrw);
+    for ((xc, lac), loc) in x[..body]
+        .chunks_exact(4)
+        .zip(lat[..body].chunks_exact_mut(4))
+        .zip(lon[..body].chunks_exact_mut(4))
+    {
+        let xv = load(xc);
+        let r = (xv * xv + yv * yv).sqrt();
+        let la = f64x4::splat(90.0) - r.atan2(rho) * f64x4::splat(2.0 * RAD);
+        let zero = f64x4::splat(0.0);
+        let ang = r.cmp_le(zero).blend(zero, yv.atan2(xv) * f64x4::splat(RAD));
+        // North: lon = ang − dgrw; south: lon = dgrw − ang (and lat negated).
+        let lo = wrap360_x4((ang - dgrw) * sign);
+        store(la * sign, lac);
+        store(lo, loc);
+    }
+    polar_to_geo_scalar(k, &x[body..n], y, &mut lat[body..n], &mut lon[body..n]);
+}
+
+/// Rotated grid → geographic, one row: cos/sin of the columns' rotated longitudes, cos/sin of
+/// the row's rotated latitude, and the rotated→true matrix (row-major).
+pub(crate) fn rotated_to_geo_scalar(
+    m: &[[f64; 3]; 3],
+    cos_rlon: &[f64],
+    sin_rlon: &[f64],
+    cos_rlat: f64,
+    sin_rlat: f64,
+    lat: &mut [f64],
+    lon: &mut [f64],
+) {
+    for (((&cl, &sl), la), lo) in
+        cos_rlon.iter().zip(sin_rlon).zip(lat.iter_mut()).zip(lon.iter_mut())
+    {
+        let v = [cos_rlat * cl, cos_rlat * sl, sin_rlat];
+        let t = m.map(|r| r[0] * v[0] + r[1] * v[1] + r[2] * v[2]);
+        let (a, b) = crate::rotation::latlon_of(t);
+        *la = a;
+        *lo = b;
+    }
+}
+
+pub(crate) fn rotated_to_geo(
+    m: &[[f64; 3]; 3],
+    cos_rlon: &[f64],
+    sin_rlon: &[f64],
+    cos_rlat: f64,
+    sin_rlat: f64,
+    lat: &mut [f64],
+    lon: &mut [f64],
+) {
+    let n = cos_rlon.len().min(sin_rlon.len()).min(lat.len()).min(lon.len());
+    let body = n - n % 4;
+    let s = |v: f64| f64x4::splat(v);
+    let cp = s(cos_rlat);
+    let vz = s(sin_rlat);
+    let [r0, r1, r2] = m.map(|r| r.map(s));
+    for (((cc, sc), lac), loc) in cos_rlon[..body]
+        .chunks_exact(4)
+        .zip(sin_rlon[..body].chunks_exact(4))
+        .zip(lat[..body].chunks_exact_mut(4))
+        .zip(lon[..body].chunks_exact_mut(4))
+    {
+        let vx = cp * load(cc);
+        let vy = cp * load(sc);
+        let tx = r0[0] * vx + r0[1] * vy + r0[2] * vz;
+        let ty = r1[0] * vx + r1[1] * vy + r1[2] * vz;
+        let tz = r2[0] * vx + r2[1] * vy + r2[2] * vz;
+        let h = (tx * tx + ty * ty).sqrt();
+        store(tz.atan2(h) * s(RAD), lac);
+        store(wrap360_x4(ty.atan2(tx) * s(RAD)), loc);
+    }
+    rotated_to_geo_scalar(
+        m,
+        &cos_rlon[body..n],
+        &sin_rlon[body..n],
+        cos_rlat,
+        sin_rlat,
+        &mut lat[body..n],
+        &mut lon[body..n],
+    );
+}
+
+/// Geographic → rotated degrees (rlon in (−180, 180], rlat), given the true→rotated matrix.
+pub(crate) fn geo_to_rotated_scalar(
+    m: &[[f64; 3]; 3],
+    lon: &[f64],
+    lat: &[f64],
+    rlon: &mut [f64],
+    rlat: &mut [f64],
+) {
+    for (((&lo, &la), ro), ra) in lon.iter().zip(lat).zip(rlon.iter_mut()).zip(rlat.iter_mut()) {
+        let v = crate::rotation::unit(la, lo);
+        let t = m.map(|r| r[0] * v[0] + r[1] * v[1] + r[2] * v[2]);
+        *ra = t[2].atan2(t[0].hypot(t[1])) * RAD;
+        *ro = t[1].atan2(t[0]) * RAD;
+    }
+}
+
+pub(crate) fn geo_to_rotated(
+    m: &[[f64; 3]; 3],
+    lon: &[f64],
+    lat: &[f64],
+    rlon: &mut [f64],
+    rlat: &mut [f64],
+) {
+    let n = lon.len().min(lat.len()).min(rlon.len()).min(rlat.len());
+    let body = n - n % 4;
+    let s = |v: f64| f64x4::splat(v);
+    let [r0, r1, r2] = m.map(|r| r.map(s));
+    for (((loc, lac), roc), rac) in lon[..body]
+        .chunks_exact(4)
+        .zip(lat[..body].chunks_exact(4))
+        .zip(rlon[..body].chunks_exact_mut(4))
+        .zip(rlat[..body].chunks_exact_mut(4))
+    {
+        let (sp, cp) = (load(lac) * s(DEG)).sin_cos();
+        let (sl, cl) = (load(loc) * s(DEG)).sin_cos();
+        let (vx, vy, vz) = (cp * cl, cp * sl, sp);
+        let tx = r0[0] * vx + r0[1] * vy + r0[2] * vz;
+        let ty = r1[0] * vx + r1[1] * vy + r1[2] * vz;
+        let tz = r2[0] * vx + r2[1] * vy + r2[2] * vz;
+        let h = (tx * tx + ty * ty).sqrt();
+        store(tz.atan2(h) * s(RAD), rac);
+        store(ty.atan2(tx) * s(RAD), roc);
+    }
+    geo_to_rotated_scalar(m, &lon[body..n], &lat[body..n], &mut rlon[body..n], &mut rlat[body..n]);
+}
+
+/// Geographic → polar stereographic metres (X, Y).
+pub(crate) fn geo_to_polar_scalar(
+    k: PolarK,
+    lon: &[f64],
+    lat: &[f64],
+    xo: &mut [f64],
+    yo: &mut [f64],
+) {
+    for (((&lo, &la), x), y) in lon.iter().zip(lat).zip(xo.iter_mut()).zip(yo.iter_mut()) {
+        let (sp, cp) = (la * DEG).sin_cos();
+        let (r, ang) = if k.north {
+            (k.rho * cp / (1.0 + sp), lo + k.dgrw)
+        } else {
+            (k.rho * cp / (1.0 - sp), k.dgrw - lo)
+        };
+        let (sa, ca) = (ang * DEG).sin_cos();
+        *x = r * ca;
+        *y = r * sa;
+    }
+}
+
+pub(crate) fn geo_to_polar(k: PolarK, lon: &[f64], lat: &[f64], xo: &mut [f64], yo: &mut [f64]) {
+    let n = lon.len().min(lat.len()).min(xo.len()).min(yo.len());
+    let body = n - n % 4;
+    let s = |v: f64| f64x4::splat(v);
+    let sign = s(if k.north { 1.0 } else { -1.0 });
+    for (((loc, lac), xc), yc) in lon[..body]
+        .chunks_exact(4)
+        .zip(lat[..body].chunks_exact(4))
+        .zip(xo[..body].chunks_exact_mut(4))
+        .zip(yo[..body].chunks_exact_mut(4))
+    {
+        let (sp, cp) = (load(lac) * s(DEG)).sin_cos();
+        let r = s(k.rho) * cp / (s(1.0) + sign * sp);
+        // North: lon + dgrw; south: dgrw − lon.
+        let ang = (load(loc) * sign + s(k.dgrw)) * s(DEG);
+        let (sa, ca) = ang.sin_cos();
+        store(r * ca, xc);
+        store(r * sa, yc);
+    }
+    geo_to_polar_scalar(k, &lon[body..n], &lat[body..n], &mut xo[body..n], &mut yo[body..n]);
+}
+
+/// CRS coordinate → fractional index on a uniform axis, in place, with NaN for points outside
+/// the half-cell margin `[-0.5, n - 0.5)`. When `wrap_center` is set, the coordinate is an
+/// angle and is first brought into the 360° window centred there.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ToIndexK {
+    pub(crate) start: f64,
+    pub(crate) step: f64,
+    pub(crate) n: f64,
+    pub(crate) wrap_center: Option<f64>,
+}
+
+pub(crate) fn wrap_about(x: f64, c: f64) -> f64 {
+    let d = x - c;
+    c + d - 360.0 * ((d + 180.0) / 360.0).floor()
+}
+
+pub(crate) fn to_index_scalar(k: ToIndexK, v: &mut [f64]) {
+    for x in v {
+        let w = match k.wrap_center {
+            Some(c) => wrap_about(*x, c),
+            None => *x,
+        };
+        let i = (w - k.start) / k.step;
+        *x = if i >= -0.5 && i < k.n - 0.5 { i } else { f64::NAN };
+    }
+}
+
+pub(crate) fn to_index(k: ToIndexK, v: &mut [f64]) {
+    let body = v.len() - v.len() % 4;
+    let s = |v: f64| f64x4::splat(v);
+    for c in v[..body].chunks_exact_mut(4) {
+        let mut x = load(c);
+        if let Some(cen) = k.wrap_center {
+            let d = x - s(cen);
+            x = s(cen) + d - s(360.0) * ((d + s(180.0)) / s(360.0)).floor();
+        }
+        // Division, not multiplication by the inverse, so that the result is bit-identical to
+        // the scalar twin and exact indices stay exact.
+        let i = (x - s(k.start)) / s(k.step);
+        let ok = i.cmp_ge(s(-0.5)) & i.cmp_lt(s(k.n - 0.5));
+        store(ok.blend(i, s(f64::NAN)), c);
+    }
+    to_index_scalar(k, &mut v[body..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn close_deg(a: f64, b: f64, tol: f64) -> bool {
+        let d = (a - b).abs();
+        d <= tol || (d - 360.0).abs() <= tol || (a.is_nan() && b.is_nan())
+    }
+
+    proptest! {
+        #[test]
+        fn polar_simd_matches_scalar(
+            xs in prop::collection::vec(-1.2e7..1.2e7_f64, 0..23),
+            y in -1.2e7..1.2e7_f64,
+            north in any::<bool>(),
+            dgrw in -180.0..360.0_f64,
+        ) {
+            let k = PolarK { north, rho: 1.866_025_403_784_438_6 * 6.371e6, dgrw };
+            let n = xs.len();
+            let (mut a, mut b, mut c, mut d) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            polar_to_geo(k, &xs, y, &mut a, &mut b);
+            polar_to_geo_scalar(k, &xs, y, &mut c, &mut d);
+            for q in 0..n {
+                prop_assert!(close_deg(a[q], c[q], 1e-11), "lat {} vs {}", a[q], c[q]);
+                // Longitude is meaningless at the pole itself.
+                let r = xs[q].hypot(y);
+                prop_assert!(r < 1e-3 || close_deg(b[q], d[q], 1e-11) , "lon {} vs {}", b[q], d[q]);
+            }
+            // And the inverse kernels.
+            let (mut x1, mut y1, mut x2, mut y2) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            geo_to_polar(k, &b, &a, &mut x1, &mut y1);
+            geo_to_polar_scalar(k, &b, &a, &mut x2, &mut y2);
+            for q in 0..n {
+                prop_assert!((x1[q] - x2[q]).abs() <= 1e-6 && (y1[q] - y2[q]).abs() <= 1e-6);
+                // Round trip to the starting metres, unless the point is near the other pole.
+                if a[q].abs() < 89.0 || (a[q] > 0.0) == north {
+                    prop_assert!((x2[q] - xs[q]).abs() < 1e-4 && (y2[q] - y).abs() < 1e-4,
+                        "{} {} vs {} {}", x2[q], y2[q], xs[q], y);
+                }
+            }
+        }
+
+        #[test]
+        fn rotated_simd_matches_scalar(
+            rlon in prop::collection::vec(-180.0..540.0_f64, 0..23),
+            rlat in -90.0..90.0_f64,
+            p in (-90.0..90.0_f64, 0.0..360.0_f64, -90.0..90.0_f64, 0.0..360.0_f64),
+        ) {
+            let (xlat1, xlon1, xlat2, xlon2) = p;
+            let params = crate::params::RotatedParams { xlat1, xlon1, xlat2, xlon2 };
+            let Ok(rot) = crate::rotation::Rotation::new(&params) else { return Ok(()); };
+            let m = rot.to_true_matrix();
+            let n = rlon.len();
+            let c: Vec<f64> = rlon.iter().map(|x| x.to_radians().cos()).collect();
+            let s: Vec<f64> = rlon.iter().map(|x| x.to_radians().sin()).collect();
+            let (sp, cp) = rlat.to_radians().sin_cos();
+            let (mut a, mut b, mut a2, mut b2) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            rotated_to_geo(&m, &c, &s, cp, sp, &mut a, &mut b);
+            rotated_to_geo_scalar(&m, &c, &s, cp, sp, &mut a2, &mut b2);
+            for q in 0..n {
+                prop_assert!(close_deg(a[q], a2[q], 1e-11), "lat {} vs {}", a[q], a2[q]);
+                prop_assert!(a[q].abs() > 89.999_999 || close_deg(b[q], b2[q], 1e-11), "lon {} vs {}", b[q], b2[q]);
+            }
+            let mi = rot.to_rotated_matrix();
+            let (mut x1, mut y1, mut x2, mut y2) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            geo_to_rotated(&mi, &b2, &a2, &mut x1, &mut y1);
+            geo_to_rotated_scalar(&mi, &b2, &a2, &mut x2, &mut y2);
+            for q in 0..n {
+                prop_assert!(close_deg(y1[q], y2[q], 1e-11));
+                prop_assert!(y2[q].abs() > 89.999_999 || close_deg(x1[q], x2[q], 1e-11), "{} {}", x1[q], x2[q]);
+                prop_assert!((y2[q] - rlat).abs() < 1e-9);
+                prop_assert!(rlat.abs() > 89.9999 || close_deg(wrap360(x2[q]), wrap360(rlon[q]), 1e-9));
+            }
+        }
+
+        #[test]
+        fn to_index_simd_matches_scalar(
+            xs in prop::collection::vec(-720.0..720.0_f64, 0..23),
+            start in -200.0..200.0_f64,
+            step in prop::sample::select(vec![0.25, -0.5, 1.0, 3.75, 100_000.0]),
+            n in 1usize..2000,
+            wrap in any::<bool>(),
+        ) {
+            let k = ToIndexK { start, step, n: n as f64,
+                wrap_center: wrap.then(|| start + step * (n as f64 - 1.0) / 2.0) };
+            let mut a = xs.clone();
+            let mut b = xs.clone();
+            to_index(k, &mut a);
+            to_index_scalar(k, &mut b);
+            for q in 0..xs.len() {
+                prop_assert!(a[q].to_bits() == b[q].to_bits() || (a[q].is_nan() && b[q].is_nan()));
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Every fixture grid of grids.fst and shapes.fst against librmn's own lat/lon (gdll).
+//!
+//! Tolerance: 1e-4° (longitude scaled by cos latitude) more than 1° from a pole, 3e-3° within
+//! 1° of a pole, where librmn's float32 arithmetic dominates the difference.
+
+mod common;
+
+use common::{err_deg, Manifest};
+use grids::{Grid, GridOptions};
+
+fn check_against_librmn(opts: GridOptions) -> Vec<String> {
+    let m = Manifest::load("grids");
+    let mut report = vec![];
+    let mut seen = std::collections::BTreeSet::new();
+    for (key, d, g) in m.grids() {
+        seen.insert(g["grtyp"].as_str().unwrap().to_owned());
+        let grid = Grid::new(&d, opts).unwrap_or_else(|e| panic!("{key}: {e}"));
+        let ll = grid.lat_lon();
+        let lat = m.blob_f64(&g["lat"]);
+        let lon = m.blob_f64(&g["lon"]);
+        assert_eq!(lat.len(), ll.lat.len(), "{key}");
+        let (mut worst, mut worst_polar) = (0.0_f64, 0.0_f64);
+        for k in 0..lat.len() {
+            let e = err_deg(ll.lat[k], ll.lon[k], lat[k], lon[k]);
+            if lat[k].abs() > 89.0 {
+                worst_polar = worst_polar.max(e);
+            } else {
+                worst = worst.max(e);
+            }
+        }
+        report.push(format!("{key:32} max err {worst:.2e}° (|lat|>89: {worst_polar:.2e}°)"));
+        assert!(worst <= 1e-4, "{key}: {worst}");
+        assert!(worst_polar <= 3e-3, "{key}: {worst_polar}");
+    }
+    for t in ["A", "B", "G", "L", "N", "S", "E", "Z", "Y", "U", "#"] {
+        assert!(seen.contains(t), "fixture grid type {t} not covered");
+    }
+    report
+}
+
+#[test]
+fn grids_fst_matches_librmn() {
+    let r = check_against_librmn(GridOptions::default());
+    println!("{}", r.join("\n"));
+}
+
+#[test]
+fn grids_fst_matches_librmn_compat_mode() {
+    check_against_librmn(GridOptions { librmn_compat: true });
+}
+
+#[test]
+fn shapes_fst_matches_librmn_samples() {
+    let m = Manifest::load("shapes");
+    for (key, d, g) in m.grids() {
+        let grid = Grid::new(&d, GridOptions::default()).unwrap();
+        let ll = grid.lat_lon();
+        let (ni, _) = grid.shape();
+        // shapes.bin is not shipped: check the stored samples, and for every grid the corners
+        // implied by the manifest's min/max.
+        if let Some(samples) = g["samples"].as_array() {
+            for s in samples {
+                let (i, j) = (s["i"].as_u64().unwrap() as usize, s["j"].as_u64().unwrap() as usize);
+                let k = i + j * ni;
+                let e = err_deg(ll.lat[k], ll.lon[k], s["lat"].as_f64().unwrap(), s["lon"].as_f64().unwrap());
+                assert!(e < 1e-4, "{key} ({i},{j}): {e}");
+            }
+        } else {
+            let lat_min = ll.lat.iter().copied().fold(f64::INFINITY, f64::min);
+            let lat_max = ll.lat.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            assert!((lat_min - g["lat"]["min"].as_f64().unwrap()).abs() < 1e-4, "{key}");
+            assert!((lat_max - g["lat"]["max"].as_f64().unwrap()).abs() < 1e-4, "{key}");
+            let lon_mean = ll.lon.iter().sum::<f64>() / ll.lon.len() as f64;
+            assert!((lon_mean - g["lon"]["mean"].as_f64().unwrap()).abs() < 1e-3, "{key}");
+        }
+    }
+}
+
+#[test]
+fn x_grid_is_refused_clearly() {
+    let d = grids::GridDescriptor::simple(b'X', 12, 8, [0, 0, 0, 0]);
+    let e = Grid::new(&d, GridOptions::default()).unwrap_err();
+    assert!(matches!(e, grids::GridError::NotGeoreferenced { .. }));
+    assert!(e.to_string().contains("no georeference"), "{e}");
+    let e = Grid::new(&grids::GridDescriptor::simple(b'M', 12, 1, [1, 2, 3, 0]), GridOptions::default())
+        .unwrap_err();
+    assert!(matches!(e, grids::GridError::Unsupported { .. }), "{e}");
+}
