@@ -1,19 +1,1684 @@
-//! The RSF container ("FST24"). Being written: until then RSF files are refused clearly.
+//! The RSF container ("FST24"): the segment chain, the directory records (VDIR) and the
+//! start/end-of-record framing.
+//!
+//! The facts this reader relies on and checks are listed in `README-rsf.md` beside this file.
+//! In short: a file is a chain of segments `SOS | records… | VDIR | EOS`; control words are
+//! little-endian u32, 64-bit values are two of them, high word first; each closed segment's
+//! VDIR lists its records with variable-width entries; a segment left open by a writer that is
+//! still running or crashed has no directory, and its records are found only by walking the
+//! record framing.
 
-use super::{Directory, ReadOptions};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use super::{Diagnostic, Directory, ReadOptions};
+use crate::alloc::try_vec_filled;
 use crate::error::{FormatErrorKind, OpenError, SourceName};
-use crate::record::RecordMeta;
+use crate::limits::LimitError;
+use crate::record::{
+    stamp_from_date_word, Container, Datyp, FileOffset, Keys, PayloadLocation, RecordIndex,
+    RecordMeta,
+};
 use crate::source::ByteSource;
 
-pub(crate) fn read_directory(
-    _src: &dyn ByteSource,
-    _file_len: u64,
-    path: &SourceName,
-    _options: &ReadOptions,
-) -> Result<Directory, OpenError> {
-    Err(OpenError::Unsupported { path: path.clone(), what: "RSF container".into() })
+/// Length of a start-of-segment record.
+const SOS_LEN: u64 = 72;
+/// Length of the end-of-segment record of a compact segment.
+const EOS_LEN: u64 = 68;
+/// Length of the high part of an end-of-segment record (the part at the top of a segment).
+const EOS_HI_LEN: u64 = 48;
+/// Length of a start-of-record marker.
+const SOR_LEN: u64 = 16;
+/// Length of an end-of-record marker.
+const EOR_LEN: u64 = 12;
+/// SOR and EOR together: the smallest record.
+const FRAME_LEN: u64 = SOR_LEN + EOR_LEN;
+/// Fixed part of a directory entry: wa, rl, entry offset (3 × 2 words), ml, dul.
+const ENTRY_FIXED_LEN: u64 = 32;
+/// Fixed part of a VDIR record before its entries: SOR and the entry count.
+const VDIR_HEAD_LEN: u64 = SOR_LEN + 4;
+/// Search-metadata words of an FST record: meta0, two reserved words, 16 legacy key words.
+const SEARCH_WORDS: u64 = 19;
+/// Byte offset, inside the record metadata, of the extended (JSON) metadata.
+const JSON_AT: u64 = 4 * SEARCH_WORDS;
+
+const RT_DATA: u8 = 1;
+const RT_SOS: u8 = 3;
+const RT_EOS: u8 = 4;
+const RT_VDIR: u8 = 6;
+const RT_DELETED: u8 = 0x80;
+const SOR_MARK: u8 = 0xFE;
+const EOR_MARK: u8 = 0xFF;
+const SOS_SIGN: u32 = 0xDEAD_BEEF;
+const EOS_HI_SIGN: u32 = 0xCAFE_FADE;
+/// `rlm` of SOS 0 while an exclusive writer has the file open.
+const EXCLUSIVE_WRITER: u32 = 0xFFFF;
+
+/// The little-endian u32 at byte `at` of `b`, if `b` holds it.
+fn word_at(b: &[u8], at: u64) -> Option<u32> {
+    let at = usize::try_from(at).ok()?;
+    let bytes: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(u32::from_le_bytes(bytes))
 }
 
-pub(crate) fn check_record_frame(_sor: &[u8; 16], _eor: &[u8; 12], _meta: &RecordMeta) -> Result<(), FormatErrorKind> {
-    Err(FormatErrorKind::Framing { reason: "RSF container not supported".into() })
+/// A 64-bit value stored as two words, high word first.
+fn pair(hi: u32, lo: u32) -> u64 {
+    (u64::from(hi) << 32) | u64::from(lo)
+}
+
+/// The 64-bit value at byte `at` of `b`.
+fn pair_at(b: &[u8], at: u64) -> Option<u64> {
+    Some(pair(word_at(b, at)?, word_at(b, at.checked_add(4)?)?))
+}
+
+/// A start-of-record marker, decoded.
+#[derive(Debug, Clone, Copy)]
+struct Sor {
+    rt: u8,
+    rlm: u32,
+    zr: u8,
+    rl: u64,
+    rlmd: u32,
+}
+
+impl Sor {
+    fn parse(b: &[u8; 16]) -> Sor {
+        let w = |i: u64| word_at(b, 4 * i).unwrap_or(0);
+        let (w0, w3) = (w(0), w(3));
+        Sor {
+            rt: (w0 & 0xFF) as u8,
+            rlm: (w0 >> 8) & 0xFFFF,
+            zr: (w0 >> 24) as u8,
+            rl: pair(w(1), w(2)),
+            rlmd: w3 & 0xFFFF,
+        }
+    }
+}
+
+/// An end-of-record marker, decoded.
+#[derive(Debug, Clone, Copy)]
+struct Eor {
+    rl: u64,
+    rt: u8,
+    rlm: u32,
+    zr: u8,
+}
+
+impl Eor {
+    fn parse(b: &[u8; 12]) -> Eor {
+        let w = |i: u64| word_at(b, 4 * i).unwrap_or(0);
+        let w2 = w(2);
+        Eor {
+            rl: pair(w(0), w(1)),
+            rt: (w2 & 0xFF) as u8,
+            rlm: (w2 >> 8) & 0xFFFF,
+            zr: (w2 >> 24) as u8,
+        }
+    }
+}
+
+/// The first 16 (SOR) and last 12 (EOR) bytes of `b`, when `b` is at least a frame long.
+fn frame_of(b: &[u8]) -> Option<([u8; 16], [u8; 12])> {
+    let sor: [u8; 16] = b.get(..16)?.try_into().ok()?;
+    let eor: [u8; 12] = b.get(b.len().checked_sub(12)?..)?.try_into().ok()?;
+    Some((sor, eor))
+}
+
+/// A start-of-segment record, decoded.
+#[derive(Debug, Clone, Copy)]
+struct Sos {
+    sor: Sor,
+    eor: Eor,
+    magic: [u8; 4],
+    app: [u8; 4],
+    sign: u32,
+    seg: u64,
+    sseg: u64,
+    vdir: u64,
+    vdirs: u64,
+}
+
+impl Sos {
+    fn parse(b: &[u8; 72]) -> Sos {
+        let (sor, eor) = frame_of(b).unwrap_or(([0; 16], [0; 12]));
+        let pair = |at: u64| pair_at(b, at).unwrap_or(0);
+        Sos {
+            sor: Sor::parse(&sor),
+            eor: Eor::parse(&eor),
+            magic: [b[16], b[17], b[18], b[19]],
+            app: [b[20], b[21], b[22], b[23]],
+            sign: word_at(b, 24).unwrap_or(0),
+            seg: pair(28),
+            sseg: pair(36),
+            vdir: pair(44),
+            vdirs: pair(52),
+        }
+    }
+
+    /// Check the framing and signatures; `first` for the SOS at byte 0, which must carry the
+    /// FST application code.
+    fn check(&self, first: bool) -> Result<(), FormatErrorKind> {
+        let bad = |field, found: u64, expected: &str| {
+            Err(FormatErrorKind::BadField {
+                field,
+                found,
+                expected: expected.into(),
+            })
+        };
+        if self.sor.rt != RT_SOS || self.sor.zr != SOR_MARK {
+            return bad(
+                "segment start record type and marker",
+                u64::from(self.sor.rt) | u64::from(self.sor.zr) << 8,
+                "0xfe03",
+            );
+        }
+        if self.sor.rl != SOS_LEN {
+            return bad("segment start record length", self.sor.rl, "72");
+        }
+        if self.eor.rt != RT_SOS || self.eor.zr != EOR_MARK || self.eor.rl != SOS_LEN {
+            return Err(FormatErrorKind::Framing {
+                reason: format!(
+                    "segment start ends with record type {} marker {:#04x} length {}, expected type 3 marker 0xff length 72",
+                    self.eor.rt, self.eor.zr, self.eor.rl
+                ),
+            });
+        }
+        if &self.magic != b"RSF0" {
+            return bad(
+                "segment signature",
+                u64::from(u32::from_be_bytes(self.magic)),
+                "\"RSF0\"",
+            );
+        }
+        // Later segments copy the first one's code, except the fillers of parallel writers.
+        if &self.app != b"STDF" && (first || !self.is_filler()) {
+            let expected = if first {
+                "\"STDF\""
+            } else {
+                "\"STDF\" or \"<-->\""
+            };
+            return bad(
+                "application code",
+                u64::from(u32::from_be_bytes(self.app)),
+                expected,
+            );
+        }
+        if self.sign != SOS_SIGN {
+            return bad(
+                "segment start signature",
+                u64::from(self.sign),
+                "0xdeadbeef",
+            );
+        }
+        Ok(())
+    }
+
+    /// A filler segment: what is left of a parallel writer's reserved range after it closed.
+    fn is_filler(&self) -> bool {
+        &self.app == b"<-->"
+    }
+}
+
+/// Where a record's JSON text is.
+enum Json {
+    /// The record has none.
+    None,
+    /// In the metadata words at hand.
+    Here {
+        text: Option<Arc<str>>,
+        syntax_error: Option<String>,
+    },
+    /// Only inside the record (RSF version 0 directories hold the 19 search words only): `bytes`
+    /// bytes at metadata byte 76.
+    InRecord { bytes: u64 },
+}
+
+/// What a record's metadata words say.
+enum Parsed {
+    Live {
+        keys: Keys,
+        json: Json,
+    },
+    Deleted,
+    /// A record type this reader does not list.
+    Other(u8),
+}
+
+/// Why metadata words were refused (the caller adds the offset and entry number).
+enum Fault {
+    Reason(String),
+    Limit(LimitError),
+}
+
+/// Decode the metadata words of a record: `meta` holds the words at hand (the directory copy,
+/// `D` words, or the record's own `R` words), `r` is the record's metadata length in words.
+fn parse_meta(meta: &[u8], r: u64, max_json: u64) -> Result<Parsed, Fault> {
+    let w = |i: u64| {
+        word_at(meta, 4 * i).ok_or_else(|| Fault::Reason(format!("metadata word {i} is missing")))
+    };
+    let meta0 = w(0)?;
+    match (meta0 & 0xFF) as u8 {
+        RT_DATA => {}
+        RT_DELETED => return Ok(Parsed::Deleted),
+        other => return Ok(Parsed::Other(other)),
+    }
+    let version = (meta0 >> 16) & 0xFF;
+    if version > 1 {
+        return Err(Fault::Reason(format!(
+            "RSF metadata version {version} is newer than the supported 1"
+        )));
+    }
+    // Version 0 put the FST reserved word first and the data-map size second; version 1 swapped them.
+    let (reserved, data_map) = if version == 0 {
+        (w(1)?, w(2)?)
+    } else {
+        (w(2)?, w(1)?)
+    };
+    // A data map would sit between the metadata and the payload; librmn writes none yet.
+    if data_map != 0 {
+        return Err(Fault::Reason(format!(
+            "a data map of {data_map} words is announced; none is supported"
+        )));
+    }
+    let fst_version = reserved >> 24;
+    if fst_version > 1 {
+        return Err(Fault::Reason(format!(
+            "FST metadata version {fst_version} is newer than the supported 1"
+        )));
+    }
+    let nkeys = (reserved >> 16) & 0xFF;
+    if u64::from(nkeys) != SEARCH_WORDS {
+        return Err(Fault::Reason(format!("{nkeys} search keys, expected 19")));
+    }
+    let e = u64::from(reserved & 0xFFFF);
+    if SEARCH_WORDS + e > r {
+        return Err(Fault::Reason(format!(
+            "{e} words of extended metadata do not fit in {r} metadata words"
+        )));
+    }
+    let mut key_words = [0u32; 16];
+    for (slot, i) in key_words.iter_mut().zip(3u64..) {
+        *slot = w(i)?;
+    }
+    let keys = Keys::decode(&key_words, true);
+    let json = if e == 0 {
+        Json::None
+    } else {
+        let bytes = 4 * e;
+        if bytes > max_json {
+            return Err(Fault::Limit(LimitError::MetadataBytes {
+                found: bytes,
+                limit: max_json,
+            }));
+        }
+        match meta.get(JSON_AT as usize..(JSON_AT + bytes) as usize) {
+            Some(stored) => {
+                let (text, syntax_error) = json_text(stored)?;
+                Json::Here { text, syntax_error }
+            }
+            None => Json::InRecord { bytes },
+        }
+    };
+    Ok(Parsed::Live { keys, json })
+}
+
+/// The JSON text of stored extended metadata: NUL-terminated UTF-8. An empty text counts as
+/// none. The syntax is checked too; a syntax error is returned beside the text, not as a
+/// fault, because the record itself is still readable.
+fn json_text(stored: &[u8]) -> Result<(Option<Arc<str>>, Option<String>), Fault> {
+    let nul = stored
+        .iter()
+        .position(|&b| b == 0)
+        .ok_or_else(|| Fault::Reason("extended metadata is not NUL-terminated".into()))?;
+    let text = stored.get(..nul).unwrap_or_default();
+    let text = std::str::from_utf8(text).map_err(|e| {
+        Fault::Reason(format!(
+            "extended metadata is not UTF-8 (byte {})",
+            e.valid_up_to()
+        ))
+    })?;
+    if text.is_empty() {
+        return Ok((None, None));
+    }
+    let syntax_error = serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .err()
+        .map(|e| e.to_string());
+    Ok((Some(Arc::from(text)), syntax_error))
+}
+
+/// Check an RSF data record's start- and end-of-record markers against its directory entry.
+/// The payload reader calls this before trusting the payload.
+pub(crate) fn check_record_frame(
+    sor: &[u8; 16],
+    eor: &[u8; 12],
+    meta: &RecordMeta,
+) -> Result<(), FormatErrorKind> {
+    let fail = |reason: String| Err(FormatErrorKind::Framing { reason });
+    let s = Sor::parse(sor);
+    let e = Eor::parse(eor);
+    // The metadata length R is where the payload starts: record + SOR + 4·R.
+    let r = meta
+        .payload
+        .offset
+        .0
+        .checked_sub(meta.record_offset.0)
+        .and_then(|d| d.checked_sub(SOR_LEN))
+        .map_or(0, |d| d / 4);
+    if s.zr != SOR_MARK {
+        return fail(format!(
+            "start-of-record marker is {:#04x}, expected 0xfe",
+            s.zr
+        ));
+    }
+    if s.rt == RT_DELETED {
+        return fail("the record is marked deleted".into());
+    }
+    if s.rt != RT_DATA {
+        return fail(format!("record type is {}, expected 1 (data)", s.rt));
+    }
+    if s.rl != meta.record_len {
+        return fail(format!(
+            "start of record gives length {}, the directory {}",
+            s.rl, meta.record_len
+        ));
+    }
+    if u64::from(s.rlm) != r {
+        return fail(format!(
+            "start of record gives {} metadata words, the directory {r}",
+            s.rlm
+        ));
+    }
+    // D is R in RSF version 1 and the 19 search words in version 0.
+    if u64::from(s.rlmd) != r && u64::from(s.rlmd) != SEARCH_WORDS {
+        return fail(format!(
+            "start of record gives {} directory metadata words, expected {r} or 19",
+            s.rlmd
+        ));
+    }
+    if e.zr != EOR_MARK {
+        return fail(format!(
+            "end-of-record marker is {:#04x}, expected 0xff",
+            e.zr
+        ));
+    }
+    if e.rt != s.rt || u64::from(e.rlm) != r {
+        return fail(format!(
+            "end of record gives type {} and {} metadata words, the start type {} and {r}",
+            e.rt, e.rlm, s.rt
+        ));
+    }
+    if e.rl != s.rl {
+        return fail(format!(
+            "end of record gives length {}, the start {}",
+            e.rl, s.rl
+        ));
+    }
+    Ok(())
+}
+
+/// The RSF directory walk over one file.
+struct Reader<'a> {
+    src: &'a dyn ByteSource,
+    file_len: u64,
+    path: &'a SourceName,
+    options: &'a ReadOptions,
+    records: Vec<RecordMeta>,
+    /// Directory entries seen so far, deleted ones included (the next `file_index`).
+    entries: u64,
+    diagnostics: Vec<Diagnostic>,
+    /// Records whose JSON lives only in the record (version 0): (record position, offset, bytes).
+    pending_json: Vec<(usize, u64, u64)>,
+}
+
+/// How a framing walk over an unfinished segment ended.
+struct Walk {
+    records: u64,
+    deleted: u64,
+    /// Where and why the walk stopped before the end of the segment, if it did.
+    stopped: Option<(u64, String)>,
+}
+
+impl Reader<'_> {
+    fn format(&self, offset: u64, kind: FormatErrorKind) -> OpenError {
+        OpenError::Format {
+            path: self.path.clone(),
+            container: Container::Rsf,
+            offset,
+            kind,
+        }
+    }
+
+    fn bad(&self, offset: u64, field: &'static str, found: u64, expected: String) -> OpenError {
+        self.format(
+            offset,
+            FormatErrorKind::BadField {
+                field,
+                found,
+                expected,
+            },
+        )
+    }
+
+    fn limit(&self, limit: LimitError) -> OpenError {
+        OpenError::Limits {
+            path: self.path.clone(),
+            limit,
+        }
+    }
+
+    fn note(&mut self, offset: u64, message: String) {
+        self.diagnostics.push(Diagnostic { offset, message });
+    }
+
+    /// Fill `buf` from `offset`, which the caller has checked lies inside the file.
+    fn read(&self, offset: u64, buf: &mut [u8]) -> Result<(), OpenError> {
+        self.src
+            .read_exact_at(offset, buf)
+            .map_err(|source| OpenError::Io {
+                path: self.path.clone(),
+                offset,
+                source,
+            })
+    }
+
+    /// Read `len` bytes at `offset` into a new buffer; `what` names the structure in errors.
+    fn read_vec(&self, offset: u64, len: u64, what: &'static str) -> Result<Vec<u8>, OpenError> {
+        let end = offset.saturating_add(len);
+        if end > self.file_len {
+            let kind = FormatErrorKind::Truncated {
+                what,
+                needed: end,
+                available: self.file_len,
+            };
+            return Err(self.format(offset, kind));
+        }
+        let oom = self.limit(LimitError::OutOfMemory { bytes: len });
+        let n = usize::try_from(len).ok().ok_or(oom)?;
+        let Ok(mut buf) = try_vec_filled(n, 0u8) else {
+            return Err(self.limit(LimitError::OutOfMemory { bytes: len }));
+        };
+        self.read(offset, &mut buf)?;
+        Ok(buf)
+    }
+
+    fn read_sos(&self, off: u64) -> Result<Sos, OpenError> {
+        let mut b = [0u8; 72];
+        self.read(off, &mut b)?;
+        let sos = Sos::parse(&b);
+        sos.check(off == 0).map_err(|kind| self.format(off, kind))?;
+        Ok(sos)
+    }
+
+    /// Count one more directory entry against the limit and return its `file_index`.
+    fn next_entry(&mut self, offset: u64) -> Result<u32, OpenError> {
+        let index = self.entries;
+        let limit = self.options.limits.max_records;
+        if index >= limit {
+            return Err(self.limit(LimitError::Records {
+                found: index + 1,
+                limit,
+            }));
+        }
+        self.entries += 1;
+        u32::try_from(index).ok().ok_or_else(|| {
+            self.bad(
+                offset,
+                "directory entry count",
+                index,
+                "at most 2^32".into(),
+            )
+        })
+    }
+
+    fn walk_segments(&mut self) -> Result<(), OpenError> {
+        let mut off = 0u64;
+        while off < self.file_len {
+            let left = self.file_len - off;
+            if left < SOS_LEN {
+                self.note(off, format!(
+                    "the file ends {left} bytes into what should be a segment start at byte {off} (truncated?)"
+                ));
+                break;
+            }
+            let sos = self.read_sos(off)?;
+            if off == 0 {
+                self.check_lock(&sos);
+            }
+            if sos.sseg == 0 {
+                // An open compact segment: the writer is still writing or crashed. It runs to
+                // the end of the file and librmn stops reading here.
+                self.unfinished(
+                    off,
+                    self.file_len,
+                    "unfinished compact segment (a writer is still writing or crashed)",
+                )?;
+                break;
+            }
+            if sos.sseg < SOS_LEN {
+                return Err(self.bad(off + 36, "segment size", sos.sseg, "at least 72".into()));
+            }
+            let end = off.saturating_add(sos.sseg);
+            if sos.seg != 0 {
+                self.check_closed(off, &sos)?;
+                if end > self.file_len {
+                    let what = format!(
+                        "segment of {} bytes, cut short by the end of the file at byte {} (truncated): its directory is lost",
+                        sos.sseg, self.file_len
+                    );
+                    self.unfinished(off, self.file_len, &what)?;
+                    break;
+                }
+                if sos.vdir == 0 {
+                    let mut eos = [0u8; 68];
+                    self.read(off + sos.seg, &mut eos)?;
+                    self.check_eos(off, &sos, &eos)?;
+                } else {
+                    self.read_vdir(off, &sos)?;
+                }
+            } else if end > self.file_len {
+                let what = format!(
+                    "sparse segment of {} bytes, cut short by the end of the file at byte {} (truncated)",
+                    sos.sseg, self.file_len
+                );
+                self.unfinished(off, self.file_len, &what)?;
+                break;
+            } else {
+                // A sparse segment: a filler, or a parallel writer's segment still open.
+                if sos.vdir != 0 || sos.vdirs != 0 {
+                    return Err(self.bad(
+                        off + 44,
+                        "sparse segment directory offset",
+                        sos.vdir,
+                        "0".into(),
+                    ));
+                }
+                self.check_eos_hi(off, &sos)?;
+                if !sos.is_filler() {
+                    self.unfinished(
+                        off,
+                        end - EOS_HI_LEN,
+                        "open sparse segment (a parallel writer is still writing or crashed)",
+                    )?;
+                }
+            }
+            off = end;
+        }
+        Ok(())
+    }
+
+    /// Note a write lock left in SOS 0.
+    fn check_lock(&mut self, sos: &Sos) {
+        match sos.sor.rlm {
+            0 => {}
+            EXCLUSIVE_WRITER => self.note(0, "the write-lock flag is set in the first segment start: a writer has the file open, or crashed".into()),
+            n => self.note(0, format!("the first segment start counts {n} parallel writers: they have the file open, or crashed")),
+        }
+    }
+
+    /// Check the sizes of a closed compact segment: `sseg = seg + 68`, and the directory, if
+    /// any, ends where the end-of-segment starts.
+    fn check_closed(&self, off: u64, sos: &Sos) -> Result<(), OpenError> {
+        if sos.seg.checked_add(EOS_LEN) != Some(sos.sseg) {
+            return Err(self.bad(
+                off + 28,
+                "segment size without its end",
+                sos.seg,
+                format!("{} (segment size − 68)", sos.sseg.saturating_sub(EOS_LEN)),
+            ));
+        }
+        match (sos.vdir, sos.vdirs) {
+            (0, 0) => Ok(()),
+            (0, _) | (_, 0) => Err(self.bad(
+                off + 44,
+                "directory offset and size",
+                sos.vdir,
+                format!("0 together with size {}", sos.vdirs),
+            )),
+            (vdir, vdirs) => {
+                if vdir < SOS_LEN || vdir.checked_add(vdirs) != Some(sos.seg) {
+                    return Err(self.bad(off + 44, "directory offset", vdir, format!("72..{} so that the directory of {vdirs} bytes ends at the segment's end", sos.seg)));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Check the end of a closed compact segment (68 bytes at `off + seg`): its markers and
+    /// signatures, and that it repeats the sizes of the segment's start.
+    fn check_eos(&self, off: u64, sos: &Sos, eos: &[u8]) -> Result<(), OpenError> {
+        let at = off + sos.seg;
+        let (sor, eor) = frame_of(eos).unwrap_or(([0; 16], [0; 12]));
+        let (sor, eor) = (Sor::parse(&sor), Eor::parse(&eor));
+        let framed = sor.rt == RT_EOS
+            && sor.zr == SOR_MARK
+            && sor.rl == EOS_LEN
+            && eor.rt == RT_EOS
+            && eor.zr == EOR_MARK
+            && eor.rl == EOS_LEN;
+        if eos.len() as u64 != EOS_LEN || !framed {
+            return Err(self.format(at, FormatErrorKind::Framing {
+                reason: format!(
+                    "segment end has type {} marker {:#04x} length {} and closes with type {} marker {:#04x} length {}, expected type 4 and length 68",
+                    sor.rt, sor.zr, sor.rl, eor.rt, eor.zr, eor.rl
+                ),
+            }));
+        }
+        let w = |i: u64| word_at(eos, i).unwrap_or(0);
+        let p = |i: u64| pair_at(eos, i).unwrap_or(0);
+        if w(16) != 0xBEBE_FADA || w(20) != EOS_HI_SIGN {
+            return Err(self.bad(
+                at + 16,
+                "segment end signatures",
+                u64::from(w(16)) << 32 | u64::from(w(20)),
+                "0xbebefada then 0xcafefade".into(),
+            ));
+        }
+        let copy = [p(24), p(32), p(40), p(48)];
+        if copy != [sos.seg, sos.sseg, sos.vdir, sos.vdirs] {
+            return Err(self.format(
+                at + 24,
+                FormatErrorKind::Framing {
+                    reason: format!(
+                        "segment end gives sizes {copy:?}, its start {:?} (seg, sseg, vdir, vdirs)",
+                        [sos.seg, sos.sseg, sos.vdir, sos.vdirs]
+                    ),
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    /// Check the high part of a sparse segment's end, at the top of its range.
+    fn check_eos_hi(&self, off: u64, sos: &Sos) -> Result<(), OpenError> {
+        if sos.sseg < SOS_LEN + EOS_HI_LEN {
+            return Err(self.bad(
+                off + 36,
+                "sparse segment size",
+                sos.sseg,
+                "at least 120".into(),
+            ));
+        }
+        let at = off + sos.sseg - EOS_HI_LEN;
+        let mut b = [0u8; 48];
+        self.read(at, &mut b)?;
+        let sign = word_at(&b, 0).unwrap_or(0);
+        let sseg = pair_at(&b, 12).unwrap_or(0);
+        let eor: [u8; 12] = b
+            .get(36..)
+            .and_then(|t| t.try_into().ok())
+            .unwrap_or([0; 12]);
+        let eor = Eor::parse(&eor);
+        if sign != EOS_HI_SIGN {
+            return Err(self.bad(
+                at,
+                "segment end signature",
+                u64::from(sign),
+                "0xcafefade".into(),
+            ));
+        }
+        if sseg != sos.sseg {
+            return Err(self.bad(
+                at + 12,
+                "segment size at the segment's end",
+                sseg,
+                format!("{} as in its start", sos.sseg),
+            ));
+        }
+        if eor.rt != RT_EOS || eor.zr != EOR_MARK || Some(eor.rl) != sos.sseg.checked_sub(SOS_LEN) {
+            return Err(self.format(at + 36, FormatErrorKind::Framing {
+                reason: format!(
+                    "segment end closes with type {} marker {:#04x} length {}, expected type 4 marker 0xff length {}",
+                    eor.rt, eor.zr, eor.rl, sos.sseg - SOS_LEN
+                ),
+            }));
+        }
+        Ok(())
+    }
+
+    /// Read and list the directory of the closed segment at `off`.
+    fn read_vdir(&mut self, off: u64, sos: &Sos) -> Result<(), OpenError> {
+        let at = off + sos.vdir;
+        let len = sos.vdirs;
+        if len < VDIR_HEAD_LEN + EOR_LEN {
+            return Err(self.bad(off + 52, "directory size", len, "at least 32".into()));
+        }
+        // The directory ends where the segment's end starts: read both at once.
+        let buf = self.read_vec(at, len + EOS_LEN, "segment directory")?;
+        let (vdir, eos) = buf.split_at(len as usize);
+        self.check_eos(off, sos, eos)?;
+        let (sor, eor) = frame_of(vdir).unwrap_or(([0; 16], [0; 12]));
+        let (sor, eor) = (Sor::parse(&sor), Eor::parse(&eor));
+        if sor.rt != RT_VDIR || sor.zr != SOR_MARK || sor.rlm != 1 {
+            return Err(self.format(at, FormatErrorKind::Framing {
+                reason: format!(
+                    "directory starts with type {} marker {:#04x} rlm {}, expected type 6 marker 0xfe rlm 1",
+                    sor.rt, sor.zr, sor.rlm
+                ),
+            }));
+        }
+        if sor.rl != len || eor.rl != len || eor.rt != RT_VDIR || eor.zr != EOR_MARK || eor.rlm != 1
+        {
+            return Err(self.format(at, FormatErrorKind::Framing {
+                reason: format!(
+                    "directory of {len} bytes has lengths {} and {} and ends with type {} marker {:#04x}",
+                    sor.rl, eor.rl, eor.rt, eor.zr
+                ),
+            }));
+        }
+        let n = u64::from(word_at(vdir, SOR_LEN).unwrap_or(0));
+        let body_end = len - EOR_LEN;
+        let min_entry = ENTRY_FIXED_LEN + 4 * SEARCH_WORDS;
+        if n > (body_end - VDIR_HEAD_LEN) / min_entry {
+            return Err(self.bad(
+                at + SOR_LEN,
+                "directory entry count",
+                n,
+                format!(
+                    "at most {} in {len} bytes",
+                    (body_end - VDIR_HEAD_LEN) / min_entry
+                ),
+            ));
+        }
+        let limit = self.options.limits.max_records;
+        if self.entries.saturating_add(n) > limit {
+            return Err(self.limit(LimitError::Records {
+                found: self.entries.saturating_add(n),
+                limit,
+            }));
+        }
+        if self.records.try_reserve(n as usize).is_err() {
+            let bytes = n.saturating_mul(size_of::<RecordMeta>() as u64);
+            return Err(self.limit(LimitError::OutOfMemory { bytes }));
+        }
+        let body = vdir.get(..body_end as usize).unwrap_or_default();
+        let mut pos = VDIR_HEAD_LEN;
+        for _ in 0..n {
+            pos = self.vdir_entry(off, sos.vdir, body, pos)?;
+        }
+        if pos != body_end {
+            return Err(self.format(at + pos, FormatErrorKind::Framing {
+                reason: format!("the {n} directory entries end at byte {pos} of the directory, its end marker starts at {body_end}"),
+            }));
+        }
+        Ok(())
+    }
+
+    /// Parse the directory entry at byte `pos` of `body` (the VDIR without its EOR) of the
+    /// segment at `off`; return where the next entry starts.
+    fn vdir_entry(&mut self, off: u64, vdir: u64, body: &[u8], pos: u64) -> Result<u64, OpenError> {
+        let entry_at = off + vdir + pos;
+        let file_index = self.next_entry(entry_at)?;
+        let bad_entry = |reader: &Self, reason: String| {
+            reader.format(entry_at, FormatErrorKind::BadEntry { file_index, reason })
+        };
+        let (Some(wa), Some(rl), Some(entry_offset), Some(ml)) = (
+            pair_at(body, pos),
+            pair_at(body, pos + 8),
+            pair_at(body, pos + 16),
+            word_at(body, pos + 24),
+        ) else {
+            return Err(bad_entry(
+                self,
+                "the entry runs past the end of the directory".into(),
+            ));
+        };
+        let d = if ml >> 16 == 0 {
+            u64::from(ml)
+        } else {
+            u64::from(ml >> 16)
+        };
+        let r = u64::from(ml & 0xFFFF);
+        if d < SEARCH_WORDS || r < d {
+            return Err(bad_entry(self, format!("metadata lengths {d} (directory) and {r} (record) words, expected 19 ≤ directory ≤ record")));
+        }
+        let meta_at = pos + ENTRY_FIXED_LEN;
+        let next = meta_at + 4 * d;
+        let Some(meta) = body.get(meta_at as usize..next as usize) else {
+            return Err(bad_entry(
+                self,
+                format!("{d} metadata words run past the end of the directory"),
+            ));
+        };
+        let parsed = match parse_meta(meta, r, self.options.limits.max_metadata_bytes) {
+            Ok(p) => p,
+            Err(Fault::Reason(reason)) => return Err(bad_entry(self, reason)),
+            Err(Fault::Limit(limit)) => return Err(self.limit(limit)),
+        };
+        match parsed {
+            // librmn rewrites a deleted entry with an absolute address: never follow it.
+            Parsed::Deleted => {}
+            Parsed::Other(rt) => self.note(
+                entry_at,
+                format!("directory entry {file_index} has record type {rt}, not data; skipped"),
+            ),
+            Parsed::Live { keys, json } => {
+                // The record lies after the segment start and before the directory.
+                let fits = wa >= SOS_LEN && wa.checked_add(rl).is_some_and(|e| e <= vdir);
+                if !fits {
+                    let start = off.saturating_add(wa);
+                    let kind = FormatErrorKind::EntryOutOfBounds {
+                        file_index,
+                        start,
+                        end: start.saturating_add(rl),
+                        file_size: self.file_len,
+                    };
+                    return Err(self.format(entry_at, kind));
+                }
+                // Written 0 at segment close; librmn's own in-memory value is the entry's offset.
+                if entry_offset != 0 && entry_offset != entry_at {
+                    return Err(bad_entry(
+                        self,
+                        format!("entry offset {entry_offset}, expected 0 or {entry_at}"),
+                    ));
+                }
+                let record = off + wa;
+                self.push(record, rl, r, keys, json, file_index, false)
+                    .map_err(|reason| bad_entry(self, reason))?;
+            }
+        }
+        Ok(next)
+    }
+
+    /// Add a live record at byte `record` of length `rl` with `r` metadata words.
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        record: u64,
+        rl: u64,
+        r: u64,
+        keys: Keys,
+        json: Json,
+        file_index: u32,
+        recovered: bool,
+    ) -> Result<(), String> {
+        let head = SOR_LEN + 4 * r;
+        if rl % 4 != 0 || rl < head + EOR_LEN {
+            return Err(format!(
+                "record length {rl} is not a multiple of 4 of at least {} bytes",
+                head + EOR_LEN
+            ));
+        }
+        let index = u32::try_from(self.records.len())
+            .ok()
+            .ok_or("more than 2^32 records")?;
+        let extended_metadata = match json {
+            Json::None => None,
+            Json::Here { text, syntax_error } => {
+                if let Some(err) = syntax_error {
+                    self.note(record, format!("record {index} (entry {file_index}): extended metadata is not valid JSON: {err}"));
+                }
+                text
+            }
+            Json::InRecord { bytes } => {
+                self.pending_json
+                    .push((self.records.len(), record + SOR_LEN + JSON_AT, bytes));
+                None
+            }
+        };
+        let rec = RecordMeta {
+            index: RecordIndex(index),
+            file_index,
+            container: Container::Rsf,
+            nomvar: keys.nomvar,
+            typvar: keys.typvar,
+            etiket: keys.etiket,
+            grtyp: keys.grtyp,
+            ni: keys.ni,
+            nj: keys.nj,
+            nk: keys.nk,
+            datyp: Datyp(keys.datyp),
+            nbits: keys.nbits,
+            dasiz: keys.dasiz,
+            deet: keys.deet,
+            npas: keys.npas,
+            ip1: keys.ip1,
+            ip2: keys.ip2,
+            ip3: keys.ip3,
+            ig1: keys.ig1,
+            ig2: keys.ig2,
+            ig3: keys.ig3,
+            ig4: keys.ig4,
+            datev: stamp_from_date_word(keys.date_word),
+            date_word: keys.date_word,
+            record_offset: FileOffset(record),
+            record_len: rl,
+            payload: PayloadLocation {
+                offset: FileOffset(record + head),
+                len: rl - head - EOR_LEN,
+            },
+            extended_metadata,
+            recovered,
+        };
+        if self.records.try_reserve(1).is_err() {
+            return Err("out of memory".into());
+        }
+        self.records.push(rec);
+        Ok(())
+    }
+
+    /// Report an unfinished segment starting at `off` whose records may run up to `end`, and
+    /// list them when recovering.
+    fn unfinished(&mut self, off: u64, end: u64, what: &str) -> Result<(), OpenError> {
+        let walk = self.walk_frames(off + SOS_LEN, end)?;
+        let mut message = format!(
+            "{what} at byte {off} holds {} framed records that are in no directory",
+            walk.records
+        );
+        if walk.deleted > 0 {
+            let _ = write!(message, " (and {} deleted ones)", walk.deleted);
+        }
+        if walk.records > 0 {
+            message.push_str(if self.options.recover {
+                "; they are listed as recovered"
+            } else {
+                "; open with recovery to list them"
+            });
+        }
+        if let Some((at, why)) = walk.stopped {
+            let _ = write!(message, "; the framing walk stopped at byte {at}: {why}");
+        }
+        self.note(off, message);
+        Ok(())
+    }
+
+    /// Walk the SOR/EOR framing from `start` up to `end`, counting the data records (and
+    /// adding them when recovering). Stops quietly at zeros (the unwritten part of a sparse
+    /// segment), an end of segment or `end`; stops with a reason at anything else.
+    fn walk_frames(&mut self, start: u64, end: u64) -> Result<Walk, OpenError> {
+        let mut walk = Walk {
+            records: 0,
+            deleted: 0,
+            stopped: None,
+        };
+        let mut pos = start;
+        while pos < end {
+            let stop = |walk: &mut Walk, why: String| walk.stopped = Some((pos, why));
+            if end - pos < FRAME_LEN {
+                stop(
+                    &mut walk,
+                    format!("{} bytes are left, too few for a record", end - pos),
+                );
+                break;
+            }
+            let mut sor = [0u8; 16];
+            self.read(pos, &mut sor)?;
+            let s = Sor::parse(&sor);
+            if sor.iter().all(|&b| b == 0) || (s.rt == RT_EOS && s.zr == SOR_MARK) {
+                break;
+            }
+            if s.zr != SOR_MARK || (s.rt != RT_DATA && s.rt != RT_DELETED) {
+                stop(
+                    &mut walk,
+                    format!(
+                        "no data record starts here (type {} marker {:#04x})",
+                        s.rt, s.zr
+                    ),
+                );
+                break;
+            }
+            let r = u64::from(s.rlm);
+            let head = SOR_LEN + 4 * r;
+            if r < SEARCH_WORDS || s.rl % 4 != 0 || s.rl < head + EOR_LEN {
+                stop(
+                    &mut walk,
+                    format!(
+                        "record length {} with {r} metadata words is inconsistent",
+                        s.rl
+                    ),
+                );
+                break;
+            }
+            if s.rl > end - pos {
+                stop(
+                    &mut walk,
+                    format!(
+                        "the record of {} bytes runs past byte {end} (truncated)",
+                        s.rl
+                    ),
+                );
+                break;
+            }
+            let mut eor = [0u8; 12];
+            self.read(pos + s.rl - EOR_LEN, &mut eor)?;
+            let e = Eor::parse(&eor);
+            if e.zr != EOR_MARK || e.rl != s.rl || e.rt != s.rt || e.rlm != s.rlm {
+                stop(
+                    &mut walk,
+                    "the record's end marker does not match its start".into(),
+                );
+                break;
+            }
+            if s.rt == RT_DELETED {
+                walk.deleted += 1;
+                pos += s.rl;
+                continue;
+            }
+            let meta = self.read_vec(pos + SOR_LEN, 4 * r, "record metadata")?;
+            match parse_meta(&meta, r, self.options.limits.max_metadata_bytes) {
+                Ok(Parsed::Live { keys, json }) => {
+                    walk.records += 1;
+                    if self.options.recover {
+                        let file_index = self.next_entry(pos)?;
+                        if let Err(why) = self.push(pos, s.rl, r, keys, json, file_index, true) {
+                            stop(&mut walk, why);
+                            break;
+                        }
+                    }
+                }
+                Ok(Parsed::Deleted) => walk.deleted += 1,
+                Ok(Parsed::Other(rt)) => {
+                    stop(&mut walk, format!("record metadata type {rt}, not data"));
+                    break;
+                }
+                Err(Fault::Reason(why)) => {
+                    stop(&mut walk, why);
+                    break;
+                }
+                Err(Fault::Limit(limit)) => return Err(self.limit(limit)),
+            }
+            pos += s.rl;
+        }
+        Ok(walk)
+    }
+
+    /// Fetch the JSON of records whose directory entries do not carry it (RSF version 0).
+    fn fetch_pending_json(&mut self) -> Result<(), OpenError> {
+        for (i, at, bytes) in std::mem::take(&mut self.pending_json) {
+            let stored = self.read_vec(at, bytes, "record extended metadata")?;
+            let (text, syntax_error) = json_text(&stored).map_err(|fault| match fault {
+                Fault::Reason(reason) => self.format(
+                    at,
+                    FormatErrorKind::BadEntry {
+                        file_index: self.records.get(i).map_or(0, |r| r.file_index),
+                        reason,
+                    },
+                ),
+                Fault::Limit(limit) => self.limit(limit),
+            })?;
+            if let Some(err) = syntax_error {
+                self.note(
+                    at,
+                    format!("record {i}: extended metadata is not valid JSON: {err}"),
+                );
+            }
+            if let Some(rec) = self.records.get_mut(i) {
+                rec.extended_metadata = text;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Read the directories of an RSF file: one [`RecordMeta`] per live record of every closed
+/// segment, in segment then entry order, plus the records of unfinished segments when
+/// `options.recover` is set.
+pub(crate) fn read_directory(
+    src: &dyn ByteSource,
+    file_len: u64,
+    path: &SourceName,
+    options: &ReadOptions,
+) -> Result<Directory, OpenError> {
+    let mut reader = Reader {
+        src,
+        file_len,
+        path,
+        options,
+        records: Vec::new(),
+        entries: 0,
+        diagnostics: Vec::new(),
+        pending_json: Vec::new(),
+    };
+    if file_len < SOS_LEN {
+        let kind = FormatErrorKind::Truncated {
+            what: "first segment start",
+            needed: SOS_LEN,
+            available: file_len,
+        };
+        return Err(reader.format(0, kind));
+    }
+    reader.walk_segments()?;
+    reader.fetch_pending_json()?;
+    Ok(Directory {
+        container: Container::Rsf,
+        records: reader.records,
+        entry_count: reader.entries,
+        diagnostics: reader.diagnostics,
+    })
+}
+
+/// The test-kit writer, shared with the integration tests.
+#[cfg(test)]
+#[path = "../../tests/support/rsf_writer.rs"]
+mod rsf_writer;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemorySource;
+
+    use super::rsf_writer::{write, Rec, Seg};
+
+    const FIXTURES: [&str; 4] = [
+        "rsf_basic",
+        "rsf_multi_segment",
+        "rsf_extended_meta",
+        "rsf_parallel_sparse",
+    ];
+
+    fn fixture(stem: &str) -> Vec<u8> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rsf/");
+        std::fs::read(format!("{dir}{stem}.fst")).unwrap()
+    }
+
+    fn manifest(stem: &str) -> serde_json::Value {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rsf/");
+        serde_json::from_slice(&std::fs::read(format!("{dir}{stem}.manifest.json")).unwrap())
+            .unwrap()
+    }
+
+    fn open(bytes: &[u8], recover: bool) -> Result<Directory, OpenError> {
+        let src = MemorySource::new(bytes.to_vec());
+        let options = ReadOptions {
+            recover,
+            ..ReadOptions::default()
+        };
+        super::super::read_directory(&src, &SourceName::default(), &options)
+    }
+
+    fn frame(bytes: &[u8], rec: &RecordMeta) -> Result<(), FormatErrorKind> {
+        let at = rec.record_offset.0 as usize;
+        let end = at + rec.record_len as usize;
+        let sor: [u8; 16] = bytes[at..at + 16].try_into().unwrap();
+        let eor: [u8; 12] = bytes[end - 12..end].try_into().unwrap();
+        check_record_frame(&sor, &eor, rec)
+    }
+
+    #[test]
+    fn fixtures_match_their_manifests() {
+        for stem in FIXTURES {
+            let bytes = fixture(stem);
+            let m = manifest(stem);
+            let dir = open(&bytes, false).unwrap();
+            assert!(dir.diagnostics.is_empty(), "{stem}: {:?}", dir.diagnostics);
+            let expected = m["records"].as_array().unwrap();
+            assert_eq!(dir.records.len(), expected.len(), "{stem}");
+            assert_eq!(dir.entry_count, expected.len() as u64, "{stem}");
+            for (rec, e) in dir.records.iter().zip(expected) {
+                let ctx = format!("{stem} record {}", e["index"]);
+                let u = |k: &str| e[k].as_u64().unwrap_or_else(|| panic!("{ctx}: {k}"));
+                assert_eq!(u64::from(rec.index.0), u("index"), "{ctx}");
+                assert_eq!(u64::from(rec.file_index), u("file_index"), "{ctx}");
+                assert_eq!(
+                    rec.nomvar.padded(),
+                    e["raw_nomvar"].as_str().unwrap(),
+                    "{ctx}"
+                );
+                assert_eq!(
+                    rec.typvar.padded(),
+                    e["raw_typvar"].as_str().unwrap(),
+                    "{ctx}"
+                );
+                assert_eq!(
+                    rec.etiket.padded(),
+                    e["raw_etiket"].as_str().unwrap(),
+                    "{ctx}"
+                );
+                assert_eq!(
+                    rec.grtyp_char().to_string(),
+                    e["grtyp"].as_str().unwrap(),
+                    "{ctx}"
+                );
+                for (k, v) in [
+                    ("ni", rec.ni),
+                    ("nj", rec.nj),
+                    ("nk", rec.nk),
+                    ("deet", rec.deet),
+                    ("npas", rec.npas),
+                    ("ip1", rec.ip1),
+                    ("ip2", rec.ip2),
+                    ("ip3", rec.ip3),
+                    ("ig1", rec.ig1),
+                    ("ig2", rec.ig2),
+                    ("ig3", rec.ig3),
+                    ("ig4", rec.ig4),
+                    ("datyp", u32::from(rec.datyp.0)),
+                    ("nbits", u32::from(rec.nbits)),
+                    ("data_bits", u32::from(rec.dasiz)),
+                ] {
+                    assert_eq!(u64::from(v), u(k), "{ctx}: {k}");
+                }
+                assert_eq!(i64::from(rec.datev), e["datev"].as_i64().unwrap(), "{ctx}");
+                assert_eq!(
+                    i64::from(rec.dateo()),
+                    e["dateo"].as_i64().unwrap(),
+                    "{ctx}"
+                );
+                assert_eq!(rec.record_offset.0, u("file_offset"), "{ctx}");
+                assert_eq!(rec.record_len, u("total_stored_bytes"), "{ctx}");
+                let meta_bytes = rec.payload.offset.0 - rec.record_offset.0 - 16;
+                assert_eq!(meta_bytes, u("num_meta_bytes"), "{ctx}");
+                assert_eq!(rec.payload.len / 4, u("stored_data_size_32bit"), "{ctx}");
+                let json = e.get("extended_metadata").and_then(|j| j.as_str());
+                assert_eq!(rec.extended_metadata.as_deref(), json, "{ctx}");
+                assert_eq!(json.is_some(), u("extended_meta_size_32bit") > 0, "{ctx}");
+                assert!(!rec.recovered);
+                frame(&bytes, rec).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn writer_reproduces_librmn_bytes() {
+        // Copying the records of rsf_basic into the test writer gives back the file byte for
+        // byte: the writer follows the layout librmn writes.
+        let bytes = fixture("rsf_basic");
+        let dir = open(&bytes, false).unwrap();
+        let recs = dir
+            .records
+            .iter()
+            .map(|r| Rec::copy_from(&bytes, r.record_offset.0 as usize))
+            .collect();
+        assert_eq!(write(&[Seg::Closed(recs)]).bytes, bytes);
+    }
+
+    fn basic_records() -> Vec<Rec> {
+        let bytes = fixture("rsf_basic");
+        let dir = open(&bytes, false).unwrap();
+        dir.records
+            .iter()
+            .map(|r| Rec::copy_from(&bytes, r.record_offset.0 as usize))
+            .collect()
+    }
+
+    #[test]
+    fn deleted_entries_are_skipped_and_never_followed() {
+        let mut recs = basic_records();
+        recs[1].deleted = true;
+        recs[4].deleted = true;
+        let w = write(&[Seg::Closed(recs.clone()), Seg::Closed(recs)]);
+        let dir = open(&w.bytes, false).unwrap();
+        assert_eq!(dir.entry_count, 14);
+        let names: Vec<_> = dir
+            .records
+            .iter()
+            .map(|r| r.nomvar.trimmed().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [">>", "TT", "GZ", "HU", "MASK", ">>", "TT", "GZ", "HU", "MASK"]
+        );
+        let fi: Vec<_> = dir.records.iter().map(|r| r.file_index).collect();
+        assert_eq!(fi, [0, 2, 3, 5, 6, 7, 9, 10, 12, 13]);
+        let idx: Vec<_> = dir.records.iter().map(|r| r.index.0).collect();
+        assert_eq!(idx, (0..10).collect::<Vec<_>>());
+        for rec in &dir.records {
+            frame(&w.bytes, rec).unwrap();
+        }
+        // A deleted entry's address is garbage: make it point past the end of the file; the
+        // file still opens.
+        let mut bytes = w.bytes.clone();
+        let vdir = w.vdirs[0] as usize;
+        let second_entry = vdir + 20 + 32 + 4 * 19;
+        bytes[second_entry..second_entry + 8].copy_from_slice(&[0xFF; 8]);
+        assert_eq!(open(&bytes, false).unwrap().records.len(), 10);
+    }
+
+    #[test]
+    fn deleted_record_frame_is_refused() {
+        let bytes = fixture("rsf_basic");
+        let dir = open(&bytes, false).unwrap();
+        let rec = &dir.records[2];
+        let mut copy = bytes.clone();
+        copy[rec.record_offset.0 as usize] = 0x80;
+        let err = frame(&copy, rec).unwrap_err();
+        assert!(err.to_string().contains("deleted"), "{err}");
+    }
+
+    #[test]
+    fn crashed_segment_is_reported_and_recovered() {
+        let recs = basic_records();
+        let w = write(&[
+            Seg::Closed(recs[..3].to_vec()),
+            Seg::Open(recs[3..].to_vec()),
+        ]);
+        let dir = open(&w.bytes, false).unwrap();
+        assert_eq!(dir.records.len(), 3);
+        assert_eq!(dir.diagnostics.len(), 1, "{:?}", dir.diagnostics);
+        let d = &dir.diagnostics[0];
+        assert_eq!(d.offset, w.segments[2]);
+        assert!(
+            d.message.contains("unfinished compact segment"),
+            "{}",
+            d.message
+        );
+        assert!(
+            d.message.contains("holds 4 framed records"),
+            "{}",
+            d.message
+        );
+
+        let dir = open(&w.bytes, true).unwrap();
+        assert_eq!(dir.records.len(), 7);
+        assert_eq!(dir.entry_count, 7);
+        let names: Vec<_> = dir
+            .records
+            .iter()
+            .map(|r| r.nomvar.trimmed().to_string())
+            .collect();
+        assert_eq!(names, [">>", "^^", "TT", "GZ", "UU", "HU", "MASK"]);
+        for (i, rec) in dir.records.iter().enumerate() {
+            assert_eq!(rec.recovered, i >= 3);
+            assert_eq!(rec.index.0 as usize, i);
+            frame(&w.bytes, rec).unwrap();
+        }
+        assert_eq!(dir.records[3].record_offset.0, w.records[3]);
+
+        // Cut inside the last record: the complete ones are still recovered.
+        let cut = &w.bytes[..w.bytes.len() - 100];
+        let dir = open(cut, true).unwrap();
+        assert_eq!(dir.records.len(), 6);
+        assert!(
+            dir.diagnostics[0].message.contains("truncated"),
+            "{:?}",
+            dir.diagnostics
+        );
+    }
+
+    #[test]
+    fn truncated_last_segment_keeps_earlier_segments() {
+        let bytes = fixture("rsf_multi_segment");
+        let full = open(&bytes, false).unwrap();
+        let last_seg = 14408;
+        // Cut right before the last segment's directory: its records are framed but unlisted.
+        let vdir_at = {
+            let b: [u8; 72] = bytes[last_seg..last_seg + 72].try_into().unwrap();
+            last_seg as u64 + Sos::parse(&b).vdir
+        };
+        let cut = &bytes[..vdir_at as usize];
+        let dir = open(cut, false).unwrap();
+        assert_eq!(dir.records.len(), 5);
+        assert_eq!(dir.records[..], full.records[..5]);
+        assert!(
+            dir.diagnostics[0]
+                .message
+                .contains("holds 2 framed records"),
+            "{:?}",
+            dir.diagnostics
+        );
+        let dir = open(cut, true).unwrap();
+        assert_eq!(dir.records.len(), 7);
+        for (ours, theirs) in dir.records.iter().zip(&full.records) {
+            assert_eq!(
+                RecordMeta {
+                    recovered: false,
+                    ..ours.clone()
+                },
+                *theirs
+            );
+        }
+        // The same cut after a crash: the segment start still has sizes 0.
+        let mut crashed = cut.to_vec();
+        crashed[last_seg + 28..last_seg + 60].fill(0);
+        let dir = open(&crashed, true).unwrap();
+        assert_eq!(dir.records.len(), 7);
+        assert!(dir.diagnostics[0]
+            .message
+            .contains("unfinished compact segment"));
+    }
+
+    #[test]
+    fn write_lock_is_reported() {
+        let mut bytes = fixture("rsf_basic");
+        bytes[1] = 0xFF;
+        bytes[2] = 0xFF;
+        let dir = open(&bytes, false).unwrap();
+        assert!(
+            dir.diagnostics[0].message.contains("write-lock"),
+            "{:?}",
+            dir.diagnostics
+        );
+        bytes[1] = 2;
+        bytes[2] = 0;
+        let dir = open(&bytes, false).unwrap();
+        assert!(
+            dir.diagnostics[0].message.contains("2 parallel writers"),
+            "{:?}",
+            dir.diagnostics
+        );
+    }
+
+    #[test]
+    fn open_sparse_segment_is_reported() {
+        // Turn the filler segment of the parallel sample into an open writer's segment.
+        let mut bytes = fixture("rsf_parallel_sparse");
+        let filler = 11928;
+        bytes[filler + 20..filler + 24].copy_from_slice(b"STDF");
+        let dir = open(&bytes, false).unwrap();
+        assert_eq!(dir.records.len(), 4);
+        assert!(
+            dir.diagnostics[0].message.contains("open sparse segment"),
+            "{:?}",
+            dir.diagnostics
+        );
+        assert!(
+            dir.diagnostics[0].message.contains("holds 0 framed"),
+            "{:?}",
+            dir.diagnostics
+        );
+    }
+
+    #[test]
+    fn version_0_directory_without_json() {
+        // RSF v0: reserved words swapped, the directory holds only the 19 search words and
+        // the JSON stays in the record.
+        let mut recs = basic_records();
+        let json = r#"{"answer":42}"#;
+        let mut rec = Rec::new(
+            recs[0].keys_mut().try_into().unwrap(),
+            Some(json),
+            recs[0].payload.clone(),
+        );
+        let v1 = open(&write(&[Seg::Closed(vec![rec.clone()])]).bytes, false).unwrap();
+        assert_eq!(v1.records[0].extended_metadata.as_deref(), Some(json));
+        rec.meta[0] = 0x0000_0101;
+        rec.meta.swap(1, 2);
+        rec.dir_words = Some(19);
+        let bytes = write(&[Seg::Closed(vec![rec])]).bytes;
+        let dir = open(&bytes, false).unwrap();
+        assert_eq!(dir.records[0].extended_metadata.as_deref(), Some(json));
+        assert_eq!(dir.records[0].nomvar, v1.records[0].nomvar);
+        frame(&bytes, &dir.records[0]).unwrap();
+    }
+
+    #[test]
+    fn bad_json_is_refused_or_noted() {
+        let recs = basic_records();
+        let keys: [u32; 16] = recs[2].meta[3..19].try_into().unwrap();
+        // Not JSON: the record is kept, with a note.
+        let w = write(&[Seg::Closed(vec![Rec::new(
+            keys,
+            Some("{oops"),
+            recs[2].payload.clone(),
+        )])]);
+        let dir = open(&w.bytes, false).unwrap();
+        assert_eq!(dir.records[0].extended_metadata.as_deref(), Some("{oops"));
+        assert!(
+            dir.diagnostics[0].message.contains("not valid JSON"),
+            "{:?}",
+            dir.diagnostics
+        );
+        // Not UTF-8 or not NUL-terminated: a format error.
+        let mut rec = Rec::new(keys, Some("{\"a\":1}"), recs[2].payload.clone());
+        rec.meta[19] = 0xFFFF_FFFF;
+        assert!(open(&write(&[Seg::Closed(vec![rec.clone()])]).bytes, false).is_err());
+        rec.meta[19..].fill(0x4141_4141);
+        let err = open(&write(&[Seg::Closed(vec![rec])]).bytes, false).unwrap_err();
+        assert!(err.to_string().contains("NUL"), "{err}");
+        // Over the limit.
+        let w = write(&[Seg::Closed(vec![Rec::new(
+            keys,
+            Some("{\"a\":1}"),
+            recs[2].payload.clone(),
+        )])]);
+        let src = MemorySource::new(w.bytes);
+        let mut options = ReadOptions::default();
+        options.limits.max_metadata_bytes = 4;
+        let err = super::super::read_directory(&src, &SourceName::default(), &options).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                OpenError::Limits {
+                    limit: LimitError::MetadataBytes { found: 8, limit: 4 },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn record_limit_is_enforced() {
+        let src = MemorySource::new(fixture("rsf_multi_segment"));
+        let mut options = ReadOptions::default();
+        options.limits.max_records = 6;
+        let err = super::super::read_directory(&src, &SourceName::default(), &options).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                OpenError::Limits {
+                    limit: LimitError::Records { .. },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_truncation_opens_or_fails_cleanly() {
+        for stem in ["rsf_basic", "rsf_multi_segment", "rsf_extended_meta"] {
+            let bytes = fixture(stem);
+            let full = open(&bytes, false).unwrap().records.len();
+            for len in 0..bytes.len() {
+                for recover in [false, true] {
+                    if let Ok(dir) = open(&bytes[..len], recover) {
+                        assert!(dir.records.len() <= full, "{stem} cut at {len}");
+                        for rec in &dir.records {
+                            assert!(rec.record_offset.0 + rec.record_len <= len as u64);
+                        }
+                        if len < bytes.len() && !dir.records.is_empty() && dir.records.len() < full
+                        {
+                            assert!(
+                                !dir.diagnostics.is_empty() || [140, 8244, 14408].contains(&len),
+                                "{stem} cut at {len}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Byte ranges of the structural parts of a fixture (segment starts and ends, the
+    /// directory's frame, count and entry words but the search keys, every record's frame),
+    /// and the bytes among them that no reader uses: the SOS/EOS/VDIR `rlmd`/`ubc`/`dul`
+    /// word, the copies of `rlm` in segment markers, the entry's `dul` word, meta0's class and
+    /// spare byte, the FST version byte and the record SOR's `ubc`/`dul` bytes.
+    fn structure(bytes: &[u8]) -> (Vec<std::ops::Range<usize>>, Vec<usize>) {
+        let mut out = Vec::new();
+        let mut unused = Vec::new();
+        let mut off = 0;
+        while off < bytes.len() {
+            let sos = Sos::parse(bytes[off..off + 72].try_into().unwrap());
+            out.push(off..off + 72);
+            unused.extend([off + 12, off + 13, off + 14, off + 15, off + 69, off + 70]);
+            if off > 0 {
+                unused.extend([off + 1, off + 2]);
+            }
+            if sos.sseg == 0 {
+                break;
+            }
+            let end = off + sos.sseg as usize;
+            let eos = off + sos.seg as usize;
+            out.push(eos..eos + 68);
+            unused.extend([
+                eos + 1,
+                eos + 2,
+                eos + 12,
+                eos + 13,
+                eos + 14,
+                eos + 15,
+                eos + 65,
+                eos + 66,
+            ]);
+            if sos.vdir != 0 {
+                let vdir = off + sos.vdir as usize;
+                let vend = vdir + sos.vdirs as usize;
+                out.push(vdir..vdir + 20);
+                out.push(vend - 12..vend);
+                unused.extend(vdir + 12..vdir + 16);
+                let mut pos = vdir + 20;
+                let n = u32::from_le_bytes(bytes[vdir + 16..vdir + 20].try_into().unwrap());
+                for _ in 0..n {
+                    out.push(pos..pos + 44);
+                    unused.extend([
+                        pos + 28,
+                        pos + 29,
+                        pos + 30,
+                        pos + 31,
+                        pos + 33,
+                        pos + 35,
+                        pos + 43,
+                    ]);
+                    let ml = u32::from_le_bytes(bytes[pos + 24..pos + 28].try_into().unwrap());
+                    pos += 32 + 4 * (ml >> 16) as usize;
+                }
+            }
+            off = end;
+        }
+        let dir = open(bytes, false).unwrap();
+        for rec in &dir.records {
+            let at = rec.record_offset.0 as usize;
+            let end = at + rec.record_len as usize;
+            out.push(at..at + 16);
+            out.push(end - 12..end);
+            unused.extend([at + 14, at + 15]);
+        }
+        (out, unused)
+    }
+
+    #[test]
+    fn bit_flips_in_control_structures_are_caught() {
+        for stem in FIXTURES {
+            if stem == "rsf_parallel_sparse" {
+                continue; // 2 MiB: covered by the integration tests' sampled flips.
+            }
+            let bytes = fixture(stem);
+            let full = open(&bytes, false).unwrap();
+            let (ranges, unused) = structure(&bytes);
+            let mut flips = 0;
+            for range in ranges {
+                for byte in range {
+                    for bit in 0..8 {
+                        let mut copy = bytes.clone();
+                        copy[byte] ^= 1 << bit;
+                        flips += 1;
+                        let caught = match open(&copy, true) {
+                            Err(_) => true,
+                            Ok(dir) => {
+                                !dir.diagnostics.is_empty()
+                                    || dir.records != full.records
+                                    || dir.records.iter().any(|r| frame(&copy, r).is_err())
+                            }
+                        };
+                        assert!(
+                            caught || unused.contains(&byte),
+                            "{stem}: flip of bit {bit} at byte {byte} unnoticed"
+                        );
+                    }
+                }
+            }
+            assert!(flips > 4000, "{stem}: {flips}");
+        }
+    }
 }
