@@ -52,7 +52,8 @@ pub enum LevelKind {
     Hours,
     /// 15: integer code, 0..2 000 000 (`_0`).
     Integer,
-    /// 17: index into a conversion matrix (`[]`); shares kind 1's code.
+    /// 17: index into a conversion matrix (`[]`); shares kind 1's code. Stored as a negative
+    /// mantissa, so values above 4.8e8 cannot be encoded although the range says 1e10.
     MatrixIndex,
     /// 21: pressure-metres (`mp`); shares kind 5's code.
     PressureMetres,
