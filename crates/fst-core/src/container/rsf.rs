@@ -965,7 +965,7 @@ impl Reader<'_> {
             walk.records
         );
         if walk.deleted > 0 {
-            let _ = write!(message, " (and {} deleted ones)", walk.deleted);
+            let _ = write!(message, " (and {} deleted)", walk.deleted);
         }
         if walk.records > 0 {
             message.push_str(if self.options.recover {
