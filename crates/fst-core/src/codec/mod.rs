@@ -4,8 +4,37 @@
 //! by the container: XDF stores big-endian words, RSF little-endian) and the record's shape,
 //! datyp and nbits, to values in a caller's buffer. Codecs never do I/O, so they can be
 //! tested byte-in/values-out, fuzzed and benchmarked alone.
+//!
+//! Entry points: [`sample_type`] and [`sample_count`] describe the output of a record;
+//! [`decode`] allocates it, [`decode_into`] fills a caller's buffer, and
+//! [`decode_into_parallel`] does the same with several threads where the encoding allows
+//! independent chunks. Values come out exactly as librmn's `fstluk` returns them with its
+//! missing-value mode off (the plug values); [`missing_mask`] and [`MissingFlags`] give the
+//! mask and librmn's "missing value mode active" substitution.
+//!
+//! Deliberate differences from librmn (fst-format §4.9):
+//! * datyp 129 with nbits < 16 is decoded from full 16-bit slots, which gives the values the
+//!   writer stored; librmn reads nbits-wide tokens there and returns wrong values.
+//! * datyp 130 tokens ≥ 32768 are returned unsigned; newer librmn sign-extends them.
+//! * Turbo records (+128) with nk > 1 are refused with [`CodecError::UnsupportedCompression`]:
+//!   librmn 19.5 writes corrupt data for them (only the first plane is compressed, and not
+//!   recoverably), and newer writers never produce them. Decoding the first plane and leaving
+//!   the others undefined would hand out invented values.
+//! * The legacy SAMPLE turbo predictor (pre-2006) is refused the same way.
 
 use crate::record::Datyp;
+
+mod bits;
+mod chars;
+mod float_packer;
+mod ieee;
+mod int;
+mod missing;
+mod packed;
+mod turbo16;
+mod turbo32;
+
+pub use missing::{missing_mask, MissingFlags};
 
 /// What a codec needs to know about a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,9 +149,35 @@ pub enum CodecError {
         /// Elements offered.
         found: u64,
     },
+    /// A valid encoding this decoder does not implement.
+    #[error("unsupported compression: {what}")]
+    UnsupportedCompression {
+        /// The feature.
+        what: &'static str,
+    },
+    /// The record's dimensions are impossible (zero) for a payload.
+    #[error("invalid record shape {ni}x{nj}x{nk}")]
+    InvalidShape {
+        /// Points along i.
+        ni: u32,
+        /// Points along j.
+        nj: u32,
+        /// Points along k.
+        nk: u32,
+    },
+    /// The decoded record would not fit in this machine's address space.
+    #[error("record too large: {count} elements")]
+    TooLarge {
+        /// Elements of the decoded record.
+        count: u64,
+    },
+    /// Memory for the decoded values (or a scratch plane) could not be reserved.
+    #[error("cannot reserve {bytes} bytes for decoding")]
+    OutOfMemory {
+        /// Bytes asked for.
+        bytes: u64,
+    },
 }
-
-// --- Interim API surface, replaced by the codec implementation. ---
 
 /// A caller's output buffer, typed like [`Samples`].
 #[derive(Debug)]
@@ -130,30 +185,425 @@ pub enum CodecError {
 pub enum SamplesMut<'a> {
     /// See [`SampleType::F32`].
     F32(&'a mut [f32]),
+    /// See [`SampleType::F64`].
+    F64(&'a mut [f64]),
+    /// See [`SampleType::U32`].
+    U32(&'a mut [u32]),
+    /// See [`SampleType::I32`].
+    I32(&'a mut [i32]),
+    /// See [`SampleType::U64`].
+    U64(&'a mut [u64]),
+    /// See [`SampleType::I64`].
+    I64(&'a mut [i64]),
+    /// See [`SampleType::U8`].
+    U8(&'a mut [u8]),
+    /// See [`SampleType::C64`]: interleaved (re, im), `2·n` floats.
+    C64(&'a mut [f32]),
+    /// See [`SampleType::C128`]: interleaved (re, im), `2·n` floats.
+    C128(&'a mut [f64]),
+    /// See [`SampleType::Raw32`].
+    Raw32(&'a mut [u32]),
 }
 
-/// The element type `p` decodes to.
+impl Samples {
+    /// The element type.
+    #[must_use]
+    pub fn sample_type(&self) -> SampleType {
+        match self {
+            Samples::F32(_) => SampleType::F32,
+            Samples::F64(_) => SampleType::F64,
+            Samples::U32(_) => SampleType::U32,
+            Samples::I32(_) => SampleType::I32,
+            Samples::U64(_) => SampleType::U64,
+            Samples::I64(_) => SampleType::I64,
+            Samples::U8(_) => SampleType::U8,
+            Samples::C64(_) => SampleType::C64,
+            Samples::C128(_) => SampleType::C128,
+            Samples::Raw32(_) => SampleType::Raw32,
+        }
+    }
+
+    /// Number of elements (scalars: a complex value counts twice).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self {
+            Samples::F32(v) | Samples::C64(v) => v.len(),
+            Samples::F64(v) | Samples::C128(v) => v.len(),
+            Samples::U32(v) | Samples::Raw32(v) => v.len(),
+            Samples::I32(v) => v.len(),
+            Samples::U64(v) => v.len(),
+            Samples::I64(v) => v.len(),
+            Samples::U8(v) => v.len(),
+        }
+    }
+
+    /// True when there are no elements.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A mutable view, to pass to [`decode_into`].
+    pub fn as_mut(&mut self) -> SamplesMut<'_> {
+        match self {
+            Samples::F32(v) => SamplesMut::F32(v),
+            Samples::F64(v) => SamplesMut::F64(v),
+            Samples::U32(v) => SamplesMut::U32(v),
+            Samples::I32(v) => SamplesMut::I32(v),
+            Samples::U64(v) => SamplesMut::U64(v),
+            Samples::I64(v) => SamplesMut::I64(v),
+            Samples::U8(v) => SamplesMut::U8(v),
+            Samples::C64(v) => SamplesMut::C64(v),
+            Samples::C128(v) => SamplesMut::C128(v),
+            Samples::Raw32(v) => SamplesMut::Raw32(v),
+        }
+    }
+}
+
+impl SamplesMut<'_> {
+    fn sample_type(&self) -> SampleType {
+        match self {
+            SamplesMut::F32(_) => SampleType::F32,
+            SamplesMut::F64(_) => SampleType::F64,
+            SamplesMut::U32(_) => SampleType::U32,
+            SamplesMut::I32(_) => SampleType::I32,
+            SamplesMut::U64(_) => SampleType::U64,
+            SamplesMut::I64(_) => SampleType::I64,
+            SamplesMut::U8(_) => SampleType::U8,
+            SamplesMut::C64(_) => SampleType::C64,
+            SamplesMut::C128(_) => SampleType::C128,
+            SamplesMut::Raw32(_) => SampleType::Raw32,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            SamplesMut::F32(v) | SamplesMut::C64(v) => v.len(),
+            SamplesMut::F64(v) | SamplesMut::C128(v) => v.len(),
+            SamplesMut::U32(v) | SamplesMut::Raw32(v) => v.len(),
+            SamplesMut::I32(v) => v.len(),
+            SamplesMut::U64(v) => v.len(),
+            SamplesMut::I64(v) => v.len(),
+            SamplesMut::U8(v) => v.len(),
+        }
+    }
+}
+
+/// How a record's payload is encoded, decided once from its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// datyp 0: the words themselves.
+    Raw,
+    /// datyp 1.
+    Packed,
+    /// datyp 2, nbits 1..=32.
+    Unsigned(u32),
+    /// datyp 2, nbits 64 (RSF).
+    Unsigned64,
+    /// datyp 4, nbits 1..=32.
+    Signed(u32),
+    /// datyp 4, nbits 64 (RSF).
+    Signed64,
+    /// datyp 3.
+    R4a,
+    /// datyp 7.
+    Str,
+    /// datyp 5 nbits 32, and datyp 8 nbits 32 (on `2n` scalars).
+    Ieee32,
+    /// datyp 5 nbits 1..=31.
+    IeeeTruncated(u32),
+    /// datyp 5 nbits 64, and datyp 8 nbits 64 (on `2n` scalars).
+    Ieee64,
+    /// datyp 6.
+    FloatPacker,
+    /// datyp 129.
+    Turbo129,
+    /// datyp 130.
+    Turbo130,
+    /// datyp 133.
+    Turbo133,
+    /// datyp 134.
+    Turbo134,
+}
+
+/// Everything the decoders need to know about the output.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    kind: Kind,
+    sample: SampleType,
+    /// Elements of the output buffer.
+    count: usize,
+    /// `ni·nj·nk`.
+    n: usize,
+    ni: usize,
+    nj: usize,
+}
+
+fn unsupported(p: &CodecParams) -> CodecError {
+    CodecError::Unsupported { datyp: p.datyp.0, nbits: p.nbits }
+}
+
+fn layout(p: &CodecParams) -> Result<Layout, CodecError> {
+    if p.ni == 0 || p.nj == 0 || p.nk == 0 {
+        return Err(CodecError::InvalidShape { ni: p.ni, nj: p.nj, nk: p.nk });
+    }
+    let n64 = u64::from(p.ni) * u64::from(p.nj);
+    let n64 = n64.checked_mul(u64::from(p.nk)).ok_or(CodecError::TooLarge { count: u64::MAX })?;
+    let nbits = u32::from(p.nbits);
+    let turbo = p.datyp.is_turbo();
+    let base = p.datyp.base();
+    use SampleType as S;
+    let (kind, sample) = match (base, turbo, nbits) {
+        (0, false, 1..=64) => (Kind::Raw, S::Raw32),
+        (1, false, 1..=32) => (Kind::Packed, S::F32),
+        (1, true, 1..=16) => (Kind::Turbo129, S::F32),
+        (2, false, 1..=32) => (Kind::Unsigned(nbits), S::U32),
+        (2, false, 64) => (Kind::Unsigned64, S::U64),
+        (2, true, 1..=16) => (Kind::Turbo130, S::U32),
+        (3, false, _) => (Kind::R4a, S::U8),
+        (4, false, 1..=32) => (Kind::Signed(nbits), S::I32),
+        (4, false, 64) => (Kind::Signed64, S::I64),
+        (5, false, 32) => (Kind::Ieee32, S::F32),
+        (5, false, 1..=31) => (Kind::IeeeTruncated(nbits), S::F32),
+        (5, false, 64) => (Kind::Ieee64, S::F64),
+        (5, true, 1..=32) => (Kind::Turbo133, S::F32),
+        (6, false, 1..=16) => (Kind::FloatPacker, S::F32),
+        (6, true, 1..=16) => (Kind::Turbo134, S::F32),
+        (7, false, _) => (Kind::Str, S::U8),
+        (8, false, 32) => (Kind::Ieee32, S::C64),
+        (8, false, 64) => (Kind::Ieee64, S::C128),
+        _ => return Err(unsupported(p)),
+    };
+    if turbo && p.nk > 1 {
+        return Err(CodecError::UnsupportedCompression {
+            what: "turbo compression with nk > 1 (librmn 19.5 wrote corrupt data; newer writers never produce it)",
+        });
+    }
+    let count64 = match sample {
+        S::Raw32 => u64::try_from((u128::from(n64) * u128::from(nbits)).div_ceil(32)).unwrap_or(u64::MAX),
+        S::C64 | S::C128 => n64.saturating_mul(2),
+        _ => n64,
+    };
+    let too_large = CodecError::TooLarge { count: count64 };
+    let count = usize::try_from(count64).map_err(|_| too_large.clone())?;
+    let n = usize::try_from(n64).map_err(|_| too_large)?;
+    Ok(Layout { kind, sample, count, n, ni: p.ni as usize, nj: p.nj as usize })
+}
+
+/// The element type record `p` decodes to.
 pub fn sample_type(p: &CodecParams) -> Result<SampleType, CodecError> {
-    Err(CodecError::Unsupported { datyp: p.datyp.0, nbits: p.nbits })
+    layout(p).map(|l| l.sample)
 }
 
-/// Elements in the output buffer of `p`.
+/// Elements of the output buffer of record `p`: `n = ni·nj·nk` values, except for datyp 0
+/// (`ceil(n·nbits/32)` raw words) and complex records (`2n` interleaved scalars).
 pub fn sample_count(p: &CodecParams) -> Result<u64, CodecError> {
-    Err(CodecError::Unsupported { datyp: p.datyp.0, nbits: p.nbits })
+    layout(p).map(|l| l.count as u64)
 }
 
-/// Decode into a new buffer.
-pub fn decode(_words: &[u32], p: &CodecParams) -> Result<Samples, CodecError> {
-    Err(CodecError::Unsupported { datyp: p.datyp.0, nbits: p.nbits })
+fn need(words: &[u32], needed: u64) -> Result<(), CodecError> {
+    if (words.len() as u64) < needed {
+        return Err(CodecError::Truncated { needed, available: words.len() as u64 });
+    }
+    Ok(())
 }
 
-/// Decode into the caller's buffer.
-pub fn decode_into(_words: &[u32], p: &CodecParams, _out: SamplesMut<'_>) -> Result<(), CodecError> {
-    Err(CodecError::Unsupported { datyp: p.datyp.0, nbits: p.nbits })
+/// The words `0..L` of a turbo payload, `L` being word 0 (fst-format §4.9).
+fn turbo_payload(words: &[u32]) -> Result<&[u32], CodecError> {
+    let &l = words.first().ok_or(CodecError::Truncated { needed: 2, available: 0 })?;
+    if l < 2 {
+        return Err(CodecError::BadHeader { field: "turbo payload length", found: u64::from(l) });
+    }
+    words.get(..l as usize).ok_or(CodecError::Truncated { needed: u64::from(l), available: words.len() as u64 })
 }
 
-/// Missing-value mask.
-#[must_use]
-pub fn missing_mask(_samples: &Samples, _p: &CodecParams) -> Option<Vec<bool>> {
-    None
+/// Words `from..` of `words`, or a truncation error.
+fn tail(words: &[u32], from: usize) -> Result<&[u32], CodecError> {
+    words.get(from..).ok_or(CodecError::Truncated { needed: from as u64 + 1, available: words.len() as u64 })
+}
+
+/// Check, before any output is allocated, that the payload is long enough for what the
+/// record announces, so that the allocation is bounded by the payload size (for the turbo
+/// codecs, by the best compression ratio the format allows).
+fn precheck(words: &[u32], l: &Layout) -> Result<(), CodecError> {
+    let n = l.n as u64;
+    match l.kind {
+        Kind::Raw => need(words, l.count as u64),
+        Kind::Packed => packed::header(words, n).map(|_| ()),
+        Kind::Unsigned(b) | Kind::Signed(b) | Kind::IeeeTruncated(b) => {
+            need(words, bits::words_for_bits(n * u64::from(b)))
+        }
+        Kind::Unsigned64 | Kind::Signed64 => need(words, n * 2),
+        Kind::R4a | Kind::Str => need(words, chars::payload_words(n)),
+        Kind::Ieee32 => need(words, l.count as u64),
+        Kind::Ieee64 => need(words, l.count as u64 * 2),
+        Kind::FloatPacker => {
+            float_packer::FloatHeader::parse(words, n)?;
+            need(words, float_packer::payload_words(n))
+        }
+        Kind::Turbo129 | Kind::Turbo130 | Kind::Turbo134 => {
+            let body = turbo_payload(words)?;
+            let at = match l.kind {
+                Kind::Turbo129 => 5,
+                Kind::Turbo134 => 4,
+                _ => 1,
+            };
+            turbo16::check_header(tail(body, at)?, l.ni, l.nj).map(|_| ())
+        }
+        Kind::Turbo133 => {
+            let body = turbo_payload(words)?;
+            // Every 3x3 tile of the mantissa plane costs at least one bit.
+            let tiles = (l.ni.saturating_sub(1).div_ceil(3) * l.nj.saturating_sub(1).div_ceil(3)) as u64;
+            need(body, 3 + tiles.div_ceil(32))
+        }
+    }
+}
+
+/// Decode record `p` from its payload words into a new buffer.
+///
+/// The values are those librmn's `fstluk` returns with its missing-value mode off; see
+/// [`missing_mask`] for records flagged +64.
+pub fn decode(words: &[u32], p: &CodecParams) -> Result<Samples, CodecError> {
+    let l = layout(p)?;
+    precheck(words, &l)?;
+    let oom = |size: u64| CodecError::OutOfMemory { bytes: (l.count as u64).saturating_mul(size) };
+    let mut samples = match l.sample {
+        SampleType::F32 => Samples::F32(crate::alloc::try_vec_filled(l.count, 0.0).map_err(|_| oom(4))?),
+        SampleType::F64 => Samples::F64(crate::alloc::try_vec_filled(l.count, 0.0).map_err(|_| oom(8))?),
+        SampleType::U32 => Samples::U32(crate::alloc::try_vec_filled(l.count, 0).map_err(|_| oom(4))?),
+        SampleType::I32 => Samples::I32(crate::alloc::try_vec_filled(l.count, 0).map_err(|_| oom(4))?),
+        SampleType::U64 => Samples::U64(crate::alloc::try_vec_filled(l.count, 0).map_err(|_| oom(8))?),
+        SampleType::I64 => Samples::I64(crate::alloc::try_vec_filled(l.count, 0).map_err(|_| oom(8))?),
+        SampleType::U8 => Samples::U8(crate::alloc::try_vec_filled(l.count, 0).map_err(|_| oom(1))?),
+        SampleType::C64 => Samples::C64(crate::alloc::try_vec_filled(l.count, 0.0).map_err(|_| oom(4))?),
+        SampleType::C128 => Samples::C128(crate::alloc::try_vec_filled(l.count, 0.0).map_err(|_| oom(8))?),
+        SampleType::Raw32 => Samples::Raw32(crate::alloc::try_vec_filled(l.count, 0).map_err(|_| oom(4))?),
+    };
+    decode_layout(words, &l, samples.as_mut(), 1)?;
+    Ok(samples)
+}
+
+/// Decode record `p` into the caller's buffer, which must have the record's element type
+/// ([`sample_type`]) and exactly [`sample_count`] elements.
+pub fn decode_into(words: &[u32], p: &CodecParams, out: SamplesMut<'_>) -> Result<(), CodecError> {
+    decode_into_parallel(words, p, out, 1)
+}
+
+/// Like [`decode_into`], using up to `threads` threads (scoped, joined before returning).
+///
+/// Encodings with independent elements (datyp 0, 1, 2, 3, 4, 5, 6, 7, 8) are split into
+/// contiguous element ranges, one per thread. The turbo codecs decompress their bit stream on
+/// one thread (it is sequential); 129 and 134 then convert tokens to values in parallel.
+/// Small records (under 64 Ki elements) are decoded on the calling thread.
+pub fn decode_into_parallel(
+    words: &[u32],
+    p: &CodecParams,
+    out: SamplesMut<'_>,
+    threads: usize,
+) -> Result<(), CodecError> {
+    let l = layout(p)?;
+    if out.sample_type() != l.sample || out.len() != l.count {
+        return Err(CodecError::BufferMismatch { sample: l.sample, needed: l.count as u64, found: out.len() as u64 });
+    }
+    precheck(words, &l)?;
+    let threads = if l.count < PARALLEL_MIN { 1 } else { threads.max(1) };
+    decode_layout(words, &l, out, threads)
+}
+
+/// Below this many elements a record is never split between threads.
+const PARALLEL_MIN: usize = 1 << 16;
+
+fn mismatch(l: &Layout, out: &SamplesMut<'_>) -> CodecError {
+    CodecError::BufferMismatch { sample: l.sample, needed: l.count as u64, found: out.len() as u64 }
+}
+
+/// Run `f(first, chunk)` over `threads` contiguous chunks of `out` (on the calling thread
+/// when `threads == 1`), returning the first error.
+fn par_chunks<T, F>(out: &mut [T], threads: usize, f: F) -> Result<(), CodecError>
+where
+    T: Send,
+    F: Fn(usize, &mut [T]) -> Result<(), CodecError> + Sync,
+{
+    if threads <= 1 || out.len() < 2 {
+        return f(0, out);
+    }
+    // Multiples of 64 elements keep every chunk start on a word boundary for every width.
+    let chunk = out.len().div_ceil(threads).div_ceil(64) * 64;
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = out
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(k, part)| s.spawn(move || f(k * chunk, part)))
+            .collect();
+        let mut result = Ok(());
+        for h in handles {
+            let r = h.join().unwrap_or(Err(CodecError::Corrupt { reason: "a decoding thread panicked" }));
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    })
+}
+
+fn decode_layout(words: &[u32], l: &Layout, out: SamplesMut<'_>, threads: usize) -> Result<(), CodecError> {
+    let n = l.n;
+    match (l.kind, out) {
+        (Kind::Raw, SamplesMut::Raw32(o)) => par_chunks(o, threads, |first, c| int::copy_words(words, first, c)),
+        (Kind::Packed, SamplesMut::F32(o)) => {
+            let h = packed::header(words, n as u64)?;
+            par_chunks(o, threads, |first, c| packed::decode_range(words, h, first as u64, c))
+        }
+        (Kind::Unsigned(b), SamplesMut::U32(o)) => {
+            par_chunks(o, threads, |first, c| int::decode_u32_range(words, b, first as u64, c))
+        }
+        (Kind::Signed(b), SamplesMut::I32(o)) => {
+            par_chunks(o, threads, |first, c| int::decode_i32_range(words, b, first as u64, c))
+        }
+        (Kind::Unsigned64, SamplesMut::U64(o)) => par_chunks(o, threads, |first, c| int::decode_u64_range(words, first, c)),
+        (Kind::Signed64, SamplesMut::I64(o)) => par_chunks(o, threads, |first, c| int::decode_i64_range(words, first, c)),
+        (Kind::R4a, SamplesMut::U8(o)) => par_chunks(o, threads, |first, c| chars::decode_r4a(words, first, c)),
+        (Kind::Str, SamplesMut::U8(o)) => par_chunks(o, threads, |first, c| chars::decode_string(words, first, c)),
+        (Kind::Ieee32, SamplesMut::F32(o) | SamplesMut::C64(o)) => {
+            par_chunks(o, threads, |first, c| ieee::decode_f32_range(words, first, c))
+        }
+        (Kind::IeeeTruncated(b), SamplesMut::F32(o)) => {
+            par_chunks(o, threads, |first, c| ieee::decode_truncated_range(words, b, first as u64, c))
+        }
+        (Kind::Ieee64, SamplesMut::F64(o) | SamplesMut::C128(o)) => {
+            par_chunks(o, threads, |first, c| ieee::decode_f64_range(words, first, c))
+        }
+        (Kind::FloatPacker, SamplesMut::F32(o)) => {
+            let h = float_packer::FloatHeader::parse(words, n as u64)?;
+            par_chunks(o, threads, |first, c| float_packer::decode_range(words, h, first, c))
+        }
+        (Kind::Turbo130, SamplesMut::U32(o)) => {
+            let body = turbo_payload(words)?;
+            turbo16::decompress(tail(body, 1)?, l.ni, l.nj, o)
+        }
+        (Kind::Turbo129, SamplesMut::F32(o)) => {
+            let body = turbo_payload(words)?;
+            let h = packed::PackedHeader::parse(tail(body, 1)?)?;
+            turbo16::decompress(tail(body, 5)?, l.ni, l.nj, bytemuck::cast_slice_mut(o))?;
+            par_chunks(o, threads, |_, c| {
+                packed::tokens_to_values(h, c);
+                Ok(())
+            })
+        }
+        (Kind::Turbo134, SamplesMut::F32(o)) => {
+            let body = turbo_payload(words)?;
+            let h = float_packer::FloatHeader::parse(tail(body, 1)?, n as u64)?;
+            turbo16::decompress(tail(body, 4)?, l.ni, l.nj, bytemuck::cast_slice_mut(o))?;
+            par_chunks(o, threads, |_, c| {
+                float_packer::tokens_to_values(h, c);
+                Ok(())
+            })
+        }
+        (Kind::Turbo133, SamplesMut::F32(o)) => {
+            let body = turbo_payload(words)?;
+            turbo32::decode(tail(body, 1)?, l.ni, l.nj, bytemuck::cast_slice_mut(o))
+        }
+        (_, out) => Err(mismatch(l, &out)),
+    }
 }

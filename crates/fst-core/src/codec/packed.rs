@@ -1,0 +1,157 @@
+//! datyp 1, "R": the old linear quantization (`compact_float`, fst-format §4.2), and the
+//! value reconstruction of its turbo variant 129 (§4.9).
+//!
+//! A 120-bit header gives a power-of-two scale and a minimum (a binary32 truncated from the
+//! field's minimum); each `nbits` token `t` decodes to `min` when `t == 0`, else to
+//! `(t·scale)·1.0000000000001 + min` computed in binary64 and rounded once to binary32.
+//! The odd factor and the order of the operations are librmn's; keeping them is what makes
+//! the values bit-identical.
+
+use super::bits;
+use super::CodecError;
+
+/// Bit offset of the first token of a datyp-1 payload.
+pub(crate) const TOKENS_BIT: u64 = 120;
+
+/// librmn's fudge factor, applied after scaling and before adding the minimum.
+const FUDGE: f64 = 1.000_000_000_000_1;
+
+/// The decoded header of a `compact_float` stream.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PackedHeader {
+    /// Token width, from the header (not the directory; librmn uses the header's).
+    pub(crate) nbits: u32,
+    /// `2^(E' - 4096)`.
+    pub(crate) scale: f64,
+    /// The field minimum, a binary32 widened to binary64.
+    pub(crate) min: f64,
+}
+
+impl PackedHeader {
+    /// Parse the header from its first four words (datyp 1: payload words 0..4; datyp 129:
+    /// payload words 1..5). The markers accepted are 0x7FF/0x7EF (one-word count) and
+    /// 0xFFF/0xFEF (count split over two words); the count itself is not used, the
+    /// directory's `n` governs, as in librmn.
+    pub(crate) fn parse(h: &[u32]) -> Result<Self, CodecError> {
+        let (&w0, &w1, &w2, &w3) = match h {
+            [a, b, c, d, ..] => (a, b, c, d),
+            _ => return Err(CodecError::Truncated { needed: 4, available: h.len() as u64 }),
+        };
+        let marker = w0 >> 20;
+        if !matches!(marker, 0x7FF | 0x7EF | 0xFFF | 0xFEF) {
+            return Err(CodecError::BadHeader { field: "compact_float marker", found: u64::from(marker) });
+        }
+        let range_exp = (w1 >> 16) as i32 - 4096;
+        let min_exp = (w1 >> 4) & 0xFFF;
+        let min_sign = w1 & 1;
+        let nbits = (w3 >> 8) & 0xFF;
+        let min = if w2 == 0 || min_exp < 849 {
+            0.0
+        } else {
+            let biased = (min_exp - 849) & 0xFF;
+            let fraction = (w2 >> 8) & 0x7F_FFFF;
+            f64::from(f32::from_bits((min_sign << 31) | (biased << 23) | fraction))
+        };
+        Ok(PackedHeader { nbits, scale: pow2(range_exp), min })
+    }
+
+    /// The value of token `t`.
+    #[inline(always)]
+    pub(crate) fn value(self, t: u32) -> f32 {
+        if t == 0 {
+            self.min as f32
+        } else {
+            ((f64::from(t) * self.scale) * FUDGE + self.min) as f32
+        }
+    }
+}
+
+/// `2^e` as librmn computes it (Fortran `2.0d0**e`: repeated multiplication, so a negative
+/// exponent beyond the normal range gives 1/∞ = 0 rather than a subnormal).
+fn pow2(e: i32) -> f64 {
+    if e >= 0 {
+        if e > 1023 {
+            f64::INFINITY
+        } else {
+            f64::from_bits(((e as u64) + 1023) << 52)
+        }
+    } else if e < -1023 {
+        0.0
+    } else {
+        1.0 / f64::from_bits((u64::from(e.unsigned_abs()) + 1023) << 52)
+    }
+}
+
+/// Parse and validate the header of a datyp-1 payload and check that it holds `n` tokens.
+pub(crate) fn header(words: &[u32], n: u64) -> Result<PackedHeader, CodecError> {
+    let h = PackedHeader::parse(words)?;
+    if !(1..=32).contains(&h.nbits) {
+        // librmn would keep only the top 32 bits of wider tokens: its own round trip fails,
+        // so such records carry garbage. Refuse them clearly.
+        return Err(CodecError::BadHeader { field: "compact_float token width", found: u64::from(h.nbits) });
+    }
+    bits::check_tokens(words, TOKENS_BIT, 0, n, h.nbits)?;
+    Ok(h)
+}
+
+/// Decode elements `first .. first + out.len()` of a datyp-1 payload whose header is `h`.
+pub(crate) fn decode_range(words: &[u32], h: PackedHeader, first: u64, out: &mut [f32]) -> Result<(), CodecError> {
+    let start = TOKENS_BIT + first * u64::from(h.nbits);
+    bits::unpack(words, start, h.nbits, out, move |t| h.value(t))
+}
+
+/// The 129 tail: turn 16-bit tokens (already decompressed into `out`, one per element, as the
+/// bit patterns of the f32 slots) into values.
+///
+/// Every token is taken from its full 16-bit slot whatever the record's nbits: that is how the
+/// writer stored them. librmn's reader instead extracts `nbits`-wide tokens from the 16-bit
+/// stream when nbits < 16 and returns wrong values (fst-format §4.9); we return the correct
+/// ones.
+pub(crate) fn tokens_to_values(h: PackedHeader, out: &mut [f32]) {
+    for o in out {
+        *o = h.value(o.to_bits() & 0xFFFF);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pow2_matches_powi() {
+        for e in -1023..=1023 {
+            assert_eq!(pow2(e), 2f64.powi(e), "{e}");
+        }
+        assert_eq!(pow2(1024), f64::INFINITY);
+        assert_eq!(pow2(-1024), 0.0);
+        assert_eq!(pow2(-4096), 0.0);
+    }
+
+    #[test]
+    fn header_fields() {
+        // min = -1.5 (binary32 0xBFC00000): biased exponent 127 -> Mexp 976, sign 1,
+        // fraction 0x400000; scale 2^-10; nbits 12.
+        let w0 = 0x7FF << 20 | 3;
+        let w1 = ((4096 - 10) << 16) | (976 << 4) | 1;
+        let w2 = 0x8000_0000 | (0x40_0000 << 8);
+        let w3 = 12 << 8;
+        let h = PackedHeader::parse(&[w0, w1, w2, w3]).unwrap();
+        assert_eq!(h.nbits, 12);
+        assert_eq!(h.scale, 1.0 / 1024.0);
+        assert_eq!(h.min, -1.5);
+        assert_eq!(h.value(0), -1.5);
+        assert_eq!(h.value(1024), ((1.0 * FUDGE) - 1.5) as f32);
+        assert!(PackedHeader::parse(&[0x123 << 20, w1, w2, w3]).is_err());
+        assert!(PackedHeader::parse(&[w0, w1]).is_err());
+    }
+
+    #[test]
+    fn zero_min_when_mantissa_or_exponent_say_so() {
+        let w1 = (4096 << 16) | (848 << 4);
+        let h = PackedHeader::parse(&[0x7FF << 20, w1, 0x8000_0000, 8 << 8]).unwrap();
+        assert_eq!(h.min, 0.0);
+        let w1 = (4096 << 16) | (976 << 4);
+        let h = PackedHeader::parse(&[0x7FF << 20, w1, 0, 8 << 8]).unwrap();
+        assert_eq!(h.min, 0.0);
+    }
+}

@@ -1,0 +1,357 @@
+//! The `armn_compress` 16-bit token codec (fst-format §4.10), second stage of datyp 129, 130
+//! and 134, plus the tiled PARALLELOGRAM predictor it shares with datyp 133 (§4.11).
+//!
+//! The codec turns an `ni × nj` plane of 16-bit tokens into a bit stream. Word 0 of the
+//! stream is a header (predictor, tile step, token width); the bits follow from bit 31 of
+//! word 1. Two predictors are decoded:
+//!
+//! * MINIMUM (3): per `step × step` tile, a 4-bit width `w`, the tile minimum, and `w`-bit
+//!   offsets (`w = 0`: constant tile; `w = 15` or `16`: raw 16-bit values).
+//! * PARALLELOGRAM (4): the first row and column verbatim, then per tile a `c`-bit width and
+//!   signed residuals of the prediction `v[i-1,j] + v[i,j-1] − v[i-1,j-1]`.
+//!
+//! The legacy SAMPLE predictor (1, disabled in the encoder since 2006, bicubic prediction on a
+//! coarse-grid pyramid) is reported as unsupported: there is no known sample file to check an
+//! implementation against.
+//!
+//! Decoding writes the tokens straight into the caller's output buffer (as `u32`), first the
+//! residuals and then, in place, the reconstructed values, so it needs no scratch memory.
+
+use super::bits::BitReader;
+use super::CodecError;
+
+/// Predictor codes of the codec header.
+const SAMPLE: u32 = 1;
+const MINIMUM: u32 = 3;
+const PARALLELOGRAM: u32 = 4;
+/// The 32-bit variant used by datyp 133.
+pub(crate) const PARALLELOGRAM32: u32 = 5;
+
+/// The codec header (word 0 of a compressed stream).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CodecHeader {
+    /// Predictor: 1 SAMPLE, 3 MINIMUM, 4 PARALLELOGRAM, 5 PARALLELOGRAM32 (datyp 133).
+    pub(crate) predictor: u32,
+    /// Tile size.
+    pub(crate) step: u32,
+    /// Token width (datyp 133: mantissa bits kept).
+    pub(crate) nbits: u32,
+}
+
+impl CodecHeader {
+    /// Decode the bit fields of the header word.
+    pub(crate) fn parse(w: u32) -> Self {
+        CodecHeader { predictor: w & 0xF, step: (w >> 7) & 0x7, nbits: (w >> 10) & 0x1F }
+    }
+}
+
+/// Where each `step × step` tile of a region lies: tile origins `start, start + step, …` along
+/// both axes, tiles truncated at the grid edge.
+#[derive(Debug, Clone, Copy)]
+struct Tiling {
+    ni: usize,
+    nj: usize,
+    start: usize,
+    step: usize,
+}
+
+impl Tiling {
+    fn count(&self) -> u64 {
+        let along = |n: usize| n.saturating_sub(self.start).div_ceil(self.step) as u64;
+        along(self.ni) * along(self.nj)
+    }
+}
+
+/// Decompress the first `ni × nj` plane of 16-bit tokens from `stream` (word 0 = codec header)
+/// into `out` (`out.len() == ni·nj`), one token per element.
+pub(crate) fn decompress(stream: &[u32], ni: usize, nj: usize, out: &mut [u32]) -> Result<(), CodecError> {
+    let h = check_header(stream, ni, nj)?;
+    let body = stream.get(1..).unwrap_or(&[]);
+    let mut r = BitReader::new(body);
+    match h.predictor {
+        MINIMUM => minimum(&mut r, ni, nj, h.step as usize, h.nbits, out),
+        _ => parallelogram(&mut r, ni, nj, h.step as usize, h.nbits, Residuals::Turbo16, 0xFFFF, out),
+    }
+}
+
+/// Validate the codec header of a 16-bit stream and, before anything is allocated by the
+/// caller, that the stream is long enough for the minimum a valid encoding of `ni × nj` takes
+/// (so that a tiny payload cannot announce a huge field).
+pub(crate) fn check_header(stream: &[u32], ni: usize, nj: usize) -> Result<CodecHeader, CodecError> {
+    let &w0 = stream.first().ok_or(CodecError::Truncated { needed: 1, available: 0 })?;
+    let h = CodecHeader::parse(w0);
+    match h.predictor {
+        MINIMUM | PARALLELOGRAM => {}
+        SAMPLE => {
+            return Err(CodecError::UnsupportedCompression {
+                what: "turbo SAMPLE predictor (legacy armn_compress, pre-2006)",
+            })
+        }
+        other => return Err(CodecError::BadHeader { field: "turbo predictor", found: u64::from(other) }),
+    }
+    if !(1..=7).contains(&h.step) {
+        return Err(CodecError::BadHeader { field: "turbo tile step", found: u64::from(h.step) });
+    }
+    if !(1..=16).contains(&h.nbits) {
+        return Err(CodecError::BadHeader { field: "turbo token width", found: u64::from(h.nbits) });
+    }
+    let body_bits = (stream.len() as u64 - 1) * 32;
+    let nbits = u64::from(h.nbits);
+    let step = h.step as usize;
+    let min_bits = if h.predictor == MINIMUM {
+        Tiling { ni, nj, start: 0, step }.count() * (4 + nbits)
+    } else {
+        let c = stream.get(1).map_or(0, |w| w >> 29);
+        3 + (ni as u64 + nj as u64 - 1) * nbits + Tiling { ni, nj, start: 1, step }.count() * u64::from(c)
+    };
+    if min_bits > body_bits {
+        return Err(CodecError::Truncated { needed: 1 + min_bits.div_ceil(32), available: stream.len() as u64 });
+    }
+    Ok(h)
+}
+
+/// MINIMUM predictor.
+fn minimum(r: &mut BitReader<'_>, ni: usize, nj: usize, step: usize, nbits: u32, out: &mut [u32]) -> Result<(), CodecError> {
+    for j0 in (0..nj).step_by(step) {
+        let th = step.min(nj - j0);
+        for i0 in (0..ni).step_by(step) {
+            let tw = step.min(ni - i0);
+            let w = r.read(4)?;
+            let npts = (tw * th) as u64;
+            let (width, base) = match w {
+                0 => (0, r.read(nbits)?),
+                15 | 16 => (16, 0),
+                _ => (w, r.read(nbits)?),
+            };
+            r.require(npts * u64::from(width))?;
+            for j in j0..j0 + th {
+                let row = tile_row(out, ni, j, i0, tw)?;
+                for o in row {
+                    *o = r.read_prechecked(width).wrapping_add(base) & 0xFFFF;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `tw` elements of row `j` starting at column `i0`.
+#[inline]
+fn tile_row(out: &mut [u32], ni: usize, j: usize, i0: usize, tw: usize) -> Result<&mut [u32], CodecError> {
+    let start = j * ni + i0;
+    out.get_mut(start..start + tw).ok_or(CodecError::Corrupt { reason: "tile outside the grid" })
+}
+
+/// How residual widths are coded in a PARALLELOGRAM stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Residuals {
+    /// 16-bit codec: width `w + 1`, except that `w = 15` and `w = 16` mean 17 bits.
+    Turbo16,
+    /// datyp 133 streams: always `w + 1`.
+    Plain,
+}
+
+/// PARALLELOGRAM predictor: decode `ni × nj` values of `first_bits` bits into `out`, modulo
+/// `mask + 1` (0xFFFF for 16-bit tokens, 0xFF for 133 exponents, u32::MAX for 133 mantissas).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn parallelogram(
+    r: &mut BitReader<'_>,
+    ni: usize,
+    nj: usize,
+    step: usize,
+    first_bits: u32,
+    residuals: Residuals,
+    mask: u32,
+    out: &mut [u32],
+) -> Result<(), CodecError> {
+    if out.len() != ni * nj || ni == 0 || nj == 0 {
+        return Err(CodecError::Corrupt { reason: "turbo plane size mismatch" });
+    }
+    let c = r.read(3)?;
+    if !(1..=5).contains(&c) {
+        // Encoders write 4 or 5. c = 0 would make every tile free to store, letting a tiny
+        // payload announce an arbitrarily large field; more than 5 cannot describe a width.
+        return Err(CodecError::BadHeader { field: "turbo residual width field", found: u64::from(c) });
+    }
+    // First row, then first column.
+    r.require((ni + nj - 1) as u64 * u64::from(first_bits))?;
+    let (row0, rest) = out.split_at_mut(ni);
+    for o in row0.iter_mut() {
+        *o = r.read_prechecked(first_bits) & mask;
+    }
+    for row in rest.chunks_exact_mut(ni) {
+        if let Some(o) = row.first_mut() {
+            *o = r.read_prechecked(first_bits) & mask;
+        }
+    }
+    // Residual tiles over i, j >= 1.
+    for j0 in (1..nj).step_by(step) {
+        let th = step.min(nj - j0);
+        for i0 in (1..ni).step_by(step) {
+            let tw = step.min(ni - i0);
+            let w = r.read(c)?;
+            let width = match (w, residuals) {
+                (0, _) => 0,
+                (15 | 16, Residuals::Turbo16) => 17,
+                _ => w + 1,
+            };
+            if width == 0 {
+                for j in j0..j0 + th {
+                    tile_row(out, ni, j, i0, tw)?.fill(0);
+                }
+                continue;
+            }
+            r.require((tw * th) as u64 * u64::from(width))?;
+            for j in j0..j0 + th {
+                for o in tile_row(out, ni, j, i0, tw)? {
+                    *o = r.read_signed_prechecked(width) as u32;
+                }
+            }
+        }
+    }
+    reconstruct(out, ni, mask);
+    Ok(())
+}
+
+/// Turn residuals into values: `v[i,j] = r[i,j] + v[i-1,j] + v[i,j-1] − v[i-1,j-1]`, row by row
+/// (the first row and column hold values already).
+fn reconstruct(out: &mut [u32], ni: usize, mask: u32) {
+    let mut rows = out.chunks_exact_mut(ni);
+    let Some(mut prev) = rows.next() else { return };
+    for cur in rows {
+        if let Some((first, cur_rest)) = cur.split_first_mut() {
+            let mut left = *first;
+            let mut up_left = prev.first().copied().unwrap_or(0);
+            for (o, &up) in cur_rest.iter_mut().zip(prev.iter().skip(1)) {
+                let v = o.wrapping_add(left).wrapping_add(up).wrapping_sub(up_left) & mask;
+                *o = v;
+                left = v;
+                up_left = up;
+            }
+        }
+        prev = cur;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal MSB-first bit writer for hand-made streams.
+    #[derive(Default)]
+    pub(crate) struct BitWriter {
+        pub(crate) words: Vec<u32>,
+        bits: u64,
+    }
+
+    impl BitWriter {
+        pub(crate) fn put(&mut self, v: u32, n: u32) {
+            for k in (0..n).rev() {
+                if self.bits % 32 == 0 {
+                    self.words.push(0);
+                }
+                if (v >> k) & 1 == 1 {
+                    let last = self.words.last_mut().unwrap();
+                    *last |= 1 << (31 - (self.bits % 32));
+                }
+                self.bits += 1;
+            }
+        }
+    }
+
+    fn header(predictor: u32, step: u32, nbits: u32) -> u32 {
+        predictor | (step << 7) | (nbits << 10) | (1 << 15)
+    }
+
+    #[test]
+    fn minimum_tiles() {
+        // 3x2 grid, step 2: tiles (0..2,0..2) and (2..3,0..2).
+        let mut w = BitWriter::default();
+        w.put(2, 4); // width 2
+        w.put(100, 8); // min
+        for d in [0, 1, 2, 3] {
+            w.put(d, 2);
+        }
+        w.put(0, 4); // constant tile
+        w.put(7, 8);
+        let mut stream = vec![header(MINIMUM, 2, 8)];
+        stream.extend(&w.words);
+        let mut out = [0u32; 6];
+        decompress(&stream, 3, 2, &mut out).unwrap();
+        assert_eq!(out, [100, 101, 7, 102, 103, 7]);
+    }
+
+    #[test]
+    fn parallelogram_plane() {
+        // v[i,j] = 10 + i + 2j, exactly planar, so every residual is 0 except one.
+        let (ni, nj) = (4usize, 3usize);
+        let mut w = BitWriter::default();
+        w.put(4, 3);
+        for i in 0..ni {
+            w.put(10 + i as u32, 8);
+        }
+        for j in 1..nj {
+            w.put(10 + 2 * j as u32, 8);
+        }
+        // step 2: tiles at (1,1) 2x2, (3,1) 1x2.
+        w.put(1, 4); // width 2
+        for r in [0i32, 0, 0, -1] {
+            w.put(r as u32 & 3, 2);
+        }
+        w.put(0, 4);
+        let mut stream = vec![header(PARALLELOGRAM, 2, 8)];
+        stream.extend(&w.words);
+        let mut out = vec![0u32; ni * nj];
+        decompress(&stream, ni, nj, &mut out).unwrap();
+        let mut expected: Vec<u32> = (0..nj).flat_map(|j| (0..ni).map(move |i| (10 + i + 2 * j) as u32)).collect();
+        // The -1 residual at (2,2) propagates to (3,2) through the prediction.
+        expected[2 * ni + 2] -= 1;
+        expected[2 * ni + 3] -= 1;
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn guards() {
+        let mut out = [0u32; 4];
+        for (hdr, what) in [
+            (header(MINIMUM, 0, 8), "step 0"),
+            (header(PARALLELOGRAM, 3, 0), "nbits 0"),
+            (header(7, 3, 8), "predictor"),
+        ] {
+            assert!(matches!(decompress(&[hdr, 0, 0], 2, 2, &mut out), Err(CodecError::BadHeader { .. })), "{what}");
+        }
+        assert!(matches!(
+            decompress(&[header(SAMPLE, 3, 8), 0], 2, 2, &mut out),
+            Err(CodecError::UnsupportedCompression { .. })
+        ));
+        // c = 0 is refused.
+        assert!(decompress(&[header(PARALLELOGRAM, 3, 8), 0, 0], 2, 2, &mut out).is_err());
+        // Truncated.
+        assert!(matches!(
+            decompress(&[header(MINIMUM, 1, 16)], 2, 2, &mut out),
+            Err(CodecError::Truncated { .. })
+        ));
+    }
+
+    #[test]
+    fn never_panics_on_noise() {
+        let mut seed = 0x1234_5678u32;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        for round in 0..2000 {
+            let ni = 1 + (next() % 20) as usize;
+            let nj = 1 + (next() % 20) as usize;
+            let len = (next() % 40) as usize;
+            let mut stream: Vec<u32> = (0..len).map(|_| next()).collect();
+            if let Some(h) = stream.first_mut() {
+                *h = (*h & !0xF) | if round % 2 == 0 { MINIMUM } else { PARALLELOGRAM };
+            }
+            let mut out = vec![0u32; ni * nj];
+            let _ = decompress(&stream, ni, nj, &mut out);
+        }
+    }
+}
