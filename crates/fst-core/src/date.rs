@@ -99,7 +99,8 @@ pub enum Calendar {
     /// Proleptic Gregorian (librmn's default).
     #[default]
     Gregorian,
-    /// 365-day years: February 29 is skipped (`year=365_day`).
+    /// 365-day years: February 29 is skipped (`year=365_day`). A start on February 29
+    /// counts as February 28.
     NoLeap,
     /// 360-day years of twelve 30-day months (`year=360_day`), labelled with Gregorian dates
     /// the way librmn does: 360-day "Feb 1" is January 31, "Feb 2..29" are February 1..28,
@@ -438,7 +439,14 @@ fn civil_from_ticks(t: i64) -> Civil {
     let in_day = since_1900 % TICKS_PER_DAY;
     let hour = in_day / TICKS_PER_HOUR;
     let second = (in_day - hour * TICKS_PER_HOUR) * 5;
-    Civil { year, month, day, hour, minute: second / 60, second: second % 60 }
+    Civil {
+        year,
+        month,
+        day,
+        hour,
+        minute: second / 60,
+        second: second % 60,
+    }
 }
 
 /// Stamp to date fields (librmn mode −3, stamp → printable).
@@ -448,13 +456,27 @@ fn stamp_to_civil(stamp: i32) -> Option<Civil> {
         // Extended: hours since year 0.
         let hours = ext_true_from_stamp(stamp)?;
         let (year, month, day) = civil_from_julian_day(JD0 + hours / 24);
-        let c = Civil { year, month, day, hour: hours % 24, minute: 0, second: 0 };
+        let c = Civil {
+            year,
+            month,
+            day,
+            hour: hours % 24,
+            minute: 0,
+            second: 0,
+        };
         return valid_fields(&c, 0..10_000).then_some(c);
     } else if s >= TDSTART {
         civil_from_ticks(new_stamp_ticks(s))
     } else {
         let (year, month, day, hour, _run) = old_stamp_fields(s);
-        Civil { year, month, day, hour, minute: 0, second: 0 }
+        Civil {
+            year,
+            month,
+            day,
+            hour,
+            minute: 0,
+            second: 0,
+        }
     };
     valid_fields(&civil, 1900..2236).then_some(civil)
 }
@@ -495,7 +517,10 @@ fn stamp_to_true(stamp: i32) -> Option<(i64, i64)> {
         return None;
     } else {
         let (year, month, day, hour, run) = old_stamp_fields(s);
-        ((julian_day(year, month, day) - JD1980) * TICKS_PER_DAY + hour * TICKS_PER_HOUR, run)
+        (
+            (julian_day(year, month, day) - JD1980) * TICKS_PER_DAY + hour * TICKS_PER_HOUR,
+            run,
+        )
     };
     valid_ticks(ticks).then_some((ticks, run))
 }
@@ -531,12 +556,17 @@ fn ext_true_to_stamp(hours: i64) -> Option<i32> {
     if hours == EXCEPTION || !(JD1900..JD2236).contains(&jd) {
         return ext_true_to_stamp_raw(hours);
     }
-    true_to_stamp((jd - JD1980) * TICKS_PER_DAY + hours % 24 * TICKS_PER_HOUR, 0)
+    true_to_stamp(
+        (jd - JD1980) * TICKS_PER_DAY + hours % 24 * TICKS_PER_HOUR,
+        0,
+    )
 }
 
 /// Date fields to a stamp (librmn mode 3, printable → stamp).
 fn civil_to_stamp(c: &Civil) -> Result<i32, DateError> {
-    let out_of_range = || DateError::OutOfRange { date: c.to_string() };
+    let out_of_range = || DateError::OutOfRange {
+        date: c.to_string(),
+    };
     let exception = (c.year, c.month, c.day, c.hour, c.minute, c.second) == (1901, 1, 1, 1, 0, 0);
     if exception || !(1900..=2235).contains(&c.year) {
         let hours = civil_to_ext_true(c).ok_or_else(out_of_range)?;
@@ -595,7 +625,12 @@ impl Unit {
 
 /// `start + offset` in `unit`, in `calendar`. `Ok(None)` on overflow; an error when the
 /// start date does not exist in the calendar.
-fn shift(start: i64, offset: i64, unit: Unit, calendar: Calendar) -> Result<Option<i64>, DateError> {
+fn shift(
+    start: i64,
+    offset: i64,
+    unit: Unit,
+    calendar: Calendar,
+) -> Result<Option<i64>, DateError> {
     // Far beyond the 10 000 years stamps can hold in either unit; keeps the day arithmetic
     // below well inside i64.
     const MAX_OFFSET_UNITS: i64 = 1 << 40;
@@ -610,13 +645,23 @@ fn shift(start: i64, offset: i64, unit: Unit, calendar: Calendar) -> Result<Opti
     let within = start.rem_euclid(per_day);
     let (year, month, day) = civil_from_julian_day(jd);
     let not_in_calendar = || DateError::NotInCalendar {
-        date: Civil { year, month, day, hour: 0, minute: 0, second: 0 }.to_string(),
+        date: Civil {
+            year,
+            month,
+            day,
+            hour: 0,
+            minute: 0,
+            second: 0,
+        }
+        .to_string(),
         calendar,
     };
     let index = calendar_day_index(calendar, year, month, day).ok_or_else(not_in_calendar)?;
     let total = index * per_day + within + offset;
     let (y, m, d) = calendar_day_from_index(calendar, total.div_euclid(per_day));
-    Ok(Some((julian_day(y, m, d) - unit.epoch()) * per_day + total.rem_euclid(per_day)))
+    Ok(Some(
+        (julian_day(y, m, d) - unit.epoch()) * per_day + total.rem_euclid(per_day),
+    ))
 }
 
 /// Days before each month in a 365-day year.
@@ -624,11 +669,18 @@ const NOLEAP_MONTH_START: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 2
 
 /// Position of a (Gregorian-labelled) date in the calendar's continuous day count.
 fn calendar_day_index(calendar: Calendar, year: i64, month: i64, day: i64) -> Option<i64> {
-    let month_start = |m: i64| usize::try_from(m - 1).ok().and_then(|i| NOLEAP_MONTH_START.get(i).copied());
+    let month_start = |m: i64| {
+        usize::try_from(m - 1)
+            .ok()
+            .and_then(|i| NOLEAP_MONTH_START.get(i).copied())
+    };
     match calendar {
         Calendar::Gregorian => Some(julian_day(year, month, day)),
-        // February 29 is folded onto March 1.
-        Calendar::NoLeap => Some(year * 365 + month_start(month)? + day.min(days_in_month(1900, month)? + 1) - 1),
+        // February 29 is folded onto February 28, which is what librmn's leap-day count
+        // amounts to: Feb 29 06:00 + 24 h is Mar 1 06:00 and − 24 h is Feb 27 06:00.
+        Calendar::NoLeap => {
+            Some(year * 365 + month_start(month)? + day.min(days_in_month(1900, month)?) - 1)
+        }
         Calendar::Days360 => {
             if (month == 2 && day > 28) || (month > 4 && day > 30) {
                 return None;
@@ -652,7 +704,10 @@ fn calendar_day_from_index(calendar: Calendar, index: i64) -> (i64, i64, i64) {
         Calendar::NoLeap => {
             let year = index.div_euclid(365);
             let doy = index.rem_euclid(365);
-            let month = NOLEAP_MONTH_START.iter().rposition(|&s| s <= doy).unwrap_or(0);
+            let month = NOLEAP_MONTH_START
+                .iter()
+                .rposition(|&s| s <= doy)
+                .unwrap_or(0);
             let start = NOLEAP_MONTH_START.get(month).copied().unwrap_or(0);
             (year, month as i64 + 1, doy - start + 1)
         }
@@ -715,9 +770,18 @@ mod tests {
         assert_eq!(DateStamp(s).to_datetime(), Some(at(1850, 3, 1, 7, 0, 0)));
         let e = stamp(1901, 1, 1, 1, 0, 0);
         assert_eq!(DateStamp(e).style(), StampStyle::Extended);
-        assert_eq!(DateStamp(e).to_iso8601().as_deref(), Some("1901-01-01T01:00:00Z"));
-        assert_eq!(DateStamp(stamp(0, 1, 1, 0, 0, 0)).to_iso8601().as_deref(), Some("0000-01-01T00:00:00Z"));
-        assert_eq!(DateStamp(stamp(9999, 12, 31, 23, 0, 0)).to_datetime(), Some(at(9999, 12, 31, 23, 0, 0)));
+        assert_eq!(
+            DateStamp(e).to_iso8601().as_deref(),
+            Some("1901-01-01T01:00:00Z")
+        );
+        assert_eq!(
+            DateStamp(stamp(0, 1, 1, 0, 0, 0)).to_iso8601().as_deref(),
+            Some("0000-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            DateStamp(stamp(9999, 12, 31, 23, 0, 0)).to_datetime(),
+            Some(at(9999, 12, 31, 23, 0, 0))
+        );
         assert!(DateStamp::from_datetime(&at(10_000, 1, 1, 0, 0, 0)).is_err());
     }
 
@@ -726,21 +790,33 @@ mod tests {
         assert_eq!(DateStamp::NONE.to_iso8601(), None);
         assert_eq!(DateStamp::WILDCARD.to_iso8601(), None);
         assert_eq!(DateStamp(2_147_483_647).to_iso8601(), None);
-        assert_eq!(DateStamp(INCDATR_ERROR).to_iso8601().as_deref(), Some("1910-10-10T10:00:00Z"));
+        assert_eq!(
+            DateStamp(INCDATR_ERROR).to_iso8601().as_deref(),
+            Some("1910-10-10T10:00:00Z")
+        );
     }
 
     #[test]
     fn incdatr_rounding_before_1980() {
         let start = stamp(1949, 12, 25, 12, 0, 0);
         // +35 min rounds to +1 h; +60 s rounds to nothing.
-        assert_eq!(incdatr(start, 2100.0 / 3600.0, Calendar::Gregorian), Ok(122_549_130));
-        assert_eq!(incdatr(start, 60.0 / 3600.0, Calendar::Gregorian), Ok(start));
+        assert_eq!(
+            incdatr(start, 2100.0 / 3600.0, Calendar::Gregorian),
+            Ok(122_549_130)
+        );
+        assert_eq!(
+            incdatr(start, 60.0 / 3600.0, Calendar::Gregorian),
+            Ok(start)
+        );
     }
 
     #[test]
     fn librmn_error_cases() {
         // Origin 0 cannot be shifted: the writer stores 101010101 ...
-        assert_eq!(DateStamp(0).valid_from_origin(300, 12), DateStamp(INCDATR_ERROR));
+        assert_eq!(
+            DateStamp(0).valid_from_origin(300, 12),
+            DateStamp(INCDATR_ERROR)
+        );
         // ... and the reader shifts that back by one hour, keeping run digit 1.
         assert_eq!(dateo_from_datev(INCDATR_ERROR, 3600), 101_010_091);
         // 1980-01-01T01 − 1.75 h is 1979-12-31T23:15, not a whole hour: librmn fails.
@@ -751,11 +827,17 @@ mod tests {
     fn extended_arithmetic() {
         let s = stamp(2235, 12, 31, 12, 0, 0);
         let next = incdatr(s, 24.0, Calendar::Gregorian).unwrap();
-        assert_eq!(DateStamp(next).to_datetime(), Some(at(2236, 1, 1, 12, 0, 0)));
+        assert_eq!(
+            DateStamp(next).to_datetime(),
+            Some(at(2236, 1, 1, 12, 0, 0))
+        );
         assert_eq!(incdatr(next, -24.0, Calendar::Gregorian), Ok(s));
         let old = stamp(1900, 1, 1, 0, 0, 0);
         let before = incdatr(old, -1.0, Calendar::Gregorian).unwrap();
-        assert_eq!(DateStamp(before).to_datetime(), Some(at(1899, 12, 31, 23, 0, 0)));
+        assert_eq!(
+            DateStamp(before).to_datetime(),
+            Some(at(1899, 12, 31, 23, 0, 0))
+        );
     }
 
     #[test]
@@ -763,28 +845,61 @@ mod tests {
         assert!(DateStamp(101_010_101).matches(DateStamp(101_010_100)));
         assert!(!DateStamp(101_010_101).matches(DateStamp(101_010_111)));
         assert!(DateStamp(5).matches(DateStamp::WILDCARD));
-        assert_eq!(DateStamp::from_date_word(DateStamp(473_940_800).date_word()), DateStamp(473_940_800));
+        assert_eq!(
+            DateStamp::from_date_word(DateStamp(473_940_800).date_word()),
+            DateStamp(473_940_800)
+        );
     }
 
     #[test]
     fn alternative_calendars() {
         let feb28 = stamp(2024, 2, 28, 12, 0, 0);
         let gregorian = incdatr(feb28, 24.0, Calendar::Gregorian).unwrap();
-        assert_eq!(DateStamp(gregorian).to_datetime(), Some(at(2024, 2, 29, 12, 0, 0)));
+        assert_eq!(
+            DateStamp(gregorian).to_datetime(),
+            Some(at(2024, 2, 29, 12, 0, 0))
+        );
         let noleap = incdatr(feb28, 24.0, Calendar::NoLeap).unwrap();
-        assert_eq!(DateStamp(noleap).to_datetime(), Some(at(2024, 3, 1, 12, 0, 0)));
+        assert_eq!(
+            DateStamp(noleap).to_datetime(),
+            Some(at(2024, 3, 1, 12, 0, 0))
+        );
         assert_eq!(incdatr(noleap, -24.0, Calendar::NoLeap), Ok(feb28));
+        let feb29 = stamp(2024, 2, 29, 6, 0, 0);
+        assert_eq!(
+            incdatr(feb29, 24.0, Calendar::NoLeap),
+            Ok(stamp(2024, 3, 1, 6, 0, 0))
+        );
+        assert_eq!(
+            incdatr(feb29, -24.0, Calendar::NoLeap),
+            Ok(stamp(2024, 2, 27, 6, 0, 0))
+        );
+        let year_later =
+            incdatr(stamp(2023, 6, 1, 0, 0, 0), 365.0 * 24.0, Calendar::NoLeap).unwrap();
+        assert_eq!(
+            DateStamp(year_later).to_datetime(),
+            Some(at(2024, 6, 1, 0, 0, 0))
+        );
         // 360-day: 30 days after January 15 is "February 15", labelled February 14.
         let jan15 = stamp(2023, 1, 15, 0, 0, 0);
         let d360 = incdatr(jan15, 30.0 * 24.0, Calendar::Days360).unwrap();
-        assert_eq!(DateStamp(d360).to_datetime(), Some(at(2023, 2, 14, 0, 0, 0)));
+        assert_eq!(
+            DateStamp(d360).to_datetime(),
+            Some(at(2023, 2, 14, 0, 0, 0))
+        );
         assert_eq!(incdatr(d360, -30.0 * 24.0, Calendar::Days360), Ok(jan15));
         let may31 = stamp(2023, 5, 31, 0, 0, 0);
         assert!(matches!(
             incdatr(may31, 1.0, Calendar::Days360),
             Err(DateError::NotInCalendar { .. })
         ));
-        assert_eq!(Calendar::from_newdate_options("year=365_day"), Some(Calendar::NoLeap));
-        assert_eq!(Calendar::from_newdate_options("year=360_day"), Some(Calendar::Days360));
+        assert_eq!(
+            Calendar::from_newdate_options("year=365_day"),
+            Some(Calendar::NoLeap)
+        );
+        assert_eq!(
+            Calendar::from_newdate_options("year=360_day"),
+            Some(Calendar::Days360)
+        );
     }
 }

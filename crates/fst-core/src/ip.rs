@@ -182,7 +182,9 @@ impl LevelKind {
 
     fn table(self) -> KindTable {
         let (low, high, zero, zero_decoded, factor) = match self {
-            LevelKind::Height | LevelKind::HeightAboveGround => (-20_000.0, 100_000.0, 0.0, 0.0, 1.0),
+            LevelKind::Height | LevelKind::HeightAboveGround => {
+                (-20_000.0, 100_000.0, 0.0, 0.0, 1.0)
+            }
             LevelKind::Sigma | LevelKind::Hybrid => (0.0, 1.0, 0.0, 0.0, 1.0),
             LevelKind::Pressure => (0.0, 1100.0, 0.0, 0.0, 1.0),
             LevelKind::Theta => (1.0, 200_000.0, 1.0, 1.0, 1.0),
@@ -193,7 +195,13 @@ impl LevelKind {
             LevelKind::PressureMetres => (0.0, 1_000_000.0, 1.001e-4, 0.0, 1.0e4),
             LevelKind::Arbitrary => (-4.8e8, 1.0e10, 0.0, 0.0, 1.0),
         };
-        KindTable { low, high, zero, zero_decoded, factor }
+        KindTable {
+            low,
+            high,
+            zero,
+            zero_decoded,
+            factor,
+        }
     }
 
     /// Whether `convip` accepts the kind under `compat` (kind 7 is invalid in 19.5).
@@ -286,7 +294,10 @@ impl Ip {
     /// The value and kind without the style.
     #[must_use]
     pub fn level(&self) -> Level {
-        Level { value: self.value, kind: self.kind }
+        Level {
+            value: self.value,
+            kind: self.kind,
+        }
     }
 }
 
@@ -446,14 +457,25 @@ fn decode_new_style(ip: u32, compat: IpCompat) -> Result<Ip, IpError> {
         if ip >> 24 != 15 || value > 2_000_000 {
             return Err(IpError::InvalidInteger { ip });
         }
-        return Ok(Ip { value: value as f32, kind: LevelKind::Integer, style: IpStyle::New });
+        return Ok(Ip {
+            value: value as f32,
+            kind: LevelKind::Integer,
+            style: IpStyle::New,
+        });
     }
     let mut kind = LevelKind::from_code(kind_bits)
         .filter(|k| k.valid_in(compat))
-        .ok_or(IpError::InvalidKind { ip, kind: kind_bits })?;
+        .ok_or(IpError::InvalidKind {
+            ip,
+            kind: kind_bits,
+        })?;
     let exponent = ((ip >> 20) & 15) as usize;
     let raw = ip & 0x000F_FFFF;
-    let mantissa = if raw > 1_000_000 { -((raw - 1_000_000) as i32) } else { raw as i32 };
+    let mantissa = if raw > 1_000_000 {
+        -((raw - 1_000_000) as i32)
+    } else {
+        raw as i32
+    };
     let divisor = EXPONENT_DIVISORS.get(exponent).copied().unwrap_or(1.0);
     // librmn: the quotient is computed in double precision, stored as f32, and the scale
     // factor is then applied in single precision.
@@ -468,14 +490,24 @@ fn decode_new_style(ip: u32, compat: IpCompat) -> Result<Ip, IpError> {
                     kind = next;
                     continue;
                 }
-                _ => return Err(IpError::ValueOutOfKindRange { ip, value, kind: kind_bits }),
+                _ => {
+                    return Err(IpError::ValueOutOfKindRange {
+                        ip,
+                        value,
+                        kind: kind_bits,
+                    })
+                }
             }
         }
         let mut value = value.clamp(t.low, t.high);
         if value.abs() < 1.001_f32 * t.zero {
             value = t.zero_decoded;
         }
-        return Ok(Ip { value, kind, style: IpStyle::New });
+        return Ok(Ip {
+            value,
+            kind,
+            style: IpStyle::New,
+        });
     }
 }
 
@@ -485,7 +517,10 @@ fn decode_old_style(ip: i32) -> Ip {
         2000..=12_000 => ((ip - 2000) as f32 / 10_000.0_f32, LevelKind::Sigma),
         0..=1099 => (ip as f32, LevelKind::Pressure),
         // Pressures below 10 hPa; librmn divides in double precision.
-        1201..=1399 => ((f64::from(ip - 1200) / 20_000.0) as f32, LevelKind::Pressure),
+        1201..=1399 => (
+            (f64::from(ip - 1200) / 20_000.0) as f32,
+            LevelKind::Pressure,
+        ),
         1400..=1599 => ((f64::from(ip - 1400) / 2000.0) as f32, LevelKind::Pressure),
         1600..=1799 => ((f64::from(ip - 1600) / 200.0) as f32, LevelKind::Pressure),
         1800..=1999 => ((f64::from(ip - 1800) / 20.0) as f32, LevelKind::Pressure),
@@ -493,7 +528,11 @@ fn decode_old_style(ip: i32) -> Ip {
         // 32001..32767 and negative values: the number itself, arbitrary.
         _ => (ip as f32, LevelKind::Arbitrary),
     };
-    Ip { value, kind, style: IpStyle::Old }
+    Ip {
+        value,
+        kind,
+        style: IpStyle::Old,
+    }
 }
 
 /// Round half away from zero (Fortran `nint`), in double precision, saturating.
@@ -530,11 +569,21 @@ fn encode_new_style(value: f32, kind: LevelKind) -> Result<u32, IpError> {
         let n = nint32(value);
         return match u32::try_from(n) {
             Ok(n) if n <= 2_000_000 => Ok(n | 15 << 24),
-            _ => Err(IpError::OutOfRange { value, kind, low: t.low, high: t.high }),
+            _ => Err(IpError::OutOfRange {
+                value,
+                kind,
+                low: t.low,
+                high: t.high,
+            }),
         };
     }
     if value < t.low || value > t.high {
-        return Err(IpError::OutOfRange { value, kind, low: t.low, high: t.high });
+        return Err(IpError::OutOfRange {
+            value,
+            kind,
+            low: t.low,
+            high: t.high,
+        });
     }
     let mut v = f64::from(value);
     if v.abs() < f64::from(t.zero) {
@@ -568,7 +617,12 @@ fn encode_new_style(value: f32, kind: LevelKind) -> Result<u32, IpError> {
 }
 
 fn encode_old_style(p: f32, kind: LevelKind) -> Result<u32, IpError> {
-    let out_of_range = |low: f32, high: f32| IpError::OutOfRange { value: p, kind, low, high };
+    let out_of_range = |low: f32, high: f32| IpError::OutOfRange {
+        value: p,
+        kind,
+        low,
+        high,
+    };
     let ip = match kind {
         LevelKind::Height => nint32(p / 5.0 + 12_001.0).clamp(12_001, 32_000),
         LevelKind::Sigma => {
@@ -622,10 +676,18 @@ pub struct IpRange {
 
 impl IpRange {
     fn single(value: f32, kind: LevelKind) -> Self {
-        IpRange { v1: value, v2: value, kind: Some(kind) }
+        IpRange {
+            v1: value,
+            v2: value,
+            kind: Some(kind),
+        }
     }
 
-    const CONSUMED: IpRange = IpRange { v1: 0.0, v2: 0.0, kind: None };
+    const CONSUMED: IpRange = IpRange {
+        v1: 0.0,
+        v2: 0.0,
+        kind: None,
+    };
 
     /// Whether this is a range (`v1 != v2`).
     #[must_use]
@@ -697,7 +759,10 @@ pub fn decode_ip_triple_with(
 
     let level = decode_ip_with(ip1, compat)?;
     if !level.kind.is_level() {
-        return Err(IpError::NotALevel { ip: ip1, kind: level.kind });
+        return Err(IpError::NotALevel {
+            ip: ip1,
+            kind: level.kind,
+        });
     }
     let mut rp1 = IpRange::single(level.value, level.kind);
 
@@ -706,7 +771,10 @@ pub fn decode_ip_triple_with(
     } else {
         let time = decode_ip_with(ip2, compat)?;
         if time.kind != LevelKind::Hours {
-            return Err(IpError::NotATime { ip: ip2, kind: time.kind });
+            return Err(IpError::NotATime {
+                ip: ip2,
+                kind: time.kind,
+            });
         }
         (IpRange::single(time.value, time.kind), Some(time.kind))
     };
@@ -740,7 +808,12 @@ pub fn decode_ip_triple_with(
         }
     }
 
-    Ok(IpTriple { rp1, rp2, rp3, guessed: [is_old(ip1), is_old(ip2), is_old(ip3)] })
+    Ok(IpTriple {
+        rp1,
+        rp2,
+        rp3,
+        guessed: [is_old(ip1), is_old(ip2), is_old(ip3)],
+    })
 }
 
 #[cfg(test)]
@@ -767,9 +840,18 @@ mod tests {
 
     #[test]
     fn encodes_the_oracle_examples() {
-        assert_eq!(encode_ip(1500.5, LevelKind::Height, IpStyle::New), Ok(6_441_506));
-        assert_eq!(encode_ip(850.0, LevelKind::Pressure, IpStyle::New), Ok(41_744_464));
-        assert_eq!(encode_ip(6.0, LevelKind::Hours, IpStyle::New), Ok(177_809_344));
+        assert_eq!(
+            encode_ip(1500.5, LevelKind::Height, IpStyle::New),
+            Ok(6_441_506)
+        );
+        assert_eq!(
+            encode_ip(850.0, LevelKind::Pressure, IpStyle::New),
+            Ok(41_744_464)
+        );
+        assert_eq!(
+            encode_ip(6.0, LevelKind::Hours, IpStyle::New),
+            Ok(177_809_344)
+        );
         assert_eq!(encode_ip(0.0, LevelKind::Pressure, IpStyle::New), Ok(0));
         assert_eq!(encode_ip(0.995, LevelKind::Sigma, IpStyle::Old), Ok(11_950));
         assert_eq!(encode_ip(7.0, LevelKind::Arbitrary, IpStyle::Old), Ok(1193));
@@ -778,8 +860,15 @@ mod tests {
             encode_ip(1100.0, LevelKind::Pressure, IpStyle::Old),
             Err(IpError::OutOfRange { .. })
         ));
-        for kind in [LevelKind::HeightAboveGround, LevelKind::Hybrid, LevelKind::Theta] {
-            assert_eq!(encode_ip(1.0, kind, IpStyle::Old), Err(IpError::NoOldStyle { kind }));
+        for kind in [
+            LevelKind::HeightAboveGround,
+            LevelKind::Hybrid,
+            LevelKind::Theta,
+        ] {
+            assert_eq!(
+                encode_ip(1.0, kind, IpStyle::Old),
+                Err(IpError::NoOldStyle { kind })
+            );
         }
     }
 
@@ -806,7 +895,10 @@ mod tests {
     #[test]
     fn kind_15_integers() {
         const KIND_15: u32 = 0x0F00_0000;
-        assert_eq!(encode_ip(1234.0, LevelKind::Integer, IpStyle::New), Ok(KIND_15 + 1234));
+        assert_eq!(
+            encode_ip(1234.0, LevelKind::Integer, IpStyle::New),
+            Ok(KIND_15 + 1234)
+        );
         assert_eq!(dec(KIND_15 + 2_000_000), (2_000_000.0, 15, IpStyle::New));
         assert!(decode_ip(KIND_15 + 2_000_001).is_err());
         assert!(decode_ip(0x1F00_0001).is_err());
@@ -815,7 +907,10 @@ mod tests {
     #[test]
     fn words_with_bit_31_are_old_style_arbitrary() {
         let d = decode_ip(0xFFFF_FFFE).unwrap();
-        assert_eq!((d.value, d.kind, d.style), (-2.0, LevelKind::Arbitrary, IpStyle::Old));
+        assert_eq!(
+            (d.value, d.kind, d.style),
+            (-2.0, LevelKind::Arbitrary, IpStyle::Old)
+        );
     }
 
     #[test]
@@ -831,13 +926,19 @@ mod tests {
     #[test]
     fn serializes_value_kind_unit() {
         let json = serde_json::to_string(&decode_ip(41_744_464).unwrap()).unwrap();
-        assert_eq!(json, r#"{"value":850.0,"kind":2,"unit":"mb","style":"new"}"#);
+        assert_eq!(
+            json,
+            r#"{"value":850.0,"kind":2,"unit":"mb","style":"new"}"#
+        );
     }
 
     #[test]
     fn triple_ranges() {
         let t = decode_ip_triple(76_696_048, 176_280_768, 177_809_344).unwrap();
-        assert_eq!((t.rp2.v1, t.rp2.v2, t.rp2.kind), (6.0, 12.0, Some(LevelKind::Hours)));
+        assert_eq!(
+            (t.rp2.v1, t.rp2.v2, t.rp2.kind),
+            (6.0, 12.0, Some(LevelKind::Hours))
+        );
         assert_eq!(t.rp3.kind, None);
         let t = decode_ip_triple(39_945_888, 176_400_768, 41_394_464).unwrap();
         assert_eq!((t.rp1.v1, t.rp1.v2), (1000.0, 500.0));
@@ -848,7 +949,13 @@ mod tests {
         assert_eq!(t.rp3.kind, Some(LevelKind::Hours));
         let t = decode_ip_triple_with(41_394_464, 3, 241, IpCompat::Librmn19_5).unwrap();
         assert_eq!(t.rp3.kind, Some(LevelKind::Arbitrary));
-        assert!(matches!(decode_ip_triple(177_809_344, 0, 0), Err(IpError::NotALevel { .. })));
-        assert!(matches!(decode_ip_triple(0, 41_394_464, 0), Err(IpError::NotATime { .. })));
+        assert!(matches!(
+            decode_ip_triple(177_809_344, 0, 0),
+            Err(IpError::NotALevel { .. })
+        ));
+        assert!(matches!(
+            decode_ip_triple(0, 41_394_464, 0),
+            Err(IpError::NotATime { .. })
+        ));
     }
 }

@@ -6,7 +6,9 @@
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 use fst_core::date::{dateo_from_datev, incdatr, Calendar, DateStamp, StampStyle};
-use fst_core::ip::{decode_ip, decode_ip_triple, decode_ip_with, encode_ip, IpCompat, IpStyle, LevelKind};
+use fst_core::ip::{
+    decode_ip, decode_ip_triple, decode_ip_with, encode_ip, IpCompat, IpStyle, LevelKind,
+};
 use proptest::prelude::*;
 
 /// Kinds with a real-valued new-style encoding (kind 15 is an integer code).
@@ -216,7 +218,7 @@ proptest! {
         let missing = (month == 2 && day == 29) || (calendar == Calendar::Days360 && month > 4 && day == 31);
         let end = stamp.add_hours(hours as f64, calendar);
         if missing {
-            // February 29 is folded onto March 1 in 365-day years; the 360-day calendar
+            // February 29 counts as February 28 in 365-day years; the 360-day calendar
             // rejects dates it has no label for.
             prop_assert!(calendar == Calendar::NoLeap || end.is_err());
             return Ok(());
