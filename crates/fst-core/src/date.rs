@@ -219,6 +219,17 @@ impl DateStamp {
     /// from 1980 when the time is not on the hour; old style otherwise (whole hours).
     /// Seconds are truncated to a multiple of 5 (new style) or to the hour (old and
     /// extended styles).
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use fst_core::date::DateStamp;
+    ///
+    /// let noon = Utc.with_ymd_and_hms(2024, 6, 15, 12, 0, 0).unwrap();
+    /// let stamp = DateStamp::from_datetime(&noon)?;
+    /// assert_eq!(stamp, DateStamp(473_930_000));
+    /// assert_eq!(stamp.to_iso8601().as_deref(), Some("2024-06-15T12:00:00Z"));
+    /// # Ok::<(), fst_core::date::DateError>(())
+    /// ```
     pub fn from_datetime(datetime: &DateTime<Utc>) -> Result<DateStamp, DateError> {
         let civil = Civil {
             year: i64::from(datetime.year()),

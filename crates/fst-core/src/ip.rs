@@ -433,6 +433,16 @@ const EXPONENT_DIVISORS: [f64; 16] = [
 ];
 
 /// Decode an ip with current librmn rules (§6.4).
+///
+/// ```
+/// use fst_core::ip::{decode_ip, IpStyle, LevelKind};
+///
+/// let level = decode_ip(41_744_464)?;
+/// assert_eq!((level.value, level.kind, level.style), (850.0, LevelKind::Pressure, IpStyle::New));
+/// assert_eq!(level.to_string(), "850 mb");
+/// assert_eq!(decode_ip(11_950)?.to_string(), "0.995 sg"); // old-style sigma
+/// # Ok::<(), fst_core::ip::IpError>(())
+/// ```
 pub fn decode_ip(ip: u32) -> Result<Ip, IpError> {
     decode_ip_with(ip, IpCompat::Current)
 }
