@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 /// ISO-8601 UTC text of a date stamp, or `None` for "no date" or an invalid stamp.
 pub(crate) fn iso(stamp: i32) -> Option<String> {
-    fst_core::date::DateStamp(stamp).to_iso()
+    fst_core::date::DateStamp(stamp).to_iso8601()
 }
 
 /// The decoded ip1 as `{value, kind, unit}`, or `None` when it does not decode.

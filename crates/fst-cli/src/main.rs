@@ -82,8 +82,11 @@ impl Selection {
             q = q.ip3(i64::from(v));
         }
         if let Some(v) = &self.datev {
-            let stamp = fst_core::date::DateStamp::parse_iso(v)
-                .with_context(|| format!("--datev {v:?}: expected an ISO-8601 UTC date-time"))?;
+            let when = chrono::DateTime::parse_from_rfc3339(v)
+                .with_context(|| format!("--datev {v:?}: expected an ISO-8601 date-time such as 2024-06-16T00:00:00Z"))?
+                .with_timezone(&chrono::Utc);
+            let stamp = fst_core::date::DateStamp::from_datetime(&when)
+                .with_context(|| format!("--datev {v:?} has no CMC date stamp"))?;
             q = q.datev(stamp.0);
         }
         if let Some(g) = self.grtyp {
