@@ -31,19 +31,25 @@ impl Axis {
             return None;
         }
         if n < 2 {
-            return v.first().map(|&s| Axis::Uniform { start: s, step: 1.0, n });
+            return v.first().map(|&s| Axis::Uniform {
+                start: s,
+                step: 1.0,
+                n,
+            });
         }
         let inc = v[1] > v[0];
-        if !v.windows(2).all(|w| if inc { w[1] > w[0] } else { w[1] < w[0] }) {
+        if !v
+            .windows(2)
+            .all(|w| if inc { w[1] > w[0] } else { w[1] < w[0] })
+        {
             return None;
         }
         let start = v[0];
         let step = (v[n - 1] - v[0]) / (n - 1) as f64;
         let mag = v.iter().fold(step.abs(), |m, x| m.max(x.abs()));
-        let dev = v
-            .iter()
-            .enumerate()
-            .fold(0.0_f64, |m, (k, &x)| m.max((x - (start + k as f64 * step)).abs()));
+        let dev = v.iter().enumerate().fold(0.0_f64, |m, (k, &x)| {
+            m.max((x - (start + k as f64 * step)).abs())
+        });
         if dev <= UNIFORM_REL_TOL * mag.max(step.abs()) && dev <= 1e-3 * step.abs() {
             Some(Axis::Uniform { start, step, n })
         } else {
@@ -69,6 +75,21 @@ impl Axis {
         (0..self.len()).map(|k| self.value(k)).collect()
     }
 
+    /// Coordinate at fractional index `f` (linear between points, extrapolated outside).
+    pub(crate) fn value_at(&self, f: f64) -> f64 {
+        match self {
+            Axis::Uniform { start, step, .. } => start + f * step,
+            Axis::Explicit(v) => {
+                let n = v.len();
+                if n < 2 {
+                    return v.first().copied().unwrap_or(f64::NAN);
+                }
+                let k = (f.floor().max(0.0) as usize).min(n - 2);
+                v[k] + (f - k as f64) * (v[k + 1] - v[k])
+            }
+        }
+    }
+
     pub(crate) fn first(&self) -> f64 {
         self.value(0)
     }
@@ -80,9 +101,11 @@ impl Axis {
     /// `a + b·x` applied to every value (a uniform axis stays uniform).
     pub(crate) fn affine(&self, a: f64, b: f64) -> Self {
         match self {
-            Axis::Uniform { start, step, n } => {
-                Axis::Uniform { start: a + b * start, step: b * step, n: *n }
-            }
+            Axis::Uniform { start, step, n } => Axis::Uniform {
+                start: a + b * start,
+                step: b * step,
+                n: *n,
+            },
             Axis::Explicit(v) => Axis::Explicit(v.iter().map(|x| a + b * x).collect()),
         }
     }
@@ -94,9 +117,11 @@ impl Axis {
             return None;
         }
         Some(match self {
-            Axis::Uniform { start, step, .. } => {
-                Axis::Uniform { start: start + off as f64 * step, step: *step, n: len }
-            }
+            Axis::Uniform { start, step, .. } => Axis::Uniform {
+                start: start + off as f64 * step,
+                step: *step,
+                n: len,
+            },
             Axis::Explicit(v) => Axis::Explicit(v.get(off..end)?.into()),
         })
     }
@@ -130,7 +155,9 @@ mod tests {
 
     #[test]
     fn detect_and_locate() {
-        let v: Vec<f64> = (0..10).map(|k| f64::from(104.36129_f32 + 0.25 * k as f32)).collect();
+        let v: Vec<f64> = (0..10)
+            .map(|k| f64::from(104.36129_f32 + 0.25 * k as f32))
+            .collect();
         assert!(matches!(Axis::from_values(&v), Some(Axis::Uniform { .. })));
         let s = [1.0, 2.0, 4.0, 8.0];
         let a = Axis::from_values(&s).unwrap();

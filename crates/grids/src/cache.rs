@@ -24,7 +24,9 @@ impl GridCache {
     #[must_use]
     pub fn new(capacity: usize) -> Self {
         let cap = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
-        GridCache { inner: Mutex::new(LruCache::new(cap)) }
+        GridCache {
+            inner: Mutex::new(LruCache::new(cap)),
+        }
     }
 
     /// The grid of `d`, built on a miss. The lock is not held while building, so two threads

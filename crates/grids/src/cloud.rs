@@ -28,7 +28,11 @@ fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
 }
 
 fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 fn normalize(a: [f64; 3]) -> [f64; 3] {
@@ -42,10 +46,16 @@ fn bilinear_inverse(p: [[f64; 2]; 4]) -> Option<(f64, f64)> {
     let a = p00;
     let b = [p10[0] - p00[0], p10[1] - p00[1]];
     let c = [p01[0] - p00[0], p01[1] - p00[1]];
-    let d = [p11[0] - p10[0] - p01[0] + p00[0], p11[1] - p10[1] - p01[1] + p00[1]];
+    let d = [
+        p11[0] - p10[0] - p01[0] + p00[0],
+        p11[1] - p10[1] - p01[1] + p00[1],
+    ];
     let (mut s, mut t) = (0.5, 0.5);
     for _ in 0..30 {
-        let f = [a[0] + b[0] * s + c[0] * t + d[0] * s * t, a[1] + b[1] * s + c[1] * t + d[1] * s * t];
+        let f = [
+            a[0] + b[0] * s + c[0] * t + d[0] * s * t,
+            a[1] + b[1] * s + c[1] * t + d[1] * s * t,
+        ];
         let j00 = b[0] + d[0] * t;
         let j10 = b[1] + d[1] * t;
         let j01 = c[0] + d[0] * s;
@@ -67,7 +77,13 @@ fn bilinear_inverse(p: [[f64; 2]; 4]) -> Option<(f64, f64)> {
 
 impl Cloud {
     pub(crate) fn new(ni: usize, nj: usize, lat: Vec<f64>, lon: Vec<f64>) -> Self {
-        Cloud { ni, nj, lat, lon, tree: OnceLock::new() }
+        Cloud {
+            ni,
+            nj,
+            lat,
+            lon,
+            tree: OnceLock::new(),
+        }
     }
 
     fn xyz(&self, k: usize) -> [f64; 3] {
@@ -76,7 +92,9 @@ impl Cloud {
 
     fn tree(&self) -> &RTree<Node> {
         self.tree.get_or_init(|| {
-            let nodes = (0..self.lat.len()).map(|k| Node::new(self.xyz(k), k as u32)).collect();
+            let nodes = (0..self.lat.len())
+                .map(|k| Node::new(self.xyz(k), k as u32))
+                .collect();
             RTree::bulk_load(nodes)
         })
     }
@@ -117,12 +135,17 @@ impl Cloud {
         for cj in j_lo..=j0.min(self.nj - 2) {
             for ci in i_lo..=i0.min(self.ni - 2) {
                 let at = |i: usize, j: usize| plane(i + j * self.ni);
-                let (Some(a), Some(b), Some(c), Some(d)) =
-                    (at(ci, cj), at(ci + 1, cj), at(ci, cj + 1), at(ci + 1, cj + 1))
-                else {
+                let (Some(a), Some(b), Some(c), Some(d)) = (
+                    at(ci, cj),
+                    at(ci + 1, cj),
+                    at(ci, cj + 1),
+                    at(ci + 1, cj + 1),
+                ) else {
                     continue;
                 };
-                let Some((s, t)) = bilinear_inverse([a, b, c, d]) else { continue };
+                let Some((s, t)) = bilinear_inverse([a, b, c, d]) else {
+                    continue;
+                };
                 let (fi, fj) = (ci as f64 + s, cj as f64 + t);
                 let eps = 1e-9;
                 if (-eps..=1.0 + eps).contains(&s) && (-eps..=1.0 + eps).contains(&t) {
@@ -134,7 +157,10 @@ impl Cloud {
                     && (-0.5..=1.5).contains(&t)
                     && inside(fi, self.ni)
                     && inside(fj, self.nj)
-                    && (fi < 0.0 || fj < 0.0 || fi > (self.ni - 1) as f64 || fj > (self.nj - 1) as f64)
+                    && (fi < 0.0
+                        || fj < 0.0
+                        || fi > (self.ni - 1) as f64
+                        || fj > (self.nj - 1) as f64)
                 {
                     fallback = Some((fi, fj));
                 }

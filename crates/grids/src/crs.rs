@@ -49,7 +49,14 @@ impl GeoTransform {
     /// rows to put north up uses `y0 + (nj − ½)·dy` and `−dy` instead.)
     #[must_use]
     pub fn to_gdal(&self) -> [f64; 6] {
-        [self.x0 - self.dx / 2.0, self.dx, 0.0, self.y0 - self.dy / 2.0, 0.0, self.dy]
+        [
+            self.x0 - self.dx / 2.0,
+            self.dx,
+            0.0,
+            self.y0 - self.dy / 2.0,
+            0.0,
+            self.dy,
+        ]
     }
 }
 

@@ -57,13 +57,25 @@ impl GridDescriptor {
     /// A descriptor for a grid type without positional records (A, B, G, L, N, S, E).
     #[must_use]
     pub fn simple(grtyp: u8, ni: u32, nj: u32, ig: [u32; 4]) -> Self {
-        GridDescriptor { grtyp, ni, nj, ig, positional: None }
+        GridDescriptor {
+            grtyp,
+            ni,
+            nj,
+            ig,
+            positional: None,
+        }
     }
 
     /// A descriptor with positional records.
     #[must_use]
     pub fn with_positional(grtyp: u8, ni: u32, nj: u32, ig: [u32; 4], pos: Positional) -> Self {
-        GridDescriptor { grtyp, ni, nj, ig, positional: Some(pos) }
+        GridDescriptor {
+            grtyp,
+            ni,
+            nj,
+            ig,
+            positional: Some(pos),
+        }
     }
 
     /// True when this grid type needs positional records.

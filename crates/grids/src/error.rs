@@ -48,6 +48,9 @@ pub enum GridError {
 
 impl GridError {
     pub(crate) fn invalid(grtyp: u8, detail: impl Into<String>) -> Self {
-        GridError::Invalid { grtyp: char::from(grtyp), detail: detail.into() }
+        GridError::Invalid {
+            grtyp: char::from(grtyp),
+            detail: detail.into(),
+        }
     }
 }

@@ -50,14 +50,18 @@ impl Rect {
     }
 
     fn polar_k(north: bool, dgrw: f64) -> PolarK {
-        PolarK { north, rho: ONE_PLUS_SIN60 * EARTH_RADIUS_M, dgrw }
+        PolarK {
+            north,
+            rho: ONE_PLUS_SIN60 * EARTH_RADIUS_M,
+            dgrw,
+        }
     }
 
     /// True when x is an angle (a longitude), so that inverse lookups wrap.
     fn x_center(&self) -> Option<f64> {
         match self.proj {
             Projection::Polar { .. } => None,
-            _ => Some((self.x.first() + self.x.last()) / 2.0),
+            _ => Some(f64::midpoint(self.x.first(), self.x.last())),
         }
     }
 
@@ -71,7 +75,10 @@ impl Rect {
         match self.proj {
             Projection::LongLat => {
                 let row: Vec<f64> = xs.iter().map(|&x| wrap360(x)).collect();
-                for (j, (la, lo)) in lat.chunks_exact_mut(ni).zip(lon.chunks_exact_mut(ni)).enumerate()
+                for (j, (la, lo)) in lat
+                    .chunks_exact_mut(ni)
+                    .zip(lon.chunks_exact_mut(ni))
+                    .enumerate()
                 {
                     la.fill(self.y.value(j));
                     lo.copy_from_slice(&row);
@@ -79,20 +86,40 @@ impl Rect {
             }
             Projection::Polar { north, dgrw } => {
                 let k = Self::polar_k(north, dgrw);
-                for (j, (la, lo)) in lat.chunks_exact_mut(ni).zip(lon.chunks_exact_mut(ni)).enumerate()
+                for (j, (la, lo)) in lat
+                    .chunks_exact_mut(ni)
+                    .zip(lon.chunks_exact_mut(ni))
+                    .enumerate()
                 {
                     kernels::polar_to_geo(k, &xs, self.y.value(j), la, lo);
                 }
             }
             Projection::Rotated(rot) => {
                 let m = rot.to_true_matrix();
-                let (s, c): (Vec<f64>, Vec<f64>) = xs.iter().map(|x| x.to_radians().sin_cos()).unzip();
-                for (j, (la, lo)) in lat.chunks_exact_mut(ni).zip(lon.chunks_exact_mut(ni)).enumerate()
+                let (s, c): (Vec<f64>, Vec<f64>) =
+                    xs.iter().map(|x| x.to_radians().sin_cos()).unzip();
+                for (j, (la, lo)) in lat
+                    .chunks_exact_mut(ni)
+                    .zip(lon.chunks_exact_mut(ni))
+                    .enumerate()
                 {
                     let (sp, cp) = self.y.value(j).to_radians().sin_cos();
                     kernels::rotated_to_geo(&m, &c, &s, cp, sp, la, lo);
                 }
             }
+        }
+    }
+
+    /// Geographic (lat, lon) of fractional point (i, j).
+    fn point(&self, i: f64, j: f64) -> (f64, f64) {
+        let (x, y) = (self.x.value_at(i), self.y.value_at(j));
+        match self.proj {
+            Projection::LongLat => (y, wrap360(x)),
+            Projection::Polar { north, dgrw } => {
+                let k = Self::polar_k(north, dgrw);
+                crate::params::polar_latlon(north, k.rho, dgrw, x, y)
+            }
+            Projection::Rotated(rot) => rot.to_true(y, x),
         }
     }
 
@@ -102,12 +129,24 @@ impl Rect {
             Projection::LongLat => (lon, lat),
             Projection::Polar { north, dgrw } => {
                 let (mut x, mut y) = ([0.0], [0.0]);
-                kernels::geo_to_polar_scalar(Self::polar_k(north, dgrw), &[lon], &[lat], &mut x, &mut y);
+                kernels::geo_to_polar_scalar(
+                    Self::polar_k(north, dgrw),
+                    &[lon],
+                    &[lat],
+                    &mut x,
+                    &mut y,
+                );
                 (x[0], y[0])
             }
             Projection::Rotated(rot) => {
                 let (mut x, mut y) = ([0.0], [0.0]);
-                kernels::geo_to_rotated_scalar(&rot.to_rotated_matrix(), &[lon], &[lat], &mut x, &mut y);
+                kernels::geo_to_rotated_scalar(
+                    &rot.to_rotated_matrix(),
+                    &[lon],
+                    &[lat],
+                    &mut x,
+                    &mut y,
+                );
                 (x[0], y[0])
             }
         }
@@ -146,17 +185,35 @@ impl Rect {
         let xc = self.x_center();
         match self.x {
             Axis::Uniform { start, step, n } => {
-                kernels::to_index(ToIndexK { start, step, n: n as f64, wrap_center: xc }, oi);
+                kernels::to_index(
+                    ToIndexK {
+                        start,
+                        step,
+                        n: n as f64,
+                        wrap_center: xc,
+                    },
+                    oi,
+                );
             }
             Axis::Explicit(_) => oi.iter_mut().for_each(|v| *v = self.locate_x(*v)),
         }
         match self.y {
             Axis::Uniform { start, step, n } => {
-                kernels::to_index(ToIndexK { start, step, n: n as f64, wrap_center: None }, oj);
+                kernels::to_index(
+                    ToIndexK {
+                        start,
+                        step,
+                        n: n as f64,
+                        wrap_center: None,
+                    },
+                    oj,
+                );
             }
             Axis::Explicit(_) => {
                 let n = self.nj();
-                oj.iter_mut().for_each(|v| *v = in_range(self.y.locate(*v), n));
+                for v in oj.iter_mut() {
+                    *v = in_range(self.y.locate(*v), n);
+                }
             }
         }
         // A point is outside when either index is.
@@ -174,9 +231,23 @@ impl Rect {
 
     fn geotransform(&self) -> Option<GeoTransform> {
         match (&self.x, &self.y) {
-            (Axis::Uniform { start: x0, step: dx, .. }, Axis::Uniform { start: y0, step: dy, .. }) => {
-                Some(GeoTransform { x0: *x0, dx: *dx, y0: *y0, dy: *dy })
-            }
+            (
+                Axis::Uniform {
+                    start: x0,
+                    step: dx,
+                    ..
+                },
+                Axis::Uniform {
+                    start: y0,
+                    step: dy,
+                    ..
+                },
+            ) => Some(GeoTransform {
+                x0: *x0,
+                dx: *dx,
+                y0: *y0,
+                dy: *dy,
+            }),
             _ => None,
         }
     }
@@ -184,7 +255,10 @@ impl Rect {
     fn coordinates(&self) -> Coordinates {
         match self.geotransform() {
             Some(gt) => Coordinates::Affine(gt),
-            None => Coordinates::Rectilinear { x: self.x.values(), y: self.y.values() },
+            None => Coordinates::Rectilinear {
+                x: self.x.values(),
+                y: self.y.values(),
+            },
         }
     }
 }
@@ -267,7 +341,10 @@ impl Grid {
             return Err(GridError::invalid(g, format!("empty shape {ni}x{nj}")));
         }
         if ni.saturating_mul(nj) > MAX_POINTS {
-            return Err(GridError::invalid(g, format!("{ni}x{nj} exceeds {MAX_POINTS} points")));
+            return Err(GridError::invalid(
+                g,
+                format!("{ni}x{nj} exceeds {MAX_POINTS} points"),
+            ));
         }
         let mut ref_grtyp = None;
         let kind = match g {
@@ -289,7 +366,10 @@ impl Grid {
                     return Err(GridError::invalid(g, "d60 = 0"));
                 }
                 Kind::Rect(Rect {
-                    proj: Projection::Polar { north: p.north, dgrw: p.dgrw },
+                    proj: Projection::Polar {
+                        north: p.north,
+                        dgrw: p.dgrw,
+                    },
                     x: Axis::uniform((1.0 - p.pi) * p.d60, p.d60, ni),
                     y: Axis::uniform((1.0 - p.pj) * p.d60, p.d60, nj),
                 })
@@ -308,45 +388,7 @@ impl Grid {
             b'Z' | b'#' => {
                 let pos = need_positional(d)?;
                 ref_grtyp = Some(pos.grtyp);
-                if pos.x.len() == ni * nj && pos.y.len() == ni * nj && nj > 1 && g == b'Z' {
-                    // librmn: `>>` and `^^` of the same 2-D shape make the grid a Y grid.
-                    Kind::Cloud(cloud(g, ni, nj, pos)?)
-                } else {
-                    let (proj, x, y) = reference_axes(g, pos, opts)?;
-                    let (x, y) = if g == b'Z' {
-                        if x.len() != ni || y.len() != nj {
-                            return Err(GridError::invalid(
-                                g,
-                                format!(
-                                    "positional records hold {}x{} values for a {ni}x{nj} grid",
-                                    x.len(),
-                                    y.len()
-                                ),
-                            ));
-                        }
-                        (x, y)
-                    } else {
-                        let (i0, j0) = (d.ig[2] as usize, d.ig[3] as usize);
-                        let tile = |a: &Axis, o: usize, n: usize| {
-                            o.checked_sub(1).and_then(|o| a.slice(o, n))
-                        };
-                        match (tile(&x, i0, ni), tile(&y, j0, nj)) {
-                            (Some(x), Some(y)) => (x, y),
-                            _ => {
-                                return Err(GridError::invalid(
-                                    g,
-                                    format!(
-                                        "tile {ni}x{nj} at (ig3, ig4) = ({i0}, {j0}) does not fit \
-                                         the {}x{} full grid",
-                                        x.len(),
-                                        y.len()
-                                    ),
-                                ))
-                            }
-                        }
-                    };
-                    Kind::Rect(Rect { proj, x, y })
-                }
+                z_grid(d, pos, opts)?
             }
             b'Y' | b'O' => {
                 let pos = need_positional(d)?;
@@ -383,7 +425,14 @@ impl Grid {
                 })
             }
         };
-        Ok(Grid { grtyp: g, ni, nj, ref_grtyp, kind, lat_lon: OnceLock::new() })
+        Ok(Grid {
+            grtyp: g,
+            ni,
+            nj,
+            ref_grtyp,
+            kind,
+            lat_lon: OnceLock::new(),
+        })
     }
 
     /// Grid type.
@@ -483,7 +532,12 @@ impl Grid {
             let n = self.ni * self.nj;
             let (mut lat, mut lon) = (vec![0.0; n], vec![0.0; n]);
             self.fill_lat_lon(&mut lat, &mut lon);
-            Arc::new(LatLon { ni: self.ni, nj: self.nj, lat, lon })
+            Arc::new(LatLon {
+                ni: self.ni,
+                nj: self.nj,
+                lat,
+                lon,
+            })
         }))
     }
 
@@ -536,7 +590,7 @@ impl Grid {
                     di.min(dj)
                 };
                 let yin = s[0].index_of(lat, lon);
-                let yang = s[1].index_of(lat, lon).map(|(i, j)| (i, j));
+                let yang = s[1].index_of(lat, lon);
                 let off = s[0].nj() as f64;
                 match (yin, yang) {
                     (Some(a), Some(b)) => {
@@ -550,6 +604,35 @@ impl Grid {
                     (None, Some(b)) => Some((b.0, b.1 + off)),
                     (None, None) => None,
                 }
+            }
+        }
+    }
+
+    /// Latitude and longitude (degrees, lon in [0, 360)) of a fractional 0-based point,
+    /// interpolated linearly in the CRS (exactly the grid points at integer indices). Y and O
+    /// grids answer at integer indices only; `None` for indices outside the grid.
+    #[must_use]
+    pub fn point(&self, i: f64, j: f64) -> Option<(f64, f64)> {
+        let inside = |v: f64, n: usize| v >= -0.5 && v <= n as f64 - 0.5;
+        if !inside(i, self.ni) || !inside(j, self.nj) {
+            return None;
+        }
+        match &self.kind {
+            Kind::Rect(r) => Some(r.point(i, j)),
+            Kind::YinYang(s) => {
+                let h = s[0].nj() as f64;
+                Some(if j < h - 0.5 {
+                    s[0].point(i, j)
+                } else {
+                    s[1].point(i, j - h)
+                })
+            }
+            Kind::Cloud(c) => {
+                if i.fract() != 0.0 || j.fract() != 0.0 || i < 0.0 || j < 0.0 {
+                    return None;
+                }
+                let k = i as usize + j as usize * self.ni;
+                Some((*c.lat.get(k)?, *c.lon.get(k)?))
             }
         }
     }
@@ -576,7 +659,11 @@ impl Grid {
         out_j: &mut [f64],
     ) -> Result<()> {
         let n = lon.len();
-        for (what, len) in [("lat", lat.len()), ("out_i", out_i.len()), ("out_j", out_j.len())] {
+        for (what, len) in [
+            ("lat", lat.len()),
+            ("out_i", out_i.len()),
+            ("out_j", out_j.len()),
+        ] {
             if len != n {
                 return Err(usage_len(what, len, n));
             }
@@ -585,13 +672,58 @@ impl Grid {
             Kind::Rect(r) => r.index_of_many(lon, lat, out_i, out_j),
             _ => {
                 for k in 0..n {
-                    let (i, j) = self.index_of(lat[k], lon[k]).unwrap_or((f64::NAN, f64::NAN));
+                    let (i, j) = self
+                        .index_of(lat[k], lon[k])
+                        .unwrap_or((f64::NAN, f64::NAN));
                     out_i[k] = i;
                     out_j[k] = j;
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// Z and #: axes from `>>`/`^^` on the reference grid (a # tile takes its slice of them).
+fn z_grid(d: &GridDescriptor, pos: &Positional, opts: GridOptions) -> Result<Kind> {
+    let g = d.grtyp;
+    let (ni, nj) = (d.ni as usize, d.nj as usize);
+    if pos.x.len() == ni * nj && pos.y.len() == ni * nj && nj > 1 && g == b'Z' {
+        // librmn: `>>` and `^^` of the same 2-D shape make the grid a Y grid.
+        Ok(Kind::Cloud(cloud(g, ni, nj, pos)?))
+    } else {
+        let (proj, x, y) = reference_axes(g, pos, opts)?;
+        let (x, y) = if g == b'Z' {
+            if x.len() != ni || y.len() != nj {
+                return Err(GridError::invalid(
+                    g,
+                    format!(
+                        "positional records hold {}x{} values for a {ni}x{nj} grid",
+                        x.len(),
+                        y.len()
+                    ),
+                ));
+            }
+            (x, y)
+        } else {
+            let (i0, j0) = (d.ig[2] as usize, d.ig[3] as usize);
+            let tile = |a: &Axis, o: usize, n: usize| o.checked_sub(1).and_then(|o| a.slice(o, n));
+            match (tile(&x, i0, ni), tile(&y, j0, nj)) {
+                (Some(x), Some(y)) => (x, y),
+                _ => {
+                    return Err(GridError::invalid(
+                        g,
+                        format!(
+                            "tile {ni}x{nj} at (ig3, ig4) = ({i0}, {j0}) does not fit \
+                             the {}x{} full grid",
+                            x.len(),
+                            y.len()
+                        ),
+                    ))
+                }
+            }
+        };
+        Ok(Kind::Rect(Rect { proj, x, y }))
     }
 }
 
@@ -620,7 +752,10 @@ fn global_rect(g: u8, ni: usize, nj: usize, ig: [u32; 4]) -> Result<Rect> {
                 Hemisphere::North => 0.0,
                 _ => -90.0,
             } + d / 2.0;
-            (Axis::uniform(0.0, 360.0 / ni as f64, ni), Axis::uniform(start, d, nj))
+            (
+                Axis::uniform(0.0, 360.0 / ni as f64, ni),
+                Axis::uniform(start, d, nj),
+            )
         }
         b'B' => {
             if ni < 2 || nj < 2 {
@@ -634,7 +769,10 @@ fn global_rect(g: u8, ni: usize, nj: usize, ig: [u32; 4]) -> Result<Rect> {
                 Hemisphere::North => 0.0,
                 _ => -90.0,
             };
-            (Axis::uniform(0.0, 360.0 / (ni - 1) as f64, ni), Axis::uniform(start, d, nj))
+            (
+                Axis::uniform(0.0, 360.0 / (ni - 1) as f64, ni),
+                Axis::uniform(start, d, nj),
+            )
         }
         _ => {
             let lats = match p.domain {
@@ -655,7 +793,11 @@ fn global_rect(g: u8, ni: usize, nj: usize, ig: [u32; 4]) -> Result<Rect> {
             } else {
                 Axis::Explicit(lats.into())
             };
-            return Ok(Rect { proj: Projection::LongLat, x: Axis::uniform(0.0, 360.0 / ni as f64, ni), y });
+            return Ok(Rect {
+                proj: Projection::LongLat,
+                x: Axis::uniform(0.0, 360.0 / ni as f64, ni),
+                y,
+            });
         }
     };
     let y = match y {
@@ -664,25 +806,36 @@ fn global_rect(g: u8, ni: usize, nj: usize, ig: [u32; 4]) -> Result<Rect> {
         }
         y => y,
     };
-    Ok(Rect { proj: Projection::LongLat, x, y })
+    Ok(Rect {
+        proj: Projection::LongLat,
+        x,
+        y,
+    })
 }
 
-/// Unwrap a longitude axis so that it increases: add multiples of 360 wherever it drops.
+/// Unwrap a longitude axis that is not monotonic (e.g. it crosses 0° as 359, 0, 1 or went
+/// through librmn's wrap-before-scale quirk): add multiples of 360 wherever it drops, so it
+/// increases. Monotonic axes, increasing or decreasing, are left alone.
 fn unwrap_lon(v: &mut [f64]) {
-    let mut add = 0.0;
+    let inc = v.windows(2).all(|w| w[1] > w[0]);
+    let dec = v.windows(2).all(|w| w[1] < w[0]);
+    if inc || dec {
+        return;
+    }
     for k in 1..v.len() {
         let prev = v[k - 1];
-        v[k] += add;
-        while v[k] <= prev && prev - v[k] > 180.0 {
-            v[k] += 360.0;
-            add += 360.0;
+        if v[k] <= prev {
+            v[k] += 360.0 * (((prev - v[k]) / 360.0).floor() + 1.0);
         }
     }
 }
 
 fn axis_from(g: u8, what: &str, v: &[f64]) -> Result<Axis> {
     Axis::from_values(v).ok_or_else(|| {
-        GridError::invalid(g, format!("the {what} axis is not strictly monotonic and finite"))
+        GridError::invalid(
+            g,
+            format!("the {what} axis is not strictly monotonic and finite"),
+        )
     })
 }
 
@@ -695,24 +848,41 @@ fn reference_axes(g: u8, pos: &Positional, opts: GridOptions) -> Result<(Project
             let rot = Rotation::new(&RotatedParams::decode(pos.ig))?;
             let mut x = ax.to_vec();
             unwrap_lon(&mut x);
-            Ok((Projection::Rotated(rot), axis_from(g, ">>", &x)?, axis_from(g, "^^", ay)?))
+            Ok((
+                Projection::Rotated(rot),
+                axis_from(g, ">>", &x)?,
+                axis_from(g, "^^", ay)?,
+            ))
         }
         b'L' => {
             let p = LatLonParams::decode(pos.ig);
             let mut x: Vec<f64> = if opts.librmn_compat {
-                ax.iter().map(|&a| p.lon0 + p.dlon * if a < 0.0 { a + 360.0 } else { a }).collect()
+                ax.iter()
+                    .map(|&a| p.lon0 + p.dlon * if a < 0.0 { a + 360.0 } else { a })
+                    .collect()
             } else {
                 ax.iter().map(|&a| p.lon0 + p.dlon * a).collect()
             };
             unwrap_lon(&mut x);
             let y: Vec<f64> = ay.iter().map(|&a| p.lat0 + p.dlat * a).collect();
-            Ok((Projection::LongLat, axis_from(g, ">>", &x)?, axis_from(g, "^^", &y)?))
+            Ok((
+                Projection::LongLat,
+                axis_from(g, ">>", &x)?,
+                axis_from(g, "^^", &y)?,
+            ))
         }
         b'N' | b'S' => {
             let p = PolarParams::decode(pos.grtyp == b'N', pos.ig);
             let x = axis_from(g, ">>", ax)?.affine(-p.pi * p.d60, p.d60);
             let y = axis_from(g, "^^", ay)?.affine(-p.pj * p.d60, p.d60);
-            Ok((Projection::Polar { north: p.north, dgrw: p.dgrw }, x, y))
+            Ok((
+                Projection::Polar {
+                    north: p.north,
+                    dgrw: p.dgrw,
+                },
+                x,
+                y,
+            ))
         }
         r => Err(GridError::Unsupported {
             grtyp: char::from(g),
@@ -738,7 +908,10 @@ fn cloud(g: u8, ni: usize, nj: usize, pos: &Positional) -> Result<Cloud> {
         ));
     }
     if let Some(bad) = pos.y.iter().find(|v| !(-90.0..=90.0).contains(*v)) {
-        return Err(GridError::invalid(g, format!("latitude {bad} outside [-90, 90] in `^^`")));
+        return Err(GridError::invalid(
+            g,
+            format!("latitude {bad} outside [-90, 90] in `^^`"),
+        ));
     }
     if pos.x.iter().any(|v| !v.is_finite()) {
         return Err(GridError::invalid(g, "non-finite longitude in `>>`"));
@@ -754,12 +927,20 @@ fn yin_yang(ni: usize, nj: usize, pos: &Positional, opts: GridOptions) -> Result
     if pos.grtyp != b'F' {
         return Err(GridError::invalid(
             g,
-            format!("the `^>` record has grid type '{}', expected 'F'", char::from(pos.grtyp)),
+            format!(
+                "the `^>` record has grid type '{}', expected 'F'",
+                char::from(pos.grtyp)
+            ),
         ));
     }
-    let get = |k: usize| v.get(k).copied().ok_or_else(|| {
-        GridError::invalid(g, format!("the `^>` record is too short ({} values)", v.len()))
-    });
+    let get = |k: usize| {
+        v.get(k).copied().ok_or_else(|| {
+            GridError::invalid(
+                g,
+                format!("the `^>` record is too short ({} values)", v.len()),
+            )
+        })
+    };
     if get(0)? != 70.0 || get(1)? != 1.0 {
         return Err(GridError::Unsupported {
             grtyp: 'U',
@@ -776,37 +957,65 @@ fn yin_yang(ni: usize, nj: usize, pos: &Positional, opts: GridOptions) -> Result
         let sni = get(k)?;
         let snj = get(k + 1)?;
         if !(sni >= 1.0 && snj >= 1.0 && sni.fract() == 0.0 && snj.fract() == 0.0) {
-            return Err(GridError::invalid(g, format!("bad subgrid shape {sni}x{snj}")));
+            return Err(GridError::invalid(
+                g,
+                format!("bad subgrid shape {sni}x{snj}"),
+            ));
         }
-        let p = RotatedParams { xlat1: get(k + 6)?, xlon1: get(k + 7)?, xlat2: get(k + 8)?, xlon2: get(k + 9)? };
+        let p = RotatedParams {
+            xlat1: get(k + 6)?,
+            xlon1: get(k + 7)?,
+            xlat2: get(k + 8)?,
+            xlon2: get(k + 9)?,
+        };
         Ok((sni as usize, snj as usize, p))
     };
     let (sni, snj, p_yin) = block(5)?;
     if sni != ni || 2 * snj != nj {
         return Err(GridError::invalid(
             g,
-            format!("the `^>` subgrids are {sni}x{snj}, the record is {ni}x{nj} (expected {sni}x{})", 2 * snj),
+            format!(
+                "the `^>` subgrids are {sni}x{snj}, the record is {ni}x{nj} (expected {sni}x{})",
+                2 * snj
+            ),
         ));
     }
     let k_yang = 5 + 10 + sni + snj;
     let (_, _, p_yang) = block(k_yang)?;
-    let ax = v.get(15..15 + sni).ok_or_else(|| GridError::invalid(g, "`^>` too short for ax"))?;
+    let ax = v
+        .get(15..15 + sni)
+        .ok_or_else(|| GridError::invalid(g, "`^>` too short for ax"))?;
     let ay = v
         .get(15 + sni..15 + sni + snj)
         .ok_or_else(|| GridError::invalid(g, "`^>` too short for ay"))?;
     if v.len() < k_yang + 10 + sni + snj {
-        return Err(GridError::invalid(g, format!("the `^>` record is too short ({} values)", v.len())));
+        return Err(GridError::invalid(
+            g,
+            format!("the `^>` record is too short ({} values)", v.len()),
+        ));
     }
     // librmn reuses Yin's axes for Yang (the Yang block's axes are ignored); GEM writes the
     // same axes in both blocks anyway.
     let x = axis_from(g, "Yin rotated longitude", ax)?;
     let y = axis_from(g, "Yin rotated latitude", ay)?;
     let rot = |p: RotatedParams| -> Result<Rotation> {
-        let p = if opts.librmn_compat { p.quantised()? } else { p };
+        let p = if opts.librmn_compat {
+            p.quantised()?
+        } else {
+            p
+        };
         Rotation::new(&p)
     };
     Ok([
-        Rect { proj: Projection::Rotated(rot(p_yin)?), x: x.clone(), y: y.clone() },
-        Rect { proj: Projection::Rotated(rot(p_yang)?), x, y },
+        Rect {
+            proj: Projection::Rotated(rot(p_yin)?),
+            x: x.clone(),
+            y: y.clone(),
+        },
+        Rect {
+            proj: Projection::Rotated(rot(p_yang)?),
+            x,
+            y,
+        },
     ])
 }

@@ -6,8 +6,6 @@
 
 use wide::{f64x4, CmpGe, CmpLe, CmpLt};
 
-use crate::params::wrap360;
-
 const DEG: f64 = std::f64::consts::PI / 180.0;
 const RAD: f64 = 180.0 / std::f64::consts::PI;
 
@@ -34,13 +32,7 @@ pub(crate) struct PolarK {
     pub(crate) dgrw: f64,
 }
 
-pub(crate) fn polar_to_geo_scalar(
-    k: PolarK,
-    x: &[f64],
-    y: f64,
-    lat: &mut [f64],
-    lon: &mut [f64],
-) {
+pub(crate) fn polar_to_geo_scalar(k: PolarK, x: &[f64], y: f64, lat: &mut [f64], lon: &mut [f64]) {
     for ((&x, la), lo) in x.iter().zip(lat.iter_mut()).zip(lon.iter_mut()) {
         let (a, b) = crate::params::polar_latlon(k.north, k.rho, k.dgrw, x, y);
         *la = a;
@@ -84,8 +76,11 @@ pub(crate) fn rotated_to_geo_scalar(
     lat: &mut [f64],
     lon: &mut [f64],
 ) {
-    for (((&cl, &sl), la), lo) in
-        cos_rlon.iter().zip(sin_rlon).zip(lat.iter_mut()).zip(lon.iter_mut())
+    for (((&cl, &sl), la), lo) in cos_rlon
+        .iter()
+        .zip(sin_rlon)
+        .zip(lat.iter_mut())
+        .zip(lon.iter_mut())
     {
         let v = [cos_rlat * cl, cos_rlat * sl, sin_rlat];
         let t = m.map(|r| r[0] * v[0] + r[1] * v[1] + r[2] * v[2]);
@@ -104,7 +99,11 @@ pub(crate) fn rotated_to_geo(
     lat: &mut [f64],
     lon: &mut [f64],
 ) {
-    let n = cos_rlon.len().min(sin_rlon.len()).min(lat.len()).min(lon.len());
+    let n = cos_rlon
+        .len()
+        .min(sin_rlon.len())
+        .min(lat.len())
+        .min(lon.len());
     let body = n - n % 4;
     let s = |v: f64| f64x4::splat(v);
     let cp = s(cos_rlat);
@@ -144,7 +143,12 @@ pub(crate) fn geo_to_rotated_scalar(
     rlon: &mut [f64],
     rlat: &mut [f64],
 ) {
-    for (((&lo, &la), ro), ra) in lon.iter().zip(lat).zip(rlon.iter_mut()).zip(rlat.iter_mut()) {
+    for (((&lo, &la), ro), ra) in lon
+        .iter()
+        .zip(lat)
+        .zip(rlon.iter_mut())
+        .zip(rlat.iter_mut())
+    {
         let v = crate::rotation::unit(la, lo);
         let t = m.map(|r| r[0] * v[0] + r[1] * v[1] + r[2] * v[2]);
         *ra = t[2].atan2(t[0].hypot(t[1])) * RAD;
@@ -179,7 +183,13 @@ pub(crate) fn geo_to_rotated(
         store(tz.atan2(h) * s(RAD), rac);
         store(ty.atan2(tx) * s(RAD), roc);
     }
-    geo_to_rotated_scalar(m, &lon[body..n], &lat[body..n], &mut rlon[body..n], &mut rlat[body..n]);
+    geo_to_rotated_scalar(
+        m,
+        &lon[body..n],
+        &lat[body..n],
+        &mut rlon[body..n],
+        &mut rlat[body..n],
+    );
 }
 
 /// Geographic → polar stereographic metres (X, Y).
@@ -222,7 +232,13 @@ pub(crate) fn geo_to_polar(k: PolarK, lon: &[f64], lat: &[f64], xo: &mut [f64], 
         store(r * ca, xc);
         store(r * sa, yc);
     }
-    geo_to_polar_scalar(k, &lon[body..n], &lat[body..n], &mut xo[body..n], &mut yo[body..n]);
+    geo_to_polar_scalar(
+        k,
+        &lon[body..n],
+        &lat[body..n],
+        &mut xo[body..n],
+        &mut yo[body..n],
+    );
 }
 
 /// CRS coordinate → fractional index on a uniform axis, in place, with NaN for points outside
@@ -248,7 +264,11 @@ pub(crate) fn to_index_scalar(k: ToIndexK, v: &mut [f64]) {
             None => *x,
         };
         let i = (w - k.start) / k.step;
-        *x = if i >= -0.5 && i < k.n - 0.5 { i } else { f64::NAN };
+        *x = if i >= -0.5 && i < k.n - 0.5 {
+            i
+        } else {
+            f64::NAN
+        };
     }
 }
 
@@ -273,6 +293,7 @@ pub(crate) fn to_index(k: ToIndexK, v: &mut [f64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::wrap360;
     use proptest::prelude::*;
 
     fn close_deg(a: f64, b: f64, tol: f64) -> bool {

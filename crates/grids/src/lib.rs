@@ -1,6 +1,9 @@
 #![doc = include_str!("../README.md")]
 // Unsafe code lives only in `proj_ffi` (the WKT export through proj-sys).
 #![deny(unsafe_code)]
+// Exact float comparisons here are deliberate: marker values of the `^>` record, exact zero
+// radii, and exact hits of grid points.
+#![allow(clippy::float_cmp)]
 
 mod axis;
 mod cache;

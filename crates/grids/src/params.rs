@@ -24,7 +24,10 @@ fn check_ig(grtyp: u8, name: &str, v: i64) -> Result<u32> {
     if (0..=i64::from(IG_MAX)).contains(&v) {
         Ok(v as u32)
     } else {
-        Err(GridError::invalid(grtyp, format!("{name} = {v} does not fit the 24-bit ig field")))
+        Err(GridError::invalid(
+            grtyp,
+            format!("{name} = {v} does not fit the 24-bit ig field"),
+        ))
     }
 }
 
@@ -72,7 +75,10 @@ impl GlobalParams {
                 ))
             }
         };
-        Ok(GlobalParams { domain, north_to_south })
+        Ok(GlobalParams {
+            domain,
+            north_to_south,
+        })
     }
 
     /// Encode to ig1..ig4.
@@ -166,7 +172,11 @@ pub(crate) fn polar_latlon(north: bool, rho: f64, dgrw: f64, x: f64, y: f64) -> 
     let r = x.hypot(y);
     // 90 − 2·atan(r/ρ) equals asin((ρ²−r²)/(ρ²+r²)) but stays accurate next to the pole.
     let lat = 90.0 - 2.0 * r.atan2(rho).to_degrees();
-    let ang = if r == 0.0 { 0.0 } else { y.atan2(x).to_degrees() };
+    let ang = if r == 0.0 {
+        0.0
+    } else {
+        y.atan2(x).to_degrees()
+    };
     if north {
         (lat, wrap360(ang - dgrw))
     } else {
@@ -215,7 +225,13 @@ impl PolarParams {
         let lon11 = f64::from(ig3) * 360.0 / 32767.0;
         let rho = RMN_ONE_PLUS_SIN60 * EARTH_RADIUS_M / d60;
         let (x, y) = polar_xy(north, rho, dgrw, lat11, lon11);
-        PolarParams { north, pi: 1.0 - x, pj: 1.0 - y, d60, dgrw }
+        PolarParams {
+            north,
+            pi: 1.0 - x,
+            pj: 1.0 - y,
+            d60,
+            dgrw,
+        }
     }
 
     /// Encode to ig1..ig4 with librmn's choice of encoding: the compact old one when
@@ -223,10 +239,15 @@ impl PolarParams {
     /// position of point (1,1) to about 0.01° (so pi and pj come back approximate).
     pub fn encode(&self) -> Result<[u32; 4]> {
         let g = if self.north { b'N' } else { b'S' };
-        let PolarParams { pi, pj, d60, dgrw, .. } = *self;
+        let PolarParams {
+            pi, pj, d60, dgrw, ..
+        } = *self;
         if !(pi.is_finite() && pj.is_finite() && d60.is_finite() && dgrw.is_finite()) || d60 <= 0.0
         {
-            return Err(GridError::invalid(g, "parameters must be finite with d60 > 0"));
+            return Err(GridError::invalid(
+                g,
+                "parameters must be finite with d60 > 0",
+            ));
         }
         if (0.0..=204.7).contains(&pi) && (0.0..=204.7).contains(&pj) && d60 <= 3_200_000.0 {
             return Ok([
@@ -310,7 +331,12 @@ impl RotatedParams {
     /// Encode to ig1..ig4, quantising every angle to 1/40°.
     pub fn encode(&self) -> Result<[u32; 4]> {
         let g = b'E';
-        let RotatedParams { xlat1, xlon1, xlat2, xlon2 } = *self;
+        let RotatedParams {
+            xlat1,
+            xlon1,
+            xlat2,
+            xlon2,
+        } = *self;
         if !(xlat1.is_finite() && xlon1.is_finite() && xlat2.is_finite() && xlon2.is_finite()) {
             return Err(GridError::invalid(g, "non-finite parameter"));
         }
@@ -392,24 +418,49 @@ mod tests {
 
     #[test]
     fn l_examples() {
-        let p = LatLonParams { lat0: 10.5, lon0: 250.0, dlat: 0.5, dlon: 0.75 };
+        let p = LatLonParams {
+            lat0: 10.5,
+            lon0: 250.0,
+            dlat: 0.5,
+            dlon: 0.75,
+        };
         assert_eq!(p.encode().unwrap(), [50, 75, 10050, 25000]);
-        let p = LatLonParams { lat0: -35.25, lon0: -110.0, dlat: 0.25, dlon: 0.25 };
+        let p = LatLonParams {
+            lat0: -35.25,
+            lon0: -110.0,
+            dlat: 0.25,
+            dlon: 0.25,
+        };
         assert_eq!(p.encode().unwrap(), [25, 25, 5475, 25000]);
         let d = LatLonParams::decode([25, 25, 5475, 25000]);
-        assert_eq!((d.lat0, d.lon0, d.dlat, d.dlon), (-35.25, 250.0, 0.25, 0.25));
+        assert_eq!(
+            (d.lat0, d.lon0, d.dlat, d.dlon),
+            (-35.25, 250.0, 0.25, 0.25)
+        );
     }
 
     #[test]
     fn ps_old_example() {
-        let p = PolarParams { north: true, pi: 26.0, pj: 28.0, d60: 381_000.0, dgrw: 350.0 };
+        let p = PolarParams {
+            north: true,
+            pi: 26.0,
+            pj: 28.0,
+            d60: 381_000.0,
+            dgrw: 350.0,
+        };
         assert_eq!(p.encode().unwrap(), [280, 260, 35000, 3810]);
         assert_eq!(PolarParams::decode(true, [280, 260, 35000, 3810]), p);
     }
 
     #[test]
     fn ps_new_example() {
-        let p = PolarParams { north: true, pi: -150.0, pj: -200.0, d60: 10_000.0, dgrw: 250.0 };
+        let p = PolarParams {
+            north: true,
+            pi: -150.0,
+            pj: -200.0,
+            d60: 10_000.0,
+            dgrw: 250.0,
+        };
         let ig = p.encode().unwrap();
         assert_eq!(ig, [100, 1100, 14844, 51326]);
         let d = PolarParams::decode(true, ig);
@@ -420,13 +471,26 @@ mod tests {
 
     #[test]
     fn e_examples() {
-        let p = RotatedParams { xlat1: 57.0, xlon1: 250.0, xlat2: 56.0, xlon2: 291.0 };
+        let p = RotatedParams {
+            xlat1: 57.0,
+            xlon1: 250.0,
+            xlat2: 56.0,
+            xlon2: 291.0,
+        };
         assert_eq!(p.encode().unwrap(), [1470, 560, 54400, 46560]);
-        let p = RotatedParams { xlat1: -35.0, xlon1: 120.0, xlat2: -10.0, xlon2: 100.0 };
+        let p = RotatedParams {
+            xlat1: -35.0,
+            xlon1: 120.0,
+            xlat2: -10.0,
+            xlon2: 100.0,
+        };
         assert_eq!(p.encode().unwrap(), [550, 1700, 33600, 16001]);
         assert_eq!(RotatedParams::decode([550, 1700, 33600, 16001]), p);
         let d = RotatedParams::decode([1350, 450, 56000, 43200]);
-        assert_eq!((d.xlat1, d.xlon1, d.xlat2, d.xlon2), (45.0, 260.0, 45.0, 270.0));
+        assert_eq!(
+            (d.xlat1, d.xlon1, d.xlat2, d.xlon2),
+            (45.0, 260.0, 45.0, 270.0)
+        );
     }
 
     #[test]

@@ -10,7 +10,10 @@ use std::ffi::{CStr, CString};
 use crate::error::{GridError, Result};
 
 fn err(definition: &str, detail: impl Into<String>) -> GridError {
-    GridError::Proj { definition: definition.to_owned(), detail: detail.into() }
+    GridError::Proj {
+        definition: definition.to_owned(),
+        detail: detail.into(),
+    }
 }
 
 /// WKT2:2019 of a PROJ CRS definition.
@@ -28,7 +31,11 @@ pub(crate) fn wkt_of(definition: &str) -> Result<String> {
     out
 }
 
-fn wkt_with_context(ctx: *mut proj_sys::PJ_CONTEXT, def: &CStr, definition: &str) -> Result<String> {
+fn wkt_with_context(
+    ctx: *mut proj_sys::PJ_CONTEXT,
+    def: &CStr,
+    definition: &str,
+) -> Result<String> {
     // SAFETY: ctx is a live context and def a NUL-terminated string that outlives the call.
     let pj = unsafe { proj_sys::proj_create(ctx, def.as_ptr()) };
     if pj.is_null() {
@@ -40,7 +47,12 @@ fn wkt_with_context(ctx: *mut proj_sys::PJ_CONTEXT, def: &CStr, definition: &str
         // SAFETY: pj is a live object of ctx; PROJ returns a string owned by pj (valid until
         // pj is destroyed) or null.
         let w = unsafe {
-            proj_sys::proj_as_wkt(ctx, pj, proj_sys::PJ_WKT_TYPE_PJ_WKT2_2019, std::ptr::null())
+            proj_sys::proj_as_wkt(
+                ctx,
+                pj,
+                proj_sys::PJ_WKT_TYPE_PJ_WKT2_2019,
+                std::ptr::null(),
+            )
         };
         if w.is_null() {
             Err(err(definition, "proj_as_wkt returned nothing"))

@@ -35,7 +35,11 @@ pub(crate) fn unit(lat: f64, lon: f64) -> [f64; 3] {
 }
 
 fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
@@ -57,7 +61,7 @@ impl Rotation {
         let p2 = unit(p.xlat2, p.xlon2);
         let n = cross(p1, p2);
         let len = dot(n, n).sqrt();
-        if !(len > 1e-9) {
+        if len.is_nan() || len <= 1e-9 {
             return Err(GridError::invalid(
                 b'E',
                 format!(
@@ -88,7 +92,7 @@ impl Rotation {
         latlon_of([dot(v, self.ex), dot(v, self.ey), dot(v, self.ez)])
     }
 
-    /// The PROJ `ob_tran` (o_proj=longlat) parameters reproducing this rotation.
+    /// The PROJ `ob_tran` (`o_proj=longlat`) parameters reproducing this rotation.
     #[must_use]
     pub fn ob_tran(&self) -> ObTran {
         let ez = self.ez;
@@ -96,7 +100,11 @@ impl Rotation {
         if ez[0].hypot(ez[1]) > 1e-12 {
             let lam_p = ez[1].atan2(ez[0]).to_degrees();
             let o_lon_p = self.ey[2].atan2(self.ex[2]).to_degrees();
-            ObTran { o_lat_p, o_lon_p, lon_0: norm180(lam_p + 180.0) }
+            ObTran {
+                o_lat_p,
+                o_lon_p,
+                lon_0: norm180(lam_p + 180.0),
+            }
         } else {
             // The rotated pole is a geographic pole: the closed form for o_lon_p is undefined.
             // Pick lon_0 = 180 and choose o_lon_p so that rotated (0, 180) falls where the
@@ -106,20 +114,26 @@ impl Rotation {
             let (sp, cp) = o_lat_p.to_radians().sin_cos();
             let (sf, cf) = plat.to_radians().sin_cos();
             let dl = (plon - lon_0).to_radians();
-            let r = (cf * dl.sin()).atan2(sp * cf * dl.cos() + cp * sf).to_degrees();
-            ObTran { o_lat_p, o_lon_p: norm180(180.0 - r), lon_0 }
+            let r = (cf * dl.sin())
+                .atan2(sp * cf * dl.cos() + cp * sf)
+                .to_degrees();
+            ObTran {
+                o_lat_p,
+                o_lon_p: norm180(180.0 - r),
+                lon_0,
+            }
         }
     }
 
     /// The matrix taking rotated Cartesian vectors to true ones, row-major.
     #[must_use]
-    pub(crate) fn to_true_matrix(&self) -> [[f64; 3]; 3] {
+    pub(crate) fn to_true_matrix(self) -> [[f64; 3]; 3] {
         [0, 1, 2].map(|k| [self.ex[k], self.ey[k], self.ez[k]])
     }
 
     /// The matrix taking true Cartesian vectors to rotated ones, row-major.
     #[must_use]
-    pub(crate) fn to_rotated_matrix(&self) -> [[f64; 3]; 3] {
+    pub(crate) fn to_rotated_matrix(self) -> [[f64; 3]; 3] {
         [self.ex, self.ey, self.ez]
     }
 }
@@ -140,11 +154,21 @@ mod tests {
 
     #[test]
     fn identity_and_point_one() {
-        let r = Rotation::new(&RotatedParams { xlat1: 0.0, xlon1: 180.0, xlat2: 0.0, xlon2: 270.0 })
-            .unwrap();
+        let r = Rotation::new(&RotatedParams {
+            xlat1: 0.0,
+            xlon1: 180.0,
+            xlat2: 0.0,
+            xlon2: 270.0,
+        })
+        .unwrap();
         let (lat, lon) = r.to_true(12.5, 33.0);
         assert!((lat - 12.5).abs() < 1e-12 && (lon - 33.0).abs() < 1e-12);
-        let p = RotatedParams { xlat1: 45.0, xlon1: 260.0, xlat2: 45.0, xlon2: 270.0 };
+        let p = RotatedParams {
+            xlat1: 45.0,
+            xlon1: 260.0,
+            xlat2: 45.0,
+            xlon2: 270.0,
+        };
         let r = Rotation::new(&p).unwrap();
         let (lat, lon) = r.to_true(0.0, 180.0);
         assert!((lat - 45.0).abs() < 1e-12 && (lon - 260.0).abs() < 1e-12);
@@ -154,11 +178,16 @@ mod tests {
 
     #[test]
     fn ob_tran_examples() {
-        let r = Rotation::new(&RotatedParams { xlat1: 40.0, xlon1: 260.0, xlat2: 35.0, xlon2: 330.0 })
-            .unwrap();
+        let r = Rotation::new(&RotatedParams {
+            xlat1: 40.0,
+            xlon1: 260.0,
+            xlat2: 35.0,
+            xlon2: 330.0,
+        })
+        .unwrap();
         let o = r.ob_tran();
-        assert!((o.o_lat_p - 46.548942).abs() < 1e-6, "{o:?}");
-        assert!((o.o_lon_p - -159.170821).abs() < 1e-6, "{o:?}");
-        assert!((wrap360(o.lon_0) - 287.657206).abs() < 1e-6, "{o:?}");
+        assert!((o.o_lat_p - 46.548_942).abs() < 1e-6, "{o:?}");
+        assert!((o.o_lon_p - -159.170_821).abs() < 1e-6, "{o:?}");
+        assert!((wrap360(o.lon_0) - 287.657_206).abs() < 1e-6, "{o:?}");
     }
 }

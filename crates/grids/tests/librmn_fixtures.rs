@@ -2,6 +2,13 @@
 //!
 //! Tolerance: 1e-4° (longitude scaled by cos latitude) more than 1° from a pole, 3e-3° within
 //! 1° of a pole, where librmn's float32 arithmetic dominates the difference.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::disallowed_methods,
+    clippy::too_many_lines
+)]
 
 mod common;
 
@@ -28,7 +35,9 @@ fn check_against_librmn(opts: GridOptions) -> Vec<String> {
                 worst = worst.max(e);
             }
         }
-        report.push(format!("{key:32} max err {worst:.2e}° (|lat|>89: {worst_polar:.2e}°)"));
+        report.push(format!(
+            "{key:32} max err {worst:.2e}° (|lat|>89: {worst_polar:.2e}°)"
+        ));
         assert!(worst <= 1e-4, "{key}: {worst}");
         assert!(worst_polar <= 3e-3, "{key}: {worst_polar}");
     }
@@ -46,7 +55,9 @@ fn grids_fst_matches_librmn() {
 
 #[test]
 fn grids_fst_matches_librmn_compat_mode() {
-    check_against_librmn(GridOptions { librmn_compat: true });
+    check_against_librmn(GridOptions {
+        librmn_compat: true,
+    });
 }
 
 #[test]
@@ -60,18 +71,35 @@ fn shapes_fst_matches_librmn_samples() {
         // implied by the manifest's min/max.
         if let Some(samples) = g["samples"].as_array() {
             for s in samples {
-                let (i, j) = (s["i"].as_u64().unwrap() as usize, s["j"].as_u64().unwrap() as usize);
+                let (i, j) = (
+                    s["i"].as_u64().unwrap() as usize,
+                    s["j"].as_u64().unwrap() as usize,
+                );
                 let k = i + j * ni;
-                let e = err_deg(ll.lat[k], ll.lon[k], s["lat"].as_f64().unwrap(), s["lon"].as_f64().unwrap());
+                let e = err_deg(
+                    ll.lat[k],
+                    ll.lon[k],
+                    s["lat"].as_f64().unwrap(),
+                    s["lon"].as_f64().unwrap(),
+                );
                 assert!(e < 1e-4, "{key} ({i},{j}): {e}");
             }
         } else {
             let lat_min = ll.lat.iter().copied().fold(f64::INFINITY, f64::min);
             let lat_max = ll.lat.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            assert!((lat_min - g["lat"]["min"].as_f64().unwrap()).abs() < 1e-4, "{key}");
-            assert!((lat_max - g["lat"]["max"].as_f64().unwrap()).abs() < 1e-4, "{key}");
+            assert!(
+                (lat_min - g["lat"]["min"].as_f64().unwrap()).abs() < 1e-4,
+                "{key}"
+            );
+            assert!(
+                (lat_max - g["lat"]["max"].as_f64().unwrap()).abs() < 1e-4,
+                "{key}"
+            );
             let lon_mean = ll.lon.iter().sum::<f64>() / ll.lon.len() as f64;
-            assert!((lon_mean - g["lon"]["mean"].as_f64().unwrap()).abs() < 1e-3, "{key}");
+            assert!(
+                (lon_mean - g["lon"]["mean"].as_f64().unwrap()).abs() < 1e-3,
+                "{key}"
+            );
         }
     }
 }
@@ -82,7 +110,10 @@ fn x_grid_is_refused_clearly() {
     let e = Grid::new(&d, GridOptions::default()).unwrap_err();
     assert!(matches!(e, grids::GridError::NotGeoreferenced { .. }));
     assert!(e.to_string().contains("no georeference"), "{e}");
-    let e = Grid::new(&grids::GridDescriptor::simple(b'M', 12, 1, [1, 2, 3, 0]), GridOptions::default())
-        .unwrap_err();
+    let e = Grid::new(
+        &grids::GridDescriptor::simple(b'M', 12, 1, [1, 2, 3, 0]),
+        GridOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(e, grids::GridError::Unsupported { .. }), "{e}");
 }

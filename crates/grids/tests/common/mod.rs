@@ -1,6 +1,6 @@
 //! Fixture loading shared by the integration tests: descriptors straight from the librmn
 //! manifests (grids.json + grids.bin), without the FST reader.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,7 +45,12 @@ impl Manifest {
     }
 
     pub fn record(&self, idx: u64) -> &Value {
-        self.json["records"].as_array().unwrap().iter().find(|r| r["index"] == idx).unwrap()
+        self.json["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["index"] == idx)
+            .unwrap()
     }
 
     /// (key, descriptor, manifest grid entry) for every grid.
@@ -58,23 +63,41 @@ impl Manifest {
             let positional = g.get("ref").map(|r| {
                 let recs = &r["records"];
                 let gr = r["grref"].as_str().unwrap().as_bytes()[0];
-                let igr = ["ig1ref", "ig2ref", "ig3ref", "ig4ref"]
-                    .map(|k| r[k].as_u64().unwrap() as u32);
+                let igr =
+                    ["ig1ref", "ig2ref", "ig3ref", "ig4ref"].map(|k| r[k].as_u64().unwrap() as u32);
                 let data = |name: &str| -> Arc<[f64]> {
                     match recs.get(name) {
-                        Some(i) => self.blob_f64(&self.record(i.as_u64().unwrap())["data"]).into(),
+                        Some(i) => self
+                            .blob_f64(&self.record(i.as_u64().unwrap())["data"])
+                            .into(),
                         None => Arc::from(Vec::new()),
                     }
                 };
                 if grtyp == b'U' {
-                    Positional { grtyp: gr, ig: igr, x: data("^>"), y: Arc::from(Vec::new()) }
+                    Positional {
+                        grtyp: gr,
+                        ig: igr,
+                        x: data("^>"),
+                        y: Arc::from(Vec::new()),
+                    }
                 } else {
-                    Positional { grtyp: gr, ig: igr, x: data(">>"), y: data("^^") }
+                    Positional {
+                        grtyp: gr,
+                        ig: igr,
+                        x: data(">>"),
+                        y: data("^^"),
+                    }
                 }
             });
             out.push((
                 key.clone(),
-                GridDescriptor { grtyp, ni: u("ni"), nj: u("nj"), ig, positional },
+                GridDescriptor {
+                    grtyp,
+                    ni: u("ni"),
+                    nj: u("nj"),
+                    ig,
+                    positional,
+                },
                 g.clone(),
             ));
         }
@@ -88,6 +111,10 @@ pub fn err_deg(lat_a: f64, lon_a: f64, lat_b: f64, lon_b: f64) -> f64 {
     if dl > 180.0 {
         dl = 360.0 - dl;
     }
-    let c = lat_b.to_radians().cos().abs().max(lat_a.to_radians().cos().abs());
+    let c = lat_b
+        .to_radians()
+        .cos()
+        .abs()
+        .max(lat_a.to_radians().cos().abs());
     (lat_a - lat_b).abs().max(dl * c)
 }

@@ -1,0 +1,207 @@
+//! ig encoding both ways against librmn's cigaxg values, the librmn-compatible mode's two
+//! quirks, and the grid cache.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::disallowed_methods,
+    clippy::too_many_lines
+)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::Manifest;
+use grids::params::{LatLonParams, RotatedParams};
+use grids::{Grid, GridCache, GridDescriptor, GridOptions, GridParams, Positional};
+
+#[test]
+fn fixture_igs_decode_to_cigaxg_and_encode_back() {
+    for name in ["grids", "shapes"] {
+        let m = Manifest::load(name);
+        for (key, d, g) in m.grids() {
+            let Some(xg) = g.get("xg").and_then(|x| x.as_array()) else {
+                continue;
+            };
+            let xg: Vec<f64> = xg.iter().map(|v| v.as_f64().unwrap()).collect();
+            let p = GridParams::decode(d.grtyp, d.ig).unwrap();
+            let ours = match p {
+                GridParams::Global(p) => {
+                    let e = p.encode();
+                    vec![f64::from(e[0]), f64::from(e[1]), 0.0, 0.0]
+                }
+                GridParams::LatLon(p) => vec![p.lat0, p.lon0, p.dlat, p.dlon],
+                GridParams::Polar(p) => vec![p.pi, p.pj, p.d60, p.dgrw],
+                GridParams::Rotated(p) => vec![p.xlat1, p.xlon1, p.xlat2, p.xlon2],
+            };
+            for (a, b) in ours.iter().zip(&xg) {
+                // librmn decodes in float32.
+                assert!(
+                    (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+                    "{key}: {ours:?} vs {xg:?}"
+                );
+            }
+            assert_eq!(p.encode().unwrap(), d.ig, "{key}");
+        }
+        // And the reference grids of Z/Y/#.
+        for (key, _, g) in m.grids() {
+            let Some(r) = g.get("ref") else { continue };
+            let gr = r["grref"].as_str().unwrap().as_bytes()[0];
+            if gr == b'F' {
+                continue;
+            }
+            let ig =
+                ["ig1ref", "ig2ref", "ig3ref", "ig4ref"].map(|k| r[k].as_u64().unwrap() as u32);
+            let p = GridParams::decode(gr, ig).unwrap();
+            assert_eq!(p.encode().unwrap(), ig, "{key} reference");
+        }
+    }
+}
+
+#[test]
+fn z_on_l_negative_axis_quirk() {
+    let ig_ref = LatLonParams {
+        lat0: 0.0,
+        lon0: 0.0,
+        dlat: 0.5,
+        dlon: 0.5,
+    }
+    .encode()
+    .unwrap();
+    let ax: Arc<[f64]> = (-20..=20).map(f64::from).collect();
+    let ay: Arc<[f64]> = (0..10).map(f64::from).collect();
+    let d = GridDescriptor::with_positional(
+        b'Z',
+        41,
+        10,
+        [7, 8, 9, 0],
+        Positional {
+            grtyp: b'L',
+            ig: ig_ref,
+            x: ax,
+            y: ay,
+        },
+    );
+    let faithful = Grid::new(&d, GridOptions::default()).unwrap();
+    let compat = Grid::new(
+        &d,
+        GridOptions {
+            librmn_compat: true,
+        },
+    )
+    .unwrap();
+    // ax = -20: scale then wrap gives 350°; librmn's file path wraps first: (−20+360)·0.5 = 170°.
+    assert_eq!(faithful.lat_lon().lon[0], 350.0);
+    assert_eq!(compat.lat_lon().lon[0], 170.0);
+    // Non-negative ax agree.
+    assert_eq!(faithful.lat_lon().lon[20..41], compat.lat_lon().lon[20..41]);
+    // The faithful grid stays regular (affine); the quirky one does not.
+    assert!(faithful.geotransform().is_some());
+    assert!(compat.geotransform().is_none());
+    // Both invert their own points.
+    for g in [&faithful, &compat] {
+        let ll = g.lat_lon();
+        for k in 0..41 {
+            let (i, _) = g.index_of(ll.lat[k], ll.lon[k]).unwrap();
+            assert!((i - k as f64).abs() < 1e-9);
+        }
+    }
+}
+
+fn yy_record(ni: usize, nj: usize, yin: [f64; 4], yang: [f64; 4]) -> Vec<f64> {
+    let ax: Vec<f64> = (0..ni)
+        .map(|k| 45.0 - 3.0 + k as f64 * (276.0 / (ni - 1) as f64))
+        .collect();
+    let ay: Vec<f64> = (0..nj)
+        .map(|k| -46.0 + k as f64 * (92.0 / (nj - 1) as f64))
+        .collect();
+    let mut v = vec![70.0, 1.0, 2.0, 1.0, 1.0];
+    for rot in [yin, yang] {
+        v.extend([ni as f64, nj as f64, ax[0], ax[ni - 1], ay[0], ay[nj - 1]]);
+        v.extend(rot);
+        v.extend(&ax);
+        v.extend(&ay);
+    }
+    v
+}
+
+#[test]
+fn u_rotation_quantisation_quirk() {
+    let (ni, nj) = (61, 21);
+    let yin = [0.0, 180.0, 0.0, 270.0];
+    let yang = [0.013, 0.0071, 89.987, 0.0];
+    let mk = |yang: [f64; 4]| {
+        GridDescriptor::with_positional(
+            b'U',
+            ni as u32,
+            2 * nj as u32,
+            [1, 2, 3, 0],
+            Positional {
+                grtyp: b'F',
+                ig: [1, 0, 0, 0],
+                x: yy_record(ni, nj, yin, yang).into(),
+                y: Arc::from(Vec::new()),
+            },
+        )
+    };
+    let faithful = Grid::new(&mk(yang), GridOptions::default()).unwrap();
+    let compat = Grid::new(
+        &mk(yang),
+        GridOptions {
+            librmn_compat: true,
+        },
+    )
+    .unwrap();
+    let q = RotatedParams {
+        xlat1: yang[0],
+        xlon1: yang[1],
+        xlat2: yang[2],
+        xlon2: yang[3],
+    }
+    .quantised()
+    .unwrap();
+    let pre = Grid::new(
+        &mk([q.xlat1, q.xlon1, q.xlat2, q.xlon2]),
+        GridOptions::default(),
+    )
+    .unwrap();
+    let (a, b, c) = (faithful.lat_lon(), compat.lat_lon(), pre.lat_lon());
+    let mut max_fc = 0.0_f64;
+    for k in 0..a.lat.len() {
+        assert!(common::err_deg(b.lat[k], b.lon[k], c.lat[k], c.lon[k]) < 1e-12);
+        max_fc = max_fc.max(common::err_deg(a.lat[k], a.lon[k], b.lat[k], b.lon[k]));
+    }
+    assert!(
+        max_fc > 5e-3,
+        "quantisation should move points visibly, moved {max_fc}"
+    );
+    // Yin rows are untouched by the quirk (identity rotation is exact in 1/40°).
+    let half = ni * nj;
+    assert_eq!(a.lat[..half], b.lat[..half]);
+}
+
+#[test]
+fn cache_shares_grids() {
+    let cache = GridCache::new(2);
+    let d = GridDescriptor::simple(b'L', 60, 40, [50, 75, 12000, 25000]);
+    let a = cache.get(&d, GridOptions::default()).unwrap();
+    let b = cache.get(&d, GridOptions::default()).unwrap();
+    assert!(Arc::ptr_eq(&a, &b));
+    let c = cache
+        .get(
+            &d,
+            GridOptions {
+                librmn_compat: true,
+            },
+        )
+        .unwrap();
+    assert!(!Arc::ptr_eq(&a, &c));
+    let _ = cache.get(
+        &GridDescriptor::simple(b'A', 8, 4, [0, 0, 0, 0]),
+        GridOptions::default(),
+    );
+    assert_eq!(cache.len(), 2);
+    // lat/lon are computed once per grid.
+    assert!(Arc::ptr_eq(&a.lat_lon(), &b.lat_lon()));
+}
