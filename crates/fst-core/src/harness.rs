@@ -32,6 +32,10 @@ pub fn open_and_decode(bytes: &[u8]) -> Outcome {
         let options = OpenOptions::new().limits(TEST_LIMITS).recover(recover);
         let Ok(file) = FstFile::from_bytes(bytes.to_vec(), options) else { continue };
         outcome.opened = true;
+        // Recovery only changes what RSF files list; decoding XDF records twice finds nothing new.
+        if recover && file.container() == crate::Container::Xdf {
+            continue;
+        }
         for rec in file.records() {
             let _ = rec.dateo();
             let _ = rec.extended_metadata_json();
