@@ -7,6 +7,8 @@
 //!
 //! `cargo bench -p fst-core --bench codecs`
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)] // test/bench code: failing loudly is the point
+
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -27,16 +29,29 @@ fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     let mut add = |label: &str, path: &Path, index: Option<usize>| {
         let Ok(file) = FstFile::open(path) else {
-            eprintln!("skipping {}: not found (run bench/decode_vs_librmn.sh)", path.display());
+            eprintln!(
+                "skipping {}: not found (run bench/decode_vs_librmn.sh)",
+                path.display()
+            );
             return;
         };
         for (k, rec) in file.records().iter().enumerate() {
             if index.is_some_and(|i| i != k) {
                 continue;
             }
-            let params = CodecParams { datyp: rec.datyp, nbits: rec.nbits, ni: rec.ni, nj: rec.nj, nk: rec.nk };
+            let params = CodecParams {
+                datyp: rec.datyp,
+                nbits: rec.nbits,
+                ni: rec.ni,
+                nj: rec.nj,
+                nk: rec.nk,
+            };
             let words = file.read_payload_words(rec).expect("payload");
-            cases.push(Case { name: format!("{label}_{}_{}", rec.datyp.0, rec.nbits), words, params });
+            cases.push(Case {
+                name: format!("{label}_{}_{}", rec.datyp.0, rec.nbits),
+                words,
+                params,
+            });
         }
     };
     let shapes = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf/shapes.fst");
@@ -59,9 +74,15 @@ fn bench_codecs(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new(&case.name, "1 thread"), |b| {
             b.iter(|| codec::decode_into(&case.words, &case.params, out.as_mut()).expect("decode"));
         });
-        group.bench_function(BenchmarkId::new(&case.name, format!("{threads} threads")), |b| {
-            b.iter(|| codec::decode_into_parallel(&case.words, &case.params, out.as_mut(), threads).expect("decode"));
-        });
+        group.bench_function(
+            BenchmarkId::new(&case.name, format!("{threads} threads")),
+            |b| {
+                b.iter(|| {
+                    codec::decode_into_parallel(&case.words, &case.params, out.as_mut(), threads)
+                        .expect("decode")
+                });
+            },
+        );
     }
     group.finish();
 }

@@ -15,6 +15,9 @@
 //! With `--inputs` (the manifest written by `bench/make_decode_inputs.py`), the decoded values
 //! are first checked against librmn's (sha256 of the f32 bytes).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test/bench code: failing loudly is the point
+
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -79,36 +82,61 @@ fn le_bytes(s: &Samples) -> Vec<u8> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 fn main() {
     let args = parse_args();
-    let expected: Option<serde_json::Value> = args
-        .inputs
-        .as_ref()
-        .map(|p| serde_json::from_slice(&std::fs::read(p).expect("read --inputs")).expect("parse --inputs"));
+    let expected: Option<serde_json::Value> = args.inputs.as_ref().map(|p| {
+        serde_json::from_slice(&std::fs::read(p).expect("read --inputs")).expect("parse --inputs")
+    });
     let mut rows = Vec::new();
     println!(
         "{:<18} {:>6} {:>5} {:>11} {:>11} {:>13} {:>13}",
-        "file", "datyp", "nbits", "ni x nj", "decode 1t", format!("decode {}t", args.threads), "read+decode 1t"
+        "file",
+        "datyp",
+        "nbits",
+        "ni x nj",
+        "decode 1t",
+        format!("decode {}t", args.threads),
+        "read+decode 1t"
     );
     for path in &args.files {
         let file = FstFile::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for rec in file.records() {
-            let p = CodecParams { datyp: rec.datyp, nbits: rec.nbits, ni: rec.ni, nj: rec.nj, nk: rec.nk };
+            let p = CodecParams {
+                datyp: rec.datyp,
+                nbits: rec.nbits,
+                ni: rec.ni,
+                nj: rec.nj,
+                nk: rec.nk,
+            };
             let words = file.read_payload_words(rec).expect("read payload");
             let mut out = codec::decode(&words, &p).expect("decode");
             if let Some(want) = expected.as_ref().and_then(|m| {
-                m["files"].as_array()?.iter().find(|f| f["file"].as_str() == Some(&name))?["sha256"].as_str().map(String::from)
+                m["files"]
+                    .as_array()?
+                    .iter()
+                    .find(|f| f["file"].as_str() == Some(&name))?["sha256"]
+                    .as_str()
+                    .map(String::from)
             }) {
                 let got = hex(&Sha256::digest(le_bytes(&out)));
                 assert_eq!(got, want, "{name}: decoded values differ from librmn's");
             }
-            let t1 = best_of(args.repeat, || codec::decode_into(&words, &p, out.as_mut()).expect("decode"));
+            let t1 = best_of(args.repeat, || {
+                codec::decode_into(&words, &p, out.as_mut()).expect("decode")
+            });
             let tn = best_of(args.repeat, || {
-                codec::decode_into_parallel(&words, &p, out.as_mut(), args.threads).expect("decode")
+                codec::decode_into_parallel(&words, &p, out.as_mut(), args.threads)
+                    .expect("decode");
             });
             let tr = best_of(args.repeat, || {
                 let w = file.read_payload_words(rec).expect("read payload");
@@ -132,6 +160,7 @@ fn main() {
         }
     }
     if let Some(p) = &args.json {
-        std::fs::write(p, serde_json::to_string_pretty(&rows).expect("json")).expect("write --json");
+        std::fs::write(p, serde_json::to_string_pretty(&rows).expect("json"))
+            .expect("write --json");
     }
 }

@@ -9,6 +9,8 @@
 //! mode active (missing elements replaced by the flags listed in the manifest), and
 //! `data_missing_mode_off` holds the plug values the codec returns.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test/bench code: failing loudly is the point
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -46,18 +48,28 @@ fn load(path: &Path) -> Fixture {
     let manifest: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let fst = std::fs::read(path.with_extension("fst")).unwrap();
     let blob = std::fs::read(path.with_extension("bin")).ok();
-    Fixture { name: path.file_stem().unwrap().to_string_lossy().into_owned(), manifest, fst, blob }
+    Fixture {
+        name: path.file_stem().unwrap().to_string_lossy().into_owned(),
+        manifest,
+        fst,
+        blob,
+    }
 }
 
 fn u(v: &Value, key: &str) -> u64 {
-    v[key].as_u64().unwrap_or_else(|| panic!("{key} missing in {v}"))
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
 }
 
 /// The payload words of a record, from the manifest's `swa` and `lng` only.
 fn payload_words(fst: &[u8], rec: &Value) -> Vec<u32> {
     let start = (u(rec, "swa") - 1) as usize * 8;
     let end = start + u(rec, "lng") as usize * 4;
-    fst[start + 80..end].chunks_exact(4).map(|c| u32::from_be_bytes(c.try_into().unwrap())).collect()
+    fst[start + 80..end]
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes(c.try_into().unwrap()))
+        .collect()
 }
 
 fn params(rec: &Value) -> CodecParams {
@@ -118,7 +130,10 @@ fn compare(fx: &Fixture, blob_ref: &Value, got: &[u8]) -> Result<(), String> {
             let off = u(blob_ref, "offset") as usize;
             let want = &blob[off..off + nbytes];
             if let Some(i) = (0..nbytes).find(|&i| got[i] != want[i]) {
-                return Err(format!("first differing byte {i}: got {:#04x}, librmn {:#04x}", got[i], want[i]));
+                return Err(format!(
+                    "first differing byte {i}: got {:#04x}, librmn {:#04x}",
+                    got[i], want[i]
+                ));
             }
             Ok(())
         }
@@ -159,11 +174,17 @@ fn check_record(fx: &Fixture, rec: &Value, flags: &MissingFlags) -> Result<(), S
     let samples = codec::decode(&words, &p).map_err(|e| format!("decode failed: {e}"))?;
     let st = codec::sample_type(&p).map_err(|e| e.to_string())?;
     if samples.sample_type() != st {
-        return Err(format!("decode gave {:?}, sample_type says {st:?}", samples.sample_type()));
+        return Err(format!(
+            "decode gave {:?}, sample_type says {st:?}",
+            samples.sample_type()
+        ));
     }
     let count = codec::sample_count(&p).map_err(|e| e.to_string())?;
     if samples.len() as u64 != count {
-        return Err(format!("{} samples, sample_count says {count}", samples.len()));
+        return Err(format!(
+            "{} samples, sample_count says {count}",
+            samples.len()
+        ));
     }
     let base = p.datyp.base();
     if data["dtype"].as_str() != Some(dtype(st, base)) {
@@ -180,8 +201,18 @@ fn check_record(fx: &Fixture, rec: &Value, flags: &MissingFlags) -> Result<(), S
         if n % 4 != 0 {
             raw.extend_from_slice(&last[n % 4..]);
         }
-    } else if u(data, "count") * if matches!(st, SampleType::C64 | SampleType::C128) { 2 } else { 1 } != count {
-        return Err(format!("manifest count {} vs sample_count {count}", u(data, "count")));
+    } else if u(data, "count")
+        * if matches!(st, SampleType::C64 | SampleType::C128) {
+            2
+        } else {
+            1
+        }
+        != count
+    {
+        return Err(format!(
+            "manifest count {} vs sample_count {count}",
+            u(data, "count")
+        ));
     }
 
     let mask = codec::missing_mask(&samples, &p);
@@ -190,12 +221,16 @@ fn check_record(fx: &Fixture, rec: &Value, flags: &MissingFlags) -> Result<(), S
             compare(fx, off, &raw).map_err(|e| format!("missing mode off: {e}"))?;
             let mask = mask.ok_or("+64 record without a missing mask")?;
             let n_missing = mask.iter().filter(|&&m| m).count() as u64;
-            if rec["n_missing"].as_u64().is_some_and(|want| want != n_missing) {
+            if rec["n_missing"]
+                .as_u64()
+                .is_some_and(|want| want != n_missing)
+            {
                 return Err(format!("{n_missing} missing, librmn {}", rec["n_missing"]));
             }
             let mut active = samples.clone();
             flags.replace(&mut active, &mask);
-            compare(fx, data, &le_bytes(&active)).map_err(|e| format!("missing mode active: {e}"))?;
+            compare(fx, data, &le_bytes(&active))
+                .map_err(|e| format!("missing mode active: {e}"))?;
         }
         None => {
             if p.datyp.has_missing() {
@@ -212,11 +247,14 @@ fn check_record(fx: &Fixture, rec: &Value, flags: &MissingFlags) -> Result<(), S
     let mut again = samples.clone();
     for fill in &mut [0u8, 0xA5] {
         match &mut again {
-            Samples::F32(v) | Samples::C64(v) => v.fill(f32::from_bits(u32::from_ne_bytes([*fill; 4]))),
+            Samples::F32(v) | Samples::C64(v) => {
+                v.fill(f32::from_bits(u32::from_ne_bytes([*fill; 4])))
+            }
             Samples::U32(v) | Samples::Raw32(v) => v.fill(u32::from_ne_bytes([*fill; 4])),
             _ => {}
         }
-        codec::decode_into_parallel(&words, &p, again.as_mut(), 3).map_err(|e| format!("parallel: {e}"))?;
+        codec::decode_into_parallel(&words, &p, again.as_mut(), 3)
+            .map_err(|e| format!("parallel: {e}"))?;
         if le_bytes(&again) != le_bytes(&samples) {
             return Err("decode_into_parallel differs from decode".into());
         }
@@ -233,10 +271,17 @@ fn every_fixture_record_matches_librmn_bit_for_bit() {
         let fx = load(&path);
         let flags = flags_of(&fx.manifest);
         let records = fx.manifest["records"].as_array().unwrap();
-        assert_eq!(records.len() as u64, u(&fx.manifest, "nrecords"), "{}", fx.name);
+        assert_eq!(
+            records.len() as u64,
+            u(&fx.manifest, "nrecords"),
+            "{}",
+            fx.name
+        );
         for rec in records {
             checked += 1;
-            *by_datyp.entry((u(rec, "datyp"), u(rec, "nbits"))).or_default() += 1;
+            *by_datyp
+                .entry((u(rec, "datyp"), u(rec, "nbits")))
+                .or_default() += 1;
             if let Err(e) = check_record(&fx, rec, &flags) {
                 failures.push(format!(
                     "{} #{} {} {}x{}x{} datyp {} nbits {}: {e}",
@@ -253,7 +298,12 @@ fn every_fixture_record_matches_librmn_bit_for_bit() {
         }
     }
     eprintln!("checked {checked} records; (datyp, nbits) -> count: {by_datyp:?}");
-    assert!(failures.is_empty(), "{} of {checked} records differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} records differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(checked >= 600, "only {checked} records checked");
 }
 
@@ -266,12 +316,20 @@ fn a_corrupted_payload_is_detected() {
     for idx in [6usize, 24, 49, 54] {
         let rec = &records[idx];
         assert!(check_record(&fx, rec, &flags).is_ok());
-        let mut bad = Fixture { name: fx.name.clone(), manifest: Value::Null, fst: fx.fst.clone(), blob: fx.blob.clone() };
+        let mut bad = Fixture {
+            name: fx.name.clone(),
+            manifest: Value::Null,
+            fst: fx.fst.clone(),
+            blob: fx.blob.clone(),
+        };
         let start = (u(rec, "swa") - 1) as usize * 8;
         // A byte in the middle of the payload.
         let mid = start + 80 + (u(rec, "lng") as usize * 4 - 80) / 2;
         bad.fst[mid] ^= 0x10;
-        assert!(check_record(&bad, rec, &flags).is_err(), "record {idx}: corruption not detected");
+        assert!(
+            check_record(&bad, rec, &flags).is_err(),
+            "record {idx}: corruption not detected"
+        );
     }
 }
 
@@ -287,9 +345,14 @@ fn large_records_decode_with_threads() {
         let words = payload_words(&fx.fst, rec);
         for threads in [1, 2, 3, 8] {
             let mut out = vec![0f32; codec::sample_count(&p).unwrap() as usize];
-            codec::decode_into_parallel(&words, &p, codec::SamplesMut::F32(&mut out), threads).unwrap();
+            codec::decode_into_parallel(&words, &p, codec::SamplesMut::F32(&mut out), threads)
+                .unwrap();
             let bytes: Vec<u8> = out.iter().flat_map(|x| x.to_le_bytes()).collect();
-            assert_eq!(hex_sha256(&bytes), rec["data"]["sha256"].as_str().unwrap(), "record {idx}, {threads} threads");
+            assert_eq!(
+                hex_sha256(&bytes),
+                rec["data"]["sha256"].as_str().unwrap(),
+                "record {idx}, {threads} threads"
+            );
         }
     }
 }

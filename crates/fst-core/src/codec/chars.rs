@@ -20,9 +20,10 @@ pub(crate) fn payload_words(n: u64) -> u64 {
 
 fn source(words: &[u32], first: usize, len: usize) -> Result<&[u32], CodecError> {
     let end = (first + len).div_ceil(4);
-    words
-        .get(first / 4..end)
-        .ok_or(CodecError::Truncated { needed: end as u64, available: words.len() as u64 })
+    words.get(first / 4..end).ok_or(CodecError::Truncated {
+        needed: end as u64,
+        available: words.len() as u64,
+    })
 }
 
 /// Decode characters `first .. first + out.len()` of a datyp-3 payload.
@@ -52,11 +53,17 @@ mod tests {
     #[test]
     fn byte_orders() {
         // "ABCDE" as datyp 3 (host words of a little-endian writer) and as datyp 7.
-        let r4a = [u32::from_le_bytes(*b"ABCD"), u32::from_le_bytes(*b"E\0\0\0")];
+        let r4a = [
+            u32::from_le_bytes(*b"ABCD"),
+            u32::from_le_bytes(*b"E\0\0\0"),
+        ];
         let mut out = [0u8; 5];
         decode_r4a(&r4a, 0, &mut out).unwrap();
         assert_eq!(&out, b"ABCDE");
-        let string = [u32::from_be_bytes(*b"ABCD"), u32::from_be_bytes(*b"E\0\0\0")];
+        let string = [
+            u32::from_be_bytes(*b"ABCD"),
+            u32::from_be_bytes(*b"E\0\0\0"),
+        ];
         decode_string(&string, 0, &mut out).unwrap();
         assert_eq!(&out, b"ABCDE");
         let mut part = [0u8; 3];

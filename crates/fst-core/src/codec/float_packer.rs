@@ -2,9 +2,9 @@
 //! reconstruction of its turbo variant 134.
 //!
 //! Header (3 words): `0xEFF | nbits-1 | MaxExp | shift`, the minimum (a signed mantissa
-//! scaled to MaxExp), and the element count. Tokens are 16-bit slots, two per word, first in
+//! scaled to `MaxExp`), and the element count. Tokens are 16-bit slots, two per word, first in
 //! bits 31..16, whatever nbits is. A token `t` gives the mantissa `m = (t << shift) + min`,
-//! rebuilt into a binary32 with exponent MaxExp; if the implied leading 1 is not really
+//! rebuilt into a binary32 with exponent `MaxExp`; if the implied leading 1 is not really
 //! there, it is subtracted again in binary32 arithmetic (which makes denormalized mantissas
 //! come out right).
 
@@ -27,25 +27,40 @@ pub(crate) struct FloatHeader {
 impl FloatHeader {
     /// Parse the 3-word header and check that it announces `n` values.
     pub(crate) fn parse(h: &[u32], n: u64) -> Result<Self, CodecError> {
-        let (&w0, &w1, &w2) = match h {
-            [a, b, c, ..] => (a, b, c),
-            _ => return Err(CodecError::Truncated { needed: 3, available: h.len() as u64 }),
+        let [w0, w1, w2, ..] = *h else {
+            return Err(CodecError::Truncated {
+                needed: 3,
+                available: h.len() as u64,
+            });
         };
         if w0 >> 20 != 0xEFF {
-            return Err(CodecError::BadHeader { field: "float_packer marker", found: u64::from(w0 >> 20) });
+            return Err(CodecError::BadHeader {
+                field: "float_packer marker",
+                found: u64::from(w0 >> 20),
+            });
         }
         if u64::from(w2) != n {
-            return Err(CodecError::BadHeader { field: "float_packer value count", found: u64::from(w2) });
+            return Err(CodecError::BadHeader {
+                field: "float_packer value count",
+                found: u64::from(w2),
+            });
         }
-        Ok(FloatHeader { max_exp: (w0 >> 8) & 0xFF, shift: w0 & 0xFF, minimum: w1 as i32 })
+        Ok(FloatHeader {
+            max_exp: (w0 >> 8) & 0xFF,
+            shift: w0 & 0xFF,
+            minimum: w1 as i32,
+        })
     }
 
     /// The value of token `t` (16 bits).
     #[inline(always)]
+    #[allow(clippy::inline_always)] // per element in the hot loops
     pub(crate) fn value(self, t: u32) -> f32 {
         // C semantics of the reference: 32-bit wrapping arithmetic, shift count taken mod 32
         // (what x86 does), negation of i32::MIN staying negative (so no clamp then).
-        let m = (t as i32).wrapping_shl(self.shift).wrapping_add(self.minimum);
+        let m = (t as i32)
+            .wrapping_shl(self.shift)
+            .wrapping_add(self.minimum);
         let sign = (m as u32) >> 31;
         let mut m = if sign == 1 { m.wrapping_neg() } else { m };
         if m > 0xFF_FFFF {
@@ -68,7 +83,12 @@ pub(crate) fn payload_words(n: u64) -> u64 {
 }
 
 /// Decode elements `first .. first + out.len()` of a datyp-6 payload with header `h`.
-pub(crate) fn decode_range(words: &[u32], h: FloatHeader, first: usize, out: &mut [f32]) -> Result<(), CodecError> {
+pub(crate) fn decode_range(
+    words: &[u32],
+    h: FloatHeader,
+    first: usize,
+    out: &mut [f32],
+) -> Result<(), CodecError> {
     if h.max_exp == 0 {
         out.fill(0.0);
         return Ok(());
@@ -84,7 +104,9 @@ pub(crate) fn decode_range(words: &[u32], h: FloatHeader, first: usize, out: &mu
     let mut word = first / 2;
     let out = if first % 2 == 1 {
         // Odd start: the first element is the low half of a word.
-        let Some((o, rest)) = out.split_first_mut() else { return Ok(()) };
+        let Some((o, rest)) = out.split_first_mut() else {
+            return Ok(());
+        };
         *o = h.value(stream.get(word).copied().unwrap_or(0) & 0xFFFF);
         word += 1;
         rest
@@ -119,6 +141,7 @@ pub(crate) fn tokens_to_values(h: FloatHeader, out: &mut [f32]) {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exact values are the point
 mod tests {
     use super::*;
 
@@ -126,32 +149,68 @@ mod tests {
     fn header_checks() {
         let h = [0xEFF0_7F00 | 0x0F << 16, 5, 10];
         assert!(FloatHeader::parse(&h, 10).is_ok());
-        assert!(matches!(FloatHeader::parse(&h, 11), Err(CodecError::BadHeader { .. })));
-        assert!(matches!(FloatHeader::parse(&[0xEEF0_0000, 0, 10], 10), Err(CodecError::BadHeader { .. })));
+        assert!(matches!(
+            FloatHeader::parse(&h, 11),
+            Err(CodecError::BadHeader { .. })
+        ));
+        assert!(matches!(
+            FloatHeader::parse(&[0xEEF0_0000, 0, 10], 10),
+            Err(CodecError::BadHeader { .. })
+        ));
         assert!(FloatHeader::parse(&h[..2], 10).is_err());
     }
 
     #[test]
     fn values() {
         // MaxExp 127 (1.0), no shift, minimum = 0x800000 (1.0 with its hidden bit).
-        let h = FloatHeader { max_exp: 127, shift: 0, minimum: 0x80_0000 };
+        let h = FloatHeader {
+            max_exp: 127,
+            shift: 0,
+            minimum: 0x80_0000,
+        };
         assert_eq!(h.value(0), 1.0);
         assert_eq!(h.value(0x4000), 1.0 + 0x4000 as f32 / 0x80_0000 as f32);
         // A mantissa without the hidden bit: 0x400000 -> 1.5 - 1.0 = 0.5.
-        let h = FloatHeader { max_exp: 127, shift: 0, minimum: 0x40_0000 };
+        let h = FloatHeader {
+            max_exp: 127,
+            shift: 0,
+            minimum: 0x40_0000,
+        };
         assert_eq!(h.value(0), 0.5);
         // Negative mantissas.
-        let h = FloatHeader { max_exp: 127, shift: 0, minimum: -0x80_0000 };
+        let h = FloatHeader {
+            max_exp: 127,
+            shift: 0,
+            minimum: -0x80_0000,
+        };
         assert_eq!(h.value(0), -1.0);
         // Clamp.
-        let h = FloatHeader { max_exp: 127, shift: 8, minimum: 0x7F_0000 };
-        assert_eq!(h.value(0xFFFF).to_bits(), f32::from_bits((127 << 23) | 0x7F_FFFF).to_bits());
+        let h = FloatHeader {
+            max_exp: 127,
+            shift: 8,
+            minimum: 0x7F_0000,
+        };
+        assert_eq!(
+            h.value(0xFFFF).to_bits(),
+            f32::from_bits((127 << 23) | 0x7F_FFFF).to_bits()
+        );
     }
 
     #[test]
     fn odd_ranges() {
-        let h = FloatHeader { max_exp: 127, shift: 0, minimum: 0x80_0000 };
-        let words = [0xEFF0_7F00, 0x80_0000, 5, 0x0001_0002, 0x0003_0004, 0x0005_0000];
+        let h = FloatHeader {
+            max_exp: 127,
+            shift: 0,
+            minimum: 0x80_0000,
+        };
+        let words = [
+            0xEFF0_7F00,
+            0x80_0000,
+            5,
+            0x0001_0002,
+            0x0003_0004,
+            0x0005_0000,
+        ];
         let mut all = [0f32; 5];
         decode_range(&words, h, 0, &mut all).unwrap();
         for start in 0..5 {

@@ -8,11 +8,18 @@ use super::bits;
 use super::CodecError;
 
 /// Decode binary32 values `first .. first + out.len()`.
-pub(crate) fn decode_f32_range(words: &[u32], first: usize, out: &mut [f32]) -> Result<(), CodecError> {
+pub(crate) fn decode_f32_range(
+    words: &[u32],
+    first: usize,
+    out: &mut [f32],
+) -> Result<(), CodecError> {
     let src = words
         .get(first..)
         .and_then(|w| w.get(..out.len()))
-        .ok_or(CodecError::Truncated { needed: (first + out.len()) as u64, available: words.len() as u64 })?;
+        .ok_or(CodecError::Truncated {
+            needed: (first + out.len()) as u64,
+            available: words.len() as u64,
+        })?;
     for (o, &w) in out.iter_mut().zip(src) {
         *o = f32::from_bits(w);
     }
@@ -20,11 +27,16 @@ pub(crate) fn decode_f32_range(words: &[u32], first: usize, out: &mut [f32]) -> 
 }
 
 /// Decode binary64 values `first .. first + out.len()` (two words each, high word first).
-pub(crate) fn decode_f64_range(words: &[u32], first: usize, out: &mut [f64]) -> Result<(), CodecError> {
+pub(crate) fn decode_f64_range(
+    words: &[u32],
+    first: usize,
+    out: &mut [f64],
+) -> Result<(), CodecError> {
     let needed = (first + out.len()) * 2;
-    let src = words
-        .get(first * 2..needed)
-        .ok_or(CodecError::Truncated { needed: needed as u64, available: words.len() as u64 })?;
+    let src = words.get(first * 2..needed).ok_or(CodecError::Truncated {
+        needed: needed as u64,
+        available: words.len() as u64,
+    })?;
     for (o, pair) in out.iter_mut().zip(src.chunks_exact(2)) {
         if let [hi, lo] = pair {
             *o = f64::from_bits((u64::from(*hi) << 32) | u64::from(*lo));
@@ -42,5 +54,7 @@ pub(crate) fn decode_truncated_range(
     out: &mut [f32],
 ) -> Result<(), CodecError> {
     let shift = 32 - nbits;
-    bits::unpack(words, first * u64::from(nbits), nbits, out, move |t| f32::from_bits(t << shift))
+    bits::unpack(words, first * u64::from(nbits), nbits, out, move |t| {
+        f32::from_bits(t << shift)
+    })
 }

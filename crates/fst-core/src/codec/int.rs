@@ -9,26 +9,43 @@ use super::bits;
 use super::CodecError;
 
 /// Decode unsigned tokens `first .. first + out.len()`.
-pub(crate) fn decode_u32_range(words: &[u32], nbits: u32, first: u64, out: &mut [u32]) -> Result<(), CodecError> {
+pub(crate) fn decode_u32_range(
+    words: &[u32],
+    nbits: u32,
+    first: u64,
+    out: &mut [u32],
+) -> Result<(), CodecError> {
     bits::unpack(words, first * u64::from(nbits), nbits, out, |t| t)
 }
 
 /// Decode signed (offset-binary) tokens `first .. first + out.len()`.
-pub(crate) fn decode_i32_range(words: &[u32], nbits: u32, first: u64, out: &mut [i32]) -> Result<(), CodecError> {
+pub(crate) fn decode_i32_range(
+    words: &[u32],
+    nbits: u32,
+    first: u64,
+    out: &mut [i32],
+) -> Result<(), CodecError> {
     let bias = 1u32 << (nbits - 1).min(31);
-    bits::unpack(words, first * u64::from(nbits), nbits, out, move |t| t.wrapping_sub(bias) as i32)
+    bits::unpack(words, first * u64::from(nbits), nbits, out, move |t| {
+        t.wrapping_sub(bias) as i32
+    })
 }
 
 /// The 64-bit words of values `first .. first + out.len()` (low word first).
 fn words64(words: &[u32], first: usize, len: usize) -> Result<&[u32], CodecError> {
     let needed = (first + len) * 2;
-    words
-        .get(first * 2..needed)
-        .ok_or(CodecError::Truncated { needed: needed as u64, available: words.len() as u64 })
+    words.get(first * 2..needed).ok_or(CodecError::Truncated {
+        needed: needed as u64,
+        available: words.len() as u64,
+    })
 }
 
 /// Decode 64-bit unsigned values `first .. first + out.len()`.
-pub(crate) fn decode_u64_range(words: &[u32], first: usize, out: &mut [u64]) -> Result<(), CodecError> {
+pub(crate) fn decode_u64_range(
+    words: &[u32],
+    first: usize,
+    out: &mut [u64],
+) -> Result<(), CodecError> {
     let src = words64(words, first, out.len())?;
     for (o, pair) in out.iter_mut().zip(src.chunks_exact(2)) {
         if let [lo, hi] = pair {
@@ -39,7 +56,11 @@ pub(crate) fn decode_u64_range(words: &[u32], first: usize, out: &mut [u64]) -> 
 }
 
 /// Decode 64-bit signed values `first .. first + out.len()`.
-pub(crate) fn decode_i64_range(words: &[u32], first: usize, out: &mut [i64]) -> Result<(), CodecError> {
+pub(crate) fn decode_i64_range(
+    words: &[u32],
+    first: usize,
+    out: &mut [i64],
+) -> Result<(), CodecError> {
     let src = words64(words, first, out.len())?;
     for (o, pair) in out.iter_mut().zip(src.chunks_exact(2)) {
         if let [lo, hi] = pair {
@@ -54,7 +75,10 @@ pub(crate) fn copy_words(words: &[u32], first: usize, out: &mut [u32]) -> Result
     let src = words
         .get(first..)
         .and_then(|w| w.get(..out.len()))
-        .ok_or(CodecError::Truncated { needed: (first + out.len()) as u64, available: words.len() as u64 })?;
+        .ok_or(CodecError::Truncated {
+            needed: (first + out.len()) as u64,
+            available: words.len() as u64,
+        })?;
     out.copy_from_slice(src);
     Ok(())
 }

@@ -39,7 +39,11 @@ fn mask_of<T: Copy>(v: &[T], is_max: impl Fn(T) -> bool) -> Option<Vec<bool>> {
 fn float_mask<T: Copy + PartialOrd>(v: &[T]) -> Option<Vec<bool>> {
     // NaN is never > anything and nothing is > NaN unless NaN came first: skip NaNs entirely.
     #[allow(clippy::eq_op)]
-    let max = v.iter().copied().filter(|x| x == x).reduce(|a, b| if b > a { b } else { a })?;
+    let max = v
+        .iter()
+        .copied()
+        .filter(|x| x == x)
+        .reduce(|a, b| if b > a { b } else { a })?;
     mask_of(v, |x| x == max)
 }
 
@@ -59,7 +63,7 @@ pub struct MissingFlags {
     pub f64: f64,
     /// For signed 32-bit integers (−2³¹).
     pub i32: i32,
-    /// For unsigned 32-bit integers (0xFFFF_FFFF).
+    /// For unsigned 32-bit integers (`0xFFFF_FFFF`).
     pub u32: u32,
     /// For signed 64-bit integers (−2⁶³; librmn has no 64-bit integer flag).
     pub i64: i64,
@@ -71,7 +75,7 @@ pub struct MissingFlags {
     pub u16: u16,
     /// For signed bytes, when a caller narrows (−128).
     pub i8: i8,
-    /// For unsigned bytes, when a caller narrows (0xFF).
+    /// For unsigned bytes, when a caller narrows (`0xFF`).
     pub u8: u8,
 }
 
@@ -134,22 +138,37 @@ mod tests {
     use crate::record::Datyp;
 
     fn params(datyp: u8) -> CodecParams {
-        CodecParams { datyp: Datyp(datyp), nbits: 16, ni: 4, nj: 1, nk: 1 }
+        CodecParams {
+            datyp: Datyp(datyp),
+            nbits: 16,
+            ni: 4,
+            nj: 1,
+            nk: 1,
+        }
     }
 
     #[test]
     fn mask_only_with_the_flag_on_maskable_types() {
         let s = Samples::F32(vec![1.0, 5.0, 2.0, 5.0]);
-        assert_eq!(missing_mask(&s, &params(65)), Some(vec![false, true, false, true]));
+        assert_eq!(
+            missing_mask(&s, &params(65)),
+            Some(vec![false, true, false, true])
+        );
         assert_eq!(missing_mask(&s, &params(1)), None);
         assert_eq!(missing_mask(&s, &params(64 + 8)), None);
-        assert_eq!(missing_mask(&s, &params(128 + 64 + 6)), Some(vec![false, true, false, true]));
+        assert_eq!(
+            missing_mask(&s, &params(128 + 64 + 6)),
+            Some(vec![false, true, false, true])
+        );
     }
 
     #[test]
     fn nan_is_ignored() {
         let s = Samples::F32(vec![f32::NAN, 1.0, 3.0, f32::NAN]);
-        assert_eq!(missing_mask(&s, &params(69)), Some(vec![false, false, true, false]));
+        assert_eq!(
+            missing_mask(&s, &params(69)),
+            Some(vec![false, false, true, false])
+        );
         let s = Samples::F32(vec![f32::NAN; 2]);
         assert_eq!(missing_mask(&s, &params(69)), None);
     }

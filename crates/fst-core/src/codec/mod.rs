@@ -340,19 +340,28 @@ struct Layout {
 }
 
 fn unsupported(p: &CodecParams) -> CodecError {
-    CodecError::Unsupported { datyp: p.datyp.0, nbits: p.nbits }
+    CodecError::Unsupported {
+        datyp: p.datyp.0,
+        nbits: p.nbits,
+    }
 }
 
 fn layout(p: &CodecParams) -> Result<Layout, CodecError> {
+    use SampleType as S;
     if p.ni == 0 || p.nj == 0 || p.nk == 0 {
-        return Err(CodecError::InvalidShape { ni: p.ni, nj: p.nj, nk: p.nk });
+        return Err(CodecError::InvalidShape {
+            ni: p.ni,
+            nj: p.nj,
+            nk: p.nk,
+        });
     }
     let n64 = u64::from(p.ni) * u64::from(p.nj);
-    let n64 = n64.checked_mul(u64::from(p.nk)).ok_or(CodecError::TooLarge { count: u64::MAX })?;
+    let n64 = n64
+        .checked_mul(u64::from(p.nk))
+        .ok_or(CodecError::TooLarge { count: u64::MAX })?;
     let nbits = u32::from(p.nbits);
     let turbo = p.datyp.is_turbo();
     let base = p.datyp.base();
-    use SampleType as S;
     let (kind, sample) = match (base, turbo, nbits) {
         (0, false, 1..=64) => (Kind::Raw, S::Raw32),
         (1, false, 1..=32) => (Kind::Packed, S::F32),
@@ -380,14 +389,23 @@ fn layout(p: &CodecParams) -> Result<Layout, CodecError> {
         });
     }
     let count64 = match sample {
-        S::Raw32 => u64::try_from((u128::from(n64) * u128::from(nbits)).div_ceil(32)).unwrap_or(u64::MAX),
+        S::Raw32 => {
+            u64::try_from((u128::from(n64) * u128::from(nbits)).div_ceil(32)).unwrap_or(u64::MAX)
+        }
         S::C64 | S::C128 => n64.saturating_mul(2),
         _ => n64,
     };
-    let too_large = CodecError::TooLarge { count: count64 };
-    let count = usize::try_from(count64).map_err(|_| too_large.clone())?;
-    let n = usize::try_from(n64).map_err(|_| too_large)?;
-    Ok(Layout { kind, sample, count, n, ni: p.ni as usize, nj: p.nj as usize })
+    let (Ok(count), Ok(n)) = (usize::try_from(count64), usize::try_from(n64)) else {
+        return Err(CodecError::TooLarge { count: count64 });
+    };
+    Ok(Layout {
+        kind,
+        sample,
+        count,
+        n,
+        ni: p.ni as usize,
+        nj: p.nj as usize,
+    })
 }
 
 /// The element type record `p` decodes to.
@@ -403,23 +421,38 @@ pub fn sample_count(p: &CodecParams) -> Result<u64, CodecError> {
 
 fn need(words: &[u32], needed: u64) -> Result<(), CodecError> {
     if (words.len() as u64) < needed {
-        return Err(CodecError::Truncated { needed, available: words.len() as u64 });
+        return Err(CodecError::Truncated {
+            needed,
+            available: words.len() as u64,
+        });
     }
     Ok(())
 }
 
 /// The words `0..L` of a turbo payload, `L` being word 0 (fst-format §4.9).
 fn turbo_payload(words: &[u32]) -> Result<&[u32], CodecError> {
-    let &l = words.first().ok_or(CodecError::Truncated { needed: 2, available: 0 })?;
+    let &l = words.first().ok_or(CodecError::Truncated {
+        needed: 2,
+        available: 0,
+    })?;
     if l < 2 {
-        return Err(CodecError::BadHeader { field: "turbo payload length", found: u64::from(l) });
+        return Err(CodecError::BadHeader {
+            field: "turbo payload length",
+            found: u64::from(l),
+        });
     }
-    words.get(..l as usize).ok_or(CodecError::Truncated { needed: u64::from(l), available: words.len() as u64 })
+    words.get(..l as usize).ok_or(CodecError::Truncated {
+        needed: u64::from(l),
+        available: words.len() as u64,
+    })
 }
 
 /// Words `from..` of `words`, or a truncation error.
 fn tail(words: &[u32], from: usize) -> Result<&[u32], CodecError> {
-    words.get(from..).ok_or(CodecError::Truncated { needed: from as u64 + 1, available: words.len() as u64 })
+    words.get(from..).ok_or(CodecError::Truncated {
+        needed: from as u64 + 1,
+        available: words.len() as u64,
+    })
 }
 
 /// Check, before any output is allocated, that the payload is long enough for what the
@@ -428,14 +461,13 @@ fn tail(words: &[u32], from: usize) -> Result<&[u32], CodecError> {
 fn precheck(words: &[u32], l: &Layout) -> Result<(), CodecError> {
     let n = l.n as u64;
     match l.kind {
-        Kind::Raw => need(words, l.count as u64),
+        Kind::Raw | Kind::Ieee32 => need(words, l.count as u64),
         Kind::Packed => packed::header(words, n).map(|_| ()),
         Kind::Unsigned(b) | Kind::Signed(b) | Kind::IeeeTruncated(b) => {
             need(words, bits::words_for_bits(n * u64::from(b)))
         }
         Kind::Unsigned64 | Kind::Signed64 => need(words, n * 2),
         Kind::R4a | Kind::Str => need(words, chars::payload_words(n)),
-        Kind::Ieee32 => need(words, l.count as u64),
         Kind::Ieee64 => need(words, l.count as u64 * 2),
         Kind::FloatPacker => {
             float_packer::FloatHeader::parse(words, n)?;
@@ -453,9 +485,23 @@ fn precheck(words: &[u32], l: &Layout) -> Result<(), CodecError> {
         Kind::Turbo133 => {
             let body = turbo_payload(words)?;
             // Every 3x3 tile of the mantissa plane costs at least one bit.
-            let tiles = (l.ni.saturating_sub(1).div_ceil(3) * l.nj.saturating_sub(1).div_ceil(3)) as u64;
+            let tiles =
+                (l.ni.saturating_sub(1).div_ceil(3) * l.nj.saturating_sub(1).div_ceil(3)) as u64;
             need(body, 3 + tiles.div_ceil(32))
         }
+    }
+}
+
+/// Below this many elements a record is never split between threads.
+const PARALLEL_MIN: usize = 1 << 16;
+
+/// A vector of `len` copies of `value`, or [`CodecError::OutOfMemory`].
+fn alloc_filled<T: Clone>(len: usize, value: T) -> Result<Vec<T>, CodecError> {
+    match crate::alloc::try_vec_filled(len, value) {
+        Ok(v) => Ok(v),
+        Err(_) => Err(CodecError::OutOfMemory {
+            bytes: (len as u64).saturating_mul(size_of::<T>() as u64),
+        }),
     }
 }
 
@@ -466,18 +512,18 @@ fn precheck(words: &[u32], l: &Layout) -> Result<(), CodecError> {
 pub fn decode(words: &[u32], p: &CodecParams) -> Result<Samples, CodecError> {
     let l = layout(p)?;
     precheck(words, &l)?;
-    let oom = |size: u64| CodecError::OutOfMemory { bytes: (l.count as u64).saturating_mul(size) };
+    let c = l.count;
     let mut samples = match l.sample {
-        SampleType::F32 => Samples::F32(crate::alloc::try_vec_filled(l.count, 0.0).map_err(|_| oom(4))?),
-        SampleType::F64 => Samples::F64(crate::alloc::try_vec_filled(l.count, 0.0).map_err(|_| oom(8))?),
-        SampleType::U32 => Samples::U32(crate::alloc::try_vec_filled(l.count, 0).map_err(|_| oom(4))?),
-        SampleType::I32 => Samples::I32(crate::alloc::try_vec_filled(l.count, 0).map_err(|_| oom(4))?),
-        SampleType::U64 => Samples::U64(crate::alloc::try_vec_filled(l.count, 0).map_err(|_| oom(8))?),
-        SampleType::I64 => Samples::I64(crate::alloc::try_vec_filled(l.count, 0).map_err(|_| oom(8))?),
-        SampleType::U8 => Samples::U8(crate::alloc::try_vec_filled(l.count, 0).map_err(|_| oom(1))?),
-        SampleType::C64 => Samples::C64(crate::alloc::try_vec_filled(l.count, 0.0).map_err(|_| oom(4))?),
-        SampleType::C128 => Samples::C128(crate::alloc::try_vec_filled(l.count, 0.0).map_err(|_| oom(8))?),
-        SampleType::Raw32 => Samples::Raw32(crate::alloc::try_vec_filled(l.count, 0).map_err(|_| oom(4))?),
+        SampleType::F32 => Samples::F32(alloc_filled(c, 0.0)?),
+        SampleType::F64 => Samples::F64(alloc_filled(c, 0.0)?),
+        SampleType::U32 => Samples::U32(alloc_filled(c, 0)?),
+        SampleType::I32 => Samples::I32(alloc_filled(c, 0)?),
+        SampleType::U64 => Samples::U64(alloc_filled(c, 0)?),
+        SampleType::I64 => Samples::I64(alloc_filled(c, 0)?),
+        SampleType::U8 => Samples::U8(alloc_filled(c, 0)?),
+        SampleType::C64 => Samples::C64(alloc_filled(c, 0.0)?),
+        SampleType::C128 => Samples::C128(alloc_filled(c, 0.0)?),
+        SampleType::Raw32 => Samples::Raw32(alloc_filled(c, 0)?),
     };
     decode_layout(words, &l, samples.as_mut(), 1)?;
     Ok(samples)
@@ -503,18 +549,27 @@ pub fn decode_into_parallel(
 ) -> Result<(), CodecError> {
     let l = layout(p)?;
     if out.sample_type() != l.sample || out.len() != l.count {
-        return Err(CodecError::BufferMismatch { sample: l.sample, needed: l.count as u64, found: out.len() as u64 });
+        return Err(CodecError::BufferMismatch {
+            sample: l.sample,
+            needed: l.count as u64,
+            found: out.len() as u64,
+        });
     }
     precheck(words, &l)?;
-    let threads = if l.count < PARALLEL_MIN { 1 } else { threads.max(1) };
+    let threads = if l.count < PARALLEL_MIN {
+        1
+    } else {
+        threads.max(1)
+    };
     decode_layout(words, &l, out, threads)
 }
 
-/// Below this many elements a record is never split between threads.
-const PARALLEL_MIN: usize = 1 << 16;
-
 fn mismatch(l: &Layout, out: &SamplesMut<'_>) -> CodecError {
-    CodecError::BufferMismatch { sample: l.sample, needed: l.count as u64, found: out.len() as u64 }
+    CodecError::BufferMismatch {
+        sample: l.sample,
+        needed: l.count as u64,
+        found: out.len() as u64,
+    }
 }
 
 /// Run `f(first, chunk)` over `threads` contiguous chunks of `out` (on the calling thread
@@ -538,7 +593,9 @@ where
             .collect();
         let mut result = Ok(());
         for h in handles {
-            let r = h.join().unwrap_or(Err(CodecError::Corrupt { reason: "a decoding thread panicked" }));
+            let r = h.join().unwrap_or(Err(CodecError::Corrupt {
+                reason: "a decoding thread panicked",
+            }));
             if result.is_ok() {
                 result = r;
             }
@@ -547,36 +604,59 @@ where
     })
 }
 
-fn decode_layout(words: &[u32], l: &Layout, out: SamplesMut<'_>, threads: usize) -> Result<(), CodecError> {
+fn decode_layout(
+    words: &[u32],
+    l: &Layout,
+    out: SamplesMut<'_>,
+    threads: usize,
+) -> Result<(), CodecError> {
     let n = l.n;
     match (l.kind, out) {
-        (Kind::Raw, SamplesMut::Raw32(o)) => par_chunks(o, threads, |first, c| int::copy_words(words, first, c)),
+        (Kind::Raw, SamplesMut::Raw32(o)) => {
+            par_chunks(o, threads, |first, c| int::copy_words(words, first, c))
+        }
         (Kind::Packed, SamplesMut::F32(o)) => {
             let h = packed::header(words, n as u64)?;
-            par_chunks(o, threads, |first, c| packed::decode_range(words, h, first as u64, c))
+            par_chunks(o, threads, |first, c| {
+                packed::decode_range(words, h, first as u64, c)
+            })
         }
-        (Kind::Unsigned(b), SamplesMut::U32(o)) => {
-            par_chunks(o, threads, |first, c| int::decode_u32_range(words, b, first as u64, c))
+        (Kind::Unsigned(b), SamplesMut::U32(o)) => par_chunks(o, threads, |first, c| {
+            int::decode_u32_range(words, b, first as u64, c)
+        }),
+        (Kind::Signed(b), SamplesMut::I32(o)) => par_chunks(o, threads, |first, c| {
+            int::decode_i32_range(words, b, first as u64, c)
+        }),
+        (Kind::Unsigned64, SamplesMut::U64(o)) => par_chunks(o, threads, |first, c| {
+            int::decode_u64_range(words, first, c)
+        }),
+        (Kind::Signed64, SamplesMut::I64(o)) => par_chunks(o, threads, |first, c| {
+            int::decode_i64_range(words, first, c)
+        }),
+        (Kind::R4a, SamplesMut::U8(o)) => {
+            par_chunks(o, threads, |first, c| chars::decode_r4a(words, first, c))
         }
-        (Kind::Signed(b), SamplesMut::I32(o)) => {
-            par_chunks(o, threads, |first, c| int::decode_i32_range(words, b, first as u64, c))
+        (Kind::Str, SamplesMut::U8(o)) => {
+            par_chunks(o, threads, |first, c| chars::decode_string(words, first, c))
         }
-        (Kind::Unsigned64, SamplesMut::U64(o)) => par_chunks(o, threads, |first, c| int::decode_u64_range(words, first, c)),
-        (Kind::Signed64, SamplesMut::I64(o)) => par_chunks(o, threads, |first, c| int::decode_i64_range(words, first, c)),
-        (Kind::R4a, SamplesMut::U8(o)) => par_chunks(o, threads, |first, c| chars::decode_r4a(words, first, c)),
-        (Kind::Str, SamplesMut::U8(o)) => par_chunks(o, threads, |first, c| chars::decode_string(words, first, c)),
         (Kind::Ieee32, SamplesMut::F32(o) | SamplesMut::C64(o)) => {
-            par_chunks(o, threads, |first, c| ieee::decode_f32_range(words, first, c))
+            par_chunks(o, threads, |first, c| {
+                ieee::decode_f32_range(words, first, c)
+            })
         }
-        (Kind::IeeeTruncated(b), SamplesMut::F32(o)) => {
-            par_chunks(o, threads, |first, c| ieee::decode_truncated_range(words, b, first as u64, c))
-        }
+        (Kind::IeeeTruncated(b), SamplesMut::F32(o)) => par_chunks(o, threads, |first, c| {
+            ieee::decode_truncated_range(words, b, first as u64, c)
+        }),
         (Kind::Ieee64, SamplesMut::F64(o) | SamplesMut::C128(o)) => {
-            par_chunks(o, threads, |first, c| ieee::decode_f64_range(words, first, c))
+            par_chunks(o, threads, |first, c| {
+                ieee::decode_f64_range(words, first, c)
+            })
         }
         (Kind::FloatPacker, SamplesMut::F32(o)) => {
             let h = float_packer::FloatHeader::parse(words, n as u64)?;
-            par_chunks(o, threads, |first, c| float_packer::decode_range(words, h, first, c))
+            par_chunks(o, threads, |first, c| {
+                float_packer::decode_range(words, h, first, c)
+            })
         }
         (Kind::Turbo130, SamplesMut::U32(o)) => {
             let body = turbo_payload(words)?;

@@ -33,13 +33,18 @@ impl PackedHeader {
     /// 0xFFF/0xFEF (count split over two words); the count itself is not used, the
     /// directory's `n` governs, as in librmn.
     pub(crate) fn parse(h: &[u32]) -> Result<Self, CodecError> {
-        let (&w0, &w1, &w2, &w3) = match h {
-            [a, b, c, d, ..] => (a, b, c, d),
-            _ => return Err(CodecError::Truncated { needed: 4, available: h.len() as u64 }),
+        let [w0, w1, w2, w3, ..] = *h else {
+            return Err(CodecError::Truncated {
+                needed: 4,
+                available: h.len() as u64,
+            });
         };
         let marker = w0 >> 20;
         if !matches!(marker, 0x7FF | 0x7EF | 0xFFF | 0xFEF) {
-            return Err(CodecError::BadHeader { field: "compact_float marker", found: u64::from(marker) });
+            return Err(CodecError::BadHeader {
+                field: "compact_float marker",
+                found: u64::from(marker),
+            });
         }
         let range_exp = (w1 >> 16) as i32 - 4096;
         let min_exp = (w1 >> 4) & 0xFFF;
@@ -52,11 +57,16 @@ impl PackedHeader {
             let fraction = (w2 >> 8) & 0x7F_FFFF;
             f64::from(f32::from_bits((min_sign << 31) | (biased << 23) | fraction))
         };
-        Ok(PackedHeader { nbits, scale: pow2(range_exp), min })
+        Ok(PackedHeader {
+            nbits,
+            scale: pow2(range_exp),
+            min,
+        })
     }
 
     /// The value of token `t`.
     #[inline(always)]
+    #[allow(clippy::inline_always)] // per element in the hot loops
     pub(crate) fn value(self, t: u32) -> f32 {
         if t == 0 {
             self.min as f32
@@ -88,14 +98,22 @@ pub(crate) fn header(words: &[u32], n: u64) -> Result<PackedHeader, CodecError> 
     if !(1..=32).contains(&h.nbits) {
         // librmn would keep only the top 32 bits of wider tokens: its own round trip fails,
         // so such records carry garbage. Refuse them clearly.
-        return Err(CodecError::BadHeader { field: "compact_float token width", found: u64::from(h.nbits) });
+        return Err(CodecError::BadHeader {
+            field: "compact_float token width",
+            found: u64::from(h.nbits),
+        });
     }
     bits::check_tokens(words, TOKENS_BIT, 0, n, h.nbits)?;
     Ok(h)
 }
 
 /// Decode elements `first .. first + out.len()` of a datyp-1 payload whose header is `h`.
-pub(crate) fn decode_range(words: &[u32], h: PackedHeader, first: u64, out: &mut [f32]) -> Result<(), CodecError> {
+pub(crate) fn decode_range(
+    words: &[u32],
+    h: PackedHeader,
+    first: u64,
+    out: &mut [f32],
+) -> Result<(), CodecError> {
     let start = TOKENS_BIT + first * u64::from(h.nbits);
     bits::unpack(words, start, h.nbits, out, move |t| h.value(t))
 }
@@ -114,6 +132,7 @@ pub(crate) fn tokens_to_values(h: PackedHeader, out: &mut [f32]) {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exact values are the point
 mod tests {
     use super::*;
 

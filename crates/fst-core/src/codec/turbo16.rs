@@ -41,7 +41,11 @@ pub(crate) struct CodecHeader {
 impl CodecHeader {
     /// Decode the bit fields of the header word.
     pub(crate) fn parse(w: u32) -> Self {
-        CodecHeader { predictor: w & 0xF, step: (w >> 7) & 0x7, nbits: (w >> 10) & 0x1F }
+        CodecHeader {
+            predictor: w & 0xF,
+            step: (w >> 7) & 0x7,
+            nbits: (w >> 10) & 0x1F,
+        }
     }
 }
 
@@ -64,21 +68,42 @@ impl Tiling {
 
 /// Decompress the first `ni × nj` plane of 16-bit tokens from `stream` (word 0 = codec header)
 /// into `out` (`out.len() == ni·nj`), one token per element.
-pub(crate) fn decompress(stream: &[u32], ni: usize, nj: usize, out: &mut [u32]) -> Result<(), CodecError> {
+pub(crate) fn decompress(
+    stream: &[u32],
+    ni: usize,
+    nj: usize,
+    out: &mut [u32],
+) -> Result<(), CodecError> {
     let h = check_header(stream, ni, nj)?;
     let body = stream.get(1..).unwrap_or(&[]);
     let mut r = BitReader::new(body);
     match h.predictor {
         MINIMUM => minimum(&mut r, ni, nj, h.step as usize, h.nbits, out),
-        _ => parallelogram(&mut r, ni, nj, h.step as usize, h.nbits, Residuals::Turbo16, 0xFFFF, out),
+        _ => parallelogram(
+            &mut r,
+            ni,
+            nj,
+            h.step as usize,
+            h.nbits,
+            Residuals::Turbo16,
+            0xFFFF,
+            out,
+        ),
     }
 }
 
 /// Validate the codec header of a 16-bit stream and, before anything is allocated by the
 /// caller, that the stream is long enough for the minimum a valid encoding of `ni × nj` takes
 /// (so that a tiny payload cannot announce a huge field).
-pub(crate) fn check_header(stream: &[u32], ni: usize, nj: usize) -> Result<CodecHeader, CodecError> {
-    let &w0 = stream.first().ok_or(CodecError::Truncated { needed: 1, available: 0 })?;
+pub(crate) fn check_header(
+    stream: &[u32],
+    ni: usize,
+    nj: usize,
+) -> Result<CodecHeader, CodecError> {
+    let &w0 = stream.first().ok_or(CodecError::Truncated {
+        needed: 1,
+        available: 0,
+    })?;
     let h = CodecHeader::parse(w0);
     match h.predictor {
         MINIMUM | PARALLELOGRAM => {}
@@ -87,31 +112,67 @@ pub(crate) fn check_header(stream: &[u32], ni: usize, nj: usize) -> Result<Codec
                 what: "turbo SAMPLE predictor (legacy armn_compress, pre-2006)",
             })
         }
-        other => return Err(CodecError::BadHeader { field: "turbo predictor", found: u64::from(other) }),
+        other => {
+            return Err(CodecError::BadHeader {
+                field: "turbo predictor",
+                found: u64::from(other),
+            })
+        }
     }
     if !(1..=7).contains(&h.step) {
-        return Err(CodecError::BadHeader { field: "turbo tile step", found: u64::from(h.step) });
+        return Err(CodecError::BadHeader {
+            field: "turbo tile step",
+            found: u64::from(h.step),
+        });
     }
     if !(1..=16).contains(&h.nbits) {
-        return Err(CodecError::BadHeader { field: "turbo token width", found: u64::from(h.nbits) });
+        return Err(CodecError::BadHeader {
+            field: "turbo token width",
+            found: u64::from(h.nbits),
+        });
     }
     let body_bits = (stream.len() as u64 - 1) * 32;
     let nbits = u64::from(h.nbits);
     let step = h.step as usize;
     let min_bits = if h.predictor == MINIMUM {
-        Tiling { ni, nj, start: 0, step }.count() * (4 + nbits)
+        Tiling {
+            ni,
+            nj,
+            start: 0,
+            step,
+        }
+        .count()
+            * (4 + nbits)
     } else {
         let c = stream.get(1).map_or(0, |w| w >> 29);
-        3 + (ni as u64 + nj as u64 - 1) * nbits + Tiling { ni, nj, start: 1, step }.count() * u64::from(c)
+        3 + (ni as u64 + nj as u64 - 1) * nbits
+            + Tiling {
+                ni,
+                nj,
+                start: 1,
+                step,
+            }
+            .count()
+                * u64::from(c)
     };
     if min_bits > body_bits {
-        return Err(CodecError::Truncated { needed: 1 + min_bits.div_ceil(32), available: stream.len() as u64 });
+        return Err(CodecError::Truncated {
+            needed: 1 + min_bits.div_ceil(32),
+            available: stream.len() as u64,
+        });
     }
     Ok(h)
 }
 
 /// MINIMUM predictor.
-fn minimum(r: &mut BitReader<'_>, ni: usize, nj: usize, step: usize, nbits: u32, out: &mut [u32]) -> Result<(), CodecError> {
+fn minimum(
+    r: &mut BitReader<'_>,
+    ni: usize,
+    nj: usize,
+    step: usize,
+    nbits: u32,
+    out: &mut [u32],
+) -> Result<(), CodecError> {
     for j0 in (0..nj).step_by(step) {
         let th = step.min(nj - j0);
         for i0 in (0..ni).step_by(step) {
@@ -137,9 +198,17 @@ fn minimum(r: &mut BitReader<'_>, ni: usize, nj: usize, step: usize, nbits: u32,
 
 /// The `tw` elements of row `j` starting at column `i0`.
 #[inline]
-fn tile_row(out: &mut [u32], ni: usize, j: usize, i0: usize, tw: usize) -> Result<&mut [u32], CodecError> {
+fn tile_row(
+    out: &mut [u32],
+    ni: usize,
+    j: usize,
+    i0: usize,
+    tw: usize,
+) -> Result<&mut [u32], CodecError> {
     let start = j * ni + i0;
-    out.get_mut(start..start + tw).ok_or(CodecError::Corrupt { reason: "tile outside the grid" })
+    out.get_mut(start..start + tw).ok_or(CodecError::Corrupt {
+        reason: "tile outside the grid",
+    })
 }
 
 /// How residual widths are coded in a PARALLELOGRAM stream.
@@ -152,7 +221,8 @@ pub(crate) enum Residuals {
 }
 
 /// PARALLELOGRAM predictor: decode `ni × nj` values of `first_bits` bits into `out`, modulo
-/// `mask + 1` (0xFFFF for 16-bit tokens, 0xFF for 133 exponents, u32::MAX for 133 mantissas).
+/// `mask + 1` (`0xFFFF` for 16-bit tokens, `0xFF` for 133 exponents, `u32::MAX` for 133
+/// mantissas).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn parallelogram(
     r: &mut BitReader<'_>,
@@ -165,13 +235,18 @@ pub(crate) fn parallelogram(
     out: &mut [u32],
 ) -> Result<(), CodecError> {
     if out.len() != ni * nj || ni == 0 || nj == 0 {
-        return Err(CodecError::Corrupt { reason: "turbo plane size mismatch" });
+        return Err(CodecError::Corrupt {
+            reason: "turbo plane size mismatch",
+        });
     }
     let c = r.read(3)?;
     if !(1..=5).contains(&c) {
         // Encoders write 4 or 5. c = 0 would make every tile free to store, letting a tiny
         // payload announce an arbitrarily large field; more than 5 cannot describe a width.
-        return Err(CodecError::BadHeader { field: "turbo residual width field", found: u64::from(c) });
+        return Err(CodecError::BadHeader {
+            field: "turbo residual width field",
+            found: u64::from(c),
+        });
     }
     // First row, then first column.
     r.require((ni + nj - 1) as u64 * u64::from(first_bits))?;
@@ -215,18 +290,22 @@ pub(crate) fn parallelogram(
 
 /// Turn residuals into values: `v[i,j] = r[i,j] + v[i-1,j] + v[i,j-1] − v[i-1,j-1]`, row by row
 /// (the first row and column hold values already).
+///
+/// The arithmetic is wrapping 32-bit, which is exact modulo every power of two, so the mask
+/// (the value width) is applied once per element when it is stored, outside the serial
+/// dependency on the left neighbour: the loop carries one addition per element.
 fn reconstruct(out: &mut [u32], ni: usize, mask: u32) {
     let mut rows = out.chunks_exact_mut(ni);
     let Some(mut prev) = rows.next() else { return };
     for cur in rows {
         if let Some((first, cur_rest)) = cur.split_first_mut() {
             let mut left = *first;
-            let mut up_left = prev.first().copied().unwrap_or(0);
-            for (o, &up) in cur_rest.iter_mut().zip(prev.iter().skip(1)) {
-                let v = o.wrapping_add(left).wrapping_add(up).wrapping_sub(up_left) & mask;
-                *o = v;
-                left = v;
-                up_left = up;
+            for (o, up) in cur_rest.iter_mut().zip(prev.windows(2)) {
+                if let [up_left, up] = *up {
+                    // `up` and `up_left` are stored masked; `left` is carried unmasked.
+                    left = o.wrapping_add(up).wrapping_sub(up_left).wrapping_add(left);
+                    *o = left & mask;
+                }
             }
         }
         prev = cur;
@@ -303,7 +382,9 @@ mod tests {
         stream.extend(&w.words);
         let mut out = vec![0u32; ni * nj];
         decompress(&stream, ni, nj, &mut out).unwrap();
-        let mut expected: Vec<u32> = (0..nj).flat_map(|j| (0..ni).map(move |i| (10 + i + 2 * j) as u32)).collect();
+        let mut expected: Vec<u32> = (0..nj)
+            .flat_map(|j| (0..ni).map(move |i| (10 + i + 2 * j) as u32))
+            .collect();
         // The -1 residual at (2,2) propagates to (3,2) through the prediction.
         expected[2 * ni + 2] -= 1;
         expected[2 * ni + 3] -= 1;
@@ -318,7 +399,13 @@ mod tests {
             (header(PARALLELOGRAM, 3, 0), "nbits 0"),
             (header(7, 3, 8), "predictor"),
         ] {
-            assert!(matches!(decompress(&[hdr, 0, 0], 2, 2, &mut out), Err(CodecError::BadHeader { .. })), "{what}");
+            assert!(
+                matches!(
+                    decompress(&[hdr, 0, 0], 2, 2, &mut out),
+                    Err(CodecError::BadHeader { .. })
+                ),
+                "{what}"
+            );
         }
         assert!(matches!(
             decompress(&[header(SAMPLE, 3, 8), 0], 2, 2, &mut out),
@@ -348,7 +435,12 @@ mod tests {
             let len = (next() % 40) as usize;
             let mut stream: Vec<u32> = (0..len).map(|_| next()).collect();
             if let Some(h) = stream.first_mut() {
-                *h = (*h & !0xF) | if round % 2 == 0 { MINIMUM } else { PARALLELOGRAM };
+                *h = (*h & !0xF)
+                    | if round % 2 == 0 {
+                        MINIMUM
+                    } else {
+                        PARALLELOGRAM
+                    };
             }
             let mut out = vec![0u32; ni * nj];
             let _ = decompress(&stream, ni, nj, &mut out);

@@ -22,22 +22,37 @@ const STEP: usize = 3;
 
 /// Decode the `ni × nj` values of a 133 stream (`stream[0]` = codec header, i.e. payload word 1)
 /// into `out` as binary32 bit patterns.
-pub(crate) fn decode(stream: &[u32], ni: usize, nj: usize, out: &mut [u32]) -> Result<(), CodecError> {
+pub(crate) fn decode(
+    stream: &[u32],
+    ni: usize,
+    nj: usize,
+    out: &mut [u32],
+) -> Result<(), CodecError> {
     let npts = ni * nj;
     if out.len() != npts {
-        return Err(CodecError::Corrupt { reason: "turbo plane size mismatch" });
+        return Err(CodecError::Corrupt {
+            reason: "turbo plane size mismatch",
+        });
     }
-    let (&w0, &info) = match stream {
-        [a, b, ..] => (a, b),
-        _ => return Err(CodecError::Truncated { needed: 3, available: stream.len() as u64 + 1 }),
+    let [w0, info, ..] = *stream else {
+        return Err(CodecError::Truncated {
+            needed: 3,
+            available: stream.len() as u64 + 1,
+        });
     };
     let h = CodecHeader::parse(w0);
     if h.predictor != turbo16::PARALLELOGRAM32 {
-        return Err(CodecError::BadHeader { field: "turbo32 predictor", found: u64::from(h.predictor) });
+        return Err(CodecError::BadHeader {
+            field: "turbo32 predictor",
+            found: u64::from(h.predictor),
+        });
     }
     let k = h.nbits;
     if !(1..=23).contains(&k) {
-        return Err(CodecError::BadHeader { field: "turbo32 mantissa width", found: u64::from(k) });
+        return Err(CodecError::BadHeader {
+            field: "turbo32 mantissa width",
+            found: u64::from(k),
+        });
     }
     let exp_base = (info >> 16) & 0xFF;
     let exp_bits = (info >> 8) & 0xFF;
@@ -46,7 +61,9 @@ pub(crate) fn decode(stream: &[u32], ni: usize, nj: usize, out: &mut [u32]) -> R
     let mantissa_code = info & 0x03;
 
     let section = |pos: usize| -> Result<&[u32], CodecError> {
-        stream.get(pos..).ok_or(CodecError::Corrupt { reason: "turbo32 section starts past the payload end" })
+        stream.get(pos..).ok_or(CodecError::Corrupt {
+            reason: "turbo32 section starts past the payload end",
+        })
     };
     let mut pos = 2usize;
 
@@ -67,7 +84,10 @@ pub(crate) fn decode(stream: &[u32], ni: usize, nj: usize, out: &mut [u32]) -> R
     let mut exponents = None;
     if exp_code & 0x08 != 0 {
         if !(1..=32).contains(&exp_bits) {
-            return Err(CodecError::BadHeader { field: "turbo32 exponent width", found: u64::from(exp_bits) });
+            return Err(CodecError::BadHeader {
+                field: "turbo32 exponent width",
+                found: u64::from(exp_bits),
+            });
         }
         let len_bytes = *section(pos)?.first().ok_or(CodecError::Truncated {
             needed: pos as u64 + 2,
@@ -75,10 +95,18 @@ pub(crate) fn decode(stream: &[u32], ni: usize, nj: usize, out: &mut [u32]) -> R
         })?;
         let s = section(pos + 1)?;
         check_parallelogram_len(s, ni, nj, exp_bits)?;
-        let mut e = crate::alloc::try_vec_filled(npts, 0u32)
-            .map_err(|_| CodecError::OutOfMemory { bytes: npts as u64 * 4 })?;
+        let mut e = super::alloc_filled(npts, 0u32)?;
         let mut r = BitReader::new(s);
-        turbo16::parallelogram(&mut r, ni, nj, STEP, exp_bits, Residuals::Plain, 0xFF, &mut e)?;
+        turbo16::parallelogram(
+            &mut r,
+            ni,
+            nj,
+            STEP,
+            exp_bits,
+            Residuals::Plain,
+            0xFF,
+            &mut e,
+        )?;
         exponents = Some(e);
         pos = pos + 1 + (len_bytes / 4) as usize;
     }
@@ -118,11 +146,19 @@ pub(crate) fn decode(stream: &[u32], ni: usize, nj: usize, out: &mut [u32]) -> R
 }
 
 /// Before allocating a plane, check that the stream can hold a PARALLELOGRAM encoding of it.
-fn check_parallelogram_len(s: &[u32], ni: usize, nj: usize, first_bits: u32) -> Result<(), CodecError> {
+fn check_parallelogram_len(
+    s: &[u32],
+    ni: usize,
+    nj: usize,
+    first_bits: u32,
+) -> Result<(), CodecError> {
     let tiles = (ni.saturating_sub(1).div_ceil(STEP) * nj.saturating_sub(1).div_ceil(STEP)) as u64;
     let min_bits = 3 + (ni + nj - 1) as u64 * u64::from(first_bits) + tiles;
     if min_bits > s.len() as u64 * 32 {
-        return Err(CodecError::Truncated { needed: min_bits.div_ceil(32), available: s.len() as u64 });
+        return Err(CodecError::Truncated {
+            needed: min_bits.div_ceil(32),
+            available: s.len() as u64,
+        });
     }
     Ok(())
 }
@@ -160,7 +196,9 @@ fn apply_sign_runs(s: &[u32], out: &mut [u32]) -> Result<(), CodecError> {
             let end = (i + len).min(n);
             if sign == 1 {
                 if let Some(run) = out.get_mut(i..end) {
-                    run.iter_mut().for_each(|o| *o |= 0x8000_0000);
+                    for o in run {
+                        *o |= 0x8000_0000;
+                    }
                 }
             }
             i = end;
@@ -177,7 +215,16 @@ mod tests {
     fn sign_runs() {
         // literal 0b1010101 (7 points), run of 3 negatives, run of 0 (no progress, allowed),
         // repeat-last (255 points, clipped).
-        let mut bits: Vec<(u32, u32)> = vec![(0, 1), (0b101_0101, 7), (1, 1), (1, 1), (3, 6), (1, 1), (0, 1), (0, 6)];
+        let mut bits: Vec<(u32, u32)> = vec![
+            (0, 1),
+            (0b101_0101, 7),
+            (1, 1),
+            (1, 1),
+            (3, 6),
+            (1, 1),
+            (0, 1),
+            (0, 6),
+        ];
         bits.extend([(1, 1), (0, 1), (63, 6)]);
         let mut words = vec![0u32; 2];
         let mut pos = 0u32;
@@ -199,6 +246,9 @@ mod tests {
     #[test]
     fn sign_stream_running_out_is_an_error() {
         let mut out = vec![0u32; 1000];
-        assert!(matches!(apply_sign_runs(&[0xC000_0000], &mut out), Err(CodecError::Truncated { .. })));
+        assert!(matches!(
+            apply_sign_runs(&[0xC000_0000], &mut out),
+            Err(CodecError::Truncated { .. })
+        ));
     }
 }
