@@ -224,10 +224,7 @@ enum Json {
     /// The record has none.
     None,
     /// In the metadata words at hand.
-    Here {
-        text: Option<Arc<str>>,
-        syntax_error: Option<String>,
-    },
+    Here(Option<Arc<str>>),
     /// Only inside the record (RSF version 0 directories hold the 19 search words only): `bytes`
     /// bytes at metadata byte 76.
     InRecord { bytes: u64 },
@@ -253,10 +250,18 @@ enum Fault {
 /// Decode the metadata words of a record: `meta` holds the words at hand (the directory copy,
 /// `D` words, or the record's own `R` words), `r` is the record's metadata length in words.
 fn parse_meta(meta: &[u8], r: u64, max_json: u64) -> Result<Parsed, Fault> {
-    let w = |i: u64| {
-        word_at(meta, 4 * i).ok_or_else(|| Fault::Reason(format!("metadata word {i} is missing")))
-    };
-    let meta0 = w(0)?;
+    let mut words = [0u32; 19];
+    let head = meta.get(..JSON_AT as usize).unwrap_or_default();
+    if head.len() != JSON_AT as usize {
+        return Err(Fault::Reason(format!(
+            "{} metadata bytes, fewer than the 19 search words",
+            meta.len()
+        )));
+    }
+    for (w, c) in words.iter_mut().zip(head.chunks_exact(4)) {
+        *w = c.try_into().map_or(0, u32::from_le_bytes);
+    }
+    let [meta0, m1, m2, key_words @ ..] = words;
     match (meta0 & 0xFF) as u8 {
         RT_DATA => {}
         RT_DELETED => return Ok(Parsed::Deleted),
@@ -268,12 +273,9 @@ fn parse_meta(meta: &[u8], r: u64, max_json: u64) -> Result<Parsed, Fault> {
             "RSF metadata version {version} is newer than the supported 1"
         )));
     }
-    // Version 0 put the FST reserved word first and the data-map size second; version 1 swapped them.
-    let (reserved, data_map) = if version == 0 {
-        (w(1)?, w(2)?)
-    } else {
-        (w(2)?, w(1)?)
-    };
+    // Version 0 put the FST reserved word first and the data-map size second; version 1
+    // swapped them.
+    let (reserved, data_map) = if version == 0 { (m1, m2) } else { (m2, m1) };
     // A data map would sit between the metadata and the payload; librmn writes none yet.
     if data_map != 0 {
         return Err(Fault::Reason(format!(
@@ -296,10 +298,6 @@ fn parse_meta(meta: &[u8], r: u64, max_json: u64) -> Result<Parsed, Fault> {
             "{e} words of extended metadata do not fit in {r} metadata words"
         )));
     }
-    let mut key_words = [0u32; 16];
-    for (slot, i) in key_words.iter_mut().zip(3u64..) {
-        *slot = w(i)?;
-    }
     let keys = Keys::decode(&key_words, true);
     let json = if e == 0 {
         Json::None
@@ -312,10 +310,7 @@ fn parse_meta(meta: &[u8], r: u64, max_json: u64) -> Result<Parsed, Fault> {
             }));
         }
         match meta.get(JSON_AT as usize..(JSON_AT + bytes) as usize) {
-            Some(stored) => {
-                let (text, syntax_error) = json_text(stored)?;
-                Json::Here { text, syntax_error }
-            }
+            Some(stored) => Json::Here(json_text(stored)?),
             None => Json::InRecord { bytes },
         }
     };
@@ -323,9 +318,9 @@ fn parse_meta(meta: &[u8], r: u64, max_json: u64) -> Result<Parsed, Fault> {
 }
 
 /// The JSON text of stored extended metadata: NUL-terminated UTF-8. An empty text counts as
-/// none. The syntax is checked too; a syntax error is returned beside the text, not as a
-/// fault, because the record itself is still readable.
-fn json_text(stored: &[u8]) -> Result<(Option<Arc<str>>, Option<String>), Fault> {
+/// none. The JSON syntax is left to [`RecordMeta::extended_metadata_json`]: checking it here
+/// would cost more than the rest of opening, and a record with bad JSON is still readable.
+fn json_text(stored: &[u8]) -> Result<Option<Arc<str>>, Fault> {
     let nul = stored
         .iter()
         .position(|&b| b == 0)
@@ -337,13 +332,7 @@ fn json_text(stored: &[u8]) -> Result<(Option<Arc<str>>, Option<String>), Fault>
             e.valid_up_to()
         ))
     })?;
-    if text.is_empty() {
-        return Ok((None, None));
-    }
-    let syntax_error = serde_json::from_str::<serde::de::IgnoredAny>(text)
-        .err()
-        .map(|e| e.to_string());
-    Ok((Some(Arc::from(text)), syntax_error))
+    Ok((!text.is_empty()).then(|| Arc::from(text)))
 }
 
 /// Check an RSF data record's start- and end-of-record markers against its directory entry.
@@ -426,8 +415,24 @@ struct Reader<'a> {
     /// Directory entries seen so far, deleted ones included (the next `file_index`).
     entries: u64,
     diagnostics: Vec<Diagnostic>,
+    /// Directory entries announced by the directories read so far.
+    planned: u64,
     /// Records whose JSON lives only in the record (version 0): (record position, offset, bytes).
     pending_json: Vec<(usize, u64, u64)>,
+}
+
+/// One segment's contribution to the listing, found while following the segment chain.
+enum Step {
+    /// A closed segment's directory: `n` entries in `buf`, read at byte `vdir` of the segment
+    /// at `off`.
+    Directory {
+        off: u64,
+        vdir: u64,
+        len: u64,
+        n: u64,
+    },
+    /// An unfinished segment at `off` whose records may run up to `end`.
+    Unfinished { off: u64, end: u64, what: String },
 }
 
 /// How a framing walk over an unfinished segment ended.
@@ -481,7 +486,8 @@ impl Reader<'_> {
             })
     }
 
-    /// Read `len` bytes at `offset` into a new buffer; `what` names the structure in errors.
+    /// Read `len` bytes at `offset` into a new buffer; `what` names the structure in errors
+    /// (the caller has not checked that they lie inside the file).
     fn read_vec(&self, offset: u64, len: u64, what: &'static str) -> Result<Vec<u8>, OpenError> {
         let end = offset.saturating_add(len);
         if end > self.file_len {
@@ -530,7 +536,55 @@ impl Reader<'_> {
         })
     }
 
+    /// Walk the segment chain, then list the records of every directory and unfinished
+    /// segment in file order. All directories are read (one read each) before any entry is
+    /// decoded, so the record list is allocated once.
     fn walk_segments(&mut self) -> Result<(), OpenError> {
+        let steps = self.plan()?;
+        let total = steps
+            .iter()
+            .map(|s| {
+                if let Step::Directory { n, .. } = s {
+                    *n
+                } else {
+                    0
+                }
+            })
+            .sum::<u64>();
+        let limit = self.options.limits.max_records;
+        if total > limit {
+            return Err(self.limit(LimitError::Records {
+                found: total,
+                limit,
+            }));
+        }
+        if self.records.try_reserve_exact(total as usize).is_err() {
+            let bytes = total.saturating_mul(size_of::<RecordMeta>() as u64);
+            return Err(self.limit(LimitError::OutOfMemory { bytes }));
+        }
+        // One buffer serves every directory, each read whole in one read.
+        let mut buf = Vec::new();
+        for step in steps {
+            match step {
+                Step::Directory { off, vdir, len, n } => {
+                    let size = usize::try_from(len).unwrap_or(usize::MAX);
+                    if buf.len() < size {
+                        buf = try_vec_filled(size, 0u8)
+                            .map_err(|_| self.limit(LimitError::OutOfMemory { bytes: len }))?;
+                    }
+                    let vdir_bytes = buf.get_mut(..size).unwrap_or_default();
+                    self.read(off + vdir, vdir_bytes)?;
+                    self.list_vdir(off, vdir, vdir_bytes, n)?;
+                }
+                Step::Unfinished { off, end, what } => self.unfinished(off, end, &what)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Follow the segment chain and read every directory, checking the segment structures.
+    fn plan(&mut self) -> Result<Vec<Step>, OpenError> {
+        let mut steps = Vec::new();
         let mut off = 0u64;
         while off < self.file_len {
             let left = self.file_len - off;
@@ -547,11 +601,12 @@ impl Reader<'_> {
             if sos.sseg == 0 {
                 // An open compact segment: the writer is still writing or crashed. It runs to
                 // the end of the file and librmn stops reading here.
-                self.unfinished(
+                let what = "unfinished compact segment (a writer is still writing or crashed)";
+                steps.push(Step::Unfinished {
                     off,
-                    self.file_len,
-                    "unfinished compact segment (a writer is still writing or crashed)",
-                )?;
+                    end: self.file_len,
+                    what: what.into(),
+                });
                 break;
             }
             if sos.sseg < SOS_LEN {
@@ -565,7 +620,11 @@ impl Reader<'_> {
                         "segment of {} bytes, cut short by the end of the file at byte {} (truncated): its directory is lost",
                         sos.sseg, self.file_len
                     );
-                    self.unfinished(off, self.file_len, &what)?;
+                    steps.push(Step::Unfinished {
+                        off,
+                        end: self.file_len,
+                        what,
+                    });
                     break;
                 }
                 if sos.vdir == 0 {
@@ -573,14 +632,18 @@ impl Reader<'_> {
                     self.read(off + sos.seg, &mut eos)?;
                     self.check_eos(off, &sos, &eos)?;
                 } else {
-                    self.read_vdir(off, &sos)?;
+                    steps.push(self.check_vdir(off, &sos)?);
                 }
             } else if end > self.file_len {
                 let what = format!(
                     "sparse segment of {} bytes, cut short by the end of the file at byte {} (truncated)",
                     sos.sseg, self.file_len
                 );
-                self.unfinished(off, self.file_len, &what)?;
+                steps.push(Step::Unfinished {
+                    off,
+                    end: self.file_len,
+                    what,
+                });
                 break;
             } else {
                 // A sparse segment: a filler, or a parallel writer's segment still open.
@@ -594,16 +657,18 @@ impl Reader<'_> {
                 }
                 self.check_eos_hi(off, &sos)?;
                 if !sos.is_filler() {
-                    self.unfinished(
+                    let what =
+                        "open sparse segment (a parallel writer is still writing or crashed)";
+                    steps.push(Step::Unfinished {
                         off,
-                        end - EOS_HI_LEN,
-                        "open sparse segment (a parallel writer is still writing or crashed)",
-                    )?;
+                        end: end - EOS_HI_LEN,
+                        what: what.into(),
+                    });
                 }
             }
             off = end;
         }
-        Ok(())
+        Ok(steps)
     }
 
     /// Note a write lock left in SOS 0.
@@ -735,18 +800,26 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// Read and list the directory of the closed segment at `off`.
-    fn read_vdir(&mut self, off: u64, sos: &Sos) -> Result<(), OpenError> {
+    /// Check the frame of the directory of the closed segment at `off` and the segment's end,
+    /// which follows it; the entries are read later, by [`Reader::list_vdir`].
+    fn check_vdir(&mut self, off: u64, sos: &Sos) -> Result<Step, OpenError> {
         let at = off + sos.vdir;
         let len = sos.vdirs;
         if len < VDIR_HEAD_LEN + EOR_LEN {
             return Err(self.bad(off + 52, "directory size", len, "at least 32".into()));
         }
-        // The directory ends where the segment's end starts: read both at once.
-        let buf = self.read_vec(at, len + EOS_LEN, "segment directory")?;
-        let (vdir, eos) = buf.split_at(len as usize);
+        let mut head = [0u8; 20];
+        self.read(at, &mut head)?;
+        // The directory ends where the segment's end starts: read its EOR and the EOS at once.
+        let mut tail = [0u8; 80];
+        self.read(at + len - EOR_LEN, &mut tail)?;
+        let (eor, eos) = tail.split_at(12);
         self.check_eos(off, sos, eos)?;
-        let (sor, eor) = frame_of(vdir).unwrap_or(([0; 16], [0; 12]));
+        let sor: [u8; 16] = head
+            .get(..16)
+            .and_then(|h| h.try_into().ok())
+            .unwrap_or([0; 16]);
+        let eor: [u8; 12] = eor.try_into().unwrap_or([0; 12]);
         let (sor, eor) = (Sor::parse(&sor), Eor::parse(&eor));
         if sor.rt != RT_VDIR || sor.zr != SOR_MARK || sor.rlm != 1 {
             return Err(self.format(at, FormatErrorKind::Framing {
@@ -765,38 +838,40 @@ impl Reader<'_> {
                 ),
             }));
         }
-        let n = u64::from(word_at(vdir, SOR_LEN).unwrap_or(0));
-        let body_end = len - EOR_LEN;
-        let min_entry = ENTRY_FIXED_LEN + 4 * SEARCH_WORDS;
-        if n > (body_end - VDIR_HEAD_LEN) / min_entry {
-            return Err(self.bad(
-                at + SOR_LEN,
-                "directory entry count",
-                n,
-                format!(
-                    "at most {} in {len} bytes",
-                    (body_end - VDIR_HEAD_LEN) / min_entry
-                ),
-            ));
+        let n = u64::from(word_at(&head, SOR_LEN).unwrap_or(0));
+        // Every entry holds at least its fixed words and the 19 search words.
+        let room = (len - EOR_LEN - VDIR_HEAD_LEN) / (ENTRY_FIXED_LEN + 4 * SEARCH_WORDS);
+        if n > room {
+            let expected = format!("at most {room} in {len} bytes");
+            return Err(self.bad(at + SOR_LEN, "directory entry count", n, expected));
         }
+        self.planned = self.planned.saturating_add(n);
         let limit = self.options.limits.max_records;
-        if self.entries.saturating_add(n) > limit {
+        if self.planned > limit {
             return Err(self.limit(LimitError::Records {
-                found: self.entries.saturating_add(n),
+                found: self.planned,
                 limit,
             }));
         }
-        if self.records.try_reserve(n as usize).is_err() {
-            let bytes = n.saturating_mul(size_of::<RecordMeta>() as u64);
-            return Err(self.limit(LimitError::OutOfMemory { bytes }));
-        }
-        let body = vdir.get(..body_end as usize).unwrap_or_default();
+        Ok(Step::Directory {
+            off,
+            vdir: sos.vdir,
+            len,
+            n,
+        })
+    }
+
+    /// List the `n` entries of the directory `buf` (a whole VDIR record) found at byte `vdir`
+    /// of the segment at `off`.
+    fn list_vdir(&mut self, off: u64, vdir: u64, buf: &[u8], n: u64) -> Result<(), OpenError> {
+        let body_end = (buf.len() as u64).saturating_sub(EOR_LEN);
+        let body = buf.get(..body_end as usize).unwrap_or_default();
         let mut pos = VDIR_HEAD_LEN;
         for _ in 0..n {
-            pos = self.vdir_entry(off, sos.vdir, body, pos)?;
+            pos = self.vdir_entry(off, vdir, body, pos)?;
         }
         if pos != body_end {
-            return Err(self.format(at + pos, FormatErrorKind::Framing {
+            return Err(self.format(off + vdir + pos, FormatErrorKind::Framing {
                 reason: format!("the {n} directory entries end at byte {pos} of the directory, its end marker starts at {body_end}"),
             }));
         }
@@ -903,12 +978,7 @@ impl Reader<'_> {
             .ok_or("more than 2^32 records")?;
         let extended_metadata = match json {
             Json::None => None,
-            Json::Here { text, syntax_error } => {
-                if let Some(err) = syntax_error {
-                    self.note(record, format!("record {index} (entry {file_index}): extended metadata is not valid JSON: {err}"));
-                }
-                text
-            }
+            Json::Here(text) => text,
             Json::InRecord { bytes } => {
                 self.pending_json
                     .push((self.records.len(), record + SOR_LEN + JSON_AT, bytes));
@@ -1085,7 +1155,7 @@ impl Reader<'_> {
     fn fetch_pending_json(&mut self) -> Result<(), OpenError> {
         for (i, at, bytes) in std::mem::take(&mut self.pending_json) {
             let stored = self.read_vec(at, bytes, "record extended metadata")?;
-            let (text, syntax_error) = json_text(&stored).map_err(|fault| match fault {
+            let text = json_text(&stored).map_err(|fault| match fault {
                 Fault::Reason(reason) => self.format(
                     at,
                     FormatErrorKind::BadEntry {
@@ -1095,12 +1165,6 @@ impl Reader<'_> {
                 ),
                 Fault::Limit(limit) => self.limit(limit),
             })?;
-            if let Some(err) = syntax_error {
-                self.note(
-                    at,
-                    format!("record {i}: extended metadata is not valid JSON: {err}"),
-                );
-            }
             if let Some(rec) = self.records.get_mut(i) {
                 rec.extended_metadata = text;
             }
@@ -1125,6 +1189,7 @@ pub(crate) fn read_directory(
         options,
         records: Vec::new(),
         entries: 0,
+        planned: 0,
         diagnostics: Vec::new(),
         pending_json: Vec::new(),
     };
@@ -1494,7 +1559,7 @@ mod tests {
     fn bad_json_is_refused_or_noted() {
         let recs = basic_records();
         let keys: [u32; 16] = recs[2].meta[3..19].try_into().unwrap();
-        // Not JSON: the record is kept, with a note.
+        // Not JSON: the record is kept; parsing it reports the error.
         let w = write(&[Seg::Closed(vec![Rec::new(
             keys,
             Some("{oops"),
@@ -1502,11 +1567,8 @@ mod tests {
         )])]);
         let dir = open(&w.bytes, false).unwrap();
         assert_eq!(dir.records[0].extended_metadata.as_deref(), Some("{oops"));
-        assert!(
-            dir.diagnostics[0].message.contains("not valid JSON"),
-            "{:?}",
-            dir.diagnostics
-        );
+        assert!(dir.records[0].extended_metadata_json().unwrap().is_err());
+        assert!(dir.diagnostics.is_empty());
         // Not UTF-8 or not NUL-terminated: a format error.
         let mut rec = Rec::new(keys, Some("{\"a\":1}"), recs[2].payload.clone());
         rec.meta[19] = 0xFFFF_FFFF;

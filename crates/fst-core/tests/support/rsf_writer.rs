@@ -13,21 +13,21 @@
 
 /// One data record: its metadata words (`R` of them) and its payload words.
 #[derive(Debug, Clone)]
-pub struct Rec {
+pub(crate) struct Rec {
     /// Record metadata: meta0, RSF reserved, FST reserved, 16 legacy keys, JSON words.
-    pub meta: Vec<u32>,
+    pub(crate) meta: Vec<u32>,
     /// Payload words.
-    pub payload: Vec<u32>,
+    pub(crate) payload: Vec<u32>,
     /// Write the record as deleted.
-    pub deleted: bool,
+    pub(crate) deleted: bool,
     /// Directory metadata words `D`, when not all of `meta` (RSF version 0 kept only the 19
     /// search words in the directory).
-    pub dir_words: Option<usize>,
+    pub(crate) dir_words: Option<usize>,
 }
 
 impl Rec {
     /// A version-1 record from its 16 legacy key words, optional JSON text and payload.
-    pub fn new(keys: [u32; 16], json: Option<&str>, payload: Vec<u32>) -> Rec {
+    pub(crate) fn new(keys: [u32; 16], json: Option<&str>, payload: Vec<u32>) -> Rec {
         let json_words = json.map(json_words).unwrap_or_default();
         let mut meta = vec![0x0001_0101, 0, 0x0113_0000 | json_words.len() as u32];
         meta.extend_from_slice(&keys);
@@ -41,7 +41,7 @@ impl Rec {
     }
 
     /// Copy the data record whose start-of-record marker is at `offset` in `file`.
-    pub fn copy_from(file: &[u8], offset: usize) -> Rec {
+    pub(crate) fn copy_from(file: &[u8], offset: usize) -> Rec {
         let w = |at: usize| u32::from_le_bytes(file[at..at + 4].try_into().unwrap());
         let r = ((w(offset) >> 8) & 0xFFFF) as usize;
         let rl = ((u64::from(w(offset + 4)) << 32) | u64::from(w(offset + 8))) as usize;
@@ -59,7 +59,7 @@ impl Rec {
     }
 
     /// The 16 legacy key words.
-    pub fn keys_mut(&mut self) -> &mut [u32] {
+    pub(crate) fn keys_mut(&mut self) -> &mut [u32] {
         &mut self.meta[3..19]
     }
 
@@ -73,7 +73,7 @@ impl Rec {
 }
 
 /// JSON text as NUL-terminated, zero-padded words.
-pub fn json_words(text: &str) -> Vec<u32> {
+pub(crate) fn json_words(text: &str) -> Vec<u32> {
     let mut bytes = text.as_bytes().to_vec();
     bytes.push(0);
     while bytes.len() % 4 != 0 {
@@ -87,7 +87,7 @@ pub fn json_words(text: &str) -> Vec<u32> {
 
 /// One write session.
 #[derive(Debug, Clone)]
-pub enum Seg {
+pub(crate) enum Seg {
     /// A closed compact segment with its directory.
     Closed(Vec<Rec>),
     /// A segment whose writer crashed: its start has sizes 0 and there is no directory.
@@ -96,15 +96,15 @@ pub enum Seg {
 
 /// Where the writer put things.
 #[derive(Debug, Clone, Default)]
-pub struct Written {
+pub(crate) struct Written {
     /// The file.
-    pub bytes: Vec<u8>,
+    pub(crate) bytes: Vec<u8>,
     /// Start of every segment, segment 0 included.
-    pub segments: Vec<u64>,
+    pub(crate) segments: Vec<u64>,
     /// Start of every data record (live and deleted), in writing order.
-    pub records: Vec<u64>,
+    pub(crate) records: Vec<u64>,
     /// Start of every directory record.
-    pub vdirs: Vec<u64>,
+    pub(crate) vdirs: Vec<u64>,
 }
 
 fn put(out: &mut Vec<u8>, w: u32) {
@@ -148,7 +148,7 @@ fn eos(out: &mut Vec<u8>, rlm: u32, seg: u64, sseg: u64, vdir: u64, vdirs: u64) 
 }
 
 /// Write a file: segment 0, then `segments` in order.
-pub fn write(segments: &[Seg]) -> Written {
+pub(crate) fn write(segments: &[Seg]) -> Written {
     let mut w = Written::default();
     let out = &mut w.bytes;
     w.segments.push(0);
