@@ -464,11 +464,11 @@ fn precheck(words: &[u32], l: &Layout) -> Result<(), CodecError> {
         Kind::Raw | Kind::Ieee32 => need(words, l.count as u64),
         Kind::Packed => packed::header(words, n).map(|_| ()),
         Kind::Unsigned(b) | Kind::Signed(b) | Kind::IeeeTruncated(b) => {
-            need(words, bits::words_for_bits(n * u64::from(b)))
+            need(words, bits::words_for_bits(n.saturating_mul(u64::from(b))))
         }
-        Kind::Unsigned64 | Kind::Signed64 => need(words, n * 2),
+        Kind::Unsigned64 | Kind::Signed64 => need(words, n.saturating_mul(2)),
         Kind::R4a | Kind::Str => need(words, chars::payload_words(n)),
-        Kind::Ieee64 => need(words, l.count as u64 * 2),
+        Kind::Ieee64 => need(words, (l.count as u64).saturating_mul(2)),
         Kind::FloatPacker => {
             float_packer::FloatHeader::parse(words, n)?;
             need(words, float_packer::payload_words(n))
@@ -485,8 +485,8 @@ fn precheck(words: &[u32], l: &Layout) -> Result<(), CodecError> {
         Kind::Turbo133 => {
             let body = turbo_payload(words)?;
             // Every 3x3 tile of the mantissa plane costs at least one bit.
-            let tiles =
-                (l.ni.saturating_sub(1).div_ceil(3) * l.nj.saturating_sub(1).div_ceil(3)) as u64;
+            let along = |n: usize| n.saturating_sub(1).div_ceil(3) as u64;
+            let tiles = along(l.ni).saturating_mul(along(l.nj));
             need(body, 3 + tiles.div_ceil(32))
         }
     }
@@ -685,5 +685,238 @@ fn decode_layout(
             turbo32::decode(tail(body, 1)?, l.ni, l.nj, bytemuck::cast_slice_mut(o))
         }
         (_, out) => Err(mismatch(l, &out)),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::float_cmp)] // exact values are the point
+mod tests {
+    use super::*;
+
+    /// MSB-first bit writer for hand-made payloads.
+    #[derive(Default)]
+    struct Bits {
+        words: Vec<u32>,
+        len: u64,
+    }
+
+    impl Bits {
+        fn put(&mut self, v: u32, n: u32) -> &mut Self {
+            for k in (0..n).rev() {
+                if self.len % 32 == 0 {
+                    self.words.push(0);
+                }
+                if (v >> k) & 1 == 1 {
+                    *self.words.last_mut().unwrap() |= 1 << (31 - self.len % 32);
+                }
+                self.len += 1;
+            }
+            self
+        }
+    }
+
+    fn params(datyp: u8, nbits: u8, ni: u32, nj: u32, nk: u32) -> CodecParams {
+        CodecParams {
+            datyp: Datyp(datyp),
+            nbits,
+            ni,
+            nj,
+            nk,
+        }
+    }
+
+    /// A 16-bit turbo stream (MINIMUM predictor, one tile of raw 16-bit values) holding
+    /// `tokens` for an `ni × nj` grid with `ni·nj <= 49`.
+    fn raw_minimum_stream(tokens: &[u32], ni: u32, nj: u32, nbits: u32) -> Vec<u32> {
+        assert!(ni <= 7 && nj <= 7 && tokens.len() == (ni * nj) as usize);
+        let header = 3 | (7 << 7) | (nbits << 10) | (1 << 15);
+        let mut b = Bits::default();
+        b.put(15, 4);
+        for &t in tokens {
+            b.put(t, 16);
+        }
+        let mut s = vec![header];
+        s.extend(&b.words);
+        s
+    }
+
+    fn with_length_word(mut body: Vec<u32>) -> Vec<u32> {
+        body.insert(0, 0);
+        if body.len() % 2 == 1 {
+            body.push(0);
+        }
+        body[0] = body.len() as u32;
+        body
+    }
+
+    /// datyp 129 with nbits < 16: the writer stores every quantized value in a 16-bit slot.
+    /// We decode the slots (the values the writer meant); librmn 19.5 and later read
+    /// nbits-wide tokens out of the 16-bit stream and return wrong values (fst-format §4.9,
+    /// errors of ~60 on a field of amplitude 30 in its test).
+    #[test]
+    fn turbo_129_with_8_bits_uses_16_bit_slots() {
+        let (ni, nj) = (3, 2);
+        let tokens = [0u32, 1, 2, 200, 255, 17];
+        // compact_float "style 2" header: scale 2^-3, min -4.0 (binary32 0xC0800000:
+        // biased exponent 129 -> Mexp 978, sign 1, fraction 0), nbits 8.
+        let h = [
+            0xFFF << 20 | 6,
+            ((4096 - 3) << 16) | (978 << 4) | 1,
+            0x8000_0000,
+            8 << 8,
+        ];
+        let mut body = h.to_vec();
+        body.extend(raw_minimum_stream(&tokens, ni, nj, 8));
+        let words = with_length_word(body);
+        let Samples::F32(v) = decode(&words, &params(129, 8, ni, nj, 1)).unwrap() else {
+            panic!()
+        };
+        let expect: Vec<f32> = tokens
+            .iter()
+            .map(|&t| {
+                if t == 0 {
+                    -4.0
+                } else {
+                    ((f64::from(t) * 0.125) * 1.000_000_000_000_1 - 4.0) as f32
+                }
+            })
+            .collect();
+        assert_eq!(v, expect);
+        assert_eq!(v[3], 21.0); // 200/8 - 4: an nbits-wide reading of the slots would not give it
+    }
+
+    /// datyp 130 with nbits 16: tokens >= 32768 are unsigned (newer librmn sign-extends them).
+    #[test]
+    fn turbo_130_values_are_unsigned() {
+        let tokens = [0u32, 32767, 32768, 59989, 65535, 1];
+        let words = with_length_word(raw_minimum_stream(&tokens, 3, 2, 16));
+        assert_eq!(
+            decode(&words, &params(130, 16, 3, 2, 1)).unwrap(),
+            Samples::U32(tokens.to_vec())
+        );
+    }
+
+    #[test]
+    fn turbo_with_nk_above_1_is_refused_clearly() {
+        for datyp in [129, 130, 133, 134] {
+            let e = sample_type(&params(datyp, 16, 10, 10, 2)).unwrap_err();
+            assert!(
+                matches!(e, CodecError::UnsupportedCompression { .. }),
+                "{datyp}: {e}"
+            );
+            assert!(e.to_string().contains("nk > 1"));
+        }
+    }
+
+    #[test]
+    fn sample_predictor_is_refused_clearly() {
+        let words = with_length_word(vec![1 | (3 << 7) | (8 << 10), 0, 0, 0]);
+        let e = decode(&words, &params(130, 8, 4, 4, 1)).unwrap_err();
+        assert!(
+            matches!(e, CodecError::UnsupportedCompression { .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("SAMPLE"));
+    }
+
+    #[test]
+    fn sample_types_and_counts() {
+        let cases: [(u8, u8, SampleType, u64); 16] = [
+            (0, 8, SampleType::Raw32, 15),
+            (0, 64, SampleType::Raw32, 120),
+            (1, 16, SampleType::F32, 60),
+            (2, 12, SampleType::U32, 60),
+            (2, 64, SampleType::U64, 60),
+            (3, 8, SampleType::U8, 60),
+            (4, 32, SampleType::I32, 60),
+            (4, 64, SampleType::I64, 60),
+            (5, 24, SampleType::F32, 60),
+            (5, 64, SampleType::F64, 60),
+            (6, 12, SampleType::F32, 60),
+            (7, 16, SampleType::U8, 60),
+            (8, 32, SampleType::C64, 120),
+            (8, 64, SampleType::C128, 120),
+            (133, 32, SampleType::F32, 60),
+            (64 + 130, 16, SampleType::U32, 60),
+        ];
+        for (datyp, nbits, t, count) in cases {
+            let p = params(datyp, nbits, 5, 4, 3);
+            let p = if datyp & 128 != 0 {
+                params(datyp, nbits, 5, 12, 1)
+            } else {
+                p
+            };
+            assert_eq!(sample_type(&p).unwrap(), t, "{datyp}/{nbits}");
+            assert_eq!(sample_count(&p).unwrap(), count, "{datyp}/{nbits}");
+        }
+        for (datyp, nbits) in [
+            (1, 33),
+            (5, 40),
+            (8, 16),
+            (6, 17),
+            (128, 8),
+            (132, 16),
+            (9, 8),
+            (4, 40),
+            (135, 8),
+        ] {
+            assert!(matches!(
+                sample_type(&params(datyp, nbits, 5, 4, 1)),
+                Err(CodecError::Unsupported { .. })
+            ));
+        }
+        assert!(matches!(
+            sample_count(&params(1, 16, 0, 4, 1)),
+            Err(CodecError::InvalidShape { .. })
+        ));
+    }
+
+    #[test]
+    fn buffer_mismatch() {
+        let words = [0u32; 8];
+        let p = params(2, 32, 4, 2, 1);
+        let mut small = [0u32; 7];
+        assert!(matches!(
+            decode_into(&words, &p, SamplesMut::U32(&mut small)),
+            Err(CodecError::BufferMismatch {
+                needed: 8,
+                found: 7,
+                ..
+            })
+        ));
+        let mut wrong = [0i32; 8];
+        assert!(matches!(
+            decode_into(&words, &p, SamplesMut::I32(&mut wrong)),
+            Err(CodecError::BufferMismatch { .. })
+        ));
+        let mut ok = [1u32; 8];
+        decode_into(&words, &p, SamplesMut::U32(&mut ok)).unwrap();
+        assert_eq!(ok, [0; 8]);
+    }
+
+    #[test]
+    fn truncated_payloads_are_errors_not_allocations() {
+        // A huge datyp-1 record announced over a 4-word payload fails before allocating.
+        let words = [0x7FF0_0000, 4096 << 16, 0, 16 << 8];
+        let e = decode(&words, &params(1, 16, 1 << 20, 1 << 10, 1)).unwrap_err();
+        assert!(matches!(e, CodecError::Truncated { .. }), "{e}");
+        // A turbo record whose codec stream is too short for its grid.
+        let words = with_length_word(vec![3 | (5 << 7) | (16 << 10), 0]);
+        let e = decode(&words, &params(130, 16, 10_000, 10_000, 1)).unwrap_err();
+        assert!(matches!(e, CodecError::Truncated { .. }), "{e}");
+        // L beyond the payload.
+        let e = decode(&[100, 0], &params(130, 16, 2, 2, 1)).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CodecError::Truncated {
+                    needed: 100,
+                    available: 2
+                }
+            ),
+            "{e}"
+        );
+        let e = decode(&[1, 0], &params(130, 16, 2, 2, 1)).unwrap_err();
+        assert!(matches!(e, CodecError::BadHeader { .. }), "{e}");
     }
 }

@@ -62,7 +62,7 @@ struct Tiling {
 impl Tiling {
     fn count(&self) -> u64 {
         let along = |n: usize| n.saturating_sub(self.start).div_ceil(self.step) as u64;
-        along(self.ni) * along(self.nj)
+        along(self.ni).saturating_mul(along(self.nj))
     }
 }
 
@@ -142,18 +142,21 @@ pub(crate) fn check_header(
             step,
         }
         .count()
-            * (4 + nbits)
+        .saturating_mul(4 + nbits)
     } else {
         let c = stream.get(1).map_or(0, |w| w >> 29);
-        3 + (ni as u64 + nj as u64 - 1) * nbits
-            + Tiling {
-                ni,
-                nj,
-                start: 1,
-                step,
-            }
-            .count()
-                * u64::from(c)
+        let edges = (ni as u64 + nj as u64)
+            .saturating_sub(1)
+            .saturating_mul(nbits);
+        let tiles = Tiling {
+            ni,
+            nj,
+            start: 1,
+            step,
+        }
+        .count()
+        .saturating_mul(u64::from(c));
+        edges.saturating_add(tiles).saturating_add(3)
     };
     if min_bits > body_bits {
         return Err(CodecError::Truncated {

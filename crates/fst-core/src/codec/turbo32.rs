@@ -152,8 +152,12 @@ fn check_parallelogram_len(
     nj: usize,
     first_bits: u32,
 ) -> Result<(), CodecError> {
-    let tiles = (ni.saturating_sub(1).div_ceil(STEP) * nj.saturating_sub(1).div_ceil(STEP)) as u64;
-    let min_bits = 3 + (ni + nj - 1) as u64 * u64::from(first_bits) + tiles;
+    let along = |n: usize| n.saturating_sub(1).div_ceil(STEP) as u64;
+    let tiles = along(ni).saturating_mul(along(nj));
+    let edges = (ni as u64 + nj as u64)
+        .saturating_sub(1)
+        .saturating_mul(u64::from(first_bits));
+    let min_bits = edges.saturating_add(tiles).saturating_add(3);
     if min_bits > s.len() as u64 * 32 {
         return Err(CodecError::Truncated {
             needed: min_bits.div_ceil(32),
