@@ -47,25 +47,17 @@ impl<const N: usize> Name<N> {
         Self { bytes }
     }
 
-    /// Build from `N` 6-bit codes packed most-significant first in `packed`, whose lowest
-    /// `6·N` bits hold them.
+    /// Build from the 6-bit codes found in `word` at the given bit positions (the position
+    /// of each code's lowest bit), most significant character first.
     #[must_use]
-    pub(crate) fn from_codes(packed: u128) -> Self {
+    #[inline]
+    pub(crate) fn from_code_positions(words_and_shifts: [(u32, u32); N]) -> Self {
         let mut bytes = [b' '; N];
-        for (k, slot) in bytes.iter_mut().enumerate() {
-            let shift = 6 * (N - 1 - k);
+        for (slot, (word, shift)) in bytes.iter_mut().zip(words_and_shifts) {
             // The mask keeps a value of at most 63, so the sum fits in a byte.
-            *slot = ((packed >> shift) & 0x3F) as u8 + 32;
+            *slot = ((word >> shift) & 0x3F) as u8 + 32;
         }
         Self { bytes }
-    }
-
-    /// The `N` 6-bit codes packed most-significant first (inverse of `from_codes`).
-    #[must_use]
-    pub(crate) fn to_codes(self) -> u128 {
-        self.bytes
-            .iter()
-            .fold(0u128, |acc, &c| (acc << 6) | u128::from(fold(c).wrapping_sub(32) & 0x3F))
     }
 
     /// The padded bytes.
@@ -131,9 +123,11 @@ mod tests {
     }
 
     #[test]
-    fn codes_round_trip() {
-        let n = Name::<4>::new(">>");
-        assert_eq!(Name::<4>::from_codes(n.to_codes()), n);
-        assert_eq!(Name::<4>::BLANK.to_codes(), 0);
+    fn decodes_six_bit_codes() {
+        // "TT  " as 6-bit codes: T = 84 - 32 = 52.
+        let word = (52 << 26) | (52 << 20);
+        let n = Name::<4>::from_code_positions([(word, 26), (word, 20), (word, 14), (word, 8)]);
+        assert_eq!(n, Name::new("tt"));
+        assert!(Name::<2>::from_code_positions([(0, 14), (0, 8)]).is_blank());
     }
 }

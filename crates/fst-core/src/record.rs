@@ -220,6 +220,7 @@ pub(crate) struct Keys {
 impl Keys {
     /// Decode the 16 key words. `extended_dims` takes the high bits of ni and nj that RSF
     /// stores in spare bits; XDF readers ignore them, as librmn does.
+    #[inline]
     pub(crate) fn decode(w: &[u32; 16], extended_dims: bool) -> Keys {
         let [deet_nbits, ni_grtyp, nj_datyp, nk_ubc, npas, ig4_ig2a, ig1_ig2b, ig3_ig2c, et1, et2, et3_typ, nom_dasiz, ip1, ip2, ip3, date_word] =
             *w;
@@ -229,14 +230,18 @@ impl Keys {
             ni |= (et3_typ & 0xFF) << 24;
             nj |= (ip2 & 0xF) << 24 | (ip3 & 0xF) << 28;
         }
-        // etiket: 5 codes in et1 bits 31..2, 5 in et2, 2 in et3 bits 31..20.
-        let etiket_codes = (u128::from(et1 >> 2) << 42)
-            | (u128::from(et2 >> 2) << 12)
-            | u128::from(et3_typ >> 20);
+        // etiket: 5 codes in et1 bits 31..2, 5 in et2, 2 in et3 bits 31..20; typvar: 2 codes
+        // in et3 bits 19..8; nomvar: 4 codes in bits 31..8. Decoded straight from the words:
+        // this runs once per record at open, so it is on the metadata-listing hot path.
+        let (a, b, c) = (et1, et2, et3_typ);
         Keys {
-            nomvar: Name::from_codes(u128::from(nom_dasiz >> 8)),
-            typvar: Name::from_codes(u128::from((et3_typ >> 8) & 0xFFF)),
-            etiket: Name::from_codes(etiket_codes),
+            nomvar: Name::from_code_positions([(nom_dasiz, 26), (nom_dasiz, 20), (nom_dasiz, 14), (nom_dasiz, 8)]),
+            typvar: Name::from_code_positions([(c, 14), (c, 8)]),
+            etiket: Name::from_code_positions([
+                (a, 26), (a, 20), (a, 14), (a, 8), (a, 2),
+                (b, 26), (b, 20), (b, 14), (b, 8), (b, 2),
+                (c, 26), (c, 20),
+            ]),
             grtyp: (ni_grtyp & 0xFF) as u8,
             ni,
             nj,

@@ -118,6 +118,7 @@ pub(crate) fn read_directory(
         .map_err(|_| OpenError::Limits { path: path.clone(), limit: LimitError::OutOfMemory { bytes: announced } })?;
 
     let mut page = vec![0u8; PAGE_BYTES];
+    let mut page_words = vec![0u32; PAGE_BYTES / 4];
     let mut seen = HashSet::new();
     let mut addr = HEADER_UNITS + 1;
     let mut entry_count: u64 = 0;
@@ -130,7 +131,12 @@ pub(crate) fn read_directory(
             return Err(format(offset, FormatErrorKind::PageCycle { address: u64::from(addr) }));
         }
         src.read_exact_at(offset, &mut page).map_err(io(offset))?;
-        let pw = |i: usize| be_word(&page, i);
+        // Only the page header and the used slots need swapping; a full page is 4616 words.
+        let used_words = PAGE_HEADER_WORDS + (be_word(&page, 5) as usize).min(ENTRIES_PER_PAGE) * ENTRY_WORDS;
+        for (w, b) in page_words.iter_mut().zip(page.chunks_exact(4)).take(used_words) {
+            *w = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        let pw = |i: usize| page_words.get(i).copied().unwrap_or(0);
         let page_bad = |field: &'static str, found: u32, expected: String| {
             format(offset, FormatErrorKind::BadField { field, found: u64::from(found), expected })
         };
@@ -144,11 +150,11 @@ pub(crate) fn read_directory(
         if nent as usize > ENTRIES_PER_PAGE {
             return Err(page_bad("directory page entry count", nent, "at most 256".into()));
         }
-        let checksum = page
-            .get(16..)
-            .unwrap_or_default()
-            .chunks_exact(4)
-            .fold(0u32, |acc, c| acc ^ u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+        // XOR does not depend on byte order, so the checksum runs on the raw bytes, 8 at a time.
+        let checksum = page.get(16..).unwrap_or_default().chunks_exact(8).fold(0u64, |acc, b| {
+            acc ^ u64::from_ne_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+        });
+        let checksum = u32::from_be_bytes(((checksum >> 32) as u32 ^ checksum as u32).to_ne_bytes());
         if checksum != 0 {
             diagnostics.push(Diagnostic {
                 offset,
@@ -175,10 +181,10 @@ pub(crate) fn read_directory(
                     FormatErrorKind::EntryOutOfBounds { file_index, start, end, file_size: file_len },
                 ));
             }
-            let mut key_words = [0u32; 16];
-            for (k, slot_word) in key_words.iter_mut().enumerate() {
-                *slot_word = pw(base + 2 + k);
-            }
+            let key_words: [u32; 16] = page_words
+                .get(base + 2..base + 18)
+                .and_then(|k| k.try_into().ok())
+                .unwrap_or([0; 16]);
             let keys = Keys::decode(&key_words, false);
             let index = RecordIndex(u32::try_from(records.len()).unwrap_or(u32::MAX));
             records.push(RecordMeta {
