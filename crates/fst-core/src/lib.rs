@@ -3,6 +3,7 @@
 #![warn(clippy::indexing_slicing)]
 
 mod alloc;
+pub mod catalog;
 pub mod codec;
 pub mod container;
 pub mod date;
