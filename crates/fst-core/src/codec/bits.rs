@@ -92,6 +92,23 @@ impl<'a> BitReader<'a> {
         v
     }
 
+    /// Position of the next bit to read.
+    pub(crate) fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// Move to bit `pos` (a later read fails if it is past the end).
+    pub(crate) fn seek(&mut self, pos: u64) {
+        self.pos = pos.min(self.end);
+    }
+
+    /// Move past `bits` bits.
+    pub(crate) fn skip(&mut self, bits: u64) -> Result<(), CodecError> {
+        self.require(bits)?;
+        self.pos += bits;
+        Ok(())
+    }
+
     /// Check that `bits` more bits are available.
     #[inline]
     pub(crate) fn require(&self, bits: u64) -> Result<(), CodecError> {

@@ -574,7 +574,7 @@ fn mismatch(l: &Layout, out: &SamplesMut<'_>) -> CodecError {
 
 /// Run `f(first, chunk)` over `threads` contiguous chunks of `out` (on the calling thread
 /// when `threads == 1`), returning the first error.
-fn par_chunks<T, F>(out: &mut [T], threads: usize, f: F) -> Result<(), CodecError>
+pub(crate) fn par_chunks<T, F>(out: &mut [T], threads: usize, f: F) -> Result<(), CodecError>
 where
     T: Send,
     F: Fn(usize, &mut [T]) -> Result<(), CodecError> + Sync,
@@ -660,12 +660,18 @@ fn decode_layout(
         }
         (Kind::Turbo130, SamplesMut::U32(o)) => {
             let body = turbo_payload(words)?;
-            turbo16::decompress(tail(body, 1)?, l.ni, l.nj, o)
+            turbo16::decompress(tail(body, 1)?, l.ni, l.nj, o, threads)
         }
         (Kind::Turbo129, SamplesMut::F32(o)) => {
             let body = turbo_payload(words)?;
             let h = packed::PackedHeader::parse(tail(body, 1)?)?;
-            turbo16::decompress(tail(body, 5)?, l.ni, l.nj, bytemuck::cast_slice_mut(o))?;
+            turbo16::decompress(
+                tail(body, 5)?,
+                l.ni,
+                l.nj,
+                bytemuck::cast_slice_mut(o),
+                threads,
+            )?;
             par_chunks(o, threads, |_, c| {
                 packed::tokens_to_values(h, c);
                 Ok(())
@@ -674,7 +680,13 @@ fn decode_layout(
         (Kind::Turbo134, SamplesMut::F32(o)) => {
             let body = turbo_payload(words)?;
             let h = float_packer::FloatHeader::parse(tail(body, 1)?, n as u64)?;
-            turbo16::decompress(tail(body, 4)?, l.ni, l.nj, bytemuck::cast_slice_mut(o))?;
+            turbo16::decompress(
+                tail(body, 4)?,
+                l.ni,
+                l.nj,
+                bytemuck::cast_slice_mut(o),
+                threads,
+            )?;
             par_chunks(o, threads, |_, c| {
                 float_packer::tokens_to_values(h, c);
                 Ok(())
@@ -682,7 +694,13 @@ fn decode_layout(
         }
         (Kind::Turbo133, SamplesMut::F32(o)) => {
             let body = turbo_payload(words)?;
-            turbo32::decode(tail(body, 1)?, l.ni, l.nj, bytemuck::cast_slice_mut(o))
+            turbo32::decode(
+                tail(body, 1)?,
+                l.ni,
+                l.nj,
+                bytemuck::cast_slice_mut(o),
+                threads,
+            )
         }
         (_, out) => Err(mismatch(l, &out)),
     }

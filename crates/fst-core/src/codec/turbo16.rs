@@ -73,6 +73,7 @@ pub(crate) fn decompress(
     ni: usize,
     nj: usize,
     out: &mut [u32],
+    threads: usize,
 ) -> Result<(), CodecError> {
     let h = check_header(stream, ni, nj)?;
     let body = stream.get(1..).unwrap_or(&[]);
@@ -88,6 +89,7 @@ pub(crate) fn decompress(
             Residuals::Turbo16,
             0xFFFF,
             out,
+            threads,
         ),
     }
 }
@@ -226,6 +228,12 @@ pub(crate) enum Residuals {
 /// PARALLELOGRAM predictor: decode `ni × nj` values of `first_bits` bits into `out`, modulo
 /// `mask + 1` (`0xFFFF` for 16-bit tokens, `0xFF` for 133 exponents, `u32::MAX` for 133
 /// mantissas).
+///
+/// With `threads > 1` the residual tiles are parsed by several threads: a quick first pass
+/// reads only the per-tile widths to find where each band of tile rows starts in the stream
+/// (a tile's size follows from its width), then each thread parses its bands and turns its
+/// rows into column differences; the final accumulation down the columns is a vectorizable
+/// pass.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn parallelogram(
     r: &mut BitReader<'_>,
@@ -236,8 +244,9 @@ pub(crate) fn parallelogram(
     residuals: Residuals,
     mask: u32,
     out: &mut [u32],
+    threads: usize,
 ) -> Result<(), CodecError> {
-    if out.len() != ni * nj || ni == 0 || nj == 0 {
+    if out.len() != ni * nj || ni == 0 || nj == 0 || step == 0 {
         return Err(CodecError::Corrupt {
             reason: "turbo plane size mismatch",
         });
@@ -262,33 +271,152 @@ pub(crate) fn parallelogram(
             *o = r.read_prechecked(first_bits) & mask;
         }
     }
-    // Residual tiles over i, j >= 1.
-    for j0 in (1..nj).step_by(step) {
-        let th = step.min(nj - j0);
-        for i0 in (1..ni).step_by(step) {
-            let tw = step.min(ni - i0);
-            let w = r.read(c)?;
-            let width = match (w, residuals) {
-                (0, _) => 0,
-                (15 | 16, Residuals::Turbo16) => 17,
-                _ => w + 1,
-            };
+    let bands = (nj - 1).div_ceil(step);
+    let tiling = Band {
+        ni,
+        step,
+        c,
+        residuals,
+    };
+    if threads <= 1 || bands < 2 * threads || ni < 2 {
+        for rows in rest.chunks_mut(step * ni) {
+            tiling.parse(r, rows)?;
+        }
+        reconstruct(out, ni, mask);
+        return Ok(());
+    }
+
+    // Pass 1: where each band starts.
+    let mut starts = crate::alloc::try_vec_with_capacity::<u64>(bands).map_err(|_e| {
+        CodecError::OutOfMemory {
+            bytes: bands as u64 * 8,
+        }
+    })?;
+    let mut scan = r.clone();
+    for rows in rest.chunks(step * ni) {
+        starts.push(scan.position());
+        tiling.skip(&mut scan, rows.len() / ni)?;
+    }
+    // The first column, needed by every band for its column differences.
+    let mut col0 =
+        crate::alloc::try_vec_with_capacity::<u32>(nj).map_err(|_e| CodecError::OutOfMemory {
+            bytes: nj as u64 * 4,
+        })?;
+    col0.extend(out.chunks_exact(ni).filter_map(|row| row.first().copied()));
+
+    // Pass 2: each thread parses its bands and turns residuals into column differences
+    // D[i,j] = v[i,j] − v[i,j−1] = D[i−1,j] + r[i,j], with D[0,j] from the first column.
+    let per_thread = bands.div_ceil(threads);
+    let (_, rest) = out.split_at_mut(ni);
+    let col0 = &col0;
+    let starts = &starts;
+    let reader = &*r;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = rest
+            .chunks_mut(per_thread * step * ni)
+            .enumerate()
+            .map(|(t, rows)| {
+                s.spawn(move || -> Result<(), CodecError> {
+                    let first_band = t * per_thread;
+                    let mut rr = reader.clone();
+                    for (k, band_rows) in rows.chunks_mut(step * ni).enumerate() {
+                        let b = first_band + k;
+                        rr.seek(starts.get(b).copied().unwrap_or(u64::MAX));
+                        tiling.parse(&mut rr, band_rows)?;
+                    }
+                    let first_row = 1 + first_band * step;
+                    for (k, row) in rows.chunks_exact_mut(ni).enumerate() {
+                        let j = first_row + k;
+                        let (Some(&here), Some(&above)) = (col0.get(j), col0.get(j - 1)) else {
+                            continue;
+                        };
+                        let mut d = here.wrapping_sub(above);
+                        for o in row.iter_mut().skip(1) {
+                            d = d.wrapping_add(*o);
+                            *o = d;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        let mut result = Ok(());
+        for h in handles {
+            let r = h.join().unwrap_or(Err(CodecError::Corrupt {
+                reason: "a decoding thread panicked",
+            }));
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    })?;
+    // Pass 3: v[i,j] = v[i,j−1] + D[i,j], row after row (independent across i).
+    let mut rows = out.chunks_exact_mut(ni);
+    if let Some(mut prev) = rows.next() {
+        for cur in rows {
+            for (o, &up) in cur.iter_mut().zip(prev.iter()).skip(1) {
+                *o = o.wrapping_add(up) & mask;
+            }
+            prev = cur;
+        }
+    }
+    Ok(())
+}
+
+/// The residual tiles of one band of `step` rows (fewer for the last band), columns 1..ni.
+#[derive(Debug, Clone, Copy)]
+struct Band {
+    ni: usize,
+    step: usize,
+    c: u32,
+    residuals: Residuals,
+}
+
+impl Band {
+    /// Residual width coded by tile width field `w`.
+    #[inline]
+    fn width(&self, w: u32) -> u32 {
+        match (w, self.residuals) {
+            (0, _) => 0,
+            (15 | 16, Residuals::Turbo16) => 17,
+            _ => w + 1,
+        }
+    }
+
+    /// Parse the tiles of `rows` (whole rows of the grid, `rows.len() / ni` of them) and store
+    /// the residuals in columns 1..ni.
+    fn parse(&self, r: &mut BitReader<'_>, rows: &mut [u32]) -> Result<(), CodecError> {
+        let ni = self.ni;
+        let th = rows.len() / ni;
+        for i0 in (1..ni).step_by(self.step) {
+            let tw = self.step.min(ni - i0);
+            let width = self.width(r.read(self.c)?);
             if width == 0 {
-                for j in j0..j0 + th {
-                    tile_row(out, ni, j, i0, tw)?.fill(0);
+                for j in 0..th {
+                    tile_row(rows, ni, j, i0, tw)?.fill(0);
                 }
                 continue;
             }
             r.require((tw * th) as u64 * u64::from(width))?;
-            for j in j0..j0 + th {
-                for o in tile_row(out, ni, j, i0, tw)? {
+            for j in 0..th {
+                for o in tile_row(rows, ni, j, i0, tw)? {
                     *o = r.read_signed_prechecked(width) as u32;
                 }
             }
         }
+        Ok(())
     }
-    reconstruct(out, ni, mask);
-    Ok(())
+
+    /// Move past the tiles of a band of `th` rows, reading only their width fields.
+    fn skip(&self, r: &mut BitReader<'_>, th: usize) -> Result<(), CodecError> {
+        for i0 in (1..self.ni).step_by(self.step) {
+            let tw = self.step.min(self.ni - i0);
+            let width = self.width(r.read(self.c)?);
+            r.skip((tw * th) as u64 * u64::from(width))?;
+        }
+        Ok(())
+    }
 }
 
 /// Turn residuals into values: `v[i,j] = r[i,j] + v[i-1,j] + v[i,j-1] − v[i-1,j-1]`, row by row
@@ -359,7 +487,7 @@ mod tests {
         let mut stream = vec![header(MINIMUM, 2, 8)];
         stream.extend(&w.words);
         let mut out = [0u32; 6];
-        decompress(&stream, 3, 2, &mut out).unwrap();
+        decompress(&stream, 3, 2, &mut out, 1).unwrap();
         assert_eq!(out, [100, 101, 7, 102, 103, 7]);
     }
 
@@ -384,7 +512,7 @@ mod tests {
         let mut stream = vec![header(PARALLELOGRAM, 2, 8)];
         stream.extend(&w.words);
         let mut out = vec![0u32; ni * nj];
-        decompress(&stream, ni, nj, &mut out).unwrap();
+        decompress(&stream, ni, nj, &mut out, 1).unwrap();
         let mut expected: Vec<u32> = (0..nj)
             .flat_map(|j| (0..ni).map(move |i| (10 + i + 2 * j) as u32))
             .collect();
@@ -404,21 +532,21 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    decompress(&[hdr, 0, 0], 2, 2, &mut out),
+                    decompress(&[hdr, 0, 0], 2, 2, &mut out, 1),
                     Err(CodecError::BadHeader { .. })
                 ),
                 "{what}"
             );
         }
         assert!(matches!(
-            decompress(&[header(SAMPLE, 3, 8), 0], 2, 2, &mut out),
+            decompress(&[header(SAMPLE, 3, 8), 0], 2, 2, &mut out, 1),
             Err(CodecError::UnsupportedCompression { .. })
         ));
         // c = 0 is refused.
-        assert!(decompress(&[header(PARALLELOGRAM, 3, 8), 0, 0], 2, 2, &mut out).is_err());
+        assert!(decompress(&[header(PARALLELOGRAM, 3, 8), 0, 0], 2, 2, &mut out, 1).is_err());
         // Truncated.
         assert!(matches!(
-            decompress(&[header(MINIMUM, 1, 16)], 2, 2, &mut out),
+            decompress(&[header(MINIMUM, 1, 16)], 2, 2, &mut out, 1),
             Err(CodecError::Truncated { .. })
         ));
     }
@@ -446,7 +574,13 @@ mod tests {
                     };
             }
             let mut out = vec![0u32; ni * nj];
-            let _ = decompress(&stream, ni, nj, &mut out);
+            let one = decompress(&stream, ni, nj, &mut out, 1).map(|()| out.clone());
+            let mut out2 = vec![0u32; ni * nj];
+            let many = decompress(&stream, ni, nj, &mut out2, 3).map(|()| out2);
+            if let (Ok(a), Ok(b)) = (&one, &many) {
+                assert_eq!(a, b);
+            }
+            assert_eq!(one.is_ok(), many.is_ok());
         }
     }
 }

@@ -21,12 +21,14 @@ use super::CodecError;
 const STEP: usize = 3;
 
 /// Decode the `ni × nj` values of a 133 stream (`stream[0]` = codec header, i.e. payload word 1)
-/// into `out` as binary32 bit patterns.
+/// into `out` as binary32 bit patterns. With `threads > 1` the exponent and mantissa planes
+/// are decoded concurrently.
 pub(crate) fn decode(
     stream: &[u32],
     ni: usize,
     nj: usize,
     out: &mut [u32],
+    threads: usize,
 ) -> Result<(), CodecError> {
     let npts = ni * nj;
     if out.len() != npts {
@@ -60,41 +62,49 @@ pub(crate) fn decode(
     let exp_code = info & 0x0C;
     let mantissa_code = info & 0x03;
 
+    // Locate the sections: [sign length, sign RLE] [exponent length, exponent stream]
+    // [mantissa length (unreliable), mantissa stream].
     let section = |pos: usize| -> Result<&[u32], CodecError> {
         stream.get(pos..).ok_or(CodecError::Corrupt {
             reason: "turbo32 section starts past the payload end",
         })
     };
-    let mut pos = 2usize;
-
-    // 1. Signs: remember where the run-length stream is; it is applied last.
-    let sign_stream = if sign_code & 0x20 != 0 {
-        let len_bytes = *section(pos)?.first().ok_or(CodecError::Truncated {
+    let length_at = |pos: usize| -> Result<usize, CodecError> {
+        let &len_bytes = section(pos)?.first().ok_or(CodecError::Truncated {
             needed: pos as u64 + 2,
             available: stream.len() as u64 + 1,
         })?;
+        Ok(pos + 1 + (len_bytes / 4) as usize)
+    };
+    let mut pos = 2usize;
+    let sign_stream = if sign_code & 0x20 != 0 {
         let s = section(pos + 1)?;
-        pos = pos + 1 + (len_bytes / 4) as usize;
+        pos = length_at(pos)?;
         Some(s)
     } else {
         None
     };
-
-    // 2. Exponents.
-    let mut exponents = None;
-    if exp_code & 0x08 != 0 {
+    let exp_stream = if exp_code & 0x08 != 0 {
         if !(1..=32).contains(&exp_bits) {
             return Err(CodecError::BadHeader {
                 field: "turbo32 exponent width",
                 found: u64::from(exp_bits),
             });
         }
-        let len_bytes = *section(pos)?.first().ok_or(CodecError::Truncated {
-            needed: pos as u64 + 2,
-            available: stream.len() as u64 + 1,
-        })?;
         let s = section(pos + 1)?;
         check_parallelogram_len(s, ni, nj, exp_bits)?;
+        pos = length_at(pos)?;
+        Some(s)
+    } else {
+        None
+    };
+    let mantissa_stream = section(pos + 1)?;
+    if mantissa_code == 0 {
+        check_parallelogram_len(mantissa_stream, ni, nj, k)?;
+    }
+
+    let exponents = |threads: usize| -> Result<Option<Vec<u32>>, CodecError> {
+        let Some(s) = exp_stream else { return Ok(None) };
         let mut e = super::alloc_filled(npts, 0u32)?;
         let mut r = BitReader::new(s);
         turbo16::parallelogram(
@@ -106,34 +116,57 @@ pub(crate) fn decode(
             Residuals::Plain,
             0xFF,
             &mut e,
+            threads,
         )?;
-        exponents = Some(e);
-        pos = pos + 1 + (len_bytes / 4) as usize;
-    }
-
-    // 3. Mantissas, straight into `out`.
-    let s = section(pos + 1)?;
-    if mantissa_code == 0 {
-        check_parallelogram_len(s, ni, nj, k)?;
-        let mut r = BitReader::new(s);
-        turbo16::parallelogram(&mut r, ni, nj, STEP, k, Residuals::Plain, u32::MAX, out)?;
+        Ok(Some(e))
+    };
+    let mantissas = |out: &mut [u32], threads: usize| -> Result<(), CodecError> {
+        if mantissa_code == 0 {
+            let mut r = BitReader::new(mantissa_stream);
+            turbo16::parallelogram(
+                &mut r,
+                ni,
+                nj,
+                STEP,
+                k,
+                Residuals::Plain,
+                u32::MAX,
+                out,
+                threads,
+            )
+        } else {
+            bits::unpack(mantissa_stream, 0, k, out, |t| t)
+        }
+    };
+    let exponents = if threads >= 2 && exp_stream.is_some() {
+        std::thread::scope(|s| {
+            let e = s.spawn(|| exponents(1));
+            let m = mantissas(out, threads - 1);
+            let e = e.join().unwrap_or(Err(CodecError::Corrupt {
+                reason: "a decoding thread panicked",
+            }));
+            m.and(e)
+        })?
     } else {
-        bits::unpack(s, 0, k, out, |t| t)?;
-    }
+        mantissas(out, threads)?;
+        exponents(threads)?
+    };
 
-    // Assemble exponent and mantissa.
+    // Assemble exponent and mantissa (the mantissa not masked, as in librmn).
     let shift = 23 - k;
     match &exponents {
-        Some(e) => {
-            for (o, &e) in out.iter_mut().zip(e) {
+        Some(e) => super::par_chunks(out, threads, |first, chunk| {
+            for (o, &e) in chunk.iter_mut().zip(e.get(first..).unwrap_or(&[])) {
                 *o = ((e.wrapping_add(exp_base) & 0xFF) << 23) | (*o << shift);
             }
-        }
-        None => {
-            for o in out.iter_mut() {
+            Ok(())
+        })?,
+        None => super::par_chunks(out, threads, |_, chunk| {
+            for o in chunk {
                 *o = (exp_base << 23) | (*o << shift);
             }
-        }
+            Ok(())
+        })?,
     }
 
     // Signs.
