@@ -66,44 +66,59 @@ impl Rect {
     }
 
     /// Fill `lat`/`lon` (ni·nj each, i fastest).
+    /// Fill `lat`/`lon` (ni·nj each, i fastest), splitting the rows over a few threads for
+    /// large grids (the per-row work is independent).
     fn lat_lon_into(&self, lat: &mut [f64], lon: &mut [f64]) {
+        let ni = self.ni();
+        let nj = lat.len() / ni.max(1);
+        let threads = worker_threads(ni * nj);
+        if threads <= 1 {
+            self.lat_lon_rows(0, lat, lon);
+            return;
+        }
+        let rows_per = nj.div_ceil(threads);
+        std::thread::scope(|sc| {
+            for (t, (la, lo)) in lat
+                .chunks_mut(rows_per * ni)
+                .zip(lon.chunks_mut(rows_per * ni))
+                .enumerate()
+            {
+                sc.spawn(move || self.lat_lon_rows(t * rows_per, la, lo));
+            }
+        });
+    }
+
+    /// Fill whole rows starting at row `j0`.
+    fn lat_lon_rows(&self, j0: usize, lat: &mut [f64], lon: &mut [f64]) {
         let ni = self.ni();
         if ni == 0 {
             return;
         }
         let xs = self.x.values();
+        let rows = lat
+            .chunks_exact_mut(ni)
+            .zip(lon.chunks_exact_mut(ni))
+            .enumerate();
         match self.proj {
             Projection::LongLat => {
                 let row: Vec<f64> = xs.iter().map(|&x| wrap360(x)).collect();
-                for (j, (la, lo)) in lat
-                    .chunks_exact_mut(ni)
-                    .zip(lon.chunks_exact_mut(ni))
-                    .enumerate()
-                {
-                    la.fill(self.y.value(j));
+                for (j, (la, lo)) in rows {
+                    la.fill(self.y.value(j0 + j));
                     lo.copy_from_slice(&row);
                 }
             }
             Projection::Polar { north, dgrw } => {
                 let k = Self::polar_k(north, dgrw);
-                for (j, (la, lo)) in lat
-                    .chunks_exact_mut(ni)
-                    .zip(lon.chunks_exact_mut(ni))
-                    .enumerate()
-                {
-                    kernels::polar_to_geo(k, &xs, self.y.value(j), la, lo);
+                for (j, (la, lo)) in rows {
+                    kernels::polar_to_geo(k, &xs, self.y.value(j0 + j), la, lo);
                 }
             }
             Projection::Rotated(rot) => {
                 let m = rot.to_true_matrix();
                 let (s, c): (Vec<f64>, Vec<f64>) =
                     xs.iter().map(|x| x.to_radians().sin_cos()).unzip();
-                for (j, (la, lo)) in lat
-                    .chunks_exact_mut(ni)
-                    .zip(lon.chunks_exact_mut(ni))
-                    .enumerate()
-                {
-                    let (sp, cp) = self.y.value(j).to_radians().sin_cos();
+                for (j, (la, lo)) in rows {
+                    let (sp, cp) = self.y.value(j0 + j).to_radians().sin_cos();
                     kernels::rotated_to_geo(&m, &c, &s, cp, sp, la, lo);
                 }
             }
@@ -261,6 +276,18 @@ impl Rect {
             },
         }
     }
+}
+
+/// Grids below this many points are computed on the calling thread: spawning costs more than
+/// it saves.
+const PARALLEL_MIN_POINTS: usize = 1 << 18;
+
+/// Threads to use for `n` points: the available parallelism, at most 8, or 1 for small grids.
+fn worker_threads(n: usize) -> usize {
+    if n < PARALLEL_MIN_POINTS {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |p| p.get().min(8))
 }
 
 /// Keep a fractional index when it lies within half a cell of the grid, else NaN.
@@ -670,7 +697,24 @@ impl Grid {
         }
         match &self.kind {
             Kind::Rect(r) => r.index_of_many(lon, lat, out_i, out_j),
-            _ => {
+            Kind::YinYang(s) => {
+                // Both subgrids in bulk, then per point the one whose edges are farther.
+                s[0].index_of_many(lon, lat, out_i, out_j);
+                let (mut yi, mut yj) = (vec![0.0; n], vec![0.0; n]);
+                s[1].index_of_many(lon, lat, &mut yi, &mut yj);
+                let (ni, h) = (s[0].ni() as f64, s[0].nj() as f64);
+                let depth = |i: f64, j: f64| i.min(ni - 1.0 - i).min(j.min(h - 1.0 - j));
+                for k in 0..n {
+                    let (a, b) = ((out_i[k], out_j[k]), (yi[k], yj[k]));
+                    let use_yang =
+                        !b.0.is_nan() && (a.0.is_nan() || depth(b.0, b.1) > depth(a.0, a.1));
+                    if use_yang {
+                        out_i[k] = b.0;
+                        out_j[k] = b.1 + h;
+                    }
+                }
+            }
+            Kind::Cloud(_) => {
                 for k in 0..n {
                     let (i, j) = self
                         .index_of(lat[k], lon[k])

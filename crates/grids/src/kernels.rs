@@ -1,30 +1,18 @@
-//! The per-point kernels, each as a SIMD version (`wide::f64x4`, safe code, four lanes) and
-//! a scalar twin that is the reference. Property tests at the bottom check that the two agree.
+//! The per-point kernels. Each has a fast version and a scalar twin (plain `std` math, the
+//! reference); property tests at the bottom check that the two agree.
 //!
-//! Every SIMD kernel processes whole chunks of four and hands the tail to its scalar twin, so
-//! results never depend on where a slice starts.
+//! The fast versions are branch-free loops over slices built from the polynomial
+//! approximations of [`crate::simd`], compiled several times by `multiversion` (AVX-512,
+//! AVX2+FMA, SSE4.1, baseline) and dispatched at run time, so the compiler vectorises them for
+//! the widest instruction set the CPU has. Results do not depend on where a slice starts.
 
-use wide::{f64x4, CmpGe, CmpLe, CmpLt};
+use multiversion::multiversion;
 
-const DEG: f64 = std::f64::consts::PI / 180.0;
+use crate::simd::{atan2, floor, sin_cos_deg, wrap360 as wrap360_fast};
+
 const RAD: f64 = 180.0 / std::f64::consts::PI;
 
-fn load(c: &[f64]) -> f64x4 {
-    f64x4::from([c[0], c[1], c[2], c[3]])
-}
-
-fn store(v: f64x4, out: &mut [f64]) {
-    out[..4].copy_from_slice(&v.to_array());
-}
-
-fn wrap360_x4(x: f64x4) -> f64x4 {
-    let c = f64x4::splat(360.0);
-    let w = x - (x / c).floor() * c;
-    w.cmp_ge(c).blend(w - c, w)
-}
-
-/// Polar stereographic grid → geographic, one row: `x` are the row's projected X (metres),
-/// `y` its Y. `rho` = (1 + sin 60°)·R; `north` selects the hemisphere formulas.
+/// Polar stereographic constants: `rho` = (1 + sin 60°)·R; `north` selects the hemisphere.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PolarK {
     pub(crate) north: bool,
@@ -32,6 +20,7 @@ pub(crate) struct PolarK {
     pub(crate) dgrw: f64,
 }
 
+#[cfg(test)]
 pub(crate) fn polar_to_geo_scalar(k: PolarK, x: &[f64], y: f64, lat: &mut [f64], lon: &mut [f64]) {
     for ((&x, la), lo) in x.iter().zip(lat.iter_mut()).zip(lon.iter_mut()) {
         let (a, b) = crate::params::polar_latlon(k.north, k.rho, k.dgrw, x, y);
@@ -40,33 +29,20 @@ pub(crate) fn polar_to_geo_scalar(k: PolarK, x: &[f64], y: f64, lat: &mut [f64],
     }
 }
 
+/// Polar stereographic grid → geographic, one row: `x` are the row's projected X (metres),
+/// `y` its Y.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma", "x86_64+sse4.1"))]
 pub(crate) fn polar_to_geo(k: PolarK, x: &[f64], y: f64, lat: &mut [f64], lon: &mut [f64]) {
-    let n = x.len().min(lat.len()).min(lon.len());
-    let body = n - n % 4;
-    let yv = f64x4::splat(y);
-    let rho = f64x4::splat(k.rho);
-    let sign = f64x4::splat(if k.north { 1.0 } else { -1.0 });
-    let dgrw = f64x4::splat(k.dgrw);
-    for ((xc, lac), loc) in x[..body]
-        .chunks_exact(4)
-        .zip(lat[..body].chunks_exact_mut(4))
-        .zip(lon[..body].chunks_exact_mut(4))
-    {
-        let xv = load(xc);
-        let r = (xv * xv + yv * yv).sqrt();
-        let la = f64x4::splat(90.0) - r.atan2(rho) * f64x4::splat(2.0 * RAD);
-        let zero = f64x4::splat(0.0);
-        let ang = r.cmp_le(zero).blend(zero, yv.atan2(xv) * f64x4::splat(RAD));
+    let sign = if k.north { 1.0 } else { -1.0 };
+    for ((&x, la), lo) in x.iter().zip(lat.iter_mut()).zip(lon.iter_mut()) {
+        let r = (x * x + y * y).sqrt();
+        *la = sign * (90.0 - 2.0 * RAD * atan2(r, k.rho));
         // North: lon = ang − dgrw; south: lon = dgrw − ang (and lat negated).
-        let lo = wrap360_x4((ang - dgrw) * sign);
-        store(la * sign, lac);
-        store(lo, loc);
+        *lo = wrap360_fast((atan2(y, x) * RAD - k.dgrw) * sign);
     }
-    polar_to_geo_scalar(k, &x[body..n], y, &mut lat[body..n], &mut lon[body..n]);
 }
 
-/// Rotated grid → geographic, one row: cos/sin of the columns' rotated longitudes, cos/sin of
-/// the row's rotated latitude, and the rotated→true matrix (row-major).
+#[cfg(test)]
 pub(crate) fn rotated_to_geo_scalar(
     m: &[[f64; 3]; 3],
     cos_rlon: &[f64],
@@ -90,6 +66,9 @@ pub(crate) fn rotated_to_geo_scalar(
     }
 }
 
+/// Rotated grid → geographic, one row: cos/sin of the columns' rotated longitudes, cos/sin of
+/// the row's rotated latitude, and the rotated→true matrix (row-major).
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma", "x86_64+sse4.1"))]
 pub(crate) fn rotated_to_geo(
     m: &[[f64; 3]; 3],
     cos_rlon: &[f64],
@@ -99,40 +78,24 @@ pub(crate) fn rotated_to_geo(
     lat: &mut [f64],
     lon: &mut [f64],
 ) {
-    let n = cos_rlon
-        .len()
-        .min(sin_rlon.len())
-        .min(lat.len())
-        .min(lon.len());
-    let body = n - n % 4;
-    let s = |v: f64| f64x4::splat(v);
-    let cp = s(cos_rlat);
-    let vz = s(sin_rlat);
-    let [r0, r1, r2] = m.map(|r| r.map(s));
-    for (((cc, sc), lac), loc) in cos_rlon[..body]
-        .chunks_exact(4)
-        .zip(sin_rlon[..body].chunks_exact(4))
-        .zip(lat[..body].chunks_exact_mut(4))
-        .zip(lon[..body].chunks_exact_mut(4))
+    // The rlat terms are constant along the row: fold them in once.
+    let (m0, m1, m2) = (m[0], m[1], m[2]);
+    let (a0, b0, c0) = (m0[0] * cos_rlat, m0[1] * cos_rlat, m0[2] * sin_rlat);
+    let (a1, b1, c1) = (m1[0] * cos_rlat, m1[1] * cos_rlat, m1[2] * sin_rlat);
+    let (a2, b2, c2) = (m2[0] * cos_rlat, m2[1] * cos_rlat, m2[2] * sin_rlat);
+    for (((&cl, &sl), la), lo) in cos_rlon
+        .iter()
+        .zip(sin_rlon)
+        .zip(lat.iter_mut())
+        .zip(lon.iter_mut())
     {
-        let vx = cp * load(cc);
-        let vy = cp * load(sc);
-        let tx = r0[0] * vx + r0[1] * vy + r0[2] * vz;
-        let ty = r1[0] * vx + r1[1] * vy + r1[2] * vz;
-        let tz = r2[0] * vx + r2[1] * vy + r2[2] * vz;
+        let tx = a0 * cl + b0 * sl + c0;
+        let ty = a1 * cl + b1 * sl + c1;
+        let tz = a2 * cl + b2 * sl + c2;
         let h = (tx * tx + ty * ty).sqrt();
-        store(tz.atan2(h) * s(RAD), lac);
-        store(wrap360_x4(ty.atan2(tx) * s(RAD)), loc);
+        *la = atan2(tz, h) * RAD;
+        *lo = wrap360_fast(atan2(ty, tx) * RAD);
     }
-    rotated_to_geo_scalar(
-        m,
-        &cos_rlon[body..n],
-        &sin_rlon[body..n],
-        cos_rlat,
-        sin_rlat,
-        &mut lat[body..n],
-        &mut lon[body..n],
-    );
 }
 
 /// Geographic → rotated degrees (rlon in (−180, 180], rlat), given the true→rotated matrix.
@@ -156,6 +119,7 @@ pub(crate) fn geo_to_rotated_scalar(
     }
 }
 
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma", "x86_64+sse4.1"))]
 pub(crate) fn geo_to_rotated(
     m: &[[f64; 3]; 3],
     lon: &[f64],
@@ -163,33 +127,23 @@ pub(crate) fn geo_to_rotated(
     rlon: &mut [f64],
     rlat: &mut [f64],
 ) {
-    let n = lon.len().min(lat.len()).min(rlon.len()).min(rlat.len());
-    let body = n - n % 4;
-    let s = |v: f64| f64x4::splat(v);
-    let [r0, r1, r2] = m.map(|r| r.map(s));
-    for (((loc, lac), roc), rac) in lon[..body]
-        .chunks_exact(4)
-        .zip(lat[..body].chunks_exact(4))
-        .zip(rlon[..body].chunks_exact_mut(4))
-        .zip(rlat[..body].chunks_exact_mut(4))
+    let (m0, m1, m2) = (m[0], m[1], m[2]);
+    for (((&lo, &la), ro), ra) in lon
+        .iter()
+        .zip(lat)
+        .zip(rlon.iter_mut())
+        .zip(rlat.iter_mut())
     {
-        let (sp, cp) = (load(lac) * s(DEG)).sin_cos();
-        let (sl, cl) = (load(loc) * s(DEG)).sin_cos();
+        let (sp, cp) = sin_cos_deg(la);
+        let (sl, cl) = sin_cos_deg(lo);
         let (vx, vy, vz) = (cp * cl, cp * sl, sp);
-        let tx = r0[0] * vx + r0[1] * vy + r0[2] * vz;
-        let ty = r1[0] * vx + r1[1] * vy + r1[2] * vz;
-        let tz = r2[0] * vx + r2[1] * vy + r2[2] * vz;
+        let tx = m0[0] * vx + m0[1] * vy + m0[2] * vz;
+        let ty = m1[0] * vx + m1[1] * vy + m1[2] * vz;
+        let tz = m2[0] * vx + m2[1] * vy + m2[2] * vz;
         let h = (tx * tx + ty * ty).sqrt();
-        store(tz.atan2(h) * s(RAD), rac);
-        store(ty.atan2(tx) * s(RAD), roc);
+        *ra = atan2(tz, h) * RAD;
+        *ro = atan2(ty, tx) * RAD;
     }
-    geo_to_rotated_scalar(
-        m,
-        &lon[body..n],
-        &lat[body..n],
-        &mut rlon[body..n],
-        &mut rlat[body..n],
-    );
 }
 
 /// Geographic → polar stereographic metres (X, Y).
@@ -201,44 +155,29 @@ pub(crate) fn geo_to_polar_scalar(
     yo: &mut [f64],
 ) {
     for (((&lo, &la), x), y) in lon.iter().zip(lat).zip(xo.iter_mut()).zip(yo.iter_mut()) {
-        let (sp, cp) = (la * DEG).sin_cos();
+        let (sp, cp) = la.to_radians().sin_cos();
         let (r, ang) = if k.north {
             (k.rho * cp / (1.0 + sp), lo + k.dgrw)
         } else {
             (k.rho * cp / (1.0 - sp), k.dgrw - lo)
         };
-        let (sa, ca) = (ang * DEG).sin_cos();
+        let (sa, ca) = ang.to_radians().sin_cos();
         *x = r * ca;
         *y = r * sa;
     }
 }
 
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma", "x86_64+sse4.1"))]
 pub(crate) fn geo_to_polar(k: PolarK, lon: &[f64], lat: &[f64], xo: &mut [f64], yo: &mut [f64]) {
-    let n = lon.len().min(lat.len()).min(xo.len()).min(yo.len());
-    let body = n - n % 4;
-    let s = |v: f64| f64x4::splat(v);
-    let sign = s(if k.north { 1.0 } else { -1.0 });
-    for (((loc, lac), xc), yc) in lon[..body]
-        .chunks_exact(4)
-        .zip(lat[..body].chunks_exact(4))
-        .zip(xo[..body].chunks_exact_mut(4))
-        .zip(yo[..body].chunks_exact_mut(4))
-    {
-        let (sp, cp) = (load(lac) * s(DEG)).sin_cos();
-        let r = s(k.rho) * cp / (s(1.0) + sign * sp);
+    let sign = if k.north { 1.0 } else { -1.0 };
+    for (((&lo, &la), x), y) in lon.iter().zip(lat).zip(xo.iter_mut()).zip(yo.iter_mut()) {
+        let (sp, cp) = sin_cos_deg(la);
+        let r = k.rho * cp / (1.0 + sign * sp);
         // North: lon + dgrw; south: dgrw − lon.
-        let ang = (load(loc) * sign + s(k.dgrw)) * s(DEG);
-        let (sa, ca) = ang.sin_cos();
-        store(r * ca, xc);
-        store(r * sa, yc);
+        let (sa, ca) = sin_cos_deg(lo * sign + k.dgrw);
+        *x = r * ca;
+        *y = r * sa;
     }
-    geo_to_polar_scalar(
-        k,
-        &lon[body..n],
-        &lat[body..n],
-        &mut xo[body..n],
-        &mut yo[body..n],
-    );
 }
 
 /// CRS coordinate → fractional index on a uniform axis, in place, with NaN for points outside
@@ -257,6 +196,7 @@ pub(crate) fn wrap_about(x: f64, c: f64) -> f64 {
     c + d - 360.0 * ((d + 180.0) / 360.0).floor()
 }
 
+#[cfg(test)]
 pub(crate) fn to_index_scalar(k: ToIndexK, v: &mut [f64]) {
     for x in v {
         let w = match k.wrap_center {
@@ -272,22 +212,27 @@ pub(crate) fn to_index_scalar(k: ToIndexK, v: &mut [f64]) {
     }
 }
 
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma", "x86_64+sse4.1"))]
 pub(crate) fn to_index(k: ToIndexK, v: &mut [f64]) {
-    let body = v.len() - v.len() % 4;
-    let s = |v: f64| f64x4::splat(v);
-    for c in v[..body].chunks_exact_mut(4) {
-        let mut x = load(c);
-        if let Some(cen) = k.wrap_center {
-            let d = x - s(cen);
-            x = s(cen) + d - s(360.0) * ((d + s(180.0)) / s(360.0)).floor();
+    // Division, not multiplication by the inverse, so that results are bit-identical to the
+    // scalar twin and exact indices stay exact.
+    let hi = k.n - 0.5;
+    match k.wrap_center {
+        Some(c) => {
+            for x in v {
+                let d = *x - c;
+                let w = c + d - 360.0 * floor((d + 180.0) / 360.0);
+                let i = (w - k.start) / k.step;
+                *x = if i >= -0.5 && i < hi { i } else { f64::NAN };
+            }
         }
-        // Division, not multiplication by the inverse, so that the result is bit-identical to
-        // the scalar twin and exact indices stay exact.
-        let i = (x - s(k.start)) / s(k.step);
-        let ok = i.cmp_ge(s(-0.5)) & i.cmp_lt(s(k.n - 0.5));
-        store(ok.blend(i, s(f64::NAN)), c);
+        None => {
+            for x in v {
+                let i = (*x - k.start) / k.step;
+                *x = if i >= -0.5 && i < hi { i } else { f64::NAN };
+            }
+        }
     }
-    to_index_scalar(k, &mut v[body..]);
 }
 
 #[cfg(test)]
@@ -297,6 +242,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn close_deg(a: f64, b: f64, tol: f64) -> bool {
+        let (a, b) = (wrap360(a), wrap360(b));
         let d = (a - b).abs();
         d <= tol || (d - 360.0).abs() <= tol || (a.is_nan() && b.is_nan())
     }

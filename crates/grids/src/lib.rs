@@ -17,6 +17,7 @@ mod kernels;
 pub mod params;
 mod proj_ffi;
 mod rotation;
+mod simd;
 
 pub use cache::GridCache;
 pub use crs::{Crs, GeoTransform};
