@@ -293,7 +293,7 @@ fn truncated_last_segment_shows_visible_records_and_recovers_framed_ones() {
         assert_eq!(note.offset, last as u64, "{stem}");
         assert!(
             note.message
-                .contains(&format!("holds {in_last} framed records")),
+                .contains(&format!("{in_last} framed records are in no directory")),
             "{}",
             note.message
         );
@@ -355,7 +355,7 @@ fn crashed_writer_segment_is_detected_and_recovered() {
         d.message
     );
     assert!(
-        d.message.contains("holds 2 framed records"),
+        d.message.contains("2 framed records are in no directory"),
         "{}",
         d.message
     );
@@ -390,7 +390,7 @@ fn deleted_records_in_closed_and_crashed_segments() {
     assert_eq!(file.records()[0].file_index, 1);
     let note = &file.diagnostics()[0].message;
     assert!(
-        note.contains("holds 6 framed records that are in no directory (and 1 deleted)"),
+        note.contains("6 framed records are in no directory (and 1 deleted)"),
         "{note}"
     );
     let file = open_bytes(&w.bytes, true).unwrap();

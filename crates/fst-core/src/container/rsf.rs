@@ -601,11 +601,13 @@ impl Reader<'_> {
             if sos.sseg == 0 {
                 // An open compact segment: the writer is still writing or crashed. It runs to
                 // the end of the file and librmn stops reading here.
-                let what = "unfinished compact segment (a writer is still writing or crashed)";
+                let what = format!(
+                    "unfinished compact segment at byte {off} (a writer is still writing or crashed)"
+                );
                 steps.push(Step::Unfinished {
                     off,
                     end: self.file_len,
-                    what: what.into(),
+                    what,
                 });
                 break;
             }
@@ -617,7 +619,7 @@ impl Reader<'_> {
                 self.check_closed(off, &sos)?;
                 if end > self.file_len {
                     let what = format!(
-                        "segment of {} bytes, cut short by the end of the file at byte {} (truncated): its directory is lost",
+                        "segment at byte {off} is cut short (it announces {} bytes, the file ends at byte {}): the file is truncated and the segment's directory is lost",
                         sos.sseg, self.file_len
                     );
                     steps.push(Step::Unfinished {
@@ -636,7 +638,7 @@ impl Reader<'_> {
                 }
             } else if end > self.file_len {
                 let what = format!(
-                    "sparse segment of {} bytes, cut short by the end of the file at byte {} (truncated)",
+                    "sparse segment at byte {off} is cut short (it announces {} bytes, the file ends at byte {}): the file is truncated",
                     sos.sseg, self.file_len
                 );
                 steps.push(Step::Unfinished {
@@ -657,12 +659,13 @@ impl Reader<'_> {
                 }
                 self.check_eos_hi(off, &sos)?;
                 if !sos.is_filler() {
-                    let what =
-                        "open sparse segment (a parallel writer is still writing or crashed)";
+                    let what = format!(
+                        "open sparse segment at byte {off} (a parallel writer is still writing or crashed)"
+                    );
                     steps.push(Step::Unfinished {
                         off,
                         end: end - EOS_HI_LEN,
-                        what: what.into(),
+                        what,
                     });
                 }
             }
@@ -1030,10 +1033,11 @@ impl Reader<'_> {
     /// list them when recovering.
     fn unfinished(&mut self, off: u64, end: u64, what: &str) -> Result<(), OpenError> {
         let walk = self.walk_frames(off + SOS_LEN, end)?;
-        let mut message = format!(
-            "{what} at byte {off} holds {} framed records that are in no directory",
-            walk.records
-        );
+        let (n, verb) = match walk.records {
+            1 => ("1 framed record".to_string(), "is"),
+            n => (format!("{n} framed records"), "are"),
+        };
+        let mut message = format!("{what}: {n} {verb} in no directory");
         if walk.deleted > 0 {
             let _ = write!(message, " (and {} deleted)", walk.deleted);
         }
@@ -1417,7 +1421,7 @@ mod tests {
             d.message
         );
         assert!(
-            d.message.contains("holds 4 framed records"),
+            d.message.contains("4 framed records are in no directory"),
             "{}",
             d.message
         );
@@ -1466,7 +1470,7 @@ mod tests {
         assert!(
             dir.diagnostics[0]
                 .message
-                .contains("holds 2 framed records"),
+                .contains("2 framed records are in no directory"),
             "{:?}",
             dir.diagnostics
         );
@@ -1526,7 +1530,7 @@ mod tests {
             dir.diagnostics
         );
         assert!(
-            dir.diagnostics[0].message.contains("holds 0 framed"),
+            dir.diagnostics[0].message.contains("0 framed records are"),
             "{:?}",
             dir.diagnostics
         );
