@@ -36,6 +36,15 @@ pub enum GridError {
     /// The caller passed arguments that do not fit together (buffer lengths, subgrid numbers).
     #[error("usage: {0}")]
     Usage(String),
+    /// A positional record could not be read or decoded.
+    #[error("cannot read {record}")]
+    Read {
+        /// Which record.
+        record: String,
+        /// The reader's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// PROJ refused a CRS definition or could not export it.
     #[error("PROJ could not handle '{definition}': {detail}")]
     Proj {

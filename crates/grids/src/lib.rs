@@ -11,6 +11,7 @@ mod cloud;
 mod crs;
 mod descriptor;
 mod error;
+pub mod fst;
 mod gauss;
 mod grid;
 mod kernels;

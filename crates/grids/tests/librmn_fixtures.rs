@@ -117,3 +117,60 @@ fn x_grid_is_refused_clearly() {
     .unwrap_err();
     assert!(matches!(e, grids::GridError::Unsupported { .. }), "{e}");
 }
+
+/// The same grids, but with descriptors built from the FST file itself through the bridge.
+#[test]
+fn bridge_builds_the_same_descriptors_from_the_file() {
+    let m = Manifest::load("grids");
+    let file = fst_core::FstFile::open(common::fixture_dir().join("grids.fst")).unwrap();
+    let by_key: std::collections::HashMap<String, grids::GridDescriptor> =
+        m.grids().into_iter().map(|(k, d, _)| (k, d)).collect();
+    let mut checked = 0;
+    for rec in file.records() {
+        let meta = m.record(u64::from(rec.index.0));
+        let Some(key) = meta["grid"].as_str() else {
+            if rec.grtyp == b'X' && rec.nomvar.trimmed() == "TT" {
+                let d = grids::fst::descriptor_from_record(&file, rec).unwrap();
+                assert!(Grid::new(&d, GridOptions::default()).is_err());
+            }
+            continue;
+        };
+        let d = grids::fst::descriptor_from_record(&file, rec).unwrap();
+        assert_eq!(&d, &by_key[key], "record {}", rec.index);
+        checked += 1;
+    }
+    assert_eq!(checked, 30);
+}
+
+/// The RSF (FST24) fixtures' Z-on-L grid through the bridge: the same descriptor as the XDF
+/// twin, and coordinates lat0 + dlat·ay, lon0 + dlon·ax.
+#[test]
+fn bridge_reads_rsf_z_grid() {
+    let dir = common::fixture_dir().join("../rsf");
+    let mut descs = vec![];
+    for name in ["rsf_basic.fst", "xdf_basic.fst"] {
+        let file = fst_core::FstFile::open(dir.join(name)).unwrap();
+        let rec = file
+            .records()
+            .iter()
+            .find(|r| r.nomvar.trimmed() == "TT")
+            .unwrap();
+        descs.push(grids::fst::descriptor_from_record(&file, rec).unwrap());
+    }
+    assert_eq!(descs[0], descs[1]);
+    let d = &descs[0];
+    let pos = d.positional.as_ref().unwrap();
+    let grid = Grid::new(d, GridOptions::default()).unwrap();
+    assert_eq!(grid.ref_grtyp(), Some('L'));
+    let p = grids::params::LatLonParams::decode(pos.ig);
+    let ll = grid.lat_lon();
+    let (ni, nj) = grid.shape();
+    for j in 0..nj {
+        for i in 0..ni {
+            let k = i + j * ni;
+            let lon = (p.lon0 + p.dlon * pos.x[i]).rem_euclid(360.0);
+            assert!((ll.lat[k] - (p.lat0 + p.dlat * pos.y[j])).abs() < 1e-9);
+            assert!(common::err_deg(ll.lat[k], ll.lon[k], ll.lat[k], lon) < 1e-9);
+        }
+    }
+}
