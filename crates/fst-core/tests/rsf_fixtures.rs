@@ -1,7 +1,15 @@
 //! RSF ("FST24") files through the public API: every record of every RSF sample against what
-//! librmn (dev_alpha) read back when it wrote them (the manifests and `.npy` files beside the
+//! librmn (`dev_alpha`) read back when it wrote them (the manifests and `.npy` files beside the
 //! samples), recovery of unfinished segments, corruption of RSF structures, and the XDF/RSF
 //! equivalence of the two "basic" samples.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)] // test code: failing loudly is the point
 
 use std::path::{Path, PathBuf};
 

@@ -5,6 +5,14 @@
 //! The quick test checks the listing; the ignored one measures it (run it in release:
 //! `cargo test --release -p fst-core --test rsf_open_speed -- --ignored --nocapture`).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)] // test code: failing loudly is the point
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -569,8 +569,10 @@ impl Reader<'_> {
                 Step::Directory { off, vdir, len, n } => {
                     let size = usize::try_from(len).unwrap_or(usize::MAX);
                     if buf.len() < size {
-                        buf = try_vec_filled(size, 0u8)
-                            .map_err(|_| self.limit(LimitError::OutOfMemory { bytes: len }))?;
+                        let Ok(bigger) = try_vec_filled(size, 0u8) else {
+                            return Err(self.limit(LimitError::OutOfMemory { bytes: len }));
+                        };
+                        buf = bigger;
                     }
                     let vdir_bytes = buf.get_mut(..size).unwrap_or_default();
                     self.read(off + vdir, vdir_bytes)?;

@@ -9,7 +9,7 @@
 //! Shared by the unit tests of `container/rsf.rs` (through `#[path]`) and the integration
 //! tests, so it uses nothing but `std`.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::indexing_slicing)] // test kit
 
 /// One data record: its metadata words (`R` of them) and its payload words.
 #[derive(Debug, Clone)]
