@@ -61,6 +61,20 @@ fn word_at(b: &[u8], at: u64) -> Option<u32> {
     Some(u32::from_le_bytes(bytes))
 }
 
+/// The first `N` little-endian u32 of `b`, if `b` holds them. Written so that the compiler
+/// turns it into plain loads: this runs for every directory entry.
+#[inline]
+fn le_words<const N: usize>(b: &[u8]) -> Option<[u32; N]> {
+    let b = b.get(..N.checked_mul(4)?)?;
+    let mut out = [0u32; N];
+    for (o, c) in out.iter_mut().zip(b.chunks_exact(4)) {
+        if let &[x0, x1, x2, x3] = c {
+            *o = u32::from_le_bytes([x0, x1, x2, x3]);
+        }
+    }
+    Some(out)
+}
+
 /// A 64-bit value stored as two words, high word first.
 fn pair(hi: u32, lo: u32) -> u64 {
     (u64::from(hi) << 32) | u64::from(lo)
@@ -247,20 +261,10 @@ enum Fault {
     Limit(LimitError),
 }
 
-/// Decode the metadata words of a record: `meta` holds the words at hand (the directory copy,
-/// `D` words, or the record's own `R` words), `r` is the record's metadata length in words.
-fn parse_meta(meta: &[u8], r: u64, max_json: u64) -> Result<Parsed, Fault> {
-    let mut words = [0u32; 19];
-    let head = meta.get(..JSON_AT as usize).unwrap_or_default();
-    if head.len() != JSON_AT as usize {
-        return Err(Fault::Reason(format!(
-            "{} metadata bytes, fewer than the 19 search words",
-            meta.len()
-        )));
-    }
-    for (w, c) in words.iter_mut().zip(head.chunks_exact(4)) {
-        *w = c.try_into().map_or(0, u32::from_le_bytes);
-    }
+/// Decode the metadata of a record: its 19 search words, then `rest`, the metadata bytes at
+/// hand after them (from the directory copy, `D` words, or the record's own `R` words); `r` is
+/// the record's metadata length in words.
+fn parse_meta(words: [u32; 19], rest: &[u8], r: u64, max_json: u64) -> Result<Parsed, Fault> {
     let [meta0, m1, m2, key_words @ ..] = words;
     match (meta0 & 0xFF) as u8 {
         RT_DATA => {}
@@ -309,7 +313,7 @@ fn parse_meta(meta: &[u8], r: u64, max_json: u64) -> Result<Parsed, Fault> {
                 limit: max_json,
             }));
         }
-        match meta.get(JSON_AT as usize..(JSON_AT + bytes) as usize) {
+        match rest.get(..bytes as usize) {
             Some(stored) => Json::Here(json_text(stored)?),
             None => Json::InRecord { bytes },
         }
@@ -891,17 +895,15 @@ impl Reader<'_> {
         let bad_entry = |reader: &Self, reason: String| {
             reader.format(entry_at, FormatErrorKind::BadEntry { file_index, reason })
         };
-        let (Some(wa), Some(rl), Some(entry_offset), Some(ml)) = (
-            pair_at(body, pos),
-            pair_at(body, pos + 8),
-            pair_at(body, pos + 16),
-            word_at(body, pos + 24),
-        ) else {
+        // The fixed words and the 19 search words, which every entry has.
+        let Some(words) = body.get(pos as usize..).and_then(le_words::<27>) else {
             return Err(bad_entry(
                 self,
                 "the entry runs past the end of the directory".into(),
             ));
         };
+        let [wa_hi, wa_lo, rl_hi, rl_lo, eo_hi, eo_lo, ml, _dul, search @ ..] = words;
+        let (wa, rl, entry_offset) = (pair(wa_hi, wa_lo), pair(rl_hi, rl_lo), pair(eo_hi, eo_lo));
         let d = if ml >> 16 == 0 {
             u64::from(ml)
         } else {
@@ -911,15 +913,16 @@ impl Reader<'_> {
         if d < SEARCH_WORDS || r < d {
             return Err(bad_entry(self, format!("metadata lengths {d} (directory) and {r} (record) words, expected 19 ≤ directory ≤ record")));
         }
-        let meta_at = pos + ENTRY_FIXED_LEN;
-        let next = meta_at + 4 * d;
-        let Some(meta) = body.get(meta_at as usize..next as usize) else {
+        let rest_at = pos + ENTRY_FIXED_LEN + JSON_AT;
+        let next = pos + ENTRY_FIXED_LEN + 4 * d;
+        let Some(rest) = body.get(rest_at as usize..next as usize) else {
             return Err(bad_entry(
                 self,
                 format!("{d} metadata words run past the end of the directory"),
             ));
         };
-        let parsed = match parse_meta(meta, r, self.options.limits.max_metadata_bytes) {
+        let max_json = self.options.limits.max_metadata_bytes;
+        let parsed = match parse_meta(search, rest, r, max_json) {
             Ok(p) => p,
             Err(Fault::Reason(reason)) => return Err(bad_entry(self, reason)),
             Err(Fault::Limit(limit)) => return Err(self.limit(limit)),
@@ -961,6 +964,7 @@ impl Reader<'_> {
 
     /// Add a live record at byte `record` of length `rl` with `r` metadata words.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn push(
         &mut self,
         record: u64,
@@ -990,7 +994,11 @@ impl Reader<'_> {
                 None
             }
         };
-        let rec = RecordMeta {
+        // Room was reserved for every directory entry; recovered records may need more.
+        if self.records.try_reserve(1).is_err() {
+            return Err("out of memory".into());
+        }
+        self.records.push(RecordMeta {
             index: RecordIndex(index),
             file_index,
             container: Container::Rsf,
@@ -1023,11 +1031,7 @@ impl Reader<'_> {
             },
             extended_metadata,
             recovered,
-        };
-        if self.records.try_reserve(1).is_err() {
-            return Err("out of memory".into());
-        }
-        self.records.push(rec);
+        });
         Ok(())
     }
 
@@ -1130,7 +1134,9 @@ impl Reader<'_> {
                 continue;
             }
             let meta = self.read_vec(pos + SOR_LEN, 4 * r, "record metadata")?;
-            match parse_meta(&meta, r, self.options.limits.max_metadata_bytes) {
+            let search = le_words::<19>(&meta).unwrap_or([0; 19]);
+            let rest = meta.get(JSON_AT as usize..).unwrap_or_default();
+            match parse_meta(search, rest, r, self.options.limits.max_metadata_bytes) {
                 Ok(Parsed::Live { keys, json }) => {
                     walk.records += 1;
                     if self.options.recover {
