@@ -1108,6 +1108,12 @@ impl Reader<'_> {
                 );
                 break;
             }
+            // The directory metadata length is R (version 1) or the 19 search words (version 0).
+            if u64::from(s.rlmd) != r && u64::from(s.rlmd) != SEARCH_WORDS {
+                let why = format!("{} directory metadata words, expected {r} or 19", s.rlmd);
+                stop(&mut walk, why);
+                break;
+            }
             if s.rl > end - pos {
                 stop(
                     &mut walk,
@@ -1632,13 +1638,24 @@ mod tests {
     fn every_truncation_opens_or_fails_cleanly() {
         for stem in ["rsf_basic", "rsf_multi_segment", "rsf_extended_meta"] {
             let bytes = fixture(stem);
-            let full = open(&bytes, false).unwrap().records.len();
+            let all = open(&bytes, false).unwrap().records;
+            let full = all.len();
             for len in 0..bytes.len() {
                 for recover in [false, true] {
                     if let Ok(dir) = open(&bytes[..len], recover) {
                         assert!(dir.records.len() <= full, "{stem} cut at {len}");
-                        for rec in &dir.records {
+                        // What is listed is a prefix of the whole listing, framed correctly.
+                        for (rec, whole) in dir.records.iter().zip(&all) {
                             assert!(rec.record_offset.0 + rec.record_len <= len as u64);
+                            assert_eq!(
+                                RecordMeta {
+                                    recovered: false,
+                                    ..rec.clone()
+                                },
+                                *whole
+                            );
+                            assert!(recover || !rec.recovered);
+                            frame(&bytes[..len], rec).unwrap();
                         }
                         if len < bytes.len() && !dir.records.is_empty() && dir.records.len() < full
                         {
