@@ -418,10 +418,11 @@ mod tests {
             let mut r = BitReader::new(&words);
             let mut consumed = 0u64;
             for w in widths {
-                match r.read(w) {
-                    Ok(_) => consumed += u64::from(w),
-                    Err(_) => { prop_assert!(consumed + u64::from(w) > words.len() as u64 * 32); break; }
+                if r.read(w).is_err() {
+                    prop_assert!(consumed + u64::from(w) > words.len() as u64 * 32);
+                    break;
                 }
+                consumed += u64::from(w);
                 prop_assert_eq!(r.bits_left(), words.len() as u64 * 32 - consumed);
             }
         }

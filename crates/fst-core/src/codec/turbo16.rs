@@ -316,27 +316,8 @@ pub(crate) fn parallelogram(
             .chunks_mut(per_thread * step * ni)
             .enumerate()
             .map(|(t, rows)| {
-                s.spawn(move || -> Result<(), CodecError> {
-                    let first_band = t * per_thread;
-                    let mut rr = reader.clone();
-                    for (k, band_rows) in rows.chunks_mut(step * ni).enumerate() {
-                        let b = first_band + k;
-                        rr.seek(starts.get(b).copied().unwrap_or(u64::MAX));
-                        tiling.parse(&mut rr, band_rows)?;
-                    }
-                    let first_row = 1 + first_band * step;
-                    for (k, row) in rows.chunks_exact_mut(ni).enumerate() {
-                        let j = first_row + k;
-                        let (Some(&here), Some(&above)) = (col0.get(j), col0.get(j - 1)) else {
-                            continue;
-                        };
-                        let mut d = here.wrapping_sub(above);
-                        for o in row.iter_mut().skip(1) {
-                            d = d.wrapping_add(*o);
-                            *o = d;
-                        }
-                    }
-                    Ok(())
+                s.spawn(move || {
+                    tiling.parse_differences(reader, starts, col0, t * per_thread, rows)
                 })
             })
             .collect();
@@ -352,6 +333,13 @@ pub(crate) fn parallelogram(
         result
     })?;
     // Pass 3: v[i,j] = v[i,j−1] + D[i,j], row after row (independent across i).
+    accumulate_columns(out, ni, mask);
+    Ok(())
+}
+
+/// `v[i,j] = v[i,j−1] + D[i,j]` for i ≥ 1, row after row, where `out` holds the first row
+/// and column as values and the other elements as column differences.
+fn accumulate_columns(out: &mut [u32], ni: usize, mask: u32) {
     let mut rows = out.chunks_exact_mut(ni);
     if let Some(mut prev) = rows.next() {
         for cur in rows {
@@ -361,7 +349,6 @@ pub(crate) fn parallelogram(
             prev = cur;
         }
     }
-    Ok(())
 }
 
 /// The residual tiles of one band of `step` rows (fewer for the last band), columns 1..ni.
@@ -403,6 +390,39 @@ impl Band {
                 for o in tile_row(rows, ni, j, i0, tw)? {
                     *o = r.read_signed_prechecked(width) as u32;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Parse bands `first_band..` (whole bands of rows, from `rows`, each starting at the
+    /// stream position in `starts`) and turn their residuals into column differences
+    /// `D[i,j] = v[i,j] − v[i,j−1] = D[i−1,j] + r[i,j]`, with `D[0,j]` from the first column
+    /// `col0`.
+    fn parse_differences(
+        &self,
+        reader: &BitReader<'_>,
+        starts: &[u64],
+        col0: &[u32],
+        first_band: usize,
+        rows: &mut [u32],
+    ) -> Result<(), CodecError> {
+        let ni = self.ni;
+        let mut r = reader.clone();
+        for (k, band_rows) in rows.chunks_mut(self.step * ni).enumerate() {
+            r.seek(starts.get(first_band + k).copied().unwrap_or(u64::MAX));
+            self.parse(&mut r, band_rows)?;
+        }
+        let first_row = 1 + first_band * self.step;
+        for (k, row) in rows.chunks_exact_mut(ni).enumerate() {
+            let j = first_row + k;
+            let (Some(&here), Some(&above)) = (col0.get(j), col0.get(j - 1)) else {
+                continue;
+            };
+            let mut d = here.wrapping_sub(above);
+            for o in row.iter_mut().skip(1) {
+                d = d.wrapping_add(*o);
+                *o = d;
             }
         }
         Ok(())

@@ -36,69 +36,26 @@ pub(crate) fn decode(
             reason: "turbo plane size mismatch",
         });
     }
-    let [w0, info, ..] = *stream else {
-        return Err(CodecError::Truncated {
-            needed: 3,
-            available: stream.len() as u64 + 1,
-        });
-    };
-    let h = CodecHeader::parse(w0);
-    if h.predictor != turbo16::PARALLELOGRAM32 {
-        return Err(CodecError::BadHeader {
-            field: "turbo32 predictor",
-            found: u64::from(h.predictor),
-        });
-    }
-    let k = h.nbits;
-    if !(1..=23).contains(&k) {
-        return Err(CodecError::BadHeader {
-            field: "turbo32 mantissa width",
-            found: u64::from(k),
-        });
-    }
+    let (k, info) = header(stream)?;
     let exp_base = (info >> 16) & 0xFF;
     let exp_bits = (info >> 8) & 0xFF;
     let sign_code = info & 0x30;
-    let exp_code = info & 0x0C;
     let mantissa_code = info & 0x03;
 
-    // Locate the sections: [sign length, sign RLE] [exponent length, exponent stream]
-    // [mantissa length (unreliable), mantissa stream].
-    let section = |pos: usize| -> Result<&[u32], CodecError> {
-        stream.get(pos..).ok_or(CodecError::Corrupt {
-            reason: "turbo32 section starts past the payload end",
-        })
-    };
-    let length_at = |pos: usize| -> Result<usize, CodecError> {
-        let &len_bytes = section(pos)?.first().ok_or(CodecError::Truncated {
-            needed: pos as u64 + 2,
-            available: stream.len() as u64 + 1,
-        })?;
-        Ok(pos + 1 + (len_bytes / 4) as usize)
-    };
-    let mut pos = 2usize;
-    let sign_stream = if sign_code & 0x20 != 0 {
-        let s = section(pos + 1)?;
-        pos = length_at(pos)?;
-        Some(s)
-    } else {
-        None
-    };
-    let exp_stream = if exp_code & 0x08 != 0 {
+    let Sections {
+        sign: sign_stream,
+        exponent: exp_stream,
+        mantissa: mantissa_stream,
+    } = Sections::locate(stream, info)?;
+    if exp_stream.is_some() {
         if !(1..=32).contains(&exp_bits) {
             return Err(CodecError::BadHeader {
                 field: "turbo32 exponent width",
                 found: u64::from(exp_bits),
             });
         }
-        let s = section(pos + 1)?;
-        check_parallelogram_len(s, ni, nj, exp_bits)?;
-        pos = length_at(pos)?;
-        Some(s)
-    } else {
-        None
-    };
-    let mantissa_stream = section(pos + 1)?;
+        check_parallelogram_len(exp_stream.unwrap_or(&[]), ni, nj, exp_bits)?;
+    }
     if mantissa_code == 0 {
         check_parallelogram_len(mantissa_stream, ni, nj, k)?;
     }
@@ -152,22 +109,7 @@ pub(crate) fn decode(
         exponents(threads)?
     };
 
-    // Assemble exponent and mantissa (the mantissa not masked, as in librmn).
-    let shift = 23 - k;
-    match &exponents {
-        Some(e) => super::par_chunks(out, threads, |first, chunk| {
-            for (o, &e) in chunk.iter_mut().zip(e.get(first..).unwrap_or(&[])) {
-                *o = ((e.wrapping_add(exp_base) & 0xFF) << 23) | (*o << shift);
-            }
-            Ok(())
-        })?,
-        None => super::par_chunks(out, threads, |_, chunk| {
-            for o in chunk {
-                *o = (exp_base << 23) | (*o << shift);
-            }
-            Ok(())
-        })?,
-    }
+    assemble(out, exponents.as_deref(), exp_base, 23 - k, threads)?;
 
     // Signs.
     match (sign_code, sign_stream) {
@@ -176,6 +118,105 @@ pub(crate) fn decode(
         _ => {}
     }
     Ok(())
+}
+
+/// The mantissa width K (codec header, word 0) and the info word (word 1).
+fn header(stream: &[u32]) -> Result<(u32, u32), CodecError> {
+    let [w0, info, ..] = *stream else {
+        return Err(CodecError::Truncated {
+            needed: 3,
+            available: stream.len() as u64 + 1,
+        });
+    };
+    let h = CodecHeader::parse(w0);
+    if h.predictor != turbo16::PARALLELOGRAM32 {
+        return Err(CodecError::BadHeader {
+            field: "turbo32 predictor",
+            found: u64::from(h.predictor),
+        });
+    }
+    if !(1..=23).contains(&h.nbits) {
+        return Err(CodecError::BadHeader {
+            field: "turbo32 mantissa width",
+            found: u64::from(h.nbits),
+        });
+    }
+    Ok((h.nbits, info))
+}
+
+/// Put exponent and mantissa together: `exponent << 23 | mantissa << shift` (the mantissa not
+/// masked, as in librmn), exponents being `(plane + base) mod 256`, or `base` without a plane.
+fn assemble(
+    out: &mut [u32],
+    exponents: Option<&[u32]>,
+    exp_base: u32,
+    shift: u32,
+    threads: usize,
+) -> Result<(), CodecError> {
+    match exponents {
+        Some(e) => super::par_chunks(out, threads, |first, chunk| {
+            for (o, &e) in chunk.iter_mut().zip(e.get(first..).unwrap_or(&[])) {
+                *o = ((e.wrapping_add(exp_base) & 0xFF) << 23) | (*o << shift);
+            }
+            Ok(())
+        }),
+        None => super::par_chunks(out, threads, |_, chunk| {
+            for o in chunk {
+                *o = (exp_base << 23) | (*o << shift);
+            }
+            Ok(())
+        }),
+    }
+}
+
+/// The three sections of a 133 stream (each a slice running to the end of the payload).
+struct Sections<'a> {
+    /// The sign run-length stream, if the signs differ.
+    sign: Option<&'a [u32]>,
+    /// The exponent PARALLELOGRAM stream, if the exponents differ.
+    exponent: Option<&'a [u32]>,
+    /// The mantissa stream.
+    mantissa: &'a [u32],
+}
+
+impl<'a> Sections<'a> {
+    /// Find the sections after the codec header and the info word: `[sign length, sign RLE]`
+    /// `[exponent length, exponent stream]` `[mantissa length (unreliable), mantissa stream]`.
+    fn locate(stream: &'a [u32], info: u32) -> Result<Self, CodecError> {
+        let section = |pos: usize| -> Result<&'a [u32], CodecError> {
+            stream.get(pos..).ok_or(CodecError::Corrupt {
+                reason: "turbo32 section starts past the payload end",
+            })
+        };
+        // Position after a section whose byte length is at `pos`.
+        let after = |pos: usize| -> Result<usize, CodecError> {
+            let &len_bytes = section(pos)?.first().ok_or(CodecError::Truncated {
+                needed: pos as u64 + 2,
+                available: stream.len() as u64 + 1,
+            })?;
+            Ok(pos + 1 + (len_bytes / 4) as usize)
+        };
+        let mut pos = 2usize;
+        let sign = if info & 0x20 != 0 {
+            let s = section(pos + 1)?;
+            pos = after(pos)?;
+            Some(s)
+        } else {
+            None
+        };
+        let exponent = if info & 0x08 != 0 {
+            let s = section(pos + 1)?;
+            pos = after(pos)?;
+            Some(s)
+        } else {
+            None
+        };
+        Ok(Sections {
+            sign,
+            exponent,
+            mantissa: section(pos + 1)?,
+        })
+    }
 }
 
 /// Before allocating a plane, check that the stream can hold a PARALLELOGRAM encoding of it.
