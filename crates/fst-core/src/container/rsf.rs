@@ -762,21 +762,24 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// Check the high part of a sparse segment's end, at the top of its range.
+    /// Check a sparse segment's end: the high part at the top of its range, and for a filler
+    /// also the low part after its start.
     fn check_eos_hi(&self, off: u64, sos: &Sos) -> Result<(), OpenError> {
-        if sos.sseg < SOS_LEN + EOS_HI_LEN {
+        // Room for the start, the low and the high part of the end.
+        if sos.sseg < SOS_LEN + EOS_LEN {
             return Err(self.bad(
                 off + 36,
                 "sparse segment size",
                 sos.sseg,
-                "at least 120".into(),
+                "at least 140".into(),
             ));
         }
         let at = off + sos.sseg - EOS_HI_LEN;
         let mut b = [0u8; 48];
         self.read(at, &mut b)?;
         let sign = word_at(&b, 0).unwrap_or(0);
-        let sseg = pair_at(&b, 12).unwrap_or(0);
+        let copy = [4, 12, 20, 28].map(|i| pair_at(&b, i).unwrap_or(0));
+        let sseg = copy[1];
         let eor: [u8; 12] = b
             .get(36..)
             .and_then(|t| t.try_into().ok())
@@ -798,13 +801,45 @@ impl Reader<'_> {
                 format!("{} as in its start", sos.sseg),
             ));
         }
-        if eor.rt != RT_EOS || eor.zr != EOR_MARK || Some(eor.rl) != sos.sseg.checked_sub(SOS_LEN) {
+        if copy != [sos.seg, sos.sseg, sos.vdir, sos.vdirs] {
+            return Err(self.format(
+                at + 4,
+                FormatErrorKind::Framing {
+                    reason: format!(
+                        "segment end gives sizes {copy:?}, its start {:?} (seg, sseg, vdir, vdirs)",
+                        [sos.seg, sos.sseg, sos.vdir, sos.vdirs]
+                    ),
+                },
+            ));
+        }
+        let eos_rl = sos.sseg - SOS_LEN;
+        if eor.rt != RT_EOS || eor.zr != EOR_MARK || eor.rl != eos_rl {
             return Err(self.format(at + 36, FormatErrorKind::Framing {
                 reason: format!(
-                    "segment end closes with type {} marker {:#04x} length {}, expected type 4 marker 0xff length {}",
-                    eor.rt, eor.zr, eor.rl, sos.sseg - SOS_LEN
+                    "segment end closes with type {} marker {:#04x} length {}, expected type 4 marker 0xff length {eos_rl}",
+                    eor.rt, eor.zr, eor.rl
                 ),
             }));
+        }
+        // A filler keeps the low part of its end right after its start (in an open segment,
+        // the first record overwrote it).
+        if sos.is_filler() {
+            let mut lo = [0u8; 20];
+            self.read(off + SOS_LEN, &mut lo)?;
+            let sor: [u8; 16] = lo
+                .get(..16)
+                .and_then(|h| h.try_into().ok())
+                .unwrap_or([0; 16]);
+            let sor = Sor::parse(&sor);
+            let sign = word_at(&lo, 16).unwrap_or(0);
+            if sor.rt != RT_EOS || sor.zr != SOR_MARK || sor.rl != eos_rl || sign != 0xBEBE_FADA {
+                return Err(self.format(off + SOS_LEN, FormatErrorKind::Framing {
+                    reason: format!(
+                        "filler segment end starts with type {} marker {:#04x} length {} signature {sign:#x}, expected type 4 marker 0xfe length {eos_rl} signature 0xbebefada",
+                        sor.rt, sor.zr, sor.rl
+                    ),
+                }));
+            }
         }
         Ok(())
     }
@@ -1690,6 +1725,16 @@ mod tests {
                 break;
             }
             let end = off + sos.sseg as usize;
+            if sos.seg == 0 {
+                // A sparse segment: the low part of its end after the start, the high part at
+                // the top.
+                out.push(off + 72..off + 92);
+                out.push(end - 48..end);
+                unused.extend([off + 73, off + 74, off + 84, off + 85, off + 86, off + 87]);
+                unused.extend([end - 3, end - 2]);
+                off = end;
+                continue;
+            }
             let eos = off + sos.seg as usize;
             out.push(eos..eos + 68);
             unused.extend([
@@ -1738,13 +1783,42 @@ mod tests {
         (out, unused)
     }
 
+    /// `rsf_parallel_sparse.fst` with its 2 MiB filler segment shrunk to 300 bytes (sizes in
+    /// its start and both parts of its end adjusted), so that every bit can be flipped quickly.
+    fn small_sparse() -> Vec<u8> {
+        let big = fixture("rsf_parallel_sparse");
+        let filler = 11928;
+        let sseg: u64 = 300;
+        let mut b = big[..filler + 92].to_vec();
+        let put = |b: &mut Vec<u8>, at: usize, v: u64| {
+            b[at..at + 4].copy_from_slice(&((v >> 32) as u32).to_le_bytes());
+            b[at + 4..at + 8].copy_from_slice(&(v as u32).to_le_bytes());
+        };
+        put(&mut b, filler + 36, sseg);
+        put(&mut b, filler + 76, sseg - 72);
+        b.resize(filler + sseg as usize - 48, 0);
+        let mut hi = big[big.len() - 48..].to_vec();
+        put(&mut hi, 12, sseg);
+        put(&mut hi, 36, sseg - 72);
+        b.extend_from_slice(&hi);
+        b
+    }
+
+    #[test]
+    fn small_sparse_is_valid() {
+        let dir = open(&small_sparse(), false).unwrap();
+        assert_eq!(dir.records.len(), 4);
+        assert!(dir.diagnostics.is_empty(), "{:?}", dir.diagnostics);
+    }
+
     #[test]
     fn bit_flips_in_control_structures_are_caught() {
         for stem in FIXTURES {
-            if stem == "rsf_parallel_sparse" {
-                continue; // 2 MiB: covered by the integration tests' sampled flips.
-            }
-            let bytes = fixture(stem);
+            let bytes = if stem == "rsf_parallel_sparse" {
+                small_sparse()
+            } else {
+                fixture(stem)
+            };
             let full = open(&bytes, false).unwrap();
             let (ranges, unused) = structure(&bytes);
             let mut flips = 0;
