@@ -1,0 +1,193 @@
+// Thin GDAL 3.6 shim for the FST driver: a GDALPamDataset / GDALPamRasterBand pair and the
+// driver registration. Every decision (what a dataset contains, how a block is filled) is
+// taken in Rust (src/ffi.rs, src/model.rs); this file only forwards calls.
+
+#include "cpl_string.h"
+#include "gdal_pam.h"
+#include "gdal_priv.h"
+#include "ogr_spatialref.h"
+
+#include <cstring>
+#include <new>
+
+extern "C" {
+struct FstDsInfo {
+    int xsize, ysize, nbands, has_gt;
+    double gt[6];
+    const char *wkt;
+    char **metadata;
+    char **subdatasets;
+    char **geolocation;
+    const char *physical_path;
+    const char *subdataset_name;
+};
+
+struct FstBandInfo {
+    int gdal_type, block_x, block_y;
+    const char *description;
+    char **metadata;
+    int has_nodata;
+    double nodata;
+};
+
+int fstgis_identify(const unsigned char *header, size_t n);
+void *fstgis_open(const char *name, FstDsInfo *info);
+int fstgis_band_info(void *h, int band, FstBandInfo *out);
+int fstgis_read_block(void *h, int band, int bx, int by, void *buf, size_t nbytes);
+void fstgis_close(void *h);
+void fstgis_shim_register(void);
+}
+
+namespace {
+
+class FSTDataset final : public GDALPamDataset {
+    friend class FSTRasterBand;
+    void *handle_ = nullptr;
+    OGRSpatialReference srs_;
+    bool has_gt_ = false;
+    double gt_[6] = {0, 1, 0, 0, 0, 1};
+
+  public:
+    FSTDataset() = default;
+    ~FSTDataset() override {
+        FSTDataset::FlushCache(true);
+        if (handle_) fstgis_close(handle_);
+    }
+
+    CPLErr GetGeoTransform(double *t) override {
+        if (has_gt_) {
+            memcpy(t, gt_, sizeof gt_);
+            return CE_None;
+        }
+        return GDALPamDataset::GetGeoTransform(t);
+    }
+
+    const OGRSpatialReference *GetSpatialRef() const override {
+        return srs_.IsEmpty() ? GDALPamDataset::GetSpatialRef() : &srs_;
+    }
+
+    static int Identify(GDALOpenInfo *oi);
+    static GDALDataset *Open(GDALOpenInfo *oi);
+};
+
+class FSTRasterBand final : public GDALPamRasterBand {
+    int index_;
+    bool has_nodata_;
+    double nodata_;
+
+  public:
+    FSTRasterBand(FSTDataset *ds, int n, const FstBandInfo &bi)
+        : index_(n - 1), has_nodata_(bi.has_nodata != 0), nodata_(bi.nodata) {
+        poDS = ds;
+        nBand = n;
+        eDataType = static_cast<GDALDataType>(bi.gdal_type);
+        nBlockXSize = bi.block_x;
+        nBlockYSize = bi.block_y;
+        GDALMajorObject::SetDescription(bi.description ? bi.description : "");
+        GDALMajorObject::SetMetadata(bi.metadata);
+    }
+
+    CPLErr IReadBlock(int bx, int by, void *image) override {
+        auto *ds = static_cast<FSTDataset *>(poDS);
+        const size_t nbytes = static_cast<size_t>(nBlockXSize) * nBlockYSize * GDALGetDataTypeSizeBytes(eDataType);
+        return fstgis_read_block(ds->handle_, index_, bx, by, image, nbytes) == 0 ? CE_None : CE_Failure;
+    }
+
+    double GetNoDataValue(int *ok) override {
+        if (has_nodata_) {
+            if (ok) *ok = TRUE;
+            return nodata_;
+        }
+        return GDALPamRasterBand::GetNoDataValue(ok);
+    }
+};
+
+int FSTDataset::Identify(GDALOpenInfo *oi) {
+    if (STARTS_WITH_CI(oi->pszFilename, "FST:")) return TRUE;
+    if (oi->nHeaderBytes < 24 || oi->pabyHeader == nullptr) return FALSE;
+    return fstgis_identify(oi->pabyHeader, static_cast<size_t>(oi->nHeaderBytes));
+}
+
+GDALDataset *FSTDataset::Open(GDALOpenInfo *oi) {
+    if (!Identify(oi)) return nullptr;
+    if (oi->eAccess == GA_Update) {
+        CPLError(CE_Failure, CPLE_NotSupported, "The FST driver is read-only.");
+        return nullptr;
+    }
+    FstDsInfo info;
+    memset(&info, 0, sizeof info);
+    void *h = fstgis_open(oi->pszFilename, &info);
+    if (h == nullptr) return nullptr;
+    const bool listing = info.nbands == 0;
+    if (!listing && !GDALCheckDatasetDimensions(info.xsize, info.ysize)) {
+        fstgis_close(h);
+        return nullptr;
+    }
+    FSTDataset *ds = new (std::nothrow) FSTDataset();
+    if (ds == nullptr) {
+        fstgis_close(h);
+        return nullptr;
+    }
+    ds->handle_ = h;
+    ds->nRasterXSize = info.xsize;
+    ds->nRasterYSize = info.ysize;
+    ds->eAccess = GA_ReadOnly;
+    if (info.has_gt) {
+        ds->has_gt_ = true;
+        memcpy(ds->gt_, info.gt, sizeof ds->gt_);
+    }
+    if (info.wkt && info.wkt[0]) {
+        ds->srs_.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+        if (ds->srs_.importFromWkt(info.wkt) != OGRERR_NONE) ds->srs_.Clear();
+    }
+    for (int i = 0; i < info.nbands; i++) {
+        FstBandInfo bi;
+        memset(&bi, 0, sizeof bi);
+        if (fstgis_band_info(h, i, &bi) != 0) {
+            delete ds;
+            return nullptr;
+        }
+        ds->SetBand(i + 1, new FSTRasterBand(ds, i + 1, bi));
+    }
+    ds->GDALMajorObject::SetMetadata(info.metadata);
+    if (info.subdatasets && info.subdatasets[0]) ds->GDALMajorObject::SetMetadata(info.subdatasets, "SUBDATASETS");
+    if (info.geolocation && info.geolocation[0]) ds->GDALMajorObject::SetMetadata(info.geolocation, "GEOLOCATION");
+
+    ds->SetDescription(oi->pszFilename);
+    if (info.physical_path && info.subdataset_name) {
+        ds->SetPhysicalFilename(info.physical_path);
+        ds->SetSubdatasetName(info.subdataset_name);
+    }
+    ds->TryLoadXML();
+    ds->oOvManager.Initialize(ds, info.physical_path ? info.physical_path : oi->pszFilename);
+    return ds;
+}
+
+GDALDataset *OpenNoThrow(GDALOpenInfo *oi) {
+    try {
+        return FSTDataset::Open(oi);
+    } catch (const std::exception &e) {
+        CPLError(CE_Failure, CPLE_AppDefined, "FST driver: %s", e.what());
+        return nullptr;
+    }
+}
+
+}  // namespace
+
+extern "C" void fstgis_shim_register(void) {
+    if (!GDAL_CHECK_VERSION("FST")) return;
+    if (GDALGetDriverByName("FST") != nullptr) return;
+    auto *drv = new GDALDriver();
+    drv->SetDescription("FST");
+    drv->SetMetadataItem(GDAL_DCAP_RASTER, "YES");
+    drv->SetMetadataItem(GDAL_DMD_LONGNAME, "RPN standard file (FST: XDF/FST98 and RSF/FST24)");
+    drv->SetMetadataItem(GDAL_DMD_EXTENSIONS, "fst std");
+    drv->SetMetadataItem(GDAL_DMD_HELPTOPIC, "https://github.com/fstgis/fstgis/blob/main/gdal-driver/README.md");
+    drv->SetMetadataItem(GDAL_DMD_SUBDATASETS, "YES");
+    drv->SetMetadataItem(GDAL_DCAP_VIRTUALIO, "YES");
+    drv->SetMetadataItem(GDAL_DCAP_OPEN, "YES");
+    drv->SetMetadataItem(GDAL_DMD_OPENOPTIONLIST, "<OpenOptionList/>");
+    drv->pfnIdentify = FSTDataset::Identify;
+    drv->pfnOpen = OpenNoThrow;
+    GetGDALDriverManager()->RegisterDriver(drv);
+}
