@@ -50,6 +50,7 @@ const RT_DELETED: u8 = 0x80;
 const SOR_MARK: u8 = 0xFE;
 const EOR_MARK: u8 = 0xFF;
 const SOS_SIGN: u32 = 0xDEAD_BEEF;
+const EOS_LO_SIGN: u32 = 0xBEBE_FADA;
 const EOS_HI_SIGN: u32 = 0xCAFE_FADE;
 /// `rlm` of SOS 0 while an exclusive writer has the file open.
 const EXCLUSIVE_WRITER: u32 = 0xFFFF;
@@ -739,7 +740,7 @@ impl Reader<'_> {
         }
         let w = |i: u64| word_at(eos, i).unwrap_or(0);
         let p = |i: u64| pair_at(eos, i).unwrap_or(0);
-        if w(16) != 0xBEBE_FADA || w(20) != EOS_HI_SIGN {
+        if w(16) != EOS_LO_SIGN || w(20) != EOS_HI_SIGN {
             return Err(self.bad(
                 at + 16,
                 "segment end signatures",
@@ -832,7 +833,7 @@ impl Reader<'_> {
                 .unwrap_or([0; 16]);
             let sor = Sor::parse(&sor);
             let sign = word_at(&lo, 16).unwrap_or(0);
-            if sor.rt != RT_EOS || sor.zr != SOR_MARK || sor.rl != eos_rl || sign != 0xBEBE_FADA {
+            if sor.rt != RT_EOS || sor.zr != SOR_MARK || sor.rl != eos_rl || sign != EOS_LO_SIGN {
                 return Err(self.format(off + SOS_LEN, FormatErrorKind::Framing {
                     reason: format!(
                         "filler segment end starts with type {} marker {:#04x} length {} signature {sign:#x}, expected type 4 marker 0xfe length {eos_rl} signature 0xbebefada",
