@@ -239,3 +239,83 @@ proptest! {
         }
     }
 }
+
+/// A Y grid (2-D lat/lon arrays) over the north pole and across the antimeridian, built from
+/// a rotated LAM: the tree + refinement inverse must agree with the analytic inverse of the
+/// rotated grid it came from, at nodes exactly and between nodes closely (the two interpolate
+/// differently: bilinear in the tangent plane versus linear in rotated degrees).
+#[test]
+fn y_grid_inverse_over_the_pole_and_antimeridian() {
+    // Rotated pole at the true equator: the rotated equator runs through both true poles.
+    let ig_ref = RotatedParams {
+        xlat1: 0.0,
+        xlon1: 180.0,
+        xlat2: 90.0,
+        xlon2: 0.0,
+    }
+    .encode()
+    .unwrap();
+    let ax: Arc<[f64]> = (0..50).map(|k| 250.3 + k as f64 * 0.8).collect();
+    let ay: Arc<[f64]> = (0..40).map(|k| -16.0 + k as f64 * 0.8).collect();
+    let z = Grid::new(
+        &GridDescriptor::with_positional(
+            b'Z',
+            50,
+            40,
+            [1, 2, 3, 0],
+            Positional {
+                grtyp: b'E',
+                ig: ig_ref,
+                x: ax,
+                y: ay,
+            },
+        ),
+        GridOptions::default(),
+    )
+    .unwrap();
+    let ll = z.lat_lon();
+    let max_lat = ll.lat.iter().copied().fold(f64::MIN, f64::max);
+    assert!(
+        max_lat > 89.0,
+        "the test grid should reach the pole, got {max_lat}"
+    );
+    let lon_neg: Arc<[f64]> = ll
+        .lon
+        .iter()
+        .map(|&l| if l > 180.0 { l - 360.0 } else { l })
+        .collect();
+    let y = Grid::new(
+        &GridDescriptor::with_positional(
+            b'Y',
+            50,
+            40,
+            [4, 5, 6, 0],
+            Positional {
+                grtyp: b'L',
+                ig: [100, 100, 9000, 0],
+                x: lon_neg,
+                y: ll.lat.clone().into(),
+            },
+        ),
+        GridOptions::default(),
+    )
+    .unwrap();
+    for k in 0..ll.lat.len() {
+        let (i, j) = y.index_of(ll.lat[k], ll.lon[k]).unwrap();
+        assert!((i - (k % 50) as f64).abs() < 1e-9 && (j - (k / 50) as f64).abs() < 1e-9);
+    }
+    let mut worst = 0.0_f64;
+    for a in 0..60 {
+        for b in 0..60 {
+            let (fi, fj) = (0.3 + a as f64 * 0.8, 0.2 + b as f64 * 0.64);
+            let (lat, lon) = z.point(fi, fj).unwrap();
+            let (i, j) = y
+                .index_of(lat, lon)
+                .unwrap_or_else(|| panic!("({fi}, {fj}) outside"));
+            worst = worst.max((i - fi).abs()).max((j - fj).abs());
+        }
+    }
+    assert!(worst < 0.01, "worst index difference {worst}");
+    // Far outside.
+    assert!(y.index_of(-45.0, 10.0).is_none());
+}
