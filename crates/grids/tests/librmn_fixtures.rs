@@ -170,7 +170,7 @@ fn bridge_reads_rsf_z_grid() {
             let k = i + j * ni;
             let lon = (p.lon0 + p.dlon * pos.x[i]).rem_euclid(360.0);
             assert!((ll.lat[k] - (p.lat0 + p.dlat * pos.y[j])).abs() < 1e-9);
-            assert!(common::err_deg(ll.lat[k], ll.lon[k], ll.lat[k], lon) < 1e-9);
+            assert!(err_deg(ll.lat[k], ll.lon[k], ll.lat[k], lon) < 1e-9);
         }
     }
 }
