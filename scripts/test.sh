@@ -11,6 +11,9 @@ echo "== cargo test (workspace: unit, integration, doc tests; benches built and 
 cargo test --workspace --all-targets --no-fail-fast
 cargo test --workspace --doc
 
+echo "== gdal-driver: the GDAL plugin through real GDAL, QGIS and rasterio"
+gdal-driver/tests/run.sh
+
 fuzz_seconds="${FSTGIS_FUZZ_SECONDS:-30}"
 [ "${FSTGIS_HEAVY:-0}" = 1 ] && fuzz_seconds=600
 if [ "$fuzz_seconds" -gt 0 ]; then

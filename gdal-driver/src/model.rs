@@ -115,6 +115,10 @@ impl DataType {
     }
 }
 
+/// Largest grid whose latitude/longitude arrays a LON/LAT subdataset computes (2 × 8 bytes
+/// per point), so that a corrupt shape cannot ask for tens of gigabytes.
+const MAX_GEOLOCATION_POINTS: u64 = 1 << 27;
+
 /// Options of the model that the host may set.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelOptions {
@@ -352,6 +356,12 @@ impl Ctx<'_> {
                         } else {
                             t.to_gdal()
                         });
+                        // Longitude grids that start east of 180° are shown in -180..180, as
+                        // GRIB does, so that they overlay other layers.
+                        let longlat = g.subgrid_proj_string(sub_k).is_ok_and(|p| p.starts_with("+proj=longlat"));
+                        if let Some(gt) = ds.geotransform.as_mut().filter(|gt| longlat && gt[0] >= 180.0) {
+                            gt[0] -= 360.0;
+                        }
                         match g.subgrid_crs(sub_k) {
                             Ok(c) => ds.wkt = Some(c.wkt),
                             Err(e) => ds.metadata.push(kv("FST_GEOREFERENCING_ERROR", e)),
@@ -377,6 +387,9 @@ impl Ctx<'_> {
             if ds.geolocation.is_empty() {
                 return Err(format!("{}: LON/LAT subdatasets exist only for grids described by geolocation arrays", self.path));
             }
+            if (ni as u64) * (nj as u64) > MAX_GEOLOCATION_POINTS {
+                return Err(format!("{}: {ni}x{nj} points exceed the per-record limit", self.path));
+            }
             let ll = g.lat_lon();
             let src = if part == Part::Lon { normalised_lon(&ll.lon) } else { ll.lat.clone() };
             let mut v = Vec::with_capacity(ni * nj);
@@ -401,6 +414,7 @@ impl Ctx<'_> {
             return Ok(ds);
         }
 
+        ds.metadata.push(kv("FST_ROWS_REVERSED", if flip { "YES" } else { "NO" }));
         ds.content = Content::Records { flip, row_offset };
         let dt = field_type(self.file, f);
         let block = block_shape(ds.xsize, ds.ysize, dt.size());

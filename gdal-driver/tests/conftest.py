@@ -1,0 +1,120 @@
+"""Shared set-up for the FST driver tests (GDAL autotest style).
+
+tests/run.sh builds the plugin, places it in <dir>/3.6/gdal_FST.so and exports
+GDAL_DRIVER_PATH before pytest starts; set FSTGIS_REQUIRE_DRIVER=1 (run.sh does) to make a
+missing driver an error instead of a skip.
+"""
+import json
+import os
+import pathlib
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+gdal.UseExceptions()
+gdal.AllRegister()
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "crates" / "fst-core" / "tests" / "fixtures"
+XDF = FIXTURES / "xdf"
+RSF = FIXTURES / "rsf"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "require_driver(name): skip unless the GDAL driver is registered")
+
+
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers(name="require_driver"):
+        name = mark.args[0]
+        if gdal.GetDriverByName(name) is None:
+            if os.environ.get("FSTGIS_REQUIRE_DRIVER") == "1":
+                pytest.fail(f"GDAL driver {name} is not registered (GDAL_DRIVER_PATH={os.environ.get('GDAL_DRIVER_PATH')})")
+            pytest.skip(f"GDAL driver {name} not available")
+
+
+class Record:
+    """One manifest record, normalised over the XDF (librmn 19.5) and RSF manifests."""
+
+    def __init__(self, raw, loader):
+        self.raw = raw
+        self._loader = loader
+        for k in ("index", "ni", "nj", "nk", "ip1", "ip2", "ip3", "deet", "npas", "datyp", "nbits",
+                  "ig1", "ig2", "ig3", "ig4", "datev"):
+            setattr(self, k, raw[k])
+        self.nomvar = raw["nomvar"].rstrip(" ")
+        self.typvar = raw["typvar"].rstrip(" ")
+        self.etiket = raw["etiket"].rstrip(" ")
+        self.grtyp = raw["grtyp"]
+
+    @property
+    def grid_key(self):
+        return f"{self.grtyp}-{self.ni}x{self.nj}-{self.ig1}-{self.ig2}-{self.ig3}-{self.ig4}"
+
+    def values(self):
+        """librmn's decoded values (missing-value package active), shape (nk, nj, ni)."""
+        return self._loader(self.raw)
+
+
+class Manifest:
+    def __init__(self, fst):
+        self.fst = pathlib.Path(fst)
+        if self.fst.parent.name == "rsf":
+            self.json = json.loads(self.fst.with_suffix(".manifest.json").read_text())
+            loader = self._rsf_values
+            self.blob = None
+        else:
+            self.json = json.loads(self.fst.with_suffix(".json").read_text())
+            blob = self.fst.with_suffix(".bin")
+            self.blob = blob.read_bytes() if blob.exists() else b""
+            loader = self._xdf_values
+        self.records = [Record(r, loader) for r in self.json.get("records", [])]
+        self.grids = self.json.get("grids") or {}
+
+    def _xdf_values(self, r):
+        d = r["data"]
+        raw = self.blob[d["offset"]:d["offset"] + d["nbytes"]]
+        dt = {"f32": "<f4", "f64": "<f8", "u32": "<u4", "i32": "<i4", "u8": "u1", "c64": "<c8", "c128": "<c16"}[d["dtype"]]
+        a = np.frombuffer(raw, dtype=dt)
+        n = r["ni"] * r["nj"] * r["nk"]
+        if a.size != n:
+            return None  # datyp 0 (raw words) and 3 (packed characters): not per-point values
+        return a.reshape(r["nk"], r["nj"], r["ni"])
+
+    def _rsf_values(self, r):
+        f = self.fst.parent / r["data_file"]
+        a = np.load(f)
+        n = r["ni"] * r["nj"] * r["nk"]
+        if a.size != n:
+            return None
+        return np.asarray(a).reshape(-1, order="F").reshape(r["nk"], r["nj"], r["ni"])
+
+    def blob_array(self, ref):
+        raw = self.blob[ref["offset"]:ref["offset"] + ref["nbytes"]]
+        return np.frombuffer(raw, dtype="<f4" if ref["dtype"] == "f32" else "<f8").astype(np.float64)
+
+
+def fixture_files():
+    files = sorted(XDF.glob("*.fst")) + sorted(RSF.glob("*.fst"))
+    assert len(files) >= 13
+    return files
+
+
+def field_datasets(path):
+    """(name, dataset) for every field of a file: its subdatasets, or the file itself."""
+    ds = gdal.Open(str(path))
+    sds = ds.GetMetadata("SUBDATASETS")
+    names = [sds[k] for k in sorted(sds, key=lambda k: int(k.split("_")[1])) if k.endswith("_NAME")]
+    if not names:
+        return [(str(path), ds)]
+    return [(n, gdal.Open(n)) for n in names]
+
+
+def band_array(band):
+    return band.ReadAsArray()
+
+
+def record_order_rows(ds, arr):
+    """Band array (line 0 = north) back in record row order (row 0 = first stored row)."""
+    return arr[::-1] if ds.GetMetadataItem("FST_ROWS_REVERSED") == "YES" else arr
