@@ -38,7 +38,9 @@ pub(crate) fn polar_to_geo(k: PolarK, x: &[f64], y: f64, lat: &mut [f64], lon: &
         let r = (x * x + y * y).sqrt();
         *la = sign * (90.0 - 2.0 * RAD * atan2(r, k.rho));
         // North: lon = ang − dgrw; south: lon = dgrw − ang (and lat negated).
-        *lo = wrap360_fast((atan2(y, x) * RAD - k.dgrw) * sign);
+        let lo_ = wrap360_fast((atan2(y, x) * RAD - k.dgrw) * sign);
+        // At the pole itself librmn reports longitude 0.
+        *lo = if r == 0.0 { 0.0 } else { lo_ };
     }
 }
 

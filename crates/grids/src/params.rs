@@ -172,11 +172,11 @@ pub(crate) fn polar_latlon(north: bool, rho: f64, dgrw: f64, x: f64, y: f64) -> 
     let r = x.hypot(y);
     // 90 − 2·atan(r/ρ) equals asin((ρ²−r²)/(ρ²+r²)) but stays accurate next to the pole.
     let lat = 90.0 - 2.0 * r.atan2(rho).to_degrees();
-    let ang = if r == 0.0 {
-        0.0
-    } else {
-        y.atan2(x).to_degrees()
-    };
+    if r == 0.0 {
+        // The pole: librmn reports longitude 0.
+        return (if north { lat } else { -lat }, 0.0);
+    }
+    let ang = y.atan2(x).to_degrees();
     if north {
         (lat, wrap360(ang - dgrw))
     } else {

@@ -174,3 +174,20 @@ fn bridge_reads_rsf_z_grid() {
         }
     }
 }
+
+/// Where a polar grid point is the pole itself, librmn reports longitude 0; so do we.
+#[test]
+fn polar_pole_point_longitude_is_zero_like_librmn() {
+    let m = Manifest::load("grids");
+    let (_, d, g) = m
+        .grids()
+        .into_iter()
+        .find(|(k, _, _)| k.starts_with("N:"))
+        .unwrap();
+    let grid = Grid::new(&d, GridOptions::default()).unwrap();
+    // pi = 26, pj = 28 (1-based): the pole is point (25, 27).
+    let k = 25 + 27 * 51;
+    let lon = m.blob_f64(&g["lon"]);
+    assert_eq!(grid.lat_lon().lat[k], 90.0);
+    assert_eq!((grid.lat_lon().lon[k], lon[k]), (0.0, 0.0));
+}
