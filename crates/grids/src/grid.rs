@@ -361,6 +361,18 @@ fn usage_len(what: &str, got: usize, want: usize) -> GridError {
 
 impl Grid {
     /// Build the geometry of a descriptor.
+    ///
+    /// ```
+    /// use grids::{Grid, GridDescriptor, GridError, GridOptions};
+    /// // grids.fst's S grid: pi = pj = 21, d60 = 200 km, dgrw = 10° (old-style igs).
+    /// let s = Grid::new(&GridDescriptor::simple(b'S', 41, 41, [210, 210, 1000, 2000]), GridOptions::default())?;
+    /// let ll = s.lat_lon();
+    /// assert_eq!((ll.lat[20 + 20 * 41], ll.lon[20 + 20 * 41]), (-90.0, 0.0)); // the pole
+    /// assert!(s.proj_string()?.starts_with("+proj=stere +lat_0=-90 +lat_ts=-60 +lon_0=-80 "));
+    /// let x = Grid::new(&GridDescriptor::simple(b'X', 12, 8, [0; 4]), GridOptions::default());
+    /// assert!(matches!(x, Err(GridError::NotGeoreferenced { .. })));
+    /// # Ok::<(), GridError>(())
+    /// ```
     pub fn new(d: &GridDescriptor, opts: GridOptions) -> Result<Self> {
         let g = d.grtyp;
         let (ni, nj) = (d.ni as usize, d.nj as usize);
@@ -678,6 +690,19 @@ impl Grid {
     /// Bulk inverse: fractional indices of many points, NaN (in both outputs) for points
     /// outside. Regular and rectilinear grids use SIMD kernels; this is the tile renderer's
     /// hot path.
+    ///
+    /// ```
+    /// use grids::{Grid, GridDescriptor, GridOptions};
+    /// // A global A grid, 4°: points at lon 0, 4, …; lat −88, −84, …
+    /// let g = Grid::new(&GridDescriptor::simple(b'A', 90, 45, [0, 0, 0, 0]), GridOptions::default())?;
+    /// let (lon, lat) = ([358.0, -2.0, 6.0], [-88.0, 0.0, 95.0]);
+    /// let (mut i, mut j) = ([0.0; 3], [0.0; 3]);
+    /// g.index_of_many(&lon, &lat, &mut i, &mut j)?;
+    /// assert_eq!((i[0], j[0]), (-0.5, 0.0)); // half a cell west of column 0, across 0°
+    /// assert_eq!((i[1], j[1]), (-0.5, 22.0));
+    /// assert!(i[2].is_nan() && j[2].is_nan()); // not a latitude: outside
+    /// # Ok::<(), grids::GridError>(())
+    /// ```
     pub fn index_of_many(
         &self,
         lon: &[f64],

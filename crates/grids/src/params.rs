@@ -307,6 +307,14 @@ pub struct RotatedParams {
 
 impl RotatedParams {
     /// Decode librmn's bit-packed E encoding (1/40° steps).
+    ///
+    /// ```
+    /// use grids::params::RotatedParams;
+    /// let p = RotatedParams::decode([1350, 450, 56000, 43200]);
+    /// assert_eq!((p.xlat1, p.xlon1, p.xlat2, p.xlon2), (45.0, 260.0, 45.0, 270.0));
+    /// assert_eq!(p.encode()?, [1350, 450, 56000, 43200]);
+    /// # Ok::<(), grids::GridError>(())
+    /// ```
     #[must_use]
     pub fn decode(ig: [u32; 4]) -> Self {
         let [ig1, ig2, ig3, ig4] = ig.map(i64::from);
