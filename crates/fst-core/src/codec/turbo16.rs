@@ -49,6 +49,39 @@ impl CodecHeader {
     }
 }
 
+/// An element of a decoded plane: 32-bit tokens and mantissas, or 8-bit exponents (datyp
+/// 133), which keeps the exponent scratch plane at one byte per point. Values are computed in
+/// wrapping 32-bit arithmetic and truncated when stored, which is exact because every plane
+/// is defined modulo a power of two no larger than the slot.
+pub(crate) trait Slot: Copy + Send + Sync {
+    /// Store `v` (truncated to the slot width).
+    fn from_u32(v: u32) -> Self;
+    /// The stored value.
+    fn get(self) -> u32;
+}
+
+impl Slot for u32 {
+    #[inline]
+    fn from_u32(v: u32) -> Self {
+        v
+    }
+    #[inline]
+    fn get(self) -> u32 {
+        self
+    }
+}
+
+impl Slot for u8 {
+    #[inline]
+    fn from_u32(v: u32) -> Self {
+        v as u8
+    }
+    #[inline]
+    fn get(self) -> u32 {
+        u32::from(self)
+    }
+}
+
 /// Where each `step × step` tile of a region lies: tile origins `start, start + step, …` along
 /// both axes, tiles truncated at the grid edge.
 #[derive(Debug, Clone, Copy)]
@@ -203,13 +236,13 @@ fn minimum(
 
 /// The `tw` elements of row `j` starting at column `i0`.
 #[inline]
-fn tile_row(
-    out: &mut [u32],
+fn tile_row<T>(
+    out: &mut [T],
     ni: usize,
     j: usize,
     i0: usize,
     tw: usize,
-) -> Result<&mut [u32], CodecError> {
+) -> Result<&mut [T], CodecError> {
     let start = j * ni + i0;
     out.get_mut(start..start + tw).ok_or(CodecError::Corrupt {
         reason: "tile outside the grid",
@@ -235,7 +268,7 @@ pub(crate) enum Residuals {
 /// rows into column differences; the final accumulation down the columns is a vectorizable
 /// pass.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn parallelogram(
+pub(crate) fn parallelogram<T: Slot>(
     r: &mut BitReader<'_>,
     ni: usize,
     nj: usize,
@@ -243,7 +276,7 @@ pub(crate) fn parallelogram(
     first_bits: u32,
     residuals: Residuals,
     mask: u32,
-    out: &mut [u32],
+    out: &mut [T],
     threads: usize,
 ) -> Result<(), CodecError> {
     if out.len() != ni * nj || ni == 0 || nj == 0 || step == 0 {
@@ -264,11 +297,11 @@ pub(crate) fn parallelogram(
     r.require((ni + nj - 1) as u64 * u64::from(first_bits))?;
     let (row0, rest) = out.split_at_mut(ni);
     for o in row0.iter_mut() {
-        *o = r.read_prechecked(first_bits) & mask;
+        *o = T::from_u32(r.read_prechecked(first_bits) & mask);
     }
     for row in rest.chunks_exact_mut(ni) {
         if let Some(o) = row.first_mut() {
-            *o = r.read_prechecked(first_bits) & mask;
+            *o = T::from_u32(r.read_prechecked(first_bits) & mask);
         }
     }
     let bands = (nj - 1).div_ceil(step);
@@ -302,7 +335,10 @@ pub(crate) fn parallelogram(
         crate::alloc::try_vec_with_capacity::<u32>(nj).map_err(|_e| CodecError::OutOfMemory {
             bytes: nj as u64 * 4,
         })?;
-    col0.extend(out.chunks_exact(ni).filter_map(|row| row.first().copied()));
+    col0.extend(
+        out.chunks_exact(ni)
+            .filter_map(|row| row.first().map(|v| v.get())),
+    );
 
     // Pass 2: each thread parses its bands and turns residuals into column differences
     // D[i,j] = v[i,j] − v[i,j−1] = D[i−1,j] + r[i,j], with D[0,j] from the first column.
@@ -339,12 +375,12 @@ pub(crate) fn parallelogram(
 
 /// `v[i,j] = v[i,j−1] + D[i,j]` for i ≥ 1, row after row, where `out` holds the first row
 /// and column as values and the other elements as column differences.
-fn accumulate_columns(out: &mut [u32], ni: usize, mask: u32) {
+fn accumulate_columns<T: Slot>(out: &mut [T], ni: usize, mask: u32) {
     let mut rows = out.chunks_exact_mut(ni);
     if let Some(mut prev) = rows.next() {
         for cur in rows {
             for (o, &up) in cur.iter_mut().zip(prev.iter()).skip(1) {
-                *o = o.wrapping_add(up) & mask;
+                *o = T::from_u32(o.get().wrapping_add(up.get()) & mask);
             }
             prev = cur;
         }
@@ -373,7 +409,7 @@ impl Band {
 
     /// Parse the tiles of `rows` (whole rows of the grid, `rows.len() / ni` of them) and store
     /// the residuals in columns 1..ni.
-    fn parse(&self, r: &mut BitReader<'_>, rows: &mut [u32]) -> Result<(), CodecError> {
+    fn parse<T: Slot>(&self, r: &mut BitReader<'_>, rows: &mut [T]) -> Result<(), CodecError> {
         let ni = self.ni;
         let th = rows.len() / ni;
         for i0 in (1..ni).step_by(self.step) {
@@ -381,14 +417,14 @@ impl Band {
             let width = self.width(r.read(self.c)?);
             if width == 0 {
                 for j in 0..th {
-                    tile_row(rows, ni, j, i0, tw)?.fill(0);
+                    tile_row(rows, ni, j, i0, tw)?.fill(T::from_u32(0));
                 }
                 continue;
             }
             r.require((tw * th) as u64 * u64::from(width))?;
             for j in 0..th {
                 for o in tile_row(rows, ni, j, i0, tw)? {
-                    *o = r.read_signed_prechecked(width) as u32;
+                    *o = T::from_u32(r.read_signed_prechecked(width) as u32);
                 }
             }
         }
@@ -399,13 +435,13 @@ impl Band {
     /// stream position in `starts`) and turn their residuals into column differences
     /// `D[i,j] = v[i,j] − v[i,j−1] = D[i−1,j] + r[i,j]`, with `D[0,j]` from the first column
     /// `col0`.
-    fn parse_differences(
+    fn parse_differences<T: Slot>(
         &self,
         reader: &BitReader<'_>,
         starts: &[u64],
         col0: &[u32],
         first_band: usize,
-        rows: &mut [u32],
+        rows: &mut [T],
     ) -> Result<(), CodecError> {
         let ni = self.ni;
         let mut r = reader.clone();
@@ -421,8 +457,8 @@ impl Band {
             };
             let mut d = here.wrapping_sub(above);
             for o in row.iter_mut().skip(1) {
-                d = d.wrapping_add(*o);
-                *o = d;
+                d = d.wrapping_add(o.get());
+                *o = T::from_u32(d);
             }
         }
         Ok(())
@@ -445,17 +481,21 @@ impl Band {
 /// The arithmetic is wrapping 32-bit, which is exact modulo every power of two, so the mask
 /// (the value width) is applied once per element when it is stored, outside the serial
 /// dependency on the left neighbour: the loop carries one addition per element.
-fn reconstruct(out: &mut [u32], ni: usize, mask: u32) {
+fn reconstruct<T: Slot>(out: &mut [T], ni: usize, mask: u32) {
     let mut rows = out.chunks_exact_mut(ni);
     let Some(mut prev) = rows.next() else { return };
     for cur in rows {
         if let Some((first, cur_rest)) = cur.split_first_mut() {
-            let mut left = *first;
+            let mut left = first.get();
             for (o, up) in cur_rest.iter_mut().zip(prev.windows(2)) {
                 if let [up_left, up] = *up {
                     // `up` and `up_left` are stored masked; `left` is carried unmasked.
-                    left = o.wrapping_add(up).wrapping_sub(up_left).wrapping_add(left);
-                    *o = left & mask;
+                    left = o
+                        .get()
+                        .wrapping_add(up.get())
+                        .wrapping_sub(up_left.get())
+                        .wrapping_add(left);
+                    *o = T::from_u32(left & mask);
                 }
             }
         }

@@ -60,9 +60,9 @@ pub(crate) fn decode(
         check_parallelogram_len(mantissa_stream, ni, nj, k)?;
     }
 
-    let exponents = |threads: usize| -> Result<Option<Vec<u32>>, CodecError> {
+    let exponents = |threads: usize| -> Result<Option<Vec<u8>>, CodecError> {
         let Some(s) = exp_stream else { return Ok(None) };
-        let mut e = super::alloc_filled(npts, 0u32)?;
+        let mut e = super::alloc_filled(npts, 0u8)?;
         let mut r = BitReader::new(s);
         turbo16::parallelogram(
             &mut r,
@@ -148,7 +148,7 @@ fn header(stream: &[u32]) -> Result<(u32, u32), CodecError> {
 /// masked, as in librmn), exponents being `(plane + base) mod 256`, or `base` without a plane.
 fn assemble(
     out: &mut [u32],
-    exponents: Option<&[u32]>,
+    exponents: Option<&[u8]>,
     exp_base: u32,
     shift: u32,
     threads: usize,
@@ -156,7 +156,7 @@ fn assemble(
     match exponents {
         Some(e) => super::par_chunks(out, threads, |first, chunk| {
             for (o, &e) in chunk.iter_mut().zip(e.get(first..).unwrap_or(&[])) {
-                *o = ((e.wrapping_add(exp_base) & 0xFF) << 23) | (*o << shift);
+                *o = ((u32::from(e).wrapping_add(exp_base) & 0xFF) << 23) | (*o << shift);
             }
             Ok(())
         }),
