@@ -21,6 +21,18 @@
 //!   recoverably), and newer writers never produce them. Decoding the first plane and leaving
 //!   the others undefined would hand out invented values.
 //! * The legacy SAMPLE turbo predictor (pre-2006) is refused the same way.
+//! * Encodings whose values librmn itself cannot round-trip are refused with
+//!   [`CodecError::Unsupported`] rather than decoded into garbage: datyp 1 with nbits > 32,
+//!   datyp 2/4 with nbits 33..=63, datyp 5/8 with nbits 33..=63.
+//! * Characters (datyp 3 and 7) come out as `ni·nj·nk` bytes; librmn's datyp-3 output is whole
+//!   32-bit words, so the padding bytes of the last word are not part of ours.
+//!
+//! Untrusted payloads: every read is bounds-checked (hot loops check a whole region once,
+//! then run without per-element checks), every turbo guard of fst-format §8 is applied
+//! (payload length word, predictor, tile step 1..=7, widths, run-length progress), and the
+//! payload is checked to be long enough for the announced field *before* the output is
+//! allocated, so a small corrupt payload cannot make the decoder allocate much more than the
+//! best compression ratio of the format allows.
 
 use crate::record::Datyp;
 
