@@ -391,6 +391,39 @@ def test_warp_z_on_e_to_epsg4326(tmp_path):
     assert checked >= 30
 
 
+@pytest.mark.parametrize("grtyp", ["Y", "G"])
+def test_warp_geolocation_grids(tmp_path, grtyp):
+    """Y and G grids carry GEOLOCATION arrays: gdalwarp -geoloc puts their values in place."""
+    man, grids_of = grid_fields()
+    src = next((d for n, d in field_datasets(XDF / "grids.fst") if d.GetMetadataItem("FST_GRTYP") == grtyp
+                and d.GetMetadata("GEOLOCATION")), None)
+    if src is None:
+        pytest.skip(f"no {grtyp} field with geolocation arrays")
+    g = grids_of[src.GetMetadataItem("FST_GRID")]
+    ni, nj = g["ni"], g["nj"]
+    lat = man.blob_array(g["lat"]).reshape(nj, ni)
+    lon = man.blob_array(g["lon"]).reshape(nj, ni)
+    geo = src.GetMetadata("GEOLOCATION")
+    glon = gdal.Open(geo["X_DATASET"]).ReadAsArray()
+    lon = np.where(lon > 180, lon - 360, lon) if glon.min() < 0 else lon
+    out = str(tmp_path / "geoloc.tif")
+    res = {"Y": 0.05, "G": 0.5}[grtyp]  # a fraction of the grid spacing
+    gdal.Warp(out, src, geoloc=True, dstSRS=geo["SRS"], xRes=res, yRes=res, resampleAlg="near")
+    w = gdal.Open(out)
+    gt = w.GetGeoTransform()
+    wa = w.GetRasterBand(1).ReadAsArray()
+    values = record_order_rows(src, src.GetRasterBand(1).ReadAsArray())
+    hits = total = 0
+    for j in range(2, nj - 2, 2):
+        for i in range(2, ni - 2, 2):
+            px = int((lon[j, i] - gt[0]) / gt[1])
+            py = int((lat[j, i] - gt[3]) / gt[5])
+            if 0 <= px < w.RasterXSize and 0 <= py < w.RasterYSize:
+                total += 1
+                hits += wa[py, px] == values[j, i]
+    assert total > 20 and hits >= 0.9 * total, (hits, total)
+
+
 # --------------------------------------------------------------------------- threads, VSI
 
 

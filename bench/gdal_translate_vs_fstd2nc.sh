@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Convert a realistic model file with our GDAL driver (gdal_translate -> GeoTIFF, one file per
+# field) and with what users do today (fstd2nc -> NetCDF), and print both times and the ratio.
+#
+#   bench/gdal_translate_vs_fstd2nc.sh [--repeat N]
+#
+# Input: bench/out/gdal_bench.fst, written by the reference librmn (bench/gdal_bench_input.py):
+# 500 records of 800x600 on a Z grid (rotated E reference), datyp 134/16 and 1/16, 5 fields.
+# fstd2nc comes from PyPI, installed into the oracle venv (bench/oracle-env.sh). The input is
+# read once before timing so that both tools start from a warm page cache. Best of N runs.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+repeat=3
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --repeat) repeat="$2"; shift 2 ;;
+        *) echo "unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+out="$repo/bench/out"
+mkdir -p "$out"
+py="$(bench/oracle-env.sh)"
+venv_bin="$(dirname "$py")"
+if [[ ! -x "$venv_bin/fstd2nc" ]]; then
+    "$py" -m pip install --quiet --disable-pip-version-check fstd2nc "numpy<2" >&2
+fi
+input="$out/gdal_bench.fst"
+if [[ ! -f "$input" ]]; then
+    "$py" bench/gdal_bench_input.py "$input" >&2
+fi
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
+cargo build --release -q -p gdal-fst
+export GDAL_DRIVER_PATH="$(gdal-driver/install-plugin.sh --profile release)"
+mapfile -t sds < <(gdalinfo "$input" | sed -n 's/^ *SUBDATASET_[0-9]*_NAME=//p')
+[[ ${#sds[@]} -gt 0 ]] || { echo "no subdatasets: the plugin did not load?" >&2; exit 1; }
+
+now() { date +%s.%N; }
+cat "$input" > /dev/null
+
+ours() {
+    local k=0
+    for s in "${sds[@]}"; do
+        k=$((k + 1))
+        gdal_translate -q -of GTiff "$s" "$out/gdal_bench_$k.tif"
+    done
+}
+theirs() {
+    rm -f "$out/gdal_bench_fstd2nc.nc"
+    "$venv_bin/fstd2nc" --no-progress -q "$input" "$out/gdal_bench_fstd2nc.nc" >/dev/null 2>&1
+}
+best() {
+    local fn="$1" best_t=""
+    for _ in $(seq "$repeat"); do
+        local t0 t1 t
+        t0=$(now); "$fn"; t1=$(now)
+        t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+        if [[ -z "$best_t" ]] || awk -v a="$t" -v b="$best_t" 'BEGIN { exit !(a < b) }'; then best_t=$t; fi
+    done
+    echo "$best_t"
+}
+
+t_ours=$(best ours)
+t_theirs=$(best theirs)
+size() { du -cb "$@" | tail -1 | cut -f1; }
+bands=$(for s in "${sds[@]}"; do gdalinfo -nomd "$s" | grep -c '^Band '; done | awk '{ n += $1 } END { print n }')
+echo "input: $input ($(( $(stat -c %s "$input") / 1000000 )) MB, ${#sds[@]} fields, $bands bands of 800x600)"
+printf "gdal_translate (FST driver) -> GeoTIFF: %8.2f s   (%d MB written)\n" "$t_ours" "$(( $(size "$out"/gdal_bench_*.tif) / 1000000 ))"
+printf "fstd2nc %-31s -> NetCDF: %8.2f s   (%d MB written)\n" "$("$venv_bin/fstd2nc" --version 2>/dev/null | tail -1)" "$t_theirs" "$(( $(size "$out/gdal_bench_fstd2nc.nc") / 1000000 ))"
+printf "ratio fstd2nc / FST driver: %.1fx (target >= 5x)\n" "$(awk -v a="$t_theirs" -v b="$t_ours" 'BEGIN { print a / b }')"
