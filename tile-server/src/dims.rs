@@ -1,0 +1,170 @@
+//! Dimension parameters: TIME, ELEVATION and DIM_REFERENCE_TIME, parsed and resolved against
+//! a layer. Defaults: the latest run, the valid time nearest to now, the first level.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use crate::error::ApiError;
+use crate::source::{Layer, Slice};
+
+/// ISO-8601 text of a time, `YYYY-MM-DDTHH:MM:SSZ`.
+#[must_use]
+pub fn iso(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Parse one ISO-8601 instant, tolerant: with or without `Z`, seconds or milliseconds, a
+/// date alone.
+#[must_use]
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let s = s.trim_end_matches('Z');
+    let hour_only = format!("{s}:00");
+    for (text, f) in [(s, "%Y-%m-%dT%H:%M:%S%.f"), (s, "%Y-%m-%dT%H:%M"), (hour_only.as_str(), "%Y-%m-%dT%H:%M")] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(text, f) {
+            return Some(t.and_utc());
+        }
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
+}
+
+/// A time request: an instant, `current`, a list (first match wins), or a range (the latest
+/// time inside it).
+fn pick_time(value: &str, avail: &[DateTime<Utc>], dim: &'static str) -> Result<DateTime<Utc>, ApiError> {
+    let bad = || ApiError::InvalidDimensionValue { dim, value: value.chars().take(80).collect() };
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ApiError::MissingDimensionValue(dim));
+    }
+    if v.eq_ignore_ascii_case("current") || v.eq_ignore_ascii_case("now") {
+        return nearest(avail, Utc::now()).ok_or_else(bad);
+    }
+    for item in v.split(',') {
+        let parts: Vec<&str> = item.split('/').collect();
+        match parts.as_slice() {
+            [one] => {
+                let t = parse_time(one).ok_or_else(bad)?;
+                if avail.contains(&t) {
+                    return Ok(t);
+                }
+            }
+            [a, b] | [a, b, _] => {
+                let (a, b) = (parse_time(a).ok_or_else(bad)?, parse_time(b).ok_or_else(bad)?);
+                if let Some(t) = avail.iter().rev().find(|t| **t >= a && **t <= b) {
+                    return Ok(*t);
+                }
+            }
+            _ => return Err(bad()),
+        }
+    }
+    Err(bad())
+}
+
+fn nearest(avail: &[DateTime<Utc>], to: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    avail.iter().min_by_key(|t| (**t - to).num_seconds().unsigned_abs()).copied()
+}
+
+/// Dimension values of a request (raw text; `None` = not given).
+#[derive(Debug, Clone, Default)]
+pub struct DimRequest {
+    /// TIME.
+    pub time: Option<String>,
+    /// ELEVATION.
+    pub elevation: Option<String>,
+    /// DIM_REFERENCE_TIME.
+    pub reference_time: Option<String>,
+}
+
+/// The slice a request selects.
+pub fn select<'a>(layer: &'a Layer, req: &DimRequest) -> Result<&'a Slice, ApiError> {
+    // Run.
+    let run = match &req.reference_time {
+        Some(v) => pick_time(v, &layer.runs, "DIM_REFERENCE_TIME")?,
+        None => *layer.runs.last().ok_or_else(|| ApiError::Internal("layer without runs".into()))?,
+    };
+    let in_run: Vec<&Slice> = layer.slices.iter().filter(|s| s.run == run).collect();
+    let mut times: Vec<DateTime<Utc>> = in_run.iter().map(|s| s.valid).collect();
+    times.dedup();
+    let time = match &req.time {
+        Some(v) => pick_time(v, &times, "TIME")?,
+        None => nearest(&times, Utc::now()).ok_or_else(|| ApiError::Internal("run without times".into()))?,
+    };
+    let at_time: Vec<&Slice> = in_run.into_iter().filter(|s| s.valid == time).collect();
+    let ip1 = match &req.elevation {
+        None => layer.levels.iter().map(|l| l.0).find(|ip| at_time.iter().any(|s| s.ip1 == *ip)),
+        Some(v) => {
+            let v = v.trim();
+            if v.is_empty() {
+                return Err(ApiError::MissingDimensionValue("ELEVATION"));
+            }
+            let bad = || ApiError::InvalidDimensionValue { dim: "ELEVATION", value: v.chars().take(80).collect() };
+            let x: f64 = v.split(',').next().unwrap_or("").trim().parse().map_err(|_| bad())?;
+            let found = layer.levels.iter().find(|l| match l.1 {
+                Some(lv) => (f64::from(lv.value) - x).abs() <= 1e-4 * x.abs().max(1.0),
+                None => f64::from(l.0) == x,
+            });
+            Some(found.ok_or_else(bad)?.0)
+        }
+    };
+    at_time
+        .into_iter()
+        .find(|s| Some(s.ip1) == ip1)
+        .ok_or_else(|| ApiError::InvalidDimensionValue {
+            dim: if req.elevation.is_some() { "ELEVATION" } else { "TIME" },
+            value: req.elevation.clone().or_else(|| req.time.clone()).unwrap_or_default().chars().take(80).collect(),
+        })
+}
+
+/// Elevation value text of a level.
+#[must_use]
+pub fn level_text(l: &(u32, Option<fst_core::ip::Level>)) -> String {
+    match l.1 {
+        Some(lv) => format!("{}", lv.value),
+        None => l.0.to_string(),
+    }
+}
+
+/// The capabilities text of a list of times: `start/end/PTnH` when evenly spaced, else a list.
+#[must_use]
+pub fn time_extent(times: &[DateTime<Utc>]) -> String {
+    if times.len() >= 3 {
+        let step = times[1] - times[0];
+        if step.num_seconds() > 0 && times.windows(2).all(|w| w[1] - w[0] == step) {
+            let s = step.num_seconds();
+            let p = if s % 3600 == 0 { format!("PT{}H", s / 3600) } else if s % 60 == 0 { format!("PT{}M", s / 60) } else { format!("PT{s}S") };
+            return format!("{}/{}/{p}", iso(times[0]), iso(times[times.len() - 1]));
+        }
+    }
+    times.iter().map(|t| iso(*t)).collect::<Vec<_>>().join(",")
+}
+
+/// Default time of a layer (latest run, nearest to now).
+#[must_use]
+pub fn default_time(layer: &Layer) -> Option<DateTime<Utc>> {
+    let run = *layer.runs.last()?;
+    let times: Vec<DateTime<Utc>> = layer.slices.iter().filter(|s| s.run == run).map(|s| s.valid).collect();
+    nearest(&times, Utc::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerant_times() {
+        let t = parse_time("2026-11-20T12:00:00Z").unwrap();
+        assert_eq!(parse_time("2026-11-20T12:00:00.000Z"), Some(t));
+        assert_eq!(parse_time("2026-11-20T12:00Z"), Some(t));
+        assert_eq!(parse_time("2026-11-20T12:00:00"), Some(t));
+        assert_eq!(parse_time("2026-11-20T12"), Some(t));
+        assert!(parse_time("yesterday").is_none());
+        let avail = [t, t + chrono::Duration::hours(6), t + chrono::Duration::hours(12)];
+        assert_eq!(pick_time("2026-11-20T00:00Z/2026-11-20T19:00Z", &avail, "TIME").unwrap(), avail[1]);
+        assert_eq!(pick_time("2026-11-19T00:00Z,2026-11-21T00:00:00Z", &avail, "TIME").unwrap(), avail[2]);
+        assert!(matches!(pick_time("2020-01-01T00:00Z", &avail, "TIME"), Err(ApiError::InvalidDimensionValue { .. })));
+        assert!(matches!(pick_time("", &avail, "TIME"), Err(ApiError::MissingDimensionValue(_))));
+        assert_eq!(time_extent(&avail), "2026-11-20T12:00:00Z/2026-11-21T00:00:00Z/PT6H");
+    }
+}

@@ -1,0 +1,169 @@
+//! One error type for the whole API, and one table from error kind to HTTP status and OGC
+//! exception code. WMS routes render errors as an OGC `ServiceExceptionReport`; the other
+//! routes as a small JSON object.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// Result alias of the server.
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// The layer does not exist.
+    #[error("layer `{0}` is not defined")]
+    LayerNotDefined(String),
+    /// The style does not exist or does not apply to the layer.
+    #[error("style `{0}` is not defined for this layer")]
+    StyleNotDefined(String),
+    /// The CRS is unknown or unsupported.
+    #[error("CRS `{0}` is not supported")]
+    InvalidCrs(String),
+    /// A dimension value is not one the layer has.
+    #[error("invalid value `{value}` for dimension {dim}")]
+    InvalidDimensionValue {
+        /// Dimension name.
+        dim: &'static str,
+        /// The value asked for.
+        value: String,
+    },
+    /// A dimension parameter was given empty.
+    #[error("dimension {0} needs a value")]
+    MissingDimensionValue(&'static str),
+    /// The output format is not supported.
+    #[error("format `{0}` is not supported")]
+    InvalidFormat(String),
+    /// The GetFeatureInfo point is outside the image.
+    #[error("invalid point: {0}")]
+    InvalidPoint(String),
+    /// A required parameter is missing.
+    #[error("missing parameter {0}")]
+    MissingParameter(&'static str),
+    /// A parameter does not parse or is out of range.
+    #[error("invalid parameter {name}: {reason}")]
+    InvalidParameter {
+        /// Parameter name.
+        name: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// Unknown WMS request or service.
+    #[error("operation `{0}` is not supported")]
+    OperationNotSupported(String),
+    /// A path that names nothing (tiles out of range, unknown files).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Every render slot stayed busy for the whole wait.
+    #[error("server busy: too many concurrent renders")]
+    Busy,
+    /// The data changed under the request (a file rewritten while it was read); retry.
+    #[error("data unavailable: {0}")]
+    Unavailable(String),
+    /// A fault of the server or of the data files.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The one mapping table: HTTP status and OGC exception code of every kind.
+    #[must_use]
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::LayerNotDefined(_) => (StatusCode::NOT_FOUND, "LayerNotDefined"),
+            Self::StyleNotDefined(_) => (StatusCode::BAD_REQUEST, "StyleNotDefined"),
+            Self::InvalidCrs(_) => (StatusCode::BAD_REQUEST, "InvalidCRS"),
+            Self::InvalidDimensionValue { .. } => (StatusCode::BAD_REQUEST, "InvalidDimensionValue"),
+            Self::MissingDimensionValue(_) => (StatusCode::BAD_REQUEST, "MissingDimensionValue"),
+            Self::InvalidFormat(_) => (StatusCode::BAD_REQUEST, "InvalidFormat"),
+            Self::InvalidPoint(_) => (StatusCode::BAD_REQUEST, "InvalidPoint"),
+            Self::MissingParameter(_) => (StatusCode::BAD_REQUEST, "MissingParameterValue"),
+            Self::InvalidParameter { .. } => (StatusCode::BAD_REQUEST, "InvalidParameterValue"),
+            Self::OperationNotSupported(_) => (StatusCode::BAD_REQUEST, "OperationNotSupported"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
+            Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "ServerBusy"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "DataUnavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "NoApplicableCode"),
+        }
+    }
+
+    /// Shorthand for [`ApiError::InvalidParameter`].
+    pub fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidParameter { name, reason: reason.into() }
+    }
+
+    fn log(&self) {
+        if self.status_and_code().0.is_server_error() {
+            tracing::error!("{self}");
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log();
+        let (status, code) = self.status_and_code();
+        let body = serde_json::json!({ "error": code, "message": self.to_string() }).to_string();
+        let mut r = (status, body).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        r
+    }
+}
+
+/// An [`ApiError`] answered as an OGC ServiceExceptionReport (WMS routes).
+#[derive(Debug)]
+pub struct WmsError {
+    /// The error.
+    pub error: ApiError,
+    /// `true` for WMS 1.1.1 (its own content type and schema version).
+    pub v111: bool,
+}
+
+/// Escape text for XML content and attribute values.
+#[must_use]
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl IntoResponse for WmsError {
+    fn into_response(self) -> Response {
+        self.error.log();
+        let (status, code) = self.error.status_and_code();
+        let msg = xml_escape(&self.error.to_string());
+        let (body, ctype) = if self.v111 {
+            (
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ServiceExceptionReport version=\"1.1.1\">\n  \
+                     <ServiceException code=\"{code}\">{msg}</ServiceException>\n</ServiceExceptionReport>\n"
+                ),
+                "application/vnd.ogc.se_xml",
+            )
+        } else {
+            (
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ServiceExceptionReport version=\"1.3.0\" \
+                     xmlns=\"http://www.opengis.net/ogc\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+                     xsi:schemaLocation=\"http://www.opengis.net/ogc http://schemas.opengis.net/wms/1.3.0/exceptions_1_3_0.xsd\">\n  \
+                     <ServiceException code=\"{code}\">{msg}</ServiceException>\n</ServiceExceptionReport>\n"
+                ),
+                "text/xml",
+            )
+        };
+        let mut r = (status, body).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+        r
+    }
+}

@@ -1,0 +1,194 @@
+//! Wiring of the pipeline for one image: cache lookup → field (decoded-field cache) →
+//! [`crate::render`] → PNG → tile cache. Blocking code, run on the blocking pool; no HTTP.
+
+use std::sync::Arc;
+
+use crate::error::ApiError;
+use crate::render::{self, glyphs, OutputCrs, PixelIndex};
+use crate::source::{decode_components, decode_slice, Layer, Slice};
+use crate::state::AppState;
+use crate::styles::{Style, StyleKind, StyleOverrides};
+
+/// Everything an image depends on.
+#[derive(Debug, Clone)]
+pub struct MapRequest {
+    /// Layer.
+    pub layer: Arc<Layer>,
+    /// Selected slice.
+    pub slice: Slice,
+    /// Output CRS.
+    pub crs: OutputCrs,
+    /// Bounds in the output CRS (x east, y north).
+    pub bbox: [f64; 4],
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+    /// Style.
+    pub style: Style,
+    /// ncWMS overrides.
+    pub overrides: StyleOverrides,
+}
+
+impl MapRequest {
+    /// The tile-cache key: the data identity (file, version, record) plus every rendering
+    /// parameter.
+    #[must_use]
+    pub fn key(&self) -> String {
+        format!(
+            "{}|{:?}|{:.6},{:.6},{:.6},{:.6}|{}x{}|{}|{}",
+            self.slice.data_key(),
+            self.crs,
+            self.bbox[0],
+            self.bbox[1],
+            self.bbox[2],
+            self.bbox[3],
+            self.width,
+            self.height,
+            self.style.name,
+            self.overrides.key()
+        )
+    }
+}
+
+/// The decoded field of a slice (wind speed for vector layers), through the field cache.
+pub fn field(state: &AppState, slice: &Slice) -> Result<Arc<render::FieldValues>, ApiError> {
+    let key = slice.data_key();
+    if let Some(f) = state.fields.get(&key) {
+        return Ok(f);
+    }
+    let f = Arc::new(decode_slice(slice).map_err(ApiError::Unavailable)?);
+    state.fields.put(key, Arc::clone(&f));
+    Ok(f)
+}
+
+fn components(state: &AppState, slice: &Slice) -> Result<Arc<(render::FieldValues, render::FieldValues)>, ApiError> {
+    let key = slice.data_key();
+    if let Some(f) = state.components.get(&key) {
+        return Ok(f);
+    }
+    let f = Arc::new(decode_components(slice).map_err(ApiError::Unavailable)?);
+    state.components.put(key, Arc::clone(&f));
+    Ok(f)
+}
+
+/// Render (or fetch from the cache) the PNG of a request.
+pub fn render_png(state: &AppState, req: &MapRequest) -> Result<Arc<Vec<u8>>, ApiError> {
+    let key = req.key();
+    if let Some(png) = state.tiles.get(&key) {
+        return Ok(png);
+    }
+    let (w, h) = (req.width as usize, req.height as usize);
+    let px = render::locate(&req.layer.grid, req.crs, req.bbox, w, h).map_err(|e| match e {
+        render::RenderError::Crs { .. } => ApiError::InvalidCrs(e.to_string()),
+        other => ApiError::Internal(other.to_string()),
+    })?;
+    let rgba = if px.i.iter().all(|i| i.is_nan()) {
+        vec![0u8; w * h * 4]
+    } else {
+        let f = field(state, &req.slice)?;
+        let values = render::sample_field(&px, &f, req.style.sampling);
+        let cm = req.style.color_map(&req.overrides);
+        let mut rgba = match req.style.kind {
+            StyleKind::Contours => {
+                let mut out = vec![0u8; w * h * 4];
+                let mut line = req.style.line_color;
+                line[3] = ((u16::from(line[3]) * u16::from(cm.opacity)) / 255) as u8;
+                render::draw_contours(&mut out, w, h, &values, cm.scale, cm.offset, req.style.interval.unwrap_or(1.0), line);
+                out
+            }
+            _ => render::colorize(&px, &values, &cm),
+        };
+        if req.style.is_vector() && req.slice.record_v.is_some() {
+            let uv = components(state, &req.slice)?;
+            draw_wind(&mut rgba, &px, &req.layer.grid, &uv.0, &uv.1, &req.style);
+        }
+        rgba
+    };
+    let png = Arc::new(render::encode_png(&rgba, w, h).map_err(|e| ApiError::Internal(e.to_string()))?);
+    state.metrics.renders.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.tiles.put(key, Arc::clone(&png));
+    Ok(png)
+}
+
+/// Angle (radians, counter-clockwise from east) of the grid's i axis at a fractional point.
+fn grid_angle(grid: &grids::Grid, i: f64, j: f64) -> Option<f64> {
+    let (ni, _) = grid.shape();
+    let (a, b) = if i + 0.5 <= ni as f64 - 1.0 { (i, i + 0.5) } else { (i - 0.5, i) };
+    let (la0, lo0) = grid.point(a, j)?;
+    let (la1, lo1) = grid.point(b, j)?;
+    let dlon = ((lo1 - lo0 + 540.0).rem_euclid(360.0)) - 180.0;
+    let dx = dlon * (0.5 * (la0 + la1)).to_radians().cos();
+    Some((la1 - la0).atan2(dx))
+}
+
+/// Arrows or barbs on a regular lattice of pixels, rotated from grid-relative to true north
+/// and then to the screen through the local Jacobian of the output projection.
+fn draw_wind(
+    rgba: &mut [u8],
+    px: &PixelIndex,
+    grid: &grids::Grid,
+    u: &render::FieldValues,
+    v: &render::FieldValues,
+    style: &Style,
+) {
+    let (w, h) = (px.w, px.h);
+    let sp = style.spacing as usize;
+    let mut r = sp / 2;
+    while r + 1 < h {
+        let mut c = sp / 2;
+        while c + 1 < w {
+            let k = r * w + c;
+            let (i, j) = (px.i[k], px.j[k]);
+            if !i.is_nan() {
+                let (uu, vv) = (f64::from(u.bilinear(i, j)), f64::from(v.bilinear(i, j)));
+                if let (true, Some(theta)) = (uu.is_finite() && vv.is_finite(), grid_angle(grid, i, j)) {
+                    let east = uu * theta.cos() - vv * theta.sin();
+                    let north = uu * theta.sin() + vv * theta.cos();
+                    if let Some((sx, sy)) = screen_direction(px, r, c, east, north) {
+                        // Screen components scaled back to the speed.
+                        let s = east.hypot(north);
+                        let (se, sn) = (sx * s, -sy * s);
+                        let len = sp as f64 * 0.8;
+                        match style.kind {
+                            StyleKind::Barbs => glyphs::barb(rgba, w, h, c as f64, r as f64, se, sn, len * 0.6, style.glyph_color),
+                            _ => glyphs::arrow(rgba, w, h, c as f64, r as f64, se, sn, len, style.glyph_color),
+                        }
+                    }
+                }
+            }
+            c += sp;
+        }
+        r += sp;
+    }
+}
+
+/// Unit screen vector (x right, y down) of a geographic direction (east, north) at pixel
+/// (r, c): solve the 2×2 Jacobian of pixel → (east metres, north metres).
+fn screen_direction(px: &PixelIndex, r: usize, c: usize, east: f64, north: f64) -> Option<(f64, f64)> {
+    let w = px.w;
+    let k = r * w + c;
+    let (lo, la) = (px.lon[k], px.lat[k]);
+    let d = |k2: usize| {
+        let dlon = ((px.lon[k2] - lo + 540.0).rem_euclid(360.0)) - 180.0;
+        (dlon * la.to_radians().cos(), px.lat[k2] - la)
+    };
+    let (ax, ay) = d(k + 1); // per column
+    let (bx, by) = d(k + w); // per row
+    let det = ax * by - bx * ay;
+    if !det.is_finite() || det.abs() < 1e-18 {
+        return None;
+    }
+    let dc = (east * by - north * bx) / det;
+    let dr = (north * ax - east * ay) / det;
+    let n = dc.hypot(dr);
+    (n > 0.0).then(|| (dc / n, dr / n))
+}
+
+/// Value of a layer's slice at a geographic point: (native value, i, j), `None` outside the
+/// grid.
+pub fn point_value(state: &AppState, layer: &Layer, slice: &Slice, lon: f64, lat: f64) -> Result<Option<(f32, f64, f64)>, ApiError> {
+    let Some((i, j)) = layer.grid.index_of(lat, lon) else { return Ok(None) };
+    let f = field(state, slice)?;
+    Ok(Some((f.nearest(i, j), i, j)))
+}

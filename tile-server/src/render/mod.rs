@@ -1,0 +1,346 @@
+//! The rendering pipeline, free of HTTP: pixel positions in the request CRS → geographic
+//! positions → fractional grid indices (grids' bulk `index_of_many`) → sampled values →
+//! colour lookup → PNG. Outside the grid and missing values are transparent.
+
+pub mod color;
+pub mod font;
+pub mod glyphs;
+pub mod legend;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use grids::Grid;
+
+use crate::styles::Sampling;
+use color::{ColorMap, Rgba};
+
+/// Radius of the EPSG:3857 sphere.
+pub const WEB_MERCATOR_R: f64 = 6_378_137.0;
+
+/// The CRS of an output image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutputCrs {
+    /// EPSG:3857 (and its aliases 900913, 102100): fast path.
+    WebMercator,
+    /// Longitude/latitude in degrees (CRS:84, EPSG:4326 once axes are normalised): fast path.
+    LonLat,
+    /// Any other EPSG code, through PROJ (normalised to easting, northing).
+    Epsg(u32),
+}
+
+/// Errors of the pipeline.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// PROJ does not know the CRS.
+    #[error("PROJ cannot build a transformation from EPSG:{code}: {message}")]
+    Crs {
+        /// Code.
+        code: u32,
+        /// PROJ's message.
+        message: String,
+    },
+    /// The grid refused the points (sizes).
+    #[error("grid: {0}")]
+    Grid(String),
+    /// PNG encoding failed.
+    #[error("png: {0}")]
+    Png(String),
+}
+
+thread_local! {
+    // proj::Proj is not Send: one per worker thread and CRS (style guide 2.5).
+    static PROJ_CACHE: RefCell<HashMap<u32, Option<proj::Proj>>> = RefCell::new(HashMap::new());
+}
+
+/// Check that PROJ can transform from `EPSG:code` to geographic coordinates.
+pub fn check_epsg(code: u32) -> Result<(), RenderError> {
+    with_proj(code, |_| ())
+}
+
+fn with_proj<T>(code: u32, f: impl FnOnce(&proj::Proj) -> T) -> Result<T, RenderError> {
+    PROJ_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() > 64 {
+            c.clear();
+        }
+        let p = c.entry(code).or_insert_with(|| {
+            proj::Proj::new_known_crs(&format!("EPSG:{code}"), "EPSG:4326", None).ok()
+        });
+        match p {
+            Some(p) => Ok(f(p)),
+            None => Err(RenderError::Crs { code, message: "unknown or unsupported CRS".into() }),
+        }
+    })
+}
+
+/// Geographic (lon, lat) of the centres of a `w`×`h` image covering `bbox` = [minx, miny,
+/// maxx, maxy] in `crs` (x east, y north; row 0 at the top). Points PROJ cannot transform
+/// are NaN.
+pub fn pixel_lon_lat(crs: OutputCrs, bbox: [f64; 4], w: usize, h: usize) -> Result<(Vec<f64>, Vec<f64>), RenderError> {
+    let n = w * h;
+    let (mut lon, mut lat) = (vec![0.0; n], vec![0.0; n]);
+    let dx = (bbox[2] - bbox[0]) / w as f64;
+    let dy = (bbox[3] - bbox[1]) / h as f64;
+    let xs: Vec<f64> = (0..w).map(|c| bbox[0] + (c as f64 + 0.5) * dx).collect();
+    let ys: Vec<f64> = (0..h).map(|r| bbox[3] - (r as f64 + 0.5) * dy).collect();
+    match crs {
+        OutputCrs::LonLat => {
+            for (r, &y) in ys.iter().enumerate() {
+                lon[r * w..(r + 1) * w].copy_from_slice(&xs);
+                lat[r * w..(r + 1) * w].fill(y);
+            }
+        }
+        OutputCrs::WebMercator => {
+            // Separable: longitude depends on the column only, latitude on the row only.
+            let xl: Vec<f64> = xs.iter().map(|x| (x / WEB_MERCATOR_R).to_degrees()).collect();
+            for (r, &y) in ys.iter().enumerate() {
+                let la = (2.0 * (y / WEB_MERCATOR_R).exp().atan() - std::f64::consts::FRAC_PI_2).to_degrees();
+                lon[r * w..(r + 1) * w].copy_from_slice(&xl);
+                lat[r * w..(r + 1) * w].fill(la);
+            }
+        }
+        OutputCrs::Epsg(code) => {
+            with_proj(code, |p| {
+                for (r, &y) in ys.iter().enumerate() {
+                    for (c, &x) in xs.iter().enumerate() {
+                        let (a, b) = p.convert((x, y)).unwrap_or((f64::NAN, f64::NAN));
+                        lon[r * w + c] = a;
+                        lat[r * w + c] = b;
+                    }
+                }
+            })?;
+        }
+    }
+    Ok((lon, lat))
+}
+
+/// A decoded field: values in Fortran order (i fastest), NaN where missing.
+#[derive(Debug, Clone)]
+pub struct FieldValues {
+    /// Points along i.
+    pub ni: usize,
+    /// Points along j.
+    pub nj: usize,
+    /// Values.
+    pub values: Vec<f32>,
+}
+
+impl FieldValues {
+    /// Bytes held (for the cache's weight).
+    #[must_use]
+    pub fn bytes(&self) -> usize {
+        self.values.len() * 4 + 64
+    }
+
+    /// Nearest value at fractional indices (NaN outside).
+    #[inline]
+    #[must_use]
+    pub fn nearest(&self, i: f64, j: f64) -> f32 {
+        if i.is_nan() || j.is_nan() {
+            return f32::NAN;
+        }
+        let ii = (i + 0.5).floor();
+        let jj = (j + 0.5).floor();
+        if ii < 0.0 || jj < 0.0 || ii >= self.ni as f64 || jj >= self.nj as f64 {
+            return f32::NAN;
+        }
+        self.values.get(ii as usize + jj as usize * self.ni).copied().unwrap_or(f32::NAN)
+    }
+
+    /// Bilinear value at fractional indices; nearest where a neighbour is missing or at the
+    /// outer half cell.
+    #[inline]
+    #[must_use]
+    pub fn bilinear(&self, i: f64, j: f64) -> f32 {
+        if i.is_nan() || j.is_nan() {
+            return f32::NAN;
+        }
+        let (i0, j0) = (i.floor(), j.floor());
+        if i0 < 0.0 || j0 < 0.0 || i0 + 1.0 >= self.ni as f64 || j0 + 1.0 >= self.nj as f64 {
+            return self.nearest(i, j);
+        }
+        let (a, b) = ((i - i0) as f32, (j - j0) as f32);
+        let k = i0 as usize + j0 as usize * self.ni;
+        let v = &self.values;
+        let (Some(&v00), Some(&v10), Some(&v01), Some(&v11)) =
+            (v.get(k), v.get(k + 1), v.get(k + self.ni), v.get(k + self.ni + 1))
+        else {
+            return f32::NAN;
+        };
+        let r = (v00 * (1.0 - a) + v10 * a) * (1.0 - b) + (v01 * (1.0 - a) + v11 * a) * b;
+        if r.is_nan() {
+            self.nearest(i, j)
+        } else {
+            r
+        }
+    }
+
+    /// Sample with a method.
+    #[inline]
+    #[must_use]
+    pub fn sample(&self, s: Sampling, i: f64, j: f64) -> f32 {
+        match s {
+            Sampling::Nearest => self.nearest(i, j),
+            Sampling::Bilinear => self.bilinear(i, j),
+        }
+    }
+}
+
+/// Fractional grid indices of every pixel of an image (NaN outside the grid).
+pub struct PixelIndex {
+    /// Width.
+    pub w: usize,
+    /// Height.
+    pub h: usize,
+    /// Fractional i per pixel.
+    pub i: Vec<f64>,
+    /// Fractional j per pixel.
+    pub j: Vec<f64>,
+    /// Longitude per pixel.
+    pub lon: Vec<f64>,
+    /// Latitude per pixel.
+    pub lat: Vec<f64>,
+}
+
+/// Locate every pixel of an image in the grid.
+pub fn locate(grid: &Grid, crs: OutputCrs, bbox: [f64; 4], w: usize, h: usize) -> Result<PixelIndex, RenderError> {
+    let (lon, lat) = pixel_lon_lat(crs, bbox, w, h)?;
+    let n = w * h;
+    let (mut i, mut j) = (vec![f64::NAN; n], vec![f64::NAN; n]);
+    grid.index_of_many(&lon, &lat, &mut i, &mut j).map_err(|e| RenderError::Grid(e.to_string()))?;
+    for k in 0..n {
+        if lat[k].is_nan() || lat[k].abs() > 90.0 {
+            i[k] = f64::NAN;
+            j[k] = f64::NAN;
+        }
+    }
+    Ok(PixelIndex { w, h, i, j, lon, lat })
+}
+
+/// Sample a field at every pixel.
+#[must_use]
+pub fn sample_field(px: &PixelIndex, field: &FieldValues, sampling: Sampling) -> Vec<f32> {
+    px.i.iter().zip(&px.j).map(|(&i, &j)| field.sample(sampling, i, j)).collect()
+}
+
+/// Colour sampled values into an RGBA buffer. Pixels outside the grid are transparent;
+/// missing values take the map's nodata colour.
+#[must_use]
+pub fn colorize(px: &PixelIndex, values: &[f32], cm: &ColorMap) -> Vec<u8> {
+    let mut out = vec![0u8; px.w * px.h * 4];
+    for (k, (px_out, &v)) in out.chunks_exact_mut(4).zip(values).enumerate() {
+        if px.i.get(k).is_none_or(|i| i.is_nan()) {
+            continue;
+        }
+        px_out.copy_from_slice(&cm.color(v));
+    }
+    out
+}
+
+/// Draw isolines every `interval` (in displayed units after `scale`/`offset`) where the
+/// interval index changes between neighbouring pixels.
+pub fn draw_contours(
+    rgba: &mut [u8],
+    w: usize,
+    h: usize,
+    values: &[f32],
+    scale: f64,
+    offset: f64,
+    interval: f64,
+    color: Rgba,
+) {
+    let band = |v: f32| -> Option<i64> {
+        if v.is_nan() {
+            None
+        } else {
+            Some(((f64::from(v) * scale + offset) / interval).floor() as i64)
+        }
+    };
+    let bands: Vec<Option<i64>> = values.iter().map(|&v| band(v)).collect();
+    for r in 0..h {
+        for c in 0..w {
+            let k = r * w + c;
+            let Some(b) = bands[k] else { continue };
+            let right = if c + 1 < w { bands[k + 1] } else { None };
+            let down = if r + 1 < h { bands[k + w] } else { None };
+            if right.is_some_and(|x| x != b) || down.is_some_and(|x| x != b) {
+                rgba[k * 4..k * 4 + 4].copy_from_slice(&color);
+            }
+        }
+    }
+}
+
+/// Encode an RGBA buffer as PNG (fast compression: tiles are small and cached).
+pub fn encode_png(rgba: &[u8], w: usize, h: usize) -> Result<Vec<u8>, RenderError> {
+    let mut out = Vec::with_capacity(rgba.len() / 4 + 1024);
+    {
+        let mut enc = png::Encoder::new(&mut out, w as u32, h as u32);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Fast);
+        enc.set_filter(png::FilterType::Sub);
+        let mut wr = enc.write_header().map_err(|e| RenderError::Png(e.to_string()))?;
+        wr.write_image_data(rgba).map_err(|e| RenderError::Png(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+/// EPSG:3857 bounds of an XYZ tile.
+#[must_use]
+pub fn tile_bbox(z: u8, x: u32, y: u32) -> [f64; 4] {
+    let extent = std::f64::consts::PI * WEB_MERCATOR_R;
+    let n = f64::from(1u32 << z);
+    let size = 2.0 * extent / n;
+    let minx = -extent + f64::from(x) * size;
+    let maxy = extent - f64::from(y) * size;
+    [minx, maxy - size, minx + size, maxy]
+}
+
+/// Project lon/lat to EPSG:3857.
+#[must_use]
+pub fn to_web_mercator(lon: f64, lat: f64) -> (f64, f64) {
+    let lat = lat.clamp(-85.051_128_78, 85.051_128_78);
+    (
+        WEB_MERCATOR_R * lon.to_radians(),
+        WEB_MERCATOR_R * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0).tan().ln(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_zero_covers_the_world() {
+        let b = tile_bbox(0, 0, 0);
+        assert!((b[0] + 20_037_508.342_789_244).abs() < 1e-6);
+        assert!((b[3] - 20_037_508.342_789_244).abs() < 1e-6);
+        let (lon, lat) = pixel_lon_lat(OutputCrs::WebMercator, b, 2, 2).unwrap();
+        assert!((lon[0] + 90.0).abs() < 1e-9 && (lon[1] - 90.0).abs() < 1e-9);
+        assert!(lat[0] > 60.0 && lat[2] < -60.0);
+    }
+
+    #[test]
+    fn bilinear_interpolates_and_falls_back() {
+        let g = FieldValues { ni: 2, nj: 2, values: vec![0.0, 1.0, 2.0, 3.0] };
+        assert!((g.bilinear(0.5, 0.0) - 0.5).abs() < 1e-6);
+        assert!((g.bilinear(0.5, 0.5) - 1.5).abs() < 1e-6);
+        let f = FieldValues { ni: 2, nj: 2, values: vec![0.0, 1.0, 2.0, f32::NAN] };
+        assert_eq!(f.nearest(0.2, 0.2), 0.0);
+        assert_eq!(f.bilinear(0.2, 0.2), 0.0);
+        assert!(f.nearest(-0.6, 0.0).is_nan());
+        assert!(f.nearest(f64::NAN, 0.0).is_nan());
+    }
+
+    #[test]
+    fn proj_path_matches_the_fast_path() {
+        let b = [-1_000_000.0, 4_000_000.0, 1_000_000.0, 6_000_000.0];
+        let (a, b1) = pixel_lon_lat(OutputCrs::WebMercator, b, 4, 4).unwrap();
+        let (c, d) = pixel_lon_lat(OutputCrs::Epsg(3857), b, 4, 4).unwrap();
+        for k in 0..16 {
+            assert!((a[k] - c[k]).abs() < 1e-7 && (b1[k] - d[k]).abs() < 1e-7);
+        }
+        assert!(check_epsg(999_999).is_err());
+    }
+}

@@ -1,0 +1,399 @@
+//! WMS 1.3.0 and 1.1.1: GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic. Parameter
+//! names are case-insensitive; every error is a ServiceExceptionReport.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+
+use super::{cacheable, render};
+use crate::dims::{self, iso, DimRequest};
+use crate::error::{xml_escape as esc, ApiError, WmsError};
+use crate::maps::{point_value, MapRequest};
+use crate::params::{check_png, clip, parse_bbox, parse_crs, Params};
+use crate::render::{self, legend, to_web_mercator, OutputCrs};
+use crate::source::Layer;
+use crate::state::AppState;
+use crate::styles::{Style, StyleKind};
+
+/// CRSs listed in capabilities (any other EPSG code also works through PROJ).
+pub const ADVERTISED_CRS: [&str; 6] = ["EPSG:3857", "EPSG:4326", "CRS:84", "EPSG:3978", "EPSG:3995", "EPSG:900913"];
+
+/// The `/wms` endpoint.
+pub async fn wms(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    let p = match Params::parse(q.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return WmsError { error: e, v111: false }.into_response(),
+    };
+    let version = p.get("version").or_else(|| p.get("wmtver")).unwrap_or("1.3.0").trim().to_string();
+    let v111 = version.starts_with("1.1");
+    match dispatch(&state, &headers, &p, v111).await {
+        Ok(r) => r,
+        Err(error) => WmsError { error, v111 }.into_response(),
+    }
+}
+
+async fn dispatch(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -> Result<Response, ApiError> {
+    if let Some(s) = p.get("service") {
+        if !s.trim().eq_ignore_ascii_case("WMS") && !s.trim().is_empty() {
+            return Err(ApiError::OperationNotSupported(format!("service {}", clip(s))));
+        }
+    }
+    let request = p.req("REQUEST")?.to_ascii_lowercase();
+    match request.as_str() {
+        "getcapabilities" | "capabilities" => Ok(capabilities(state, headers, p, v111)),
+        "getmap" | "map" => get_map(state, headers, p, v111).await,
+        "getfeatureinfo" | "feature_info" => get_feature_info(state, p, v111).await,
+        "getlegendgraphic" => get_legend(state, headers, p),
+        _ => Err(ApiError::OperationNotSupported(clip(&request))),
+    }
+}
+
+/// The base URL for links: the configured one, else from the `Host` header.
+#[must_use]
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(b) = &state.config.base_url {
+        return b.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .map_or_else(|| state.config.listen.to_string(), str::to_string);
+    format!("http://{host}")
+}
+
+/// Look up a layer (names never contain path characters, so no traversal is possible).
+pub fn find_layer(state: &AppState, name: &str) -> Result<Arc<Layer>, ApiError> {
+    state.snapshot().layers.get(name.trim()).cloned().ok_or_else(|| ApiError::LayerNotDefined(clip(name)))
+}
+
+/// Resolve the style of a request: named (`name` or `name/palette`; the palette part is
+/// ignored) or the layer's default.
+pub fn find_style(state: &AppState, layer: &Layer, name: Option<&str>) -> Result<Style, ApiError> {
+    let offered = state.styles.for_layer(&layer.nomvar, layer.vector);
+    let name = name.map(str::trim).filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("default"));
+    match name {
+        None => offered
+            .first()
+            .map(|s| (*s).clone())
+            .or_else(|| state.styles.get("viridis").cloned())
+            .ok_or_else(|| ApiError::StyleNotDefined("default".into())),
+        Some(n) => {
+            let base = n.split('/').next().unwrap_or(n);
+            match state.styles.get(base) {
+                Some(s) if !s.is_vector() || layer.vector => Ok(s.clone()),
+                _ => Err(ApiError::StyleNotDefined(clip(n))),
+            }
+        }
+    }
+}
+
+fn dim_request(p: &Params) -> DimRequest {
+    DimRequest {
+        time: p.get("time").map(str::to_string),
+        elevation: p.get("elevation").map(str::to_string),
+        reference_time: p.get("dim_reference_time").map(str::to_string),
+    }
+}
+
+struct MapParams {
+    layer: Arc<Layer>,
+    crs: OutputCrs,
+    bbox: [f64; 4],
+    width: u32,
+    height: u32,
+}
+
+fn map_params(state: &AppState, p: &Params, v111: bool, layers_key: &'static str) -> Result<MapParams, ApiError> {
+    let names = p.req(layers_key)?;
+    let first = names.split(',').next().unwrap_or("");
+    if names.split(',').count() > 1 {
+        return Err(ApiError::invalid(layers_key, "one layer per request"));
+    }
+    let layer = find_layer(state, first)?;
+    let crs_key = if v111 { "SRS" } else { "CRS" };
+    let crs_text = p.get(&crs_key.to_ascii_lowercase()).or_else(|| p.get(if v111 { "crs" } else { "srs" }));
+    let crs_text = crs_text.filter(|c| !c.trim().is_empty()).ok_or(ApiError::MissingParameter(crs_key))?;
+    let (crs, swap) = parse_crs(crs_text, v111)?;
+    let bbox = parse_bbox(p.req("BBOX")?, swap)?;
+    let lim = &state.config.limits;
+    let width = p.size("WIDTH", lim.max_width, None)?;
+    let height = p.size("HEIGHT", lim.max_height, None)?;
+    Ok(MapParams { layer, crs, bbox, width, height })
+}
+
+async fn get_map(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -> Result<Response, ApiError> {
+    let mp = map_params(state, p, v111, "LAYERS")?;
+    check_png(Some(p.req("FORMAT")?))?;
+    let style = find_style(state, &mp.layer, p.get("styles").and_then(|s| s.split(',').next()))?;
+    let overrides = p.overrides()?;
+    let slice = dims::select(&mp.layer, &dim_request(p))?.clone();
+    let req = MapRequest {
+        layer: mp.layer,
+        slice,
+        crs: mp.crs,
+        bbox: mp.bbox,
+        width: mp.width,
+        height: mp.height,
+        style,
+        overrides,
+    };
+    let png = render(state, req).await?;
+    Ok(cacheable(state, headers, png, "image/png"))
+}
+
+async fn get_feature_info(state: &AppState, p: &Params, v111: bool) -> Result<Response, ApiError> {
+    let key = if p.get("query_layers").is_some() { "QUERY_LAYERS" } else { "LAYERS" };
+    let mp = map_params(state, p, v111, key)?;
+    let (ik, jk) = if v111 { ("X", "Y") } else { ("I", "J") };
+    let coord = |k: &'static str, max: u32| -> Result<u32, ApiError> {
+        let v = p.get(&k.to_ascii_lowercase()).or_else(|| p.get(if k == "I" || k == "X" { "i" } else { "j" }))
+            .or_else(|| p.get(if k == "I" || k == "X" { "x" } else { "y" }));
+        let v = v.filter(|v| !v.trim().is_empty()).ok_or(ApiError::MissingParameter(k))?;
+        let n: i64 = v.trim().parse().map_err(|_| ApiError::InvalidPoint(format!("{k}={}", clip(v))))?;
+        if n < 0 || n >= i64::from(max) {
+            return Err(ApiError::InvalidPoint(format!("{k}={n} is outside the {max}-pixel image")));
+        }
+        Ok(n as u32)
+    };
+    let i = coord(ik, mp.width)?;
+    let j = coord(jk, mp.height)?;
+    let fmt = p.get("info_format").unwrap_or("text/plain").trim().to_ascii_lowercase();
+    if !matches!(fmt.as_str(), "application/json" | "text/plain" | "text/xml" | "application/vnd.ogc.gml" | "text/html") {
+        return Err(ApiError::InvalidFormat(clip(&fmt)));
+    }
+    let slice = dims::select(&mp.layer, &dim_request(p))?.clone();
+    let (w, h) = (f64::from(mp.width), f64::from(mp.height));
+    let b = mp.bbox;
+    let x = b[0] + (f64::from(i) + 0.5) * (b[2] - b[0]) / w;
+    let y = b[3] - (f64::from(j) + 0.5) * (b[3] - b[1]) / h;
+    let sub = [x - 1e-9 * (b[2] - b[0]), y - 1e-9 * (b[3] - b[1]), x + 1e-9 * (b[2] - b[0]), y + 1e-9 * (b[3] - b[1])];
+    let (lon, lat) = render::pixel_lon_lat(mp.crs, sub, 1, 1).map_err(|e| ApiError::InvalidCrs(e.to_string()))?;
+    let (lon, lat) = (lon[0], lat[0]);
+    let st = state.clone();
+    let layer = Arc::clone(&mp.layer);
+    let sl = slice.clone();
+    let val = tokio::task::spawn_blocking(move || point_value(&st, &layer, &sl, lon, lat))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let l = &mp.layer;
+    let level = slice.level.map(|lv| format!("{}", lv.value));
+    let value = val.and_then(|v| (!v.0.is_nan()).then_some(v.0));
+    let (body, ctype) = match fmt.as_str() {
+        "application/json" => (
+            serde_json::json!({
+                "layer": l.name, "title": l.title, "nomvar": l.nomvar,
+                "value": value, "units": l.units,
+                "level": level, "level_units": l.level_units,
+                "time": iso(slice.valid), "reference_time": iso(slice.run),
+                "lon": lon, "lat": lat,
+                "i": val.map(|v| v.1), "j": val.map(|v| v.2),
+            })
+            .to_string(),
+            "application/json",
+        ),
+        "text/xml" | "application/vnd.ogc.gml" => (
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<FeatureInfoResponse>\n  <FeatureInfo>\n    <layer>{}</layer>\n    \
+                 <lon>{lon}</lon>\n    <lat>{lat}</lat>\n    <value>{}</value>\n    <units>{}</units>\n    <level>{}</level>\n    \
+                 <level_units>{}</level_units>\n    <time>{}</time>\n    <reference_time>{}</reference_time>\n  </FeatureInfo>\n</FeatureInfoResponse>\n",
+                esc(&l.name),
+                value.map_or_else(|| "none".to_string(), |v| v.to_string()),
+                esc(&l.units),
+                esc(level.as_deref().unwrap_or("")),
+                esc(&l.level_units),
+                iso(slice.valid),
+                iso(slice.run)
+            ),
+            "text/xml",
+        ),
+        _ => (
+            format!(
+                "layer = {}\nvalue = {}\nunits = {}\nlevel = {} {}\ntime = {}\nreference_time = {}\nlon = {lon}\nlat = {lat}\n",
+                l.name,
+                value.map_or_else(|| "none".to_string(), |v| v.to_string()),
+                l.units,
+                level.as_deref().unwrap_or(""),
+                l.level_units,
+                iso(slice.valid),
+                iso(slice.run)
+            ),
+            "text/plain",
+        ),
+    };
+    let mut r = body.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    Ok(r)
+}
+
+fn get_legend(state: &AppState, headers: &HeaderMap, p: &Params) -> Result<Response, ApiError> {
+    let layer = find_layer(state, p.req("LAYER")?)?;
+    let style = find_style(state, &layer, p.get("style").or_else(|| p.get("styles")))?;
+    check_png(p.get("format"))?;
+    let w = p.size("WIDTH", 1024, Some(110))? as usize;
+    let h = p.size("HEIGHT", 2048, Some(300))? as usize;
+    let png = legend_png(&layer, &style, &p.overrides()?, w, h)?;
+    Ok(cacheable(state, headers, Arc::new(png), "image/png"))
+}
+
+/// The legend PNG of a layer and style.
+pub fn legend_png(layer: &Layer, style: &Style, o: &crate::styles::StyleOverrides, w: usize, h: usize) -> Result<Vec<u8>, ApiError> {
+    let cm = style.color_map(o);
+    let units = style.units.clone().unwrap_or_else(|| layer.units.clone());
+    let rgba = if style.kind == StyleKind::Contours {
+        let mut img = vec![255u8; w * h * 4];
+        let text = format!("{} {units}", style.interval.unwrap_or(0.0));
+        render::font::draw_text(&mut img, w, h, 4, 4, &text, 2, [20, 20, 20, 255]);
+        img
+    } else {
+        let labels: Vec<Option<String>> = style.intervals.iter().map(|i| i.3.clone()).collect();
+        legend::legend(&cm, &labels, &units, w, h)
+    };
+    render::encode_png(&rgba, w, h).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn bbox_3857(b: [f64; 4]) -> [f64; 4] {
+    let (x0, y0) = to_web_mercator(b[0], b[1]);
+    let (x1, y1) = to_web_mercator(b[2], b[3]);
+    [x0, y0, x1, y1]
+}
+
+/// The capabilities document.
+fn capabilities(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -> Response {
+    let base = base_url(state, headers);
+    let snap = state.snapshot();
+    let only: Option<Vec<&str>> = p.get("layers").filter(|l| !l.is_empty()).map(|l| l.split(',').collect());
+    let url = esc(&format!("{base}/wms?"));
+    let lim = &state.config.limits;
+    let mut x = String::new();
+    let crs_tag = if v111 { "SRS" } else { "CRS" };
+    if v111 {
+        let _ = write!(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<WMT_MS_Capabilities version=\"1.1.1\" updateSequence=\"{}\">\n", snap.generation);
+    } else {
+        let _ = write!(
+            x,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<WMS_Capabilities version=\"1.3.0\" updateSequence=\"{}\" xmlns=\"http://www.opengis.net/wms\" \
+             xmlns:xlink=\"http://www.w3.org/1999/xlink\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+             xsi:schemaLocation=\"http://www.opengis.net/wms http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd\">\n",
+            snap.generation
+        );
+    }
+    let _ = write!(
+        x,
+        "<Service>\n  <Name>{}</Name>\n  <Title>fstgis: RPN standard files (FST)</Title>\n  <Abstract>Weather model fields served directly from FST files.</Abstract>\n  \
+         <OnlineResource xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:type=\"simple\" xlink:href=\"{url}\"/>\n  <Fees>none</Fees>\n  <AccessConstraints>none</AccessConstraints>\n",
+        if v111 { "OGC:WMS" } else { "WMS" }
+    );
+    if !v111 {
+        let _ = write!(x, "  <LayerLimit>1</LayerLimit>\n  <MaxWidth>{}</MaxWidth>\n  <MaxHeight>{}</MaxHeight>\n", lim.max_width, lim.max_height);
+    }
+    x.push_str("</Service>\n<Capability>\n  <Request>\n");
+    let dcp = format!(
+        "<DCPType><HTTP><Get><OnlineResource xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:type=\"simple\" xlink:href=\"{url}\"/></Get></HTTP></DCPType>"
+    );
+    let capfmt = if v111 { "application/vnd.ogc.wms_xml" } else { "text/xml" };
+    let _ = write!(x, "    <GetCapabilities><Format>{capfmt}</Format>{dcp}</GetCapabilities>\n");
+    let _ = write!(x, "    <GetMap><Format>image/png</Format>{dcp}</GetMap>\n");
+    let _ = write!(x, "    <GetFeatureInfo><Format>application/json</Format><Format>text/plain</Format><Format>text/xml</Format>{dcp}</GetFeatureInfo>\n");
+    x.push_str("  </Request>\n");
+    let _ = write!(x, "  <Exception><Format>{}</Format></Exception>\n", if v111 { "application/vnd.ogc.se_xml" } else { "XML" });
+    x.push_str("  <Layer>\n    <Title>fstgis</Title>\n");
+    for c in ADVERTISED_CRS {
+        let _ = write!(x, "    <{crs_tag}>{c}</{crs_tag}>\n");
+    }
+    let layers: Vec<&Arc<Layer>> = snap.layers.values().filter(|l| only.as_ref().is_none_or(|o| o.contains(&l.name.as_str()))).collect();
+    let mut all = [180.0f64, 90.0, -180.0, -90.0];
+    for l in &layers {
+        let b = crate::source::bbox_pm180(l.bbox);
+        all = [all[0].min(b[0]), all[1].min(b[1]), all[2].max(b[2]), all[3].max(b[3])];
+    }
+    if layers.is_empty() {
+        all = [-180.0, -90.0, 180.0, 90.0];
+    }
+    geo_bbox(&mut x, all, v111, "    ");
+    for l in layers {
+        layer_xml(&mut x, state, &base, l, v111);
+    }
+    x.push_str("  </Layer>\n</Capability>\n");
+    x.push_str(if v111 { "</WMT_MS_Capabilities>\n" } else { "</WMS_Capabilities>\n" });
+    let mut r = x.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(if v111 { "application/vnd.ogc.wms_xml" } else { "text/xml" }));
+    r
+}
+
+fn geo_bbox(x: &mut String, b: [f64; 4], v111: bool, ind: &str) {
+    let e = b[2].min(180.0);
+    if v111 {
+        let _ = write!(x, "{ind}<LatLonBoundingBox minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>\n", b[0], b[1], b[3]);
+    } else {
+        let _ = write!(
+            x,
+            "{ind}<EX_GeographicBoundingBox><westBoundLongitude>{}</westBoundLongitude><eastBoundLongitude>{e}</eastBoundLongitude>\
+             <southBoundLatitude>{}</southBoundLatitude><northBoundLatitude>{}</northBoundLatitude></EX_GeographicBoundingBox>\n",
+            b[0], b[1], b[3]
+        );
+    }
+}
+
+fn layer_xml(x: &mut String, state: &AppState, base: &str, l: &Layer, v111: bool) {
+    let ind = "      ";
+    let _ = write!(x, "    <Layer queryable=\"1\" opaque=\"0\">\n{ind}<Name>{}</Name>\n{ind}<Title>{}</Title>\n", esc(&l.name), esc(&l.title));
+    let _ = write!(
+        x,
+        "{ind}<Abstract>nomvar {} typvar {} etiket {}; native unit {}; grid {}</Abstract>\n",
+        esc(&l.nomvar),
+        esc(&l.typvar),
+        esc(&l.etiket),
+        esc(if l.units.is_empty() { "unknown" } else { &l.units }),
+        l.grid.grtyp()
+    );
+    let b = crate::source::bbox_pm180(l.bbox);
+    let e = b[2];
+    geo_bbox(x, b, v111, ind);
+    let m = bbox_3857([b[0], b[1], e, b[3]]);
+    if v111 {
+        let _ = write!(x, "{ind}<BoundingBox SRS=\"EPSG:4326\" minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>\n", b[0], b[1], b[3]);
+        let _ = write!(x, "{ind}<BoundingBox SRS=\"EPSG:3857\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>\n", m[0], m[1], m[2], m[3]);
+    } else {
+        let _ = write!(x, "{ind}<BoundingBox CRS=\"CRS:84\" minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>\n", b[0], b[1], b[3]);
+        let _ = write!(x, "{ind}<BoundingBox CRS=\"EPSG:4326\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{e}\"/>\n", b[1], b[0], b[3]);
+        let _ = write!(x, "{ind}<BoundingBox CRS=\"EPSG:3857\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>\n", m[0], m[1], m[2], m[3]);
+    }
+    let dt = dims::default_time(l).map(iso).unwrap_or_default();
+    let times = dims::time_extent(&l.times);
+    let runs = dims::time_extent(&l.runs);
+    let dr = l.runs.last().map(|t| iso(*t)).unwrap_or_default();
+    let levels: Vec<String> = l.levels.iter().map(dims::level_text).collect();
+    let dl = levels.first().cloned().unwrap_or_default();
+    let lu = if l.level_units.is_empty() { "code" } else { &l.level_units };
+    let lunits = esc(lu);
+    if v111 {
+        let _ = write!(x, "{ind}<Dimension name=\"time\" units=\"ISO8601\"/>\n{ind}<Dimension name=\"elevation\" units=\"{lunits}\"/>\n{ind}<Dimension name=\"reference_time\" units=\"ISO8601\"/>\n");
+        let _ = write!(x, "{ind}<Extent name=\"time\" default=\"{dt}\" nearestValue=\"0\">{times}</Extent>\n");
+        let _ = write!(x, "{ind}<Extent name=\"elevation\" default=\"{}\">{}</Extent>\n", esc(&dl), esc(&levels.join(",")));
+        let _ = write!(x, "{ind}<Extent name=\"reference_time\" default=\"{dr}\">{runs}</Extent>\n");
+    } else {
+        let _ = write!(x, "{ind}<Dimension name=\"time\" units=\"ISO8601\" default=\"{dt}\" nearestValue=\"0\">{times}</Dimension>\n");
+        let _ = write!(x, "{ind}<Dimension name=\"elevation\" units=\"{lunits}\" default=\"{}\">{}</Dimension>\n", esc(&dl), esc(&levels.join(",")));
+        let _ = write!(x, "{ind}<Dimension name=\"reference_time\" units=\"ISO8601\" default=\"{dr}\">{runs}</Dimension>\n");
+    }
+    for s in state.styles.for_layer(&l.nomvar, l.vector) {
+        let href = esc(&format!(
+            "{base}/wms?SERVICE=WMS&VERSION={}&REQUEST=GetLegendGraphic&FORMAT=image/png&LAYER={}&STYLE={}",
+            if v111 { "1.1.1" } else { "1.3.0" },
+            l.name,
+            s.name
+        ));
+        let _ = write!(
+            x,
+            "{ind}<Style><Name>{}</Name><Title>{}</Title><LegendURL width=\"110\" height=\"300\"><Format>image/png</Format>\
+             <OnlineResource xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:type=\"simple\" xlink:href=\"{href}\"/></LegendURL></Style>\n",
+            esc(&s.name),
+            esc(&s.title)
+        );
+    }
+    x.push_str("    </Layer>\n");
+}

@@ -1,0 +1,93 @@
+//! XYZ tiles in EPSG:3857 (`/tiles/{layer}/{z}/{x}/{y}.png`) and TileJSON. A tile outside
+//! the grid is a fully transparent 256×256 PNG (200, cacheable), not a 204 or 404: map
+//! clients then cache it like any tile. Zoom or tile numbers out of range are 404.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+
+use super::{cacheable, render};
+use crate::dims::{self, DimRequest};
+use crate::error::ApiError;
+use crate::maps::MapRequest;
+use crate::params::{clip, Params};
+use crate::render::{tile_bbox, OutputCrs};
+use crate::routes::wms::{base_url, find_layer, find_style};
+use crate::state::AppState;
+
+/// `GET /tiles/{layer}/{z}/{x}/{y}.png`.
+pub async fn tile(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((layer, z, x, y)): Path<(String, String, String, String)>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = Params::parse(q.as_deref())?;
+    let layer = find_layer(&state, &layer)?;
+    let y = y.strip_suffix(".png").ok_or_else(|| ApiError::InvalidFormat(clip(&y)))?;
+    let z: u8 = z.parse().map_err(|_| ApiError::NotFound(format!("zoom {}", clip(&z))))?;
+    if z > state.config.limits.max_zoom {
+        return Err(ApiError::NotFound(format!("zoom {z} > {}", state.config.limits.max_zoom)));
+    }
+    let n = 1u64 << z;
+    let x: u64 = x.parse().map_err(|_| ApiError::NotFound(format!("x {}", clip(&x))))?;
+    let y: u64 = y.parse().map_err(|_| ApiError::NotFound(format!("y {}", clip(y))))?;
+    if x >= n || y >= n {
+        return Err(ApiError::NotFound(format!("tile {z}/{x}/{y} out of range")));
+    }
+    let style = find_style(&state, &layer, p.get("style").or_else(|| p.get("styles")))?;
+    let dims = DimRequest {
+        time: p.get("time").map(str::to_string),
+        elevation: p.get("elevation").map(str::to_string),
+        reference_time: p.get("reference_time").or_else(|| p.get("dim_reference_time")).map(str::to_string),
+    };
+    let slice = dims::select(&layer, &dims)?.clone();
+    let req = MapRequest {
+        layer,
+        slice,
+        crs: OutputCrs::WebMercator,
+        bbox: tile_bbox(z, x as u32, y as u32),
+        width: 256,
+        height: 256,
+        style,
+        overrides: p.overrides()?,
+    };
+    let png = render(&state, req).await?;
+    Ok(cacheable(&state, &headers, png, "image/png"))
+}
+
+/// `GET /tiles/{layer}/tilejson.json`.
+pub async fn tilejson(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(layer): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let layer = find_layer(&state, &layer)?;
+    let base = base_url(&state, &headers);
+    // Pass the dimension and style parameters through to the tile URLs.
+    let p = Params::parse(q.as_deref())?;
+    let mut qs: Vec<String> = Vec::new();
+    for k in ["time", "elevation", "reference_time", "style", "colorscalerange", "numcolorbands", "logscale", "opacity"] {
+        if let Some(v) = p.get(k) {
+            let enc: String = v.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.:,".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+            qs.push(format!("{k}={enc}"));
+        }
+    }
+    let suffix = if qs.is_empty() { String::new() } else { format!("?{}", qs.join("&")) };
+    let b = crate::source::bbox_pm180(layer.bbox);
+    let e = b[2];
+    let body = serde_json::json!({
+        "tilejson": "3.0.0",
+        "name": layer.name,
+        "description": layer.title,
+        "scheme": "xyz",
+        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.png{suffix}", layer.name)],
+        "minzoom": 0,
+        "maxzoom": state.config.limits.max_zoom,
+        "bounds": [b[0], b[1], e, b[3]],
+        "center": [(b[0] + e) / 2.0, (b[1] + b[3]) / 2.0, 3],
+        "legend": format!("{base}/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&FORMAT=image/png&LAYER={}", layer.name),
+    });
+    Ok(([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response())
+}

@@ -1,0 +1,90 @@
+//! Shared state of the server: configuration, the live catalog, styles, caches, limits and
+//! metrics. Cheap to clone (an `Arc`).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use grids::GridCache;
+use tokio::sync::Semaphore;
+
+use crate::cache::ByteLru;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::render::FieldValues;
+use crate::source::{build_snapshot, list_files, Snapshot};
+use crate::styles::{StyleError, StyleRegistry};
+
+/// The state behind every route.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+/// See [`AppState`].
+pub struct Inner {
+    /// Configuration.
+    pub config: Config,
+    /// Styles.
+    pub styles: StyleRegistry,
+    /// The current catalog.
+    pub snapshot: RwLock<Arc<Snapshot>>,
+    /// Grids, shared by all files.
+    pub grids: GridCache,
+    /// Decoded fields.
+    pub fields: ByteLru<String, Arc<FieldValues>>,
+    /// Decoded vector components.
+    pub components: ByteLru<String, Arc<(FieldValues, FieldValues)>>,
+    /// Encoded images.
+    pub tiles: ByteLru<String, Arc<Vec<u8>>>,
+    /// Render slots.
+    pub renders: Arc<Semaphore>,
+    /// Metrics.
+    pub metrics: Metrics,
+    generation: AtomicU64,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Load styles and build the first catalog.
+    pub fn new(config: Config) -> Result<Self, StyleError> {
+        let styles = StyleRegistry::load(&config.styles)?;
+        let mb = 1024 * 1024;
+        let inner = Inner {
+            styles,
+            snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            grids: GridCache::new(32),
+            fields: ByteLru::new((config.cache.fields_mb * mb) as usize),
+            components: ByteLru::new((config.cache.fields_mb * mb / 2) as usize),
+            tiles: ByteLru::new((config.cache.tiles_mb * mb) as usize),
+            renders: Arc::new(Semaphore::new(config.limits.max_concurrent_renders.max(1))),
+            metrics: Metrics::default(),
+            generation: AtomicU64::new(0),
+            config,
+        };
+        let s = Self(Arc::new(inner));
+        s.reload();
+        Ok(s)
+    }
+
+    /// The current catalog.
+    #[must_use]
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.snapshot.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Rescan the data paths and swap in a new catalog (unchanged files are not reopened).
+    pub fn reload(&self) {
+        let prev = self.snapshot();
+        let paths: Vec<PathBuf> = list_files(&self.config.data);
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        let next = build_snapshot(&paths, Some(&prev), &self.grids, generation);
+        tracing::info!("catalog generation {generation}: {} files, {} layers", next.files.len(), next.layers.len());
+        *self.snapshot.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(next);
+        self.metrics.reloads.fetch_add(1, Ordering::Relaxed);
+    }
+}

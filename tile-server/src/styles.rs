@@ -1,0 +1,425 @@
+//! The style registry: every `*.toml` file of the styles folder, parsed and validated once at
+//! start-up (a broken style stops the server with a message naming the file and the key).
+//! The schema is documented in `styles/README.md`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::render::color::{parse_color, ramp_at, ColorMap, OutOfRange, Rgba, TRANSPARENT};
+
+/// What a style draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StyleKind {
+    /// Continuous colour ramp between `range`.
+    Ramp,
+    /// Discrete intervals, each one colour.
+    Intervals,
+    /// Isolines every `interval`.
+    Contours,
+    /// Wind arrows from a vector layer (UU/VV), over a speed ramp.
+    Arrows,
+    /// Wind barbs from a vector layer, over a speed ramp.
+    Barbs,
+}
+
+/// How values are sampled at pixel centres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Sampling {
+    /// The nearest grid point.
+    #[default]
+    Nearest,
+    /// Bilinear between the four surrounding points.
+    Bilinear,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StyleFile {
+    title: String,
+    #[serde(rename = "type")]
+    kind: StyleKind,
+    #[serde(default, rename = "abstract")]
+    abstract_: Option<String>,
+    /// nomvars for which this style is the default (first file in name order wins).
+    #[serde(default)]
+    variables: Vec<String>,
+    /// Offer this style for every scalar layer.
+    #[serde(default)]
+    generic: bool,
+    #[serde(default)]
+    units: Option<String>,
+    #[serde(default)]
+    transform: Option<TransformFile>,
+    #[serde(default)]
+    range: Option<[f64; 2]>,
+    #[serde(default)]
+    colors: Vec<String>,
+    #[serde(default)]
+    stops: Vec<(f64, String)>,
+    #[serde(default)]
+    intervals: Vec<IntervalFile>,
+    #[serde(default)]
+    bands: Option<u32>,
+    #[serde(default)]
+    log: bool,
+    #[serde(default)]
+    below: Option<String>,
+    #[serde(default)]
+    above: Option<String>,
+    #[serde(default)]
+    nodata: Option<String>,
+    #[serde(default)]
+    sampling: Sampling,
+    #[serde(default)]
+    interval: Option<f64>,
+    #[serde(default)]
+    line_color: Option<String>,
+    #[serde(default)]
+    spacing: Option<u32>,
+    #[serde(default)]
+    glyph_color: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransformFile {
+    from: String,
+    to: String,
+    #[serde(default = "one")]
+    scale: f64,
+    #[serde(default)]
+    offset: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IntervalFile {
+    min: f64,
+    max: f64,
+    color: String,
+    #[serde(default)]
+    label: Option<String>,
+}
+
+/// An explicit unit conversion: displayed = native·scale + offset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitTransform {
+    /// Native unit this applies to.
+    pub from: String,
+    /// Displayed unit.
+    pub to: String,
+    /// Multiplier.
+    pub scale: f64,
+    /// Addend.
+    pub offset: f64,
+}
+
+/// A validated style.
+#[derive(Debug, Clone)]
+pub struct Style {
+    /// Name (file stem).
+    pub name: String,
+    /// Human title.
+    pub title: String,
+    /// Description.
+    pub abstract_: Option<String>,
+    /// What it draws.
+    pub kind: StyleKind,
+    /// Default style for these nomvars.
+    pub variables: Vec<String>,
+    /// Offered for every scalar layer.
+    pub generic: bool,
+    /// Unit shown in legends (after the transform).
+    pub units: Option<String>,
+    /// Unit transform.
+    pub transform: Option<UnitTransform>,
+    /// Colour range (displayed unit).
+    pub range: [f64; 2],
+    /// Ramp stops, positions 0..=1.
+    pub stops: Vec<(f64, Rgba)>,
+    /// Intervals `[lo, hi)`, sorted, with optional labels.
+    pub intervals: Vec<(f64, f64, Rgba, Option<String>)>,
+    /// Default number of colour bands.
+    pub bands: u32,
+    /// Logarithmic ramp.
+    pub log: bool,
+    /// Below the range.
+    pub below: OutOfRange,
+    /// Above the range.
+    pub above: OutOfRange,
+    /// Missing values.
+    pub nodata: Rgba,
+    /// Sampling.
+    pub sampling: Sampling,
+    /// Contour interval.
+    pub interval: Option<f64>,
+    /// Contour line colour.
+    pub line_color: Rgba,
+    /// Glyph spacing, pixels (arrows, barbs).
+    pub spacing: u32,
+    /// Glyph colour.
+    pub glyph_color: Rgba,
+}
+
+/// Request-time overrides (ncWMS parameters).
+#[derive(Debug, Clone, Default)]
+pub struct StyleOverrides {
+    /// `COLORSCALERANGE=min,max`.
+    pub range: Option<[f64; 2]>,
+    /// `NUMCOLORBANDS`.
+    pub bands: Option<u32>,
+    /// `LOGSCALE`.
+    pub log: Option<bool>,
+    /// `ABOVEMAXCOLOR`.
+    pub above: Option<OutOfRange>,
+    /// `BELOWMINCOLOR`.
+    pub below: Option<OutOfRange>,
+    /// `OPACITY` in percent.
+    pub opacity: Option<u8>,
+}
+
+impl StyleOverrides {
+    /// A stable text form for cache keys.
+    #[must_use]
+    pub fn key(&self) -> String {
+        format!("{:?}|{:?}|{:?}|{:?}|{:?}|{:?}", self.range, self.bands, self.log, self.above, self.below, self.opacity)
+    }
+}
+
+/// Errors of a style file.
+#[derive(Debug, thiserror::Error)]
+#[error("style {path}: {message}")]
+pub struct StyleError {
+    /// File.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Style {
+    fn from_file(name: String, f: StyleFile, path: &Path) -> Result<Self, StyleError> {
+        let err = |m: String| StyleError { path: path.to_path_buf(), message: m };
+        let color = |what: &str, s: &str| parse_color(s).ok_or_else(|| err(format!("{what}: `{s}` is not a colour")));
+        let oor = |what: &str, s: &Option<String>| match s {
+            None => Ok(OutOfRange::Extend),
+            Some(s) => OutOfRange::parse(s).ok_or_else(|| err(format!("{what}: `{s}` is not `extend` or a colour"))),
+        };
+        let mut stops = Vec::new();
+        if !f.colors.is_empty() && !f.stops.is_empty() {
+            return Err(err("give either `colors` or `stops`, not both".into()));
+        }
+        let n = f.colors.len();
+        for (k, c) in f.colors.iter().enumerate() {
+            let t = if n > 1 { k as f64 / (n - 1) as f64 } else { 0.0 };
+            stops.push((t, color("colors", c)?));
+        }
+        let mut range = f.range;
+        if !f.stops.is_empty() {
+            let lo = f.stops.first().map_or(0.0, |s| s.0);
+            let hi = f.stops.last().map_or(1.0, |s| s.0);
+            if f.stops.windows(2).any(|w| w[1].0 <= w[0].0) || hi <= lo {
+                return Err(err("`stops` values must increase".into()));
+            }
+            for (v, c) in &f.stops {
+                stops.push(((v - lo) / (hi - lo), color("stops", c)?));
+            }
+            range = range.or(Some([lo, hi]));
+        }
+        let mut intervals = Vec::new();
+        for iv in &f.intervals {
+            if !(iv.max > iv.min) {
+                return Err(err(format!("interval [{}, {}) is empty", iv.min, iv.max)));
+            }
+            intervals.push((iv.min, iv.max, color("intervals.color", &iv.color)?, iv.label.clone()));
+        }
+        if intervals.windows(2).any(|w| w[1].0 < w[0].1) {
+            return Err(err("`intervals` must be sorted and must not overlap".into()));
+        }
+        match f.kind {
+            StyleKind::Ramp | StyleKind::Arrows | StyleKind::Barbs => {
+                if stops.len() < 2 {
+                    return Err(err("a ramp needs at least two `colors` or `stops`".into()));
+                }
+                if range.is_none() {
+                    return Err(err("a ramp needs an explicit `range = [min, max]`".into()));
+                }
+            }
+            StyleKind::Intervals => {
+                if intervals.is_empty() {
+                    return Err(err("an interval style needs `intervals`".into()));
+                }
+                range = Some([intervals[0].0, intervals[intervals.len() - 1].1]);
+            }
+            StyleKind::Contours => match f.interval {
+                Some(i) if i > 0.0 && i.is_finite() => range = range.or(Some([0.0, 1.0])),
+                _ => return Err(err("contours need a positive `interval`".into())),
+            },
+        }
+        let Some(range) = range else { return Err(err("missing `range`".into())) };
+        if !(range[1] > range[0]) || !range[0].is_finite() || !range[1].is_finite() {
+            return Err(err(format!("range {range:?} is empty")));
+        }
+        if f.log && range[0] <= 0.0 {
+            return Err(err("a logarithmic ramp needs range min > 0".into()));
+        }
+        let bands = f.bands.unwrap_or(250);
+        if !(2..=250).contains(&bands) {
+            return Err(err(format!("bands = {bands}: must be in 2..=250")));
+        }
+        let transform = match f.transform {
+            Some(t) if t.scale == 0.0 || !t.scale.is_finite() || !t.offset.is_finite() => {
+                return Err(err("transform.scale must be finite and non-zero".into()))
+            }
+            Some(t) => Some(UnitTransform { from: t.from, to: t.to, scale: t.scale, offset: t.offset }),
+            None => None,
+        };
+        Ok(Style {
+            name,
+            title: f.title,
+            abstract_: f.abstract_,
+            kind: f.kind,
+            variables: f.variables.iter().map(|v| v.trim().to_string()).collect(),
+            generic: f.generic,
+            units: f.units.or_else(|| transform.as_ref().map(|t| t.to.clone())),
+            transform,
+            range,
+            stops,
+            intervals,
+            bands,
+            log: f.log,
+            below: oor("below", &f.below)?,
+            above: oor("above", &f.above)?,
+            nodata: match &f.nodata {
+                Some(s) => color("nodata", s)?,
+                None => TRANSPARENT,
+            },
+            sampling: f.sampling,
+            interval: f.interval,
+            line_color: match &f.line_color {
+                Some(s) => color("line_color", s)?,
+                None => [0, 0, 0, 255],
+            },
+            spacing: f.spacing.unwrap_or(32).clamp(8, 256),
+            glyph_color: match &f.glyph_color {
+                Some(s) => color("glyph_color", s)?,
+                None => [0, 0, 0, 255],
+            },
+        })
+    }
+
+    /// True for styles drawn from a vector (UU/VV) layer.
+    #[must_use]
+    pub fn is_vector(&self) -> bool {
+        matches!(self.kind, StyleKind::Arrows | StyleKind::Barbs)
+    }
+
+    /// The colour map of a request.
+    #[must_use]
+    pub fn color_map(&self, o: &StyleOverrides) -> ColorMap {
+        let range = o.range.unwrap_or(self.range);
+        let bands = o.bands.unwrap_or(self.bands).clamp(2, 250) as usize;
+        let log = o.log.unwrap_or(self.log) && range[0] > 0.0;
+        let lut: Vec<Rgba> = (0..bands).map(|b| ramp_at(&self.stops, (b as f64 + 0.5) / bands as f64)).collect();
+        let end = |which: OutOfRange, edge: Rgba| match which {
+            OutOfRange::Extend => edge,
+            OutOfRange::Color(c) => c,
+        };
+        let first = lut.first().copied().unwrap_or(TRANSPARENT);
+        let last = lut.last().copied().unwrap_or(TRANSPARENT);
+        let mut intervals: Vec<(f64, f64, Rgba)> = self.intervals.iter().map(|i| (i.0, i.1, i.2)).collect();
+        let (ifirst, ilast) = (
+            intervals.first().map_or(TRANSPARENT, |i| i.2),
+            intervals.last().map_or(TRANSPARENT, |i| i.2),
+        );
+        if self.kind != StyleKind::Intervals {
+            intervals.clear();
+        }
+        let is_iv = self.kind == StyleKind::Intervals;
+        let (scale, offset) = self.transform.as_ref().map_or((1.0, 0.0), |t| (t.scale, t.offset));
+        ColorMap {
+            scale,
+            offset,
+            min: range[0],
+            max: range[1],
+            log,
+            lut,
+            intervals,
+            below: end(o.below.unwrap_or(self.below), if is_iv { ifirst } else { first }),
+            above: end(o.above.unwrap_or(self.above), if is_iv { ilast } else { last }),
+            nodata: self.nodata,
+            opacity: o.opacity.map_or(255, |p| ((u16::from(p.min(100)) * 255) / 100) as u8),
+        }
+    }
+}
+
+/// All styles, by name. Immutable after start-up.
+#[derive(Debug, Clone, Default)]
+pub struct StyleRegistry {
+    styles: BTreeMap<String, Style>,
+}
+
+impl StyleRegistry {
+    /// Load and validate every `*.toml` file of `dir`.
+    pub fn load(dir: &Path) -> Result<Self, StyleError> {
+        let rd = std::fs::read_dir(dir)
+            .map_err(|e| StyleError { path: dir.to_path_buf(), message: format!("cannot read the styles folder: {e}") })?;
+        let mut paths: Vec<PathBuf> =
+            rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+        paths.sort();
+        let mut styles = BTreeMap::new();
+        for p in paths {
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| StyleError { path: p.clone(), message: format!("cannot read: {e}") })?;
+            let name = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(StyleError { path: p.clone(), message: "style names are [A-Za-z0-9_-]+".into() });
+            }
+            let f: StyleFile =
+                toml::from_str(&text).map_err(|e| StyleError { path: p.clone(), message: e.message().to_string() })?;
+            styles.insert(name.clone(), Style::from_file(name, f, &p)?);
+        }
+        if styles.is_empty() {
+            return Err(StyleError { path: dir.to_path_buf(), message: "no style files (*.toml)".into() });
+        }
+        Ok(Self { styles })
+    }
+
+    /// A style by name.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Style> {
+        self.styles.get(name)
+    }
+
+    /// All styles.
+    pub fn iter(&self) -> impl Iterator<Item = &Style> {
+        self.styles.values()
+    }
+
+    /// The styles offered for a layer: its variable's own styles first (the default), then
+    /// generic ones. Vector layers get the vector styles first.
+    #[must_use]
+    pub fn for_layer(&self, nomvar: &str, vector: bool) -> Vec<&Style> {
+        let mut own: Vec<&Style> = Vec::new();
+        if vector {
+            own.extend(self.iter().filter(|s| s.is_vector()));
+        }
+        // Colour styles before line styles: the first one is the layer's default.
+        let mine = |s: &&Style| !s.is_vector() && s.variables.iter().any(|v| v == nomvar);
+        own.extend(self.iter().filter(mine).filter(|s| s.kind != StyleKind::Contours));
+        own.extend(self.iter().filter(mine).filter(|s| s.kind == StyleKind::Contours));
+        for s in self.iter().filter(|s| !s.is_vector() && s.generic) {
+            if !own.iter().any(|o| o.name == s.name) {
+                own.push(s);
+            }
+        }
+        own
+    }
+}

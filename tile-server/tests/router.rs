@@ -1,0 +1,463 @@
+//! In-process router tests (no socket): every endpoint and every error code.
+
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use tile_server::config::{bundled_sample, Config};
+use tile_server::{router, AppState};
+use tower::ServiceExt;
+
+fn state_for(data: Vec<PathBuf>) -> AppState {
+    let mut c = Config::with_data(data);
+    c.watch.enabled = false;
+    c.limits.max_width = 2048;
+    c.limits.max_height = 2048;
+    AppState::new(c).expect("styles load")
+}
+
+fn state() -> AppState {
+    state_for(vec![bundled_sample()])
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn ctype(&self) -> String {
+        self.headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+    }
+}
+
+async fn call(state: &AppState, method: &str, uri: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut b = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let r = router(state.clone()).oneshot(b.body(Body::empty()).unwrap()).await.unwrap();
+    let status = r.status();
+    let headers = r.headers().clone();
+    let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Resp { status, headers, body }
+}
+
+async fn get(state: &AppState, uri: &str) -> Resp {
+    call(state, "GET", uri, &[]).await
+}
+
+/// Decode a PNG into (width, height, RGBA).
+fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let dec = png::Decoder::new(bytes);
+    let mut r = dec.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size()];
+    let info = r.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgba);
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+fn opaque_fraction(rgba: &[u8]) -> f64 {
+    let n = rgba.len() / 4;
+    rgba.chunks_exact(4).filter(|p| p[3] > 0).count() as f64 / n as f64
+}
+
+const MAP: &str = "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=TT&STYLES=&CRS=EPSG:3857\
+                   &BBOX=-15000000,3000000,-6000000,10000000&WIDTH=256&HEIGHT=200&FORMAT=image/png";
+
+fn exception_code(r: &Resp) -> String {
+    let t = r.text();
+    assert!(t.contains("ServiceExceptionReport"), "not an exception report: {t}");
+    let i = t.find("code=\"").unwrap() + 6;
+    t[i..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn capabilities_1_3_0() {
+    let s = state();
+    let r = get(&s, "/wms?service=WMS&request=GetCapabilities&version=1.3.0").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.ctype(), "text/xml");
+    let t = r.text();
+    for needle in [
+        "<WMS_Capabilities version=\"1.3.0\"",
+        "<Name>TT</Name>",
+        "<Name>UV</Name>",
+        "<Dimension name=\"time\" units=\"ISO8601\"",
+        "<Dimension name=\"elevation\" units=\"hPa\" default=\"1000\">1000,850,500</Dimension>",
+        "<Dimension name=\"reference_time\" units=\"ISO8601\" default=\"2026-11-21T00:00:00Z\">2026-11-20T12:00:00Z,2026-11-21T00:00:00Z</Dimension>",
+        "<EX_GeographicBoundingBox>",
+        "<BoundingBox CRS=\"EPSG:3857\"",
+        "<Style><Name>temperature</Name>",
+        "REQUEST=GetLegendGraphic",
+        "<CRS>EPSG:3857</CRS>",
+        "<CRS>CRS:84</CRS>",
+        "<Format>application/json</Format>",
+    ] {
+        assert!(t.contains(needle), "missing {needle}");
+    }
+    // Human titles from the variable dictionary.
+    assert!(t.contains("<Title>Air temperature (TT)</Title>"));
+    assert!(t.contains("<Title>Wind speed (UV)</Title>"));
+    // The layers filter (GeoMet's LAYERS=).
+    let r = get(&s, "/wms?service=WMS&request=GetCapabilities&version=1.3.0&layers=PN").await;
+    assert!(r.text().contains("<Name>PN</Name>") && !r.text().contains("<Name>TT</Name>"));
+}
+
+#[tokio::test]
+async fn capabilities_1_1_1() {
+    let s = state();
+    let r = get(&s, "/wms?SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.1.1").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.ctype(), "application/vnd.ogc.wms_xml");
+    let t = r.text();
+    assert!(t.contains("<WMT_MS_Capabilities version=\"1.1.1\""));
+    assert!(t.contains("<SRS>EPSG:4326</SRS>"));
+    assert!(t.contains("<LatLonBoundingBox"));
+    assert!(t.contains("<Extent name=\"time\""));
+    assert!(t.contains("<Extent name=\"elevation\" default=\"1000\">1000,850,500</Extent>"));
+}
+
+#[tokio::test]
+async fn get_map_png_transparent_outside() {
+    let s = state();
+    let r = get(&s, MAP).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.ctype(), "image/png");
+    assert!(r.headers.get(header::ETAG).is_some());
+    assert!(r.headers.get(header::CACHE_CONTROL).unwrap().to_str().unwrap().contains("max-age"));
+    let (w, h, px) = decode_png(&r.body);
+    assert_eq!((w, h), (256, 200));
+    let f = opaque_fraction(&px);
+    assert!(f > 0.3 && f < 1.0, "opaque fraction {f}");
+    // Far outside the grid: fully transparent.
+    let r = get(&s, &MAP.replace("-15000000,3000000,-6000000,10000000", "1000000,-9000000,3000000,-7000000")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(opaque_fraction(&decode_png(&r.body).2), 0.0);
+}
+
+#[tokio::test]
+async fn get_map_crs_variants_agree() {
+    let s = state();
+    // The same small box around 50N 100W in CRS:84, EPSG:4326 (lat,lon in 1.3.0), 1.1.1 SRS, and PROJ (EPSG:4269).
+    let q = |crs: &str, bbox: &str, v: &str| {
+        format!("/wms?SERVICE=WMS&VERSION={v}&REQUEST=GetMap&LAYERS=TT&STYLES=temperature&{}={crs}&BBOX={bbox}&WIDTH=64&HEIGHT=64&FORMAT=image/png&ELEVATION=850",
+            if v == "1.1.1" { "SRS" } else { "CRS" })
+    };
+    let a = decode_png(&get(&s, &q("CRS:84", "-110,45,-90,55", "1.3.0")).await.body).2;
+    let b = decode_png(&get(&s, &q("EPSG:4326", "45,-110,55,-90", "1.3.0")).await.body).2;
+    let c = decode_png(&get(&s, &q("EPSG:4326", "-110,45,-90,55", "1.1.1")).await.body).2;
+    let r = get(&s, &q("EPSG:4269", "-110,45,-90,55", "1.1.1")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let d = decode_png(&r.body).2;
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+    assert_eq!(opaque_fraction(&a), 1.0);
+    // NAD83 vs WGS84: same pixels within a colour step.
+    let diff = a.iter().zip(&d).filter(|(x, y)| x.abs_diff(**y) > 8).count();
+    assert!(diff < a.len() / 50, "{diff}");
+    // Polar stereographic through PROJ.
+    let r = get(&s, "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=PN&STYLES=&CRS=EPSG:3995&BBOX=-6000000,-6000000,6000000,6000000&WIDTH=128&HEIGHT=128&FORMAT=image/png").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(opaque_fraction(&decode_png(&r.body).2) > 0.05);
+}
+
+#[tokio::test]
+async fn every_wms_error_code() {
+    let s = state();
+    let cases: &[(&str, &str, &str)] = &[
+        ("LAYERS=TT", "LAYERS=NOPE", "LayerNotDefined"),
+        ("STYLES=", "STYLES=nosuchstyle", "StyleNotDefined"),
+        ("STYLES=", "STYLES=barbs", "StyleNotDefined"),
+        ("CRS=EPSG:3857", "CRS=EPSG:999999", "InvalidCRS"),
+        ("CRS=EPSG:3857", "CRS=FOO:1", "InvalidCRS"),
+        ("FORMAT=image/png", "FORMAT=image/gif", "InvalidFormat"),
+        ("WIDTH=256", "WIDTH=100000", "InvalidParameterValue"),
+        ("WIDTH=256", "WIDTH=-3", "InvalidParameterValue"),
+        ("BBOX=-15000000,3000000,-6000000,10000000", "BBOX=1,2,3", "InvalidParameterValue"),
+        ("BBOX=-15000000,3000000,-6000000,10000000", "BBOX=", "MissingParameterValue"),
+        ("REQUEST=GetMap", "REQUEST=GetCoffee", "OperationNotSupported"),
+        ("FORMAT=image/png", "FORMAT=image/png&TIME=1999-01-01T00:00:00Z", "InvalidDimensionValue"),
+        ("FORMAT=image/png", "FORMAT=image/png&TIME=", "MissingDimensionValue"),
+        ("FORMAT=image/png", "FORMAT=image/png&ELEVATION=123", "InvalidDimensionValue"),
+        ("FORMAT=image/png", "FORMAT=image/png&DIM_REFERENCE_TIME=2001-01-01T00:00Z", "InvalidDimensionValue"),
+        ("FORMAT=image/png", "FORMAT=image/png&COLORSCALERANGE=5,1", "InvalidParameterValue"),
+        ("FORMAT=image/png", "FORMAT=image/png&NUMCOLORBANDS=1000", "InvalidParameterValue"),
+        ("FORMAT=image/png", "FORMAT=image/png&ABOVEMAXCOLOR=blurple", "InvalidParameterValue"),
+    ];
+    for (from, to, code) in cases {
+        let uri = MAP.replace(from, to);
+        let r = get(&s, &uri).await;
+        assert!(r.status.is_client_error(), "{uri}: {}", r.status);
+        assert_eq!(r.ctype(), "text/xml", "{uri}");
+        assert_eq!(exception_code(&r), *code, "{uri}");
+    }
+    // 1.1.1 exceptions use their own MIME type.
+    let r = get(&s, "/wms?SERVICE=WMS&VERSION=1.1.1&REQUEST=GetMap&LAYERS=NOPE&SRS=EPSG:4326&BBOX=0,0,1,1&WIDTH=1&HEIGHT=1&FORMAT=image/png").await;
+    assert_eq!(r.ctype(), "application/vnd.ogc.se_xml");
+    assert_eq!(exception_code(&r), "LayerNotDefined");
+    // Missing REQUEST.
+    let r = get(&s, "/wms?SERVICE=WMS").await;
+    assert_eq!(exception_code(&r), "MissingParameterValue");
+}
+
+fn gfi(layer: &str, fmt: &str, i: u32, j: u32) -> String {
+    format!(
+        "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS={layer}&QUERY_LAYERS={layer}&STYLES=&CRS=CRS:84\
+         &BBOX=-130,30,-70,70&WIDTH=60&HEIGHT=40&I={i}&J={j}&INFO_FORMAT={fmt}&ELEVATION=500\
+         &TIME=2026-11-20T18:00:00Z&DIM_REFERENCE_TIME=2026-11-20T12:00:00Z"
+    )
+}
+
+#[tokio::test]
+async fn feature_info_matches_fst_core() {
+    let s = state();
+    let r = get(&s, &gfi("TT", "application/json", 30, 20)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.ctype(), "application/json");
+    let j: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(j["units"], "°C");
+    assert_eq!(j["level"], "500");
+    assert_eq!(j["level_units"], "hPa");
+    assert_eq!(j["time"], "2026-11-20T18:00:00Z");
+    assert_eq!(j["reference_time"], "2026-11-20T12:00:00Z");
+    let (lon, lat) = (j["lon"].as_f64().unwrap(), j["lat"].as_f64().unwrap());
+    assert!((lon + 99.5).abs() < 1e-9 && (lat - 49.5).abs() < 1e-9, "{lon} {lat}");
+    // The same value straight from fst-core + grids.
+    let f = fst_core::FstFile::open(bundled_sample()).unwrap();
+    let rec = f
+        .records()
+        .iter()
+        .find(|r| {
+            r.nomvar.trimmed() == "TT"
+                && fst_core::date::DateStamp(r.datev).to_iso8601().as_deref() == Some("2026-11-20T18:00:00Z")
+                && r.dateo() == f.records().iter().find(|x| x.nomvar.trimmed() == "TT").unwrap().dateo()
+                && fst_core::ip::decode_ip(r.ip1).unwrap().level().value == 500.0
+        })
+        .unwrap();
+    let d = tile_server::source::descriptor_of(&f, rec).unwrap();
+    let g = grids::Grid::new(&d, grids::GridOptions::default()).unwrap();
+    let (i, jj) = g.index_of(lat, lon).unwrap();
+    let vals = tile_server::source::decode_values(&tile_server::source::OpenFile {
+        path: bundled_sample(),
+        version: tile_server::source::FileVersion::of(&bundled_sample()).unwrap(),
+        fst: fst_core::FstFile::open(bundled_sample()).unwrap(),
+    }, rec)
+    .unwrap();
+    let want = vals[(i + 0.5).floor() as usize + (jj + 0.5).floor() as usize * rec.ni as usize];
+    assert_eq!(j["value"].as_f64().unwrap() as f32, want);
+
+    let r = get(&s, &gfi("TT", "text/plain", 30, 20)).await;
+    assert_eq!(r.ctype(), "text/plain");
+    assert!(r.text().contains(&format!("value = {want}")), "{}", r.text());
+    let r = get(&s, &gfi("TT", "text/xml", 30, 20)).await;
+    assert_eq!(r.ctype(), "text/xml");
+    assert!(r.text().contains(&format!("<value>{want}</value>")));
+    // Errors.
+    assert_eq!(exception_code(&get(&s, &gfi("TT", "text/plain", 60, 20)).await), "InvalidPoint");
+    assert_eq!(exception_code(&get(&s, &gfi("TT", "text/plain", 3, 400)).await), "InvalidPoint");
+    assert_eq!(exception_code(&get(&s, &gfi("TT", "image/jpeg", 3, 4)).await), "InvalidFormat");
+    let r = get(&s, &gfi("TT", "text/plain", 3, 4).replace("&I=3", "&I=abc")).await;
+    assert_eq!(exception_code(&r), "InvalidPoint");
+    // Outside the grid: value null.
+    let r = get(&s, &gfi("TT", "application/json", 0, 39).replace("-130,30,-70,70", "0,-60,10,-50")).await;
+    let j: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert!(j["value"].is_null());
+}
+
+#[tokio::test]
+async fn legend_matches_tile_colours() {
+    let s = state();
+    let r = get(&s, "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER=TT&STYLE=temperature&FORMAT=image/png&WIDTH=100&HEIGHT=300").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let (w, h, px) = decode_png(&r.body);
+    assert_eq!((w, h), (100, 300));
+    // Every bar colour is a colour of the style's lookup table.
+    let style = s.styles.get("temperature").unwrap();
+    let cm = style.color_map(&Default::default());
+    let x = 10usize;
+    for y in (30..280).step_by(25) {
+        let k = (y * w as usize + x) * 4;
+        let c = [px[k], px[k + 1], px[k + 2], 255];
+        assert!(cm.lut.iter().any(|l| *l == c), "legend pixel {c:?} at y={y} is not a LUT colour");
+    }
+    for (q, code) in [("LAYER=NOPE", "LayerNotDefined"), ("LAYER=TT&STYLE=nope", "StyleNotDefined")] {
+        let r = get(&s, &format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&{q}&FORMAT=image/png")).await;
+        assert_eq!(exception_code(&r), code);
+    }
+    for st in ["precipitation", "isobars", "pressure"] {
+        let r = get(&s, &format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER=PN&STYLE={st}&FORMAT=image/png")).await;
+        if st == "precipitation" {
+            assert_eq!(r.status, StatusCode::OK); // any scalar style may be asked for by name
+        } else {
+            assert_eq!(r.status, StatusCode::OK);
+        }
+    }
+}
+
+#[tokio::test]
+async fn xyz_tiles_tilejson_etag_head() {
+    let s = state();
+    let r = get(&s, "/tiles/TT/3/1/2.png").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let (w, h, px) = decode_png(&r.body);
+    assert_eq!((w, h), (256, 256));
+    assert!(opaque_fraction(&px) > 0.5);
+    let tag = r.headers.get(header::ETAG).unwrap().to_str().unwrap().to_string();
+    let r2 = call(&s, "GET", "/tiles/TT/3/1/2.png", &[("if-none-match", &tag)]).await;
+    assert_eq!(r2.status, StatusCode::NOT_MODIFIED);
+    assert!(r2.body.is_empty());
+    let h = call(&s, "HEAD", "/tiles/TT/3/1/2.png", &[]).await;
+    assert_eq!(h.status, StatusCode::OK);
+    assert!(h.body.is_empty());
+    assert_eq!(h.headers.get(header::ETAG).unwrap().to_str().unwrap(), tag);
+    // Dimensions and styles in the query.
+    let r = get(&s, "/tiles/TT/3/1/2.png?time=2026-11-20T18:00:00Z&reference_time=2026-11-20T12:00:00Z&elevation=500&style=viridis&colorscalerange=-60,0").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_ne!(r.headers.get(header::ETAG).unwrap().to_str().unwrap(), tag);
+    // Errors are JSON with the same codes.
+    for (uri, status) in [
+        ("/tiles/TT/3/8/2.png", StatusCode::NOT_FOUND),
+        ("/tiles/TT/30/1/2.png", StatusCode::NOT_FOUND),
+        ("/tiles/TT/3/1/2.jpg", StatusCode::BAD_REQUEST),
+        ("/tiles/NOPE/3/1/2.png", StatusCode::NOT_FOUND),
+        ("/tiles/TT/3/1/2.png?time=bogus", StatusCode::BAD_REQUEST),
+        ("/tiles/TT/3/1/2.png?style=bogus", StatusCode::BAD_REQUEST),
+        ("/tiles/TT/a/b/c.png", StatusCode::NOT_FOUND),
+    ] {
+        let r = get(&s, uri).await;
+        assert_eq!(r.status, status, "{uri}");
+        assert_eq!(r.ctype(), "application/json", "{uri}");
+    }
+    let r = get(&s, "/tiles/TT/tilejson.json?time=2026-11-20T18:00:00Z").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let j: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(j["tilejson"], "3.0.0");
+    assert!(j["tiles"][0].as_str().unwrap().ends_with("/tiles/TT/{z}/{x}/{y}.png?time=2026-11-20T18:00:00Z"));
+    assert_eq!(j["bounds"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn wind_and_contours_render() {
+    let s = state();
+    for q in ["UV/3/1/2.png?style=barbs", "UV/3/1/2.png?style=arrows", "PN/3/1/2.png?style=isobars", "PR/3/1/2.png"] {
+        let r = get(&s, &format!("/tiles/{q}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{q}");
+        let px = decode_png(&r.body).2;
+        let f = opaque_fraction(&px);
+        assert!(f > 0.0, "{q}: blank");
+        if q.contains("isobars") {
+            assert!(f < 0.2, "isolines only: {f}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn catalog_health_metrics_viewer() {
+    let s = state();
+    let r = get(&s, "/api/layers").await;
+    let j: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    let names: Vec<&str> = j["layers"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["GZ", "HU", "PN", "PR", "TT", "UU", "UV", "VV"]);
+    let r = get(&s, "/healthz").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("\"status\":\"ok\""));
+    let _ = get(&s, "/tiles/TT/3/1/2.png").await;
+    let _ = get(&s, "/tiles/TT/3/1/2.png").await;
+    let m = get(&s, "/metrics").await.text();
+    assert!(m.contains("fst_http_requests_total{route=\"/tiles/{layer}/{z}/{x}/{y}\",status=\"200\"} 2"), "{m}");
+    assert!(m.contains("fst_http_request_duration_seconds_bucket{le=\"+Inf\"}"));
+    assert!(m.contains("fst_tile_cache_hits_total 1"), "{m}");
+    let r = get(&s, "/").await;
+    assert!(r.ctype().starts_with("text/html") && r.text().contains("leaflet.js"));
+    assert_eq!(get(&s, "/static/leaflet/leaflet.js").await.status, StatusCode::OK);
+    assert_eq!(get(&s, "/static/../Cargo.toml").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&s, "/nothing").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn hostile_queries_are_client_errors() {
+    let s = state();
+    let hostile = [
+        "/wms?SERVICE=WMS&REQUEST=GetMap&LAYERS=../../etc/passwd&CRS=EPSG:3857&BBOX=0,0,1,1&WIDTH=1&HEIGHT=1&FORMAT=image/png",
+        "/wms?SERVICE=WMS&REQUEST=GetMap&LAYERS=%00%ff&CRS=EPSG:3857&BBOX=0,0,1,1&WIDTH=1&HEIGHT=1&FORMAT=image/png",
+        "/wms?SERVICE=WMS&REQUEST=GetMap&LAYERS=TT&CRS=EPSG:3857&BBOX=0,0,1e308,1e308&WIDTH=99999999999999999999&HEIGHT=1&FORMAT=image/png",
+        "/wms?SERVICE=WMS&REQUEST=GetMap&LAYERS=TT&CRS=EPSG:3857&BBOX=inf,0,1,1&WIDTH=1&HEIGHT=1&FORMAT=image/png",
+        "/wms?SERVICE=WMS&REQUEST=GetMap&LAYERS=TT&CRS=EPSG:-1&BBOX=0,0,1,1&WIDTH=1&HEIGHT=1&FORMAT=image/png",
+        "/wms?SERVICE=WMS&REQUEST=GetMap&LAYERS=TT&CRS=EPSG:3857&BBOX=0,0,1,1&WIDTH=1&HEIGHT=1&FORMAT=image/png&TIME=9999-99-99",
+        "/wms?SERVICE=WMS&REQUEST=GetMap&LAYERS=TT&CRS=EPSG:3857&BBOX=0,0,1,1&WIDTH=1&HEIGHT=1&FORMAT=image/png&ELEVATION=NaN",
+        "/wms?SERVICE=WMS&REQUEST=GetMap&LAYERS=TT&CRS=EPSG:3857&BBOX=0,0,1,1&WIDTH=1&HEIGHT=1&FORMAT=image/png&OPACITY=1e9",
+        "/wms?SERVICE=XYZ&REQUEST=GetMap",
+        "/wms?%%%%=%%%&&&=",
+        "/tiles/..%2F..%2Fetc%2Fpasswd/1/0/0.png",
+        "/tiles/TT/255/0/0.png",
+        "/tiles/TT/3/99999999999999999999/0.png",
+    ];
+    for uri in hostile {
+        let r = get(&s, uri).await;
+        assert!(r.status.is_client_error(), "{uri}: {}", r.status);
+    }
+    let long = format!("/wms?SERVICE=WMS&REQUEST=GetMap&LAYERS={}", "A".repeat(10_000));
+    assert!(get(&s, &long).await.status.is_client_error());
+    // A deterministic fuzz over parameter values.
+    let keys = ["LAYERS", "CRS", "BBOX", "WIDTH", "HEIGHT", "FORMAT", "TIME", "ELEVATION", "STYLES", "I", "J", "INFO_FORMAT", "COLORSCALERANGE", "NUMCOLORBANDS", "LOGSCALE"];
+    let vals = ["", "TT", "-1", "0", "1e400", "NaN", ",,,", "EPSG:4326", "%41", "9999999", "image/png", "a/b/c", "2026-11-20T18:00:00Z", "\u{00e9}", "1,2,3,4"];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for n in 0..300 {
+        let mut q = String::from("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=");
+        q.push_str(["GetMap", "GetFeatureInfo", "GetLegendGraphic", "GetCapabilities"][n % 4]);
+        for k in keys {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            if seed % 3 == 0 {
+                continue;
+            }
+            q.push_str(&format!("&{k}={}", vals[(seed >> 8) as usize % vals.len()]));
+        }
+        let r = get(&s, &q).await;
+        assert!(r.status.as_u16() < 500, "{q}: {}", r.status);
+    }
+    assert_eq!(get(&s, "/healthz").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn reload_picks_up_new_and_rewritten_files_and_survives_truncation() {
+    let dir = std::env::temp_dir().join(format!("fst-tiles-reload-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let s = state_for(vec![dir.clone()]);
+    assert_eq!(s.snapshot().layers.len(), 0);
+    let bytes = std::fs::read(bundled_sample()).unwrap();
+    std::fs::write(dir.join("run.fst"), &bytes).unwrap();
+    s.reload();
+    assert!(s.snapshot().layers.contains_key("TT"));
+    let r = get(&s, "/tiles/TT/3/1/2.png").await;
+    assert_eq!(r.status, StatusCode::OK);
+    // Truncated in place while served: never a 500 and never a half-written field.
+    std::fs::write(dir.join("run.fst"), &bytes[..bytes.len() / 2]).unwrap();
+    let r = get(&s, "/tiles/TT/3/1/2.png?style=viridis").await;
+    assert!(r.status == StatusCode::OK || r.status == StatusCode::SERVICE_UNAVAILABLE, "{}", r.status);
+    s.reload();
+    for _ in 0..3 {
+        let r = get(&s, "/tiles/TT/4/3/5.png").await;
+        assert!(r.status.as_u16() != 500, "{}", r.text());
+    }
+    // Rewritten completely: served again.
+    std::fs::write(dir.join("run.fst"), &bytes).unwrap();
+    s.reload();
+    let r = get(&s, "/tiles/TT/4/3/5.png").await;
+    assert_eq!(r.status, StatusCode::OK);
+    // Garbage files are skipped, not fatal.
+    std::fs::write(dir.join("junk.fst"), b"not an fst file").unwrap();
+    s.reload();
+    assert_eq!(s.snapshot().skipped.len(), 1);
+    assert_eq!(get(&s, "/healthz").await.status, StatusCode::OK);
+    let _ = std::fs::remove_dir_all(&dir);
+}
