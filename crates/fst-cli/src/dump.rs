@@ -1,4 +1,4 @@
-//! `fst dump`: one record's decoded values as a NumPy `.npy` file.
+//! `fst dump`: one record's decoded values as a `NumPy` `.npy` file.
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -31,7 +31,7 @@ fn le_bytes<T: Copy, const N: usize>(values: &[T], to: impl Fn(T) -> [u8; N]) ->
     values.iter().flat_map(|&v| to(v)).collect()
 }
 
-/// The NumPy dtype and little-endian bytes of decoded values, with missing points as NaN in
+/// The `NumPy` dtype and little-endian bytes of decoded values, with missing points as NaN in
 /// float arrays.
 fn encode(samples: Samples, missing: Option<&[bool]>) -> anyhow::Result<(&'static str, Vec<u8>, u64)> {
     let nan_out = |v: &mut [f32]| {

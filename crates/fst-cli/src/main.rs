@@ -27,7 +27,7 @@ enum Command {
     Ls(LsArgs),
     /// Summarise a file: container, records, variables, levels, times, grids, date range.
     Info(info::InfoArgs),
-    /// Write one record's decoded values as a NumPy .npy file.
+    /// Write one record's decoded values as a `NumPy` .npy file.
     Dump(dump::DumpArgs),
 }
 

@@ -1,8 +1,8 @@
-//! NumPy `.npy` (format 1.0) writing: enough for C-ordered arrays of plain scalars.
+//! `NumPy` `.npy` (format 1.0) writing: enough for C-ordered arrays of plain scalars.
 
 use std::io::{self, Write};
 
-/// Write the `.npy` header for an array of `descr` (a NumPy dtype string such as `<f4`) and
+/// Write the `.npy` header for an array of `descr` (a `NumPy` dtype string such as `<f4`) and
 /// `shape`, C order. The data must follow, little-endian, `shape.product()` elements.
 pub(crate) fn write_header(out: &mut impl Write, descr: &str, shape: &[u64]) -> io::Result<()> {
     let dims = match shape {
@@ -14,7 +14,7 @@ pub(crate) fn write_header(out: &mut impl Write, descr: &str, shape: &[u64]) -> 
     let unpadded = 10 + dict.len() + 1;
     dict.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     dict.push('\n');
-    let len = u16::try_from(dict.len()).map_err(|_| io::Error::other("npy header too long"))?;
+    let len = u16::try_from(dict.len()).map_err(io::Error::other)?;
     out.write_all(b"\x93NUMPY\x01\x00")?;
     out.write_all(&len.to_le_bytes())?;
     out.write_all(dict.as_bytes())

@@ -1,4 +1,6 @@
 //! The `fst` command, run as a user would, against the librmn fixtures.
+// Tests fail loudly on purpose.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::float_cmp)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -109,7 +109,7 @@ impl Field {
     #[must_use]
     pub fn levels(&self) -> Vec<(u32, Option<Level>)> {
         let mut v: Vec<(u32, Option<Level>)> = self.slices.iter().map(|s| (s.ip1, s.level)).collect();
-        v.sort_by(|a, b| level_order(a, b));
+        v.sort_by(level_order);
         v.dedup_by_key(|x| x.0);
         v
     }
@@ -170,7 +170,7 @@ impl Catalog {
                     dateo: rec.dateo(),
                     forecast_seconds: u64::from(rec.deet) * u64::from(rec.npas),
                     ip1: rec.ip1,
-                    level: decode_ip(rec.ip1).ok().map(|ip| ip.level()),
+                    level: decode_ip(rec.ip1).ok().as_ref().map(crate::ip::Ip::level),
                     nk: rec.nk,
                 });
             }

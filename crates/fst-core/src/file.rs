@@ -218,9 +218,9 @@ impl FstFile {
         if rec.payload.len > self.limits.max_decoded_bytes.saturating_add(1 << 20) {
             return Err(limit(LimitError::DecodedBytes { found: rec.payload.len, limit: self.limits.max_decoded_bytes }));
         }
-        let words_len = usize::try_from(rec.payload.len / 4).map_err(|_| limit(LimitError::OutOfMemory { bytes: rec.payload.len }))?;
+        let words_len = usize::try_from(rec.payload.len / 4).map_err(|_too_large| limit(LimitError::OutOfMemory { bytes: rec.payload.len }))?;
         let mut words = crate::alloc::try_vec_filled(words_len, 0u32)
-            .map_err(|_| limit(LimitError::OutOfMemory { bytes: rec.payload.len }))?;
+            .map_err(|_reserve_failed| limit(LimitError::OutOfMemory { bytes: rec.payload.len }))?;
         let io = |source| DecodeError::Io {
             path: self.path.clone(),
             record: rec.index,

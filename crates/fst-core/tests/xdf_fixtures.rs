@@ -1,5 +1,7 @@
 //! Every directory field of every XDF fixture, compared with what librmn 19.5's `fstprm`
 //! reported when the fixture was written (the manifests beside the files).
+// Tests fail loudly on purpose.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::float_cmp)]
 
 use std::path::{Path, PathBuf};
 
