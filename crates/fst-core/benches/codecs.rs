@@ -79,7 +79,7 @@ fn bench_codecs(c: &mut Criterion) {
             |b| {
                 b.iter(|| {
                     codec::decode_into_parallel(&case.words, &case.params, out.as_mut(), threads)
-                        .expect("decode")
+                        .expect("decode");
                 });
             },
         );

@@ -132,7 +132,7 @@ fn main() {
                 assert_eq!(got, want, "{name}: decoded values differ from librmn's");
             }
             let t1 = best_of(args.repeat, || {
-                codec::decode_into(&words, &p, out.as_mut()).expect("decode")
+                codec::decode_into(&words, &p, out.as_mut()).expect("decode");
             });
             let tn = best_of(args.repeat, || {
                 codec::decode_into_parallel(&words, &p, out.as_mut(), args.threads)

@@ -248,7 +248,7 @@ fn check_record(fx: &Fixture, rec: &Value, flags: &MissingFlags) -> Result<(), S
     for fill in &mut [0u8, 0xA5] {
         match &mut again {
             Samples::F32(v) | Samples::C64(v) => {
-                v.fill(f32::from_bits(u32::from_ne_bytes([*fill; 4])))
+                v.fill(f32::from_bits(u32::from_ne_bytes([*fill; 4])));
             }
             Samples::U32(v) | Samples::Raw32(v) => v.fill(u32::from_ne_bytes([*fill; 4])),
             _ => {}

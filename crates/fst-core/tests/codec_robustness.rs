@@ -123,7 +123,7 @@ fn corrupted_fixture_payloads_never_panic() {
             match round % 3 {
                 // A few flipped bits anywhere.
                 0 => {
-                    for _ in 0..1 + rng.below(4) {
+                    for _ in 0..=rng.below(4) {
                         let i = rng.below(w.len() as u64) as usize;
                         w[i] ^= 1 << rng.below(32);
                     }
@@ -185,9 +185,8 @@ fn random_words_under_random_parameters() {
         check(&format!("{p:?}"), &p, &words);
         if let (Ok(t), Ok(n)) = (codec::sample_type(&p), codec::sample_count(&p)) {
             let _ = (t, n);
-            let mut s = match codec::decode(&vec![0; n as usize * 2 + 16], &p) {
-                Ok(s) => s,
-                Err(_) => continue,
+            let Ok(mut s) = codec::decode(&vec![0; n as usize * 2 + 16], &p) else {
+                continue;
             };
             let _ = codec::decode_into_parallel(&words, &p, s.as_mut(), 3);
         }
