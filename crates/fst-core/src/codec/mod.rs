@@ -552,7 +552,8 @@ pub fn decode_into(words: &[u32], p: &CodecParams, out: SamplesMut<'_>) -> Resul
 /// Encodings with independent elements (datyp 0, 1, 2, 3, 4, 5, 6, 7, 8) are split into
 /// contiguous element ranges, one per thread. The turbo codecs decompress their bit stream on
 /// one thread (it is sequential); 129 and 134 then convert tokens to values in parallel.
-/// Small records (under 64 Ki elements) are decoded on the calling thread.
+/// Small records (under 64 Ki elements) are decoded on the calling thread, and each thread
+/// gets at least 16 Ki elements.
 pub fn decode_into_parallel(
     words: &[u32],
     p: &CodecParams,
@@ -568,10 +569,12 @@ pub fn decode_into_parallel(
         });
     }
     precheck(words, &l)?;
+    // At least PARALLEL_MIN / 4 elements per thread: more threads than that only add
+    // spawning costs (and a caller asking for thousands gets a sensible number).
     let threads = if l.count < PARALLEL_MIN {
         1
     } else {
-        threads.max(1)
+        threads.clamp(1, l.count / (PARALLEL_MIN / 4))
     };
     decode_layout(words, &l, out, threads)
 }
