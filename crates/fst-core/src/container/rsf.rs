@@ -265,6 +265,7 @@ enum Fault {
 /// Decode the metadata of a record: its 19 search words, then `rest`, the metadata bytes at
 /// hand after them (from the directory copy, `D` words, or the record's own `R` words); `r` is
 /// the record's metadata length in words.
+#[inline]
 fn parse_meta(words: [u32; 19], rest: &[u8], r: u64, max_json: u64) -> Result<Parsed, Fault> {
     let [meta0, m1, m2, key_words @ ..] = words;
     match (meta0 & 0xFF) as u8 {
@@ -521,6 +522,7 @@ impl Reader<'_> {
     }
 
     /// Count one more directory entry against the limit and return its `file_index`.
+    #[inline]
     fn next_entry(&mut self, offset: u64) -> Result<u32, OpenError> {
         let index = self.entries;
         let limit = self.options.limits.max_records;
