@@ -4,6 +4,7 @@
 # plus our bulk inverse (index_of_many) for a 256x256 tile of points.
 #
 #   bench/grids_vs_librmn.sh [REPEAT]
+#   PIN_CPU=0 bench/grids_vs_librmn.sh     # both sides pinned to CPU 0: single-threaded ours
 #
 # Needs the oracle venv (bench/oracle-env.sh) and the librmn benchmark script, by default
 # /work/shared/oracle/bench_librmn.py (override with BENCH_LIBRMN=...).
@@ -18,8 +19,10 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 cargo build --release -q -p grids --example bench_vs_librmn
-"$CARGO_TARGET_DIR/release/examples/bench_vs_librmn" "$repeat" > "$tmp/ours.jsonl"
-"$py" "$bench_librmn" "$repo/crates/fst-core/tests/fixtures/xdf/grids.fst" --repeat "$repeat" \
+pin=()
+if [[ -n "${PIN_CPU:-}" ]]; then pin=(taskset -c "$PIN_CPU"); fi
+"${pin[@]}" "$CARGO_TARGET_DIR/release/examples/bench_vs_librmn" "$repeat" > "$tmp/ours.jsonl"
+"${pin[@]}" "$py" "$bench_librmn" "$repo/crates/fst-core/tests/fixtures/xdf/grids.fst" --repeat "$repeat" \
     --json "$tmp/librmn.json" > "$tmp/librmn.txt" 2>&1
 
 "$py" - "$tmp/ours.jsonl" "$tmp/librmn.json" <<'PY'

@@ -4,6 +4,7 @@
 //! `bench/grids_vs_librmn.sh` prints the same figures beside librmn's.
 #![allow(missing_docs, clippy::unwrap_used)]
 
+#[path = "support/defs.rs"]
 mod defs;
 
 use criterion::{criterion_group, criterion_main, Criterion};

@@ -3,7 +3,7 @@
 //! `bench/grids_vs_librmn.sh` runs librmn next to it and prints the ratios.
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
-#[path = "../benches/defs.rs"]
+#[path = "../benches/support/defs.rs"]
 mod defs;
 
 use std::time::Instant;
