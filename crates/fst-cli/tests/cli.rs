@@ -150,3 +150,29 @@ fn errors_name_the_file_and_exit_non_zero() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no record 99"));
 }
+
+#[test]
+fn rsf_and_xdf_copies_list_identically() {
+    let rsf = run_ok(fst().args(["ls", "--json"]).arg(fixtures().join("rsf/rsf_basic.fst")));
+    let xdf = run_ok(fst().args(["ls", "--json"]).arg(fixtures().join("rsf/xdf_basic.fst")));
+    assert_eq!(rsf.lines().count(), 7);
+    // Neither record carries extended metadata, the only container-specific field.
+    assert_eq!(rsf, xdf);
+}
+
+#[test]
+fn unfinished_rsf_segment_is_reported_and_recoverable() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixtures().join("rsf/rsf_multi_segment.fst")).unwrap();
+    let cut = dir.path().join("crashed.fst");
+    // Lose the end of the last segment's directory: its records are complete but unlisted.
+    std::fs::write(&cut, &bytes[..bytes.len() - 200]).unwrap();
+    let info = run_ok(fst().arg("info").arg(&cut));
+    assert!(info.contains("in no directory"), "{info}");
+    let visible = run_ok(fst().args(["ls", "--json"]).arg(&cut)).lines().count();
+    let recovered = run_ok(fst().args(["ls", "--json", "--recover"]).arg(&cut));
+    let all = run_ok(fst().args(["ls", "--json"]).arg(fixtures().join("rsf/rsf_multi_segment.fst"))).lines().count();
+    assert!(visible < all);
+    assert_eq!(recovered.lines().count(), all);
+    assert_eq!(recovered.lines().filter(|l| l.contains("\"recovered\":true")).count(), all - visible);
+}
