@@ -427,6 +427,12 @@ impl Ctx<'_> {
         if ds.bands.is_empty() {
             return Err(format!("{}: the field has no 2-D slices", self.path));
         }
+        if let Some((dims, per_band)) = netcdf_dims(f) {
+            ds.metadata.extend(dims);
+            for (b, items) in ds.bands.iter_mut().zip(per_band) {
+                b.metadata.extend(items);
+            }
+        }
         Ok(ds)
     }
 
@@ -450,6 +456,44 @@ impl Ctx<'_> {
         ];
         Ok(())
     }
+}
+
+/// `NETCDF_DIM_*` items (the netCDF driver's convention, read by its `CreateCopy`) when the
+/// field is a full valid-time × level hypercube in band order (time slowest, nk = 1): then
+/// `gdal_translate -of netCDF` writes one `(time, level, y, x)` variable instead of one
+/// variable per band. Time is in seconds since 1970, level in the ip1 kind's unit.
+#[allow(clippy::type_complexity)]
+fn netcdf_dims(f: &CatField) -> Option<(Vec<(String, String)>, Vec<Vec<(String, String)>>)> {
+    let kind = f.slices.first()?.level?.kind;
+    let mut points = Vec::with_capacity(f.slices.len());
+    for s in &f.slices {
+        let level = s.level.filter(|l| l.kind == kind && s.nk == 1)?;
+        let t = DateStamp(s.datev).to_datetime()?.timestamp();
+        points.push((t, level.value));
+    }
+    let mut times: Vec<i64> = points.iter().map(|p| p.0).collect();
+    times.dedup();
+    let levels: Vec<f32> = points.iter().take_while(|p| Some(&p.0) == times.first()).map(|p| p.1).collect();
+    let full = times.len() * levels.len() == points.len()
+        && points.iter().enumerate().all(|(k, p)| times.get(k / levels.len()) == Some(&p.0) && levels.get(k % levels.len()) == Some(&p.1));
+    let distinct = |v: &[f32]| v.iter().enumerate().all(|(k, x)| !v.iter().skip(k + 1).any(|y| y == x));
+    if !full || times.windows(2).any(|w| w[0] >= w[1]) || !distinct(&levels) {
+        return None;
+    }
+    let list = |v: Vec<String>| format!("{{{}}}", v.join(","));
+    let dims = vec![
+        kv("NETCDF_DIM_EXTRA", "{time,level}"),
+        kv("NETCDF_DIM_time_DEF", format!("{{{},6}}", times.len())),
+        kv("NETCDF_DIM_time_VALUES", list(times.iter().map(ToString::to_string).collect())),
+        kv("NETCDF_DIM_level_DEF", format!("{{{},5}}", levels.len())),
+        kv("NETCDF_DIM_level_VALUES", list(levels.iter().map(ToString::to_string).collect())),
+        kv("time#standard_name", "time"),
+        kv("time#units", "seconds since 1970-01-01 00:00:00"),
+        kv("time#calendar", "standard"),
+        kv("level#units", kind.unit()),
+    ];
+    let per_band = points.iter().map(|&(t, l)| vec![kv("NETCDF_DIM_time", t), kv("NETCDF_DIM_level", l)]).collect();
+    Some((dims, per_band))
 }
 
 /// Longitudes in (-180, 180] unless that splits the grid (then [0, 360) as given).

@@ -18,6 +18,9 @@ export GDAL_DRIVER_PATH="$plugin_dir"
 export FSTGIS_REQUIRE_DRIVER=1
 export QT_QPA_PLATFORM=offscreen
 export PYTHONDONTWRITEBYTECODE=1
+# Statistics computed by the tests (gdalinfo -stats, QGIS) must not leave .aux.xml files
+# next to the fixtures.
+export GDAL_PAM_ENABLED=NO
 echo "== gdal-driver tests (GDAL_DRIVER_PATH=$plugin_dir)"
 gdalinfo --formats | grep -E '^\s*FST ' || { echo "gdal_FST.so did not load" >&2; exit 1; }
 cd "$here"
