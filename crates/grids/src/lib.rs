@@ -15,6 +15,7 @@ pub mod fst;
 mod gauss;
 mod grid;
 mod kernels;
+pub mod links;
 pub mod params;
 mod proj_ffi;
 mod rotation;
