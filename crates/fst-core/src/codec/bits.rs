@@ -55,9 +55,11 @@ impl<'a> BitReader<'a> {
     #[allow(clippy::inline_always)]
     fn window(&self) -> u64 {
         let k = (self.pos >> 5) as usize;
-        let hi = self.words.get(k).copied().unwrap_or(0);
-        let lo = self.words.get(k + 1).copied().unwrap_or(0);
-        ((u64::from(hi) << 32) | u64::from(lo)) << (self.pos & 31)
+        let pair = match self.words.get(k..k + 2) {
+            Some(&[hi, lo]) => (u64::from(hi) << 32) | u64::from(lo),
+            _ => u64::from(self.words.get(k).copied().unwrap_or(0)) << 32,
+        };
+        pair << (self.pos & 31)
     }
 
     /// Read `n` bits (0..=32) as an unsigned value.
