@@ -1,5 +1,5 @@
 //! The other direction for the grid types whose igs are links (Z, Y, #, U): what a writer
-//! (or GDAL's CreateCopy) puts in the data record's ig1..ig4 and in the positional records.
+//! (or GDAL's `CreateCopy`) puts in the data record's ig1..ig4 and in the positional records.
 //!
 //! Any tags that are unique in the file work: librmn only compares them. Ours follow rpnpy's
 //! idea (ip1/ip2 = 32768 + the two 16-bit halves of a CRC-32 of the axes and the reference
