@@ -15,3 +15,15 @@ target/release/fst info "$sample"
 echo
 echo "== fst ls $sample"
 target/release/fst ls "$sample"
+
+# Tile server on the bundled sample (tile-server/sample/sample.fst): WMS, XYZ and the viewer.
+# Interactive only (CI does not run setup.sh): it serves until Ctrl-C. FSTGIS_NO_SERVE=1 skips it.
+if [ "${FSTGIS_NO_SERVE:-0}" != 1 ]; then
+  listen="${FST_TILES_LISTEN:-127.0.0.1:8080}"
+  echo
+  echo "== fst-tile-server on the bundled sample"
+  echo "   viewer:  http://$listen/"
+  echo "   WMS:     http://$listen/wms?SERVICE=WMS&REQUEST=GetCapabilities"
+  echo "   XYZ:     http://$listen/tiles/TT/{z}/{x}/{y}.png   (Ctrl-C stops the server)"
+  exec target/release/fst-tile-server --listen "$listen"
+fi

@@ -29,4 +29,6 @@ if [ "$fuzz_seconds" -gt 0 ]; then
     echo "== fuzz smoke skipped: no nightly toolchain here (the in-process mutation smoke test ran above)"
   fi
 fi
+echo "== tile-server: OWSLib, QGIS headless and Chromium headless against a running server"
+FSTGIS_SKIP_CARGO_TEST=1 tile-server/tests/run.sh
 echo "all tests passed"

@@ -62,7 +62,7 @@ def main():
                 'grtyp': 'Z', 'ig1': g['tag1'], 'ig2': g['tag2'], 'ig3': g['tag3'], 'ig4': 0,
                 'datyp': 134, 'nbits': 16,
             }
-            rmn.fstecr(unit, np.asfortranarray(data, dtype=np.float32), meta)
+            rmn.fstecr(unit, np.asfortranarray(data, dtype=np.float32), meta, rewrite=False)
 
         def tt(hour, p):
             base = 30.0 - 0.75 * np.abs(lat) - (1000.0 - p) * 0.06

@@ -12,17 +12,32 @@
   var $ = function (id) { return document.getElementById(id); };
   var layers = [], current = null, tiles = null, fitted = {};
 
-  function selected() {
-    var l = current;
+  function runInfo() {
     var run = $('run').value;
+    return current.runs.filter(function (r) { return r.reference_time === run; })[0] || current.runs[current.runs.length - 1];
+  }
+
+  function selected() {
+    var r = runInfo();
     return {
-      layer: l,
+      layer: current,
       style: $('style').value,
-      time: l.times[+$('time').value],
-      level: l.levels.length ? l.levels[+$('level').value] : null,
-      run: run,
+      time: r.times[Math.min(+$('time').value, r.times.length - 1)],
+      level: r.levels.length ? r.levels[Math.min(+$('level').value, r.levels.length - 1)] : null,
+      run: r.reference_time,
       opacity: $('opacity').value
     };
+  }
+
+  function setRanges(pickDefault) {
+    var r = runInfo();
+    $('time').max = Math.max(0, r.times.length - 1);
+    if (pickDefault) {
+      var dt = r.times.indexOf(current.default_time);
+      $('time').value = dt < 0 ? r.times.length - 1 : dt;
+      $('level').value = 0;
+    }
+    $('level').max = Math.max(0, r.levels.length - 1);
   }
 
   function query(s) {
@@ -47,20 +62,17 @@
     if (!current) return;
     $('style').innerHTML = current.styles.map(function (s) { return '<option value="' + s.name + '">' + s.title + '</option>'; }).join('');
     $('run').innerHTML = current.reference_times.slice().reverse().map(function (t) { return '<option>' + t + '</option>'; }).join('');
-    $('time').max = Math.max(0, current.times.length - 1);
-    var dt = current.times.indexOf(current.default_time);
-    $('time').value = dt < 0 ? 0 : dt;
-    $('level').max = Math.max(0, current.levels.length - 1);
-    $('level').value = 0;
+    setRanges(true);
     if (!fitted[name]) {
-      var b = current.bbox;
-      map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+      var b = current.bbox, shift = b[2] > 180 ? -360 : 0;
+      map.fitBounds([[b[1], b[0] + shift], [b[3], b[2] + shift]]);
       fitted[name] = true;
     }
     refresh();
   }
 
-  ['style', 'run', 'time', 'level', 'opacity'].forEach(function (id) { $(id).addEventListener('input', refresh); });
+  ['style', 'time', 'level', 'opacity'].forEach(function (id) { $(id).addEventListener('input', refresh); });
+  $('run').addEventListener('change', function () { setRanges(false); refresh(); });
   $('layer').addEventListener('change', function () { pickLayer($('layer').value); });
 
   map.on('click', function (e) {

@@ -27,6 +27,14 @@ pub async fn layers(State(state): State<AppState>) -> impl IntoResponse {
                 "default_time": dims::default_time(l).map(iso),
                 "reference_times": l.runs.iter().map(|t| iso(*t)).collect::<Vec<_>>(),
                 "levels": l.levels.iter().map(dims::level_text).collect::<Vec<_>>(),
+                "runs": l.runs.iter().map(|run| {
+                    let mut times: Vec<_> = l.slices.iter().filter(|s| s.run == *run).map(|s| s.valid).collect();
+                    times.dedup();
+                    let levels: Vec<String> = l.levels.iter()
+                        .filter(|lv| l.slices.iter().any(|s| s.run == *run && s.ip1 == lv.0))
+                        .map(dims::level_text).collect();
+                    serde_json::json!({"reference_time": iso(*run), "times": times.iter().map(|t| iso(*t)).collect::<Vec<_>>(), "levels": levels})
+                }).collect::<Vec<_>>(),
                 "level_units": l.level_units,
                 "styles": state.styles.for_layer(&l.nomvar, l.vector).iter().map(|s| serde_json::json!({"name": s.name, "title": s.title})).collect::<Vec<_>>(),
             })

@@ -1,0 +1,61 @@
+"""Fixtures: a real fst-tile-server process on a free port, serving the bundled sample."""
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "tile-server" / "sample" / "sample.fst"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+BIN = Path(os.environ.get("FST_TILE_SERVER", TARGET / "release" / "fst-tile-server"))
+FST = Path(os.environ.get("FST_CLI", TARGET / "release" / "fst"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen([str(BIN), "--data", str(SAMPLE), "--listen", f"127.0.0.1:{port}"],
+                                stdout=fh, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
+                if json.load(r)["layers"] > 0:
+                    break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("server did not start: " + log.read_text())
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def fst_values(record_index):
+    """Decoded values of a record through fst-core (the `fst dump` CLI), shape (nj, ni)."""
+    import numpy as np
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "v.npy"
+        subprocess.run([str(FST), "dump", str(SAMPLE), "--index", str(record_index), "--out", str(out)], check=True)
+        a = np.load(out)
+    return a.reshape(a.shape[-2], a.shape[-1])
+
+
+def fst_records():
+    out = subprocess.run([str(FST), "ls", "--json", str(SAMPLE)], check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
