@@ -265,7 +265,10 @@ enum Fault {
 /// Decode the metadata of a record: its 19 search words, then `rest`, the metadata bytes at
 /// hand after them (from the directory copy, `D` words, or the record's own `R` words); `r` is
 /// the record's metadata length in words.
-#[inline]
+// Measured: inlining the per-entry path into the directory loop saves about 10 % of the
+// instructions of an open.
+#[allow(clippy::inline_always)]
+#[inline(always)]
 fn parse_meta(words: [u32; 19], rest: &[u8], r: u64, max_json: u64) -> Result<Parsed, Fault> {
     let [meta0, m1, m2, key_words @ ..] = words;
     match (meta0 & 0xFF) as u8 {
@@ -439,6 +442,18 @@ enum Step {
     },
     /// An unfinished segment at `off` whose records may run up to `end`.
     Unfinished { off: u64, end: u64, what: String },
+}
+
+/// What the framing walk found at one position.
+enum Frame {
+    /// Zeros or an end of segment: nothing more was written.
+    End,
+    /// Something that is not a complete, consistent record, and why.
+    Stop(String),
+    /// A complete deleted record of `rl` bytes.
+    Deleted { rl: u64 },
+    /// A complete data record of `rl` bytes with `r` metadata words.
+    Data { rl: u64, r: u64 },
 }
 
 /// How a framing walk over an unfinished segment ended.
@@ -913,9 +928,22 @@ impl Reader<'_> {
     fn list_vdir(&mut self, off: u64, vdir: u64, buf: &[u8], n: u64) -> Result<(), OpenError> {
         let body_end = (buf.len() as u64).saturating_sub(EOR_LEN);
         let body = buf.get(..body_end as usize).unwrap_or_default();
+        // The entries were counted against the limit when the directory was located; here
+        // they only need to fit the 32-bit `file_index`.
+        let first = self.entries;
+        let Some(last) = first.checked_add(n).filter(|&e| e <= 1 << 32) else {
+            let found = first.saturating_add(n);
+            return Err(self.bad(
+                off + vdir,
+                "directory entry count",
+                found,
+                "at most 2^32 in all".into(),
+            ));
+        };
+        self.entries = last;
         let mut pos = VDIR_HEAD_LEN;
-        for _ in 0..n {
-            pos = self.vdir_entry(off, vdir, body, pos)?;
+        for file_index in first..last {
+            pos = self.vdir_entry(off, vdir, body, pos, file_index as u32)?;
         }
         if pos != body_end {
             return Err(self.format(off + vdir + pos, FormatErrorKind::Framing {
@@ -925,11 +953,19 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// Parse the directory entry at byte `pos` of `body` (the VDIR without its EOR) of the
-    /// segment at `off`; return where the next entry starts.
-    fn vdir_entry(&mut self, off: u64, vdir: u64, body: &[u8], pos: u64) -> Result<u64, OpenError> {
+    /// Parse the directory entry number `file_index` at byte `pos` of `body` (the VDIR without
+    /// its EOR) of the segment at `off`; return where the next entry starts.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn vdir_entry(
+        &mut self,
+        off: u64,
+        vdir: u64,
+        body: &[u8],
+        pos: u64,
+        file_index: u32,
+    ) -> Result<u64, OpenError> {
         let entry_at = off + vdir + pos;
-        let file_index = self.next_entry(entry_at)?;
         let bad_entry = |reader: &Self, reason: String| {
             reader.format(entry_at, FormatErrorKind::BadEntry { file_index, reason })
         };
@@ -1001,8 +1037,8 @@ impl Reader<'_> {
     }
 
     /// Add a live record at byte `record` of length `rl` with `r` metadata words.
-    #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[allow(clippy::too_many_arguments, clippy::inline_always)]
+    #[inline(always)]
     fn push(
         &mut self,
         record: u64,
@@ -1099,6 +1135,62 @@ impl Reader<'_> {
         Ok(())
     }
 
+    /// The record framed at `pos`, if a complete one ends by `end`.
+    fn frame_at(&self, pos: u64, end: u64) -> Result<Frame, OpenError> {
+        if end - pos < FRAME_LEN {
+            return Ok(Frame::Stop(format!(
+                "{} bytes are left, too few for a record",
+                end - pos
+            )));
+        }
+        let mut sor = [0u8; 16];
+        self.read(pos, &mut sor)?;
+        let s = Sor::parse(&sor);
+        if sor.iter().all(|&b| b == 0) || (s.rt == RT_EOS && s.zr == SOR_MARK) {
+            return Ok(Frame::End);
+        }
+        if s.zr != SOR_MARK || (s.rt != RT_DATA && s.rt != RT_DELETED) {
+            let why = format!(
+                "no data record starts here (type {} marker {:#04x})",
+                s.rt, s.zr
+            );
+            return Ok(Frame::Stop(why));
+        }
+        let r = u64::from(s.rlm);
+        if r < SEARCH_WORDS || s.rl % 4 != 0 || s.rl < SOR_LEN + 4 * r + EOR_LEN {
+            let why = format!(
+                "record length {} with {r} metadata words is inconsistent",
+                s.rl
+            );
+            return Ok(Frame::Stop(why));
+        }
+        // The directory metadata length is R (version 1) or the 19 search words (version 0).
+        if u64::from(s.rlmd) != r && u64::from(s.rlmd) != SEARCH_WORDS {
+            let why = format!("{} directory metadata words, expected {r} or 19", s.rlmd);
+            return Ok(Frame::Stop(why));
+        }
+        if s.rl > end - pos {
+            let why = format!(
+                "the record of {} bytes runs past byte {end} (truncated)",
+                s.rl
+            );
+            return Ok(Frame::Stop(why));
+        }
+        let mut eor = [0u8; 12];
+        self.read(pos + s.rl - EOR_LEN, &mut eor)?;
+        let e = Eor::parse(&eor);
+        if e.zr != EOR_MARK || e.rl != s.rl || e.rt != s.rt || e.rlm != s.rlm {
+            return Ok(Frame::Stop(
+                "the record's end marker does not match its start".into(),
+            ));
+        }
+        Ok(if s.rt == RT_DELETED {
+            Frame::Deleted { rl: s.rl }
+        } else {
+            Frame::Data { rl: s.rl, r }
+        })
+    }
+
     /// Walk the SOR/EOR framing from `start` up to `end`, counting the data records (and
     /// adding them when recovering). Stops quietly at zeros (the unwritten part of a sparse
     /// segment), an end of segment or `end`; stops with a reason at anything else.
@@ -1110,99 +1202,45 @@ impl Reader<'_> {
         };
         let mut pos = start;
         while pos < end {
-            let stop = |walk: &mut Walk, why: String| walk.stopped = Some((pos, why));
-            if end - pos < FRAME_LEN {
-                stop(
-                    &mut walk,
-                    format!("{} bytes are left, too few for a record", end - pos),
-                );
-                break;
-            }
-            let mut sor = [0u8; 16];
-            self.read(pos, &mut sor)?;
-            let s = Sor::parse(&sor);
-            if sor.iter().all(|&b| b == 0) || (s.rt == RT_EOS && s.zr == SOR_MARK) {
-                break;
-            }
-            if s.zr != SOR_MARK || (s.rt != RT_DATA && s.rt != RT_DELETED) {
-                stop(
-                    &mut walk,
-                    format!(
-                        "no data record starts here (type {} marker {:#04x})",
-                        s.rt, s.zr
-                    ),
-                );
-                break;
-            }
-            let r = u64::from(s.rlm);
-            let head = SOR_LEN + 4 * r;
-            if r < SEARCH_WORDS || s.rl % 4 != 0 || s.rl < head + EOR_LEN {
-                stop(
-                    &mut walk,
-                    format!(
-                        "record length {} with {r} metadata words is inconsistent",
-                        s.rl
-                    ),
-                );
-                break;
-            }
-            // The directory metadata length is R (version 1) or the 19 search words (version 0).
-            if u64::from(s.rlmd) != r && u64::from(s.rlmd) != SEARCH_WORDS {
-                let why = format!("{} directory metadata words, expected {r} or 19", s.rlmd);
-                stop(&mut walk, why);
-                break;
-            }
-            if s.rl > end - pos {
-                stop(
-                    &mut walk,
-                    format!(
-                        "the record of {} bytes runs past byte {end} (truncated)",
-                        s.rl
-                    ),
-                );
-                break;
-            }
-            let mut eor = [0u8; 12];
-            self.read(pos + s.rl - EOR_LEN, &mut eor)?;
-            let e = Eor::parse(&eor);
-            if e.zr != EOR_MARK || e.rl != s.rl || e.rt != s.rt || e.rlm != s.rlm {
-                stop(
-                    &mut walk,
-                    "the record's end marker does not match its start".into(),
-                );
-                break;
-            }
-            if s.rt == RT_DELETED {
-                walk.deleted += 1;
-                pos += s.rl;
-                continue;
-            }
+            let (rl, r) = match self.frame_at(pos, end)? {
+                Frame::End => break,
+                Frame::Stop(why) => {
+                    walk.stopped = Some((pos, why));
+                    break;
+                }
+                Frame::Deleted { rl } => {
+                    walk.deleted += 1;
+                    pos += rl;
+                    continue;
+                }
+                Frame::Data { rl, r } => (rl, r),
+            };
             let meta = self.read_vec(pos + SOR_LEN, 4 * r, "record metadata")?;
             let search = le_words::<19>(&meta).unwrap_or([0; 19]);
             let rest = meta.get(JSON_AT as usize..).unwrap_or_default();
-            match parse_meta(search, rest, r, self.options.limits.max_metadata_bytes) {
+            let why = match parse_meta(search, rest, r, self.options.limits.max_metadata_bytes) {
                 Ok(Parsed::Live { keys, json }) => {
                     walk.records += 1;
                     if self.options.recover {
                         let file_index = self.next_entry(pos)?;
-                        if let Err(why) = self.push(pos, s.rl, r, keys, json, file_index, true) {
-                            stop(&mut walk, why);
-                            break;
-                        }
+                        self.push(pos, rl, r, keys, json, file_index, true).err()
+                    } else {
+                        None
                     }
                 }
-                Ok(Parsed::Deleted) => walk.deleted += 1,
-                Ok(Parsed::Other(rt)) => {
-                    stop(&mut walk, format!("record metadata type {rt}, not data"));
-                    break;
+                Ok(Parsed::Deleted) => {
+                    walk.deleted += 1;
+                    None
                 }
-                Err(Fault::Reason(why)) => {
-                    stop(&mut walk, why);
-                    break;
-                }
+                Ok(Parsed::Other(rt)) => Some(format!("record metadata type {rt}, not data")),
+                Err(Fault::Reason(why)) => Some(why),
                 Err(Fault::Limit(limit)) => return Err(self.limit(limit)),
+            };
+            if let Some(why) = why {
+                walk.stopped = Some((pos, why));
+                break;
             }
-            pos += s.rl;
+            pos += rl;
         }
         Ok(walk)
     }
