@@ -70,7 +70,11 @@ pub(crate) fn floor(x: f64) -> f64 {
 /// x brought into [0, 360).
 #[inline(always)]
 pub(crate) fn wrap360(x: f64) -> f64 {
-    let w = x - 360.0 * floor(x / 360.0);
+    // A multiplication instead of a division (divisions dominate these kernels); the two
+    // selects repair the rare case where the rounded product lands on the other side of an
+    // integer.
+    let w = x - 360.0 * floor(x * (1.0 / 360.0));
+    let w = if w < 0.0 { w + 360.0 } else { w };
     if w >= 360.0 {
         w - 360.0
     } else {
@@ -137,6 +141,16 @@ mod tests {
             prop_assert!((a - b).abs() <= 4.0 * f64::EPSILON * b.abs(), "{y} {x}: {a} {b}");
             let (a, b) = (atan2(x, y), x.atan2(y));
             prop_assert!((a - b).abs() <= 4.0 * f64::EPSILON * b.abs(), "{y} {x}: {a} {b}");
+        }
+
+        #[test]
+        fn wrap360_in_range(x in -1e6..1e6_f64, k in -5i32..5) {
+            for v in [x, f64::from(k) * 360.0, f64::from(k) * 360.0 - 1e-13, f64::from(k) * 360.0 + 1e-13] {
+                let w = wrap360(v);
+                prop_assert!((0.0..360.0).contains(&w), "{v} -> {w}");
+                let d = (w - v) / 360.0;
+                prop_assert!((d - d.round()).abs() < 1e-9, "{v} -> {w}");
+            }
         }
 
         #[test]
