@@ -927,6 +927,79 @@ mod tests {
         assert_eq!(ok, [0; 8]);
     }
 
+    /// Every splittable encoding gives the same bits whatever the thread count, with element
+    /// counts that put chunk boundaries in the middle of words.
+    #[test]
+    fn parallel_equals_serial() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let words: Vec<u32> = (0..900_000)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u32
+            })
+            .collect();
+        let mut packed = words.clone();
+        packed[0] = 0x7FF0_0000;
+        packed[3] = (packed[3] & !0xFF00) | (13 << 8);
+        let mut float_packer = words.clone();
+        float_packer[0] = 0xEFF0_7F05;
+        float_packer[2] = 70_001 * 3;
+        for (datyp, nbits, w) in [
+            (0u8, 24u8, &words),
+            (1, 13, &packed),
+            (2, 7, &words),
+            (2, 32, &words),
+            (2, 64, &words),
+            (3, 8, &words),
+            (4, 19, &words),
+            (4, 64, &words),
+            (5, 23, &words),
+            (5, 32, &words),
+            (5, 64, &words),
+            (6, 16, &float_packer),
+            (7, 8, &words),
+            (8, 32, &words),
+            (8, 64, &words),
+        ] {
+            let p = params(datyp, nbits, 70_001, 3, 1);
+            let one = decode(w, &p).unwrap();
+            for threads in [2, 3, 7] {
+                let mut many = one.clone();
+                match &mut many {
+                    Samples::F32(v) | Samples::C64(v) => v.fill(0.5),
+                    Samples::U32(v) | Samples::Raw32(v) => v.fill(7),
+                    Samples::U8(v) => v.fill(7),
+                    _ => {}
+                }
+                decode_into_parallel(w, &p, many.as_mut(), threads).unwrap();
+                // Compare bits (NaN != NaN).
+                let bits = |s: &Samples| -> Vec<u64> {
+                    match s {
+                        Samples::F32(v) | Samples::C64(v) => {
+                            v.iter().map(|x| u64::from(x.to_bits())).collect()
+                        }
+                        Samples::F64(v) | Samples::C128(v) => {
+                            v.iter().map(|x| x.to_bits()).collect()
+                        }
+                        Samples::U32(v) | Samples::Raw32(v) => {
+                            v.iter().map(|&x| u64::from(x)).collect()
+                        }
+                        Samples::I32(v) => v.iter().map(|&x| x as u64).collect(),
+                        Samples::U64(v) => v.clone(),
+                        Samples::I64(v) => v.iter().map(|&x| x as u64).collect(),
+                        Samples::U8(v) => v.iter().map(|&x| u64::from(x)).collect(),
+                    }
+                };
+                assert!(
+                    bits(&one) == bits(&many),
+                    "datyp {datyp}/{nbits}, {threads} threads"
+                );
+            }
+        }
+    }
+
     #[test]
     fn truncated_payloads_are_errors_not_allocations() {
         // A huge datyp-1 record announced over a 4-word payload fails before allocating.
