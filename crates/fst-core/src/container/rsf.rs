@@ -330,11 +330,20 @@ fn parse_meta(words: [u32; 19], rest: &[u8], r: u64, max_json: u64) -> Result<Pa
 /// none. The JSON syntax is left to [`RecordMeta::extended_metadata_json`]: checking it here
 /// would cost more than the rest of opening, and a record with bad JSON is still readable.
 fn json_text(stored: &[u8]) -> Result<Option<Arc<str>>, Fault> {
-    let nul = stored
-        .iter()
-        .position(|&b| b == 0)
-        .ok_or_else(|| Fault::Reason("extended metadata is not NUL-terminated".into()))?;
-    let text = stored.get(..nul).unwrap_or_default();
+    // The text ends at its first NUL. Writers pad with NULs only, so look for the end of the
+    // padding from the back (a few bytes) and check with `contains` (memchr) that no NUL
+    // comes earlier; fall back to a forward search if one does.
+    let padded_from = stored.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
+    if padded_from == stored.len() {
+        return Err(Fault::Reason(
+            "extended metadata is not NUL-terminated".into(),
+        ));
+    }
+    let mut text = stored.get(..padded_from).unwrap_or_default();
+    if text.contains(&0) {
+        let nul = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+        text = text.get(..nul).unwrap_or_default();
+    }
     let text = std::str::from_utf8(text).map_err(|e| {
         Fault::Reason(format!(
             "extended metadata is not UTF-8 (byte {})",
@@ -1663,6 +1672,24 @@ mod tests {
         assert_eq!(dir.records[0].extended_metadata.as_deref(), Some("{oops"));
         assert!(dir.records[0].extended_metadata_json().unwrap().is_err());
         assert!(dir.diagnostics.is_empty());
+        // The text ends at its first NUL, whatever follows it; only NULs is no text.
+        for (stored, text) in [
+            ("{}\0xyz", Some("{}")),
+            ("\0\0\0", None),
+            ("{}", Some("{}")),
+        ] {
+            let w = write(&[Seg::Closed(vec![Rec::new(
+                keys,
+                Some(stored),
+                recs[2].payload.clone(),
+            )])]);
+            let dir = open(&w.bytes, false).unwrap();
+            assert_eq!(
+                dir.records[0].extended_metadata.as_deref(),
+                text,
+                "{stored:?}"
+            );
+        }
         // Not UTF-8 or not NUL-terminated: a format error.
         let mut rec = Rec::new(keys, Some("{\"a\":1}"), recs[2].payload.clone());
         rec.meta[19] = 0xFFFF_FFFF;
