@@ -272,3 +272,89 @@ fn yin_yang_record_and_links_round_trip() {
     let full = Grid::new(&d, GridOptions::default()).unwrap();
     assert_eq!(tile.lat_lon().lat[0], full.lat_lon().lat[10 + 5 * 30]);
 }
+
+mod roundtrip {
+    use grids::params::{LatLonParams, PolarParams, RotatedParams};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// encode∘decode is the identity on igs, and decode∘encode moves parameters by at most
+        /// the encoding's quantum.
+        #[test]
+        fn l_params(lat0 in -90.0..90.0_f64, lon0 in -360.0..720.0_f64, dlat in 0.01..10.0_f64, dlon in 0.01..10.0_f64) {
+            let p = LatLonParams { lat0, lon0, dlat, dlon };
+            let ig = p.encode().unwrap();
+            let d = LatLonParams::decode(ig);
+            prop_assert_eq!(d.encode().unwrap(), ig);
+            prop_assert!((d.lat0 - lat0).abs() <= 0.005 + 1e-9 && (d.dlat - dlat).abs() <= 0.005 + 1e-9);
+            let dl = (d.lon0 - lon0).rem_euclid(360.0);
+            prop_assert!(dl.min(360.0 - dl) <= 0.005 + 1e-9);
+        }
+
+        #[test]
+        fn ps_old_params(north in any::<bool>(), pi in 0.0..204.0_f64, pj in 0.0..204.0_f64,
+                         d60 in 1000.0..3.0e6_f64, dgrw in 0.0..359.9_f64) {
+            let p = PolarParams { north, pi, pj, d60, dgrw };
+            let ig = p.encode().unwrap();
+            prop_assert!(ig[3] < 32768);
+            let d = PolarParams::decode(north, ig);
+            prop_assert_eq!(d.encode().unwrap(), ig);
+            prop_assert!((d.pi - pi).abs() <= 0.05 + 1e-9 && (d.pj - pj).abs() <= 0.05 + 1e-9);
+            prop_assert!((d.d60 - d60).abs() <= 50.0 + 1e-6);
+        }
+
+        #[test]
+        fn ps_new_params(north in any::<bool>(), pi in -250.0..-1.0_f64, pj in -250.0..250.0_f64,
+                         d60_hm in 50u32..400, dgrw_t in -1790i32..3590) {
+            // d60 and dgrw on their quanta (100 m, 0.1°), so that only the position of point
+            // (1,1) is rounded.
+            let d60 = f64::from(d60_hm) * 100.0;
+            let dgrw = f64::from(dgrw_t) / 10.0;
+            let p = PolarParams { north, pi, pj, d60, dgrw };
+            let ig = p.encode().unwrap();
+            prop_assert!(ig[3] >= 32768);
+            let d = PolarParams::decode(north, ig);
+            prop_assert_eq!(d.encode().unwrap(), ig);
+            // The position of point (1,1) is stored to 180/16383° in latitude and 360/32767°
+            // in longitude; turn that into grid units at its distance from the pole.
+            let rho = 1.866_025 * 6.371e6;
+            let r = (pi - 1.0).hypot(pj - 1.0) * d60;
+            prop_assume!(r < 1.2e7);
+            let q = (180.0_f64 / 16383.0).to_radians();
+            let tol = ((rho / 2.0) * (1.0 + (r / rho).powi(2)) * q + r * q) / d60 + 1e-6;
+            prop_assert!((d.pi - pi).abs() <= tol && (d.pj - pj).abs() <= tol, "{:?} vs {:?}", d, p);
+            let dg = (d.dgrw - dgrw).rem_euclid(360.0);
+            prop_assert!(dg.min(360.0 - dg) <= 0.05 + 1e-9);
+        }
+
+        #[test]
+        fn e_params(xlat1 in -90.0..90.0_f64, xlon1 in 0.0..360.0_f64, xlat2 in -90.0..90.0_f64, xlon2 in 0.0..360.0_f64) {
+            let p = RotatedParams { xlat1, xlon1, xlat2, xlon2 };
+            let ig = p.encode().unwrap();
+            let d = RotatedParams::decode(ig);
+            prop_assert_eq!(d.encode().unwrap(), ig);
+            let q = 1.0 / 80.0 + 1e-9;
+            let dl = |a: f64, b: f64| { let x = (a - b).rem_euclid(360.0); x.min(360.0 - x) };
+            prop_assert!((d.xlat1 - xlat1).abs() <= q && dl(d.xlon1, xlon1) <= q);
+            prop_assert!((d.xlat2 - xlat2).abs() <= q && dl(d.xlon2, xlon2) <= q);
+        }
+    }
+}
+
+/// O grids (SPI/fstd2nc: 2-D `^^`/`>>` on the data record's own grtyp O) behave as Y grids.
+#[test]
+fn o_grid_is_a_point_cloud() {
+    let m = Manifest::load("grids");
+    let (_, d, _) = m
+        .grids()
+        .into_iter()
+        .find(|(k, _, _)| k.starts_with("Y:"))
+        .unwrap();
+    let y = Grid::new(&d, GridOptions::default()).unwrap();
+    let mut od = d.clone();
+    od.grtyp = b'O';
+    let o = Grid::new(&od, GridOptions::default()).unwrap();
+    assert_eq!(y.lat_lon(), o.lat_lon());
+    assert_eq!(o.grtyp(), 'O');
+    assert!(o.geotransform().is_none());
+}
