@@ -32,7 +32,19 @@ impl GridCache {
     /// The grid of `d`, built on a miss. The lock is not held while building, so two threads
     /// may build the same grid once each; the second insert wins, harmlessly.
     pub fn get(&self, d: &GridDescriptor, options: GridOptions) -> Result<Arc<Grid>> {
-        let key = GridKey::new(d, options);
+        self.get_keyed(GridKey::new(d, options), d, options)
+    }
+
+    /// Like [`GridCache::get`] with a key the caller already has: [`GridKey::new`] hashes the
+    /// positional records' values, which costs milliseconds for a large Y grid, so a caller
+    /// that looks the same grid up per request should compute the key once (or build it from
+    /// its own identity of the positional records, such as file + record index + file version).
+    pub fn get_keyed(
+        &self,
+        key: GridKey,
+        d: &GridDescriptor,
+        options: GridOptions,
+    ) -> Result<Arc<Grid>> {
         if let Some(g) = self.lock().get(&key) {
             return Ok(Arc::clone(g));
         }

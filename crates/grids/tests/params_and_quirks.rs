@@ -358,3 +358,11 @@ fn o_grid_is_a_point_cloud() {
     assert_eq!(o.grtyp(), 'O');
     assert!(o.geotransform().is_none());
 }
+
+#[test]
+fn grids_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Grid>();
+    check::<GridCache>();
+    check::<grids::LatLon>();
+}
