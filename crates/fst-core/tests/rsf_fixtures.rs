@@ -338,8 +338,9 @@ fn truncated_last_segment_shows_visible_records_and_recovers_framed_ones() {
 
 #[test]
 fn crashed_writer_segment_is_detected_and_recovered() {
-    // What a crash leaves: the last segment's start still has sizes 0 (it is rewritten only at
-    // close) and the file ends after the last complete record, before any directory.
+    // What a crash leaves: the write lock still set in the first segment start, the last
+    // segment's start with sizes 0 (they are written only at close), and the file ending after
+    // the last complete record, before any directory.
     let b = bytes("rsf_multi_segment");
     let m = manifest("rsf_multi_segment");
     let last = *segment_starts(&b).last().unwrap();
@@ -349,13 +350,18 @@ fn crashed_writer_segment_is_detected_and_recovered() {
     };
     let mut crashed = b[..last + vdir].to_vec();
     crashed[last + 28..last + 60].fill(0);
+    crashed[1..3].copy_from_slice(&[0xFF, 0xFF]);
     let file = open_bytes(&crashed, false).unwrap();
     assert_eq!(
         file.records().len(),
         5,
         "librmn shows the closed segments only"
     );
-    let d = &file.diagnostics()[0];
+    assert_eq!(file.diagnostics().len(), 2, "{:?}", file.diagnostics());
+    assert!(file.diagnostics()[0]
+        .message
+        .contains("write-lock flag is set"));
+    let d = &file.diagnostics()[1];
     assert_eq!(d.offset, last as u64);
     assert!(
         d.message.contains("unfinished compact segment"),
