@@ -249,4 +249,36 @@ mod tests {
     fn crc32_check_value() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
     }
+
+    fn u16_at(b: &[u8], o: usize) -> usize {
+        usize::from(u16::from_le_bytes([b[o], b[o + 1]]))
+    }
+
+    fn u32_at(b: &[u8], o: usize) -> usize {
+        u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]) as usize
+    }
+
+    /// Walk the archive the way a zip reader does: end record → central directory → local
+    /// headers → data.
+    #[test]
+    fn stored_zip_is_readable() {
+        let members = [("lat.npy", vec![1u8, 2, 3]), ("lon.npy", vec![9u8; 70])];
+        let z = stored_zip(&members).unwrap();
+        let eocd = z.len() - 22;
+        assert_eq!(u32_at(&z, eocd), 0x0605_4b50);
+        assert_eq!(u16_at(&z, eocd + 10), 2);
+        let (cd_size, mut cd) = (u32_at(&z, eocd + 12), u32_at(&z, eocd + 16));
+        assert_eq!(cd + cd_size, eocd);
+        for (name, data) in &members {
+            assert_eq!(u32_at(&z, cd), 0x0201_4b50);
+            let n = u16_at(&z, cd + 28);
+            assert_eq!(&z[cd + 46..cd + 46 + n], name.as_bytes());
+            assert_eq!(u32_at(&z, cd + 16), crc32(data) as usize);
+            let local = u32_at(&z, cd + 42);
+            assert_eq!(u32_at(&z, local), 0x0403_4b50);
+            let start = local + 30 + u16_at(&z, local + 26) + u16_at(&z, local + 28);
+            assert_eq!(&z[start..start + data.len()], &data[..]);
+            cd += 46 + n + u16_at(&z, cd + 30) + u16_at(&z, cd + 32);
+        }
+    }
 }
