@@ -435,6 +435,9 @@ struct Reader<'a> {
     diagnostics: Vec<Diagnostic>,
     /// Directory entries announced by the directories read so far.
     planned: u64,
+    /// Entries of the current directory that are not data records: where the first is, its
+    /// `file_index` and record type, and how many there are.
+    skipped: Option<(u64, u32, u8, u64)>,
     /// Records whose JSON lives only in the record (version 0): (record position, offset, bytes).
     pending_json: Vec<(usize, u64, u64)>,
 }
@@ -954,6 +957,13 @@ impl Reader<'_> {
         for file_index in first..last {
             pos = self.vdir_entry(off, vdir, body, pos, file_index as u32)?;
         }
+        // One note per directory for entries of other record types, however many.
+        if let Some((at, file_index, rt, count)) = self.skipped.take() {
+            let message = format!(
+                "{count} directory entries are not data records and were skipped (the first, entry {file_index}, has record type {rt})"
+            );
+            self.note(at, message);
+        }
         if pos != body_end {
             return Err(self.format(off + vdir + pos, FormatErrorKind::Framing {
                 reason: format!("the {n} directory entries end at byte {pos} of the directory, its end marker starts at {body_end}"),
@@ -1013,10 +1023,10 @@ impl Reader<'_> {
         match parsed {
             // librmn rewrites a deleted entry with an absolute address: never follow it.
             Parsed::Deleted => {}
-            Parsed::Other(rt) => self.note(
-                entry_at,
-                format!("directory entry {file_index} has record type {rt}, not data; skipped"),
-            ),
+            Parsed::Other(rt) => {
+                let skipped = self.skipped.get_or_insert((entry_at, file_index, rt, 0));
+                skipped.3 += 1;
+            }
             Parsed::Live { keys, json } => {
                 // The record lies after the segment start and before the directory.
                 let fits = wa >= SOS_LEN && wa.checked_add(rl).is_some_and(|e| e <= vdir);
@@ -1293,6 +1303,7 @@ pub(crate) fn read_directory(
         records: Vec::new(),
         entries: 0,
         planned: 0,
+        skipped: None,
         diagnostics: Vec::new(),
         pending_json: Vec::new(),
     };
@@ -1489,6 +1500,24 @@ mod tests {
         let second_entry = vdir + 20 + 32 + 4 * 19;
         bytes[second_entry..second_entry + 8].copy_from_slice(&[0xFF; 8]);
         assert_eq!(open(&bytes, false).unwrap().records.len(), 10);
+    }
+
+    #[test]
+    fn entries_of_other_types_are_skipped_with_one_note() {
+        let mut recs = basic_records();
+        for rec in &mut recs[2..5] {
+            rec.meta[0] = (rec.meta[0] & !0xFF) | 2;
+        }
+        let dir = open(&write(&[Seg::Closed(recs)]).bytes, false).unwrap();
+        assert_eq!(dir.records.len(), 4);
+        assert_eq!(dir.entry_count, 7);
+        assert_eq!(dir.diagnostics.len(), 1, "{:?}", dir.diagnostics);
+        let note = &dir.diagnostics[0].message;
+        assert!(
+            note.starts_with("3 directory entries are not data records"),
+            "{note}"
+        );
+        assert!(note.contains("entry 2, has record type 2"), "{note}");
     }
 
     #[test]
