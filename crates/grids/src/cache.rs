@@ -12,6 +12,16 @@ use crate::grid::Grid;
 /// A thread-safe LRU cache of [`Grid`]s. A model run uses one or two grids, so a few entries
 /// are plenty; rebuilding per tile would waste most of a tile's time budget.
 ///
+/// ```
+/// use grids::{GridCache, GridDescriptor, GridOptions};
+/// let cache = GridCache::new(4);
+/// let d = GridDescriptor::simple(b'G', 64, 32, [0, 0, 0, 0]);
+/// let a = cache.get(&d, GridOptions::default())?;
+/// let b = cache.get(&d, GridOptions::default())?;
+/// assert!(std::sync::Arc::ptr_eq(&a, &b));
+/// # Ok::<(), grids::GridError>(())
+/// ```
+///
 /// The key holds the grid type, shape, ig1..ig4, options and a hash of the positional
 /// records' values (see [`GridKey`]).
 #[derive(Debug)]

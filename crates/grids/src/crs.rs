@@ -16,6 +16,13 @@ pub struct Crs {
 
 impl Crs {
     /// Build from a PROJ definition, asking PROJ for the WKT (which also validates it).
+    ///
+    /// ```
+    /// let crs = grids::Crs::from_proj("+proj=longlat +R=6371000 +no_defs +type=crs".into())?;
+    /// assert!(crs.wkt.starts_with("GEOGCRS["));
+    /// assert!(grids::Crs::from_proj("+proj=nonsense".into()).is_err());
+    /// # Ok::<(), grids::GridError>(())
+    /// ```
     pub fn from_proj(proj: String) -> Result<Self> {
         let wkt = crate::proj_ffi::wkt_of(&proj)?;
         Ok(Crs { proj, wkt })
@@ -47,6 +54,12 @@ impl GeoTransform {
     /// The GDAL geotransform for a raster whose line 0 is the record's first row: GDAL counts
     /// from the corner of the first pixel, hence the half-cell shift. (A driver that flips the
     /// rows to put north up uses `y0 + (nj − ½)·dy` and `−dy` instead.)
+    ///
+    /// ```
+    /// let gt = grids::GeoTransform { x0: 250.0, dx: 0.75, y0: 30.0, dy: 0.5 };
+    /// assert_eq!(gt.to_gdal(), [249.625, 0.75, 0.0, 29.75, 0.0, 0.5]);
+    /// assert_eq!(gt.apply(2.0, 1.0), (251.5, 30.5));
+    /// ```
     #[must_use]
     pub fn to_gdal(&self) -> [f64; 6] {
         [

@@ -9,6 +9,12 @@
 const BLOCK: usize = 8;
 
 /// The n Gaussian latitudes in degrees, ascending (south to north).
+///
+/// ```
+/// let l = grids::gaussian_latitudes(3);
+/// assert_eq!(l[1], 0.0);
+/// assert!((l[2] - 0.6_f64.sqrt().asin().to_degrees()).abs() < 1e-12); // root of P3: √(3/5)
+/// ```
 #[must_use]
 pub fn gaussian_latitudes(n: usize) -> Vec<f64> {
     let mut lat = vec![0.0; n];
