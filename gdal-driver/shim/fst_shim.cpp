@@ -7,6 +7,7 @@
 #include "gdal_priv.h"
 #include "ogr_spatialref.h"
 
+#include <cstdint>
 #include <cstring>
 #include <new>
 
@@ -34,6 +35,8 @@ int fstgis_identify(const unsigned char *header, size_t n);
 void *fstgis_open(const char *name, FstDsInfo *info);
 int fstgis_band_info(void *h, int band, FstBandInfo *out);
 int fstgis_read_block(void *h, int band, int bx, int by, void *buf, size_t nbytes);
+int fstgis_read_window(void *h, int band, const int *window, void *buf, size_t nbytes, int64_t pixel_space,
+                       int64_t line_space);
 void fstgis_close(void *h);
 void fstgis_shim_register(void);
 }
@@ -91,6 +94,27 @@ class FSTRasterBand final : public GDALPamRasterBand {
         auto *ds = static_cast<FSTDataset *>(poDS);
         const size_t nbytes = static_cast<size_t>(nBlockXSize) * nBlockYSize * GDALGetDataTypeSizeBytes(eDataType);
         return fstgis_read_block(ds->handle_, index_, bx, by, image, nbytes) == 0 ? CE_None : CE_Failure;
+    }
+
+    // Full-resolution reads in the band's own type go straight from the decoded record to the
+    // caller's buffer (no block cache); anything else (resampling, type conversion, writes)
+    // takes GDAL's block-based path.
+    CPLErr IRasterIO(GDALRWFlag rw, int xoff, int yoff, int xsize, int ysize, void *data, int bufx, int bufy,
+                     GDALDataType buftype, GSpacing pixel_space, GSpacing line_space,
+                     GDALRasterIOExtraArg *extra) override {
+        if (rw == GF_Read && xsize == bufx && ysize == bufy && buftype == eDataType && pixel_space > 0 &&
+            line_space > 0 && xoff >= 0 && yoff >= 0 && xsize > 0 && ysize > 0) {
+            auto *ds = static_cast<FSTDataset *>(poDS);
+            const int window[4] = {xoff, yoff, xsize, ysize};
+            const size_t nbytes = static_cast<size_t>(ysize - 1) * static_cast<size_t>(line_space) +
+                                  static_cast<size_t>(xsize - 1) * static_cast<size_t>(pixel_space) +
+                                  static_cast<size_t>(GDALGetDataTypeSizeBytes(eDataType));
+            return fstgis_read_window(ds->handle_, index_, window, data, nbytes, pixel_space, line_space) == 0
+                       ? CE_None
+                       : CE_Failure;
+        }
+        return GDALPamRasterBand::IRasterIO(rw, xoff, yoff, xsize, ysize, data, bufx, bufy, buftype, pixel_space,
+                                            line_space, extra);
     }
 
     double GetNoDataValue(int *ok) override {

@@ -26,6 +26,17 @@ impl<T> DecodeCache<T> {
     /// The cached value of `key`, or the one `make` returns (then cached with its size).
     /// `make` runs without the lock held.
     pub fn get_or_try<E>(&self, key: RecordIndex, make: impl FnOnce() -> Result<(T, u64), E>) -> Result<Arc<T>, E> {
+        self.get_or_try_evict(key, make, |_| {})
+    }
+
+    /// [`DecodeCache::get_or_try`], handing every evicted value to `evicted` (after the lock
+    /// is released), so that its memory can be reused.
+    pub fn get_or_try_evict<E>(
+        &self,
+        key: RecordIndex,
+        make: impl FnOnce() -> Result<(T, u64), E>,
+        mut evicted: impl FnMut(Arc<T>),
+    ) -> Result<Arc<T>, E> {
         {
             let mut q = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(pos) = q.iter().position(|e| e.0 == key) {
@@ -42,11 +53,15 @@ impl<T> DecodeCache<T> {
         q.retain(|e| e.0 != key);
         q.push_front((key, Arc::clone(&value), bytes));
         let mut total: u64 = q.iter().map(|e| e.2).sum();
+        let mut out = Vec::new();
         while total > self.capacity && q.len() > 1 {
             if let Some(e) = q.pop_back() {
                 total -= e.2;
+                out.push(e.1);
             }
         }
+        drop(q);
+        out.into_iter().for_each(&mut evicted);
         Ok(value)
     }
 

@@ -379,6 +379,48 @@ pub unsafe extern "C" fn fstgis_read_block(h: *mut c_void, band: c_int, bx: c_in
     })
 }
 
+/// Read a window of band `band` (0-based) at full resolution into `buf` (`nbytes` bytes), in
+/// the band's type, pixel `(i, l)` at byte `l·line_space + i·pixel_space`. Returns 0, or -1
+/// after reporting an error.
+///
+/// # Safety
+/// `h` is a live handle; `buf` points to `nbytes` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn fstgis_read_window(
+    h: *mut c_void,
+    band: c_int,
+    window: *const c_int,
+    buf: *mut c_void,
+    nbytes: usize,
+    pixel_space: i64,
+    line_space: i64,
+) -> c_int {
+    guard(-1, || {
+        if h.is_null() || buf.is_null() || window.is_null() {
+            return -1;
+        }
+        // SAFETY: h is a live handle (caller contract); the dataset is Sync.
+        let h = unsafe { &*h.cast::<Handle>() };
+        // SAFETY: window points to 4 ints (xoff, yoff, xsize, ysize) (caller contract).
+        let win = unsafe { std::slice::from_raw_parts(window, 4) };
+        // SAFETY: buf holds nbytes writable bytes (caller contract), not aliased during the call.
+        let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), nbytes) };
+        let idx = |v: c_int| usize::try_from(v).map_err(|_| format!("negative value {v}"));
+        let space = |v: i64| usize::try_from(v).map_err(|_| format!("negative spacing {v}"));
+        let result = (|| -> Result<(), String> {
+            let w = (idx(win[0])?, idx(win[1])?, idx(win[2])?, idx(win[3])?);
+            h.ds.read_window(idx(band)?, w, out, space(pixel_space)?, space(line_space)?)
+        })();
+        match result {
+            Ok(()) => 0,
+            Err(e) => {
+                report(&format!("FST driver: {e}"));
+                -1
+            }
+        }
+    })
+}
+
 /// Free a handle.
 ///
 /// # Safety

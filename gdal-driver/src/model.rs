@@ -9,11 +9,11 @@
 //! the southern one (the usual FST order), as GRIB does; the geotransform and the
 //! geolocation arrays follow the same flip.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Timelike, Utc};
 use fst_core::catalog::{Catalog, Field as CatField, FieldSlice};
-use fst_core::codec::{SampleType, Samples};
+use fst_core::codec::{missing_mask, CodecParams, SampleType, Samples};
 use fst_core::date::DateStamp;
 use fst_core::source::ByteSource;
 use fst_core::{FstFile, OpenOptions, RecordIndex, RecordMeta};
@@ -191,6 +191,9 @@ pub struct Dataset {
     pub subdataset_name: Option<String>,
     content: Content,
     cache: DecodeCache<Decoded>,
+    /// Decode buffers of whole-record blocks, reused so that reading a band does not fault in
+    /// fresh pages every time.
+    pool: Mutex<Vec<Samples>>,
 }
 
 impl std::fmt::Debug for Dataset {
@@ -264,6 +267,7 @@ impl Ctx<'_> {
             subdataset_name: None,
             content,
             cache: DecodeCache::new(self.opts.cache_bytes),
+            pool: Mutex::new(Vec::new()),
         }
     }
 
@@ -510,10 +514,19 @@ fn normalised_lon(lon: &[f64]) -> Vec<f64> {
     }
 }
 
-/// Full-width strips of about 1 MiB.
+/// Records up to this size are one block: each is then decoded exactly once per read, straight
+/// into GDAL's block cache (a pixel-interleaved `gdal_translate` reads every band for each
+/// swath of rows, which with strips and a small decode cache would decode records again).
+const WHOLE_RECORD_BLOCK_BYTES: usize = 64 << 20;
+
+/// One block per record when it is small enough, else full-width strips of about 1 MiB.
 fn block_shape(xsize: usize, ysize: usize, size: usize) -> (usize, usize) {
-    let rows = (1usize << 20) / (xsize.max(1) * size.max(1));
-    (xsize.max(1), rows.clamp(1, ysize.max(1)))
+    let (w, h) = (xsize.max(1), ysize.max(1));
+    if w.saturating_mul(h).saturating_mul(size.max(1)) <= WHOLE_RECORD_BLOCK_BYTES {
+        return (w, h);
+    }
+    let rows = (1usize << 20) / (w * size.max(1));
+    (w, rows.clamp(1, h))
 }
 
 /// The pixel type of a field: its records' type when they agree, else Float64.
@@ -665,21 +678,151 @@ impl Dataset {
             }
             Content::Records { flip, row_offset } => {
                 let rec = self.file.record(b.record).ok_or("record vanished")?;
-                let dec = self.cache.get_or_try(b.record, || decode(&self.file, rec, b.nodata))?;
                 let (ni, nj) = (rec.ni as usize, rec.nj as usize);
                 let plane = b.k as usize * ni * nj;
-                for (r, dst) in out.chunks_exact_mut(row_bytes).enumerate() {
-                    let line = by * bh + r;
-                    if line >= self.ysize {
-                        fill_row(dst, b.data_type, fill);
-                        continue;
+                let copy = |samples: &Samples, out: &mut [u8]| -> Result<(), String> {
+                    for (r, dst) in out.chunks_exact_mut(row_bytes).enumerate() {
+                        let line = by * bh + r;
+                        if line >= self.ysize {
+                            fill_row(dst, b.data_type, fill);
+                            continue;
+                        }
+                        let j = row_offset + if *flip { self.ysize - 1 - line } else { line };
+                        copy_row(samples, plane + j * ni, ni, b.data_type, dst)?;
                     }
+                    Ok(())
+                };
+                if bh >= self.ysize && rec.nk == 1 {
+                    // The block is the whole record: GDAL's block cache keeps it, so decode into
+                    // a reused buffer and do not cache the values a second time.
+                    let samples = self.decode_pooled(rec, b.nodata)?;
+                    let result = copy(&samples, out);
+                    self.recycle(samples);
+                    result
+                } else {
+                    let dec = self.cached(rec, b.nodata)?;
+                    copy(&dec.samples, out)
+                }
+            }
+        }
+    }
+}
+
+impl Dataset {
+    /// Copy the window (`xoff`, `yoff`, `w`, `h`) of band `band` at full resolution into `out`,
+    /// pixel `(i, l)` at byte `l·line_space + i·pixel_space`, in the band's type. This is the
+    /// path of GDAL's `RasterIO` without resampling: no block cache in between.
+    #[allow(clippy::too_many_arguments)]
+    pub fn read_window(
+        &self,
+        band: usize,
+        (xoff, yoff, w, h): (usize, usize, usize, usize),
+        out: &mut [u8],
+        pixel_space: usize,
+        line_space: usize,
+    ) -> Result<(), String> {
+        let b = self.bands.get(band).ok_or_else(|| format!("no band {}", band + 1))?;
+        let px = b.data_type.size();
+        if w == 0 || h == 0 {
+            return Ok(());
+        }
+        if xoff + w > self.xsize || yoff + h > self.ysize || pixel_space < px {
+            return Err(format!("window {xoff},{yoff} {w}x{h} outside the {}x{} raster", self.xsize, self.ysize));
+        }
+        let need = (h - 1) * line_space + (w - 1) * pixel_space + px;
+        if out.len() < need {
+            return Err(format!("buffer of {} bytes for a window needing {need}", out.len()));
+        }
+        let mut row = vec![0u8; w * px];
+        let put = |l: usize, row: &[u8], out: &mut [u8]| {
+            let base = l * line_space;
+            if pixel_space == px {
+                if let Some(d) = out.get_mut(base..base + w * px) {
+                    d.copy_from_slice(row);
+                }
+            } else {
+                for (i, v) in row.chunks_exact(px).enumerate() {
+                    if let Some(d) = out.get_mut(base + i * pixel_space..base + i * pixel_space + px) {
+                        d.copy_from_slice(v);
+                    }
+                }
+            }
+        };
+        match &self.content {
+            Content::Listing => Err("this dataset lists subdatasets and has no pixels".into()),
+            Content::Array(v) => {
+                for l in 0..h {
+                    let line = yoff + l;
+                    let src = v.get(line * self.xsize + xoff..line * self.xsize + xoff + w).ok_or("short array")?;
+                    write_f64(src, DataType::Float64, &mut row);
+                    put(l, &row, out);
+                }
+                Ok(())
+            }
+            Content::Records { flip, row_offset } => {
+                let rec = self.file.record(b.record).ok_or("record vanished")?;
+                let (ni, nj) = (rec.ni as usize, rec.nj as usize);
+                let plane = b.k as usize * ni * nj;
+                let dec = self.cached(rec, b.nodata)?;
+                for l in 0..h {
+                    let line = yoff + l;
                     let j = row_offset + if *flip { self.ysize - 1 - line } else { line };
-                    copy_row(&dec.samples, plane + j * ni, ni, b.data_type, dst)?;
+                    if pixel_space == px && line_space >= w * px {
+                        let base = l * line_space;
+                        let dst = out.get_mut(base..base + w * px).ok_or("short buffer")?;
+                        copy_row(&dec.samples, plane + j * ni + xoff, w, b.data_type, dst)?;
+                    } else {
+                        copy_row(&dec.samples, plane + j * ni + xoff, w, b.data_type, &mut row)?;
+                        put(l, &row, out);
+                    }
                 }
                 Ok(())
             }
         }
+    }
+
+    /// The decoded record, from the cache or decoded into a pooled buffer; evicted records
+    /// give their buffers back to the pool.
+    fn cached(&self, rec: &RecordMeta, nodata: Option<f64>) -> Result<Arc<Decoded>, String> {
+        self.cache.get_or_try_evict(
+            rec.index,
+            || {
+                let samples = self.decode_pooled(rec, nodata)?;
+                let bytes = (samples.len() as u64).saturating_mul(fst_core::sample_size(samples.sample_type()));
+                Ok((Decoded { samples }, bytes))
+            },
+            |old| {
+                if let Ok(d) = Arc::try_unwrap(old) {
+                    self.recycle(d.samples);
+                }
+            },
+        )
+    }
+
+    fn recycle(&self, samples: Samples) {
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.len() < 4 {
+            pool.push(samples);
+        }
+    }
+
+    /// Decode `rec` into a pooled buffer of the right type and length when there is one.
+    fn decode_pooled(&self, rec: &RecordMeta, nodata: Option<f64>) -> Result<Samples, String> {
+        let (kind, count) = self.file.sample_layout(rec).map_err(|e| e.to_string())?;
+        let pooled = {
+            let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+            let at = pool.iter().position(|s| s.sample_type() == kind && s.len() as u64 == count);
+            at.map(|k| pool.swap_remove(k))
+        };
+        let Some(mut samples) = pooled else {
+            return decode(&self.file, rec, nodata).map(|(d, _)| d.samples);
+        };
+        self.file.decode_into(rec, samples.as_mut()).map_err(|e| e.to_string())?;
+        let params = CodecParams { datyp: rec.datyp, nbits: rec.nbits, ni: rec.ni, nj: rec.nj, nk: rec.nk };
+        if let (Some(mask), Some(flag)) = (missing_mask(&samples, &params), nodata) {
+            apply_missing(&mut samples, &mask, flag);
+        }
+        Ok(samples)
     }
 }
 
