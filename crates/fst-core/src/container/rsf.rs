@@ -571,8 +571,9 @@ impl Reader<'_> {
     }
 
     /// Walk the segment chain, then list the records of every directory and unfinished
-    /// segment in file order. All directories are read (one read each) before any entry is
-    /// decoded, so the record list is allocated once.
+    /// segment in file order. Every directory is located and its frame checked before any
+    /// entry is decoded, so the record list is allocated once; each directory is then read
+    /// whole, in one read.
     fn walk_segments(&mut self) -> Result<(), OpenError> {
         let steps = self.plan()?;
         let total = steps
@@ -592,7 +593,8 @@ impl Reader<'_> {
                 limit,
             }));
         }
-        if self.records.try_reserve_exact(total as usize).is_err() {
+        let room = usize::try_from(total).unwrap_or(usize::MAX);
+        if self.records.try_reserve_exact(room).is_err() {
             let bytes = total.saturating_mul(size_of::<RecordMeta>() as u64);
             return Err(self.limit(LimitError::OutOfMemory { bytes }));
         }
@@ -618,7 +620,8 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// Follow the segment chain and read every directory, checking the segment structures.
+    /// Follow the segment chain, checking every segment's start and end and every directory's
+    /// frame; return what each segment contributes to the listing.
     fn plan(&mut self) -> Result<Vec<Step>, OpenError> {
         let mut steps = Vec::new();
         let mut off = 0u64;
