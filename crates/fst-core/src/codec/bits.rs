@@ -6,8 +6,8 @@
 //!
 //! * [`BitReader`], a cursor for variable-width reads (the turbo codecs), where every read is
 //!   checked against the end of the stream;
-//! * [`unpack`], the bulk path for fixed-width tokens (datyp 1, 2, 4, 5, 7): the stream
-//!   length is validated once, then the hot loop runs without per-token checks, with
+//! * [`unpack`], the bulk path for fixed-width tokens (datyp 1, 2, 4, 5, plain 133 mantissas): the
+//!   stream length is validated once, then the hot loop runs without per-token checks, with
 //!   specialised loops for the widths that matter (8, 12, 16, 24, 32 and the divisors of 32).
 
 use super::CodecError;
