@@ -281,8 +281,9 @@ where
     }
 }
 
+// In bounds: w + 1 <= (31 * B + B - 1) / 32 + 1 <= B <= 32 < 33 = block.len().
 #[inline]
-#[allow(clippy::indexing_slicing)] // w + 1 <= (31 * B + B - 1) / 32 + 1 <= B <= 32 < 33 = block.len()
+#[allow(clippy::indexing_slicing)]
 fn extract_block<const B: u32, T, F>(block: &[u32; 33], out: &mut [T], mask: u64, f: F)
 where
     F: Fn(u32) -> T + Copy,

@@ -397,7 +397,8 @@ fn layout(p: &CodecParams) -> Result<Layout, CodecError> {
     };
     if turbo && p.nk > 1 {
         return Err(CodecError::UnsupportedCompression {
-            what: "turbo compression with nk > 1 (librmn 19.5 wrote corrupt data; newer writers never produce it)",
+            what: "turbo compression with nk > 1 \
+                   (librmn 19.5 wrote corrupt data; newer writers never produce it)",
         });
     }
     let count64 = match sample {
