@@ -1,5 +1,6 @@
 //! `fst`: list, inspect and dump RPN standard files (XDF and RSF).
 
+mod cmd_grid;
 mod describe;
 mod dump;
 mod info;
@@ -29,6 +30,10 @@ enum Command {
     Info(info::InfoArgs),
     /// Write one record's decoded values as a `NumPy` .npy file.
     Dump(dump::DumpArgs),
+    /// A record's grid: CRS (PROJ + WKT), affine transform, reference grid type.
+    Grid(cmd_grid::GridArgs),
+    /// A record's latitude/longitude arrays as a `NumPy` .npz (lat, lon; float64, (nj, ni)).
+    Coords(cmd_grid::CoordsArgs),
 }
 
 /// Record selection, with librmn's rules: an option left out matches everything.
@@ -175,6 +180,8 @@ fn main() -> ExitCode {
         Command::Ls(args) => ls(args),
         Command::Info(args) => info::run(args),
         Command::Dump(args) => dump::run(args),
+        Command::Grid(args) => cmd_grid::run_grid(args),
+        Command::Coords(args) => cmd_grid::run_coords(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

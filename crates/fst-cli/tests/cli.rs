@@ -176,3 +176,22 @@ fn unfinished_rsf_segment_is_reported_and_recoverable() {
     assert_eq!(recovered.lines().count(), all);
     assert_eq!(recovered.lines().filter(|l| l.contains("\"recovered\":true")).count(), all - visible);
 }
+
+#[test]
+fn grid_and_coords_describe_a_record_geography() {
+    let path = fixtures().join("rsf/rsf_basic.fst");
+    let v: Value = serde_json::from_str(&run_ok(fst().args(["grid", "--json", "--index", "2"]).arg(&path))).unwrap();
+    assert_eq!(v["grtyp"], "Z");
+    assert_eq!((v["ni"].as_u64(), v["nj"].as_u64()), (Some(48), Some(36)));
+    assert!(v["proj"].as_str().unwrap().contains("+proj=longlat"));
+    assert!(v["wkt"].as_str().unwrap().starts_with("GEOGCRS"));
+    assert_eq!(v["ref_grtyp"], "L");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.npz");
+    run_ok(fst().args(["coords", "--index", "2"]).arg(&path).arg("--out").arg(&out));
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(&bytes[..2], b"PK");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("lat.npy") && text.contains("lon.npy"));
+    assert!(bytes.len() > 2 * 8 * 48 * 36, "two float64 arrays of 48x36");
+}
