@@ -6,7 +6,10 @@ use std::process::Command;
 fn pkg_config(args: &[&str]) -> Vec<String> {
     let out = Command::new("pkg-config").args(args).arg("gdal").output();
     match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_owned).collect(),
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
         _ => {
             println!("cargo:warning=pkg-config gdal failed: install libgdal-dev (scripts/apt-packages.txt)");
             Vec::new()
@@ -18,7 +21,11 @@ fn main() {
     println!("cargo:rerun-if-changed=shim");
     println!("cargo:rerun-if-changed=build.rs");
     let mut build = cc::Build::new();
-    build.cpp(true).std("c++17").warnings(true).flag_if_supported("-fvisibility=hidden");
+    build
+        .cpp(true)
+        .std("c++17")
+        .warnings(true)
+        .flag_if_supported("-fvisibility=hidden");
     for flag in pkg_config(&["--cflags"]) {
         if let Some(dir) = flag.strip_prefix("-I") {
             build.include(dir);
@@ -27,7 +34,12 @@ fn main() {
         }
     }
     let mut files: Vec<_> = std::fs::read_dir("shim")
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "cpp")).collect())
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "cpp"))
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
     for f in &files {

@@ -20,12 +20,19 @@ impl<T> DecodeCache<T> {
     /// An empty cache of `capacity` bytes.
     #[must_use]
     pub fn new(capacity: u64) -> Self {
-        Self { capacity, inner: Mutex::new(VecDeque::new()) }
+        Self {
+            capacity,
+            inner: Mutex::new(VecDeque::new()),
+        }
     }
 
     /// The cached value of `key`, or the one `make` returns (then cached with its size).
     /// `make` runs without the lock held.
-    pub fn get_or_try<E>(&self, key: RecordIndex, make: impl FnOnce() -> Result<(T, u64), E>) -> Result<Arc<T>, E> {
+    pub fn get_or_try<E>(
+        &self,
+        key: RecordIndex,
+        make: impl FnOnce() -> Result<(T, u64), E>,
+    ) -> Result<Arc<T>, E> {
         self.get_or_try_evict(key, make, |_| {})
     }
 
@@ -68,7 +75,12 @@ impl<T> DecodeCache<T> {
     /// Bytes held.
     #[must_use]
     pub fn bytes(&self) -> u64 {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner).iter().map(|e| e.2).sum()
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|e| e.2)
+            .sum()
     }
 }
 
@@ -87,7 +99,9 @@ mod tests {
         // A hit does not call make.
         let v = c.get_or_try::<()>(RecordIndex(9), || Err(())).unwrap();
         assert_eq!(*v, 9);
-        let big = c.get_or_try::<()>(RecordIndex(99), || Ok((1, 1000))).unwrap();
+        let big = c
+            .get_or_try::<()>(RecordIndex(99), || Ok((1, 1000)))
+            .unwrap();
         assert_eq!(*big, 1);
         assert_eq!(c.bytes(), 1000);
     }

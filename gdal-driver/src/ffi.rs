@@ -85,7 +85,7 @@ struct VsiSource {
 
 impl VsiSource {
     fn open(path: &str) -> Result<Self, String> {
-        let c = CString::new(path).map_err(|_| format!("{path:?}: NUL in path"))?;
+        let c = CString::new(path).map_err(|e| format!("{path:?}: {e}"))?;
         // SAFETY: both arguments are NUL-terminated strings that outlive the call.
         let fp = unsafe { VSIFOpenL(c.as_ptr(), c"rb".as_ptr()) };
         if fp.is_null() {
@@ -93,17 +93,20 @@ impl VsiSource {
         }
         let file = VsiFile(fp);
         // SAFETY: fp is a valid open handle owned by `file`.
-        let len = unsafe {
-            if VSIFSeekL(file.0, 0, SEEK_END) != 0 {
-                u64::MAX
-            } else {
-                VSIFTellL(file.0)
-            }
+        let seek = unsafe { VSIFSeekL(file.0, 0, SEEK_END) };
+        let len = if seek == 0 {
+            // SAFETY: as above.
+            unsafe { VSIFTellL(file.0) }
+        } else {
+            u64::MAX
         };
         if len == u64::MAX {
             return Err(format!("{path}: cannot seek"));
         }
-        Ok(Self { fp: Mutex::new(file), len })
+        Ok(Self {
+            fp: Mutex::new(file),
+            len,
+        })
     }
 }
 
@@ -122,7 +125,10 @@ impl ByteSource for VsiSource {
     }
 
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        if offset.checked_add(buf.len() as u64).is_none_or(|end| end > self.len) {
+        if offset
+            .checked_add(buf.len() as u64)
+            .is_none_or(|end| end > self.len)
+        {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
         let f = self.fp.lock().unwrap_or_else(PoisonError::into_inner);
@@ -159,10 +165,16 @@ struct Csl {
 
 impl Csl {
     fn new(items: impl IntoIterator<Item = String>) -> Self {
-        let owned: Vec<CString> = items.into_iter().map(|s| CString::new(s.replace('\0', " ")).unwrap_or_default()).collect();
+        let owned: Vec<CString> = items
+            .into_iter()
+            .map(|s| CString::new(s.replace('\0', " ")).unwrap_or_default())
+            .collect();
         let mut ptrs: Vec<*mut c_char> = owned.iter().map(|c| c.as_ptr().cast_mut()).collect();
         ptrs.push(std::ptr::null_mut());
-        Self { _owned: owned, ptrs }
+        Self {
+            _owned: owned,
+            ptrs,
+        }
     }
 
     fn from_pairs(pairs: &[(String, String)]) -> Self {
@@ -224,11 +236,13 @@ struct Handle {
 }
 
 fn to_int(v: usize, what: &str) -> Result<c_int, String> {
-    c_int::try_from(v).map_err(|_| format!("{what} {v} exceeds GDAL's limit"))
+    c_int::try_from(v).map_err(|e| format!("{what} {v} exceeds GDAL's limit ({e})"))
 }
 
 fn build_handle(name: &str) -> Result<Handle, String> {
-    let cache_bytes = config(c"FST_CACHE_MB").and_then(|s| s.trim().parse::<u64>().ok()).map_or(64 << 20, |mb| mb << 20);
+    let cache_bytes = config(c"FST_CACHE_MB")
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map_or(64 << 20, |mb| mb << 20);
     let ds = model::open(name, &open_source, ModelOptions { cache_bytes })?;
     let mut sds = Vec::new();
     for (i, (n, d)) in ds.subdatasets.iter().enumerate() {
@@ -238,7 +252,10 @@ fn build_handle(name: &str) -> Result<Handle, String> {
     let bands = ds
         .bands
         .iter()
-        .map(|b| BandStrings { description: cstring(&b.description), metadata: Csl::from_pairs(&b.metadata) })
+        .map(|b| BandStrings {
+            description: cstring(&b.description),
+            metadata: Csl::from_pairs(&b.metadata),
+        })
         .collect();
     Ok(Handle {
         wkt: ds.wkt.as_deref().map(cstring),
@@ -262,8 +279,14 @@ fn fill_info(h: &Handle, info: &mut FstDsInfo) -> Result<(), String> {
     info.metadata = h.metadata.as_ptr();
     info.subdatasets = h.subdatasets.as_ptr();
     info.geolocation = h.geolocation.as_ptr();
-    info.physical_path = h.physical_path.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
-    info.subdataset_name = h.subdataset_name.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+    info.physical_path = h
+        .physical_path
+        .as_ref()
+        .map_or(std::ptr::null(), |c| c.as_ptr());
+    info.subdataset_name = h
+        .subdataset_name
+        .as_ref()
+        .map_or(std::ptr::null(), |c| c.as_ptr());
     Ok(())
 }
 
@@ -304,7 +327,9 @@ pub unsafe extern "C" fn fstgis_open(name: *const c_char, info: *mut FstDsInfo) 
             return std::ptr::null_mut();
         }
         // SAFETY: name is NUL-terminated (caller contract).
-        let name = unsafe { CStr::from_ptr(name) }.to_string_lossy().into_owned();
+        let name = unsafe { CStr::from_ptr(name) }
+            .to_string_lossy()
+            .into_owned();
         let result = build_handle(&name).and_then(|h| {
             // SAFETY: info is valid and writable (caller contract), and not aliased here.
             let info = unsafe { &mut *info };
@@ -325,18 +350,28 @@ pub unsafe extern "C" fn fstgis_open(name: *const c_char, info: *mut FstDsInfo) 
 /// # Safety
 /// `h` is a live handle from `fstgis_open`; `out` points to a writable `FstBandInfo`.
 #[no_mangle]
-pub unsafe extern "C" fn fstgis_band_info(h: *mut c_void, band: c_int, out: *mut FstBandInfo) -> c_int {
+pub unsafe extern "C" fn fstgis_band_info(
+    h: *mut c_void,
+    band: c_int,
+    out: *mut FstBandInfo,
+) -> c_int {
     guard(-1, || {
         if h.is_null() || out.is_null() {
             return -1;
         }
         // SAFETY: h is a live handle (caller contract); only shared access is needed.
         let h = unsafe { &*h.cast::<Handle>() };
-        let Some((b, s)) = usize::try_from(band).ok().and_then(|i| h.ds.bands.get(i).zip(h.bands.get(i))) else {
+        let Some((b, s)) = usize::try_from(band)
+            .ok()
+            .and_then(|i| h.ds.bands.get(i).zip(h.bands.get(i)))
+        else {
             report(&format!("FST driver: no band {band}"));
             return -1;
         };
-        let (Ok(bx), Ok(by)) = (to_int(b.block.0, "block width"), to_int(b.block.1, "block height")) else {
+        let (Ok(bx), Ok(by)) = (
+            to_int(b.block.0, "block width"),
+            to_int(b.block.1, "block height"),
+        ) else {
             report("FST driver: block too large");
             return -1;
         };
@@ -359,7 +394,14 @@ pub unsafe extern "C" fn fstgis_band_info(h: *mut c_void, band: c_int, out: *mut
 /// # Safety
 /// `h` is a live handle; `buf` points to `nbytes` writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn fstgis_read_block(h: *mut c_void, band: c_int, bx: c_int, by: c_int, buf: *mut c_void, nbytes: usize) -> c_int {
+pub unsafe extern "C" fn fstgis_read_block(
+    h: *mut c_void,
+    band: c_int,
+    bx: c_int,
+    by: c_int,
+    buf: *mut c_void,
+    nbytes: usize,
+) -> c_int {
     guard(-1, || {
         if h.is_null() || buf.is_null() {
             return -1;
@@ -368,8 +410,11 @@ pub unsafe extern "C" fn fstgis_read_block(h: *mut c_void, band: c_int, bx: c_in
         let h = unsafe { &*h.cast::<Handle>() };
         // SAFETY: buf holds nbytes writable bytes (caller contract), not aliased during the call.
         let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), nbytes) };
-        let idx = |v: c_int| usize::try_from(v).map_err(|_| format!("negative index {v}"));
-        match idx(band).and_then(|b| Ok((b, idx(bx)?, idx(by)?))).and_then(|(b, x, y)| h.ds.read_block(b, x, y, out)) {
+        let idx = |v: c_int| usize::try_from(v).map_err(|e| format!("index {v}: {e}"));
+        match idx(band)
+            .and_then(|b| Ok((b, idx(bx)?, idx(by)?)))
+            .and_then(|(b, x, y)| h.ds.read_block(b, x, y, out))
+        {
             Ok(()) => 0,
             Err(e) => {
                 report(&format!("FST driver: {e}"));
@@ -405,8 +450,8 @@ pub unsafe extern "C" fn fstgis_read_window(
         let win = unsafe { std::slice::from_raw_parts(window, 4) };
         // SAFETY: buf holds nbytes writable bytes (caller contract), not aliased during the call.
         let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), nbytes) };
-        let idx = |v: c_int| usize::try_from(v).map_err(|_| format!("negative value {v}"));
-        let space = |v: i64| usize::try_from(v).map_err(|_| format!("negative spacing {v}"));
+        let idx = |v: c_int| usize::try_from(v).map_err(|e| format!("value {v}: {e}"));
+        let space = |v: i64| usize::try_from(v).map_err(|e| format!("spacing {v}: {e}"));
         let result = (|| -> Result<(), String> {
             let w = (idx(win[0])?, idx(win[1])?, idx(win[2])?, idx(win[3])?);
             h.ds.read_window(idx(band)?, w, out, space(pixel_space)?, space(line_space)?)

@@ -128,7 +128,9 @@ pub struct ModelOptions {
 
 impl Default for ModelOptions {
     fn default() -> Self {
-        Self { cache_bytes: 64 << 20 }
+        Self {
+            cache_bytes: 64 << 20,
+        }
     }
 }
 
@@ -218,14 +220,22 @@ pub fn open(name: &str, opener: SourceOpener<'_>, opts: ModelOptions) -> Result<
         (name.to_owned(), None)
     };
     let source = opener(&path)?;
-    let file = FstFile::from_source(source, Some(path.clone().into()), OpenOptions::default()).map_err(|e| e.to_string())?;
+    let file = FstFile::from_source(source, Some(path.clone().into()), OpenOptions::default())
+        .map_err(|e| e.to_string())?;
     let file = Arc::new(file);
     let catalog = Catalog::build(file.records());
     let fields = catalog.fields();
-    let ctx = Ctx { file: &file, path: &path, opts };
+    let ctx = Ctx {
+        file: &file,
+        path: &path,
+        opts,
+    };
     match sds {
         None => match fields {
-            [] => Err(format!("{path}: the file holds no data records ({} records in all)", file.records().len())),
+            [] => Err(format!(
+                "{path}: the file holds no data records ({} records in all)",
+                file.records().len()
+            )),
             [only] if only.key.grid.grtyp != b'U' => ctx.field(only, Part::Whole, None),
             _ => Ok(ctx.listing(fields)),
         },
@@ -233,7 +243,12 @@ pub fn open(name: &str, opener: SourceOpener<'_>, opts: ModelOptions) -> Result<
             let field = fields
                 .iter()
                 .find(|f| names::encode_key(&f.key) == s.key)
-                .ok_or_else(|| format!("{path}: no field {}:{}:{}:{} in the file", s.key[0], s.key[1], s.key[2], s.key[3]))?;
+                .ok_or_else(|| {
+                    format!(
+                        "{path}: no field {}:{}:{}:{} in the file",
+                        s.key[0], s.key[1], s.key[2], s.key[3]
+                    )
+                })?;
             let sub = names::format(&path, &field.key, s.part);
             let sub = sub.get(names::PREFIX.len()..).map(str::to_owned);
             ctx.field(field, s.part, sub)
@@ -247,6 +262,7 @@ struct Ctx<'a> {
     opts: ModelOptions,
 }
 
+#[allow(clippy::needless_pass_by_value)]
 fn kv(k: &str, v: impl ToString) -> (String, String) {
     (k.to_owned(), v.to_string())
 }
@@ -292,23 +308,42 @@ impl Ctx<'_> {
                 )
             };
             if k.grid.grtyp == b'U' {
-                ds.subdatasets.push((names::format(self.path, k, Part::Yin), desc(" (Yin)", nj / 2)));
-                ds.subdatasets.push((names::format(self.path, k, Part::Yang), desc(" (Yang)", nj / 2)));
+                ds.subdatasets.push((
+                    names::format(self.path, k, Part::Yin),
+                    desc(" (Yin)", nj / 2),
+                ));
+                ds.subdatasets.push((
+                    names::format(self.path, k, Part::Yang),
+                    desc(" (Yang)", nj / 2),
+                ));
             } else {
-                ds.subdatasets.push((names::format(self.path, k, Part::Whole), desc("", nj)));
+                ds.subdatasets
+                    .push((names::format(self.path, k, Part::Whole), desc("", nj)));
             }
         }
         ds
     }
 
+    #[allow(clippy::too_many_lines)]
     fn field(&self, f: &CatField, part: Part, sub: Option<String>) -> Result<Dataset, String> {
         let k = &f.key;
-        let first = f.slices.first().and_then(|s| self.file.record(s.record)).ok_or("empty field")?;
+        let first = f
+            .slices
+            .first()
+            .and_then(|s| self.file.record(s.record))
+            .ok_or("empty field")?;
         let (ni, nj) = (k.grid.ni as usize, k.grid.nj as usize);
         let is_u = k.grid.grtyp == b'U';
         match (is_u, part) {
-            (true, Part::Whole) => return Err(format!("{}: a U (Yin-Yang) field opens as two subdatasets, :YIN and :YANG", self.path)),
-            (false, Part::Yin | Part::Yang) => return Err(format!("{}: YIN/YANG apply to U grids only", self.path)),
+            (true, Part::Whole) => {
+                return Err(format!(
+                    "{}: a U (Yin-Yang) field opens as two subdatasets, :YIN and :YANG",
+                    self.path
+                ))
+            }
+            (false, Part::Yin | Part::Yang) => {
+                return Err(format!("{}: YIN/YANG apply to U grids only", self.path))
+            }
             _ => {}
         }
         let mut ds = self.empty(Content::Listing);
@@ -333,7 +368,8 @@ impl Ctx<'_> {
         // Georeferencing.
         let mut flip = true;
         let mut row_offset = 0;
-        let grid = descriptor(self.file, first).and_then(|d| Grid::new(&d, GridOptions::default()).map_err(|e| e.to_string()));
+        let grid = descriptor(self.file, first)
+            .and_then(|d| Grid::new(&d, GridOptions::default()).map_err(|e| e.to_string()));
         match &grid {
             Err(e) => ds.metadata.push(kv("FST_GEOREFERENCING_ERROR", e)),
             Ok(g) => {
@@ -356,14 +392,27 @@ impl Ctx<'_> {
                         flip = t.dy > 0.0;
                         let h = ds.ysize as f64;
                         ds.geotransform = Some(if flip {
-                            [t.x0 - t.dx / 2.0, t.dx, 0.0, t.y0 + (h - 0.5) * t.dy, 0.0, -t.dy]
+                            [
+                                t.x0 - t.dx / 2.0,
+                                t.dx,
+                                0.0,
+                                t.y0 + (h - 0.5) * t.dy,
+                                0.0,
+                                -t.dy,
+                            ]
                         } else {
                             t.to_gdal()
                         });
                         // Longitude grids that start east of 180° are shown in -180..180, as
                         // GRIB does, so that they overlay other layers.
-                        let longlat = g.subgrid_proj_string(sub_k).is_ok_and(|p| p.starts_with("+proj=longlat"));
-                        if let Some(gt) = ds.geotransform.as_mut().filter(|gt| longlat && gt[0] >= 180.0) {
+                        let longlat = g
+                            .subgrid_proj_string(sub_k)
+                            .is_ok_and(|p| p.starts_with("+proj=longlat"));
+                        if let Some(gt) = ds
+                            .geotransform
+                            .as_mut()
+                            .filter(|gt| longlat && gt[0] >= 180.0)
+                        {
                             gt[0] -= 360.0;
                         }
                         match g.subgrid_crs(sub_k) {
@@ -377,26 +426,46 @@ impl Ctx<'_> {
                     }
                     Coordinates::Geolocation => {
                         let ll = g.lat_lon();
-                        let row_mean = |j: usize| ll.lat.get(j * ni..(j + 1) * ni).map_or(0.0, |r| r.iter().sum::<f64>() / ni as f64);
+                        let row_mean = |j: usize| {
+                            ll.lat
+                                .get(j * ni..(j + 1) * ni)
+                                .map_or(0.0, |r| r.iter().sum::<f64>() / ni as f64)
+                        };
                         flip = row_mean(nj - 1) > row_mean(0);
                         self.geolocation(&mut ds, k, g)?;
                     }
-                    Coordinates::Subgrids(_) => ds.metadata.push(kv("FST_GEOREFERENCING_ERROR", "unexpected subgrids")),
+                    Coordinates::Subgrids(_) => ds
+                        .metadata
+                        .push(kv("FST_GEOREFERENCING_ERROR", "unexpected subgrids")),
                 }
             }
         }
 
         if let Part::Lon | Part::Lat = part {
-            let g = grid.as_ref().map_err(|e| format!("{}: no coordinates: {e}", self.path))?;
+            let g = grid
+                .as_ref()
+                .map_err(|e| format!("{}: no coordinates: {e}", self.path))?;
             if ds.geolocation.is_empty() {
-                return Err(format!("{}: LON/LAT subdatasets exist only for grids described by geolocation arrays", self.path));
+                return Err(format!(
+                    "{}: LON/LAT subdatasets exist only for grids described by geolocation arrays",
+                    self.path
+                ));
             }
             if (ni as u64) * (nj as u64) > MAX_GEOLOCATION_POINTS {
-                return Err(format!("{}: {ni}x{nj} points exceed the per-record limit", self.path));
+                return Err(format!(
+                    "{}: {ni}x{nj} points exceed the per-record limit",
+                    self.path
+                ));
             }
             let ll = g.lat_lon();
-            let src = if part == Part::Lon { normalised_lon(&ll.lon) } else { ll.lat.clone() };
-            let mut v = Vec::with_capacity(ni * nj);
+            let src = if part == Part::Lon {
+                normalised_lon(&ll.lon)
+            } else {
+                ll.lat.clone()
+            };
+            let mut v = Vec::new();
+            v.try_reserve_exact(ni * nj)
+                .map_err(|e| format!("{}: {e}", self.path))?;
             for line in 0..nj {
                 let j = if flip { nj - 1 - line } else { line };
                 v.extend_from_slice(src.get(j * ni..(j + 1) * ni).ok_or("short lat/lon array")?);
@@ -405,7 +474,11 @@ impl Ctx<'_> {
             ds.geotransform = None;
             ds.wkt = None;
             ds.content = Content::Array(Arc::new(v));
-            let what = if part == Part::Lon { "longitude" } else { "latitude" };
+            let what = if part == Part::Lon {
+                "longitude"
+            } else {
+                "latitude"
+            };
             ds.bands.push(Band {
                 data_type: DataType::Float64,
                 description: format!("{what} (degrees)"),
@@ -418,7 +491,8 @@ impl Ctx<'_> {
             return Ok(ds);
         }
 
-        ds.metadata.push(kv("FST_ROWS_REVERSED", if flip { "YES" } else { "NO" }));
+        ds.metadata
+            .push(kv("FST_ROWS_REVERSED", if flip { "YES" } else { "NO" }));
         ds.content = Content::Records { flip, row_offset };
         let dt = field_type(self.file, f);
         let block = block_shape(ds.xsize, ds.ysize, dt.size());
@@ -441,8 +515,17 @@ impl Ctx<'_> {
     }
 
     /// GEOLOCATION metadata pointing at the LON/LAT subdatasets of the field.
-    fn geolocation(&self, ds: &mut Dataset, k: &fst_core::catalog::FieldKey, g: &Grid) -> Result<(), String> {
-        let geo = grids::Crs::from_proj(format!("+proj=longlat +R={} +no_defs +type=crs", grids::params::EARTH_RADIUS_M)).map_err(|e| e.to_string())?;
+    fn geolocation(
+        &self,
+        ds: &mut Dataset,
+        k: &fst_core::catalog::FieldKey,
+        g: &Grid,
+    ) -> Result<(), String> {
+        let geo = grids::Crs::from_proj(format!(
+            "+proj=longlat +R={} +no_defs +type=crs",
+            grids::params::EARTH_RADIUS_M
+        ))
+        .map_err(|e| e.to_string())?;
         if ds.wkt.is_none() {
             ds.wkt = g.crs().ok().map(|c| c.wkt);
         }
@@ -469,7 +552,7 @@ impl Ctx<'_> {
 #[allow(clippy::type_complexity)]
 fn netcdf_dims(f: &CatField) -> Option<(Vec<(String, String)>, Vec<Vec<(String, String)>>)> {
     let kind = f.slices.first()?.level?.kind;
-    let mut points = Vec::with_capacity(f.slices.len());
+    let mut points = Vec::new();
     for s in &f.slices {
         let level = s.level.filter(|l| l.kind == kind && s.nk == 1)?;
         let t = DateStamp(s.datev).to_datetime()?.timestamp();
@@ -477,10 +560,20 @@ fn netcdf_dims(f: &CatField) -> Option<(Vec<(String, String)>, Vec<Vec<(String, 
     }
     let mut times: Vec<i64> = points.iter().map(|p| p.0).collect();
     times.dedup();
-    let levels: Vec<f32> = points.iter().take_while(|p| Some(&p.0) == times.first()).map(|p| p.1).collect();
+    let levels: Vec<f32> = points
+        .iter()
+        .take_while(|p| Some(&p.0) == times.first())
+        .map(|p| p.1)
+        .collect();
     let full = times.len() * levels.len() == points.len()
-        && points.iter().enumerate().all(|(k, p)| times.get(k / levels.len()) == Some(&p.0) && levels.get(k % levels.len()) == Some(&p.1));
-    let distinct = |v: &[f32]| v.iter().enumerate().all(|(k, x)| !v.iter().skip(k + 1).any(|y| y == x));
+        && points.iter().enumerate().all(|(k, p)| {
+            times.get(k / levels.len()) == Some(&p.0) && levels.get(k % levels.len()) == Some(&p.1)
+        });
+    let distinct = |v: &[f32]| {
+        v.iter()
+            .enumerate()
+            .all(|(k, x)| !v.iter().skip(k + 1).any(|y| y.to_bits() == x.to_bits()))
+    };
     if !full || times.windows(2).any(|w| w[0] >= w[1]) || !distinct(&levels) {
         return None;
     }
@@ -488,23 +581,39 @@ fn netcdf_dims(f: &CatField) -> Option<(Vec<(String, String)>, Vec<Vec<(String, 
     let dims = vec![
         kv("NETCDF_DIM_EXTRA", "{time,level}"),
         kv("NETCDF_DIM_time_DEF", format!("{{{},6}}", times.len())),
-        kv("NETCDF_DIM_time_VALUES", list(times.iter().map(ToString::to_string).collect())),
+        kv(
+            "NETCDF_DIM_time_VALUES",
+            list(times.iter().map(ToString::to_string).collect()),
+        ),
         kv("NETCDF_DIM_level_DEF", format!("{{{},5}}", levels.len())),
-        kv("NETCDF_DIM_level_VALUES", list(levels.iter().map(ToString::to_string).collect())),
+        kv(
+            "NETCDF_DIM_level_VALUES",
+            list(levels.iter().map(ToString::to_string).collect()),
+        ),
         kv("time#standard_name", "time"),
         kv("time#units", "seconds since 1970-01-01 00:00:00"),
         kv("time#calendar", "standard"),
         kv("level#units", kind.unit()),
     ];
-    let per_band = points.iter().map(|&(t, l)| vec![kv("NETCDF_DIM_time", t), kv("NETCDF_DIM_level", l)]).collect();
+    let per_band = points
+        .iter()
+        .map(|&(t, l)| vec![kv("NETCDF_DIM_time", t), kv("NETCDF_DIM_level", l)])
+        .collect();
     Some((dims, per_band))
 }
 
 /// Longitudes in (-180, 180] unless that splits the grid (then [0, 360) as given).
 fn normalised_lon(lon: &[f64]) -> Vec<f64> {
-    let w: Vec<f64> = lon.iter().map(|&x| if x > 180.0 { x - 360.0 } else { x }).collect();
+    let w: Vec<f64> = lon
+        .iter()
+        .map(|&x| if x > 180.0 { x - 360.0 } else { x })
+        .collect();
     let span = |v: &[f64]| {
-        let (lo, hi) = v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        let (lo, hi) = v
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            });
         hi - lo
     };
     if span(&w) <= span(lon) {
@@ -531,9 +640,14 @@ fn block_shape(xsize: usize, ysize: usize, size: usize) -> (usize, usize) {
 
 /// The pixel type of a field: its records' type when they agree, else Float64.
 fn field_type(file: &FstFile, f: &CatField) -> DataType {
-    let mut types = f.slices.iter().filter_map(|s| file.record(s.record)).map(|r| {
-        file.sample_layout(r).map(|(t, _)| DataType::of(t)).unwrap_or(DataType::Float32)
-    });
+    let mut types = f
+        .slices
+        .iter()
+        .filter_map(|s| file.record(s.record))
+        .map(|r| {
+            file.sample_layout(r)
+                .map_or(DataType::Float32, |(t, _)| DataType::of(t))
+        });
     let first = types.next().unwrap_or(DataType::Float32);
     if types.all(|t| t == first) {
         first
@@ -558,11 +672,13 @@ fn band(rec: &RecordMeta, s: &FieldSlice, k: u32, dt: DataType, block: (usize, u
     };
     let datev = DateStamp(rec.datev).to_datetime();
     let dateo = DateStamp(s.dateo).to_datetime();
-    let when = datev.as_ref().map_or_else(|| format!("datev={}", rec.datev), iso_minutes);
+    let when = datev
+        .as_ref()
+        .map_or_else(|| format!("datev={}", rec.datev), iso_minutes);
     let hours = s.forecast_seconds as f64 / 3600.0;
     let mut description = format!("{nomvar} {level} {when} (+{hours} h)");
     if rec.nk > 1 {
-        description.push_str(&format!(" k={}", k + 1));
+        description = format!("{description} k={}", k + 1);
     }
     let mut md = vec![
         kv("FST_NOMVAR", nomvar),
@@ -627,24 +743,53 @@ pub fn descriptor(file: &FstFile, rec: &RecordMeta) -> Result<GridDescriptor, St
     if !GridDescriptor::needs_positional(g) {
         return Ok(GridDescriptor::simple(g, rec.ni, rec.nj, ig));
     }
-    let linked = |r: &&RecordMeta| r.ip1 == rec.ig1 && r.ip2 == rec.ig2 && (g == b'#' || r.ip3 == rec.ig3);
-    let find = |name: &str| file.records().iter().filter(linked).find(|r| r.nomvar.trimmed() == name);
+    let linked =
+        |r: &&RecordMeta| r.ip1 == rec.ig1 && r.ip2 == rec.ig2 && (g == b'#' || r.ip3 == rec.ig3);
+    let find = |name: &str| {
+        file.records()
+            .iter()
+            .filter(linked)
+            .find(|r| r.nomvar.trimmed() == name)
+    };
     let values = |r: &RecordMeta| -> Result<Arc<[f64]>, String> {
         let f = file.decode(r).map_err(|e| e.to_string())?;
         Ok(match f.samples {
             Samples::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
             Samples::F64(v) => v.into(),
-            _ => return Err(format!("positional record {} is not real-valued", r.nomvar.trimmed())),
+            _ => {
+                return Err(format!(
+                    "positional record {} is not real-valued",
+                    r.nomvar.trimmed()
+                ))
+            }
         })
     };
-    let missing = |n: &str| format!("grid '{}': positional record {n} with ip1/ip2/ip3 = {}/{}/{} not found", char::from(g), rec.ig1, rec.ig2, rec.ig3);
+    let missing = |n: &str| {
+        format!(
+            "grid '{}': positional record {n} with ip1/ip2/ip3 = {}/{}/{} not found",
+            char::from(g),
+            rec.ig1,
+            rec.ig2,
+            rec.ig3
+        )
+    };
     let pos = if g == b'U' {
         let x = find("^>").ok_or_else(|| missing("^>"))?;
-        Positional { grtyp: x.grtyp, ig: [x.ig1, x.ig2, x.ig3, x.ig4], x: values(x)?, y: Arc::from(Vec::new()) }
+        Positional {
+            grtyp: x.grtyp,
+            ig: [x.ig1, x.ig2, x.ig3, x.ig4],
+            x: values(x)?,
+            y: Arc::from(Vec::new()),
+        }
     } else {
         let x = find(">>").ok_or_else(|| missing(">>"))?;
         let y = find("^^").ok_or_else(|| missing("^^"))?;
-        Positional { grtyp: x.grtyp, ig: [x.ig1, x.ig2, x.ig3, x.ig4], x: values(x)?, y: values(y)? }
+        Positional {
+            grtyp: x.grtyp,
+            ig: [x.ig1, x.ig2, x.ig3, x.ig4],
+            x: values(x)?,
+            y: values(y)?,
+        }
     };
     Ok(GridDescriptor::with_positional(g, rec.ni, rec.nj, ig, pos))
 }
@@ -652,12 +797,25 @@ pub fn descriptor(file: &FstFile, rec: &RecordMeta) -> Result<GridDescriptor, St
 impl Dataset {
     /// Fill block (`bx`, `by`) of band `band` (0-based) into `out`, in the band's type,
     /// native byte order. Rows past the raster's end are filled with nodata (or zero).
-    pub fn read_block(&self, band: usize, bx: usize, by: usize, out: &mut [u8]) -> Result<(), String> {
-        let b = self.bands.get(band).ok_or_else(|| format!("no band {}", band + 1))?;
+    pub fn read_block(
+        &self,
+        band: usize,
+        bx: usize,
+        by: usize,
+        out: &mut [u8],
+    ) -> Result<(), String> {
+        let b = self
+            .bands
+            .get(band)
+            .ok_or_else(|| format!("no band {}", band + 1))?;
         let (bw, bh) = b.block;
         let px = b.data_type.size();
         if out.len() != bw * bh * px {
-            return Err(format!("block buffer of {} bytes, expected {}", out.len(), bw * bh * px));
+            return Err(format!(
+                "block buffer of {} bytes, expected {}",
+                out.len(),
+                bw * bh * px
+            ));
         }
         if bx != 0 || by * bh >= self.ysize.max(1) {
             return Err(format!("block ({bx}, {by}) outside the raster"));
@@ -721,17 +879,26 @@ impl Dataset {
         pixel_space: usize,
         line_space: usize,
     ) -> Result<(), String> {
-        let b = self.bands.get(band).ok_or_else(|| format!("no band {}", band + 1))?;
+        let b = self
+            .bands
+            .get(band)
+            .ok_or_else(|| format!("no band {}", band + 1))?;
         let px = b.data_type.size();
         if w == 0 || h == 0 {
             return Ok(());
         }
         if xoff + w > self.xsize || yoff + h > self.ysize || pixel_space < px {
-            return Err(format!("window {xoff},{yoff} {w}x{h} outside the {}x{} raster", self.xsize, self.ysize));
+            return Err(format!(
+                "window {xoff},{yoff} {w}x{h} outside the {}x{} raster",
+                self.xsize, self.ysize
+            ));
         }
         let need = (h - 1) * line_space + (w - 1) * pixel_space + px;
         if out.len() < need {
-            return Err(format!("buffer of {} bytes for a window needing {need}", out.len()));
+            return Err(format!(
+                "buffer of {} bytes for a window needing {need}",
+                out.len()
+            ));
         }
         let mut row = vec![0u8; w * px];
         let put = |l: usize, row: &[u8], out: &mut [u8]| {
@@ -742,7 +909,9 @@ impl Dataset {
                 }
             } else {
                 for (i, v) in row.chunks_exact(px).enumerate() {
-                    if let Some(d) = out.get_mut(base + i * pixel_space..base + i * pixel_space + px) {
+                    if let Some(d) =
+                        out.get_mut(base + i * pixel_space..base + i * pixel_space + px)
+                    {
                         d.copy_from_slice(v);
                     }
                 }
@@ -753,7 +922,9 @@ impl Dataset {
             Content::Array(v) => {
                 for l in 0..h {
                     let line = yoff + l;
-                    let src = v.get(line * self.xsize + xoff..line * self.xsize + xoff + w).ok_or("short array")?;
+                    let src = v
+                        .get(line * self.xsize + xoff..line * self.xsize + xoff + w)
+                        .ok_or("short array")?;
                     write_f64(src, DataType::Float64, &mut row);
                     put(l, &row, out);
                 }
@@ -772,7 +943,13 @@ impl Dataset {
                         let dst = out.get_mut(base..base + w * px).ok_or("short buffer")?;
                         copy_row(&dec.samples, plane + j * ni + xoff, w, b.data_type, dst)?;
                     } else {
-                        copy_row(&dec.samples, plane + j * ni + xoff, w, b.data_type, &mut row)?;
+                        copy_row(
+                            &dec.samples,
+                            plane + j * ni + xoff,
+                            w,
+                            b.data_type,
+                            &mut row,
+                        )?;
                         put(l, &row, out);
                     }
                 }
@@ -788,7 +965,8 @@ impl Dataset {
             rec.index,
             || {
                 let samples = self.decode_pooled(rec, nodata)?;
-                let bytes = (samples.len() as u64).saturating_mul(fst_core::sample_size(samples.sample_type()));
+                let bytes = (samples.len() as u64)
+                    .saturating_mul(fst_core::sample_size(samples.sample_type()));
                 Ok((Decoded { samples }, bytes))
             },
             |old| {
@@ -811,14 +989,24 @@ impl Dataset {
         let (kind, count) = self.file.sample_layout(rec).map_err(|e| e.to_string())?;
         let pooled = {
             let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
-            let at = pool.iter().position(|s| s.sample_type() == kind && s.len() as u64 == count);
+            let at = pool
+                .iter()
+                .position(|s| s.sample_type() == kind && s.len() as u64 == count);
             at.map(|k| pool.swap_remove(k))
         };
         let Some(mut samples) = pooled else {
             return decode(&self.file, rec, nodata).map(|(d, _)| d.samples);
         };
-        self.file.decode_into(rec, samples.as_mut()).map_err(|e| e.to_string())?;
-        let params = CodecParams { datyp: rec.datyp, nbits: rec.nbits, ni: rec.ni, nj: rec.nj, nk: rec.nk };
+        self.file
+            .decode_into(rec, samples.as_mut())
+            .map_err(|e| e.to_string())?;
+        let params = CodecParams {
+            datyp: rec.datyp,
+            nbits: rec.nbits,
+            ni: rec.ni,
+            nj: rec.nj,
+            nk: rec.nk,
+        };
         if let (Some(mask), Some(flag)) = (missing_mask(&samples, &params), nodata) {
             apply_missing(&mut samples, &mask, flag);
         }
@@ -830,9 +1018,17 @@ fn decode(file: &FstFile, rec: &RecordMeta, nodata: Option<f64>) -> Result<(Deco
     let f = file.decode(rec).map_err(|e| e.to_string())?;
     let mut samples = f.samples;
     let need = rec.point_count() as usize;
-    let have = samples.len() / if matches!(samples, Samples::C64(_) | Samples::C128(_)) { 2 } else { 1 };
+    let have = samples.len()
+        / if matches!(samples, Samples::C64(_) | Samples::C128(_)) {
+            2
+        } else {
+            1
+        };
     if have < need {
-        return Err(format!("record {} decodes to {have} values for {need} points (datyp {})", rec.index, rec.datyp.0));
+        return Err(format!(
+            "record {} decodes to {have} values for {need} points (datyp {})",
+            rec.index, rec.datyp.0
+        ));
     }
     if let (Some(mask), Some(flag)) = (f.missing.as_ref(), nodata) {
         apply_missing(&mut samples, mask, flag);
@@ -843,7 +1039,10 @@ fn decode(file: &FstFile, rec: &RecordMeta, nodata: Option<f64>) -> Result<(Deco
 
 fn apply_missing(s: &mut Samples, mask: &[bool], flag: f64) {
     fn set<T: Copy>(v: &mut [T], mask: &[bool], x: T) {
-        v.iter_mut().zip(mask).filter(|(_, &m)| m).for_each(|(a, _)| *a = x);
+        v.iter_mut()
+            .zip(mask)
+            .filter(|(_, &m)| m)
+            .for_each(|(a, _)| *a = x);
     }
     match s {
         Samples::F32(v) => set(v, mask, flag as f32),
@@ -880,21 +1079,29 @@ fn write_f64(src: &[f64], dt: DataType, dst: &mut [u8]) {
         DataType::Int64 => put!(i64),
         DataType::CFloat32 => {
             for (d, &x) in dst.chunks_exact_mut(8).zip(src) {
-                d.get_mut(..4).map(|a| a.copy_from_slice(&(x as f32).to_ne_bytes()));
-                d.get_mut(4..).map(|a| a.copy_from_slice(&0f32.to_ne_bytes()));
+                let (re, im) = d.split_at_mut(4);
+                re.copy_from_slice(&(x as f32).to_ne_bytes());
+                im.copy_from_slice(&0f32.to_ne_bytes());
             }
         }
         DataType::CFloat64 => {
             for (d, &x) in dst.chunks_exact_mut(16).zip(src) {
-                d.get_mut(..8).map(|a| a.copy_from_slice(&x.to_ne_bytes()));
-                d.get_mut(8..).map(|a| a.copy_from_slice(&0f64.to_ne_bytes()));
+                let (re, im) = d.split_at_mut(8);
+                re.copy_from_slice(&x.to_ne_bytes());
+                im.copy_from_slice(&0f64.to_ne_bytes());
             }
         }
     }
 }
 
 /// Copy `n` points starting at point `start` of `s` into `dst` as `dt`.
-fn copy_row(s: &Samples, start: usize, n: usize, dt: DataType, dst: &mut [u8]) -> Result<(), String> {
+fn copy_row(
+    s: &Samples,
+    start: usize,
+    n: usize,
+    dt: DataType,
+    dst: &mut [u8],
+) -> Result<(), String> {
     let short = || "record shorter than its shape".to_string();
     macro_rules! same {
         ($v:expr, $t:ty, $k:expr) => {{
@@ -919,15 +1126,57 @@ fn copy_row(s: &Samples, start: usize, n: usize, dt: DataType, dst: &mut [u8]) -
     }
     // Mixed types in one field: through f64 (real part of complex values).
     let conv: Vec<f64> = match s {
-        Samples::F32(v) => v.get(start..start + n).ok_or_else(short)?.iter().map(|&x| f64::from(x)).collect(),
+        Samples::F32(v) => v
+            .get(start..start + n)
+            .ok_or_else(short)?
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect(),
         Samples::F64(v) => v.get(start..start + n).ok_or_else(short)?.to_vec(),
-        Samples::U32(v) | Samples::Raw32(v) => v.get(start..start + n).ok_or_else(short)?.iter().map(|&x| f64::from(x)).collect(),
-        Samples::I32(v) => v.get(start..start + n).ok_or_else(short)?.iter().map(|&x| f64::from(x)).collect(),
-        Samples::U64(v) => v.get(start..start + n).ok_or_else(short)?.iter().map(|&x| x as f64).collect(),
-        Samples::I64(v) => v.get(start..start + n).ok_or_else(short)?.iter().map(|&x| x as f64).collect(),
-        Samples::U8(v) => v.get(start..start + n).ok_or_else(short)?.iter().map(|&x| f64::from(x)).collect(),
-        Samples::C64(v) => v.get(start * 2..(start + n) * 2).ok_or_else(short)?.iter().step_by(2).map(|&x| f64::from(x)).collect(),
-        Samples::C128(v) => v.get(start * 2..(start + n) * 2).ok_or_else(short)?.iter().step_by(2).copied().collect(),
+        Samples::U32(v) | Samples::Raw32(v) => v
+            .get(start..start + n)
+            .ok_or_else(short)?
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect(),
+        Samples::I32(v) => v
+            .get(start..start + n)
+            .ok_or_else(short)?
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect(),
+        Samples::U64(v) => v
+            .get(start..start + n)
+            .ok_or_else(short)?
+            .iter()
+            .map(|&x| x as f64)
+            .collect(),
+        Samples::I64(v) => v
+            .get(start..start + n)
+            .ok_or_else(short)?
+            .iter()
+            .map(|&x| x as f64)
+            .collect(),
+        Samples::U8(v) => v
+            .get(start..start + n)
+            .ok_or_else(short)?
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect(),
+        Samples::C64(v) => v
+            .get(start * 2..(start + n) * 2)
+            .ok_or_else(short)?
+            .iter()
+            .step_by(2)
+            .map(|&x| f64::from(x))
+            .collect(),
+        Samples::C128(v) => v
+            .get(start * 2..(start + n) * 2)
+            .ok_or_else(short)?
+            .iter()
+            .step_by(2)
+            .copied()
+            .collect(),
         _ => return Err("unsupported sample type".into()),
     };
     write_f64(&conv, dt, dst);
@@ -939,7 +1188,10 @@ mod tests {
     use super::*;
 
     fn fixture(rel: &str) -> String {
-        format!("{}/../crates/fst-core/tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))
+        format!(
+            "{}/../crates/fst-core/tests/fixtures/{rel}",
+            env!("CARGO_MANIFEST_DIR")
+        )
     }
 
     fn local(p: &str) -> Result<Arc<dyn ByteSource>, String> {
@@ -949,7 +1201,12 @@ mod tests {
 
     #[test]
     fn listing_then_fields() {
-        let ds = open(&fixture("rsf/rsf_basic.fst"), &local, ModelOptions::default()).unwrap();
+        let ds = open(
+            &fixture("rsf/rsf_basic.fst"),
+            &local,
+            ModelOptions::default(),
+        )
+        .unwrap();
         assert!(ds.bands.is_empty());
         assert!(ds.subdatasets.len() >= 4, "{:?}", ds.subdatasets);
         for (name, _) in &ds.subdatasets {

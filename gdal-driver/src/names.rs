@@ -63,7 +63,10 @@ pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '%' | ':' | '"' | ' ' => out.push_str(&format!("%{:02X}", c as u32)),
+            '%' | ':' | '"' | ' ' => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "%{:02X}", c as u32);
+            }
             c => out.push(c),
         }
     }
@@ -96,13 +99,16 @@ pub fn format(path: &str, key: &FieldKey, part: Part) -> String {
 /// True when `name` uses the subdataset syntax.
 #[must_use]
 pub fn is_subdataset(name: &str) -> bool {
-    name.get(..PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+    name.get(..PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
 }
 
 /// Parse a subdataset name. The path may be quoted (`FST:"a:b.fst":…`) or not; unquoted,
 /// the components are taken from the right.
 pub fn parse(name: &str) -> Result<SubdatasetName, String> {
-    let bad = || format!("invalid FST subdataset name {name:?}: expected FST:\"path\":NOMVAR:TYPVAR:ETIKET:GRID[:YIN|YANG|LON|LAT]");
+    let bad = || {
+        format!("invalid FST subdataset name {name:?}: expected FST:\"path\":NOMVAR:TYPVAR:ETIKET:GRID[:YIN|YANG|LON|LAT]")
+    };
     if !is_subdataset(name) {
         return Err(bad());
     }
@@ -131,7 +137,11 @@ pub fn parse(name: &str) -> Result<SubdatasetName, String> {
         _ => return Err(bad()),
     };
     let c = |i: usize| comps.get(i).map(|s| (*s).to_owned()).unwrap_or_default();
-    Ok(SubdatasetName { path, key: [c(0), c(1), c(2), c(3)], part })
+    Ok(SubdatasetName {
+        path,
+        key: [c(0), c(1), c(2), c(3)],
+        part,
+    })
 }
 
 #[cfg(test)]
@@ -142,7 +152,15 @@ mod tests {
     fn round_trip_and_unquoted() {
         let p = parse("FST:\"/a/b:c.fst\":TT:P::Z-48x36-1234-5678-0-0:YIN").unwrap();
         assert_eq!(p.path, "/a/b:c.fst");
-        assert_eq!(p.key, ["TT".to_owned(), "P".into(), String::new(), "Z-48x36-1234-5678-0-0".into()]);
+        assert_eq!(
+            p.key,
+            [
+                "TT".to_owned(),
+                "P".into(),
+                String::new(),
+                "Z-48x36-1234-5678-0-0".into()
+            ]
+        );
         assert_eq!(p.part, Part::Yin);
         let q = parse("fst:/x/y.fst:TT:P:E:L-1x1-0-0-0-0").unwrap();
         assert_eq!(q.path, "/x/y.fst");
