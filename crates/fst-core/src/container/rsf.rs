@@ -1091,7 +1091,7 @@ impl Reader<'_> {
             }
         };
         // Room was reserved for every directory entry; recovered records may need more.
-        if self.records.try_reserve(1).is_err() {
+        if recovered && self.records.try_reserve(1).is_err() {
             return Err("out of memory".into());
         }
         self.records.push(RecordMeta {
