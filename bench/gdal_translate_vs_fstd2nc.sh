@@ -59,7 +59,13 @@ theirs() {
     "$venv_bin/fstd2nc" --no-progress -q "$input" "$out/gdal_bench_fstd2nc.nc" >/dev/null 2>&1
 }
 # Children's CPU time (user + system) so far, in seconds, from bash's `times`.
-cpu() { times | tail -1 | awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += a[1] * 60 + a[2] } printf "%.3f", n }'; }
+# (`times` must run in this shell, not in a $(…) subshell: it writes to a file.)
+times_file="$(mktemp)"
+trap 'rm -f "$times_file"' EXIT
+cpu_to() {
+    times > "$times_file"
+    printf -v "$1" '%s' "$(tail -1 "$times_file" | awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += a[1] * 60 + a[2] } printf "%.3f", n }')"
+}
 # best FN: sets best_t (wall seconds, best of $repeat) and best_cpu (CPU seconds of that run).
 best() {
     local fn="$1"
@@ -67,7 +73,7 @@ best() {
     best_cpu=""
     for _ in $(seq "$repeat"); do
         local t0 t1 t c0 c1
-        c0=$(cpu); t0=$(now); "$fn"; t1=$(now); c1=$(cpu)
+        cpu_to c0; t0=$(now); "$fn"; t1=$(now); cpu_to c1
         t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
         if [[ -z "$best_t" ]] || awk -v a="$t" -v b="$best_t" 'BEGIN { exit !(a < b) }'; then
             best_t=$t
