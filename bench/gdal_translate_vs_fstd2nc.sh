@@ -22,8 +22,9 @@ out="$repo/bench/out"
 mkdir -p "$out"
 py="$(bench/oracle-env.sh)"
 venv_bin="$(dirname "$py")"
-if [[ ! -x "$venv_bin/fstd2nc" ]]; then
-    "$py" -m pip install --quiet --disable-pip-version-check fstd2nc "numpy<2" >&2
+if [[ ! -x "$venv_bin/fstd2nc" ]] || ! "$py" -c 'import yaml' 2>/dev/null; then
+    # fstd2nc imports yaml without declaring it.
+    "$py" -m pip install --quiet --disable-pip-version-check fstd2nc pyyaml "numpy<2" >&2
 fi
 input="$out/gdal_bench.fst"
 if [[ ! -f "$input" ]]; then
