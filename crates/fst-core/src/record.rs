@@ -217,7 +217,54 @@ pub(crate) struct Keys {
     pub(crate) date_word: u32,
 }
 
+/// Where a record lies in its file, and what only the container knows about it.
+pub(crate) struct Placement {
+    pub(crate) index: RecordIndex,
+    pub(crate) file_index: u32,
+    pub(crate) container: Container,
+    pub(crate) record_offset: u64,
+    pub(crate) record_len: u64,
+    pub(crate) payload: PayloadLocation,
+    pub(crate) extended_metadata: Option<Arc<str>>,
+    pub(crate) recovered: bool,
+}
+
 impl Keys {
+    /// The record these keys describe, placed in its file.
+    pub(crate) fn into_meta(self, at: Placement) -> RecordMeta {
+        RecordMeta {
+            index: at.index,
+            file_index: at.file_index,
+            container: at.container,
+            nomvar: self.nomvar,
+            typvar: self.typvar,
+            etiket: self.etiket,
+            grtyp: self.grtyp,
+            ni: self.ni,
+            nj: self.nj,
+            nk: self.nk,
+            datyp: Datyp(self.datyp),
+            nbits: self.nbits,
+            dasiz: self.dasiz,
+            deet: self.deet,
+            npas: self.npas,
+            ip1: self.ip1,
+            ip2: self.ip2,
+            ip3: self.ip3,
+            ig1: self.ig1,
+            ig2: self.ig2,
+            ig3: self.ig3,
+            ig4: self.ig4,
+            datev: stamp_from_date_word(self.date_word),
+            date_word: self.date_word,
+            record_offset: FileOffset(at.record_offset),
+            record_len: at.record_len,
+            payload: at.payload,
+            extended_metadata: at.extended_metadata,
+            recovered: at.recovered,
+        }
+    }
+
     /// Decode the 16 key words. `extended_dims` takes the high bits of ni and nj that RSF
     /// stores in spare bits; XDF readers ignore them, as librmn does.
     #[inline]

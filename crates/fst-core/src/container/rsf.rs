@@ -16,7 +16,7 @@ use crate::alloc::try_vec_filled;
 use crate::error::{FormatErrorKind, OpenError, SourceName};
 use crate::limits::LimitError;
 use crate::record::{
-    stamp_from_date_word, Container, Datyp, FileOffset, Keys, PayloadLocation, RecordIndex,
+    Container, FileOffset, Keys, PayloadLocation, Placement, RecordIndex,
     RecordMeta,
 };
 use crate::source::ByteSource;
@@ -1094,32 +1094,11 @@ impl Reader<'_> {
         if recovered && self.records.try_reserve(1).is_err() {
             return Err("out of memory".into());
         }
-        self.records.push(RecordMeta {
+        self.records.push(keys.into_meta(Placement {
             index: RecordIndex(index),
             file_index,
             container: Container::Rsf,
-            nomvar: keys.nomvar,
-            typvar: keys.typvar,
-            etiket: keys.etiket,
-            grtyp: keys.grtyp,
-            ni: keys.ni,
-            nj: keys.nj,
-            nk: keys.nk,
-            datyp: Datyp(keys.datyp),
-            nbits: keys.nbits,
-            dasiz: keys.dasiz,
-            deet: keys.deet,
-            npas: keys.npas,
-            ip1: keys.ip1,
-            ip2: keys.ip2,
-            ip3: keys.ip3,
-            ig1: keys.ig1,
-            ig2: keys.ig2,
-            ig3: keys.ig3,
-            ig4: keys.ig4,
-            datev: stamp_from_date_word(keys.date_word),
-            date_word: keys.date_word,
-            record_offset: FileOffset(record),
+            record_offset: record,
             record_len: rl,
             payload: PayloadLocation {
                 offset: FileOffset(record + head),
@@ -1127,7 +1106,7 @@ impl Reader<'_> {
             },
             extended_metadata,
             recovered,
-        });
+        }));
         Ok(())
     }
 

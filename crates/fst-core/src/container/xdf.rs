@@ -14,7 +14,7 @@ use super::{Diagnostic, Directory, ReadOptions};
 use crate::alloc::try_vec_with_capacity;
 use crate::error::{FormatErrorKind, OpenError, SourceName};
 use crate::limits::LimitError;
-use crate::record::{stamp_from_date_word, Container, Datyp, FileOffset, Keys, PayloadLocation, RecordIndex, RecordMeta};
+use crate::record::{Container, FileOffset, Keys, PayloadLocation, Placement, RecordIndex, RecordMeta};
 use crate::source::ByteSource;
 
 /// Header length in bytes (26 64-bit units).
@@ -201,37 +201,16 @@ impl Walk<'_> {
         }
         let key_words: [u32; 16] = entry.get(2..18).and_then(|k| k.try_into().ok()).unwrap_or([0; 16]);
         let keys = Keys::decode(&key_words, false);
-        Ok(Some(RecordMeta {
+        Ok(Some(keys.into_meta(Placement {
             index,
             file_index,
             container: Container::Xdf,
-            nomvar: keys.nomvar,
-            typvar: keys.typvar,
-            etiket: keys.etiket,
-            grtyp: keys.grtyp,
-            ni: keys.ni,
-            nj: keys.nj,
-            nk: keys.nk,
-            datyp: Datyp(keys.datyp),
-            nbits: keys.nbits,
-            dasiz: keys.dasiz,
-            deet: keys.deet,
-            npas: keys.npas,
-            ip1: keys.ip1,
-            ip2: keys.ip2,
-            ip3: keys.ip3,
-            ig1: keys.ig1,
-            ig2: keys.ig2,
-            ig3: keys.ig3,
-            ig4: keys.ig4,
-            datev: stamp_from_date_word(keys.date_word),
-            date_word: keys.date_word,
-            record_offset: FileOffset(start),
+            record_offset: start,
             record_len: len,
             payload: PayloadLocation { offset: FileOffset(start + RECORD_PREFIX_BYTES), len: len - RECORD_PREFIX_BYTES },
             extended_metadata: None,
             recovered: false,
-        }))
+        })))
     }
 }
 
