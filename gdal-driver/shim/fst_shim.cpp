@@ -174,6 +174,9 @@ GDALDataset *FSTDataset::Open(GDALOpenInfo *oi) {
         ds->SetBand(i + 1, new FSTRasterBand(ds, i + 1, bi));
     }
     ds->GDALMajorObject::SetMetadata(info.metadata);
+    // Each band is its own record: band-sequential. GTiff's CreateCopy then writes
+    // band-interleaved files by default, which is much faster for many-band fields.
+    if (info.nbands > 1) ds->GDALMajorObject::SetMetadataItem("INTERLEAVE", "BAND", "IMAGE_STRUCTURE");
     if (info.subdatasets && info.subdatasets[0]) ds->GDALMajorObject::SetMetadata(info.subdatasets, "SUBDATASETS");
     if (info.geolocation && info.geolocation[0]) ds->GDALMajorObject::SetMetadata(info.geolocation, "GEOLOCATION");
 

@@ -345,6 +345,10 @@ def test_translate_round_trip(tmp_path, fmt, ext, opts):
         else:
             assert dst.RasterCount == src.RasterCount, (fmt, name)
             bands = [dst.GetRasterBand(b) for b in range(1, src.RasterCount + 1)]
+        if fmt == "GTiff" and src.RasterCount > 1:
+            # Bands are separate records: advertised band-sequential, GTiff writes them so.
+            assert src.GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE") == "BAND"
+            assert dst.GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE") == "BAND"
         for b, band in enumerate(bands, start=1):
             a = src.GetRasterBand(b).ReadAsArray()
             c = band.ReadAsArray()
