@@ -494,3 +494,120 @@ pub extern "C" fn GDALRegister_FST() {
 pub extern "C" fn GDALRegisterMe() {
     GDALRegister_FST();
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::multiple_unsafe_ops_per_block,
+    clippy::undocumented_unsafe_blocks
+)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_points_reject_bad_input_without_unwinding() {
+        let xdf = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../crates/fst-core/tests/fixtures/xdf/edits.fst"
+        ))
+        .unwrap();
+        // SAFETY: the pointers and lengths describe live slices (or null with length 0).
+        unsafe {
+            assert_eq!(fstgis_identify(xdf.as_ptr(), 64), 1);
+            assert_eq!(fstgis_identify(xdf.as_ptr(), 10), 0);
+            assert_eq!(fstgis_identify(std::ptr::null(), 0), 0);
+            assert_eq!(
+                fstgis_identify(b"GIF89a not a standard file.....".as_ptr(), 30),
+                0
+            );
+        }
+        let mut info = std::mem::MaybeUninit::<FstDsInfo>::zeroed();
+        for name in [
+            c"/nonexistent/file.fst",
+            c"FST:\"/nonexistent\":TT:P::L-1x1-0-0-0-0",
+            c"FST:garbage",
+        ] {
+            // SAFETY: name is NUL-terminated and info points to writable memory.
+            let h = unsafe { fstgis_open(name.as_ptr(), info.as_mut_ptr()) };
+            assert!(h.is_null());
+        }
+        // SAFETY: null handles and buffers are refused, never dereferenced.
+        unsafe {
+            assert_eq!(
+                fstgis_band_info(std::ptr::null_mut(), 0, std::ptr::null_mut()),
+                -1
+            );
+            assert_eq!(
+                fstgis_read_block(std::ptr::null_mut(), 0, 0, 0, std::ptr::null_mut(), 0),
+                -1
+            );
+            fstgis_close(std::ptr::null_mut());
+        }
+        assert_eq!(guard(7, || -> i32 { panic!("boom") }), 7);
+    }
+
+    #[test]
+    fn open_read_close_through_the_c_abi() {
+        let path = CString::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../crates/fst-core/tests/fixtures/rsf/rsf_basic.fst"
+        ))
+        .unwrap();
+        let mut info = std::mem::MaybeUninit::<FstDsInfo>::zeroed();
+        // SAFETY: path is NUL-terminated and info points to writable memory.
+        let h = unsafe { fstgis_open(path.as_ptr(), info.as_mut_ptr()) };
+        assert!(!h.is_null());
+        // SAFETY: fstgis_open filled info.
+        let info = unsafe { info.assume_init() };
+        assert_eq!(info.nbands, 0);
+        // SAFETY: subdatasets is a NUL-terminated list of C strings owned by the handle.
+        let first = unsafe { CStr::from_ptr(*info.subdatasets) }
+            .to_str()
+            .unwrap()
+            .to_owned();
+        // SAFETY: h came from fstgis_open.
+        unsafe { fstgis_close(h) };
+        let name = CString::new(first.split_once('=').unwrap().1).unwrap();
+        let mut info = std::mem::MaybeUninit::<FstDsInfo>::zeroed();
+        // SAFETY: as above.
+        let h = unsafe { fstgis_open(name.as_ptr(), info.as_mut_ptr()) };
+        assert!(!h.is_null());
+        // SAFETY: as above.
+        let info = unsafe { info.assume_init() };
+        let mut band = std::mem::MaybeUninit::<FstBandInfo>::zeroed();
+        // SAFETY: h is live and band points to writable memory.
+        assert_eq!(unsafe { fstgis_band_info(h, 0, band.as_mut_ptr()) }, 0);
+        // SAFETY: filled above.
+        let band = unsafe { band.assume_init() };
+        let n = (band.block_x * band.block_y) as usize * 4;
+        let mut buf = vec![0u8; n];
+        // SAFETY: buf holds n writable bytes.
+        assert_eq!(
+            unsafe { fstgis_read_block(h, 0, 0, 0, buf.as_mut_ptr().cast(), n) },
+            0
+        );
+        // A wrong buffer size is an error, not an overflow.
+        // SAFETY: as above, with a smaller length.
+        assert_eq!(
+            unsafe { fstgis_read_block(h, 0, 0, 0, buf.as_mut_ptr().cast(), n - 4) },
+            -1
+        );
+        let win = [0, 0, info.xsize, 1];
+        // SAFETY: one row of xsize floats fits in buf.
+        assert_eq!(
+            unsafe {
+                fstgis_read_window(
+                    h,
+                    0,
+                    win.as_ptr(),
+                    buf.as_mut_ptr().cast(),
+                    info.xsize as usize * 4,
+                    4,
+                    info.xsize as i64 * 4,
+                )
+            },
+            0
+        );
+        // SAFETY: h came from fstgis_open and is not used afterwards.
+        unsafe { fstgis_close(h) };
+    }
+}
