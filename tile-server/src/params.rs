@@ -182,7 +182,8 @@ pub fn check_png(format: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-/// Unused-colour check helper kept for BGCOLOR.
+/// Validate BGCOLOR (accepted for compatibility; images are always transparent outside the
+/// data, as `TRANSPARENT=TRUE`).
 pub fn parse_bgcolor(s: Option<&str>) -> Result<(), ApiError> {
     match s {
         Some(v) if !v.is_empty() && parse_color(v).is_none() => Err(ApiError::invalid("BGCOLOR", "not a colour")),

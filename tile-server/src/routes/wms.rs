@@ -12,7 +12,7 @@ use super::{cacheable, render};
 use crate::dims::{self, iso, DimRequest};
 use crate::error::{xml_escape as esc, ApiError, WmsError};
 use crate::maps::{point_value, MapRequest};
-use crate::params::{check_png, clip, parse_bbox, parse_crs, Params};
+use crate::params::{check_png, clip, parse_bbox, parse_bgcolor, parse_crs, Params};
 use crate::render::{self, legend, to_web_mercator, OutputCrs};
 use crate::source::Layer;
 use crate::state::AppState;
@@ -128,6 +128,7 @@ fn map_params(state: &AppState, p: &Params, v111: bool, layers_key: &'static str
 async fn get_map(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -> Result<Response, ApiError> {
     let mp = map_params(state, p, v111, "LAYERS")?;
     check_png(Some(p.req("FORMAT")?))?;
+    parse_bgcolor(p.get("bgcolor"))?;
     let style = find_style(state, &mp.layer, p.get("styles").and_then(|s| s.split(',').next()))?;
     let overrides = p.overrides()?;
     let slice = dims::select(&mp.layer, &dim_request(p))?.clone();
