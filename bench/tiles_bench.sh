@@ -85,7 +85,7 @@ first_ms=()
 for k in 1 2 3; do
   "$bin" --data "$out/data" --listen 127.0.0.1:18094 > /dev/null 2>&1 & p=$!
   wait_http "http://127.0.0.1:18094/healthz"
-  t="$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:18094$(sed -n 100p "$out/tiles_fst.txt")")"
+  t="$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:18094$(cat "$out/first_tile.txt")")"
   first_ms+=("$(python3 -c "print(round($t*1000, 2))")")
   kill "$p"; wait "$p" 2>/dev/null || true
 done

@@ -67,6 +67,15 @@ def main():
         for z, x, y in tiles:
             f.write(f"/cog/tiles/WebMercatorQuad/{z}/{x}/{y}.png?url={out}/bench4326.tif&rescale=-40,40"
                     "&colormap_name=rdylbu_r&resampling=bilinear\n")
+    # The tile holding the grid's centre at z 5, for the first-tile (cold) measurement.
+    lon = (west + east) / 2.0
+    lon = lon - 360.0 if lon > 180.0 else lon
+    lat = math.radians((south + north) / 2.0)
+    n = 2 ** 5
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1 - math.log(math.tan(lat) + 1 / math.cos(lat)) / math.pi) / 2 * n)
+    with open(f"{out}/first_tile.txt", "w") as f:
+        f.write(f"/tiles/TT/5/{x}/{y}.png?style=temperature\n")
     print(len(tiles))
 
 
