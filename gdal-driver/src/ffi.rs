@@ -290,12 +290,11 @@ fn fill_info(h: &Handle, info: &mut FstDsInfo) -> Result<(), String> {
     Ok(())
 }
 
-/// True when the first bytes of a file carry the XDF (`XDF0STDR` at byte 8) or RSF
-/// (`RSF0STDF` at byte 16) standard-file magic. The same test as fst-core's container
-/// detection, which is crate-private there; [`model::open`] then opens through fst-core.
+/// True when the first bytes of a file carry the XDF or RSF standard-file magic (fst-core's
+/// own container detection); [`model::open`] then opens through fst-core.
 #[must_use]
 pub fn is_fst_header(h: &[u8]) -> bool {
-    h.get(8..16) == Some(b"XDF0STDR".as_slice()) || h.get(16..24) == Some(b"RSF0STDF".as_slice())
+    fst_core::detect_container(h).is_some()
 }
 
 /// Identify: 1 for an FST header, 0 otherwise. Reads only the bytes given; no allocation.

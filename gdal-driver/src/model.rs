@@ -17,7 +17,7 @@ use fst_core::codec::{missing_mask, CodecParams, SampleType, Samples};
 use fst_core::date::DateStamp;
 use fst_core::source::ByteSource;
 use fst_core::{FstFile, OpenOptions, RecordIndex, RecordMeta};
-use grids::{Coordinates, Grid, GridDescriptor, GridOptions, Positional};
+use grids::{Coordinates, Grid, GridOptions};
 
 use crate::cache::DecodeCache;
 use crate::names::{self, Part};
@@ -368,8 +368,9 @@ impl Ctx<'_> {
         // Georeferencing.
         let mut flip = true;
         let mut row_offset = 0;
-        let grid = descriptor(self.file, first)
-            .and_then(|d| Grid::new(&d, GridOptions::default()).map_err(|e| e.to_string()));
+        let grid = grids::fst::descriptor_from_record(self.file, first)
+            .and_then(|d| Grid::new(&d, GridOptions::default()))
+            .map_err(|e| e.to_string());
         match &grid {
             Err(e) => ds.metadata.push(kv("FST_GEOREFERENCING_ERROR", e)),
             Ok(g) => {
@@ -730,68 +731,6 @@ fn band(rec: &RecordMeta, s: &FieldSlice, k: u32, dt: DataType, block: (usize, u
         record: rec.index,
         k,
     }
-}
-
-/// The grid descriptor of a data record, with its positional records (`>>`/`^^`, or `^>`
-/// for U) found through ip1/ip2/ip3 = ig1/ig2/ig3 (ig3 is the tile offset for `#`).
-///
-/// Glue that belongs in `grids` (its README announces a bridge from an fst-core record);
-/// it lives here until that bridge exists.
-pub fn descriptor(file: &FstFile, rec: &RecordMeta) -> Result<GridDescriptor, String> {
-    let g = rec.grtyp;
-    let ig = [rec.ig1, rec.ig2, rec.ig3, rec.ig4];
-    if !GridDescriptor::needs_positional(g) {
-        return Ok(GridDescriptor::simple(g, rec.ni, rec.nj, ig));
-    }
-    let linked =
-        |r: &&RecordMeta| r.ip1 == rec.ig1 && r.ip2 == rec.ig2 && (g == b'#' || r.ip3 == rec.ig3);
-    let find = |name: &str| {
-        file.records()
-            .iter()
-            .filter(linked)
-            .find(|r| r.nomvar.trimmed() == name)
-    };
-    let values = |r: &RecordMeta| -> Result<Arc<[f64]>, String> {
-        let f = file.decode(r).map_err(|e| e.to_string())?;
-        Ok(match f.samples {
-            Samples::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
-            Samples::F64(v) => v.into(),
-            _ => {
-                return Err(format!(
-                    "positional record {} is not real-valued",
-                    r.nomvar.trimmed()
-                ))
-            }
-        })
-    };
-    let missing = |n: &str| {
-        format!(
-            "grid '{}': positional record {n} with ip1/ip2/ip3 = {}/{}/{} not found",
-            char::from(g),
-            rec.ig1,
-            rec.ig2,
-            rec.ig3
-        )
-    };
-    let pos = if g == b'U' {
-        let x = find("^>").ok_or_else(|| missing("^>"))?;
-        Positional {
-            grtyp: x.grtyp,
-            ig: [x.ig1, x.ig2, x.ig3, x.ig4],
-            x: values(x)?,
-            y: Arc::from(Vec::new()),
-        }
-    } else {
-        let x = find(">>").ok_or_else(|| missing(">>"))?;
-        let y = find("^^").ok_or_else(|| missing("^^"))?;
-        Positional {
-            grtyp: x.grtyp,
-            ig: [x.ig1, x.ig2, x.ig3, x.ig4],
-            x: values(x)?,
-            y: values(y)?,
-        }
-    };
-    Ok(GridDescriptor::with_positional(g, rec.ni, rec.nj, ig, pos))
 }
 
 impl Dataset {

@@ -17,7 +17,7 @@ mod query;
 pub mod record;
 pub mod source;
 
-pub use container::Diagnostic;
+pub use container::{detect as detect_container, Diagnostic};
 pub use error::{DecodeError, OpenError};
 pub use file::{sample_size, Field, FstFile, OpenOptions};
 pub use limits::Limits;

@@ -41,8 +41,10 @@ pub(crate) struct ReadOptions {
     pub(crate) recover: bool,
 }
 
-/// The container a file uses, from its first 24 bytes.
-pub(crate) fn detect(head: &[u8]) -> Option<Container> {
+/// The container a file uses, from its first 24 bytes (XDF: `XDF0STDR` at byte 8; RSF:
+/// `RSF0STDF` at byte 16), or `None` for anything else. Cheap enough for format sniffing.
+#[must_use]
+pub fn detect(head: &[u8]) -> Option<Container> {
     if head.get(8..16) == Some(b"XDF0STDR".as_slice()) {
         Some(Container::Xdf)
     } else if head.get(16..24) == Some(b"RSF0STDF".as_slice()) {
