@@ -461,3 +461,27 @@ async fn reload_picks_up_new_and_rewritten_files_and_survives_truncation() {
     assert_eq!(get(&s, "/healthz").await.status, StatusCode::OK);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn every_grid_type_renders() {
+    // fst-core's grid fixture (A, B, E, G, L, N, S, Y, Z, #, U written by librmn).
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/fst-core/tests/fixtures/xdf/grids.fst");
+    let s = state_for(vec![path]);
+    let layers: Vec<String> = s.snapshot().layers.keys().cloned().collect();
+    assert!(layers.len() >= 20, "{layers:?}");
+    for name in &layers {
+        for (crs, bbox) in [("CRS:84", "-180,-90,180,90"), ("EPSG:3995", "-9000000,-9000000,9000000,9000000")] {
+            let uri = format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS={name}&STYLES=viridis&CRS={crs}&BBOX={bbox}&WIDTH=128&HEIGHT=64&FORMAT=image/png&COLORSCALERANGE=-1000,1000");
+            let r = get(&s, &uri).await;
+            assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+            let f = opaque_fraction(&decode_png(&r.body).2);
+            if crs == "CRS:84" {
+                assert!(f > 0.0, "{name}: blank");
+            }
+            if crs == "CRS:84" && (name.contains("GRID_U") || name.ends_with("GRID_A00") || name.ends_with("GRID_E")) {
+                // Global grids (Yin-Yang: both subgrids) cover the whole map, poles and antimeridian included.
+                assert_eq!(f, 1.0, "{name}");
+            }
+        }
+    }
+}
