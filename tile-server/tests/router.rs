@@ -485,3 +485,50 @@ async fn every_grid_type_renders() {
         }
     }
 }
+
+#[tokio::test]
+async fn render_slots_bound_concurrency() {
+    let mut c = Config::with_data(vec![bundled_sample()]);
+    c.watch.enabled = false;
+    c.limits.max_concurrent_renders = 1;
+    c.limits.render_wait_ms = 50;
+    let s = AppState::new(c).unwrap();
+    // Hold the only slot: a tile that needs rendering waits 50 ms, then 503.
+    let permit = std::sync::Arc::clone(&s.renders).acquire_owned().await.unwrap();
+    let r = get(&s, "/tiles/TT/3/1/2.png").await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.text().contains("ServerBusy"));
+    let r = get(&s, MAP).await;
+    assert_eq!(exception_code(&r), "ServerBusy");
+    drop(permit);
+    assert_eq!(get(&s, "/tiles/TT/3/1/2.png").await.status, StatusCode::OK);
+    // A cached tile needs no slot.
+    let _p = std::sync::Arc::clone(&s.renders).acquire_owned().await.unwrap();
+    assert_eq!(get(&s, "/tiles/TT/3/1/2.png").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn watcher_updates_the_catalog_without_a_restart() {
+    let dir = std::env::temp_dir().join(format!("fst-tiles-watch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut c = Config::with_data(vec![dir.clone()]);
+    c.watch.debounce_ms = 50;
+    let s = AppState::new(c).unwrap();
+    let _w = tile_server::watch::spawn(s.clone()).unwrap();
+    assert!(s.snapshot().layers.is_empty());
+    // Writers write under a temporary name and rename into place.
+    std::fs::copy(bundled_sample(), dir.join("run.fst.tmp")).unwrap();
+    std::fs::rename(dir.join("run.fst.tmp"), dir.join("run.fst")).unwrap();
+    let mut ok = false;
+    for _ in 0..100 {
+        if s.snapshot().layers.contains_key("TT") {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ok, "catalog not updated");
+    assert_eq!(get(&s, "/tiles/TT/3/1/2.png").await.status, StatusCode::OK);
+    let _ = std::fs::remove_dir_all(&dir);
+}
