@@ -1,6 +1,6 @@
 //! Benchmark helper: write one FST record as a raw north-up float32 raster plus a GDAL VRT
-//! (native CRS from grids, geotransform), so that MapServer and titiler can serve the very
-//! same field from a GeoTIFF (`gdal_translate OUT.vrt OUT.tif`).
+//! (native CRS from grids, geotransform), so that `MapServer` and titiler can serve the very
+//! same field from a `GeoTIFF` (`gdal_translate OUT.vrt OUT.tif`).
 //!
 //!     cargo run --release -p tile-server --example export_geotiff -- FILE NOMVAR OUT_PREFIX
 

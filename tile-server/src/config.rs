@@ -53,7 +53,7 @@ pub struct CacheConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
-    /// Largest WIDTH of GetMap / GetLegendGraphic.
+    /// Largest WIDTH of `GetMap` / `GetLegendGraphic`.
     #[serde(default = "default_max_size")]
     pub max_width: u32,
     /// Largest HEIGHT.

@@ -1,4 +1,4 @@
-//! Dimension parameters: TIME, ELEVATION and DIM_REFERENCE_TIME, parsed and resolved against
+//! Dimension parameters: TIME, ELEVATION and `DIM_REFERENCE_TIME`, parsed and resolved against
 //! a layer. Defaults: the latest run, the valid time nearest to now, the first level.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -73,7 +73,7 @@ pub struct DimRequest {
     pub time: Option<String>,
     /// ELEVATION.
     pub elevation: Option<String>,
-    /// DIM_REFERENCE_TIME.
+    /// `DIM_REFERENCE_TIME`.
     pub reference_time: Option<String>,
 }
 

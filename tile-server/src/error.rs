@@ -35,7 +35,7 @@ pub enum ApiError {
     /// The output format is not supported.
     #[error("format `{0}` is not supported")]
     InvalidFormat(String),
-    /// The GetFeatureInfo point is outside the image.
+    /// The `GetFeatureInfo` point is outside the image.
     #[error("invalid point: {0}")]
     InvalidPoint(String),
     /// A required parameter is missing.
@@ -111,7 +111,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// An [`ApiError`] answered as an OGC ServiceExceptionReport (WMS routes).
+/// An [`ApiError`] answered as an OGC `ServiceExceptionReport` (WMS routes).
 #[derive(Debug)]
 pub struct WmsError {
     /// The error.

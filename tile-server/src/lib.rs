@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+// The crate documentation is the README, written as prose for people (OGC names unquoted).
+#![allow(clippy::doc_markdown)]
 
 pub mod cache;
 pub mod config;

@@ -285,7 +285,7 @@ async fn legend_matches_tile_colours() {
     for y in (30..280).step_by(25) {
         let k = (y * w as usize + x) * 4;
         let c = [px[k], px[k + 1], px[k + 2], 255];
-        assert!(cm.lut.iter().any(|l| *l == c), "legend pixel {c:?} at y={y} is not a LUT colour");
+        assert!(cm.lut.contains(&c), "legend pixel {c:?} at y={y} is not a LUT colour");
     }
     for (q, code) in [("LAYER=NOPE", "LayerNotDefined"), ("LAYER=TT&STYLE=nope", "StyleNotDefined")] {
         let r = get(&s, &format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&{q}&FORMAT=image/png")).await;

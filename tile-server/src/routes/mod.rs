@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::maps::{render_png, MapRequest};
 use crate::state::AppState;
 
-/// A strong ETag from the bytes.
+/// A strong `ETag` from the bytes.
 #[must_use]
 pub fn etag(bytes: &[u8]) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();

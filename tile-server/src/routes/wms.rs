@@ -1,5 +1,5 @@
-//! WMS 1.3.0 and 1.1.1: GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic. Parameter
-//! names are case-insensitive; every error is a ServiceExceptionReport.
+//! WMS 1.3.0 and 1.1.1: `GetCapabilities`, `GetMap`, `GetFeatureInfo`, `GetLegendGraphic`. Parameter
+//! names are case-insensitive; every error is a `ServiceExceptionReport`.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -296,14 +296,14 @@ fn capabilities(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -
         "<DCPType><HTTP><Get><OnlineResource xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:type=\"simple\" xlink:href=\"{url}\"/></Get></HTTP></DCPType>"
     );
     let capfmt = if v111 { "application/vnd.ogc.wms_xml" } else { "text/xml" };
-    let _ = write!(x, "    <GetCapabilities><Format>{capfmt}</Format>{dcp}</GetCapabilities>\n");
-    let _ = write!(x, "    <GetMap><Format>image/png</Format>{dcp}</GetMap>\n");
-    let _ = write!(x, "    <GetFeatureInfo><Format>application/json</Format><Format>text/plain</Format><Format>text/xml</Format>{dcp}</GetFeatureInfo>\n");
+    let _ = writeln!(x, "    <GetCapabilities><Format>{capfmt}</Format>{dcp}</GetCapabilities>");
+    let _ = writeln!(x, "    <GetMap><Format>image/png</Format>{dcp}</GetMap>");
+    let _ = writeln!(x, "    <GetFeatureInfo><Format>application/json</Format><Format>text/plain</Format><Format>text/xml</Format>{dcp}</GetFeatureInfo>");
     x.push_str("  </Request>\n");
-    let _ = write!(x, "  <Exception><Format>{}</Format></Exception>\n", if v111 { "application/vnd.ogc.se_xml" } else { "XML" });
+    let _ = writeln!(x, "  <Exception><Format>{}</Format></Exception>", if v111 { "application/vnd.ogc.se_xml" } else { "XML" });
     x.push_str("  <Layer>\n    <Title>fstgis</Title>\n");
     for c in ADVERTISED_CRS {
-        let _ = write!(x, "    <{crs_tag}>{c}</{crs_tag}>\n");
+        let _ = writeln!(x, "    <{crs_tag}>{c}</{crs_tag}>");
     }
     let layers: Vec<&Arc<Layer>> = snap.layers.values().filter(|l| only.as_ref().is_none_or(|o| o.contains(&l.name.as_str()))).collect();
     let mut all = [180.0f64, 90.0, -180.0, -90.0];
@@ -328,12 +328,12 @@ fn capabilities(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -
 fn geo_bbox(x: &mut String, b: [f64; 4], v111: bool, ind: &str) {
     let e = b[2].min(180.0);
     if v111 {
-        let _ = write!(x, "{ind}<LatLonBoundingBox minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>\n", b[0], b[1], b[3]);
+        let _ = writeln!(x, "{ind}<LatLonBoundingBox minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>", b[0], b[1], b[3]);
     } else {
-        let _ = write!(
+        let _ = writeln!(
             x,
             "{ind}<EX_GeographicBoundingBox><westBoundLongitude>{}</westBoundLongitude><eastBoundLongitude>{e}</eastBoundLongitude>\
-             <southBoundLatitude>{}</southBoundLatitude><northBoundLatitude>{}</northBoundLatitude></EX_GeographicBoundingBox>\n",
+             <southBoundLatitude>{}</southBoundLatitude><northBoundLatitude>{}</northBoundLatitude></EX_GeographicBoundingBox>",
             b[0], b[1], b[3]
         );
     }
@@ -342,9 +342,9 @@ fn geo_bbox(x: &mut String, b: [f64; 4], v111: bool, ind: &str) {
 fn layer_xml(x: &mut String, state: &AppState, base: &str, l: &Layer, v111: bool) {
     let ind = "      ";
     let _ = write!(x, "    <Layer queryable=\"1\" opaque=\"0\">\n{ind}<Name>{}</Name>\n{ind}<Title>{}</Title>\n", esc(&l.name), esc(&l.title));
-    let _ = write!(
+    let _ = writeln!(
         x,
-        "{ind}<Abstract>nomvar {} typvar {} etiket {}; native unit {}; grid {}</Abstract>\n",
+        "{ind}<Abstract>nomvar {} typvar {} etiket {}; native unit {}; grid {}</Abstract>",
         esc(&l.nomvar),
         esc(&l.typvar),
         esc(&l.etiket),
@@ -356,12 +356,12 @@ fn layer_xml(x: &mut String, state: &AppState, base: &str, l: &Layer, v111: bool
     geo_bbox(x, b, v111, ind);
     let m = bbox_3857([b[0], b[1], e, b[3]]);
     if v111 {
-        let _ = write!(x, "{ind}<BoundingBox SRS=\"EPSG:4326\" minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>\n", b[0], b[1], b[3]);
-        let _ = write!(x, "{ind}<BoundingBox SRS=\"EPSG:3857\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>\n", m[0], m[1], m[2], m[3]);
+        let _ = writeln!(x, "{ind}<BoundingBox SRS=\"EPSG:4326\" minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>", b[0], b[1], b[3]);
+        let _ = writeln!(x, "{ind}<BoundingBox SRS=\"EPSG:3857\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>", m[0], m[1], m[2], m[3]);
     } else {
-        let _ = write!(x, "{ind}<BoundingBox CRS=\"CRS:84\" minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>\n", b[0], b[1], b[3]);
-        let _ = write!(x, "{ind}<BoundingBox CRS=\"EPSG:4326\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{e}\"/>\n", b[1], b[0], b[3]);
-        let _ = write!(x, "{ind}<BoundingBox CRS=\"EPSG:3857\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>\n", m[0], m[1], m[2], m[3]);
+        let _ = writeln!(x, "{ind}<BoundingBox CRS=\"CRS:84\" minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>", b[0], b[1], b[3]);
+        let _ = writeln!(x, "{ind}<BoundingBox CRS=\"EPSG:4326\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{e}\"/>", b[1], b[0], b[3]);
+        let _ = writeln!(x, "{ind}<BoundingBox CRS=\"EPSG:3857\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>", m[0], m[1], m[2], m[3]);
     }
     let dt = dims::default_time(l).map(iso).unwrap_or_default();
     let times = dims::time_extent(&l.times);
@@ -373,13 +373,13 @@ fn layer_xml(x: &mut String, state: &AppState, base: &str, l: &Layer, v111: bool
     let lunits = esc(lu);
     if v111 {
         let _ = write!(x, "{ind}<Dimension name=\"time\" units=\"ISO8601\"/>\n{ind}<Dimension name=\"elevation\" units=\"{lunits}\"/>\n{ind}<Dimension name=\"reference_time\" units=\"ISO8601\"/>\n");
-        let _ = write!(x, "{ind}<Extent name=\"time\" default=\"{dt}\" nearestValue=\"0\">{times}</Extent>\n");
-        let _ = write!(x, "{ind}<Extent name=\"elevation\" default=\"{}\">{}</Extent>\n", esc(&dl), esc(&levels.join(",")));
-        let _ = write!(x, "{ind}<Extent name=\"reference_time\" default=\"{dr}\">{runs}</Extent>\n");
+        let _ = writeln!(x, "{ind}<Extent name=\"time\" default=\"{dt}\" nearestValue=\"0\">{times}</Extent>");
+        let _ = writeln!(x, "{ind}<Extent name=\"elevation\" default=\"{}\">{}</Extent>", esc(&dl), esc(&levels.join(",")));
+        let _ = writeln!(x, "{ind}<Extent name=\"reference_time\" default=\"{dr}\">{runs}</Extent>");
     } else {
-        let _ = write!(x, "{ind}<Dimension name=\"time\" units=\"ISO8601\" default=\"{dt}\" nearestValue=\"0\">{times}</Dimension>\n");
-        let _ = write!(x, "{ind}<Dimension name=\"elevation\" units=\"{lunits}\" default=\"{}\">{}</Dimension>\n", esc(&dl), esc(&levels.join(",")));
-        let _ = write!(x, "{ind}<Dimension name=\"reference_time\" units=\"ISO8601\" default=\"{dr}\">{runs}</Dimension>\n");
+        let _ = writeln!(x, "{ind}<Dimension name=\"time\" units=\"ISO8601\" default=\"{dt}\" nearestValue=\"0\">{times}</Dimension>");
+        let _ = writeln!(x, "{ind}<Dimension name=\"elevation\" units=\"{lunits}\" default=\"{}\">{}</Dimension>", esc(&dl), esc(&levels.join(",")));
+        let _ = writeln!(x, "{ind}<Dimension name=\"reference_time\" units=\"ISO8601\" default=\"{dr}\">{runs}</Dimension>");
     }
     for s in state.styles.for_layer(&l.nomvar, l.vector) {
         let href = esc(&format!(
@@ -388,10 +388,10 @@ fn layer_xml(x: &mut String, state: &AppState, base: &str, l: &Layer, v111: bool
             l.name,
             s.name
         ));
-        let _ = write!(
+        let _ = writeln!(
             x,
             "{ind}<Style><Name>{}</Name><Title>{}</Title><LegendURL width=\"110\" height=\"300\"><Format>image/png</Format>\
-             <OnlineResource xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:type=\"simple\" xlink:href=\"{href}\"/></LegendURL></Style>\n",
+             <OnlineResource xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:type=\"simple\" xlink:href=\"{href}\"/></LegendURL></Style>",
             esc(&s.name),
             esc(&s.title)
         );

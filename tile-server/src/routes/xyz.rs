@@ -1,4 +1,4 @@
-//! XYZ tiles in EPSG:3857 (`/tiles/{layer}/{z}/{x}/{y}.png`) and TileJSON. A tile outside
+//! XYZ tiles in EPSG:3857 (`/tiles/{layer}/{z}/{x}/{y}.png`) and `TileJSON`. A tile outside
 //! the grid is a fully transparent 256×256 PNG (200, cacheable), not a 204 or 404: map
 //! clients then cache it like any tile. Zoom or tile numbers out of range are 404.
 
@@ -86,7 +86,7 @@ pub async fn tilejson(
         "minzoom": 0,
         "maxzoom": state.config.limits.max_zoom,
         "bounds": [b[0], b[1], e, b[3]],
-        "center": [(b[0] + e) / 2.0, (b[1] + b[3]) / 2.0, 3],
+        "center": [f64::midpoint(b[0], e), f64::midpoint(b[1], b[3]), 3],
         "legend": format!("{base}/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&FORMAT=image/png&LAYER={}", layer.name),
     });
     Ok(([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response())
