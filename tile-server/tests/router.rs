@@ -532,3 +532,17 @@ async fn watcher_updates_the_catalog_without_a_restart() {
     assert_eq!(get(&s, "/tiles/TT/3/1/2.png").await.status, StatusCode::OK);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn antimeridian_renders_on_both_sides() {
+    // The sample grid's western edge crosses 180°: the same picture whichever longitude range
+    // the client uses, with data on both sides of the antimeridian.
+    let s = state();
+    let q = |b: &str| format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=TT&STYLES=&CRS=CRS:84&BBOX={b}&WIDTH=200&HEIGHT=250&FORMAT=image/png&TIME=2026-11-20T18:00:00Z&DIM_REFERENCE_TIME=2026-11-20T12:00:00Z");
+    let a = decode_png(&get(&s, &q("170,30,190,80")).await.body).2;
+    let b = decode_png(&get(&s, &q("-190,30,-170,80")).await.body).2;
+    assert_eq!(a, b);
+    let west = (0..250).flat_map(|r| (0..100).map(move |c| (r, c))).filter(|&(r, c)| a[(r * 200 + c) * 4 + 3] > 0).count();
+    let east = (0..250).flat_map(|r| (100..200).map(move |c| (r, c))).filter(|&(r, c)| a[(r * 200 + c) * 4 + 3] > 0).count();
+    assert!(west > 100 && east > 1000, "{west} {east}");
+}
