@@ -1,6 +1,6 @@
 //! The live catalog: the FST files of the data directories, opened with fst-core and grouped
-//! into layers with fst-core's [`Catalog`]; grids built by `grids` (with a little glue that
-//! resolves a record's positional records into a [`GridDescriptor`]).
+//! into layers with fst-core's [`Catalog`]; grids built by `grids` (its FST bridge resolves a
+//! record's positional records into a [`GridDescriptor`]).
 //!
 //! A [`Snapshot`] is immutable; the watcher builds a new one when files change and swaps it
 //! in, so a request always sees one consistent catalog.
@@ -16,7 +16,7 @@ use fst_core::codec::Samples;
 use fst_core::date::DateStamp;
 use fst_core::ip::Level;
 use fst_core::{FstFile, RecordMeta};
-use grids::{Grid, GridCache, GridDescriptor, GridOptions, Positional};
+use grids::{Grid, GridCache, GridDescriptor, GridOptions};
 
 use crate::render::FieldValues;
 use crate::vars;
@@ -223,37 +223,9 @@ pub fn decode_components(s: &Slice) -> Result<(FieldValues, FieldValues), String
     Ok((FieldValues { ni, nj, values: u }, FieldValues { ni, nj, values: v }))
 }
 
-/// Glue (grids has no FST bridge yet): the grid descriptor of a data record, resolving the
-/// positional records `>>`/`^^` (or `^>` for U grids) of the same file whose ip1..ip3 equal
-/// the record's ig1..ig3.
+/// The grid descriptor of a data record, positional records resolved (grids' FST bridge).
 pub fn descriptor_of(fst: &FstFile, rec: &RecordMeta) -> Result<GridDescriptor, String> {
-    let ig = [rec.ig1, rec.ig2, rec.ig3, rec.ig4];
-    if !GridDescriptor::needs_positional(rec.grtyp) {
-        return Ok(GridDescriptor::simple(rec.grtyp, rec.ni, rec.nj, ig));
-    }
-    let find = |name: &str| {
-        fst.records().iter().find(|r| {
-            r.nomvar.trimmed() == name && r.ip1 == rec.ig1 && r.ip2 == rec.ig2 && (rec.grtyp == b'U' || r.ip3 == rec.ig3)
-        })
-    };
-    let read = |r: &RecordMeta| -> Result<Arc<[f64]>, String> {
-        let f = fst.decode(r).map_err(|e| e.to_string())?;
-        Ok(match f.samples {
-            Samples::F32(v) => v.into_iter().map(f64::from).collect(),
-            Samples::F64(v) => v.into(),
-            _ => return Err("positional record is not real-valued".into()),
-        })
-    };
-    let (x_rec, y) = if rec.grtyp == b'U' {
-        let x = find("^>").ok_or("missing ^> positional record")?;
-        (x, Arc::from(Vec::new()))
-    } else {
-        let x = find(">>").ok_or("missing >> positional record")?;
-        let yr = find("^^").ok_or("missing ^^ positional record")?;
-        (x, read(yr)?)
-    };
-    let pos = Positional { grtyp: x_rec.grtyp, ig: [x_rec.ig1, x_rec.ig2, x_rec.ig3, x_rec.ig4], x: read(x_rec)?, y };
-    Ok(GridDescriptor::with_positional(rec.grtyp, rec.ni, rec.nj, ig, pos))
+    grids::fst::descriptor_from_record(fst, rec).map_err(|e| e.to_string())
 }
 
 /// Geographic bounds of a grid from its points (plus half a cell): [west, south, east,
