@@ -153,22 +153,22 @@ impl FieldValues {
     #[inline]
     #[must_use]
     pub fn bilinear(&self, i: f64, j: f64) -> f32 {
-        if i.is_nan() || j.is_nan() {
-            return f32::NAN;
-        }
-        let (i0, j0) = (i.floor(), j.floor());
-        if i0 < 0.0 || j0 < 0.0 || i0 + 1.0 >= self.ni as f64 || j0 + 1.0 >= self.nj as f64 {
+        // NaN and the outer half cell (negative indices) go to `nearest`.
+        if !(i >= 0.0 && j >= 0.0) {
             return self.nearest(i, j);
         }
-        let (a, b) = ((i - i0) as f32, (j - j0) as f32);
-        let k = i0 as usize + j0 as usize * self.ni;
-        let v = &self.values;
-        let (Some(&v00), Some(&v10), Some(&v01), Some(&v11)) =
-            (v.get(k), v.get(k + 1), v.get(k + self.ni), v.get(k + self.ni + 1))
-        else {
+        let (i0, j0) = (i as usize, j as usize);
+        if i0 + 1 >= self.ni || j0 + 1 >= self.nj {
+            return self.nearest(i, j);
+        }
+        let (a, b) = ((i - i0 as f64) as f32, (j - j0 as f64) as f32);
+        let k = i0 + j0 * self.ni;
+        let (Some(r0), Some(r1)) = (self.values.get(k..k + 2), self.values.get(k + self.ni..k + self.ni + 2)) else {
             return f32::NAN;
         };
-        let r = (v00 * (1.0 - a) + v10 * a) * (1.0 - b) + (v01 * (1.0 - a) + v11 * a) * b;
+        let top = r0[0] + a * (r0[1] - r0[0]);
+        let bottom = r1[0] + a * (r1[1] - r1[0]);
+        let r = top + b * (bottom - top);
         if r.is_nan() {
             self.nearest(i, j)
         } else {
@@ -317,11 +317,35 @@ pub fn sample_field(px: &PixelIndex, field: &FieldValues, sampling: Sampling) ->
 #[must_use]
 pub fn colorize(px: &PixelIndex, values: &[f32], cm: &ColorMap) -> Vec<u8> {
     let mut out = vec![0u8; px.w * px.h * 4];
-    for (k, (px_out, &v)) in out.chunks_exact_mut(4).zip(values).enumerate() {
-        if px.i.get(k).is_none_or(|i| i.is_nan()) {
-            continue;
+    let n = cm.lut.len();
+    if !cm.log && cm.intervals.is_empty() && cm.opacity == 255 && cm.max > cm.min && n > 0 {
+        // Linear ramp: one multiply-add per pixel into the lookup table (same bands as
+        // `ColorMap::color`).
+        let k = n as f64 / (cm.max - cm.min);
+        for ((o, &v), i) in out.chunks_exact_mut(4).zip(values).zip(&px.i) {
+            if i.is_nan() {
+                continue;
+            }
+            let c = if v.is_nan() {
+                cm.nodata
+            } else {
+                let d = f64::from(v) * cm.scale + cm.offset;
+                if d < cm.min {
+                    cm.below
+                } else if d > cm.max {
+                    cm.above
+                } else {
+                    cm.lut[(((d - cm.min) * k) as usize).min(n - 1)]
+                }
+            };
+            o.copy_from_slice(&c);
         }
-        px_out.copy_from_slice(&cm.color(v));
+        return out;
+    }
+    for ((o, &v), i) in out.chunks_exact_mut(4).zip(values).zip(&px.i) {
+        if !i.is_nan() {
+            o.copy_from_slice(&cm.color(v));
+        }
     }
     out
 }
