@@ -431,3 +431,13 @@ mod tests {
         }
     }
 }
+
+/// The word pairs of 64-bit values `first .. first + len` (two u32 words per value, in the
+/// order the caller's encoding defines), or `Truncated` if the payload is too short.
+pub(crate) fn words64(words: &[u32], first: usize, len: usize) -> Result<&[u32], CodecError> {
+    let needed = (first + len) * 2;
+    words.get(first * 2..needed).ok_or(CodecError::Truncated {
+        needed: needed as u64,
+        available: words.len() as u64,
+    })
+}

@@ -32,11 +32,7 @@ pub(crate) fn decode_f64_range(
     first: usize,
     out: &mut [f64],
 ) -> Result<(), CodecError> {
-    let needed = (first + out.len()) * 2;
-    let src = words.get(first * 2..needed).ok_or(CodecError::Truncated {
-        needed: needed as u64,
-        available: words.len() as u64,
-    })?;
+    let src = bits::words64(words, first, out.len())?;
     for (o, pair) in out.iter_mut().zip(src.chunks_exact(2)) {
         if let [hi, lo] = pair {
             *o = f64::from_bits((u64::from(*hi) << 32) | u64::from(*lo));

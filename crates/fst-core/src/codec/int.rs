@@ -31,22 +31,13 @@ pub(crate) fn decode_i32_range(
     })
 }
 
-/// The 64-bit words of values `first .. first + out.len()` (low word first).
-fn words64(words: &[u32], first: usize, len: usize) -> Result<&[u32], CodecError> {
-    let needed = (first + len) * 2;
-    words.get(first * 2..needed).ok_or(CodecError::Truncated {
-        needed: needed as u64,
-        available: words.len() as u64,
-    })
-}
-
-/// Decode 64-bit unsigned values `first .. first + out.len()`.
+/// Decode 64-bit unsigned values `first .. first + out.len()` (two words each, low word first).
 pub(crate) fn decode_u64_range(
     words: &[u32],
     first: usize,
     out: &mut [u64],
 ) -> Result<(), CodecError> {
-    let src = words64(words, first, out.len())?;
+    let src = bits::words64(words, first, out.len())?;
     for (o, pair) in out.iter_mut().zip(src.chunks_exact(2)) {
         if let [lo, hi] = pair {
             *o = (u64::from(*hi) << 32) | u64::from(*lo);
@@ -61,7 +52,7 @@ pub(crate) fn decode_i64_range(
     first: usize,
     out: &mut [i64],
 ) -> Result<(), CodecError> {
-    let src = words64(words, first, out.len())?;
+    let src = bits::words64(words, first, out.len())?;
     for (o, pair) in out.iter_mut().zip(src.chunks_exact(2)) {
         if let [lo, hi] = pair {
             *o = ((u64::from(*hi) << 32) | u64::from(*lo)) as i64;
