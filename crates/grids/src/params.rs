@@ -280,7 +280,8 @@ impl PolarParams {
             a = (a - 3600).abs();
             flag = !flag;
         }
-        ig3 += nint(lon11 * 32767.0 / 360.0);
+        // 32767 steps make a full turn: wrap after rounding so that 360° and 0° encode alike.
+        ig3 += nint(lon11 * 32767.0 / 360.0).rem_euclid(32767);
         let ig4 = 32768 + if flag { 16384 } else { 0 } + nint((90.0 - lat11) * 16383.0 / 180.0);
         Ok([
             check_ig(g, "ig1 (d60)", ig1)?,
@@ -352,7 +353,9 @@ impl RotatedParams {
             return Err(GridError::invalid(g, "latitudes must lie in [-90, 90]"));
         }
         let a = nint(40.0 * (xlat1 + 90.0));
-        let mut b = nint(40.0 * (wrap360(xlon1) + 90.0));
+        // Longitudes are wrapped after quantisation, so that 359.99° (which rounds to 360°)
+        // and 0° share one encoding and decode∘encode is the identity on igs.
+        let mut b = nint(40.0 * wrap360(xlon1)).rem_euclid(14400) + 3600;
         if b >= 16384 {
             b -= 16384;
         }
@@ -360,7 +363,7 @@ impl RotatedParams {
         if c < 0 {
             c += 7201;
         }
-        let d = nint(40.0 * wrap360(xlon2));
+        let d = nint(40.0 * wrap360(xlon2)).rem_euclid(14400);
         Ok([
             check_ig(g, "ig1", a >> 2)?,
             check_ig(g, "ig2", c >> 2)?,
