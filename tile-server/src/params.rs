@@ -137,7 +137,9 @@ pub fn clip(s: &str) -> String {
     s.chars().take(80).collect()
 }
 
-/// Parse a CRS name. Returns the CRS and whether WMS 1.3.0 axis order (lat, lon) applies.
+/// Parse a CRS name. Returns the CRS and whether its coordinates come northing first: WMS
+/// 1.3.0 follows the EPSG axis order (latitude first for EPSG:4326, 4258, 4269...; northing
+/// first for some projected CRSes such as EPSG:3035), WMS 1.1.1 is always x then y.
 pub fn parse_crs(s: &str, v111: bool) -> Result<(OutputCrs, bool), ApiError> {
     let u = s.trim().to_ascii_uppercase();
     let code = |t: &str| -> Option<u32> { t.parse().ok() };
@@ -154,11 +156,28 @@ pub fn parse_crs(s: &str, v111: bool) -> Result<(OutputCrs, bool), ApiError> {
                 4326 => Ok((OutputCrs::LonLat, !v111)),
                 _ => {
                     check_epsg(n).map_err(|_| ApiError::InvalidCrs(clip(s)))?;
-                    Ok((OutputCrs::Epsg(n), false))
+                    Ok((OutputCrs::Epsg(n), !v111 && epsg_northing_first(n)))
                 }
             }
         }
     }
+}
+
+thread_local! {
+    // PROJ answers in ~100 µs; requests repeat a handful of codes.
+    static NORTHING_FIRST: std::cell::RefCell<std::collections::HashMap<u32, bool>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Whether EPSG:`code`'s first axis points north or south (PROJ's database decides).
+fn epsg_northing_first(code: u32) -> bool {
+    NORTHING_FIRST.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() > 256 {
+            c.clear();
+        }
+        *c.entry(code).or_insert_with(|| grids::crs::northing_first(&format!("EPSG:{code}")).unwrap_or(false))
+    })
 }
 
 /// Parse a BBOX (normalised to x east, y north).
@@ -210,7 +229,12 @@ mod tests {
         assert_eq!(parse_crs("EPSG:4326", false).unwrap(), (OutputCrs::LonLat, true));
         assert_eq!(parse_crs("EPSG:4326", true).unwrap(), (OutputCrs::LonLat, false));
         assert_eq!(parse_crs("epsg:900913", false).unwrap().0, OutputCrs::WebMercator);
-        assert_eq!(parse_crs("EPSG:3978", false).unwrap().0, OutputCrs::Epsg(3978));
+        assert_eq!(parse_crs("EPSG:3978", false).unwrap(), (OutputCrs::Epsg(3978), false));
+        // Geographic CRSes other than 4326 and northing-first projected ones swap in 1.3.0.
+        assert_eq!(parse_crs("EPSG:4269", false).unwrap(), (OutputCrs::Epsg(4269), true));
+        assert_eq!(parse_crs("EPSG:4258", true).unwrap(), (OutputCrs::Epsg(4258), false));
+        assert_eq!(parse_crs("EPSG:3035", false).unwrap(), (OutputCrs::Epsg(3035), true));
+        assert_eq!(parse_crs("EPSG:32618", false).unwrap(), (OutputCrs::Epsg(32618), false));
         assert!(parse_crs("EPSG:0", false).is_err());
         assert!(parse_crs("FOO", false).is_err());
         assert_eq!(parse_bbox("10,20,30,40", true).unwrap(), [20.0, 10.0, 40.0, 30.0]);

@@ -156,6 +156,10 @@ async fn get_map_crs_variants_agree() {
     let r = get(&s, &q("EPSG:4269", "-110,45,-90,55", "1.1.1")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let d = decode_png(&r.body).2;
+    // WMS 1.3.0 takes EPSG:4269 (like every EPSG geographic CRS) latitude first.
+    let r = get(&s, &q("EPSG:4269", "45,-110,55,-90", "1.3.0")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(decode_png(&r.body).2, d);
     assert_eq!(a, b);
     assert_eq!(a, c);
     assert_eq!(opaque_fraction(&a), 1.0);

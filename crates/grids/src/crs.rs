@@ -29,6 +29,26 @@ impl Crs {
     }
 }
 
+/// Whether a CRS's authority axis order puts northing (or latitude) first, as for EPSG:4326,
+/// EPSG:4258 or EPSG:3035. WMS 1.3.0 and WCS read coordinates in that order. `definition` is
+/// anything PROJ accepts (`EPSG:4269`, a WKT, a PROJ string).
+///
+/// ```
+/// assert!(grids::crs::northing_first("EPSG:4326")?);
+/// assert!(grids::crs::northing_first("EPSG:3035")?);
+/// assert!(!grids::crs::northing_first("EPSG:3857")?);
+/// assert!(!grids::crs::northing_first("OGC:CRS84")?);
+/// assert!(grids::crs::northing_first("EPSG:99999999").is_err());
+/// # Ok::<(), grids::GridError>(())
+/// ```
+pub fn northing_first(definition: &str) -> Result<bool> {
+    let dirs = crate::proj_ffi::axis_directions(definition)?;
+    Ok(matches!(
+        dirs.first().map(String::as_str),
+        Some("north" | "south")
+    ))
+}
+
 /// Affine map from 0-based point indices to CRS coordinates: point (i, j) is at
 /// `(x0 + i·dx, y0 + j·dy)`. j grows with the record's rows (j = 0 is the first row stored,
 /// which is the south row except for A/G grids with ig2 = 1), so `dy` is usually positive.

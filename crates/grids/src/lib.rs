@@ -1,5 +1,5 @@
 #![doc = include_str!("../README.md")]
-// Unsafe code lives only in `proj_ffi` (the WKT export through proj-sys).
+// Unsafe code lives only in `proj_ffi` (WKT export and axis queries through proj-sys).
 #![deny(unsafe_code)]
 // Exact float comparisons here are deliberate: marker values of the `^>` record, exact zero
 // radii, and exact hits of grid points.
@@ -8,7 +8,7 @@
 mod axis;
 mod cache;
 mod cloud;
-mod crs;
+pub mod crs;
 mod descriptor;
 mod error;
 pub mod fst;

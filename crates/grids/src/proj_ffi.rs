@@ -1,6 +1,7 @@
-//! The one place that calls PROJ: exporting a PROJ definition as WKT.
+//! The one place that calls PROJ directly: exporting a PROJ definition as WKT, and reading
+//! the axis order of a CRS.
 //!
-//! proj 0.27 has no `to_wkt`, so this uses `proj_sys` directly. Each call creates its own
+//! proj 0.27 has neither `to_wkt` nor axis queries, so this uses `proj_sys` directly. Each call creates its own
 //! PROJ context, so it is safe from any thread (PROJ contexts must not be shared between
 //! threads without care; a private one sidesteps the question).
 #![allow(unsafe_code)]
@@ -16,36 +17,45 @@ fn err(definition: &str, detail: impl Into<String>) -> GridError {
     }
 }
 
-/// WKT2:2019 of a PROJ CRS definition.
-pub(crate) fn wkt_of(definition: &str) -> Result<String> {
+/// Run `f` on the PROJ object made from `definition`, with a private context, and free both.
+fn with_crs<T>(
+    definition: &str,
+    f: impl FnOnce(*mut proj_sys::PJ_CONTEXT, *mut proj_sys::PJ) -> Result<T>,
+) -> Result<T> {
     let def = CString::new(definition).map_err(|e| err(definition, e.to_string()))?;
     // SAFETY: proj_context_create has no preconditions; a null result is checked below.
     let ctx = unsafe { proj_sys::proj_context_create() };
     if ctx.is_null() {
         return Err(err(definition, "proj_context_create failed"));
     }
-    let out = wkt_with_context(ctx, &def, definition);
+    // SAFETY: ctx is a live context and def a NUL-terminated string that outlives the call.
+    let pj = unsafe { proj_sys::proj_create(ctx, def.as_ptr()) };
+    let out = if pj.is_null() {
+        Err(err(definition, "proj_create rejected the definition"))
+    } else {
+        // SAFETY: pj is a live object of ctx.
+        let is_crs = unsafe { proj_sys::proj_is_crs(pj) } != 0;
+        let out = if is_crs {
+            f(ctx, pj)
+        } else {
+            Err(err(definition, "the definition is not a CRS"))
+        };
+        // SAFETY: pj is live and not used after this point (f has returned and kept no
+        // pointer into it).
+        unsafe { proj_sys::proj_destroy(pj) };
+        out
+    };
     // SAFETY: ctx came from proj_context_create above and every object made with it has
-    // already been destroyed by wkt_with_context.
+    // been destroyed.
     unsafe { proj_sys::proj_context_destroy(ctx) };
     out
 }
 
-fn wkt_with_context(
-    ctx: *mut proj_sys::PJ_CONTEXT,
-    def: &CStr,
-    definition: &str,
-) -> Result<String> {
-    // SAFETY: ctx is a live context and def a NUL-terminated string that outlives the call.
-    let pj = unsafe { proj_sys::proj_create(ctx, def.as_ptr()) };
-    if pj.is_null() {
-        return Err(err(definition, "proj_create rejected the definition"));
-    }
-    // SAFETY: pj is a live object of ctx; a null options list is allowed.
-    let is_crs = unsafe { proj_sys::proj_is_crs(pj) } != 0;
-    let result = if is_crs {
-        // SAFETY: pj is a live object of ctx; PROJ returns a string owned by pj (valid until
-        // pj is destroyed) or null.
+/// WKT2:2019 of a PROJ CRS definition.
+pub(crate) fn wkt_of(definition: &str) -> Result<String> {
+    with_crs(definition, |ctx, pj| {
+        // SAFETY: pj is a live CRS of ctx; a null options list is allowed. PROJ returns a
+        // string owned by pj (valid until pj is destroyed) or null.
         let w = unsafe {
             proj_sys::proj_as_wkt(
                 ctx,
@@ -61,10 +71,62 @@ fn wkt_with_context(
             // copied before pj is destroyed.
             Ok(unsafe { CStr::from_ptr(w) }.to_string_lossy().into_owned())
         }
-    } else {
-        Err(err(definition, "the definition is not a CRS"))
-    };
-    // SAFETY: pj is live and not used after this point.
-    unsafe { proj_sys::proj_destroy(pj) };
-    result
+    })
+}
+
+/// Direction of each axis of a CRS's coordinate system, in order, as PROJ names them
+/// (`east`, `north`, `up`, ...). Bound CRSes are looked through to their source CRS.
+pub(crate) fn axis_directions(definition: &str) -> Result<Vec<String>> {
+    with_crs(definition, |ctx, pj| {
+        // SAFETY: pj is a live CRS of ctx; a non-bound CRS gives null, checked below.
+        let base = unsafe { proj_sys::proj_get_source_crs(ctx, pj) };
+        // SAFETY: pj is live; the type query has no other precondition.
+        let bound = unsafe { proj_sys::proj_get_type(pj) } == proj_sys::PJ_TYPE_PJ_TYPE_BOUND_CRS;
+        let crs = if bound && !base.is_null() { base } else { pj };
+        // SAFETY: crs is a live CRS of ctx; null (e.g. compound CRSes) is checked below.
+        let cs = unsafe { proj_sys::proj_crs_get_coordinate_system(ctx, crs) };
+        let out = if cs.is_null() {
+            Err(err(definition, "the CRS has no single coordinate system"))
+        } else {
+            // SAFETY: cs is a live coordinate system of ctx.
+            let n = unsafe { proj_sys::proj_cs_get_axis_count(ctx, cs) };
+            let mut dirs = Vec::new();
+            for k in 0..n.max(0) {
+                let mut dir: *const std::os::raw::c_char = std::ptr::null();
+                // SAFETY: cs is live, k < the axis count, and every output pointer but
+                // `dir` is null, which PROJ allows; `dir` points into cs.
+                let ok = unsafe {
+                    proj_sys::proj_cs_get_axis_info(
+                        ctx,
+                        cs,
+                        k,
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                        &mut dir,
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                    )
+                } != 0;
+                if ok && !dir.is_null() {
+                    // SAFETY: dir is a NUL-terminated string owned by cs, copied before cs
+                    // is destroyed.
+                    dirs.push(
+                        unsafe { CStr::from_ptr(dir) }
+                            .to_string_lossy()
+                            .to_ascii_lowercase(),
+                    );
+                }
+            }
+            // SAFETY: cs is live and not used after this point.
+            unsafe { proj_sys::proj_destroy(cs) };
+            Ok(dirs)
+        };
+        if !base.is_null() {
+            // SAFETY: base is live and not used after this point.
+            unsafe { proj_sys::proj_destroy(base) };
+        }
+        out
+    })
 }
