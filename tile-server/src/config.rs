@@ -68,6 +68,9 @@ pub struct LimitsConfig {
     /// Largest XYZ zoom level.
     #[serde(default = "default_max_zoom")]
     pub max_zoom: u8,
+    /// Most layers one `GetMap` may stack (WMS `LayerLimit`).
+    #[serde(default = "default_max_layers")]
+    pub max_layers: usize,
 }
 
 /// Directory watching.
@@ -106,6 +109,9 @@ fn default_renders() -> usize {
 fn default_wait_ms() -> u64 {
     10_000
 }
+fn default_max_layers() -> usize {
+    8
+}
 fn default_max_zoom() -> u8 {
     14
 }
@@ -129,6 +135,7 @@ impl Default for LimitsConfig {
             max_concurrent_renders: default_renders(),
             render_wait_ms: default_wait_ms(),
             max_zoom: default_max_zoom(),
+            max_layers: default_max_layers(),
         }
     }
 }

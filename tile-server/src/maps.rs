@@ -110,6 +110,34 @@ pub fn render_png(state: &AppState, req: &MapRequest) -> Result<Arc<Vec<u8>>, Ap
     Ok(png)
 }
 
+/// The tile-cache key of a stack of layers.
+#[must_use]
+pub fn stack_key(reqs: &[MapRequest]) -> String {
+    reqs.iter().map(MapRequest::key).collect::<Vec<_>>().join("\u{1e}")
+}
+
+/// Render (or fetch from the cache) the PNG of several layers drawn in order, the first at the
+/// bottom (WMS `LAYERS=a,b,...`). One layer is [`render_png`].
+pub fn render_stack_png(state: &AppState, reqs: &[MapRequest]) -> Result<Arc<Vec<u8>>, ApiError> {
+    let [first, rest @ ..] = reqs else { return Err(ApiError::Internal("no layer to render".into())) };
+    if rest.is_empty() {
+        return render_png(state, first);
+    }
+    let key = stack_key(reqs);
+    if let Some(png) = state.tiles.get(&key) {
+        return Ok(png);
+    }
+    let (w, h) = (first.width as usize, first.height as usize);
+    let mut rgba = render_rgba(state, first, w, h)?;
+    for r in rest {
+        render::composite_over(&mut rgba, &render_rgba(state, r, w, h)?);
+    }
+    let png = Arc::new(render::encode_png(&rgba, w, h).map_err(|e| ApiError::Internal(e.to_string()))?);
+    state.metrics.renders.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.tiles.put(key, Arc::clone(&png));
+    Ok(png)
+}
+
 fn locate(req: &MapRequest, bbox: [f64; 4], w: usize, h: usize) -> Result<PixelIndex, ApiError> {
     render::locate(&req.layer.grid, req.crs, bbox, w, h).map_err(|e| match e {
         render::RenderError::Crs { .. } => ApiError::InvalidCrs(e.to_string()),
@@ -230,10 +258,39 @@ fn screen_direction(px: &PixelIndex, r: usize, c: usize, east: f64, north: f64) 
     (n > 0.0).then(|| (dc / n, dr / n))
 }
 
-/// Value of a layer's slice at a geographic point: (native value, i, j), `None` outside the
-/// grid.
-pub fn point_value(state: &AppState, layer: &Layer, slice: &Slice, lon: f64, lat: f64) -> Result<Option<(f32, f64, f64)>, ApiError> {
+/// What a layer holds at a geographic point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PointValue {
+    /// Native value at the nearest grid point (wind speed for vector layers); NaN if missing.
+    pub value: f32,
+    /// Fractional grid index along i.
+    pub i: f64,
+    /// Fractional grid index along j.
+    pub j: f64,
+    /// Vector layers: (eastward, northward, direction the wind blows from in degrees
+    /// clockwise from true north), rotated from the grid's axes at the nearest point.
+    pub wind: Option<(f32, f32, f32)>,
+}
+
+/// Value of a layer's slice at a geographic point; `None` outside the grid.
+pub fn point_value(state: &AppState, layer: &Layer, slice: &Slice, lon: f64, lat: f64) -> Result<Option<PointValue>, ApiError> {
     let Some((i, j)) = layer.grid.index_of(lat, lon) else { return Ok(None) };
     let f = field(state, slice)?;
-    Ok(Some((f.nearest(i, j), i, j)))
+    let wind = if layer.vector && slice.record_v.is_some() {
+        let uv = components(state, slice)?;
+        let (ni, nj) = ((i + 0.5).floor(), (j + 0.5).floor());
+        let (u, v) = (f64::from(uv.0.nearest(i, j)), f64::from(uv.1.nearest(i, j)));
+        match grid_angle(&layer.grid, ni, nj) {
+            Some(t) if u.is_finite() && v.is_finite() => {
+                let east = u * t.cos() - v * t.sin();
+                let north = u * t.sin() + v * t.cos();
+                let from = (-east).atan2(-north).to_degrees().rem_euclid(360.0);
+                Some((east as f32, north as f32, from as f32))
+            }
+            _ => None,
+        }
+    } else {
+        None
+    };
+    Ok(Some(PointValue { value: f.nearest(i, j), i, j, wind }))
 }

@@ -165,8 +165,8 @@ pub fn parse_crs(s: &str, v111: bool) -> Result<(OutputCrs, bool), ApiError> {
 
 thread_local! {
     // PROJ answers in ~100 µs; requests repeat a handful of codes.
-    static NORTHING_FIRST: std::cell::RefCell<std::collections::HashMap<u32, bool>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static NORTHING_FIRST: std::cell::RefCell<HashMap<u32, bool>> =
+        std::cell::RefCell::new(HashMap::new());
 }
 
 /// Whether EPSG:`code`'s first axis points north or south (PROJ's database decides).

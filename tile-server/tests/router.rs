@@ -550,3 +550,72 @@ async fn antimeridian_renders_on_both_sides() {
     let east = (0..250).flat_map(|r| (100..200).map(move |c| (r, c))).filter(|&(r, c)| a[(r * 200 + c) * 4 + 3] > 0).count();
     assert!(west > 100 && east > 1000, "{west} {east}");
 }
+
+#[tokio::test]
+async fn stacked_layers_composite_in_order() {
+    let s = state();
+    let one = |layers: &str, styles: &str| {
+        format!(
+            "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS={layers}&STYLES={styles}&CRS=EPSG:3857\
+             &BBOX=-15000000,3000000,-6000000,10000000&WIDTH=128&HEIGHT=100&FORMAT=image/png"
+        )
+    };
+    let base = decode_png(&get(&s, &one("TT", "temperature")).await.body).2;
+    let top = decode_png(&get(&s, &one("PN", "isobars")).await.body).2;
+    let r = get(&s, &one("TT,PN", "temperature,isobars")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let both = decode_png(&r.body).2;
+    let mut want = base.clone();
+    tile_server::render::composite_over(&mut want, &top);
+    assert_eq!(both, want);
+    // The isolines are opaque and drawn over the ramp: some pixels differ from TT alone.
+    assert!(both != base && top.chunks_exact(4).any(|p| p[3] == 255));
+    // Empty style entries and STYLES= take every layer's default.
+    let a = decode_png(&get(&s, &one("TT,PN", ",")).await.body).2;
+    let b = decode_png(&get(&s, &one("TT,PN", "")).await.body).2;
+    assert_eq!(a, b);
+    // One style per layer, or none; LayerLimit is advertised and enforced.
+    assert_eq!(exception_code(&get(&s, &one("TT,PN", "temperature")).await), "StyleNotDefined");
+    assert_eq!(exception_code(&get(&s, &one("TT,NOPE", "")).await), "LayerNotDefined");
+    let many = vec!["TT"; 9].join(",");
+    assert_eq!(exception_code(&get(&s, &one(&many, "")).await), "InvalidParameterValue");
+    let caps = get(&s, "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities").await.text();
+    assert!(caps.contains("<LayerLimit>8</LayerLimit>"));
+}
+
+#[tokio::test]
+async fn feature_info_of_several_layers_and_of_wind() {
+    let s = state();
+    // UV exists at 850 hPa only.
+    let gfi850 = |l: &str, f: &str| gfi(l, f, 30, 20).replace("ELEVATION=500", "ELEVATION=850");
+    let q = gfi850("TT,UV", "application/json");
+    let r = get(&s, &q).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let j: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    let f = j["features"].as_array().unwrap();
+    assert_eq!(f.len(), 2);
+    assert_eq!(f[0]["layer"], "TT");
+    let tt = get(&s, &gfi850("TT", "application/json")).await;
+    let tt: serde_json::Value = serde_json::from_slice(&tt.body).unwrap();
+    assert_eq!(f[0], tt);
+    // Wind: the speed is the norm of the east/north components, which are the grid-relative
+    // UU/VV rotated to true north (same norm), and the direction is where it blows from.
+    let w = &f[1];
+    assert_eq!(w["layer"], "UV");
+    let (u, v, speed) = (w["u_east"].as_f64().unwrap(), w["v_north"].as_f64().unwrap(), w["value"].as_f64().unwrap());
+    assert!((u.hypot(v) - speed).abs() < 1e-3 * speed.max(1.0), "{w}");
+    let from = w["direction_deg"].as_f64().unwrap();
+    assert!((0.0..360.0).contains(&from));
+    let (fu, fv) = (-from.to_radians().sin() * speed, -from.to_radians().cos() * speed);
+    assert!((fu - u).abs() < 1e-3 * speed.max(1.0) && (fv - v).abs() < 1e-3 * speed.max(1.0), "{w}");
+    // UU and VV at the same point have the same norm as the rotated wind.
+    let uu: serde_json::Value = serde_json::from_slice(&get(&s, &gfi850("UU", "application/json")).await.body).unwrap();
+    let vv: serde_json::Value = serde_json::from_slice(&get(&s, &gfi850("VV", "application/json")).await.body).unwrap();
+    let norm = uu["value"].as_f64().unwrap().hypot(vv["value"].as_f64().unwrap());
+    assert!((norm - speed).abs() < 1e-3 * speed.max(1.0), "{norm} vs {speed}");
+    // Text and XML list both layers.
+    let t = get(&s, &gfi850("TT,UV", "text/plain")).await.text();
+    assert!(t.contains("layer = TT") && t.contains("layer = UV") && t.contains("direction_deg = "), "{t}");
+    let x = get(&s, &gfi850("TT,UV", "text/xml")).await.text();
+    assert_eq!(x.matches("<FeatureInfo>").count(), 2, "{x}");
+}

@@ -350,6 +350,30 @@ pub fn colorize(px: &PixelIndex, values: &[f32], cm: &ColorMap) -> Vec<u8> {
     out
 }
 
+/// Draw `top` over `base` (both straight-alpha RGBA of one size): the Porter-Duff "over"
+/// operator, which WMS uses to stack `LAYERS=a,b`.
+pub fn composite_over(base: &mut [u8], top: &[u8]) {
+    for (d, s) in base.chunks_exact_mut(4).zip(top.chunks_exact(4)) {
+        let sa = u32::from(s[3]);
+        if sa == 0 {
+            continue;
+        }
+        let da = u32::from(d[3]);
+        if sa == 255 || da == 0 {
+            d.copy_from_slice(s);
+            continue;
+        }
+        // In units of 255²: out_a = sa + da·(1 − sa).
+        let db = da * (255 - sa);
+        let oa = sa * 255 + db;
+        for c in 0..3 {
+            let v = (u32::from(s[c]) * sa * 255 + u32::from(d[c]) * db + oa / 2) / oa;
+            d[c] = v.min(255) as u8;
+        }
+        d[3] = ((oa + 127) / 255).min(255) as u8;
+    }
+}
+
 /// Draw isolines every `interval` (in displayed units after `scale`/`offset`) where the
 /// interval index changes between neighbouring pixels.
 pub fn draw_contours(
@@ -422,6 +446,19 @@ pub fn to_web_mercator(lon: f64, lat: f64) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn composite_over_follows_porter_duff() {
+        let mut base = vec![10, 20, 30, 255, 0, 0, 0, 0, 200, 0, 0, 128, 1, 2, 3, 4];
+        let top = vec![0, 0, 0, 0, 5, 6, 7, 100, 0, 0, 200, 128, 9, 9, 9, 255];
+        composite_over(&mut base, &top);
+        assert_eq!(&base[0..4], &[10, 20, 30, 255]); // transparent top: base unchanged
+        assert_eq!(&base[4..8], &[5, 6, 7, 100]); // transparent base: top
+        assert_eq!(&base[12..16], &[9, 9, 9, 255]); // opaque top wins
+        // Half over half: alpha 1 − ½·½ = ¾; colour weights ½ and ¼, normalised.
+        assert_eq!(base[11], 192);
+        assert!((i32::from(base[8]) - 67).abs() <= 1 && (i32::from(base[10]) - 133).abs() <= 1, "{:?}", &base[8..12]);
+    }
 
     #[test]
     fn tile_zero_covers_the_world() {

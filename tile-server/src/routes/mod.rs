@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::maps::{render_png, MapRequest};
+use crate::maps::{render_stack_png, stack_key, MapRequest};
 use crate::state::AppState;
 
 /// A strong `ETag` from the bytes.
@@ -48,9 +48,10 @@ pub fn cacheable(state: &AppState, headers: &HeaderMap, bytes: Arc<Vec<u8>>, cty
     r
 }
 
-/// Render a map under the concurrency limit, on the blocking pool. Warm tiles skip both.
-pub async fn render(state: &AppState, req: MapRequest) -> Result<Arc<Vec<u8>>, ApiError> {
-    if let Some(png) = state.tiles.get(&req.key()) {
+/// Render a map (one or more layers, the first at the bottom) under the concurrency limit, on
+/// the blocking pool. Warm tiles skip both.
+pub async fn render(state: &AppState, reqs: Vec<MapRequest>) -> Result<Arc<Vec<u8>>, ApiError> {
+    if let Some(png) = state.tiles.get(&stack_key(&reqs)) {
         return Ok(png);
     }
     let wait = Duration::from_millis(state.config.limits.render_wait_ms);
@@ -61,7 +62,7 @@ pub async fn render(state: &AppState, req: MapRequest) -> Result<Arc<Vec<u8>>, A
     let st = state.clone();
     let out = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        render_png(&st, &req)
+        render_stack_png(&st, &reqs)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("render task failed: {e}")))?;

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::{cacheable, render};
 use crate::dims::{self, iso, DimRequest};
 use crate::error::{xml_escape as esc, ApiError, WmsError};
-use crate::maps::{point_value, MapRequest};
+use crate::maps::{point_value, MapRequest, PointValue};
 use crate::params::{check_png, clip, parse_bbox, parse_bgcolor, parse_crs, Params};
 use crate::render::{self, legend, to_web_mercator, OutputCrs};
 use crate::source::Layer;
@@ -100,7 +100,7 @@ fn dim_request(p: &Params) -> DimRequest {
 }
 
 struct MapParams {
-    layer: Arc<Layer>,
+    layers: Vec<Arc<Layer>>,
     crs: OutputCrs,
     bbox: [f64; 4],
     width: u32,
@@ -108,12 +108,12 @@ struct MapParams {
 }
 
 fn map_params(state: &AppState, p: &Params, v111: bool, layers_key: &'static str) -> Result<MapParams, ApiError> {
-    let names = p.req(layers_key)?;
-    let first = names.split(',').next().unwrap_or("");
-    if names.split(',').count() > 1 {
-        return Err(ApiError::invalid(layers_key, "one layer per request"));
+    let names: Vec<&str> = p.req(layers_key)?.split(',').collect();
+    let most = state.config.limits.max_layers.max(1);
+    if names.len() > most {
+        return Err(ApiError::invalid(layers_key, format!("at most {most} layers per request (LayerLimit)")));
     }
-    let layer = find_layer(state, first)?;
+    let layers = names.iter().map(|n| find_layer(state, n)).collect::<Result<Vec<_>, _>>()?;
     let crs_key = if v111 { "SRS" } else { "CRS" };
     let crs_text = p.get(&crs_key.to_ascii_lowercase()).or_else(|| p.get(if v111 { "crs" } else { "srs" }));
     let crs_text = crs_text.filter(|c| !c.trim().is_empty()).ok_or(ApiError::MissingParameter(crs_key))?;
@@ -122,27 +122,46 @@ fn map_params(state: &AppState, p: &Params, v111: bool, layers_key: &'static str
     let lim = &state.config.limits;
     let width = p.size("WIDTH", lim.max_width, None)?;
     let height = p.size("HEIGHT", lim.max_height, None)?;
-    Ok(MapParams { layer, crs, bbox, width, height })
+    Ok(MapParams { layers, crs, bbox, width, height })
+}
+
+/// The style names of a `GetMap`: none (`STYLES=` or absent: every layer's default) or one per
+/// layer, where an empty entry also means the default.
+fn style_names(p: &Params, layers: usize) -> Result<Vec<Option<&str>>, ApiError> {
+    match p.get("styles").filter(|s| !s.trim().is_empty()) {
+        None => Ok(vec![None; layers]),
+        Some(s) => {
+            let names: Vec<Option<&str>> = s.split(',').map(|n| Some(n).filter(|n| !n.trim().is_empty())).collect();
+            if names.len() == layers {
+                Ok(names)
+            } else {
+                Err(ApiError::StyleNotDefined(format!("{} styles for {layers} layers: give one per layer, or none", names.len())))
+            }
+        }
+    }
 }
 
 async fn get_map(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -> Result<Response, ApiError> {
     let mp = map_params(state, p, v111, "LAYERS")?;
     check_png(Some(p.req("FORMAT")?))?;
     parse_bgcolor(p.get("bgcolor"))?;
-    let style = find_style(state, &mp.layer, p.get("styles").and_then(|s| s.split(',').next()))?;
+    let styles = style_names(p, mp.layers.len())?;
     let overrides = p.overrides()?;
-    let slice = dims::select(&mp.layer, &dim_request(p))?.clone();
-    let req = MapRequest {
-        layer: mp.layer,
-        slice,
-        crs: mp.crs,
-        bbox: mp.bbox,
-        width: mp.width,
-        height: mp.height,
-        style,
-        overrides,
-    };
-    let png = render(state, req).await?;
+    let dims = dim_request(p);
+    let mut reqs = Vec::new();
+    for (layer, style) in mp.layers.iter().zip(styles) {
+        reqs.push(MapRequest {
+            style: find_style(state, layer, style)?,
+            slice: dims::select(layer, &dims)?.clone(),
+            layer: Arc::clone(layer),
+            crs: mp.crs,
+            bbox: mp.bbox,
+            width: mp.width,
+            height: mp.height,
+            overrides: overrides.clone(),
+        });
+    }
+    let png = render(state, reqs).await?;
     Ok(cacheable(state, headers, png, "image/png"))
 }
 
@@ -166,7 +185,6 @@ async fn get_feature_info(state: &AppState, p: &Params, v111: bool) -> Result<Re
     if !matches!(fmt.as_str(), "application/json" | "text/plain" | "text/xml" | "application/vnd.ogc.gml" | "text/html") {
         return Err(ApiError::InvalidFormat(clip(&fmt)));
     }
-    let slice = dims::select(&mp.layer, &dim_request(p))?.clone();
     let (w, h) = (f64::from(mp.width), f64::from(mp.height));
     let b = mp.bbox;
     let x = b[0] + (f64::from(i) + 0.5) * (b[2] - b[0]) / w;
@@ -174,60 +192,128 @@ async fn get_feature_info(state: &AppState, p: &Params, v111: bool) -> Result<Re
     let sub = [x - 1e-9 * (b[2] - b[0]), y - 1e-9 * (b[3] - b[1]), x + 1e-9 * (b[2] - b[0]), y + 1e-9 * (b[3] - b[1])];
     let (lon, lat) = render::pixel_lon_lat(mp.crs, sub, 1, 1).map_err(|e| ApiError::InvalidCrs(e.to_string()))?;
     let (lon, lat) = (lon[0], lat[0]);
-    let st = state.clone();
-    let layer = Arc::clone(&mp.layer);
-    let sl = slice.clone();
-    let val = tokio::task::spawn_blocking(move || point_value(&st, &layer, &sl, lon, lat))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let l = &mp.layer;
-    let level = slice.level.map(|lv| format!("{}", lv.value));
-    let value = val.and_then(|v| (!v.0.is_nan()).then_some(v.0));
+    let dims = dim_request(p);
+    let mut infos = Vec::new();
+    for layer in &mp.layers {
+        let slice = dims::select(layer, &dims)?.clone();
+        let (st, l) = (state.clone(), Arc::clone(layer));
+        let sl = slice.clone();
+        let val = tokio::task::spawn_blocking(move || point_value(&st, &l, &sl, lon, lat))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??;
+        infos.push(FeatureInfo { layer: Arc::clone(layer), slice, value: val });
+    }
     let (body, ctype) = match fmt.as_str() {
-        "application/json" => (
-            serde_json::json!({
-                "layer": l.name, "title": l.title, "nomvar": l.nomvar,
-                "value": value, "units": l.units,
-                "level": level, "level_units": l.level_units,
-                "time": iso(slice.valid), "reference_time": iso(slice.run),
-                "lon": lon, "lat": lat,
-                "i": val.map(|v| v.1), "j": val.map(|v| v.2),
-            })
-            .to_string(),
-            "application/json",
-        ),
-        "text/xml" | "application/vnd.ogc.gml" => (
-            format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<FeatureInfoResponse>\n  <FeatureInfo>\n    <layer>{}</layer>\n    \
-                 <lon>{lon}</lon>\n    <lat>{lat}</lat>\n    <value>{}</value>\n    <units>{}</units>\n    <level>{}</level>\n    \
-                 <level_units>{}</level_units>\n    <time>{}</time>\n    <reference_time>{}</reference_time>\n  </FeatureInfo>\n</FeatureInfoResponse>\n",
-                esc(&l.name),
-                value.map_or_else(|| "none".to_string(), |v| v.to_string()),
-                esc(&l.units),
-                esc(level.as_deref().unwrap_or("")),
-                esc(&l.level_units),
-                iso(slice.valid),
-                iso(slice.run)
-            ),
-            "text/xml",
-        ),
-        _ => (
-            format!(
-                "layer = {}\nvalue = {}\nunits = {}\nlevel = {} {}\ntime = {}\nreference_time = {}\nlon = {lon}\nlat = {lat}\n",
-                l.name,
-                value.map_or_else(|| "none".to_string(), |v| v.to_string()),
-                l.units,
-                level.as_deref().unwrap_or(""),
-                l.level_units,
-                iso(slice.valid),
-                iso(slice.run)
-            ),
-            "text/plain",
-        ),
+        "application/json" => {
+            let mut objs: Vec<serde_json::Value> = infos.iter().map(|f| f.json(lon, lat)).collect();
+            // One queried layer gives one object (the common case, and this server's original
+            // shape); several give `{"features": [...]}` in QUERY_LAYERS order.
+            let body = if objs.len() == 1 { objs.remove(0) } else { serde_json::json!({ "features": objs }) };
+            (body.to_string(), "application/json")
+        }
+        "text/xml" | "application/vnd.ogc.gml" => {
+            let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<FeatureInfoResponse>\n");
+            for f in &infos {
+                f.xml(&mut x, lon, lat);
+            }
+            x.push_str("</FeatureInfoResponse>\n");
+            (x, "text/xml")
+        }
+        _ => (infos.iter().map(|f| f.text(lon, lat)).collect::<Vec<_>>().join("\n"), "text/plain"),
     };
     let mut r = body.into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     Ok(r)
+}
+
+/// What `GetFeatureInfo` reports for one layer.
+struct FeatureInfo {
+    layer: Arc<Layer>,
+    slice: crate::source::Slice,
+    value: Option<PointValue>,
+}
+
+impl FeatureInfo {
+    fn value(&self) -> Option<f32> {
+        self.value.as_ref().map(|v| v.value).filter(|v| !v.is_nan())
+    }
+
+    fn level(&self) -> Option<String> {
+        self.slice.level.map(|lv| format!("{}", lv.value))
+    }
+
+    /// Wind of a vector layer: (u east, v north, direction the wind blows from in degrees).
+    fn wind(&self) -> Option<(f32, f32, f32)> {
+        self.value.as_ref().and_then(|v| v.wind)
+    }
+
+    fn json(&self, lon: f64, lat: f64) -> serde_json::Value {
+        let l = &self.layer;
+        let mut o = serde_json::json!({
+            "layer": l.name, "title": l.title, "nomvar": l.nomvar,
+            "value": self.value(), "units": l.units,
+            "level": self.level(), "level_units": l.level_units,
+            "time": iso(self.slice.valid), "reference_time": iso(self.slice.run),
+            "lon": lon, "lat": lat,
+            "i": self.value.as_ref().map(|v| v.i), "j": self.value.as_ref().map(|v| v.j),
+        });
+        if l.vector {
+            let w = self.wind();
+            o["u_east"] = serde_json::json!(w.map(|w| w.0));
+            o["v_north"] = serde_json::json!(w.map(|w| w.1));
+            o["direction_deg"] = serde_json::json!(w.map(|w| w.2));
+        }
+        o
+    }
+
+    fn xml(&self, x: &mut String, lon: f64, lat: f64) {
+        let l = &self.layer;
+        let none = || "none".to_string();
+        let _ = write!(
+            x,
+            "  <FeatureInfo>\n    <layer>{}</layer>\n    <lon>{lon}</lon>\n    <lat>{lat}</lat>\n    <value>{}</value>\n    <units>{}</units>\n    \
+             <level>{}</level>\n    <level_units>{}</level_units>\n    <time>{}</time>\n    <reference_time>{}</reference_time>\n",
+            esc(&l.name),
+            self.value().map_or_else(none, |v| v.to_string()),
+            esc(&l.units),
+            esc(self.level().as_deref().unwrap_or("")),
+            esc(&l.level_units),
+            iso(self.slice.valid),
+            iso(self.slice.run)
+        );
+        if l.vector {
+            let w = self.wind();
+            let _ = write!(
+                x,
+                "    <u_east>{}</u_east>\n    <v_north>{}</v_north>\n    <direction_deg>{}</direction_deg>\n",
+                w.map_or_else(none, |w| w.0.to_string()),
+                w.map_or_else(none, |w| w.1.to_string()),
+                w.map_or_else(none, |w| w.2.to_string())
+            );
+        }
+        x.push_str("  </FeatureInfo>\n");
+    }
+
+    fn text(&self, lon: f64, lat: f64) -> String {
+        let l = &self.layer;
+        let none = || "none".to_string();
+        let mut t = format!(
+            "layer = {}\nvalue = {}\nunits = {}\nlevel = {} {}\ntime = {}\nreference_time = {}\nlon = {lon}\nlat = {lat}\n",
+            l.name,
+            self.value().map_or_else(none, |v| v.to_string()),
+            l.units,
+            self.level().as_deref().unwrap_or(""),
+            l.level_units,
+            iso(self.slice.valid),
+            iso(self.slice.run)
+        );
+        if l.vector {
+            if let Some((u, v, d)) = self.wind() {
+                let _ = write!(t, "u_east = {u}\nv_north = {v}\ndirection_deg = {d}\n");
+            }
+        }
+        t
+    }
 }
 
 fn get_legend(state: &AppState, headers: &HeaderMap, p: &Params) -> Result<Response, ApiError> {
@@ -289,7 +375,7 @@ fn capabilities(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -
         if v111 { "OGC:WMS" } else { "WMS" }
     );
     if !v111 {
-        let _ = write!(x, "  <LayerLimit>1</LayerLimit>\n  <MaxWidth>{}</MaxWidth>\n  <MaxHeight>{}</MaxHeight>\n", lim.max_width, lim.max_height);
+        let _ = write!(x, "  <LayerLimit>{}</LayerLimit>\n  <MaxWidth>{}</MaxWidth>\n  <MaxHeight>{}</MaxHeight>\n", lim.max_layers.max(1), lim.max_width, lim.max_height);
     }
     x.push_str("</Service>\n<Capability>\n  <Request>\n");
     let dcp = format!(

@@ -52,7 +52,7 @@ pub async fn tile(
         style,
         overrides: p.overrides()?,
     };
-    let png = render(&state, req).await?;
+    let png = render(&state, vec![req]).await?;
     Ok(cacheable(&state, &headers, png, "image/png"))
 }
 
