@@ -32,6 +32,12 @@ impl Weigh for (crate::render::FieldValues, crate::render::FieldValues) {
     }
 }
 
+impl Weigh for String {
+    fn weight(&self) -> usize {
+        self.len() + 64
+    }
+}
+
 impl Weigh for Vec<u8> {
     fn weight(&self) -> usize {
         self.len() + 64

@@ -35,6 +35,9 @@ pub struct Inner {
     pub components: ByteLru<String, Arc<(FieldValues, FieldValues)>>,
     /// Encoded images.
     pub tiles: ByteLru<String, Arc<Vec<u8>>>,
+    /// Capabilities documents, keyed by catalog generation, version, base URL and layer
+    /// filter (a new catalog makes new keys; old ones age out).
+    pub capabilities: ByteLru<String, Arc<String>>,
     /// Render slots.
     pub renders: Arc<Semaphore>,
     /// Metrics.
@@ -61,6 +64,7 @@ impl AppState {
             fields: ByteLru::new((config.cache.fields_mb * mb) as usize),
             components: ByteLru::new((config.cache.fields_mb * mb / 2) as usize),
             tiles: ByteLru::new((config.cache.tiles_mb * mb) as usize),
+            capabilities: ByteLru::new(16 * mb as usize),
             renders: Arc::new(Semaphore::new(config.limits.max_concurrent_renders.max(1))),
             metrics: Metrics::default(),
             generation: AtomicU64::new(0),

@@ -438,10 +438,14 @@ async fn reload_picks_up_new_and_rewritten_files_and_survives_truncation() {
     std::fs::create_dir_all(&dir).unwrap();
     let s = state_for(vec![dir.clone()]);
     assert_eq!(s.snapshot().layers.len(), 0);
+    let caps = "/wms?SERVICE=WMS&REQUEST=GetCapabilities";
+    assert!(!get(&s, caps).await.text().contains("<Name>TT</Name>"));
     let bytes = std::fs::read(bundled_sample()).unwrap();
     std::fs::write(dir.join("run.fst"), &bytes).unwrap();
     s.reload();
     assert!(s.snapshot().layers.contains_key("TT"));
+    // The cached capabilities document follows the new catalog.
+    assert!(get(&s, caps).await.text().contains("<Name>TT</Name>"));
     let r = get(&s, "/tiles/TT/3/1/2.png").await;
     assert_eq!(r.status, StatusCode::OK);
     // Truncated in place while served: never a 500 and never a half-written field.

@@ -352,7 +352,22 @@ fn bbox_3857(b: [f64; 4]) -> [f64; 4] {
 fn capabilities(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -> Response {
     let base = base_url(state, headers);
     let snap = state.snapshot();
-    let only: Option<Vec<&str>> = p.get("layers").filter(|l| !l.is_empty()).map(|l| l.split(',').collect());
+    let only = p.get("layers").filter(|l| !l.is_empty());
+    // Built once per catalog generation (and version, host, filter): a capabilities document
+    // of many layers takes milliseconds, and clients ask for it often.
+    let key = format!("{}|{v111}|{base}|{}", snap.generation, only.unwrap_or(""));
+    let x = state.capabilities.get(&key).unwrap_or_else(|| {
+        let x = Arc::new(capabilities_xml(state, &base, &snap, only, v111));
+        state.capabilities.put(key, Arc::clone(&x));
+        x
+    });
+    let mut r = x.as_str().to_owned().into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(if v111 { "application/vnd.ogc.wms_xml" } else { "text/xml" }));
+    r
+}
+
+fn capabilities_xml(state: &AppState, base: &str, snap: &crate::source::Snapshot, only: Option<&str>, v111: bool) -> String {
+    let only: Option<Vec<&str>> = only.map(|l| l.split(',').collect());
     let url = esc(&format!("{base}/wms?"));
     let lim = &state.config.limits;
     let mut x = String::new();
@@ -406,9 +421,7 @@ fn capabilities(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -
     }
     x.push_str("  </Layer>\n</Capability>\n");
     x.push_str(if v111 { "</WMT_MS_Capabilities>\n" } else { "</WMS_Capabilities>\n" });
-    let mut r = x.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(if v111 { "application/vnd.ogc.wms_xml" } else { "text/xml" }));
-    r
+    x
 }
 
 fn geo_bbox(x: &mut String, b: [f64; 4], v111: bool, ind: &str) {
