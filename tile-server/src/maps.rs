@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::error::ApiError;
-use crate::render::{self, glyphs, OutputCrs, PixelIndex};
+use crate::render::{self, contours, glyphs, OutputCrs, PixelIndex};
 use crate::source::{decode_components, decode_slice, Layer, Slice};
 use crate::state::AppState;
 use crate::styles::{Style, StyleKind, StyleOverrides};
@@ -170,7 +170,12 @@ fn render_rgba(state: &AppState, req: &MapRequest, w: usize, h: usize) -> Result
                 let mut out = vec![0u8; w * h * 4];
                 let mut line = req.style.line_color;
                 line[3] = ((u16::from(line[3]) * u16::from(cm.opacity)) / 255) as u8;
-                render::draw_contours(&mut out, w, h, &values, cm.scale, cm.offset, req.style.interval.unwrap_or(1.0), line);
+                let interval = req.style.interval.unwrap_or(1.0);
+                contours::draw_contours(&mut out, w, h, &values, cm.scale, cm.offset, interval, line);
+                if let Some(spacing) = req.style.label_spacing {
+                    let labels = contours::place_labels(w, h, &values, cm.scale, cm.offset, interval, spacing as usize);
+                    contours::draw_labels(&mut out, w, h, &labels, line);
+                }
                 out
             }
             _ => render::colorize(&px, &values, &cm),

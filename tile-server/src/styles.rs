@@ -78,6 +78,10 @@ struct StyleFile {
     interval: Option<f64>,
     #[serde(default)]
     line_color: Option<String>,
+    #[serde(default = "default_true")]
+    labels: bool,
+    #[serde(default)]
+    label_spacing: Option<u32>,
     #[serde(default)]
     spacing: Option<u32>,
     #[serde(default)]
@@ -93,6 +97,10 @@ struct TransformFile {
     scale: f64,
     #[serde(default)]
     offset: f64,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn one() -> f64 {
@@ -163,6 +171,8 @@ pub struct Style {
     pub interval: Option<f64>,
     /// Contour line colour.
     pub line_color: Rgba,
+    /// Contours: label the isolines about every this many pixels (`None`: no labels).
+    pub label_spacing: Option<u32>,
     /// Glyph spacing, pixels (arrows, barbs).
     pub spacing: u32,
     /// Glyph colour.
@@ -307,6 +317,7 @@ impl Style {
                 Some(s) => color("line_color", s)?,
                 None => [0, 0, 0, 255],
             },
+            label_spacing: f.labels.then(|| f.label_spacing.unwrap_or(180).clamp(48, 2048)),
             spacing: f.spacing.unwrap_or(32).clamp(8, 256),
             glyph_color: match &f.glyph_color {
                 Some(s) => color("glyph_color", s)?,

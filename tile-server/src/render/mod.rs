@@ -3,6 +3,7 @@
 //! colour lookup → PNG. Outside the grid and missing values are transparent.
 
 pub mod color;
+pub mod contours;
 pub mod font;
 pub mod glyphs;
 pub mod legend;
@@ -13,7 +14,7 @@ use std::collections::HashMap;
 use grids::Grid;
 
 use crate::styles::Sampling;
-use color::{ColorMap, Rgba};
+use color::ColorMap;
 
 /// Radius of the EPSG:3857 sphere.
 pub const WEB_MERCATOR_R: f64 = 6_378_137.0;
@@ -371,39 +372,6 @@ pub fn composite_over(base: &mut [u8], top: &[u8]) {
             d[c] = v.min(255) as u8;
         }
         d[3] = ((oa + 127) / 255).min(255) as u8;
-    }
-}
-
-/// Draw isolines every `interval` (in displayed units after `scale`/`offset`) where the
-/// interval index changes between neighbouring pixels.
-pub fn draw_contours(
-    rgba: &mut [u8],
-    w: usize,
-    h: usize,
-    values: &[f32],
-    scale: f64,
-    offset: f64,
-    interval: f64,
-    color: Rgba,
-) {
-    let band = |v: f32| -> Option<i64> {
-        if v.is_nan() {
-            None
-        } else {
-            Some(((f64::from(v) * scale + offset) / interval).floor() as i64)
-        }
-    };
-    let bands: Vec<Option<i64>> = values.iter().map(|&v| band(v)).collect();
-    for r in 0..h {
-        for c in 0..w {
-            let k = r * w + c;
-            let Some(b) = bands[k] else { continue };
-            let right = if c + 1 < w { bands[k + 1] } else { None };
-            let down = if r + 1 < h { bands[k + w] } else { None };
-            if right.is_some_and(|x| x != b) || down.is_some_and(|x| x != b) {
-                rgba[k * 4..k * 4 + 4].copy_from_slice(&color);
-            }
-        }
     }
 }
 
