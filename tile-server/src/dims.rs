@@ -100,10 +100,10 @@ pub fn select<'a>(layer: &'a Layer, req: &DimRequest) -> Result<&'a Slice, ApiEr
                 return Err(ApiError::MissingDimensionValue("ELEVATION"));
             }
             let bad = || ApiError::InvalidDimensionValue { dim: "ELEVATION", value: v.chars().take(80).collect() };
-            let x: f64 = v.split(',').next().unwrap_or("").trim().parse().map_err(|_| bad())?;
+            let x: f64 = v.split(',').next().unwrap_or("").trim().parse().ok().ok_or_else(bad)?;
             let found = layer.levels.iter().find(|l| match l.1 {
                 Some(lv) => (f64::from(lv.value) - x).abs() <= 1e-4 * x.abs().max(1.0),
-                None => f64::from(l.0) == x,
+                None => (f64::from(l.0) - x).abs() < 0.5,
             });
             Some(found.ok_or_else(bad)?.0)
         }

@@ -98,7 +98,7 @@ pub fn render_png(state: &AppState, req: &MapRequest) -> Result<Arc<Vec<u8>>, Ap
             let bottom = colour_only(state, req, [b[0], b[1], b[2], mid], w, h / 2);
             (t.join(), bottom)
         });
-        let mut top = top.map_err(|_| ApiError::Internal("render thread panicked".into()))??;
+        let mut top = top.map_err(|p| ApiError::Internal(format!("render thread panicked: {}", panic_text(p.as_ref()))))??;
         top.extend_from_slice(&bottom?);
         top
     } else {
@@ -136,6 +136,11 @@ pub fn render_stack_png(state: &AppState, reqs: &[MapRequest]) -> Result<Arc<Vec
     state.metrics.renders.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     state.tiles.put(key, Arc::clone(&png));
     Ok(png)
+}
+
+/// The message of a panic payload, when it has one.
+fn panic_text(p: &(dyn std::any::Any + Send)) -> &str {
+    p.downcast_ref::<&str>().copied().or_else(|| p.downcast_ref::<String>().map(String::as_str)).unwrap_or("no message")
 }
 
 fn locate(req: &MapRequest, bbox: [f64; 4], w: usize, h: usize) -> Result<PixelIndex, ApiError> {

@@ -24,7 +24,8 @@ fn hex(b: u8) -> Option<u8> {
 #[must_use]
 pub fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
+    let mut out = Vec::new();
+    out.reserve_exact(b.len());
     let mut k = 0;
     while k < b.len() {
         match b[k] {
@@ -83,7 +84,7 @@ impl Params {
             (_, Some(d)) => return Ok(d),
             _ => return Err(ApiError::MissingParameter(k)),
         };
-        let n: u64 = v.parse().map_err(|_| ApiError::invalid(k, format!("`{}` is not a positive integer", clip(v))))?;
+        let n: u64 = v.parse().map_err(|e| ApiError::invalid(k, format!("`{}` is not a positive integer: {e}", clip(v))))?;
         if n == 0 || n > u64::from(max) {
             return Err(ApiError::invalid(k, format!("{n} is outside 1..={max}")));
         }
@@ -95,14 +96,14 @@ impl Params {
         let mut o = StyleOverrides::default();
         if let Some(v) = self.get("colorscalerange").filter(|v| !v.trim().is_empty() && !v.eq_ignore_ascii_case("default")) {
             let p: Vec<f64> = v.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>()
-                .map_err(|_| ApiError::invalid("COLORSCALERANGE", "expected min,max"))?;
+                .map_err(|e| ApiError::invalid("COLORSCALERANGE", format!("expected min,max: {e}")))?;
             match p.as_slice() {
                 [a, b] if a.is_finite() && b.is_finite() && b > a => o.range = Some([*a, *b]),
                 _ => return Err(ApiError::invalid("COLORSCALERANGE", "expected min,max with min < max")),
             }
         }
         if let Some(v) = self.get("numcolorbands").filter(|v| !v.is_empty()) {
-            let n: u32 = v.trim().parse().map_err(|_| ApiError::invalid("NUMCOLORBANDS", "not an integer"))?;
+            let n: u32 = v.trim().parse().map_err(|e| ApiError::invalid("NUMCOLORBANDS", format!("not an integer: {e}")))?;
             if !(2..=250).contains(&n) {
                 return Err(ApiError::invalid("NUMCOLORBANDS", "must be in 2..=250"));
             }
@@ -121,7 +122,7 @@ impl Params {
             }
         }
         if let Some(v) = self.get("opacity").filter(|v| !v.is_empty()) {
-            let p: f64 = v.trim().parse().map_err(|_| ApiError::invalid("OPACITY", "a percentage"))?;
+            let p: f64 = v.trim().parse().map_err(|e| ApiError::invalid("OPACITY", format!("a percentage: {e}")))?;
             if !(0.0..=100.0).contains(&p) {
                 return Err(ApiError::invalid("OPACITY", "must be in 0..=100"));
             }
@@ -155,7 +156,7 @@ pub fn parse_crs(s: &str, v111: bool) -> Result<(OutputCrs, bool), ApiError> {
                 3857 | 900_913 | 3785 | 102_100 | 102_113 => Ok((OutputCrs::WebMercator, false)),
                 4326 => Ok((OutputCrs::LonLat, !v111)),
                 _ => {
-                    check_epsg(n).map_err(|_| ApiError::InvalidCrs(clip(s)))?;
+                    check_epsg(n).map_err(|e| ApiError::InvalidCrs(format!("{}: {e}", clip(s))))?;
                     Ok((OutputCrs::Epsg(n), !v111 && epsg_northing_first(n)))
                 }
             }
@@ -183,7 +184,7 @@ fn epsg_northing_first(code: u32) -> bool {
 /// Parse a BBOX (normalised to x east, y north).
 pub fn parse_bbox(s: &str, swap: bool) -> Result<[f64; 4], ApiError> {
     let v: Vec<f64> = s.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>()
-        .map_err(|_| ApiError::invalid("BBOX", "expected four numbers"))?;
+        .map_err(|e| ApiError::invalid("BBOX", format!("expected four numbers: {e}")))?;
     let [a, b, c, d] = v.as_slice() else { return Err(ApiError::invalid("BBOX", "expected four numbers")) };
     let bb = if swap { [*b, *a, *d, *c] } else { [*a, *b, *c, *d] };
     if bb.iter().any(|x| !x.is_finite()) || bb[2] <= bb[0] || bb[3] <= bb[1] {

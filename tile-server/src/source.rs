@@ -153,7 +153,8 @@ pub fn list_files(data: &[PathBuf]) -> Vec<PathBuf> {
         for e in rd.flatten() {
             let p = e.path();
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part") || name.ends_with('~') {
+            let lower = name.to_ascii_lowercase();
+            if name.starts_with('.') || [".tmp", ".part"].iter().any(|x| lower.ends_with(x)) || name.ends_with('~') {
                 continue;
             }
             if p.is_file() {

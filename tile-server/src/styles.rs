@@ -245,7 +245,7 @@ impl Style {
         }
         let mut intervals = Vec::new();
         for iv in &f.intervals {
-            if !(iv.max > iv.min) {
+            if iv.max.partial_cmp(&iv.min) != Some(std::cmp::Ordering::Greater) {
                 return Err(err(format!("interval [{}, {}) is empty", iv.min, iv.max)));
             }
             intervals.push((iv.min, iv.max, color("intervals.color", &iv.color)?, iv.label.clone()));
@@ -274,7 +274,7 @@ impl Style {
             },
         }
         let Some(range) = range else { return Err(err("missing `range`".into())) };
-        if !(range[1] > range[0]) || !range[0].is_finite() || !range[1].is_finite() {
+        if range[1].partial_cmp(&range[0]) != Some(std::cmp::Ordering::Greater) || !range[0].is_finite() || !range[1].is_finite() {
             return Err(err(format!("range {range:?} is empty")));
         }
         if f.log && range[0] <= 0.0 {

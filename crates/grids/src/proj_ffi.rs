@@ -102,7 +102,7 @@ pub(crate) fn axis_directions(definition: &str) -> Result<Vec<String>> {
                         k,
                         std::ptr::null_mut(),
                         std::ptr::null_mut(),
-                        &mut dir,
+                        &raw mut dir,
                         std::ptr::null_mut(),
                         std::ptr::null_mut(),
                         std::ptr::null_mut(),

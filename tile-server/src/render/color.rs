@@ -71,11 +71,7 @@ pub fn ramp_at(stops: &[(f64, Rgba)], t: f64) -> Rgba {
         let (a, b) = (w[0], w[1]);
         if t <= b.0 {
             let f = if b.0 > a.0 { (t - a.0) / (b.0 - a.0) } else { 1.0 };
-            let mut c = [0u8; 4];
-            for k in 0..4 {
-                c[k] = (f64::from(a.1[k]) + f * (f64::from(b.1[k]) - f64::from(a.1[k]))).round() as u8;
-            }
-            return c;
+            return std::array::from_fn(|k| (f64::from(a.1[k]) + f * (f64::from(b.1[k]) - f64::from(a.1[k]))).round() as u8);
         }
     }
     stops.last().map_or(TRANSPARENT, |s| s.1)

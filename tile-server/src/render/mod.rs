@@ -377,7 +377,7 @@ pub fn composite_over(base: &mut [u8], top: &[u8]) {
 
 /// Encode an RGBA buffer as PNG (fast compression: tiles are small and cached).
 pub fn encode_png(rgba: &[u8], w: usize, h: usize) -> Result<Vec<u8>, RenderError> {
-    let mut out = Vec::with_capacity(rgba.len() / 4 + 1024);
+    let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w as u32, h as u32);
         enc.set_color(png::ColorType::Rgba);

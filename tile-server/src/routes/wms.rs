@@ -162,7 +162,7 @@ async fn get_map(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) 
         });
     }
     let png = render(state, reqs).await?;
-    Ok(cacheable(state, headers, png, "image/png"))
+    Ok(cacheable(state, headers, &png, "image/png"))
 }
 
 async fn get_feature_info(state: &AppState, p: &Params, v111: bool) -> Result<Response, ApiError> {
@@ -173,7 +173,7 @@ async fn get_feature_info(state: &AppState, p: &Params, v111: bool) -> Result<Re
         let v = p.get(&k.to_ascii_lowercase()).or_else(|| p.get(if k == "I" || k == "X" { "i" } else { "j" }))
             .or_else(|| p.get(if k == "I" || k == "X" { "x" } else { "y" }));
         let v = v.filter(|v| !v.trim().is_empty()).ok_or(ApiError::MissingParameter(k))?;
-        let n: i64 = v.trim().parse().map_err(|_| ApiError::InvalidPoint(format!("{k}={}", clip(v))))?;
+        let n: i64 = v.trim().parse().map_err(|e| ApiError::InvalidPoint(format!("{k}={}: {e}", clip(v))))?;
         if n < 0 || n >= i64::from(max) {
             return Err(ApiError::InvalidPoint(format!("{k}={n} is outside the {max}-pixel image")));
         }
@@ -323,7 +323,7 @@ fn get_legend(state: &AppState, headers: &HeaderMap, p: &Params) -> Result<Respo
     let w = p.size("WIDTH", 1024, Some(110))? as usize;
     let h = p.size("HEIGHT", 2048, Some(300))? as usize;
     let png = legend_png(&layer, &style, &p.overrides()?, w, h)?;
-    Ok(cacheable(state, headers, Arc::new(png), "image/png"))
+    Ok(cacheable(state, headers, &png, "image/png"))
 }
 
 /// The legend PNG of a layer and style.
@@ -417,7 +417,7 @@ fn capabilities_xml(state: &AppState, base: &str, snap: &crate::source::Snapshot
     }
     geo_bbox(&mut x, all, v111, "    ");
     for l in layers {
-        layer_xml(&mut x, state, &base, l, v111);
+        layer_xml(&mut x, state, base, l, v111);
     }
     x.push_str("  </Layer>\n</Capability>\n");
     x.push_str(if v111 { "</WMT_MS_Capabilities>\n" } else { "</WMS_Capabilities>\n" });

@@ -25,13 +25,13 @@ pub async fn tile(
     let p = Params::parse(q.as_deref())?;
     let layer = find_layer(&state, &layer)?;
     let y = y.strip_suffix(".png").ok_or_else(|| ApiError::InvalidFormat(clip(&y)))?;
-    let z: u8 = z.parse().map_err(|_| ApiError::NotFound(format!("zoom {}", clip(&z))))?;
+    let z: u8 = z.parse().map_err(|e| ApiError::NotFound(format!("zoom {}: {e}", clip(&z))))?;
     if z > state.config.limits.max_zoom {
         return Err(ApiError::NotFound(format!("zoom {z} > {}", state.config.limits.max_zoom)));
     }
     let n = 1u64 << z;
-    let x: u64 = x.parse().map_err(|_| ApiError::NotFound(format!("x {}", clip(&x))))?;
-    let y: u64 = y.parse().map_err(|_| ApiError::NotFound(format!("y {}", clip(y))))?;
+    let x: u64 = x.parse().map_err(|e| ApiError::NotFound(format!("x {}: {e}", clip(&x))))?;
+    let y: u64 = y.parse().map_err(|e| ApiError::NotFound(format!("y {}: {e}", clip(y))))?;
     if x >= n || y >= n {
         return Err(ApiError::NotFound(format!("tile {z}/{x}/{y} out of range")));
     }
@@ -53,7 +53,7 @@ pub async fn tile(
         overrides: p.overrides()?,
     };
     let png = render(&state, vec![req]).await?;
-    Ok(cacheable(&state, &headers, png, "image/png"))
+    Ok(cacheable(&state, &headers, &png, "image/png"))
 }
 
 /// `GET /tiles/{layer}/tilejson.json`.
