@@ -1,7 +1,8 @@
 //! Benchmark helper: time each stage of the tile pipeline (locate, sample, colour, PNG) on the
-//! first field of a file, over the z 4–6 tiles that intersect it.
+//! first field of a file, over the tiles of zoom levels ZMIN..=ZMAX (default 4–6) that
+//! intersect it.
 //!
-//!     cargo run --release -p tile-server --example render_timing -- FILE [STYLE]
+//!     cargo run --release -p tile-server --example render_timing -- FILE [STYLE [ZMIN ZMAX]]
 
 use std::time::Instant;
 
@@ -23,7 +24,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cm = style.color_map(&Default::default());
     let mut t = [0.0f64; 4];
     let mut n = 0;
-    for z in 4u8..=6 {
+    let zoom = |k: usize, d: u8| args.get(k).and_then(|a| a.parse().ok()).unwrap_or(d);
+    let (zmin, zmax) = (zoom(3, 4), zoom(4, 6));
+    for z in zmin..=zmax {
         let m = 1u32 << z;
         for x in 0..m {
             for y in 0..m {
