@@ -62,7 +62,10 @@ pub fn field(state: &AppState, slice: &Slice) -> Result<Arc<render::FieldValues>
     Ok(f)
 }
 
-fn components(state: &AppState, slice: &Slice) -> Result<Arc<(render::FieldValues, render::FieldValues)>, ApiError> {
+fn components(
+    state: &AppState,
+    slice: &Slice,
+) -> Result<Arc<(render::FieldValues, render::FieldValues)>, ApiError> {
     let key = slice.data_key();
     if let Some(f) = state.components.get(&key) {
         return Ok(f);
@@ -98,14 +101,23 @@ pub fn render_png(state: &AppState, req: &MapRequest) -> Result<Arc<Vec<u8>>, Ap
             let bottom = colour_only(state, req, [b[0], b[1], b[2], mid], w, h / 2);
             (t.join(), bottom)
         });
-        let mut top = top.map_err(|p| ApiError::Internal(format!("render thread panicked: {}", panic_text(p.as_ref()))))??;
+        let mut top = top.map_err(|p| {
+            ApiError::Internal(format!(
+                "render thread panicked: {}",
+                panic_text(p.as_ref())
+            ))
+        })??;
         top.extend_from_slice(&bottom?);
         top
     } else {
         render_rgba(state, req, w, h)?
     };
-    let png = Arc::new(render::encode_png(&rgba, w, h).map_err(|e| ApiError::Internal(e.to_string()))?);
-    state.metrics.renders.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let png =
+        Arc::new(render::encode_png(&rgba, w, h).map_err(|e| ApiError::Internal(e.to_string()))?);
+    state
+        .metrics
+        .renders
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     state.tiles.put(key, Arc::clone(&png));
     Ok(png)
 }
@@ -113,13 +125,18 @@ pub fn render_png(state: &AppState, req: &MapRequest) -> Result<Arc<Vec<u8>>, Ap
 /// The tile-cache key of a stack of layers.
 #[must_use]
 pub fn stack_key(reqs: &[MapRequest]) -> String {
-    reqs.iter().map(MapRequest::key).collect::<Vec<_>>().join("\u{1e}")
+    reqs.iter()
+        .map(MapRequest::key)
+        .collect::<Vec<_>>()
+        .join("\u{1e}")
 }
 
 /// Render (or fetch from the cache) the PNG of several layers drawn in order, the first at the
 /// bottom (WMS `LAYERS=a,b,...`). One layer is [`render_png`].
 pub fn render_stack_png(state: &AppState, reqs: &[MapRequest]) -> Result<Arc<Vec<u8>>, ApiError> {
-    let [first, rest @ ..] = reqs else { return Err(ApiError::Internal("no layer to render".into())) };
+    let [first, rest @ ..] = reqs else {
+        return Err(ApiError::Internal("no layer to render".into()));
+    };
     if rest.is_empty() {
         return render_png(state, first);
     }
@@ -132,15 +149,57 @@ pub fn render_stack_png(state: &AppState, reqs: &[MapRequest]) -> Result<Arc<Vec
     for r in rest {
         render::composite_over(&mut rgba, &render_rgba(state, r, w, h)?);
     }
-    let png = Arc::new(render::encode_png(&rgba, w, h).map_err(|e| ApiError::Internal(e.to_string()))?);
-    state.metrics.renders.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let png =
+        Arc::new(render::encode_png(&rgba, w, h).map_err(|e| ApiError::Internal(e.to_string()))?);
+    state
+        .metrics
+        .renders
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     state.tiles.put(key, Arc::clone(&png));
     Ok(png)
 }
 
+/// Whether an image over `bbox` (in `crs`) certainly misses the layer's grid: its geographic
+/// box and the grid's (from the grid's points plus half a cell) are disjoint. Such images are
+/// transparent without locating a pixel — otherwise every pixel of a tile far from a regional
+/// grid costs an exact inverse, since blocks with corners outside the grid are computed
+/// exactly. PROJ output CRSes are not pre-checked (their geographic box is not a corner
+/// computation).
+#[must_use]
+pub fn misses_layer(layer: &Layer, crs: OutputCrs, bbox: [f64; 4]) -> bool {
+    let geo = match crs {
+        OutputCrs::LonLat => bbox,
+        OutputCrs::WebMercator => {
+            let lat = |y: f64| {
+                (2.0 * (y / render::WEB_MERCATOR_R).exp().atan() - std::f64::consts::FRAC_PI_2)
+                    .to_degrees()
+            };
+            let lon = |x: f64| (x / render::WEB_MERCATOR_R).to_degrees();
+            [lon(bbox[0]), lat(bbox[1]), lon(bbox[2]), lat(bbox[3])]
+        }
+        OutputCrs::Epsg(_) => return false,
+    };
+    let [w, s, e, n] = layer.bbox;
+    if !(geo.iter().chain(&layer.bbox).all(|v| v.is_finite())) {
+        return false;
+    }
+    if geo[3] < s || geo[1] > n {
+        return true;
+    }
+    if geo[2] - geo[0] >= 360.0 || e - w >= 360.0 {
+        return false;
+    }
+    ![-720.0, -360.0, 0.0, 360.0, 720.0]
+        .iter()
+        .any(|k| geo[0] + k <= e && geo[2] + k >= w)
+}
+
 /// The message of a panic payload, when it has one.
 fn panic_text(p: &(dyn std::any::Any + Send)) -> &str {
-    p.downcast_ref::<&str>().copied().or_else(|| p.downcast_ref::<String>().map(String::as_str)).unwrap_or("no message")
+    p.downcast_ref::<&str>()
+        .copied()
+        .or_else(|| p.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message")
 }
 
 fn locate(req: &MapRequest, bbox: [f64; 4], w: usize, h: usize) -> Result<PixelIndex, ApiError> {
@@ -151,18 +210,39 @@ fn locate(req: &MapRequest, bbox: [f64; 4], w: usize, h: usize) -> Result<PixelI
 }
 
 /// RGBA of a ramp or interval style over `bbox`.
-fn colour_only(state: &AppState, req: &MapRequest, bbox: [f64; 4], w: usize, h: usize) -> Result<Vec<u8>, ApiError> {
+fn colour_only(
+    state: &AppState,
+    req: &MapRequest,
+    bbox: [f64; 4],
+    w: usize,
+    h: usize,
+) -> Result<Vec<u8>, ApiError> {
+    if misses_layer(&req.layer, req.crs, bbox) {
+        return Ok(vec![0u8; w * h * 4]);
+    }
     let px = locate(req, bbox, w, h)?;
     if px.i.iter().all(|i| i.is_nan()) {
         return Ok(vec![0u8; w * h * 4]);
     }
     let f = field(state, &req.slice)?;
     let values = render::sample_field(&px, &f, req.style.sampling);
-    Ok(render::colorize(&px, &values, &req.style.color_map(&req.overrides)))
+    Ok(render::colorize(
+        &px,
+        &values,
+        &req.style.color_map(&req.overrides),
+    ))
 }
 
 /// RGBA of any style over the request's bbox.
-fn render_rgba(state: &AppState, req: &MapRequest, w: usize, h: usize) -> Result<Vec<u8>, ApiError> {
+fn render_rgba(
+    state: &AppState,
+    req: &MapRequest,
+    w: usize,
+    h: usize,
+) -> Result<Vec<u8>, ApiError> {
+    if misses_layer(&req.layer, req.crs, req.bbox) {
+        return Ok(vec![0u8; w * h * 4]);
+    }
     let px = locate(req, req.bbox, w, h)?;
     let rgba = if px.i.iter().all(|i| i.is_nan()) {
         vec![0u8; w * h * 4]
@@ -176,9 +256,19 @@ fn render_rgba(state: &AppState, req: &MapRequest, w: usize, h: usize) -> Result
                 let mut line = req.style.line_color;
                 line[3] = ((u16::from(line[3]) * u16::from(cm.opacity)) / 255) as u8;
                 let interval = req.style.interval.unwrap_or(1.0);
-                contours::draw_contours(&mut out, w, h, &values, cm.scale, cm.offset, interval, line);
+                contours::draw_contours(
+                    &mut out, w, h, &values, cm.scale, cm.offset, interval, line,
+                );
                 if let Some(spacing) = req.style.label_spacing {
-                    let labels = contours::place_labels(w, h, &values, cm.scale, cm.offset, interval, spacing as usize);
+                    let labels = contours::place_labels(
+                        w,
+                        h,
+                        &values,
+                        cm.scale,
+                        cm.offset,
+                        interval,
+                        spacing as usize,
+                    );
                     contours::draw_labels(&mut out, w, h, &labels, line);
                 }
                 out
@@ -197,7 +287,11 @@ fn render_rgba(state: &AppState, req: &MapRequest, w: usize, h: usize) -> Result
 /// Angle (radians, counter-clockwise from east) of the grid's i axis at a fractional point.
 fn grid_angle(grid: &grids::Grid, i: f64, j: f64) -> Option<f64> {
     let (ni, _) = grid.shape();
-    let (a, b) = if i + 0.5 <= ni as f64 - 1.0 { (i, i + 0.5) } else { (i - 0.5, i) };
+    let (a, b) = if i + 0.5 <= ni as f64 - 1.0 {
+        (i, i + 0.5)
+    } else {
+        (i - 0.5, i)
+    };
     let (la0, lo0) = grid.point(a, j)?;
     let (la1, lo1) = grid.point(b, j)?;
     let dlon = ((lo1 - lo0 + 540.0).rem_euclid(360.0)) - 180.0;
@@ -225,7 +319,9 @@ fn draw_wind(
             let (i, j) = (px.i[k], px.j[k]);
             if !i.is_nan() {
                 let (uu, vv) = (f64::from(u.bilinear(i, j)), f64::from(v.bilinear(i, j)));
-                if let (true, Some(theta)) = (uu.is_finite() && vv.is_finite(), grid_angle(grid, i, j)) {
+                if let (true, Some(theta)) =
+                    (uu.is_finite() && vv.is_finite(), grid_angle(grid, i, j))
+                {
                     let east = uu * theta.cos() - vv * theta.sin();
                     let north = uu * theta.sin() + vv * theta.cos();
                     if let Some((sx, sy)) = screen_direction(px, r, c, east, north) {
@@ -234,8 +330,28 @@ fn draw_wind(
                         let (se, sn) = (sx * s, -sy * s);
                         let len = sp as f64 * 0.8;
                         match style.kind {
-                            StyleKind::Barbs => glyphs::barb(rgba, w, h, c as f64, r as f64, se, sn, len * 0.6, style.glyph_color),
-                            _ => glyphs::arrow(rgba, w, h, c as f64, r as f64, se, sn, len, style.glyph_color),
+                            StyleKind::Barbs => glyphs::barb(
+                                rgba,
+                                w,
+                                h,
+                                c as f64,
+                                r as f64,
+                                se,
+                                sn,
+                                len * 0.6,
+                                style.glyph_color,
+                            ),
+                            _ => glyphs::arrow(
+                                rgba,
+                                w,
+                                h,
+                                c as f64,
+                                r as f64,
+                                se,
+                                sn,
+                                len,
+                                style.glyph_color,
+                            ),
                         }
                     }
                 }
@@ -248,7 +364,13 @@ fn draw_wind(
 
 /// Unit screen vector (x right, y down) of a geographic direction (east, north) at pixel
 /// (r, c): solve the 2×2 Jacobian of pixel → (east metres, north metres).
-fn screen_direction(px: &PixelIndex, r: usize, c: usize, east: f64, north: f64) -> Option<(f64, f64)> {
+fn screen_direction(
+    px: &PixelIndex,
+    r: usize,
+    c: usize,
+    east: f64,
+    north: f64,
+) -> Option<(f64, f64)> {
     let w = px.w;
     let k = r * w + c;
     let (lo, la) = (px.lon[k], px.lat[k]);
@@ -283,8 +405,16 @@ pub struct PointValue {
 }
 
 /// Value of a layer's slice at a geographic point; `None` outside the grid.
-pub fn point_value(state: &AppState, layer: &Layer, slice: &Slice, lon: f64, lat: f64) -> Result<Option<PointValue>, ApiError> {
-    let Some((i, j)) = layer.grid.index_of(lat, lon) else { return Ok(None) };
+pub fn point_value(
+    state: &AppState,
+    layer: &Layer,
+    slice: &Slice,
+    lon: f64,
+    lat: f64,
+) -> Result<Option<PointValue>, ApiError> {
+    let Some((i, j)) = layer.grid.index_of(lat, lon) else {
+        return Ok(None);
+    };
     let f = field(state, slice)?;
     let wind = if layer.vector && slice.record_v.is_some() {
         let uv = components(state, slice)?;
@@ -302,5 +432,10 @@ pub fn point_value(state: &AppState, layer: &Layer, slice: &Slice, lon: f64, lat
     } else {
         None
     };
-    Ok(Some(PointValue { value: f.nearest(i, j), i, j, wind }))
+    Ok(Some(PointValue {
+        value: f.nearest(i, j),
+        i,
+        j,
+        wind,
+    }))
 }

@@ -32,7 +32,10 @@ impl Resp {
         String::from_utf8_lossy(&self.body).into_owned()
     }
     fn ctype(&self) -> String {
-        self.headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -41,11 +44,18 @@ async fn call(state: &AppState, method: &str, uri: &str, headers: &[(&str, &str)
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
-    let r = router(state.clone()).oneshot(b.body(Body::empty()).unwrap()).await.unwrap();
+    let r = router(state.clone())
+        .oneshot(b.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     let status = r.status();
     let headers = r.headers().clone();
     let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
-    Resp { status, headers, body }
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 async fn get(state: &AppState, uri: &str) -> Resp {
@@ -73,7 +83,10 @@ const MAP: &str = "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=TT&STYLE
 
 fn exception_code(r: &Resp) -> String {
     let t = r.text();
-    assert!(t.contains("ServiceExceptionReport"), "not an exception report: {t}");
+    assert!(
+        t.contains("ServiceExceptionReport"),
+        "not an exception report: {t}"
+    );
     let i = t.find("code=\"").unwrap() + 6;
     t[i..].split('"').next().unwrap().to_string()
 }
@@ -106,7 +119,11 @@ async fn capabilities_1_3_0() {
     assert!(t.contains("<Title>Air temperature (TT)</Title>"));
     assert!(t.contains("<Title>Wind speed (UV)</Title>"));
     // The layers filter (GeoMet's LAYERS=).
-    let r = get(&s, "/wms?service=WMS&request=GetCapabilities&version=1.3.0&layers=PN").await;
+    let r = get(
+        &s,
+        "/wms?service=WMS&request=GetCapabilities&version=1.3.0&layers=PN",
+    )
+    .await;
     assert!(r.text().contains("<Name>PN</Name>") && !r.text().contains("<Name>TT</Name>"));
 }
 
@@ -131,13 +148,26 @@ async fn get_map_png_transparent_outside() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.ctype(), "image/png");
     assert!(r.headers.get(header::ETAG).is_some());
-    assert!(r.headers.get(header::CACHE_CONTROL).unwrap().to_str().unwrap().contains("max-age"));
+    assert!(r
+        .headers
+        .get(header::CACHE_CONTROL)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("max-age"));
     let (w, h, px) = decode_png(&r.body);
     assert_eq!((w, h), (256, 200));
     let f = opaque_fraction(&px);
     assert!(f > 0.3 && f < 1.0, "opaque fraction {f}");
     // Far outside the grid: fully transparent.
-    let r = get(&s, &MAP.replace("-15000000,3000000,-6000000,10000000", "1000000,-9000000,3000000,-7000000")).await;
+    let r = get(
+        &s,
+        &MAP.replace(
+            "-15000000,3000000,-6000000,10000000",
+            "1000000,-9000000,3000000,-7000000",
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(opaque_fraction(&decode_png(&r.body).2), 0.0);
 }
@@ -151,8 +181,18 @@ async fn get_map_crs_variants_agree() {
             if v == "1.1.1" { "SRS" } else { "CRS" })
     };
     let a = decode_png(&get(&s, &q("CRS:84", "-110,45,-90,55", "1.3.0")).await.body).2;
-    let b = decode_png(&get(&s, &q("EPSG:4326", "45,-110,55,-90", "1.3.0")).await.body).2;
-    let c = decode_png(&get(&s, &q("EPSG:4326", "-110,45,-90,55", "1.1.1")).await.body).2;
+    let b = decode_png(
+        &get(&s, &q("EPSG:4326", "45,-110,55,-90", "1.3.0"))
+            .await
+            .body,
+    )
+    .2;
+    let c = decode_png(
+        &get(&s, &q("EPSG:4326", "-110,45,-90,55", "1.1.1"))
+            .await
+            .body,
+    )
+    .2;
     let r = get(&s, &q("EPSG:4269", "-110,45,-90,55", "1.1.1")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let d = decode_png(&r.body).2;
@@ -164,7 +204,11 @@ async fn get_map_crs_variants_agree() {
     assert_eq!(a, c);
     assert_eq!(opaque_fraction(&a), 1.0);
     // NAD83 vs WGS84: same pixels within a colour step.
-    let diff = a.iter().zip(&d).filter(|(x, y)| x.abs_diff(**y) > 8).count();
+    let diff = a
+        .iter()
+        .zip(&d)
+        .filter(|(x, y)| x.abs_diff(**y) > 8)
+        .count();
     assert!(diff < a.len() / 50, "{diff}");
     // Polar stereographic through PROJ.
     let r = get(&s, "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=PN&STYLES=&CRS=EPSG:3995&BBOX=-6000000,-6000000,6000000,6000000&WIDTH=128&HEIGHT=128&FORMAT=image/png").await;
@@ -184,16 +228,56 @@ async fn every_wms_error_code() {
         ("FORMAT=image/png", "FORMAT=image/gif", "InvalidFormat"),
         ("WIDTH=256", "WIDTH=100000", "InvalidParameterValue"),
         ("WIDTH=256", "WIDTH=-3", "InvalidParameterValue"),
-        ("BBOX=-15000000,3000000,-6000000,10000000", "BBOX=1,2,3", "InvalidParameterValue"),
-        ("BBOX=-15000000,3000000,-6000000,10000000", "BBOX=", "MissingParameterValue"),
-        ("REQUEST=GetMap", "REQUEST=GetCoffee", "OperationNotSupported"),
-        ("FORMAT=image/png", "FORMAT=image/png&TIME=1999-01-01T00:00:00Z", "InvalidDimensionValue"),
-        ("FORMAT=image/png", "FORMAT=image/png&TIME=", "MissingDimensionValue"),
-        ("FORMAT=image/png", "FORMAT=image/png&ELEVATION=123", "InvalidDimensionValue"),
-        ("FORMAT=image/png", "FORMAT=image/png&DIM_REFERENCE_TIME=2001-01-01T00:00Z", "InvalidDimensionValue"),
-        ("FORMAT=image/png", "FORMAT=image/png&COLORSCALERANGE=5,1", "InvalidParameterValue"),
-        ("FORMAT=image/png", "FORMAT=image/png&NUMCOLORBANDS=1000", "InvalidParameterValue"),
-        ("FORMAT=image/png", "FORMAT=image/png&ABOVEMAXCOLOR=blurple", "InvalidParameterValue"),
+        (
+            "BBOX=-15000000,3000000,-6000000,10000000",
+            "BBOX=1,2,3",
+            "InvalidParameterValue",
+        ),
+        (
+            "BBOX=-15000000,3000000,-6000000,10000000",
+            "BBOX=",
+            "MissingParameterValue",
+        ),
+        (
+            "REQUEST=GetMap",
+            "REQUEST=GetCoffee",
+            "OperationNotSupported",
+        ),
+        (
+            "FORMAT=image/png",
+            "FORMAT=image/png&TIME=1999-01-01T00:00:00Z",
+            "InvalidDimensionValue",
+        ),
+        (
+            "FORMAT=image/png",
+            "FORMAT=image/png&TIME=",
+            "MissingDimensionValue",
+        ),
+        (
+            "FORMAT=image/png",
+            "FORMAT=image/png&ELEVATION=123",
+            "InvalidDimensionValue",
+        ),
+        (
+            "FORMAT=image/png",
+            "FORMAT=image/png&DIM_REFERENCE_TIME=2001-01-01T00:00Z",
+            "InvalidDimensionValue",
+        ),
+        (
+            "FORMAT=image/png",
+            "FORMAT=image/png&COLORSCALERANGE=5,1",
+            "InvalidParameterValue",
+        ),
+        (
+            "FORMAT=image/png",
+            "FORMAT=image/png&NUMCOLORBANDS=1000",
+            "InvalidParameterValue",
+        ),
+        (
+            "FORMAT=image/png",
+            "FORMAT=image/png&ABOVEMAXCOLOR=blurple",
+            "InvalidParameterValue",
+        ),
     ];
     for (from, to, code) in cases {
         let uri = MAP.replace(from, to);
@@ -232,7 +316,10 @@ async fn feature_info_matches_fst_core() {
     assert_eq!(j["time"], "2026-11-20T18:00:00Z");
     assert_eq!(j["reference_time"], "2026-11-20T12:00:00Z");
     let (lon, lat) = (j["lon"].as_f64().unwrap(), j["lat"].as_f64().unwrap());
-    assert!((lon + 99.5).abs() < 1e-9 && (lat - 49.5).abs() < 1e-9, "{lon} {lat}");
+    assert!(
+        (lon + 99.5).abs() < 1e-9 && (lat - 49.5).abs() < 1e-9,
+        "{lon} {lat}"
+    );
     // The same value straight from fst-core + grids.
     let f = fst_core::FstFile::open(bundled_sample()).unwrap();
     let rec = f
@@ -240,37 +327,63 @@ async fn feature_info_matches_fst_core() {
         .iter()
         .find(|r| {
             r.nomvar.trimmed() == "TT"
-                && fst_core::date::DateStamp(r.datev).to_iso8601().as_deref() == Some("2026-11-20T18:00:00Z")
-                && r.dateo() == f.records().iter().find(|x| x.nomvar.trimmed() == "TT").unwrap().dateo()
+                && fst_core::date::DateStamp(r.datev).to_iso8601().as_deref()
+                    == Some("2026-11-20T18:00:00Z")
+                && r.dateo()
+                    == f.records()
+                        .iter()
+                        .find(|x| x.nomvar.trimmed() == "TT")
+                        .unwrap()
+                        .dateo()
                 && fst_core::ip::decode_ip(r.ip1).unwrap().level().value == 500.0
         })
         .unwrap();
     let d = tile_server::source::descriptor_of(&f, rec).unwrap();
     let g = grids::Grid::new(&d, grids::GridOptions::default()).unwrap();
     let (i, jj) = g.index_of(lat, lon).unwrap();
-    let vals = tile_server::source::decode_values(&tile_server::source::OpenFile {
-        path: bundled_sample(),
-        version: tile_server::source::FileVersion::of(&bundled_sample()).unwrap(),
-        fst: fst_core::FstFile::open(bundled_sample()).unwrap(),
-    }, rec)
+    let vals = tile_server::source::decode_values(
+        &tile_server::source::OpenFile {
+            path: bundled_sample(),
+            version: tile_server::source::FileVersion::of(&bundled_sample()).unwrap(),
+            fst: fst_core::FstFile::open(bundled_sample()).unwrap(),
+        },
+        rec,
+    )
     .unwrap();
     let want = vals[(i + 0.5).floor() as usize + (jj + 0.5).floor() as usize * rec.ni as usize];
     assert_eq!(j["value"].as_f64().unwrap() as f32, want);
 
     let r = get(&s, &gfi("TT", "text/plain", 30, 20)).await;
     assert_eq!(r.ctype(), "text/plain");
-    assert!(r.text().contains(&format!("value = {want}")), "{}", r.text());
+    assert!(
+        r.text().contains(&format!("value = {want}")),
+        "{}",
+        r.text()
+    );
     let r = get(&s, &gfi("TT", "text/xml", 30, 20)).await;
     assert_eq!(r.ctype(), "text/xml");
     assert!(r.text().contains(&format!("<value>{want}</value>")));
     // Errors.
-    assert_eq!(exception_code(&get(&s, &gfi("TT", "text/plain", 60, 20)).await), "InvalidPoint");
-    assert_eq!(exception_code(&get(&s, &gfi("TT", "text/plain", 3, 400)).await), "InvalidPoint");
-    assert_eq!(exception_code(&get(&s, &gfi("TT", "image/jpeg", 3, 4)).await), "InvalidFormat");
+    assert_eq!(
+        exception_code(&get(&s, &gfi("TT", "text/plain", 60, 20)).await),
+        "InvalidPoint"
+    );
+    assert_eq!(
+        exception_code(&get(&s, &gfi("TT", "text/plain", 3, 400)).await),
+        "InvalidPoint"
+    );
+    assert_eq!(
+        exception_code(&get(&s, &gfi("TT", "image/jpeg", 3, 4)).await),
+        "InvalidFormat"
+    );
     let r = get(&s, &gfi("TT", "text/plain", 3, 4).replace("&I=3", "&I=abc")).await;
     assert_eq!(exception_code(&r), "InvalidPoint");
     // Outside the grid: value null.
-    let r = get(&s, &gfi("TT", "application/json", 0, 39).replace("-130,30,-70,70", "0,-60,10,-50")).await;
+    let r = get(
+        &s,
+        &gfi("TT", "application/json", 0, 39).replace("-130,30,-70,70", "0,-60,10,-50"),
+    )
+    .await;
     let j: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert!(j["value"].is_null());
 }
@@ -289,10 +402,22 @@ async fn legend_matches_tile_colours() {
     for y in (30..280).step_by(25) {
         let k = (y * w as usize + x) * 4;
         let c = [px[k], px[k + 1], px[k + 2], 255];
-        assert!(cm.lut.contains(&c), "legend pixel {c:?} at y={y} is not a LUT colour");
+        assert!(
+            cm.lut.contains(&c),
+            "legend pixel {c:?} at y={y} is not a LUT colour"
+        );
     }
-    for (q, code) in [("LAYER=NOPE", "LayerNotDefined"), ("LAYER=TT&STYLE=nope", "StyleNotDefined")] {
-        let r = get(&s, &format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&{q}&FORMAT=image/png")).await;
+    for (q, code) in [
+        ("LAYER=NOPE", "LayerNotDefined"),
+        ("LAYER=TT&STYLE=nope", "StyleNotDefined"),
+    ] {
+        let r = get(
+            &s,
+            &format!(
+                "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&{q}&FORMAT=image/png"
+            ),
+        )
+        .await;
         assert_eq!(exception_code(&r), code);
     }
     for st in ["precipitation", "isobars", "pressure"] {
@@ -313,7 +438,13 @@ async fn xyz_tiles_tilejson_etag_head() {
     let (w, h, px) = decode_png(&r.body);
     assert_eq!((w, h), (256, 256));
     assert!(opaque_fraction(&px) > 0.5);
-    let tag = r.headers.get(header::ETAG).unwrap().to_str().unwrap().to_string();
+    let tag = r
+        .headers
+        .get(header::ETAG)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     let r2 = call(&s, "GET", "/tiles/TT/3/1/2.png", &[("if-none-match", &tag)]).await;
     assert_eq!(r2.status, StatusCode::NOT_MODIFIED);
     assert!(r2.body.is_empty());
@@ -343,14 +474,22 @@ async fn xyz_tiles_tilejson_etag_head() {
     assert_eq!(r.status, StatusCode::OK);
     let j: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(j["tilejson"], "3.0.0");
-    assert!(j["tiles"][0].as_str().unwrap().ends_with("/tiles/TT/{z}/{x}/{y}.png?time=2026-11-20T18:00:00Z"));
+    assert!(j["tiles"][0]
+        .as_str()
+        .unwrap()
+        .ends_with("/tiles/TT/{z}/{x}/{y}.png?time=2026-11-20T18:00:00Z"));
     assert_eq!(j["bounds"].as_array().unwrap().len(), 4);
 }
 
 #[tokio::test]
 async fn wind_and_contours_render() {
     let s = state();
-    for q in ["UV/3/1/2.png?style=barbs", "UV/3/1/2.png?style=arrows", "PN/3/1/2.png?style=isobars", "PR/3/1/2.png"] {
+    for q in [
+        "UV/3/1/2.png?style=barbs",
+        "UV/3/1/2.png?style=arrows",
+        "PN/3/1/2.png?style=isobars",
+        "PR/3/1/2.png",
+    ] {
         let r = get(&s, &format!("/tiles/{q}")).await;
         assert_eq!(r.status, StatusCode::OK, "{q}");
         let px = decode_png(&r.body).2;
@@ -367,7 +506,12 @@ async fn catalog_health_metrics_viewer() {
     let s = state();
     let r = get(&s, "/api/layers").await;
     let j: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    let names: Vec<&str> = j["layers"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = j["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["GZ", "HU", "PN", "PR", "TT", "UU", "UV", "VV"]);
     let r = get(&s, "/healthz").await;
     assert_eq!(r.status, StatusCode::OK);
@@ -375,13 +519,24 @@ async fn catalog_health_metrics_viewer() {
     let _ = get(&s, "/tiles/TT/3/1/2.png").await;
     let _ = get(&s, "/tiles/TT/3/1/2.png").await;
     let m = get(&s, "/metrics").await.text();
-    assert!(m.contains("fst_http_requests_total{route=\"/tiles/{layer}/{z}/{x}/{y}\",status=\"200\"} 2"), "{m}");
+    assert!(
+        m.contains(
+            "fst_http_requests_total{route=\"/tiles/{layer}/{z}/{x}/{y}\",status=\"200\"} 2"
+        ),
+        "{m}"
+    );
     assert!(m.contains("fst_http_request_duration_seconds_bucket{le=\"+Inf\"}"));
     assert!(m.contains("fst_tile_cache_hits_total 1"), "{m}");
     let r = get(&s, "/").await;
     assert!(r.ctype().starts_with("text/html") && r.text().contains("leaflet.js"));
-    assert_eq!(get(&s, "/static/leaflet/leaflet.js").await.status, StatusCode::OK);
-    assert_eq!(get(&s, "/static/../Cargo.toml").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&s, "/static/leaflet/leaflet.js").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&s, "/static/../Cargo.toml").await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(get(&s, "/nothing").await.status, StatusCode::NOT_FOUND);
 }
 
@@ -407,15 +562,57 @@ async fn hostile_queries_are_client_errors() {
         let r = get(&s, uri).await;
         assert!(r.status.is_client_error(), "{uri}: {}", r.status);
     }
-    let long = format!("/wms?SERVICE=WMS&REQUEST=GetMap&LAYERS={}", "A".repeat(10_000));
+    let long = format!(
+        "/wms?SERVICE=WMS&REQUEST=GetMap&LAYERS={}",
+        "A".repeat(10_000)
+    );
     assert!(get(&s, &long).await.status.is_client_error());
     // A deterministic fuzz over parameter values.
-    let keys = ["LAYERS", "CRS", "BBOX", "WIDTH", "HEIGHT", "FORMAT", "TIME", "ELEVATION", "STYLES", "I", "J", "INFO_FORMAT", "COLORSCALERANGE", "NUMCOLORBANDS", "LOGSCALE"];
-    let vals = ["", "TT", "-1", "0", "1e400", "NaN", ",,,", "EPSG:4326", "%41", "9999999", "image/png", "a/b/c", "2026-11-20T18:00:00Z", "\u{00e9}", "1,2,3,4"];
+    let keys = [
+        "LAYERS",
+        "CRS",
+        "BBOX",
+        "WIDTH",
+        "HEIGHT",
+        "FORMAT",
+        "TIME",
+        "ELEVATION",
+        "STYLES",
+        "I",
+        "J",
+        "INFO_FORMAT",
+        "COLORSCALERANGE",
+        "NUMCOLORBANDS",
+        "LOGSCALE",
+    ];
+    let vals = [
+        "",
+        "TT",
+        "-1",
+        "0",
+        "1e400",
+        "NaN",
+        ",,,",
+        "EPSG:4326",
+        "%41",
+        "9999999",
+        "image/png",
+        "a/b/c",
+        "2026-11-20T18:00:00Z",
+        "\u{00e9}",
+        "1,2,3,4",
+    ];
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     for n in 0..300 {
         let mut q = String::from("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=");
-        q.push_str(["GetMap", "GetFeatureInfo", "GetLegendGraphic", "GetCapabilities"][n % 4]);
+        q.push_str(
+            [
+                "GetMap",
+                "GetFeatureInfo",
+                "GetLegendGraphic",
+                "GetCapabilities",
+            ][n % 4],
+        );
         for k in keys {
             seed ^= seed << 13;
             seed ^= seed >> 7;
@@ -451,7 +648,11 @@ async fn reload_picks_up_new_and_rewritten_files_and_survives_truncation() {
     // Truncated in place while served: never a 500 and never a half-written field.
     std::fs::write(dir.join("run.fst"), &bytes[..bytes.len() / 2]).unwrap();
     let r = get(&s, "/tiles/TT/3/1/2.png?style=viridis").await;
-    assert!(r.status == StatusCode::OK || r.status == StatusCode::SERVICE_UNAVAILABLE, "{}", r.status);
+    assert!(
+        r.status == StatusCode::OK || r.status == StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        r.status
+    );
     s.reload();
     for _ in 0..3 {
         let r = get(&s, "/tiles/TT/4/3/5.png").await;
@@ -473,12 +674,16 @@ async fn reload_picks_up_new_and_rewritten_files_and_survives_truncation() {
 #[tokio::test]
 async fn every_grid_type_renders() {
     // fst-core's grid fixture (A, B, E, G, L, N, S, Y, Z, #, U written by librmn).
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/fst-core/tests/fixtures/xdf/grids.fst");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/fst-core/tests/fixtures/xdf/grids.fst");
     let s = state_for(vec![path]);
     let layers: Vec<String> = s.snapshot().layers.keys().cloned().collect();
     assert!(layers.len() >= 20, "{layers:?}");
     for name in &layers {
-        for (crs, bbox) in [("CRS:84", "-180,-90,180,90"), ("EPSG:3995", "-9000000,-9000000,9000000,9000000")] {
+        for (crs, bbox) in [
+            ("CRS:84", "-180,-90,180,90"),
+            ("EPSG:3995", "-9000000,-9000000,9000000,9000000"),
+        ] {
             let uri = format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS={name}&STYLES=viridis&CRS={crs}&BBOX={bbox}&WIDTH=128&HEIGHT=64&FORMAT=image/png&COLORSCALERANGE=-1000,1000");
             let r = get(&s, &uri).await;
             assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
@@ -486,7 +691,11 @@ async fn every_grid_type_renders() {
             if crs == "CRS:84" {
                 assert!(f > 0.0, "{name}: blank");
             }
-            if crs == "CRS:84" && (name.contains("GRID_U") || name.ends_with("GRID_A00") || name.ends_with("GRID_E")) {
+            if crs == "CRS:84"
+                && (name.contains("GRID_U")
+                    || name.ends_with("GRID_A00")
+                    || name.ends_with("GRID_E"))
+            {
                 // Global grids (Yin-Yang: both subgrids) cover the whole map, poles and antimeridian included.
                 assert_eq!(f, 1.0, "{name}");
             }
@@ -502,7 +711,10 @@ async fn render_slots_bound_concurrency() {
     c.limits.render_wait_ms = 50;
     let s = AppState::new(c).unwrap();
     // Hold the only slot: a tile that needs rendering waits 50 ms, then 503.
-    let permit = std::sync::Arc::clone(&s.renders).acquire_owned().await.unwrap();
+    let permit = std::sync::Arc::clone(&s.renders)
+        .acquire_owned()
+        .await
+        .unwrap();
     let r = get(&s, "/tiles/TT/3/1/2.png").await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(r.text().contains("ServerBusy"));
@@ -511,7 +723,10 @@ async fn render_slots_bound_concurrency() {
     drop(permit);
     assert_eq!(get(&s, "/tiles/TT/3/1/2.png").await.status, StatusCode::OK);
     // A cached tile needs no slot.
-    let _p = std::sync::Arc::clone(&s.renders).acquire_owned().await.unwrap();
+    let _p = std::sync::Arc::clone(&s.renders)
+        .acquire_owned()
+        .await
+        .unwrap();
     assert_eq!(get(&s, "/tiles/TT/3/1/2.png").await.status, StatusCode::OK);
 }
 
@@ -546,12 +761,20 @@ async fn antimeridian_renders_on_both_sides() {
     // The sample grid's western edge crosses 180°: the same picture whichever longitude range
     // the client uses, with data on both sides of the antimeridian.
     let s = state();
-    let q = |b: &str| format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=TT&STYLES=&CRS=CRS:84&BBOX={b}&WIDTH=200&HEIGHT=250&FORMAT=image/png&TIME=2026-11-20T18:00:00Z&DIM_REFERENCE_TIME=2026-11-20T12:00:00Z");
+    let q = |b: &str| {
+        format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=TT&STYLES=&CRS=CRS:84&BBOX={b}&WIDTH=200&HEIGHT=250&FORMAT=image/png&TIME=2026-11-20T18:00:00Z&DIM_REFERENCE_TIME=2026-11-20T12:00:00Z")
+    };
     let a = decode_png(&get(&s, &q("170,30,190,80")).await.body).2;
     let b = decode_png(&get(&s, &q("-190,30,-170,80")).await.body).2;
     assert_eq!(a, b);
-    let west = (0..250).flat_map(|r| (0..100).map(move |c| (r, c))).filter(|&(r, c)| a[(r * 200 + c) * 4 + 3] > 0).count();
-    let east = (0..250).flat_map(|r| (100..200).map(move |c| (r, c))).filter(|&(r, c)| a[(r * 200 + c) * 4 + 3] > 0).count();
+    let west = (0..250)
+        .flat_map(|r| (0..100).map(move |c| (r, c)))
+        .filter(|&(r, c)| a[(r * 200 + c) * 4 + 3] > 0)
+        .count();
+    let east = (0..250)
+        .flat_map(|r| (100..200).map(move |c| (r, c)))
+        .filter(|&(r, c)| a[(r * 200 + c) * 4 + 3] > 0)
+        .count();
     assert!(west > 100 && east > 1000, "{west} {east}");
 }
 
@@ -579,11 +802,22 @@ async fn stacked_layers_composite_in_order() {
     let b = decode_png(&get(&s, &one("TT,PN", "")).await.body).2;
     assert_eq!(a, b);
     // One style per layer, or none; LayerLimit is advertised and enforced.
-    assert_eq!(exception_code(&get(&s, &one("TT,PN", "temperature")).await), "StyleNotDefined");
-    assert_eq!(exception_code(&get(&s, &one("TT,NOPE", "")).await), "LayerNotDefined");
+    assert_eq!(
+        exception_code(&get(&s, &one("TT,PN", "temperature")).await),
+        "StyleNotDefined"
+    );
+    assert_eq!(
+        exception_code(&get(&s, &one("TT,NOPE", "")).await),
+        "LayerNotDefined"
+    );
     let many = vec!["TT"; 9].join(",");
-    assert_eq!(exception_code(&get(&s, &one(&many, "")).await), "InvalidParameterValue");
-    let caps = get(&s, "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities").await.text();
+    assert_eq!(
+        exception_code(&get(&s, &one(&many, "")).await),
+        "InvalidParameterValue"
+    );
+    let caps = get(&s, "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities")
+        .await
+        .text();
     assert!(caps.contains("<LayerLimit>8</LayerLimit>"));
 }
 
@@ -606,20 +840,87 @@ async fn feature_info_of_several_layers_and_of_wind() {
     // UU/VV rotated to true north (same norm), and the direction is where it blows from.
     let w = &f[1];
     assert_eq!(w["layer"], "UV");
-    let (u, v, speed) = (w["u_east"].as_f64().unwrap(), w["v_north"].as_f64().unwrap(), w["value"].as_f64().unwrap());
+    let (u, v, speed) = (
+        w["u_east"].as_f64().unwrap(),
+        w["v_north"].as_f64().unwrap(),
+        w["value"].as_f64().unwrap(),
+    );
     assert!((u.hypot(v) - speed).abs() < 1e-3 * speed.max(1.0), "{w}");
     let from = w["direction_deg"].as_f64().unwrap();
     assert!((0.0..360.0).contains(&from));
-    let (fu, fv) = (-from.to_radians().sin() * speed, -from.to_radians().cos() * speed);
-    assert!((fu - u).abs() < 1e-3 * speed.max(1.0) && (fv - v).abs() < 1e-3 * speed.max(1.0), "{w}");
+    let (fu, fv) = (
+        -from.to_radians().sin() * speed,
+        -from.to_radians().cos() * speed,
+    );
+    assert!(
+        (fu - u).abs() < 1e-3 * speed.max(1.0) && (fv - v).abs() < 1e-3 * speed.max(1.0),
+        "{w}"
+    );
     // UU and VV at the same point have the same norm as the rotated wind.
-    let uu: serde_json::Value = serde_json::from_slice(&get(&s, &gfi850("UU", "application/json")).await.body).unwrap();
-    let vv: serde_json::Value = serde_json::from_slice(&get(&s, &gfi850("VV", "application/json")).await.body).unwrap();
-    let norm = uu["value"].as_f64().unwrap().hypot(vv["value"].as_f64().unwrap());
-    assert!((norm - speed).abs() < 1e-3 * speed.max(1.0), "{norm} vs {speed}");
+    let uu: serde_json::Value =
+        serde_json::from_slice(&get(&s, &gfi850("UU", "application/json")).await.body).unwrap();
+    let vv: serde_json::Value =
+        serde_json::from_slice(&get(&s, &gfi850("VV", "application/json")).await.body).unwrap();
+    let norm = uu["value"]
+        .as_f64()
+        .unwrap()
+        .hypot(vv["value"].as_f64().unwrap());
+    assert!(
+        (norm - speed).abs() < 1e-3 * speed.max(1.0),
+        "{norm} vs {speed}"
+    );
     // Text and XML list both layers.
     let t = get(&s, &gfi850("TT,UV", "text/plain")).await.text();
-    assert!(t.contains("layer = TT") && t.contains("layer = UV") && t.contains("direction_deg = "), "{t}");
+    assert!(
+        t.contains("layer = TT") && t.contains("layer = UV") && t.contains("direction_deg = "),
+        "{t}"
+    );
     let x = get(&s, &gfi850("TT,UV", "text/xml")).await.text();
     assert_eq!(x.matches("<FeatureInfo>").count(), 2, "{x}");
+}
+
+/// The "image misses the grid" pre-check never drops data: wherever it says so, the exact
+/// inverse of every pixel is outside the grid too (every grid type, every z3 tile, both fast
+/// CRSes), and it does skip most tiles far from a regional grid.
+#[test]
+fn skipping_images_outside_the_grid_loses_nothing() {
+    use tile_server::render::{locate, tile_bbox, OutputCrs};
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/fst-core/tests/fixtures/xdf/grids.fst");
+    let mut sources = vec![path, bundled_sample()];
+    let mut skipped = 0;
+    let mut checked = 0;
+    for p in sources.drain(..) {
+        let s = state_for(vec![p]);
+        for layer in s.snapshot().layers.values() {
+            for x in 0..8u32 {
+                for y in 0..8u32 {
+                    let b = tile_bbox(3, x, y);
+                    let geo = [
+                        -180.0 + 45.0 * f64::from(x),
+                        90.0 - 22.5 * f64::from(y + 1),
+                        -135.0 + 45.0 * f64::from(x),
+                        90.0 - 22.5 * f64::from(y),
+                    ];
+                    for (crs, bbox) in [(OutputCrs::WebMercator, b), (OutputCrs::LonLat, geo)] {
+                        if tile_server::maps::misses_layer(layer, crs, bbox) {
+                            skipped += 1;
+                            let px = locate(&layer.grid, crs, bbox, 64, 64).unwrap();
+                            let hit = (0..px.i.len()).find(|&k| !px.i[k].is_nan()).map(|k| {
+                                (px.lon[k], px.lat[k], px.i[k], px.j[k], layer.grid.shape())
+                            });
+                            assert!(
+                                hit.is_none(),
+                                "{} {crs:?} {bbox:?} layer bbox {:?}: {hit:?}",
+                                layer.name,
+                                layer.bbox
+                            );
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(skipped > checked / 4, "{skipped} of {checked}");
 }

@@ -35,6 +35,11 @@ fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     ]
 }
 
+/// Straight-line distance between two unit vectors.
+fn chord(a: [f64; 3], b: [f64; 3]) -> f64 {
+    (a[0] - b[0]).hypot(a[1] - b[1]).hypot(a[2] - b[2])
+}
+
 fn normalize(a: [f64; 3]) -> [f64; 3] {
     let l = dot(a, a).sqrt();
     a.map(|c| c / l)
@@ -72,7 +77,14 @@ fn bilinear_inverse(p: [[f64; 2]; 4]) -> Option<(f64, f64)> {
             return Some((s, t));
         }
     }
-    (s.is_finite() && t.is_finite()).then_some((s, t))
+    // Not converged: accept only a true solution. Newton can wander for targets far from the
+    // cell, and an unconverged iterate inside [0, 1]² would put a distant point in this cell.
+    let f = [
+        a[0] + b[0] * s + c[0] * t + d[0] * s * t,
+        a[1] + b[1] * s + c[1] * t + d[1] * s * t,
+    ];
+    let scale = b[0].hypot(b[1]) + c[0].hypot(c[1]);
+    (s.is_finite() && t.is_finite() && (f[0].hypot(f[1]) <= 1e-9 * scale)).then_some((s, t))
 }
 
 impl Cloud {
@@ -151,9 +163,18 @@ impl Cloud {
                 if (-eps..=1.0 + eps).contains(&s) && (-eps..=1.0 + eps).contains(&t) {
                     return Some((fi, fj));
                 }
-                // Beyond the outermost cells, accept up to half a cell of extrapolation.
+                // Beyond the outermost cells, accept up to half a cell of extrapolation, for
+                // targets near the cell only: seen from a distant target the cell projects
+                // huge in the tangent plane, and "half a cell" there would reach it.
                 let inside = |x: f64, n: usize| (-0.5..=n as f64 - 0.5).contains(&x);
-                if (-0.5..=1.5).contains(&s)
+                let near = {
+                    let x = |i: usize, j: usize| self.xyz(i + j * self.ni);
+                    let diag = chord(x(ci, cj), x(ci + 1, cj + 1))
+                        .max(chord(x(ci + 1, cj), x(ci, cj + 1)));
+                    chord(q, self.xyz(k)) <= diag
+                };
+                if near
+                    && (-0.5..=1.5).contains(&s)
                     && (-0.5..=1.5).contains(&t)
                     && inside(fi, self.ni)
                     && inside(fj, self.nj)

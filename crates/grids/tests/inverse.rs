@@ -319,3 +319,33 @@ fn y_grid_inverse_over_the_pole_and_antimeridian() {
     // Far outside.
     assert!(y.index_of(-45.0, 10.0).is_none());
 }
+
+/// Points far from a regional grid are outside it, whatever the grid type: found for the Y
+/// grid, whose inverse once took an unconverged Newton iterate, or a half-cell extrapolation
+/// seen from a distant tangent plane, for an answer.
+#[test]
+fn far_points_are_outside_regional_grids() {
+    for (name, grid) in all_grids() {
+        let ll = grid.lat_lon();
+        let (mut s, mut n) = (90.0f64, -90.0f64);
+        for &la in &ll.lat {
+            s = s.min(la);
+            n = n.max(la);
+        }
+        // A regional grid: test the band of latitudes 15° or more away from it.
+        if n - s > 120.0 {
+            continue;
+        }
+        let mut lat = -89.5;
+        while lat < 90.0 {
+            if lat < s - 15.0 || lat > n + 15.0 {
+                let mut lon = -180.0;
+                while lon < 180.0 {
+                    assert_eq!(grid.index_of(lat, lon), None, "{name}: ({lat}, {lon})");
+                    lon += 3.7;
+                }
+            }
+            lat += 2.3;
+        }
+    }
+}
