@@ -15,11 +15,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let path = std::path::PathBuf::from(file);
     let fst = fst_core::FstFile::open(&path)?;
-    let rec = fst.records().iter().find(|r| r.nomvar.trimmed() == nomvar).ok_or("no such record")?.clone();
+    let rec = fst
+        .records()
+        .iter()
+        .find(|r| r.nomvar.trimmed() == nomvar)
+        .ok_or("no such record")?
+        .clone();
     let grid = grids::Grid::new(&descriptor_of(&fst, &rec)?, grids::GridOptions::default())?;
-    let gt = grid.geotransform().ok_or("grid is not regular in its CRS")?;
+    let gt = grid
+        .geotransform()
+        .ok_or("grid is not regular in its CRS")?;
     let proj = grid.proj_string()?;
-    let of = OpenFile { path: path.clone(), version: FileVersion::of(&path)?, fst };
+    let of = OpenFile {
+        path: path.clone(),
+        version: FileVersion::of(&path)?,
+        fst,
+    };
     let v = decode_values(&of, &rec)?;
     let (ni, nj) = (rec.ni as usize, rec.nj as usize);
     // North up: GDAL line 0 is the record's last row.
@@ -33,7 +44,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let g = gt.to_gdal();
     // Flip: origin at the top edge, negative dy.
     let top = g[3] + g[5] * nj as f64;
-    let bin = std::path::Path::new(&format!("{out}.bin")).file_name().ok_or("bad out")?.to_string_lossy().into_owned();
+    let bin = std::path::Path::new(&format!("{out}.bin"))
+        .file_name()
+        .ok_or("bad out")?
+        .to_string_lossy()
+        .into_owned();
     let mut f = std::fs::File::create(format!("{out}.vrt"))?;
     write!(
         f,

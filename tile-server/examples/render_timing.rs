@@ -19,7 +19,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::new(c)?;
     let snap = state.snapshot();
     let layer = snap.layers.values().next().ok_or("no layer")?;
-    let style = state.styles.get(args.get(2).map_or("temperature", String::as_str)).ok_or("no style")?.clone();
+    let style = state
+        .styles
+        .get(args.get(2).map_or("temperature", String::as_str))
+        .ok_or("no style")?
+        .clone();
     let field = decode_slice(&layer.slices[0])?;
     let cm = style.color_map(&Default::default());
     let mut t = [0.0f64; 4];
@@ -52,6 +56,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let n = f64::from(n);
-    println!("{n} tiles: locate {:.3} ms, sample {:.3} ms, colour {:.3} ms, png {:.3} ms per tile", t[0] / n, t[1] / n, t[2] / n, t[3] / n);
+    println!(
+        "{n} tiles: locate {:.3} ms, sample {:.3} ms, colour {:.3} ms, png {:.3} ms per tile",
+        t[0] / n,
+        t[1] / n,
+        t[2] / n,
+        t[3] / n
+    );
     Ok(())
 }

@@ -64,7 +64,10 @@ impl<K: Hash + Eq, V: Clone + Weigh> ByteLru<K, V> {
     #[must_use]
     pub fn new(capacity: usize) -> Self {
         Self {
-            inner: Mutex::new(Inner { lru: LruCache::unbounded(), bytes: 0 }),
+            inner: Mutex::new(Inner {
+                lru: LruCache::unbounded(),
+                bytes: 0,
+            }),
             capacity,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -73,7 +76,10 @@ impl<K: Hash + Eq, V: Clone + Weigh> ByteLru<K, V> {
 
     /// Look up (and mark recently used).
     pub fn get(&self, k: &K) -> Option<V> {
-        let mut g = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut g = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let v = g.lru.get(k).cloned();
         if v.is_some() {
             self.hits.fetch_add(1, Ordering::Relaxed);
@@ -90,7 +96,10 @@ impl<K: Hash + Eq, V: Clone + Weigh> ByteLru<K, V> {
         if w > self.capacity {
             return;
         }
-        let mut g = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut g = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(old) = g.lru.put(k, v) {
             g.bytes = g.bytes.saturating_sub(old.weight());
         }
@@ -105,7 +114,10 @@ impl<K: Hash + Eq, V: Clone + Weigh> ByteLru<K, V> {
 
     /// (entries, bytes).
     pub fn usage(&self) -> (usize, usize) {
-        let g = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let g = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         (g.lru.len(), g.bytes)
     }
 }

@@ -124,7 +124,11 @@ fn default_debounce() -> u64 {
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        Self { fields_mb: default_fields_mb(), tiles_mb: default_tiles_mb(), max_age_seconds: default_max_age() }
+        Self {
+            fields_mb: default_fields_mb(),
+            tiles_mb: default_tiles_mb(),
+            max_age_seconds: default_max_age(),
+        }
     }
 }
 impl Default for LimitsConfig {
@@ -141,7 +145,10 @@ impl Default for LimitsConfig {
 }
 impl Default for WatchConfig {
     fn default() -> Self {
-        Self { enabled: true, debounce_ms: default_debounce() }
+        Self {
+            enabled: true,
+            debounce_ms: default_debounce(),
+        }
     }
 }
 
@@ -191,8 +198,10 @@ impl Config {
     /// Parse TOML text (`path` only for messages; relative paths in the file are resolved
     /// against the file's folder).
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let mut c: Config = toml::from_str(text)
-            .map_err(|e| ConfigError::Invalid { path: path.to_path_buf(), message: e.message().to_string() })?;
+        let mut c: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: e.message().to_string(),
+        })?;
         let base = path.parent().unwrap_or(Path::new("."));
         for d in &mut c.data {
             if d.is_relative() {
@@ -203,7 +212,10 @@ impl Config {
             c.styles = base.join(&c.styles);
         }
         if c.data.is_empty() {
-            return Err(ConfigError::Invalid { path: path.to_path_buf(), message: "`data` lists no directory".into() });
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message: "`data` lists no directory".into(),
+            });
         }
         if c.limits.max_concurrent_renders == 0 {
             return Err(ConfigError::Invalid {
@@ -216,7 +228,10 @@ impl Config {
 
     /// Read a TOML file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 }
@@ -229,13 +244,21 @@ mod tests {
     fn unknown_keys_are_errors() {
         let e = Config::parse("data = ['x']\nbogus = 1\n", Path::new("/etc/c.toml")).unwrap_err();
         assert!(e.to_string().contains("bogus"), "{e}");
-        let e = Config::parse("data = ['x']\n[cache]\nfield_mb = 1\n", Path::new("/etc/c.toml")).unwrap_err();
+        let e = Config::parse(
+            "data = ['x']\n[cache]\nfield_mb = 1\n",
+            Path::new("/etc/c.toml"),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("field_mb"), "{e}");
     }
 
     #[test]
     fn relative_paths_follow_the_file() {
-        let c = Config::parse("data = ['run']\nstyles = 's'\n[limits]\nmax_width = 512\n", Path::new("/etc/fst/c.toml")).unwrap();
+        let c = Config::parse(
+            "data = ['run']\nstyles = 's'\n[limits]\nmax_width = 512\n",
+            Path::new("/etc/fst/c.toml"),
+        )
+        .unwrap();
         assert_eq!(c.data, vec![PathBuf::from("/etc/fst/run")]);
         assert_eq!(c.styles, PathBuf::from("/etc/fst/s"));
         assert_eq!(c.limits.max_width, 512);

@@ -22,18 +22,32 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     }
     let s = s.trim_end_matches('Z');
     let hour_only = format!("{s}:00");
-    for (text, f) in [(s, "%Y-%m-%dT%H:%M:%S%.f"), (s, "%Y-%m-%dT%H:%M"), (hour_only.as_str(), "%Y-%m-%dT%H:%M")] {
+    for (text, f) in [
+        (s, "%Y-%m-%dT%H:%M:%S%.f"),
+        (s, "%Y-%m-%dT%H:%M"),
+        (hour_only.as_str(), "%Y-%m-%dT%H:%M"),
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(text, f) {
             return Some(t.and_utc());
         }
     }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
 }
 
 /// A time request: an instant, `current`, a list (first match wins), or a range (the latest
 /// time inside it).
-fn pick_time(value: &str, avail: &[DateTime<Utc>], dim: &'static str) -> Result<DateTime<Utc>, ApiError> {
-    let bad = || ApiError::InvalidDimensionValue { dim, value: value.chars().take(80).collect() };
+fn pick_time(
+    value: &str,
+    avail: &[DateTime<Utc>],
+    dim: &'static str,
+) -> Result<DateTime<Utc>, ApiError> {
+    let bad = || ApiError::InvalidDimensionValue {
+        dim,
+        value: value.chars().take(80).collect(),
+    };
     let v = value.trim();
     if v.is_empty() {
         return Err(ApiError::MissingDimensionValue(dim));
@@ -51,7 +65,10 @@ fn pick_time(value: &str, avail: &[DateTime<Utc>], dim: &'static str) -> Result<
                 }
             }
             [a, b] | [a, b, _] => {
-                let (a, b) = (parse_time(a).ok_or_else(bad)?, parse_time(b).ok_or_else(bad)?);
+                let (a, b) = (
+                    parse_time(a).ok_or_else(bad)?,
+                    parse_time(b).ok_or_else(bad)?,
+                );
                 if let Some(t) = avail.iter().rev().find(|t| **t >= a && **t <= b) {
                     return Ok(*t);
                 }
@@ -63,7 +80,10 @@ fn pick_time(value: &str, avail: &[DateTime<Utc>], dim: &'static str) -> Result<
 }
 
 fn nearest(avail: &[DateTime<Utc>], to: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    avail.iter().min_by_key(|t| (**t - to).num_seconds().unsigned_abs()).copied()
+    avail
+        .iter()
+        .min_by_key(|t| (**t - to).num_seconds().unsigned_abs())
+        .copied()
 }
 
 /// Dimension values of a request (raw text; `None` = not given).
@@ -82,25 +102,43 @@ pub fn select<'a>(layer: &'a Layer, req: &DimRequest) -> Result<&'a Slice, ApiEr
     // Run.
     let run = match &req.reference_time {
         Some(v) => pick_time(v, &layer.runs, "DIM_REFERENCE_TIME")?,
-        None => *layer.runs.last().ok_or_else(|| ApiError::Internal("layer without runs".into()))?,
+        None => *layer
+            .runs
+            .last()
+            .ok_or_else(|| ApiError::Internal("layer without runs".into()))?,
     };
     let in_run: Vec<&Slice> = layer.slices.iter().filter(|s| s.run == run).collect();
     let mut times: Vec<DateTime<Utc>> = in_run.iter().map(|s| s.valid).collect();
     times.dedup();
     let time = match &req.time {
         Some(v) => pick_time(v, &times, "TIME")?,
-        None => nearest(&times, Utc::now()).ok_or_else(|| ApiError::Internal("run without times".into()))?,
+        None => nearest(&times, Utc::now())
+            .ok_or_else(|| ApiError::Internal("run without times".into()))?,
     };
     let at_time: Vec<&Slice> = in_run.into_iter().filter(|s| s.valid == time).collect();
     let ip1 = match &req.elevation {
-        None => layer.levels.iter().map(|l| l.0).find(|ip| at_time.iter().any(|s| s.ip1 == *ip)),
+        None => layer
+            .levels
+            .iter()
+            .map(|l| l.0)
+            .find(|ip| at_time.iter().any(|s| s.ip1 == *ip)),
         Some(v) => {
             let v = v.trim();
             if v.is_empty() {
                 return Err(ApiError::MissingDimensionValue("ELEVATION"));
             }
-            let bad = || ApiError::InvalidDimensionValue { dim: "ELEVATION", value: v.chars().take(80).collect() };
-            let x: f64 = v.split(',').next().unwrap_or("").trim().parse().ok().ok_or_else(bad)?;
+            let bad = || ApiError::InvalidDimensionValue {
+                dim: "ELEVATION",
+                value: v.chars().take(80).collect(),
+            };
+            let x: f64 = v
+                .split(',')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .parse()
+                .ok()
+                .ok_or_else(bad)?;
             let found = layer.levels.iter().find(|l| match l.1 {
                 Some(lv) => (f64::from(lv.value) - x).abs() <= 1e-4 * x.abs().max(1.0),
                 None => (f64::from(l.0) - x).abs() < 0.5,
@@ -112,8 +150,19 @@ pub fn select<'a>(layer: &'a Layer, req: &DimRequest) -> Result<&'a Slice, ApiEr
         .into_iter()
         .find(|s| Some(s.ip1) == ip1)
         .ok_or_else(|| ApiError::InvalidDimensionValue {
-            dim: if req.elevation.is_some() { "ELEVATION" } else { "TIME" },
-            value: req.elevation.clone().or_else(|| req.time.clone()).unwrap_or_default().chars().take(80).collect(),
+            dim: if req.elevation.is_some() {
+                "ELEVATION"
+            } else {
+                "TIME"
+            },
+            value: req
+                .elevation
+                .clone()
+                .or_else(|| req.time.clone())
+                .unwrap_or_default()
+                .chars()
+                .take(80)
+                .collect(),
         })
 }
 
@@ -133,7 +182,13 @@ pub fn time_extent(times: &[DateTime<Utc>]) -> String {
         let step = times[1] - times[0];
         if step.num_seconds() > 0 && times.windows(2).all(|w| w[1] - w[0] == step) {
             let s = step.num_seconds();
-            let p = if s % 3600 == 0 { format!("PT{}H", s / 3600) } else if s % 60 == 0 { format!("PT{}M", s / 60) } else { format!("PT{s}S") };
+            let p = if s % 3600 == 0 {
+                format!("PT{}H", s / 3600)
+            } else if s % 60 == 0 {
+                format!("PT{}M", s / 60)
+            } else {
+                format!("PT{s}S")
+            };
             return format!("{}/{}/{p}", iso(times[0]), iso(times[times.len() - 1]));
         }
     }
@@ -144,7 +199,12 @@ pub fn time_extent(times: &[DateTime<Utc>]) -> String {
 #[must_use]
 pub fn default_time(layer: &Layer) -> Option<DateTime<Utc>> {
     let run = *layer.runs.last()?;
-    let times: Vec<DateTime<Utc>> = layer.slices.iter().filter(|s| s.run == run).map(|s| s.valid).collect();
+    let times: Vec<DateTime<Utc>> = layer
+        .slices
+        .iter()
+        .filter(|s| s.run == run)
+        .map(|s| s.valid)
+        .collect();
     nearest(&times, Utc::now())
 }
 
@@ -160,11 +220,30 @@ mod tests {
         assert_eq!(parse_time("2026-11-20T12:00:00"), Some(t));
         assert_eq!(parse_time("2026-11-20T12"), Some(t));
         assert!(parse_time("yesterday").is_none());
-        let avail = [t, t + chrono::Duration::hours(6), t + chrono::Duration::hours(12)];
-        assert_eq!(pick_time("2026-11-20T00:00Z/2026-11-20T19:00Z", &avail, "TIME").unwrap(), avail[1]);
-        assert_eq!(pick_time("2026-11-19T00:00Z,2026-11-21T00:00:00Z", &avail, "TIME").unwrap(), avail[2]);
-        assert!(matches!(pick_time("2020-01-01T00:00Z", &avail, "TIME"), Err(ApiError::InvalidDimensionValue { .. })));
-        assert!(matches!(pick_time("", &avail, "TIME"), Err(ApiError::MissingDimensionValue(_))));
-        assert_eq!(time_extent(&avail), "2026-11-20T12:00:00Z/2026-11-21T00:00:00Z/PT6H");
+        let avail = [
+            t,
+            t + chrono::Duration::hours(6),
+            t + chrono::Duration::hours(12),
+        ];
+        assert_eq!(
+            pick_time("2026-11-20T00:00Z/2026-11-20T19:00Z", &avail, "TIME").unwrap(),
+            avail[1]
+        );
+        assert_eq!(
+            pick_time("2026-11-19T00:00Z,2026-11-21T00:00:00Z", &avail, "TIME").unwrap(),
+            avail[2]
+        );
+        assert!(matches!(
+            pick_time("2020-01-01T00:00Z", &avail, "TIME"),
+            Err(ApiError::InvalidDimensionValue { .. })
+        ));
+        assert!(matches!(
+            pick_time("", &avail, "TIME"),
+            Err(ApiError::MissingDimensionValue(_))
+        ));
+        assert_eq!(
+            time_extent(&avail),
+            "2026-11-20T12:00:00Z/2026-11-21T00:00:00Z/PT6H"
+        );
     }
 }

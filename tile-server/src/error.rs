@@ -74,7 +74,9 @@ impl ApiError {
             Self::LayerNotDefined(_) => (StatusCode::NOT_FOUND, "LayerNotDefined"),
             Self::StyleNotDefined(_) => (StatusCode::BAD_REQUEST, "StyleNotDefined"),
             Self::InvalidCrs(_) => (StatusCode::BAD_REQUEST, "InvalidCRS"),
-            Self::InvalidDimensionValue { .. } => (StatusCode::BAD_REQUEST, "InvalidDimensionValue"),
+            Self::InvalidDimensionValue { .. } => {
+                (StatusCode::BAD_REQUEST, "InvalidDimensionValue")
+            }
             Self::MissingDimensionValue(_) => (StatusCode::BAD_REQUEST, "MissingDimensionValue"),
             Self::InvalidFormat(_) => (StatusCode::BAD_REQUEST, "InvalidFormat"),
             Self::InvalidPoint(_) => (StatusCode::BAD_REQUEST, "InvalidPoint"),
@@ -90,7 +92,10 @@ impl ApiError {
 
     /// Shorthand for [`ApiError::InvalidParameter`].
     pub fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
-        Self::InvalidParameter { name, reason: reason.into() }
+        Self::InvalidParameter {
+            name,
+            reason: reason.into(),
+        }
     }
 
     fn log(&self) {
@@ -106,7 +111,10 @@ impl IntoResponse for ApiError {
         let (status, code) = self.status_and_code();
         let body = serde_json::json!({ "error": code, "message": self.to_string() }).to_string();
         let mut r = (status, body).into_response();
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         r
     }
 }
@@ -163,7 +171,8 @@ impl IntoResponse for WmsError {
             )
         };
         let mut r = (status, body).into_response();
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
         r
     }
 }

@@ -31,10 +31,15 @@ pub use error::ApiError;
 pub use state::AppState;
 
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let t0 = Instant::now();
     let r = next.run(req).await;
-    state.metrics.observe(&route, r.status().as_u16(), t0.elapsed().as_secs_f64());
+    state
+        .metrics
+        .observe(&route, r.status().as_u16(), t0.elapsed().as_secs_f64());
     r
 }
 

@@ -53,12 +53,16 @@ impl Params {
     pub fn parse(q: Option<&str>) -> Result<Self, ApiError> {
         let q = q.unwrap_or("");
         if q.len() > MAX_QUERY {
-            return Err(ApiError::invalid("query", format!("longer than {MAX_QUERY} bytes")));
+            return Err(ApiError::invalid(
+                "query",
+                format!("longer than {MAX_QUERY} bytes"),
+            ));
         }
         let mut m = HashMap::new();
         for pair in q.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            m.entry(percent_decode(k).to_ascii_lowercase()).or_insert_with(|| percent_decode(v));
+            m.entry(percent_decode(k).to_ascii_lowercase())
+                .or_insert_with(|| percent_decode(v));
         }
         Ok(Self(m))
     }
@@ -84,7 +88,9 @@ impl Params {
             (_, Some(d)) => return Ok(d),
             _ => return Err(ApiError::MissingParameter(k)),
         };
-        let n: u64 = v.parse().map_err(|e| ApiError::invalid(k, format!("`{}` is not a positive integer: {e}", clip(v))))?;
+        let n: u64 = v.parse().map_err(|e| {
+            ApiError::invalid(k, format!("`{}` is not a positive integer: {e}", clip(v)))
+        })?;
         if n == 0 || n > u64::from(max) {
             return Err(ApiError::invalid(k, format!("{n} is outside 1..={max}")));
         }
@@ -94,16 +100,32 @@ impl Params {
     /// The ncWMS style overrides.
     pub fn overrides(&self) -> Result<StyleOverrides, ApiError> {
         let mut o = StyleOverrides::default();
-        if let Some(v) = self.get("colorscalerange").filter(|v| !v.trim().is_empty() && !v.eq_ignore_ascii_case("default")) {
-            let p: Vec<f64> = v.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>()
-                .map_err(|e| ApiError::invalid("COLORSCALERANGE", format!("expected min,max: {e}")))?;
+        if let Some(v) = self
+            .get("colorscalerange")
+            .filter(|v| !v.trim().is_empty() && !v.eq_ignore_ascii_case("default"))
+        {
+            let p: Vec<f64> = v
+                .split(',')
+                .map(|x| x.trim().parse::<f64>())
+                .collect::<Result<_, _>>()
+                .map_err(|e| {
+                    ApiError::invalid("COLORSCALERANGE", format!("expected min,max: {e}"))
+                })?;
             match p.as_slice() {
                 [a, b] if a.is_finite() && b.is_finite() && b > a => o.range = Some([*a, *b]),
-                _ => return Err(ApiError::invalid("COLORSCALERANGE", "expected min,max with min < max")),
+                _ => {
+                    return Err(ApiError::invalid(
+                        "COLORSCALERANGE",
+                        "expected min,max with min < max",
+                    ))
+                }
             }
         }
         if let Some(v) = self.get("numcolorbands").filter(|v| !v.is_empty()) {
-            let n: u32 = v.trim().parse().map_err(|e| ApiError::invalid("NUMCOLORBANDS", format!("not an integer: {e}")))?;
+            let n: u32 = v
+                .trim()
+                .parse()
+                .map_err(|e| ApiError::invalid("NUMCOLORBANDS", format!("not an integer: {e}")))?;
             if !(2..=250).contains(&n) {
                 return Err(ApiError::invalid("NUMCOLORBANDS", "must be in 2..=250"));
             }
@@ -116,13 +138,21 @@ impl Params {
                 _ => return Err(ApiError::invalid("LOGSCALE", "true or false")),
             });
         }
-        for (k, name, slot) in [("abovemaxcolor", "ABOVEMAXCOLOR", &mut o.above), ("belowmincolor", "BELOWMINCOLOR", &mut o.below)] {
+        for (k, name, slot) in [
+            ("abovemaxcolor", "ABOVEMAXCOLOR", &mut o.above),
+            ("belowmincolor", "BELOWMINCOLOR", &mut o.below),
+        ] {
             if let Some(v) = self.get(k).filter(|v| !v.is_empty()) {
-                *slot = Some(OutOfRange::parse(v).ok_or_else(|| ApiError::invalid(name, "`extend`, `transparent` or a colour"))?);
+                *slot = Some(OutOfRange::parse(v).ok_or_else(|| {
+                    ApiError::invalid(name, "`extend`, `transparent` or a colour")
+                })?);
             }
         }
         if let Some(v) = self.get("opacity").filter(|v| !v.is_empty()) {
-            let p: f64 = v.trim().parse().map_err(|e| ApiError::invalid("OPACITY", format!("a percentage: {e}")))?;
+            let p: f64 = v
+                .trim()
+                .parse()
+                .map_err(|e| ApiError::invalid("OPACITY", format!("a percentage: {e}")))?;
             if !(0.0..=100.0).contains(&p) {
                 return Err(ApiError::invalid("OPACITY", "must be in 0..=100"));
             }
@@ -177,16 +207,26 @@ fn epsg_northing_first(code: u32) -> bool {
         if c.len() > 256 {
             c.clear();
         }
-        *c.entry(code).or_insert_with(|| grids::crs::northing_first(&format!("EPSG:{code}")).unwrap_or(false))
+        *c.entry(code)
+            .or_insert_with(|| grids::crs::northing_first(&format!("EPSG:{code}")).unwrap_or(false))
     })
 }
 
 /// Parse a BBOX (normalised to x east, y north).
 pub fn parse_bbox(s: &str, swap: bool) -> Result<[f64; 4], ApiError> {
-    let v: Vec<f64> = s.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>()
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
         .map_err(|e| ApiError::invalid("BBOX", format!("expected four numbers: {e}")))?;
-    let [a, b, c, d] = v.as_slice() else { return Err(ApiError::invalid("BBOX", "expected four numbers")) };
-    let bb = if swap { [*b, *a, *d, *c] } else { [*a, *b, *c, *d] };
+    let [a, b, c, d] = v.as_slice() else {
+        return Err(ApiError::invalid("BBOX", "expected four numbers"));
+    };
+    let bb = if swap {
+        [*b, *a, *d, *c]
+    } else {
+        [*a, *b, *c, *d]
+    };
     if bb.iter().any(|x| !x.is_finite()) || bb[2] <= bb[0] || bb[3] <= bb[1] {
         return Err(ApiError::invalid("BBOX", "min must be below max"));
     }
@@ -197,7 +237,11 @@ pub fn parse_bbox(s: &str, swap: bool) -> Result<[f64; 4], ApiError> {
 pub fn check_png(format: Option<&str>) -> Result<(), ApiError> {
     match format.map(|f| f.trim().to_ascii_lowercase()) {
         None => Ok(()),
-        Some(f) if f.is_empty() || f == "image/png" || f.starts_with("image/png;") || f == "png" => Ok(()),
+        Some(f)
+            if f.is_empty() || f == "image/png" || f.starts_with("image/png;") || f == "png" =>
+        {
+            Ok(())
+        }
         Some(f) => Err(ApiError::InvalidFormat(clip(&f))),
     }
 }
@@ -206,7 +250,9 @@ pub fn check_png(format: Option<&str>) -> Result<(), ApiError> {
 /// data, as `TRANSPARENT=TRUE`).
 pub fn parse_bgcolor(s: Option<&str>) -> Result<(), ApiError> {
     match s {
-        Some(v) if !v.is_empty() && parse_color(v).is_none() => Err(ApiError::invalid("BGCOLOR", "not a colour")),
+        Some(v) if !v.is_empty() && parse_color(v).is_none() => {
+            Err(ApiError::invalid("BGCOLOR", "not a colour"))
+        }
         _ => Ok(()),
     }
 }
@@ -217,7 +263,10 @@ mod tests {
 
     #[test]
     fn keys_are_case_insensitive_and_decoded() {
-        let p = Params::parse(Some("SERVICE=WMS&Request=GetMap&layers=T%54&bbox=1,2,3,4&x=a+b&bad=%zz&tail=%4")).unwrap();
+        let p = Params::parse(Some(
+            "SERVICE=WMS&Request=GetMap&layers=T%54&bbox=1,2,3,4&x=a+b&bad=%zz&tail=%4",
+        ))
+        .unwrap();
         assert_eq!(p.get("request"), Some("GetMap"));
         assert_eq!(p.get("layers"), Some("TT"));
         assert_eq!(p.get("x"), Some("a b"));
@@ -227,18 +276,45 @@ mod tests {
 
     #[test]
     fn crs_and_bbox() {
-        assert_eq!(parse_crs("EPSG:4326", false).unwrap(), (OutputCrs::LonLat, true));
-        assert_eq!(parse_crs("EPSG:4326", true).unwrap(), (OutputCrs::LonLat, false));
-        assert_eq!(parse_crs("epsg:900913", false).unwrap().0, OutputCrs::WebMercator);
-        assert_eq!(parse_crs("EPSG:3978", false).unwrap(), (OutputCrs::Epsg(3978), false));
+        assert_eq!(
+            parse_crs("EPSG:4326", false).unwrap(),
+            (OutputCrs::LonLat, true)
+        );
+        assert_eq!(
+            parse_crs("EPSG:4326", true).unwrap(),
+            (OutputCrs::LonLat, false)
+        );
+        assert_eq!(
+            parse_crs("epsg:900913", false).unwrap().0,
+            OutputCrs::WebMercator
+        );
+        assert_eq!(
+            parse_crs("EPSG:3978", false).unwrap(),
+            (OutputCrs::Epsg(3978), false)
+        );
         // Geographic CRSes other than 4326 and northing-first projected ones swap in 1.3.0.
-        assert_eq!(parse_crs("EPSG:4269", false).unwrap(), (OutputCrs::Epsg(4269), true));
-        assert_eq!(parse_crs("EPSG:4258", true).unwrap(), (OutputCrs::Epsg(4258), false));
-        assert_eq!(parse_crs("EPSG:3035", false).unwrap(), (OutputCrs::Epsg(3035), true));
-        assert_eq!(parse_crs("EPSG:32618", false).unwrap(), (OutputCrs::Epsg(32618), false));
+        assert_eq!(
+            parse_crs("EPSG:4269", false).unwrap(),
+            (OutputCrs::Epsg(4269), true)
+        );
+        assert_eq!(
+            parse_crs("EPSG:4258", true).unwrap(),
+            (OutputCrs::Epsg(4258), false)
+        );
+        assert_eq!(
+            parse_crs("EPSG:3035", false).unwrap(),
+            (OutputCrs::Epsg(3035), true)
+        );
+        assert_eq!(
+            parse_crs("EPSG:32618", false).unwrap(),
+            (OutputCrs::Epsg(32618), false)
+        );
         assert!(parse_crs("EPSG:0", false).is_err());
         assert!(parse_crs("FOO", false).is_err());
-        assert_eq!(parse_bbox("10,20,30,40", true).unwrap(), [20.0, 10.0, 40.0, 30.0]);
+        assert_eq!(
+            parse_bbox("10,20,30,40", true).unwrap(),
+            [20.0, 10.0, 40.0, 30.0]
+        );
         assert!(parse_bbox("1,2,3", false).is_err());
         assert!(parse_bbox("3,2,1,4", false).is_err());
         assert!(parse_bbox("NaN,2,3,4", false).is_err());

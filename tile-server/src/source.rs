@@ -37,7 +37,11 @@ impl FileVersion {
     /// The current version of a path.
     pub fn of(path: &Path) -> std::io::Result<Self> {
         let m = std::fs::metadata(path)?;
-        Ok(Self { size: m.len(), mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()), inode: m.ino() })
+        Ok(Self {
+            size: m.len(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+            inode: m.ino(),
+        })
     }
 }
 
@@ -149,12 +153,17 @@ pub fn list_files(data: &[PathBuf]) -> Vec<PathBuf> {
             out.push(d.clone());
             continue;
         }
-        let Ok(rd) = std::fs::read_dir(d) else { continue };
+        let Ok(rd) = std::fs::read_dir(d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let lower = name.to_ascii_lowercase();
-            if name.starts_with('.') || [".tmp", ".part"].iter().any(|x| lower.ends_with(x)) || name.ends_with('~') {
+            if name.starts_with('.')
+                || [".tmp", ".part"].iter().any(|x| lower.ends_with(x))
+                || name.ends_with('~')
+            {
                 continue;
             }
             if p.is_file() {
@@ -188,7 +197,11 @@ pub fn decode_values(file: &OpenFile, rec: &RecordMeta) -> Result<Vec<f32>, Stri
     }
     v.truncate(n);
     if v.len() != n {
-        return Err(format!("record {} decoded {} values, expected {n}", rec.index.0, v.len()));
+        return Err(format!(
+            "record {} decoded {} values, expected {n}",
+            rec.index.0,
+            v.len()
+        ));
     }
     Ok(v)
 }
@@ -206,22 +219,41 @@ pub fn decode_slice(s: &Slice) -> Result<FieldValues, String> {
     }
     match FileVersion::of(&s.file.path) {
         Ok(now) if now == s.file.version => {}
-        _ => return Err(format!("{} changed while it was read", s.file.path.display())),
+        _ => {
+            return Err(format!(
+                "{} changed while it was read",
+                s.file.path.display()
+            ))
+        }
     }
-    Ok(FieldValues { ni: s.record.ni as usize, nj: s.record.nj as usize, values: v })
+    Ok(FieldValues {
+        ni: s.record.ni as usize,
+        nj: s.record.nj as usize,
+        values: v,
+    })
 }
 
 /// Decode the two components of a vector slice (grid-relative).
 pub fn decode_components(s: &Slice) -> Result<(FieldValues, FieldValues), String> {
-    let Some(rv) = &s.record_v else { return Err("not a vector layer".into()) };
+    let Some(rv) = &s.record_v else {
+        return Err("not a vector layer".into());
+    };
     let u = decode_values(&s.file, &s.record)?;
     let v = decode_values(&s.file, rv)?;
     match FileVersion::of(&s.file.path) {
         Ok(now) if now == s.file.version => {}
-        _ => return Err(format!("{} changed while it was read", s.file.path.display())),
+        _ => {
+            return Err(format!(
+                "{} changed while it was read",
+                s.file.path.display()
+            ))
+        }
     }
     let (ni, nj) = (s.record.ni as usize, s.record.nj as usize);
-    Ok((FieldValues { ni, nj, values: u }, FieldValues { ni, nj, values: v }))
+    Ok((
+        FieldValues { ni, nj, values: u },
+        FieldValues { ni, nj, values: v },
+    ))
 }
 
 /// The grid descriptor of a data record, positional records resolved (grids' FST bridge).
@@ -252,7 +284,11 @@ pub fn grid_bbox(grid: &Grid) -> [f64; 4] {
     let (ni, nj) = grid.shape();
     let pad = 0.5 * ((n - s) / nj as f64).max(0.0);
     let (s, n) = ((s - pad).max(-90.0), (n + pad).min(90.0));
-    let (w, e) = if e2 - w2 <= e1 - w1 { (w2, e2) } else { (w1, e1) };
+    let (w, e) = if e2 - w2 <= e1 - w1 {
+        (w2, e2)
+    } else {
+        (w1, e1)
+    };
     let padx = 0.5 * ((e - w) / ni as f64).max(0.0);
     let (w, e) = (w - padx, e + padx);
     if e - w >= 359.0 || s <= -89.0 && n >= 89.0 && e - w > 300.0 {
@@ -284,12 +320,22 @@ struct Pending {
 
 /// Build a snapshot of `paths`, reusing the open files of `prev` whose version is unchanged.
 #[must_use]
-pub fn build_snapshot(paths: &[PathBuf], prev: Option<&Snapshot>, grids: &GridCache, generation: u64) -> Snapshot {
+pub fn build_snapshot(
+    paths: &[PathBuf],
+    prev: Option<&Snapshot>,
+    grids: &GridCache,
+    generation: u64,
+) -> Snapshot {
     let mut files = HashMap::new();
     let mut skipped = Vec::new();
     for p in paths {
-        let Ok(version) = FileVersion::of(p) else { continue };
-        if let Some(old) = prev.and_then(|s| s.files.get(p)).filter(|f| f.version == version) {
+        let Ok(version) = FileVersion::of(p) else {
+            continue;
+        };
+        if let Some(old) = prev
+            .and_then(|s| s.files.get(p))
+            .filter(|f| f.version == version)
+        {
             files.insert(p.clone(), Arc::clone(old));
             continue;
         }
@@ -298,7 +344,14 @@ pub fn build_snapshot(paths: &[PathBuf], prev: Option<&Snapshot>, grids: &GridCa
                 // Re-check: a file rewritten during the open is skipped until it settles.
                 match FileVersion::of(p) {
                     Ok(v2) if v2 == version => {
-                        files.insert(p.clone(), Arc::new(OpenFile { path: p.clone(), version, fst }));
+                        files.insert(
+                            p.clone(),
+                            Arc::new(OpenFile {
+                                path: p.clone(),
+                                version,
+                                fst,
+                            }),
+                        );
                     }
                     _ => skipped.push((p.clone(), "changed while it was opened".to_string())),
                 }
@@ -319,16 +372,24 @@ pub fn build_snapshot(paths: &[PathBuf], prev: Option<&Snapshot>, grids: &GridCa
     for file in sorted {
         let cat = Catalog::build(file.fst.records());
         for field in cat.fields() {
-            let Some(first) = field.slices.first().and_then(|s| file.fst.record(s.record)) else { continue };
+            let Some(first) = field.slices.first().and_then(|s| file.fst.record(s.record)) else {
+                continue;
+            };
             if first.datyp.base() == 3 || first.datyp.base() == 7 {
                 continue; // characters
             }
             let grid = match descriptor_of(&file.fst, first).and_then(|d| {
-                grids.get(&d, GridOptions::default()).map_err(|e| e.to_string())
+                grids
+                    .get(&d, GridOptions::default())
+                    .map_err(|e| e.to_string())
             }) {
                 Ok(g) => g,
                 Err(e) => {
-                    tracing::debug!("{}: {} skipped: {e}", file.path.display(), field.key.nomvar.trimmed());
+                    tracing::debug!(
+                        "{}: {} skipped: {e}",
+                        file.path.display(),
+                        field.key.nomvar.trimmed()
+                    );
                     continue;
                 }
             };
@@ -347,8 +408,12 @@ pub fn build_snapshot(paths: &[PathBuf], prev: Option<&Snapshot>, grids: &GridCa
                 slices: Vec::new(),
             });
             for fs in &field.slices {
-                let Some(rec) = file.fst.record(fs.record) else { continue };
-                let (Some(valid), Some(run)) = (stamp_time(fs.datev), stamp_time(fs.dateo)) else { continue };
+                let Some(rec) = file.fst.record(fs.record) else {
+                    continue;
+                };
+                let (Some(valid), Some(run)) = (stamp_time(fs.datev), stamp_time(fs.dateo)) else {
+                    continue;
+                };
                 entry.slices.push(Slice {
                     file: Arc::clone(file),
                     record: rec.clone(),
@@ -372,7 +437,10 @@ pub fn build_snapshot(paths: &[PathBuf], prev: Option<&Snapshot>, grids: &GridCa
         let mut slices = Vec::new();
         for s in &p.slices {
             if let Some(v) = vp.slices.iter().find(|v| {
-                v.valid == s.valid && v.run == s.run && v.ip1 == s.ip1 && Arc::ptr_eq(&v.file, &s.file)
+                v.valid == s.valid
+                    && v.run == s.run
+                    && v.ip1 == s.ip1
+                    && Arc::ptr_eq(&v.file, &s.file)
             }) {
                 let mut s2 = s.clone();
                 s2.record_v = Some(v.record.clone());
@@ -403,11 +471,25 @@ pub fn build_snapshot(paths: &[PathBuf], prev: Option<&Snapshot>, grids: &GridCa
         let mut name = p.nomvar.clone();
         if count.get(p.nomvar.as_str()).copied().unwrap_or(0) > 1 {
             name = format!("{}.{}.{}", p.nomvar, p.typvar, p.etiket);
-            if count2.get(&(p.nomvar.as_str(), p.typvar.as_str(), p.etiket.as_str())).copied().unwrap_or(0) > 1 {
+            if count2
+                .get(&(p.nomvar.as_str(), p.typvar.as_str(), p.etiket.as_str()))
+                .copied()
+                .unwrap_or(0)
+                > 1
+            {
                 name = format!("{name}.{}", p.grid_key);
             }
         }
-        let name: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+        let name: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let mut slices = p.slices.clone();
         slices.sort_by(|a, b| a.run.cmp(&b.run).then(a.valid.cmp(&b.valid)));
         let mut times: Vec<DateTime<Utc>> = slices.iter().map(|s| s.valid).collect();
@@ -426,13 +508,25 @@ pub fn build_snapshot(paths: &[PathBuf], prev: Option<&Snapshot>, grids: &GridCa
             (Some(x), Some(y)) => {
                 // Pressure: highest first (nearest the ground); other kinds ascending.
                 let o = x.value.total_cmp(&y.value);
-                if x.kind == fst_core::ip::LevelKind::Pressure { o.reverse() } else { o }
+                if x.kind == fst_core::ip::LevelKind::Pressure {
+                    o.reverse()
+                } else {
+                    o
+                }
             }
             _ => a.0.cmp(&b.0),
         });
-        let level_units = levels.first().and_then(|l| l.1).map_or("", |l| vars::level_units(l.kind)).to_string();
+        let level_units = levels
+            .first()
+            .and_then(|l| l.1)
+            .map_or("", |l| vars::level_units(l.kind))
+            .to_string();
         let (title, units) = vars::describe(&p.nomvar).unwrap_or(("", ""));
-        let mut title = if title.is_empty() { p.nomvar.clone() } else { format!("{title} ({})", p.nomvar) };
+        let mut title = if title.is_empty() {
+            p.nomvar.clone()
+        } else {
+            format!("{title} ({})", p.nomvar)
+        };
         if name != p.nomvar {
             title = format!("{title} [{} {}]", p.typvar, p.etiket);
         }
@@ -460,5 +554,10 @@ pub fn build_snapshot(paths: &[PathBuf], prev: Option<&Snapshot>, grids: &GridCa
     for (p, why) in &skipped {
         tracing::warn!("skipped {}: {why}", p.display());
     }
-    Snapshot { generation, files, layers, skipped }
+    Snapshot {
+        generation,
+        files,
+        layers,
+        skipped,
+    }
 }

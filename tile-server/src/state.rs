@@ -78,7 +78,12 @@ impl AppState {
     /// The current catalog.
     #[must_use]
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        Arc::clone(&self.snapshot.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+        Arc::clone(
+            &self
+                .snapshot
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// Rescan the data paths and swap in a new catalog (unchanged files are not reopened).
@@ -87,8 +92,15 @@ impl AppState {
         let paths: Vec<PathBuf> = list_files(&self.config.data);
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         let next = build_snapshot(&paths, Some(&prev), &self.grids, generation);
-        tracing::info!("catalog generation {generation}: {} files, {} layers", next.files.len(), next.layers.len());
-        *self.snapshot.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(next);
+        tracing::info!(
+            "catalog generation {generation}: {} files, {} layers",
+            next.files.len(),
+            next.layers.len()
+        );
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(next);
         self.metrics.reloads.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -200,7 +200,10 @@ impl StyleOverrides {
     /// A stable text form for cache keys.
     #[must_use]
     pub fn key(&self) -> String {
-        format!("{:?}|{:?}|{:?}|{:?}|{:?}|{:?}", self.range, self.bands, self.log, self.above, self.below, self.opacity)
+        format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.range, self.bands, self.log, self.above, self.below, self.opacity
+        )
     }
 }
 
@@ -216,11 +219,17 @@ pub struct StyleError {
 
 impl Style {
     fn from_file(name: String, f: StyleFile, path: &Path) -> Result<Self, StyleError> {
-        let err = |m: String| StyleError { path: path.to_path_buf(), message: m };
-        let color = |what: &str, s: &str| parse_color(s).ok_or_else(|| err(format!("{what}: `{s}` is not a colour")));
+        let err = |m: String| StyleError {
+            path: path.to_path_buf(),
+            message: m,
+        };
+        let color = |what: &str, s: &str| {
+            parse_color(s).ok_or_else(|| err(format!("{what}: `{s}` is not a colour")))
+        };
         let oor = |what: &str, s: &Option<String>| match s {
             None => Ok(OutOfRange::Extend),
-            Some(s) => OutOfRange::parse(s).ok_or_else(|| err(format!("{what}: `{s}` is not `extend` or a colour"))),
+            Some(s) => OutOfRange::parse(s)
+                .ok_or_else(|| err(format!("{what}: `{s}` is not `extend` or a colour"))),
         };
         let mut stops = Vec::new();
         if !f.colors.is_empty() && !f.stops.is_empty() {
@@ -228,7 +237,11 @@ impl Style {
         }
         let n = f.colors.len();
         for (k, c) in f.colors.iter().enumerate() {
-            let t = if n > 1 { k as f64 / (n - 1) as f64 } else { 0.0 };
+            let t = if n > 1 {
+                k as f64 / (n - 1) as f64
+            } else {
+                0.0
+            };
             stops.push((t, color("colors", c)?));
         }
         let mut range = f.range;
@@ -248,7 +261,12 @@ impl Style {
             if iv.max.partial_cmp(&iv.min) != Some(std::cmp::Ordering::Greater) {
                 return Err(err(format!("interval [{}, {}) is empty", iv.min, iv.max)));
             }
-            intervals.push((iv.min, iv.max, color("intervals.color", &iv.color)?, iv.label.clone()));
+            intervals.push((
+                iv.min,
+                iv.max,
+                color("intervals.color", &iv.color)?,
+                iv.label.clone(),
+            ));
         }
         if intervals.windows(2).any(|w| w[1].0 < w[0].1) {
             return Err(err("`intervals` must be sorted and must not overlap".into()));
@@ -273,8 +291,13 @@ impl Style {
                 _ => return Err(err("contours need a positive `interval`".into())),
             },
         }
-        let Some(range) = range else { return Err(err("missing `range`".into())) };
-        if range[1].partial_cmp(&range[0]) != Some(std::cmp::Ordering::Greater) || !range[0].is_finite() || !range[1].is_finite() {
+        let Some(range) = range else {
+            return Err(err("missing `range`".into()));
+        };
+        if range[1].partial_cmp(&range[0]) != Some(std::cmp::Ordering::Greater)
+            || !range[0].is_finite()
+            || !range[1].is_finite()
+        {
             return Err(err(format!("range {range:?} is empty")));
         }
         if f.log && range[0] <= 0.0 {
@@ -288,7 +311,12 @@ impl Style {
             Some(t) if t.scale == 0.0 || !t.scale.is_finite() || !t.offset.is_finite() => {
                 return Err(err("transform.scale must be finite and non-zero".into()))
             }
-            Some(t) => Some(UnitTransform { from: t.from, to: t.to, scale: t.scale, offset: t.offset }),
+            Some(t) => Some(UnitTransform {
+                from: t.from,
+                to: t.to,
+                scale: t.scale,
+                offset: t.offset,
+            }),
             None => None,
         };
         Ok(Style {
@@ -317,7 +345,9 @@ impl Style {
                 Some(s) => color("line_color", s)?,
                 None => [0, 0, 0, 255],
             },
-            label_spacing: f.labels.then(|| f.label_spacing.unwrap_or(180).clamp(48, 2048)),
+            label_spacing: f
+                .labels
+                .then(|| f.label_spacing.unwrap_or(180).clamp(48, 2048)),
             spacing: f.spacing.unwrap_or(32).clamp(8, 256),
             glyph_color: match &f.glyph_color {
                 Some(s) => color("glyph_color", s)?,
@@ -338,14 +368,17 @@ impl Style {
         let range = o.range.unwrap_or(self.range);
         let bands = o.bands.unwrap_or(self.bands).clamp(2, 250) as usize;
         let log = o.log.unwrap_or(self.log) && range[0] > 0.0;
-        let lut: Vec<Rgba> = (0..bands).map(|b| ramp_at(&self.stops, (b as f64 + 0.5) / bands as f64)).collect();
+        let lut: Vec<Rgba> = (0..bands)
+            .map(|b| ramp_at(&self.stops, (b as f64 + 0.5) / bands as f64))
+            .collect();
         let end = |which: OutOfRange, edge: Rgba| match which {
             OutOfRange::Extend => edge,
             OutOfRange::Color(c) => c,
         };
         let first = lut.first().copied().unwrap_or(TRANSPARENT);
         let last = lut.last().copied().unwrap_or(TRANSPARENT);
-        let mut intervals: Vec<(f64, f64, Rgba)> = self.intervals.iter().map(|i| (i.0, i.1, i.2)).collect();
+        let mut intervals: Vec<(f64, f64, Rgba)> =
+            self.intervals.iter().map(|i| (i.0, i.1, i.2)).collect();
         let (ifirst, ilast) = (
             intervals.first().map_or(TRANSPARENT, |i| i.2),
             intervals.last().map_or(TRANSPARENT, |i| i.2),
@@ -354,7 +387,10 @@ impl Style {
             intervals.clear();
         }
         let is_iv = self.kind == StyleKind::Intervals;
-        let (scale, offset) = self.transform.as_ref().map_or((1.0, 0.0), |t| (t.scale, t.offset));
+        let (scale, offset) = self
+            .transform
+            .as_ref()
+            .map_or((1.0, 0.0), |t| (t.scale, t.offset));
         ColorMap {
             scale,
             offset,
@@ -363,10 +399,18 @@ impl Style {
             log,
             lut,
             intervals,
-            below: end(o.below.unwrap_or(self.below), if is_iv { ifirst } else { first }),
-            above: end(o.above.unwrap_or(self.above), if is_iv { ilast } else { last }),
+            below: end(
+                o.below.unwrap_or(self.below),
+                if is_iv { ifirst } else { first },
+            ),
+            above: end(
+                o.above.unwrap_or(self.above),
+                if is_iv { ilast } else { last },
+            ),
             nodata: self.nodata,
-            opacity: o.opacity.map_or(255, |p| ((u16::from(p.min(100)) * 255) / 100) as u8),
+            opacity: o
+                .opacity
+                .map_or(255, |p| ((u16::from(p.min(100)) * 255) / 100) as u8),
         }
     }
 }
@@ -380,25 +424,47 @@ pub struct StyleRegistry {
 impl StyleRegistry {
     /// Load and validate every `*.toml` file of `dir`.
     pub fn load(dir: &Path) -> Result<Self, StyleError> {
-        let rd = std::fs::read_dir(dir)
-            .map_err(|e| StyleError { path: dir.to_path_buf(), message: format!("cannot read the styles folder: {e}") })?;
-        let mut paths: Vec<PathBuf> =
-            rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+        let rd = std::fs::read_dir(dir).map_err(|e| StyleError {
+            path: dir.to_path_buf(),
+            message: format!("cannot read the styles folder: {e}"),
+        })?;
+        let mut paths: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
         paths.sort();
         let mut styles = BTreeMap::new();
         for p in paths {
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| StyleError { path: p.clone(), message: format!("cannot read: {e}") })?;
-            let name = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(StyleError { path: p.clone(), message: "style names are [A-Za-z0-9_-]+".into() });
+            let text = std::fs::read_to_string(&p).map_err(|e| StyleError {
+                path: p.clone(),
+                message: format!("cannot read: {e}"),
+            })?;
+            let name = p
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_string();
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(StyleError {
+                    path: p.clone(),
+                    message: "style names are [A-Za-z0-9_-]+".into(),
+                });
             }
-            let f: StyleFile =
-                toml::from_str(&text).map_err(|e| StyleError { path: p.clone(), message: e.message().to_string() })?;
+            let f: StyleFile = toml::from_str(&text).map_err(|e| StyleError {
+                path: p.clone(),
+                message: e.message().to_string(),
+            })?;
             styles.insert(name.clone(), Style::from_file(name, f, &p)?);
         }
         if styles.is_empty() {
-            return Err(StyleError { path: dir.to_path_buf(), message: "no style files (*.toml)".into() });
+            return Err(StyleError {
+                path: dir.to_path_buf(),
+                message: "no style files (*.toml)".into(),
+            });
         }
         Ok(Self { styles })
     }
@@ -424,8 +490,16 @@ impl StyleRegistry {
         }
         // Colour styles before line styles: the first one is the layer's default.
         let mine = |s: &&Style| !s.is_vector() && s.variables.iter().any(|v| v == nomvar);
-        own.extend(self.iter().filter(mine).filter(|s| s.kind != StyleKind::Contours));
-        own.extend(self.iter().filter(mine).filter(|s| s.kind == StyleKind::Contours));
+        own.extend(
+            self.iter()
+                .filter(mine)
+                .filter(|s| s.kind != StyleKind::Contours),
+        );
+        own.extend(
+            self.iter()
+                .filter(mine)
+                .filter(|s| s.kind == StyleKind::Contours),
+        );
         for s in self.iter().filter(|s| !s.is_vector() && s.generic) {
             if !own.iter().any(|o| o.name == s.name) {
                 own.push(s);

@@ -27,19 +27,37 @@ async fn golden_styles() {
     c.watch.enabled = false;
     let state = AppState::new(c).unwrap();
     let cases = [
-        ("temperature", format!("/tiles/TT/3/1/2.png?{RUN1}&elevation=850&style=temperature")),
-        ("viridis_range", format!("/tiles/GZ/3/1/2.png?{RUN1}&style=viridis&colorscalerange=520,580&numcolorbands=10")),
+        (
+            "temperature",
+            format!("/tiles/TT/3/1/2.png?{RUN1}&elevation=850&style=temperature"),
+        ),
+        (
+            "viridis_range",
+            format!(
+                "/tiles/GZ/3/1/2.png?{RUN1}&style=viridis&colorscalerange=520,580&numcolorbands=10"
+            ),
+        ),
         ("precipitation", format!("/tiles/PR/3/1/2.png?{RUN1}")),
-        ("isobars", format!("/tiles/PN/3/1/2.png?{RUN1}&style=isobars")),
+        (
+            "isobars",
+            format!("/tiles/PN/3/1/2.png?{RUN1}&style=isobars"),
+        ),
         ("barbs", format!("/tiles/UV/3/1/2.png?{RUN1}&style=barbs")),
-        ("legend_precipitation", "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER=PR&FORMAT=image/png".to_string()),
+        (
+            "legend_precipitation",
+            "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER=PR&FORMAT=image/png"
+                .to_string(),
+        ),
     ];
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let bless = std::env::var("FSTGIS_BLESS").is_ok_and(|v| v == "1");
     let ci = std::env::var("CI").is_ok();
     let mut failures = Vec::new();
     for (name, uri) in cases {
-        let r = router(state.clone()).oneshot(Request::get(uri.as_str()).body(Body::empty()).unwrap()).await.unwrap();
+        let r = router(state.clone())
+            .oneshot(Request::get(uri.as_str()).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{uri}");
         let got = r.into_body().collect().await.unwrap().to_bytes().to_vec();
         let path = dir.join(format!("{name}.png"));
@@ -47,11 +65,16 @@ async fn golden_styles() {
             std::fs::write(&path, &got).unwrap();
             continue;
         }
-        let want = std::fs::read(&path).unwrap_or_else(|_| panic!("missing golden {}", path.display()));
+        let want =
+            std::fs::read(&path).unwrap_or_else(|_| panic!("missing golden {}", path.display()));
         let (a, b) = (decode(&got), decode(&want));
         assert_eq!((a.0, a.1), (b.0, b.1), "{name}: size");
         let n = a.2.len() / 4;
-        let off = a.2.chunks_exact(4).zip(b.2.chunks_exact(4)).filter(|(p, q)| p.iter().zip(q.iter()).any(|(x, y)| x.abs_diff(*y) > 3)).count();
+        let off =
+            a.2.chunks_exact(4)
+                .zip(b.2.chunks_exact(4))
+                .filter(|(p, q)| p.iter().zip(q.iter()).any(|(x, y)| x.abs_diff(*y) > 3))
+                .count();
         if off * 200 > n {
             failures.push(format!("{name}: {off} of {n} pixels differ"));
         }

@@ -45,7 +45,10 @@ pub(crate) fn record_json(rec: &RecordMeta, file: Option<&str>) -> Value {
     m.insert("ip1".into(), json!(rec.ip1));
     m.insert("ip2".into(), json!(rec.ip2));
     m.insert("ip3".into(), json!(rec.ip3));
-    m.insert("grtyp".into(), json!(rec.grtyp_char().to_string().trim_end()));
+    m.insert(
+        "grtyp".into(),
+        json!(rec.grtyp_char().to_string().trim_end()),
+    );
     m.insert("ig1".into(), json!(rec.ig1));
     m.insert("ig2".into(), json!(rec.ig2));
     m.insert("ig3".into(), json!(rec.ig3));
@@ -54,7 +57,10 @@ pub(crate) fn record_json(rec: &RecordMeta, file: Option<&str>) -> Value {
     m.insert("nbits".into(), json!(rec.nbits));
     m.insert("level".into(), level_json(rec));
     if let Some(meta) = rec.extended_metadata_json() {
-        m.insert("meta".into(), meta.unwrap_or_else(|e| json!({ "invalid_json": e.to_string() })));
+        m.insert(
+            "meta".into(),
+            meta.unwrap_or_else(|e| json!({ "invalid_json": e.to_string() })),
+        );
     }
     if rec.recovered {
         m.insert("recovered".into(), json!(true));

@@ -33,10 +33,16 @@ fn le_bytes<T: Copy, const N: usize>(values: &[T], to: impl Fn(T) -> [u8; N]) ->
 
 /// The `NumPy` dtype and little-endian bytes of decoded values, with missing points as NaN in
 /// float arrays.
-fn encode(samples: Samples, missing: Option<&[bool]>) -> anyhow::Result<(&'static str, Vec<u8>, u64)> {
+fn encode(
+    samples: Samples,
+    missing: Option<&[bool]>,
+) -> anyhow::Result<(&'static str, Vec<u8>, u64)> {
     let nan_out = |v: &mut [f32]| {
         if let Some(m) = missing {
-            v.iter_mut().zip(m).filter(|(_, &m)| m).for_each(|(x, _)| *x = f32::NAN);
+            v.iter_mut()
+                .zip(m)
+                .filter(|(_, &m)| m)
+                .for_each(|(x, _)| *x = f32::NAN);
         }
     };
     Ok(match samples {
@@ -46,7 +52,10 @@ fn encode(samples: Samples, missing: Option<&[bool]>) -> anyhow::Result<(&'stati
         }
         Samples::F64(mut v) => {
             if let Some(m) = missing {
-                v.iter_mut().zip(m).filter(|(_, &m)| m).for_each(|(x, _)| *x = f64::NAN);
+                v.iter_mut()
+                    .zip(m)
+                    .filter(|(_, &m)| m)
+                    .for_each(|(x, _)| *x = f64::NAN);
             }
             ("<f8", le_bytes(&v, f64::to_le_bytes), v.len() as u64)
         }
@@ -68,7 +77,12 @@ fn encode(samples: Samples, missing: Option<&[bool]>) -> anyhow::Result<(&'stati
 pub(crate) fn run(args: &DumpArgs) -> anyhow::Result<()> {
     let file = FstFile::open(&args.file)?;
     let Some(rec) = file.record(RecordIndex(args.index)) else {
-        bail!("{}: no record {} (the file has {})", args.file.display(), args.index, file.records().len());
+        bail!(
+            "{}: no record {} (the file has {})",
+            args.file.display(),
+            args.index,
+            file.records().len()
+        );
     };
     let field = file.decode(rec)?;
     let (descr, bytes, count) = encode(field.samples, field.missing.as_deref())?;
@@ -91,9 +105,12 @@ pub(crate) fn run(args: &DumpArgs) -> anyhow::Result<()> {
 }
 
 fn write_npy(path: &PathBuf, descr: &str, shape: &[u64], bytes: &[u8]) -> anyhow::Result<()> {
-    let f = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let f =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut w = BufWriter::new(f);
-    npy::write_array(&mut w, descr, shape, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    w.flush().with_context(|| format!("cannot write {}", path.display()))?;
+    npy::write_array(&mut w, descr, shape, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    w.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

@@ -33,7 +33,16 @@ fn push_unique(list: &mut Vec<String>, item: String) {
 }
 
 fn grid_key(r: &RecordMeta) -> String {
-    format!("{} {}x{} ig=({}, {}, {}, {})", r.grtyp_char(), r.ni, r.nj, r.ig1, r.ig2, r.ig3, r.ig4)
+    format!(
+        "{} {}x{} ig=({}, {}, {}, {})",
+        r.grtyp_char(),
+        r.ni,
+        r.nj,
+        r.ig1,
+        r.ig2,
+        r.ig3,
+        r.ig4
+    )
 }
 
 pub(crate) fn run(args: &InfoArgs) -> anyhow::Result<()> {
@@ -43,7 +52,11 @@ pub(crate) fn run(args: &InfoArgs) -> anyhow::Result<()> {
     let mut grids: BTreeMap<String, usize> = BTreeMap::new();
     let mut range: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> = None;
     for r in file.records() {
-        let key = (r.nomvar.trimmed().to_string(), r.typvar.trimmed().to_string(), r.etiket.trimmed().to_string());
+        let key = (
+            r.nomvar.trimmed().to_string(),
+            r.typvar.trimmed().to_string(),
+            r.etiket.trimmed().to_string(),
+        );
         let v = vars.entry(key).or_default();
         v.records += 1;
         push_unique(&mut v.levels, level_text(r));
@@ -81,7 +94,8 @@ pub(crate) fn run(args: &InfoArgs) -> anyhow::Result<()> {
         "records:     {} live, {} directory entries ({} deleted)",
         file.records().len(),
         file.entry_count(),
-        file.entry_count().saturating_sub(file.records().len() as u64)
+        file.entry_count()
+            .saturating_sub(file.records().len() as u64)
     )?;
     match range {
         Some((a, b)) => writeln!(s, "valid dates: {} .. {}", fmt_time(a), fmt_time(b))?,
@@ -115,5 +129,10 @@ fn abbreviate(items: &[String]) -> String {
     if items.len() <= 4 {
         return items.join(", ");
     }
-    format!("{}, … ({} more), {}", items[..3].join(", "), items.len() - 4, items[items.len() - 1])
+    format!(
+        "{}, … ({} more), {}",
+        items[..3].join(", "),
+        items.len() - 4,
+        items[items.len() - 1]
+    )
 }

@@ -125,7 +125,10 @@ pub(crate) struct Progress {
 
 impl Progress {
     pub(crate) fn new(total: usize) -> Self {
-        Self { enabled: total > 1 && std::io::stderr().is_terminal(), total }
+        Self {
+            enabled: total > 1 && std::io::stderr().is_terminal(),
+            total,
+        }
     }
 
     pub(crate) fn step(&self, done: usize, what: &str) {
@@ -153,7 +156,10 @@ fn ls(args: &LsArgs) -> anyhow::Result<()> {
         let name = path.display().to_string();
         if args.json {
             for rec in file.find(&query) {
-                serde_json::to_writer(&mut out, &describe::record_json(rec, many.then_some(name.as_str())))?;
+                serde_json::to_writer(
+                    &mut out,
+                    &describe::record_json(rec, many.then_some(name.as_str())),
+                )?;
                 out.write_all(b"\n")?;
             }
         } else {
@@ -187,7 +193,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // A closed pipe (`fst ls big.fst | head`) is not an error worth reporting.
-            if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
                 return ExitCode::SUCCESS;
             }
             eprintln!("fst: error: {e}");

@@ -7,7 +7,14 @@ use std::io::{self, Write};
 pub(crate) fn write_header(out: &mut impl Write, descr: &str, shape: &[u64]) -> io::Result<()> {
     let dims = match shape {
         [one] => format!("({one},)"),
-        _ => format!("({})", shape.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {dims}, }}");
     // Magic (6) + version (2) + length (2) + dict + newline must be a multiple of 64.
@@ -21,7 +28,12 @@ pub(crate) fn write_header(out: &mut impl Write, descr: &str, shape: &[u64]) -> 
 }
 
 /// Write a whole array whose elements are already little-endian bytes.
-pub(crate) fn write_array(out: &mut impl Write, descr: &str, shape: &[u64], data: &[u8]) -> io::Result<()> {
+pub(crate) fn write_array(
+    out: &mut impl Write,
+    descr: &str,
+    shape: &[u64],
+    data: &[u8],
+) -> io::Result<()> {
     write_header(out, descr, shape)?;
     out.write_all(data)
 }

@@ -1,6 +1,12 @@
 //! The `fst` command, run as a user would, against the librmn fixtures.
 // Tests fail loudly on purpose.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::float_cmp)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::float_cmp
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,25 +27,48 @@ fn manifest(name: &str) -> Value {
 
 fn run_ok(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{:?} failed: {}", cmd, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
 fn ls_json_matches_the_manifests() {
-    for name in ["datyps", "levels_dates", "edits", "grids", "names", "shapes", "append"] {
+    for name in [
+        "datyps",
+        "levels_dates",
+        "edits",
+        "grids",
+        "names",
+        "shapes",
+        "append",
+    ] {
         let m = manifest(&format!("{name}.json"));
         let path = fixtures().join("xdf").join(format!("{name}.fst"));
         let stdout = run_ok(fst().arg("ls").arg("--json").arg(&path));
-        let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<Value> = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         let records = m["records"].as_array().unwrap();
         assert_eq!(lines.len(), records.len(), "{name}");
         for (ours, e) in lines.iter().zip(records) {
             let ctx = format!("{name} record {}", e["index"]);
             for key in ["nomvar", "typvar", "etiket", "grtyp"] {
-                assert_eq!(ours[key].as_str().unwrap(), e[key].as_str().unwrap().trim_end(), "{ctx}: {key}");
+                assert_eq!(
+                    ours[key].as_str().unwrap(),
+                    e[key].as_str().unwrap().trim_end(),
+                    "{ctx}: {key}"
+                );
             }
-            for key in ["index", "ni", "nj", "nk", "deet", "npas", "ip1", "ip2", "ip3", "ig1", "ig2", "ig3", "ig4", "datyp", "nbits"] {
+            for key in [
+                "index", "ni", "nj", "nk", "deet", "npas", "ip1", "ip2", "ip3", "ig1", "ig2",
+                "ig3", "ig4", "datyp", "nbits",
+            ] {
                 assert_eq!(ours[key], e[key], "{ctx}: {key}");
             }
             assert_eq!(ours["dateo"], e["dateo_iso"], "{ctx}: dateo");
@@ -48,9 +77,17 @@ fn ls_json_matches_the_manifests() {
             if d["kind"].as_i64().unwrap_or(-1) >= 0 && !d["value"].is_null() {
                 let level = &ours["level"];
                 let (ours_v, theirs_v) = (level["value"].as_f64(), d["value"].as_f64());
-                assert_eq!(ours_v.map(|v| v as f32), theirs_v.map(|v| v as f32), "{ctx}: level {level} vs {d}");
+                assert_eq!(
+                    ours_v.map(|v| v as f32),
+                    theirs_v.map(|v| v as f32),
+                    "{ctx}: level {level} vs {d}"
+                );
                 assert_eq!(level["kind"], d["kind"], "{ctx}: level kind");
-                assert_eq!(level["unit"].as_str().unwrap_or(""), d["kind_str"].as_str().unwrap_or("").trim(), "{ctx}: unit");
+                assert_eq!(
+                    level["unit"].as_str().unwrap_or(""),
+                    d["kind_str"].as_str().unwrap_or("").trim(),
+                    "{ctx}: unit"
+                );
             }
         }
     }
@@ -60,22 +97,37 @@ fn ls_json_matches_the_manifests() {
 fn ls_filters_like_fstinl() {
     let path = fixtures().join("xdf/datyps.fst");
     let m = manifest("datyps.json");
-    let expected = m["records"].as_array().unwrap().iter().filter(|r| r["nomvar"] == "HU  ").count();
+    let expected = m["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["nomvar"] == "HU  ")
+        .count();
     let stdout = run_ok(fst().args(["ls", "--json", "--nomvar", "hu"]).arg(&path));
     assert_eq!(stdout.lines().count(), expected);
     assert!(expected > 0);
     let table = run_ok(fst().args(["ls", "--nomvar", "HU"]).arg(&path));
-    assert_eq!(table.lines().count(), expected + 1, "header plus one row per record");
+    assert_eq!(
+        table.lines().count(),
+        expected + 1,
+        "header plus one row per record"
+    );
 }
 
 #[test]
 fn info_summarises_variables_grids_and_dates() {
     let path = fixtures().join("xdf/levels_dates.fst");
-    let v: Value = serde_json::from_str(&run_ok(fst().args(["info", "--json"]).arg(&path))).unwrap();
+    let v: Value =
+        serde_json::from_str(&run_ok(fst().args(["info", "--json"]).arg(&path))).unwrap();
     let m = manifest("levels_dates.json");
     assert_eq!(v["container"], "XDF");
     assert_eq!(v["records"], m["nrecords"]);
-    let total: u64 = v["variables"].as_array().unwrap().iter().map(|x| x["records"].as_u64().unwrap()).sum();
+    let total: u64 = v["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["records"].as_u64().unwrap())
+        .sum();
     assert_eq!(total, m["nrecords"].as_u64().unwrap());
     let text = run_ok(fst().arg("info").arg(&path));
     assert!(text.contains("container:   XDF"));
@@ -87,9 +139,26 @@ fn read_npy(path: &Path) -> (String, Vec<u64>, Vec<u8>) {
     assert_eq!(&b[..8], b"\x93NUMPY\x01\x00");
     let hlen = u16::from_le_bytes([b[8], b[9]]) as usize;
     let header = std::str::from_utf8(&b[10..10 + hlen]).unwrap().to_string();
-    let shape_text = header.split("'shape': (").nth(1).unwrap().split(')').next().unwrap();
-    let shape = shape_text.split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse().unwrap()).collect();
-    let descr = header.split("'descr': '").nth(1).unwrap().split('\'').next().unwrap().to_string();
+    let shape_text = header
+        .split("'shape': (")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
+    let shape = shape_text
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
+    let descr = header
+        .split("'descr': '")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_string();
     (descr, shape, b[10 + hlen..].to_vec())
 }
 
@@ -106,20 +175,43 @@ fn dump_writes_librmn_values_with_nan_for_missing() {
         let index = e["index"].as_u64().unwrap();
         let out = dir.path().join(format!("r{index}.npy"));
         let mask = dir.path().join(format!("m{index}.npy"));
-        run_ok(fst().arg("dump").arg(fixtures().join("xdf/datyps.fst")).args(["--index", &index.to_string()]).arg("--out").arg(&out).arg("--mask").arg(&mask));
+        run_ok(
+            fst()
+                .arg("dump")
+                .arg(fixtures().join("xdf/datyps.fst"))
+                .args(["--index", &index.to_string()])
+                .arg("--out")
+                .arg(&out)
+                .arg("--mask")
+                .arg(&mask),
+        );
         let (descr, shape, bytes) = read_npy(&out);
         assert_eq!(descr, "<f4");
-        assert_eq!(shape, vec![e["nk"].as_u64().unwrap(), e["nj"].as_u64().unwrap(), e["ni"].as_u64().unwrap()]);
+        assert_eq!(
+            shape,
+            vec![
+                e["nk"].as_u64().unwrap(),
+                e["nj"].as_u64().unwrap(),
+                e["ni"].as_u64().unwrap()
+            ]
+        );
         let (_, _, mask_bytes) = read_npy(&mask);
         let off = e["data"]["offset"].as_u64().unwrap() as usize;
         let n = e["data"]["nbytes"].as_u64().unwrap() as usize;
         let flag = m["missing_value_flags"]["float32"].as_f64().unwrap() as f32;
-        for (k, (ours, theirs)) in bytes.chunks_exact(4).zip(blob[off..off + n].chunks_exact(4)).enumerate() {
+        for (k, (ours, theirs)) in bytes
+            .chunks_exact(4)
+            .zip(blob[off..off + n].chunks_exact(4))
+            .enumerate()
+        {
             let ours = f32::from_le_bytes(ours.try_into().unwrap());
             let theirs = f32::from_le_bytes(theirs.try_into().unwrap());
             let datyp = e["datyp"].as_u64().unwrap();
             if datyp & 64 != 0 && theirs == flag {
-                assert!(ours.is_nan(), "record {index} point {k}: missing should be NaN");
+                assert!(
+                    ours.is_nan(),
+                    "record {index} point {k}: missing should be NaN"
+                );
                 assert_eq!(mask_bytes[k], 1);
             } else {
                 assert_eq!(ours.to_bits(), theirs.to_bits(), "record {index} point {k}");
@@ -133,7 +225,10 @@ fn dump_writes_librmn_values_with_nan_for_missing() {
 
 #[test]
 fn errors_name_the_file_and_exit_non_zero() {
-    let out = fst().args(["ls", "/nonexistent/model.fst"]).output().unwrap();
+    let out = fst()
+        .args(["ls", "/nonexistent/model.fst"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/model.fst"), "{err}");
@@ -144,17 +239,34 @@ fn errors_name_the_file_and_exit_non_zero() {
     let out = fst().arg("info").arg(&junk).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("junk.fst") && err.contains("not an RPN standard file"), "{err}");
+    assert!(
+        err.contains("junk.fst") && err.contains("not an RPN standard file"),
+        "{err}"
+    );
 
-    let out = fst().arg("dump").arg(fixtures().join("xdf/edits.fst")).args(["--index", "99", "--out"]).arg(dir.path().join("x.npy")).output().unwrap();
+    let out = fst()
+        .arg("dump")
+        .arg(fixtures().join("xdf/edits.fst"))
+        .args(["--index", "99", "--out"])
+        .arg(dir.path().join("x.npy"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no record 99"));
 }
 
 #[test]
 fn rsf_and_xdf_copies_list_identically() {
-    let rsf = run_ok(fst().args(["ls", "--json"]).arg(fixtures().join("rsf/rsf_basic.fst")));
-    let xdf = run_ok(fst().args(["ls", "--json"]).arg(fixtures().join("rsf/xdf_basic.fst")));
+    let rsf = run_ok(
+        fst()
+            .args(["ls", "--json"])
+            .arg(fixtures().join("rsf/rsf_basic.fst")),
+    );
+    let xdf = run_ok(
+        fst()
+            .args(["ls", "--json"])
+            .arg(fixtures().join("rsf/xdf_basic.fst")),
+    );
     assert_eq!(rsf.lines().count(), 7);
     // Neither record carries extended metadata, the only container-specific field.
     assert_eq!(rsf, xdf);
@@ -169,18 +281,35 @@ fn unfinished_rsf_segment_is_reported_and_recoverable() {
     std::fs::write(&cut, &bytes[..bytes.len() - 200]).unwrap();
     let info = run_ok(fst().arg("info").arg(&cut));
     assert!(info.contains("in no directory"), "{info}");
-    let visible = run_ok(fst().args(["ls", "--json"]).arg(&cut)).lines().count();
+    let visible = run_ok(fst().args(["ls", "--json"]).arg(&cut))
+        .lines()
+        .count();
     let recovered = run_ok(fst().args(["ls", "--json", "--recover"]).arg(&cut));
-    let all = run_ok(fst().args(["ls", "--json"]).arg(fixtures().join("rsf/rsf_multi_segment.fst"))).lines().count();
+    let all = run_ok(
+        fst()
+            .args(["ls", "--json"])
+            .arg(fixtures().join("rsf/rsf_multi_segment.fst")),
+    )
+    .lines()
+    .count();
     assert!(visible < all);
     assert_eq!(recovered.lines().count(), all);
-    assert_eq!(recovered.lines().filter(|l| l.contains("\"recovered\":true")).count(), all - visible);
+    assert_eq!(
+        recovered
+            .lines()
+            .filter(|l| l.contains("\"recovered\":true"))
+            .count(),
+        all - visible
+    );
 }
 
 #[test]
 fn grid_and_coords_describe_a_record_geography() {
     let path = fixtures().join("rsf/rsf_basic.fst");
-    let v: Value = serde_json::from_str(&run_ok(fst().args(["grid", "--json", "--index", "2"]).arg(&path))).unwrap();
+    let v: Value = serde_json::from_str(&run_ok(
+        fst().args(["grid", "--json", "--index", "2"]).arg(&path),
+    ))
+    .unwrap();
     assert_eq!(v["grtyp"], "Z");
     assert_eq!((v["ni"].as_u64(), v["nj"].as_u64()), (Some(48), Some(36)));
     assert!(v["proj"].as_str().unwrap().contains("+proj=longlat"));
@@ -188,7 +317,13 @@ fn grid_and_coords_describe_a_record_geography() {
     assert_eq!(v["ref_grtyp"], "L");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("c.npz");
-    run_ok(fst().args(["coords", "--index", "2"]).arg(&path).arg("--out").arg(&out));
+    run_ok(
+        fst()
+            .args(["coords", "--index", "2"])
+            .arg(&path)
+            .arg("--out")
+            .arg(&out),
+    );
     let bytes = std::fs::read(&out).unwrap();
     assert_eq!(&bytes[..2], b"PK");
     let text = String::from_utf8_lossy(&bytes);

@@ -10,7 +10,12 @@
 //! * `open+list`: the same, then visit every record's metadata, including the derived origin
 //!   date and the decoded ip1 (what `fstprm` returns and a listing shows).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)] // bench code
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)] // bench code
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -51,7 +56,9 @@ fn main() {
                 acc = acc
                     .wrapping_add(u64::from(r.ni) ^ u64::from(r.ip1) ^ u64::from(r.ig1))
                     .wrapping_add(r.dateo() as u64)
-                    .wrapping_add(fst_core::ip::decode_ip(r.ip1).map_or(0, |ip| ip.value.to_bits()) as u64)
+                    .wrapping_add(
+                        fst_core::ip::decode_ip(r.ip1).map_or(0, |ip| ip.value.to_bits()) as u64,
+                    )
                     .wrapping_add(u64::from(r.nomvar.as_bytes()[0]));
             }
             black_box(acc);

@@ -33,7 +33,12 @@ impl GridKey {
     /// The grid key of a record.
     #[must_use]
     pub fn of(rec: &RecordMeta) -> Self {
-        Self { grtyp: rec.grtyp, ni: rec.ni, nj: rec.nj, ig: [rec.ig1, rec.ig2, rec.ig3, rec.ig4] }
+        Self {
+            grtyp: rec.grtyp,
+            ni: rec.ni,
+            nj: rec.nj,
+            ig: [rec.ig1, rec.ig2, rec.ig3, rec.ig4],
+        }
     }
 }
 
@@ -41,7 +46,13 @@ impl std::fmt::Display for GridKey {
     /// `grtyp-ni-nj-ig1-ig2-ig3-ig4`: no blanks, no quotes, usable in names and URLs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let [a, b, c, d] = self.ig;
-        write!(f, "{}-{}x{}-{a}-{b}-{c}-{d}", char::from(self.grtyp), self.ni, self.nj)
+        write!(
+            f,
+            "{}-{}x{}-{a}-{b}-{c}-{d}",
+            char::from(self.grtyp),
+            self.ni,
+            self.nj
+        )
     }
 }
 
@@ -108,7 +119,8 @@ impl Field {
     /// The distinct levels (ip1 and its decoding), in order.
     #[must_use]
     pub fn levels(&self) -> Vec<(u32, Option<Level>)> {
-        let mut v: Vec<(u32, Option<Level>)> = self.slices.iter().map(|s| (s.ip1, s.level)).collect();
+        let mut v: Vec<(u32, Option<Level>)> =
+            self.slices.iter().map(|s| (s.ip1, s.level)).collect();
         v.sort_by(level_order);
         v.dedup_by_key(|x| x.0);
         v
@@ -142,7 +154,10 @@ fn level_order(a: &(u32, Option<Level>), b: &(u32, Option<Level>)) -> Ordering {
 /// True for the records that describe grids rather than hold data.
 #[must_use]
 pub fn is_grid_descriptor(rec: &RecordMeta) -> bool {
-    matches!(rec.nomvar.trimmed(), ">>" | "^^" | "^>" | "!!" | "##" | "HY" | "PROJ" | "MTRX" | "#>>#" | "#^^#" | "####")
+    matches!(
+        rec.nomvar.trimmed(),
+        ">>" | "^^" | "^>" | "!!" | "##" | "HY" | "PROJ" | "MTRX" | "#>>#" | "#^^#" | "####"
+    )
 }
 
 /// The fields of a set of records.
@@ -158,9 +173,17 @@ impl Catalog {
         let mut index: HashMap<FieldKey, usize> = HashMap::new();
         let mut fields: Vec<Field> = Vec::new();
         for rec in records.iter().filter(|r| !is_grid_descriptor(r)) {
-            let key = FieldKey { nomvar: rec.nomvar, typvar: rec.typvar, etiket: rec.etiket, grid: GridKey::of(rec) };
+            let key = FieldKey {
+                nomvar: rec.nomvar,
+                typvar: rec.typvar,
+                etiket: rec.etiket,
+                grid: GridKey::of(rec),
+            };
             let slot = *index.entry(key).or_insert_with(|| {
-                fields.push(Field { key, slices: Vec::new() });
+                fields.push(Field {
+                    key,
+                    slices: Vec::new(),
+                });
                 fields.len() - 1
             });
             if let Some(field) = fields.get_mut(slot) {
@@ -199,21 +222,39 @@ mod tests {
     use crate::FstFile;
 
     fn fixture(name: &str) -> FstFile {
-        FstFile::open(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)).unwrap()
+        FstFile::open(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name),
+        )
+        .unwrap()
     }
 
     #[test]
     fn groups_by_variable_and_grid_and_skips_descriptors() {
         let file = fixture("rsf/rsf_basic.fst");
         let cat = Catalog::build(file.records());
-        let names: Vec<String> = cat.fields().iter().map(|f| f.key.nomvar.trimmed().to_string()).collect();
+        let names: Vec<String> = cat
+            .fields()
+            .iter()
+            .map(|f| f.key.nomvar.trimmed().to_string())
+            .collect();
         assert!(!names.iter().any(|n| n == ">>" || n == "^^"), "{names:?}");
         let total: usize = cat.fields().iter().map(|f| f.slices.len()).sum();
-        assert_eq!(total, file.records().iter().filter(|r| !is_grid_descriptor(r)).count());
+        assert_eq!(
+            total,
+            file.records()
+                .iter()
+                .filter(|r| !is_grid_descriptor(r))
+                .count()
+        );
         for f in cat.fields() {
             for s in &f.slices {
                 let r = file.record(s.record).unwrap();
-                assert_eq!((r.nomvar, r.typvar, r.etiket, GridKey::of(r)), (f.key.nomvar, f.key.typvar, f.key.etiket, f.key.grid));
+                assert_eq!(
+                    (r.nomvar, r.typvar, r.etiket, GridKey::of(r)),
+                    (f.key.nomvar, f.key.typvar, f.key.etiket, f.key.grid)
+                );
             }
         }
     }
@@ -228,16 +269,29 @@ mod tests {
                 let (a, b) = (&w[0], &w[1]);
                 let ta = time_key(a.datev);
                 let tb = time_key(b.datev);
-                assert!(ta < tb || (ta == tb && level_order(&(a.ip1, a.level), &(b.ip1, b.level)) != Ordering::Greater));
+                assert!(
+                    ta < tb
+                        || (ta == tb
+                            && level_order(&(a.ip1, a.level), &(b.ip1, b.level))
+                                != Ordering::Greater)
+                );
             }
-            assert_eq!(f.band_count(), f.slices.iter().map(|s| u64::from(s.nk)).sum::<u64>());
+            assert_eq!(
+                f.band_count(),
+                f.slices.iter().map(|s| u64::from(s.nk)).sum::<u64>()
+            );
             assert!(!f.valid_times().is_empty() && !f.levels().is_empty());
         }
     }
 
     #[test]
     fn grid_key_text_is_url_safe() {
-        let k = GridKey { grtyp: b'Z', ni: 48, nj: 36, ig: [1234, 5678, 0, 0] };
+        let k = GridKey {
+            grtyp: b'Z',
+            ni: 48,
+            nj: 36,
+            ig: [1234, 5678, 0, 0],
+        };
         assert_eq!(k.to_string(), "Z-48x36-1234-5678-0-0");
     }
 }

@@ -103,7 +103,10 @@ impl FstFile {
     }
 
     /// Open a file held in memory.
-    pub fn from_bytes(bytes: impl Into<Arc<[u8]>>, options: OpenOptions) -> Result<Self, OpenError> {
+    pub fn from_bytes(
+        bytes: impl Into<Arc<[u8]>>,
+        options: OpenOptions,
+    ) -> Result<Self, OpenError> {
         Self::from_source(Arc::new(MemorySource::new(bytes)), None, options)
     }
 
@@ -114,7 +117,10 @@ impl FstFile {
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         let path = SourceName(name);
-        let read = ReadOptions { limits: options.limits, recover: options.recover };
+        let read = ReadOptions {
+            limits: options.limits,
+            recover: options.recover,
+        };
         let dir = container::read_directory(source.as_ref(), &path, &read)?;
         Ok(Self {
             source,
@@ -176,7 +182,9 @@ impl FstFile {
 
     fn check_owned(&self, rec: &RecordMeta) -> Result<(), DecodeError> {
         match self.records.get(rec.index.0 as usize) {
-            Some(own) if own.record_offset == rec.record_offset && own.payload == rec.payload => Ok(()),
+            Some(own) if own.record_offset == rec.record_offset && own.payload == rec.payload => {
+                Ok(())
+            }
             _ => Err(DecodeError::Usage {
                 path: self.path.clone(),
                 record: rec.index,
@@ -186,11 +194,22 @@ impl FstFile {
     }
 
     fn params(rec: &RecordMeta) -> CodecParams {
-        CodecParams { datyp: rec.datyp, nbits: rec.nbits, ni: rec.ni, nj: rec.nj, nk: rec.nk }
+        CodecParams {
+            datyp: rec.datyp,
+            nbits: rec.nbits,
+            ni: rec.ni,
+            nj: rec.nj,
+            nk: rec.nk,
+        }
     }
 
     fn format_error(&self, rec: &RecordMeta, kind: codec::CodecError) -> DecodeError {
-        DecodeError::Format { path: self.path.clone(), record: rec.index, offset: rec.payload.offset.0, kind }
+        DecodeError::Format {
+            path: self.path.clone(),
+            record: rec.index,
+            offset: rec.payload.offset.0,
+            kind,
+        }
     }
 
     /// The element type and count `rec` decodes to, after checking them against the limits.
@@ -198,13 +217,23 @@ impl FstFile {
         let params = Self::params(rec);
         let kind = codec::sample_type(&params).map_err(|e| self.format_error(rec, e))?;
         let count = codec::sample_count(&params).map_err(|e| self.format_error(rec, e))?;
-        let limit = |limit| DecodeError::Limits { path: self.path.clone(), record: rec.index, limit };
+        let limit = |limit| DecodeError::Limits {
+            path: self.path.clone(),
+            record: rec.index,
+            limit,
+        };
         if rec.point_count() > self.limits.max_values_per_record {
-            return Err(limit(LimitError::Values { found: rec.point_count(), limit: self.limits.max_values_per_record }));
+            return Err(limit(LimitError::Values {
+                found: rec.point_count(),
+                limit: self.limits.max_values_per_record,
+            }));
         }
         let bytes = count.saturating_mul(sample_size(kind));
         if bytes > self.limits.max_decoded_bytes {
-            return Err(limit(LimitError::DecodedBytes { found: bytes, limit: self.limits.max_decoded_bytes }));
+            return Err(limit(LimitError::DecodedBytes {
+                found: bytes,
+                limit: self.limits.max_decoded_bytes,
+            }));
         }
         Ok((kind, count))
     }
@@ -212,15 +241,30 @@ impl FstFile {
     /// Read a record's payload as 32-bit words in host order.
     pub fn read_payload_words(&self, rec: &RecordMeta) -> Result<Vec<u32>, DecodeError> {
         self.check_owned(rec)?;
-        let limit = |limit| DecodeError::Limits { path: self.path.clone(), record: rec.index, limit };
+        let limit = |limit| DecodeError::Limits {
+            path: self.path.clone(),
+            record: rec.index,
+            limit,
+        };
         // A payload never needs to be larger than twice the decoded size plus headers; bound
         // the read by the decode limit so a corrupt length cannot ask for the whole disk.
         if rec.payload.len > self.limits.max_decoded_bytes.saturating_add(1 << 20) {
-            return Err(limit(LimitError::DecodedBytes { found: rec.payload.len, limit: self.limits.max_decoded_bytes }));
+            return Err(limit(LimitError::DecodedBytes {
+                found: rec.payload.len,
+                limit: self.limits.max_decoded_bytes,
+            }));
         }
-        let words_len = usize::try_from(rec.payload.len / 4).map_err(|_too_large| limit(LimitError::OutOfMemory { bytes: rec.payload.len }))?;
-        let mut words = crate::alloc::try_vec_filled(words_len, 0u32)
-            .map_err(|_reserve_failed| limit(LimitError::OutOfMemory { bytes: rec.payload.len }))?;
+        let words_len = usize::try_from(rec.payload.len / 4).map_err(|_too_large| {
+            limit(LimitError::OutOfMemory {
+                bytes: rec.payload.len,
+            })
+        })?;
+        let mut words =
+            crate::alloc::try_vec_filled(words_len, 0u32).map_err(|_reserve_failed| {
+                limit(LimitError::OutOfMemory {
+                    bytes: rec.payload.len,
+                })
+            })?;
         let io = |source| DecodeError::Io {
             path: self.path.clone(),
             record: rec.index,
@@ -229,16 +273,15 @@ impl FstFile {
             source,
         };
         if self.container == Container::Rsf {
-            container::rsf_check_frame(self.source.as_ref(), rec)
-                .map_err(|e| match e {
-                    container::FrameError::Io(source) => io(source),
-                    container::FrameError::Format(kind) => DecodeError::Framing {
-                        path: self.path.clone(),
-                        record: rec.index,
-                        offset: rec.record_offset.0,
-                        kind,
-                    },
-                })?;
+            container::rsf_check_frame(self.source.as_ref(), rec).map_err(|e| match e {
+                container::FrameError::Io(source) => io(source),
+                container::FrameError::Format(kind) => DecodeError::Framing {
+                    path: self.path.clone(),
+                    record: rec.index,
+                    offset: rec.record_offset.0,
+                    kind,
+                },
+            })?;
         }
         self.source
             .read_exact_at(rec.payload.offset.0, bytemuck::cast_slice_mut(&mut words))
@@ -257,7 +300,14 @@ impl FstFile {
         let params = Self::params(rec);
         let samples = codec::decode(&words, &params).map_err(|e| self.format_error(rec, e))?;
         let missing = codec::missing_mask(&samples, &params);
-        Ok(Field { record: rec.index, ni: rec.ni, nj: rec.nj, nk: rec.nk, samples, missing })
+        Ok(Field {
+            record: rec.index,
+            ni: rec.ni,
+            nj: rec.nj,
+            nk: rec.nk,
+            samples,
+            missing,
+        })
     }
 
     /// Decode a record into the caller's buffer, which must have the record's element type and

@@ -30,7 +30,9 @@ pub fn open_and_decode(bytes: &[u8]) -> Outcome {
     let mut outcome = Outcome::default();
     for recover in [false, true] {
         let options = OpenOptions::new().limits(TEST_LIMITS).recover(recover);
-        let Ok(file) = FstFile::from_bytes(bytes.to_vec(), options) else { continue };
+        let Ok(file) = FstFile::from_bytes(bytes.to_vec(), options) else {
+            continue;
+        };
         outcome.opened = true;
         // Recovery only changes what RSF files list; decoding XDF records twice finds nothing new.
         if recover && file.container() == crate::Container::Xdf {

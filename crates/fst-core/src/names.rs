@@ -70,7 +70,9 @@ impl<const N: usize> Name<N> {
     #[must_use]
     pub fn trimmed(&self) -> &str {
         // Every byte is ASCII 32..95 by construction, so this cannot fail.
-        std::str::from_utf8(&self.bytes).unwrap_or("").trim_end_matches(' ')
+        std::str::from_utf8(&self.bytes)
+            .unwrap_or("")
+            .trim_end_matches(' ')
     }
 
     /// The name with its blank padding, as librmn's `fstprm` returns it.

@@ -61,7 +61,12 @@ impl Query {
     #[must_use]
     pub fn etiket(mut self, etiket: &str) -> Self {
         let name = Etiket::new(etiket);
-        self.etiket = name.as_bytes().iter().take(10).any(|&c| c != b' ').then_some(name);
+        self.etiket = name
+            .as_bytes()
+            .iter()
+            .take(10)
+            .any(|&c| c != b' ')
+            .then_some(name);
         self
     }
 
@@ -116,6 +121,8 @@ impl Query {
             && self.ip2.is_none_or(|v| v == rec.ip2)
             && self.ip3.is_none_or(|v| v == rec.ip3)
             && self.grtyp.is_none_or(|g| g == rec.grtyp)
-            && self.datev.is_none_or(|d| date_word_from_stamp(d) & !7 == rec.date_word & !7)
+            && self
+                .datev
+                .is_none_or(|d| date_word_from_stamp(d) & !7 == rec.date_word & !7)
     }
 }

@@ -282,12 +282,26 @@ impl Keys {
         // this runs once per record at open, so it is on the metadata-listing hot path.
         let (a, b, c) = (et1, et2, et3_typ);
         Keys {
-            nomvar: Name::from_code_positions([(nom_dasiz, 26), (nom_dasiz, 20), (nom_dasiz, 14), (nom_dasiz, 8)]),
+            nomvar: Name::from_code_positions([
+                (nom_dasiz, 26),
+                (nom_dasiz, 20),
+                (nom_dasiz, 14),
+                (nom_dasiz, 8),
+            ]),
             typvar: Name::from_code_positions([(c, 14), (c, 8)]),
             etiket: Name::from_code_positions([
-                (a, 26), (a, 20), (a, 14), (a, 8), (a, 2),
-                (b, 26), (b, 20), (b, 14), (b, 8), (b, 2),
-                (c, 26), (c, 20),
+                (a, 26),
+                (a, 20),
+                (a, 14),
+                (a, 8),
+                (a, 2),
+                (b, 26),
+                (b, 20),
+                (b, 14),
+                (b, 8),
+                (b, 2),
+                (c, 26),
+                (c, 20),
             ]),
             grtyp: (ni_grtyp & 0xFF) as u8,
             ni,

@@ -84,7 +84,8 @@ impl ByteSource for MemorySource {
     }
 
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let start = usize::try_from(offset).map_err(|e| io::Error::new(io::ErrorKind::UnexpectedEof, e))?;
+        let start =
+            usize::try_from(offset).map_err(|e| io::Error::new(io::ErrorKind::UnexpectedEof, e))?;
         let src = start
             .checked_add(buf.len())
             .and_then(|end| self.0.get(start..end))

@@ -1,7 +1,13 @@
 //! Malformed input: truncation, bit flips, absurd sizes, directory cycles. Every case must end
 //! in an error or a correct result, never a panic, a hang or an unbounded allocation.
 // Tests fail loudly on purpose.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::float_cmp)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::float_cmp
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -42,7 +48,11 @@ impl Rng {
 fn cut_points(len: usize) -> Vec<usize> {
     let mut cuts: Vec<usize> = (0..len.min(4096)).step_by(61).collect();
     cuts.extend((0..48).map(|k| len * k / 48));
-    cuts.extend([len.saturating_sub(1), len.saturating_sub(8), len.saturating_sub(12)]);
+    cuts.extend([
+        len.saturating_sub(1),
+        len.saturating_sub(8),
+        len.saturating_sub(12),
+    ]);
     cuts.sort_unstable();
     cuts.dedup();
     cuts
@@ -76,7 +86,12 @@ fn truncated_while_open_is_an_error_not_a_crash() {
     std::fs::copy(&src, &path).unwrap();
     let file = FstFile::open(&path).unwrap();
     let last = file.records().last().unwrap().clone();
-    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(last.payload.offset.0 + 4).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(last.payload.offset.0 + 4)
+        .unwrap();
     match file.read_payload_words(&last) {
         Err(DecodeError::Io { .. }) => {}
         other => panic!("expected an I/O error, got {other:?}"),
@@ -85,7 +100,11 @@ fn truncated_while_open_is_an_error_not_a_crash() {
 }
 
 fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("fst-core-test-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let d = std::env::temp_dir().join(format!(
+        "fst-core-test-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -100,7 +119,11 @@ fn bit_flips_in_directory_and_records() {
         let head = bytes.len().min(40 << 10);
         for _ in 0..150 {
             let mut m = bytes.clone();
-            let at = if rng.below(4) == 0 { bytes.len() - 1 - rng.below(bytes.len().min(8 << 10)) } else { rng.below(head) };
+            let at = if rng.below(4) == 0 {
+                bytes.len() - 1 - rng.below(bytes.len().min(8 << 10))
+            } else {
+                rng.below(head)
+            };
             m[at] ^= 1 << rng.below(8);
             if rng.below(2) == 0 {
                 let at2 = rng.below(head);
@@ -151,7 +174,10 @@ fn directory_page_cycles_are_detected() {
     set_be_word(&mut bytes, second_word + 4, 27);
     set_be_word(&mut bytes, 7, 3);
     match FstFile::from_bytes(bytes, OpenOptions::new().limits(TEST_LIMITS)) {
-        Err(OpenError::Format { kind: FormatErrorKind::PageCycle { address: 27 }, .. }) => {}
+        Err(OpenError::Format {
+            kind: FormatErrorKind::PageCycle { address: 27 },
+            ..
+        }) => {}
         other => panic!("expected a page cycle, got {other:?}"),
     }
 }
@@ -162,7 +188,10 @@ fn entries_pointing_outside_the_file_are_errors() {
     let mut bytes = std::fs::read(path).unwrap();
     set_be_word(&mut bytes, first_entry_word(0) + 1, 0x7FFF_FFFF);
     match FstFile::from_bytes(bytes, OpenOptions::new()) {
-        Err(OpenError::Format { kind: FormatErrorKind::EntryOutOfBounds { .. }, .. }) => {}
+        Err(OpenError::Format {
+            kind: FormatErrorKind::EntryOutOfBounds { .. },
+            ..
+        }) => {}
         other => panic!("expected an out-of-bounds entry, got {other:?}"),
     }
 }
@@ -189,7 +218,11 @@ fn non_fst_files_are_refused_clearly() {
 fn random_mutation_smoke() {
     // The in-process twin of the cargo-fuzz target: the same harness on mutated fixtures.
     let mut rng = Rng(42);
-    let files: Vec<Vec<u8>> = fixtures().iter().map(|p| std::fs::read(p).unwrap()).filter(|b| b.len() < 200_000).collect();
+    let files: Vec<Vec<u8>> = fixtures()
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .filter(|b| b.len() < 200_000)
+        .collect();
     for _ in 0..400 {
         let mut m = files[rng.below(files.len())].clone();
         for _ in 0..1 + rng.below(8) {

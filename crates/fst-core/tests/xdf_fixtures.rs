@@ -1,7 +1,13 @@
 //! Every directory field of every XDF fixture, compared with what librmn 19.5's `fstprm`
 //! reported when the fixture was written (the manifests beside the files).
 // Tests fail loudly on purpose.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::float_cmp)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::float_cmp
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -16,18 +22,25 @@ fn manifests() -> Vec<(PathBuf, Value)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(fixture_dir()).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "json") && path.file_stem().unwrap() != "datyp_nbits_map" {
+        if path.extension().is_some_and(|e| e == "json")
+            && path.file_stem().unwrap() != "datyp_nbits_map"
+        {
             let m: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
             out.push((fixture_dir().join(m["file"].as_str().unwrap()), m));
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() >= 8, "expected the XDF fixture set, found {}", out.len());
+    assert!(
+        out.len() >= 8,
+        "expected the XDF fixture set, found {}",
+        out.len()
+    );
     out
 }
 
 fn u(v: &Value) -> u64 {
-    v.as_u64().unwrap_or_else(|| panic!("not an unsigned integer: {v}"))
+    v.as_u64()
+        .unwrap_or_else(|| panic!("not an unsigned integer: {v}"))
 }
 
 #[test]
@@ -38,16 +51,29 @@ fn every_directory_field_matches_fstprm() {
         assert_eq!(file.container(), Container::Xdf);
         let records = m["records"].as_array().unwrap();
         assert_eq!(file.records().len(), records.len(), "{}", path.display());
-        assert_eq!(file.entry_count(), u(&m["fstnbr"]), "{}: entries incl. deleted", path.display());
+        assert_eq!(
+            file.entry_count(),
+            u(&m["fstnbr"]),
+            "{}: entries incl. deleted",
+            path.display()
+        );
         for (rec, e) in file.records().iter().zip(records) {
             let ctx = format!("{} record {}", path.display(), u(&e["index"]));
             assert_eq!(u64::from(rec.index.0), u(&e["index"]), "{ctx}");
             let handle = u(&e["handle"]);
-            assert_eq!(u64::from(rec.file_index), (handle >> 19) * 256 + ((handle >> 10) & 0x1FF), "{ctx}: file index");
+            assert_eq!(
+                u64::from(rec.file_index),
+                (handle >> 19) * 256 + ((handle >> 10) & 0x1FF),
+                "{ctx}: file index"
+            );
             assert_eq!(rec.nomvar.padded(), e["nomvar"].as_str().unwrap(), "{ctx}");
             assert_eq!(rec.typvar.padded(), e["typvar"].as_str().unwrap(), "{ctx}");
             assert_eq!(rec.etiket.padded(), e["etiket"].as_str().unwrap(), "{ctx}");
-            assert_eq!(rec.grtyp_char().to_string(), e["grtyp"].as_str().unwrap(), "{ctx}");
+            assert_eq!(
+                rec.grtyp_char().to_string(),
+                e["grtyp"].as_str().unwrap(),
+                "{ctx}"
+            );
             for (name, ours) in [
                 ("ni", rec.ni),
                 ("nj", rec.nj),
@@ -69,7 +95,11 @@ fn every_directory_field_matches_fstprm() {
             ] {
                 assert_eq!(u64::from(ours), u(&e[name]), "{ctx}: {name}");
             }
-            assert_eq!(i64::from(rec.datev), e["xtra1"].as_i64().unwrap(), "{ctx}: datev");
+            assert_eq!(
+                i64::from(rec.datev),
+                e["xtra1"].as_i64().unwrap(),
+                "{ctx}: datev"
+            );
             assert_eq!(rec.record_offset.0, (u(&e["swa"]) - 1) * 8, "{ctx}: swa");
             assert_eq!(rec.record_len, u(&e["lng"]) * 4, "{ctx}: lng");
             assert_eq!(rec.payload.offset.0, rec.record_offset.0 + 80, "{ctx}");
@@ -102,7 +132,12 @@ fn queries_follow_librmn_wildcards() {
             let nomvar = e["nomvar"].as_str().unwrap();
             let expected: Vec<u64> = records
                 .iter()
-                .filter(|o| o["nomvar"] == e["nomvar"] && o["ip1"] == e["ip1"] && (o["xtra1"].as_i64().unwrap() as u32 as u64 / 10) == (e["xtra1"].as_i64().unwrap() as u32 as u64 / 10))
+                .filter(|o| {
+                    o["nomvar"] == e["nomvar"]
+                        && o["ip1"] == e["ip1"]
+                        && (o["xtra1"].as_i64().unwrap() as u32 as u64 / 10)
+                            == (e["xtra1"].as_i64().unwrap() as u32 as u64 / 10)
+                })
                 .map(|o| u(&o["index"]))
                 .collect();
             let q = Query::new()
@@ -112,7 +147,11 @@ fn queries_follow_librmn_wildcards() {
             let found: Vec<u64> = file.find(&q).map(|r| u64::from(r.index.0)).collect();
             assert_eq!(found, expected, "{} {nomvar}", path.display());
         }
-        assert_eq!(file.find(&Query::new().etiket("          XY")).count(), records.len(), "etiket wildcard");
+        assert_eq!(
+            file.find(&Query::new().etiket("          XY")).count(),
+            records.len(),
+            "etiket wildcard"
+        );
         assert_eq!(file.find(&Query::new()).count(), records.len());
     }
 }

@@ -63,15 +63,23 @@ impl OutOfRange {
 /// with increasing positions in [0, 1].
 #[must_use]
 pub fn ramp_at(stops: &[(f64, Rgba)], t: f64) -> Rgba {
-    let Some(first) = stops.first() else { return TRANSPARENT };
+    let Some(first) = stops.first() else {
+        return TRANSPARENT;
+    };
     if t <= first.0 {
         return first.1;
     }
     for w in stops.windows(2) {
         let (a, b) = (w[0], w[1]);
         if t <= b.0 {
-            let f = if b.0 > a.0 { (t - a.0) / (b.0 - a.0) } else { 1.0 };
-            return std::array::from_fn(|k| (f64::from(a.1[k]) + f * (f64::from(b.1[k]) - f64::from(a.1[k]))).round() as u8);
+            let f = if b.0 > a.0 {
+                (t - a.0) / (b.0 - a.0)
+            } else {
+                1.0
+            };
+            return std::array::from_fn(|k| {
+                (f64::from(a.1[k]) + f * (f64::from(b.1[k]) - f64::from(a.1[k]))).round() as u8
+            });
         }
     }
     stops.last().map_or(TRANSPARENT, |s| s.1)
@@ -111,11 +119,19 @@ impl ColorMap {
     #[inline]
     #[must_use]
     pub fn color(&self, native: f32) -> Rgba {
-        let c = self.color_display(f64::from(native) * self.scale + self.offset, native.is_nan());
+        let c = self.color_display(
+            f64::from(native) * self.scale + self.offset,
+            native.is_nan(),
+        );
         if self.opacity == 255 {
             c
         } else {
-            [c[0], c[1], c[2], ((u16::from(c[3]) * u16::from(self.opacity)) / 255) as u8]
+            [
+                c[0],
+                c[1],
+                c[2],
+                ((u16::from(c[3]) * u16::from(self.opacity)) / 255) as u8,
+            ]
         }
     }
 
@@ -152,7 +168,11 @@ impl ColorMap {
         } else {
             (v - self.min) / (self.max - self.min)
         };
-        if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 }
+        if t.is_finite() {
+            t.clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
     }
 
     /// Displayed value at a range position 0..=1 (inverse of [`ColorMap::position`]).
@@ -191,7 +211,9 @@ mod tests {
             min: 0.0,
             max: 10.0,
             log: false,
-            lut: (0..10).map(|b| ramp_at(&stops, (b as f64 + 0.5) / 10.0)).collect(),
+            lut: (0..10)
+                .map(|b| ramp_at(&stops, (b as f64 + 0.5) / 10.0))
+                .collect(),
             intervals: vec![],
             below: [1, 2, 3, 255],
             above: [4, 5, 6, 255],

@@ -15,12 +15,23 @@ const LABEL_SCALE: usize = 2;
 fn bands(values: &[f32], scale: f64, offset: f64, interval: f64) -> Vec<Option<i64>> {
     values
         .iter()
-        .map(|&v| (!v.is_nan()).then(|| ((f64::from(v) * scale + offset) / interval).floor() as i64))
+        .map(|&v| {
+            (!v.is_nan()).then(|| ((f64::from(v) * scale + offset) / interval).floor() as i64)
+        })
         .collect()
 }
 
 /// Draw isolines every `interval` (in displayed units after `scale`/`offset`).
-pub fn draw_contours(rgba: &mut [u8], w: usize, h: usize, values: &[f32], scale: f64, offset: f64, interval: f64, color: Rgba) {
+pub fn draw_contours(
+    rgba: &mut [u8],
+    w: usize,
+    h: usize,
+    values: &[f32],
+    scale: f64,
+    offset: f64,
+    interval: f64,
+    color: Rgba,
+) {
     let bands = bands(values, scale, offset, interval);
     for r in 0..h {
         for c in 0..w {
@@ -52,7 +63,10 @@ pub struct Label {
 
 impl Label {
     fn overlaps(&self, o: &Label, gap: usize) -> bool {
-        self.x < o.x + o.w + gap && o.x < self.x + self.w + gap && self.y < o.y + o.h + gap && o.y < self.y + self.h + gap
+        self.x < o.x + o.w + gap
+            && o.x < self.x + self.w + gap
+            && self.y < o.y + o.h + gap
+            && o.y < self.y + self.h + gap
     }
 }
 
@@ -74,7 +88,15 @@ pub fn format_value(v: f64) -> String {
 /// along its middle row is taken, if it separates two adjacent intervals (one isoline, not a
 /// cliff). Labels lie wholly inside the image and never overlap.
 #[must_use]
-pub fn place_labels(w: usize, h: usize, values: &[f32], scale: f64, offset: f64, interval: f64, spacing: usize) -> Vec<Label> {
+pub fn place_labels(
+    w: usize,
+    h: usize,
+    values: &[f32],
+    scale: f64,
+    offset: f64,
+    interval: f64,
+    spacing: usize,
+) -> Vec<Label> {
     let bands = bands(values, scale, offset, interval);
     let spacing = spacing.max(16);
     let mut out: Vec<Label> = Vec::new();
@@ -90,7 +112,13 @@ pub fn place_labels(w: usize, h: usize, values: &[f32], scale: f64, offset: f64,
                 let tw = font::text_width(&text, LABEL_SCALE) + 2;
                 let (half_w, half_h) = (tw / 2, th / 2);
                 if x >= half_w && cy >= half_h && x - half_w + tw <= w && cy - half_h + th <= h {
-                    let l = Label { text, x: x - half_w, y: cy - half_h, w: tw, h: th };
+                    let l = Label {
+                        text,
+                        x: x - half_w,
+                        y: cy - half_h,
+                        w: tw,
+                        h: th,
+                    };
                     if !out.iter().any(|o| o.overlaps(&l, 8)) {
                         out.push(l);
                     }
@@ -106,7 +134,13 @@ pub fn place_labels(w: usize, h: usize, values: &[f32], scale: f64, offset: f64,
 
 /// The crossing on row `r` nearest to column `c` (within `reach`): its column and the index
 /// of the isoline (the upper of the two intervals).
-fn crossing_near(bands: &[Option<i64>], w: usize, r: usize, c: usize, reach: usize) -> Option<(usize, f64)> {
+fn crossing_near(
+    bands: &[Option<i64>],
+    w: usize,
+    r: usize,
+    c: usize,
+    reach: usize,
+) -> Option<(usize, f64)> {
     let at = |x: usize| -> Option<f64> {
         let (a, b) = (bands[r * w + x]?, bands[r * w + x + 1]?);
         ((a - b).abs() == 1).then(|| a.max(b) as f64)
@@ -179,7 +213,9 @@ mod tests {
         assert!(place_labels(w, h, &vec![5.0; w * h], 1.0, 0.0, 10.0, 64).is_empty());
         assert!(place_labels(w, h, &vec![f32::NAN; w * h], 1.0, 0.0, 10.0, 64).is_empty());
         // A jump across three intervals at one column is a cliff, not an isoline to label.
-        let cliff: Vec<f32> = (0..w * h).map(|k| if k % w < 100 { 0.0 } else { 35.0 }).collect();
+        let cliff: Vec<f32> = (0..w * h)
+            .map(|k| if k % w < 100 { 0.0 } else { 35.0 })
+            .collect();
         assert!(place_labels(w, h, &cliff, 1.0, 0.0, 10.0, 64).is_empty());
     }
 

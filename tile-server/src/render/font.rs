@@ -43,7 +43,16 @@ pub fn text_width(text: &str, scale: usize) -> usize {
 }
 
 /// Draw `text` with its top-left corner at (x, y) into an RGBA buffer of width `w`.
-pub fn draw_text(rgba: &mut [u8], w: usize, h: usize, x: usize, y: usize, text: &str, scale: usize, color: Rgba) {
+pub fn draw_text(
+    rgba: &mut [u8],
+    w: usize,
+    h: usize,
+    x: usize,
+    y: usize,
+    text: &str,
+    scale: usize,
+    color: Rgba,
+) {
     for (n, c) in text.chars().enumerate() {
         let g = glyph(c);
         let x0 = x + n * 4 * scale;

@@ -11,7 +11,14 @@ fn put(rgba: &mut [u8], w: usize, h: usize, x: i64, y: i64, c: Rgba) {
 }
 
 /// A line (Bresenham).
-pub fn line(rgba: &mut [u8], w: usize, h: usize, (x0, y0): (f64, f64), (x1, y1): (f64, f64), c: Rgba) {
+pub fn line(
+    rgba: &mut [u8],
+    w: usize,
+    h: usize,
+    (x0, y0): (f64, f64),
+    (x1, y1): (f64, f64),
+    c: Rgba,
+) {
     let (mut x, mut y) = (x0.round() as i64, y0.round() as i64);
     let (xe, ye) = (x1.round() as i64, y1.round() as i64);
     let (dx, dy) = ((xe - x).abs(), -(ye - y).abs());
@@ -36,7 +43,17 @@ pub fn line(rgba: &mut [u8], w: usize, h: usize, (x0, y0): (f64, f64), (x1, y1):
 
 /// An arrow centred at (cx, cy) pointing where the wind blows to. `east`, `north` are the
 /// true-north wind components; `len` the arrow length in pixels.
-pub fn arrow(rgba: &mut [u8], w: usize, h: usize, cx: f64, cy: f64, east: f64, north: f64, len: f64, c: Rgba) {
+pub fn arrow(
+    rgba: &mut [u8],
+    w: usize,
+    h: usize,
+    cx: f64,
+    cy: f64,
+    east: f64,
+    north: f64,
+    len: f64,
+    c: Rgba,
+) {
     let s = east.hypot(north);
     if s < 1e-6 || !s.is_finite() {
         return;
@@ -56,7 +73,17 @@ pub fn arrow(rgba: &mut [u8], w: usize, h: usize, cx: f64, cy: f64, east: f64, n
 /// A wind barb at (cx, cy): the staff points into the wind (where it blows from); flags are
 /// 50 kt, full barbs 10 kt, half barbs 5 kt, on the left of the staff (northern-hemisphere
 /// convention). `east`, `north` in knots.
-pub fn barb(rgba: &mut [u8], w: usize, h: usize, cx: f64, cy: f64, east: f64, north: f64, len: f64, c: Rgba) {
+pub fn barb(
+    rgba: &mut [u8],
+    w: usize,
+    h: usize,
+    cx: f64,
+    cy: f64,
+    east: f64,
+    north: f64,
+    len: f64,
+    c: Rgba,
+) {
     let speed = east.hypot(north);
     if !speed.is_finite() {
         return;
@@ -65,7 +92,14 @@ pub fn barb(rgba: &mut [u8], w: usize, h: usize, cx: f64, cy: f64, east: f64, no
         // Calm: a small circle.
         for k in 0..16 {
             let a = f64::from(k) * std::f64::consts::PI / 8.0;
-            put(rgba, w, h, (cx + 3.0 * a.cos()).round() as i64, (cy + 3.0 * a.sin()).round() as i64, c);
+            put(
+                rgba,
+                w,
+                h,
+                (cx + 3.0 * a.cos()).round() as i64,
+                (cy + 3.0 * a.sin()).round() as i64,
+                c,
+            );
         }
         return;
     }
@@ -81,7 +115,10 @@ pub fn barb(rgba: &mut [u8], w: usize, h: usize, cx: f64, cy: f64, east: f64, no
     let mut pos = 0.0;
     while left >= 50 {
         let a = (end.0 - ux * pos, end.1 - uy * pos);
-        let b = (end.0 - ux * (pos + step * 1.5), end.1 - uy * (pos + step * 1.5));
+        let b = (
+            end.0 - ux * (pos + step * 1.5),
+            end.1 - uy * (pos + step * 1.5),
+        );
         let tip = (a.0 + px * feather, a.1 + py * feather);
         line(rgba, w, h, a, tip, c);
         line(rgba, w, h, tip, b, c);
@@ -91,7 +128,17 @@ pub fn barb(rgba: &mut [u8], w: usize, h: usize, cx: f64, cy: f64, east: f64, no
     }
     while left >= 10 {
         let a = (end.0 - ux * pos, end.1 - uy * pos);
-        line(rgba, w, h, a, (a.0 + px * feather + ux * step, a.1 + py * feather + uy * step), c);
+        line(
+            rgba,
+            w,
+            h,
+            a,
+            (
+                a.0 + px * feather + ux * step,
+                a.1 + py * feather + uy * step,
+            ),
+            c,
+        );
         pos += step;
         left -= 10;
     }
@@ -100,6 +147,16 @@ pub fn barb(rgba: &mut [u8], w: usize, h: usize, cx: f64, cy: f64, east: f64, no
             pos = step;
         }
         let a = (end.0 - ux * pos, end.1 - uy * pos);
-        line(rgba, w, h, a, (a.0 + px * feather * 0.5 + ux * step * 0.5, a.1 + py * feather * 0.5 + uy * step * 0.5), c);
+        line(
+            rgba,
+            w,
+            h,
+            a,
+            (
+                a.0 + px * feather * 0.5 + ux * step * 0.5,
+                a.1 + py * feather * 0.5 + uy * step * 0.5,
+            ),
+            c,
+        );
     }
 }

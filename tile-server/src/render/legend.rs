@@ -26,7 +26,13 @@ pub fn label(v: f64) -> String {
 /// to min, colouring the mid value of each bar row through `cm`, so the bar shows exactly
 /// the tile colours; intervals: one box per interval with its label.
 #[must_use]
-pub fn legend(cm: &ColorMap, interval_labels: &[Option<String>], units: &str, w: usize, h: usize) -> Vec<u8> {
+pub fn legend(
+    cm: &ColorMap,
+    interval_labels: &[Option<String>],
+    units: &str,
+    w: usize,
+    h: usize,
+) -> Vec<u8> {
     let mut rgba = vec![255u8; w * h * 4];
     let scale = if h >= 150 { 2 } else { 1 };
     let top = 8 + 7 * scale;
@@ -41,7 +47,9 @@ pub fn legend(cm: &ColorMap, interval_labels: &[Option<String>], units: &str, w:
     let mut fill = |y: usize, c: Rgba| {
         // Blend over white for display.
         let a = f64::from(c[3]) / 255.0;
-        let px: Vec<u8> = (0..3).map(|k| (f64::from(c[k]) * a + 255.0 * (1.0 - a)).round() as u8).collect();
+        let px: Vec<u8> = (0..3)
+            .map(|k| (f64::from(c[k]) * a + 255.0 * (1.0 - a)).round() as u8)
+            .collect();
         for x in bar_x..(bar_x + bar_w).min(w) {
             let k = (y * w + x) * 4;
             rgba[k..k + 3].copy_from_slice(&px);
@@ -59,19 +67,30 @@ pub fn legend(cm: &ColorMap, interval_labels: &[Option<String>], units: &str, w:
         let n = (rows / (10 * scale + 12)).clamp(1, 10);
         for k in 0..=n {
             let t = k as f64 / n as f64;
-            labels.push((bottom - ((t * rows as f64) as usize).min(rows), label(cm.value_at(t))));
+            labels.push((
+                bottom - ((t * rows as f64) as usize).min(rows),
+                label(cm.value_at(t)),
+            ));
         }
     } else {
         let n = cm.intervals.len();
         for (k, iv) in cm.intervals.iter().enumerate() {
             let y0 = top + rows * (n - 1 - k) / n;
             let y1 = top + rows * (n - k) / n;
-            let mid = if iv.1 - iv.0 > 1e12 { iv.0 } else { 0.5 * (iv.0 + iv.1) };
+            let mid = if iv.1 - iv.0 > 1e12 {
+                iv.0
+            } else {
+                0.5 * (iv.0 + iv.1)
+            };
             let native = ((mid - cm.offset) / cm.scale) as f32;
             for y in y0..y1 {
                 fill(y, cm.color(native));
             }
-            let text = interval_labels.get(k).cloned().flatten().unwrap_or_else(|| label(iv.0));
+            let text = interval_labels
+                .get(k)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| label(iv.0));
             labels.push((y1, text));
         }
     }
@@ -84,7 +103,9 @@ pub fn legend(cm: &ColorMap, interval_labels: &[Option<String>], units: &str, w:
     }
     let lx = bar_x + bar_w + 4;
     for (y, text) in labels {
-        let ty = y.saturating_sub(5 * scale / 2).min(h.saturating_sub(5 * scale));
+        let ty = y
+            .saturating_sub(5 * scale / 2)
+            .min(h.saturating_sub(5 * scale));
         if lx + text_width(&text, scale) <= w + scale {
             draw_text(&mut rgba, w, h, lx, ty, &text, scale, TEXT);
         }

@@ -70,7 +70,10 @@ fn with_proj<T>(code: u32, f: impl FnOnce(&proj::Proj) -> T) -> Result<T, Render
         });
         match p {
             Some(p) => Ok(f(p)),
-            None => Err(RenderError::Crs { code, message: "unknown or unsupported CRS".into() }),
+            None => Err(RenderError::Crs {
+                code,
+                message: "unknown or unsupported CRS".into(),
+            }),
         }
     })
 }
@@ -78,7 +81,12 @@ fn with_proj<T>(code: u32, f: impl FnOnce(&proj::Proj) -> T) -> Result<T, Render
 /// Geographic (lon, lat) of the centres of a `w`×`h` image covering `bbox` = [minx, miny,
 /// maxx, maxy] in `crs` (x east, y north; row 0 at the top). Points PROJ cannot transform
 /// are NaN.
-pub fn pixel_lon_lat(crs: OutputCrs, bbox: [f64; 4], w: usize, h: usize) -> Result<(Vec<f64>, Vec<f64>), RenderError> {
+pub fn pixel_lon_lat(
+    crs: OutputCrs,
+    bbox: [f64; 4],
+    w: usize,
+    h: usize,
+) -> Result<(Vec<f64>, Vec<f64>), RenderError> {
     let n = w * h;
     let (mut lon, mut lat) = (vec![0.0; n], vec![0.0; n]);
     let dx = (bbox[2] - bbox[0]) / w as f64;
@@ -94,9 +102,13 @@ pub fn pixel_lon_lat(crs: OutputCrs, bbox: [f64; 4], w: usize, h: usize) -> Resu
         }
         OutputCrs::WebMercator => {
             // Separable: longitude depends on the column only, latitude on the row only.
-            let xl: Vec<f64> = xs.iter().map(|x| (x / WEB_MERCATOR_R).to_degrees()).collect();
+            let xl: Vec<f64> = xs
+                .iter()
+                .map(|x| (x / WEB_MERCATOR_R).to_degrees())
+                .collect();
             for (r, &y) in ys.iter().enumerate() {
-                let la = (2.0 * (y / WEB_MERCATOR_R).exp().atan() - std::f64::consts::FRAC_PI_2).to_degrees();
+                let la = (2.0 * (y / WEB_MERCATOR_R).exp().atan() - std::f64::consts::FRAC_PI_2)
+                    .to_degrees();
                 lon[r * w..(r + 1) * w].copy_from_slice(&xl);
                 lat[r * w..(r + 1) * w].fill(la);
             }
@@ -147,7 +159,10 @@ impl FieldValues {
         if ii >= self.ni || jj >= self.nj {
             return f32::NAN;
         }
-        self.values.get(ii + jj * self.ni).copied().unwrap_or(f32::NAN)
+        self.values
+            .get(ii + jj * self.ni)
+            .copied()
+            .unwrap_or(f32::NAN)
     }
 
     /// Bilinear value at fractional indices; nearest where a neighbour is missing or at the
@@ -167,7 +182,10 @@ impl FieldValues {
             return self.nearest(i, j);
         }
         let k = i0 + j0 * self.ni;
-        let (Some(r0), Some(r1)) = (self.values.get(k..k + 2), self.values.get(k + self.ni..k + self.ni + 2)) else {
+        let (Some(r0), Some(r1)) = (
+            self.values.get(k..k + 2),
+            self.values.get(k + self.ni..k + self.ni + 2),
+        ) else {
             return f32::NAN;
         };
         let top = r0[0] + a * (r0[1] - r0[0]);
@@ -220,13 +238,20 @@ const BLOCK_TOLERANCE: f64 = 0.02;
 /// within 0.02 cells (GDAL's approximate transformer does the same with 0.125 pixels).
 /// Blocks with a corner outside the grid, or that fail the centre check (grid edges, seams of
 /// global grids, Yin-Yang switches, poles), are computed exactly pixel by pixel.
-pub fn locate(grid: &Grid, crs: OutputCrs, bbox: [f64; 4], w: usize, h: usize) -> Result<PixelIndex, RenderError> {
+pub fn locate(
+    grid: &Grid,
+    crs: OutputCrs,
+    bbox: [f64; 4],
+    w: usize,
+    h: usize,
+) -> Result<PixelIndex, RenderError> {
     let (lon, lat) = pixel_lon_lat(crs, bbox, w, h)?;
     let n = w * h;
     let (mut i, mut j) = (vec![f64::NAN; n], vec![f64::NAN; n]);
     let err = |e: grids::GridError| RenderError::Grid(e.to_string());
     if w % BLOCK != 0 || h % BLOCK != 0 || n < 4 * BLOCK * BLOCK {
-        grid.index_of_many(&lon, &lat, &mut i, &mut j).map_err(err)?;
+        grid.index_of_many(&lon, &lat, &mut i, &mut j)
+            .map_err(err)?;
     } else {
         let (bw, bh) = (w / BLOCK, h / BLOCK);
         let dx = (bbox[2] - bbox[0]) / w as f64;
@@ -236,24 +261,32 @@ pub fn locate(grid: &Grid, crs: OutputCrs, bbox: [f64; 4], w: usize, h: usize) -
         // past the image).
         let x0 = bbox[0] + 0.5 * dx - 0.5 * b * dx;
         let y3 = bbox[3] - 0.5 * dy + 0.5 * b * dy;
-        let corners_box = [x0, y3 - (bh + 1) as f64 * b * dy, x0 + (bw + 1) as f64 * b * dx, y3];
+        let corners_box = [
+            x0,
+            y3 - (bh + 1) as f64 * b * dy,
+            x0 + (bw + 1) as f64 * b * dx,
+            y3,
+        ];
         let (clon, clat) = pixel_lon_lat(crs, corners_box, bw + 1, bh + 1)?;
         let nc = clon.len();
         let (mut ci, mut cj) = (vec![0.0; nc], vec![0.0; nc]);
-        grid.index_of_many(&clon, &clat, &mut ci, &mut cj).map_err(err)?;
+        grid.index_of_many(&clon, &clat, &mut ci, &mut cj)
+            .map_err(err)?;
         // Block centres: pixel centres (k·BLOCK + BLOCK/2).
         let m0 = bbox[0] + 0.5 * dx;
         let m3 = bbox[3] - 0.5 * dy;
         let centres_box = [m0, m3 - bh as f64 * b * dy, m0 + bw as f64 * b * dx, m3];
         let (mlon, mlat) = pixel_lon_lat(crs, centres_box, bw, bh)?;
         let (mut mi, mut mj) = (vec![0.0; bw * bh], vec![0.0; bw * bh]);
-        grid.index_of_many(&mlon, &mlat, &mut mi, &mut mj).map_err(err)?;
+        grid.index_of_many(&mlon, &mlat, &mut mi, &mut mj)
+            .map_err(err)?;
         let (mut bl, mut bt, mut bi, mut bj) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for by in 0..bh {
             for bx in 0..bw {
                 let k = |x: usize, y: usize| y * (bw + 1) + x;
                 let q = [k(bx, by), k(bx + 1, by), k(bx, by + 1), k(bx + 1, by + 1)];
-                let ok = q.iter().all(|&c| !ci[c].is_nan() && clat[c].abs() <= 90.0) && !mi[by * bw + bx].is_nan();
+                let ok = q.iter().all(|&c| !ci[c].is_nan() && clat[c].abs() <= 90.0)
+                    && !mi[by * bw + bx].is_nan();
                 let good = ok && {
                     let ei = 0.25 * (ci[q[0]] + ci[q[1]] + ci[q[2]] + ci[q[3]]) - mi[by * bw + bx];
                     let ej = 0.25 * (cj[q[0]] + cj[q[1]] + cj[q[2]] + cj[q[3]]) - mj[by * bw + bx];
@@ -262,8 +295,14 @@ pub fn locate(grid: &Grid, crs: OutputCrs, bbox: [f64; 4], w: usize, h: usize) -
                 if good {
                     for r in 0..BLOCK {
                         let t = r as f64 / b;
-                        let (li0, lj0) = (ci[q[0]] + t * (ci[q[2]] - ci[q[0]]), cj[q[0]] + t * (cj[q[2]] - cj[q[0]]));
-                        let (li1, lj1) = (ci[q[1]] + t * (ci[q[3]] - ci[q[1]]), cj[q[1]] + t * (cj[q[3]] - cj[q[1]]));
+                        let (li0, lj0) = (
+                            ci[q[0]] + t * (ci[q[2]] - ci[q[0]]),
+                            cj[q[0]] + t * (cj[q[2]] - cj[q[0]]),
+                        );
+                        let (li1, lj1) = (
+                            ci[q[1]] + t * (ci[q[3]] - ci[q[1]]),
+                            cj[q[1]] + t * (cj[q[3]] - cj[q[1]]),
+                        );
                         let row = (by * BLOCK + r) * w + bx * BLOCK;
                         for c in 0..BLOCK {
                             let u = c as f64 / b;
@@ -282,7 +321,8 @@ pub fn locate(grid: &Grid, crs: OutputCrs, bbox: [f64; 4], w: usize, h: usize) -
                     }
                     bi.resize(bl.len(), 0.0);
                     bj.resize(bl.len(), 0.0);
-                    grid.index_of_many(&bl, &bt, &mut bi, &mut bj).map_err(err)?;
+                    grid.index_of_many(&bl, &bt, &mut bi, &mut bj)
+                        .map_err(err)?;
                     for r in 0..BLOCK {
                         let row = (by * BLOCK + r) * w + bx * BLOCK;
                         i[row..row + BLOCK].copy_from_slice(&bi[r * BLOCK..(r + 1) * BLOCK]);
@@ -307,7 +347,14 @@ pub fn locate(grid: &Grid, crs: OutputCrs, bbox: [f64; 4], w: usize, h: usize) -
             j[k] = f64::NAN;
         }
     }
-    Ok(PixelIndex { w, h, i, j, lon, lat })
+    Ok(PixelIndex {
+        w,
+        h,
+        i,
+        j,
+        lon,
+        lat,
+    })
 }
 
 /// Sample a field at every pixel.
@@ -326,7 +373,8 @@ pub fn sample_field(px: &PixelIndex, field: &FieldValues, sampling: Sampling) ->
 /// (same bands as [`ColorMap::color`]).
 fn linear_ramp(cm: &ColorMap) -> Option<f64> {
     let n = cm.lut.len();
-    (!cm.log && cm.intervals.is_empty() && cm.opacity == 255 && cm.max > cm.min && n > 0).then(|| n as f64 / (cm.max - cm.min))
+    (!cm.log && cm.intervals.is_empty() && cm.opacity == 255 && cm.max > cm.min && n > 0)
+        .then(|| n as f64 / (cm.max - cm.min))
 }
 
 /// Colour of a value on a linear ramp (`k` from [`linear_ramp`]).
@@ -399,8 +447,11 @@ pub fn encode_png(rgba: &[u8], w: usize, h: usize) -> Result<Vec<u8>, RenderErro
         enc.set_depth(png::BitDepth::Eight);
         enc.set_compression(png::Compression::Fast);
         enc.set_filter(png::FilterType::Sub);
-        let mut wr = enc.write_header().map_err(|e| RenderError::Png(e.to_string()))?;
-        wr.write_image_data(rgba).map_err(|e| RenderError::Png(e.to_string()))?;
+        let mut wr = enc
+            .write_header()
+            .map_err(|e| RenderError::Png(e.to_string()))?;
+        wr.write_image_data(rgba)
+            .map_err(|e| RenderError::Png(e.to_string()))?;
     }
     Ok(out)
 }
@@ -422,7 +473,10 @@ pub fn to_web_mercator(lon: f64, lat: f64) -> (f64, f64) {
     let lat = lat.clamp(-85.051_128_78, 85.051_128_78);
     (
         WEB_MERCATOR_R * lon.to_radians(),
-        WEB_MERCATOR_R * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0).tan().ln(),
+        WEB_MERCATOR_R
+            * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0)
+                .tan()
+                .ln(),
     )
 }
 
@@ -438,9 +492,13 @@ mod tests {
         assert_eq!(&base[0..4], &[10, 20, 30, 255]); // transparent top: base unchanged
         assert_eq!(&base[4..8], &[5, 6, 7, 100]); // transparent base: top
         assert_eq!(&base[12..16], &[9, 9, 9, 255]); // opaque top wins
-        // Half over half: alpha 1 − ½·½ = ¾; colour weights ½ and ¼, normalised.
+                                                    // Half over half: alpha 1 − ½·½ = ¾; colour weights ½ and ¼, normalised.
         assert_eq!(base[11], 192);
-        assert!((i32::from(base[8]) - 67).abs() <= 1 && (i32::from(base[10]) - 133).abs() <= 1, "{:?}", &base[8..12]);
+        assert!(
+            (i32::from(base[8]) - 67).abs() <= 1 && (i32::from(base[10]) - 133).abs() <= 1,
+            "{:?}",
+            &base[8..12]
+        );
     }
 
     #[test]
@@ -455,10 +513,18 @@ mod tests {
 
     #[test]
     fn bilinear_interpolates_and_falls_back() {
-        let g = FieldValues { ni: 2, nj: 2, values: vec![0.0, 1.0, 2.0, 3.0] };
+        let g = FieldValues {
+            ni: 2,
+            nj: 2,
+            values: vec![0.0, 1.0, 2.0, 3.0],
+        };
         assert!((g.bilinear(0.5, 0.0) - 0.5).abs() < 1e-6);
         assert!((g.bilinear(0.5, 0.5) - 1.5).abs() < 1e-6);
-        let f = FieldValues { ni: 2, nj: 2, values: vec![0.0, 1.0, 2.0, f32::NAN] };
+        let f = FieldValues {
+            ni: 2,
+            nj: 2,
+            values: vec![0.0, 1.0, 2.0, f32::NAN],
+        };
         assert_eq!(f.nearest(0.2, 0.2), 0.0);
         assert_eq!(f.bilinear(0.2, 0.2), 0.0);
         assert!(f.nearest(-0.6, 0.0).is_nan());
@@ -483,7 +549,9 @@ mod tests {
                 if i[k].is_nan() || px.i[k].is_nan() {
                     continue;
                 }
-                worst = worst.max((i[k] - px.i[k]).abs()).max((j[k] - px.j[k]).abs());
+                worst = worst
+                    .max((i[k] - px.i[k]).abs())
+                    .max((j[k] - px.j[k]).abs());
             }
             assert!(worst < 0.1, "{crs:?} {bbox:?}: {worst}");
         }

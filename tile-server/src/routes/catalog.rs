@@ -40,5 +40,8 @@ pub async fn layers(State(state): State<AppState>) -> impl IntoResponse {
             })
         })
         .collect();
-    ([(header::CONTENT_TYPE, "application/json")], serde_json::json!({ "generation": snap.generation, "layers": layers }).to_string())
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({ "generation": snap.generation, "layers": layers }).to_string(),
+    )
 }

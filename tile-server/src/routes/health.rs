@@ -16,7 +16,10 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         "layers": s.layers.len(),
         "skipped": s.skipped.iter().map(|(p, why)| serde_json::json!({"path": p.display().to_string(), "reason": why})).collect::<Vec<_>>(),
     });
-    ([(header::CONTENT_TYPE, "application/json")], body.to_string())
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
 }
 
 /// Prometheus text exposition.
@@ -25,15 +28,38 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let (fe, fb) = state.fields.usage();
     let (te, tb) = state.tiles.usage();
     let extra = [
-        ("fst_field_cache_hits_total", "counter", state.fields.hits.load(Relaxed) as f64),
-        ("fst_field_cache_misses_total", "counter", state.fields.misses.load(Relaxed) as f64),
+        (
+            "fst_field_cache_hits_total",
+            "counter",
+            state.fields.hits.load(Relaxed) as f64,
+        ),
+        (
+            "fst_field_cache_misses_total",
+            "counter",
+            state.fields.misses.load(Relaxed) as f64,
+        ),
         ("fst_field_cache_entries", "gauge", fe as f64),
         ("fst_field_cache_bytes", "gauge", fb as f64),
-        ("fst_tile_cache_hits_total", "counter", state.tiles.hits.load(Relaxed) as f64),
-        ("fst_tile_cache_misses_total", "counter", state.tiles.misses.load(Relaxed) as f64),
+        (
+            "fst_tile_cache_hits_total",
+            "counter",
+            state.tiles.hits.load(Relaxed) as f64,
+        ),
+        (
+            "fst_tile_cache_misses_total",
+            "counter",
+            state.tiles.misses.load(Relaxed) as f64,
+        ),
         ("fst_tile_cache_entries", "gauge", te as f64),
         ("fst_tile_cache_bytes", "gauge", tb as f64),
-        ("fst_catalog_layers", "gauge", state.snapshot().layers.len() as f64),
+        (
+            "fst_catalog_layers",
+            "gauge",
+            state.snapshot().layers.len() as f64,
+        ),
     ];
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(&extra))
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(&extra),
+    )
 }

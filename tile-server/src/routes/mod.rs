@@ -27,14 +27,23 @@ pub fn etag(bytes: &[u8]) -> String {
 
 /// A cacheable response: 304 when `If-None-Match` matches, else the bytes with `ETag` and
 /// `Cache-Control` (only successful responses carry `Cache-Control`).
-pub fn cacheable(state: &AppState, headers: &HeaderMap, bytes: &[u8], ctype: &'static str) -> Response {
+pub fn cacheable(
+    state: &AppState,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    ctype: &'static str,
+) -> Response {
     let tag = etag(bytes);
     let cc = format!("public, max-age={}", state.config.cache.max_age_seconds);
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
-    let mut r = if matches { StatusCode::NOT_MODIFIED.into_response() } else { (StatusCode::OK, bytes.to_vec()).into_response() };
+    let mut r = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (StatusCode::OK, bytes.to_vec()).into_response()
+    };
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&tag) {
         h.insert(header::ETAG, v);

@@ -8,19 +8,61 @@ use axum::response::{IntoResponse, Response};
 use crate::error::ApiError;
 
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("index.html", "text/html; charset=utf-8", include_bytes!("../../static/index.html")),
-    ("viewer.js", "application/javascript", include_bytes!("../../static/viewer.js")),
-    ("leaflet/leaflet.js", "application/javascript", include_bytes!("../../static/leaflet/leaflet.js")),
-    ("leaflet/leaflet.css", "text/css", include_bytes!("../../static/leaflet/leaflet.css")),
-    ("leaflet/images/layers.png", "image/png", include_bytes!("../../static/leaflet/images/layers.png")),
-    ("leaflet/images/layers-2x.png", "image/png", include_bytes!("../../static/leaflet/images/layers-2x.png")),
-    ("leaflet/images/marker-icon.png", "image/png", include_bytes!("../../static/leaflet/images/marker-icon.png")),
-    ("leaflet/images/marker-shadow.png", "image/png", include_bytes!("../../static/leaflet/images/marker-shadow.png")),
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../static/index.html"),
+    ),
+    (
+        "viewer.js",
+        "application/javascript",
+        include_bytes!("../../static/viewer.js"),
+    ),
+    (
+        "leaflet/leaflet.js",
+        "application/javascript",
+        include_bytes!("../../static/leaflet/leaflet.js"),
+    ),
+    (
+        "leaflet/leaflet.css",
+        "text/css",
+        include_bytes!("../../static/leaflet/leaflet.css"),
+    ),
+    (
+        "leaflet/images/layers.png",
+        "image/png",
+        include_bytes!("../../static/leaflet/images/layers.png"),
+    ),
+    (
+        "leaflet/images/layers-2x.png",
+        "image/png",
+        include_bytes!("../../static/leaflet/images/layers-2x.png"),
+    ),
+    (
+        "leaflet/images/marker-icon.png",
+        "image/png",
+        include_bytes!("../../static/leaflet/images/marker-icon.png"),
+    ),
+    (
+        "leaflet/images/marker-shadow.png",
+        "image/png",
+        include_bytes!("../../static/leaflet/images/marker-shadow.png"),
+    ),
 ];
 
 fn asset(name: &str) -> Result<Response, ApiError> {
-    let (_, ctype, bytes) = ASSETS.iter().find(|a| a.0 == name).ok_or_else(|| ApiError::NotFound(format!("static/{}", crate::params::clip(name))))?;
-    Ok(([(header::CONTENT_TYPE, *ctype), (header::CACHE_CONTROL, "public, max-age=3600")], *bytes).into_response())
+    let (_, ctype, bytes) = ASSETS
+        .iter()
+        .find(|a| a.0 == name)
+        .ok_or_else(|| ApiError::NotFound(format!("static/{}", crate::params::clip(name))))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, *ctype),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        *bytes,
+    )
+        .into_response())
 }
 
 /// `GET /`.

@@ -19,15 +19,37 @@ use crate::state::AppState;
 use crate::styles::{Style, StyleKind};
 
 /// CRSs listed in capabilities (any other EPSG code also works through PROJ).
-pub const ADVERTISED_CRS: [&str; 6] = ["EPSG:3857", "EPSG:4326", "CRS:84", "EPSG:3978", "EPSG:3995", "EPSG:900913"];
+pub const ADVERTISED_CRS: [&str; 6] = [
+    "EPSG:3857",
+    "EPSG:4326",
+    "CRS:84",
+    "EPSG:3978",
+    "EPSG:3995",
+    "EPSG:900913",
+];
 
 /// The `/wms` endpoint.
-pub async fn wms(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+pub async fn wms(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     let p = match Params::parse(q.as_deref()) {
         Ok(p) => p,
-        Err(e) => return WmsError { error: e, v111: false }.into_response(),
+        Err(e) => {
+            return WmsError {
+                error: e,
+                v111: false,
+            }
+            .into_response()
+        }
     };
-    let version = p.get("version").or_else(|| p.get("wmtver")).unwrap_or("1.3.0").trim().to_string();
+    let version = p
+        .get("version")
+        .or_else(|| p.get("wmtver"))
+        .unwrap_or("1.3.0")
+        .trim()
+        .to_string();
     let v111 = version.starts_with("1.1");
     match dispatch(&state, &headers, &p, v111).await {
         Ok(r) => r,
@@ -35,10 +57,18 @@ pub async fn wms(State(state): State<AppState>, headers: HeaderMap, RawQuery(q):
     }
 }
 
-async fn dispatch(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -> Result<Response, ApiError> {
+async fn dispatch(
+    state: &AppState,
+    headers: &HeaderMap,
+    p: &Params,
+    v111: bool,
+) -> Result<Response, ApiError> {
     if let Some(s) = p.get("service") {
         if !s.trim().eq_ignore_ascii_case("WMS") && !s.trim().is_empty() {
-            return Err(ApiError::OperationNotSupported(format!("service {}", clip(s))));
+            return Err(ApiError::OperationNotSupported(format!(
+                "service {}",
+                clip(s)
+            )));
         }
     }
     let request = p.req("REQUEST")?.to_ascii_lowercase();
@@ -60,21 +90,31 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
         .map_or_else(|| state.config.listen.to_string(), str::to_string);
     format!("http://{host}")
 }
 
 /// Look up a layer (names never contain path characters, so no traversal is possible).
 pub fn find_layer(state: &AppState, name: &str) -> Result<Arc<Layer>, ApiError> {
-    state.snapshot().layers.get(name.trim()).cloned().ok_or_else(|| ApiError::LayerNotDefined(clip(name)))
+    state
+        .snapshot()
+        .layers
+        .get(name.trim())
+        .cloned()
+        .ok_or_else(|| ApiError::LayerNotDefined(clip(name)))
 }
 
 /// Resolve the style of a request: named (`name` or `name/palette`; the palette part is
 /// ignored) or the layer's default.
 pub fn find_style(state: &AppState, layer: &Layer, name: Option<&str>) -> Result<Style, ApiError> {
     let offered = state.styles.for_layer(&layer.nomvar, layer.vector);
-    let name = name.map(str::trim).filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("default"));
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("default"));
     match name {
         None => offered
             .first()
@@ -107,22 +147,43 @@ struct MapParams {
     height: u32,
 }
 
-fn map_params(state: &AppState, p: &Params, v111: bool, layers_key: &'static str) -> Result<MapParams, ApiError> {
+fn map_params(
+    state: &AppState,
+    p: &Params,
+    v111: bool,
+    layers_key: &'static str,
+) -> Result<MapParams, ApiError> {
     let names: Vec<&str> = p.req(layers_key)?.split(',').collect();
     let most = state.config.limits.max_layers.max(1);
     if names.len() > most {
-        return Err(ApiError::invalid(layers_key, format!("at most {most} layers per request (LayerLimit)")));
+        return Err(ApiError::invalid(
+            layers_key,
+            format!("at most {most} layers per request (LayerLimit)"),
+        ));
     }
-    let layers = names.iter().map(|n| find_layer(state, n)).collect::<Result<Vec<_>, _>>()?;
+    let layers = names
+        .iter()
+        .map(|n| find_layer(state, n))
+        .collect::<Result<Vec<_>, _>>()?;
     let crs_key = if v111 { "SRS" } else { "CRS" };
-    let crs_text = p.get(&crs_key.to_ascii_lowercase()).or_else(|| p.get(if v111 { "crs" } else { "srs" }));
-    let crs_text = crs_text.filter(|c| !c.trim().is_empty()).ok_or(ApiError::MissingParameter(crs_key))?;
+    let crs_text = p
+        .get(&crs_key.to_ascii_lowercase())
+        .or_else(|| p.get(if v111 { "crs" } else { "srs" }));
+    let crs_text = crs_text
+        .filter(|c| !c.trim().is_empty())
+        .ok_or(ApiError::MissingParameter(crs_key))?;
     let (crs, swap) = parse_crs(crs_text, v111)?;
     let bbox = parse_bbox(p.req("BBOX")?, swap)?;
     let lim = &state.config.limits;
     let width = p.size("WIDTH", lim.max_width, None)?;
     let height = p.size("HEIGHT", lim.max_height, None)?;
-    Ok(MapParams { layers, crs, bbox, width, height })
+    Ok(MapParams {
+        layers,
+        crs,
+        bbox,
+        width,
+        height,
+    })
 }
 
 /// The style names of a `GetMap`: none (`STYLES=` or absent: every layer's default) or one per
@@ -131,17 +192,28 @@ fn style_names(p: &Params, layers: usize) -> Result<Vec<Option<&str>>, ApiError>
     match p.get("styles").filter(|s| !s.trim().is_empty()) {
         None => Ok(vec![None; layers]),
         Some(s) => {
-            let names: Vec<Option<&str>> = s.split(',').map(|n| Some(n).filter(|n| !n.trim().is_empty())).collect();
+            let names: Vec<Option<&str>> = s
+                .split(',')
+                .map(|n| Some(n).filter(|n| !n.trim().is_empty()))
+                .collect();
             if names.len() == layers {
                 Ok(names)
             } else {
-                Err(ApiError::StyleNotDefined(format!("{} styles for {layers} layers: give one per layer, or none", names.len())))
+                Err(ApiError::StyleNotDefined(format!(
+                    "{} styles for {layers} layers: give one per layer, or none",
+                    names.len()
+                )))
             }
         }
     }
 }
 
-async fn get_map(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -> Result<Response, ApiError> {
+async fn get_map(
+    state: &AppState,
+    headers: &HeaderMap,
+    p: &Params,
+    v111: bool,
+) -> Result<Response, ApiError> {
     let mp = map_params(state, p, v111, "LAYERS")?;
     check_png(Some(p.req("FORMAT")?))?;
     parse_bgcolor(p.get("bgcolor"))?;
@@ -166,31 +238,57 @@ async fn get_map(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) 
 }
 
 async fn get_feature_info(state: &AppState, p: &Params, v111: bool) -> Result<Response, ApiError> {
-    let key = if p.get("query_layers").is_some() { "QUERY_LAYERS" } else { "LAYERS" };
+    let key = if p.get("query_layers").is_some() {
+        "QUERY_LAYERS"
+    } else {
+        "LAYERS"
+    };
     let mp = map_params(state, p, v111, key)?;
     let (ik, jk) = if v111 { ("X", "Y") } else { ("I", "J") };
     let coord = |k: &'static str, max: u32| -> Result<u32, ApiError> {
-        let v = p.get(&k.to_ascii_lowercase()).or_else(|| p.get(if k == "I" || k == "X" { "i" } else { "j" }))
+        let v = p
+            .get(&k.to_ascii_lowercase())
+            .or_else(|| p.get(if k == "I" || k == "X" { "i" } else { "j" }))
             .or_else(|| p.get(if k == "I" || k == "X" { "x" } else { "y" }));
-        let v = v.filter(|v| !v.trim().is_empty()).ok_or(ApiError::MissingParameter(k))?;
-        let n: i64 = v.trim().parse().map_err(|e| ApiError::InvalidPoint(format!("{k}={}: {e}", clip(v))))?;
+        let v = v
+            .filter(|v| !v.trim().is_empty())
+            .ok_or(ApiError::MissingParameter(k))?;
+        let n: i64 = v
+            .trim()
+            .parse()
+            .map_err(|e| ApiError::InvalidPoint(format!("{k}={}: {e}", clip(v))))?;
         if n < 0 || n >= i64::from(max) {
-            return Err(ApiError::InvalidPoint(format!("{k}={n} is outside the {max}-pixel image")));
+            return Err(ApiError::InvalidPoint(format!(
+                "{k}={n} is outside the {max}-pixel image"
+            )));
         }
         Ok(n as u32)
     };
     let i = coord(ik, mp.width)?;
     let j = coord(jk, mp.height)?;
-    let fmt = p.get("info_format").unwrap_or("text/plain").trim().to_ascii_lowercase();
-    if !matches!(fmt.as_str(), "application/json" | "text/plain" | "text/xml" | "application/vnd.ogc.gml" | "text/html") {
+    let fmt = p
+        .get("info_format")
+        .unwrap_or("text/plain")
+        .trim()
+        .to_ascii_lowercase();
+    if !matches!(
+        fmt.as_str(),
+        "application/json" | "text/plain" | "text/xml" | "application/vnd.ogc.gml" | "text/html"
+    ) {
         return Err(ApiError::InvalidFormat(clip(&fmt)));
     }
     let (w, h) = (f64::from(mp.width), f64::from(mp.height));
     let b = mp.bbox;
     let x = b[0] + (f64::from(i) + 0.5) * (b[2] - b[0]) / w;
     let y = b[3] - (f64::from(j) + 0.5) * (b[3] - b[1]) / h;
-    let sub = [x - 1e-9 * (b[2] - b[0]), y - 1e-9 * (b[3] - b[1]), x + 1e-9 * (b[2] - b[0]), y + 1e-9 * (b[3] - b[1])];
-    let (lon, lat) = render::pixel_lon_lat(mp.crs, sub, 1, 1).map_err(|e| ApiError::InvalidCrs(e.to_string()))?;
+    let sub = [
+        x - 1e-9 * (b[2] - b[0]),
+        y - 1e-9 * (b[3] - b[1]),
+        x + 1e-9 * (b[2] - b[0]),
+        y + 1e-9 * (b[3] - b[1]),
+    ];
+    let (lon, lat) = render::pixel_lon_lat(mp.crs, sub, 1, 1)
+        .map_err(|e| ApiError::InvalidCrs(e.to_string()))?;
     let (lon, lat) = (lon[0], lat[0]);
     let dims = dim_request(p);
     let mut infos = Vec::new();
@@ -201,28 +299,45 @@ async fn get_feature_info(state: &AppState, p: &Params, v111: bool) -> Result<Re
         let val = tokio::task::spawn_blocking(move || point_value(&st, &l, &sl, lon, lat))
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))??;
-        infos.push(FeatureInfo { layer: Arc::clone(layer), slice, value: val });
+        infos.push(FeatureInfo {
+            layer: Arc::clone(layer),
+            slice,
+            value: val,
+        });
     }
     let (body, ctype) = match fmt.as_str() {
         "application/json" => {
             let mut objs: Vec<serde_json::Value> = infos.iter().map(|f| f.json(lon, lat)).collect();
             // One queried layer gives one object (the common case, and this server's original
             // shape); several give `{"features": [...]}` in QUERY_LAYERS order.
-            let body = if objs.len() == 1 { objs.remove(0) } else { serde_json::json!({ "features": objs }) };
+            let body = if objs.len() == 1 {
+                objs.remove(0)
+            } else {
+                serde_json::json!({ "features": objs })
+            };
             (body.to_string(), "application/json")
         }
         "text/xml" | "application/vnd.ogc.gml" => {
-            let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<FeatureInfoResponse>\n");
+            let mut x =
+                String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<FeatureInfoResponse>\n");
             for f in &infos {
                 f.xml(&mut x, lon, lat);
             }
             x.push_str("</FeatureInfoResponse>\n");
             (x, "text/xml")
         }
-        _ => (infos.iter().map(|f| f.text(lon, lat)).collect::<Vec<_>>().join("\n"), "text/plain"),
+        _ => (
+            infos
+                .iter()
+                .map(|f| f.text(lon, lat))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "text/plain",
+        ),
     };
     let mut r = body.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     Ok(r)
 }
 
@@ -327,7 +442,13 @@ fn get_legend(state: &AppState, headers: &HeaderMap, p: &Params) -> Result<Respo
 }
 
 /// The legend PNG of a layer and style.
-pub fn legend_png(layer: &Layer, style: &Style, o: &crate::styles::StyleOverrides, w: usize, h: usize) -> Result<Vec<u8>, ApiError> {
+pub fn legend_png(
+    layer: &Layer,
+    style: &Style,
+    o: &crate::styles::StyleOverrides,
+    w: usize,
+    h: usize,
+) -> Result<Vec<u8>, ApiError> {
     let cm = style.color_map(o);
     let units = style.units.clone().unwrap_or_else(|| layer.units.clone());
     let rgba = if style.kind == StyleKind::Contours {
@@ -362,11 +483,24 @@ fn capabilities(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -
         x
     });
     let mut r = x.as_str().to_owned().into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(if v111 { "application/vnd.ogc.wms_xml" } else { "text/xml" }));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(if v111 {
+            "application/vnd.ogc.wms_xml"
+        } else {
+            "text/xml"
+        }),
+    );
     r
 }
 
-fn capabilities_xml(state: &AppState, base: &str, snap: &crate::source::Snapshot, only: Option<&str>, v111: bool) -> String {
+fn capabilities_xml(
+    state: &AppState,
+    base: &str,
+    snap: &crate::source::Snapshot,
+    only: Option<&str>,
+    v111: bool,
+) -> String {
     let only: Option<Vec<&str>> = only.map(|l| l.split(',').collect());
     let url = esc(&format!("{base}/wms?"));
     let lim = &state.config.limits;
@@ -396,21 +530,45 @@ fn capabilities_xml(state: &AppState, base: &str, snap: &crate::source::Snapshot
     let dcp = format!(
         "<DCPType><HTTP><Get><OnlineResource xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:type=\"simple\" xlink:href=\"{url}\"/></Get></HTTP></DCPType>"
     );
-    let capfmt = if v111 { "application/vnd.ogc.wms_xml" } else { "text/xml" };
-    let _ = writeln!(x, "    <GetCapabilities><Format>{capfmt}</Format>{dcp}</GetCapabilities>");
+    let capfmt = if v111 {
+        "application/vnd.ogc.wms_xml"
+    } else {
+        "text/xml"
+    };
+    let _ = writeln!(
+        x,
+        "    <GetCapabilities><Format>{capfmt}</Format>{dcp}</GetCapabilities>"
+    );
     let _ = writeln!(x, "    <GetMap><Format>image/png</Format>{dcp}</GetMap>");
     let _ = writeln!(x, "    <GetFeatureInfo><Format>application/json</Format><Format>text/plain</Format><Format>text/xml</Format>{dcp}</GetFeatureInfo>");
     x.push_str("  </Request>\n");
-    let _ = writeln!(x, "  <Exception><Format>{}</Format></Exception>", if v111 { "application/vnd.ogc.se_xml" } else { "XML" });
+    let _ = writeln!(
+        x,
+        "  <Exception><Format>{}</Format></Exception>",
+        if v111 {
+            "application/vnd.ogc.se_xml"
+        } else {
+            "XML"
+        }
+    );
     x.push_str("  <Layer>\n    <Title>fstgis</Title>\n");
     for c in ADVERTISED_CRS {
         let _ = writeln!(x, "    <{crs_tag}>{c}</{crs_tag}>");
     }
-    let layers: Vec<&Arc<Layer>> = snap.layers.values().filter(|l| only.as_ref().is_none_or(|o| o.contains(&l.name.as_str()))).collect();
+    let layers: Vec<&Arc<Layer>> = snap
+        .layers
+        .values()
+        .filter(|l| only.as_ref().is_none_or(|o| o.contains(&l.name.as_str())))
+        .collect();
     let mut all = [180.0f64, 90.0, -180.0, -90.0];
     for l in &layers {
         let b = crate::source::bbox_pm180(l.bbox);
-        all = [all[0].min(b[0]), all[1].min(b[1]), all[2].max(b[2]), all[3].max(b[3])];
+        all = [
+            all[0].min(b[0]),
+            all[1].min(b[1]),
+            all[2].max(b[2]),
+            all[3].max(b[3]),
+        ];
     }
     if layers.is_empty() {
         all = [-180.0, -90.0, 180.0, 90.0];
@@ -420,14 +578,22 @@ fn capabilities_xml(state: &AppState, base: &str, snap: &crate::source::Snapshot
         layer_xml(&mut x, state, base, l, v111);
     }
     x.push_str("  </Layer>\n</Capability>\n");
-    x.push_str(if v111 { "</WMT_MS_Capabilities>\n" } else { "</WMS_Capabilities>\n" });
+    x.push_str(if v111 {
+        "</WMT_MS_Capabilities>\n"
+    } else {
+        "</WMS_Capabilities>\n"
+    });
     x
 }
 
 fn geo_bbox(x: &mut String, b: [f64; 4], v111: bool, ind: &str) {
     let e = b[2].min(180.0);
     if v111 {
-        let _ = writeln!(x, "{ind}<LatLonBoundingBox minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>", b[0], b[1], b[3]);
+        let _ = writeln!(
+            x,
+            "{ind}<LatLonBoundingBox minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>",
+            b[0], b[1], b[3]
+        );
     } else {
         let _ = writeln!(
             x,
@@ -440,14 +606,23 @@ fn geo_bbox(x: &mut String, b: [f64; 4], v111: bool, ind: &str) {
 
 fn layer_xml(x: &mut String, state: &AppState, base: &str, l: &Layer, v111: bool) {
     let ind = "      ";
-    let _ = write!(x, "    <Layer queryable=\"1\" opaque=\"0\">\n{ind}<Name>{}</Name>\n{ind}<Title>{}</Title>\n", esc(&l.name), esc(&l.title));
+    let _ = write!(
+        x,
+        "    <Layer queryable=\"1\" opaque=\"0\">\n{ind}<Name>{}</Name>\n{ind}<Title>{}</Title>\n",
+        esc(&l.name),
+        esc(&l.title)
+    );
     let _ = writeln!(
         x,
         "{ind}<Abstract>nomvar {} typvar {} etiket {}; native unit {}; grid {}</Abstract>",
         esc(&l.nomvar),
         esc(&l.typvar),
         esc(&l.etiket),
-        esc(if l.units.is_empty() { "unknown" } else { &l.units }),
+        esc(if l.units.is_empty() {
+            "unknown"
+        } else {
+            &l.units
+        }),
         l.grid.grtyp()
     );
     let b = crate::source::bbox_pm180(l.bbox);
@@ -456,11 +631,23 @@ fn layer_xml(x: &mut String, state: &AppState, base: &str, l: &Layer, v111: bool
     let m = bbox_3857([b[0], b[1], e, b[3]]);
     if v111 {
         let _ = writeln!(x, "{ind}<BoundingBox SRS=\"EPSG:4326\" minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>", b[0], b[1], b[3]);
-        let _ = writeln!(x, "{ind}<BoundingBox SRS=\"EPSG:3857\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>", m[0], m[1], m[2], m[3]);
+        let _ = writeln!(
+            x,
+            "{ind}<BoundingBox SRS=\"EPSG:3857\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>",
+            m[0], m[1], m[2], m[3]
+        );
     } else {
-        let _ = writeln!(x, "{ind}<BoundingBox CRS=\"CRS:84\" minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>", b[0], b[1], b[3]);
+        let _ = writeln!(
+            x,
+            "{ind}<BoundingBox CRS=\"CRS:84\" minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>",
+            b[0], b[1], b[3]
+        );
         let _ = writeln!(x, "{ind}<BoundingBox CRS=\"EPSG:4326\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{e}\"/>", b[1], b[0], b[3]);
-        let _ = writeln!(x, "{ind}<BoundingBox CRS=\"EPSG:3857\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>", m[0], m[1], m[2], m[3]);
+        let _ = writeln!(
+            x,
+            "{ind}<BoundingBox CRS=\"EPSG:3857\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>",
+            m[0], m[1], m[2], m[3]
+        );
     }
     let dt = dims::default_time(l).map(iso).unwrap_or_default();
     let times = dims::time_extent(&l.times);
@@ -468,16 +655,36 @@ fn layer_xml(x: &mut String, state: &AppState, base: &str, l: &Layer, v111: bool
     let dr = l.runs.last().map(|t| iso(*t)).unwrap_or_default();
     let levels: Vec<String> = l.levels.iter().map(dims::level_text).collect();
     let dl = levels.first().cloned().unwrap_or_default();
-    let lu = if l.level_units.is_empty() { "code" } else { &l.level_units };
+    let lu = if l.level_units.is_empty() {
+        "code"
+    } else {
+        &l.level_units
+    };
     let lunits = esc(lu);
     if v111 {
         let _ = write!(x, "{ind}<Dimension name=\"time\" units=\"ISO8601\"/>\n{ind}<Dimension name=\"elevation\" units=\"{lunits}\"/>\n{ind}<Dimension name=\"reference_time\" units=\"ISO8601\"/>\n");
-        let _ = writeln!(x, "{ind}<Extent name=\"time\" default=\"{dt}\" nearestValue=\"0\">{times}</Extent>");
-        let _ = writeln!(x, "{ind}<Extent name=\"elevation\" default=\"{}\">{}</Extent>", esc(&dl), esc(&levels.join(",")));
-        let _ = writeln!(x, "{ind}<Extent name=\"reference_time\" default=\"{dr}\">{runs}</Extent>");
+        let _ = writeln!(
+            x,
+            "{ind}<Extent name=\"time\" default=\"{dt}\" nearestValue=\"0\">{times}</Extent>"
+        );
+        let _ = writeln!(
+            x,
+            "{ind}<Extent name=\"elevation\" default=\"{}\">{}</Extent>",
+            esc(&dl),
+            esc(&levels.join(","))
+        );
+        let _ = writeln!(
+            x,
+            "{ind}<Extent name=\"reference_time\" default=\"{dr}\">{runs}</Extent>"
+        );
     } else {
         let _ = writeln!(x, "{ind}<Dimension name=\"time\" units=\"ISO8601\" default=\"{dt}\" nearestValue=\"0\">{times}</Dimension>");
-        let _ = writeln!(x, "{ind}<Dimension name=\"elevation\" units=\"{lunits}\" default=\"{}\">{}</Dimension>", esc(&dl), esc(&levels.join(",")));
+        let _ = writeln!(
+            x,
+            "{ind}<Dimension name=\"elevation\" units=\"{lunits}\" default=\"{}\">{}</Dimension>",
+            esc(&dl),
+            esc(&levels.join(","))
+        );
         let _ = writeln!(x, "{ind}<Dimension name=\"reference_time\" units=\"ISO8601\" default=\"{dr}\">{runs}</Dimension>");
     }
     for s in state.styles.for_layer(&l.nomvar, l.vector) {

@@ -24,14 +24,25 @@ pub async fn tile(
 ) -> Result<Response, ApiError> {
     let p = Params::parse(q.as_deref())?;
     let layer = find_layer(&state, &layer)?;
-    let y = y.strip_suffix(".png").ok_or_else(|| ApiError::InvalidFormat(clip(&y)))?;
-    let z: u8 = z.parse().map_err(|e| ApiError::NotFound(format!("zoom {}: {e}", clip(&z))))?;
+    let y = y
+        .strip_suffix(".png")
+        .ok_or_else(|| ApiError::InvalidFormat(clip(&y)))?;
+    let z: u8 = z
+        .parse()
+        .map_err(|e| ApiError::NotFound(format!("zoom {}: {e}", clip(&z))))?;
     if z > state.config.limits.max_zoom {
-        return Err(ApiError::NotFound(format!("zoom {z} > {}", state.config.limits.max_zoom)));
+        return Err(ApiError::NotFound(format!(
+            "zoom {z} > {}",
+            state.config.limits.max_zoom
+        )));
     }
     let n = 1u64 << z;
-    let x: u64 = x.parse().map_err(|e| ApiError::NotFound(format!("x {}: {e}", clip(&x))))?;
-    let y: u64 = y.parse().map_err(|e| ApiError::NotFound(format!("y {}: {e}", clip(y))))?;
+    let x: u64 = x
+        .parse()
+        .map_err(|e| ApiError::NotFound(format!("x {}: {e}", clip(&x))))?;
+    let y: u64 = y
+        .parse()
+        .map_err(|e| ApiError::NotFound(format!("y {}: {e}", clip(y))))?;
     if x >= n || y >= n {
         return Err(ApiError::NotFound(format!("tile {z}/{x}/{y} out of range")));
     }
@@ -39,7 +50,10 @@ pub async fn tile(
     let dims = DimRequest {
         time: p.get("time").map(str::to_string),
         elevation: p.get("elevation").map(str::to_string),
-        reference_time: p.get("reference_time").or_else(|| p.get("dim_reference_time")).map(str::to_string),
+        reference_time: p
+            .get("reference_time")
+            .or_else(|| p.get("dim_reference_time"))
+            .map(str::to_string),
     };
     let slice = dims::select(&layer, &dims)?.clone();
     let req = MapRequest {
@@ -68,13 +82,35 @@ pub async fn tilejson(
     // Pass the dimension and style parameters through to the tile URLs.
     let p = Params::parse(q.as_deref())?;
     let mut qs: Vec<String> = Vec::new();
-    for k in ["time", "elevation", "reference_time", "style", "colorscalerange", "numcolorbands", "logscale", "opacity"] {
+    for k in [
+        "time",
+        "elevation",
+        "reference_time",
+        "style",
+        "colorscalerange",
+        "numcolorbands",
+        "logscale",
+        "opacity",
+    ] {
         if let Some(v) = p.get(k) {
-            let enc: String = v.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.:,".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+            let enc: String = v
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-_.:,".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
             qs.push(format!("{k}={enc}"));
         }
     }
-    let suffix = if qs.is_empty() { String::new() } else { format!("?{}", qs.join("&")) };
+    let suffix = if qs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", qs.join("&"))
+    };
     let b = crate::source::bbox_pm180(layer.bbox);
     let e = b[2];
     let body = serde_json::json!({
@@ -89,5 +125,9 @@ pub async fn tilejson(
         "center": [f64::midpoint(b[0], e), f64::midpoint(b[1], b[3]), 3],
         "legend": format!("{base}/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&FORMAT=image/png&LAYER={}", layer.name),
     });
-    Ok(([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response())
 }

@@ -60,15 +60,26 @@ pub(crate) fn read_directory(
     path: &SourceName,
     options: &ReadOptions,
 ) -> Result<Directory, OpenError> {
-    let file_len = src.len().map_err(|source| OpenError::Io { path: path.clone(), offset: 0, source })?;
+    let file_len = src.len().map_err(|source| OpenError::Io {
+        path: path.clone(),
+        offset: 0,
+        source,
+    })?;
     let mut head = [0u8; 24];
     let n = usize::try_from(file_len.min(24)).unwrap_or(24);
     let head = head.get_mut(..n).unwrap_or(&mut []);
-    src.read_exact_at(0, head).map_err(|source| OpenError::Io { path: path.clone(), offset: 0, source })?;
+    src.read_exact_at(0, head).map_err(|source| OpenError::Io {
+        path: path.clone(),
+        offset: 0,
+        source,
+    })?;
     match detect(head) {
         Some(Container::Xdf) => xdf::read_directory(src, file_len, path, options),
         Some(Container::Rsf) => rsf::read_directory(src, file_len, path, options),
-        None => Err(OpenError::NotFst { path: path.clone(), reason: describe_magic(head) }),
+        None => Err(OpenError::NotFst {
+            path: path.clone(),
+            reason: describe_magic(head),
+        }),
     }
 }
 
@@ -77,9 +88,13 @@ fn describe_magic(head: &[u8]) -> String {
         return format!("only {} bytes", head.len());
     }
     match (head.get(8..12), head.get(12..16), head.get(16..20)) {
-        (Some(b"XDF0"), Some(b"STDS"), _) => "sequential XDF standard file (STDS), not supported".into(),
+        (Some(b"XDF0"), Some(b"STDS"), _) => {
+            "sequential XDF standard file (STDS), not supported".into()
+        }
         (Some(b"XDF0"), Some(b"BRP0"), _) => "a BURP observation file".into(),
-        (Some(b"XDF0"), Some(sig), _) => format!("XDF file of application {:?}", String::from_utf8_lossy(sig)),
+        (Some(b"XDF0"), Some(sig), _) => {
+            format!("XDF file of application {:?}", String::from_utf8_lossy(sig))
+        }
         (_, _, Some(b"RSF0")) => format!(
             "RSF file of application {:?}",
             String::from_utf8_lossy(head.get(20..24).unwrap_or_default())
@@ -100,10 +115,19 @@ pub(crate) enum FrameError {
 pub(crate) fn rsf_check_frame(src: &dyn ByteSource, rec: &RecordMeta) -> Result<(), FrameError> {
     let mut sor = [0u8; 16];
     let mut eor = [0u8; 12];
-    src.read_exact_at(rec.record_offset.0, &mut sor).map_err(FrameError::Io)?;
-    let eor_at = (rec.record_offset.0 + rec.record_len).checked_sub(12).ok_or_else(|| {
-        FrameError::Format(crate::error::FormatErrorKind::Framing { reason: format!("record length {} is shorter than its markers", rec.record_len) })
-    })?;
-    src.read_exact_at(eor_at, &mut eor).map_err(FrameError::Io)?;
+    src.read_exact_at(rec.record_offset.0, &mut sor)
+        .map_err(FrameError::Io)?;
+    let eor_at = (rec.record_offset.0 + rec.record_len)
+        .checked_sub(12)
+        .ok_or_else(|| {
+            FrameError::Format(crate::error::FormatErrorKind::Framing {
+                reason: format!(
+                    "record length {} is shorter than its markers",
+                    rec.record_len
+                ),
+            })
+        })?;
+    src.read_exact_at(eor_at, &mut eor)
+        .map_err(FrameError::Io)?;
     rsf::check_record_frame(&sor, &eor, rec).map_err(FrameError::Format)
 }

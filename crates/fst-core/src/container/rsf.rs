@@ -16,8 +16,7 @@ use crate::alloc::try_vec_filled;
 use crate::error::{FormatErrorKind, OpenError, SourceName};
 use crate::limits::LimitError;
 use crate::record::{
-    Container, FileOffset, Keys, PayloadLocation, Placement, RecordIndex,
-    RecordMeta,
+    Container, FileOffset, Keys, PayloadLocation, Placement, RecordIndex, RecordMeta,
 };
 use crate::source::ByteSource;
 

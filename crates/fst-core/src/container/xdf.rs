@@ -14,7 +14,9 @@ use super::{Diagnostic, Directory, ReadOptions};
 use crate::alloc::try_vec_with_capacity;
 use crate::error::{FormatErrorKind, OpenError, SourceName};
 use crate::limits::LimitError;
-use crate::record::{Container, FileOffset, Keys, PayloadLocation, Placement, RecordIndex, RecordMeta};
+use crate::record::{
+    Container, FileOffset, Keys, PayloadLocation, Placement, RecordIndex, RecordMeta,
+};
 use crate::source::ByteSource;
 
 /// Header length in bytes (26 64-bit units).
@@ -64,17 +66,39 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     fn format(&self, offset: u64, kind: FormatErrorKind) -> OpenError {
-        OpenError::Format { path: self.path.clone(), container: Container::Xdf, offset, kind }
+        OpenError::Format {
+            path: self.path.clone(),
+            container: Container::Xdf,
+            offset,
+            kind,
+        }
     }
 
-    fn bad_field(&self, offset: u64, field: &'static str, found: u32, expected: impl Into<String>) -> OpenError {
-        self.format(offset, FormatErrorKind::BadField { field, found: u64::from(found), expected: expected.into() })
+    fn bad_field(
+        &self,
+        offset: u64,
+        field: &'static str,
+        found: u32,
+        expected: impl Into<String>,
+    ) -> OpenError {
+        self.format(
+            offset,
+            FormatErrorKind::BadField {
+                field,
+                found: u64::from(found),
+                expected: expected.into(),
+            },
+        )
     }
 
     fn read(&self, offset: u64, buf: &mut [u8]) -> Result<(), OpenError> {
         self.src
             .read_exact_at(offset, buf)
-            .map_err(|source| OpenError::Io { path: self.path.clone(), offset, source })
+            .map_err(|source| OpenError::Io {
+                path: self.path.clone(),
+                offset,
+                source,
+            })
     }
 
     fn note(&mut self, offset: u64, message: String) {
@@ -86,7 +110,11 @@ impl Walk<'_> {
         if self.file_len < HEADER_BYTES {
             return Err(self.format(
                 0,
-                FormatErrorKind::Truncated { what: "XDF header", needed: HEADER_BYTES, available: self.file_len },
+                FormatErrorKind::Truncated {
+                    what: "XDF header",
+                    needed: HEADER_BYTES,
+                    available: self.file_len,
+                },
             ));
         }
         let mut bytes = [0u8; HEADER_BYTES as usize];
@@ -99,13 +127,22 @@ impl Walk<'_> {
             return Err(self.bad_field(40, "primary key layout (nprm/lprm)", w(10), "0x00100009"));
         }
         if w(11) != 0x0002_0001 {
-            return Err(self.bad_field(44, "auxiliary key layout (naux/laux)", w(11), "0x00020001"));
+            return Err(self.bad_field(
+                44,
+                "auxiliary key layout (naux/laux)",
+                w(11),
+                "0x00020001",
+            ));
         }
         let recorded = u64::from(w(4)) * 8;
         if recorded > self.file_len {
             return Err(self.format(
                 16,
-                FormatErrorKind::Truncated { what: "file size recorded in the header", needed: recorded, available: self.file_len },
+                FormatErrorKind::Truncated {
+                    what: "file size recorded in the header",
+                    needed: recorded,
+                    available: self.file_len,
+                },
             ));
         }
         if recorded < self.file_len {
@@ -126,27 +163,48 @@ impl Walk<'_> {
         if max_entries > options.limits.max_records {
             return Err(OpenError::Limits {
                 path: self.path.clone(),
-                limit: LimitError::Records { found: max_entries, limit: options.limits.max_records },
+                limit: LimitError::Records {
+                    found: max_entries,
+                    limit: options.limits.max_records,
+                },
             });
         }
         // Each page occupies its own 18 464 bytes, so a count the file cannot hold is corrupt;
         // this also bounds every allocation below by the file size.
         if u64::from(page_count) * PAGE_BYTES as u64 > self.file_len {
-            return Err(self.bad_field(28, "directory page count", page_count, "pages that fit in the file"));
+            return Err(self.bad_field(
+                28,
+                "directory page count",
+                page_count,
+                "pages that fit in the file",
+            ));
         }
         let announced_records = (u64::from(w(13)) + u64::from(w(12))).min(max_entries);
-        Ok(Header { page_count, announced_records })
+        Ok(Header {
+            page_count,
+            announced_records,
+        })
     }
 
     /// Read the page at `addr` into `bytes`/`words`, check its header, and return its
     /// entry count and the next page's address.
-    fn page(&mut self, page_no: u32, addr: u32, bytes: &mut [u8], words: &mut [u32]) -> Result<(usize, u32), OpenError> {
+    fn page(
+        &mut self,
+        page_no: u32,
+        addr: u32,
+        bytes: &mut [u8],
+        words: &mut [u32],
+    ) -> Result<(usize, u32), OpenError> {
         let offset = unit_offset(addr);
         let end = offset + PAGE_BYTES as u64;
         if addr <= HEADER_UNITS || end > self.file_len {
             return Err(self.format(
                 offset,
-                FormatErrorKind::Truncated { what: "directory page", needed: end, available: self.file_len },
+                FormatErrorKind::Truncated {
+                    what: "directory page",
+                    needed: end,
+                    available: self.file_len,
+                },
             ));
         }
         self.read(offset, bytes)?;
@@ -158,20 +216,37 @@ impl Walk<'_> {
         }
         let pw = |i: usize| words.get(i).copied().unwrap_or(0);
         if pw(0) >> 24 != 0 || pw(0) & 0x00FF_FFFF != PAGE_UNITS {
-            return Err(self.bad_field(offset, "directory page type/length word", pw(0), format!("0x{PAGE_UNITS:08x}")));
+            return Err(self.bad_field(
+                offset,
+                "directory page type/length word",
+                pw(0),
+                format!("0x{PAGE_UNITS:08x}"),
+            ));
         }
         if pw(1) != addr {
-            return Err(self.bad_field(offset + 4, "directory page address", pw(1), addr.to_string()));
+            return Err(self.bad_field(
+                offset + 4,
+                "directory page address",
+                pw(1),
+                addr.to_string(),
+            ));
         }
         if nent as usize > ENTRIES_PER_PAGE {
-            return Err(self.bad_field(offset + 20, "directory page entry count", nent, "at most 256"));
+            return Err(self.bad_field(
+                offset + 20,
+                "directory page entry count",
+                nent,
+                "at most 256",
+            ));
         }
         // XOR does not depend on byte order, so the checksum runs on the raw bytes, 8 at a time.
         let folded = bytes
             .get(16..)
             .unwrap_or_default()
             .chunks_exact(8)
-            .fold(0u64, |acc, b| acc ^ <[u8; 8]>::try_from(b).map_or(0, u64::from_ne_bytes));
+            .fold(0u64, |acc, b| {
+                acc ^ <[u8; 8]>::try_from(b).map_or(0, u64::from_ne_bytes)
+            });
         let checksum = u32::from_be_bytes(((folded >> 32) as u32 ^ folded as u32).to_ne_bytes());
         if checksum != 0 {
             self.note(
@@ -183,7 +258,13 @@ impl Walk<'_> {
     }
 
     /// The record an entry describes, or `None` for a deleted entry.
-    fn entry(&self, entry: &[u32], entry_offset: u64, file_index: u32, index: RecordIndex) -> Result<Option<RecordMeta>, OpenError> {
+    fn entry(
+        &self,
+        entry: &[u32],
+        entry_offset: u64,
+        file_index: u32,
+        index: RecordIndex,
+    ) -> Result<Option<RecordMeta>, OpenError> {
         let word = |i: usize| entry.get(i).copied().unwrap_or(0);
         let idtyp = word(0) >> 24;
         if idtyp == 0 || idtyp & 0x7E == 0x7E {
@@ -196,10 +277,18 @@ impl Walk<'_> {
         if rec_addr <= HEADER_UNITS || len < RECORD_PREFIX_BYTES || end > self.file_len {
             return Err(self.format(
                 entry_offset,
-                FormatErrorKind::EntryOutOfBounds { file_index, start, end, file_size: self.file_len },
+                FormatErrorKind::EntryOutOfBounds {
+                    file_index,
+                    start,
+                    end,
+                    file_size: self.file_len,
+                },
             ));
         }
-        let key_words: [u32; 16] = entry.get(2..18).and_then(|k| k.try_into().ok()).unwrap_or([0; 16]);
+        let key_words: [u32; 16] = entry
+            .get(2..18)
+            .and_then(|k| k.try_into().ok())
+            .unwrap_or([0; 16]);
         let keys = Keys::decode(&key_words, false);
         Ok(Some(keys.into_meta(Placement {
             index,
@@ -207,7 +296,10 @@ impl Walk<'_> {
             container: Container::Xdf,
             record_offset: start,
             record_len: len,
-            payload: PayloadLocation { offset: FileOffset(start + RECORD_PREFIX_BYTES), len: len - RECORD_PREFIX_BYTES },
+            payload: PayloadLocation {
+                offset: FileOffset(start + RECORD_PREFIX_BYTES),
+                len: len - RECORD_PREFIX_BYTES,
+            },
             extended_metadata: None,
             recovered: false,
         })))
@@ -220,13 +312,22 @@ pub(crate) fn read_directory(
     path: &SourceName,
     options: &ReadOptions,
 ) -> Result<Directory, OpenError> {
-    let mut walk = Walk { src, file_len, path, diagnostics: Vec::new() };
+    let mut walk = Walk {
+        src,
+        file_len,
+        path,
+        diagnostics: Vec::new(),
+    };
     let header = walk.header(options)?;
-    let mut records: Vec<RecordMeta> = try_vec_with_capacity(usize::try_from(header.announced_records).unwrap_or(0))
-        .map_err(|_reserve_failed| OpenError::Limits {
-            path: path.clone(),
-            limit: LimitError::OutOfMemory { bytes: header.announced_records },
-        })?;
+    let mut records: Vec<RecordMeta> = try_vec_with_capacity(
+        usize::try_from(header.announced_records).unwrap_or(0),
+    )
+    .map_err(|_reserve_failed| OpenError::Limits {
+        path: path.clone(),
+        limit: LimitError::OutOfMemory {
+            bytes: header.announced_records,
+        },
+    })?;
     let mut bytes = vec![0u8; PAGE_BYTES];
     let mut words = vec![0u32; PAGE_BYTES / 4];
     let mut seen = HashSet::new();
@@ -235,13 +336,20 @@ pub(crate) fn read_directory(
     for page_no in 0..header.page_count {
         let offset = unit_offset(addr);
         if !seen.insert(addr) {
-            return Err(walk.format(offset, FormatErrorKind::PageCycle { address: u64::from(addr) }));
+            return Err(walk.format(
+                offset,
+                FormatErrorKind::PageCycle {
+                    address: u64::from(addr),
+                },
+            ));
         }
         let (nent, next) = walk.page(page_no, addr, &mut bytes, &mut words)?;
         for slot in 0..nent {
             let base = PAGE_HEADER_WORDS + slot * ENTRY_WORDS;
             let entry = words.get(base..base + ENTRY_WORDS).unwrap_or_default();
-            let file_index = page_no.saturating_mul(ENTRIES_PER_PAGE as u32).saturating_add(slot as u32);
+            let file_index = page_no
+                .saturating_mul(ENTRIES_PER_PAGE as u32)
+                .saturating_add(slot as u32);
             entry_count += 1;
             let index = RecordIndex(u32::try_from(records.len()).unwrap_or(u32::MAX));
             if let Some(rec) = walk.entry(entry, offset + base as u64 * 4, file_index, index)? {
@@ -254,7 +362,11 @@ pub(crate) fn read_directory(
                     offset + 16,
                     "next directory page address",
                     0,
-                    format!("a page address ({} of {} pages read)", page_no + 1, header.page_count),
+                    format!(
+                        "a page address ({} of {} pages read)",
+                        page_no + 1,
+                        header.page_count
+                    ),
                 ));
             }
             addr = next;
@@ -265,5 +377,10 @@ pub(crate) fn read_directory(
             );
         }
     }
-    Ok(Directory { container: Container::Xdf, records, entry_count, diagnostics: walk.diagnostics })
+    Ok(Directory {
+        container: Container::Xdf,
+        records,
+        entry_count,
+        diagnostics: walk.diagnostics,
+    })
 }
