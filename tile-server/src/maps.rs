@@ -112,8 +112,19 @@ pub fn render_png(state: &AppState, req: &MapRequest) -> Result<Arc<Vec<u8>>, Ap
     } else {
         render_rgba(state, req, w, h)?
     };
+    encode_and_keep(state, key, &rgba, w, h)
+}
+
+/// Encode a rendered image, count it, and keep it in the tile cache.
+fn encode_and_keep(
+    state: &AppState,
+    key: String,
+    rgba: &[u8],
+    w: usize,
+    h: usize,
+) -> Result<Arc<Vec<u8>>, ApiError> {
     let png =
-        Arc::new(render::encode_png(&rgba, w, h).map_err(|e| ApiError::Internal(e.to_string()))?);
+        Arc::new(render::encode_png(rgba, w, h).map_err(|e| ApiError::Internal(e.to_string()))?);
     state
         .metrics
         .renders
@@ -149,14 +160,7 @@ pub fn render_stack_png(state: &AppState, reqs: &[MapRequest]) -> Result<Arc<Vec
     for r in rest {
         render::composite_over(&mut rgba, &render_rgba(state, r, w, h)?);
     }
-    let png =
-        Arc::new(render::encode_png(&rgba, w, h).map_err(|e| ApiError::Internal(e.to_string()))?);
-    state
-        .metrics
-        .renders
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    state.tiles.put(key, Arc::clone(&png));
-    Ok(png)
+    encode_and_keep(state, key, &rgba, w, h)
 }
 
 /// Whether an image over `bbox` (in `crs`) certainly misses the layer's grid: its geographic
@@ -255,20 +259,17 @@ fn render_rgba(
                 let mut out = vec![0u8; w * h * 4];
                 let mut line = req.style.line_color;
                 line[3] = ((u16::from(line[3]) * u16::from(cm.opacity)) / 255) as u8;
-                let interval = req.style.interval.unwrap_or(1.0);
-                contours::draw_contours(
-                    &mut out, w, h, &values, cm.scale, cm.offset, interval, line,
-                );
+                let lines = contours::Isolines {
+                    values: &values,
+                    w,
+                    h,
+                    scale: cm.scale,
+                    offset: cm.offset,
+                    interval: req.style.interval.unwrap_or(1.0),
+                };
+                contours::draw_contours(&mut out, &lines, line);
                 if let Some(spacing) = req.style.label_spacing {
-                    let labels = contours::place_labels(
-                        w,
-                        h,
-                        &values,
-                        cm.scale,
-                        cm.offset,
-                        interval,
-                        spacing as usize,
-                    );
+                    let labels = contours::place_labels(&lines, spacing as usize);
                     contours::draw_labels(&mut out, w, h, &labels, line);
                 }
                 out

@@ -11,28 +11,40 @@ use super::font;
 /// Text scale of labels (3×5 glyphs → 6×10 pixels).
 const LABEL_SCALE: usize = 2;
 
-/// Interval index of every pixel (`None` where missing), in displayed units.
-fn bands(values: &[f32], scale: f64, offset: f64, interval: f64) -> Vec<Option<i64>> {
-    values
-        .iter()
-        .map(|&v| {
-            (!v.is_nan()).then(|| ((f64::from(v) * scale + offset) / interval).floor() as i64)
-        })
-        .collect()
+/// A field sampled on an image, and the isolines to draw on it.
+#[derive(Debug, Clone, Copy)]
+pub struct Isolines<'a> {
+    /// Sampled values, row by row (NaN where missing or outside the grid).
+    pub values: &'a [f32],
+    /// Image width.
+    pub w: usize,
+    /// Image height.
+    pub h: usize,
+    /// Displayed value = native · `scale` + `offset`.
+    pub scale: f64,
+    /// See `scale`.
+    pub offset: f64,
+    /// One isoline every `interval` displayed units.
+    pub interval: f64,
 }
 
-/// Draw isolines every `interval` (in displayed units after `scale`/`offset`).
-pub fn draw_contours(
-    rgba: &mut [u8],
-    w: usize,
-    h: usize,
-    values: &[f32],
-    scale: f64,
-    offset: f64,
-    interval: f64,
-    color: Rgba,
-) {
-    let bands = bands(values, scale, offset, interval);
+impl Isolines<'_> {
+    /// Interval index of every pixel (`None` where missing), in displayed units.
+    fn bands(&self) -> Vec<Option<i64>> {
+        let (scale, offset, interval) = (self.scale, self.offset, self.interval);
+        self.values
+            .iter()
+            .map(|&v| {
+                (!v.is_nan()).then(|| ((f64::from(v) * scale + offset) / interval).floor() as i64)
+            })
+            .collect()
+    }
+}
+
+/// Draw the isolines in `color` into an RGBA image of the same size.
+pub fn draw_contours(rgba: &mut [u8], lines: &Isolines<'_>, color: Rgba) {
+    let (w, h) = (lines.w, lines.h);
+    let bands = lines.bands();
     for r in 0..h {
         for c in 0..w {
             let k = r * w + c;
@@ -88,16 +100,9 @@ pub fn format_value(v: f64) -> String {
 /// along its middle row is taken, if it separates two adjacent intervals (one isoline, not a
 /// cliff). Labels lie wholly inside the image and never overlap.
 #[must_use]
-pub fn place_labels(
-    w: usize,
-    h: usize,
-    values: &[f32],
-    scale: f64,
-    offset: f64,
-    interval: f64,
-    spacing: usize,
-) -> Vec<Label> {
-    let bands = bands(values, scale, offset, interval);
+pub fn place_labels(lines: &Isolines<'_>, spacing: usize) -> Vec<Label> {
+    let (w, h, interval) = (lines.w, lines.h, lines.interval);
+    let bands = lines.bands();
     let spacing = spacing.max(16);
     let mut out: Vec<Label> = Vec::new();
     let (th, reach) = (5 * LABEL_SCALE + 2, spacing / 3);
@@ -192,7 +197,17 @@ mod tests {
         let (w, h) = (400, 300);
         let v = ramp(w, h);
         // Displayed = native·2 + 1, every 40 displayed units: isolines where 2c + 1 crosses 40k.
-        let labels = place_labels(w, h, &v, 2.0, 1.0, 40.0, 100);
+        let labels = place_labels(
+            &Isolines {
+                values: &v,
+                w,
+                h,
+                scale: 2.0,
+                offset: 1.0,
+                interval: 40.0,
+            },
+            100,
+        );
         assert!(labels.len() >= 4, "{labels:?}");
         for (n, l) in labels.iter().enumerate() {
             assert!(l.x + l.w <= w && l.y + l.h <= h);
@@ -210,13 +225,46 @@ mod tests {
     #[test]
     fn no_labels_on_flat_missing_or_cliff_fields() {
         let (w, h) = (200, 200);
-        assert!(place_labels(w, h, &vec![5.0; w * h], 1.0, 0.0, 10.0, 64).is_empty());
-        assert!(place_labels(w, h, &vec![f32::NAN; w * h], 1.0, 0.0, 10.0, 64).is_empty());
+        assert!(place_labels(
+            &Isolines {
+                values: &vec![5.0; w * h],
+                w,
+                h,
+                scale: 1.0,
+                offset: 0.0,
+                interval: 10.0
+            },
+            64
+        )
+        .is_empty());
+        assert!(place_labels(
+            &Isolines {
+                values: &vec![f32::NAN; w * h],
+                w,
+                h,
+                scale: 1.0,
+                offset: 0.0,
+                interval: 10.0
+            },
+            64
+        )
+        .is_empty());
         // A jump across three intervals at one column is a cliff, not an isoline to label.
         let cliff: Vec<f32> = (0..w * h)
             .map(|k| if k % w < 100 { 0.0 } else { 35.0 })
             .collect();
-        assert!(place_labels(w, h, &cliff, 1.0, 0.0, 10.0, 64).is_empty());
+        assert!(place_labels(
+            &Isolines {
+                values: &cliff,
+                w,
+                h,
+                scale: 1.0,
+                offset: 0.0,
+                interval: 10.0
+            },
+            64
+        )
+        .is_empty());
     }
 
     #[test]
@@ -224,8 +272,16 @@ mod tests {
         let (w, h) = (200, 100);
         let v = ramp(w, h);
         let mut img = vec![0u8; w * h * 4];
-        draw_contours(&mut img, w, h, &v, 1.0, 0.0, 50.0, [0, 0, 0, 255]);
-        let labels = place_labels(w, h, &v, 1.0, 0.0, 50.0, 64);
+        let lines = Isolines {
+            values: &v,
+            w,
+            h,
+            scale: 1.0,
+            offset: 0.0,
+            interval: 50.0,
+        };
+        draw_contours(&mut img, &lines, [0, 0, 0, 255]);
+        let labels = place_labels(&lines, 64);
         assert!(!labels.is_empty());
         draw_labels(&mut img, w, h, &labels, [200, 0, 0, 255]);
         let l = &labels[0];
