@@ -72,6 +72,16 @@ impl<T> DecodeCache<T> {
         Ok(value)
     }
 
+    /// Whether `key` is cached (without touching its recency).
+    #[must_use]
+    pub fn contains(&self, key: RecordIndex) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .any(|e| e.0 == key)
+    }
+
     /// Bytes held.
     #[must_use]
     pub fn bytes(&self) -> u64 {

@@ -9,6 +9,7 @@
 //! the southern one (the usual FST order), as GRIB does; the geotransform and the
 //! geolocation arrays follow the same flip.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Timelike, Utc};
@@ -196,6 +197,17 @@ pub struct Dataset {
     /// Decode buffers of whole-record blocks, reused so that reading a band does not fault in
     /// fresh pages every time.
     pool: Mutex<Vec<Samples>>,
+    /// The record of the next band, decoding on its own thread while the caller consumes this
+    /// one (see [`Dataset::read_window`]).
+    prefetch: Mutex<Option<Prefetch>>,
+    /// The band read last (`usize::MAX` before the first read), to detect band-by-band walks.
+    last_band: AtomicUsize,
+}
+
+/// A record decoding ahead of its first read.
+struct Prefetch {
+    record: RecordIndex,
+    job: std::thread::JoinHandle<Result<Samples, String>>,
 }
 
 impl std::fmt::Debug for Dataset {
@@ -284,6 +296,8 @@ impl Ctx<'_> {
             content,
             cache: DecodeCache::new(self.opts.cache_bytes),
             pool: Mutex::new(Vec::new()),
+            prefetch: Mutex::new(None),
+            last_band: AtomicUsize::new(usize::MAX),
         }
     }
 
@@ -874,6 +888,7 @@ impl Dataset {
                 let (ni, nj) = (rec.ni as usize, rec.nj as usize);
                 let plane = b.k as usize * ni * nj;
                 let dec = self.cached(rec, b.nodata)?;
+                self.prefetch_after(band, rec.index);
                 for l in 0..h {
                     let line = yoff + l;
                     let j = row_offset + if *flip { self.ysize - 1 - line } else { line };
@@ -897,13 +912,53 @@ impl Dataset {
         }
     }
 
-    /// The decoded record, from the cache or decoded into a pooled buffer; evicted records
-    /// give their buffers back to the pool.
+    /// When the caller walks the bands in order (band `band` right after `band − 1`, as
+    /// `gdal_translate` and `GDALDatasetCopyWholeRaster` do), start decoding the next band's
+    /// record on a thread of its own, so that decoding overlaps with the caller's writing. At
+    /// most one record is decoded ahead; random access never starts one.
+    fn prefetch_after(&self, band: usize, current: RecordIndex) {
+        let prev = self.last_band.swap(band, Ordering::Relaxed);
+        if prev == band || prev.wrapping_add(1) != band {
+            return;
+        }
+        let Some(next) = self.bands.get(band + 1) else { return };
+        let Some(rec) = self.file.record(next.record) else { return };
+        if rec.index == current || self.cache.contains(rec.index) {
+            return;
+        }
+        let mut slot = self.prefetch.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.as_ref().is_some_and(|p| p.record == rec.index) {
+            return;
+        }
+        let (file, rec, nodata) = (Arc::clone(&self.file), rec.clone(), next.nodata);
+        let pooled = self.take_pooled(&rec);
+        let job = std::thread::Builder::new()
+            .name("fst-prefetch".into())
+            .spawn(move || decode_samples(&file, &rec, nodata, pooled));
+        // A thread that cannot be started only costs the overlap.
+        *slot = job.ok().map(|job| Prefetch { record: next.record, job });
+    }
+
+    /// The decoded record, from the cache, from the record decoded ahead, or decoded into a
+    /// pooled buffer; evicted records give their buffers back to the pool.
     fn cached(&self, rec: &RecordMeta, nodata: Option<f64>) -> Result<Arc<Decoded>, String> {
         self.cache.get_or_try_evict(
             rec.index,
             || {
-                let samples = self.decode_pooled(rec, nodata)?;
+                let ahead = {
+                    let mut slot = self.prefetch.lock().unwrap_or_else(PoisonError::into_inner);
+                    if slot.as_ref().is_some_and(|p| p.record == rec.index) {
+                        slot.take()
+                    } else {
+                        None
+                    }
+                };
+                // A failed or panicked decode ahead is redone here, so that its error is
+                // reported by the read that needs it.
+                let samples = match ahead.map(|p| p.job.join()) {
+                    Some(Ok(Ok(samples))) => samples,
+                    _ => self.decode_pooled(rec, nodata)?,
+                };
                 let bytes = (samples.len() as u64)
                     .saturating_mul(fst_core::sample_size(samples.sample_type()));
                 Ok((Decoded { samples }, bytes))
@@ -923,34 +978,46 @@ impl Dataset {
         }
     }
 
+    /// A pooled buffer of `rec`'s element type and length, if there is one.
+    fn take_pooled(&self, rec: &RecordMeta) -> Option<Samples> {
+        let (kind, count) = self.file.sample_layout(rec).ok()?;
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = pool
+            .iter()
+            .position(|s| s.sample_type() == kind && s.len() as u64 == count)?;
+        Some(pool.swap_remove(at))
+    }
+
     /// Decode `rec` into a pooled buffer of the right type and length when there is one.
     fn decode_pooled(&self, rec: &RecordMeta, nodata: Option<f64>) -> Result<Samples, String> {
-        let (kind, count) = self.file.sample_layout(rec).map_err(|e| e.to_string())?;
-        let pooled = {
-            let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
-            let at = pool
-                .iter()
-                .position(|s| s.sample_type() == kind && s.len() as u64 == count);
-            at.map(|k| pool.swap_remove(k))
-        };
-        let Some(mut samples) = pooled else {
-            return decode(&self.file, rec, nodata).map(|(d, _)| d.samples);
-        };
-        self.file
-            .decode_into(rec, samples.as_mut())
-            .map_err(|e| e.to_string())?;
-        let params = CodecParams {
-            datyp: rec.datyp,
-            nbits: rec.nbits,
-            ni: rec.ni,
-            nj: rec.nj,
-            nk: rec.nk,
-        };
-        if let (Some(mask), Some(flag)) = (missing_mask(&samples, &params), nodata) {
-            apply_missing(&mut samples, &mask, flag);
-        }
-        Ok(samples)
+        decode_samples(&self.file, rec, nodata, self.take_pooled(rec))
     }
+}
+
+/// Decode `rec` into `pooled` (a buffer of its element type and length) or a new buffer, with
+/// missing values set to `nodata`.
+fn decode_samples(
+    file: &FstFile,
+    rec: &RecordMeta,
+    nodata: Option<f64>,
+    pooled: Option<Samples>,
+) -> Result<Samples, String> {
+    let Some(mut samples) = pooled else {
+        return decode(file, rec, nodata).map(|(d, _)| d.samples);
+    };
+    file.decode_into(rec, samples.as_mut())
+        .map_err(|e| e.to_string())?;
+    let params = CodecParams {
+        datyp: rec.datyp,
+        nbits: rec.nbits,
+        ni: rec.ni,
+        nj: rec.nj,
+        nk: rec.nk,
+    };
+    if let (Some(mask), Some(flag)) = (missing_mask(&samples, &params), nodata) {
+        apply_missing(&mut samples, &mask, flag);
+    }
+    Ok(samples)
 }
 
 fn decode(file: &FstFile, rec: &RecordMeta, nodata: Option<f64>) -> Result<(Decoded, u64), String> {
