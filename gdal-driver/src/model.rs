@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Timelike, Utc};
 use fst_core::catalog::{Catalog, Field as CatField, FieldSlice};
-use fst_core::codec::{missing_mask, CodecParams, SampleType, Samples};
+use fst_core::codec::{missing_mask, SampleType, Samples};
 use fst_core::date::DateStamp;
 use fst_core::source::ByteSource;
 use fst_core::{FstFile, OpenOptions, RecordIndex, RecordMeta};
@@ -921,8 +921,12 @@ impl Dataset {
         if prev == band || prev.wrapping_add(1) != band {
             return;
         }
-        let Some(next) = self.bands.get(band + 1) else { return };
-        let Some(rec) = self.file.record(next.record) else { return };
+        let Some(next) = self.bands.get(band + 1) else {
+            return;
+        };
+        let Some(rec) = self.file.record(next.record) else {
+            return;
+        };
         if rec.index == current || self.cache.contains(rec.index) {
             return;
         }
@@ -936,7 +940,10 @@ impl Dataset {
             .name("fst-prefetch".into())
             .spawn(move || decode_samples(&file, &rec, nodata, pooled));
         // A thread that cannot be started only costs the overlap.
-        *slot = job.ok().map(|job| Prefetch { record: next.record, job });
+        *slot = job.ok().map(|job| Prefetch {
+            record: next.record,
+            job,
+        });
     }
 
     /// The decoded record, from the cache, from the record decoded ahead, or decoded into a
@@ -1007,13 +1014,7 @@ fn decode_samples(
     };
     file.decode_into(rec, samples.as_mut())
         .map_err(|e| e.to_string())?;
-    let params = CodecParams {
-        datyp: rec.datyp,
-        nbits: rec.nbits,
-        ni: rec.ni,
-        nj: rec.nj,
-        nk: rec.nk,
-    };
+    let params = rec.codec_params();
     if let (Some(mask), Some(flag)) = (missing_mask(&samples, &params), nodata) {
         apply_missing(&mut samples, &mask, flag);
     }

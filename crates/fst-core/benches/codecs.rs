@@ -39,13 +39,7 @@ fn cases() -> Vec<Case> {
             if index.is_some_and(|i| i != k) {
                 continue;
             }
-            let params = CodecParams {
-                datyp: rec.datyp,
-                nbits: rec.nbits,
-                ni: rec.ni,
-                nj: rec.nj,
-                nk: rec.nk,
-            };
+            let params = rec.codec_params();
             let words = file.read_payload_words(rec).expect("payload");
             cases.push(Case {
                 name: format!("{label}_{}_{}", rec.datyp.0, rec.nbits),

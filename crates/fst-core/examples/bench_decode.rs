@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use fst_core::codec::{self, CodecParams, Samples};
+use fst_core::codec::{self, Samples};
 use fst_core::FstFile;
 use sha2::{Digest, Sha256};
 
@@ -111,13 +111,7 @@ fn main() {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         for rec in file.records() {
-            let p = CodecParams {
-                datyp: rec.datyp,
-                nbits: rec.nbits,
-                ni: rec.ni,
-                nj: rec.nj,
-                nk: rec.nk,
-            };
+            let p = rec.codec_params();
             let words = file.read_payload_words(rec).expect("read payload");
             let mut out = codec::decode(&words, &p).expect("decode");
             if let Some(want) = expected.as_ref().and_then(|m| {

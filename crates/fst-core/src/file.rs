@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::codec::{self, CodecParams, SampleType, Samples, SamplesMut};
+use crate::codec::{self, SampleType, Samples, SamplesMut};
 use crate::container::{self, Diagnostic, ReadOptions};
 use crate::error::{DecodeError, OpenError, SourceName};
 use crate::limits::{LimitError, Limits};
@@ -193,16 +193,6 @@ impl FstFile {
         }
     }
 
-    fn params(rec: &RecordMeta) -> CodecParams {
-        CodecParams {
-            datyp: rec.datyp,
-            nbits: rec.nbits,
-            ni: rec.ni,
-            nj: rec.nj,
-            nk: rec.nk,
-        }
-    }
-
     fn format_error(&self, rec: &RecordMeta, kind: codec::CodecError) -> DecodeError {
         DecodeError::Format {
             path: self.path.clone(),
@@ -214,7 +204,7 @@ impl FstFile {
 
     /// The element type and count `rec` decodes to, after checking them against the limits.
     pub fn sample_layout(&self, rec: &RecordMeta) -> Result<(SampleType, u64), DecodeError> {
-        let params = Self::params(rec);
+        let params = rec.codec_params();
         let kind = codec::sample_type(&params).map_err(|e| self.format_error(rec, e))?;
         let count = codec::sample_count(&params).map_err(|e| self.format_error(rec, e))?;
         let limit = |limit| DecodeError::Limits {
@@ -297,7 +287,7 @@ impl FstFile {
     pub fn decode(&self, rec: &RecordMeta) -> Result<Field, DecodeError> {
         self.sample_layout(rec)?;
         let words = self.read_payload_words(rec)?;
-        let params = Self::params(rec);
+        let params = rec.codec_params();
         let samples = codec::decode(&words, &params).map_err(|e| self.format_error(rec, e))?;
         let missing = codec::missing_mask(&samples, &params);
         Ok(Field {
@@ -315,7 +305,7 @@ impl FstFile {
     pub fn decode_into(&self, rec: &RecordMeta, out: SamplesMut<'_>) -> Result<(), DecodeError> {
         self.sample_layout(rec)?;
         let words = self.read_payload_words(rec)?;
-        codec::decode_into(&words, &Self::params(rec), out).map_err(|e| self.format_error(rec, e))
+        codec::decode_into(&words, &rec.codec_params(), out).map_err(|e| self.format_error(rec, e))
     }
 }
 

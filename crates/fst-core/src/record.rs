@@ -152,6 +152,18 @@ pub struct RecordMeta {
 }
 
 impl RecordMeta {
+    /// What the codecs need to know of this record.
+    #[must_use]
+    pub fn codec_params(&self) -> crate::codec::CodecParams {
+        crate::codec::CodecParams {
+            datyp: self.datyp,
+            nbits: self.nbits,
+            ni: self.ni,
+            nj: self.nj,
+            nk: self.nk,
+        }
+    }
+
     /// `ni·nj·nk`, computed without overflow.
     #[must_use]
     pub fn point_count(&self) -> u64 {
