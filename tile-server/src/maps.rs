@@ -174,11 +174,7 @@ pub fn misses_layer(layer: &Layer, crs: OutputCrs, bbox: [f64; 4]) -> bool {
     let geo = match crs {
         OutputCrs::LonLat => bbox,
         OutputCrs::WebMercator => {
-            let lat = |y: f64| {
-                (2.0 * (y / render::WEB_MERCATOR_R).exp().atan() - std::f64::consts::FRAC_PI_2)
-                    .to_degrees()
-            };
-            let lon = |x: f64| (x / render::WEB_MERCATOR_R).to_degrees();
+            let (lon, lat) = (render::web_mercator_lon, render::web_mercator_lat);
             [lon(bbox[0]), lat(bbox[1]), lon(bbox[2]), lat(bbox[3])]
         }
         OutputCrs::Epsg(_) => return false,
@@ -300,6 +296,16 @@ fn grid_angle(grid: &grids::Grid, i: f64, j: f64) -> Option<f64> {
     Some((la1 - la0).atan2(dx))
 }
 
+/// Grid-relative wind (u along the grid's i axis, v along j) at a fractional point, as
+/// (eastward, northward) components.
+fn true_wind(grid: &grids::Grid, i: f64, j: f64, u: f64, v: f64) -> Option<(f64, f64)> {
+    if !(u.is_finite() && v.is_finite()) {
+        return None;
+    }
+    let t = grid_angle(grid, i, j)?;
+    Some((u * t.cos() - v * t.sin(), u * t.sin() + v * t.cos()))
+}
+
 /// Arrows or barbs on a regular lattice of pixels, rotated from grid-relative to true north
 /// and then to the screen through the local Jacobian of the output projection.
 fn draw_wind(
@@ -320,11 +326,7 @@ fn draw_wind(
             let (i, j) = (px.i[k], px.j[k]);
             if !i.is_nan() {
                 let (uu, vv) = (f64::from(u.bilinear(i, j)), f64::from(v.bilinear(i, j)));
-                if let (true, Some(theta)) =
-                    (uu.is_finite() && vv.is_finite(), grid_angle(grid, i, j))
-                {
-                    let east = uu * theta.cos() - vv * theta.sin();
-                    let north = uu * theta.sin() + vv * theta.cos();
+                if let Some((east, north)) = true_wind(grid, i, j, uu, vv) {
                     if let Some((sx, sy)) = screen_direction(px, r, c, east, north) {
                         // Screen components scaled back to the speed.
                         let s = east.hypot(north);
@@ -421,15 +423,10 @@ pub fn point_value(
         let uv = components(state, slice)?;
         let (ni, nj) = ((i + 0.5).floor(), (j + 0.5).floor());
         let (u, v) = (f64::from(uv.0.nearest(i, j)), f64::from(uv.1.nearest(i, j)));
-        match grid_angle(&layer.grid, ni, nj) {
-            Some(t) if u.is_finite() && v.is_finite() => {
-                let east = u * t.cos() - v * t.sin();
-                let north = u * t.sin() + v * t.cos();
-                let from = (-east).atan2(-north).to_degrees().rem_euclid(360.0);
-                Some((east as f32, north as f32, from as f32))
-            }
-            _ => None,
-        }
+        true_wind(&layer.grid, ni, nj, u, v).map(|(east, north)| {
+            let from = (-east).atan2(-north).to_degrees().rem_euclid(360.0);
+            (east as f32, north as f32, from as f32)
+        })
     } else {
         None
     };

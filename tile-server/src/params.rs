@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use crate::error::ApiError;
 use crate::render::color::parse_color;
 use crate::render::color::OutOfRange;
-use crate::render::{check_epsg, OutputCrs};
+use crate::render::{epsg_northing_first, OutputCrs};
 use crate::styles::StyleOverrides;
 
 /// Longest query string accepted.
@@ -186,30 +186,13 @@ pub fn parse_crs(s: &str, v111: bool) -> Result<(OutputCrs, bool), ApiError> {
                 3857 | 900_913 | 3785 | 102_100 | 102_113 => Ok((OutputCrs::WebMercator, false)),
                 4326 => Ok((OutputCrs::LonLat, !v111)),
                 _ => {
-                    check_epsg(n).map_err(|e| ApiError::InvalidCrs(format!("{}: {e}", clip(s))))?;
-                    Ok((OutputCrs::Epsg(n), !v111 && epsg_northing_first(n)))
+                    let northing_first = epsg_northing_first(n)
+                        .map_err(|e| ApiError::InvalidCrs(format!("{}: {e}", clip(s))))?;
+                    Ok((OutputCrs::Epsg(n), !v111 && northing_first))
                 }
             }
         }
     }
-}
-
-thread_local! {
-    // PROJ answers in ~100 µs; requests repeat a handful of codes.
-    static NORTHING_FIRST: std::cell::RefCell<HashMap<u32, bool>> =
-        std::cell::RefCell::new(HashMap::new());
-}
-
-/// Whether EPSG:`code`'s first axis points north or south (PROJ's database decides).
-fn epsg_northing_first(code: u32) -> bool {
-    NORTHING_FIRST.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() > 256 {
-            c.clear();
-        }
-        *c.entry(code)
-            .or_insert_with(|| grids::crs::northing_first(&format!("EPSG:{code}")).unwrap_or(false))
-    })
 }
 
 /// Parse a BBOX (normalised to x east, y north).

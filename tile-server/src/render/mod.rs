@@ -49,24 +49,39 @@ pub enum RenderError {
     Png(String),
 }
 
+/// An output CRS known to PROJ: its transformation to geographic coordinates, and its axis
+/// order.
+struct EpsgCrs {
+    to_geographic: proj::Proj,
+    northing_first: bool,
+}
+
 thread_local! {
     // proj::Proj is not Send: one per worker thread and CRS (style guide 2.5).
-    static PROJ_CACHE: RefCell<HashMap<u32, Option<proj::Proj>>> = RefCell::new(HashMap::new());
+    static PROJ_CACHE: RefCell<HashMap<u32, Option<EpsgCrs>>> = RefCell::new(HashMap::new());
 }
 
-/// Check that PROJ can transform from `EPSG:code` to geographic coordinates.
-pub fn check_epsg(code: u32) -> Result<(), RenderError> {
-    with_proj(code, |_| ())
+/// Check that PROJ can transform from `EPSG:code` to geographic coordinates, and tell whether
+/// the CRS's first axis points north or south (PROJ's database decides), as WMS 1.3.0
+/// axis order needs.
+pub fn epsg_northing_first(code: u32) -> Result<bool, RenderError> {
+    with_proj(code, |c| c.northing_first)
 }
 
-fn with_proj<T>(code: u32, f: impl FnOnce(&proj::Proj) -> T) -> Result<T, RenderError> {
+fn with_proj<T>(code: u32, f: impl FnOnce(&EpsgCrs) -> T) -> Result<T, RenderError> {
     PROJ_CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() > 64 {
             c.clear();
         }
         let p = c.entry(code).or_insert_with(|| {
-            proj::Proj::new_known_crs(&format!("EPSG:{code}"), "EPSG:4326", None).ok()
+            let def = format!("EPSG:{code}");
+            let to_geographic = proj::Proj::new_known_crs(&def, "EPSG:4326", None).ok()?;
+            let northing_first = grids::crs::northing_first(&def).unwrap_or(false);
+            Some(EpsgCrs {
+                to_geographic,
+                northing_first,
+            })
         });
         match p {
             Some(p) => Ok(f(p)),
@@ -102,13 +117,9 @@ pub fn pixel_lon_lat(
         }
         OutputCrs::WebMercator => {
             // Separable: longitude depends on the column only, latitude on the row only.
-            let xl: Vec<f64> = xs
-                .iter()
-                .map(|x| (x / WEB_MERCATOR_R).to_degrees())
-                .collect();
+            let xl: Vec<f64> = xs.iter().map(|&x| web_mercator_lon(x)).collect();
             for (r, &y) in ys.iter().enumerate() {
-                let la = (2.0 * (y / WEB_MERCATOR_R).exp().atan() - std::f64::consts::FRAC_PI_2)
-                    .to_degrees();
+                let la = web_mercator_lat(y);
                 lon[r * w..(r + 1) * w].copy_from_slice(&xl);
                 lat[r * w..(r + 1) * w].fill(la);
             }
@@ -117,7 +128,10 @@ pub fn pixel_lon_lat(
             with_proj(code, |p| {
                 for (r, &y) in ys.iter().enumerate() {
                     for (c, &x) in xs.iter().enumerate() {
-                        let (a, b) = p.convert((x, y)).unwrap_or((f64::NAN, f64::NAN));
+                        let (a, b) = p
+                            .to_geographic
+                            .convert((x, y))
+                            .unwrap_or((f64::NAN, f64::NAN));
                         lon[r * w + c] = a;
                         lat[r * w + c] = b;
                     }
@@ -168,6 +182,7 @@ impl FieldValues {
     /// Bilinear value at fractional indices; nearest where a neighbour is missing or at the
     /// outer half cell.
     #[inline(always)]
+    #[allow(clippy::inline_always)] // per-pixel hot loop: 0.49 → 0.41 ms per tile when inlined
     #[must_use]
     pub fn bilinear(&self, i: f64, j: f64) -> f32 {
         // NaN and the outer half cell (negative indices) go to `nearest`.
@@ -378,7 +393,7 @@ fn linear_ramp(cm: &ColorMap) -> Option<f64> {
 }
 
 /// Colour of a value on a linear ramp (`k` from [`linear_ramp`]).
-#[inline(always)]
+#[inline]
 fn ramp_colour(cm: &ColorMap, k: f64, v: f32) -> color::Rgba {
     if v.is_nan() {
         return cm.nodata;
@@ -465,6 +480,18 @@ pub fn tile_bbox(z: u8, x: u32, y: u32) -> [f64; 4] {
     let minx = -extent + f64::from(x) * size;
     let maxy = extent - f64::from(y) * size;
     [minx, maxy - size, minx + size, maxy]
+}
+
+/// Longitude of an EPSG:3857 x.
+#[must_use]
+pub fn web_mercator_lon(x: f64) -> f64 {
+    (x / WEB_MERCATOR_R).to_degrees()
+}
+
+/// Latitude of an EPSG:3857 y.
+#[must_use]
+pub fn web_mercator_lat(y: f64) -> f64 {
+    (2.0 * (y / WEB_MERCATOR_R).exp().atan() - std::f64::consts::FRAC_PI_2).to_degrees()
 }
 
 /// Project lon/lat to EPSG:3857.
@@ -565,6 +592,6 @@ mod tests {
         for k in 0..16 {
             assert!((a[k] - c[k]).abs() < 1e-7 && (b1[k] - d[k]).abs() < 1e-7);
         }
-        assert!(check_epsg(999_999).is_err());
+        assert!(epsg_northing_first(999_999).is_err());
     }
 }
