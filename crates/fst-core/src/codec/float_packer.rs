@@ -114,13 +114,7 @@ pub(crate) fn decode_range(
         out
     };
     let stream = stream.get(word..).unwrap_or(&[]);
-    let mut pairs = out.chunks_exact_mut(2);
-    for (pair, &w) in pairs.by_ref().zip(stream) {
-        if let [a, b] = pair {
-            *a = h.value(w >> 16);
-            *b = h.value(w & 0xFFFF);
-        }
-    }
+    pairs_to_values(h, stream, out);
     let done = (out.len() / 2) * 2;
     if let (Some(o), Some(&w)) = (out.get_mut(done), stream.get(done / 2)) {
         *o = h.value(w >> 16);
@@ -130,6 +124,16 @@ pub(crate) fn decode_range(
 
 /// The 134 tail: turn 16-bit tokens (decompressed into `out`, as the bit patterns of the f32
 /// slots) into values.
+/// Two tokens per word, high half first, for the leading `2 · stream.len()` elements of `out`
+/// at most (an odd last element is left to the caller).
+#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+fn pairs_to_values(h: FloatHeader, stream: &[u32], out: &mut [f32]) {
+    for (pair, &w) in out.chunks_exact_mut(2).zip(stream) {
+        pair.copy_from_slice(&[h.value(w >> 16), h.value(w & 0xFFFF)]);
+    }
+}
+
+#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 pub(crate) fn tokens_to_values(h: FloatHeader, out: &mut [f32]) {
     if h.max_exp == 0 {
         out.fill(0.0);
@@ -144,6 +148,37 @@ pub(crate) fn tokens_to_values(h: FloatHeader, out: &mut [f32]) {
 #[allow(clippy::float_cmp)] // exact values are the point
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The vectorised loops give what the scalar formula gives for every token.
+        #[test]
+        fn kernels_match_scalar(
+            tokens in proptest::collection::vec(any::<u16>(), 0..300),
+            first in 0usize..5,
+            max_exp in 1u32..255,
+            shift in 0u32..16,
+            minimum in any::<i32>(),
+        ) {
+            let h = FloatHeader { max_exp, shift, minimum };
+            let n = tokens.len();
+            let mut words = vec![0xEFF0_0000 | (max_exp << 8) | shift, minimum as u32, n as u32];
+            words.extend(tokens.chunks(2).map(|p| {
+                (u32::from(p[0]) << 16) | p.get(1).map_or(0, |&t| u32::from(t))
+            }));
+            let first = first.min(n);
+            let mut out = vec![f32::NAN; n - first];
+            decode_range(&words, h, first, &mut out).unwrap();
+            for (k, (&o, &t)) in out.iter().zip(&tokens[first..]).enumerate() {
+                prop_assert_eq!(o.to_bits(), h.value(u32::from(t)).to_bits(), "element {}", first + k);
+            }
+            let mut slots: Vec<f32> = tokens.iter().map(|&t| f32::from_bits(u32::from(t))).collect();
+            tokens_to_values(h, &mut slots);
+            for (&o, &t) in slots.iter().zip(&tokens) {
+                prop_assert_eq!(o.to_bits(), h.value(u32::from(t)).to_bits());
+            }
+        }
+    }
 
     #[test]
     fn header_checks() {

@@ -312,10 +312,11 @@ pub(crate) fn parallelogram<T: Slot>(
         residuals,
     };
     if threads <= 1 || bands < 2 * threads || ni < 2 {
+        // (Reconstructing each band right after parsing it, while in cache, measured slower.)
         for rows in rest.chunks_mut(step * ni) {
             tiling.parse(r, rows)?;
         }
-        reconstruct(out, ni, mask);
+        reconstruct(row0, rest, ni, mask);
         return Ok(());
     }
 
@@ -409,10 +410,28 @@ impl Band {
 
     /// Parse the tiles of `rows` (whole rows of the grid, `rows.len() / ni` of them) and store
     /// the residuals in columns 1..ni.
+    #[inline]
     fn parse<T: Slot>(&self, r: &mut BitReader<'_>, rows: &mut [T]) -> Result<(), CodecError> {
+        // librmn's encoder writes 3 × 3 tiles (every record we have seen); other steps take
+        // the general loop.
+        let from = if self.step == 3 {
+            parse_full_tiles::<3, T>(self, r, rows)
+        } else {
+            1
+        };
+        self.parse_from(r, rows, from)
+    }
+
+    /// Parse the tiles of `rows` whose first column is `from` or later, checking every read.
+    fn parse_from<T: Slot>(
+        &self,
+        r: &mut BitReader<'_>,
+        rows: &mut [T],
+        from: usize,
+    ) -> Result<(), CodecError> {
         let ni = self.ni;
         let th = rows.len() / ni;
-        for i0 in (1..ni).step_by(self.step) {
+        for i0 in (from..ni).step_by(self.step) {
             let tw = self.step.min(ni - i0);
             let width = self.width(r.read(self.c)?);
             if width == 0 {
@@ -475,16 +494,69 @@ impl Band {
     }
 }
 
-/// Turn residuals into values: `v[i,j] = r[i,j] + v[i-1,j] + v[i,j-1] − v[i-1,j-1]`, row by row
-/// (the first row and column hold values already).
+/// The fast path of [`Band::parse`] for a band of exactly `S` rows: parse its whole
+/// `S × S` tiles, with the tile shape known at compile time and one length check for the
+/// band instead of one per tile. Returns the first column left to parse (1 when the
+/// stream might end inside the band: the checked loop then reports where).
+#[multiversion::multiversion(targets("x86_64+avx2+bmi1+bmi2+lzcnt"))]
+fn parse_full_tiles<const S: usize, T: Slot>(
+    band: &Band,
+    r: &mut BitReader<'_>,
+    rows: &mut [T],
+) -> usize {
+    let ni = band.ni;
+    let tiles = (ni - 1) / S;
+    // A tile takes its width field plus at most S·S residuals of 32 bits.
+    let worst = tiles as u64 * (u64::from(band.c) + (S * S * 32) as u64);
+    if rows.len() != S * ni || r.bits_left() < worst {
+        return 1;
+    }
+    let mut lines = rows.chunks_exact_mut(ni);
+    let mut lines: [&mut [T]; S] = std::array::from_fn(|_| lines.next().unwrap_or(&mut []));
+    let c = band.c;
+    for i0 in (0..tiles).map(|t| 1 + t * S) {
+        // One 64-bit look-ahead holds the width field and, for the usual widths, the
+        // whole first row of the tile; each further row takes one more.
+        let mut bits = r.peek64();
+        let width = band.width((bits >> (64 - c)) as u32);
+        r.advance_prechecked(c);
+        bits <<= c;
+        let row_bits = S as u32 * width;
+        for (k, line) in lines.iter_mut().enumerate() {
+            let Some(cells) = line.get_mut(i0..i0 + S) else {
+                continue;
+            };
+            if width == 0 {
+                cells.fill(T::from_u32(0));
+            } else if row_bits + c <= 64 {
+                if k > 0 {
+                    bits = r.peek64();
+                }
+                for o in cells {
+                    *o = T::from_u32(((bits as i64) >> (64 - width)) as u32);
+                    bits <<= width;
+                }
+                r.advance_prechecked(row_bits);
+            } else {
+                for o in cells {
+                    *o = T::from_u32(r.read_signed_prechecked(width) as u32);
+                }
+            }
+        }
+    }
+    1 + tiles * S
+}
+
+/// Turn the residuals of `rows` (whole rows of the grid, below row `above`, which holds values)
+/// into values: `v[i,j] = r[i,j] + v[i-1,j] + v[i,j-1] − v[i-1,j-1]`, row by row (the first
+/// column holds values already).
 ///
 /// The arithmetic is wrapping 32-bit, which is exact modulo every power of two, so the mask
 /// (the value width) is applied once per element when it is stored, outside the serial
 /// dependency on the left neighbour: the loop carries one addition per element.
-fn reconstruct<T: Slot>(out: &mut [T], ni: usize, mask: u32) {
-    let mut rows = out.chunks_exact_mut(ni);
-    let Some(mut prev) = rows.next() else { return };
-    for cur in rows {
+fn reconstruct<T: Slot>(above: &[T], rows: &mut [T], ni: usize, mask: u32) {
+    let mut prev = above;
+    for cur in rows.chunks_exact_mut(ni) {
         if let Some((first, cur_rest)) = cur.split_first_mut() {
             let mut left = first.get();
             for (o, up) in cur_rest.iter_mut().zip(prev.windows(2)) {
@@ -641,6 +713,38 @@ mod tests {
                 assert_eq!(a, b);
             }
             assert_eq!(one.is_ok(), many.is_ok());
+        }
+    }
+
+    proptest::proptest! {
+        /// The 3 × 3 fast path reads what the checked tile loop reads, and stops where it
+        /// stops, for both residual codings and every width field size.
+        #[test]
+        fn fast_tiles_match_checked_loop(
+            ni in 2usize..60,
+            c in 1u32..=5,
+            plain in proptest::bool::ANY,
+            words in proptest::collection::vec(proptest::num::u32::ANY, 0..400),
+            start in 0u64..32,
+        ) {
+            let band = Band {
+                ni,
+                step: 3,
+                c,
+                residuals: if plain { Residuals::Plain } else { Residuals::Turbo16 },
+            };
+            let mut fast_reader = BitReader::new(&words);
+            fast_reader.seek(start);
+            let mut checked_reader = fast_reader.clone();
+            let mut fast = vec![0u32; 3 * ni];
+            let mut checked = vec![0u32; 3 * ni];
+            let fast_result = band.parse(&mut fast_reader, &mut fast);
+            let checked_result = band.parse_from(&mut checked_reader, &mut checked, 1);
+            proptest::prop_assert_eq!(fast_result.is_ok(), checked_result.is_ok());
+            if checked_result.is_ok() {
+                proptest::prop_assert_eq!(fast, checked);
+                proptest::prop_assert_eq!(fast_reader.position(), checked_reader.position());
+            }
         }
     }
 }
