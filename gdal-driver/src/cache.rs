@@ -72,6 +72,13 @@ impl<T> DecodeCache<T> {
         Ok(value)
     }
 
+    /// Take `key` out of the cache.
+    pub fn remove(&self, key: RecordIndex) -> Option<Arc<T>> {
+        let mut q = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let pos = q.iter().position(|e| e.0 == key)?;
+        q.remove(pos).map(|e| e.1)
+    }
+
     /// Whether `key` is cached (without touching its recency).
     #[must_use]
     pub fn contains(&self, key: RecordIndex) -> bool {
@@ -106,6 +113,11 @@ mod tests {
             assert_eq!(*v, k);
         }
         assert_eq!(c.bytes(), 80);
+        assert!(c.remove(RecordIndex(3)).is_none());
+        assert_eq!(c.remove(RecordIndex(8)).as_deref(), Some(&8));
+        assert!(!c.contains(RecordIndex(8)));
+        assert_eq!(c.bytes(), 40);
+        c.get_or_try::<()>(RecordIndex(8), || Ok((8, 40))).unwrap();
         // A hit does not call make.
         let v = c.get_or_try::<()>(RecordIndex(9), || Err(())).unwrap();
         assert_eq!(*v, 9);

@@ -9,7 +9,7 @@
 //! the southern one (the usual FST order), as GRIB does; the geotransform and the
 //! geolocation arrays follow the same flip.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Timelike, Utc};
@@ -202,6 +202,8 @@ pub struct Dataset {
     prefetch: Mutex<Option<Prefetch>>,
     /// The band read last (`usize::MAX` before the first read), to detect band-by-band walks.
     last_band: AtomicUsize,
+    /// Whether the last read of `last_band` reached the raster's bottom row.
+    last_read_reached_bottom: AtomicBool,
 }
 
 /// A record decoding ahead of its first read.
@@ -298,6 +300,7 @@ impl Ctx<'_> {
             pool: Mutex::new(Vec::new()),
             prefetch: Mutex::new(None),
             last_band: AtomicUsize::new(usize::MAX),
+            last_read_reached_bottom: AtomicBool::new(false),
         }
     }
 
@@ -889,6 +892,8 @@ impl Dataset {
                 let plane = b.k as usize * ni * nj;
                 let dec = self.cached(rec, b.nodata)?;
                 self.prefetch_after(band, rec.index);
+                self.last_read_reached_bottom
+                    .store(yoff + h == self.ysize, Ordering::Relaxed);
                 for l in 0..h {
                     let line = yoff + l;
                     let j = row_offset + if *flip { self.ysize - 1 - line } else { line };
@@ -916,10 +921,19 @@ impl Dataset {
     /// `gdal_translate` and `GDALDatasetCopyWholeRaster` do), start decoding the next band's
     /// record on a thread of its own, so that decoding overlaps with the caller's writing. At
     /// most one record is decoded ahead; random access never starts one.
+    ///
+    /// Such a walk also gives the previous band's record back to the buffer pool when its last
+    /// read reached the bottom row (it was consumed top to bottom, as band-interleaved copies
+    /// do): the walk then cycles through two or three buffers instead of faulting in fresh
+    /// pages for every record until the cache is full. A pixel-interleaved copy, which reads
+    /// every band strip by strip, keeps its records cached.
     fn prefetch_after(&self, band: usize, current: RecordIndex) {
         let prev = self.last_band.swap(band, Ordering::Relaxed);
         if prev == band || prev.wrapping_add(1) != band {
             return;
+        }
+        if self.last_read_reached_bottom.load(Ordering::Relaxed) {
+            self.recycle_record_of(prev, current);
         }
         let Some(next) = self.bands.get(band + 1) else {
             return;
@@ -976,6 +990,26 @@ impl Dataset {
                 }
             },
         )
+    }
+
+    /// Take the record of band `band` out of the cache into the buffer pool, unless it is
+    /// `keep` (several bands can share a record: its nk levels) or someone still holds it.
+    fn recycle_record_of(&self, band: usize, keep: RecordIndex) {
+        let Some(rec) = self
+            .bands
+            .get(band)
+            .and_then(|b| self.file.record(b.record))
+        else {
+            return;
+        };
+        if rec.index == keep {
+            return;
+        }
+        if let Some(old) = self.cache.remove(rec.index) {
+            if let Ok(d) = Arc::try_unwrap(old) {
+                self.recycle(d.samples);
+            }
+        }
     }
 
     fn recycle(&self, samples: Samples) {
@@ -1223,6 +1257,61 @@ mod tests {
             let mut buf = vec![0u8; b.block.0 * b.block.1 * b.data_type.size()];
             f.read_block(0, 0, 0, &mut buf).unwrap();
         }
+    }
+
+    /// Every band of `ds`, read whole in the order `order`, as bytes.
+    fn read_bands(ds: &Dataset, order: impl Iterator<Item = usize>) -> Vec<(usize, Vec<u8>)> {
+        order
+            .map(|band| {
+                let px = ds.bands[band].data_type.size();
+                let mut buf = vec![0u8; ds.xsize * ds.ysize * px];
+                ds.read_window(
+                    band,
+                    (0, 0, ds.xsize, ds.ysize),
+                    &mut buf,
+                    px,
+                    ds.xsize * px,
+                )
+                .unwrap();
+                (band, buf)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn band_walks_recycle_consumed_records_only() {
+        let name = format!(
+            "FST:\"{}\":TT:P:LEVELS:L-8x6-100-100-13000-28000",
+            fixture("xdf/levels_dates.fst")
+        );
+        let record_bytes: u64 = 8 * 6 * 4;
+        let ds = open(&name, &local, ModelOptions::default()).unwrap();
+        let n = ds.bands.len();
+        assert!(n > 10, "{n} bands");
+        // In order, each band read top to bottom: consumed records go back to the pool.
+        let mut forward = read_bands(&ds, 0..n);
+        assert!(
+            ds.cache.bytes() <= 2 * record_bytes,
+            "{} bytes cached",
+            ds.cache.bytes()
+        );
+        // The values do not depend on the order (nor on the recycled buffers).
+        let fresh = open(&name, &local, ModelOptions::default()).unwrap();
+        let mut backward = read_bands(&fresh, (0..n).rev());
+        backward.sort_by_key(|b| b.0);
+        forward.sort_by_key(|b| b.0);
+        assert_eq!(forward, backward);
+        // Strip by strip across the bands (a pixel-interleaved copy): nothing is dropped, so
+        // the next strip does not decode again.
+        let strips = open(&name, &local, ModelOptions::default()).unwrap();
+        let row_bytes = strips.xsize * 4;
+        let mut row = vec![0u8; row_bytes];
+        for band in 0..n {
+            strips
+                .read_window(band, (0, 0, strips.xsize, 1), &mut row, 4, row_bytes)
+                .unwrap();
+        }
+        assert_eq!(strips.cache.bytes(), n as u64 * record_bytes);
     }
 
     #[test]
