@@ -9,6 +9,7 @@
 //! the southern one (the usual FST order), as GRIB does; the geotransform and the
 //! geolocation arrays follow the same flip.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -197,14 +198,18 @@ pub struct Dataset {
     /// Decode buffers of whole-record blocks, reused so that reading a band does not fault in
     /// fresh pages every time.
     pool: Mutex<Vec<Samples>>,
-    /// The record of the next band, decoding on its own thread while the caller consumes this
-    /// one (see [`Dataset::read_window`]).
-    prefetch: Mutex<Option<Prefetch>>,
+    /// The records of the next bands, each decoding on its own thread while the caller
+    /// consumes this one (see [`Dataset::prefetch_after`]).
+    prefetch: Mutex<VecDeque<Prefetch>>,
     /// The band read last (`usize::MAX` before the first read), to detect band-by-band walks.
     last_band: AtomicUsize,
     /// Whether the last read of `last_band` reached the raster's bottom row.
     last_read_reached_bottom: AtomicBool,
 }
+
+/// How many bands ahead of a band-by-band walk are decoded in advance. Two keep a two-core
+/// machine busy while the caller copies or writes; more only hold more buffers.
+const READ_AHEAD: usize = 2;
 
 /// A record decoding ahead of its first read.
 struct Prefetch {
@@ -298,7 +303,7 @@ impl Ctx<'_> {
             content,
             cache: DecodeCache::new(self.opts.cache_bytes),
             pool: Mutex::new(Vec::new()),
-            prefetch: Mutex::new(None),
+            prefetch: Mutex::new(VecDeque::new()),
             last_band: AtomicUsize::new(usize::MAX),
             last_read_reached_bottom: AtomicBool::new(false),
         }
@@ -918,9 +923,9 @@ impl Dataset {
     }
 
     /// When the caller walks the bands in order (band `band` right after `band − 1`, as
-    /// `gdal_translate` and `GDALDatasetCopyWholeRaster` do), start decoding the next band's
-    /// record on a thread of its own, so that decoding overlaps with the caller's writing. At
-    /// most one record is decoded ahead; random access never starts one.
+    /// `gdal_translate` and `GDALDatasetCopyWholeRaster` do), start decoding the records of the
+    /// next [`READ_AHEAD`] bands, each on a thread of its own, so that decoding overlaps with
+    /// the caller's writing and uses idle cores. Random access never starts one.
     ///
     /// Such a walk also gives the previous band's record back to the buffer pool when its last
     /// read reached the bottom row (it was consumed top to bottom, as band-interleaved copies
@@ -935,29 +940,36 @@ impl Dataset {
         if self.last_read_reached_bottom.load(Ordering::Relaxed) {
             self.recycle_record_of(prev, current);
         }
-        let Some(next) = self.bands.get(band + 1) else {
-            return;
-        };
-        let Some(rec) = self.file.record(next.record) else {
-            return;
-        };
-        if rec.index == current || self.cache.contains(rec.index) {
-            return;
+        let mut wanted: Vec<(&RecordMeta, Option<f64>)> = Vec::with_capacity(READ_AHEAD);
+        for next in self.bands.iter().skip(band + 1).take(READ_AHEAD) {
+            let Some(rec) = self.file.record(next.record) else {
+                continue;
+            };
+            // Bands of one record (its nk levels) share one decode.
+            if rec.index != current
+                && !wanted.iter().any(|(r, _)| r.index == rec.index)
+                && !self.cache.contains(rec.index)
+            {
+                wanted.push((rec, next.nodata));
+            }
         }
-        let mut slot = self.prefetch.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.as_ref().is_some_and(|p| p.record == rec.index) {
-            return;
+        let mut slots = self.prefetch.lock().unwrap_or_else(PoisonError::into_inner);
+        // Decodes this walk no longer needs are left to finish on their own.
+        slots.retain(|p| wanted.iter().any(|(r, _)| r.index == p.record));
+        for (rec, nodata) in wanted {
+            if slots.iter().any(|p| p.record == rec.index) {
+                continue;
+            }
+            let (file, rec, pooled) = (Arc::clone(&self.file), rec.clone(), self.take_pooled(rec));
+            let record = rec.index;
+            let job = std::thread::Builder::new()
+                .name("fst-prefetch".into())
+                .spawn(move || decode_samples(&file, &rec, nodata, pooled));
+            // A thread that cannot be started only costs the overlap.
+            if let Ok(job) = job {
+                slots.push_back(Prefetch { record, job });
+            }
         }
-        let (file, rec, nodata) = (Arc::clone(&self.file), rec.clone(), next.nodata);
-        let pooled = self.take_pooled(&rec);
-        let job = std::thread::Builder::new()
-            .name("fst-prefetch".into())
-            .spawn(move || decode_samples(&file, &rec, nodata, pooled));
-        // A thread that cannot be started only costs the overlap.
-        *slot = job.ok().map(|job| Prefetch {
-            record: next.record,
-            job,
-        });
     }
 
     /// The decoded record, from the cache, from the record decoded ahead, or decoded into a
@@ -967,12 +979,9 @@ impl Dataset {
             rec.index,
             || {
                 let ahead = {
-                    let mut slot = self.prefetch.lock().unwrap_or_else(PoisonError::into_inner);
-                    if slot.as_ref().is_some_and(|p| p.record == rec.index) {
-                        slot.take()
-                    } else {
-                        None
-                    }
+                    let mut slots = self.prefetch.lock().unwrap_or_else(PoisonError::into_inner);
+                    let at = slots.iter().position(|p| p.record == rec.index);
+                    at.and_then(|at| slots.remove(at))
                 };
                 // A failed or panicked decode ahead is redone here, so that its error is
                 // reported by the read that needs it.
