@@ -940,7 +940,7 @@ impl Dataset {
         if self.last_read_reached_bottom.load(Ordering::Relaxed) {
             self.recycle_record_of(prev, current);
         }
-        let mut wanted: Vec<(&RecordMeta, Option<f64>)> = Vec::with_capacity(READ_AHEAD);
+        let mut wanted: Vec<(&RecordMeta, Option<f64>)> = Vec::new();
         for next in self.bands.iter().skip(band + 1).take(READ_AHEAD) {
             let Some(rec) = self.file.record(next.record) else {
                 continue;
