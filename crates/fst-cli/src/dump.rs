@@ -59,7 +59,9 @@ fn encode(
             }
             ("<f8", le_bytes(&v, f64::to_le_bytes), v.len() as u64)
         }
-        Samples::U32(v) => ("<u4", le_bytes(&v, u32::to_le_bytes), v.len() as u64),
+        Samples::U32(v) | Samples::Raw32(v) => {
+            ("<u4", le_bytes(&v, u32::to_le_bytes), v.len() as u64)
+        }
         Samples::I32(v) => ("<i4", le_bytes(&v, i32::to_le_bytes), v.len() as u64),
         Samples::U64(v) => ("<u8", le_bytes(&v, u64::to_le_bytes), v.len() as u64),
         Samples::I64(v) => ("<i8", le_bytes(&v, i64::to_le_bytes), v.len() as u64),
@@ -69,7 +71,6 @@ fn encode(
         }
         Samples::C64(v) => ("<c8", le_bytes(&v, f32::to_le_bytes), v.len() as u64 / 2),
         Samples::C128(v) => ("<c16", le_bytes(&v, f64::to_le_bytes), v.len() as u64 / 2),
-        Samples::Raw32(v) => ("<u4", le_bytes(&v, u32::to_le_bytes), v.len() as u64),
         other => bail!("no .npy type for {other:?}"),
     })
 }

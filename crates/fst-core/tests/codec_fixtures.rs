@@ -125,27 +125,23 @@ fn compare(fx: &Fixture, blob_ref: &Value, got: &[u8]) -> Result<(), String> {
     if got.len() != nbytes {
         return Err(format!("{} bytes decoded, blob has {nbytes}", got.len()));
     }
-    match &fx.blob {
-        Some(blob) => {
-            let off = u(blob_ref, "offset") as usize;
-            let want = &blob[off..off + nbytes];
-            if let Some(i) = (0..nbytes).find(|&i| got[i] != want[i]) {
-                return Err(format!(
-                    "first differing byte {i}: got {:#04x}, librmn {:#04x}",
-                    got[i], want[i]
-                ));
-            }
-            Ok(())
+    let Some(blob) = &fx.blob else {
+        let want = blob_ref["sha256"].as_str().unwrap();
+        let have = hex_sha256(got);
+        if have != want {
+            return Err(format!("sha256 {have} != librmn {want}"));
         }
-        None => {
-            let want = blob_ref["sha256"].as_str().unwrap();
-            let have = hex_sha256(got);
-            if have != want {
-                return Err(format!("sha256 {have} != librmn {want}"));
-            }
-            Ok(())
-        }
+        return Ok(());
+    };
+    let off = u(blob_ref, "offset") as usize;
+    let want = &blob[off..off + nbytes];
+    if let Some(i) = (0..nbytes).find(|&i| got[i] != want[i]) {
+        return Err(format!(
+            "first differing byte {i}: got {:#04x}, librmn {:#04x}",
+            got[i], want[i]
+        ));
     }
+    Ok(())
 }
 
 fn flags_of(manifest: &Value) -> MissingFlags {
@@ -216,31 +212,27 @@ fn check_record(fx: &Fixture, rec: &Value, flags: &MissingFlags) -> Result<(), S
     }
 
     let mask = codec::missing_mask(&samples, &p);
-    match rec.get("data_missing_mode_off") {
-        Some(off) => {
-            compare(fx, off, &raw).map_err(|e| format!("missing mode off: {e}"))?;
-            let mask = mask.ok_or("+64 record without a missing mask")?;
-            let n_missing = mask.iter().filter(|&&m| m).count() as u64;
-            if rec["n_missing"]
-                .as_u64()
-                .is_some_and(|want| want != n_missing)
-            {
-                return Err(format!("{n_missing} missing, librmn {}", rec["n_missing"]));
-            }
-            let mut active = samples.clone();
-            flags.replace(&mut active, &mask);
-            compare(fx, data, &le_bytes(&active))
-                .map_err(|e| format!("missing mode active: {e}"))?;
+    if let Some(off) = rec.get("data_missing_mode_off") {
+        compare(fx, off, &raw).map_err(|e| format!("missing mode off: {e}"))?;
+        let mask = mask.ok_or("+64 record without a missing mask")?;
+        let n_missing = mask.iter().filter(|&&m| m).count() as u64;
+        if rec["n_missing"]
+            .as_u64()
+            .is_some_and(|want| want != n_missing)
+        {
+            return Err(format!("{n_missing} missing, librmn {}", rec["n_missing"]));
         }
-        None => {
-            if p.datyp.has_missing() {
-                return Err("+64 record without data_missing_mode_off in the manifest".into());
-            }
-            if mask.is_some() {
-                return Err("mask on a record without +64".into());
-            }
-            compare(fx, data, &raw)?;
+        let mut active = samples.clone();
+        flags.replace(&mut active, &mask);
+        compare(fx, data, &le_bytes(&active)).map_err(|e| format!("missing mode active: {e}"))?;
+    } else {
+        if p.datyp.has_missing() {
+            return Err("+64 record without data_missing_mode_off in the manifest".into());
         }
+        if mask.is_some() {
+            return Err("mask on a record without +64".into());
+        }
+        compare(fx, data, &raw)?;
     }
 
     // The caller-buffer and multi-threaded paths give the same bits.

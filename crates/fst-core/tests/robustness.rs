@@ -225,7 +225,7 @@ fn random_mutation_smoke() {
         .collect();
     for _ in 0..400 {
         let mut m = files[rng.below(files.len())].clone();
-        for _ in 0..1 + rng.below(8) {
+        for _ in 0..=rng.below(8) {
             let at = rng.below(m.len());
             m[at] = rng.next() as u8;
         }
