@@ -169,14 +169,13 @@ mod tests {
             let first = first.min(n);
             let mut out = vec![f32::NAN; n - first];
             decode_range(&words, h, first, &mut out).unwrap();
-            for (k, (&o, &t)) in out.iter().zip(&tokens[first..]).enumerate() {
-                prop_assert_eq!(o.to_bits(), h.value(u32::from(t)).to_bits(), "element {}", first + k);
-            }
-            let mut slots: Vec<f32> = tokens.iter().map(|&t| f32::from_bits(u32::from(t))).collect();
-            tokens_to_values(h, &mut slots);
-            for (&o, &t) in slots.iter().zip(&tokens) {
-                prop_assert_eq!(o.to_bits(), h.value(u32::from(t)).to_bits());
-            }
+            crate::codec::kernel_checks::matches_scalar(
+                &tokens,
+                first,
+                &out,
+                |t| h.value(t),
+                |slots| tokens_to_values(h, slots),
+            )?;
         }
     }
 

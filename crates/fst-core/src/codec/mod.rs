@@ -46,6 +46,41 @@ mod packed;
 mod turbo16;
 mod turbo32;
 
+/// Checks shared by the property tests of the vectorised token-to-value loops.
+#[cfg(test)]
+pub(crate) mod kernel_checks {
+    use proptest::prelude::*;
+
+    /// `decoded` (elements `first..` of a record whose tokens are `tokens`) and the in-place
+    /// conversion `in_place` of the token slots hold, element for element, what the scalar
+    /// formula `value` gives.
+    pub(crate) fn matches_scalar(
+        tokens: &[u16],
+        first: usize,
+        decoded: &[f32],
+        value: impl Fn(u32) -> f32,
+        in_place: impl Fn(&mut [f32]),
+    ) -> Result<(), TestCaseError> {
+        for (k, (&o, &t)) in decoded.iter().zip(&tokens[first..]).enumerate() {
+            prop_assert_eq!(
+                o.to_bits(),
+                value(u32::from(t)).to_bits(),
+                "element {}",
+                first + k
+            );
+        }
+        let mut slots: Vec<f32> = tokens
+            .iter()
+            .map(|&t| f32::from_bits(u32::from(t)))
+            .collect();
+        in_place(&mut slots);
+        for (&o, &t) in slots.iter().zip(tokens) {
+            prop_assert_eq!(o.to_bits(), value(u32::from(t)).to_bits());
+        }
+        Ok(())
+    }
+}
+
 pub use missing::{missing_mask, MissingFlags};
 
 /// What a codec needs to know about a record.

@@ -207,14 +207,13 @@ mod tests {
             let first = first.min(tokens.len());
             let mut out = vec![f32::NAN; tokens.len() - first];
             decode_range(&words, h, first as u64, &mut out).unwrap();
-            for (k, (&o, &t)) in out.iter().zip(&tokens[first..]).enumerate() {
-                prop_assert_eq!(o.to_bits(), h.value(u32::from(t)).to_bits(), "element {}", first + k);
-            }
-            let mut slots: Vec<f32> = tokens.iter().map(|&t| f32::from_bits(u32::from(t))).collect();
-            tokens_to_values(h, &mut slots);
-            for (&o, &t) in slots.iter().zip(&tokens) {
-                prop_assert_eq!(o.to_bits(), h.value(u32::from(t)).to_bits());
-            }
+            crate::codec::kernel_checks::matches_scalar(
+                &tokens,
+                first,
+                &out,
+                |t| h.value(t),
+                |slots| tokens_to_values(h, slots),
+            )?;
         }
     }
 
