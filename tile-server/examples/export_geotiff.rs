@@ -34,7 +34,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let v = decode_values(&of, &rec)?;
     let (ni, nj) = (rec.ni as usize, rec.nj as usize);
     // North up: GDAL line 0 is the record's last row.
-    let mut bytes = Vec::with_capacity(ni * nj * 4);
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(ni * nj * 4)?;
     for j in (0..nj).rev() {
         for x in &v[j * ni..(j + 1) * ni] {
             bytes.extend_from_slice(&x.to_le_bytes());

@@ -9,6 +9,7 @@ use std::time::Instant;
 use tile_server::config::Config;
 use tile_server::render::{self, tile_bbox, OutputCrs};
 use tile_server::source::decode_slice;
+use tile_server::styles::StyleOverrides;
 use tile_server::AppState;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("no style")?
         .clone();
     let field = decode_slice(&layer.slices[0])?;
-    let cm = style.color_map(&Default::default());
+    let cm = style.color_map(&StyleOverrides::default());
     let mut t = [0.0f64; 4];
     let mut n = 0;
     let zoom = |k: usize, d: u8| args.get(k).and_then(|a| a.parse().ok()).unwrap_or(d);

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::error::ApiError;
+use crate::render::canvas::Canvas;
 use crate::render::{self, contours, glyphs, OutputCrs, PixelIndex};
 use crate::source::{decode_components, decode_slice, Layer, Slice};
 use crate::state::AppState;
@@ -266,7 +267,7 @@ fn render_rgba(
                 contours::draw_contours(&mut out, &lines, line);
                 if let Some(spacing) = req.style.label_spacing {
                     let labels = contours::place_labels(&lines, spacing as usize);
-                    contours::draw_labels(&mut out, w, h, &labels, line);
+                    contours::draw_labels(&mut Canvas::new(&mut out, w, h), &labels, line);
                 }
                 out
             }
@@ -317,6 +318,7 @@ fn draw_wind(
     style: &Style,
 ) {
     let (w, h) = (px.w, px.h);
+    let mut canvas = Canvas::new(rgba, w, h);
     let sp = style.spacing as usize;
     let mut r = sp / 2;
     while r + 1 < h {
@@ -332,29 +334,18 @@ fn draw_wind(
                         let s = east.hypot(north);
                         let (se, sn) = (sx * s, -sy * s);
                         let len = sp as f64 * 0.8;
-                        match style.kind {
-                            StyleKind::Barbs => glyphs::barb(
-                                rgba,
-                                w,
-                                h,
-                                c as f64,
-                                r as f64,
-                                se,
-                                sn,
-                                len * 0.6,
+                        let centre = (c as f64, r as f64);
+                        if style.kind == StyleKind::Barbs {
+                            let staff_len = len * 0.6;
+                            glyphs::barb(
+                                &mut canvas,
+                                centre,
+                                (se, sn),
+                                staff_len,
                                 style.glyph_color,
-                            ),
-                            _ => glyphs::arrow(
-                                rgba,
-                                w,
-                                h,
-                                c as f64,
-                                r as f64,
-                                se,
-                                sn,
-                                len,
-                                style.glyph_color,
-                            ),
+                            );
+                        } else {
+                            glyphs::arrow(&mut canvas, centre, (se, sn), len, style.glyph_color);
                         }
                     }
                 }

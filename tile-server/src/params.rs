@@ -258,6 +258,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::float_cmp)] // the swapped bbox must hold exactly the parsed numbers
     fn crs_and_bbox() {
         assert_eq!(
             parse_crs("EPSG:4326", false).unwrap(),

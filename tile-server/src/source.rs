@@ -309,6 +309,7 @@ pub fn bbox_pm180(b: [f64; 4]) -> [f64; 4] {
     }
 }
 
+/// A layer being assembled: one field's slices across files, before naming.
 struct Pending {
     nomvar: String,
     typvar: String,
@@ -318,6 +319,9 @@ struct Pending {
     slices: Vec<Slice>,
 }
 
+/// What groups fields across files into one layer: (nomvar, typvar, etiket, grid).
+type FieldKey = (String, String, String, String);
+
 /// Build a snapshot of `paths`, reusing the open files of `prev` whose version is unchanged.
 #[must_use]
 pub fn build_snapshot(
@@ -326,6 +330,32 @@ pub fn build_snapshot(
     grids: &GridCache,
     generation: u64,
 ) -> Snapshot {
+    let (files, skipped) = open_files(paths, prev);
+    let mut sorted: Vec<&Arc<OpenFile>> = files.values().collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut pending: BTreeMap<FieldKey, Pending> = BTreeMap::new();
+    for file in sorted {
+        add_fields(&mut pending, file, grids);
+    }
+    let derived = wind_layers(&pending);
+    let all: Vec<Pending> = pending.into_values().chain(derived).collect();
+    let layers = name_layers(&all);
+    for (p, why) in &skipped {
+        tracing::warn!("skipped {}: {why}", p.display());
+    }
+    Snapshot {
+        generation,
+        files,
+        layers,
+        skipped,
+    }
+}
+
+/// Open files by path, and the paths skipped with the reason.
+type OpenedFiles = (HashMap<PathBuf, Arc<OpenFile>>, Vec<(PathBuf, String)>);
+
+/// Open `paths`, reusing the open files of `prev` whose version is unchanged.
+fn open_files(paths: &[PathBuf], prev: Option<&Snapshot>) -> OpenedFiles {
     let mut files = HashMap::new();
     let mut skipped = Vec::new();
     for p in paths {
@@ -365,70 +395,73 @@ pub fn build_snapshot(
             }
         }
     }
-    let mut sorted: Vec<&Arc<OpenFile>> = files.values().collect();
-    sorted.sort_by(|a, b| a.path.cmp(&b.path));
-    // Group fields across files by (nomvar, typvar, etiket, grid).
-    let mut pending: BTreeMap<(String, String, String, String), Pending> = BTreeMap::new();
-    for file in sorted {
-        let cat = Catalog::build(file.fst.records());
-        for field in cat.fields() {
-            let Some(first) = field.slices.first().and_then(|s| file.fst.record(s.record)) else {
+    (files, skipped)
+}
+
+/// Add the slices of every numeric field of `file` to the layers being assembled.
+fn add_fields(pending: &mut BTreeMap<FieldKey, Pending>, file: &Arc<OpenFile>, grids: &GridCache) {
+    let cat = Catalog::build(file.fst.records());
+    for field in cat.fields() {
+        let Some(first) = field.slices.first().and_then(|s| file.fst.record(s.record)) else {
+            continue;
+        };
+        if first.datyp.base() == 3 || first.datyp.base() == 7 {
+            continue; // characters
+        }
+        let grid = match descriptor_of(&file.fst, first).and_then(|d| {
+            grids
+                .get(&d, GridOptions::default())
+                .map_err(|e| e.to_string())
+        }) {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::debug!(
+                    "{}: {} skipped: {e}",
+                    file.path.display(),
+                    field.key.nomvar.trimmed()
+                );
+                continue;
+            }
+        };
+        let key = (
+            field.key.nomvar.trimmed().to_string(),
+            field.key.typvar.trimmed().to_string(),
+            field.key.etiket.trimmed().to_string(),
+            field.key.grid.to_string(),
+        );
+        let entry = pending.entry(key.clone()).or_insert_with(|| Pending {
+            nomvar: key.0.clone(),
+            typvar: key.1.clone(),
+            etiket: key.2.clone(),
+            grid_key: key.3.clone(),
+            grid: Arc::clone(&grid),
+            slices: Vec::new(),
+        });
+        for fs in &field.slices {
+            let Some(rec) = file.fst.record(fs.record) else {
                 continue;
             };
-            if first.datyp.base() == 3 || first.datyp.base() == 7 {
-                continue; // characters
-            }
-            let grid = match descriptor_of(&file.fst, first).and_then(|d| {
-                grids
-                    .get(&d, GridOptions::default())
-                    .map_err(|e| e.to_string())
-            }) {
-                Ok(g) => g,
-                Err(e) => {
-                    tracing::debug!(
-                        "{}: {} skipped: {e}",
-                        file.path.display(),
-                        field.key.nomvar.trimmed()
-                    );
-                    continue;
-                }
+            let (Some(valid), Some(run)) = (stamp_time(fs.datev), stamp_time(fs.dateo)) else {
+                continue;
             };
-            let key = (
-                field.key.nomvar.trimmed().to_string(),
-                field.key.typvar.trimmed().to_string(),
-                field.key.etiket.trimmed().to_string(),
-                field.key.grid.to_string(),
-            );
-            let entry = pending.entry(key.clone()).or_insert_with(|| Pending {
-                nomvar: key.0.clone(),
-                typvar: key.1.clone(),
-                etiket: key.2.clone(),
-                grid_key: key.3.clone(),
-                grid: Arc::clone(&grid),
-                slices: Vec::new(),
+            entry.slices.push(Slice {
+                file: Arc::clone(file),
+                record: rec.clone(),
+                record_v: None,
+                valid,
+                run,
+                ip1: fs.ip1,
+                level: fs.level,
             });
-            for fs in &field.slices {
-                let Some(rec) = file.fst.record(fs.record) else {
-                    continue;
-                };
-                let (Some(valid), Some(run)) = (stamp_time(fs.datev), stamp_time(fs.dateo)) else {
-                    continue;
-                };
-                entry.slices.push(Slice {
-                    file: Arc::clone(file),
-                    record: rec.clone(),
-                    record_v: None,
-                    valid,
-                    run,
-                    ip1: fs.ip1,
-                    level: fs.level,
-                });
-            }
         }
     }
-    // Derived wind layers: UU with a VV of the same typvar, etiket and grid.
+}
+
+/// Derived wind layers: UU with a VV of the same typvar, etiket and grid, paired slice by
+/// slice.
+fn wind_layers(pending: &BTreeMap<FieldKey, Pending>) -> Vec<Pending> {
     let mut derived = Vec::new();
-    for (k, p) in &pending {
+    for (k, p) in pending {
         if p.nomvar != "UU" {
             continue;
         }
@@ -458,16 +491,20 @@ pub fn build_snapshot(
             });
         }
     }
-    // Names: the nomvar alone when unique, else with typvar/etiket, else with the grid.
-    let all: Vec<Pending> = pending.into_values().chain(derived).collect();
+    derived
+}
+
+/// Name the assembled layers: the nomvar alone when unique, else with typvar/etiket, else
+/// with the grid.
+fn name_layers(all: &[Pending]) -> BTreeMap<String, Arc<Layer>> {
     let mut count: HashMap<&str, usize> = HashMap::new();
     let mut count2: HashMap<(&str, &str, &str), usize> = HashMap::new();
-    for p in &all {
+    for p in all {
         *count.entry(&p.nomvar).or_default() += 1;
         *count2.entry((&p.nomvar, &p.typvar, &p.etiket)).or_default() += 1;
     }
     let mut layers = BTreeMap::new();
-    for p in &all {
+    for p in all {
         let mut name = p.nomvar.clone();
         if count.get(p.nomvar.as_str()).copied().unwrap_or(0) > 1 {
             name = format!("{}.{}.{}", p.nomvar, p.typvar, p.etiket);
@@ -490,74 +527,73 @@ pub fn build_snapshot(
                 }
             })
             .collect();
-        let mut slices = p.slices.clone();
-        slices.sort_by(|a, b| a.run.cmp(&b.run).then(a.valid.cmp(&b.valid)));
-        let mut times: Vec<DateTime<Utc>> = slices.iter().map(|s| s.valid).collect();
-        times.sort();
-        times.dedup();
-        let mut runs: Vec<DateTime<Utc>> = slices.iter().map(|s| s.run).collect();
-        runs.sort();
-        runs.dedup();
-        let mut levels: Vec<(u32, Option<Level>)> = Vec::new();
-        for s in &slices {
-            if !levels.iter().any(|l| l.0 == s.ip1) {
-                levels.push((s.ip1, s.level));
+        layers.insert(name.clone(), Arc::new(make_layer(p, name)));
+    }
+    layers
+}
+
+/// The layer `name` of an assembled field: slices ordered, dimensions listed, described.
+fn make_layer(p: &Pending, name: String) -> Layer {
+    let mut slices = p.slices.clone();
+    slices.sort_by(|a, b| a.run.cmp(&b.run).then(a.valid.cmp(&b.valid)));
+    let mut times: Vec<DateTime<Utc>> = slices.iter().map(|s| s.valid).collect();
+    times.sort();
+    times.dedup();
+    let mut runs: Vec<DateTime<Utc>> = slices.iter().map(|s| s.run).collect();
+    runs.sort();
+    runs.dedup();
+    let levels = distinct_levels(&slices);
+    let level_units = levels
+        .first()
+        .and_then(|l| l.1)
+        .map_or("", |l| vars::level_units(l.kind))
+        .to_string();
+    let (title, units) = vars::describe(&p.nomvar).unwrap_or(("", ""));
+    let mut title = if title.is_empty() {
+        p.nomvar.clone()
+    } else {
+        format!("{title} ({})", p.nomvar)
+    };
+    if name != p.nomvar {
+        title = format!("{title} [{} {}]", p.typvar, p.etiket);
+    }
+    Layer {
+        name,
+        title,
+        nomvar: p.nomvar.clone(),
+        typvar: p.typvar.clone(),
+        etiket: p.etiket.clone(),
+        units: units.to_string(),
+        vector: p.nomvar == "UV" && slices.iter().all(|s| s.record_v.is_some()),
+        grid: Arc::clone(&p.grid),
+        bbox: grid_bbox(&p.grid),
+        slices,
+        times,
+        runs,
+        levels,
+        level_units,
+    }
+}
+
+/// The distinct levels of `slices` (by ip1): pressure highest first (nearest the ground),
+/// other kinds ascending; by ip1 where a level is not decoded.
+fn distinct_levels(slices: &[Slice]) -> Vec<(u32, Option<Level>)> {
+    let mut levels: Vec<(u32, Option<Level>)> = Vec::new();
+    for s in slices {
+        if !levels.iter().any(|l| l.0 == s.ip1) {
+            levels.push((s.ip1, s.level));
+        }
+    }
+    levels.sort_by(|a, b| match (a.1, b.1) {
+        (Some(x), Some(y)) => {
+            let o = x.value.total_cmp(&y.value);
+            if x.kind == fst_core::ip::LevelKind::Pressure {
+                o.reverse()
+            } else {
+                o
             }
         }
-        levels.sort_by(|a, b| match (a.1, b.1) {
-            (Some(x), Some(y)) => {
-                // Pressure: highest first (nearest the ground); other kinds ascending.
-                let o = x.value.total_cmp(&y.value);
-                if x.kind == fst_core::ip::LevelKind::Pressure {
-                    o.reverse()
-                } else {
-                    o
-                }
-            }
-            _ => a.0.cmp(&b.0),
-        });
-        let level_units = levels
-            .first()
-            .and_then(|l| l.1)
-            .map_or("", |l| vars::level_units(l.kind))
-            .to_string();
-        let (title, units) = vars::describe(&p.nomvar).unwrap_or(("", ""));
-        let mut title = if title.is_empty() {
-            p.nomvar.clone()
-        } else {
-            format!("{title} ({})", p.nomvar)
-        };
-        if name != p.nomvar {
-            title = format!("{title} [{} {}]", p.typvar, p.etiket);
-        }
-        let bbox = grid_bbox(&p.grid);
-        layers.insert(
-            name.clone(),
-            Arc::new(Layer {
-                name,
-                title,
-                nomvar: p.nomvar.clone(),
-                typvar: p.typvar.clone(),
-                etiket: p.etiket.clone(),
-                units: units.to_string(),
-                vector: p.nomvar == "UV" && slices.iter().all(|s| s.record_v.is_some()),
-                grid: Arc::clone(&p.grid),
-                bbox,
-                slices,
-                times,
-                runs,
-                levels,
-                level_units,
-            }),
-        );
-    }
-    for (p, why) in &skipped {
-        tracing::warn!("skipped {}: {why}", p.display());
-    }
-    Snapshot {
-        generation,
-        files,
-        layers,
-        skipped,
-    }
+        _ => a.0.cmp(&b.0),
+    });
+    levels
 }

@@ -217,107 +217,164 @@ pub struct StyleError {
     pub message: String,
 }
 
+/// A ramp stop: position in 0..=1 and colour.
+type RampStop = (f64, Rgba);
+
+/// An interval `[lo, hi)` of an interval style, with its colour and optional legend label.
+type Interval = (f64, f64, Rgba, Option<String>);
+
+/// A colour of a style file, or the message naming its key `what`.
+fn key_color(what: &str, s: &str) -> Result<Rgba, String> {
+    parse_color(s).ok_or_else(|| format!("{what}: `{s}` is not a colour"))
+}
+
+/// `below` / `above` of a style file: `extend` (also when absent) or a colour.
+fn out_of_range(what: &str, s: Option<&str>) -> Result<OutOfRange, String> {
+    match s {
+        None => Ok(OutOfRange::Extend),
+        Some(s) => {
+            OutOfRange::parse(s).ok_or_else(|| format!("{what}: `{s}` is not `extend` or a colour"))
+        }
+    }
+}
+
+/// Ramp stops at positions 0..=1, from `colors` (evenly spaced) or `stops` (at their values),
+/// and the range that `stops` span.
+fn ramp_stops(
+    colors: &[String],
+    stops: &[(f64, String)],
+) -> Result<(Vec<RampStop>, Option<[f64; 2]>), String> {
+    if !colors.is_empty() && !stops.is_empty() {
+        return Err("give either `colors` or `stops`, not both".into());
+    }
+    let mut out = Vec::new();
+    let n = colors.len();
+    for (k, c) in colors.iter().enumerate() {
+        let t = if n > 1 {
+            k as f64 / (n - 1) as f64
+        } else {
+            0.0
+        };
+        out.push((t, key_color("colors", c)?));
+    }
+    if stops.is_empty() {
+        return Ok((out, None));
+    }
+    let lo = stops.first().map_or(0.0, |s| s.0);
+    let hi = stops.last().map_or(1.0, |s| s.0);
+    if stops.windows(2).any(|w| w[1].0 <= w[0].0) || hi <= lo {
+        return Err("`stops` values must increase".into());
+    }
+    for (v, c) in stops {
+        out.push(((v - lo) / (hi - lo), key_color("stops", c)?));
+    }
+    Ok((out, Some([lo, hi])))
+}
+
+/// The `intervals` of a style file: each must be non-empty, and all sorted and disjoint.
+fn parse_intervals(intervals: &[IntervalFile]) -> Result<Vec<Interval>, String> {
+    let mut out = Vec::new();
+    for iv in intervals {
+        if iv.max.partial_cmp(&iv.min) != Some(std::cmp::Ordering::Greater) {
+            return Err(format!("interval [{}, {}) is empty", iv.min, iv.max));
+        }
+        out.push((
+            iv.min,
+            iv.max,
+            key_color("intervals.color", &iv.color)?,
+            iv.label.clone(),
+        ));
+    }
+    if out.windows(2).any(|w| w[1].0 < w[0].1) {
+        return Err("`intervals` must be sorted and must not overlap".into());
+    }
+    Ok(out)
+}
+
+/// The colour range as the style's kind has it: ramps need their stops and an explicit
+/// `range`, interval styles span their intervals, contours need a positive `interval`.
+fn kind_range(
+    f: &StyleFile,
+    stops: &[RampStop],
+    intervals: &[Interval],
+    range: Option<[f64; 2]>,
+) -> Result<Option<[f64; 2]>, String> {
+    match f.kind {
+        StyleKind::Ramp | StyleKind::Arrows | StyleKind::Barbs => {
+            if stops.len() < 2 {
+                return Err("a ramp needs at least two `colors` or `stops`".into());
+            }
+            if range.is_none() {
+                return Err("a ramp needs an explicit `range = [min, max]`".into());
+            }
+            Ok(range)
+        }
+        StyleKind::Intervals => match (intervals.first(), intervals.last()) {
+            (Some(first), Some(last)) => Ok(Some([first.0, last.1])),
+            _ => Err("an interval style needs `intervals`".into()),
+        },
+        StyleKind::Contours => match f.interval {
+            Some(i) if i > 0.0 && i.is_finite() => Ok(range.or(Some([0.0, 1.0]))),
+            _ => Err("contours need a positive `interval`".into()),
+        },
+    }
+}
+
+/// The colour range, checked present, non-empty, finite, and positive for a logarithmic ramp.
+fn checked_range(range: Option<[f64; 2]>, log: bool) -> Result<[f64; 2], String> {
+    let Some(range) = range else {
+        return Err("missing `range`".into());
+    };
+    if range[1].partial_cmp(&range[0]) != Some(std::cmp::Ordering::Greater)
+        || !range[0].is_finite()
+        || !range[1].is_finite()
+    {
+        return Err(format!("range {range:?} is empty"));
+    }
+    if log && range[0] <= 0.0 {
+        return Err("a logarithmic ramp needs range min > 0".into());
+    }
+    Ok(range)
+}
+
+/// The `transform` of a style file, checked finite and invertible.
+fn unit_transform(t: Option<TransformFile>) -> Result<Option<UnitTransform>, String> {
+    match t {
+        Some(t) if t.scale == 0.0 || !t.scale.is_finite() || !t.offset.is_finite() => {
+            Err("transform.scale must be finite and non-zero".into())
+        }
+        Some(t) => Ok(Some(UnitTransform {
+            from: t.from,
+            to: t.to,
+            scale: t.scale,
+            offset: t.offset,
+        })),
+        None => Ok(None),
+    }
+}
+
 impl Style {
     fn from_file(name: String, f: StyleFile, path: &Path) -> Result<Self, StyleError> {
-        let err = |m: String| StyleError {
+        Self::validate(name, f).map_err(|message| StyleError {
             path: path.to_path_buf(),
-            message: m,
-        };
-        let color = |what: &str, s: &str| {
-            parse_color(s).ok_or_else(|| err(format!("{what}: `{s}` is not a colour")))
-        };
-        let oor = |what: &str, s: &Option<String>| match s {
-            None => Ok(OutOfRange::Extend),
-            Some(s) => OutOfRange::parse(s)
-                .ok_or_else(|| err(format!("{what}: `{s}` is not `extend` or a colour"))),
-        };
-        let mut stops = Vec::new();
-        if !f.colors.is_empty() && !f.stops.is_empty() {
-            return Err(err("give either `colors` or `stops`, not both".into()));
-        }
-        let n = f.colors.len();
-        for (k, c) in f.colors.iter().enumerate() {
-            let t = if n > 1 {
-                k as f64 / (n - 1) as f64
-            } else {
-                0.0
-            };
-            stops.push((t, color("colors", c)?));
-        }
-        let mut range = f.range;
-        if !f.stops.is_empty() {
-            let lo = f.stops.first().map_or(0.0, |s| s.0);
-            let hi = f.stops.last().map_or(1.0, |s| s.0);
-            if f.stops.windows(2).any(|w| w[1].0 <= w[0].0) || hi <= lo {
-                return Err(err("`stops` values must increase".into()));
-            }
-            for (v, c) in &f.stops {
-                stops.push(((v - lo) / (hi - lo), color("stops", c)?));
-            }
-            range = range.or(Some([lo, hi]));
-        }
-        let mut intervals = Vec::new();
-        for iv in &f.intervals {
-            if iv.max.partial_cmp(&iv.min) != Some(std::cmp::Ordering::Greater) {
-                return Err(err(format!("interval [{}, {}) is empty", iv.min, iv.max)));
-            }
-            intervals.push((
-                iv.min,
-                iv.max,
-                color("intervals.color", &iv.color)?,
-                iv.label.clone(),
-            ));
-        }
-        if intervals.windows(2).any(|w| w[1].0 < w[0].1) {
-            return Err(err("`intervals` must be sorted and must not overlap".into()));
-        }
-        match f.kind {
-            StyleKind::Ramp | StyleKind::Arrows | StyleKind::Barbs => {
-                if stops.len() < 2 {
-                    return Err(err("a ramp needs at least two `colors` or `stops`".into()));
-                }
-                if range.is_none() {
-                    return Err(err("a ramp needs an explicit `range = [min, max]`".into()));
-                }
-            }
-            StyleKind::Intervals => {
-                if intervals.is_empty() {
-                    return Err(err("an interval style needs `intervals`".into()));
-                }
-                range = Some([intervals[0].0, intervals[intervals.len() - 1].1]);
-            }
-            StyleKind::Contours => match f.interval {
-                Some(i) if i > 0.0 && i.is_finite() => range = range.or(Some([0.0, 1.0])),
-                _ => return Err(err("contours need a positive `interval`".into())),
-            },
-        }
-        let Some(range) = range else {
-            return Err(err("missing `range`".into()));
-        };
-        if range[1].partial_cmp(&range[0]) != Some(std::cmp::Ordering::Greater)
-            || !range[0].is_finite()
-            || !range[1].is_finite()
-        {
-            return Err(err(format!("range {range:?} is empty")));
-        }
-        if f.log && range[0] <= 0.0 {
-            return Err(err("a logarithmic ramp needs range min > 0".into()));
-        }
+            message,
+        })
+    }
+
+    /// Check a parsed style file and fill in its defaults; errors are messages naming the key.
+    fn validate(name: String, f: StyleFile) -> Result<Self, String> {
+        let (stops, stops_range) = ramp_stops(&f.colors, &f.stops)?;
+        let intervals = parse_intervals(&f.intervals)?;
+        let range = kind_range(&f, &stops, &intervals, f.range.or(stops_range))?;
+        let range = checked_range(range, f.log)?;
         let bands = f.bands.unwrap_or(250);
         if !(2..=250).contains(&bands) {
-            return Err(err(format!("bands = {bands}: must be in 2..=250")));
+            return Err(format!("bands = {bands}: must be in 2..=250"));
         }
-        let transform = match f.transform {
-            Some(t) if t.scale == 0.0 || !t.scale.is_finite() || !t.offset.is_finite() => {
-                return Err(err("transform.scale must be finite and non-zero".into()))
-            }
-            Some(t) => Some(UnitTransform {
-                from: t.from,
-                to: t.to,
-                scale: t.scale,
-                offset: t.offset,
-            }),
-            None => None,
+        let transform = unit_transform(f.transform)?;
+        let color_or = |what: &str, s: &Option<String>, default: Rgba| match s {
+            Some(s) => key_color(what, s),
+            None => Ok(default),
         };
         Ok(Style {
             name,
@@ -333,26 +390,17 @@ impl Style {
             intervals,
             bands,
             log: f.log,
-            below: oor("below", &f.below)?,
-            above: oor("above", &f.above)?,
-            nodata: match &f.nodata {
-                Some(s) => color("nodata", s)?,
-                None => TRANSPARENT,
-            },
+            below: out_of_range("below", f.below.as_deref())?,
+            above: out_of_range("above", f.above.as_deref())?,
+            nodata: color_or("nodata", &f.nodata, TRANSPARENT)?,
             sampling: f.sampling,
             interval: f.interval,
-            line_color: match &f.line_color {
-                Some(s) => color("line_color", s)?,
-                None => [0, 0, 0, 255],
-            },
+            line_color: color_or("line_color", &f.line_color, [0, 0, 0, 255])?,
             label_spacing: f
                 .labels
                 .then(|| f.label_spacing.unwrap_or(180).clamp(48, 2048)),
             spacing: f.spacing.unwrap_or(32).clamp(8, 256),
-            glyph_color: match &f.glyph_color {
-                Some(s) => color("glyph_color", s)?,
-                None => [0, 0, 0, 255],
-            },
+            glyph_color: color_or("glyph_color", &f.glyph_color, [0, 0, 0, 255])?,
         })
     }
 

@@ -2,6 +2,8 @@
 //! (tests/golden/*.png) within a small tolerance. A missing golden file is written (blessed)
 //! off CI and is an error on CI (`CI` set); `FSTGIS_BLESS=1` rewrites them all.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 use std::path::PathBuf;
 
 use axum::body::Body;

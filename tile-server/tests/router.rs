@@ -1,5 +1,11 @@
 //! In-process router tests (no socket): every endpoint and every error code.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// test code: failing loudly is the point
+// Opaque fractions of exactly 0 or 1, and values read back bit for bit, are what is checked.
+#![allow(clippy::float_cmp)]
+
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use axum::body::Body;
@@ -87,8 +93,8 @@ fn exception_code(r: &Resp) -> String {
         t.contains("ServiceExceptionReport"),
         "not an exception report: {t}"
     );
-    let i = t.find("code=\"").unwrap() + 6;
-    t[i..].split('"').next().unwrap().to_string()
+    let (_, rest) = t.split_once("code=\"").unwrap();
+    rest.split('"').next().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -397,7 +403,7 @@ async fn legend_matches_tile_colours() {
     assert_eq!((w, h), (100, 300));
     // Every bar colour is a colour of the style's lookup table.
     let style = s.styles.get("temperature").unwrap();
-    let cm = style.color_map(&Default::default());
+    let cm = style.color_map(&tile_server::styles::StyleOverrides::default());
     let x = 10usize;
     for y in (30..280).step_by(25) {
         let k = (y * w as usize + x) * 4;
@@ -620,7 +626,7 @@ async fn hostile_queries_are_client_errors() {
             if seed % 3 == 0 {
                 continue;
             }
-            q.push_str(&format!("&{k}={}", vals[(seed >> 8) as usize % vals.len()]));
+            let _ = write!(q, "&{k}={}", vals[(seed >> 8) as usize % vals.len()]);
         }
         let r = get(&s, &q).await;
         assert!(r.status.as_u16() < 500, "{q}: {}", r.status);
@@ -810,7 +816,7 @@ async fn stacked_layers_composite_in_order() {
         exception_code(&get(&s, &one("TT,NOPE", "")).await),
         "LayerNotDefined"
     );
-    let many = vec!["TT"; 9].join(",");
+    let many = ["TT"; 9].join(",");
     assert_eq!(
         exception_code(&get(&s, &one(&many, "")).await),
         "InvalidParameterValue"

@@ -5,6 +5,7 @@
 //! spacing: the line is knocked out under the label and the value written in the line colour,
 //! the way printed weather charts label isobars.
 
+use super::canvas::Canvas;
 use super::color::Rgba;
 use super::font;
 
@@ -163,14 +164,15 @@ fn crossing_near(
 }
 
 /// Knock the isolines out under each label and write its value in `color`.
-pub fn draw_labels(rgba: &mut [u8], w: usize, h: usize, labels: &[Label], color: Rgba) {
+pub fn draw_labels(canvas: &mut Canvas<'_>, labels: &[Label], color: Rgba) {
+    let (w, h) = (canvas.width, canvas.height);
     for l in labels {
         for y in l.y..(l.y + l.h).min(h) {
             for x in l.x..(l.x + l.w).min(w) {
-                rgba[(y * w + x) * 4..(y * w + x) * 4 + 4].copy_from_slice(&[0, 0, 0, 0]);
+                canvas.rgba[(y * w + x) * 4..(y * w + x) * 4 + 4].copy_from_slice(&[0, 0, 0, 0]);
             }
         }
-        font::draw_text(rgba, w, h, l.x + 1, l.y + 1, &l.text, LABEL_SCALE, color);
+        font::draw_text(canvas, l.x + 1, l.y + 1, &l.text, LABEL_SCALE, color);
     }
 }
 
@@ -193,6 +195,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::float_cmp)] // a label's value is an exact multiple of the interval
     fn labels_sit_on_their_isolines_inside_the_image_without_overlap() {
         let (w, h) = (400, 300);
         let v = ramp(w, h);
@@ -283,7 +286,7 @@ mod tests {
         draw_contours(&mut img, &lines, [0, 0, 0, 255]);
         let labels = place_labels(&lines, 64);
         assert!(!labels.is_empty());
-        draw_labels(&mut img, w, h, &labels, [200, 0, 0, 255]);
+        draw_labels(&mut Canvas::new(&mut img, w, h), &labels, [200, 0, 0, 255]);
         let l = &labels[0];
         let inside = |x: usize, y: usize| img[(y * w + x) * 4..(y * w + x) * 4 + 4].to_vec();
         // Text pixels in the label colour inside the box, no line pixels left there.

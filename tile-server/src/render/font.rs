@@ -1,6 +1,7 @@
 //! A 3×5 pixel bitmap font for legend labels (digits, signs and the letters of common units),
 //! drawn at an integer scale. Lower case is drawn as upper case; unknown characters as blanks.
 
+use super::canvas::Canvas;
 use super::color::Rgba;
 
 /// Glyph rows, top to bottom, 3 bits each (bit 2 = left column).
@@ -42,11 +43,9 @@ pub fn text_width(text: &str, scale: usize) -> usize {
     text.chars().count() * 4 * scale
 }
 
-/// Draw `text` with its top-left corner at (x, y) into an RGBA buffer of width `w`.
+/// Draw `text` with its top-left corner at (x, y).
 pub fn draw_text(
-    rgba: &mut [u8],
-    w: usize,
-    h: usize,
+    canvas: &mut Canvas<'_>,
     x: usize,
     y: usize,
     text: &str,
@@ -63,11 +62,7 @@ pub fn draw_text(
                 }
                 for dy in 0..scale {
                     for dx in 0..scale {
-                        let (px, py) = (x0 + col * scale + dx, y + row * scale + dy);
-                        if px < w && py < h {
-                            let k = (py * w + px) * 4;
-                            rgba[k..k + 4].copy_from_slice(&color);
-                        }
+                        canvas.put(x0 + col * scale + dx, y + row * scale + dy, color);
                     }
                 }
             }

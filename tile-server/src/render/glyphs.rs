@@ -1,31 +1,24 @@
 //! Wind arrows and barbs drawn on an RGBA image.
 
+use super::canvas::Canvas;
 use super::color::Rgba;
 
-/// Put one opaque pixel.
-fn put(rgba: &mut [u8], w: usize, h: usize, x: i64, y: i64, c: Rgba) {
-    if x >= 0 && y >= 0 && (x as usize) < w && (y as usize) < h {
-        let k = (y as usize * w + x as usize) * 4;
-        rgba[k..k + 4].copy_from_slice(&c);
+/// Put one pixel at signed coordinates (glyph geometry may fall left of or above the image).
+fn put(canvas: &mut Canvas<'_>, x: i64, y: i64, c: Rgba) {
+    if x >= 0 && y >= 0 {
+        canvas.put(x as usize, y as usize, c);
     }
 }
 
 /// A line (Bresenham).
-pub fn line(
-    rgba: &mut [u8],
-    w: usize,
-    h: usize,
-    (x0, y0): (f64, f64),
-    (x1, y1): (f64, f64),
-    c: Rgba,
-) {
+pub fn line(canvas: &mut Canvas<'_>, (x0, y0): (f64, f64), (x1, y1): (f64, f64), c: Rgba) {
     let (mut x, mut y) = (x0.round() as i64, y0.round() as i64);
     let (xe, ye) = (x1.round() as i64, y1.round() as i64);
     let (dx, dy) = ((xe - x).abs(), -(ye - y).abs());
     let (sx, sy) = (if x < xe { 1 } else { -1 }, if y < ye { 1 } else { -1 });
     let mut err = dx + dy;
     for _ in 0..4096 {
-        put(rgba, w, h, x, y, c);
+        put(canvas, x, y, c);
         if x == xe && y == ye {
             break;
         }
@@ -44,13 +37,9 @@ pub fn line(
 /// An arrow centred at (cx, cy) pointing where the wind blows to. `east`, `north` are the
 /// true-north wind components; `len` the arrow length in pixels.
 pub fn arrow(
-    rgba: &mut [u8],
-    w: usize,
-    h: usize,
-    cx: f64,
-    cy: f64,
-    east: f64,
-    north: f64,
+    canvas: &mut Canvas<'_>,
+    (cx, cy): (f64, f64),
+    (east, north): (f64, f64),
     len: f64,
     c: Rgba,
 ) {
@@ -62,11 +51,11 @@ pub fn arrow(
     let (ux, uy) = (east / s, -north / s);
     let tip = (cx + ux * len / 2.0, cy + uy * len / 2.0);
     let tail = (cx - ux * len / 2.0, cy - uy * len / 2.0);
-    line(rgba, w, h, tail, tip, c);
+    line(canvas, tail, tip, c);
     let head = len * 0.3;
     for side in [-1.0, 1.0] {
         let (ax, ay) = (-ux * 0.866 - side * uy * 0.5, -uy * 0.866 + side * ux * 0.5);
-        line(rgba, w, h, tip, (tip.0 + ax * head, tip.1 + ay * head), c);
+        line(canvas, tip, (tip.0 + ax * head, tip.1 + ay * head), c);
     }
 }
 
@@ -74,13 +63,9 @@ pub fn arrow(
 /// 50 kt, full barbs 10 kt, half barbs 5 kt, on the left of the staff (northern-hemisphere
 /// convention). `east`, `north` in knots.
 pub fn barb(
-    rgba: &mut [u8],
-    w: usize,
-    h: usize,
-    cx: f64,
-    cy: f64,
-    east: f64,
-    north: f64,
+    canvas: &mut Canvas<'_>,
+    (cx, cy): (f64, f64),
+    (east, north): (f64, f64),
     len: f64,
     c: Rgba,
 ) {
@@ -93,9 +78,7 @@ pub fn barb(
         for k in 0..16 {
             let a = f64::from(k) * std::f64::consts::PI / 8.0;
             put(
-                rgba,
-                w,
-                h,
+                canvas,
                 (cx + 3.0 * a.cos()).round() as i64,
                 (cy + 3.0 * a.sin()).round() as i64,
                 c,
@@ -106,7 +89,7 @@ pub fn barb(
     // Direction towards where the wind comes from, on screen.
     let (ux, uy) = (-east / speed, north / speed);
     let end = (cx + ux * len, cy + uy * len);
-    line(rgba, w, h, (cx, cy), end, c);
+    line(canvas, (cx, cy), end, c);
     // Perpendicular, to the left of the staff as seen from the station.
     let (px, py) = (-uy, ux);
     let feather = len * 0.45;
@@ -120,18 +103,16 @@ pub fn barb(
             end.1 - uy * (pos + step * 1.5),
         );
         let tip = (a.0 + px * feather, a.1 + py * feather);
-        line(rgba, w, h, a, tip, c);
-        line(rgba, w, h, tip, b, c);
-        line(rgba, w, h, a, b, c);
+        line(canvas, a, tip, c);
+        line(canvas, tip, b, c);
+        line(canvas, a, b, c);
         pos += step * 2.0;
         left -= 50;
     }
     while left >= 10 {
         let a = (end.0 - ux * pos, end.1 - uy * pos);
         line(
-            rgba,
-            w,
-            h,
+            canvas,
             a,
             (
                 a.0 + px * feather + ux * step,
@@ -148,9 +129,7 @@ pub fn barb(
         }
         let a = (end.0 - ux * pos, end.1 - uy * pos);
         line(
-            rgba,
-            w,
-            h,
+            canvas,
             a,
             (
                 a.0 + px * feather * 0.5 + ux * step * 0.5,

@@ -1,6 +1,7 @@
 //! Legends: a vertical colour bar drawn with the very colour map that colours the tiles,
 //! with value labels.
 
+use super::canvas::Canvas;
 use super::color::{ColorMap, Rgba};
 use super::font::{draw_text, text_width};
 
@@ -39,7 +40,7 @@ pub fn legend(
     let bottom = h.saturating_sub(6);
     let bar_x = 6;
     let bar_w = (w / 5).clamp(8, 30);
-    draw_text(&mut rgba, w, h, 4, 4, units, scale, TEXT);
+    draw_text(&mut Canvas::new(&mut rgba, w, h), 4, 4, units, scale, TEXT);
     if bottom <= top + 4 {
         return rgba;
     }
@@ -107,7 +108,8 @@ pub fn legend(
             .saturating_sub(5 * scale / 2)
             .min(h.saturating_sub(5 * scale));
         if lx + text_width(&text, scale) <= w + scale {
-            draw_text(&mut rgba, w, h, lx, ty, &text, scale, TEXT);
+            let mut canvas = Canvas::new(&mut rgba, w, h);
+            draw_text(&mut canvas, lx, ty, &text, scale, TEXT);
         }
         for x in (bar_x + bar_w)..(bar_x + bar_w + 3).min(w) {
             let k = (y.min(h - 1) * w + x) * 4;

@@ -2,6 +2,7 @@
 //! positions → fractional grid indices (grids' bulk `index_of_many`) → sampled values →
 //! colour lookup → PNG. Outside the grid and missing values are transparent.
 
+pub mod canvas;
 pub mod color;
 pub mod contours;
 pub mod font;
@@ -262,12 +263,86 @@ pub fn locate(
 ) -> Result<PixelIndex, RenderError> {
     let (lon, lat) = pixel_lon_lat(crs, bbox, w, h)?;
     let n = w * h;
-    let (mut i, mut j) = (vec![f64::NAN; n], vec![f64::NAN; n]);
-    let err = |e: grids::GridError| RenderError::Grid(e.to_string());
+    let mut px = PixelIndex {
+        w,
+        h,
+        i: vec![f64::NAN; n],
+        j: vec![f64::NAN; n],
+        lon,
+        lat,
+    };
     if w % BLOCK != 0 || h % BLOCK != 0 || n < 4 * BLOCK * BLOCK {
-        grid.index_of_many(&lon, &lat, &mut i, &mut j)
-            .map_err(err)?;
+        grid.index_of_many(&px.lon, &px.lat, &mut px.i, &mut px.j)
+            .map_err(|e| RenderError::Grid(e.to_string()))?;
     } else {
+        locate_by_blocks(grid, crs, bbox, &mut px)?;
+    }
+    for k in 0..n {
+        if px.lat[k].is_nan() || px.lat[k].abs() > 90.0 {
+            px.i[k] = f64::NAN;
+            px.j[k] = f64::NAN;
+        }
+    }
+    Ok(px)
+}
+
+/// The block path of [`locate`], for images whose sides are multiples of [`BLOCK`].
+fn locate_by_blocks(
+    grid: &Grid,
+    crs: OutputCrs,
+    bbox: [f64; 4],
+    px: &mut PixelIndex,
+) -> Result<(), RenderError> {
+    let lattice = BlockLattice::new(grid, crs, bbox, px.w, px.h)?;
+    let mut exact = ExactBlock::default();
+    for by in 0..lattice.bh {
+        for bx in 0..lattice.bw {
+            if lattice.is_linear(bx, by) {
+                lattice.interpolate(bx, by, px);
+            } else {
+                exact.locate(grid, bx, by, px)?;
+            }
+        }
+    }
+    // Interpolated indices obey the same "inside" rule as the exact inverse.
+    let (ni, nj) = grid.shape();
+    let (mi_, mj_) = (ni as f64 - 0.5, nj as f64 - 0.5);
+    for (i, j) in px.i.iter_mut().zip(px.j.iter_mut()) {
+        if !(*i >= -0.5 && *i < mi_ && *j >= -0.5 && *j < mj_) {
+            *i = f64::NAN;
+            *j = f64::NAN;
+        }
+    }
+    Ok(())
+}
+
+/// Exact grid indices at the corners and centres of the [`BLOCK`]-pixel blocks of an image.
+struct BlockLattice {
+    /// Blocks per row.
+    bw: usize,
+    /// Blocks per column.
+    bh: usize,
+    /// Fractional i at the (bw + 1)×(bh + 1) block corners.
+    corner_i: Vec<f64>,
+    /// Fractional j at the block corners.
+    corner_j: Vec<f64>,
+    /// Latitude of the block corners.
+    corner_lat: Vec<f64>,
+    /// Fractional i at the bw×bh block centres.
+    centre_i: Vec<f64>,
+    /// Fractional j at the block centres.
+    centre_j: Vec<f64>,
+}
+
+impl BlockLattice {
+    fn new(
+        grid: &Grid,
+        crs: OutputCrs,
+        bbox: [f64; 4],
+        w: usize,
+        h: usize,
+    ) -> Result<Self, RenderError> {
+        let err = |e: grids::GridError| RenderError::Grid(e.to_string());
         let (bw, bh) = (w / BLOCK, h / BLOCK);
         let dx = (bbox[2] - bbox[0]) / w as f64;
         let dy = (bbox[3] - bbox[1]) / h as f64;
@@ -282,94 +357,115 @@ pub fn locate(
             x0 + (bw + 1) as f64 * b * dx,
             y3,
         ];
-        let (clon, clat) = pixel_lon_lat(crs, corners_box, bw + 1, bh + 1)?;
+        let (clon, corner_lat) = pixel_lon_lat(crs, corners_box, bw + 1, bh + 1)?;
         let nc = clon.len();
-        let (mut ci, mut cj) = (vec![0.0; nc], vec![0.0; nc]);
-        grid.index_of_many(&clon, &clat, &mut ci, &mut cj)
+        let (mut corner_i, mut corner_j) = (vec![0.0; nc], vec![0.0; nc]);
+        grid.index_of_many(&clon, &corner_lat, &mut corner_i, &mut corner_j)
             .map_err(err)?;
         // Block centres: pixel centres (k·BLOCK + BLOCK/2).
         let m0 = bbox[0] + 0.5 * dx;
         let m3 = bbox[3] - 0.5 * dy;
         let centres_box = [m0, m3 - bh as f64 * b * dy, m0 + bw as f64 * b * dx, m3];
         let (mlon, mlat) = pixel_lon_lat(crs, centres_box, bw, bh)?;
-        let (mut mi, mut mj) = (vec![0.0; bw * bh], vec![0.0; bw * bh]);
-        grid.index_of_many(&mlon, &mlat, &mut mi, &mut mj)
+        let (mut centre_i, mut centre_j) = (vec![0.0; bw * bh], vec![0.0; bw * bh]);
+        grid.index_of_many(&mlon, &mlat, &mut centre_i, &mut centre_j)
             .map_err(err)?;
-        let (mut bl, mut bt, mut bi, mut bj) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for by in 0..bh {
-            for bx in 0..bw {
-                let k = |x: usize, y: usize| y * (bw + 1) + x;
-                let q = [k(bx, by), k(bx + 1, by), k(bx, by + 1), k(bx + 1, by + 1)];
-                let ok = q.iter().all(|&c| !ci[c].is_nan() && clat[c].abs() <= 90.0)
-                    && !mi[by * bw + bx].is_nan();
-                let good = ok && {
-                    let ei = 0.25 * (ci[q[0]] + ci[q[1]] + ci[q[2]] + ci[q[3]]) - mi[by * bw + bx];
-                    let ej = 0.25 * (cj[q[0]] + cj[q[1]] + cj[q[2]] + cj[q[3]]) - mj[by * bw + bx];
-                    ei.abs() <= BLOCK_TOLERANCE && ej.abs() <= BLOCK_TOLERANCE
-                };
-                if good {
-                    for r in 0..BLOCK {
-                        let t = r as f64 / b;
-                        let (li0, lj0) = (
-                            ci[q[0]] + t * (ci[q[2]] - ci[q[0]]),
-                            cj[q[0]] + t * (cj[q[2]] - cj[q[0]]),
-                        );
-                        let (li1, lj1) = (
-                            ci[q[1]] + t * (ci[q[3]] - ci[q[1]]),
-                            cj[q[1]] + t * (cj[q[3]] - cj[q[1]]),
-                        );
-                        let row = (by * BLOCK + r) * w + bx * BLOCK;
-                        for c in 0..BLOCK {
-                            let u = c as f64 / b;
-                            i[row + c] = li0 + u * (li1 - li0);
-                            j[row + c] = lj0 + u * (lj1 - lj0);
-                        }
-                    }
-                } else {
-                    // Exact for this block.
-                    bl.clear();
-                    bt.clear();
-                    for r in 0..BLOCK {
-                        let row = (by * BLOCK + r) * w + bx * BLOCK;
-                        bl.extend_from_slice(&lon[row..row + BLOCK]);
-                        bt.extend_from_slice(&lat[row..row + BLOCK]);
-                    }
-                    bi.resize(bl.len(), 0.0);
-                    bj.resize(bl.len(), 0.0);
-                    grid.index_of_many(&bl, &bt, &mut bi, &mut bj)
-                        .map_err(err)?;
-                    for r in 0..BLOCK {
-                        let row = (by * BLOCK + r) * w + bx * BLOCK;
-                        i[row..row + BLOCK].copy_from_slice(&bi[r * BLOCK..(r + 1) * BLOCK]);
-                        j[row..row + BLOCK].copy_from_slice(&bj[r * BLOCK..(r + 1) * BLOCK]);
-                    }
-                }
-            }
+        Ok(Self {
+            bw,
+            bh,
+            corner_i,
+            corner_j,
+            corner_lat,
+            centre_i,
+            centre_j,
+        })
+    }
+
+    /// Lattice positions of the top-left, top-right, bottom-left and bottom-right corners of
+    /// block (bx, by).
+    fn corners(&self, bx: usize, by: usize) -> [usize; 4] {
+        let k = |x: usize, y: usize| y * (self.bw + 1) + x;
+        [k(bx, by), k(bx + 1, by), k(bx, by + 1), k(bx + 1, by + 1)]
+    }
+
+    /// Whether block (bx, by) may be interpolated: all of it is located, and the mean of its
+    /// corners' indices is within [`BLOCK_TOLERANCE`] of its centre's.
+    fn is_linear(&self, bx: usize, by: usize) -> bool {
+        let q = self.corners(bx, by);
+        let (ci, cj) = (&self.corner_i, &self.corner_j);
+        let m = by * self.bw + bx;
+        let ok = q
+            .iter()
+            .all(|&c| !ci[c].is_nan() && self.corner_lat[c].abs() <= 90.0)
+            && !self.centre_i[m].is_nan();
+        ok && {
+            let ei = 0.25 * (ci[q[0]] + ci[q[1]] + ci[q[2]] + ci[q[3]]) - self.centre_i[m];
+            let ej = 0.25 * (cj[q[0]] + cj[q[1]] + cj[q[2]] + cj[q[3]]) - self.centre_j[m];
+            ei.abs() <= BLOCK_TOLERANCE && ej.abs() <= BLOCK_TOLERANCE
         }
-        // Interpolated indices obey the same "inside" rule as the exact inverse.
-        let (ni, nj) = grid.shape();
-        let (mi_, mj_) = (ni as f64 - 0.5, nj as f64 - 0.5);
-        for k in 0..n {
-            if !(i[k] >= -0.5 && i[k] < mi_ && j[k] >= -0.5 && j[k] < mj_) {
-                i[k] = f64::NAN;
-                j[k] = f64::NAN;
+    }
+
+    /// Fill block (bx, by) of `px` bilinearly from its corners.
+    fn interpolate(&self, bx: usize, by: usize, px: &mut PixelIndex) {
+        let q = self.corners(bx, by);
+        let (ci, cj) = (&self.corner_i, &self.corner_j);
+        let b = BLOCK as f64;
+        for r in 0..BLOCK {
+            let t = r as f64 / b;
+            let (li0, lj0) = (
+                ci[q[0]] + t * (ci[q[2]] - ci[q[0]]),
+                cj[q[0]] + t * (cj[q[2]] - cj[q[0]]),
+            );
+            let (li1, lj1) = (
+                ci[q[1]] + t * (ci[q[3]] - ci[q[1]]),
+                cj[q[1]] + t * (cj[q[3]] - cj[q[1]]),
+            );
+            let row = (by * BLOCK + r) * px.w + bx * BLOCK;
+            for c in 0..BLOCK {
+                let u = c as f64 / b;
+                px.i[row + c] = li0 + u * (li1 - li0);
+                px.j[row + c] = lj0 + u * (lj1 - lj0);
             }
         }
     }
-    for k in 0..n {
-        if lat[k].is_nan() || lat[k].abs() > 90.0 {
-            i[k] = f64::NAN;
-            j[k] = f64::NAN;
+}
+
+/// Buffers, reused from block to block, for the blocks of [`locate`] computed exactly.
+#[derive(Default)]
+struct ExactBlock {
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    i: Vec<f64>,
+    j: Vec<f64>,
+}
+
+impl ExactBlock {
+    /// Fill block (bx, by) of `px` with the exact inverse of each of its pixels.
+    fn locate(
+        &mut self,
+        grid: &Grid,
+        bx: usize,
+        by: usize,
+        px: &mut PixelIndex,
+    ) -> Result<(), RenderError> {
+        self.lon.clear();
+        self.lat.clear();
+        for r in 0..BLOCK {
+            let row = (by * BLOCK + r) * px.w + bx * BLOCK;
+            self.lon.extend_from_slice(&px.lon[row..row + BLOCK]);
+            self.lat.extend_from_slice(&px.lat[row..row + BLOCK]);
         }
+        self.i.resize(self.lon.len(), 0.0);
+        self.j.resize(self.lon.len(), 0.0);
+        grid.index_of_many(&self.lon, &self.lat, &mut self.i, &mut self.j)
+            .map_err(|e| RenderError::Grid(e.to_string()))?;
+        for r in 0..BLOCK {
+            let row = (by * BLOCK + r) * px.w + bx * BLOCK;
+            px.i[row..row + BLOCK].copy_from_slice(&self.i[r * BLOCK..(r + 1) * BLOCK]);
+            px.j[row..row + BLOCK].copy_from_slice(&self.j[r * BLOCK..(r + 1) * BLOCK]);
+        }
+        Ok(())
     }
-    Ok(PixelIndex {
-        w,
-        h,
-        i,
-        j,
-        lon,
-        lat,
-    })
 }
 
 /// Sample a field at every pixel.
@@ -539,6 +635,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::float_cmp)] // the fallback returns a stored value, not an interpolated one
     fn bilinear_interpolates_and_falls_back() {
         let g = FieldValues {
             ni: 2,

@@ -245,51 +245,10 @@ async fn get_feature_info(state: &AppState, p: &Params, v111: bool) -> Result<Re
     };
     let mp = map_params(state, p, v111, key)?;
     let (ik, jk) = if v111 { ("X", "Y") } else { ("I", "J") };
-    let coord = |k: &'static str, max: u32| -> Result<u32, ApiError> {
-        let v = p
-            .get(&k.to_ascii_lowercase())
-            .or_else(|| p.get(if k == "I" || k == "X" { "i" } else { "j" }))
-            .or_else(|| p.get(if k == "I" || k == "X" { "x" } else { "y" }));
-        let v = v
-            .filter(|v| !v.trim().is_empty())
-            .ok_or(ApiError::MissingParameter(k))?;
-        let n: i64 = v
-            .trim()
-            .parse()
-            .map_err(|e| ApiError::InvalidPoint(format!("{k}={}: {e}", clip(v))))?;
-        if n < 0 || n >= i64::from(max) {
-            return Err(ApiError::InvalidPoint(format!(
-                "{k}={n} is outside the {max}-pixel image"
-            )));
-        }
-        Ok(n as u32)
-    };
-    let i = coord(ik, mp.width)?;
-    let j = coord(jk, mp.height)?;
-    let fmt = p
-        .get("info_format")
-        .unwrap_or("text/plain")
-        .trim()
-        .to_ascii_lowercase();
-    if !matches!(
-        fmt.as_str(),
-        "application/json" | "text/plain" | "text/xml" | "application/vnd.ogc.gml" | "text/html"
-    ) {
-        return Err(ApiError::InvalidFormat(clip(&fmt)));
-    }
-    let (w, h) = (f64::from(mp.width), f64::from(mp.height));
-    let b = mp.bbox;
-    let x = b[0] + (f64::from(i) + 0.5) * (b[2] - b[0]) / w;
-    let y = b[3] - (f64::from(j) + 0.5) * (b[3] - b[1]) / h;
-    let sub = [
-        x - 1e-9 * (b[2] - b[0]),
-        y - 1e-9 * (b[3] - b[1]),
-        x + 1e-9 * (b[2] - b[0]),
-        y + 1e-9 * (b[3] - b[1]),
-    ];
-    let (lon, lat) = render::pixel_lon_lat(mp.crs, sub, 1, 1)
-        .map_err(|e| ApiError::InvalidCrs(e.to_string()))?;
-    let (lon, lat) = (lon[0], lat[0]);
+    let i = query_pixel(p, ik, mp.width)?;
+    let j = query_pixel(p, jk, mp.height)?;
+    let fmt = info_format(p)?;
+    let (lon, lat) = pixel_position(&mp, i, j)?;
     let dims = dim_request(p);
     let mut infos = Vec::new();
     for layer in &mp.layers {
@@ -305,7 +264,78 @@ async fn get_feature_info(state: &AppState, p: &Params, v111: bool) -> Result<Re
             value: val,
         });
     }
-    let (body, ctype) = match fmt.as_str() {
+    let (body, ctype) = feature_info_body(&infos, &fmt, lon, lat);
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    Ok(r)
+}
+
+/// The queried pixel column (`I`, or `X` in 1.1.1) or row (`J`, `Y`) of a `GetFeatureInfo`,
+/// inside an image `max` pixels across. Either spelling is accepted in any version.
+fn query_pixel(p: &Params, k: &'static str, max: u32) -> Result<u32, ApiError> {
+    let column = k == "I" || k == "X";
+    let v = p
+        .get(&k.to_ascii_lowercase())
+        .or_else(|| p.get(if column { "i" } else { "j" }))
+        .or_else(|| p.get(if column { "x" } else { "y" }));
+    let v = v
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(ApiError::MissingParameter(k))?;
+    let n: i64 = v
+        .trim()
+        .parse()
+        .map_err(|e| ApiError::InvalidPoint(format!("{k}={}: {e}", clip(v))))?;
+    if n < 0 || n >= i64::from(max) {
+        return Err(ApiError::InvalidPoint(format!(
+            "{k}={n} is outside the {max}-pixel image"
+        )));
+    }
+    Ok(n as u32)
+}
+
+/// The `INFO_FORMAT` of a `GetFeatureInfo`, lower case (plain text when absent).
+fn info_format(p: &Params) -> Result<String, ApiError> {
+    let fmt = p
+        .get("info_format")
+        .unwrap_or("text/plain")
+        .trim()
+        .to_ascii_lowercase();
+    if !matches!(
+        fmt.as_str(),
+        "application/json" | "text/plain" | "text/xml" | "application/vnd.ogc.gml" | "text/html"
+    ) {
+        return Err(ApiError::InvalidFormat(clip(&fmt)));
+    }
+    Ok(fmt)
+}
+
+/// Geographic (lon, lat) of the centre of pixel (i, j) of the requested image.
+fn pixel_position(mp: &MapParams, i: u32, j: u32) -> Result<(f64, f64), ApiError> {
+    let (w, h) = (f64::from(mp.width), f64::from(mp.height));
+    let b = mp.bbox;
+    let x = b[0] + (f64::from(i) + 0.5) * (b[2] - b[0]) / w;
+    let y = b[3] - (f64::from(j) + 0.5) * (b[3] - b[1]) / h;
+    // A 1×1 image around the point: its one pixel centre is the point.
+    let sub = [
+        x - 1e-9 * (b[2] - b[0]),
+        y - 1e-9 * (b[3] - b[1]),
+        x + 1e-9 * (b[2] - b[0]),
+        y + 1e-9 * (b[3] - b[1]),
+    ];
+    let (lon, lat) = render::pixel_lon_lat(mp.crs, sub, 1, 1)
+        .map_err(|e| ApiError::InvalidCrs(e.to_string()))?;
+    Ok((lon[0], lat[0]))
+}
+
+/// The `GetFeatureInfo` document in format `fmt`, and its content type.
+fn feature_info_body(
+    infos: &[FeatureInfo],
+    fmt: &str,
+    lon: f64,
+    lat: f64,
+) -> (String, &'static str) {
+    match fmt {
         "application/json" => {
             let mut objs: Vec<serde_json::Value> = infos.iter().map(|f| f.json(lon, lat)).collect();
             // One queried layer gives one object (the common case, and this server's original
@@ -320,7 +350,7 @@ async fn get_feature_info(state: &AppState, p: &Params, v111: bool) -> Result<Re
         "text/xml" | "application/vnd.ogc.gml" => {
             let mut x =
                 String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<FeatureInfoResponse>\n");
-            for f in &infos {
+            for f in infos {
                 f.xml(&mut x, lon, lat);
             }
             x.push_str("</FeatureInfoResponse>\n");
@@ -334,11 +364,7 @@ async fn get_feature_info(state: &AppState, p: &Params, v111: bool) -> Result<Re
                 .join("\n"),
             "text/plain",
         ),
-    };
-    let mut r = body.into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
-    Ok(r)
+    }
 }
 
 /// What `GetFeatureInfo` reports for one layer.
@@ -454,7 +480,8 @@ pub fn legend_png(
     let rgba = if style.kind == StyleKind::Contours {
         let mut img = vec![255u8; w * h * 4];
         let text = format!("{} {units}", style.interval.unwrap_or(0.0));
-        render::font::draw_text(&mut img, w, h, 4, 4, &text, 2, [20, 20, 20, 255]);
+        let mut canvas = render::canvas::Canvas::new(&mut img, w, h);
+        render::font::draw_text(&mut canvas, 4, 4, &text, 2, [20, 20, 20, 255]);
         img
     } else {
         let labels: Vec<Option<String>> = style.intervals.iter().map(|i| i.3.clone()).collect();
