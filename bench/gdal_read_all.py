@@ -7,10 +7,10 @@ gdal_read_all.py -- companions of bench/gdal_translate_vs_fstd2nc.sh, each print
         subdataset); needs GDAL_DRIVER_PATH.
     .venv-oracle/bin/python bench/gdal_read_all.py fstd2nc FILE
         the same values through fstd2nc (Buffer -> xarray -> numpy), what users do today.
-    /usr/bin/python3 bench/gdal_read_all.py gtiff-floor OUT_DIR
+    /usr/bin/python3 bench/gdal_read_all.py gtiff-floor OUT_DIR [WRITERS]
         GDAL alone writing the same GeoTIFFs (5 fields of 100 float32 bands of 800x600,
-        band-interleaved) from in-memory rasters: the part of a conversion no FST reader can
-        remove.
+        band-interleaved) from in-memory rasters, in WRITERS processes at once (default 1):
+        the part of a conversion no FST reader can remove.
 """
 from __future__ import print_function
 
@@ -45,12 +45,12 @@ def fstd2nc_read(path):
     return time.perf_counter() - t, total
 
 
-def gtiff_floor(out_dir):
+def _floor_worker(out_dir, fields, first, barrier, queue):
     import numpy as np
     from osgeo import gdal
     gdal.UseExceptions()
-    ni, nj, bands, fields = 800, 600, 100, 5
-    rng = np.random.default_rng(1)
+    ni, nj, bands = 800, 600, 100
+    rng = np.random.default_rng(first)
     sources = []
     for _ in range(fields):
         src = gdal.GetDriverByName('MEM').Create('', ni, nj, bands, gdal.GDT_Float32)
@@ -58,23 +58,46 @@ def gtiff_floor(out_dir):
             src.GetRasterBand(b + 1).WriteArray(rng.random((nj, ni), dtype=np.float32))
         src.SetMetadataItem('INTERLEAVE', 'BAND', 'IMAGE_STRUCTURE')
         sources.append(src)
-    outs = [os.path.join(out_dir, 'gdal_floor_%d.tif' % k) for k in range(fields)]
+    outs = [os.path.join(out_dir, 'gdal_floor_%d.tif' % (first + k)) for k in range(fields)]
     for o in outs:
         if os.path.exists(o):
             os.remove(o)
-    t = time.perf_counter()
+    barrier.wait()
     for src, o in zip(sources, outs):
         gdal.GetDriverByName('GTiff').CreateCopy(o, src, options=['INTERLEAVE=BAND'])
-    elapsed = time.perf_counter() - t
+    queue.put(time.perf_counter())
     for o in outs:
         os.remove(o)
-    return elapsed, fields * bands * ni * nj
+
+
+def gtiff_floor(out_dir, writers=1):
+    """Five fields written by `writers` processes at once (fields split between them); the
+    time runs from the moment all have their rasters in memory to the last one done."""
+    import multiprocessing as mp
+    fields = 5
+    split = [fields // writers + (1 if k < fields % writers else 0) for k in range(writers)]
+    barrier = mp.Barrier(writers + 1)
+    queue = mp.Queue()
+    procs, first = [], 0
+    for n in split:
+        procs.append(mp.Process(target=_floor_worker, args=(out_dir, n, first, barrier, queue)))
+        first += n
+    for p in procs:
+        p.start()
+    barrier.wait()
+    t = time.perf_counter()
+    done = max(queue.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return done - t, fields * 100 * 800 * 600
 
 
 def main():
     mode, arg = sys.argv[1], sys.argv[2]
-    f = {'ours': ours, 'fstd2nc': fstd2nc_read, 'gtiff-floor': gtiff_floor}[mode]
-    seconds, values = f(arg)
+    if mode == 'gtiff-floor':
+        seconds, values = gtiff_floor(arg, int(sys.argv[3]) if len(sys.argv) > 3 else 1)
+    else:
+        seconds, values = {'ours': ours, 'fstd2nc': fstd2nc_read}[mode](arg)
     print('%.3f %d' % (seconds, values))
 
 
