@@ -2,7 +2,8 @@
 # Second command of the README: every test. `.ci/run` calls this.
 #   FSTGIS_FUZZ_SECONDS=N   length of the fuzz smoke run (default 30; 0 skips it)
 #   FSTGIS_HEAVY=1          also run the long suites (fuzzing for 10 minutes, property tests
-#                           with fresh random seeds and 20x the cases)
+#                           with fresh random seeds and 20x the cases, 3000 random records
+#                           from librmn with a fresh seed)
 #   PROPTEST_RNG_SEED=N     seed of the property tests (default: a fixed one, so that a run is
 #                           reproducible and CI is not red by the luck of the draw; new seeds
 #                           are explored with FSTGIS_HEAVY=1 and their failures kept in
@@ -23,6 +24,10 @@ cargo test --workspace --doc
 
 echo "== gdal-driver: the GDAL plugin through real GDAL, QGIS and rasterio"
 gdal-driver/tests/run.sh
+
+# Records drawn at random and written by the reference librmn: fst-core and the GDAL driver
+# must decode them bit for bit (a fixed seed unless FSTGIS_HEAVY=1).
+GDAL_DRIVER_PATH="$(gdal-driver/install-plugin.sh --profile debug)" scripts/oracle-random.sh
 
 fuzz_seconds="${FSTGIS_FUZZ_SECONDS:-30}"
 [ "${FSTGIS_HEAVY:-0}" = 1 ] && fuzz_seconds=600

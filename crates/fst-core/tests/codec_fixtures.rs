@@ -254,13 +254,14 @@ fn check_record(fx: &Fixture, rec: &Value, flags: &MissingFlags) -> Result<(), S
     Ok(())
 }
 
-#[test]
-fn every_fixture_record_matches_librmn_bit_for_bit() {
+/// Decode every record of the manifests at `paths` and compare with librmn's values: the
+/// number of records checked and one line per difference.
+fn check_manifests(paths: &[PathBuf]) -> (usize, Vec<String>) {
     let mut failures = Vec::new();
     let mut checked = 0usize;
     let mut by_datyp = std::collections::BTreeMap::<(u64, u64), usize>::new();
-    for path in manifests() {
-        let fx = load(&path);
+    for path in paths {
+        let fx = load(path);
         let flags = flags_of(&fx.manifest);
         let records = fx.manifest["records"].as_array().unwrap();
         assert_eq!(
@@ -290,6 +291,12 @@ fn every_fixture_record_matches_librmn_bit_for_bit() {
         }
     }
     eprintln!("checked {checked} records; (datyp, nbits) -> count: {by_datyp:?}");
+    (checked, failures)
+}
+
+#[test]
+fn every_fixture_record_matches_librmn_bit_for_bit() {
+    let (checked, failures) = check_manifests(&manifests());
     assert!(
         failures.is_empty(),
         "{} of {checked} records differ:\n{}",
@@ -297,6 +304,35 @@ fn every_fixture_record_matches_librmn_bit_for_bit() {
         failures.join("\n")
     );
     assert!(checked >= 600, "only {checked} records checked");
+}
+
+/// Files written by `bench/make_fixtures.py --random SEED` (or any other manifest directory)
+/// named by `FSTGIS_EXTRA_FIXTURES`: `scripts/oracle-random.sh` draws new ones from the
+/// reference librmn on every test run. Without the variable there is nothing to check.
+#[test]
+fn extra_fixture_records_match_librmn_bit_for_bit() {
+    let Some(dir) = std::env::var_os("FSTGIS_EXTRA_FIXTURES") else {
+        eprintln!("FSTGIS_EXTRA_FIXTURES not set: no extra fixtures to check");
+        return;
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    assert!(
+        !paths.is_empty(),
+        "no manifests in {}",
+        PathBuf::from(dir).display()
+    );
+    let (checked, failures) = check_manifests(&paths);
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} records differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// The comparison above can fail: a flipped payload bit changes the decoded values.
