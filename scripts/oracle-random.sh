@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Differential test against the reference library on records nobody chose by hand: librmn 19.5
 # (PyPI fstd2nc-deps, bench/oracle-env.sh) writes records drawn at random — shapes, datyps,
-# nbits, values, missing points (bench/make_fixtures.py --random) — with a manifest of what it
-# decodes; fst-core and the GDAL driver must give the same values, bit for bit.
+# nbits, values, missing points — and records on grids of every type with random parameters
+# (bench/make_fixtures.py --random), with a manifest of what it decodes and of its gdll
+# latitudes/longitudes. fst-core and the GDAL driver must give the same values bit for bit;
+# grids and the GDAL driver's CRS + geotransform the same coordinates within librmn's float32
+# precision.
 #
 #   scripts/oracle-random.sh [SEED [COUNT]]
 #
@@ -33,6 +36,8 @@ grep -E '^(random|verify)' "$out/make.log" || true
 
 FSTGIS_EXTRA_FIXTURES="$out" cargo test -q -p fst-core --test codec_fixtures \
   extra_fixture_records_match_librmn_bit_for_bit
+FSTGIS_EXTRA_FIXTURES="$out" cargo test -q -p grids --test librmn_fixtures \
+  extra_fixture_grids_match_librmn
 
 if [ -n "${GDAL_DRIVER_PATH:-}" ]; then
   (cd gdal-driver/tests && FSTGIS_EXTRA_FIXTURES="$out" FSTGIS_REQUIRE_DRIVER=1 GDAL_PAM_ENABLED=NO \

@@ -19,11 +19,13 @@ pub struct Manifest {
 
 impl Manifest {
     pub fn load(name: &str) -> Manifest {
-        let dir = fixture_dir();
-        let json: Value =
-            serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap())
-                .unwrap();
-        let blob = std::fs::read(dir.join(format!("{name}.bin"))).unwrap_or_default();
+        Manifest::load_path(&fixture_dir().join(format!("{name}.json")))
+    }
+
+    /// A manifest (`…/name.json`, with its blob `…/name.bin` when there is one).
+    pub fn load_path(path: &std::path::Path) -> Manifest {
+        let json: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let blob = std::fs::read(path.with_extension("bin")).unwrap_or_default();
         Manifest { json, blob }
     }
 
