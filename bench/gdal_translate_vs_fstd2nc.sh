@@ -59,6 +59,15 @@ ours_sds() { gdal_translate -q -sds "$input" "$out/gdal_bench_sds.tif"; }
 theirs() {
     "$venv_bin/fstd2nc" --no-progress -q "$input" "$out/gdal_bench_fstd2nc.nc" >/dev/null 2>&1
 }
+# Compressed archives, both sides: fstd2nc's only codec (zlib, its default level 4) against
+# GeoTIFF ZSTD with the floating-point predictor, GDAL's multi-threaded compression.
+theirs_zlib() {
+    "$venv_bin/fstd2nc" --no-progress -q --zlib "$input" "$out/gdal_bench_fstd2nc.nc" >/dev/null 2>&1
+}
+ours_zstd() {
+    gdal_translate -q -sds -co COMPRESS=ZSTD -co ZSTD_LEVEL=1 -co PREDICTOR=3 \
+        -co NUM_THREADS=ALL_CPUS "$input" "$out/gdal_bench_sds.tif"
+}
 # Children's CPU time (user + system) so far, in seconds, from bash's `times`.
 # (`times` must run in this shell, not in a $(…) subshell: it writes to a file.)
 times_file="$(mktemp)"
@@ -111,6 +120,15 @@ tif_bytes=$(size "$out"/gdal_bench_[0-9]*.tif)
 best ours_parallel; t_par=$best_t; c_par=$best_cpu
 best ours_sds; t_sds=$best_t; c_sds=$best_cpu
 best theirs; t_theirs=$best_t; c_theirs=$best_cpu
+nc_bytes=$(size "$out/gdal_bench_fstd2nc.nc")
+# The compressed pair takes ~30 s a run: timed once.
+repeat_all=$repeat
+repeat=1
+best ours_zstd; t_zstd=$best_t; c_zstd=$best_cpu
+zstd_bytes=$(size "$out"/gdal_bench_sds_*.tif)
+best theirs_zlib; t_zlib=$best_t; c_zlib=$best_cpu
+zlib_bytes=$(size "$out/gdal_bench_fstd2nc.nc")
+repeat=$repeat_all
 bands=$(for s in "${sds[@]}"; do gdalinfo -nomd "$s" | grep -c '^Band '; done | awk '{ n += $1 } END { print n }')
 ratio() { awk -v a="$t_theirs" -v b="$1" 'BEGIN { printf "%.1fx", a / b }'; }
 echo "input: $input ($(( $(stat -c %s "$input") / 1000000 )) MB, ${#sds[@]} fields, $bands bands of 800x600), best of $repeat, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
@@ -126,4 +144,7 @@ echo "  -> for GeoTIFF output no FST reader can beat fstd2nc by more than $(rati
 echo "read every field into memory, no writing (Python, after imports):"
 printf "%-58s %7.2fs\n" "  fstd2nc -> xarray -> numpy" "$t_read_theirs"
 printf "%-58s %7.2fs  %s\n" "  GDAL + FST driver, ReadAsArray per field" "$t_read_ours" "$(awk -v a="$t_read_theirs" -v b="$t_read_ours" 'BEGIN { printf "%.1fx", a / b }')"
-echo "written: GeoTIFF $(( tif_bytes / 1000000 )) MB, NetCDF $(( $(size "$out/gdal_bench_fstd2nc.nc") / 1000000 )) MB (ratios: fstd2nc time / ours; target >= 5x)"
+echo "written: GeoTIFF $(( tif_bytes / 1000000 )) MB, NetCDF $(( nc_bytes / 1000000 )) MB (ratios: fstd2nc time / ours; target >= 5x)"
+echo "compressed on both sides (one run each):"
+printf "%-58s %7.2fs %7.2fs  %s\n" "  fstd2nc --zlib -> NetCDF-4, $(( zlib_bytes / 1000000 )) MB" "$t_zlib" "$c_zlib" ""
+printf "%-58s %7.2fs %7.2fs  %s\n" "  gdal_translate -sds ZSTD+PREDICTOR=3, $(( zstd_bytes / 1000000 )) MB" "$t_zstd" "$c_zstd" "$(awk -v a="$t_zlib" -v b="$t_zstd" 'BEGIN { printf "%.1fx", a / b }')"
