@@ -993,11 +993,7 @@ impl Dataset {
                     .saturating_mul(fst_core::sample_size(samples.sample_type()));
                 Ok((Decoded { samples }, bytes))
             },
-            |old| {
-                if let Ok(d) = Arc::try_unwrap(old) {
-                    self.recycle(d.samples);
-                }
-            },
+            |old| self.recycle_decoded(old),
         )
     }
 
@@ -1015,9 +1011,14 @@ impl Dataset {
             return;
         }
         if let Some(old) = self.cache.remove(rec.index) {
-            if let Ok(d) = Arc::try_unwrap(old) {
-                self.recycle(d.samples);
-            }
+            self.recycle_decoded(old);
+        }
+    }
+
+    /// Give a record that left the cache back to the pool, unless a reader still holds it.
+    fn recycle_decoded(&self, old: Arc<Decoded>) {
+        if let Ok(d) = Arc::try_unwrap(old) {
+            self.recycle(d.samples);
         }
     }
 

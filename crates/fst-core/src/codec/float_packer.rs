@@ -122,8 +122,6 @@ pub(crate) fn decode_range(
     Ok(())
 }
 
-/// The 134 tail: turn 16-bit tokens (decompressed into `out`, as the bit patterns of the f32
-/// slots) into values.
 /// Two tokens per word, high half first, for the leading `2 · stream.len()` elements of `out`
 /// at most (an odd last element is left to the caller).
 #[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
@@ -133,6 +131,8 @@ fn pairs_to_values(h: FloatHeader, stream: &[u32], out: &mut [f32]) {
     }
 }
 
+/// The 134 tail: turn 16-bit tokens (decompressed into `out`, as the bit patterns of the f32
+/// slots) into values.
 #[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 pub(crate) fn tokens_to_values(h: FloatHeader, out: &mut [f32]) {
     if h.max_exp == 0 {

@@ -722,13 +722,7 @@ fn decode_layout(
         (Kind::Turbo129, SamplesMut::F32(o)) => {
             let body = turbo_payload(words)?;
             let h = packed::PackedHeader::parse(tail(body, 1)?)?;
-            turbo16::decompress(
-                tail(body, 5)?,
-                l.ni,
-                l.nj,
-                bytemuck::cast_slice_mut(o),
-                1,
-            )?;
+            turbo16::decompress(tail(body, 5)?, l.ni, l.nj, bytemuck::cast_slice_mut(o), 1)?;
             par_chunks(o, threads, |_, c| {
                 packed::tokens_to_values(h, c);
                 Ok(())
@@ -737,13 +731,7 @@ fn decode_layout(
         (Kind::Turbo134, SamplesMut::F32(o)) => {
             let body = turbo_payload(words)?;
             let h = float_packer::FloatHeader::parse(tail(body, 1)?, n as u64)?;
-            turbo16::decompress(
-                tail(body, 4)?,
-                l.ni,
-                l.nj,
-                bytemuck::cast_slice_mut(o),
-                1,
-            )?;
+            turbo16::decompress(tail(body, 4)?, l.ni, l.nj, bytemuck::cast_slice_mut(o), 1)?;
             par_chunks(o, threads, |_, c| {
                 float_packer::tokens_to_values(h, c);
                 Ok(())
