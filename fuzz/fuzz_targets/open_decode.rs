@@ -3,5 +3,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = fst_core::harness::open_and_decode(data);
+    let _ = fst_testkit::open_and_decode(data);
 });

@@ -172,25 +172,6 @@ pub(crate) fn run_coords(args: &CoordsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// CRC-32 (IEEE), as zip wants it.
-fn crc32(data: &[u8]) -> u32 {
-    let mut table = [0u32; 256];
-    for (n, t) in table.iter_mut().enumerate() {
-        let mut c = n as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-        *t = c;
-    }
-    !data.iter().fold(!0u32, |c, &b| {
-        table[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8)
-    })
-}
-
 /// A zip archive of uncompressed members (what `numpy.savez` writes), without zip64.
 fn stored_zip(members: &[(&str, Vec<u8>)]) -> anyhow::Result<Vec<u8>> {
     let mut out = Vec::new();
@@ -199,7 +180,7 @@ fn stored_zip(members: &[(&str, Vec<u8>)]) -> anyhow::Result<Vec<u8>> {
         let size = u32::try_from(data.len()).context("array too large for a zip without zip64")?;
         let offset =
             u32::try_from(out.len()).context("archive too large for a zip without zip64")?;
-        let crc = crc32(data);
+        let crc = crc32fast::hash(data);
         let name_len = u16::try_from(name.len()).context("member name too long")?;
         // Version 2.0, no flags, stored, time 00:00, date 1980-01-01.
         let common = |v: &mut Vec<u8>| {
@@ -245,11 +226,6 @@ fn stored_zip(members: &[(&str, Vec<u8>)]) -> anyhow::Result<Vec<u8>> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn crc32_check_value() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-    }
-
     fn u16_at(b: &[u8], o: usize) -> usize {
         usize::from(u16::from_le_bytes([b[o], b[o + 1]]))
     }
@@ -273,7 +249,7 @@ mod tests {
             assert_eq!(u32_at(&z, cd), 0x0201_4b50);
             let n = u16_at(&z, cd + 28);
             assert_eq!(&z[cd + 46..cd + 46 + n], name.as_bytes());
-            assert_eq!(u32_at(&z, cd + 16), crc32(data) as usize);
+            assert_eq!(u32_at(&z, cd + 16), crc32fast::hash(data) as usize);
             let local = u32_at(&z, cd + 42);
             assert_eq!(u32_at(&z, local), 0x0403_4b50);
             let start = local + 30 + u16_at(&z, local + 26) + u16_at(&z, local + 28);

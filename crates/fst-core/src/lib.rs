@@ -9,7 +9,6 @@ pub mod container;
 pub mod date;
 pub mod error;
 mod file;
-pub mod harness;
 pub mod ip;
 pub mod limits;
 pub mod names;

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use fst_core::error::FormatErrorKind;
-use fst_core::harness::{open_and_decode, TEST_LIMITS};
+use fst_testkit::{open_and_decode, TEST_LIMITS};
 use fst_core::{DecodeError, FstFile, OpenError, OpenOptions};
 
 fn fixtures() -> Vec<PathBuf> {

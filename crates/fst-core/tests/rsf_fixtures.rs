@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use fst_core::codec::Samples;
-use fst_core::harness::open_and_decode;
+use fst_testkit::open_and_decode;
 use fst_core::{Container, DecodeError, FstFile, OpenError, OpenOptions, RecordMeta};
 use serde_json::Value;
 

@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use fst_core::harness::{open_and_decode, TEST_LIMITS};
+use fst_testkit::{open_and_decode, TEST_LIMITS};
 use fst_core::{DecodeError, FstFile, OpenError, OpenOptions};
 
 #[path = "support/rsf_writer.rs"]

@@ -1,7 +1,9 @@
-//! The code path that fuzzers and robustness tests drive: open bytes as a file, list it and
-//! decode every record. Public so that the `fuzz/` targets and the tests share it exactly.
+//! Test support, kept out of fst-core's public API: the code path that fuzzers and robustness
+//! tests drive (open bytes as a file, list it and decode every record), shared by the `fuzz/`
+//! targets and fst-core's tests so that both exercise exactly the same calls.
+#![forbid(unsafe_code)]
 
-use crate::{FstFile, Limits, OpenOptions};
+use fst_core::{Container, FstFile, Limits, OpenOptions};
 
 /// Limits small enough that a fuzzer or a robustness test never asks for gigabytes, large
 /// enough for every fixture (the largest holds 2000×1000 values).
@@ -35,7 +37,7 @@ pub fn open_and_decode(bytes: &[u8]) -> Outcome {
         };
         outcome.opened = true;
         // Recovery only changes what RSF files list; decoding XDF records twice finds nothing new.
-        if recover && file.container() == crate::Container::Xdf {
+        if recover && file.container() == Container::Xdf {
             continue;
         }
         for rec in file.records() {
