@@ -11,6 +11,7 @@ mod cloud;
 pub mod crs;
 mod descriptor;
 mod error;
+pub mod from_crs;
 pub mod fst;
 mod gauss;
 mod grid;
