@@ -271,10 +271,17 @@ pub fn from_geotransform(
     }
     src.convert(&mut x, &mut y, true);
     check_converted(&x, &y, ni)?;
-    from_lat_lon_checked(ni, nj, &y, &x, opts, vec![
-        "the geotransform is rotated or sheared: no FST grid type but Y has that geometry"
-            .to_owned(),
-    ])
+    from_lat_lon_checked(
+        ni,
+        nj,
+        &y,
+        &x,
+        opts,
+        vec![
+            "the geotransform is rotated or sheared: no FST grid type but Y has that geometry"
+                .to_owned(),
+        ],
+    )
 }
 
 /// The FST grid of a raster whose pixel centres are at `x[i]`, `y[k]` in `crs` (1-D coordinate
@@ -377,8 +384,8 @@ pub fn from_lat_lon(
             lon.len()
         )));
     }
-    if let Some(k) = (0..ni * nj)
-        .find(|&k| !(lon[k].is_finite() && (-90.0..=90.0).contains(&lat[k])))
+    if let Some(k) =
+        (0..ni * nj).find(|&k| !(lon[k].is_finite() && (-90.0..=90.0).contains(&lat[k])))
     {
         return Err(FromCrsError::Input(format!(
             "point {k} (column {}, line {}) has latitude {} and longitude {}",
@@ -404,8 +411,7 @@ fn from_lat_lon_checked(
     let mut x = lon[..ni].to_vec();
     unwrap_lon(&mut x);
     let y: Vec<f64> = (0..nj).map(|k| lat[k * ni]).collect();
-    let rectilinear =
-        rows_const && cols_const && strictly_monotonic(&x) && strictly_monotonic(&y);
+    let rectilinear = rows_const && cols_const && strictly_monotonic(&x) && strictly_monotonic(&y);
     let flip = rectilinear && nj > 1 && y[0] > y[nj - 1];
     let sample = Sample::from_arrays(ni, nj, lat, lon, flip);
     let cands = if rectilinear {
@@ -417,13 +423,14 @@ fn from_lat_lon_checked(
         longlat_candidates(&x, &ys, flip, opts.precision)
     } else {
         if notes.is_empty() {
-            notes.push(
-                "latitude is not constant along lines or longitude along columns".to_owned(),
-            );
+            notes
+                .push("latitude is not constant along lines or longitude along columns".to_owned());
         }
         Vec::new()
     };
-    choose(cands, &sample, opts, notes, || Ok((lat.to_vec(), lon.to_vec())))
+    choose(cands, &sample, opts, notes, || {
+        Ok((lat.to_vec(), lon.to_vec()))
+    })
 }
 
 fn check_shape(ni: u64, nj: u64, opts: &FromCrsOptions) -> Result<()> {
@@ -431,8 +438,7 @@ fn check_shape(ni: u64, nj: u64, opts: &FromCrsOptions) -> Result<()> {
         return Err(FromCrsError::Input(format!("empty raster {ni}x{nj}")));
     }
     let max = opts.max_points.min(MAX_POINTS);
-    if ni > u64::from(u32::MAX) || nj > u64::from(u32::MAX) || ni.saturating_mul(nj) > max as u64
-    {
+    if ni > u64::from(u32::MAX) || nj > u64::from(u32::MAX) || ni.saturating_mul(nj) > max as u64 {
         return Err(FromCrsError::TooLarge { ni, nj, max });
     }
     Ok(())
@@ -454,7 +460,7 @@ fn check_monotonic(what: &str, v: &[f64]) -> Result<()> {
 }
 
 fn check_converted(lon: &[f64], lat: &[f64], ni: usize) -> Result<()> {
-    let bad = |k: &usize| !(lon[*k].is_finite() && lat[*k].is_finite());
+    let bad = |k: &usize| !(lon[*k].is_finite() && (-90.0..=90.0).contains(&lat[*k]));
     match (0..lon.len()).find(bad) {
         None => Ok(()),
         Some(first) => Err(FromCrsError::NoLatLon {
@@ -472,8 +478,9 @@ fn unwrap_lon(v: &mut [f64]) {
     if strictly_monotonic(v) || v.iter().any(|x| !x.is_finite()) {
         return;
     }
+    // Equal neighbours stay equal (and are refused as not monotonic): only drops wrap.
     for k in 1..v.len() {
-        if v[k] <= v[k - 1] {
+        if v[k] < v[k - 1] {
             v[k] += 360.0 * (((v[k - 1] - v[k]) / 360.0).floor() + 1.0);
         }
     }
@@ -621,7 +628,11 @@ impl Sample {
                     Some((la, lo)) => angular_distance(self.lat[k], self.lon[k], la, lo),
                     None => f64::INFINITY,
                 };
-                worst = if d.is_nan() { f64::INFINITY } else { worst.max(d) };
+                worst = if d.is_nan() {
+                    f64::INFINITY
+                } else {
+                    worst.max(d)
+                };
                 k += 1;
             }
         }

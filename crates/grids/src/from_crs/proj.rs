@@ -72,11 +72,18 @@ impl Source {
             proj_string: None,
             sphere_radius: None,
         };
+        // PROJ would print its complaints about bad definitions on stderr; they come back as
+        // errors instead.
+        // SAFETY: ctx is live.
+        unsafe { proj_sys::proj_log_level(ctx, proj_sys::PJ_LOG_LEVEL_PJ_LOG_NONE) };
         // From here on, `Drop` frees whatever has been created.
         // SAFETY: ctx is live; def is NUL-terminated and outlives the call.
         let pj = unsafe { proj_sys::proj_create(ctx, def.as_ptr()) };
         if pj.is_null() {
-            return Err(crs_err(definition, "PROJ does not recognise this definition"));
+            return Err(crs_err(
+                definition,
+                "PROJ does not recognise this definition",
+            ));
         }
         s.crs = pj;
         // SAFETY: s.crs is a live object of ctx.
@@ -89,17 +96,35 @@ impl Source {
             proj_sys::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_2D_CRS
             | proj_sys::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_3D_CRS => CrsType::Geographic,
             proj_sys::PJ_TYPE_PJ_TYPE_PROJECTED_CRS => CrsType::Projected,
+            proj_sys::PJ_TYPE_PJ_TYPE_GEOCENTRIC_CRS | proj_sys::PJ_TYPE_PJ_TYPE_GEODETIC_CRS => {
+                return Err(crs_err(
+                    definition,
+                    "a geocentric CRS has no 2-D raster coordinates",
+                ))
+            }
             _ => CrsType::Other,
         };
         s.proj_string = s.export_proj_string();
         s.sphere_radius = s.sphere();
         // SAFETY: s.crs is a live CRS of ctx; null means it has no geodetic CRS (checked).
-        let geod = unsafe { proj_sys::proj_crs_get_geodetic_crs(ctx, s.crs) };
+        let mut geod = unsafe { proj_sys::proj_crs_get_geodetic_crs(ctx, s.crs) };
         if geod.is_null() {
             return Err(crs_err(
                 definition,
                 "the CRS has no geodetic CRS, so its points have no latitude/longitude",
             ));
+        }
+        // A derived geographic CRS (a rotated pole) is its own geodetic CRS: the true
+        // latitude/longitude are those of its base, one or more levels down.
+        for _ in 0..4 {
+            // SAFETY: geod is a live CRS of ctx; null means it is not derived.
+            let base = unsafe { proj_sys::proj_get_source_crs(ctx, geod) };
+            if base.is_null() {
+                break;
+            }
+            // SAFETY: geod is live and replaced by base.
+            unsafe { proj_sys::proj_destroy(geod) };
+            geod = base;
         }
         // SAFETY: s.crs and geod are live CRSes of ctx; null area and options are allowed.
         let op = unsafe {
@@ -124,7 +149,10 @@ impl Source {
         // SAFETY: op is live and replaced by norm below.
         unsafe { proj_sys::proj_destroy(op) };
         if norm.is_null() {
-            return Err(crs_err(definition, "PROJ could not put the axes in x/y order"));
+            return Err(crs_err(
+                definition,
+                "PROJ could not put the axes in x/y order",
+            ));
         }
         s.op = norm;
         Ok(s)
