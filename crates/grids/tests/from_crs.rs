@@ -3,6 +3,13 @@
 //!
 //! The source's latitudes and longitudes come from PROJ through the `proj` crate (not through
 //! the code under test), from the CRS to its own geographic CRS.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::disallowed_methods,
+    clippy::too_many_lines
+)]
 
 use grids::from_crs::{
     from_axes, from_geotransform, from_lat_lon, FromCrsError, FromCrsOptions, FstGrid,
@@ -256,7 +263,7 @@ fn polar_stereographic() {
     let p = grids::params::PolarParams::decode(true, g.descriptor.ig);
     assert_eq!((p.pi, p.pj, p.d60), (51.0, 41.0, d60));
     // South, variant A with its scale factor on another sphere: same geometry, d60 scaled.
-    let k0 = (1.0 + 60f64.to_radians().sin()) / 2.0;
+    let k0 = f64::midpoint(1.0, 60f64.to_radians().sin());
     let south = format!("+proj=stere +lat_0=-90 +k_0={k0} +lon_0=30 +R=6371229 +type=crs");
     let [g, _] = check(
         &south,

@@ -48,9 +48,10 @@ fn crs_err(definition: &str, detail: impl Into<String>) -> FromCrsError {
 /// Error messages quote the definition; a WKT can be kilobytes long.
 pub(crate) fn clip(s: &str) -> String {
     const MAX: usize = 160;
-    match s.char_indices().nth(MAX) {
-        Some((k, _)) => format!("{}…", &s[..k]),
-        None => s.to_owned(),
+    if s.chars().count() > MAX {
+        format!("{}…", s.chars().take(MAX).collect::<String>())
+    } else {
+        s.to_owned()
     }
 }
 
@@ -229,14 +230,14 @@ impl Source {
     /// Convert CRS coordinates (x, y) in place to (longitude, latitude) in degrees, or back
     /// (`forward = false`). Points PROJ cannot convert come back as infinities.
     pub(crate) fn convert(&self, x: &mut [f64], y: &mut [f64], forward: bool) {
+        // PROJ counts points in `usize` but loops in `int` internally: convert in chunks.
+        const CHUNK: usize = 1 << 20;
         let n = x.len().min(y.len());
         let dir = if forward {
             proj_sys::PJ_DIRECTION_PJ_FWD
         } else {
             proj_sys::PJ_DIRECTION_PJ_INV
         };
-        // PROJ counts points in `usize` but loops in `int` internally: convert in chunks.
-        const CHUNK: usize = 1 << 20;
         let mut k = 0;
         while k < n {
             let m = CHUNK.min(n - k);
