@@ -99,6 +99,8 @@ fn check(
         "{crs}: reported {} measured {e32}",
         g32.max_error_deg
     );
+    // float32 keeps 24 bits: at worst half an ulp of 180° (Y longitudes), 7.6e-6°.
+    assert!(e32 <= 1e-5, "{crs} {gt:?}: f32 {e32} {:?}", g32.notes);
     if f32_exact {
         assert!(e32 <= 1e-6, "{crs} {gt:?}: f32 {e32} {:?}", g32.notes);
     }
@@ -229,6 +231,8 @@ fn rotated_pole_in_every_spelling() {
         "+proj=ob_tran +o_proj=longlat +o_lat_p=40 +o_lon_p=180 +lon_0=10 +R=6371229 +type=crs"
             .to_owned(),
         netcdf_rotated_wkt(40.0, -170.0, 0.0),
+        // WKT1 as GDAL's netCDF driver writes it (PROJ4 extension, radians-per-unit quirk).
+        r#"GEOGCS["Rotated_pole",DATUM["unknown",SPHEROID["Sphere",6371229,0]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433],EXTENSION["PROJ4","+proj=ob_tran +o_proj=longlat +lon_0=10 +o_lon_p=0 +o_lat_p=40 +a=6371229 +b=6371229 +to_meter=0.0174532925199 +wktext"]]"#.to_owned(),
         grib_rotated_wkt(-40.0, 10.0, 0.0),
     ];
     for def in &defs {
@@ -262,6 +266,10 @@ fn polar_stereographic() {
     assert_eq!(g.descriptor.grtyp, b'N', "{:?}", g.notes);
     let p = grids::params::PolarParams::decode(true, g.descriptor.ig);
     assert_eq!((p.pi, p.pj, p.d60), (51.0, 41.0, d60));
+    // The same as WKT1 (variant B, as GDAL writes it).
+    let wkt1 = r#"PROJCS["unnamed",GEOGCS["unknown",DATUM["unknown",SPHEROID["Sphere",6371000,0]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Polar_Stereographic"],PARAMETER["latitude_of_origin",60],PARAMETER["central_meridian",-100],PARAMETER["false_easting",0],PARAMETER["false_northing",0],UNIT["metre",1]]"#;
+    let [g1, _] = check(wkt1, geo, &gt, 101, 81, true);
+    assert_eq!(g1.descriptor, g.descriptor);
     // South, variant A with its scale factor on another sphere: same geometry, d60 scaled.
     let k0 = f64::midpoint(1.0, 60f64.to_radians().sin());
     let south = format!("+proj=stere +lat_0=-90 +k_0={k0} +lon_0=30 +R=6371229 +type=crs");

@@ -127,6 +127,40 @@ impl Source {
             unsafe { proj_sys::proj_destroy(geod) };
             geod = base;
         }
+        // A CRS PROJ built from a PROJ string (e.g. WKT1 with GDAL's PROJ4 extension for a
+        // rotated pole) can be its own geodetic CRS even when it is not a plain longlat: take
+        // a longlat on its ellipsoid instead (FST grids carry no datum).
+        // SAFETY: geod and s.crs are live CRSes.
+        let same = unsafe {
+            proj_sys::proj_is_equivalent_to(
+                geod,
+                s.crs,
+                proj_sys::PJ_COMPARISON_CRITERION_PJ_COMP_EQUIVALENT,
+            )
+        } != 0;
+        let plain = s.proj_string.as_deref().is_none_or(|p| {
+            [
+                "+proj=longlat",
+                "+proj=latlong",
+                "+proj=lonlat",
+                "+proj=latlon",
+            ]
+            .iter()
+            .any(|q| p.starts_with(q))
+        });
+        if same && !plain {
+            if let Some((a, b)) = s.ellipsoid() {
+                let def = CString::new(format!("+proj=longlat +a={a} +b={b} +no_defs +type=crs"))
+                    .map_err(|e| crs_err(definition, e.to_string()))?;
+                // SAFETY: ctx is live; def is NUL-terminated and outlives the call.
+                let ll = unsafe { proj_sys::proj_create(ctx, def.as_ptr()) };
+                if !ll.is_null() {
+                    // SAFETY: geod is live and replaced by ll.
+                    unsafe { proj_sys::proj_destroy(geod) };
+                    geod = ll;
+                }
+            }
+        }
         // SAFETY: s.crs and geod are live CRSes of ctx; null area and options are allowed.
         let op = unsafe {
             proj_sys::proj_create_crs_to_crs_from_pj(
@@ -205,6 +239,12 @@ impl Source {
     }
 
     fn sphere(&self) -> Option<f64> {
+        self.ellipsoid()
+            .and_then(|(a, b)| ((a - b).abs() <= 1e-9 * a).then_some(a))
+    }
+
+    /// Semi-major and semi-minor axes in metres.
+    fn ellipsoid(&self) -> Option<(f64, f64)> {
         // SAFETY: self.crs is a live CRS; null (no ellipsoid) is checked.
         let ell = unsafe { proj_sys::proj_get_ellipsoid(self.ctx, self.crs) };
         if ell.is_null() {
@@ -224,7 +264,7 @@ impl Source {
         } != 0;
         // SAFETY: ell is live and not used after this point.
         unsafe { proj_sys::proj_destroy(ell) };
-        (ok && a > 0.0 && (a - b).abs() <= 1e-9 * a).then_some(a)
+        (ok && a > 0.0 && b > 0.0).then_some((a, b))
     }
 
     /// Convert CRS coordinates (x, y) in place to (longitude, latitude) in degrees, or back
