@@ -26,6 +26,7 @@ pub use cache::GridCache;
 pub use crs::{Crs, GeoTransform};
 pub use descriptor::{GridDescriptor, GridKey, GridOptions, Positional};
 pub use error::{GridError, Result};
+pub use from_crs::{FromCrsError, FromCrsOptions, FstGrid, PositionalPrecision};
 pub use gauss::gaussian_latitudes;
 pub use grid::{Coordinates, Grid, LatLon, MAX_POINTS};
 pub use params::GridParams;

@@ -259,7 +259,7 @@ pub(super) fn rotated_candidate(
     };
     // The four points 90° from the pole that are on the lattice when the pole is: along its
     // meridian, and where its equator crosses the true equator. Each can be rotated (0, 180);
-    // pick the one that makes the `>>` offset smallest.
+    // pick the one that keeps the `>>` values closest to 0.
     let firsts = [
         (90.0 - plat, plon + 180.0),
         (plat - 90.0, plon),
@@ -294,7 +294,15 @@ pub(super) fn rotated_candidate(
             continue;
         }
         let delta = norm180(rot.to_rotated(a.1, a.0).1);
-        if best.as_ref().is_none_or(|(_, _, d)| delta.abs() < d.abs()) {
+        // Any multiple of 360° may be added too: centre the `>>` values on 0, where float32
+        // is finest.
+        let mid = f64::midpoint(x[0], x[ni - 1]) + delta;
+        let delta = delta - 360.0 * (mid / 360.0).round();
+        let reach = (x[0] + delta).abs().max((x[ni - 1] + delta).abs());
+        if best
+            .as_ref()
+            .is_none_or(|(_, _, d)| reach < (x[0] + d).abs().max((x[ni - 1] + d).abs()))
+        {
             best = Some((back, ig, delta));
         }
     }
