@@ -15,7 +15,7 @@ use crate::params::{
 };
 use crate::rotation::{latlon_of, norm180, unit, Rotation};
 
-fn store(v: f64, p: PositionalPrecision) -> f64 {
+pub(super) fn store(v: f64, p: PositionalPrecision) -> f64 {
     match p {
         PositionalPrecision::F32 => f64::from(v as f32),
         PositionalPrecision::F64 => v,

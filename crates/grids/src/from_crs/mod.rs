@@ -47,8 +47,9 @@ use std::sync::Arc;
 use crate::descriptor::{GridDescriptor, GridOptions};
 use crate::error::GridError;
 use crate::grid::{Grid, MAX_POINTS};
+use crate::rotation::norm180;
 use crate::rotation::unit;
-use candidates::{longlat_candidates, polar_candidates, rotated_candidate, y_candidate};
+use candidates::{longlat_candidates, polar_candidates, rotated_candidate, store, y_candidate};
 use proj::{CrsType, Source};
 
 /// How the writer will store the `>>`/`^^` values of Z and Y grids.
@@ -71,7 +72,10 @@ pub struct FromCrsOptions {
     /// Largest angular distance, in degrees, between a source pixel centre and the same point
     /// of the FST grid for a candidate grid type to be accepted.
     pub tolerance_deg: f64,
-    /// Largest ni·nj accepted: a Y grid needs four arrays of that many values.
+    /// Largest ni·nj for which whole-raster arrays are built: the Y fallback (four arrays of
+    /// that many values), rotated geotransforms and [`from_lat_lon`]. Grids that are
+    /// rectilinear in their CRS only need their axes and a sample, and are bounded by
+    /// [`MAX_POINTS`] alone.
     pub max_points: usize,
 }
 
@@ -247,7 +251,7 @@ pub fn from_geotransform(
     nj: u32,
     opts: &FromCrsOptions,
 ) -> Result<FstGrid> {
-    check_shape(u64::from(ni), u64::from(nj), opts)?;
+    check_shape(u64::from(ni), u64::from(nj), MAX_POINTS)?;
     if gt.iter().any(|v| !v.is_finite()) {
         return Err(FromCrsError::Input(format!(
             "geotransform {gt:?} has non-finite terms"
@@ -269,6 +273,7 @@ pub fn from_geotransform(
             "geotransform {gt:?} is singular"
         )));
     }
+    check_shape(ni as u64, nj as u64, opts.max_points)?;
     let src = Source::open(crs)?;
     let n = ni * nj;
     let mut x = try_vec(n)?;
@@ -310,7 +315,7 @@ pub fn from_geotransform(
 /// # Ok::<(), grids::from_crs::FromCrsError>(())
 /// ```
 pub fn from_axes(crs: &str, x: &[f64], y: &[f64], opts: &FromCrsOptions) -> Result<FstGrid> {
-    check_shape(x.len() as u64, y.len() as u64, opts)?;
+    check_shape(x.len() as u64, y.len() as u64, MAX_POINTS)?;
     let src = Source::open(crs)?;
     let family = classify(&src);
     let mut x = x.to_vec();
@@ -352,6 +357,7 @@ pub fn from_axes(crs: &str, x: &[f64], y: &[f64], opts: &FromCrsOptions) -> Resu
         }
     };
     choose(cands, &sample, opts, notes, || {
+        check_shape(ni as u64, nj as u64, opts.max_points)?;
         let mut lon = try_vec(ni * nj)?;
         let mut lat = try_vec(ni * nj)?;
         for &yk in y {
@@ -385,7 +391,7 @@ pub fn from_lat_lon(
     lon: &[f64],
     opts: &FromCrsOptions,
 ) -> Result<FstGrid> {
-    check_shape(u64::from(ni), u64::from(nj), opts)?;
+    check_shape(u64::from(ni), u64::from(nj), opts.max_points)?;
     let (ni, nj) = (ni as usize, nj as usize);
     if lat.len() != ni * nj || lon.len() != ni * nj {
         return Err(FromCrsError::Input(format!(
@@ -444,11 +450,12 @@ fn from_lat_lon_checked(
     })
 }
 
-fn check_shape(ni: u64, nj: u64, opts: &FromCrsOptions) -> Result<()> {
+/// Refuse empty rasters and rasters of more than `budget` points (at most [`MAX_POINTS`]).
+fn check_shape(ni: u64, nj: u64, budget: usize) -> Result<()> {
     if ni == 0 || nj == 0 {
         return Err(FromCrsError::Input(format!("empty raster {ni}x{nj}")));
     }
-    let max = opts.max_points.min(MAX_POINTS);
+    let max = budget.min(MAX_POINTS);
     if ni > u64::from(u32::MAX) || nj > u64::from(u32::MAX) || ni.saturating_mul(nj) > max as u64 {
         return Err(FromCrsError::TooLarge { ni, nj, max });
     }
@@ -625,7 +632,24 @@ impl Sample {
 
     /// Largest angular distance (degrees) between the samples and the grid's points.
     fn error(&self, c: &Candidate) -> Result<f64> {
-        let g = Grid::new(&c.descriptor, GridOptions::default())?;
+        // A Y grid's points are its `^^`/`>>` values (Grid::new only wraps the longitudes):
+        // read them directly rather than have Grid::new copy arrays of up to `max_points`.
+        let direct = match (&c.descriptor.positional, c.descriptor.grtyp) {
+            (Some(p), b'Y') => Some(p),
+            _ => None,
+        };
+        let g = match direct {
+            Some(_) => None,
+            None => Some(Grid::new(&c.descriptor, GridOptions::default())?),
+        };
+        let point = |i: usize, j: usize| match (&g, direct) {
+            (Some(g), _) => g.point(i as f64, j as f64),
+            (None, Some(p)) => {
+                let k = i + j * self.ni;
+                Some((*p.y.get(k)?, *p.x.get(k)?))
+            }
+            (None, None) => None,
+        };
         let mut worst = 0.0_f64;
         let mut k = 0;
         for &j in &self.rows {
@@ -635,7 +659,7 @@ impl Sample {
                 self.nj - 1 - j
             };
             for &i in &self.cols {
-                let d = match g.point(i as f64, jc as f64) {
+                let d = match point(i, jc) {
                     Some((la, lo)) => angular_distance(self.lat[k], self.lon[k], la, lo),
                     None => f64::INFINITY,
                 };
@@ -648,6 +672,16 @@ impl Sample {
             }
         }
         Ok(worst)
+    }
+
+    /// The error of a Y grid holding the sampled points at precision `p` (as
+    /// `candidates::y_candidate` stores them).
+    fn y_rounding_error(&self, p: PositionalPrecision) -> f64 {
+        self.lat
+            .iter()
+            .zip(&self.lon)
+            .map(|(&la, &lo)| angular_distance(la, lo, store(la, p), store(norm180(lo), p)))
+            .fold(0.0, f64::max)
     }
 
     fn len(&self) -> usize {
@@ -699,6 +733,16 @@ fn choose(
             }
             Err(err) => notes.push(format!("{}: {err}", c.label)),
         }
+    }
+    // A Y grid's error is the rounding of the sampled points themselves: known before the
+    // whole raster goes through PROJ, which is skipped when Y cannot do better.
+    if let Some((c, b)) = best.take() {
+        let ye = sample.y_rounding_error(opts.precision);
+        if b <= ye {
+            notes.push(format!("Y: {ye:.2e}° from the source"));
+            return Ok(done(c, b, notes));
+        }
+        best = Some((c, b));
     }
     let (lat, lon) = full_truth()?;
     let y = y_candidate(sample.ni, sample.nj, &lat, &lon, opts.precision)?;
