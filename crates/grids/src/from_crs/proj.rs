@@ -107,60 +107,7 @@ impl Source {
         };
         s.proj_string = s.export_proj_string();
         s.sphere_radius = s.sphere();
-        // SAFETY: s.crs is a live CRS of ctx; null means it has no geodetic CRS (checked).
-        let mut geod = unsafe { proj_sys::proj_crs_get_geodetic_crs(ctx, s.crs) };
-        if geod.is_null() {
-            return Err(crs_err(
-                definition,
-                "the CRS has no geodetic CRS, so its points have no latitude/longitude",
-            ));
-        }
-        // A derived geographic CRS (a rotated pole) is its own geodetic CRS: the true
-        // latitude/longitude are those of its base, one or more levels down.
-        for _ in 0..4 {
-            // SAFETY: geod is a live CRS of ctx; null means it is not derived.
-            let base = unsafe { proj_sys::proj_get_source_crs(ctx, geod) };
-            if base.is_null() {
-                break;
-            }
-            // SAFETY: geod is live and replaced by base.
-            unsafe { proj_sys::proj_destroy(geod) };
-            geod = base;
-        }
-        // A CRS PROJ built from a PROJ string (e.g. WKT1 with GDAL's PROJ4 extension for a
-        // rotated pole) can be its own geodetic CRS even when it is not a plain longlat: take
-        // a longlat on its ellipsoid instead (FST grids carry no datum).
-        // SAFETY: geod and s.crs are live CRSes.
-        let same = unsafe {
-            proj_sys::proj_is_equivalent_to(
-                geod,
-                s.crs,
-                proj_sys::PJ_COMPARISON_CRITERION_PJ_COMP_EQUIVALENT,
-            )
-        } != 0;
-        let plain = s.proj_string.as_deref().is_none_or(|p| {
-            [
-                "+proj=longlat",
-                "+proj=latlong",
-                "+proj=lonlat",
-                "+proj=latlon",
-            ]
-            .iter()
-            .any(|q| p.starts_with(q))
-        });
-        if same && !plain {
-            if let Some((a, b)) = s.ellipsoid() {
-                let def = CString::new(format!("+proj=longlat +a={a} +b={b} +no_defs +type=crs"))
-                    .map_err(|e| crs_err(definition, e.to_string()))?;
-                // SAFETY: ctx is live; def is NUL-terminated and outlives the call.
-                let ll = unsafe { proj_sys::proj_create(ctx, def.as_ptr()) };
-                if !ll.is_null() {
-                    // SAFETY: geod is live and replaced by ll.
-                    unsafe { proj_sys::proj_destroy(geod) };
-                    geod = ll;
-                }
-            }
-        }
+        let geod = s.geographic_target()?;
         // SAFETY: s.crs and geod are live CRSes of ctx; null area and options are allowed.
         let op = unsafe {
             proj_sys::proj_create_crs_to_crs_from_pj(
@@ -191,6 +138,66 @@ impl Source {
         }
         s.op = norm;
         Ok(s)
+    }
+
+    /// The geographic CRS whose latitude/longitude the CRS's points are converted to (the
+    /// caller destroys it).
+    fn geographic_target(&self) -> Result<*mut proj_sys::PJ, FromCrsError> {
+        // SAFETY: self.crs is a live CRS of ctx; null means it has no geodetic CRS (checked).
+        let mut geod = unsafe { proj_sys::proj_crs_get_geodetic_crs(self.ctx, self.crs) };
+        if geod.is_null() {
+            return Err(crs_err(
+                &self.definition,
+                "the CRS has no geodetic CRS, so its points have no latitude/longitude",
+            ));
+        }
+        // A derived geographic CRS (a rotated pole) is its own geodetic CRS: the true
+        // latitude/longitude are those of its base, one or more levels down.
+        for _ in 0..4 {
+            // SAFETY: geod is a live CRS of ctx; null means it is not derived.
+            let base = unsafe { proj_sys::proj_get_source_crs(self.ctx, geod) };
+            if base.is_null() {
+                break;
+            }
+            // SAFETY: geod is live and replaced by base.
+            unsafe { proj_sys::proj_destroy(geod) };
+            geod = base;
+        }
+        // A CRS PROJ built from a PROJ string (e.g. WKT1 with GDAL's PROJ4 extension for a
+        // rotated pole) can be its own geodetic CRS even when it is not a plain longlat: take
+        // a longlat on its ellipsoid instead (FST grids carry no datum).
+        // SAFETY: geod and self.crs are live CRSes.
+        let same = unsafe {
+            proj_sys::proj_is_equivalent_to(
+                geod,
+                self.crs,
+                proj_sys::PJ_COMPARISON_CRITERION_PJ_COMP_EQUIVALENT,
+            )
+        } != 0;
+        let plain = self.proj_string.as_deref().is_none_or(|p| {
+            [
+                "+proj=longlat",
+                "+proj=latlong",
+                "+proj=lonlat",
+                "+proj=latlon",
+            ]
+            .iter()
+            .any(|q| p.starts_with(q))
+        });
+        if same && !plain {
+            if let Some((a, b)) = self.ellipsoid() {
+                let def = CString::new(format!("+proj=longlat +a={a} +b={b} +no_defs +type=crs"))
+                    .map_err(|e| crs_err(&self.definition, e.to_string()))?;
+                // SAFETY: self.ctx is live; def is NUL-terminated and outlives the call.
+                let ll = unsafe { proj_sys::proj_create(self.ctx, def.as_ptr()) };
+                if !ll.is_null() {
+                    // SAFETY: geod is live and replaced by ll.
+                    unsafe { proj_sys::proj_destroy(geod) };
+                    geod = ll;
+                }
+            }
+        }
+        Ok(geod)
     }
 
     /// Replace a bound or compound CRS by its horizontal part.
