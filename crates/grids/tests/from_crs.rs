@@ -256,6 +256,38 @@ fn rotated_pole_in_every_spelling() {
 }
 
 #[test]
+fn float32_rotated_axes_are_kept() {
+    // netCDF rlon/rlat stored as float32: `>>`/`^^` are those very values (the rotated frame
+    // of o_lon_p = 0 is ours up to a multiple of 90°, so nothing is added to them).
+    let def = netcdf_rotated_wkt(42.5, -162.0, 0.0);
+    let x: Vec<f64> = (0..90)
+        .map(|i| f64::from((-5.0 + 0.11 * f64::from(i)) as f32))
+        .collect();
+    let y: Vec<f64> = (0..70)
+        .map(|j| f64::from((4.0 - 0.11 * f64::from(j)) as f32))
+        .collect();
+    let g = from_axes(&def, &x, &y, &f32_opts()).unwrap();
+    let rec = g.positional_records().unwrap();
+    assert_eq!((g.descriptor.grtyp, rec.grtyp), (b'Z', b'E'));
+    assert_eq!(&rec.x[..], &x[..]);
+    let ys: Vec<f64> = y.iter().rev().copied().collect();
+    assert_eq!(&rec.y[..], &ys[..]);
+    // The reader fits a uniform axis through float32 values that are evenly spaced to float32
+    // precision, so interior points move by up to half an ulp.
+    assert!(g.max_error_deg <= 1e-6, "{}", g.max_error_deg);
+    let p = Proj::new_known_crs(&def, SPHERE_GRIB, None).unwrap();
+    let src: Vec<(f64, f64)> = y
+        .iter()
+        .flat_map(|&b| x.iter().map(move |&a| (a, b)))
+        .map(|q| {
+            let (lon, lat) = p.convert(q).unwrap();
+            (lat, lon)
+        })
+        .collect();
+    assert!(round_trip_error(&g, &src) <= 1e-6);
+}
+
+#[test]
 fn polar_stereographic() {
     // FST's own definition: exact N (old-style igs), pole at pi = 51, pj = 41 (1-based).
     let north = "+proj=stere +lat_0=90 +lat_ts=60 +lon_0=-100 +x_0=0 +y_0=0 +R=6371000 +type=crs";
@@ -341,6 +373,16 @@ fn lat_lon_arrays() {
         (b'L', [100, 100, 13800, 35700])
     );
     assert!(g.flip_rows && g.max_error_deg < 1e-9);
+    // Gaussian latitudes as 2-D arrays (south to north): G.
+    let glat = gaussian_latitudes(32);
+    let g_lat: Vec<f64> = glat.iter().flat_map(|&y| [y; 64]).collect();
+    let g_lon: Vec<f64> = glat
+        .iter()
+        .flat_map(|_| (0..64).map(|i| f64::from(i) * 5.625))
+        .collect();
+    let g = from_lat_lon(64, 32, &g_lat, &g_lon, &f32_opts()).unwrap();
+    assert_eq!((g.descriptor.grtyp, g.descriptor.ig), (b'G', [0, 0, 0, 0]));
+    assert!(!g.flip_rows);
     // A curvilinear grid: Y, row order kept.
     let lat2: Vec<f64> = (0..ni * nj)
         .map(|k| 40.0 + (k / ni) as f64 + 0.01 * (k % ni) as f64)

@@ -185,9 +185,10 @@ impl Source {
             .any(|q| p.starts_with(q))
         });
         if same && !plain {
-            if let Some((a, b)) = self.ellipsoid() {
-                let def = CString::new(format!("+proj=longlat +a={a} +b={b} +no_defs +type=crs"))
-                    .map_err(|e| crs_err(&self.definition, e.to_string()))?;
+            let def = self.ellipsoid().and_then(|(a, b)| {
+                CString::new(format!("+proj=longlat +a={a} +b={b} +no_defs +type=crs")).ok()
+            });
+            if let Some(def) = def {
                 // SAFETY: self.ctx is live; def is NUL-terminated and outlives the call.
                 let ll = unsafe { proj_sys::proj_create(self.ctx, def.as_ptr()) };
                 if !ll.is_null() {
