@@ -142,6 +142,25 @@ fn longlat_exact_l_and_quantised_z() {
         rec.x.iter().all(|&v| v >= 0.0),
         "no negative `>>` on L (librmn's quirk)"
     );
+    assert_eq!(rec.ip, {
+        let t = grids::links::positional_tags(rec.grtyp, rec.ig, &rec.x, &rec.y);
+        [t[0], t[1], t[2]]
+    });
+    assert!(rec
+        .x_f32()
+        .iter()
+        .zip(rec.x.iter())
+        .all(|(&a, &b)| f64::from(a) == b));
+    // librmn's reading (negative `>>` wrapped before scaling) gives the same points.
+    let compat = Grid::new(
+        &g32.descriptor,
+        GridOptions {
+            librmn_compat: true,
+        },
+    )
+    .unwrap();
+    let plain = Grid::new(&g32.descriptor, GridOptions::default()).unwrap();
+    assert_eq!(compat.lat_lon().lon, plain.lat_lon().lon);
     assert!(g.notes.iter().any(|n| n.starts_with("L:")), "{:?}", g.notes);
     // Any ellipsoid or sphere: the lat/lon are the CRS's own.
     check(
