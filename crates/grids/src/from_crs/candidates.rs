@@ -116,7 +116,12 @@ pub(super) fn longlat_candidates(
             b'B' => ni >= 2 && nj >= 2 && (dx - 360.0 / (ni - 1) as f64).abs() <= 1e-9,
             _ => (dx - 360.0 / ni as f64).abs() <= 1e-9,
         };
-        let types: &[u8] = if ry.is_some() { b"AB" } else { b"G" };
+        // Gaussian latitudes cost O(nj²) to compute; no G grid in use comes near the bound.
+        let types: &[u8] = match ry {
+            Some(_) => b"AB",
+            None if nj <= MAX_GAUSSIAN_ROWS => b"G",
+            None => b"",
+        };
         if norm180(x0).abs() <= 1e-9 {
             for &g in types.iter().filter(|&&g| global(g)) {
                 for domain in [Hemisphere::Global, Hemisphere::North, Hemisphere::South] {
@@ -189,6 +194,10 @@ pub(super) fn longlat_candidates(
     }
     out
 }
+
+/// Most rows for which a G grid is tried (T7999 has 8000 Gaussian latitudes, more than any
+/// operational model).
+const MAX_GAUSSIAN_ROWS: usize = 8192;
 
 /// Whether `y` (increasing) are the Gaussian latitudes of a G grid on `domain`, to 1e-6°.
 fn gaussian_match(y: &[f64], domain: Hemisphere) -> bool {
