@@ -142,9 +142,9 @@ fn stamp_time(stamp: i32) -> Option<DateTime<Utc>> {
     DateStamp(stamp).to_datetime()
 }
 
-/// Every regular file under the data paths (a path may also be a single file). Hidden files
-/// and temporary names (`*.tmp`, `*.part`, `*~`) are ignored, so that writers can write
-/// elsewhere and rename into place.
+/// Every regular file under the data paths (a path may also be a single file). Hidden files,
+/// temporary names (`*.tmp`, `*.part`, `*~`) and sidecars (`*.aux.xml`, …) are ignored
+/// ([`crate::sidecars::ignored`]), so that writers can write elsewhere and rename into place.
 #[must_use]
 pub fn list_files(data: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -159,11 +159,7 @@ pub fn list_files(data: &[PathBuf]) -> Vec<PathBuf> {
         for e in rd.flatten() {
             let p = e.path();
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let lower = name.to_ascii_lowercase();
-            if name.starts_with('.')
-                || [".tmp", ".part"].iter().any(|x| lower.ends_with(x))
-                || name.ends_with('~')
-            {
+            if crate::sidecars::ignored(name) {
                 continue;
             }
             if p.is_file() {
@@ -340,9 +336,6 @@ pub fn build_snapshot(
     let derived = wind_layers(&pending);
     let all: Vec<Pending> = pending.into_values().chain(derived).collect();
     let layers = name_layers(&all);
-    for (p, why) in &skipped {
-        tracing::warn!("skipped {}: {why}", p.display());
-    }
     Snapshot {
         generation,
         files,

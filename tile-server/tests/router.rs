@@ -678,6 +678,48 @@ async fn reload_picks_up_new_and_rewritten_files_and_survives_truncation() {
 }
 
 #[tokio::test]
+async fn sidecars_are_ignored_and_a_skip_is_reported_once_per_version() {
+    let dir = std::env::temp_dir().join(format!("fst-tiles-sidecars-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(bundled_sample(), dir.join("run.fst")).unwrap();
+    // What GDAL and QGIS write beside a dataset, and editor temporaries.
+    for side in [
+        "run.fst.aux.xml",
+        "run.fst.ovr",
+        "run.fst.msk",
+        "run.fst.lock",
+        "#run.fst#",
+        "run.fst.swp",
+    ] {
+        std::fs::write(dir.join(side), b"<PAMDataset/>").unwrap();
+    }
+    std::fs::write(dir.join("notes.txt"), b"not an fst file").unwrap();
+    let s = state_for(vec![dir.clone()]);
+    let skipped: Vec<PathBuf> = s.snapshot().skipped.iter().map(|k| k.0.clone()).collect();
+    assert_eq!(skipped, vec![dir.join("notes.txt")]);
+    assert!(s.snapshot().layers.contains_key("TT"));
+    let health = get(&s, "/healthz").await.text();
+    assert!(!health.contains("aux.xml"), "{health}");
+    assert!(health.contains("notes.txt"), "{health}");
+    // Reported when first seen; later rebuilds have nothing new to say until the file changes.
+    assert!(s.skips.knows(&dir.join("notes.txt")));
+    assert!(s.skips.report(&s.snapshot().skipped).is_empty());
+    s.reload();
+    assert!(s.skips.report(&s.snapshot().skipped).is_empty());
+    std::fs::write(
+        dir.join("notes.txt"),
+        b"a longer note, still not an fst file",
+    )
+    .unwrap();
+    assert_eq!(
+        s.skips.report(&s.snapshot().skipped),
+        vec![dir.join("notes.txt")]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
 async fn every_grid_type_renders() {
     // fst-core's grid fixture (A, B, E, G, L, N, S, Y, Z, #, U written by librmn).
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
