@@ -568,8 +568,8 @@ fn make_layer(p: &Pending, name: String) -> Layer {
     }
 }
 
-/// The distinct levels of `slices` (by ip1): pressure highest first (nearest the ground),
-/// other kinds ascending; by ip1 where a level is not decoded.
+/// The distinct levels of `slices` (by ip1), the one nearest the surface first
+/// ([`crate::dims::surface_first`]).
 fn distinct_levels(slices: &[Slice]) -> Vec<(u32, Option<Level>)> {
     let mut levels: Vec<(u32, Option<Level>)> = Vec::new();
     for s in slices {
@@ -577,16 +577,6 @@ fn distinct_levels(slices: &[Slice]) -> Vec<(u32, Option<Level>)> {
             levels.push((s.ip1, s.level));
         }
     }
-    levels.sort_by(|a, b| match (a.1, b.1) {
-        (Some(x), Some(y)) => {
-            let o = x.value.total_cmp(&y.value);
-            if x.kind == fst_core::ip::LevelKind::Pressure {
-                o.reverse()
-            } else {
-                o
-            }
-        }
-        _ => a.0.cmp(&b.0),
-    });
+    levels.sort_by(crate::dims::surface_first);
     levels
 }
