@@ -101,6 +101,22 @@ pub struct DimRequest {
     pub reference_time: Option<String>,
 }
 
+impl DimRequest {
+    /// The dimension parameters of a query: `TIME`, `ELEVATION`, and `DIM_REFERENCE_TIME`
+    /// or its short form `reference_time` (XYZ and TileJSON).
+    #[must_use]
+    pub fn from_params(p: &crate::params::Params) -> Self {
+        Self {
+            time: p.get("time").map(str::to_string),
+            elevation: p.get("elevation").map(str::to_string),
+            reference_time: p
+                .get("dim_reference_time")
+                .or_else(|| p.get("reference_time"))
+                .map(str::to_string),
+        }
+    }
+}
+
 /// The slice a request selects.
 pub fn select<'a>(layer: &'a Layer, req: &DimRequest) -> Result<&'a Slice, ApiError> {
     // Run.
@@ -211,7 +227,7 @@ pub fn surface_first(a: &(u32, Option<Level>), b: &(u32, Option<Level>)) -> Orde
 
 /// Elevation value text of a level.
 #[must_use]
-pub fn level_text(l: &(u32, Option<fst_core::ip::Level>)) -> String {
+pub fn level_text(l: &(u32, Option<Level>)) -> String {
     match l.1 {
         Some(lv) => format!("{}", lv.value),
         None => l.0.to_string(),
