@@ -15,14 +15,19 @@
   var coasts = L.layerGroup();
   var canvas = L.canvas({ pane: 'basemap', padding: 0.5 });
 
-  // TopoJSON arcs (quantized, delta-encoded) to [lat, lon] lines.
+  // TopoJSON arcs (quantized, delta-encoded) to [lat, lon] lines. Longitudes are made
+  // continuous: an arc that crosses the antimeridian (Chukotka, Fiji) goes on past ±180
+  // instead of jumping across the whole map.
   function decodeArcs(topo) {
     var t = topo.transform;
     return topo.arcs.map(function (arc) {
-      var x = 0, y = 0;
+      var x = 0, y = 0, prev = null;
       return arc.map(function (p) {
         x += p[0]; y += p[1];
-        return [y * t.scale[1] + t.translate[1], x * t.scale[0] + t.translate[0]];
+        var lon = x * t.scale[0] + t.translate[0];
+        if (prev !== null) { while (lon - prev > 180) { lon -= 360; } while (prev - lon > 180) { lon += 360; } }
+        prev = lon;
+        return [y * t.scale[1] + t.translate[1], lon];
       });
     });
   }
@@ -166,7 +171,7 @@
   });
 
   // For scripts and tests: the map and the current selection.
-  window.fstViewer = { map: map, selected: function () { return current && selected(); } };
+  window.fstViewer = { map: map, basemap: coasts, selected: function () { return current && selected(); } };
 
   fetch('api/layers').then(function (r) { return r.json(); }).then(function (cat) {
     layers = cat.layers;
