@@ -314,7 +314,7 @@ mod tests {
             [2.0, 1.0, 0.5, 850.0]
         );
         // Undecoded levels last.
-        let mut v = vec![(7, None), lv(1.0, hy)];
+        let mut v = [(7, None), lv(1.0, hy)];
         v.sort_by(surface_first);
         assert_eq!(v[1].0, 7);
     }

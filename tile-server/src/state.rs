@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 use crate::cache::ByteLru;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::render::range::RangeCache;
 use crate::render::FieldValues;
 use crate::sidecars::SkipLog;
 use crate::source::{build_snapshot, list_files, Snapshot};
@@ -45,6 +46,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Skipped files already reported (once per file version).
     pub skips: SkipLog,
+    /// Colour-range extents of fields (automatic colour ranges).
+    pub ranges: RangeCache,
     generation: AtomicU64,
 }
 
@@ -71,6 +74,7 @@ impl AppState {
             renders: Arc::new(Semaphore::new(config.limits.max_concurrent_renders.max(1))),
             metrics: Metrics::default(),
             skips: SkipLog::default(),
+            ranges: RangeCache::default(),
             generation: AtomicU64::new(0),
             config,
         };

@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::render::color::{parse_color, ramp_at, ColorMap, OutOfRange, Rgba, TRANSPARENT};
-use crate::render::range::{data_range, intervals_fit, range_fits, widen, DataRange};
-use crate::render::FieldValues;
+use crate::render::range::{intervals_fit, range_fits, widen, DataRange};
 
 /// What a style draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -473,10 +472,18 @@ impl Style {
         }
     }
 
-    /// The colour map of a request over a field: the range from [`Style::range_in_use`].
+    /// The colour map of a request over a field whose extent `data` gives (called only
+    /// when the range depends on the data): the range from [`Style::range_in_use`].
     #[must_use]
-    pub fn color_map_for(&self, o: &StyleOverrides, field: &FieldValues) -> ColorMap {
-        self.color_map_in(o, self.range_in_use(o, data_range(field).as_ref()))
+    pub fn color_map_for(
+        &self,
+        o: &StyleOverrides,
+        data: impl FnOnce() -> Option<DataRange>,
+    ) -> ColorMap {
+        let data = (self.has_color_range() && !matches!(o.range, ColorRange::Fixed(_)))
+            .then(data)
+            .flatten();
+        self.color_map_in(o, self.range_in_use(o, data.as_ref()))
     }
 
     /// The colour map of a request when the field is not at hand: a requested `min,max`,

@@ -1068,22 +1068,36 @@ async fn the_default_map_of_every_fixture_layer_is_not_flat() {
     );
 }
 
-#[tokio::test]
-async fn colorscalerange_auto_default_and_fixed_on_getmap_xyz_legend_and_tilejson() {
-    let s = state();
-    // Viridis spans 0..1: it does not suit temperatures in °C, so its default range there is
-    // the field's robust extent, the same as `auto`.
+/// The automatic range of viridis over the sample's TT at its default slice, computed by the
+/// library from fst-core's decoded field.
+fn tt_auto_range(s: &AppState) -> [f64; 2] {
     let layer = s.snapshot().layers.get("TT").cloned().unwrap();
     let slice = tile_server::dims::select(&layer, &tile_server::dims::DimRequest::default())
         .unwrap()
         .clone();
-    let f = tile_server::maps::field(&s, &slice).unwrap();
-    let style = s.styles.get("viridis").unwrap();
+    let f = tile_server::maps::field(s, &slice).unwrap();
     let auto = tile_server::styles::StyleOverrides {
         range: tile_server::styles::ColorRange::Auto,
         ..Default::default()
     };
-    let [lo, hi] = style.range_in_use(&auto, data_range(&f).as_ref());
+    s.styles
+        .get("viridis")
+        .unwrap()
+        .range_in_use(&auto, data_range(&f).as_ref())
+}
+
+fn png_of(r: &Resp) -> Vec<u8> {
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    decode_png(&r.body).2
+}
+
+#[tokio::test]
+async fn colorscalerange_auto_default_and_fixed_on_getmap_and_xyz() {
+    let s = state();
+    // Viridis spans 0..1: it does not suit temperatures in °C, so its default range there is
+    // the field's robust extent, the same as `auto`.
+    let style = s.styles.get("viridis").unwrap();
+    let [lo, hi] = tt_auto_range(&s);
     assert!(
         lo < hi && lo > -60.0 && hi < 60.0 && hi - lo > 5.0,
         "{lo}..{hi}"
@@ -1092,10 +1106,7 @@ async fn colorscalerange_auto_default_and_fixed_on_getmap_xyz_legend_and_tilejso
     let map = |range: &str| {
         format!("{MAP}&STYLES=viridis&COLORSCALERANGE={range}").replace("&STYLES=&", "&")
     };
-    let body = |r: Resp| {
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-        decode_png(&r.body).2
-    };
+    let body = |r: Resp| png_of(&r);
     let by_default = body(get(&s, &map("")).await);
     let by_keyword = body(get(&s, &map("default")).await);
     let by_auto = body(get(&s, &map("auto")).await);
@@ -1129,6 +1140,19 @@ async fn colorscalerange_auto_default_and_fixed_on_getmap_xyz_legend_and_tilejso
         t_auto,
         body(get(&s, "/tiles/TT/3/1/2.png?style=viridis").await)
     );
+    // A bad range is an InvalidParameterValue, in every form.
+    for bad in ["1,0", "x,y", "1", "automatic"] {
+        let r = get(&s, &map(bad)).await;
+        assert_eq!(exception_code(&r), "InvalidParameterValue", "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_legend_and_tilejson_show_the_colour_range_in_use() {
+    let s = state();
+    let [lo, hi] = tt_auto_range(&s);
+    let fixed = format!("{lo},{hi}");
+    let body = |r: Resp| png_of(&r);
     // The legend shows the range in use.
     let legend = |q: &str| {
         format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER=TT&STYLE=viridis&FORMAT=image/png{q}")
@@ -1146,11 +1170,6 @@ async fn colorscalerange_auto_default_and_fixed_on_getmap_xyz_legend_and_tilejso
         l_default,
         body(get(&s, &legend("&COLORSCALERANGE=0,1")).await)
     );
-    // A bad range is an InvalidParameterValue, in every form.
-    for bad in ["1,0", "x,y", "1", "automatic"] {
-        let r = get(&s, &map(bad)).await;
-        assert_eq!(exception_code(&r), "InvalidParameterValue", "{bad}");
-    }
     // TileJSON's legend URL keeps the style, the range and the dimensions of its tiles.
     let r = get(
         &s,

@@ -2,12 +2,47 @@
 //! field (its 2nd and 98th percentiles, missing values ignored), so that every tile of a
 //! field uses the same range and one outlier does not flatten the map.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use super::FieldValues;
 
 /// Percentiles are taken over at most this many points, picked at a fixed stride: the
 /// same field always gives the same range, and a 2-million-point field costs a fraction of
 /// a tile's render.
 const SAMPLE: usize = 1 << 16;
+
+/// The extents of the fields rendered lately, by data identity (file version and record),
+/// so that a field's percentiles are computed once and not for each of its tiles. Bounded:
+/// emptied when it holds [`RangeCache::MAX`] entries.
+#[derive(Debug, Default)]
+pub struct RangeCache {
+    map: Mutex<HashMap<String, Option<DataRange>>>,
+}
+
+impl RangeCache {
+    /// Most entries kept (each a key and 40 bytes).
+    pub const MAX: usize = 4096;
+
+    /// The extent of the field `f` whose identity is `key`.
+    pub fn get(&self, key: &str, f: &FieldValues) -> Option<DataRange> {
+        let lock = || {
+            self.map
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(r) = lock().get(key) {
+            return *r;
+        }
+        let r = data_range(f);
+        let mut m = lock();
+        if m.len() >= Self::MAX {
+            m.clear();
+        }
+        m.insert(key.to_string(), r);
+        r
+    }
+}
 
 /// The extent of a field's values, native unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -165,6 +200,22 @@ mod tests {
         }
         let r = data_range(&field(v)).unwrap();
         assert_eq!(r.min, 7.0);
+    }
+
+    #[test]
+    fn the_cache_gives_each_field_its_own_extent_and_stays_bounded() {
+        let c = RangeCache::default();
+        let a = field(vec![1.0, 2.0, 3.0]);
+        let b = field(vec![10.0, 20.0]);
+        assert_eq!(c.get("a", &a).unwrap().max, 3.0);
+        assert_eq!(c.get("b", &b).unwrap().max, 20.0);
+        // Known keys are answered from the cache (another field under the same key: the
+        // data identity includes the file version, so this does not happen in the server).
+        assert_eq!(c.get("a", &b).unwrap().max, 3.0);
+        for k in 0..RangeCache::MAX + 10 {
+            c.get(&k.to_string(), &a);
+        }
+        assert!(c.map.lock().unwrap().len() <= RangeCache::MAX);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::dims::{self, DimRequest};
 use crate::error::ApiError;
 use crate::maps;
 use crate::params::{check_png, Params};
-use crate::render::{self, legend, range::data_range};
+use crate::render::{self, legend};
 use crate::routes::wms::{find_layer, find_style};
 use crate::source::Layer;
 use crate::state::AppState;
@@ -33,10 +33,11 @@ pub async fn get_legend(
     let data = if style.has_color_range() && !matches!(o.range, ColorRange::Fixed(_)) {
         let slice = dims::select(&layer, &DimRequest::from_params(p))?.clone();
         let st = state.clone();
-        let f = tokio::task::spawn_blocking(move || maps::field(&st, &slice))
-            .await
-            .map_err(|e| ApiError::Internal(format!("legend task failed: {e}")))??;
-        data_range(&f)
+        tokio::task::spawn_blocking(move || {
+            maps::field(&st, &slice).map(|f| st.ranges.get(&slice.data_key(), &f))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("legend task failed: {e}")))??
     } else {
         None
     };
