@@ -1199,3 +1199,50 @@ async fn the_legend_and_tilejson_show_the_colour_range_in_use() {
         "{j}"
     );
 }
+
+#[tokio::test]
+async fn the_default_elevation_is_the_level_nearest_the_surface() {
+    // fst-core's level fixture (librmn): hybrid levels 0.0125..0.1 (nearest 1: 0.1), heights
+    // above ground 0, 1.5 and 10 m, pressure 1000/850/500 in the sample.
+    let fx = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/fst-core/tests/fixtures/xdf/levels_dates.fst");
+    let s = state_for(vec![fx, bundled_sample()]);
+    let caps = get(&s, "/wms?SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.3.0")
+        .await
+        .text();
+    for (layer, want) in [
+        (
+            "TT.P.VGRID",
+            "units=\"hybrid\" default=\"0.1\">0.1,0.05,0.02,0.0125<",
+        ),
+        (
+            "UU.P.LEVELS",
+            "units=\"m above ground\" default=\"0\">0,1.5,10<",
+        ),
+        (
+            "TT.P.SAMPLE",
+            "units=\"hPa\" default=\"1000\">1000,850,500<",
+        ),
+    ] {
+        let at = caps.find(&format!("<Name>{layer}</Name>")).unwrap();
+        let dim = &caps[at..][caps[at..].find("<Dimension name=\"elevation\"").unwrap()..];
+        assert!(
+            dim.starts_with(&format!("<Dimension name=\"elevation\" {want}")),
+            "{layer}: {}",
+            &dim[..120]
+        );
+    }
+    // GetMap without ELEVATION draws that level.
+    let map = |layer: &str, extra: &str| {
+        format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS={layer}&STYLES=viridis&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=90&HEIGHT=45&FORMAT=image/png&COLORSCALERANGE=-50,50{extra}")
+    };
+    let default = get(&s, &map("TT.P.VGRID", "")).await.body;
+    assert_eq!(
+        default,
+        get(&s, &map("TT.P.VGRID", "&ELEVATION=0.1")).await.body
+    );
+    assert_ne!(
+        default,
+        get(&s, &map("TT.P.VGRID", "&ELEVATION=0.0125")).await.body
+    );
+}
