@@ -1224,13 +1224,10 @@ async fn the_default_elevation_is_the_level_nearest_the_surface() {
             "units=\"hPa\" default=\"1000\">1000,850,500<",
         ),
     ] {
-        let at = caps.find(&format!("<Name>{layer}</Name>")).unwrap();
-        let dim = &caps[at..][caps[at..].find("<Dimension name=\"elevation\"").unwrap()..];
-        assert!(
-            dim.starts_with(&format!("<Dimension name=\"elevation\" {want}")),
-            "{layer}: {}",
-            &dim[..120]
-        );
+        let (_, after) = caps.split_once(&format!("<Name>{layer}</Name>")).unwrap();
+        let (_, dim) = after.split_once("<Dimension name=\"elevation\" ").unwrap();
+        let dim: String = dim.chars().take(120).collect();
+        assert!(dim.starts_with(want), "{layer}: {dim}");
     }
     // GetMap without ELEVATION draws that level.
     let map = |layer: &str, extra: &str| {
