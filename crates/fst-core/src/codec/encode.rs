@@ -471,8 +471,9 @@ fn wrong_type(datyp: u8, values: &SamplesRef<'_>, hint: &'static str) -> EncodeE
 ///
 /// Element types: `F32` for datyp 1, 5 (nbits ≤ 32) and 6; `F64` (or `F32`, widened) for
 /// datyp 5 with nbits 64; integers for 2 and 4 (64-bit arrays also with nbits 64); bytes
-/// (`U8`/`I8`) for 3 and 7; `C64`/`C128` for 8; `Raw32` words (or a 32-bit array with
-/// nbits 32) for datyp 0.
+/// (`U8`/`I8`, or for 3 the `ceil(n/4)` host words as `U32`/`Raw32`) for 3 and 7;
+/// `C64`/`C128` for 8; for datyp 0 `Raw32` words (`ceil(n·nbits/32)`), or any array whose
+/// element size is nbits, copied as a little-endian host's memory.
 pub fn encode(
     values: SamplesRef<'_>,
     missing: Option<&[bool]>,
@@ -483,6 +484,7 @@ pub fn encode(
     let plan = plan(req, &values)?;
     let expected = match (plan.base, &values) {
         (0, SamplesRef::Raw32(_)) => (u128::from(n) * u128::from(plan.nbits)).div_ceil(32) as u64,
+        (3, SamplesRef::Raw32(_) | SamplesRef::U32(_)) => n.div_ceil(4),
         (8, _) => n * 2,
         _ => n,
     };
@@ -536,15 +538,13 @@ fn encode_plain(
     let datyp = req.datyp.0;
     let nbits = u32::from(plan.nbits);
     let words = match (plan.base, values) {
-        (0, SamplesRef::Raw32(w)) => w.to_vec(),
-        (0, SamplesRef::U32(w)) if nbits == 32 => w.to_vec(),
-        (0, SamplesRef::F32(v)) if nbits == 32 => v.iter().map(|x| x.to_bits()).collect(),
-        (0, SamplesRef::I32(v)) if nbits == 32 => v.iter().map(|&x| x as u32).collect(),
+        (0 | 3, SamplesRef::Raw32(w)) | (3, SamplesRef::U32(w)) => copy_words(w)?,
+        (0, _) if u32::from(values.element_bits()) == nbits => host_words(values)?,
         (0, _) => {
             return Err(wrong_type(
                 datyp,
                 &values,
-                "; datyp 0 takes raw words (or a 32-bit array with nbits 32)",
+                "; datyp 0 takes raw words, or an array whose element size is nbits",
             ))
         }
         (1, SamplesRef::F32(v)) => {
@@ -613,6 +613,49 @@ fn encode_plain(
         }
     };
     Ok((words, false))
+}
+
+fn copy_words(w: &[u32]) -> Result<Vec<u32>, EncodeError> {
+    let mut words = words_vec(w.len() as u64)?;
+    words.extend_from_slice(w);
+    Ok(words)
+}
+
+/// The caller's array as the 32-bit words of a little-endian host's memory (what librmn copies
+/// for datyp 0), the last word zero padded.
+fn host_words(values: SamplesRef<'_>) -> Result<Vec<u32>, EncodeError> {
+    fn words<const N: usize, T: Copy>(
+        v: &[T],
+        le: impl Fn(T) -> [u8; N],
+    ) -> Result<Vec<u32>, EncodeError> {
+        let mut out = words_vec((v.len() as u64 * N as u64).div_ceil(4))?;
+        let mut bytes = v.iter().flat_map(|&x| le(x));
+        loop {
+            let mut w = [0u8; 4];
+            let mut got = 0;
+            for (d, b) in w.iter_mut().zip(&mut bytes) {
+                *d = b;
+                got += 1;
+            }
+            if got == 0 {
+                break;
+            }
+            out.push(u32::from_le_bytes(w));
+        }
+        Ok(out)
+    }
+    match values {
+        SamplesRef::F32(v) | SamplesRef::C64(v) => words(v, f32::to_le_bytes),
+        SamplesRef::F64(v) | SamplesRef::C128(v) => words(v, f64::to_le_bytes),
+        SamplesRef::I8(v) => words(v, i8::to_le_bytes),
+        SamplesRef::I16(v) => words(v, i16::to_le_bytes),
+        SamplesRef::I32(v) => words(v, i32::to_le_bytes),
+        SamplesRef::I64(v) => words(v, i64::to_le_bytes),
+        SamplesRef::U8(v) => words(v, u8::to_le_bytes),
+        SamplesRef::U16(v) => words(v, u16::to_le_bytes),
+        SamplesRef::U32(v) | SamplesRef::Raw32(v) => words(v, u32::to_le_bytes),
+        SamplesRef::U64(v) => words(v, u64::to_le_bytes),
+    }
 }
 
 /// A turbo payload: the length word L, `header`, the compressed `stream`, padded to an even
