@@ -153,6 +153,20 @@ fn librmn_substitutions() {
             "{datyp}/{nbits}"
         );
     }
+    // The turbo stage never runs on a grid narrower than 2 (16 for 133) or with nk > 1.
+    let mut flat = req(134, 16, 64, 1);
+    assert_eq!(enc(f, None, &flat).unwrap(), (Datyp(6), 16));
+    flat.datyp = Datyp(130);
+    assert_eq!(
+        enc(SamplesRef::U32(&u), None, &flat).unwrap(),
+        (Datyp(2), 16)
+    );
+    let deep = EncodeRequest {
+        nk: 2,
+        ..req(129, 16, 8, 4)
+    };
+    assert_eq!(enc(f, None, &deep).unwrap(), (Datyp(1), 16));
+    assert_eq!(enc(f, None, &req(133, 32, 8, 8)).unwrap(), (Datyp(5), 32));
     let u16s: Vec<u16> = (0..64).collect();
     assert_eq!(
         enc(SamplesRef::U16(&u16s), None, &req(2, 32, 8, 8)).unwrap(),

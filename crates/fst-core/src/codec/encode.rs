@@ -552,7 +552,7 @@ fn encode_plain(
             if plan.turbo {
                 let (header, tokens) = packed::encode_tokens16(v, nbits, datyp)?;
                 if let Some(stream) = turbo_stream16(&tokens, req, nbits)? {
-                    return Ok((turbo_frame(&header, &stream)?, true));
+                    return Ok((turbo_frame(16, &header, &stream)?, true));
                 }
             }
             packed::encode(v, nbits, datyp)?
@@ -562,7 +562,7 @@ fn encode_plain(
             if plan.turbo {
                 let tokens = int::tokens16(values)?;
                 if let Some(stream) = turbo_stream16(&tokens, req, nbits)? {
-                    return Ok((turbo_frame(&[], &stream)?, true));
+                    return Ok((turbo_frame(4, &[], &stream)?, true));
                 }
             }
             words
@@ -578,7 +578,7 @@ fn encode_plain(
         (5, SamplesRef::F32(v)) => {
             if plan.turbo {
                 if let Some(stream) = turbo_stream32(v, req, nbits)? {
-                    return Ok((turbo_frame(&[], &stream)?, true));
+                    return Ok((turbo_frame(16, &[], &stream)?, true));
                 }
             }
             ieee::encode_f32(v, nbits)?
@@ -588,7 +588,7 @@ fn encode_plain(
             if plan.turbo {
                 let (header, tokens) = float_packer::encode_tokens(v, nbits)?;
                 if let Some(stream) = turbo_stream16(&tokens, req, nbits)? {
-                    return Ok((turbo_frame(&header, &stream)?, true));
+                    return Ok((turbo_frame(28, &header, &stream)?, true));
                 }
             }
             float_packer::encode(v, nbits)?
@@ -658,15 +658,27 @@ fn host_words(values: SamplesRef<'_>) -> Result<Vec<u32>, EncodeError> {
     }
 }
 
-/// A turbo payload: the length word L, `header`, the compressed `stream`, padded to an even
-/// word count (fst-format §4.9).
-fn turbo_frame(header: &[u32], stream: &[u32]) -> Result<Vec<u32>, EncodeError> {
-    let len = (1 + header.len() + stream.len()).next_multiple_of(2);
-    let mut words = words_vec(len as u64)?;
+/// What a turbo encoder returns: the compressed stream, and its length in bytes as librmn's
+/// compressor reports it (which sets the payload length L).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TurboStream {
+    /// The stream words, as the decoder reads them after the header words.
+    pub(crate) words: Vec<u32>,
+    /// The compressor's length in bytes.
+    pub(crate) bytes: u64,
+}
+
+/// A turbo payload as librmn frames it (fst-format §4.9): the length word L, `header`, then
+/// `stream`, cut or zero-padded to exactly L words. librmn computes L from the compressed
+/// length in bytes plus `extra` bytes (16 for 129 and 133, 4 for 130, 28 for 134), rounded up
+/// to 64 bits: so L is not always the words used, and the record holds L words.
+fn turbo_frame(extra: u64, header: &[u32], stream: &TurboStream) -> Result<Vec<u32>, EncodeError> {
+    let len = (extra + stream.bytes).div_ceil(8) * 2;
+    let mut words = words_vec(len)?;
     words.push(len as u32);
     words.extend_from_slice(header);
-    words.extend_from_slice(stream);
-    words.resize(len, 0);
+    words.extend_from_slice(&stream.words);
+    words.resize(len as usize, 0);
     Ok(words)
 }
 
@@ -674,15 +686,17 @@ fn turbo_frame(header: &[u32], stream: &[u32]) -> Result<Vec<u32>, EncodeError> 
 ///
 /// Expected from `turbo16` (owned by the turbo codec):
 /// `turbo16::encode(tokens: &[u16], ni: usize, nj: usize, nbits: u32)
-///     -> Result<Option<Vec<u32>>, EncodeError>`,
-/// returning the `armn_compress` stream words (what `turbo16::decompress` reads after the
-/// header words), or `None` when librmn would fall back to the plain encoding (grid smaller
-/// than 2 × 2, nk > 1, or compression not paying).
+///     -> Result<Option<TurboStream>, EncodeError>`,
+/// taking one 16-bit token per element (129: `compact_float` tokens quantised to nbits, in
+/// 16-bit slots; 130: the integers; 134: the `float_packer` slots) and returning the
+/// `armn_compress` stream (what `turbo16::decompress` reads after the header words) with its
+/// byte length, or `None` when librmn's `armn_compress` gives up (then the plain encoding is
+/// written, as librmn does). Grids narrower than 2 and nk > 1 never reach it.
 fn turbo_stream16(
     _tokens: &[u16],
     req: &EncodeRequest,
     _nbits: u32,
-) -> Result<Option<Vec<u32>>, EncodeError> {
+) -> Result<Option<TurboStream>, EncodeError> {
     if req.nk > 1 || req.ni < 2 || req.nj < 2 {
         return Ok(None);
     }
@@ -696,14 +710,15 @@ fn turbo_stream16(
 ///
 /// Expected from `turbo32` (owned by the turbo codec):
 /// `turbo32::encode(values: &[f32], ni: usize, nj: usize, nbits: u32)
-///     -> Result<Option<Vec<u32>>, EncodeError>`,
-/// returning the `armn_compress32` stream words (what `turbo32::decode` reads after word 0), or
-/// `None` when librmn would fall back to plain datyp 5.
+///     -> Result<Option<TurboStream>, EncodeError>`,
+/// returning the `armn_compress32` stream (what `turbo32::decode` reads after word 0) with
+/// its byte length, or `None` when librmn would fall back to plain datyp 5. Grids smaller
+/// than 16 × 16 (where `c_armn_compress32` refuses) and nk > 1 never reach it.
 fn turbo_stream32(
     _values: &[f32],
     req: &EncodeRequest,
     _nbits: u32,
-) -> Result<Option<Vec<u32>>, EncodeError> {
+) -> Result<Option<TurboStream>, EncodeError> {
     if req.nk > 1 || req.ni < 16 || req.nj < 16 {
         return Ok(None);
     }
@@ -711,4 +726,44 @@ fn turbo_stream32(
         datyp: req.datyp.0,
         reason: "the 32-bit turbo encoder (turbo32::encode) is not linked in yet",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// L comes from the compressor's byte count as librmn computes it, and the payload is
+    /// exactly L words.
+    #[test]
+    fn turbo_frame_length() {
+        let stream = TurboStream {
+            words: vec![0xAAAA_AAAA; 5],
+            bytes: 17,
+        };
+        // 129: 16 + 17 bytes -> 5 64-bit units -> L = 10 words; 1 + 4 + 5 words used.
+        let w = turbo_frame(16, &[1, 2, 3, 4], &stream).unwrap();
+        assert_eq!(w.len(), 10);
+        assert_eq!(w[0], 10);
+        assert_eq!(&w[1..5], &[1, 2, 3, 4]);
+        assert_eq!(&w[5..], &[0xAAAA_AAAA; 5]);
+        // 130: 4 + 17 bytes -> L = 6: the stream is cut where librmn's record ends.
+        let w = turbo_frame(4, &[], &stream).unwrap();
+        assert_eq!(
+            w,
+            vec![
+                6,
+                0xAAAA_AAAA,
+                0xAAAA_AAAA,
+                0xAAAA_AAAA,
+                0xAAAA_AAAA,
+                0xAAAA_AAAA
+            ]
+        );
+        // 134: 28 + 17 bytes -> L = 12, zero padded.
+        let w = turbo_frame(28, &[7, 8, 9], &stream).unwrap();
+        assert_eq!(
+            (w.len(), w[0], w[9], w[10], w[11]),
+            (12, 12, 0xAAAA_AAAA, 0, 0)
+        );
+    }
 }
