@@ -10,7 +10,8 @@ Writes OUTDIR/encode_oracle.fst, .json (the manifest, as make_fixtures.py writes
 FSTGIS_ENCODE_ORACLE=OUTDIR cargo test -p fst-core --test codec_encode_fixtures.
 Draws cover datyp 1, 2, 4, 5, 6 and their +64 variants at every nbits librmn writes, the
 substitutions (R31/R32 -> E32, F17..24 -> R, F25.. -> E32) and a few turbo requests; values
-come from make_fixtures.random_values (smooth, noisy, constant, spiky, wide, stepped).
+come from make_fixtures.random_values (smooth, noisy, constant, spiky, wide, stepped), a quarter
+of the float fields salted with zeros of both signs, subnormals and tiny values.
 """
 import os
 import sys
@@ -28,6 +29,10 @@ KINDS = [
     (66, list(range(2, 33))), (68, list(range(2, 33))),
     (129, [16]), (134, list(range(4, 17))), (133, [16, 24, 32]), (130, list(range(1, 17))),
 ]
+
+
+SPECIALS = np.array([0.0, -0.0, 1e-40, -1e-40, 1.4e-45, -3e-39, 1.2e-38, -1e-30, 1e-30, 3.0, -7.5],
+                    dtype=np.float32)
 
 
 def main(argv):
@@ -51,6 +56,13 @@ def main(argv):
             ni, nj = ni // 4 + 2, nj // 4 + 2
         var = str(rng.choice(['TT', 'UU', 'GZ', 'HU', 'MX', 'P0']))
         d = mf.random_values(rng, ni, nj, datyp, nbits, var)
+        if (datyp & 0x3F) in (1, 5, 6) and nbits != 64 and rng.random() < 0.25:
+            # Zeros of both signs, subnormals and tiny values: where the packers' integer
+            # arithmetic has its corner cases (datyp 1 exits above 1e38: none of those).
+            d = np.array(d, copy=True)
+            pick = rng.random((ni, nj)) < rng.choice([0.05, 0.5, 1.0])
+            d[pick] = rng.choice(SPECIALS, size=int(pick.sum()))
+            d = mf.F(d.astype(np.float32))
         if datyp & 64:
             mask = rng.random((ni, nj)) < rng.choice([0.0, 0.01, 0.2, 0.9])
             # librmn 19.5 exits when every point is missing.

@@ -197,11 +197,13 @@ fn check_dir(dir: &Path) -> Outcome {
                 && negative_constant(values, mask.as_deref())
             {
                 // Deliberate difference: librmn's plug (2·max) falls below a negative constant
-                // field, so its record cannot mark the missing points; ours can.
+                // field, so its record cannot mark the missing points; ours can (except in
+                // truncated IEEE, whose few bits may not tell max/2 from max).
                 let p = enc.params(rec.ni, rec.nj, rec.nk);
                 let decoded = fst_core::codec::decode(&enc.words, &p).unwrap();
                 let got = fst_core::codec::missing_mask(&decoded, &p);
-                if got.as_deref() != mask.as_deref() {
+                let truncated = enc.datyp.base() == 5 && enc.nbits < 32;
+                if !truncated && got.as_deref() != mask.as_deref() {
                     failures.push(format!("{ctx}: the missing mask does not come back"));
                 }
                 *deviations += 1;
