@@ -296,6 +296,12 @@ fn bad_requests_get_clear_errors() {
     };
     let e = encode(SamplesRef::F32(&nan), None, &req(5, 32, 4, 4), &small).unwrap_err();
     assert!(matches!(e, EncodeError::Limit(_)), "{e}");
+    let huge = EncodeRequest {
+        nk: u32::MAX,
+        ..req(8, 64, u32::MAX, u32::MAX)
+    };
+    let e = encode(SamplesRef::C128(&[0.0; 2]), None, &huge, &Limits::UNLIMITED).unwrap_err();
+    assert!(matches!(e, EncodeError::LengthMismatch { .. }), "{e}");
 }
 
 /// NaN elements are missing values when +64 is asked for.

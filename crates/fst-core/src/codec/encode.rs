@@ -404,7 +404,9 @@ fn element_count(req: &EncodeRequest, limits: &Limits) -> Result<u64, EncodeErro
             nk: req.nk,
         });
     }
-    let n = u64::from(req.ni) * u64::from(req.nj) * u64::from(req.nk);
+    // Saturating: a product past u64 cannot match any slice, and fails the limits or the
+    // length check.
+    let n = (u64::from(req.ni) * u64::from(req.nj)).saturating_mul(u64::from(req.nk));
     let scalars = if req.datyp.base() == 8 {
         n.saturating_mul(2)
     } else {
@@ -485,7 +487,7 @@ pub fn encode(
     let expected = match (plan.base, &values) {
         (0, SamplesRef::Raw32(_)) => (u128::from(n) * u128::from(plan.nbits)).div_ceil(32) as u64,
         (3, SamplesRef::Raw32(_) | SamplesRef::U32(_)) => n.div_ceil(4),
-        (8, _) => n * 2,
+        (8, _) => n.saturating_mul(2),
         _ => n,
     };
     check_len(req, "values", expected, values.len())?;
