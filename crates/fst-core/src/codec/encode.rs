@@ -731,8 +731,76 @@ fn turbo_stream32(
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exact values are the point
 mod tests {
     use super::*;
+
+    /// The first stage of librmn's turbo records (129, 134 and their +64 variants): the
+    /// header words and, through the decoder's token-to-value step, the tokens, from the
+    /// inputs kept in the fixture blob.
+    #[test]
+    fn turbo_first_stage_matches_librmn_fixtures() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf");
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("datyps.json")).unwrap()).unwrap();
+        let blob = std::fs::read(dir.join("datyps.bin")).unwrap();
+        let file = crate::FstFile::open(dir.join("datyps.fst")).unwrap();
+        let mut checked = 0;
+        for (rec, e) in file.records().iter().zip(m["records"].as_array().unwrap()) {
+            if !rec.datyp.is_turbo() || !matches!(rec.datyp.base(), 1 | 6) {
+                continue;
+            }
+            let d = &e["input"];
+            let off = d["offset"].as_u64().unwrap() as usize;
+            let len = d["nbytes"].as_u64().unwrap() as usize;
+            let mut v: Vec<f32> = blob[off..off + len]
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                .collect();
+            let decoded = file.decode(rec).unwrap();
+            if let Some(mask) = &decoded.missing {
+                let plugged =
+                    missing::plug(SamplesRef::F32(&v), Some(mask), rec.datyp.base(), rec.nbits)
+                        .unwrap();
+                let Some(missing::Plugged::F32(p)) = plugged else {
+                    panic!()
+                };
+                v = p;
+            }
+            let crate::codec::Samples::F32(values) = decoded.samples else {
+                panic!()
+            };
+            let payload = file.read_payload_words(rec).unwrap();
+            let nbits = u32::from(rec.nbits);
+            let (header, tokens): (Vec<u32>, Vec<u16>) = if rec.datyp.base() == 1 {
+                let (h, t) = packed::encode_tokens16(&v, nbits, rec.datyp.0).unwrap();
+                (h.to_vec(), t)
+            } else {
+                let (h, t) = float_packer::encode_tokens(&v, nbits).unwrap();
+                (h.to_vec(), t)
+            };
+            assert_eq!(header, payload[1..=header.len()], "{:?}", rec.etiket);
+            let mut ours: Vec<f32> = tokens
+                .iter()
+                .map(|&t| f32::from_bits(u32::from(t)))
+                .collect();
+            if rec.datyp.base() == 1 {
+                packed::tokens_to_values(packed::PackedHeader::parse(&header).unwrap(), &mut ours);
+            } else {
+                let h = float_packer::FloatHeader::parse(&header, v.len() as u64).unwrap();
+                float_packer::tokens_to_values(h, &mut ours);
+            }
+            assert!(
+                ours.iter()
+                    .zip(&values)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{:?}",
+                rec.etiket
+            );
+            checked += 1;
+        }
+        assert!(checked >= 8, "{checked}");
+    }
 
     /// L comes from the compressor's byte count as librmn computes it, and the payload is
     /// exactly L words.

@@ -328,7 +328,11 @@ pub(crate) fn encode_tokens16(
 ) -> Result<([u32; 4], Vec<u16>), EncodeError> {
     let q = Quantiser::new(v, nbits, 0xFFF, datyp)?;
     let mut tokens = vec_for(v.len() as u64)?;
-    tokens.extend(v.iter().map(|&x| q.token(x) as u16));
+    let mut chunk_tokens = [0u32; 256];
+    for chunk in v.chunks(256) {
+        quantise(q, chunk, &mut chunk_tokens);
+        tokens.extend(chunk_tokens.iter().take(chunk.len()).map(|&t| t as u16));
+    }
     Ok((q.header, tokens))
 }
 
