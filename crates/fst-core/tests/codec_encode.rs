@@ -239,14 +239,17 @@ fn bad_requests_get_clear_errors() {
         );
     }
     let mut nan = field(4, 4);
+    let fail = |v: &[f32], datyp: u8| {
+        encode(
+            SamplesRef::F32(v),
+            None,
+            &req(datyp, 16, 4, 4),
+            &Limits::DEFAULT,
+        )
+        .unwrap_err()
+    };
     nan[5] = f32::NAN;
-    let e = encode(
-        SamplesRef::F32(&nan),
-        None,
-        &req(1, 16, 4, 4),
-        &Limits::DEFAULT,
-    )
-    .unwrap_err();
+    let e = fail(&nan, 1);
     assert!(
         matches!(
             e,
@@ -260,13 +263,7 @@ fn bad_requests_get_clear_errors() {
     );
     assert!(e.to_string().contains("+64"), "{e}");
     nan[5] = f32::INFINITY;
-    let e = encode(
-        SamplesRef::F32(&nan),
-        None,
-        &req(6, 16, 4, 4),
-        &Limits::DEFAULT,
-    )
-    .unwrap_err();
+    let e = fail(&nan, 6);
     assert!(
         matches!(
             e,
@@ -279,13 +276,7 @@ fn bad_requests_get_clear_errors() {
         "{e}"
     );
     nan[5] = 2.0e38;
-    let e = encode(
-        SamplesRef::F32(&nan),
-        None,
-        &req(1, 16, 4, 4),
-        &Limits::DEFAULT,
-    )
-    .unwrap_err();
+    let e = fail(&nan, 1);
     assert!(matches!(e, EncodeError::RangeTooWide { .. }), "{e}");
     // IEEE keeps NaN and infinities as they are.
     let (s, _, _) = round_trip(SamplesRef::F32(&nan), None, &req(5, 32, 4, 4));
