@@ -420,6 +420,45 @@ mod props {
             }
         }
 
+        /// Any request on any array gives a record that decodes, or an error: never a panic.
+        #[test]
+        fn any_request_encodes_or_errs(
+            base in 0u8..10,
+            flags in 0u8..4,
+            nbits in 0u8..=66,
+            (ni, nj) in shape(),
+            kind in 0usize..8,
+            seed in any::<u32>(),
+            masked in any::<bool>(),
+        ) {
+            let datyp = base | (flags << 6);
+            let n = (ni * nj) as usize;
+            let m = if datyp & 0x3F == 8 { 2 * n } else { n };
+            let bits: Vec<u32> = (0..m as u32).map(|k| (k ^ seed).wrapping_mul(2_654_435_761)).collect();
+            let f: Vec<f32> = bits.iter().map(|&b| f32::from_bits(b)).collect();
+            let d: Vec<f64> = bits.iter().map(|&b| f64::from(b) - 1e9).collect();
+            let i: Vec<i32> = bits.iter().map(|&b| b as i32 >> (seed % 32)).collect();
+            let u: Vec<u32> = bits.iter().map(|&b| b >> (seed % 32)).collect();
+            let b: Vec<u8> = bits.iter().map(|&b| b as u8).collect();
+            let s: Vec<i16> = bits.iter().map(|&b| b as i16).collect();
+            let values = match kind {
+                0 => SamplesRef::F32(&f),
+                1 => SamplesRef::F64(&d),
+                2 => SamplesRef::I32(&i),
+                3 => SamplesRef::U32(&u),
+                4 => SamplesRef::U8(&b),
+                5 => SamplesRef::I16(&s),
+                6 => SamplesRef::C64(&f),
+                _ => SamplesRef::Raw32(&u),
+            };
+            let mask: Vec<bool> = bits.iter().take(n).map(|&b| b % 3 == 0).collect();
+            let r = req(datyp, nbits, ni, nj);
+            if let Ok(e) = encode(values, masked.then_some(&mask[..]), &r, &Limits::DEFAULT) {
+                prop_assert!(e.nbits >= 1 && e.datyp.base() <= 8);
+                prop_assert!(decode(&e.words, &e.params(ni, nj, 1)).is_ok(), "{datyp}/{nbits} -> {}/{}", e.datyp.0, e.nbits);
+            }
+        }
+
         /// +64: the mask comes back exactly, and the other values within the codec's bound.
         #[test]
         fn missing_mask_round_trips(
