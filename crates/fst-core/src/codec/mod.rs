@@ -10,7 +10,8 @@
 //! [`decode_into_parallel`] does the same with several threads where the encoding allows
 //! independent chunks. Values come out exactly as librmn's `fstluk` returns them with its
 //! missing-value mode off (the plug values); [`missing_mask`] and [`MissingFlags`] give the
-//! mask and librmn's "missing value mode active" substitution.
+//! mask and librmn's "missing value mode active" substitution. [`encode`] goes the other way:
+//! values to payload words as librmn 19.5's `fstecr` packs them (see the `encode` module).
 //!
 //! Deliberate differences from librmn (fst-format §4.9):
 //! * datyp 129 with nbits < 16 is decoded from full 16-bit slots, which gives the values the
@@ -38,6 +39,7 @@ use crate::record::Datyp;
 
 mod bits;
 mod chars;
+mod encode;
 mod float_packer;
 mod ieee;
 mod int;
@@ -81,6 +83,7 @@ pub(crate) mod kernel_checks {
     }
 }
 
+pub use encode::{encode, EncodeError, EncodeRequest, Encoded, SamplesRef};
 pub use missing::{missing_mask, MissingFlags};
 
 /// What a codec needs to know about a record.
