@@ -73,6 +73,9 @@ pub struct RecordKeys {
     /// Origin date (CMC stamp); the file stores the valid date, `dateo + deet·npas`, computed
     /// like librmn's writers.
     pub dateo: DateStamp,
+    /// The valid date to store as is, instead of computing it from `dateo` (for copies of
+    /// records, whose origin date librmn's arithmetic cannot always give back).
+    pub datev: Option<DateStamp>,
     /// Time step length in seconds.
     pub deet: u32,
     /// Time step number.
@@ -112,6 +115,7 @@ impl Default for RecordKeys {
             typvar: String::new(),
             etiket: String::new(),
             dateo: DateStamp(0),
+            datev: None,
             deet: 0,
             npas: 0,
             ip1: 0,
@@ -137,11 +141,39 @@ impl RecordKeys {
         Ok(self)
     }
 
-    /// The valid date stored for these keys: `dateo` plus `deet·npas` seconds, with librmn's
-    /// date arithmetic.
+    /// The valid date stored for these keys: [`RecordKeys::datev`] if set, else `dateo` plus
+    /// `deet·npas` seconds, with librmn's date arithmetic.
     #[must_use]
-    pub fn datev(&self) -> DateStamp {
-        self.dateo.valid_from_origin(self.deet, self.npas)
+    pub fn valid_date(&self) -> DateStamp {
+        self.datev
+            .unwrap_or_else(|| self.dateo.valid_from_origin(self.deet, self.npas))
+    }
+
+    /// The keys of a record read from a file, to write a copy of it (its valid date kept as
+    /// is; no extended metadata).
+    #[must_use]
+    pub fn from_meta(m: &crate::record::RecordMeta) -> Self {
+        Self {
+            nomvar: m.nomvar.trimmed().to_string(),
+            typvar: m.typvar.trimmed().to_string(),
+            etiket: m.etiket.trimmed().to_string(),
+            dateo: DateStamp(m.dateo()),
+            datev: Some(DateStamp(m.datev)),
+            deet: m.deet,
+            npas: m.npas,
+            ip1: m.ip1,
+            ip2: m.ip2,
+            ip3: m.ip3,
+            grtyp: m.grtyp,
+            ig1: m.ig1,
+            ig2: m.ig2,
+            ig3: m.ig3,
+            ig4: m.ig4,
+            ni: m.ni,
+            nj: m.nj,
+            nk: m.nk,
+            metadata: None,
+        }
     }
 }
 
@@ -712,6 +744,18 @@ impl FstWriter {
         Ok(self.path.clone())
     }
 
+    /// Stop without finishing. A new file is deleted (the previous file at its path, if any,
+    /// stays). An existing file is left as a writer killed at this point would leave it:
+    /// every record it held before is intact; for RSF, the records of this session are in an
+    /// unfinished segment that readers do not list and the writer flag stays set (a later
+    /// append needs [`WriteOptions::force`]).
+    pub fn abandon(mut self) {
+        self.closed = true;
+        if let Some(temp) = self.temp.take() {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+
     fn finish(&mut self) -> Result<(), WriteError> {
         if self.closed {
             return Ok(());
@@ -860,7 +904,7 @@ fn key_words(
         ig2: check_range(k.ig2, MAX24, "ig2")?,
         ig3: check_range(k.ig3, MAX24, "ig3")?,
         ig4: check_range(k.ig4, MAX24, "ig4")?,
-        date_word: k.datev().date_word(),
+        date_word: k.valid_date().date_word(),
     };
     Ok(keys.encode(container == Container::Rsf))
 }
