@@ -716,6 +716,42 @@ impl FstWriter {
         })
     }
 
+    /// Write the file-level metadata record librmn's `Meta_WriteFile` writes (RSF only): an
+    /// ordinary record, nomvar `META`, typvar `X`, etiket `FILE_JSON`, a 360×180 one-bit
+    /// bitmap on an `L` grid, whose extended metadata is `json` (the "file profile":
+    /// institution, title, …). Readers find it by those names. The bitmap, a picture in
+    /// librmn, is blank here.
+    pub fn write_file_metadata(
+        &mut self,
+        json: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Written, WriteError> {
+        const NI: u32 = 360;
+        const NJ: u32 = 180;
+        let keys = RecordKeys {
+            nomvar: "META".into(),
+            typvar: "X".into(),
+            etiket: "FILE_JSON".into(),
+            grtyp: b'L',
+            ig1: 100,
+            ig2: 100,
+            ni: NI,
+            nj: NJ,
+            metadata: Some(json),
+            ..RecordKeys::default()
+        };
+        let words = vec![0u32; (NI * NJ).div_ceil(64) as usize * 2];
+        self.write_encoded(
+            &keys,
+            &Payload {
+                words: &words,
+                datyp: Datyp(0),
+                nbits: 1,
+                dasiz: 1,
+                bounds: Some((0.0, 0.0)),
+            },
+        )
+    }
+
     /// Make the records written so far visible to readers. XDF records are visible as soon
     /// as written; for RSF this closes the open segment (the next record opens another).
     pub fn flush(&mut self) -> Result<(), WriteError> {
