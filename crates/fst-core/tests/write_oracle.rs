@@ -21,7 +21,7 @@ use fst_core::{Container, FstFile, RecordMeta};
 use serde_json::Value;
 
 fn out_dir(name: &str) -> PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_TMPDIR")
+    let base = option_env!("CARGO_TARGET_TMPDIR")
         .map_or_else(std::env::temp_dir, PathBuf::from)
         .join("write-oracle")
         .join(name);
@@ -58,7 +58,10 @@ enum Oracle {
     RmnRead,
 }
 
-fn run_oracle(oracle: Oracle, file: &Path, out: &Path) -> Option<Value> {
+/// Run an oracle on `file`. `unfinished`: the file may end with an RSF segment a killed writer
+/// left open; librmn lists the records before it, and only its `fst24_is_valid` check objects
+/// ("segment not closed properly"), as it does for files its own killed writers leave.
+fn run_oracle(oracle: Oracle, file: &Path, out: &Path, unfinished: bool) -> Option<Value> {
     let status = match oracle {
         Oracle::Librmn195 => {
             let py = std::env::var_os("FSTGIS_ORACLE_PY")?;
@@ -78,6 +81,12 @@ fn run_oracle(oracle: Oracle, file: &Path, out: &Path) -> Option<Value> {
         )
     });
     let manifest: Value = serde_json::from_str(&manifest).unwrap();
+    let only_validity = manifest["fst24_is_valid"] == Value::from(0)
+        && manifest["errors"].as_array().is_some_and(|e| e.len() == 1);
+    if unfinished && only_validity {
+        println!("{oracle:?}: {} has an unfinished segment (fst24_is_valid 0)", file.display());
+        return Some(manifest);
+    }
     assert!(
         status.status.success() && manifest["ok"] == Value::Bool(true),
         "{oracle:?} failed on {}: {} {}",
@@ -90,8 +99,8 @@ fn run_oracle(oracle: Oracle, file: &Path, out: &Path) -> Option<Value> {
 
 /// Compare one oracle's reading of `file` with ours; returns the number of records checked,
 /// or `None` when that oracle is not configured.
-fn compare(oracle: Oracle, file: &Path, out: &Path) -> Option<usize> {
-    let manifest = run_oracle(oracle, file, out)?;
+fn compare(oracle: Oracle, file: &Path, out: &Path, unfinished: bool) -> Option<usize> {
+    let manifest = run_oracle(oracle, file, out, unfinished)?;
     let ours = FstFile::open(file).unwrap();
     let recs = manifest["records"].as_array().unwrap();
     assert_eq!(recs.len(), ours.records().len(), "{oracle:?}: {}", file.display());
@@ -182,12 +191,16 @@ fn oracles_for(c: Container) -> &'static [Oracle] {
 
 /// Run every configured oracle on `file`; false when none is configured.
 fn check_with_oracles(file: &Path, out: &Path) -> bool {
+    check_with_oracles_as(file, out, false)
+}
+
+fn check_with_oracles_as(file: &Path, out: &Path, unfinished: bool) -> bool {
     let c = FstFile::open(file).unwrap().container();
     let mut any = false;
     for (i, &o) in oracles_for(c).iter().enumerate() {
         let dir = out.join(format!("{}-{i}", file.file_stem().unwrap().to_string_lossy()));
         std::fs::create_dir_all(&dir).unwrap();
-        if let Some(n) = compare(o, file, &dir) {
+        if let Some(n) = compare(o, file, &dir, unfinished) {
             println!("{o:?}: {} — {n} records equal", file.display());
             any = true;
         }
@@ -313,10 +326,10 @@ fn copies_of_librmn_records_read_back_in_librmn() {
         return;
     }
     let out = out_dir("copies");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut sources: Vec<PathBuf> = ["xdf", "rsf"]
         .iter()
-        .flat_map(|d| std::fs::read_dir(Path::new("/work/shared/fixtures").join(d)).ok())
-        .chain(std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf")).ok())
+        .flat_map(|d| std::fs::read_dir(fixtures.join(d)).ok())
         .flat_map(|rd| rd.map(|e| e.unwrap().path()))
         .filter(|p| p.extension().is_some_and(|e| e == "fst"))
         .collect();
@@ -371,7 +384,12 @@ fn files_left_by_killed_writers_read_back_in_librmn() {
     let mut n = 0;
     for e in std::fs::read_dir(dir).unwrap() {
         let path = e.unwrap().path();
-        assert!(check_with_oracles(&path, &out));
+        let unfinished = FstFile::open(&path)
+            .unwrap()
+            .diagnostics()
+            .iter()
+            .any(|d| d.message.contains("open"));
+        assert!(check_with_oracles_as(&path, &out, unfinished));
         n += 1;
     }
     assert!(n > 0);
