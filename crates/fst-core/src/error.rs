@@ -297,6 +297,18 @@ pub enum WriteError {
     /// The existing file is not a readable FST file.
     #[error("cannot append")]
     Open(#[source] OpenError),
+    /// The values cannot be encoded as requested (NaN where the datyp cannot hold it, nbits
+    /// out of range, values that do not match the shape, …).
+    #[error("{path}: {record}: cannot encode the values")]
+    Encode {
+        /// The file.
+        path: PathBuf,
+        /// The record.
+        record: RecordLabel,
+        /// What the encoder found.
+        #[source]
+        source: crate::codec::EncodeError,
+    },
     /// An earlier error left this writer unable to continue; the file holds what was
     /// written before that error.
     #[error("{path}: the writer stopped after an earlier error")]

@@ -48,6 +48,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::codec::{self, EncodeRequest, Encoded, SamplesRef};
 use crate::container::{self, ReadOptions};
 use crate::date::DateStamp;
 use crate::error::{RecordLabel, SourceName, WriteError};
@@ -190,6 +191,18 @@ pub struct Payload<'a> {
     pub dasiz: u8,
     /// Smallest and largest value, for RSF extended metadata (librmn's `bounds`).
     pub bounds: Option<(f64, f64)>,
+}
+
+impl<'a> From<&'a Encoded> for Payload<'a> {
+    fn from(e: &'a Encoded) -> Self {
+        Self {
+            words: &e.words,
+            datyp: e.datyp,
+            nbits: e.nbits,
+            dasiz: e.dasiz,
+            bounds: None,
+        }
+    }
 }
 
 impl<'a> Payload<'a> {
@@ -589,6 +602,40 @@ impl FstWriter {
         }
     }
 
+    /// Encode `values` (Fortran order, `ni·nj·nk` of them) as `datyp`/`nbits` asks, with
+    /// librmn's substitutions ([`codec::encode`]), and write the record. `missing` marks
+    /// missing points (for the +64 datyps; NaN marks them too).
+    pub fn write(
+        &mut self,
+        keys: &RecordKeys,
+        values: SamplesRef<'_>,
+        missing: Option<&[bool]>,
+        datyp: Datyp,
+        nbits: u8,
+    ) -> Result<Written, WriteError> {
+        let req = EncodeRequest {
+            datyp,
+            nbits,
+            ni: keys.ni,
+            nj: keys.nj,
+            nk: keys.nk,
+        };
+        let bounds = keys
+            .metadata
+            .as_ref()
+            .and_then(|_| bounds(&values, missing));
+        let encoded = codec::encode(values, missing, &req, &self.options.limits).map_err(|source| {
+            WriteError::Encode {
+                path: self.path.clone(),
+                record: self.label(keys),
+                source,
+            }
+        })?;
+        let mut payload = Payload::from(&encoded);
+        payload.bounds = bounds;
+        self.write_encoded(keys, &payload)
+    }
+
     /// Write a record whose values are already encoded.
     pub fn write_encoded(
         &mut self,
@@ -943,6 +990,33 @@ fn key_words(
         date_word: k.valid_date().date_word(),
     };
     Ok(keys.encode(container == Container::Rsf))
+}
+
+/// The smallest and largest value that is not missing (librmn's `bounds`), for real and
+/// integer arrays.
+fn bounds(values: &SamplesRef<'_>, missing: Option<&[bool]>) -> Option<(f64, f64)> {
+    fn fold<T: Copy + Into<f64>>(v: &[T], missing: Option<&[bool]>) -> Option<(f64, f64)> {
+        let mut out: Option<(f64, f64)> = None;
+        for (i, &x) in v.iter().enumerate() {
+            let x: f64 = x.into();
+            if x.is_nan() || missing.is_some_and(|m| m.get(i).copied().unwrap_or(false)) {
+                continue;
+            }
+            out = Some(out.map_or((x, x), |(lo, hi)| (lo.min(x), hi.max(x))));
+        }
+        out
+    }
+    match values {
+        SamplesRef::F32(v) => fold(v, missing),
+        SamplesRef::F64(v) => fold(v, missing),
+        SamplesRef::I8(v) => fold(v, missing),
+        SamplesRef::I16(v) => fold(v, missing),
+        SamplesRef::I32(v) => fold(v, missing),
+        SamplesRef::U8(v) => fold(v, missing),
+        SamplesRef::U16(v) => fold(v, missing),
+        SamplesRef::U32(v) => fold(v, missing),
+        _ => None,
+    }
 }
 
 /// librmn's data-type names, by base datyp, for the `data` block of extended metadata.
