@@ -853,13 +853,15 @@ impl FstWriter {
                 path: self.path.clone(),
             });
         }
-        if let Inner::Rsf(w) = &mut self.inner {
-            w.close(&self.file).map_err(|f| WriteError::Io {
-                path: self.path.clone(),
-                action: f.action,
-                source: f.source,
-            })?;
-        }
+        let closed = match &mut self.inner {
+            Inner::Xdf(w) => w.close(&self.file),
+            Inner::Rsf(w) => w.close(&self.file),
+        };
+        closed.map_err(|f| WriteError::Io {
+            path: self.path.clone(),
+            action: f.action,
+            source: f.source,
+        })?;
         if self.options.sync {
             self.file
                 .sync_all()

@@ -6,23 +6,25 @@
 //!
 //! librmn keeps the directory in memory and writes it at close, so a crash loses every record
 //! of the session. This writer updates the file after every record, in an order that leaves a
-//! readable file at every instant, for our reader and for librmn:
+//! readable file at every instant, for our reader and for librmn. The newest librmn also
+//! refuses a file whose size differs from the size its header records, so the file grows in
+//! reserved steps: the space past the last record is counted in the header and records are
+//! written into it, the file size never changing while a record is written.
 //!
-//! 1. the record (and, when the last page is full, a new empty page) at the end of the file,
-//!    beyond the size the header records: invisible, and cut off again if the write fails;
-//! 2. the previous page's link to the new page (a link past the page count is ignored by
-//!    readers);
-//! 3. the header's size, page count, counters: the record's space is now reserved, so a
-//!    later append (ours or librmn's, which appends at the recorded size) cannot overwrite it;
+//! 1. when the reserved space is short: the file is extended (zeros), then the header's size
+//!    updated — two system calls, the only moment the sizes disagree;
+//! 2. the record (and, when the last page is full, a new empty page) into the reserved space:
+//!    no directory points there yet;
+//! 3. the previous page's link to the new page (readers ignore a link past the page count);
 //! 4. the directory entry in its slot, then the page's entry count and checksum: the record
-//!    becomes visible in one 8-byte write;
-//! 5. the header's record count.
+//!    becomes visible in one 8-byte write (in a new page: once the header counts the page);
+//! 5. the header's counters (pages, records, largest record).
 //!
-//! A SIGKILL between two steps leaves at worst an unreachable record or page inside the
-//! recorded size (like the space of a deleted record), a checksum mismatch that readers only
-//! log, or a record count one short. Records written earlier are never touched. An in-place
-//! rewrite ([`super::Rewrite::Fst98`] with an equal length) overwrites a record and is not
-//! atomic; every other path is.
+//! At close the unused reserve is given back: the header's size first, then the file is cut.
+//! A SIGKILL between two steps leaves at worst an unreachable record or page in the reserve,
+//! a checksum mismatch that readers only log, or counters one short. Records written earlier
+//! are never touched. An in-place rewrite ([`super::Rewrite::Fst98`] with an equal length)
+//! overwrites a record and is not atomic; every other path is.
 
 use std::fs::File;
 
@@ -75,9 +77,16 @@ pub(super) struct XdfWriter {
     last_nent: u32,
     /// Checksum word of the last page as on disk.
     last_checksum: u32,
+    /// End of the last record or page, in bytes; the header's size (= the file's) may be
+    /// larger: the reserve.
+    used_end: u64,
     /// Reused for record bytes.
     buf: Vec<u8>,
 }
+
+/// Smallest and largest step by which the reserve grows.
+const MIN_GROWTH: u64 = 1 << 20;
+const MAX_GROWTH: u64 = 64 << 20;
 
 impl XdfWriter {
     /// Write the header and the first, empty, directory page of a new file (librmn's layout:
@@ -118,6 +127,7 @@ impl XdfWriter {
             pages: vec![first_page],
             last_nent: 0,
             last_checksum: 0,
+            used_end: u64::from(HEADER_UNITS + PAGE_UNITS) * 8,
             buf: Vec::new(),
         })
     }
@@ -153,6 +163,7 @@ impl XdfWriter {
         let mut page = vec![0u8; PAGE_BYTES];
         let mut addr = HEADER_UNITS + 1;
         let (mut last_nent, mut last_checksum, mut last_next) = (0, 0, 0);
+        let mut used_end = 0u64;
         for page_no in 0..header[NBD] {
             let offset = unit_offset(addr);
             read(offset, &mut page)?;
@@ -160,10 +171,17 @@ impl XdfWriter {
             last_nent = be_word(&page, 5).min(ENTRIES_PER_PAGE as u32);
             last_checksum = be_word(&page, 6);
             last_next = be_word(&page, 4);
+            used_end = used_end.max(offset + PAGE_BYTES as u64);
             for slot in 0..last_nent as usize {
                 let base = PAGE_HEADER_WORDS + slot * ENTRY_WORDS;
                 let word0 = be_word(&page, base);
                 let idtyp = word0 >> 24;
+                if idtyp != 0 {
+                    // Deleted records keep their space.
+                    let end = unit_offset(be_word(&page, base + 1))
+                        + u64::from(word0 & 0xFF_FFFF) * 8;
+                    used_end = used_end.max(end);
+                }
                 if idtyp == 0 || idtyp & 0x7E == 0x7E {
                     continue;
                 }
@@ -187,6 +205,7 @@ impl XdfWriter {
             pages,
             last_nent,
             last_checksum,
+            used_end,
             buf: Vec::new(),
         };
         // A link past the last page is what a writer killed while adding a page leaves:
@@ -201,11 +220,14 @@ impl XdfWriter {
         }
         let recorded = u64::from(writer.header[FSIZ]) * 8;
         if file_len > recorded {
-            // Bytes past the recorded size belong to no record (a writer was killed before
-            // reserving them); appends go to the recorded size, as librmn's do.
+            // Bytes past the recorded size belong to no record (a writer was killed while it
+            // extended the file).
             file.set_len(recorded)
                 .map_err(|e| format!("cannot cut unreachable bytes past the recorded size: {e}"))?;
         }
+        // The space after the last record, up to the recorded size (a reserve a killed writer
+        // left, or librmn's), is reused.
+        writer.used_end = writer.used_end.min(recorded);
         Ok((writer, entries))
     }
 
@@ -219,6 +241,61 @@ impl XdfWriter {
         write_at(file, &bytes, 0)
     }
 
+    /// Make the reserve hold `need` more bytes: extend the file, then the header's size.
+    /// Returns the size before, when it had to grow.
+    fn reserve(&mut self, file: &File, need: u64) -> Result<Option<u64>, Failure> {
+        let reserved = u64::from(self.header[FSIZ]) * 8;
+        let want = self.used_end + need;
+        if want <= reserved {
+            return Ok(None);
+        }
+        let growth = (reserved / 8).clamp(MIN_GROWTH, MAX_GROWTH);
+        let roomy = (want + growth).next_multiple_of(8);
+        // The 32-bit size field counts 64-bit units: at most 32 GiB.
+        let limit = u64::from(u32::MAX) * 8;
+        if want > limit {
+            return Err(Failure {
+                action: "grow the file past the 32 GiB an XDF header can record",
+                source: std::io::ErrorKind::FileTooLarge.into(),
+                rolled_back: true,
+            });
+        }
+        let new_len = if file.set_len(roomy.min(limit)).is_ok() {
+            roomy.min(limit)
+        } else {
+            // Not that much room (disk, quota or file size limit): exactly what is needed.
+            if let Err(source) = file.set_len(want) {
+                let cut = file.set_len(reserved);
+                return Err(Failure {
+                    action: "extend the file for the record",
+                    source,
+                    rolled_back: cut.is_ok(),
+                });
+            }
+            want
+        };
+        self.header[FSIZ] = u32::try_from(new_len / 8).unwrap_or(u32::MAX);
+        if let Err(source) = self.write_header(file) {
+            self.header[FSIZ] = u32::try_from(reserved / 8).unwrap_or(u32::MAX);
+            let cut = file.set_len(reserved);
+            return Err(Failure {
+                action: "update the file header",
+                source,
+                rolled_back: cut.is_ok(),
+            });
+        }
+        Ok(Some(reserved))
+    }
+
+    /// Give a reserve grown for a record that then failed back.
+    fn unreserve(&mut self, file: &File, before: Option<u64>) -> bool {
+        let Some(reserved) = before else {
+            return true;
+        };
+        self.header[FSIZ] = u32::try_from(reserved / 8).unwrap_or(u32::MAX);
+        self.write_header(file).is_ok() && file.set_len(reserved).is_ok()
+    }
+
     /// Append a record with key words `keys` (16 words) and `payload`; returns its entry.
     pub(super) fn append(
         &mut self,
@@ -226,39 +303,41 @@ impl XdfWriter {
         keys: &[u32; 16],
         payload: &Payload<'_>,
     ) -> Result<Entry, Failure> {
-        let end = u64::from(self.header[FSIZ]) * 8;
         let units = record_units(payload.words.len());
         let units32 = u32::try_from(units).unwrap_or(u32::MAX);
         let need_page = self.last_nent as usize >= ENTRIES_PER_PAGE;
+        let start = self.used_end;
+        let need = units * 8 + if need_page { PAGE_BYTES as u64 } else { 0 };
+        // 1. Room.
+        let grown = self.reserve(file, need)?;
+        let start_addr = u32::try_from(start / 8 + 1).unwrap_or(u32::MAX);
         let (page_addr, record_addr) = if need_page {
-            (
-                self.header[FSIZ] + 1,
-                self.header[FSIZ] + 1 + PAGE_UNITS,
-            )
+            (start_addr, start_addr + PAGE_UNITS)
         } else {
-            (0, self.header[FSIZ] + 1)
+            (0, start_addr)
         };
-        // 1. Page and record past the recorded size.
+        // 2. Page and record into the reserve.
         self.buf.clear();
         if need_page {
             self.buf.extend_from_slice(&empty_page(page_addr));
         }
         let entry = entry_words(IDTYP_DATA, units32, record_addr, keys);
         self.fill_record(&entry, payload);
-        if let Err(e) = write_at(file, &self.buf, end) {
-            let cut = file.set_len(end);
+        if let Err(source) = write_at(file, &self.buf, start) {
+            let rolled_back = self.unreserve(file, grown);
             return Err(Failure {
                 action: "write the record",
-                source: e,
-                rolled_back: cut.is_ok(),
+                source,
+                rolled_back,
             });
         }
+        self.used_end = start + need;
         let fail = |action| move |source| Failure {
             action,
             source,
             rolled_back: false,
         };
-        // 2. Link the new page.
+        // 3. Link the new page.
         if need_page {
             let prev = self.last_page_offset();
             self.last_checksum ^= page_addr;
@@ -269,15 +348,7 @@ impl XdfWriter {
             self.pages.push(page_addr);
             self.last_nent = 0;
             self.last_checksum = 0;
-            self.header[NBD] += 1;
-            self.header[PLST] = page_addr;
         }
-        // 3. Reserve the space.
-        self.header[FSIZ] = record_addr - 1 + units32;
-        self.header[NXTN] += 1;
-        self.header[NBIG] = self.header[NBIG].max(units32);
-        self.write_header(file)
-            .map_err(fail("update the file header"))?;
         // 4. Entry, then entry count and checksum: the record becomes visible.
         let page_offset = self.last_page_offset();
         let slot = self.last_nent;
@@ -293,8 +364,12 @@ impl XdfWriter {
         write_at(file, &bytes, page_offset + 20)
             .map_err(fail("update the directory page"))?;
         self.last_nent = nent;
-        // 5. Count it.
+        // 5. Counters (and the new page, which makes a record in it visible).
+        self.header[NBD] = u32::try_from(self.pages.len()).unwrap_or(u32::MAX);
+        self.header[PLST] = self.pages.last().copied().unwrap_or(HEADER_UNITS + 1);
+        self.header[NXTN] += 1;
         self.header[NREC] += 1;
+        self.header[NBIG] = self.header[NBIG].max(units32);
         self.write_header(file)
             .map_err(fail("update the file header"))?;
         Ok(Entry {
@@ -305,6 +380,24 @@ impl XdfWriter {
             slot: Slot::Disk(entry_at),
             live: true,
         })
+    }
+
+    /// Give the unused reserve back: the header's size first (a reader then sees only trailing
+    /// bytes), then the file is cut.
+    pub(super) fn close(&mut self, file: &File) -> Result<(), Failure> {
+        let fail = |action| move |source| Failure {
+            action,
+            source,
+            rolled_back: false,
+        };
+        if u64::from(self.header[FSIZ]) * 8 > self.used_end {
+            self.header[FSIZ] = u32::try_from(self.used_end / 8).unwrap_or(u32::MAX);
+            self.write_header(file)
+                .map_err(fail("update the file header"))?;
+            file.set_len(self.used_end)
+                .map_err(fail("give back the unused reserve"))?;
+        }
+        Ok(())
     }
 
     /// The record bytes (entry copy, two aux words, payload padded to 64 bits) appended to
