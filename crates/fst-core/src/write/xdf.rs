@@ -16,9 +16,11 @@
 //! 2. the record (and, when the last page is full, a new empty page) into the reserved space:
 //!    no directory points there yet;
 //! 3. the previous page's link to the new page (readers ignore a link past the page count);
-//! 4. the directory entry in its slot, then the page's entry count and checksum: the record
-//!    becomes visible in one 8-byte write (in a new page: once the header counts the page);
-//! 5. the header's counters (pages, records, largest record).
+//! 4. the header's counters (pages, records, largest record): a kill before the next step
+//!    leaves a record count one too high, never one too low (rpnpy lists at most `fstnbr`
+//!    records);
+//! 5. the directory entry in its slot, then the page's entry count and checksum: the record
+//!    becomes visible in one 8-byte write.
 //!
 //! At close the unused reserve is given back: the header's size first, then the file is cut.
 //! A SIGKILL between two steps leaves at worst an unreachable record or page in the reserve,
@@ -164,6 +166,7 @@ impl XdfWriter {
         let mut addr = HEADER_UNITS + 1;
         let (mut last_nent, mut last_checksum, mut last_next) = (0, 0, 0);
         let mut used_end = 0u64;
+        let mut deleted = 0u32;
         for page_no in 0..header[NBD] {
             let offset = unit_offset(addr);
             read(offset, &mut page)?;
@@ -183,6 +186,7 @@ impl XdfWriter {
                     used_end = used_end.max(end);
                 }
                 if idtyp == 0 || idtyp & 0x7E == 0x7E {
+                    deleted += u32::from(idtyp != 0);
                     continue;
                 }
                 let mut words = [0u32; 16];
@@ -200,6 +204,10 @@ impl XdfWriter {
             }
             addr = last_next;
         }
+        // Counts as the directory has them (a killed writer may have left the header's one
+        // off); the next header write stores them.
+        header[NREC] = u32::try_from(entries.len()).unwrap_or(u32::MAX);
+        header[NEFF] = deleted;
         let mut writer = XdfWriter {
             header,
             pages,
@@ -349,7 +357,17 @@ impl XdfWriter {
             self.last_nent = 0;
             self.last_checksum = 0;
         }
-        // 4. Entry, then entry count and checksum: the record becomes visible.
+        // 4. Counters, before the record is visible: a writer killed between
+        //    the two leaves a record count one too high, never one too low (rpnpy lists at most
+        //    `fstnbr` records).
+        self.header[NBD] = u32::try_from(self.pages.len()).unwrap_or(u32::MAX);
+        self.header[PLST] = self.pages.last().copied().unwrap_or(HEADER_UNITS + 1);
+        self.header[NXTN] += 1;
+        self.header[NREC] += 1;
+        self.header[NBIG] = self.header[NBIG].max(units32);
+        self.write_header(file)
+            .map_err(fail("update the file header"))?;
+        // 5. Entry, then entry count and checksum: the record becomes visible.
         let page_offset = self.last_page_offset();
         let slot = self.last_nent;
         let entry_at = page_offset + 4 * (PAGE_HEADER_WORDS + slot as usize * ENTRY_WORDS) as u64;
@@ -364,14 +382,6 @@ impl XdfWriter {
         write_at(file, &bytes, page_offset + 20)
             .map_err(fail("update the directory page"))?;
         self.last_nent = nent;
-        // 5. Counters (and the new page, which makes a record in it visible).
-        self.header[NBD] = u32::try_from(self.pages.len()).unwrap_or(u32::MAX);
-        self.header[PLST] = self.pages.last().copied().unwrap_or(HEADER_UNITS + 1);
-        self.header[NXTN] += 1;
-        self.header[NREC] += 1;
-        self.header[NBIG] = self.header[NBIG].max(units32);
-        self.write_header(file)
-            .map_err(fail("update the file header"))?;
         Ok(Entry {
             words: *keys,
             file_index: (self.pages.len() as u32 - 1) * ENTRIES_PER_PAGE as u32 + slot,
