@@ -59,6 +59,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let secs = start.elapsed().as_secs_f64();
     let file = fst_core::FstFile::open(out)?;
     let first = file.records().first().map(|r| r.datyp.0);
-    println!("seconds={secs:.3} records={} stored_datyp={first:?} bytes={}", file.records().len(), std::fs::metadata(out)?.len());
+    println!(
+        "seconds={secs:.3} records={} stored_datyp={first:?} bytes={}",
+        file.records().len(),
+        std::fs::metadata(out)?.len()
+    );
     Ok(())
 }

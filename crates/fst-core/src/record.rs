@@ -384,8 +384,42 @@ mod tests {
     fn keys_encode_is_the_inverse_of_decode() {
         // The first entry of librmn's xdf_basic.fst ('>>', dasiz 32) and of append.fst (19.5).
         for words in [
-            [0x20, 0x304c, 0x105, 0x1000, 0x0, 0x65_9000, 0x1900, 0x2e_e032, 0x9f2a_6400, 0x0, 0xe_0000, 0x79e0_0020, 0x4d20, 0x1_62e0, 0x0, 0x1681_0540],
-            [0xe_1010, 0x44c, 0x401, 0x1000, 0x0, 0x6d_6000, 0x6400, 0x34_bc64, 0xce5c_f3a4, 0xbee4_4000, 0xc_0000, 0xd340_0000, 0x27cf_8500, 0x0, 0x0, 0x1699_2580],
+            [
+                0x20,
+                0x304c,
+                0x105,
+                0x1000,
+                0x0,
+                0x65_9000,
+                0x1900,
+                0x2e_e032,
+                0x9f2a_6400,
+                0x0,
+                0xe_0000,
+                0x79e0_0020,
+                0x4d20,
+                0x1_62e0,
+                0x0,
+                0x1681_0540,
+            ],
+            [
+                0xe_1010,
+                0x44c,
+                0x401,
+                0x1000,
+                0x0,
+                0x6d_6000,
+                0x6400,
+                0x34_bc64,
+                0xce5c_f3a4,
+                0xbee4_4000,
+                0xc_0000,
+                0xd340_0000,
+                0x27cf_8500,
+                0x0,
+                0x0,
+                0x1699_2580,
+            ],
         ] {
             assert_eq!(Keys::decode(&words, false).encode(false), words);
         }

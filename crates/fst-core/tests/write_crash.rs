@@ -5,7 +5,12 @@
 //! `FSTGIS_KEEP_CRASH_FILES=DIR` keeps the files the killed writers left in DIR, for
 //! `scripts/oracle-write.sh` to open them with librmn.
 
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::too_many_lines
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -96,7 +101,11 @@ fn child_fill(path: &Path) {
                 let msg = e.to_string();
                 assert!(msg.contains(&path.display().to_string()), "{msg}");
                 assert!(msg.contains("KILL"), "{msg}");
-                assert_eq!(std::fs::read(path).unwrap(), before, "unchanged after {msg}");
+                assert_eq!(
+                    std::fs::read(path).unwrap(),
+                    before,
+                    "unchanged after {msg}"
+                );
                 // Smaller records still fit after the failed one.
                 println!("child: stopped at record {n}: {msg}");
                 break;

@@ -8,7 +8,12 @@
 //! it is skipped and passes. `FSTGIS_ORACLE_CRASH_DIR` adds the files that
 //! `write_crash` left after killing its writers.
 
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::too_many_lines
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,8 +70,14 @@ fn run_oracle(oracle: Oracle, file: &Path, out: &Path, unfinished: bool) -> Opti
     let status = match oracle {
         Oracle::Librmn195 => {
             let py = std::env::var_os("FSTGIS_ORACLE_PY")?;
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/oracle_readback.py");
-            Command::new(py).arg(script).arg(file).arg(out).output().unwrap()
+            let script =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/oracle_readback.py");
+            Command::new(py)
+                .arg(script)
+                .arg(file)
+                .arg(out)
+                .output()
+                .unwrap()
         }
         Oracle::RmnRead => {
             let exe = std::env::var_os("FSTGIS_RMN_READ")?;
@@ -81,10 +92,13 @@ fn run_oracle(oracle: Oracle, file: &Path, out: &Path, unfinished: bool) -> Opti
         )
     });
     let manifest: Value = serde_json::from_str(&manifest).unwrap();
-    let only_validity = manifest["fst24_is_valid"] == Value::from(0)
+    let only_validity = manifest["fst24_is_valid"] == 0
         && manifest["errors"].as_array().is_some_and(|e| e.len() == 1);
     if unfinished && only_validity {
-        println!("{oracle:?}: {} has an unfinished segment (fst24_is_valid 0)", file.display());
+        println!(
+            "{oracle:?}: {} has an unfinished segment (fst24_is_valid 0)",
+            file.display()
+        );
         return Some(manifest);
     }
     assert!(
@@ -103,7 +117,12 @@ fn compare(oracle: Oracle, file: &Path, out: &Path, unfinished: bool) -> Option<
     let manifest = run_oracle(oracle, file, out, unfinished)?;
     let ours = FstFile::open(file).unwrap();
     let recs = manifest["records"].as_array().unwrap();
-    assert_eq!(recs.len(), ours.records().len(), "{oracle:?}: {}", file.display());
+    assert_eq!(
+        recs.len(),
+        ours.records().len(),
+        "{oracle:?}: {}",
+        file.display()
+    );
     for (theirs, mine) in recs.iter().zip(ours.records()) {
         check_keys(oracle, theirs, mine);
         let data_file = theirs["data_file"].as_str().unwrap();
@@ -168,14 +187,24 @@ fn check_keys(oracle: Oracle, t: &Value, m: &RecordMeta) {
             assert_eq!(num(t, "xtra1"), i64::from(m.datev), "{ctx}: datev");
             assert_eq!(num(t, "datyp"), i64::from(m.datyp.0), "{ctx}: datyp");
             assert_eq!(num(t, "nbits"), i64::from(m.nbits), "{ctx}: nbits");
-            assert_eq!(num(t, "swa") as u64, m.record_offset.0 / 8 + 1, "{ctx}: address");
+            assert_eq!(
+                num(t, "swa") as u64,
+                m.record_offset.0 / 8 + 1,
+                "{ctx}: address"
+            );
         }
         Oracle::RmnRead => {
             assert_eq!(num(t, "datev"), i64::from(m.datev), "{ctx}: datev");
             assert_eq!(num(t, "data_type"), i64::from(m.datyp.0), "{ctx}: datyp");
             assert_eq!(num(t, "pack_bits"), i64::from(m.nbits), "{ctx}: nbits");
-            assert_eq!(num(t, "file_offset") as u64, m.record_offset.0, "{ctx}: offset");
-            let theirs = t["extended_metadata"].as_str().map(|s| serde_json::from_str::<Value>(s).unwrap());
+            assert_eq!(
+                num(t, "file_offset") as u64,
+                m.record_offset.0,
+                "{ctx}: offset"
+            );
+            let theirs = t["extended_metadata"]
+                .as_str()
+                .map(|s| serde_json::from_str::<Value>(s).unwrap());
             let mine = m.extended_metadata_json().map(Result::unwrap);
             assert_eq!(theirs, mine, "{ctx}: extended metadata");
         }
@@ -198,7 +227,10 @@ fn check_with_oracles_as(file: &Path, out: &Path, unfinished: bool) -> bool {
     let c = FstFile::open(file).unwrap().container();
     let mut any = false;
     for (i, &o) in oracles_for(c).iter().enumerate() {
-        let dir = out.join(format!("{}-{i}", file.file_stem().unwrap().to_string_lossy()));
+        let dir = out.join(format!(
+            "{}-{i}",
+            file.file_stem().unwrap().to_string_lossy()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         if let Some(n) = compare(o, file, &dir, unfinished) {
             println!("{o:?}: {} — {n} records equal", file.display());
@@ -329,14 +361,16 @@ fn copies_of_librmn_records_read_back_in_librmn() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut sources: Vec<PathBuf> = ["xdf", "rsf"]
         .iter()
-        .flat_map(|d| std::fs::read_dir(fixtures.join(d)).ok())
+        .filter_map(|d| std::fs::read_dir(fixtures.join(d)).ok())
         .flat_map(|rd| rd.map(|e| e.unwrap().path()))
         .filter(|p| p.extension().is_some_and(|e| e == "fst"))
         .collect();
     sources.sort();
     assert!(!sources.is_empty());
     for src in &sources {
-        let Ok(orig) = FstFile::open(src) else { continue };
+        let Ok(orig) = FstFile::open(src) else {
+            continue;
+        };
         for c in [Container::Xdf, Container::Rsf] {
             let name = format!("{}-{c}.fst", src.file_stem().unwrap().to_string_lossy());
             let path = out.join(&name);
@@ -350,7 +384,8 @@ fn copies_of_librmn_records_read_back_in_librmn() {
                     dasiz: rec.dasiz,
                     bounds: None,
                 };
-                w.write_encoded(&RecordKeys::from_meta(rec), &payload).unwrap();
+                w.write_encoded(&RecordKeys::from_meta(rec), &payload)
+                    .unwrap();
             }
             w.close().unwrap();
             // Our reader: the copy decodes like the original.

@@ -1,7 +1,12 @@
 //! The writer against our reader: every key and value written comes back, in both containers;
 //! appends, rewrite rules, validation, locking and failures behave as documented.
 
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::too_many_lines
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -130,7 +135,11 @@ fn appends_keep_earlier_records() {
             drop(w); // dropping closes
             check(&path, &(0..range.end).collect::<Vec<_>>());
             let file = FstFile::open(&path).unwrap();
-            assert!(file.diagnostics().is_empty(), "session {session}: {:?}", file.diagnostics());
+            assert!(
+                file.diagnostics().is_empty(),
+                "session {session}: {:?}",
+                file.diagnostics()
+            );
         }
     }
 }
@@ -170,8 +179,7 @@ fn rewrite_rules() {
         let new_values: Vec<u32> = (0..n as u32).map(|i| (i as f32 * -3.0).to_bits()).collect();
 
         // Skip: nothing written when every search key matches.
-        let mut w =
-            FstWriter::append(&path, WriteOptions::new(c).rewrite(Rewrite::Skip)).unwrap();
+        let mut w = FstWriter::append(&path, WriteOptions::new(c).rewrite(Rewrite::Skip)).unwrap();
         assert_eq!(
             w.write_encoded(&k, &Payload::ieee32(&new_values)).unwrap(),
             Written::Skipped
@@ -179,7 +187,8 @@ fn rewrite_rules() {
         let mut other = k.clone();
         other.npas += 1;
         assert!(matches!(
-            w.write_encoded(&other, &Payload::ieee32(&new_values)).unwrap(),
+            w.write_encoded(&other, &Payload::ieee32(&new_values))
+                .unwrap(),
             Written::Added { .. }
         ));
         w.close().unwrap();
@@ -205,8 +214,7 @@ fn rewrite_rules() {
         assert!(file.diagnostics().is_empty(), "{:?}", file.diagnostics());
 
         // fst98: any date matches; same length → in place in XDF.
-        let mut w =
-            FstWriter::append(&path, WriteOptions::new(c).rewrite(Rewrite::Fst98)).unwrap();
+        let mut w = FstWriter::append(&path, WriteOptions::new(c).rewrite(Rewrite::Fst98)).unwrap();
         let mut k0 = keys(0);
         k0.dateo = DateStamp(0);
         let v0: Vec<u32> = vec![42f32.to_bits(); (k0.ni * k0.nj) as usize];
@@ -240,17 +248,84 @@ fn bad_keys_are_refused_with_the_record_named() {
         let mut w = FstWriter::create(&path, WriteOptions::new(c)).unwrap();
         let one = [0f32.to_bits()];
         let cases: Vec<(RecordKeys, &str)> = vec![
-            (RecordKeys { nomvar: "TOOLONG".into(), ..RecordKeys::default() }, "nomvar"),
-            (RecordKeys { typvar: "ABC".into(), ..RecordKeys::default() }, "typvar"),
-            (RecordKeys { etiket: "ÉTIQUETTE".into(), ..RecordKeys::default() }, "etiket"),
-            (RecordKeys { etiket: "TAB\tX".into(), ..RecordKeys::default() }, "etiket"),
-            (RecordKeys { ip1: 1 << 28, ..RecordKeys::default() }, "ip1"),
-            (RecordKeys { ig2: 1 << 24, ..RecordKeys::default() }, "ig2"),
-            (RecordKeys { deet: 1 << 24, ..RecordKeys::default() }, "deet"),
-            (RecordKeys { nk: 1 << 20, ..RecordKeys::default() }, "nk"),
-            (RecordKeys { ni: 0, ..RecordKeys::default() }, "ni"),
-            (RecordKeys { grtyp: 0, ..RecordKeys::default() }, "grtyp"),
-            (RecordKeys { ni: 70_000, nj: 70_000, ..RecordKeys::default() }, "ni·nj·nk"),
+            (
+                RecordKeys {
+                    nomvar: "TOOLONG".into(),
+                    ..RecordKeys::default()
+                },
+                "nomvar",
+            ),
+            (
+                RecordKeys {
+                    typvar: "ABC".into(),
+                    ..RecordKeys::default()
+                },
+                "typvar",
+            ),
+            (
+                RecordKeys {
+                    etiket: "ÉTIQUETTE".into(),
+                    ..RecordKeys::default()
+                },
+                "etiket",
+            ),
+            (
+                RecordKeys {
+                    etiket: "TAB\tX".into(),
+                    ..RecordKeys::default()
+                },
+                "etiket",
+            ),
+            (
+                RecordKeys {
+                    ip1: 1 << 28,
+                    ..RecordKeys::default()
+                },
+                "ip1",
+            ),
+            (
+                RecordKeys {
+                    ig2: 1 << 24,
+                    ..RecordKeys::default()
+                },
+                "ig2",
+            ),
+            (
+                RecordKeys {
+                    deet: 1 << 24,
+                    ..RecordKeys::default()
+                },
+                "deet",
+            ),
+            (
+                RecordKeys {
+                    nk: 1 << 20,
+                    ..RecordKeys::default()
+                },
+                "nk",
+            ),
+            (
+                RecordKeys {
+                    ni: 0,
+                    ..RecordKeys::default()
+                },
+                "ni",
+            ),
+            (
+                RecordKeys {
+                    grtyp: 0,
+                    ..RecordKeys::default()
+                },
+                "grtyp",
+            ),
+            (
+                RecordKeys {
+                    ni: 70_000,
+                    nj: 70_000,
+                    ..RecordKeys::default()
+                },
+                "ni·nj·nk",
+            ),
         ];
         for (i, (k, field)) in cases.iter().enumerate() {
             let err = w.write_encoded(k, &Payload::ieee32(&one)).unwrap_err();
@@ -263,13 +338,19 @@ fn bad_keys_are_refused_with_the_record_named() {
             assert!(msg.contains("v-"), "the file is named: {msg}");
         }
         // ni over 2^24 fits RSF only.
-        let big = RecordKeys { ni: 1 << 24, ..RecordKeys::default() };
+        let big = RecordKeys {
+            ni: 1 << 24,
+            ..RecordKeys::default()
+        };
         let r = w.write_encoded(&big, &Payload::ieee32(&one));
         assert_eq!(r.is_err(), c == Container::Xdf, "{r:?}");
         // Extended metadata needs RSF.
         let mut meta = serde_json::Map::new();
         meta.insert("title".into(), "x".into());
-        let with_meta = RecordKeys { metadata: Some(meta), ..RecordKeys::default() };
+        let with_meta = RecordKeys {
+            metadata: Some(meta),
+            ..RecordKeys::default()
+        };
         let r = w.write_encoded(&with_meta, &Payload::ieee32(&one));
         assert_eq!(r.is_err(), c == Container::Xdf, "{r:?}");
         // A bad nbits.
@@ -293,7 +374,13 @@ fn extended_metadata_gets_librmns_data_and_size() {
     let mut meta = serde_json::Map::new();
     meta.insert("comment".into(), "free-form".into());
     meta.insert("answer".into(), 42.into());
-    let k = RecordKeys { nomvar: "HU".into(), ni: 2, nj: 1, metadata: Some(meta), ..RecordKeys::default() };
+    let k = RecordKeys {
+        nomvar: "HU".into(),
+        ni: 2,
+        nj: 1,
+        metadata: Some(meta),
+        ..RecordKeys::default()
+    };
     let words = bits(&[0.5, 1.5]);
     let mut p = Payload::ieee32(&words);
     p.bounds = Some((0.5, 1.5));
@@ -342,11 +429,14 @@ fn a_killed_rsf_writer_leaves_its_flag_and_earlier_records() {
     w.abandon();
     check(&path, &[0, 1, 2]);
     let file = FstFile::open_with(&path, OpenOptions::new().recover(true)).unwrap();
-    assert_eq!(file.records().len(), 6, "the unfinished segment is recoverable");
+    assert_eq!(
+        file.records().len(),
+        6,
+        "the unfinished segment is recoverable"
+    );
     let err = FstWriter::append(&path, WriteOptions::new(Container::Rsf)).unwrap_err();
     assert!(matches!(err, WriteError::Unappendable { .. }), "{err}");
-    let mut w =
-        FstWriter::append(&path, WriteOptions::new(Container::Rsf).force(true)).unwrap();
+    let mut w = FstWriter::append(&path, WriteOptions::new(Container::Rsf).force(true)).unwrap();
     write_records(&mut w, 6..7);
     w.close().unwrap();
     check(&path, &[0, 1, 2, 6]);
@@ -388,7 +478,8 @@ fn a_read_only_folder_leaves_everything_as_it_was() {
         .iter()
         .map(|c| std::fs::read(dir.join(format!("ro-{c}.fst"))).unwrap())
         .collect();
-    let mode = |p: &Path, m| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    let mode =
+        |p: &Path, m| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
     for c in CONTAINERS {
         mode(&dir.join(format!("ro-{c}.fst")), 0o444);
     }
@@ -417,10 +508,8 @@ fn a_read_only_folder_leaves_everything_as_it_was() {
 
 #[cfg(unix)]
 fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+    })
 }

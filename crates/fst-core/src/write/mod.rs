@@ -375,13 +375,41 @@ enum Inner {
 /// The search words compared by each rewrite rule: a mask per key word.
 /// fst98: nomvar, typvar, etiket, ip1–ip3.
 const FST98_MASK: [u32; 16] = [
-    0, 0, 0, 0, 0, 0, 0, 0, !0, !0, 0xFFFF_FF00, 0xFFFF_FF00, 0xFFFF_FFF0, 0xFFFF_FFF0,
-    0xFFFF_FFF0, 0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    !0,
+    !0,
+    0xFFFF_FF00,
+    0xFFFF_FF00,
+    0xFFFF_FFF0,
+    0xFFFF_FFF0,
+    0xFFFF_FFF0,
+    0,
 ];
 /// fst24: every search key (datyp, nbits and dasiz aside).
 const FST24_MASK: [u32; 16] = [
-    0xFFFF_FF00, !0, 0xFFFF_FF00, 0xFFFF_F000, !0, !0, !0, !0, !0, !0, !0, 0xFFFF_FF00, !0, !0,
-    !0, !0,
+    0xFFFF_FF00,
+    !0,
+    0xFFFF_FF00,
+    0xFFFF_F000,
+    !0,
+    !0,
+    !0,
+    !0,
+    !0,
+    !0,
+    !0,
+    0xFFFF_FF00,
+    !0,
+    !0,
+    !0,
+    !0,
 ];
 
 /// Counter for temporary names, so that two writers of one process never collide.
@@ -427,6 +455,9 @@ fn io_error<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) 
     }
 }
 
+// `File::try_lock` (flock on Unix, LockFileEx on Windows) is std since Rust 1.89; the
+// workspace declares 1.85 but builds with 1.95 (toolchain.md). Writing needs 1.89.
+#[allow(clippy::incompatible_msrv)]
 fn lock(file: &File, path: &Path) -> Result<(), WriteError> {
     match file.try_lock() {
         Ok(()) => Ok(()),
@@ -583,16 +614,20 @@ impl FstWriter {
 
     /// The first live entry matching `words` under `mask`.
     fn find(&self, words: &[u32; 16], mask: &[u32; 16]) -> Option<usize> {
-        self.by_name.get(&name_key(words))?.iter().copied().find(|&i| {
-            self.entries.get(i).is_some_and(|e| {
-                e.live
-                    && e.words
-                        .iter()
-                        .zip(words)
-                        .zip(mask)
-                        .all(|((a, b), m)| a & m == b & m)
+        self.by_name
+            .get(&name_key(words))?
+            .iter()
+            .copied()
+            .find(|&i| {
+                self.entries.get(i).is_some_and(|e| {
+                    e.live
+                        && e.words
+                            .iter()
+                            .zip(words)
+                            .zip(mask)
+                            .all(|((a, b), m)| a & m == b & m)
+                })
             })
-        })
     }
 
     fn label(&self, keys: &RecordKeys) -> RecordLabel {
@@ -624,19 +659,21 @@ impl FstWriter {
             .metadata
             .as_ref()
             .and_then(|_| bounds(&values, missing));
-        let encoded = codec::encode(values, missing, &req, &self.options.limits).map_err(|source| {
-            WriteError::Encode {
-                path: self.path.clone(),
-                record: self.label(keys),
-                source,
-            }
-        })?;
+        let encoded =
+            codec::encode(values, missing, &req, &self.options.limits).map_err(|source| {
+                WriteError::Encode {
+                    path: self.path.clone(),
+                    record: self.label(keys),
+                    source,
+                }
+            })?;
         let mut payload = Payload::from(&encoded);
         payload.bounds = bounds;
         self.write_encoded(keys, &payload)
     }
 
     /// Write a record whose values are already encoded.
+    #[allow(clippy::too_many_lines)] // one sequence of checks and steps, each commented
     pub fn write_encoded(
         &mut self,
         keys: &RecordKeys,
@@ -904,7 +941,10 @@ fn name_key(words: &[u32; 16]) -> (u32, u32) {
     (words[11] & !0xFF, words[12] & !0xF)
 }
 
-fn check_name<const N: usize>(text: &str, field: &'static str) -> Result<Name<N>, (&'static str, String)> {
+fn check_name<const N: usize>(
+    text: &str,
+    field: &'static str,
+) -> Result<Name<N>, (&'static str, String)> {
     let text = text.trim_end_matches(' ');
     if let Some(c) = text.chars().find(|c| !(' '..='~').contains(c)) {
         return Err((
@@ -915,7 +955,10 @@ fn check_name<const N: usize>(text: &str, field: &'static str) -> Result<Name<N>
     if text.len() > N {
         return Err((
             field,
-            format!("{text:?} has {} characters; the field holds {N}", text.len()),
+            format!(
+                "{text:?} has {} characters; the field holds {N}",
+                text.len()
+            ),
         ));
     }
     Ok(Name::new(text))
@@ -923,7 +966,10 @@ fn check_name<const N: usize>(text: &str, field: &'static str) -> Result<Name<N>
 
 fn check_range(value: u32, max: u32, field: &'static str) -> Result<u32, (&'static str, String)> {
     if value > max {
-        Err((field, format!("{value} exceeds the largest storable value, {max}")))
+        Err((
+            field,
+            format!("{value} exceeds the largest storable value, {max}"),
+        ))
     } else {
         Ok(value)
     }

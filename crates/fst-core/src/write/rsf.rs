@@ -21,9 +21,9 @@ use std::fs::File;
 
 use super::{read_at, write_at, Entry, Failure, Payload, Slot};
 use crate::container::rsf::{
-    pair_at, word_at, Sos, EOR_LEN, EOR_MARK, EOS_LEN, EOS_HI_SIGN, EOS_LO_SIGN,
-    EXCLUSIVE_WRITER, RT_DATA, RT_DELETED, RT_EOS, RT_SOS, RT_VDIR, SEARCH_WORDS, SOR_LEN,
-    SOR_MARK, SOS_LEN, SOS_SIGN,
+    pair_at, word_at, Sos, EOR_LEN, EOR_MARK, EOS_HI_SIGN, EOS_LEN, EOS_LO_SIGN, EXCLUSIVE_WRITER,
+    RT_DATA, RT_DELETED, RT_EOS, RT_SOS, RT_VDIR, SEARCH_WORDS, SOR_LEN, SOR_MARK, SOS_LEN,
+    SOS_SIGN,
 };
 
 /// meta0 of a live FST record: type 1, class 1, RSF version 1.
@@ -118,7 +118,11 @@ impl RsfWriter {
     /// Write segment 0 of a new file, with the exclusive-writer flag set.
     pub(super) fn create(file: &File) -> Result<RsfWriter, Failure> {
         let mut buf = Vec::new();
-        sos(&mut buf, EXCLUSIVE_WRITER, [SOS_LEN, SOS_LEN + EOS_LEN, 0, 0]);
+        sos(
+            &mut buf,
+            EXCLUSIVE_WRITER,
+            [SOS_LEN, SOS_LEN + EOS_LEN, 0, 0],
+        );
         eos(&mut buf, 0, [SOS_LEN, SOS_LEN + EOS_LEN, 0, 0]);
         write_at(file, &buf, 0).map_err(Failure::rolled_back("write the first segment"))?;
         Ok(RsfWriter {
@@ -181,8 +185,9 @@ impl RsfWriter {
             if s.vdir != 0 && s.vdirs != 0 {
                 let len = usize::try_from(s.vdirs).map_err(|_too_big| "directory too large")?;
                 let mut v = vec![0u8; len];
-                read_at(file, &mut v, off + s.vdir)
-                    .map_err(|e| format!("cannot read the directory at byte {}: {e}", off + s.vdir))?;
+                read_at(file, &mut v, off + s.vdir).map_err(|e| {
+                    format!("cannot read the directory at byte {}: {e}", off + s.vdir)
+                })?;
                 let n = word_at(&v, SOR_LEN).unwrap_or(0);
                 let mut at = SOR_LEN + 4;
                 for _ in 0..n {
@@ -244,21 +249,18 @@ impl RsfWriter {
     ) -> Result<Entry, Failure> {
         let start = self.end;
         self.buf.clear();
-        let base = match self.segment {
-            Some(base) => base,
-            None => {
-                // Open a segment: sizes 0 until it is closed.
-                sos(&mut self.buf, SEARCH, [0; 4]);
-                start
-            }
+        let base = if let Some(base) = self.segment {
+            base
+        } else {
+            // Open a segment: sizes 0 until it is closed.
+            sos(&mut self.buf, SEARCH, [0; 4]);
+            start
         };
         let at = start + self.buf.len() as u64;
         let json = json.map(json_words).unwrap_or_default();
         let e = u32::try_from(json.len()).unwrap_or(u32::MAX);
         let r = SEARCH + e;
-        let mut meta = Vec::new();
-        meta.reserve(r as usize);
-        meta.extend_from_slice(&[META0_DATA, 0, FST_RESERVED | e]);
+        let mut meta = vec![META0_DATA, 0, FST_RESERVED | e];
         meta.extend_from_slice(keys);
         meta.extend_from_slice(&json);
         // Payloads are padded to whole 64-bit units, as librmn sizes them.
@@ -332,10 +334,12 @@ impl RsfWriter {
     /// Close the open segment (directory, end marker, then the commit of its sizes), then
     /// apply the deletions waiting for it.
     pub(super) fn close_segment(&mut self, file: &File) -> Result<(), Failure> {
-        let fail = |action| move |source| Failure {
-            action,
-            source,
-            rolled_back: false,
+        let fail = |action| {
+            move |source| Failure {
+                action,
+                source,
+                rolled_back: false,
+            }
         };
         if let Some(base) = self.segment {
             let vdir = self.end - base;
@@ -349,7 +353,10 @@ impl RsfWriter {
                 + EOR_LEN;
             self.buf.clear();
             sor(&mut self.buf, RT_VDIR, 1, vdirs, 0, 0);
-            put(&mut self.buf, u32::try_from(self.dir.len()).unwrap_or(u32::MAX));
+            put(
+                &mut self.buf,
+                u32::try_from(self.dir.len()).unwrap_or(u32::MAX),
+            );
             for d in &self.dir {
                 let m = u32::try_from(d.meta.len()).unwrap_or(u32::MAX);
                 put64(&mut self.buf, d.wa);
@@ -381,10 +388,7 @@ impl RsfWriter {
             put64(&mut b, vdirs);
             write_at(file, &b, base + 44).map_err(fail("write the segment start"))?;
             b.clear();
-            put(
-                &mut b,
-                u32::from(RT_SOS) | u32::from(SOR_MARK) << 24,
-            );
+            put(&mut b, u32::from(RT_SOS) | u32::from(SOR_MARK) << 24);
             write_at(file, &b, base).map_err(fail("write the segment start"))?;
             b.clear();
             put64(&mut b, seg);

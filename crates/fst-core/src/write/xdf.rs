@@ -32,7 +32,7 @@ use std::fs::File;
 
 use super::{read_at, write_at, Entry, Failure, Payload, Slot};
 use crate::container::xdf::{
-    be_word, unit_offset, ENTRIES_PER_PAGE, ENTRY_WORDS, HEADER_BYTES, HEADER_UNITS, PAGE_BYTES,
+    be_word, unit_offset, ENTRIES_PER_PAGE, ENTRY_WORDS, HEADER_UNITS, PAGE_BYTES,
     PAGE_HEADER_WORDS, PAGE_UNITS, RECORD_PREFIX_BYTES,
 };
 
@@ -104,7 +104,7 @@ impl XdfWriter {
         header[PLST] = first_page;
         header[10] = 0x0010_0009;
         header[11] = 0x0002_0001;
-        let mut bytes = Vec::with_capacity(HEADER_BYTES as usize + PAGE_BYTES);
+        let mut bytes = Vec::new();
         put_be(&mut bytes, &header);
         // Key descriptors: 16 primary keys SF01..SF16 (32 bits each, consecutive), then the
         // two auxiliary keys AXI1, AXI2.
@@ -122,8 +122,7 @@ impl XdfWriter {
             );
         }
         bytes.extend_from_slice(&empty_page(first_page));
-        write_at(file, &bytes, 0)
-            .map_err(Failure::rolled_back("write the file header"))?;
+        write_at(file, &bytes, 0).map_err(Failure::rolled_back("write the file header"))?;
         Ok(XdfWriter {
             header,
             pages: vec![first_page],
@@ -142,8 +141,7 @@ impl XdfWriter {
         force: bool,
     ) -> Result<(XdfWriter, Vec<Entry>), String> {
         let read = |offset: u64, buf: &mut [u8]| {
-            read_at(file, buf, offset)
-                .map_err(|e| format!("cannot read at byte {offset}: {e}"))
+            read_at(file, buf, offset).map_err(|e| format!("cannot read at byte {offset}: {e}"))
         };
         let mut head = [0u8; 64];
         read(0, &mut head)?;
@@ -181,8 +179,8 @@ impl XdfWriter {
                 let idtyp = word0 >> 24;
                 if idtyp != 0 {
                     // Deleted records keep their space.
-                    let end = unit_offset(be_word(&page, base + 1))
-                        + u64::from(word0 & 0xFF_FFFF) * 8;
+                    let end =
+                        unit_offset(be_word(&page, base + 1)) + u64::from(word0 & 0xFF_FFFF) * 8;
                     used_end = used_end.max(end);
                 }
                 if idtyp == 0 || idtyp & 0x7E == 0x7E {
@@ -244,7 +242,7 @@ impl XdfWriter {
     }
 
     fn write_header(&self, file: &File) -> std::io::Result<()> {
-        let mut bytes = Vec::with_capacity(64);
+        let mut bytes = Vec::new();
         put_be(&mut bytes, &self.header);
         write_at(file, &bytes, 0)
     }
@@ -340,19 +338,20 @@ impl XdfWriter {
             });
         }
         self.used_end = start + need;
-        let fail = |action| move |source| Failure {
-            action,
-            source,
-            rolled_back: false,
+        let fail = |action| {
+            move |source| Failure {
+                action,
+                source,
+                rolled_back: false,
+            }
         };
         // 3. Link the new page.
         if need_page {
             let prev = self.last_page_offset();
             self.last_checksum ^= page_addr;
-            let mut link = Vec::with_capacity(16);
+            let mut link = Vec::new();
             put_be(&mut link, &[page_addr, self.last_nent, self.last_checksum]);
-            write_at(file, &link, prev + 16)
-                .map_err(fail("link a new directory page"))?;
+            write_at(file, &link, prev + 16).map_err(fail("link a new directory page"))?;
             self.pages.push(page_addr);
             self.last_nent = 0;
             self.last_checksum = 0;
@@ -371,16 +370,14 @@ impl XdfWriter {
         let page_offset = self.last_page_offset();
         let slot = self.last_nent;
         let entry_at = page_offset + 4 * (PAGE_HEADER_WORDS + slot as usize * ENTRY_WORDS) as u64;
-        let mut bytes = Vec::with_capacity(72);
+        let mut bytes = Vec::new();
         put_be(&mut bytes, &entry);
-        write_at(file, &bytes, entry_at)
-            .map_err(fail("write the directory entry"))?;
+        write_at(file, &bytes, entry_at).map_err(fail("write the directory entry"))?;
         let nent = slot + 1;
         self.last_checksum ^= entry.iter().fold(slot ^ nent, |a, w| a ^ w);
         bytes.clear();
         put_be(&mut bytes, &[nent, self.last_checksum]);
-        write_at(file, &bytes, page_offset + 20)
-            .map_err(fail("update the directory page"))?;
+        write_at(file, &bytes, page_offset + 20).map_err(fail("update the directory page"))?;
         self.last_nent = nent;
         Ok(Entry {
             words: *keys,
@@ -395,10 +392,12 @@ impl XdfWriter {
     /// Give the unused reserve back: the header's size first (a reader then sees only trailing
     /// bytes), then the file is cut.
     pub(super) fn close(&mut self, file: &File) -> Result<(), Failure> {
-        let fail = |action| move |source| Failure {
-            action,
-            source,
-            rolled_back: false,
+        let fail = |action| {
+            move |source| Failure {
+                action,
+                source,
+                rolled_back: false,
+            }
         };
         if u64::from(self.header[FSIZ]) * 8 > self.used_end {
             self.header[FSIZ] = u32::try_from(self.used_end / 8).unwrap_or(u32::MAX);
@@ -436,10 +435,12 @@ impl XdfWriter {
         let Slot::Disk(entry_at) = old.slot else {
             return Err(Failure::internal("rewrite a record with no directory slot"));
         };
-        let fail = |action| move |source| Failure {
-            action,
-            source,
-            rolled_back: false,
+        let fail = |action| {
+            move |source| Failure {
+                action,
+                source,
+                rolled_back: false,
+            }
         };
         let units = record_units(payload.words.len());
         let addr = u32::try_from(old.record_offset / 8 + 1).unwrap_or(0);
@@ -451,16 +452,16 @@ impl XdfWriter {
         );
         self.buf.clear();
         self.fill_record(&entry, payload);
-        write_at(file, &self.buf, old.record_offset)
-            .map_err(fail("overwrite the record"))?;
+        write_at(file, &self.buf, old.record_offset).map_err(fail("overwrite the record"))?;
         let mut old_entry = [0u8; 72];
-        read_at(file, &mut old_entry, entry_at)
-            .map_err(fail("read the directory entry"))?;
-        let delta = (0..ENTRY_WORDS).fold(0, |a, i| a ^ be_word(&old_entry, i) ^ entry[i]);
-        let mut bytes = Vec::with_capacity(72);
+        read_at(file, &mut old_entry, entry_at).map_err(fail("read the directory entry"))?;
+        let delta = entry
+            .iter()
+            .enumerate()
+            .fold(0, |a, (i, w)| a ^ be_word(&old_entry, i) ^ w);
+        let mut bytes = Vec::new();
         put_be(&mut bytes, &entry);
-        write_at(file, &bytes, entry_at)
-            .map_err(fail("write the directory entry"))?;
+        write_at(file, &bytes, entry_at).map_err(fail("write the directory entry"))?;
         self.patch_checksum(file, entry_at, delta)
             .map_err(fail("update the directory page"))?;
         // librmn counts an in-place rewrite in both nrwr and neff.
@@ -500,14 +501,15 @@ impl XdfWriter {
         let Slot::Disk(entry_at) = old.slot else {
             return Err(Failure::internal("delete a record with no directory slot"));
         };
-        let fail = |action| move |source| Failure {
-            action,
-            source,
-            rolled_back: false,
+        let fail = |action| {
+            move |source| Failure {
+                action,
+                source,
+                rolled_back: false,
+            }
         };
         let mut word = [0u8; 4];
-        read_at(file, &mut word, entry_at)
-            .map_err(fail("read the directory entry"))?;
+        read_at(file, &mut word, entry_at).map_err(fail("read the directory entry"))?;
         let old_word = u32::from_be_bytes(word);
         let new_word = IDTYP_DELETED << 24 | (old_word & 0xFF_FFFF);
         write_at(file, &new_word.to_be_bytes(), entry_at)
@@ -535,8 +537,8 @@ fn entry_words(idtyp: u32, units: u32, addr: u32, keys: &[u32; 16]) -> [u32; ENT
 
 /// An empty directory page at `addr`: its checksum (XOR of words 4.. without itself) is 0.
 fn empty_page(addr: u32) -> Vec<u8> {
-    let mut page = vec![0u8; PAGE_BYTES];
-    page[..4].copy_from_slice(&PAGE_UNITS.to_be_bytes());
-    page[4..8].copy_from_slice(&addr.to_be_bytes());
+    let mut page = Vec::new();
+    put_be(&mut page, &[PAGE_UNITS, addr]);
+    page.resize(PAGE_BYTES, 0);
     page
 }
