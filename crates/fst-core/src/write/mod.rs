@@ -358,6 +358,15 @@ impl Failure {
         }
     }
 
+    /// A failure once the file has changed: it is not cut back.
+    fn after_change(action: &'static str) -> impl FnOnce(io::Error) -> Failure {
+        move |source| Failure {
+            action,
+            source,
+            rolled_back: false,
+        }
+    }
+
     fn internal(action: &'static str) -> Failure {
         Failure {
             action,

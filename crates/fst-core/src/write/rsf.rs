@@ -314,13 +314,8 @@ impl RsfWriter {
                         *m0 = (*m0 & !0xFF) | u32::from(RT_DELETED);
                     }
                 }
-                mark_record_deleted(file, old.record_offset, old.record_len).map_err(|source| {
-                    Failure {
-                        action: "mark the record deleted",
-                        source,
-                        rolled_back: false,
-                    }
-                })
+                mark_record_deleted(file, old.record_offset, old.record_len)
+                    .map_err(Failure::after_change("mark the record deleted"))
             }
             Slot::Disk(entry_at) => {
                 self.pending_deletes.push(entry_at);
@@ -334,13 +329,7 @@ impl RsfWriter {
     /// Close the open segment (directory, end marker, then the commit of its sizes), then
     /// apply the deletions waiting for it.
     pub(super) fn close_segment(&mut self, file: &File) -> Result<(), Failure> {
-        let fail = |action| {
-            move |source| Failure {
-                action,
-                source,
-                rolled_back: false,
-            }
-        };
+        let fail = Failure::after_change;
         if let Some(base) = self.segment {
             let vdir = self.end - base;
             let vdirs = SOR_LEN
@@ -414,11 +403,7 @@ impl RsfWriter {
     /// End the session: close the open segment, clear the writer flag.
     pub(super) fn close(&mut self, file: &File) -> Result<(), Failure> {
         self.close_segment(file)?;
-        set_flag(file, 0).map_err(|source| Failure {
-            action: "clear the writer flag",
-            source,
-            rolled_back: false,
-        })
+        set_flag(file, 0).map_err(Failure::after_change("clear the writer flag"))
     }
 }
 

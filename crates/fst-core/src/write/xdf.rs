@@ -338,13 +338,7 @@ impl XdfWriter {
             });
         }
         self.used_end = start + need;
-        let fail = |action| {
-            move |source| Failure {
-                action,
-                source,
-                rolled_back: false,
-            }
-        };
+        let fail = Failure::after_change;
         // 3. Link the new page.
         if need_page {
             let prev = self.last_page_offset();
@@ -392,13 +386,7 @@ impl XdfWriter {
     /// Give the unused reserve back: the header's size first (a reader then sees only trailing
     /// bytes), then the file is cut.
     pub(super) fn close(&mut self, file: &File) -> Result<(), Failure> {
-        let fail = |action| {
-            move |source| Failure {
-                action,
-                source,
-                rolled_back: false,
-            }
-        };
+        let fail = Failure::after_change;
         if u64::from(self.header[FSIZ]) * 8 > self.used_end {
             self.header[FSIZ] = u32::try_from(self.used_end / 8).unwrap_or(u32::MAX);
             self.write_header(file)
@@ -435,13 +423,7 @@ impl XdfWriter {
         let Slot::Disk(entry_at) = old.slot else {
             return Err(Failure::internal("rewrite a record with no directory slot"));
         };
-        let fail = |action| {
-            move |source| Failure {
-                action,
-                source,
-                rolled_back: false,
-            }
-        };
+        let fail = Failure::after_change;
         let units = record_units(payload.words.len());
         let addr = u32::try_from(old.record_offset / 8 + 1).unwrap_or(0);
         let entry = entry_words(
@@ -501,13 +483,7 @@ impl XdfWriter {
         let Slot::Disk(entry_at) = old.slot else {
             return Err(Failure::internal("delete a record with no directory slot"));
         };
-        let fail = |action| {
-            move |source| Failure {
-                action,
-                source,
-                rolled_back: false,
-            }
-        };
+        let fail = Failure::after_change;
         let mut word = [0u8; 4];
         read_at(file, &mut word, entry_at).map_err(fail("read the directory entry"))?;
         let old_word = u32::from_be_bytes(word);
