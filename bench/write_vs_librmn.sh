@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Writing speed, one thread: 500 records of 800x600 f32 values from memory, fst-core's
 # FstWriter (examples/write_bench.rs, XDF and RSF) against librmn 19.5's fstecr (XDF) on the
-# same arrays (10 smooth fields with noise, cycled), for datyp 134/16 and 1/16. Prints the
-# times and the ratios.
+# same arrays (10 smooth fields with noise, cycled), for datyp 134/16, 1/16 and 5/32 (a datyp
+# whose encoder fst-core lacks is reported and skipped). Prints the times and the ratios.
 #
 #   bench/write_vs_librmn.sh [COUNT]
 set -euo pipefail
@@ -25,9 +25,12 @@ PY
 cargo build -q --release -p fst-core --example write_bench
 bin="${CARGO_TARGET_DIR:-$repo/target}/release/examples/write_bench"
 secs() { sed -n 's/.*seconds=\([0-9.]*\).*/\1/p'; }
-for spec in "134 16" "1 16"; do
+for spec in "134 16" "1 16" "5 32"; do
   set -- $spec
-  ours_xdf=$("$bin" "$out/in.f32" $ni $nj "$count" "$1" "$2" xdf "$out/ours.fst")
+  if ! ours_xdf=$("$bin" "$out/in.f32" $ni $nj "$count" "$1" "$2" xdf "$out/ours.fst" 2>&1); then
+    echo "datyp $1/$2: fst-core cannot write it yet: $ours_xdf"
+    continue
+  fi
   ours_rsf=$("$bin" "$out/in.f32" $ni $nj "$count" "$1" "$2" rsf "$out/ours-rsf.fst")
   theirs=$("$py" bench/write_bench_librmn.py "$out/in.f32" $ni $nj "$count" "$1" "$2" "$out/librmn.fst")
   a=$(echo "$ours_xdf" | secs); r=$(echo "$ours_rsf" | secs); l=$(echo "$theirs" | secs)

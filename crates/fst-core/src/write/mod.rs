@@ -1142,6 +1142,38 @@ fn write_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
     }
 }
 
+/// Bytes of payload converted per write: large enough to keep system calls few, small enough
+/// that no copy of a whole payload is ever made.
+const CHUNK_WORDS: usize = 16 * 1024;
+
+/// Write a record from `offset`: `head`, then the payload `words` in the container's byte
+/// order (converted piece by piece into `scratch`), then `tail`.
+fn write_record(
+    file: &File,
+    offset: u64,
+    head: &[u8],
+    words: &[u32],
+    big_endian: bool,
+    tail: &[u8],
+    scratch: &mut Vec<u8>,
+) -> io::Result<()> {
+    write_at(file, head, offset)?;
+    let mut at = offset + head.len() as u64;
+    for chunk in words.chunks(CHUNK_WORDS) {
+        scratch.clear();
+        for w in chunk {
+            scratch.extend_from_slice(&if big_endian {
+                w.to_be_bytes()
+            } else {
+                w.to_le_bytes()
+            });
+        }
+        write_at(file, scratch, at)?;
+        at += scratch.len() as u64;
+    }
+    write_at(file, tail, at)
+}
+
 /// `pread` the whole buffer.
 fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     ByteSource::read_exact_at(file, offset, buf)

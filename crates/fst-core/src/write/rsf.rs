@@ -19,7 +19,7 @@
 
 use std::fs::File;
 
-use super::{read_at, write_at, Entry, Failure, Payload, Slot};
+use super::{read_at, write_at, write_record, Entry, Failure, Payload, Slot};
 use crate::container::rsf::{
     pair_at, word_at, Sos, EOR_LEN, EOR_MARK, EOS_HI_SIGN, EOS_LEN, EOS_LO_SIGN, EXCLUSIVE_WRITER,
     RT_DATA, RT_DELETED, RT_EOS, RT_SOS, RT_VDIR, SEARCH_WORDS, SOR_LEN, SOR_MARK, SOS_LEN,
@@ -267,16 +267,18 @@ impl RsfWriter {
         let words = payload.words;
         let padded = words.len() + words.len() % 2;
         let rl = SOR_LEN + 4 * u64::from(r) + 4 * padded as u64 + EOR_LEN;
-        self.buf.reserve(rl as usize);
         sor(&mut self.buf, RT_DATA, r, rl, r, 4);
-        for &w in meta.iter().chain(words) {
+        for &w in &meta {
             put(&mut self.buf, w);
         }
+        let mut tail = Vec::new();
         if padded > words.len() {
-            put(&mut self.buf, 0);
+            put(&mut tail, 0);
         }
-        eor(&mut self.buf, RT_DATA, r, rl);
-        if let Err(source) = write_at(file, &self.buf, start) {
+        eor(&mut tail, RT_DATA, r, rl);
+        let mut scratch = Vec::new();
+        if let Err(source) = write_record(file, start, &self.buf, words, false, &tail, &mut scratch)
+        {
             let cut = file.set_len(start);
             return Err(Failure {
                 action: "write the record",

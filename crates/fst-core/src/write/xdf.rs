@@ -30,7 +30,7 @@
 
 use std::fs::File;
 
-use super::{read_at, write_at, Entry, Failure, Payload, Slot};
+use super::{read_at, write_at, write_record, Entry, Failure, Payload, Slot};
 use crate::container::xdf::{
     be_word, unit_offset, ENTRIES_PER_PAGE, ENTRY_WORDS, HEADER_UNITS, PAGE_BYTES,
     PAGE_HEADER_WORDS, PAGE_UNITS, RECORD_PREFIX_BYTES,
@@ -328,8 +328,7 @@ impl XdfWriter {
             self.buf.extend_from_slice(&empty_page(page_addr));
         }
         let entry = entry_words(IDTYP_DATA, units32, record_addr, keys);
-        self.fill_record(&entry, payload);
-        if let Err(source) = write_at(file, &self.buf, start) {
+        if let Err(source) = self.put_record(file, start, &entry, payload) {
             let rolled_back = self.unreserve(file, grown);
             return Err(Failure {
                 action: "write the record",
@@ -397,18 +396,24 @@ impl XdfWriter {
         Ok(())
     }
 
-    /// The record bytes (entry copy, two aux words, payload padded to 64 bits) appended to
-    /// `self.buf`.
-    fn fill_record(&mut self, entry: &[u32; ENTRY_WORDS], payload: &Payload<'_>) {
-        let words = payload.words;
-        self.buf
-            .reserve(RECORD_PREFIX_BYTES as usize + 4 * (words.len() + 1));
+    /// Write the record (entry copy, two aux words, payload padded to 64 bits) from `at`,
+    /// after whatever `self.buf` holds (a new page).
+    fn put_record(
+        &mut self,
+        file: &File,
+        at: u64,
+        entry: &[u32; ENTRY_WORDS],
+        payload: &Payload<'_>,
+    ) -> std::io::Result<()> {
         put_be(&mut self.buf, entry);
         put_be(&mut self.buf, &[0, 0]);
-        put_be(&mut self.buf, words);
-        if words.len() % 2 == 1 {
-            put_be(&mut self.buf, &[0]);
-        }
+        let pad: &[u8] = if payload.words.len() % 2 == 1 {
+            &[0; 4]
+        } else {
+            &[]
+        };
+        let mut scratch = Vec::new();
+        write_record(file, at, &self.buf, payload.words, true, pad, &mut scratch)
     }
 
     /// librmn's fst98 rewrite of a record of the same length: the new record over the old one,
@@ -433,8 +438,8 @@ impl XdfWriter {
             keys,
         );
         self.buf.clear();
-        self.fill_record(&entry, payload);
-        write_at(file, &self.buf, old.record_offset).map_err(fail("overwrite the record"))?;
+        self.put_record(file, old.record_offset, &entry, payload)
+            .map_err(fail("overwrite the record"))?;
         let mut old_entry = [0u8; 72];
         read_at(file, &mut old_entry, entry_at).map_err(fail("read the directory entry"))?;
         let delta = entry
