@@ -565,3 +565,21 @@ fn copies_of_librmn_files_have_librmns_layout() {
         );
     }
 }
+
+#[test]
+fn a_panic_abandons_a_new_file_and_keeps_the_old_one() {
+    let dir = scratch("panic");
+    let path = dir.join("p.fst");
+    let mut w = FstWriter::create(&path, WriteOptions::new(Container::Xdf)).unwrap();
+    write_records(&mut w, 0..2);
+    w.close().unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let result = std::panic::catch_unwind(|| {
+        let mut w = FstWriter::create(&path, WriteOptions::new(Container::Xdf)).unwrap();
+        write_records(&mut w, 5..6);
+        panic!("the caller fails half-way");
+    });
+    assert!(result.is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file left");
+}

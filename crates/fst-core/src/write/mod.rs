@@ -426,8 +426,9 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A file open for writing. See the [module documentation](self) for what it guarantees.
 ///
-/// Not `Sync`: one thread writes at a time. Dropping a writer without [`close`](Self::close)
-/// closes it and ignores errors.
+/// One thread writes at a time (`&mut self`). Dropping a writer without
+/// [`close`](Self::close) closes it and ignores errors, except during a panic, when a new file
+/// is abandoned.
 pub struct FstWriter {
     /// The final path.
     path: PathBuf,
@@ -940,7 +941,16 @@ impl FstWriter {
 }
 
 impl Drop for FstWriter {
+    /// Close, ignoring errors — except while a panic unwinds: a new file is then abandoned (the
+    /// file at its path, if any, stays), since the caller did not finish writing it.
     fn drop(&mut self) {
+        if std::thread::panicking() && self.temp.is_some() {
+            self.closed = true;
+            if let Some(temp) = self.temp.take() {
+                let _ = std::fs::remove_file(temp);
+            }
+            return;
+        }
         let _ = self.finish();
     }
 }
