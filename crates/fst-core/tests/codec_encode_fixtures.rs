@@ -5,6 +5,13 @@
 //! Records librmn wrote with the turbo stage are checked only when this build has a turbo
 //! encoder (until then the encoder reports it unavailable, and the record is counted apart).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::too_many_lines
+)] // test code: loud failures, exact values
+
 use std::path::{Path, PathBuf};
 
 use fst_core::codec::{encode, EncodeError, EncodeRequest, SamplesRef};

@@ -173,16 +173,26 @@ pub(crate) fn encode(v: &[f32], nbits: u32) -> Result<Vec<u32>, EncodeError> {
     let q = FloatQuantiser::new(v, nbits);
     let mut words = words_vec(payload_words(v.len() as u64))?;
     words.extend_from_slice(&q.header(nbits, v.len()));
-    let pairs = v.chunks_exact(2);
-    let last = pairs.remainder().first().copied();
-    words.extend(pairs.map(|p| {
-        let (a, b) = (p.first().copied(), p.get(1).copied());
-        (q.token(a.unwrap_or(0.0)) << 16) | q.token(b.unwrap_or(0.0))
-    }));
-    if let Some(x) = last {
-        words.push(q.token(x) << 16);
+    let mut pairs = [0u32; 128];
+    for chunk in v.chunks(256) {
+        let full = chunk.len() / 2;
+        pack_pairs(q, chunk, &mut pairs);
+        words.extend_from_slice(pairs.get(..full).unwrap_or(&[]));
+        if let (true, Some(&x)) = (chunk.len() % 2 == 1, chunk.last()) {
+            words.push(q.token(x) << 16);
+        }
     }
     Ok(words)
+}
+
+/// Words of two tokens for the pairs of `chunk` (an odd last value is left to the caller).
+#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+fn pack_pairs(q: FloatQuantiser, chunk: &[f32], out: &mut [u32]) {
+    for (o, p) in out.iter_mut().zip(chunk.chunks_exact(2)) {
+        if let [a, b] = *p {
+            *o = (q.token(a) << 16) | q.token(b);
+        }
+    }
 }
 
 /// The quantiser of librmn's `float_packer_1`.

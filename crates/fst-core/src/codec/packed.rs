@@ -231,17 +231,42 @@ impl Quantiser {
     #[inline(always)]
     #[allow(clippy::inline_always)] // per element in the quantisation loops
     fn token(self, x: f32) -> u32 {
-        ((f64::from(x) - self.min) * self.mul) as i64 as u32
+        // librmn truncates to a 64-bit integer. The product is in [0, 2^nbits) with nbits ≤ 30
+        // (31 and 32 become E32), where truncation is `floor`, and adding 2^52 to that whole
+        // number puts it, exactly, in the low mantissa bits: unlike Rust's saturating
+        // float-to-int conversion, this vectorises.
+        (((f64::from(x) - self.min) * self.mul).floor() + 4_503_599_627_370_496.0).to_bits() as u32
     }
 }
 
-/// Minimum and maximum of a slice without NaN (the caller checked), replaced only by strictly
-/// smaller/larger values as in librmn: of two equal zeros the first one's sign is kept.
+/// Minimum and maximum of a slice without NaN (the caller checked).
+///
+/// librmn scans in order and replaces only by strictly smaller/larger values, so of equal zeros
+/// it keeps the first one's sign. Neither codec depends on that sign (datyp 1 treats a zero
+/// minimum alike whatever its sign; `float_packer` takes a zero's mantissa as 0), so the scan
+/// runs on eight independent lanes, which vectorises.
+#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 pub(crate) fn min_max(v: &[f32]) -> (f32, f32) {
     let first = v.first().copied().unwrap_or(0.0);
-    v.iter().fold((first, first), |(lo, hi), &x| {
-        (if x < lo { x } else { lo }, if x > hi { x } else { hi })
-    })
+    let mut lo = [first; 8];
+    let mut hi = [first; 8];
+    let lanes = v.chunks_exact(8);
+    let rest = lanes.remainder();
+    for c in lanes {
+        for ((l, h), &x) in lo.iter_mut().zip(hi.iter_mut()).zip(c) {
+            *l = if x < *l { x } else { *l };
+            *h = if x > *h { x } else { *h };
+        }
+    }
+    let lo = lo
+        .iter()
+        .chain(rest)
+        .fold(first, |a, &b| if b < a { b } else { a });
+    let hi = hi
+        .iter()
+        .chain(rest)
+        .fold(first, |a, &b| if b > a { b } else { a });
+    (lo, hi)
 }
 
 /// The first element that is NaN or infinite, as an error for `datyp`.
@@ -278,14 +303,20 @@ pub(crate) fn encode(v: &[f32], nbits: u32, datyp: u8) -> Result<Vec<u32>, Encod
     w.put(h3 >> 8, 24);
     let mut tokens = [0u32; 256];
     for chunk in v.chunks(256) {
-        for (t, &x) in tokens.iter_mut().zip(chunk) {
-            *t = q.token(x);
-        }
+        quantise(q, chunk, &mut tokens);
         for &t in tokens.iter().take(chunk.len()) {
             w.put(t, nbits);
         }
     }
     Ok(w.finish())
+}
+
+/// The tokens of `chunk` into the leading elements of `out`.
+#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+fn quantise(q: Quantiser, chunk: &[f32], out: &mut [u32]) {
+    for (t, &x) in out.iter_mut().zip(chunk) {
+        *t = q.token(x);
+    }
 }
 
 /// The first stage of datyp 129: the "style 2" header (4 words) and the tokens, quantised to
