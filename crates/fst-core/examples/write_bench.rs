@@ -30,6 +30,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
+    let input_bytes = bytes.len();
+    drop(bytes);
     let n = (ni * nj) as usize;
     let arrays: Vec<&[f32]> = values.chunks_exact(n).collect();
     if arrays.is_empty() {
@@ -72,7 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         file.records().len(),
         std::fs::metadata(out)?.len(),
         peak_kib as f64 / 1024.0,
-        bytes.len() as f64 / f64::from(1u32 << 20)
+        input_bytes as f64 / f64::from(1u32 << 20)
     );
     Ok(())
 }

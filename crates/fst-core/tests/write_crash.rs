@@ -138,15 +138,14 @@ fn this_test(name: &str) -> Command {
     cmd
 }
 
-/// A small random source (no dependency): xorshift seeded from the clock.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
+/// A pause of 2 to 62 ms, drawn from the clock's nanoseconds (random enough to land
+/// anywhere in the writer's loop).
+fn random_pause() -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    Duration::from_micros(2_000 + u64::from(nanos) % 60_000)
 }
 
 #[test]
@@ -156,13 +155,6 @@ fn writers_killed_at_random_moments_leave_readable_files() {
     }
     let keep = std::env::var_os("FSTGIS_KEEP_CRASH_FILES").map(PathBuf::from);
     let dir = scratch("kill");
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    println!("seed {seed}");
-    let mut rng = Rng(seed);
     let rounds: usize = std::env::var("FSTGIS_KILL_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -180,7 +172,7 @@ fn writers_killed_at_random_moments_leave_readable_files() {
                 .stdout(std::process::Stdio::null())
                 .spawn()
                 .unwrap();
-            std::thread::sleep(Duration::from_micros(2_000 + rng.next() % 60_000));
+            std::thread::sleep(random_pause());
             child.kill().unwrap(); // SIGKILL
             let status = child.wait().unwrap();
             assert!(!status.success(), "the writer ran until killed");

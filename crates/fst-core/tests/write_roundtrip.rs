@@ -581,5 +581,9 @@ fn a_panic_abandons_a_new_file_and_keeps_the_old_one() {
     });
     assert!(result.is_err());
     assert_eq!(std::fs::read(&path).unwrap(), before);
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file left");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
 }
