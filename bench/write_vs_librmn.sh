@@ -24,7 +24,8 @@ np.concatenate([f.astype('<f4').ravel(order='F') for f in fields]).tofile(path)
 PY
 cargo build -q --release -p fst-core --example write_bench
 bin="${CARGO_TARGET_DIR:-$repo/target}/release/examples/write_bench"
-secs() { sed -n 's/.*seconds=\([0-9.]*\).*/\1/p'; }
+secs() { sed -n 's/^seconds=\([0-9.]*\).*/\1/p'; }
+echo "load average: $(cut -d" " -f1-3 /proc/loadavg) (2 cores shared; timings vary with it)"
 for spec in "134 16" "1 16" "5 32"; do
   set -- $spec
   if ! ours_xdf=$("$bin" "$out/in.f32" $ni $nj "$count" "$1" "$2" xdf "$out/ours.fst" 2>&1); then
