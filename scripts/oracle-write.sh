@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The writer against the reference library: files fst-core writes (new files, appends,
 # rewrites, copies of every fixture record in both containers, extended and file metadata,
+# a file librmn 19.5 appends to and we append to after it,
 # and the files left by writers SIGKILLed at random moments) are read back in fresh processes
 # by librmn 19.5 (PyPI fstd2nc-deps, bench/oracle-env.sh; XDF) and by the newest librmn's
 # rmn-read (XDF and RSF): every record listed, keys equal, values equal to our reader's bit

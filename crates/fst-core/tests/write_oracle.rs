@@ -429,3 +429,52 @@ fn files_left_by_killed_writers_read_back_in_librmn() {
     }
     assert!(n > 0);
 }
+
+/// librmn 19.5 appends to a file fst-core wrote (one page and a half of records), and we
+/// append again after it: both writers take over the other's header, pages and sizes.
+#[test]
+fn librmn_appends_to_our_files_and_we_to_its() {
+    let Some(py) = std::env::var_os("FSTGIS_ORACLE_PY") else {
+        println!("skipped: FSTGIS_ORACLE_PY not set");
+        return;
+    };
+    let out = out_dir("append");
+    let path = out.join("mixed.fst");
+    let mut w = FstWriter::create(&path, WriteOptions::new(Container::Xdf)).unwrap();
+    for n in 0..300 {
+        let k = keys(n);
+        w.write_encoded(&k, &Payload::ieee32(&values(n, k.ni * k.nj * k.nk)))
+            .unwrap();
+    }
+    w.close().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/oracle_append.py");
+    let run = |nomvar: &str| {
+        let o = Command::new(&py)
+            .arg(&script)
+            .arg(&path)
+            .arg(nomvar)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run("LIB1");
+    let mut w = FstWriter::append(&path, WriteOptions::new(Container::Xdf)).unwrap();
+    let k = keys(7);
+    w.write_encoded(&k, &Payload::ieee32(&values(7, k.ni * k.nj * k.nk)))
+        .unwrap();
+    w.close().unwrap();
+    run("LIB2");
+    let file = FstFile::open(&path).unwrap();
+    assert!(file.diagnostics().is_empty(), "{:?}", file.diagnostics());
+    let names: Vec<_> = file.records()[300..]
+        .iter()
+        .map(|r| r.nomvar.trimmed().to_string())
+        .collect();
+    assert_eq!(names, ["LIB1", "UU", "LIB2"]); // keys(7) is UU
+    let lib = file.records().last().unwrap();
+    let Samples::F32(v) = file.decode(lib).unwrap().samples else {
+        panic!()
+    };
+    assert_eq!(v[8].to_bits(), 11f32.to_bits()); // i = 1, j = 1: 1 + 10
+    check_with_oracles(&path, &out);
+}
