@@ -33,9 +33,9 @@ pub(crate) const EOR_LEN: u64 = 12;
 /// SOR and EOR together: the smallest record.
 const FRAME_LEN: u64 = SOR_LEN + EOR_LEN;
 /// Fixed part of a directory entry: wa, rl, entry offset (3 × 2 words), ml, dul.
-pub(crate) const ENTRY_FIXED_LEN: u64 = 32;
+const ENTRY_FIXED_LEN: u64 = 32;
 /// Fixed part of a VDIR record before its entries: SOR and the entry count.
-pub(crate) const VDIR_HEAD_LEN: u64 = SOR_LEN + 4;
+const VDIR_HEAD_LEN: u64 = SOR_LEN + 4;
 /// Search-metadata words of an FST record: meta0, two reserved words, 16 legacy key words.
 pub(crate) const SEARCH_WORDS: u64 = 19;
 /// Byte offset, inside the record metadata, of the extended (JSON) metadata.
@@ -64,7 +64,7 @@ pub(crate) fn word_at(b: &[u8], at: u64) -> Option<u32> {
 /// The first `N` little-endian u32 of `b`, if `b` holds them. Written so that the compiler
 /// turns it into plain loads: this runs for every directory entry.
 #[inline]
-pub(crate) fn le_words<const N: usize>(b: &[u8]) -> Option<[u32; N]> {
+fn le_words<const N: usize>(b: &[u8]) -> Option<[u32; N]> {
     let b = b.get(..N.checked_mul(4)?)?;
     let mut out = [0u32; N];
     for (o, c) in out.iter_mut().zip(b.chunks_exact(4)) {

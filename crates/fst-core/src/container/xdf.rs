@@ -20,7 +20,7 @@ use crate::record::{
 use crate::source::ByteSource;
 
 /// Header length in bytes (26 64-bit units).
-pub(crate) const HEADER_BYTES: u64 = 208;
+const HEADER_BYTES: u64 = 208;
 /// Header length in 64-bit units.
 pub(crate) const HEADER_UNITS: u32 = 26;
 /// Entries per directory page.
