@@ -14,6 +14,12 @@
 //! leaves the old and the new record, never neither. [`super::FstWriter::flush`] closes the
 //! segment early, so that readers see the records written so far.
 //!
+//! What a killed writer leaves is what librmn's own leave: the flag below set, and a last
+//! segment whose start says size 0. librmn lists the records before it; only its
+//! `fst24_is_valid` objects ("segment not closed properly"). A segment that always looks
+//! closed (a growing size and no directory until the end) would pass that check too, but
+//! needs states our reader refuses; not done.
+//!
 //! While a writer has the file, the first segment's `rlm` holds librmn's exclusive-writer flag
 //! (0xFFFF); librmn refuses to write a file so marked, and our reader reports it.
 
