@@ -478,3 +478,46 @@ fn librmn_appends_to_our_files_and_we_to_its() {
     assert_eq!(v[8].to_bits(), 11f32.to_bits()); // i = 1, j = 1: 1 + 10
     check_with_oracles(&path, &out);
 }
+
+/// We append to every file librmn wrote (deleted and edited records, several segments, a
+/// parallel writer's sparse filler segment): the old records stay as librmn listed them and
+/// the reference library reads the result.
+#[test]
+fn appends_to_librmn_files_read_back_in_librmn() {
+    if !configured() {
+        return;
+    }
+    let out = out_dir("append-librmn");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for name in [
+        "xdf/edits.fst",
+        "xdf/append.fst",
+        "xdf/empty.fst",
+        "rsf/rsf_multi_segment.fst",
+        "rsf/rsf_parallel_sparse.fst",
+        "rsf/rsf_extended_meta.fst",
+        "rsf/xdf_basic.fst",
+    ] {
+        let path = out.join(name.replace('/', "-"));
+        std::fs::copy(fixtures.join(name), &path).unwrap();
+        let before: Vec<RecordMeta> = FstFile::open(&path).unwrap().records().to_vec();
+        let c = FstFile::open(&path).unwrap().container();
+        let mut w = FstWriter::append(&path, WriteOptions::new(c)).unwrap();
+        for n in 0..3 {
+            let k = keys(n);
+            w.write_encoded(&k, &Payload::ieee32(&values(n, k.ni * k.nj * k.nk)))
+                .unwrap();
+        }
+        w.close().unwrap();
+        let after = FstFile::open(&path).unwrap();
+        assert_eq!(after.records().len(), before.len() + 3, "{name}");
+        for (a, b) in before.iter().zip(after.records()) {
+            assert_eq!(
+                (a.nomvar, a.ip1, a.datev, a.record_offset),
+                (b.nomvar, b.ip1, b.datev, b.record_offset),
+                "{name}"
+            );
+        }
+        assert!(check_with_oracles(&path, &out), "{name}");
+    }
+}
