@@ -28,6 +28,8 @@ gdal-driver/tests/run.sh
 # Records drawn at random and written by the reference librmn: fst-core and the GDAL driver
 # must decode them bit for bit (a fixed seed unless FSTGIS_HEAVY=1).
 GDAL_DRIVER_PATH="$(gdal-driver/install-plugin.sh --profile debug)" scripts/oracle-random.sh
+# What fst-core writes, read back by librmn 19.5 and the newest librmn (rmn-read).
+scripts/oracle-write.sh
 
 fuzz_seconds="${FSTGIS_FUZZ_SECONDS:-30}"
 [ "${FSTGIS_HEAVY:-0}" = 1 ] && fuzz_seconds=600
