@@ -12,7 +12,8 @@ use crate::cache::ByteLru;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::render::FieldValues;
-use crate::source::{build_snapshot, list_files, Snapshot};
+use crate::serve::ConnectionStats;
+use crate::source::{build_snapshot, list_files, CatalogLimits, Snapshot};
 use crate::styles::{StyleError, StyleRegistry};
 
 /// The state behind every route.
@@ -40,8 +41,12 @@ pub struct Inner {
     pub capabilities: ByteLru<String, Arc<String>>,
     /// Render slots.
     pub renders: Arc<Semaphore>,
+    /// The render-memory budget, one permit per KiB (`limits.render_budget_mb`).
+    pub render_budget: Arc<Semaphore>,
     /// Metrics.
     pub metrics: Metrics,
+    /// Counters of the accept loop (zero when the router is driven without it).
+    pub connections: Arc<ConnectionStats>,
     generation: AtomicU64,
 }
 
@@ -66,7 +71,11 @@ impl AppState {
             tiles: ByteLru::new((config.cache.tiles_mb * mb) as usize),
             capabilities: ByteLru::new(16 * mb as usize),
             renders: Arc::new(Semaphore::new(config.limits.max_concurrent_renders.max(1))),
+            render_budget: Arc::new(Semaphore::new(
+                (config.limits.render_budget_mb.max(1) * 1024) as usize,
+            )),
             metrics: Metrics::default(),
+            connections: Arc::default(),
             generation: AtomicU64::new(0),
             config,
         };
@@ -91,7 +100,10 @@ impl AppState {
         let prev = self.snapshot();
         let paths: Vec<PathBuf> = list_files(&self.config.data);
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
-        let next = build_snapshot(&paths, Some(&prev), &self.grids, generation);
+        let limits = CatalogLimits {
+            max_grid_points: self.config.limits.max_grid_points,
+        };
+        let next = build_snapshot(&paths, Some(&prev), &self.grids, generation, limits);
         tracing::info!(
             "catalog generation {generation}: {} files, {} layers",
             next.files.len(),

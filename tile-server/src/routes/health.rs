@@ -14,7 +14,12 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         "generation": s.generation,
         "files": s.files.len(),
         "layers": s.layers.len(),
-        "skipped": s.skipped.iter().map(|(p, why)| serde_json::json!({"path": p.display().to_string(), "reason": why})).collect::<Vec<_>>(),
+        // File names only: /healthz is public, the server's directories are not.
+        "skipped": s.skipped.iter().map(|k| {
+            let name = k.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let reason = k.reason.replace(&k.path.display().to_string(), &name);
+            serde_json::json!({ "file": name, "reason": reason })
+        }).collect::<Vec<_>>(),
     });
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -52,6 +57,26 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         ),
         ("fst_tile_cache_entries", "gauge", te as f64),
         ("fst_tile_cache_bytes", "gauge", tb as f64),
+        (
+            "fst_connections_open",
+            "gauge",
+            state.connections.open.load(Relaxed) as f64,
+        ),
+        (
+            "fst_connections_accepted_total",
+            "counter",
+            state.connections.accepted.load(Relaxed) as f64,
+        ),
+        (
+            "fst_connections_refused_per_ip_total",
+            "counter",
+            state.connections.refused_per_ip.load(Relaxed) as f64,
+        ),
+        (
+            "fst_connections_refused_total",
+            "counter",
+            state.connections.refused_total.load(Relaxed) as f64,
+        ),
         (
             "fst_catalog_layers",
             "gauge",

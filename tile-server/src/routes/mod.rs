@@ -1,5 +1,6 @@
 //! HTTP routes: parse and validate, call the pipeline, set headers.
 
+pub mod capabilities;
 pub mod catalog;
 pub mod health;
 pub mod viewer;
@@ -14,7 +15,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::maps::{render_stack_png, stack_key, MapRequest};
+use crate::maps::{render_cost, render_stack_png, stack_key, MapRequest};
 use crate::state::AppState;
 
 /// A strong `ETag` from the bytes.
@@ -57,24 +58,45 @@ pub fn cacheable(
     r
 }
 
-/// Render a map (one or more layers, the first at the bottom) under the concurrency limit, on
-/// the blocking pool. Warm tiles skip both.
+/// Render a map (one or more layers, the first at the bottom) under the concurrency limit
+/// and the render-memory budget, on the blocking pool. Warm tiles skip all three.
+///
+/// The request first reserves its estimated peak bytes ([`render_cost`]) from the budget and
+/// a render slot, waiting at most `render_wait_ms` for both (then 503 `ServerBusy`). An image
+/// whose own buffers exceed the whole budget can never run: 400. The decode of fields not
+/// yet cached is reserved too, but never more than the whole budget (such a request waits to
+/// run alone).
 pub async fn render(state: &AppState, reqs: Vec<MapRequest>) -> Result<Arc<Vec<u8>>, ApiError> {
     if let Some(png) = state.tiles.get(&stack_key(&reqs)) {
         return Ok(png);
     }
+    let budget_kib = state.config.limits.render_budget_mb.max(1) * 1024;
+    let cost = render_cost(state, &reqs);
+    let image_kib = cost.image.div_ceil(1024);
+    if image_kib > budget_kib {
+        return Err(ApiError::TooExpensive {
+            needed: cost.image,
+            budget: budget_kib * 1024,
+        });
+    }
+    let kib = (image_kib + cost.decode.div_ceil(1024)).clamp(1, budget_kib);
+    let kib = u32::try_from(kib).unwrap_or(u32::MAX);
     let wait = Duration::from_millis(state.config.limits.render_wait_ms);
-    let permit = tokio::time::timeout(wait, Arc::clone(&state.renders).acquire_owned())
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .ok_or(ApiError::Busy)?;
+    let (slots, budget) = (Arc::clone(&state.renders), Arc::clone(&state.render_budget));
+    let permits = tokio::time::timeout(wait, async move {
+        let bytes = budget.acquire_many_owned(kib).await.ok()?;
+        let slot = slots.acquire_owned().await.ok()?;
+        Some((bytes, slot))
+    })
+    .await
+    .ok()
+    .flatten()
+    .ok_or(ApiError::Busy)?;
     let st = state.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
+    tokio::task::spawn_blocking(move || {
+        let _permits = permits;
         render_stack_png(&st, &reqs)
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("render task failed: {e}")))?;
-    out
+    .map_err(|e| ApiError::Internal(format!("render task failed: {e}")))?
 }
