@@ -172,3 +172,37 @@ async fn a_file_changed_under_a_read_is_a_retry() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn renders_share_a_memory_budget() {
+    let mut c = config(vec![bundled_sample()]);
+    c.limits.render_budget_mb = 4;
+    c.limits.render_wait_ms = 100;
+    let s = AppState::new(c).unwrap();
+    let map = |w: u32, h: u32| {
+        format!(
+            "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=TT&STYLES=&CRS=EPSG:3857\
+             &BBOX=-15000000,3000000,-6000000,10000000&WIDTH={w}&HEIGHT={h}&FORMAT=image/png"
+        )
+    };
+    // 512² × 56 bytes is more than the whole budget: never, whatever the load.
+    let r = get(&s, &map(512, 512)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(exception_code(&r), "InvalidParameterValue");
+    assert!(r.text().contains("render memory"), "{}", r.text());
+    // Others hold 3.5 of the 4 MiB: a 128² map (≈ 0.9 MiB + the decode) waits, then 503.
+    let held = std::sync::Arc::clone(&s.render_budget)
+        .acquire_many_owned(3584)
+        .await
+        .unwrap();
+    let r = get(&s, &map(128, 128)).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    assert_eq!(exception_code(&r), "ServerBusy");
+    assert_eq!(r.headers.get(header::RETRY_AFTER).unwrap(), "1");
+    // A small one fits beside them.
+    assert_eq!(get(&s, &map(64, 32)).await.status, StatusCode::OK);
+    drop(held);
+    assert_eq!(get(&s, &map(128, 128)).await.status, StatusCode::OK);
+    // Every reservation was given back.
+    assert_eq!(s.render_budget.available_permits(), 4 * 1024);
+}

@@ -1,0 +1,215 @@
+//! The real server process on loopback (issue 14, defects 4 and 5): connections that send
+//! half a request header are closed after the header-read timeout, `/healthz` answers while
+//! they are open, a client over its per-address bound is refused while other addresses are
+//! served, the total bound holds, and PROJ writes nothing to stderr whatever CRS clients ask
+//! for.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// test code: failing loudly is the point
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tile_server::config::bundled_sample;
+
+/// The server process; killed on drop.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Server {
+    /// Start on a free loopback port with `[connections]` set to `connections`.
+    fn start(name: &str, connections: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("fst-tsec-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let config = dir.join("server.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"{addr}\"\ndata = [\"{}\"]\n[watch]\nenabled = false\n[connections]\n{connections}\n",
+                bundled_sample().display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_fst-tile-server"))
+            .arg("--config")
+            .arg(&config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let s = Self { child, addr, dir };
+        let t0 = Instant::now();
+        while get(s.addr, "/healthz").is_none() {
+            assert!(t0.elapsed() < Duration::from_secs(30), "server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        s
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
+    }
+}
+
+/// Status code of a complete `GET` on a fresh connection (None if refused or closed).
+fn get(addr: SocketAddr, path: &str) -> Option<u16> {
+    let mut c = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
+    c.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(c, "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").ok()?;
+    let mut buf = Vec::new();
+    let _ = c.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf);
+    text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+}
+
+/// A connection from `local` (a loopback address) that sends half a request header.
+fn half_header(addr: SocketAddr, local: [u8; 4]) -> TcpStream {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind(SocketAddr::from((local, 0))).unwrap();
+        let mut s = sock.connect(addr).await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut s, b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+            .await
+            .unwrap();
+        let s = s.into_std().unwrap();
+        s.set_nonblocking(false).unwrap();
+        s
+    })
+}
+
+/// What the server did with a half-header connection by `deadline`: `Some(bytes)` once it
+/// closed it (with whatever it answered), `None` if it is still open.
+fn closed_by(mut s: TcpStream, deadline: Duration) -> Option<Vec<u8>> {
+    s.set_read_timeout(Some(deadline)).unwrap();
+    let mut buf = Vec::new();
+    match s.read_to_end(&mut buf) {
+        Ok(_) => Some(buf),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Some(buf),
+        Err(_) => None,
+    }
+}
+
+#[test]
+fn half_headers_time_out_and_per_client_bounds_hold() {
+    let srv = Server::start(
+        "conns",
+        "header_read_timeout_ms = 1500\nmax = 200\nmax_per_ip = 30",
+    );
+    // 25 slow clients from 127.0.0.1: under its bound of 30.
+    let t0 = Instant::now();
+    let slow: Vec<_> = (0..25).map(|_| half_header(srv.addr, [127, 0, 0, 1])).collect();
+    // /healthz still answers while they hang.
+    assert_eq!(get(srv.addr, "/healthz"), Some(200));
+    // Over the bound: refused at once with 429 and closed.
+    let extra: Vec<_> = (0..10).map(|_| half_header(srv.addr, [127, 0, 0, 1])).collect();
+    let refused = extra
+        .into_iter()
+        .filter_map(|c| closed_by(c, Duration::from_millis(500)))
+        .filter(|b| b.starts_with(b"HTTP/1.1 429"))
+        .count();
+    assert!(refused >= 5, "only {refused} of 10 over-bound connections refused");
+    assert!(t0.elapsed() < Duration::from_millis(1500), "checked too late");
+    // Another client address is not affected by the first one's bound.
+    let other = half_header(srv.addr, [127, 0, 0, 2]);
+    // After the header-read timeout every slow connection has been closed by the server.
+    for c in slow {
+        let left = Duration::from_millis(4000).saturating_sub(t0.elapsed());
+        assert!(
+            closed_by(c, left.max(Duration::from_millis(100))).is_some(),
+            "a half-header connection is still open {:?} after it started",
+            t0.elapsed()
+        );
+    }
+    assert!(closed_by(other, Duration::from_secs(3)).is_some());
+    // The slots are free again.
+    assert_eq!(get(srv.addr, "/healthz"), Some(200));
+    let metrics = String::from_utf8_lossy(&fetch(srv.addr, "/metrics")).into_owned();
+    assert!(
+        metrics.contains("fst_connections_refused_per_ip_total"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn the_total_bound_refuses_with_503() {
+    let srv = Server::start(
+        "total",
+        "header_read_timeout_ms = 5000\nmax = 12\nmax_per_ip = 0",
+    );
+    // Spread over several addresses: no per-address bound applies.
+    let held: Vec<_> = (0..12u8)
+        .map(|k| half_header(srv.addr, [127, 0, 1, k % 4 + 1]))
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let c = half_header(srv.addr, [127, 0, 2, 1]);
+    let answer = closed_by(c, Duration::from_secs(2)).expect("refused and closed");
+    assert!(answer.starts_with(b"HTTP/1.1 503"), "{answer:?}");
+    drop(held);
+    // Once the held connections are gone, the server answers again.
+    let t0 = Instant::now();
+    while get(srv.addr, "/healthz") != Some(200) {
+        assert!(t0.elapsed() < Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The body of a `GET`.
+fn fetch(addr: SocketAddr, path: &str) -> Vec<u8> {
+    let mut c = TcpStream::connect(addr).unwrap();
+    write!(c, "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    let mut buf = Vec::new();
+    c.read_to_end(&mut buf).unwrap();
+    buf
+}
+
+#[test]
+fn proj_logs_nothing_whatever_crs_clients_ask_for() {
+    let srv = Server::start("proj", "");
+    for round in 0..3 {
+        for code in [4978, 5714, 7415, 4979, 99_999_999, 3995, 32614, 3413] {
+            let uri = format!(
+                "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=TT&STYLES=&CRS=EPSG:{code}\
+                 &BBOX=-1,-1,{},1&WIDTH=32&HEIGHT=32&FORMAT=image/png",
+                round + 1
+            );
+            let st = get(srv.addr, &uri).unwrap();
+            let want = if [3995, 32614, 3413].contains(&code) {
+                200
+            } else {
+                400
+            };
+            assert_eq!(st, want, "EPSG:{code}");
+        }
+    }
+    let err = srv.stderr();
+    assert!(
+        !err.lines().any(|l| l.starts_with("proj_") || l.contains("PROJ")),
+        "PROJ wrote to stderr:\n{err}"
+    );
+}
