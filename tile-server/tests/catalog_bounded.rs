@@ -17,7 +17,8 @@ use tile_server::{router, AppState};
 use tower::ServiceExt;
 
 fn grids_fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/fst-core/tests/fixtures/xdf/grids.fst")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/fst-core/tests/fixtures/xdf/grids.fst")
 }
 
 /// fst-core's grid fixture with its L-grid data record's header (directory entry and the
@@ -155,11 +156,9 @@ async fn the_grid_points_limit_is_configurable() {
     c.limits.max_grid_points = 10_000;
     let s = AppState::new(c).unwrap();
     assert!(s.snapshot().layers.is_empty());
-    assert!(s
-        .snapshot()
-        .skipped
-        .iter()
-        .all(|k| k.reason.contains("16000 points exceed the server's limit of 10000")));
+    assert!(s.snapshot().skipped.iter().all(|k| k
+        .reason
+        .contains("16000 points exceed the server's limit of 10000")));
     assert!(!s.snapshot().skipped.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -119,6 +119,7 @@ async fn undecodable_record_is_the_datas_fault_not_a_retry() {
                 .all(|r| f.decode(r).is_err())
         })
         .expect("no fill makes the TT records undecodable");
+    assert!(path.starts_with(&dir));
     let s = AppState::new(config(vec![dir.clone()])).unwrap();
     let bbox = "-15000000,3000000,-6000000,10000000";
     let dir_text = dir.display().to_string();
