@@ -2,6 +2,8 @@
 //! exception code. WMS routes render errors as an OGC `ServiceExceptionReport`; the other
 //! routes as a small JSON object.
 
+use std::fmt::Write as _;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -75,8 +77,8 @@ pub enum ApiError {
     Data {
         /// The layer.
         layer: String,
-        /// Why (transient or not: see the table).
-        source: SourceError,
+        /// Why (transient or not: see the table); boxed, as the rare case.
+        source: Box<SourceError>,
     },
     /// The rendering pipeline refused the request or failed.
     #[error("{0}")]
@@ -113,7 +115,7 @@ impl ApiError {
             Self::OperationNotSupported(_) => (StatusCode::BAD_REQUEST, "OperationNotSupported"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
             Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "ServerBusy"),
-            Self::Data { source, .. } => match source {
+            Self::Data { source, .. } => match source.as_ref() {
                 SourceError::Changed { .. } => (StatusCode::SERVICE_UNAVAILABLE, "DataUnavailable"),
                 SourceError::Undecodable { .. }
                 | SourceError::NotAField { .. }
@@ -130,10 +132,11 @@ impl ApiError {
     }
 
     /// A data error of `layer`.
+    #[must_use]
     pub fn data(layer: &str, source: SourceError) -> Self {
         Self::Data {
             layer: layer.to_string(),
-            source,
+            source: Box::new(source),
         }
     }
 
@@ -152,11 +155,11 @@ impl ApiError {
         if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             let mut text = self.to_string();
             let mut cause: Option<&dyn std::error::Error> = match self {
-                Self::Data { source, .. } => std::error::Error::source(source),
+                Self::Data { source, .. } => std::error::Error::source(source.as_ref()),
                 _ => None,
             };
             while let Some(c) = cause {
-                text.push_str(&format!(" <- {c}"));
+                let _ = write!(text, " <- {c}");
                 cause = c.source();
             }
             tracing::error!("{text}");

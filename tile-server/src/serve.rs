@@ -163,17 +163,14 @@ pub async fn serve(
             refuse(&stream, "503 Service Unavailable");
             continue;
         };
-        let slot = match limits.max_per_ip {
-            Some(max) => match PerIp::acquire(&per_ip, peer.ip(), max) {
-                Some(s) => Some(s),
-                None => {
-                    stats.refused_per_ip.fetch_add(1, Ordering::Relaxed);
-                    refuse(&stream, "429 Too Many Requests");
-                    continue;
-                }
-            },
-            None => None,
-        };
+        let slot = limits
+            .max_per_ip
+            .map(|max| PerIp::acquire(&per_ip, peer.ip(), max));
+        if let Some(None) = slot {
+            stats.refused_per_ip.fetch_add(1, Ordering::Relaxed);
+            refuse(&stream, "429 Too Many Requests");
+            continue;
+        }
         let _ = stream.set_nodelay(true);
         stats.accepted.fetch_add(1, Ordering::Relaxed);
         stats.open.fetch_add(1, Ordering::Relaxed);

@@ -200,7 +200,7 @@ pub enum SourceError {
         reason: String,
         /// fst-core's error (with the full path, for the server's log).
         #[source]
-        source: fst_core::DecodeError,
+        source: Box<fst_core::DecodeError>,
     },
     /// The record decodes to something that is not a numeric field of its shape.
     #[error("record {record} of {file}: {reason}")]
@@ -224,7 +224,7 @@ pub enum SourceError {
         record: u32,
         /// What grids found.
         #[source]
-        source: grids::GridError,
+        source: Box<grids::GridError>,
     },
     /// The field is larger than the server accepts (`limits.max_grid_points`).
     #[error("record {record} of {file}: {points} points exceed the server's limit of {limit}")]
@@ -291,7 +291,7 @@ pub fn decode_values(file: &OpenFile, rec: &RecordMeta) -> Result<Vec<f32>, Sour
                 file: file_name(&file.path),
                 record,
                 reason: decode_reason(&source),
-                source,
+                source: Box::new(source),
             })
     })?;
     let not_a_field = |reason: String| SourceError::NotAField {
@@ -365,7 +365,7 @@ pub fn descriptor_of(fst: &FstFile, rec: &RecordMeta) -> Result<GridDescriptor, 
     grids::fst::descriptor_from_record(fst, rec).map_err(|source| SourceError::Grid {
         file: fst.path().map_or_else(|| "<memory>".to_string(), file_name),
         record: rec.index.0,
-        source,
+        source: Box::new(source),
     })
 }
 
@@ -606,7 +606,7 @@ fn field_grid(
         .map_err(|source| SourceError::Grid {
             file: file_name(&file.path),
             record: rec.index.0,
-            source,
+            source: Box::new(source),
         })
 }
 

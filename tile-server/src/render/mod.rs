@@ -85,7 +85,7 @@ fn with_proj<T>(code: u32, f: impl FnOnce(&EpsgCrs) -> T) -> Result<T, RenderErr
                 Err(_) => return Err("unknown to PROJ"),
             }
             let to_geographic = proj::Proj::new_known_crs(&def, "EPSG:4326", None)
-                .map_err(|_| "PROJ cannot transform it to geographic coordinates")?;
+                .map_err(|_create_error| "PROJ cannot transform it to geographic coordinates")?;
             let northing_first = grids::crs::northing_first(&def).unwrap_or(false);
             Ok(EpsgCrs {
                 to_geographic,
