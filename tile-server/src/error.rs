@@ -116,7 +116,9 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
             Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "ServerBusy"),
             Self::Data { source, .. } => match source.as_ref() {
-                SourceError::Changed { .. } => (StatusCode::SERVICE_UNAVAILABLE, "DataUnavailable"),
+                SourceError::Changed { .. } | SourceError::Unreadable { .. } => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "DataUnavailable")
+                }
                 SourceError::Undecodable { .. }
                 | SourceError::NotAField { .. }
                 | SourceError::Grid { .. }

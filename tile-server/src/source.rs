@@ -188,6 +188,20 @@ pub enum SourceError {
         /// File name.
         file: String,
     },
+    /// The record's bytes cannot be read (the file is shorter than its directory says, as
+    /// while a producer writes it in place, or the disk failed): retry.
+    #[error("record {record} of {file} cannot be read: {reason}")]
+    Unreadable {
+        /// File name.
+        file: String,
+        /// Record index.
+        record: u32,
+        /// What failed, without the path.
+        reason: String,
+        /// fst-core's error (with the full path, for the server's log).
+        #[source]
+        source: Box<fst_core::DecodeError>,
+    },
     /// The record can never decode: its bytes are malformed or it exceeds a limit. The
     /// data's fault, not transient.
     #[error("record {record} of {file} cannot be decoded: {reason}")]
@@ -241,10 +255,10 @@ pub enum SourceError {
 }
 
 impl SourceError {
-    /// Whether retrying may succeed (the file changed under the read).
+    /// Whether retrying may succeed (the file changed under the read, or could not be read).
     #[must_use]
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Changed { .. })
+        matches!(self, Self::Changed { .. } | Self::Unreadable { .. })
     }
 }
 
@@ -287,11 +301,24 @@ pub fn decode_values(file: &OpenFile, rec: &RecordMeta) -> Result<Vec<f32>, Sour
     let f = file.fst.decode(rec).map_err(|source| {
         check_unchanged(file)
             .err()
-            .unwrap_or_else(|| SourceError::Undecodable {
-                file: file_name(&file.path),
-                record,
-                reason: decode_reason(&source),
-                source: Box::new(source),
+            .unwrap_or_else(|| {
+                let (file, reason) = (file_name(&file.path), decode_reason(&source));
+                let source = Box::new(source);
+                if matches!(*source, fst_core::DecodeError::Io { .. }) {
+                    SourceError::Unreadable {
+                        file,
+                        record,
+                        reason,
+                        source,
+                    }
+                } else {
+                    SourceError::Undecodable {
+                        file,
+                        record,
+                        reason,
+                        source,
+                    }
+                }
             })
     })?;
     let not_a_field = |reason: String| SourceError::NotAField {
