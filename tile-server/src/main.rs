@@ -94,8 +94,21 @@ fn main() -> ExitCode {
         let n = state.snapshot().layers.len();
         eprintln!("fst-tile-server: {n} layers from {} path(s)", config.data.len());
         eprintln!("fst-tile-server: viewer at http://{addr}/   WMS at http://{addr}/wms?SERVICE=WMS&REQUEST=GetCapabilities");
+        // Ctrl-C, or SIGTERM from a service manager or container runtime: stop accepting,
+        // let open requests finish.
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            let term = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = term => {}
+            }
         };
         let limits = ConnectionLimits::from_config(&config.connections);
         let stats = Arc::clone(&state.connections);

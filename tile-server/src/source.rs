@@ -299,27 +299,25 @@ fn check_unchanged(file: &OpenFile) -> Result<(), SourceError> {
 pub fn decode_values(file: &OpenFile, rec: &RecordMeta) -> Result<Vec<f32>, SourceError> {
     let record = rec.index.0;
     let f = file.fst.decode(rec).map_err(|source| {
-        check_unchanged(file)
-            .err()
-            .unwrap_or_else(|| {
-                let (file, reason) = (file_name(&file.path), decode_reason(&source));
-                let source = Box::new(source);
-                if matches!(*source, fst_core::DecodeError::Io { .. }) {
-                    SourceError::Unreadable {
-                        file,
-                        record,
-                        reason,
-                        source,
-                    }
-                } else {
-                    SourceError::Undecodable {
-                        file,
-                        record,
-                        reason,
-                        source,
-                    }
+        check_unchanged(file).err().unwrap_or_else(|| {
+            let (file, reason) = (file_name(&file.path), decode_reason(&source));
+            let source = Box::new(source);
+            if matches!(*source, fst_core::DecodeError::Io { .. }) {
+                SourceError::Unreadable {
+                    file,
+                    record,
+                    reason,
+                    source,
                 }
-            })
+            } else {
+                SourceError::Undecodable {
+                    file,
+                    record,
+                    reason,
+                    source,
+                }
+            }
+        })
     })?;
     let not_a_field = |reason: String| SourceError::NotAField {
         file: file_name(&file.path),

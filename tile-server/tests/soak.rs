@@ -25,7 +25,6 @@ use tile_server::config::bundled_sample;
 
 struct Server {
     child: Child,
-    addr: SocketAddr,
 }
 
 impl Drop for Server {
@@ -39,7 +38,11 @@ impl Drop for Server {
 fn get(addr: SocketAddr, path: &str) -> Option<(u16, Vec<u8>)> {
     let mut c = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).ok()?;
     c.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
-    write!(c, "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        c,
+        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut buf = Vec::new();
     c.read_to_end(&mut buf).ok()?;
     let split = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
@@ -61,16 +64,27 @@ fn rss_kib(pid: u32) -> u64 {
 /// The request mix: tiles at several zooms, GetMap in two CRSs, GetFeatureInfo, capabilities.
 fn requests() -> Vec<String> {
     let mut r = Vec::new();
-    for (z, x, y) in [(2, 0, 1), (3, 1, 2), (3, 2, 2), (4, 3, 5), (4, 4, 5), (5, 7, 11)] {
+    for (z, x, y) in [
+        (2, 0, 1),
+        (3, 1, 2),
+        (3, 2, 2),
+        (4, 3, 5),
+        (4, 4, 5),
+        (5, 7, 11),
+    ] {
         r.push(format!("/tiles/TT/{z}/{x}/{y}.png"));
         r.push(format!("/tiles/PN/{z}/{x}/{y}.png?style=isobars"));
     }
-    r.push("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=TT&STYLES=&CRS=EPSG:3857\
+    r.push(
+        "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=TT&STYLES=&CRS=EPSG:3857\
             &BBOX=-15000000,3000000,-6000000,10000000&WIDTH=256&HEIGHT=200&FORMAT=image/png"
-        .into());
-    r.push("/wms?SERVICE=WMS&VERSION=1.1.1&REQUEST=GetMap&LAYERS=UV&STYLES=barbs&SRS=EPSG:3978\
+            .into(),
+    );
+    r.push(
+        "/wms?SERVICE=WMS&VERSION=1.1.1&REQUEST=GetMap&LAYERS=UV&STYLES=barbs&SRS=EPSG:3978\
             &BBOX=-3000000,-1000000,3000000,4000000&WIDTH=300&HEIGHT=250&FORMAT=image/png"
-        .into());
+            .into(),
+    );
     r.push("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=TT&QUERY_LAYERS=TT\
             &CRS=CRS:84&BBOX=-140,30,-60,70&WIDTH=100&HEIGHT=100&I=50&J=50&INFO_FORMAT=application/json"
         .into());
@@ -160,10 +174,13 @@ fn soak_mixed_load_while_files_change() {
         .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
         .spawn()
         .unwrap();
-    let srv = Server { child, addr };
+    let srv = Server { child };
     let t0 = Instant::now();
     while get(addr, "/healthz").is_none_or(|r| r.0 != 200) {
-        assert!(t0.elapsed() < Duration::from_secs(30), "server did not start");
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 
@@ -210,7 +227,10 @@ fn soak_mixed_load_while_files_change() {
                     let p = &reqs[k % reqs.len()];
                     k += 7;
                     let Some((st, body)) = get(addr, p) else {
-                        failures.lock().unwrap().push(format!("{p}: connection failed"));
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{p}: connection failed"));
                         continue;
                     };
                     *counts.lock().unwrap().entry(st).or_default() += 1;
@@ -223,10 +243,10 @@ fn soak_mixed_load_while_files_change() {
                         _ => false,
                     };
                     if !ok {
-                        failures
-                            .lock()
-                            .unwrap()
-                            .push(format!("{p}: {st} {}", text.chars().take(300).collect::<String>()));
+                        failures.lock().unwrap().push(format!(
+                            "{p}: {st} {}",
+                            text.chars().take(300).collect::<String>()
+                        ));
                     }
                 }
             })
@@ -262,21 +282,33 @@ fn soak_mixed_load_while_files_change() {
         failures.len(),
         &failures[..failures.len().min(5)]
     );
-    assert!(writes.load(Ordering::Relaxed) >= seconds * 2, "the writer stalled");
-    assert!(counts.get(&200).copied().unwrap_or(0) > total / 2, "{counts:?}");
+    assert!(
+        writes.load(Ordering::Relaxed) >= seconds * 2,
+        "the writer stalled"
+    );
+    assert!(
+        counts.get(&200).copied().unwrap_or(0) > total / 2,
+        "{counts:?}"
+    );
     if heavy {
         let (a, m) = (
             rss_after_warmup.load(Ordering::Relaxed) as f64,
             rss_max.load(Ordering::Relaxed) as f64,
         );
-        assert!(m <= a * 1.1, "RSS grew from {a} KiB to {m} KiB after warm-up");
+        assert!(
+            m <= a * 1.1,
+            "RSS grew from {a} KiB to {m} KiB after warm-up"
+        );
     }
     // Settled: the final content is served, fresh.
     std::thread::sleep(Duration::from_millis(500));
     for p in &reqs {
         let (st, body) = get(addr, p).unwrap();
         assert_eq!(st, 200, "{p}");
-        assert!(same_content(p, &body, &reference[p]), "{p}: stale after settling");
+        assert!(
+            same_content(p, &body, &reference[p]),
+            "{p}: stale after settling"
+        );
     }
     drop(srv);
     let _ = std::fs::remove_dir_all(&dir);
