@@ -158,7 +158,7 @@ fn default_renders() -> usize {
     std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 2
 }
 fn default_render_budget_mb() -> u64 {
-    1024
+    2048
 }
 fn default_wait_ms() -> u64 {
     10_000

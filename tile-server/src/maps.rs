@@ -52,10 +52,16 @@ impl MapRequest {
     }
 }
 
-/// Peak bytes one output pixel costs a render: the pixel index (fractional i, j and lon,
-/// lat: 4 × f64), the sampled value (f32), its RGBA, the RGBA of the layers below in a stack,
-/// and the PNG encoder's copy and output. Measured: a 4096² GetMap peaked at 0.6–0.9 GB.
+/// Peak bytes one output pixel costs a render of one layer: the pixel index (fractional i,
+/// j and lon, lat: 4 × f64), the sampled value (f32), its RGBA, and the PNG encoder's copy
+/// and output. Measured: a 4096² GetMap peaked at 0.6–0.9 GB; a 1024² one grows the process
+/// by 48 MiB (`tests/render_memory.rs`).
 pub const RENDER_BYTES_PER_PIXEL: u64 = 56;
+
+/// Peak bytes each further layer of a stack adds per pixel (the composite below it, and the
+/// allocator's retention between layers). Measured: a three-layer 1024² stack grows the
+/// process by 88 MiB.
+pub const RENDER_BYTES_PER_STACKED_PIXEL: u64 = 20;
 
 /// Peak bytes a field decode costs per grid point beyond the decoded f32 (the codec's own
 /// samples and missing-value mask).
@@ -74,9 +80,11 @@ pub struct RenderCost {
 /// the decoded-field cache cost nothing more.
 #[must_use]
 pub fn render_cost(state: &AppState, reqs: &[MapRequest]) -> RenderCost {
-    let image = reqs.first().map_or(0, |r| {
-        u64::from(r.width) * u64::from(r.height) * RENDER_BYTES_PER_PIXEL
-    });
+    let per_pixel =
+        RENDER_BYTES_PER_PIXEL + RENDER_BYTES_PER_STACKED_PIXEL * (reqs.len().max(1) as u64 - 1);
+    let image = reqs
+        .first()
+        .map_or(0, |r| u64::from(r.width) * u64::from(r.height) * per_pixel);
     let decode = reqs
         .iter()
         .filter(|r| !state.fields.contains(&r.slice.data_key()))
