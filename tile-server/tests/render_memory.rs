@@ -1,5 +1,5 @@
 //! The render-memory budget bounds the real process (issue 14, defect 7): eight concurrent
-//! three-layer 1024² GetMaps under a 128 MiB budget render one at a time (each reserves
+//! three-layer 1024² `GetMap`s under a 128 MiB budget render one at a time (each reserves
 //! 1024² × (56 + 2 × 20) bytes = 96 MiB), so the server's peak RSS grows by about one render
 //! (88 MiB measured), not eight. Without the budget the same load grew it by 352 MiB.
 

@@ -1,5 +1,5 @@
 //! Soak (issue 14): the real server under 64 connections of mixed requests (XYZ tiles,
-//! GetMap, GetFeatureInfo, capabilities) while a writer process rewrites the served file in
+//! `GetMap`, `GetFeatureInfo`, capabilities) while a writer process rewrites the served file in
 //! place (truncated, then completed), adds files by rename and removes them. Zero 5xx other
 //! than the documented 503 answers (`ServerBusy`, `DataUnavailable`), and no stale or
 //! half-written image: every image and value served equals the one served before the writer
@@ -61,7 +61,8 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// The request mix: tiles at several zooms, GetMap in two CRSs, GetFeatureInfo, capabilities.
+/// The request mix: tiles at several zooms, `GetMap` in two CRSs, `GetFeatureInfo`,
+/// capabilities.
 fn requests() -> Vec<String> {
     let mut r = Vec::new();
     for (z, x, y) in [
@@ -98,9 +99,12 @@ fn same_content(path: &str, a: &[u8], b: &[u8]) -> bool {
     if path.contains("GetCapabilities") {
         let strip = |x: &[u8]| {
             let t = String::from_utf8_lossy(x).into_owned();
-            let k = t.find("updateSequence=\"").map_or(0, |k| k + 16);
-            let e = t[k..].find('"').map_or(k, |e| k + e);
-            format!("{}{}", &t[..k], &t[e..])
+            match t.split_once("updateSequence=\"") {
+                Some((head, rest)) => {
+                    format!("{head}{}", rest.split_once('"').map_or("", |r| r.1))
+                }
+                None => t,
+            }
         };
         strip(a) == strip(b)
     } else {
@@ -137,20 +141,9 @@ fn writer(dir: &Path, bytes: &[u8], stop: &AtomicBool, writes: &AtomicU64) {
     }
 }
 
-#[test]
-#[ignore = "runs for 30 s or more; tests/run.sh runs it"]
-fn soak_mixed_load_while_files_change() {
-    let heavy = std::env::var("FSTGIS_HEAVY").is_ok_and(|v| v == "1");
-    let seconds: u64 = std::env::var("FSTGIS_SOAK_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(if heavy { 600 } else { 30 });
-    let dir = std::env::temp_dir().join(format!("fst-tsec-soak-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let bytes = std::fs::read(bundled_sample()).unwrap();
-    std::fs::write(data.join("run.fst"), &bytes).unwrap();
+/// Start the server on a free loopback port over `data` (watched, small caches, so that the
+/// rewrites reach the renders), logging to `dir`.
+fn start(dir: &Path, data: &Path) -> (Server, SocketAddr) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -183,17 +176,85 @@ fn soak_mixed_load_while_files_change() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    (srv, addr)
+}
 
-    // The reference answers, before anything changes.
+/// One client's loop until `deadline`: every answer is 200 with the reference bytes, or a
+/// documented 503; anything else is recorded in `failures`.
+fn client(
+    addr: SocketAddr,
+    first: usize,
+    deadline: Instant,
+    reference: &HashMap<String, Vec<u8>>,
+    counts: &Mutex<HashMap<u16, u64>>,
+    failures: &Mutex<Vec<String>>,
+) {
     let reqs = requests();
-    let reference: HashMap<String, Vec<u8>> = reqs
+    let mut k = first;
+    while Instant::now() < deadline {
+        let p = &reqs[k % reqs.len()];
+        k += 7;
+        let Some((st, body)) = get(addr, p) else {
+            failures
+                .lock()
+                .unwrap()
+                .push(format!("{p}: connection failed"));
+            continue;
+        };
+        *counts.lock().unwrap().entry(st).or_default() += 1;
+        let text = String::from_utf8_lossy(&body);
+        let ok = match st {
+            200 => same_content(p, &body, &reference[p]),
+            503 => text.contains("ServerBusy") || text.contains("DataUnavailable"),
+            _ => false,
+        };
+        if !ok {
+            let head: String = text.chars().take(300).collect();
+            failures.lock().unwrap().push(format!("{p}: {st} {head}"));
+        }
+    }
+}
+
+/// Every request of the mix, answered 200: the reference contents.
+fn fetch_all(addr: SocketAddr) -> HashMap<String, Vec<u8>> {
+    requests()
         .iter()
         .map(|p| {
             let (st, body) = get(addr, p).unwrap();
             assert_eq!(st, 200, "{p}: {}", String::from_utf8_lossy(&body));
             (p.clone(), body)
         })
-        .collect();
+        .collect()
+}
+
+/// Once the writer has stopped and the catalog settled, every request gets the reference
+/// content: nothing stale.
+fn assert_settled(addr: SocketAddr, reference: &HashMap<String, Vec<u8>>) {
+    std::thread::sleep(Duration::from_millis(500));
+    for (p, want) in reference {
+        let (st, body) = get(addr, p).unwrap();
+        assert_eq!(st, 200, "{p}");
+        assert!(same_content(p, &body, want), "{p}: stale after settling");
+    }
+}
+
+#[test]
+#[ignore = "runs for 30 s or more; tests/run.sh runs it"]
+fn soak_mixed_load_while_files_change() {
+    let heavy = std::env::var("FSTGIS_HEAVY").is_ok_and(|v| v == "1");
+    let seconds: u64 = std::env::var("FSTGIS_SOAK_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if heavy { 600 } else { 30 });
+    let dir = std::env::temp_dir().join(format!("fst-tsec-soak-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let bytes = std::fs::read(bundled_sample()).unwrap();
+    std::fs::write(data.join("run.fst"), &bytes).unwrap();
+    let (srv, addr) = start(&dir, &data);
+    // The reference answers, before anything changes.
+    let reference = fetch_all(addr);
     let reference = Arc::new(reference);
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -215,41 +276,12 @@ fn soak_mixed_load_while_files_change() {
     let rss_max = Arc::new(AtomicU64::new(0));
     let clients: Vec<_> = (0..64)
         .map(|c| {
-            let (reqs, reference, counts, failures) = (
-                reqs.clone(),
+            let (reference, counts, failures) = (
                 Arc::clone(&reference),
                 Arc::clone(&counts),
                 Arc::clone(&failures),
             );
-            std::thread::spawn(move || {
-                let mut k = c;
-                while Instant::now() < deadline {
-                    let p = &reqs[k % reqs.len()];
-                    k += 7;
-                    let Some((st, body)) = get(addr, p) else {
-                        failures
-                            .lock()
-                            .unwrap()
-                            .push(format!("{p}: connection failed"));
-                        continue;
-                    };
-                    *counts.lock().unwrap().entry(st).or_default() += 1;
-                    let text = String::from_utf8_lossy(&body);
-                    let ok = match st {
-                        200 => same_content(p, &body, &reference[p]),
-                        503 => text.contains("ServerBusy") || text.contains("DataUnavailable"),
-                        // A request that raced a rename sees the catalog of the moment; 4xx
-                        // never is the server's failure, but nothing here should cause one.
-                        _ => false,
-                    };
-                    if !ok {
-                        failures.lock().unwrap().push(format!(
-                            "{p}: {st} {}",
-                            text.chars().take(300).collect::<String>()
-                        ));
-                    }
-                }
-            })
+            std::thread::spawn(move || client(addr, c, deadline, &reference, &counts, &failures))
         })
         .collect();
     let pid = srv.child.id();
@@ -300,16 +332,7 @@ fn soak_mixed_load_while_files_change() {
             "RSS grew from {a} KiB to {m} KiB after warm-up"
         );
     }
-    // Settled: the final content is served, fresh.
-    std::thread::sleep(Duration::from_millis(500));
-    for p in &reqs {
-        let (st, body) = get(addr, p).unwrap();
-        assert_eq!(st, 200, "{p}");
-        assert!(
-            same_content(p, &body, &reference[p]),
-            "{p}: stale after settling"
-        );
-    }
+    assert_settled(addr, &reference);
     drop(srv);
     let _ = std::fs::remove_dir_all(&dir);
 }
