@@ -141,8 +141,9 @@ fn writer(dir: &Path, bytes: &[u8], stop: &AtomicBool, writes: &AtomicU64) {
     }
 }
 
-/// Start the server on a free loopback port over `data` (watched, small caches, so that the
-/// rewrites reach the renders), logging to `dir`.
+/// Start the server on a free loopback port over `data` (watched; no field or tile cache, so
+/// that every request decodes and renders the file as it is at that moment), logging to
+/// `dir`.
 fn start(dir: &Path, data: &Path) -> (Server, SocketAddr) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -154,7 +155,7 @@ fn start(dir: &Path, data: &Path) -> (Server, SocketAddr) {
     std::fs::write(
         &config,
         format!(
-            "listen = \"{addr}\"\ndata = [\"{}\"]\n[watch]\ndebounce_ms = 50\n[cache]\ntiles_mb = 4\nfields_mb = 16\n",
+            "listen = \"{addr}\"\ndata = [\"{}\"]\n[watch]\ndebounce_ms = 50\n[cache]\ntiles_mb = 0\nfields_mb = 0\n",
             data.display()
         ),
     )
