@@ -7,6 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // test code: failing loudly is the point
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
@@ -95,9 +97,7 @@ fn config(dir: &Path) -> Config {
 #[tokio::test]
 async fn a_huge_header_only_grid_is_skipped_and_the_rest_served() {
     let bad = huge_l_grid(46_000);
-    let dir = std::env::temp_dir().join(format!("fst-tsec-huge-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = support::fresh_dir("huge");
     std::fs::copy(bundled_sample(), dir.join("good.fst")).unwrap();
     std::fs::write(dir.join("bad.fst"), &bad).unwrap();
     let before = peak_rss_kib();
@@ -147,9 +147,7 @@ async fn a_huge_header_only_grid_is_skipped_and_the_rest_served() {
 
 #[tokio::test]
 async fn the_grid_points_limit_is_configurable() {
-    let dir = std::env::temp_dir().join(format!("fst-tsec-limit-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = support::fresh_dir("limit");
     std::fs::copy(bundled_sample(), dir.join("good.fst")).unwrap();
     // The sample's grid is 160×100: below a 10 000-point limit nothing of it is served.
     let mut c = config(&dir);

@@ -7,122 +7,27 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // test code: failing loudly is the point
 
+mod support;
+
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::{connect_from, fresh_dir, get_on, status as get, Server};
 use tile_server::config::bundled_sample;
 
-/// The server process; killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Server {
-    /// Start on a free loopback port with `[connections]` set to `connections`.
-    fn start(name: &str, connections: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("fst-tsec-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let config = dir.join("server.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "listen = \"{addr}\"\ndata = [\"{}\"]\n[watch]\nenabled = false\n[connections]\n{connections}\n",
-                bundled_sample().display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_fst-tile-server"))
-            .arg("--config")
-            .arg(&config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
-            .spawn()
-            .unwrap();
-        let s = Self { child, addr, dir };
-        let t0 = Instant::now();
-        while get(s.addr, "/healthz").is_none() {
-            assert!(
-                t0.elapsed() < Duration::from_secs(30),
-                "server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        s
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
-    }
-}
-
-/// Status code of a complete `GET` on a fresh connection (None if refused or closed).
-fn get(addr: SocketAddr, path: &str) -> Option<u16> {
-    let mut c = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
-    c.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        c,
-        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = Vec::new();
-    let _ = c.read_to_end(&mut buf);
-    let text = String::from_utf8_lossy(&buf);
-    text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+/// A server over the bundled sample with `[connections]` set to `connections`.
+fn start(name: &str, connections: &str) -> Server {
+    let toml = format!(
+        "data = [\"{}\"]\n[watch]\nenabled = false\n[connections]\n{connections}",
+        bundled_sample().display()
+    );
+    Server::start(&fresh_dir(name), &toml)
 }
 
 /// Status code of a complete `GET` from the loopback address `local`.
 fn get_from(addr: SocketAddr, local: [u8; 4], path: &str) -> Option<u16> {
-    let mut c = connect_from(addr, local);
-    c.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        c,
-        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = Vec::new();
-    let _ = c.read_to_end(&mut buf);
-    String::from_utf8_lossy(&buf)
-        .strip_prefix("HTTP/1.1 ")?
-        .get(..3)?
-        .parse()
-        .ok()
-}
-
-/// A blocking connection from `local` (a loopback address other than 127.0.0.1 is a
-/// different client to the server).
-fn connect_from(addr: SocketAddr, local: [u8; 4]) -> TcpStream {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let sock = tokio::net::TcpSocket::new_v4().unwrap();
-        sock.bind(SocketAddr::from((local, 0))).unwrap();
-        let s = sock.connect(addr).await.unwrap().into_std().unwrap();
-        s.set_nonblocking(false).unwrap();
-        s
-    })
+    get_on(connect_from(addr, local), path).map(|r| r.0)
 }
 
 /// A connection from `local` that sends half a request header.
@@ -147,7 +52,7 @@ fn closed_by(mut s: TcpStream, deadline: Duration) -> Option<Vec<u8>> {
 
 #[test]
 fn half_headers_time_out_and_per_client_bounds_hold() {
-    let srv = Server::start(
+    let srv = start(
         "conns",
         "header_read_timeout_ms = 2500\nmax = 200\nmax_per_ip = 30",
     );
@@ -183,7 +88,8 @@ fn half_headers_time_out_and_per_client_bounds_hold() {
     assert!(closed_by(other, Duration::from_secs(3)).is_some());
     // The slots are free again.
     assert_eq!(get(srv.addr, "/healthz"), Some(200));
-    let metrics = String::from_utf8_lossy(&fetch(srv.addr, "/metrics")).into_owned();
+    let metrics =
+        String::from_utf8_lossy(&support::get(srv.addr, "/metrics").unwrap().1).into_owned();
     assert!(
         metrics.contains("fst_connections_refused_per_ip_total"),
         "{metrics}"
@@ -192,7 +98,7 @@ fn half_headers_time_out_and_per_client_bounds_hold() {
 
 #[test]
 fn the_total_bound_refuses_with_503() {
-    let srv = Server::start(
+    let srv = start(
         "total",
         "header_read_timeout_ms = 5000\nmax = 12\nmax_per_ip = 0",
     );
@@ -213,22 +119,9 @@ fn the_total_bound_refuses_with_503() {
     }
 }
 
-/// The body of a `GET`.
-fn fetch(addr: SocketAddr, path: &str) -> Vec<u8> {
-    let mut c = TcpStream::connect(addr).unwrap();
-    write!(
-        c,
-        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut buf = Vec::new();
-    c.read_to_end(&mut buf).unwrap();
-    buf
-}
-
 #[test]
 fn proj_logs_nothing_whatever_crs_clients_ask_for() {
-    let srv = Server::start("proj", "");
+    let srv = start("proj", "");
     for round in 0..3 {
         for code in [4978, 5714, 7415, 4979, 99_999_999, 3995, 32614, 3413] {
             let uri = format!(

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // test code: failing loudly is the point
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
@@ -105,7 +107,7 @@ fn corrupted_sample(dir: &Path, nomvar: &str, fill: u8) -> PathBuf {
 
 #[tokio::test]
 async fn undecodable_record_is_the_datas_fault_not_a_retry() {
-    let dir = std::env::temp_dir().join(format!("fst-tsec-corrupt-{}", std::process::id()));
+    let dir = support::fresh_dir("corrupt");
     // A fill that makes every TT record undecodable (checked with fst-core first, so that the
     // test cannot pass on a record that still decodes).
     let path = [0xFFu8, 0x00, 0x5A]
@@ -152,9 +154,7 @@ async fn undecodable_record_is_the_datas_fault_not_a_retry() {
 
 #[tokio::test]
 async fn a_file_changed_under_a_read_is_a_retry() {
-    let dir = std::env::temp_dir().join(format!("fst-tsec-changed-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = support::fresh_dir("changed");
     let bytes = std::fs::read(bundled_sample()).unwrap();
     let path = dir.join("run.fst");
     std::fs::write(&path, &bytes).unwrap();

@@ -12,54 +12,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // test code: failing loudly is the point
 
+mod support;
+
 use std::collections::HashMap;
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write as _;
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use support::{fresh_dir, get, Server};
 use tile_server::config::bundled_sample;
-
-struct Server {
-    child: Child,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// (status, body) of a `GET` on a fresh connection; `None` if the connection failed.
-fn get(addr: SocketAddr, path: &str) -> Option<(u16, Vec<u8>)> {
-    let mut c = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).ok()?;
-    c.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
-    write!(
-        c,
-        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = Vec::new();
-    c.read_to_end(&mut buf).ok()?;
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
-    let status = head.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
-    Some((status, buf[split + 4..].to_vec()))
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
 
 /// The request mix: tiles at several zooms, `GetMap` in two CRSs, `GetFeatureInfo`,
 /// capabilities.
@@ -141,43 +105,14 @@ fn writer(dir: &Path, bytes: &[u8], stop: &AtomicBool, writes: &AtomicU64) {
     }
 }
 
-/// Start the server on a free loopback port over `data` (watched; no field or tile cache, so
-/// that every request decodes and renders the file as it is at that moment), logging to
-/// `dir`.
-fn start(dir: &Path, data: &Path) -> (Server, SocketAddr) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let config = dir.join("server.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"{addr}\"\ndata = [\"{}\"]\n[watch]\ndebounce_ms = 50\n[cache]\ntiles_mb = 0\nfields_mb = 0\n",
-            data.display()
-        ),
-    )
-    .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_fst-tile-server"))
-        .arg("--config")
-        .arg(&config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let srv = Server { child };
-    let t0 = Instant::now();
-    while get(addr, "/healthz").is_none_or(|r| r.0 != 200) {
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (srv, addr)
+/// Start the server over `data` (watched; no field or tile cache, so that every request
+/// decodes and renders the file as it is at that moment).
+fn start(dir: &Path, data: &Path) -> Server {
+    let toml = format!(
+        "data = [\"{}\"]\n[watch]\ndebounce_ms = 50\n[cache]\ntiles_mb = 0\nfields_mb = 0",
+        data.display()
+    );
+    Server::start(dir, &toml)
 }
 
 /// One client's loop until `deadline`: every answer is 200 with the reference bytes, or a
@@ -247,13 +182,13 @@ fn soak_mixed_load_while_files_change() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(if heavy { 600 } else { 30 });
-    let dir = std::env::temp_dir().join(format!("fst-tsec-soak-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir("soak");
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
     let bytes = std::fs::read(bundled_sample()).unwrap();
     std::fs::write(data.join("run.fst"), &bytes).unwrap();
-    let (srv, addr) = start(&dir, &data);
+    let srv = start(&dir, &data);
+    let addr = srv.addr;
     // The reference answers, before anything changes.
     let reference = fetch_all(addr);
     let reference = Arc::new(reference);
@@ -285,10 +220,9 @@ fn soak_mixed_load_while_files_change() {
             std::thread::spawn(move || client(addr, c, deadline, &reference, &counts, &failures))
         })
         .collect();
-    let pid = srv.child.id();
     while Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(500));
-        let rss = rss_kib(pid);
+        let rss = srv.status_kib("VmRSS:");
         if Instant::now() >= warm {
             let _ = rss_after_warmup.compare_exchange(0, rss, Ordering::Relaxed, Ordering::Relaxed);
             rss_max.fetch_max(rss, Ordering::Relaxed);
@@ -334,6 +268,4 @@ fn soak_mixed_load_while_files_change() {
         );
     }
     assert_settled(addr, &reference);
-    drop(srv);
-    let _ = std::fs::remove_dir_all(&dir);
 }
