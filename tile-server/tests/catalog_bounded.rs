@@ -11,12 +11,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use tile_server::config::{bundled_sample, Config};
-use tile_server::{router, AppState};
-use tower::ServiceExt;
+use tile_server::AppState;
 
 fn grids_fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -60,11 +57,8 @@ fn peak_rss_kib() -> u64 {
 }
 
 async fn status(state: &AppState, uri: &str) -> (StatusCode, String) {
-    let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
-    let r = router(state.clone()).oneshot(req).await.unwrap();
-    let st = r.status();
-    let body = r.into_body().collect().await.unwrap().to_bytes();
-    (st, String::from_utf8_lossy(&body).into_owned())
+    let r = support::get_in(state, uri).await;
+    (r.status, r.text())
 }
 
 /// A layer whose slices all come from `file`.

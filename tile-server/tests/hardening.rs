@@ -8,37 +8,10 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{header, StatusCode};
+use support::{get_in as get, Resp};
 use tile_server::config::{bundled_sample, Config};
-use tile_server::{router, AppState};
-use tower::ServiceExt;
-
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-async fn get(state: &AppState, uri: &str) -> Resp {
-    let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
-    let r = router(state.clone()).oneshot(req).await.unwrap();
-    let status = r.status();
-    let headers = r.headers().clone();
-    let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
-    Resp {
-        status,
-        headers,
-        body,
-    }
-}
+use tile_server::AppState;
 
 fn config(data: Vec<PathBuf>) -> Config {
     let mut c = Config::with_data(data);

@@ -5,15 +5,15 @@
 // Opaque fractions of exactly 0 or 1, and values read back bit for bit, are what is checked.
 #![allow(clippy::float_cmp)]
 
+mod support;
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{header, StatusCode};
+use support::{call, get_in as get, Resp};
 use tile_server::config::{bundled_sample, Config};
-use tile_server::{router, AppState};
-use tower::ServiceExt;
+use tile_server::AppState;
 
 fn state_for(data: Vec<PathBuf>) -> AppState {
     let mut c = Config::with_data(data);
@@ -25,47 +25,6 @@ fn state_for(data: Vec<PathBuf>) -> AppState {
 
 fn state() -> AppState {
     state_for(vec![bundled_sample()])
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn ctype(&self) -> String {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default()
-    }
-}
-
-async fn call(state: &AppState, method: &str, uri: &str, headers: &[(&str, &str)]) -> Resp {
-    let mut b = Request::builder().method(method).uri(uri);
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    let r = router(state.clone())
-        .oneshot(b.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = r.status();
-    let headers = r.headers().clone();
-    let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
-    Resp {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn get(state: &AppState, uri: &str) -> Resp {
-    call(state, "GET", uri, &[]).await
 }
 
 /// Decode a PNG into (width, height, RGBA).

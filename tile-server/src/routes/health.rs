@@ -58,31 +58,31 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         ("fst_tile_cache_entries", "gauge", te as f64),
         ("fst_tile_cache_bytes", "gauge", tb as f64),
         (
-            "fst_connections_open",
-            "gauge",
-            state.connections.open.load(Relaxed) as f64,
-        ),
-        (
-            "fst_connections_accepted_total",
-            "counter",
-            state.connections.accepted.load(Relaxed) as f64,
-        ),
-        (
-            "fst_connections_refused_per_ip_total",
-            "counter",
-            state.connections.refused_per_ip.load(Relaxed) as f64,
-        ),
-        (
-            "fst_connections_refused_total",
-            "counter",
-            state.connections.refused_total.load(Relaxed) as f64,
-        ),
-        (
             "fst_catalog_layers",
             "gauge",
             state.snapshot().layers.len() as f64,
         ),
     ];
+    let c = &state.connections;
+    let conns = [
+        ("open", "gauge", &c.open),
+        ("accepted_total", "counter", &c.accepted),
+        ("refused_per_ip_total", "counter", &c.refused_per_ip),
+        ("refused_total", "counter", &c.refused_total),
+    ];
+    let names: Vec<String> = conns
+        .iter()
+        .map(|(n, _, _)| format!("fst_connections_{n}"))
+        .collect();
+    let extra: Vec<(&str, &str, f64)> = extra
+        .into_iter()
+        .chain(
+            conns
+                .iter()
+                .zip(&names)
+                .map(|((_, kind, v), name)| (name.as_str(), *kind, v.load(Relaxed) as f64)),
+        )
+        .collect();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(&extra),

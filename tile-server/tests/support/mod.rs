@@ -1,15 +1,71 @@
-//! Shared by the tests that drive the real `fst-tile-server` process on loopback: a fresh
-//! folder, starting the server on a free port, raw HTTP/1.1 requests (from a chosen loopback
-//! address), and the process's memory.
+//! Shared by the tile server's tests: a fresh folder; in-process requests to the router (no
+//! socket); and, for the tests that drive the real `fst-tile-server` process on loopback,
+//! starting it on a free port, raw HTTP/1.1 requests (from a chosen loopback address) and
+//! the process's memory.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // Each test binary uses part of this; failing loudly is the point.
 
 use std::io::{Read as _, Write as _};
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tile_server::{router, AppState};
+use tower::ServiceExt;
+
+/// A response of the router.
+pub(crate) struct Resp {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Resp {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub(crate) fn ctype(&self) -> String {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// A request to the router, in process.
+pub(crate) async fn call(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> Resp {
+    let mut b = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let r = router(state.clone())
+        .oneshot(b.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = r.status();
+    let headers = r.headers().clone();
+    let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A `GET` to the router, in process.
+pub(crate) async fn get_in(state: &AppState, uri: &str) -> Resp {
+    call(state, "GET", uri, &[]).await
+}
 
 /// An empty folder of this test process, `fst-tsec-<name>-<pid>` under the temp dir.
 pub(crate) fn fresh_dir(name: &str) -> PathBuf {
