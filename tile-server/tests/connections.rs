@@ -145,3 +145,22 @@ fn proj_logs_nothing_whatever_crs_clients_ask_for() {
         "PROJ wrote to stderr:\n{err}"
     );
 }
+
+#[test]
+fn idle_keep_alive_connections_are_closed_after_the_timeout() {
+    let srv = start("idle", "header_read_timeout_ms = 1000");
+    let mut c = TcpStream::connect(srv.addr).unwrap();
+    // One complete request on a keep-alive connection, answered; then nothing.
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let t0 = Instant::now();
+    let mut buf = Vec::new();
+    let closed = c.read_to_end(&mut buf).is_ok();
+    assert!(buf.starts_with(b"HTTP/1.1 200"), "{buf:?}");
+    assert!(
+        closed && t0.elapsed() < Duration::from_secs(4),
+        "an idle keep-alive connection is still open after {:?}",
+        t0.elapsed()
+    );
+}
