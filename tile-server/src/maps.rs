@@ -87,15 +87,22 @@ pub fn render_cost(state: &AppState, reqs: &[MapRequest]) -> RenderCost {
         .map_or(0, |r| u64::from(r.width) * u64::from(r.height) * per_pixel);
     let decode = reqs
         .iter()
-        .filter(|r| !state.fields.contains(&r.slice.data_key()))
-        .map(|r| {
-            let (ni, nj) = r.layer.grid.shape();
-            let comps = if r.slice.record_v.is_some() { 2 } else { 1 };
-            (ni as u64) * (nj as u64) * DECODE_BYTES_PER_POINT * comps
-        })
+        .map(|r| decode_cost(state, &r.layer, &r.slice))
         .max()
         .unwrap_or(0);
     RenderCost { image, decode }
+}
+
+/// Peak bytes of decoding the field of `slice` (both components of a vector layer); 0 when
+/// it is in the decoded-field cache.
+#[must_use]
+pub fn decode_cost(state: &AppState, layer: &Layer, slice: &Slice) -> u64 {
+    if state.fields.contains(&slice.data_key()) {
+        return 0;
+    }
+    let (ni, nj) = layer.grid.shape();
+    let comps = if slice.record_v.is_some() { 2 } else { 1 };
+    (ni as u64) * (nj as u64) * DECODE_BYTES_PER_POINT * comps
 }
 
 /// The decoded field of a slice (wind speed for vector layers), through the field cache.

@@ -175,6 +175,23 @@ async fn renders_share_a_memory_budget() {
     assert_eq!(r.headers.get(header::RETRY_AFTER).unwrap(), "1");
     // A small one fits beside them.
     assert_eq!(get(&s, &map(64, 32)).await.status, StatusCode::OK);
+    // With the whole budget taken, GetFeatureInfo on a field never decoded waits, then 503;
+    // on a field in the cache (TT, decoded by the map above) it needs no budget.
+    let rest = std::sync::Arc::clone(&s.render_budget)
+        .acquire_many_owned(512)
+        .await
+        .unwrap();
+    let gfi = |layer: &str| {
+        format!(
+            "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS={layer}&QUERY_LAYERS={layer}\
+             &CRS=CRS:84&BBOX=-140,30,-60,70&WIDTH=100&HEIGHT=100&I=50&J=50&INFO_FORMAT=application/json"
+        )
+    };
+    let r = get(&s, &gfi("HU")).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    assert_eq!(get(&s, &gfi("TT")).await.status, StatusCode::OK);
+    drop(rest);
+    assert_eq!(get(&s, &gfi("HU")).await.status, StatusCode::OK);
     drop(held);
     assert_eq!(get(&s, &map(128, 128)).await.status, StatusCode::OK);
     // Every reservation was given back.

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::error::ApiError;
 use crate::maps::{render_cost, render_stack_png, stack_key, MapRequest};
@@ -58,6 +59,35 @@ pub fn cacheable(
     r
 }
 
+/// A share of the render budget and a render slot, held while a render or a decode runs.
+#[derive(Debug)]
+pub struct Reservation {
+    _bytes: OwnedSemaphorePermit,
+    _slot: OwnedSemaphorePermit,
+}
+
+/// Reserve `bytes` of the render budget (never more than the whole budget: such a request
+/// waits to run alone) and a render slot, waiting at most `render_wait_ms` for both.
+pub async fn reserve(state: &AppState, bytes: u64) -> Result<Reservation, ApiError> {
+    let budget_kib = state.config.limits.render_budget_mb.max(1) * 1024;
+    let kib = bytes.div_ceil(1024).clamp(1, budget_kib);
+    let kib = u32::try_from(kib).unwrap_or(u32::MAX);
+    let wait = Duration::from_millis(state.config.limits.render_wait_ms);
+    let (slots, budget) = (Arc::clone(&state.renders), Arc::clone(&state.render_budget));
+    tokio::time::timeout(wait, async move {
+        let bytes = budget.acquire_many_owned(kib).await.ok()?;
+        let slot = slots.acquire_owned().await.ok()?;
+        Some(Reservation {
+            _bytes: bytes,
+            _slot: slot,
+        })
+    })
+    .await
+    .ok()
+    .flatten()
+    .ok_or(ApiError::Busy)
+}
+
 /// Render a map (one or more layers, the first at the bottom) under the concurrency limit
 /// and the render-memory budget, on the blocking pool. Warm tiles skip all three.
 ///
@@ -79,19 +109,7 @@ pub async fn render(state: &AppState, reqs: Vec<MapRequest>) -> Result<Arc<Vec<u
             budget: budget_kib * 1024,
         });
     }
-    let kib = (image_kib + cost.decode.div_ceil(1024)).clamp(1, budget_kib);
-    let kib = u32::try_from(kib).unwrap_or(u32::MAX);
-    let wait = Duration::from_millis(state.config.limits.render_wait_ms);
-    let (slots, budget) = (Arc::clone(&state.renders), Arc::clone(&state.render_budget));
-    let permits = tokio::time::timeout(wait, async move {
-        let bytes = budget.acquire_many_owned(kib).await.ok()?;
-        let slot = slots.acquire_owned().await.ok()?;
-        Some((bytes, slot))
-    })
-    .await
-    .ok()
-    .flatten()
-    .ok_or(ApiError::Busy)?;
+    let permits = reserve(state, cost.image + cost.decode).await?;
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         let _permits = permits;

@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::capabilities::capabilities;
 pub use super::capabilities::ADVERTISED_CRS;
-use super::{cacheable, render};
+use super::{cacheable, render, reserve};
 use crate::dims::{self, iso, DimRequest};
 use crate::error::{xml_escape as esc, ApiError, WmsError};
-use crate::maps::{point_value, MapRequest, PointValue};
+use crate::maps::{decode_cost, point_value, MapRequest, PointValue};
 use crate::params::{check_png, clip, parse_bbox, parse_bgcolor, parse_crs, Params};
 use crate::render::{self, legend, OutputCrs};
 use crate::source::Layer;
@@ -322,11 +322,21 @@ async fn get_feature_info(
     let mut infos = Vec::new();
     for layer in &mp.layers {
         let slice = dims::select(layer, &dims)?.clone();
+        // A field not yet decoded takes its decode's bytes from the render budget.
+        let cost = decode_cost(state, layer, &slice);
+        let reservation = if cost > 0 {
+            Some(reserve(state, cost).await?)
+        } else {
+            None
+        };
         let (st, l) = (state.clone(), Arc::clone(layer));
         let sl = slice.clone();
-        let val = tokio::task::spawn_blocking(move || point_value(&st, &l, &sl, lon, lat))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
+        let val = tokio::task::spawn_blocking(move || {
+            let _reservation = reservation;
+            point_value(&st, &l, &sl, lon, lat)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
         infos.push(FeatureInfo {
             layer: Arc::clone(layer),
             slice,
