@@ -9,43 +9,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::http::StatusCode;
 use tile_server::config::{bundled_sample, Config};
 use tile_server::AppState;
-
-fn grids_fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../crates/fst-core/tests/fixtures/xdf/grids.fst")
-}
-
-/// fst-core's grid fixture with its L-grid data record's header (directory entry and the
-/// record's own key copy) claiming `n`×`n` points; the payload is unchanged (a 60×40 field).
-fn huge_l_grid(n: u32) -> Vec<u8> {
-    let f = fst_core::FstFile::open(grids_fixture()).unwrap();
-    let rec = f
-        .records()
-        .iter()
-        .find(|r| r.grtyp == b'L' && r.ni > 1 && r.nj > 1 && r.datyp.base() != 5)
-        .expect("an L-grid data record in the fixture");
-    let mut bytes = std::fs::read(grids_fixture()).unwrap();
-    // The key words `ni << 8 | grtyp` and `nj << 8 | datyp`, big-endian, side by side.
-    let word = |hi: u32, lo: u8| ((hi << 8) | u32::from(lo)).to_be_bytes();
-    let mut old = word(rec.ni, rec.grtyp).to_vec();
-    old.extend_from_slice(&word(rec.nj, rec.datyp.0));
-    let mut new = word(n, rec.grtyp).to_vec();
-    new.extend_from_slice(&word(n, rec.datyp.0));
-    let mut patched = 0;
-    for at in (0..bytes.len() - 8).step_by(4) {
-        if bytes[at..at + 8] == old[..] {
-            bytes[at..at + 8].copy_from_slice(&new);
-            patched += 1;
-        }
-    }
-    assert!(patched >= 1, "the L record's keys were not found");
-    bytes
-}
 
 fn peak_rss_kib() -> u64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -90,7 +58,7 @@ fn config(dir: &Path) -> Config {
 
 #[tokio::test]
 async fn a_huge_header_only_grid_is_skipped_and_the_rest_served() {
-    let bad = huge_l_grid(46_000);
+    let bad = support::huge_l_grid(46_000);
     let dir = support::fresh_dir("huge");
     std::fs::copy(bundled_sample(), dir.join("good.fst")).unwrap();
     std::fs::write(dir.join("bad.fst"), &bad).unwrap();

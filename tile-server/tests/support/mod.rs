@@ -190,3 +190,35 @@ pub(crate) fn get(addr: SocketAddr, path: &str) -> Option<(u16, Vec<u8>)> {
 pub(crate) fn status(addr: SocketAddr, path: &str) -> Option<u16> {
     get(addr, path).map(|r| r.0)
 }
+
+pub(crate) fn grids_fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/fst-core/tests/fixtures/xdf/grids.fst")
+}
+
+/// fst-core's grid fixture with its L-grid data record's header (directory entry and the
+/// record's own key copy) claiming `n`×`n` points; the payload is unchanged (a 60×40 field).
+pub(crate) fn huge_l_grid(n: u32) -> Vec<u8> {
+    let f = fst_core::FstFile::open(grids_fixture()).unwrap();
+    let rec = f
+        .records()
+        .iter()
+        .find(|r| r.grtyp == b'L' && r.ni > 1 && r.nj > 1 && r.datyp.base() != 5)
+        .expect("an L-grid data record in the fixture");
+    let mut bytes = std::fs::read(grids_fixture()).unwrap();
+    // The key words `ni << 8 | grtyp` and `nj << 8 | datyp`, big-endian, side by side.
+    let word = |hi: u32, lo: u8| ((hi << 8) | u32::from(lo)).to_be_bytes();
+    let mut old = word(rec.ni, rec.grtyp).to_vec();
+    old.extend_from_slice(&word(rec.nj, rec.datyp.0));
+    let mut new = word(n, rec.grtyp).to_vec();
+    new.extend_from_slice(&word(n, rec.datyp.0));
+    let mut patched = 0;
+    for at in (0..bytes.len() - 8).step_by(4) {
+        if bytes[at..at + 8] == old[..] {
+            bytes[at..at + 8].copy_from_slice(&new);
+            patched += 1;
+        }
+    }
+    assert!(patched >= 1, "the L record's keys were not found");
+    bytes
+}
