@@ -89,6 +89,15 @@ impl<K: Hash + Eq, V: Clone + Weigh> ByteLru<K, V> {
         v
     }
 
+    /// Whether `k` is cached (neither counted as a hit or miss nor marked as used).
+    pub fn contains(&self, k: &K) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .lru
+            .contains(k)
+    }
+
     /// Insert, evicting the least recently used entries beyond the capacity. Values larger
     /// than the whole cache are not kept.
     pub fn put(&self, k: K, v: V) {

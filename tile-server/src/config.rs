@@ -32,6 +32,47 @@ pub struct Config {
     /// Directory watching.
     #[serde(default)]
     pub watch: WatchConfig,
+    /// Connection bounds (slow or greedy clients).
+    #[serde(default)]
+    pub connections: ConnectionsConfig,
+}
+
+/// Bounds on client connections, enforced by the accept loop ([`crate::serve`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionsConfig {
+    /// Time a connection has to send a request's headers (idle keep-alive connections
+    /// included) before it is closed, milliseconds.
+    #[serde(default = "default_header_timeout")]
+    pub header_read_timeout_ms: u64,
+    /// Open connections in total; further ones are answered `503` and closed. Capped below
+    /// the process's open-file limit.
+    #[serde(default = "default_max_connections")]
+    pub max: usize,
+    /// Open connections per client address; further ones are answered `429` and closed.
+    /// 0: no per-address bound (behind a reverse proxy, every client has its address).
+    #[serde(default = "default_max_per_ip")]
+    pub max_per_ip: usize,
+}
+
+fn default_header_timeout() -> u64 {
+    20_000
+}
+fn default_max_connections() -> usize {
+    4096
+}
+fn default_max_per_ip() -> usize {
+    128
+}
+
+impl Default for ConnectionsConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_ms: default_header_timeout(),
+            max: default_max_connections(),
+            max_per_ip: default_max_per_ip(),
+        }
+    }
 }
 
 /// Cache sizes, in mebibytes.
@@ -62,7 +103,13 @@ pub struct LimitsConfig {
     /// Renders running at once; further requests wait for a slot.
     #[serde(default = "default_renders")]
     pub max_concurrent_renders: usize,
-    /// How long a request waits for a render slot before a 503.
+    /// Memory all renders together may hold, mebibytes: each render reserves its estimated
+    /// peak bytes ([`crate::maps::render_cost`]) before it starts and waits (up to
+    /// `render_wait_ms`, then 503) while the budget is taken by others. A request whose
+    /// image alone exceeds the budget is refused (400).
+    #[serde(default = "default_render_budget_mb")]
+    pub render_budget_mb: u64,
+    /// How long a request waits for a render slot and budget before a 503.
     #[serde(default = "default_wait_ms")]
     pub render_wait_ms: u64,
     /// Largest XYZ zoom level.
@@ -71,6 +118,10 @@ pub struct LimitsConfig {
     /// Most layers one `GetMap` may stack (WMS `LayerLimit`).
     #[serde(default = "default_max_layers")]
     pub max_layers: usize,
+    /// Largest field (ni·nj points) published as a layer; larger fields are skipped at
+    /// catalog build, before any grid is computed from their header.
+    #[serde(default = "default_max_grid_points")]
+    pub max_grid_points: u64,
 }
 
 /// Directory watching.
@@ -106,11 +157,17 @@ fn default_max_size() -> u32 {
 fn default_renders() -> usize {
     std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 2
 }
+fn default_render_budget_mb() -> u64 {
+    2048
+}
 fn default_wait_ms() -> u64 {
     10_000
 }
 fn default_max_layers() -> usize {
     8
+}
+fn default_max_grid_points() -> u64 {
+    50_000_000
 }
 fn default_max_zoom() -> u8 {
     14
@@ -137,9 +194,11 @@ impl Default for LimitsConfig {
             max_width: default_max_size(),
             max_height: default_max_size(),
             max_concurrent_renders: default_renders(),
+            render_budget_mb: default_render_budget_mb(),
             render_wait_ms: default_wait_ms(),
             max_zoom: default_max_zoom(),
             max_layers: default_max_layers(),
+            max_grid_points: default_max_grid_points(),
         }
     }
 }
@@ -192,6 +251,7 @@ impl Config {
             cache: CacheConfig::default(),
             limits: LimitsConfig::default(),
             watch: WatchConfig::default(),
+            connections: ConnectionsConfig::default(),
         }
     }
 
@@ -215,6 +275,12 @@ impl Config {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),
                 message: "`data` lists no directory".into(),
+            });
+        }
+        if c.limits.render_budget_mb == 0 {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message: "limits.render_budget_mb must be at least 1".into(),
             });
         }
         if c.limits.max_concurrent_renders == 0 {

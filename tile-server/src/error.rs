@@ -2,8 +2,14 @@
 //! exception code. WMS routes render errors as an OGC `ServiceExceptionReport`; the other
 //! routes as a small JSON object.
 
+use std::fmt::Write as _;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+
+use crate::render::RenderError;
+use crate::routes::wms::WmsVersion;
+use crate::source::SourceError;
 
 /// Result alias of the server.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -55,25 +61,47 @@ pub enum ApiError {
     /// A path that names nothing (tiles out of range, unknown files).
     #[error("not found: {0}")]
     NotFound(String),
-    /// Every render slot stayed busy for the whole wait.
-    #[error("server busy: too many concurrent renders")]
+    /// The render budget (bytes or slots) stayed exhausted for the whole wait: transient.
+    #[error("server busy: the render budget is exhausted, retry later")]
     Busy,
-    /// The data changed under the request (a file rewritten while it was read); retry.
-    #[error("data unavailable: {0}")]
-    Unavailable(String),
-    /// A fault of the server or of the data files.
+    /// The request alone needs more render memory than the whole budget allows.
+    #[error("the request needs {needed} bytes of render memory, more than the server's budget of {budget}; ask for a smaller image or fewer layers")]
+    TooExpensive {
+        /// Estimated bytes of the request.
+        needed: u64,
+        /// `limits.render_budget_mb` in bytes.
+        budget: u64,
+    },
+    /// A layer's data cannot give the field asked for.
+    #[error("layer `{layer}`: {source}")]
+    Data {
+        /// The layer.
+        layer: String,
+        /// Why (transient or not: see the table); boxed, as the rare case.
+        source: Box<SourceError>,
+    },
+    /// The rendering pipeline refused the request or failed.
+    #[error("{0}")]
+    Render(RenderError),
+    /// A fault of the server.
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl ApiError {
     /// The one mapping table: HTTP status and OGC exception code of every kind.
+    ///
+    /// 503 means "transient, retry" (and carries `Retry-After`); a record that can never
+    /// decode is the data's fault and answers 500 `DataCorrupt`, which proxies and clients
+    /// do not retry.
     #[must_use]
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::LayerNotDefined(_) => (StatusCode::NOT_FOUND, "LayerNotDefined"),
             Self::StyleNotDefined(_) => (StatusCode::BAD_REQUEST, "StyleNotDefined"),
-            Self::InvalidCrs(_) => (StatusCode::BAD_REQUEST, "InvalidCRS"),
+            Self::InvalidCrs(_) | Self::Render(RenderError::Crs { .. }) => {
+                (StatusCode::BAD_REQUEST, "InvalidCRS")
+            }
             Self::InvalidDimensionValue { .. } => {
                 (StatusCode::BAD_REQUEST, "InvalidDimensionValue")
             }
@@ -81,12 +109,36 @@ impl ApiError {
             Self::InvalidFormat(_) => (StatusCode::BAD_REQUEST, "InvalidFormat"),
             Self::InvalidPoint(_) => (StatusCode::BAD_REQUEST, "InvalidPoint"),
             Self::MissingParameter(_) => (StatusCode::BAD_REQUEST, "MissingParameterValue"),
-            Self::InvalidParameter { .. } => (StatusCode::BAD_REQUEST, "InvalidParameterValue"),
+            Self::InvalidParameter { .. } | Self::TooExpensive { .. } => {
+                (StatusCode::BAD_REQUEST, "InvalidParameterValue")
+            }
             Self::OperationNotSupported(_) => (StatusCode::BAD_REQUEST, "OperationNotSupported"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
             Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "ServerBusy"),
-            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "DataUnavailable"),
-            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "NoApplicableCode"),
+            Self::Data { source, .. } => match source.as_ref() {
+                SourceError::Changed { .. } | SourceError::Unreadable { .. } => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "DataUnavailable")
+                }
+                SourceError::Undecodable { .. }
+                | SourceError::NotAField { .. }
+                | SourceError::Grid { .. }
+                | SourceError::TooLarge { .. } => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "DataCorrupt")
+                }
+                _ => (StatusCode::INTERNAL_SERVER_ERROR, "NoApplicableCode"),
+            },
+            Self::Render(_) | Self::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "NoApplicableCode")
+            }
+        }
+    }
+
+    /// A data error of `layer`.
+    #[must_use]
+    pub fn data(layer: &str, source: SourceError) -> Self {
+        Self::Data {
+            layer: layer.to_string(),
+            source: Box::new(source),
         }
     }
 
@@ -98,10 +150,36 @@ impl ApiError {
         }
     }
 
+    /// Log server-side errors once, with the causes the client does not see (the full
+    /// path of a file, fst-core's own message).
     fn log(&self) {
-        if self.status_and_code().0.is_server_error() {
-            tracing::error!("{self}");
+        let status = self.status_and_code().0;
+        if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            let mut text = self.to_string();
+            let mut cause: Option<&dyn std::error::Error> = match self {
+                Self::Data { source, .. } => std::error::Error::source(source.as_ref()),
+                _ => None,
+            };
+            while let Some(c) = cause {
+                let _ = write!(text, " <- {c}");
+                cause = c.source();
+            }
+            tracing::error!("{text}");
         }
+    }
+
+    /// The response headers every rendering of this error carries (`Retry-After` on 503).
+    fn decorate(&self, r: &mut Response) {
+        if self.status_and_code().0 == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+    }
+}
+
+impl From<RenderError> for ApiError {
+    fn from(e: RenderError) -> Self {
+        Self::Render(e)
     }
 }
 
@@ -115,6 +193,7 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        self.decorate(&mut r);
         r
     }
 }
@@ -124,8 +203,8 @@ impl IntoResponse for ApiError {
 pub struct WmsError {
     /// The error.
     pub error: ApiError,
-    /// `true` for WMS 1.1.1 (its own content type and schema version).
-    pub v111: bool,
+    /// The WMS version asked for (its own content type and schema version).
+    pub version: WmsVersion,
 }
 
 /// Escape text for XML content and attribute values.
@@ -151,28 +230,23 @@ impl IntoResponse for WmsError {
         self.error.log();
         let (status, code) = self.error.status_and_code();
         let msg = xml_escape(&self.error.to_string());
-        let (body, ctype) = if self.v111 {
-            (
-                format!(
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ServiceExceptionReport version=\"1.1.1\">\n  \
-                     <ServiceException code=\"{code}\">{msg}</ServiceException>\n</ServiceExceptionReport>\n"
-                ),
-                "application/vnd.ogc.se_xml",
-            )
-        } else {
-            (
-                format!(
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ServiceExceptionReport version=\"1.3.0\" \
-                     xmlns=\"http://www.opengis.net/ogc\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
-                     xsi:schemaLocation=\"http://www.opengis.net/ogc http://schemas.opengis.net/wms/1.3.0/exceptions_1_3_0.xsd\">\n  \
-                     <ServiceException code=\"{code}\">{msg}</ServiceException>\n</ServiceExceptionReport>\n"
-                ),
-                "text/xml",
-            )
+        let root = match self.version {
+            WmsVersion::V111 => "<ServiceExceptionReport version=\"1.1.1\">".to_string(),
+            WmsVersion::V130 => "<ServiceExceptionReport version=\"1.3.0\" \
+                 xmlns=\"http://www.opengis.net/ogc\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+                 xsi:schemaLocation=\"http://www.opengis.net/ogc http://schemas.opengis.net/wms/1.3.0/exceptions_1_3_0.xsd\">"
+                .to_string(),
         };
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{root}\n  \
+             <ServiceException code=\"{code}\">{msg}</ServiceException>\n</ServiceExceptionReport>\n"
+        );
         let mut r = (status, body).into_response();
-        r.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.version.exception_type()),
+        );
+        self.error.decorate(&mut r);
         r
     }
 }

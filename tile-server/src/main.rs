@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use axum::serve::ListenerExt;
+use std::sync::Arc;
+
 use clap::Parser;
 use tile_server::config::{bundled_sample, Config};
+use tile_server::serve::{serve, ConnectionLimits};
 use tile_server::{router, AppState};
 
 /// Serve RPN standard files (FST) as WMS 1.3.0/1.1.1 and XYZ tiles.
@@ -92,18 +94,25 @@ fn main() -> ExitCode {
         let n = state.snapshot().layers.len();
         eprintln!("fst-tile-server: {n} layers from {} path(s)", config.data.len());
         eprintln!("fst-tile-server: viewer at http://{addr}/   WMS at http://{addr}/wms?SERVICE=WMS&REQUEST=GetCapabilities");
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
+        // Ctrl-C, or SIGTERM from a service manager or container runtime: stop accepting,
+        // let open requests finish.
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        match axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("fst-tile-server: {e}");
-                ExitCode::FAILURE
+            let term = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = term => {}
             }
-        }
+        };
+        let limits = ConnectionLimits::from_config(&config.connections);
+        let stats = Arc::clone(&state.connections);
+        serve(listener, router(state), limits, stats, shutdown).await;
+        ExitCode::SUCCESS
     })
 }

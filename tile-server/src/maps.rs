@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::error::ApiError;
 use crate::render::canvas::Canvas;
 use crate::render::{self, contours, glyphs, OutputCrs, PixelIndex};
-use crate::source::{decode_components, decode_slice, Layer, Slice};
+use crate::source::{decode_components, decode_slice, panic_text, Layer, Slice};
 use crate::state::AppState;
 use crate::styles::{Style, StyleKind, StyleOverrides};
 
@@ -52,26 +52,84 @@ impl MapRequest {
     }
 }
 
+/// Peak bytes one output pixel costs a render of one layer: the pixel index (fractional i,
+/// j and lon, lat: 4 × f64), the sampled value (f32), its RGBA, and the PNG encoder's copy
+/// and output. Measured: a 4096² GetMap peaked at 0.6–0.9 GB; a 1024² one grows the process
+/// by 48 MiB (`tests/render_memory.rs`).
+pub const RENDER_BYTES_PER_PIXEL: u64 = 56;
+
+/// Peak bytes each further layer of a stack adds per pixel (the composite below it, and the
+/// allocator's retention between layers). Measured: a three-layer 1024² stack grows the
+/// process by 88 MiB.
+pub const RENDER_BYTES_PER_STACKED_PIXEL: u64 = 20;
+
+/// Peak bytes a field decode costs per grid point beyond the decoded f32 (the codec's own
+/// samples and missing-value mask).
+pub const DECODE_BYTES_PER_POINT: u64 = 12;
+
+/// What a render of a stack of layers may hold at its peak, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderCost {
+    /// The image's buffers (independent of the data).
+    pub image: u64,
+    /// Decodes of fields not in the field cache yet.
+    pub decode: u64,
+}
+
+/// The estimated peak bytes of rendering `reqs` (all of one image size). Fields already in
+/// the decoded-field cache cost nothing more.
+#[must_use]
+pub fn render_cost(state: &AppState, reqs: &[MapRequest]) -> RenderCost {
+    let per_pixel =
+        RENDER_BYTES_PER_PIXEL + RENDER_BYTES_PER_STACKED_PIXEL * (reqs.len().max(1) as u64 - 1);
+    let image = reqs
+        .first()
+        .map_or(0, |r| u64::from(r.width) * u64::from(r.height) * per_pixel);
+    let decode = reqs
+        .iter()
+        .map(|r| decode_cost(state, &r.layer, &r.slice))
+        .max()
+        .unwrap_or(0);
+    RenderCost { image, decode }
+}
+
+/// Peak bytes of decoding the field of `slice` (both components of a vector layer); 0 when
+/// it is in the decoded-field cache.
+#[must_use]
+pub fn decode_cost(state: &AppState, layer: &Layer, slice: &Slice) -> u64 {
+    if state.fields.contains(&slice.data_key()) {
+        return 0;
+    }
+    let (ni, nj) = layer.grid.shape();
+    let comps = if slice.record_v.is_some() { 2 } else { 1 };
+    (ni as u64) * (nj as u64) * DECODE_BYTES_PER_POINT * comps
+}
+
 /// The decoded field of a slice (wind speed for vector layers), through the field cache.
-pub fn field(state: &AppState, slice: &Slice) -> Result<Arc<render::FieldValues>, ApiError> {
+pub fn field(
+    state: &AppState,
+    layer: &str,
+    slice: &Slice,
+) -> Result<Arc<render::FieldValues>, ApiError> {
     let key = slice.data_key();
     if let Some(f) = state.fields.get(&key) {
         return Ok(f);
     }
-    let f = Arc::new(decode_slice(slice).map_err(ApiError::Unavailable)?);
+    let f = Arc::new(decode_slice(slice).map_err(|e| ApiError::data(layer, e))?);
     state.fields.put(key, Arc::clone(&f));
     Ok(f)
 }
 
 fn components(
     state: &AppState,
+    layer: &str,
     slice: &Slice,
 ) -> Result<Arc<(render::FieldValues, render::FieldValues)>, ApiError> {
     let key = slice.data_key();
     if let Some(f) = state.components.get(&key) {
         return Ok(f);
     }
-    let f = Arc::new(decode_components(slice).map_err(ApiError::Unavailable)?);
+    let f = Arc::new(decode_components(slice).map_err(|e| ApiError::data(layer, e))?);
     state.components.put(key, Arc::clone(&f));
     Ok(f)
 }
@@ -96,7 +154,7 @@ pub fn render_png(state: &AppState, req: &MapRequest) -> Result<Arc<Vec<u8>>, Ap
         let b = req.bbox;
         let mid = b[1] + 0.5 * (b[3] - b[1]);
         // Decode once, before the threads.
-        field(state, &req.slice)?;
+        field(state, &req.layer.name, &req.slice)?;
         let (top, bottom) = std::thread::scope(|s| {
             let t = s.spawn(|| colour_only(state, req, [b[0], mid, b[2], b[3]], w, h / 2));
             let bottom = colour_only(state, req, [b[0], b[1], b[2], mid], w, h / 2);
@@ -124,8 +182,7 @@ fn encode_and_keep(
     w: usize,
     h: usize,
 ) -> Result<Arc<Vec<u8>>, ApiError> {
-    let png =
-        Arc::new(render::encode_png(rgba, w, h).map_err(|e| ApiError::Internal(e.to_string()))?);
+    let png = Arc::new(render::encode_png(rgba, w, h)?);
     state
         .metrics
         .renders
@@ -195,19 +252,8 @@ pub fn misses_layer(layer: &Layer, crs: OutputCrs, bbox: [f64; 4]) -> bool {
         .any(|k| geo[0] + k <= e && geo[2] + k >= w)
 }
 
-/// The message of a panic payload, when it has one.
-fn panic_text(p: &(dyn std::any::Any + Send)) -> &str {
-    p.downcast_ref::<&str>()
-        .copied()
-        .or_else(|| p.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("no message")
-}
-
 fn locate(req: &MapRequest, bbox: [f64; 4], w: usize, h: usize) -> Result<PixelIndex, ApiError> {
-    render::locate(&req.layer.grid, req.crs, bbox, w, h).map_err(|e| match e {
-        render::RenderError::Crs { .. } => ApiError::InvalidCrs(e.to_string()),
-        other => ApiError::Internal(other.to_string()),
-    })
+    Ok(render::locate(&req.layer.grid, req.crs, bbox, w, h)?)
 }
 
 /// RGBA of a ramp or interval style over `bbox`.
@@ -225,7 +271,7 @@ fn colour_only(
     if px.i.iter().all(|i| i.is_nan()) {
         return Ok(vec![0u8; w * h * 4]);
     }
-    let f = field(state, &req.slice)?;
+    let f = field(state, &req.layer.name, &req.slice)?;
     let values = render::sample_field(&px, &f, req.style.sampling);
     Ok(render::colorize(
         &px,
@@ -250,7 +296,7 @@ fn render_rgba(
     let rgba = if px.i.iter().all(|i| i.is_nan()) {
         vec![0u8; w * h * 4]
     } else {
-        let f = field(state, &req.slice)?;
+        let f = field(state, &req.layer.name, &req.slice)?;
         let values = render::sample_field(&px, &f, req.style.sampling);
         let cm = req.style.color_map_for(&req.overrides, || {
             state.ranges.get(&req.slice.data_key(), &f)
@@ -278,7 +324,7 @@ fn render_rgba(
             _ => render::colorize(&px, &values, &cm),
         };
         if req.style.is_vector() && req.slice.record_v.is_some() {
-            let uv = components(state, &req.slice)?;
+            let uv = components(state, &req.layer.name, &req.slice)?;
             draw_wind(&mut rgba, &px, &req.layer.grid, &uv.0, &uv.1, &req.style);
         }
         rgba
@@ -413,9 +459,9 @@ pub fn point_value(
     let Some((i, j)) = layer.grid.index_of(lat, lon) else {
         return Ok(None);
     };
-    let f = field(state, slice)?;
+    let f = field(state, &layer.name, slice)?;
     let wind = if layer.vector && slice.record_v.is_some() {
-        let uv = components(state, slice)?;
+        let uv = components(state, &layer.name, slice)?;
         let (ni, nj) = ((i + 0.5).floor(), (j + 0.5).floor());
         let (u, v) = (f64::from(uv.0.nearest(i, j)), f64::from(uv.1.nearest(i, j)));
         true_wind(&layer.grid, ni, nj, u, v).map(|(east, north)| {

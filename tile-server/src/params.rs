@@ -193,8 +193,7 @@ pub fn parse_crs(s: &str, v111: bool) -> Result<(OutputCrs, bool), ApiError> {
                 3857 | 900_913 | 3785 | 102_100 | 102_113 => Ok((OutputCrs::WebMercator, false)),
                 4326 => Ok((OutputCrs::LonLat, !v111)),
                 _ => {
-                    let northing_first = epsg_northing_first(n)
-                        .map_err(|e| ApiError::InvalidCrs(format!("{}: {e}", clip(s))))?;
+                    let northing_first = epsg_northing_first(n)?;
                     Ok((OutputCrs::Epsg(n), !v111 && northing_first))
                 }
             }

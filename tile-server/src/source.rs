@@ -134,8 +134,9 @@ pub struct Snapshot {
     pub files: HashMap<PathBuf, Arc<OpenFile>>,
     /// Layers by name.
     pub layers: BTreeMap<String, Arc<Layer>>,
-    /// Files that could not be opened, with the reason (logged, shown in /healthz).
-    pub skipped: Vec<(PathBuf, String)>,
+    /// Files that could not be opened and fields that could not become layers, with the
+    /// reason (logged once per file version, shown in /healthz).
+    pub skipped: Vec<Skipped>,
 }
 
 fn stamp_time(stamp: i32) -> Option<DateTime<Utc>> {
@@ -171,9 +172,154 @@ pub fn list_files(data: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-/// Decode a record to f32 values, NaN where missing.
-pub fn decode_values(file: &OpenFile, rec: &RecordMeta) -> Result<Vec<f32>, String> {
-    let f = file.fst.decode(rec).map_err(|e| e.to_string())?;
+/// Why a record of a served file cannot give a field. Messages name the file by its name
+/// only (never the server's directory) and the record by its index: they reach clients.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// The file changed (rewritten, truncated, removed) while it was read: transient, the
+    /// next catalog has the new version.
+    #[error("{file} changed while it was read")]
+    Changed {
+        /// File name.
+        file: String,
+    },
+    /// The record's bytes cannot be read (the file is shorter than its directory says, as
+    /// while a producer writes it in place, or the disk failed): retry.
+    #[error("record {record} of {file} cannot be read: {reason}")]
+    Unreadable {
+        /// File name.
+        file: String,
+        /// Record index.
+        record: u32,
+        /// What failed, without the path.
+        reason: String,
+        /// fst-core's error (with the full path, for the server's log).
+        #[source]
+        source: Box<fst_core::DecodeError>,
+    },
+    /// The record can never decode: its bytes are malformed or it exceeds a limit. The
+    /// data's fault, not transient.
+    #[error("record {record} of {file} cannot be decoded: {reason}")]
+    Undecodable {
+        /// File name.
+        file: String,
+        /// Record index.
+        record: u32,
+        /// What fst-core found, without the path.
+        reason: String,
+        /// fst-core's error (with the full path, for the server's log).
+        #[source]
+        source: Box<fst_core::DecodeError>,
+    },
+    /// The record decodes to something that is not a numeric field of its shape.
+    #[error("record {record} of {file}: {reason}")]
+    NotAField {
+        /// File name.
+        file: String,
+        /// Record index.
+        record: u32,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A vector operation on a slice without a second component.
+    #[error("not a vector layer")]
+    NotVector,
+    /// The record's grid cannot be built (descriptor, positional records, limits).
+    #[error("record {record} of {file}: grid: {source}")]
+    Grid {
+        /// File name.
+        file: String,
+        /// Record index.
+        record: u32,
+        /// What grids found.
+        #[source]
+        source: Box<grids::GridError>,
+    },
+    /// The field is larger than the server accepts (`limits.max_grid_points`).
+    #[error("record {record} of {file}: {points} points exceed the server's limit of {limit}")]
+    TooLarge {
+        /// File name.
+        file: String,
+        /// Record index.
+        record: u32,
+        /// ni·nj.
+        points: u64,
+        /// `limits.max_grid_points`.
+        limit: u64,
+    },
+}
+
+impl SourceError {
+    /// Whether retrying may succeed (the file changed under the read, or could not be read).
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Changed { .. } | Self::Unreadable { .. })
+    }
+}
+
+/// The name of a file, for messages that reach clients.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || "<file>".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// What fst-core found, without the path it puts in front.
+fn decode_reason(e: &fst_core::DecodeError) -> String {
+    use fst_core::DecodeError as D;
+    match e {
+        D::Io { offset, len, .. } => format!("cannot read {len} bytes at byte {offset}"),
+        D::Format { offset, kind, .. } => format!("at byte {offset}: {kind}"),
+        D::Framing { offset, kind, .. } => format!("at byte {offset}: {kind}"),
+        D::Limits { limit, .. } => limit.to_string(),
+        D::Usage { reason, .. } => reason.clone(),
+        _ => "malformed record".to_string(),
+    }
+}
+
+/// A `Changed` error if the file is no longer the version that was opened.
+fn check_unchanged(file: &OpenFile) -> Result<(), SourceError> {
+    match FileVersion::of(&file.path) {
+        Ok(now) if now == file.version => Ok(()),
+        _ => Err(SourceError::Changed {
+            file: file_name(&file.path),
+        }),
+    }
+}
+
+/// Decode a record to f32 values, NaN where missing. A decode error of a file that changed
+/// meanwhile is [`SourceError::Changed`] (transient); of an unchanged file, the record's
+/// fault ([`SourceError::Undecodable`]).
+pub fn decode_values(file: &OpenFile, rec: &RecordMeta) -> Result<Vec<f32>, SourceError> {
+    let record = rec.index.0;
+    let f = file.fst.decode(rec).map_err(|source| {
+        check_unchanged(file).err().unwrap_or_else(|| {
+            let (file, reason) = (file_name(&file.path), decode_reason(&source));
+            let source = Box::new(source);
+            if matches!(*source, fst_core::DecodeError::Io { .. }) {
+                SourceError::Unreadable {
+                    file,
+                    record,
+                    reason,
+                    source,
+                }
+            } else {
+                SourceError::Undecodable {
+                    file,
+                    record,
+                    reason,
+                    source,
+                }
+            }
+        })
+    })?;
+    let not_a_field = |reason: String| SourceError::NotAField {
+        file: file_name(&file.path),
+        record,
+        reason,
+    };
     let n = (rec.ni as usize) * (rec.nj as usize);
     let mut v: Vec<f32> = match f.samples {
         Samples::F32(v) => v,
@@ -182,7 +328,7 @@ pub fn decode_values(file: &OpenFile, rec: &RecordMeta) -> Result<Vec<f32>, Stri
         Samples::U32(v) => v.into_iter().map(|x| x as f32).collect(),
         Samples::I64(v) => v.into_iter().map(|x| x as f32).collect(),
         Samples::U64(v) => v.into_iter().map(|x| x as f32).collect(),
-        _ => return Err(format!("record {} holds no numeric values", rec.index.0)),
+        _ => return Err(not_a_field("holds no numeric values".into())),
     };
     if let Some(m) = f.missing {
         for (x, miss) in v.iter_mut().zip(m) {
@@ -193,11 +339,10 @@ pub fn decode_values(file: &OpenFile, rec: &RecordMeta) -> Result<Vec<f32>, Stri
     }
     v.truncate(n);
     if v.len() != n {
-        return Err(format!(
-            "record {} decoded {} values, expected {n}",
-            rec.index.0,
+        return Err(not_a_field(format!(
+            "decoded {} values, expected {n}",
             v.len()
-        ));
+        )));
     }
     Ok(v)
 }
@@ -205,7 +350,7 @@ pub fn decode_values(file: &OpenFile, rec: &RecordMeta) -> Result<Vec<f32>, Stri
 /// Decode a slice into a field (wind speed for vector layers). The file's version is checked
 /// after the read: if the file changed meanwhile, the result is discarded (never a
 /// half-written field).
-pub fn decode_slice(s: &Slice) -> Result<FieldValues, String> {
+pub fn decode_slice(s: &Slice) -> Result<FieldValues, SourceError> {
     let mut v = decode_values(&s.file, &s.record)?;
     if let Some(rv) = &s.record_v {
         let vv = decode_values(&s.file, rv)?;
@@ -213,15 +358,7 @@ pub fn decode_slice(s: &Slice) -> Result<FieldValues, String> {
             *a = a.hypot(b);
         }
     }
-    match FileVersion::of(&s.file.path) {
-        Ok(now) if now == s.file.version => {}
-        _ => {
-            return Err(format!(
-                "{} changed while it was read",
-                s.file.path.display()
-            ))
-        }
-    }
+    check_unchanged(&s.file)?;
     Ok(FieldValues {
         ni: s.record.ni as usize,
         nj: s.record.nj as usize,
@@ -230,21 +367,13 @@ pub fn decode_slice(s: &Slice) -> Result<FieldValues, String> {
 }
 
 /// Decode the two components of a vector slice (grid-relative).
-pub fn decode_components(s: &Slice) -> Result<(FieldValues, FieldValues), String> {
+pub fn decode_components(s: &Slice) -> Result<(FieldValues, FieldValues), SourceError> {
     let Some(rv) = &s.record_v else {
-        return Err("not a vector layer".into());
+        return Err(SourceError::NotVector);
     };
     let u = decode_values(&s.file, &s.record)?;
     let v = decode_values(&s.file, rv)?;
-    match FileVersion::of(&s.file.path) {
-        Ok(now) if now == s.file.version => {}
-        _ => {
-            return Err(format!(
-                "{} changed while it was read",
-                s.file.path.display()
-            ))
-        }
-    }
+    check_unchanged(&s.file)?;
     let (ni, nj) = (s.record.ni as usize, s.record.nj as usize);
     Ok((
         FieldValues { ni, nj, values: u },
@@ -253,8 +382,12 @@ pub fn decode_components(s: &Slice) -> Result<(FieldValues, FieldValues), String
 }
 
 /// The grid descriptor of a data record, positional records resolved (grids' FST bridge).
-pub fn descriptor_of(fst: &FstFile, rec: &RecordMeta) -> Result<GridDescriptor, String> {
-    grids::fst::descriptor_from_record(fst, rec).map_err(|e| e.to_string())
+pub fn descriptor_of(fst: &FstFile, rec: &RecordMeta) -> Result<GridDescriptor, SourceError> {
+    grids::fst::descriptor_from_record(fst, rec).map_err(|source| SourceError::Grid {
+        file: fst.path().map_or_else(|| "<memory>".to_string(), file_name),
+        record: rec.index.0,
+        source: Box::new(source),
+    })
 }
 
 /// Geographic bounds of a grid from its points (plus half a cell): [west, south, east,
@@ -318,24 +451,80 @@ struct Pending {
 /// What groups fields across files into one layer: (nomvar, typvar, etiket, grid).
 type FieldKey = (String, String, String, String);
 
+/// One problem with a file or with one of its records: kept in the snapshot (`/healthz`
+/// lists them) and logged once per file version, not at every rebuild.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The file.
+    pub path: PathBuf,
+    /// Its version when the problem was found (`None` if it could not be read).
+    pub version: Option<FileVersion>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Bounds of the catalog build, from the server's `[limits]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogLimits {
+    /// Largest ni·nj of a field that becomes a layer; larger fields are skipped before any
+    /// grid or coordinate is computed from their header.
+    pub max_grid_points: u64,
+}
+
 /// Build a snapshot of `paths`, reusing the open files of `prev` whose version is unchanged.
+///
+/// Each file is one fallible, bounded step: a file that cannot be opened, a field whose grid
+/// cannot be built or is larger than `limits.max_grid_points`, is skipped and listed in
+/// [`Snapshot::skipped`]; the other files are served. A panic inside one file's step (a bug,
+/// not a design path) skips that file too.
 #[must_use]
 pub fn build_snapshot(
     paths: &[PathBuf],
     prev: Option<&Snapshot>,
     grids: &GridCache,
     generation: u64,
+    limits: CatalogLimits,
 ) -> Snapshot {
-    let (files, skipped) = open_files(paths, prev);
+    let (files, mut skipped) = open_files(paths, prev);
     let mut sorted: Vec<&Arc<OpenFile>> = files.values().collect();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
     let mut pending: BTreeMap<FieldKey, Pending> = BTreeMap::new();
     for file in sorted {
-        add_fields(&mut pending, file, grids);
+        let skip = |reason: String| Skipped {
+            path: file.path.clone(),
+            version: Some(file.version),
+            reason,
+        };
+        // A file that panicked in this version already is not tried again (nor logged again).
+        let panicked = prev.and_then(|p| {
+            p.skipped.iter().find(|s| {
+                s.path == file.path
+                    && s.version == Some(file.version)
+                    && s.reason.starts_with(PANIC_PREFIX)
+            })
+        });
+        if let Some(s) = panicked {
+            skipped.push(s.clone());
+            continue;
+        }
+        let mut problems = Vec::new();
+        let fields = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            file_fields(file, grids, limits, &mut problems)
+        }));
+        skipped.extend(problems.into_iter().map(skip));
+        match fields {
+            Ok(fields) => merge_fields(&mut pending, fields),
+            Err(p) => skipped.push(skip(format!("{PANIC_PREFIX}{}", panic_text(p.as_ref())))),
+        }
     }
     let derived = wind_layers(&pending);
     let all: Vec<Pending> = pending.into_values().chain(derived).collect();
     let layers = name_layers(&all);
+    for s in &skipped {
+        if !prev.is_some_and(|p| p.skipped.contains(s)) {
+            tracing::warn!("skipped {}: {}", s.path.display(), s.reason);
+        }
+    }
     Snapshot {
         generation,
         files,
@@ -344,8 +533,20 @@ pub fn build_snapshot(
     }
 }
 
+/// How a file skipped after a panic is marked (and recognised at the next rebuild).
+const PANIC_PREFIX: &str = "catalog build panicked: ";
+
+/// The message of a panic payload, when it has one.
+#[must_use]
+pub fn panic_text(p: &(dyn std::any::Any + Send)) -> &str {
+    p.downcast_ref::<&str>()
+        .copied()
+        .or_else(|| p.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message")
+}
+
 /// Open files by path, and the paths skipped with the reason.
-type OpenedFiles = (HashMap<PathBuf, Arc<OpenFile>>, Vec<(PathBuf, String)>);
+type OpenedFiles = (HashMap<PathBuf, Arc<OpenFile>>, Vec<Skipped>);
 
 /// Open `paths`, reusing the open files of `prev` whose version is unchanged.
 fn open_files(paths: &[PathBuf], prev: Option<&Snapshot>) -> OpenedFiles {
@@ -362,6 +563,11 @@ fn open_files(paths: &[PathBuf], prev: Option<&Snapshot>) -> OpenedFiles {
             files.insert(p.clone(), Arc::clone(old));
             continue;
         }
+        let skip = |reason: String| Skipped {
+            path: p.clone(),
+            version: Some(version),
+            reason,
+        };
         match FstFile::open(p) {
             Ok(fst) => {
                 // Re-check: a file rewritten during the open is skipped until it settles.
@@ -376,7 +582,7 @@ fn open_files(paths: &[PathBuf], prev: Option<&Snapshot>) -> OpenedFiles {
                             }),
                         );
                     }
-                    _ => skipped.push((p.clone(), "changed while it was opened".to_string())),
+                    _ => skipped.push(skip("changed while it was opened".to_string())),
                 }
             }
             Err(e) => {
@@ -384,16 +590,57 @@ fn open_files(paths: &[PathBuf], prev: Option<&Snapshot>) -> OpenedFiles {
                 if let Some(old) = prev.and_then(|s| s.files.get(p)) {
                     files.insert(p.clone(), Arc::clone(old));
                 }
-                skipped.push((p.clone(), e.to_string()));
+                skipped.push(skip(e.to_string()));
             }
         }
     }
     (files, skipped)
 }
 
-/// Add the slices of every numeric field of `file` to the layers being assembled.
-fn add_fields(pending: &mut BTreeMap<FieldKey, Pending>, file: &Arc<OpenFile>, grids: &GridCache) {
+/// One field of one file: its layer key, grid and slices.
+struct FileField {
+    key: FieldKey,
+    grid: Arc<Grid>,
+    slices: Vec<Slice>,
+}
+
+/// The grid of a field whose first record is `rec`, checked against the limits before
+/// anything is computed from the record's header.
+fn field_grid(
+    file: &OpenFile,
+    rec: &RecordMeta,
+    grids: &GridCache,
+    limits: CatalogLimits,
+) -> Result<Arc<Grid>, SourceError> {
+    let points = u64::from(rec.ni) * u64::from(rec.nj);
+    if points > limits.max_grid_points {
+        return Err(SourceError::TooLarge {
+            file: file_name(&file.path),
+            record: rec.index.0,
+            points,
+            limit: limits.max_grid_points,
+        });
+    }
+    let d = descriptor_of(&file.fst, rec)?;
+    grids
+        .get(&d, GridOptions::default())
+        .map_err(|source| SourceError::Grid {
+            file: file_name(&file.path),
+            record: rec.index.0,
+            source: Box::new(source),
+        })
+}
+
+/// Every numeric field of `file` that has a usable grid; the others are described in
+/// `problems`.
+fn file_fields(
+    file: &Arc<OpenFile>,
+    grids: &GridCache,
+    limits: CatalogLimits,
+    problems: &mut Vec<String>,
+) -> Vec<FileField> {
     let cat = Catalog::build(file.fst.records());
+    let mut out = Vec::new();
     for field in cat.fields() {
         let Some(first) = field.slices.first().and_then(|s| file.fst.record(s.record)) else {
             continue;
@@ -401,18 +648,10 @@ fn add_fields(pending: &mut BTreeMap<FieldKey, Pending>, file: &Arc<OpenFile>, g
         if first.datyp.base() == 3 || first.datyp.base() == 7 {
             continue; // characters
         }
-        let grid = match descriptor_of(&file.fst, first).and_then(|d| {
-            grids
-                .get(&d, GridOptions::default())
-                .map_err(|e| e.to_string())
-        }) {
+        let grid = match field_grid(file, first, grids, limits) {
             Ok(g) => g,
             Err(e) => {
-                tracing::debug!(
-                    "{}: {} skipped: {e}",
-                    file.path.display(),
-                    field.key.nomvar.trimmed()
-                );
+                problems.push(format!("{}: {e}", field.key.nomvar.trimmed()));
                 continue;
             }
         };
@@ -422,14 +661,7 @@ fn add_fields(pending: &mut BTreeMap<FieldKey, Pending>, file: &Arc<OpenFile>, g
             field.key.etiket.trimmed().to_string(),
             field.key.grid.to_string(),
         );
-        let entry = pending.entry(key.clone()).or_insert_with(|| Pending {
-            nomvar: key.0.clone(),
-            typvar: key.1.clone(),
-            etiket: key.2.clone(),
-            grid_key: key.3.clone(),
-            grid: Arc::clone(&grid),
-            slices: Vec::new(),
-        });
+        let mut slices = Vec::new();
         for fs in &field.slices {
             let Some(rec) = file.fst.record(fs.record) else {
                 continue;
@@ -437,7 +669,7 @@ fn add_fields(pending: &mut BTreeMap<FieldKey, Pending>, file: &Arc<OpenFile>, g
             let (Some(valid), Some(run)) = (stamp_time(fs.datev), stamp_time(fs.dateo)) else {
                 continue;
             };
-            entry.slices.push(Slice {
+            slices.push(Slice {
                 file: Arc::clone(file),
                 record: rec.clone(),
                 record_v: None,
@@ -447,6 +679,24 @@ fn add_fields(pending: &mut BTreeMap<FieldKey, Pending>, file: &Arc<OpenFile>, g
                 level: fs.level,
             });
         }
+        out.push(FileField { key, grid, slices });
+    }
+    out
+}
+
+/// Add the fields of one file to the layers being assembled.
+fn merge_fields(pending: &mut BTreeMap<FieldKey, Pending>, fields: Vec<FileField>) {
+    for f in fields {
+        let key = f.key;
+        let entry = pending.entry(key.clone()).or_insert_with(|| Pending {
+            nomvar: key.0.clone(),
+            typvar: key.1.clone(),
+            etiket: key.2.clone(),
+            grid_key: key.3.clone(),
+            grid: f.grid,
+            slices: Vec::new(),
+        });
+        entry.slices.extend(f.slices);
     }
 }
 
@@ -520,7 +770,15 @@ fn name_layers(all: &[Pending]) -> BTreeMap<String, Arc<Layer>> {
                 }
             })
             .collect();
-        layers.insert(name.clone(), Arc::new(make_layer(p, name)));
+        // Last resort: a panic while describing one layer (its bounding box walks the grid)
+        // drops that layer, not the catalog.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| make_layer(p, name.clone())))
+        {
+            Ok(layer) => {
+                layers.insert(name, Arc::new(layer));
+            }
+            Err(e) => tracing::error!("layer {name} dropped: {}", panic_text(e.as_ref())),
+        }
     }
     layers
 }

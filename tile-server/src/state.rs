@@ -13,8 +13,8 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::render::range::RangeCache;
 use crate::render::FieldValues;
-use crate::sidecars::SkipLog;
-use crate::source::{build_snapshot, list_files, Snapshot};
+use crate::serve::ConnectionStats;
+use crate::source::{build_snapshot, list_files, CatalogLimits, Snapshot};
 use crate::styles::{StyleError, StyleRegistry};
 
 /// The state behind every route.
@@ -42,12 +42,14 @@ pub struct Inner {
     pub capabilities: ByteLru<String, Arc<String>>,
     /// Render slots.
     pub renders: Arc<Semaphore>,
+    /// The render-memory budget, one permit per KiB (`limits.render_budget_mb`).
+    pub render_budget: Arc<Semaphore>,
     /// Metrics.
     pub metrics: Metrics,
-    /// Skipped files already reported (once per file version).
-    pub skips: SkipLog,
     /// Colour-range extents of fields (automatic colour ranges).
     pub ranges: RangeCache,
+    /// Counters of the accept loop (zero when the router is driven without it).
+    pub connections: Arc<ConnectionStats>,
     generation: AtomicU64,
 }
 
@@ -72,9 +74,12 @@ impl AppState {
             tiles: ByteLru::new((config.cache.tiles_mb * mb) as usize),
             capabilities: ByteLru::new(16 * mb as usize),
             renders: Arc::new(Semaphore::new(config.limits.max_concurrent_renders.max(1))),
+            render_budget: Arc::new(Semaphore::new(
+                (config.limits.render_budget_mb.max(1) * 1024) as usize,
+            )),
             metrics: Metrics::default(),
-            skips: SkipLog::default(),
             ranges: RangeCache::default(),
+            connections: Arc::default(),
             generation: AtomicU64::new(0),
             config,
         };
@@ -99,8 +104,10 @@ impl AppState {
         let prev = self.snapshot();
         let paths: Vec<PathBuf> = list_files(&self.config.data);
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
-        let next = build_snapshot(&paths, Some(&prev), &self.grids, generation);
-        self.skips.report(&next.skipped);
+        let limits = CatalogLimits {
+            max_grid_points: self.config.limits.max_grid_points,
+        };
+        let next = build_snapshot(&paths, Some(&prev), &self.grids, generation, limits);
         tracing::info!(
             "catalog generation {generation}: {} files, {} layers",
             next.files.len(),

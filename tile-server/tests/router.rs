@@ -5,16 +5,16 @@
 // Opaque fractions of exactly 0 or 1, and values read back bit for bit, are what is checked.
 #![allow(clippy::float_cmp)]
 
+mod support;
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{header, StatusCode};
+use support::{call, get_in as get, Resp};
 use tile_server::config::{bundled_sample, Config};
 use tile_server::render::range::data_range;
-use tile_server::{router, AppState};
-use tower::ServiceExt;
+use tile_server::AppState;
 
 fn state_for(data: Vec<PathBuf>) -> AppState {
     let mut c = Config::with_data(data);
@@ -26,47 +26,6 @@ fn state_for(data: Vec<PathBuf>) -> AppState {
 
 fn state() -> AppState {
     state_for(vec![bundled_sample()])
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn ctype(&self) -> String {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default()
-    }
-}
-
-async fn call(state: &AppState, method: &str, uri: &str, headers: &[(&str, &str)]) -> Resp {
-    let mut b = Request::builder().method(method).uri(uri);
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    let r = router(state.clone())
-        .oneshot(b.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = r.status();
-    let headers = r.headers().clone();
-    let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
-    Resp {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn get(state: &AppState, uri: &str) -> Resp {
-    call(state, "GET", uri, &[]).await
 }
 
 /// Decode a PNG into (width, height, RGBA).
@@ -679,7 +638,7 @@ async fn reload_picks_up_new_and_rewritten_files_and_survives_truncation() {
 }
 
 #[tokio::test]
-async fn sidecars_are_ignored_and_a_skip_is_reported_once_per_version() {
+async fn sidecars_are_ignored_quietly() {
     let dir = std::env::temp_dir().join(format!("fst-tiles-sidecars-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -697,26 +656,13 @@ async fn sidecars_are_ignored_and_a_skip_is_reported_once_per_version() {
     }
     std::fs::write(dir.join("notes.txt"), b"not an fst file").unwrap();
     let s = state_for(vec![dir.clone()]);
-    let skipped: Vec<PathBuf> = s.snapshot().skipped.iter().map(|k| k.0.clone()).collect();
+    let skipped: Vec<PathBuf> = s.snapshot().skipped.iter().map(|k| k.path.clone()).collect();
     assert_eq!(skipped, vec![dir.join("notes.txt")]);
     assert!(s.snapshot().layers.contains_key("TT"));
     let health = get(&s, "/healthz").await.text();
     assert!(!health.contains("aux.xml"), "{health}");
     assert!(health.contains("notes.txt"), "{health}");
-    // Reported when first seen; later rebuilds have nothing new to say until the file changes.
-    assert!(s.skips.knows(&dir.join("notes.txt")));
-    assert!(s.skips.report(&s.snapshot().skipped).is_empty());
-    s.reload();
-    assert!(s.skips.report(&s.snapshot().skipped).is_empty());
-    std::fs::write(
-        dir.join("notes.txt"),
-        b"a longer note, still not an fst file",
-    )
-    .unwrap();
-    assert_eq!(
-        s.skips.report(&s.snapshot().skipped),
-        vec![dir.join("notes.txt")]
-    );
+    // That a skip is logged once per file version, not per rebuild: tests/log_once.rs.
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -1005,7 +951,7 @@ async fn the_default_map_of_every_fixture_layer_is_not_flat() {
         else {
             continue;
         };
-        let Ok(f) = tile_server::maps::field(&s, slice) else {
+        let Ok(f) = tile_server::maps::field(&s, &layer.name, slice) else {
             continue;
         };
         checked += 1;
@@ -1075,7 +1021,7 @@ fn tt_auto_range(s: &AppState) -> [f64; 2] {
     let slice = tile_server::dims::select(&layer, &tile_server::dims::DimRequest::default())
         .unwrap()
         .clone();
-    let f = tile_server::maps::field(s, &slice).unwrap();
+    let f = tile_server::maps::field(s, &layer.name, &slice).unwrap();
     let auto = tile_server::styles::StyleOverrides {
         range: tile_server::styles::ColorRange::Auto,
         ..Default::default()

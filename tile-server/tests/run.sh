@@ -17,3 +17,7 @@ venv="$(tile-server/tests/setup-venv.sh)"
 export FST_TILE_SERVER="$target/debug/fst-tile-server" FST_CLI="$target/debug/fst"
 echo "== tile-server: OWSLib, QGIS and Chromium tests"
 "$venv/bin/pytest" -q -p no:cacheprovider tile-server/tests "$@"
+echo "== tile-server: soak (30 s; FSTGIS_HEAVY=1: 10 min)"
+cargo test -p tile-server --test soak -- --ignored --nocapture
+echo "== tile-server: three replicas behind nginx"
+tile-server/tests/scaleout.sh

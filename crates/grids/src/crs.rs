@@ -49,6 +49,31 @@ pub fn northing_first(definition: &str) -> Result<bool> {
     ))
 }
 
+/// Whether a CRS can be the CRS of a flat 2-D map: geographic 2-D or projected, with two
+/// horizontal axes. Geocentric (EPSG:4978), vertical (EPSG:5714), compound (EPSG:7415) and
+/// 3-D CRSs cannot; `Err` when PROJ does not know the definition. Nothing is logged.
+///
+/// ```
+/// assert!(grids::crs::is_map_crs("EPSG:4326")?);
+/// assert!(grids::crs::is_map_crs("EPSG:3995")?);
+/// assert!(!grids::crs::is_map_crs("EPSG:4978")?);
+/// assert!(!grids::crs::is_map_crs("EPSG:5714")?);
+/// assert!(!grids::crs::is_map_crs("EPSG:7415")?);
+/// assert!(!grids::crs::is_map_crs("EPSG:4979")?);
+/// assert!(grids::crs::is_map_crs("EPSG:99999999").is_err());
+/// # Ok::<(), grids::GridError>(())
+/// ```
+pub fn is_map_crs(definition: &str) -> Result<bool> {
+    if !crate::proj_ffi::is_geographic_2d_or_projected(definition)? {
+        return Ok(false);
+    }
+    let dirs = crate::proj_ffi::axis_directions(definition)?;
+    Ok(dirs.len() == 2
+        && dirs
+            .iter()
+            .all(|d| matches!(d.as_str(), "east" | "west" | "north" | "south")))
+}
+
 /// Affine map from 0-based point indices to CRS coordinates: point (i, j) is at
 /// `(x0 + i·dx, y0 + j·dy)`. j grows with the record's rows (j = 0 is the first row stored,
 /// which is the south row except for A/G grids with ig2 = 1), so `dy` is usually positive.

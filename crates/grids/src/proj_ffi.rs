@@ -28,6 +28,10 @@ fn with_crs<T>(
     if ctx.is_null() {
         return Err(err(definition, "proj_context_create failed"));
     }
+    // Failures are returned as errors; PROJ's own logging to stderr would repeat them (once
+    // per request in a server that checks a client's CRS).
+    // SAFETY: ctx is a live context.
+    unsafe { proj_sys::proj_log_level(ctx, proj_sys::PJ_LOG_LEVEL_PJ_LOG_NONE) };
     // SAFETY: ctx is a live context and def a NUL-terminated string that outlives the call.
     let pj = unsafe { proj_sys::proj_create(ctx, def.as_ptr()) };
     let out = if pj.is_null() {
@@ -78,10 +82,14 @@ pub(crate) fn wkt_of(definition: &str) -> Result<String> {
 /// (`east`, `north`, `up`, ...). Bound CRSes are looked through to their source CRS.
 pub(crate) fn axis_directions(definition: &str) -> Result<Vec<String>> {
     with_crs(definition, |ctx, pj| {
-        // SAFETY: pj is a live CRS of ctx; a non-bound CRS gives null, checked below.
-        let base = unsafe { proj_sys::proj_get_source_crs(ctx, pj) };
         // SAFETY: pj is live; the type query has no other precondition.
         let bound = unsafe { proj_sys::proj_get_type(pj) } == proj_sys::PJ_TYPE_PJ_TYPE_BOUND_CRS;
+        let base = if bound {
+            // SAFETY: pj is a live bound CRS of ctx; null is checked below.
+            unsafe { proj_sys::proj_get_source_crs(ctx, pj) }
+        } else {
+            std::ptr::null_mut()
+        };
         let crs = if bound && !base.is_null() { base } else { pj };
         // SAFETY: crs is a live CRS of ctx; null (e.g. compound CRSes) is checked below.
         let cs = unsafe { proj_sys::proj_crs_get_coordinate_system(ctx, crs) };
@@ -128,5 +136,27 @@ pub(crate) fn axis_directions(definition: &str) -> Result<Vec<String>> {
             unsafe { proj_sys::proj_destroy(base) };
         }
         out
+    })
+}
+
+/// Whether a CRS is geographic 2-D or projected (bound CRSes are looked through): the kinds
+/// a flat map can be drawn in. Geocentric, vertical, compound, 3-D geographic and
+/// engineering CRSs are not.
+pub(crate) fn is_geographic_2d_or_projected(definition: &str) -> Result<bool> {
+    with_crs(definition, |ctx, pj| {
+        // SAFETY: pj is live; the type query has no other precondition.
+        let mut kind = unsafe { proj_sys::proj_get_type(pj) };
+        if kind == proj_sys::PJ_TYPE_PJ_TYPE_BOUND_CRS {
+            // SAFETY: pj is a live bound CRS of ctx; null is checked below.
+            let base = unsafe { proj_sys::proj_get_source_crs(ctx, pj) };
+            if !base.is_null() {
+                // SAFETY: base is a live object of ctx.
+                kind = unsafe { proj_sys::proj_get_type(base) };
+                // SAFETY: base is live and not used after this point.
+                unsafe { proj_sys::proj_destroy(base) };
+            }
+        }
+        Ok(kind == proj_sys::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_2D_CRS
+            || kind == proj_sys::PJ_TYPE_PJ_TYPE_PROJECTED_CRS)
     })
 }

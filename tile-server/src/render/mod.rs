@@ -36,7 +36,7 @@ pub enum OutputCrs {
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     /// PROJ does not know the CRS.
-    #[error("PROJ cannot build a transformation from EPSG:{code}: {message}")]
+    #[error("EPSG:{code} cannot be a map's CRS: {message}")]
     Crs {
         /// Code.
         code: u32,
@@ -60,7 +60,7 @@ struct EpsgCrs {
 
 thread_local! {
     // proj::Proj is not Send: one per worker thread and CRS (style guide 2.5).
-    static PROJ_CACHE: RefCell<HashMap<u32, Option<EpsgCrs>>> = RefCell::new(HashMap::new());
+    static PROJ_CACHE: RefCell<HashMap<u32, Result<EpsgCrs, &'static str>>> = RefCell::new(HashMap::new());
 }
 
 /// Check that PROJ can transform from `EPSG:code` to geographic coordinates, and tell whether
@@ -78,18 +78,26 @@ fn with_proj<T>(code: u32, f: impl FnOnce(&EpsgCrs) -> T) -> Result<T, RenderErr
         }
         let p = c.entry(code).or_insert_with(|| {
             let def = format!("EPSG:{code}");
-            let to_geographic = proj::Proj::new_known_crs(&def, "EPSG:4326", None).ok()?;
+            // Checked first through grids (PROJ silenced): only a 2-D map CRS reaches
+            // `proj::Proj`, whose context would log every failure to stderr.
+            match grids::crs::is_map_crs(&def) {
+                Ok(true) => {}
+                Ok(false) => return Err("not a 2-D map CRS (geographic 2-D or projected)"),
+                Err(_) => return Err("unknown to PROJ"),
+            }
+            let to_geographic = proj::Proj::new_known_crs(&def, "EPSG:4326", None)
+                .map_err(|_create_error| "PROJ cannot transform it to geographic coordinates")?;
             let northing_first = grids::crs::northing_first(&def).unwrap_or(false);
-            Some(EpsgCrs {
+            Ok(EpsgCrs {
                 to_geographic,
                 northing_first,
             })
         });
         match p {
-            Some(p) => Ok(f(p)),
-            None => Err(RenderError::Crs {
+            Ok(p) => Ok(f(p)),
+            Err(why) => Err(RenderError::Crs {
                 code,
-                message: "unknown or unsupported CRS".into(),
+                message: (*why).to_string(),
             }),
         }
     })

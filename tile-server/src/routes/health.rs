@@ -14,7 +14,12 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         "generation": s.generation,
         "files": s.files.len(),
         "layers": s.layers.len(),
-        "skipped": s.skipped.iter().map(|(p, why)| serde_json::json!({"path": p.display().to_string(), "reason": why})).collect::<Vec<_>>(),
+        // File names only: /healthz is public, the server's directories are not.
+        "skipped": s.skipped.iter().map(|k| {
+            let name = k.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let reason = k.reason.replace(&k.path.display().to_string(), &name);
+            serde_json::json!({ "file": name, "reason": reason })
+        }).collect::<Vec<_>>(),
     });
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -58,6 +63,26 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             state.snapshot().layers.len() as f64,
         ),
     ];
+    let c = &state.connections;
+    let conns = [
+        ("open", "gauge", &c.open),
+        ("accepted_total", "counter", &c.accepted),
+        ("refused_per_ip_total", "counter", &c.refused_per_ip),
+        ("refused_total", "counter", &c.refused_total),
+    ];
+    let names: Vec<String> = conns
+        .iter()
+        .map(|(n, _, _)| format!("fst_connections_{n}"))
+        .collect();
+    let extra: Vec<(&str, &str, f64)> = extra
+        .into_iter()
+        .chain(
+            conns
+                .iter()
+                .zip(&names)
+                .map(|((_, kind, v), name)| (name.as_str(), *kind, v.load(Relaxed) as f64)),
+        )
+        .collect();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(&extra),

@@ -32,9 +32,9 @@ pub async fn get_legend(
     let o = p.overrides()?;
     let data = if style.has_color_range() && !matches!(o.range, ColorRange::Fixed(_)) {
         let slice = dims::select(&layer, &DimRequest::from_params(p))?.clone();
-        let st = state.clone();
+        let (st, name) = (state.clone(), layer.name.clone());
         tokio::task::spawn_blocking(move || {
-            maps::field(&st, &slice).map(|f| st.ranges.get(&slice.data_key(), &f))
+            maps::field(&st, &name, &slice).map(|f| st.ranges.get(&slice.data_key(), &f))
         })
         .await
         .map_err(|e| ApiError::Internal(format!("legend task failed: {e}")))??

@@ -8,25 +8,17 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use super::{cacheable, render};
+use super::capabilities::capabilities;
+pub use super::capabilities::ADVERTISED_CRS;
+use super::{cacheable, render, reserve};
 use crate::dims::{self, iso, DimRequest};
 use crate::error::{xml_escape as esc, ApiError, WmsError};
-use crate::maps::{point_value, MapRequest, PointValue};
+use crate::maps::{decode_cost, point_value, MapRequest, PointValue};
 use crate::params::{check_png, clip, parse_bbox, parse_bgcolor, parse_crs, Params};
-use crate::render::{self, to_web_mercator, OutputCrs};
+use crate::render::{self, OutputCrs};
 use crate::source::Layer;
 use crate::state::AppState;
 use crate::styles::Style;
-
-/// CRSs listed in capabilities (any other EPSG code also works through PROJ).
-pub const ADVERTISED_CRS: [&str; 6] = [
-    "EPSG:3857",
-    "EPSG:4326",
-    "CRS:84",
-    "EPSG:3978",
-    "EPSG:3995",
-    "EPSG:900913",
-];
 
 /// The `/wms` endpoint.
 pub async fn wms(
@@ -39,21 +31,92 @@ pub async fn wms(
         Err(e) => {
             return WmsError {
                 error: e,
-                v111: false,
+                version: WmsVersion::V130,
             }
             .into_response()
         }
     };
-    let version = p
-        .get("version")
-        .or_else(|| p.get("wmtver"))
-        .unwrap_or("1.3.0")
-        .trim()
-        .to_string();
-    let v111 = version.starts_with("1.1");
-    match dispatch(&state, &headers, &p, v111).await {
+    let version = WmsVersion::of(&p);
+    match dispatch(&state, &headers, &p, version).await {
         Ok(r) => r,
-        Err(error) => WmsError { error, v111 }.into_response(),
+        Err(error) => WmsError { error, version }.into_response(),
+    }
+}
+
+/// The two WMS versions served. They differ in parameter names (`CRS`/`SRS`, `I`/`J` or
+/// `X`/`Y`), axis order, content types and document shapes; everything version-dependent
+/// asks this type rather than testing a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WmsVersion {
+    /// WMS 1.1.1.
+    V111,
+    /// WMS 1.3.0 (the default).
+    V130,
+}
+
+impl WmsVersion {
+    /// The version of a request (`VERSION`, or the older `WMTVER`): any 1.1.x is 1.1.1,
+    /// everything else 1.3.0.
+    #[must_use]
+    pub fn of(p: &Params) -> Self {
+        let v = p.get("version").or_else(|| p.get("wmtver")).unwrap_or("");
+        if v.trim().starts_with("1.1") {
+            Self::V111
+        } else {
+            Self::V130
+        }
+    }
+
+    /// The version number as written in documents and URLs.
+    #[must_use]
+    pub fn number(self) -> &'static str {
+        match self {
+            Self::V111 => "1.1.1",
+            Self::V130 => "1.3.0",
+        }
+    }
+
+    /// Name of the CRS parameter and element (`SRS` in 1.1.1).
+    #[must_use]
+    pub fn crs_key(self) -> &'static str {
+        match self {
+            Self::V111 => "SRS",
+            Self::V130 => "CRS",
+        }
+    }
+
+    /// Names of the `GetFeatureInfo` pixel parameters.
+    #[must_use]
+    pub fn pixel_keys(self) -> (&'static str, &'static str) {
+        match self {
+            Self::V111 => ("X", "Y"),
+            Self::V130 => ("I", "J"),
+        }
+    }
+
+    /// Content type of the capabilities document.
+    #[must_use]
+    pub fn capabilities_type(self) -> &'static str {
+        match self {
+            Self::V111 => "application/vnd.ogc.wms_xml",
+            Self::V130 => "text/xml",
+        }
+    }
+
+    /// Content type of a service exception report.
+    #[must_use]
+    pub fn exception_type(self) -> &'static str {
+        match self {
+            Self::V111 => "application/vnd.ogc.se_xml",
+            Self::V130 => "text/xml",
+        }
+    }
+
+    /// Whether `EPSG:4326` and other northing-first CRSs take their authority axis order
+    /// (1.3.0) rather than longitude first (1.1.1).
+    #[must_use]
+    pub fn authority_axis_order(self) -> bool {
+        self == Self::V130
     }
 }
 
@@ -61,7 +124,7 @@ async fn dispatch(
     state: &AppState,
     headers: &HeaderMap,
     p: &Params,
-    v111: bool,
+    version: WmsVersion,
 ) -> Result<Response, ApiError> {
     if let Some(s) = p.get("service") {
         if !s.trim().eq_ignore_ascii_case("WMS") && !s.trim().is_empty() {
@@ -73,9 +136,9 @@ async fn dispatch(
     }
     let request = p.req("REQUEST")?.to_ascii_lowercase();
     match request.as_str() {
-        "getcapabilities" | "capabilities" => Ok(capabilities(state, headers, p, v111)),
-        "getmap" | "map" => get_map(state, headers, p, v111).await,
-        "getfeatureinfo" | "feature_info" => get_feature_info(state, p, v111).await,
+        "getcapabilities" | "capabilities" => Ok(capabilities(state, headers, p, version)),
+        "getmap" | "map" => get_map(state, headers, p, version).await,
+        "getfeatureinfo" | "feature_info" => get_feature_info(state, p, version).await,
         "getlegendgraphic" => super::legend::get_legend(state, headers, p).await,
         _ => Err(ApiError::OperationNotSupported(clip(&request))),
     }
@@ -150,7 +213,7 @@ struct MapParams {
 fn map_params(
     state: &AppState,
     p: &Params,
-    v111: bool,
+    version: WmsVersion,
     layers_key: &'static str,
 ) -> Result<MapParams, ApiError> {
     let names: Vec<&str> = p.req(layers_key)?.split(',').collect();
@@ -165,14 +228,16 @@ fn map_params(
         .iter()
         .map(|n| find_layer(state, n))
         .collect::<Result<Vec<_>, _>>()?;
-    let crs_key = if v111 { "SRS" } else { "CRS" };
+    // Either spelling is accepted in either version; the version's own is asked first.
+    let crs_key = version.crs_key();
     let crs_text = p
         .get(&crs_key.to_ascii_lowercase())
-        .or_else(|| p.get(if v111 { "crs" } else { "srs" }));
+        .or_else(|| p.get("crs"))
+        .or_else(|| p.get("srs"));
     let crs_text = crs_text
         .filter(|c| !c.trim().is_empty())
         .ok_or(ApiError::MissingParameter(crs_key))?;
-    let (crs, swap) = parse_crs(crs_text, v111)?;
+    let (crs, swap) = parse_crs(crs_text, !version.authority_axis_order())?;
     let bbox = parse_bbox(p.req("BBOX")?, swap)?;
     let lim = &state.config.limits;
     let width = p.size("WIDTH", lim.max_width, None)?;
@@ -212,9 +277,9 @@ async fn get_map(
     state: &AppState,
     headers: &HeaderMap,
     p: &Params,
-    v111: bool,
+    version: WmsVersion,
 ) -> Result<Response, ApiError> {
-    let mp = map_params(state, p, v111, "LAYERS")?;
+    let mp = map_params(state, p, version, "LAYERS")?;
     check_png(Some(p.req("FORMAT")?))?;
     parse_bgcolor(p.get("bgcolor"))?;
     let styles = style_names(p, mp.layers.len())?;
@@ -237,14 +302,18 @@ async fn get_map(
     Ok(cacheable(state, headers, &png, "image/png"))
 }
 
-async fn get_feature_info(state: &AppState, p: &Params, v111: bool) -> Result<Response, ApiError> {
+async fn get_feature_info(
+    state: &AppState,
+    p: &Params,
+    version: WmsVersion,
+) -> Result<Response, ApiError> {
     let key = if p.get("query_layers").is_some() {
         "QUERY_LAYERS"
     } else {
         "LAYERS"
     };
-    let mp = map_params(state, p, v111, key)?;
-    let (ik, jk) = if v111 { ("X", "Y") } else { ("I", "J") };
+    let mp = map_params(state, p, version, key)?;
+    let (ik, jk) = version.pixel_keys();
     let i = query_pixel(p, ik, mp.width)?;
     let j = query_pixel(p, jk, mp.height)?;
     let fmt = info_format(p)?;
@@ -253,11 +322,21 @@ async fn get_feature_info(state: &AppState, p: &Params, v111: bool) -> Result<Re
     let mut infos = Vec::new();
     for layer in &mp.layers {
         let slice = dims::select(layer, &dims)?.clone();
+        // A field not yet decoded takes its decode's bytes from the render budget.
+        let cost = decode_cost(state, layer, &slice);
+        let reservation = if cost > 0 {
+            Some(reserve(state, cost).await?)
+        } else {
+            None
+        };
         let (st, l) = (state.clone(), Arc::clone(layer));
         let sl = slice.clone();
-        let val = tokio::task::spawn_blocking(move || point_value(&st, &l, &sl, lon, lat))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
+        let val = tokio::task::spawn_blocking(move || {
+            let _reservation = reservation;
+            point_value(&st, &l, &sl, lon, lat)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
         infos.push(FeatureInfo {
             layer: Arc::clone(layer),
             slice,
@@ -455,246 +534,4 @@ impl FeatureInfo {
         }
         t
     }
-}
-
-fn bbox_3857(b: [f64; 4]) -> [f64; 4] {
-    let (x0, y0) = to_web_mercator(b[0], b[1]);
-    let (x1, y1) = to_web_mercator(b[2], b[3]);
-    [x0, y0, x1, y1]
-}
-
-/// The capabilities document.
-fn capabilities(state: &AppState, headers: &HeaderMap, p: &Params, v111: bool) -> Response {
-    let base = base_url(state, headers);
-    let snap = state.snapshot();
-    let only = p.get("layers").filter(|l| !l.is_empty());
-    // Built once per catalog generation (and version, host, filter): a capabilities document
-    // of many layers takes milliseconds, and clients ask for it often.
-    let key = format!("{}|{v111}|{base}|{}", snap.generation, only.unwrap_or(""));
-    let x = state.capabilities.get(&key).unwrap_or_else(|| {
-        let x = Arc::new(capabilities_xml(state, &base, &snap, only, v111));
-        state.capabilities.put(key, Arc::clone(&x));
-        x
-    });
-    let mut r = x.as_str().to_owned().into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(if v111 {
-            "application/vnd.ogc.wms_xml"
-        } else {
-            "text/xml"
-        }),
-    );
-    r
-}
-
-fn capabilities_xml(
-    state: &AppState,
-    base: &str,
-    snap: &crate::source::Snapshot,
-    only: Option<&str>,
-    v111: bool,
-) -> String {
-    let only: Option<Vec<&str>> = only.map(|l| l.split(',').collect());
-    let url = esc(&format!("{base}/wms?"));
-    let lim = &state.config.limits;
-    let mut x = String::new();
-    let crs_tag = if v111 { "SRS" } else { "CRS" };
-    if v111 {
-        let _ = write!(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<WMT_MS_Capabilities version=\"1.1.1\" updateSequence=\"{}\">\n", snap.generation);
-    } else {
-        let _ = write!(
-            x,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<WMS_Capabilities version=\"1.3.0\" updateSequence=\"{}\" xmlns=\"http://www.opengis.net/wms\" \
-             xmlns:xlink=\"http://www.w3.org/1999/xlink\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
-             xsi:schemaLocation=\"http://www.opengis.net/wms http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd\">\n",
-            snap.generation
-        );
-    }
-    let _ = write!(
-        x,
-        "<Service>\n  <Name>{}</Name>\n  <Title>fstgis: RPN standard files (FST)</Title>\n  <Abstract>Weather model fields served directly from FST files.</Abstract>\n  \
-         <OnlineResource xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:type=\"simple\" xlink:href=\"{url}\"/>\n  <Fees>none</Fees>\n  <AccessConstraints>none</AccessConstraints>\n",
-        if v111 { "OGC:WMS" } else { "WMS" }
-    );
-    if !v111 {
-        let _ = write!(x, "  <LayerLimit>{}</LayerLimit>\n  <MaxWidth>{}</MaxWidth>\n  <MaxHeight>{}</MaxHeight>\n", lim.max_layers.max(1), lim.max_width, lim.max_height);
-    }
-    x.push_str("</Service>\n<Capability>\n  <Request>\n");
-    let dcp = format!(
-        "<DCPType><HTTP><Get><OnlineResource xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:type=\"simple\" xlink:href=\"{url}\"/></Get></HTTP></DCPType>"
-    );
-    let capfmt = if v111 {
-        "application/vnd.ogc.wms_xml"
-    } else {
-        "text/xml"
-    };
-    let _ = writeln!(
-        x,
-        "    <GetCapabilities><Format>{capfmt}</Format>{dcp}</GetCapabilities>"
-    );
-    let _ = writeln!(x, "    <GetMap><Format>image/png</Format>{dcp}</GetMap>");
-    let _ = writeln!(x, "    <GetFeatureInfo><Format>application/json</Format><Format>text/plain</Format><Format>text/xml</Format>{dcp}</GetFeatureInfo>");
-    x.push_str("  </Request>\n");
-    let _ = writeln!(
-        x,
-        "  <Exception><Format>{}</Format></Exception>",
-        if v111 {
-            "application/vnd.ogc.se_xml"
-        } else {
-            "XML"
-        }
-    );
-    x.push_str("  <Layer>\n    <Title>fstgis</Title>\n");
-    for c in ADVERTISED_CRS {
-        let _ = writeln!(x, "    <{crs_tag}>{c}</{crs_tag}>");
-    }
-    let layers: Vec<&Arc<Layer>> = snap
-        .layers
-        .values()
-        .filter(|l| only.as_ref().is_none_or(|o| o.contains(&l.name.as_str())))
-        .collect();
-    let mut all = [180.0f64, 90.0, -180.0, -90.0];
-    for l in &layers {
-        let b = crate::source::bbox_pm180(l.bbox);
-        all = [
-            all[0].min(b[0]),
-            all[1].min(b[1]),
-            all[2].max(b[2]),
-            all[3].max(b[3]),
-        ];
-    }
-    if layers.is_empty() {
-        all = [-180.0, -90.0, 180.0, 90.0];
-    }
-    geo_bbox(&mut x, all, v111, "    ");
-    for l in layers {
-        layer_xml(&mut x, state, base, l, v111);
-    }
-    x.push_str("  </Layer>\n</Capability>\n");
-    x.push_str(if v111 {
-        "</WMT_MS_Capabilities>\n"
-    } else {
-        "</WMS_Capabilities>\n"
-    });
-    x
-}
-
-fn geo_bbox(x: &mut String, b: [f64; 4], v111: bool, ind: &str) {
-    let e = b[2].min(180.0);
-    if v111 {
-        let _ = writeln!(
-            x,
-            "{ind}<LatLonBoundingBox minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>",
-            b[0], b[1], b[3]
-        );
-    } else {
-        let _ = writeln!(
-            x,
-            "{ind}<EX_GeographicBoundingBox><westBoundLongitude>{}</westBoundLongitude><eastBoundLongitude>{e}</eastBoundLongitude>\
-             <southBoundLatitude>{}</southBoundLatitude><northBoundLatitude>{}</northBoundLatitude></EX_GeographicBoundingBox>",
-            b[0], b[1], b[3]
-        );
-    }
-}
-
-fn layer_xml(x: &mut String, state: &AppState, base: &str, l: &Layer, v111: bool) {
-    let ind = "      ";
-    let _ = write!(
-        x,
-        "    <Layer queryable=\"1\" opaque=\"0\">\n{ind}<Name>{}</Name>\n{ind}<Title>{}</Title>\n",
-        esc(&l.name),
-        esc(&l.title)
-    );
-    let _ = writeln!(
-        x,
-        "{ind}<Abstract>nomvar {} typvar {} etiket {}; native unit {}; grid {}</Abstract>",
-        esc(&l.nomvar),
-        esc(&l.typvar),
-        esc(&l.etiket),
-        esc(if l.units.is_empty() {
-            "unknown"
-        } else {
-            &l.units
-        }),
-        l.grid.grtyp()
-    );
-    let b = crate::source::bbox_pm180(l.bbox);
-    let e = b[2];
-    geo_bbox(x, b, v111, ind);
-    let m = bbox_3857([b[0], b[1], e, b[3]]);
-    if v111 {
-        let _ = writeln!(x, "{ind}<BoundingBox SRS=\"EPSG:4326\" minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>", b[0], b[1], b[3]);
-        let _ = writeln!(
-            x,
-            "{ind}<BoundingBox SRS=\"EPSG:3857\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>",
-            m[0], m[1], m[2], m[3]
-        );
-    } else {
-        let _ = writeln!(
-            x,
-            "{ind}<BoundingBox CRS=\"CRS:84\" minx=\"{}\" miny=\"{}\" maxx=\"{e}\" maxy=\"{}\"/>",
-            b[0], b[1], b[3]
-        );
-        let _ = writeln!(x, "{ind}<BoundingBox CRS=\"EPSG:4326\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{e}\"/>", b[1], b[0], b[3]);
-        let _ = writeln!(
-            x,
-            "{ind}<BoundingBox CRS=\"EPSG:3857\" minx=\"{}\" miny=\"{}\" maxx=\"{}\" maxy=\"{}\"/>",
-            m[0], m[1], m[2], m[3]
-        );
-    }
-    let dt = dims::default_time(l).map(iso).unwrap_or_default();
-    let times = dims::time_extent(&l.times);
-    let runs = dims::time_extent(&l.runs);
-    let dr = l.runs.last().map(|t| iso(*t)).unwrap_or_default();
-    let levels: Vec<String> = l.levels.iter().map(dims::level_text).collect();
-    let dl = levels.first().cloned().unwrap_or_default();
-    let lu = if l.level_units.is_empty() {
-        "code"
-    } else {
-        &l.level_units
-    };
-    let lunits = esc(lu);
-    if v111 {
-        let _ = write!(x, "{ind}<Dimension name=\"time\" units=\"ISO8601\"/>\n{ind}<Dimension name=\"elevation\" units=\"{lunits}\"/>\n{ind}<Dimension name=\"reference_time\" units=\"ISO8601\"/>\n");
-        let _ = writeln!(
-            x,
-            "{ind}<Extent name=\"time\" default=\"{dt}\" nearestValue=\"0\">{times}</Extent>"
-        );
-        let _ = writeln!(
-            x,
-            "{ind}<Extent name=\"elevation\" default=\"{}\">{}</Extent>",
-            esc(&dl),
-            esc(&levels.join(","))
-        );
-        let _ = writeln!(
-            x,
-            "{ind}<Extent name=\"reference_time\" default=\"{dr}\">{runs}</Extent>"
-        );
-    } else {
-        let _ = writeln!(x, "{ind}<Dimension name=\"time\" units=\"ISO8601\" default=\"{dt}\" nearestValue=\"0\">{times}</Dimension>");
-        let _ = writeln!(
-            x,
-            "{ind}<Dimension name=\"elevation\" units=\"{lunits}\" default=\"{}\">{}</Dimension>",
-            esc(&dl),
-            esc(&levels.join(","))
-        );
-        let _ = writeln!(x, "{ind}<Dimension name=\"reference_time\" units=\"ISO8601\" default=\"{dr}\">{runs}</Dimension>");
-    }
-    for s in state.styles.for_layer(&l.nomvar, l.vector) {
-        let href = esc(&format!(
-            "{base}/wms?SERVICE=WMS&VERSION={}&REQUEST=GetLegendGraphic&FORMAT=image/png&LAYER={}&STYLE={}",
-            if v111 { "1.1.1" } else { "1.3.0" },
-            l.name,
-            s.name
-        ));
-        let _ = writeln!(
-            x,
-            "{ind}<Style><Name>{}</Name><Title>{}</Title><LegendURL width=\"110\" height=\"300\"><Format>image/png</Format>\
-             <OnlineResource xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:type=\"simple\" xlink:href=\"{href}\"/></LegendURL></Style>",
-            esc(&s.name),
-            esc(&s.title)
-        );
-    }
-    x.push_str("    </Layer>\n");
 }

@@ -1,0 +1,168 @@
+//! The real server process on loopback (issue 14, defects 4 and 5): connections that send
+//! half a request header are closed after the header-read timeout, `/healthz` answers while
+//! they are open, a client over its per-address bound is refused while other addresses are
+//! served, the total bound holds, and PROJ writes nothing to stderr whatever CRS clients ask
+//! for.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// test code: failing loudly is the point
+
+mod support;
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use support::{connect_from, fresh_dir, get_on, status as get, Server};
+use tile_server::config::bundled_sample;
+
+/// A server over the bundled sample with `[connections]` set to `connections`.
+fn start(name: &str, connections: &str) -> Server {
+    let toml = format!(
+        "data = [\"{}\"]\n[watch]\nenabled = false\n[connections]\n{connections}",
+        bundled_sample().display()
+    );
+    Server::start(&fresh_dir(name), &toml)
+}
+
+/// Status code of a complete `GET` from the loopback address `local`.
+fn get_from(addr: SocketAddr, local: [u8; 4], path: &str) -> Option<u16> {
+    get_on(connect_from(addr, local), path).map(|r| r.0)
+}
+
+/// A connection from `local` that sends half a request header.
+fn half_header(addr: SocketAddr, local: [u8; 4]) -> TcpStream {
+    let mut s = connect_from(addr, local);
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+        .unwrap();
+    s
+}
+
+/// What the server did with a half-header connection by `deadline`: `Some(bytes)` once it
+/// closed it (with whatever it answered), `None` if it is still open.
+fn closed_by(mut s: TcpStream, deadline: Duration) -> Option<Vec<u8>> {
+    s.set_read_timeout(Some(deadline)).unwrap();
+    let mut buf = Vec::new();
+    match s.read_to_end(&mut buf) {
+        Ok(_) => Some(buf),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Some(buf),
+        Err(_) => None,
+    }
+}
+
+#[test]
+fn half_headers_time_out_and_per_client_bounds_hold() {
+    let srv = start(
+        "conns",
+        "header_read_timeout_ms = 10000\nmax = 200\nmax_per_ip = 30",
+    );
+    // 30 slow clients from 127.0.0.1: its whole bound.
+    let t0 = Instant::now();
+    let slow: Vec<_> = (0..30)
+        .map(|_| half_header(srv.addr, [127, 0, 0, 1]))
+        .collect();
+    // /healthz from another address still answers while they hang.
+    assert_eq!(get_from(srv.addr, [127, 0, 0, 3], "/healthz"), Some(200));
+    // Over the bound: refused with 429 and closed, long before the header timeout (the
+    // deadlines are generous: CI machines are loaded, and a refusal comes at once anyway).
+    let refused = (0..10)
+        .map(|_| half_header(srv.addr, [127, 0, 0, 1]))
+        .filter_map(|c| closed_by(c, Duration::from_secs(3)))
+        .filter(|b| b.starts_with(b"HTTP/1.1 429"))
+        .count();
+    assert_eq!(refused, 10, "over-bound connections not refused");
+    assert!(
+        t0.elapsed() < Duration::from_secs(10),
+        "checked too late: the slow connections may have timed out already"
+    );
+    // Another client address is not affected by the first one's bound.
+    let other = half_header(srv.addr, [127, 0, 0, 2]);
+    // After the header-read timeout every slow connection has been closed by the server.
+    for c in slow {
+        let left = Duration::from_secs(40).saturating_sub(t0.elapsed());
+        assert!(
+            closed_by(c, left.max(Duration::from_millis(100))).is_some(),
+            "a half-header connection is still open {:?} after it started",
+            t0.elapsed()
+        );
+    }
+    assert!(closed_by(other, Duration::from_secs(20)).is_some());
+    // The slots are free again.
+    assert_eq!(get(srv.addr, "/healthz"), Some(200));
+    let metrics =
+        String::from_utf8_lossy(&support::get(srv.addr, "/metrics").unwrap().1).into_owned();
+    assert!(
+        metrics.contains("fst_connections_refused_per_ip_total"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn the_total_bound_refuses_with_503() {
+    let srv = start(
+        "total",
+        "header_read_timeout_ms = 20000\nmax = 12\nmax_per_ip = 0",
+    );
+    // Spread over several addresses: no per-address bound applies.
+    let held: Vec<_> = (0..12u8)
+        .map(|k| half_header(srv.addr, [127, 0, 1, k % 4 + 1]))
+        .collect();
+    // Give the accept loop time to take all twelve, even on a loaded machine.
+    std::thread::sleep(Duration::from_secs(1));
+    let c = half_header(srv.addr, [127, 0, 2, 1]);
+    let answer = closed_by(c, Duration::from_secs(10)).expect("refused and closed");
+    assert!(answer.starts_with(b"HTTP/1.1 503"), "{answer:?}");
+    drop(held);
+    // Once the held connections are gone, the server answers again.
+    let t0 = Instant::now();
+    while get(srv.addr, "/healthz") != Some(200) {
+        assert!(t0.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn proj_logs_nothing_whatever_crs_clients_ask_for() {
+    let srv = start("proj", "");
+    for round in 0..3 {
+        for code in [4978, 5714, 7415, 4979, 99_999_999, 3995, 32614, 3413] {
+            let uri = format!(
+                "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=TT&STYLES=&CRS=EPSG:{code}\
+                 &BBOX=-1,-1,{},1&WIDTH=32&HEIGHT=32&FORMAT=image/png",
+                round + 1
+            );
+            let st = get(srv.addr, &uri).unwrap();
+            let want = if [3995, 32614, 3413].contains(&code) {
+                200
+            } else {
+                400
+            };
+            assert_eq!(st, want, "EPSG:{code}");
+        }
+    }
+    let err = srv.stderr();
+    assert!(
+        !err.lines()
+            .any(|l| l.starts_with("proj_") || l.contains("PROJ")),
+        "PROJ wrote to stderr:\n{err}"
+    );
+}
+
+#[test]
+fn idle_keep_alive_connections_are_closed_after_the_timeout() {
+    let srv = start("idle", "header_read_timeout_ms = 1000");
+    let mut c = TcpStream::connect(srv.addr).unwrap();
+    // One complete request on a keep-alive connection, answered; then nothing.
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let t0 = Instant::now();
+    let mut buf = Vec::new();
+    let closed = c.read_to_end(&mut buf).is_ok();
+    assert!(buf.starts_with(b"HTTP/1.1 200"), "{buf:?}");
+    assert!(
+        closed,
+        "an idle keep-alive connection is still open after {:?}",
+        t0.elapsed()
+    );
+}
