@@ -133,7 +133,8 @@ impl LatLonParams {
         Err(GridError::invalid(
             b'L',
             format!(
-                "{nj} rows from latitude {} every {}° reach latitude {last}: latitudes lie in                  [-90, 90] (ig1 = 100·dlat, ig3 = 100·(lat0 + 90))",
+                "{nj} rows from latitude {} every {}° reach latitude {last}: latitudes lie in \
+                 [-90, 90] (ig1 = 100·dlat, ig3 = 100·(lat0 + 90))",
                 self.lat0, self.dlat
             ),
         ))
@@ -269,7 +270,8 @@ impl PolarParams {
                 return Err(GridError::invalid(
                     g,
                     format!(
-                        "ig4 = {ig4}: the latitude of point (1,1) would be {}°, past the pole                          (new-style encoding: ig4 = 32768 [+ 16384] + (90 − lat)·16383/180)",
+                        "ig4 = {ig4}: the latitude of point (1,1) would be {}°, past the pole \
+                         (new-style encoding: ig4 = 32768 [+ 16384] + (90 − lat)·16383/180)",
                         90.0 - f64::from(steps) * 180.0 / 16383.0
                     ),
                 ));
@@ -283,7 +285,8 @@ impl PolarParams {
             return Err(GridError::invalid(
                 g,
                 format!(
-                    "d60 = {} m: a grid length longer than half a great circle                      ({HALF_GREAT_CIRCLE_M:.0} m) joins no two points of the Earth",
+                    "d60 = {} m: a grid length longer than half a great circle \
+                     ({HALF_GREAT_CIRCLE_M:.0} m) joins no two points of the Earth",
                     p.d60
                 ),
             ));
