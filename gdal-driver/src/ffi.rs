@@ -243,7 +243,14 @@ fn build_handle(name: &str) -> Result<Handle, String> {
     let cache_bytes = config(c"FST_CACHE_MB")
         .and_then(|s| s.trim().parse::<u64>().ok())
         .map_or(64 << 20, |mb| mb << 20);
-    let ds = model::open(name, &open_source, ModelOptions { cache_bytes })?;
+    let ds = model::open(
+        name,
+        &open_source,
+        ModelOptions {
+            cache_bytes,
+            ..ModelOptions::default()
+        },
+    )?;
     let mut sds = Vec::new();
     for (i, (n, d)) in ds.subdatasets.iter().enumerate() {
         sds.push(format!("SUBDATASET_{}_NAME={n}", i + 1));

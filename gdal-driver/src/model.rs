@@ -18,7 +18,7 @@ use fst_core::catalog::{Catalog, Field as CatField, FieldSlice};
 use fst_core::codec::{missing_mask, SampleType, Samples};
 use fst_core::date::DateStamp;
 use fst_core::source::ByteSource;
-use fst_core::{FstFile, OpenOptions, RecordIndex, RecordMeta};
+use fst_core::{FstFile, Limits, OpenOptions, RecordIndex, RecordMeta};
 use grids::{Coordinates, Grid, GridOptions};
 
 use crate::cache::DecodeCache;
@@ -126,12 +126,22 @@ const MAX_GEOLOCATION_POINTS: u64 = 1 << 27;
 pub struct ModelOptions {
     /// Bytes of decoded records kept per dataset handle.
     pub cache_bytes: u64,
+    /// The limits files are opened with; every size the driver multiplies (nk, ni·nj, the
+    /// geolocation arrays) is checked against them before anything is allocated.
+    pub limits: Limits,
+    /// Most bands one dataset may have (the sum of nk over a field's records). Each band costs
+    /// GDAL an object and the driver its metadata (about 2 KB), so a corrupt nk of a million
+    /// would take gigabytes at open: 32768 bands leave room for a field of hundreds of times
+    /// by a hundred levels.
+    pub max_bands: usize,
 }
 
 impl Default for ModelOptions {
     fn default() -> Self {
         Self {
             cache_bytes: 64 << 20,
+            limits: Limits::DEFAULT,
+            max_bands: 1 << 15,
         }
     }
 }
@@ -239,8 +249,12 @@ pub fn open(name: &str, opener: SourceOpener<'_>, opts: ModelOptions) -> Result<
         (name.to_owned(), None)
     };
     let source = opener(&path)?;
-    let file = FstFile::from_source(source, Some(path.clone().into()), OpenOptions::default())
-        .map_err(|e| e.to_string())?;
+    let file = FstFile::from_source(
+        source,
+        Some(path.clone().into()),
+        OpenOptions::default().limits(opts.limits),
+    )
+    .map_err(|e| e.to_string())?;
     let file = Arc::new(file);
     let catalog = Catalog::build(file.records());
     let fields = catalog.fields();
@@ -391,7 +405,7 @@ impl Ctx<'_> {
         let mut flip = true;
         let mut row_offset = 0;
         let grid = grids::fst::descriptor_from_record(self.file, first)
-            .and_then(|d| Grid::new(&d, GridOptions::default()))
+            .and_then(|d| Grid::with_limits(&d, GridOptions::default(), &self.opts.limits))
             .map_err(|e| e.to_string());
         match &grid {
             Err(e) => ds.metadata.push(kv("FST_GEOREFERENCING_ERROR", e)),
@@ -448,11 +462,13 @@ impl Ctx<'_> {
                         self.geolocation(&mut ds, k, g)?;
                     }
                     Coordinates::Geolocation => {
-                        let ll = g.lat_lon();
+                        // Point by point: the grid's arrays are not needed for two rows.
                         let row_mean = |j: usize| {
-                            ll.lat
-                                .get(j * ni..(j + 1) * ni)
-                                .map_or(0.0, |r| r.iter().sum::<f64>() / ni as f64)
+                            (0..ni)
+                                .filter_map(|i| g.point(i as f64, j as f64))
+                                .map(|(lat, _)| lat)
+                                .sum::<f64>()
+                                / ni as f64
                         };
                         flip = row_mean(nj - 1) > row_mean(0);
                         self.geolocation(&mut ds, k, g)?;
@@ -480,18 +496,24 @@ impl Ctx<'_> {
                     self.path
                 ));
             }
-            let ll = g.lat_lon();
-            let src = if part == Part::Lon {
-                normalised_lon(&ll.lon)
+            let ll = g
+                .try_lat_lon()
+                .map_err(|e| format!("{}: no coordinates: {e}", self.path))?;
+            let (src, shift) = if part == Part::Lon {
+                (&ll.lon, lon_shift(&ll.lon))
             } else {
-                ll.lat.clone()
+                (&ll.lat, false)
             };
             let mut v = Vec::new();
             v.try_reserve_exact(ni * nj)
                 .map_err(|e| format!("{}: {e}", self.path))?;
             for line in 0..nj {
                 let j = if flip { nj - 1 - line } else { line };
-                v.extend_from_slice(src.get(j * ni..(j + 1) * ni).ok_or("short lat/lon array")?);
+                let row = src.get(j * ni..(j + 1) * ni).ok_or("short lat/lon array")?;
+                v.extend(
+                    row.iter()
+                        .map(|&x| if shift && x > 180.0 { x - 360.0 } else { x }),
+                );
             }
             ds.geolocation.clear();
             ds.geotransform = None;
@@ -517,6 +539,7 @@ impl Ctx<'_> {
         ds.metadata
             .push(kv("FST_ROWS_REVERSED", if flip { "YES" } else { "NO" }));
         ds.content = Content::Records { flip, row_offset };
+        self.check_band_count(f)?;
         let dt = field_type(self.file, f);
         let block = block_shape(ds.xsize, ds.ysize, dt.size());
         for s in &f.slices {
@@ -535,6 +558,28 @@ impl Ctx<'_> {
             }
         }
         Ok(ds)
+    }
+
+    /// Check every size the bands are built from before any is: each record's ni·nj·nk
+    /// against the limits and against its payload (a corrupt nk must not become a million
+    /// bands over a few bytes), and the band count against [`ModelOptions::max_bands`].
+    fn check_band_count(&self, f: &CatField) -> Result<(), String> {
+        let mut bands: u64 = 0;
+        for s in &f.slices {
+            let rec = self.file.record(s.record).ok_or("record vanished")?;
+            check_record_size(rec, &self.opts.limits).map_err(|e| format!("{}: {e}", self.path))?;
+            bands = bands.saturating_add(u64::from(rec.nk));
+        }
+        if bands > self.opts.max_bands as u64 {
+            return Err(format!(
+                "{}: the field {} has {bands} bands (records × nk), more than the {} a dataset \
+                 may have",
+                self.path,
+                f.key.nomvar.trimmed(),
+                self.opts.max_bands
+            ));
+        }
+        Ok(())
     }
 
     /// GEOLOCATION metadata pointing at the LON/LAT subdatasets of the field.
@@ -625,25 +670,55 @@ fn netcdf_dims(f: &CatField) -> Option<(Vec<(String, String)>, Vec<Vec<(String, 
     Some((dims, per_band))
 }
 
-/// Longitudes in (-180, 180] unless that splits the grid (then [0, 360) as given).
-fn normalised_lon(lon: &[f64]) -> Vec<f64> {
-    let w: Vec<f64> = lon
-        .iter()
-        .map(|&x| if x > 180.0 { x - 360.0 } else { x })
-        .collect();
-    let span = |v: &[f64]| {
-        let (lo, hi) = v
+/// Whether longitudes are better shown in (-180, 180] than in [0, 360) as given: unless that
+/// splits the grid (its span grows).
+fn lon_shift(lon: &[f64]) -> bool {
+    let span = |shift: bool| {
+        let (lo, hi) = lon
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            .map(|&x| if shift && x > 180.0 { x - 360.0 } else { x })
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
                 (a.min(x), b.max(x))
             });
         hi - lo
     };
-    if span(&w) <= span(lon) {
-        w
-    } else {
-        lon.to_vec()
+    span(true) <= span(false)
+}
+
+/// A record's ni·nj·nk against the limits and its payload, from the directory alone.
+fn check_record_size(rec: &RecordMeta, limits: &Limits) -> Result<(), String> {
+    let n = rec.point_count();
+    let claim = || {
+        format!(
+            "record {} claims {} level(s) of {}x{} points ({n} values)",
+            rec.index, rec.nk, rec.ni, rec.nj
+        )
+    };
+    if n > limits.max_values_per_record {
+        return Err(format!(
+            "{}, more than the limit of {} (fst_core::Limits::max_values_per_record)",
+            claim(),
+            limits.max_values_per_record
+        ));
     }
+    if rec.datyp.is_turbo() {
+        // fst-core decodes turbo records of one level only; each level would be a band.
+        if rec.nk > 1 {
+            return Err(format!(
+                "{}: turbo compression holds one level per record",
+                claim()
+            ));
+        }
+    } else if n > rec.payload.len.saturating_mul(8) {
+        // Every other codec spends at least one bit per value.
+        return Err(format!(
+            "{}, but its payload of {} bytes holds at most {} (one bit each)",
+            claim(),
+            rec.payload.len,
+            rec.payload.len.saturating_mul(8)
+        ));
+    }
+    Ok(())
 }
 
 /// Records up to this size are one block: each is then decoded exactly once per read, straight
@@ -848,13 +923,18 @@ impl Dataset {
         if w == 0 || h == 0 {
             return Ok(());
         }
-        if xoff + w > self.xsize || yoff + h > self.ysize || pixel_space < px {
+        let outside = |a: usize, n: usize, size: usize| a.checked_add(n).is_none_or(|e| e > size);
+        if outside(xoff, w, self.xsize) || outside(yoff, h, self.ysize) || pixel_space < px {
             return Err(format!(
                 "window {xoff},{yoff} {w}x{h} outside the {}x{} raster",
                 self.xsize, self.ysize
             ));
         }
-        let need = (h - 1) * line_space + (w - 1) * pixel_space + px;
+        let need = (h - 1)
+            .checked_mul(line_space)
+            .and_then(|a| a.checked_add((w - 1).checked_mul(pixel_space)?))
+            .and_then(|a| a.checked_add(px))
+            .unwrap_or(usize::MAX);
         if out.len() < need {
             return Err(format!(
                 "buffer of {} bytes for a window needing {need}",
