@@ -35,7 +35,7 @@ fn write(dir: &Path, name: &str, patch: impl FnOnce(&mut hostile::Keys<'_>)) -> 
 
 fn open(path: &str) -> (Result<Dataset, String>, Duration) {
     let t = Instant::now();
-    let r = model::open(path, &local, ModelOptions::default());
+    let r = model::open(path, &local, ModelOptions::default()).map_err(|e| e.full_message());
     (r, t.elapsed())
 }
 

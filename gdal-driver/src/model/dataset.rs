@@ -14,6 +14,7 @@ use grids::{Coordinates, Grid, GridOptions};
 use crate::cache::DecodeCache;
 use crate::names::{self, Part};
 
+use super::error::ModelError;
 use super::metadata::{band, kv, netcdf_dims};
 use super::read::{Decoded, Prefetch};
 
@@ -214,24 +215,31 @@ impl std::fmt::Debug for Dataset {
     }
 }
 
-/// Opens the bytes behind a path (local file, or a VSI path in the plugin).
+/// Opens the bytes behind a path (local file, or a VSI path in the plugin). Its error says
+/// why; [`ModelError::Source`] names the path.
 pub type SourceOpener<'a> = &'a dyn Fn(&str) -> Result<Arc<dyn ByteSource>, String>;
 
 /// Open `name`: a path, or a subdataset name.
-pub fn open(name: &str, opener: SourceOpener<'_>, opts: ModelOptions) -> Result<Dataset, String> {
+pub fn open(
+    name: &str,
+    opener: SourceOpener<'_>,
+    opts: ModelOptions,
+) -> Result<Dataset, ModelError> {
     let (path, sds) = if names::is_subdataset(name) {
-        let s = names::parse(name)?;
+        let s = names::parse(name).map_err(ModelError::Name)?;
         (s.path.clone(), Some(s))
     } else {
         (name.to_owned(), None)
     };
-    let source = opener(&path)?;
+    let source = opener(&path).map_err(|detail| ModelError::Source {
+        path: path.clone(),
+        detail,
+    })?;
     let file = FstFile::from_source(
         source,
         Some(path.clone().into()),
         OpenOptions::default().limits(opts.limits),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let file = Arc::new(file);
     let catalog = Catalog::build(file.records());
     let fields = catalog.fields();
@@ -242,10 +250,13 @@ pub fn open(name: &str, opener: SourceOpener<'_>, opts: ModelOptions) -> Result<
     };
     match sds {
         None => match fields {
-            [] => Err(format!(
-                "{path}: the file holds no data records ({} records in all)",
-                file.records().len()
-            )),
+            [] => Err(ModelError::NotFound {
+                what: format!(
+                    "the file holds no data records ({} records in all)",
+                    file.records().len()
+                ),
+                path,
+            }),
             [only] if only.key.grid.grtyp != b'U' => ctx.field(only, Part::Whole, None),
             _ => Ok(ctx.listing(fields)),
         },
@@ -253,11 +264,12 @@ pub fn open(name: &str, opener: SourceOpener<'_>, opts: ModelOptions) -> Result<
             let field = fields
                 .iter()
                 .find(|f| names::encode_key(&f.key) == s.key)
-                .ok_or_else(|| {
-                    format!(
-                        "{path}: no field {}:{}:{}:{} in the file",
+                .ok_or_else(|| ModelError::NotFound {
+                    path: path.clone(),
+                    what: format!(
+                        "no field {}:{}:{}:{} in the file",
                         s.key[0], s.key[1], s.key[2], s.key[3]
-                    )
+                    ),
                 })?;
             let sub = names::format(&path, &field.key, s.part);
             let sub = sub.get(names::PREFIX.len()..).map(str::to_owned);
@@ -333,24 +345,22 @@ impl Ctx<'_> {
     }
 
     #[allow(clippy::too_many_lines)]
-    fn field(&self, f: &CatField, part: Part, sub: Option<String>) -> Result<Dataset, String> {
+    fn field(&self, f: &CatField, part: Part, sub: Option<String>) -> Result<Dataset, ModelError> {
         let k = &f.key;
         let first = f
             .slices
             .first()
             .and_then(|s| self.file.record(s.record))
-            .ok_or("empty field")?;
+            .ok_or_else(|| self.not_found("the field has no records"))?;
         let (ni, nj) = (k.grid.ni as usize, k.grid.nj as usize);
         let is_u = k.grid.grtyp == b'U';
         match (is_u, part) {
             (true, Part::Whole) => {
-                return Err(format!(
-                    "{}: a U (Yin-Yang) field opens as two subdatasets, :YIN and :YANG",
-                    self.path
-                ))
+                return Err(self
+                    .unsupported("a U (Yin-Yang) field opens as two subdatasets, :YIN and :YANG"))
             }
             (false, Part::Yin | Part::Yang) => {
-                return Err(format!("{}: YIN/YANG apply to U grids only", self.path))
+                return Err(self.unsupported("YIN/YANG apply to U grids only"))
             }
             _ => {}
         }
@@ -377,8 +387,7 @@ impl Ctx<'_> {
         let mut flip = true;
         let mut row_offset = 0;
         let grid = grids::fst::descriptor_from_record(self.file, first)
-            .and_then(|d| Grid::with_limits(&d, GridOptions::default(), &self.opts.limits))
-            .map_err(|e| e.to_string());
+            .and_then(|d| Grid::with_limits(&d, GridOptions::default(), &self.opts.limits));
         match &grid {
             Err(e) => ds.metadata.push(kv("FST_GEOREFERENCING_ERROR", e)),
             Ok(g) => {
@@ -453,35 +462,38 @@ impl Ctx<'_> {
         }
 
         if let Part::Lon | Part::Lat = part {
-            let g = grid
-                .as_ref()
-                .map_err(|e| format!("{}: no coordinates: {e}", self.path))?;
+            let no_coordinates = |source| ModelError::Grid {
+                path: self.path.to_owned(),
+                source,
+            };
+            let g = grid.map_err(no_coordinates)?;
             if ds.geolocation.is_empty() {
-                return Err(format!(
-                    "{}: LON/LAT subdatasets exist only for grids described by geolocation arrays",
-                    self.path
+                return Err(self.unsupported(
+                    "LON/LAT subdatasets exist only for grids described by geolocation arrays",
                 ));
             }
             if (ni as u64) * (nj as u64) > MAX_GEOLOCATION_POINTS {
-                return Err(format!(
-                    "{}: {ni}x{nj} points exceed the per-record limit",
+                return Err(ModelError::TooLarge(format!(
+                    "{}: {ni}x{nj} points exceed the {MAX_GEOLOCATION_POINTS} a LON/LAT \
+                     subdataset computes",
                     self.path
-                ));
+                )));
             }
-            let ll = g
-                .try_lat_lon()
-                .map_err(|e| format!("{}: no coordinates: {e}", self.path))?;
+            let ll = g.try_lat_lon().map_err(no_coordinates)?;
             let (src, shift) = if part == Part::Lon {
                 (&ll.lon, lon_shift(&ll.lon))
             } else {
                 (&ll.lat, false)
             };
             let mut v = Vec::new();
-            v.try_reserve_exact(ni * nj)
-                .map_err(|e| format!("{}: {e}", self.path))?;
+            v.try_reserve_exact(ni * nj).map_err(|e| {
+                ModelError::OutOfMemory(format!("{}: {ni}x{nj} coordinates: {e}", self.path))
+            })?;
             for line in 0..nj {
                 let j = if flip { nj - 1 - line } else { line };
-                let row = src.get(j * ni..(j + 1) * ni).ok_or("short lat/lon array")?;
+                let row = src.get(j * ni..(j + 1) * ni).ok_or_else(|| {
+                    ModelError::Corrupt(format!("{}: short lat/lon array", self.path))
+                })?;
                 v.extend(
                     row.iter()
                         .map(|&x| if shift && x > 180.0 { x - 360.0 } else { x }),
@@ -515,13 +527,13 @@ impl Ctx<'_> {
         let dt = field_type(self.file, f);
         let block = block_shape(ds.xsize, ds.ysize, dt.size());
         for s in &f.slices {
-            let rec = self.file.record(s.record).ok_or("record vanished")?;
+            let rec = self.record(s.record)?;
             for kk in 0..rec.nk {
                 ds.bands.push(band(rec, s, kk, dt, block));
             }
         }
         if ds.bands.is_empty() {
-            return Err(format!("{}: the field has no 2-D slices", self.path));
+            return Err(self.not_found("the field has no 2-D slices"));
         }
         if let Some((dims, per_band)) = netcdf_dims(f) {
             ds.metadata.extend(dims);
@@ -535,23 +547,44 @@ impl Ctx<'_> {
     /// Check every size the bands are built from before any is: each record's ni·nj·nk
     /// against the limits and against its payload (a corrupt nk must not become a million
     /// bands over a few bytes), and the band count against [`ModelOptions::max_bands`].
-    fn check_band_count(&self, f: &CatField) -> Result<(), String> {
+    fn check_band_count(&self, f: &CatField) -> Result<(), ModelError> {
         let mut bands: u64 = 0;
         for s in &f.slices {
-            let rec = self.file.record(s.record).ok_or("record vanished")?;
-            check_record_size(rec, &self.opts.limits).map_err(|e| format!("{}: {e}", self.path))?;
+            let rec = self.record(s.record)?;
+            check_record_size(rec, &self.opts.limits)
+                .map_err(|e| ModelError::TooLarge(format!("{}: {e}", self.path)))?;
             bands = bands.saturating_add(u64::from(rec.nk));
         }
         if bands > self.opts.max_bands as u64 {
-            return Err(format!(
+            return Err(ModelError::TooLarge(format!(
                 "{}: the field {} has {bands} bands (records × nk), more than the {} a dataset \
                  may have",
                 self.path,
                 f.key.nomvar.trimmed(),
                 self.opts.max_bands
-            ));
+            )));
         }
         Ok(())
+    }
+
+    fn not_found(&self, what: &str) -> ModelError {
+        ModelError::NotFound {
+            path: self.path.to_owned(),
+            what: what.to_owned(),
+        }
+    }
+
+    fn unsupported(&self, reason: &str) -> ModelError {
+        ModelError::Unsupported {
+            path: self.path.to_owned(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    fn record(&self, index: RecordIndex) -> Result<&RecordMeta, ModelError> {
+        self.file
+            .record(index)
+            .ok_or_else(|| self.not_found(&format!("record {index}")))
     }
 
     /// GEOLOCATION metadata pointing at the LON/LAT subdatasets of the field.
@@ -560,12 +593,15 @@ impl Ctx<'_> {
         ds: &mut Dataset,
         k: &fst_core::catalog::FieldKey,
         g: &Grid,
-    ) -> Result<(), String> {
+    ) -> Result<(), ModelError> {
         let geo = grids::Crs::from_proj(format!(
             "+proj=longlat +R={} +no_defs +type=crs",
             grids::params::EARTH_RADIUS_M
         ))
-        .map_err(|e| e.to_string())?;
+        .map_err(|source| ModelError::Grid {
+            path: self.path.to_owned(),
+            source,
+        })?;
         if ds.wkt.is_none() {
             ds.wkt = g.crs().ok().map(|c| c.wkt);
         }

@@ -10,9 +10,11 @@
 //! geolocation arrays follow the same flip.
 
 mod dataset;
+mod error;
 mod metadata;
 mod read;
 #[cfg(test)]
 mod tests;
 
 pub use dataset::{open, Band, DataType, Dataset, ModelOptions, SourceOpener};
+pub use error::ModelError;

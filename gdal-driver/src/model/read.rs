@@ -8,6 +8,7 @@ use fst_core::codec::{missing_mask, Samples};
 use fst_core::{FstFile, RecordIndex, RecordMeta};
 
 use super::dataset::{Content, DataType, Dataset};
+use super::error::ModelError;
 
 /// A decoded record, with missing points replaced by the band's nodata value.
 #[derive(Debug)]
@@ -22,7 +23,7 @@ const READ_AHEAD: usize = 2;
 /// A record decoding ahead of its first read.
 pub(super) struct Prefetch {
     record: RecordIndex,
-    job: std::thread::JoinHandle<Result<Samples, String>>,
+    job: std::thread::JoinHandle<Result<Samples, ModelError>>,
 }
 
 impl Dataset {
@@ -34,27 +35,31 @@ impl Dataset {
         bx: usize,
         by: usize,
         out: &mut [u8],
-    ) -> Result<(), String> {
+    ) -> Result<(), ModelError> {
         let b = self
             .bands
             .get(band)
-            .ok_or_else(|| format!("no band {}", band + 1))?;
+            .ok_or_else(|| ModelError::Usage(format!("no band {}", band + 1)))?;
         let (bw, bh) = b.block;
         let px = b.data_type.size();
         if out.len() != bw * bh * px {
-            return Err(format!(
+            return Err(ModelError::Usage(format!(
                 "block buffer of {} bytes, expected {}",
                 out.len(),
                 bw * bh * px
-            ));
+            )));
         }
         if bx != 0 || by * bh >= self.ysize.max(1) {
-            return Err(format!("block ({bx}, {by}) outside the raster"));
+            return Err(ModelError::Usage(format!(
+                "block ({bx}, {by}) outside the raster"
+            )));
         }
         let row_bytes = bw * px;
         let fill = b.nodata.unwrap_or(0.0);
         match &self.content {
-            Content::Listing => Err("this dataset lists subdatasets and has no pixels".into()),
+            Content::Listing => Err(ModelError::Usage(
+                "this dataset lists subdatasets and has no pixels".into(),
+            )),
             Content::Array(v) => {
                 for (r, dst) in out.chunks_exact_mut(row_bytes).enumerate() {
                     let line = by * bh + r;
@@ -66,10 +71,10 @@ impl Dataset {
                 Ok(())
             }
             Content::Records { flip, row_offset } => {
-                let rec = self.file.record(b.record).ok_or("record vanished")?;
+                let rec = self.record(b.record)?;
                 let (ni, nj) = (rec.ni as usize, rec.nj as usize);
                 let plane = b.k as usize * ni * nj;
-                let copy = |samples: &Samples, out: &mut [u8]| -> Result<(), String> {
+                let copy = |samples: &Samples, out: &mut [u8]| -> Result<(), ModelError> {
                     for (r, dst) in out.chunks_exact_mut(row_bytes).enumerate() {
                         let line = by * bh + r;
                         if line >= self.ysize {
@@ -109,21 +114,21 @@ impl Dataset {
         out: &mut [u8],
         pixel_space: usize,
         line_space: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), ModelError> {
         let b = self
             .bands
             .get(band)
-            .ok_or_else(|| format!("no band {}", band + 1))?;
+            .ok_or_else(|| ModelError::Usage(format!("no band {}", band + 1)))?;
         let px = b.data_type.size();
         if w == 0 || h == 0 {
             return Ok(());
         }
         let outside = |a: usize, n: usize, size: usize| a.checked_add(n).is_none_or(|e| e > size);
         if outside(xoff, w, self.xsize) || outside(yoff, h, self.ysize) || pixel_space < px {
-            return Err(format!(
+            return Err(ModelError::Usage(format!(
                 "window {xoff},{yoff} {w}x{h} outside the {}x{} raster",
                 self.xsize, self.ysize
-            ));
+            )));
         }
         let need = (h - 1)
             .checked_mul(line_space)
@@ -131,10 +136,10 @@ impl Dataset {
             .and_then(|a| a.checked_add(px))
             .unwrap_or(usize::MAX);
         if out.len() < need {
-            return Err(format!(
+            return Err(ModelError::Usage(format!(
                 "buffer of {} bytes for a window needing {need}",
                 out.len()
-            ));
+            )));
         }
         let mut row = vec![0u8; w * px];
         let put = |l: usize, row: &[u8], out: &mut [u8]| {
@@ -154,20 +159,22 @@ impl Dataset {
             }
         };
         match &self.content {
-            Content::Listing => Err("this dataset lists subdatasets and has no pixels".into()),
+            Content::Listing => Err(ModelError::Usage(
+                "this dataset lists subdatasets and has no pixels".into(),
+            )),
             Content::Array(v) => {
                 for l in 0..h {
                     let line = yoff + l;
                     let src = v
                         .get(line * self.xsize + xoff..line * self.xsize + xoff + w)
-                        .ok_or("short array")?;
+                        .ok_or_else(|| ModelError::Corrupt("short coordinate array".into()))?;
                     write_f64(src, DataType::Float64, &mut row);
                     put(l, &row, out);
                 }
                 Ok(())
             }
             Content::Records { flip, row_offset } => {
-                let rec = self.file.record(b.record).ok_or("record vanished")?;
+                let rec = self.record(b.record)?;
                 let (ni, nj) = (rec.ni as usize, rec.nj as usize);
                 let plane = b.k as usize * ni * nj;
                 let dec = self.cached(rec, b.nodata)?;
@@ -179,7 +186,9 @@ impl Dataset {
                     let j = row_offset + if *flip { self.ysize - 1 - line } else { line };
                     if pixel_space == px && line_space >= w * px {
                         let base = l * line_space;
-                        let dst = out.get_mut(base..base + w * px).ok_or("short buffer")?;
+                        let dst = out
+                            .get_mut(base..base + w * px)
+                            .ok_or_else(|| ModelError::Usage("short buffer".into()))?;
                         copy_row(&dec.samples, plane + j * ni + xoff, w, b.data_type, dst)?;
                     } else {
                         copy_row(
@@ -249,7 +258,7 @@ impl Dataset {
 
     /// The decoded record, from the cache, from the record decoded ahead, or decoded into a
     /// pooled buffer; evicted records give their buffers back to the pool.
-    fn cached(&self, rec: &RecordMeta, nodata: Option<f64>) -> Result<Arc<Decoded>, String> {
+    fn cached(&self, rec: &RecordMeta, nodata: Option<f64>) -> Result<Arc<Decoded>, ModelError> {
         self.cache.get_or_try_evict(
             rec.index,
             || {
@@ -314,8 +323,15 @@ impl Dataset {
         Some(pool.swap_remove(at))
     }
 
+    /// The record of a band, which the dataset's file holds by construction.
+    fn record(&self, index: RecordIndex) -> Result<&RecordMeta, ModelError> {
+        self.file
+            .record(index)
+            .ok_or_else(|| ModelError::Corrupt(format!("record {index} vanished")))
+    }
+
     /// Decode `rec` into a pooled buffer of the right type and length when there is one.
-    fn decode_pooled(&self, rec: &RecordMeta, nodata: Option<f64>) -> Result<Samples, String> {
+    fn decode_pooled(&self, rec: &RecordMeta, nodata: Option<f64>) -> Result<Samples, ModelError> {
         decode_samples(&self.file, rec, nodata, self.take_pooled(rec))
     }
 }
@@ -327,12 +343,11 @@ fn decode_samples(
     rec: &RecordMeta,
     nodata: Option<f64>,
     pooled: Option<Samples>,
-) -> Result<Samples, String> {
+) -> Result<Samples, ModelError> {
     let Some(mut samples) = pooled else {
         return decode(file, rec, nodata).map(|(d, _)| d.samples);
     };
-    file.decode_into(rec, samples.as_mut())
-        .map_err(|e| e.to_string())?;
+    file.decode_into(rec, samples.as_mut())?;
     let params = rec.codec_params();
     if let (Some(mask), Some(flag)) = (missing_mask(&samples, &params), nodata) {
         apply_missing(&mut samples, &mask, flag);
@@ -340,8 +355,12 @@ fn decode_samples(
     Ok(samples)
 }
 
-fn decode(file: &FstFile, rec: &RecordMeta, nodata: Option<f64>) -> Result<(Decoded, u64), String> {
-    let f = file.decode(rec).map_err(|e| e.to_string())?;
+fn decode(
+    file: &FstFile,
+    rec: &RecordMeta,
+    nodata: Option<f64>,
+) -> Result<(Decoded, u64), ModelError> {
+    let f = file.decode(rec)?;
     let mut samples = f.samples;
     let need = rec.point_count() as usize;
     let have = samples.len()
@@ -351,10 +370,10 @@ fn decode(file: &FstFile, rec: &RecordMeta, nodata: Option<f64>) -> Result<(Deco
             1
         };
     if have < need {
-        return Err(format!(
+        return Err(ModelError::Corrupt(format!(
             "record {} decodes to {have} values for {need} points (datyp {})",
             rec.index, rec.datyp.0
-        ));
+        )));
     }
     if let (Some(mask), Some(flag)) = (f.missing.as_ref(), nodata) {
         apply_missing(&mut samples, mask, flag);
@@ -427,8 +446,8 @@ fn copy_row(
     n: usize,
     dt: DataType,
     dst: &mut [u8],
-) -> Result<(), String> {
-    let short = || "record shorter than its shape".to_string();
+) -> Result<(), ModelError> {
+    let short = || ModelError::Corrupt("record shorter than its shape".into());
     macro_rules! same {
         ($v:expr, $t:ty, $k:expr) => {{
             let src = $v.get(start * $k..(start + n) * $k).ok_or_else(short)?;
@@ -503,7 +522,7 @@ fn copy_row(
             .step_by(2)
             .copied()
             .collect(),
-        _ => return Err("unsupported sample type".into()),
+        _ => return Err(ModelError::Corrupt("unsupported sample type".into())),
     };
     write_f64(&conv, dt, dst);
     Ok(())
