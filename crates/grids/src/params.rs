@@ -400,18 +400,13 @@ impl RotatedParams {
     /// Encode to ig1..ig4, quantising every angle to 1/40°.
     pub fn encode(&self) -> Result<[u32; 4]> {
         let g = b'E';
+        self.check(g)?;
         let RotatedParams {
             xlat1,
             xlon1,
             xlat2,
             xlon2,
         } = *self;
-        if !(xlat1.is_finite() && xlon1.is_finite() && xlat2.is_finite() && xlon2.is_finite()) {
-            return Err(GridError::invalid(g, "non-finite parameter"));
-        }
-        if !(-90.0..=90.0).contains(&xlat1) || !(-90.0..=90.0).contains(&xlat2) {
-            return Err(GridError::invalid(g, "latitudes must lie in [-90, 90]"));
-        }
         let a = nint(40.0 * (xlat1 + 90.0));
         // Longitudes are wrapped after quantisation, so that 359.99° (which rounds to 360°)
         // and 0° share one encoding and decode∘encode is the identity on igs.
