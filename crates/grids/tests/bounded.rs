@@ -237,3 +237,73 @@ fn z_on_l_past_the_pole_is_refused() {
     let d = invalid_detail(z(vec![0.0, 90.0, 181.0]));
     assert!(d.contains("latitude 91"), "{d}");
 }
+
+mod arbitrary_descriptors {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Small limits, so that a grid that passes them has arrays a test can afford.
+    const LIMITS: Limits = Limits {
+        max_decoded_bytes: 16 << 20,
+        ..Limits::DEFAULT
+    };
+
+    fn descriptor() -> impl Strategy<Value = GridDescriptor> {
+        let grtyp = prop::sample::select(b"ABGLNSEXZYU#M?".to_vec());
+        let size = prop_oneof![1u32..64, 1u32..(1 << 24)];
+        let ig = prop_oneof![0u32..40_000, 0u32..(1 << 24)];
+        let values = prop::collection::vec(-1e3f64..1e3, 0..64);
+        (
+            grtyp,
+            size.clone(),
+            size,
+            [ig.clone(), ig.clone(), ig.clone(), ig],
+            prop::option::of((
+                prop::sample::select(b"ELNSFO".to_vec()),
+                values.clone(),
+                values,
+            )),
+        )
+            .prop_map(|(grtyp, ni, nj, ig, pos)| GridDescriptor {
+                grtyp,
+                ni,
+                nj,
+                ig,
+                positional: pos.map(|(g, x, y)| Positional {
+                    grtyp: g,
+                    ig,
+                    x: x.into(),
+                    y: y.into(),
+                }),
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Whatever a directory says: no panic, an error or a grid whose bounded operations
+        /// answer quickly, with a box on the sphere and arrays only within the limits.
+        #[test]
+        fn any_descriptor_gives_an_error_or_a_bounded_grid(d in descriptor()) {
+            let t = Instant::now();
+            let Ok(g) = Grid::with_limits(&d, GridOptions::default(), &LIMITS) else {
+                return Ok(());
+            };
+            let b = g.bbox();
+            prop_assert!(b.south >= -90.0 && b.north <= 90.0 && b.south <= b.north, "{b:?}");
+            prop_assert!(b.west >= -180.0 && b.east - b.west <= 360.0, "{b:?}");
+            let _ = g.geotransform();
+            let _ = g.index_of(45.0, 10.0);
+            let (ni, nj) = g.shape();
+            match g.try_lat_lon() {
+                Ok(ll) => {
+                    prop_assert!((ni * nj * 16) as u64 <= LIMITS.max_decoded_bytes);
+                    let on_sphere = |v: &f64| v.is_nan() || v.abs() <= 90.0 + 1e-9;
+                    prop_assert!(ll.lat.iter().all(on_sphere));
+                }
+                Err(e) => prop_assert!(matches!(e, GridError::TooLarge { .. }), "{e}"),
+            }
+            prop_assert!(t.elapsed() < Duration::from_secs(5), "{:?}: {:?}", d, t.elapsed());
+        }
+    }
+}
