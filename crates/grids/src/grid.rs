@@ -27,9 +27,9 @@ pub(crate) const ONE_PLUS_SIN60: f64 = 1.866_025_403_784_438_6;
 pub const MAX_POINTS: usize = 1 << 31;
 
 /// Most Gaussian latitudes computed for a G grid (the global count, twice the rows of a
-/// hemispheric grid). Each root costs O(n), so n² work: 32768 latitudes (a T21844 spectral
-/// grid, far beyond any model) take about a second, while a corrupt nj of millions would
-/// take hours.
+/// hemispheric grid). Each root costs O(n), so the work is quadratic: 32768 latitudes (a
+/// T21844 spectral grid, far beyond any model) are a few 10⁹ operations, while a corrupt nj of
+/// millions would take hours.
 const MAX_GAUSSIAN_LATITUDES: usize = 1 << 15;
 
 /// The projection in which a rectilinear grid is regular or rectilinear.
