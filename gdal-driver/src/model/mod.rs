@@ -3,7 +3,7 @@
 //!
 //! * fields come from `fst_core::catalog::Catalog` (never re-derived here);
 //! * georeferencing comes from `grids` (CRS WKT, affine transform, lat/lon arrays);
-//! * records are decoded on first touch into a per-dataset [`DecodeCache`].
+//! * records are decoded on first touch into a per-dataset [`DecodeCache`](crate::cache::DecodeCache).
 //!
 //! Rows are flipped so that line 0 is the northern edge whenever the record's first row is
 //! the southern one (the usual FST order), as GRIB does; the geotransform and the
