@@ -161,8 +161,24 @@ fn peak_rss_kib() -> Option<i64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn tempfile_dir(name: &str) -> PathBuf {
+/// A directory of its own under the system's temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempfile_dir(name: &str) -> TempDir {
     let d = std::env::temp_dir().join(format!("gdal-fst-hostile-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
 }
