@@ -431,16 +431,11 @@ impl RotatedParams {
     /// latitude outside [-90, 90] (the E encoding's fields can hold up to 419 000°).
     /// `grtyp` names the grid type in the error (E, or the Z, # or U grid built on it).
     pub fn check(&self, grtyp: u8) -> Result<()> {
-        let RotatedParams {
-            xlat1,
-            xlon1,
-            xlat2,
-            xlon2,
-        } = *self;
-        if !(xlat1.is_finite() && xlon1.is_finite() && xlat2.is_finite() && xlon2.is_finite()) {
+        let all = [self.xlat1, self.xlon1, self.xlat2, self.xlon2];
+        if !all.iter().all(|v| v.is_finite()) {
             return Err(GridError::invalid(grtyp, "non-finite rotation parameter"));
         }
-        for (name, lat) in [("xlat1", xlat1), ("xlat2", xlat2)] {
+        for (name, lat) in [("xlat1", self.xlat1), ("xlat2", self.xlat2)] {
             if !(-90.0..=90.0).contains(&lat) {
                 return Err(GridError::invalid(
                     grtyp,
