@@ -140,7 +140,9 @@ def view_extent(c, crs):
     lon = lon180(c.lon)
     world = np.ptp(lon) > 300
     if world:
-        x0, x1, y0, y1 = -180.0, 180.0, -90.0, 90.0
+        # QGIS leaves a few pixels blank along a world map's own edges (±180°, the poles)
+        # whatever the layer: keep those out of the view.
+        x0, x1, y0, y1 = -175.0, 175.0, -85.0, 85.0
     else:
         x0, x1 = lon.min(), lon.max()
         y0, y1 = c.lat.min(), c.lat.max()
@@ -149,7 +151,7 @@ def view_extent(c, crs):
         y0, y1 = max(y0 - my, -90.0), min(y1 + my, 90.0)
     if crs == "EPSG:4326":
         return [float(x0), float(y0), float(x1), float(y1)]
-    y0, y1 = max(y0, -MERC_MAX_LAT), min(y1, MERC_MAX_LAT)
+    y0, y1 = max(y0, -80.0), min(y1, 80.0)
     merc_y = lambda lat: MERC_R * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))  # noqa: E731
     return [MERC_R * math.radians(x0), merc_y(y0), MERC_R * math.radians(x1), merc_y(y1)]
 
