@@ -97,7 +97,7 @@ def rotated_cases(path):
         grtyp = ds.GetMetadataItem("FST_GRTYP")
         if not (grtyp in ("E", "U") or (grtyp in ("Z", "#") and ds.GetMetadataItem("FST_GRREF") == "E")):
             continue
-        rec = by_index[int(ds.GetRasterBand(1).GetMetadataItem("FST_RECORD"))]
+        rec = by_index[int(ds.GetRasterBand(1).GetMetadataItem("FST_RECORD", "FST"))]
         if rec.raw.get("grid") not in man.grids or rec.values() is None:
             continue
         rows = slice(None)

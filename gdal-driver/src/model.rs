@@ -143,8 +143,11 @@ pub struct Band {
     pub data_type: DataType,
     /// Human-readable description (`TT 850 mb 2026-11-20T12:00Z (+12 h)`).
     pub description: String,
-    /// `FST_*` metadata items.
+    /// Metadata items of the default domain: `FST_*`, `NETCDF_VARNAME`, `NETCDF_DIM_*`.
     pub metadata: Vec<(String, String)>,
+    /// Every `FST_*` item of the band, in the metadata domain `FST` (the default domain leaves
+    /// out the ones that differ between the bands of a netCDF time × level hypercube).
+    pub fst_metadata: Vec<(String, String)>,
     /// Nodata value, for records with missing values.
     pub nodata: Option<f64>,
     /// Block size (full rows).
@@ -506,6 +509,7 @@ impl Ctx<'_> {
                 data_type: DataType::Float64,
                 description: format!("{what} (degrees)"),
                 metadata: vec![kv("FST_COORDINATE", what)],
+                fst_metadata: vec![],
                 nodata: None,
                 block: block_shape(ni, nj, 8),
                 record: first.index,
@@ -533,7 +537,12 @@ impl Ctx<'_> {
             for (b, items) in ds.bands.iter_mut().zip(per_band) {
                 b.metadata.extend(items);
             }
+            keep_uniform_keys(&mut ds.bands);
         }
+        ds.metadata.push(kv(
+            &format!("{}#long_name", names::netcdf_varname(k.nomvar.trimmed())),
+            netcdf_long_name(k),
+        ));
         Ok(ds)
     }
 
@@ -623,6 +632,44 @@ fn netcdf_dims(f: &CatField) -> Option<(Vec<(String, String)>, Vec<Vec<(String, 
         .map(|&(t, l)| vec![kv("NETCDF_DIM_time", t), kv("NETCDF_DIM_level", l)])
         .collect();
     Some((dims, per_band))
+}
+
+/// In a time × level hypercube GDAL's netCDF writer makes one variable of all the bands and
+/// copies every band's default-domain metadata onto it, the last band winning: drop from the
+/// default domain the `FST_*` keys whose values differ between bands (ip1, dates, record, …),
+/// so that the variable carries only what holds for all of it. The band keeps them in the
+/// `FST` domain; its level and time are its `NETCDF_DIM_*` items.
+fn keep_uniform_keys(bands: &mut [Band]) {
+    let Some((first, rest)) = bands.split_first() else {
+        return;
+    };
+    let varying: Vec<String> = first
+        .fst_metadata
+        .iter()
+        .filter(|(key, value)| {
+            rest.iter().any(|b| {
+                b.fst_metadata
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .is_none_or(|(_, v)| v != value)
+            })
+        })
+        .map(|(key, _)| key.clone())
+        .collect();
+    for b in bands.iter_mut() {
+        b.metadata
+            .retain(|(k, _)| !(k.starts_with("FST_") && varying.contains(k)));
+    }
+}
+
+/// The netCDF `long_name` of a field: `TT (typvar P, etiket R1_V800)`.
+fn netcdf_long_name(k: &fst_core::catalog::FieldKey) -> String {
+    let (n, t, e) = (k.nomvar.trimmed(), k.typvar.trimmed(), k.etiket.trimmed());
+    if e.is_empty() {
+        format!("{n} (typvar {t})")
+    } else {
+        format!("{n} (typvar {t}, etiket {e})")
+    }
 }
 
 /// Longitudes in (-180, 180] unless that splits the grid (then [0, 360) as given).
@@ -744,10 +791,13 @@ fn band(rec: &RecordMeta, s: &FieldSlice, k: u32, dt: DataType, block: (usize, u
         md.push(kv("FST_METADATA_JSON", j));
     }
     let has_missing = rec.datyp.has_missing() && matches!(rec.datyp.base(), 1 | 2 | 4 | 5 | 6);
+    let fst_metadata = md.clone();
+    md.push(kv("NETCDF_VARNAME", names::netcdf_varname(nomvar)));
     Band {
         data_type: dt,
         description,
         metadata: md,
+        fst_metadata,
         nodata: if has_missing { dt.missing_flag() } else { None },
         block,
         record: rec.index,

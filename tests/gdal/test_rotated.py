@@ -75,8 +75,25 @@ def locate(name, points, env=None):
     return [lines[k].strip() if k < len(lines) else "" for k in range(len(points))]
 
 
+def beyond_rotated_pole(c):
+    """Record rows whose rotated latitude is past ±90°: librmn accepts a Z axis that runs over
+    the rotated pole, but no CRS inverse (PROJ answers latitudes in [-90, 90]) reaches them."""
+    ds = gdal.Open(c.name)
+    gt = ds.GetGeoTransform(can_return_null=True)
+    if gt is None:
+        return set()
+    flip = ds.GetMetadataItem("FST_ROWS_REVERSED") == "YES"
+    rows = set()
+    for j in range(c.nj):
+        line = c.nj - 1 - j if flip else j
+        if abs(gt[3] + (line + 0.5) * gt[5]) > 90.0:
+            rows.add(j)
+    return rows
+
+
 def check_location_info(c, name, env=None):
-    pts = node_points(c)
+    skip = beyond_rotated_pole(c)
+    pts = [(i, j) for i, j in node_points(c) if j not in skip]
     lonlat = [(float(lon180(c.lon[j, i])), float(c.lat[j, i])) for i, j in pts]
     got = locate(name, lonlat, env)
     bad = []
