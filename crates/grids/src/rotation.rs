@@ -185,15 +185,19 @@ pub(crate) fn norm180(x: f64) -> f64 {
 mod tests {
     use super::*;
 
+    fn rot(xlat1: f64, xlon1: f64, xlat2: f64, xlon2: f64) -> Rotation {
+        Rotation::new(&RotatedParams {
+            xlat1,
+            xlon1,
+            xlat2,
+            xlon2,
+        })
+        .unwrap()
+    }
+
     #[test]
     fn identity_and_point_one() {
-        let r = Rotation::new(&RotatedParams {
-            xlat1: 0.0,
-            xlon1: 180.0,
-            xlat2: 0.0,
-            xlon2: 270.0,
-        })
-        .unwrap();
+        let r = rot(0.0, 180.0, 0.0, 270.0);
         let (lat, lon) = r.to_true(12.5, 33.0);
         assert!((lat - 12.5).abs() < 1e-12 && (lon - 33.0).abs() < 1e-12);
         let p = RotatedParams {
@@ -211,13 +215,7 @@ mod tests {
 
     #[test]
     fn ob_tran_examples() {
-        let r = Rotation::new(&RotatedParams {
-            xlat1: 40.0,
-            xlon1: 260.0,
-            xlat2: 35.0,
-            xlon2: 330.0,
-        })
-        .unwrap();
+        let r = rot(40.0, 260.0, 35.0, 330.0);
         let o = r.ob_tran();
         assert!((o.o_lat_p - 46.548_942).abs() < 1e-6, "{o:?}");
         assert!((o.o_lon_p - -159.170_821).abs() < 1e-6, "{o:?}");
@@ -226,13 +224,7 @@ mod tests {
 
     #[test]
     fn shifted_moves_longitudes_only() {
-        let r = Rotation::new(&RotatedParams {
-            xlat1: 40.0,
-            xlon1: 260.0,
-            xlat2: 35.0,
-            xlon2: 330.0,
-        })
-        .unwrap();
+        let r = rot(40.0, 260.0, 35.0, 330.0);
         for shift in [180.0, -180.0, 360.0, 90.0, 37.5] {
             let s = r.shifted(shift);
             for (rlat, rlon) in [(0.0, 180.0), (12.5, 200.0), (-60.0, 10.0), (89.0, 300.0)] {
@@ -256,13 +248,7 @@ mod tests {
     #[test]
     fn shifted_degenerate_pole() {
         // Identity rotation (rotated pole = geographic pole): o_lon_p follows the shift too.
-        let r = Rotation::new(&RotatedParams {
-            xlat1: 0.0,
-            xlon1: 180.0,
-            xlat2: 0.0,
-            xlon2: 270.0,
-        })
-        .unwrap();
+        let r = rot(0.0, 180.0, 0.0, 270.0);
         let o = r.ob_tran();
         assert_eq!((o.o_lat_p, o.o_lon_p, o.lon_0), (90.0, 180.0, 180.0));
         let p = r.shifted(180.0).ob_tran();
