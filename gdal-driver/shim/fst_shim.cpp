@@ -29,6 +29,7 @@ struct FstBandInfo {
     char **metadata;
     int has_nodata;
     double nodata;
+    char **fst_metadata;
 };
 
 int fstgis_identify(const unsigned char *header, size_t n);
@@ -88,6 +89,7 @@ class FSTRasterBand final : public GDALPamRasterBand {
         nBlockYSize = bi.block_y;
         GDALMajorObject::SetDescription(bi.description ? bi.description : "");
         GDALMajorObject::SetMetadata(bi.metadata);
+        if (bi.fst_metadata && bi.fst_metadata[0]) GDALMajorObject::SetMetadata(bi.fst_metadata, "FST");
     }
 
     CPLErr IReadBlock(int bx, int by, void *image) override {

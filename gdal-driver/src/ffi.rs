@@ -241,11 +241,14 @@ pub struct FstBandInfo {
     metadata: *mut *mut c_char,
     has_nodata: c_int,
     nodata: c_double,
+    /// The band's `FST` metadata domain.
+    fst_metadata: *mut *mut c_char,
 }
 
 struct BandStrings {
     description: CString,
     metadata: Csl,
+    fst_metadata: Csl,
 }
 
 /// An open dataset and the C strings lent to the shim.
@@ -288,6 +291,7 @@ fn build_handle(name: &str) -> Result<Handle, ModelError> {
         .map(|b| BandStrings {
             description: cstring(&b.description),
             metadata: Csl::from_pairs(&b.metadata),
+            fst_metadata: Csl::from_pairs(&b.fst_metadata),
         })
         .collect();
     Ok(Handle {
@@ -419,6 +423,7 @@ pub unsafe extern "C" fn fstgis_band_info(
         out.metadata = s.metadata.as_ptr();
         out.has_nodata = c_int::from(b.nodata.is_some());
         out.nodata = b.nodata.unwrap_or(0.0);
+        out.fst_metadata = s.fst_metadata.as_ptr();
         0
     })
 }

@@ -96,6 +96,33 @@ pub fn format(path: &str, key: &FieldKey, part: Part) -> String {
     s
 }
 
+/// The netCDF variable name of a field (`NETCDF_VARNAME`, read by GDAL's netCDF `CreateCopy`):
+/// the nomvar without its trailing blanks, with the characters netCDF or CDL tools trip on
+/// (anything but letters, digits and `_`) as `_`, and a leading `_` when it would not start
+/// with a letter (`^^` becomes `___`, `1A` becomes `_1A`). A blank nomvar is `FIELD`.
+///
+/// ```
+/// assert_eq!(gdal_fst::names::netcdf_varname("TT  "), "TT");
+/// assert_eq!(gdal_fst::names::netcdf_varname("^^"), "___");
+/// assert_eq!(gdal_fst::names::netcdf_varname("1A"), "_1A");
+/// assert_eq!(gdal_fst::names::netcdf_varname("    "), "FIELD");
+/// ```
+#[must_use]
+pub fn netcdf_varname(nomvar: &str) -> String {
+    let t = nomvar.trim_end();
+    if t.is_empty() {
+        return "FIELD".to_owned();
+    }
+    let mut out: String = t
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if !out.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
 /// True when `name` uses the subdataset syntax.
 #[must_use]
 pub fn is_subdataset(name: &str) -> bool {

@@ -6,22 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-profile="${FSTGIS_GDAL_PROFILE:-debug}"
-cd "$root"
-if [ "$profile" = release ]; then
-  cargo build -p gdal-fst --release
-else
-  cargo build -p gdal-fst
-fi
-plugin_dir="$(gdal-driver/install-plugin.sh --profile "$profile")"
-export GDAL_DRIVER_PATH="$plugin_dir"
-export FSTGIS_REQUIRE_DRIVER=1
-export QT_QPA_PLATFORM=offscreen
-export PYTHONDONTWRITEBYTECODE=1
-# Statistics computed by the tests (gdalinfo -stats, QGIS) must not leave .aux.xml files
-# next to the fixtures.
-export GDAL_PAM_ENABLED=NO
-echo "== gdal-driver tests (GDAL_DRIVER_PATH=$plugin_dir)"
-gdalinfo --formats | grep -E '^\s*FST ' || { echo "gdal_FST.so did not load" >&2; exit 1; }
+. "$here/plugin-env.sh"
+echo "== gdal-driver tests (GDAL_DRIVER_PATH=$GDAL_DRIVER_PATH)"
 cd "$here"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@" .

@@ -77,7 +77,12 @@ def test_update_mode_is_refused():
 
 
 def check_band_metadata(band, rec, k):
-    md = band.GetMetadata()
+    md = band.GetMetadata("FST")
+    # The default domain holds the same keys, less those that differ between the bands of a
+    # netCDF time x level hypercube (see README, "netCDF export").
+    default = band.GetMetadata()
+    assert all(md[k] == v for k, v in default.items() if k.startswith("FST_")), (default, md)
+    assert default["NETCDF_VARNAME"]
     assert md["FST_NOMVAR"] == rec.nomvar
     assert md["FST_TYPVAR"] == rec.typvar
     assert md["FST_ETIKET"] == rec.etiket
@@ -150,7 +155,7 @@ def test_every_field_matches_the_manifest(path):
         prev = None
         for b in range(1, ds.RasterCount + 1):
             band = ds.GetRasterBand(b)
-            md = band.GetMetadata()
+            md = band.GetMetadata("FST")
             rec = by_index[int(md["FST_RECORD"])]
             k = int(md["FST_K"]) - 1
             check_band_metadata(band, rec, k)
@@ -190,7 +195,7 @@ def test_missing_values_have_nodata():
     for name, ds in field_datasets(XDF / "datyps.fst"):
         for b in range(1, ds.RasterCount + 1):
             band = ds.GetRasterBand(b)
-            rec = int(band.GetMetadataItem("FST_RECORD"))
+            rec = int(band.GetMetadataItem("FST_RECORD", "FST"))
             if rec in {r.index for r in with_missing}:
                 assert band.GetNoDataValue() is not None
                 found += 1
@@ -371,11 +376,13 @@ def test_translate_round_trip(tmp_path, fmt, ext, opts):
         gdal.Translate(out, src, format=fmt, creationOptions=opts)
         dst = gdal.Open(out)
         if dst.RasterCount == 0 and src.RasterCount > 1:
-            # GDAL's Zarr and netCDF writers store one array per band (Band1, Band2, …), unless
-            # told about extra dimensions.
+            # GDAL's Zarr and netCDF writers store one array per band, unless told about extra
+            # dimensions.
             sds = dst.GetMetadata("SUBDATASETS")
             names = {v.rsplit(":", 1)[1].lstrip("/"): v for k, v in sds.items() if k.endswith("_NAME")}
-            keep = [gdal.Open(names[f"Band{b}"]) for b in range(1, src.RasterCount + 1)]
+            # netCDF names them after NETCDF_VARNAME (the nomvar): TT1, TT2, …
+            var = src.GetRasterBand(1).GetMetadataItem("NETCDF_VARNAME")
+            keep = [gdal.Open(names.get(f"{var}{b}") or names[f"Band{b}"]) for b in range(1, src.RasterCount + 1)]
             bands = [d.GetRasterBand(1) for d in keep]
         else:
             assert dst.RasterCount == src.RasterCount, (fmt, name)

@@ -330,3 +330,27 @@ fn grid_and_coords_describe_a_record_geography() {
     assert!(text.contains("lat.npy") && text.contains("lon.npy"));
     assert!(bytes.len() > 2 * 8 * 48 * 36, "two float64 arrays of 48x36");
 }
+
+#[test]
+fn grid_publishes_rotated_grids_inside_their_frame() {
+    // grids.fst record 17: a global E grid (90 columns, first and last on one meridian). Its
+    // rotated longitudes run over -180..180, so no CRS inverse loses the half past 180.
+    let path = fixtures().join("xdf/grids.fst");
+    let v: Value = serde_json::from_str(&run_ok(
+        fst().args(["grid", "--json", "--index", "17"]).arg(&path),
+    ))
+    .unwrap();
+    assert_eq!(v["grtyp"], "E");
+    assert!(v["proj"].as_str().unwrap().contains("+proj=ob_tran"));
+    let gt: Vec<f64> = v["geotransform"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let (first, last) = (gt[0] + gt[1] / 2.0, gt[0] + gt[1] * 89.5);
+    assert!(
+        (first + 180.0).abs() < 1e-9 && (last - 180.0).abs() < 1e-9,
+        "{gt:?}"
+    );
+}

@@ -15,7 +15,7 @@ use crate::cache::DecodeCache;
 use crate::names::{self, Part};
 
 use super::error::ModelError;
-use super::metadata::{band, kv, netcdf_dims};
+use super::metadata::{band, keep_uniform_keys, kv, netcdf_dims, netcdf_long_name};
 use super::read::{Decoded, Prefetch};
 
 /// GDAL data types used by the driver (values of `GDALDataType` in GDAL 3.6).
@@ -147,8 +147,11 @@ pub struct Band {
     pub data_type: DataType,
     /// Human-readable description (`TT 850 mb 2026-11-20T12:00Z (+12 h)`).
     pub description: String,
-    /// `FST_*` metadata items.
+    /// Metadata items of the default domain: `FST_*`, `NETCDF_VARNAME`, `NETCDF_DIM_*`.
     pub metadata: Vec<(String, String)>,
+    /// Every `FST_*` item of the band, in the metadata domain `FST` (the default domain leaves
+    /// out the ones that differ between the bands of a netCDF time × level hypercube).
+    pub fst_metadata: Vec<(String, String)>,
     /// Nodata value, for records with missing values.
     pub nodata: Option<f64>,
     /// Block size (full rows).
@@ -512,6 +515,7 @@ impl Ctx<'_> {
                 data_type: DataType::Float64,
                 description: format!("{what} (degrees)"),
                 metadata: vec![kv("FST_COORDINATE", what)],
+                fst_metadata: vec![],
                 nodata: None,
                 block: block_shape(ni, nj, 8),
                 record: first.index,
@@ -540,7 +544,12 @@ impl Ctx<'_> {
             for (b, items) in ds.bands.iter_mut().zip(per_band) {
                 b.metadata.extend(items);
             }
+            keep_uniform_keys(&mut ds.bands);
         }
+        ds.metadata.push(kv(
+            &format!("{}#long_name", names::netcdf_varname(k.nomvar.trimmed())),
+            netcdf_long_name(k),
+        ));
         Ok(ds)
     }
 

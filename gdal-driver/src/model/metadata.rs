@@ -7,6 +7,7 @@ use fst_core::date::DateStamp;
 use fst_core::RecordMeta;
 
 use super::dataset::{Band, DataType};
+use crate::names;
 
 #[allow(clippy::needless_pass_by_value)]
 pub(super) fn kv(k: &str, v: impl ToString) -> (String, String) {
@@ -143,13 +144,54 @@ pub(super) fn band(
         md.push(kv("FST_METADATA_JSON", j));
     }
     let has_missing = rec.datyp.has_missing() && matches!(rec.datyp.base(), 1 | 2 | 4 | 5 | 6);
+    let fst_metadata = md.clone();
+    md.push(kv("NETCDF_VARNAME", names::netcdf_varname(nomvar)));
     Band {
         data_type: dt,
         description,
         metadata: md,
+        fst_metadata,
         nodata: if has_missing { dt.missing_flag() } else { None },
         block,
         record: rec.index,
         k,
+    }
+}
+
+/// In a time × level hypercube GDAL's netCDF writer makes one variable of all the bands and
+/// copies every band's default-domain metadata onto it, the last band winning: drop from the
+/// default domain the `FST_*` keys whose values differ between bands (ip1, dates, record, …),
+/// so that the variable carries only what holds for all of it. The band keeps them in the
+/// `FST` domain; its level and time are its `NETCDF_DIM_*` items.
+pub(super) fn keep_uniform_keys(bands: &mut [Band]) {
+    let Some((first, rest)) = bands.split_first() else {
+        return;
+    };
+    let varying: Vec<String> = first
+        .fst_metadata
+        .iter()
+        .filter(|(key, value)| {
+            rest.iter().any(|b| {
+                b.fst_metadata
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .is_none_or(|(_, v)| v != value)
+            })
+        })
+        .map(|(key, _)| key.clone())
+        .collect();
+    for b in bands.iter_mut() {
+        b.metadata
+            .retain(|(k, _)| !(k.starts_with("FST_") && varying.contains(k)));
+    }
+}
+
+/// The netCDF `long_name` of a field: `TT (typvar P, etiket R1_V800)`.
+pub(super) fn netcdf_long_name(k: &fst_core::catalog::FieldKey) -> String {
+    let (n, t, e) = (k.nomvar.trimmed(), k.typvar.trimmed(), k.etiket.trimmed());
+    if e.is_empty() {
+        format!("{n} (typvar {t})")
+    } else {
+        format!("{n} (typvar {t}, etiket {e})")
     }
 }
