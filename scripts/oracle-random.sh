@@ -5,7 +5,8 @@
 # (bench/make_fixtures.py --random), with a manifest of what it decodes and of its gdll
 # latitudes/longitudes. fst-core and the GDAL driver must give the same values bit for bit;
 # grids and the GDAL driver's CRS + geotransform the same coordinates within librmn's float32
-# precision.
+# precision. The encoders must write librmn's payload words for random arrays
+# (bench/oracle_encode.py).
 #
 #   scripts/oracle-random.sh [SEED [COUNT]]
 #
@@ -38,6 +39,12 @@ FSTGIS_EXTRA_FIXTURES="$out" cargo test -q -p fst-core --test codec_fixtures \
   extra_fixture_records_match_librmn_bit_for_bit
 FSTGIS_EXTRA_FIXTURES="$out" cargo test -q -p grids --test librmn_fixtures \
   extra_fixture_grids_match_librmn
+
+# The encoders: librmn writes random arrays (kept), fst-core re-encodes them, same words.
+"$py" bench/oracle_encode.py "$out/encode" "$seed" "$count" > "$out/encode.log" 2>&1 \
+  || { tail -n 40 "$out/encode.log" >&2; echo "encoder oracle generator failed (seed $seed)" >&2; exit 1; }
+FSTGIS_ENCODE_ORACLE="$out/encode" cargo test -q -p fst-core --test codec_encode_fixtures \
+  random_payloads_match_librmn
 
 if [ -n "${GDAL_DRIVER_PATH:-}" ]; then
   (cd gdal-driver/tests && FSTGIS_EXTRA_FIXTURES="$out" FSTGIS_REQUIRE_DRIVER=1 GDAL_PAM_ENABLED=NO \

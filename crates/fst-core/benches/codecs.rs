@@ -1,4 +1,5 @@
-//! Decoding 2000×1000 fields with the payload codecs, single- and multi-threaded.
+//! Decoding 2000×1000 fields with the payload codecs, single- and multi-threaded; encoding an
+//! 800×600 field as 1/16, 5/32 and 6/16.
 //!
 //! Inputs: shapes.fst records 33 (134/16) and 34 (1/16) from the fixtures, and, when present,
 //! the files written by librmn with `bench/make_decode_inputs.py` into `bench/out/` (1/16,
@@ -81,5 +82,49 @@ fn bench_codecs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_codecs);
+/// A smooth 800×600 field with some noise, like a model's temperature.
+fn encode_input() -> Vec<f32> {
+    let (ni, nj) = (800usize, 600usize);
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    (0..ni * nj)
+        .map(|k| {
+            let (i, j) = ((k % ni) as f32, (k / ni) as f32);
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let noise = (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+            250.0 + 30.0 * (i * 0.01).sin() * (j * 0.013).cos() + noise
+        })
+        .collect()
+}
+
+fn bench_encode(c: &mut Criterion) {
+    let values = encode_input();
+    let mut group = c.benchmark_group("encode_800x600");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(values.len() as u64));
+    for (datyp, nbits) in [(1u8, 16u8), (5, 32), (6, 16)] {
+        let req = codec::EncodeRequest {
+            datyp: fst_core::record::Datyp(datyp),
+            nbits,
+            ni: 800,
+            nj: 600,
+            nk: 1,
+        };
+        group.bench_function(format!("{datyp}_{nbits}"), |b| {
+            b.iter(|| {
+                codec::encode(
+                    codec::SamplesRef::F32(&values),
+                    None,
+                    &req,
+                    &fst_core::Limits::DEFAULT,
+                )
+                .expect("encode")
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_codecs, bench_encode);
 criterion_main!(benches);

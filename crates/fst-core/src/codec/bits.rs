@@ -350,6 +350,70 @@ pub(crate) fn words64(words: &[u32], first: usize, len: usize) -> Result<&[u32],
     })
 }
 
+/// An MSB-first bit stream being written (the inverse of [`unpack`]): tokens are appended
+/// at the current bit position, straddling words where needed.
+///
+/// Bits go into a 64-bit accumulator and leave it a whole word at a time, so appending a
+/// token costs a shift, an or and (every 32 bits) one push.
+#[derive(Debug)]
+pub(crate) struct BitWriter {
+    words: Vec<u32>,
+    /// Pending bits, left-aligned (the next bit to emit is bit 63).
+    acc: u64,
+    /// Pending bits in `acc` (0..32 between calls).
+    pending: u32,
+}
+
+impl BitWriter {
+    /// A writer appending to `words` (whose contents are kept): the first token goes to bit
+    /// 31 of the next word pushed. `words` should have room for the whole stream.
+    pub(crate) fn new(words: Vec<u32>) -> Self {
+        BitWriter {
+            words,
+            acc: 0,
+            pending: 0,
+        }
+    }
+
+    /// Append the low `n` bits (0..=32) of `v`.
+    #[inline(always)]
+    #[allow(clippy::inline_always)] // per token in the packing loops
+    pub(crate) fn put(&mut self, v: u32, n: u32) {
+        if n == 0 {
+            return;
+        }
+        let v = u64::from(v) & ((1u64 << n) - 1);
+        self.acc |= v << (64 - n - self.pending);
+        self.pending += n;
+        if self.pending >= 32 {
+            self.words.push((self.acc >> 32) as u32);
+            self.acc <<= 32;
+            self.pending -= 32;
+        }
+    }
+
+    /// The stream, the last word padded with zero bits.
+    pub(crate) fn finish(mut self) -> Vec<u32> {
+        if self.pending > 0 {
+            self.words.push((self.acc >> 32) as u32);
+        }
+        self.words
+    }
+}
+
+/// Pack `tokens` as `nbits`-wide (1..=32) MSB-first tokens after the words already in `words`.
+pub(crate) fn pack_into(
+    words: Vec<u32>,
+    nbits: u32,
+    tokens: impl Iterator<Item = u32>,
+) -> Vec<u32> {
+    let mut w = BitWriter::new(words);
+    for t in tokens {
+        w.put(t, nbits);
+    }
+    w.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

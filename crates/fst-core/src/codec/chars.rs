@@ -11,6 +11,7 @@
 //!   bits 31..24 of the first word. The stored nbits does not matter (librmn always packs 8
 //!   bits per character, even when the record says 16).
 
+use super::encode::{words_vec, EncodeError};
 use super::CodecError;
 
 /// Words needed for `n` characters (both types).
@@ -44,6 +45,29 @@ pub(crate) fn decode_string(words: &[u32], first: usize, out: &mut [u8]) -> Resu
         *o = b;
     }
     Ok(())
+}
+
+/// Encode characters as datyp 3: the bytes as little-endian host words (what librmn copies
+/// from a little-endian writer's memory), the last word padded with zero bytes.
+pub(crate) fn encode_r4a(v: &[u8]) -> Result<Vec<u32>, EncodeError> {
+    encode_bytes(v, u32::from_le_bytes)
+}
+
+/// Encode characters as datyp 7: 8-bit tokens MSB-first, zero padded.
+pub(crate) fn encode_string(v: &[u8]) -> Result<Vec<u32>, EncodeError> {
+    encode_bytes(v, u32::from_be_bytes)
+}
+
+fn encode_bytes(v: &[u8], word: fn([u8; 4]) -> u32) -> Result<Vec<u32>, EncodeError> {
+    let mut words = words_vec(payload_words(v.len() as u64))?;
+    words.extend(v.chunks(4).map(|q| {
+        let mut b = [0u8; 4];
+        for (d, &s) in b.iter_mut().zip(q) {
+            *d = s;
+        }
+        word(b)
+    }));
+    Ok(words)
 }
 
 #[cfg(test)]

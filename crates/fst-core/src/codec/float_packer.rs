@@ -8,6 +8,7 @@
 //! there, it is subtracted again in binary32 arithmetic (which makes denormalized mantissas
 //! come out right).
 
+use super::encode::{vec_for, words_vec, EncodeError};
 use super::CodecError;
 
 /// Words before the token stream.
@@ -141,6 +142,128 @@ pub(crate) fn tokens_to_values(h: FloatHeader, out: &mut [f32]) {
     }
     for o in out {
         *o = h.value(o.to_bits() & 0xFFFF);
+    }
+}
+
+/// The `float_packer` quantisation of `v` (finite, nbits 1..=16) as the turbo stage (134) takes
+/// it: the 3-word header and the 16-bit token slots of the plain stream.
+pub(crate) fn encode_tokens(v: &[f32], nbits: u32) -> Result<([u32; 3], Vec<u16>), EncodeError> {
+    let words = encode(v, nbits)?;
+    let mut tokens = vec_for(v.len() as u64)?;
+    let (header, stream) = words.split_at(HEADER_WORDS.min(words.len()));
+    tokens.extend(
+        stream
+            .iter()
+            .flat_map(|&w| [(w >> 16) as u16, w as u16])
+            .take(v.len()),
+    );
+    let mut h = [0u32; 3];
+    for (d, &s) in h.iter_mut().zip(header) {
+        *d = s;
+    }
+    Ok((h, tokens))
+}
+
+/// A datyp-6 payload: the header, then the tokens two per word, the first in bits 31..16.
+///
+/// librmn shifts each token into a 32-bit accumulator with `(acc << 16) | token`, so a
+/// negative intermediate token (possible only with subnormal inputs) sets the high half too;
+/// this is reproduced.
+pub(crate) fn encode(v: &[f32], nbits: u32) -> Result<Vec<u32>, EncodeError> {
+    let q = FloatQuantiser::new(v, nbits);
+    let mut words = words_vec(payload_words(v.len() as u64))?;
+    words.extend_from_slice(&q.header(nbits, v.len()));
+    let pairs = v.chunks_exact(2);
+    let last = pairs.remainder().first().copied();
+    words.extend(pairs.map(|p| {
+        let (a, b) = (p.first().copied(), p.get(1).copied());
+        (q.token(a.unwrap_or(0.0)) << 16) | q.token(b.unwrap_or(0.0))
+    }));
+    if let Some(x) = last {
+        words.push(q.token(x) << 16);
+    }
+    Ok(words)
+}
+
+/// The quantiser of librmn's `float_packer_1`.
+#[derive(Debug, Clone, Copy)]
+struct FloatQuantiser {
+    max_exp: i32,
+    minimum: i32,
+    shift2: u32,
+    round: i32,
+    mask: i32,
+}
+
+/// The mantissa of binary32 `bits` with its hidden 1, aligned on exponent `max_exp` and
+/// signed.
+#[inline(always)]
+#[allow(clippy::inline_always)] // per element
+fn aligned_mantissa(bits: u32, max_exp: i32) -> (i32, i32) {
+    let exp = ((bits >> 23) & 0xFF) as i32;
+    let shift = (max_exp - exp).min(31);
+    // A negative shift (never for a real maximum exponent) would be UB in C; clamp to 0.
+    let mantissa = ((1 << 23) | (bits & 0x7F_FFFF) as i32) >> shift.max(0);
+    let mantissa = if (bits as i32) < 0 {
+        mantissa.wrapping_neg()
+    } else {
+        mantissa
+    };
+    (mantissa, exp)
+}
+
+impl FloatQuantiser {
+    fn new(v: &[f32], nbits: u32) -> Self {
+        let (fmin, fmax) = super::packed::min_max(v);
+        let (fmin, fmax) = (fmin.to_bits(), fmax.to_bits());
+        let max_exp = (((fmax >> 23) & 0xFF) as i32).max(((fmin >> 23) & 0xFF) as i32);
+        let (mut maximum, exp) = aligned_mantissa(fmax, max_exp);
+        if exp < 1 {
+            maximum = 0;
+        }
+        let (mut minimum, exp) = aligned_mantissa(fmin, max_exp);
+        if exp < 1 {
+            minimum = 0;
+        }
+        let mut maximum = maximum.wrapping_sub(minimum);
+        let mask = !(-1i32 << nbits);
+        let mut shift2 = 0;
+        let mut round = 1i32;
+        while maximum > mask {
+            maximum >>= 1;
+            round = round.wrapping_shl(1);
+            shift2 += 1;
+        }
+        FloatQuantiser {
+            max_exp,
+            minimum,
+            shift2,
+            round: round >> 1,
+            mask,
+        }
+    }
+
+    fn header(&self, nbits: u32, n: usize) -> [u32; 3] {
+        [
+            (0xEFF << 20)
+                | ((nbits - 1) << 16)
+                | (((self.max_exp & 0xFF) as u32) << 8)
+                | (self.shift2 & 0xFF),
+            self.minimum as u32,
+            n as u32,
+        ]
+    }
+
+    /// The token of `x`, all 32 bits (negative when the intermediate is, see [`encode`]).
+    #[inline(always)]
+    #[allow(clippy::inline_always)] // per element
+    fn token(self, x: f32) -> u32 {
+        let (m, _) = aligned_mantissa(x.to_bits(), self.max_exp);
+        let m = m
+            .wrapping_sub(self.minimum)
+            .wrapping_add(self.round)
+            .wrapping_shr(self.shift2);
+        (if m > self.mask { self.mask } else { m }) as u32
     }
 }
 

@@ -5,6 +5,7 @@
 //! * nbits < 32 (datyp 5 only): each token holds the top `nbits` bits of a binary32 pattern.
 
 use super::bits;
+use super::encode::{words_vec, EncodeError};
 use super::CodecError;
 
 /// Decode binary32 values `first .. first + out.len()`.
@@ -53,4 +54,31 @@ pub(crate) fn decode_truncated_range(
     bits::unpack(words, first * u64::from(nbits), nbits, out, move |t| {
         f32::from_bits(t << shift)
     })
+}
+
+/// Encode binary32 values: the patterns themselves (nbits 32) or their top `nbits` bits
+/// (1..=31, truncated as librmn's `ieeepak` does, not rounded).
+pub(crate) fn encode_f32(v: &[f32], nbits: u32) -> Result<Vec<u32>, EncodeError> {
+    let words = words_vec(bits::words_for_bits(v.len() as u64 * u64::from(nbits)))?;
+    if nbits >= 32 {
+        let mut words = words;
+        words.extend(v.iter().map(|x| x.to_bits()));
+        return Ok(words);
+    }
+    let shift = 32 - nbits;
+    Ok(bits::pack_into(
+        words,
+        nbits,
+        v.iter().map(|x| x.to_bits() >> shift),
+    ))
+}
+
+/// Encode binary64 values, two words each, high word first.
+pub(crate) fn encode_f64(v: impl ExactSizeIterator<Item = f64>) -> Result<Vec<u32>, EncodeError> {
+    let mut words = words_vec(v.len() as u64 * 2)?;
+    for x in v {
+        let b = x.to_bits();
+        words.extend([(b >> 32) as u32, b as u32]);
+    }
+    Ok(words)
 }

@@ -6,6 +6,7 @@
 //! 64-bit arrays) each value is two words, **low word first** — unlike IEEE binary64.
 
 use super::bits;
+use super::encode::{vec_for, words_vec, EncodeError, SamplesRef};
 use super::CodecError;
 
 /// Decode unsigned tokens `first .. first + out.len()`.
@@ -72,6 +73,118 @@ pub(crate) fn copy_words(words: &[u32], first: usize, out: &mut [u32]) -> Result
         })?;
     out.copy_from_slice(src);
     Ok(())
+}
+
+/// Encode integers as datyp 2 (unsigned, `base` 2) or 4 (signed offset-binary, `base` 4)
+/// tokens of `nbits` bits (1..=32), or as raw 64-bit words low word first (nbits 64).
+///
+/// librmn keeps only the low `nbits` bits of a value that does not fit, which silently
+/// changes it; such values are refused here.
+pub(crate) fn encode(
+    values: SamplesRef<'_>,
+    base: u8,
+    nbits: u32,
+    datyp: u8,
+) -> Result<Vec<u32>, EncodeError> {
+    match values {
+        SamplesRef::I8(v) => encode_ints(v, base, nbits, datyp),
+        SamplesRef::I16(v) => encode_ints(v, base, nbits, datyp),
+        SamplesRef::I32(v) => encode_ints(v, base, nbits, datyp),
+        SamplesRef::I64(v) => encode_ints(v, base, nbits, datyp),
+        SamplesRef::U8(v) => encode_ints(v, base, nbits, datyp),
+        SamplesRef::U16(v) => encode_ints(v, base, nbits, datyp),
+        SamplesRef::U32(v) => encode_ints(v, base, nbits, datyp),
+        SamplesRef::U64(v) => encode_ints(v, base, nbits, datyp),
+        other => Err(EncodeError::WrongSampleType {
+            datyp,
+            sample: other.type_name(),
+            hint: "; integer data types take integer arrays",
+        }),
+    }
+}
+
+/// The representable range of datyp `base` with `nbits` bits.
+fn int_range(base: u8, nbits: u32) -> (i128, i128) {
+    if base == 2 {
+        (0, (1i128 << nbits) - 1)
+    } else {
+        (-(1i128 << (nbits - 1)), (1i128 << (nbits - 1)) - 1)
+    }
+}
+
+/// Check that every value of `v` fits datyp `base` with `nbits` bits.
+fn check_range<T: Copy + Into<i128>>(
+    v: &[T],
+    base: u8,
+    nbits: u32,
+    datyp: u8,
+) -> Result<(), EncodeError> {
+    let (lo, hi) = int_range(base, nbits);
+    let outside = |x: T| {
+        let x: i128 = x.into();
+        x < lo || x > hi
+    };
+    if !v.iter().any(|&x| outside(x)) {
+        return Ok(());
+    }
+    let index = v.iter().position(|&x| outside(x)).unwrap_or(0);
+    Err(EncodeError::IntegerOutOfRange {
+        index: index as u64,
+        value: v.get(index).map_or(0, |&x| x.into()),
+        datyp,
+        nbits: nbits as u8,
+        range: format!("{lo}..={hi}"),
+    })
+}
+
+fn encode_ints<T: Copy + Into<i128>>(
+    v: &[T],
+    base: u8,
+    nbits: u32,
+    datyp: u8,
+) -> Result<Vec<u32>, EncodeError> {
+    check_range(v, base, nbits, datyp)?;
+    if nbits == 64 {
+        let mut words = words_vec(v.len() as u64 * 2)?;
+        for &x in v {
+            let x: i128 = x.into();
+            let x = x as u64;
+            words.extend([x as u32, (x >> 32) as u32]);
+        }
+        return Ok(words);
+    }
+    let bias: i128 = if base == 4 { 1 << (nbits - 1) } else { 0 };
+    let words = words_vec(bits::words_for_bits(v.len() as u64 * u64::from(nbits)))?;
+    Ok(bits::pack_into(
+        words,
+        nbits,
+        v.iter().map(|&x| (x.into() + bias) as u32),
+    ))
+}
+
+/// The values of an integer array (already checked to fit 16 unsigned bits) as the 16-bit
+/// tokens of the turbo stage (datyp 130).
+pub(crate) fn tokens16(values: SamplesRef<'_>) -> Result<Vec<u16>, EncodeError> {
+    fn collect<T: Copy + Into<i128>>(v: &[T]) -> Result<Vec<u16>, EncodeError> {
+        let mut t = vec_for(v.len() as u64)?;
+        t.extend(v.iter().map(|&x| x.into() as u16));
+        Ok(t)
+    }
+    match values {
+        SamplesRef::I8(v) => collect(v),
+        SamplesRef::I16(v) => collect(v),
+        SamplesRef::I32(v) => collect(v),
+        SamplesRef::I64(v) => collect(v),
+        SamplesRef::U8(v) => collect(v),
+        SamplesRef::U16(v) => collect(v),
+        SamplesRef::U32(v) => collect(v),
+        SamplesRef::U64(v) => collect(v),
+        other => Err(EncodeError::WrongSampleType {
+            datyp: 130,
+            sample: other.type_name(),
+            hint: "; integer data types take integer arrays",
+        }),
+    }
 }
 
 #[cfg(test)]

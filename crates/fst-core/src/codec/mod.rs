@@ -38,6 +38,7 @@ use crate::record::Datyp;
 
 mod bits;
 mod chars;
+mod encode;
 mod float_packer;
 mod ieee;
 mod int;
@@ -81,6 +82,7 @@ pub(crate) mod kernel_checks {
     }
 }
 
+pub use encode::{encode, EncodeError, EncodeRequest, Encoded, SamplesRef};
 pub use missing::{missing_mask, MissingFlags};
 
 /// What a codec needs to know about a record.

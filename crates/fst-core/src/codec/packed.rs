@@ -8,6 +8,7 @@
 //! the values bit-identical.
 
 use super::bits;
+use super::encode::{vec_for, words_vec, EncodeError};
 use super::CodecError;
 
 /// Bit offset of the first token of a datyp-1 payload.
@@ -167,6 +168,137 @@ pub(crate) fn tokens_to_values(h: PackedHeader, out: &mut [f32]) {
     for o in out {
         *o = h.value(o.to_bits() & 0xFFFF);
     }
+}
+
+/// librmn refuses (exits) when a value of a datyp-1 field is beyond ±1e38.
+const MAX_RANGE: f64 = 1.0e38;
+
+/// How `compact_float` quantises a field: `token = trunc((x − min) · mul)`.
+#[derive(Debug, Clone, Copy)]
+struct Quantiser {
+    /// Field minimum (a binary32 widened).
+    min: f64,
+    /// `2^nbits / 2^E`, E the unbiased exponent of `2·(max − min)` (0 for a constant field).
+    mul: f64,
+    /// The header words (style 1 or 2 decided by the caller; word 0's marker is filled in).
+    header: [u32; 4],
+}
+
+/// Biased binary64 exponent of `x`.
+fn biased_exp(x: f64) -> i32 {
+    ((x.to_bits() >> 52) & 0x7FF) as i32
+}
+
+impl Quantiser {
+    fn new(v: &[f32], nbits: u32, marker: u32, datyp: u8) -> Result<Self, EncodeError> {
+        let (min, max) = min_max(v);
+        let (min, max) = (f64::from(min), f64::from(max));
+        if max > MAX_RANGE || min < -MAX_RANGE {
+            return Err(EncodeError::RangeTooWide { min, max, datyp });
+        }
+        let range2 = (max - min) * 2.0;
+        // The unbiased exponent of 2·(max − min): its mantissa is dropped.
+        let expo = if range2 == 0.0 {
+            0
+        } else {
+            biased_exp(range2) - 1023
+        };
+        let mut min_code = (biased_exp(min) - 1023 + 1024 - 48) as u32;
+        if min == 0.0 {
+            min_code &= 0x111; // librmn's mask (a hex typo for 0x7, kept: it is in every header)
+        }
+        let range_code = (expo - nbits as i32 + 4096) as u32;
+        let sign = u32::from(min < 0.0);
+        let n = v.len() as u32;
+        let mantissa = if min == 0.0 {
+            0
+        } else {
+            0x8000_0000 | ((((min.to_bits() >> 29) as u32) & 0x7F_FFFF) << 8)
+        };
+        let header = [
+            (marker << 20) | (n & 0xF_FFFF),
+            (range_code << 16) | ((min_code << 4) | sign),
+            mantissa,
+            (nbits << 8) | ((n << 4) >> 24),
+        ];
+        Ok(Quantiser {
+            min,
+            mul: pow2(nbits as i32) / pow2(expo),
+            header,
+        })
+    }
+
+    #[inline(always)]
+    #[allow(clippy::inline_always)] // per element in the quantisation loops
+    fn token(self, x: f32) -> u32 {
+        ((f64::from(x) - self.min) * self.mul) as i64 as u32
+    }
+}
+
+/// Minimum and maximum of a slice without NaN (the caller checked), replaced only by strictly
+/// smaller/larger values as in librmn: of two equal zeros the first one's sign is kept.
+pub(crate) fn min_max(v: &[f32]) -> (f32, f32) {
+    let first = v.first().copied().unwrap_or(0.0);
+    v.iter().fold((first, first), |(lo, hi), &x| {
+        (if x < lo { x } else { lo }, if x > hi { x } else { hi })
+    })
+}
+
+/// The first element that is NaN or infinite, as an error for `datyp`.
+pub(crate) fn check_finite(v: &[f32], datyp: u8) -> Result<(), EncodeError> {
+    if v.iter().all(|x| x.is_finite()) {
+        return Ok(());
+    }
+    let index = v.iter().position(|x| !x.is_finite()).unwrap_or(0);
+    Err(EncodeError::NotFinite {
+        index: index as u64,
+        value: f64::from(v.get(index).copied().unwrap_or(f32::NAN)),
+        datyp,
+        hint: if v.get(index).is_some_and(|x| x.is_nan()) {
+            "; flag it missing (+64) or use datyp 5"
+        } else {
+            "; use datyp 5"
+        },
+    })
+}
+
+/// Encode a datyp-1 payload (`compact_float`, "style 1" header, tokens from bit 120) the way
+/// librmn does for a 32-bit float array. `v` is finite and non-empty.
+pub(crate) fn encode(v: &[f32], nbits: u32, datyp: u8) -> Result<Vec<u32>, EncodeError> {
+    let q = Quantiser::new(v, nbits, 0x7FF, datyp)?;
+    let words = words_vec(bits::words_for_bits(
+        TOKENS_BIT + v.len() as u64 * u64::from(nbits),
+    ))?;
+    let mut w = bits::BitWriter::new(words);
+    let [h0, h1, h2, h3] = q.header;
+    w.put(h0, 32);
+    w.put(h1, 32);
+    w.put(h2, 32);
+    // Word 3's low byte holds the first token bits: librmn keeps only its top 24 bits.
+    w.put(h3 >> 8, 24);
+    let mut tokens = [0u32; 256];
+    for chunk in v.chunks(256) {
+        for (t, &x) in tokens.iter_mut().zip(chunk) {
+            *t = q.token(x);
+        }
+        for &t in tokens.iter().take(chunk.len()) {
+            w.put(t, nbits);
+        }
+    }
+    Ok(w.finish())
+}
+
+/// The first stage of datyp 129: the "style 2" header (4 words) and the tokens, quantised to
+/// `nbits` (≤ 16) and each kept in a 16-bit slot, as librmn hands them to the turbo stage.
+pub(crate) fn encode_tokens16(
+    v: &[f32],
+    nbits: u32,
+    datyp: u8,
+) -> Result<([u32; 4], Vec<u16>), EncodeError> {
+    let q = Quantiser::new(v, nbits, 0xFFF, datyp)?;
+    let mut tokens = vec_for(v.len() as u64)?;
+    tokens.extend(v.iter().map(|&x| q.token(x) as u16));
+    Ok((q.header, tokens))
 }
 
 #[cfg(test)]

@@ -1,0 +1,714 @@
+//! Encoding: values to payload words, the inverse of [`decode`](super::decode).
+//!
+//! [`encode`] takes the caller's values and a requested datyp/nbits, applies the substitutions
+//! librmn 19.5's `fstecr` makes (fst-format §10, `datyp_nbits_map.json`), refuses the requests
+//! librmn would turn into a corrupt record or a crash, and packs the values exactly as librmn
+//! does. The result's `datyp`/`nbits` are what goes in the directory; decoding its `words`
+//! with them gives the values back (exactly for datyp 0, 2, 3, 4, 5/32, 5/64, 7, 8; within the
+//! quantisation for 1, 5 below 32 bits and 6).
+//!
+//! Missing values (+64, fst-format §4.12): with +64 requested, the elements flagged in the
+//! mask, and NaN elements of a float array, are replaced by librmn's plug value before packing;
+//! when no element is missing the flag is dropped, as librmn does.
+
+use super::{chars, float_packer, ieee, int, missing, packed, CodecParams};
+use crate::limits::{LimitError, Limits};
+use crate::record::Datyp;
+
+/// Borrowed values to encode, in Fortran order (i fastest). The mirror of
+/// [`Samples`](super::Samples), plus the 8- and 16-bit integer arrays librmn's writers accept.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum SamplesRef<'a> {
+    /// 32-bit floats.
+    F32(&'a [f32]),
+    /// 64-bit floats.
+    F64(&'a [f64]),
+    /// Signed bytes.
+    I8(&'a [i8]),
+    /// Signed 16-bit integers.
+    I16(&'a [i16]),
+    /// Signed 32-bit integers.
+    I32(&'a [i32]),
+    /// Signed 64-bit integers.
+    I64(&'a [i64]),
+    /// Unsigned bytes; also the characters of datyp 3 and 7.
+    U8(&'a [u8]),
+    /// Unsigned 16-bit integers.
+    U16(&'a [u16]),
+    /// Unsigned 32-bit integers.
+    U32(&'a [u32]),
+    /// Unsigned 64-bit integers.
+    U64(&'a [u64]),
+    /// Complex of two 32-bit floats, interleaved (re, im): `2·n` floats.
+    C64(&'a [f32]),
+    /// Complex of two 64-bit floats, interleaved: `2·n` floats.
+    C128(&'a [f64]),
+    /// Raw 32-bit words for datyp 0: `ceil(n·nbits/32)` of them.
+    Raw32(&'a [u32]),
+}
+
+impl SamplesRef<'_> {
+    /// Number of scalars in the slice.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self {
+            SamplesRef::F32(v) | SamplesRef::C64(v) => v.len(),
+            SamplesRef::F64(v) | SamplesRef::C128(v) => v.len(),
+            SamplesRef::I8(v) => v.len(),
+            SamplesRef::I16(v) => v.len(),
+            SamplesRef::I32(v) => v.len(),
+            SamplesRef::I64(v) => v.len(),
+            SamplesRef::U8(v) => v.len(),
+            SamplesRef::U16(v) => v.len(),
+            SamplesRef::U32(v) | SamplesRef::Raw32(v) => v.len(),
+            SamplesRef::U64(v) => v.len(),
+        }
+    }
+
+    /// True when the slice is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bits per element of the caller's array (the directory's `dasiz`).
+    #[must_use]
+    pub fn element_bits(&self) -> u8 {
+        match self {
+            SamplesRef::I8(_) | SamplesRef::U8(_) => 8,
+            SamplesRef::I16(_) | SamplesRef::U16(_) => 16,
+            SamplesRef::F32(_)
+            | SamplesRef::I32(_)
+            | SamplesRef::U32(_)
+            | SamplesRef::C64(_)
+            | SamplesRef::Raw32(_) => 32,
+            SamplesRef::F64(_) | SamplesRef::I64(_) | SamplesRef::U64(_) | SamplesRef::C128(_) => {
+                64
+            }
+        }
+    }
+
+    /// A short name of the element type, for messages.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            SamplesRef::F32(_) => "f32",
+            SamplesRef::F64(_) => "f64",
+            SamplesRef::I8(_) => "i8",
+            SamplesRef::I16(_) => "i16",
+            SamplesRef::I32(_) => "i32",
+            SamplesRef::I64(_) => "i64",
+            SamplesRef::U8(_) => "u8",
+            SamplesRef::U16(_) => "u16",
+            SamplesRef::U32(_) => "u32",
+            SamplesRef::U64(_) => "u64",
+            SamplesRef::C64(_) => "complex f32",
+            SamplesRef::C128(_) => "complex f64",
+            SamplesRef::Raw32(_) => "raw 32-bit words",
+        }
+    }
+}
+
+/// What to write: the requested encoding and the record's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodeRequest {
+    /// Requested data type, flags (+64 missing values, +128 turbo) included.
+    pub datyp: Datyp,
+    /// Requested bits per element.
+    pub nbits: u8,
+    /// Points along i.
+    pub ni: u32,
+    /// Points along j.
+    pub nj: u32,
+    /// Points along k.
+    pub nk: u32,
+}
+
+/// An encoded payload and the parameters to store with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    /// The payload as 32-bit word values (what [`decode`](super::decode) takes; the
+    /// container chooses the byte order on disk).
+    pub words: Vec<u32>,
+    /// The data type as stored, after librmn's substitutions (R32 → E32, F17..24 → R, turbo
+    /// dropped, +64 dropped when nothing is missing, …).
+    pub datyp: Datyp,
+    /// Bits per element as stored.
+    pub nbits: u8,
+    /// Element size of the caller's array in bits: 8, 16, 32 or 64.
+    pub dasiz: u8,
+}
+
+impl Encoded {
+    /// The decoding parameters of this payload for a record of shape `ni × nj × nk`.
+    #[must_use]
+    pub fn params(&self, ni: u32, nj: u32, nk: u32) -> CodecParams {
+        CodecParams {
+            datyp: self.datyp,
+            nbits: self.nbits,
+            ni,
+            nj,
+            nk,
+        }
+    }
+}
+
+/// Why values cannot be encoded as requested.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// A dimension is zero.
+    #[error("invalid record shape {ni}x{nj}x{nk}")]
+    InvalidShape {
+        /// Points along i.
+        ni: u32,
+        /// Points along j.
+        nj: u32,
+        /// Points along k.
+        nk: u32,
+    },
+    /// The number of values does not match the shape.
+    #[error("{found} {what} given, the record {ni}x{nj}x{nk} needs {expected}")]
+    LengthMismatch {
+        /// What was counted ("values", "mask elements", "words").
+        what: &'static str,
+        /// Expected count.
+        expected: u64,
+        /// Count given.
+        found: u64,
+        /// Points along i.
+        ni: u32,
+        /// Points along j.
+        nj: u32,
+        /// Points along k.
+        nk: u32,
+    },
+    /// No such data type, or librmn cannot write it (it crashes or writes garbage).
+    #[error("datyp {datyp} with nbits {nbits} cannot be written: {reason}")]
+    Unsupported {
+        /// Requested data type.
+        datyp: u8,
+        /// Requested bits per element.
+        nbits: u8,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The array's element type does not fit the data type.
+    #[error("datyp {datyp} cannot be written from {sample} values{hint}")]
+    WrongSampleType {
+        /// Requested data type.
+        datyp: u8,
+        /// The array's element type.
+        sample: &'static str,
+        /// What to do instead (starts with "; " when present).
+        hint: &'static str,
+    },
+    /// A float the data type cannot hold (NaN or infinity).
+    #[error("element {index} is {value}, which datyp {datyp} cannot hold{hint}")]
+    NotFinite {
+        /// Index of the first offending element.
+        index: u64,
+        /// Its value.
+        value: f64,
+        /// Data type being written.
+        datyp: u8,
+        /// What to do instead (starts with "; " when present).
+        hint: &'static str,
+    },
+    /// The quantisation range overflows (max − min is not a finite binary32/binary64).
+    #[error("the range of the values ({min} .. {max}) is too wide for datyp {datyp}")]
+    RangeTooWide {
+        /// Smallest value.
+        min: f64,
+        /// Largest value.
+        max: f64,
+        /// Data type being written.
+        datyp: u8,
+    },
+    /// An integer that does not fit in `nbits` bits of the data type.
+    #[error("element {index} = {value} does not fit datyp {datyp} with nbits {nbits} ({range})")]
+    IntegerOutOfRange {
+        /// Index of the first offending element.
+        index: u64,
+        /// Its value.
+        value: i128,
+        /// Data type being written.
+        datyp: u8,
+        /// Bits per element.
+        nbits: u8,
+        /// The representable range, for the message.
+        range: String,
+    },
+    /// Missing values were given for a data type that cannot carry them, or without +64.
+    #[error("missing values given for datyp {datyp}: {reason}")]
+    MissingNotAllowed {
+        /// Requested data type.
+        datyp: u8,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Every element is missing: librmn 19.5 exits on such a field, and there is no maximum to
+    /// mark the missing elements with.
+    #[error("every one of the {count} elements is missing")]
+    AllMissing {
+        /// Elements of the record.
+        count: u64,
+    },
+    /// The record exceeds the configured limits.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    /// The payload's memory could not be reserved.
+    #[error("cannot reserve {bytes} bytes for the payload")]
+    OutOfMemory {
+        /// Bytes asked for.
+        bytes: u64,
+    },
+    /// The turbo (+128) second stage is not available in this build.
+    #[error("turbo compression (datyp {datyp}) is not available: {reason}")]
+    TurboUnavailable {
+        /// Requested data type.
+        datyp: u8,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+fn unsupported(req: &EncodeRequest, reason: &'static str) -> EncodeError {
+    EncodeError::Unsupported {
+        datyp: req.datyp.0,
+        nbits: req.nbits,
+        reason,
+    }
+}
+
+/// The encoding chosen for a request, after librmn's substitutions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Plan {
+    /// Stored base type (0..=8).
+    base: u8,
+    /// Turbo requested and still possible.
+    turbo: bool,
+    /// Stored nbits.
+    nbits: u8,
+}
+
+/// librmn 19.5's `fstecr` substitutions (fst-format §10; `fixtures/xdf/datyp_nbits_map.json`),
+/// with the requests it crashes on or writes garbage for refused.
+fn plan(req: &EncodeRequest, values: &SamplesRef<'_>) -> Result<Plan, EncodeError> {
+    let mut base = req.datyp.base();
+    let mut turbo = req.datyp.is_turbo();
+    let mut nbits = req.nbits;
+    if nbits == 0 {
+        return Err(unsupported(req, "nbits must be at least 1"));
+    }
+    if nbits > 64 {
+        return Err(unsupported(req, "nbits must be at most 64"));
+    }
+    // Turbo only ever applies to 16-bit tokens, except 133 (IEEE) up to 32 bits.
+    if turbo && base != 5 && nbits > 16 {
+        turbo = false;
+    }
+    match base {
+        0 => turbo = false,
+        1 => {
+            if nbits == 31 || nbits == 32 {
+                (base, nbits, turbo) = (5, 32, false);
+            } else if nbits > 32 {
+                return Err(unsupported(
+                    req,
+                    "librmn packs R above 32 bits into records it cannot read back; use datyp 5 with nbits 64",
+                ));
+            }
+        }
+        2 | 4 => {
+            if base == 4 {
+                turbo = false;
+            }
+            // librmn narrows the stored width to the caller's 8/16-bit elements.
+            match values {
+                SamplesRef::I8(_) | SamplesRef::U8(_) if base == 2 => nbits = nbits.min(8),
+                SamplesRef::I16(_) | SamplesRef::U16(_) if base == 2 => nbits = nbits.min(16),
+                _ => {}
+            }
+            let wide = matches!(values, SamplesRef::I64(_) | SamplesRef::U64(_));
+            if nbits > 32 && !(nbits == 64 && wide && !turbo) {
+                return Err(unsupported(
+                    req,
+                    "integers take 1..=32 bits (64 only from 64-bit arrays, read back by RSF readers)",
+                ));
+            }
+        }
+        3 | 7 => {
+            turbo = false;
+            if nbits < 8 {
+                return Err(unsupported(
+                    req,
+                    "characters need nbits >= 8 (librmn crashes or truncates below)",
+                ));
+            }
+            if base == 3 {
+                nbits = 8;
+            }
+        }
+        5 => {
+            if turbo && nbits == 64 {
+                turbo = false;
+            }
+            if nbits > 32 && nbits != 64 {
+                return Err(unsupported(
+                    req,
+                    "IEEE takes 1..=32 or 64 bits (librmn stops on others)",
+                ));
+            }
+            if turbo && nbits <= 8 {
+                // librmn's 133 writes values it cannot read back at 8 bits and below.
+                turbo = false;
+            }
+        }
+        6 => {
+            if nbits == 64 {
+                return Err(unsupported(
+                    req,
+                    "librmn writes garbage for F64; use datyp 5 with nbits 64",
+                ));
+            }
+            if nbits > 24 {
+                (base, nbits, turbo) = (5, 32, false);
+            } else if nbits > 16 {
+                (base, turbo) = (1, false);
+            }
+        }
+        8 => {
+            turbo = false;
+            if nbits != 32 && nbits != 64 {
+                return Err(unsupported(req, "complex IEEE takes nbits 32 or 64"));
+            }
+        }
+        _ => return Err(unsupported(req, "no such data type")),
+    }
+    if turbo && base == 1 && nbits < 16 {
+        // librmn writes 129 below 16 bits (quantised to nbits, in 16-bit slots) but reads it
+        // back wrongly (fst-format §4.9): plain R is readable by every reader.
+        turbo = false;
+    }
+    Ok(Plan { base, turbo, nbits })
+}
+
+/// `ni·nj·nk`, checked against the limits.
+fn element_count(req: &EncodeRequest, limits: &Limits) -> Result<u64, EncodeError> {
+    if req.ni == 0 || req.nj == 0 || req.nk == 0 {
+        return Err(EncodeError::InvalidShape {
+            ni: req.ni,
+            nj: req.nj,
+            nk: req.nk,
+        });
+    }
+    let n = u64::from(req.ni) * u64::from(req.nj) * u64::from(req.nk);
+    let scalars = if req.datyp.base() == 8 {
+        n.saturating_mul(2)
+    } else {
+        n
+    };
+    if scalars > limits.max_values_per_record {
+        return Err(LimitError::Values {
+            found: scalars,
+            limit: limits.max_values_per_record,
+        }
+        .into());
+    }
+    Ok(n)
+}
+
+fn check_len(
+    req: &EncodeRequest,
+    what: &'static str,
+    expected: u64,
+    found: usize,
+) -> Result<(), EncodeError> {
+    if expected != found as u64 {
+        return Err(EncodeError::LengthMismatch {
+            what,
+            expected,
+            found: found as u64,
+            ni: req.ni,
+            nj: req.nj,
+            nk: req.nk,
+        });
+    }
+    Ok(())
+}
+
+/// An empty vector with room for `len` elements, or [`EncodeError::OutOfMemory`].
+pub(crate) fn vec_for<T>(len: u64) -> Result<Vec<T>, EncodeError> {
+    let oom = EncodeError::OutOfMemory {
+        bytes: len.saturating_mul(size_of::<T>() as u64),
+    };
+    let Ok(cap) = usize::try_from(len) else {
+        return Err(oom);
+    };
+    crate::alloc::try_vec_with_capacity(cap).map_err(|_reserve| oom)
+}
+
+/// An empty vector with room for `words` payload words.
+pub(crate) fn words_vec(words: u64) -> Result<Vec<u32>, EncodeError> {
+    vec_for(words)
+}
+
+fn wrong_type(datyp: u8, values: &SamplesRef<'_>, hint: &'static str) -> EncodeError {
+    EncodeError::WrongSampleType {
+        datyp,
+        sample: values.type_name(),
+        hint,
+    }
+}
+
+/// Encode `values` as `req` asks, the way librmn 19.5's `fstecr` does.
+///
+/// `missing`, when given, flags missing elements (`true`), one per element; NaN elements of a
+/// float array are missing too when the request carries +64. Missing values need +64 and a
+/// base type 1, 2, 4, 5 or 6.
+///
+/// Element types: `F32` for datyp 1, 5 (nbits ≤ 32) and 6; `F64` (or `F32`, widened) for
+/// datyp 5 with nbits 64; integers for 2 and 4 (64-bit arrays also with nbits 64); bytes
+/// (`U8`/`I8`, or for 3 the `ceil(n/4)` host words as `U32`/`Raw32`) for 3 and 7;
+/// `C64`/`C128` for 8; for datyp 0 `Raw32` words (`ceil(n·nbits/32)`), or any array whose
+/// element size is nbits, copied as a little-endian host's memory.
+pub fn encode(
+    values: SamplesRef<'_>,
+    missing: Option<&[bool]>,
+    req: &EncodeRequest,
+    limits: &Limits,
+) -> Result<Encoded, EncodeError> {
+    let n = element_count(req, limits)?;
+    let plan = plan(req, &values)?;
+    let expected = match (plan.base, &values) {
+        (0, SamplesRef::Raw32(_)) => (u128::from(n) * u128::from(plan.nbits)).div_ceil(32) as u64,
+        (3, SamplesRef::Raw32(_) | SamplesRef::U32(_)) => n.div_ceil(4),
+        (8, _) => n * 2,
+        _ => n,
+    };
+    check_len(req, "values", expected, values.len())?;
+    if let Some(m) = missing {
+        check_len(req, "mask elements", n, m.len())?;
+    }
+    let flagged = missing.is_some_and(|m| m.iter().any(|&x| x));
+    let plugged = if req.datyp.has_missing() {
+        if !matches!(plan.base, 1 | 2 | 4 | 5 | 6) {
+            return Err(EncodeError::MissingNotAllowed {
+                datyp: req.datyp.0,
+                reason: "only datyp 1, 2, 4, 5 and 6 can carry missing values",
+            });
+        }
+        missing::plug(values, missing, plan.base, plan.nbits)?
+    } else if flagged {
+        return Err(EncodeError::MissingNotAllowed {
+            datyp: req.datyp.0,
+            reason: "the request lacks the +64 flag",
+        });
+    } else {
+        None
+    };
+    let (words, turbo) = match &plugged {
+        Some(p) => encode_plain(p.as_ref(), req, plan)?,
+        None => encode_plain(values, req, plan)?,
+    };
+    let mut datyp = plan.base;
+    if turbo {
+        datyp |= 128;
+    }
+    if plugged.is_some() {
+        datyp |= 64;
+    }
+    Ok(Encoded {
+        words,
+        datyp: Datyp(datyp),
+        nbits: plan.nbits,
+        dasiz: values.element_bits(),
+    })
+}
+
+/// Pack values that hold no missing element. Returns the words and whether the turbo stage
+/// was applied.
+fn encode_plain(
+    values: SamplesRef<'_>,
+    req: &EncodeRequest,
+    plan: Plan,
+) -> Result<(Vec<u32>, bool), EncodeError> {
+    let datyp = req.datyp.0;
+    let nbits = u32::from(plan.nbits);
+    let words = match (plan.base, values) {
+        (0 | 3, SamplesRef::Raw32(w)) | (3, SamplesRef::U32(w)) => copy_words(w)?,
+        (0, _) if u32::from(values.element_bits()) == nbits => host_words(values)?,
+        (0, _) => {
+            return Err(wrong_type(
+                datyp,
+                &values,
+                "; datyp 0 takes raw words, or an array whose element size is nbits",
+            ))
+        }
+        (1, SamplesRef::F32(v)) => {
+            packed::check_finite(v, datyp)?;
+            if plan.turbo {
+                let (header, tokens) = packed::encode_tokens16(v, nbits, datyp)?;
+                if let Some(stream) = turbo_stream16(&tokens, req, nbits)? {
+                    return Ok((turbo_frame(&header, &stream)?, true));
+                }
+            }
+            packed::encode(v, nbits, datyp)?
+        }
+        (2 | 4, _) => {
+            let words = int::encode(values, plan.base, nbits, datyp)?;
+            if plan.turbo {
+                let tokens = int::tokens16(values)?;
+                if let Some(stream) = turbo_stream16(&tokens, req, nbits)? {
+                    return Ok((turbo_frame(&[], &stream)?, true));
+                }
+            }
+            words
+        }
+        (3, SamplesRef::U8(v)) => chars::encode_r4a(v)?,
+        (3, SamplesRef::I8(v)) => chars::encode_r4a(bytemuck::cast_slice(v))?,
+        (7, SamplesRef::U8(v)) => chars::encode_string(v)?,
+        (7, SamplesRef::I8(v)) => chars::encode_string(bytemuck::cast_slice(v))?,
+        (5, SamplesRef::F64(v)) if nbits == 64 => ieee::encode_f64(v.iter().copied())?,
+        (5, SamplesRef::F32(v)) if nbits == 64 => {
+            ieee::encode_f64(v.iter().map(|&x| f64::from(x)))?
+        }
+        (5, SamplesRef::F32(v)) => {
+            if plan.turbo {
+                if let Some(stream) = turbo_stream32(v, req, nbits)? {
+                    return Ok((turbo_frame(&[], &stream)?, true));
+                }
+            }
+            ieee::encode_f32(v, nbits)?
+        }
+        (6, SamplesRef::F32(v)) => {
+            packed::check_finite(v, datyp)?;
+            if plan.turbo {
+                let (header, tokens) = float_packer::encode_tokens(v, nbits)?;
+                if let Some(stream) = turbo_stream16(&tokens, req, nbits)? {
+                    return Ok((turbo_frame(&header, &stream)?, true));
+                }
+            }
+            float_packer::encode(v, nbits)?
+        }
+        (8, SamplesRef::C64(v)) if nbits == 32 => ieee::encode_f32(v, 32)?,
+        (8, SamplesRef::C128(v)) if nbits == 64 => ieee::encode_f64(v.iter().copied())?,
+        (8, SamplesRef::C64(v)) if nbits == 64 => {
+            ieee::encode_f64(v.iter().map(|&x| f64::from(x)))?
+        }
+        (base, _) => {
+            return Err(wrong_type(
+                datyp,
+                &values,
+                match base {
+                    1 | 6 => "; convert to f32 first",
+                    3 | 7 => "; characters are bytes (u8 or i8)",
+                    5 => "; IEEE up to 32 bits takes f32, nbits 64 takes f64 or f32",
+                    8 => "; complex takes C64 (nbits 32 or 64) or C128 (nbits 64)",
+                    _ => "",
+                },
+            ))
+        }
+    };
+    Ok((words, false))
+}
+
+fn copy_words(w: &[u32]) -> Result<Vec<u32>, EncodeError> {
+    let mut words = words_vec(w.len() as u64)?;
+    words.extend_from_slice(w);
+    Ok(words)
+}
+
+/// The caller's array as the 32-bit words of a little-endian host's memory (what librmn copies
+/// for datyp 0), the last word zero padded.
+fn host_words(values: SamplesRef<'_>) -> Result<Vec<u32>, EncodeError> {
+    fn words<const N: usize, T: Copy>(
+        v: &[T],
+        le: impl Fn(T) -> [u8; N],
+    ) -> Result<Vec<u32>, EncodeError> {
+        let mut out = words_vec((v.len() as u64 * N as u64).div_ceil(4))?;
+        let mut bytes = v.iter().flat_map(|&x| le(x));
+        loop {
+            let mut w = [0u8; 4];
+            let mut got = 0;
+            for (d, b) in w.iter_mut().zip(&mut bytes) {
+                *d = b;
+                got += 1;
+            }
+            if got == 0 {
+                break;
+            }
+            out.push(u32::from_le_bytes(w));
+        }
+        Ok(out)
+    }
+    match values {
+        SamplesRef::F32(v) | SamplesRef::C64(v) => words(v, f32::to_le_bytes),
+        SamplesRef::F64(v) | SamplesRef::C128(v) => words(v, f64::to_le_bytes),
+        SamplesRef::I8(v) => words(v, i8::to_le_bytes),
+        SamplesRef::I16(v) => words(v, i16::to_le_bytes),
+        SamplesRef::I32(v) => words(v, i32::to_le_bytes),
+        SamplesRef::I64(v) => words(v, i64::to_le_bytes),
+        SamplesRef::U8(v) => words(v, u8::to_le_bytes),
+        SamplesRef::U16(v) => words(v, u16::to_le_bytes),
+        SamplesRef::U32(v) | SamplesRef::Raw32(v) => words(v, u32::to_le_bytes),
+        SamplesRef::U64(v) => words(v, u64::to_le_bytes),
+    }
+}
+
+/// A turbo payload: the length word L, `header`, the compressed `stream`, padded to an even
+/// word count (fst-format §4.9).
+fn turbo_frame(header: &[u32], stream: &[u32]) -> Result<Vec<u32>, EncodeError> {
+    let len = (1 + header.len() + stream.len()).next_multiple_of(2);
+    let mut words = words_vec(len as u64)?;
+    words.push(len as u32);
+    words.extend_from_slice(header);
+    words.extend_from_slice(stream);
+    words.resize(len, 0);
+    Ok(words)
+}
+
+/// THE TURBO CALL SITE for the 16-bit token codec (datyp 129, 130, 134).
+///
+/// Expected from `turbo16` (owned by the turbo codec):
+/// `turbo16::encode(tokens: &[u16], ni: usize, nj: usize, nbits: u32)
+///     -> Result<Option<Vec<u32>>, EncodeError>`,
+/// returning the `armn_compress` stream words (what `turbo16::decompress` reads after the
+/// header words), or `None` when librmn would fall back to the plain encoding (grid smaller
+/// than 2 × 2, nk > 1, or compression not paying).
+fn turbo_stream16(
+    _tokens: &[u16],
+    req: &EncodeRequest,
+    _nbits: u32,
+) -> Result<Option<Vec<u32>>, EncodeError> {
+    if req.nk > 1 || req.ni < 2 || req.nj < 2 {
+        return Ok(None);
+    }
+    Err(EncodeError::TurboUnavailable {
+        datyp: req.datyp.0,
+        reason: "the 16-bit turbo encoder (turbo16::encode) is not linked in yet",
+    })
+}
+
+/// THE TURBO CALL SITE for the 32-bit IEEE codec (datyp 133).
+///
+/// Expected from `turbo32` (owned by the turbo codec):
+/// `turbo32::encode(values: &[f32], ni: usize, nj: usize, nbits: u32)
+///     -> Result<Option<Vec<u32>>, EncodeError>`,
+/// returning the `armn_compress32` stream words (what `turbo32::decode` reads after word 0), or
+/// `None` when librmn would fall back to plain datyp 5.
+fn turbo_stream32(
+    _values: &[f32],
+    req: &EncodeRequest,
+    _nbits: u32,
+) -> Result<Option<Vec<u32>>, EncodeError> {
+    if req.nk > 1 || req.ni < 16 || req.nj < 16 {
+        return Ok(None);
+    }
+    Err(EncodeError::TurboUnavailable {
+        datyp: req.datyp.0,
+        reason: "the 32-bit turbo encoder (turbo32::encode) is not linked in yet",
+    })
+}

@@ -1,0 +1,474 @@
+//! Encoder tests: round trips through `decode`, librmn's substitutions, clear errors.
+
+#![allow(
+    clippy::float_cmp,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::too_many_lines
+)] // test code: exact values and loud failures are the point
+
+use fst_core::codec::{
+    decode, encode, missing_mask, CodecParams, EncodeError, EncodeRequest, Samples, SamplesRef,
+};
+use fst_core::record::Datyp;
+use fst_core::Limits;
+
+fn req(datyp: u8, nbits: u8, ni: u32, nj: u32) -> EncodeRequest {
+    EncodeRequest {
+        datyp: Datyp(datyp),
+        nbits,
+        ni,
+        nj,
+        nk: 1,
+    }
+}
+
+fn field(ni: usize, nj: usize) -> Vec<f32> {
+    (0..ni * nj)
+        .map(|k| {
+            let (i, j) = ((k % ni) as f32, (k / ni) as f32);
+            250.0 + 30.0 * (i * 0.1).sin() * (j * 0.07).cos()
+        })
+        .collect()
+}
+
+fn round_trip(
+    values: SamplesRef<'_>,
+    mask: Option<&[bool]>,
+    r: &EncodeRequest,
+) -> (Samples, CodecParams, Option<Vec<bool>>) {
+    let e = encode(values, mask, r, &Limits::DEFAULT).unwrap();
+    let p = e.params(r.ni, r.nj, r.nk);
+    let s = decode(&e.words, &p).unwrap();
+    let m = missing_mask(&s, &p);
+    (s, p, m)
+}
+
+#[test]
+fn ieee32_is_exact() {
+    let v = field(17, 5);
+    let (s, p, _) = round_trip(SamplesRef::F32(&v), None, &req(5, 32, 17, 5));
+    assert_eq!(p.datyp, Datyp(5));
+    assert_eq!(s, Samples::F32(v));
+}
+
+#[test]
+fn packed_within_quantisation() {
+    let v = field(31, 7);
+    for nbits in [8u8, 12, 16, 24, 30] {
+        let (s, p, _) = round_trip(SamplesRef::F32(&v), None, &req(1, nbits, 31, 7));
+        assert_eq!((p.datyp, p.nbits), (Datyp(1), nbits));
+        let Samples::F32(d) = s else { panic!() };
+        let step = 60.0 / f64::from(1u32 << nbits) * 2.0;
+        for (a, b) in v.iter().zip(&d) {
+            assert!(
+                f64::from((a - b).abs()) <= step + 1e-4,
+                "{nbits}: {a} vs {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn float_packer_within_quantisation() {
+    let v = field(31, 7);
+    for nbits in [8u8, 12, 16] {
+        let (s, p, _) = round_trip(SamplesRef::F32(&v), None, &req(6, nbits, 31, 7));
+        assert_eq!((p.datyp, p.nbits), (Datyp(6), nbits));
+        let Samples::F32(d) = s else { panic!() };
+        let step = 512.0 / f64::from(1u32 << nbits);
+        for (a, b) in v.iter().zip(&d) {
+            assert!(f64::from((a - b).abs()) <= step, "{nbits}: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn integers_exact_and_missing() {
+    let v: Vec<i32> = (0..40).map(|k| k * 37 - 700).collect();
+    let (s, _, _) = round_trip(SamplesRef::I32(&v), None, &req(4, 12, 8, 5));
+    assert_eq!(s, Samples::I32(v.clone()));
+    let mask: Vec<bool> = (0..40).map(|k| k % 7 == 3).collect();
+    let (_, p, m) = round_trip(SamplesRef::I32(&v), Some(&mask), &req(68, 12, 8, 5));
+    assert_eq!(p.datyp, Datyp(68));
+    assert_eq!(m.unwrap(), mask);
+}
+
+#[test]
+fn out_of_range_integers_are_refused() {
+    let v = [0u32, 4096];
+    let e = encode(
+        SamplesRef::U32(&v),
+        None,
+        &req(2, 12, 2, 1),
+        &Limits::DEFAULT,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, EncodeError::IntegerOutOfRange { index: 1, .. }),
+        "{e}"
+    );
+}
+
+fn enc(
+    values: SamplesRef<'_>,
+    mask: Option<&[bool]>,
+    r: &EncodeRequest,
+) -> Result<(Datyp, u8), EncodeError> {
+    encode(values, mask, r, &Limits::DEFAULT).map(|e| (e.datyp, e.nbits))
+}
+
+/// librmn 19.5's substitutions (fst-format §10, `fixtures/xdf/datyp_nbits_map.json`).
+#[test]
+fn librmn_substitutions() {
+    let v = field(8, 8);
+    let f = SamplesRef::F32(&v);
+    let u: Vec<u32> = (0..64).collect();
+    let i: Vec<i32> = (-32..32).collect();
+    let b = vec![b'a'; 64];
+    let c = vec![1.5f32; 128];
+    for (values, datyp, nbits, stored) in [
+        (f, 1u8, 31u8, (5u8, 32u8)),
+        (f, 1, 32, (5, 32)),
+        (f, 6, 17, (1, 17)),
+        (f, 6, 24, (1, 24)),
+        (f, 6, 25, (5, 32)),
+        (f, 6, 32, (5, 32)),
+        (f, 134, 24, (1, 24)),
+        (f, 129, 20, (1, 20)),
+        (f, 129, 12, (1, 12)),
+        (f, 65, 16, (1, 16)), // nothing missing: the flag is dropped
+        (SamplesRef::U32(&u), 130, 20, (2, 20)),
+        (SamplesRef::I32(&i), 132, 16, (4, 16)),
+        (SamplesRef::U32(&u), 128, 32, (0, 32)),
+        (SamplesRef::U8(&b), 131, 32, (3, 8)),
+        (SamplesRef::U8(&b), 3, 12, (3, 8)),
+        (SamplesRef::U8(&b), 135, 16, (7, 16)),
+        (SamplesRef::C64(&c), 136, 32, (8, 32)),
+        (SamplesRef::F64(&[2.5; 64]), 133, 64, (5, 64)),
+    ] {
+        assert_eq!(
+            enc(values, None, &req(datyp, nbits, 8, 8)).unwrap(),
+            (Datyp(stored.0), stored.1),
+            "{datyp}/{nbits}"
+        );
+    }
+    let u16s: Vec<u16> = (0..64).collect();
+    assert_eq!(
+        enc(SamplesRef::U16(&u16s), None, &req(2, 32, 8, 8)).unwrap(),
+        (Datyp(2), 16)
+    );
+    let u8s: Vec<u8> = (0..64).collect();
+    assert_eq!(
+        enc(SamplesRef::U8(&u8s), None, &req(2, 12, 8, 8)).unwrap(),
+        (Datyp(2), 8)
+    );
+}
+
+/// Requests librmn crashes on or turns into records it cannot read back are refused.
+#[test]
+fn bad_requests_get_clear_errors() {
+    let v = field(4, 4);
+    let f = SamplesRef::F32(&v);
+    let cases: Vec<(SamplesRef<'_>, Option<&[bool]>, EncodeRequest, &str)> = vec![
+        (f, None, req(1, 0, 4, 4), "at least 1"),
+        (f, None, req(1, 65, 4, 4), "at most 64"),
+        (f, None, req(1, 40, 4, 4), "datyp 5 with nbits 64"),
+        (f, None, req(5, 40, 4, 4), "IEEE takes"),
+        (f, None, req(6, 64, 4, 4), "F64"),
+        (f, None, req(9, 16, 4, 4), "no such data type"),
+        (
+            f,
+            None,
+            req(8, 16, 4, 4),
+            "complex IEEE takes nbits 32 or 64",
+        ),
+        (
+            SamplesRef::U8(b"abcdefghijklmnop"),
+            None,
+            req(7, 4, 4, 4),
+            "nbits >= 8",
+        ),
+        (
+            SamplesRef::I32(&[1; 16]),
+            None,
+            req(4, 40, 4, 4),
+            "integers take",
+        ),
+        (
+            f,
+            None,
+            req(1, 16, 4, 5),
+            "16 values given, the record 4x5x1 needs 20",
+        ),
+        (
+            f,
+            Some(&[false; 3]),
+            req(65, 16, 4, 4),
+            "3 mask elements given",
+        ),
+        (f, Some(&[true; 16]), req(1, 16, 4, 4), "lacks the +64 flag"),
+        (
+            f,
+            Some(&[true; 16]),
+            req(65, 16, 4, 4),
+            "every one of the 16 elements is missing",
+        ),
+        (
+            SamplesRef::U8(b"abcdefghijklmnop"),
+            None,
+            req(71, 8, 4, 4),
+            "only datyp 1, 2, 4, 5 and 6",
+        ),
+        (
+            SamplesRef::I32(&[1; 16]),
+            None,
+            req(1, 16, 4, 4),
+            "datyp 1 cannot be written from i32",
+        ),
+        (
+            f,
+            None,
+            req(2, 16, 4, 4),
+            "integer data types take integer arrays",
+        ),
+        (
+            SamplesRef::F64(&[1.0; 16]),
+            None,
+            req(5, 32, 4, 4),
+            "nbits 64 takes f64",
+        ),
+        (f, None, req(1, 16, 0, 4), "invalid record shape 0x4x1"),
+        (
+            SamplesRef::I32(&[-1; 16]),
+            None,
+            req(2, 8, 4, 4),
+            "element 0 = -1 does not fit datyp 2 with nbits 8 (0..=255)",
+        ),
+        (
+            SamplesRef::I32(&[128; 16]),
+            None,
+            req(4, 8, 4, 4),
+            "(-128..=127)",
+        ),
+    ];
+    for (values, mask, r, needle) in cases {
+        let e = encode(values, mask, &r, &Limits::DEFAULT).unwrap_err();
+        assert!(
+            e.to_string().contains(needle),
+            "{}/{}: {e}",
+            r.datyp.0,
+            r.nbits
+        );
+    }
+    let mut nan = field(4, 4);
+    nan[5] = f32::NAN;
+    let e = encode(
+        SamplesRef::F32(&nan),
+        None,
+        &req(1, 16, 4, 4),
+        &Limits::DEFAULT,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            EncodeError::NotFinite {
+                index: 5,
+                datyp: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("+64"), "{e}");
+    nan[5] = f32::INFINITY;
+    let e = encode(
+        SamplesRef::F32(&nan),
+        None,
+        &req(6, 16, 4, 4),
+        &Limits::DEFAULT,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            EncodeError::NotFinite {
+                index: 5,
+                datyp: 6,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    nan[5] = 2.0e38;
+    let e = encode(
+        SamplesRef::F32(&nan),
+        None,
+        &req(1, 16, 4, 4),
+        &Limits::DEFAULT,
+    )
+    .unwrap_err();
+    assert!(matches!(e, EncodeError::RangeTooWide { .. }), "{e}");
+    // IEEE keeps NaN and infinities as they are.
+    let (s, _, _) = round_trip(SamplesRef::F32(&nan), None, &req(5, 32, 4, 4));
+    assert_eq!(s, Samples::F32(nan.clone()));
+    let small = Limits {
+        max_values_per_record: 10,
+        ..Limits::DEFAULT
+    };
+    let e = encode(SamplesRef::F32(&nan), None, &req(5, 32, 4, 4), &small).unwrap_err();
+    assert!(matches!(e, EncodeError::Limit(_)), "{e}");
+}
+
+/// NaN elements are missing values when +64 is asked for.
+#[test]
+fn nan_is_missing_with_the_flag() {
+    let mut v = field(9, 7);
+    let mask: Vec<bool> = (0..63).map(|k| k % 5 == 1).collect();
+    for (x, &m) in v.iter_mut().zip(&mask) {
+        if m {
+            *x = f32::NAN;
+        }
+    }
+    // (69 with fewer than 32 bits truncates the plug and the maximum alike: not tested.)
+    for (datyp, nbits) in [(65u8, 16u8), (69, 32), (70, 16)] {
+        let (_, p, m) = round_trip(SamplesRef::F32(&v), None, &req(datyp, nbits, 9, 7));
+        assert_eq!(p.datyp, Datyp(datyp));
+        assert_eq!(m.as_deref(), Some(&mask[..]), "{datyp}");
+    }
+}
+
+#[test]
+fn characters_and_raw_words() {
+    let text = b"Hello, standard file!";
+    for datyp in [3u8, 7] {
+        let (s, p, _) = round_trip(SamplesRef::U8(text), None, &req(datyp, 8, 21, 1));
+        assert_eq!(p.nbits, 8);
+        assert_eq!(s, Samples::U8(text.to_vec()), "{datyp}");
+    }
+    let words = [0xDEAD_BEEFu32, 7, 0];
+    let (s, _, _) = round_trip(SamplesRef::Raw32(&words), None, &req(0, 24, 4, 1));
+    assert_eq!(s, Samples::Raw32(words.to_vec()));
+    let c = [1.0f64, -2.0, 3.5, f64::MIN_POSITIVE];
+    let (s, _, _) = round_trip(SamplesRef::C128(&c), None, &req(8, 64, 2, 1));
+    assert_eq!(s, Samples::C128(c.to_vec()));
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Finite floats of moderate magnitude, zeros included (subnormals excluded: datyp 1's
+    /// header cannot hold a subnormal minimum).
+    fn value() -> impl Strategy<Value = f32> {
+        prop_oneof![
+            Just(0.0f32),
+            (-1.0e6f32..1.0e6),
+            (1.0e-3f32..1.0, any::<bool>()).prop_map(|(x, s)| if s { -x } else { x }),
+        ]
+    }
+
+    fn shape() -> impl Strategy<Value = (u32, u32)> {
+        (1u32..40, 1u32..12)
+    }
+
+    fn field_of(shape: (u32, u32)) -> impl Strategy<Value = ((u32, u32), Vec<f32>)> {
+        proptest::collection::vec(value(), (shape.0 * shape.1) as usize)
+            .prop_map(move |v| (shape, v))
+    }
+
+    fn decode_f32(e: &fst_core::codec::Encoded, ni: u32, nj: u32) -> Vec<f32> {
+        match decode(&e.words, &e.params(ni, nj, 1)).unwrap() {
+            Samples::F32(v) => v,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn lossless_codecs_are_exact(
+            bits in proptest::collection::vec(any::<u32>(), 1..200),
+            nbits in 1u8..=32,
+        ) {
+            let n = bits.len() as u32;
+            let f: Vec<f32> = bits.iter().map(|&b| f32::from_bits(b)).collect();
+            let e = encode(SamplesRef::F32(&f), None, &req(5, 32, n, 1), &Limits::DEFAULT).unwrap();
+            let Samples::F32(d) = decode(&e.words, &e.params(n, 1, 1)).unwrap() else { panic!() };
+            prop_assert_eq!(d.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), bits.clone());
+            let d64: Vec<f64> = f.iter().map(|&x| f64::from(x) * 3.0).collect();
+            let e = encode(SamplesRef::F64(&d64), None, &req(5, 64, n, 1), &Limits::DEFAULT).unwrap();
+            let Samples::F64(back) = decode(&e.words, &e.params(n, 1, 1)).unwrap() else { panic!() };
+            prop_assert!(back.iter().zip(&d64).all(|(a, b)| a.to_bits() == b.to_bits()));
+            let u: Vec<u32> = bits.iter().map(|&b| if nbits == 32 { b } else { b >> (32 - nbits) }).collect();
+            let e = encode(SamplesRef::U32(&u), None, &req(2, nbits, n, 1), &Limits::DEFAULT).unwrap();
+            prop_assert_eq!(decode(&e.words, &e.params(n, 1, 1)).unwrap(), Samples::U32(u.clone()));
+            let half = 1i64 << (nbits - 1);
+            let s: Vec<i32> = u.iter().map(|&x| (i64::from(x) - half) as i32).collect();
+            let e = encode(SamplesRef::I32(&s), None, &req(4, nbits, n, 1), &Limits::DEFAULT).unwrap();
+            prop_assert_eq!(decode(&e.words, &e.params(n, 1, 1)).unwrap(), Samples::I32(s));
+            // Truncated IEEE keeps the top nbits bits.
+            let e = encode(SamplesRef::F32(&f), None, &req(5, nbits, n, 1), &Limits::DEFAULT).unwrap();
+            let Samples::F32(d) = decode(&e.words, &e.params(n, 1, 1)).unwrap() else { panic!() };
+            let keep = if nbits == 32 { u32::MAX } else { !(u32::MAX >> nbits) };
+            prop_assert!(d.iter().zip(&bits).all(|(x, &b)| x.to_bits() == b & keep));
+        }
+
+        /// datyp 1: every value within one quantisation step (2^E / 2^nbits, E the exponent of
+        /// 2·(max − min)) plus the binary32 rounding of the result.
+        #[test]
+        fn packed_error_bound(((ni, nj), v) in shape().prop_flat_map(field_of), nbits in 1u8..=30) {
+            let e = encode(SamplesRef::F32(&v), None, &req(1, nbits, ni, nj), &Limits::DEFAULT).unwrap();
+            prop_assert_eq!((e.datyp, e.nbits), (Datyp(1), nbits));
+            let d = decode_f32(&e, ni, nj);
+            let (lo, hi) = v.iter().fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+            let span = f64::from(hi) - f64::from(lo);
+            let step = span * 2.0 / f64::from(1u32 << nbits);
+            let amax = f64::from(lo.abs().max(hi.abs()));
+            for (x, y) in v.iter().zip(&d) {
+                let err = (f64::from(*x) - f64::from(*y)).abs();
+                prop_assert!(err <= step + amax * 1.2e-7, "{x} -> {y}: {err} > {step}");
+            }
+        }
+
+        /// datyp 6: within one step of the 24-bit mantissas aligned on the largest exponent.
+        #[test]
+        fn float_packer_error_bound(((ni, nj), v) in shape().prop_flat_map(field_of), nbits in 1u8..=16) {
+            let e = encode(SamplesRef::F32(&v), None, &req(6, nbits, ni, nj), &Limits::DEFAULT).unwrap();
+            let d = decode_f32(&e, ni, nj);
+            let (lo, hi) = v.iter().fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+            let amax = lo.abs().max(hi.abs());
+            let unit = if amax == 0.0 { 0.0 } else { 2f64.powi(((amax.to_bits() >> 23) & 0xFF) as i32 - 150) };
+            let bound = 2.0 * (f64::from(hi) - f64::from(lo)) / f64::from(1u32 << nbits) + 4.0 * unit;
+            for (x, y) in v.iter().zip(&d) {
+                let err = (f64::from(*x) - f64::from(*y)).abs();
+                prop_assert!(err <= bound, "{x} -> {y}: {err} > {bound}");
+            }
+        }
+
+        /// +64: the mask comes back exactly, and the other values within the codec's bound.
+        #[test]
+        fn missing_mask_round_trips(
+            ((ni, nj), v) in shape().prop_flat_map(field_of),
+            seed in any::<u64>(),
+            pick in 0usize..5,
+        ) {
+            let (datyp, nbits) = [(65u8, 8u8), (65, 16), (69, 32), (70, 12), (70, 16)][pick];
+            let n = v.len();
+            let mut s = seed | 1;
+            let mut mask: Vec<bool> = (0..n).map(|_| { s ^= s << 13; s ^= s >> 7; s ^= s << 17; s % 4 == 0 }).collect();
+            mask[(seed % n as u64) as usize] = false;
+            let e = encode(SamplesRef::F32(&v), Some(&mask), &req(datyp, nbits, ni, nj), &Limits::DEFAULT).unwrap();
+            let p = e.params(ni, nj, 1);
+            let d = decode(&e.words, &p).unwrap();
+            let got = missing_mask(&d, &p);
+            if mask.contains(&true) {
+                prop_assert_eq!(e.datyp, Datyp(datyp));
+                prop_assert_eq!(got, Some(mask));
+            } else {
+                prop_assert_eq!(e.datyp.0, datyp & !64);
+                prop_assert_eq!(got, None);
+            }
+        }
+    }
+}
