@@ -57,7 +57,10 @@ impl BitWriter {
     #[inline(always)] // the hot loop of every encoder here; one shift, one or, one branch
     #[allow(clippy::inline_always)]
     pub(crate) fn put(&mut self, v: u32, n: u32) {
-        debug_assert!(n <= 32 && (n == 32 || v >> n == 0), "{v:#x} wider than {n} bits");
+        debug_assert!(
+            n <= 32 && (n == 32 || v >> n == 0),
+            "{v:#x} wider than {n} bits"
+        );
         self.acc = (self.acc << n) | u64::from(v);
         self.pending += n;
         if self.pending >= 32 {
@@ -188,11 +191,10 @@ pub(crate) fn encode_payload(
     // librmn's compressed length in bytes is 1 + 4·(stream words), and the payload length is
     // that plus `extra_bytes`, in 64-bit units, as 32-bit words.
     let len = 2 * (framing.extra_bytes() + 1 + 4 * stream.len()).div_ceil(8);
-    let mut payload = crate::alloc::try_vec_filled(len, 0u32).map_err(|_e| {
-        CodecError::OutOfMemory {
+    let mut payload =
+        crate::alloc::try_vec_filled(len, 0u32).map_err(|_e| CodecError::OutOfMemory {
             bytes: len as u64 * 4,
-        }
-    })?;
+        })?;
     let (head, rest) = payload.split_at_mut(at);
     if let Some((l, h)) = head.split_first_mut() {
         *l = len as u32;
@@ -267,7 +269,10 @@ pub(crate) fn compress(
     // stream librmn's prescan of every residual gives.
     for c in [4, 5] {
         let mut w = BitWriter::with_capacity(limit + 1)?;
-        w.put(header_word(PARALLELOGRAM, PARALLELOGRAM_STEP as u32, nbits), 32);
+        w.put(
+            header_word(PARALLELOGRAM, PARALLELOGRAM_STEP as u32, nbits),
+            32,
+        );
         let tiles = Tiles {
             ni,
             nj,
@@ -315,9 +320,8 @@ fn minimum(
         let th = step.min(nj - j0);
         for i0 in (0..ni).step_by(step) {
             let tw = step.min(ni - i0);
-            let (lo, hi) = rows(j0, th, i0, tw).fold((u32::MAX, 0), |(lo, hi), t| {
-                (lo.min(t), hi.max(t))
-            });
+            let (lo, hi) =
+                rows(j0, th, i0, tw).fold((u32::MAX, 0), |(lo, hi), t| (lo.min(t), hi.max(t)));
             let width = bit_length(hi - lo).min(15);
             w.put(width, 4);
             match width {
