@@ -81,3 +81,147 @@ fn payloads_are_librmns() {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// Tokens of a field: smooth (a ramp plus a slow wave), noisy, or constant, within nbits.
+fn field(ni: usize, nj: usize, nbits: u32, kind: u8, seed: u64) -> Vec<u16> {
+    let top = (1u32 << nbits) - 1;
+    let mut s = seed | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    (0..ni * nj)
+        .map(|k| {
+            let (i, j) = ((k % ni) as f64, (k / ni) as f64);
+            let v = match kind {
+                0 => f64::from(top) * (0.5 + 0.3 * (i / 7.0).sin() * (j / 5.0).cos()),
+                1 => (next() % (u64::from(top) + 1)) as f64,
+                2 => f64::from(top / 3),
+                // Smooth with noise of a few units: the residuals of real fields.
+                _ => f64::from(top) * 0.5 + i * 3.0 - j * 2.0 + (next() % 5) as f64,
+            };
+            (v.clamp(0.0, f64::from(top))) as u16
+        })
+        .collect()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+    /// Whatever the shape, width and field, the stream decompresses to the tokens (or librmn
+    /// would not compress it: a 1-wide grid, or no gain).
+    #[test]
+    fn round_trip(
+        ni in 1usize..70,
+        nj in 1usize..70,
+        nbits in 1u32..=16,
+        kind in 0u8..4,
+        seed in proptest::num::u64::ANY,
+    ) {
+        let tokens = field(ni, nj, nbits, kind, seed);
+        match compress(&tokens, ni, nj, nbits).unwrap() {
+            Some(stream) => {
+                proptest::prop_assert!(ni > 1 && nj > 1);
+                proptest::prop_assert!(2 * stream.len() < tokens.len() + 1);
+                let mut out = vec![0u32; ni * nj];
+                turbo16::decompress(&stream, ni, nj, &mut out, 1).unwrap();
+                let back: Vec<u16> = out.iter().map(|&t| t as u16).collect();
+                proptest::prop_assert_eq!(back, tokens);
+            }
+            // Noise does not compress; tiny grids pay the header and the 32-bit trailer.
+            None => proptest::prop_assert!(ni == 1 || nj == 1 || kind == 1 || ni * nj < 64),
+        }
+    }
+
+    /// The whole payload of a 130 record goes back to the integers through the public decoder.
+    #[test]
+    fn payload_round_trip(
+        ni in 2usize..40,
+        nj in 2usize..40,
+        nbits in 1u32..=16,
+        kind in 0u8..4,
+        seed in proptest::num::u64::ANY,
+    ) {
+        let tokens = field(ni, nj, nbits, kind, seed);
+        if let Some(payload) = encode_payload(Framing::Unsigned, &tokens, ni, nj, nbits).unwrap() {
+            proptest::prop_assert_eq!(payload.len() % 2, 0);
+            proptest::prop_assert_eq!(payload[0] as usize, payload.len());
+            let p = crate::codec::CodecParams {
+                datyp: crate::record::Datyp(130),
+                nbits: nbits as u8,
+                ni: ni as u32,
+                nj: nj as u32,
+                nk: 1,
+            };
+            let crate::codec::Samples::U32(back) = crate::codec::decode(&payload, &p).unwrap() else {
+                panic!("130 decodes to u32");
+            };
+            let expected: Vec<u32> = tokens.iter().map(|&t| u32::from(t)).collect();
+            proptest::prop_assert_eq!(back, expected);
+        }
+    }
+}
+
+#[test]
+fn tokens_wider_than_nbits_are_masked() {
+    let (ni, nj) = (20, 20);
+    let tokens: Vec<u16> = (0..ni * nj).map(|k| (k % 7) as u16 | 0xF0).collect();
+    let masked: Vec<u16> = tokens.iter().map(|&t| t & 0xF).collect();
+    assert_eq!(
+        compress(&tokens, ni, nj, 4).unwrap(),
+        compress(&masked, ni, nj, 4).unwrap()
+    );
+}
+
+#[test]
+fn seventeen_bit_residuals_widen_the_field() {
+    // A checkerboard of 0 and 65535: residuals of ±131070 need 18 bits, coded with width 17
+    // in a 5-bit field.
+    let (ni, nj) = (40, 30);
+    let tokens: Vec<u16> = (0..ni * nj)
+        .map(|k| {
+            if (k % ni + k / ni) % 2 == 0 {
+                0
+            } else {
+                0xFFFF
+            }
+        })
+        .collect();
+    // Not smaller than the tokens: the codec gives up, as librmn does.
+    assert_eq!(compress(&tokens, ni, nj, 16).unwrap(), None);
+    // One corner of it in a smooth field compresses, with the 5-bit field.
+    let mut smooth = field(ni, nj, 16, 0, 1);
+    for j in 10..13 {
+        for i in 10..13 {
+            smooth[j * ni + i] = tokens[j * ni + i];
+        }
+    }
+    let stream = compress(&smooth, ni, nj, 16).unwrap().unwrap();
+    assert_eq!(stream[1] >> 29, 5);
+    let mut out = vec![0u32; ni * nj];
+    turbo16::decompress(&stream, ni, nj, &mut out, 1).unwrap();
+    assert!(out.iter().zip(&smooth).all(|(&o, &t)| o == u32::from(t)));
+}
+
+#[test]
+fn bad_arguments_are_errors() {
+    let tokens = vec![0u16; 12];
+    for nbits in [0, 17] {
+        assert!(matches!(
+            encode_payload(Framing::Unsigned, &tokens, 3, 4, nbits),
+            Err(CodecError::Unsupported { datyp: 130, .. })
+        ));
+    }
+    assert!(matches!(
+        compress(&tokens, 3, 5, 8),
+        Err(CodecError::InvalidShape { .. })
+    ));
+    assert!(matches!(
+        compress(&[], 0, 4, 8),
+        Err(CodecError::InvalidShape { .. })
+    ));
+    assert_eq!(compress(&tokens, 1, 12, 8).unwrap(), None);
+    assert_eq!(compress(&tokens, 12, 1, 8).unwrap(), None);
+}
