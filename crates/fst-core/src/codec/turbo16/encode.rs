@@ -508,4 +508,4 @@ fn residual_row<T: Value>(up: &[T], cur: &[T], out: &mut [i32]) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
