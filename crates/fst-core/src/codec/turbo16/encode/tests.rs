@@ -102,7 +102,7 @@ pub(crate) fn fallback_records() -> Vec<(u8, Fixture)> {
     out
 }
 
-/// The 16-bit tokens of a stored datyp 6, 2 or 1 (16-bit) payload.
+/// The tokens of a stored datyp 6, 2 or 1 payload.
 fn stored_tokens(stored: u8, f: &Fixture) -> Option<Vec<u16>> {
     let n = f.ni * f.nj;
     let slot = |first_bit: usize, width: usize, k: usize| {
@@ -114,7 +114,7 @@ fn stored_tokens(stored: u8, f: &Fixture) -> Option<Vec<u16>> {
     match (stored, f.nbits) {
         (6, _) => Some((0..n).map(|k| slot(96, 16, k)).collect()),
         (2, b) => Some((0..n).map(|k| slot(0, b as usize, k)).collect()),
-        (1, 16) => Some((0..n).map(|k| slot(120, 16, k)).collect()),
+        (1, b) => Some((0..n).map(|k| slot(120, b as usize, k)).collect()),
         _ => None,
     }
 }
