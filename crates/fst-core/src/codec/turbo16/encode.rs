@@ -507,5 +507,33 @@ fn residual_row<T: Value>(up: &[T], cur: &[T], out: &mut [i32]) {
     }
 }
 
+/// The turbo encoders for the benchmarks (`benches/codecs.rs`), which can only reach public
+/// items; writers go through the codec's `encode`. Not a stable API.
+#[doc(hidden)]
+pub mod bench {
+    use crate::codec::CodecError;
+
+    /// A datyp 134 payload of `tokens`, with a placeholder float_packer header.
+    pub fn turbo134(
+        tokens: &[u16],
+        ni: usize,
+        nj: usize,
+        nbits: u32,
+    ) -> Result<Option<Vec<u32>>, CodecError> {
+        let header = [0xEFF0_0000 | ((nbits - 1) << 16), 0, tokens.len() as u32];
+        super::encode_payload(super::Framing::FloatPacker(&header), tokens, ni, nj, nbits)
+    }
+
+    /// A datyp 133 payload of `values`.
+    pub fn turbo133(
+        values: &[f32],
+        ni: usize,
+        nj: usize,
+        nbits: u32,
+    ) -> Result<Option<Vec<u32>>, CodecError> {
+        crate::codec::turbo32::encode::encode_payload(values, ni, nj, nbits)
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests;
