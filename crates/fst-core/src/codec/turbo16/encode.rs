@@ -449,34 +449,36 @@ impl Tiles {
                 let j = j0 + k;
                 residual_row(&v[(j - 1) * ni..j * ni], &v[j * ni..(j + 1) * ni], out);
             }
-            let rows = &band[..th * ni];
-            for i0 in (1..ni).step_by(STEP) {
-                let tw = STEP.min(ni - i0);
-                let tile = || {
-                    rows.chunks_exact(ni)
-                        .flat_map(move |row| row[i0..i0 + tw].iter().copied())
-                };
-                let any = tile().fold(0u32, |a, r| a | r.unsigned_abs());
-                let needed = bit_length(any);
-                let (code, width) = match (self.residuals, needed) {
-                    (_, 0) => (0, 0),
-                    (Residuals::Turbo16, 15 | 16) => (15, 17),
-                    (_, n) => (n, n + 1),
-                };
-                if code > max_code {
-                    return Ok(Outcome::WideField);
-                }
-                w.put(code, self.c);
-                if width == 0 {
-                    continue;
-                }
-                let mask = u32::MAX >> (32 - width);
-                tile().for_each(|r| w.put(r as u32 & mask, width));
-                if let Budget::Remaining { remaining, k } = self.budget {
-                    let wanted = w.librmn_len() as i64 + 1 + i64::from((needed + 9 * k) >> 5);
-                    if remaining < wanted {
-                        return Ok(Outcome::TooLarge);
+            let rows = band.get(..th * ni).unwrap_or_default();
+            let mut cells = [0i32; STEP * STEP];
+            let mut from = 1;
+            // Whole 3 × 3 tiles (all but the last band and column of tiles) take the direct
+            // path: three fixed-size row slices, no iterator chains.
+            if let [r0, r1, r2] = rows.chunks_exact(ni).collect::<ArrayVec3<'_>>().rows() {
+                let whole = (ni - 1) / STEP;
+                for i0 in (0..whole).map(|t| 1 + t * STEP) {
+                    for (dst, src) in cells.chunks_exact_mut(STEP).zip([r0, r1, r2]) {
+                        if let Some(src) = src.get(i0..i0 + STEP) {
+                            dst.copy_from_slice(src);
+                        }
                     }
+                    if let Some(stop) = self.tile(w, &cells, STEP, max_code) {
+                        return Ok(stop);
+                    }
+                }
+                from = 1 + whole * STEP;
+            }
+            for i0 in (from..ni).step_by(STEP) {
+                let tw = STEP.min(ni - i0);
+                let mut n = 0;
+                for row in rows.chunks_exact(ni) {
+                    for (dst, &src) in cells.iter_mut().skip(n).zip(row.iter().skip(i0).take(tw)) {
+                        *dst = src;
+                    }
+                    n += tw;
+                }
+                if let Some(stop) = self.tile(w, cells.get(..n).unwrap_or_default(), tw, max_code) {
+                    return Ok(stop);
                 }
             }
             if let Budget::Words(limit) = self.budget {
@@ -486,6 +488,75 @@ impl Tiles {
             }
         }
         Ok(Outcome::Done)
+    }
+}
+
+impl Tiles {
+    /// Write one tile of residuals `cells` (rows of `tw`), or say why the encoding stops.
+    #[inline(always)] // called once per tile from two loops; measured
+    #[allow(clippy::inline_always)]
+    fn tile(&self, w: &mut BitWriter, cells: &[i32], tw: usize, max_code: u32) -> Option<Outcome> {
+        let any = cells.iter().fold(0u32, |a, r| a | r.unsigned_abs());
+        let needed = bit_length(any);
+        let (code, width) = match (self.residuals, needed) {
+            (_, 0) => (0, 0),
+            (Residuals::Turbo16, 15 | 16) => (15, 17),
+            (_, n) => (n, n + 1),
+        };
+        if code > max_code {
+            return Some(Outcome::WideField);
+        }
+        w.put(code, self.c);
+        if width == 0 {
+            return None;
+        }
+        let mask = u32::MAX >> (32 - width);
+        if tw == 3 && width <= 10 {
+            // A tile row in one write.
+            for row in cells.chunks_exact(3) {
+                if let [a, b, c] = *row {
+                    let bits = ((a as u32 & mask) << (2 * width))
+                        | ((b as u32 & mask) << width)
+                        | (c as u32 & mask);
+                    w.put(bits, 3 * width);
+                }
+            }
+        } else {
+            for &r in cells {
+                w.put(r as u32 & mask, width);
+            }
+        }
+        if let Budget::Remaining { remaining, k } = self.budget {
+            let wanted = w.librmn_len() as i64 + 1 + i64::from((needed + 9 * k) >> 5);
+            if remaining < wanted {
+                return Some(Outcome::TooLarge);
+            }
+        }
+        None
+    }
+}
+
+/// Up to three row slices of a band, collected without allocating.
+#[derive(Default)]
+struct ArrayVec3<'a> {
+    rows: [&'a [i32]; 3],
+    len: usize,
+}
+
+impl<'a> FromIterator<&'a [i32]> for ArrayVec3<'a> {
+    fn from_iter<I: IntoIterator<Item = &'a [i32]>>(iter: I) -> Self {
+        let mut v = ArrayVec3::default();
+        for (slot, row) in v.rows.iter_mut().zip(iter) {
+            *slot = row;
+            v.len += 1;
+        }
+        v
+    }
+}
+
+impl<'a> ArrayVec3<'a> {
+    fn rows(&self) -> &[&'a [i32]] {
+        self.rows.get(..self.len).unwrap_or_default()
     }
 }
 
