@@ -213,3 +213,107 @@ impl DecodeError {
         }
     }
 }
+
+/// A record being written, for messages: its position among the writer's calls (from 0) and
+/// its variable name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordLabel {
+    /// Number of `write` calls on this writer before this one.
+    pub sequence: u64,
+    /// The record's variable name, as given.
+    pub nomvar: String,
+}
+
+impl fmt::Display for RecordLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "record #{} ({:?})", self.sequence, self.nomvar)
+    }
+}
+
+/// Why a file could not be written. Every variant names the file; those about one record
+/// also name the record. After an error the file on disk is as it was before the failed call
+/// (for a new file: nothing at its final path).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// The operating system refused an operation on the file itself (create, open, lock,
+    /// rename, a write of the directory or header).
+    #[error("{path}: cannot {action}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The operating system refused to store a record (disk full, file size limit, …). The
+    /// file was cut back to its length before the record.
+    #[error("{path}: {record}: cannot {action}")]
+    RecordIo {
+        /// The file.
+        path: PathBuf,
+        /// The record.
+        record: RecordLabel,
+        /// What was being done.
+        action: &'static str,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// A key or size of the record cannot be stored (name too long or not ASCII, value out of
+    /// the field's range, shape over the limits, values that do not match the shape).
+    #[error("{path}: {record}: {field}: {reason}")]
+    InvalidRecord {
+        /// The file.
+        path: PathBuf,
+        /// The record.
+        record: RecordLabel,
+        /// The key or property at fault.
+        field: &'static str,
+        /// What is wrong and what is accepted.
+        reason: String,
+    },
+    /// Another writer holds the file: an fstgis writer (advisory lock), or, for RSF, a writer
+    /// whose flag is set in the file (librmn, or a writer that crashed; see
+    /// [`crate::write::WriteOptions::force`]).
+    #[error("{path}: {reason}")]
+    Locked {
+        /// The file.
+        path: PathBuf,
+        /// Who holds it, as far as known.
+        reason: String,
+    },
+    /// The existing file cannot be appended to: it does not open, or its state does not allow
+    /// a safe append.
+    #[error("{path}: cannot append: {reason}")]
+    Unappendable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The existing file is not a readable FST file.
+    #[error("cannot append")]
+    Open(#[source] OpenError),
+    /// The values cannot be encoded as requested (NaN where the datyp cannot hold it, nbits
+    /// out of range, values that do not match the shape, …).
+    #[error("{path}: {record}: cannot encode the values")]
+    Encode {
+        /// The file.
+        path: PathBuf,
+        /// The record.
+        record: RecordLabel,
+        /// What the encoder found.
+        #[source]
+        source: crate::codec::EncodeError,
+    },
+    /// An earlier error left this writer unable to continue; the file holds what was
+    /// written before that error.
+    #[error("{path}: the writer stopped after an earlier error")]
+    Stopped {
+        /// The file.
+        path: PathBuf,
+    },
+}

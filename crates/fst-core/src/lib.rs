@@ -15,10 +15,12 @@ pub mod names;
 mod query;
 pub mod record;
 pub mod source;
+pub mod write;
 
 pub use container::{detect as detect_container, Diagnostic};
-pub use error::{DecodeError, OpenError};
+pub use error::{DecodeError, OpenError, WriteError};
 pub use file::{sample_size, Field, FstFile, OpenOptions};
 pub use limits::Limits;
 pub use query::Query;
 pub use record::{Container, RecordIndex, RecordMeta};
+pub use write::{FstWriter, RecordKeys, WriteOptions};

@@ -277,6 +277,46 @@ impl Keys {
         }
     }
 
+    /// Encode the 16 key words: the inverse of [`Keys::decode`]. With `extended_dims` the high
+    /// bits of ni (8) and nj (8) go to the spare bits RSF uses; XDF keeps them 0, as librmn does.
+    /// Fields wider than their bits are cut; writers validate them first.
+    pub(crate) fn encode(&self, extended_dims: bool) -> [u32; 16] {
+        let code = |c: u8| u32::from(c.wrapping_sub(32) & 0x3F);
+        let et = self.etiket.as_bytes().map(code);
+        let ty = self.typvar.as_bytes().map(code);
+        let nm = self.nomvar.as_bytes().map(code);
+        let pack5 = |c: &[u32]| c.iter().take(5).fold(0u32, |acc, &x| acc << 6 | x) << 2;
+        let (ni_high, nj_high) = if extended_dims {
+            (self.ni >> 24 & 0xFF, self.nj >> 24 & 0xFF)
+        } else {
+            (0, 0)
+        };
+        [
+            (self.deet & 0xFF_FFFF) << 8 | u32::from(self.nbits),
+            (self.ni & 0xFF_FFFF) << 8 | u32::from(self.grtyp),
+            (self.nj & 0xFF_FFFF) << 8 | u32::from(self.datyp),
+            (self.nk & 0xF_FFFF) << 12,
+            (self.npas & 0x3FF_FFFF) << 6,
+            (self.ig4 & 0xFF_FFFF) << 8 | (self.ig2 >> 16 & 0xFF),
+            (self.ig1 & 0xFF_FFFF) << 8 | (self.ig2 >> 8 & 0xFF),
+            (self.ig3 & 0xFF_FFFF) << 8 | (self.ig2 & 0xFF),
+            pack5(et.get(..5).unwrap_or_default()),
+            pack5(et.get(5..10).unwrap_or_default()),
+            et.get(10..12)
+                .unwrap_or_default()
+                .iter()
+                .fold(0u32, |acc, &x| acc << 6 | x)
+                << 20
+                | ty.iter().fold(0u32, |acc, &x| acc << 6 | x) << 8
+                | ni_high,
+            nm.iter().fold(0u32, |acc, &x| acc << 6 | x) << 8 | u32::from(self.dasiz),
+            (self.ip1 & 0xFFF_FFFF) << 4,
+            (self.ip2 & 0xFFF_FFFF) << 4 | (nj_high & 0xF),
+            (self.ip3 & 0xFFF_FFFF) << 4 | (nj_high >> 4 & 0xF),
+            self.date_word,
+        ]
+    }
+
     /// Decode the 16 key words. `extended_dims` takes the high bits of ni and nj that RSF
     /// stores in spare bits; XDF readers ignore them, as librmn does.
     #[inline]
@@ -339,6 +379,58 @@ impl Keys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_encode_is_the_inverse_of_decode() {
+        // The first entry of librmn's xdf_basic.fst ('>>', dasiz 32) and of append.fst (19.5).
+        for words in [
+            [
+                0x20,
+                0x304c,
+                0x105,
+                0x1000,
+                0x0,
+                0x65_9000,
+                0x1900,
+                0x2e_e032,
+                0x9f2a_6400,
+                0x0,
+                0xe_0000,
+                0x79e0_0020,
+                0x4d20,
+                0x1_62e0,
+                0x0,
+                0x1681_0540,
+            ],
+            [
+                0xe_1010,
+                0x44c,
+                0x401,
+                0x1000,
+                0x0,
+                0x6d_6000,
+                0x6400,
+                0x34_bc64,
+                0xce5c_f3a4,
+                0xbee4_4000,
+                0xc_0000,
+                0xd340_0000,
+                0x27cf_8500,
+                0x0,
+                0x0,
+                0x1699_2580,
+            ],
+        ] {
+            assert_eq!(Keys::decode(&words, false).encode(false), words);
+        }
+        // RSF's extended dimensions go to the spare bits and come back.
+        let mut keys = Keys::decode(&[0; 16], true);
+        keys.ni = 0x7FFF_FFFF;
+        keys.nj = 0x1234_5678;
+        let back = Keys::decode(&keys.encode(true), true);
+        assert_eq!((back.ni, back.nj), (0x7FFF_FFFF, 0x1234_5678));
+        assert_eq!(Keys::decode(&keys.encode(false), true).ni, 0xFF_FFFF);
+    }
 
     #[test]
     fn date_word_round_trip() {

@@ -21,41 +21,41 @@ use crate::record::{
 use crate::source::ByteSource;
 
 /// Length of a start-of-segment record.
-const SOS_LEN: u64 = 72;
+pub(crate) const SOS_LEN: u64 = 72;
 /// Length of the end-of-segment record of a compact segment.
-const EOS_LEN: u64 = 68;
+pub(crate) const EOS_LEN: u64 = 68;
 /// Length of the high part of an end-of-segment record (the part at the top of a segment).
 const EOS_HI_LEN: u64 = 48;
 /// Length of a start-of-record marker.
-const SOR_LEN: u64 = 16;
+pub(crate) const SOR_LEN: u64 = 16;
 /// Length of an end-of-record marker.
-const EOR_LEN: u64 = 12;
+pub(crate) const EOR_LEN: u64 = 12;
 /// SOR and EOR together: the smallest record.
 const FRAME_LEN: u64 = SOR_LEN + EOR_LEN;
 /// Fixed part of a directory entry: wa, rl, entry offset (3 × 2 words), ml, dul.
-const ENTRY_FIXED_LEN: u64 = 32;
+pub(crate) const ENTRY_FIXED_LEN: u64 = 32;
 /// Fixed part of a VDIR record before its entries: SOR and the entry count.
-const VDIR_HEAD_LEN: u64 = SOR_LEN + 4;
+pub(crate) const VDIR_HEAD_LEN: u64 = SOR_LEN + 4;
 /// Search-metadata words of an FST record: meta0, two reserved words, 16 legacy key words.
-const SEARCH_WORDS: u64 = 19;
+pub(crate) const SEARCH_WORDS: u64 = 19;
 /// Byte offset, inside the record metadata, of the extended (JSON) metadata.
 const JSON_AT: u64 = 4 * SEARCH_WORDS;
 
-const RT_DATA: u8 = 1;
-const RT_SOS: u8 = 3;
-const RT_EOS: u8 = 4;
-const RT_VDIR: u8 = 6;
-const RT_DELETED: u8 = 0x80;
-const SOR_MARK: u8 = 0xFE;
-const EOR_MARK: u8 = 0xFF;
-const SOS_SIGN: u32 = 0xDEAD_BEEF;
-const EOS_LO_SIGN: u32 = 0xBEBE_FADA;
-const EOS_HI_SIGN: u32 = 0xCAFE_FADE;
+pub(crate) const RT_DATA: u8 = 1;
+pub(crate) const RT_SOS: u8 = 3;
+pub(crate) const RT_EOS: u8 = 4;
+pub(crate) const RT_VDIR: u8 = 6;
+pub(crate) const RT_DELETED: u8 = 0x80;
+pub(crate) const SOR_MARK: u8 = 0xFE;
+pub(crate) const EOR_MARK: u8 = 0xFF;
+pub(crate) const SOS_SIGN: u32 = 0xDEAD_BEEF;
+pub(crate) const EOS_LO_SIGN: u32 = 0xBEBE_FADA;
+pub(crate) const EOS_HI_SIGN: u32 = 0xCAFE_FADE;
 /// `rlm` of SOS 0 while an exclusive writer has the file open.
-const EXCLUSIVE_WRITER: u32 = 0xFFFF;
+pub(crate) const EXCLUSIVE_WRITER: u32 = 0xFFFF;
 
 /// The little-endian u32 at byte `at` of `b`, if `b` holds it.
-fn word_at(b: &[u8], at: u64) -> Option<u32> {
+pub(crate) fn word_at(b: &[u8], at: u64) -> Option<u32> {
     let at = usize::try_from(at).ok()?;
     let bytes: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
     Some(u32::from_le_bytes(bytes))
@@ -64,7 +64,7 @@ fn word_at(b: &[u8], at: u64) -> Option<u32> {
 /// The first `N` little-endian u32 of `b`, if `b` holds them. Written so that the compiler
 /// turns it into plain loads: this runs for every directory entry.
 #[inline]
-fn le_words<const N: usize>(b: &[u8]) -> Option<[u32; N]> {
+pub(crate) fn le_words<const N: usize>(b: &[u8]) -> Option<[u32; N]> {
     let b = b.get(..N.checked_mul(4)?)?;
     let mut out = [0u32; N];
     for (o, c) in out.iter_mut().zip(b.chunks_exact(4)) {
@@ -81,7 +81,7 @@ fn pair(hi: u32, lo: u32) -> u64 {
 }
 
 /// The 64-bit value at byte `at` of `b`.
-fn pair_at(b: &[u8], at: u64) -> Option<u64> {
+pub(crate) fn pair_at(b: &[u8], at: u64) -> Option<u64> {
     Some(pair(word_at(b, at)?, word_at(b, at.checked_add(4)?)?))
 }
 
@@ -140,20 +140,20 @@ fn frame_of(b: &[u8]) -> Option<([u8; 16], [u8; 12])> {
 
 /// A start-of-segment record, decoded.
 #[derive(Debug, Clone, Copy)]
-struct Sos {
+pub(crate) struct Sos {
     sor: Sor,
     eor: Eor,
     magic: [u8; 4],
     app: [u8; 4],
     sign: u32,
-    seg: u64,
-    sseg: u64,
-    vdir: u64,
-    vdirs: u64,
+    pub(crate) seg: u64,
+    pub(crate) sseg: u64,
+    pub(crate) vdir: u64,
+    pub(crate) vdirs: u64,
 }
 
 impl Sos {
-    fn parse(b: &[u8; 72]) -> Sos {
+    pub(crate) fn parse(b: &[u8; 72]) -> Sos {
         let (sor, eor) = frame_of(b).unwrap_or(([0; 16], [0; 12]));
         let pair = |at: u64| pair_at(b, at).unwrap_or(0);
         Sos {
@@ -171,7 +171,7 @@ impl Sos {
 
     /// Check the framing and signatures; `first` for the SOS at byte 0, which must carry the
     /// FST application code.
-    fn check(&self, first: bool) -> Result<(), FormatErrorKind> {
+    pub(crate) fn check(&self, first: bool) -> Result<(), FormatErrorKind> {
         let bad = |field, found: u64, expected: &str| {
             Err(FormatErrorKind::BadField {
                 field,
@@ -228,7 +228,12 @@ impl Sos {
     }
 
     /// A filler segment: what is left of a parallel writer's reserved range after it closed.
-    fn is_filler(&self) -> bool {
+    /// The write-lock flag of the first segment (`rlm` of its start-of-record).
+    pub(crate) fn lock_flag(&self) -> u32 {
+        self.sor.rlm
+    }
+
+    pub(crate) fn is_filler(&self) -> bool {
         &self.app == b"<-->"
     }
 }

@@ -20,23 +20,23 @@ use crate::record::{
 use crate::source::ByteSource;
 
 /// Header length in bytes (26 64-bit units).
-const HEADER_BYTES: u64 = 208;
+pub(crate) const HEADER_BYTES: u64 = 208;
 /// Header length in 64-bit units.
-const HEADER_UNITS: u32 = 26;
+pub(crate) const HEADER_UNITS: u32 = 26;
 /// Entries per directory page.
-const ENTRIES_PER_PAGE: usize = 256;
+pub(crate) const ENTRIES_PER_PAGE: usize = 256;
 /// 32-bit words per directory entry (9 64-bit units).
-const ENTRY_WORDS: usize = 18;
+pub(crate) const ENTRY_WORDS: usize = 18;
 /// Words before the first entry of a page.
-const PAGE_HEADER_WORDS: usize = 8;
+pub(crate) const PAGE_HEADER_WORDS: usize = 8;
 /// Page length in 64-bit units: 4 + 256 × 9.
-const PAGE_UNITS: u32 = 2308;
+pub(crate) const PAGE_UNITS: u32 = 2308;
 /// Page length in bytes.
-const PAGE_BYTES: usize = PAGE_UNITS as usize * 8;
+pub(crate) const PAGE_BYTES: usize = PAGE_UNITS as usize * 8;
 /// Bytes before a record's payload: the 18-word key copy and 2 aux words.
 pub(crate) const RECORD_PREFIX_BYTES: u64 = 80;
 
-fn be_word(bytes: &[u8], word: usize) -> u32 {
+pub(crate) fn be_word(bytes: &[u8], word: usize) -> u32 {
     let start = word.saturating_mul(4);
     bytes
         .get(start..start.saturating_add(4))
@@ -45,7 +45,7 @@ fn be_word(bytes: &[u8], word: usize) -> u32 {
 }
 
 /// Byte offset of a 64-bit-unit address (origin 1).
-fn unit_offset(addr: u32) -> u64 {
+pub(crate) fn unit_offset(addr: u32) -> u64 {
     u64::from(addr.saturating_sub(1)) * 8
 }
 

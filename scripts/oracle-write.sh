@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The writer against the reference library: files fst-core writes (new files, appends,
+# rewrites, copies of every fixture record in both containers, extended and file metadata,
+# and the files left by writers SIGKILLed at random moments) are read back in fresh processes
+# by librmn 19.5 (PyPI fstd2nc-deps, bench/oracle-env.sh; XDF) and by the newest librmn's
+# rmn-read (XDF and RSF): every record listed, keys equal, values equal to our reader's bit
+# for bit (crates/fst-core/tests/write_oracle.rs).
+#
+#   scripts/oracle-write.sh
+#
+# FSTGIS_RMN_READ: the rmn-read binary (default: ../shared/oracle/librmn-dev/rmn-read beside
+# the repository, as on the build machine); without it only librmn 19.5 checks XDF.
+# FSTGIS_KILL_ROUNDS: kills per container in the crash test (default 12).
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+py="$(bench/oracle-env.sh)"
+rmn_read="${FSTGIS_RMN_READ:-/work/shared/oracle/librmn-dev/rmn-read}"
+if [ -x "$rmn_read" ]; then
+  export FSTGIS_RMN_READ="$rmn_read"
+else
+  echo "(rmn-read not found at $rmn_read: RSF files are checked by our reader only)"
+  unset FSTGIS_RMN_READ
+fi
+out="${CARGO_TARGET_DIR:-$repo/target}/oracle-write"
+rm -rf "$out"
+mkdir -p "$out/crash"
+echo "== writers killed at random moments; the files they leave are kept for librmn"
+FSTGIS_KEEP_CRASH_FILES="$out/crash" cargo test -q -p fst-core --test write_crash -- --nocapture \
+  writers_killed_at_random_moments 2>&1 | grep -E 'seed|survived|test result' || true
+echo "== librmn reads what fst-core wrote"
+FSTGIS_ORACLE_PY="$py" FSTGIS_ORACLE_CRASH_DIR="$out/crash" \
+  cargo test -q -p fst-core --test write_oracle -- --nocapture --test-threads=1 2>&1 \
+  | grep -E 'records equal|skipped|panicked|test result|FAILED' 
