@@ -1,0 +1,436 @@
+//! The candidate FST grids of each CRS family, from the simplest to the most general, and the
+//! Y grid that always fits. Each is checked by the caller against the source's points.
+
+use std::sync::Arc;
+
+use super::proj::Source;
+use super::{Candidate, PositionalPrecision};
+use crate::descriptor::{GridDescriptor, Positional};
+use crate::error::GridError;
+use crate::gauss::gaussian_latitudes;
+use crate::grid::ONE_PLUS_SIN60;
+use crate::links::{positional_tags, z_igs};
+use crate::params::{
+    wrap360, GlobalParams, Hemisphere, LatLonParams, PolarParams, RotatedParams, EARTH_RADIUS_M,
+};
+use crate::rotation::{latlon_of, norm180, unit, Rotation};
+
+pub(super) fn store(v: f64, p: PositionalPrecision) -> f64 {
+    match p {
+        PositionalPrecision::F32 => f64::from(v as f32),
+        PositionalPrecision::F64 => v,
+    }
+}
+
+/// A Z or Y candidate on reference `rg`/`rig` with positional values `x`, `y` (before
+/// rounding to the stored precision).
+fn linked(
+    grtyp: u8,
+    (ni, nj): (usize, usize),
+    (rg, rig): (u8, [u32; 4]),
+    x: impl Iterator<Item = f64>,
+    y: impl Iterator<Item = f64>,
+    p: PositionalPrecision,
+) -> GridDescriptor {
+    let x: Arc<[f64]> = x.map(|v| store(v, p)).collect();
+    let y: Arc<[f64]> = y.map(|v| store(v, p)).collect();
+    let tags = positional_tags(rg, rig, &x, &y);
+    GridDescriptor::with_positional(
+        grtyp,
+        ni as u32,
+        nj as u32,
+        z_igs(tags),
+        Positional {
+            grtyp: rg,
+            ig: rig,
+            x,
+            y,
+        },
+    )
+}
+
+pub(super) fn y_candidate(
+    ni: usize,
+    nj: usize,
+    lat: &[f64],
+    lon: &[f64],
+    p: PositionalPrecision,
+) -> Result<Candidate, GridError> {
+    // The reference L of rpnpy's Y grids (cxgaig('L', 0, 0, 1, 1)); librmn ignores it.
+    let rig = LatLonParams {
+        lat0: 0.0,
+        lon0: 0.0,
+        dlat: 1.0,
+        dlon: 1.0,
+    }
+    .encode()?;
+    // Longitudes in (−180, 180]: half the magnitude of [0, 360), so twice the f32 precision.
+    Ok(Candidate {
+        descriptor: linked(
+            b'Y',
+            (ni, nj),
+            (b'L', rig),
+            lon.iter().map(|&v| norm180(v)),
+            lat.iter().copied(),
+            p,
+        ),
+        flip: false,
+        label: "Y",
+    })
+}
+
+/// (start, step) of an evenly spaced axis (to 1e-9 of its step), step 1 for one value.
+fn regular(v: &[f64]) -> Option<(f64, f64)> {
+    let n = v.len();
+    if n < 2 {
+        return v.first().map(|&s| (s, 1.0));
+    }
+    let step = (v[n - 1] - v[0]) / (n - 1) as f64;
+    let ok = v
+        .iter()
+        .enumerate()
+        .all(|(k, &x)| (x - (v[0] + k as f64 * step)).abs() <= 1e-9 * step.abs());
+    ok.then_some((v[0], step))
+}
+
+fn snap(v: f64, quantum: f64, tol: f64) -> Option<f64> {
+    let q = (v / quantum).round() * quantum;
+    ((v - q).abs() <= tol).then_some(q)
+}
+
+/// A, B, G, L and Z on L for longitude axis `x` and increasing latitude axis `y` (FST order).
+pub(super) fn longlat_candidates(
+    x: &[f64],
+    y: &[f64],
+    flip: bool,
+    p: PositionalPrecision,
+) -> Vec<Candidate> {
+    let (ni, nj) = (x.len(), y.len());
+    let mut out = Vec::new();
+    let rx = regular(x);
+    let ry = regular(y);
+    // A, B and G start at longitude 0 and cover the globe; their rows run south to north
+    // unless ig2 = 1, which takes a north-up source as it is.
+    if let Some((x0, dx)) = rx {
+        let global = |g: u8| match g {
+            b'B' => ni >= 2 && nj >= 2 && (dx - 360.0 / (ni - 1) as f64).abs() <= 1e-9,
+            _ => (dx - 360.0 / ni as f64).abs() <= 1e-9,
+        };
+        let types: &[u8] = if ry.is_some() { b"AB" } else { b"G" };
+        if norm180(x0).abs() <= 1e-9 {
+            for &g in types.iter().filter(|&&g| global(g)) {
+                for domain in [Hemisphere::Global, Hemisphere::North, Hemisphere::South] {
+                    let ig = GlobalParams {
+                        domain,
+                        north_to_south: flip,
+                    }
+                    .encode();
+                    if g == b'G' && !gaussian_match(y, domain) {
+                        continue;
+                    }
+                    out.push(Candidate {
+                        descriptor: GridDescriptor::simple(g, ni as u32, nj as u32, ig),
+                        flip: false,
+                        label: match g {
+                            b'A' => "A",
+                            b'B' => "B",
+                            _ => "G",
+                        },
+                    });
+                }
+            }
+        }
+    }
+    if let (Some((lon0, dlon)), Some((lat0, dlat))) = (rx, ry) {
+        if dlon > 0.0 && dlat > 0.0 {
+            if let Ok(ig) = (LatLonParams {
+                lat0,
+                lon0,
+                dlat,
+                dlon,
+            })
+            .encode()
+            {
+                out.push(Candidate {
+                    descriptor: GridDescriptor::simple(b'L', ni as u32, nj as u32, ig),
+                    flip,
+                    label: "L",
+                });
+            }
+        }
+    }
+    // Z on L: reference L with 0.01° spacing, `>>`/`^^` in hundredths of a degree from it.
+    // `>>` starts at the westernmost longitude (floored to 0.01°) so that no value is
+    // negative: librmn adds 360 to negative `>>` values before scaling by dlon, which would
+    // move them by 3.6°. `^^` counts from the middle latitude, halving its magnitude.
+    let xmin = x.iter().fold(f64::INFINITY, |m, &v| m.min(v));
+    let kx = (xmin * 100.0).floor();
+    let ky = (f64::midpoint(y[0], y[nj - 1]) * 100.0).floor();
+    if let Ok(rig) = (LatLonParams {
+        lat0: ky / 100.0,
+        lon0: kx / 100.0,
+        dlat: 0.01,
+        dlon: 0.01,
+    })
+    .encode()
+    {
+        out.push(Candidate {
+            descriptor: linked(
+                b'Z',
+                (ni, nj),
+                (b'L', rig),
+                x.iter().map(|&v| v * 100.0 - kx),
+                y.iter().map(|&v| v * 100.0 - ky),
+                p,
+            ),
+            flip,
+            label: "Z on L",
+        });
+    }
+    out
+}
+
+/// Whether `y` (increasing) are the Gaussian latitudes of a G grid on `domain`, to 1e-6°.
+fn gaussian_match(y: &[f64], domain: Hemisphere) -> bool {
+    let n = y.len();
+    let lats = match domain {
+        Hemisphere::Global => gaussian_latitudes(n),
+        Hemisphere::North => gaussian_latitudes(2 * n).split_off(n),
+        Hemisphere::South => {
+            let mut l = gaussian_latitudes(2 * n);
+            l.truncate(n);
+            l
+        }
+    };
+    lats.len() == n && lats.iter().zip(y).all(|(a, b)| (a - b).abs() <= 1e-6)
+}
+
+/// The rotated-pole candidate: the source's rotated pole, if it lies on the 1/40° lattice of
+/// the E encoding, becomes an E rotation whose equator points are lattice points; the source's
+/// rotated longitudes differ from ours by a constant, added to `>>`.
+pub(super) fn rotated_candidate(
+    src: &Source,
+    x: &[f64],
+    y: &[f64],
+    flip: bool,
+    p: PositionalPrecision,
+) -> Result<Candidate, String> {
+    let (ni, nj) = (x.len(), y.len());
+    // Two points of the source's rotated equator, 90° apart: their cross product is the
+    // rotated north pole, whatever convention the CRS was written in.
+    let a = src.convert1(0.0, 0.0, true);
+    let b = src.convert1(90.0, 0.0, true);
+    if ![a.0, a.1, b.0, b.1].iter().all(|v| v.is_finite()) {
+        return Err("PROJ cannot convert the rotated equator".to_owned());
+    }
+    let (ua, ub) = (unit(a.1, a.0), unit(b.1, b.0));
+    let pole = cross(ua, ub);
+    let (plat, plon) = latlon_of(pole);
+    let lattice = 1.0 / 40.0;
+    let Some(plat) = snap(plat, lattice, 1e-8) else {
+        return Err(format!(
+            "the rotated pole's latitude {plat} is not a multiple of 1/40° (the E encoding's \
+             step), so no E rotation is exact"
+        ));
+    };
+    let plon = if plat.abs() == 90.0 {
+        0.0
+    } else {
+        match snap(plon, lattice, 1e-8) {
+            Some(v) => v,
+            None => {
+                return Err(format!(
+                    "the rotated pole's longitude {plon} is not a multiple of 1/40° (the E \
+                     encoding's step), so no E rotation is exact"
+                ))
+            }
+        }
+    };
+    let up = unit(plat, plon);
+    let lattice_point = |v: [f64; 3]| -> Option<(f64, f64)> {
+        let (la, lo) = latlon_of(v);
+        let la = snap(la, lattice, 1e-9)?;
+        let lo = if la.abs() == 90.0 {
+            0.0
+        } else {
+            wrap360(snap(lo, lattice, 1e-9)?)
+        };
+        Some((la, lo))
+    };
+    // The four points 90° from the pole that are on the lattice when the pole is: along its
+    // meridian, and where its equator crosses the true equator. Each can be rotated (0, 180);
+    // pick the one that keeps the `>>` values closest to 0.
+    let firsts = [
+        (90.0 - plat, plon + 180.0),
+        (plat - 90.0, plon),
+        (0.0, plon + 90.0),
+        (0.0, plon - 90.0),
+    ];
+    let mut best: Option<(RotatedParams, [u32; 4], f64)> = None;
+    for (la1, lo1) in firsts {
+        let u1 = unit(la1, lo1);
+        let Some((xlat1, xlon1)) = lattice_point(u1) else {
+            continue;
+        };
+        let Some((xlat2, xlon2)) = lattice_point(cross(up, u1)) else {
+            continue;
+        };
+        let rp = RotatedParams {
+            xlat1,
+            xlon1,
+            xlat2,
+            xlon2,
+        };
+        let Ok(ig) = rp.encode() else { continue };
+        let back = RotatedParams::decode(ig);
+        let same = (back.xlat1 - xlat1).abs() < 1e-12
+            && (back.xlat2 - xlat2).abs() < 1e-12
+            && (xlat1.abs() == 90.0 || norm180(back.xlon1 - xlon1).abs() < 1e-12)
+            && (xlat2.abs() == 90.0 || norm180(back.xlon2 - xlon2).abs() < 1e-12);
+        let Ok(rot) = Rotation::new(&back) else {
+            continue;
+        };
+        if !same || dot(rot.ez, up) < 1.0 - 1e-14 {
+            continue;
+        }
+        let delta = norm180(rot.to_rotated(a.1, a.0).1);
+        // Any multiple of 360° may be added too: centre the `>>` values on 0, where float32
+        // is finest.
+        let mid = f64::midpoint(x[0], x[ni - 1]) + delta;
+        let delta = delta - 360.0 * (mid / 360.0).round();
+        let reach = (x[0] + delta).abs().max((x[ni - 1] + delta).abs());
+        if best
+            .as_ref()
+            .is_none_or(|(_, _, d)| reach < (x[0] + d).abs().max((x[ni - 1] + d).abs()))
+        {
+            best = Some((back, ig, delta));
+        }
+    }
+    let Some((_, ig, delta)) = best else {
+        return Err("no two lattice points of the rotated equator encode exactly".to_owned());
+    };
+    // Keep `>>` equal to the source's values when the frames agree up to float noise.
+    let delta = snap(delta, 1e-6, 1e-9).unwrap_or(delta);
+    Ok(Candidate {
+        descriptor: linked(
+            b'Z',
+            (ni, nj),
+            (b'E', ig),
+            x.iter().map(|&v| v + delta),
+            y.iter().copied(),
+            p,
+        ),
+        flip,
+        label: "Z on E",
+    })
+}
+
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    let c = [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ];
+    let n = dot(c, c).sqrt();
+    c.map(|v| v / n)
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+/// N/S and Z on N/S for a spherical polar stereographic CRS (any radius, any `lat_ts`: on a
+/// sphere they only scale the plane, which d60 absorbs).
+pub(super) fn polar_candidates(
+    src: &Source,
+    north: bool,
+    x: &[f64],
+    y: &[f64],
+    flip: bool,
+    p: PositionalPrecision,
+) -> Result<Vec<Candidate>, String> {
+    let (ni, nj) = (x.len(), y.len());
+    let s = if north { 1.0 } else { -1.0 };
+    let pole = src.convert1(0.0, 90.0 * s, false);
+    let p0 = src.convert1(0.0, 60.0 * s, false);
+    let p90 = src.convert1(90.0, 60.0 * s, false);
+    if ![pole.0, pole.1, p0.0, p0.1, p90.0, p90.1]
+        .iter()
+        .all(|v| v.is_finite())
+    {
+        return Err("PROJ cannot place the pole or the 60° circle".to_owned());
+    }
+    let snap_m = |v: f64| snap(v, 1e-3, 1e-7).unwrap_or(v);
+    let (xp, yp) = (snap_m(pole.0), snap_m(pole.1));
+    let r60 = (p0.0 - xp).hypot(p0.1 - yp);
+    // CRS units per FST metre: FST puts 60° at (1 + sin 60°)·R·tan 15° from the pole.
+    let fst_r60 = ONE_PLUS_SIN60 * EARTH_RADIUS_M * 15f64.to_radians().tan();
+    let scale = r60 / fst_r60;
+    let scale = if (scale - 1.0).abs() <= 1e-12 {
+        1.0
+    } else {
+        scale
+    };
+    let ang = |q: (f64, f64)| (q.1 - yp).atan2(q.0 - xp).to_degrees();
+    // Greenwich is at angle dgrw from +x in both hemispheres; longitude 90°E is 90° further
+    // counter-clockwise in the north and clockwise in the south.
+    let dgrw_raw = wrap360(ang(p0));
+    let dgrw = snap(dgrw_raw, 0.01, 1e-8).map_or(dgrw_raw, wrap360);
+    if norm180(ang(p90) - dgrw_raw - 90.0 * s).abs() > 1e-6 {
+        return Err("the CRS is mirrored with respect to FST's polar stereographic".to_owned());
+    }
+    let fx: Vec<f64> = x.iter().map(|&v| (v - xp) / scale).collect();
+    let fy: Vec<f64> = y.iter().map(|&v| (v - yp) / scale).collect();
+    let g = if north { b'N' } else { b'S' };
+    let mut out = Vec::new();
+    let (rx, ry) = (regular(&fx), regular(&fy));
+    if let (Some((x0, dx)), Some((y0, dy))) = (rx, ry) {
+        let d60 = match (ni > 1, nj > 1) {
+            (true, _) => dx,
+            (false, true) => dy,
+            _ => 100.0,
+        };
+        let square = (ni < 2 || (dx - d60).abs() <= 1e-9 * d60)
+            && (nj < 2 || (dy - d60).abs() <= 1e-9 * d60);
+        if square && d60 > 0.0 {
+            let pp = PolarParams {
+                north,
+                pi: snap(1.0 - x0 / d60, 0.1, 1e-9).unwrap_or(1.0 - x0 / d60),
+                pj: snap(1.0 - y0 / d60, 0.1, 1e-9).unwrap_or(1.0 - y0 / d60),
+                d60: snap(d60, 100.0, 1e-6).unwrap_or(d60),
+                dgrw,
+            };
+            if let Ok(ig) = pp.encode() {
+                out.push(Candidate {
+                    descriptor: GridDescriptor::simple(g, ni as u32, nj as u32, ig),
+                    flip,
+                    label: if north { "N" } else { "S" },
+                });
+            }
+        }
+    }
+    // Z on N/S: reference with the pole at grid point (0, 0) and d60 = 100 m (old-style
+    // encoding, exact), `>>`/`^^` in hundreds of metres from the pole.
+    let rig = PolarParams {
+        north,
+        pi: 0.0,
+        pj: 0.0,
+        d60: 100.0,
+        dgrw,
+    }
+    .encode()
+    .map_err(|e| e.to_string())?;
+    out.push(Candidate {
+        descriptor: linked(
+            b'Z',
+            (ni, nj),
+            (g, rig),
+            fx.iter().map(|&v| v / 100.0),
+            fy.iter().map(|&v| v / 100.0),
+            p,
+        ),
+        flip,
+        label: if north { "Z on N" } else { "Z on S" },
+    });
+    Ok(out)
+}
