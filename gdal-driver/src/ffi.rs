@@ -15,10 +15,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use fst_core::source::ByteSource;
 
-use crate::model::{self, Dataset, ModelOptions};
+use crate::model::{self, Dataset, ModelError, ModelOptions};
 
 const CE_FAILURE: c_int = 3;
 const CPLE_APP_DEFINED: c_int = 1;
+const CPLE_OUT_OF_MEMORY: c_int = 2;
+const CPLE_FILE_IO: c_int = 3;
+const CPLE_OPEN_FAILED: c_int = 4;
+const CPLE_ILLEGAL_ARG: c_int = 5;
+const CPLE_NOT_SUPPORTED: c_int = 6;
 const SEEK_SET: c_int = 0;
 const SEEK_END: c_int = 2;
 
@@ -34,12 +39,29 @@ extern "C" {
     fn fstgis_shim_register();
 }
 
-/// Report `msg` through `CPLError(CE_Failure, CPLE_AppDefined, "%s", msg)`.
-fn report(msg: &str) {
+/// Report `msg` through `CPLError(CE_Failure, code, "%s", msg)`.
+fn report_code(code: c_int, msg: &str) {
     let text = CString::new(msg.replace('\0', " ")).unwrap_or_default();
     // SAFETY: "%s" with one NUL-terminated string argument matches CPLError's printf contract;
     // both strings outlive the call.
-    unsafe { CPLError(CE_FAILURE, CPLE_APP_DEFINED, c"%s".as_ptr(), text.as_ptr()) };
+    unsafe { CPLError(CE_FAILURE, code, c"%s".as_ptr(), text.as_ptr()) };
+}
+
+/// The one place where the model's errors become GDAL's: every kind is a failure
+/// (`CE_Failure`), with the `CPLErrorNum` that says who is at fault, and the message with its
+/// causes.
+fn report_error(e: &ModelError) {
+    let code = match e {
+        ModelError::Source { .. } | ModelError::Open(_) | ModelError::NotFound { .. } => {
+            CPLE_OPEN_FAILED
+        }
+        ModelError::Decode(fst_core::DecodeError::Io { .. }) => CPLE_FILE_IO,
+        ModelError::Name(_) | ModelError::Usage(_) => CPLE_ILLEGAL_ARG,
+        ModelError::Unsupported { .. } => CPLE_NOT_SUPPORTED,
+        ModelError::OutOfMemory(_) => CPLE_OUT_OF_MEMORY,
+        _ => CPLE_APP_DEFINED,
+    };
+    report_code(code, &format!("FST driver: {}", e.full_message()));
 }
 
 /// Run `f`, turning a panic into a reported error and `fallback`.
@@ -52,7 +74,10 @@ fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
                 .map(|s| (*s).to_owned())
                 .or_else(|| p.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            report(&format!("FST driver: internal error: {what}"));
+            report_code(
+                CPLE_APP_DEFINED,
+                &format!("FST driver: internal error: {what}"),
+            );
             fallback
         }
     }
@@ -85,11 +110,11 @@ struct VsiSource {
 
 impl VsiSource {
     fn open(path: &str) -> Result<Self, String> {
-        let c = CString::new(path).map_err(|e| format!("{path:?}: {e}"))?;
+        let c = CString::new(path).map_err(|e| format!("not a C string: {e}"))?;
         // SAFETY: both arguments are NUL-terminated strings that outlive the call.
         let fp = unsafe { VSIFOpenL(c.as_ptr(), c"rb".as_ptr()) };
         if fp.is_null() {
-            return Err(format!("{path}: cannot open"));
+            return Err("VSIFOpenL cannot open it".into());
         }
         let file = VsiFile(fp);
         // SAFETY: fp is a valid open handle owned by `file`.
@@ -147,12 +172,12 @@ impl ByteSource for VsiSource {
 }
 
 /// Local paths are read with `pread` (no lock, shared by threads); anything GDAL-virtual
-/// through VSI.
+/// through VSI. The error says why, not which path: `ModelError::Source` adds it.
 fn open_source(path: &str) -> Result<Arc<dyn ByteSource>, String> {
     if path.starts_with("/vsi") {
         Ok(Arc::new(VsiSource::open(path)?))
     } else {
-        let f = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+        let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
         Ok(Arc::new(f))
     }
 }
@@ -235,15 +260,23 @@ struct Handle {
     bands: Vec<BandStrings>,
 }
 
-fn to_int(v: usize, what: &str) -> Result<c_int, String> {
-    c_int::try_from(v).map_err(|e| format!("{what} {v} exceeds GDAL's limit ({e})"))
+fn to_int(v: usize, what: &str) -> Result<c_int, ModelError> {
+    c_int::try_from(v)
+        .map_err(|e| ModelError::TooLarge(format!("{what} {v} exceeds GDAL's limit ({e})")))
 }
 
-fn build_handle(name: &str) -> Result<Handle, String> {
+fn build_handle(name: &str) -> Result<Handle, ModelError> {
     let cache_bytes = config(c"FST_CACHE_MB")
         .and_then(|s| s.trim().parse::<u64>().ok())
         .map_or(64 << 20, |mb| mb << 20);
-    let ds = model::open(name, &open_source, ModelOptions { cache_bytes })?;
+    let ds = model::open(
+        name,
+        &open_source,
+        ModelOptions {
+            cache_bytes,
+            ..ModelOptions::default()
+        },
+    )?;
     let mut sds = Vec::new();
     for (i, (n, d)) in ds.subdatasets.iter().enumerate() {
         sds.push(format!("SUBDATASET_{}_NAME={n}", i + 1));
@@ -269,7 +302,7 @@ fn build_handle(name: &str) -> Result<Handle, String> {
     })
 }
 
-fn fill_info(h: &Handle, info: &mut FstDsInfo) -> Result<(), String> {
+fn fill_info(h: &Handle, info: &mut FstDsInfo) -> Result<(), ModelError> {
     info.xsize = to_int(h.ds.xsize, "width")?;
     info.ysize = to_int(h.ds.ysize, "height")?;
     info.nbands = to_int(h.ds.bands.len(), "band count")?;
@@ -337,7 +370,7 @@ pub unsafe extern "C" fn fstgis_open(name: *const c_char, info: *mut FstDsInfo) 
         match result {
             Ok(h) => Box::into_raw(Box::new(h)).cast(),
             Err(e) => {
-                report(&e);
+                report_error(&e);
                 std::ptr::null_mut()
             }
         }
@@ -364,15 +397,18 @@ pub unsafe extern "C" fn fstgis_band_info(
             .ok()
             .and_then(|i| h.ds.bands.get(i).zip(h.bands.get(i)))
         else {
-            report(&format!("FST driver: no band {band}"));
+            report_error(&ModelError::Usage(format!("no band {band}")));
             return -1;
         };
-        let (Ok(bx), Ok(by)) = (
+        let (bx, by) = match (
             to_int(b.block.0, "block width"),
             to_int(b.block.1, "block height"),
-        ) else {
-            report("FST driver: block too large");
-            return -1;
+        ) {
+            (Ok(bx), Ok(by)) => (bx, by),
+            (Err(e), _) | (_, Err(e)) => {
+                report_error(&e);
+                return -1;
+            }
         };
         // SAFETY: out is valid and writable (caller contract).
         let out = unsafe { &mut *out };
@@ -409,14 +445,15 @@ pub unsafe extern "C" fn fstgis_read_block(
         let h = unsafe { &*h.cast::<Handle>() };
         // SAFETY: buf holds nbytes writable bytes (caller contract), not aliased during the call.
         let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), nbytes) };
-        let idx = |v: c_int| usize::try_from(v).map_err(|e| format!("index {v}: {e}"));
+        let idx =
+            |v: c_int| usize::try_from(v).map_err(|e| ModelError::Usage(format!("index {v}: {e}")));
         match idx(band)
             .and_then(|b| Ok((b, idx(bx)?, idx(by)?)))
             .and_then(|(b, x, y)| h.ds.read_block(b, x, y, out))
         {
             Ok(()) => 0,
             Err(e) => {
-                report(&format!("FST driver: {e}"));
+                report_error(&e);
                 -1
             }
         }
@@ -449,16 +486,18 @@ pub unsafe extern "C" fn fstgis_read_window(
         let win = unsafe { std::slice::from_raw_parts(window, 4) };
         // SAFETY: buf holds nbytes writable bytes (caller contract), not aliased during the call.
         let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), nbytes) };
-        let idx = |v: c_int| usize::try_from(v).map_err(|e| format!("value {v}: {e}"));
-        let space = |v: i64| usize::try_from(v).map_err(|e| format!("spacing {v}: {e}"));
-        let result = (|| -> Result<(), String> {
+        let idx =
+            |v: c_int| usize::try_from(v).map_err(|e| ModelError::Usage(format!("value {v}: {e}")));
+        let space =
+            |v: i64| usize::try_from(v).map_err(|e| ModelError::Usage(format!("spacing {v}: {e}")));
+        let result = (|| -> Result<(), ModelError> {
             let w = (idx(win[0])?, idx(win[1])?, idx(win[2])?, idx(win[3])?);
             h.ds.read_window(idx(band)?, w, out, space(pixel_space)?, space(line_space)?)
         })();
         match result {
             Ok(()) => 0,
             Err(e) => {
-                report(&format!("FST driver: {e}"));
+                report_error(&e);
                 -1
             }
         }
@@ -502,6 +541,10 @@ pub extern "C" fn GDALRegisterMe() {
 mod tests {
     use super::*;
 
+    extern "C" {
+        fn CPLGetLastErrorNo() -> c_int;
+    }
+
     #[test]
     fn entry_points_reject_bad_input_without_unwinding() {
         let xdf = std::fs::read(concat!(
@@ -520,14 +563,20 @@ mod tests {
             );
         }
         let mut info = std::mem::MaybeUninit::<FstDsInfo>::zeroed();
-        for name in [
-            c"/nonexistent/file.fst",
-            c"FST:\"/nonexistent\":TT:P::L-1x1-0-0-0-0",
-            c"FST:garbage",
+        // Each kind of error reaches GDAL with the code of who is at fault.
+        for (name, code) in [
+            (c"/nonexistent/file.fst", CPLE_OPEN_FAILED),
+            (
+                c"FST:\"/nonexistent\":TT:P::L-1x1-0-0-0-0",
+                CPLE_OPEN_FAILED,
+            ),
+            (c"FST:garbage", CPLE_ILLEGAL_ARG),
         ] {
             // SAFETY: name is NUL-terminated and info points to writable memory.
             let h = unsafe { fstgis_open(name.as_ptr(), info.as_mut_ptr()) };
             assert!(h.is_null());
+            // SAFETY: CPLGetLastErrorNo takes nothing and reads this thread's error state.
+            assert_eq!(unsafe { CPLGetLastErrorNo() }, code, "{name:?}");
         }
         // SAFETY: null handles and buffers are refused, never dereferenced.
         unsafe {

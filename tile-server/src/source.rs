@@ -261,43 +261,6 @@ pub fn descriptor_of(fst: &FstFile, rec: &RecordMeta) -> Result<GridDescriptor, 
     grids::fst::descriptor_from_record(fst, rec).map_err(|e| e.to_string())
 }
 
-/// Geographic bounds of a grid from its points (plus half a cell): [west, south, east,
-/// north], picking the narrower of the [-180, 180) and [0, 360) longitude ranges.
-#[must_use]
-pub fn grid_bbox(grid: &Grid) -> [f64; 4] {
-    let ll = grid.lat_lon();
-    let (mut s, mut n) = (90.0f64, -90.0f64);
-    let (mut w1, mut e1, mut w2, mut e2) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for (&la, &lo) in ll.lat.iter().zip(&ll.lon) {
-        if !la.is_finite() || !lo.is_finite() {
-            continue;
-        }
-        s = s.min(la);
-        n = n.max(la);
-        let a = lo.rem_euclid(360.0);
-        let b = if a >= 180.0 { a - 360.0 } else { a };
-        w1 = w1.min(a);
-        e1 = e1.max(a);
-        w2 = w2.min(b);
-        e2 = e2.max(b);
-    }
-    let (ni, nj) = grid.shape();
-    let pad = 0.5 * ((n - s) / nj as f64).max(0.0);
-    let (s, n) = ((s - pad).max(-90.0), (n + pad).min(90.0));
-    let (w, e) = if e2 - w2 <= e1 - w1 {
-        (w2, e2)
-    } else {
-        (w1, e1)
-    };
-    let padx = 0.5 * ((e - w) / ni as f64).max(0.0);
-    let (w, e) = (w - padx, e + padx);
-    if e - w >= 359.0 || s <= -89.0 && n >= 89.0 && e - w > 300.0 {
-        [-180.0, s, 180.0, n]
-    } else {
-        [w, s, e, n]
-    }
-}
-
 /// Bounds folded into [-180, 180] for documents that cannot express an antimeridian
 /// crossing (capabilities, TileJSON): a grid reaching past 180° is clipped at -180.
 #[must_use]
@@ -566,7 +529,8 @@ fn make_layer(p: &Pending, name: String) -> Layer {
         units: units.to_string(),
         vector: p.nomvar == "UV" && slices.iter().all(|s| s.record_v.is_some()),
         grid: Arc::clone(&p.grid),
-        bbox: grid_bbox(&p.grid),
+        // From the grid's edges: a corrupt header's shape must not cost ni·nj arrays.
+        bbox: p.grid.bbox().to_array(),
         slices,
         times,
         runs,

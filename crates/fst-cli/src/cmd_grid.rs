@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use fst_core::{FstFile, RecordIndex};
+use fst_core::{FstFile, Limits, OpenOptions, RecordIndex};
 use grids::{Grid, GridOptions};
 
 use crate::npy;
@@ -49,7 +49,9 @@ pub(crate) struct CoordsArgs {
 }
 
 fn load(src: &GridSource) -> anyhow::Result<Grid> {
-    let file = FstFile::open(&src.file)?;
+    // The grid is held to the limits the file is read with.
+    let limits = Limits::DEFAULT;
+    let file = FstFile::open_with(&src.file, OpenOptions::new().limits(limits))?;
     let Some(rec) = file.record(RecordIndex(src.index)) else {
         bail!(
             "{}: no record {} (the file has {})",
@@ -60,11 +62,12 @@ fn load(src: &GridSource) -> anyhow::Result<Grid> {
     };
     let d = grids::fst::descriptor_from_record(&file, rec)
         .with_context(|| format!("{}: record {}", src.file.display(), src.index))?;
-    let grid = Grid::new(
+    let grid = Grid::with_limits(
         &d,
         GridOptions {
             librmn_compat: src.librmn_compat,
         },
+        &limits,
     )
     .with_context(|| format!("{}: record {}", src.file.display(), src.index))?;
     Ok(grid)
@@ -153,35 +156,87 @@ pub(crate) fn run_grid(args: &GridArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Write a record's latitude/longitude arrays.
+/// Write a record's latitude/longitude arrays, streamed into the archive: the only
+/// per-point memory is the grid's own arrays, which `try_lat_lon` bounds by the limits.
 pub(crate) fn run_coords(args: &CoordsArgs) -> anyhow::Result<()> {
-    let grid = load(&args.source)?;
+    let src = &args.source;
+    let grid = load(src)?;
     let (ni, nj) = grid.shape();
-    let ll = grid.lat_lon();
+    let what = || format!("{}: record {}", src.file.display(), src.index);
+    // A stored zip without zip64 holds members of at most 4 GiB: say so before computing.
+    let member_bytes = (ni as u64).saturating_mul(nj as u64).saturating_mul(8);
+    if member_bytes > u64::from(u32::MAX) - 4096 {
+        bail!(
+            "{}: {ni}x{nj} points make {member_bytes}-byte arrays, more than a .npz member \
+             (4 GiB, no zip64) holds",
+            what()
+        );
+    }
+    let ll = grid.try_lat_lon().with_context(what)?;
     let shape = [nj as u64, ni as u64];
     let mut members = vec![];
     for (name, values) in [("lat.npy", &ll.lat), ("lon.npy", &ll.lon)] {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let mut buf = Vec::new();
-        npy::write_array(&mut buf, "<f8", &shape, &bytes)?;
-        members.push((name, buf));
+        let mut header = Vec::new();
+        npy::write_header(&mut header, "<f8", &shape)?;
+        members.push(Member {
+            name,
+            header,
+            values,
+        });
     }
-    let zip = stored_zip(&members)?;
-    std::fs::write(&args.out, zip)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let cannot_write = || format!("cannot write {}", args.out.display());
+    let file = std::fs::File::create(&args.out).with_context(cannot_write)?;
+    let mut out = std::io::BufWriter::new(file);
+    stored_zip(&members, &mut out).with_context(cannot_write)?;
+    out.flush().with_context(cannot_write)?;
     Ok(())
 }
 
-/// A zip archive of uncompressed members (what `numpy.savez` writes), without zip64.
-fn stored_zip(members: &[(&str, Vec<u8>)]) -> anyhow::Result<Vec<u8>> {
-    let mut out = Vec::new();
+/// One member of the archive: header bytes, then f64 values in little-endian order.
+struct Member<'a> {
+    name: &'a str,
+    header: Vec<u8>,
+    values: &'a [f64],
+}
+
+impl Member<'_> {
+    /// The member's bytes, in pieces of at most 64 KiB, to `f`.
+    fn each_piece(&self, mut f: impl FnMut(&[u8]) -> std::io::Result<()>) -> std::io::Result<()> {
+        f(&self.header)?;
+        let mut buf = vec![0u8; 8 << 13];
+        for chunk in self.values.chunks(1 << 13) {
+            for (d, v) in buf.chunks_exact_mut(8).zip(chunk) {
+                d.copy_from_slice(&v.to_le_bytes());
+            }
+            f(buf.get(..8 * chunk.len()).unwrap_or_default())?;
+        }
+        Ok(())
+    }
+
+    fn size(&self) -> u64 {
+        self.header.len() as u64 + 8 * self.values.len() as u64
+    }
+
+    fn crc(&self) -> u32 {
+        let mut h = crc32fast::Hasher::new();
+        // Hashing never fails.
+        let _ = self.each_piece(|b| {
+            h.update(b);
+            Ok(())
+        });
+        h.finalize()
+    }
+}
+
+/// Write a zip archive of uncompressed members (what `numpy.savez` writes), without zip64.
+fn stored_zip(members: &[Member<'_>], out: &mut impl Write) -> anyhow::Result<()> {
+    let mut written: u64 = 0;
     let mut central = Vec::new();
-    for (name, data) in members {
-        let size = u32::try_from(data.len()).context("array too large for a zip without zip64")?;
-        let offset =
-            u32::try_from(out.len()).context("archive too large for a zip without zip64")?;
-        let crc = crc32fast::hash(data);
-        let name_len = u16::try_from(name.len()).context("member name too long")?;
+    for m in members {
+        let size = u32::try_from(m.size()).context("array too large for a zip without zip64")?;
+        let offset = u32::try_from(written).context("archive too large for a zip without zip64")?;
+        let crc = m.crc();
+        let name_len = u16::try_from(m.name.len()).context("member name too long")?;
         // Version 2.0, no flags, stored, time 00:00, date 1980-01-01.
         let common = |v: &mut Vec<u8>| {
             v.extend_from_slice(&20u16.to_le_bytes());
@@ -195,36 +250,48 @@ fn stored_zip(members: &[(&str, Vec<u8>)]) -> anyhow::Result<Vec<u8>> {
             v.extend_from_slice(&name_len.to_le_bytes());
             v.extend_from_slice(&0u16.to_le_bytes());
         };
-        out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        common(&mut out);
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(data);
+        let mut local = 0x0403_4b50u32.to_le_bytes().to_vec();
+        common(&mut local);
+        local.extend_from_slice(m.name.as_bytes());
+        out.write_all(&local)?;
+        m.each_piece(|b| out.write_all(b))?;
+        written += local.len() as u64 + m.size();
         central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
         central.extend_from_slice(&20u16.to_le_bytes());
         common(&mut central);
         central.extend_from_slice(&[0u8; 6]); // comment length, disk, internal attributes
         central.extend_from_slice(&0u32.to_le_bytes()); // external attributes
         central.extend_from_slice(&offset.to_le_bytes());
-        central.extend_from_slice(name.as_bytes());
+        central.extend_from_slice(m.name.as_bytes());
     }
-    let cd_offset =
-        u32::try_from(out.len()).context("archive too large for a zip without zip64")?;
+    let cd_offset = u32::try_from(written).context("archive too large for a zip without zip64")?;
     let cd_size = u32::try_from(central.len()).context("central directory too large")?;
     let n = u16::try_from(members.len()).context("too many members")?;
-    out.extend_from_slice(&central);
-    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    out.extend_from_slice(&[0u8; 4]); // disk numbers
-    out.extend_from_slice(&n.to_le_bytes());
-    out.extend_from_slice(&n.to_le_bytes());
-    out.extend_from_slice(&cd_size.to_le_bytes());
-    out.extend_from_slice(&cd_offset.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    Ok(out)
+    out.write_all(&central)?;
+    let mut end = 0x0605_4b50u32.to_le_bytes().to_vec();
+    end.extend_from_slice(&[0u8; 4]); // disk numbers
+    end.extend_from_slice(&n.to_le_bytes());
+    end.extend_from_slice(&n.to_le_bytes());
+    end.extend_from_slice(&cd_size.to_le_bytes());
+    end.extend_from_slice(&cd_offset.to_le_bytes());
+    end.extend_from_slice(&0u16.to_le_bytes());
+    out.write_all(&end)?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crc32_check_value() {
+        let m = Member {
+            name: "x",
+            header: b"123456789".to_vec(),
+            values: &[],
+        };
+        assert_eq!(m.crc(), 0xCBF4_3926);
+    }
 
     fn u16_at(b: &[u8], o: usize) -> usize {
         usize::from(u16::from_le_bytes([b[o], b[o + 1]]))
@@ -238,18 +305,38 @@ mod tests {
     /// headers → data.
     #[test]
     fn stored_zip_is_readable() {
-        let members = [("lat.npy", vec![1u8, 2, 3]), ("lon.npy", vec![9u8; 70])];
-        let z = stored_zip(&members).unwrap();
+        let values = vec![1.5f64; 9000];
+        let members = [
+            Member {
+                name: "lat.npy",
+                header: vec![1u8, 2, 3],
+                values: &values,
+            },
+            Member {
+                name: "lon.npy",
+                header: vec![9u8; 70],
+                values: &[],
+            },
+        ];
+        let mut z = Vec::new();
+        stored_zip(&members, &mut z).unwrap();
         let eocd = z.len() - 22;
         assert_eq!(u32_at(&z, eocd), 0x0605_4b50);
         assert_eq!(u16_at(&z, eocd + 10), 2);
         let (cd_size, mut cd) = (u32_at(&z, eocd + 12), u32_at(&z, eocd + 16));
         assert_eq!(cd + cd_size, eocd);
-        for (name, data) in &members {
+        for m in &members {
+            let (name, mut data) = (m.name, m.header.clone());
+            data.extend(m.values.iter().flat_map(|v| v.to_le_bytes()));
+            let crc = {
+                let mut h = crc32fast::Hasher::new();
+                h.update(&data);
+                h.finalize()
+            };
             assert_eq!(u32_at(&z, cd), 0x0201_4b50);
             let n = u16_at(&z, cd + 28);
             assert_eq!(&z[cd + 46..cd + 46 + n], name.as_bytes());
-            assert_eq!(u32_at(&z, cd + 16), crc32fast::hash(data) as usize);
+            assert_eq!(u32_at(&z, cd + 16), crc as usize);
             let local = u32_at(&z, cd + 42);
             assert_eq!(u32_at(&z, local), 0x0403_4b50);
             let start = local + 30 + u16_at(&z, local + 26) + u16_at(&z, local + 28);

@@ -3,6 +3,7 @@
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use fst_core::Limits;
 use lru::LruCache;
 
 use crate::descriptor::{GridDescriptor, GridKey, GridOptions};
@@ -27,15 +28,25 @@ use crate::grid::Grid;
 #[derive(Debug)]
 pub struct GridCache {
     inner: Mutex<LruCache<GridKey, Arc<Grid>>>,
+    limits: Limits,
 }
 
 impl GridCache {
-    /// A cache holding at most `capacity` grids (at least one).
+    /// A cache holding at most `capacity` grids (at least one), built under fst-core's
+    /// default limits.
     #[must_use]
     pub fn new(capacity: usize) -> Self {
+        Self::with_limits(capacity, Limits::DEFAULT)
+    }
+
+    /// A cache whose grids are built with [`Grid::with_limits`] under `limits` (those the
+    /// files were opened with).
+    #[must_use]
+    pub fn with_limits(capacity: usize, limits: Limits) -> Self {
         let cap = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
         GridCache {
             inner: Mutex::new(LruCache::new(cap)),
+            limits,
         }
     }
 
@@ -58,7 +69,7 @@ impl GridCache {
         if let Some(g) = self.lock().get(&key) {
             return Ok(Arc::clone(g));
         }
-        let g = Arc::new(Grid::new(d, options)?);
+        let g = Arc::new(Grid::with_limits(d, options, &self.limits)?);
         self.lock().put(key, Arc::clone(&g));
         Ok(g)
     }

@@ -16,6 +16,20 @@ pub enum GridError {
         /// What is wrong, with the offending values.
         detail: String,
     },
+    /// The grid is larger than the limits allow (fst-core's [`fst_core::Limits`], carried
+    /// across by [`crate::Grid::with_limits`]), or the memory for its arrays could not be
+    /// reserved. The shape usually comes from a corrupt or hostile directory entry.
+    #[error("grid '{grtyp}' of {ni}x{nj} points: {detail}")]
+    TooLarge {
+        /// The grid type concerned.
+        grtyp: char,
+        /// Points along i.
+        ni: usize,
+        /// Points along j.
+        nj: usize,
+        /// What would be too large, with the figures and the limit's name.
+        detail: String,
+    },
     /// The grid type is valid in FST files but carries no georeference (X).
     #[error(
         "grid '{grtyp}' has no georeference: its points have no geographic meaning (librmn: \
@@ -56,6 +70,15 @@ pub enum GridError {
 }
 
 impl GridError {
+    pub(crate) fn too_large(grtyp: u8, ni: usize, nj: usize, detail: impl Into<String>) -> Self {
+        GridError::TooLarge {
+            grtyp: char::from(grtyp),
+            ni,
+            nj,
+            detail: detail.into(),
+        }
+    }
+
     pub(crate) fn invalid(grtyp: u8, detail: impl Into<String>) -> Self {
         GridError::Invalid {
             grtyp: char::from(grtyp),

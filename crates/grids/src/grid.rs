@@ -2,7 +2,10 @@
 
 use std::sync::{Arc, OnceLock};
 
+use fst_core::Limits;
+
 use crate::axis::Axis;
+use crate::bounds::{self, GeoBox};
 use crate::cloud::Cloud;
 use crate::crs::{self, Crs, GeoTransform};
 use crate::descriptor::{GridDescriptor, GridOptions, Positional};
@@ -19,8 +22,15 @@ use crate::rotation::Rotation;
 /// `+lat_ts=60` reproduces our coordinates to 1e-9°.
 pub(crate) const ONE_PLUS_SIN60: f64 = 1.866_025_403_784_438_6;
 
-/// Upper bound on ni·nj, to fail cleanly instead of allocating absurd arrays.
+/// Upper bound on ni·nj whatever the limits, to fail cleanly instead of allocating absurd
+/// arrays; [`Grid::with_limits`] applies `Limits::max_values_per_record` below it.
 pub const MAX_POINTS: usize = 1 << 31;
+
+/// Most Gaussian latitudes computed for a G grid (the global count, twice the rows of a
+/// hemispheric grid). Each root costs O(n), so n² work: 32768 latitudes (a T21844 spectral
+/// grid, far beyond any model) take about a second, while a corrupt nj of millions would
+/// take hours.
+const MAX_GAUSSIAN_LATITUDES: usize = 1 << 15;
 
 /// The projection in which a rectilinear grid is regular or rectilinear.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -127,7 +137,11 @@ impl Rect {
 
     /// Geographic (lat, lon) of fractional point (i, j).
     fn point(&self, i: f64, j: f64) -> (f64, f64) {
-        let (x, y) = (self.x.value_at(i), self.y.value_at(j));
+        self.point_xy(self.x.value_at(i), self.y.value_at(j))
+    }
+
+    /// Geographic (lat, lon) of CRS coordinates (x, y).
+    fn point_xy(&self, x: f64, y: f64) -> (f64, f64) {
         match self.proj {
             Projection::LongLat => (y, wrap360(x)),
             Projection::Polar { north, dgrw } => {
@@ -244,6 +258,27 @@ impl Rect {
         crs::proj_string(&self.proj)
     }
 
+    /// Bounds from the edges, half a cell outside the outermost points. A pole is a point of
+    /// the plane for polar and rotated grids (inside when `index_of` finds it); on longitude
+    /// grids it is a row, which the edges already reach.
+    fn bbox(&self) -> GeoBox {
+        let angular_y = !matches!(self.proj, Projection::Polar { .. });
+        let pole_inside = |lat: f64| {
+            !matches!(self.proj, Projection::LongLat) && self.index_of(lat, 0.0).is_some()
+        };
+        bounds::from_edges(
+            self.ni(),
+            self.nj(),
+            |i, j| {
+                let y = self.y.value_at(j);
+                // Half a cell beyond a row at ±90° is still the pole.
+                let y = if angular_y { y.clamp(-90.0, 90.0) } else { y };
+                self.point_xy(self.x.value_at(i), y)
+            },
+            (pole_inside(90.0), pole_inside(-90.0)),
+        )
+    }
+
     fn geotransform(&self) -> Option<GeoTransform> {
         match (&self.x, &self.y) {
             (
@@ -353,6 +388,7 @@ pub struct Grid {
     ref_grtyp: Option<u8>,
     kind: Kind,
     lat_lon: OnceLock<Arc<LatLon>>,
+    limits: Limits,
 }
 
 fn usage_len(what: &str, got: usize, want: usize) -> GridError {
@@ -374,17 +410,36 @@ impl Grid {
     /// # Ok::<(), GridError>(())
     /// ```
     pub fn new(d: &GridDescriptor, opts: GridOptions) -> Result<Self> {
+        Self::with_limits(d, opts, &Limits::DEFAULT)
+    }
+
+    /// [`Grid::new`] under the limits a file was opened with: the shape must hold at most
+    /// `limits.max_values_per_record` points, and no array the grid computes may exceed
+    /// `limits.max_decoded_bytes` ([`Grid::try_lat_lon`] checks its 16 bytes per point).
+    /// Descriptors come from untrusted files; a shape fst-core accepts then never makes a
+    /// grid allocate without bound. [`Grid::bbox`], [`Grid::geotransform`] and the inverse
+    /// need no per-point arrays at all.
+    ///
+    /// ```
+    /// use fst_core::Limits;
+    /// use grids::{Grid, GridDescriptor, GridError, GridOptions};
+    /// // A directory entry claiming a 46000 x 46000 A grid (the record itself can be tiny).
+    /// let d = GridDescriptor::simple(b'A', 46_000, 46_000, [0; 4]);
+    /// let g = Grid::with_limits(&d, GridOptions::default(), &Limits::DEFAULT)?;
+    /// assert!(matches!(g.try_lat_lon(), Err(GridError::TooLarge { .. }))); // 34 GB refused
+    /// assert_eq!(g.bbox().to_array(), [-180.0, -90.0, 180.0, 90.0]); // from its edges
+    /// // An L grid whose rows run past the pole describes no place on the Earth.
+    /// let past_pole = GridDescriptor::simple(b'L', 10, 200, [100, 100, 0, 0]);
+    /// assert!(Grid::new(&past_pole, GridOptions::default()).is_err());
+    /// # Ok::<(), GridError>(())
+    /// ```
+    pub fn with_limits(d: &GridDescriptor, opts: GridOptions, limits: &Limits) -> Result<Self> {
         let g = d.grtyp;
         let (ni, nj) = (d.ni as usize, d.nj as usize);
         if ni == 0 || nj == 0 {
             return Err(GridError::invalid(g, format!("empty shape {ni}x{nj}")));
         }
-        if ni.saturating_mul(nj) > MAX_POINTS {
-            return Err(GridError::invalid(
-                g,
-                format!("{ni}x{nj} exceeds {MAX_POINTS} points"),
-            ));
-        }
+        check_size(g, ni, nj, limits)?;
         let mut ref_grtyp = None;
         let kind = match g {
             b'A' | b'B' | b'G' => Kind::Rect(global_rect(g, ni, nj, d.ig)?),
@@ -393,6 +448,7 @@ impl Grid {
                 if p.dlat == 0.0 || p.dlon == 0.0 {
                     return Err(GridError::invalid(g, format!("zero spacing in {p:?}")));
                 }
+                p.check_rows(nj)?;
                 Kind::Rect(Rect {
                     proj: Projection::LongLat,
                     x: Axis::uniform(p.lon0, p.dlon, ni),
@@ -400,10 +456,7 @@ impl Grid {
                 })
             }
             b'N' | b'S' => {
-                let p = PolarParams::decode(g == b'N', d.ig);
-                if p.d60 == 0.0 {
-                    return Err(GridError::invalid(g, "d60 = 0"));
-                }
+                let p = PolarParams::decode_checked(g == b'N', d.ig)?;
                 Kind::Rect(Rect {
                     proj: Projection::Polar {
                         north: p.north,
@@ -417,7 +470,9 @@ impl Grid {
                 if ni < 2 {
                     return Err(GridError::invalid(g, "an E grid needs ni >= 2"));
                 }
-                let rot = Rotation::new(&RotatedParams::decode(d.ig))?;
+                let p = RotatedParams::decode(d.ig);
+                p.check(g)?;
+                let rot = Rotation::new(&p)?;
                 Kind::Rect(Rect {
                     proj: Projection::Rotated(rot),
                     x: Axis::uniform(0.0, 360.0 / (ni - 1) as f64, ni),
@@ -471,6 +526,7 @@ impl Grid {
             ref_grtyp,
             kind,
             lat_lon: OnceLock::new(),
+            limits: *limits,
         })
     }
 
@@ -566,18 +622,78 @@ impl Grid {
     }
 
     /// Latitude and longitude of every point, computed on first use and then kept.
+    ///
+    /// # Panics
+    ///
+    /// When [`Grid::try_lat_lon`] fails: the arrays exceed the grid's limits or the memory
+    /// cannot be reserved. Use `try_lat_lon` on grids that come from files.
+    #[must_use]
     pub fn lat_lon(&self) -> Arc<LatLon> {
-        Arc::clone(self.lat_lon.get_or_init(|| {
-            let n = self.ni * self.nj;
-            let (mut lat, mut lon) = (vec![0.0; n], vec![0.0; n]);
-            self.fill_lat_lon(&mut lat, &mut lon);
+        match self.try_lat_lon() {
+            Ok(ll) => ll,
+            #[allow(clippy::panic)] // documented; fallible callers use try_lat_lon
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Latitude and longitude of every point, computed on first use and then kept; an error
+    /// instead of an allocation when the 16 bytes per point exceed the limits the grid was
+    /// built with (`Limits::max_decoded_bytes`) or cannot be reserved.
+    pub fn try_lat_lon(&self) -> Result<Arc<LatLon>> {
+        if let Some(ll) = self.lat_lon.get() {
+            return Ok(Arc::clone(ll));
+        }
+        let n = self.ni * self.nj;
+        let bytes = (n as u64).saturating_mul(16);
+        let too_large = |detail: String| GridError::too_large(self.grtyp, self.ni, self.nj, detail);
+        if bytes > self.limits.max_decoded_bytes {
+            return Err(too_large(format!(
+                "its latitude/longitude arrays need {bytes} bytes, more than the limit of {} \
+                 (fst_core::Limits::max_decoded_bytes)",
+                self.limits.max_decoded_bytes
+            )));
+        }
+        let zeroed = || -> Result<Vec<f64>> {
+            let mut v = Vec::new();
+            v.try_reserve_exact(n).map_err(|_reserve_failed| {
+                too_large(format!(
+                    "cannot reserve {bytes} bytes for its latitude/longitude arrays"
+                ))
+            })?;
+            v.resize(n, 0.0);
+            Ok(v)
+        };
+        let (mut lat, mut lon) = (zeroed()?, zeroed()?);
+        self.fill_lat_lon(&mut lat, &mut lon);
+        Ok(Arc::clone(self.lat_lon.get_or_init(|| {
             Arc::new(LatLon {
                 ni: self.ni,
                 nj: self.nj,
                 lat,
                 lon,
             })
-        }))
+        })))
+    }
+
+    /// The geographic bounding box of the grid's cells (points plus half a cell), from its
+    /// edges in O(ni + nj): no per-point array is computed, whatever the shape. Grids that
+    /// contain a pole span every longitude; U grids give the union of both subgrids; Y and O
+    /// grids scan their (already decoded) point arrays.
+    ///
+    /// ```
+    /// use grids::{Grid, GridDescriptor, GridOptions};
+    /// // L grid: 30°N, 250°E, 0.5° x 0.75°, 60 x 40 points.
+    /// let g = Grid::new(&GridDescriptor::simple(b'L', 60, 40, [50, 75, 12000, 25000]), GridOptions::default())?;
+    /// assert_eq!(g.bbox().to_array(), [-110.375, 29.75, -65.375, 49.75]);
+    /// # Ok::<(), grids::GridError>(())
+    /// ```
+    #[must_use]
+    pub fn bbox(&self) -> GeoBox {
+        match &self.kind {
+            Kind::Rect(r) => r.bbox(),
+            Kind::YinYang(s) => s[0].bbox().union(s[1].bbox()),
+            Kind::Cloud(c) => bounds::from_points(&c.lat, &c.lon, self.ni, self.nj),
+        }
     }
 
     /// Compute latitude and longitude into caller buffers of ni·nj elements (no caching).
@@ -796,6 +912,30 @@ fn z_grid(d: &GridDescriptor, pos: &Positional, opts: GridOptions) -> Result<Kin
     }
 }
 
+/// The shape against the limits: at most `max_values_per_record` points, and axes (one value
+/// per row and per column, the largest thing [`Grid::with_limits`] builds) within
+/// `max_decoded_bytes`.
+fn check_size(g: u8, ni: usize, nj: usize, limits: &Limits) -> Result<()> {
+    let too_large = |detail: String| GridError::too_large(g, ni, nj, detail);
+    let points = (ni as u64).saturating_mul(nj as u64);
+    let max_points = limits.max_values_per_record.min(MAX_POINTS as u64);
+    if points > max_points {
+        return Err(too_large(format!(
+            "{points} points exceed the limit of {max_points} \
+                 (fst_core::Limits::max_values_per_record)"
+        )));
+    }
+    let axis_bytes = (ni as u64 + nj as u64).saturating_mul(8);
+    if axis_bytes > limits.max_decoded_bytes {
+        return Err(too_large(format!(
+            "{axis_bytes} bytes of axes exceed the limit of {} \
+                 (fst_core::Limits::max_decoded_bytes)",
+            limits.max_decoded_bytes
+        )));
+    }
+    Ok(())
+}
+
 fn need_positional(d: &GridDescriptor) -> Result<&Positional> {
     d.positional.as_ref().ok_or_else(|| {
         GridError::invalid(
@@ -844,6 +984,21 @@ fn global_rect(g: u8, ni: usize, nj: usize, ig: [u32; 4]) -> Result<Rect> {
             )
         }
         _ => {
+            let count = match p.domain {
+                Hemisphere::Global => nj,
+                _ => nj.saturating_mul(2),
+            };
+            if count > MAX_GAUSSIAN_LATITUDES {
+                return Err(GridError::too_large(
+                    g,
+                    ni,
+                    nj,
+                    format!(
+                        "{count} Gaussian latitudes exceed the {MAX_GAUSSIAN_LATITUDES} this \
+                         crate computes (n² work)"
+                    ),
+                ));
+            }
             let lats = match p.domain {
                 Hemisphere::Global => gaussian_latitudes(nj),
                 Hemisphere::North => gaussian_latitudes(2 * nj).split_off(nj),
@@ -914,7 +1069,9 @@ fn reference_axes(g: u8, pos: &Positional, opts: GridOptions) -> Result<(Project
     let ay = &pos.y[..];
     match pos.grtyp {
         b'E' => {
-            let rot = Rotation::new(&RotatedParams::decode(pos.ig))?;
+            let p = RotatedParams::decode(pos.ig);
+            p.check(g)?;
+            let rot = Rotation::new(&p)?;
             let mut x = ax.to_vec();
             unwrap_lon(&mut x);
             Ok((
@@ -934,6 +1091,17 @@ fn reference_axes(g: u8, pos: &Positional, opts: GridOptions) -> Result<(Project
             };
             unwrap_lon(&mut x);
             let y: Vec<f64> = ay.iter().map(|&a| p.lat0 + p.dlat * a).collect();
+            // `^^` is float32: allow its rounding at the poles, nothing beyond.
+            if let Some(bad) = y.iter().find(|v| v.abs() > 90.0 + 1e-4) {
+                return Err(GridError::invalid(
+                    g,
+                    format!(
+                        "`^^` on the L reference (lat0 {}, dlat {}) gives latitude {bad}: \
+                         latitudes lie in [-90, 90]",
+                        p.lat0, p.dlat
+                    ),
+                ));
+            }
             Ok((
                 Projection::LongLat,
                 axis_from(g, ">>", &x)?,
@@ -1037,6 +1205,7 @@ fn yin_yang(ni: usize, nj: usize, pos: &Positional, opts: GridOptions) -> Result
             xlat2: get(k + 8)?,
             xlon2: get(k + 9)?,
         };
+        p.check(g)?;
         Ok((sni as usize, snj as usize, p))
     };
     let (sni, snj, p_yin) = block(5)?;

@@ -6,6 +6,7 @@
 #![allow(clippy::float_cmp)]
 
 mod axis;
+mod bounds;
 mod cache;
 mod cloud;
 pub mod crs;
@@ -22,6 +23,7 @@ mod proj_ffi;
 mod rotation;
 mod simd;
 
+pub use bounds::GeoBox;
 pub use cache::GridCache;
 pub use crs::{Crs, GeoTransform};
 pub use descriptor::{GridDescriptor, GridKey, GridOptions, Positional};

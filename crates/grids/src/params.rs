@@ -14,6 +14,8 @@ pub const IG_MAX: u32 = (1 << 24) - 1;
 pub(crate) const RMN_ONE_PLUS_SIN60: f64 = 1.866_025;
 /// The sphere radius of the RPN polar stereographic formulas, in metres.
 pub const EARTH_RADIUS_M: f64 = 6_371_000.0;
+/// The largest distance between two points of the sphere: half a great circle, in metres.
+const HALF_GREAT_CIRCLE_M: f64 = std::f64::consts::PI * EARTH_RADIUS_M;
 
 fn nint(x: f64) -> i64 {
     // Fortran NINT rounds half away from zero, which is what f64::round does.
@@ -116,6 +118,26 @@ impl LatLonParams {
             dlat: f64::from(ig[0]) / 100.0,
             dlon: f64::from(ig[1]) / 100.0,
         }
+    }
+
+    /// Check that `nj` rows starting at `lat0`, `dlat` apart, stay on the sphere. The igs can
+    /// describe rows past a pole (ig3 > 18000, or a spacing that runs beyond 90°); librmn
+    /// computes such latitudes without complaint, but no point of the Earth has them.
+    pub fn check_rows(&self, nj: usize) -> Result<()> {
+        let last = self.lat0 + nj.saturating_sub(1) as f64 * self.dlat;
+        // The parameters are whole hundredths: only rounding can put a valid row past 90.
+        let on_sphere = |lat: f64| (-90.0 - 1e-9..=90.0 + 1e-9).contains(&lat);
+        if on_sphere(self.lat0) && on_sphere(last) {
+            return Ok(());
+        }
+        Err(GridError::invalid(
+            b'L',
+            format!(
+                "{nj} rows from latitude {} every {}° reach latitude {last}: latitudes lie in \
+                 [-90, 90] (ig1 = 100·dlat, ig3 = 100·(lat0 + 90))",
+                self.lat0, self.dlat
+            ),
+        ))
     }
 
     /// Encode to ig1..ig4, quantised to 0.01°; lon0 is stored modulo 360.
@@ -234,6 +256,44 @@ impl PolarParams {
         }
     }
 
+    /// [`PolarParams::decode`], refusing the igs that describe no grid on the Earth: a zero
+    /// grid length, a grid length at 60° longer than half a great circle (no two points of
+    /// the sphere are farther apart), or, in the new-style encoding, a latitude of point
+    /// (1,1) past the south pole (its 14-bit field allows 16383 steps of 180/16383°; larger
+    /// values run past −90°).
+    pub fn decode_checked(north: bool, ig: [u32; 4]) -> Result<Self> {
+        let g = if north { b'N' } else { b'S' };
+        let [_, _, _, ig4] = ig;
+        if ig4 >= 32768 {
+            let steps = ig4 - 32768 - if ig4 - 32768 > 16383 { 16384 } else { 0 };
+            if steps > 16383 {
+                return Err(GridError::invalid(
+                    g,
+                    format!(
+                        "ig4 = {ig4}: the latitude of point (1,1) would be {}°, past the pole \
+                         (new-style encoding: ig4 = 32768 [+ 16384] + (90 − lat)·16383/180)",
+                        90.0 - f64::from(steps) * 180.0 / 16383.0
+                    ),
+                ));
+            }
+        }
+        let p = Self::decode(north, ig);
+        if p.d60 <= 0.0 {
+            return Err(GridError::invalid(g, "d60 = 0: the grid has no extent"));
+        }
+        if p.d60 > HALF_GREAT_CIRCLE_M {
+            return Err(GridError::invalid(
+                g,
+                format!(
+                    "d60 = {} m: a grid length longer than half a great circle \
+                     ({HALF_GREAT_CIRCLE_M:.0} m) joins no two points of the Earth",
+                    p.d60
+                ),
+            ));
+        }
+        Ok(p)
+    }
+
     /// Encode to ig1..ig4 with librmn's choice of encoding: the compact old one when
     /// 0 ≤ pi, pj ≤ 204.7 and d60 ≤ 3 200 000 m, otherwise the new one, which stores the
     /// position of point (1,1) to about 0.01° (so pi and pj come back approximate).
@@ -340,18 +400,13 @@ impl RotatedParams {
     /// Encode to ig1..ig4, quantising every angle to 1/40°.
     pub fn encode(&self) -> Result<[u32; 4]> {
         let g = b'E';
+        self.check(g)?;
         let RotatedParams {
             xlat1,
             xlon1,
             xlat2,
             xlon2,
         } = *self;
-        if !(xlat1.is_finite() && xlon1.is_finite() && xlat2.is_finite() && xlon2.is_finite()) {
-            return Err(GridError::invalid(g, "non-finite parameter"));
-        }
-        if !(-90.0..=90.0).contains(&xlat1) || !(-90.0..=90.0).contains(&xlat2) {
-            return Err(GridError::invalid(g, "latitudes must lie in [-90, 90]"));
-        }
         let a = nint(40.0 * (xlat1 + 90.0));
         // Longitudes are wrapped after quantisation, so that 359.99° (which rounds to 360°)
         // and 0° share one encoding and decode∘encode is the identity on igs.
@@ -370,6 +425,32 @@ impl RotatedParams {
             check_ig(g, "ig3", (b << 2) | (a & 3))?,
             check_ig(g, "ig4", (d << 2) | (c & 3))?,
         ])
+    }
+
+    /// Refuse parameters that are not two points of the sphere: non-finite values, or a
+    /// latitude outside [-90, 90] (the E encoding's fields can hold up to 419 000°).
+    /// `grtyp` names the grid type in the error (E, or the Z, # or U grid built on it).
+    pub fn check(&self, grtyp: u8) -> Result<()> {
+        let RotatedParams {
+            xlat1,
+            xlon1,
+            xlat2,
+            xlon2,
+        } = *self;
+        if !(xlat1.is_finite() && xlon1.is_finite() && xlat2.is_finite() && xlon2.is_finite()) {
+            return Err(GridError::invalid(grtyp, "non-finite rotation parameter"));
+        }
+        for (name, lat) in [("xlat1", xlat1), ("xlat2", xlat2)] {
+            if !(-90.0..=90.0).contains(&lat) {
+                return Err(GridError::invalid(
+                    grtyp,
+                    format!(
+                        "{name} = {lat}: the rotation's points must have latitudes in [-90, 90]"
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The parameters after a round trip through the ig encoding (what librmn does to the
