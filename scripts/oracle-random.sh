@@ -49,6 +49,9 @@ FSTGIS_ENCODE_ORACLE="$out/encode" cargo test -q -p fst-core --test codec_encode
 if [ -n "${GDAL_DRIVER_PATH:-}" ]; then
   (cd gdal-driver/tests && FSTGIS_EXTRA_FIXTURES="$out" FSTGIS_REQUIRE_DRIVER=1 GDAL_PAM_ENABLED=NO \
     /usr/bin/python3 -m pytest -q -p no:cacheprovider -k "oracle-random" test_fst.py)
+  # The rotated ones through gdallocationinfo -wgs84: librmn's value at nodes over each grid.
+  (cd tests && FSTGIS_EXTRA_FIXTURES="$out" FSTGIS_REQUIRE_DRIVER=1 GDAL_PAM_ENABLED=NO \
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider -k "random_rotated" gdal/test_rotated.py)
 else
   echo "(GDAL part skipped: GDAL_DRIVER_PATH not set)"
 fi

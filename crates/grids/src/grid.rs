@@ -473,9 +473,10 @@ impl Grid {
                 let p = RotatedParams::decode(d.ig);
                 p.check(g)?;
                 let rot = Rotation::new(&p)?;
+                let (proj, x) = rotated_frame(rot, Axis::uniform(0.0, 360.0 / (ni - 1) as f64, ni));
                 Kind::Rect(Rect {
-                    proj: Projection::Rotated(rot),
-                    x: Axis::uniform(0.0, 360.0 / (ni - 1) as f64, ni),
+                    proj,
+                    x,
                     y: Axis::uniform(-90.0 + 90.0 / nj as f64, 180.0 / nj as f64, nj),
                 })
             }
@@ -1037,6 +1038,35 @@ fn global_rect(g: u8, ni: usize, nj: usize, ig: [u32; 4]) -> Result<Rect> {
     })
 }
 
+/// The frame in which a rotated grid is published: librmn's rotated longitudes `x` less a
+/// shift, so that the grid lies inside [-180, 180] and does not straddle the antimeridian of
+/// its own CRS. PROJ's `ob_tran` answers rotated longitudes in [-180, 180]; a grid published
+/// at, say, 162..198 (a LAM centred on librmn's rotated 180°) would lose every point east of
+/// 180 in any inverse transform (QGIS, `gdallocationinfo`, `GeoTIFF` exports). The shift is the
+/// multiple of 180° nearest the grid's centre when that fits, else the centre itself (grids
+/// wider than 180° that are not centred on a multiple of 180°). The rotation is turned about
+/// its pole by the same angle, so lat/lon, `index_of` and the CRS all agree.
+fn rotated_frame(rot: Rotation, x: Axis) -> (Projection, Axis) {
+    let (lo, hi) = {
+        let (a, b) = (x.first(), x.last());
+        (a.min(b), a.max(b))
+    };
+    let centre = f64::midpoint(lo, hi);
+    let nearest = 180.0 * (centre / 180.0).round();
+    let shift = if lo - nearest >= -180.0 && hi - nearest <= 180.0 {
+        nearest
+    } else {
+        centre
+    };
+    if shift == 0.0 {
+        return (Projection::Rotated(rot), x);
+    }
+    (
+        Projection::Rotated(rot.shifted(shift)),
+        x.affine(-shift, 1.0),
+    )
+}
+
 /// Unwrap a longitude axis that is not monotonic (e.g. it crosses 0° as 359, 0, 1 or went
 /// through librmn's wrap-before-scale quirk): add multiples of 360 wherever it drops, so it
 /// increases. Monotonic axes, increasing or decreasing, are left alone.
@@ -1074,11 +1104,9 @@ fn reference_axes(g: u8, pos: &Positional, opts: GridOptions) -> Result<(Project
             let rot = Rotation::new(&p)?;
             let mut x = ax.to_vec();
             unwrap_lon(&mut x);
-            Ok((
-                Projection::Rotated(rot),
-                axis_from(g, ">>", &x)?,
-                axis_from(g, "^^", ay)?,
-            ))
+            // The shift is chosen on the full axes, so a # tile shares its parent's CRS.
+            let (proj, x) = rotated_frame(rot, axis_from(g, ">>", &x)?);
+            Ok((proj, x, axis_from(g, "^^", ay)?))
         }
         b'L' => {
             let p = LatLonParams::decode(pos.ig);
@@ -1244,16 +1272,14 @@ fn yin_yang(ni: usize, nj: usize, pos: &Positional, opts: GridOptions) -> Result
         };
         Rotation::new(&p)
     };
+    let (yin, yin_x) = rotated_frame(rot(p_yin)?, x.clone());
+    let (yang, x) = rotated_frame(rot(p_yang)?, x);
     Ok([
         Rect {
-            proj: Projection::Rotated(rot(p_yin)?),
-            x: x.clone(),
+            proj: yin,
+            x: yin_x,
             y: y.clone(),
         },
-        Rect {
-            proj: Projection::Rotated(rot(p_yang)?),
-            x,
-            y,
-        },
+        Rect { proj: yang, x, y },
     ])
 }

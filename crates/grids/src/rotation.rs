@@ -107,10 +107,11 @@ impl Rotation {
             }
         } else {
             // The rotated pole is a geographic pole: the closed form for o_lon_p is undefined.
-            // Pick lon_0 = 180 and choose o_lon_p so that rotated (0, 180) falls where the
-            // rotation puts it (docs/grids.md §5.5, degenerate case).
+            // Pick lon_0 = 180 and choose o_lon_p so that rotated (0, 0), which is `ex`, falls
+            // where the rotation puts it (docs/grids.md §5.5, degenerate case, stated there
+            // for point 1 = rotated (0, 180), its antipode).
             let lon_0 = 180.0_f64;
-            let (plat, plon) = latlon_of(self.ex.map(|c| -c));
+            let (plat, plon) = latlon_of(self.ex);
             let (sp, cp) = o_lat_p.to_radians().sin_cos();
             let (sf, cf) = plat.to_radians().sin_cos();
             let dl = (plon - lon_0).to_radians();
@@ -119,9 +120,25 @@ impl Rotation {
                 .to_degrees();
             ObTran {
                 o_lat_p,
-                o_lon_p: norm180(180.0 - r),
+                o_lon_p: norm180(-r),
                 lon_0,
             }
+        }
+    }
+
+    /// The same rotation with rotated longitudes counted from `shift` degrees: a point at
+    /// rotated longitude `x` here is at `x - shift` in the result (latitudes and the rotated
+    /// pole are unchanged). Multiples of 90° are exact, so a shift of 180° or 360° moves
+    /// every computed latitude and longitude by rounding only.
+    #[must_use]
+    pub fn shifted(&self, shift: f64) -> Rotation {
+        let (s, c) = sin_cos_deg(shift);
+        let ex = [0, 1, 2].map(|k| c * self.ex[k] + s * self.ey[k]);
+        let ey = [0, 1, 2].map(|k| c * self.ey[k] - s * self.ex[k]);
+        Rotation {
+            ex,
+            ey,
+            ez: self.ez,
         }
     }
 
@@ -135,6 +152,22 @@ impl Rotation {
     #[must_use]
     pub(crate) fn to_rotated_matrix(self) -> [[f64; 3]; 3] {
         [self.ex, self.ey, self.ez]
+    }
+}
+
+/// sin and cos of an angle in degrees, exact at multiples of 90°.
+fn sin_cos_deg(a: f64) -> (f64, f64) {
+    let q = a / 90.0;
+    if q.fract() == 0.0 && q.abs() < 1e15 {
+        // rem_euclid keeps the quadrant for negative multiples too.
+        match (q as i64).rem_euclid(4) {
+            0 => (0.0, 1.0),
+            1 => (1.0, 0.0),
+            2 => (0.0, -1.0),
+            _ => (-1.0, 0.0),
+        }
+    } else {
+        a.to_radians().sin_cos()
     }
 }
 
@@ -189,5 +222,59 @@ mod tests {
         assert!((o.o_lat_p - 46.548_942).abs() < 1e-6, "{o:?}");
         assert!((o.o_lon_p - -159.170_821).abs() < 1e-6, "{o:?}");
         assert!((wrap360(o.lon_0) - 287.657_206).abs() < 1e-6, "{o:?}");
+    }
+
+    #[test]
+    fn shifted_moves_longitudes_only() {
+        let r = Rotation::new(&RotatedParams {
+            xlat1: 40.0,
+            xlon1: 260.0,
+            xlat2: 35.0,
+            xlon2: 330.0,
+        })
+        .unwrap();
+        for shift in [180.0, -180.0, 360.0, 90.0, 37.5] {
+            let s = r.shifted(shift);
+            for (rlat, rlon) in [(0.0, 180.0), (12.5, 200.0), (-60.0, 10.0), (89.0, 300.0)] {
+                let (a, b) = (r.to_true(rlat, rlon), s.to_true(rlat, rlon - shift));
+                assert!((a.0 - b.0).abs() < 1e-12, "{shift}: {a:?} {b:?}");
+                assert!(norm180(a.1 - b.1).abs() < 1e-12, "{shift}: {a:?} {b:?}");
+            }
+            let (o, p) = (r.ob_tran(), s.ob_tran());
+            assert!((o.o_lat_p - p.o_lat_p).abs() < 1e-12 && (o.lon_0 - p.lon_0).abs() < 1e-12);
+            assert!(
+                norm180(o.o_lon_p - shift - p.o_lon_p).abs() < 1e-9,
+                "{o:?} {p:?}"
+            );
+        }
+        // 180° is exact: the axes only change sign.
+        let s = r.shifted(180.0);
+        assert_eq!(s.ex, r.ex.map(|c| -c));
+        assert_eq!(s.ey, r.ey.map(|c| -c));
+    }
+
+    #[test]
+    fn shifted_degenerate_pole() {
+        // Identity rotation (rotated pole = geographic pole): o_lon_p follows the shift too.
+        let r = Rotation::new(&RotatedParams {
+            xlat1: 0.0,
+            xlon1: 180.0,
+            xlat2: 0.0,
+            xlon2: 270.0,
+        })
+        .unwrap();
+        let o = r.ob_tran();
+        assert_eq!((o.o_lat_p, o.o_lon_p, o.lon_0), (90.0, 180.0, 180.0));
+        let p = r.shifted(180.0).ob_tran();
+        assert!(p.o_lon_p.abs() < 1e-12, "{p:?}");
+    }
+
+    #[test]
+    fn sin_cos_of_right_angles_is_exact() {
+        assert_eq!(sin_cos_deg(180.0), (0.0, -1.0));
+        assert_eq!(sin_cos_deg(-90.0), (-1.0, 0.0));
+        assert_eq!(sin_cos_deg(720.0), (0.0, 1.0));
+        let (s, c) = sin_cos_deg(30.0);
+        assert!((s - 0.5).abs() < 1e-15 && (c - 0.75_f64.sqrt()).abs() < 1e-15);
     }
 }
