@@ -1,7 +1,11 @@
 //! Dimension parameters: TIME, ELEVATION and `DIM_REFERENCE_TIME`, parsed and resolved against
-//! a layer. Defaults: the latest run, the valid time nearest to now, the first level.
+//! a layer. Defaults: the latest run, the valid time nearest to now, the level nearest the
+//! surface (layers list their levels surface first: [`surface_first`]).
+
+use std::cmp::Ordering;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use fst_core::ip::{Level, LevelKind};
 
 use crate::error::ApiError;
 use crate::source::{Layer, Slice};
@@ -97,6 +101,22 @@ pub struct DimRequest {
     pub reference_time: Option<String>,
 }
 
+impl DimRequest {
+    /// The dimension parameters of a query: `TIME`, `ELEVATION`, and `DIM_REFERENCE_TIME`
+    /// or its short form `reference_time` (XYZ and TileJSON).
+    #[must_use]
+    pub fn from_params(p: &crate::params::Params) -> Self {
+        Self {
+            time: p.get("time").map(str::to_string),
+            elevation: p.get("elevation").map(str::to_string),
+            reference_time: p
+                .get("dim_reference_time")
+                .or_else(|| p.get("reference_time"))
+                .map(str::to_string),
+        }
+    }
+}
+
 /// The slice a request selects.
 pub fn select<'a>(layer: &'a Layer, req: &DimRequest) -> Result<&'a Slice, ApiError> {
     // Run.
@@ -166,9 +186,48 @@ pub fn select<'a>(layer: &'a Layer, req: &DimRequest) -> Result<&'a Slice, ApiEr
         })
 }
 
+/// Rank of a level kind when one layer mixes kinds: the kinds that sit on or near the ground
+/// first (a 2 m or 10 m diagnostic level, then the model's terrain-following levels), then
+/// pressure, heights above sea level, isentropic levels, depths and codes.
+fn kind_rank(kind: LevelKind) -> u8 {
+    match kind {
+        LevelKind::HeightAboveGround => 0,
+        LevelKind::Hybrid | LevelKind::Sigma => 1,
+        LevelKind::Pressure => 2,
+        LevelKind::Height | LevelKind::PressureMetres => 3,
+        LevelKind::Theta => 4,
+        LevelKind::Depth => 5,
+        _ => 6,
+    }
+}
+
+/// The order in which a layer lists its levels, the one nearest the surface first, so that
+/// the first level is the default `ELEVATION` and the first map is the one a forecaster
+/// looks at: hybrid, sigma (nearest 1) and pressure (highest) descending; heights above
+/// ground or sea level, depths and potential temperature ascending; arbitrary codes
+/// ascending. Undecoded levels come last, by ip1.
+#[must_use]
+pub fn surface_first(a: &(u32, Option<Level>), b: &(u32, Option<Level>)) -> Ordering {
+    match (a.1, b.1) {
+        (Some(x), Some(y)) => kind_rank(x.kind)
+            .cmp(&kind_rank(y.kind))
+            .then_with(|| (x.kind.code()).cmp(&y.kind.code()))
+            .then_with(|| {
+                let up = x.value.total_cmp(&y.value);
+                match x.kind {
+                    LevelKind::Hybrid | LevelKind::Sigma | LevelKind::Pressure => up.reverse(),
+                    _ => up,
+                }
+            }),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.0.cmp(&b.0),
+    }
+}
+
 /// Elevation value text of a level.
 #[must_use]
-pub fn level_text(l: &(u32, Option<fst_core::ip::Level>)) -> String {
+pub fn level_text(l: &(u32, Option<Level>)) -> String {
     match l.1 {
         Some(lv) => format!("{}", lv.value),
         None => l.0.to_string(),
@@ -211,6 +270,54 @@ pub fn default_time(layer: &Layer) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn levels_list_the_one_nearest_the_surface_first() {
+        let lv = |value: f32, kind: LevelKind| (0u32, Some(Level { value, kind }));
+        let sorted = |mut v: Vec<(u32, Option<Level>)>| {
+            v.sort_by(surface_first);
+            v.iter()
+                .map(|l| l.1.map_or(f32::NAN, |l| l.value))
+                .collect::<Vec<f32>>()
+        };
+        let hy = LevelKind::Hybrid;
+        assert_eq!(
+            sorted(vec![
+                lv(0.0058, hy),
+                lv(0.5, hy),
+                lv(1.0, hy),
+                lv(0.995, hy)
+            ]),
+            [1.0, 0.995, 0.5, 0.0058]
+        );
+        let sg = LevelKind::Sigma;
+        assert_eq!(sorted(vec![lv(0.2, sg), lv(1.0, sg)]), [1.0, 0.2]);
+        let p = LevelKind::Pressure;
+        assert_eq!(
+            sorted(vec![lv(500.0, p), lv(1000.0, p), lv(850.0, p)]),
+            [1000.0, 850.0, 500.0]
+        );
+        let m = LevelKind::HeightAboveGround;
+        assert_eq!(sorted(vec![lv(10.0, m), lv(1.5, m)]), [1.5, 10.0]);
+        let z = LevelKind::Height;
+        assert_eq!(
+            sorted(vec![lv(1500.5, z), lv(-100.0, z), lv(0.0, z)]),
+            [-100.0, 0.0, 1500.5]
+        );
+        let th = LevelKind::Theta;
+        assert_eq!(sorted(vec![lv(330.5, th), lv(300.0, th)]), [300.0, 330.5]);
+        let d = LevelKind::Depth;
+        assert_eq!(sorted(vec![lv(50.0, d), lv(5.0, d)]), [5.0, 50.0]);
+        // Mixed kinds: the diagnostic level above ground, then the model levels.
+        assert_eq!(
+            sorted(vec![lv(0.5, hy), lv(850.0, p), lv(2.0, m), lv(1.0, hy)]),
+            [2.0, 1.0, 0.5, 850.0]
+        );
+        // Undecoded levels last.
+        let mut v = [(7, None), lv(1.0, hy)];
+        v.sort_by(surface_first);
+        assert_eq!(v[1].0, 7);
+    }
 
     #[test]
     fn tolerant_times() {

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod params;
 pub mod render;
 pub mod routes;
+pub mod sidecars;
 pub mod source;
 pub mod state;
 pub mod styles;

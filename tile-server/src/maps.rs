@@ -230,7 +230,9 @@ fn colour_only(
     Ok(render::colorize(
         &px,
         &values,
-        &req.style.color_map(&req.overrides),
+        &req.style.color_map_for(&req.overrides, || {
+            state.ranges.get(&req.slice.data_key(), &f)
+        }),
     ))
 }
 
@@ -250,7 +252,9 @@ fn render_rgba(
     } else {
         let f = field(state, &req.slice)?;
         let values = render::sample_field(&px, &f, req.style.sampling);
-        let cm = req.style.color_map(&req.overrides);
+        let cm = req.style.color_map_for(&req.overrides, || {
+            state.ranges.get(&req.slice.data_key(), &f)
+        });
         let mut rgba = match req.style.kind {
             StyleKind::Contours => {
                 let mut out = vec![0u8; w * h * 4];

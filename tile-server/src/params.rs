@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::render::color::parse_color;
 use crate::render::color::OutOfRange;
 use crate::render::{epsg_northing_first, OutputCrs};
-use crate::styles::StyleOverrides;
+use crate::styles::{ColorRange, StyleOverrides};
 
 /// Longest query string accepted.
 pub const MAX_QUERY: usize = 8192;
@@ -100,19 +100,26 @@ impl Params {
     /// The ncWMS style overrides.
     pub fn overrides(&self) -> Result<StyleOverrides, ApiError> {
         let mut o = StyleOverrides::default();
-        if let Some(v) = self
-            .get("colorscalerange")
-            .filter(|v| !v.trim().is_empty() && !v.eq_ignore_ascii_case("default"))
+        let range = self.get("colorscalerange").map(str::trim);
+        if range.is_some_and(|v| v.eq_ignore_ascii_case("auto")) {
+            o.range = ColorRange::Auto;
+        } else if let Some(v) =
+            range.filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("default"))
         {
             let p: Vec<f64> = v
                 .split(',')
                 .map(|x| x.trim().parse::<f64>())
                 .collect::<Result<_, _>>()
                 .map_err(|e| {
-                    ApiError::invalid("COLORSCALERANGE", format!("expected min,max: {e}"))
+                    ApiError::invalid(
+                        "COLORSCALERANGE",
+                        format!("expected min,max, `auto` or `default`: {e}"),
+                    )
                 })?;
             match p.as_slice() {
-                [a, b] if a.is_finite() && b.is_finite() && b > a => o.range = Some([*a, *b]),
+                [a, b] if a.is_finite() && b.is_finite() && b > a => {
+                    o.range = ColorRange::Fixed([*a, *b]);
+                }
                 _ => {
                     return Err(ApiError::invalid(
                         "COLORSCALERANGE",

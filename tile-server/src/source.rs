@@ -142,9 +142,9 @@ fn stamp_time(stamp: i32) -> Option<DateTime<Utc>> {
     DateStamp(stamp).to_datetime()
 }
 
-/// Every regular file under the data paths (a path may also be a single file). Hidden files
-/// and temporary names (`*.tmp`, `*.part`, `*~`) are ignored, so that writers can write
-/// elsewhere and rename into place.
+/// Every regular file under the data paths (a path may also be a single file). Hidden files,
+/// temporary names (`*.tmp`, `*.part`, `*~`) and sidecars (`*.aux.xml`, …) are ignored
+/// ([`crate::sidecars::ignored`]), so that writers can write elsewhere and rename into place.
 #[must_use]
 pub fn list_files(data: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -159,11 +159,7 @@ pub fn list_files(data: &[PathBuf]) -> Vec<PathBuf> {
         for e in rd.flatten() {
             let p = e.path();
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let lower = name.to_ascii_lowercase();
-            if name.starts_with('.')
-                || [".tmp", ".part"].iter().any(|x| lower.ends_with(x))
-                || name.ends_with('~')
-            {
+            if crate::sidecars::ignored(name) {
                 continue;
             }
             if p.is_file() {
@@ -303,9 +299,6 @@ pub fn build_snapshot(
     let derived = wind_layers(&pending);
     let all: Vec<Pending> = pending.into_values().chain(derived).collect();
     let layers = name_layers(&all);
-    for (p, why) in &skipped {
-        tracing::warn!("skipped {}: {why}", p.display());
-    }
     Snapshot {
         generation,
         files,
@@ -539,8 +532,8 @@ fn make_layer(p: &Pending, name: String) -> Layer {
     }
 }
 
-/// The distinct levels of `slices` (by ip1): pressure highest first (nearest the ground),
-/// other kinds ascending; by ip1 where a level is not decoded.
+/// The distinct levels of `slices` (by ip1), the one nearest the surface first
+/// ([`crate::dims::surface_first`]).
 fn distinct_levels(slices: &[Slice]) -> Vec<(u32, Option<Level>)> {
     let mut levels: Vec<(u32, Option<Level>)> = Vec::new();
     for s in slices {
@@ -548,16 +541,6 @@ fn distinct_levels(slices: &[Slice]) -> Vec<(u32, Option<Level>)> {
             levels.push((s.ip1, s.level));
         }
     }
-    levels.sort_by(|a, b| match (a.1, b.1) {
-        (Some(x), Some(y)) => {
-            let o = x.value.total_cmp(&y.value);
-            if x.kind == fst_core::ip::LevelKind::Pressure {
-                o.reverse()
-            } else {
-                o
-            }
-        }
-        _ => a.0.cmp(&b.0),
-    });
+    levels.sort_by(crate::dims::surface_first);
     levels
 }

@@ -11,7 +11,9 @@ use tokio::sync::Semaphore;
 use crate::cache::ByteLru;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::render::range::RangeCache;
 use crate::render::FieldValues;
+use crate::sidecars::SkipLog;
 use crate::source::{build_snapshot, list_files, Snapshot};
 use crate::styles::{StyleError, StyleRegistry};
 
@@ -42,6 +44,10 @@ pub struct Inner {
     pub renders: Arc<Semaphore>,
     /// Metrics.
     pub metrics: Metrics,
+    /// Skipped files already reported (once per file version).
+    pub skips: SkipLog,
+    /// Colour-range extents of fields (automatic colour ranges).
+    pub ranges: RangeCache,
     generation: AtomicU64,
 }
 
@@ -67,6 +73,8 @@ impl AppState {
             capabilities: ByteLru::new(16 * mb as usize),
             renders: Arc::new(Semaphore::new(config.limits.max_concurrent_renders.max(1))),
             metrics: Metrics::default(),
+            skips: SkipLog::default(),
+            ranges: RangeCache::default(),
             generation: AtomicU64::new(0),
             config,
         };
@@ -92,6 +100,7 @@ impl AppState {
         let paths: Vec<PathBuf> = list_files(&self.config.data);
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         let next = build_snapshot(&paths, Some(&prev), &self.grids, generation);
+        self.skips.report(&next.skipped);
         tracing::info!(
             "catalog generation {generation}: {} files, {} layers",
             next.files.len(),

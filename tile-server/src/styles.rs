@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::render::color::{parse_color, ramp_at, ColorMap, OutOfRange, Rgba, TRANSPARENT};
+use crate::render::range::{intervals_fit, range_fits, widen, DataRange};
 
 /// What a style draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -179,11 +180,23 @@ pub struct Style {
     pub glyph_color: Rgba,
 }
 
+/// The colour range a request asks for (`COLORSCALERANGE`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum ColorRange {
+    /// Absent or `default`: the style's range when it suits the field, else `Auto`.
+    #[default]
+    Default,
+    /// `auto`: the field's robust extent (2nd–98th percentile, missing values ignored).
+    Auto,
+    /// `min,max`.
+    Fixed([f64; 2]),
+}
+
 /// Request-time overrides (ncWMS parameters).
 #[derive(Debug, Clone, Default)]
 pub struct StyleOverrides {
-    /// `COLORSCALERANGE=min,max`.
-    pub range: Option<[f64; 2]>,
+    /// `COLORSCALERANGE`.
+    pub range: ColorRange,
     /// `NUMCOLORBANDS`.
     pub bands: Option<u32>,
     /// `LOGSCALE`.
@@ -410,14 +423,94 @@ impl Style {
         matches!(self.kind, StyleKind::Arrows | StyleKind::Barbs)
     }
 
-    /// The colour map of a request.
+    /// Whether the colour range applies to this style: ramps (also the speed ramp under
+    /// wind glyphs) and interval styles (see [`Style::draws_intervals`]); contours keep
+    /// their interval.
+    #[must_use]
+    pub fn has_color_range(&self) -> bool {
+        self.kind != StyleKind::Contours
+    }
+
+    /// Whether the style's own colours suit data whose robust extent (displayed unit) is
+    /// `data`: its range for ramps, its classes for interval styles.
+    fn suits(&self, data: [f64; 2]) -> bool {
+        if self.kind == StyleKind::Intervals {
+            let iv: Vec<(f64, f64)> = self.intervals.iter().map(|i| (i.0, i.1)).collect();
+            intervals_fit(&iv, data)
+        } else {
+            range_fits(self.range, data)
+        }
+    }
+
+    /// Whether an interval style draws its classes over `range`: only over its own range;
+    /// another range (requested, or from the data) is drawn as a continuous ramp through
+    /// the classes' colours.
+    fn draws_intervals(&self, range: [f64; 2]) -> bool {
+        self.kind == StyleKind::Intervals
+            && range[0].to_bits() == self.range[0].to_bits()
+            && range[1].to_bits() == self.range[1].to_bits()
+    }
+
+    /// The colour range (displayed unit) a request uses over a field whose extent is
+    /// `data` (native unit; `None`: unknown, or a field with no value): the requested one,
+    /// else the style's when it suits the data, else the data's robust extent.
+    #[must_use]
+    pub fn range_in_use(&self, o: &StyleOverrides, data: Option<&DataRange>) -> [f64; 2] {
+        let auto = data.filter(|_| self.has_color_range()).map(|d| {
+            let r = d.robust();
+            let (scale, offset) = self
+                .transform
+                .as_ref()
+                .map_or((1.0, 0.0), |t| (t.scale, t.offset));
+            widen(r[0] * scale + offset, r[1] * scale + offset)
+        });
+        match (o.range, auto) {
+            (ColorRange::Fixed(r), _) => r,
+            (ColorRange::Auto, Some(a)) => a,
+            (ColorRange::Default, Some(a)) if !self.suits(a) => a,
+            _ => self.range,
+        }
+    }
+
+    /// The colour map of a request over a field whose extent `data` gives (called only
+    /// when the range depends on the data): the range from [`Style::range_in_use`].
+    #[must_use]
+    pub fn color_map_for(
+        &self,
+        o: &StyleOverrides,
+        data: impl FnOnce() -> Option<DataRange>,
+    ) -> ColorMap {
+        let data = (self.has_color_range() && !matches!(o.range, ColorRange::Fixed(_)))
+            .then(data)
+            .flatten();
+        self.color_map_in(o, self.range_in_use(o, data.as_ref()))
+    }
+
+    /// The colour map of a request when the field is not at hand: a requested `min,max`,
+    /// else the style's own range.
     #[must_use]
     pub fn color_map(&self, o: &StyleOverrides) -> ColorMap {
-        let range = o.range.unwrap_or(self.range);
+        self.color_map_in(o, self.range_in_use(o, None))
+    }
+
+    /// The colour map of a request with the colour range `range` (displayed unit).
+    #[must_use]
+    pub fn color_map_in(&self, o: &StyleOverrides, range: [f64; 2]) -> ColorMap {
         let bands = o.bands.unwrap_or(self.bands).clamp(2, 250) as usize;
         let log = o.log.unwrap_or(self.log) && range[0] > 0.0;
+        let is_iv = self.draws_intervals(range);
+        let class_ramp: Vec<RampStop>;
+        let stops = if self.kind == StyleKind::Intervals {
+            let n = self.intervals.len().max(2) - 1;
+            class_ramp = (self.intervals.iter().enumerate())
+                .map(|(k, iv)| (k as f64 / n as f64, iv.2))
+                .collect();
+            &class_ramp
+        } else {
+            &self.stops
+        };
         let lut: Vec<Rgba> = (0..bands)
-            .map(|b| ramp_at(&self.stops, (b as f64 + 0.5) / bands as f64))
+            .map(|b| ramp_at(stops, (b as f64 + 0.5) / bands as f64))
             .collect();
         let end = |which: OutOfRange, edge: Rgba| match which {
             OutOfRange::Extend => edge,
@@ -431,10 +524,9 @@ impl Style {
             intervals.first().map_or(TRANSPARENT, |i| i.2),
             intervals.last().map_or(TRANSPARENT, |i| i.2),
         );
-        if self.kind != StyleKind::Intervals {
+        if !is_iv {
             intervals.clear();
         }
-        let is_iv = self.kind == StyleKind::Intervals;
         let (scale, offset) = self
             .transform
             .as_ref()
@@ -548,7 +640,19 @@ impl StyleRegistry {
                 .filter(mine)
                 .filter(|s| s.kind == StyleKind::Contours),
         );
-        for s in self.iter().filter(|s| !s.is_vector() && s.generic) {
+        // Generic colour styles before generic line styles too: a variable without a style
+        // of its own gets a colour ramp as its default, not isolines at a fixed interval.
+        let generic = |s: &&Style| !s.is_vector() && s.generic;
+        let colour_first = self
+            .iter()
+            .filter(generic)
+            .filter(|s| s.kind != StyleKind::Contours)
+            .chain(
+                self.iter()
+                    .filter(generic)
+                    .filter(|s| s.kind == StyleKind::Contours),
+            );
+        for s in colour_first {
             if !own.iter().any(|o| o.name == s.name) {
                 own.push(s);
             }

@@ -1,13 +1,72 @@
-// fstgis viewer: layer picker, time/level sliders, legend, GetFeatureInfo popup.
+// fstgis viewer: layer picker, time/level sliders, colour range, legend, GetFeatureInfo popup,
+// and an offline base layer (Natural Earth coastlines and borders, shipped with the server).
 (function () {
   'use strict';
   var map = L.map('map', { worldCopyJump: true }).setView([50, -95], 3);
   var osm = L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', { attribution: '© OpenStreetMap', maxZoom: 12 });
   var graticule = L.layerGroup();
-  for (var lon = -180; lon <= 180; lon += 10) { L.polyline([[-85, lon], [85, lon]], { color: '#999', weight: 0.5 }).addTo(graticule); }
-  for (var lat = -80; lat <= 80; lat += 10) { L.polyline([[lat, -540], [lat, 540]], { color: '#999', weight: 0.5 }).addTo(graticule); }
+  for (var lon = -180; lon <= 180; lon += 10) { L.polyline([[-85, lon], [85, lon]], { color: '#999', weight: 0.5, interactive: false }).addTo(graticule); }
+  for (var lat = -80; lat <= 80; lat += 10) { L.polyline([[lat, -540], [lat, 540]], { color: '#999', weight: 0.5, interactive: false }).addTo(graticule); }
   graticule.addTo(map);
-  L.control.layers({ 'None (offline)': L.layerGroup().addTo(map), 'OpenStreetMap (online)': osm }, { Graticule: graticule }).addTo(map);
+
+  // Coastlines and borders above the field (a pane over the tiles), drawn on one canvas.
+  map.createPane('basemap').style.zIndex = 450;
+  map.getPane('basemap').style.pointerEvents = 'none';
+  var coasts = L.layerGroup();
+  var canvas = L.canvas({ pane: 'basemap', padding: 0.5 });
+
+  // TopoJSON arcs (quantized, delta-encoded) to [lat, lon] lines. Longitudes are made
+  // continuous: an arc that crosses the antimeridian (Chukotka, Fiji) goes on past ±180
+  // instead of jumping across the whole map.
+  function decodeArcs(topo) {
+    var t = topo.transform;
+    return topo.arcs.map(function (arc) {
+      var x = 0, y = 0, prev = null;
+      return arc.map(function (p) {
+        x += p[0]; y += p[1];
+        var lon = x * t.scale[0] + t.translate[0];
+        if (prev !== null) { while (lon - prev > 180) { lon -= 360; } while (prev - lon > 180) { lon += 360; } }
+        prev = lon;
+        return [y * t.scale[1] + t.translate[1], lon];
+      });
+    });
+  }
+
+  // Every arc index a geometry collection uses (~i is arc i reversed).
+  function arcIndices(objects, out) {
+    (function walk(a) {
+      if (typeof a === 'number') { out[a < 0 ? ~a : a] = true; } else if (a) { a.forEach(walk); }
+    })(objects.geometries.map(function (g) { return g.arcs; }));
+    return out;
+  }
+
+  // Lines near the antimeridian get a copy one world over, so that a field that crosses it
+  // (a map centred on 180°) has coastlines on both sides.
+  function withCopies(lines) {
+    var out = lines.slice();
+    lines.forEach(function (l) {
+      var east = l.some(function (p) { return p[1] > 120; }), west = l.some(function (p) { return p[1] < -120; });
+      if (east) { out.push(l.map(function (p) { return [p[0], p[1] - 360]; })); }
+      if (west) { out.push(l.map(function (p) { return [p[0], p[1] + 360]; })); }
+    });
+    return out;
+  }
+
+  fetch('static/naturalearth/countries-50m.json').then(function (r) { return r.json(); }).then(function (topo) {
+    var arcs = decodeArcs(topo);
+    var land = arcIndices(topo.objects.land, {});
+    var coast = [], borders = [];
+    arcs.forEach(function (a, k) { (land[k] ? coast : borders).push(a); });
+    L.polyline(withCopies(borders), { renderer: canvas, color: '#555', weight: 0.8, opacity: 0.9, dashArray: '3 2', interactive: false }).addTo(coasts);
+    L.polyline(withCopies(coast), { renderer: canvas, color: '#111', weight: 1.2, opacity: 1, interactive: false }).addTo(coasts);
+    document.body.setAttribute('data-basemap', 'ready');
+  });
+  coasts.addTo(map);
+
+  L.control.layers(
+    { 'No background': L.layerGroup().addTo(map), 'OpenStreetMap (online)': osm },
+    { 'Coastlines and borders (Natural Earth, offline)': coasts, Graticule: graticule }
+  ).addTo(map);
 
   var $ = function (id) { return document.getElementById(id); };
   var layers = [], current = null, tiles = null, fitted = {};
@@ -25,6 +84,7 @@
       time: r.times[Math.min(+$('time').value, r.times.length - 1)],
       level: r.levels.length ? r.levels[Math.min(+$('level').value, r.levels.length - 1)] : null,
       run: r.reference_time,
+      range: $('range').value.trim(),
       opacity: $('opacity').value
     };
   }
@@ -35,14 +95,17 @@
     if (pickDefault) {
       var dt = r.times.indexOf(current.default_time);
       $('time').value = dt < 0 ? r.times.length - 1 : dt;
+      // Levels are listed nearest the surface first: the first is the default.
       $('level').value = 0;
     }
     $('level').max = Math.max(0, r.levels.length - 1);
   }
 
+  // The query of the tiles, the legend and GetFeatureInfo: style, dimensions, colour range.
   function query(s) {
     var q = 'style=' + encodeURIComponent(s.style) + '&time=' + encodeURIComponent(s.time) + '&reference_time=' + encodeURIComponent(s.run);
     if (s.level !== null) q += '&elevation=' + encodeURIComponent(s.level);
+    if (s.range) q += '&colorscalerange=' + encodeURIComponent(s.range);
     return q;
   }
 
@@ -53,8 +116,10 @@
     var url = 'tiles/' + encodeURIComponent(s.layer.name) + '/{z}/{x}/{y}.png?' + query(s);
     if (tiles) { map.removeLayer(tiles); }
     tiles = L.tileLayer(url, { opacity: s.opacity / 100, maxZoom: 12, className: 'fst-tiles' }).addTo(map);
+    // The legend of the same slice and range as the tiles: with a range from the data, its
+    // labels are that range.
     $('legendImg').src = 'wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&FORMAT=image/png&LAYER=' +
-      encodeURIComponent(s.layer.name) + '&STYLE=' + encodeURIComponent(s.style);
+      encodeURIComponent(s.layer.name) + '&' + query(s);
   }
 
   function pickLayer(name) {
@@ -72,30 +137,48 @@
   }
 
   ['style', 'time', 'level', 'opacity'].forEach(function (id) { $(id).addEventListener('input', refresh); });
+  $('range').addEventListener('change', refresh);
   $('run').addEventListener('change', function () { setRanges(false); refresh(); });
   $('layer').addEventListener('change', function () { pickLayer($('layer').value); });
 
+  function esc(t) {
+    return String(t).replace(/[&<>"]/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]; });
+  }
+
+  function degrees(v, pos, neg) {
+    return Math.abs(v).toFixed(3) + '°' + (v >= 0 ? pos : neg);
+  }
+
+  // GetFeatureInfo at the clicked point itself: a 3×3-pixel CRS:84 image centred on the
+  // clicked longitude and latitude, queried at its centre pixel (whose centre is the point),
+  // so that the answer does not depend on the map's projection or extent.
   map.on('click', function (e) {
     if (!current) return;
     var s = selected();
-    var size = map.getSize(), b = map.getBounds();
-    var p = map.latLngToContainerPoint(e.latlng);
+    var ll = e.latlng.wrap(), d = 1e-4;
     var url = 'wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&INFO_FORMAT=application/json&CRS=CRS:84' +
       '&LAYERS=' + encodeURIComponent(s.layer.name) + '&QUERY_LAYERS=' + encodeURIComponent(s.layer.name) +
-      '&BBOX=' + [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(',') +
-      '&WIDTH=' + size.x + '&HEIGHT=' + size.y + '&I=' + Math.floor(p.x) + '&J=' + Math.floor(p.y) + '&' + query(s);
+      '&BBOX=' + [ll.lng - d, ll.lat - d, ll.lng + d, ll.lat + d].join(',') +
+      '&WIDTH=3&HEIGHT=3&I=1&J=1&' + query(s);
     fetch(url).then(function (r) { return r.json(); }).then(function (j) {
-      var v = j.value === null ? 'no data' : (Math.round(j.value * 1000) / 1000) + ' ' + j.units;
-      L.popup().setLatLng(e.latlng).setContent('<b>' + j.title + '</b><br>' + v +
-        (j.level !== null ? '<br>level ' + j.level + ' ' + j.level_units : '') + '<br>' + j.time).openOn(map);
+      var v = j.value === null || j.value === undefined ? 'no data' : (Math.round(j.value * 1000) / 1000) + ' ' + esc(j.units);
+      L.popup().setLatLng(e.latlng).setContent(
+        '<b>' + esc(j.title) + '</b><br><span class="fi-value" data-value="' + (j.value === null ? '' : j.value) + '">' + v + '</span>' +
+        (j.level !== null ? '<br>level ' + esc(j.level) + ' ' + esc(j.level_units) : '') + '<br>' + esc(j.time) +
+        '<br><span class="fi-where" data-lat="' + ll.lat + '" data-lon="' + ll.lng + '">' +
+        degrees(ll.lat, 'N', 'S') + ', ' + degrees(ll.lng, 'E', 'W') + '</span>').openOn(map);
     });
   });
+
+  // For scripts and tests: the map and the current selection.
+  window.fstViewer = { map: map, basemap: coasts, selected: function () { return current && selected(); } };
 
   fetch('api/layers').then(function (r) { return r.json(); }).then(function (cat) {
     layers = cat.layers;
     $('layer').innerHTML = layers.map(function (l) { return '<option value="' + l.name + '">' + l.title + '</option>'; }).join('');
     var params = new URLSearchParams(location.search);
     var first = params.get('layer') || (layers.filter(function (l) { return l.nomvar === 'TT'; })[0] || layers[0] || {}).name;
+    if (params.get('colorscalerange')) { $('range').value = params.get('colorscalerange'); }
     if (first) { $('layer').value = first; pickLayer(first); }
   });
 })();

@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tile-server" / "sample" / "sample.fst"
+GRIDS = ROOT / "crates" / "fst-core" / "tests" / "fixtures" / "xdf" / "grids.fst"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 BIN = Path(os.environ.get("FST_TILE_SERVER", TARGET / "release" / "fst-tile-server"))
 FST = Path(os.environ.get("FST_CLI", TARGET / "release" / "fst"))
@@ -22,12 +23,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def start_server(data, log):
+    """A server process on `data` (a file or directory); returns (process, base URL)."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
     with open(log, "w") as fh:
-        proc = subprocess.Popen([str(BIN), "--data", str(SAMPLE), "--listen", f"127.0.0.1:{port}"],
+        proc = subprocess.Popen([str(BIN), "--data", str(data), "--listen", f"127.0.0.1:{port}"],
                                 stdout=fh, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -39,7 +39,23 @@ def server(tmp_path_factory):
             time.sleep(0.1)
     else:
         proc.kill()
-        raise RuntimeError("server did not start: " + log.read_text())
+        raise RuntimeError("server did not start: " + Path(log).read_text())
+    return proc, base
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    proc, base = start_server(SAMPLE, tmp_path_factory.mktemp("server") / "server.log")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def grids_server(tmp_path_factory):
+    """A server on fst-core's grid fixture (written by librmn, with its values and grid
+    coordinates in grids.json / grids.bin)."""
+    proc, base = start_server(GRIDS, tmp_path_factory.mktemp("grids") / "server.log")
     yield base
     proc.terminate()
     proc.wait(timeout=10)

@@ -12,6 +12,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use tile_server::config::{bundled_sample, Config};
+use tile_server::render::range::data_range;
 use tile_server::{router, AppState};
 use tower::ServiceExt;
 
@@ -678,6 +679,48 @@ async fn reload_picks_up_new_and_rewritten_files_and_survives_truncation() {
 }
 
 #[tokio::test]
+async fn sidecars_are_ignored_and_a_skip_is_reported_once_per_version() {
+    let dir = std::env::temp_dir().join(format!("fst-tiles-sidecars-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(bundled_sample(), dir.join("run.fst")).unwrap();
+    // What GDAL and QGIS write beside a dataset, and editor temporaries.
+    for side in [
+        "run.fst.aux.xml",
+        "run.fst.ovr",
+        "run.fst.msk",
+        "run.fst.lock",
+        "#run.fst#",
+        "run.fst.swp",
+    ] {
+        std::fs::write(dir.join(side), b"<PAMDataset/>").unwrap();
+    }
+    std::fs::write(dir.join("notes.txt"), b"not an fst file").unwrap();
+    let s = state_for(vec![dir.clone()]);
+    let skipped: Vec<PathBuf> = s.snapshot().skipped.iter().map(|k| k.0.clone()).collect();
+    assert_eq!(skipped, vec![dir.join("notes.txt")]);
+    assert!(s.snapshot().layers.contains_key("TT"));
+    let health = get(&s, "/healthz").await.text();
+    assert!(!health.contains("aux.xml"), "{health}");
+    assert!(health.contains("notes.txt"), "{health}");
+    // Reported when first seen; later rebuilds have nothing new to say until the file changes.
+    assert!(s.skips.knows(&dir.join("notes.txt")));
+    assert!(s.skips.report(&s.snapshot().skipped).is_empty());
+    s.reload();
+    assert!(s.skips.report(&s.snapshot().skipped).is_empty());
+    std::fs::write(
+        dir.join("notes.txt"),
+        b"a longer note, still not an fst file",
+    )
+    .unwrap();
+    assert_eq!(
+        s.skips.report(&s.snapshot().skipped),
+        vec![dir.join("notes.txt")]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
 async fn every_grid_type_renders() {
     // fst-core's grid fixture (A, B, E, G, L, N, S, Y, Z, #, U written by librmn).
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -929,4 +972,230 @@ fn skipping_images_outside_the_grid_loses_nothing() {
         }
     }
     assert!(skipped > checked / 4, "{skipped} of {checked}");
+}
+
+/// Distinct colours among the opaque pixels of an RGBA image.
+fn distinct_colours(rgba: &[u8]) -> usize {
+    let mut set: Vec<[u8; 4]> = rgba
+        .chunks_exact(4)
+        .filter(|p| p[3] > 0)
+        .map(|p| [p[0], p[1], p[2], p[3]])
+        .collect();
+    set.sort_unstable();
+    set.dedup();
+    set.len()
+}
+
+#[tokio::test]
+async fn the_default_map_of_every_fixture_layer_is_not_flat() {
+    // Every layer of the librmn fixtures and of the bundled sample, asked for with no style,
+    // no range and no dimension (the first map a user sees), shows many colours: the default
+    // level is the surface and a style range that does not suit the data gives way to the
+    // data's own. A field with fewer distinct values than that cannot, and is held to them.
+    let fx = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/fst-core/tests/fixtures");
+    let s = state_for(vec![fx.join("xdf"), fx.join("rsf"), bundled_sample()]);
+    let layers: Vec<_> = s.snapshot().layers.values().cloned().collect();
+    assert!(layers.len() > 100, "{}", layers.len());
+    let mut flat = Vec::new();
+    let mut checked = 0;
+    for layer in &layers {
+        // Layers without a valid date, and records that hold no numbers (datyp 3, bytes),
+        // have no map to look at.
+        let Ok(slice) = tile_server::dims::select(layer, &tile_server::dims::DimRequest::default())
+        else {
+            continue;
+        };
+        let Ok(f) = tile_server::maps::field(&s, slice) else {
+            continue;
+        };
+        checked += 1;
+        let b = layer.bbox;
+        let uri = format!(
+            "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS={}&STYLES=&CRS=CRS:84&BBOX={},{},{},{}&WIDTH=256&HEIGHT=256&FORMAT=image/png",
+            layer.name, b[0], b[1], b[2], b[3]
+        );
+        let r = get(&s, &uri).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+        let colours = distinct_colours(&decode_png(&r.body).2);
+        let mut values: Vec<u32> = f
+            .values
+            .iter()
+            .filter(|v| v.is_finite())
+            .map(|v| v.to_bits())
+            .collect();
+        values.sort_unstable();
+        values.dedup();
+        // An interval style drawn with its own classes shows at most the classes the data
+        // meet (the transparent "none" class not counted).
+        let style = tile_server::routes::wms::find_style(&s, layer, None).unwrap();
+        let o = tile_server::styles::StyleOverrides::default();
+        let range = style.range_in_use(&o, data_range(&f).as_ref());
+        let cm = style.color_map_in(&o, range);
+        let classes = if cm.intervals.is_empty() {
+            usize::MAX
+        } else {
+            let mut met: Vec<[u8; 4]> = f
+                .values
+                .iter()
+                .map(|v| cm.color(*v))
+                .filter(|c| c[3] > 0)
+                .collect();
+            met.sort_unstable();
+            met.dedup();
+            met.len()
+        };
+        let want = values.len().min(8).min(classes);
+        eprintln!(
+            "{}: {colours} colours, {} values {:?}",
+            layer.name,
+            values.len(),
+            data_range(&f)
+        );
+        if colours < want {
+            flat.push(format!(
+                "{}: {colours} colours for {} distinct values",
+                layer.name,
+                values.len()
+            ));
+        }
+    }
+    assert!(checked > 100, "{checked}");
+    assert!(
+        flat.is_empty(),
+        "{} flat maps:\n{}",
+        flat.len(),
+        flat.join("\n")
+    );
+}
+
+/// The automatic range of viridis over the sample's TT at its default slice, computed by the
+/// library from fst-core's decoded field.
+fn tt_auto_range(s: &AppState) -> [f64; 2] {
+    let layer = s.snapshot().layers.get("TT").cloned().unwrap();
+    let slice = tile_server::dims::select(&layer, &tile_server::dims::DimRequest::default())
+        .unwrap()
+        .clone();
+    let f = tile_server::maps::field(s, &slice).unwrap();
+    let auto = tile_server::styles::StyleOverrides {
+        range: tile_server::styles::ColorRange::Auto,
+        ..Default::default()
+    };
+    s.styles
+        .get("viridis")
+        .unwrap()
+        .range_in_use(&auto, data_range(&f).as_ref())
+}
+
+fn png_of(r: &Resp) -> Vec<u8> {
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    decode_png(&r.body).2
+}
+
+#[tokio::test]
+async fn colorscalerange_auto_default_and_fixed_on_getmap_and_xyz() {
+    let s = state();
+    // Viridis spans 0..1: it does not suit temperatures in °C, so its default range there is
+    // the field's robust extent, the same as `auto`.
+    let style = s.styles.get("viridis").unwrap();
+    let [lo, hi] = tt_auto_range(&s);
+    assert!(
+        lo < hi && lo > -60.0 && hi < 60.0 && hi - lo > 5.0,
+        "{lo}..{hi}"
+    );
+    let fixed = format!("{lo},{hi}");
+    let map = |range: &str| {
+        format!("{MAP}&STYLES=viridis&COLORSCALERANGE={range}").replace("&STYLES=&", "&")
+    };
+    let body = |r: Resp| png_of(&r);
+    let by_default = body(get(&s, &map("")).await);
+    let by_keyword = body(get(&s, &map("default")).await);
+    let by_auto = body(get(&s, &map("auto")).await);
+    let by_numbers = body(get(&s, &map(&fixed)).await);
+    let by_style = body(get(&s, &map("0,1")).await);
+    assert!(by_default == by_auto && by_keyword == by_auto && by_numbers == by_auto);
+    assert!(by_style != by_auto);
+    assert!(
+        distinct_colours(&by_auto) > 50,
+        "{}",
+        distinct_colours(&by_auto)
+    );
+    // Over 0..1 nearly every pixel takes one of the two end colours.
+    let cm = style.color_map(&tile_server::styles::StyleOverrides::default());
+    let ends = [cm.lut[0], cm.lut[cm.lut.len() - 1]];
+    let opaque: Vec<&[u8]> = by_style.chunks_exact(4).filter(|p| p[3] > 0).collect();
+    let at_ends = opaque
+        .iter()
+        .filter(|p| ends.iter().any(|e| e[..] == p[..]))
+        .count();
+    assert!(
+        at_ends * 10 > opaque.len() * 8,
+        "{at_ends} of {}",
+        opaque.len()
+    );
+    // XYZ: the same keywords, the same range for every tile of the field.
+    let tile = |range: &str| format!("/tiles/TT/3/1/2.png?style=viridis&colorscalerange={range}");
+    let t_auto = body(get(&s, &tile("auto")).await);
+    assert_eq!(t_auto, body(get(&s, &tile(&fixed)).await));
+    assert_eq!(
+        t_auto,
+        body(get(&s, "/tiles/TT/3/1/2.png?style=viridis").await)
+    );
+    // A bad range is an InvalidParameterValue, in every form.
+    for bad in ["1,0", "x,y", "1", "automatic"] {
+        let r = get(&s, &map(bad)).await;
+        assert_eq!(exception_code(&r), "InvalidParameterValue", "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_legend_and_tilejson_show_the_colour_range_in_use() {
+    let s = state();
+    let [lo, hi] = tt_auto_range(&s);
+    let fixed = format!("{lo},{hi}");
+    let body = |r: Resp| png_of(&r);
+    // The legend shows the range in use.
+    let legend = |q: &str| {
+        format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER=TT&STYLE=viridis&FORMAT=image/png{q}")
+    };
+    let l_default = body(get(&s, &legend("")).await);
+    assert_eq!(
+        l_default,
+        body(get(&s, &legend("&COLORSCALERANGE=auto")).await)
+    );
+    assert_eq!(
+        l_default,
+        body(get(&s, &legend(&format!("&COLORSCALERANGE={fixed}"))).await)
+    );
+    assert_ne!(
+        l_default,
+        body(get(&s, &legend("&COLORSCALERANGE=0,1")).await)
+    );
+    // TileJSON's legend URL keeps the style, the range and the dimensions of its tiles.
+    let r = get(
+        &s,
+        "/tiles/TT/tilejson.json?style=viridis&colorscalerange=auto&elevation=500&reference_time=2026-11-20T12:00:00Z&time=2026-11-20T18:00:00Z",
+    )
+    .await;
+    let j: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    let url = j["legend"].as_str().unwrap();
+    for part in [
+        "LAYER=TT",
+        "STYLE=viridis",
+        "COLORSCALERANGE=auto",
+        "ELEVATION=500",
+        "TIME=2026-11-20T18:00:00Z",
+        "DIM_REFERENCE_TIME=2026-11-20T12:00:00Z",
+    ] {
+        assert!(url.contains(part), "{url}");
+    }
+    let path = url.split_once("127.0.0.1:8080").map_or(url, |p| p.1);
+    let l_500 = body(get(&s, path).await);
+    assert_ne!(l_500, l_default, "the 500 hPa field has another extent");
+    // With no style given, the legend names the layer's default style.
+    let r = get(&s, "/tiles/TT/tilejson.json").await;
+    let j: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert!(
+        j["legend"].as_str().unwrap().contains("STYLE=temperature"),
+        "{j}"
+    );
 }

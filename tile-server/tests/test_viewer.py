@@ -1,17 +1,23 @@
-"""Chromium headless opens the viewer at / and screenshots it: the map shows the field."""
+"""Chromium headless drives the viewer at /: the map shows the field with coastlines, and a
+click reports librmn's value at the clicked grid node."""
+import json
 import os
 import shutil
 import subprocess
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from conftest import GRIDS
+from cdp import CHROMIUM, Browser
+
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
+@needs_chromium
 def test_viewer_shows_the_field(server, tmp_path):
     shot = tmp_path / "viewer.png"
     with tempfile.TemporaryDirectory() as profile:
@@ -33,3 +39,116 @@ def test_viewer_shows_the_field(server, tmp_path):
     # The legend image is drawn in the panel (its frame and ramp).
     panel = im[:, :300, :]
     assert ((panel.max(axis=2) - panel.min(axis=2)) > 60).sum() > 500
+
+
+@pytest.fixture
+def browser():
+    b = Browser()
+    yield b
+    b.close()
+
+
+def wait_for_map(b):
+    """Wait for the layer list, the base layer and every visible field tile."""
+    b.wait_for("window.fstViewer && fstViewer.selected() && document.body.dataset.basemap === 'ready'")
+    b.wait_for("document.querySelectorAll('.fst-tiles img').length > 0 && "
+               "Array.from(document.querySelectorAll('.fst-tiles img')).every(i => i.complete)")
+    # Leaflet fades tiles in (0.2 s) after they load.
+    b.wait_for("Array.from(document.querySelectorAll('.fst-tiles img'))"
+               ".every(i => i.classList.contains('leaflet-tile-loaded') && getComputedStyle(i).opacity === '1')")
+    b.eval("new Promise(r => setTimeout(() => r(true), 300))")
+
+
+def map_pixels(png):
+    """The map part (right of the 300-pixel panel) of a screenshot, as integers."""
+    return np.asarray(Image.open(png).convert("RGB")).astype(int)[:, 310:, :]
+
+
+@needs_chromium
+def test_viewer_draws_coastlines_over_the_field_offline(server, browser, tmp_path):
+    b = browser
+    b.open(server + "/?layer=TT")
+    wait_for_map(b)
+    with_coasts = tmp_path / "coasts.png"
+    b.screenshot(with_coasts)
+    keep = os.environ.get("FST_TILES_KEEP_COASTS")
+    if keep:
+        shutil.copy(with_coasts, keep)
+    b.eval("fstViewer.map.removeLayer(fstViewer.basemap), true")
+    b.wait_for("!fstViewer.map.hasLayer(fstViewer.basemap)")
+    without = tmp_path / "no-coasts.png"
+    b.screenshot(without)
+    a, n = map_pixels(with_coasts), map_pixels(without)
+    # The field: saturated colours over a good part of the map, with or without coastlines.
+    sat = a.max(axis=2) - a.min(axis=2)
+    assert (sat > 60).mean() > 0.10, f"only {(sat > 60).mean():.1%} of the map is coloured"
+    # The coastlines: dark lines (#111) where the map without them has none, both over the
+    # field and over the empty background around it.
+    dark_a, dark_n = a.max(axis=2) < 70, n.max(axis=2) < 70
+    lines = dark_a & ~dark_n
+    assert lines.sum() > 3000, f"{lines.sum()} coastline pixels"
+    # Over the field: a coastline pixel whose neighbourhood 3 pixels away is field colour.
+    near_field = np.zeros_like(lines)
+    for dy, dx in ((3, 0), (-3, 0), (0, 3), (0, -3)):
+        near_field |= np.roll(sat > 60, (dy, dx), axis=(0, 1))
+    assert (lines & near_field).sum() > 500, f"{(lines & near_field).sum()} coastline pixels over the field"
+
+
+def librmn_record(nomvar, etiket):
+    """The record of grids.fst that librmn wrote for the field the viewer shows first (the
+    level nearest the surface), its values and its grid's coordinates (from the fixture's
+    manifest and value blob, both written by librmn)."""
+    manifest = json.loads(GRIDS.with_suffix(".json").read_text())
+    blob = GRIDS.with_suffix(".bin").read_bytes()
+
+    def arr(m):
+        return np.frombuffer(blob[m["offset"]:m["offset"] + m["nbytes"]], dtype="<f4")
+
+    recs = [r for r in manifest["records"] if r["nomvar"].strip() == nomvar and r["etiket"].strip() == etiket]
+    rec = max(recs, key=lambda r: r["ip1_decoded"]["value"])  # pressure levels: the highest
+    g = manifest["grids"][rec["grid"]]
+    shape = (rec["nj"], rec["ni"])  # Fortran order: i fastest
+    return rec, arr(rec["data"]).reshape(shape), arr(g["lat"]).reshape(shape), arr(g["lon"]).reshape(shape)
+
+
+@needs_chromium
+@pytest.mark.parametrize("nomvar,etiket,layer", [("TT", "GRID_Z", "TT.P.GRID_Z"), ("P0", "GRID_L", "P0")])
+def test_click_reports_librmn_value_at_the_clicked_node(grids_server, browser, nomvar, etiket, layer):
+    rec, values, lat, lon = librmn_record(nomvar, etiket)
+    nj, ni = values.shape
+    b = browser
+    b.open(f"{grids_server}/?layer={layer}")
+    wait_for_map(b)
+    level = b.eval("fstViewer.selected().level")
+    assert float(level) == rec["ip1_decoded"]["value"], "the first map is the level nearest the surface"
+    # Nodes in the neighbourhood of every corner and at the centre, clicked on the first,
+    # whole-grid view (where a click's latitude was wrong by degrees when the query mixed
+    # the Mercator map with a CRS:84 box).
+    nodes = [(1, 1), (ni - 2, 1), (1, nj - 2), (ni - 2, nj - 2), (ni // 2, nj // 2), (ni // 3, 2 * nj // 3)]
+    for i, j in nodes:
+        la, lo = float(lat[j, i]), float(lon[j, i])
+        lo = (lo + 180) % 360 - 180
+        # Page position of the node on the map (the map's own projection), and the size of a
+        # grid cell there in pixels: the click must land nearer this node than any other.
+        x, y, cell = b.eval(f"""(() => {{
+            const m = fstViewer.map, r = m.getContainer().getBoundingClientRect();
+            const near = (a, b) => {{ let d = b - a; while (d > 180) d -= 360; while (d < -180) d += 360; return a + d; }};
+            const c = m.getCenter().lng, p = m.latLngToContainerPoint([{la}, near(c, {lo})]);
+            const q = m.latLngToContainerPoint([{float(lat[j, i + 1])}, near(c, {float(lon[j, i + 1])})]);
+            const s = m.latLngToContainerPoint([{float(lat[j + 1, i])}, near(c, {float(lon[j + 1, i])})]);
+            return [r.left + p.x, r.top + p.y, Math.min(p.distanceTo(q), p.distanceTo(s))];
+        }})()""")
+        assert cell > 4, f"grid cells of {cell:.1f} px are too small to click one"
+        b.eval("document.querySelectorAll('.leaflet-popup').forEach(p => p.remove()), fstViewer.map.closePopup(), true")
+        b.click(round(x), round(y))
+        got = b.wait_for("(() => { const v = document.querySelector('.leaflet-popup-content .fi-value'); "
+                         "const w = document.querySelector('.leaflet-popup-content .fi-where'); "
+                         "return v && w && [v.dataset.value, +w.dataset.lat, +w.dataset.lon]; })()")
+        value, plat, plon = got
+        want = values[j, i]
+        assert value != "", f"node ({i},{j}) at {la:.3f},{lo:.3f}: no data"
+        assert np.float32(float(value)) == want, f"node ({i},{j}) at {la:.3f},{lo:.3f}: popup {value}, librmn {want}"
+        # The popup names the clicked place: within a cell of the node.
+        assert abs(plat - la) < 0.5 * abs(float(lat[j + 1, i]) - la) + 0.05, (plat, la)
+        dlon = (plon - lo + 180) % 360 - 180
+        assert abs(dlon) < abs((float(lon[j, i + 1]) - float(lon[j, i]) + 180) % 360 - 180) + 0.05, (plon, lo)

@@ -8,6 +8,7 @@ pub mod contours;
 pub mod font;
 pub mod glyphs;
 pub mod legend;
+pub mod range;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod health;
+pub mod legend;
 pub mod viewer;
 pub mod wms;
 pub mod xyz;

@@ -1,5 +1,6 @@
-//! The viewer at `/` and its vendored assets (Leaflet 1.9.4 from npm, committed under
-//! `static/`), compiled into the binary so the viewer works offline.
+//! The viewer at `/` and its vendored assets (Leaflet 1.9.4 from npm, and Natural Earth's
+//! coastlines and borders from the npm package `world-atlas`, committed under `static/`),
+//! compiled into the binary so the viewer works offline.
 
 use axum::extract::Path;
 use axum::http::header;
@@ -17,6 +18,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "viewer.js",
         "application/javascript",
         include_bytes!("../../static/viewer.js"),
+    ),
+    (
+        "naturalearth/countries-50m.json",
+        "application/json",
+        include_bytes!("../../static/naturalearth/countries-50m.json"),
     ),
     (
         "leaflet/leaflet.js",

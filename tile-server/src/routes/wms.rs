@@ -13,10 +13,10 @@ use crate::dims::{self, iso, DimRequest};
 use crate::error::{xml_escape as esc, ApiError, WmsError};
 use crate::maps::{point_value, MapRequest, PointValue};
 use crate::params::{check_png, clip, parse_bbox, parse_bgcolor, parse_crs, Params};
-use crate::render::{self, legend, to_web_mercator, OutputCrs};
+use crate::render::{self, to_web_mercator, OutputCrs};
 use crate::source::Layer;
 use crate::state::AppState;
-use crate::styles::{Style, StyleKind};
+use crate::styles::Style;
 
 /// CRSs listed in capabilities (any other EPSG code also works through PROJ).
 pub const ADVERTISED_CRS: [&str; 6] = [
@@ -76,7 +76,7 @@ async fn dispatch(
         "getcapabilities" | "capabilities" => Ok(capabilities(state, headers, p, v111)),
         "getmap" | "map" => get_map(state, headers, p, v111).await,
         "getfeatureinfo" | "feature_info" => get_feature_info(state, p, v111).await,
-        "getlegendgraphic" => get_legend(state, headers, p),
+        "getlegendgraphic" => super::legend::get_legend(state, headers, p).await,
         _ => Err(ApiError::OperationNotSupported(clip(&request))),
     }
 }
@@ -455,39 +455,6 @@ impl FeatureInfo {
         }
         t
     }
-}
-
-fn get_legend(state: &AppState, headers: &HeaderMap, p: &Params) -> Result<Response, ApiError> {
-    let layer = find_layer(state, p.req("LAYER")?)?;
-    let style = find_style(state, &layer, p.get("style").or_else(|| p.get("styles")))?;
-    check_png(p.get("format"))?;
-    let w = p.size("WIDTH", 1024, Some(110))? as usize;
-    let h = p.size("HEIGHT", 2048, Some(300))? as usize;
-    let png = legend_png(&layer, &style, &p.overrides()?, w, h)?;
-    Ok(cacheable(state, headers, &png, "image/png"))
-}
-
-/// The legend PNG of a layer and style.
-pub fn legend_png(
-    layer: &Layer,
-    style: &Style,
-    o: &crate::styles::StyleOverrides,
-    w: usize,
-    h: usize,
-) -> Result<Vec<u8>, ApiError> {
-    let cm = style.color_map(o);
-    let units = style.units.clone().unwrap_or_else(|| layer.units.clone());
-    let rgba = if style.kind == StyleKind::Contours {
-        let mut img = vec![255u8; w * h * 4];
-        let text = format!("{} {units}", style.interval.unwrap_or(0.0));
-        let mut canvas = render::canvas::Canvas::new(&mut img, w, h);
-        render::font::draw_text(&mut canvas, 4, 4, &text, 2, [20, 20, 20, 255]);
-        img
-    } else {
-        let labels: Vec<Option<String>> = style.intervals.iter().map(|i| i.3.clone()).collect();
-        legend::legend(&cm, &labels, &units, w, h)
-    };
-    render::encode_png(&rgba, w, h).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 fn bbox_3857(b: [f64; 4]) -> [f64; 4] {

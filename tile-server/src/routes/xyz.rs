@@ -47,15 +47,7 @@ pub async fn tile(
         return Err(ApiError::NotFound(format!("tile {z}/{x}/{y} out of range")));
     }
     let style = find_style(&state, &layer, p.get("style").or_else(|| p.get("styles")))?;
-    let dims = DimRequest {
-        time: p.get("time").map(str::to_string),
-        elevation: p.get("elevation").map(str::to_string),
-        reference_time: p
-            .get("reference_time")
-            .or_else(|| p.get("dim_reference_time"))
-            .map(str::to_string),
-    };
-    let slice = dims::select(&layer, &dims)?.clone();
+    let slice = dims::select(&layer, &DimRequest::from_params(&p))?.clone();
     let req = MapRequest {
         layer,
         slice,
@@ -79,37 +71,45 @@ pub async fn tilejson(
 ) -> Result<Response, ApiError> {
     let layer = find_layer(&state, &layer)?;
     let base = base_url(&state, &headers);
-    // Pass the dimension and style parameters through to the tile URLs.
+    // Pass the dimension and style parameters through to the tile URLs, and to the legend
+    // URL (with the style the tiles use), so that the legend shows the colours and the
+    // colour range of the tiles.
     let p = Params::parse(q.as_deref())?;
-    let mut qs: Vec<String> = Vec::new();
-    for k in [
-        "time",
-        "elevation",
-        "reference_time",
-        "style",
-        "colorscalerange",
-        "numcolorbands",
-        "logscale",
-        "opacity",
+    let style = find_style(&state, &layer, p.get("style").or_else(|| p.get("styles")))?;
+    p.overrides()?;
+    let mut tile_qs: Vec<String> = Vec::new();
+    if p.get("style").or_else(|| p.get("styles")).is_some() {
+        tile_qs.push(format!("style={}", query_value(&style.name)));
+    }
+    let mut legend_qs = vec![format!("STYLE={}", query_value(&style.name))];
+    for (k, wms) in [
+        ("time", "TIME"),
+        ("elevation", "ELEVATION"),
+        ("reference_time", "DIM_REFERENCE_TIME"),
+        ("colorscalerange", "COLORSCALERANGE"),
+        ("numcolorbands", "NUMCOLORBANDS"),
+        ("logscale", "LOGSCALE"),
+        ("abovemaxcolor", "ABOVEMAXCOLOR"),
+        ("belowmincolor", "BELOWMINCOLOR"),
+        ("opacity", ""),
     ] {
-        if let Some(v) = p.get(k) {
-            let enc: String = v
-                .bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() || b"-_.:,".contains(&b) {
-                        (b as char).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect();
-            qs.push(format!("{k}={enc}"));
+        let v = p.get(k).or_else(|| {
+            (k == "reference_time")
+                .then(|| p.get("dim_reference_time"))
+                .flatten()
+        });
+        if let Some(v) = v {
+            let enc = query_value(v);
+            tile_qs.push(format!("{k}={enc}"));
+            if !wms.is_empty() {
+                legend_qs.push(format!("{wms}={enc}"));
+            }
         }
     }
-    let suffix = if qs.is_empty() {
+    let suffix = if tile_qs.is_empty() {
         String::new()
     } else {
-        format!("?{}", qs.join("&"))
+        format!("?{}", tile_qs.join("&"))
     };
     let b = crate::source::bbox_pm180(layer.bbox);
     let e = b[2];
@@ -123,11 +123,29 @@ pub async fn tilejson(
         "maxzoom": state.config.limits.max_zoom,
         "bounds": [b[0], b[1], e, b[3]],
         "center": [f64::midpoint(b[0], e), f64::midpoint(b[1], b[3]), 3],
-        "legend": format!("{base}/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&FORMAT=image/png&LAYER={}", layer.name),
+        "legend": format!(
+            "{base}/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&FORMAT=image/png&LAYER={}&{}",
+            layer.name,
+            legend_qs.join("&")
+        ),
     });
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         body.to_string(),
     )
         .into_response())
+}
+
+/// A query value percent-encoded (unreserved characters and `:,` kept, for readable times
+/// and ranges).
+fn query_value(v: &str) -> String {
+    v.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.:,".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
