@@ -44,6 +44,7 @@ pub(crate) struct CpArgs {
 
 /// New keys for the selected records (positional records brought along keep theirs).
 #[derive(Args, Debug, Clone, Default)]
+#[allow(clippy::struct_field_names)] // the option names are `--set-…`
 struct SetKeys {
     /// New variable name.
     #[arg(long, value_name = "NOMVAR")]
@@ -187,13 +188,14 @@ impl SetKeys {
     }
 }
 
-/// The record's RSF extended metadata as an object, and the value bounds it records.
-fn metadata(
-    rec: &RecordMeta,
-) -> (
+/// Extended metadata (a JSON object) and the value bounds it records.
+type Extended = (
     Option<serde_json::Map<String, serde_json::Value>>,
     Option<(f64, f64)>,
-) {
+);
+
+/// The record's RSF extended metadata as an object, and the value bounds it records.
+fn metadata(rec: &RecordMeta) -> Extended {
     let Some(Ok(serde_json::Value::Object(m))) = rec.extended_metadata_json() else {
         return (None, None);
     };
@@ -287,7 +289,7 @@ pub(crate) fn run(args: &CpArgs) -> anyhow::Result<()> {
         }
     }
     let query = args.select.query()?;
-    let mut files = Vec::with_capacity(sources.len());
+    let mut files = Vec::new();
     for s in sources {
         if same_file(s, dest) {
             bail!(

@@ -1,7 +1,12 @@
 //! `FstWriter::delete`: only the asked records disappear, in both containers; the others read
 //! back with their values; stale or foreign listings delete nothing.
 
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::string_slice
+)]
 
 use std::path::PathBuf;
 
