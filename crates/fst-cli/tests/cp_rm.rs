@@ -62,20 +62,6 @@ fn fails(args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
     String::from_utf8(out.stderr).unwrap()
 }
 
-/// Values as bit patterns, so that NaN compares equal to itself.
-fn bits(s: &Samples) -> Vec<u64> {
-    match s {
-        Samples::F32(v) | Samples::C64(v) => v.iter().map(|x| u64::from(x.to_bits())).collect(),
-        Samples::F64(v) | Samples::C128(v) => v.iter().map(|x| x.to_bits()).collect(),
-        Samples::U32(v) | Samples::Raw32(v) => v.iter().map(|&x| u64::from(x)).collect(),
-        Samples::I32(v) => v.iter().map(|&x| x as u64).collect(),
-        Samples::U64(v) => v.clone(),
-        Samples::I64(v) => v.iter().map(|&x| x as u64).collect(),
-        Samples::U8(v) => v.iter().map(|&x| u64::from(x)).collect(),
-        other => panic!("unexpected {:?}", other.sample_type()),
-    }
-}
-
 fn floats(s: &Samples) -> Vec<f64> {
     match s {
         Samples::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
@@ -119,13 +105,23 @@ fn assert_same_records(src: &FstFile, expect: &[&RecordMeta], copy: &FstFile, ct
         assert_eq!(key_tuple(a), key_tuple(b), "{ctx}: keys of {}", a.nomvar);
         let (va, vb) = (src.decode(a).unwrap(), copy.decode(b).unwrap());
         assert_eq!(
-            bits(&va.samples),
-            bits(&vb.samples),
+            le_bytes(&va.samples),
+            le_bytes(&vb.samples),
             "{ctx}: values of {}",
             a.nomvar
         );
         assert_eq!(va.missing, vb.missing, "{ctx}: missing of {}", a.nomvar);
     }
+}
+
+/// The nomvars of a file's records, in order.
+fn names(path: &Path) -> Vec<String> {
+    FstFile::open(path)
+        .unwrap()
+        .records()
+        .iter()
+        .map(|r| r.nomvar.trimmed().to_string())
+        .collect()
 }
 
 fn other(c: Container) -> &'static str {
@@ -230,24 +226,12 @@ fn selection_copies_only_matching_records_and_their_grid_once() {
     // A U grid brings its `^>`; a grid selected with its positional records copies them once.
     let dest = dir.join("u.fst");
     ok(&[&"cp", &src_path, &dest, &"--grtyp", &"U"]);
-    let names: Vec<String> = FstFile::open(&dest)
-        .unwrap()
-        .records()
-        .iter()
-        .map(|r| r.nomvar.trimmed().to_string())
-        .collect();
-    assert_eq!(names, ["TT", "^>"]);
+    assert_eq!(names(&dest), ["TT", "^>"]);
     let dest = dir.join("mx-and-grid.fst");
     ok(&[&"cp", &src_path, &dest, &"--ip1", &"85930"]);
     ok(&[&"cp", &src_path, &dest, &"--append", &"--nomvar", &"MX"]);
-    let names: Vec<String> = FstFile::open(&dest)
-        .unwrap()
-        .records()
-        .iter()
-        .map(|r| r.nomvar.trimmed().to_string())
-        .collect();
     assert_eq!(
-        names,
+        names(&dest),
         [">>", "^^", "MX", ">>", "^^"],
         "append adds (rewrite add)"
     );
@@ -263,14 +247,8 @@ fn selection_copies_only_matching_records_and_their_grid_once() {
         &"--nomvar",
         &"MX",
     ]);
-    let names: Vec<String> = FstFile::open(&dest2)
-        .unwrap()
-        .records()
-        .iter()
-        .map(|r| r.nomvar.trimmed().to_string())
-        .collect();
     assert_eq!(
-        names,
+        names(&dest2),
         [">>", "^^", "MX"],
         "skip keeps the grid already there"
     );
@@ -539,6 +517,7 @@ fn bad_options_fail_clearly_and_leave_dest_unchanged() {
 
 // ---- librmn reads the copies (when configured) ----
 
+/// Values as little-endian bytes: bit patterns, so that NaN compares equal to itself.
 fn le_bytes(s: &Samples) -> Vec<u8> {
     match s {
         Samples::F32(v) | Samples::C64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
