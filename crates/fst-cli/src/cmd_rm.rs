@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::Args;
 use fst_core::write::{FstWriter, WriteOptions};
-use fst_core::FstFile;
+use fst_core::{FstFile, Query};
 
 use crate::{describe, Selection};
 
@@ -26,13 +26,13 @@ pub(crate) struct RmArgs {
 }
 
 pub(crate) fn run(args: &RmArgs) -> anyhow::Result<()> {
-    if args.select.is_empty() && !args.all {
+    let query = args.select.query()?;
+    if query == Query::new() && !args.all {
         bail!(
             "{}: no selection given; select records (--nomvar, --ip1, …) or add --all to delete every record",
             args.file.display()
         );
     }
-    let query = args.select.query()?;
     let file = FstFile::open(&args.file)
         .with_context(|| format!("{}: cannot open", args.file.display()))?;
     let doomed: Vec<_> = file.find(&query).collect();

@@ -73,18 +73,6 @@ pub(crate) struct Selection {
 }
 
 impl Selection {
-    /// True when no option selects anything (every record matches).
-    fn is_empty(&self) -> bool {
-        self.nomvar.is_none()
-            && self.typvar.is_none()
-            && self.etiket.is_none()
-            && self.ip1.is_none()
-            && self.ip2.is_none()
-            && self.ip3.is_none()
-            && self.datev.is_none()
-            && self.grtyp.is_none()
-    }
-
     fn query(&self) -> anyhow::Result<Query> {
         let mut q = Query::new();
         if let Some(v) = &self.nomvar {

@@ -52,6 +52,8 @@ fn ok(args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
         "fst failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The progress bar stays hidden when stderr is not a terminal.
+    assert!(!out.stderr.contains(&0x1b), "terminal codes on a pipe");
     String::from_utf8(out.stdout).unwrap()
 }
 
