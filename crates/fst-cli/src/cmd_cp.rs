@@ -111,6 +111,22 @@ struct Job {
     selected: bool,
 }
 
+/// True when `data`'s grid needs the positional record `p`: `>>`/`^^` (Z, Y, `#` grids) or
+/// `^>` (U grids) tagged with the grid's ig1–ig3 (ip3 is a wildcard for `#`), or a `!!`
+/// (vertical coordinate) tagged with its ig1/ig2.
+pub(crate) fn references(data: &RecordMeta, p: &RecordMeta) -> bool {
+    let names: &[&str] = match data.grtyp {
+        b'Z' | b'Y' | b'#' => &[">>", "^^", "!!"],
+        b'U' => &["^>", "!!"],
+        _ => return false,
+    };
+    let name = p.nomvar.trimmed();
+    names.contains(&name)
+        && p.ip1 == data.ig1
+        && p.ip2 == data.ig2
+        && (name == "!!" || data.grtyp == b'#' || p.ip3 == data.ig3)
+}
+
 /// The records to copy from `file`: the selection, plus the positional records that the
 /// selected records' grids reference, each once, in directory order.
 fn plan(file: &FstFile, query: &fst_core::Query) -> Vec<(usize, bool)> {
@@ -122,19 +138,8 @@ fn plan(file: &FstFile, query: &fst_core::Query) -> Vec<(usize, bool)> {
         .collect();
     let mut along = BTreeSet::new();
     for r in chosen.iter().filter_map(|&i| recs.get(i)) {
-        let names: &[&str] = match r.grtyp {
-            b'Z' | b'Y' | b'#' => &[">>", "^^", "!!"],
-            b'U' => &["^>", "!!"],
-            _ => continue,
-        };
         for (i, p) in recs.iter().enumerate() {
-            let name = p.nomvar.trimmed();
-            // `>>`/`^^`/`^>` are tagged with the grid's ig1–ig3 (ip3 is a wildcard for `#`);
-            // `!!` (vertical coordinate) with ig1/ig2.
-            let tagged = p.ip1 == r.ig1
-                && p.ip2 == r.ig2
-                && (name == "!!" || r.grtyp == b'#' || p.ip3 == r.ig3);
-            if tagged && names.contains(&name) && !chosen.contains(&i) {
+            if references(r, p) && !chosen.contains(&i) {
                 along.insert(i);
             }
         }

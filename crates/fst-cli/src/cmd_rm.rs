@@ -43,6 +43,22 @@ pub(crate) fn run(args: &RmArgs) -> anyhow::Result<()> {
         writeln!(out, "{}", describe::table_row(rec))?;
     }
     out.flush()?;
+    // Deleting a grid's positional records orphans the fields on that grid: say so.
+    let gone: std::collections::HashSet<u32> = doomed.iter().map(|r| r.index.0).collect();
+    for p in &doomed {
+        let users = file
+            .records()
+            .iter()
+            .filter(|r| !gone.contains(&r.index.0) && crate::cmd_cp::references(r, p))
+            .count();
+        if users > 0 {
+            eprintln!(
+                "fst: note: record {} ({:?}) is the positional record of {users} record(s) that stay",
+                p.index,
+                p.nomvar.trimmed()
+            );
+        }
+    }
     let verb = if args.dry_run {
         "would delete"
     } else {

@@ -412,6 +412,13 @@ fn rm_deletes_only_the_selection() {
         let again = run(&[&"rm", &path, &"--nomvar", &"TT"]);
         assert!(again.status.success());
         assert!(String::from_utf8_lossy(&again.stderr).contains("deleted 0 record"));
+        // Deleting a grid's `>>` while its fields stay is allowed, with a note.
+        let out = run(&[&"rm", &path, &"--nomvar", &">>", &"--ip1", &"85930"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && err.contains("positional record of 1 record"),
+            "{err}"
+        );
         ok(&[&"rm", &path, &"--all"]);
         assert!(
             FstFile::open(&path).unwrap().records().is_empty(),
