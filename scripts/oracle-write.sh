@@ -33,3 +33,6 @@ echo "== librmn reads what fst-core wrote"
 FSTGIS_ORACLE_PY="$py" FSTGIS_ORACLE_CRASH_DIR="$out/crash" \
   cargo test -q -p fst-core --test write_oracle -- --nocapture --test-threads=1 2>&1 \
   | grep -E 'records equal|skipped|panicked|test result|FAILED' 
+echo "== librmn reads what \`fst cp\` and \`fst rm\` wrote"
+FSTGIS_ORACLE_PY="$py" cargo test -q -p fst-cli --test cp_rm -- --nocapture --test-threads=1 2>&1 \
+  | grep -E 'records equal|panicked|test result|FAILED'

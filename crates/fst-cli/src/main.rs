@@ -1,6 +1,8 @@
 //! `fst`: list, inspect and dump RPN standard files (XDF and RSF).
 
+mod cmd_cp;
 mod cmd_grid;
+mod cmd_rm;
 mod describe;
 mod dump;
 mod info;
@@ -34,6 +36,11 @@ enum Command {
     Grid(cmd_grid::GridArgs),
     /// A record's latitude/longitude arrays as a `NumPy` .npz (lat, lon; float64, (nj, ni)).
     Coords(cmd_grid::CoordsArgs),
+    /// Copy the selected records (and the positional records their grids need) into a file,
+    /// like ECCC's `editfst`: new keys, repacking, either container.
+    Cp(cmd_cp::CpArgs),
+    /// Delete the selected records of a file.
+    Rm(cmd_rm::RmArgs),
 }
 
 /// Record selection, with librmn's rules: an option left out matches everything.
@@ -87,18 +94,24 @@ impl Selection {
             q = q.ip3(i64::from(v));
         }
         if let Some(v) = &self.datev {
-            let when = chrono::DateTime::parse_from_rfc3339(v)
-                .with_context(|| format!("--datev {v:?}: expected an ISO-8601 date-time such as 2024-06-16T00:00:00Z"))?
-                .with_timezone(&chrono::Utc);
-            let stamp = fst_core::date::DateStamp::from_datetime(&when)
-                .with_context(|| format!("--datev {v:?} has no CMC date stamp"))?;
-            q = q.datev(stamp.0);
+            q = q.datev(parse_date("--datev", v)?.0);
         }
         if let Some(g) = self.grtyp {
             q = q.grtyp(u8::try_from(g).context("--grtyp must be an ASCII character")?);
         }
         Ok(q)
     }
+}
+
+/// An ISO-8601 UTC date-time given to `option`, as a CMC date stamp.
+pub(crate) fn parse_date(option: &str, v: &str) -> anyhow::Result<fst_core::date::DateStamp> {
+    let when = chrono::DateTime::parse_from_rfc3339(v)
+        .with_context(|| {
+            format!("{option} {v:?}: expected an ISO-8601 date-time such as 2024-06-16T00:00:00Z")
+        })?
+        .with_timezone(&chrono::Utc);
+    fst_core::date::DateStamp::from_datetime(&when)
+        .with_context(|| format!("{option} {v:?} has no CMC date stamp"))
 }
 
 #[derive(Args)]
@@ -188,6 +201,8 @@ fn main() -> ExitCode {
         Command::Dump(args) => dump::run(args),
         Command::Grid(args) => cmd_grid::run_grid(args),
         Command::Coords(args) => cmd_grid::run_coords(args),
+        Command::Cp(args) => cmd_cp::run(args),
+        Command::Rm(args) => cmd_rm::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

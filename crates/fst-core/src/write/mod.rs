@@ -810,6 +810,58 @@ impl FstWriter {
         })
     }
 
+    /// Delete a record of the file (librmn's `fsteff`, `fst24_delete`): its
+    /// directory entry and its record are marked deleted, as librmn marks them; the space is
+    /// not reclaimed. `record` is the record as our reader listed it from this file: it is
+    /// found by its `file_index` and must start at the same byte, so that a listing of another
+    /// file (or an older listing of this one) cannot delete the wrong record.
+    ///
+    /// Returns `false` when no live record of the file matches (already deleted, or not in
+    /// this file). XDF entries are marked at once; RSF entries of closed segments when the
+    /// writer's segment closes ([`FstWriter::flush`], [`FstWriter::close`]).
+    pub fn delete(&mut self, record: &crate::record::RecordMeta) -> Result<bool, WriteError> {
+        let label = RecordLabel {
+            sequence: self.calls,
+            nomvar: record.nomvar.trimmed().to_string(),
+        };
+        self.calls += 1;
+        if self.stopped || self.closed {
+            return Err(WriteError::Stopped {
+                path: self.path.clone(),
+            });
+        }
+        // Entries are kept in directory order (an in-place rewrite keeps its position).
+        let at = self
+            .entries
+            .partition_point(|e| e.file_index < record.file_index);
+        let Some(old) = self.entries.get(at).copied() else {
+            return Ok(false);
+        };
+        if old.file_index != record.file_index
+            || !old.live
+            || old.record_offset != record.record_offset.0
+        {
+            return Ok(false);
+        }
+        let deleted = match &mut self.inner {
+            Inner::Xdf(w) => w.delete(&self.file, &old),
+            Inner::Rsf(w) => w.delete(&self.file, &old),
+        };
+        deleted.map_err(|f| {
+            self.stopped = true;
+            WriteError::RecordIo {
+                path: self.path.clone(),
+                record: label,
+                action: f.action,
+                source: f.source,
+            }
+        })?;
+        if let Some(e) = self.entries.get_mut(at) {
+            e.live = false;
+        }
+        Ok(true)
+    }
+
     /// Write the file-level metadata record librmn's `Meta_WriteFile` writes (RSF only): an
     /// ordinary record, nomvar `META`, typvar `X`, etiket `FILE_JSON`, a 360×180 one-bit
     /// bitmap on an `L` grid, whose extended metadata is `json` (the "file profile":
