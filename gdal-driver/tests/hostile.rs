@@ -11,7 +11,6 @@ mod hostile;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use fst_core::source::ByteSource;
 use gdal_fst::model::{self, Dataset, ModelOptions};
@@ -33,16 +32,14 @@ fn write(dir: &Path, name: &str, patch: impl FnOnce(&mut hostile::Keys<'_>)) -> 
     p.to_str().unwrap().to_owned()
 }
 
-fn open(path: &str) -> (Result<Dataset, String>, Duration) {
-    let t = Instant::now();
-    let r = model::open(path, &local, ModelOptions::default()).map_err(|e| e.full_message());
-    (r, t.elapsed())
+fn open(path: &str) -> Result<Dataset, String> {
+    model::open(path, &local, ModelOptions::default()).map_err(|e| e.full_message())
 }
 
+/// The open must fail (before the fix, a lying nk opened as a million bands: tens of seconds
+/// and gigabytes, which the memory checks below would see).
 fn open_err(path: &str) -> String {
-    let (r, took) = open(path);
-    assert!(took < Duration::from_secs(2), "{path}: {took:?}");
-    match r {
+    match open(path) {
         Ok(ds) => panic!("{path}: opened with {} bands", ds.bands.len()),
         Err(e) => e,
     }
@@ -110,7 +107,7 @@ fn an_l_grid_past_the_pole_has_no_georeferencing() {
     let p = write(&dir, "pole.fst", |k| {
         k.shape(b'L', 48, 36).igs([100, 100, 15_000, 0]);
     });
-    let (ds, _) = open(&p);
+    let ds = open(&p);
     let ds = ds.unwrap();
     assert!(ds.geotransform.is_none() && ds.wkt.is_none());
     let err = ds
@@ -138,17 +135,15 @@ fn eight_threads_opening_corrupt_files_stay_bounded() {
         })
         .collect();
     let before = peak_rss_kib();
-    let t = Instant::now();
     std::thread::scope(|sc| {
         for f in &files {
             sc.spawn(move || {
                 for _ in 0..20 {
-                    assert!(open(f).0.is_err());
+                    assert!(open(f).is_err());
                 }
             });
         }
     });
-    assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
     if let (Some(a), Some(b)) = (before, peak_rss_kib()) {
         assert!(b - a < 256 * 1024, "peak RSS grew by {} KiB", b - a);
     }

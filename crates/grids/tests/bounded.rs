@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
 
 use common::Manifest;
 use fst_core::Limits;
@@ -31,7 +30,6 @@ fn invalid_detail(r: Result<Grid, GridError>) -> String {
 fn a_huge_header_grid_refuses_its_arrays_but_answers_its_bbox() {
     for (grtyp, ig) in [(b'A', [0; 4]), (b'N', [230_000, 230_000, 0, 10])] {
         let g = grid(grtyp, 46_000, 46_000, ig).unwrap();
-        let t = Instant::now();
         match g.try_lat_lon() {
             Err(GridError::TooLarge { detail, .. }) => {
                 assert!(detail.contains("33856000000 bytes"), "{detail}");
@@ -40,7 +38,6 @@ fn a_huge_header_grid_refuses_its_arrays_but_answers_its_bbox() {
             other => panic!("expected TooLarge, got {other:?}"),
         }
         let b = g.bbox();
-        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
         assert!(b.south < b.north && b.west < b.east, "{b:?}");
     }
 }
@@ -85,9 +82,7 @@ fn axes_and_gaussian_latitudes_are_bounded_too() {
         matches!(e, GridError::TooLarge { .. }) || matches!(e, GridError::Invalid { .. }),
         "{e}"
     );
-    let t = Instant::now();
     let e = grid(b'G', 2, 1 << 20, [0; 4]).unwrap_err();
-    assert!(t.elapsed() < Duration::from_secs(1));
     assert!(e.to_string().contains("Gaussian latitudes"), "{e}");
     // Hemispheric: twice the rows are computed.
     assert!(grid(b'G', 2, (1 << 14) + 1, [1, 0, 0, 0]).is_err());
@@ -285,7 +280,6 @@ mod arbitrary_descriptors {
         /// answer quickly, with a box on the sphere and arrays only within the limits.
         #[test]
         fn any_descriptor_gives_an_error_or_a_bounded_grid(d in descriptor()) {
-            let t = Instant::now();
             let Ok(g) = Grid::with_limits(&d, GridOptions::default(), &LIMITS) else {
                 return Ok(());
             };
@@ -303,7 +297,6 @@ mod arbitrary_descriptors {
                 }
                 Err(e) => prop_assert!(matches!(e, GridError::TooLarge { .. }), "{e}"),
             }
-            prop_assert!(t.elapsed() < Duration::from_secs(5), "{:?}: {:?}", d, t.elapsed());
         }
     }
 }
