@@ -11,6 +11,7 @@
     clippy::float_cmp
 )]
 
+use fst_testkit::le_bytes;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -525,20 +526,6 @@ fn bad_options_fail_clearly_and_leave_dest_unchanged() {
 }
 
 // ---- librmn reads the copies (when configured) ----
-
-/// Values as little-endian bytes: bit patterns, so that NaN compares equal to itself.
-fn le_bytes(s: &Samples) -> Vec<u8> {
-    match s {
-        Samples::F32(v) | Samples::C64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::F64(v) | Samples::C128(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::U32(v) | Samples::Raw32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::I32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::U64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::I64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::U8(v) => v.clone(),
-        other => panic!("unexpected {:?}", other.sample_type()),
-    }
-}
 
 /// librmn 19.5 (XDF) and `rmn-read` (XDF and RSF) list every record of `file` with our keys
 /// and decode our values; skipped when neither oracle is configured.

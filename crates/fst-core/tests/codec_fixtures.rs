@@ -11,6 +11,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test/bench code: failing loudly is the point
 
+use fst_testkit::le_bytes;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -79,20 +80,6 @@ fn params(rec: &Value) -> CodecParams {
         ni: u(rec, "ni") as u32,
         nj: u(rec, "nj") as u32,
         nk: u(rec, "nk") as u32,
-    }
-}
-
-/// The samples as the raw little-endian bytes of the manifest blobs.
-fn le_bytes(s: &Samples) -> Vec<u8> {
-    match s {
-        Samples::F32(v) | Samples::C64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::F64(v) | Samples::C128(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::U32(v) | Samples::Raw32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::I32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::U64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::I64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::U8(v) => v.clone(),
-        other => panic!("unexpected sample type {:?}", other.sample_type()),
     }
 }
 

@@ -15,6 +15,7 @@
     clippy::too_many_lines
 )]
 
+use fst_testkit::le_bytes;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -33,19 +34,6 @@ fn out_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir_all(&base).unwrap();
     base
-}
-
-fn le_bytes(s: &Samples) -> Vec<u8> {
-    match s {
-        Samples::F32(v) | Samples::C64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::F64(v) | Samples::C128(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::U32(v) | Samples::Raw32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::I32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::U64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::I64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Samples::U8(v) => v.clone(),
-        other => panic!("unexpected sample type {:?}", other.sample_type()),
-    }
 }
 
 fn num(v: &Value, key: &str) -> i64 {

@@ -51,3 +51,25 @@ pub fn open_and_decode(bytes: &[u8]) -> Outcome {
     }
     outcome
 }
+
+/// Decoded values as their little-endian bytes: the layout of the fixtures' `.bin` blobs, and
+/// a comparison by bit pattern (a NaN equals itself, -0.0 differs from 0.0).
+///
+/// # Panics
+/// On a sample type added to fst-core after this function (the enum is non-exhaustive): a
+/// test must then say how to compare it.
+#[must_use]
+#[allow(clippy::panic)]
+pub fn le_bytes(s: &fst_core::codec::Samples) -> Vec<u8> {
+    use fst_core::codec::Samples;
+    match s {
+        Samples::F32(v) | Samples::C64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        Samples::F64(v) | Samples::C128(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        Samples::U32(v) | Samples::Raw32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        Samples::I32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        Samples::U64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        Samples::I64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        Samples::U8(v) => v.clone(),
+        other => panic!("no byte layout for sample type {:?}", other.sample_type()),
+    }
+}
