@@ -40,7 +40,7 @@ extern "C" {
 }
 
 /// Report `msg` through `CPLError(CE_Failure, code, "%s", msg)`.
-fn report_code(code: c_int, msg: &str) {
+pub(crate) fn report_code(code: c_int, msg: &str) {
     let text = CString::new(msg.replace('\0', " ")).unwrap_or_default();
     // SAFETY: "%s" with one NUL-terminated string argument matches CPLError's printf contract;
     // both strings outlive the call.
@@ -65,7 +65,7 @@ fn report_error(e: &ModelError) {
 }
 
 /// Run `f`, turning a panic into a reported error and `fallback`.
-fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
+pub(crate) fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(p) => {
