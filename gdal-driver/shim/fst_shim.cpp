@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <vector>
 
 extern "C" {
 struct FstDsInfo {
@@ -39,6 +40,26 @@ int fstgis_read_window(void *h, int band, const int *window, void *buf, size_t n
                        int64_t line_space);
 void fstgis_close(void *h);
 void fstgis_shim_register(void);
+
+struct FstCreateSource {
+    int xsize, ysize, has_gt;
+    double gt[6];
+    const char *wkt;
+    char **metadata;
+};
+
+struct FstCreateBand {
+    int number, gdal_type;
+    char **metadata;
+    int has_nodata;
+    double nodata;
+};
+
+const char *fstgis_creation_options(void);
+void *fstgis_create_begin(const char *name, const FstCreateSource *src, char **options);
+int fstgis_create_band(void *h, const FstCreateBand *band, const double *values, size_t n);
+int fstgis_create_finish(void *h);
+void fstgis_create_abort(void *h);
 }
 
 namespace {
@@ -190,6 +211,95 @@ GDALDataset *FSTDataset::Open(GDALOpenInfo *oi) {
     return ds;
 }
 
+// CreateCopy: reads the source band by band (whole band as float64, line by line) and hands
+// each to Rust (src/write/), which encodes it into a record at once. The file appears under
+// its name only when fstgis_create_finish succeeds.
+GDALDataset *CreateCopy(const char *name, GDALDataset *src, int /*strict*/, char **options,
+                        GDALProgressFunc progress, void *progress_data) {
+    const int nbands = src->GetRasterCount();
+    if (nbands == 0) {
+        CPLError(CE_Failure, CPLE_NotSupported, "FST driver: %s: the source has no raster band", name);
+        return nullptr;
+    }
+    FstCreateSource info;
+    memset(&info, 0, sizeof info);
+    info.xsize = src->GetRasterXSize();
+    info.ysize = src->GetRasterYSize();
+    info.has_gt = src->GetGeoTransform(info.gt) == CE_None;
+    char *wkt = nullptr;
+    if (const OGRSpatialReference *srs = src->GetSpatialRef()) {
+        const char *const wkt_opts[] = {"FORMAT=WKT2_2019", nullptr};
+        // WKT2 first; CRSs it cannot express (GDAL's WKT1 rotated poles with a PROJ4
+        // extension) as WKT1, then as a PROJ string: grids::from_crs reads all three.
+        if (srs->exportToWkt(&wkt, wkt_opts) != OGRERR_NONE) {
+            CPLFree(wkt);
+            wkt = nullptr;
+            if (srs->exportToWkt(&wkt) != OGRERR_NONE) {
+                CPLFree(wkt);
+                wkt = nullptr;
+                if (srs->exportToProj4(&wkt) != OGRERR_NONE) {
+                    CPLFree(wkt);
+                    wkt = nullptr;
+                }
+            }
+        }
+        if (wkt == nullptr)
+            CPLError(CE_Warning, CPLE_NotSupported,
+                     "FST driver: %s: the source CRS cannot be exported; written without georeferencing (X grid)",
+                     name);
+    }
+    info.wkt = wkt;
+    info.metadata = src->GetMetadata();
+    void *h = fstgis_create_begin(name, &info, options);
+    CPLFree(wkt);
+    if (h == nullptr) return nullptr;
+    const size_t n = static_cast<size_t>(info.xsize) * static_cast<size_t>(info.ysize);
+    std::vector<double> values;
+    try {
+        values.resize(n);
+    } catch (const std::exception &) {
+        CPLError(CE_Failure, CPLE_OutOfMemory, "FST driver: %s: cannot hold a band of %zu values", name, n);
+        fstgis_create_abort(h);
+        return nullptr;
+    }
+    for (int b = 1; b <= nbands; b++) {
+        GDALRasterBand *band = src->GetRasterBand(b);
+        if (band->RasterIO(GF_Read, 0, 0, info.xsize, info.ysize, values.data(), info.xsize, info.ysize, GDT_Float64,
+                           0, 0, nullptr) != CE_None) {
+            CPLError(CE_Failure, CPLE_FileIO, "FST driver: %s: cannot read band %d of the source", name, b);
+            fstgis_create_abort(h);
+            return nullptr;
+        }
+        FstCreateBand bi;
+        memset(&bi, 0, sizeof bi);
+        bi.number = b;
+        bi.gdal_type = band->GetRasterDataType();
+        bi.metadata = band->GetMetadata();
+        bi.nodata = band->GetNoDataValue(&bi.has_nodata);
+        if (fstgis_create_band(h, &bi, values.data(), n) != 0) {
+            fstgis_create_abort(h);
+            return nullptr;
+        }
+        if (progress && !progress(static_cast<double>(b) / nbands, nullptr, progress_data)) {
+            CPLError(CE_Failure, CPLE_UserInterrupt, "FST driver: %s: interrupted", name);
+            fstgis_create_abort(h);
+            return nullptr;
+        }
+    }
+    if (fstgis_create_finish(h) != 0) return nullptr;
+    return GDALDataset::Open(name, GDAL_OF_RASTER | GDAL_OF_READONLY);
+}
+
+GDALDataset *CreateCopyNoThrow(const char *name, GDALDataset *src, int strict, char **options,
+                               GDALProgressFunc progress, void *progress_data) {
+    try {
+        return CreateCopy(name, src, strict, options, progress, progress_data);
+    } catch (const std::exception &e) {
+        CPLError(CE_Failure, CPLE_AppDefined, "FST driver: %s", e.what());
+        return nullptr;
+    }
+}
+
 GDALDataset *OpenNoThrow(GDALOpenInfo *oi) {
     try {
         return FSTDataset::Open(oi);
@@ -214,7 +324,11 @@ extern "C" void fstgis_shim_register(void) {
     drv->SetMetadataItem(GDAL_DCAP_VIRTUALIO, "YES");
     drv->SetMetadataItem(GDAL_DCAP_OPEN, "YES");
     drv->SetMetadataItem(GDAL_DMD_OPENOPTIONLIST, "<OpenOptionList/>");
+    drv->SetMetadataItem(GDAL_DCAP_CREATECOPY, "YES");
+    drv->SetMetadataItem(GDAL_DMD_CREATIONDATATYPES, "Byte UInt16 Int16 UInt32 Int32 Float32 Float64");
+    drv->SetMetadataItem(GDAL_DMD_CREATIONOPTIONLIST, fstgis_creation_options());
     drv->pfnIdentify = FSTDataset::Identify;
     drv->pfnOpen = OpenNoThrow;
+    drv->pfnCreateCopy = CreateCopyNoThrow;
     GetGDALDriverManager()->RegisterDriver(drv);
 }

@@ -286,7 +286,9 @@ impl Creator {
             k.ip3 = band.number as u32;
         }
         let (datyp, nbits) = keys::packing(&self.options, &band, self.turbo);
-        let flip = self.grid.as_ref().is_some_and(|g| g.flip_rows);
+        // Without a grid (X), our reader shows record row 0 at the bottom, like librmn's
+        // tools: write south first so that the raster comes back the same way up.
+        let flip = self.grid.as_ref().is_none_or(|g| g.flip_rows);
         let rows = |j: usize| if flip { nj - 1 - j } else { j };
         let nodata = band.nodata;
         let is_missing = |v: f64| v.is_nan() || nodata.is_some_and(|m| v == m);
