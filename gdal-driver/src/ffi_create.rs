@@ -55,7 +55,8 @@ fn report(e: &CreateError) {
     let mut msg = format!("FST driver: {e}");
     let mut cause = std::error::Error::source(e);
     while let Some(c) = cause {
-        msg.push_str(&format!(": {c}"));
+        msg.push_str(": ");
+        msg.push_str(&c.to_string());
         cause = c.source();
     }
     report_code(code, &msg);

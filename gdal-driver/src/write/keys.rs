@@ -257,6 +257,7 @@ pub(super) fn packing(o: &CreateOptions, band: &BandInput<'_>, turbo: bool) -> (
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // levels decode exactly
 mod tests {
     use super::*;
 

@@ -7,7 +7,7 @@
 //! writer), so a failed copy leaves no half file.
 //!
 //! Keys of a band, first found wins: the creation option; the band's `FST_*` metadata (what
-//! this driver publishes when reading FST, so FST → GTiff → FST keeps every key); GRIB2 and
+//! this driver publishes when reading FST, so `FST → GTiff → FST` keeps every key); GRIB2 and
 //! netCDF metadata ([`keys`]); defaults.
 
 mod keys;
@@ -53,7 +53,7 @@ pub enum CreateError {
         path: PathBuf,
         /// Why.
         #[source]
-        source: FromCrsError,
+        source: Box<FromCrsError>,
     },
     /// A band's keys or values cannot be written.
     #[error("{path}, band {band}: {reason}")]
@@ -67,7 +67,13 @@ pub enum CreateError {
     },
     /// The writer failed (its message names the file and the record).
     #[error(transparent)]
-    Write(#[from] WriteError),
+    Write(Box<WriteError>),
+}
+
+impl From<WriteError> for CreateError {
+    fn from(e: WriteError) -> Self {
+        CreateError::Write(Box::new(e))
+    }
 }
 
 /// What the shim knows about the source dataset.
@@ -113,6 +119,29 @@ fn search_keys(k: &RecordKeys) -> SearchKeys {
         k.ip3,
         k.valid_date().0,
     )
+}
+
+/// The missing points in record order: NaN, and the nodata value (compared exactly: it is
+/// the value GDAL stored). None when memory is short.
+#[allow(clippy::float_cmp)]
+fn missing_mask(
+    values: &[f64],
+    ni: usize,
+    nj: usize,
+    flip: bool,
+    nodata: Option<f64>,
+) -> Option<Vec<bool>> {
+    let mut missing = Vec::new();
+    missing.try_reserve_exact(ni * nj).ok()?;
+    for j in 0..nj {
+        let line = if flip { nj - 1 - j } else { j };
+        let row = values.get(line * ni..(line + 1) * ni)?;
+        missing.extend(
+            row.iter()
+                .map(|&v| v.is_nan() || nodata.is_some_and(|m| v == m)),
+        );
+    }
+    Some(missing)
 }
 
 /// A copy in progress: the open writer, the grid and the keys written so far.
@@ -180,7 +209,7 @@ impl Creator {
                 from_geotransform(crs, gt, ni, nj, &FromCrsOptions::default()).map_err(|e| {
                     CreateError::Grid {
                         path: path.to_owned(),
-                        source: e,
+                        source: Box::new(e),
                     }
                 })?,
             ),
@@ -290,20 +319,8 @@ impl Creator {
         // tools: write south first so that the raster comes back the same way up.
         let flip = self.grid.as_ref().is_none_or(|g| g.flip_rows);
         let rows = |j: usize| if flip { nj - 1 - j } else { j };
-        let nodata = band.nodata;
-        let is_missing = |v: f64| v.is_nan() || nodata.is_some_and(|m| v == m);
-        let mut missing = Vec::new();
-        missing
-            .try_reserve_exact(ni * nj)
-            .map_err(|_e| band_err("out of memory for the missing-value mask".into()))?;
-        for j in 0..nj {
-            let line = rows(j);
-            missing.extend(
-                band.values[line * ni..(line + 1) * ni]
-                    .iter()
-                    .map(|&v| is_missing(v)),
-            );
-        }
+        let missing = missing_mask(band.values, ni, nj, flip, band.nodata)
+            .ok_or_else(|| band_err("out of memory for the missing-value mask".into()))?;
         let any_missing = missing.iter().any(|&m| m);
         let base = datyp & !64;
         if any_missing && !matches!(base & 127, 1 | 2 | 4 | 5 | 6) {

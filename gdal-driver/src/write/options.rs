@@ -38,7 +38,7 @@ pub struct CreateOptions {
     pub typvar: Option<String>,
     /// ETIKET.
     pub etiket: Option<String>,
-    /// IP1, or LEVEL + LEVEL_KIND encoded.
+    /// IP1, or `LEVEL` + `LEVEL_KIND` encoded.
     pub ip1: Option<u32>,
     /// IP2.
     pub ip2: Option<u32>,
@@ -227,6 +227,7 @@ impl CreateOptions {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // levels decode exactly
 mod tests {
     use super::*;
 

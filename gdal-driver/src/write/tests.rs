@@ -1,3 +1,5 @@
+#![allow(clippy::float_cmp)] // exact values are the point of these tests
+
 use fst_core::codec::Samples;
 use fst_core::FstFile;
 
