@@ -240,7 +240,8 @@ pub(super) fn packing(o: &CreateOptions, band: &BandInput<'_>, turbo: bool) -> (
         4 => (2, 32),
         5 => (4, 32),
         14 => (4, 8),
-        _ => (134, 16),
+        // Turbo float_packer when this build has the turbo encoder, else plain 16-bit packing.
+        _ => (if turbo { 134 } else { 1 }, 16),
     };
     let (mut datyp, mut nbits) = match (o.datyp, meta_datyp) {
         (Some(d), _) => (d, o.nbits.unwrap_or(if d & 127 == 5 { 32 } else { 16 })),

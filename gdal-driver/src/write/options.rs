@@ -20,7 +20,7 @@ pub const CREATION_OPTION_LIST: &str = r#"<CreationOptionList>
   <Option name="DATEO" type="string" description="Origin date: ISO 8601 (2024-01-31T12:00Z) or a CMC date stamp"/>
   <Option name="DEET" type="unsigned int" description="Time step length in seconds"/>
   <Option name="NPAS" type="unsigned int" description="Time step number"/>
-  <Option name="DATYP" type="int" description="Data type: 1, 2, 4, 5, 6, 133, 134 (+64 is added when a band has missing values); default: FST_DATYP, else by band type (134 for floats, 2/4 for integers)"/>
+  <Option name="DATYP" type="int" description="Data type: 1, 2, 4, 5, 6, 133, 134 (+64 is added when a band has missing values); default: FST_DATYP, else by band type (134 for floats, or 1 when this build has no turbo encoder; 2/4 for integers). Turbo (+128) falls back to the plain codec when unavailable"/>
   <Option name="NBITS" type="int" description="Bits per value (1..32, 64 for DATYP=5); default: FST_NBITS, else 16 for floats, the type's size for integers"/>
   <Option name="CONTAINER" type="string-select" default="RSF" description="File format of a new file">
     <Value>RSF</Value>
