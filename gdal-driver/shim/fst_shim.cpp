@@ -46,6 +46,9 @@ struct FstCreateSource {
     double gt[6];
     const char *wkt;
     char **metadata;
+    // Latitude and longitude of every pixel (GEOLOCATION arrays), line by line; NULL if none.
+    const double *lat;
+    const double *lon;
 };
 
 struct FstCreateBand {
@@ -250,8 +253,48 @@ GDALDataset *CreateCopy(const char *name, GDALDataset *src, int /*strict*/, char
     }
     info.wkt = wkt;
     info.metadata = src->GetMetadata();
+    // No geotransform but GEOLOCATION arrays at full resolution: hand them over (grids'
+    // from_lat_lon finds the grid, Y at worst).
+    std::vector<double> lat, lon;
+    if (!info.has_gt) {
+        const char *xds = src->GetMetadataItem("X_DATASET", "GEOLOCATION");
+        const char *yds = src->GetMetadataItem("Y_DATASET", "GEOLOCATION");
+        const char *ps = src->GetMetadataItem("PIXEL_STEP", "GEOLOCATION");
+        const char *ls = src->GetMetadataItem("LINE_STEP", "GEOLOCATION");
+        const bool full = (!ps || atoi(ps) == 1) && (!ls || atoi(ls) == 1);
+        if (xds && yds && full) {
+            GDALDataset *x = GDALDataset::Open(xds, GDAL_OF_RASTER | GDAL_OF_READONLY);
+            GDALDataset *y = GDALDataset::Open(yds, GDAL_OF_RASTER | GDAL_OF_READONLY);
+            const int xb = atoi(CSLFetchNameValueDef(src->GetMetadata("GEOLOCATION"), "X_BAND", "1"));
+            const int yb = atoi(CSLFetchNameValueDef(src->GetMetadata("GEOLOCATION"), "Y_BAND", "1"));
+            const size_t n = static_cast<size_t>(info.xsize) * static_cast<size_t>(info.ysize);
+            if (x && y && x->GetRasterXSize() == info.xsize && x->GetRasterYSize() == info.ysize &&
+                y->GetRasterXSize() == info.xsize && y->GetRasterYSize() == info.ysize && x->GetRasterBand(xb) &&
+                y->GetRasterBand(yb)) {
+                try {
+                    lat.resize(n);
+                    lon.resize(n);
+                } catch (const std::exception &) {
+                    lat.clear();
+                    lon.clear();
+                }
+                if (!lat.empty() &&
+                    x->GetRasterBand(xb)->RasterIO(GF_Read, 0, 0, info.xsize, info.ysize, lon.data(), info.xsize,
+                                                   info.ysize, GDT_Float64, 0, 0, nullptr) == CE_None &&
+                    y->GetRasterBand(yb)->RasterIO(GF_Read, 0, 0, info.xsize, info.ysize, lat.data(), info.xsize,
+                                                   info.ysize, GDT_Float64, 0, 0, nullptr) == CE_None) {
+                    info.lat = lat.data();
+                    info.lon = lon.data();
+                }
+            }
+            if (x) GDALClose(x);
+            if (y) GDALClose(y);
+        }
+    }
     void *h = fstgis_create_begin(name, &info, options);
     CPLFree(wkt);
+    lat = std::vector<double>();
+    lon = std::vector<double>();
     if (h == nullptr) return nullptr;
     const size_t n = static_cast<size_t>(info.xsize) * static_cast<size_t>(info.ysize);
     std::vector<double> values;

@@ -31,6 +31,10 @@ pub struct FstCreateSource {
     wkt: *const c_char,
     /// Dataset metadata (NULL-terminated `KEY=VALUE` list), or NULL.
     metadata: *const *const c_char,
+    /// Latitude of every pixel (`xsize·ysize`, line by line), or NULL.
+    lat: *const c_double,
+    /// Longitude of every pixel, or NULL.
+    lon: *const c_double,
 }
 
 /// One band of the source.
@@ -126,7 +130,7 @@ pub unsafe extern "C" fn fstgis_create_begin(
         let s = unsafe { &*src };
         // SAFETY: options is NULL or a GDAL string list (caller contract).
         let opts = unsafe { pairs(options) };
-        let source = SourceInfo {
+        let mut source = SourceInfo {
             xsize: usize::try_from(s.xsize).unwrap_or(0),
             ysize: usize::try_from(s.ysize).unwrap_or(0),
             geotransform: (s.has_gt != 0).then_some(s.gt),
@@ -134,7 +138,17 @@ pub unsafe extern "C" fn fstgis_create_begin(
             crs: unsafe { string(s.wkt) },
             // SAFETY: metadata is NULL or a GDAL string list (caller contract).
             metadata: unsafe { pairs(s.metadata) },
+            lat_lon: None,
         };
+        let n = source.xsize * source.ysize;
+        if !s.lat.is_null() && !s.lon.is_null() && n > 0 {
+            // SAFETY: lat and lon point to xsize·ysize readable doubles each (caller
+            // contract); they are copied before the call returns.
+            let lat = unsafe { std::slice::from_raw_parts(s.lat, n) }.to_vec();
+            // SAFETY: as above.
+            let lon = unsafe { std::slice::from_raw_parts(s.lon, n) }.to_vec();
+            source.lat_lon = Some((lat, lon));
+        }
         let result = CreateOptions::parse(opts.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .and_then(|o| Creator::begin(Path::new(&name), source, o));
         match result {

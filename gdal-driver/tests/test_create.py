@@ -57,6 +57,12 @@ def centres(ds, step=5):
     return pts[:, 0], pts[:, 1]
 
 
+def quantum(a, nbits=16):
+    """One step of datyp 1's packing: a power of two at least span / (2^nbits - 1)."""
+    span = float(np.nanmax(a) - np.nanmin(a))
+    return 2.0 ** np.ceil(np.log2(span / (2 ** nbits - 1))) * 1.0001
+
+
 def assert_same_place(a, b, tol=1e-6):
     lon_a, lat_a = centres(a)
     lon_b, lat_b = centres(b)
@@ -196,8 +202,7 @@ def test_packed_default_is_within_quantisation(tmp_path):
     (ds, b), = bands_of(out)
     assert int(b.GetMetadataItem("FST_NBITS")) == 16
     assert ds.GetMetadataItem("FST_CONTAINER") == "RSF"
-    span = float(arrays[0].max() - arrays[0].min())
-    np.testing.assert_allclose(b.ReadAsArray(), arrays[0], rtol=0, atol=span / 2 ** 16 * 1.01)
+    np.testing.assert_allclose(b.ReadAsArray(), arrays[0], rtol=0, atol=quantum(arrays[0]))
 
 
 def test_netcdf_cf_to_fst_to_gtiff(tmp_path):
@@ -354,3 +359,20 @@ def test_qgis_opens_a_file_gdal_translate_wrote(tmp_path):
     assert res["valid"] and res["crs_valid"], res
     assert res["distinct_colours"] > 10
     assert res["value"] == pytest.approx(float(arrays[0][j, i]), abs=0), res
+
+
+def test_geolocation_arrays_become_a_y_grid(tmp_path):
+    """A Y field (GEOLOCATION arrays, no geotransform) -> FST: grids' from_lat_lon gives the
+    grid back; the written file's arrays match the source's within float32 rounding."""
+    name, src = next((n, d) for n, d in field_datasets(XDF / "grids.fst") if d.GetMetadataItem("FST_GRTYP") == "Y")
+    assert src.GetGeoTransform(can_return_null=True) is None and src.GetMetadata("GEOLOCATION")
+    out = tmp_path / "y.fst"
+    to_fst(src, out, "CONTAINER=XDF")
+    (ds, b), = bands_of(out)
+    assert ds.GetMetadataItem("FST_GRTYP") in ("Y", "L", "Z")
+    np.testing.assert_allclose(b.ReadAsArray(), src.GetRasterBand(1).ReadAsArray(),
+                               atol=quantum(src.GetRasterBand(1).ReadAsArray()))
+    lon_a, lat_a = centres(src, step=1)
+    lon_b, lat_b = centres(ds, step=1) if ds.GetGeoTransform(can_return_null=True) is None else centres(ds, step=1)
+    assert np.max(np.abs(lat_a - lat_b)) < 1e-5
+    assert np.max(np.abs((lon_a - lon_b + 180) % 360 - 180)) < 1e-5

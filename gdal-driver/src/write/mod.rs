@@ -20,7 +20,7 @@ use fst_core::codec::SamplesRef;
 use fst_core::record::Datyp;
 use fst_core::write::{FstWriter, RecordKeys, WriteOptions};
 use fst_core::{Container, WriteError};
-use grids::from_crs::{from_geotransform, FromCrsError, FromCrsOptions, FstGrid};
+use grids::from_crs::{from_geotransform, from_lat_lon, FromCrsError, FromCrsOptions, FstGrid};
 
 pub use options::{CreateOptions, CREATION_OPTION_LIST};
 
@@ -89,6 +89,9 @@ pub struct SourceInfo {
     pub crs: Option<String>,
     /// Dataset metadata (default domain): netCDF's `time#units` and the like.
     pub metadata: Vec<(String, String)>,
+    /// Latitude and longitude of every pixel, line by line (GDAL's GEOLOCATION arrays), used
+    /// when there is no geotransform.
+    pub lat_lon: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 /// One band of the source, as the shim hands it over.
@@ -213,7 +216,17 @@ impl Creator {
                     }
                 })?,
             ),
-            _ => None,
+            _ => match &source.lat_lon {
+                Some((lat, lon)) => Some(
+                    from_lat_lon(ni, nj, lat, lon, &FromCrsOptions::default()).map_err(|e| {
+                        CreateError::Grid {
+                            path: path.to_owned(),
+                            source: Box::new(e),
+                        }
+                    })?,
+                ),
+                None => None,
+            },
         };
         let container = options.container.unwrap_or(Container::Rsf);
         let wo = WriteOptions::new(container);

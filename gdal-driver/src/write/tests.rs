@@ -26,7 +26,7 @@ fn geotiff_like_bands_become_records_on_an_l_grid_south_first() {
         ysize: nj,
         geotransform: Some([-10.0, 1.0, 0.0, 50.0, 0.0, -1.0]),
         crs: Some("EPSG:4326".into()),
-        metadata: vec![],
+        ..SourceInfo::default()
     };
     let opts = CreateOptions::parse([("DATYP", "5"), ("CONTAINER", "XDF")]).unwrap();
     let mut c = Creator::begin(&path, src, opts).unwrap();
