@@ -52,7 +52,9 @@ import sys, warnings; warnings.simplefilter("ignore")
 import xarray as xr, fstd2nc
 fstd2nc.Buffer.from_xarray(xr.open_dataset(sys.argv[1])).to_fstd(sys.argv[2])' "$input" "$out/fstd2nc.fst"
 }
-ours 1 1 && gdalinfo "$out/ours_1.fst" | grep -q 'Band 1' || { echo "gdal_translate -of FST failed" >&2; exit 1; }
+ours 1 1 || { echo "gdal_translate -of FST failed" >&2; exit 1; }
+nb=$(gdalinfo "$out/ours_1.fst" | grep -c '^Band ' || true)
+[[ "$nb" -eq "$steps" ]] || { echo "gdal_translate -of FST wrote $nb bands, not $steps" >&2; exit 1; }
 theirs || { echo "fstd2nc failed" >&2; exit 1; }
 t_ours=$(best ours 1 1)
 t_turbo=$(best ours 134 134)
