@@ -376,3 +376,34 @@ def test_geolocation_arrays_become_a_y_grid(tmp_path):
     lon_b, lat_b = centres(ds, step=1) if ds.GetGeoTransform(can_return_null=True) is None else centres(ds, step=1)
     assert np.max(np.abs(lat_a - lat_b)) < 1e-5
     assert np.max(np.abs((lon_a - lon_b + 180) % 360 - 180)) < 1e-5
+
+
+RMN_READ = pathlib.Path(os.environ.get("FSTGIS_RMN_READ", "/work/shared/oracle/librmn-dev/rmn-read"))
+
+
+@pytest.mark.skipif(not RMN_READ.exists(), reason="rmn-read (newest librmn) missing")
+def test_newest_librmn_reads_the_rsf_gdal_translate_wrote(tmp_path):
+    mem, _ = geotiff(None, ROTATED, [-10.0, 0.125, 0.0, 5.0, 0.0, -0.125], nbands=2, nodata=-999.0)
+    out = tmp_path / "a.fst"
+    to_fst(mem, out, "NOMVAR=VV", "ETIKET=RSFTEST", "LEVEL=250", "DATEO=2024-05-01T00:00Z", "DEET=600", "NPAS=3")
+    dump = tmp_path / "dump"
+    r = subprocess.run([str(RMN_READ), str(out), str(dump)], capture_output=True, text=True, timeout=120)
+    man = json.loads((dump / "manifest.json").read_text())
+    assert r.returncode == 0 and man["container"] == "RSF", (r.returncode, r.stderr[-2000:])
+    recs = man["records"]
+    assert [x["nomvar"] for x in recs] == [">>", "^^", "VV", "VV"]
+    for x, (ds, b) in zip(recs[2:], bands_of(out)):
+        md = b.GetMetadata()
+        assert x["etiket"] == "RSFTEST"
+        for k in ("ip1", "ip2", "ip3", "deet", "npas"):
+            assert str(x[k]) == md[f"FST_{k.upper()}"], k
+        assert x["datev"] == int(md["FST_DATEV_STAMP"]) and x["dateo"] == int(md["FST_DATEO_STAMP"])
+        assert x["data_type"] == int(md["FST_DATYP"]) and x["pack_bits"] == int(md["FST_NBITS"])
+        assert [x[f"ig{n}"] for n in range(1, 5)] == [int(ds.GetMetadataItem(f"FST_IG{n}")) for n in range(1, 5)]
+        theirs = np.fromfile(dump / x["data_file"], dtype=x["dtype"]).reshape(x["nj"], x["ni"])
+        ours = b.ReadAsArray()
+        if ds.GetMetadataItem("FST_ROWS_REVERSED") == "YES":
+            ours = ours[::-1]
+        keep = ours != b.GetNoDataValue()
+        assert keep.sum() == ours.size - 3
+        np.testing.assert_array_equal(theirs[keep], ours[keep])
