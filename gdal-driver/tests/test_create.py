@@ -100,7 +100,7 @@ def test_creation_options_are_advertised():
     assert drv.GetMetadataItem(gdal.DCAP_CREATECOPY) == "YES"
     xml = drv.GetMetadataItem(gdal.DMD_CREATIONOPTIONLIST)
     for name in ("NOMVAR", "TYPVAR", "ETIKET", "IP1", "IP2", "IP3", "LEVEL", "LEVEL_KIND", "DATEO", "DEET", "NPAS",
-                 "DATYP", "NBITS", "CONTAINER", "APPEND"):
+                 "DATYP", "NBITS", "CONTAINER", "APPEND_SUBDATASET"):
         assert f'name="{name}"' in xml, name
     out = subprocess.run(["gdalinfo", "--format", "FST"], capture_output=True, text=True).stdout
     assert "CreateCopy()" in out and "CreationOptionList" in out
@@ -296,6 +296,27 @@ def test_unwritable_target_fails_with_a_clear_error(tmp_path):
         ro.chmod(0o700)
 
 
+def assert_librmn_records(recs, out, dump, datyp, nbits):
+    """librmn's view of the data records (a readback manifest) against our reader's bands: keys,
+    grid and the values of every point that is not missing (3 per band in these tests)."""
+    for r, (ds, b) in zip(recs, bands_of(out)):
+        md = b.GetMetadata()
+        assert (r["nomvar"], r["typvar"], r["etiket"]) == (md["FST_NOMVAR"], md["FST_TYPVAR"], md["FST_ETIKET"])
+        for k in ("ip1", "ip2", "ip3", "deet", "npas"):
+            assert str(r[k]) == md[f"FST_{k.upper()}"], k
+        assert r["datev"] == int(md["FST_DATEV_STAMP"]) and r["dateo"] == int(md["FST_DATEO_STAMP"])
+        assert r[datyp] == int(md["FST_DATYP"]) and r[nbits] == int(md["FST_NBITS"])
+        assert r["grtyp"] == ds.GetMetadataItem("FST_GRTYP")
+        assert [r[f"ig{n}"] for n in range(1, 5)] == [int(ds.GetMetadataItem(f"FST_IG{n}")) for n in range(1, 5)]
+        theirs = np.fromfile(dump / r["data_file"], dtype=r["dtype"]).reshape(r["nj"], r["ni"])
+        ours = b.ReadAsArray()
+        if ds.GetMetadataItem("FST_ROWS_REVERSED") == "YES":
+            ours = ours[::-1]
+        keep = ours != b.GetNoDataValue()
+        assert keep.sum() == ours.size - 3
+        np.testing.assert_array_equal(theirs[keep], ours[keep])
+
+
 def oracle_python():
     for p in (os.environ.get("FSTGIS_ORACLE_PY"), REPO / ".venv-oracle" / "bin" / "python"):
         if p and pathlib.Path(p).exists():
@@ -316,24 +337,8 @@ def test_librmn_reads_what_gdal_translate_wrote(tmp_path):
     assert man["ok"], (man["error"], r.stderr[-2000:])
     recs = man["records"]
     assert [r["nomvar"] for r in recs] == [">>", "^^", "UU", "UU"]
-    got = bands_of(out)
-    for r, (ds, b) in zip(recs[2:], got):
-        md = b.GetMetadata()
-        assert r["etiket"] == md["FST_ETIKET"] and r["typvar"] == md["FST_TYPVAR"]
-        for k in ("ip1", "ip2", "ip3", "deet", "npas", "datev", "nbits"):
-            assert str(r[k]) == md[f"FST_{k.upper()}" if k != "datev" else "FST_DATEV_STAMP"], k
-        assert r["dateo"] == int(md["FST_DATEO_STAMP"])
-        assert r["datyp"] == int(md["FST_DATYP"])
-        assert r["grtyp"] == ds.GetMetadataItem("FST_GRTYP")
-        assert [r[f"ig{n}"] for n in range(1, 5)] == [int(ds.GetMetadataItem(f"FST_IG{n}")) for n in range(1, 5)]
-        theirs = np.fromfile(dump / r["data_file"], dtype=r["dtype"]).reshape(r["nj"], r["ni"])
-        ours = b.ReadAsArray()
-        if ds.GetMetadataItem("FST_ROWS_REVERSED") == "YES":
-            ours = ours[::-1]
-        keep = ours != b.GetNoDataValue()
-        assert keep.sum() == ours.size - 3
-        np.testing.assert_array_equal(theirs[keep], ours[keep])
-    # The positional records librmn reads are the float32 axes our reader uses.
+    assert_librmn_records(recs[2:], out, dump, "datyp", "nbits")
+    # Positional records in float32 (datyp 5/32), what librmn's interpolators read.
     for r in recs[:2]:
         assert r["datyp"] == 5 and r["nbits"] == 32 and r["etiket"] == "ORACLE"
 
@@ -392,18 +397,31 @@ def test_newest_librmn_reads_the_rsf_gdal_translate_wrote(tmp_path):
     assert r.returncode == 0 and man["container"] == "RSF", (r.returncode, r.stderr[-2000:])
     recs = man["records"]
     assert [x["nomvar"] for x in recs] == [">>", "^^", "VV", "VV"]
-    for x, (ds, b) in zip(recs[2:], bands_of(out)):
-        md = b.GetMetadata()
-        assert x["etiket"] == "RSFTEST"
-        for k in ("ip1", "ip2", "ip3", "deet", "npas"):
-            assert str(x[k]) == md[f"FST_{k.upper()}"], k
-        assert x["datev"] == int(md["FST_DATEV_STAMP"]) and x["dateo"] == int(md["FST_DATEO_STAMP"])
-        assert x["data_type"] == int(md["FST_DATYP"]) and x["pack_bits"] == int(md["FST_NBITS"])
-        assert [x[f"ig{n}"] for n in range(1, 5)] == [int(ds.GetMetadataItem(f"FST_IG{n}")) for n in range(1, 5)]
-        theirs = np.fromfile(dump / x["data_file"], dtype=x["dtype"]).reshape(x["nj"], x["ni"])
-        ours = b.ReadAsArray()
-        if ds.GetMetadataItem("FST_ROWS_REVERSED") == "YES":
-            ours = ours[::-1]
-        keep = ours != b.GetNoDataValue()
-        assert keep.sum() == ours.size - 3
-        np.testing.assert_array_equal(theirs[keep], ours[keep])
+    assert all(x["etiket"] == "RSFTEST" for x in recs)
+    assert_librmn_records(recs[2:], out, dump, "data_type", "pack_bits")
+
+
+def test_append_adds_records_and_a_failed_copy_leaves_no_half_file(tmp_path):
+    tif = tmp_path / "a.tif"
+    arrays = geotiff(tif, "EPSG:4326", [0.0, 1.0, 0.0, 30.0, 0.0, -1.0], nbands=1)
+    out = tmp_path / "a.fst"
+    to_fst(tif, out, "NOMVAR=AA", "DATYP=5")
+    to_fst(tif, out, "NOMVAR=BB", "DATYP=5", "APPEND_SUBDATASET=YES")
+    got = bands_of(out)
+    assert sorted(b.GetMetadataItem("FST_NOMVAR") for _, b in got) == ["AA", "BB"]
+    got = None
+    # Band 2 carries a nomvar that cannot be written: the copy fails after band 1 was written.
+    mem, _ = geotiff(None, "EPSG:4326", [0.0, 1.0, 0.0, 30.0, 0.0, -1.0], nbands=2)
+    mem.GetRasterBand(2).SetMetadataItem("FST_NOMVAR", "TOOLONG")
+    # Appending (RSF): the records of the failed session are in a segment readers never list.
+    with pytest.raises(RuntimeError, match=r"a\.fst, band 2: .*FST_NOMVAR"):
+        gdal.Translate(str(out), mem, format="FST", creationOptions=["APPEND_SUBDATASET=YES"])
+    got = bands_of(out)  # keep the datasets alive while their bands are used
+    assert sorted(b.GetMetadataItem("FST_NOMVAR") for _, b in got) == ["AA", "BB"]
+    np.testing.assert_array_equal(got[0][1].ReadAsArray(), arrays[0])
+    got = None
+    # A new file (GDAL deletes the old target before any CreateCopy): nothing is left, not even
+    # the writer's temporary file.
+    with pytest.raises(RuntimeError, match=r"a\.fst, band 2: .*FST_NOMVAR"):
+        gdal.Translate(str(out), mem, format="FST")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif"]

@@ -26,7 +26,7 @@ pub const CREATION_OPTION_LIST: &str = r#"<CreationOptionList>
     <Value>RSF</Value>
     <Value>XDF</Value>
   </Option>
-  <Option name="APPEND" type="boolean" default="NO" description="Add the bands to an existing file instead of replacing it"/>
+  <Option name="APPEND_SUBDATASET" type="boolean" default="NO" description="Add the bands as records to an existing file instead of replacing it (GDAL's name: without it GDAL deletes the target first)"/>
 </CreationOptionList>"#;
 
 /// Parsed creation options. `None`: not given.
@@ -56,7 +56,7 @@ pub struct CreateOptions {
     pub nbits: Option<u8>,
     /// CONTAINER (XDF or RSF; default RSF).
     pub container: Option<Container>,
-    /// APPEND=YES.
+    /// `APPEND_SUBDATASET=YES` (GDAL's own name, which stops it deleting the target first).
     pub append: bool,
 }
 
@@ -186,7 +186,12 @@ impl CreateOptions {
                         _ => return Err(bad(&key, v, "must be XDF or RSF")),
                     });
                 }
-                "APPEND" => {
+                "APPEND" => return Err(bad(
+                    &key,
+                    v,
+                    "use APPEND_SUBDATASET=YES: without it GDAL deletes the target before the copy",
+                )),
+                "APPEND_SUBDATASET" => {
                     o.append = match v.trim().to_ascii_uppercase().as_str() {
                         "YES" | "TRUE" | "ON" | "1" => true,
                         "NO" | "FALSE" | "OFF" | "0" => false,
@@ -264,6 +269,7 @@ mod tests {
             ("LEVEL_KIND", "furlong"),
             ("DATEO", "yesterday"),
             ("COLOUR", "blue"),
+            ("APPEND", "YES"),
         ] {
             let e = CreateOptions::parse([(k, v)]).unwrap_err().to_string();
             assert!(e.contains(k), "{e}");
