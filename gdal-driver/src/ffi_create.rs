@@ -9,7 +9,7 @@
 use std::ffi::{c_char, c_double, c_int, c_void, CStr};
 use std::path::Path;
 
-use crate::ffi::{guard, report_code};
+use crate::ffi::{guard, report_code, report_warning};
 use crate::write::{
     BandInput, CreateError, CreateOptions, Creator, SourceInfo, CREATION_OPTION_LIST,
 };
@@ -152,7 +152,12 @@ pub unsafe extern "C" fn fstgis_create_begin(
         let result = CreateOptions::parse(opts.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .and_then(|o| Creator::begin(Path::new(&name), source, o));
         match result {
-            Ok(c) => Box::into_raw(Box::new(c)).cast(),
+            Ok(c) => {
+                if let Some(w) = c.grid_warning() {
+                    report_warning(&format!("FST driver: {name}: {w}"));
+                }
+                Box::into_raw(Box::new(c)).cast()
+            }
             Err(e) => {
                 report(&e);
                 std::ptr::null_mut()

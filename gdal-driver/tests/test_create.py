@@ -51,7 +51,10 @@ def centres(ds, step=5):
     y = gt[3] + (ii + 0.5) * gt[4] + (jj + 0.5) * gt[5]
     srs = ds.GetSpatialRef()
     srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    g = srs.CloneGeogCS()
+    # True latitude/longitude on the CRS's own ellipsoid (a rotated pole's CloneGeogCS would
+    # give rotated coordinates).
+    g = osr.SpatialReference()
+    g.SetFromUserInput(f"+proj=longlat +a={srs.GetSemiMajor()!r} +b={srs.GetSemiMinor()!r} +no_defs")
     g.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     pts = np.array(osr.CoordinateTransformation(srs, g).TransformPoints(np.c_[x.ravel(), y.ravel()].tolist()))
     return pts[:, 0], pts[:, 1]
@@ -425,3 +428,26 @@ def test_append_adds_records_and_a_failed_copy_leaves_no_half_file(tmp_path):
     with pytest.raises(RuntimeError, match=r"a\.fst, band 2: .*FST_NOMVAR"):
         gdal.Translate(str(out), mem, format="FST")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif"]
+
+
+def test_inexact_float32_grid_is_reported_as_a_warning(tmp_path):
+    """An off-lattice rotated pole becomes Y with float32 lat/lon: written, with a warning that
+    gives the error from_crs measured; the written grid is within it."""
+    srs = "+proj=ob_tran +o_proj=longlat +o_lon_p=0 +o_lat_p=31.758312 +lon_0=-92.402969 +R=6371229 +no_defs"
+    mem, _ = geotiff(None, srs, [-10.123456, 0.1234567, 0.0, 5.3456, 0.0, -0.1234567], nbands=1, shape=(40, 50))
+    messages = []
+
+    def handler(cls, _no, msg):
+        messages.append((cls, msg))
+
+    gdal.PushErrorHandler(handler)
+    try:
+        to_fst(mem, tmp_path / "w.fst")
+    finally:
+        gdal.PopErrorHandler()
+    warn = [m for c, m in messages if c == gdal.CE_Warning and "pixel centres within" in m]
+    assert len(warn) == 1 and "w.fst" in warn[0], messages
+    err = float(warn[0].split("within ")[1].split()[0])
+    assert 1e-6 < err < 1e-4
+    (ds, _b), = bands_of(tmp_path / "w.fst")
+    assert_same_place(mem, ds, err * 1.01)

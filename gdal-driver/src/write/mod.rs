@@ -295,6 +295,20 @@ impl Creator {
         self.grid.as_ref()
     }
 
+    /// A warning when the grid found reproduces the source's pixel centres less closely than
+    /// 1e-6° (float32 `>>`/`^^` of a Y or Z grid on non-decimal axes; see grids' README).
+    #[must_use]
+    pub fn grid_warning(&self) -> Option<String> {
+        let g = self.grid.as_ref()?;
+        (g.max_error_deg > 1e-6).then(|| {
+            format!(
+                "grid {} reproduces the source's pixel centres within {:.2e} degrees (float32 positional records, what librmn reads)",
+                char::from(g.descriptor.grtyp),
+                g.max_error_deg
+            )
+        })
+    }
+
     /// Encode and write one band as a record.
     pub fn write_band(&mut self, band: BandInput<'_>) -> Result<(), CreateError> {
         let band_err = |reason: String| CreateError::Band {
