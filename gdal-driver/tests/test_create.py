@@ -215,28 +215,41 @@ def test_netcdf_cf_to_fst_to_gtiff(tmp_path):
     lat = np.arange(40.0, 50.0, 0.5) + 0.25
     lon = np.arange(-80.0, -60.0, 0.5) + 0.25
     times = np.array(["2024-03-01T00", "2024-03-01T06"], dtype="datetime64[ns]")
-    data = rng.random((2, lat.size, lon.size)).astype(np.float32) * 30
+    levels = np.array([850.0, 500.0])
+    data = rng.random((2, 2, lat.size, lon.size)).astype(np.float32) * 30
     crs = {"grid_mapping_name": "latitude_longitude", "semi_major_axis": 6371229.0, "inverse_flattening": 0.0}
-    dsx = xr.Dataset({"temp": (("time", "lat", "lon"), data, {"units": "K", "grid_mapping": "crs"}),
+    dsx = xr.Dataset({"temp": (("time", "level", "lat", "lon"), data, {"units": "K", "grid_mapping": "crs"}),
                       "crs": ((), np.int32(0), crs)},
-                     coords={"time": times, "lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
+                     coords={"time": times, "level": ("level", levels, {"units": "hPa", "positive": "down"}),
+                             "lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
                              "lon": ("lon", lon, {"units": "degrees_east", "standard_name": "longitude"})})
     nc = tmp_path / "t.nc"
     dsx.to_netcdf(nc, encoding={"time": {"units": "hours since 2024-03-01 00:00:00"}})
     src = gdal.Open(f'NETCDF:"{nc}":temp')
+    assert src.RasterCount == 4
     out = tmp_path / "t.fst"
     to_fst(src, out, "DATYP=5", "CONTAINER=XDF")
     got = bands_of(out)
-    assert len(got) == 2
-    for k, (ds, b) in enumerate(got):
-        assert b.GetMetadataItem("FST_NOMVAR") == "TEMP"
-        assert b.GetMetadataItem("FST_DATEO").startswith(["2024-03-01T00:00", "2024-03-01T06:00"][k])
-        want = src.GetRasterBand(k + 1).ReadAsArray()
+    assert len(got) == 4
+    by_key = {}
+    for k in range(1, 5):
+        smd = src.GetRasterBand(k).GetMetadata()
+        by_key[(int(float(smd["NETCDF_DIM_time"])), float(smd["NETCDF_DIM_level"]))] = k
+    seen = set()
+    for ds, b in got:
+        assert b.GetMetadataItem("FST_NOMVAR") == "TEMP" and b.GetMetadataItem("FST_LEVEL_KIND") == "2"
+        dateo = b.GetMetadataItem("FST_DATEO")
+        assert dateo.startswith("2024-03-01T")
+        key = (int(dateo[11:13]), float(b.GetMetadataItem("FST_LEVEL")))
+        seen.add(key)
+        want = src.GetRasterBand(by_key[key]).ReadAsArray()
         np.testing.assert_array_equal(b.ReadAsArray(), want)
         assert_same_place(src, ds)
+    assert seen == {(0, 850.0), (0, 500.0), (6, 850.0), (6, 500.0)}
     tif = tmp_path / "t.tif"
     gdal.Translate(str(tif), got[0][0], format="GTiff")
-    np.testing.assert_array_equal(gdal.Open(str(tif)).ReadAsArray()[0], src.GetRasterBand(1).ReadAsArray())
+    field = got[0][0]
+    np.testing.assert_array_equal(gdal.Open(str(tif)).ReadAsArray(), field.ReadAsArray())
 
 
 def test_grib2_to_fst_to_gtiff(tmp_path):
