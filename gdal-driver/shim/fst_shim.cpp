@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <string>
 #include <vector>
 
 extern "C" {
@@ -63,6 +64,7 @@ void *fstgis_create_begin(const char *name, const FstCreateSource *src, char **o
 int fstgis_create_band(void *h, const FstCreateBand *band, const double *values, size_t n);
 int fstgis_create_finish(void *h);
 void fstgis_create_abort(void *h);
+int fstgis_check_options(char **options);
 }
 
 namespace {
@@ -217,12 +219,12 @@ GDALDataset *FSTDataset::Open(GDALOpenInfo *oi) {
 // CreateCopy: reads the source band by band (whole band as float64, line by line) and hands
 // each to Rust (src/write/), which encodes it into a record at once. The file appears under
 // its name only when fstgis_create_finish succeeds.
-GDALDataset *CreateCopy(const char *name, GDALDataset *src, int /*strict*/, char **options,
-                        GDALProgressFunc progress, void *progress_data) {
+bool WriteDataset(const char *name, GDALDataset *src, char **options, GDALProgressFunc progress,
+                  void *progress_data) {
     const int nbands = src->GetRasterCount();
     if (nbands == 0) {
         CPLError(CE_Failure, CPLE_NotSupported, "FST driver: %s: the source has no raster band", name);
-        return nullptr;
+        return false;
     }
     FstCreateSource info;
     memset(&info, 0, sizeof info);
@@ -295,7 +297,7 @@ GDALDataset *CreateCopy(const char *name, GDALDataset *src, int /*strict*/, char
     CPLFree(wkt);
     lat = std::vector<double>();
     lon = std::vector<double>();
-    if (h == nullptr) return nullptr;
+    if (h == nullptr) return false;
     const size_t n = static_cast<size_t>(info.xsize) * static_cast<size_t>(info.ysize);
     std::vector<double> values;
     try {
@@ -303,7 +305,7 @@ GDALDataset *CreateCopy(const char *name, GDALDataset *src, int /*strict*/, char
     } catch (const std::exception &) {
         CPLError(CE_Failure, CPLE_OutOfMemory, "FST driver: %s: cannot hold a band of %zu values", name, n);
         fstgis_create_abort(h);
-        return nullptr;
+        return false;
     }
     for (int b = 1; b <= nbands; b++) {
         GDALRasterBand *band = src->GetRasterBand(b);
@@ -311,7 +313,7 @@ GDALDataset *CreateCopy(const char *name, GDALDataset *src, int /*strict*/, char
                            0, 0, nullptr) != CE_None) {
             CPLError(CE_Failure, CPLE_FileIO, "FST driver: %s: cannot read band %d of the source", name, b);
             fstgis_create_abort(h);
-            return nullptr;
+            return false;
         }
         FstCreateBand bi;
         memset(&bi, 0, sizeof bi);
@@ -321,15 +323,20 @@ GDALDataset *CreateCopy(const char *name, GDALDataset *src, int /*strict*/, char
         bi.nodata = band->GetNoDataValue(&bi.has_nodata);
         if (fstgis_create_band(h, &bi, values.data(), n) != 0) {
             fstgis_create_abort(h);
-            return nullptr;
+            return false;
         }
         if (progress && !progress(static_cast<double>(b) / nbands, nullptr, progress_data)) {
             CPLError(CE_Failure, CPLE_UserInterrupt, "FST driver: %s: interrupted", name);
             fstgis_create_abort(h);
-            return nullptr;
+            return false;
         }
     }
-    if (fstgis_create_finish(h) != 0) return nullptr;
+    return fstgis_create_finish(h) == 0;
+}
+
+GDALDataset *CreateCopy(const char *name, GDALDataset *src, int /*strict*/, char **options,
+                        GDALProgressFunc progress, void *progress_data) {
+    if (!WriteDataset(name, src, options, progress, progress_data)) return nullptr;
     return GDALDataset::Open(name, GDAL_OF_RASTER | GDAL_OF_READONLY);
 }
 
@@ -337,6 +344,126 @@ GDALDataset *CreateCopyNoThrow(const char *name, GDALDataset *src, int strict, c
                                GDALProgressFunc progress, void *progress_data) {
     try {
         return CreateCopy(name, src, strict, options, progress, progress_data);
+    } catch (const std::exception &e) {
+        CPLError(CE_Failure, CPLE_AppDefined, "FST driver: %s", e.what());
+        return nullptr;
+    }
+}
+
+// Create: a dataset held in memory (each band as float64) until it is closed, then written
+// like a CreateCopy of itself. Georeferencing, metadata and nodata may be set in any order
+// before the close (gdalwarp, gdal_rasterize, GDALDataset::Create users).
+class FSTWriteDataset;
+
+class FSTWriteBand final : public GDALRasterBand {
+    friend class FSTWriteDataset;
+    std::vector<double> data_;
+    bool has_nodata_ = false;
+    double nodata_ = 0;
+
+  public:
+    FSTWriteBand(GDALDataset *ds, int n, GDALDataType t, size_t npix) {
+        poDS = ds;
+        nBand = n;
+        eDataType = t;
+        nBlockXSize = ds->GetRasterXSize();
+        nBlockYSize = 1;
+        data_.assign(npix, 0.0);
+    }
+    CPLErr IReadBlock(int, int by, void *image) override {
+        GDALCopyWords(data_.data() + static_cast<size_t>(by) * nBlockXSize, GDT_Float64, 8, image, eDataType,
+                      GDALGetDataTypeSizeBytes(eDataType), nBlockXSize);
+        return CE_None;
+    }
+    CPLErr IWriteBlock(int, int by, void *image) override {
+        GDALCopyWords(image, eDataType, GDALGetDataTypeSizeBytes(eDataType),
+                      data_.data() + static_cast<size_t>(by) * nBlockXSize, GDT_Float64, 8, nBlockXSize);
+        return CE_None;
+    }
+    CPLErr SetNoDataValue(double v) override {
+        has_nodata_ = true;
+        nodata_ = v;
+        return CE_None;
+    }
+    double GetNoDataValue(int *ok) override {
+        if (ok) *ok = has_nodata_;
+        return nodata_;
+    }
+};
+
+class FSTWriteDataset final : public GDALDataset {
+    std::string name_;
+    char **options_ = nullptr;
+    bool has_gt_ = false;
+    double gt_[6] = {0, 1, 0, 0, 0, 1};
+    OGRSpatialReference srs_;
+    bool done_ = false;
+
+  public:
+    FSTWriteDataset(const char *name, int nx, int ny, char **options) : name_(name), options_(CSLDuplicate(options)) {
+        nRasterXSize = nx;
+        nRasterYSize = ny;
+        eAccess = GA_Update;
+        srs_.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    }
+    ~FSTWriteDataset() override {
+        Finish();
+        CSLDestroy(options_);
+    }
+    CPLErr SetGeoTransform(double *t) override {
+        memcpy(gt_, t, sizeof gt_);
+        has_gt_ = true;
+        return CE_None;
+    }
+    CPLErr GetGeoTransform(double *t) override {
+        memcpy(t, gt_, sizeof gt_);
+        return has_gt_ ? CE_None : CE_Failure;
+    }
+    CPLErr SetSpatialRef(const OGRSpatialReference *srs) override {
+        if (srs)
+            srs_ = *srs;
+        else
+            srs_.Clear();
+        return CE_None;
+    }
+    const OGRSpatialReference *GetSpatialRef() const override { return srs_.IsEmpty() ? nullptr : &srs_; }
+
+    // Write the file (once). Errors are reported through CPLError.
+    void Finish() {
+        if (done_) return;
+        done_ = true;
+        FlushCache(true);
+        WriteDataset(name_.c_str(), this, options_, nullptr, nullptr);
+    }
+
+    static GDALDataset *Create(const char *name, int nx, int ny, int nbands, GDALDataType type, char **options);
+};
+
+GDALDataset *FSTWriteDataset::Create(const char *name, int nx, int ny, int nbands, GDALDataType type,
+                                     char **options) {
+    if (fstgis_check_options(options) != 0) return nullptr;
+    if (nx <= 0 || ny <= 0 || nbands <= 0) {
+        CPLError(CE_Failure, CPLE_NotSupported, "FST driver: %s: a %dx%d raster of %d bands cannot be written", name,
+                 nx, ny, nbands);
+        return nullptr;
+    }
+    auto *ds = new FSTWriteDataset(name, nx, ny, options);
+    const size_t npix = static_cast<size_t>(nx) * static_cast<size_t>(ny);
+    try {
+        for (int b = 1; b <= nbands; b++) ds->SetBand(b, new FSTWriteBand(ds, b, type, npix));
+    } catch (const std::exception &) {
+        CPLError(CE_Failure, CPLE_OutOfMemory, "FST driver: %s: cannot hold %d bands of %zu values", name, nbands,
+                 npix);
+        ds->done_ = true;
+        delete ds;
+        return nullptr;
+    }
+    return ds;
+}
+
+GDALDataset *CreateNoThrow(const char *name, int nx, int ny, int nbands, GDALDataType type, char **options) {
+    try {
+        return FSTWriteDataset::Create(name, nx, ny, nbands, type, options);
     } catch (const std::exception &e) {
         CPLError(CE_Failure, CPLE_AppDefined, "FST driver: %s", e.what());
         return nullptr;
@@ -368,10 +495,12 @@ extern "C" void fstgis_shim_register(void) {
     drv->SetMetadataItem(GDAL_DCAP_OPEN, "YES");
     drv->SetMetadataItem(GDAL_DMD_OPENOPTIONLIST, "<OpenOptionList/>");
     drv->SetMetadataItem(GDAL_DCAP_CREATECOPY, "YES");
+    drv->SetMetadataItem(GDAL_DCAP_CREATE, "YES");
     drv->SetMetadataItem(GDAL_DMD_CREATIONDATATYPES, "Byte UInt16 Int16 UInt32 Int32 Float32 Float64");
     drv->SetMetadataItem(GDAL_DMD_CREATIONOPTIONLIST, fstgis_creation_options());
     drv->pfnIdentify = FSTDataset::Identify;
     drv->pfnOpen = OpenNoThrow;
     drv->pfnCreateCopy = CreateCopyNoThrow;
+    drv->pfnCreate = CreateNoThrow;
     GetGDALDriverManager()->RegisterDriver(drv);
 }

@@ -109,6 +109,26 @@ pub extern "C" fn fstgis_creation_options() -> *const c_char {
         .as_ptr()
 }
 
+/// Check creation options without creating anything (`Create`, whose file is written at
+/// close). 0 when they are valid, -1 after reporting the error.
+///
+/// # Safety
+/// `options` is NULL or a GDAL string list.
+#[no_mangle]
+pub unsafe extern "C" fn fstgis_check_options(options: *const *const c_char) -> c_int {
+    guard(-1, || {
+        // SAFETY: options is NULL or a GDAL string list (caller contract).
+        let opts = unsafe { pairs(options) };
+        match CreateOptions::parse(opts.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+            Ok(_) => 0,
+            Err(e) => {
+                report(&e);
+                -1
+            }
+        }
+    })
+}
+
 /// Start writing `name`. Returns a handle, or NULL after reporting the error.
 ///
 /// # Safety

@@ -464,3 +464,45 @@ def test_inexact_float32_grid_is_reported_as_a_warning(tmp_path):
     assert 1e-6 < err < 1e-4
     (ds, _b), = bands_of(tmp_path / "w.fst")
     assert_same_place(mem, ds, err * 1.01)
+
+
+def test_create_via_gdalwarp_and_the_api(tmp_path):
+    """Create (DCAP_CREATE): bands are held until close, georeferencing, band metadata and nodata
+    may be set in any order; gdalwarp -of FST works; bad options fail at Create."""
+    tif = tmp_path / "a.tif"
+    arrays = geotiff(tif, "EPSG:4326", [-100.0, 0.5, 0.0, 60.0, 0.0, -0.5], nbands=1)
+    warped = tmp_path / "w.fst"
+    gdal.Warp(str(warped), str(tif), format="FST", creationOptions=["DATYP=5", "NOMVAR=WW"])
+    (ds, b), = bands_of(warped)
+    assert b.GetMetadataItem("FST_NOMVAR") == "WW" and ds.GetMetadataItem("FST_GRTYP") == "L"
+    np.testing.assert_array_equal(b.ReadAsArray(), arrays[0])
+    ds = b = None
+
+    out = tmp_path / "c.fst"
+    c = gdal.GetDriverByName("FST").Create(str(out), 40, 30, 2, gdal.GDT_Float32, ["DATYP=5", "CONTAINER=XDF"])
+    for k in (1, 2):
+        band = c.GetRasterBand(k)
+        band.SetMetadataItem("FST_NOMVAR", f"C{k}")
+        band.SetNoDataValue(-1.0)
+        a = arrays[0].copy()
+        a[5, 5] = -1.0
+        band.WriteArray(a)
+    c.SetGeoTransform([-100.0, 0.5, 0.0, 60.0, 0.0, -0.5])
+    s = osr.SpatialReference()
+    s.ImportFromEPSG(4326)
+    c.SetSpatialRef(s)
+    assert not out.exists()
+    c = None
+    got = bands_of(out)
+    assert sorted(b.GetMetadataItem("FST_NOMVAR") for _, b in got) == ["C1", "C2"]
+    for ds, b in got:
+        v = b.ReadAsArray()
+        assert v[5, 5] == b.GetNoDataValue() and int(b.GetMetadataItem("FST_DATYP")) == 5 + 64
+        keep = np.ones(v.shape, bool)
+        keep[5, 5] = False
+        np.testing.assert_array_equal(v[keep], arrays[0][keep])
+        assert_same_place(gdal.Open(str(tif)), ds)
+    got = None
+    with pytest.raises(RuntimeError, match="NBITS"):
+        gdal.GetDriverByName("FST").Create(str(tmp_path / "bad.fst"), 4, 4, 1, gdal.GDT_Float32, ["NBITS=99"])
+    assert not (tmp_path / "bad.fst").exists()
