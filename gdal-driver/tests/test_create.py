@@ -436,6 +436,14 @@ def test_append_adds_records_and_a_failed_copy_leaves_no_half_file(tmp_path):
     assert sorted(b.GetMetadataItem("FST_NOMVAR") for _, b in got) == ["AA", "BB"]
     np.testing.assert_array_equal(got[0][1].ReadAsArray(), arrays[0])
     got = None
+    # The failed session left the RSF writer flag set: the next append says so, FORCE=YES takes
+    # the file over.
+    with pytest.raises(RuntimeError, match="writer flag"):
+        gdal.Translate(str(out), str(tif), format="FST", creationOptions=["NOMVAR=CC", "APPEND_SUBDATASET=YES"])
+    to_fst(tif, out, "NOMVAR=CC", "DATYP=5", "APPEND_SUBDATASET=YES", "FORCE=YES")
+    got = bands_of(out)
+    assert sorted(b.GetMetadataItem("FST_NOMVAR") for _, b in got) == ["AA", "BB", "CC"]
+    got = None
     # A new file (GDAL deletes the old target before any CreateCopy): nothing is left, not even
     # the writer's temporary file.
     with pytest.raises(RuntimeError, match=r"a\.fst, band 2: .*FST_NOMVAR"):

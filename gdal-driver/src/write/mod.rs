@@ -229,7 +229,7 @@ impl Creator {
             },
         };
         let container = options.container.unwrap_or(Container::Rsf);
-        let wo = WriteOptions::new(container);
+        let wo = WriteOptions::new(container).force(options.force);
         let writer = if options.append && path.exists() {
             FstWriter::append(path, wo)?
         } else {

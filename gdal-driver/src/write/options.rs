@@ -26,6 +26,7 @@ pub const CREATION_OPTION_LIST: &str = r#"<CreationOptionList>
     <Value>RSF</Value>
     <Value>XDF</Value>
   </Option>
+  <Option name="FORCE" type="boolean" default="NO" description="With APPEND_SUBDATASET: append even when the file's writer flag is set (after a writer was killed or an append failed); its unfinished records are cut off"/>
   <Option name="APPEND_SUBDATASET" type="boolean" default="NO" description="Add the bands as records to an existing file instead of replacing it (GDAL's name: without it GDAL deletes the target first)"/>
 </CreationOptionList>"#;
 
@@ -58,6 +59,8 @@ pub struct CreateOptions {
     pub container: Option<Container>,
     /// `APPEND_SUBDATASET=YES` (GDAL's own name, which stops it deleting the target first).
     pub append: bool,
+    /// `FORCE=YES`: take over a file whose writer flag is set (fst-core's `force`).
+    pub force: bool,
 }
 
 const IP_MAX: u64 = (1 << 28) - 1;
@@ -76,6 +79,14 @@ fn unsigned(name: &str, value: &str, max: u64) -> Result<u32, CreateError> {
         Ok(v) if v <= max => Ok(v as u32),
         Ok(_) => Err(bad(name, value, format!("must be at most {max}"))),
         Err(_) => Err(bad(name, value, "not an unsigned integer")),
+    }
+}
+
+fn yes_no(name: &str, value: &str) -> Result<bool, CreateError> {
+    match value.trim().to_ascii_uppercase().as_str() {
+        "YES" | "TRUE" | "ON" | "1" => Ok(true),
+        "NO" | "FALSE" | "OFF" | "0" => Ok(false),
+        _ => Err(bad(name, value, "must be YES or NO")),
     }
 }
 
@@ -191,13 +202,8 @@ impl CreateOptions {
                     v,
                     "use APPEND_SUBDATASET=YES: without it GDAL deletes the target before the copy",
                 )),
-                "APPEND_SUBDATASET" => {
-                    o.append = match v.trim().to_ascii_uppercase().as_str() {
-                        "YES" | "TRUE" | "ON" | "1" => true,
-                        "NO" | "FALSE" | "OFF" | "0" => false,
-                        _ => return Err(bad(&key, v, "must be YES or NO")),
-                    };
-                }
+                "APPEND_SUBDATASET" => o.append = yes_no(&key, v)?,
+                "FORCE" => o.force = yes_no(&key, v)?,
                 _ => return Err(bad(&key, v, "unknown creation option")),
             }
         }
