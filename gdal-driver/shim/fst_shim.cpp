@@ -1,6 +1,8 @@
-// Thin GDAL 3.6 shim for the FST driver: a GDALPamDataset / GDALPamRasterBand pair and the
-// driver registration. Every decision (what a dataset contains, how a block is filled) is
-// taken in Rust (src/ffi.rs, src/model.rs); this file only forwards calls.
+// Thin GDAL 3.6 shim for the FST driver: a GDALPamDataset / GDALPamRasterBand pair for
+// reading, CreateCopy and a Create dataset for writing, and the driver registration. Every
+// decision (what a dataset contains, how a block is filled, which keys and grid a band gets)
+// is taken in Rust (src/ffi.rs, src/model/, src/ffi_create.rs, src/write/); this file only
+// reads the source and forwards calls.
 
 #include "cpl_string.h"
 #include "gdal_pam.h"
