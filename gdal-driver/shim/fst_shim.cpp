@@ -1,6 +1,8 @@
-// Thin GDAL 3.6 shim for the FST driver: a GDALPamDataset / GDALPamRasterBand pair and the
-// driver registration. Every decision (what a dataset contains, how a block is filled) is
-// taken in Rust (src/ffi.rs, src/model.rs); this file only forwards calls.
+// Thin GDAL 3.6 shim for the FST driver: a GDALPamDataset / GDALPamRasterBand pair for
+// reading, CreateCopy and a Create dataset for writing, and the driver registration. Every
+// decision (what a dataset contains, how a block is filled, which keys and grid a band gets)
+// is taken in Rust (src/ffi.rs, src/model/, src/ffi_create.rs, src/write/); this file only
+// reads the source and forwards calls.
 
 #include "cpl_string.h"
 #include "gdal_pam.h"
@@ -10,6 +12,8 @@
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <string>
+#include <vector>
 
 extern "C" {
 struct FstDsInfo {
@@ -40,6 +44,30 @@ int fstgis_read_window(void *h, int band, const int *window, void *buf, size_t n
                        int64_t line_space);
 void fstgis_close(void *h);
 void fstgis_shim_register(void);
+
+struct FstCreateSource {
+    int xsize, ysize, has_gt;
+    double gt[6];
+    const char *wkt;
+    char **metadata;
+    // Latitude and longitude of every pixel (GEOLOCATION arrays), line by line; NULL if none.
+    const double *lat;
+    const double *lon;
+};
+
+struct FstCreateBand {
+    int number, gdal_type;
+    char **metadata;
+    int has_nodata;
+    double nodata;
+};
+
+const char *fstgis_creation_options(void);
+void *fstgis_create_begin(const char *name, const FstCreateSource *src, char **options);
+int fstgis_create_band(void *h, const FstCreateBand *band, const double *values, size_t n);
+int fstgis_create_finish(void *h);
+void fstgis_create_abort(void *h);
+int fstgis_check_options(char **options);
 }
 
 namespace {
@@ -192,6 +220,260 @@ GDALDataset *FSTDataset::Open(GDALOpenInfo *oi) {
     return ds;
 }
 
+// CreateCopy: reads the source band by band (whole band as float64, line by line) and hands
+// each to Rust (src/write/), which encodes it into a record at once. The file appears under
+// its name only when fstgis_create_finish succeeds.
+bool WriteDataset(const char *name, GDALDataset *src, char **options, GDALProgressFunc progress,
+                  void *progress_data) {
+    const int nbands = src->GetRasterCount();
+    if (nbands == 0) {
+        CPLError(CE_Failure, CPLE_NotSupported, "FST driver: %s: the source has no raster band", name);
+        return false;
+    }
+    FstCreateSource info;
+    memset(&info, 0, sizeof info);
+    info.xsize = src->GetRasterXSize();
+    info.ysize = src->GetRasterYSize();
+    info.has_gt = src->GetGeoTransform(info.gt) == CE_None;
+    char *wkt = nullptr;
+    if (const OGRSpatialReference *srs = src->GetSpatialRef()) {
+        const char *const wkt_opts[] = {"FORMAT=WKT2_2019", nullptr};
+        // WKT2 first; CRSs it cannot express (GDAL's WKT1 rotated poles with a PROJ4
+        // extension) as WKT1, then as a PROJ string: grids::from_crs reads all three.
+        if (srs->exportToWkt(&wkt, wkt_opts) != OGRERR_NONE) {
+            CPLFree(wkt);
+            wkt = nullptr;
+            if (srs->exportToWkt(&wkt) != OGRERR_NONE) {
+                CPLFree(wkt);
+                wkt = nullptr;
+                if (srs->exportToProj4(&wkt) != OGRERR_NONE) {
+                    CPLFree(wkt);
+                    wkt = nullptr;
+                }
+            }
+        }
+        if (wkt == nullptr)
+            CPLError(CE_Warning, CPLE_NotSupported,
+                     "FST driver: %s: the source CRS cannot be exported; written without georeferencing (X grid)",
+                     name);
+    }
+    info.wkt = wkt;
+    info.metadata = src->GetMetadata();
+    // No geotransform but GEOLOCATION arrays at full resolution: hand them over (grids'
+    // from_lat_lon finds the grid, Y at worst).
+    std::vector<double> lat, lon;
+    if (!info.has_gt) {
+        const char *xds = src->GetMetadataItem("X_DATASET", "GEOLOCATION");
+        const char *yds = src->GetMetadataItem("Y_DATASET", "GEOLOCATION");
+        const char *ps = src->GetMetadataItem("PIXEL_STEP", "GEOLOCATION");
+        const char *ls = src->GetMetadataItem("LINE_STEP", "GEOLOCATION");
+        const bool full = (!ps || atoi(ps) == 1) && (!ls || atoi(ls) == 1);
+        if (xds && yds && full) {
+            GDALDataset *x = GDALDataset::Open(xds, GDAL_OF_RASTER | GDAL_OF_READONLY);
+            GDALDataset *y = GDALDataset::Open(yds, GDAL_OF_RASTER | GDAL_OF_READONLY);
+            const int xb = atoi(CSLFetchNameValueDef(src->GetMetadata("GEOLOCATION"), "X_BAND", "1"));
+            const int yb = atoi(CSLFetchNameValueDef(src->GetMetadata("GEOLOCATION"), "Y_BAND", "1"));
+            const size_t n = static_cast<size_t>(info.xsize) * static_cast<size_t>(info.ysize);
+            if (x && y && x->GetRasterXSize() == info.xsize && x->GetRasterYSize() == info.ysize &&
+                y->GetRasterXSize() == info.xsize && y->GetRasterYSize() == info.ysize && x->GetRasterBand(xb) &&
+                y->GetRasterBand(yb)) {
+                try {
+                    lat.resize(n);
+                    lon.resize(n);
+                } catch (const std::exception &) {
+                    lat.clear();
+                    lon.clear();
+                }
+                if (!lat.empty() &&
+                    x->GetRasterBand(xb)->RasterIO(GF_Read, 0, 0, info.xsize, info.ysize, lon.data(), info.xsize,
+                                                   info.ysize, GDT_Float64, 0, 0, nullptr) == CE_None &&
+                    y->GetRasterBand(yb)->RasterIO(GF_Read, 0, 0, info.xsize, info.ysize, lat.data(), info.xsize,
+                                                   info.ysize, GDT_Float64, 0, 0, nullptr) == CE_None) {
+                    info.lat = lat.data();
+                    info.lon = lon.data();
+                }
+            }
+            if (x) GDALClose(x);
+            if (y) GDALClose(y);
+        }
+    }
+    void *h = fstgis_create_begin(name, &info, options);
+    CPLFree(wkt);
+    lat = std::vector<double>();
+    lon = std::vector<double>();
+    if (h == nullptr) return false;
+    const size_t n = static_cast<size_t>(info.xsize) * static_cast<size_t>(info.ysize);
+    std::vector<double> values;
+    try {
+        values.resize(n);
+    } catch (const std::exception &) {
+        CPLError(CE_Failure, CPLE_OutOfMemory, "FST driver: %s: cannot hold a band of %zu values", name, n);
+        fstgis_create_abort(h);
+        return false;
+    }
+    for (int b = 1; b <= nbands; b++) {
+        GDALRasterBand *band = src->GetRasterBand(b);
+        if (band->RasterIO(GF_Read, 0, 0, info.xsize, info.ysize, values.data(), info.xsize, info.ysize, GDT_Float64,
+                           0, 0, nullptr) != CE_None) {
+            CPLError(CE_Failure, CPLE_FileIO, "FST driver: %s: cannot read band %d of the source", name, b);
+            fstgis_create_abort(h);
+            return false;
+        }
+        FstCreateBand bi;
+        memset(&bi, 0, sizeof bi);
+        bi.number = b;
+        bi.gdal_type = band->GetRasterDataType();
+        bi.metadata = band->GetMetadata();
+        bi.nodata = band->GetNoDataValue(&bi.has_nodata);
+        if (fstgis_create_band(h, &bi, values.data(), n) != 0) {
+            fstgis_create_abort(h);
+            return false;
+        }
+        if (progress && !progress(static_cast<double>(b) / nbands, nullptr, progress_data)) {
+            CPLError(CE_Failure, CPLE_UserInterrupt, "FST driver: %s: interrupted", name);
+            fstgis_create_abort(h);
+            return false;
+        }
+    }
+    return fstgis_create_finish(h) == 0;
+}
+
+GDALDataset *CreateCopy(const char *name, GDALDataset *src, int /*strict*/, char **options,
+                        GDALProgressFunc progress, void *progress_data) {
+    if (!WriteDataset(name, src, options, progress, progress_data)) return nullptr;
+    return GDALDataset::Open(name, GDAL_OF_RASTER | GDAL_OF_READONLY);
+}
+
+GDALDataset *CreateCopyNoThrow(const char *name, GDALDataset *src, int strict, char **options,
+                               GDALProgressFunc progress, void *progress_data) {
+    try {
+        return CreateCopy(name, src, strict, options, progress, progress_data);
+    } catch (const std::exception &e) {
+        CPLError(CE_Failure, CPLE_AppDefined, "FST driver: %s", e.what());
+        return nullptr;
+    }
+}
+
+// Create: a dataset held in memory (each band as float64) until it is closed, then written
+// like a CreateCopy of itself. Georeferencing, metadata and nodata may be set in any order
+// before the close (gdalwarp, gdal_rasterize, GDALDataset::Create users).
+class FSTWriteDataset;
+
+class FSTWriteBand final : public GDALRasterBand {
+    friend class FSTWriteDataset;
+    std::vector<double> data_;
+    bool has_nodata_ = false;
+    double nodata_ = 0;
+
+  public:
+    FSTWriteBand(GDALDataset *ds, int n, GDALDataType t, size_t npix) {
+        poDS = ds;
+        nBand = n;
+        eDataType = t;
+        nBlockXSize = ds->GetRasterXSize();
+        nBlockYSize = 1;
+        data_.assign(npix, 0.0);
+    }
+    CPLErr IReadBlock(int, int by, void *image) override {
+        GDALCopyWords(data_.data() + static_cast<size_t>(by) * nBlockXSize, GDT_Float64, 8, image, eDataType,
+                      GDALGetDataTypeSizeBytes(eDataType), nBlockXSize);
+        return CE_None;
+    }
+    CPLErr IWriteBlock(int, int by, void *image) override {
+        GDALCopyWords(image, eDataType, GDALGetDataTypeSizeBytes(eDataType),
+                      data_.data() + static_cast<size_t>(by) * nBlockXSize, GDT_Float64, 8, nBlockXSize);
+        return CE_None;
+    }
+    CPLErr SetNoDataValue(double v) override {
+        has_nodata_ = true;
+        nodata_ = v;
+        return CE_None;
+    }
+    double GetNoDataValue(int *ok) override {
+        if (ok) *ok = has_nodata_;
+        return nodata_;
+    }
+};
+
+class FSTWriteDataset final : public GDALDataset {
+    std::string name_;
+    char **options_ = nullptr;
+    bool has_gt_ = false;
+    double gt_[6] = {0, 1, 0, 0, 0, 1};
+    OGRSpatialReference srs_;
+    bool done_ = false;
+
+  public:
+    FSTWriteDataset(const char *name, int nx, int ny, char **options) : name_(name), options_(CSLDuplicate(options)) {
+        nRasterXSize = nx;
+        nRasterYSize = ny;
+        eAccess = GA_Update;
+        srs_.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    }
+    ~FSTWriteDataset() override {
+        Finish();
+        CSLDestroy(options_);
+    }
+    CPLErr SetGeoTransform(double *t) override {
+        memcpy(gt_, t, sizeof gt_);
+        has_gt_ = true;
+        return CE_None;
+    }
+    CPLErr GetGeoTransform(double *t) override {
+        memcpy(t, gt_, sizeof gt_);
+        return has_gt_ ? CE_None : CE_Failure;
+    }
+    CPLErr SetSpatialRef(const OGRSpatialReference *srs) override {
+        if (srs)
+            srs_ = *srs;
+        else
+            srs_.Clear();
+        return CE_None;
+    }
+    const OGRSpatialReference *GetSpatialRef() const override { return srs_.IsEmpty() ? nullptr : &srs_; }
+
+    // Write the file (once). Errors are reported through CPLError.
+    void Finish() {
+        if (done_) return;
+        done_ = true;
+        FlushCache(true);
+        WriteDataset(name_.c_str(), this, options_, nullptr, nullptr);
+    }
+
+    static GDALDataset *Create(const char *name, int nx, int ny, int nbands, GDALDataType type, char **options);
+};
+
+GDALDataset *FSTWriteDataset::Create(const char *name, int nx, int ny, int nbands, GDALDataType type,
+                                     char **options) {
+    if (fstgis_check_options(options) != 0) return nullptr;
+    if (nx <= 0 || ny <= 0 || nbands <= 0) {
+        CPLError(CE_Failure, CPLE_NotSupported, "FST driver: %s: a %dx%d raster of %d bands cannot be written", name,
+                 nx, ny, nbands);
+        return nullptr;
+    }
+    auto *ds = new FSTWriteDataset(name, nx, ny, options);
+    const size_t npix = static_cast<size_t>(nx) * static_cast<size_t>(ny);
+    try {
+        for (int b = 1; b <= nbands; b++) ds->SetBand(b, new FSTWriteBand(ds, b, type, npix));
+    } catch (const std::exception &) {
+        CPLError(CE_Failure, CPLE_OutOfMemory, "FST driver: %s: cannot hold %d bands of %zu values", name, nbands,
+                 npix);
+        ds->done_ = true;
+        delete ds;
+        return nullptr;
+    }
+    return ds;
+}
+
+GDALDataset *CreateNoThrow(const char *name, int nx, int ny, int nbands, GDALDataType type, char **options) {
+    try {
+        return FSTWriteDataset::Create(name, nx, ny, nbands, type, options);
+    } catch (const std::exception &e) {
+        CPLError(CE_Failure, CPLE_AppDefined, "FST driver: %s", e.what());
+        return nullptr;
+    }
+}
+
 GDALDataset *OpenNoThrow(GDALOpenInfo *oi) {
     try {
         return FSTDataset::Open(oi);
@@ -216,7 +498,13 @@ extern "C" void fstgis_shim_register(void) {
     drv->SetMetadataItem(GDAL_DCAP_VIRTUALIO, "YES");
     drv->SetMetadataItem(GDAL_DCAP_OPEN, "YES");
     drv->SetMetadataItem(GDAL_DMD_OPENOPTIONLIST, "<OpenOptionList/>");
+    drv->SetMetadataItem(GDAL_DCAP_CREATECOPY, "YES");
+    drv->SetMetadataItem(GDAL_DCAP_CREATE, "YES");
+    drv->SetMetadataItem(GDAL_DMD_CREATIONDATATYPES, "Byte UInt16 Int16 UInt32 Int32 Float32 Float64");
+    drv->SetMetadataItem(GDAL_DMD_CREATIONOPTIONLIST, fstgis_creation_options());
     drv->pfnIdentify = FSTDataset::Identify;
     drv->pfnOpen = OpenNoThrow;
+    drv->pfnCreateCopy = CreateCopyNoThrow;
+    drv->pfnCreate = CreateNoThrow;
     GetGDALDriverManager()->RegisterDriver(drv);
 }

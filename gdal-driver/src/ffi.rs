@@ -17,6 +17,7 @@ use fst_core::source::ByteSource;
 
 use crate::model::{self, Dataset, ModelError, ModelOptions};
 
+const CE_WARNING: c_int = 2;
 const CE_FAILURE: c_int = 3;
 const CPLE_APP_DEFINED: c_int = 1;
 const CPLE_OUT_OF_MEMORY: c_int = 2;
@@ -40,11 +41,18 @@ extern "C" {
 }
 
 /// Report `msg` through `CPLError(CE_Failure, code, "%s", msg)`.
-fn report_code(code: c_int, msg: &str) {
+pub(crate) fn report_code(code: c_int, msg: &str) {
     let text = CString::new(msg.replace('\0', " ")).unwrap_or_default();
     // SAFETY: "%s" with one NUL-terminated string argument matches CPLError's printf contract;
     // both strings outlive the call.
     unsafe { CPLError(CE_FAILURE, code, c"%s".as_ptr(), text.as_ptr()) };
+}
+
+/// Report `msg` through `CPLError(CE_Warning, CPLE_AppDefined, "%s", msg)`.
+pub(crate) fn report_warning(msg: &str) {
+    let text = CString::new(msg.replace('\0', " ")).unwrap_or_default();
+    // SAFETY: as in report_code.
+    unsafe { CPLError(CE_WARNING, CPLE_APP_DEFINED, c"%s".as_ptr(), text.as_ptr()) };
 }
 
 /// The one place where the model's errors become GDAL's: every kind is a failure
@@ -65,7 +73,7 @@ fn report_error(e: &ModelError) {
 }
 
 /// Run `f`, turning a panic into a reported error and `fallback`.
-fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
+pub(crate) fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(p) => {

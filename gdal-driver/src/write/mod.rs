@@ -1,0 +1,427 @@
+//! Writing FST files from GDAL datasets (`CreateCopy`): each band becomes a record, written
+//! as it comes, on the grid `grids::from_crs` finds for the source's CRS and geotransform.
+//!
+//! Kept apart from the dataset model ([`crate::model`]), which only reads. The C++ shim reads
+//! the source band by band and hands each band to [`Creator::write_band`]; the file is created
+//! under a temporary name and appears only when [`Creator::finish`] succeeds (fst-core's
+//! writer), so a failed copy leaves no half file.
+//!
+//! Keys of a band, first found wins: the creation option; the band's `FST_*` metadata (what
+//! this driver publishes when reading FST, so `FST → GTiff → FST` keeps every key); GRIB2 and
+//! netCDF metadata ([`keys`]); defaults.
+
+mod keys;
+mod options;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use fst_core::codec::SamplesRef;
+use fst_core::record::Datyp;
+use fst_core::write::{FstWriter, RecordKeys, WriteOptions};
+use fst_core::{Container, WriteError};
+use grids::from_crs::{from_geotransform, from_lat_lon, FromCrsError, FromCrsOptions, FstGrid};
+
+pub use options::{CreateOptions, CREATION_OPTION_LIST};
+
+/// Why a copy to FST failed. Messages name the file and, for band errors, the band.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CreateError {
+    /// A creation option is malformed or out of range.
+    #[error("creation option {name}={value}: {reason}")]
+    Option {
+        /// Option name.
+        name: String,
+        /// Value given.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The source cannot be written as FST.
+    #[error("{path}: {reason}")]
+    Source {
+        /// Target file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The source's CRS and geotransform have no FST grid.
+    #[error("{path}: no FST grid for the source's georeferencing")]
+    Grid {
+        /// Target file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<FromCrsError>,
+    },
+    /// A band's keys or values cannot be written.
+    #[error("{path}, band {band}: {reason}")]
+    Band {
+        /// Target file.
+        path: PathBuf,
+        /// Band number (1-based).
+        band: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The writer failed (its message names the file and the record).
+    #[error(transparent)]
+    Write(Box<WriteError>),
+}
+
+impl From<WriteError> for CreateError {
+    fn from(e: WriteError) -> Self {
+        CreateError::Write(Box::new(e))
+    }
+}
+
+/// What the shim knows about the source dataset.
+#[derive(Debug, Clone, Default)]
+pub struct SourceInfo {
+    /// Columns.
+    pub xsize: usize,
+    /// Lines.
+    pub ysize: usize,
+    /// GDAL geotransform, when the source has one.
+    pub geotransform: Option<[f64; 6]>,
+    /// The source CRS as WKT (any version PROJ reads), when it has one.
+    pub crs: Option<String>,
+    /// Dataset metadata (default domain): netCDF's `time#units` and the like.
+    pub metadata: Vec<(String, String)>,
+    /// Latitude and longitude of every pixel, line by line (GDAL's GEOLOCATION arrays), used
+    /// when there is no geotransform.
+    pub lat_lon: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+/// One band of the source, as the shim hands it over.
+#[derive(Debug, Clone, Copy)]
+pub struct BandInput<'a> {
+    /// Band number, 1-based.
+    pub number: usize,
+    /// GDAL data type code (`GDT_*`).
+    pub gdal_type: i32,
+    /// Band metadata (default domain).
+    pub metadata: &'a [(String, String)],
+    /// The nodata value, if any.
+    pub nodata: Option<f64>,
+    /// `xsize·ysize` values, line by line from the top, as GDAL reads them.
+    pub values: &'a [f64],
+}
+
+/// The keys that tell two records apart for readers.
+type SearchKeys = (String, String, String, u32, u32, u32, i32);
+
+fn search_keys(k: &RecordKeys) -> SearchKeys {
+    (
+        k.nomvar.clone(),
+        k.typvar.clone(),
+        k.etiket.clone(),
+        k.ip1,
+        k.ip2,
+        k.ip3,
+        k.valid_date().0,
+    )
+}
+
+/// The missing points in record order: NaN, and the nodata value (compared exactly: it is
+/// the value GDAL stored). None when memory is short.
+#[allow(clippy::float_cmp)]
+fn missing_mask(
+    values: &[f64],
+    ni: usize,
+    nj: usize,
+    flip: bool,
+    nodata: Option<f64>,
+) -> Option<Vec<bool>> {
+    let mut missing = Vec::new();
+    missing.try_reserve_exact(ni * nj).ok()?;
+    for j in 0..nj {
+        let line = if flip { nj - 1 - j } else { j };
+        let row = values.get(line * ni..(line + 1) * ni)?;
+        missing.extend(
+            row.iter()
+                .map(|&v| v.is_nan() || nodata.is_some_and(|m| v == m)),
+        );
+    }
+    Some(missing)
+}
+
+/// A copy in progress: the open writer, the grid and the keys written so far.
+pub struct Creator {
+    path: PathBuf,
+    writer: Option<FstWriter>,
+    options: CreateOptions,
+    source: SourceInfo,
+    grid: Option<FstGrid>,
+    written: HashSet<SearchKeys>,
+    turbo: bool,
+}
+
+impl std::fmt::Debug for Creator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Creator")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether this build's encoder can write turbo records (another crate may not have them).
+fn turbo_available() -> bool {
+    let v = [0.0f32, 1.0, 2.0, 3.0];
+    let req = fst_core::codec::EncodeRequest {
+        datyp: Datyp(134),
+        nbits: 16,
+        ni: 2,
+        nj: 2,
+        nk: 1,
+    };
+    fst_core::codec::encode(SamplesRef::F32(&v), None, &req, &fst_core::Limits::DEFAULT).is_ok()
+}
+
+impl Creator {
+    /// Check the options and the source, find the grid, open the writer and write the
+    /// positional records (Z and Y grids) before any data record.
+    pub fn begin(
+        path: &Path,
+        source: SourceInfo,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        let src_err = |reason: String| CreateError::Source {
+            path: path.to_owned(),
+            reason,
+        };
+        let name = path.to_string_lossy();
+        if name.starts_with("/vsi") {
+            return Err(src_err(
+                "the FST writer writes local files only (not GDAL virtual files)".into(),
+            ));
+        }
+        let (ni, nj) = (
+            u32::try_from(source.xsize).ok().filter(|&n| n > 0),
+            u32::try_from(source.ysize).ok().filter(|&n| n > 0),
+        );
+        let (Some(ni), Some(nj)) = (ni, nj) else {
+            return Err(src_err(format!(
+                "a {}x{} raster cannot be an FST record",
+                source.xsize, source.ysize
+            )));
+        };
+        let grid = match (&source.geotransform, &source.crs) {
+            (Some(gt), Some(crs)) if !crs.trim().is_empty() => Some(
+                from_geotransform(crs, gt, ni, nj, &FromCrsOptions::default()).map_err(|e| {
+                    CreateError::Grid {
+                        path: path.to_owned(),
+                        source: Box::new(e),
+                    }
+                })?,
+            ),
+            _ => match &source.lat_lon {
+                Some((lat, lon)) => Some(
+                    from_lat_lon(ni, nj, lat, lon, &FromCrsOptions::default()).map_err(|e| {
+                        CreateError::Grid {
+                            path: path.to_owned(),
+                            source: Box::new(e),
+                        }
+                    })?,
+                ),
+                None => None,
+            },
+        };
+        let container = options.container.unwrap_or(Container::Rsf);
+        let wo = WriteOptions::new(container).force(options.force);
+        let writer = if options.append && path.exists() {
+            FstWriter::append(path, wo)?
+        } else {
+            FstWriter::create(path, wo)?
+        };
+        let mut c = Creator {
+            path: path.to_owned(),
+            writer: Some(writer),
+            options,
+            source,
+            grid,
+            written: HashSet::new(),
+            turbo: turbo_available(),
+        };
+        if let Err(e) = c.write_positional() {
+            c.abandon();
+            return Err(e);
+        }
+        Ok(c)
+    }
+
+    fn writer(&mut self) -> Result<&mut FstWriter, CreateError> {
+        let path = self.path.clone();
+        self.writer.as_mut().ok_or(CreateError::Source {
+            path,
+            reason: "the writer is closed".into(),
+        })
+    }
+
+    /// The `>>`/`^^` records of Z and Y grids, in float32 (what librmn reads).
+    fn write_positional(&mut self) -> Result<(), CreateError> {
+        let Some(p) = self.grid.as_ref().and_then(FstGrid::positional_records) else {
+            return Ok(());
+        };
+        let etiket = self.options.etiket.clone().unwrap_or_default();
+        for (nomvar, shape, values) in [(">>", p.x_shape, p.x_f32()), ("^^", p.y_shape, p.y_f32())]
+        {
+            let keys = RecordKeys {
+                nomvar: nomvar.into(),
+                typvar: "X".into(),
+                etiket: etiket.clone(),
+                ip1: p.ip[0],
+                ip2: p.ip[1],
+                ip3: p.ip[2],
+                grtyp: p.grtyp,
+                ig1: p.ig[0],
+                ig2: p.ig[1],
+                ig3: p.ig[2],
+                ig4: p.ig[3],
+                ni: shape.0,
+                nj: shape.1,
+                ..RecordKeys::default()
+            };
+            self.writer()?
+                .write(&keys, SamplesRef::F32(&values), None, Datyp(5), 32)?;
+        }
+        Ok(())
+    }
+
+    /// The grid found for the source (None: no georeferencing, written as an `X` grid).
+    #[must_use]
+    pub fn grid(&self) -> Option<&FstGrid> {
+        self.grid.as_ref()
+    }
+
+    /// A warning when the grid found reproduces the source's pixel centres less closely than
+    /// 1e-6° (float32 `>>`/`^^` of a Y or Z grid on non-decimal axes; see grids' README).
+    #[must_use]
+    pub fn grid_warning(&self) -> Option<String> {
+        let g = self.grid.as_ref()?;
+        (g.max_error_deg > 1e-6).then(|| {
+            format!(
+                "grid {} reproduces the source's pixel centres within {:.2e} degrees (float32 positional records, what librmn reads)",
+                char::from(g.descriptor.grtyp),
+                g.max_error_deg
+            )
+        })
+    }
+
+    /// Encode and write one band as a record.
+    pub fn write_band(&mut self, band: BandInput<'_>) -> Result<(), CreateError> {
+        let band_err = |reason: String| CreateError::Band {
+            path: self.path.clone(),
+            band: band.number,
+            reason,
+        };
+        let (ni, nj) = (self.source.xsize, self.source.ysize);
+        if band.values.len() != ni * nj {
+            return Err(band_err(format!(
+                "{} values for a {ni}x{nj} raster",
+                band.values.len()
+            )));
+        }
+        let mut k =
+            keys::band_keys(&self.options, &self.source.metadata, &band).map_err(band_err)?;
+        match &self.grid {
+            Some(g) => {
+                let d = &g.descriptor;
+                k.grtyp = d.grtyp;
+                [k.ig1, k.ig2, k.ig3, k.ig4] = d.ig;
+            }
+            None => {
+                k.grtyp = b'X';
+            }
+        }
+        k.ni = ni as u32;
+        k.nj = nj as u32;
+        // Bands whose keys would be equal (plain GeoTIFF bands) stay apart by ip3.
+        if self.options.ip3.is_none() && self.written.contains(&search_keys(&k)) {
+            k.ip3 = band.number as u32;
+        }
+        let (datyp, nbits) = keys::packing(&self.options, &band, self.turbo);
+        // Without a grid (X), our reader shows record row 0 at the bottom, like librmn's
+        // tools: write south first so that the raster comes back the same way up.
+        let flip = self.grid.as_ref().is_none_or(|g| g.flip_rows);
+        let rows = |j: usize| if flip { nj - 1 - j } else { j };
+        let missing = missing_mask(band.values, ni, nj, flip, band.nodata)
+            .ok_or_else(|| band_err("out of memory for the missing-value mask".into()))?;
+        let any_missing = missing.iter().any(|&m| m);
+        let base = datyp & !64;
+        if any_missing && !matches!(base & 127, 1 | 2 | 4 | 5 | 6) {
+            return Err(band_err(format!(
+                "datyp {base} cannot hold missing values (nodata or NaN)"
+            )));
+        }
+        let datyp = if any_missing {
+            Datyp(base | 64)
+        } else {
+            Datyp(base)
+        };
+        let mask = any_missing.then_some(missing.as_slice());
+        let fill = |v: f64, m: bool| if m { 0.0 } else { v };
+        let ordered = (0..nj).flat_map(|j| {
+            let line = rows(j);
+            band.values[line * ni..(line + 1) * ni].iter().copied()
+        });
+        let result = match base & 127 {
+            2 => {
+                let v: Vec<u32> = ordered
+                    .zip(missing.iter())
+                    .map(|(v, &m)| fill(v, m).round().clamp(0.0, u32::MAX as f64) as u32)
+                    .collect();
+                self.writer()?
+                    .write(&k, SamplesRef::U32(&v), mask, datyp, nbits)
+            }
+            4 => {
+                let v: Vec<i32> = ordered
+                    .zip(missing.iter())
+                    .map(|(v, &m)| {
+                        fill(v, m).round().clamp(i32::MIN as f64, i32::MAX as f64) as i32
+                    })
+                    .collect();
+                self.writer()?
+                    .write(&k, SamplesRef::I32(&v), mask, datyp, nbits)
+            }
+            5 if nbits == 64 => {
+                let v: Vec<f64> = ordered
+                    .zip(missing.iter())
+                    .map(|(v, &m)| fill(v, m))
+                    .collect();
+                self.writer()?
+                    .write(&k, SamplesRef::F64(&v), mask, datyp, nbits)
+            }
+            _ => {
+                let v: Vec<f32> = ordered
+                    .zip(missing.iter())
+                    .map(|(v, &m)| fill(v, m) as f32)
+                    .collect();
+                self.writer()?
+                    .write(&k, SamplesRef::F32(&v), mask, datyp, nbits)
+            }
+        };
+        result?;
+        self.written.insert(search_keys(&k));
+        Ok(())
+    }
+
+    /// Close the file: a new file appears under its name only now.
+    pub fn finish(mut self) -> Result<PathBuf, CreateError> {
+        match self.writer.take() {
+            Some(w) => Ok(w.close()?),
+            None => Ok(self.path.clone()),
+        }
+    }
+
+    /// Give up: a new file is deleted, an appended file keeps its earlier records.
+    pub fn abandon(mut self) {
+        if let Some(w) = self.writer.take() {
+            w.abandon();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

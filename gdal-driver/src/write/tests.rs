@@ -1,0 +1,160 @@
+#![allow(clippy::float_cmp)] // exact values are the point of these tests
+
+use fst_core::codec::Samples;
+use fst_core::FstFile;
+
+use super::*;
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("gdal-fst-write-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn kv(k: &str, v: &str) -> (String, String) {
+    (k.to_owned(), v.to_owned())
+}
+
+#[test]
+fn geotiff_like_bands_become_records_on_an_l_grid_south_first() {
+    let dir = tmp("l");
+    let path = dir.join("out.fst");
+    let (ni, nj) = (4usize, 3usize);
+    let src = SourceInfo {
+        xsize: ni,
+        ysize: nj,
+        geotransform: Some([-10.0, 1.0, 0.0, 50.0, 0.0, -1.0]),
+        crs: Some("EPSG:4326".into()),
+        ..SourceInfo::default()
+    };
+    let opts = CreateOptions::parse([("DATYP", "5"), ("CONTAINER", "XDF")]).unwrap();
+    let mut c = Creator::begin(&path, src, opts).unwrap();
+    assert_eq!(c.grid().unwrap().descriptor.grtyp, b'L');
+    let values: Vec<f64> = (0..ni * nj).map(|v| v as f64 + 0.5).collect();
+    for number in 1..=2 {
+        c.write_band(BandInput {
+            number,
+            gdal_type: 6,
+            metadata: &[],
+            nodata: Some(2.5),
+            values: &values,
+        })
+        .unwrap();
+    }
+    assert!(!path.exists(), "the file appears only when finished");
+    c.finish().unwrap();
+    let f = FstFile::open(&path).unwrap();
+    let recs = f.records();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0].nomvar.trimmed(), "XX");
+    assert_eq!(recs[0].datyp.0, 5 + 64);
+    assert_eq!(
+        (recs[0].ip3, recs[1].ip3),
+        (0, 2),
+        "equal keys kept apart by ip3"
+    );
+    let d = f.decode(&recs[0]).unwrap();
+    let Samples::F32(v) = d.samples else {
+        panic!("f32 expected")
+    };
+    // Row 0 of the record is the source's last line.
+    assert_eq!(v[0], 8.5);
+    assert_eq!(v[ni * (nj - 1)], 0.5);
+    let m = d.missing.unwrap();
+    assert!(m[ni * (nj - 1) + 2] && m.iter().filter(|&&x| x).count() == 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn fst_metadata_and_grib_metadata_give_the_keys() {
+    let dir = tmp("keys");
+    let path = dir.join("k.fst");
+    let src = SourceInfo {
+        xsize: 2,
+        ysize: 2,
+        ..SourceInfo::default()
+    };
+    let mut c = Creator::begin(&path, src, CreateOptions::default()).unwrap();
+    let fst_md = [
+        kv("FST_NOMVAR", "TT"),
+        kv("FST_TYPVAR", "P"),
+        kv("FST_ETIKET", "R1"),
+        kv("FST_IP1", "41394464"),
+        kv("FST_IP2", "6"),
+        kv("FST_IP3", "0"),
+        kv("FST_DATEO_STAMP", "488663200"),
+        kv("FST_DATEV_STAMP", "488670000"),
+        kv("FST_DEET", "900"),
+        kv("FST_NPAS", "24"),
+        kv("FST_DATYP", "1"),
+        kv("FST_NBITS", "12"),
+    ];
+    let grib_md = [
+        kv("GRIB_ELEMENT", "TMP"),
+        kv("GRIB_SHORT_NAME", "85000-ISBL"),
+        kv("GRIB_REF_TIME", "  1577836800 sec UTC"),
+        kv("GRIB_VALID_TIME", "  1577858400 sec UTC"),
+    ];
+    for (number, md) in [(1, &fst_md[..]), (2, &grib_md[..])] {
+        c.write_band(BandInput {
+            number,
+            gdal_type: 6,
+            metadata: md,
+            nodata: None,
+            values: &[1.0, 2.0, 3.0, 4.0],
+        })
+        .unwrap();
+    }
+    c.finish().unwrap();
+    let f = FstFile::open(&path).unwrap();
+    let r = &f.records()[0];
+    assert_eq!(
+        (r.nomvar.trimmed(), r.typvar.trimmed(), r.etiket.trimmed()),
+        ("TT", "P", "R1")
+    );
+    assert_eq!(
+        (r.ip1, r.ip2, r.deet, r.npas, r.datev),
+        (41_394_464, 6, 900, 24, 488_670_000)
+    );
+    assert_eq!((r.datyp.0, r.nbits, r.grtyp), (1, 12, b'X'));
+    let g = &f.records()[1];
+    assert_eq!(g.nomvar.trimmed(), "TMP");
+    assert_eq!((g.ip2, g.deet, g.npas), (6, 3600, 6));
+    let l = fst_core::ip::decode_ip(g.ip1).unwrap().level();
+    assert_eq!(l.value, 850.0);
+    assert_eq!(
+        fst_core::date::DateStamp(g.datev).to_iso8601().as_deref(),
+        Some("2020-01-01T06:00:00Z")
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_failed_band_leaves_no_file() {
+    let dir = tmp("fail");
+    let path = dir.join("f.fst");
+    let src = SourceInfo {
+        xsize: 2,
+        ysize: 1,
+        ..SourceInfo::default()
+    };
+    let mut c = Creator::begin(&path, src, CreateOptions::default()).unwrap();
+    let e = c
+        .write_band(BandInput {
+            number: 3,
+            gdal_type: 6,
+            metadata: &[kv("FST_NOMVAR", "TOOLONG")],
+            nodata: None,
+            values: &[1.0, 2.0],
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("band 3") && e.contains("f.fst") && e.contains("FST_NOMVAR"),
+        "{e}"
+    );
+    c.abandon();
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    std::fs::remove_dir_all(dir).unwrap();
+}

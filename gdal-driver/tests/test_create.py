@@ -1,0 +1,516 @@
+"""gdal_translate -of FST (CreateCopy): round trips FST -> GTiff -> FST and GTiff / netCDF /
+GRIB2 -> FST -> GTiff keep keys, values and georeferencing; librmn 19.5 and QGIS read what we
+wrote; bad options and unwritable targets fail cleanly and leave no file."""
+import json
+import os
+import pathlib
+import subprocess
+
+import numpy as np
+import pytest
+from osgeo import gdal, osr
+
+from conftest import REPO, XDF, field_datasets
+
+pytestmark = pytest.mark.require_driver("FST")
+
+HERE = pathlib.Path(__file__).resolve().parent
+KEYS = ("FST_NOMVAR", "FST_TYPVAR", "FST_ETIKET", "FST_IP1", "FST_IP2", "FST_IP3", "FST_DATEO_STAMP",
+        "FST_DATEV_STAMP", "FST_DEET", "FST_NPAS", "FST_NBITS")
+
+
+def to_fst(src, dst, *options):
+    out = gdal.Translate(str(dst), src if isinstance(src, gdal.Dataset) else str(src), format="FST",
+                         creationOptions=list(options))
+    assert out is not None
+    out = None
+    return gdal.Open(str(dst))
+
+
+def bands_of(path):
+    """Every band of every field of an FST file, in record order."""
+    bands = []
+    for _, ds in field_datasets(path):
+        for b in range(1, ds.RasterCount + 1):
+            bands.append((ds, ds.GetRasterBand(b)))
+    bands.sort(key=lambda x: int(x[1].GetMetadataItem("FST_RECORD")))
+    return bands
+
+
+def centres(ds, step=5):
+    """(lon, lat) of a sample of pixel centres, in the dataset's own geographic CRS."""
+    nx, ny = ds.RasterXSize, ds.RasterYSize
+    ii, jj = np.meshgrid(np.arange(0, nx, step), np.arange(0, ny, step))
+    gt = ds.GetGeoTransform(can_return_null=True)
+    if gt is None:
+        geo = ds.GetMetadata("GEOLOCATION")
+        lon = gdal.Open(geo["X_DATASET"]).ReadAsArray()[jj, ii]
+        lat = gdal.Open(geo["Y_DATASET"]).ReadAsArray()[jj, ii]
+        return lon.ravel(), lat.ravel()
+    x = gt[0] + (ii + 0.5) * gt[1] + (jj + 0.5) * gt[2]
+    y = gt[3] + (ii + 0.5) * gt[4] + (jj + 0.5) * gt[5]
+    srs = ds.GetSpatialRef()
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    # True latitude/longitude on the CRS's own ellipsoid (a rotated pole's CloneGeogCS would
+    # give rotated coordinates).
+    g = osr.SpatialReference()
+    g.SetFromUserInput(f"+proj=longlat +a={srs.GetSemiMajor()!r} +b={srs.GetSemiMinor()!r} +no_defs")
+    g.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    pts = np.array(osr.CoordinateTransformation(srs, g).TransformPoints(np.c_[x.ravel(), y.ravel()].tolist()))
+    return pts[:, 0], pts[:, 1]
+
+
+def quantum(a, nbits=16):
+    """One step of datyp 1's packing: a power of two at least span / (2^nbits - 1)."""
+    span = float(np.nanmax(a) - np.nanmin(a))
+    return 2.0 ** np.ceil(np.log2(span / (2 ** nbits - 1))) * 1.0001
+
+
+def assert_same_place(a, b, tol=1e-6):
+    lon_a, lat_a = centres(a)
+    lon_b, lat_b = centres(b)
+    dlon = (lon_a - lon_b + 180.0) % 360.0 - 180.0
+    assert np.max(np.abs(lat_a - lat_b)) <= tol, np.max(np.abs(lat_a - lat_b))
+    assert np.max(np.abs(dlon * np.cos(np.radians(lat_a)))) <= tol, np.max(np.abs(dlon))
+
+
+def geotiff(path, srs, gt, nbands=2, shape=(30, 40), nodata=None, dtype=gdal.GDT_Float32, seed=1):
+    rng = np.random.default_rng(seed)
+    # GeoTIFF cannot store every CRS (ob_tran rotated poles go to a .aux.xml, and the tests run
+    # with PAM off): such sources are built in memory and returned.
+    drv = "GTiff" if path is not None else "MEM"
+    ds = gdal.GetDriverByName(drv).Create(str(path or ""), shape[1], shape[0], nbands, dtype)
+    ds.SetGeoTransform(gt)
+    s = osr.SpatialReference()
+    s.SetFromUserInput(srs)
+    ds.SetSpatialRef(s)
+    arrays = []
+    for b in range(1, nbands + 1):
+        a = (rng.random(shape) * 100 * b - 20).astype(np.float32)
+        if nodata is not None:
+            a[0, :3] = nodata
+            ds.GetRasterBand(b).SetNoDataValue(nodata)
+        ds.GetRasterBand(b).WriteArray(a)
+        arrays.append(a)
+    if path is None:
+        return ds, arrays
+    ds = None
+    return arrays
+
+
+def test_creation_options_are_advertised():
+    drv = gdal.GetDriverByName("FST")
+    assert drv.GetMetadataItem(gdal.DCAP_CREATECOPY) == "YES"
+    xml = drv.GetMetadataItem(gdal.DMD_CREATIONOPTIONLIST)
+    for name in ("NOMVAR", "TYPVAR", "ETIKET", "IP1", "IP2", "IP3", "LEVEL", "LEVEL_KIND", "DATEO", "DEET", "NPAS",
+                 "DATYP", "NBITS", "CONTAINER", "APPEND_SUBDATASET"):
+        assert f'name="{name}"' in xml, name
+    out = subprocess.run(["gdalinfo", "--format", "FST"], capture_output=True, text=True).stdout
+    assert "CreateCopy()" in out and "CreationOptionList" in out
+
+
+@pytest.mark.parametrize("container", ["XDF", "RSF"])
+def test_fst_to_gtiff_to_fst_keeps_keys_values_and_place(tmp_path, container):
+    src = XDF / "grids.fst"
+    checked = 0
+    for name, ds in field_datasets(src):
+        if ds.GetMetadataItem("FST_GRTYP") not in ("L", "N", "S", "Z", "E", "A", "B", "G"):
+            continue
+        if ds.GetGeoTransform(can_return_null=True) is None:
+            continue
+        tif = tmp_path / f"f{checked}.tif"
+        gdal.Translate(str(tif), ds, format="GTiff")
+        if gdal.Open(str(tif)).GetSpatialRef() is None:
+            continue  # GeoTIFF cannot store this CRS (E's rotated pole as GDAL writes it)
+        out = tmp_path / f"f{checked}.fst"
+        back = to_fst(tif, out, f"CONTAINER={container}")
+        got = bands_of(out)
+        assert len(got) == ds.RasterCount
+        for b, (gds, gb) in enumerate(got, start=1):
+            sb = ds.GetRasterBand(b)
+            for k in KEYS:
+                assert gb.GetMetadataItem(k) == sb.GetMetadataItem(k), (name, b, k)
+            assert (int(gb.GetMetadataItem("FST_DATYP")) & ~64) == (int(sb.GetMetadataItem("FST_DATYP")) & ~64) or \
+                int(sb.GetMetadataItem("FST_DATYP")) & 128, (name, b)
+            a, g = sb.ReadAsArray().astype(np.float64), gb.ReadAsArray().astype(np.float64)
+            nbits = int(sb.GetMetadataItem("FST_NBITS"))
+            if int(sb.GetMetadataItem("FST_DATYP")) & 63 == 5:
+                np.testing.assert_array_equal(g, a)
+            else:
+                span = float(np.nanmax(a) - np.nanmin(a))
+                np.testing.assert_allclose(g, a, rtol=0, atol=span / 2 ** nbits * 1.01 + 1e-12)
+            assert_same_place(ds, gds)
+        checked += 1
+        back = None
+    assert checked >= 2
+
+
+def test_gtiff_epsg4326_exact_with_datyp5_and_nodata(tmp_path):
+    tif = tmp_path / "a.tif"
+    arrays = geotiff(tif, "EPSG:4326", [-100.0, 0.5, 0.0, 60.0, 0.0, -0.5], nodata=-999.0)
+    out = tmp_path / "a.fst"
+    to_fst(tif, out, "DATYP=5", "NOMVAR=TT", "ETIKET=GDALTEST", "LEVEL=850", "LEVEL_KIND=2",
+           "DATEO=2024-01-31T12:00Z", "DEET=3600", "NPAS=6", "IP2=6", "CONTAINER=XDF")
+    got = bands_of(out)
+    assert len(got) == 2
+    for (ds, b), want in zip(got, arrays):
+        assert b.GetMetadataItem("FST_NOMVAR") == "TT" and b.GetMetadataItem("FST_ETIKET") == "GDALTEST"
+        assert float(b.GetMetadataItem("FST_LEVEL")) == 850.0 and b.GetMetadataItem("FST_LEVEL_KIND") == "2"
+        assert b.GetMetadataItem("FST_DATEO").startswith("2024-01-31T12:00")
+        assert b.GetMetadataItem("FST_DATEV").startswith("2024-01-31T18:00")
+        assert int(b.GetMetadataItem("FST_DATYP")) == 5 + 64
+        a = b.ReadAsArray()
+        nd = b.GetNoDataValue()
+        assert nd is not None
+        np.testing.assert_array_equal(a == nd, want == -999.0)
+        np.testing.assert_array_equal(a[want != -999.0], want[want != -999.0])
+        assert ds.GetMetadataItem("FST_GRTYP") == "L"
+        assert_same_place(gdal.Open(str(tif)), ds)
+    # ... and back to GTiff.
+    tif2 = tmp_path / "b.tif"
+    gdal.Translate(str(tif2), got[0][0], format="GTiff")
+    t = gdal.Open(str(tif2))
+    np.testing.assert_array_equal(t.GetRasterBand(1).ReadAsArray()[arrays[0] != -999.0], arrays[0][arrays[0] != -999.0])
+    assert_same_place(gdal.Open(str(tif)), t)
+
+
+ROTATED = "+proj=ob_tran +o_proj=longlat +o_lon_p=0 +o_lat_p=31.75 +lon_0=-92.5 +R=6371229 +no_defs"
+POLAR = "+proj=stere +lat_0=90 +lat_ts=60 +lon_0=-111 +x_0=0 +y_0=0 +R=6371229 +units=m +no_defs"
+
+
+@pytest.mark.parametrize("srs,gt,tol", [
+    (ROTATED, [-10.0, 0.125, 0.0, 5.0, 0.0, -0.125], 1e-6),
+    (POLAR, [-2000000.0, 50000.0, 0.0, 1000000.0, 0.0, -50000.0], 1e-5),
+], ids=["rotated-pole", "polar-stereographic"])
+def test_projected_gtiff_round_trip(tmp_path, srs, gt, tol):
+    mem, arrays = geotiff(None, srs, gt, nbands=1)
+    out = tmp_path / "p.fst"
+    to_fst(mem, out, "DATYP=5", "CONTAINER=XDF")
+    (fds, b), = bands_of(out)
+    np.testing.assert_array_equal(b.ReadAsArray(), arrays[0])
+    assert_same_place(mem, fds, tol)
+    back = tmp_path / "back.tif"
+    gdal.Translate(str(back), fds, format="GTiff")
+    t = gdal.Open(str(back))
+    np.testing.assert_array_equal(t.ReadAsArray(), arrays[0])
+    if t.GetSpatialRef() is not None:
+        assert_same_place(mem, t, tol)
+
+
+def test_packed_default_is_within_quantisation(tmp_path):
+    tif = tmp_path / "q.tif"
+    arrays = geotiff(tif, "EPSG:4326", [0.0, 1.0, 0.0, 30.0, 0.0, -1.0], nbands=1)
+    out = tmp_path / "q.fst"
+    to_fst(tif, out)
+    (ds, b), = bands_of(out)
+    assert int(b.GetMetadataItem("FST_NBITS")) == 16
+    assert ds.GetMetadataItem("FST_CONTAINER") == "RSF"
+    np.testing.assert_allclose(b.ReadAsArray(), arrays[0], rtol=0, atol=quantum(arrays[0]))
+
+
+def test_netcdf_cf_to_fst_to_gtiff(tmp_path):
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip("netCDF4")
+    rng = np.random.default_rng(3)
+    lat = np.arange(40.0, 50.0, 0.5) + 0.25
+    lon = np.arange(-80.0, -60.0, 0.5) + 0.25
+    times = np.array(["2024-03-01T00", "2024-03-01T06"], dtype="datetime64[ns]")
+    levels = np.array([850.0, 500.0])
+    data = rng.random((2, 2, lat.size, lon.size)).astype(np.float32) * 30
+    crs = {"grid_mapping_name": "latitude_longitude", "semi_major_axis": 6371229.0, "inverse_flattening": 0.0}
+    dsx = xr.Dataset({"temp": (("time", "level", "lat", "lon"), data, {"units": "K", "grid_mapping": "crs"}),
+                      "crs": ((), np.int32(0), crs)},
+                     coords={"time": times, "level": ("level", levels, {"units": "hPa", "positive": "down"}),
+                             "lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
+                             "lon": ("lon", lon, {"units": "degrees_east", "standard_name": "longitude"})})
+    nc = tmp_path / "t.nc"
+    dsx.to_netcdf(nc, encoding={"time": {"units": "hours since 2024-03-01 00:00:00"}})
+    src = gdal.Open(f'NETCDF:"{nc}":temp')
+    assert src.RasterCount == 4
+    out = tmp_path / "t.fst"
+    to_fst(src, out, "DATYP=5", "CONTAINER=XDF")
+    got = bands_of(out)
+    assert len(got) == 4
+    by_key = {}
+    for k in range(1, 5):
+        smd = src.GetRasterBand(k).GetMetadata()
+        by_key[(int(float(smd["NETCDF_DIM_time"])), float(smd["NETCDF_DIM_level"]))] = k
+    seen = set()
+    for ds, b in got:
+        assert b.GetMetadataItem("FST_NOMVAR") == "TEMP" and b.GetMetadataItem("FST_LEVEL_KIND") == "2"
+        dateo = b.GetMetadataItem("FST_DATEO")
+        assert dateo.startswith("2024-03-01T")
+        key = (int(dateo[11:13]), float(b.GetMetadataItem("FST_LEVEL")))
+        seen.add(key)
+        want = src.GetRasterBand(by_key[key]).ReadAsArray()
+        np.testing.assert_array_equal(b.ReadAsArray(), want)
+        assert_same_place(src, ds)
+    assert seen == {(0, 850.0), (0, 500.0), (6, 850.0), (6, 500.0)}
+    tif = tmp_path / "t.tif"
+    gdal.Translate(str(tif), got[0][0], format="GTiff")
+    field = got[0][0]
+    np.testing.assert_array_equal(gdal.Open(str(tif)).ReadAsArray(), field.ReadAsArray())
+
+
+def test_grib2_to_fst_to_gtiff(tmp_path):
+    tif = tmp_path / "g.tif"
+    geotiff(tif, "EPSG:4326", [-100.0, 0.25, 0.0, 55.0, 0.0, -0.25], nbands=1)
+    grb = tmp_path / "g.grb2"
+    gdal.Translate(str(grb), str(tif), format="GRIB",
+                   creationOptions=["DISCIPLINE=0", "IDS=REF_TIME=2024-01-01T00:00:00Z", "PDS_PDTN=0",
+                                    # TMP at 850 hPa, +6 h.
+                                    "PDS_TEMPLATE_ASSEMBLED_VALUES=0 0 2 0 96 0 0 1 6 100 0 85000 255 -1 -1"])
+    src = gdal.Open(str(grb))
+    out = tmp_path / "g.fst"
+    to_fst(src, out, "DATYP=5", "CONTAINER=XDF")
+    (ds, b), = bands_of(out)
+    sb = src.GetRasterBand(1)
+    want = sb.ReadAsArray().astype(np.float32)  # GDAL's GRIB bands are Float64; datyp 5/32
+    np.testing.assert_array_equal(b.ReadAsArray(), want)
+    assert_same_place(src, ds)
+    md = sb.GetMetadata()
+    assert "GRIB_REF_TIME" in md and "GRIB_VALID_TIME" in md
+    assert b.GetMetadataItem("FST_DATEO").startswith("2024-01-01T00:00")
+    assert b.GetMetadataItem("FST_DATEV").startswith("2024-01-01T06:00"), md
+    assert b.GetMetadataItem("FST_IP2") == "6"
+    assert md.get("GRIB_ELEMENT") == "TMP" and b.GetMetadataItem("FST_NOMVAR") == "TMP"
+    assert float(b.GetMetadataItem("FST_LEVEL")) == 850.0 and b.GetMetadataItem("FST_LEVEL_KIND") == "2"
+    tif2 = tmp_path / "g2.tif"
+    gdal.Translate(str(tif2), ds, format="GTiff")
+    np.testing.assert_array_equal(gdal.Open(str(tif2)).ReadAsArray(), want)
+
+
+@pytest.mark.parametrize("option,needle", [
+    ("NBITS=99", "NBITS"), ("NOMVAR=TOOLONG", "NOMVAR"), ("DATYP=3", "DATYP"), ("CONTAINER=ZIP", "CONTAINER"),
+    ("COLOUR=BLUE", "COLOUR"),
+])
+def test_bad_creation_option_fails_and_leaves_nothing(tmp_path, option, needle):
+    tif = tmp_path / "a.tif"
+    geotiff(tif, "EPSG:4326", [0.0, 1.0, 0.0, 30.0, 0.0, -1.0], nbands=1)
+    out = tmp_path / "bad.fst"
+    with pytest.raises(RuntimeError, match=needle):
+        gdal.Translate(str(out), str(tif), format="FST", creationOptions=[option])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif"]
+
+
+def test_unwritable_target_fails_with_a_clear_error(tmp_path):
+    tif = tmp_path / "a.tif"
+    geotiff(tif, "EPSG:4326", [0.0, 1.0, 0.0, 30.0, 0.0, -1.0], nbands=1)
+    targets = [tmp_path / "missing-dir" / "x.fst"]
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    if os.geteuid() != 0:  # root writes anywhere
+        targets.append(ro / "x.fst")
+    try:
+        for t in targets:
+            with pytest.raises(RuntimeError, match="x.fst"):
+                gdal.Translate(str(t), str(tif), format="FST")
+            assert not t.exists()
+        assert list(ro.iterdir()) == []
+    finally:
+        ro.chmod(0o700)
+
+
+def assert_librmn_records(recs, out, dump, datyp, nbits):
+    """librmn's view of the data records (a readback manifest) against our reader's bands: keys,
+    grid and the values of every point that is not missing (3 per band in these tests)."""
+    for r, (ds, b) in zip(recs, bands_of(out)):
+        md = b.GetMetadata()
+        assert (r["nomvar"], r["typvar"], r["etiket"]) == (md["FST_NOMVAR"], md["FST_TYPVAR"], md["FST_ETIKET"])
+        for k in ("ip1", "ip2", "ip3", "deet", "npas"):
+            assert str(r[k]) == md[f"FST_{k.upper()}"], k
+        assert r["datev"] == int(md["FST_DATEV_STAMP"]) and r["dateo"] == int(md["FST_DATEO_STAMP"])
+        assert r[datyp] == int(md["FST_DATYP"]) and r[nbits] == int(md["FST_NBITS"])
+        assert r["grtyp"] == ds.GetMetadataItem("FST_GRTYP")
+        assert [r[f"ig{n}"] for n in range(1, 5)] == [int(ds.GetMetadataItem(f"FST_IG{n}")) for n in range(1, 5)]
+        theirs = np.fromfile(dump / r["data_file"], dtype=r["dtype"]).reshape(r["nj"], r["ni"])
+        ours = b.ReadAsArray()
+        if ds.GetMetadataItem("FST_ROWS_REVERSED") == "YES":
+            ours = ours[::-1]
+        keep = ours != b.GetNoDataValue()
+        assert keep.sum() == ours.size - 3
+        np.testing.assert_array_equal(theirs[keep], ours[keep])
+
+
+def oracle_python():
+    for p in (os.environ.get("FSTGIS_ORACLE_PY"), REPO / ".venv-oracle" / "bin" / "python"):
+        if p and pathlib.Path(p).exists():
+            return str(p)
+    return None
+
+
+@pytest.mark.skipif(oracle_python() is None, reason="oracle venv missing (bench/oracle-env.sh)")
+def test_librmn_reads_what_gdal_translate_wrote(tmp_path):
+    mem, _ = geotiff(None, ROTATED, [-10.0, 0.125, 0.0, 5.0, 0.0, -0.125], nbands=2, nodata=-999.0)
+    out = tmp_path / "a.fst"
+    to_fst(mem, out, "CONTAINER=XDF", "NOMVAR=UU", "ETIKET=ORACLE", "LEVEL=500", "DATEO=2024-05-01T00:00Z",
+           "DEET=900", "NPAS=8", "DATYP=1", "NBITS=16")
+    dump = tmp_path / "dump"
+    r = subprocess.run([oracle_python(), str(REPO / "bench" / "oracle_readback.py"), str(out), str(dump)],
+                       capture_output=True, text=True, timeout=300)
+    man = json.loads((dump / "manifest.json").read_text())
+    assert man["ok"], (man["error"], r.stderr[-2000:])
+    recs = man["records"]
+    assert [r["nomvar"] for r in recs] == [">>", "^^", "UU", "UU"]
+    assert_librmn_records(recs[2:], out, dump, "datyp", "nbits")
+    # Positional records in float32 (datyp 5/32), what librmn's interpolators read.
+    for r in recs[:2]:
+        assert r["datyp"] == 5 and r["nbits"] == 32 and r["etiket"] == "ORACLE"
+
+
+def test_qgis_opens_a_file_gdal_translate_wrote(tmp_path):
+    if subprocess.run(["/usr/bin/python3", "-c", "import qgis.core"], capture_output=True).returncode != 0:
+        if os.environ.get("FSTGIS_REQUIRE_DRIVER") == "1":
+            pytest.fail("python3-qgis missing")
+        pytest.skip("python3-qgis missing")
+    tif = tmp_path / "a.tif"
+    arrays = geotiff(tif, "EPSG:4326", [-100.0, 0.5, 0.0, 60.0, 0.0, -0.5], nbands=1)
+    out = tmp_path / "a.fst"
+    to_fst(tif, out, "DATYP=5")
+    png = tmp_path / "a.png"
+    i, j = 7, 11
+    lon, lat = -100.0 + (i + 0.5) * 0.5, 60.0 - (j + 0.5) * 0.5
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run(["/usr/bin/python3", str(HERE / "qgis_render.py"), str(out), str(png), repr(lon), repr(lat)],
+                       capture_output=True, text=True, env=env, timeout=300)
+    lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
+    assert lines, (r.returncode, r.stdout[-2000:], r.stderr[-2000:])
+    res = json.loads(lines[-1])
+    assert res["valid"] and res["crs_valid"], res
+    assert res["distinct_colours"] > 10
+    assert res["value"] == pytest.approx(float(arrays[0][j, i]), abs=0), res
+
+
+def test_geolocation_arrays_become_a_y_grid(tmp_path):
+    """A Y field (GEOLOCATION arrays, no geotransform) -> FST: grids' from_lat_lon gives the
+    grid back; the written file's arrays match the source's within float32 rounding."""
+    name, src = next((n, d) for n, d in field_datasets(XDF / "grids.fst") if d.GetMetadataItem("FST_GRTYP") == "Y")
+    assert src.GetGeoTransform(can_return_null=True) is None and src.GetMetadata("GEOLOCATION")
+    out = tmp_path / "y.fst"
+    to_fst(src, out, "CONTAINER=XDF")
+    (ds, b), = bands_of(out)
+    assert ds.GetMetadataItem("FST_GRTYP") in ("Y", "L", "Z")
+    np.testing.assert_allclose(b.ReadAsArray(), src.GetRasterBand(1).ReadAsArray(),
+                               atol=quantum(src.GetRasterBand(1).ReadAsArray()))
+    lon_a, lat_a = centres(src, step=1)
+    lon_b, lat_b = centres(ds, step=1) if ds.GetGeoTransform(can_return_null=True) is None else centres(ds, step=1)
+    assert np.max(np.abs(lat_a - lat_b)) < 1e-5
+    assert np.max(np.abs((lon_a - lon_b + 180) % 360 - 180)) < 1e-5
+
+
+RMN_READ = pathlib.Path(os.environ.get("FSTGIS_RMN_READ", "/work/shared/oracle/librmn-dev/rmn-read"))
+
+
+@pytest.mark.skipif(not RMN_READ.exists(), reason="rmn-read (newest librmn) missing")
+def test_newest_librmn_reads_the_rsf_gdal_translate_wrote(tmp_path):
+    mem, _ = geotiff(None, ROTATED, [-10.0, 0.125, 0.0, 5.0, 0.0, -0.125], nbands=2, nodata=-999.0)
+    out = tmp_path / "a.fst"
+    to_fst(mem, out, "NOMVAR=VV", "ETIKET=RSFTEST", "LEVEL=250", "DATEO=2024-05-01T00:00Z", "DEET=600", "NPAS=3")
+    dump = tmp_path / "dump"
+    r = subprocess.run([str(RMN_READ), str(out), str(dump)], capture_output=True, text=True, timeout=120)
+    man = json.loads((dump / "manifest.json").read_text())
+    assert r.returncode == 0 and man["container"] == "RSF", (r.returncode, r.stderr[-2000:])
+    recs = man["records"]
+    assert [x["nomvar"] for x in recs] == [">>", "^^", "VV", "VV"]
+    assert all(x["etiket"] == "RSFTEST" for x in recs)
+    assert_librmn_records(recs[2:], out, dump, "data_type", "pack_bits")
+
+
+def test_append_adds_records_and_a_failed_copy_leaves_no_half_file(tmp_path):
+    tif = tmp_path / "a.tif"
+    arrays = geotiff(tif, "EPSG:4326", [0.0, 1.0, 0.0, 30.0, 0.0, -1.0], nbands=1)
+    out = tmp_path / "a.fst"
+    to_fst(tif, out, "NOMVAR=AA", "DATYP=5")
+    to_fst(tif, out, "NOMVAR=BB", "DATYP=5", "APPEND_SUBDATASET=YES")
+    got = bands_of(out)
+    assert sorted(b.GetMetadataItem("FST_NOMVAR") for _, b in got) == ["AA", "BB"]
+    got = None
+    # Band 2 carries a nomvar that cannot be written: the copy fails after band 1 was written.
+    mem, _ = geotiff(None, "EPSG:4326", [0.0, 1.0, 0.0, 30.0, 0.0, -1.0], nbands=2)
+    mem.GetRasterBand(2).SetMetadataItem("FST_NOMVAR", "TOOLONG")
+    # Appending (RSF): the records of the failed session are in a segment readers never list.
+    with pytest.raises(RuntimeError, match=r"a\.fst, band 2: .*FST_NOMVAR"):
+        gdal.Translate(str(out), mem, format="FST", creationOptions=["APPEND_SUBDATASET=YES"])
+    got = bands_of(out)  # keep the datasets alive while their bands are used
+    assert sorted(b.GetMetadataItem("FST_NOMVAR") for _, b in got) == ["AA", "BB"]
+    np.testing.assert_array_equal(got[0][1].ReadAsArray(), arrays[0])
+    got = None
+    # The failed session left the RSF writer flag set: the next append says so, FORCE=YES takes
+    # the file over.
+    with pytest.raises(RuntimeError, match="writer flag"):
+        gdal.Translate(str(out), str(tif), format="FST", creationOptions=["NOMVAR=CC", "APPEND_SUBDATASET=YES"])
+    to_fst(tif, out, "NOMVAR=CC", "DATYP=5", "APPEND_SUBDATASET=YES", "FORCE=YES")
+    got = bands_of(out)
+    assert sorted(b.GetMetadataItem("FST_NOMVAR") for _, b in got) == ["AA", "BB", "CC"]
+    got = None
+    # A new file (GDAL deletes the old target before any CreateCopy): nothing is left, not even
+    # the writer's temporary file.
+    with pytest.raises(RuntimeError, match=r"a\.fst, band 2: .*FST_NOMVAR"):
+        gdal.Translate(str(out), mem, format="FST")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif"]
+
+
+def test_inexact_float32_grid_is_reported_as_a_warning(tmp_path):
+    """An off-lattice rotated pole becomes Y with float32 lat/lon: written, with a warning that
+    gives the error from_crs measured; the written grid is within it."""
+    srs = "+proj=ob_tran +o_proj=longlat +o_lon_p=0 +o_lat_p=31.758312 +lon_0=-92.402969 +R=6371229 +no_defs"
+    mem, _ = geotiff(None, srs, [-10.123456, 0.1234567, 0.0, 5.3456, 0.0, -0.1234567], nbands=1, shape=(40, 50))
+    messages = []
+
+    def handler(cls, _no, msg):
+        messages.append((cls, msg))
+
+    gdal.PushErrorHandler(handler)
+    try:
+        to_fst(mem, tmp_path / "w.fst")
+    finally:
+        gdal.PopErrorHandler()
+    warn = [m for c, m in messages if c == gdal.CE_Warning and "pixel centres within" in m]
+    assert len(warn) == 1 and "w.fst" in warn[0], messages
+    err = float(warn[0].split("within ")[1].split()[0])
+    assert 1e-6 < err < 1e-4
+    (ds, _b), = bands_of(tmp_path / "w.fst")
+    assert_same_place(mem, ds, err * 1.01)
+
+
+def test_create_via_gdalwarp_and_the_api(tmp_path):
+    """Create (DCAP_CREATE): bands are held until close, georeferencing, band metadata and nodata
+    may be set in any order; gdalwarp -of FST works; bad options fail at Create."""
+    tif = tmp_path / "a.tif"
+    arrays = geotiff(tif, "EPSG:4326", [-100.0, 0.5, 0.0, 60.0, 0.0, -0.5], nbands=1)
+    warped = tmp_path / "w.fst"
+    gdal.Warp(str(warped), str(tif), format="FST", creationOptions=["DATYP=5", "NOMVAR=WW"])
+    (ds, b), = bands_of(warped)
+    assert b.GetMetadataItem("FST_NOMVAR") == "WW" and ds.GetMetadataItem("FST_GRTYP") == "L"
+    np.testing.assert_array_equal(b.ReadAsArray(), arrays[0])
+    ds = b = None
+
+    out = tmp_path / "c.fst"
+    c = gdal.GetDriverByName("FST").Create(str(out), 40, 30, 2, gdal.GDT_Float32, ["DATYP=5", "CONTAINER=XDF"])
+    for k in (1, 2):
+        band = c.GetRasterBand(k)
+        band.SetMetadataItem("FST_NOMVAR", f"C{k}")
+        band.SetNoDataValue(-1.0)
+        a = arrays[0].copy()
+        a[5, 5] = -1.0
+        band.WriteArray(a)
+    c.SetGeoTransform([-100.0, 0.5, 0.0, 60.0, 0.0, -0.5])
+    s = osr.SpatialReference()
+    s.ImportFromEPSG(4326)
+    c.SetSpatialRef(s)
+    assert not out.exists()
+    c = None
+    got = bands_of(out)
+    assert sorted(b.GetMetadataItem("FST_NOMVAR") for _, b in got) == ["C1", "C2"]
+    for ds, b in got:
+        v = b.ReadAsArray()
+        assert v[5, 5] == b.GetNoDataValue() and int(b.GetMetadataItem("FST_DATYP")) == 5 + 64
+        keep = np.ones(v.shape, bool)
+        keep[5, 5] = False
+        np.testing.assert_array_equal(v[keep], arrays[0][keep])
+        assert_same_place(gdal.Open(str(tif)), ds)
+    got = None
+    with pytest.raises(RuntimeError, match="NBITS"):
+        gdal.GetDriverByName("FST").Create(str(tmp_path / "bad.fst"), 4, 4, 1, gdal.GDT_Float32, ["NBITS=99"])
+    assert not (tmp_path / "bad.fst").exists()
