@@ -656,7 +656,12 @@ async fn sidecars_are_ignored_quietly() {
     }
     std::fs::write(dir.join("notes.txt"), b"not an fst file").unwrap();
     let s = state_for(vec![dir.clone()]);
-    let skipped: Vec<PathBuf> = s.snapshot().skipped.iter().map(|k| k.path.clone()).collect();
+    let skipped: Vec<PathBuf> = s
+        .snapshot()
+        .skipped
+        .iter()
+        .map(|k| k.path.clone())
+        .collect();
     assert_eq!(skipped, vec![dir.join("notes.txt")]);
     assert!(s.snapshot().layers.contains_key("TT"));
     let health = get(&s, "/healthz").await.text();

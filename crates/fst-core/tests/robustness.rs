@@ -12,8 +12,8 @@
 use std::path::{Path, PathBuf};
 
 use fst_core::error::FormatErrorKind;
-use fst_testkit::{open_and_decode, TEST_LIMITS};
 use fst_core::{DecodeError, FstFile, OpenError, OpenOptions};
+use fst_testkit::{open_and_decode, TEST_LIMITS};
 
 fn fixtures() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");

@@ -14,8 +14,8 @@
 use std::path::{Path, PathBuf};
 
 use fst_core::codec::Samples;
-use fst_testkit::open_and_decode;
 use fst_core::{Container, DecodeError, FstFile, OpenError, OpenOptions, RecordMeta};
+use fst_testkit::open_and_decode;
 use serde_json::Value;
 
 #[path = "support/rsf_writer.rs"]

@@ -13,8 +13,8 @@
 
 use std::path::Path;
 
-use fst_testkit::{open_and_decode, TEST_LIMITS};
 use fst_core::{DecodeError, FstFile, OpenError, OpenOptions};
+use fst_testkit::{open_and_decode, TEST_LIMITS};
 
 #[path = "support/rsf_writer.rs"]
 mod rsf_writer;

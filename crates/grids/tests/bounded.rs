@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use common::Manifest;
 use fst_core::Limits;
 use grids::{GeoBox, Grid, GridDescriptor, GridError, GridOptions, Positional};
