@@ -323,7 +323,18 @@ bool WriteDataset(const char *name, GDALDataset *src, char **options, GDALProgre
         memset(&bi, 0, sizeof bi);
         bi.number = b;
         bi.gdal_type = band->GetRasterDataType();
-        bi.metadata = band->GetMetadata();
+        // Every key of the band: the default domain, with the FST domain over it (a field of
+        // our driver keeps there the keys that vary across a time x level hypercube, which its
+        // default domain leaves out for the netCDF writer's sake).
+        CPLStringList band_md(CSLDuplicate(band->GetMetadata()));
+        CSLConstList fst_items = band->GetMetadata("FST");
+        for (int i = 0; fst_items != nullptr && fst_items[i] != nullptr; ++i) {
+            char *key = nullptr;
+            const char *value = CPLParseNameValue(fst_items[i], &key);
+            if (key != nullptr && value != nullptr) band_md.SetNameValue(key, value);
+            CPLFree(key);
+        }
+        bi.metadata = band_md.List();
         bi.nodata = band->GetNoDataValue(&bi.has_nodata);
         if (fstgis_create_band(h, &bi, values.data(), n) != 0) {
             fstgis_create_abort(h);

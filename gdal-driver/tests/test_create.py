@@ -33,7 +33,7 @@ def bands_of(path):
     for _, ds in field_datasets(path):
         for b in range(1, ds.RasterCount + 1):
             bands.append((ds, ds.GetRasterBand(b)))
-    bands.sort(key=lambda x: int(x[1].GetMetadataItem("FST_RECORD")))
+    bands.sort(key=lambda x: int(x[1].GetMetadataItem("FST_RECORD", "FST")))
     return bands
 
 
@@ -130,11 +130,11 @@ def test_fst_to_gtiff_to_fst_keeps_keys_values_and_place(tmp_path, container):
             sb = ds.GetRasterBand(b)
             for k in KEYS:
                 assert gb.GetMetadataItem(k) == sb.GetMetadataItem(k), (name, b, k)
-            assert (int(gb.GetMetadataItem("FST_DATYP")) & ~64) == (int(sb.GetMetadataItem("FST_DATYP")) & ~64) or \
-                int(sb.GetMetadataItem("FST_DATYP")) & 128, (name, b)
+            assert (int(gb.GetMetadataItem("FST_DATYP", "FST")) & ~64) == (int(sb.GetMetadataItem("FST_DATYP", "FST")) & ~64) or \
+                int(sb.GetMetadataItem("FST_DATYP", "FST")) & 128, (name, b)
             a, g = sb.ReadAsArray().astype(np.float64), gb.ReadAsArray().astype(np.float64)
-            nbits = int(sb.GetMetadataItem("FST_NBITS"))
-            if int(sb.GetMetadataItem("FST_DATYP")) & 63 == 5:
+            nbits = int(sb.GetMetadataItem("FST_NBITS", "FST"))
+            if int(sb.GetMetadataItem("FST_DATYP", "FST")) & 63 == 5:
                 np.testing.assert_array_equal(g, a)
             else:
                 span = float(np.nanmax(a) - np.nanmin(a))
@@ -154,11 +154,11 @@ def test_gtiff_epsg4326_exact_with_datyp5_and_nodata(tmp_path):
     got = bands_of(out)
     assert len(got) == 2
     for (ds, b), want in zip(got, arrays):
-        assert b.GetMetadataItem("FST_NOMVAR") == "TT" and b.GetMetadataItem("FST_ETIKET") == "GDALTEST"
-        assert float(b.GetMetadataItem("FST_LEVEL")) == 850.0 and b.GetMetadataItem("FST_LEVEL_KIND") == "2"
-        assert b.GetMetadataItem("FST_DATEO").startswith("2024-01-31T12:00")
-        assert b.GetMetadataItem("FST_DATEV").startswith("2024-01-31T18:00")
-        assert int(b.GetMetadataItem("FST_DATYP")) == 5 + 64
+        assert b.GetMetadataItem("FST_NOMVAR", "FST") == "TT" and b.GetMetadataItem("FST_ETIKET", "FST") == "GDALTEST"
+        assert float(b.GetMetadataItem("FST_LEVEL", "FST")) == 850.0 and b.GetMetadataItem("FST_LEVEL_KIND", "FST") == "2"
+        assert b.GetMetadataItem("FST_DATEO", "FST").startswith("2024-01-31T12:00")
+        assert b.GetMetadataItem("FST_DATEV", "FST").startswith("2024-01-31T18:00")
+        assert int(b.GetMetadataItem("FST_DATYP", "FST")) == 5 + 64
         a = b.ReadAsArray()
         nd = b.GetNoDataValue()
         assert nd is not None
@@ -203,7 +203,7 @@ def test_packed_default_is_within_quantisation(tmp_path):
     out = tmp_path / "q.fst"
     to_fst(tif, out)
     (ds, b), = bands_of(out)
-    assert int(b.GetMetadataItem("FST_NBITS")) == 16
+    assert int(b.GetMetadataItem("FST_NBITS", "FST")) == 16
     assert ds.GetMetadataItem("FST_CONTAINER") == "RSF"
     np.testing.assert_allclose(b.ReadAsArray(), arrays[0], rtol=0, atol=quantum(arrays[0]))
 
@@ -237,10 +237,10 @@ def test_netcdf_cf_to_fst_to_gtiff(tmp_path):
         by_key[(int(float(smd["NETCDF_DIM_time"])), float(smd["NETCDF_DIM_level"]))] = k
     seen = set()
     for ds, b in got:
-        assert b.GetMetadataItem("FST_NOMVAR") == "TEMP" and b.GetMetadataItem("FST_LEVEL_KIND") == "2"
-        dateo = b.GetMetadataItem("FST_DATEO")
+        assert b.GetMetadataItem("FST_NOMVAR", "FST") == "TEMP" and b.GetMetadataItem("FST_LEVEL_KIND", "FST") == "2"
+        dateo = b.GetMetadataItem("FST_DATEO", "FST")
         assert dateo.startswith("2024-03-01T")
-        key = (int(dateo[11:13]), float(b.GetMetadataItem("FST_LEVEL")))
+        key = (int(dateo[11:13]), float(b.GetMetadataItem("FST_LEVEL", "FST")))
         seen.add(key)
         want = src.GetRasterBand(by_key[key]).ReadAsArray()
         np.testing.assert_array_equal(b.ReadAsArray(), want)
@@ -270,11 +270,11 @@ def test_grib2_to_fst_to_gtiff(tmp_path):
     assert_same_place(src, ds)
     md = sb.GetMetadata()
     assert "GRIB_REF_TIME" in md and "GRIB_VALID_TIME" in md
-    assert b.GetMetadataItem("FST_DATEO").startswith("2024-01-01T00:00")
-    assert b.GetMetadataItem("FST_DATEV").startswith("2024-01-01T06:00"), md
-    assert b.GetMetadataItem("FST_IP2") == "6"
-    assert md.get("GRIB_ELEMENT") == "TMP" and b.GetMetadataItem("FST_NOMVAR") == "TMP"
-    assert float(b.GetMetadataItem("FST_LEVEL")) == 850.0 and b.GetMetadataItem("FST_LEVEL_KIND") == "2"
+    assert b.GetMetadataItem("FST_DATEO", "FST").startswith("2024-01-01T00:00")
+    assert b.GetMetadataItem("FST_DATEV", "FST").startswith("2024-01-01T06:00"), md
+    assert b.GetMetadataItem("FST_IP2", "FST") == "6"
+    assert md.get("GRIB_ELEMENT") == "TMP" and b.GetMetadataItem("FST_NOMVAR", "FST") == "TMP"
+    assert float(b.GetMetadataItem("FST_LEVEL", "FST")) == 850.0 and b.GetMetadataItem("FST_LEVEL_KIND", "FST") == "2"
     tif2 = tmp_path / "g2.tif"
     gdal.Translate(str(tif2), ds, format="GTiff")
     np.testing.assert_array_equal(gdal.Open(str(tif2)).ReadAsArray(), want)
@@ -424,7 +424,7 @@ def test_append_adds_records_and_a_failed_copy_leaves_no_half_file(tmp_path):
     to_fst(tif, out, "NOMVAR=AA", "DATYP=5")
     to_fst(tif, out, "NOMVAR=BB", "DATYP=5", "APPEND_SUBDATASET=YES")
     got = bands_of(out)
-    assert sorted(b.GetMetadataItem("FST_NOMVAR") for _, b in got) == ["AA", "BB"]
+    assert sorted(b.GetMetadataItem("FST_NOMVAR", "FST") for _, b in got) == ["AA", "BB"]
     got = None
     # Band 2 carries a nomvar that cannot be written: the copy fails after band 1 was written.
     mem, _ = geotiff(None, "EPSG:4326", [0.0, 1.0, 0.0, 30.0, 0.0, -1.0], nbands=2)
@@ -433,7 +433,7 @@ def test_append_adds_records_and_a_failed_copy_leaves_no_half_file(tmp_path):
     with pytest.raises(RuntimeError, match=r"a\.fst, band 2: .*FST_NOMVAR"):
         gdal.Translate(str(out), mem, format="FST", creationOptions=["APPEND_SUBDATASET=YES"])
     got = bands_of(out)  # keep the datasets alive while their bands are used
-    assert sorted(b.GetMetadataItem("FST_NOMVAR") for _, b in got) == ["AA", "BB"]
+    assert sorted(b.GetMetadataItem("FST_NOMVAR", "FST") for _, b in got) == ["AA", "BB"]
     np.testing.assert_array_equal(got[0][1].ReadAsArray(), arrays[0])
     got = None
     # The failed session left the RSF writer flag set: the next append says so, FORCE=YES takes
@@ -442,7 +442,7 @@ def test_append_adds_records_and_a_failed_copy_leaves_no_half_file(tmp_path):
         gdal.Translate(str(out), str(tif), format="FST", creationOptions=["NOMVAR=CC", "APPEND_SUBDATASET=YES"])
     to_fst(tif, out, "NOMVAR=CC", "DATYP=5", "APPEND_SUBDATASET=YES", "FORCE=YES")
     got = bands_of(out)
-    assert sorted(b.GetMetadataItem("FST_NOMVAR") for _, b in got) == ["AA", "BB", "CC"]
+    assert sorted(b.GetMetadataItem("FST_NOMVAR", "FST") for _, b in got) == ["AA", "BB", "CC"]
     got = None
     # A new file (GDAL deletes the old target before any CreateCopy): nothing is left, not even
     # the writer's temporary file.
@@ -482,7 +482,7 @@ def test_create_via_gdalwarp_and_the_api(tmp_path):
     warped = tmp_path / "w.fst"
     gdal.Warp(str(warped), str(tif), format="FST", creationOptions=["DATYP=5", "NOMVAR=WW"])
     (ds, b), = bands_of(warped)
-    assert b.GetMetadataItem("FST_NOMVAR") == "WW" and ds.GetMetadataItem("FST_GRTYP") == "L"
+    assert b.GetMetadataItem("FST_NOMVAR", "FST") == "WW" and ds.GetMetadataItem("FST_GRTYP") == "L"
     np.testing.assert_array_equal(b.ReadAsArray(), arrays[0])
     ds = b = None
 
@@ -502,10 +502,10 @@ def test_create_via_gdalwarp_and_the_api(tmp_path):
     assert not out.exists()
     c = None
     got = bands_of(out)
-    assert sorted(b.GetMetadataItem("FST_NOMVAR") for _, b in got) == ["C1", "C2"]
+    assert sorted(b.GetMetadataItem("FST_NOMVAR", "FST") for _, b in got) == ["C1", "C2"]
     for ds, b in got:
         v = b.ReadAsArray()
-        assert v[5, 5] == b.GetNoDataValue() and int(b.GetMetadataItem("FST_DATYP")) == 5 + 64
+        assert v[5, 5] == b.GetNoDataValue() and int(b.GetMetadataItem("FST_DATYP", "FST")) == 5 + 64
         keep = np.ones(v.shape, bool)
         keep[5, 5] = False
         np.testing.assert_array_equal(v[keep], arrays[0][keep])

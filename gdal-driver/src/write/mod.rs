@@ -295,11 +295,20 @@ impl Creator {
         self.grid.as_ref()
     }
 
-    /// A warning when the grid found reproduces the source's pixel centres less closely than
-    /// 1e-6° (float32 `>>`/`^^` of a Y or Z grid on non-decimal axes; see grids' README).
+    /// A warning when the source has no georeferencing (written as an `X` grid), or when the
+    /// grid found reproduces its pixel centres less closely than 1e-6° (float32 `>>`/`^^` of a
+    /// Y or Z grid on non-decimal axes; see grids' README).
     #[must_use]
     pub fn grid_warning(&self) -> Option<String> {
-        let g = self.grid.as_ref()?;
+        let Some(g) = self.grid.as_ref() else {
+            // A netCDF without a grid mapping, a plain image: nothing says where the pixels
+            // are, and a silent X grid would look like a georeferencing bug downstream.
+            return Some(
+                "the source has no coordinate system: written as an X grid (not georeferenced); \
+                 give it one (e.g. gdal_translate -a_srs EPSG:4326) to get an L, Z or Y grid"
+                    .to_owned(),
+            );
+        };
         (g.max_error_deg > 1e-6).then(|| {
             format!(
                 "grid {} reproduces the source's pixel centres within {:.2e} degrees (float32 positional records, what librmn reads)",
