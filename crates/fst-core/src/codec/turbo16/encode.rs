@@ -32,7 +32,10 @@ pub(crate) const PARALLELOGRAM_STEP: usize = 3;
 /// [`BitWriter::finish`] count words the way it does.
 #[derive(Debug)]
 pub(crate) struct BitWriter {
+    /// Words written before the stream (a payload's first words), then the stream's.
     words: Vec<u32>,
+    /// Words before the stream.
+    base: usize,
     /// The last `pending` bits of `acc` are not yet written (higher bits are stale).
     acc: u64,
     pending: u32,
@@ -41,12 +44,31 @@ pub(crate) struct BitWriter {
 impl BitWriter {
     /// A writer with room for `capacity` words reserved.
     pub(crate) fn with_capacity(capacity: usize) -> Result<Self, CodecError> {
-        let words = crate::alloc::try_vec_with_capacity(capacity).map_err(|_e| {
-            CodecError::OutOfMemory {
-                bytes: capacity as u64 * 4,
-            }
-        })?;
+        Self::after(&[], capacity)
+    }
+
+    /// A writer whose stream follows the words `prefix` in the same vector, with room for
+    /// `capacity` more words reserved.
+    pub(crate) fn after(prefix: &[u32], capacity: usize) -> Result<Self, CodecError> {
+        let mut words = Vec::new();
+        words
+            .try_reserve_exact(prefix.len() + capacity)
+            .map_err(|_e| CodecError::OutOfMemory {
+                bytes: (prefix.len() + capacity) as u64 * 4,
+            })?;
+        words.extend_from_slice(prefix);
+        Self::continuing(words, 0)
+    }
+
+    /// A writer whose stream follows `words`, with room for `capacity` more words reserved.
+    pub(crate) fn continuing(mut words: Vec<u32>, capacity: usize) -> Result<Self, CodecError> {
+        words
+            .try_reserve(capacity)
+            .map_err(|_e| CodecError::OutOfMemory {
+                bytes: (words.len() + capacity) as u64 * 4,
+            })?;
         Ok(BitWriter {
+            base: words.len(),
             words,
             acc: 0,
             pending: 0,
@@ -69,28 +91,29 @@ impl BitWriter {
         }
     }
 
-    /// Words completed so far.
+    /// Words of the stream completed so far.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.words.len()
+        self.words.len() - self.base
     }
 
     /// Words librmn's writer would have stored by now: a word is stored when a token
     /// overflows it, so a word just filled to its last bit is not stored yet.
     #[inline]
     pub(crate) fn librmn_len(&self) -> usize {
-        match (self.pending, self.words.len()) {
+        match (self.pending, self.len()) {
             (0, n) if n > 0 => n - 1,
             (_, n) => n,
         }
     }
 
-    /// Append librmn's 32 zero bits and return the words librmn stores (every data bit, and
-    /// the part of the trailer that shares their words or fills one before the last).
+    /// Append librmn's 32 zero bits and return the prefix and the words of the stream librmn
+    /// stores (every data bit, and the part of the trailer that shares their words or fills
+    /// one before the last).
     pub(crate) fn finish(mut self) -> Vec<u32> {
         self.put(0, 16);
         self.put(0, 16);
-        let stored = self.librmn_len();
+        let stored = self.base + self.librmn_len();
         self.words.truncate(stored);
         self.words
     }
@@ -183,39 +206,39 @@ pub(crate) fn encode_payload(
             nbits: nbits as u8,
         });
     }
-    let Some(stream) = compress(tokens, ni, nj, nbits)? else {
-        return Ok(None);
-    };
     let header = framing.header();
     let at = 1 + header.len();
-    // librmn's compressed length in bytes is 1 + 4·(stream words), and the payload length is
-    // that plus `extra_bytes`, in 64-bit units, as 32-bit words.
-    let len = 2 * (framing.extra_bytes() + 1 + 4 * stream.len()).div_ceil(8);
-    let mut payload =
-        crate::alloc::try_vec_filled(len, 0u32).map_err(|_e| CodecError::OutOfMemory {
-            bytes: len as u64 * 4,
-        })?;
-    let (head, rest) = payload.split_at_mut(at);
-    if let Some((l, h)) = head.split_first_mut() {
-        *l = len as u32;
+    let mut prefix = [0u32; 5];
+    let prefix = prefix.get_mut(..at).unwrap_or_default();
+    if let Some((_, h)) = prefix.split_first_mut() {
         h.copy_from_slice(header);
     }
-    let (body, padding) = rest.split_at_mut(stream.len().min(rest.len()));
-    body.copy_from_slice(&stream[..body.len()]);
+    let Some(mut payload) = compress_after(prefix, tokens, ni, nj, nbits)? else {
+        return Ok(None);
+    };
+    let stream_len = payload.len() - at;
+    // librmn's compressed length in bytes is 1 + 4·(stream words), and the payload length is
+    // that plus `extra_bytes`, in 64-bit units, as 32-bit words.
+    let len = 2 * (framing.extra_bytes() + 1 + 4 * stream_len).div_ceil(8);
     // What librmn's in-place compression leaves behind the stream: its token buffer, whose
     // 16-bit halves it had swapped into memory order (low half first) before compressing.
-    let pairs = tokens.chunks(2).skip(stream.len());
-    for (o, pair) in padding.iter_mut().zip(pairs) {
-        *o = match *pair {
-            [lo, hi] => u32::from(lo) | (u32::from(hi) << 16),
-            [lo] => u32::from(lo),
-            _ => 0,
-        };
-    }
+    let pairs = tokens.chunks(2).skip(stream_len).map(|pair| match *pair {
+        [lo, hi] => u32::from(lo) | (u32::from(hi) << 16),
+        [lo] => u32::from(lo),
+        _ => 0,
+    });
+    payload.extend(
+        pairs
+            .chain(std::iter::repeat(0))
+            .take(len - at - stream_len),
+    );
     // The byte librmn copies from uninitialised memory (the low byte of the first word after
     // the stream).
-    if let Some(first) = padding.first_mut() {
+    if let Some(first) = payload.get_mut(at + stream_len) {
         *first &= !0xFF;
+    }
+    if let Some(l) = payload.first_mut() {
+        *l = len as u32;
     }
     Ok(Some(payload))
 }
@@ -226,6 +249,17 @@ pub(crate) fn encode_payload(
 ///
 /// Errors as [`encode_payload`] (`nbits` outside 1..=16 is reported as datyp 130).
 pub(crate) fn compress(
+    tokens: &[u16],
+    ni: usize,
+    nj: usize,
+    nbits: u32,
+) -> Result<Option<Vec<u32>>, CodecError> {
+    compress_after(&[], tokens, ni, nj, nbits)
+}
+
+/// [`compress`], the stream following the words `prefix` in the vector returned.
+fn compress_after(
+    prefix: &[u32],
     tokens: &[u16],
     ni: usize,
     nj: usize,
@@ -262,13 +296,14 @@ pub(crate) fn compress(
         &masked[..]
     };
     if ni < 16 || nj < 16 || nbits <= 4 {
-        return minimum(tokens, ni, nj, nbits, limit);
+        return minimum(prefix, tokens, ni, nj, nbits, limit);
     }
     // The width field takes 4 bits unless some residual needs 17 (possible only with 15- or
     // 16-bit tokens): encode with 4 and start again with 5 in that rare case, which gives the
     // stream librmn's prescan of every residual gives.
     for c in [4, 5] {
-        let mut w = BitWriter::with_capacity(limit + 1)?;
+        // Room for the stream and the padding up to the payload length.
+        let mut w = BitWriter::after(prefix, limit + 8)?;
         w.put(
             header_word(PARALLELOGRAM, PARALLELOGRAM_STEP as u32, nbits),
             32,
@@ -284,7 +319,7 @@ pub(crate) fn compress(
         match tiles.encode(tokens, &mut w)? {
             Outcome::Done => {
                 let stream = w.finish();
-                return Ok((stream.len() < limit).then_some(stream));
+                return Ok((stream.len() - prefix.len() < limit).then_some(stream));
             }
             Outcome::TooLarge => return Ok(None),
             Outcome::WideField => {}
@@ -299,6 +334,7 @@ pub(crate) fn compress(
 /// tile minimum and `w`-bit offsets, or (`w = 15`, for ranges of 15 and 16 bits) the raw
 /// 16-bit tokens.
 fn minimum(
+    prefix: &[u32],
     tokens: &[u16],
     ni: usize,
     nj: usize,
@@ -306,7 +342,7 @@ fn minimum(
     limit: usize,
 ) -> Result<Option<Vec<u32>>, CodecError> {
     let step = MINIMUM_STEP;
-    let mut w = BitWriter::with_capacity(limit + 1)?;
+    let mut w = BitWriter::after(prefix, limit + 8)?;
     w.put(header_word(MINIMUM, step as u32, nbits), 32);
     let rows = |j0: usize, th: usize, i0: usize, tw: usize| {
         tokens
@@ -338,7 +374,7 @@ fn minimum(
         }
     }
     let stream = w.finish();
-    Ok((stream.len() < limit).then_some(stream))
+    Ok((stream.len() - prefix.len() < limit).then_some(stream))
 }
 
 /// An element of a plane the PARALLELOGRAM coder reads: 16-bit tokens, 133's 8-bit exponents
@@ -519,6 +555,13 @@ impl Tiles {
                         | ((b as u32 & mask) << width)
                         | (c as u32 & mask);
                     w.put(bits, 3 * width);
+                }
+            }
+        } else if tw == 3 && width <= 16 {
+            for row in cells.chunks_exact(3) {
+                if let [a, b, c] = *row {
+                    w.put(((a as u32 & mask) << width) | (b as u32 & mask), 2 * width);
+                    w.put(c as u32 & mask, width);
                 }
             }
         } else {

@@ -65,15 +65,13 @@ pub(crate) fn encode_payload(
     let k = nbits - 9;
     let mut planes = Planes::split(values, k)?;
 
-    let mut body = Vec::new();
-    body.try_reserve(n / 2 + 8)
-        .map_err(|_e| CodecError::OutOfMemory {
-            bytes: (n / 2 + 8) as u64 * 4,
-        })?;
-    body.extend([
+    // The payload length word (set at the end), the codec header, the info word, then the
+    // sections (the mantissa section, the largest, is written in place by its bit writer).
+    let mut body = vec![
+        0,
         header_word(PARALLELOGRAM32, PARALLELOGRAM_STEP as u32, k),
         0,
-    ]);
+    ];
 
     // Signs.
     let (sign_code, sign_len_bytes) = if planes.negative_any == planes.negative_all {
@@ -126,9 +124,11 @@ pub(crate) fn encode_payload(
     };
 
     // Mantissas: the room left is counted from the words of an uncompressed record, minus
-    // those written so far and the mantissa length word.
-    let remaining = (n as i64 * i64::from(nbits)) / 32 - (body.len() as i64 + 1);
-    let mut w = BitWriter::with_capacity(n / 2 + 4)?;
+    // those written so far (after the length word) and the mantissa length word.
+    let remaining = (n as i64 * i64::from(nbits)) / 32 - body.len() as i64;
+    // librmn writes the sign section's length where the mantissa section's belongs.
+    body.push(sign_len_bytes as u32);
+    let mut w = BitWriter::continuing(body, n / 2 + 8)?;
     let tiles = Tiles {
         ni,
         nj,
@@ -140,21 +140,19 @@ pub(crate) fn encode_payload(
     if tiles.encode(&planes.mantissas, &mut w)? != Outcome::Done {
         return Ok(None);
     }
-    let stream = w.finish();
-    // librmn writes the sign section's length here.
-    push_section(&mut body, Some(sign_len_bytes), &stream);
-
-    if let Some(info) = body.get_mut(1) {
+    let mut payload = w.finish();
+    // The zero word of the section's length rounding.
+    payload.push(0);
+    if let Some(info) = payload.get_mut(2) {
         *info = (u32::from(planes.exp_min) << 16) | (exp_bits << 8) | sign_code | exp_code;
     }
-    // The length word counts librmn's compressed bytes plus 16, in 64-bit units.
-    let len = 2 * (16 + 4 * body.len()).div_ceil(8);
-    let mut payload =
-        crate::alloc::try_vec_filled(len, 0u32).map_err(|_e| CodecError::OutOfMemory {
-            bytes: len as u64 * 4,
-        })?;
-    payload[0] = len as u32;
-    payload[1..=body.len()].copy_from_slice(&body);
+    // The length word counts librmn's compressed bytes (the words after it) plus 16, in
+    // 64-bit units.
+    let len = 2 * (16 + 4 * (payload.len() - 1)).div_ceil(8);
+    payload.resize(len, 0);
+    if let Some(l) = payload.first_mut() {
+        *l = len as u32;
+    }
     Ok(Some(payload))
 }
 
