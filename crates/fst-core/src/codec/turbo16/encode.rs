@@ -479,6 +479,11 @@ impl Tiles {
                 bytes: (STEP * ni) as u64 * 4,
             }
         })?;
+        // OR of the residual magnitudes of each column of a band.
+        let mut columns =
+            crate::alloc::try_vec_filled(ni, 0u32).map_err(|_e| CodecError::OutOfMemory {
+                bytes: ni as u64 * 4,
+            })?;
         for j0 in (1..nj).step_by(STEP) {
             let th = STEP.min(nj - j0);
             for (k, out) in band.chunks_exact_mut(ni).take(th).enumerate() {
@@ -486,19 +491,27 @@ impl Tiles {
                 residual_row(&v[(j - 1) * ni..j * ni], &v[j * ni..(j + 1) * ni], out);
             }
             let rows = band.get(..th * ni).unwrap_or_default();
-            let mut cells = [0i32; STEP * STEP];
             let mut from = 1;
             // Whole 3 × 3 tiles (all but the last band and column of tiles) take the direct
-            // path: three fixed-size row slices, no iterator chains.
+            // path: the magnitudes of each column ORed in one vectorisable pass, then three
+            // row slices per tile.
             if let [r0, r1, r2] = rows.chunks_exact(ni).collect::<ArrayVec3<'_>>().rows() {
+                for (((o, a), b), c) in columns.iter_mut().zip(*r0).zip(*r1).zip(*r2) {
+                    *o = a.unsigned_abs() | b.unsigned_abs() | c.unsigned_abs();
+                }
                 let whole = (ni - 1) / STEP;
                 for i0 in (0..whole).map(|t| 1 + t * STEP) {
-                    for (dst, src) in cells.chunks_exact_mut(STEP).zip([r0, r1, r2]) {
-                        if let Some(src) = src.get(i0..i0 + STEP) {
-                            dst.copy_from_slice(src);
-                        }
-                    }
-                    if let Some(stop) = self.tile(w, &cells, STEP, max_code) {
+                    let cols = i0..i0 + STEP;
+                    let (Some(m), Some(a), Some(b), Some(c)) = (
+                        columns.get(cols.clone()),
+                        r0.get(cols.clone()),
+                        r1.get(cols.clone()),
+                        r2.get(cols),
+                    ) else {
+                        break;
+                    };
+                    let any = m.iter().fold(0, |x, &y| x | y);
+                    if let Some(stop) = self.tile(w, &[a, b, c], any, max_code) {
                         return Ok(stop);
                     }
                 }
@@ -506,14 +519,16 @@ impl Tiles {
             }
             for i0 in (from..ni).step_by(STEP) {
                 let tw = STEP.min(ni - i0);
-                let mut n = 0;
-                for row in rows.chunks_exact(ni) {
-                    for (dst, &src) in cells.iter_mut().skip(n).zip(row.iter().skip(i0).take(tw)) {
-                        *dst = src;
-                    }
-                    n += tw;
-                }
-                if let Some(stop) = self.tile(w, cells.get(..n).unwrap_or_default(), tw, max_code) {
+                let tile: ArrayVec3<'_> = rows
+                    .chunks_exact(ni)
+                    .map(|row| row.get(i0..i0 + tw).unwrap_or_default())
+                    .collect();
+                let any = tile
+                    .rows()
+                    .iter()
+                    .flat_map(|row| row.iter())
+                    .fold(0, |x, r| x | r.unsigned_abs());
+                if let Some(stop) = self.tile(w, tile.rows(), any, max_code) {
                     return Ok(stop);
                 }
             }
@@ -528,11 +543,11 @@ impl Tiles {
 }
 
 impl Tiles {
-    /// Write one tile of residuals `cells` (rows of `tw`), or say why the encoding stops.
+    /// Write one tile, given as its rows and the OR of its residuals' magnitudes, or say why
+    /// the encoding stops.
     #[inline(always)] // called once per tile from two loops; measured
     #[allow(clippy::inline_always)]
-    fn tile(&self, w: &mut BitWriter, cells: &[i32], tw: usize, max_code: u32) -> Option<Outcome> {
-        let any = cells.iter().fold(0u32, |a, r| a | r.unsigned_abs());
+    fn tile(&self, w: &mut BitWriter, rows: &[&[i32]], any: u32, max_code: u32) -> Option<Outcome> {
         let needed = bit_length(any);
         let (code, width) = match (self.residuals, needed) {
             (_, 0) => (0, 0),
@@ -547,26 +562,24 @@ impl Tiles {
             return None;
         }
         let mask = u32::MAX >> (32 - width);
-        if tw == 3 && width <= 10 {
-            // A tile row in one write.
-            for row in cells.chunks_exact(3) {
-                if let [a, b, c] = *row {
-                    let bits = ((a as u32 & mask) << (2 * width))
+        for row in rows {
+            match **row {
+                // A tile row in one write, or two.
+                [a, b, c] if width <= 10 => w.put(
+                    ((a as u32 & mask) << (2 * width))
                         | ((b as u32 & mask) << width)
-                        | (c as u32 & mask);
-                    w.put(bits, 3 * width);
-                }
-            }
-        } else if tw == 3 && width <= 16 {
-            for row in cells.chunks_exact(3) {
-                if let [a, b, c] = *row {
+                        | (c as u32 & mask),
+                    3 * width,
+                ),
+                [a, b, c] if width <= 16 => {
                     w.put(((a as u32 & mask) << width) | (b as u32 & mask), 2 * width);
                     w.put(c as u32 & mask, width);
                 }
-            }
-        } else {
-            for &r in cells {
-                w.put(r as u32 & mask, width);
+                _ => {
+                    for &r in *row {
+                        w.put(r as u32 & mask, width);
+                    }
+                }
             }
         }
         if let Budget::Remaining { remaining, k } = self.budget {
