@@ -63,7 +63,8 @@ pub(crate) fn encode_payload(
         return Ok(None);
     }
     let k = nbits - 9;
-    let mut planes = Planes::split(values, k)?;
+    let bits: &[u32] = bytemuck::cast_slice(values);
+    let mut planes = Planes::split(bits, k)?;
 
     // The payload length word (set at the end), the codec header, the info word, then the
     // sections (the mantissa section, the largest, is written in place by its bit writer).
@@ -85,7 +86,7 @@ pub(crate) fn encode_payload(
         )
     } else {
         let mut w = BitWriter::with_capacity(n / 28 + 4)?;
-        sign_runs(&planes.negative, &mut w);
+        sign_runs(bits, &mut w);
         let stream = w.finish();
         // librmn switches to a bit mask above n/4 bytes, a layout its own reader does not
         // read back; runs take at most 8 bits per 7 points, so with n ≥ 256 that never
@@ -166,10 +167,8 @@ fn push_section(body: &mut Vec<u32>, length: Option<usize>, stream: &[u32]) -> u
     bytes
 }
 
-/// The three planes of a field.
+/// The exponent and mantissa planes of a field, and what its signs are.
 struct Planes {
-    /// Sign bit per point.
-    negative: Vec<bool>,
     negative_any: bool,
     negative_all: bool,
     /// Biased exponents (then their offsets from `exp_min`).
@@ -181,30 +180,26 @@ struct Planes {
 }
 
 impl Planes {
-    fn split(values: &[f32], k: u32) -> Result<Self, CodecError> {
-        let n = values.len();
+    /// Split `bits` (binary32 patterns) in passes the compiler vectorises.
+    fn split(bits: &[u32], k: u32) -> Result<Self, CodecError> {
+        let n = bits.len();
         let oom = |bytes: usize| CodecError::OutOfMemory {
             bytes: bytes as u64,
         };
-        let mut negative = crate::alloc::try_vec_with_capacity(n).map_err(|_e| oom(n))?;
-        let mut exponents = crate::alloc::try_vec_with_capacity(n).map_err(|_e| oom(n))?;
-        let mut mantissas = crate::alloc::try_vec_with_capacity(n).map_err(|_e| oom(4 * n))?;
+        let mut exponents = crate::alloc::try_vec_filled(n, 0u8).map_err(|_e| oom(n))?;
+        let mut mantissas = crate::alloc::try_vec_filled(n, 0u32).map_err(|_e| oom(4 * n))?;
         let shift = 23 - k;
-        let (mut or, mut and) = (0u32, u32::MAX);
-        let (mut lo, mut hi) = (u8::MAX, 0u8);
-        for v in values {
-            let b = v.to_bits();
-            or |= b;
-            and &= b;
-            let e = (b >> 23) as u8;
-            lo = lo.min(e);
-            hi = hi.max(e);
-            negative.push(b >> 31 == 1);
-            exponents.push(e);
-            mantissas.push((b & 0x7F_FFFF) >> shift);
+        for ((e, m), &b) in exponents.iter_mut().zip(mantissas.iter_mut()).zip(bits) {
+            *e = (b >> 23) as u8;
+            *m = (b & 0x7F_FFFF) >> shift;
         }
+        let (or, and) = bits
+            .iter()
+            .fold((0u32, u32::MAX), |(or, and), &b| (or | b, and & b));
+        let (lo, hi) = exponents
+            .iter()
+            .fold((u8::MAX, 0u8), |(lo, hi), &e| (lo.min(e), hi.max(e)));
         Ok(Planes {
-            negative,
             negative_any: or >> 31 == 1,
             negative_all: and >> 31 == 1,
             exponents,
@@ -220,18 +215,20 @@ impl Planes {
 /// the end); a longer run as counts of at most 62 (`1`, sign, 6-bit count), a count of 62
 /// being followed, while more than 256 points of the run remain, by repeats of 255
 /// (`1, 1, 63`); a run's last fewer than 8 points go out as a literal.
-fn sign_runs(negative: &[bool], w: &mut BitWriter) {
-    let n = negative.len();
+fn sign_runs(bits: &[u32], w: &mut BitWriter) {
+    let n = bits.len();
+    let negative = |b: &u32| b >> 31;
     let literal = |w: &mut BitWriter, pos: usize| {
         w.put(0, 1);
-        for &s in &negative[pos..(pos + 7).min(n)] {
-            w.put(u32::from(s), 1);
+        for s in bits.get(pos..(pos + 7).min(n)).unwrap_or_default() {
+            w.put(negative(s), 1);
         }
     };
     let mut pos = 0;
     while pos < n {
-        let sign = negative[pos];
-        let run = negative[pos..].iter().take_while(|&&s| s == sign).count();
+        let rest = bits.get(pos..).unwrap_or_default();
+        let sign = rest.first().map_or(0, negative);
+        let run = rest.iter().take_while(|s| negative(s) == sign).count();
         if run < 8 {
             literal(w, pos);
             pos += 7;
@@ -252,7 +249,7 @@ fn sign_runs(negative: &[bool], w: &mut BitWriter) {
                 left -= 255;
             } else {
                 w.put(1, 1);
-                w.put(u32::from(sign), 1);
+                w.put(sign, 1);
                 w.put(chunk as u32, 6);
                 pos += chunk;
                 left -= chunk;
