@@ -84,7 +84,7 @@ fn bench_codecs(c: &mut Criterion) {
     group.finish();
 }
 
-/// A 16-bit quantisation of `v` (what float_packer's tokens look like to the turbo stage).
+/// A 16-bit quantisation of `v` (what `float_packer`'s tokens look like to the turbo stage).
 fn tokens16(v: &[f32]) -> Vec<u16> {
     let (lo, hi) = v
         .iter()

@@ -138,13 +138,14 @@ pub(crate) fn header_word(predictor: u32, step: u32, nbits: u32) -> u32 {
 
 /// Where a datyp-129/130/134 payload puts the codec stream, and the header words before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // 129 and 130 are framed by codec::encode, the writer's dispatcher
 pub(crate) enum Framing<'a> {
     /// Datyp 129: words 1..=4 are the 4-word header of datyp 1's 16-bit-slot packing ("style
     /// 2", marker 0xFFF, fst-format §4.9), as the quantiser wrote it.
     Packed(&'a [u32; 4]),
     /// Datyp 130: the stream follows the length word.
     Unsigned,
-    /// Datyp 134: words 1..=3 are float_packer's header (fst-format §4.6).
+    /// Datyp 134: words 1..=3 are `float_packer`'s header (fst-format §4.6).
     FloatPacker(&'a [u32; 3]),
 }
 
@@ -184,7 +185,7 @@ impl Framing<'_> {
 /// `framing`, the `armn_compress` stream of `tokens`, and padding up to `L`.
 ///
 /// `tokens` are the `ni × nj` quantised values (Fortran order) of the first stage (datyp 1's
-/// 16-bit-slot tokens, the integers, or float_packer's tokens), each `< 2^nbits`; bits above
+/// 16-bit-slot tokens, the integers, or `float_packer`'s tokens), each `< 2^nbits`; bits above
 /// `nbits` are dropped, as librmn's writer masks its 32-bit integers.
 ///
 /// Returns `Ok(None)` where librmn gives up on turbo and writes the base datyp instead: `ni`
@@ -248,6 +249,7 @@ pub(crate) fn encode_payload(
 /// compress (`ni` or `nj` is 1, or the stream would not be smaller than the tokens).
 ///
 /// Errors as [`encode_payload`] (`nbits` outside 1..=16 is reported as datyp 130).
+#[allow(dead_code)] // the bare stream, for callers that frame it themselves, and the tests
 pub(crate) fn compress(
     tokens: &[u16],
     ni: usize,
@@ -466,11 +468,14 @@ impl Tiles {
             });
         }
         w.put(self.c, 3);
-        for &x in &v[..ni] {
+        let mut rows = v.chunks_exact(ni);
+        for &x in rows.next().unwrap_or_default() {
             w.put(x.get() as u32, self.first_bits);
         }
-        for row in v.chunks_exact(ni).skip(1) {
-            w.put(row[0].get() as u32, self.first_bits);
+        for row in rows {
+            if let Some(&x) = row.first() {
+                w.put(x.get() as u32, self.first_bits);
+            }
         }
         let max_code = (1u32 << self.c) - 1;
         // Residuals of one band of tile rows, row after row (column 0 unused).
@@ -486,9 +491,12 @@ impl Tiles {
             })?;
         for j0 in (1..nj).step_by(STEP) {
             let th = STEP.min(nj - j0);
-            for (k, out) in band.chunks_exact_mut(ni).take(th).enumerate() {
-                let j = j0 + k;
-                residual_row(&v[(j - 1) * ni..j * ni], &v[j * ni..(j + 1) * ni], out);
+            let pairs = v
+                .chunks_exact(ni)
+                .skip(j0 - 1)
+                .zip(v.chunks_exact(ni).skip(j0));
+            for (out, (up, cur)) in band.chunks_exact_mut(ni).zip(pairs).take(th) {
+                residual_row(up, cur, out);
             }
             let rows = band.get(..th * ni).unwrap_or_default();
             let mut from = 1;
@@ -640,7 +648,7 @@ fn residual_row<T: Value>(up: &[T], cur: &[T], out: &mut [i32]) {
 pub mod bench {
     use crate::codec::CodecError;
 
-    /// A datyp 134 payload of `tokens`, with a placeholder float_packer header.
+    /// A datyp 134 payload of `tokens`, with a placeholder `float_packer` header.
     pub fn turbo134(
         tokens: &[u16],
         ni: usize,

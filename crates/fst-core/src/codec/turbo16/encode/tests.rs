@@ -20,8 +20,8 @@ pub(crate) struct Fixture {
 }
 
 /// Every record of datyp (without +64) in `datyps` and nk = 1 of the XDF fixtures, and of the
-/// `.fst` files in the directory `FSTGIS_EXTRA_FIXTURES` names (scripts/oracle-random.sh,
-/// bench/oracle_turbo.py).
+/// `.fst` files in the directory `FSTGIS_EXTRA_FIXTURES` names (`scripts/oracle-random.sh`,
+/// `bench/oracle_turbo.py`).
 pub(crate) fn fixture_records(datyps: &[u8]) -> Vec<Fixture> {
     let mut dirs =
         vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf")];
