@@ -201,12 +201,6 @@ pub(crate) fn encode_payload(
     nj: usize,
     nbits: u32,
 ) -> Result<Option<Vec<u32>>, CodecError> {
-    if !(1..=16).contains(&nbits) {
-        return Err(CodecError::Unsupported {
-            datyp: framing.datyp(),
-            nbits: nbits as u8,
-        });
-    }
     let header = framing.header();
     let at = 1 + header.len();
     let mut prefix = [0u32; 5];
@@ -214,7 +208,7 @@ pub(crate) fn encode_payload(
     if let Some((_, h)) = prefix.split_first_mut() {
         h.copy_from_slice(header);
     }
-    let Some(mut payload) = compress_after(prefix, tokens, ni, nj, nbits)? else {
+    let Some(mut payload) = compress_after(prefix, tokens, ni, nj, nbits, framing.datyp())? else {
         return Ok(None);
     };
     let stream_len = payload.len() - at;
@@ -256,30 +250,20 @@ pub(crate) fn compress(
     nj: usize,
     nbits: u32,
 ) -> Result<Option<Vec<u32>>, CodecError> {
-    compress_after(&[], tokens, ni, nj, nbits)
+    compress_after(&[], tokens, ni, nj, nbits, 130)
 }
 
-/// [`compress`], the stream following the words `prefix` in the vector returned.
+/// [`compress`], the stream following the words `prefix` in the vector returned; errors
+/// name `datyp`.
 fn compress_after(
     prefix: &[u32],
     tokens: &[u16],
     ni: usize,
     nj: usize,
     nbits: u32,
+    datyp: u8,
 ) -> Result<Option<Vec<u32>>, CodecError> {
-    if !(1..=16).contains(&nbits) {
-        return Err(CodecError::Unsupported {
-            datyp: 130,
-            nbits: nbits as u8,
-        });
-    }
-    if ni == 0 || nj == 0 || Some(tokens.len()) != ni.checked_mul(nj) {
-        return Err(CodecError::InvalidShape {
-            ni: ni as u32,
-            nj: nj as u32,
-            nk: 1,
-        });
-    }
+    check_arguments(tokens.len(), ni, nj, nbits, 1..=16, datyp)?;
     if ni == 1 || nj == 1 {
         return Ok(None);
     }
@@ -330,6 +314,32 @@ fn compress_after(
     Err(CodecError::Corrupt {
         reason: "turbo residual width above the 5-bit field",
     })
+}
+
+/// The checks every encoder makes: `nbits` in `widths` (else [`CodecError::Unsupported`] for
+/// `datyp`), `len` points on a non-empty `ni × nj` grid (else [`CodecError::InvalidShape`]).
+pub(crate) fn check_arguments(
+    len: usize,
+    ni: usize,
+    nj: usize,
+    nbits: u32,
+    widths: std::ops::RangeInclusive<u32>,
+    datyp: u8,
+) -> Result<(), CodecError> {
+    if !widths.contains(&nbits) {
+        return Err(CodecError::Unsupported {
+            datyp,
+            nbits: nbits as u8,
+        });
+    }
+    if ni == 0 || nj == 0 || Some(len) != ni.checked_mul(nj) {
+        return Err(CodecError::InvalidShape {
+            ni: ni as u32,
+            nj: nj as u32,
+            nk: 1,
+        });
+    }
+    Ok(())
 }
 
 /// MINIMUM predictor: per 5 × 5 tile (truncated at the edges) a 4-bit width `w`, then the

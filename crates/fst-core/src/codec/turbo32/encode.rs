@@ -13,7 +13,7 @@
 //! or when the mantissa section runs out of the room an uncompressed record would take.
 
 use crate::codec::turbo16::encode::{
-    bit_length, header_word, BitWriter, Budget, Outcome, Tiles, PARALLELOGRAM_STEP,
+    bit_length, check_arguments, header_word, BitWriter, Budget, Outcome, Tiles, PARALLELOGRAM_STEP,
 };
 use crate::codec::turbo16::{Residuals, PARALLELOGRAM32};
 use crate::codec::CodecError;
@@ -45,20 +45,8 @@ pub(crate) fn encode_payload(
     nj: usize,
     nbits: u32,
 ) -> Result<Option<Vec<u32>>, CodecError> {
-    if !(10..=32).contains(&nbits) {
-        return Err(CodecError::Unsupported {
-            datyp: 133,
-            nbits: nbits as u8,
-        });
-    }
+    check_arguments(values.len(), ni, nj, nbits, 10..=32, 133)?;
     let n = values.len();
-    if ni == 0 || nj == 0 || Some(n) != ni.checked_mul(nj) {
-        return Err(CodecError::InvalidShape {
-            ni: ni as u32,
-            nj: nj as u32,
-            nk: 1,
-        });
-    }
     if ni < 16 || nj < 16 {
         return Ok(None);
     }

@@ -196,16 +196,21 @@ fn payloads_are_librmns() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
-/// Tokens of a field: smooth (a ramp plus a slow wave), noisy, or constant, within nbits.
-fn field(ni: usize, nj: usize, nbits: u32, kind: u8, seed: u64) -> Vec<u16> {
-    let top = (1u32 << nbits) - 1;
+/// A xorshift64 generator (nonzero seed forced).
+pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
     let mut s = seed | 1;
-    let mut next = move || {
+    move || {
         s ^= s << 13;
         s ^= s >> 7;
         s ^= s << 17;
         s
-    };
+    }
+}
+
+/// Tokens of a field: smooth (a ramp plus a slow wave), noisy, or constant, within nbits.
+fn field(ni: usize, nj: usize, nbits: u32, kind: u8, seed: u64) -> Vec<u16> {
+    let top = (1u32 << nbits) - 1;
+    let mut next = xorshift(seed);
     (0..ni * nj)
         .map(|k| {
             let (i, j) = ((k % ni) as f64, (k / ni) as f64);

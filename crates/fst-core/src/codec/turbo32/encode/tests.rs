@@ -2,7 +2,7 @@
 //! encoded again, and the whole payload must be librmn's, word for word.
 
 use super::*;
-use crate::codec::turbo16::encode::tests::{fallback_records, fixture_records, Fixture};
+use crate::codec::turbo16::encode::tests::{fallback_records, fixture_records, xorshift, Fixture};
 use crate::codec::turbo32;
 
 #[test]
@@ -46,13 +46,7 @@ fn payloads_are_librmns() {
 /// A field of `kind`: smooth positive, smooth of both signs (long runs), noisy of both signs,
 /// constant, arbitrary bit patterns (NaNs, infinities, subnormals included).
 fn field(ni: usize, nj: usize, kind: u8, seed: u64) -> Vec<f32> {
-    let mut s = seed | 1;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
+    let mut next = xorshift(seed);
     (0..ni * nj)
         .map(|k| {
             let (i, j) = ((k % ni) as f32, (k / ni) as f32);
