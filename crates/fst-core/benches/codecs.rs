@@ -6,6 +6,9 @@
 //! 6/16, 134/16, 133/32, 5/32). `bench/decode_vs_librmn.sh` creates them and compares with
 //! librmn's `c_fstluk`.
 //!
+//! The `turbo_encode` group times the turbo encoders (134/16 and 133/32, 800×600 and
+//! 2000×1000).
+//!
 //! `cargo bench -p fst-core --bench codecs`
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)] // test/bench code: failing loudly is the point
@@ -126,5 +129,72 @@ fn bench_encode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_codecs, bench_encode);
+/// A 16-bit quantisation of `v` (what `float_packer`'s tokens look like to the turbo stage).
+fn tokens16(v: &[f32]) -> Vec<u16> {
+    let (lo, hi) = v
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let scale = 65535.0 / (hi - lo).max(f32::MIN_POSITIVE);
+    v.iter().map(|&x| ((x - lo) * scale) as u16).collect()
+}
+
+/// A smooth field with a little noise in its low bits, as real fields have.
+fn synthetic(ni: usize, nj: usize) -> Vec<f32> {
+    let mut s = 0x2545_f491_4f6c_dd1d_u64;
+    (0..ni * nj)
+        .map(|k| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let (i, j) = ((k % ni) as f32, (k / ni) as f32);
+            250.0 + 30.0 * (i / 97.0).sin() * (j / 61.0).cos() + (s % 64) as f32 * 1e-3
+        })
+        .collect()
+}
+
+/// Encoding with the turbo codecs: 134/16 (16-bit tokens) and 133/32 (floats), on 800×600
+/// and 2000×1000 fields: shapes.fst record 33 (2000×1000, and its 800×600 corner) when found,
+/// else a synthetic field.
+fn bench_turbo_encode(c: &mut Criterion) {
+    let shapes = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf/shapes.fst");
+    let big = FstFile::open(&shapes)
+        .ok()
+        .and_then(|f| {
+            let rec = f.records().get(33)?.clone();
+            match f.decode(&rec).ok()?.samples {
+                Samples::F32(v) if v.len() == 2000 * 1000 => Some(v),
+                _ => None,
+            }
+        })
+        .unwrap_or_else(|| synthetic(2000, 1000));
+    let corner: Vec<f32> = big
+        .chunks_exact(2000)
+        .take(600)
+        .flat_map(|row| &row[..800])
+        .copied()
+        .collect();
+    let mut group = c.benchmark_group("turbo_encode");
+    group.sample_size(20);
+    for (ni, nj, values) in [(800, 600, &corner), (2000, 1000, &big)] {
+        let tokens = tokens16(values);
+        group.throughput(Throughput::Elements(values.len() as u64));
+        group.bench_function(BenchmarkId::new("134_16", format!("{ni}x{nj}")), |b| {
+            b.iter(|| {
+                codec::turbo_encode_bench::turbo134(&tokens, ni, nj, 16)
+                    .expect("encode")
+                    .expect("compresses")
+            });
+        });
+        group.bench_function(BenchmarkId::new("133_32", format!("{ni}x{nj}")), |b| {
+            b.iter(|| {
+                codec::turbo_encode_bench::turbo133(values, ni, nj, 32)
+                    .expect("encode")
+                    .expect("compresses")
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_codecs, bench_encode, bench_turbo_encode);
 criterion_main!(benches);

@@ -14,11 +14,15 @@
 //! coarse-grid pyramid) is reported as unsupported: there is no known sample file to check an
 //! implementation against.
 //!
+//! The encoder, which reproduces librmn's streams, is in [`encode`].
+//!
 //! Decoding writes the tokens straight into the caller's output buffer (as `u32`), first the
 //! residuals and then, in place, the reconstructed values, so it needs no scratch memory.
 
 use super::bits::BitReader;
 use super::CodecError;
+
+pub(crate) mod encode;
 
 /// Predictor codes of the codec header.
 const SAMPLE: u32 = 1;

@@ -12,10 +12,14 @@
 //! wrongly by the encoder (it repeats the sign length), so it is skipped and not trusted.
 //! The value is `sign << 31 | exponent << 23 | mantissa << (23 − K)`, the mantissa not masked
 //! (as in librmn; a valid stream never has bits above K).
+//!
+//! The encoder, which reproduces librmn's payloads, is in [`encode`].
 
 use super::bits::{self, BitReader};
 use super::turbo16::{self, CodecHeader, Residuals};
 use super::CodecError;
+
+pub(crate) mod encode;
 
 /// Tile size of both PARALLELOGRAM sections (fixed by the format, not read from the header).
 const STEP: usize = 3;
