@@ -138,7 +138,6 @@ pub(crate) fn header_word(predictor: u32, step: u32, nbits: u32) -> u32 {
 
 /// Where a datyp-129/130/134 payload puts the codec stream, and the header words before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // 129 and 130 are framed by codec::encode, the writer's dispatcher
 pub(crate) enum Framing<'a> {
     /// Datyp 129: words 1..=4 are the 4-word header of datyp 1's 16-bit-slot packing ("style
     /// 2", marker 0xFFF, fst-format §4.9), as the quantiser wrote it.
@@ -649,34 +648,6 @@ fn residual_row<T: Value>(up: &[T], cur: &[T], out: &mut [i32]) {
             .wrapping_sub(u.get())
             .wrapping_sub(l.get())
             .wrapping_add(ul.get());
-    }
-}
-
-/// The turbo encoders for the benchmarks (`benches/codecs.rs`), which can only reach public
-/// items; writers go through the codec's `encode`. Not a stable API.
-#[doc(hidden)]
-pub mod bench {
-    use crate::codec::CodecError;
-
-    /// A datyp 134 payload of `tokens`, with a placeholder `float_packer` header.
-    pub fn turbo134(
-        tokens: &[u16],
-        ni: usize,
-        nj: usize,
-        nbits: u32,
-    ) -> Result<Option<Vec<u32>>, CodecError> {
-        let header = [0xEFF0_0000 | ((nbits - 1) << 16), 0, tokens.len() as u32];
-        super::encode_payload(super::Framing::FloatPacker(&header), tokens, ni, nj, nbits)
-    }
-
-    /// A datyp 133 payload of `values`.
-    pub fn turbo133(
-        values: &[f32],
-        ni: usize,
-        nj: usize,
-        nbits: u32,
-    ) -> Result<Option<Vec<u32>>, CodecError> {
-        crate::codec::turbo32::encode::encode_payload(values, ni, nj, nbits)
     }
 }
 
