@@ -150,7 +150,11 @@ fn bench_encode(c: &mut Criterion) {
                 .expect("encode")
             };
             // A turbo request that fell back to the plain type would time the wrong codec.
-            assert_eq!(run().datyp.0, datyp, "{datyp}/{nbits} {ni}x{nj} stored otherwise");
+            assert_eq!(
+                run().datyp.0,
+                datyp,
+                "{datyp}/{nbits} {ni}x{nj} stored otherwise"
+            );
             group.bench_function(
                 BenchmarkId::new(format!("{datyp}_{nbits}"), format!("{ni}x{nj}")),
                 |b| b.iter(run),

@@ -12,7 +12,9 @@
 //! when no element is missing the flag is dropped, as librmn does.
 
 use super::turbo16::encode::Framing;
-use super::{chars, float_packer, ieee, int, missing, packed, turbo16, turbo32, CodecError, CodecParams};
+use super::{
+    chars, float_packer, ieee, int, missing, packed, turbo16, turbo32, CodecError, CodecParams,
+};
 use crate::limits::{LimitError, Limits};
 use crate::record::Datyp;
 
