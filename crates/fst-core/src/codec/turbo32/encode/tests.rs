@@ -169,3 +169,21 @@ fn fallbacks_are_librmns() {
     }
     eprintln!("{checked} fallbacks checked");
 }
+
+#[test]
+fn random_fields() {
+    let (ni, nj) = (40, 30);
+    let mut next = xorshift(7);
+    // One exponent, random mantissas: residuals of up to 25 bits still fit the 32 bits per
+    // point of an uncompressed record, so librmn keeps the turbo stream.
+    let mantissas: Vec<f32> = (0..ni * nj)
+        .map(|_| f32::from_bits(0x3F80_0000 | (next() as u32 & 0x7F_FFFF)))
+        .collect();
+    let payload = encode_payload(&mantissas, ni, nj, 32).unwrap().unwrap();
+    assert!(payload.len() < ni * nj);
+    // Random exponents: the exponent section takes more bytes than there are points.
+    let exponents: Vec<f32> = (0..ni * nj)
+        .map(|_| f32::from_bits(((next() as u32 % 254) + 1) << 23))
+        .collect();
+    assert_eq!(encode_payload(&exponents, ni, nj, 32).unwrap(), None);
+}
