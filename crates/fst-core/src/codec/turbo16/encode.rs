@@ -301,7 +301,7 @@ fn compress_after(
             residuals: Residuals::Turbo16,
             budget: Budget::Words(limit),
         };
-        match tiles.encode(tokens, &mut w)? {
+        match tiles.encode(tokens, i32::from, &mut w)? {
             Outcome::Done => {
                 let stream = w.finish();
                 return Ok((stream.len() - prefix.len() < limit).then_some(stream));
@@ -388,34 +388,6 @@ fn minimum(
     Ok((stream.len() - prefix.len() < limit).then_some(stream))
 }
 
-/// An element of a plane the PARALLELOGRAM coder reads: 16-bit tokens, 133's 8-bit exponents
-/// and 32-bit mantissas (of at most 23 bits).
-pub(crate) trait Value: Copy {
-    /// The value (below 2^24).
-    fn get(self) -> i32;
-}
-
-impl Value for u16 {
-    #[inline]
-    fn get(self) -> i32 {
-        i32::from(self)
-    }
-}
-
-impl Value for u8 {
-    #[inline]
-    fn get(self) -> i32 {
-        i32::from(self)
-    }
-}
-
-impl Value for u32 {
-    #[inline]
-    fn get(self) -> i32 {
-        self as i32
-    }
-}
-
 /// When a PARALLELOGRAM encoding stops early.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Budget {
@@ -461,10 +433,14 @@ pub(crate) struct Tiles {
 }
 
 impl Tiles {
-    /// Write the plane `v` (`ni·nj` values, each `< 2^first_bits`) to `w`.
-    pub(crate) fn encode<T: Value>(
+    /// Write the plane `v` (`ni·nj` elements whose values `value` gives, each
+    /// `< 2^first_bits` and `< 2^24`) to `w`. The plane is read through `value` so that datyp
+    /// 133 codes its exponents and mantissas straight from the floats' bits, without planes in
+    /// memory.
+    pub(crate) fn encode<T: Copy>(
         &self,
         v: &[T],
+        value: impl Fn(T) -> i32 + Copy,
         w: &mut BitWriter,
     ) -> Result<Outcome, CodecError> {
         const STEP: usize = PARALLELOGRAM_STEP;
@@ -479,11 +455,11 @@ impl Tiles {
         w.put(self.c, 3);
         let mut rows = v.chunks_exact(ni);
         for &x in rows.next().unwrap_or_default() {
-            w.put(x.get() as u32, self.first_bits);
+            w.put(value(x) as u32, self.first_bits);
         }
         for row in rows {
             if let Some(&x) = row.first() {
-                w.put(x.get() as u32, self.first_bits);
+                w.put(value(x) as u32, self.first_bits);
             }
         }
         let max_code = (1u32 << self.c) - 1;
@@ -505,7 +481,7 @@ impl Tiles {
                 .skip(j0 - 1)
                 .zip(v.chunks_exact(ni).skip(j0));
             for (out, (up, cur)) in band.chunks_exact_mut(ni).zip(pairs).take(th) {
-                residual_row(up, cur, out);
+                residual_row(up, cur, out, value);
             }
             let rows = band.get(..th * ni).unwrap_or_default();
             let mut from = 1;
@@ -635,19 +611,18 @@ impl<'a> ArrayVec3<'a> {
 
 /// Residuals of row `cur` below row `up`, columns 1.. (column 0 of `out` is left alone).
 #[inline]
-fn residual_row<T: Value>(up: &[T], cur: &[T], out: &mut [i32]) {
-    for (((o, u), c), (&ul, &l)) in out
+fn residual_row<T: Copy>(up: &[T], cur: &[T], out: &mut [i32], value: impl Fn(T) -> i32) {
+    for (((o, &u), &c), (&ul, &l)) in out
         .iter_mut()
         .zip(up)
         .zip(cur)
         .skip(1)
         .zip(up.iter().zip(cur))
     {
-        *o = c
-            .get()
-            .wrapping_sub(u.get())
-            .wrapping_sub(l.get())
-            .wrapping_add(ul.get());
+        *o = value(c)
+            .wrapping_sub(value(u))
+            .wrapping_sub(value(l))
+            .wrapping_add(value(ul));
     }
 }
 

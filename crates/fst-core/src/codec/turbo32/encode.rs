@@ -52,7 +52,7 @@ pub(crate) fn encode_payload(
     }
     let k = nbits - 9;
     let bits: &[u32] = bytemuck::cast_slice(values);
-    let mut planes = Planes::split(bits, k)?;
+    let planes = Planes::scan(bits);
 
     // The payload length word (set at the end), the codec header, the info word, then the
     // sections (the mantissa section, the largest, is written in place by its bit writer).
@@ -92,8 +92,7 @@ pub(crate) fn encode_payload(
     let exp_code = if exp_bits == 0 {
         0
     } else {
-        let base = planes.exp_min;
-        planes.exponents.iter_mut().for_each(|e| *e -= base);
+        let base = i32::from(planes.exp_min);
         let mut w = BitWriter::with_capacity(n / 4 + 4)?;
         let tiles = Tiles {
             ni,
@@ -103,7 +102,7 @@ pub(crate) fn encode_payload(
             residuals: Residuals::Plain,
             budget: Budget::None,
         };
-        tiles.encode(&planes.exponents, &mut w)?;
+        tiles.encode(bits, |b| ((b >> 23) & 0xFF) as i32 - base, &mut w)?;
         let stream = w.finish();
         if 1 + 4 * stream.len() > n {
             return Ok(None);
@@ -126,7 +125,8 @@ pub(crate) fn encode_payload(
         residuals: Residuals::Plain,
         budget: Budget::Remaining { remaining, k },
     };
-    if tiles.encode(&planes.mantissas, &mut w)? != Outcome::Done {
+    let shift = 23 - k;
+    if tiles.encode(bits, |b| ((b & 0x7F_FFFF) >> shift) as i32, &mut w)? != Outcome::Done {
         return Ok(None);
     }
     let mut payload = w.finish();
@@ -155,46 +155,30 @@ fn push_section(body: &mut Vec<u32>, length: Option<usize>, stream: &[u32]) -> u
     bytes
 }
 
-/// The exponent and mantissa planes of a field, and what its signs are.
+/// What the sign and exponent sections depend on.
 struct Planes {
     negative_any: bool,
     negative_all: bool,
-    /// Biased exponents (then their offsets from `exp_min`).
-    exponents: Vec<u8>,
+    /// Smallest and largest biased exponent.
     exp_min: u8,
     exp_max: u8,
-    /// Mantissas truncated to K bits.
-    mantissas: Vec<u32>,
 }
 
 impl Planes {
-    /// Split `bits` (binary32 patterns) in passes the compiler vectorises.
-    fn split(bits: &[u32], k: u32) -> Result<Self, CodecError> {
-        let n = bits.len();
-        let oom = |bytes: usize| CodecError::OutOfMemory {
-            bytes: bytes as u64,
-        };
-        let mut exponents = crate::alloc::try_vec_filled(n, 0u8).map_err(|_e| oom(n))?;
-        let mut mantissas = crate::alloc::try_vec_filled(n, 0u32).map_err(|_e| oom(4 * n))?;
-        let shift = 23 - k;
-        for ((e, m), &b) in exponents.iter_mut().zip(mantissas.iter_mut()).zip(bits) {
-            *e = (b >> 23) as u8;
-            *m = (b & 0x7F_FFFF) >> shift;
-        }
-        let (or, and) = bits
-            .iter()
-            .fold((0u32, u32::MAX), |(or, and), &b| (or | b, and & b));
-        let (lo, hi) = exponents
-            .iter()
-            .fold((u8::MAX, 0u8), |(lo, hi), &e| (lo.min(e), hi.max(e)));
-        Ok(Planes {
+    /// One pass over `bits` (binary32 patterns), which the compiler vectorises.
+    fn scan(bits: &[u32]) -> Self {
+        let (or, and, lo, hi) =
+            bits.iter()
+                .fold((0u32, u32::MAX, u32::MAX, 0u32), |(or, and, lo, hi), &b| {
+                    let e = (b >> 23) & 0xFF;
+                    (or | b, and & b, lo.min(e), hi.max(e))
+                });
+        Planes {
             negative_any: or >> 31 == 1,
             negative_all: and >> 31 == 1,
-            exponents,
-            exp_min: lo,
-            exp_max: hi,
-            mantissas,
-        })
+            exp_min: lo.min(255) as u8,
+            exp_max: hi as u8,
+        }
     }
 }
 

@@ -102,14 +102,19 @@ pub(crate) fn fallback_records() -> Vec<(u8, Fixture)> {
     out
 }
 
+/// Token `k` of `width` bits (≤ 32) of a stream starting at bit `first_bit` of `words`.
+pub(crate) fn token_at(words: &[u32], first_bit: usize, width: u32, k: usize) -> u32 {
+    let bit = first_bit + k * width as usize;
+    let pair = (u64::from(words[bit / 32]) << 32)
+        | u64::from(words.get(bit / 32 + 1).copied().unwrap_or(0));
+    ((pair << (bit % 32)) >> (64 - width)) as u32
+}
+
 /// The tokens of a stored datyp 6, 2 or 1 payload.
 fn stored_tokens(stored: u8, f: &Fixture) -> Option<Vec<u16>> {
     let n = f.ni * f.nj;
     let slot = |first_bit: usize, width: usize, k: usize| {
-        let bit = first_bit + k * width;
-        let pair = (u64::from(f.words[bit / 32]) << 32)
-            | u64::from(f.words.get(bit / 32 + 1).copied().unwrap_or(0));
-        ((pair << (bit % 32)) >> (64 - width)) as u16
+        token_at(&f.words, first_bit, width as u32, k) as u16
     };
     match (stored, f.nbits) {
         (6, _) => Some((0..n).map(|k| slot(96, 16, k)).collect()),
