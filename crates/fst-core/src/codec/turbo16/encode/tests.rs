@@ -19,13 +19,11 @@ pub(crate) struct Fixture {
     pub(crate) words: Vec<u32>,
 }
 
-/// Every record of datyp (without +64) in `datyps` and nk = 1 of the XDF fixtures, and of the
-/// `.fst` files in the directory `FSTGIS_EXTRA_FIXTURES` names (`scripts/oracle-random.sh`,
-/// `bench/oracle_turbo.py`).
+/// Every record of datyp (without +64) in `datyps` and nk = 1 of the XDF fixtures. (librmn's
+/// records drawn at random are checked from their input arrays, through `codec::encode`, by
+/// tests/codec_encode_fixtures.rs with `scripts/oracle-random.sh`.)
 pub(crate) fn fixture_records(datyps: &[u8]) -> Vec<Fixture> {
-    let mut dirs =
-        vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf")];
-    dirs.extend(std::env::var_os("FSTGIS_EXTRA_FIXTURES").map(std::path::PathBuf::from));
+    let dirs = [std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf")];
     let mut paths: Vec<_> = dirs
         .iter()
         .flat_map(|dir| std::fs::read_dir(dir).unwrap())
@@ -57,9 +55,7 @@ pub(crate) fn fixture_records(datyps: &[u8]) -> Vec<Fixture> {
 /// the directories [`fixture_records`] reads) and wrote the base datyp instead, as
 /// (datyp stored, record with the requested datyp).
 pub(crate) fn fallback_records() -> Vec<(u8, Fixture)> {
-    let mut dirs =
-        vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf")];
-    dirs.extend(std::env::var_os("FSTGIS_EXTRA_FIXTURES").map(std::path::PathBuf::from));
+    let dirs = [std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf")];
     let mut out = Vec::new();
     for path in dirs
         .iter()
