@@ -97,6 +97,9 @@ fn synthetic(ni: usize, nj: usize) -> Vec<f32> {
         .collect()
 }
 
+/// (ni, nj, values, datyp/nbits requested) of the encode benchmark.
+type EncodeCase<'a> = (u32, u32, &'a [f32], &'a [(u8, u8)]);
+
 /// Encoding through the public `codec::encode`, as a writer calls it: on an 800×600 field
 /// every float datyp a model writes (1/16, 5/32, 6/16 and the turbo 129/16, 134/16, 133/32),
 /// on a 2000×1000 field the turbo ones. The field is shapes.fst record 33 (2000×1000, a real
@@ -121,7 +124,7 @@ fn bench_encode(c: &mut Criterion) {
         .collect();
     let mut group = c.benchmark_group("encode");
     group.sample_size(20);
-    let cases: [(u32, u32, &[f32], &[(u8, u8)]); 2] = [
+    let cases: [EncodeCase<'_>; 2] = [
         (
             800,
             600,

@@ -21,7 +21,7 @@ pub(crate) struct Fixture {
 
 /// Every record of datyp (without +64) in `datyps` and nk = 1 of the XDF fixtures. (librmn's
 /// records drawn at random are checked from their input arrays, through `codec::encode`, by
-/// tests/codec_encode_fixtures.rs with `scripts/oracle-random.sh`.)
+/// `tests/codec_encode_fixtures.rs` with `scripts/oracle-random.sh`.)
 pub(crate) fn fixture_records(datyps: &[u8]) -> Vec<Fixture> {
     let dirs = [std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf")];
     let mut paths: Vec<_> = dirs
