@@ -10,6 +10,12 @@
 //! Missing values (+64, fst-format §4.12): with +64 requested, the elements flagged in the
 //! mask, and NaN elements of a float array, are replaced by librmn's plug value before packing;
 //! when no element is missing the flag is dropped, as librmn does.
+//!
+//! Turbo (+128): the first stage is the base type's (datyp 1's 16-bit-slot tokens for 129, the
+//! integers for 130, `float_packer`'s tokens for 134, the floats for 133); the `turbo16` and
+//! `turbo32` encoders compress it and frame the payload as librmn does (exactly L words, the
+//! XDF form), or give up where librmn does, and then the base type is written. A turbo record
+//! decodes to exactly what the base type's record of the same request decodes to.
 
 use super::turbo16::encode::Framing;
 use super::{
