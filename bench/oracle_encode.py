@@ -9,9 +9,13 @@ Writes OUTDIR/encode_oracle.fst, .json (the manifest, as make_fixtures.py writes
 (the input arrays). Run it with the oracle's Python (bench/oracle-env.sh), then
 FSTGIS_ENCODE_ORACLE=OUTDIR cargo test -p fst-core --test codec_encode_fixtures.
 Draws cover datyp 1, 2, 4, 5, 6 and their +64 variants at every nbits librmn writes, the
-substitutions (R31/R32 -> E32, F17..24 -> R, F25.. -> E32) and a few turbo requests; values
-come from make_fixtures.random_values (smooth, noisy, constant, spiky, wide, stepped), a quarter
-of the float fields salted with zeros of both signs, subnormals and tiny values.
+substitutions (R31/R32 -> E32, F17..24 -> R, F25.. -> E32), and the turbo datyps 129, 130,
+133, 134 and their +64 variants at every nbits (about a third of the draws: the first stage,
+the armn_compress streams, the framing and librmn's decisions to give turbo up); values come
+from make_fixtures.random_values (smooth, noisy, constant, spiky, wide, stepped), a quarter of
+the float fields salted with zeros of both signs, subnormals and tiny values. Turbo draws take
+shapes mostly at least 16 x 16 (where the PARALLELOGRAM predictors run), some smaller
+(MINIMUM) and some 1-wide (no compression).
 """
 import os
 import sys
@@ -27,8 +31,26 @@ KINDS = [
     (2, list(range(1, 33))), (4, list(range(2, 33))),
     (65, list(range(2, 33))), (69, list(range(8, 33)) + [64]), (70, list(range(2, 17))),
     (66, list(range(2, 33))), (68, list(range(2, 33))),
-    (129, [16]), (134, list(range(4, 17))), (133, [16, 24, 32]), (130, list(range(1, 17))),
 ]
+# The turbo requests, drawn as often as all the others together.
+TURBO_KINDS = [
+    (134, list(range(1, 17))), (129, [16]), (129, list(range(1, 16))), (130, list(range(1, 17))),
+    (133, list(range(16, 33))),
+    (198, list(range(1, 17))), (193, [8, 12, 16, 16]), (194, [8, 16]), (197, [16, 24, 32]),
+]
+
+
+def turbo_shape(rng):
+    r = rng.random()
+    if r < 0.05:
+        return 1, int(rng.integers(2, 300))
+    if r < 0.1:
+        return int(rng.integers(2, 300)), 1
+    if r < 0.25:
+        return int(rng.integers(2, 16)), int(rng.integers(2, 40))
+    if r < 0.9:
+        return int(rng.integers(16, 200)), int(rng.integers(16, 150))
+    return int(rng.integers(300, 1100)), int(rng.integers(200, 600))
 
 
 SPECIALS = np.array([0.0, -0.0, 1e-40, -1e-40, 1.4e-45, -3e-39, 1.2e-38, -1e-30, 1e-30, 3.0, -7.5],
@@ -49,9 +71,13 @@ def main(argv):
     w.open()
     refused = 0
     for i in range(count):
-        datyp, choices = KINDS[int(rng.integers(len(KINDS)))]
+        if rng.random() < 0.35:
+            datyp, choices = TURBO_KINDS[int(rng.integers(len(TURBO_KINDS)))]
+            ni, nj = turbo_shape(rng)
+        else:
+            datyp, choices = KINDS[int(rng.integers(len(KINDS)))]
+            ni, nj = mf.random_shape(rng)
         nbits = int(rng.choice(choices))
-        ni, nj = mf.random_shape(rng)
         if ni * nj > 200000:
             ni, nj = ni // 4 + 2, nj // 4 + 2
         var = str(rng.choice(['TT', 'UU', 'GZ', 'HU', 'MX', 'P0']))

@@ -6,7 +6,8 @@
 # latitudes/longitudes. fst-core and the GDAL driver must give the same values bit for bit;
 # grids and the GDAL driver's CRS + geotransform the same coordinates within librmn's float32
 # precision. The encoders must write librmn's payload words for random arrays
-# (bench/oracle_encode.py).
+# (bench/oracle_encode.py), turbo records (129, 130, 133, 134, +64) included, and give turbo
+# up where librmn does.
 #
 #   scripts/oracle-random.sh [SEED [COUNT]]
 #

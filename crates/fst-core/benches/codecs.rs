@@ -1,13 +1,11 @@
-//! Decoding 2000×1000 fields with the payload codecs, single- and multi-threaded; encoding an
-//! 800×600 field as 1/16, 5/32 and 6/16.
+//! Decoding 2000×1000 fields with the payload codecs, single- and multi-threaded; encoding
+//! 800×600 and 2000×1000 fields through `codec::encode` (1/16, 5/32, 6/16, 129/16, 134/16,
+//! 133/32).
 //!
 //! Inputs: shapes.fst records 33 (134/16) and 34 (1/16) from the fixtures, and, when present,
 //! the files written by librmn with `bench/make_decode_inputs.py` into `bench/out/` (1/16,
 //! 6/16, 134/16, 133/32, 5/32). `bench/decode_vs_librmn.sh` creates them and compares with
 //! librmn's `c_fstluk`.
-//!
-//! The `turbo_encode` group times the turbo encoders (134/16 and 133/32, 800×600 and
-//! 2000×1000).
 //!
 //! `cargo bench -p fst-core --bench codecs`
 
@@ -85,31 +83,6 @@ fn bench_codecs(c: &mut Criterion) {
     group.finish();
 }
 
-/// A smooth 800×600 field with some noise, like a model's temperature.
-fn encode_input() -> Vec<f32> {
-    let (ni, nj) = (800usize, 600usize);
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    (0..ni * nj)
-        .map(|k| {
-            let (i, j) = ((k % ni) as f32, (k / ni) as f32);
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let noise = (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
-            250.0 + 30.0 * (i * 0.01).sin() * (j * 0.013).cos() + noise
-        })
-        .collect()
-}
-
-/// A 16-bit quantisation of `v` (what float_packer's tokens look like to the turbo stage).
-fn tokens16(v: &[f32]) -> Vec<u16> {
-    let (lo, hi) = v
-        .iter()
-        .fold((f32::MAX, f32::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
-    let scale = 65535.0 / (hi - lo).max(f32::MIN_POSITIVE);
-    v.iter().map(|&x| ((x - lo) * scale) as u16).collect()
-}
-
 /// A smooth field with a little noise in its low bits, as real fields have.
 fn synthetic(ni: usize, nj: usize) -> Vec<f32> {
     let mut s = 0x2545_f491_4f6c_dd1d_u64;
@@ -124,38 +97,14 @@ fn synthetic(ni: usize, nj: usize) -> Vec<f32> {
         .collect()
 }
 
-fn bench_encode(c: &mut Criterion) {
-    let values = encode_input();
-    let mut group = c.benchmark_group("encode_800x600");
-    group.sample_size(20);
-    group.throughput(Throughput::Elements(values.len() as u64));
-    for (datyp, nbits) in [(1u8, 16u8), (5, 32), (6, 16)] {
-        let req = codec::EncodeRequest {
-            datyp: fst_core::record::Datyp(datyp),
-            nbits,
-            ni: 800,
-            nj: 600,
-            nk: 1,
-        };
-        group.bench_function(format!("{datyp}_{nbits}"), |b| {
-            b.iter(|| {
-                codec::encode(
-                    codec::SamplesRef::F32(&values),
-                    None,
-                    &req,
-                    &fst_core::Limits::DEFAULT,
-                )
-                .expect("encode")
-            });
-        });
-    }
-    group.finish();
-}
+/// (ni, nj, values, datyp/nbits requested) of the encode benchmark.
+type EncodeCase<'a> = (u32, u32, &'a [f32], &'a [(u8, u8)]);
 
-/// Encoding with the turbo codecs: 134/16 (16-bit tokens) and 133/32 (floats), on 800×600
-/// and 2000×1000 fields: shapes.fst record 33 (2000×1000, and its 800×600 corner) when found,
-/// else a synthetic field.
-fn bench_turbo_encode(c: &mut Criterion) {
+/// Encoding through the public `codec::encode`, as a writer calls it: on an 800×600 field
+/// every float datyp a model writes (1/16, 5/32, 6/16 and the turbo 129/16, 134/16, 133/32),
+/// on a 2000×1000 field the turbo ones. The field is shapes.fst record 33 (2000×1000, a real
+/// 134/16 record, and its 800×600 corner) when found, else a synthetic one.
+fn bench_encode(c: &mut Criterion) {
     let shapes = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf/shapes.fst");
     let big = FstFile::open(&shapes)
         .ok()
@@ -173,28 +122,50 @@ fn bench_turbo_encode(c: &mut Criterion) {
         .flat_map(|row| &row[..800])
         .copied()
         .collect();
-    let mut group = c.benchmark_group("turbo_encode");
+    let mut group = c.benchmark_group("encode");
     group.sample_size(20);
-    for (ni, nj, values) in [(800, 600, &corner), (2000, 1000, &big)] {
-        let tokens = tokens16(values);
+    let cases: [EncodeCase<'_>; 2] = [
+        (
+            800,
+            600,
+            &corner,
+            &[(1, 16), (5, 32), (6, 16), (129, 16), (134, 16), (133, 32)],
+        ),
+        (2000, 1000, &big, &[(134, 16), (133, 32)]),
+    ];
+    for (ni, nj, values, kinds) in cases {
         group.throughput(Throughput::Elements(values.len() as u64));
-        group.bench_function(BenchmarkId::new("134_16", format!("{ni}x{nj}")), |b| {
-            b.iter(|| {
-                codec::turbo_encode_bench::turbo134(&tokens, ni, nj, 16)
-                    .expect("encode")
-                    .expect("compresses")
-            });
-        });
-        group.bench_function(BenchmarkId::new("133_32", format!("{ni}x{nj}")), |b| {
-            b.iter(|| {
-                codec::turbo_encode_bench::turbo133(values, ni, nj, 32)
-                    .expect("encode")
-                    .expect("compresses")
-            });
-        });
+        for &(datyp, nbits) in kinds {
+            let req = codec::EncodeRequest {
+                datyp: fst_core::record::Datyp(datyp),
+                nbits,
+                ni,
+                nj,
+                nk: 1,
+            };
+            let run = || {
+                codec::encode(
+                    codec::SamplesRef::F32(values),
+                    None,
+                    &req,
+                    &fst_core::Limits::DEFAULT,
+                )
+                .expect("encode")
+            };
+            // A turbo request that fell back to the plain type would time the wrong codec.
+            assert_eq!(
+                run().datyp.0,
+                datyp,
+                "{datyp}/{nbits} {ni}x{nj} stored otherwise"
+            );
+            group.bench_function(
+                BenchmarkId::new(format!("{datyp}_{nbits}"), format!("{ni}x{nj}")),
+                |b| b.iter(run),
+            );
+        }
     }
     group.finish();
 }
 
-criterion_group!(benches, bench_codecs, bench_encode, bench_turbo_encode);
+criterion_group!(benches, bench_codecs, bench_encode);
 criterion_main!(benches);

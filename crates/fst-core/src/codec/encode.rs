@@ -10,8 +10,17 @@
 //! Missing values (+64, fst-format §4.12): with +64 requested, the elements flagged in the
 //! mask, and NaN elements of a float array, are replaced by librmn's plug value before packing;
 //! when no element is missing the flag is dropped, as librmn does.
+//!
+//! Turbo (+128): the first stage is the base type's (datyp 1's 16-bit-slot tokens for 129, the
+//! integers for 130, `float_packer`'s tokens for 134, the floats for 133); the `turbo16` and
+//! `turbo32` encoders compress it and frame the payload as librmn does (exactly L words, the
+//! XDF form), or give up where librmn does, and then the base type is written. A turbo record
+//! decodes to exactly what the base type's record of the same request decodes to.
 
-use super::{chars, float_packer, ieee, int, missing, packed, CodecParams};
+use super::turbo16::encode::Framing;
+use super::{
+    chars, float_packer, ieee, int, missing, packed, turbo16, turbo32, CodecError, CodecParams,
+};
 use crate::limits::{LimitError, Limits};
 use crate::record::Datyp;
 
@@ -264,13 +273,15 @@ pub enum EncodeError {
         /// Bytes asked for.
         bytes: u64,
     },
-    /// The turbo (+128) second stage is not available in this build.
-    #[error("turbo compression (datyp {datyp}) is not available: {reason}")]
-    TurboUnavailable {
+    /// The turbo stage refused arguments the dispatcher let through (a bug in fst-core).
+    #[error("turbo stage of datyp {datyp} with nbits {nbits} failed: {source}")]
+    Turbo {
         /// Requested data type.
         datyp: u8,
-        /// Why.
-        reason: &'static str,
+        /// Bits per element.
+        nbits: u8,
+        /// What the turbo encoder reported.
+        source: CodecError,
     },
 }
 
@@ -361,8 +372,9 @@ fn plan(req: &EncodeRequest, values: &SamplesRef<'_>) -> Result<Plan, EncodeErro
                     "IEEE takes 1..=32 or 64 bits (librmn stops on others)",
                 ));
             }
-            if turbo && nbits <= 8 {
-                // librmn's 133 writes values it cannot read back at 8 bits and below.
+            if turbo && nbits <= 9 {
+                // librmn's 133 writes values it cannot read back at 8 bits and below; at 9 it
+                // keeps no mantissa bit, which plain E9 stores as well, readable everywhere.
                 turbo = false;
             }
         }
@@ -386,6 +398,10 @@ fn plan(req: &EncodeRequest, values: &SamplesRef<'_>) -> Result<Plan, EncodeErro
             }
         }
         _ => return Err(unsupported(req, "no such data type")),
+    }
+    if turbo && req.nk > 1 {
+        // librmn 19.5 writes turbo records with nk > 1 that no reader decodes.
+        turbo = false;
     }
     if turbo && base == 1 && nbits < 16 {
         // librmn writes 129 below 16 bits (quantised to nbits, in 16-bit slots) but reads it
@@ -553,8 +569,8 @@ fn encode_plain(
             packed::check_finite(v, datyp)?;
             if plan.turbo {
                 let (header, tokens) = packed::encode_tokens16(v, nbits, datyp)?;
-                if let Some(stream) = turbo_stream16(&tokens, req, nbits)? {
-                    return Ok((turbo_frame(16, &header, &stream)?, true));
+                if let Some(words) = turbo_tokens(Framing::Packed(&header), &tokens, req, nbits)? {
+                    return Ok((words, true));
                 }
             }
             packed::encode(v, nbits, datyp)?
@@ -563,8 +579,8 @@ fn encode_plain(
             let words = int::encode(values, plan.base, nbits, datyp)?;
             if plan.turbo {
                 let tokens = int::tokens16(values)?;
-                if let Some(stream) = turbo_stream16(&tokens, req, nbits)? {
-                    return Ok((turbo_frame(4, &[], &stream)?, true));
+                if let Some(words) = turbo_tokens(Framing::Unsigned, &tokens, req, nbits)? {
+                    return Ok((words, true));
                 }
             }
             words
@@ -579,8 +595,11 @@ fn encode_plain(
         }
         (5, SamplesRef::F32(v)) => {
             if plan.turbo {
-                if let Some(stream) = turbo_stream32(v, req, nbits)? {
-                    return Ok((turbo_frame(16, &[], &stream)?, true));
+                let (ni, nj) = (req.ni as usize, req.nj as usize);
+                if let Some(words) = turbo32::encode::encode_payload(v, ni, nj, nbits)
+                    .map_err(|e| turbo_error(req, nbits, e))?
+                {
+                    return Ok((words, true));
                 }
             }
             ieee::encode_f32(v, nbits)?
@@ -589,8 +608,10 @@ fn encode_plain(
             packed::check_finite(v, datyp)?;
             if plan.turbo {
                 let (header, tokens) = float_packer::encode_tokens(v, nbits)?;
-                if let Some(stream) = turbo_stream16(&tokens, req, nbits)? {
-                    return Ok((turbo_frame(28, &header, &stream)?, true));
+                if let Some(words) =
+                    turbo_tokens(Framing::FloatPacker(&header), &tokens, req, nbits)?
+                {
+                    return Ok((words, true));
                 }
             }
             float_packer::encode(v, nbits)?
@@ -660,74 +681,29 @@ fn host_words(values: SamplesRef<'_>) -> Result<Vec<u32>, EncodeError> {
     }
 }
 
-/// What a turbo encoder returns: the compressed stream, and its length in bytes as librmn's
-/// compressor reports it (which sets the payload length L).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TurboStream {
-    /// The stream words, as the decoder reads them after the header words.
-    pub(crate) words: Vec<u32>,
-    /// The compressor's length in bytes.
-    pub(crate) bytes: u64,
-}
-
-/// A turbo payload as librmn frames it (fst-format §4.9): the length word L, `header`, then
-/// `stream`, cut or zero-padded to exactly L words. librmn computes L from the compressed
-/// length in bytes plus `extra` bytes (16 for 129 and 133, 4 for 130, 28 for 134), rounded up
-/// to 64 bits: so L is not always the words used, and the record holds L words.
-fn turbo_frame(extra: u64, header: &[u32], stream: &TurboStream) -> Result<Vec<u32>, EncodeError> {
-    let len = (extra + stream.bytes).div_ceil(8) * 2;
-    let mut words = words_vec(len)?;
-    words.push(len as u32);
-    words.extend_from_slice(header);
-    words.extend_from_slice(&stream.words);
-    words.resize(len as usize, 0);
-    Ok(words)
-}
-
-/// THE TURBO CALL SITE for the 16-bit token codec (datyp 129, 130, 134).
-///
-/// Expected from `turbo16` (owned by the turbo codec):
-/// `turbo16::encode(tokens: &[u16], ni: usize, nj: usize, nbits: u32)
-///     -> Result<Option<TurboStream>, EncodeError>`,
-/// taking one 16-bit token per element (129: `compact_float` tokens quantised to nbits, in
-/// 16-bit slots; 130: the integers; 134: the `float_packer` slots) and returning the
-/// `armn_compress` stream (what `turbo16::decompress` reads after the header words) with its
-/// byte length, or `None` when librmn's `armn_compress` gives up (then the plain encoding is
-/// written, as librmn does). Grids narrower than 2 and nk > 1 never reach it.
-fn turbo_stream16(
-    _tokens: &[u16],
+/// The turbo stage of datyp 129, 130 and 134 (`turbo16`'s encoder, which frames the payload
+/// as librmn does), or `None` where librmn writes the base datyp instead.
+fn turbo_tokens(
+    framing: Framing<'_>,
+    tokens: &[u16],
     req: &EncodeRequest,
-    _nbits: u32,
-) -> Result<Option<TurboStream>, EncodeError> {
-    if req.nk > 1 || req.ni < 2 || req.nj < 2 {
-        return Ok(None);
-    }
-    Err(EncodeError::TurboUnavailable {
-        datyp: req.datyp.0,
-        reason: "the 16-bit turbo encoder (turbo16::encode) is not linked in yet",
-    })
+    nbits: u32,
+) -> Result<Option<Vec<u32>>, EncodeError> {
+    turbo16::encode::encode_payload(framing, tokens, req.ni as usize, req.nj as usize, nbits)
+        .map_err(|e| turbo_error(req, nbits, e))
 }
 
-/// THE TURBO CALL SITE for the 32-bit IEEE codec (datyp 133).
-///
-/// Expected from `turbo32` (owned by the turbo codec):
-/// `turbo32::encode(values: &[f32], ni: usize, nj: usize, nbits: u32)
-///     -> Result<Option<TurboStream>, EncodeError>`,
-/// returning the `armn_compress32` stream (what `turbo32::decode` reads after word 0) with
-/// its byte length, or `None` when librmn would fall back to plain datyp 5. Grids smaller
-/// than 16 × 16 (where `c_armn_compress32` refuses) and nk > 1 never reach it.
-fn turbo_stream32(
-    _values: &[f32],
-    req: &EncodeRequest,
-    _nbits: u32,
-) -> Result<Option<TurboStream>, EncodeError> {
-    if req.nk > 1 || req.ni < 16 || req.nj < 16 {
-        return Ok(None);
+/// What the turbo encoders report, for the caller: they only fail for want of memory, since
+/// [`plan`] hands them the widths and shapes they take.
+fn turbo_error(req: &EncodeRequest, nbits: u32, err: CodecError) -> EncodeError {
+    match err {
+        CodecError::OutOfMemory { bytes } => EncodeError::OutOfMemory { bytes },
+        other => EncodeError::Turbo {
+            datyp: req.datyp.0,
+            nbits: nbits as u8,
+            source: other,
+        },
     }
-    Err(EncodeError::TurboUnavailable {
-        datyp: req.datyp.0,
-        reason: "the 32-bit turbo encoder (turbo32::encode) is not linked in yet",
-    })
 }
 
 #[cfg(test)]
@@ -800,38 +776,5 @@ mod tests {
             checked += 1;
         }
         assert!(checked >= 8, "{checked}");
-    }
-
-    /// L comes from the compressor's byte count as librmn computes it, and the payload is
-    /// exactly L words.
-    #[test]
-    fn turbo_frame_length() {
-        let stream = TurboStream {
-            words: vec![0xAAAA_AAAA; 5],
-            bytes: 17,
-        };
-        // 129: 16 + 17 bytes -> 5 64-bit units -> L = 10 words; 1 + 4 + 5 words used.
-        let w = turbo_frame(16, &[1, 2, 3, 4], &stream).unwrap();
-        assert_eq!(w.len(), 10);
-        assert_eq!(w[0], 10);
-        assert_eq!(&w[1..5], &[1, 2, 3, 4]);
-        assert_eq!(&w[5..], &[0xAAAA_AAAA; 5]);
-        // 130: 4 + 17 bytes -> L = 6: the stream is cut where librmn's record ends.
-        let w = turbo_frame(4, &[], &stream).unwrap();
-        assert_eq!(
-            w,
-            vec![
-                6,
-                0xAAAA_AAAA,
-                0xAAAA_AAAA,
-                0xAAAA_AAAA,
-                0xAAAA_AAAA,
-                0xAAAA_AAAA
-            ]
-        );
-        // 134: 28 + 17 bytes -> L = 12, zero padded.
-        let w = turbo_frame(28, &[7, 8, 9], &stream).unwrap();
-        assert_eq!((w.len(), w[0], w[8]), (12, 12, 0xAAAA_AAAA));
-        assert_eq!(&w[9..], &[0, 0, 0]);
     }
 }

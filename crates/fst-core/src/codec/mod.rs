@@ -85,8 +85,6 @@ pub(crate) mod kernel_checks {
 
 pub use encode::{encode, EncodeError, EncodeRequest, Encoded, SamplesRef};
 pub use missing::{missing_mask, MissingFlags};
-#[doc(hidden)]
-pub use turbo16::encode::bench as turbo_encode_bench;
 
 /// What a codec needs to know about a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

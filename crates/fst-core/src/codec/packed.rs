@@ -304,8 +304,22 @@ pub(crate) fn encode(v: &[f32], nbits: u32, datyp: u8) -> Result<Vec<u32>, Encod
     let mut tokens = [0u32; 256];
     for chunk in v.chunks(256) {
         quantise(q, chunk, &mut tokens);
-        for &t in tokens.iter().take(chunk.len()) {
-            w.put(t, nbits);
+        let tokens = tokens.get(..chunk.len()).unwrap_or_default();
+        if nbits <= 16 {
+            // Two tokens (each below 2^nbits) per write: half the writer's work.
+            let mut pairs = tokens.chunks_exact(2);
+            for pair in &mut pairs {
+                if let [a, b] = *pair {
+                    w.put((a << nbits) | b, 2 * nbits);
+                }
+            }
+            for &t in pairs.remainder() {
+                w.put(t, nbits);
+            }
+        } else {
+            for &t in tokens {
+                w.put(t, nbits);
+            }
         }
     }
     Ok(w.finish())

@@ -32,7 +32,10 @@ pub(crate) const PARALLELOGRAM_STEP: usize = 3;
 /// [`BitWriter::finish`] count words the way it does.
 #[derive(Debug)]
 pub(crate) struct BitWriter {
+    /// Words written before the stream (a payload's first words), then the stream's.
     words: Vec<u32>,
+    /// Words before the stream.
+    base: usize,
     /// The last `pending` bits of `acc` are not yet written (higher bits are stale).
     acc: u64,
     pending: u32,
@@ -41,12 +44,31 @@ pub(crate) struct BitWriter {
 impl BitWriter {
     /// A writer with room for `capacity` words reserved.
     pub(crate) fn with_capacity(capacity: usize) -> Result<Self, CodecError> {
-        let words = crate::alloc::try_vec_with_capacity(capacity).map_err(|_e| {
-            CodecError::OutOfMemory {
-                bytes: capacity as u64 * 4,
-            }
-        })?;
+        Self::after(&[], capacity)
+    }
+
+    /// A writer whose stream follows the words `prefix` in the same vector, with room for
+    /// `capacity` more words reserved.
+    pub(crate) fn after(prefix: &[u32], capacity: usize) -> Result<Self, CodecError> {
+        let mut words = Vec::new();
+        words
+            .try_reserve_exact(prefix.len() + capacity)
+            .map_err(|_e| CodecError::OutOfMemory {
+                bytes: (prefix.len() + capacity) as u64 * 4,
+            })?;
+        words.extend_from_slice(prefix);
+        Self::continuing(words, 0)
+    }
+
+    /// A writer whose stream follows `words`, with room for `capacity` more words reserved.
+    pub(crate) fn continuing(mut words: Vec<u32>, capacity: usize) -> Result<Self, CodecError> {
+        words
+            .try_reserve(capacity)
+            .map_err(|_e| CodecError::OutOfMemory {
+                bytes: (words.len() + capacity) as u64 * 4,
+            })?;
         Ok(BitWriter {
+            base: words.len(),
             words,
             acc: 0,
             pending: 0,
@@ -69,28 +91,29 @@ impl BitWriter {
         }
     }
 
-    /// Words completed so far.
+    /// Words of the stream completed so far.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.words.len()
+        self.words.len() - self.base
     }
 
     /// Words librmn's writer would have stored by now: a word is stored when a token
     /// overflows it, so a word just filled to its last bit is not stored yet.
     #[inline]
     pub(crate) fn librmn_len(&self) -> usize {
-        match (self.pending, self.words.len()) {
+        match (self.pending, self.len()) {
             (0, n) if n > 0 => n - 1,
             (_, n) => n,
         }
     }
 
-    /// Append librmn's 32 zero bits and return the words librmn stores (every data bit, and
-    /// the part of the trailer that shares their words or fills one before the last).
+    /// Append librmn's 32 zero bits and return the prefix and the words of the stream librmn
+    /// stores (every data bit, and the part of the trailer that shares their words or fills
+    /// one before the last).
     pub(crate) fn finish(mut self) -> Vec<u32> {
         self.put(0, 16);
         self.put(0, 16);
-        let stored = self.librmn_len();
+        let stored = self.base + self.librmn_len();
         self.words.truncate(stored);
         self.words
     }
@@ -121,7 +144,7 @@ pub(crate) enum Framing<'a> {
     Packed(&'a [u32; 4]),
     /// Datyp 130: the stream follows the length word.
     Unsigned,
-    /// Datyp 134: words 1..=3 are float_packer's header (fst-format §4.6).
+    /// Datyp 134: words 1..=3 are `float_packer`'s header (fst-format §4.6).
     FloatPacker(&'a [u32; 3]),
 }
 
@@ -161,7 +184,7 @@ impl Framing<'_> {
 /// `framing`, the `armn_compress` stream of `tokens`, and padding up to `L`.
 ///
 /// `tokens` are the `ni × nj` quantised values (Fortran order) of the first stage (datyp 1's
-/// 16-bit-slot tokens, the integers, or float_packer's tokens), each `< 2^nbits`; bits above
+/// 16-bit-slot tokens, the integers, or `float_packer`'s tokens), each `< 2^nbits`; bits above
 /// `nbits` are dropped, as librmn's writer masks its 32-bit integers.
 ///
 /// Returns `Ok(None)` where librmn gives up on turbo and writes the base datyp instead: `ni`
@@ -177,45 +200,39 @@ pub(crate) fn encode_payload(
     nj: usize,
     nbits: u32,
 ) -> Result<Option<Vec<u32>>, CodecError> {
-    if !(1..=16).contains(&nbits) {
-        return Err(CodecError::Unsupported {
-            datyp: framing.datyp(),
-            nbits: nbits as u8,
-        });
-    }
-    let Some(stream) = compress(tokens, ni, nj, nbits)? else {
-        return Ok(None);
-    };
     let header = framing.header();
     let at = 1 + header.len();
-    // librmn's compressed length in bytes is 1 + 4·(stream words), and the payload length is
-    // that plus `extra_bytes`, in 64-bit units, as 32-bit words.
-    let len = 2 * (framing.extra_bytes() + 1 + 4 * stream.len()).div_ceil(8);
-    let mut payload =
-        crate::alloc::try_vec_filled(len, 0u32).map_err(|_e| CodecError::OutOfMemory {
-            bytes: len as u64 * 4,
-        })?;
-    let (head, rest) = payload.split_at_mut(at);
-    if let Some((l, h)) = head.split_first_mut() {
-        *l = len as u32;
+    let mut prefix = [0u32; 5];
+    let prefix = prefix.get_mut(..at).unwrap_or_default();
+    if let Some((_, h)) = prefix.split_first_mut() {
         h.copy_from_slice(header);
     }
-    let (body, padding) = rest.split_at_mut(stream.len().min(rest.len()));
-    body.copy_from_slice(&stream[..body.len()]);
+    let Some(mut payload) = compress_after(prefix, tokens, ni, nj, nbits, framing.datyp())? else {
+        return Ok(None);
+    };
+    let stream_len = payload.len() - at;
+    // librmn's compressed length in bytes is 1 + 4·(stream words), and the payload length is
+    // that plus `extra_bytes`, in 64-bit units, as 32-bit words.
+    let len = 2 * (framing.extra_bytes() + 1 + 4 * stream_len).div_ceil(8);
     // What librmn's in-place compression leaves behind the stream: its token buffer, whose
     // 16-bit halves it had swapped into memory order (low half first) before compressing.
-    let pairs = tokens.chunks(2).skip(stream.len());
-    for (o, pair) in padding.iter_mut().zip(pairs) {
-        *o = match *pair {
-            [lo, hi] => u32::from(lo) | (u32::from(hi) << 16),
-            [lo] => u32::from(lo),
-            _ => 0,
-        };
-    }
+    let pairs = tokens.chunks(2).skip(stream_len).map(|pair| match *pair {
+        [lo, hi] => u32::from(lo) | (u32::from(hi) << 16),
+        [lo] => u32::from(lo),
+        _ => 0,
+    });
+    payload.extend(
+        pairs
+            .chain(std::iter::repeat(0))
+            .take(len - at - stream_len),
+    );
     // The byte librmn copies from uninitialised memory (the low byte of the first word after
     // the stream).
-    if let Some(first) = padding.first_mut() {
+    if let Some(first) = payload.get_mut(at + stream_len) {
         *first &= !0xFF;
+    }
+    if let Some(l) = payload.first_mut() {
+        *l = len as u32;
     }
     Ok(Some(payload))
 }
@@ -225,25 +242,27 @@ pub(crate) fn encode_payload(
 /// compress (`ni` or `nj` is 1, or the stream would not be smaller than the tokens).
 ///
 /// Errors as [`encode_payload`] (`nbits` outside 1..=16 is reported as datyp 130).
+#[allow(dead_code)] // the bare stream, for callers that frame it themselves, and the tests
 pub(crate) fn compress(
     tokens: &[u16],
     ni: usize,
     nj: usize,
     nbits: u32,
 ) -> Result<Option<Vec<u32>>, CodecError> {
-    if !(1..=16).contains(&nbits) {
-        return Err(CodecError::Unsupported {
-            datyp: 130,
-            nbits: nbits as u8,
-        });
-    }
-    if ni == 0 || nj == 0 || Some(tokens.len()) != ni.checked_mul(nj) {
-        return Err(CodecError::InvalidShape {
-            ni: ni as u32,
-            nj: nj as u32,
-            nk: 1,
-        });
-    }
+    compress_after(&[], tokens, ni, nj, nbits, 130)
+}
+
+/// [`compress`], the stream following the words `prefix` in the vector returned; errors
+/// name `datyp`.
+fn compress_after(
+    prefix: &[u32],
+    tokens: &[u16],
+    ni: usize,
+    nj: usize,
+    nbits: u32,
+    datyp: u8,
+) -> Result<Option<Vec<u32>>, CodecError> {
+    check_arguments(tokens.len(), ni, nj, nbits, 1..=16, datyp)?;
     if ni == 1 || nj == 1 {
         return Ok(None);
     }
@@ -262,13 +281,14 @@ pub(crate) fn compress(
         &masked[..]
     };
     if ni < 16 || nj < 16 || nbits <= 4 {
-        return minimum(tokens, ni, nj, nbits, limit);
+        return minimum(prefix, tokens, ni, nj, nbits, limit);
     }
     // The width field takes 4 bits unless some residual needs 17 (possible only with 15- or
     // 16-bit tokens): encode with 4 and start again with 5 in that rare case, which gives the
     // stream librmn's prescan of every residual gives.
     for c in [4, 5] {
-        let mut w = BitWriter::with_capacity(limit + 1)?;
+        // Room for the stream and the padding up to the payload length.
+        let mut w = BitWriter::after(prefix, limit + 8)?;
         w.put(
             header_word(PARALLELOGRAM, PARALLELOGRAM_STEP as u32, nbits),
             32,
@@ -281,10 +301,10 @@ pub(crate) fn compress(
             residuals: Residuals::Turbo16,
             budget: Budget::Words(limit),
         };
-        match tiles.encode(tokens, &mut w)? {
+        match tiles.encode(tokens, i32::from, &mut w)? {
             Outcome::Done => {
                 let stream = w.finish();
-                return Ok((stream.len() < limit).then_some(stream));
+                return Ok((stream.len() - prefix.len() < limit).then_some(stream));
             }
             Outcome::TooLarge => return Ok(None),
             Outcome::WideField => {}
@@ -295,10 +315,37 @@ pub(crate) fn compress(
     })
 }
 
+/// The checks every encoder makes: `nbits` in `widths` (else [`CodecError::Unsupported`] for
+/// `datyp`), `len` points on a non-empty `ni × nj` grid (else [`CodecError::InvalidShape`]).
+pub(crate) fn check_arguments(
+    len: usize,
+    ni: usize,
+    nj: usize,
+    nbits: u32,
+    widths: std::ops::RangeInclusive<u32>,
+    datyp: u8,
+) -> Result<(), CodecError> {
+    if !widths.contains(&nbits) {
+        return Err(CodecError::Unsupported {
+            datyp,
+            nbits: nbits as u8,
+        });
+    }
+    if ni == 0 || nj == 0 || Some(len) != ni.checked_mul(nj) {
+        return Err(CodecError::InvalidShape {
+            ni: ni as u32,
+            nj: nj as u32,
+            nk: 1,
+        });
+    }
+    Ok(())
+}
+
 /// MINIMUM predictor: per 5 × 5 tile (truncated at the edges) a 4-bit width `w`, then the
 /// tile minimum and `w`-bit offsets, or (`w = 15`, for ranges of 15 and 16 bits) the raw
 /// 16-bit tokens.
 fn minimum(
+    prefix: &[u32],
     tokens: &[u16],
     ni: usize,
     nj: usize,
@@ -306,7 +353,7 @@ fn minimum(
     limit: usize,
 ) -> Result<Option<Vec<u32>>, CodecError> {
     let step = MINIMUM_STEP;
-    let mut w = BitWriter::with_capacity(limit + 1)?;
+    let mut w = BitWriter::after(prefix, limit + 8)?;
     w.put(header_word(MINIMUM, step as u32, nbits), 32);
     let rows = |j0: usize, th: usize, i0: usize, tw: usize| {
         tokens
@@ -338,35 +385,7 @@ fn minimum(
         }
     }
     let stream = w.finish();
-    Ok((stream.len() < limit).then_some(stream))
-}
-
-/// An element of a plane the PARALLELOGRAM coder reads: 16-bit tokens, 133's 8-bit exponents
-/// and 32-bit mantissas (of at most 23 bits).
-pub(crate) trait Value: Copy {
-    /// The value (below 2^24).
-    fn get(self) -> i32;
-}
-
-impl Value for u16 {
-    #[inline]
-    fn get(self) -> i32 {
-        i32::from(self)
-    }
-}
-
-impl Value for u8 {
-    #[inline]
-    fn get(self) -> i32 {
-        i32::from(self)
-    }
-}
-
-impl Value for u32 {
-    #[inline]
-    fn get(self) -> i32 {
-        self as i32
-    }
+    Ok((stream.len() - prefix.len() < limit).then_some(stream))
 }
 
 /// When a PARALLELOGRAM encoding stops early.
@@ -414,10 +433,14 @@ pub(crate) struct Tiles {
 }
 
 impl Tiles {
-    /// Write the plane `v` (`ni·nj` values, each `< 2^first_bits`) to `w`.
-    pub(crate) fn encode<T: Value>(
+    /// Write the plane `v` (`ni·nj` elements whose values `value` gives, each
+    /// `< 2^first_bits` and `< 2^24`) to `w`. The plane is read through `value` so that datyp
+    /// 133 codes its exponents and mantissas straight from the floats' bits, without planes in
+    /// memory.
+    pub(crate) fn encode<T: Copy>(
         &self,
         v: &[T],
+        value: impl Fn(T) -> i32 + Copy,
         w: &mut BitWriter,
     ) -> Result<Outcome, CodecError> {
         const STEP: usize = PARALLELOGRAM_STEP;
@@ -430,11 +453,14 @@ impl Tiles {
             });
         }
         w.put(self.c, 3);
-        for &x in &v[..ni] {
-            w.put(x.get() as u32, self.first_bits);
+        let mut rows = v.chunks_exact(ni);
+        for &x in rows.next().unwrap_or_default() {
+            w.put(value(x) as u32, self.first_bits);
         }
-        for row in v.chunks_exact(ni).skip(1) {
-            w.put(row[0].get() as u32, self.first_bits);
+        for row in rows {
+            if let Some(&x) = row.first() {
+                w.put(value(x) as u32, self.first_bits);
+            }
         }
         let max_code = (1u32 << self.c) - 1;
         // Residuals of one band of tile rows, row after row (column 0 unused).
@@ -443,26 +469,42 @@ impl Tiles {
                 bytes: (STEP * ni) as u64 * 4,
             }
         })?;
+        // OR of the residual magnitudes of each column of a band.
+        let mut columns =
+            crate::alloc::try_vec_filled(ni, 0u32).map_err(|_e| CodecError::OutOfMemory {
+                bytes: ni as u64 * 4,
+            })?;
         for j0 in (1..nj).step_by(STEP) {
             let th = STEP.min(nj - j0);
-            for (k, out) in band.chunks_exact_mut(ni).take(th).enumerate() {
-                let j = j0 + k;
-                residual_row(&v[(j - 1) * ni..j * ni], &v[j * ni..(j + 1) * ni], out);
+            let pairs = v
+                .chunks_exact(ni)
+                .skip(j0 - 1)
+                .zip(v.chunks_exact(ni).skip(j0));
+            for (out, (up, cur)) in band.chunks_exact_mut(ni).zip(pairs).take(th) {
+                residual_row(up, cur, out, value);
             }
             let rows = band.get(..th * ni).unwrap_or_default();
-            let mut cells = [0i32; STEP * STEP];
             let mut from = 1;
             // Whole 3 × 3 tiles (all but the last band and column of tiles) take the direct
-            // path: three fixed-size row slices, no iterator chains.
+            // path: the magnitudes of each column ORed in one vectorisable pass, then three
+            // row slices per tile.
             if let [r0, r1, r2] = rows.chunks_exact(ni).collect::<ArrayVec3<'_>>().rows() {
+                for (((o, a), b), c) in columns.iter_mut().zip(*r0).zip(*r1).zip(*r2) {
+                    *o = a.unsigned_abs() | b.unsigned_abs() | c.unsigned_abs();
+                }
                 let whole = (ni - 1) / STEP;
                 for i0 in (0..whole).map(|t| 1 + t * STEP) {
-                    for (dst, src) in cells.chunks_exact_mut(STEP).zip([r0, r1, r2]) {
-                        if let Some(src) = src.get(i0..i0 + STEP) {
-                            dst.copy_from_slice(src);
-                        }
-                    }
-                    if let Some(stop) = self.tile(w, &cells, STEP, max_code) {
+                    let cols = i0..i0 + STEP;
+                    let (Some(m), Some(a), Some(b), Some(c)) = (
+                        columns.get(cols.clone()),
+                        r0.get(cols.clone()),
+                        r1.get(cols.clone()),
+                        r2.get(cols),
+                    ) else {
+                        break;
+                    };
+                    let any = m.iter().fold(0, |x, &y| x | y);
+                    if let Some(stop) = self.tile(w, &[a, b, c], any, max_code) {
                         return Ok(stop);
                     }
                 }
@@ -470,14 +512,16 @@ impl Tiles {
             }
             for i0 in (from..ni).step_by(STEP) {
                 let tw = STEP.min(ni - i0);
-                let mut n = 0;
-                for row in rows.chunks_exact(ni) {
-                    for (dst, &src) in cells.iter_mut().skip(n).zip(row.iter().skip(i0).take(tw)) {
-                        *dst = src;
-                    }
-                    n += tw;
-                }
-                if let Some(stop) = self.tile(w, cells.get(..n).unwrap_or_default(), tw, max_code) {
+                let tile: ArrayVec3<'_> = rows
+                    .chunks_exact(ni)
+                    .map(|row| row.get(i0..i0 + tw).unwrap_or_default())
+                    .collect();
+                let any = tile
+                    .rows()
+                    .iter()
+                    .flat_map(|row| row.iter())
+                    .fold(0, |x, r| x | r.unsigned_abs());
+                if let Some(stop) = self.tile(w, tile.rows(), any, max_code) {
                     return Ok(stop);
                 }
             }
@@ -492,11 +536,11 @@ impl Tiles {
 }
 
 impl Tiles {
-    /// Write one tile of residuals `cells` (rows of `tw`), or say why the encoding stops.
+    /// Write one tile, given as its rows and the OR of its residuals' magnitudes, or say why
+    /// the encoding stops.
     #[inline(always)] // called once per tile from two loops; measured
     #[allow(clippy::inline_always)]
-    fn tile(&self, w: &mut BitWriter, cells: &[i32], tw: usize, max_code: u32) -> Option<Outcome> {
-        let any = cells.iter().fold(0u32, |a, r| a | r.unsigned_abs());
+    fn tile(&self, w: &mut BitWriter, rows: &[&[i32]], any: u32, max_code: u32) -> Option<Outcome> {
         let needed = bit_length(any);
         let (code, width) = match (self.residuals, needed) {
             (_, 0) => (0, 0),
@@ -511,19 +555,24 @@ impl Tiles {
             return None;
         }
         let mask = u32::MAX >> (32 - width);
-        if tw == 3 && width <= 10 {
-            // A tile row in one write.
-            for row in cells.chunks_exact(3) {
-                if let [a, b, c] = *row {
-                    let bits = ((a as u32 & mask) << (2 * width))
+        for row in rows {
+            match **row {
+                // A tile row in one write, or two.
+                [a, b, c] if width <= 10 => w.put(
+                    ((a as u32 & mask) << (2 * width))
                         | ((b as u32 & mask) << width)
-                        | (c as u32 & mask);
-                    w.put(bits, 3 * width);
+                        | (c as u32 & mask),
+                    3 * width,
+                ),
+                [a, b, c] if width <= 16 => {
+                    w.put(((a as u32 & mask) << width) | (b as u32 & mask), 2 * width);
+                    w.put(c as u32 & mask, width);
                 }
-            }
-        } else {
-            for &r in cells {
-                w.put(r as u32 & mask, width);
+                _ => {
+                    for &r in *row {
+                        w.put(r as u32 & mask, width);
+                    }
+                }
             }
         }
         if let Budget::Remaining { remaining, k } = self.budget {
@@ -562,47 +611,18 @@ impl<'a> ArrayVec3<'a> {
 
 /// Residuals of row `cur` below row `up`, columns 1.. (column 0 of `out` is left alone).
 #[inline]
-fn residual_row<T: Value>(up: &[T], cur: &[T], out: &mut [i32]) {
-    for (((o, u), c), (&ul, &l)) in out
+fn residual_row<T: Copy>(up: &[T], cur: &[T], out: &mut [i32], value: impl Fn(T) -> i32) {
+    for (((o, &u), &c), (&ul, &l)) in out
         .iter_mut()
         .zip(up)
         .zip(cur)
         .skip(1)
         .zip(up.iter().zip(cur))
     {
-        *o = c
-            .get()
-            .wrapping_sub(u.get())
-            .wrapping_sub(l.get())
-            .wrapping_add(ul.get());
-    }
-}
-
-/// The turbo encoders for the benchmarks (`benches/codecs.rs`), which can only reach public
-/// items; writers go through the codec's `encode`. Not a stable API.
-#[doc(hidden)]
-pub mod bench {
-    use crate::codec::CodecError;
-
-    /// A datyp 134 payload of `tokens`, with a placeholder float_packer header.
-    pub fn turbo134(
-        tokens: &[u16],
-        ni: usize,
-        nj: usize,
-        nbits: u32,
-    ) -> Result<Option<Vec<u32>>, CodecError> {
-        let header = [0xEFF0_0000 | ((nbits - 1) << 16), 0, tokens.len() as u32];
-        super::encode_payload(super::Framing::FloatPacker(&header), tokens, ni, nj, nbits)
-    }
-
-    /// A datyp 133 payload of `values`.
-    pub fn turbo133(
-        values: &[f32],
-        ni: usize,
-        nj: usize,
-        nbits: u32,
-    ) -> Result<Option<Vec<u32>>, CodecError> {
-        crate::codec::turbo32::encode::encode_payload(values, ni, nj, nbits)
+        *o = value(c)
+            .wrapping_sub(value(u))
+            .wrapping_sub(value(l))
+            .wrapping_add(value(ul));
     }
 }
 

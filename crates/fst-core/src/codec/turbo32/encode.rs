@@ -13,7 +13,7 @@
 //! or when the mantissa section runs out of the room an uncompressed record would take.
 
 use crate::codec::turbo16::encode::{
-    bit_length, header_word, BitWriter, Budget, Outcome, Tiles, PARALLELOGRAM_STEP,
+    bit_length, check_arguments, header_word, BitWriter, Budget, Outcome, Tiles, PARALLELOGRAM_STEP,
 };
 use crate::codec::turbo16::{Residuals, PARALLELOGRAM32};
 use crate::codec::CodecError;
@@ -45,35 +45,22 @@ pub(crate) fn encode_payload(
     nj: usize,
     nbits: u32,
 ) -> Result<Option<Vec<u32>>, CodecError> {
-    if !(10..=32).contains(&nbits) {
-        return Err(CodecError::Unsupported {
-            datyp: 133,
-            nbits: nbits as u8,
-        });
-    }
+    check_arguments(values.len(), ni, nj, nbits, 10..=32, 133)?;
     let n = values.len();
-    if ni == 0 || nj == 0 || Some(n) != ni.checked_mul(nj) {
-        return Err(CodecError::InvalidShape {
-            ni: ni as u32,
-            nj: nj as u32,
-            nk: 1,
-        });
-    }
     if ni < 16 || nj < 16 {
         return Ok(None);
     }
     let k = nbits - 9;
-    let mut planes = Planes::split(values, k)?;
+    let bits: &[u32] = bytemuck::cast_slice(values);
+    let planes = Planes::scan(bits);
 
-    let mut body = Vec::new();
-    body.try_reserve(n / 2 + 8)
-        .map_err(|_e| CodecError::OutOfMemory {
-            bytes: (n / 2 + 8) as u64 * 4,
-        })?;
-    body.extend([
+    // The payload length word (set at the end), the codec header, the info word, then the
+    // sections (the mantissa section, the largest, is written in place by its bit writer).
+    let mut body = vec![
+        0,
         header_word(PARALLELOGRAM32, PARALLELOGRAM_STEP as u32, k),
         0,
-    ]);
+    ];
 
     // Signs.
     let (sign_code, sign_len_bytes) = if planes.negative_any == planes.negative_all {
@@ -87,7 +74,7 @@ pub(crate) fn encode_payload(
         )
     } else {
         let mut w = BitWriter::with_capacity(n / 28 + 4)?;
-        sign_runs(&planes.negative, &mut w);
+        sign_runs(bits, &mut w);
         let stream = w.finish();
         // librmn switches to a bit mask above n/4 bytes, a layout its own reader does not
         // read back; runs take at most 8 bits per 7 points, so with n ≥ 256 that never
@@ -105,8 +92,7 @@ pub(crate) fn encode_payload(
     let exp_code = if exp_bits == 0 {
         0
     } else {
-        let base = planes.exp_min;
-        planes.exponents.iter_mut().for_each(|e| *e -= base);
+        let base = i32::from(planes.exp_min);
         let mut w = BitWriter::with_capacity(n / 4 + 4)?;
         let tiles = Tiles {
             ni,
@@ -116,7 +102,7 @@ pub(crate) fn encode_payload(
             residuals: Residuals::Plain,
             budget: Budget::None,
         };
-        tiles.encode(&planes.exponents, &mut w)?;
+        tiles.encode(bits, |b| ((b >> 23) & 0xFF) as i32 - base, &mut w)?;
         let stream = w.finish();
         if 1 + 4 * stream.len() > n {
             return Ok(None);
@@ -126,9 +112,11 @@ pub(crate) fn encode_payload(
     };
 
     // Mantissas: the room left is counted from the words of an uncompressed record, minus
-    // those written so far and the mantissa length word.
-    let remaining = (n as i64 * i64::from(nbits)) / 32 - (body.len() as i64 + 1);
-    let mut w = BitWriter::with_capacity(n / 2 + 4)?;
+    // those written so far (after the length word) and the mantissa length word.
+    let remaining = (n as i64 * i64::from(nbits)) / 32 - body.len() as i64;
+    // librmn writes the sign section's length where the mantissa section's belongs.
+    body.push(sign_len_bytes as u32);
+    let mut w = BitWriter::continuing(body, n / 2 + 8)?;
     let tiles = Tiles {
         ni,
         nj,
@@ -137,24 +125,23 @@ pub(crate) fn encode_payload(
         residuals: Residuals::Plain,
         budget: Budget::Remaining { remaining, k },
     };
-    if tiles.encode(&planes.mantissas, &mut w)? != Outcome::Done {
+    let shift = 23 - k;
+    if tiles.encode(bits, |b| ((b & 0x7F_FFFF) >> shift) as i32, &mut w)? != Outcome::Done {
         return Ok(None);
     }
-    let stream = w.finish();
-    // librmn writes the sign section's length here.
-    push_section(&mut body, Some(sign_len_bytes), &stream);
-
-    if let Some(info) = body.get_mut(1) {
+    let mut payload = w.finish();
+    // The zero word of the section's length rounding.
+    payload.push(0);
+    if let Some(info) = payload.get_mut(2) {
         *info = (u32::from(planes.exp_min) << 16) | (exp_bits << 8) | sign_code | exp_code;
     }
-    // The length word counts librmn's compressed bytes plus 16, in 64-bit units.
-    let len = 2 * (16 + 4 * body.len()).div_ceil(8);
-    let mut payload =
-        crate::alloc::try_vec_filled(len, 0u32).map_err(|_e| CodecError::OutOfMemory {
-            bytes: len as u64 * 4,
-        })?;
-    payload[0] = len as u32;
-    payload[1..=body.len()].copy_from_slice(&body);
+    // The length word counts librmn's compressed bytes (the words after it) plus 16, in
+    // 64-bit units.
+    let len = 2 * (16 + 4 * (payload.len() - 1)).div_ceil(8);
+    payload.resize(len, 0);
+    if let Some(l) = payload.first_mut() {
+        *l = len as u32;
+    }
     Ok(Some(payload))
 }
 
@@ -168,52 +155,30 @@ fn push_section(body: &mut Vec<u32>, length: Option<usize>, stream: &[u32]) -> u
     bytes
 }
 
-/// The three planes of a field.
+/// What the sign and exponent sections depend on.
 struct Planes {
-    /// Sign bit per point.
-    negative: Vec<bool>,
     negative_any: bool,
     negative_all: bool,
-    /// Biased exponents (then their offsets from `exp_min`).
-    exponents: Vec<u8>,
+    /// Smallest and largest biased exponent.
     exp_min: u8,
     exp_max: u8,
-    /// Mantissas truncated to K bits.
-    mantissas: Vec<u32>,
 }
 
 impl Planes {
-    fn split(values: &[f32], k: u32) -> Result<Self, CodecError> {
-        let n = values.len();
-        let oom = |bytes: usize| CodecError::OutOfMemory {
-            bytes: bytes as u64,
-        };
-        let mut negative = crate::alloc::try_vec_with_capacity(n).map_err(|_e| oom(n))?;
-        let mut exponents = crate::alloc::try_vec_with_capacity(n).map_err(|_e| oom(n))?;
-        let mut mantissas = crate::alloc::try_vec_with_capacity(n).map_err(|_e| oom(4 * n))?;
-        let shift = 23 - k;
-        let (mut or, mut and) = (0u32, u32::MAX);
-        let (mut lo, mut hi) = (u8::MAX, 0u8);
-        for v in values {
-            let b = v.to_bits();
-            or |= b;
-            and &= b;
-            let e = (b >> 23) as u8;
-            lo = lo.min(e);
-            hi = hi.max(e);
-            negative.push(b >> 31 == 1);
-            exponents.push(e);
-            mantissas.push((b & 0x7F_FFFF) >> shift);
-        }
-        Ok(Planes {
-            negative,
+    /// One pass over `bits` (binary32 patterns), which the compiler vectorises.
+    fn scan(bits: &[u32]) -> Self {
+        let (or, and, lo, hi) =
+            bits.iter()
+                .fold((0u32, u32::MAX, u32::MAX, 0u32), |(or, and, lo, hi), &b| {
+                    let e = (b >> 23) & 0xFF;
+                    (or | b, and & b, lo.min(e), hi.max(e))
+                });
+        Planes {
             negative_any: or >> 31 == 1,
             negative_all: and >> 31 == 1,
-            exponents,
-            exp_min: lo,
-            exp_max: hi,
-            mantissas,
-        })
+            exp_min: lo.min(255) as u8,
+            exp_max: hi as u8,
+        }
     }
 }
 
@@ -222,18 +187,20 @@ impl Planes {
 /// the end); a longer run as counts of at most 62 (`1`, sign, 6-bit count), a count of 62
 /// being followed, while more than 256 points of the run remain, by repeats of 255
 /// (`1, 1, 63`); a run's last fewer than 8 points go out as a literal.
-fn sign_runs(negative: &[bool], w: &mut BitWriter) {
-    let n = negative.len();
+fn sign_runs(bits: &[u32], w: &mut BitWriter) {
+    let n = bits.len();
+    let negative = |b: &u32| b >> 31;
     let literal = |w: &mut BitWriter, pos: usize| {
         w.put(0, 1);
-        for &s in &negative[pos..(pos + 7).min(n)] {
-            w.put(u32::from(s), 1);
+        for s in bits.get(pos..(pos + 7).min(n)).unwrap_or_default() {
+            w.put(negative(s), 1);
         }
     };
     let mut pos = 0;
     while pos < n {
-        let sign = negative[pos];
-        let run = negative[pos..].iter().take_while(|&&s| s == sign).count();
+        let rest = bits.get(pos..).unwrap_or_default();
+        let sign = rest.first().map_or(0, negative);
+        let run = rest.iter().take_while(|s| negative(s) == sign).count();
         if run < 8 {
             literal(w, pos);
             pos += 7;
@@ -254,7 +221,7 @@ fn sign_runs(negative: &[bool], w: &mut BitWriter) {
                 left -= 255;
             } else {
                 w.put(1, 1);
-                w.put(u32::from(sign), 1);
+                w.put(sign, 1);
                 w.put(chunk as u32, 6);
                 pos += chunk;
                 left -= chunk;

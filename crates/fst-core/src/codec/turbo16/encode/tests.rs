@@ -19,13 +19,11 @@ pub(crate) struct Fixture {
     pub(crate) words: Vec<u32>,
 }
 
-/// Every record of datyp (without +64) in `datyps` and nk = 1 of the XDF fixtures, and of the
-/// `.fst` files in the directory `FSTGIS_EXTRA_FIXTURES` names (scripts/oracle-random.sh,
-/// bench/oracle_turbo.py).
+/// Every record of datyp (without +64) in `datyps` and nk = 1 of the XDF fixtures. (librmn's
+/// records drawn at random are checked from their input arrays, through `codec::encode`, by
+/// `tests/codec_encode_fixtures.rs` with `scripts/oracle-random.sh`.)
 pub(crate) fn fixture_records(datyps: &[u8]) -> Vec<Fixture> {
-    let mut dirs =
-        vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf")];
-    dirs.extend(std::env::var_os("FSTGIS_EXTRA_FIXTURES").map(std::path::PathBuf::from));
+    let dirs = [std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf")];
     let mut paths: Vec<_> = dirs
         .iter()
         .flat_map(|dir| std::fs::read_dir(dir).unwrap())
@@ -57,9 +55,7 @@ pub(crate) fn fixture_records(datyps: &[u8]) -> Vec<Fixture> {
 /// the directories [`fixture_records`] reads) and wrote the base datyp instead, as
 /// (datyp stored, record with the requested datyp).
 pub(crate) fn fallback_records() -> Vec<(u8, Fixture)> {
-    let mut dirs =
-        vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf")];
-    dirs.extend(std::env::var_os("FSTGIS_EXTRA_FIXTURES").map(std::path::PathBuf::from));
+    let dirs = [std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdf")];
     let mut out = Vec::new();
     for path in dirs
         .iter()
@@ -102,14 +98,19 @@ pub(crate) fn fallback_records() -> Vec<(u8, Fixture)> {
     out
 }
 
+/// Token `k` of `width` bits (≤ 32) of a stream starting at bit `first_bit` of `words`.
+pub(crate) fn token_at(words: &[u32], first_bit: usize, width: u32, k: usize) -> u32 {
+    let bit = first_bit + k * width as usize;
+    let pair = (u64::from(words[bit / 32]) << 32)
+        | u64::from(words.get(bit / 32 + 1).copied().unwrap_or(0));
+    ((pair << (bit % 32)) >> (64 - width)) as u32
+}
+
 /// The tokens of a stored datyp 6, 2 or 1 payload.
 fn stored_tokens(stored: u8, f: &Fixture) -> Option<Vec<u16>> {
     let n = f.ni * f.nj;
     let slot = |first_bit: usize, width: usize, k: usize| {
-        let bit = first_bit + k * width;
-        let pair = (u64::from(f.words[bit / 32]) << 32)
-            | u64::from(f.words.get(bit / 32 + 1).copied().unwrap_or(0));
-        ((pair << (bit % 32)) >> (64 - width)) as u16
+        token_at(&f.words, first_bit, width as u32, k) as u16
     };
     match (stored, f.nbits) {
         (6, _) => Some((0..n).map(|k| slot(96, 16, k)).collect()),
@@ -196,16 +197,21 @@ fn payloads_are_librmns() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
-/// Tokens of a field: smooth (a ramp plus a slow wave), noisy, or constant, within nbits.
-fn field(ni: usize, nj: usize, nbits: u32, kind: u8, seed: u64) -> Vec<u16> {
-    let top = (1u32 << nbits) - 1;
+/// A xorshift64 generator (nonzero seed forced).
+pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
     let mut s = seed | 1;
-    let mut next = move || {
+    move || {
         s ^= s << 13;
         s ^= s >> 7;
         s ^= s << 17;
         s
-    };
+    }
+}
+
+/// Tokens of a field: smooth (a ramp plus a slow wave), noisy, or constant, within nbits.
+fn field(ni: usize, nj: usize, nbits: u32, kind: u8, seed: u64) -> Vec<u16> {
+    let top = (1u32 << nbits) - 1;
+    let mut next = xorshift(seed);
     (0..ni * nj)
         .map(|k| {
             let (i, j) = ((k % ni) as f64, (k / ni) as f64);

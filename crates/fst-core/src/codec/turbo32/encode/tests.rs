@@ -2,7 +2,9 @@
 //! encoded again, and the whole payload must be librmn's, word for word.
 
 use super::*;
-use crate::codec::turbo16::encode::tests::{fallback_records, fixture_records, Fixture};
+use crate::codec::turbo16::encode::tests::{
+    fallback_records, fixture_records, token_at, xorshift, Fixture,
+};
 use crate::codec::turbo32;
 
 #[test]
@@ -46,13 +48,7 @@ fn payloads_are_librmns() {
 /// A field of `kind`: smooth positive, smooth of both signs (long runs), noisy of both signs,
 /// constant, arbitrary bit patterns (NaNs, infinities, subnormals included).
 fn field(ni: usize, nj: usize, kind: u8, seed: u64) -> Vec<f32> {
-    let mut s = seed | 1;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
+    let mut next = xorshift(seed);
     (0..ni * nj)
         .map(|k| {
             let (i, j) = ((k % ni) as f32, (k / ni) as f32);
@@ -153,14 +149,8 @@ fn fallbacks_are_librmns() {
             continue;
         }
         // Datyp 5 keeps the top nbits bits of each float: the planes 133 would code.
-        let width = f.nbits as usize;
         let values: Vec<f32> = (0..f.ni * f.nj)
-            .map(|k| {
-                let bit = k * width;
-                let pair = (u64::from(f.words[bit / 32]) << 32)
-                    | u64::from(f.words.get(bit / 32 + 1).copied().unwrap_or(0));
-                f32::from_bits((((pair << (bit % 32)) >> (64 - width)) as u32) << (32 - width))
-            })
+            .map(|k| f32::from_bits(token_at(&f.words, 0, f.nbits, k) << (32 - f.nbits)))
             .collect();
         checked += 1;
         assert_eq!(
@@ -174,4 +164,22 @@ fn fallbacks_are_librmns() {
         );
     }
     eprintln!("{checked} fallbacks checked");
+}
+
+#[test]
+fn random_fields() {
+    let (ni, nj) = (40, 30);
+    let mut next = xorshift(7);
+    // One exponent, random mantissas: residuals of up to 25 bits still fit the 32 bits per
+    // point of an uncompressed record, so librmn keeps the turbo stream.
+    let mantissas: Vec<f32> = (0..ni * nj)
+        .map(|_| f32::from_bits(0x3F80_0000 | (next() as u32 & 0x7F_FFFF)))
+        .collect();
+    let payload = encode_payload(&mantissas, ni, nj, 32).unwrap().unwrap();
+    assert!(payload.len() < ni * nj);
+    // Random exponents: the exponent section takes more bytes than there are points.
+    let exponents: Vec<f32> = (0..ni * nj)
+        .map(|_| f32::from_bits(((next() as u32 % 254) + 1) << 23))
+        .collect();
+    assert_eq!(encode_payload(&exponents, ni, nj, 32).unwrap(), None);
 }
