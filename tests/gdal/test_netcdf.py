@@ -66,3 +66,28 @@ def test_netcdf_export_reads_back_in_xarray(rotated_fst, tmp_path):
             if y[0] > y[-1]:
                 want = want[::-1]
             assert np.array_equal(got.astype(np.float32), want.astype(np.float32)), (rec.index, lvl, t)
+
+
+def test_hypercube_keys_survive_fst_to_gtiff_to_fst(rotated_fst, tmp_path):
+    """The keys the default metadata domain leaves out for netCDF's sake (ip1, ip2, npas,
+    dates, which differ from band to band) still make the round trip FST → GeoTIFF → FST
+    (issue 11): our writer reads the FST domain, and GeoTIFF keeps it."""
+    need(have_exe("gdal_translate"), "gdal_translate missing")
+    name, src = hypercube(rotated_fst)
+    tif = tmp_path / "tt.tif"
+    back = tmp_path / "tt.fst"
+    for args in (["gdal_translate", "-q", name, str(tif)],
+                 ["gdal_translate", "-q", "-of", "FST", "-co", "DATYP=5", "-co", "NBITS=32", str(tif), str(back)]):
+        r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, (args, r.stderr[-2000:])
+    man = Manifest(rotated_fst)
+    want = sorted((r.nomvar, r.etiket, r.raw["ip1"], r.raw["ip2"], r.raw["ip3"], r.raw["dateo"], r.raw["deet"],
+                   r.raw["npas"]) for r in man.records if r.etiket == "HYPERCUBE")
+    assert len({w[4] for w in want}) > 1 or len({w[7] for w in want}) > 1, "the fixture's bands do not differ"
+    got = []
+    for _, ds in field_datasets(back):
+        for b in range(1, ds.RasterCount + 1):
+            md = ds.GetRasterBand(b).GetMetadata("FST")
+            got.append((md["FST_NOMVAR"], md["FST_ETIKET"], int(md["FST_IP1"]), int(md["FST_IP2"]),
+                        int(md["FST_IP3"]), int(md["FST_DATEO_STAMP"]), int(md["FST_DEET"]), int(md["FST_NPAS"])))
+    assert sorted(got) == want
