@@ -16,6 +16,16 @@ use std::time::{Duration, Instant};
 use support::{connect_from, fresh_dir, get_on, status as get, Server};
 use tile_server::config::bundled_sample;
 
+/// One server at a time: these tests count connections and wait on timeouts, and four servers
+/// started at once on a loaded two-core machine made the counts race the accept loops.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A server over the bundled sample with `[connections]` set to `connections`.
 fn start(name: &str, connections: &str) -> Server {
     let toml = format!(
@@ -52,6 +62,7 @@ fn closed_by(mut s: TcpStream, deadline: Duration) -> Option<Vec<u8>> {
 
 #[test]
 fn half_headers_time_out_and_per_client_bounds_hold() {
+    let _serial = one_at_a_time();
     let srv = start(
         "conns",
         "header_read_timeout_ms = 10000\nmax = 200\nmax_per_ip = 30",
@@ -99,6 +110,7 @@ fn half_headers_time_out_and_per_client_bounds_hold() {
 
 #[test]
 fn the_total_bound_refuses_with_503() {
+    let _serial = one_at_a_time();
     let srv = start(
         "total",
         "header_read_timeout_ms = 20000\nmax = 12\nmax_per_ip = 0",
@@ -123,6 +135,7 @@ fn the_total_bound_refuses_with_503() {
 
 #[test]
 fn proj_logs_nothing_whatever_crs_clients_ask_for() {
+    let _serial = one_at_a_time();
     let srv = start("proj", "");
     for round in 0..3 {
         for code in [4978, 5714, 7415, 4979, 99_999_999, 3995, 32614, 3413] {
@@ -150,6 +163,7 @@ fn proj_logs_nothing_whatever_crs_clients_ask_for() {
 
 #[test]
 fn idle_keep_alive_connections_are_closed_after_the_timeout() {
+    let _serial = one_at_a_time();
     let srv = start("idle", "header_read_timeout_ms = 1000");
     let mut c = TcpStream::connect(srv.addr).unwrap();
     // One complete request on a keep-alive connection, answered; then nothing.
