@@ -22,7 +22,7 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 run_gdal() {
   . "$here/gdal/plugin-env.sh"
   echo "== tests/gdal: GDAL, rasterio, QGIS and netCDF readers (GDAL_DRIVER_PATH=$GDAL_DRIVER_PATH)"
-  (cd "$here/gdal" && /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@" .)
+  (cd "$here/gdal" && /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@")
 }
 
 run_server() {
@@ -35,7 +35,7 @@ run_server() {
   export FST_TILE_SERVER="$target/$profile/fst-tile-server" FST_CLI="$target/$profile/fst"
   export PYTHONDONTWRITEBYTECODE=1
   echo "== tests/server: OWSLib, QGIS and Chromium against a running server"
-  (cd "$here/server" && "$venv/bin/pytest" -q -p no:cacheprovider "$@" .)
+  (cd "$here/server" && "$venv/bin/pytest" -q -p no:cacheprovider "${@:-.}")
 }
 
 case "$suite" in

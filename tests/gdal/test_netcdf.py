@@ -68,14 +68,11 @@ def test_netcdf_export_reads_back_in_xarray(rotated_fst, tmp_path):
             assert np.array_equal(got.astype(np.float32), want.astype(np.float32)), (rec.index, lvl, t)
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (issue 11 notes): for a time x level field the keys "
-                   "that vary between bands live only in the FST metadata domain, which gdal_translate "
-                   "does not copy into a GeoTIFF; the writer does not yet rebuild ip2/npas from the "
-                   "NETCDF_DIM_* items GeoTIFF keeps")
 def test_hypercube_keys_survive_fst_to_gtiff_to_fst(rotated_fst, tmp_path):
     """The keys the default metadata domain leaves out for netCDF's sake (ip1, ip2, npas,
-    dates, which differ from band to band) should still make the round trip FST → GeoTIFF →
-    FST (issue 11)."""
+    which differ from band to band) make the round trip FST → GeoTIFF → FST: GeoTIFF keeps
+    the default domain only, and the writer rebuilds them from the band's NETCDF_DIM_* values
+    with the field's dateo, deet and level kind (issue 11)."""
     need(have_exe("gdal_translate"), "gdal_translate missing")
     name, src = hypercube(rotated_fst)
     tif = tmp_path / "tt.tif"

@@ -87,6 +87,27 @@ fn steps(seconds: i64) -> Option<(u32, u32)> {
     (npas < 1 << 24).then_some((deet, npas))
 }
 
+/// (npas, forecast hours when whole) of a record valid at `valid` (seconds since 1970)
+/// from `dateo` in steps of `deet` seconds; `None` unless the steps are whole.
+fn steps_from_valid(
+    dateo: DateStamp,
+    deet: Option<u32>,
+    valid: Option<&i64>,
+) -> Option<(u32, Option<u32>)> {
+    let deet = i64::from(deet.filter(|&d| d > 0)?);
+    let seconds = valid? - dateo.to_datetime()?.timestamp();
+    if seconds < 0 || seconds % deet != 0 {
+        return None;
+    }
+    let npas = u32::try_from(seconds / deet)
+        .ok()
+        .filter(|&n| n < 1 << 24)?;
+    let hours = (seconds % 3600 == 0)
+        .then(|| u32::try_from(seconds / 3600).ok())
+        .flatten();
+    Some((npas, hours))
+}
+
 /// The netCDF driver's per-band `NETCDF_DIM_<dim>=value`, with the dataset's `<dim>#units`.
 fn netcdf_dims<'a>(
     band: &'a [(String, String)],
@@ -177,6 +198,15 @@ pub(super) fn band_keys(
         deet = number(md, "FST_DEET");
         npas = number(md, "FST_NPAS");
         datev = number::<i32>(md, "FST_DATEV_STAMP").map(DateStamp);
+        if npas.is_none() {
+            // A field varying in time publishes its per-band keys in the "FST" domain only,
+            // which GeoTIFF does not keep; the valid time it keeps (NETCDF_DIM_time) and the
+            // field-wide dateo and deet give the step back.
+            if let Some((n, hours)) = steps_from_valid(DateStamp(s), deet, netcdf_times.first()) {
+                npas = Some(n);
+                forecast_hours = hours;
+            }
+        }
     } else if let Some(r) = grib_ref {
         dateo = stamp(r);
         if let Some((d, n)) = grib_valid.and_then(|v| steps(v - r)) {
@@ -200,9 +230,14 @@ pub(super) fn band_keys(
         .or_else(|| number(md, "FST_IP1"))
         .or_else(|| find(md, "GRIB_SHORT_NAME").and_then(grib_ip1))
         .or_else(|| {
+            // The level kind of an FST source, else the coordinate's units.
+            let kind = number::<u32>(md, "FST_LEVEL_KIND").and_then(LevelKind::from_code);
             netcdf_dims(md, dataset)
                 .filter(|(_, _, u)| !u.contains(" since "))
-                .find_map(|(_, v, u)| netcdf_ip1(v, u))
+                .find_map(|(_, v, u)| match kind {
+                    Some(kind) => encode_ip(v as f32, kind, IpStyle::New).ok(),
+                    None => netcdf_ip1(v, u),
+                })
         })
         .unwrap_or(0);
     let ip2 = o
@@ -280,5 +315,56 @@ mod tests {
         let ip = grib_ip1("85000-ISBL").unwrap();
         let l = fst_core::ip::decode_ip(ip).unwrap().level();
         assert_eq!((l.value, l.kind), (850.0, LevelKind::Pressure));
+    }
+
+    /// A band of an FST time × level field after a GeoTIFF: the per-band keys are gone, the
+    /// field-wide ones and the netCDF dimension values are left; ip1, ip2 and npas come back.
+    #[test]
+    fn a_time_level_band_gets_its_keys_back_from_its_dimensions() {
+        let kv = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let dataset = kv(&[
+            ("time#units", "seconds since 1970-01-01 00:00:00"),
+            ("level#units", "mb"),
+        ]);
+        let dateo =
+            DateStamp::from_datetime(&DateTime::from_timestamp(1_736_899_200, 0).unwrap()).unwrap();
+        let stamp = dateo.0.to_string();
+        let band_md = kv(&[
+            ("FST_NOMVAR", "TT"),
+            ("FST_DATEO_STAMP", &stamp),
+            ("FST_DEET", "3600"),
+            ("FST_LEVEL_KIND", "2"),
+            ("NETCDF_DIM_level", "850"),
+            ("NETCDF_DIM_time", "1736920800"),
+        ]);
+        let band = BandInput {
+            number: 2,
+            gdal_type: 6,
+            metadata: &band_md,
+            nodata: None,
+            values: &[],
+        };
+        let keys = band_keys(&CreateOptions::default(), &dataset, &band).unwrap();
+        assert_eq!((keys.deet, keys.npas, keys.ip2), (3600, 6, 6));
+        assert_eq!(keys.dateo, dateo);
+        assert_eq!(
+            keys.ip1,
+            encode_ip(850.0, LevelKind::Pressure, IpStyle::New).unwrap()
+        );
+        // A valid time between steps is not forced onto one.
+        let mut off_step = band_md.clone();
+        off_step.retain(|(k, _)| k != "NETCDF_DIM_time");
+        off_step.push(("NETCDF_DIM_time".into(), "1736899300".into()));
+        let band = BandInput {
+            metadata: &off_step,
+            ..band
+        };
+        let keys = band_keys(&CreateOptions::default(), &dataset, &band).unwrap();
+        assert_eq!((keys.npas, keys.ip2), (0, 0));
     }
 }
