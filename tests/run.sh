@@ -35,7 +35,7 @@ run_server() {
   export FST_TILE_SERVER="$target/$profile/fst-tile-server" FST_CLI="$target/$profile/fst"
   export PYTHONDONTWRITEBYTECODE=1
   echo "== tests/server: OWSLib, QGIS and Chromium against a running server"
-  (cd "$here/server" && "$venv/bin/pytest" -q -p no:cacheprovider "${@:-.}")
+  (cd "$here/server" && "$venv/bin/pytest" -q -p no:cacheprovider "$@")
 }
 
 case "$suite" in
