@@ -148,20 +148,31 @@ pub(crate) fn tokens_to_values(h: FloatHeader, out: &mut [f32]) {
 /// The `float_packer` quantisation of `v` (finite, nbits 1..=16) as the turbo stage (134) takes
 /// it: the 3-word header and the 16-bit token slots of the plain stream.
 pub(crate) fn encode_tokens(v: &[f32], nbits: u32) -> Result<([u32; 3], Vec<u16>), EncodeError> {
-    let words = encode(v, nbits)?;
-    let mut tokens = vec_for(v.len() as u64)?;
-    let (header, stream) = words.split_at(HEADER_WORDS.min(words.len()));
-    tokens.extend(
-        stream
-            .iter()
-            .flat_map(|&w| [(w >> 16) as u16, w as u16])
-            .take(v.len()),
-    );
-    let mut h = [0u32; 3];
-    for (d, &s) in h.iter_mut().zip(header) {
-        *d = s;
+    let q = FloatQuantiser::new(v, nbits);
+    let mut tokens: Vec<u16> = vec_for(v.len() as u64)?;
+    tokens.resize(v.len(), 0);
+    for (chunk, out) in v.chunks(256).zip(tokens.chunks_mut(256)) {
+        pair_tokens(q, chunk, out);
     }
-    Ok((h, tokens))
+    Ok((q.header(nbits, v.len()), tokens))
+}
+
+/// The 16-bit token slots of `chunk` (an even length but for the last chunk) as [`encode`]'s
+/// words hold them: the second token of a pair is its low 16 bits; the first is the high
+/// half of `(first << 16) | second`, which a negative second token overwrites.
+#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+fn pair_tokens(q: FloatQuantiser, chunk: &[f32], out: &mut [u16]) {
+    let mut pairs = chunk.chunks_exact(2);
+    let mut outs = out.chunks_exact_mut(2);
+    for (p, o) in (&mut pairs).zip(&mut outs) {
+        if let ([a, b], [oa, ob]) = (p, o) {
+            let word = (q.token(*a) << 16) | q.token(*b);
+            (*oa, *ob) = ((word >> 16) as u16, word as u16);
+        }
+    }
+    if let (Some(&x), Some(o)) = (pairs.remainder().first(), outs.into_remainder().first_mut()) {
+        *o = q.token(x) as u16;
+    }
 }
 
 /// A datyp-6 payload: the header, then the tokens two per word, the first in bits 31..16.
@@ -284,6 +295,25 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// The token slots handed to the turbo stage are those of the plain payload's words,
+        /// subnormal inputs (negative intermediate tokens) included.
+        #[test]
+        fn turbo_tokens_are_the_payload_slots(
+            v in proptest::collection::vec(
+                prop_oneof![-1e4f32..1e4, -1e-38f32..1e-38, Just(0.0f32)], 1..600),
+            nbits in 1u32..=16,
+        ) {
+            let (header, tokens) = encode_tokens(&v, nbits).unwrap();
+            let words = encode(&v, nbits).unwrap();
+            let slots: Vec<u16> = words[HEADER_WORDS..]
+                .iter()
+                .flat_map(|&w| [(w >> 16) as u16, w as u16])
+                .take(v.len())
+                .collect();
+            prop_assert_eq!(&header[..], &words[..HEADER_WORDS]);
+            prop_assert_eq!(tokens, slots);
+        }
+
         /// The vectorised loops give what the scalar formula gives for every token.
         #[test]
         fn kernels_match_scalar(

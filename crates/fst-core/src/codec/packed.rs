@@ -248,14 +248,16 @@ impl Quantiser {
 #[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 pub(crate) fn min_max(v: &[f32]) -> (f32, f32) {
     let first = v.first().copied().unwrap_or(0.0);
-    let mut lo = [first; 8];
-    let mut hi = [first; 8];
-    let lanes = v.chunks_exact(8);
+    let mut lo = [first; 16];
+    let mut hi = [first; 16];
+    let lanes = v.chunks_exact(16);
     let rest = lanes.remainder();
     for c in lanes {
-        for ((l, h), &x) in lo.iter_mut().zip(hi.iter_mut()).zip(c) {
-            *l = if x < *l { x } else { *l };
-            *h = if x > *h { x } else { *h };
+        if let Ok(c) = <&[f32; 16]>::try_from(c) {
+            for k in 0..16 {
+                lo[k] = if c[k] < lo[k] { c[k] } else { lo[k] };
+                hi[k] = if c[k] > hi[k] { c[k] } else { hi[k] };
+            }
         }
     }
     let lo = lo
@@ -269,9 +271,20 @@ pub(crate) fn min_max(v: &[f32]) -> (f32, f32) {
     (lo, hi)
 }
 
+/// Whether every element is finite: blocks without an early exit inside, which vectorise.
+#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+fn all_finite(v: &[f32]) -> bool {
+    const EXPONENT: u32 = 0x7F80_0000;
+    v.chunks(4096).all(|block| {
+        block.iter().fold(0u32, |any, x| {
+            any | u32::from(x.to_bits() & EXPONENT == EXPONENT)
+        }) == 0
+    })
+}
+
 /// The first element that is NaN or infinite, as an error for `datyp`.
 pub(crate) fn check_finite(v: &[f32], datyp: u8) -> Result<(), EncodeError> {
-    if v.iter().all(|x| x.is_finite()) {
+    if all_finite(v) {
         return Ok(());
     }
     let index = v.iter().position(|x| !x.is_finite()).unwrap_or(0);
@@ -291,9 +304,21 @@ pub(crate) fn check_finite(v: &[f32], datyp: u8) -> Result<(), EncodeError> {
 /// librmn does for a 32-bit float array. `v` is finite and non-empty.
 pub(crate) fn encode(v: &[f32], nbits: u32, datyp: u8) -> Result<Vec<u32>, EncodeError> {
     let q = Quantiser::new(v, nbits, 0x7FF, datyp)?;
-    let words = words_vec(bits::words_for_bits(
-        TOKENS_BIT + v.len() as u64 * u64::from(nbits),
-    ))?;
+    let total_words = bits::words_for_bits(TOKENS_BIT + v.len() as u64 * u64::from(nbits));
+    if nbits == 16 {
+        return encode16(q, v, total_words);
+    }
+    encode_with_writer(q, v, nbits, total_words)
+}
+
+/// [`encode`] through the bit writer: any nbits.
+fn encode_with_writer(
+    q: Quantiser,
+    v: &[f32],
+    nbits: u32,
+    total_words: u64,
+) -> Result<Vec<u32>, EncodeError> {
+    let words = words_vec(total_words)?;
     let mut w = bits::BitWriter::new(words);
     let [h0, h1, h2, h3] = q.header;
     w.put(h0, 32);
@@ -323,6 +348,45 @@ pub(crate) fn encode(v: &[f32], nbits: u32, datyp: u8) -> Result<Vec<u32>, Encod
         }
     }
     Ok(w.finish())
+}
+
+/// [`encode`] for 16 bits, the usual case. Tokens start at bit 120, a byte boundary, so the
+/// payload is the header's 15 bytes followed by each token's two bytes: word `j ≥ 4` holds the
+/// low byte of token `2j − 8`, token `2j − 7` whole and the high byte of token `2j − 6`, which
+/// a vectorised loop forms without a bit writer.
+fn encode16(q: Quantiser, v: &[f32], total_words: u64) -> Result<Vec<u32>, EncodeError> {
+    let tail_words = usize::try_from(total_words.saturating_sub(4)).unwrap_or(usize::MAX);
+    // Every token, then zeros up to the last one a tail word reads.
+    let mut tokens: Vec<u32> = vec_for(2 * tail_words as u64 + 1)?;
+    tokens.resize(v.len().max(2 * tail_words + 1), 0);
+    for (chunk, out) in v.chunks(256).zip(tokens.chunks_mut(256)) {
+        quantise(q, chunk, out);
+    }
+    let mut words = words_vec(total_words)?;
+    let [h0, h1, h2, h3] = q.header;
+    words.extend_from_slice(&[h0, h1, h2]);
+    // Word 3's low byte holds the first token's high byte: librmn keeps only the top 24
+    // bits of the header word.
+    words.push((h3 & !0xFF) | (tokens.first().copied().unwrap_or(0) >> 8));
+    let start = words.len();
+    words.resize(start + tail_words, 0);
+    if let Some(tail) = words.get_mut(start..) {
+        bytes_to_words16(&tokens, tail);
+    }
+    Ok(words)
+}
+
+/// `out[k]` = low byte of `tokens[2k]`, `tokens[2k + 1]`, high byte of `tokens[2k + 2]`
+/// (`tokens` holds at least `2·out.len() + 1` tokens below 2^16).
+#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+fn bytes_to_words16(tokens: &[u32], out: &mut [u32]) {
+    let pairs = tokens.chunks_exact(2);
+    let next = tokens.get(2..).unwrap_or_default().chunks(2);
+    for ((o, pair), next) in out.iter_mut().zip(pairs).zip(next) {
+        if let ([a, b], Some(&c)) = (pair, next.first()) {
+            *o = ((a & 0xFF) << 24) | (b << 8) | (c >> 8);
+        }
+    }
 }
 
 /// The tokens of `chunk` into the leading elements of `out`.
@@ -374,6 +438,19 @@ mod tests {
     }
 
     proptest! {
+        /// The byte-aligned 16-bit path writes what the bit writer writes.
+        #[test]
+        fn sixteen_bit_words_match_the_bit_writer(
+            v in proptest::collection::vec(-1e6f32..1e6, 1..700),
+        ) {
+            let q = Quantiser::new(&v, 16, 0x7FF, 1).unwrap();
+            let total = bits::words_for_bits(TOKENS_BIT + v.len() as u64 * 16);
+            prop_assert_eq!(
+                encode16(q, &v, total).unwrap(),
+                encode_with_writer(q, &v, 16, total).unwrap()
+            );
+        }
+
         /// The vectorised 16-bit path gives, for every element and every starting element,
         /// what the scalar formula gives for that token.
         #[test]
