@@ -216,7 +216,9 @@ impl Layout {
     }
 }
 
+/// The header slots of a layout, in the order they are stored.
 #[derive(Debug, Clone, Copy, Default)]
+#[allow(clippy::struct_excessive_bools)] // one flag per optional slot
 struct Fields {
     ptop: bool,
     pref: bool,
@@ -341,7 +343,7 @@ pub enum LevelFormula {
         /// Reference pressure (Pa).
         pref: f64,
     },
-    /// ln p = a + b·ln(ps/pref) + c·ln(ps_ls/pref), with ps_ls the large-scale (smoothed)
+    /// ln p = a + b·ln(ps/pref) + c·ln(`ps_ls`/pref), with `ps_ls` the large-scale (smoothed)
     /// surface pressure (5100).
     LogLinearSleve {
         /// A (ln Pa).
@@ -353,7 +355,7 @@ pub enum LevelFormula {
         /// Reference pressure (Pa).
         pref: f64,
     },
-    /// z = a + b·zs + c·zs_ls, with zs the surface height and zs_ls its large-scale version,
+    /// z = a + b·zs + c·`zs_ls`, with zs the surface height and `zs_ls` its large-scale version,
     /// zs itself when the coordinate is not SLEVE (21001, 21002), in metres.
     Height {
         /// A (m).
@@ -495,6 +497,7 @@ impl VerticalDescriptor {
     }
 
     /// Decode a `!!` table of `ni` × `nj` × `nk` values (i fastest), as a `!!` record holds it.
+    #[allow(clippy::too_many_lines)] // one pass over the table, slot by slot
     pub fn from_table(ni: u32, nj: u32, nk: u32, values: &[f64]) -> Result<Self, VerticalError> {
         let bad = |reason: String| VerticalError::Table { ni, nj, nk, reason };
         let (ni_us, nj_us) = (ni as usize, nj as usize);
@@ -576,7 +579,7 @@ impl VerticalDescriptor {
         };
         let levels = |range: std::ops::Range<usize>| -> Result<Vec<VerticalLevel>, VerticalError> {
             let mut v = crate::alloc::try_vec_with_capacity(range.len())
-                .map_err(|_| bad("out of memory for the levels".into()))?;
+                .map_err(|_oom| bad("out of memory for the levels".into()))?;
             for row in range {
                 v.push(level(row)?);
             }
@@ -651,6 +654,7 @@ impl VerticalDescriptor {
     }
 
     /// The table vgrid writes for this descriptor, bit for bit.
+    #[allow(clippy::too_many_lines)] // the header, then the level sets of each layout
     pub fn to_table(&self) -> Result<VerticalTable, VerticalError> {
         let vcode = self.vcode;
         let bad = |reason: String| VerticalError::Descriptor { vcode, reason };
@@ -846,6 +850,7 @@ impl VerticalDescriptor {
 
     /// The level of a record: its terms and formula, looked up by `ip1` as vgrid does
     /// (momentum levels first, then thermodynamic, then vertical velocity).
+    #[must_use]
     pub fn level(&self, ip1: u32) -> Option<&VerticalLevel> {
         [&self.momentum, &self.thermo, &self.vertical_velocity]
             .into_iter()

@@ -12,6 +12,12 @@
 //! Runs when `FSTGIS_ORACLE_PY` names the oracle venv's python (`scripts/oracle-write.sh`);
 //! otherwise it says it is skipped. The round trip through our own reader, in both
 //! containers, always runs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::too_many_lines
+)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -109,11 +115,13 @@ fn check_against_vgrid(case: &str, ours: &VerticalDescriptor, m: &Value) -> usiz
         }
         for (key, term) in [("CA", 0), ("CB", 1), ("CC", 2)] {
             if let Some(v) = get.get(format!("{key}_{s}")) {
-                let ours: Vec<f64> = levels
-                    .iter()
-                    .map(|l| [l.a, l.b, l.c][term])
-                    .collect();
-                assert_eq!(bits(&ours), bits(&floats(v)), "{}", ctx(&format!("{key}_{s}")));
+                let ours: Vec<f64> = levels.iter().map(|l| [l.a, l.b, l.c][term]).collect();
+                assert_eq!(
+                    bits(&ours),
+                    bits(&floats(v)),
+                    "{}",
+                    ctx(&format!("{key}_{s}"))
+                );
                 n += ours.len();
             }
         }
@@ -129,12 +137,22 @@ fn check_against_vgrid(case: &str, ours: &VerticalDescriptor, m: &Value) -> usiz
     }
     for (key, ours) in [("PTOP", ours.ptop), ("PREF", ours.pref)] {
         if let Some(v) = get.get(key) {
-            assert_eq!(ours.map(f64::to_bits), Some(f64_bits(v).to_bits()), "{}", ctx(key));
+            assert_eq!(
+                ours.map(f64::to_bits),
+                Some(f64_bits(v).to_bits()),
+                "{}",
+                ctx(key)
+            );
             n += 1;
         }
     }
     // vgrid gives PREF exactly for the coordinates that store it.
-    assert_eq!(ours.pref.is_some(), get.get("PREF").is_some(), "{}", ctx("PREF presence"));
+    assert_eq!(
+        ours.pref.is_some(),
+        get.get("PREF").is_some(),
+        "{}",
+        ctx("PREF presence")
+    );
     for (i, r) in ours.rcoef.iter().enumerate() {
         if let Some(r) = r {
             let key = format!("RC_{}", i + 1);
@@ -149,13 +167,17 @@ fn check_against_vgrid(case: &str, ours: &VerticalDescriptor, m: &Value) -> usiz
     }
     assert_eq!(
         ours.reference.as_deref(),
-        get.get("RFLD").and_then(Value::as_str).filter(|s| !s.is_empty()),
+        get.get("RFLD")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty()),
         "{}",
         ctx("RFLD")
     );
     assert_eq!(
         ours.reference_large_scale.as_deref(),
-        get.get("RFLS").and_then(Value::as_str).filter(|s| !s.is_empty()),
+        get.get("RFLS")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty()),
         "{}",
         ctx("RFLS")
     );
@@ -185,7 +207,9 @@ fn check_against_vgrid(case: &str, ours: &VerticalDescriptor, m: &Value) -> usiz
         let Some(rows) = lv.get(format!("VIP{s}")) else {
             continue;
         };
-        let rows = rows.as_array().unwrap_or_else(|| panic!("{}", ctx(&format!("levels {s}: {rows}"))));
+        let rows = rows
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", ctx(&format!("levels {s}: {rows}"))));
         for (p, row) in rows.iter().enumerate() {
             for (l, want) in levels.iter().zip(floats(row)) {
                 let f = ours.formula(l.ip1).unwrap();
@@ -208,7 +232,9 @@ fn check_against_vgrid(case: &str, ours: &VerticalDescriptor, m: &Value) -> usiz
 }
 
 /// The `!!` records of `path`, by (ip1, ip2), decoded.
-fn our_descriptors(path: &Path) -> BTreeMap<(u32, u32), (VerticalDescriptor, Vec<f64>, fst_core::RecordMeta)> {
+fn our_descriptors(
+    path: &Path,
+) -> BTreeMap<(u32, u32), (VerticalDescriptor, Vec<f64>, fst_core::RecordMeta)> {
     let file = FstFile::open(path).unwrap();
     file.find(&Query::new().nomvar("!!"))
         .map(|rec| {
@@ -231,8 +257,12 @@ fn our_5002() -> VerticalDescriptor {
     d.pref = Some(80000.0);
     d.rcoef = [Some(1.5), Some(12.0), None, None];
     let ip = |h: f32| {
-        fst_core::ip::encode_ip(h, fst_core::ip::LevelKind::Hybrid, fst_core::ip::IpStyle::New)
-            .unwrap()
+        fst_core::ip::encode_ip(
+            h,
+            fst_core::ip::LevelKind::Hybrid,
+            fst_core::ip::IpStyle::New,
+        )
+        .unwrap()
     };
     let lev = |h: f32, a: f64, b: f64| VerticalLevel {
         ip1: ip(h),
@@ -240,7 +270,11 @@ fn our_5002() -> VerticalDescriptor {
         b,
         c: 0.0,
     };
-    d.momentum = vec![lev(0.1, 9.1, 0.01), lev(0.6, 10.9, 0.4), lev(1.0, 11.29, 1.0)];
+    d.momentum = vec![
+        lev(0.1, 9.1, 0.01),
+        lev(0.6, 10.9, 0.4),
+        lev(1.0, 11.29, 1.0),
+    ];
     d.thermo = vec![
         lev(0.05, 8.9, 0.0),
         lev(0.3, 10.2, 0.1),
@@ -280,7 +314,8 @@ fn descriptors_round_trip_through_our_writer_and_reader() {
         let e = w.write_vertical(&bad, 2, 0).unwrap_err();
         let source = std::error::Error::source(&e).map(ToString::to_string);
         assert!(
-            e.to_string().contains("\"!!\"") && source.as_deref().is_some_and(|s| s.contains("pref")),
+            e.to_string().contains("\"!!\"")
+                && source.as_deref().is_some_and(|s| s.contains("pref")),
             "{e}: {source:?}"
         );
         w.close().unwrap();
@@ -293,7 +328,10 @@ fn descriptors_round_trip_through_our_writer_and_reader() {
             (rec.typvar.trimmed(), rec.etiket.trimmed(), rec.grtyp),
             ("X", "STG_CP_GEMV4", b'X')
         );
-        assert_eq!([rec.ig1, rec.ig2, rec.ig3, rec.ig4], [5002, 10000, 150, 1200]);
+        assert_eq!(
+            [rec.ig1, rec.ig2, rec.ig3, rec.ig4],
+            [5002, 10000, 150, 1200]
+        );
         assert_eq!((rec.datyp.0, rec.nbits), (5, 64));
         assert_eq!(read[&(1, 0)].0, sigma.clone().with_shared_levels());
     }
@@ -308,17 +346,28 @@ fn vgrid_descriptors_decode_and_reencode_bit_for_bit() {
     };
     let ours = our_descriptors(&file);
     let descs = man["descriptors"].as_array().unwrap();
-    assert_eq!(ours.len(), descs.len(), "one `!!` record per descriptor vgrid wrote");
+    assert_eq!(
+        ours.len(),
+        descs.len(),
+        "one `!!` record per descriptor vgrid wrote"
+    );
     let mut codes = Vec::new();
     for m in descs {
         let case = m["case"].as_str().unwrap();
-        let key = (m["ip1"].as_u64().unwrap() as u32, m["ip2"].as_u64().unwrap() as u32);
+        let key = (
+            m["ip1"].as_u64().unwrap() as u32,
+            m["ip2"].as_u64().unwrap() as u32,
+        );
         let (d, values, rec) = &ours[&key];
         check_against_vgrid(case, d, m);
         // Re-encoding gives vgrid's record back: values and keys.
         let table = d.to_table().unwrap();
         assert_eq!(bits(&table.values), bits(values), "{case}: table");
-        assert_eq!((table.ni, table.nj, 1), (rec.ni, rec.nj, rec.nk), "{case}: shape");
+        assert_eq!(
+            (table.ni, table.nj, 1),
+            (rec.ni, rec.nj, rec.nk),
+            "{case}: shape"
+        );
         assert_eq!(d.etiket(), rec.etiket.trimmed(), "{case}: etiket");
         assert_eq!(
             d.igs().unwrap(),
@@ -326,13 +375,22 @@ fn vgrid_descriptors_decode_and_reencode_bit_for_bit() {
             "{case}: ig1..ig4"
         );
         assert_eq!(
-            (rec.typvar.trimmed(), rec.grtyp, rec.ip3, rec.datyp.0, rec.nbits, rec.dateo()),
+            (
+                rec.typvar.trimmed(),
+                rec.grtyp,
+                rec.ip3,
+                rec.datyp.0,
+                rec.nbits,
+                rec.dateo()
+            ),
             ("X", b'X', 0, 5, 64, 0),
             "{case}: keys"
         );
         codes.push(d.vcode.code());
     }
-    for code in [1001, 1002, 2001, 5001, 5002, 5003, 5004, 5005, 5100, 21001, 21002] {
+    for code in [
+        1001, 1002, 2001, 5001, 5002, 5003, 5004, 5005, 5100, 21001, 21002,
+    ] {
         assert!(codes.contains(&code), "vcode {code} not covered: {codes:?}");
     }
 }
@@ -370,7 +428,10 @@ fn vgrid_reads_the_descriptors_we_write() {
     let got = read["descriptors"].as_array().unwrap();
     assert_eq!(got.len(), expected.len());
     for r in got {
-        let key = (r["ip1"].as_u64().unwrap() as u32, r["ip2"].as_u64().unwrap() as u32);
+        let key = (
+            r["ip1"].as_u64().unwrap() as u32,
+            r["ip2"].as_u64().unwrap() as u32,
+        );
         let (d, vgrid_own) = &expected[&key];
         let case = format!("ours ip1={} ({})", key.0, d.vcode);
         // vgrid reads back what we meant …

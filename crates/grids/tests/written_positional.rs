@@ -121,8 +121,12 @@ fn write_grids(path: &Path, container: Container) -> Vec<Case> {
     }
     .encode()
     .unwrap();
-    let lon: Vec<f32> = (0..25).map(|k| 250.0 + 0.25 * (k * k) as f32 / 4.0).collect();
-    let lat: Vec<f32> = (0..15).map(|k| 30.0 + 0.75 * k as f32 + 0.01 * (k * k) as f32).collect();
+    let lon: Vec<f32> = (0..25)
+        .map(|k| 250.0 + 0.25 * (k * k) as f32 / 4.0)
+        .collect();
+    let lat: Vec<f32> = (0..15)
+        .map(|k| 30.0 + 0.75 * k as f32 + 0.01 * (k * k) as f32)
+        .collect();
     let reference = ReferenceGrid {
         grtyp: b'L',
         ig: l_ig,
@@ -199,7 +203,9 @@ fn write_grids(path: &Path, container: Container) -> Vec<Case> {
     let ni = 3 * (nj - 1) + 1;
     let dlat = 90.0 / (nj - 1) as f32 * 0.9;
     let ovl = 0.5 * dlat;
-    let ay: Vec<f32> = (0..nj).map(|j| -45.0 - ovl + (90.0 + 2.0 * ovl) * j as f32 / (nj - 1) as f32).collect();
+    let ay: Vec<f32> = (0..nj)
+        .map(|j| -45.0 - ovl + (90.0 + 2.0 * ovl) * j as f32 / (nj - 1) as f32)
+        .collect();
     let ax: Vec<f32> = (0..ni)
         .map(|i| 45.0 - 3.0 * ovl + (270.0 + 6.0 * ovl) * i as f32 / (ni - 1) as f32)
         .collect();
@@ -282,7 +288,9 @@ fn read_back(path: &Path, opts: GridOptions) -> Vec<(String, Grid)> {
     let file = FstFile::open(path).unwrap();
     file.records()
         .iter()
-        .filter(|r| matches!(r.grtyp, b'Z' | b'Y' | b'U') && !r.nomvar.trimmed().starts_with(['>', '^']))
+        .filter(|r| {
+            matches!(r.grtyp, b'Z' | b'Y' | b'U') && !r.nomvar.trimmed().starts_with(['>', '^'])
+        })
         .map(|r| {
             let d = grids::fst::descriptor_from_record(&file, r).unwrap();
             (r.nomvar.trimmed().to_owned(), Grid::new(&d, opts).unwrap())
@@ -334,7 +342,11 @@ fn librmn_reads_the_positional_records_fst_core_writes() {
         .unwrap();
     let man: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
-    assert!(status.success() && man["ok"] == true, "librmn: {}", man["error"]);
+    assert!(
+        status.success() && man["ok"] == true,
+        "librmn: {}",
+        man["error"]
+    );
     let ours = read_back(
         &path,
         GridOptions {
@@ -368,6 +380,9 @@ fn librmn_reads_the_positional_records_fst_core_writes() {
                 lon[k]
             );
         }
-        println!("{nomvar}: {} points equal to librmn's gdll within {worst:.1e} degrees", lat.len());
+        println!(
+            "{nomvar}: {} points equal to librmn's gdll within {worst:.1e} degrees",
+            lat.len()
+        );
     }
 }

@@ -256,7 +256,7 @@ impl FstWriter {
             }
         }
         for (name, v, (ni, nj)) in [(X_AXIS, x, x_shape), (Y_AXIS, y, y_shape)] {
-            let keys = self.positional_keys(p.tags, &p.reference, p.etiket, name, ni, nj);
+            let keys = Self::positional_keys(p.tags, &p.reference, p.etiket, name, ni, nj);
             self.write(&keys, SamplesRef::F32(v), None, Datyp(5), 32)?;
         }
         Ok(())
@@ -275,7 +275,7 @@ impl FstWriter {
             grtyp: b'F',
             ig: [1, 0, 0, 0],
         };
-        let keys = self.positional_keys(tags, &reference, etiket, YIN_YANG, values.len(), 1);
+        let keys = Self::positional_keys(tags, &reference, etiket, YIN_YANG, values.len(), 1);
         let bad = [yy.ax, yy.ay, &yy.yin, &yy.yang]
             .into_iter()
             .flatten()
@@ -336,7 +336,6 @@ impl FstWriter {
     }
 
     fn positional_keys(
-        &self,
         tags: [u32; 3],
         reference: &ReferenceGrid,
         etiket: &str,
