@@ -48,6 +48,8 @@ CASES = [
     ('sigm 1001', lambda ip1, ip2: vgd.vgd_new_sigm([0.2, 0.5, 0.8, 1.0], ip1, ip2)),
     ('eta 1002', lambda ip1, ip2: vgd.vgd_new_eta([0.1, 0.5, 0.8, 1.0], 1000.0, ip1, ip2)),
     ('pres 2001', lambda ip1, ip2: vgd.vgd_new_pres([100.0, 500.0, 850.0, 1000.0], ip1, ip2)),
+    ('hgts 4001', lambda ip1, ip2: vgd.vgd_new(4, 1, [10.0, 50.0, 100.0, 1500.5], ip1=ip1,
+                                               ip2=ip2)),
     ('hyb 5001', lambda ip1, ip2: vgd.vgd_new_hyb([0.1, 0.5, 0.8, 1.0], 1.6, 1000.0, 80000.0,
                                                   ip1, ip2)),
     ('hybs 5002', lambda ip1, ip2: vgd.vgd_new_hybs(HYB, 1.6, 10.0, 1000.0, 80000.0, ip1, ip2)),

@@ -327,7 +327,7 @@ pub enum VerticalError {
 /// `P0` records are in hPa: multiply by 100); heights in metres.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum LevelFormula {
-    /// p = a + b·ps (1001 sigma, 1002 eta, 1003, 5001; 2001 has b = 0: p = a).
+    /// p = a + b·ps (1001 sigma, 1002 eta, 1003, 5001, 5999; 2001 has b = 0: p = a).
     Linear {
         /// A (Pa).
         a: f64,
@@ -867,7 +867,7 @@ impl VerticalDescriptor {
         let unknown = || VerticalError::UnknownLevel { vcode, ip1 };
         let code = vcode.code();
         // vgrid looks the older coordinates up in the momentum levels only.
-        let lev = if matches!(code, 1 | 1001..=1003 | 2001 | 4001 | 5001) {
+        let lev = if matches!(code, 1 | 1001..=1003 | 2001 | 4001 | 5001 | 5999) {
             self.momentum.iter().find(|l| l.ip1 == ip1)
         } else {
             self.level(ip1)
@@ -893,7 +893,7 @@ impl VerticalDescriptor {
             })
         };
         Ok(match code {
-            1001..=1003 | 5001 => LevelFormula::Linear { a: lev.a, b: lev.b },
+            1001..=1003 | 5001 | 5999 => LevelFormula::Linear { a: lev.a, b: lev.b },
             2001 => LevelFormula::Linear { a: lev.a, b: 0.0 },
             1 | 4001 => LevelFormula::FixedHeight { a: lev.a },
             5002..=5005 => LevelFormula::LogLinear {

@@ -250,6 +250,33 @@ fn our_descriptors(
         .collect()
 }
 
+/// Descriptors vgrid 6.4.2 cannot build (1003, 5999), with made-up coefficients.
+fn our_unbuildable() -> Vec<VerticalDescriptor> {
+    use fst_core::ip::{encode_ip, IpStyle, LevelKind};
+    let lev = |h: f32, kind: LevelKind, a: f64, b: f64| VerticalLevel {
+        ip1: encode_ip(h, kind, IpStyle::New).unwrap(),
+        a,
+        b,
+        c: 0.0,
+    };
+    let mut n1003 = VerticalDescriptor::new(Vcode::HYBRID_NORMALIZED);
+    n1003.ptop = Some(1000.0);
+    n1003.pref = Some(80000.0);
+    n1003.rcoef[0] = Some(1.6);
+    n1003.momentum = vec![
+        lev(0.1, LevelKind::Sigma, 900.0, 0.05),
+        lev(0.6, LevelKind::Sigma, 450.0, 0.55),
+        lev(1.0, LevelKind::Sigma, 0.0, 1.0),
+    ];
+    let mut n5999 = VerticalDescriptor::new(Vcode::HYBRID_OTHER);
+    n5999.momentum = vec![
+        lev(0.2, LevelKind::Hybrid, 2000.0, 0.1),
+        lev(0.7, LevelKind::Hybrid, 800.0, 0.69),
+        lev(10.0, LevelKind::HeightAboveGround, 0.0, 1.0),
+    ];
+    vec![n1003.with_shared_levels(), n5999.with_shared_levels()]
+}
+
 /// Our own staggered hybrid (not built by vgrid): 5002 with made-up coefficients.
 fn our_5002() -> VerticalDescriptor {
     let mut d = VerticalDescriptor::new(Vcode::HYBRID_STAGGERED);
@@ -421,6 +448,11 @@ fn vgrid_reads_the_descriptors_we_write() {
     }
     w.write_vertical(&our_5002(), 999, 4).unwrap();
     expected.insert((999, 4), (our_5002(), None));
+    for (i, d) in our_unbuildable().into_iter().enumerate() {
+        let key = (1000 + i as u32, 4);
+        w.write_vertical(&d, key.0, key.1).unwrap();
+        expected.insert(key, (d, None));
+    }
     w.close().unwrap();
 
     let json = dir.join("read.json");

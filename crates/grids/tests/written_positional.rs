@@ -85,6 +85,11 @@ fn write_grids(path: &Path, container: Container) -> Vec<Case> {
         ig: e_ig,
     };
     let tags = positional_tags(&reference, &ax, &ay);
+    // The same tags as this crate's own (what `from_crs` gives the GDAL driver).
+    assert_eq!(
+        tags,
+        grids::links::positional_tags(b'E', e_ig, &f64s(&ax), &f64s(&ay))
+    );
     assert!(!w.positional_tags_in_use(tags));
     w.write_positional(&PositionalRecords {
         tags,
