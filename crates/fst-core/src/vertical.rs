@@ -1017,6 +1017,96 @@ mod tests {
         assert!(d.formula(99).is_err());
     }
 
+    /// A descriptor of every layout, with `n` levels per stored set, built from `seed`.
+    fn sample(vcode: Vcode, n: usize, seed: f64) -> VerticalDescriptor {
+        let layout = vcode.layout().unwrap();
+        let fields = layout.fields();
+        let mut d = VerticalDescriptor::new(vcode);
+        d.ptop = fields.ptop.then_some(seed * 10.0);
+        d.pref = fields.pref.then_some(80_000.0 + seed);
+        for (i, r) in d.rcoef.iter_mut().enumerate().take(fields.rcoef) {
+            *r = Some(seed as f32 + i as f32);
+        }
+        let c = if layout.shape().0 == 4 {
+            seed / 7.0
+        } else {
+            0.0
+        };
+        let set = |base: u32| -> Vec<VerticalLevel> {
+            (0..n)
+                .map(|k| lev(base + k as u32, seed * k as f64, 1.0 / (k as f64 + seed), c))
+                .collect()
+        };
+        match layout {
+            Layout::Ocean => {
+                d.momentum = set(100);
+                d.vertical_velocity = set(200);
+            }
+            Layout::Named | Layout::Eta | Layout::Plain | Layout::Hybrid => d.momentum = set(100),
+            Layout::Staggered { top } => {
+                d.momentum = set(100);
+                d.thermo = set(300);
+                if top {
+                    d.thermo.push(lev(999, seed, 1.0, 0.0));
+                }
+            }
+            Layout::Sleve | Layout::Height => {
+                d.momentum = set(100);
+                d.thermo = set(300);
+            }
+            Layout::Lorenz => {
+                d.momentum = set(100);
+                d.vertical_velocity = set(200);
+                d.thermo = d.momentum.clone();
+                if let Some(last) = d.thermo.last_mut() {
+                    last.ip1 = 777;
+                }
+            }
+        }
+        d.with_shared_levels()
+    }
+
+    const ALL: [u32; 16] = [
+        1, 1001, 1002, 1003, 2001, 4001, 5001, 5002, 5003, 5004, 5005, 5100, 5999, 21001, 21002,
+        21001,
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn every_layout_round_trips(which in 0usize..ALL.len(), n in 1usize..12, seed in 0.5f64..1e5) {
+            let code = ALL[which];
+            let d = sample(Vcode::new(code / 1000, code % 1000), n, seed);
+            let t = d.to_table().unwrap();
+            let back = VerticalDescriptor::from_table(t.ni, t.nj, 1, &t.values).unwrap();
+            proptest::prop_assert_eq!(&back, &d);
+            proptest::prop_assert_eq!(back.to_table().unwrap(), t);
+        }
+
+        #[test]
+        fn any_table_is_decoded_or_refused(
+            ni in 0u32..6,
+            nj in 0u32..12,
+            values in proptest::collection::vec(proptest::num::f64::ANY, 0..60),
+            header in 0usize..ALL.len(),
+        ) {
+            let mut values = values;
+            // Often a valid header, so that the level parsing is reached.
+            if values.len() >= 3 && header % 2 == 0 {
+                let code = ALL[header];
+                let skip = Vcode::new(code / 1000, code % 1000).layout().unwrap().shape().1;
+                values[0] = f64::from(code / 1000);
+                values[1] = f64::from(code % 1000);
+                values[2] = skip as f64;
+            }
+            if let Ok(d) = VerticalDescriptor::from_table(ni, nj, 1, &values) {
+                let _ = d.to_table();
+                for l in &d.momentum {
+                    let _ = d.formula(l.ip1);
+                }
+            }
+        }
+    }
+
     #[test]
     fn formulas() {
         let f = LevelFormula::LogLinear {
