@@ -5,7 +5,9 @@
 # and the files left by writers SIGKILLed at random moments) are read back in fresh processes
 # by librmn 19.5 (PyPI fstd2nc-deps, bench/oracle-env.sh; XDF) and by the newest librmn's
 # rmn-read (XDF and RSF): every record listed, keys equal, values equal to our reader's bit
-# for bit (crates/fst-core/tests/write_oracle.rs).
+# for bit (crates/fst-core/tests/write_oracle.rs); vertical grid descriptors ("!!") both ways
+# with vgrid 6.4.2 (crates/fst-core/tests/vertical_oracle.rs, bench/vgrid_oracle.py); Z, Y and U
+# positional records through librmn's gdll (crates/grids/tests/written_positional.rs).
 #
 #   scripts/oracle-write.sh
 #
@@ -36,3 +38,9 @@ FSTGIS_ORACLE_PY="$py" FSTGIS_ORACLE_CRASH_DIR="$out/crash" \
 echo "== librmn reads what \`fst cp\` and \`fst rm\` wrote"
 FSTGIS_ORACLE_PY="$py" cargo test -q -p fst-cli --test cp_rm -- --nocapture --test-threads=1 2>&1 \
   | grep -E 'records equal|panicked|test result|FAILED'
+echo "== vgrid (libvgrid 6.4.2) reads the '!!' records fst-core wrote, and we read vgrid's"
+FSTGIS_ORACLE_PY="$py" cargo test -q -p fst-core --test vertical_oracle -- --nocapture --test-threads=1 2>&1 \
+  | grep -E 'values equal|skipped|panicked|test result|FAILED'
+echo "== librmn (ezqkdef + gdll) reads the '>>'/'^^'/'^>' records fst-core wrote"
+FSTGIS_ORACLE_PY="$py" cargo test -q -p grids --test written_positional -- --nocapture --test-threads=1 2>&1 \
+  | grep -E 'equal to librmn|skipped|panicked|test result|FAILED'

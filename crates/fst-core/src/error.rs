@@ -309,6 +309,17 @@ pub enum WriteError {
         #[source]
         source: crate::codec::EncodeError,
     },
+    /// A vertical grid descriptor cannot be written as vgrid's `!!` record.
+    #[error("{path}: {record}: not a valid vertical grid descriptor")]
+    Vertical {
+        /// The file.
+        path: PathBuf,
+        /// The record.
+        record: RecordLabel,
+        /// What is wrong with the descriptor.
+        #[source]
+        source: crate::vertical::VerticalError,
+    },
     /// An earlier error left this writer unable to continue; the file holds what was
     /// written before that error.
     #[error("{path}: the writer stopped after an earlier error")]

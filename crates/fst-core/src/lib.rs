@@ -15,6 +15,7 @@ pub mod names;
 mod query;
 pub mod record;
 pub mod source;
+pub mod vertical;
 pub mod write;
 
 pub use container::{detect as detect_container, Diagnostic};

@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 
 use fst_core::codec::SamplesRef;
 use fst_core::record::Datyp;
-use fst_core::write::{FstWriter, RecordKeys, WriteOptions};
+use fst_core::write::{
+    FstWriter, PositionalAxes, PositionalRecords, RecordKeys, ReferenceGrid, WriteOptions,
+};
 use fst_core::{Container, WriteError};
 use grids::from_crs::{from_geotransform, from_lat_lon, FromCrsError, FromCrsOptions, FstGrid};
 
@@ -259,33 +261,36 @@ impl Creator {
         })
     }
 
-    /// The `>>`/`^^` records of Z and Y grids, in float32 (what librmn reads).
+    /// The `>>`/`^^` records of Z and Y grids, in float32 (what librmn reads), through
+    /// fst-core's positional-record writer.
     fn write_positional(&mut self) -> Result<(), CreateError> {
-        let Some(p) = self.grid.as_ref().and_then(FstGrid::positional_records) else {
+        let Some(grid) = self.grid.as_ref() else {
+            return Ok(());
+        };
+        let Some(p) = grid.positional_records() else {
             return Ok(());
         };
         let etiket = self.options.etiket.clone().unwrap_or_default();
-        for (nomvar, shape, values) in [(">>", p.x_shape, p.x_f32()), ("^^", p.y_shape, p.y_f32())]
-        {
-            let keys = RecordKeys {
-                nomvar: nomvar.into(),
-                typvar: "X".into(),
-                etiket: etiket.clone(),
-                ip1: p.ip[0],
-                ip2: p.ip[1],
-                ip3: p.ip[2],
+        let (x, y) = (p.x_f32(), p.y_f32());
+        let axes = if grid.descriptor.grtyp == b'Y' {
+            PositionalAxes::Y {
+                ni: p.x_shape.0,
+                nj: p.x_shape.1,
+                lon: &x,
+                lat: &y,
+            }
+        } else {
+            PositionalAxes::Z { x: &x, y: &y }
+        };
+        self.writer()?.write_positional(&PositionalRecords {
+            tags: p.ip,
+            reference: ReferenceGrid {
                 grtyp: p.grtyp,
-                ig1: p.ig[0],
-                ig2: p.ig[1],
-                ig3: p.ig[2],
-                ig4: p.ig[3],
-                ni: shape.0,
-                nj: shape.1,
-                ..RecordKeys::default()
-            };
-            self.writer()?
-                .write(&keys, SamplesRef::F32(&values), None, Datyp(5), 32)?;
-        }
+                ig: p.ig,
+            },
+            axes,
+            etiket: &etiket,
+        })?;
         Ok(())
     }
 

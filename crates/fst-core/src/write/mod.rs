@@ -39,8 +39,13 @@
 //!
 //! Power loss is another matter: nothing is synced unless [`WriteOptions::sync_on_close`].
 
+pub mod grid_records;
 mod rsf;
 mod xdf;
+
+pub use grid_records::{
+    positional_tags, yin_yang_values, PositionalAxes, PositionalRecords, ReferenceGrid, YinYang,
+};
 
 use std::collections::HashMap;
 use std::fs::File;
