@@ -335,6 +335,12 @@ impl ObsDataset {
     /// bare name (searched in `MetaData`, then the root, then every group).
     #[must_use]
     pub fn variable(&self, query: &str) -> Option<&VariableInfo> {
+        // The name exactly as stored first (an ODB-2 column `statid@hdr` is not renamed),
+        // then the canonical spelling of any alias.
+        let as_stored = VariableName::parse_as_stored(query);
+        if let Some(found) = self.variables.iter().find(|v| v.name == as_stored) {
+            return Some(found);
+        }
         let wanted = VariableName::parse(query);
         if let Some(found) = self.variables.iter().find(|v| v.name == wanted) {
             return Some(found);

@@ -134,6 +134,18 @@ impl VariableName {
         }
     }
 
+    /// Splits a query like [`VariableName::parse`] but keeps the spelling as given.
+    #[must_use]
+    pub fn parse_as_stored(query: &str) -> Self {
+        let query = query.trim_start_matches('/');
+        let (group, name) = if let Some((name, group)) = query.rsplit_once('@') {
+            (group, name)
+        } else {
+            query.rsplit_once('/').unwrap_or(("", query))
+        };
+        Self { group: group.to_owned(), name: name.to_owned() }
+    }
+
     /// Parses a user's query: `Group/name`, v1's `name@Group`, or a bare `name`
     /// (then `group` is empty and the caller searches every group).
     #[must_use]

@@ -477,8 +477,14 @@ impl OdbTable {
             .collect()
     }
 
-    fn find_column(&self, names: &[&str]) -> Option<&TableColumn> {
-        names.iter().find_map(|n| self.columns.iter().find(|c| c.name == *n))
+    /// The column named `base` in table `hdr`, else in any table (`lat@odb`), else bare.
+    fn find_column(&self, base: &str) -> Option<&TableColumn> {
+        let base_of = |c: &&TableColumn| c.name.split_once('@').map_or(c.name.as_str(), |(b, _)| b) == base;
+        let hdr = format!("{base}@hdr");
+        self.columns
+            .iter()
+            .find(|c| c.name == hdr)
+            .or_else(|| self.columns.iter().find(base_of))
     }
 
     /// The view's variables: each column, each bit group, and the MetaData aliases.
@@ -499,13 +505,13 @@ impl OdbTable {
                 out.push(info(column_variable_name(&column.name, Some(bits)), &column.name, "int64", attributes.clone()));
             }
         }
-        for (alias, candidates) in METADATA_ALIASES {
-            if let Some(column) = self.find_column(candidates) {
+        for (alias, base) in METADATA_ALIASES {
+            if let Some(column) = self.find_column(base) {
                 let (type_name, attributes) = column_type(column);
                 out.push(info(VariableName::canonical("MetaData", alias), &column.name, type_name, attributes));
             }
         }
-        if self.find_column(&["date@hdr", "date"]).is_some() && self.find_column(&["time@hdr", "time"]).is_some() {
+        if self.find_column("date").is_some() && self.find_column("time").is_some() {
             let units = Attribute { name: "units".into(), value: AttrValue::Text(vec!["seconds since 1970-01-01T00:00:00Z".into()]) };
             out.push(info(VariableName::canonical("MetaData", "dateTime"), "date@hdr,time@hdr", "int64", vec![units]));
         }
@@ -517,12 +523,12 @@ impl OdbTable {
         let not_found = || Error::NoSuchVariable { path: self.path.clone(), variable: name.to_string() };
         if name.group == "MetaData" {
             if name.name == "dateTime" {
-                if let (Some(date), Some(time)) = (self.find_column(&["date@hdr", "date"]), self.find_column(&["time@hdr", "time"])) {
+                if let (Some(date), Some(time)) = (self.find_column("date"), self.find_column("time")) {
                     return Ok(self.date_times(date, time));
                 }
             }
-            if let Some((_, candidates)) = METADATA_ALIASES.iter().find(|(alias, _)| *alias == name.name) {
-                if let Some(column) = self.find_column(candidates) {
+            if let Some((_, base)) = METADATA_ALIASES.iter().find(|(alias, _)| *alias == name.name) {
+                if let Some(column) = self.find_column(base) {
                     return Ok(column_values(column, None));
                 }
             }
@@ -558,11 +564,11 @@ impl OdbTable {
     }
 }
 
-/// View names and the ODB-2 columns that supply them, in order of preference.
-const METADATA_ALIASES: &[(&str, &[&str])] = &[
-    ("latitude", &["lat@hdr", "lat"]),
-    ("longitude", &["lon@hdr", "lon"]),
-    ("stationIdentification", &["statid@hdr", "statid"]),
+/// View names and the base name of the ODB-2 column that supplies each.
+const METADATA_ALIASES: &[(&str, &str)] = &[
+    ("latitude", "lat"),
+    ("longitude", "lon"),
+    ("stationIdentification", "statid"),
 ];
 
 fn set<T>(v: &mut [T], at: usize, value: T) -> std::result::Result<(), String> {

@@ -98,6 +98,9 @@ pub fn parse_yyyymmddhh(value: i64) -> Option<UnixSeconds> {
 }
 
 /// Parses ODB-2's `date` (`YYYYMMDD`) and `time` (`HHMMSS`) integers into an instant.
+///
+/// Minutes and seconds of 60 roll over (real files carry `56000` for 06:00:00, written
+/// by a converter that did not carry the minute), so the time is added as an offset.
 #[must_use]
 pub fn parse_odb_date_time(date: i64, time: i64) -> Option<UnixSeconds> {
     let day = NaiveDate::from_ymd_opt(
@@ -105,12 +108,12 @@ pub fn parse_odb_date_time(date: i64, time: i64) -> Option<UnixSeconds> {
         u32::try_from(date / 100 % 100).ok()?,
         u32::try_from(date % 100).ok()?,
     )?;
-    let t = day.and_hms_opt(
-        u32::try_from(time / 10_000).ok()?,
-        u32::try_from(time / 100 % 100).ok()?,
-        u32::try_from(time % 100).ok()?,
-    )?;
-    Some(t.and_utc().timestamp())
+    let (hours, minutes, seconds) = (time / 10_000, time / 100 % 100, time % 100);
+    if !(0..=24).contains(&hours) || !(0..=60).contains(&minutes) || !(0..=60).contains(&seconds) {
+        return None;
+    }
+    let midnight = day.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
+    Some(midnight + hours * 3600 + minutes * 60 + seconds)
 }
 
 #[cfg(test)]
@@ -140,5 +143,7 @@ mod tests {
         assert_eq!(format_utc(parse_yyyymmddhh(2_018_041_506).unwrap()).unwrap(), "2018-04-15T06:00:00Z");
         assert_eq!(parse_yyyymmddhh(2_018_134_506), None);
         assert_eq!(format_utc(parse_odb_date_time(20_200_701, 123_456).unwrap()).unwrap(), "2020-07-01T12:34:56Z");
+        assert_eq!(format_utc(parse_odb_date_time(20_160_304, 56_000).unwrap()).unwrap(), "2016-03-04T06:00:00Z");
+        assert_eq!(parse_odb_date_time(20_160_304, 256_000), None);
     }
 }

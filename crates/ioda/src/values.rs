@@ -209,7 +209,8 @@ pub const STRING_MISSING: &str = "*** MISSING ***";
 /// The missing mask of `values`: an element is missing if it equals `_FillValue` or
 /// `missing_value` (compared in the storage type), is NaN or beyond
 /// [`FLOAT_MISSING_THRESHOLD`] (floats), equals one of the sentinels above (32/64-bit
-/// integers), or is the OOPS missing string.
+/// integers), equals netCDF's default fill of its type when there is no `_FillValue`
+/// (integers other than bytes), or is the OOPS missing string.
 #[must_use]
 pub fn missing_mask(values: &Values, attributes: &[Attribute]) -> Vec<bool> {
     let fills: Vec<&AttrValue> = ["_FillValue", "missing_value"]
@@ -229,18 +230,35 @@ pub fn missing_mask(values: &Values, attributes: &[Attribute]) -> Vec<bool> {
         })
         .collect();
     let float_fills: Vec<f64> = fills.iter().filter_map(|v| v.as_f64()).collect();
-    let int_mask = |x: i64, sentinels: &[i64]| int_fills.contains(&x) || sentinels.contains(&x);
+    // Without `_FillValue`, netCDF's default fill of the type marks values never written
+    // (netCDF4-python masks them too; like it, bytes are exempt).
+    let default_fill = |fill: i64| if find_attribute(attributes, "_FillValue").is_none() { Some(fill) } else { None };
+    let int_mask = |x: i64, sentinels: &[i64], default: Option<i64>| {
+        int_fills.contains(&x) || sentinels.contains(&x) || default == Some(x)
+    };
     match values {
-        Values::I8(v) => v.iter().map(|x| int_mask(i64::from(*x), &[])).collect(),
-        Values::I16(v) => v.iter().map(|x| int_mask(i64::from(*x), &[])).collect(),
-        Values::I32(v) => v.iter().map(|x| int_mask(i64::from(*x), &INT32_MISSING)).collect(),
-        Values::I64(v) => v.iter().map(|x| int_mask(*x, &INT64_MISSING)).collect(),
-        Values::U8(v) => v.iter().map(|x| int_mask(i64::from(*x), &[])).collect(),
-        Values::U16(v) => v.iter().map(|x| int_mask(i64::from(*x), &[])).collect(),
-        Values::U32(v) => v.iter().map(|x| int_mask(i64::from(*x), &[])).collect(),
+        Values::I8(v) => v.iter().map(|x| int_mask(i64::from(*x), &[], None)).collect(),
+        Values::I16(v) => {
+            let d = default_fill(-32_767);
+            v.iter().map(|x| int_mask(i64::from(*x), &[], d)).collect()
+        }
+        Values::I32(v) => {
+            let d = default_fill(-2_147_483_647);
+            v.iter().map(|x| int_mask(i64::from(*x), &INT32_MISSING, d)).collect()
+        }
+        Values::I64(v) => v.iter().map(|x| int_mask(*x, &INT64_MISSING, None)).collect(),
+        Values::U8(v) => v.iter().map(|x| int_mask(i64::from(*x), &[], None)).collect(),
+        Values::U16(v) => {
+            let d = default_fill(65_535);
+            v.iter().map(|x| int_mask(i64::from(*x), &[], d)).collect()
+        }
+        Values::U32(v) => {
+            let d = default_fill(4_294_967_295);
+            v.iter().map(|x| int_mask(i64::from(*x), &[], d)).collect()
+        }
         Values::U64(v) => v
             .iter()
-            .map(|x| i64::try_from(*x).is_ok_and(|x| int_mask(x, &[])))
+            .map(|x| *x == u64::MAX - 1 && default_fill(0).is_some() || i64::try_from(*x).is_ok_and(|x| int_mask(x, &[], None)))
             .collect(),
         Values::F32(v) => {
             // The fill is defined in the storage type: compare as f32, not as the f64 widening.
