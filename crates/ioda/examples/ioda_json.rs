@@ -17,7 +17,11 @@ fn values_json(values: &Values) -> Value {
         Values::U16(v) => json!(v),
         Values::U32(v) => json!(v),
         Values::U64(v) => json!(v),
-        Values::F32(v) => json!(v.iter().map(|x| f64::from(*x)).map(finite).collect::<Vec<_>>()),
+        Values::F32(v) => json!(v
+            .iter()
+            .map(|x| f64::from(*x))
+            .map(finite)
+            .collect::<Vec<_>>()),
         Values::F64(v) => json!(v.iter().copied().map(finite).collect::<Vec<_>>()),
         Values::Text(v) => json!(v),
         _ => Value::Null,

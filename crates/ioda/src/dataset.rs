@@ -137,7 +137,10 @@ enum FileKind {
 }
 
 fn sniff(path: &Path) -> Result<FileKind> {
-    let io_error = |source| Error::Io { path: path.to_owned(), source };
+    let io_error = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
     let mut file = std::fs::File::open(path).map_err(io_error)?;
     let mut head = [0u8; 8];
     let mut filled = 0;
@@ -177,7 +180,9 @@ impl ObsDataset {
     /// Opens the given files, in order, as one dataset concatenated along `Location`.
     pub fn open_members(paths: &[PathBuf], limits: Limits) -> Result<Self> {
         let Some(first) = paths.first() else {
-            return Err(Error::Usage("an observation dataset needs at least one file".into()));
+            return Err(Error::Usage(
+                "an observation dataset needs at least one file".into(),
+            ));
         };
         if paths.len() > limits.max_set_members {
             return Err(Error::Limit {
@@ -196,7 +201,11 @@ impl ObsDataset {
                     what: "set of ODB-2 files (open each alone)".into(),
                 });
             }
-            return Self::from_odb(crate::odb::OdbTable::open(first, &limits)?, first.clone(), limits);
+            return Self::from_odb(
+                crate::odb::OdbTable::open(first, &limits)?,
+                first.clone(),
+                limits,
+            );
         }
         let mut members = Vec::new();
         for path in paths {
@@ -209,7 +218,9 @@ impl ObsDataset {
 
     fn from_members(paths: Vec<PathBuf>, members: Vec<Member>, limits: Limits) -> Result<Self> {
         let Some(first) = members.first() else {
-            return Err(Error::Usage("an observation dataset needs at least one file".into()));
+            return Err(Error::Usage(
+                "an observation dataset needs at least one file".into(),
+            ));
         };
         for member in &members[1..] {
             if member.catalog.layout != first.catalog.layout {
@@ -223,15 +234,27 @@ impl ObsDataset {
                 });
             }
         }
-        let location_of = |m: &Member| m.catalog.dimensions.iter().find(|(n, _)| n == "Location").map(|(_, s)| *s);
-        let total_locations = members.iter().try_fold(0u64, |acc, m| acc.checked_add(location_of(m).unwrap_or(0)));
+        let location_of = |m: &Member| {
+            m.catalog
+                .dimensions
+                .iter()
+                .find(|(n, _)| n == "Location")
+                .map(|(_, s)| *s)
+        };
+        let total_locations = members
+            .iter()
+            .try_fold(0u64, |acc, m| acc.checked_add(location_of(m).unwrap_or(0)));
         let dimensions = first
             .catalog
             .dimensions
             .iter()
             .map(|(name, size)| Dimension {
                 name: name.clone(),
-                size: if name == "Location" { total_locations.unwrap_or(u64::MAX) } else { *size },
+                size: if name == "Location" {
+                    total_locations.unwrap_or(u64::MAX)
+                } else {
+                    *size
+                },
             })
             .collect();
         let variables = first
@@ -242,7 +265,9 @@ impl ObsDataset {
                 let mut shape: Vec<u64> = v.dims.iter().map(|(_, n)| *n).collect();
                 if v.dims.first().is_some_and(|(d, _)| d == "Location") {
                     let total = members.iter().try_fold(0u64, |acc, m| {
-                        let n = find_stored(&m.catalog, &v.name).and_then(|s| s.dims.first()).map_or(0, |(_, n)| *n);
+                        let n = find_stored(&m.catalog, &v.name)
+                            .and_then(|s| s.dims.first())
+                            .map_or(0, |(_, n)| *n);
                         acc.checked_add(n)
                     });
                     if let Some(first_len) = shape.first_mut() {
@@ -275,7 +300,10 @@ impl ObsDataset {
         Ok(Self {
             paths: vec![path],
             layout: Layout::Odb,
-            dimensions: vec![Dimension { name: "Location".into(), size: table.row_count() }],
+            dimensions: vec![Dimension {
+                name: "Location".into(),
+                size: table.row_count(),
+            }],
             attributes: table.attributes(),
             variables,
             backend: Backend::Odb(table),
@@ -328,7 +356,10 @@ impl ObsDataset {
     /// Number of locations (observations, or ODB-2 rows).
     #[must_use]
     pub fn location_count(&self) -> u64 {
-        self.dimensions.iter().find(|d| d.name == "Location").map_or(0, |d| d.size)
+        self.dimensions
+            .iter()
+            .find(|d| d.name == "Location")
+            .map_or(0, |d| d.size)
     }
 
     /// Finds a variable by any of its names: `Group/name`, `name@Group`, an alias, or a
@@ -376,11 +407,18 @@ impl ObsDataset {
     }
 
     /// Reads one variable from each member (one part for a single file or ODB-2).
-    fn read_parts(&self, info: &VariableInfo) -> Result<Vec<(Values, Vec<Attribute>, &[Attribute])>> {
+    fn read_parts(
+        &self,
+        info: &VariableInfo,
+    ) -> Result<Vec<(Values, Vec<Attribute>, &[Attribute])>> {
         match &self.backend {
             Backend::Odb(table) => {
                 let values = table.read(&info.name, &self.limits)?;
-                Ok(vec![(values, info.attributes.clone(), self.attributes.as_slice())])
+                Ok(vec![(
+                    values,
+                    info.attributes.clone(),
+                    self.attributes.as_slice(),
+                )])
             }
             Backend::Hdf5(members) => {
                 let mut parts = Vec::new();
@@ -391,14 +429,22 @@ impl ObsDataset {
                         break;
                     }
                     let values = member.file.read(stored, &self.limits)?;
-                    parts.push((values, stored.attributes.clone(), member.catalog.attributes.as_slice()));
+                    parts.push((
+                        values,
+                        stored.attributes.clone(),
+                        member.catalog.attributes.as_slice(),
+                    ));
                 }
                 Ok(parts)
             }
         }
     }
 
-    fn concatenate(&self, info: &VariableInfo, parts: Vec<(Values, Vec<Attribute>, &[Attribute])>) -> Result<VariableData> {
+    fn concatenate(
+        &self,
+        info: &VariableInfo,
+        parts: Vec<(Values, Vec<Attribute>, &[Attribute])>,
+    ) -> Result<VariableData> {
         let mut values: Option<Values> = None;
         let mut missing = Vec::new();
         for (part, attributes, _) in parts {
@@ -414,12 +460,19 @@ impl ObsDataset {
             }
         }
         let values = values.unwrap_or(Values::F64(Vec::new()));
-        let expected = info.shape.iter().try_fold(1u64, |acc, n| acc.checked_mul(*n));
+        let expected = info
+            .shape
+            .iter()
+            .try_fold(1u64, |acc, n| acc.checked_mul(*n));
         if expected != Some(values.len() as u64) {
             return Err(Error::Format {
                 path: self.first_path(),
                 variable: Some(info.name.to_string()),
-                detail: format!("{} values read where the shape {:?} needs {expected:?}", values.len(), info.shape),
+                detail: format!(
+                    "{} values read where the shape {:?} needs {expected:?}",
+                    values.len(),
+                    info.shape
+                ),
             });
         }
         Ok(VariableData {
@@ -445,7 +498,13 @@ impl ObsDataset {
             .to_f64_raw()
             .into_iter()
             .zip(&data.missing)
-            .map(|(lon, missing)| if *missing { lon } else { normalise_longitude(lon) })
+            .map(|(lon, missing)| {
+                if *missing {
+                    lon
+                } else {
+                    normalise_longitude(lon)
+                }
+            })
             .collect();
         data.values = Values::F64(normalised);
         Ok(data)
@@ -472,8 +531,14 @@ impl ObsDataset {
         for (member_index, (values, attributes, globals)) in parts.into_iter().enumerate() {
             let path = self.paths.get(member_index).cloned().unwrap_or_default();
             let mask = missing_mask(&values, &attributes);
-            let seconds = to_instants(&values, &mask, &attributes, globals, form)
-                .map_err(|detail| Error::Format { path, variable: Some(info.name.to_string()), detail })?;
+            let seconds =
+                to_instants(&values, &mask, &attributes, globals, form).map_err(|detail| {
+                    Error::Format {
+                        path,
+                        variable: Some(info.name.to_string()),
+                        detail,
+                    }
+                })?;
             // Missing instants are `MISSING_INSTANT`, which the mask rule of an int64
             // variable without attributes recognises, so `concatenate` rebuilds the mask.
             converted.push((Values::I64(seconds), Vec::new(), globals));
@@ -503,7 +568,8 @@ fn to_instants(
 ) -> std::result::Result<Vec<i64>, String> {
     let n = values.len();
     let mut out = Vec::new();
-    out.try_reserve_exact(n).map_err(|_| format!("cannot allocate {n} instants"))?;
+    out.try_reserve_exact(n)
+        .map_err(|_| format!("cannot allocate {n} instants"))?;
     let is_missing = |i: usize| mask.get(i).copied().unwrap_or(true);
     match (form, values) {
         (TimeForm::Strings, Values::Text(strings)) | (TimeForm::Epoch, Values::Text(strings)) => {
@@ -511,7 +577,10 @@ fn to_instants(
                 if is_missing(i) {
                     out.push(MISSING_INSTANT);
                 } else {
-                    out.push(parse_iso8601(s).ok_or_else(|| format!("time {s:?} at index {i} is not ISO 8601"))?);
+                    out.push(
+                        parse_iso8601(s)
+                            .ok_or_else(|| format!("time {s:?} at index {i} is not ISO 8601"))?,
+                    );
                 }
             }
         }
@@ -519,14 +588,18 @@ fn to_instants(
             let units = find_attribute(attributes, "units")
                 .and_then(AttrValue::as_text)
                 .ok_or("dateTime has no units attribute")?;
-            let epoch = EpochUnits::parse(units).ok_or_else(|| format!("unknown time units {units:?}"))?;
+            let epoch =
+                EpochUnits::parse(units).ok_or_else(|| format!("unknown time units {units:?}"))?;
             for i in 0..n {
                 let instant = if is_missing(i) {
                     None
                 } else if let Values::F32(_) | Values::F64(_) = numbers {
                     numbers.get_f64(i).and_then(|v| epoch.instant_f64(v))
                 } else {
-                    numbers.get_f64(i).and_then(|_| integer_at(numbers, i)).and_then(|v| epoch.instant(v))
+                    numbers
+                        .get_f64(i)
+                        .and_then(|_| integer_at(numbers, i))
+                        .and_then(|v| epoch.instant(v))
                 };
                 out.push(instant.unwrap_or(MISSING_INSTANT));
             }
@@ -535,14 +608,27 @@ fn to_instants(
             let reference = find_attribute(globals, "date_time")
                 .and_then(AttrValue::as_i64)
                 .ok_or("time offsets need the global attribute date_time (YYYYMMDDhh)")?;
-            let start = parse_yyyymmddhh(reference).ok_or_else(|| format!("date_time {reference} is not YYYYMMDDhh"))?;
-            let epoch = EpochUnits { seconds_per_unit: 3600, reference: start };
+            let start = parse_yyyymmddhh(reference)
+                .ok_or_else(|| format!("date_time {reference} is not YYYYMMDDhh"))?;
+            let epoch = EpochUnits {
+                seconds_per_unit: 3600,
+                reference: start,
+            };
             for i in 0..n {
-                let instant = if is_missing(i) { None } else { numbers.get_f64(i).and_then(|v| epoch.instant_f64(v)) };
+                let instant = if is_missing(i) {
+                    None
+                } else {
+                    numbers.get_f64(i).and_then(|v| epoch.instant_f64(v))
+                };
                 out.push(instant.unwrap_or(MISSING_INSTANT));
             }
         }
-        (TimeForm::Strings, other) => return Err(format!("datetime holds {} values, not strings", other.type_name())),
+        (TimeForm::Strings, other) => {
+            return Err(format!(
+                "datetime holds {} values, not strings",
+                other.type_name()
+            ))
+        }
     }
     Ok(out)
 }
@@ -571,7 +657,9 @@ pub fn normalise_longitude(lon: f64) -> f64 {
 impl VariableData {
     /// Values as `f64` without masking (strings become NaN).
     fn to_f64_raw(&self) -> Vec<f64> {
-        (0..self.values.len()).map(|i| self.values.get_f64(i).unwrap_or(f64::NAN)).collect()
+        (0..self.values.len())
+            .map(|i| self.values.get_f64(i).unwrap_or(f64::NAN))
+            .collect()
     }
 }
 
@@ -590,12 +678,19 @@ fn member_variable<'a>(member: &'a Member, info: &VariableInfo) -> Result<&'a St
         detail: "io-pool member lacks a variable the first member has".into(),
     })?;
     let dims: Vec<&str> = stored.dims.iter().map(|(d, _)| d.as_str()).collect();
-    let inner_ok = stored.dims.iter().skip(1).map(|(_, n)| *n).eq(info.shape.iter().skip(1).copied());
+    let inner_ok = stored.dims.iter().skip(1).map(|(_, n)| *n).eq(info
+        .shape
+        .iter()
+        .skip(1)
+        .copied());
     if dims != info.dims.iter().map(String::as_str).collect::<Vec<_>>() || !inner_ok {
         return Err(Error::Format {
             path: member.file.path.clone(),
             variable: Some(info.name.to_string()),
-            detail: format!("dimensions {:?} differ from the first member's {:?} {:?}", stored.dims, info.dims, info.shape),
+            detail: format!(
+                "dimensions {:?} differ from the first member's {:?} {:?}",
+                stored.dims, info.dims, info.shape
+            ),
         });
     }
     if element_count(&stored.dims).is_none() {

@@ -6,7 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use netcdf_reader::{NcAttrValue, NcAttribute, NcFile, NcGroup, NcMetadataMode, NcOpenOptions, NcType};
+use netcdf_reader::{
+    NcAttrValue, NcAttribute, NcFile, NcGroup, NcMetadataMode, NcOpenOptions, NcType,
+};
 
 use crate::error::{Error, Result};
 use crate::names::{canonical_dimension, VariableName};
@@ -64,14 +66,20 @@ impl Hdf5File {
             variable: None,
             source,
         })?;
-        if !matches!(file.format(), netcdf_reader::NcFormat::Nc4 | netcdf_reader::NcFormat::Nc4Classic) {
+        if !matches!(
+            file.format(),
+            netcdf_reader::NcFormat::Nc4 | netcdf_reader::NcFormat::Nc4Classic
+        ) {
             return Err(Error::Unsupported {
                 path: path.to_owned(),
                 variable: None,
                 what: "netCDF classic file (IODA files are HDF5)".into(),
             });
         }
-        Ok(Self { path: path.to_owned(), file })
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+        })
     }
 
     fn hdf5_error(&self, variable: Option<&str>, source: netcdf_reader::Error) -> Error {
@@ -84,7 +92,10 @@ impl Hdf5File {
 
     /// Walks the groups and builds the catalog in view names.
     pub(crate) fn catalog(&self) -> Result<Catalog> {
-        let root = self.file.root_group().map_err(|e| self.hdf5_error(None, e))?;
+        let root = self
+            .file
+            .root_group()
+            .map_err(|e| self.hdf5_error(None, e))?;
         let is_v1 = root.variables.iter().any(|v| v.name.contains('@'));
         let layout = if is_v1 {
             Layout::V1
@@ -107,12 +118,20 @@ impl Hdf5File {
         })
     }
 
-    fn collect(&self, group: &NcGroup, group_path: &str, depth: usize, out: &mut Vec<StoredVariable>) -> Result<()> {
+    fn collect(
+        &self,
+        group: &NcGroup,
+        group_path: &str,
+        depth: usize,
+        out: &mut Vec<StoredVariable>,
+    ) -> Result<()> {
         if depth > MAX_GROUP_DEPTH {
             return Err(Error::Format {
                 path: self.path.clone(),
                 variable: None,
-                detail: format!("groups nested deeper than {MAX_GROUP_DEPTH} levels at {group_path}"),
+                detail: format!(
+                    "groups nested deeper than {MAX_GROUP_DEPTH} levels at {group_path}"
+                ),
             });
         }
         for variable in &group.variables {
@@ -122,7 +141,9 @@ impl Hdf5File {
                 format!("{group_path}/{}", variable.name)
             };
             let name = match variable.name.rsplit_once('@') {
-                Some((name, v1_group)) if group_path.is_empty() => VariableName::canonical(v1_group, name),
+                Some((name, v1_group)) if group_path.is_empty() => {
+                    VariableName::canonical(v1_group, name)
+                }
                 _ => VariableName::canonical(group_path, &variable.name),
             };
             let mut dims: Vec<(String, u64)> = variable
@@ -188,7 +209,8 @@ impl Hdf5File {
         let path = variable.path_in_file.as_str();
         macro_rules! numeric {
             ($variant:ident, $t:ty) => {{
-                let mut buffer: Vec<$t> = crate::alloc::zeroed(count).map_err(|()| self.alloc_error(&label, bytes))?;
+                let mut buffer: Vec<$t> =
+                    crate::alloc::zeroed(count).map_err(|()| self.alloc_error(&label, bytes))?;
                 self.file
                     .read_variable_into::<$t>(path, &mut buffer)
                     .map_err(|e| self.hdf5_error(Some(&label), e))?;
@@ -215,7 +237,10 @@ impl Hdf5File {
                     return Err(Error::Format {
                         path: self.path.clone(),
                         variable: Some(label),
-                        detail: format!("{} strings where the dimensions give {count}", strings.len()),
+                        detail: format!(
+                            "{} strings where the dimensions give {count}",
+                            strings.len()
+                        ),
                     });
                 }
                 // Fixed-length strings are padded with NULs or spaces; neither is data.
@@ -249,7 +274,8 @@ impl Hdf5File {
 
 /// Product of the dimension sizes, `None` on overflow.
 pub(crate) fn element_count(dims: &[(String, u64)]) -> Option<u64> {
-    dims.iter().try_fold(1u64, |acc, (_, n)| acc.checked_mul(*n))
+    dims.iter()
+        .try_fold(1u64, |acc, (_, n)| acc.checked_mul(*n))
 }
 
 fn convert_attributes(attributes: &[NcAttribute]) -> Vec<Attribute> {
@@ -274,7 +300,11 @@ fn convert_attribute(value: &NcAttrValue) -> AttrValue {
         NcAttrValue::UBytes(v) => ints(v),
         NcAttrValue::UShorts(v) => ints(v),
         NcAttrValue::UInts(v) => ints(v),
-        NcAttrValue::UInt64s(v) => match v.iter().map(|x| i64::try_from(*x)).collect::<std::result::Result<Vec<_>, _>>() {
+        NcAttrValue::UInt64s(v) => match v
+            .iter()
+            .map(|x| i64::try_from(*x))
+            .collect::<std::result::Result<Vec<_>, _>>()
+        {
             Ok(fits) => AttrValue::Ints(fits),
             Err(_) => AttrValue::Floats(v.iter().map(|x| *x as f64).collect()),
         },

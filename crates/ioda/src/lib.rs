@@ -18,6 +18,6 @@ pub use limits::Limits;
 pub use names::VariableName;
 pub use pool::io_pool_members;
 pub use values::{
-    find_attribute, missing_mask, AttrValue, Attribute, Values, FLOAT_MISSING_THRESHOLD, INT32_MISSING, INT64_MISSING,
-    STRING_MISSING,
+    find_attribute, missing_mask, AttrValue, Attribute, Values, FLOAT_MISSING_THRESHOLD,
+    INT32_MISSING, INT64_MISSING, STRING_MISSING,
 };

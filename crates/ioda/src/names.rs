@@ -37,9 +37,15 @@ const VARIABLE_ALIASES: &[(&str, &str)] = &[
     ("sensor_channel", "sensorChannelNumber"),
     ("chans", "sensorChannelNumber"),
     ("channels", "sensorChannelNumber"),
-    ("sensor_band_central_radiation_frequency", "sensorCentralFrequency"),
+    (
+        "sensor_band_central_radiation_frequency",
+        "sensorCentralFrequency",
+    ),
     ("frequency", "sensorCentralFrequency"),
-    ("sensor_band_central_radiation_wavenumber", "sensorCentralWavenumber"),
+    (
+        "sensor_band_central_radiation_wavenumber",
+        "sensorCentralWavenumber",
+    ),
     ("wavenumber", "sensorCentralWavenumber"),
     ("channel_wavelength", "sensorCentralWavelength"),
     ("polarization", "sensorPolarizationDirection"),
@@ -51,7 +57,10 @@ const VARIABLE_ALIASES: &[(&str, &str)] = &[
     ("Station_ID", "stationIdentification"),
     ("statid", "stationIdentification"),
     ("station_elevation", "stationElevation"),
-    ("satelliteDerivedWindComputationMethod", "windComputationMethod"),
+    (
+        "satelliteDerivedWindComputationMethod",
+        "windComputationMethod",
+    ),
     ("land_sea", "landOrSeaQualifier"),
     ("rec_id", "record_number"),
 ];
@@ -143,7 +152,10 @@ impl VariableName {
         } else {
             query.rsplit_once('/').unwrap_or(("", query))
         };
-        Self { group: group.to_owned(), name: name.to_owned() }
+        Self {
+            group: group.to_owned(),
+            name: name.to_owned(),
+        }
     }
 
     /// Parses a user's query: `Group/name`, v1's `name@Group`, or a bare `name`
@@ -183,7 +195,10 @@ mod tests {
         assert_eq!(VariableName::parse("metadata/Station_ID"), v3);
         assert_eq!(v3.to_string(), "MetaData/stationIdentification");
         assert_eq!(VariableName::parse("hofx/airTemperature").group, "HofX");
-        assert_eq!(VariableName::parse("Odd/air_temperature").name, "airTemperature");
+        assert_eq!(
+            VariableName::parse("Odd/air_temperature").name,
+            "airTemperature"
+        );
         assert_eq!(canonical_dimension("nlocs"), "Location");
         assert_eq!(canonical_dimension("Channel"), "Channel");
     }
@@ -191,8 +206,15 @@ mod tests {
     #[test]
     fn aliases_are_unique_and_never_chain() {
         for (old, new) in VARIABLE_ALIASES {
-            assert_eq!(VARIABLE_ALIASES.iter().filter(|(o, _)| o == old).count(), 1, "{old}");
-            assert!(lookup(VARIABLE_ALIASES, new).is_none(), "{new} is itself an alias");
+            assert_eq!(
+                VARIABLE_ALIASES.iter().filter(|(o, _)| o == old).count(),
+                1,
+                "{old}"
+            );
+            assert!(
+                lookup(VARIABLE_ALIASES, new).is_none(),
+                "{new} is itself an alias"
+            );
         }
     }
 }

@@ -114,14 +114,20 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], String> {
-        let end = self.position.checked_add(n).filter(|end| *end <= self.bytes.len());
+        let end = self
+            .position
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len());
         let slice = end.and_then(|end| self.bytes.get(self.position..end));
         match slice {
             Some(slice) => {
                 self.position += n;
                 Ok(slice)
             }
-            None => Err(format!("truncated: {n} bytes needed at offset {}", self.position)),
+            None => Err(format!(
+                "truncated: {n} bytes needed at offset {}",
+                self.position
+            )),
         }
     }
     fn array<const N: usize>(&mut self) -> std::result::Result<[u8; N], String> {
@@ -134,26 +140,46 @@ impl<'a> Cursor<'a> {
     }
     fn u16(&mut self) -> std::result::Result<u16, String> {
         let b = self.array()?;
-        Ok(if self.little_endian { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
+        Ok(if self.little_endian {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
     }
     fn marker(&mut self) -> std::result::Result<u16, String> {
         Ok(u16::from_be_bytes(self.array()?))
     }
     fn i32(&mut self) -> std::result::Result<i32, String> {
         let b = self.array()?;
-        Ok(if self.little_endian { i32::from_le_bytes(b) } else { i32::from_be_bytes(b) })
+        Ok(if self.little_endian {
+            i32::from_le_bytes(b)
+        } else {
+            i32::from_be_bytes(b)
+        })
     }
     fn i64(&mut self) -> std::result::Result<i64, String> {
         let b = self.array()?;
-        Ok(if self.little_endian { i64::from_le_bytes(b) } else { i64::from_be_bytes(b) })
+        Ok(if self.little_endian {
+            i64::from_le_bytes(b)
+        } else {
+            i64::from_be_bytes(b)
+        })
     }
     fn f32_bits(&mut self) -> std::result::Result<u32, String> {
         let b = self.array()?;
-        Ok(if self.little_endian { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+        Ok(if self.little_endian {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
     }
     fn f64(&mut self) -> std::result::Result<f64, String> {
         let b = self.array()?;
-        Ok(if self.little_endian { f64::from_le_bytes(b) } else { f64::from_be_bytes(b) })
+        Ok(if self.little_endian {
+            f64::from_le_bytes(b)
+        } else {
+            f64::from_be_bytes(b)
+        })
     }
     /// A count that must be non-negative and fit in the bytes left, `unit` bytes each.
     fn count(&mut self, unit: usize, what: &str) -> std::result::Result<usize, String> {
@@ -185,20 +211,33 @@ fn parse_codec(cursor: &mut Cursor<'_>) -> std::result::Result<Column, String> {
     let mut bitfields = Vec::new();
     if kind == ColumnType::Bitfield {
         let names_count = cursor.count(4, "bitfield name")?;
-        let names = (0..names_count).map(|_| cursor.string()).collect::<std::result::Result<Vec<_>, _>>()?;
+        let names = (0..names_count)
+            .map(|_| cursor.string())
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         let sizes_count = cursor.count(4, "bitfield size")?;
-        let sizes = (0..sizes_count).map(|_| cursor.i32()).collect::<std::result::Result<Vec<_>, _>>()?;
+        let sizes = (0..sizes_count)
+            .map(|_| cursor.i32())
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         if names.len() != sizes.len() {
-            return Err(format!("column {name}: {} bitfield names but {} sizes", names.len(), sizes.len()));
+            return Err(format!(
+                "column {name}: {} bitfield names but {} sizes",
+                names.len(),
+                sizes.len()
+            ));
         }
         let mut offset = 0u32;
         for (bit_name, size) in names.into_iter().zip(sizes) {
-            let size = u32::try_from(size).ok().filter(|s| (1..=32).contains(s)).ok_or_else(|| format!("column {name}: bitfield {bit_name} has {size} bits"))?;
+            let size = u32::try_from(size)
+                .ok()
+                .filter(|s| (1..=32).contains(s))
+                .ok_or_else(|| format!("column {name}: bitfield {bit_name} has {size} bits"))?;
             bitfields.push((bit_name, offset, size));
             offset = offset.saturating_add(size);
         }
         if offset > 32 {
-            return Err(format!("column {name}: bitfields span {offset} bits, more than 32"));
+            return Err(format!(
+                "column {name}: bitfields span {offset} bits, more than 32"
+            ));
         }
     }
     let codec_name = cursor.string()?;
@@ -213,10 +252,18 @@ fn parse_codec(cursor: &mut Cursor<'_>) -> std::result::Result<Column, String> {
             let text = cursor.string()?;
             let _unused_count = cursor.i32()?;
             let index = cursor.i32()?;
-            let slot = usize::try_from(index).ok().and_then(|i| table.get_mut(i)).ok_or_else(|| format!("column {name}: string index {index} outside its table of {n}"))?;
+            let slot = usize::try_from(index)
+                .ok()
+                .and_then(|i| table.get_mut(i))
+                .ok_or_else(|| {
+                    format!("column {name}: string index {index} outside its table of {n}")
+                })?;
             *slot = Some(text.trim_end_matches('\0').to_owned());
         }
-        table.into_iter().map(|s| s.ok_or_else(|| format!("column {name}: string table has gaps"))).collect()
+        table
+            .into_iter()
+            .map(|s| s.ok_or_else(|| format!("column {name}: string table has gaps")))
+            .collect()
     };
     let codec = match codec_name.as_str() {
         "constant" => Codec::Constant,
@@ -241,7 +288,15 @@ fn parse_codec(cursor: &mut Cursor<'_>) -> std::result::Result<Column, String> {
         "int16_string" => Codec::Int16String(string_table(cursor)?),
         other => return Err(format!("column {name}: unknown codec {other:?}")),
     };
-    Ok(Column { name, kind, codec, has_missing, min, missing_value, bitfields })
+    Ok(Column {
+        name,
+        kind,
+        codec,
+        has_missing,
+        min,
+        missing_value,
+        bitfields,
+    })
 }
 
 /// The string packed in the 8 bytes of a double, up to its first NUL.
@@ -307,11 +362,21 @@ fn decode_cell(column: &Column, cursor: &mut Cursor<'_>) -> std::result::Result<
         Codec::Chars => Cell::Text(string_of_double(cursor.f64()?)),
         Codec::Int8String(table) => {
             let index = usize::from(cursor.u8()?);
-            Cell::Text(table.get(index).cloned().ok_or_else(|| format!("column {}: string index {index} outside its table", column.name))?)
+            Cell::Text(table.get(index).cloned().ok_or_else(|| {
+                format!(
+                    "column {}: string index {index} outside its table",
+                    column.name
+                )
+            })?)
         }
         Codec::Int16String(table) => {
             let index = usize::from(cursor.u16()?);
-            Cell::Text(table.get(index).cloned().ok_or_else(|| format!("column {}: string index {index} outside its table", column.name))?)
+            Cell::Text(table.get(index).cloned().ok_or_else(|| {
+                format!(
+                    "column {}: string index {index} outside its table",
+                    column.name
+                )
+            })?)
         }
     })
 }
@@ -324,8 +389,17 @@ struct Frame {
     properties: Vec<(String, String)>,
 }
 
-fn parse_frame(bytes: &[u8], start: usize, limits: &Limits, rows_so_far: u64) -> std::result::Result<(Frame, usize), String> {
-    let mut cursor = Cursor { bytes, position: start, little_endian: true };
+fn parse_frame(
+    bytes: &[u8],
+    start: usize,
+    limits: &Limits,
+    rows_so_far: u64,
+) -> std::result::Result<(Frame, usize), String> {
+    let mut cursor = Cursor {
+        bytes,
+        position: start,
+        little_endian: true,
+    };
     if cursor.take(5)? != ODB_MAGIC {
         return Err(format!("no ODB-2 frame marker at offset {start}"));
     }
@@ -333,22 +407,37 @@ fn parse_frame(bytes: &[u8], start: usize, limits: &Limits, rows_so_far: u64) ->
     cursor.little_endian = i32::from_le_bytes(endian) == 1;
     let (major, minor) = (cursor.i32()?, cursor.i32()?);
     if (major, minor) != (0, 5) {
-        return Err(format!("format version {major}.{minor} at offset {start}, expected 0.5"));
+        return Err(format!(
+            "format version {major}.{minor} at offset {start}, expected 0.5"
+        ));
     }
     let _md5 = cursor.string()?;
-    let header_length = usize::try_from(cursor.i32()?).map_err(|_| "negative header length".to_owned())?;
-    let data_start = cursor.position.checked_add(header_length).ok_or("header length overflows")?;
+    let header_length =
+        usize::try_from(cursor.i32()?).map_err(|_| "negative header length".to_owned())?;
+    let data_start = cursor
+        .position
+        .checked_add(header_length)
+        .ok_or("header length overflows")?;
     let data_size = usize::try_from(cursor.i64()?).map_err(|_| "negative data size".to_owned())?;
-    let data_end = data_start.checked_add(data_size).filter(|end| *end <= bytes.len()).ok_or_else(|| format!("frame at offset {start} runs past the end of the file"))?;
+    let data_end = data_start
+        .checked_add(data_size)
+        .filter(|end| *end <= bytes.len())
+        .ok_or_else(|| format!("frame at offset {start} runs past the end of the file"))?;
     let _previous_frame_offset = cursor.i64()?;
     let rows = cursor.i64()?;
     let rows = u64::try_from(rows).map_err(|_| format!("negative row count {rows}"))?;
     if rows_so_far.saturating_add(rows) > limits.max_odb_rows {
-        return Err(format!("row count {} above the limit of {}", rows_so_far.saturating_add(rows), limits.max_odb_rows));
+        return Err(format!(
+            "row count {} above the limit of {}",
+            rows_so_far.saturating_add(rows),
+            limits.max_odb_rows
+        ));
     }
     // Every row takes at least its two-byte marker.
     if rows.saturating_mul(2) > data_size as u64 {
-        return Err(format!("{rows} rows cannot fit in {data_size} bytes of data"));
+        return Err(format!(
+            "{rows} rows cannot fit in {data_size} bytes of data"
+        ));
     }
     let flags = cursor.count(8, "flag")?;
     cursor.take(flags.saturating_mul(8))?;
@@ -359,24 +448,41 @@ fn parse_frame(bytes: &[u8], start: usize, limits: &Limits, rows_so_far: u64) ->
     }
     let column_count = cursor.count(4, "column")?;
     if column_count > limits.max_odb_columns {
-        return Err(format!("{column_count} columns, above the limit of {}", limits.max_odb_columns));
+        return Err(format!(
+            "{column_count} columns, above the limit of {}",
+            limits.max_odb_columns
+        ));
     }
-    let columns = (0..column_count).map(|_| parse_codec(&mut cursor)).collect::<std::result::Result<Vec<_>, _>>()?;
+    let columns = (0..column_count)
+        .map(|_| parse_codec(&mut cursor))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     if cursor.position != data_start {
-        return Err(format!("column descriptions end at offset {}, the header says {data_start}", cursor.position));
+        return Err(format!(
+            "column descriptions end at offset {}, the header says {data_start}",
+            cursor.position
+        ));
     }
     let rows = rows as usize;
     let mut cells: Vec<Vec<Cell>> = Vec::new();
     for _ in &columns {
         let mut column = Vec::new();
-        column.try_reserve_exact(rows).map_err(|_| format!("cannot allocate {rows} rows"))?;
+        column
+            .try_reserve_exact(rows)
+            .map_err(|_| format!("cannot allocate {rows} rows"))?;
         cells.push(column);
     }
-    let mut cursor = Cursor { bytes: bytes.get(..data_end).unwrap_or(&[]), position: data_start, little_endian: cursor.little_endian };
+    let mut cursor = Cursor {
+        bytes: bytes.get(..data_end).unwrap_or(&[]),
+        position: data_start,
+        little_endian: cursor.little_endian,
+    };
     for row in 0..rows {
         let first_changed = usize::from(cursor.marker()?);
         if first_changed > columns.len() {
-            return Err(format!("row {row} starts at column {first_changed} of {}", columns.len()));
+            return Err(format!(
+                "row {row} starts at column {first_changed} of {}",
+                columns.len()
+            ));
         }
         for (index, (column, out)) in columns.iter().zip(cells.iter_mut()).enumerate() {
             let cell = if index < first_changed {
@@ -388,32 +494,61 @@ fn parse_frame(bytes: &[u8], start: usize, limits: &Limits, rows_so_far: u64) ->
             out.push(cell);
         }
     }
-    Ok((Frame { columns, cells, rows, properties }, data_end))
+    Ok((
+        Frame {
+            columns,
+            cells,
+            rows,
+            properties,
+        },
+        data_end,
+    ))
 }
 
 impl OdbTable {
     pub(crate) fn open(path: &Path, limits: &Limits) -> Result<Self> {
-        let io_error = |source| Error::Io { path: path.to_owned(), source };
+        let io_error = |source| Error::Io {
+            path: path.to_owned(),
+            source,
+        };
         let size = std::fs::metadata(path).map_err(io_error)?.len();
         if size > limits.max_odb_file_bytes {
-            return Err(Error::Limit { path: path.to_owned(), variable: None, what: "ODB-2 file size in bytes", found: size, limit: limits.max_odb_file_bytes });
+            return Err(Error::Limit {
+                path: path.to_owned(),
+                variable: None,
+                what: "ODB-2 file size in bytes",
+                found: size,
+                limit: limits.max_odb_file_bytes,
+            });
         }
         let bytes = std::fs::read(path).map_err(io_error)?;
         Self::parse(path, &bytes, limits)
     }
 
     pub(crate) fn parse(path: &Path, bytes: &[u8], limits: &Limits) -> Result<Self> {
-        let format_error = |detail: String| Error::Format { path: path.to_owned(), variable: None, detail };
+        let format_error = |detail: String| Error::Format {
+            path: path.to_owned(),
+            variable: None,
+            detail,
+        };
         let mut frames = Vec::new();
         let mut position = 0;
         let mut total_rows = 0u64;
         let mut total_cells = 0u64;
         while position < bytes.len() {
-            let (frame, end) = parse_frame(bytes, position, limits, total_rows).map_err(format_error)?;
+            let (frame, end) =
+                parse_frame(bytes, position, limits, total_rows).map_err(format_error)?;
             total_rows += frame.rows as u64;
-            total_cells = total_cells.saturating_add((frame.rows as u64).saturating_mul(frame.columns.len() as u64));
+            total_cells = total_cells
+                .saturating_add((frame.rows as u64).saturating_mul(frame.columns.len() as u64));
             if total_cells.saturating_mul(16) > limits.max_variable_bytes.saturating_mul(4) {
-                return Err(Error::Limit { path: path.to_owned(), variable: None, what: "decoded ODB-2 cells", found: total_cells, limit: limits.max_variable_bytes / 4 });
+                return Err(Error::Limit {
+                    path: path.to_owned(),
+                    variable: None,
+                    what: "decoded ODB-2 cells",
+                    found: total_cells,
+                    limit: limits.max_variable_bytes / 4,
+                });
             }
             frames.push(frame);
             position = end;
@@ -421,14 +556,18 @@ impl OdbTable {
         if frames.is_empty() {
             return Err(format_error("no ODB-2 frame".into()));
         }
-        let rows = usize::try_from(total_rows).map_err(|_| format_error("row count overflows".into()))?;
+        let rows =
+            usize::try_from(total_rows).map_err(|_| format_error("row count overflows".into()))?;
         Self::merge(path, frames, rows).map_err(format_error)
     }
 
     /// Merges frames by column name (a column missing from a frame is missing on its rows).
     fn merge(path: &Path, frames: Vec<Frame>, rows: usize) -> std::result::Result<Self, String> {
         let mut columns: Vec<TableColumn> = Vec::new();
-        let properties = frames.first().map(|f| f.properties.clone()).unwrap_or_default();
+        let properties = frames
+            .first()
+            .map(|f| f.properties.clone())
+            .unwrap_or_default();
         let mut row_offset = 0;
         for frame in frames {
             for (column, cells) in frame.columns.iter().zip(frame.cells) {
@@ -436,18 +575,29 @@ impl OdbTable {
                     Some(index) => index,
                     None => {
                         let data = match column.kind {
-                            ColumnType::Integer | ColumnType::Bitfield => ColumnData::Int(vec![None; rows]),
-                            ColumnType::Real | ColumnType::Double => ColumnData::Real(vec![None; rows]),
+                            ColumnType::Integer | ColumnType::Bitfield => {
+                                ColumnData::Int(vec![None; rows])
+                            }
+                            ColumnType::Real | ColumnType::Double => {
+                                ColumnData::Real(vec![None; rows])
+                            }
                             ColumnType::Text => ColumnData::Text(vec![String::new(); rows]),
                         };
-                        columns.push(TableColumn { name: column.name.clone(), bitfields: column.bitfields.clone(), data });
+                        columns.push(TableColumn {
+                            name: column.name.clone(),
+                            bitfields: column.bitfields.clone(),
+                            data,
+                        });
                         columns.len() - 1
                     }
                 };
                 let target = columns.get_mut(index).ok_or("column index")?;
                 // A column that is integer in one frame and real in another becomes real.
-                if let (ColumnData::Int(ints), ColumnType::Real | ColumnType::Double) = (&target.data, column.kind) {
-                    target.data = ColumnData::Real(ints.iter().map(|v| v.map(|x| x as f64)).collect());
+                if let (ColumnData::Int(ints), ColumnType::Real | ColumnType::Double) =
+                    (&target.data, column.kind)
+                {
+                    target.data =
+                        ColumnData::Real(ints.iter().map(|v| v.map(|x| x as f64)).collect());
                 }
                 for (row, cell) in cells.into_iter().enumerate() {
                     let at = row_offset + row;
@@ -457,13 +607,23 @@ impl OdbTable {
                         (ColumnData::Real(v), Cell::Real(x)) => set(v, at, Some(x))?,
                         (ColumnData::Real(v), Cell::Int(x)) => set(v, at, Some(x as f64))?,
                         (ColumnData::Text(v), Cell::Text(x)) => set(v, at, x)?,
-                        (_, _) => return Err(format!("column {} changes between text and numbers across frames", column.name)),
+                        (_, _) => {
+                            return Err(format!(
+                                "column {} changes between text and numbers across frames",
+                                column.name
+                            ))
+                        }
                     }
                 }
             }
             row_offset += frame.rows;
         }
-        Ok(Self { path: path.to_owned(), rows: rows as u64, columns, properties })
+        Ok(Self {
+            path: path.to_owned(),
+            rows: rows as u64,
+            columns,
+            properties,
+        })
     }
 
     pub(crate) fn row_count(&self) -> u64 {
@@ -473,13 +633,17 @@ impl OdbTable {
     pub(crate) fn attributes(&self) -> Vec<Attribute> {
         self.properties
             .iter()
-            .map(|(k, v)| Attribute { name: k.clone(), value: AttrValue::Text(vec![v.clone()]) })
+            .map(|(k, v)| Attribute {
+                name: k.clone(),
+                value: AttrValue::Text(vec![v.clone()]),
+            })
             .collect()
     }
 
     /// The column named `base` in table `hdr`, else in any table (`lat@odb`), else bare.
     fn find_column(&self, base: &str) -> Option<&TableColumn> {
-        let base_of = |c: &&TableColumn| c.name.split_once('@').map_or(c.name.as_str(), |(b, _)| b) == base;
+        let base_of =
+            |c: &&TableColumn| c.name.split_once('@').map_or(c.name.as_str(), |(b, _)| b) == base;
         let hdr = format!("{base}@hdr");
         self.columns
             .iter()
@@ -490,7 +654,10 @@ impl OdbTable {
     /// The view's variables: each column, each bit group, and the MetaData aliases.
     pub(crate) fn variables(&self) -> Vec<VariableInfo> {
         let mut out = Vec::new();
-        let info = |name: VariableName, stored_as: &str, type_name: &'static str, attributes: Vec<Attribute>| VariableInfo {
+        let info = |name: VariableName,
+                    stored_as: &str,
+                    type_name: &'static str,
+                    attributes: Vec<Attribute>| VariableInfo {
             name,
             stored_as: stored_as.to_owned(),
             type_name,
@@ -500,34 +667,65 @@ impl OdbTable {
         };
         for column in &self.columns {
             let (type_name, attributes) = column_type(column);
-            out.push(info(column_variable_name(&column.name, None), &column.name, type_name, attributes.clone()));
+            out.push(info(
+                column_variable_name(&column.name, None),
+                &column.name,
+                type_name,
+                attributes.clone(),
+            ));
             for (bits, _, _) in &column.bitfields {
-                out.push(info(column_variable_name(&column.name, Some(bits)), &column.name, "int64", attributes.clone()));
+                out.push(info(
+                    column_variable_name(&column.name, Some(bits)),
+                    &column.name,
+                    "int64",
+                    attributes.clone(),
+                ));
             }
         }
         for (alias, base) in METADATA_ALIASES {
             if let Some(column) = self.find_column(base) {
                 let (type_name, attributes) = column_type(column);
-                out.push(info(VariableName::canonical("MetaData", alias), &column.name, type_name, attributes));
+                out.push(info(
+                    VariableName::canonical("MetaData", alias),
+                    &column.name,
+                    type_name,
+                    attributes,
+                ));
             }
         }
         if self.find_column("date").is_some() && self.find_column("time").is_some() {
-            let units = Attribute { name: "units".into(), value: AttrValue::Text(vec!["seconds since 1970-01-01T00:00:00Z".into()]) };
-            out.push(info(VariableName::canonical("MetaData", "dateTime"), "date@hdr,time@hdr", "int64", vec![units]));
+            let units = Attribute {
+                name: "units".into(),
+                value: AttrValue::Text(vec!["seconds since 1970-01-01T00:00:00Z".into()]),
+            };
+            out.push(info(
+                VariableName::canonical("MetaData", "dateTime"),
+                "date@hdr,time@hdr",
+                "int64",
+                vec![units],
+            ));
         }
         out
     }
 
     /// Reads a variable by its view name (as listed by [`OdbTable::variables`]).
     pub(crate) fn read(&self, name: &VariableName, _limits: &Limits) -> Result<Values> {
-        let not_found = || Error::NoSuchVariable { path: self.path.clone(), variable: name.to_string() };
+        let not_found = || Error::NoSuchVariable {
+            path: self.path.clone(),
+            variable: name.to_string(),
+        };
         if name.group == "MetaData" {
             if name.name == "dateTime" {
-                if let (Some(date), Some(time)) = (self.find_column("date"), self.find_column("time")) {
+                if let (Some(date), Some(time)) =
+                    (self.find_column("date"), self.find_column("time"))
+                {
                     return Ok(self.date_times(date, time));
                 }
             }
-            if let Some((_, base)) = METADATA_ALIASES.iter().find(|(alias, _)| *alias == name.name) {
+            if let Some((_, base)) = METADATA_ALIASES
+                .iter()
+                .find(|(alias, _)| *alias == name.name)
+            {
                 if let Some(column) = self.find_column(base) {
                     return Ok(column_values(column, None));
                 }
@@ -537,7 +735,11 @@ impl OdbTable {
             if column_variable_name(&column.name, None) == *name {
                 return Ok(column_values(column, None));
             }
-            if let Some(bits) = column.bitfields.iter().find(|(b, _, _)| column_variable_name(&column.name, Some(b)) == *name) {
+            if let Some(bits) = column
+                .bitfields
+                .iter()
+                .find(|(b, _, _)| column_variable_name(&column.name, Some(b)) == *name)
+            {
                 return Ok(column_values(column, Some(bits)));
             }
         }
@@ -572,7 +774,9 @@ const METADATA_ALIASES: &[(&str, &str)] = &[
 ];
 
 fn set<T>(v: &mut [T], at: usize, value: T) -> std::result::Result<(), String> {
-    let slot = v.get_mut(at).ok_or_else(|| format!("row {at} outside the table"))?;
+    let slot = v
+        .get_mut(at)
+        .ok_or_else(|| format!("row {at} outside the table"))?;
     *slot = value;
     Ok(())
 }
@@ -584,11 +788,19 @@ fn column_variable_name(column: &str, bits: Option<&str>) -> VariableName {
         Some(bits) => format!("{name}.{bits}"),
         None => name.to_owned(),
     };
-    VariableName { group: table.to_owned(), name }
+    VariableName {
+        group: table.to_owned(),
+        name,
+    }
 }
 
 fn column_type(column: &TableColumn) -> (&'static str, Vec<Attribute>) {
-    let fill = |value| vec![Attribute { name: "_FillValue".into(), value }];
+    let fill = |value| {
+        vec![Attribute {
+            name: "_FillValue".into(),
+            value,
+        }]
+    };
     match column.data {
         ColumnData::Int(_) => ("int64", fill(AttrValue::Ints(vec![INTEGER_MISSING]))),
         ColumnData::Real(_) => ("double", fill(AttrValue::Floats(vec![REAL_MISSING]))),
@@ -599,12 +811,20 @@ fn column_type(column: &TableColumn) -> (&'static str, Vec<Attribute>) {
 /// A column (or one bit group of it) as view values; missing cells take the column's fill.
 fn column_values(column: &TableColumn, bits: Option<&(String, u32, u32)>) -> Values {
     match (&column.data, bits) {
-        (ColumnData::Int(v), None) => Values::I64(v.iter().map(|x| x.unwrap_or(INTEGER_MISSING)).collect()),
+        (ColumnData::Int(v), None) => {
+            Values::I64(v.iter().map(|x| x.unwrap_or(INTEGER_MISSING)).collect())
+        }
         (ColumnData::Int(v), Some((_, offset, size))) => {
             let mask = (1i64 << size) - 1;
-            Values::I64(v.iter().map(|x| x.map_or(INTEGER_MISSING, |x| (x >> offset) & mask)).collect())
+            Values::I64(
+                v.iter()
+                    .map(|x| x.map_or(INTEGER_MISSING, |x| (x >> offset) & mask))
+                    .collect(),
+            )
         }
-        (ColumnData::Real(v), _) => Values::F64(v.iter().map(|x| x.unwrap_or(REAL_MISSING)).collect()),
+        (ColumnData::Real(v), _) => {
+            Values::F64(v.iter().map(|x| x.unwrap_or(REAL_MISSING)).collect())
+        }
         (ColumnData::Text(v), _) => Values::Text(v.clone()),
     }
 }

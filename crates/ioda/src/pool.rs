@@ -21,7 +21,10 @@ fn split_member_name(path: &Path) -> Option<(PathBuf, u32, String)> {
 }
 
 fn member_path(base: &Path, index: usize, extension: &str) -> PathBuf {
-    let mut name = base.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = base
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(format!("_{index:04}.{extension}"));
     base.with_file_name(name)
 }
@@ -36,7 +39,11 @@ pub fn io_pool_members(path: &Path, max_members: usize) -> Result<Vec<PathBuf>> 
     let (base, extension) = if let Some((base, _, extension)) = split_member_name(path) {
         (base, extension)
     } else {
-        let Some((stem, extension)) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.rsplit_once('.')) else {
+        let Some((stem, extension)) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.rsplit_once('.'))
+        else {
             return Ok(vec![path.to_owned()]);
         };
         let base = path.with_file_name(stem);
@@ -76,10 +83,16 @@ mod tests {
     #[test]
     fn member_names() {
         let (base, index, ext) = split_member_name(Path::new("/d/sondes_out_0002.nc4")).unwrap();
-        assert_eq!((base, index, ext.as_str()), (PathBuf::from("/d/sondes_out"), 2, "nc4"));
+        assert_eq!(
+            (base, index, ext.as_str()),
+            (PathBuf::from("/d/sondes_out"), 2, "nc4")
+        );
         assert!(split_member_name(Path::new("/d/sondes_prep_file_info_0000.nc4")).is_none());
         assert!(split_member_name(Path::new("/d/sondes_out.nc4")).is_none());
         assert!(split_member_name(Path::new("/d/sondes_out_12.nc4")).is_none());
-        assert_eq!(member_path(Path::new("/d/a"), 11, "nc4"), PathBuf::from("/d/a_0011.nc4"));
+        assert_eq!(
+            member_path(Path::new("/d/a"), 11, "nc4"),
+            PathBuf::from("/d/a_0011.nc4")
+        );
     }
 }

@@ -73,7 +73,12 @@ pub fn parse_iso8601(text: &str) -> Option<UnixSeconds> {
         return Some(t.timestamp());
     }
     let naive = text.trim_end_matches(['Z', 'z']).trim_end_matches(" UTC");
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(naive, format) {
             return Some(t.and_utc().timestamp());
         }
@@ -125,9 +130,15 @@ mod tests {
         let u = EpochUnits::parse("seconds since 1970-01-01T00:00:00Z").unwrap();
         assert_eq!(u.instant(1_653_590_772), Some(1_653_590_772));
         let u = EpochUnits::parse("seconds since 2019-08-27T00:00:00Z").unwrap();
-        assert_eq!(format_utc(u.instant(3600).unwrap()).unwrap(), "2019-08-27T01:00:00Z");
+        assert_eq!(
+            format_utc(u.instant(3600).unwrap()).unwrap(),
+            "2019-08-27T01:00:00Z"
+        );
         let u = EpochUnits::parse("hours since 2021-12-21").unwrap();
-        assert_eq!(format_utc(u.instant(-1).unwrap()).unwrap(), "2021-12-20T23:00:00Z");
+        assert_eq!(
+            format_utc(u.instant(-1).unwrap()).unwrap(),
+            "2021-12-20T23:00:00Z"
+        );
         assert_eq!(EpochUnits::parse("fortnights since 2021-12-21"), None);
         assert_eq!(EpochUnits::parse("K"), None);
         assert_eq!(u.instant(i64::MAX), None);
@@ -140,10 +151,19 @@ mod tests {
         assert_eq!(parse_iso8601("2018-04-15 00:01:00"), Some(want));
         assert_eq!(parse_iso8601("2018-04-15T02:01:00+02:00"), Some(want));
         assert_eq!(parse_iso8601("not a date"), None);
-        assert_eq!(format_utc(parse_yyyymmddhh(2_018_041_506).unwrap()).unwrap(), "2018-04-15T06:00:00Z");
+        assert_eq!(
+            format_utc(parse_yyyymmddhh(2_018_041_506).unwrap()).unwrap(),
+            "2018-04-15T06:00:00Z"
+        );
         assert_eq!(parse_yyyymmddhh(2_018_134_506), None);
-        assert_eq!(format_utc(parse_odb_date_time(20_200_701, 123_456).unwrap()).unwrap(), "2020-07-01T12:34:56Z");
-        assert_eq!(format_utc(parse_odb_date_time(20_160_304, 56_000).unwrap()).unwrap(), "2016-03-04T06:00:00Z");
+        assert_eq!(
+            format_utc(parse_odb_date_time(20_200_701, 123_456).unwrap()).unwrap(),
+            "2020-07-01T12:34:56Z"
+        );
+        assert_eq!(
+            format_utc(parse_odb_date_time(20_160_304, 56_000).unwrap()).unwrap(),
+            "2016-03-04T06:00:00Z"
+        );
         assert_eq!(parse_odb_date_time(20_160_304, 256_000), None);
     }
 }

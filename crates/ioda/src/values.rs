@@ -47,7 +47,6 @@ macro_rules! each_values {
     };
 }
 
-
 impl Values {
     /// Number of elements.
     #[must_use]
@@ -156,7 +155,10 @@ impl AttrValue {
 
 impl std::fmt::Display for AttrValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        fn join<T: std::fmt::Display>(f: &mut std::fmt::Formatter<'_>, v: &[T]) -> std::fmt::Result {
+        fn join<T: std::fmt::Display>(
+            f: &mut std::fmt::Formatter<'_>,
+            v: &[T],
+        ) -> std::fmt::Result {
             for (i, x) in v.iter().enumerate() {
                 if i > 0 {
                     f.write_str(", ")?;
@@ -232,22 +234,39 @@ pub fn missing_mask(values: &Values, attributes: &[Attribute]) -> Vec<bool> {
     let float_fills: Vec<f64> = fills.iter().filter_map(|v| v.as_f64()).collect();
     // Without `_FillValue`, netCDF's default fill of the type marks values never written
     // (netCDF4-python masks them too; like it, bytes are exempt).
-    let default_fill = |fill: i64| if find_attribute(attributes, "_FillValue").is_none() { Some(fill) } else { None };
+    let default_fill = |fill: i64| {
+        if find_attribute(attributes, "_FillValue").is_none() {
+            Some(fill)
+        } else {
+            None
+        }
+    };
     let int_mask = |x: i64, sentinels: &[i64], default: Option<i64>| {
         int_fills.contains(&x) || sentinels.contains(&x) || default == Some(x)
     };
     match values {
-        Values::I8(v) => v.iter().map(|x| int_mask(i64::from(*x), &[], None)).collect(),
+        Values::I8(v) => v
+            .iter()
+            .map(|x| int_mask(i64::from(*x), &[], None))
+            .collect(),
         Values::I16(v) => {
             let d = default_fill(-32_767);
             v.iter().map(|x| int_mask(i64::from(*x), &[], d)).collect()
         }
         Values::I32(v) => {
             let d = default_fill(-2_147_483_647);
-            v.iter().map(|x| int_mask(i64::from(*x), &INT32_MISSING, d)).collect()
+            v.iter()
+                .map(|x| int_mask(i64::from(*x), &INT32_MISSING, d))
+                .collect()
         }
-        Values::I64(v) => v.iter().map(|x| int_mask(*x, &INT64_MISSING, None)).collect(),
-        Values::U8(v) => v.iter().map(|x| int_mask(i64::from(*x), &[], None)).collect(),
+        Values::I64(v) => v
+            .iter()
+            .map(|x| int_mask(*x, &INT64_MISSING, None))
+            .collect(),
+        Values::U8(v) => v
+            .iter()
+            .map(|x| int_mask(i64::from(*x), &[], None))
+            .collect(),
         Values::U16(v) => {
             let d = default_fill(65_535);
             v.iter().map(|x| int_mask(i64::from(*x), &[], d)).collect()
@@ -258,13 +277,18 @@ pub fn missing_mask(values: &Values, attributes: &[Attribute]) -> Vec<bool> {
         }
         Values::U64(v) => v
             .iter()
-            .map(|x| *x == u64::MAX - 1 && default_fill(0).is_some() || i64::try_from(*x).is_ok_and(|x| int_mask(x, &[], None)))
+            .map(|x| {
+                *x == u64::MAX - 1 && default_fill(0).is_some()
+                    || i64::try_from(*x).is_ok_and(|x| int_mask(x, &[], None))
+            })
             .collect(),
         Values::F32(v) => {
             // The fill is defined in the storage type: compare as f32, not as the f64 widening.
             let fills: Vec<f32> = float_fills.iter().map(|f| *f as f32).collect();
             v.iter()
-                .map(|x| x.is_nan() || f64::from(x.abs()) > FLOAT_MISSING_THRESHOLD || fills.contains(x))
+                .map(|x| {
+                    x.is_nan() || f64::from(x.abs()) > FLOAT_MISSING_THRESHOLD || fills.contains(x)
+                })
                 .collect()
         }
         Values::F64(v) => v
@@ -285,12 +309,22 @@ mod tests {
     use super::*;
 
     fn fill(value: AttrValue) -> Vec<Attribute> {
-        vec![Attribute { name: "_FillValue".into(), value }]
+        vec![Attribute {
+            name: "_FillValue".into(),
+            value,
+        }]
     }
 
     #[test]
     fn floats_use_fill_threshold_and_nan() {
-        let v = Values::F32(vec![1.0, -999.0, f32::MAX, -3.368_795_3e38, f32::NAN, 9.969_21e36]);
+        let v = Values::F32(vec![
+            1.0,
+            -999.0,
+            f32::MAX,
+            -3.368_795_3e38,
+            f32::NAN,
+            9.969_21e36,
+        ]);
         let m = missing_mask(&v, &fill(AttrValue::Floats(vec![-999.0])));
         assert_eq!(m, [false, true, true, true, true, true]);
         let m = missing_mask(&v, &[]);

@@ -9,8 +9,15 @@ use ioda::{Limits, ObsDataset};
 
 /// Opens and reads everything; the result is ignored, only a panic fails.
 fn exercise(path: &Path) {
-    let limits = Limits { max_variable_bytes: 64 << 20, max_chunk_bytes: 16 << 20, max_odb_file_bytes: 8 << 20, ..Limits::default() };
-    let Ok(dataset) = ObsDataset::open_with_limits(path, limits) else { return };
+    let limits = Limits {
+        max_variable_bytes: 64 << 20,
+        max_chunk_bytes: 16 << 20,
+        max_odb_file_bytes: 8 << 20,
+        ..Limits::default()
+    };
+    let Ok(dataset) = ObsDataset::open_with_limits(path, limits) else {
+        return;
+    };
     for info in dataset.variables().to_vec() {
         let _ = dataset.read(&info.name.to_string());
     }

@@ -15,24 +15,36 @@ fn every_fixture_reads_every_variable_and_its_times() {
         assert!(dataset.location_count() > 0, "{}", path.display());
         assert!(!dataset.variables().is_empty());
         for info in dataset.variables() {
-            let data = dataset.read(&info.name.to_string()).unwrap_or_else(|e| panic!("{e}"));
+            let data = dataset
+                .read(&info.name.to_string())
+                .unwrap_or_else(|e| panic!("{e}"));
             let count: u64 = data.shape.iter().product();
             assert_eq!(count as usize, data.values.len(), "{}", info.name);
             assert_eq!(data.missing.len(), data.values.len(), "{}", info.name);
         }
-        let has_time = ["MetaData/dateTime", "MetaData/datetime", "MetaData/time"].iter().any(|n| dataset.variable(n).is_some());
+        let has_time = ["MetaData/dateTime", "MetaData/datetime", "MetaData/time"]
+            .iter()
+            .any(|n| dataset.variable(n).is_some());
         if has_time {
             let times = dataset.date_times().unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(times.values.len() as u64 % dataset.location_count(), 0);
         } else {
-            assert!(dataset.date_times().unwrap_err().to_string().contains("no time variable"));
+            assert!(dataset
+                .date_times()
+                .unwrap_err()
+                .to_string()
+                .contains("no time variable"));
         }
         if dataset.variable("MetaData/longitude").is_none() {
             continue;
         }
         let lon = dataset.longitudes().unwrap_or_else(|e| panic!("{e}"));
         for (x, missing) in lon.to_f64().iter().zip(&lon.missing) {
-            assert!(*missing || (-180.0..180.0).contains(x), "{}: longitude {x}", path.display());
+            assert!(
+                *missing || (-180.0..180.0).contains(x),
+                "{}: longitude {x}",
+                path.display()
+            );
         }
     }
 }
@@ -43,7 +55,13 @@ fn bufr2ioda_v3_single_observation() {
     assert_eq!(d.layout(), Layout::V3);
     assert_eq!(d.location_count(), 1);
     assert_eq!(d.groups(), ["", "MetaData", "ObsValue", "ObsType", "PreQC"]);
-    assert_eq!(d.attributes().iter().find(|a| a.name == "_ioda_layout").map(|a| &a.value), Some(&AttrValue::Text(vec!["ObsGroup".into()])));
+    assert_eq!(
+        d.attributes()
+            .iter()
+            .find(|a| a.name == "_ioda_layout")
+            .map(|a| &a.value),
+        Some(&AttrValue::Text(vec!["ObsGroup".into()]))
+    );
     let station = d.read("MetaData/stationIdentification").unwrap();
     assert_eq!(station.values, Values::Text(vec!["LEMNT".into()]));
     // v2 and v1 spellings resolve to the same variable.
@@ -52,15 +70,36 @@ fn bufr2ioda_v3_single_observation() {
     let t = d.read("ObsValue/airTemperature").unwrap();
     assert_eq!(t.values, Values::F32(vec![307.05]));
     assert_eq!(t.missing, [false]);
-    assert_eq!(d.variable("ObsValue/airTemperature").unwrap().units(), Some("K"));
+    assert_eq!(
+        d.variable("ObsValue/airTemperature").unwrap().units(),
+        Some("K")
+    );
     // Filled with f32::MAX by bufr2ioda: masked.
-    assert_eq!(d.read("ObsValue/dewpointTemperature").unwrap().missing, [true]);
-    assert_eq!(d.read("PreQC/airTemperature").unwrap().values, Values::I32(vec![2]));
-    assert_eq!(d.read("ObsType/airTemperature").unwrap().values, Values::I32(vec![188]));
-    assert_eq!(d.date_times().unwrap().values, Values::I64(vec![1_653_590_772]));
-    assert_eq!(ioda::time::format_utc(1_653_590_772).unwrap(), "2022-05-26T18:46:12Z");
+    assert_eq!(
+        d.read("ObsValue/dewpointTemperature").unwrap().missing,
+        [true]
+    );
+    assert_eq!(
+        d.read("PreQC/airTemperature").unwrap().values,
+        Values::I32(vec![2])
+    );
+    assert_eq!(
+        d.read("ObsType/airTemperature").unwrap().values,
+        Values::I32(vec![188])
+    );
+    assert_eq!(
+        d.date_times().unwrap().values,
+        Values::I64(vec![1_653_590_772])
+    );
+    assert_eq!(
+        ioda::time::format_utc(1_653_590_772).unwrap(),
+        "2022-05-26T18:46:12Z"
+    );
     let lon = d.longitudes().unwrap().to_f64()[0];
-    assert!((lon - (f64::from(278.61_f32) - 360.0)).abs() < 1e-9, "{lon}");
+    assert!(
+        (lon - (f64::from(278.61_f32) - 360.0)).abs() < 1e-9,
+        "{lon}"
+    );
     assert!((d.latitudes().unwrap().to_f64()[0] - 27.44).abs() < 1e-5);
 }
 
@@ -70,12 +109,27 @@ fn radiance_location_by_channel() {
     let bt = d.read("ObsValue/brightnessTemperature").unwrap();
     assert_eq!(bt.dims, ["Location", "Channel"]);
     assert_eq!(bt.shape, [2, 3]);
-    assert_eq!(bt.values, Values::F32(vec![270.0, 273.0, 271.0, 274.0, 272.0, 275.0]));
-    assert_eq!(d.read("Channel").unwrap().values, Values::I32(vec![7, 8, 9]));
-    assert_eq!(d.read("MetaData/sensor_channel").unwrap().values, Values::I32(vec![7, 8, 9]));
+    assert_eq!(
+        bt.values,
+        Values::F32(vec![270.0, 273.0, 271.0, 274.0, 272.0, 275.0])
+    );
+    assert_eq!(
+        d.read("Channel").unwrap().values,
+        Values::I32(vec![7, 8, 9])
+    );
+    assert_eq!(
+        d.read("MetaData/sensor_channel").unwrap().values,
+        Values::I32(vec![7, 8, 9])
+    );
     let error = d.read("ObsError/brightnessTemperature").unwrap();
     assert_eq!(error.shape, [2, 3]);
-    assert_eq!(d.dimensions().iter().map(|x| (x.name.as_str(), x.size)).collect::<Vec<_>>(), [("Location", 2), ("Channel", 3)]);
+    assert_eq!(
+        d.dimensions()
+            .iter()
+            .map(|x| (x.name.as_str(), x.size))
+            .collect::<Vec<_>>(),
+        [("Location", 2), ("Channel", 3)]
+    );
 }
 
 #[test]
@@ -90,7 +144,9 @@ fn v1_flat_names_and_hour_offsets() {
     let hours = d.read("MetaData/time").unwrap().to_f64();
     let times = d.date_times().unwrap();
     let start = ioda::time::parse_yyyymmddhh(2_018_041_500).unwrap();
-    let Values::I64(seconds) = &times.values else { panic!("instants are i64") };
+    let Values::I64(seconds) = &times.values else {
+        panic!("instants are i64")
+    };
     for (h, t) in hours.iter().zip(seconds) {
         assert_eq!(*t, start + (h * 3600.0).round() as i64);
     }
@@ -102,10 +158,15 @@ fn v2_snake_case_and_iso_strings() {
     assert_eq!(d.layout(), Layout::V2);
     assert_eq!(d.location_count(), 5000);
     assert!(d.variable("MetaData/stationIdentification").is_some());
-    assert_eq!(d.variable("ObsValue/air_temperature").unwrap().name.name, "airTemperature");
+    assert_eq!(
+        d.variable("ObsValue/air_temperature").unwrap().name.name,
+        "airTemperature"
+    );
     let strings = d.read("MetaData/datetime").unwrap();
     let times = d.date_times().unwrap();
-    let (Values::Text(s), Values::I64(t)) = (&strings.values, &times.values) else { panic!("types") };
+    let (Values::Text(s), Values::I64(t)) = (&strings.values, &times.values) else {
+        panic!("types")
+    };
     for (s, t) in s.iter().zip(t) {
         assert_eq!(ioda::time::format_utc(*t).as_deref(), Some(s.as_str()));
     }
@@ -116,9 +177,21 @@ fn io_pool_set_is_one_dataset_in_member_order() {
     let dir = std::env::temp_dir().join(format!("ioda-pool-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let source = common::fixtures();
-    std::fs::copy(source.join("synthetic/synth_v2_sfc.nc4"), dir.join("sfc_out_0000.nc4")).unwrap();
-    std::fs::copy(source.join("synthetic/synth_v2_sfc.nc4"), dir.join("sfc_out_0001.nc4")).unwrap();
-    std::fs::copy(source.join("rdasapp_msonet_singleob_airTemperature.nc4"), dir.join("sfc_out_prep_file_info.nc4")).unwrap();
+    std::fs::copy(
+        source.join("synthetic/synth_v2_sfc.nc4"),
+        dir.join("sfc_out_0000.nc4"),
+    )
+    .unwrap();
+    std::fs::copy(
+        source.join("synthetic/synth_v2_sfc.nc4"),
+        dir.join("sfc_out_0001.nc4"),
+    )
+    .unwrap();
+    std::fs::copy(
+        source.join("rdasapp_msonet_singleob_airTemperature.nc4"),
+        dir.join("sfc_out_prep_file_info.nc4"),
+    )
+    .unwrap();
     let single = open("synthetic/synth_v2_sfc.nc4");
     // Any member's name, or the set's name without a suffix, opens the whole set.
     for name in ["sfc_out_0001.nc4", "sfc_out.nc4"] {
@@ -128,15 +201,26 @@ fn io_pool_set_is_one_dataset_in_member_order() {
         let one = single.read("ObsValue/airTemperature").unwrap();
         let both = set.read("ObsValue/airTemperature").unwrap();
         assert_eq!(both.shape, [10_000]);
-        let (Values::F32(a), Values::F32(b)) = (&one.values, &both.values) else { panic!("f32") };
+        let (Values::F32(a), Values::F32(b)) = (&one.values, &both.values) else {
+            panic!("f32")
+        };
         assert_eq!(&b[..5000], a.as_slice());
         assert_eq!(&b[5000..], a.as_slice());
         assert_eq!(set.date_times().unwrap().values.len(), 10_000);
     }
     // A member with another layout is refused, naming that member.
-    std::fs::copy(source.join("rdasapp_msonet_singleob_airTemperature.nc4"), dir.join("sfc_out_0002.nc4")).unwrap();
-    let error = ObsDataset::open(dir.join("sfc_out_0000.nc4")).unwrap_err().to_string();
-    assert!(error.contains("sfc_out_0002.nc4") && error.contains("layout"), "{error}");
+    std::fs::copy(
+        source.join("rdasapp_msonet_singleob_airTemperature.nc4"),
+        dir.join("sfc_out_0002.nc4"),
+    )
+    .unwrap();
+    let error = ObsDataset::open(dir.join("sfc_out_0000.nc4"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("sfc_out_0002.nc4") && error.contains("layout"),
+        "{error}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -156,7 +240,11 @@ fn odb_columns_bitfields_and_metadata_aliases() {
     assert_eq!(d.location_count(), 4096);
     assert!(d.variable("MetaData/stationIdentification").is_some());
     // Each named bit group of a bitfield column is a variable of its own.
-    let bitfield_vars: Vec<_> = d.variables().iter().filter(|v| v.name.name.contains('.')).collect();
+    let bitfield_vars: Vec<_> = d
+        .variables()
+        .iter()
+        .filter(|v| v.name.name.contains('.'))
+        .collect();
     assert!(!bitfield_vars.is_empty());
     for v in bitfield_vars {
         let data = d.read(&v.name.to_string()).unwrap();
@@ -169,11 +257,22 @@ fn errors_name_the_file_and_variable() {
     let path = common::fixtures().join("rdasapp_msonet_singleob_airTemperature.nc4");
     let d = ObsDataset::open(&path).unwrap();
     let error = d.read("ObsValue/noSuchThing").unwrap_err().to_string();
-    assert!(error.contains("rdasapp_msonet") && error.contains("ObsValue/noSuchThing"), "{error}");
-    let limits = ioda::Limits { max_variable_bytes: 2, ..ioda::Limits::default() };
+    assert!(
+        error.contains("rdasapp_msonet") && error.contains("ObsValue/noSuchThing"),
+        "{error}"
+    );
+    let limits = ioda::Limits {
+        max_variable_bytes: 2,
+        ..ioda::Limits::default()
+    };
     let d = ObsDataset::open_with_limits(&path, limits).unwrap();
     let error = d.read("MetaData/latitude").unwrap_err().to_string();
-    assert!(error.contains("MetaData/latitude") && error.contains("limit"), "{error}");
-    let error = ObsDataset::open(common::fixtures().join("README.md")).unwrap_err().to_string();
+    assert!(
+        error.contains("MetaData/latitude") && error.contains("limit"),
+        "{error}"
+    );
+    let error = ObsDataset::open(common::fixtures().join("README.md"))
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("README.md"), "{error}");
 }

@@ -23,12 +23,19 @@ pub(crate) fn all_fixture_files() -> Vec<PathBuf> {
     for dir in [root.clone(), root.join("synthetic"), root.join("odb")] {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "nc" || e == "nc4" || e == "odb") {
+            if path
+                .extension()
+                .is_some_and(|e| e == "nc" || e == "nc4" || e == "odb")
+            {
                 files.push(path);
             }
         }
     }
     files.sort();
-    assert!(files.len() >= 11, "fixtures missing under {}", root.display());
+    assert!(
+        files.len() >= 11,
+        "fixtures missing under {}",
+        root.display()
+    );
     files
 }
