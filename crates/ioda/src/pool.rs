@@ -23,7 +23,7 @@ fn split_member_name(path: &Path) -> Option<(PathBuf, u32, String)> {
 fn member_path(base: &Path, index: usize, extension: &str) -> PathBuf {
     let mut name = base
         .file_name()
-        .map(|n| n.to_os_string())
+        .map(std::ffi::OsStr::to_os_string)
         .unwrap_or_default();
     name.push(format!("_{index:04}.{extension}"));
     base.with_file_name(name)

@@ -81,6 +81,8 @@ impl Values {
     /// Element `index` as `f64` (integers above 2^53 round), or `None` for strings
     /// and out-of-range indices.
     #[must_use]
+    // The macro applies one cast to every numeric type, `f64` included.
+    #[allow(clippy::unnecessary_cast)]
     pub fn get_f64(&self, index: usize) -> Option<f64> {
         each_values!(self, v => v.get(index).map(|x| *x as f64), _s => None)
     }

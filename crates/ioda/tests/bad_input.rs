@@ -63,7 +63,7 @@ fn bit_flipped_copies_never_panic() {
             state ^= state << 17;
             let mut flipped = bytes.clone();
             let at = (state % bytes.len() as u64) as usize;
-            flipped[at] ^= 1 << (state >> 40) % 8;
+            flipped[at] ^= 1 << ((state >> 40) % 8);
             std::fs::write(&copy, &flipped).unwrap();
             exercise(&copy);
         }
