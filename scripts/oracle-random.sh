@@ -14,7 +14,7 @@
 # Defaults: a fixed seed (20261122) and 300 records, so that a test run is reproducible;
 # FSTGIS_HEAVY=1 draws a fresh seed and 3000 records. The seed is printed: a failure is
 # reproduced with `scripts/oracle-random.sh SEED COUNT`.
-# The GDAL part needs the plugin built (gdal-driver/tests/run.sh does it); it is skipped
+# The GDAL part needs the plugin built (tests/run.sh gdal does it); it is skipped
 # when GDAL_DRIVER_PATH is not set.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -48,11 +48,11 @@ FSTGIS_ENCODE_ORACLE="$out/encode" cargo test -q -p fst-core --test codec_encode
   random_payloads_match_librmn
 
 if [ -n "${GDAL_DRIVER_PATH:-}" ]; then
-  (cd gdal-driver/tests && FSTGIS_EXTRA_FIXTURES="$out" FSTGIS_REQUIRE_DRIVER=1 GDAL_PAM_ENABLED=NO \
-    /usr/bin/python3 -m pytest -q -p no:cacheprovider -k "oracle-random" test_fst.py)
-  # The rotated ones through gdallocationinfo -wgs84: librmn's value at nodes over each grid.
-  (cd tests && FSTGIS_EXTRA_FIXTURES="$out" FSTGIS_REQUIRE_DRIVER=1 GDAL_PAM_ENABLED=NO \
-    /usr/bin/python3 -m pytest -q -p no:cacheprovider -k "random_rotated" gdal/test_rotated.py)
+  # The values through the driver, and the rotated grids through gdallocationinfo -wgs84:
+  # librmn's value at nodes over each grid.
+  (cd tests/gdal && FSTGIS_EXTRA_FIXTURES="$out" FSTGIS_REQUIRE_DRIVER=1 GDAL_PAM_ENABLED=NO \
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider -k "oracle-random or random_rotated" \
+    test_fst.py test_rotated.py)
 else
   echo "(GDAL part skipped: GDAL_DRIVER_PATH not set)"
 fi

@@ -22,8 +22,7 @@ echo "== cargo test (workspace: unit, integration, doc tests; benches built and 
 cargo test --workspace --all-targets --no-fail-fast
 cargo test --workspace --doc
 
-echo "== gdal-driver: the GDAL plugin through real GDAL, QGIS and rasterio"
-gdal-driver/tests/run.sh
+echo "== end-to-end: GDAL, rasterio, QGIS, netCDF readers, OWSLib and Chromium (tests/)"
 tests/run.sh
 
 # Records drawn at random and written by the reference librmn: fst-core and the GDAL driver
@@ -47,6 +46,6 @@ if [ "$fuzz_seconds" -gt 0 ]; then
     echo "== fuzz smoke skipped: no nightly toolchain here (the in-process mutation smoke test ran above)"
   fi
 fi
-echo "== tile-server: OWSLib, QGIS headless and Chromium headless against a running server"
-FSTGIS_SKIP_CARGO_TEST=1 tile-server/tests/run.sh
+echo "== tile-server: soak and scale-out"
+tile-server/tests/run.sh
 echo "all tests passed"

@@ -1,15 +1,45 @@
 #!/usr/bin/env bash
-# End-to-end tests with real clients (GDAL command line, QGIS headless, xarray/netCDF4) through
-# the FST GDAL plugin: builds the plugin (gdal-driver/tests/plugin-env.sh) and runs pytest with
-# the Debian Python (/usr/bin/python3: osgeo, qgis, scipy, xarray, netCDF4). Fields on rotated
-# grids are written by the reference librmn (bench/oracle-env.sh, PyPI fstd2nc-deps).
-#   FSTGIS_GDAL_PROFILE=debug|release   (default: debug, like `cargo test`)
-#   FSTGIS_EXTRA_FIXTURES=DIR           also check the random grids of scripts/oracle-random.sh
-#   extra arguments go to pytest (e.g. -k qgis)
+# End-to-end tests that drive real clients, the way users drive them:
+#   gdal/    the FST GDAL plugin through the GDAL command line, the Python bindings, rasterio,
+#            QGIS headless and netCDF readers (Debian /usr/bin/python3: osgeo, qgis, rasterio,
+#            scipy, xarray, netCDF4), compared with what the reference librmn decodes;
+#   server/  a real fst-tile-server process through OWSLib, QGIS headless (WMS and XYZ) and
+#            Chromium headless (the viewer), from the venv <repo>/.venv-server-tests.
+#
+#   tests/run.sh                         # both suites (scripts/test.sh calls this)
+#   tests/run.sh gdal [pytest args]      # one suite, e.g. tests/run.sh gdal -k rotated
+#   tests/run.sh server [pytest args]    # e.g. tests/run.sh server test_viewer.py
+#   FSTGIS_GDAL_PROFILE=debug|release    plugin build profile (default: debug, like `cargo test`)
+#   FSTGIS_SERVER_PROFILE=debug|release  server build profile (default: debug)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-. "$root/gdal-driver/tests/plugin-env.sh"
-echo "== end-to-end tests (tests/, GDAL_DRIVER_PATH=$GDAL_DRIVER_PATH)"
-cd "$here"
-/usr/bin/python3 -m pytest -q -p no:cacheprovider "$@" .
+suite="${1:-all}"
+[ $# -gt 0 ] && shift
+case "$suite" in gdal|server|all) ;; *) echo "usage: tests/run.sh [gdal|server|all] [pytest args]" >&2; exit 2 ;; esac
+target="${CARGO_TARGET_DIR:-$root/target}"
+
+run_gdal() {
+  . "$here/gdal/plugin-env.sh"
+  echo "== tests/gdal: GDAL, rasterio, QGIS and netCDF readers (GDAL_DRIVER_PATH=$GDAL_DRIVER_PATH)"
+  (cd "$here/gdal" && /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@" .)
+}
+
+run_server() {
+  local profile="${FSTGIS_SERVER_PROFILE:-debug}" flag=""
+  [ "$profile" = release ] && flag="--release"
+  echo "== tests/server: build the tile server and the fst CLI ($profile)"
+  (cd "$root" && cargo build $flag -p tile-server -p fst-cli)
+  local venv
+  venv="$("$here/server/setup-venv.sh")"
+  export FST_TILE_SERVER="$target/$profile/fst-tile-server" FST_CLI="$target/$profile/fst"
+  export PYTHONDONTWRITEBYTECODE=1
+  echo "== tests/server: OWSLib, QGIS and Chromium against a running server"
+  (cd "$here/server" && "$venv/bin/pytest" -q -p no:cacheprovider "$@" .)
+}
+
+case "$suite" in
+  gdal) run_gdal "$@" ;;
+  server) run_server "$@" ;;
+  all) run_gdal "$@"; run_server "$@" ;;
+esac

@@ -119,12 +119,48 @@ impl Drop for IpSlot {
     }
 }
 
-/// Refuse a connection with a minimal response, best effort (never waits on the client).
-fn refuse(stream: &TcpStream, status: &str) {
+/// Refusals that may linger at once; beyond, a refusal is written and the socket dropped.
+const LINGERING_REFUSALS: usize = 64;
+/// How long a refused connection may linger while its response is delivered.
+const REFUSAL_LINGER: Duration = Duration::from_secs(1);
+/// Bytes read and discarded from a refused client while it lingers.
+const REFUSAL_DRAIN_BYTES: usize = 64 * 1024;
+
+/// Refuse a connection with a minimal response that the client can read.
+///
+/// Closing a socket whose receive queue holds unread bytes (the client's request, sent before
+/// the accept) makes the kernel answer with a reset, and a reset may reach the client before
+/// it has read the response: it then sees "connection reset" instead of `429`/`503`. So the
+/// response is written, the write side shut (the client reads the response and an orderly
+/// end), and what the client sent is drained for at most [`REFUSAL_LINGER`] before the socket
+/// is dropped. At most [`LINGERING_REFUSALS`] linger at once, so a flood of refused clients
+/// holds a bounded number of descriptors; beyond that, the response is written best effort.
+fn refuse(mut stream: TcpStream, status: &'static str, lingering: &Arc<Semaphore>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let text = format!(
         "HTTP/1.1 {status}\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n"
     );
-    let _ = stream.try_write(text.as_bytes());
+    let Ok(permit) = Arc::clone(lingering).try_acquire_owned() else {
+        let _ = stream.try_write(text.as_bytes());
+        return;
+    };
+    tokio::spawn(async move {
+        let deliver = async {
+            stream.write_all(text.as_bytes()).await?;
+            stream.shutdown().await?;
+            let mut sink = [0u8; 4096];
+            let mut drained = 0;
+            while drained < REFUSAL_DRAIN_BYTES {
+                match stream.read(&mut sink).await? {
+                    0 => break,
+                    n => drained += n,
+                }
+            }
+            Ok::<_, std::io::Error>(())
+        };
+        let _ = tokio::time::timeout(REFUSAL_LINGER, deliver).await;
+        drop(permit);
+    });
 }
 
 /// Serve `app` on `listener` until `shutdown` completes, then let open connections finish
@@ -138,6 +174,7 @@ pub async fn serve(
 ) {
     let total = Arc::new(Semaphore::new(limits.max));
     let per_ip = Arc::new(PerIp::default());
+    let lingering = Arc::new(Semaphore::new(LINGERING_REFUSALS));
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::pin!(shutdown);
     let mut accept_errors = 0u64;
@@ -160,7 +197,7 @@ pub async fn serve(
         };
         let Ok(permit) = Arc::clone(&total).try_acquire_owned() else {
             stats.refused_total.fetch_add(1, Ordering::Relaxed);
-            refuse(&stream, "503 Service Unavailable");
+            refuse(stream, "503 Service Unavailable", &lingering);
             continue;
         };
         let slot = limits
@@ -168,7 +205,7 @@ pub async fn serve(
             .map(|max| PerIp::acquire(&per_ip, peer.ip(), max));
         if let Some(None) = slot {
             stats.refused_per_ip.fetch_add(1, Ordering::Relaxed);
-            refuse(&stream, "429 Too Many Requests");
+            refuse(stream, "429 Too Many Requests", &lingering);
             continue;
         }
         let _ = stream.set_nodelay(true);

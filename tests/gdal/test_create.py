@@ -372,7 +372,7 @@ def test_qgis_opens_a_file_gdal_translate_wrote(tmp_path):
     i, j = 7, 11
     lon, lat = -100.0 + (i + 0.5) * 0.5, 60.0 - (j + 0.5) * 0.5
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    r = subprocess.run(["/usr/bin/python3", str(HERE / "qgis_render.py"), str(out), str(png), repr(lon), repr(lat)],
+    r = subprocess.run(["/usr/bin/python3", str(HERE / "qgis_render_file.py"), str(out), str(png), repr(lon), repr(lat)],
                        capture_output=True, text=True, env=env, timeout=300)
     lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
     assert lines, (r.returncode, r.stdout[-2000:], r.stderr[-2000:])

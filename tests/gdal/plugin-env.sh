@@ -1,4 +1,4 @@
-# Sourced by the test runners (gdal-driver/tests/run.sh, tests/run.sh): build the FST plugin,
+# Sourced by tests/run.sh and scripts/oracle-random.sh: build the FST plugin,
 # place it as <dir>/3.6/gdal_FST.so, export what GDAL, QGIS and pytest need, and check that
 # GDAL loads it. Expects $root (the repository) and leaves the current directory there.
 #   FSTGIS_GDAL_PROFILE=debug|release   (default: debug, like `cargo test`)

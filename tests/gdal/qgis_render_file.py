@@ -1,7 +1,7 @@
 """Run by test_qgis.py in its own process: open a raster through QGIS's GDAL provider, render
 it to a PNG and identify the value under a lon/lat. Prints one JSON object.
 
-usage: QT_QPA_PLATFORM=offscreen /usr/bin/python3 qgis_render.py URI PNG LON LAT
+usage: QT_QPA_PLATFORM=offscreen /usr/bin/python3 qgis_render_file.py URI PNG LON LAT
 GDAL_DRIVER_PATH must be set before QGIS initialises (it is inherited from the environment).
 """
 import json

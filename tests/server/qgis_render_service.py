@@ -1,7 +1,7 @@
 """Run with Debian's /usr/bin/python3 (python3-qgis): add a WMS or XYZ layer from the server
 and render it to a PNG.
 
-    QT_QPA_PLATFORM=offscreen /usr/bin/python3 qgis_render.py wms|xyz BASE_URL OUT.png
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 qgis_render_service.py wms|xyz BASE_URL OUT.png
 """
 import sys
 from urllib.parse import quote

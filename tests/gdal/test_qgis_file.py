@@ -34,7 +34,7 @@ def test_qgis_opens_renders_and_identifies(tmp_path):
     plon = lon[j, i] - 360.0 if lon[j, i] > 180 else lon[j, i]
     png = tmp_path / "fst.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    r = subprocess.run(["/usr/bin/python3", str(HERE / "qgis_render.py"), name, str(png), repr(float(plon)), repr(float(lat[j, i]))],
+    r = subprocess.run(["/usr/bin/python3", str(HERE / "qgis_render_file.py"), name, str(png), repr(float(plon)), repr(float(lat[j, i]))],
                        capture_output=True, text=True, env=env, timeout=300)
     lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
     assert lines, (r.returncode, r.stdout[-2000:], r.stderr[-2000:])

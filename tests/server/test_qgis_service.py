@@ -26,7 +26,7 @@ def server_image(server):
 def test_qgis_renders(server, tmp_path, kind):
     out = tmp_path / f"qgis_{kind}.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    p = subprocess.run(["/usr/bin/python3", str(HERE / "qgis_render.py"), kind, server, str(out)],
+    p = subprocess.run(["/usr/bin/python3", str(HERE / "qgis_render_service.py"), kind, server, str(out)],
                        env=env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0 and out.exists(), p.stdout + p.stderr
     q = np.asarray(Image.open(out).convert("RGBA")).astype(int)
