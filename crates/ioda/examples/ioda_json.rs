@@ -2,6 +2,7 @@
 //! plus the derived `dateTime` instants and normalised longitudes: the Python comparison
 //! test (`tests/ioda/`) reads this beside h5py/netCDF4/pyodc.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use ioda::{ObsDataset, Values};
@@ -83,7 +84,8 @@ fn main() -> ExitCode {
             let mut message = error.to_string();
             let mut source = std::error::Error::source(&error);
             while let Some(cause) = source {
-                message.push_str(&format!(": {cause}"));
+                // Writing into a String cannot fail.
+                let _ = write!(message, ": {cause}");
                 source = cause.source();
             }
             eprintln!("{message}");

@@ -16,7 +16,7 @@ use crate::Limits;
 pub enum Layout {
     /// Flat `name@Group` variables, `nlocs`.
     V1,
-    /// Groups, snake_case names, `nlocs`.
+    /// Groups, `snake_case` names, `nlocs`.
     V2,
     /// Groups, camelCase names, `Location`.
     V3,
@@ -93,6 +93,15 @@ impl VariableData {
     pub fn missing_count(&self) -> usize {
         self.missing.iter().filter(|m| **m).count()
     }
+}
+
+/// One member's share of a variable, with what its missing mask and times depend on.
+struct Part<'a> {
+    values: Values,
+    /// The variable's attributes in this member (its own `_FillValue`, `units`).
+    attributes: Vec<Attribute>,
+    /// This member's global attributes (v1 `date_time`).
+    globals: &'a [Attribute],
 }
 
 struct Member {
@@ -201,11 +210,8 @@ impl ObsDataset {
                     what: "set of ODB-2 files (open each alone)".into(),
                 });
             }
-            return Self::from_odb(
-                crate::odb::OdbTable::open(first, &limits)?,
-                first.clone(),
-                limits,
-            );
+            let table = crate::odb::OdbTable::open(first, &limits)?;
+            return Ok(Self::from_odb(table, first.clone(), limits));
         }
         let mut members = Vec::new();
         for path in paths {
@@ -295,9 +301,9 @@ impl ObsDataset {
         })
     }
 
-    fn from_odb(table: crate::odb::OdbTable, path: PathBuf, limits: Limits) -> Result<Self> {
+    fn from_odb(table: crate::odb::OdbTable, path: PathBuf, limits: Limits) -> Self {
         let variables = table.variables();
-        Ok(Self {
+        Self {
             paths: vec![path],
             layout: Layout::Odb,
             dimensions: vec![Dimension {
@@ -308,7 +314,7 @@ impl ObsDataset {
             variables,
             backend: Backend::Odb(table),
             limits,
-        })
+        }
     }
 
     /// The files, in member order.
@@ -407,18 +413,15 @@ impl ObsDataset {
     }
 
     /// Reads one variable from each member (one part for a single file or ODB-2).
-    fn read_parts(
-        &self,
-        info: &VariableInfo,
-    ) -> Result<Vec<(Values, Vec<Attribute>, &[Attribute])>> {
+    fn read_parts(&self, info: &VariableInfo) -> Result<Vec<Part<'_>>> {
         match &self.backend {
             Backend::Odb(table) => {
                 let values = table.read(&info.name, &self.limits)?;
-                Ok(vec![(
+                Ok(vec![Part {
                     values,
-                    info.attributes.clone(),
-                    self.attributes.as_slice(),
-                )])
+                    attributes: info.attributes.clone(),
+                    globals: self.attributes.as_slice(),
+                }])
             }
             Backend::Hdf5(members) => {
                 let mut parts = Vec::new();
@@ -429,34 +432,32 @@ impl ObsDataset {
                         break;
                     }
                     let values = member.file.read(stored, &self.limits)?;
-                    parts.push((
+                    parts.push(Part {
                         values,
-                        stored.attributes.clone(),
-                        member.catalog.attributes.as_slice(),
-                    ));
+                        attributes: stored.attributes.clone(),
+                        globals: member.catalog.attributes.as_slice(),
+                    });
                 }
                 Ok(parts)
             }
         }
     }
 
-    fn concatenate(
-        &self,
-        info: &VariableInfo,
-        parts: Vec<(Values, Vec<Attribute>, &[Attribute])>,
-    ) -> Result<VariableData> {
+    fn concatenate(&self, info: &VariableInfo, parts: Vec<Part<'_>>) -> Result<VariableData> {
         let mut values: Option<Values> = None;
         let mut missing = Vec::new();
-        for (part, attributes, _) in parts {
+        for part in parts {
             // Each member's own fill value marks its own missing values.
-            missing.extend(missing_mask(&part, &attributes));
+            missing.extend(missing_mask(&part.values, &part.attributes));
             match &mut values {
-                None => values = Some(part),
-                Some(all) => all.extend(part).map_err(|(want, found)| Error::Format {
-                    path: self.first_path(),
-                    variable: Some(info.name.to_string()),
-                    detail: format!("io-pool members disagree on its type: {want} and {found}"),
-                })?,
+                None => values = Some(part.values),
+                Some(all) => all
+                    .extend(part.values)
+                    .map_err(|(want, found)| Error::Format {
+                        path: self.first_path(),
+                        variable: Some(info.name.to_string()),
+                        detail: format!("io-pool members disagree on its type: {want} and {found}"),
+                    })?,
             }
         }
         let values = values.unwrap_or(Values::F64(Vec::new()));
@@ -528,20 +529,22 @@ impl ObsDataset {
         };
         let parts = self.read_parts(&info)?;
         let mut converted = Vec::new();
-        for (member_index, (values, attributes, globals)) in parts.into_iter().enumerate() {
+        for (member_index, part) in parts.into_iter().enumerate() {
             let path = self.paths.get(member_index).cloned().unwrap_or_default();
-            let mask = missing_mask(&values, &attributes);
-            let seconds =
-                to_instants(&values, &mask, &attributes, globals, form).map_err(|detail| {
-                    Error::Format {
-                        path,
-                        variable: Some(info.name.to_string()),
-                        detail,
-                    }
+            let mask = missing_mask(&part.values, &part.attributes);
+            let seconds = to_instants(&part.values, &mask, &part.attributes, part.globals, form)
+                .map_err(|detail| Error::Format {
+                    path,
+                    variable: Some(info.name.to_string()),
+                    detail,
                 })?;
             // Missing instants are `MISSING_INSTANT`, which the mask rule of an int64
             // variable without attributes recognises, so `concatenate` rebuilds the mask.
-            converted.push((Values::I64(seconds), Vec::new(), globals));
+            converted.push(Part {
+                values: Values::I64(seconds),
+                attributes: Vec::new(),
+                globals: part.globals,
+            });
         }
         let mut data = self.concatenate(&info, converted)?;
         data.name = VariableName::canonical("MetaData", "dateTime");
@@ -569,10 +572,10 @@ fn to_instants(
     let n = values.len();
     let mut out = Vec::new();
     out.try_reserve_exact(n)
-        .map_err(|_| format!("cannot allocate {n} instants"))?;
+        .map_err(|e| format!("cannot allocate {n} instants: {e}"))?;
     let is_missing = |i: usize| mask.get(i).copied().unwrap_or(true);
     match (form, values) {
-        (TimeForm::Strings, Values::Text(strings)) | (TimeForm::Epoch, Values::Text(strings)) => {
+        (TimeForm::Strings | TimeForm::Epoch, Values::Text(strings)) => {
             for (i, s) in strings.iter().enumerate() {
                 if is_missing(i) {
                     out.push(MISSING_INSTANT);

@@ -7,10 +7,8 @@ use std::path::PathBuf;
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Formats the optional variable part of a message: `" variable MetaData/latitude"` or nothing.
-fn at(variable: &Option<String>) -> String {
-    variable
-        .as_ref()
-        .map_or_else(String::new, |name| format!(" variable {name}"))
+fn at(variable: Option<&String>) -> String {
+    variable.map_or_else(String::new, |name| format!(" variable {name}"))
 }
 
 /// Everything that can go wrong while opening or reading an observation file.
@@ -29,7 +27,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The HDF5/netCDF-4 layer found the file malformed (truncated, corrupted, or not HDF5).
-    #[error("{}{}: unreadable HDF5/netCDF-4 data", path.display(), at(variable))]
+    #[error("{}{}: unreadable HDF5/netCDF-4 data", path.display(), at(variable.as_ref()))]
     Hdf5 {
         /// The file.
         path: PathBuf,
@@ -40,7 +38,7 @@ pub enum Error {
         source: netcdf_reader::Error,
     },
     /// The file is readable but breaks the IODA or ODB-2 layout rules.
-    #[error("{}{}: {detail}", path.display(), at(variable))]
+    #[error("{}{}: {detail}", path.display(), at(variable.as_ref()))]
     Format {
         /// The file.
         path: PathBuf,
@@ -50,7 +48,7 @@ pub enum Error {
         detail: String,
     },
     /// The file is valid but uses something this reader does not implement.
-    #[error("{}{}: unsupported {what}", path.display(), at(variable))]
+    #[error("{}{}: unsupported {what}", path.display(), at(variable.as_ref()))]
     Unsupported {
         /// The file.
         path: PathBuf,
@@ -60,7 +58,7 @@ pub enum Error {
         what: String,
     },
     /// Reading would exceed one of the [`Limits`](crate::Limits).
-    #[error("{}{}: {what} is {found}, above the limit of {limit}", path.display(), at(variable))]
+    #[error("{}{}: {what} is {found}, above the limit of {limit}", path.display(), at(variable.as_ref()))]
     Limit {
         /// The file.
         path: PathBuf,
@@ -72,6 +70,19 @@ pub enum Error {
         found: u64,
         /// The limit in force.
         limit: u64,
+    },
+    /// The system refused memory for a variable that passed the limits.
+    #[error("{}{}: cannot allocate {bytes} bytes", path.display(), at(variable.as_ref()))]
+    Alloc {
+        /// The file.
+        path: PathBuf,
+        /// The variable being read, if any.
+        variable: Option<String>,
+        /// The size asked for.
+        bytes: u64,
+        /// The allocator's refusal.
+        #[source]
+        source: std::collections::TryReserveError,
     },
     /// The caller asked for a variable the dataset does not have.
     #[error("{}: no variable {variable}", path.display())]

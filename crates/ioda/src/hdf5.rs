@@ -4,6 +4,7 @@
 //! truncated while open gives an error, not a SIGBUS). Its own limits are set from ours,
 //! and every element count is checked here before a buffer is allocated.
 
+use std::collections::TryReserveError;
 use std::path::{Path, PathBuf};
 
 use netcdf_reader::{
@@ -55,12 +56,14 @@ pub(crate) struct Hdf5File {
 
 impl Hdf5File {
     pub(crate) fn open(path: &Path, limits: &Limits) -> Result<Self> {
-        let mut options = NcOpenOptions::default();
-        options.metadata_mode = NcMetadataMode::Strict;
-        options.max_read_bytes = usize::try_from(limits.max_variable_bytes).unwrap_or(usize::MAX);
-        options.max_chunk_bytes = usize::try_from(limits.max_chunk_bytes).unwrap_or(usize::MAX);
-        // A modest cache: the view reads each variable once, in full.
-        options.chunk_cache_bytes = 16 << 20;
+        let options = NcOpenOptions {
+            metadata_mode: NcMetadataMode::Strict,
+            max_read_bytes: usize::try_from(limits.max_variable_bytes).unwrap_or(usize::MAX),
+            max_chunk_bytes: usize::try_from(limits.max_chunk_bytes).unwrap_or(usize::MAX),
+            // A modest cache: the view reads each variable once, in full.
+            chunk_cache_bytes: 16 << 20,
+            ..NcOpenOptions::default()
+        };
         let file = NcFile::open_with_options(path, options).map_err(|source| Error::Hdf5 {
             path: path.to_owned(),
             variable: None,
@@ -199,18 +202,21 @@ impl Hdf5File {
                 limit: limits.max_variable_bytes,
             });
         }
-        let count = usize::try_from(count).map_err(|_| Error::Limit {
-            path: self.path.clone(),
-            variable: Some(label.clone()),
-            what: "element count",
-            found: count,
-            limit: usize::MAX as u64,
-        })?;
+        // Only a 32-bit target can get here: the byte limit is below u64::MAX.
+        let Ok(count) = usize::try_from(count) else {
+            return Err(Error::Limit {
+                path: self.path.clone(),
+                variable: Some(label),
+                what: "element count",
+                found: count,
+                limit: usize::MAX as u64,
+            });
+        };
         let path = variable.path_in_file.as_str();
         macro_rules! numeric {
             ($variant:ident, $t:ty) => {{
-                let mut buffer: Vec<$t> =
-                    crate::alloc::zeroed(count).map_err(|()| self.alloc_error(&label, bytes))?;
+                let mut buffer: Vec<$t> = crate::alloc::zeroed(count)
+                    .map_err(|source| self.alloc_error(&label, bytes, source))?;
                 self.file
                     .read_variable_into::<$t>(path, &mut buffer)
                     .map_err(|e| self.hdf5_error(Some(&label), e))?;
@@ -261,13 +267,12 @@ impl Hdf5File {
         })
     }
 
-    fn alloc_error(&self, label: &str, bytes: u64) -> Error {
-        Error::Limit {
+    fn alloc_error(&self, label: &str, bytes: u64, source: TryReserveError) -> Error {
+        Error::Alloc {
             path: self.path.clone(),
             variable: Some(label.to_owned()),
-            what: "allocation the system refused, in bytes",
-            found: bytes,
-            limit: 0,
+            bytes,
+            source,
         }
     }
 }
@@ -312,8 +317,7 @@ fn convert_attribute(value: &NcAttrValue) -> AttrValue {
         NcAttrValue::Doubles(v) => AttrValue::Floats(v.clone()),
         NcAttrValue::Chars(s) => AttrValue::Text(vec![s.trim_end_matches('\0').to_owned()]),
         NcAttrValue::Strings(v) => AttrValue::Text(v.clone()),
-        // Types IODA never uses on attributes (compound, enum, ...) are shown as text.
-        #[allow(unreachable_patterns)]
-        other => AttrValue::Text(vec![format!("{other:?}")]),
+        // Types IODA never uses on attributes (compound, opaque, ...) are shown as text.
+        other @ NcAttrValue::UserDefined { .. } => AttrValue::Text(vec![format!("{other:?}")]),
     }
 }

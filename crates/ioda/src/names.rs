@@ -13,7 +13,7 @@ const DIMENSION_ALIASES: &[(&str, &str)] = &[
     ("Layers", "Layer"),
 ];
 
-/// Old variable names (v1/v2 snake_case, converter spellings) and their v3 name.
+/// Old variable names (v1/v2 `snake_case`, converter spellings) and their v3 name.
 const VARIABLE_ALIASES: &[(&str, &str)] = &[
     ("brightness_temperature", "brightnessTemperature"),
     ("bending_angle", "bendingAngle"),

@@ -184,7 +184,7 @@ impl<'a> Cursor<'a> {
     /// A count that must be non-negative and fit in the bytes left, `unit` bytes each.
     fn count(&mut self, unit: usize, what: &str) -> std::result::Result<usize, String> {
         let n = self.i32()?;
-        let n = usize::try_from(n).map_err(|_| format!("negative {what} count {n}"))?;
+        let n = usize::try_from(n).map_err(|e| format!("{what} count {n}: {e}"))?;
         let left = self.bytes.len().saturating_sub(self.position);
         if n.saturating_mul(unit.max(1)) > left {
             return Err(format!("{what} count {n} exceeds the {left} bytes left"));
@@ -309,6 +309,7 @@ fn string_of_double(value: f64) -> String {
 fn decode_cell(column: &Column, cursor: &mut Cursor<'_>) -> std::result::Result<Cell, String> {
     let is_text = column.kind == ColumnType::Text;
     let is_integer = matches!(column.kind, ColumnType::Integer | ColumnType::Bitfield);
+    #[allow(clippy::float_cmp)] // odc's rule: a cell equal to the column's missing value, exactly
     let number = |v: f64| -> Cell {
         if column.has_missing && v == column.missing_value {
             Cell::Missing
@@ -389,12 +390,41 @@ struct Frame {
     properties: Vec<(String, String)>,
 }
 
+/// What a frame's header says: where its rows are and how its columns are coded.
+struct FrameHeader {
+    little_endian: bool,
+    data_start: usize,
+    data_end: usize,
+    rows: usize,
+    columns: Vec<Column>,
+    properties: Vec<(String, String)>,
+}
+
 fn parse_frame(
     bytes: &[u8],
     start: usize,
     limits: &Limits,
     rows_so_far: u64,
 ) -> std::result::Result<(Frame, usize), String> {
+    let header = parse_frame_header(bytes, start, limits, rows_so_far)?;
+    let cells = decode_rows(bytes, &header)?;
+    Ok((
+        Frame {
+            columns: header.columns,
+            cells,
+            rows: header.rows,
+            properties: header.properties,
+        },
+        header.data_end,
+    ))
+}
+
+fn parse_frame_header(
+    bytes: &[u8],
+    start: usize,
+    limits: &Limits,
+    rows_so_far: u64,
+) -> std::result::Result<FrameHeader, String> {
     let mut cursor = Cursor {
         bytes,
         position: start,
@@ -412,20 +442,23 @@ fn parse_frame(
         ));
     }
     let _md5 = cursor.string()?;
-    let header_length =
-        usize::try_from(cursor.i32()?).map_err(|_| "negative header length".to_owned())?;
+    let header_length = cursor.i32()?;
+    let header_length = usize::try_from(header_length)
+        .map_err(|e| format!("header length {header_length}: {e}"))?;
     let data_start = cursor
         .position
         .checked_add(header_length)
         .ok_or("header length overflows")?;
-    let data_size = usize::try_from(cursor.i64()?).map_err(|_| "negative data size".to_owned())?;
+    let data_size = cursor.i64()?;
+    let data_size =
+        usize::try_from(data_size).map_err(|e| format!("data size {data_size}: {e}"))?;
     let data_end = data_start
         .checked_add(data_size)
         .filter(|end| *end <= bytes.len())
         .ok_or_else(|| format!("frame at offset {start} runs past the end of the file"))?;
     let _previous_frame_offset = cursor.i64()?;
     let rows = cursor.i64()?;
-    let rows = u64::try_from(rows).map_err(|_| format!("negative row count {rows}"))?;
+    let rows = u64::try_from(rows).map_err(|e| format!("row count {rows}: {e}"))?;
     if rows_so_far.saturating_add(rows) > limits.max_odb_rows {
         return Err(format!(
             "row count {} above the limit of {}",
@@ -433,7 +466,7 @@ fn parse_frame(
             limits.max_odb_rows
         ));
     }
-    // Every row takes at least its two-byte marker.
+    // Every row takes at least its two-byte marker, so `rows` fits in usize below.
     if rows.saturating_mul(2) > data_size as u64 {
         return Err(format!(
             "{rows} rows cannot fit in {data_size} bytes of data"
@@ -462,19 +495,31 @@ fn parse_frame(
             cursor.position
         ));
     }
-    let rows = rows as usize;
+    Ok(FrameHeader {
+        little_endian: cursor.little_endian,
+        data_start,
+        data_end,
+        rows: rows as usize,
+        columns,
+        properties,
+    })
+}
+
+/// Decodes a frame's rows into one vector of cells per column.
+fn decode_rows(bytes: &[u8], header: &FrameHeader) -> std::result::Result<Vec<Vec<Cell>>, String> {
+    let (rows, columns) = (header.rows, &header.columns);
     let mut cells: Vec<Vec<Cell>> = Vec::new();
-    for _ in &columns {
+    for _ in columns {
         let mut column = Vec::new();
         column
             .try_reserve_exact(rows)
-            .map_err(|_| format!("cannot allocate {rows} rows"))?;
+            .map_err(|e| format!("cannot allocate {rows} rows: {e}"))?;
         cells.push(column);
     }
     let mut cursor = Cursor {
-        bytes: bytes.get(..data_end).unwrap_or(&[]),
-        position: data_start,
-        little_endian: cursor.little_endian,
+        bytes: bytes.get(..header.data_end).unwrap_or(&[]),
+        position: header.data_start,
+        little_endian: header.little_endian,
     };
     for row in 0..rows {
         let first_changed = usize::from(cursor.marker()?);
@@ -494,15 +539,7 @@ fn parse_frame(
             out.push(cell);
         }
     }
-    Ok((
-        Frame {
-            columns,
-            cells,
-            rows,
-            properties,
-        },
-        data_end,
-    ))
+    Ok(cells)
 }
 
 impl OdbTable {
@@ -556,8 +593,8 @@ impl OdbTable {
         if frames.is_empty() {
             return Err(format_error("no ODB-2 frame".into()));
         }
-        let rows =
-            usize::try_from(total_rows).map_err(|_| format_error("row count overflows".into()))?;
+        let rows = usize::try_from(total_rows)
+            .map_err(|e| format_error(format!("row count {total_rows}: {e}")))?;
         Self::merge(path, frames, rows).map_err(format_error)
     }
 
@@ -571,25 +608,23 @@ impl OdbTable {
         let mut row_offset = 0;
         for frame in frames {
             for (column, cells) in frame.columns.iter().zip(frame.cells) {
-                let index = match columns.iter().position(|c| c.name == column.name) {
-                    Some(index) => index,
-                    None => {
-                        let data = match column.kind {
-                            ColumnType::Integer | ColumnType::Bitfield => {
-                                ColumnData::Int(vec![None; rows])
-                            }
-                            ColumnType::Real | ColumnType::Double => {
-                                ColumnData::Real(vec![None; rows])
-                            }
-                            ColumnType::Text => ColumnData::Text(vec![String::new(); rows]),
-                        };
-                        columns.push(TableColumn {
-                            name: column.name.clone(),
-                            bitfields: column.bitfields.clone(),
-                            data,
-                        });
-                        columns.len() - 1
-                    }
+                let index = if let Some(index) = columns.iter().position(|c| c.name == column.name)
+                {
+                    index
+                } else {
+                    let data = match column.kind {
+                        ColumnType::Integer | ColumnType::Bitfield => {
+                            ColumnData::Int(vec![None; rows])
+                        }
+                        ColumnType::Real | ColumnType::Double => ColumnData::Real(vec![None; rows]),
+                        ColumnType::Text => ColumnData::Text(vec![String::new(); rows]),
+                    };
+                    columns.push(TableColumn {
+                        name: column.name.clone(),
+                        bitfields: column.bitfields.clone(),
+                        data,
+                    });
+                    columns.len() - 1
                 };
                 let target = columns.get_mut(index).ok_or("column index")?;
                 // A column that is integer in one frame and real in another becomes real.
@@ -651,7 +686,7 @@ impl OdbTable {
             .or_else(|| self.columns.iter().find(base_of))
     }
 
-    /// The view's variables: each column, each bit group, and the MetaData aliases.
+    /// The view's variables: each column, each bit group, and the `MetaData` aliases.
     pub(crate) fn variables(&self) -> Vec<VariableInfo> {
         let mut out = Vec::new();
         let info = |name: VariableName,

@@ -196,7 +196,7 @@ pub fn find_attribute<'a>(attributes: &'a [Attribute], name: &str) -> Option<&'a
 }
 
 /// Floats whose magnitude exceeds this are missing: every writer's float fill
-/// (f32::MAX, -0.99·f32::MAX, netCDF's 9.97e36) is beyond it, no observation is (eva's rule).
+/// (`f32::MAX`, `-0.99·f32::MAX`, netCDF's 9.97e36) is beyond it, no observation is (eva's rule).
 pub const FLOAT_MISSING_THRESHOLD: f64 = 1.0e30;
 /// 32-bit integers that mean missing in IODA files whatever `_FillValue` says:
 /// OOPS's missing value and bufr2ioda's `i32::MAX`.

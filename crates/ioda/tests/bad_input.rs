@@ -1,6 +1,8 @@
 //! Truncated and bit-flipped copies of every fixture: an error or a value, never a panic,
 //! never an allocation beyond the limits.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 mod common;
 
 use std::path::Path;

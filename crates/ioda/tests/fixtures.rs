@@ -1,5 +1,7 @@
 //! The view over every fixture: layouts, names and aliases, values, masks, times, longitudes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 mod common;
 
 use ioda::{AttrValue, Layout, ObsDataset, Values};
