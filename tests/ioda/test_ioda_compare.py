@@ -1,13 +1,17 @@
 """Our IODA reader against h5py (HDF5) and pyodc (ODB-2), cell for cell, fill values included.
 
-Run: python3 -m pytest tests/ioda (Debian's python3 with python3-h5py; pyodc from the venv
-named by IODA_PYODC_PYTHON, or skipped with the reason). Our values come from the
-`ioda_json` example of crates/ioda, built by the test.
+Run: tests/run.sh ioda (the venv <repo>/.venv-ioda-tests with h5py, netCDF4 and pyodc, and
+FSTGIS_REQUIRE_IODA_ORACLES=1: a missing oracle is an error). A bare `pytest tests/ioda`
+skips what its Python lacks, with the reason. pyodc runs in this Python, or in the one named
+by IODA_PYODC_PYTHON. Our values come from the `ioda_json` example of crates/ioda: the binary
+named by FSTGIS_IODA_JSON, or built by the test.
 """
 
+import importlib.util
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +31,33 @@ INT32_SENTINELS = {-2147483643, 2147483647}
 INT64_SENTINELS = {-9223372036854775801, 9223372036854775807, -9223372036854775806}
 NETCDF_DEFAULT_FILL = {"int16": -32767, "int32": -2147483647, "uint16": 65535, "uint32": 4294967295}
 
+REQUIRED = os.environ.get("FSTGIS_REQUIRE_IODA_ORACLES") == "1"
+
+
+def need_module(name):
+    """The oracle module, or a skip (an error under tests/run.sh)."""
+    if importlib.util.find_spec(name) is None:
+        why = f"{name} missing: tests/run.sh ioda installs it (tests/ioda/requirements.txt)"
+        if REQUIRED:
+            pytest.fail(why)
+        pytest.skip(why)
+    return __import__(name)
+
+
+def test_there_are_fixtures_of_each_kind():
+    # An empty glob would turn every comparison below into zero tests.
+    assert HDF5_FILES and ODB_FILES, FIXTURES
+
 
 @pytest.fixture(scope="session")
 def ours():
-    subprocess.run(
-        ["cargo", "build", "-q", "-j", "1", "-p", "ioda", "--example", "ioda_json"],
-        cwd=ROOT, check=True, env={**os.environ, "CARGO_TARGET_DIR": str(TARGET)},
-    )
-    exe = TARGET / "debug" / "examples" / "ioda_json"
+    exe = os.environ.get("FSTGIS_IODA_JSON")
+    if exe is None:
+        subprocess.run(
+            ["cargo", "build", "-q", "-j", "1", "-p", "ioda", "--example", "ioda_json"],
+            cwd=ROOT, check=True, env={**os.environ, "CARGO_TARGET_DIR": str(TARGET)},
+        )
+        exe = TARGET / "debug" / "examples" / "ioda_json"
 
     def read(path):
         out = subprocess.run([str(exe), str(path)], check=True, capture_output=True, text=True).stdout
@@ -97,7 +120,7 @@ def h5_variables(path):
 
 @pytest.mark.parametrize("path", HDF5_FILES, ids=lambda p: p.name)
 def test_hdf5_cell_for_cell(path, ours):
-    pytest.importorskip("h5py")
+    need_module("h5py")
     mine = ours(path)
     theirs = h5_variables(path)
     by_storage = {v["stored_as"]: v for v in mine["variables"].values()}
@@ -120,7 +143,7 @@ def test_hdf5_cell_for_cell(path, ours):
 @pytest.mark.parametrize("path", HDF5_FILES, ids=lambda p: p.name)
 def test_netcdf4_mask_is_within_ours(path, ours):
     """netCDF4-python's own masking (fill values, default fills) never masks what we keep."""
-    netCDF4 = pytest.importorskip("netCDF4")
+    netCDF4 = need_module("netCDF4")
     mine = ours(path)
     by_storage = {v["stored_as"]: v for v in mine["variables"].values()}
     with netCDF4.Dataset(path) as ds:
@@ -142,10 +165,15 @@ FLT_MAX = float(np.finfo(np.float32).max)
 
 
 def pyodc_python():
-    candidate = os.environ.get("IODA_PYODC_PYTHON", str(TARGET / "odcvenv" / "bin" / "python"))
-    if Path(candidate).exists():
+    """A Python that has pyodc: IODA_PYODC_PYTHON, else this one; a skip (an error under
+    tests/run.sh) when neither has it."""
+    candidate = os.environ.get("IODA_PYODC_PYTHON")
+    if candidate is not None:
+        if not Path(candidate).exists():
+            pytest.fail(f"IODA_PYODC_PYTHON={candidate} does not exist")
         return candidate
-    return None
+    need_module("pyodc")
+    return sys.executable
 
 
 ODB_DUMP = r"""
@@ -162,8 +190,6 @@ print(json.dumps(out))
 @pytest.mark.parametrize("path", ODB_FILES, ids=lambda p: p.name)
 def test_odb_cell_for_cell_against_pyodc(path, ours):
     python = pyodc_python()
-    if python is None:
-        pytest.skip("pyodc not installed: python3 -m venv target/odcvenv && target/odcvenv/bin/pip install pyodc")
     theirs = json.loads(subprocess.run([python, "-c", ODB_DUMP, str(path)], check=True, capture_output=True, text=True).stdout)
     mine = ours(path)
     columns = {}
