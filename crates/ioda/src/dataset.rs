@@ -651,10 +651,15 @@ fn integer_at(values: &Values, i: usize) -> Option<i64> {
     }
 }
 
-/// Longitude in [-180, 180).
+/// Longitude in [-180, 180); one already there is returned unchanged (the shift through
+/// `+ 180` would round it: -4.97 would come back as -4.969999999999999).
 #[must_use]
 pub fn normalise_longitude(lon: f64) -> f64 {
-    (lon + 180.0).rem_euclid(360.0) - 180.0
+    if (-180.0..180.0).contains(&lon) {
+        lon
+    } else {
+        (lon + 180.0).rem_euclid(360.0) - 180.0
+    }
 }
 
 impl VariableData {
@@ -721,5 +726,26 @@ fn type_name(dtype: &netcdf_reader::NcType) -> &'static str {
         NcType::Double => "double",
         NcType::Char | NcType::String => "string",
         _ => "other",
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::float_cmp)] // exact results are the point: in-range longitudes must not move
+mod tests {
+    use super::normalise_longitude;
+
+    #[test]
+    fn longitudes_in_range_are_untouched_and_others_wrap() {
+        for lon in [-180.0, -4.97, 0.0, 127.370_002_746_582_03, 179.999_999] {
+            assert_eq!(
+                normalise_longitude(lon).to_bits(),
+                f64::to_bits(lon),
+                "{lon}"
+            );
+        }
+        assert_eq!(normalise_longitude(180.0), -180.0);
+        assert_eq!(normalise_longitude(355.03), 355.03 - 360.0);
+        assert_eq!(normalise_longitude(-190.0), 170.0);
+        assert_eq!(normalise_longitude(720.0), 0.0);
     }
 }
