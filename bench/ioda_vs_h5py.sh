@@ -56,6 +56,7 @@ run_case() {
     t_h5py="$(awk '/best_seconds/ {print $2}' <<<"$theirs")"
     awk -v l="$label" -v a="$t_ours" -v b="$t_h5py" \
         'BEGIN { printf "%-28s ours %8.1f ms   h5py+numpy %8.1f ms   ratio %.2fx\n", l, a*1000, b*1000, b/a }'
+    sed -n 's/^phases /    ours, by step: /p' <<<"$mine"
 }
 
 echo "== open + read latitude, longitude, dateTime, $variable ($locations locations, best of $repeat)"

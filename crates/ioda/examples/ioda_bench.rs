@@ -20,15 +20,31 @@ fn checksum(data: &ioda::VariableData) -> (usize, f64) {
 
 fn run(path: &str, variable: &str, repeat: usize) -> Result<(), ioda::Error> {
     let mut best = f64::INFINITY;
+    let mut best_phases = [0.0; 5];
     let mut sums = Vec::new();
     for _ in 0..repeat.max(1) {
         let start = Instant::now();
+        let mut phases = [0.0; 5];
+        let mut lap = Instant::now();
+        let mut mark = |phase: usize| {
+            phases[phase] = lap.elapsed().as_secs_f64();
+            lap = Instant::now();
+        };
         let dataset = ObsDataset::open(path)?;
+        mark(0);
         let lat = dataset.latitudes()?;
+        mark(1);
         let lon = dataset.longitudes()?;
+        mark(2);
         let times = dataset.date_times()?;
+        mark(3);
         let values = dataset.read(variable)?;
-        best = best.min(start.elapsed().as_secs_f64());
+        mark(4);
+        let total = start.elapsed().as_secs_f64();
+        if total < best {
+            best = total;
+            best_phases = phases;
+        }
         sums = vec![
             checksum(&lat),
             checksum(&lon),
@@ -37,6 +53,12 @@ fn run(path: &str, variable: &str, repeat: usize) -> Result<(), ioda::Error> {
         ];
     }
     println!("best_seconds {best:.6}");
+    let phases: Vec<String> = ["open", "latitude", "longitude", "dateTime", variable]
+        .iter()
+        .zip(best_phases)
+        .map(|(name, seconds)| format!("{name} {:.1} ms", seconds * 1000.0))
+        .collect();
+    println!("phases {}", phases.join(", "));
     for (name, (count, sum)) in ["latitude", "longitude", "dateTime", variable]
         .iter()
         .zip(sums)

@@ -77,15 +77,13 @@ impl VariableData {
     /// Values as `f64`, missing ones (and strings) as NaN.
     #[must_use]
     pub fn to_f64(&self) -> Vec<f64> {
-        (0..self.values.len())
-            .map(|i| {
-                if self.missing.get(i).copied().unwrap_or(true) {
-                    f64::NAN
-                } else {
-                    self.values.get_f64(i).unwrap_or(f64::NAN)
-                }
-            })
-            .collect()
+        let mut values = self.values.to_f64_vec();
+        for (i, value) in values.iter_mut().enumerate() {
+            if self.missing.get(i).copied().unwrap_or(true) {
+                *value = f64::NAN;
+            }
+        }
+        values
     }
 
     /// Number of missing values.
@@ -593,16 +591,24 @@ fn to_instants(
                 .ok_or("dateTime has no units attribute")?;
             let epoch =
                 EpochUnits::parse(units).ok_or_else(|| format!("unknown time units {units:?}"))?;
+            if let Values::I64(stored) = numbers {
+                // What every ioda writer stores: one pass over the slice, no per-element match.
+                out.extend(stored.iter().enumerate().map(|(i, v)| {
+                    if is_missing(i) {
+                        MISSING_INSTANT
+                    } else {
+                        epoch.instant(*v).unwrap_or(MISSING_INSTANT)
+                    }
+                }));
+                return Ok(out);
+            }
             for i in 0..n {
                 let instant = if is_missing(i) {
                     None
                 } else if let Values::F32(_) | Values::F64(_) = numbers {
                     numbers.get_f64(i).and_then(|v| epoch.instant_f64(v))
                 } else {
-                    numbers
-                        .get_f64(i)
-                        .and_then(|_| integer_at(numbers, i))
-                        .and_then(|v| epoch.instant(v))
+                    integer_at(numbers, i).and_then(|v| epoch.instant(v))
                 };
                 out.push(instant.unwrap_or(MISSING_INSTANT));
             }
@@ -665,9 +671,7 @@ pub fn normalise_longitude(lon: f64) -> f64 {
 impl VariableData {
     /// Values as `f64` without masking (strings become NaN).
     fn to_f64_raw(&self) -> Vec<f64> {
-        (0..self.values.len())
-            .map(|i| self.values.get_f64(i).unwrap_or(f64::NAN))
-            .collect()
+        self.values.to_f64_vec()
     }
 }
 

@@ -87,6 +87,14 @@ impl Values {
         each_values!(self, v => v.get(index).map(|x| *x as f64), _s => None)
     }
 
+    /// Every element as `f64` (integers above 2^53 round, strings are NaN), in one pass per
+    /// type rather than a type dispatch per element.
+    #[must_use]
+    #[allow(clippy::unnecessary_cast)] // one cast for every numeric type, `f64` included
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        each_values!(self, v => v.iter().map(|x| *x as f64).collect(), s => vec![f64::NAN; s.len()])
+    }
+
     /// Element `index` as text: numbers in their shortest round-trip form.
     #[must_use]
     pub fn get_text(&self, index: usize) -> Option<String> {
@@ -309,6 +317,30 @@ pub fn missing_mask(values: &Values, attributes: &[Attribute]) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn to_f64_vec_agrees_with_get_f64_for_every_type() {
+        let all = [
+            Values::I8(vec![-128, 0, 127]),
+            Values::I16(vec![-32_767, 5]),
+            Values::I32(vec![i32::MIN, 2_147_483_647]),
+            Values::I64(vec![-9_223_372_036_854_775_801, 1_718_496_000]),
+            Values::U8(vec![255]),
+            Values::U16(vec![65_535]),
+            Values::U32(vec![4_294_967_295]),
+            Values::U64(vec![u64::MAX]),
+            Values::F32(vec![f32::MAX, -0.5, f32::MIN_POSITIVE]),
+            Values::F64(vec![9.97e36, -1.0e-300]),
+        ];
+        for values in &all {
+            let each: Vec<f64> = (0..values.len())
+                .filter_map(|i| values.get_f64(i))
+                .collect();
+            assert_eq!(values.to_f64_vec(), each, "{}", values.type_name());
+        }
+        let text = Values::Text(vec!["a".into(), "b".into()]).to_f64_vec();
+        assert!(text.len() == 2 && text.iter().all(|v| v.is_nan()));
+    }
 
     fn fill(value: AttrValue) -> Vec<Attribute> {
         vec![Attribute {
