@@ -4,11 +4,14 @@
 #            QGIS headless and netCDF readers (Debian /usr/bin/python3: osgeo, qgis, rasterio,
 #            scipy, xarray, netCDF4), compared with what the reference librmn decodes;
 #   server/  a real fst-tile-server process through OWSLib, QGIS headless (WMS and XYZ) and
-#            Chromium headless (the viewer), from the venv <repo>/.venv-server-tests.
+#            Chromium headless (the viewer), from the venv <repo>/.venv-server-tests;
+#   ioda/    crates/ioda's view of every IODA fixture against h5py, netCDF4 and pyodc, cell
+#            for cell, from the venv <repo>/.venv-ioda-tests.
 #
-#   tests/run.sh                         # both suites (scripts/test.sh calls this)
+#   tests/run.sh                         # every suite (scripts/test.sh calls this)
 #   tests/run.sh gdal [pytest args]      # one suite, e.g. tests/run.sh gdal -k rotated
 #   tests/run.sh server [pytest args]    # e.g. tests/run.sh server test_viewer.py
+#   tests/run.sh ioda [pytest args]      # e.g. tests/run.sh ioda -k odb
 #   FSTGIS_GDAL_PROFILE=debug|release    plugin build profile (default: debug, like `cargo test`)
 #   FSTGIS_SERVER_PROFILE=debug|release  server build profile (default: debug)
 set -euo pipefail
@@ -16,7 +19,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 suite="${1:-all}"
 [ $# -gt 0 ] && shift
-case "$suite" in gdal|server|all) ;; *) echo "usage: tests/run.sh [gdal|server|all] [pytest args]" >&2; exit 2 ;; esac
+case "$suite" in gdal|server|ioda|all) ;; *) echo "usage: tests/run.sh [gdal|server|ioda|all] [pytest args]" >&2; exit 2 ;; esac
 target="${CARGO_TARGET_DIR:-$root/target}"
 
 run_gdal() {
@@ -38,8 +41,21 @@ run_server() {
   (cd "$here/server" && "$venv/bin/pytest" -q -p no:cacheprovider "$@")
 }
 
+run_ioda() {
+  echo "== tests/ioda: build the ioda_json example (debug)"
+  (cd "$root" && cargo build -p ioda --example ioda_json)
+  local venv
+  venv="$("$here/ioda/setup-venv.sh")"
+  # The oracles are installed above: a missing one is an error, not a skip.
+  export FSTGIS_IODA_JSON="$target/debug/examples/ioda_json" FSTGIS_REQUIRE_IODA_ORACLES=1
+  export PYTHONDONTWRITEBYTECODE=1
+  echo "== tests/ioda: crates/ioda against h5py, netCDF4 and pyodc"
+  (cd "$here/ioda" && "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@" .)
+}
+
 case "$suite" in
   gdal) run_gdal "$@" ;;
   server) run_server "$@" ;;
-  all) run_gdal "$@"; run_server "$@" ;;
+  ioda) run_ioda "$@" ;;
+  all) run_gdal "$@"; run_server "$@"; run_ioda "$@" ;;
 esac

@@ -9,6 +9,7 @@ pub mod dims;
 pub mod error;
 pub mod maps;
 pub mod metrics;
+pub mod obs;
 pub mod params;
 pub mod render;
 pub mod routes;
@@ -59,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         .route("/tiles/{layer}/tilejson.json", get(routes::xyz::tilejson))
         .route("/tiles/{layer}/{z}/{x}/{y}", get(routes::xyz::tile))
         .route("/api/layers", get(routes::catalog::layers))
+        .route("/collections", get(obs::routes::collections))
+        .route("/collections/{layer}/items", get(obs::routes::items))
         .route("/healthz", get(routes::health::healthz))
         .route("/metrics", get(routes::health::metrics))
         .fallback(not_found)

@@ -50,6 +50,8 @@ pub struct Inner {
     pub ranges: RangeCache,
     /// Counters of the accept loop (zero when the router is driven without it).
     pub connections: Arc<ConnectionStats>,
+    /// Observation layers indexed so far.
+    pub obs: crate::obs::ObsLayers,
     generation: AtomicU64,
 }
 
@@ -80,6 +82,7 @@ impl AppState {
             metrics: Metrics::default(),
             ranges: RangeCache::default(),
             connections: Arc::default(),
+            obs: crate::obs::ObsLayers::default(),
             generation: AtomicU64::new(0),
             config,
         };

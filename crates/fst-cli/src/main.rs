@@ -1,7 +1,9 @@
-//! `fst`: list, inspect and dump RPN standard files (XDF and RSF).
+//! `fst`: list, inspect and dump RPN standard files (XDF and RSF), and observation files
+//! (`fst ioda`).
 
 mod cmd_cp;
 mod cmd_grid;
+mod cmd_ioda;
 mod cmd_rm;
 mod describe;
 mod dump;
@@ -41,6 +43,8 @@ enum Command {
     Cp(cmd_cp::CpArgs),
     /// Delete the selected records of a file.
     Rm(cmd_rm::RmArgs),
+    /// Observation files (IODA HDF5 v1/v2/v3, io-pool sets, ODB-2): `info` and `dump`.
+    Ioda(cmd_ioda::IodaArgs),
 }
 
 /// Record selection, with librmn's rules: an option left out matches everything.
@@ -203,6 +207,7 @@ fn main() -> ExitCode {
         Command::Coords(args) => cmd_grid::run_coords(args),
         Command::Cp(args) => cmd_cp::run(args),
         Command::Rm(args) => cmd_rm::run(args),
+        Command::Ioda(args) => cmd_ioda::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,159 @@
+"""Write a realistic IODA v3 observation file, and the same observations as an io-pool set of
+four files, for benchmarks and server tests.
+
+    python bench/make_ioda_obs.py OUT_DIR [--locations N] [--bbox W,S,E,N]
+                                  [--centre 2024-06-16T00:00:00Z] [--window-hours 6] [--seed 1]
+
+Writes OUT_DIR/sfc_sonde_obs.nc4 (one file) and OUT_DIR/sfc_sonde_pool_0000.nc4 .. _0003.nc4
+(the io-pool writer's split: consecutive blocks of locations, same variables), with netCDF4
+(the library the ioda writer sits on), in the layout ioda 2.x writes:
+
+- `Location` dimension with its coordinate variable, chunked along Location (10,000) and
+  deflated (level 4, shuffle), as ioda's HDF5 backend does;
+- MetaData/latitude, longitude (float, degrees, -180..180), dateTime (int64 "seconds since
+  1970-01-01T00:00:00Z"), stationIdentification (variable-length strings), pressure (Pa),
+  height (m), prepbufrReportType (int: 181 surface, 120 radiosonde);
+- ObsValue, ObsError, HofX (float, K, _FillValue -3.3687953e38 as ioda writes) and PreQC
+  (int, _FillValue -2147483643) of airTemperature; about 1 % of ObsValue missing.
+
+About 36 % of the locations are surface reports (stations reporting hourly over the window),
+the rest radiosonde ascents (800 levels from the surface up, drifting with height). Values
+follow a smooth analytic temperature field T(lat, lon, p, t); HofX is that field at the
+observation without the observation's noise (not yet a model file's interpolation).
+"""
+
+import argparse
+import datetime as dt
+import pathlib
+
+import netCDF4
+import numpy as np
+
+FLOAT_FILL = np.float32(-3.3687953e38)
+INT_FILL = np.int32(-2147483643)
+CHUNK = 10_000
+SONDE_LEVELS = 800
+
+
+def analytic_temperature(lat, lon, pressure, hours):
+    """A smooth field in K: warm tropics, colder aloft, a wave in longitude, a diurnal term."""
+    lat_r = np.deg2rad(lat)
+    surface = 300.0 - 45.0 * np.sin(lat_r) ** 2 + 3.0 * np.cos(np.deg2rad(2 * lon)) * np.cos(lat_r)
+    # Colder with height up to a 200 hPa tropopause, isothermal above.
+    lapse = 60.0 * np.log10(101325.0 / np.clip(pressure, 20000.0, None))
+    return surface - lapse + 1.5 * np.sin(2 * np.pi * hours / 24.0)
+
+
+def observations(n, bbox, centre, window_hours, rng):
+    west, south, east, north = bbox
+    n_sfc = int(n * 0.36)
+    n_sonde = n - n_sfc
+    half = window_hours / 2.0
+
+    # Surface stations: hourly reports over the window.
+    reports = max(1, int(window_hours))
+    stations = max(1, n_sfc // reports)
+    st_lat = rng.uniform(south, north, stations)
+    st_lon = rng.uniform(west, east, stations)
+    idx = np.arange(n_sfc) % stations
+    sfc_hours = -half + (np.arange(n_sfc) // stations) % reports + rng.uniform(0, 0.1, n_sfc)
+    sfc = {
+        "lat": st_lat[idx], "lon": st_lon[idx], "hours": sfc_hours,
+        "pressure": rng.uniform(85000.0, 103000.0, n_sfc),
+        "height": rng.uniform(0.0, 1500.0, n_sfc),
+        "type": np.full(n_sfc, 181, np.int32),
+        "station": np.array([f"S{i:05d}" for i in idx], dtype=object),
+    }
+
+    # Radiosondes: ascents of SONDE_LEVELS levels, launched within the window, drifting east.
+    ascents = max(1, n_sonde // SONDE_LEVELS)
+    launch_lat = rng.uniform(south, north, ascents)
+    launch_lon = rng.uniform(west, east, ascents)
+    launch_h = rng.uniform(-half, half - 2.0, ascents) if window_hours > 2 else np.zeros(ascents)
+    a = np.arange(n_sonde) // SONDE_LEVELS % ascents
+    level = np.arange(n_sonde) % SONDE_LEVELS
+    frac = level / SONDE_LEVELS
+    sonde = {
+        "lat": np.clip(launch_lat[a] + 0.3 * frac, -90, 90),
+        "lon": launch_lon[a] + 1.5 * frac,
+        "hours": launch_h[a] + 1.8 * frac,
+        "pressure": 100000.0 * np.exp(-4.6 * frac),
+        "height": 30000.0 * frac,
+        "type": np.full(n_sonde, 120, np.int32),
+        "station": np.array([f"{70000 + i:05d}" for i in a], dtype=object),
+    }
+    obs = {k: np.concatenate([sfc[k], sonde[k]]) for k in sfc}
+    obs["lon"] = (obs["lon"] + 180.0) % 360.0 - 180.0
+    obs["hofx"] = analytic_temperature(obs["lat"], obs["lon"], obs["pressure"], obs["hours"])
+    error = np.where(obs["type"] == 181, 1.0, 0.8)
+    obs["value"] = obs["hofx"] + rng.normal(0.0, 1.0, n) * error
+    obs["error"] = error
+    missing = rng.random(n) < 0.01
+    obs["value"][missing] = np.nan
+    obs["qc"] = np.where(missing, INT_FILL, np.where(rng.random(n) < 0.03, 1, 0)).astype(np.int32)
+    epoch = int(centre.timestamp())
+    obs["dateTime"] = epoch + np.round(obs["hours"] * 3600.0).astype(np.int64)
+    return obs
+
+
+def write(path, obs, start, stop):
+    n = stop - start
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
+        ds.createDimension("Location", n)
+        loc = ds.createVariable("Location", "i4", ("Location",))
+        loc[:] = np.arange(n, dtype=np.int32)
+        ds._ioda_layout = "ObsGroup"
+        ds._ioda_layout_version = np.int32(3)
+        kw = dict(zlib=True, complevel=4, shuffle=True, chunksizes=(min(CHUNK, n),))
+
+        def var(group, name, dtype, values, fill=None, units=None):
+            g = ds.groups.get(group) or ds.createGroup(group)
+            v = g.createVariable(name, dtype, ("Location",),
+                                 fill_value=fill, **kw)
+            if units:
+                v.units = units
+            v[:] = values
+            return v
+
+        s = slice(start, stop)
+        var("MetaData", "latitude", "f4", obs["lat"][s].astype(np.float32), FLOAT_FILL, "degrees_north")
+        var("MetaData", "longitude", "f4", obs["lon"][s].astype(np.float32), FLOAT_FILL, "degrees_east")
+        var("MetaData", "dateTime", "i8", obs["dateTime"][s], np.int64(-9223372036854775801),
+            "seconds since 1970-01-01T00:00:00Z")
+        g = ds.groups["MetaData"]
+        st = g.createVariable("stationIdentification", str, ("Location",), chunksizes=(min(CHUNK, n),))
+        st[:] = obs["station"][s]
+        var("MetaData", "pressure", "f4", obs["pressure"][s].astype(np.float32), FLOAT_FILL, "Pa")
+        var("MetaData", "height", "f4", obs["height"][s].astype(np.float32), FLOAT_FILL, "m")
+        var("MetaData", "prepbufrReportType", "i4", obs["type"][s], INT_FILL)
+        value = obs["value"][s].astype(np.float32)
+        value[np.isnan(value)] = FLOAT_FILL
+        var("ObsValue", "airTemperature", "f4", value, FLOAT_FILL, "K")
+        var("ObsError", "airTemperature", "f4", obs["error"][s].astype(np.float32), FLOAT_FILL, "K")
+        var("HofX", "airTemperature", "f4", obs["hofx"][s].astype(np.float32), FLOAT_FILL, "K")
+        var("PreQC", "airTemperature", "i4", obs["qc"][s], INT_FILL)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("out_dir", type=pathlib.Path)
+    p.add_argument("--locations", type=int, default=1_000_000)
+    p.add_argument("--bbox", default="-180,-90,180,90", help="W,S,E,N in degrees")
+    p.add_argument("--centre", default="2024-06-16T00:00:00Z", help="window centre, ISO-8601 UTC")
+    p.add_argument("--window-hours", type=float, default=6.0)
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args()
+    bbox = [float(x) for x in args.bbox.split(",")]
+    centre = dt.datetime.fromisoformat(args.centre.replace("Z", "+00:00"))
+    rng = np.random.default_rng(args.seed)
+    obs = observations(args.locations, bbox, centre, args.window_hours, rng)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    write(args.out_dir / "sfc_sonde_obs.nc4", obs, 0, args.locations)
+    bounds = np.linspace(0, args.locations, 5).astype(int)
+    for k in range(4):
+        write(args.out_dir / f"sfc_sonde_pool_{k:04d}.nc4", obs, bounds[k], bounds[k + 1])
+    print(f"{args.locations} observations -> {args.out_dir}/sfc_sonde_obs.nc4 and sfc_sonde_pool_000[0-3].nc4")
+
+
+if __name__ == "__main__":
+    main()

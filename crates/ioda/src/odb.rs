@@ -1,0 +1,865 @@
+//! ODB-2 (ECMWF's observation database format, as `odc` writes it) read into the view.
+//!
+//! A file is a sequence of frames. Each frame has a header (byte order marker, format
+//! version 0.5, row count, properties, one codec description per column) followed by
+//! rows. Every row starts with a big-endian `u16`: the first column whose value is
+//! encoded; columns before it repeat the previous row. Integer codecs store
+//! `value − min` in 8 or 16 bits, reals in 32 or 64 bits, strings as indices into a
+//! per-column string table. The layout follows ECMWF's Apache-2.0 `odc`/`pyodc` sources;
+//! this is a fresh implementation.
+//!
+//! In the view, rows are locations. Column `name@table` is the variable `table/name`;
+//! each named bit group of a bitfield column is a variable too (`body/status.active`).
+//! `MetaData/latitude`, `longitude`, `stationIdentification` and `dateTime` (from the
+//! `date` and `time` columns) alias the usual `lat@hdr`, `lon@hdr`, `statid@hdr` columns.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::names::VariableName;
+use crate::time::parse_odb_date_time;
+use crate::values::{AttrValue, Attribute, Values};
+use crate::{Limits, VariableInfo};
+
+/// First bytes of every ODB-2 frame: the `0xFFFF` marker and `ODA`.
+pub(crate) const ODB_MAGIC: &[u8] = b"\xff\xffODA";
+
+/// Column types of the format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColumnType {
+    Integer,
+    Real,
+    Text,
+    Bitfield,
+    Double,
+}
+
+/// How a column's values are stored.
+#[derive(Debug, Clone, PartialEq)]
+enum Codec {
+    Constant,
+    ConstantString,
+    LongConstantString(String),
+    ConstantOrMissing,
+    Int8,
+    Int8Missing,
+    Int16,
+    Int16Missing,
+    Int32,
+    LongReal,
+    ShortReal,
+    ShortReal2,
+    /// Eight bytes per value (odc's intermediate codec; accepted for completeness).
+    Chars,
+    Int8String(Vec<String>),
+    Int16String(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+struct Column {
+    name: String,
+    kind: ColumnType,
+    codec: Codec,
+    has_missing: bool,
+    min: f64,
+    missing_value: f64,
+    /// (name, bit offset, bit count) of each named bit group.
+    bitfields: Vec<(String, u32, u32)>,
+}
+
+/// One decoded cell.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Missing,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+/// Decoded columns of all frames, by column name.
+#[derive(Debug)]
+enum ColumnData {
+    Int(Vec<Option<i64>>),
+    Real(Vec<Option<f64>>),
+    Text(Vec<String>),
+}
+
+#[derive(Debug)]
+struct TableColumn {
+    name: String,
+    bitfields: Vec<(String, u32, u32)>,
+    data: ColumnData,
+}
+
+/// A decoded ODB-2 file.
+#[derive(Debug)]
+pub(crate) struct OdbTable {
+    path: PathBuf,
+    rows: u64,
+    columns: Vec<TableColumn>,
+    properties: Vec<(String, String)>,
+}
+
+/// Fill written where an integer cell is missing (the format's integer missing value).
+const INTEGER_MISSING: i64 = 2_147_483_647;
+/// Fill written where a real cell is missing (the format's real missing value).
+const REAL_MISSING: f64 = -2_147_483_647.0;
+
+/// A bounds-checked reader over one file's bytes, in the frame's byte order.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    position: usize,
+    little_endian: bool,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], String> {
+        let end = self
+            .position
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len());
+        let slice = end.and_then(|end| self.bytes.get(self.position..end));
+        match slice {
+            Some(slice) => {
+                self.position += n;
+                Ok(slice)
+            }
+            None => Err(format!(
+                "truncated: {n} bytes needed at offset {}",
+                self.position
+            )),
+        }
+    }
+    fn array<const N: usize>(&mut self) -> std::result::Result<[u8; N], String> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+    fn u8(&mut self) -> std::result::Result<u8, String> {
+        Ok(self.array::<1>()?[0])
+    }
+    fn u16(&mut self) -> std::result::Result<u16, String> {
+        let b = self.array()?;
+        Ok(if self.little_endian {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
+    }
+    fn marker(&mut self) -> std::result::Result<u16, String> {
+        Ok(u16::from_be_bytes(self.array()?))
+    }
+    fn i32(&mut self) -> std::result::Result<i32, String> {
+        let b = self.array()?;
+        Ok(if self.little_endian {
+            i32::from_le_bytes(b)
+        } else {
+            i32::from_be_bytes(b)
+        })
+    }
+    fn i64(&mut self) -> std::result::Result<i64, String> {
+        let b = self.array()?;
+        Ok(if self.little_endian {
+            i64::from_le_bytes(b)
+        } else {
+            i64::from_be_bytes(b)
+        })
+    }
+    fn f32_bits(&mut self) -> std::result::Result<u32, String> {
+        let b = self.array()?;
+        Ok(if self.little_endian {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
+    }
+    fn f64(&mut self) -> std::result::Result<f64, String> {
+        let b = self.array()?;
+        Ok(if self.little_endian {
+            f64::from_le_bytes(b)
+        } else {
+            f64::from_be_bytes(b)
+        })
+    }
+    /// A count that must be non-negative and fit in the bytes left, `unit` bytes each.
+    fn count(&mut self, unit: usize, what: &str) -> std::result::Result<usize, String> {
+        let n = self.i32()?;
+        let n = usize::try_from(n).map_err(|e| format!("{what} count {n}: {e}"))?;
+        let left = self.bytes.len().saturating_sub(self.position);
+        if n.saturating_mul(unit.max(1)) > left {
+            return Err(format!("{what} count {n} exceeds the {left} bytes left"));
+        }
+        Ok(n)
+    }
+    fn string(&mut self) -> std::result::Result<String, String> {
+        let n = self.count(1, "string length")?;
+        let bytes = self.take(n)?;
+        Ok(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
+
+fn parse_codec(cursor: &mut Cursor<'_>) -> std::result::Result<Column, String> {
+    let name = cursor.string()?;
+    let kind = match cursor.i32()? {
+        1 => ColumnType::Integer,
+        2 => ColumnType::Real,
+        3 => ColumnType::Text,
+        4 => ColumnType::Bitfield,
+        5 => ColumnType::Double,
+        other => return Err(format!("column {name}: unknown type {other}")),
+    };
+    let mut bitfields = Vec::new();
+    if kind == ColumnType::Bitfield {
+        let names_count = cursor.count(4, "bitfield name")?;
+        let names = (0..names_count)
+            .map(|_| cursor.string())
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let sizes_count = cursor.count(4, "bitfield size")?;
+        let sizes = (0..sizes_count)
+            .map(|_| cursor.i32())
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        if names.len() != sizes.len() {
+            return Err(format!(
+                "column {name}: {} bitfield names but {} sizes",
+                names.len(),
+                sizes.len()
+            ));
+        }
+        let mut offset = 0u32;
+        for (bit_name, size) in names.into_iter().zip(sizes) {
+            let size = u32::try_from(size)
+                .ok()
+                .filter(|s| (1..=32).contains(s))
+                .ok_or_else(|| format!("column {name}: bitfield {bit_name} has {size} bits"))?;
+            bitfields.push((bit_name, offset, size));
+            offset = offset.saturating_add(size);
+        }
+        if offset > 32 {
+            return Err(format!(
+                "column {name}: bitfields span {offset} bits, more than 32"
+            ));
+        }
+    }
+    let codec_name = cursor.string()?;
+    let has_missing = cursor.i32()? != 0;
+    let min = cursor.f64()?;
+    let _max = cursor.f64()?;
+    let missing_value = cursor.f64()?;
+    let string_table = |cursor: &mut Cursor<'_>| -> std::result::Result<Vec<String>, String> {
+        let n = cursor.count(12, "string table")?;
+        let mut table = vec![None; n];
+        for _ in 0..n {
+            let text = cursor.string()?;
+            let _unused_count = cursor.i32()?;
+            let index = cursor.i32()?;
+            let slot = usize::try_from(index)
+                .ok()
+                .and_then(|i| table.get_mut(i))
+                .ok_or_else(|| {
+                    format!("column {name}: string index {index} outside its table of {n}")
+                })?;
+            *slot = Some(text.trim_end_matches('\0').to_owned());
+        }
+        table
+            .into_iter()
+            .map(|s| s.ok_or_else(|| format!("column {name}: string table has gaps")))
+            .collect()
+    };
+    let codec = match codec_name.as_str() {
+        "constant" => Codec::Constant,
+        "constant_string" => Codec::ConstantString,
+        "long_constant_string" => Codec::LongConstantString(cursor.string()?),
+        "constant_or_missing" | "real_constant_or_missing" => Codec::ConstantOrMissing,
+        "int8" => Codec::Int8,
+        "int8_missing" => Codec::Int8Missing,
+        "int16" => Codec::Int16,
+        "int16_missing" => Codec::Int16Missing,
+        "int32" => Codec::Int32,
+        "long_real" => Codec::LongReal,
+        "short_real" => Codec::ShortReal,
+        "short_real2" => Codec::ShortReal2,
+        "chars" => {
+            if cursor.i32()? != 0 {
+                return Err(format!("column {name}: chars codec with a string table"));
+            }
+            Codec::Chars
+        }
+        "int8_string" => Codec::Int8String(string_table(cursor)?),
+        "int16_string" => Codec::Int16String(string_table(cursor)?),
+        other => return Err(format!("column {name}: unknown codec {other:?}")),
+    };
+    Ok(Column {
+        name,
+        kind,
+        codec,
+        has_missing,
+        min,
+        missing_value,
+        bitfields,
+    })
+}
+
+/// The string packed in the 8 bytes of a double, up to its first NUL.
+fn string_of_double(value: f64) -> String {
+    let bytes = value.to_le_bytes();
+    let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
+    String::from_utf8_lossy(bytes.get(..end).unwrap_or(&[])).into_owned()
+}
+
+fn decode_cell(column: &Column, cursor: &mut Cursor<'_>) -> std::result::Result<Cell, String> {
+    let is_text = column.kind == ColumnType::Text;
+    let is_integer = matches!(column.kind, ColumnType::Integer | ColumnType::Bitfield);
+    #[allow(clippy::float_cmp)] // odc's rule: a cell equal to the column's missing value, exactly
+    let number = |v: f64| -> Cell {
+        if column.has_missing && v == column.missing_value {
+            Cell::Missing
+        } else if is_integer {
+            Cell::Int(v as i64)
+        } else {
+            Cell::Real(v)
+        }
+    };
+    let offset_int = |raw: u64| -> Cell {
+        // Integer codecs store value − min; min is integral for integer columns.
+        Cell::Int((column.min as i64).saturating_add(raw as i64))
+    };
+    Ok(match &column.codec {
+        Codec::Constant if is_text => Cell::Text(string_of_double(column.min)),
+        Codec::Constant => number(column.min),
+        Codec::ConstantString => Cell::Text(string_of_double(column.min)),
+        Codec::LongConstantString(text) => Cell::Text(text.clone()),
+        Codec::ConstantOrMissing => {
+            if cursor.u8()? == 0xFF {
+                Cell::Missing
+            } else {
+                number(column.min)
+            }
+        }
+        Codec::Int8 => offset_int(u64::from(cursor.u8()?)),
+        Codec::Int8Missing => match cursor.u8()? {
+            0xFF => Cell::Missing,
+            raw => offset_int(u64::from(raw)),
+        },
+        Codec::Int16 => offset_int(u64::from(cursor.u16()?)),
+        Codec::Int16Missing => match cursor.u16()? {
+            0xFFFF => Cell::Missing,
+            raw => offset_int(u64::from(raw)),
+        },
+        Codec::Int32 => match cursor.i32()? {
+            0x7FFF_FFFF => Cell::Missing,
+            raw => Cell::Int(i64::from(raw)),
+        },
+        Codec::LongReal => number(cursor.f64()?),
+        Codec::ShortReal => match cursor.f32_bits()? {
+            // FLT_MIN marks missing in short_real.
+            0x0080_0000 => Cell::Missing,
+            bits => number(f64::from(f32::from_bits(bits))),
+        },
+        Codec::ShortReal2 => match cursor.f32_bits()? {
+            // odc marks missing with -FLT_MAX, pyodc with +FLT_MAX.
+            0xFF7F_FFFF | 0x7F7F_FFFF => Cell::Missing,
+            bits => number(f64::from(f32::from_bits(bits))),
+        },
+        Codec::Chars => Cell::Text(string_of_double(cursor.f64()?)),
+        Codec::Int8String(table) => {
+            let index = usize::from(cursor.u8()?);
+            Cell::Text(table.get(index).cloned().ok_or_else(|| {
+                format!(
+                    "column {}: string index {index} outside its table",
+                    column.name
+                )
+            })?)
+        }
+        Codec::Int16String(table) => {
+            let index = usize::from(cursor.u16()?);
+            Cell::Text(table.get(index).cloned().ok_or_else(|| {
+                format!(
+                    "column {}: string index {index} outside its table",
+                    column.name
+                )
+            })?)
+        }
+    })
+}
+
+/// Per-frame decoded columns before they are merged by name.
+struct Frame {
+    columns: Vec<Column>,
+    cells: Vec<Vec<Cell>>,
+    rows: usize,
+    properties: Vec<(String, String)>,
+}
+
+/// What a frame's header says: where its rows are and how its columns are coded.
+struct FrameHeader {
+    little_endian: bool,
+    data_start: usize,
+    data_end: usize,
+    rows: usize,
+    columns: Vec<Column>,
+    properties: Vec<(String, String)>,
+}
+
+fn parse_frame(
+    bytes: &[u8],
+    start: usize,
+    limits: &Limits,
+    rows_so_far: u64,
+) -> std::result::Result<(Frame, usize), String> {
+    let header = parse_frame_header(bytes, start, limits, rows_so_far)?;
+    let cells = decode_rows(bytes, &header)?;
+    Ok((
+        Frame {
+            columns: header.columns,
+            cells,
+            rows: header.rows,
+            properties: header.properties,
+        },
+        header.data_end,
+    ))
+}
+
+fn parse_frame_header(
+    bytes: &[u8],
+    start: usize,
+    limits: &Limits,
+    rows_so_far: u64,
+) -> std::result::Result<FrameHeader, String> {
+    let mut cursor = Cursor {
+        bytes,
+        position: start,
+        little_endian: true,
+    };
+    if cursor.take(5)? != ODB_MAGIC {
+        return Err(format!("no ODB-2 frame marker at offset {start}"));
+    }
+    let endian = cursor.array::<4>()?;
+    cursor.little_endian = i32::from_le_bytes(endian) == 1;
+    let (major, minor) = (cursor.i32()?, cursor.i32()?);
+    if (major, minor) != (0, 5) {
+        return Err(format!(
+            "format version {major}.{minor} at offset {start}, expected 0.5"
+        ));
+    }
+    let _md5 = cursor.string()?;
+    let header_length = cursor.i32()?;
+    let header_length = usize::try_from(header_length)
+        .map_err(|e| format!("header length {header_length}: {e}"))?;
+    let data_start = cursor
+        .position
+        .checked_add(header_length)
+        .ok_or("header length overflows")?;
+    let data_size = cursor.i64()?;
+    let data_size =
+        usize::try_from(data_size).map_err(|e| format!("data size {data_size}: {e}"))?;
+    let data_end = data_start
+        .checked_add(data_size)
+        .filter(|end| *end <= bytes.len())
+        .ok_or_else(|| format!("frame at offset {start} runs past the end of the file"))?;
+    let _previous_frame_offset = cursor.i64()?;
+    let rows = cursor.i64()?;
+    let rows = u64::try_from(rows).map_err(|e| format!("row count {rows}: {e}"))?;
+    if rows_so_far.saturating_add(rows) > limits.max_odb_rows {
+        return Err(format!(
+            "row count {} above the limit of {}",
+            rows_so_far.saturating_add(rows),
+            limits.max_odb_rows
+        ));
+    }
+    // Every row takes at least its two-byte marker, so `rows` fits in usize below.
+    if rows.saturating_mul(2) > data_size as u64 {
+        return Err(format!(
+            "{rows} rows cannot fit in {data_size} bytes of data"
+        ));
+    }
+    let flags = cursor.count(8, "flag")?;
+    cursor.take(flags.saturating_mul(8))?;
+    let property_count = cursor.count(8, "property")?;
+    let mut properties = Vec::new();
+    for _ in 0..property_count {
+        properties.push((cursor.string()?, cursor.string()?));
+    }
+    let column_count = cursor.count(4, "column")?;
+    if column_count > limits.max_odb_columns {
+        return Err(format!(
+            "{column_count} columns, above the limit of {}",
+            limits.max_odb_columns
+        ));
+    }
+    let columns = (0..column_count)
+        .map(|_| parse_codec(&mut cursor))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    if cursor.position != data_start {
+        return Err(format!(
+            "column descriptions end at offset {}, the header says {data_start}",
+            cursor.position
+        ));
+    }
+    Ok(FrameHeader {
+        little_endian: cursor.little_endian,
+        data_start,
+        data_end,
+        rows: rows as usize,
+        columns,
+        properties,
+    })
+}
+
+/// Decodes a frame's rows into one vector of cells per column.
+fn decode_rows(bytes: &[u8], header: &FrameHeader) -> std::result::Result<Vec<Vec<Cell>>, String> {
+    let (rows, columns) = (header.rows, &header.columns);
+    let mut cells: Vec<Vec<Cell>> = Vec::new();
+    for _ in columns {
+        let mut column = Vec::new();
+        column
+            .try_reserve_exact(rows)
+            .map_err(|e| format!("cannot allocate {rows} rows: {e}"))?;
+        cells.push(column);
+    }
+    let mut cursor = Cursor {
+        bytes: bytes.get(..header.data_end).unwrap_or(&[]),
+        position: header.data_start,
+        little_endian: header.little_endian,
+    };
+    for row in 0..rows {
+        let first_changed = usize::from(cursor.marker()?);
+        if first_changed > columns.len() {
+            return Err(format!(
+                "row {row} starts at column {first_changed} of {}",
+                columns.len()
+            ));
+        }
+        for (index, (column, out)) in columns.iter().zip(cells.iter_mut()).enumerate() {
+            let cell = if index < first_changed {
+                // Repeats the previous row; before the first row, nothing to repeat.
+                out.last().cloned().unwrap_or(Cell::Missing)
+            } else {
+                decode_cell(column, &mut cursor)?
+            };
+            out.push(cell);
+        }
+    }
+    Ok(cells)
+}
+
+impl OdbTable {
+    pub(crate) fn open(path: &Path, limits: &Limits) -> Result<Self> {
+        let io_error = |source| Error::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let size = std::fs::metadata(path).map_err(io_error)?.len();
+        if size > limits.max_odb_file_bytes {
+            return Err(Error::Limit {
+                path: path.to_owned(),
+                variable: None,
+                what: "ODB-2 file size in bytes",
+                found: size,
+                limit: limits.max_odb_file_bytes,
+            });
+        }
+        let bytes = std::fs::read(path).map_err(io_error)?;
+        Self::parse(path, &bytes, limits)
+    }
+
+    pub(crate) fn parse(path: &Path, bytes: &[u8], limits: &Limits) -> Result<Self> {
+        let format_error = |detail: String| Error::Format {
+            path: path.to_owned(),
+            variable: None,
+            detail,
+        };
+        let mut frames = Vec::new();
+        let mut position = 0;
+        let mut total_rows = 0u64;
+        let mut total_cells = 0u64;
+        while position < bytes.len() {
+            let (frame, end) =
+                parse_frame(bytes, position, limits, total_rows).map_err(format_error)?;
+            total_rows += frame.rows as u64;
+            total_cells = total_cells
+                .saturating_add((frame.rows as u64).saturating_mul(frame.columns.len() as u64));
+            if total_cells.saturating_mul(16) > limits.max_variable_bytes.saturating_mul(4) {
+                return Err(Error::Limit {
+                    path: path.to_owned(),
+                    variable: None,
+                    what: "decoded ODB-2 cells",
+                    found: total_cells,
+                    limit: limits.max_variable_bytes / 4,
+                });
+            }
+            frames.push(frame);
+            position = end;
+        }
+        if frames.is_empty() {
+            return Err(format_error("no ODB-2 frame".into()));
+        }
+        let rows = usize::try_from(total_rows)
+            .map_err(|e| format_error(format!("row count {total_rows}: {e}")))?;
+        Self::merge(path, frames, rows).map_err(format_error)
+    }
+
+    /// Merges frames by column name (a column missing from a frame is missing on its rows).
+    fn merge(path: &Path, frames: Vec<Frame>, rows: usize) -> std::result::Result<Self, String> {
+        let mut columns: Vec<TableColumn> = Vec::new();
+        let properties = frames
+            .first()
+            .map(|f| f.properties.clone())
+            .unwrap_or_default();
+        let mut row_offset = 0;
+        for frame in frames {
+            for (column, cells) in frame.columns.iter().zip(frame.cells) {
+                let index = if let Some(index) = columns.iter().position(|c| c.name == column.name)
+                {
+                    index
+                } else {
+                    let data = match column.kind {
+                        ColumnType::Integer | ColumnType::Bitfield => {
+                            ColumnData::Int(vec![None; rows])
+                        }
+                        ColumnType::Real | ColumnType::Double => ColumnData::Real(vec![None; rows]),
+                        ColumnType::Text => ColumnData::Text(vec![String::new(); rows]),
+                    };
+                    columns.push(TableColumn {
+                        name: column.name.clone(),
+                        bitfields: column.bitfields.clone(),
+                        data,
+                    });
+                    columns.len() - 1
+                };
+                let target = columns.get_mut(index).ok_or("column index")?;
+                // A column that is integer in one frame and real in another becomes real.
+                if let (ColumnData::Int(ints), ColumnType::Real | ColumnType::Double) =
+                    (&target.data, column.kind)
+                {
+                    target.data =
+                        ColumnData::Real(ints.iter().map(|v| v.map(|x| x as f64)).collect());
+                }
+                for (row, cell) in cells.into_iter().enumerate() {
+                    let at = row_offset + row;
+                    match (&mut target.data, cell) {
+                        (_, Cell::Missing) => {}
+                        (ColumnData::Int(v), Cell::Int(x)) => set(v, at, Some(x))?,
+                        (ColumnData::Real(v), Cell::Real(x)) => set(v, at, Some(x))?,
+                        (ColumnData::Real(v), Cell::Int(x)) => set(v, at, Some(x as f64))?,
+                        (ColumnData::Text(v), Cell::Text(x)) => set(v, at, x)?,
+                        (_, _) => {
+                            return Err(format!(
+                                "column {} changes between text and numbers across frames",
+                                column.name
+                            ))
+                        }
+                    }
+                }
+            }
+            row_offset += frame.rows;
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            rows: rows as u64,
+            columns,
+            properties,
+        })
+    }
+
+    pub(crate) fn row_count(&self) -> u64 {
+        self.rows
+    }
+
+    pub(crate) fn attributes(&self) -> Vec<Attribute> {
+        self.properties
+            .iter()
+            .map(|(k, v)| Attribute {
+                name: k.clone(),
+                value: AttrValue::Text(vec![v.clone()]),
+            })
+            .collect()
+    }
+
+    /// The column named `base` in table `hdr`, else in any table (`lat@odb`), else bare.
+    fn find_column(&self, base: &str) -> Option<&TableColumn> {
+        let base_of =
+            |c: &&TableColumn| c.name.split_once('@').map_or(c.name.as_str(), |(b, _)| b) == base;
+        let hdr = format!("{base}@hdr");
+        self.columns
+            .iter()
+            .find(|c| c.name == hdr)
+            .or_else(|| self.columns.iter().find(base_of))
+    }
+
+    /// The view's variables: each column, each bit group, and the `MetaData` aliases.
+    pub(crate) fn variables(&self) -> Vec<VariableInfo> {
+        let mut out = Vec::new();
+        let info = |name: VariableName,
+                    stored_as: &str,
+                    type_name: &'static str,
+                    attributes: Vec<Attribute>| VariableInfo {
+            name,
+            stored_as: stored_as.to_owned(),
+            type_name,
+            dims: vec!["Location".into()],
+            shape: vec![self.rows],
+            attributes,
+        };
+        for column in &self.columns {
+            let (type_name, attributes) = column_type(column);
+            out.push(info(
+                column_variable_name(&column.name, None),
+                &column.name,
+                type_name,
+                attributes.clone(),
+            ));
+            for (bits, _, _) in &column.bitfields {
+                out.push(info(
+                    column_variable_name(&column.name, Some(bits)),
+                    &column.name,
+                    "int64",
+                    attributes.clone(),
+                ));
+            }
+        }
+        for (alias, base) in METADATA_ALIASES {
+            if let Some(column) = self.find_column(base) {
+                let (type_name, attributes) = column_type(column);
+                out.push(info(
+                    VariableName::canonical("MetaData", alias),
+                    &column.name,
+                    type_name,
+                    attributes,
+                ));
+            }
+        }
+        if self.find_column("date").is_some() && self.find_column("time").is_some() {
+            let units = Attribute {
+                name: "units".into(),
+                value: AttrValue::Text(vec!["seconds since 1970-01-01T00:00:00Z".into()]),
+            };
+            out.push(info(
+                VariableName::canonical("MetaData", "dateTime"),
+                "date@hdr,time@hdr",
+                "int64",
+                vec![units],
+            ));
+        }
+        out
+    }
+
+    /// Reads a variable by its view name (as listed by [`OdbTable::variables`]).
+    pub(crate) fn read(&self, name: &VariableName, _limits: &Limits) -> Result<Values> {
+        let not_found = || Error::NoSuchVariable {
+            path: self.path.clone(),
+            variable: name.to_string(),
+        };
+        if name.group == "MetaData" {
+            if name.name == "dateTime" {
+                if let (Some(date), Some(time)) =
+                    (self.find_column("date"), self.find_column("time"))
+                {
+                    return Ok(self.date_times(date, time));
+                }
+            }
+            if let Some((_, base)) = METADATA_ALIASES
+                .iter()
+                .find(|(alias, _)| *alias == name.name)
+            {
+                if let Some(column) = self.find_column(base) {
+                    return Ok(column_values(column, None));
+                }
+            }
+        }
+        for column in &self.columns {
+            if column_variable_name(&column.name, None) == *name {
+                return Ok(column_values(column, None));
+            }
+            if let Some(bits) = column
+                .bitfields
+                .iter()
+                .find(|(b, _, _)| column_variable_name(&column.name, Some(b)) == *name)
+            {
+                return Ok(column_values(column, Some(bits)));
+            }
+        }
+        Err(not_found())
+    }
+
+    fn date_times(&self, date: &TableColumn, time: &TableColumn) -> Values {
+        let get = |c: &TableColumn, i: usize| match &c.data {
+            ColumnData::Int(v) => v.get(i).copied().flatten(),
+            ColumnData::Real(v) => v.get(i).copied().flatten().map(|x| x as i64),
+            ColumnData::Text(_) => None,
+        };
+        let rows = self.rows as usize;
+        Values::I64(
+            (0..rows)
+                .map(|i| {
+                    get(date, i)
+                        .zip(get(time, i))
+                        .and_then(|(d, t)| parse_odb_date_time(d, t))
+                        .unwrap_or(i64::MAX)
+                })
+                .collect(),
+        )
+    }
+}
+
+/// View names and the base name of the ODB-2 column that supplies each.
+const METADATA_ALIASES: &[(&str, &str)] = &[
+    ("latitude", "lat"),
+    ("longitude", "lon"),
+    ("stationIdentification", "statid"),
+];
+
+fn set<T>(v: &mut [T], at: usize, value: T) -> std::result::Result<(), String> {
+    let slot = v
+        .get_mut(at)
+        .ok_or_else(|| format!("row {at} outside the table"))?;
+    *slot = value;
+    Ok(())
+}
+
+/// `obsvalue@body` → `body/obsvalue`; a bit group `status.active` → `body/status.active`.
+fn column_variable_name(column: &str, bits: Option<&str>) -> VariableName {
+    let (name, table) = column.split_once('@').unwrap_or((column, ""));
+    let name = match bits {
+        Some(bits) => format!("{name}.{bits}"),
+        None => name.to_owned(),
+    };
+    VariableName {
+        group: table.to_owned(),
+        name,
+    }
+}
+
+fn column_type(column: &TableColumn) -> (&'static str, Vec<Attribute>) {
+    let fill = |value| {
+        vec![Attribute {
+            name: "_FillValue".into(),
+            value,
+        }]
+    };
+    match column.data {
+        ColumnData::Int(_) => ("int64", fill(AttrValue::Ints(vec![INTEGER_MISSING]))),
+        ColumnData::Real(_) => ("double", fill(AttrValue::Floats(vec![REAL_MISSING]))),
+        ColumnData::Text(_) => ("string", Vec::new()),
+    }
+}
+
+/// A column (or one bit group of it) as view values; missing cells take the column's fill.
+fn column_values(column: &TableColumn, bits: Option<&(String, u32, u32)>) -> Values {
+    match (&column.data, bits) {
+        (ColumnData::Int(v), None) => {
+            Values::I64(v.iter().map(|x| x.unwrap_or(INTEGER_MISSING)).collect())
+        }
+        (ColumnData::Int(v), Some((_, offset, size))) => {
+            let mask = (1i64 << size) - 1;
+            Values::I64(
+                v.iter()
+                    .map(|x| x.map_or(INTEGER_MISSING, |x| (x >> offset) & mask))
+                    .collect(),
+            )
+        }
+        (ColumnData::Real(v), _) => {
+            Values::F64(v.iter().map(|x| x.unwrap_or(REAL_MISSING)).collect())
+        }
+        (ColumnData::Text(v), _) => Values::Text(v.clone()),
+    }
+}

@@ -1,0 +1,190 @@
+//! `/collections` and `/collections/{layer}/items`: observation layers as GeoJSON, shaped
+//! like OGC API – Features (`bbox`, `datetime`, `limit`; `qc=all` turns the QC filter off).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value};
+
+use super::{Filter, ObsLayer};
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Features per page when `limit` is absent.
+pub const DEFAULT_LIMIT: usize = 100;
+/// Largest `limit` accepted.
+pub const MAX_LIMIT: usize = 10_000;
+
+fn geojson(body: &Value, content_type: &'static str) -> Response {
+    let mut r = body.to_string().into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+fn iso(seconds: i64) -> Option<String> {
+    DateTime::<Utc>::from_timestamp(seconds, 0)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+async fn layers(state: &AppState) -> Result<Arc<Vec<ObsLayer>>, ApiError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || state.obs.catalog(&state.config.data))
+        .await
+        .map_err(|e| ApiError::Internal(format!("observation catalog: {e}")))
+}
+
+/// `GET /collections`: the observation layers.
+pub async fn collections(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let list: Vec<Value> = layers(&state)
+        .await?
+        .iter()
+        .map(|l| {
+            json!({
+                "id": l.name,
+                "title": format!("{} ({})", l.variable, l.units.as_deref().unwrap_or("no units")),
+                "itemType": "feature",
+                "links": [{"rel": "items", "type": "application/geo+json",
+                           "href": format!("/collections/{}/items", l.name)}],
+            })
+        })
+        .collect();
+    Ok(geojson(&json!({ "collections": list }), "application/json"))
+}
+
+/// `bbox=W,S,E,N` in degrees (W > E crosses the antimeridian).
+fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
+    let numbers: Vec<f64> = text
+        .split(',')
+        .map(|v| v.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| ApiError::invalid("bbox", format!("{text:?}: {e}")))?;
+    let [west, south, east, north] = numbers[..] else {
+        return Err(ApiError::invalid(
+            "bbox",
+            format!("{text:?}: expected four numbers W,S,E,N"),
+        ));
+    };
+    let lon_ok = |x: f64| (-180.0..=180.0).contains(&x);
+    let lat_ok = |y: f64| (-90.0..=90.0).contains(&y);
+    if !(lon_ok(west) && lon_ok(east) && lat_ok(south) && lat_ok(north)) || south > north {
+        return Err(ApiError::invalid(
+            "bbox",
+            format!("{text:?}: outside [-180,180]×[-90,90] or south above north"),
+        ));
+    }
+    Ok([west, south, east, north])
+}
+
+fn parse_instant(text: &str) -> Result<Option<i64>, ApiError> {
+    if text.is_empty() || text == ".." {
+        return Ok(None);
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| Some(t.timestamp()))
+        .map_err(|e| ApiError::invalid("datetime", format!("{text:?}: {e}")))
+}
+
+/// `datetime=T`, `T1/T2`, `../T2`, `T1/..` (RFC 3339).
+fn parse_datetime(text: &str) -> Result<(Option<i64>, Option<i64>), ApiError> {
+    let Some((start, end)) = text.split_once('/') else {
+        let at = parse_instant(text)?;
+        return Ok((at, at));
+    };
+    let (start, end) = (parse_instant(start)?, parse_instant(end)?);
+    if let (Some(s), Some(e)) = (start, end) {
+        if s > e {
+            return Err(ApiError::invalid(
+                "datetime",
+                format!("{text:?}: start after end"),
+            ));
+        }
+    }
+    Ok((start, end))
+}
+
+/// `GET /collections/{layer}/items`.
+#[allow(clippy::implicit_hasher)] // the extractor's type, not a caller's map
+pub async fn items(
+    State(state): State<AppState>,
+    Path(layer): Path<String>,
+    Query(params): Query<HashMap<String, String>>, // axum builds it with the default hasher
+) -> Result<Response, ApiError> {
+    let mut filter = Filter::default();
+    if let Some(b) = params.get("bbox") {
+        filter.bbox = Some(parse_bbox(b)?);
+    }
+    if let Some(d) = params.get("datetime") {
+        (filter.start, filter.end) = parse_datetime(d)?;
+    }
+    let limit = match params.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                return Err(ApiError::invalid(
+                    "limit",
+                    format!("{l:?}: expected 1 to {MAX_LIMIT}"),
+                ))
+            }
+        },
+    };
+    filter.all_qc = match params.get("qc").map(String::as_str) {
+        None | Some("") => false,
+        Some("all") => true,
+        Some(other) => return Err(ApiError::invalid("qc", format!("{other:?}: only `all`"))),
+    };
+    let found = layers(&state)
+        .await?
+        .iter()
+        .find(|l| l.name == layer)
+        .cloned()
+        .ok_or_else(|| ApiError::LayerNotDefined(layer.clone()))?;
+    let index = {
+        let state = state.clone();
+        let found = found.clone();
+        tokio::task::spawn_blocking(move || state.obs.index(&found))
+            .await
+            .map_err(|e| ApiError::Internal(format!("observation layer: {e}")))?
+            .map_err(|e| {
+                // The full cause (with the server's paths) goes to the log, not the client.
+                tracing::error!("observation layer {layer}: {e}");
+                ApiError::Internal(format!("observation layer `{layer}` is unreadable"))
+            })?
+    };
+    let (selected, matched) = index.query(&filter, limit);
+    let features: Vec<Value> = selected
+        .iter()
+        .filter_map(|i| index.observation(*i))
+        .map(|o| {
+            json!({
+                "type": "Feature",
+                "id": o.index,
+                "geometry": {"type": "Point", "coordinates": [o.lon, o.lat]},
+                "properties": {
+                    "variable": index.variable,
+                    "value": o.value,
+                    "units": index.units,
+                    "time": o.time.and_then(iso),
+                    "station": o.station,
+                    "qc": o.qc,
+                    "error": o.error,
+                    "hofx": o.hofx,
+                },
+            })
+        })
+        .collect();
+    Ok(geojson(
+        &json!({
+            "type": "FeatureCollection",
+            "numberMatched": matched,
+            "numberReturned": features.len(),
+            "features": features,
+        }),
+        "application/geo+json",
+    ))
+}
