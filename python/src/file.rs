@@ -644,7 +644,13 @@ fn field_to_numpy(py: Python<'_>, field: Field, missing: Missing) -> PyResult<Py
                 Samples::C128(v) => fortran_array(py, complex(&v, Complex64::new), &dims)?,
                 Samples::Raw32(v) => {
                     mask_needed = false;
-                    PyArray1::from_vec(py, v).into_any()
+                    // Raw words: shaped like the record when there is one word per point
+                    // (nbits 32, as rpnpy shows them), else flat.
+                    if v.len() == dims.iter().product::<usize>() {
+                        fortran_array(py, v, &dims)?
+                    } else {
+                        PyArray1::from_vec(py, v).into_any()
+                    }
                 }
                 _ => return Err(errors::usage("this record's element type is not supported")),
             }
