@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+use fst_core::catalog::{Catalog, FieldSlice};
 use fst_core::codec::Samples;
 use fst_core::date::DateStamp;
 use fst_core::ip::{decode_ip, encode_ip, IpStyle, LevelKind};
@@ -306,6 +307,49 @@ impl File {
     fn grid(&self, py: Python<'_>, index: i64) -> PyResult<Grid> {
         let rec = record_of(&self.get()?, index)?;
         Grid::of_record(py, &rec.file, &rec.meta, rec.context())
+    }
+
+    /// fst-core's catalog: the records grouped into fields (same nomvar, typvar, etiket and
+    /// grid; grid descriptor records left out), each a dict of its keys and, per record in
+    /// (valid time, level) order, numpy arrays `record`, `datev`, `dateo`,
+    /// `forecast_seconds`, `ip1`, `level`, `level_kind` (-1: ip1 does not decode) and `nk`.
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let file = self.get()?;
+        let catalog = py.detach(|| Catalog::build(file.records()));
+        let mut out = Vec::new();
+        for field in catalog.fields() {
+            let d = PyDict::new(py);
+            d.set_item("nomvar", field.key.nomvar.trimmed())?;
+            d.set_item("typvar", field.key.typvar.trimmed())?;
+            d.set_item("etiket", field.key.etiket.trimmed())?;
+            let first = field.slices.first().map(|s| s.record);
+            let grid = first.and_then(|r| file.record(r)).map(grid_id);
+            d.set_item("grid_id", grid)?;
+            let s = &field.slices;
+            let col = |f: &dyn Fn(&FieldSlice) -> i64| s.iter().map(f).collect::<Vec<i64>>();
+            d.set_item("record", col(&|x| x.record.0.into()).into_pyarray(py))?;
+            d.set_item("datev", col(&|x| x.datev.into()).into_pyarray(py))?;
+            d.set_item("dateo", col(&|x| x.dateo.into()).into_pyarray(py))?;
+            d.set_item(
+                "forecast_seconds",
+                col(&|x| x.forecast_seconds as i64).into_pyarray(py),
+            )?;
+            d.set_item("ip1", col(&|x| x.ip1.into()).into_pyarray(py))?;
+            d.set_item(
+                "level",
+                s.iter()
+                    .map(|x| x.level.map_or(f64::NAN, |l| f64::from(l.value)))
+                    .collect::<Vec<f64>>()
+                    .into_pyarray(py),
+            )?;
+            d.set_item(
+                "level_kind",
+                col(&|x| x.level.map_or(-1, |l| l.kind.code().into())).into_pyarray(py),
+            )?;
+            d.set_item("nk", col(&|x| x.nk.into()).into_pyarray(py))?;
+            out.push(d);
+        }
+        Ok(out)
     }
 
     /// One entry per record, as columns: raw keys and decoded values (times as int64
