@@ -353,7 +353,8 @@ impl File {
     }
 
     /// One entry per record, as columns: raw keys and decoded values (times as int64
-    /// microseconds since 1970, `i64::MIN` = NaT). Built with the GIL released.
+    /// microseconds since 1970, `i64::MIN` for no date, numpy's `NaT`). Built with the GIL
+    /// released.
     fn columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let file = self.get()?;
         let cols = py.detach(|| Columns::build(&file, self.name.as_deref()));
@@ -411,8 +412,23 @@ fn micros(stamp: i32) -> i64 {
 }
 
 const INT_KEYS: [&str; 17] = [
-    "ni", "nj", "nk", "dateo", "datev", "deet", "npas", "ip1", "ip2", "ip3", "ig1", "ig2", "ig3",
-    "ig4", "datyp", "nbits", "file_index",
+    "ni",
+    "nj",
+    "nk",
+    "dateo",
+    "datev",
+    "deet",
+    "npas",
+    "ip1",
+    "ip2",
+    "ip3",
+    "ig1",
+    "ig2",
+    "ig3",
+    "ig4",
+    "datyp",
+    "nbits",
+    "file_index",
 ];
 
 fn int_keys(m: &RecordMeta) -> [i64; 17] {
@@ -452,17 +468,14 @@ impl Columns {
             for ((_, col), v) in c.ints.iter_mut().zip(int_keys(m)) {
                 col.push(v);
             }
-            match decode_ip(m.ip1) {
-                Ok(d) => {
-                    c.level.push(f64::from(d.value));
-                    c.level_kind.push(d.kind.code().into());
-                    c.level_unit.push(d.kind.unit());
-                }
-                Err(_) => {
-                    c.level.push(f64::NAN);
-                    c.level_kind.push(-1);
-                    c.level_unit.push("");
-                }
+            if let Ok(d) = decode_ip(m.ip1) {
+                c.level.push(f64::from(d.value));
+                c.level_kind.push(d.kind.code().into());
+                c.level_unit.push(d.kind.unit());
+            } else {
+                c.level.push(f64::NAN);
+                c.level_kind.push(-1);
+                c.level_unit.push("");
             }
             let (v2, k2) = decode_other_ip(m.ip2, LevelKind::Hours);
             c.ip2_value.push(v2);

@@ -56,11 +56,11 @@ fn axis_values(n: usize, x0: f64, dx: f64) -> Vec<f64> {
     (0..n).map(|i| x0 + i as f64 * dx).collect()
 }
 
-fn coordinates_dict<'py>(
-    py: Python<'py>,
+fn coordinates_dict(
+    py: Python<'_>,
     c: Coordinates,
     (ni, nj): (usize, usize),
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<Bound<'_, PyDict>> {
     let d = PyDict::new(py);
     match c {
         Coordinates::Affine(gt) => {
@@ -108,9 +108,7 @@ impl Grid {
     /// PROJ definition of the CRS (of subgrid `k` for U grids).
     #[pyo3(signature = (k=0))]
     fn proj(&self, k: usize) -> PyResult<String> {
-        self.grid
-            .subgrid_proj_string(k)
-            .map_err(|e| self.err(&e))
+        self.grid.subgrid_proj_string(k).map_err(|e| self.err(&e))
     }
 
     /// WKT2:2019 of the CRS (of subgrid `k` for U grids).

@@ -137,5 +137,8 @@ pub(crate) fn forecast_hour(deet: u32, npas: u32) -> f64 {
 /// Every level kind: (code, unit).
 #[pyfunction]
 pub(crate) fn level_kinds() -> Vec<(u8, &'static str)> {
-    LevelKind::ALL.iter().map(|k| (k.code(), k.unit())).collect()
+    LevelKind::ALL
+        .iter()
+        .map(|k| (k.code(), k.unit()))
+        .collect()
 }

@@ -8,9 +8,16 @@
 //! multiple inheritance, e.g. `FstIOError(FstError, OSError)`, which Rust-defined exception
 //! types cannot express), carrying the path, record and byte offset of the fault.
 
-// PyO3's macros expand to code that pedantic lints flag (needless pass by value of `Python`,
-// `&Bound` receivers); the bindings follow PyO3's idioms instead.
-#![allow(clippy::needless_pass_by_value, clippy::unused_self)]
+// PyO3's methods take `&self` and owned extracted arguments whatever their size; the
+// bindings follow PyO3's idioms instead of these pedantic lints.
+#![allow(
+    clippy::needless_pass_by_value,
+    clippy::unused_self,
+    clippy::trivially_copy_pass_by_ref
+)]
+// Levels and ip values are compared exactly on purpose: they are librmn's float32 results,
+// and equal levels are bit-identical.
+#![allow(clippy::float_cmp)]
 
 mod errors;
 mod file;

@@ -102,7 +102,8 @@ impl Writer {
     #[staticmethod]
     #[pyo3(signature = (path, container="xdf", append=false, rewrite="add"))]
     fn open(path: PathBuf, container: &str, append: bool, rewrite: &str) -> PyResult<Writer> {
-        let options = WriteOptions::new(self::container(container)?).rewrite(self::rewrite(rewrite)?);
+        let options =
+            WriteOptions::new(self::container(container)?).rewrite(self::rewrite(rewrite)?);
         let w = if append {
             FstWriter::append(&path, options)
         } else {

@@ -5,6 +5,7 @@
 # The comparisons with rpnpy/librmn 19.5 run in bench/oracle-env.sh's venv (created if
 # missing); FSTGIS_NO_ORACLE=1 skips them.
 #   FSTGIS_PYTHON=/path/to/python3   interpreter for the venv (default /usr/bin/python3)
+#   --install-only                    build and install, run no test (scripts/setup.sh)
 #   extra arguments go to pytest (e.g. -k search)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -33,6 +34,9 @@ if ! VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
   exit 1
 fi
 "$venv/bin/python" -c "import fstgis; print('fstgis', fstgis.__version__, 'from', fstgis.__file__)"
+if [ "${1:-}" = --install-only ]; then
+  exit 0
+fi
 
 if [ "${FSTGIS_NO_ORACLE:-0}" != 1 ]; then
   ORACLE_PY="$("$root/bench/oracle-env.sh")"
