@@ -60,6 +60,7 @@ __all__ = [
     "forecast_hour",
     "incdatr",
     "to_xarray",
+    "from_xarray",
     "FstError",
     "FstIOError",
     "NotFstFileError",
@@ -407,12 +408,17 @@ class File:
         if arr.dtype == np.bool_:
             arr = arr.astype(np.uint8)
         flat = np.ascontiguousarray(arr.ravel(order="F"))
+        is_complex = arr.dtype.kind == "c"
         if datyp is None:
             kind = arr.dtype.kind
-            datyp = 5 if kind == "f" else 4 if kind == "i" else 2
+            datyp = 5 if kind == "f" else 8 if kind == "c" else 4 if kind == "i" else 2
         if nbits is None:
-            nbits = arr.dtype.itemsize * 8
-        if arr.dtype.kind == "f" and np.isnan(flat).any():
+            nbits = arr.dtype.itemsize * 8 // (2 if is_complex else 1)
+        if arr.dtype == np.float16:
+            flat = flat.astype(np.float32)
+        if is_complex:
+            flat = flat.view(np.float32 if arr.dtype == np.complex64 else np.float64)
+        elif arr.dtype.kind == "f" and np.isnan(flat).any():
             mask = np.isnan(flat) if mask is None else (mask.ravel(order="F") | np.isnan(flat))
         flat_mask = None
         if mask is not None:
@@ -433,7 +439,7 @@ class File:
         return self._writer.write(
             flat, ni=ni, nj=nj, nk=nk, dateo=_stamp(dateo) if dateo is not None else 0,
             datev=None if datev is None else _stamp(datev), datyp=int(datyp), nbits=int(nbits),
-            mask=flat_mask, metadata=metadata, **base,
+            mask=flat_mask, metadata=metadata, complex=is_complex, **base,
         )
 
 
@@ -548,6 +554,15 @@ def open_many(paths, *, threads: int | None = None, **options) -> FileSet:
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         files = list(pool.map(lambda p: open(p, **options), names))
     return FileSet(files)
+
+
+def from_xarray(ds, path, **kwargs) -> str:
+    """Write an xarray Dataset (or DataArray) to a standard file: CF names to nomvar, the
+    vertical coordinate to ip1, times to dateo/deet/npas/ip2, the grid mapping to grtyp and
+    ig1-4 plus positional records (see ``fstgis.xarray_writer``). Also ``ds.fst.to_fst``."""
+    from .xarray_writer import from_xarray as _impl
+
+    return _impl(ds, path, **kwargs)
 
 
 def to_xarray(paths, **kwargs):

@@ -16,8 +16,9 @@ What a dataset holds
   ``time`` as a 2-D coordinate.
 * The level dimension is named and described by the ip1 kind (``pres`` in hPa, positive
   down; ``sigma``, ``hybrid``, ``height``, ``height_agl``, ``theta``, ``depth``, ...: see
-  ``fstgis._cf.VERTICAL``). Fields mixing kinds get an ``ip1`` dimension with ``level`` and
-  ``level_kind`` coordinates.
+  ``fstgis._cf.VERTICAL``). Fields mixing kinds get an ``ip1`` dimension with ``ip1_level`` and
+  ``ip1_kind`` coordinates. Every level dimension has a ``<dim>_ip1`` coordinate (the
+  encoded levels).
 * Horizontal: a grid-mapping variable ``crs`` (``latitude_longitude``,
   ``rotated_latitude_longitude`` or ``polar_stereographic``, with ``crs_wkt`` and
   ``spatial_ref``) and 1-D projection axes (``lon``/``lat``, ``rlon``/``rlat`` or ``x``/``y``
@@ -45,6 +46,7 @@ from xarray.backends.file_manager import CachingFileManager, DummyFileManager
 from xarray.core import indexing
 
 import fstgis
+from . import xarray_writer  # noqa: F401  (registers the ds.fst accessor)
 from ._cf import MIXED_LEVELS, VERTICAL, variable_attrs
 
 EARTH_RADIUS = 6371000.0
@@ -421,9 +423,9 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None) -> xr
             ln, lnew = dims_reg.name(base, ("mixed", tuple(ip1s)))
             if lnew:
                 coords[ln] = xr.Variable((ln,), np.array(ip1s, np.int64), dict(attrs))
-                coords[f"level_{ln}"] = xr.Variable(
+                coords[f"{ln}_level"] = xr.Variable(
                     (ln,), np.array([level_of[ip][0] for ip in ip1s]), {"long_name": "level"})
-                coords[f"level_kind_{ln}"] = xr.Variable(
+                coords[f"{ln}_kind"] = xr.Variable(
                     (ln,), np.array([level_of[ip][1] for ip in ip1s]),
                     {"long_name": "librmn level kind (-1: ip1 does not decode)"})
         l_pos = {ip: i for i, ip in enumerate(ip1s)}

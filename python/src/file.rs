@@ -608,8 +608,12 @@ impl Level {
         false
     }
 
-    fn __hash__(&self) -> u64 {
-        (u64::from(self.value.to_bits()) << 8) | u64::from(self.kind.code())
+    /// The hash of `(value, kind)`, so that a Level and the tuple it equals hash alike.
+    fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+        (f64::from(self.value), self.kind.code())
+            .into_pyobject(py)?
+            .as_any()
+            .hash()
     }
 
     fn __repr__(&self) -> String {

@@ -82,6 +82,30 @@ fn coordinates_dict(
 
 #[pymethods]
 impl Grid {
+    /// The grid of a descriptor without positional records (A, B, E, G, L, N, S, X):
+    /// what a record with these keys lies on.
+    #[staticmethod]
+    fn from_descriptor(
+        py: Python<'_>,
+        grtyp: &str,
+        ni: u32,
+        nj: u32,
+        ig: [u32; 4],
+    ) -> PyResult<Grid> {
+        let g = match grtyp.as_bytes() {
+            [b] => *b,
+            _ => return Err(errors::usage(format!("grtyp {grtyp:?}: one character"))),
+        };
+        let d = grids::GridDescriptor::simple(g, ni, nj, ig);
+        let at = Context::default();
+        py.detach(|| grids::Grid::with_limits(&d, GridOptions::default(), &Limits::DEFAULT))
+            .map(|g| Grid {
+                grid: Arc::new(g),
+                at: at.clone(),
+            })
+            .map_err(|e| errors::grid_error(&e, at.clone()))
+    }
+
     #[getter]
     fn grtyp(&self) -> String {
         self.grid.grtyp().to_string()
@@ -161,4 +185,70 @@ impl Grid {
         let (ni, nj) = self.grid.shape();
         format!("<Grid {} {}x{}>", self.grid.grtyp(), ni, nj)
     }
+}
+
+/// A `from_crs` result as a dict: `grtyp`, `ig` (4), `flip_rows`, `max_error_deg`, `notes`
+/// and `positional` (None, or the `>>`/`^^` records: `ip` (3), `grtyp`, `ig`, `x_shape`,
+/// `y_shape`, `x`, `y` as float32 arrays).
+fn fst_grid_dict(py: Python<'_>, g: grids::FstGrid) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("grtyp", char::from(g.descriptor.grtyp).to_string())?;
+    d.set_item("ig", g.descriptor.ig)?;
+    d.set_item("ni", g.descriptor.ni)?;
+    d.set_item("nj", g.descriptor.nj)?;
+    d.set_item("flip_rows", g.flip_rows)?;
+    d.set_item("max_error_deg", g.max_error_deg)?;
+    d.set_item("notes", g.notes.clone())?;
+    match g.positional_records() {
+        None => d.set_item("positional", py.None())?,
+        Some(p) => {
+            let pd = PyDict::new(py);
+            pd.set_item("ip", p.ip)?;
+            pd.set_item("grtyp", char::from(p.grtyp).to_string())?;
+            pd.set_item("ig", p.ig)?;
+            pd.set_item("x_shape", p.x_shape)?;
+            pd.set_item("y_shape", p.y_shape)?;
+            pd.set_item("x", PyArray1::from_vec(py, p.x_f32()))?;
+            pd.set_item("y", PyArray1::from_vec(py, p.y_f32()))?;
+            d.set_item("positional", pd)?;
+        }
+    }
+    Ok(d)
+}
+
+fn from_crs_error(e: &grids::FromCrsError) -> PyErr {
+    errors::raise("GridError", errors::message(e), Context::default())
+}
+
+/// The FST grid whose points are at `x[i]`, `y[j]` in `crs` (anything PROJ reads: WKT,
+/// PROJ string, `AUTH:CODE`): grids' `from_crs::from_axes`.
+#[pyfunction]
+pub(crate) fn grid_from_axes<'py>(
+    py: Python<'py>,
+    crs: &str,
+    x: Vec<f64>,
+    y: Vec<f64>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let g = py
+        .detach(|| grids::from_crs::from_axes(crs, &x, &y, &grids::FromCrsOptions::default()))
+        .map_err(|e| from_crs_error(&e))?;
+    fst_grid_dict(py, g)
+}
+
+/// The FST grid of 2-D latitude/longitude arrays (i fastest, ni·nj each): grids'
+/// `from_crs::from_lat_lon`.
+#[pyfunction]
+pub(crate) fn grid_from_lat_lon<'py>(
+    py: Python<'py>,
+    ni: u32,
+    nj: u32,
+    lat: Vec<f64>,
+    lon: Vec<f64>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let g = py
+        .detach(|| {
+            grids::from_crs::from_lat_lon(ni, nj, &lat, &lon, &grids::FromCrsOptions::default())
+        })
+        .map_err(|e| from_crs_error(&e))?;
+    fst_grid_dict(py, g)
 }

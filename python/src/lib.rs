@@ -35,6 +35,8 @@ fn _fstgis(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<file::Level>()?;
     m.add_class::<grid::Grid>()?;
     m.add_class::<write::Writer>()?;
+    m.add_function(wrap_pyfunction!(grid::grid_from_axes, m)?)?;
+    m.add_function(wrap_pyfunction!(grid::grid_from_lat_lon, m)?)?;
     m.add_function(wrap_pyfunction!(helpers::datetime_to_cmc, m)?)?;
     m.add_function(wrap_pyfunction!(helpers::cmc_to_datetime, m)?)?;
     m.add_function(wrap_pyfunction!(helpers::decode_ip, m)?)?;

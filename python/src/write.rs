@@ -45,9 +45,24 @@ fn rewrite(text: &str) -> PyResult<Rewrite> {
 
 /// Call `$body` with `$slice` bound to the array's values, whatever its element type.
 macro_rules! with_samples {
-    ($values:expr, $slice:ident => $body:expr) => {{
+    ($values:expr, $complex:expr, $slice:ident => $body:expr) => {{
         let v = $values;
-        if let Ok(a) = v.extract::<PyReadonlyArray1<'_, f32>>() {
+        if $complex {
+            // Complex values come as their interleaved (re, im) floats.
+            if let Ok(a) = v.extract::<PyReadonlyArray1<'_, f32>>() {
+                let s = a.as_slice()?;
+                let $slice = SamplesRef::C64(s);
+                $body
+            } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, f64>>() {
+                let s = a.as_slice()?;
+                let $slice = SamplesRef::C128(s);
+                $body
+            } else {
+                Err(errors::usage(
+                    "complex values must be interleaved float32 or float64",
+                ))
+            }
+        } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, f32>>() {
             let s = a.as_slice()?;
             let $slice = SamplesRef::F32(s);
             $body
@@ -123,11 +138,12 @@ impl Writer {
 
     /// Encode and write one record. `values` is the flat Fortran-order array (ni·nj·nk
     /// values); `mask` marks missing values (datyp +64; NaN marks them too). Returns the
-    /// record's directory position, or None when `rewrite="skip"` found it already there.
+    /// record's directory position (`complex`: `values` are interleaved (re, im) floats),
+    /// or None when `rewrite="skip"` found it already there.
     #[pyo3(signature = (values, *, ni, nj, nk=1, nomvar="", typvar="", etiket="", dateo=0,
                         datev=None, deet=0, npas=0, ip1=0, ip2=0, ip3=0, grtyp="X",
                         ig1=0, ig2=0, ig3=0, ig4=0, datyp=5, nbits=32, mask=None,
-                        metadata=None))]
+                        metadata=None, complex=false))]
     #[allow(clippy::too_many_arguments)]
     fn write(
         &self,
@@ -154,6 +170,7 @@ impl Writer {
         nbits: u8,
         mask: Option<PyReadonlyArray1<'_, bool>>,
         metadata: Option<&str>,
+        complex: bool,
     ) -> PyResult<Option<u32>> {
         let grtyp = match grtyp.as_bytes() {
             [b] => *b,
@@ -196,7 +213,7 @@ impl Writer {
             .lock()
             .map_err(|_poisoned| errors::usage("an earlier write panicked"))?;
         let writer = guard.as_mut().ok_or_else(errors::closed)?;
-        let written = with_samples!(values, samples => {
+        let written = with_samples!(values, complex, samples => {
             writer
                 .write(&keys, samples, mask, Datyp(datyp), nbits)
                 .map_err(|e| errors::write_error(&e))

@@ -150,11 +150,16 @@ def test_export_netcdf_zarr_and_rioxarray(tmp_path):
     ds.to_zarr(tmp_path / "grids.zarr")
     z = xr.open_zarr(tmp_path / "grids.zarr")
     assert np.array_equal(z.P0.values, ds.P0.values)
-    rio = pytest.importorskip("rioxarray")
-    assert rio is not None
-    n = [v for v in ds.data_vars if ds[v].attrs.get("etiket") == "GRID_N"][0]
-    crs = ds[n].rio.crs
-    assert crs is not None and "Polar_Stereographic" in crs.to_wkt() or "stere" in crs.to_proj4()
+    pytest.importorskip("rioxarray")
+    f = fstgis.open(XDF / "grids.fst")
+    for etiket, proj in (("GRID_N", "+proj=stere"), ("GRID_E", "+proj=ob_tran"),
+                         ("GRID_L", "+proj=longlat")):
+        name = next(v for v in ds.data_vars if ds[v].attrs.get("etiket") == etiket)
+        crs = ds[name].rio.crs
+        assert crs is not None and crs.to_proj4().startswith(proj), (etiket, crs)
+        x0, dx, y0, dy = f.find(etiket=etiket).grid.geotransform
+        a, b, c, d, e, g = ds[name].rio.transform()[:6]
+        assert np.allclose((a, b, c, d, e, g), (dx, 0, x0 - dx / 2, 0, dy, y0 - dy / 2))
 
 
 def write_series(tmp_path, n_files=3):
@@ -219,3 +224,103 @@ def test_forecast_axis(tmp_path):
     with pytest.warns(UserWarning, match="share a time and level"):
         flat = fstgis.to_xarray(path)
     assert flat.PN.sizes["time"] == 5
+
+
+def assert_same_dataset(a: xr.Dataset, b: xr.Dataset, *, atol_values=0.0, skip=()):
+    assert sorted(a.data_vars) == sorted(b.data_vars)
+    for name in a.data_vars:
+        if name in skip:
+            continue
+        va, vb = a[name], b[name]
+        assert va.dims == vb.dims and va.shape == vb.shape, name
+        x, y = va.values, vb.values
+        if atol_values:
+            assert np.allclose(x, y, atol=atol_values, equal_nan=True), name
+        else:
+            assert np.array_equal(x, y, equal_nan=True), name
+        for c in va.coords:
+            ca, cb = a[c], b[c]
+            assert ca.dims == cb.dims, (name, c)
+            if ca.dtype.kind in "Mm":
+                assert np.array_equal(ca.values.astype("i8"), cb.values.astype("i8")), (name, c)
+            elif ca.dtype.kind == "f":
+                # Axes of Z grids go through float32 positional records.
+                assert np.allclose(ca.values, cb.values, atol=1e-5, rtol=1e-6,
+                                   equal_nan=True), (name, c)
+            else:
+                assert np.array_equal(ca.values, cb.values), (name, c)
+        for key in ("nomvar", "typvar", "etiket", "standard_name", "units", "grid_mapping"):
+            assert va.attrs.get(key) == vb.attrs.get(key), (name, key)
+
+
+ROUND_TRIP = [XDF / n for n in ("grids.fst", "levels_dates.fst", "datyps.fst", "edits.fst",
+                                "names.fst", "append.fst")] + [RSF / "rsf_basic.fst"]
+
+
+@pytest.mark.filterwarnings("ignore:.*share a time and level")
+@pytest.mark.filterwarnings("ignore:.*different nk")
+@pytest.mark.filterwarnings("ignore:.*not georeferenced")
+@pytest.mark.parametrize("container", ["xdf", "rsf"])
+@pytest.mark.parametrize("path", ROUND_TRIP, ids=[p.name for p in ROUND_TRIP])
+def test_to_xarray_from_xarray_round_trip(tmp_path, path, container):
+    ds = fstgis.to_xarray(path)
+    out = tmp_path / "rt.fst"
+    ds.fst.to_fst(out, container=container)
+    back = fstgis.to_xarray(out)
+    assert fstgis.open(out).container == container.upper()
+    # Where the grid type changes on the way back, the values and the points must not:
+    # * grids.fst's Z grid on E: its rotation is not on the E encoding's 1/40° lattice, so
+    #   grids' from_crs falls back to a Y grid (the rotated axes are lost). Known gap: the
+    #   writer should rebuild Z on the reference E grid the variable was read on. The same
+    #   for the # tile of that grid.
+    # * U (Yin-Yang) grids have no single CRS: they are written as Y grids.
+    changed = ("TT_GRID_Z_g18", "TT_GRID_U_g23", "TT_GRID_D_g24")
+    # datyps.fst's E32_SPECIAL holds NaN and inf in a plain IEEE record: NaN is written as a
+    # missing value, and fst-core's plug for it is then inf, so the inf reads back missing.
+    assert_same_dataset(ds, back, skip=("TT_E32_SPECIAL",) + changed)
+    for name in changed:
+        if name not in ds:
+            continue
+        a, b = ds[name], back[name]
+        assert np.array_equal(a.values, b.values), name
+        g = name.rsplit("_g", 1)[1]
+        lat_a, lon_a = a[f"lat_{g}"].values, a[f"lon_{g}"].values
+        lat_b, lon_b = b[f"lat_{g}"].values, b[f"lon_{g}"].values
+        if lat_b.ndim == 1:
+            lat_b, lon_b = np.meshgrid(lat_b, lon_b, indexing="ij")
+        assert np.allclose(lat_a, lat_b, atol=1e-5), name
+        assert np.allclose((lon_a - lon_b + 180) % 360 - 180, 0, atol=1e-5), name
+
+
+def test_from_xarray_packed_and_synthetic(tmp_path):
+    # A dataset made by hand (CF names, Pa levels, no FST attributes) on a 1-D lat/lon grid.
+    lat = np.linspace(40, 50, 11)
+    lon = np.linspace(-80, -60, 21)
+    plev = np.array([85000.0, 50000.0])
+    time = np.array(["2024-06-15T00", "2024-06-15T06"], "datetime64[ns]")
+    rng = np.random.default_rng(1)
+    temp = rng.normal(0, 10, (2, 2, 11, 21)).astype(np.float32)
+    temp[0, 0, 3, 4] = np.nan
+    ds = xr.Dataset(
+        {"tt": (("time", "plev", "lat", "lon"), temp,
+                {"standard_name": "air_temperature", "units": "degC"})},
+        coords={"time": time, "plev": ("plev", plev, {"standard_name": "air_pressure",
+                                                       "units": "Pa"}),
+                "lat": ("lat", lat, {"standard_name": "latitude"}),
+                "lon": ("lon", lon, {"standard_name": "longitude"}),
+                "reftime": np.datetime64("2024-06-15T00", "ns")})
+    out = tmp_path / "syn.fst"
+    fstgis.from_xarray(ds, out, datyp=1, nbits=16)
+    f = fstgis.open(out)
+    recs = f.search(nomvar="TT")
+    assert len(recs) == 4 and all(r.grtyp == "L" and r.datyp == 1 + 64 * (r.key == 0)
+                                  for r in recs)
+    assert {r.level for r in recs} == {(850.0, 2), (500.0, 2)}
+    assert sorted({(r.deet * r.npas, r.ip2) for r in recs}) == [(0, 0), (21600, 6)]
+    back = fstgis.to_xarray(out)
+    got = back.TT.transpose("time", "pres", "lat", "lon").values
+    order = [list(back.pres.values).index(p / 100) for p in plev]
+    assert np.isnan(got[0, order[0], 3, 4])
+    assert np.allclose(got[:, order], temp, atol=np.nanmax(np.abs(temp)) * 2 / 2**15,
+                       equal_nan=True)
+    assert np.allclose(back.lat.values, lat) and np.allclose(back.lon.values % 360, lon % 360)
