@@ -5,9 +5,11 @@ What a dataset holds
 * One data variable per **field** of fst-core's catalog (records sharing nomvar, typvar,
   etiket and grid; grid descriptor records such as ``>>``/``^^`` are not variables). The name
   is the nomvar; when several fields share a nomvar, the keys that tell them apart are
-  appended (``TT_P_R1``, ``TT_g1`` for a second grid).
-* Dimensions ``(time, <level>, [k,] y, x)``: the valid time and the level are always
-  dimensions (size 1 included), so that files combine with ``open_mfdataset``. Variables with
+  appended as fstd2nc does (``TT_GRID_A00`` by etiket, ``ES_30x30`` by shape, ``TT_g1`` by
+  grid number).
+* Dimensions ``(time, <level>, [k,] y, x)``: the valid time and the level are
+  dimensions even of size 1, so that files combine with ``open_mfdataset``; fields whose
+  ip1 is 0 on every record have no level dimension (as in fstd2nc). Variables with
   different sets of times or levels get their own dimension (``time1``, ``pres1``, ...).
 * ``time``: valid time (``standard_name=time``). With one origin time in the file, a scalar
   ``reftime`` (``forecast_reference_time``) and a ``leadtime`` (``forecast_period``) along
@@ -273,27 +275,40 @@ class _GridCoords:
 
 
 def _variable_names(fields, grid_index) -> list[str]:
+    """nomvar; where several fields share one, the keys that tell them apart are appended,
+    as fstd2nc does: typvar and etiket where they differ, then the shape (``ES_30x30``) or
+    the grid number (``TT_g1``) where only the grid does."""
     by_nomvar: dict[str, list[int]] = {}
     for i, fd in enumerate(fields):
         by_nomvar.setdefault(fd["nomvar"], []).append(i)
     names = [""] * len(fields)
     taken: set = set()
+
+    def shape(i):
+        _, ni, nj = fields[i]["grid_id"].split(":")[:3]
+        return f"{ni}x{nj}"
+
     for nomvar, members in by_nomvar.items():
-        differing = []
+        parts = {i: [nomvar or "unnamed"] for i in members}
         if len(members) > 1:
             for key in ("typvar", "etiket"):
                 if len({fields[i][key] for i in members}) > 1:
-                    differing.append(key)
-            if len({grid_index[fields[i]["grid_id"]] for i in members}) > 1:
-                differing.append("grid")
+                    for i in members:
+                        parts[i].append(fields[i][key] or "_")
+            groups: dict = {}
+            for i in members:
+                groups.setdefault(tuple(parts[i]), []).append(i)
+            for same in groups.values():
+                if len(same) > 1:
+                    by_shape = len({shape(i) for i in same}) == len(same)
+                    for i in same:
+                        parts[i].append(shape(i) if by_shape
+                                        else f"g{grid_index[fields[i]['grid_id']]}")
         for i in members:
-            parts = [nomvar or "unnamed"]
-            for key in differing:
-                parts.append(f"g{grid_index[fields[i]['grid_id']]}" if key == "grid"
-                             else (fields[i][key] or "_"))
-            name, n = "_".join(parts), 1
+            base = "_".join(parts[i])
+            name, n = base, 1
             while name in taken:
-                name, n = f"{'_'.join(parts)}_{n}", n + 1
+                name, n = f"{base}_{n}", n + 1
             taken.add(name)
             names[i] = name
     return names
@@ -406,7 +421,10 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None) -> xr
         ip1s = list(OrderedDict.fromkeys(fd["ip1"].tolist()))
         level_of = {ip: (lv, k) for ip, lv, k in
                     zip(fd["ip1"].tolist(), fd["level"].tolist(), fd["level_kind"].tolist())}
-        if len(kinds) == 1 and -1 not in kinds:
+        if ip1s == [0]:
+            # ip1 = 0 on every record: no level (a 2-D field, like fstd2nc shows it).
+            ln = None
+        elif len(kinds) == 1 and -1 not in kinds:
             kind = kinds.pop()
             base, attrs = VERTICAL.get(kind, MIXED_LEVELS)
             ip1s.sort(key=lambda ip: level_of[ip][0])
@@ -429,12 +447,13 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None) -> xr
                     (ln,), np.array([level_of[ip][1] for ip in ip1s]),
                     {"long_name": "librmn level kind (-1: ip1 does not decode)"})
         l_pos = {ip: i for i, ip in enumerate(ip1s)}
+        level_shape = () if ln is None else (len(ip1s),)
 
         # The hypercube of record indices.
-        grid_of_records = np.full(time_shape + (len(ip1s),), -1, np.int64)
+        grid_of_records = np.full(time_shape + level_shape, -1, np.int64)
         duplicates = 0
         for r, tp, ip in zip(recs.tolist(), time_pos, fd["ip1"].tolist()):
-            cell = tp + (l_pos[ip],)
+            cell = tp + (() if ln is None else (l_pos[ip],))
             if grid_of_records[cell] >= 0:
                 duplicates += 1
                 continue
@@ -448,7 +467,7 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None) -> xr
 
         horizontal = ((nk,) if nk > 1 else ()) + (first.nj, first.ni)
         kdims = (f"k{nk}",) if nk > 1 else ()
-        dims = time_dims + (ln,) + kdims + gc.dims
+        dims = time_dims + (() if ln is None else (ln,)) + kdims + gc.dims
         array = FstBackendArray(manager, grid_of_records, horizontal, dtype)
         attrs = {"nomvar": fd["nomvar"], "typvar": fd["typvar"], "etiket": fd["etiket"],
                  "grtyp": first.grtyp, "ig1": first.ig1, "ig2": first.ig2, "ig3": first.ig3,

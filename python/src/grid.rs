@@ -238,13 +238,13 @@ pub(crate) fn grid_from_axes<'py>(
 /// The FST grid of 2-D latitude/longitude arrays (i fastest, ni·nj each): grids'
 /// `from_crs::from_lat_lon`.
 #[pyfunction]
-pub(crate) fn grid_from_lat_lon<'py>(
-    py: Python<'py>,
+pub(crate) fn grid_from_lat_lon(
+    py: Python<'_>,
     ni: u32,
     nj: u32,
     lat: Vec<f64>,
     lon: Vec<f64>,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<Bound<'_, PyDict>> {
     let g = py
         .detach(|| {
             grids::from_crs::from_lat_lon(ni, nj, &lat, &lon, &grids::FromCrsOptions::default())

@@ -41,6 +41,10 @@ fi
 if [ "${FSTGIS_NO_ORACLE:-0}" != 1 ]; then
   ORACLE_PY="$("$root/bench/oracle-env.sh")"
   export ORACLE_PY
+  if ! "$ORACLE_PY" -c 'import fstd2nc, yaml, xarray, dask' 2>/dev/null; then
+    # fstd2nc (over the oracle's rpnpy) for test_fstd2nc.py; it imports yaml undeclared.
+    "$ORACLE_PY" -m pip install --quiet --disable-pip-version-check fstd2nc pyyaml xarray dask "numpy<2"
+  fi
 fi
 echo "== python: pytest python/tests"
 cd "$here"
