@@ -189,11 +189,32 @@ def _level(value):
     return (float(v), _kind_code(k))
 
 
+class _Text:
+    """A dictionary-encoded text column: int32 ``codes`` into the list ``values``."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self, codes, values):
+        self.codes = np.asarray(codes, np.int32)
+        self.values = list(values)
+
+    def to_numpy(self) -> np.ndarray:
+        return np.asarray(self.values + [None], dtype=object)[self.codes]
+
+    def to_polars(self):
+        import polars as pl
+
+        return pl.Series(self.values, dtype=pl.String).gather(self.codes)
+
+
 def _frame_columns(cols: dict) -> dict:
-    """Rust columns → numpy: times from int64 microseconds (NaT where no date)."""
+    """Rust columns → numpy arrays and text columns; times from int64 microseconds (NaT
+    where there is no date)."""
     out = {}
     for name, col in cols.items():
-        if name in ("origin_time", "valid_time"):
+        if isinstance(col, tuple):
+            col = _Text(*col)
+        elif name in ("origin_time", "valid_time"):
             col = np.asarray(col).view("datetime64[us]")
         out[name] = col
     return out
@@ -202,7 +223,7 @@ def _frame_columns(cols: dict) -> dict:
 def _to_pandas(cols: dict):
     import pandas as pd
 
-    df = pd.DataFrame(_frame_columns(cols))
+    df = pd.DataFrame({k: (v.to_numpy() if isinstance(v, _Text) else v) for k, v in cols.items()})
     for name in ("origin_time", "valid_time"):
         df[name] = df[name].dt.tz_localize("UTC")
     return df
@@ -211,7 +232,8 @@ def _to_pandas(cols: dict):
 def _to_polars(cols: dict):
     import polars as pl
 
-    df = pl.DataFrame(_frame_columns(cols))
+    df = pl.DataFrame([(v.to_polars().alias(k) if isinstance(v, _Text) else pl.Series(k, v))
+                       for k, v in cols.items()])
     return df.with_columns(
         pl.col("origin_time").dt.replace_time_zone("UTC"),
         pl.col("valid_time").dt.replace_time_zone("UTC"),
@@ -224,10 +246,14 @@ def _concat_columns(parts: list[dict]) -> dict:
     out = {}
     for name in parts[0]:
         values = [p[name] for p in parts]
-        if isinstance(values[0], np.ndarray):
-            out[name] = np.concatenate(values)
+        if isinstance(values[0], _Text):
+            codes, texts = [], []
+            for v in values:
+                codes.append(v.codes + len(texts))
+                texts.extend(v.values)
+            out[name] = _Text(np.concatenate(codes), texts)
         else:
-            out[name] = [x for v in values for x in v]
+            out[name] = np.concatenate(values)
     return out
 
 
@@ -350,6 +376,10 @@ class File:
 
     def columns(self) -> dict:
         """The record table as numpy columns (see :meth:`to_pandas`)."""
+        return {k: (v.to_numpy() if isinstance(v, _Text) else v)
+                for k, v in self._columns().items()}
+
+    def _columns(self) -> dict:
         return _frame_columns(self._reader().columns())
 
     def to_pandas(self):
@@ -357,11 +387,11 @@ class File:
         datev, deet, npas, ip1-3, grtyp, ig1-4, datyp, nbits) and the decoded columns
         (level, level_kind, level_unit, ip2/ip3 value and kind, origin_time, valid_time (UTC),
         forecast_hour, grid_id, file, offset, nbytes, key)."""
-        return _to_pandas(self._reader().columns())
+        return _to_pandas(self._columns())
 
     def to_polars(self):
         """:meth:`to_pandas` as a polars DataFrame."""
-        return _to_polars(self._reader().columns())
+        return _to_polars(self._columns())
 
     def __arrow_c_stream__(self, requested_schema=None):
         """The record table through the Arrow C stream interface (via polars)."""
@@ -536,14 +566,18 @@ class FileSet:
                 return r
         return None
 
+    def _columns(self) -> dict:
+        return _concat_columns([f._columns() for f in self.files])
+
     def columns(self) -> dict:
-        return _concat_columns([f._reader().columns() for f in self.files])
+        return {k: (v.to_numpy() if isinstance(v, _Text) else v)
+                for k, v in self._columns().items()}
 
     def to_pandas(self):
-        return _to_pandas(self.columns())
+        return _to_pandas(self._columns())
 
     def to_polars(self):
-        return _to_polars(self.columns())
+        return _to_polars(self._columns())
 
 
 def open_many(paths, *, threads: int | None = None, **options) -> FileSet:

@@ -1,5 +1,6 @@
 //! `File`, `Record` and `Level`: an open standard file, its records and their decoded level.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -7,6 +8,7 @@ use fst_core::catalog::{Catalog, FieldSlice};
 use fst_core::codec::Samples;
 use fst_core::date::DateStamp;
 use fst_core::ip::{decode_ip, encode_ip, IpStyle, LevelKind};
+use fst_core::names::{Etiket, Nomvar, Typvar};
 use fst_core::record::RecordMeta;
 use fst_core::{Field, FstFile, Limits, OpenOptions, Query};
 use numpy::npyffi::NPY_ORDER;
@@ -352,28 +354,69 @@ impl File {
         Ok(out)
     }
 
-    /// One entry per record, as columns: raw keys and decoded values (times as int64
+    /// One entry per record, as columns: raw keys and decoded values (text columns as
+    /// `(codes, values)`: int32 codes into a list of distinct strings; times as int64
     /// microseconds since 1970, `i64::MIN` for no date, numpy's `NaT`). Built with the GIL
     /// released.
     fn columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let file = self.get()?;
-        let cols = py.detach(|| Columns::build(&file, self.name.as_deref()));
-        cols.into_dict(py)
+        let cols = py.detach(|| Columns::build(&file));
+        let d = cols.into_dict(py)?;
+        let n = file.records().len();
+        let name = (vec![0i32; n].into_pyarray(py), vec![self.name.clone()]);
+        d.set_item("file", name)?;
+        Ok(d)
     }
 }
+
+/// A dictionary-encoded text column: one code per record into a list of distinct values.
+/// A table of 100 000 records holds a few dozen names; building 100 000 Python strings per
+/// column (and handing them to polars) would cost more than reading the directory.
+struct TextColumn<K> {
+    codes: Vec<i32>,
+    values: Vec<String>,
+    index: HashMap<K, i32>,
+}
+
+impl<K: std::hash::Hash + Eq> Default for TextColumn<K> {
+    fn default() -> Self {
+        TextColumn {
+            codes: Vec::new(),
+            values: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq> TextColumn<K> {
+    fn push(&mut self, key: K, text: impl FnOnce() -> String) {
+        let next = self.values.len() as i32;
+        let code = *self.index.entry(key).or_insert_with(|| {
+            self.values.push(text());
+            next
+        });
+        self.codes.push(code);
+    }
+
+    fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyTuple>> {
+        (self.codes.into_pyarray(py), self.values).into_pyobject(py)
+    }
+}
+
+type GridKeyTuple = (u8, u32, u32, [u32; 4]);
 
 /// Columns of the record table; see `File.columns`.
 #[derive(Default)]
 struct Columns {
     key: Vec<i64>,
-    nomvar: Vec<String>,
-    typvar: Vec<String>,
-    etiket: Vec<String>,
-    grtyp: Vec<String>,
+    nomvar: TextColumn<Nomvar>,
+    typvar: TextColumn<Typvar>,
+    etiket: TextColumn<Etiket>,
+    grtyp: TextColumn<u8>,
     ints: Vec<(&'static str, Vec<i64>)>,
     level: Vec<f64>,
     level_kind: Vec<i64>,
-    level_unit: Vec<&'static str>,
+    level_unit: TextColumn<&'static str>,
     ip2_value: Vec<f64>,
     ip2_kind: Vec<i64>,
     ip3_value: Vec<f64>,
@@ -381,10 +424,9 @@ struct Columns {
     origin_time: Vec<i64>,
     valid_time: Vec<i64>,
     forecast_hour: Vec<f64>,
-    grid_id: Vec<String>,
+    grid_id: TextColumn<GridKeyTuple>,
     offset: Vec<i64>,
     nbytes: Vec<i64>,
-    file: Vec<Option<String>>,
 }
 
 /// ip2 or ip3 as `DecodeIp` reads it alone: an old-style value taken literally (ip2 in
@@ -431,12 +473,12 @@ const INT_KEYS: [&str; 17] = [
     "file_index",
 ];
 
-fn int_keys(m: &RecordMeta) -> [i64; 17] {
+fn int_keys(m: &RecordMeta, dateo: i32) -> [i64; 17] {
     [
         m.ni.into(),
         m.nj.into(),
         m.nk.into(),
-        m.dateo().into(),
+        dateo.into(),
         m.datev.into(),
         m.deet.into(),
         m.npas.into(),
@@ -454,28 +496,44 @@ fn int_keys(m: &RecordMeta) -> [i64; 17] {
 }
 
 impl Columns {
-    fn build(file: &FstFile, name: Option<&str>) -> Self {
+    fn build(file: &FstFile) -> Self {
         let mut c = Columns {
             ints: INT_KEYS.iter().map(|k| (*k, Vec::new())).collect(),
             ..Columns::default()
         };
+        // A file holds few distinct dates and levels: their conversions (librmn's date
+        // arithmetic, calendar dates, ip decoding) are done once each.
+        let mut dateo_of: HashMap<(i32, u64), i32> = HashMap::new();
+        let mut micros_of: HashMap<i32, i64> = HashMap::new();
+        let mut level_of: HashMap<u32, Option<fst_core::ip::Ip>> = HashMap::new();
         for m in file.records() {
+            let seconds = u64::from(m.deet) * u64::from(m.npas);
+            let dateo = *dateo_of
+                .entry((m.datev, seconds))
+                .or_insert_with(|| m.dateo());
+            let mut micros = |stamp: i32| *micros_of.entry(stamp).or_insert_with(|| micros(stamp));
+            c.origin_time.push(micros(dateo));
+            c.valid_time.push(micros(m.datev));
+            let level = *level_of
+                .entry(m.ip1)
+                .or_insert_with(|| decode_ip(m.ip1).ok());
             c.key.push(m.index.0.into());
-            c.nomvar.push(m.nomvar.trimmed().to_string());
-            c.typvar.push(m.typvar.trimmed().to_string());
-            c.etiket.push(m.etiket.trimmed().to_string());
-            c.grtyp.push(m.grtyp_char().to_string());
-            for ((_, col), v) in c.ints.iter_mut().zip(int_keys(m)) {
+            c.nomvar.push(m.nomvar, || m.nomvar.trimmed().to_string());
+            c.typvar.push(m.typvar, || m.typvar.trimmed().to_string());
+            c.etiket.push(m.etiket, || m.etiket.trimmed().to_string());
+            c.grtyp.push(m.grtyp, || m.grtyp_char().to_string());
+            for ((_, col), v) in c.ints.iter_mut().zip(int_keys(m, dateo)) {
                 col.push(v);
             }
-            if let Ok(d) = decode_ip(m.ip1) {
+            if let Some(d) = level {
                 c.level.push(f64::from(d.value));
                 c.level_kind.push(d.kind.code().into());
-                c.level_unit.push(d.kind.unit());
+                c.level_unit
+                    .push(d.kind.unit(), || d.kind.unit().to_string());
             } else {
                 c.level.push(f64::NAN);
                 c.level_kind.push(-1);
-                c.level_unit.push("");
+                c.level_unit.push("", String::new);
             }
             let (v2, k2) = decode_other_ip(m.ip2, LevelKind::Hours);
             c.ip2_value.push(v2);
@@ -483,13 +541,13 @@ impl Columns {
             let (v3, k3) = decode_other_ip(m.ip3, LevelKind::Arbitrary);
             c.ip3_value.push(v3);
             c.ip3_kind.push(k3);
-            c.origin_time.push(micros(m.dateo()));
-            c.valid_time.push(micros(m.datev));
             c.forecast_hour.push(forecast_hours(m.deet, m.npas));
-            c.grid_id.push(grid_id(m));
+            c.grid_id
+                .push((m.grtyp, m.ni, m.nj, [m.ig1, m.ig2, m.ig3, m.ig4]), || {
+                    grid_id(m)
+                });
             c.offset.push(m.record_offset.0 as i64);
             c.nbytes.push(m.record_len as i64);
-            c.file.push(name.map(str::to_owned));
         }
         c
     }
@@ -497,16 +555,16 @@ impl Columns {
     fn into_dict(self, py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("key", self.key.into_pyarray(py))?;
-        d.set_item("nomvar", self.nomvar)?;
-        d.set_item("typvar", self.typvar)?;
-        d.set_item("etiket", self.etiket)?;
-        d.set_item("grtyp", self.grtyp)?;
+        d.set_item("nomvar", self.nomvar.into_py(py)?)?;
+        d.set_item("typvar", self.typvar.into_py(py)?)?;
+        d.set_item("etiket", self.etiket.into_py(py)?)?;
+        d.set_item("grtyp", self.grtyp.into_py(py)?)?;
         for (k, col) in self.ints {
             d.set_item(k, col.into_pyarray(py))?;
         }
         d.set_item("level", self.level.into_pyarray(py))?;
         d.set_item("level_kind", self.level_kind.into_pyarray(py))?;
-        d.set_item("level_unit", self.level_unit)?;
+        d.set_item("level_unit", self.level_unit.into_py(py)?)?;
         d.set_item("ip2_value", self.ip2_value.into_pyarray(py))?;
         d.set_item("ip2_kind", self.ip2_kind.into_pyarray(py))?;
         d.set_item("ip3_value", self.ip3_value.into_pyarray(py))?;
@@ -514,10 +572,9 @@ impl Columns {
         d.set_item("origin_time", self.origin_time.into_pyarray(py))?;
         d.set_item("valid_time", self.valid_time.into_pyarray(py))?;
         d.set_item("forecast_hour", self.forecast_hour.into_pyarray(py))?;
-        d.set_item("grid_id", self.grid_id)?;
+        d.set_item("grid_id", self.grid_id.into_py(py)?)?;
         d.set_item("offset", self.offset.into_pyarray(py))?;
         d.set_item("nbytes", self.nbytes.into_pyarray(py))?;
-        d.set_item("file", self.file)?;
         Ok(d)
     }
 }
@@ -932,7 +989,7 @@ impl Record {
         d.set_item("typvar", self.typvar())?;
         d.set_item("etiket", self.etiket())?;
         d.set_item("grtyp", self.grtyp())?;
-        for (k, v) in INT_KEYS.iter().zip(int_keys(&self.meta)) {
+        for (k, v) in INT_KEYS.iter().zip(int_keys(&self.meta, self.meta.dateo())) {
             d.set_item(*k, v)?;
         }
         d.set_item("dasiz", self.meta.dasiz)?;
