@@ -40,6 +40,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import xarray as xr
@@ -52,6 +53,9 @@ from . import xarray_writer  # noqa: F401  (registers the ds.fst accessor)
 from ._cf import MIXED_LEVELS, VERTICAL, variable_attrs
 
 EARTH_RADIUS = 6371000.0
+# Threads decoding the records of one indexing call (dask chunks are one record each and
+# need none of these).
+_THREADS = min(8, os.cpu_count() or 1)
 
 
 def _open_for_manager(path, mode="r"):
@@ -130,11 +134,28 @@ class FstBackendArray(BackendArray):
         if np.ndim(selected) == 0:
             return self._record_values(f, int(selected))[rest]
         selected = np.asarray(selected)
+        whole = all(isinstance(k, slice) and range(*k.indices(n)) == range(n)
+                    for k, n in zip(rest, self.horizontal))
         rest_shape = tuple(len(range(*k.indices(n))) for k, n in zip(rest, self.horizontal)
                            if isinstance(k, slice))
         out = np.empty(selected.shape + rest_shape, self.dtype)
-        for idx in np.ndindex(selected.shape):
-            out[idx] = self._record_values(f, int(selected[idx]))[rest]
+
+        def fill(idx):
+            index = int(selected[idx])
+            # Whole records decode straight into the output (a C-ordered ([nk,] nj, ni)
+            # block is the record's Fortran order); the others go through read().
+            if whole and index >= 0 and f[index].read_into(out[idx]):
+                return
+            out[idx] = self._record_values(f, index)[rest]
+
+        cells = list(np.ndindex(selected.shape))
+        if len(cells) > 1 and _THREADS > 1:
+            # Decoding releases the GIL: records decode in parallel.
+            with ThreadPoolExecutor(max_workers=min(_THREADS, len(cells))) as pool:
+                list(pool.map(fill, cells))
+        else:
+            for idx in cells:
+                fill(idx)
         return out
 
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use fst_core::catalog::{Catalog, FieldSlice};
-use fst_core::codec::Samples;
+use fst_core::codec::{SampleType, Samples};
 use fst_core::date::DateStamp;
 use fst_core::ip::{decode_ip, encode_ip, IpStyle, LevelKind};
 use fst_core::names::{Etiket, Nomvar, Typvar};
@@ -973,6 +973,47 @@ impl Record {
             .detach(|| self.file.decode(&self.meta))
             .map_err(|e| errors::decode_error(&e))?;
         field_to_numpy(py, field, mode)
+    }
+
+    /// Decode the values straight into `out`, a writable C- or Fortran-contiguous numpy
+    /// array of the record's element type and ni·nj·nk elements (for a C-ordered
+    /// (nk, nj, ni) array, i fastest as on disk). No intermediate buffer; the GIL is
+    /// released. Returns False, leaving `out` untouched, when the record cannot be decoded
+    /// that way (missing values, whose mask needs `read`; another element type).
+    fn read_into(&self, py: Python<'_>, out: &Bound<'_, PyAny>) -> PyResult<bool> {
+        if self.meta.datyp.has_missing() {
+            return Ok(false);
+        }
+        let (kind, count) = self
+            .file
+            .sample_layout(&self.meta)
+            .map_err(|e| errors::decode_error(&e))?;
+        macro_rules! into {
+            ($t:ty, $variant:ident) => {{
+                let Ok(mut array) = out.extract::<numpy::PyReadwriteArrayDyn<'_, $t>>() else {
+                    return Ok(false);
+                };
+                let Ok(slice) = array.as_slice_mut() else {
+                    return Ok(false);
+                };
+                if slice.len() as u64 != count {
+                    return Ok(false);
+                }
+                py.detach(|| {
+                    self.file
+                        .decode_into(&self.meta, fst_core::codec::SamplesMut::$variant(slice))
+                })
+                .map_err(|e| errors::decode_error(&e))?;
+                Ok(true)
+            }};
+        }
+        match kind {
+            SampleType::F32 => into!(f32, F32),
+            SampleType::F64 => into!(f64, F64),
+            SampleType::I32 => into!(i32, I32),
+            SampleType::U32 => into!(u32, U32),
+            _ => Ok(false),
+        }
     }
 
     /// The geometry of the record's grid (positional records resolved like librmn).

@@ -121,25 +121,25 @@ def test_projections_through_pyproj():
 
 
 def test_lazy_open_reads_only_the_directory(monkeypatch):
-    from fstgis import xarray_backend
-
+    # Every record the backend reads, it takes from its File by index.
     reads = []
-    original = xarray_backend.FstBackendArray._record_values
+    original = fstgis.File.__getitem__
 
-    def counting(self, f, index):
+    def counting(self, index):
         reads.append(index)
-        return original(self, f, index)
+        return original(self, index)
 
-    monkeypatch.setattr(xarray_backend.FstBackendArray, "_record_values", counting)
+    monkeypatch.setattr(fstgis.File, "__getitem__", counting)
     path = RSF / "xdf_basic.fst"
     f = fstgis.open(path)
     ds = xr.open_dataset(path, engine="fst")
     assert reads == []
+    records = {r.nomvar: r for r in f.records()}
     assert ds.GZ.load().shape == (1, 1, 36, 48)
-    assert reads == [f.find(nomvar="GZ").key]
+    assert reads == [records["GZ"].key]
     ds.TT[0, 0, :5, 2:4].load()
-    assert reads[-1] == f.find(nomvar="TT").key and len(reads) == 2
-    assert np.array_equal(ds.TT[0, 0, :5, 2:4].values, f.find(nomvar="TT").data.T[:5, 2:4])
+    assert reads[-1] == records["TT"].key and len(reads) == 2
+    assert np.array_equal(ds.TT[0, 0, :5, 2:4].values, records["TT"].data.T[:5, 2:4])
     # In-memory input works too (bytes and file objects).
     for source in (bytes(path.read_bytes()), io.BytesIO(path.read_bytes())):
         mem = xr.open_dataset(source, engine="fst")
