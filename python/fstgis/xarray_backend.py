@@ -551,7 +551,8 @@ class FstBackendEntrypoint(BackendEntrypoint):
                     head = fh.read(64)
             except OSError:
                 return False
-            return b"XDF0STDR" in head or head[:8] == b"RSF0STDF" or b"RSF0" in head[:16]
+            # The magics sit at byte 8 (XDF) and byte 16 (RSF).
+            return b"XDF0STDR" in head or b"RSF0STDF" in head
         return False
 
 

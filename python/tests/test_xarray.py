@@ -73,6 +73,19 @@ def test_every_fixture_opens_and_values_equal_records(path):
             assert checked > 0 or undated, name
 
 
+def test_engine_guess(tmp_path):
+    from fstgis.xarray_backend import FstBackendEntrypoint
+
+    guess = FstBackendEntrypoint().guess_can_open
+    assert guess(RSF / "rsf_basic.fst") and guess(XDF / "grids.fst") and guess(str(XDF / "empty.fst"))
+    text = tmp_path / "x.nc"
+    text.write_text("not fst")
+    assert not guess(text) and not guess(tmp_path / "missing.fst")
+    assert "fst" in xr.backends.list_engines()
+    ds = xr.open_dataset(RSF / "rsf_basic.fst")  # no engine: found by guess_can_open
+    assert "TT" in ds
+
+
 def test_cf_metadata_rsf_basic():
     ds = xr.open_dataset(RSF / "rsf_basic.fst", engine="fst")
     tt = ds.TT
