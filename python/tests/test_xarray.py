@@ -344,3 +344,27 @@ def test_from_xarray_packed_and_synthetic(tmp_path):
     assert np.allclose(got[:, order], temp, atol=np.nanmax(np.abs(temp)) * 2 / 2**15,
                        equal_nan=True)
     assert np.allclose(back.lat.values, lat) and np.allclose(back.lon.values % 360, lon % 360)
+
+
+def test_cf_xarray_understands_the_output(tmp_path):
+    """cf_xarray reads the CF metadata back: axes, coordinates, standard names and grid
+    mappings, on the dataset and on its netCDF export."""
+    cf_xarray = pytest.importorskip("cf_xarray")
+    assert cf_xarray is not None
+    ds = xr.open_dataset(XDF / "grids.fst", engine="fst")
+    ds.to_netcdf(tmp_path / "g.nc")
+    for d in (ds, xr.open_dataset(tmp_path / "g.nc")):
+        assert set(d.cf.grid_mapping_names) == {
+            "latitude_longitude", "rotated_latitude_longitude", "polar_stereographic"}
+        for name, var in d.data_vars.items():
+            if var.attrs.get("grtyp") in ("X", "Y", "U"):
+                continue
+            axes = var.cf.axes
+            assert {"X", "Y", "T"} <= set(axes), (name, axes)
+            assert "time" in var.cf.coordinates or "time" in var.cf.standard_names, name
+            if "grid_mapping" in var.attrs:
+                assert var.cf.grid_mapping_name in (
+                    "latitude_longitude", "rotated_latitude_longitude", "polar_stereographic")
+        assert list(d.cf[["air_temperature"]].data_vars)  # TT variables by standard name
+    rsf = xr.open_dataset(RSF / "rsf_basic.fst", engine="fst")
+    assert set(rsf.cf.axes["Z"]) == {"pres", "pres1", "hybrid", "sigma", "height"}
