@@ -27,8 +27,10 @@ What a dataset holds
   in metres) where the grid is regular or rectilinear in its CRS (A, B, G, L, E, N, S, Z, #),
   plus 2-D ``lat``/``lon`` where the axes are not geographic. Y grids have ``(j, i)``
   dimensions and 2-D ``lat``/``lon`` only; U (Yin-Yang) grids too, without a grid mapping
-  (two CRSs); X grids have no coordinates. Several grids in one file: the second grid's
-  names get the suffix ``_1`` (``lat_1``, ``crs_1``), and so on.
+  (two CRSs); X grids have no coordinates. Several grids in one file: in a dataset, the
+  second grid's names get the suffix ``_1`` (``lat_1``, ``crs_1``), and so on;
+  ``xr.open_datatree(path, engine="fst")`` gives one group per grid instead (``/L_60x40``,
+  ``/Z_48x36``), each with plain names.
 * Values are lazy: each record is one chunk (``preferred_chunks``), read when indexed, with
   missing values (datyp +64) as NaN (integer fields with missing values become float64).
   Opening reads the directory and the grids' positional records only. Arrays pickle by
@@ -335,8 +337,11 @@ def _variable_names(fields, grid_index) -> list[str]:
     return names
 
 
-def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None) -> xr.Dataset:
+def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
+                  grid_ids=None) -> xr.Dataset:
     fields = f._reader().fields()
+    if grid_ids is not None:
+        fields = [fd for fd in fields if fd["grid_id"] in grid_ids]
     drop = set([drop_variables] if isinstance(drop_variables, str) else drop_variables or ())
     records = f.records()
 
@@ -533,6 +538,44 @@ def open_fst_dataset(filename_or_obj, *, forecast_axis=False, drop_variables=Non
     return ds
 
 
+def _group_names(f) -> "OrderedDict[str, str]":
+    """grid_id -> group name (``L_60x40``; ``_1``, ``_2`` for more grids of that shape)."""
+    names: "OrderedDict[str, str]" = OrderedDict()
+    taken: set = set()
+    for fd in f._reader().fields():
+        gid = fd["grid_id"]
+        if gid in names:
+            continue
+        grtyp, ni, nj = gid.split(":")[:3]
+        base = f"{'D' if grtyp == '#' else grtyp}_{ni}x{nj}"
+        name, n = base, 1
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        taken.add(name)
+        names[gid] = name
+    return names
+
+
+def open_fst_groups(filename_or_obj, *, forecast_axis=False, drop_variables=None) -> dict:
+    """One dataset per grid (``{"/": attributes only, "/L_60x40": ..., ...}``): each group
+    has the plain coordinate names (``lat``, ``lon``, ``crs``)."""
+    f, manager = _prepare_source(filename_or_obj)
+    groups = {}
+    try:
+        for gid, name in _group_names(f).items():
+            ds = build_dataset(f, manager, forecast_axis=forecast_axis,
+                               drop_variables=drop_variables, grid_ids={gid})
+            groups[f"/{name}"] = ds
+    except Exception:
+        manager.close()
+        raise
+    root = xr.Dataset(attrs={"Conventions": "CF-1.11",
+                             "source": f"RPN standard file ({f.container}) read by fstgis "
+                                       f"{fstgis.__version__}"})
+    root.set_close(manager.close)
+    return {"/": root, **groups}
+
+
 class FstBackendEntrypoint(BackendEntrypoint):
     """``engine="fst"``: RPN standard files (XDF and RSF) through fstgis."""
 
@@ -543,6 +586,17 @@ class FstBackendEntrypoint(BackendEntrypoint):
     def open_dataset(self, filename_or_obj, *, drop_variables=None, forecast_axis=False):
         return open_fst_dataset(filename_or_obj, forecast_axis=forecast_axis,
                                 drop_variables=drop_variables)
+
+    def open_groups_as_dict(self, filename_or_obj, *, drop_variables=None,
+                            forecast_axis=False, **kwargs):
+        return open_fst_groups(filename_or_obj, forecast_axis=forecast_axis,
+                               drop_variables=drop_variables)
+
+    def open_datatree(self, filename_or_obj, *, drop_variables=None, forecast_axis=False,
+                      **kwargs):
+        """One group per grid (see ``open_fst_groups``)."""
+        return xr.DataTree.from_dict(self.open_groups_as_dict(
+            filename_or_obj, drop_variables=drop_variables, forecast_axis=forecast_axis))
 
     def guess_can_open(self, filename_or_obj):
         if isinstance(filename_or_obj, (str, os.PathLike)):

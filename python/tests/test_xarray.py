@@ -368,3 +368,24 @@ def test_cf_xarray_understands_the_output(tmp_path):
         assert list(d.cf[["air_temperature"]].data_vars)  # TT variables by standard name
     rsf = xr.open_dataset(RSF / "rsf_basic.fst", engine="fst")
     assert set(rsf.cf.axes["Z"]) == {"pres", "pres1", "hybrid", "sigma", "height"}
+
+
+def test_open_datatree_one_group_per_grid():
+    tree = xr.open_datatree(XDF / "grids.fst", engine="fst")
+    ds = xr.open_dataset(XDF / "grids.fst", engine="fst")
+    groups = [g for g in tree.groups if g != "/"]
+    grid_ids = {(v.attrs["grtyp"], v.shape[-1], v.shape[-2], v.attrs["ig1"], v.attrs["ig2"],
+                 v.attrs["ig3"], v.attrs["ig4"]) for v in ds.data_vars.values()}
+    assert len(groups) == len(grid_ids)
+    assert "/L_60x40" in groups and "/N_51x55" in groups
+    flat = {}
+    for g in groups:
+        node = tree[g].to_dataset()
+        for name, var in node.data_vars.items():
+            # Plain names inside a group: lat/lon, x/y, rlat/rlon or j/i, and crs.
+            assert var.dims[-1] in ("lon", "x", "rlon", "i"), (g, name, var.dims)
+            assert var.attrs.get("grid_mapping") in (None, "crs")
+            flat[(var.attrs["etiket"], var.attrs["nomvar"], var.shape)] = var.values
+    for var in ds.data_vars.values():
+        key = (var.attrs["etiket"], var.attrs["nomvar"], var.shape)
+        assert np.array_equal(flat[key], var.values, equal_nan=True), key
