@@ -389,3 +389,17 @@ def test_open_datatree_one_group_per_grid():
     for var in ds.data_vars.values():
         key = (var.attrs["etiket"], var.attrs["nomvar"], var.shape)
         assert np.array_equal(flat[key], var.values, equal_nan=True), key
+
+
+def test_no_files_written_beside_the_data(tmp_path):
+    import shutil
+
+    shutil.copy(XDF / "grids.fst", tmp_path / "grids.fst")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    ds = xr.open_dataset(tmp_path / "grids.fst", engine="fst")
+    ds.load()
+    ds.close()
+    mf = xr.open_mfdataset([tmp_path / "grids.fst"], engine="fst")
+    mf.load()
+    mf.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
