@@ -243,7 +243,7 @@ def _grid_mapping(proj: str, wkt: str) -> dict:
 class _GridCoords:
     """The horizontal dimensions and coordinates of one grid."""
 
-    def __init__(self, grid, suffix: str):
+    def __init__(self, grid, suffix: str, manager=None, key: int = -1):
         self.dims: tuple = (f"j{suffix}", f"i{suffix}")
         self.coords: dict = {}
         self.mapping_name: str | None = None
@@ -285,13 +285,33 @@ class _GridCoords:
             self.mapping_name = f"crs{suffix}"
             proj = grid.proj()
             self.mapping = xr.Variable((), np.int32(0), _grid_mapping(proj, grid.crs_wkt()))
-        lat, lon = grid.lat_lon()
+        # 2-D latitude/longitude: computed when first read (the grid keeps them), so that
+        # opening stays a directory read.
+        shape = grid.shape[::-1]
         self.coords[f"lat{suffix}"] = xr.Variable(
-            self.dims, lat.T, {"standard_name": "latitude", "long_name": "latitude",
-                               "units": "degrees_north"})
+            self.dims, indexing.LazilyIndexedArray(_LatLonArray(manager, key, 0, shape)),
+            {"standard_name": "latitude", "long_name": "latitude", "units": "degrees_north"})
         self.coords[f"lon{suffix}"] = xr.Variable(
-            self.dims, lon.T, {"standard_name": "longitude", "long_name": "longitude",
-                               "units": "degrees_east"})
+            self.dims, indexing.LazilyIndexedArray(_LatLonArray(manager, key, 1, shape)),
+            {"standard_name": "longitude", "long_name": "longitude", "units": "degrees_east"})
+
+
+class _LatLonArray(BackendArray):
+    """Latitude (0) or longitude (1) of a grid, (nj, ni), from the grid of record `key`;
+    pickles by path like the data."""
+
+    def __init__(self, manager, key: int, which: int, shape: tuple):
+        self.manager, self.key, self.which = manager, key, which
+        self.shape = shape
+        self.dtype = np.dtype(np.float64)
+
+    def __getitem__(self, key):
+        return indexing.explicit_indexing_adapter(
+            key, self.shape, indexing.IndexingSupport.BASIC, self._getitem)
+
+    def _getitem(self, key):
+        f = self.manager.acquire()
+        return f.grid(f[self.key]).lat_lon()[self.which].T[key]
 
 
 # -- the dataset --------------------------------------------------------------------------
@@ -386,7 +406,7 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
                 if first.grtyp != "X":
                     warnings.warn(f"{name}: grid not georeferenced ({e})")
                 grid = None
-            gc = grids[gid] = _GridCoords(grid, suffix)
+            gc = grids[gid] = _GridCoords(grid, suffix, manager, first.key)
             coords.update(gc.coords)
             if gc.mapping is not None:
                 coords[gc.mapping_name] = gc.mapping

@@ -211,6 +211,12 @@ def test_open_mfdataset_dask_and_pickle(tmp_path):
     arr = xr.open_dataset(paths[0], engine="fst").TT.variable._data
     again = pickle.loads(pickle.dumps(arr))
     assert np.array_equal(np.asarray(again), np.asarray(arr))
+    # So do the lazy 2-D latitudes of a rotated grid.
+    z = xr.open_dataset(XDF / "grids.fst", engine="fst")
+    lat = z[z.TT_GRID_Z.dims[-1].replace("rlon", "lat")].variable._data
+    f = fstgis.open(XDF / "grids.fst")
+    expected = f.find(etiket="GRID_Z", nomvar="TT").grid.lat_lon()[0].T
+    assert np.array_equal(np.asarray(pickle.loads(pickle.dumps(lat))), expected)
     ds.close()
 
 
