@@ -376,25 +376,35 @@ struct TextColumn<K> {
     codes: Vec<i32>,
     values: Vec<String>,
     index: HashMap<K, i32>,
+    /// The previous record's key and code: runs of equal keys skip the hash.
+    last: Option<(K, i32)>,
 }
 
-impl<K: std::hash::Hash + Eq> Default for TextColumn<K> {
+impl<K> Default for TextColumn<K> {
     fn default() -> Self {
         TextColumn {
             codes: Vec::new(),
             values: Vec::new(),
             index: HashMap::new(),
+            last: None,
         }
     }
 }
 
-impl<K: std::hash::Hash + Eq> TextColumn<K> {
+impl<K: std::hash::Hash + Eq + Copy> TextColumn<K> {
     fn push(&mut self, key: K, text: impl FnOnce() -> String) {
+        if let Some((k, code)) = self.last {
+            if k == key {
+                self.codes.push(code);
+                return;
+            }
+        }
         let next = self.values.len() as i32;
         let code = *self.index.entry(key).or_insert_with(|| {
             self.values.push(text());
             next
         });
+        self.last = Some((key, code));
         self.codes.push(code);
     }
 
@@ -404,6 +414,34 @@ impl<K: std::hash::Hash + Eq> TextColumn<K> {
 }
 
 type GridKeyTuple = (u8, u32, u32, [u32; 4]);
+
+/// A memoised conversion, with the last answer checked before the hash.
+struct Memo<K, V> {
+    map: HashMap<K, V>,
+    last: Option<(K, V)>,
+}
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Memo {
+            map: HashMap::new(),
+            last: None,
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Copy, V: Copy> Memo<K, V> {
+    fn get(&mut self, key: K, compute: impl FnOnce() -> V) -> V {
+        if let Some((k, v)) = self.last {
+            if k == key {
+                return v;
+            }
+        }
+        let v = *self.map.entry(key).or_insert_with(compute);
+        self.last = Some((key, v));
+        v
+    }
+}
 
 /// Columns of the record table; see `File.columns`.
 #[derive(Default)]
@@ -503,20 +541,16 @@ impl Columns {
         };
         // A file holds few distinct dates and levels: their conversions (librmn's date
         // arithmetic, calendar dates, ip decoding) are done once each.
-        let mut dateo_of: HashMap<(i32, u64), i32> = HashMap::new();
-        let mut micros_of: HashMap<i32, i64> = HashMap::new();
-        let mut level_of: HashMap<u32, Option<fst_core::ip::Ip>> = HashMap::new();
+        let mut dateo_of = Memo::default();
+        let mut micros_of = Memo::default();
+        let mut level_of = Memo::default();
         for m in file.records() {
             let seconds = u64::from(m.deet) * u64::from(m.npas);
-            let dateo = *dateo_of
-                .entry((m.datev, seconds))
-                .or_insert_with(|| m.dateo());
-            let mut micros = |stamp: i32| *micros_of.entry(stamp).or_insert_with(|| micros(stamp));
-            c.origin_time.push(micros(dateo));
-            c.valid_time.push(micros(m.datev));
-            let level = *level_of
-                .entry(m.ip1)
-                .or_insert_with(|| decode_ip(m.ip1).ok());
+            let dateo = dateo_of.get((m.datev, seconds), || m.dateo());
+            c.origin_time.push(micros_of.get(dateo, || micros(dateo)));
+            c.valid_time
+                .push(micros_of.get(m.datev, || micros(m.datev)));
+            let level = level_of.get(m.ip1, || decode_ip(m.ip1).ok());
             c.key.push(m.index.0.into());
             c.nomvar.push(m.nomvar, || m.nomvar.trimmed().to_string());
             c.typvar.push(m.typvar, || m.typvar.trimmed().to_string());
