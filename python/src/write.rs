@@ -13,8 +13,8 @@ use pyo3::prelude::*;
 
 use crate::errors;
 
-/// A file being written. Thread safety: one write at a time (a mutex); the GIL is held
-/// during a write, so the caller's array cannot change under the encoder.
+/// A file being written. Thread safety: one write at a time (a mutex); each write copies
+/// the caller's values, then encodes and writes them with the GIL released.
 #[pyclass(frozen, module = "fstgis._fstgis")]
 pub(crate) struct Writer {
     inner: Mutex<Option<FstWriter>>,
@@ -50,12 +50,12 @@ macro_rules! with_samples {
         if $complex {
             // Complex values come as their interleaved (re, im) floats.
             if let Ok(a) = v.extract::<PyReadonlyArray1<'_, f32>>() {
-                let s = a.as_slice()?;
-                let $slice = SamplesRef::C64(s);
+                let s = a.as_slice()?.to_vec();
+                let $slice = SamplesRef::C64(&s);
                 $body
             } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, f64>>() {
-                let s = a.as_slice()?;
-                let $slice = SamplesRef::C128(s);
+                let s = a.as_slice()?.to_vec();
+                let $slice = SamplesRef::C128(&s);
                 $body
             } else {
                 Err(errors::usage(
@@ -63,44 +63,44 @@ macro_rules! with_samples {
                 ))
             }
         } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, f32>>() {
-            let s = a.as_slice()?;
-            let $slice = SamplesRef::F32(s);
+            let s = a.as_slice()?.to_vec();
+            let $slice = SamplesRef::F32(&s);
             $body
         } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, f64>>() {
-            let s = a.as_slice()?;
-            let $slice = SamplesRef::F64(s);
+            let s = a.as_slice()?.to_vec();
+            let $slice = SamplesRef::F64(&s);
             $body
         } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, i32>>() {
-            let s = a.as_slice()?;
-            let $slice = SamplesRef::I32(s);
+            let s = a.as_slice()?.to_vec();
+            let $slice = SamplesRef::I32(&s);
             $body
         } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, u32>>() {
-            let s = a.as_slice()?;
-            let $slice = SamplesRef::U32(s);
+            let s = a.as_slice()?.to_vec();
+            let $slice = SamplesRef::U32(&s);
             $body
         } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, i64>>() {
-            let s = a.as_slice()?;
-            let $slice = SamplesRef::I64(s);
+            let s = a.as_slice()?.to_vec();
+            let $slice = SamplesRef::I64(&s);
             $body
         } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, u64>>() {
-            let s = a.as_slice()?;
-            let $slice = SamplesRef::U64(s);
+            let s = a.as_slice()?.to_vec();
+            let $slice = SamplesRef::U64(&s);
             $body
         } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, i16>>() {
-            let s = a.as_slice()?;
-            let $slice = SamplesRef::I16(s);
+            let s = a.as_slice()?.to_vec();
+            let $slice = SamplesRef::I16(&s);
             $body
         } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, u16>>() {
-            let s = a.as_slice()?;
-            let $slice = SamplesRef::U16(s);
+            let s = a.as_slice()?.to_vec();
+            let $slice = SamplesRef::U16(&s);
             $body
         } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, i8>>() {
-            let s = a.as_slice()?;
-            let $slice = SamplesRef::I8(s);
+            let s = a.as_slice()?.to_vec();
+            let $slice = SamplesRef::I8(&s);
             $body
         } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, u8>>() {
-            let s = a.as_slice()?;
-            let $slice = SamplesRef::U8(s);
+            let s = a.as_slice()?.to_vec();
+            let $slice = SamplesRef::U8(&s);
             $body
         } else {
             Err(errors::usage(
@@ -204,18 +204,20 @@ impl Writer {
             nk,
             metadata,
         };
-        let mask = match &mask {
-            Some(m) => Some(m.as_slice()?),
+        // The values and mask are copied out of the caller's arrays so that encoding and
+        // writing run with the GIL released (the arrays may change meanwhile).
+        let mask: Option<Vec<bool>> = match &mask {
+            Some(m) => Some(m.as_slice()?.to_vec()),
             None => None,
         };
+        let py = values.py();
         let mut guard = self
             .inner
             .lock()
             .map_err(|_poisoned| errors::usage("an earlier write panicked"))?;
         let writer = guard.as_mut().ok_or_else(errors::closed)?;
         let written = with_samples!(values, complex, samples => {
-            writer
-                .write(&keys, samples, mask, Datyp(datyp), nbits)
+            py.detach(|| writer.write(&keys, samples, mask.as_deref(), Datyp(datyp), nbits))
                 .map_err(|e| errors::write_error(&e))
         })?;
         Ok(match written {
