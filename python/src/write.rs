@@ -217,7 +217,11 @@ impl Writer {
             .map_err(|_poisoned| errors::usage("an earlier write panicked"))?;
         let writer = guard.as_mut().ok_or_else(errors::closed)?;
         let written = with_samples!(values, complex, samples => {
-            py.detach(|| writer.write(&keys, samples, mask.as_deref(), Datyp(datyp), nbits))
+            py.detach(|| {
+                writer
+                    .write(&keys, samples, mask.as_deref(), Datyp(datyp), nbits)
+                    .map_err(Box::new)
+            })
                 .map_err(|e| errors::write_error(&e))
         })?;
         Ok(match written {
