@@ -277,10 +277,8 @@ class File:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if self._writer is not None and exc_type is not None:
-            # Leave no half-written new file behind an exception: close what was written.
-            self.close()
-            return False
+        # Like a Python file: an exception in the block still closes the file, and a writer
+        # keeps the records written before it.
         self.close()
         return False
 
@@ -410,6 +408,9 @@ class File:
             raise UsageError("this file is open for reading; open it with mode 'w' or 'a'")
         if isinstance(data, Record):
             record = record or data
+            if data.datyp & 63 in (0, 3, 7):
+                raise UsageError(f"{data!r}: copying datyp {data.datyp} records (raw words, "
+                                 "characters) is not supported yet")
             data = data.read("mask")
         base = {}
         if record is not None:
