@@ -105,3 +105,11 @@ def test_append_and_write_errors(tmp_path):
         f.write(np.zeros((4, 3), np.float32), nomvar="TT", grtyp="Z", ig1=77, ig2=88)
     with pytest.raises(fstgis.GridError, match=">>"):
         fstgis.open(z)[0].grid
+
+
+def test_copying_raw_records_is_refused(tmp_path):
+    meta = fstgis.open(RSF / "rsf_extended_meta.fst").find(nomvar="META")
+    assert meta.datyp & 63 == 0
+    with fstgis.open(tmp_path / "m.fst", "w") as f:
+        with pytest.raises(fstgis.UsageError, match="not supported"):
+            f.write(meta)
