@@ -528,12 +528,35 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
                                             for i, (d, n) in enumerate(zip(dims, array.shape))}
         data_vars[name] = var
 
+    _sigma_formula_terms(data_vars, coords)
     ds = xr.Dataset(data_vars, coords=coords)
     ds.attrs["Conventions"] = "CF-1.11"
     ds.attrs["source"] = f"RPN standard file ({f.container}) read by fstgis {fstgis.__version__}"
     if f.path:
         ds.attrs["fst_path"] = f.path
     return ds
+
+
+def _sigma_formula_terms(data_vars: dict, coords: dict) -> None:
+    """CF ``formula_terms`` of sigma levels (kind 1: p = sigma·P0, GEM's pure sigma, so
+    ptop = 0): set when a surface pressure ``P0`` on the same times and grid is in the file.
+    (Hybrid levels need the ``!!`` record's coefficients: not done yet.)"""
+    surface = {(v.dims[0], v.dims[-2:]): name for name, v in data_vars.items()
+               if v.attrs.get("nomvar") == "P0" and v.ndim == 3}
+    for var in data_vars.values():
+        if var.ndim < 4:
+            continue
+        level = var.dims[1]
+        coord = coords.get(level)
+        if coord is None or coord.attrs.get("standard_name") != "atmosphere_sigma_coordinate":
+            continue
+        ps = surface.get((var.dims[0], var.dims[-2:]))
+        if ps is None:
+            continue
+        if "ptop" not in coords:
+            coords["ptop"] = xr.Variable((), 0.0, {"long_name": "pressure at the model top",
+                                                   "units": "hPa"})
+        coord.attrs["formula_terms"] = f"sigma: {level} ps: {ps} ptop: ptop"
 
 
 def _prepare_source(filename_or_obj):

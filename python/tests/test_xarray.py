@@ -409,3 +409,24 @@ def test_no_files_written_beside_the_data(tmp_path):
     mf.load()
     mf.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_sigma_levels_get_formula_terms(tmp_path):
+    path = tmp_path / "sigma.fst"
+    origin = dt.datetime(2024, 6, 15, tzinfo=UTC)
+    grid = dict(grtyp="L", ig1=100, ig2=100, ig3=13000, ig4=28000, dateo=origin)
+    p0 = np.full((8, 6), 1000.0, np.float32)
+    with fstgis.open(path, "w") as f:
+        f.write(p0, nomvar="P0", **grid)
+        for sigma in (1.0, 0.5):
+            f.write(np.full((8, 6), 250 * sigma, np.float32), nomvar="TT",
+                    level=(sigma, "sg"), **grid)
+    ds = xr.open_dataset(path, engine="fst")
+    assert ds.sigma.attrs["formula_terms"] == "sigma: sigma ps: P0 ptop: ptop"
+    assert float(ds.ptop) == 0.0 and ds.ptop.attrs["units"] == ds.P0.attrs["units"] == "hPa"
+    # The pressure the formula gives: sigma · P0.
+    pres = ds.ptop + ds.sigma * (ds.P0 - ds.ptop)
+    assert sorted(np.unique(pres.values).tolist()) == [500.0, 1000.0]
+    cf_xarray = pytest.importorskip("cf_xarray")
+    assert cf_xarray is not None
+    assert ds.cf.formula_terms["sigma"] == {"sigma": "sigma", "ps": "P0", "ptop": "ptop"}
