@@ -8,6 +8,9 @@ cargo build --release --workspace
 # The GDAL plugin: target/gdalplugins/3.6/gdal_FST.so (see gdal-driver/README.md).
 plugin_dir="$(gdal-driver/install-plugin.sh --profile release)"
 echo "GDAL plugin installed: export GDAL_DRIVER_PATH=$plugin_dir"
+# The Python package (python/): built and installed into .venv-python with its test deps.
+python/tests/run.sh --install-only
+echo "Python package installed: .venv-python/bin/python -c 'import fstgis'"
 sample=crates/fst-core/tests/fixtures/rsf/rsf_basic.fst
 echo
 echo "== fst info $sample"

@@ -24,6 +24,7 @@ cargo test --workspace --doc
 
 echo "== end-to-end: GDAL, rasterio, QGIS, netCDF readers, OWSLib and Chromium (tests/)"
 tests/run.sh
+python/tests/run.sh  # the Python package fstgis (venv .venv-python, maturin, pytest)
 
 # Records drawn at random and written by the reference librmn: fst-core and the GDAL driver
 # must decode them bit for bit (a fixed seed unless FSTGIS_HEAVY=1).

@@ -1,0 +1,75 @@
+"""One side of python/bench/run.sh: time (best of N) and peak memory of one task, printed
+as JSON. Runs in the fstgis venv (`ours`) or in the oracle venv (`rpnpy`, `fstd2nc`).
+
+    python bench_python.py index  ours|rpnpy   FILE REPEAT
+    python bench_python.py xarray ours|fstd2nc FILE REPEAT
+"""
+
+import json
+import resource
+import sys
+import time
+import warnings
+
+warnings.simplefilter("ignore")
+
+
+def best(fn, repeat):
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), result
+
+
+def index_ours(path):
+    import fstgis
+
+    return len(fstgis.open(path).to_polars())
+
+
+def index_rpnpy(path):
+    import fstd2nc_deps  # noqa: F401
+    from rpnpy.librmn import all as rmn
+
+    rmn.fstopt(rmn.FSTOP_MSGLVL, rmn.FSTOPI_MSG_CATAST)
+    unit = rmn.fstopenall(path, rmn.FST_RO)
+    rows = [rmn.fstprm(k) for k in rmn.fstinl(unit)]
+    rmn.fstcloseall(unit)
+    return len(rows)
+
+
+def main():
+    task, side, path, repeat = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    out = {"task": task, "side": side}
+    if task == "index":
+        fn = index_ours if side == "ours" else index_rpnpy
+        out["seconds"], out["records"] = best(lambda: fn(path), repeat)
+    else:
+        import xarray as xr
+
+        if side == "ours":
+            import fstgis  # noqa: F401
+
+            def lazy():
+                return xr.open_dataset(path, engine="fst")
+        else:
+            import fstd2nc
+
+            def lazy():
+                return fstd2nc.Buffer(path).to_xarray()
+
+        out["open_seconds"], ds = best(lazy, repeat)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        t0 = time.perf_counter()
+        loaded = ds.load()
+        out["load_seconds"] = time.perf_counter() - t0
+        out["decoded_bytes"] = int(sum(v.nbytes for v in loaded.data_vars.values()))
+        out["peak_rss_growth_bytes"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                                        - rss_before) * 1024
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

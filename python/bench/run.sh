@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Benchmarks of the Python package against rpnpy/fstd2nc (librmn 19.5), one run each, ratios
+# printed (> 1: fstgis faster):
+#   (a) index a 100 000-record file into a polars DataFrame (fstgis) against rpnpy's
+#       fstinl + fstprm loop (target ≥ 100x, ≥ 5 000 records/ms);
+#   (b) xr.open_dataset(engine="fst") then .load() on the 500-record file of
+#       bench/gdal_bench_input.py, against fstd2nc.Buffer(...).to_xarray().load()
+#       (targets: 20x the lazy open, 3x the load, peak memory of the load ≤ 1.2x decoded).
+# Inputs are written by librmn into bench/out/ on first use (bench/make_fixtures.py --big,
+# bench/gdal_bench_input.py). The fstgis venv comes from python/tests/run.sh.
+#   python/bench/run.sh [--repeat N]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cd "$repo"
+repeat=3
+[[ "${1:-}" == "--repeat" ]] && repeat="$2"
+out="$repo/bench/out"
+mkdir -p "$out"
+oracle="$(bench/oracle-env.sh)"
+if ! "$oracle" -c 'import fstd2nc, yaml, xarray, dask' 2>/dev/null; then
+  "$oracle" -m pip install --quiet --disable-pip-version-check fstd2nc pyyaml xarray dask "numpy<2"
+fi
+big="$out/big/big.fst"
+if [[ ! -f "$big" ]]; then
+  echo "writing $big with librmn (about 25 s)" >&2
+  "$oracle" bench/make_fixtures.py "$out/big" --big --no-verify >/dev/null 2>&1
+fi
+fields="$out/gdal_bench.fst"
+if [[ ! -f "$fields" ]]; then
+  echo "writing $fields with librmn" >&2
+  "$oracle" bench/gdal_bench_input.py "$fields" >&2
+fi
+# Release build of the extension for timing.
+VIRTUAL_ENV="$repo/.venv-python" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}" \
+  "$repo/.venv-python/bin/maturin" develop --release -q -m "$repo/python/Cargo.toml" >/dev/null 2>&1
+ours="$repo/.venv-python/bin/python"
+b="$here/bench_python.py"
+results="$out/python_bench.jsonl"
+{
+  "$ours" "$b" index ours "$big" "$repeat"
+  "$oracle" "$b" index rpnpy "$big" "$repeat"
+  "$ours" "$b" xarray ours "$fields" "$repeat"
+  "$oracle" "$b" xarray fstd2nc "$fields" 1
+} > "$results"
+"$ours" - "$results" <<'PY'
+import json, sys
+r = {(x["task"], x["side"]): x for x in map(json.loads, open(sys.argv[1]))}
+a, b = r["index", "ours"], r["index", "rpnpy"]
+print(f"index {a['records']} records: fstgis {a['seconds']*1e3:.1f} ms "
+      f"({a['records'] / (a['seconds'] * 1e3):.0f} records/ms), rpnpy {b['seconds']*1e3:.0f} ms, "
+      f"ratio {b['seconds'] / a['seconds']:.0f}x")
+a, b = r["xarray", "ours"], r["xarray", "fstd2nc"]
+print(f"lazy open: fstgis {a['open_seconds']*1e3:.1f} ms, fstd2nc {b['open_seconds']*1e3:.0f} ms, "
+      f"ratio {b['open_seconds'] / a['open_seconds']:.1f}x")
+print(f"load {a['decoded_bytes'] / 2**20:.0f} MiB: fstgis {a['load_seconds']:.2f} s, "
+      f"fstd2nc {b['load_seconds']:.2f} s, ratio {b['load_seconds'] / a['load_seconds']:.1f}x")
+print(f"peak memory growth of the load / decoded size: fstgis "
+      f"{a['peak_rss_growth_bytes'] / a['decoded_bytes']:.2f}, fstd2nc "
+      f"{b['peak_rss_growth_bytes'] / max(b['decoded_bytes'], 1):.2f}")
+PY

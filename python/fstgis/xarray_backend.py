@@ -1,0 +1,665 @@
+"""xarray backend for RPN standard files: ``xr.open_dataset(path, engine="fst")``.
+
+What a dataset holds
+--------------------
+* One data variable per **field** of fst-core's catalog (records sharing nomvar, typvar,
+  etiket and grid; grid descriptor records such as ``>>``/``^^`` are not variables). The name
+  is the nomvar; when several fields share a nomvar, the keys that tell them apart are
+  appended as fstd2nc does (``TT_GRID_A00`` by etiket, ``ES_30x30`` by shape, ``TT_g1`` by
+  grid number).
+* Dimensions ``(time, <level>, [k,] y, x)``: the valid time and the level are
+  dimensions even of size 1, so that files combine with ``open_mfdataset``; fields whose
+  ip1 is 0 on every record have no level dimension (as in fstd2nc). Variables with
+  different sets of times or levels get their own dimension (``time1``, ``pres1``, ...).
+* ``time``: valid time (``standard_name=time``). With one origin time in the file, a scalar
+  ``reftime`` (``forecast_reference_time``) and a ``leadtime`` (``forecast_period``) along
+  each time dimension; with several, ``reftime`` is along the time dimension.
+  ``forecast_axis=True`` gives ``(reftime, leadtime)`` dimensions instead, with the valid
+  ``time`` as a 2-D coordinate.
+* The level dimension is named and described by the ip1 kind (``pres`` in hPa, positive
+  down; ``sigma``, ``hybrid``, ``height``, ``height_agl``, ``theta``, ``depth``, ...: see
+  ``fstgis._cf.VERTICAL``). Fields mixing kinds get an ``ip1`` dimension with ``ip1_level`` and
+  ``ip1_kind`` coordinates. Every level dimension has a ``<dim>_ip1`` coordinate (the
+  encoded levels).
+* Horizontal: a grid-mapping variable ``crs`` (``latitude_longitude``,
+  ``rotated_latitude_longitude`` or ``polar_stereographic``, with ``crs_wkt`` and
+  ``spatial_ref``) and 1-D projection axes (``lon``/``lat``, ``rlon``/``rlat`` or ``x``/``y``
+  in metres) where the grid is regular or rectilinear in its CRS (A, B, G, L, E, N, S, Z, #),
+  plus 2-D ``lat``/``lon`` where the axes are not geographic. Y grids have ``(j, i)``
+  dimensions and 2-D ``lat``/``lon`` only; U (Yin-Yang) grids too, without a grid mapping
+  (two CRSs); X grids have no coordinates. Several grids in one file: in a dataset, the
+  second grid's names get the suffix ``_1`` (``lat_1``, ``crs_1``), and so on;
+  ``xr.open_datatree(path, engine="fst")`` gives one group per grid instead (``/L_60x40``,
+  ``/Z_48x36``), each with plain names.
+* Values are lazy: each record is one chunk (``preferred_chunks``), read when indexed, with
+  missing values (datyp +64) as NaN (integer fields with missing values become float64).
+  Opening reads the directory and the grids' positional records only. Arrays pickle by
+  path, so dask's distributed scheduler works across processes.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import xarray as xr
+from xarray.backends import BackendArray, BackendEntrypoint
+from xarray.backends.file_manager import CachingFileManager, DummyFileManager
+from xarray.core import indexing
+
+import fstgis
+from . import xarray_writer  # noqa: F401  (registers the ds.fst accessor)
+from ._cf import MIXED_LEVELS, VERTICAL, variable_attrs
+
+EARTH_RADIUS = 6371000.0
+# Threads decoding the records of one indexing call (dask chunks are one record each and
+# need none of these).
+_THREADS = min(8, os.cpu_count() or 1)
+
+
+def _open_for_manager(path, mode="r"):
+    # CachingFileManager passes `mode` after unpickling in another process.
+    return fstgis.open(path, "r")
+
+
+def _close_file(f):
+    f.close()
+
+
+# -- element types ------------------------------------------------------------------------
+
+
+def _dtype(datyp: int, nbits: int):
+    """The numpy dtype a record decodes to, from its datyp and nbits (None: not an array of
+    values, e.g. characters or raw words narrower than 32 bits)."""
+    base = datyp & 63
+    if datyp & 128:
+        base = {1: 1, 2: 2, 5: 5, 6: 6}.get(base, base)
+    if base in (1, 6):
+        dt = np.float32
+    elif base == 5:
+        dt = np.float64 if nbits == 64 else np.float32
+    elif base == 2:
+        dt = np.uint64 if nbits == 64 else np.uint32
+    elif base == 4:
+        dt = np.int64 if nbits == 64 else np.int32
+    elif base == 8:
+        dt = np.complex128 if nbits == 64 else np.complex64
+    elif base == 0 and nbits == 32:
+        dt = np.uint32
+    else:
+        return None
+    if datyp & 64 and np.dtype(dt).kind in "iu":
+        return np.dtype(np.float64)
+    return np.dtype(dt)
+
+
+# -- lazy arrays --------------------------------------------------------------------------
+
+
+class FstBackendArray(BackendArray):
+    """The records of one variable: an array of record indices (leading dimensions, -1 where
+    the hypercube has a hole) and the horizontal shape. Indexing reads only the records it
+    needs, each decoded with the GIL released."""
+
+    def __init__(self, manager, records: np.ndarray, horizontal: tuple, dtype):
+        self.manager = manager
+        self.records = records
+        self.horizontal = horizontal  # ([nk,] nj, ni)
+        self.shape = records.shape + horizontal
+        self.dtype = np.dtype(dtype)
+
+    def __getitem__(self, key):
+        return indexing.explicit_indexing_adapter(
+            key, self.shape, indexing.IndexingSupport.BASIC, self._getitem)
+
+    def _record_values(self, f, index: int) -> np.ndarray:
+        if index < 0:
+            return np.full(self.horizontal, np.nan, self.dtype)
+        data = f[int(index)].read("mask")
+        if np.ma.isMaskedArray(data):
+            data = np.ma.filled(data.astype(self.dtype), np.nan)
+        # (ni, nj[, nk]) in Fortran order is (nj, ni) / (nk, nj, ni) in C order: a view.
+        data = data.T
+        if data.dtype != self.dtype:
+            data = data.astype(self.dtype)
+        return data
+
+    def _getitem(self, key: tuple):
+        lead_n = self.records.ndim
+        lead, rest = key[:lead_n], key[lead_n:]
+        selected = self.records[lead]
+        f = self.manager.acquire()
+        if np.ndim(selected) == 0:
+            return self._record_values(f, int(selected))[rest]
+        selected = np.asarray(selected)
+        whole = all(isinstance(k, slice) and range(*k.indices(n)) == range(n)
+                    for k, n in zip(rest, self.horizontal))
+        rest_shape = tuple(len(range(*k.indices(n))) for k, n in zip(rest, self.horizontal)
+                           if isinstance(k, slice))
+        out = np.empty(selected.shape + rest_shape, self.dtype)
+
+        def fill(idx):
+            index = int(selected[idx])
+            # Whole records decode straight into the output (a C-ordered ([nk,] nj, ni)
+            # block is the record's Fortran order); the others go through read().
+            if whole and index >= 0 and f[index].read_into(out[idx]):
+                return
+            out[idx] = self._record_values(f, index)[rest]
+
+        cells = list(np.ndindex(selected.shape))
+        if len(cells) > 1 and _THREADS > 1:
+            # Decoding releases the GIL: records decode in parallel.
+            with ThreadPoolExecutor(max_workers=min(_THREADS, len(cells))) as pool:
+                list(pool.map(fill, cells))
+        else:
+            for idx in cells:
+                fill(idx)
+        return out
+
+
+# -- names --------------------------------------------------------------------------------
+
+
+class _Registry:
+    """Dimension names by content: the same values share a name, other values get a
+    numbered name (``time``, ``time1``, ...)."""
+
+    def __init__(self):
+        self.by_key: dict = {}
+        self.taken: set = set()
+
+    def name(self, base: str, key) -> tuple[str, bool]:
+        full = (base, key)
+        if full in self.by_key:
+            return self.by_key[full], False
+        name, n = base, 0
+        while name in self.taken:
+            n += 1
+            name = f"{base}{n}"
+        self.by_key[full] = name
+        self.taken.add(name)
+        return name, True
+
+
+def _times(stamps) -> np.ndarray:
+    out = np.empty(len(stamps), "datetime64[ns]")
+    for i, s in enumerate(stamps):
+        try:
+            t = fstgis.cmc_to_datetime(int(s))
+        except fstgis.FstError:
+            t = None
+        out[i] = np.datetime64("NaT") if t is None else np.datetime64(t.replace(tzinfo=None), "ns")
+    return out
+
+
+# -- grids --------------------------------------------------------------------------------
+
+
+def _proj_params(proj: str) -> dict:
+    params = {}
+    for part in proj.split():
+        if part.startswith("+") and "=" in part:
+            k, v = part[1:].split("=", 1)
+            try:
+                params[k] = float(v)
+            except ValueError:
+                params[k] = v
+    return params
+
+
+def _grid_mapping(proj: str, wkt: str) -> dict:
+    p = _proj_params(proj)
+    attrs: dict = {}
+    kind = p.get("proj")
+    if kind == "longlat":
+        attrs = {"grid_mapping_name": "latitude_longitude",
+                 "earth_radius": p.get("R", EARTH_RADIUS)}
+    elif kind == "ob_tran":
+        # PROJ's ob_tran and CF's rotated pole: lon_0 = grid_north_pole_longitude + 180,
+        # o_lon_p = north_pole_grid_longitude (the convention of PROJ's CF export).
+        lon = (p.get("lon_0", 0.0) - 180.0 + 180.0) % 360.0 - 180.0
+        attrs = {"grid_mapping_name": "rotated_latitude_longitude",
+                 "grid_north_pole_latitude": p.get("o_lat_p", 90.0),
+                 "grid_north_pole_longitude": lon,
+                 "north_pole_grid_longitude": p.get("o_lon_p", 0.0),
+                 "earth_radius": p.get("R", EARTH_RADIUS)}
+    elif kind == "stere":
+        attrs = {"grid_mapping_name": "polar_stereographic",
+                 "straight_vertical_longitude_from_pole": p.get("lon_0", 0.0),
+                 "latitude_of_projection_origin": p.get("lat_0", 90.0),
+                 "standard_parallel": p.get("lat_ts", 60.0),
+                 "false_easting": p.get("x_0", 0.0), "false_northing": p.get("y_0", 0.0),
+                 "earth_radius": p.get("R", EARTH_RADIUS)}
+    attrs["crs_wkt"] = wkt
+    attrs["spatial_ref"] = wkt  # GDAL's and rioxarray's name for it
+    attrs["proj4_params"] = proj
+    return attrs
+
+
+class _GridCoords:
+    """The horizontal dimensions and coordinates of one grid."""
+
+    def __init__(self, grid, suffix: str, manager=None, key: int = -1):
+        self.dims: tuple = (f"j{suffix}", f"i{suffix}")
+        self.coords: dict = {}
+        self.mapping_name: str | None = None
+        self.mapping: xr.Variable | None = None
+        if grid is None:  # X grids: no georeference
+            return
+        coords = grid.coordinates()
+        kind = coords["kind"]
+        if kind in ("affine", "rectilinear"):
+            proj = grid.proj()
+            family = _proj_params(proj).get("proj")
+            x, y = np.asarray(coords["x"]), np.asarray(coords["y"])
+            if family == "longlat":
+                xn, yn = f"lon{suffix}", f"lat{suffix}"
+                xa = {"standard_name": "longitude", "long_name": "longitude",
+                      "units": "degrees_east", "axis": "X"}
+                ya = {"standard_name": "latitude", "long_name": "latitude",
+                      "units": "degrees_north", "axis": "Y"}
+            elif family == "ob_tran":
+                xn, yn = f"rlon{suffix}", f"rlat{suffix}"
+                xa = {"standard_name": "grid_longitude", "long_name": "rotated longitude",
+                      "units": "degrees", "axis": "X"}
+                ya = {"standard_name": "grid_latitude", "long_name": "rotated latitude",
+                      "units": "degrees", "axis": "Y"}
+            else:
+                xn, yn = f"x{suffix}", f"y{suffix}"
+                xa = {"standard_name": "projection_x_coordinate", "long_name": "x",
+                      "units": "m", "axis": "X"}
+                ya = {"standard_name": "projection_y_coordinate", "long_name": "y",
+                      "units": "m", "axis": "Y"}
+            self.dims = (yn, xn)
+            self.coords[xn] = xr.Variable((xn,), x, xa)
+            self.coords[yn] = xr.Variable((yn,), y, ya)
+            self.mapping_name = f"crs{suffix}"
+            self.mapping = xr.Variable((), np.int32(0), _grid_mapping(proj, grid.crs_wkt()))
+            if family == "longlat":
+                return
+        elif kind == "geolocation":
+            self.mapping_name = f"crs{suffix}"
+            proj = grid.proj()
+            self.mapping = xr.Variable((), np.int32(0), _grid_mapping(proj, grid.crs_wkt()))
+        # 2-D latitude/longitude: computed when first read (the grid keeps them), so that
+        # opening stays a directory read.
+        shape = grid.shape[::-1]
+        self.coords[f"lat{suffix}"] = xr.Variable(
+            self.dims, indexing.LazilyIndexedArray(_LatLonArray(manager, key, 0, shape)),
+            {"standard_name": "latitude", "long_name": "latitude", "units": "degrees_north"})
+        self.coords[f"lon{suffix}"] = xr.Variable(
+            self.dims, indexing.LazilyIndexedArray(_LatLonArray(manager, key, 1, shape)),
+            {"standard_name": "longitude", "long_name": "longitude", "units": "degrees_east"})
+
+
+class _LatLonArray(BackendArray):
+    """Latitude (0) or longitude (1) of a grid, (nj, ni), from the grid of record `key`;
+    pickles by path like the data."""
+
+    def __init__(self, manager, key: int, which: int, shape: tuple):
+        self.manager, self.key, self.which = manager, key, which
+        self.shape = shape
+        self.dtype = np.dtype(np.float64)
+
+    def __getitem__(self, key):
+        return indexing.explicit_indexing_adapter(
+            key, self.shape, indexing.IndexingSupport.BASIC, self._getitem)
+
+    def _getitem(self, key):
+        f = self.manager.acquire()
+        return f.grid(f[self.key]).lat_lon()[self.which].T[key]
+
+
+# -- the dataset --------------------------------------------------------------------------
+
+
+def _variable_names(fields, grid_index) -> list[str]:
+    """nomvar; where several fields share one, the keys that tell them apart are appended,
+    as fstd2nc does: typvar and etiket where they differ, then the shape (``ES_30x30``) or
+    the grid number (``TT_g1``) where only the grid does."""
+    by_nomvar: dict[str, list[int]] = {}
+    for i, fd in enumerate(fields):
+        by_nomvar.setdefault(fd["nomvar"], []).append(i)
+    names = [""] * len(fields)
+    taken: set = set()
+
+    def shape(i):
+        _, ni, nj = fields[i]["grid_id"].split(":")[:3]
+        return f"{ni}x{nj}"
+
+    for nomvar, members in by_nomvar.items():
+        parts = {i: [nomvar or "unnamed"] for i in members}
+        if len(members) > 1:
+            for key in ("typvar", "etiket"):
+                if len({fields[i][key] for i in members}) > 1:
+                    for i in members:
+                        parts[i].append(fields[i][key] or "_")
+            groups: dict = {}
+            for i in members:
+                groups.setdefault(tuple(parts[i]), []).append(i)
+            for same in groups.values():
+                if len(same) > 1:
+                    by_shape = len({shape(i) for i in same}) == len(same)
+                    for i in same:
+                        parts[i].append(shape(i) if by_shape
+                                        else f"g{grid_index[fields[i]['grid_id']]}")
+        for i in members:
+            base = "_".join(parts[i])
+            name, n = base, 1
+            while name in taken:
+                name, n = f"{base}_{n}", n + 1
+            taken.add(name)
+            names[i] = name
+    return names
+
+
+def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
+                  grid_ids=None) -> xr.Dataset:
+    fields = f._reader().fields()
+    if grid_ids is not None:
+        fields = [fd for fd in fields if fd["grid_id"] in grid_ids]
+    drop = set([drop_variables] if isinstance(drop_variables, str) else drop_variables or ())
+    records = f.records()
+
+    grid_index: "OrderedDict[str, int]" = OrderedDict()
+    for fd in fields:
+        grid_index.setdefault(fd["grid_id"], len(grid_index))
+    grids: dict[str, _GridCoords] = {}
+
+    dims_reg = _Registry()
+    coords: dict = {}
+    data_vars: dict = {}
+    all_dateo = np.unique(np.concatenate([fd["dateo"] for fd in fields])) if fields else []
+    single_origin = len(all_dateo) == 1
+    if single_origin and not forecast_axis:
+        ref = _times(all_dateo)[0]
+        coords["reftime"] = xr.Variable((), ref, {"standard_name": "forecast_reference_time",
+                                                  "long_name": "origin (analysis) time"})
+
+    for fd, name in zip(fields, _variable_names(fields, grid_index)):
+        if name in drop:
+            continue
+        recs = fd["record"]
+        first = records[int(recs[0])]
+        dtypes = {_dtype(records[int(r)].datyp, records[int(r)].nbits) for r in recs}
+        if None in dtypes:
+            continue  # characters or raw words: not an array of values
+        dtype = np.result_type(*dtypes)
+        nks = set(fd["nk"].tolist())
+        if len(nks) != 1:
+            warnings.warn(f"{name}: records with different nk; variable skipped")
+            continue
+        nk = nks.pop()
+
+        # Horizontal.
+        gid = fd["grid_id"]
+        if gid not in grids:
+            g = grid_index[gid]
+            suffix = "" if g == 0 else f"_{g}"
+            try:
+                grid = f.grid(first)
+            except fstgis.GridError as e:
+                if first.grtyp != "X":
+                    warnings.warn(f"{name}: grid not georeferenced ({e})")
+                grid = None
+            gc = grids[gid] = _GridCoords(grid, suffix, manager, first.key)
+            coords.update(gc.coords)
+            if gc.mapping is not None:
+                coords[gc.mapping_name] = gc.mapping
+        gc = grids[gid]
+
+        # Time axes.
+        if forecast_axis:
+            origins = np.unique(fd["dateo"])
+            leads = np.unique(fd["forecast_seconds"])
+            rn, rnew = dims_reg.name("reftime", tuple(origins.tolist()))
+            ln, lnew = dims_reg.name("leadtime", tuple(leads.tolist()))
+            if rnew:
+                coords[rn] = xr.Variable((rn,), _times(origins), {
+                    "standard_name": "forecast_reference_time", "axis": "T"})
+            if lnew:
+                coords[ln] = xr.Variable((ln,), leads.astype("timedelta64[s]").astype(
+                    "timedelta64[ns]"), {"standard_name": "forecast_period"})
+            tn = f"time_{rn}_{ln}" if (rn, ln) != ("reftime", "leadtime") else "time"
+            if tn not in coords:
+                valid = (coords[rn].values[:, None] + coords[ln].values[None, :])
+                coords[tn] = xr.Variable((rn, ln), valid, {"standard_name": "time"})
+            time_dims = (rn, ln)
+            o_pos = {v: i for i, v in enumerate(origins.tolist())}
+            l_pos = {v: i for i, v in enumerate(leads.tolist())}
+            time_pos = [(o_pos[o], l_pos[s]) for o, s in
+                        zip(fd["dateo"].tolist(), fd["forecast_seconds"].tolist())]
+            time_shape = (len(origins), len(leads))
+        else:
+            valid = list(OrderedDict.fromkeys(fd["datev"].tolist()))
+            values = _times(valid)
+            order = np.argsort(values, kind="stable")
+            valid = [valid[i] for i in order]
+            tn, tnew = dims_reg.name("time", tuple(valid))
+            if tnew:
+                tv = _times(valid)
+                coords[tn] = xr.Variable((tn,), tv, {"standard_name": "time", "axis": "T",
+                                                     "long_name": "valid time"})
+                origin_of = {}
+                for dv, do in zip(fd["datev"].tolist(), fd["dateo"].tolist()):
+                    origin_of.setdefault(dv, set()).add(do)
+                if single_origin:
+                    lead = tv - coords["reftime"].values
+                    coords[f"leadtime{tn[4:]}"] = xr.Variable(
+                        (tn,), lead, {"standard_name": "forecast_period"})
+                elif all(len(origin_of[v]) == 1 for v in valid):
+                    ref = _times([next(iter(origin_of[v])) for v in valid])
+                    coords[f"reftime{tn[4:]}"] = xr.Variable(
+                        (tn,), ref, {"standard_name": "forecast_reference_time"})
+                    coords[f"leadtime{tn[4:]}"] = xr.Variable(
+                        (tn,), tv - ref, {"standard_name": "forecast_period"})
+            time_dims = (tn,)
+            t_pos = {v: i for i, v in enumerate(valid)}
+            time_pos = [(t_pos[v],) for v in fd["datev"].tolist()]
+            time_shape = (len(valid),)
+
+        # Level axis.
+        kinds = set(fd["level_kind"].tolist())
+        ip1s = list(OrderedDict.fromkeys(fd["ip1"].tolist()))
+        level_of = {ip: (lv, k) for ip, lv, k in
+                    zip(fd["ip1"].tolist(), fd["level"].tolist(), fd["level_kind"].tolist())}
+        if ip1s == [0]:
+            # ip1 = 0 on every record: no level (a 2-D field, like fstd2nc shows it).
+            ln = None
+        elif len(kinds) == 1 and -1 not in kinds:
+            kind = kinds.pop()
+            base, attrs = VERTICAL.get(kind, MIXED_LEVELS)
+            ip1s.sort(key=lambda ip: level_of[ip][0])
+            ln, lnew = dims_reg.name(base, (kind, tuple(ip1s)))
+            if lnew:
+                coords[ln] = xr.Variable((ln,), np.array([level_of[ip][0] for ip in ip1s]),
+                                         dict(attrs))
+                # The encoded levels: two ip1 may decode to the same value (old and new
+                # style), and writers need them back.
+                coords[f"{ln}_ip1"] = xr.Variable((ln,), np.array(ip1s, np.int64),
+                                                  {"long_name": "encoded level (ip1)"})
+        else:
+            base, attrs = MIXED_LEVELS
+            ln, lnew = dims_reg.name(base, ("mixed", tuple(ip1s)))
+            if lnew:
+                coords[ln] = xr.Variable((ln,), np.array(ip1s, np.int64), dict(attrs))
+                coords[f"{ln}_level"] = xr.Variable(
+                    (ln,), np.array([level_of[ip][0] for ip in ip1s]), {"long_name": "level"})
+                coords[f"{ln}_kind"] = xr.Variable(
+                    (ln,), np.array([level_of[ip][1] for ip in ip1s]),
+                    {"long_name": "librmn level kind (-1: ip1 does not decode)"})
+        l_pos = {ip: i for i, ip in enumerate(ip1s)}
+        level_shape = () if ln is None else (len(ip1s),)
+
+        # The hypercube of record indices.
+        grid_of_records = np.full(time_shape + level_shape, -1, np.int64)
+        duplicates = 0
+        for r, tp, ip in zip(recs.tolist(), time_pos, fd["ip1"].tolist()):
+            cell = tp + (() if ln is None else (l_pos[ip],))
+            if grid_of_records[cell] >= 0:
+                duplicates += 1
+                continue
+            grid_of_records[cell] = r
+        if duplicates:
+            warnings.warn(f"{name}: {duplicates} records share a time and level with another "
+                          "(differing ip2/ip3 or origin); the first is used "
+                          "(forecast_axis=True separates origins)")
+        if (grid_of_records < 0).any() and np.dtype(dtype).kind in "iu":
+            dtype = np.dtype(np.float64)
+
+        horizontal = ((nk,) if nk > 1 else ()) + (first.nj, first.ni)
+        kdims = (f"k{nk}",) if nk > 1 else ()
+        dims = time_dims + (() if ln is None else (ln,)) + kdims + gc.dims
+        array = FstBackendArray(manager, grid_of_records, horizontal, dtype)
+        attrs = {"nomvar": fd["nomvar"], "typvar": fd["typvar"], "etiket": fd["etiket"],
+                 "grtyp": first.grtyp, "ig1": first.ig1, "ig2": first.ig2, "ig3": first.ig3,
+                 "ig4": first.ig4}
+        attrs.update(variable_attrs(fd["nomvar"]))
+        if "long_name" not in attrs:
+            attrs["long_name"] = fd["nomvar"]
+        if gc.mapping_name is not None:
+            attrs["grid_mapping"] = gc.mapping_name
+        var = xr.Variable(dims, indexing.LazilyIndexedArray(array), attrs)
+        var.encoding["preferred_chunks"] = {d: (1 if i < len(dims) - 2 - len(kdims) else n)
+                                            for i, (d, n) in enumerate(zip(dims, array.shape))}
+        data_vars[name] = var
+
+    _sigma_formula_terms(data_vars, coords)
+    ds = xr.Dataset(data_vars, coords=coords)
+    ds.attrs["Conventions"] = "CF-1.11"
+    ds.attrs["source"] = f"RPN standard file ({f.container}) read by fstgis {fstgis.__version__}"
+    if f.path:
+        ds.attrs["fst_path"] = f.path
+    return ds
+
+
+def _sigma_formula_terms(data_vars: dict, coords: dict) -> None:
+    """CF ``formula_terms`` of sigma levels (kind 1: p = sigma·P0, GEM's pure sigma, so
+    ptop = 0): set when a surface pressure ``P0`` on the same times and grid is in the file.
+    (Hybrid levels need the ``!!`` record's coefficients: not done yet.)"""
+    surface = {(v.dims[0], v.dims[-2:]): name for name, v in data_vars.items()
+               if v.attrs.get("nomvar") == "P0" and v.ndim == 3}
+    for var in data_vars.values():
+        if var.ndim < 4:
+            continue
+        level = var.dims[1]
+        coord = coords.get(level)
+        if coord is None or coord.attrs.get("standard_name") != "atmosphere_sigma_coordinate":
+            continue
+        ps = surface.get((var.dims[0], var.dims[-2:]))
+        if ps is None:
+            continue
+        if "ptop" not in coords:
+            coords["ptop"] = xr.Variable((), 0.0, {"long_name": "pressure at the model top",
+                                                   "units": "hPa"})
+        coord.attrs["formula_terms"] = f"sigma: {level} ps: {ps} ptop: ptop"
+
+
+def _prepare_source(filename_or_obj):
+    """(File, manager): a path is opened through a CachingFileManager (pickles by path);
+    bytes, memoryviews and file objects are read into memory."""
+    if isinstance(filename_or_obj, (str, os.PathLike)):
+        path = os.fspath(filename_or_obj)
+        manager = CachingFileManager(_open_for_manager, path)
+        return manager.acquire(), manager
+    f = fstgis.open(filename_or_obj)
+    return f, DummyFileManager(f)
+
+
+def open_fst_dataset(filename_or_obj, *, forecast_axis=False, drop_variables=None):
+    f, manager = _prepare_source(filename_or_obj)
+    try:
+        ds = build_dataset(f, manager, forecast_axis=forecast_axis, drop_variables=drop_variables)
+    except Exception:
+        manager.close()
+        raise
+    ds.set_close(manager.close)
+    return ds
+
+
+def _group_names(f) -> "OrderedDict[str, str]":
+    """grid_id -> group name (``L_60x40``; ``_1``, ``_2`` for more grids of that shape)."""
+    names: "OrderedDict[str, str]" = OrderedDict()
+    taken: set = set()
+    for fd in f._reader().fields():
+        gid = fd["grid_id"]
+        if gid in names:
+            continue
+        grtyp, ni, nj = gid.split(":")[:3]
+        base = f"{'D' if grtyp == '#' else grtyp}_{ni}x{nj}"
+        name, n = base, 1
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        taken.add(name)
+        names[gid] = name
+    return names
+
+
+def open_fst_groups(filename_or_obj, *, forecast_axis=False, drop_variables=None) -> dict:
+    """One dataset per grid (``{"/": attributes only, "/L_60x40": ..., ...}``): each group
+    has the plain coordinate names (``lat``, ``lon``, ``crs``)."""
+    f, manager = _prepare_source(filename_or_obj)
+    groups = {}
+    try:
+        for gid, name in _group_names(f).items():
+            ds = build_dataset(f, manager, forecast_axis=forecast_axis,
+                               drop_variables=drop_variables, grid_ids={gid})
+            groups[f"/{name}"] = ds
+    except Exception:
+        manager.close()
+        raise
+    root = xr.Dataset(attrs={"Conventions": "CF-1.11",
+                             "source": f"RPN standard file ({f.container}) read by fstgis "
+                                       f"{fstgis.__version__}"})
+    root.set_close(manager.close)
+    return {"/": root, **groups}
+
+
+class FstBackendEntrypoint(BackendEntrypoint):
+    """``engine="fst"``: RPN standard files (XDF and RSF) through fstgis."""
+
+    description = "RPN standard files (FST: XDF and RSF) through fstgis, with CF metadata"
+    url = "https://github.com/fstgis/fstgis"
+    open_dataset_parameters = ("filename_or_obj", "drop_variables", "forecast_axis")
+
+    def open_dataset(self, filename_or_obj, *, drop_variables=None, forecast_axis=False):
+        return open_fst_dataset(filename_or_obj, forecast_axis=forecast_axis,
+                                drop_variables=drop_variables)
+
+    def open_groups_as_dict(self, filename_or_obj, *, drop_variables=None,
+                            forecast_axis=False, **kwargs):
+        return open_fst_groups(filename_or_obj, forecast_axis=forecast_axis,
+                               drop_variables=drop_variables)
+
+    def open_datatree(self, filename_or_obj, *, drop_variables=None, forecast_axis=False,
+                      **kwargs):
+        """One group per grid (see ``open_fst_groups``)."""
+        return xr.DataTree.from_dict(self.open_groups_as_dict(
+            filename_or_obj, drop_variables=drop_variables, forecast_axis=forecast_axis))
+
+    def guess_can_open(self, filename_or_obj):
+        if isinstance(filename_or_obj, (str, os.PathLike)):
+            try:
+                with open(os.fspath(filename_or_obj), "rb") as fh:
+                    head = fh.read(64)
+            except OSError:
+                return False
+            # The magics sit at byte 8 (XDF) and byte 16 (RSF).
+            return b"XDF0STDR" in head or b"RSF0STDF" in head
+        return False
+
+
+def to_xarray(paths, *, forecast_axis=False, **kwargs):
+    """One path (or bytes): ``xr.open_dataset(..., engine="fst")``; several paths or a glob:
+    ``xr.open_mfdataset(..., engine="fst")`` combined by coordinates."""
+    if isinstance(paths, (str, os.PathLike)) and not any(c in os.fspath(paths) for c in "*?["):
+        return xr.open_dataset(paths, engine="fst", forecast_axis=forecast_axis, **kwargs)
+    if isinstance(paths, (bytes, bytearray, memoryview)) or hasattr(paths, "read"):
+        return xr.open_dataset(paths, engine="fst", forecast_axis=forecast_axis, **kwargs)
+    kwargs.setdefault("combine", "by_coords")
+    return xr.open_mfdataset(fstgis._expand(paths), engine="fst",
+                             forecast_axis=forecast_axis, **kwargs)

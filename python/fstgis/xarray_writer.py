@@ -1,0 +1,257 @@
+"""xarray → FST: ``fstgis.from_xarray(ds, path)`` and ``ds.fst.to_fst(path)``.
+
+The inverse of the backend's mapping (``fstgis.xarray_backend``):
+
+* each data variable becomes records named by its ``nomvar`` attribute (else the variable
+  name, upper case, at most 4 characters), with its ``typvar``/``etiket`` attributes;
+* the level dimension gives ip1: its ``<dim>_ip1`` coordinate when the dataset came from
+  fstgis, else the value encoded with the kind its ``standard_name`` names (``air_pressure``
+  in hPa, or Pa converted to hPa, sigma, hybrid, altitude, height, theta, depth); no level
+  dimension gives ip1 = 0;
+* the time: ``reftime`` (forecast_reference_time) as the origin date and the lead time as
+  deet·npas (deet 3600 s when the lead is in whole hours, else 60 s or 1 s; ip2 = the lead in
+  hours when whole); without a reference time the valid time is the origin date;
+* the grid: the grid-mapping variable's ``crs_wkt`` and the 1-D axes, or 1-D ``lat``/``lon``,
+  or 2-D ``lat``/``lon`` go through grids' ``from_crs`` (the simplest FST grid type that
+  reproduces every point to 1e-6°), and the ``>>``/``^^`` records of Z and Y grids are
+  written once per grid; a variable without horizontal coordinates is on an X grid;
+* values: one record per 2-D (or 3-D with a ``k`` dimension) slice; NaN is written as
+  missing (datyp +64). ``datyp``/``nbits`` default to lossless IEEE (5, 32 or 64 bits) and
+  may be given for all variables or per variable (``datyp={"TT": 1}, nbits={"TT": 16}``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+import fstgis
+from . import _fstgis
+
+# CF standard_name of a vertical coordinate -> librmn level kind.
+_KIND_OF_STANDARD_NAME = {
+    "air_pressure": 2,
+    "atmosphere_sigma_coordinate": 1,
+    "atmosphere_hybrid_sigma_pressure_coordinate": 5,
+    "atmosphere_hybrid_height_coordinate": 5,
+    "altitude": 0,
+    "height_above_mean_sea_level": 0,
+    "height": 4,
+    "air_potential_temperature": 6,
+    "depth": 7,
+}
+_KIND_OF_DIM = {"pres": 2, "sigma": 1, "hybrid": 5, "height": 0, "height_agl": 4,
+                "theta": 6, "depth": 7, "level": 3, "hours": 10, "code": 15,
+                "pressure_metres": 21}
+_SPHERE = "+proj=longlat +R=6371000 +no_defs +type=crs"
+
+
+def _per_var(option, name, default):
+    if isinstance(option, dict):
+        return option.get(name, default)
+    return default if option is None else option
+
+
+def _is_time(coord) -> bool:
+    return np.issubdtype(coord.dtype, np.datetime64)
+
+
+class _GridWriter:
+    """The FST grid of each horizontal layout, its positional records written once."""
+
+    def __init__(self, out):
+        self.out = out
+        self.done: dict = {}
+
+    def grid_of(self, ds, var):
+        ydim, xdim = var.dims[-2], var.dims[-1]
+        gm = var.attrs.get("grid_mapping")
+        key = (gm, ydim, xdim)
+        if key in self.done:
+            return self.done[key]
+        ny, nx = var.sizes[ydim], var.sizes[xdim]
+        grid = None
+        # Not ds.coords.get: xarray answers a dimension without coordinate with 0..n-1.
+        x = ds.coords[xdim] if xdim in ds.coords else None
+        y = ds.coords[ydim] if ydim in ds.coords else None
+        grid = self._same_as_read(var, x, y, nx, ny)
+        if grid is None and x is not None and y is not None and x.ndim == 1 and y.ndim == 1:
+            crs = None
+            if gm is not None and gm in ds.variables:
+                crs = ds[gm].attrs.get("crs_wkt") or ds[gm].attrs.get("spatial_ref")
+            if crs is None and x.attrs.get("standard_name", xdim) in ("longitude", "lon"):
+                crs = _SPHERE
+            if crs is not None:
+                grid = _fstgis.grid_from_axes(crs, np.asarray(x, float).tolist(),
+                                              np.asarray(y, float).tolist())
+        if grid is None:
+            lat = self._two_d(ds, var, "latitude")
+            lon = self._two_d(ds, var, "longitude")
+            if lat is not None and lon is not None:
+                # (y, x) C order is (ni, nj) Fortran order: i fastest.
+                grid = _fstgis.grid_from_lat_lon(nx, ny, np.ravel(lat).tolist(),
+                                                 np.ravel(lon).tolist())
+        if grid is None:
+            grid = {"grtyp": "X", "ig": [0, 0, 0, 0], "flip_rows": False, "positional": None}
+        p = grid["positional"]
+        if p is not None:
+            common = dict(ip1=p["ip"][0], ip2=p["ip"][1], ip3=p["ip"][2], grtyp=p["grtyp"],
+                          ig1=p["ig"][0], ig2=p["ig"][1], ig3=p["ig"][2], ig4=p["ig"][3],
+                          etiket=var.attrs.get("etiket", ""), datyp=5, nbits=32)
+            self.out.write(np.asarray(p["x"]).reshape(p["x_shape"], order="F"), nomvar=">>",
+                           typvar="X", **common)
+            self.out.write(np.asarray(p["y"]).reshape(p["y_shape"], order="F"), nomvar="^^",
+                           typvar="X", **common)
+        self.done[key] = grid
+        return grid
+
+    @staticmethod
+    def _same_as_read(var, x, y, nx, ny):
+        """The grid the variable was read on (its grtyp/ig1-4 attributes), when that grid
+        needs no positional records and its axes are still the variable's: a round trip
+        keeps the original grid (from_crs cannot always give it back: an E grid's rotation
+        is encoded through two points, not the pole)."""
+        a = var.attrs
+        if a.get("grtyp") not in tuple("ABEGLNS") or x is None or y is None:
+            return None
+        if x.ndim != 1 or y.ndim != 1:
+            return None
+        try:
+            ig = [int(a[k]) for k in ("ig1", "ig2", "ig3", "ig4")]
+            grid = fstgis.Grid.from_descriptor(a["grtyp"], nx, ny, ig)
+        except (KeyError, ValueError, fstgis.FstError):
+            return None
+        c = grid.coordinates()
+        if "x" not in c or not (np.allclose(c["x"], x.values, rtol=0, atol=1e-9)
+                                and np.allclose(c["y"], y.values, rtol=0, atol=1e-9)):
+            return None
+        return {"grtyp": a["grtyp"], "ig": ig, "flip_rows": False, "positional": None}
+
+    @staticmethod
+    def _two_d(ds, var, standard_name):
+        for c in var.coords.values():
+            if c.ndim == 2 and c.dims == var.dims[-2:] and (
+                    c.attrs.get("standard_name") == standard_name
+                    or c.name in (standard_name[:3], standard_name)):
+                return np.asarray(c.values, float)
+        return None
+
+
+def _level_ip1s(ds, var, dim) -> list[int]:
+    if dim is None:
+        return [0]
+    if f"{dim}_ip1" in ds.coords:
+        return [int(v) for v in ds[f"{dim}_ip1"].values]
+    coord = ds.coords[dim] if dim in ds.coords else None
+    if dim.startswith("ip1") and coord is not None:
+        return [int(v) for v in coord.values]
+    if coord is None:
+        return [0] * var.sizes[dim]
+    kind = _KIND_OF_STANDARD_NAME.get(coord.attrs.get("standard_name"))
+    if kind is None:
+        kind = _KIND_OF_DIM.get(dim.rstrip("0123456789"), 3)
+    values = np.asarray(coord.values, float)
+    if kind == 2 and coord.attrs.get("units") == "Pa":
+        values = values / 100.0
+    return [fstgis.encode_ip(v, kind) for v in values]
+
+
+def _time_keys(ds, var, time_dims):
+    """For each index along the time dimensions: (dateo, deet, npas, ip2)."""
+    def keys(valid, origin):
+        if np.isnat(valid):
+            return (0, 0, 0, 0)  # no date (stamp 0, or a date datetime64 cannot hold)
+        if origin is None or np.isnat(origin):
+            origin = valid
+        lead = int((valid - origin) / np.timedelta64(1, "s"))
+        if lead < 0:
+            raise fstgis.UsageError(f"{var.name}: valid time before its reference time")
+        deet = 3600 if lead % 3600 == 0 else 60 if lead % 60 == 0 else 1
+        npas = lead // deet if lead else 0
+        ip2 = lead // 3600 if lead % 3600 == 0 else 0
+        return (fstgis.datetime_to_cmc(origin) if not np.isnat(origin) else 0,
+                deet if lead else 0, npas, ip2)
+
+    if not time_dims:
+        return {(): (0, 0, 0, 0)}
+    out = {}
+    if len(time_dims) == 2:  # (reftime, leadtime)
+        r, l = (ds[d].values for d in time_dims)
+        for a, origin in enumerate(r):
+            for b, lead in enumerate(l):
+                out[(a, b)] = keys(origin + lead, origin)
+        return out
+    tdim = time_dims[0]
+    valid = ds[tdim].values
+    ref = None
+    for name in (f"reftime{tdim[4:]}", "reftime"):
+        if name in ds.coords and ds[name].dims in ((), (tdim,)):
+            ref = np.broadcast_to(ds[name].values, valid.shape)
+            break
+    for a, v in enumerate(valid):
+        out[(a,)] = keys(v, None if ref is None else ref[a])
+    return out
+
+
+def from_xarray(ds: xr.Dataset, path, *, container: str = "xdf", datyp=None, nbits=None,
+                rewrite: str = "add") -> str:
+    """Write ``ds`` to the standard file ``path`` (see the module docs for the mapping).
+    Returns the path."""
+    if isinstance(ds, xr.DataArray):
+        ds = ds.to_dataset(name=ds.name or "VAR")
+    with fstgis.open(path, "w" if rewrite == "add" else "a", container=container,
+                     rewrite=rewrite) as out:
+        grids = _GridWriter(out)
+        for name, var in ds.data_vars.items():
+            if var.ndim < 2 or var.dtype.kind not in "fiuc" or name in ("crs",):
+                continue
+            if var.attrs.get("grid_mapping_name"):
+                continue
+            _write_variable(out, grids, ds, name, var, datyp, nbits)
+    return str(path)
+
+
+def _write_variable(out, grids, ds, name, var, datyp, nbits):
+    dims = list(var.dims)
+    horizontal = dims[-2:]
+    lead = dims[:-2]
+    time_dims = [d for d in lead if d in ds.coords and (_is_time(ds[d]) or (
+        d.startswith("leadtime") and np.issubdtype(ds[d].dtype, np.timedelta64)))]
+    kdims = [d for d in lead if d.startswith("k") and d not in ds.coords]
+    rest = [d for d in lead if d not in time_dims and d not in kdims]
+    if len(rest) > 1 or len(kdims) > 1:
+        raise fstgis.UsageError(
+            f"{name}: dimensions {rest + kdims} cannot be mapped to one level and k")
+    level_dim = rest[0] if rest else None
+    ip1s = _level_ip1s(ds, var, level_dim)
+    times = _time_keys(ds, var, time_dims)
+    grid = grids.grid_of(ds, var)
+    ig = grid["ig"]
+    nomvar = str(var.attrs.get("nomvar", name))[:4].upper()
+    keys = dict(nomvar=nomvar, typvar=str(var.attrs.get("typvar", "P")),
+                etiket=str(var.attrs.get("etiket", "")), grtyp=grid["grtyp"], ig1=ig[0],
+                ig2=ig[1], ig3=ig[2], ig4=ig[3])
+    order = time_dims + ([level_dim] if level_dim else []) + kdims + horizontal
+    values = var.transpose(*order)
+    for tidx, (dateo, deet, npas, ip2) in times.items():
+        for li, ip1 in enumerate(ip1s):
+            index = tidx + ((li,) if level_dim else ())
+            block = np.asarray(values[index].values)  # ([nk,] ny, nx)
+            if grid["flip_rows"]:
+                block = block[..., ::-1, :]
+            # (.., ny, nx) → (nx, ny[, nk]) in Fortran order: transposes, no copy.
+            data = block.T
+            out.write(data, dateo=dateo, deet=deet, npas=npas, ip1=ip1, ip2=ip2,
+                      datyp=_per_var(datyp, name, None), nbits=_per_var(nbits, name, None),
+                      **keys)
+
+
+@xr.register_dataset_accessor("fst")
+class FstAccessor:
+    """``ds.fst.to_fst(path, ...)``: :func:`from_xarray`."""
+
+    def __init__(self, ds):
+        self._ds = ds
+
+    def to_fst(self, path, **kwargs):
+        return from_xarray(self._ds, path, **kwargs)

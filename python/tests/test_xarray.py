@@ -1,0 +1,432 @@
+"""The xarray backend (engine="fst"): values equal the records, laziness, CF metadata,
+projections checked through PROJ (pyproj), netCDF/Zarr export, rioxarray, pickling and dask
+(threads and a two-process LocalCluster over a multi-file set)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import pickle
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import fstgis
+from conftest import RSF, XDF, rsf_manifests, xdf_manifests
+
+UTC = dt.timezone.utc
+FILES = [p for p, _ in xdf_manifests()] + [p for p, _ in rsf_manifests()]
+
+
+def records_of(ds, name):
+    """The records of variable `name` with their positions: (record, indexer dict)."""
+    var = ds[name]
+    f = fstgis.open(ds.attrs["fst_path"])
+    tdim, ldim = var.dims[0], var.dims[1]
+    if not (ldim.startswith("ip1") or f"{ldim}_ip1" in ds.coords):
+        ldim = None  # ip1 = 0 everywhere: no level dimension
+    out, seen = [], set()
+    for rec in f.search(nomvar=var.attrs["nomvar"], typvar=var.attrs["typvar"],
+                        etiket=var.attrs["etiket"]):
+        if (rec.grtyp, rec.ig1, rec.ig2, rec.ig3, rec.ig4) != (
+                var.attrs["grtyp"], var.attrs["ig1"], var.attrs["ig2"], var.attrs["ig3"],
+                var.attrs["ig4"]) or (rec.nj, rec.ni) != var.shape[-2:]:
+            continue
+        if rec.valid_time is None:
+            continue  # no date (stamp 0) or year 0: NaT in the time coordinate
+        t = np.datetime64(rec.valid_time.replace(tzinfo=None), "ns")
+        cell = (t, rec.ip1)
+        if cell in seen:
+            continue  # a duplicate (time, level): the backend keeps the first, and warns
+        seen.add(cell)
+        where = {tdim: list(ds[tdim].values).index(t)}
+        if ldim is None:
+            assert rec.ip1 == 0
+        else:
+            ip1s = (ds[ldim] if ldim.startswith("ip1") else ds[f"{ldim}_ip1"]).values.tolist()
+            where[ldim] = ip1s.index(rec.ip1)
+        out.append((rec, where))
+    return out
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+@pytest.mark.filterwarnings("ignore:.*share a time and level")
+def test_every_fixture_opens_and_values_equal_records(path):
+    with xr.open_dataset(path, engine="fst") as ds:
+        if not len(fstgis.open(path)):
+            assert not ds.data_vars
+            return
+        assert ds.data_vars
+        for name in ds.data_vars:
+            var = ds[name]
+            assert var.encoding["preferred_chunks"][var.dims[0]] == 1
+            checked = 0
+            for rec, where in records_of(ds, name):
+                got = var.isel(where).values
+                expected = rec.data
+                if np.ma.isMaskedArray(expected):
+                    expected = np.ma.filled(expected.astype(var.dtype), np.nan)
+                assert np.array_equal(got, expected.T, equal_nan=True), (name, rec)
+                checked += 1
+            undated = all(r.valid_time is None for r in fstgis.open(path))
+            assert checked > 0 or undated, name
+
+
+def test_engine_guess(tmp_path):
+    from fstgis.xarray_backend import FstBackendEntrypoint
+
+    guess = FstBackendEntrypoint().guess_can_open
+    assert guess(RSF / "rsf_basic.fst") and guess(XDF / "grids.fst") and guess(str(XDF / "empty.fst"))
+    text = tmp_path / "x.nc"
+    text.write_text("not fst")
+    assert not guess(text) and not guess(tmp_path / "missing.fst")
+    assert "fst" in xr.backends.list_engines()
+    ds = xr.open_dataset(RSF / "rsf_basic.fst")  # no engine: found by guess_can_open
+    assert "TT" in ds
+
+
+def test_cf_metadata_rsf_basic():
+    ds = xr.open_dataset(RSF / "rsf_basic.fst", engine="fst")
+    tt = ds.TT
+    assert tt.dims == ("time", "pres", "lat", "lon")
+    assert tt.attrs["standard_name"] == "air_temperature" and tt.attrs["units"] == "degC"
+    assert tt.attrs["grid_mapping"] == "crs"
+    crs = ds["crs"].attrs
+    assert crs["grid_mapping_name"] == "latitude_longitude" and crs["crs_wkt"].startswith("GEOGCRS")
+    assert ds.pres.attrs == {"standard_name": "air_pressure", "long_name": "pressure level",
+                             "units": "hPa", "positive": "down", "axis": "Z"}
+    assert ds.pres.values.tolist() == [500.0]
+    assert ds.time.attrs["standard_name"] == "time"
+    rec = fstgis.open(RSF / "rsf_basic.fst").find(nomvar="TT")
+    assert ds.time.values[0] == np.datetime64(rec.valid_time.replace(tzinfo=None), "ns")
+    # Two origins in the file: reftime/leadtime along each time dimension.
+    assert ds.reftime.attrs["standard_name"] == "forecast_reference_time"
+    assert ds.leadtime.values[0] == np.timedelta64(3600, "s")
+    assert ds.UU.dims[1] == "hybrid" and ds.hybrid.attrs["positive"] == "down"
+    assert ds.MASK.dtype == np.uint32 and ds.height.attrs["standard_name"] == "altitude"
+
+
+def test_projections_through_pyproj():
+    pyproj = pytest.importorskip("pyproj")
+    ds = xr.open_dataset(XDF / "grids.fst", engine="fst")
+    families = set()
+    for name in ds.data_vars:
+        var = ds[name]
+        gm = var.attrs.get("grid_mapping")
+        if gm is None or f"lat{gm[3:]}" not in ds.coords or ds[f"lat{gm[3:]}"].ndim != 2:
+            continue
+        attrs = ds[gm].attrs
+        xdim, ydim = var.dims[-1], var.dims[-2]
+        if xdim.startswith("j") or xdim.startswith("i"):
+            continue
+        families.add(attrs["grid_mapping_name"])
+        lat2, lon2 = ds[f"lat{gm[3:]}"].values, ds[f"lon{gm[3:]}"].values
+        x, y = np.meshgrid(ds[xdim].values, ds[ydim].values)
+        sphere = pyproj.CRS.from_proj4("+proj=longlat +R=6371000 +no_defs")
+        for crs in (pyproj.CRS.from_cf(attrs), pyproj.CRS.from_wkt(attrs["crs_wkt"])):
+            to_ll = pyproj.Transformer.from_crs(crs, sphere, always_xy=True)
+            lon, lat = to_ll.transform(x, y)
+            assert np.allclose(lat, lat2, atol=1e-6), (name, attrs["grid_mapping_name"])
+            dlon = (lon - lon2 + 180) % 360 - 180
+            assert np.abs(dlon * np.cos(np.radians(lat2))).max() < 1e-6, name
+    assert {"rotated_latitude_longitude", "polar_stereographic"} <= families
+
+
+def test_lazy_open_reads_only_the_directory(monkeypatch):
+    # Every record the backend reads, it takes from its File by index.
+    reads = []
+    original = fstgis.File.__getitem__
+
+    def counting(self, index):
+        reads.append(index)
+        return original(self, index)
+
+    monkeypatch.setattr(fstgis.File, "__getitem__", counting)
+    path = RSF / "xdf_basic.fst"
+    f = fstgis.open(path)
+    ds = xr.open_dataset(path, engine="fst")
+    assert reads == []
+    records = {r.nomvar: r for r in f.records()}
+    assert ds.GZ.load().shape == (1, 1, 36, 48)
+    assert reads == [records["GZ"].key]
+    ds.TT[0, 0, :5, 2:4].load()
+    assert reads[-1] == records["TT"].key and len(reads) == 2
+    assert np.array_equal(ds.TT[0, 0, :5, 2:4].values, records["TT"].data.T[:5, 2:4])
+    # In-memory input works too (bytes and file objects).
+    for source in (bytes(path.read_bytes()), io.BytesIO(path.read_bytes())):
+        mem = xr.open_dataset(source, engine="fst")
+        assert np.array_equal(mem.TT.values[0, 0], f.find(nomvar="TT").data.T)
+
+
+def test_export_netcdf_zarr_and_rioxarray(tmp_path):
+    ds = xr.open_dataset(XDF / "grids.fst", engine="fst")
+    nc = tmp_path / "grids.nc"
+    ds.to_netcdf(nc)
+    back = xr.open_dataset(nc)
+    for name in ds.data_vars:
+        assert np.array_equal(back[name].values, ds[name].values, equal_nan=True), name
+        assert back[name].attrs.get("grid_mapping") == ds[name].attrs.get("grid_mapping")
+    ds.to_zarr(tmp_path / "grids.zarr")
+    z = xr.open_zarr(tmp_path / "grids.zarr")
+    assert np.array_equal(z.P0.values, ds.P0.values)
+    pytest.importorskip("rioxarray")
+    f = fstgis.open(XDF / "grids.fst")
+    for etiket, proj in (("GRID_N", "+proj=stere"), ("GRID_E", "+proj=ob_tran"),
+                         ("GRID_L", "+proj=longlat")):
+        name = next(v for v in ds.data_vars if ds[v].attrs.get("etiket") == etiket)
+        crs = ds[name].rio.crs
+        assert crs is not None and crs.to_proj4().startswith(proj), (etiket, crs)
+        x0, dx, y0, dy = f.find(etiket=etiket).grid.geotransform
+        a, b, c, d, e, g = ds[name].rio.transform()[:6]
+        assert np.allclose((a, b, c, d, e, g), (dx, 0, x0 - dx / 2, 0, dy, y0 - dy / 2))
+
+
+def write_series(tmp_path, n_files=3):
+    rng = np.random.default_rng(5)
+    origin = dt.datetime(2024, 6, 15, 0, tzinfo=UTC)
+    paths, values = [], []
+    for i in range(n_files):
+        p = tmp_path / f"run_{i:03d}.fst"
+        with fstgis.open(p, "w") as f:
+            for level in (1000, 850):
+                v = rng.normal(10, 5, (16, 12)).astype(np.float32)
+                f.write(v, nomvar="TT", dateo=origin, deet=3600, npas=6 * i, ip2=6 * i,
+                        level=(level, "mb"), grtyp="L", ig1=100, ig2=100, ig3=13000, ig4=28000)
+                values.append(((i, level), v))
+        paths.append(p)
+    return paths, dict(values)
+
+
+def test_open_mfdataset_dask_and_pickle(tmp_path):
+    paths, values = write_series(tmp_path)
+    ds = xr.open_mfdataset(paths, engine="fst", combine="by_coords")
+    assert ds.TT.dims == ("time", "pres", "lat", "lon") and ds.TT.shape == (3, 2, 12, 16)
+    assert ds.TT.data.chunksize == (1, 1, 12, 16)
+    assert ds.leadtime.values.astype("timedelta64[h]").astype(int).tolist() == [0, 6, 12]
+    pres = ds.pres.values.tolist()
+    for (i, level), v in values.items():
+        assert np.array_equal(ds.TT.values[i, pres.index(level)], v.T)
+    # Lazy arrays pickle by path.
+    arr = xr.open_dataset(paths[0], engine="fst").TT.variable._data
+    again = pickle.loads(pickle.dumps(arr))
+    assert np.array_equal(np.asarray(again), np.asarray(arr))
+    # So do the lazy 2-D latitudes of a rotated grid.
+    z = xr.open_dataset(XDF / "grids.fst", engine="fst")
+    lat = z[z.TT_GRID_Z.dims[-1].replace("rlon", "lat")].variable._data
+    f = fstgis.open(XDF / "grids.fst")
+    expected = f.find(etiket="GRID_Z", nomvar="TT").grid.lat_lon()[0].T
+    assert np.array_equal(np.asarray(pickle.loads(pickle.dumps(lat))), expected)
+    ds.close()
+
+
+def test_distributed_two_processes(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    paths, values = write_series(tmp_path, 4)
+    expected = float(np.mean([v.astype(np.float64).mean() for v in values.values()]))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        ds = xr.open_mfdataset(paths, engine="fst", combine="by_coords")
+        got = float(ds.TT.astype(np.float64).mean().compute())
+        ds.close()
+    assert abs(got - expected) < 1e-9
+
+
+def test_forecast_axis(tmp_path):
+    origin = dt.datetime(2024, 6, 15, 0, tzinfo=UTC)
+    path = tmp_path / "runs.fst"
+    with fstgis.open(path, "w") as f:
+        for run in (0, 12):
+            for lead in (0, 6, 12):
+                v = np.full((4, 3), run * 100 + lead, np.float32)
+                f.write(v, nomvar="PN", dateo=origin + dt.timedelta(hours=run), deet=3600,
+                        npas=lead, ip2=lead, grtyp="L", ig1=100, ig2=100, ig3=13000, ig4=28000)
+    ds = fstgis.to_xarray(path, forecast_axis=True)
+    assert ds.PN.dims[:2] == ("reftime", "leadtime") and ds.PN.shape[:2] == (2, 3)
+    assert ds.PN.values[1, 2, 0, 0] == 1212
+    assert ds.time.values[1, 2] == np.datetime64("2024-06-16T00:00", "ns")
+    # Without the forecast axis, valid time 12 UTC (run 0 + 12 h, run 12 + 0 h) collides.
+    with pytest.warns(UserWarning, match="share a time and level"):
+        flat = fstgis.to_xarray(path)
+    assert flat.PN.sizes["time"] == 5
+
+
+def assert_same_dataset(a: xr.Dataset, b: xr.Dataset, *, atol_values=0.0, skip=()):
+    assert sorted(a.data_vars) == sorted(b.data_vars)
+    for name in a.data_vars:
+        if name in skip:
+            continue
+        va, vb = a[name], b[name]
+        assert va.dims == vb.dims and va.shape == vb.shape, name
+        x, y = va.values, vb.values
+        if atol_values:
+            assert np.allclose(x, y, atol=atol_values, equal_nan=True), name
+        else:
+            assert np.array_equal(x, y, equal_nan=True), name
+        for c in va.coords:
+            ca, cb = a[c], b[c]
+            assert ca.dims == cb.dims, (name, c)
+            if ca.dtype.kind in "Mm":
+                assert np.array_equal(ca.values.astype("i8"), cb.values.astype("i8")), (name, c)
+            elif ca.dtype.kind == "f":
+                # Axes of Z grids go through float32 positional records.
+                assert np.allclose(ca.values, cb.values, atol=1e-5, rtol=1e-6,
+                                   equal_nan=True), (name, c)
+            else:
+                assert np.array_equal(ca.values, cb.values), (name, c)
+        for key in ("nomvar", "typvar", "etiket", "standard_name", "units", "grid_mapping"):
+            assert va.attrs.get(key) == vb.attrs.get(key), (name, key)
+
+
+ROUND_TRIP = [XDF / n for n in ("grids.fst", "levels_dates.fst", "datyps.fst", "edits.fst",
+                                "names.fst", "append.fst")] + [RSF / "rsf_basic.fst"]
+
+
+@pytest.mark.filterwarnings("ignore:.*share a time and level")
+@pytest.mark.filterwarnings("ignore:.*different nk")
+@pytest.mark.filterwarnings("ignore:.*not georeferenced")
+@pytest.mark.parametrize("container", ["xdf", "rsf"])
+@pytest.mark.parametrize("path", ROUND_TRIP, ids=[p.name for p in ROUND_TRIP])
+def test_to_xarray_from_xarray_round_trip(tmp_path, path, container):
+    ds = fstgis.to_xarray(path)
+    out = tmp_path / "rt.fst"
+    ds.fst.to_fst(out, container=container)
+    back = fstgis.to_xarray(out)
+    assert fstgis.open(out).container == container.upper()
+    # Where the grid type changes on the way back, the values and the points must not:
+    # * grids.fst's Z grid on E: its rotation is not on the E encoding's 1/40° lattice, so
+    #   grids' from_crs falls back to a Y grid (the rotated axes are lost). Known gap: the
+    #   writer should rebuild Z on the reference E grid the variable was read on. The same
+    #   for the # tile of that grid.
+    # * U (Yin-Yang) grids have no single CRS: they are written as Y grids.
+    changed = ("TT_GRID_Z", "TT_GRID_U", "TT_GRID_D")
+    # datyps.fst's E32_SPECIAL holds NaN and inf in a plain IEEE record: NaN is written as a
+    # missing value, and fst-core's plug for it is then inf, so the inf reads back missing.
+    assert_same_dataset(ds, back, skip=("TT_E32_SPECIAL",) + changed)
+    for name in changed:
+        if name not in ds:
+            continue
+        a, b = ds[name], back[name]
+        assert np.array_equal(a.values, b.values), name
+        g = a.dims[-1].rsplit("_", 1)[1]
+        lat_a, lon_a = a[f"lat_{g}"].values, a[f"lon_{g}"].values
+        lat_b, lon_b = b[f"lat_{g}"].values, b[f"lon_{g}"].values
+        if lat_b.ndim == 1:
+            lat_b, lon_b = np.meshgrid(lat_b, lon_b, indexing="ij")
+        assert np.allclose(lat_a, lat_b, atol=1e-5), name
+        assert np.allclose((lon_a - lon_b + 180) % 360 - 180, 0, atol=1e-5), name
+
+
+def test_from_xarray_packed_and_synthetic(tmp_path):
+    # A dataset made by hand (CF names, Pa levels, no FST attributes) on a 1-D lat/lon grid.
+    lat = np.linspace(40, 50, 11)
+    lon = np.linspace(-80, -60, 21)
+    plev = np.array([85000.0, 50000.0])
+    time = np.array(["2024-06-15T00", "2024-06-15T06"], "datetime64[ns]")
+    rng = np.random.default_rng(1)
+    temp = rng.normal(0, 10, (2, 2, 11, 21)).astype(np.float32)
+    temp[0, 0, 3, 4] = np.nan
+    ds = xr.Dataset(
+        {"tt": (("time", "plev", "lat", "lon"), temp,
+                {"standard_name": "air_temperature", "units": "degC"})},
+        coords={"time": time, "plev": ("plev", plev, {"standard_name": "air_pressure",
+                                                       "units": "Pa"}),
+                "lat": ("lat", lat, {"standard_name": "latitude"}),
+                "lon": ("lon", lon, {"standard_name": "longitude"}),
+                "reftime": np.datetime64("2024-06-15T00", "ns")})
+    out = tmp_path / "syn.fst"
+    fstgis.from_xarray(ds, out, datyp=1, nbits=16)
+    f = fstgis.open(out)
+    recs = f.search(nomvar="TT")
+    assert len(recs) == 4 and all(r.grtyp == "L" and r.datyp == 1 + 64 * (r.key == 0)
+                                  for r in recs)
+    assert {r.level for r in recs} == {(850.0, 2), (500.0, 2)}
+    assert sorted({(r.deet * r.npas, r.ip2) for r in recs}) == [(0, 0), (21600, 6)]
+    back = fstgis.to_xarray(out)
+    got = back.TT.transpose("time", "pres", "lat", "lon").values
+    order = [list(back.pres.values).index(p / 100) for p in plev]
+    assert np.isnan(got[0, order[0], 3, 4])
+    assert np.allclose(got[:, order], temp, atol=np.nanmax(np.abs(temp)) * 2 / 2**15,
+                       equal_nan=True)
+    assert np.allclose(back.lat.values, lat) and np.allclose(back.lon.values % 360, lon % 360)
+
+
+def test_cf_xarray_understands_the_output(tmp_path):
+    """cf_xarray reads the CF metadata back: axes, coordinates, standard names and grid
+    mappings, on the dataset and on its netCDF export."""
+    cf_xarray = pytest.importorskip("cf_xarray")
+    assert cf_xarray is not None
+    ds = xr.open_dataset(XDF / "grids.fst", engine="fst")
+    ds.to_netcdf(tmp_path / "g.nc")
+    for d in (ds, xr.open_dataset(tmp_path / "g.nc")):
+        assert set(d.cf.grid_mapping_names) == {
+            "latitude_longitude", "rotated_latitude_longitude", "polar_stereographic"}
+        for name, var in d.data_vars.items():
+            if var.attrs.get("grtyp") in ("X", "Y", "U"):
+                continue
+            axes = var.cf.axes
+            assert {"X", "Y", "T"} <= set(axes), (name, axes)
+            assert "time" in var.cf.coordinates or "time" in var.cf.standard_names, name
+            if "grid_mapping" in var.attrs:
+                assert var.cf.grid_mapping_name in (
+                    "latitude_longitude", "rotated_latitude_longitude", "polar_stereographic")
+        assert list(d.cf[["air_temperature"]].data_vars)  # TT variables by standard name
+    rsf = xr.open_dataset(RSF / "rsf_basic.fst", engine="fst")
+    assert set(rsf.cf.axes["Z"]) == {"pres", "pres1", "hybrid", "sigma", "height"}
+
+
+def test_open_datatree_one_group_per_grid():
+    tree = xr.open_datatree(XDF / "grids.fst", engine="fst")
+    ds = xr.open_dataset(XDF / "grids.fst", engine="fst")
+    groups = [g for g in tree.groups if g != "/"]
+    grid_ids = {(v.attrs["grtyp"], v.shape[-1], v.shape[-2], v.attrs["ig1"], v.attrs["ig2"],
+                 v.attrs["ig3"], v.attrs["ig4"]) for v in ds.data_vars.values()}
+    assert len(groups) == len(grid_ids)
+    assert "/L_60x40" in groups and "/N_51x55" in groups
+    flat = {}
+    for g in groups:
+        node = tree[g].to_dataset()
+        for name, var in node.data_vars.items():
+            # Plain names inside a group: lat/lon, x/y, rlat/rlon or j/i, and crs.
+            assert var.dims[-1] in ("lon", "x", "rlon", "i"), (g, name, var.dims)
+            assert var.attrs.get("grid_mapping") in (None, "crs")
+            flat[(var.attrs["etiket"], var.attrs["nomvar"], var.shape)] = var.values
+    for var in ds.data_vars.values():
+        key = (var.attrs["etiket"], var.attrs["nomvar"], var.shape)
+        assert np.array_equal(flat[key], var.values, equal_nan=True), key
+
+
+def test_no_files_written_beside_the_data(tmp_path):
+    import shutil
+
+    shutil.copy(XDF / "grids.fst", tmp_path / "grids.fst")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    ds = xr.open_dataset(tmp_path / "grids.fst", engine="fst")
+    ds.load()
+    ds.close()
+    mf = xr.open_mfdataset([tmp_path / "grids.fst"], engine="fst")
+    mf.load()
+    mf.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_sigma_levels_get_formula_terms(tmp_path):
+    path = tmp_path / "sigma.fst"
+    origin = dt.datetime(2024, 6, 15, tzinfo=UTC)
+    grid = dict(grtyp="L", ig1=100, ig2=100, ig3=13000, ig4=28000, dateo=origin)
+    p0 = np.full((8, 6), 1000.0, np.float32)
+    with fstgis.open(path, "w") as f:
+        f.write(p0, nomvar="P0", **grid)
+        for sigma in (1.0, 0.5):
+            f.write(np.full((8, 6), 250 * sigma, np.float32), nomvar="TT",
+                    level=(sigma, "sg"), **grid)
+    ds = xr.open_dataset(path, engine="fst")
+    assert ds.sigma.attrs["formula_terms"] == "sigma: sigma ps: P0 ptop: ptop"
+    assert float(ds.ptop) == 0.0 and ds.ptop.attrs["units"] == ds.P0.attrs["units"] == "hPa"
+    # The pressure the formula gives: sigma · P0.
+    pres = ds.ptop + ds.sigma * (ds.P0 - ds.ptop)
+    assert sorted(np.unique(pres.values).tolist()) == [500.0, 1000.0]
+    cf_xarray = pytest.importorskip("cf_xarray")
+    assert cf_xarray is not None
+    assert ds.cf.formula_terms["sigma"] == {"sigma": "sigma", "ps": "P0", "ptop": "ptop"}
