@@ -7,24 +7,20 @@
 //! rpnpy's tags.
 
 use crate::error::{GridError, Result};
-use crate::params::{RotatedParams, IG_MAX};
+use crate::params::IG_MAX;
 
 /// Tags (ip1, ip2, ip3) for the positional records of a grid on reference `ref_grtyp` with
-/// parameters `ref_ig`, whose `>>`/`^^` hold `x`/`y`. The data record's ig1..ig3 are the same
-/// three numbers (see [`z_igs`], [`tile_igs`]).
+/// parameters `ref_ig`, whose `>>`/`^^` hold `x`/`y` (stored as float32, so hashed as
+/// float32: fst-core's [`fst_core::write::positional_tags`]). The data record's ig1..ig3 are
+/// the same three numbers (see [`z_igs`], [`tile_igs`]).
 #[must_use]
 pub fn positional_tags(ref_grtyp: u8, ref_ig: [u32; 4], x: &[f64], y: &[f64]) -> [u32; 3] {
-    let bytes = std::iter::once(ref_grtyp)
-        .chain(ref_ig.iter().flat_map(|v| v.to_le_bytes()))
-        .chain(x.iter().flat_map(|&v| (v as f32).to_bits().to_le_bytes()))
-        .chain([0xFF])
-        .chain(y.iter().flat_map(|&v| (v as f32).to_bits().to_le_bytes()));
-    let mut hasher = crc32fast::Hasher::new();
-    for b in bytes {
-        hasher.update(&[b]);
-    }
-    let c = hasher.finalize();
-    [32768 + (c & 0xFFFF), 32768 + (c >> 16), 0]
+    let narrow = |v: &[f64]| v.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+    let reference = fst_core::write::ReferenceGrid {
+        grtyp: ref_grtyp,
+        ig: ref_ig,
+    };
+    fst_core::write::positional_tags(&reference, &narrow(x), &narrow(y))
 }
 
 /// ig1..ig4 of a Z, Y or U data record linked by `tags` (ig4 = 0, as rpnpy writes it).
@@ -43,37 +39,6 @@ pub fn tile_igs(tags: [u32; 3], i0: u32, j0: u32) -> Result<[u32; 4]> {
         ));
     }
     Ok([tags[0], tags[1], i0, j0])
-}
-
-/// The values of the `^>` record (grid type F, ig1 = 1) of a Yin-Yang grid whose subgrids
-/// share the rotated axes `ax` (longitudes) and `ay` (latitudes) and have rotations `yin` and
-/// `yang` (docs/grids.md §7.1).
-#[must_use]
-pub fn yin_yang_record(
-    ax: &[f64],
-    ay: &[f64],
-    yin: &RotatedParams,
-    yang: &RotatedParams,
-) -> Vec<f64> {
-    let (ni, nj) = (ax.len(), ay.len());
-    let mut v = vec![f64::from(b'F'), 1.0, 2.0, 1.0, 1.0];
-    for r in [yin, yang] {
-        v.extend([
-            ni as f64,
-            nj as f64,
-            ax.first().copied().unwrap_or(0.0),
-            ax.last().copied().unwrap_or(0.0),
-            ay.first().copied().unwrap_or(0.0),
-            ay.last().copied().unwrap_or(0.0),
-            r.xlat1,
-            r.xlon1,
-            r.xlat2,
-            r.xlon2,
-        ]);
-        v.extend_from_slice(ax);
-        v.extend_from_slice(ay);
-    }
-    v
 }
 
 #[cfg(test)]

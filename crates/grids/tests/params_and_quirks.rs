@@ -220,13 +220,17 @@ fn yin_yang_record_and_links_round_trip() {
     let (ni, nj) = (v[5] as usize, v[6] as usize);
     let ax = &v[15..15 + ni];
     let ay = &v[15 + ni..15 + ni + nj];
-    let rot = |k: usize| RotatedParams {
-        xlat1: v[k],
-        xlon1: v[k + 1],
-        xlat2: v[k + 2],
-        xlon2: v[k + 3],
-    };
-    let rebuilt = grids::links::yin_yang_record(ax, ay, &rot(11), &rot(5 + 10 + ni + nj + 6));
+    // The record librmn wrote is the one fst-core's writer builds, value for value.
+    let f32s = |s: &[f64]| s.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+    let rot = |k: usize| [v[k] as f32, v[k + 1] as f32, v[k + 2] as f32, v[k + 3] as f32];
+    let (ax, ay) = (f32s(ax), f32s(ay));
+    let rebuilt = fst_core::write::yin_yang_values(&fst_core::write::YinYang {
+        ax: &ax,
+        ay: &ay,
+        yin: rot(11),
+        yang: rot(5 + 10 + ni + nj + 6),
+    });
+    let rebuilt: Vec<f64> = rebuilt.into_iter().map(f64::from).collect();
     assert_eq!(&rebuilt[..], &v[..]);
     // A Z grid written with our tags.
     let ig_ref = RotatedParams {

@@ -121,7 +121,7 @@ pub fn yin_yang_values(yy: &YinYang<'_>) -> Vec<f32> {
 /// with a probability of 2⁻³².
 #[must_use]
 pub fn positional_tags(reference: &ReferenceGrid, x: &[f32], y: &[f32]) -> [u32; 3] {
-    let mut crc = Crc32::new();
+    let mut crc = crc32fast::Hasher::new();
     crc.update(&[reference.grtyp]);
     for ig in reference.ig {
         crc.update(&ig.to_le_bytes());
@@ -133,31 +133,8 @@ pub fn positional_tags(reference: &ReferenceGrid, x: &[f32], y: &[f32]) -> [u32;
     for v in y {
         crc.update(&v.to_bits().to_le_bytes());
     }
-    let c = crc.finish();
+    let c = crc.finalize();
     [32768 + (c & 0xFFFF), 32768 + (c >> 16), 0]
-}
-
-/// CRC-32 (IEEE, reflected, as zlib), bitwise: tags hash a few thousand values per grid.
-struct Crc32(u32);
-
-impl Crc32 {
-    fn new() -> Self {
-        Self(!0)
-    }
-
-    fn update(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u32::from(b);
-            for _ in 0..8 {
-                let mask = (self.0 & 1).wrapping_neg();
-                self.0 = (self.0 >> 1) ^ (0xEDB8_8320 & mask);
-            }
-        }
-    }
-
-    fn finish(&self) -> u32 {
-        !self.0
-    }
 }
 
 /// Reference grid types librmn accepts for Z grids, and for Y grids.
@@ -367,14 +344,6 @@ impl FstWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn crc32_is_zlibs() {
-        // The check value of CRC-32/ISO-HDLC.
-        let mut c = Crc32::new();
-        c.update(b"123456789");
-        assert_eq!(c.finish(), 0xCBF4_3926);
-    }
 
     #[test]
     fn yin_yang_layout() {
