@@ -19,41 +19,12 @@ fn fst() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fst"))
 }
 
-/// `shared/fixtures/ioda`: `FSTGIS_SHARED`, the checkout's sibling `shared/`, or `/work/shared`.
 fn fixtures() -> PathBuf {
-    let shared = std::env::var_os("FSTGIS_SHARED").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-        PathBuf::from,
-    );
-    let dir = shared.join("fixtures/ioda");
-    if dir.is_dir() {
-        dir
-    } else {
-        PathBuf::from("/work/shared/fixtures/ioda")
-    }
+    fst_testkit::fixtures::shared_fixtures("ioda")
 }
 
 fn fixture_files() -> Vec<PathBuf> {
-    let root = fixtures();
-    let mut files = Vec::new();
-    for dir in [root.clone(), root.join("synthetic"), root.join("odb")] {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path
-                .extension()
-                .is_some_and(|e| e == "nc" || e == "nc4" || e == "odb")
-            {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    assert!(
-        files.len() >= 10,
-        "fixtures missing under {}",
-        root.display()
-    );
-    files
+    fst_testkit::fixtures::ioda_fixture_files()
 }
 
 fn run(cmd: &mut Command) -> Output {

@@ -3,6 +3,8 @@
 //! targets and fst-core's tests so that both exercise exactly the same calls.
 #![forbid(unsafe_code)]
 
+pub mod fixtures;
+
 use fst_core::{Container, FstFile, Limits, OpenOptions};
 
 /// Limits small enough that a fuzzer or a robustness test never asks for gigabytes, large
