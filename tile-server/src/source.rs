@@ -760,7 +760,7 @@ fn make_layer(p: &Pending, name: String) -> Layer {
     let level_units = levels
         .first()
         .and_then(|l| l.1)
-        .map_or("", |l| vars::level_units(l.kind))
+        .map_or("", |l| l.kind.display_unit())
         .to_string();
     let (title, units) = vars::describe(&p.nomvar).unwrap_or(("", ""));
     let mut title = if title.is_empty() {

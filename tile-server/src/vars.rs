@@ -35,20 +35,3 @@ pub fn describe(nomvar: &str) -> Option<(&'static str, &'static str)> {
         _ => return None,
     })
 }
-
-/// Human unit of a level kind.
-#[must_use]
-pub fn level_units(kind: fst_core::ip::LevelKind) -> &'static str {
-    use fst_core::ip::LevelKind as K;
-    match kind {
-        K::Height | K::Depth => "m",
-        K::HeightAboveGround => "m above ground",
-        K::Sigma => "sigma",
-        K::Pressure => "hPa",
-        K::Hybrid => "hybrid",
-        K::Theta => "K",
-        K::Hours => "h",
-        K::Arbitrary | K::Integer => "code",
-        _ => "",
-    }
-}

@@ -146,6 +146,26 @@ impl LevelKind {
         }
     }
 
+    /// The unit as people read it beside a value (map legends, WMS `ELEVATION` units,
+    /// catalogues): `hPa`, `m`, `m above ground`, `sigma`, `hybrid`, `K`, `h`; `code` for kinds
+    /// whose values are labels, and empty where the kind has no unit (matrix index, the
+    /// pressure-in-metres kind). [`LevelKind::unit`] is librmn's short form (`mb`, `M`, `sg`…),
+    /// the one FST tools print and parse; this is the single place both are defined.
+    #[must_use]
+    pub const fn display_unit(self) -> &'static str {
+        match self {
+            LevelKind::Height | LevelKind::Depth => "m",
+            LevelKind::HeightAboveGround => "m above ground",
+            LevelKind::Sigma => "sigma",
+            LevelKind::Pressure => "hPa",
+            LevelKind::Hybrid => "hybrid",
+            LevelKind::Theta => "K",
+            LevelKind::Hours => "h",
+            LevelKind::Arbitrary | LevelKind::Integer => "code",
+            LevelKind::MatrixIndex | LevelKind::PressureMetres => "",
+        }
+    }
+
     /// The range of values the kind accepts, inclusive.
     #[must_use]
     pub fn range(self) -> (f32, f32) {
