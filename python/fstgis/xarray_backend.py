@@ -20,7 +20,10 @@ What a dataset holds
   down; ``sigma``, ``hybrid``, ``height``, ``height_agl``, ``theta``, ``depth``, ...: see
   ``fstgis._cf.VERTICAL``). Fields mixing kinds get an ``ip1`` dimension with ``ip1_level`` and
   ``ip1_kind`` coordinates. Every level dimension has a ``<dim>_ip1`` coordinate (the
-  encoded levels).
+  encoded levels). Hybrid (kind 5) and height-based (kind 21) levels described by a ``!!``
+  record get their coefficients (``<dim>_a``/``_ap``, ``_b``, ``_c``), ``vcode`` and, where
+  the reference field (``P0``, ``ME``) is in the dataset, ``formula_terms`` (see
+  ``_hybrid_formula_terms``); sigma levels get ``sigma: ps: ptop:`` with ``P0``.
 * Horizontal: a grid-mapping variable ``crs`` (``latitude_longitude``,
   ``rotated_latitude_longitude`` or ``polar_stereographic``, with ``crs_wkt`` and
   ``spatial_ref``) and 1-D projection axes (``lon``/``lat``, ``rlon``/``rlat`` or ``x``/``y``
@@ -51,6 +54,7 @@ from xarray.backends.file_manager import CachingFileManager, DummyFileManager
 from xarray.core import indexing
 
 import fstgis
+from . import _fstgis
 from . import xarray_writer  # noqa: F401  (registers the ds.fst accessor)
 from ._cf import MIXED_LEVELS, VERTICAL, variable_attrs
 
@@ -529,6 +533,7 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         data_vars[name] = var
 
     _sigma_formula_terms(data_vars, coords)
+    _hybrid_formula_terms(f, data_vars, coords)
     ds = xr.Dataset(data_vars, coords=coords)
     ds.attrs["Conventions"] = "CF-1.11"
     ds.attrs["source"] = f"RPN standard file ({f.container}) read by fstgis {fstgis.__version__}"
@@ -540,7 +545,7 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
 def _sigma_formula_terms(data_vars: dict, coords: dict) -> None:
     """CF ``formula_terms`` of sigma levels (kind 1: p = sigma·P0, GEM's pure sigma, so
     ptop = 0): set when a surface pressure ``P0`` on the same times and grid is in the file.
-    (Hybrid levels need the ``!!`` record's coefficients: not done yet.)"""
+    Hybrid and height-based levels: see `_hybrid_formula_terms`."""
     surface = {(v.dims[0], v.dims[-2:]): name for name, v in data_vars.items()
                if v.attrs.get("nomvar") == "P0" and v.ndim == 3}
     for var in data_vars.values():
@@ -557,6 +562,121 @@ def _sigma_formula_terms(data_vars: dict, coords: dict) -> None:
             coords["ptop"] = xr.Variable((), 0.0, {"long_name": "pressure at the model top",
                                                    "units": "hPa"})
         coord.attrs["formula_terms"] = f"sigma: {level} ps: {ps} ptop: ptop"
+
+
+# Level dimensions whose values are coordinates of a vertical grid descriptor (`!!`): hybrid
+# (kind 5: 5001-5005, 5100) and GEM's height-based 21001/21002 (kind 21).
+_DESCRIBED_DIMS = {VERTICAL[5][0], VERTICAL[21][0]}
+
+
+def _hybrid_formula_terms(f, data_vars: dict, coords: dict) -> None:
+    """Hybrid (kind 5) and height-based (kind 21) levels get their coefficients from the
+    file's ``!!`` record (fst-core's ``vertical`` module reads the table, as vgrid does):
+    coordinate variables ``<dim>_a``, ``<dim>_b`` (and ``<dim>_c`` for SLEVE coordinates),
+    and ``formula_terms`` where the reference field is in the dataset on the same grid:
+
+    * vcode 5001 (p = a + b·ps): CF ``atmosphere_hybrid_sigma_pressure_coordinate`` with
+      ``ap`` (hPa, as ``P0``) and ``b``;
+    * 5002-5005 (ln p = a + b·ln(ps/pref)): ``atmosphere_hybrid_sigma_log_pressure_coordinate``
+      (the name fstd2nc and PyGeode use; CF has no standard for GEM's log-hydrostatic
+      coordinate), terms ``a`` (ln Pa), ``b``, ``ps`` and ``p0`` (pref, Pa); ``ps`` is P0
+      in hPa, so p = exp(a + b·ln(100·ps/p0)), stated in the ``formula`` attribute;
+      5100 (SLEVE) adds ``c`` and ``ps_ls`` (P0LS);
+    * 21001 (z = a + (b + c)·zs): CF ``atmosphere_hybrid_height_coordinate`` with ``a``,
+      ``b`` and ``orog`` (ME); 21002 (SLEVE) adds ``c`` and ``orog_ls`` (MELS).
+    """
+    candidates = None
+    for ln, coord in list(coords.items()):
+        ip1_coord = coords.get(f"{ln}_ip1")
+        if coord.ndim != 1 or ip1_coord is None or coord.dims != (ln,):
+            continue
+        if ln.rstrip("0123456789") not in _DESCRIBED_DIMS:
+            continue
+        if candidates is None:
+            candidates = f.search(nomvar="!!")
+        ip1s = [int(v) for v in ip1_coord.values]
+        terms = None
+        for rec in candidates:
+            try:
+                terms = _fstgis.vertical_terms(rec, ip1s)
+            except fstgis.FstError as e:
+                warnings.warn(f"`!!` record {rec.key}: {e}")
+                continue
+            if terms is not None:
+                break
+        if terms is None:
+            continue
+        _apply_terms(ln, coord, terms, data_vars, coords)
+
+
+def _reference_var(data_vars: dict, nomvar, level_dim: str, pressure: bool):
+    """The name of the dataset variable holding reference field `nomvar` for variables on
+    `level_dim`: on the same time dimension and grid (pressure) or the same grid (heights)."""
+    if not nomvar:
+        return None
+    users = [v for v in data_vars.values() if level_dim in v.dims]
+    for name, v in data_vars.items():
+        if v.attrs.get("nomvar") != nomvar or v.ndim != 3:
+            continue
+        if all(u.dims[-2:] == v.dims[-2:] and (not pressure or u.dims[0] == v.dims[0])
+               for u in users):
+            return name
+    return None
+
+
+def _apply_terms(ln: str, coord, terms: dict, data_vars: dict, coords: dict) -> None:
+    a, b, c = (np.asarray(terms[k], np.float64) for k in ("a", "b", "c"))
+    family, vcode = terms["family"], terms["vcode"]
+    attrs = coord.attrs
+    attrs["vcode"] = vcode
+    pressure = family in ("linear", "log", "log_sleve")
+    ps = _reference_var(data_vars, terms["reference"], ln, pressure)
+    ps_ls = _reference_var(data_vars, terms["reference_large_scale"], ln, pressure)
+    coef = {"long_name": f"coefficient of the vertical coordinate {vcode}"}
+    if family == "linear":
+        attrs["standard_name"] = "atmosphere_hybrid_sigma_pressure_coordinate"
+        coords[f"{ln}_ap"] = xr.Variable((ln,), a / 100.0, dict(coef, units="hPa"))
+        coords[f"{ln}_b"] = xr.Variable((ln,), b, dict(coef, units="1"))
+        attrs["formula"] = "p(n,k,j,i) = ap(k) + b(k)*ps(n,j,i)"
+        if ps:
+            attrs["formula_terms"] = f"ap: {ln}_ap b: {ln}_b ps: {ps}"
+    elif family in ("log", "log_sleve"):
+        attrs["standard_name"] = "atmosphere_hybrid_sigma_log_pressure_coordinate"
+        coords[f"{ln}_a"] = xr.Variable((ln,), a, dict(coef, units="1",
+                                                       comment="natural log of a pressure in Pa"))
+        coords[f"{ln}_b"] = xr.Variable((ln,), b, dict(coef, units="1"))
+        coords[f"{ln}_p0"] = xr.Variable((), terms["pref"] or np.nan,
+                                         {"long_name": "reference pressure", "units": "Pa"})
+        if family == "log":
+            attrs["formula"] = "p(n,k,j,i) = exp(a(k) + b(k)*ln(100*ps(n,j,i)/p0)) [Pa; ps in hPa]"
+            if ps:
+                attrs["formula_terms"] = f"a: {ln}_a b: {ln}_b ps: {ps} p0: {ln}_p0"
+        else:
+            coords[f"{ln}_c"] = xr.Variable((ln,), c, dict(coef, units="1"))
+            attrs["formula"] = ("p(n,k,j,i) = exp(a(k) + b(k)*ln(100*ps(n,j,i)/p0)"
+                                " + c(k)*ln(100*ps_ls(n,j,i)/p0)) [Pa; ps, ps_ls in hPa]")
+            if ps and ps_ls:
+                attrs["formula_terms"] = (f"a: {ln}_a b: {ln}_b c: {ln}_c ps: {ps} "
+                                          f"ps_ls: {ps_ls} p0: {ln}_p0")
+    elif family == "height":
+        sleve = terms["reference_large_scale"] is not None and ps_ls is not None
+        coords[f"{ln}_a"] = xr.Variable((ln,), a, dict(coef, units="m"))
+        if sleve:
+            # CF's atmosphere_sleve_coordinate splits the orography differently (large- and
+            # small-scale parts); GEM's terms are stated as they are.
+            coords[f"{ln}_b"] = xr.Variable((ln,), b, dict(coef, units="1"))
+            coords[f"{ln}_c"] = xr.Variable((ln,), c, dict(coef, units="1"))
+            attrs["formula"] = "z(n,k,j,i) = a(k) + b(k)*orog(n,j,i) + c(k)*orog_ls(n,j,i)"
+            if ps:
+                attrs["formula_terms"] = (f"a: {ln}_a b: {ln}_b c: {ln}_c orog: {ps} "
+                                          f"orog_ls: {ps_ls}")
+        else:
+            # Without a large-scale field vgrid uses zs for both terms.
+            attrs["standard_name"] = "atmosphere_hybrid_height_coordinate"
+            coords[f"{ln}_b"] = xr.Variable((ln,), b + c, dict(coef, units="1"))
+            attrs["formula"] = "z(n,k,j,i) = a(k) + b(k)*orog(n,j,i)"
+            if ps:
+                attrs["formula_terms"] = f"a: {ln}_a b: {ln}_b orog: {ps}"
 
 
 def _prepare_source(filename_or_obj):

@@ -819,7 +819,7 @@ fn field_to_numpy(py: Python<'_>, field: Field, missing: Missing) -> PyResult<Py
 }
 
 impl Record {
-    fn context(&self) -> Context {
+    pub(crate) fn context(&self) -> Context {
         Context {
             path: self.file.path().map(|p| p.display().to_string()),
             record: Some(self.meta.index.0),

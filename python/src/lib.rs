@@ -23,6 +23,7 @@ mod errors;
 mod file;
 mod grid;
 mod helpers;
+mod vertical;
 mod write;
 
 use pyo3::prelude::*;
@@ -45,6 +46,7 @@ fn _fstgis(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(helpers::forecast_hour, m)?)?;
     m.add_function(wrap_pyfunction!(helpers::incdatr, m)?)?;
     m.add_function(wrap_pyfunction!(helpers::level_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(vertical::vertical_terms, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
