@@ -34,6 +34,10 @@ What a dataset holds
   second grid's names get the suffix ``_1`` (``lat_1``, ``crs_1``), and so on;
   ``xr.open_datatree(path, engine="fst")`` gives one group per grid instead (``/L_60x40``,
   ``/Z_48x36``), each with plain names.
+* Ensembles: fields that differ only by an etiket naming a member (a common label and a
+  member number at its end: ``GEPS_001``, ``GEPS_002``) are one variable with a leading
+  ``realization`` dimension (``standard_name=realization``) and a ``realization_etiket``
+  coordinate; ``ensembles=False`` keeps one variable per etiket (named ``TT_GEPS_001``...).
 * Values are lazy: each record is one chunk (``preferred_chunks``), read when indexed, with
   missing values (datyp +64) as NaN (integer fields with missing values become float64).
   Opening reads the directory and the grids' positional records only. Arrays pickle by
@@ -43,6 +47,7 @@ What a dataset holds
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -361,11 +366,58 @@ def _variable_names(fields, grid_index) -> list[str]:
     return names
 
 
+# An etiket naming an ensemble member: a label and a member number at its end
+# (``GEPS_001``, ``ENS-12``, ``E3``).
+_MEMBER_ETIKET = re.compile(r"^(.*?)[_-]?(\d+)$")
+
+
+def _merge_members(fields: list, required: bool = False) -> list:
+    """Fields that differ only by an etiket naming an ensemble member (same label, distinct
+    member numbers, same nomvar, typvar, grid and nk) become one field whose records carry
+    their member's position (``member``) and the members' numbers and etikets (``members``):
+    the variable gets a ``realization`` dimension, as fstd2nc's ``--ensembles`` gives an
+    ensemble axis. ``required``: warn when no field could be merged."""
+    groups: "OrderedDict[tuple, list]" = OrderedDict()
+    for i, fd in enumerate(fields):
+        groups.setdefault((fd["nomvar"], fd["typvar"], fd["grid_id"]), []).append(i)
+    merged: dict[int, dict] = {}
+    absorbed: set = set()
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        parsed = [_MEMBER_ETIKET.match(fields[i]["etiket"]) for i in members]
+        if not all(parsed) or len({m.group(1) for m in parsed}) != 1:
+            continue
+        numbers = [int(m.group(2)) for m in parsed]
+        if len(set(numbers)) != len(numbers):
+            continue
+        if len({tuple(np.unique(fields[i]["nk"]).tolist()) for i in members}) != 1:
+            continue
+        order = sorted(range(len(members)), key=lambda k: numbers[k])
+        first = fields[members[0]]
+        fd = {k: v for k, v in first.items() if not isinstance(v, np.ndarray)}
+        for key, value in first.items():
+            if isinstance(value, np.ndarray):
+                fd[key] = np.concatenate([fields[members[k]][key] for k in order])
+        fd["member"] = np.concatenate([np.full(len(fields[members[k]]["record"]), pos)
+                                       for pos, k in enumerate(order)])
+        fd["etiket"] = parsed[0].group(1)
+        fd["members"] = {"number": [numbers[k] for k in order],
+                         "etiket": [fields[members[k]]["etiket"] for k in order]}
+        merged[members[0]] = fd
+        absorbed.update(members[1:])
+    if required and not merged:
+        warnings.warn("ensembles=True: no fields differ only by a member etiket")
+    return [merged.get(i, fd) for i, fd in enumerate(fields) if i not in absorbed]
+
+
 def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
-                  grid_ids=None) -> xr.Dataset:
+                  grid_ids=None, ensembles=None) -> xr.Dataset:
     fields = f._reader().fields()
     if grid_ids is not None:
         fields = [fd for fd in fields if fd["grid_id"] in grid_ids]
+    if ensembles is not False:
+        fields = _merge_members(fields, required=ensembles is True)
     drop = set([drop_variables] if isinstance(drop_variables, str) else drop_variables or ())
     records = f.records()
 
@@ -499,11 +551,27 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         l_pos = {ip: i for i, ip in enumerate(ip1s)}
         level_shape = () if ln is None else (len(ip1s),)
 
+        # Ensemble members: a leading realization dimension.
+        members = fd.get("members")
+        if members is None:
+            member_dims, member_shape, member_pos = (), (), [()] * len(recs)
+        else:
+            mn, mnew = dims_reg.name("realization", tuple(members["number"]))
+            if mnew:
+                coords[mn] = xr.Variable((mn,), np.array(members["number"], np.int64), {
+                    "standard_name": "realization", "long_name": "ensemble member",
+                    "axis": "E"})
+                coords[f"{mn}_etiket"] = xr.Variable(
+                    (mn,), np.array(members["etiket"], object),
+                    {"long_name": "etiket of the member's records"})
+            member_dims, member_shape = (mn,), (len(members["number"]),)
+            member_pos = [(int(m),) for m in fd["member"].tolist()]
+
         # The hypercube of record indices.
-        grid_of_records = np.full(time_shape + level_shape, -1, np.int64)
+        grid_of_records = np.full(member_shape + time_shape + level_shape, -1, np.int64)
         duplicates = 0
-        for r, tp, ip in zip(recs.tolist(), time_pos, fd["ip1"].tolist()):
-            cell = tp + (() if ln is None else (l_pos[ip],))
+        for r, mp, tp, ip in zip(recs.tolist(), member_pos, time_pos, fd["ip1"].tolist()):
+            cell = mp + tp + (() if ln is None else (l_pos[ip],))
             if grid_of_records[cell] >= 0:
                 duplicates += 1
                 continue
@@ -517,7 +585,7 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
 
         horizontal = ((nk,) if nk > 1 else ()) + (first.nj, first.ni)
         kdims = (f"k{nk}",) if nk > 1 else ()
-        dims = time_dims + (() if ln is None else (ln,)) + kdims + gc.dims
+        dims = member_dims + time_dims + (() if ln is None else (ln,)) + kdims + gc.dims
         array = FstBackendArray(manager, grid_of_records, horizontal, dtype)
         attrs = {"nomvar": fd["nomvar"], "typvar": fd["typvar"], "etiket": fd["etiket"],
                  "grtyp": first.grtyp, "ig1": first.ig1, "ig2": first.ig2, "ig3": first.ig3,
@@ -564,6 +632,10 @@ def _sigma_formula_terms(data_vars: dict, coords: dict) -> None:
         coord.attrs["formula_terms"] = f"sigma: {level} ps: {ps} ptop: ptop"
 
 
+# The keys of a `!!` record kept with its table (see `_hybrid_formula_terms`).
+_VGRID_KEYS = ("nomvar", "typvar", "etiket", "dateo", "deet", "npas", "ip1", "ip2", "ip3",
+               "grtyp", "ig1", "ig2", "ig3", "ig4", "datyp", "nbits")
+
 # Level dimensions whose values are coordinates of a vertical grid descriptor (`!!`): hybrid
 # (kind 5: 5001-5005, 5100) and GEM's height-based 21001/21002 (kind 21).
 _DESCRIBED_DIMS = {VERTICAL[5][0], VERTICAL[21][0]}
@@ -607,6 +679,13 @@ def _hybrid_formula_terms(f, data_vars: dict, coords: dict) -> None:
         if terms is None:
             continue
         _apply_terms(ln, coord, terms, data_vars, coords)
+        # The table itself (a few hundred values), so that from_xarray writes the `!!`
+        # record back and the coordinate survives a round trip.
+        keys = rec.to_dict()
+        table_attrs = {"long_name": f"vertical grid descriptor of {ln} (vgrid's `!!` table)"}
+        table_attrs.update({f"fst_{k}": keys[k] for k in _VGRID_KEYS})
+        coords[f"{ln}_vgrid"] = xr.Variable((f"{ln}_vgrid_i", f"{ln}_vgrid_j"),
+                                            np.asarray(rec.read()), table_attrs)
 
 
 def _reference_var(data_vars: dict, nomvar, level_dim: str, pressure: bool):
@@ -690,10 +769,12 @@ def _prepare_source(filename_or_obj):
     return f, DummyFileManager(f)
 
 
-def open_fst_dataset(filename_or_obj, *, forecast_axis=False, drop_variables=None):
+def open_fst_dataset(filename_or_obj, *, forecast_axis=False, drop_variables=None,
+                     ensembles=None):
     f, manager = _prepare_source(filename_or_obj)
     try:
-        ds = build_dataset(f, manager, forecast_axis=forecast_axis, drop_variables=drop_variables)
+        ds = build_dataset(f, manager, forecast_axis=forecast_axis, drop_variables=drop_variables,
+                           ensembles=ensembles)
     except Exception:
         manager.close()
         raise
@@ -719,7 +800,8 @@ def _group_names(f) -> "OrderedDict[str, str]":
     return names
 
 
-def open_fst_groups(filename_or_obj, *, forecast_axis=False, drop_variables=None) -> dict:
+def open_fst_groups(filename_or_obj, *, forecast_axis=False, drop_variables=None,
+                    ensembles=None) -> dict:
     """One dataset per grid (``{"/": attributes only, "/L_60x40": ..., ...}``): each group
     has the plain coordinate names (``lat``, ``lon``, ``crs``)."""
     f, manager = _prepare_source(filename_or_obj)
@@ -727,7 +809,8 @@ def open_fst_groups(filename_or_obj, *, forecast_axis=False, drop_variables=None
     try:
         for gid, name in _group_names(f).items():
             ds = build_dataset(f, manager, forecast_axis=forecast_axis,
-                               drop_variables=drop_variables, grid_ids={gid})
+                               drop_variables=drop_variables, grid_ids={gid},
+                               ensembles=ensembles)
             groups[f"/{name}"] = ds
     except Exception:
         manager.close()
@@ -744,22 +827,28 @@ class FstBackendEntrypoint(BackendEntrypoint):
 
     description = "RPN standard files (FST: XDF and RSF) through fstgis, with CF metadata"
     url = "https://github.com/fstgis/fstgis"
-    open_dataset_parameters = ("filename_or_obj", "drop_variables", "forecast_axis")
+    open_dataset_parameters = ("filename_or_obj", "drop_variables", "forecast_axis",
+                               "ensembles")
 
-    def open_dataset(self, filename_or_obj, *, drop_variables=None, forecast_axis=False):
+    def open_dataset(self, filename_or_obj, *, drop_variables=None, forecast_axis=False,
+                     ensembles=None):
+        """``ensembles``: None (default) merges fields that differ only by a member etiket
+        into a ``realization`` dimension; False keeps one variable per etiket; True also
+        warns when nothing could be merged."""
         return open_fst_dataset(filename_or_obj, forecast_axis=forecast_axis,
-                                drop_variables=drop_variables)
+                                drop_variables=drop_variables, ensembles=ensembles)
 
     def open_groups_as_dict(self, filename_or_obj, *, drop_variables=None,
-                            forecast_axis=False, **kwargs):
+                            forecast_axis=False, ensembles=None, **kwargs):
         return open_fst_groups(filename_or_obj, forecast_axis=forecast_axis,
-                               drop_variables=drop_variables)
+                               drop_variables=drop_variables, ensembles=ensembles)
 
     def open_datatree(self, filename_or_obj, *, drop_variables=None, forecast_axis=False,
-                      **kwargs):
+                      ensembles=None, **kwargs):
         """One group per grid (see ``open_fst_groups``)."""
         return xr.DataTree.from_dict(self.open_groups_as_dict(
-            filename_or_obj, drop_variables=drop_variables, forecast_axis=forecast_axis))
+            filename_or_obj, drop_variables=drop_variables, forecast_axis=forecast_axis,
+            ensembles=ensembles))
 
     def guess_can_open(self, filename_or_obj):
         if isinstance(filename_or_obj, (str, os.PathLike)):

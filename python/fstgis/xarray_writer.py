@@ -15,6 +15,10 @@ The inverse of the backend's mapping (``fstgis.xarray_backend``):
   or 2-D ``lat``/``lon`` go through grids' ``from_crs`` (the simplest FST grid type that
   reproduces every point to 1e-6°), and the ``>>``/``^^`` records of Z and Y grids are
   written once per grid; a variable without horizontal coordinates is on an X grid;
+* a ``<dim>_vgrid`` coordinate (the backend's copy of a ``!!`` record) is written back as
+  that record, so hybrid and height-based levels keep their descriptor;
+* ensemble members (a ``realization`` dimension): one set of records per member, with the
+  member's etiket (the ``<dim>_etiket`` coordinate, else the etiket label and the number);
 * values: one record per 2-D (or 3-D with a ``k`` dimension) slice; NaN is written as
   missing (datyp +64). ``datyp``/``nbits`` default to lossless IEEE (5, 32 or 64 bits) and
   may be given for all variables or per variable (``datyp={"TT": 1}, nbits={"TT": 16}``).
@@ -208,10 +212,48 @@ def from_xarray(ds: xr.Dataset, path, *, container: str = "xdf", datyp=None, nbi
             if var.attrs.get("grid_mapping_name"):
                 continue
             _write_variable(out, grids, ds, name, var, datyp, nbits)
+        for coord in ds.coords.values():
+            if coord.attrs.get("fst_nomvar") == "!!" and coord.ndim == 2:
+                _write_vgrid_table(out, coord)
     return str(path)
 
 
+def _write_vgrid_table(out, coord):
+    """A `!!` record the backend kept as ``<dim>_vgrid`` (its table and keys), as read."""
+    keys = {k[4:]: v for k, v in coord.attrs.items() if k.startswith("fst_")}
+    datyp, nbits = int(keys.pop("datyp")), int(keys.pop("nbits"))
+    for k in list(keys):
+        if isinstance(keys[k], (np.integer,)):
+            keys[k] = int(keys[k])
+    out.write(np.asfortranarray(coord.values), datyp=datyp, nbits=nbits, **keys)
+
+
+def _member_dim(ds, var):
+    """The variable's ensemble dimension (a coordinate with ``standard_name=realization``),
+    or None."""
+    for d in var.dims[:-2]:
+        if d in ds.coords and ds[d].attrs.get("standard_name") == "realization":
+            return d
+    return None
+
+
+def _member_etikets(ds, var, dim) -> list[str]:
+    """Each member's etiket: the ``<dim>_etiket`` coordinate the backend gives, else the
+    variable's etiket label followed by the member number (``GEPS_001``)."""
+    if f"{dim}_etiket" in ds.coords:
+        return [str(e) for e in ds[f"{dim}_etiket"].values]
+    label = str(var.attrs.get("etiket", "ENS"))
+    return [f"{label}_{int(n):03d}"[-12:] for n in ds[dim].values]
+
+
 def _write_variable(out, grids, ds, name, var, datyp, nbits):
+    member_dim = _member_dim(ds, var)
+    if member_dim is not None:
+        for pos, etiket in enumerate(_member_etikets(ds, var, member_dim)):
+            member = var.isel({member_dim: pos})
+            member.attrs = dict(var.attrs, etiket=etiket)
+            _write_variable(out, grids, ds, name, member, datyp, nbits)
+        return
     dims = list(var.dims)
     horizontal = dims[-2:]
     lead = dims[:-2]
