@@ -408,10 +408,15 @@ class File:
             raise UsageError("this file is open for reading; open it with mode 'w' or 'a'")
         if isinstance(data, Record):
             record = record or data
-            if data.datyp & 63 in (0, 3, 7):
-                raise UsageError(f"{data!r}: copying datyp {data.datyp} records (raw words, "
-                                 "characters) is not supported yet")
-            data = data.read("mask")
+            if data.datyp & 63 == 0 and datyp in (None, data.datyp):
+                return self._write_raw(data, nbits, keys)
+            # Without missing values, the stored values as they are (a NaN keeps its bits);
+            # with them, the mask (the plug value is the writer's to choose).
+            # A NaN stored in a plain IEEE record is a value, not a missing one.
+            nan_is_value = not data.datyp & 64 and (datyp is None or datyp & 63 == 5)
+            data = data.read("mask" if data.datyp & 64 else "raw")
+        else:
+            nan_is_value = False
         base = {}
         if record is not None:
             base = record.to_dict()
@@ -449,7 +454,8 @@ class File:
             flat = flat.astype(np.float32)
         if is_complex:
             flat = flat.view(np.float32 if arr.dtype == np.complex64 else np.float64)
-        elif arr.dtype.kind == "f" and np.isnan(flat).any():
+        elif arr.dtype.kind == "f" and not (nan_is_value and (datyp & 63) == 5) \
+                and np.isnan(flat).any():
             mask = np.isnan(flat) if mask is None else (mask.ravel(order="F") | np.isnan(flat))
         flat_mask = None
         if mask is not None:
@@ -472,6 +478,25 @@ class File:
             datev=None if datev is None else _stamp(datev), datyp=int(datyp), nbits=int(nbits),
             mask=flat_mask, metadata=metadata, complex=is_complex, **base,
         )
+
+
+    def _write_raw(self, record: Record, nbits, keys: dict) -> int | None:
+        """Copy a datyp 0 record (raw words, which only their producer can interpret) word
+        for word, with `keys` overriding its own."""
+        base = record.to_dict()
+        base = {k: base[k] for k in ("nomvar", "typvar", "etiket", "deet", "npas", "ip1",
+                                     "ip2", "ip3", "grtyp", "ig1", "ig2", "ig3", "ig4",
+                                     "dateo", "datev")}
+        base.update(keys)
+        if nbits is not None and nbits != record.nbits:
+            raise UsageError(f"{record!r}: raw words (datyp 0) cannot be repacked to {nbits} "
+                             "bits")
+        dateo, datev = base.pop("dateo"), base.pop("datev", None)
+        words = np.ascontiguousarray(np.asarray(record.read("raw"), np.uint32).ravel(order="F"))
+        return self._writer.write(
+            words, ni=record.ni, nj=record.nj, nk=record.nk, dateo=_stamp(dateo),
+            datev=None if datev is None else _stamp(datev), datyp=0, nbits=record.nbits,
+            raw=True, **base)
 
 
 def _read_source(source) -> bytes | None:

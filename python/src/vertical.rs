@@ -11,8 +11,8 @@ use crate::file::Record;
 
 /// The formula family of a coordinate and each level's terms in it, for the levels `ip1s` of
 /// the `!!` record `record`: a dict with `vcode`, `family` (`"linear"`: p = a + b·ps;
-/// `"log"`: p = exp(a + b·ln(ps/pref)); `"log_sleve"`: plus c·ln(ps_ls/pref); `"height"`:
-/// z = a + b·zs + c·zs_ls; `"fixed_height"`: z = a), `pref` and `ptop` in Pa (or None), the
+/// `"log"`: p = exp(a + b·ln(ps/pref)); `"log_sleve"`: plus c·ln(`ps_ls`/pref); `"height"`:
+/// z = a + b·zs + c·`zs_ls`; `"fixed_height"`: z = a), `pref` and `ptop` in Pa (or None), the
 /// reference field names, and float64 lists `a`, `b`, `c` (the surface level written in its
 /// family's terms). Levels the table does not have give None (the coordinate does not
 /// match this record).
@@ -42,8 +42,7 @@ pub(crate) fn vertical_terms<'py>(
     let mut terms = (Vec::new(), Vec::new(), Vec::new());
     for f in &formulas {
         let (a, b, c) = match *f {
-            LevelFormula::Linear { a, b } => (a, b, 0.0),
-            LevelFormula::LogLinear { a, b, .. } => (a, b, 0.0),
+            LevelFormula::Linear { a, b } | LevelFormula::LogLinear { a, b, .. } => (a, b, 0.0),
             LevelFormula::LogLinearSleve { a, b, c, .. } | LevelFormula::Height { a, b, c, .. } => {
                 (a, b, c)
             }

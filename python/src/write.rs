@@ -45,9 +45,17 @@ fn rewrite(text: &str) -> PyResult<Rewrite> {
 
 /// Call `$body` with `$slice` bound to the array's values, whatever its element type.
 macro_rules! with_samples {
-    ($values:expr, $complex:expr, $slice:ident => $body:expr) => {{
+    ($values:expr, $complex:expr, $raw:expr, $slice:ident => $body:expr) => {{
         let v = $values;
-        if $complex {
+        if $raw {
+            // Datyp 0: the stored 32-bit words, whatever nbits says the elements are.
+            let a = v.extract::<PyReadonlyArray1<'_, u32>>().map_err(|_| {
+                errors::usage("raw values (datyp 0) must be a flat array of uint32 words")
+            })?;
+            let s = a.as_slice()?.to_vec();
+            let $slice = SamplesRef::Raw32(&s);
+            $body
+        } else if $complex {
             // Complex values come as their interleaved (re, im) floats.
             if let Ok(a) = v.extract::<PyReadonlyArray1<'_, f32>>() {
                 let s = a.as_slice()?.to_vec();
@@ -139,11 +147,13 @@ impl Writer {
     /// Encode and write one record. `values` is the flat Fortran-order array (ni·nj·nk
     /// values); `mask` marks missing values (datyp +64; NaN marks them too). Returns the
     /// record's directory position (`complex`: `values` are interleaved (re, im) floats),
-    /// or None when `rewrite="skip"` found it already there.
+    /// or None when `rewrite="skip"` found it already there. `raw`: `values` are the stored
+    /// 32-bit words of a datyp 0 record (`ceil(n·nbits/32)` of them, as `Record.read` gives
+    /// them).
     #[pyo3(signature = (values, *, ni, nj, nk=1, nomvar="", typvar="", etiket="", dateo=0,
                         datev=None, deet=0, npas=0, ip1=0, ip2=0, ip3=0, grtyp="X",
                         ig1=0, ig2=0, ig3=0, ig4=0, datyp=5, nbits=32, mask=None,
-                        metadata=None, complex=false))]
+                        metadata=None, complex=false, raw=false))]
     #[allow(clippy::too_many_arguments)]
     fn write(
         &self,
@@ -171,6 +181,7 @@ impl Writer {
         mask: Option<PyReadonlyArray1<'_, bool>>,
         metadata: Option<&str>,
         complex: bool,
+        raw: bool,
     ) -> PyResult<Option<u32>> {
         let grtyp = match grtyp.as_bytes() {
             [b] => *b,
@@ -216,7 +227,7 @@ impl Writer {
             .lock()
             .map_err(|_poisoned| errors::usage("an earlier write panicked"))?;
         let writer = guard.as_mut().ok_or_else(errors::closed)?;
-        let written = with_samples!(values, complex, samples => {
+        let written = with_samples!(values, complex, raw, samples => {
             py.detach(|| {
                 writer
                     .write(&keys, samples, mask.as_deref(), Datyp(datyp), nbits)

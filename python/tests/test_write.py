@@ -52,8 +52,11 @@ def test_round_trip_keys_and_values(tmp_path, container):
         assert np.array_equal(i.data, np.arange(96).reshape(12, 8))
 
 
-@pytest.mark.parametrize("source", [XDF / "grids.fst", RSF / "rsf_basic.fst"])
+@pytest.mark.parametrize("source", [XDF / "grids.fst", RSF / "rsf_basic.fst",
+                                    XDF / "datyps.fst", RSF / "rsf_extended_meta.fst"])
 def test_copy_librmn_records(tmp_path, source):
+    # datyps.fst: every datyp librmn writes, raw words (datyp 0 at 8, 32 and 64 bits) and
+    # characters (3, 7) included; rsf_extended_meta.fst: a datyp 0 record with JSON.
     out = tmp_path / "copy.fst"
     with fstgis.open(source) as f, fstgis.open(out, "w") as w:
         for rec in f:
@@ -78,7 +81,11 @@ def test_copy_librmn_records(tmp_path, source):
         # The copies' grids are the same grids.
         for a, b in zip(f, g):
             if a.grtyp in "LZ" and a.nomvar not in (">>", "^^"):
-                ga, gb = a.grid, b.grid
+                try:
+                    ga = a.grid
+                except fstgis.GridError:  # the fixture's Z grid has no >> / ^^ records
+                    continue
+                gb = b.grid
                 assert [x.tolist() for x in ga.lat_lon()] == [x.tolist() for x in gb.lat_lon()]
 
 
@@ -107,9 +114,13 @@ def test_append_and_write_errors(tmp_path):
         fstgis.open(z)[0].grid
 
 
-def test_copying_raw_records_is_refused(tmp_path):
+def test_raw_records_are_copied_word_for_word_and_not_repacked(tmp_path):
     meta = fstgis.open(RSF / "rsf_extended_meta.fst").find(nomvar="META")
     assert meta.datyp & 63 == 0
-    with fstgis.open(tmp_path / "m.fst", "w") as f:
-        with pytest.raises(fstgis.UsageError, match="not supported"):
-            f.write(meta)
+    with fstgis.open(tmp_path / "m.fst", "w", container="rsf") as f:
+        f.write(meta, etiket="COPY")
+        with pytest.raises(fstgis.UsageError, match="repacked"):
+            f.write(meta, nbits=16)
+    copy = fstgis.open(tmp_path / "m.fst").find(nomvar="META")
+    assert copy.etiket == "COPY" and copy.datyp == meta.datyp and copy.nbits == meta.nbits
+    assert copy.read("raw").tobytes() == meta.read("raw").tobytes()
