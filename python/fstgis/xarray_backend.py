@@ -55,7 +55,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import xarray as xr
 from xarray.backends import BackendArray, BackendEntrypoint
-from xarray.backends.file_manager import CachingFileManager, DummyFileManager
+from xarray.backends.file_manager import CachingFileManager
 from xarray.core import indexing
 
 import fstgis
@@ -72,6 +72,10 @@ _THREADS = min(8, os.cpu_count() or 1)
 def _open_for_manager(path, mode="r"):
     # CachingFileManager passes `mode` after unpickling in another process.
     return fstgis.open(path, "r")
+
+
+def _open_bytes_for_manager(data, mode="r"):
+    return fstgis.open(data, "r")
 
 
 def _close_file(f):
@@ -765,8 +769,15 @@ def _prepare_source(filename_or_obj):
         path = os.fspath(filename_or_obj)
         manager = CachingFileManager(_open_for_manager, path)
         return manager.acquire(), manager
-    f = fstgis.open(filename_or_obj)
-    return f, DummyFileManager(f)
+    # In-memory input: the manager holds the bytes, so that arrays pickle with them (dask's
+    # distributed workers get the file's content, not a path they may not see).
+    data = fstgis._read_source(filename_or_obj)
+    if data is None:
+        raise fstgis.UsageError(
+            f"cannot open {type(filename_or_obj).__name__} as a standard file: give a path, "
+            "bytes, a memoryview or a binary file object")
+    manager = CachingFileManager(_open_bytes_for_manager, data)
+    return manager.acquire(), manager
 
 
 def open_fst_dataset(filename_or_obj, *, forecast_axis=False, drop_variables=None,

@@ -430,3 +430,15 @@ def test_sigma_levels_get_formula_terms(tmp_path):
     cf_xarray = pytest.importorskip("cf_xarray")
     assert cf_xarray is not None
     assert ds.cf.formula_terms["sigma"] == {"sigma": "sigma", "ps": "P0", "ptop": "ptop"}
+
+
+def test_in_memory_datasets_pickle_with_their_bytes():
+    data = (XDF / "grids.fst").read_bytes()
+    ds = xr.open_dataset(data, engine="fst")
+    name = next(v for v in ds.data_vars if ds[v].ndim >= 2)
+    arr = ds[name].variable._data
+    again = pickle.loads(pickle.dumps(arr))
+    assert np.array_equal(np.asarray(again), ds[name].values)
+    with open(XDF / "grids.fst", "rb") as fh:
+        from_file = xr.open_dataset(fh, engine="fst")
+    xr.testing.assert_identical(from_file[name].load(), ds[name].load())
