@@ -92,9 +92,10 @@ pub fn geo_boxes(crs: OutputCrs, bbox: [f64; 4]) -> Result<Vec<GeoBox>, RenderEr
             let (lon, lat) = pixel_lon_lat(crs, bbox, 33, 33)?;
             let finite = lon.iter().chain(&lat).all(|v| v.is_finite());
             let span = |v: &[f64]| {
-                v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-                    (a.min(*x), b.max(*x))
-                })
+                v.iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                        (a.min(*x), b.max(*x))
+                    })
             };
             let ((w, e), (s, n)) = (span(&lon), span(&lat));
             if !finite || e - w > 180.0 {
@@ -350,7 +351,11 @@ mod tests {
                 ([-180.0, -10.0, -170.0, 10.0], 360.0)
             ]
         );
-        let world = geo_boxes(OutputCrs::WebMercator, [-HALF_WORLD, -HALF_WORLD, HALF_WORLD, HALF_WORLD]).unwrap();
+        let world = geo_boxes(
+            OutputCrs::WebMercator,
+            [-HALF_WORLD, -HALF_WORLD, HALF_WORLD, HALF_WORLD],
+        )
+        .unwrap();
         assert_eq!(world.len(), 1);
         assert!((world[0].0[3] - 85.0511).abs() < 1e-3);
     }

@@ -196,7 +196,11 @@ pub fn discover(data: &[PathBuf]) -> Vec<ObsLayer> {
                 }
                 _ => continue,
             };
-            let has = |group: &str| dataset.variable(&format!("{group}/{}", v.name.name)).is_some();
+            let has = |group: &str| {
+                dataset
+                    .variable(&format!("{group}/{}", v.name.name))
+                    .is_some()
+            };
             for channel in channels {
                 let base = match channel {
                     None => format!("{set}.{}", v.name.name),
@@ -254,26 +258,37 @@ pub struct Extent {
 fn extent_of(dataset: &ObsDataset) -> Result<Option<Extent>, ioda::Error> {
     let lat = dataset.latitudes()?.to_f64();
     let lon = dataset.longitudes()?.to_f64();
-    let mut bbox = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    let mut bbox = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
     for (x, y) in lon.iter().zip(&lat) {
         if x.is_finite() && y.is_finite() {
-            bbox = [bbox[0].min(*x), bbox[1].min(*y), bbox[2].max(*x), bbox[3].max(*y)];
+            bbox = [
+                bbox[0].min(*x),
+                bbox[1].min(*y),
+                bbox[2].max(*x),
+                bbox[3].max(*y),
+            ];
         }
     }
     if !bbox.iter().all(|v| v.is_finite()) {
         return Ok(None);
     }
-    let time = dataset.date_times().ok().and_then(|t| match &t.values {
-        ioda::Values::I64(seconds) => seconds
-            .iter()
-            .zip(&t.missing)
-            .filter(|(_, m)| !**m)
-            .fold(None, |acc, (s, _)| match acc {
-                None => Some((*s, *s)),
-                Some((lo, hi)) => Some((lo.min(*s), hi.max(*s))),
-            }),
-        _ => None,
-    });
+    let time =
+        dataset.date_times().ok().and_then(|t| match &t.values {
+            ioda::Values::I64(seconds) => seconds
+                .iter()
+                .zip(&t.missing)
+                .filter(|(_, m)| !**m)
+                .fold(None, |acc, (s, _)| match acc {
+                    None => Some((*s, *s)),
+                    Some((lo, hi)) => Some((lo.min(*s), hi.max(*s))),
+                }),
+            _ => None,
+        });
     Ok(Some(Extent { bbox, time }))
 }
 

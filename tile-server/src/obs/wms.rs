@@ -125,7 +125,11 @@ pub fn styles_for<'a>(state: &'a AppState, layer: &ObsLayer) -> Vec<&'a Style> {
     let mut offered: Vec<&Style> = Vec::new();
     if layer.quantity == Quantity::OmB {
         offered.extend(state.styles.get(DEPARTURE_STYLE));
-    } else if let Some(units) = layer.units.as_deref().filter(|_| layer.quantity != Quantity::ObsError) {
+    } else if let Some(units) = layer
+        .units
+        .as_deref()
+        .filter(|_| layer.quantity != Quantity::ObsError)
+    {
         offered.extend(
             state
                 .styles
@@ -143,7 +147,11 @@ pub fn styles_for<'a>(state: &'a AppState, layer: &ObsLayer) -> Vec<&'a Style> {
 }
 
 /// The style of a request (`name`, `name/palette`, or the layer's default).
-pub fn find_style(state: &AppState, layer: &ObsLayer, name: Option<&str>) -> Result<Style, ApiError> {
+pub fn find_style(
+    state: &AppState,
+    layer: &ObsLayer,
+    name: Option<&str>,
+) -> Result<Style, ApiError> {
     let name = name
         .map(str::trim)
         .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("default"));
@@ -167,7 +175,12 @@ pub fn find_style(state: &AppState, layer: &ObsLayer, name: Option<&str>) -> Res
 /// starts from the observation's unit and the quantity is a value (a departure or an error
 /// has no offset): otherwise the style's colours are read in the observation's unit.
 #[must_use]
-pub fn color_map(layer: &ObsLayer, index: &ObsIndex, style: &Style, o: &StyleOverrides) -> ColorMap {
+pub fn color_map(
+    layer: &ObsLayer,
+    index: &ObsIndex,
+    style: &Style,
+    o: &StyleOverrides,
+) -> ColorMap {
     let keeps_transform = !layer.quantity.is_difference()
         && style
             .transform
@@ -280,8 +293,15 @@ impl MapLayer {
 /// Render a stack of layers (fields and observations, the first at the bottom) under the
 /// render-memory budget and the concurrency limit, through the tile cache. Stacks of fields
 /// only go through [`crate::routes::render`].
-pub async fn render_stack(state: &AppState, stack: Vec<MapLayer>) -> Result<Arc<Vec<u8>>, ApiError> {
-    let key = stack.iter().map(MapLayer::key).collect::<Vec<_>>().join("\u{1e}");
+pub async fn render_stack(
+    state: &AppState,
+    stack: Vec<MapLayer>,
+) -> Result<Arc<Vec<u8>>, ApiError> {
+    let key = stack
+        .iter()
+        .map(MapLayer::key)
+        .collect::<Vec<_>>()
+        .join("\u{1e}");
     if let Some(png) = state.tiles.get(&key) {
         return Ok(png);
     }
@@ -299,7 +319,10 @@ pub async fn render_stack(state: &AppState, stack: Vec<MapLayer>) -> Result<Arc<
         })
         .collect();
     let field_cost = if fields.is_empty() {
-        maps::RenderCost { image: 0, decode: 0 }
+        maps::RenderCost {
+            image: 0,
+            decode: 0,
+        }
     } else {
         maps::render_cost(state, &fields)
     };
@@ -393,7 +416,11 @@ pub fn feature_info(req: &ObsRequest, i: u32, j: u32, count: usize) -> Result<Ob
 
 /// `FEATURE_COUNT` (1 when absent, at most [`MAX_FEATURE_COUNT`]).
 pub fn feature_count(p: &Params) -> Result<usize, ApiError> {
-    match p.get("feature_count").map(str::trim).filter(|v| !v.is_empty()) {
+    match p
+        .get("feature_count")
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
         None => Ok(1),
         Some(v) => match v.parse::<usize>() {
             Ok(n) if (1..=MAX_FEATURE_COUNT).contains(&n) => Ok(n),
@@ -498,11 +525,7 @@ impl ObsInfo {
     #[must_use]
     pub fn html(&self) -> String {
         let l = &self.layer;
-        let mut h = format!(
-            "<h3>{}</h3>\n<p>{}</p>\n",
-            esc(&l.name),
-            esc(&l.title())
-        );
+        let mut h = format!("<h3>{}</h3>\n<p>{}</p>\n", esc(&l.name), esc(&l.title()));
         if self.found.is_empty() {
             h.push_str("<p>no observation here</p>\n");
             return h;

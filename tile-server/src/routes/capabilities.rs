@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::wms::{base_url, WmsVersion};
 use crate::dims::{self, iso};
-use crate::obs::wms::{fingerprint, time_extent, Summary};
 use crate::error::xml_escape as esc;
+use crate::obs::wms::{fingerprint, time_extent, Summary};
 use crate::params::Params;
 use crate::render::to_web_mercator;
 use crate::source::{bbox_pm180, Layer, Snapshot};
@@ -95,7 +95,10 @@ impl Document<'_> {
         let obs: Vec<&Summary> = self
             .obs
             .iter()
-            .filter(|s| only.as_ref().is_none_or(|o| o.contains(&s.layer.name.as_str())))
+            .filter(|s| {
+                only.as_ref()
+                    .is_none_or(|o| o.contains(&s.layer.name.as_str()))
+            })
             .collect();
         let all = layers
             .iter()
@@ -281,7 +284,14 @@ impl Document<'_> {
         let all = obs
             .iter()
             .map(|s| s.extent.bbox)
-            .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
+            .reduce(|a, b| {
+                [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ]
+            })
             .unwrap_or([-180.0, -90.0, 180.0, 90.0]);
         self.geo_bbox(x, all, "      ");
         let ind = "        ";
@@ -301,7 +311,10 @@ impl Document<'_> {
                 match self.version {
                     WmsVersion::V111 => {
                         let _ = writeln!(x, "{ind}<Dimension name=\"time\" units=\"ISO8601\"/>");
-                        let _ = writeln!(x, "{ind}<Extent name=\"time\" default=\"{default}\">{extent}</Extent>");
+                        let _ = writeln!(
+                            x,
+                            "{ind}<Extent name=\"time\" default=\"{default}\">{extent}</Extent>"
+                        );
                     }
                     WmsVersion::V130 => {
                         let _ = writeln!(x, "{ind}<Dimension name=\"time\" units=\"ISO8601\" default=\"{default}\">{extent}</Dimension>");

@@ -336,7 +336,9 @@ async fn get_map(
                 height: mp.height,
                 overrides: overrides.clone(),
             }),
-            Named::Obs(layer) => MapLayer::Obs(obs_request(state, p, &mp, layer, style, &overrides).await?),
+            Named::Obs(layer) => {
+                MapLayer::Obs(obs_request(state, p, &mp, layer, style, &overrides).await?)
+            }
         });
     }
     let png = if stack.iter().all(|l| matches!(l, MapLayer::Field(_))) {
@@ -403,9 +405,10 @@ async fn get_feature_info(
             Named::Field(layer) => layer,
             Named::Obs(layer) => {
                 let req = obs_request(state, p, &mp, layer, None, &p.overrides()?).await?;
-                let info = tokio::task::spawn_blocking(move || obs_wms::feature_info(&req, i, j, count))
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))??;
+                let info =
+                    tokio::task::spawn_blocking(move || obs_wms::feature_info(&req, i, j, count))
+                        .await
+                        .map_err(|e| ApiError::Internal(e.to_string()))??;
                 infos.push(Info::Obs(info));
                 continue;
             }
@@ -530,12 +533,7 @@ impl Info {
 }
 
 /// The `GetFeatureInfo` document in format `fmt`, and its content type.
-fn feature_info_body(
-    infos: &[Info],
-    fmt: &str,
-    lon: f64,
-    lat: f64,
-) -> (String, &'static str) {
+fn feature_info_body(infos: &[Info], fmt: &str, lon: f64, lat: f64) -> (String, &'static str) {
     match fmt {
         "application/json" => {
             let mut objs: Vec<serde_json::Value> = infos.iter().map(|f| f.json(lon, lat)).collect();

@@ -58,7 +58,11 @@ pub async fn tile(
             };
             let req = ObsRequest {
                 index: obs_wms::index(&state, layer).await?,
-                style: obs_wms::find_style(&state, layer, p.get("style").or_else(|| p.get("styles")))?,
+                style: obs_wms::find_style(
+                    &state,
+                    layer,
+                    p.get("style").or_else(|| p.get("styles")),
+                )?,
                 layer: layer.clone(),
                 overrides: p.overrides()?,
                 params: ObsParams::parse(&state, &p)?,
