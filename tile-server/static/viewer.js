@@ -170,6 +170,9 @@
   ['obsLayer', 'obsAllQc', 'obsRadius'].forEach(function (id) { $(id).addEventListener('input', refreshObs); });
   $('obsTime').addEventListener('change', refreshObs);
   fetch('collections').then(function (r) { return r.json(); }).then(function (cat) {
+    // The panel shows only where the data directories hold observations.
+    if (!cat.collections.length) return;
+    $('obsPanel').style.display = '';
     $('obsLayer').innerHTML = '<option value="">(none)</option>' + cat.collections.map(function (c) {
       return '<option value="' + esc(c.id) + '">' + esc(c.id) + ' — ' + esc(c.title) + '</option>';
     }).join('');

@@ -4,15 +4,17 @@
 //! stacks with fields, the render budget, and golden images.
 //!
 //! `tests/data/obs_sfc_sonde.nc4` was written by `bench/make_ioda_obs.py --locations 2000
-//! --bbox=-130,25,-60,55 --seed 7` (ObsValue, ObsError, HofX, PreQC of airTemperature).
+//! --bbox=-130,25,-60,55 --seed 7` (`ObsValue`, `ObsError`, `HofX`, `PreQC` of `airTemperature`).
 
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::float_cmp
+    clippy::float_cmp,
+    clippy::string_slice
 )]
-// test code: failing loudly is the point; values are compared as read, bit for bit.
+// test code: failing loudly is the point; values are compared as read, bit for bit; the
+// capabilities are cut at ASCII tags.
 
 mod support;
 
@@ -248,6 +250,7 @@ async fn capabilities_list_observation_layers_in_their_own_group_with_extent_and
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines)] // one data directory, one brute-force truth, several cases
 async fn getmap_draws_each_kept_observation_in_its_pixel_with_the_style_colour() {
     let dir = data_dir("obswms-getmap");
     let state = state_with(&dir, |_| {});
@@ -381,6 +384,14 @@ async fn getmap_draws_each_kept_observation_in_its_pixel_with_the_style_colour()
     )
     .await;
     assert_eq!(tile.2, wms);
+    // The legend of the layer's style.
+    let r = get(
+        &state,
+        "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER=obs.airTemperature.OmB&FORMAT=image/png",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(decode(&r.body).0, 110);
     assert!(
         tile.2.chunks_exact(4).any(|p| p[3] > 0),
         "the tile holds observations"

@@ -134,10 +134,15 @@ fn project(index: &ObsIndex, crs: OutputCrs, i: usize, shift: f64) -> Option<(f6
     }
 }
 
-/// The locations an image may show, with where each falls (x, y in the image's CRS):
-/// those inside the image plus a margin of `margin` pixels, passing `map.filter`'s time
-/// window and QC, with a value of the quantity.
-fn candidates(map: &PointMap<'_>, margin: f64) -> Result<Vec<(u32, f64, f64)>, RenderError> {
+/// Calls `found(index, x, y)` for each location an image may show, with where it falls
+/// (x, y in the image's CRS): those inside the image plus a margin of `margin` pixels,
+/// passing `map.filter`'s time window and QC, with a value of the quantity. Nothing is
+/// collected: a tile of a million observations allocates nothing per observation.
+fn candidates(
+    map: &PointMap<'_>,
+    margin: f64,
+    mut found: impl FnMut(u32, f64, f64),
+) -> Result<(), RenderError> {
     let b = map.bbox;
     let dx = (b[2] - b[0]) / map.width as f64;
     let dy = (b[3] - b[1]) / map.height as f64;
@@ -147,7 +152,6 @@ fn candidates(map: &PointMap<'_>, margin: f64) -> Result<Vec<(u32, f64, f64)>, R
         b[2] + margin * dx,
         b[3] + margin * dy,
     ];
-    let mut found = Vec::new();
     for (geo, shift) in geo_boxes(map.crs, wide)? {
         let mut keep = |i: usize| {
             if !map.index.keeps(i, &map.filter) || !map.index.quantity(map.quantity, i).is_finite()
@@ -156,13 +160,13 @@ fn candidates(map: &PointMap<'_>, margin: f64) -> Result<Vec<(u32, f64, f64)>, R
             }
             if let Some((x, y)) = project(map.index, map.crs, i, shift) {
                 if x >= wide[0] && x <= wide[2] && y >= wide[1] && y <= wide[3] {
-                    found.push((i as u32, x, y));
+                    found(i as u32, x, y);
                 }
             }
         };
         map.index.visit_box(geo, &mut keep);
     }
-    Ok(found)
+    Ok(())
 }
 
 /// The row half-widths of a filled circle of radius `r` pixels: pixel (dx, dy) is inside
@@ -185,9 +189,6 @@ fn disc(r: u32) -> Vec<(i64, i64)> {
 /// (u32), and the PNG encoder's copy and output.
 pub const BYTES_PER_PIXEL: u64 = 20;
 
-/// Peak bytes per location an image may show (its candidate record).
-pub const BYTES_PER_CANDIDATE: u64 = 24;
-
 /// RGBA of the observations of `map`: a filled circle per observation, coloured by `cm`
 /// from the quantity's value; transparent elsewhere. Where circles overlap, the observation
 /// of higher index (later in the file) is on top; circles are centred on the pixel that
@@ -207,15 +208,14 @@ pub fn draw_points(map: &PointMap<'_>, cm: &ColorMap) -> Result<Vec<u8>, RenderE
     let b = map.bbox;
     let dx = (b[2] - b[0]) / w as f64;
     let dy = (b[3] - b[1]) / h as f64;
-    for (i, x, y) in candidates(map, f64::from(r) + 1.0)? {
+    candidates(map, f64::from(r) + 1.0, |i, x, y| {
         let col = ((x - b[0]) / dx).floor() as i64 + m;
         let row = ((b[3] - y) / dy).floor() as i64 + m;
-        if col < 0 || row < 0 || col >= ew || row >= eh {
-            continue;
+        if col >= 0 && row >= 0 && col < ew && row < eh {
+            let slot = &mut winner[(row * ew + col) as usize];
+            *slot = (*slot).max(i + 1);
         }
-        let slot = &mut winner[(row * ew + col) as usize];
-        *slot = (*slot).max(i + 1);
-    }
+    })?;
     let mut tops: Vec<(u32, i64, i64)> = winner
         .iter()
         .enumerate()
@@ -265,11 +265,13 @@ pub fn nearest(
         height: 1,
         ..*map
     };
-    let mut hits: Vec<(u32, f64)> = candidates(&around, tolerance.ceil() + 1.0)?
-        .into_iter()
-        .map(|(k, x, y)| (k, ((x - cx) / dx).hypot((y - cy) / dy)))
-        .filter(|(_, d)| *d <= tolerance)
-        .collect();
+    let mut hits: Vec<(u32, f64)> = Vec::new();
+    candidates(&around, tolerance.ceil() + 1.0, |k, x, y| {
+        let d = ((x - cx) / dx).hypot((y - cy) / dy);
+        if d <= tolerance {
+            hits.push((k, d));
+        }
+    })?;
     hits.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     hits.dedup_by_key(|h| h.0);
     hits.truncate(count);

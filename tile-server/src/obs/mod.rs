@@ -237,12 +237,15 @@ type Versions = Vec<Option<FileVersion>>;
 /// The files of the data directories and their versions: the catalog's cache key.
 type Listing = Vec<(PathBuf, Option<FileVersion>)>;
 
+/// The extents of files and sets, by members, with the versions they were read at.
+type Extents = HashMap<Vec<PathBuf>, (Versions, Option<Extent>)>;
+
 /// The observation catalog and the indexed layers, each kept while its files are unchanged.
 #[derive(Default)]
 pub struct ObsLayers {
     catalog: Mutex<Option<(Listing, Arc<Vec<ObsLayer>>)>>,
     indexed: Mutex<HashMap<String, (Versions, Arc<ObsIndex>)>>,
-    extents: Mutex<HashMap<Vec<PathBuf>, (Versions, Option<Extent>)>>,
+    extents: Mutex<Extents>,
 }
 
 /// Where and when the observations of a file or set are.

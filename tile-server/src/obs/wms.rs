@@ -70,10 +70,11 @@ impl ObsParams {
                 _ => t.to_owned(),
             };
             let t = t.as_str();
-            let window = parse_datetime(t).map_err(|_| ApiError::InvalidDimensionValue {
-                dim: "time",
-                value: clip(t),
-            })?;
+            let window =
+                parse_datetime(t).map_err(|_not_rfc3339| ApiError::InvalidDimensionValue {
+                    dim: "time",
+                    value: clip(t),
+                })?;
             (filter.start, filter.end) = if t.contains('/') {
                 window
             } else {
@@ -277,7 +278,6 @@ impl ObsRequest {
     /// Peak bytes of drawing it.
     fn cost(&self) -> u64 {
         u64::from(self.width) * u64::from(self.height) * draw::BYTES_PER_PIXEL
-            + self.index.len() as u64 * draw::BYTES_PER_CANDIDATE
     }
 }
 
@@ -616,4 +616,41 @@ pub fn time_extent(extent: &Extent) -> Option<(String, String)> {
     } else {
         (format!("{s}/{e}/0"), format!("{s}/{e}"))
     })
+}
+
+/// `GetLegendGraphic` of an observation layer: the colour bar of its style over the colour
+/// range its images use (from the layer's observations when the range comes from the data).
+/// `not_found` is the error when `name` is no observation layer either.
+pub async fn get_legend(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    p: &Params,
+    name: &str,
+    not_found: ApiError,
+) -> Result<axum::response::Response, ApiError> {
+    let layers = catalog(state).await?;
+    let Some(layer) = layers.iter().find(|l| l.name == name.trim()) else {
+        return Err(not_found);
+    };
+    let style = find_style(state, layer, p.get("style").or_else(|| p.get("styles")))?;
+    crate::params::check_png(p.get("format"))?;
+    let w = p.size("WIDTH", 1024, Some(110))? as usize;
+    let h = p.size("HEIGHT", 2048, Some(300))? as usize;
+    let o = p.overrides()?;
+    let index = index(state, layer).await?;
+    let (l, st) = (layer.clone(), style.clone());
+    let png = tokio::task::spawn_blocking(move || {
+        let cm = color_map(&l, &index, &st, &o);
+        // The style's unit where its transform applies, else the file's.
+        let transformed = cm.scale.to_bits() != 1f64.to_bits() || cm.offset != 0.0;
+        let units = if transformed { st.units.clone() } else { None }
+            .or_else(|| l.units.clone())
+            .unwrap_or_default();
+        let labels: Vec<Option<String>> = st.intervals.iter().map(|i| i.3.clone()).collect();
+        render::encode_png(&render::legend::legend(&cm, &labels, &units, w, h), w, h)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("legend task failed: {e}")))?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(crate::routes::cacheable(state, headers, &png, "image/png"))
 }

@@ -322,9 +322,16 @@ impl Document<'_> {
                 }
             }
             for (name, title) in &s.styles {
+                let href = esc(&format!(
+                    "{}/wms?SERVICE=WMS&VERSION={}&REQUEST=GetLegendGraphic&FORMAT=image/png&LAYER={}&STYLE={name}",
+                    self.base,
+                    self.version.number(),
+                    l.name
+                ));
                 let _ = writeln!(
                     x,
-                    "{ind}<Style><Name>{}</Name><Title>{}</Title></Style>",
+                    "{ind}<Style><Name>{}</Name><Title>{}</Title><LegendURL width=\"110\" height=\"300\"><Format>image/png</Format>\
+                     <OnlineResource xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:type=\"simple\" xlink:href=\"{href}\"/></LegendURL></Style>",
                     esc(name),
                     esc(title)
                 );
