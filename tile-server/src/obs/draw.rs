@@ -113,7 +113,8 @@ pub fn geo_boxes(crs: OutputCrs, bbox: [f64; 4]) -> Result<Vec<GeoBox>, RenderEr
     for k in -2..=2 {
         let shift = f64::from(k) * 360.0;
         let (w, e) = ((west - shift).max(-180.0), (east - shift).min(180.0));
-        if w < e {
+        // Not a sliver from rounding (Web Mercator's ±20037508.34 m is 180° ± 1 ulp).
+        if e - w > 1e-9 {
             boxes.push(([w, south, e, north], shift));
         }
     }

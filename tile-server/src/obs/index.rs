@@ -288,15 +288,19 @@ impl ObsIndex {
     }
 
     /// Calls `visit` with every indexed location inside `[west, south, east, north]` (degrees,
-    /// west ≤ east, within [-180, 180]). A box that holds every location walks the arrays
-    /// rather than the tree (the whole-world tile of a million observations).
+    /// west ≤ east, within [-180, 180]). A box that covers a quarter or more of the locations'
+    /// envelope walks the arrays rather than the tree: a tree walk that returns most of a
+    /// million points costs ten times a linear pass (the whole-world tile).
     pub fn visit_box(&self, b: [f64; 4], mut visit: impl FnMut(usize)) {
         let Some(all) = self.bbox() else {
             return;
         };
-        if b[0] <= all[0] && b[1] <= all[1] && b[2] >= all[2] && b[3] >= all[3] {
+        let overlap = |lo: f64, hi: f64, a: f64, z: f64| (hi.min(z) - lo.max(a)).max(0.0);
+        let area = (all[2] - all[0]).max(1e-9) * (all[3] - all[1]).max(1e-9);
+        let covered = overlap(b[0], b[2], all[0], all[2]) * overlap(b[1], b[3], all[1], all[3]);
+        if covered >= 0.25 * area {
             for (i, (x, y)) in self.lon.iter().zip(&self.lat).enumerate() {
-                if x.is_finite() && y.is_finite() {
+                if *x >= b[0] && *x <= b[2] && *y >= b[1] && *y <= b[3] {
                     visit(i);
                 }
             }
