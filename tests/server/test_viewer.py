@@ -5,13 +5,14 @@ import os
 import shutil
 import subprocess
 import tempfile
+import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import GRIDS
+from conftest import GRIDS, ROOT, SAMPLE, start_server
 from cdp import CHROMIUM, Browser
 
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
@@ -165,3 +166,62 @@ def test_click_reports_librmn_value_at_the_clicked_node(grids_server, browser, n
         assert abs(plat - la) < 0.5 * abs(float(lat[j + 1, i]) - la) + 0.05, (plat, la)
         dlon = (plon - lo + 180) % 360 - 180
         assert abs(dlon) < abs((float(lon[j, i + 1]) - float(lon[j, i]) + 180) % 360 - 180) + 0.05, (plon, lo)
+
+
+@pytest.fixture(scope="session")
+def obs_server(tmp_path_factory):
+    """A server on the bundled sample and an IODA file of 2,000 observations (ObsValue,
+    ObsError, HofX, PreQC; tile-server/tests/data/obs_sfc_sonde.nc4)."""
+    data = tmp_path_factory.mktemp("obs-data")
+    shutil.copy(SAMPLE, data / "model.fst")
+    shutil.copy(ROOT / "tile-server" / "tests" / "data" / "obs_sfc_sonde.nc4", data / "obs.nc4")
+    proc, base = start_server(data, tmp_path_factory.mktemp("obs") / "server.log")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@needs_chromium
+def test_viewer_lists_observations_above_fields_and_a_click_shows_one(obs_server, browser):
+    # An observation far from every other (so that the nearest to the click is it), from the
+    # GeoJSON route.
+    with urllib.request.urlopen(obs_server + "/collections/obs.airTemperature/items?limit=10000") as r:
+        feats = json.load(r)["features"]
+    pts = np.array([f["geometry"]["coordinates"] for f in feats])
+    d = np.hypot(pts[:, None, 0] - pts[None, :, 0], pts[:, None, 1] - pts[None, :, 1])
+    # A surface station reports several times at one place: other places only count.
+    d[d < 1e-9] = np.inf
+    k = int(np.argmax(d.min(axis=1)))
+    lon, lat = pts[k]
+    assert d[k].min() > 0.5, "the file needs an isolated observation"
+    b = browser
+    b.open(f"{obs_server}/?layer=TT&obs=obs.airTemperature")
+    wait_for_map(b)
+    # The observation picker is above the field picker, and lists the file's layers.
+    above = b.eval("document.getElementById('obsLayer').compareDocumentPosition(document.getElementById('layer')) "
+                   "& Node.DOCUMENT_POSITION_FOLLOWING")
+    assert above, "the observation layers are listed above the field layers"
+    names = b.eval("Array.from(document.querySelectorAll('#obsLayer option')).map(o => o.value)")
+    assert {"obs.airTemperature", "obs.airTemperature.OmB", "obs.airTemperature.HofX"} <= set(names)
+    b.eval(f"fstViewer.map.setView([{lat}, {lon}], 6, {{animate: false}}), true")
+    b.wait_for("document.querySelectorAll('.obs-tiles img').length > 0 && "
+               "Array.from(document.querySelectorAll('.obs-tiles img')).every(i => i.complete)")
+    x, y = b.eval(f"""(() => {{
+        const m = fstViewer.map, r = m.getContainer().getBoundingClientRect();
+        const p = m.latLngToContainerPoint([{lat}, {lon}]);
+        return [r.left + p.x, r.top + p.y];
+    }})()""")
+    rows = "(() => { const r = document.querySelectorAll('.leaflet-popup-content .fi-obs'); return r.length && Array.from(r).map(e => +e.dataset.index); })()"
+    for attempt in range(3):
+        b.click(round(x), round(y))
+        try:
+            got = b.wait_for(rows, timeout=5)
+            break
+        except TimeoutError:
+            if attempt == 2:
+                raise
+    # The nearest observations are the reports of that station.
+    station = {f["id"]: f["properties"]["station"] for f in feats}
+    assert station[got[0]] == feats[k]["properties"]["station"], (got, feats[k])
+    text = b.eval("document.querySelector('.leaflet-popup-content').textContent")
+    assert feats[k]["properties"]["station"] in text

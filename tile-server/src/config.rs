@@ -35,6 +35,45 @@ pub struct Config {
     /// Connection bounds (slow or greedy clients).
     #[serde(default)]
     pub connections: ConnectionsConfig,
+    /// Observation layers (points).
+    #[serde(default)]
+    pub obs: ObsConfig,
+}
+
+/// How observation layers are drawn and selected.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObsConfig {
+    /// Circle radius of a point when a request gives no `RADIUS`, pixels.
+    #[serde(default = "default_point_radius")]
+    pub point_radius_px: u32,
+    /// Largest `RADIUS` a request may ask for, pixels (at most 32).
+    #[serde(default = "default_max_point_radius")]
+    pub max_point_radius_px: u32,
+    /// Half the assimilation window a single `TIME` instant selects, minutes (`TIME=T`
+    /// draws the observations of [T − this, T + this]).
+    #[serde(default = "default_half_window")]
+    pub half_window_minutes: u32,
+}
+
+fn default_point_radius() -> u32 {
+    3
+}
+fn default_max_point_radius() -> u32 {
+    16
+}
+fn default_half_window() -> u32 {
+    180
+}
+
+impl Default for ObsConfig {
+    fn default() -> Self {
+        Self {
+            point_radius_px: default_point_radius(),
+            max_point_radius_px: default_max_point_radius(),
+            half_window_minutes: default_half_window(),
+        }
+    }
 }
 
 /// Bounds on client connections, enforced by the accept loop ([`crate::serve`]).
@@ -252,6 +291,7 @@ impl Config {
             limits: LimitsConfig::default(),
             watch: WatchConfig::default(),
             connections: ConnectionsConfig::default(),
+            obs: ObsConfig::default(),
         }
     }
 

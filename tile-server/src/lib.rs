@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/layers", get(routes::catalog::layers))
         .route("/collections", get(obs::routes::collections))
         .route("/collections/{layer}/items", get(obs::routes::items))
+        .route("/collections/{layer}/stats", get(obs::routes::stats))
         .route("/healthz", get(routes::health::healthz))
         .route("/metrics", get(routes::health::metrics))
         .fallback(not_found)

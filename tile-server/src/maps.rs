@@ -283,7 +283,7 @@ fn colour_only(
 }
 
 /// RGBA of any style over the request's bbox.
-fn render_rgba(
+pub fn render_rgba(
     state: &AppState,
     req: &MapRequest,
     w: usize,

@@ -149,11 +149,71 @@
     return Math.abs(v).toFixed(3) + '°' + (v >= 0 ? pos : neg);
   }
 
+  // Observation layers (/collections): drawn above the field, with their own window, QC
+  // filter and radius.
+  var obsTiles = null;
+  function obsQuery() {
+    var q = 'radius=' + encodeURIComponent($('obsRadius').value);
+    var t = $('obsTime').value.trim();
+    if (t) q += '&time=' + encodeURIComponent(t);
+    if ($('obsAllQc').checked) q += '&qc=all';
+    return q;
+  }
+  function refreshObs() {
+    var name = $('obsLayer').value;
+    $('obsRadiusText').textContent = $('obsRadius').value;
+    if (obsTiles) { map.removeLayer(obsTiles); obsTiles = null; }
+    if (!name) return;
+    obsTiles = L.tileLayer('tiles/' + encodeURIComponent(name) + '/{z}/{x}/{y}.png?' + obsQuery(),
+      { maxZoom: 12, zIndex: 10, className: 'obs-tiles' }).addTo(map);
+  }
+  ['obsLayer', 'obsAllQc', 'obsRadius'].forEach(function (id) { $(id).addEventListener('input', refreshObs); });
+  $('obsTime').addEventListener('change', refreshObs);
+  fetch('collections').then(function (r) { return r.json(); }).then(function (cat) {
+    // The panel shows only where the data directories hold observations.
+    if (!cat.collections.length) return;
+    $('obsPanel').style.display = '';
+    $('obsLayer').innerHTML = '<option value="">(none)</option>' + cat.collections.map(function (c) {
+      return '<option value="' + esc(c.id) + '">' + esc(c.id) + ' — ' + esc(c.title) + '</option>';
+    }).join('');
+    var want = new URLSearchParams(location.search).get('obs');
+    if (want) { $('obsLayer').value = want; refreshObs(); }
+  });
+
+  function num(v) { return v === null || v === undefined ? '—' : (Math.round(v * 1000) / 1000); }
+
+  // GetFeatureInfo of the observation layer: a 21×21-pixel CRS:84 image around the click
+  // whose pixels are about the screen's, so that the server's pixel tolerance is the
+  // screen's; the nearest observations (up to 10) with their metadata.
+  function obsInfo(ll, done) {
+    var name = $('obsLayer').value;
+    if (!name) { done(''); return; }
+    var dpp = 360 / (256 * Math.pow(2, map.getZoom())), half = 10.5 * dpp;
+    var halfLat = half * Math.cos(ll.lat * Math.PI / 180);
+    var url = 'wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&INFO_FORMAT=application/json&CRS=CRS:84' +
+      '&LAYERS=' + encodeURIComponent(name) + '&QUERY_LAYERS=' + encodeURIComponent(name) +
+      '&BBOX=' + [ll.lng - half, ll.lat - halfLat, ll.lng + half, ll.lat + halfLat].join(',') +
+      '&WIDTH=21&HEIGHT=21&I=10&J=10&FEATURE_COUNT=10&' + obsQuery();
+    fetch(url).then(function (r) { return r.json(); }).then(function (j) {
+      if (!j.observations || !j.observations.length) { done(''); return; }
+      var rows = j.observations.map(function (o) {
+        return '<tr class="fi-obs" data-index="' + o.index + '"><td>' + esc(o.station || '') + '</td><td>' + esc(o.time || '') +
+          '</td><td>' + num(o.value) + '</td><td>' + num(o.error) + '</td><td>' + (o.qc === null ? '—' : o.qc) +
+          '</td><td>' + num(o.hofx) + '</td><td>' + num(o.omb) + '</td></tr>';
+      }).join('');
+      done('<b>' + esc(j.title) + '</b><table style="font-size:11px"><tr><th>station</th><th>time</th><th>value</th>' +
+        '<th>error</th><th>QC</th><th>HofX</th><th>O−B</th></tr>' + rows + '</table>');
+    }).catch(function () { done(''); });
+  }
+
   // GetFeatureInfo at the clicked point itself: a 3×3-pixel CRS:84 image centred on the
   // clicked longitude and latitude, queried at its centre pixel (whose centre is the point),
   // so that the answer does not depend on the map's projection or extent.
   map.on('click', function (e) {
-    if (!current) return;
+    if (!current) {
+      obsInfo(e.latlng.wrap(), function (html) { if (html) L.popup().setLatLng(e.latlng).setContent(html).openOn(map); });
+      return;
+    }
     var s = selected();
     var ll = e.latlng.wrap(), d = 1e-4;
     var url = 'wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&INFO_FORMAT=application/json&CRS=CRS:84' +
@@ -162,11 +222,14 @@
       '&WIDTH=3&HEIGHT=3&I=1&J=1&' + query(s);
     fetch(url).then(function (r) { return r.json(); }).then(function (j) {
       var v = j.value === null || j.value === undefined ? 'no data' : (Math.round(j.value * 1000) / 1000) + ' ' + esc(j.units);
-      L.popup().setLatLng(e.latlng).setContent(
-        '<b>' + esc(j.title) + '</b><br><span class="fi-value" data-value="' + (j.value === null ? '' : j.value) + '">' + v + '</span>' +
+      var field = '<b>' + esc(j.title) + '</b><br><span class="fi-value" data-value="' + (j.value === null ? '' : j.value) + '">' + v + '</span>' +
         (j.level !== null ? '<br>level ' + esc(j.level) + ' ' + esc(j.level_units) : '') + '<br>' + esc(j.time) +
         '<br><span class="fi-where" data-lat="' + ll.lat + '" data-lon="' + ll.lng + '">' +
-        degrees(ll.lat, 'N', 'S') + ', ' + degrees(ll.lng, 'E', 'W') + '</span>').openOn(map);
+        degrees(ll.lat, 'N', 'S') + ', ' + degrees(ll.lng, 'E', 'W') + '</span>';
+      // The observations first: they sit above the field.
+      obsInfo(ll, function (obs) {
+        L.popup({ maxWidth: 520 }).setLatLng(e.latlng).setContent((obs ? obs + '<hr>' : '') + field).openOn(map);
+      });
     });
   });
 

@@ -1,9 +1,20 @@
 //! One observation layer in memory: coordinates, times, values and their companions
 //! (`HofX`, `ObsError`, QC flags, station ids), with an R*-tree over the locations.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
 use ioda::{ObsDataset, Values, VariableData};
 use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
+
+use super::Quantity;
+use crate::render::range::{data_range, DataRange};
+use crate::render::{to_web_mercator, FieldValues};
+
+/// Builds so far: each index gets its own number, so that cached tiles of a rebuilt index
+/// are never served.
+static BUILDS: AtomicU64 = AtomicU64::new(0);
 
 /// A location in the tree: (lon, lat) and its index in the layer's arrays.
 type Point = GeomWithData<[f64; 2], u32>;
@@ -25,7 +36,13 @@ pub struct ObsIndex {
     /// `EffectiveQC` if the file has it, else `PreQC`; `None` where missing.
     qc: Option<Vec<Option<i64>>>,
     station: Option<Vec<String>>,
+    /// Web Mercator (x, y) of each location, metres: tiles project nothing per request.
+    mercator: Vec<[f64; 2]>,
     tree: RTree<Point>,
+    /// The number of this build (see [`BUILDS`]).
+    pub stamp: u64,
+    /// Robust extents of each quantity over the observations that pass QC, computed once.
+    ranges: [OnceLock<Option<DataRange>>; 4],
 }
 
 /// Why a layer cannot be indexed.
@@ -86,15 +103,31 @@ pub struct Observation {
 }
 
 fn one_per_location(data: &VariableData, locations: usize) -> Result<Vec<f64>, IndexError> {
+    column(data, locations, None)
+}
+
+/// The values of one location each: the whole variable, or its column `channel` of a
+/// `Location × Channel` variable.
+fn column(
+    data: &VariableData,
+    locations: usize,
+    channel: Option<usize>,
+) -> Result<Vec<f64>, IndexError> {
     let values = data.to_f64();
-    if values.len() == locations {
-        Ok(values)
-    } else {
-        Err(IndexError::Shape {
+    let width = match (channel, data.shape.as_slice()) {
+        (Some(c), [_, width]) if (c as u64) < *width => Some((c, *width as usize)),
+        _ => None,
+    };
+    match width {
+        Some((c, width)) if values.len() == locations * width => {
+            Ok(values.iter().skip(c).step_by(width).copied().collect())
+        }
+        None if values.len() == locations => Ok(values),
+        _ => Err(IndexError::Shape {
             variable: data.name.to_string(),
             found: values.len(),
             expected: locations,
-        })
+        }),
     }
 }
 
@@ -103,15 +136,21 @@ fn finite(v: f64) -> Option<f64> {
 }
 
 impl ObsIndex {
-    /// Reads `variable` (an `ObsValue` variable) and what goes with it, and indexes it.
-    pub fn build(dataset: &ObsDataset, variable: &str) -> Result<Self, IndexError> {
-        let data = dataset.read(variable)?;
-        let n = data.values.len();
+    /// Reads `variable` (an `ObsValue` variable; its column `channel` for a `Location ×
+    /// Channel` variable) and what goes with it, and indexes it.
+    pub fn build(
+        dataset: &ObsDataset,
+        variable: &str,
+        channel: Option<usize>,
+    ) -> Result<Self, IndexError> {
+        let lat = dataset.latitudes()?;
+        let n = lat.values.len();
         if u32::try_from(n).is_err() {
             return Err(IndexError::TooMany(n));
         }
-        let value = one_per_location(&data, n)?;
-        let lat = one_per_location(&dataset.latitudes()?, n)?;
+        let lat = one_per_location(&lat, n)?;
+        let data = dataset.read(variable)?;
+        let value = column(&data, n, channel)?;
         let lon = one_per_location(&dataset.longitudes()?, n)?;
         let time = match dataset.date_times() {
             Ok(times) => match &times.values {
@@ -127,9 +166,10 @@ impl ObsIndex {
         let name = data.name.name.clone();
         let companion = |group: &str| -> Result<Option<Vec<f64>>, IndexError> {
             match dataset.variable(&format!("{group}/{name}")) {
-                Some(info) => Ok(Some(one_per_location(
+                Some(info) => Ok(Some(column(
                     &dataset.read(&info.name.to_string())?,
                     n,
+                    channel,
                 )?)),
                 None => Ok(None),
             }
@@ -160,6 +200,14 @@ impl ObsIndex {
             .filter(|(_, (x, y))| x.is_finite() && y.is_finite())
             .map(|(i, (x, y))| Point::new([*x, *y], i as u32))
             .collect();
+        let mercator = lon
+            .iter()
+            .zip(&lat)
+            .map(|(x, y)| {
+                let (mx, my) = to_web_mercator(*x, y.clamp(-85.06, 85.06));
+                [mx, my]
+            })
+            .collect();
         Ok(Self {
             variable: data.name.to_string(),
             units: dataset
@@ -173,8 +221,95 @@ impl ObsIndex {
             error,
             qc,
             station,
+            mercator,
             tree: RTree::bulk_load(points),
+            stamp: BUILDS.fetch_add(1, Ordering::Relaxed),
+            ranges: Default::default(),
         })
+    }
+
+    /// Whether the file has the companion a quantity needs.
+    #[must_use]
+    pub fn has(&self, quantity: Quantity) -> bool {
+        match quantity {
+            Quantity::ObsValue => true,
+            Quantity::ObsError => self.error.is_some(),
+            Quantity::HofX | Quantity::OmB => self.hofx.is_some(),
+        }
+    }
+
+    /// The value of `quantity` at location `i`; NaN where missing.
+    #[inline]
+    #[must_use]
+    pub fn quantity(&self, quantity: Quantity, i: usize) -> f64 {
+        let at = |v: &Option<Vec<f64>>| {
+            v.as_ref()
+                .and_then(|v| v.get(i).copied())
+                .unwrap_or(f64::NAN)
+        };
+        match quantity {
+            Quantity::ObsValue => self.value.get(i).copied().unwrap_or(f64::NAN),
+            Quantity::ObsError => at(&self.error),
+            Quantity::HofX => at(&self.hofx),
+            Quantity::OmB => self.value.get(i).copied().unwrap_or(f64::NAN) - at(&self.hofx),
+        }
+    }
+
+    /// Longitude and latitude of location `i`, degrees.
+    #[must_use]
+    pub fn position(&self, i: usize) -> Option<(f64, f64)> {
+        Some((*self.lon.get(i)?, *self.lat.get(i)?))
+    }
+
+    /// Web Mercator (x, y) of location `i`, metres.
+    #[must_use]
+    pub fn mercator(&self, i: usize) -> Option<[f64; 2]> {
+        self.mercator.get(i).copied()
+    }
+
+    /// The robust extent (2nd–98th percentile) of `quantity` over the observations that
+    /// pass QC, computed on first use: the automatic colour range of every tile of the layer.
+    pub fn range(&self, quantity: Quantity) -> Option<DataRange> {
+        let slot = match quantity {
+            Quantity::ObsValue => &self.ranges[0],
+            Quantity::ObsError => &self.ranges[1],
+            Quantity::HofX => &self.ranges[2],
+            Quantity::OmB => &self.ranges[3],
+        };
+        *slot.get_or_init(|| {
+            let qc_only = Filter::default();
+            let values: Vec<f32> = (0..self.lon.len())
+                .filter(|i| self.keeps(*i, &qc_only))
+                .map(|i| self.quantity(quantity, i) as f32)
+                .collect();
+            let ni = values.len();
+            data_range(&FieldValues { ni, nj: 1, values })
+        })
+    }
+
+    /// Calls `visit` with every indexed location inside `[west, south, east, north]` (degrees,
+    /// west ≤ east, within [-180, 180]). A box that covers a quarter or more of the locations'
+    /// envelope walks the arrays rather than the tree: a tree walk that returns most of a
+    /// million points costs ten times a linear pass (the whole-world tile).
+    pub fn visit_box(&self, b: [f64; 4], mut visit: impl FnMut(usize)) {
+        let Some(all) = self.bbox() else {
+            return;
+        };
+        let overlap = |lo: f64, hi: f64, a: f64, z: f64| (hi.min(z) - lo.max(a)).max(0.0);
+        let area = (all[2] - all[0]).max(1e-9) * (all[3] - all[1]).max(1e-9);
+        let covered = overlap(b[0], b[2], all[0], all[2]) * overlap(b[1], b[3], all[1], all[3]);
+        if covered >= 0.25 * area {
+            for (i, (x, y)) in self.lon.iter().zip(&self.lat).enumerate() {
+                if *x >= b[0] && *x <= b[2] && *y >= b[1] && *y <= b[3] {
+                    visit(i);
+                }
+            }
+            return;
+        }
+        let envelope = AABB::from_corners([b[0], b[1]], [b[2], b[3]]);
+        for p in self.tree.locate_in_envelope(&envelope) {
+            visit(p.data as usize);
+        }
     }
 
     /// Number of indexed locations (those with coordinates).
@@ -189,7 +324,11 @@ impl ObsIndex {
         self.len() == 0
     }
 
-    fn keeps(&self, i: usize, filter: &Filter) -> bool {
+    /// Whether location `i` passes the time window and the QC filter of `filter` (not its
+    /// bbox).
+    #[inline]
+    #[must_use]
+    pub fn keeps(&self, i: usize, filter: &Filter) -> bool {
         let time = self.time.get(i).copied().flatten();
         let in_window = match (filter.start, filter.end) {
             (None, None) => true,

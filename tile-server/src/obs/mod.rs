@@ -1,13 +1,23 @@
 //! Observation layers: the IODA files and io-pool sets (and ODB-2 files) of the data
-//! directories, one layer per `ObsValue` variable, served as GeoJSON features
-//! (`/collections/{layer}/items`, shaped like OGC API – Features).
+//! directories, one layer per observed variable (and channel) and quantity, served as
+//! GeoJSON features (`/collections/{layer}/items`, shaped like OGC API – Features), as WMS
+//! and XYZ layers of points, with `GetFeatureInfo` and statistics.
 //!
-//! Layers are named `{set}.{variable}`: `sondes_out.airTemperature` for the io-pool set
-//! `sondes_out_0000.nc4`, `sondes_out_0001.nc4`, ... A layer is read and indexed on its first
-//! request and kept while its files keep their versions.
+//! Layer names: `{set}.{variable}[.ch{N}][.{quantity}]`:
+//! - `{set}` is the file name without extension and io-pool `_NNNN` suffix
+//!   (`sondes_out` for `sondes_out_0000.nc4`, `sondes_out_0001.nc4`, ...);
+//! - `{variable}` the canonical (v3) name of an `ObsValue` variable;
+//! - `.ch{N}` the channel number `N` of a `Location × Channel` variable;
+//! - no suffix for `ObsValue`, `.ObsError`, `.HofX`, and `.OmB` for `ObsValue − HofX` (the
+//!   departure, "O−B"), each listed only where the file has the groups it needs.
+//!
+//! A layer is read and indexed on its first request and kept while its files keep their
+//! versions; the quantities of one variable (and channel) share one index.
 
+pub mod draw;
 pub mod index;
 pub mod routes;
+pub mod wms;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,17 +31,112 @@ pub use index::{Filter, ObsIndex, Observation};
 /// Extensions tried as observation files.
 const EXTENSIONS: &[&str] = &["nc4", "nc", "h5", "hdf5", "odb"];
 
+/// Most channels of one variable listed as layers (a hyperspectral sounder has thousands:
+/// those beyond are reachable through GeoJSON only).
+pub const MAX_CHANNELS: usize = 64;
+
+/// What an observation layer draws of each observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Quantity {
+    /// `ObsValue`, the observed value (the default layer of a variable).
+    ObsValue,
+    /// `ObsError`, the observation error assigned.
+    ObsError,
+    /// `HofX`, the model equivalent the assimilation system computed.
+    HofX,
+    /// `ObsValue − HofX`, the departure ("O−B").
+    OmB,
+}
+
+impl Quantity {
+    /// All quantities, default first.
+    pub const ALL: [Self; 4] = [Self::ObsValue, Self::ObsError, Self::HofX, Self::OmB];
+
+    /// The layer-name suffix (empty for `ObsValue`).
+    #[must_use]
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Self::ObsValue => "",
+            Self::ObsError => ".ObsError",
+            Self::HofX => ".HofX",
+            Self::OmB => ".OmB",
+        }
+    }
+
+    /// A short human description.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::ObsValue => "observed value",
+            Self::ObsError => "observation error",
+            Self::HofX => "model equivalent (HofX)",
+            Self::OmB => "O−B departure (ObsValue − HofX)",
+        }
+    }
+
+    /// Whether values are differences or spreads (no unit offset applies to them).
+    #[must_use]
+    pub fn is_difference(self) -> bool {
+        matches!(self, Self::ObsError | Self::OmB)
+    }
+}
+
 /// One observation layer as the catalog lists it (nothing read but metadata).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObsLayer {
-    /// `{set}.{variable}`.
+    /// `{set}.{variable}[.ch{N}][.{quantity}]`.
     pub name: String,
+    /// `{set}.{variable}[.ch{N}]`: the key of the index the layer's quantities share.
+    pub base: String,
     /// The files, in member order.
     pub members: Vec<PathBuf>,
     /// Canonical variable, `ObsValue/...`.
     pub variable: String,
+    /// For a `Location × Channel` variable: the column (0-based) and the channel number.
+    pub channel: Option<(usize, i64)>,
+    /// What the layer draws.
+    pub quantity: Quantity,
     /// The variable's units.
     pub units: Option<String>,
+}
+
+impl ObsLayer {
+    /// A title for lists and capabilities.
+    #[must_use]
+    pub fn title(&self) -> String {
+        let channel = self
+            .channel
+            .map(|(_, n)| format!(" channel {n}"))
+            .unwrap_or_default();
+        format!(
+            "{}{channel}: {} ({})",
+            self.variable.trim_start_matches("ObsValue/"),
+            self.quantity.title(),
+            self.units.as_deref().unwrap_or("no units")
+        )
+    }
+}
+
+/// The channel numbers of a dataset's `Channel` dimension: the root `Channel` scale, else
+/// `MetaData/sensorChannelNumber`, else 1, 2, ...
+fn channel_numbers(dataset: &ObsDataset, count: usize) -> Vec<i64> {
+    for query in ["Channel", "MetaData/sensorChannelNumber"] {
+        if let Some(info) = dataset.variable(query) {
+            if info.shape.len() == 1 && info.shape.first() == Some(&(count as u64)) {
+                if let Ok(data) = dataset.read(&info.name.to_string()) {
+                    let numbers: Vec<i64> = data
+                        .to_f64()
+                        .iter()
+                        .map(|v| if v.is_finite() { *v as i64 } else { -1 })
+                        .collect();
+                    if numbers.iter().all(|n| *n >= 0) {
+                        return numbers;
+                    }
+                }
+            }
+        }
+    }
+    (1..=count as i64).collect()
 }
 
 /// The set's name: the first member's file name without `_NNNN` and extension.
@@ -75,14 +180,50 @@ pub fn discover(data: &[PathBuf]) -> Vec<ObsLayer> {
         };
         let set = set_name(first);
         for v in dataset.variables() {
-            let per_location = v.dims.len() == 1 && v.dims.first().is_some_and(|d| d == "Location");
-            if v.name.group == "ObsValue" && per_location {
-                layers.push(ObsLayer {
-                    name: format!("{set}.{}", v.name.name),
-                    members: dataset.paths().to_vec(),
-                    variable: v.name.to_string(),
-                    units: v.units().map(str::to_owned),
-                });
+            if v.name.group != "ObsValue" || v.dims.first().is_none_or(|d| d != "Location") {
+                continue;
+            }
+            let channels: Vec<Option<(usize, i64)>> = match v.dims.as_slice() {
+                [_] => vec![None],
+                [_, c] if c == "Channel" => {
+                    let count = v.shape.get(1).copied().unwrap_or(0) as usize;
+                    channel_numbers(&dataset, count)
+                        .into_iter()
+                        .enumerate()
+                        .take(MAX_CHANNELS)
+                        .map(Some)
+                        .collect()
+                }
+                _ => continue,
+            };
+            let has = |group: &str| {
+                dataset
+                    .variable(&format!("{group}/{}", v.name.name))
+                    .is_some()
+            };
+            for channel in channels {
+                let base = match channel {
+                    None => format!("{set}.{}", v.name.name),
+                    Some((_, n)) => format!("{set}.{}.ch{n}", v.name.name),
+                };
+                for quantity in Quantity::ALL {
+                    let offered = match quantity {
+                        Quantity::ObsValue => true,
+                        Quantity::ObsError => has("ObsError"),
+                        Quantity::HofX | Quantity::OmB => has("HofX"),
+                    };
+                    if offered {
+                        layers.push(ObsLayer {
+                            name: format!("{base}{}", quantity.suffix()),
+                            base: base.clone(),
+                            members: dataset.paths().to_vec(),
+                            variable: v.name.to_string(),
+                            channel,
+                            quantity,
+                            units: v.units().map(str::to_owned),
+                        });
+                    }
+                }
             }
         }
     }
@@ -96,11 +237,62 @@ type Versions = Vec<Option<FileVersion>>;
 /// The files of the data directories and their versions: the catalog's cache key.
 type Listing = Vec<(PathBuf, Option<FileVersion>)>;
 
+/// The extents of files and sets, by members, with the versions they were read at.
+type Extents = HashMap<Vec<PathBuf>, (Versions, Option<Extent>)>;
+
 /// The observation catalog and the indexed layers, each kept while its files are unchanged.
 #[derive(Default)]
 pub struct ObsLayers {
     catalog: Mutex<Option<(Listing, Arc<Vec<ObsLayer>>)>>,
     indexed: Mutex<HashMap<String, (Versions, Arc<ObsIndex>)>>,
+    extents: Mutex<Extents>,
+}
+
+/// Where and when the observations of a file or set are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Extent {
+    /// `[west, south, east, north]`, degrees.
+    pub bbox: [f64; 4],
+    /// Earliest and latest time, seconds since 1970.
+    pub time: Option<(i64, i64)>,
+}
+
+/// The extent of a dataset's locations (those with both coordinates).
+fn extent_of(dataset: &ObsDataset) -> Result<Option<Extent>, ioda::Error> {
+    let lat = dataset.latitudes()?.to_f64();
+    let lon = dataset.longitudes()?.to_f64();
+    let mut bbox = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for (x, y) in lon.iter().zip(&lat) {
+        if x.is_finite() && y.is_finite() {
+            bbox = [
+                bbox[0].min(*x),
+                bbox[1].min(*y),
+                bbox[2].max(*x),
+                bbox[3].max(*y),
+            ];
+        }
+    }
+    if !bbox.iter().all(|v| v.is_finite()) {
+        return Ok(None);
+    }
+    let time =
+        dataset.date_times().ok().and_then(|t| match &t.values {
+            ioda::Values::I64(seconds) => seconds
+                .iter()
+                .zip(&t.missing)
+                .filter(|(_, m)| !**m)
+                .fold(None, |acc, (s, _)| match acc {
+                    None => Some((*s, *s)),
+                    Some((lo, hi)) => Some((lo.min(*s), hi.max(*s))),
+                }),
+            _ => None,
+        });
+    Ok(Some(Extent { bbox, time }))
 }
 
 fn versions(members: &[PathBuf]) -> Versions {
@@ -129,24 +321,52 @@ impl ObsLayers {
         layers
     }
 
-    /// The index of `layer`, built now unless its files are unchanged since the last build.
-    /// Blocking: reads the files.
+    /// The extent of a layer's files (shared by all its variables): coordinates and times
+    /// are read once per file version, not the variables. `None` for a set without a located
+    /// observation or that cannot be read (logged). Blocking.
+    pub fn extent(&self, layer: &ObsLayer) -> Option<Extent> {
+        let now = versions(&layer.members);
+        let mut cache = self.extents.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, extent)) = cache.get(&layer.members) {
+            if *seen == now {
+                return *extent;
+            }
+        }
+        let extent = ObsDataset::open_members(&layer.members, ioda::Limits::default())
+            .and_then(|d| extent_of(&d))
+            .unwrap_or_else(|e| {
+                tracing::warn!("observation layer {}: {e}", layer.name);
+                None
+            });
+        cache.insert(layer.members.clone(), (now, extent));
+        extent
+    }
+
+    /// The layer named `name`, if the data directories have it. Blocking.
+    pub fn find(&self, data: &[PathBuf], name: &str) -> Option<ObsLayer> {
+        self.catalog(data)
+            .iter()
+            .find(|l| l.name == name.trim())
+            .cloned()
+    }
+
+    /// The index of `layer` (shared by the quantities of its variable and channel), built now
+    /// unless its files are unchanged since the last build. Blocking: reads the files.
     pub fn index(&self, layer: &ObsLayer) -> Result<Arc<ObsIndex>, index::IndexError> {
         let now = versions(&layer.members);
         {
             let cache = self.indexed.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((built, index)) = cache.get(&layer.name) {
+            if let Some((built, index)) = cache.get(&layer.base) {
                 if *built == now {
                     return Ok(Arc::clone(index));
                 }
             }
         }
         let dataset = ObsDataset::open_members(&layer.members, ioda::Limits::default())?;
-        let index = Arc::new(ObsIndex::build(&dataset, &layer.variable)?);
-        self.indexed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(layer.name.clone(), (now, Arc::clone(&index)));
+        let column = layer.channel.map(|(column, _)| column);
+        let index = Arc::new(ObsIndex::build(&dataset, &layer.variable, column)?);
+        let mut cache = self.indexed.lock().unwrap_or_else(PoisonError::into_inner);
+        cache.insert(layer.base.clone(), (now, Arc::clone(&index)));
         Ok(index)
     }
 }

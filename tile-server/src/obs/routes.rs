@@ -1,5 +1,7 @@
 //! `/collections` and `/collections/{layer}/items`: observation layers as GeoJSON, shaped
-//! like OGC API – Features (`bbox`, `datetime`, `limit`; `qc=all` turns the QC filter off).
+//! like OGC API – Features (`bbox`, `datetime`, `limit`; `qc=all` turns the QC filter off);
+//! `/collections/{layer}/stats`: count, mean (bias), standard deviation and RMS of the
+//! layer's quantity over the same selection.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,12 +28,12 @@ fn geojson(body: &Value, content_type: &'static str) -> Response {
     r
 }
 
-fn iso(seconds: i64) -> Option<String> {
+pub(crate) fn iso(seconds: i64) -> Option<String> {
     DateTime::<Utc>::from_timestamp(seconds, 0)
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
-async fn layers(state: &AppState) -> Result<Arc<Vec<ObsLayer>>, ApiError> {
+pub(crate) async fn layers(state: &AppState) -> Result<Arc<Vec<ObsLayer>>, ApiError> {
     let state = state.clone();
     tokio::task::spawn_blocking(move || state.obs.catalog(&state.config.data))
         .await
@@ -46,10 +48,12 @@ pub async fn collections(State(state): State<AppState>) -> Result<Response, ApiE
         .map(|l| {
             json!({
                 "id": l.name,
-                "title": format!("{} ({})", l.variable, l.units.as_deref().unwrap_or("no units")),
+                "title": l.title(),
                 "itemType": "feature",
                 "links": [{"rel": "items", "type": "application/geo+json",
-                           "href": format!("/collections/{}/items", l.name)}],
+                           "href": format!("/collections/{}/items", l.name)},
+                          {"rel": "stats", "type": "application/json",
+                           "href": format!("/collections/{}/stats", l.name)}],
             })
         })
         .collect();
@@ -57,7 +61,7 @@ pub async fn collections(State(state): State<AppState>) -> Result<Response, ApiE
 }
 
 /// `bbox=W,S,E,N` in degrees (W > E crosses the antimeridian).
-fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
+pub(crate) fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
     let numbers: Vec<f64> = text
         .split(',')
         .map(|v| v.trim().parse::<f64>())
@@ -90,7 +94,7 @@ fn parse_instant(text: &str) -> Result<Option<i64>, ApiError> {
 }
 
 /// `datetime=T`, `T1/T2`, `../T2`, `T1/..` (RFC 3339).
-fn parse_datetime(text: &str) -> Result<(Option<i64>, Option<i64>), ApiError> {
+pub(crate) fn parse_datetime(text: &str) -> Result<(Option<i64>, Option<i64>), ApiError> {
     let Some((start, end)) = text.split_once('/') else {
         let at = parse_instant(text)?;
         return Ok((at, at));
@@ -107,13 +111,8 @@ fn parse_datetime(text: &str) -> Result<(Option<i64>, Option<i64>), ApiError> {
     Ok((start, end))
 }
 
-/// `GET /collections/{layer}/items`.
-#[allow(clippy::implicit_hasher)] // the extractor's type, not a caller's map
-pub async fn items(
-    State(state): State<AppState>,
-    Path(layer): Path<String>,
-    Query(params): Query<HashMap<String, String>>, // axum builds it with the default hasher
-) -> Result<Response, ApiError> {
+/// The selection of `items` and `stats`: `bbox`, `datetime` and `qc`.
+fn selection(params: &HashMap<String, String>) -> Result<Filter, ApiError> {
     let mut filter = Filter::default();
     if let Some(b) = params.get("bbox") {
         filter.bbox = Some(parse_bbox(b)?);
@@ -121,6 +120,67 @@ pub async fn items(
     if let Some(d) = params.get("datetime") {
         (filter.start, filter.end) = parse_datetime(d)?;
     }
+    filter.all_qc = match params.get("qc").map(String::as_str) {
+        None | Some("") => false,
+        Some("all") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "qc",
+                format!("{:?}: only `all`", crate::params::clip(other)),
+            ))
+        }
+    };
+    Ok(filter)
+}
+
+/// `GET /collections/{layer}/stats?bbox=&datetime=&qc=`: over the observations the
+/// selection keeps that have a value of the layer's quantity, their count, mean (`bias` too
+/// for an O−B layer), standard deviation, RMS, minimum and maximum, in the file's units.
+#[allow(clippy::implicit_hasher)] // the extractor's type, not a caller's map
+pub async fn stats(
+    State(state): State<AppState>,
+    Path(layer): Path<String>,
+    Query(params): Query<HashMap<String, String>>, // axum builds it with the default hasher
+) -> Result<Response, ApiError> {
+    let filter = selection(&params)?;
+    let found = layers(&state)
+        .await?
+        .iter()
+        .find(|l| l.name == layer)
+        .cloned()
+        .ok_or_else(|| ApiError::LayerNotDefined(crate::params::clip(&layer)))?;
+    let index = super::wms::index(&state, &found).await?;
+    let quantity = found.quantity;
+    let s = tokio::task::spawn_blocking(move || super::draw::stats(&index, quantity, &filter))
+        .await
+        .map_err(|e| ApiError::Internal(format!("observation statistics: {e}")))?;
+    let mut body = json!({
+        "layer": found.name,
+        "variable": found.variable,
+        "channel": found.channel.map(|c| c.1),
+        "quantity": quantity.title(),
+        "units": found.units,
+        "count": s.count,
+        "mean": s.mean,
+        "std": s.std,
+        "rms": s.rms,
+        "min": s.min,
+        "max": s.max,
+    });
+    if quantity == super::Quantity::OmB {
+        body["bias"] = json!(s.mean);
+    }
+    Ok(geojson(&body, "application/json"))
+}
+
+/// `GET /collections/{layer}/items`.
+#[allow(clippy::implicit_hasher)] // the extractor's type, not a caller's map
+pub async fn items(
+    State(state): State<AppState>,
+    Path(layer): Path<String>,
+    Query(params): Query<HashMap<String, String>>, // axum builds it with the default hasher
+) -> Result<Response, ApiError> {
+    let filter = selection(&params)?;
     let limit = match params.get("limit") {
         None => DEFAULT_LIMIT,
         Some(l) => match l.parse::<usize>() {
@@ -132,11 +192,6 @@ pub async fn items(
                 ))
             }
         },
-    };
-    filter.all_qc = match params.get("qc").map(String::as_str) {
-        None | Some("") => false,
-        Some("all") => true,
-        Some(other) => return Err(ApiError::invalid("qc", format!("{other:?}: only `all`"))),
     };
     let found = layers(&state)
         .await?
@@ -167,6 +222,7 @@ pub async fn items(
                 "geometry": {"type": "Point", "coordinates": [o.lon, o.lat]},
                 "properties": {
                     "variable": index.variable,
+                    "layer_value": Some(index.quantity(found.quantity, o.index as usize)).filter(|v| v.is_finite()),
                     "value": o.value,
                     "units": index.units,
                     "time": o.time.and_then(iso),

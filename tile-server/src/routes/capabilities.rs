@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use super::wms::{base_url, WmsVersion};
 use crate::dims::{self, iso};
 use crate::error::xml_escape as esc;
+use crate::obs::wms::{fingerprint, time_extent, Summary};
 use crate::params::Params;
 use crate::render::to_web_mercator;
 use crate::source::{bbox_pm180, Layer, Snapshot};
@@ -32,6 +33,7 @@ pub(crate) fn capabilities(
     headers: &HeaderMap,
     p: &Params,
     version: WmsVersion,
+    obs: &[Summary],
 ) -> Response {
     let base = base_url(state, headers);
     let snap = state.snapshot();
@@ -39,16 +41,18 @@ pub(crate) fn capabilities(
     // Built once per catalog generation (and version, host, filter): a capabilities document
     // of many layers takes milliseconds, and clients ask for it often.
     let key = format!(
-        "{}|{}|{base}|{}",
+        "{}|{}|{base}|{}|{}",
         snap.generation,
         version.number(),
-        only.unwrap_or("")
+        only.unwrap_or(""),
+        fingerprint(obs)
     );
     let x = state.capabilities.get(&key).unwrap_or_else(|| {
         let doc = Document {
             state,
             base: &base,
             version,
+            obs,
         };
         let x = Arc::new(doc.xml(&snap, only));
         state.capabilities.put(key, Arc::clone(&x));
@@ -67,6 +71,8 @@ struct Document<'a> {
     state: &'a AppState,
     base: &'a str,
     version: WmsVersion,
+    /// The observation layers (listed as a group of their own, after the fields).
+    obs: &'a [Summary],
 }
 
 impl Document<'_> {
@@ -86,9 +92,18 @@ impl Document<'_> {
             .values()
             .filter(|l| only.as_ref().is_none_or(|o| o.contains(&l.name.as_str())))
             .collect();
+        let obs: Vec<&Summary> = self
+            .obs
+            .iter()
+            .filter(|s| {
+                only.as_ref()
+                    .is_none_or(|o| o.contains(&s.layer.name.as_str()))
+            })
+            .collect();
         let all = layers
             .iter()
             .map(|l| bbox_pm180(l.bbox))
+            .chain(obs.iter().map(|s| s.extent.bbox))
             .reduce(|a, b| {
                 [
                     a[0].min(b[0]),
@@ -101,6 +116,9 @@ impl Document<'_> {
         self.geo_bbox(&mut x, all, "    ");
         for l in layers {
             self.layer(&mut x, l);
+        }
+        if !obs.is_empty() {
+            self.observations(&mut x, &obs);
         }
         x.push_str("  </Layer>\n</Capability>\n");
         x.push_str(match self.version {
@@ -257,6 +275,70 @@ impl Document<'_> {
                 let _ = writeln!(x, "{ind}<Dimension name=\"reference_time\" units=\"ISO8601\" default=\"{dr}\">{runs}</Dimension>");
             }
         }
+    }
+
+    /// The observation layers: a group (a layer with a title and no name) after the fields.
+    fn observations(&self, x: &mut String, obs: &[&Summary]) {
+        x.push_str("    <Layer>\n      <Title>Observations</Title>\n");
+        x.push_str("      <Abstract>Observations of the IODA files and io-pool sets: one layer per variable (and channel); suffixes .ObsError, .HofX and .OmB (ObsValue − HofX) where the file has them. TIME selects an assimilation window; QC=all shows observations that failed QC; RADIUS sets the circle radius in pixels.</Abstract>\n");
+        let all = obs
+            .iter()
+            .map(|s| s.extent.bbox)
+            .reduce(|a, b| {
+                [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ]
+            })
+            .unwrap_or([-180.0, -90.0, 180.0, 90.0]);
+        self.geo_bbox(x, all, "      ");
+        let ind = "        ";
+        for s in obs {
+            let l = &s.layer;
+            let _ = write!(
+                x,
+                "      <Layer queryable=\"1\" opaque=\"0\">\n{ind}<Name>{}</Name>\n{ind}<Title>{}</Title>\n{ind}<Abstract>variable {}; units {}</Abstract>\n",
+                esc(&l.name),
+                esc(&l.title()),
+                esc(&l.variable),
+                esc(l.units.as_deref().unwrap_or("unknown"))
+            );
+            self.geo_bbox(x, s.extent.bbox, ind);
+            self.bounding_boxes(x, s.extent.bbox, ind);
+            if let Some((extent, default)) = time_extent(&s.extent) {
+                match self.version {
+                    WmsVersion::V111 => {
+                        let _ = writeln!(x, "{ind}<Dimension name=\"time\" units=\"ISO8601\"/>");
+                        let _ = writeln!(
+                            x,
+                            "{ind}<Extent name=\"time\" default=\"{default}\">{extent}</Extent>"
+                        );
+                    }
+                    WmsVersion::V130 => {
+                        let _ = writeln!(x, "{ind}<Dimension name=\"time\" units=\"ISO8601\" default=\"{default}\">{extent}</Dimension>");
+                    }
+                }
+            }
+            for (name, title) in &s.styles {
+                let href = esc(&format!(
+                    "{}/wms?SERVICE=WMS&VERSION={}&REQUEST=GetLegendGraphic&FORMAT=image/png&LAYER={}&STYLE={name}",
+                    self.base,
+                    self.version.number(),
+                    l.name
+                ));
+                let _ = writeln!(
+                    x,
+                    "{ind}<Style><Name>{}</Name><Title>{}</Title><LegendURL width=\"110\" height=\"300\"><Format>image/png</Format>\
+                     <OnlineResource xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:type=\"simple\" xlink:href=\"{href}\"/></LegendURL></Style>",
+                    esc(name),
+                    esc(title)
+                );
+            }
+            x.push_str("      </Layer>\n");
+        }
+        x.push_str("    </Layer>\n");
     }
 
     fn layer(&self, x: &mut String, l: &Layer) {

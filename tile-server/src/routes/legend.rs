@@ -24,7 +24,12 @@ pub async fn get_legend(
     headers: &HeaderMap,
     p: &Params,
 ) -> Result<Response, ApiError> {
-    let layer = find_layer(state, p.req("LAYER")?)?;
+    let name = p.req("LAYER")?;
+    let layer = match find_layer(state, name) {
+        Ok(layer) => layer,
+        // Not a field: the legend of an observation layer, or this error.
+        Err(e) => return crate::obs::wms::get_legend(state, headers, p, name, e).await,
+    };
     let style = find_style(state, &layer, p.get("style").or_else(|| p.get("styles")))?;
     check_png(p.get("format"))?;
     let w = p.size("WIDTH", 1024, Some(110))? as usize;

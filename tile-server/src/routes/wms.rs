@@ -14,6 +14,8 @@ use super::{cacheable, render, reserve};
 use crate::dims::{self, iso, DimRequest};
 use crate::error::{xml_escape as esc, ApiError, WmsError};
 use crate::maps::{decode_cost, point_value, MapRequest, PointValue};
+use crate::obs::wms::{self as obs_wms, MapLayer, ObsInfo, ObsParams, ObsRequest};
+use crate::obs::ObsLayer;
 use crate::params::{check_png, clip, parse_bbox, parse_bgcolor, parse_crs, Params};
 use crate::render::{self, OutputCrs};
 use crate::source::Layer;
@@ -136,7 +138,10 @@ async fn dispatch(
     }
     let request = p.req("REQUEST")?.to_ascii_lowercase();
     match request.as_str() {
-        "getcapabilities" | "capabilities" => Ok(capabilities(state, headers, p, version)),
+        "getcapabilities" | "capabilities" => {
+            let obs = obs_wms::summaries(state).await;
+            Ok(capabilities(state, headers, p, version, &obs))
+        }
         "getmap" | "map" => get_map(state, headers, p, version).await,
         "getfeatureinfo" | "feature_info" => get_feature_info(state, p, version).await,
         "getlegendgraphic" => super::legend::get_legend(state, headers, p).await,
@@ -202,12 +207,36 @@ fn dim_request(p: &Params) -> DimRequest {
     }
 }
 
+/// A layer named in a request: a field, or observations.
+enum Named {
+    Field(Arc<Layer>),
+    Obs(ObsLayer),
+}
+
 struct MapParams {
-    layers: Vec<Arc<Layer>>,
+    layers: Vec<Named>,
     crs: OutputCrs,
     bbox: [f64; 4],
     width: u32,
     height: u32,
+}
+
+/// The observation catalog when a request names a layer that is not a field (read on the
+/// blocking pool); empty otherwise.
+async fn obs_catalog_for(
+    state: &AppState,
+    p: &Params,
+    layers_key: &'static str,
+) -> Result<Arc<Vec<ObsLayer>>, ApiError> {
+    let snap = state.snapshot();
+    let all_fields = p
+        .get(&layers_key.to_ascii_lowercase())
+        .is_none_or(|names| names.split(',').all(|n| snap.layers.contains_key(n.trim())));
+    if all_fields {
+        Ok(Arc::default())
+    } else {
+        obs_wms::catalog(state).await
+    }
 }
 
 fn map_params(
@@ -215,6 +244,7 @@ fn map_params(
     p: &Params,
     version: WmsVersion,
     layers_key: &'static str,
+    obs: &[ObsLayer],
 ) -> Result<MapParams, ApiError> {
     let names: Vec<&str> = p.req(layers_key)?.split(',').collect();
     let most = state.config.limits.max_layers.max(1);
@@ -226,7 +256,14 @@ fn map_params(
     }
     let layers = names
         .iter()
-        .map(|n| find_layer(state, n))
+        .map(|n| match find_layer(state, n) {
+            Ok(l) => Ok(Named::Field(l)),
+            Err(e) => obs
+                .iter()
+                .find(|o| o.name == n.trim())
+                .map(|o| Named::Obs(o.clone()))
+                .ok_or(e),
+        })
         .collect::<Result<Vec<_>, _>>()?;
     // Either spelling is accepted in either version; the version's own is asked first.
     let crs_key = version.crs_key();
@@ -279,27 +316,68 @@ async fn get_map(
     p: &Params,
     version: WmsVersion,
 ) -> Result<Response, ApiError> {
-    let mp = map_params(state, p, version, "LAYERS")?;
+    let obs = obs_catalog_for(state, p, "LAYERS").await?;
+    let mp = map_params(state, p, version, "LAYERS", &obs)?;
     check_png(Some(p.req("FORMAT")?))?;
     parse_bgcolor(p.get("bgcolor"))?;
     let styles = style_names(p, mp.layers.len())?;
     let overrides = p.overrides()?;
     let dims = dim_request(p);
-    let mut reqs = Vec::new();
+    let mut stack = Vec::new();
     for (layer, style) in mp.layers.iter().zip(styles) {
-        reqs.push(MapRequest {
-            style: find_style(state, layer, style)?,
-            slice: dims::select(layer, &dims)?.clone(),
-            layer: Arc::clone(layer),
-            crs: mp.crs,
-            bbox: mp.bbox,
-            width: mp.width,
-            height: mp.height,
-            overrides: overrides.clone(),
+        stack.push(match layer {
+            Named::Field(layer) => MapLayer::Field(MapRequest {
+                style: find_style(state, layer, style)?,
+                slice: dims::select(layer, &dims)?.clone(),
+                layer: Arc::clone(layer),
+                crs: mp.crs,
+                bbox: mp.bbox,
+                width: mp.width,
+                height: mp.height,
+                overrides: overrides.clone(),
+            }),
+            Named::Obs(layer) => {
+                MapLayer::Obs(obs_request(state, p, &mp, layer, style, &overrides).await?)
+            }
         });
     }
-    let png = render(state, reqs).await?;
+    let png = if stack.iter().all(|l| matches!(l, MapLayer::Field(_))) {
+        let reqs = stack
+            .into_iter()
+            .filter_map(|l| match l {
+                MapLayer::Field(r) => Some(r),
+                MapLayer::Obs(_) => None,
+            })
+            .collect();
+        render(state, reqs).await?
+    } else {
+        obs_wms::render_stack(state, stack).await?
+    };
     Ok(cacheable(state, headers, &png, "image/png"))
+}
+
+/// The drawing of an observation layer in a `GetMap` or `GetFeatureInfo`.
+async fn obs_request(
+    state: &AppState,
+    p: &Params,
+    mp: &MapParams,
+    layer: &ObsLayer,
+    style: Option<&str>,
+    overrides: &crate::styles::StyleOverrides,
+) -> Result<ObsRequest, ApiError> {
+    let params = ObsParams::parse(state, p)?;
+    let style = obs_wms::find_style(state, layer, style)?;
+    Ok(ObsRequest {
+        index: obs_wms::index(state, layer).await?,
+        layer: layer.clone(),
+        style,
+        overrides: overrides.clone(),
+        params,
+        crs: mp.crs,
+        bbox: mp.bbox,
+        width: mp.width,
+        height: mp.height,
+    })
 }
 
 async fn get_feature_info(
@@ -312,15 +390,29 @@ async fn get_feature_info(
     } else {
         "LAYERS"
     };
-    let mp = map_params(state, p, version, key)?;
+    let obs = obs_catalog_for(state, p, key).await?;
+    let mp = map_params(state, p, version, key, &obs)?;
     let (ik, jk) = version.pixel_keys();
     let i = query_pixel(p, ik, mp.width)?;
     let j = query_pixel(p, jk, mp.height)?;
     let fmt = info_format(p)?;
     let (lon, lat) = pixel_position(&mp, i, j)?;
     let dims = dim_request(p);
+    let count = obs_wms::feature_count(p)?;
     let mut infos = Vec::new();
-    for layer in &mp.layers {
+    for named in &mp.layers {
+        let layer = match named {
+            Named::Field(layer) => layer,
+            Named::Obs(layer) => {
+                let req = obs_request(state, p, &mp, layer, None, &p.overrides()?).await?;
+                let info =
+                    tokio::task::spawn_blocking(move || obs_wms::feature_info(&req, i, j, count))
+                        .await
+                        .map_err(|e| ApiError::Internal(e.to_string()))??;
+                infos.push(Info::Obs(info));
+                continue;
+            }
+        };
         let slice = dims::select(layer, &dims)?.clone();
         // A field not yet decoded takes its decode's bytes from the render budget.
         let cost = decode_cost(state, layer, &slice);
@@ -337,11 +429,11 @@ async fn get_feature_info(
         })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
-        infos.push(FeatureInfo {
+        infos.push(Info::Field(FeatureInfo {
             layer: Arc::clone(layer),
             slice,
             value: val,
-        });
+        }));
     }
     let (body, ctype) = feature_info_body(&infos, &fmt, lon, lat);
     let mut r = body.into_response();
@@ -407,13 +499,41 @@ fn pixel_position(mp: &MapParams, i: u32, j: u32) -> Result<(f64, f64), ApiError
     Ok((lon[0], lat[0]))
 }
 
+/// What `GetFeatureInfo` reports for one layer: a field's value or observations.
+enum Info {
+    Field(FeatureInfo),
+    Obs(ObsInfo),
+}
+
+impl Info {
+    fn json(&self, lon: f64, lat: f64) -> serde_json::Value {
+        match self {
+            Self::Field(f) => f.json(lon, lat),
+            Self::Obs(o) => o.json(lon, lat),
+        }
+    }
+    fn xml(&self, x: &mut String, lon: f64, lat: f64) {
+        match self {
+            Self::Field(f) => f.xml(x, lon, lat),
+            Self::Obs(o) => o.xml(x, lon, lat),
+        }
+    }
+    fn text(&self, lon: f64, lat: f64) -> String {
+        match self {
+            Self::Field(f) => f.text(lon, lat),
+            Self::Obs(o) => o.text(lon, lat),
+        }
+    }
+    fn html(&self, lon: f64, lat: f64) -> String {
+        match self {
+            Self::Field(f) => format!("<pre>{}</pre>\n", esc(&f.text(lon, lat))),
+            Self::Obs(o) => o.html(),
+        }
+    }
+}
+
 /// The `GetFeatureInfo` document in format `fmt`, and its content type.
-fn feature_info_body(
-    infos: &[FeatureInfo],
-    fmt: &str,
-    lon: f64,
-    lat: f64,
-) -> (String, &'static str) {
+fn feature_info_body(infos: &[Info], fmt: &str, lon: f64, lat: f64) -> (String, &'static str) {
     match fmt {
         "application/json" => {
             let mut objs: Vec<serde_json::Value> = infos.iter().map(|f| f.json(lon, lat)).collect();
@@ -434,6 +554,16 @@ fn feature_info_body(
             }
             x.push_str("</FeatureInfoResponse>\n");
             (x, "text/xml")
+        }
+        // Fields answered HTML as plain text before observation layers came; a page whose
+        // only layers are fields keeps that answer.
+        "text/html" if infos.iter().any(|f| matches!(f, Info::Obs(_))) => {
+            let mut h = String::from("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>GetFeatureInfo</title></head><body>\n");
+            for f in infos {
+                h.push_str(&f.html(lon, lat));
+            }
+            h.push_str("</body></html>\n");
+            (h, "text/html; charset=utf-8")
         }
         _ => (
             infos

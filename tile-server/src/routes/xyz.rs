@@ -10,6 +10,7 @@ use super::{cacheable, render};
 use crate::dims::{self, DimRequest};
 use crate::error::ApiError;
 use crate::maps::MapRequest;
+use crate::obs::wms::{self as obs_wms, MapLayer, ObsParams, ObsRequest};
 use crate::params::{clip, Params};
 use crate::render::{tile_bbox, OutputCrs};
 use crate::routes::wms::{base_url, find_layer, find_style};
@@ -23,7 +24,7 @@ pub async fn tile(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let p = Params::parse(q.as_deref())?;
-    let layer = find_layer(&state, &layer)?;
+    let name = layer;
     let y = y
         .strip_suffix(".png")
         .ok_or_else(|| ApiError::InvalidFormat(clip(&y)))?;
@@ -46,13 +47,41 @@ pub async fn tile(
     if x >= n || y >= n {
         return Err(ApiError::NotFound(format!("tile {z}/{x}/{y} out of range")));
     }
+    let bbox = tile_bbox(z, x as u32, y as u32);
+    let layer = match find_layer(&state, &name) {
+        Ok(layer) => layer,
+        Err(e) => {
+            // Not a field: an observation layer, drawn as in GetMap.
+            let obs = obs_wms::catalog(&state).await?;
+            let Some(layer) = obs.iter().find(|l| l.name == name.trim()) else {
+                return Err(e);
+            };
+            let req = ObsRequest {
+                index: obs_wms::index(&state, layer).await?,
+                style: obs_wms::find_style(
+                    &state,
+                    layer,
+                    p.get("style").or_else(|| p.get("styles")),
+                )?,
+                layer: layer.clone(),
+                overrides: p.overrides()?,
+                params: ObsParams::parse(&state, &p)?,
+                crs: OutputCrs::WebMercator,
+                bbox,
+                width: 256,
+                height: 256,
+            };
+            let png = obs_wms::render_stack(&state, vec![MapLayer::Obs(req)]).await?;
+            return Ok(cacheable(&state, &headers, &png, "image/png"));
+        }
+    };
     let style = find_style(&state, &layer, p.get("style").or_else(|| p.get("styles")))?;
     let slice = dims::select(&layer, &DimRequest::from_params(&p))?.clone();
     let req = MapRequest {
         layer,
         slice,
         crs: OutputCrs::WebMercator,
-        bbox: tile_bbox(z, x as u32, y as u32),
+        bbox,
         width: 256,
         height: 256,
         style,
