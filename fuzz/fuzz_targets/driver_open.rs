@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use fst_core::source::{ByteSource, MemorySource};
+use fst_core::Limits;
 use gdal_fst::model::{open, Dataset, ModelOptions};
 
 /// Subdatasets opened per input, and bands read per dataset: enough to reach every kind of
@@ -31,7 +32,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let opener = move |_: &str| -> Result<Arc<dyn ByteSource>, String> { Ok(source.clone()) };
     let opts = ModelOptions {
         cache_bytes: 16 << 20,
-        limits: fst_testkit::TEST_LIMITS,
+        // Smaller than the fixtures' TEST_LIMITS: a record of 2^16 points exercises every
+        // path of the model, and one execution stays short (larger ones are refused by the
+        // limit check, which is exercised too).
+        limits: Limits {
+            max_values_per_record: 1 << 16,
+            max_decoded_bytes: 1 << 20,
+            ..fst_testkit::TEST_LIMITS
+        },
         max_bands: 256,
     };
     let Ok(ds) = open("fuzz.fst", &opener, opts) else {
