@@ -164,10 +164,14 @@ impl RecordMeta {
         }
     }
 
-    /// `ni·nj·nk`, computed without overflow.
+    /// `ni·nj·nk`, saturating at `u64::MAX`: RSF dimensions are 32-bit each, so a corrupt
+    /// entry can announce more than 2^64 points, and every caller compares the count with a
+    /// limit (found by the `driver_open` fuzz target, `fuzz/regressions/driver_open/`).
     #[must_use]
     pub fn point_count(&self) -> u64 {
-        u64::from(self.ni) * u64::from(self.nj) * u64::from(self.nk)
+        u64::from(self.ni)
+            .saturating_mul(u64::from(self.nj))
+            .saturating_mul(u64::from(self.nk))
     }
 
     /// The grid type as a character.

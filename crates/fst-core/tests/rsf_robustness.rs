@@ -290,3 +290,22 @@ fn random_mutations_of_every_structure() {
         let _ = open_and_decode(&b);
     }
 }
+
+/// RSF dimensions are 32-bit each: a corrupt entry announcing 2^32−1 points along i, j and k
+/// has a point count beyond u64, which saturates (it overflowed, found by the `driver_open`
+/// fuzz target; the input is `fuzz/regressions/driver_open/overflow-1`).
+#[test]
+fn point_count_saturates() {
+    let file = FstFile::from_bytes(sample(), OpenOptions::new()).unwrap();
+    let mut rec = file.records()[0].clone();
+    (rec.ni, rec.nj, rec.nk) = (u32::MAX, u32::MAX, u32::MAX);
+    assert_eq!(rec.point_count(), u64::MAX);
+    (rec.ni, rec.nj, rec.nk) = (3, 5, 7);
+    assert_eq!(rec.point_count(), 105);
+    let mut huge = rec.clone();
+    (huge.ni, huge.nj, huge.nk) = (u32::MAX, u32::MAX, 2);
+    assert!(matches!(
+        file.sample_layout(&huge),
+        Err(DecodeError::Limits { .. } | DecodeError::Format { .. })
+    ));
+}

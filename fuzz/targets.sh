@@ -1,0 +1,20 @@
+# Sourced by smoke.sh and campaign.sh: the fuzz targets and the longest input each one takes.
+# An input longer than the fixtures that matter only slows a target down: FST seeds are cut at
+# 32 KiB (payload decoding of bigger records is the codecs target's job; the corpus holds
+# every fixture up to that size), a codec case needs a header and some payload words, a
+# query string is short, a grid descriptor is 28 bytes plus its positional values.
+targets=(open_decode codecs rsf_walk tile_params driver_open grids_descriptor)
+declare -A max_len=(
+  [open_decode]=32768
+  [codecs]=65536
+  [rsf_walk]=32768
+  [tile_params]=4096
+  [driver_open]=32768
+  [grids_descriptor]=4096
+)
+# Extra libFuzzer flags per target.
+declare -A extra=(
+  [tile_params]="-dict=$here/dicts/tile_params.dict"
+)
+# Flags every run uses: a crash, a 20 s input, or 2 GB of RSS is a finding.
+common=(-rss_limit_mb=2048 -timeout=20 -print_final_stats=1)
