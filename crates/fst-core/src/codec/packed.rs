@@ -364,23 +364,35 @@ fn encode_with_writer(
 /// low byte of token `2j − 8`, token `2j − 7` whole and the high byte of token `2j − 6`, which
 /// a vectorised loop forms without a bit writer.
 fn encode16(q: Quantiser, v: &[f32], total_words: u64) -> Result<Vec<u32>, EncodeError> {
+    /// Payload words formed per piece; the tokens of a piece live on the stack, so that the
+    /// encoding holds no array but the payload (a whole-array token vector took 4·n bytes,
+    /// twice the payload, and broke the writer's memory bound).
+    const PIECE_WORDS: usize = 1024;
     let tail_words = usize::try_from(total_words.saturating_sub(4)).unwrap_or(usize::MAX);
-    // Every token, then zeros up to the last one a tail word reads.
-    let mut tokens: Vec<u32> = vec_for(2 * tail_words as u64 + 1)?;
-    tokens.resize(v.len().max(2 * tail_words + 1), 0);
-    for (chunk, out) in v.chunks(256).zip(tokens.chunks_mut(256)) {
-        quantise(q, chunk, out);
-    }
     let mut words = words_vec(total_words)?;
     let [h0, h1, h2, h3] = q.header;
     words.extend_from_slice(&[h0, h1, h2]);
     // Word 3's low byte holds the first token's high byte: librmn keeps only the top 24
     // bits of the header word.
-    words.push((h3 & !0xFF) | (tokens.first().copied().unwrap_or(0) >> 8));
-    let start = words.len();
-    words.resize(start + tail_words, 0);
-    if let Some(tail) = words.get_mut(start..) {
-        bytes_to_words16(&tokens, tail);
+    let first = v.first().map_or(0, |&x| q.token(x));
+    words.push((h3 & !0xFF) | (first >> 8));
+    // Tail word k takes tokens 2k, 2k + 1 and 2k + 2; tokens past the values are zeros.
+    let mut tokens = [0u32; 2 * PIECE_WORDS + 1];
+    let mut out = [0u32; PIECE_WORDS];
+    let mut done = 0;
+    while done < tail_words {
+        let count = PIECE_WORDS.min(tail_words - done);
+        let from = 2 * done;
+        let piece = tokens.get_mut(..2 * count + 1).unwrap_or_default();
+        let values = v.get(from..).unwrap_or_default();
+        let values = values.get(..piece.len()).unwrap_or(values);
+        let (filled, zeros) = piece.split_at_mut(values.len());
+        quantise(q, values, filled);
+        zeros.fill(0);
+        let out = out.get_mut(..count).unwrap_or_default();
+        bytes_to_words16(piece, out);
+        words.extend_from_slice(out);
+        done += count;
     }
     Ok(words)
 }
