@@ -1,6 +1,7 @@
 """librmn 19.5's side of bench/write_vs_librmn.sh: fstecr COUNT records of NI x NJ f32 values,
 cycling through the arrays of a raw input file, into a new XDF file; prints the wall time of
-open + writes + close.
+open + writes + close, and the
+CPU time (user + system) it took.
 
     python bench/write_bench_librmn.py IN.f32 NI NJ COUNT DATYP NBITS OUT.fst
 """
@@ -26,7 +27,7 @@ def main(argv):
     if os.path.exists(out):
         os.remove(out)
     rmn.fstopt(rmn.FSTOP_MSGLVL, rmn.FSTOPI_MSG_CATAST)
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     u = rmn.fstopenall(out, rmn.FST_RW)
     for r in range(count):
         meta = {'nomvar': 'TT', 'typvar': 'P', 'etiket': 'BENCH', 'ip1': r, 'ip2': r % 48,
@@ -34,7 +35,8 @@ def main(argv):
                 'dateo': 0, 'deet': 0, 'npas': 0}
         rmn.fstecr(u, arrays[r % len(arrays)], meta)
     rmn.fstcloseall(u)
-    print('seconds=%.3f bytes=%d' % (time.time() - t0, os.path.getsize(out)))
+    secs, cpu = time.time() - t0, time.process_time() - c0
+    print('seconds=%.3f cpu_seconds=%.3f bytes=%d' % (secs, cpu, os.path.getsize(out)))
 
 
 if __name__ == '__main__':

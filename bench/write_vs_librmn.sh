@@ -2,7 +2,10 @@
 # Writing speed, one thread: 500 records of 800x600 f32 values from memory, fst-core's
 # FstWriter (examples/write_bench.rs, XDF and RSF) against librmn 19.5's fstecr (XDF) on the
 # same arrays (10 smooth fields with noise, cycled), for datyp 134/16, 1/16 and 5/32 (a datyp
-# whose encoder fst-core lacks is reported and skipped). Prints the times and the ratios.
+# whose encoder fst-core lacks is reported and skipped). Prints the wall and CPU times and
+# the ratios (the CPU times hold on a machine shared with other work, the wall times do not),
+# and the peak memory the writer adds against the issue's bound (1.5 x the largest record
+# plus the directory).
 #
 #   bench/write_vs_librmn.sh [COUNT]
 set -euo pipefail
@@ -25,6 +28,9 @@ PY
 cargo build -q --release -p fst-core --example write_bench
 bin="${CARGO_TARGET_DIR:-$repo/target}/release/examples/write_bench"
 secs() { sed -n 's/^seconds=\([0-9.]*\).*/\1/p'; }
+# A key=value field of a result line.
+field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+cpu() { field cpu_seconds; }
 echo "load average: $(cut -d" " -f1-3 /proc/loadavg) (2 cores shared; timings vary with it)"
 for spec in "134 16" "1 16" "5 32"; do
   set -- $spec
@@ -35,7 +41,13 @@ for spec in "134 16" "1 16" "5 32"; do
   ours_rsf=$("$bin" "$out/in.f32" $ni $nj "$count" "$1" "$2" rsf "$out/ours-rsf.fst")
   theirs=$("$py" bench/write_bench_librmn.py "$out/in.f32" $ni $nj "$count" "$1" "$2" "$out/librmn.fst")
   a=$(echo "$ours_xdf" | secs); r=$(echo "$ours_rsf" | secs); l=$(echo "$theirs" | secs)
-  echo "datyp $1/$2, $count records ${ni}x${nj}: librmn 19.5 fstecr ${l}s | fst-core XDF ${a}s ($(echo "$l $a" | awk '{printf "%.2f", $1/$2}')x) | fst-core RSF ${r}s ($(echo "$l $r" | awk '{printf "%.2f", $1/$2}')x)"
+  ac=$(echo "$ours_xdf" | cpu); rc=$(echo "$ours_rsf" | cpu); lc=$(echo "$theirs" | cpu)
+  ratio() { echo "$1 $2" | awk '{printf "%.2f", $1/$2}'; }
+  echo "datyp $1/$2, $count records ${ni}x${nj}: librmn 19.5 fstecr ${l}s (cpu ${lc}s) | fst-core XDF ${a}s ($(ratio "$l" "$a")x; cpu ${ac}s, $(ratio "$lc" "$ac")x) | fst-core RSF ${r}s ($(ratio "$l" "$r")x; cpu ${rc}s, $(ratio "$lc" "$rc")x)"
+  for side in "XDF:$ours_xdf" "RSF:$ours_rsf"; do
+    added=$(echo "${side#*:}" | field added_rss_mib); bound=$(echo "${side#*:}" | field bound_mib)
+    echo "   memory, fst-core ${side%%:*}: peak RSS above the loaded input ${added} MiB; bound 1.5 x record + directory ${bound} MiB: $(echo "$added $bound" | awk '{print ($1 <= $2) ? "within" : "OVER"}')"
+  done
   echo "   ours: $ours_xdf"
   echo "   librmn: $theirs"
 done

@@ -126,8 +126,8 @@ fn search_keys(k: &RecordKeys) -> SearchKeys {
     )
 }
 
-/// The missing points in record order: NaN, and the nodata value (compared exactly: it is
-/// the value GDAL stored). None when memory is short.
+/// The missing points in record order into `missing` (emptied first): NaN, and the nodata
+/// value (compared exactly: it is the value GDAL stored). None when memory is short.
 #[allow(clippy::float_cmp)]
 fn missing_mask(
     values: &[f64],
@@ -135,18 +135,27 @@ fn missing_mask(
     nj: usize,
     flip: bool,
     nodata: Option<f64>,
-) -> Option<Vec<bool>> {
-    let mut missing = Vec::new();
+    missing: &mut Vec<bool>,
+) -> Option<()> {
+    missing.clear();
     missing.try_reserve_exact(ni * nj).ok()?;
     for j in 0..nj {
         let line = if flip { nj - 1 - j } else { j };
         let row = values.get(line * ni..(line + 1) * ni)?;
-        missing.extend(
-            row.iter()
-                .map(|&v| v.is_nan() || nodata.is_some_and(|m| v == m)),
-        );
+        match nodata {
+            Some(m) => missing.extend(row.iter().map(|&v| v.is_nan() || v == m)),
+            None => missing.extend(row.iter().map(|&v| v.is_nan())),
+        }
     }
-    Some(missing)
+    Some(())
+}
+
+/// Per-band arrays kept from band to band: allocating them afresh for every band had the
+/// kernel zero ~2.4 MB of new pages per 800 × 600 band (a tenth of a netCDF copy's time).
+#[derive(Debug, Default)]
+struct BandBuffers {
+    missing: Vec<bool>,
+    f32: Vec<f32>,
 }
 
 /// A copy in progress: the open writer, the grid and the keys written so far.
@@ -158,6 +167,7 @@ pub struct Creator {
     grid: Option<FstGrid>,
     written: HashSet<SearchKeys>,
     turbo: bool,
+    buffers: BandBuffers,
 }
 
 impl std::fmt::Debug for Creator {
@@ -245,6 +255,7 @@ impl Creator {
             grid,
             written: HashSet::new(),
             turbo: turbo_available(),
+            buffers: BandBuffers::default(),
         };
         if let Err(e) = c.write_positional() {
             c.abandon();
@@ -360,8 +371,10 @@ impl Creator {
         // tools: write south first so that the raster comes back the same way up.
         let flip = self.grid.as_ref().is_none_or(|g| g.flip_rows);
         let rows = |j: usize| if flip { nj - 1 - j } else { j };
-        let missing = missing_mask(band.values, ni, nj, flip, band.nodata)
+        let mut buffers = std::mem::take(&mut self.buffers);
+        missing_mask(band.values, ni, nj, flip, band.nodata, &mut buffers.missing)
             .ok_or_else(|| band_err("out of memory for the missing-value mask".into()))?;
+        let missing = &buffers.missing;
         let any_missing = missing.iter().any(|&m| m);
         let base = datyp & !64;
         if any_missing && !matches!(base & 127, 1 | 2 | 4 | 5 | 6) {
@@ -408,14 +421,24 @@ impl Creator {
                     .write(&k, SamplesRef::F64(&v), mask, datyp, nbits)
             }
             _ => {
-                let v: Vec<f32> = ordered
-                    .zip(missing.iter())
-                    .map(|(v, &m)| fill(v, m) as f32)
-                    .collect();
+                let v = &mut buffers.f32;
+                v.clear();
+                v.try_reserve_exact(ni * nj)
+                    .map_err(|_e| band_err("out of memory for the band's values".into()))?;
+                // Row by row (a loop that vectorises, unlike one iterator over the rows).
+                for (j, m) in missing.chunks_exact(ni).enumerate() {
+                    let line = rows(j);
+                    let row = band
+                        .values
+                        .get(line * ni..(line + 1) * ni)
+                        .unwrap_or_default();
+                    v.extend(row.iter().zip(m).map(|(&x, &m)| fill(x, m) as f32));
+                }
                 self.writer()?
-                    .write(&k, SamplesRef::F32(&v), mask, datyp, nbits)
+                    .write(&k, SamplesRef::F32(v), mask, datyp, nbits)
             }
         };
+        self.buffers = buffers;
         result?;
         self.written.insert(search_keys(&k));
         Ok(())

@@ -566,7 +566,7 @@ fn encode_plain(
             ))
         }
         (1, SamplesRef::F32(v)) => {
-            packed::check_finite(v, datyp)?;
+            // The quantiser refuses values that are not finite.
             if plan.turbo {
                 let (header, tokens) = packed::encode_tokens16(v, nbits, datyp)?;
                 if let Some(words) = turbo_tokens(Framing::Packed(&header), &tokens, req, nbits)? {
@@ -605,16 +605,16 @@ fn encode_plain(
             ieee::encode_f32(v, nbits)?
         }
         (6, SamplesRef::F32(v)) => {
-            packed::check_finite(v, datyp)?;
+            // The quantiser refuses values that are not finite.
             if plan.turbo {
-                let (header, tokens) = float_packer::encode_tokens(v, nbits)?;
+                let (header, tokens) = float_packer::encode_tokens(v, nbits, datyp)?;
                 if let Some(words) =
                     turbo_tokens(Framing::FloatPacker(&header), &tokens, req, nbits)?
                 {
                     return Ok((words, true));
                 }
             }
-            float_packer::encode(v, nbits)?
+            float_packer::encode(v, nbits, datyp)?
         }
         (8, SamplesRef::C64(v)) if nbits == 32 => ieee::encode_f32(v, 32)?,
         (8, SamplesRef::C128(v)) if nbits == 64 => ieee::encode_f64(v.iter().copied())?,
@@ -752,7 +752,7 @@ mod tests {
                 let (h, t) = packed::encode_tokens16(&v, nbits, rec.datyp.0).unwrap();
                 (h.to_vec(), t)
             } else {
-                let (h, t) = float_packer::encode_tokens(&v, nbits).unwrap();
+                let (h, t) = float_packer::encode_tokens(&v, nbits, rec.datyp.0).unwrap();
                 (h.to_vec(), t)
             };
             assert_eq!(header, payload[1..=header.len()], "{:?}", rec.etiket);

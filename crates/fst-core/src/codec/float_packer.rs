@@ -145,14 +145,23 @@ pub(crate) fn tokens_to_values(h: FloatHeader, out: &mut [f32]) {
     }
 }
 
-/// The `float_packer` quantisation of `v` (finite, nbits 1..=16) as the turbo stage (134) takes
-/// it: the 3-word header and the 16-bit token slots of the plain stream.
-pub(crate) fn encode_tokens(v: &[f32], nbits: u32) -> Result<([u32; 3], Vec<u16>), EncodeError> {
-    let q = FloatQuantiser::new(v, nbits);
+/// The `float_packer` quantisation of `v` (nbits 1..=16) as the turbo stage (134) takes it:
+/// the 3-word header and the 16-bit token slots of the plain stream. A value that is not
+/// finite is an error naming `datyp`.
+pub(crate) fn encode_tokens(
+    v: &[f32],
+    nbits: u32,
+    datyp: u8,
+) -> Result<([u32; 3], Vec<u16>), EncodeError> {
+    let q = FloatQuantiser::new(v, nbits, datyp)?;
     let mut tokens: Vec<u16> = vec_for(v.len() as u64)?;
-    tokens.resize(v.len(), 0);
-    for (chunk, out) in v.chunks(256).zip(tokens.chunks_mut(256)) {
+    // Through a small buffer rather than into a zero-filled vector: filling 2·n bytes with
+    // zeros first cost as much as the quantisation.
+    let mut piece = [0u16; 256];
+    for chunk in v.chunks(256) {
+        let out = piece.get_mut(..chunk.len()).unwrap_or_default();
         pair_tokens(q, chunk, out);
+        tokens.extend_from_slice(out);
     }
     Ok((q.header(nbits, v.len()), tokens))
 }
@@ -179,9 +188,9 @@ fn pair_tokens(q: FloatQuantiser, chunk: &[f32], out: &mut [u16]) {
 ///
 /// librmn shifts each token into a 32-bit accumulator with `(acc << 16) | token`, so a
 /// negative intermediate token (possible only with subnormal inputs) sets the high half too;
-/// this is reproduced.
-pub(crate) fn encode(v: &[f32], nbits: u32) -> Result<Vec<u32>, EncodeError> {
-    let q = FloatQuantiser::new(v, nbits);
+/// this is reproduced. A value that is not finite is an error naming `datyp`.
+pub(crate) fn encode(v: &[f32], nbits: u32, datyp: u8) -> Result<Vec<u32>, EncodeError> {
+    let q = FloatQuantiser::new(v, nbits, datyp)?;
     let mut words = words_vec(payload_words(v.len() as u64))?;
     words.extend_from_slice(&q.header(nbits, v.len()));
     let mut pairs = [0u32; 128];
@@ -234,8 +243,8 @@ fn aligned_mantissa(bits: u32, max_exp: i32) -> (i32, i32) {
 }
 
 impl FloatQuantiser {
-    fn new(v: &[f32], nbits: u32) -> Self {
-        let (fmin, fmax) = super::packed::min_max(v);
+    fn new(v: &[f32], nbits: u32, datyp: u8) -> Result<Self, EncodeError> {
+        let (fmin, fmax) = super::packed::finite_min_max(v, datyp)?;
         let (fmin, fmax) = (fmin.to_bits(), fmax.to_bits());
         let max_exp = (((fmax >> 23) & 0xFF) as i32).max(((fmin >> 23) & 0xFF) as i32);
         let (mut maximum, exp) = aligned_mantissa(fmax, max_exp);
@@ -255,13 +264,13 @@ impl FloatQuantiser {
             round = round.wrapping_shl(1);
             shift2 += 1;
         }
-        FloatQuantiser {
+        Ok(FloatQuantiser {
             max_exp,
             minimum,
             shift2,
             round: round >> 1,
             mask,
-        }
+        })
     }
 
     fn header(&self, nbits: u32, n: usize) -> [u32; 3] {
@@ -303,8 +312,8 @@ mod tests {
                 prop_oneof![-1e4f32..1e4, -1e-38f32..1e-38, Just(0.0f32)], 1..600),
             nbits in 1u32..=16,
         ) {
-            let (header, tokens) = encode_tokens(&v, nbits).unwrap();
-            let words = encode(&v, nbits).unwrap();
+            let (header, tokens) = encode_tokens(&v, nbits, 134).unwrap();
+            let words = encode(&v, nbits, 6).unwrap();
             let slots: Vec<u16> = words[HEADER_WORDS..]
                 .iter()
                 .flat_map(|&w| [(w >> 16) as u16, w as u16])
