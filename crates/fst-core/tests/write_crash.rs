@@ -116,51 +116,6 @@ fn child_fill(path: &Path) {
     drop(w);
 }
 
-/// Child: keep a window of records, forever: append the next record, delete the oldest,
-/// listing the file afresh when the listing is used up.
-fn child_slide(path: &Path) {
-    let mut w = FstWriter::append(path, WriteOptions::new(Container::Xdf)).unwrap();
-    loop {
-        let listing = FstFile::open(path).unwrap();
-        let mut next = listing.records().iter().map(|r| r.npas).max().unwrap() + 1;
-        for old in listing.records() {
-            let (keys, words) = record(next);
-            w.write_encoded(&keys, &Payload::ieee32(&words)).unwrap();
-            assert!(w.delete(old).unwrap(), "record {} live", old.npas);
-            next += 1;
-            // Room for the kill to land anywhere, without writing megabytes per round.
-            std::thread::sleep(Duration::from_micros(100));
-        }
-    }
-}
-
-/// The file a killed `child_slide` left: it opens without complaint (no page whose checksum
-/// disagrees), and lists `window` or `window + 1` (a kill between an append and its delete)
-/// consecutive records, each whole. Returns the first record's number.
-fn check_window(path: &Path, window: usize) -> u32 {
-    let file = FstFile::open(path).unwrap_or_else(|e| panic!("{e}"));
-    for d in file.diagnostics() {
-        panic!("{}: {} (at byte {})", path.display(), d.message, d.offset);
-    }
-    let mut seen: Vec<u32> = file.records().iter().map(|r| r.npas).collect();
-    seen.sort_unstable();
-    assert!(
-        seen.len() == window || seen.len() == window + 1,
-        "{} records, window {window}",
-        seen.len()
-    );
-    let first = seen[0];
-    assert_eq!(seen, (first..first + seen.len() as u32).collect::<Vec<_>>());
-    for rec in file.records() {
-        let Samples::F32(v) = file.decode(rec).unwrap().samples else {
-            panic!("not f32")
-        };
-        let got: Vec<u32> = v.iter().map(|x| x.to_bits()).collect();
-        assert_eq!(got, record(rec.npas).1, "record {}", rec.npas);
-    }
-    first
-}
-
 fn run_child_job() -> bool {
     let Ok(job) = std::env::var(CHILD) else {
         return false;
@@ -172,7 +127,6 @@ fn run_child_job() -> bool {
             child_append(Path::new(path), start.parse().unwrap());
         }
         "fill" => child_fill(Path::new(rest)),
-        "slide" => child_slide(Path::new(rest)),
         _ => panic!("unknown job {job}"),
     }
     true
@@ -233,49 +187,6 @@ fn writers_killed_at_random_moments_leave_readable_files() {
             std::fs::copy(&path, keep.join(path.file_name().unwrap())).unwrap();
         }
     }
-}
-
-/// Deleting rewrites a directory entry and its page's checksum: a writer killed at random
-/// moments while it appends and deletes leaves an XDF file whose pages agree with their
-/// checksums (the entry and the checksum are one write) and whose records are whole.
-#[test]
-fn writers_killed_while_deleting_leave_consistent_pages() {
-    if run_child_job() {
-        return;
-    }
-    let dir = scratch("slide");
-    let path = dir.join("slide.fst");
-    let window = 40;
-    let mut w = FstWriter::create(&path, WriteOptions::new(Container::Xdf)).unwrap();
-    for n in 0..window {
-        let (keys, words) = record(n);
-        w.write_encoded(&keys, &Payload::ieee32(&words)).unwrap();
-    }
-    w.close().unwrap();
-    let rounds: usize = std::env::var("FSTGIS_KILL_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(12);
-    let mut first = 0;
-    for _ in 0..rounds {
-        let mut child = this_test("writers_killed_while_deleting_leave_consistent_pages")
-            .env(CHILD, format!("slide:{}", path.display()))
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(random_pause());
-        child.kill().unwrap(); // SIGKILL
-        assert!(
-            !child.wait().unwrap().success(),
-            "the writer ran until killed"
-        );
-        let now = check_window(&path, window as usize);
-        assert!(now >= first, "the window moved back: {now} after {first}");
-        first = now;
-    }
-    println!("the window moved to record {first} in {rounds} kills");
-    assert!(first > 0, "the writer deleted records");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[cfg(unix)]

@@ -19,17 +19,14 @@
 //! 4. the header's counters (pages, records, largest record): a kill before the next step
 //!    leaves a record count one too high, never one too low (rpnpy lists at most `fstnbr`
 //!    records);
-//! 5. the page's entry count, its checksum and the directory entry in its slot, in one write
-//!    (the page from its count word to the entry, the words between rewritten unchanged): the
-//!    record becomes visible, and the page's checksum agrees with its words, at once.
+//! 5. the directory entry in its slot, then the page's entry count and checksum: the record
+//!    becomes visible in one 8-byte write.
 //!
 //! At close the unused reserve is given back: the header's size first, then the file is cut.
 //! A SIGKILL between two steps leaves at worst an unreachable record or page in the reserve,
-//! or counters one short. Records written earlier are never touched. Deleting a record and
-//! rewriting one in place change a directory entry and its page's checksum in one write too
-//! (`update_entry`), so no kill leaves a page whose checksum disagrees with it. An in-place
-//! rewrite ([`super::Rewrite::Fst98`] with an equal length) overwrites a record's data and is
-//! not atomic; every other path is.
+//! a checksum mismatch that readers only log, or counters one short. Records written earlier
+//! are never touched. An in-place rewrite ([`super::Rewrite::Fst98`] with an equal length)
+//! overwrites a record and is not atomic; every other path is.
 
 use std::fs::File;
 
@@ -52,8 +49,6 @@ const RWFLG: usize = 14;
 /// Header words holding every field that changes: the first 16; the key descriptors after
 /// them never change.
 const MUTABLE_HEADER_WORDS: usize = 16;
-/// Byte offset of a directory page's checksum word in the page.
-const CHECKSUM_BYTE: u64 = 24;
 /// idtyp of a live FST record.
 const IDTYP_DATA: u32 = 1;
 /// idtyp of a deleted record in a closed file.
@@ -364,13 +359,18 @@ impl XdfWriter {
         self.header[NBIG] = self.header[NBIG].max(units32);
         self.write_header(file)
             .map_err(fail("update the file header"))?;
-        // 5. Entry count, checksum and entry in one write: the record becomes visible.
+        // 5. Entry, then entry count and checksum: the record becomes visible.
         let page_offset = self.last_page_offset();
         let slot = self.last_nent;
         let entry_at = page_offset + 4 * (PAGE_HEADER_WORDS + slot as usize * ENTRY_WORDS) as u64;
+        let mut bytes = Vec::new();
+        put_be(&mut bytes, &entry);
+        write_at(file, &bytes, entry_at).map_err(fail("write the directory entry"))?;
         let nent = slot + 1;
-        self.update_entry(file, entry_at, &entry, Some(nent))
-            .map_err(fail("write the directory entry"))?;
+        self.last_checksum ^= entry.iter().fold(slot ^ nent, |a, w| a ^ w);
+        bytes.clear();
+        put_be(&mut bytes, &[nent, self.last_checksum]);
+        write_at(file, &bytes, page_offset + 20).map_err(fail("update the directory page"))?;
         self.last_nent = nent;
         Ok(Entry {
             words: *keys,
@@ -440,8 +440,17 @@ impl XdfWriter {
         self.buf.clear();
         self.put_record(file, old.record_offset, &entry, payload)
             .map_err(fail("overwrite the record"))?;
-        self.update_entry(file, entry_at, &entry, None)
-            .map_err(fail("update the directory entry"))?;
+        let mut old_entry = [0u8; 72];
+        read_at(file, &mut old_entry, entry_at).map_err(fail("read the directory entry"))?;
+        let delta = entry
+            .iter()
+            .enumerate()
+            .fold(0, |a, (i, w)| a ^ be_word(&old_entry, i) ^ w);
+        let mut bytes = Vec::new();
+        put_be(&mut bytes, &entry);
+        write_at(file, &bytes, entry_at).map_err(fail("write the directory entry"))?;
+        self.patch_checksum(file, entry_at, delta)
+            .map_err(fail("update the directory page"))?;
         // librmn counts an in-place rewrite in both nrwr and neff.
         self.header[NRWR] += 1;
         self.header[NEFF] += 1;
@@ -453,20 +462,8 @@ impl XdfWriter {
         })
     }
 
-    /// Replace the first `words.len()` words of the directory entry at `entry_at` (and the
-    /// page's entry count, when `nent` is given) and update its page's checksum in one write,
-    /// from the first word changed to the entry's last (at most a page, 18 KiB). In separate
-    /// writes, a writer killed between them left a page whose checksum disagreed with its
-    /// words. One `pwrite` is not torn by a SIGKILL
-    /// except at a 4 KiB page-cache boundary inside it, and only when the kill lands during
-    /// the copy itself.
-    fn update_entry(
-        &mut self,
-        file: &File,
-        entry_at: u64,
-        words: &[u32],
-        nent: Option<u32>,
-    ) -> std::io::Result<()> {
+    /// XOR `delta` into the checksum of the page holding the entry at `entry_at`.
+    fn patch_checksum(&mut self, file: &File, entry_at: u64, delta: u32) -> std::io::Result<()> {
         let page_offset = self
             .pages
             .iter()
@@ -474,36 +471,15 @@ impl XdfWriter {
             .filter(|&p| p < entry_at)
             .max()
             .unwrap_or(0);
-        // The span starts at the entry count (word 5) or at the checksum (word 6).
-        let checksum_at = usize::from(nent.is_some()) * 4;
-        let from = page_offset + CHECKSUM_BYTE - checksum_at as u64;
-        let (Ok(skip), Ok(span)) = (
-            usize::try_from(entry_at - from),
-            usize::try_from(entry_at + 4 * words.len() as u64 - from),
-        ) else {
-            return Err(std::io::ErrorKind::InvalidInput.into());
+        let checksum = if page_offset == self.last_page_offset() {
+            self.last_checksum ^= delta;
+            self.last_checksum
+        } else {
+            let mut word = [0u8; 4];
+            read_at(file, &mut word, page_offset + 24)?;
+            u32::from_be_bytes(word) ^ delta
         };
-        let mut bytes = vec![0u8; span];
-        read_at(file, &mut bytes, from)?;
-        let mut checksum = be_word(&bytes, checksum_at / 4);
-        let count = nent.map(|n| (0, n));
-        let entry = words.iter().enumerate().map(|(k, &w)| (skip + 4 * k, w));
-        for (at, new) in count.into_iter().chain(entry) {
-            let Some(slot) = bytes.get_mut(at..at + 4) else {
-                return Err(std::io::ErrorKind::InvalidInput.into());
-            };
-            let old = u32::from_be_bytes(slot.try_into().unwrap_or_default());
-            checksum ^= old ^ new;
-            slot.copy_from_slice(&new.to_be_bytes());
-        }
-        if let Some(word) = bytes.get_mut(checksum_at..checksum_at + 4) {
-            word.copy_from_slice(&checksum.to_be_bytes());
-        }
-        write_at(file, &bytes, from)?;
-        if page_offset == self.last_page_offset() {
-            self.last_checksum = checksum;
-        }
-        Ok(())
+        write_at(file, &checksum.to_be_bytes(), page_offset + 24)
     }
 
     /// Mark a record deleted the way librmn leaves it at close: idtyp 255 in its directory
@@ -517,8 +493,10 @@ impl XdfWriter {
         read_at(file, &mut word, entry_at).map_err(fail("read the directory entry"))?;
         let old_word = u32::from_be_bytes(word);
         let new_word = IDTYP_DELETED << 24 | (old_word & 0xFF_FFFF);
-        self.update_entry(file, entry_at, &[new_word], None)
+        write_at(file, &new_word.to_be_bytes(), entry_at)
             .map_err(fail("mark the directory entry deleted"))?;
+        self.patch_checksum(file, entry_at, old_word ^ new_word)
+            .map_err(fail("update the directory page"))?;
         write_at(file, &new_word.to_be_bytes(), old.record_offset)
             .map_err(fail("mark the record deleted"))?;
         self.header[NEFF] += 1;
