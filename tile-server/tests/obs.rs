@@ -25,16 +25,7 @@ use tile_server::AppState;
 type Inside = fn(f64, f64) -> bool;
 
 fn fixtures() -> PathBuf {
-    let shared = std::env::var_os("FSTGIS_SHARED").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-        PathBuf::from,
-    );
-    let dir = shared.join("fixtures/ioda");
-    if dir.is_dir() {
-        dir
-    } else {
-        PathBuf::from("/work/shared/fixtures/ioda")
-    }
+    fst_testkit::fixtures::shared_fixtures("ioda")
 }
 
 /// A data directory with: a v2 file, an io-pool set of two v2 copies, the single-ob v3

@@ -33,16 +33,7 @@ fn obs_file() -> PathBuf {
 }
 
 fn fixtures() -> PathBuf {
-    let shared = std::env::var_os("FSTGIS_SHARED").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-        PathBuf::from,
-    );
-    let dir = shared.join("fixtures/ioda");
-    if dir.is_dir() {
-        dir
-    } else {
-        PathBuf::from("/work/shared/fixtures/ioda")
-    }
+    fst_testkit::fixtures::shared_fixtures("ioda")
 }
 
 /// A data directory with the generated file (`obs.*`), the radiance file (`goes.*`,
