@@ -409,7 +409,7 @@ class File:
         if isinstance(data, Record):
             record = record or data
             if data.datyp & 63 == 0 and datyp in (None, data.datyp):
-                return self._write_raw(data, nbits, keys)
+                return self._write_raw(data, record, nbits, keys)
             # Without missing values, the stored values as they are (a NaN keeps its bits);
             # with them, the mask (the plug value is the writer's to choose).
             # A NaN stored in a plain IEEE record is a value, not a missing one.
@@ -419,10 +419,7 @@ class File:
             nan_is_value = False
         base = {}
         if record is not None:
-            base = record.to_dict()
-            base = {k: base[k] for k in ("nomvar", "typvar", "etiket", "deet", "npas", "ip1",
-                                         "ip2", "ip3", "grtyp", "ig1", "ig2", "ig3", "ig4",
-                                         "dateo", "datev")}
+            base = _copied_keys(record)
             if datyp is None:
                 datyp, nbits = record.datyp, record.nbits if nbits is None else nbits
         base.update(keys)
@@ -480,13 +477,10 @@ class File:
         )
 
 
-    def _write_raw(self, record: Record, nbits, keys: dict) -> int | None:
+    def _write_raw(self, record: Record, keys_from: Record, nbits, keys: dict) -> int | None:
         """Copy a datyp 0 record (raw words, which only their producer can interpret) word
-        for word, with `keys` overriding its own."""
-        base = record.to_dict()
-        base = {k: base[k] for k in ("nomvar", "typvar", "etiket", "deet", "npas", "ip1",
-                                     "ip2", "ip3", "grtyp", "ig1", "ig2", "ig3", "ig4",
-                                     "dateo", "datev")}
+        for word, with the keys of `keys_from` overridden by `keys`."""
+        base = _copied_keys(keys_from)
         base.update(keys)
         if nbits is not None and nbits != record.nbits:
             raise UsageError(f"{record!r}: raw words (datyp 0) cannot be repacked to {nbits} "
@@ -497,6 +491,13 @@ class File:
             words, ni=record.ni, nj=record.nj, nk=record.nk, dateo=_stamp(dateo),
             datev=None if datev is None else _stamp(datev), datyp=0, nbits=record.nbits,
             raw=True, **base)
+
+
+def _copied_keys(record: Record) -> dict:
+    """The keys a copy of `record` takes from it (not its position, size or encoding)."""
+    d = record.to_dict()
+    return {k: d[k] for k in ("nomvar", "typvar", "etiket", "deet", "npas", "ip1", "ip2", "ip3",
+                              "grtyp", "ig1", "ig2", "ig3", "ig4", "dateo", "datev")}
 
 
 def _read_source(source) -> bytes | None:
