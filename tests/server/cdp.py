@@ -2,8 +2,10 @@
 from PyPI): open a page, evaluate script, click with the mouse, take a screenshot."""
 import base64
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -16,13 +18,17 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 class Browser:
     def __init__(self, width=1200, height=800):
-        self.profile = tempfile.TemporaryDirectory()
+        self.profile = tempfile.mkdtemp(prefix="fstgis-chromium-")
         self.proc = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-             f"--user-data-dir={self.profile.name}", f"--window-size={width},{height}",
+             f"--user-data-dir={self.profile}", f"--window-size={width},{height}",
              "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            # Chromium's helpers (zygote, renderers, crash handler) live in this session and
+            # keep writing into the profile after the browser process exits: close() ends
+            # the whole group before removing the profile.
+            start_new_session=True)
         port = None
         deadline = time.time() + 60
         while time.time() < deadline and port is None:
@@ -33,7 +39,7 @@ class Browser:
             elif not line and self.proc.poll() is not None:
                 break
         if port is None:
-            self.proc.kill()
+            self._end_processes()
             raise RuntimeError("chromium did not start its DevTools endpoint")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
             page = next(t for t in json.load(r) if t["type"] == "page")
@@ -85,13 +91,37 @@ class Browser:
         with open(path, "wb") as fh:
             fh.write(base64.b64decode(data))
 
+    def _signal_group(self, sig):
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def _end_processes(self):
+        self._signal_group(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self._signal_group(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def _remove_profile(self):
+        # A helper killed a moment ago may still have a write in flight: retry, then give up
+        # quietly (a leftover temporary profile is not a test failure).
+        for _ in range(20):
+            try:
+                shutil.rmtree(self.profile)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.25)
+        shutil.rmtree(self.profile, ignore_errors=True)
+
     def close(self):
         try:
             self.ws.close()
         finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.profile.cleanup()
+            self._end_processes()
+            self._remove_profile()

@@ -21,7 +21,7 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is
 @needs_chromium
 def test_viewer_shows_the_field(server, tmp_path):
     shot = tmp_path / "viewer.png"
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
                         "--hide-scrollbars", "--window-size=1200,800", "--virtual-time-budget=10000",
