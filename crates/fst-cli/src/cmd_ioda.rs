@@ -1,7 +1,9 @@
 //! `fst ioda`: summarise and dump observation files (IODA HDF5 v1/v2/v3, io-pool sets, ODB-2)
 //! through `crates/ioda`'s one view.
 
-use std::io::Write;
+mod parquet_out;
+
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
@@ -21,7 +23,7 @@ enum IodaCommand {
     /// Summarise an observation file or io-pool set: layout, members, dimensions, groups,
     /// variables (type, shape, units), location count, time range and bounding box.
     Info(InfoArgs),
-    /// Print selected variables, one row per location, as CSV or JSON lines.
+    /// Print selected variables, one row per location, as CSV, JSON lines or Parquet.
     Dump(DumpArgs),
 }
 
@@ -40,6 +42,9 @@ enum DumpFormat {
     Csv,
     /// One JSON object per location per line; missing values are null.
     Json,
+    /// One Parquet file (Snappy): a typed, nullable column per value, times as UTC
+    /// timestamps. Needs `--output` or a redirected standard output.
+    Parquet,
 }
 
 #[derive(Args)]
@@ -58,6 +63,10 @@ struct DumpArgs {
     /// Print at most this many locations (the first ones).
     #[arg(long)]
     limit: Option<usize>,
+    /// Write to this file instead of standard output (written under a temporary name in the
+    /// same folder and renamed when complete, so a failed dump leaves no partial file).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &IodaArgs) -> anyhow::Result<()> {
@@ -320,9 +329,40 @@ fn run_dump(args: &DumpArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let locations = usize::try_from(dataset.location_count()).unwrap_or(usize::MAX);
     let rows = args.limit.map_or(locations, |limit| limit.min(locations));
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match args.format {
+    match &args.output {
+        Some(path) => {
+            let folder = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => std::path::Path::new("."),
+            };
+            // Temporary files are private (0600); a dump is an ordinary output file.
+            let temp = tempfile::Builder::new()
+                .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+                .tempfile_in(folder)
+                .with_context(|| format!("cannot create a file in {}", folder.display()))?;
+            let file = temp.as_file().try_clone()?;
+            write_dump(args.format, std::io::BufWriter::new(file), &columns, rows)
+                .with_context(|| format!("writing {}", path.display()))?;
+            temp.persist(path)
+                .with_context(|| format!("cannot rename the dump to {}", path.display()))?;
+        }
+        None => {
+            if matches!(args.format, DumpFormat::Parquet) && std::io::stdout().is_terminal() {
+                bail!("Parquet is binary: give --output FILE or redirect standard output");
+            }
+            write_dump(args.format, std::io::BufWriter::new(std::io::stdout()), &columns, rows)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_dump<W: Write + Send>(
+    format: DumpFormat,
+    mut out: W,
+    columns: &[Column],
+    rows: usize,
+) -> anyhow::Result<()> {
+    match format {
         DumpFormat::Csv => {
             let header: Vec<String> = columns
                 .iter()
@@ -341,7 +381,7 @@ fn run_dump(args: &DumpArgs) -> anyhow::Result<()> {
         DumpFormat::Json => {
             for row in 0..rows {
                 let mut object = Map::new();
-                for c in &columns {
+                for c in columns {
                     for (k, header) in c.headers().into_iter().enumerate() {
                         object.insert(header, c.json_at(row * c.width + k));
                     }
@@ -350,6 +390,7 @@ fn run_dump(args: &DumpArgs) -> anyhow::Result<()> {
                 writeln!(out)?;
             }
         }
+        DumpFormat::Parquet => return parquet_out::write(out, columns, rows),
     }
     out.flush()?;
     Ok(())
