@@ -239,6 +239,16 @@ async fn departure_layers_exist_only_beside_a_matching_field() {
     );
     assert!(layer.contains("<Style><Name>departure</Name>"), "{layer}");
     assert!(layer.contains("field TT"), "{layer}");
+
+    // The field goes: so does the layer.
+    std::fs::remove_file(dir_of(&with).join("model.fst")).unwrap();
+    with.reload();
+    let r = get(&with, &format!("/collections/{LAYER}/stats")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+}
+
+fn dir_of(state: &AppState) -> PathBuf {
+    state.config.data[0].clone()
 }
 
 #[tokio::test]
@@ -301,4 +311,21 @@ async fn departure_maps_tiles_and_feature_info() {
         (hit["layer_value"].as_f64().unwrap() - (t.value[k] - t.hofx[k])).abs() <= TOLERANCE,
         "{hit}"
     );
+}
+
+#[tokio::test]
+async fn a_field_file_cut_under_the_server_is_an_error_not_a_crash() {
+    let dir = data_dir("omf-cut", true);
+    let state = state_for(&dir);
+    let model = dir.join("model.fst");
+    let bytes = std::fs::read(&model).unwrap();
+    // Rewritten in place, shorter, after the catalog was built: the records the
+    // interpolation needs are gone.
+    std::fs::write(&model, &bytes[..bytes.len() / 3]).unwrap();
+    let r = get(&state, &format!("/collections/{LAYER}/stats")).await;
+    // The file changed under the read: 503, retry later (the next catalog has its version).
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    // The observations themselves are still served.
+    let r = get(&state, "/collections/omf.airTemperature.OmB/stats").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }

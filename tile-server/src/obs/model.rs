@@ -448,7 +448,8 @@ impl Planner<'_> {
             return None;
         }
         let (i, j) = (self.gi[k], self.gj[k]);
-        let inside = i >= 0.0 && j >= 0.0 && i <= (self.ni - 1) as f64 && j <= (self.nj - 1) as f64;
+        // In f64: a grid of no points has no inside (and no `0 - 1`).
+        let inside = i >= 0.0 && j >= 0.0 && i <= self.ni as f64 - 1.0 && j <= self.nj as f64 - 1.0;
         if !inside {
             dropped.outside_grid += 1;
             return None;
