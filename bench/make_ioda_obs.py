@@ -33,7 +33,9 @@ numpy, independently of the Rust code:
   ln(pressure) between the two pressure levels around their MetaData/pressure (missing above
   the top or below the bottom level);
 - linear in time between the two valid times around dateTime (missing outside);
-- °C to K (+273.15).
+- °C to K (+273.15); for `windEastward` and `windNorthward` (written only with `--model`),
+  the grid-relative UU, VV interpolated so, turned east and north by librmn's `gdwdfuv`,
+  knots to m/s (× 1852/3600).
 
 ObsValue is then HofX plus the observation's noise (the analytic value plus noise where
 HofX is missing), so O−F equals ObsValue − HofX wherever HofX has a value.
@@ -117,8 +119,9 @@ def observations(n, bbox, centre, window_hours, rng):
 
 
 def model_hofx(obs, model_npz, oracle_python):
-    """HofX (K, NaN where the model does not cover the observation) from the FST field of
-    `model_npz`, interpolated as the module's docstring says."""
+    """HofX from the FST fields of `model_npz`, interpolated as the module's docstring says:
+    {"airTemperature": K, "windEastward": m/s, "windNorthward": m/s}, NaN where the model
+    does not cover the observation."""
     m = np.load(model_npz)
     # What the IODA file will hold: float32 coordinates and pressures.
     lat = obs["lat"].astype(np.float32).astype(np.float64)
@@ -130,10 +133,9 @@ def model_hofx(obs, model_npz, oracle_python):
         here = pathlib.Path(__file__).resolve().parent
         subprocess.run([oracle_python, str(here / "make_model_fst.py"), "--locate",
                         str(model_npz), str(points), str(xy)], check=True)
-        located = np.load(xy)
-        x, y = located["x"], located["y"]
-    upper, surface = m["upper"].astype(np.float64), m["surface"].astype(np.float64)
-    ni, nj = surface.shape[1:]
+        located = dict(np.load(xy))
+    x, y = located["x"], located["y"]
+    ni, nj = m["surface"].shape[1:]
     inside = (x >= 0) & (x <= ni - 1) & (y >= 0) & (y <= nj - 1)
     i0 = np.clip(np.floor(np.nan_to_num(x)), 0, ni - 2).astype(int)
     j0 = np.clip(np.floor(np.nan_to_num(y)), 0, nj - 2).astype(int)
@@ -157,21 +159,29 @@ def model_hofx(obs, model_npz, oracle_python):
     # Index of the level at or below the observation (higher pressure), in ln p.
     lev = np.clip(np.searchsorted(-levels, -p, side="right") - 1, 0, len(levels) - 2)
     wl = (np.log(p) - np.log(levels[lev])) / (np.log(levels[lev + 1]) - np.log(levels[lev]))
-
-    def at_time(n):
-        # Every observation's value from the records of valid time n.
-        sample = [bilinear(upper[n][q]) for q in range(len(levels))]
-        sample = np.array(sample)  # (levels, obs)
-        cols = np.arange(len(t))
-        values = (1 - wl) * sample[lev, cols] + wl * sample[lev + 1, cols]
-        values = np.where(sfc, bilinear(surface[n]), values)
-        return values
-
     cols = np.arange(len(t))
-    by_time = np.array([at_time(n) for n in range(len(times))])
-    model_c = (1 - wt) * by_time[k, cols] + wt * by_time[k + 1, cols]
-    hofx = model_c + 273.15
-    return np.where(inside & in_time & in_levels, hofx, np.nan)
+    covered = inside & in_time & in_levels
+
+    def interpolate(upper, surface):
+        upper, surface = upper.astype(np.float64), surface.astype(np.float64)
+
+        def at_time(n):
+            sample = np.array([bilinear(upper[n][q]) for q in range(len(levels))])
+            values = (1 - wl) * sample[lev, cols] + wl * sample[lev + 1, cols]
+            return np.where(sfc, bilinear(surface[n]), values)
+
+        by_time = np.array([at_time(n) for n in range(len(times))])
+        values = (1 - wt) * by_time[k, cols] + wt * by_time[k + 1, cols]
+        return np.where(covered, values, np.nan)
+
+    u = interpolate(m["uu_upper"], m["uu_surface"])
+    v = interpolate(m["vv_upper"], m["vv_surface"])
+    knot = 1852.0 / 3600.0
+    return {
+        "airTemperature": interpolate(m["upper"], m["surface"]) + 273.15,
+        "windEastward": (located["east_u"] * u + located["east_v"] * v) * knot,
+        "windNorthward": (located["north_u"] * u + located["north_v"] * v) * knot,
+    }
 
 
 def write(path, obs, start, stop):
@@ -212,6 +222,15 @@ def write(path, obs, start, stop):
         hofx[np.isnan(hofx)] = FLOAT_FILL
         var("HofX", "airTemperature", "f4", hofx, FLOAT_FILL, "K")
         var("PreQC", "airTemperature", "i4", obs["qc"][s], INT_FILL)
+        for name in ("windEastward", "windNorthward"):
+            if name not in obs:
+                continue
+            var("ObsValue", name, "f4", obs[name]["value"][s].astype(np.float32), FLOAT_FILL, "m s-1")
+            var("ObsError", name, "f4", np.full(n, 1.5, np.float32), FLOAT_FILL, "m s-1")
+            wind_hofx = obs[name]["hofx"][s].astype(np.float32)
+            wind_hofx[np.isnan(wind_hofx)] = FLOAT_FILL
+            var("HofX", name, "f4", wind_hofx, FLOAT_FILL, "m s-1")
+            var("PreQC", name, "i4", np.zeros(n, np.int32), INT_FILL)
 
 
 def main():
@@ -234,10 +253,18 @@ def main():
     if args.model is not None:
         if args.oracle_python is None:
             p.error("--model needs --oracle-python (bench/oracle-env.sh prints it)")
-        hofx = model_hofx(obs, args.model, args.oracle_python)
+        model = model_hofx(obs, args.model, args.oracle_python)
+        hofx = model["airTemperature"]
         noise = obs["value"] - obs["hofx"]  # the observation's noise (NaN where missing)
         obs["value"] = np.where(np.isnan(hofx), obs["value"], hofx + noise)
         obs["hofx"] = hofx
+        # Winds: a generator of their own, so the temperatures stay those of the same seed.
+        wind_rng = np.random.default_rng(args.seed + 1000)
+        for name in ("windEastward", "windNorthward"):
+            noise = wind_rng.normal(0.0, 1.5, args.locations)
+            fallback = 5.0 + noise  # outside the model: a plausible wind without HofX
+            obs[name] = {"hofx": model[name],
+                         "value": np.where(np.isnan(model[name]), fallback, model[name] + noise)}
         print(f"{np.count_nonzero(~np.isnan(hofx))} of {len(hofx)} observations inside the model",
               file=sys.stderr)
     args.out_dir.mkdir(parents=True, exist_ok=True)

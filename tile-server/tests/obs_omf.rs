@@ -4,12 +4,13 @@
 //! interpolation round-off, observation by observation and in the statistics.
 //!
 //! `tests/data/omf_model_tt.fst` was written by librmn through `bench/make_model_fst.py
-//! /tmp/omf` (TT on 11 pressure levels and at 1.5 m on a rotated 70×30 Z grid, valid at
-//! 21:00, 00:00 and 02:00 around 2024-06-16T00Z), and `tests/data/omf_sfc_sonde.nc4` by
+//! /tmp/omf` (TT, UU, VV on 11 pressure levels, TT at 1.5 m and UU, VV at 10 m, on a rotated
+//! 70×30 Z grid, valid at 21:00, 00:00 and 02:00 around 2024-06-16T00Z), and `tests/data/omf_sfc_sonde.nc4` by
 //! `bench/make_ioda_obs.py /tmp/omf/obs --locations 4000 --bbox=-135,20,-55,60 --seed 11
 //! --model /tmp/omf/model_tt.npz --oracle-python $(bench/oracle-env.sh)` (its `HofX` missing
 //! where the model does not cover the observation: outside the grid, above 100 hPa, after
-//! 02:00 UTC).
+//! 02:00 UTC; winds with `HofX` from the same interpolation of UU and VV, turned east and north
+//! by librmn's `gdwdfuv`).
 
 #![allow(
     clippy::unwrap_used,
@@ -67,7 +68,6 @@ struct Truth {
     value: Vec<f64>,
     hofx: Vec<f64>,
     qc: Vec<f64>,
-    report: Vec<f64>,
 }
 
 fn truth() -> Truth {
@@ -83,7 +83,6 @@ fn truth() -> Truth {
         value: read("ObsValue/airTemperature"),
         hofx: read("HofX/airTemperature"),
         qc: read("PreQC/airTemperature"),
-        report: read("MetaData/prepbufrReportType"),
     }
 }
 
@@ -93,31 +92,41 @@ async fn json(state: &AppState, uri: &str) -> Value {
     serde_json::from_slice(&r.body).unwrap()
 }
 
-#[tokio::test]
-async fn departures_equal_obs_minus_the_generators_model_interpolation() {
-    let dir = data_dir("omf-items", true);
-    let state = state_for(&dir);
-    let t = truth();
+/// Observed value, `HofX` and report type of a variable, read by the library.
+fn companions(variable: &str) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let d = ObsDataset::open(data("omf_sfc_sonde.nc4")).unwrap();
+    let read = |q: &str| d.read(q).unwrap().to_f64();
+    (
+        read(&format!("ObsValue/{variable}")),
+        read(&format!("HofX/{variable}")),
+        read("MetaData/prepbufrReportType"),
+    )
+}
+
+/// Every observation's O−F against the generator's `ObsValue − HofX`: equal within
+/// `tolerance` where the generator's model covers the observation, absent elsewhere.
+async fn compare(state: &AppState, variable: &str, tolerance: f64) {
+    let (value, hofx, report) = companions(variable);
     let j = json(
-        &state,
-        &format!("/collections/{LAYER}/items?qc=all&limit=10000"),
+        state,
+        &format!("/collections/omf.{variable}.OmF/items?qc=all&limit=10000"),
     )
     .await;
     let features = j["features"].as_array().unwrap();
-    assert_eq!(features.len(), t.lon.len(), "every located observation");
+    assert_eq!(features.len(), value.len(), "every located observation");
     let (mut surface, mut upper, mut dropped) = (0, 0, 0);
     for f in features {
         let i = f["id"].as_u64().unwrap() as usize;
         let p = &f["properties"];
-        let expected = t.value[i] - t.hofx[i];
+        let expected = value[i] - hofx[i];
         if let Some(omf) = p["layer_value"].as_f64() {
             assert!(
-                (omf - expected).abs() <= TOLERANCE,
-                "observation {i}: O−F {omf}, ObsValue − HofX {expected}"
+                (omf - expected).abs() <= tolerance,
+                "{variable} observation {i}: O−F {omf}, ObsValue − HofX {expected}"
             );
             let model = p["model"].as_f64().unwrap();
-            assert!((model - t.hofx[i]).abs() <= TOLERANCE, "{p}");
-            if t.report[i] == 181.0 {
+            assert!((model - hofx[i]).abs() <= tolerance, "{p}");
+            if report[i] == 181.0 {
                 surface += 1;
             } else {
                 upper += 1;
@@ -125,19 +134,38 @@ async fn departures_equal_obs_minus_the_generators_model_interpolation() {
         } else {
             // No departure exactly where the generator's model has no value (or the
             // observation none).
-            assert!(!expected.is_finite(), "observation {i}: {p}");
-            if t.value[i].is_finite() {
+            assert!(!expected.is_finite(), "{variable} observation {i}: {p}");
+            if value[i].is_finite() {
                 dropped += 1;
             }
         }
     }
-    // Surface reports (1.5 m) and radiosonde levels (ln p) both, and observations outside
-    // the model.
+    // Surface reports (screen level) and radiosonde levels (ln p) both, and observations
+    // outside the model.
     assert!(
         surface > 500 && upper > 500,
-        "{surface} surface, {upper} upper-air"
+        "{variable}: {surface} surface, {upper} upper-air"
     );
-    assert!(dropped > 1000, "{dropped} dropped");
+    assert!(dropped > 1000, "{variable}: {dropped} dropped");
+}
+
+#[tokio::test]
+async fn departures_equal_obs_minus_the_generators_model_interpolation() {
+    let dir = data_dir("omf-items", true);
+    let state = state_for(&dir);
+    compare(&state, "airTemperature", TOLERANCE).await;
+}
+
+/// Winds, m/s: the model's UU and VV are along the rotated grid's axes; the server turns
+/// them with its own grid geometry, the generator with librmn's `gdwdfuv`.
+const WIND_TOLERANCE: f64 = 1e-4;
+
+#[tokio::test]
+async fn wind_departures_turn_grid_relative_components_east_and_north() {
+    let dir = data_dir("omf-wind", true);
+    let state = state_for(&dir);
+    compare(&state, "windEastward", WIND_TOLERANCE).await;
+    compare(&state, "windNorthward", WIND_TOLERANCE).await;
 }
 
 #[tokio::test]

@@ -8,7 +8,9 @@
 //!   name) and the observation's `units` are one the table converts to.
 //! - Where: bilinear in the grid's index space, the indices from grids' inverse; an
 //!   observation needs the four grid points around it (outside the outermost points it is
-//!   dropped, also across the seam of a global grid or of a Yin-Yang pair).
+//!   dropped, also across the seam of a global grid or of a Yin-Yang pair). Winds on grids
+//!   whose axes turn come from the UU+VV pair layer, both components interpolated, then
+//!   turned east and north by the angle of the grid's i axis at the observation.
 //! - Which level: a field with a single level that is not a pressure level (`P0`, `PN`, a
 //!   2-D field) serves every observation. Otherwise surface reports (`prepbufrReportType`
 //!   180–199, 280–299, or no `MetaData/pressure`) take the surface level (the lowest height
@@ -52,9 +54,10 @@ pub struct Mapping {
     /// The observation `units` accepted, each with (scale, offset):
     /// observation unit = field value × scale + offset.
     pub conversions: &'static [(&'static str, f64, f64)],
-    /// Wind components: FST's are along the grid's axes, so they equal the eastward and
-    /// northward components only on grids whose axes point east and north (A, B, G, L and
-    /// Z/Y grids on an L reference); other grids get no O−F layer for them.
+    /// Wind components: FST's are along the grid's axes. On grids whose axes point east and
+    /// north (A, B, G, L and Z/Y grids on an L reference) the component's own layer serves;
+    /// on others the UU+VV pair layer (`UV`), both components interpolated and turned east
+    /// and north at the observation.
     pub grid_relative: bool,
 }
 
@@ -255,17 +258,25 @@ pub fn field_for<S: std::hash::BuildHasher>(
             && Vertical::of(l).is_some()
             && (!m.grid_relative || geographic_axes(l))
     };
+    // Winds on grids whose axes turn: the UU+VV pair layer, turned at each observation.
+    let usable_pair =
+        |l: &Layer| m.grid_relative && l.vector && l.nomvar == "UV" && Vertical::of(l).is_some();
     if let Some(name) = chosen.get(m.variable) {
         return snapshot
             .layers
             .get(name)
-            .filter(|l| usable(l))
+            .filter(|l| usable(l) || usable_pair(l))
             .map(Arc::clone);
     }
     if let Some(l) = snapshot.layers.get(m.nomvar).filter(|l| usable(l)) {
         return Some(Arc::clone(l));
     }
-    snapshot.layers.values().find(|l| usable(l)).map(Arc::clone)
+    snapshot
+        .layers
+        .values()
+        .find(|l| usable(l))
+        .or_else(|| snapshot.layers.values().find(|l| usable_pair(l)))
+        .map(Arc::clone)
 }
 
 /// The O−F layers of `layers` (one per observed variable without channel that maps to a
@@ -408,10 +419,10 @@ fn per_location(dataset: &ObsDataset, name: &str, n: usize) -> Option<Vec<f64>> 
 }
 
 /// The record of each (valid time, ip1): the latest run's.
-type Records = BTreeMap<(i64, u32), Slice>;
+type RecordMap = BTreeMap<(i64, u32), Slice>;
 
-fn records(layer: &Layer) -> Records {
-    let mut out: Records = BTreeMap::new();
+fn records_of(layer: &Layer) -> RecordMap {
+    let mut out: RecordMap = BTreeMap::new();
     for s in &layer.slices {
         let key = (s.valid.timestamp(), s.ip1);
         if out.get(&key).is_none_or(|old| old.run < s.run) {
@@ -536,6 +547,94 @@ fn weight(p: &Plan, t: usize, s: usize) -> f64 {
     wt * wl
 }
 
+/// Which values of a record an accumulation reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Component {
+    /// The record's values.
+    Scalar,
+    /// The first component of a vector layer's pair (UU, along the grid's i axis).
+    U,
+    /// The second (VV, along j).
+    V,
+}
+
+/// The records of a field by (valid time, level slot), and how to sample them.
+struct Records<'a> {
+    by_key: RecordMap,
+    times: &'a [i64],
+    slots: &'a [u32],
+    seam: Option<usize>,
+}
+
+impl Records<'_> {
+    /// Σ weight × value over the records each plan uses, record by record (only those some
+    /// observation needs with a nonzero weight, so that one decoded field at a time is held
+    /// here), and whether a value used was missing.
+    fn accumulate(
+        &self,
+        state: &AppState,
+        field: &Layer,
+        plans: &[Option<Plan>],
+        component: Component,
+    ) -> Result<(Vec<f64>, Vec<bool>), ApiError> {
+        let n = plans.len();
+        let mut values = vec![0.0f64; n];
+        let mut missing = vec![false; n];
+        for (t, valid) in self.times.iter().enumerate() {
+            for (s, ip1) in self.slots.iter().enumerate() {
+                if !plans.iter().flatten().any(|p| weight(p, t, s) != 0.0) {
+                    continue;
+                }
+                let f: Option<Arc<FieldValues>> = match self.by_key.get(&(*valid, *ip1)) {
+                    None => None,
+                    Some(slice) => Some(match component {
+                        Component::Scalar => crate::maps::field(state, &field.name, slice)?,
+                        Component::U | Component::V => {
+                            let uv = crate::maps::components(state, &field.name, slice)?;
+                            Arc::new(if component == Component::U {
+                                uv.0.clone()
+                            } else {
+                                uv.1.clone()
+                            })
+                        }
+                    }),
+                };
+                for (k, plan) in plans.iter().enumerate() {
+                    let Some(p) = plan else { continue };
+                    let w = weight(p, t, s);
+                    if w == 0.0 {
+                        continue;
+                    }
+                    let v = f
+                        .as_ref()
+                        .map_or(f64::NAN, |f| bilinear(f, p.i, p.j, self.seam));
+                    if v.is_finite() {
+                        values[k] += w * v;
+                    } else {
+                        missing[k] = true;
+                    }
+                }
+            }
+        }
+        Ok((values, missing))
+    }
+}
+
+/// Angle (radians, counter-clockwise from east) of the grid's i axis at fractional (i, j):
+/// a centred difference of a thousandth of a cell on the local tangent plane (the grids
+/// wind layers come on are conformal, so j is a quarter turn further).
+fn axis_angle(grid: &grids::Grid, i: f64, j: f64) -> Option<f64> {
+    const H: f64 = 1e-3;
+    let (ni, _) = grid.shape();
+    let (a, b) = ((i - H).max(-0.5), (i + H).min(ni as f64 - 0.5));
+    let (la0, lo0) = grid.point(a, j)?;
+    let (la1, lo1) = grid.point(b, j)?;
+    let dlon = ((lo1 - lo0 + 540.0).rem_euclid(360.0)) - 180.0;
+    let dx = dlon * (0.5 * (la0 + la1)).to_radians().cos();
+    let dy = la1 - la0;
+    (dx != 0.0 || dy != 0.0).then(|| dy.atan2(dx))
+}
+
 /// Compute the model equivalents of `index`'s observations (those of `layer`'s files) from
 /// the field layer `field`. Blocking: decodes the records needed, one at a time (through
 /// the server's field cache).
@@ -583,7 +682,7 @@ pub fn compute(
     let seam = (field.grid.grtyp() == 'U').then(|| field.grid.shape().1 / 2);
     let (ni, nj) = field.grid.shape();
 
-    let records = records(field);
+    let records = records_of(field);
     let mut times: Vec<i64> = records.keys().map(|k| k.0).collect();
     times.dedup();
     let (slots, surface_slot) = vertical.slots();
@@ -602,34 +701,38 @@ pub fn compute(
     let mut dropped = Dropped::default();
     let plans: Vec<Option<Plan>> = (0..n).map(|k| planner.plan(k, &mut dropped)).collect();
 
-    // Record by record (only those some observation needs with a nonzero weight), so that
-    // one decoded field at a time is held here.
-    let mut values = vec![0.0f64; n];
-    let mut missing = vec![false; n];
-    for (t, valid) in planner.times.iter().enumerate() {
-        for (s, ip1) in slots.iter().enumerate() {
-            if !plans.iter().flatten().any(|p| weight(p, t, s) != 0.0) {
-                continue;
-            }
-            let f = match records.get(&(*valid, *ip1)) {
-                Some(slice) => Some(crate::maps::field(state, &field.name, slice)?),
-                None => None,
-            };
-            for (k, plan) in plans.iter().enumerate() {
-                let Some(p) = plan else { continue };
-                let w = weight(p, t, s);
-                if w == 0.0 {
-                    continue;
-                }
-                let v = f.as_ref().map_or(f64::NAN, |f| bilinear(f, p.i, p.j, seam));
-                if v.is_finite() {
-                    values[k] += w * v;
+    let records = Records {
+        by_key: records,
+        times: &planner.times,
+        slots: &slots,
+        seam,
+    };
+    let (mut values, missing) = if field.vector {
+        // Grid-relative components, each interpolated, then turned east and north at the
+        // observation (the turn is linear in the components: the order does not matter).
+        let (u, u_missing) = records.accumulate(state, field, &plans, Component::U)?;
+        let (v, v_missing) = records.accumulate(state, field, &plans, Component::V)?;
+        let east = m.nomvar == "UU";
+        let mut out = vec![f64::NAN; n];
+        let mut missing = vec![false; n];
+        for (k, plan) in plans.iter().enumerate() {
+            let Some(p) = plan else { continue };
+            if let Some(a) = axis_angle(&field.grid, p.i, p.j) {
+                let (c, s) = (a.cos(), a.sin());
+                out[k] = if east {
+                    u[k] * c - v[k] * s
                 } else {
-                    missing[k] = true;
-                }
+                    u[k] * s + v[k] * c
+                };
+                missing[k] = u_missing[k] || v_missing[k];
+            } else {
+                missing[k] = true;
             }
         }
-    }
+        (out, missing)
+    } else {
+        records.accumulate(state, field, &plans, Component::Scalar)?
+    };
     for (k, plan) in plans.iter().enumerate() {
         if plan.is_none() {
             values[k] = f64::NAN;
