@@ -339,6 +339,22 @@ async fn departure_maps_tiles_and_feature_info() {
         (hit["layer_value"].as_f64().unwrap() - (t.value[k] - t.hofx[k])).abs() <= TOLERANCE,
         "{hit}"
     );
+    let text = get(
+        &state,
+        &format!(
+            "{}&REQUEST=GetFeatureInfo&QUERY_LAYERS={LAYER}&I={c}&J={row}&INFO_FORMAT=text/plain",
+            getmap.replace("&REQUEST=GetMap", "")
+        ),
+    )
+    .await
+    .text();
+    let model: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("model = "))
+        .unwrap_or_else(|| panic!("{text}"))
+        .parse()
+        .unwrap();
+    assert!(model.is_finite(), "{text}");
 }
 
 #[tokio::test]

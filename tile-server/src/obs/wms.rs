@@ -485,7 +485,7 @@ impl ObsInfo {
             let o = &f.obs;
             let _ = write!(
                 t,
-                "\nstation = {}\ntime = {}\nobs_lon = {}\nobs_lat = {}\nvalue = {}\nunits = {}\nerror = {}\nqc = {}\nhofx = {}\nomb = {}\nlayer_value = {}\n",
+                "\nstation = {}\ntime = {}\nobs_lon = {}\nobs_lat = {}\nvalue = {}\nunits = {}\nerror = {}\nqc = {}\nhofx = {}\nomb = {}\nmodel = {}\nlayer_value = {}\n",
                 o.station.as_deref().unwrap_or("none"),
                 text_or_none(o.time.and_then(iso)),
                 o.lon,
@@ -496,6 +496,7 @@ impl ObsInfo {
                 text_or_none(o.qc),
                 text_or_none(o.hofx),
                 text_or_none(o.value.zip(o.hofx).map(|(v, h)| v - h)),
+                text_or_none(f.model),
                 text_or_none(f.layer_value),
             );
         }
