@@ -373,3 +373,78 @@ async fn a_field_file_cut_under_the_server_is_an_error_not_a_crash() {
     let r = get(&state, "/collections/omf.airTemperature.OmB/stats").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
+
+/// A copy of the model file with only the records valid at `hour` (forecast hour, ip2).
+fn single_time_model(dir: &Path, hour: u32) {
+    let path = dir.join("model.fst");
+    std::fs::copy(data("omf_model_tt.fst"), &path).unwrap();
+    let records: Vec<fst_core::RecordMeta> =
+        fst_core::FstFile::open(&path).unwrap().records().to_vec();
+    let options = fst_core::WriteOptions::new(records[0].container);
+    let mut w = fst_core::FstWriter::append(&path, options).unwrap();
+    for r in &records {
+        if r.nomvar.trimmed() == "TT" && r.ip2 != hour {
+            assert!(w.delete(r).unwrap());
+        }
+    }
+    w.close().unwrap();
+}
+
+/// O−F values by observation index (`None` where absent), and the stats' drop reasons.
+async fn departures(state: &AppState) -> (Vec<Option<f64>>, Value) {
+    let j = json(
+        state,
+        &format!("/collections/{LAYER}/items?qc=all&limit=10000"),
+    )
+    .await;
+    let features = j["features"].as_array().unwrap();
+    let mut out = vec![None; features.len()];
+    for f in features {
+        out[f["id"].as_u64().unwrap() as usize] = f["properties"]["layer_value"].as_f64();
+    }
+    let stats = json(state, &format!("/collections/{LAYER}/stats?qc=all")).await;
+    (out, stats["model"]["dropped"].clone())
+}
+
+#[tokio::test]
+async fn an_analysis_serves_its_window_and_times_combine_linearly() {
+    let t = truth();
+    let (centre, later) = (1_718_496_000_i64, 1_718_503_200_i64); // 00:00 and 02:00
+    let all = state_for(&data_dir("omf-time-all", true));
+    let (both, _) = departures(&all).await;
+    let at = |hour: u32, name: &str| {
+        let dir = data_dir(name, false);
+        single_time_model(&dir, hour);
+        state_for(&dir)
+    };
+    let (at_00, _) = departures(&at(6, "omf-time-00")).await;
+    let (at_02, dropped_02) = departures(&at(8, "omf-time-02")).await;
+    let (mut checked, mut beyond, mut within) = (0, 0, 0);
+    for i in 0..t.lon.len() {
+        if (t.time[i] - later).abs() > 3 * 3600 {
+            // Outside the 02:00 analysis's window (± obs.half_window_minutes, 3 h).
+            assert!(at_02[i].is_none(), "observation {i}");
+            beyond += 1;
+        } else if t.time[i] > later && at_02[i].is_some() {
+            // After the three-time field's last valid time, inside the analysis's window.
+            assert!(both[i].is_none(), "observation {i}");
+            within += 1;
+        }
+        // Between 00:00 and 02:00 the three-time field is the linear blend of the two.
+        if (centre..=later).contains(&t.time[i]) {
+            if let (Some(b), Some(a0), Some(a2)) = (both[i], at_00[i], at_02[i]) {
+                let w = (t.time[i] - centre) as f64 / (later - centre) as f64;
+                // O−F = value − model, so the departures blend like the model values.
+                let blend = (1.0 - w) * a0 + w * a2;
+                assert!((b - blend).abs() <= 1e-9, "observation {i}: {b} vs {blend}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        beyond > 100 && within > 100,
+        "{beyond} beyond, {within} within"
+    );
+    assert!(dropped_02["outside_times"].as_u64().unwrap() > 0);
+    assert!(checked > 300, "{checked} blended");
+}

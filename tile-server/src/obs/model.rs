@@ -19,7 +19,9 @@
 //!   `MetaData/pressure` (Pa); outside the levels, dropped.
 //! - When: linear between the two valid times around the observation's (an observation at a
 //!   valid time takes that time alone); outside the valid times, or without a time,
-//!   dropped. Where several runs give one valid time, the latest run's record.
+//!   dropped. A field with a single valid time (an analysis) serves the observations within
+//!   `obs.half_window_minutes` of it, its assimilation window. Where several runs give one
+//!   valid time, the latest run's record.
 //!
 //! Dropped observations have no O−F value (counted by reason in [`ModelEquivalents`] and,
 //! over a selection, by `/collections/{layer}/stats`). The equivalents are computed once
@@ -445,6 +447,8 @@ struct Planner<'a> {
     surface_slot: Option<usize>,
     pressure: Option<Vec<f64>>,
     report: Option<Vec<f64>>,
+    /// Seconds either side of a field's only valid time that it serves.
+    single_time_window: u64,
 }
 
 impl Planner<'_> {
@@ -475,6 +479,10 @@ impl Planner<'_> {
             Err(after) if after > 0 && after < times.len() => {
                 let (t0, t1) = (times[after - 1], times[after]);
                 (after - 1, (t - t0) as f64 / (t1 - t0) as f64)
+            }
+            // One valid time (an analysis): the observations of its window.
+            Err(_) if times.len() == 1 && t.abs_diff(times[0]) <= self.single_time_window => {
+                (0, 0.0)
             }
             Err(_) => {
                 dropped.outside_times += 1;
@@ -697,6 +705,7 @@ pub fn compute(
         surface_slot,
         pressure,
         report,
+        single_time_window: u64::from(state.config.obs.half_window_minutes) * 60,
     };
     let mut dropped = Dropped::default();
     let plans: Vec<Option<Plan>> = (0..n).map(|k| planner.plan(k, &mut dropped)).collect();
