@@ -1,178 +1,24 @@
-//! Observation minus model ("O−F"): the departure of each observation from an FST field of
-//! the data directories, the field interpolated at the observation.
-//!
-//! - [`TABLE`] maps IODA variables to nomvars and converts the field's unit to the
-//!   observation's (`airTemperature` K ↔ `TT` °C, ...). A layer `{set}.{variable}.OmF` is
-//!   listed when the data directories hold a field of the mapped nomvar (the one named
-//!   `obs.model_layers` chooses, else the field layer named as the nomvar, else the first by
-//!   name) and the observation's `units` are one the table converts to.
-//! - Where: bilinear in the grid's index space, the indices from grids' inverse; an
-//!   observation needs the four grid points around it (outside the outermost points it is
-//!   dropped, also across the seam of a global grid or of a Yin-Yang pair). Winds on grids
-//!   whose axes turn come from the UU+VV pair layer, both components interpolated, then
-//!   turned east and north by the angle of the grid's i axis at the observation.
-//! - Which level: a field with a single level that is not a pressure level (`P0`, `PN`, a
-//!   2-D field) serves every observation. Otherwise surface reports (`prepbufrReportType`
-//!   180–199, 280–299, or no `MetaData/pressure`) take the surface level (the lowest height
-//!   above ground, else sigma or hybrid 1.0, else `ip1` 0), and the others are linear in
-//!   ln(pressure) between the two pressure levels (ip1 kind 2) around their
-//!   `MetaData/pressure` (Pa); outside the levels, dropped.
-//! - When: linear between the two valid times around the observation's (an observation at a
-//!   valid time takes that time alone); outside the valid times, or without a time,
-//!   dropped. A field with a single valid time (an analysis) serves the observations within
-//!   `obs.half_window_minutes` of it, its assimilation window. Where several runs give one
-//!   valid time, the latest run's record.
-//!
-//! Dropped observations have no O−F value (counted by reason in [`ModelEquivalents`] and,
-//! over a selection, by `/collections/{layer}/stats`). The equivalents are computed once
-//! per (layer, field version, observation files' version) and kept in a cache bounded by
-//! `obs.model_cache_mb`.
+//! Where, which level and when an observation takes the field: the plan of each
+//! observation (grid indices, level slot, valid time and weights), and the record-by-record
+//! accumulation of the model equivalents.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use fst_core::ip::LevelKind;
 use ioda::ObsDataset;
-use serde::Serialize;
 
-use super::{Extent, ObsIndex, ObsLayer, Quantity};
+use super::table::{conversion, mapping};
+use super::{Dropped, ModelEquivalents};
 use crate::error::ApiError;
+use crate::obs::{ObsIndex, ObsLayer};
 use crate::render::FieldValues;
-use crate::source::{Layer, Slice, Snapshot};
+use crate::source::{Layer, Slice};
 use crate::state::AppState;
-
-/// Knots to metres per second (1 kt = 1852 m / 3600 s).
-const KNOT: f64 = 1852.0 / 3600.0;
-
-/// One row of the IODA variable ↔ FST nomvar table.
-#[derive(Debug, Clone, Copy)]
-pub struct Mapping {
-    /// Canonical (v3) IODA variable name, without the group.
-    pub variable: &'static str,
-    /// The FST nomvar of the same quantity.
-    pub nomvar: &'static str,
-    /// The field's unit in FST (the CMC variable dictionary).
-    pub field_units: &'static str,
-    /// The observation `units` accepted, each with (scale, offset):
-    /// observation unit = field value × scale + offset.
-    pub conversions: &'static [(&'static str, f64, f64)],
-    /// Wind components: FST's are along the grid's axes. On grids whose axes point east and
-    /// north (A, B, G, L and Z/Y grids on an L reference) the component's own layer serves;
-    /// on others the UU+VV pair layer (`UV`), both components interpolated and turned east
-    /// and north at the observation.
-    pub grid_relative: bool,
-}
-
-/// IODA variable → FST nomvar, and the unit conversion. The tile server's README has the
-/// same table with notes.
-pub const TABLE: &[Mapping] = &[
-    Mapping {
-        variable: "airTemperature",
-        nomvar: "TT",
-        field_units: "°C",
-        conversions: &[("K", 1.0, 273.15)],
-        grid_relative: false,
-    },
-    Mapping {
-        variable: "dewpointTemperature",
-        nomvar: "TD",
-        field_units: "°C",
-        conversions: &[("K", 1.0, 273.15)],
-        grid_relative: false,
-    },
-    Mapping {
-        variable: "specificHumidity",
-        nomvar: "HU",
-        field_units: "kg/kg",
-        conversions: &[("kg kg-1", 1.0, 0.0), ("kg/kg", 1.0, 0.0), ("1", 1.0, 0.0)],
-        grid_relative: false,
-    },
-    Mapping {
-        variable: "relativeHumidity",
-        nomvar: "HR",
-        field_units: "1",
-        conversions: &[("1", 1.0, 0.0), ("%", 100.0, 0.0), ("percent", 100.0, 0.0)],
-        grid_relative: false,
-    },
-    Mapping {
-        variable: "surfacePressure",
-        nomvar: "P0",
-        field_units: "hPa",
-        conversions: &[("Pa", 100.0, 0.0), ("hPa", 1.0, 0.0)],
-        grid_relative: false,
-    },
-    Mapping {
-        variable: "stationPressure",
-        nomvar: "P0",
-        field_units: "hPa",
-        conversions: &[("Pa", 100.0, 0.0), ("hPa", 1.0, 0.0)],
-        grid_relative: false,
-    },
-    Mapping {
-        variable: "pressureReducedToMeanSeaLevel",
-        nomvar: "PN",
-        field_units: "hPa",
-        conversions: &[("Pa", 100.0, 0.0), ("hPa", 1.0, 0.0)],
-        grid_relative: false,
-    },
-    Mapping {
-        variable: "geopotentialHeight",
-        nomvar: "GZ",
-        field_units: "dam",
-        conversions: &[("m", 10.0, 0.0)],
-        grid_relative: false,
-    },
-    Mapping {
-        variable: "windEastward",
-        nomvar: "UU",
-        field_units: "kt",
-        conversions: &[("m s-1", KNOT, 0.0), ("m/s", KNOT, 0.0)],
-        grid_relative: true,
-    },
-    Mapping {
-        variable: "windNorthward",
-        nomvar: "VV",
-        field_units: "kt",
-        conversions: &[("m s-1", KNOT, 0.0), ("m/s", KNOT, 0.0)],
-        grid_relative: true,
-    },
-    Mapping {
-        variable: "seaSurfaceTemperature",
-        nomvar: "TM",
-        field_units: "K",
-        conversions: &[("K", 1.0, 0.0)],
-        grid_relative: false,
-    },
-];
-
-/// The row of `variable` (canonical name, with or without its group).
-#[must_use]
-pub fn mapping(variable: &str) -> Option<&'static Mapping> {
-    let name = variable.rsplit('/').next().unwrap_or(variable);
-    TABLE.iter().find(|m| m.variable == name)
-}
-
-/// (scale, offset) from the field's unit to `obs_units`, if the table converts to it.
-fn conversion(m: &Mapping, obs_units: Option<&str>) -> Option<(f64, f64)> {
-    let units = obs_units?.trim();
-    m.conversions
-        .iter()
-        .find(|(u, _, _)| *u == units)
-        .map(|(_, s, o)| (*s, *o))
-}
-
-/// Whether a grid's axes point east and north.
-fn geographic_axes(layer: &Layer) -> bool {
-    match layer.grid.grtyp() {
-        'A' | 'B' | 'G' | 'L' => true,
-        'Z' | 'Y' | '#' => layer.grid.ref_grtyp() == Some('L'),
-        _ => false,
-    }
-}
 
 /// How a field answers in the vertical.
 #[derive(Debug, Clone, PartialEq)]
-enum Vertical {
+pub(super) enum Vertical {
     /// One level that is not a pressure level: every observation takes it.
     Single(u32),
     /// Pressure levels (ln hPa, ip1), highest pressure first, and the surface level.
@@ -199,7 +45,7 @@ impl Vertical {
         }
     }
 
-    fn of(layer: &Layer) -> Option<Self> {
+    pub(super) fn of(layer: &Layer) -> Option<Self> {
         if let [(ip1, level)] = layer.levels.as_slice() {
             if level.is_none_or(|l| l.kind != LevelKind::Pressure || *ip1 == 0) {
                 return Some(Self::Single(*ip1));
@@ -237,139 +83,6 @@ impl Vertical {
         let zero = || layer.levels.iter().find(|(ip1, _)| *ip1 == 0).map(|l| l.0);
         let surface = above_ground.or_else(unit_level).or_else(zero);
         (!pressure.is_empty() || surface.is_some()).then_some(Self::Levels { pressure, surface })
-    }
-}
-
-/// The field layer an observation variable departs from, and the conversion to its units:
-/// `chosen` (config `obs.model_layers`, by variable) if it names a layer of the mapped
-/// nomvar, else the layer named as the nomvar, else the first such layer by name; a layer
-/// qualifies with a usable vertical ([`Vertical`]) and, for winds, a grid whose axes point
-/// east and north.
-#[must_use]
-pub fn field_for<S: std::hash::BuildHasher>(
-    snapshot: &Snapshot,
-    variable: &str,
-    obs_units: Option<&str>,
-    chosen: &HashMap<String, String, S>,
-) -> Option<Arc<Layer>> {
-    let m = mapping(variable)?;
-    conversion(m, obs_units)?;
-    let usable = |l: &Layer| {
-        l.nomvar == m.nomvar
-            && !l.vector
-            && Vertical::of(l).is_some()
-            && (!m.grid_relative || geographic_axes(l))
-    };
-    // Winds on grids whose axes turn: the UU+VV pair layer, turned at each observation.
-    let usable_pair =
-        |l: &Layer| m.grid_relative && l.vector && l.nomvar == "UV" && Vertical::of(l).is_some();
-    if let Some(name) = chosen.get(m.variable) {
-        return snapshot
-            .layers
-            .get(name)
-            .filter(|l| usable(l) || usable_pair(l))
-            .map(Arc::clone);
-    }
-    if let Some(l) = snapshot.layers.get(m.nomvar).filter(|l| usable(l)) {
-        return Some(Arc::clone(l));
-    }
-    snapshot
-        .layers
-        .values()
-        .find(|l| usable(l))
-        .or_else(|| snapshot.layers.values().find(|l| usable_pair(l)))
-        .map(Arc::clone)
-}
-
-/// The O−F layers of `layers` (one per observed variable without channel that maps to a
-/// field of `snapshot`), added after their variable's other layers.
-#[must_use]
-pub fn with_departure_layers<S: std::hash::BuildHasher>(
-    layers: &[ObsLayer],
-    snapshot: &Snapshot,
-    chosen: &HashMap<String, String, S>,
-) -> Vec<ObsLayer> {
-    let mut out = Vec::new();
-    for l in layers {
-        out.push(l.clone());
-        if l.quantity != Quantity::ObsValue || l.channel.is_some() {
-            continue;
-        }
-        if let Some(field) = field_for(snapshot, &l.variable, l.units.as_deref(), chosen) {
-            out.push(ObsLayer {
-                name: format!("{}{}", l.base, Quantity::OmF.suffix()),
-                quantity: Quantity::OmF,
-                model: Some(field.name.clone()),
-                ..l.clone()
-            });
-        }
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    out.dedup_by(|a, b| a.name == b.name);
-    out
-}
-
-/// Where and when an O−F layer can have values: the observations' extent within the
-/// field's bounds and valid times (the observations' own where they do not meet).
-#[must_use]
-pub fn departure_extent(obs: Extent, field: &Layer) -> Extent {
-    let f = crate::source::bbox_pm180(field.bbox);
-    let bbox = [
-        obs.bbox[0].max(f[0]),
-        obs.bbox[1].max(f[1]),
-        obs.bbox[2].min(f[2]),
-        obs.bbox[3].min(f[3]),
-    ];
-    let first = field.times.first().map(chrono::DateTime::timestamp);
-    let last = field.times.last().map(chrono::DateTime::timestamp);
-    let time = match (obs.time, first, last) {
-        (Some((s, e)), Some(a), Some(b)) if s.max(a) <= e.min(b) => Some((s.max(a), e.min(b))),
-        (time, _, _) => time,
-    };
-    Extent {
-        bbox: if bbox[0] < bbox[2] && bbox[1] < bbox[3] {
-            bbox
-        } else {
-            obs.bbox
-        },
-        time,
-    }
-}
-
-/// Observations without a model equivalent, by reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Dropped {
-    /// No coordinates.
-    pub no_location: usize,
-    /// Outside the grid's points.
-    pub outside_grid: usize,
-    /// No time.
-    pub no_time: usize,
-    /// Before the first valid time or after the last.
-    pub outside_times: usize,
-    /// Above the top or below the bottom pressure level, no pressure where one is needed,
-    /// or a surface report where the field has no surface level.
-    pub outside_levels: usize,
-    /// A record needed is absent, or a grid point around the observation is missing.
-    pub missing_field: usize,
-}
-
-/// The model equivalents of an observation layer: one per location, NaN where dropped.
-#[derive(Debug, Clone)]
-pub struct ModelEquivalents {
-    /// In the observation's units; NaN where dropped.
-    pub values: Vec<f64>,
-    /// Why the others were dropped.
-    pub dropped: Dropped,
-    /// The field layer.
-    pub field: String,
-}
-
-impl crate::cache::Weigh for ObsIndex {
-    /// The equivalents only: the observations' arrays are shared with (and charged to) the
-    /// variable's own index.
-    fn weight(&self) -> usize {
-        self.model().map_or(0, |m| m.values.len() * 8) + 256
     }
 }
 
@@ -759,67 +472,10 @@ pub fn compute(
     })
 }
 
-/// A cache key of `field`'s data: every record's file version and index.
-fn field_key(field: &Layer) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    field.name.hash(&mut h);
-    for s in &field.slices {
-        s.data_key().hash(&mut h);
-    }
-    h.finish()
-}
-
-/// The index of an O−F layer: its variable's index with the model equivalents, computed
-/// unless cached for these observation files and this field version. Blocking.
-pub fn departure_index(state: &AppState, layer: &ObsLayer) -> Result<Arc<ObsIndex>, ApiError> {
-    let base = state.obs.index(layer).map_err(|e| {
-        tracing::error!("observation layer {}: {e}", layer.name);
-        ApiError::Internal(format!("observation layer `{}` is unreadable", layer.name))
-    })?;
-    let name = layer.model.as_deref().unwrap_or_default();
-    let snapshot = state.snapshot();
-    let field = snapshot
-        .layers
-        .get(name)
-        .map(Arc::clone)
-        .ok_or_else(|| ApiError::LayerNotDefined(layer.name.clone()))?;
-    let key = format!("{}|{}|{:016x}", layer.name, base.stamp, field_key(&field));
-    if let Some(hit) = state.obs.departures.get(&key) {
-        return Ok(hit);
-    }
-    let model = compute(state, layer, &base, &field)?;
-    tracing::info!(
-        "O−F layer {}: {} of {} observations against {} ({:?} dropped)",
-        layer.name,
-        model.values.iter().filter(|v| v.is_finite()).count(),
-        model.values.len(),
-        field.name,
-        model.dropped
-    );
-    let index = Arc::new(base.with_model(Arc::new(model)));
-    state.obs.departures.put(key, Arc::clone(&index));
-    Ok(index)
-}
-
 #[cfg(test)]
 #[allow(clippy::float_cmp)] // values exact by construction
 mod tests {
     use super::*;
-
-    #[test]
-    fn table_converts_field_units_to_observation_units() {
-        let t = mapping("ObsValue/airTemperature").unwrap();
-        assert_eq!(t.nomvar, "TT");
-        assert_eq!(conversion(t, Some("K")), Some((1.0, 273.15)));
-        assert_eq!(conversion(t, Some("degC")), None);
-        let p = mapping("stationPressure").unwrap();
-        assert_eq!(conversion(p, Some("Pa")), Some((100.0, 0.0)));
-        let u = mapping("windEastward").unwrap();
-        let (s, _) = conversion(u, Some("m s-1")).unwrap();
-        assert!((s * 3600.0 - 1852.0).abs() < 1e-9);
-        assert!(mapping("brightnessTemperature").is_none());
-    }
 
     #[test]
     fn bilinear_needs_the_four_points_around() {
