@@ -19,12 +19,34 @@ Writes OUT_DIR/sfc_sonde_obs.nc4 (one file) and OUT_DIR/sfc_sonde_pool_0000.nc4 
 About 36 % of the locations are surface reports (stations reporting hourly over the window),
 the rest radiosonde ascents (800 levels from the surface up, drifting with height). Values
 follow a smooth analytic temperature field T(lat, lon, p, t); HofX is that field at the
-observation without the observation's noise (not yet a model file's interpolation).
+observation without the observation's noise.
+
+With `--model DIR/model_tt.npz` (written with DIR/model_tt.fst by bench/make_model_fst.py,
+librmn the writer), HofX is instead that FST field interpolated at each observation the way
+the tile server's O−F layers specify (tile-server/README.md, "Observation minus model"), in
+numpy, independently of the Rust code:
+
+- horizontally bilinear in the grid's index space, the fractional indices from librmn's own
+  inverse (`gdxyfll`, run by `--oracle-python`); observations outside the grid's points are
+  missing in HofX;
+- surface reports (prepbufrReportType 181) take the 1.5 m level; the others are linear in
+  ln(pressure) between the two pressure levels around their MetaData/pressure (missing above
+  the top or below the bottom level);
+- linear in time between the two valid times around dateTime (missing outside);
+- °C to K (+273.15); for `windEastward` and `windNorthward` (written only with `--model`),
+  the grid-relative UU, VV interpolated so, turned east and north by librmn's `gdwdfuv`,
+  knots to m/s (× 1852/3600).
+
+ObsValue is then HofX plus the observation's noise (the analytic value plus noise where
+HofX is missing), so O−F equals ObsValue − HofX wherever HofX has a value.
 """
 
 import argparse
 import datetime as dt
 import pathlib
+import subprocess
+import sys
+import tempfile
 
 import netCDF4
 import numpy as np
@@ -96,6 +118,72 @@ def observations(n, bbox, centre, window_hours, rng):
     return obs
 
 
+def model_hofx(obs, model_npz, oracle_python):
+    """HofX from the FST fields of `model_npz`, interpolated as the module's docstring says:
+    {"airTemperature": K, "windEastward": m/s, "windNorthward": m/s}, NaN where the model
+    does not cover the observation."""
+    m = np.load(model_npz)
+    # What the IODA file will hold: float32 coordinates and pressures.
+    lat = obs["lat"].astype(np.float32).astype(np.float64)
+    lon = obs["lon"].astype(np.float32).astype(np.float64)
+    pressure = obs["pressure"].astype(np.float32).astype(np.float64)
+    with tempfile.TemporaryDirectory() as tmp:
+        points, xy = pathlib.Path(tmp) / "points.npz", pathlib.Path(tmp) / "xy.npz"
+        np.savez(points, lat=lat, lon=lon)
+        here = pathlib.Path(__file__).resolve().parent
+        subprocess.run([oracle_python, str(here / "make_model_fst.py"), "--locate",
+                        str(model_npz), str(points), str(xy)], check=True)
+        located = dict(np.load(xy))
+    x, y = located["x"], located["y"]
+    ni, nj = m["surface"].shape[1:]
+    inside = (x >= 0) & (x <= ni - 1) & (y >= 0) & (y <= nj - 1)
+    i0 = np.clip(np.floor(np.nan_to_num(x)), 0, ni - 2).astype(int)
+    j0 = np.clip(np.floor(np.nan_to_num(y)), 0, nj - 2).astype(int)
+    a, b = x - i0, y - j0
+
+    def bilinear(field):  # field: (ni, nj); values at every observation
+        top = field[i0, j0] + a * (field[i0 + 1, j0] - field[i0, j0])
+        bottom = field[i0, j0 + 1] + a * (field[i0 + 1, j0 + 1] - field[i0, j0 + 1])
+        return top + b * (bottom - top)
+
+    times = m["times"].astype(np.int64)
+    t = obs["dateTime"]
+    in_time = (t >= times[0]) & (t <= times[-1])
+    k = np.clip(np.searchsorted(times, t, side="right") - 1, 0, len(times) - 2)
+    wt = (t - times[k]) / (times[k + 1] - times[k])
+
+    levels = m["levels_hpa"].astype(np.float64)  # descending pressure
+    p = pressure / 100.0
+    sfc = obs["type"] == 181
+    in_levels = sfc | ((p <= levels[0]) & (p >= levels[-1]))
+    # Index of the level at or below the observation (higher pressure), in ln p.
+    lev = np.clip(np.searchsorted(-levels, -p, side="right") - 1, 0, len(levels) - 2)
+    wl = (np.log(p) - np.log(levels[lev])) / (np.log(levels[lev + 1]) - np.log(levels[lev]))
+    cols = np.arange(len(t))
+    covered = inside & in_time & in_levels
+
+    def interpolate(upper, surface):
+        upper, surface = upper.astype(np.float64), surface.astype(np.float64)
+
+        def at_time(n):
+            sample = np.array([bilinear(upper[n][q]) for q in range(len(levels))])
+            values = (1 - wl) * sample[lev, cols] + wl * sample[lev + 1, cols]
+            return np.where(sfc, bilinear(surface[n]), values)
+
+        by_time = np.array([at_time(n) for n in range(len(times))])
+        values = (1 - wt) * by_time[k, cols] + wt * by_time[k + 1, cols]
+        return np.where(covered, values, np.nan)
+
+    u = interpolate(m["uu_upper"], m["uu_surface"])
+    v = interpolate(m["vv_upper"], m["vv_surface"])
+    knot = 1852.0 / 3600.0
+    return {
+        "airTemperature": interpolate(m["upper"], m["surface"]) + 273.15,
+        "windEastward": (located["east_u"] * u + located["east_v"] * v) * knot,
+        "windNorthward": (located["north_u"] * u + located["north_v"] * v) * knot,
+    }
+
+
 def write(path, obs, start, stop):
     n = stop - start
     with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
@@ -130,8 +218,19 @@ def write(path, obs, start, stop):
         value[np.isnan(value)] = FLOAT_FILL
         var("ObsValue", "airTemperature", "f4", value, FLOAT_FILL, "K")
         var("ObsError", "airTemperature", "f4", obs["error"][s].astype(np.float32), FLOAT_FILL, "K")
-        var("HofX", "airTemperature", "f4", obs["hofx"][s].astype(np.float32), FLOAT_FILL, "K")
+        hofx = obs["hofx"][s].astype(np.float32)
+        hofx[np.isnan(hofx)] = FLOAT_FILL
+        var("HofX", "airTemperature", "f4", hofx, FLOAT_FILL, "K")
         var("PreQC", "airTemperature", "i4", obs["qc"][s], INT_FILL)
+        for name in ("windEastward", "windNorthward"):
+            if name not in obs:
+                continue
+            var("ObsValue", name, "f4", obs[name]["value"][s].astype(np.float32), FLOAT_FILL, "m s-1")
+            var("ObsError", name, "f4", np.full(n, 1.5, np.float32), FLOAT_FILL, "m s-1")
+            wind_hofx = obs[name]["hofx"][s].astype(np.float32)
+            wind_hofx[np.isnan(wind_hofx)] = FLOAT_FILL
+            var("HofX", name, "f4", wind_hofx, FLOAT_FILL, "m s-1")
+            var("PreQC", name, "i4", np.zeros(n, np.int32), INT_FILL)
 
 
 def main():
@@ -142,11 +241,32 @@ def main():
     p.add_argument("--centre", default="2024-06-16T00:00:00Z", help="window centre, ISO-8601 UTC")
     p.add_argument("--window-hours", type=float, default=6.0)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--model", type=pathlib.Path,
+                   help="model_tt.npz of bench/make_model_fst.py: HofX from that FST field")
+    p.add_argument("--oracle-python", default=None,
+                   help="python of the oracle venv (bench/oracle-env.sh), for --model")
     args = p.parse_args()
     bbox = [float(x) for x in args.bbox.split(",")]
     centre = dt.datetime.fromisoformat(args.centre.replace("Z", "+00:00"))
     rng = np.random.default_rng(args.seed)
     obs = observations(args.locations, bbox, centre, args.window_hours, rng)
+    if args.model is not None:
+        if args.oracle_python is None:
+            p.error("--model needs --oracle-python (bench/oracle-env.sh prints it)")
+        model = model_hofx(obs, args.model, args.oracle_python)
+        hofx = model["airTemperature"]
+        noise = obs["value"] - obs["hofx"]  # the observation's noise (NaN where missing)
+        obs["value"] = np.where(np.isnan(hofx), obs["value"], hofx + noise)
+        obs["hofx"] = hofx
+        # Winds: a generator of their own, so the temperatures stay those of the same seed.
+        wind_rng = np.random.default_rng(args.seed + 1000)
+        for name in ("windEastward", "windNorthward"):
+            noise = wind_rng.normal(0.0, 1.5, args.locations)
+            fallback = 5.0 + noise  # outside the model: a plausible wind without HofX
+            obs[name] = {"hofx": model[name],
+                         "value": np.where(np.isnan(model[name]), fallback, model[name] + noise)}
+        print(f"{np.count_nonzero(~np.isnan(hofx))} of {len(hofx)} observations inside the model",
+              file=sys.stderr)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     write(args.out_dir / "sfc_sonde_obs.nc4", obs, 0, args.locations)
     bounds = np.linspace(0, args.locations, 5).astype(int)

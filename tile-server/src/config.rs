@@ -54,6 +54,14 @@ pub struct ObsConfig {
     /// draws the observations of [T − this, T + this]).
     #[serde(default = "default_half_window")]
     pub half_window_minutes: u32,
+    /// The field layer each IODA variable's O−F layer departs from, by variable
+    /// (`airTemperature = "TT.P.ANAL"`); unlisted variables take the field layer named as
+    /// the mapped nomvar, else the first of that nomvar by name (`obs::model`).
+    #[serde(default)]
+    pub model_layers: std::collections::HashMap<String, String>,
+    /// Bytes of O−F model equivalents kept (8 per observation and layer), mebibytes.
+    #[serde(default = "default_model_cache")]
+    pub model_cache_mb: u64,
 }
 
 fn default_point_radius() -> u32 {
@@ -65,6 +73,9 @@ fn default_max_point_radius() -> u32 {
 fn default_half_window() -> u32 {
     180
 }
+fn default_model_cache() -> u64 {
+    256
+}
 
 impl Default for ObsConfig {
     fn default() -> Self {
@@ -72,6 +83,8 @@ impl Default for ObsConfig {
             point_radius_px: default_point_radius(),
             max_point_radius_px: default_max_point_radius(),
             half_window_minutes: default_half_window(),
+            model_layers: std::collections::HashMap::new(),
+            model_cache_mb: default_model_cache(),
         }
     }
 }

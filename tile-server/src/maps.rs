@@ -120,7 +120,7 @@ pub fn field(
     Ok(f)
 }
 
-fn components(
+pub(crate) fn components(
     state: &AppState,
     layer: &str,
     slice: &Slice,

@@ -82,7 +82,7 @@ impl AppState {
             metrics: Metrics::default(),
             ranges: RangeCache::default(),
             connections: Arc::default(),
-            obs: crate::obs::ObsLayers::default(),
+            obs: crate::obs::ObsLayers::new((config.obs.model_cache_mb * mb) as usize),
             generation: AtomicU64::new(0),
             config,
         };

@@ -123,6 +123,19 @@ async fn collections_list_one_layer_per_obsvalue_variable_of_each_set() {
             .filter(|v| v.name.group == "ObsValue")
             .map(|v| format!("msonet.{}", v.name.name)),
     );
+    // The sample's TT, HU and UU+VV pair make O−F layers of the variables that map to them
+    // (`obs::model::TABLE`); it has no TD or P0.
+    want.extend(
+        [
+            "sfc.airTemperature.OmF",
+            "pool.airTemperature.OmF",
+            "msonet.airTemperature.OmF",
+            "msonet.specificHumidity.OmF",
+            "msonet.windEastward.OmF",
+            "msonet.windNorthward.OmF",
+        ]
+        .map(str::to_owned),
+    );
     want.sort();
     assert_eq!(ids, want, "the FST file and the broken file are not layers");
 }

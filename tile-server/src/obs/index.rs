@@ -2,12 +2,13 @@
 //! (`HofX`, `ObsError`, QC flags, station ids), with an R*-tree over the locations.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use ioda::{ObsDataset, Values, VariableData};
 use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
 
+use super::model::ModelEquivalents;
 use super::Quantity;
 use crate::render::range::{data_range, DataRange};
 use crate::render::{to_web_mercator, FieldValues};
@@ -19,12 +20,24 @@ static BUILDS: AtomicU64 = AtomicU64::new(0);
 /// A location in the tree: (lon, lat) and its index in the layer's arrays.
 type Point = GeomWithData<[f64; 2], u32>;
 
-/// Observations of one variable of one file or io-pool set.
+/// Observations of one variable of one file or io-pool set. An O−F layer's index shares
+/// the arrays of its variable's index and adds the model equivalents.
 pub struct ObsIndex {
     /// Canonical variable (`ObsValue/airTemperature`).
     pub variable: String,
     /// The variable's `units`.
     pub units: Option<String>,
+    data: Arc<ObsData>,
+    /// The model equivalents of an O−F layer.
+    model: Option<Arc<ModelEquivalents>>,
+    /// The number of this build (see [`BUILDS`]).
+    pub stamp: u64,
+    /// Robust extents of each quantity over the observations that pass QC, computed once.
+    ranges: [OnceLock<Option<DataRange>>; 5],
+}
+
+/// What the file holds, once per variable (and channel).
+struct ObsData {
     lon: Vec<f64>,
     lat: Vec<f64>,
     /// Seconds since 1970; `None` where the file has no time.
@@ -39,10 +52,6 @@ pub struct ObsIndex {
     /// Web Mercator (x, y) of each location, metres: tiles project nothing per request.
     mercator: Vec<[f64; 2]>,
     tree: RTree<Point>,
-    /// The number of this build (see [`BUILDS`]).
-    pub stamp: u64,
-    /// Robust extents of each quantity over the observations that pass QC, computed once.
-    ranges: [OnceLock<Option<DataRange>>; 4],
 }
 
 /// Why a layer cannot be indexed.
@@ -213,19 +222,78 @@ impl ObsIndex {
             units: dataset
                 .variable(variable)
                 .and_then(|v| v.units().map(str::to_owned)),
-            lon,
-            lat,
-            time,
-            value,
-            hofx,
-            error,
-            qc,
-            station,
-            mercator,
-            tree: RTree::bulk_load(points),
+            data: Arc::new(ObsData {
+                lon,
+                lat,
+                time,
+                value,
+                hofx,
+                error,
+                qc,
+                station,
+                mercator,
+                tree: RTree::bulk_load(points),
+            }),
+            model: None,
             stamp: BUILDS.fetch_add(1, Ordering::Relaxed),
             ranges: Default::default(),
         })
+    }
+
+    /// The index of an O−F layer: this one's observations with `model`'s equivalents (one
+    /// per location), a build of its own (its tiles and colour ranges are its own).
+    #[must_use]
+    pub fn with_model(&self, model: Arc<ModelEquivalents>) -> Self {
+        Self {
+            variable: self.variable.clone(),
+            units: self.units.clone(),
+            data: Arc::clone(&self.data),
+            model: Some(model),
+            stamp: BUILDS.fetch_add(1, Ordering::Relaxed),
+            ranges: Default::default(),
+        }
+    }
+
+    /// The model equivalents, for an O−F layer's index.
+    #[must_use]
+    pub fn model(&self) -> Option<&ModelEquivalents> {
+        self.model.as_deref()
+    }
+
+    /// The model equivalent at location `i` (O−F layers), in the observation's units.
+    #[must_use]
+    pub fn model_value(&self, i: usize) -> Option<f64> {
+        self.model
+            .as_ref()
+            .and_then(|m| m.values.get(i).copied())
+            .and_then(finite)
+    }
+
+    /// Number of locations (with or without coordinates).
+    #[must_use]
+    pub fn locations(&self) -> usize {
+        self.data.lon.len()
+    }
+
+    /// Time of location `i`, seconds since 1970.
+    #[must_use]
+    pub fn time(&self, i: usize) -> Option<i64> {
+        self.data.time.get(i).copied().flatten()
+    }
+
+    /// How many locations that `filter` keeps (bbox, window, QC) have an observed value but
+    /// no model equivalent (outside the model's grid, levels or times).
+    #[must_use]
+    pub fn without_model(&self, filter: &Filter) -> usize {
+        let (selected, _) = self.query(filter, usize::MAX);
+        selected
+            .iter()
+            .map(|i| *i as usize)
+            .filter(|i| {
+                self.data.value.get(*i).is_some_and(|v| v.is_finite())
+                    && self.model_value(*i).is_none()
+            })
+            .count()
     }
 
     /// Whether the file has the companion a quantity needs.
@@ -233,8 +301,9 @@ impl ObsIndex {
     pub fn has(&self, quantity: Quantity) -> bool {
         match quantity {
             Quantity::ObsValue => true,
-            Quantity::ObsError => self.error.is_some(),
-            Quantity::HofX | Quantity::OmB => self.hofx.is_some(),
+            Quantity::ObsError => self.data.error.is_some(),
+            Quantity::HofX | Quantity::OmB => self.data.hofx.is_some(),
+            Quantity::OmF => self.model.is_some(),
         }
     }
 
@@ -248,23 +317,33 @@ impl ObsIndex {
                 .unwrap_or(f64::NAN)
         };
         match quantity {
-            Quantity::ObsValue => self.value.get(i).copied().unwrap_or(f64::NAN),
-            Quantity::ObsError => at(&self.error),
-            Quantity::HofX => at(&self.hofx),
-            Quantity::OmB => self.value.get(i).copied().unwrap_or(f64::NAN) - at(&self.hofx),
+            Quantity::ObsValue => self.data.value.get(i).copied().unwrap_or(f64::NAN),
+            Quantity::ObsError => at(&self.data.error),
+            Quantity::HofX => at(&self.data.hofx),
+            Quantity::OmB => {
+                self.data.value.get(i).copied().unwrap_or(f64::NAN) - at(&self.data.hofx)
+            }
+            Quantity::OmF => {
+                let model = self
+                    .model
+                    .as_ref()
+                    .and_then(|m| m.values.get(i).copied())
+                    .unwrap_or(f64::NAN);
+                self.data.value.get(i).copied().unwrap_or(f64::NAN) - model
+            }
         }
     }
 
     /// Longitude and latitude of location `i`, degrees.
     #[must_use]
     pub fn position(&self, i: usize) -> Option<(f64, f64)> {
-        Some((*self.lon.get(i)?, *self.lat.get(i)?))
+        Some((*self.data.lon.get(i)?, *self.data.lat.get(i)?))
     }
 
     /// Web Mercator (x, y) of location `i`, metres.
     #[must_use]
     pub fn mercator(&self, i: usize) -> Option<[f64; 2]> {
-        self.mercator.get(i).copied()
+        self.data.mercator.get(i).copied()
     }
 
     /// The robust extent (2nd–98th percentile) of `quantity` over the observations that
@@ -275,10 +354,11 @@ impl ObsIndex {
             Quantity::ObsError => &self.ranges[1],
             Quantity::HofX => &self.ranges[2],
             Quantity::OmB => &self.ranges[3],
+            Quantity::OmF => &self.ranges[4],
         };
         *slot.get_or_init(|| {
             let qc_only = Filter::default();
-            let values: Vec<f32> = (0..self.lon.len())
+            let values: Vec<f32> = (0..self.data.lon.len())
                 .filter(|i| self.keeps(*i, &qc_only))
                 .map(|i| self.quantity(quantity, i) as f32)
                 .collect();
@@ -299,7 +379,7 @@ impl ObsIndex {
         let area = (all[2] - all[0]).max(1e-9) * (all[3] - all[1]).max(1e-9);
         let covered = overlap(b[0], b[2], all[0], all[2]) * overlap(b[1], b[3], all[1], all[3]);
         if covered >= 0.25 * area {
-            for (i, (x, y)) in self.lon.iter().zip(&self.lat).enumerate() {
+            for (i, (x, y)) in self.data.lon.iter().zip(&self.data.lat).enumerate() {
                 if *x >= b[0] && *x <= b[2] && *y >= b[1] && *y <= b[3] {
                     visit(i);
                 }
@@ -307,7 +387,7 @@ impl ObsIndex {
             return;
         }
         let envelope = AABB::from_corners([b[0], b[1]], [b[2], b[3]]);
-        for p in self.tree.locate_in_envelope(&envelope) {
+        for p in self.data.tree.locate_in_envelope(&envelope) {
             visit(p.data as usize);
         }
     }
@@ -315,7 +395,7 @@ impl ObsIndex {
     /// Number of indexed locations (those with coordinates).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.tree.size()
+        self.data.tree.size()
     }
 
     /// True when no location has coordinates.
@@ -329,7 +409,7 @@ impl ObsIndex {
     #[inline]
     #[must_use]
     pub fn keeps(&self, i: usize, filter: &Filter) -> bool {
-        let time = self.time.get(i).copied().flatten();
+        let time = self.data.time.get(i).copied().flatten();
         let in_window = match (filter.start, filter.end) {
             (None, None) => true,
             (start, end) => {
@@ -342,8 +422,8 @@ impl ObsIndex {
         if filter.all_qc {
             return true;
         }
-        let has_value = self.value.get(i).is_some_and(|v| v.is_finite());
-        let qc_ok = match &self.qc {
+        let has_value = self.data.value.get(i).is_some_and(|v| v.is_finite());
+        let qc_ok = match &self.data.qc {
             Some(flags) => flags.get(i).copied().flatten() == Some(0),
             None => true,
         };
@@ -354,7 +434,7 @@ impl ObsIndex {
     #[must_use]
     pub fn query(&self, filter: &Filter, limit: usize) -> (Vec<u32>, usize) {
         let mut found: Vec<u32> = match filter.bbox {
-            None => self.tree.iter().map(|p| p.data).collect(),
+            None => self.data.tree.iter().map(|p| p.data).collect(),
             Some([west, south, east, north]) => {
                 let boxes = if west <= east {
                     vec![AABB::from_corners([west, south], [east, north])]
@@ -367,7 +447,8 @@ impl ObsIndex {
                 boxes
                     .into_iter()
                     .flat_map(|b| {
-                        self.tree
+                        self.data
+                            .tree
                             .locate_in_envelope(&b)
                             .map(|p| p.data)
                             .collect::<Vec<_>>()
@@ -390,14 +471,18 @@ impl ObsIndex {
         let at = |v: &Option<Vec<f64>>| v.as_ref().and_then(|v| v.get(i).copied()).and_then(finite);
         Some(Observation {
             index,
-            lon: *self.lon.get(i)?,
-            lat: *self.lat.get(i)?,
-            time: self.time.get(i).copied().flatten(),
-            value: self.value.get(i).copied().and_then(finite),
-            hofx: at(&self.hofx),
-            error: at(&self.error),
-            qc: self.qc.as_ref().and_then(|q| q.get(i).copied().flatten()),
-            station: self.station.as_ref().and_then(|s| s.get(i).cloned()),
+            lon: *self.data.lon.get(i)?,
+            lat: *self.data.lat.get(i)?,
+            time: self.data.time.get(i).copied().flatten(),
+            value: self.data.value.get(i).copied().and_then(finite),
+            hofx: at(&self.data.hofx),
+            error: at(&self.data.error),
+            qc: self
+                .data
+                .qc
+                .as_ref()
+                .and_then(|q| q.get(i).copied().flatten()),
+            station: self.data.station.as_ref().and_then(|s| s.get(i).cloned()),
         })
     }
 
@@ -405,7 +490,7 @@ impl ObsIndex {
     #[must_use]
     pub fn bbox(&self) -> Option<[f64; 4]> {
         (!self.is_empty()).then(|| {
-            let e = self.tree.root().envelope();
+            let e = self.data.tree.root().envelope();
             let (lo, hi) = (e.lower(), e.upper());
             [lo[0], lo[1], hi[0], hi[1]]
         })
@@ -414,9 +499,13 @@ impl ObsIndex {
     /// Earliest and latest observation time.
     #[must_use]
     pub fn time_range(&self) -> Option<(i64, i64)> {
-        self.time.iter().flatten().fold(None, |acc, t| match acc {
-            None => Some((*t, *t)),
-            Some((lo, hi)) => Some((lo.min(*t), hi.max(*t))),
-        })
+        self.data
+            .time
+            .iter()
+            .flatten()
+            .fold(None, |acc, t| match acc {
+                None => Some((*t, *t)),
+                Some((lo, hi)) => Some((lo.min(*t), hi.max(*t))),
+            })
     }
 }

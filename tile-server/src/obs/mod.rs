@@ -9,13 +9,18 @@
 //! - `{variable}` the canonical (v3) name of an `ObsValue` variable;
 //! - `.ch{N}` the channel number `N` of a `Location × Channel` variable;
 //! - no suffix for `ObsValue`, `.ObsError`, `.HofX`, and `.OmB` for `ObsValue − HofX` (the
-//!   departure, "O−B"), each listed only where the file has the groups it needs.
+//!   departure from the file's own model equivalent, "O−B"), each listed only where the file
+//!   has the groups it needs;
+//! - `.OmF` for `ObsValue − F`, F an FST field of the data directories interpolated at each
+//!   observation ([`model`]: the variable ↔ nomvar table, the interpolation, the cache),
+//!   listed only where such a field exists.
 //!
 //! A layer is read and indexed on its first request and kept while its files keep their
 //! versions; the quantities of one variable (and channel) share one index.
 
 pub mod draw;
 pub mod index;
+pub mod model;
 pub mod routes;
 pub mod wms;
 
@@ -46,10 +51,12 @@ pub enum Quantity {
     HofX,
     /// `ObsValue − HofX`, the departure ("O−B").
     OmB,
+    /// `ObsValue − F`, F an FST field interpolated at the observation ("O−F", [`model`]).
+    OmF,
 }
 
 impl Quantity {
-    /// All quantities, default first.
+    /// The quantities an IODA file alone gives, default first (`OmF` needs an FST field).
     pub const ALL: [Self; 4] = [Self::ObsValue, Self::ObsError, Self::HofX, Self::OmB];
 
     /// The layer-name suffix (empty for `ObsValue`).
@@ -60,6 +67,7 @@ impl Quantity {
             Self::ObsError => ".ObsError",
             Self::HofX => ".HofX",
             Self::OmB => ".OmB",
+            Self::OmF => ".OmF",
         }
     }
 
@@ -71,13 +79,14 @@ impl Quantity {
             Self::ObsError => "observation error",
             Self::HofX => "model equivalent (HofX)",
             Self::OmB => "O−B departure (ObsValue − HofX)",
+            Self::OmF => "O−F departure (ObsValue − FST field)",
         }
     }
 
     /// Whether values are differences or spreads (no unit offset applies to them).
     #[must_use]
     pub fn is_difference(self) -> bool {
-        matches!(self, Self::ObsError | Self::OmB)
+        matches!(self, Self::ObsError | Self::OmB | Self::OmF)
     }
 }
 
@@ -98,6 +107,8 @@ pub struct ObsLayer {
     pub quantity: Quantity,
     /// The variable's units.
     pub units: Option<String>,
+    /// For an O−F layer: the FST field layer it departs from.
+    pub model: Option<String>,
 }
 
 impl ObsLayer {
@@ -108,8 +119,13 @@ impl ObsLayer {
             .channel
             .map(|(_, n)| format!(" channel {n}"))
             .unwrap_or_default();
+        let model = self
+            .model
+            .as_deref()
+            .map(|m| format!(", field {m}"))
+            .unwrap_or_default();
         format!(
-            "{}{channel}: {} ({})",
+            "{}{channel}: {} ({}{model})",
             self.variable.trim_start_matches("ObsValue/"),
             self.quantity.title(),
             self.units.as_deref().unwrap_or("no units")
@@ -211,6 +227,7 @@ pub fn discover(data: &[PathBuf]) -> Vec<ObsLayer> {
                         Quantity::ObsValue => true,
                         Quantity::ObsError => has("ObsError"),
                         Quantity::HofX | Quantity::OmB => has("HofX"),
+                        Quantity::OmF => false,
                     };
                     if offered {
                         layers.push(ObsLayer {
@@ -221,6 +238,7 @@ pub fn discover(data: &[PathBuf]) -> Vec<ObsLayer> {
                             channel,
                             quantity,
                             units: v.units().map(str::to_owned),
+                            model: None,
                         });
                     }
                 }
@@ -240,12 +258,25 @@ type Listing = Vec<(PathBuf, Option<FileVersion>)>;
 /// The extents of files and sets, by members, with the versions they were read at.
 type Extents = HashMap<Vec<PathBuf>, (Versions, Option<Extent>)>;
 
+/// The catalog with O−F layers: (the catalog, the field catalog's generation, the result).
+type WithModels = (Arc<Vec<ObsLayer>>, u64, Arc<Vec<ObsLayer>>);
+
 /// The observation catalog and the indexed layers, each kept while its files are unchanged.
-#[derive(Default)]
 pub struct ObsLayers {
     catalog: Mutex<Option<(Listing, Arc<Vec<ObsLayer>>)>>,
+    /// The catalog with the O−F layers, for (the catalog above, the field catalog's
+    /// generation).
+    with_models: Mutex<Option<WithModels>>,
     indexed: Mutex<HashMap<String, (Versions, Arc<ObsIndex>)>>,
     extents: Mutex<Extents>,
+    /// The indexes of O−F layers (their model equivalents), bounded by bytes.
+    pub departures: crate::cache::ByteLru<String, Arc<ObsIndex>>,
+}
+
+impl Default for ObsLayers {
+    fn default() -> Self {
+        Self::new(256 * 1024 * 1024)
+    }
 }
 
 /// Where and when the observations of a file or set are.
@@ -300,6 +331,41 @@ fn versions(members: &[PathBuf]) -> Versions {
 }
 
 impl ObsLayers {
+    /// Empty, the model equivalents of O−F layers bounded by `departure_bytes`.
+    #[must_use]
+    pub fn new(departure_bytes: usize) -> Self {
+        Self {
+            catalog: Mutex::default(),
+            with_models: Mutex::default(),
+            indexed: Mutex::default(),
+            extents: Mutex::default(),
+            departures: crate::cache::ByteLru::new(departure_bytes),
+        }
+    }
+
+    /// The layers of the data directories with the O−F layers whose field `snapshot` has
+    /// ([`model::with_departure_layers`]; `chosen`: `obs.model_layers`). Blocking.
+    pub fn catalog_with_models<S: std::hash::BuildHasher>(
+        &self,
+        data: &[PathBuf],
+        snapshot: &crate::source::Snapshot,
+        chosen: &HashMap<String, String, S>,
+    ) -> Arc<Vec<ObsLayer>> {
+        let base = self.catalog(data);
+        let mut cached = self
+            .with_models
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, generation, full)) = cached.as_ref() {
+            if Arc::ptr_eq(seen, &base) && *generation == snapshot.generation {
+                return Arc::clone(full);
+            }
+        }
+        let full = Arc::new(model::with_departure_layers(&base, snapshot, chosen));
+        *cached = Some((Arc::clone(&base), snapshot.generation, Arc::clone(&full)));
+        full
+    }
+
     /// The layers of the data directories: [`discover`] again only when a file appeared,
     /// went or changed (a listing and a `stat` per file otherwise). Blocking.
     pub fn catalog(&self, data: &[PathBuf]) -> Arc<Vec<ObsLayer>> {

@@ -35,9 +35,15 @@ pub(crate) fn iso(seconds: i64) -> Option<String> {
 
 pub(crate) async fn layers(state: &AppState) -> Result<Arc<Vec<ObsLayer>>, ApiError> {
     let state = state.clone();
-    tokio::task::spawn_blocking(move || state.obs.catalog(&state.config.data))
-        .await
-        .map_err(|e| ApiError::Internal(format!("observation catalog: {e}")))
+    tokio::task::spawn_blocking(move || {
+        state.obs.catalog_with_models(
+            &state.config.data,
+            &state.snapshot(),
+            &state.config.obs.model_layers,
+        )
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("observation catalog: {e}")))
 }
 
 /// `GET /collections`: the observation layers.
@@ -151,9 +157,13 @@ pub async fn stats(
         .ok_or_else(|| ApiError::LayerNotDefined(crate::params::clip(&layer)))?;
     let index = super::wms::index(&state, &found).await?;
     let quantity = found.quantity;
-    let s = tokio::task::spawn_blocking(move || super::draw::stats(&index, quantity, &filter))
-        .await
-        .map_err(|e| ApiError::Internal(format!("observation statistics: {e}")))?;
+    let (s, without_model, index) = tokio::task::spawn_blocking(move || {
+        let s = super::draw::stats(&index, quantity, &filter);
+        let without = index.model().map(|_| index.without_model(&filter));
+        (s, without, index)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("observation statistics: {e}")))?;
     let mut body = json!({
         "layer": found.name,
         "variable": found.variable,
@@ -167,8 +177,14 @@ pub async fn stats(
         "min": s.min,
         "max": s.max,
     });
-    if quantity == super::Quantity::OmB {
+    if matches!(quantity, super::Quantity::OmB | super::Quantity::OmF) {
         body["bias"] = json!(s.mean);
+    }
+    if let Some(model) = index.model() {
+        // Observations the selection keeps, with a value, that the field does not cover;
+        // and, over the whole layer, why observations have no model equivalent.
+        body["outside_model"] = json!(without_model);
+        body["model"] = json!({"field": model.field, "dropped": model.dropped});
     }
     Ok(geojson(&body, "application/json"))
 }
@@ -199,18 +215,7 @@ pub async fn items(
         .find(|l| l.name == layer)
         .cloned()
         .ok_or_else(|| ApiError::LayerNotDefined(layer.clone()))?;
-    let index = {
-        let state = state.clone();
-        let found = found.clone();
-        tokio::task::spawn_blocking(move || state.obs.index(&found))
-            .await
-            .map_err(|e| ApiError::Internal(format!("observation layer: {e}")))?
-            .map_err(|e| {
-                // The full cause (with the server's paths) goes to the log, not the client.
-                tracing::error!("observation layer {layer}: {e}");
-                ApiError::Internal(format!("observation layer `{layer}` is unreadable"))
-            })?
-    };
+    let index = super::wms::index(&state, &found).await?;
     let (selected, matched) = index.query(&filter, limit);
     let features: Vec<Value> = selected
         .iter()
@@ -230,6 +235,7 @@ pub async fn items(
                     "qc": o.qc,
                     "error": o.error,
                     "hofx": o.hofx,
+                    "model": index.model_value(o.index as usize),
                 },
             })
         })

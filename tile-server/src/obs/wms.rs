@@ -32,6 +32,11 @@ pub async fn catalog(state: &AppState) -> Result<Arc<Vec<ObsLayer>>, ApiError> {
 /// full (with the server's paths) and reported without them.
 pub async fn index(state: &AppState, layer: &ObsLayer) -> Result<Arc<ObsIndex>, ApiError> {
     let (st, l) = (state.clone(), layer.clone());
+    if layer.quantity == Quantity::OmF {
+        return tokio::task::spawn_blocking(move || super::model::departure_index(&st, &l))
+            .await
+            .map_err(|e| ApiError::Internal(format!("O−F layer: {e}")))?;
+    }
     let name = layer.name.clone();
     tokio::task::spawn_blocking(move || st.obs.index(&l))
         .await
@@ -124,7 +129,7 @@ impl ObsParams {
 pub fn styles_for<'a>(state: &'a AppState, layer: &ObsLayer) -> Vec<&'a Style> {
     let colour = |s: &&Style| !s.is_vector() && s.kind != StyleKind::Contours;
     let mut offered: Vec<&Style> = Vec::new();
-    if layer.quantity == Quantity::OmB {
+    if matches!(layer.quantity, Quantity::OmB | Quantity::OmF) {
         offered.extend(state.styles.get(DEPARTURE_STYLE));
     } else if let Some(units) = layer
         .units
@@ -379,6 +384,8 @@ pub struct Found {
     pub layer_value: Option<f64>,
     /// Distance from the queried pixel's centre, pixels.
     pub distance_px: f64,
+    /// The field's value at it (O−F layers), in the observation's units.
+    pub model: Option<f64>,
 }
 
 /// What `GetFeatureInfo` reports for one observation layer.
@@ -405,6 +412,7 @@ pub fn feature_info(req: &ObsRequest, i: u32, j: u32, count: usize) -> Result<Ob
                 obs,
                 layer_value: v.is_finite().then_some(v),
                 distance_px: d,
+                model: req.index.model_value(k as usize),
             })
         })
         .collect();
@@ -451,6 +459,7 @@ impl ObsInfo {
                     "station": o.station, "time": o.time.and_then(iso),
                     "value": o.value, "units": l.units, "error": o.error, "qc": o.qc,
                     "hofx": o.hofx, "omb": o.value.zip(o.hofx).map(|(v, h)| v - h),
+                    "model": f.model,
                     "layer_value": f.layer_value, "distance_px": f.distance_px,
                 })
             })
@@ -476,7 +485,7 @@ impl ObsInfo {
             let o = &f.obs;
             let _ = write!(
                 t,
-                "\nstation = {}\ntime = {}\nobs_lon = {}\nobs_lat = {}\nvalue = {}\nunits = {}\nerror = {}\nqc = {}\nhofx = {}\nomb = {}\nlayer_value = {}\n",
+                "\nstation = {}\ntime = {}\nobs_lon = {}\nobs_lat = {}\nvalue = {}\nunits = {}\nerror = {}\nqc = {}\nhofx = {}\nomb = {}\nmodel = {}\nlayer_value = {}\n",
                 o.station.as_deref().unwrap_or("none"),
                 text_or_none(o.time.and_then(iso)),
                 o.lon,
@@ -487,6 +496,7 @@ impl ObsInfo {
                 text_or_none(o.qc),
                 text_or_none(o.hofx),
                 text_or_none(o.value.zip(o.hofx).map(|(v, h)| v - h)),
+                text_or_none(f.model),
                 text_or_none(f.layer_value),
             );
         }
@@ -569,11 +579,17 @@ pub struct Summary {
 pub async fn summaries(state: &AppState) -> Vec<Summary> {
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
-        let layers = st.obs.catalog(&st.config.data);
+        let snapshot = st.snapshot();
+        let layers =
+            st.obs
+                .catalog_with_models(&st.config.data, &snapshot, &st.config.obs.model_layers);
         layers
             .iter()
             .filter_map(|l| {
-                let extent = st.obs.extent(l)?;
+                let mut extent = st.obs.extent(l)?;
+                if let Some(field) = l.model.as_ref().and_then(|m| snapshot.layers.get(m)) {
+                    extent = super::model::departure_extent(extent, field);
+                }
                 let styles = styles_for(&st, l)
                     .iter()
                     .map(|s| (s.name.clone(), s.title.clone()))

@@ -1,0 +1,450 @@
+//! Observation minus model (`{set}.{variable}.OmF`) on a generator pair whose `HofX` is the
+//! model field interpolated the way the server specifies, computed independently (numpy,
+//! with librmn's own grid inverse): the server's O−F must equal `ObsValue − HofX` within
+//! interpolation round-off, observation by observation and in the statistics.
+//!
+//! `tests/data/omf_model_tt.fst` was written by librmn through `bench/make_model_fst.py
+//! /tmp/omf` (TT, UU, VV on 11 pressure levels, TT at 1.5 m and UU, VV at 10 m, on a rotated
+//! 70×30 Z grid, valid at 21:00, 00:00 and 02:00 around 2024-06-16T00Z), and `tests/data/omf_sfc_sonde.nc4` by
+//! `bench/make_ioda_obs.py /tmp/omf/obs --locations 4000 --bbox=-135,20,-55,60 --seed 11
+//! --model /tmp/omf/model_tt.npz --oracle-python $(bench/oracle-env.sh)` (its `HofX` missing
+//! where the model does not cover the observation: outside the grid, above 100 hPa, after
+//! 02:00 UTC; winds with `HofX` from the same interpolation of UU and VV, turned east and north
+//! by librmn's `gdwdfuv`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::string_slice
+)]
+// test code: failing loudly is the point; the capabilities are cut at ASCII tags.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use axum::http::StatusCode;
+use ioda::{ObsDataset, Values};
+use serde_json::Value;
+use support::{fresh_dir, get_in as get};
+use tile_server::config::Config;
+use tile_server::AppState;
+
+const LAYER: &str = "omf.airTemperature.OmF";
+
+/// Interpolation round-off allowed, K: the file's `float` `HofX` (about 1.5e-5 K at 300 K)
+/// and librmn's single-precision grid inverse (2.8e-5 K at most measured).
+const TOLERANCE: f64 = 1e-4;
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// A data directory with the observations, and the model file if `with_model`.
+fn data_dir(name: &str, with_model: bool) -> PathBuf {
+    let dir = fresh_dir(name);
+    std::fs::copy(data("omf_sfc_sonde.nc4"), dir.join("omf.nc4")).unwrap();
+    if with_model {
+        std::fs::copy(data("omf_model_tt.fst"), dir.join("model.fst")).unwrap();
+    }
+    dir
+}
+
+fn state_for(dir: &Path) -> AppState {
+    let mut c = Config::with_data(vec![dir.to_path_buf()]);
+    c.watch.enabled = false;
+    AppState::new(c).expect("styles load")
+}
+
+/// What the generator wrote, read by the library.
+struct Truth {
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    time: Vec<i64>,
+    value: Vec<f64>,
+    hofx: Vec<f64>,
+    qc: Vec<f64>,
+}
+
+fn truth() -> Truth {
+    let d = ObsDataset::open(data("omf_sfc_sonde.nc4")).unwrap();
+    let Values::I64(time) = d.date_times().unwrap().values else {
+        panic!("dateTime")
+    };
+    let read = |q: &str| d.read(q).unwrap().to_f64();
+    Truth {
+        lon: d.longitudes().unwrap().to_f64(),
+        lat: d.latitudes().unwrap().to_f64(),
+        time,
+        value: read("ObsValue/airTemperature"),
+        hofx: read("HofX/airTemperature"),
+        qc: read("PreQC/airTemperature"),
+    }
+}
+
+async fn json(state: &AppState, uri: &str) -> Value {
+    let r = get(state, uri).await;
+    assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+    serde_json::from_slice(&r.body).unwrap()
+}
+
+/// Observed value, `HofX` and report type of a variable, read by the library.
+fn companions(variable: &str) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let d = ObsDataset::open(data("omf_sfc_sonde.nc4")).unwrap();
+    let read = |q: &str| d.read(q).unwrap().to_f64();
+    (
+        read(&format!("ObsValue/{variable}")),
+        read(&format!("HofX/{variable}")),
+        read("MetaData/prepbufrReportType"),
+    )
+}
+
+/// Every observation's O−F against the generator's `ObsValue − HofX`: equal within
+/// `tolerance` where the generator's model covers the observation, absent elsewhere.
+async fn compare(state: &AppState, variable: &str, tolerance: f64) {
+    let (value, hofx, report) = companions(variable);
+    let j = json(
+        state,
+        &format!("/collections/omf.{variable}.OmF/items?qc=all&limit=10000"),
+    )
+    .await;
+    let features = j["features"].as_array().unwrap();
+    assert_eq!(features.len(), value.len(), "every located observation");
+    let (mut surface, mut upper, mut dropped) = (0, 0, 0);
+    for f in features {
+        let i = f["id"].as_u64().unwrap() as usize;
+        let p = &f["properties"];
+        let expected = value[i] - hofx[i];
+        if let Some(omf) = p["layer_value"].as_f64() {
+            assert!(
+                (omf - expected).abs() <= tolerance,
+                "{variable} observation {i}: O−F {omf}, ObsValue − HofX {expected}"
+            );
+            let model = p["model"].as_f64().unwrap();
+            assert!((model - hofx[i]).abs() <= tolerance, "{p}");
+            if report[i] == 181.0 {
+                surface += 1;
+            } else {
+                upper += 1;
+            }
+        } else {
+            // No departure exactly where the generator's model has no value (or the
+            // observation none).
+            assert!(!expected.is_finite(), "{variable} observation {i}: {p}");
+            if value[i].is_finite() {
+                dropped += 1;
+            }
+        }
+    }
+    // Surface reports (screen level) and radiosonde levels (ln p) both, and observations
+    // outside the model.
+    assert!(
+        surface > 500 && upper > 500,
+        "{variable}: {surface} surface, {upper} upper-air"
+    );
+    assert!(dropped > 1000, "{variable}: {dropped} dropped");
+}
+
+#[tokio::test]
+async fn departures_equal_obs_minus_the_generators_model_interpolation() {
+    let dir = data_dir("omf-items", true);
+    let state = state_for(&dir);
+    compare(&state, "airTemperature", TOLERANCE).await;
+}
+
+/// Winds, m/s: the model's UU and VV are along the rotated grid's axes; the server turns
+/// them with its own grid geometry, the generator with librmn's `gdwdfuv`.
+const WIND_TOLERANCE: f64 = 1e-4;
+
+#[tokio::test]
+async fn wind_departures_turn_grid_relative_components_east_and_north() {
+    let dir = data_dir("omf-wind", true);
+    let state = state_for(&dir);
+    compare(&state, "windEastward", WIND_TOLERANCE).await;
+    compare(&state, "windNorthward", WIND_TOLERANCE).await;
+}
+
+#[tokio::test]
+async fn stats_agree_with_obs_minus_hofx_over_a_box_and_window() {
+    let dir = data_dir("omf-stats", true);
+    let state = state_for(&dir);
+    let t = truth();
+    let bbox = [-120.0, 25.0, -70.0, 55.0];
+    let (start, end) = (1_718_488_800_i64, 1_718_503_200_i64); // 22:00 .. 02:00
+    let selected = |i: usize| {
+        t.lon[i] >= bbox[0]
+            && t.lon[i] <= bbox[2]
+            && t.lat[i] >= bbox[1]
+            && t.lat[i] <= bbox[3]
+            && t.time[i] >= start
+            && t.time[i] <= end
+            && t.value[i].is_finite()
+            && t.qc[i] == 0.0
+    };
+    let d: Vec<f64> = (0..t.lon.len())
+        .filter(|i| selected(*i))
+        .map(|i| t.value[i] - t.hofx[i])
+        .filter(|v| v.is_finite())
+        .collect();
+    let outside = (0..t.lon.len())
+        .filter(|i| selected(*i) && !t.hofx[*i].is_finite())
+        .count();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let std = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let rms = (d.iter().map(|x| x * x).sum::<f64>() / n).sqrt();
+    let j = json(
+        &state,
+        &format!(
+            "/collections/{LAYER}/stats?bbox=-120,25,-70,55&datetime=2024-06-15T22:00:00Z/2024-06-16T02:00:00Z"
+        ),
+    )
+    .await;
+    assert!(d.len() > 500, "{}", d.len());
+    assert_eq!(j["count"], d.len(), "{j}");
+    assert_eq!(j["outside_model"], outside, "{j}");
+    assert!(
+        outside > 0,
+        "the window reaches past the model's last valid time"
+    );
+    for (key, want) in [("bias", mean), ("mean", mean), ("std", std), ("rms", rms)] {
+        let got = j[key].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= TOLERANCE,
+            "{key}: {got} vs {want}: {j}"
+        );
+    }
+    assert_eq!(j["model"]["field"], "TT", "{j}");
+    let dropped = &j["model"]["dropped"];
+    for reason in ["outside_grid", "outside_times", "outside_levels"] {
+        assert!(dropped[reason].as_u64().unwrap() > 0, "{reason}: {j}");
+    }
+    assert_eq!(dropped["missing_field"], 0, "{j}");
+}
+
+#[tokio::test]
+async fn departure_layers_exist_only_beside_a_matching_field() {
+    let without = state_for(&data_dir("omf-none", false));
+    let j = json(&without, "/collections").await;
+    let ids: Vec<&str> = j["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"omf.airTemperature.OmB"), "{ids:?}");
+    assert!(!ids.iter().any(|i| i.ends_with(".OmF")), "{ids:?}");
+    let r = get(&without, &format!("/collections/{LAYER}/stats")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    let r = get(
+        &without,
+        "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities",
+    )
+    .await;
+    assert!(!r.text().contains(".OmF<"));
+
+    let with = state_for(&data_dir("omf-caps", true));
+    let r = get(
+        &with,
+        "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let x = r.text();
+    let at = x
+        .find(&format!("<Name>{LAYER}</Name>"))
+        .expect("the O−F layer listed");
+    let layer = &x[at..];
+    let layer = &layer[..layer.find("</Layer>").unwrap()];
+    // The time extent ends at the model's last valid time (observations run later).
+    assert!(
+        layer.contains("/2024-06-16T02:00:00Z/0</Dimension>"),
+        "{layer}"
+    );
+    assert!(layer.contains("<Style><Name>departure</Name>"), "{layer}");
+    assert!(layer.contains("field TT"), "{layer}");
+
+    // The field goes: so does the layer.
+    std::fs::remove_file(dir_of(&with).join("model.fst")).unwrap();
+    with.reload();
+    let r = get(&with, &format!("/collections/{LAYER}/stats")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+}
+
+fn dir_of(state: &AppState) -> PathBuf {
+    state.config.data[0].clone()
+}
+
+#[tokio::test]
+async fn departure_maps_tiles_and_feature_info() {
+    let dir = data_dir("omf-maps", true);
+    let state = state_for(&dir);
+    let t = truth();
+    let getmap = format!(
+        "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS={LAYER}&STYLES=&CRS=CRS:84&BBOX=-135,20,-55,60&WIDTH=200&HEIGHT=100&FORMAT=image/png&RADIUS=0&QC=all"
+    );
+    let r = get(&state, &getmap).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.ctype(), "image/png");
+    let mut dec = png::Decoder::new(r.body.as_slice()).read_info().unwrap();
+    let mut buf = vec![0; dec.output_buffer_size()];
+    dec.next_frame(&mut buf).unwrap();
+    // One drawn pixel per pixel holding an observation with a departure, none elsewhere.
+    let mut expected = vec![false; 200 * 100];
+    for i in 0..t.lon.len() {
+        if (t.value[i] - t.hofx[i]).is_finite() {
+            let c = ((t.lon[i] + 135.0) / 0.4).floor();
+            let r = ((60.0 - t.lat[i]) / 0.4).floor();
+            if (0.0..200.0).contains(&c) && (0.0..100.0).contains(&r) {
+                expected[r as usize * 200 + c as usize] = true;
+            }
+        }
+    }
+    let drawn: Vec<bool> = buf.chunks(4).map(|p| p[3] > 0).collect();
+    assert_eq!(drawn, expected);
+
+    let r = get(&state, &format!("/tiles/{LAYER}/3/1/2.png")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    // GetFeatureInfo at the pixel of a covered observation.
+    let k = (0..t.lon.len())
+        .find(|i| (t.value[*i] - t.hofx[*i]).is_finite())
+        .unwrap();
+    let (c, row) = (
+        ((t.lon[k] + 135.0) / 0.4).floor(),
+        ((60.0 - t.lat[k]) / 0.4).floor(),
+    );
+    let j = json(
+        &state,
+        &format!(
+            "{}&REQUEST=GetFeatureInfo&QUERY_LAYERS={LAYER}&I={c}&J={row}&INFO_FORMAT=application/json&FEATURE_COUNT=50",
+            getmap.replace("&REQUEST=GetMap", "")
+        ),
+    )
+    .await;
+    let obs = j["observations"].as_array().unwrap();
+    let hit = obs
+        .iter()
+        .find(|o| o["index"] == k)
+        .unwrap_or_else(|| panic!("observation {k} in {j}"));
+    assert!(
+        (hit["model"].as_f64().unwrap() - t.hofx[k]).abs() <= TOLERANCE,
+        "{hit}"
+    );
+    assert!(
+        (hit["layer_value"].as_f64().unwrap() - (t.value[k] - t.hofx[k])).abs() <= TOLERANCE,
+        "{hit}"
+    );
+    let text = get(
+        &state,
+        &format!(
+            "{}&REQUEST=GetFeatureInfo&QUERY_LAYERS={LAYER}&I={c}&J={row}&INFO_FORMAT=text/plain",
+            getmap.replace("&REQUEST=GetMap", "")
+        ),
+    )
+    .await
+    .text();
+    let model: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("model = "))
+        .unwrap_or_else(|| panic!("{text}"))
+        .parse()
+        .unwrap();
+    assert!(model.is_finite(), "{text}");
+}
+
+#[tokio::test]
+async fn a_field_file_cut_under_the_server_is_an_error_not_a_crash() {
+    let dir = data_dir("omf-cut", true);
+    let state = state_for(&dir);
+    let model = dir.join("model.fst");
+    let bytes = std::fs::read(&model).unwrap();
+    // Rewritten in place, shorter, after the catalog was built: the records the
+    // interpolation needs are gone.
+    std::fs::write(&model, &bytes[..bytes.len() / 3]).unwrap();
+    let r = get(&state, &format!("/collections/{LAYER}/stats")).await;
+    // The file changed under the read: 503, retry later (the next catalog has its version).
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    // The observations themselves are still served.
+    let r = get(&state, "/collections/omf.airTemperature.OmB/stats").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
+
+/// A copy of the model file with only the records valid at `hour` (forecast hour, ip2).
+fn single_time_model(dir: &Path, hour: u32) {
+    let path = dir.join("model.fst");
+    std::fs::copy(data("omf_model_tt.fst"), &path).unwrap();
+    let records: Vec<fst_core::RecordMeta> =
+        fst_core::FstFile::open(&path).unwrap().records().to_vec();
+    let options = fst_core::WriteOptions::new(records[0].container);
+    let mut w = fst_core::FstWriter::append(&path, options).unwrap();
+    for r in &records {
+        if r.nomvar.trimmed() == "TT" && r.ip2 != hour {
+            assert!(w.delete(r).unwrap());
+        }
+    }
+    w.close().unwrap();
+}
+
+/// O−F values by observation index (`None` where absent), and the stats' drop reasons.
+async fn departures(state: &AppState) -> (Vec<Option<f64>>, Value) {
+    let j = json(
+        state,
+        &format!("/collections/{LAYER}/items?qc=all&limit=10000"),
+    )
+    .await;
+    let features = j["features"].as_array().unwrap();
+    let mut out = vec![None; features.len()];
+    for f in features {
+        out[f["id"].as_u64().unwrap() as usize] = f["properties"]["layer_value"].as_f64();
+    }
+    let stats = json(state, &format!("/collections/{LAYER}/stats?qc=all")).await;
+    (out, stats["model"]["dropped"].clone())
+}
+
+#[tokio::test]
+async fn an_analysis_serves_its_window_and_times_combine_linearly() {
+    let t = truth();
+    let (centre, later) = (1_718_496_000_i64, 1_718_503_200_i64); // 00:00 and 02:00
+    let all = state_for(&data_dir("omf-time-all", true));
+    let (both, _) = departures(&all).await;
+    let at = |hour: u32, name: &str| {
+        let dir = data_dir(name, false);
+        single_time_model(&dir, hour);
+        state_for(&dir)
+    };
+    let (at_00, _) = departures(&at(6, "omf-time-00")).await;
+    let (at_02, dropped_02) = departures(&at(8, "omf-time-02")).await;
+    let (mut checked, mut beyond, mut within) = (0, 0, 0);
+    for i in 0..t.lon.len() {
+        if (t.time[i] - later).abs() > 3 * 3600 {
+            // Outside the 02:00 analysis's window (± obs.half_window_minutes, 3 h).
+            assert!(at_02[i].is_none(), "observation {i}");
+            beyond += 1;
+        } else if t.time[i] > later && at_02[i].is_some() {
+            // After the three-time field's last valid time, inside the analysis's window.
+            assert!(both[i].is_none(), "observation {i}");
+            within += 1;
+        }
+        // Between 00:00 and 02:00 the three-time field is the linear blend of the two.
+        if (centre..=later).contains(&t.time[i]) {
+            if let (Some(b), Some(a0), Some(a2)) = (both[i], at_00[i], at_02[i]) {
+                let w = (t.time[i] - centre) as f64 / (later - centre) as f64;
+                // O−F = value − model, so the departures blend like the model values.
+                let blend = (1.0 - w) * a0 + w * a2;
+                assert!((b - blend).abs() <= 1e-9, "observation {i}: {b} vs {blend}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        beyond > 100 && within > 100,
+        "{beyond} beyond, {within} within"
+    );
+    assert!(dropped_02["outside_times"].as_u64().unwrap() > 0);
+    assert!(checked > 300, "{checked} blended");
+}
