@@ -583,17 +583,14 @@ impl Tiles {
 }
 
 impl Tiles {
-    /// Words one band of tiles can take at most: every residual at the widest width the
-    /// field allows, a code per tile, and the accumulator's word. Writers reserve it beyond
-    /// their budget, so that the last band does not reallocate the stream.
+    /// Words one band of tiles can take at most: every residual in 32 bits (no width code
+    /// means more; the 16-bit codec's 5-bit field allows 18), a code per tile, and the
+    /// accumulator's word. Writers reserve it beyond their budget, so that the last band
+    /// does not reallocate the stream.
     pub(crate) fn band_bound(&self) -> usize {
-        let widest = match self.residuals {
-            Residuals::Turbo16 => 17,
-            Residuals::Plain => (1usize << self.c).min(32),
-        };
         let ni = self.ni;
-        (PARALLELOGRAM_STEP * ni * widest + ni.div_ceil(PARALLELOGRAM_STEP) * self.c as usize)
-            .div_ceil(32)
+        PARALLELOGRAM_STEP * ni
+            + (ni.div_ceil(PARALLELOGRAM_STEP) * self.c as usize).div_ceil(32)
             + 2
     }
 
