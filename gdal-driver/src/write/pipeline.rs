@@ -1,5 +1,5 @@
 //! [`Pipeline`]: a [`Creator`] on a thread of its own, so that the shim reads band `k + 1`
-//! from the source (GDAL's `RasterIO`: netCDF/HDF5 decompression, GeoTIFF decoding) while
+//! from the source (GDAL's `RasterIO`: netCDF/HDF5 decompression, TIFF decoding) while
 //! band `k` is packed, encoded and written. The records come out as `Creator` alone writes
 //! them, in the same order.
 //!

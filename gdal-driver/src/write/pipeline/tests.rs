@@ -11,7 +11,8 @@ fn band_values(ni: usize, nj: usize, band: usize) -> Vec<f64> {
             state ^= state >> 7;
             state ^= state << 17;
             let (i, j) = ((p % ni) as f64, (p / ni) as f64);
-            250.0 + 20.0 * (i / 7.0 + band as f64).sin() * (j / 5.0).cos()
+            250.0
+                + 20.0 * (i / 7.0 + band as f64).sin() * (j / 5.0).cos()
                 + (state >> 40) as f64 / 2f64.powi(24)
         })
         .collect()
@@ -27,8 +28,11 @@ fn source(ni: usize, nj: usize) -> SourceInfo {
     }
 }
 
+/// A band's values, metadata and nodata.
+type Band = (Vec<f64>, Vec<(String, String)>, Option<f64>);
+
 /// The bands of one copy: values, metadata and nodata vary from band to band.
-fn bands(ni: usize, nj: usize) -> Vec<(Vec<f64>, Vec<(String, String)>, Option<f64>)> {
+fn bands(ni: usize, nj: usize) -> Vec<Band> {
     (1..=5)
         .map(|b| {
             let mut v = band_values(ni, nj, b);
@@ -36,7 +40,10 @@ fn bands(ni: usize, nj: usize) -> Vec<(Vec<f64>, Vec<(String, String)>, Option<f
                 v[7] = -999.0;
                 -999.0
             });
-            let md = vec![kv("FST_NOMVAR", &format!("V{b}")), kv("FST_IP2", &b.to_string())];
+            let md = vec![
+                kv("FST_NOMVAR", &format!("V{b}")),
+                kv("FST_IP2", &b.to_string()),
+            ];
             (v, md, nodata)
         })
         .collect()
@@ -55,8 +62,8 @@ fn the_pipeline_writes_the_file_creator_writes() {
         let direct = dir.join(format!("direct-{datyp}.fst"));
         let piped = dir.join(format!("piped-{datyp}.fst"));
         let mut c = Creator::begin(&direct, source(ni, nj), options()).unwrap();
-        let mut p = Pipeline::start(Creator::begin(&piped, source(ni, nj), options()).unwrap())
-            .unwrap();
+        let mut p =
+            Pipeline::start(Creator::begin(&piped, source(ni, nj), options()).unwrap()).unwrap();
         for (number, (values, metadata, nodata)) in bands.iter().enumerate() {
             let input = BandInput {
                 number: number + 1,
@@ -70,7 +77,10 @@ fn the_pipeline_writes_the_file_creator_writes() {
         }
         c.finish().unwrap();
         p.finish().unwrap();
-        let (a, b) = (std::fs::read(&direct).unwrap(), std::fs::read(&piped).unwrap());
+        let (a, b) = (
+            std::fs::read(&direct).unwrap(),
+            std::fs::read(&piped).unwrap(),
+        );
         assert!(a == b, "datyp {datyp}: the files differ");
     }
     std::fs::remove_dir_all(dir).unwrap();
@@ -83,13 +93,17 @@ fn a_band_error_reaches_the_caller_and_leaves_no_file() {
     let (ni, nj) = (4, 3);
     let values = band_values(ni, nj, 1);
     let band = |number, name: &str| (number, vec![kv("FST_NOMVAR", name)]);
-    let mut p = Pipeline::start(
-        Creator::begin(&path, source(ni, nj), CreateOptions::default()).unwrap(),
-    )
-    .unwrap();
+    let mut p =
+        Pipeline::start(Creator::begin(&path, source(ni, nj), CreateOptions::default()).unwrap())
+            .unwrap();
     let mut first_error = None;
     // Band 2 fails in the worker; the error comes back at a later call, naming band 2.
-    for (number, md) in [band(1, "OK"), band(2, "TOOLONG"), band(3, "OK2"), band(4, "OK3")] {
+    for (number, md) in [
+        band(1, "OK"),
+        band(2, "TOOLONG"),
+        band(3, "OK2"),
+        band(4, "OK3"),
+    ] {
         let r = p.write_band(BandInput {
             number,
             gdal_type: 7,
@@ -118,10 +132,9 @@ fn a_band_error_reaches_the_caller_and_leaves_no_file() {
 fn an_error_of_the_last_band_comes_from_finish() {
     let dir = tmp("pipeline-last");
     let path = dir.join("l.fst");
-    let mut p = Pipeline::start(
-        Creator::begin(&path, source(2, 2), CreateOptions::default()).unwrap(),
-    )
-    .unwrap();
+    let mut p =
+        Pipeline::start(Creator::begin(&path, source(2, 2), CreateOptions::default()).unwrap())
+            .unwrap();
     // Three values for a 2 x 2 raster: the worker's error, after the hand-over succeeded.
     p.write_band(BandInput {
         number: 1,

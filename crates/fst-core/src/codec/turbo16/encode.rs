@@ -691,7 +691,11 @@ impl Tiles {
                     3 * width,
                 ),
                 [a, b, c] if width <= 16 => {
-                    w.put(out, ((a as u32 & mask) << width) | (b as u32 & mask), 2 * width);
+                    w.put(
+                        out,
+                        ((a as u32 & mask) << width) | (b as u32 & mask),
+                        2 * width,
+                    );
                     w.put(out, c as u32 & mask, width);
                 }
                 _ => {
