@@ -221,7 +221,8 @@ GDALDataset *FSTDataset::Open(GDALOpenInfo *oi) {
 }
 
 // CreateCopy: reads the source band by band (whole band as float64, line by line) and hands
-// each to Rust (src/write/), which encodes it into a record at once. The file appears under
+// each to Rust (src/write/), which encodes and writes it on a thread of its own while this
+// one reads the next band (an error may so come one band late; its message names the band). The file appears under
 // its name only when fstgis_create_finish succeeds.
 bool WriteDataset(const char *name, GDALDataset *src, char **options, GDALProgressFunc progress,
                   void *progress_data) {

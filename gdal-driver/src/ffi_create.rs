@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::ffi::{guard, report_code, report_warning};
 use crate::write::{
-    BandInput, CreateError, CreateOptions, Creator, SourceInfo, CREATION_OPTION_LIST,
+    BandInput, CreateError, CreateOptions, Creator, Pipeline, SourceInfo, CREATION_OPTION_LIST,
 };
 
 const CPLE_APP_DEFINED: c_int = 1;
@@ -170,14 +170,17 @@ pub unsafe extern "C" fn fstgis_create_begin(
             source.lat_lon = Some((lat, lon));
         }
         let result = CreateOptions::parse(opts.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .and_then(|o| Creator::begin(Path::new(&name), source, o));
-        match result {
-            Ok(c) => {
+            .and_then(|o| Creator::begin(Path::new(&name), source, o))
+            .and_then(|c| {
                 if let Some(w) = c.grid_warning() {
                     report_warning(&format!("FST driver: {name}: {w}"));
                 }
-                Box::into_raw(Box::new(c)).cast()
-            }
+                // Bands are encoded and written on a thread of their own while the shim
+                // reads the next one from the source.
+                Pipeline::start(c)
+            });
+        match result {
+            Ok(p) => Box::into_raw(Box::new(p)).cast(),
             Err(e) => {
                 report(&e);
                 std::ptr::null_mut()
@@ -186,8 +189,10 @@ pub unsafe extern "C" fn fstgis_create_begin(
     })
 }
 
-/// Write one band: `n` float64 values, line by line from the top. 0 on success, -1 after
-/// reporting the error (the handle stays valid for `fstgis_create_abort`).
+/// Hand one band over: `n` float64 values, line by line from the top, copied before the call
+/// returns. The band is encoded and written on the handle's thread while the caller reads
+/// the next one. 0 on success, -1 after reporting the error, which may be an earlier band's
+/// (the message names the band; the handle stays valid for `fstgis_create_abort`).
 ///
 /// # Safety
 /// `h` comes from `fstgis_create_begin` and is not finished; `band` is valid for the call;
@@ -203,8 +208,9 @@ pub unsafe extern "C" fn fstgis_create_band(
         if h.is_null() || band.is_null() || values.is_null() {
             return -1;
         }
-        // SAFETY: h is a live Creator handle, used by one thread at a time (caller contract).
-        let c = unsafe { &mut *h.cast::<Creator>() };
+        // SAFETY: h is a live Pipeline handle, used by one thread at a time (caller
+        // contract).
+        let c = unsafe { &mut *h.cast::<Pipeline>() };
         // SAFETY: band is valid for the call (caller contract).
         let b = unsafe { &*band };
         // SAFETY: metadata is NULL or a GDAL string list (caller contract).
@@ -238,8 +244,8 @@ pub unsafe extern "C" fn fstgis_create_finish(h: *mut c_void) -> c_int {
     if h.is_null() {
         return -1;
     }
-    // SAFETY: h is a Creator handle from Box::into_raw, given back exactly once.
-    let c = unsafe { Box::from_raw(h.cast::<Creator>()) };
+    // SAFETY: h is a Pipeline handle from Box::into_raw, given back exactly once.
+    let c = unsafe { Box::from_raw(h.cast::<Pipeline>()) };
     guard(-1, move || match c.finish() {
         Ok(_) => 0,
         Err(e) => {
@@ -259,7 +265,7 @@ pub unsafe extern "C" fn fstgis_create_abort(h: *mut c_void) {
     if h.is_null() {
         return;
     }
-    // SAFETY: h is a Creator handle from Box::into_raw, given back exactly once.
-    let c = unsafe { Box::from_raw(h.cast::<Creator>()) };
+    // SAFETY: h is a Pipeline handle from Box::into_raw, given back exactly once.
+    let c = unsafe { Box::from_raw(h.cast::<Pipeline>()) };
     guard((), move || c.abandon());
 }

@@ -2,7 +2,9 @@
 //! as it comes, on the grid `grids::from_crs` finds for the source's CRS and geotransform.
 //!
 //! Kept apart from the dataset model ([`crate::model`]), which only reads. The C++ shim reads
-//! the source band by band and hands each band to [`Creator::write_band`]; the file is created
+//! the source band by band and hands each band to [`Creator::write_band`] (through a
+//! [`Pipeline`], which runs it on a thread of its own while the shim reads the next band); the
+//! file is created
 //! under a temporary name and appears only when [`Creator::finish`] succeeds (fst-core's
 //! writer), so a failed copy leaves no half file.
 //!
@@ -12,6 +14,7 @@
 
 mod keys;
 mod options;
+mod pipeline;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -25,6 +28,7 @@ use fst_core::{Container, WriteError};
 use grids::from_crs::{from_geotransform, from_lat_lon, FromCrsError, FromCrsOptions, FstGrid};
 
 pub use options::{CreateOptions, CREATION_OPTION_LIST};
+pub use pipeline::Pipeline;
 
 /// Why a copy to FST failed. Messages name the file and, for band errors, the band.
 #[derive(Debug, thiserror::Error)]

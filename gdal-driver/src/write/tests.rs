@@ -5,14 +5,14 @@ use fst_core::FstFile;
 
 use super::*;
 
-fn tmp(name: &str) -> PathBuf {
+pub(super) fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("gdal-fst-write-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
 }
 
-fn kv(k: &str, v: &str) -> (String, String) {
+pub(super) fn kv(k: &str, v: &str) -> (String, String) {
     (k.to_owned(), v.to_owned())
 }
 

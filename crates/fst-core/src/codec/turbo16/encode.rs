@@ -107,6 +107,45 @@ impl BitWriter {
         }
     }
 
+    /// Run `f` on [`Bits`] that continue this stream into the `bound` words made room for up
+    /// front (`f` gets them and the number of words of the stream before them, must write no
+    /// more, and gives the state back), then keep the words it wrote.
+    ///
+    /// The tile coder writes through this: with the state in locals and no capacity check
+    /// per word, and the writer passed by value (a `&mut` one may alias the words it
+    /// stores), the accumulator stays in registers; through `Vec::push` it went to memory
+    /// on every write (measured).
+    pub(crate) fn in_slice<R>(
+        &mut self,
+        bound: usize,
+        f: impl FnOnce(&mut [u32], Bits, usize) -> (Bits, R),
+    ) -> Result<R, CodecError> {
+        let start = self.words.len();
+        self.words
+            .try_reserve(bound)
+            .map_err(|_e| CodecError::OutOfMemory {
+                bytes: (start + bound) as u64 * 4,
+            })?;
+        self.words.resize(start + bound, 0);
+        let bits = Bits {
+            at: 0,
+            acc: self.acc,
+            pending: self.pending,
+        };
+        let before = start - self.base;
+        let out = self.words.get_mut(start..).unwrap_or_default();
+        let (Bits { at, acc, pending }, r) = f(out, bits, before);
+        if at > bound {
+            return Err(CodecError::Corrupt {
+                reason: "turbo tile band longer than its bound",
+            });
+        }
+        self.words.truncate(start + at);
+        self.acc = acc;
+        self.pending = pending;
+        Ok(r)
+    }
+
     /// Append librmn's 32 zero bits and return the prefix and the words of the stream librmn
     /// stores (every data bit, and the part of the trailer that shares their words or fills
     /// one before the last).
@@ -116,6 +155,48 @@ impl BitWriter {
         let stored = self.base + self.librmn_len();
         self.words.truncate(stored);
         self.words
+    }
+}
+
+/// A [`BitWriter`] continued into a slice of words made ready beforehand
+/// ([`BitWriter::in_slice`]). The words are not part of it: it is `Copy`, so that the tile
+/// coder holds it in a local that nothing aliases and that stays in registers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bits {
+    /// Words of the slice written.
+    at: usize,
+    acc: u64,
+    pending: u32,
+}
+
+impl Bits {
+    /// [`BitWriter::put`] into `out`. A word past `out` is counted but not stored, and
+    /// [`BitWriter::in_slice`] reports it.
+    #[inline(always)] // as BitWriter::put
+    #[allow(clippy::inline_always)]
+    fn put(&mut self, out: &mut [u32], v: u32, n: u32) {
+        debug_assert!(
+            n <= 32 && (n == 32 || v >> n == 0),
+            "{v:#x} wider than {n} bits"
+        );
+        self.acc = (self.acc << n) | u64::from(v);
+        self.pending += n;
+        if self.pending >= 32 {
+            self.pending -= 32;
+            if let Some(slot) = out.get_mut(self.at) {
+                *slot = (self.acc >> self.pending) as u32;
+            }
+            self.at += 1;
+        }
+    }
+
+    /// [`BitWriter::librmn_len`], `before` words preceding the slice.
+    #[inline]
+    fn librmn_len(&self, before: usize) -> usize {
+        match (self.pending, before + self.at) {
+            (0, n) if n > 0 => n - 1,
+            (_, n) => n,
+        }
     }
 }
 
@@ -287,12 +368,6 @@ fn compress_after(
     // 16-bit tokens): encode with 4 and start again with 5 in that rare case, which gives the
     // stream librmn's prescan of every residual gives.
     for c in [4, 5] {
-        // Room for the stream and the padding up to the payload length.
-        let mut w = BitWriter::after(prefix, limit + 8)?;
-        w.put(
-            header_word(PARALLELOGRAM, PARALLELOGRAM_STEP as u32, nbits),
-            32,
-        );
         let tiles = Tiles {
             ni,
             nj,
@@ -301,6 +376,13 @@ fn compress_after(
             residuals: Residuals::Turbo16,
             budget: Budget::Words(limit),
         };
+        // Room for the stream (which stops at the end of the band that reaches `limit`) and
+        // the padding up to the payload length.
+        let mut w = BitWriter::after(prefix, limit + 8 + tiles.band_bound())?;
+        w.put(
+            header_word(PARALLELOGRAM, PARALLELOGRAM_STEP as u32, nbits),
+            32,
+        );
         match tiles.encode(tokens, i32::from, &mut w)? {
             Outcome::Done => {
                 let stream = w.finish();
@@ -484,46 +566,11 @@ impl Tiles {
                 residual_row(up, cur, out, value);
             }
             let rows = band.get(..th * ni).unwrap_or_default();
-            let mut from = 1;
-            // Whole 3 × 3 tiles (all but the last band and column of tiles) take the direct
-            // path: the magnitudes of each column ORed in one vectorisable pass, then three
-            // row slices per tile.
-            if let [r0, r1, r2] = rows.chunks_exact(ni).collect::<ArrayVec3<'_>>().rows() {
-                for (((o, a), b), c) in columns.iter_mut().zip(*r0).zip(*r1).zip(*r2) {
-                    *o = a.unsigned_abs() | b.unsigned_abs() | c.unsigned_abs();
-                }
-                let whole = (ni - 1) / STEP;
-                for i0 in (0..whole).map(|t| 1 + t * STEP) {
-                    let cols = i0..i0 + STEP;
-                    let (Some(m), Some(a), Some(b), Some(c)) = (
-                        columns.get(cols.clone()),
-                        r0.get(cols.clone()),
-                        r1.get(cols.clone()),
-                        r2.get(cols),
-                    ) else {
-                        break;
-                    };
-                    let any = m.iter().fold(0, |x, &y| x | y);
-                    if let Some(stop) = self.tile(w, &[a, b, c], any, max_code) {
-                        return Ok(stop);
-                    }
-                }
-                from = 1 + whole * STEP;
-            }
-            for i0 in (from..ni).step_by(STEP) {
-                let tw = STEP.min(ni - i0);
-                let tile: ArrayVec3<'_> = rows
-                    .chunks_exact(ni)
-                    .map(|row| row.get(i0..i0 + tw).unwrap_or_default())
-                    .collect();
-                let any = tile
-                    .rows()
-                    .iter()
-                    .flat_map(|row| row.iter())
-                    .fold(0, |x, r| x | r.unsigned_abs());
-                if let Some(stop) = self.tile(w, tile.rows(), any, max_code) {
-                    return Ok(stop);
-                }
+            let bound = self.band_bound();
+            if let Some(stop) = w.in_slice(bound, |out, bits, before| {
+                self.band(out, bits, before, rows, &mut columns, max_code)
+            })? {
+                return Ok(stop);
             }
             if let Budget::Words(limit) = self.budget {
                 if w.len() >= limit {
@@ -536,11 +583,89 @@ impl Tiles {
 }
 
 impl Tiles {
+    /// Words one band of tiles can take at most: every residual in 32 bits (no width code
+    /// means more; the 16-bit codec's 5-bit field allows 18), a code per tile, and the
+    /// accumulator's word. Writers reserve it beyond their budget, so that the last band
+    /// does not reallocate the stream.
+    pub(crate) fn band_bound(&self) -> usize {
+        let ni = self.ni;
+        PARALLELOGRAM_STEP * ni
+            + (ni.div_ceil(PARALLELOGRAM_STEP) * self.c as usize).div_ceil(32)
+            + 2
+    }
+
+    /// Write the tiles of one band (`rows`: its residual rows, `ni` each, column 0 unused)
+    /// to `out` through `bits` (`before`: words of the stream before `out`), and say why the
+    /// encoding stops if it does. `columns` is scratch of `ni` elements.
+    #[allow(clippy::too_many_arguments)]
+    fn band(
+        &self,
+        out: &mut [u32],
+        mut bits: Bits,
+        before: usize,
+        rows: &[i32],
+        columns: &mut [u32],
+        max_code: u32,
+    ) -> (Bits, Option<Outcome>) {
+        const STEP: usize = PARALLELOGRAM_STEP;
+        let ni = self.ni;
+        let mut from = 1;
+        // Whole 3 × 3 tiles (all but the last band and column of tiles) take the direct
+        // path: the magnitudes of each column ORed in one vectorisable pass, then three
+        // row slices per tile.
+        if let [r0, r1, r2] = rows.chunks_exact(ni).collect::<ArrayVec3<'_>>().rows() {
+            for (((o, a), b), c) in columns.iter_mut().zip(*r0).zip(*r1).zip(*r2) {
+                *o = a.unsigned_abs() | b.unsigned_abs() | c.unsigned_abs();
+            }
+            let whole = (ni - 1) / STEP;
+            for i0 in (0..whole).map(|t| 1 + t * STEP) {
+                let cols = i0..i0 + STEP;
+                let (Some(m), Some(a), Some(b), Some(c)) = (
+                    columns.get(cols.clone()),
+                    r0.get(cols.clone()),
+                    r1.get(cols.clone()),
+                    r2.get(cols),
+                ) else {
+                    break;
+                };
+                let any = m.iter().fold(0, |x, &y| x | y);
+                if let Some(stop) = self.tile(out, &mut bits, before, &[a, b, c], any, max_code) {
+                    return (bits, Some(stop));
+                }
+            }
+            from = 1 + whole * STEP;
+        }
+        for i0 in (from..ni).step_by(STEP) {
+            let tw = STEP.min(ni - i0);
+            let tile: ArrayVec3<'_> = rows
+                .chunks_exact(ni)
+                .map(|row| row.get(i0..i0 + tw).unwrap_or_default())
+                .collect();
+            let any = tile
+                .rows()
+                .iter()
+                .flat_map(|row| row.iter())
+                .fold(0, |x, r| x | r.unsigned_abs());
+            if let Some(stop) = self.tile(out, &mut bits, before, tile.rows(), any, max_code) {
+                return (bits, Some(stop));
+            }
+        }
+        (bits, None)
+    }
+
     /// Write one tile, given as its rows and the OR of its residuals' magnitudes, or say why
     /// the encoding stops.
     #[inline(always)] // called once per tile from two loops; measured
     #[allow(clippy::inline_always)]
-    fn tile(&self, w: &mut BitWriter, rows: &[&[i32]], any: u32, max_code: u32) -> Option<Outcome> {
+    fn tile(
+        &self,
+        out: &mut [u32],
+        w: &mut Bits,
+        before: usize,
+        rows: &[&[i32]],
+        any: u32,
+        max_code: u32,
+    ) -> Option<Outcome> {
         let needed = bit_length(any);
         let (code, width) = match (self.residuals, needed) {
             (_, 0) => (0, 0),
@@ -550,7 +675,7 @@ impl Tiles {
         if code > max_code {
             return Some(Outcome::WideField);
         }
-        w.put(code, self.c);
+        w.put(out, code, self.c);
         if width == 0 {
             return None;
         }
@@ -559,24 +684,29 @@ impl Tiles {
             match **row {
                 // A tile row in one write, or two.
                 [a, b, c] if width <= 10 => w.put(
+                    out,
                     ((a as u32 & mask) << (2 * width))
                         | ((b as u32 & mask) << width)
                         | (c as u32 & mask),
                     3 * width,
                 ),
                 [a, b, c] if width <= 16 => {
-                    w.put(((a as u32 & mask) << width) | (b as u32 & mask), 2 * width);
-                    w.put(c as u32 & mask, width);
+                    w.put(
+                        out,
+                        ((a as u32 & mask) << width) | (b as u32 & mask),
+                        2 * width,
+                    );
+                    w.put(out, c as u32 & mask, width);
                 }
                 _ => {
                     for &r in *row {
-                        w.put(r as u32 & mask, width);
+                        w.put(out, r as u32 & mask, width);
                     }
                 }
             }
         }
         if let Budget::Remaining { remaining, k } = self.budget {
-            let wanted = w.librmn_len() as i64 + 1 + i64::from((needed + 9 * k) >> 5);
+            let wanted = w.librmn_len(before) as i64 + 1 + i64::from((needed + 9 * k) >> 5);
             if remaining < wanted {
                 return Some(Outcome::TooLarge);
             }

@@ -116,7 +116,6 @@ pub(crate) fn encode_payload(
     let remaining = (n as i64 * i64::from(nbits)) / 32 - body.len() as i64;
     // librmn writes the sign section's length where the mantissa section's belongs.
     body.push(sign_len_bytes as u32);
-    let mut w = BitWriter::continuing(body, n / 2 + 8)?;
     let tiles = Tiles {
         ni,
         nj,
@@ -125,6 +124,10 @@ pub(crate) fn encode_payload(
         residuals: Residuals::Plain,
         budget: Budget::Remaining { remaining, k },
     };
+    // Room for the most the budget lets through: the uncompressed record's words and one
+    // more band.
+    let room = usize::try_from(remaining).unwrap_or(0) + 8 + tiles.band_bound();
+    let mut w = BitWriter::continuing(body, room)?;
     let shift = 23 - k;
     if tiles.encode(bits, |b| ((b & 0x7F_FFFF) >> shift) as i32, &mut w)? != Outcome::Done {
         return Ok(None);

@@ -330,6 +330,24 @@ fn seventeen_bit_residuals_widen_the_field() {
 }
 
 #[test]
+fn a_band_of_eighteen_bit_residuals_fits_its_room() {
+    // A whole band of tiles (rows 1..=3) of the checkerboard: every residual takes 18 bits,
+    // the most the 16-bit codec writes, in the room the tile coder makes for a band.
+    let (ni, nj) = (60, 40);
+    let mut tokens = field(ni, nj, 16, 0, 3);
+    for j in 1..4 {
+        for i in 0..ni {
+            tokens[j * ni + i] = if (i + j) % 2 == 0 { 0 } else { 0xFFFF };
+        }
+    }
+    let stream = compress(&tokens, ni, nj, 16).unwrap().unwrap();
+    assert_eq!(stream[1] >> 29, 5);
+    let mut out = vec![0u32; ni * nj];
+    turbo16::decompress(&stream, ni, nj, &mut out, 1).unwrap();
+    assert!(out.iter().zip(&tokens).all(|(&o, &t)| o == u32::from(t)));
+}
+
+#[test]
 fn bad_arguments_are_errors() {
     let tokens = vec![0u16; 12];
     for nbits in [0, 17] {
