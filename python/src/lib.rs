@@ -23,6 +23,7 @@ mod errors;
 mod file;
 mod grid;
 mod helpers;
+mod table;
 mod vertical;
 mod write;
 
