@@ -33,7 +33,7 @@ if [[ ! -f "$fields" ]]; then
 fi
 # Release build of the extension for timing.
 VIRTUAL_ENV="$repo/.venv-python" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}" \
-  "$repo/.venv-python/bin/maturin" develop --release -q -m "$repo/python/Cargo.toml" >/dev/null 2>&1
+  "$repo/.venv-python/bin/maturin" develop --release --features proj -q -m "$repo/python/Cargo.toml" >/dev/null 2>&1
 ours="$repo/.venv-python/bin/python"
 b="$here/bench_python.py"
 results="$out/python_bench.jsonl"
