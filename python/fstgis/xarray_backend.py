@@ -533,17 +533,24 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         elif len(kinds) == 1 and -1 not in kinds:
             kind = kinds.pop()
             base, attrs = VERTICAL.get(kind, MIXED_LEVELS)
-            ip1s.sort(key=lambda ip: level_of[ip][0])
+            ip1s.sort(key=lambda ip: (level_of[ip][0], ip))
             ln, lnew = dims_reg.name(base, (kind, tuple(ip1s)))
             if lnew:
-                coords[ln] = xr.Variable((ln,), np.array([level_of[ip][0] for ip in ip1s]),
-                                         dict(attrs))
+                values = np.array([level_of[ip][0] for ip in ip1s])
+                # CF wants a coordinate variable's values strictly monotonic: when two ip1
+                # decode to one level (old and new style), the levels become an auxiliary
+                # coordinate `<dim>_level` and the dimension has no coordinate variable.
+                unique = len(set(values.tolist())) == len(values)
+                coords[ln if unique else f"{ln}_level"] = xr.Variable((ln,), values,
+                                                                      dict(attrs))
                 # The encoded levels: two ip1 may decode to the same value (old and new
                 # style), and writers need them back.
                 coords[f"{ln}_ip1"] = xr.Variable((ln,), np.array(ip1s, np.int64),
                                                   {"long_name": "encoded level (ip1)"})
         else:
             base, attrs = MIXED_LEVELS
+            # Sorted: a coordinate variable's values must be strictly monotonic (CF 5).
+            ip1s.sort()
             ln, lnew = dims_reg.name(base, ("mixed", tuple(ip1s)))
             if lnew:
                 coords[ln] = xr.Variable((ln,), np.array(ip1s, np.int64), dict(attrs))
@@ -653,9 +660,10 @@ def _hybrid_formula_terms(f, data_vars: dict, coords: dict) -> None:
 
     * vcode 5001 (p = a + b·ps): CF ``atmosphere_hybrid_sigma_pressure_coordinate`` with
       ``ap`` (hPa, as ``P0``) and ``b``;
-    * 5002-5005 (ln p = a + b·ln(ps/pref)): ``atmosphere_hybrid_sigma_log_pressure_coordinate``
-      (the name fstd2nc and PyGeode use; CF has no standard for GEM's log-hydrostatic
-      coordinate), terms ``a`` (ln Pa), ``b``, ``ps`` and ``p0`` (pref, Pa); ``ps`` is P0
+    * 5002-5005 (ln p = a + b·ln(ps/pref)): no standard name (CF has none for GEM's
+      log-hydrostatic coordinate; fstd2nc's ``atmosphere_hybrid_sigma_log_pressure_coordinate``
+      is not in the table), terms in ``fst_formula_terms``: ``a`` (ln Pa), ``b``, ``ps`` and
+      ``p0`` (pref, Pa); ``ps`` is P0
       in hPa, so p = exp(a + b·ln(100·ps/p0)), stated in the ``formula`` attribute;
       5100 (SLEVE) adds ``c`` and ``ps_ls`` (P0LS);
     * 21001 (z = a + (b + c)·zs): CF ``atmosphere_hybrid_height_coordinate`` with ``a``,
@@ -724,7 +732,12 @@ def _apply_terms(ln: str, coord, terms: dict, data_vars: dict, coords: dict) -> 
         if ps:
             attrs["formula_terms"] = f"ap: {ln}_ap b: {ln}_b ps: {ps}"
     elif family in ("log", "log_sleve"):
-        attrs["standard_name"] = "atmosphere_hybrid_sigma_log_pressure_coordinate"
+        # CF has no standard name for GEM's log-hydrostatic coordinate (fstd2nc's
+        # `atmosphere_hybrid_sigma_log_pressure_coordinate` is not in the standard name table,
+        # and cfchecker rejects it), and `formula_terms` is only valid with a standard name
+        # that defines the formula: the terms are in `fst_formula_terms`, same syntax.
+        attrs.pop("standard_name", None)
+        attrs["long_name"] = f"hybrid sigma log-pressure coordinate (vcode {vcode})"
         coords[f"{ln}_a"] = xr.Variable((ln,), a, dict(coef, units="1",
                                                        comment="natural log of a pressure in Pa"))
         coords[f"{ln}_b"] = xr.Variable((ln,), b, dict(coef, units="1"))
@@ -733,13 +746,13 @@ def _apply_terms(ln: str, coord, terms: dict, data_vars: dict, coords: dict) -> 
         if family == "log":
             attrs["formula"] = "p(n,k,j,i) = exp(a(k) + b(k)*ln(100*ps(n,j,i)/p0)) [Pa; ps in hPa]"
             if ps:
-                attrs["formula_terms"] = f"a: {ln}_a b: {ln}_b ps: {ps} p0: {ln}_p0"
+                attrs["fst_formula_terms"] = f"a: {ln}_a b: {ln}_b ps: {ps} p0: {ln}_p0"
         else:
             coords[f"{ln}_c"] = xr.Variable((ln,), c, dict(coef, units="1"))
             attrs["formula"] = ("p(n,k,j,i) = exp(a(k) + b(k)*ln(100*ps(n,j,i)/p0)"
                                 " + c(k)*ln(100*ps_ls(n,j,i)/p0)) [Pa; ps, ps_ls in hPa]")
             if ps and ps_ls:
-                attrs["formula_terms"] = (f"a: {ln}_a b: {ln}_b c: {ln}_c ps: {ps} "
+                attrs["fst_formula_terms"] = (f"a: {ln}_a b: {ln}_b c: {ln}_c ps: {ps} "
                                           f"ps_ls: {ps_ls} p0: {ln}_p0")
     elif family == "height":
         sleve = terms["reference_large_scale"] is not None and ps_ls is not None

@@ -86,8 +86,7 @@ class _GridWriter:
             if crs is None and x.attrs.get("standard_name", xdim) in ("longitude", "lon"):
                 crs = _SPHERE
             if crs is not None:
-                grid = _fstgis.grid_from_axes(crs, np.asarray(x, float).tolist(),
-                                              np.asarray(y, float).tolist())
+                grid = _grid_from_axes(crs, np.asarray(x, float), np.asarray(y, float))
         if grid is None:
             lat = self._two_d(ds, var, "latitude")
             lon = self._two_d(ds, var, "longitude")
@@ -139,6 +138,25 @@ class _GridWriter:
                     or c.name in (standard_name[:3], standard_name)):
                 return np.asarray(c.values, float)
         return None
+
+
+def _grid_from_axes(crs: str, x: np.ndarray, y: np.ndarray) -> dict:
+    """The FST grid of 1-D axes in ``crs``. A build without PROJ (the wheel; see
+    python/README.md) has no ``grid_from_axes``: the points go to latitude/longitude through
+    pyproj and ``grid_from_lat_lon`` matches them (A, B, G, L or Z on L for geographic axes;
+    Y, with the same points, for rotated and polar ones)."""
+    if hasattr(_fstgis, "grid_from_axes"):
+        return _fstgis.grid_from_axes(crs, x.tolist(), y.tolist())
+    lon, lat = np.meshgrid(x, y)  # (y, x): i fastest once raveled
+    if crs != _SPHERE:
+        import pyproj
+
+        src = pyproj.CRS.from_user_input(crs)
+        if not src.is_geographic:
+            to_ll = pyproj.Transformer.from_crs(src, src.geodetic_crs, always_xy=True)
+            lon, lat = to_ll.transform(lon, lat)
+    return _fstgis.grid_from_lat_lon(len(x), len(y), np.ravel(lat).tolist(),
+                                     np.ravel(lon).tolist())
 
 
 def _level_ip1s(ds, var, dim) -> list[int]:

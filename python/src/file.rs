@@ -1,6 +1,5 @@
 //! `File`, `Record` and `Level`: an open standard file, its records and their decoded level.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -8,7 +7,6 @@ use fst_core::catalog::{Catalog, FieldSlice};
 use fst_core::codec::{SampleType, Samples};
 use fst_core::date::DateStamp;
 use fst_core::ip::{decode_ip, encode_ip, IpStyle, LevelKind};
-use fst_core::names::{Etiket, Nomvar, Typvar};
 use fst_core::record::RecordMeta;
 use fst_core::{Field, FstFile, Limits, OpenOptions, Query};
 use numpy::npyffi::NPY_ORDER;
@@ -20,6 +18,7 @@ use pyo3::IntoPyObjectExt;
 
 use crate::errors::{self, Context};
 use crate::grid::Grid;
+use crate::table::{int_keys, Columns, INT_KEYS};
 
 /// An open RPN standard file (XDF or RSF) for reading.
 ///
@@ -360,122 +359,13 @@ impl File {
     /// released.
     fn columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let file = self.get()?;
-        let cols = py.detach(|| Columns::build(&file));
+        let cols = py.detach(|| Columns::build(file.records()));
         let d = cols.into_dict(py)?;
         let n = file.records().len();
-        let name = (vec![0i32; n].into_pyarray(py), vec![self.name.clone()]);
+        let name = (vec![0u32; n].into_pyarray(py), vec![self.name.clone()]);
         d.set_item("file", name)?;
         Ok(d)
     }
-}
-
-/// A dictionary-encoded text column: one code per record into a list of distinct values.
-/// A table of 100 000 records holds a few dozen names; building 100 000 Python strings per
-/// column (and handing them to polars) would cost more than reading the directory.
-struct TextColumn<K> {
-    codes: Vec<i32>,
-    values: Vec<String>,
-    index: HashMap<K, i32>,
-    /// The previous record's key and code: runs of equal keys skip the hash.
-    last: Option<(K, i32)>,
-}
-
-impl<K> Default for TextColumn<K> {
-    fn default() -> Self {
-        TextColumn {
-            codes: Vec::new(),
-            values: Vec::new(),
-            index: HashMap::new(),
-            last: None,
-        }
-    }
-}
-
-impl<K: std::hash::Hash + Eq + Copy> TextColumn<K> {
-    fn push(&mut self, key: K, text: impl FnOnce() -> String) {
-        if let Some((k, code)) = self.last {
-            if k == key {
-                self.codes.push(code);
-                return;
-            }
-        }
-        let next = self.values.len() as i32;
-        let code = *self.index.entry(key).or_insert_with(|| {
-            self.values.push(text());
-            next
-        });
-        self.last = Some((key, code));
-        self.codes.push(code);
-    }
-
-    fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyTuple>> {
-        (self.codes.into_pyarray(py), self.values).into_pyobject(py)
-    }
-}
-
-type GridKeyTuple = (u8, u32, u32, [u32; 4]);
-
-/// A memoised conversion, with the last answer checked before the hash.
-struct Memo<K, V> {
-    map: HashMap<K, V>,
-    last: Option<(K, V)>,
-}
-
-impl<K, V> Default for Memo<K, V> {
-    fn default() -> Self {
-        Memo {
-            map: HashMap::new(),
-            last: None,
-        }
-    }
-}
-
-impl<K: std::hash::Hash + Eq + Copy, V: Copy> Memo<K, V> {
-    fn get(&mut self, key: K, compute: impl FnOnce() -> V) -> V {
-        if let Some((k, v)) = self.last {
-            if k == key {
-                return v;
-            }
-        }
-        let v = *self.map.entry(key).or_insert_with(compute);
-        self.last = Some((key, v));
-        v
-    }
-}
-
-/// Columns of the record table; see `File.columns`.
-#[derive(Default)]
-struct Columns {
-    key: Vec<i64>,
-    nomvar: TextColumn<Nomvar>,
-    typvar: TextColumn<Typvar>,
-    etiket: TextColumn<Etiket>,
-    grtyp: TextColumn<u8>,
-    ints: Vec<(&'static str, Vec<i64>)>,
-    level: Vec<f64>,
-    level_kind: Vec<i64>,
-    level_unit: TextColumn<&'static str>,
-    ip2_value: Vec<f64>,
-    ip2_kind: Vec<i64>,
-    ip3_value: Vec<f64>,
-    ip3_kind: Vec<i64>,
-    origin_time: Vec<i64>,
-    valid_time: Vec<i64>,
-    forecast_hour: Vec<f64>,
-    grid_id: TextColumn<GridKeyTuple>,
-    offset: Vec<i64>,
-    nbytes: Vec<i64>,
-}
-
-/// ip2 or ip3 as `DecodeIp` reads it alone: an old-style value taken literally (ip2 in
-/// hours, ip3 an arbitrary code), a new-style one decoded; (NaN, -1) when invalid.
-fn decode_other_ip(ip: u32, old_kind: LevelKind) -> (f64, i64) {
-    if ip <= 32_767 {
-        return (f64::from(ip), i64::from(old_kind.code()));
-    }
-    decode_ip(ip).map_or((f64::NAN, -1), |d| {
-        (f64::from(d.value), i64::from(d.kind.code()))
-    })
 }
 
 /// The date a stamp denotes, when Python's `datetime` can hold it (years 1..9999; extended
@@ -485,140 +375,12 @@ fn python_time(stamp: i32) -> Option<chrono::DateTime<chrono::Utc>> {
     DateStamp(stamp).to_datetime().filter(|d| d.year() >= 1)
 }
 
-fn micros(stamp: i32) -> i64 {
-    DateStamp(stamp)
-        .to_datetime()
-        .map_or(i64::MIN, |d| d.timestamp_micros())
-}
-
-const INT_KEYS: [&str; 17] = [
-    "ni",
-    "nj",
-    "nk",
-    "dateo",
-    "datev",
-    "deet",
-    "npas",
-    "ip1",
-    "ip2",
-    "ip3",
-    "ig1",
-    "ig2",
-    "ig3",
-    "ig4",
-    "datyp",
-    "nbits",
-    "file_index",
-];
-
-fn int_keys(m: &RecordMeta, dateo: i32) -> [i64; 17] {
-    [
-        m.ni.into(),
-        m.nj.into(),
-        m.nk.into(),
-        dateo.into(),
-        m.datev.into(),
-        m.deet.into(),
-        m.npas.into(),
-        m.ip1.into(),
-        m.ip2.into(),
-        m.ip3.into(),
-        m.ig1.into(),
-        m.ig2.into(),
-        m.ig3.into(),
-        m.ig4.into(),
-        m.datyp.0.into(),
-        m.nbits.into(),
-        m.file_index.into(),
-    ]
-}
-
-impl Columns {
-    fn build(file: &FstFile) -> Self {
-        let mut c = Columns {
-            ints: INT_KEYS.iter().map(|k| (*k, Vec::new())).collect(),
-            ..Columns::default()
-        };
-        // A file holds few distinct dates and levels: their conversions (librmn's date
-        // arithmetic, calendar dates, ip decoding) are done once each.
-        let mut dateo_of = Memo::default();
-        let mut micros_of = Memo::default();
-        let mut level_of = Memo::default();
-        for m in file.records() {
-            let seconds = u64::from(m.deet) * u64::from(m.npas);
-            let dateo = dateo_of.get((m.datev, seconds), || m.dateo());
-            c.origin_time.push(micros_of.get(dateo, || micros(dateo)));
-            c.valid_time
-                .push(micros_of.get(m.datev, || micros(m.datev)));
-            let level = level_of.get(m.ip1, || decode_ip(m.ip1).ok());
-            c.key.push(m.index.0.into());
-            c.nomvar.push(m.nomvar, || m.nomvar.trimmed().to_string());
-            c.typvar.push(m.typvar, || m.typvar.trimmed().to_string());
-            c.etiket.push(m.etiket, || m.etiket.trimmed().to_string());
-            c.grtyp.push(m.grtyp, || m.grtyp_char().to_string());
-            for ((_, col), v) in c.ints.iter_mut().zip(int_keys(m, dateo)) {
-                col.push(v);
-            }
-            if let Some(d) = level {
-                c.level.push(f64::from(d.value));
-                c.level_kind.push(d.kind.code().into());
-                c.level_unit
-                    .push(d.kind.unit(), || d.kind.unit().to_string());
-            } else {
-                c.level.push(f64::NAN);
-                c.level_kind.push(-1);
-                c.level_unit.push("", String::new);
-            }
-            let (v2, k2) = decode_other_ip(m.ip2, LevelKind::Hours);
-            c.ip2_value.push(v2);
-            c.ip2_kind.push(k2);
-            let (v3, k3) = decode_other_ip(m.ip3, LevelKind::Arbitrary);
-            c.ip3_value.push(v3);
-            c.ip3_kind.push(k3);
-            c.forecast_hour.push(forecast_hours(m.deet, m.npas));
-            c.grid_id
-                .push((m.grtyp, m.ni, m.nj, [m.ig1, m.ig2, m.ig3, m.ig4]), || {
-                    grid_id(m)
-                });
-            c.offset.push(m.record_offset.0 as i64);
-            c.nbytes.push(m.record_len as i64);
-        }
-        c
-    }
-
-    fn into_dict(self, py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item("key", self.key.into_pyarray(py))?;
-        d.set_item("nomvar", self.nomvar.into_py(py)?)?;
-        d.set_item("typvar", self.typvar.into_py(py)?)?;
-        d.set_item("etiket", self.etiket.into_py(py)?)?;
-        d.set_item("grtyp", self.grtyp.into_py(py)?)?;
-        for (k, col) in self.ints {
-            d.set_item(k, col.into_pyarray(py))?;
-        }
-        d.set_item("level", self.level.into_pyarray(py))?;
-        d.set_item("level_kind", self.level_kind.into_pyarray(py))?;
-        d.set_item("level_unit", self.level_unit.into_py(py)?)?;
-        d.set_item("ip2_value", self.ip2_value.into_pyarray(py))?;
-        d.set_item("ip2_kind", self.ip2_kind.into_pyarray(py))?;
-        d.set_item("ip3_value", self.ip3_value.into_pyarray(py))?;
-        d.set_item("ip3_kind", self.ip3_kind.into_pyarray(py))?;
-        d.set_item("origin_time", self.origin_time.into_pyarray(py))?;
-        d.set_item("valid_time", self.valid_time.into_pyarray(py))?;
-        d.set_item("forecast_hour", self.forecast_hour.into_pyarray(py))?;
-        d.set_item("grid_id", self.grid_id.into_py(py)?)?;
-        d.set_item("offset", self.offset.into_pyarray(py))?;
-        d.set_item("nbytes", self.nbytes.into_pyarray(py))?;
-        Ok(d)
-    }
-}
-
 pub(crate) fn forecast_hours(deet: u32, npas: u32) -> f64 {
     (u64::from(deet) * u64::from(npas)) as f64 / 3600.0
 }
 
 /// The grid a record lies on, as the fixture manifests name it: `grtyp:ni:nj:ig1:ig2:ig3:ig4`.
-fn grid_id(m: &RecordMeta) -> String {
+pub(crate) fn grid_id(m: &RecordMeta) -> String {
     format!(
         "{}:{}:{}:{}:{}:{}:{}",
         m.grtyp_char(),

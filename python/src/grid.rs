@@ -136,11 +136,25 @@ impl Grid {
     }
 
     /// WKT2:2019 of the CRS (of subgrid `k` for U grids).
+    #[cfg(feature = "proj")]
     #[pyo3(signature = (k=0))]
     fn crs_wkt(&self, py: Python<'_>, k: usize) -> PyResult<String> {
         py.detach(|| self.grid.subgrid_crs(k))
             .map(|c| c.wkt)
             .map_err(|e| self.err(&e))
+    }
+
+    /// WKT2:2019 of the CRS (of subgrid `k` for U grids), from pyproj (which bundles PROJ):
+    /// this build links no PROJ.
+    #[cfg(not(feature = "proj"))]
+    #[pyo3(signature = (k=0))]
+    fn crs_wkt(&self, py: Python<'_>, k: usize) -> PyResult<String> {
+        let proj = self.proj(k)?;
+        py.import("pyproj")?
+            .getattr("CRS")?
+            .call_method1("from_proj4", (proj,))?
+            .call_method1("to_wkt", ("WKT2_2019",))?
+            .extract()
     }
 
     /// Point (i, j) (0-based) at `(x0 + i·dx, y0 + j·dy)` in CRS units, or None when the
@@ -222,6 +236,7 @@ fn from_crs_error(e: &grids::FromCrsError) -> PyErr {
 
 /// The FST grid whose points are at `x[i]`, `y[j]` in `crs` (anything PROJ reads: WKT,
 /// PROJ string, `AUTH:CODE`): grids' `from_crs::from_axes`.
+#[cfg(feature = "proj")]
 #[pyfunction]
 pub(crate) fn grid_from_axes<'py>(
     py: Python<'py>,

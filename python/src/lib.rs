@@ -23,6 +23,7 @@ mod errors;
 mod file;
 mod grid;
 mod helpers;
+mod table;
 mod vertical;
 mod write;
 
@@ -36,6 +37,7 @@ fn _fstgis(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<file::Level>()?;
     m.add_class::<grid::Grid>()?;
     m.add_class::<write::Writer>()?;
+    #[cfg(feature = "proj")]
     m.add_function(wrap_pyfunction!(grid::grid_from_axes, m)?)?;
     m.add_function(wrap_pyfunction!(grid::grid_from_lat_lon, m)?)?;
     m.add_function(wrap_pyfunction!(helpers::datetime_to_cmc, m)?)?;

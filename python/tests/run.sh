@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests of the Python package (python/): creates <repo>/.venv-python with the packages of
 # python/tests/requirements.txt (once; again when that file changes), builds and installs
-# fstgis into it (`maturin develop`), and runs pytest on python/tests.
+# fstgis into it (`maturin develop --features proj`: the build that links PROJ; the wheel's
+# default build links none, see python/README.md), and runs pytest on python/tests.
 # The comparisons with rpnpy/librmn 19.5 run in bench/oracle-env.sh's venv (created if
 # missing); FSTGIS_NO_ORACLE=1 skips them.
 #   FSTGIS_PYTHON=/path/to/python3   interpreter for the venv (default /usr/bin/python3)
@@ -28,7 +29,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 mkdir -p "$CARGO_TARGET_DIR"
 log="$CARGO_TARGET_DIR/maturin-develop.log"
 if ! VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
-  "$venv/bin/maturin" develop -m "$root/python/Cargo.toml" > "$log" 2>&1; then
+  "$venv/bin/maturin" develop --features proj -m "$root/python/Cargo.toml" > "$log" 2>&1; then
   cat "$log" >&2
   echo "maturin develop failed" >&2
   exit 1

@@ -1,5 +1,6 @@
 //! CRS definitions (PROJ strings and WKT) and affine transforms.
 
+#[cfg(feature = "proj")]
 use crate::error::Result;
 use crate::grid::Projection;
 use crate::params::EARTH_RADIUS_M;
@@ -23,6 +24,7 @@ impl Crs {
     /// assert!(grids::Crs::from_proj("+proj=nonsense".into()).is_err());
     /// # Ok::<(), grids::GridError>(())
     /// ```
+    #[cfg(feature = "proj")]
     pub fn from_proj(proj: String) -> Result<Self> {
         let wkt = crate::proj_ffi::wkt_of(&proj)?;
         Ok(Crs { proj, wkt })
@@ -41,6 +43,7 @@ impl Crs {
 /// assert!(grids::crs::northing_first("EPSG:99999999").is_err());
 /// # Ok::<(), grids::GridError>(())
 /// ```
+#[cfg(feature = "proj")]
 pub fn northing_first(definition: &str) -> Result<bool> {
     let dirs = crate::proj_ffi::axis_directions(definition)?;
     Ok(matches!(
@@ -63,6 +66,7 @@ pub fn northing_first(definition: &str) -> Result<bool> {
 /// assert!(grids::crs::is_map_crs("EPSG:99999999").is_err());
 /// # Ok::<(), grids::GridError>(())
 /// ```
+#[cfg(feature = "proj")]
 pub fn is_map_crs(definition: &str) -> Result<bool> {
     if !crate::proj_ffi::is_geographic_2d_or_projected(definition)? {
         return Ok(false);

@@ -7,7 +7,9 @@ use fst_core::Limits;
 use crate::axis::Axis;
 use crate::bounds::{self, GeoBox};
 use crate::cloud::Cloud;
-use crate::crs::{self, Crs, GeoTransform};
+#[cfg(feature = "proj")]
+use crate::crs::Crs;
+use crate::crs::{self, GeoTransform};
 use crate::descriptor::{GridDescriptor, GridOptions, Positional};
 use crate::error::{GridError, Result};
 use crate::gauss::gaussian_latitudes;
@@ -580,11 +582,13 @@ impl Grid {
     }
 
     /// The CRS: PROJ definition plus WKT (WKT2:2019, produced by PROJ).
+    #[cfg(feature = "proj")]
     pub fn crs(&self) -> Result<Crs> {
         Crs::from_proj(self.proj_string()?)
     }
 
     /// The CRS of subgrid `k`.
+    #[cfg(feature = "proj")]
     pub fn subgrid_crs(&self, k: usize) -> Result<Crs> {
         Crs::from_proj(self.subgrid_proj_string(k)?)
     }

@@ -19,6 +19,7 @@ mod grid;
 mod kernels;
 pub mod links;
 pub mod params;
+#[cfg(feature = "proj")]
 mod proj_ffi;
 mod rotation;
 mod simd;

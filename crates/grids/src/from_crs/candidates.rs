@@ -3,17 +3,21 @@
 
 use std::sync::Arc;
 
-use super::proj::Source;
 use super::{Candidate, PositionalPrecision};
 use crate::descriptor::{GridDescriptor, Positional};
 use crate::error::GridError;
 use crate::gauss::gaussian_latitudes;
-use crate::grid::ONE_PLUS_SIN60;
 use crate::links::{positional_tags, z_igs};
-use crate::params::{
-    wrap360, GlobalParams, Hemisphere, LatLonParams, PolarParams, RotatedParams, EARTH_RADIUS_M,
+use crate::params::{GlobalParams, Hemisphere, LatLonParams};
+use crate::rotation::norm180;
+// The rotated and polar candidates need PROJ to place the source's pole and axes.
+#[cfg(feature = "proj")]
+use {
+    super::proj::Source,
+    crate::grid::ONE_PLUS_SIN60,
+    crate::params::{wrap360, PolarParams, RotatedParams, EARTH_RADIUS_M},
+    crate::rotation::{latlon_of, unit, Rotation},
 };
-use crate::rotation::{latlon_of, norm180, unit, Rotation};
 
 pub(super) fn store(v: f64, p: PositionalPrecision) -> f64 {
     match p {
@@ -93,6 +97,7 @@ fn regular(v: &[f64]) -> Option<(f64, f64)> {
     ok.then_some((v[0], step))
 }
 
+#[cfg(feature = "proj")]
 fn snap(v: f64, quantum: f64, tol: f64) -> Option<f64> {
     let q = (v / quantum).round() * quantum;
     ((v - q).abs() <= tol).then_some(q)
@@ -217,6 +222,7 @@ fn gaussian_match(y: &[f64], domain: Hemisphere) -> bool {
 /// The rotated-pole candidate: the source's rotated pole, if it lies on the 1/40° lattice of
 /// the E encoding, becomes an E rotation whose equator points are lattice points; the source's
 /// rotated longitudes differ from ours by a constant, added to `>>`.
+#[cfg(feature = "proj")]
 pub(super) fn rotated_candidate(
     src: &Source,
     x: &[f64],
@@ -334,6 +340,7 @@ pub(super) fn rotated_candidate(
     })
 }
 
+#[cfg(feature = "proj")]
 fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     let c = [
         a[1] * b[2] - a[2] * b[1],
@@ -344,12 +351,14 @@ fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     c.map(|v| v / n)
 }
 
+#[cfg(feature = "proj")]
 fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
 /// N/S and Z on N/S for a spherical polar stereographic CRS (any radius, any `lat_ts`: on a
 /// sphere they only scale the plane, which d60 absorbs).
+#[cfg(feature = "proj")]
 pub(super) fn polar_candidates(
     src: &Source,
     north: bool,

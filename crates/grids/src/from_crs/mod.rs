@@ -40,6 +40,7 @@
 //! our reader reads) meets 1e-6° for every case.
 
 mod candidates;
+#[cfg(feature = "proj")]
 mod proj;
 
 use std::sync::Arc;
@@ -49,7 +50,10 @@ use crate::error::GridError;
 use crate::grid::{Grid, MAX_POINTS};
 use crate::rotation::norm180;
 use crate::rotation::unit;
-use candidates::{longlat_candidates, polar_candidates, rotated_candidate, store, y_candidate};
+use candidates::{longlat_candidates, store, y_candidate};
+#[cfg(feature = "proj")]
+use candidates::{polar_candidates, rotated_candidate};
+#[cfg(feature = "proj")]
 use proj::{CrsType, Source};
 
 /// How the writer will store the `>>`/`^^` values of Z and Y grids.
@@ -244,6 +248,7 @@ fn try_vec<T>(n: usize) -> Result<Vec<T>> {
 /// assert!(g.max_error_deg < 1e-9);
 /// # Ok::<(), grids::from_crs::FromCrsError>(())
 /// ```
+#[cfg(feature = "proj")]
 pub fn from_geotransform(
     crs: &str,
     gt: &[f64; 6],
@@ -314,6 +319,7 @@ pub fn from_geotransform(
 /// assert!(!g.flip_rows && g.max_error_deg < 1e-9);
 /// # Ok::<(), grids::from_crs::FromCrsError>(())
 /// ```
+#[cfg(feature = "proj")]
 pub fn from_axes(crs: &str, x: &[f64], y: &[f64], opts: &FromCrsOptions) -> Result<FstGrid> {
     check_shape(x.len() as u64, y.len() as u64, MAX_POINTS)?;
     let src = Source::open(crs)?;
@@ -467,6 +473,7 @@ fn strictly_monotonic(v: &[f64]) -> bool {
         && (v.windows(2).all(|w| w[1] > w[0]) || v.windows(2).all(|w| w[1] < w[0]))
 }
 
+#[cfg(feature = "proj")]
 fn check_monotonic(what: &str, v: &[f64]) -> Result<()> {
     if strictly_monotonic(v) {
         Ok(())
@@ -477,6 +484,7 @@ fn check_monotonic(what: &str, v: &[f64]) -> Result<()> {
     }
 }
 
+#[cfg(feature = "proj")]
 fn check_converted(lon: &[f64], lat: &[f64], ni: usize) -> Result<()> {
     let bad = |k: &usize| !(lon[*k].is_finite() && (-90.0..=90.0).contains(&lat[*k]));
     match (0..lon.len()).find(bad) {
@@ -505,6 +513,7 @@ fn unwrap_lon(v: &mut [f64]) {
 }
 
 /// The candidate families of a CRS.
+#[cfg(feature = "proj")]
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Family {
     LongLat,
@@ -513,6 +522,7 @@ enum Family {
     Other,
 }
 
+#[cfg(feature = "proj")]
 fn proj_param<'a>(ps: &'a str, key: &str) -> Option<&'a str> {
     ps.split_whitespace().find_map(|t| {
         let t = t.strip_prefix('+')?;
@@ -524,6 +534,7 @@ fn proj_param<'a>(ps: &'a str, key: &str) -> Option<&'a str> {
     })
 }
 
+#[cfg(feature = "proj")]
 fn classify(src: &Source) -> Family {
     let ps = src.proj_string.as_deref().unwrap_or("");
     match proj_param(ps, "proj") {
@@ -576,6 +587,7 @@ fn sample_indices(n: usize) -> Vec<usize> {
 
 impl Sample {
     /// `xs`, `ys` in FST order.
+    #[cfg(feature = "proj")]
     fn from_axes(src: &Source, xs: &[f64], ys: &[f64], flip: bool) -> Result<Self> {
         let (cols, rows) = (sample_indices(xs.len()), sample_indices(ys.len()));
         let mut lon = try_vec(cols.len() * rows.len())?;
