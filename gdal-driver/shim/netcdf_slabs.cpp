@@ -131,7 +131,7 @@ std::unique_ptr<NetcdfSlabs> NetcdfSlabs::Open(GDALDataset *src) {
     return s;
 }
 
-bool NetcdfSlabs::ReadSlab(int index, double *out) {
+bool NetcdfSlabs::ReadSlab(int index, double *out, bool flip) {
     const GUInt64 start[3] = {static_cast<GUInt64>(index), 0, 0};
     const size_t count[3] = {1, ny_, nx_};
     CPLErrorStateBackuper state;
@@ -140,9 +140,19 @@ bool NetcdfSlabs::ReadSlab(int index, double *out) {
     if (float32_) {
         if (!array_->Read(start, count, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Float32), f32_.data()))
             return false;
-        for (size_t i = 0; i < n; i++) out[i] = static_cast<double>(f32_[i]);
-    } else if (!array_->Read(start, count, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Float64), out)) {
-        return false;
+        // Widened and turned over in one pass (a separate flip was a tenth of the copy's CPU).
+        for (size_t j = 0; j < ny_; j++) {
+            const float *from = &f32_[(flip ? ny_ - 1 - j : j) * nx_];
+            double *to = out + j * nx_;
+            for (size_t i = 0; i < nx_; i++) to[i] = static_cast<double>(from[i]);
+        }
+    } else {
+        double *dest = flip ? slab_.data() : out;
+        if (!array_->Read(start, count, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Float64), dest))
+            return false;
+        if (flip)
+            for (size_t j = 0; j < ny_; j++)
+                std::memcpy(out + j * nx_, &slab_[(ny_ - 1 - j) * nx_], nx_ * sizeof(double));
     }
     if (!std::isnan(nan_as_))
         for (size_t i = 0; i < n; i++)
@@ -153,7 +163,7 @@ bool NetcdfSlabs::ReadSlab(int index, double *out) {
 void NetcdfSlabs::Calibrate(const double *band1) {
     if (state_ != State::Uncalibrated) return;
     state_ = State::Off;
-    if (!ReadSlab(0, slab_.data())) return;
+    if (!ReadSlab(0, slab_.data(), false)) return;
     if (SameLine(slab_.data(), band1, nx_ * ny_)) {
         state_ = State::Upright;
     } else {
@@ -171,14 +181,11 @@ void NetcdfSlabs::Calibrate(const double *band1) {
 bool NetcdfSlabs::Read(int b, GDALRasterBand *band, double *out) {
     if (state_ != State::Upright && state_ != State::Flipped) return false;
     const int xsize = static_cast<int>(nx_), ysize = static_cast<int>(ny_);
-    double *dest = state_ == State::Upright ? out : slab_.data();
-    if (!ReadSlab(b - 1, dest)) {
+    if (!ReadSlab(b - 1, out, state_ == State::Flipped)) {
         CPLDebug("FST", "netCDF source: band %d's slab cannot be read; bands read line by line", b);
         state_ = State::Off;
         return false;
     }
-    if (state_ == State::Flipped)
-        for (size_t j = 0; j < ny_; j++) std::memcpy(out + j * nx_, &slab_[(ny_ - 1 - j) * nx_], nx_ * sizeof(double));
     // The first and last line against RasterIO's: the band is this slab, the right way up.
     for (const int line : {0, ysize - 1}) {
         if (band->RasterIO(GF_Read, 0, line, xsize, 1, line_.data(), xsize, 1, GDT_Float64, 0, 0, nullptr) !=

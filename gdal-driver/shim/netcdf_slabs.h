@@ -25,7 +25,8 @@ class NetcdfSlabs {
 
   private:
     NetcdfSlabs() = default;
-    bool ReadSlab(int index, double *out);
+    // Slab `index` into `out` (xsize·ysize values), its rows in reverse order when `flip`.
+    bool ReadSlab(int index, double *out, bool flip);
 
     std::unique_ptr<GDALDataset> ds_;
     std::shared_ptr<GDALMDArray> array_;

@@ -130,8 +130,13 @@ fn search_keys(k: &RecordKeys) -> SearchKeys {
     )
 }
 
-/// The missing points in record order into `missing` (emptied first): NaN, and the nodata
-/// value (compared exactly: it is the value GDAL stored). None when memory is short.
+/// The missing points in record order into `missing` (its length made `ni·nj`): NaN, and
+/// the nodata value (compared exactly: it is the value GDAL stored). Whether any point is
+/// missing; None when memory is short.
+///
+/// Whole rows into the kept slice with a non-short-circuit `|`, and `any` as a fold: these
+/// loops vectorise. Built with `extend(… || …)` and `iter().any()` they did not, and were
+/// half of the encoding thread's own work in a netCDF → FST copy once reading got fast.
 #[allow(clippy::float_cmp)]
 fn missing_mask(
     values: &[f64],
@@ -140,18 +145,28 @@ fn missing_mask(
     flip: bool,
     nodata: Option<f64>,
     missing: &mut Vec<bool>,
-) -> Option<()> {
-    missing.clear();
-    missing.try_reserve_exact(ni * nj).ok()?;
-    for j in 0..nj {
+) -> Option<bool> {
+    let n = ni.checked_mul(nj)?;
+    if missing.len() != n {
+        missing.clear();
+        missing.try_reserve_exact(n).ok()?;
+        missing.resize(n, false);
+    }
+    if n == 0 {
+        return Some(false);
+    }
+    // No nodata: NaN compares equal to nothing, so only `is_nan` counts.
+    let nodata = nodata.unwrap_or(f64::NAN);
+    let mut any = false;
+    for (j, out) in missing.chunks_exact_mut(ni).enumerate() {
         let line = if flip { nj - 1 - j } else { j };
         let row = values.get(line * ni..(line + 1) * ni)?;
-        match nodata {
-            Some(m) => missing.extend(row.iter().map(|&v| v.is_nan() || v == m)),
-            None => missing.extend(row.iter().map(|&v| v.is_nan())),
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o = v.is_nan() | (v == nodata);
         }
+        any |= out.iter().fold(false, |a, &m| a | m);
     }
-    Some(())
+    Some(any)
 }
 
 /// Per-band arrays kept from band to band: allocating them afresh for every band had the
@@ -376,10 +391,10 @@ impl Creator {
         let flip = self.grid.as_ref().is_none_or(|g| g.flip_rows);
         let rows = |j: usize| if flip { nj - 1 - j } else { j };
         let mut buffers = std::mem::take(&mut self.buffers);
-        missing_mask(band.values, ni, nj, flip, band.nodata, &mut buffers.missing)
-            .ok_or_else(|| band_err("out of memory for the missing-value mask".into()))?;
+        let any_missing =
+            missing_mask(band.values, ni, nj, flip, band.nodata, &mut buffers.missing)
+                .ok_or_else(|| band_err("out of memory for the missing-value mask".into()))?;
         let missing = &buffers.missing;
-        let any_missing = missing.iter().any(|&m| m);
         let base = datyp & !64;
         if any_missing && !matches!(base & 127, 1 | 2 | 4 | 5 | 6) {
             return Err(band_err(format!(
