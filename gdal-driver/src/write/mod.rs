@@ -139,7 +139,7 @@ fn search_keys(k: &RecordKeys) -> SearchKeys {
 /// loops vectorise. Built with `extend(… || …)` and `iter().any()` they did not, and with
 /// the f32 values in a pass of their own the band was read twice: together they were half
 /// of the encoding thread's own work in a netCDF → FST copy once reading got fast.
-#[allow(clippy::float_cmp)]
+#[allow(clippy::float_cmp, clippy::needless_bitwise_bool)] // exact nodata; `|` vectorises
 fn missing_mask(
     values: &[f64],
     ni: usize,
