@@ -9,6 +9,8 @@
 #include "gdal_priv.h"
 #include "ogr_spatialref.h"
 
+#include "netcdf_slabs.h"
+
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -312,13 +314,18 @@ bool WriteDataset(const char *name, GDALDataset *src, char **options, GDALProgre
         fstgis_create_abort(h);
         return false;
     }
+    // netCDF sources: one read per band instead of one per line, when it gives the same values.
+    std::unique_ptr<NetcdfSlabs> slabs = NetcdfSlabs::Open(src);
     for (int b = 1; b <= nbands; b++) {
         GDALRasterBand *band = src->GetRasterBand(b);
-        if (band->RasterIO(GF_Read, 0, 0, info.xsize, info.ysize, values.data(), info.xsize, info.ysize, GDT_Float64,
-                           0, 0, nullptr) != CE_None) {
-            CPLError(CE_Failure, CPLE_FileIO, "FST driver: %s: cannot read band %d of the source", name, b);
-            fstgis_create_abort(h);
-            return false;
+        if (!(slabs && slabs->Read(b, band, values.data()))) {
+            if (band->RasterIO(GF_Read, 0, 0, info.xsize, info.ysize, values.data(), info.xsize, info.ysize,
+                               GDT_Float64, 0, 0, nullptr) != CE_None) {
+                CPLError(CE_Failure, CPLE_FileIO, "FST driver: %s: cannot read band %d of the source", name, b);
+                fstgis_create_abort(h);
+                return false;
+            }
+            if (slabs && b == 1) slabs->Calibrate(values.data());
         }
         // The band is read once: drop the blocks GDAL cached while reading it, so that the
         // next band's blocks reuse their memory. Otherwise the cache (5 % of RAM) fills with

@@ -252,6 +252,131 @@ def test_netcdf_cf_to_fst_to_gtiff(tmp_path):
     np.testing.assert_array_equal(gdal.Open(str(tif)).ReadAsArray(), field.ReadAsArray())
 
 
+def netcdf_time_lat_lon(nc, lat_order, dtype, case):
+    """A CF netCDF of one (time, lat, lon) variable `tt` on a latitude_longitude grid mapping,
+    with NaN in bands 1 and 3 (band 3's on its first line, which the slab path checks against
+    RasterIO) stored as `case` says:
+      nan-fill     xarray's default: NaN is the _FillValue;
+      raw-nan      a _FillValue of -9999 and NaN stored as such (GDAL gives NaN as nodata);
+      no-fill      no _FillValue, NaN stored (GDAL's nodata is netCDF's default fill);
+      valid-range  valid_range [250, 270] (GDAL makes values outside nodata);
+      packed       scale_factor / add_offset on a float variable."""
+    xr = pytest.importorskip("xarray")
+    netCDF4 = pytest.importorskip("netCDF4")
+    rng = np.random.default_rng(5)
+    lat = np.arange(40.0, 50.0, 0.5) + 0.25
+    if lat_order == "descending":
+        lat = lat[::-1]
+    lon = np.arange(-80.0, -60.0, 0.5) + 0.25
+    times = np.array(["2024-03-01T00", "2024-03-01T06", "2024-03-01T12"], dtype="datetime64[ns]")
+    data = (rng.random((times.size, lat.size, lon.size)) * 30 + 250).astype(np.float32).astype(dtype)
+    data[0, 3, 4] = np.nan
+    data[2, 0, 7] = np.nan
+    attrs = {"units": "K", "grid_mapping": "crs"}
+    encoding = {"dtype": np.dtype(dtype)}
+    if case == "valid-range":
+        attrs["valid_range"] = np.array([250.0, 270.0], dtype=dtype)
+    elif case == "packed":
+        encoding.update(scale_factor=0.5, add_offset=1.0)
+    elif case == "raw-nan":
+        encoding["_FillValue"] = -9999.0
+    elif case == "no-fill":
+        encoding["_FillValue"] = None
+    crs = {"grid_mapping_name": "latitude_longitude", "semi_major_axis": 6371229.0, "inverse_flattening": 0.0}
+    dsx = xr.Dataset({"tt": (("time", "lat", "lon"), data, attrs), "crs": ((), np.int32(0), crs)},
+                     coords={"time": times,
+                             "lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
+                             "lon": ("lon", lon, {"units": "degrees_east", "standard_name": "longitude"})})
+    dsx.to_netcdf(nc, encoding={"time": {"units": "hours since 2024-03-01 00:00:00"}, "tt": encoding})
+    if case == "raw-nan":
+        # xarray writes NaN as the _FillValue: put real NaN back.
+        with netCDF4.Dataset(nc, "a") as f:
+            f["tt"].set_auto_maskandscale(False)
+            f["tt"][0, 3, 4] = np.nan
+            f["tt"][2, 0, 7] = np.nan
+    return times.size
+
+
+def fst_debug_copy(src, out, *options, **config):
+    """to_fst with CPL_DEBUG=FST, and the config options given; the FST debug messages."""
+    messages = []
+    config = {"CPL_DEBUG": "FST", **config}
+    for k, v in config.items():
+        gdal.SetConfigOption(k, v)
+    gdal.PushErrorHandler(lambda _cls, _no, msg: messages.append(msg))
+    try:
+        to_fst(src, out, *options)
+    finally:
+        gdal.PopErrorHandler()
+        for k in config:
+            gdal.SetConfigOption(k, None)
+    return [m for m in messages if "netCDF source" in m]
+
+
+@pytest.mark.parametrize("lat_order,dtype,case,path", [
+    ("descending", np.float32, "nan-fill", "upright"),
+    ("ascending", np.float32, "nan-fill", "flipped"),
+    ("ascending", np.float64, "nan-fill", "flipped"),
+    ("descending", np.float32, "raw-nan", "upright"),
+    ("ascending", np.float64, "no-fill", "flipped"),
+    ("descending", np.float32, "valid-range", None),
+    ("descending", np.float32, "packed", None),
+    ("descending", np.float32, "srcwin", None),
+])
+@pytest.mark.parametrize("datyp", ["5", "1"])
+def test_netcdf_bands_read_as_slabs_equal_rasterio(tmp_path, lat_order, dtype, case, path, datyp):
+    """CreateCopy reads a (time, y, x) netCDF variable one slab per band instead of GDAL's line
+    by line, when band 1 shows that the slabs are the bands (either way up). The file written is
+    the one the line-by-line path (FST_NETCDF_SLABS=NO) writes, byte for byte, on every path;
+    a valid range or packing (which the classic driver applies or exposes) and sources that are
+    not the netCDF dataset itself (-srcwin: a VRT) keep the line-by-line reads."""
+    nc = tmp_path / "t.nc"
+    nbands = netcdf_time_lat_lon(nc, lat_order, dtype, "nan-fill" if case == "srcwin" else case)
+    src = gdal.Open(f'NETCDF:"{nc}":tt')
+    assert src.RasterCount == nbands
+    if case in ("raw-nan", "no-fill"):
+        # What the slab path must reproduce: the file holds NaN, RasterIO gives the nodata.
+        netCDF4 = pytest.importorskip("netCDF4")
+        with netCDF4.Dataset(nc) as f:
+            f["tt"].set_auto_maskandscale(False)
+            assert np.isnan(f["tt"][0, 3, 4]) and np.isnan(f["tt"][2, 0, 7])
+        nd = src.GetRasterBand(1).GetNoDataValue()
+        assert not np.isnan(nd)
+        first = src.GetRasterBand(1).ReadAsArray()
+        assert not np.isnan(first).any() and (first == np.array(nd, dtype=dtype)).sum() == 1
+    if case == "srcwin":
+        src = gdal.Translate("", src, format="VRT", srcWin=[2, 0, 30, 15])
+    options = (f"DATYP={datyp}", "NBITS=16" if datyp == "1" else "NBITS=32", "CONTAINER=XDF")
+    out, classic = tmp_path / "t.fst", tmp_path / "classic.fst"
+    slabs = fst_debug_copy(src, out, *options)
+    if path is None:
+        assert slabs == []
+    else:
+        assert any(f"one slab each ({path})" in m for m in slabs), slabs
+        assert not any("line by line" in m for m in slabs), slabs
+    assert fst_debug_copy(src, classic, *options, FST_NETCDF_SLABS="NO") == []
+    assert out.read_bytes() == classic.read_bytes()
+    # ... and what that is: RasterIO's values, its nodata (and NaN) as missing values.
+    got = bands_of(out)
+    assert len(got) == src.RasterCount
+    nmissing = 0
+    for k, (ds, b) in enumerate(got, start=1):
+        want = src.GetRasterBand(k).ReadAsArray().astype(np.float64)
+        nd = src.GetRasterBand(k).GetNoDataValue()
+        missing = np.isnan(want) | (want == nd)
+        nmissing += missing.sum()
+        assert int(b.GetMetadataItem("FST_DATYP", "FST")) == int(datyp) + (64 if missing.any() else 0)
+        a = b.ReadAsArray()
+        np.testing.assert_array_equal(a == b.GetNoDataValue(), missing)
+        if datyp == "5":
+            np.testing.assert_array_equal(a[~missing], want[~missing].astype(np.float32))
+        else:
+            span = want[~missing].max() - want[~missing].min()
+            np.testing.assert_allclose(a[~missing], want[~missing], rtol=0, atol=span / 2**15)
+        assert_same_place(src, ds)
+    assert nmissing >= 2
+
+
 def test_grib2_to_fst_to_gtiff(tmp_path):
     tif = tmp_path / "g.tif"
     geotiff(tif, "EPSG:4326", [-100.0, 0.25, 0.0, 55.0, 0.0, -0.25], nbands=1)

@@ -130,9 +130,16 @@ fn search_keys(k: &RecordKeys) -> SearchKeys {
     )
 }
 
-/// The missing points in record order into `missing` (emptied first): NaN, and the nodata
-/// value (compared exactly: it is the value GDAL stored). None when memory is short.
-#[allow(clippy::float_cmp)]
+/// The missing points in record order into `missing` (its length made `ni·nj`): NaN, and
+/// the nodata value (compared exactly: it is the value GDAL stored); with `f32s`, the values
+/// in record order there too, as f32, 0 where missing. Whether any point is missing; None
+/// when memory is short.
+///
+/// Whole rows into the kept slices with a non-short-circuit `|`, and `any` as a fold: these
+/// loops vectorise. Built with `extend(… || …)` and `iter().any()` they did not, and with
+/// the f32 values in a pass of their own the band was read twice: together they were half
+/// of the encoding thread's own work in a netCDF → FST copy once reading got fast.
+#[allow(clippy::float_cmp, clippy::needless_bitwise_bool)] // exact nodata; `|` vectorises
 fn missing_mask(
     values: &[f64],
     ni: usize,
@@ -140,16 +147,49 @@ fn missing_mask(
     flip: bool,
     nodata: Option<f64>,
     missing: &mut Vec<bool>,
-) -> Option<()> {
-    missing.clear();
-    missing.try_reserve_exact(ni * nj).ok()?;
-    for j in 0..nj {
+    mut f32s: Option<&mut Vec<f32>>,
+) -> Option<bool> {
+    let n = ni.checked_mul(nj)?;
+    sized(missing, n, false)?;
+    if let Some(v) = f32s.as_deref_mut() {
+        sized(v, n, 0.0)?;
+    }
+    if n == 0 {
+        return Some(false);
+    }
+    // No nodata: NaN compares equal to nothing, so only `is_nan` counts.
+    let nodata = nodata.unwrap_or(f64::NAN);
+    let mut any = false;
+    for (j, out) in missing.chunks_exact_mut(ni).enumerate() {
         let line = if flip { nj - 1 - j } else { j };
         let row = values.get(line * ni..(line + 1) * ni)?;
-        match nodata {
-            Some(m) => missing.extend(row.iter().map(|&v| v.is_nan() || v == m)),
-            None => missing.extend(row.iter().map(|&v| v.is_nan())),
+        match f32s.as_deref_mut() {
+            Some(v) => {
+                let to = v.get_mut(j * ni..(j + 1) * ni)?;
+                for ((o, t), &x) in out.iter_mut().zip(to).zip(row) {
+                    let m = x.is_nan() | (x == nodata);
+                    *o = m;
+                    *t = if m { 0.0 } else { x as f32 };
+                }
+            }
+            None => {
+                for (o, &x) in out.iter_mut().zip(row) {
+                    *o = x.is_nan() | (x == nodata);
+                }
+            }
         }
+        any |= out.iter().fold(false, |a, &m| a | m);
+    }
+    Some(any)
+}
+
+/// `v` made `n` long, its elements left as they are (they are all overwritten): a kept
+/// buffer of the right length costs nothing. None when memory is short.
+fn sized<T: Copy>(v: &mut Vec<T>, n: usize, fill: T) -> Option<()> {
+    if v.len() != n {
+        v.clear();
+        v.try_reserve_exact(n).ok()?;
+        v.resize(n, fill);
     }
     Some(())
 }
@@ -376,11 +416,20 @@ impl Creator {
         let flip = self.grid.as_ref().is_none_or(|g| g.flip_rows);
         let rows = |j: usize| if flip { nj - 1 - j } else { j };
         let mut buffers = std::mem::take(&mut self.buffers);
-        missing_mask(band.values, ni, nj, flip, band.nodata, &mut buffers.missing)
-            .ok_or_else(|| band_err("out of memory for the missing-value mask".into()))?;
-        let missing = &buffers.missing;
-        let any_missing = missing.iter().any(|&m| m);
         let base = datyp & !64;
+        // Every packing but 2, 4 and 5/64 takes f32 values: made with the mask, in one pass.
+        let as_f32 = !matches!((base & 127, nbits), (2 | 4, _) | (5, 64));
+        let any_missing = missing_mask(
+            band.values,
+            ni,
+            nj,
+            flip,
+            band.nodata,
+            &mut buffers.missing,
+            as_f32.then_some(&mut buffers.f32),
+        )
+        .ok_or_else(|| band_err("out of memory for the band's values and mask".into()))?;
+        let missing = &buffers.missing;
         if any_missing && !matches!(base & 127, 1 | 2 | 4 | 5 | 6) {
             return Err(band_err(format!(
                 "datyp {base} cannot hold missing values (nodata or NaN)"
@@ -424,23 +473,10 @@ impl Creator {
                 self.writer()?
                     .write(&k, SamplesRef::F64(&v), mask, datyp, nbits)
             }
-            _ => {
-                let v = &mut buffers.f32;
-                v.clear();
-                v.try_reserve_exact(ni * nj)
-                    .map_err(|_e| band_err("out of memory for the band's values".into()))?;
-                // Row by row (a loop that vectorises, unlike one iterator over the rows).
-                for (j, m) in missing.chunks_exact(ni).enumerate() {
-                    let line = rows(j);
-                    let row = band
-                        .values
-                        .get(line * ni..(line + 1) * ni)
-                        .unwrap_or_default();
-                    v.extend(row.iter().zip(m).map(|(&x, &m)| fill(x, m) as f32));
-                }
-                self.writer()?
-                    .write(&k, SamplesRef::F32(v), mask, datyp, nbits)
-            }
+            // Filled by missing_mask (as_f32).
+            _ => self
+                .writer()?
+                .write(&k, SamplesRef::F32(&buffers.f32), mask, datyp, nbits),
         };
         self.buffers = buffers;
         result?;

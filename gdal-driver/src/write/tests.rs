@@ -158,3 +158,39 @@ fn a_failed_band_leaves_no_file() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn missing_mask_marks_nan_and_nodata_in_record_order() {
+    // 3 x 2, rows [1, NaN, -9] and [-9, 5, 6]; flipped, the second row comes first.
+    let values = [1.0, f64::NAN, -9.0, -9.0, 5.0, 6.0];
+    let mut m = vec![true; 11]; // a kept buffer of another length
+    assert_eq!(
+        missing_mask(&values, 3, 2, false, Some(-9.0), &mut m, None),
+        Some(true)
+    );
+    assert_eq!(m, [false, true, true, true, false, false]);
+    assert_eq!(
+        missing_mask(&values, 3, 2, true, Some(-9.0), &mut m, None),
+        Some(true)
+    );
+    assert_eq!(m, [true, false, false, false, true, true]);
+    assert_eq!(
+        missing_mask(&values, 3, 2, true, None, &mut m, None),
+        Some(true)
+    );
+    assert_eq!(m, [false, false, false, false, true, false]);
+    assert_eq!(
+        missing_mask(&values[3..], 3, 1, false, None, &mut m, None),
+        Some(false)
+    );
+    assert_eq!(m, [false, false, false]);
+    assert_eq!(missing_mask(&values, 3, 3, false, None, &mut m, None), None);
+    // With the f32 values: in record order, 0 where missing.
+    let mut v = vec![7f32; 2];
+    assert_eq!(
+        missing_mask(&values, 3, 2, true, Some(-9.0), &mut m, Some(&mut v)),
+        Some(true)
+    );
+    assert_eq!(m, [true, false, false, false, true, true]);
+    assert_eq!(v, [0.0, 5.0, 6.0, 1.0, 0.0, 0.0]);
+}

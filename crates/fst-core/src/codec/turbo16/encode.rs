@@ -36,9 +36,47 @@ pub(crate) struct BitWriter {
     words: Vec<u32>,
     /// Words before the stream.
     base: usize,
-    /// The last `pending` bits of `acc` are not yet written (higher bits are stale).
-    acc: u64,
+    acc: Accumulator,
+}
+
+/// The bits not yet stored, shared by both writers ([`BitWriter`] and [`Bits`]), which
+/// differ only in where a completed word goes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Accumulator {
+    /// The last `pending` bits of `bits` are not yet written (higher bits are stale).
+    bits: u64,
     pending: u32,
+}
+
+impl Accumulator {
+    /// Append the `n` low bits of `v` (`n ≤ 32`; the bits of `v` above `n` must be 0);
+    /// the word this completes, if any.
+    #[inline(always)] // the hot loop of every encoder here; one shift, one or, one branch
+    #[allow(clippy::inline_always)]
+    fn put(&mut self, v: u32, n: u32) -> Option<u32> {
+        debug_assert!(
+            n <= 32 && (n == 32 || v >> n == 0),
+            "{v:#x} wider than {n} bits"
+        );
+        self.bits = (self.bits << n) | u64::from(v);
+        self.pending += n;
+        if self.pending >= 32 {
+            self.pending -= 32;
+            Some((self.bits >> self.pending) as u32)
+        } else {
+            None
+        }
+    }
+
+    /// Words librmn's writer would have stored once `completed` words are: a word is stored
+    /// when a token overflows it, so a word just filled to its last bit is not stored yet.
+    #[inline]
+    fn librmn_len(self, completed: usize) -> usize {
+        match (self.pending, completed) {
+            (0, n) if n > 0 => n - 1,
+            (_, n) => n,
+        }
+    }
 }
 
 impl BitWriter {
@@ -70,24 +108,16 @@ impl BitWriter {
         Ok(BitWriter {
             base: words.len(),
             words,
-            acc: 0,
-            pending: 0,
+            acc: Accumulator::default(),
         })
     }
 
     /// Append the `n` low bits of `v` (`n ≤ 32`; the bits of `v` above `n` must be 0).
-    #[inline(always)] // the hot loop of every encoder here; one shift, one or, one branch
+    #[inline(always)] // as Accumulator::put
     #[allow(clippy::inline_always)]
     pub(crate) fn put(&mut self, v: u32, n: u32) {
-        debug_assert!(
-            n <= 32 && (n == 32 || v >> n == 0),
-            "{v:#x} wider than {n} bits"
-        );
-        self.acc = (self.acc << n) | u64::from(v);
-        self.pending += n;
-        if self.pending >= 32 {
-            self.pending -= 32;
-            self.words.push((self.acc >> self.pending) as u32);
+        if let Some(word) = self.acc.put(v, n) {
+            self.words.push(word);
         }
     }
 
@@ -101,10 +131,7 @@ impl BitWriter {
     /// overflows it, so a word just filled to its last bit is not stored yet.
     #[inline]
     pub(crate) fn librmn_len(&self) -> usize {
-        match (self.pending, self.len()) {
-            (0, n) if n > 0 => n - 1,
-            (_, n) => n,
-        }
+        self.acc.librmn_len(self.len())
     }
 
     /// Run `f` on [`Bits`] that continue this stream into the `bound` words made room for up
@@ -130,11 +157,10 @@ impl BitWriter {
         let bits = Bits {
             at: 0,
             acc: self.acc,
-            pending: self.pending,
         };
         let before = start - self.base;
         let out = self.words.get_mut(start..).unwrap_or_default();
-        let (Bits { at, acc, pending }, r) = f(out, bits, before);
+        let (Bits { at, acc }, r) = f(out, bits, before);
         if at > bound {
             return Err(CodecError::Corrupt {
                 reason: "turbo tile band longer than its bound",
@@ -142,7 +168,6 @@ impl BitWriter {
         }
         self.words.truncate(start + at);
         self.acc = acc;
-        self.pending = pending;
         Ok(r)
     }
 
@@ -165,8 +190,7 @@ impl BitWriter {
 pub(crate) struct Bits {
     /// Words of the slice written.
     at: usize,
-    acc: u64,
-    pending: u32,
+    acc: Accumulator,
 }
 
 impl Bits {
@@ -175,16 +199,9 @@ impl Bits {
     #[inline(always)] // as BitWriter::put
     #[allow(clippy::inline_always)]
     fn put(&mut self, out: &mut [u32], v: u32, n: u32) {
-        debug_assert!(
-            n <= 32 && (n == 32 || v >> n == 0),
-            "{v:#x} wider than {n} bits"
-        );
-        self.acc = (self.acc << n) | u64::from(v);
-        self.pending += n;
-        if self.pending >= 32 {
-            self.pending -= 32;
+        if let Some(word) = self.acc.put(v, n) {
             if let Some(slot) = out.get_mut(self.at) {
-                *slot = (self.acc >> self.pending) as u32;
+                *slot = word;
             }
             self.at += 1;
         }
@@ -193,10 +210,7 @@ impl Bits {
     /// [`BitWriter::librmn_len`], `before` words preceding the slice.
     #[inline]
     fn librmn_len(&self, before: usize) -> usize {
-        match (self.pending, before + self.at) {
-            (0, n) if n > 0 => n - 1,
-            (_, n) => n,
-        }
+        self.acc.librmn_len(before + self.at)
     }
 }
 
