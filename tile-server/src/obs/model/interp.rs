@@ -8,6 +8,7 @@ use std::sync::Arc;
 use fst_core::ip::LevelKind;
 use ioda::ObsDataset;
 
+use super::station::{Missing, Reduction};
 use super::table::{conversion, mapping};
 use super::{Dropped, ModelEquivalents};
 use crate::error::ApiError;
@@ -164,7 +165,7 @@ struct Plan {
 /// where a corner is missing, and across the row `seam` (the Yin-Yang boundary). With
 /// `wrap` (the columns go round the globe) i runs up to `ni`, column 0 following column
 /// `ni − 1`.
-fn bilinear(f: &FieldValues, i: f64, j: f64, seam: Option<usize>, wrap: bool) -> f64 {
+pub(super) fn bilinear(f: &FieldValues, i: f64, j: f64, seam: Option<usize>, wrap: bool) -> f64 {
     let (ni, nj) = (f.ni, f.nj);
     if ni == 0 || nj == 0 || !(i >= 0.0 && j >= 0.0) {
         return f64::NAN;
@@ -210,9 +211,9 @@ fn per_location(dataset: &ObsDataset, name: &str, n: usize) -> Option<Vec<f64>> 
 }
 
 /// The record of each (valid time, ip1): the latest run's.
-type RecordMap = BTreeMap<(i64, u32), Slice>;
+pub(super) type RecordMap = BTreeMap<(i64, u32), Slice>;
 
-fn records_of(layer: &Layer) -> RecordMap {
+pub(super) fn records_of(layer: &Layer) -> RecordMap {
     let mut out: RecordMap = BTreeMap::new();
     for s in &layer.slices {
         let key = (s.valid.timestamp(), s.ip1);
@@ -506,6 +507,7 @@ pub fn compute(
         .or_else(|| per_location(&dataset, "MetaData/geopotentialHeight", n));
     let elevation = per_location(&dataset, "MetaData/stationElevation", n);
     drop(dataset);
+    let station_pressure = m.nomvar == "P0";
 
     // Horizontal: grids' bulk inverse.
     let (mut lon, mut lat) = (vec![f64::NAN; n], vec![f64::NAN; n]);
@@ -520,6 +522,14 @@ pub fn compute(
         .grid
         .index_of_many(&lon, &lat, &mut gi, &mut gj)
         .map_err(|e| ApiError::Internal(format!("field {}: grid: {e}", field.name)))?;
+    // P0 is at the model's orography: carried to each station's elevation (its
+    // `stationElevation`, else its `height`).
+    let reduction = if station_pressure {
+        let station = elevation.clone().or_else(|| height.clone());
+        Some(Reduction::new(state, field, &lon, &lat, station)?)
+    } else {
+        None
+    };
     drop((lon, lat));
     let seam = (field.grid.grtyp() == 'U').then(|| field.grid.shape().1 / 2);
     let (ni, nj) = field.grid.shape();
@@ -588,7 +598,20 @@ pub fn compute(
             dropped.missing_field += 1;
             values[k] = f64::NAN;
         } else {
-            values[k] = values[k] * scale + offset;
+            let at_station = reduction
+                .as_ref()
+                .map_or(Ok(values[k]), |r| r.at(k, values[k]));
+            values[k] = match at_station {
+                Ok(v) => v * scale + offset,
+                Err(Missing::Orography) => {
+                    dropped.no_orography += 1;
+                    f64::NAN
+                }
+                Err(Missing::Elevation) => {
+                    dropped.no_elevation += 1;
+                    f64::NAN
+                }
+            };
         }
     }
     Ok(ModelEquivalents {

@@ -32,6 +32,12 @@
 //!   - an observation with neither pressure nor height takes the surface level.
 //!
 //!   Outside the levels, dropped.
+//! - Station pressure (`stationPressure`, `surfacePressure` against `P0`): the field's
+//!   value is carried from the model's orography (`ME`, else `GZ` at the ground, on the
+//!   field's grid first; interpolated like the field) to the station's elevation
+//!   (`MetaData/stationElevation`, else `MetaData/height`) through the ICAO standard
+//!   atmosphere. Without an orography field, or without an elevation, dropped
+//!   (`no_orography`, `no_elevation`).
 //! - When: linear between the two valid times around the observation's (an observation at a
 //!   valid time takes that time alone); outside the valid times, or without a time,
 //!   dropped. A field with a single valid time (an analysis) serves the observations within
@@ -44,6 +50,7 @@
 //! `obs.model_cache_mb`.
 
 mod interp;
+mod station;
 mod table;
 
 use std::collections::HashMap;
@@ -184,6 +191,13 @@ pub struct Dropped {
     pub outside_levels: usize,
     /// A record needed is absent, or a grid point around the observation is missing.
     pub missing_field: usize,
+    /// A station pressure where the data directories have no orography (`ME`, or `GZ` at
+    /// the ground) to carry the model's surface pressure to the station, or the orography
+    /// has no value at the observation.
+    pub no_orography: usize,
+    /// A station pressure without the station's elevation (`MetaData/stationElevation`,
+    /// else `MetaData/height`).
+    pub no_elevation: usize,
 }
 
 /// The model equivalents of an observation layer: one per location, NaN where dropped.
