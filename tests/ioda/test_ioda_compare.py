@@ -49,15 +49,22 @@ def test_there_are_fixtures_of_each_kind():
     assert HDF5_FILES and ODB_FILES, FIXTURES
 
 
-@pytest.fixture(scope="session")
-def ours():
-    exe = os.environ.get("FSTGIS_IODA_JSON")
+def built(env_name, cargo_args, relative):
+    """The binary named by environment variable `env_name`, else built by
+    `cargo build <cargo_args>` at TARGET/debug/<relative>."""
+    exe = os.environ.get(env_name)
     if exe is None:
         subprocess.run(
-            ["cargo", "build", "-q", "-j", "1", "-p", "ioda", "--example", "ioda_json"],
+            ["cargo", "build", "-q", "-j", "1", *cargo_args],
             cwd=ROOT, check=True, env={**os.environ, "CARGO_TARGET_DIR": str(TARGET)},
         )
-        exe = TARGET / "debug" / "examples" / "ioda_json"
+        exe = TARGET / "debug" / relative
+    return exe
+
+
+@pytest.fixture(scope="session")
+def ours():
+    exe = built("FSTGIS_IODA_JSON", ["-p", "ioda", "--example", "ioda_json"], "examples/ioda_json")
 
     def read(path):
         out = subprocess.run([str(exe), str(path)], check=True, capture_output=True, text=True).stdout

@@ -12,24 +12,17 @@ the test builds it).
 
 import datetime as dt
 import json
-import os
 import subprocess
 
 import numpy as np
 import pytest
 
-from test_ioda_compare import HDF5_FILES, ROOT, TARGET, decode, expected_mask, h5_variables, need_module
+from test_ioda_compare import HDF5_FILES, built, decode, expected_mask, h5_variables, need_module
 
 
 @pytest.fixture(scope="session")
 def fst():
-    exe = os.environ.get("FSTGIS_FST_CLI")
-    if exe is None:
-        subprocess.run(
-            ["cargo", "build", "-q", "-j", "1", "-p", "fst-cli", "--bin", "fst"],
-            cwd=ROOT, check=True, env={**os.environ, "CARGO_TARGET_DIR": str(TARGET)},
-        )
-        exe = TARGET / "debug" / "fst"
+    exe = built("FSTGIS_FST_CLI", ["-p", "fst-cli", "--bin", "fst"], "fst")
 
     def run(*args):
         return subprocess.run([str(exe), *map(str, args)], check=True, capture_output=True, text=True).stdout

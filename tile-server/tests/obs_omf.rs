@@ -11,6 +11,12 @@
 //! where the model does not cover the observation: outside the grid, above 100 hPa, after
 //! 02:00 UTC; winds with `HofX` from the same interpolation of UU and VV, turned east and north
 //! by librmn's `gdwdfuv`).
+//!
+//! The other tests write their model files with fst-core's writer and compute the expected
+//! values themselves: height levels, a global grid's wrap column, and station pressure
+//! against P0 and ME (`tests/data/obs_station_pressure.nc4`: `bench/make_ioda_obs.py
+//! /tmp/sp --locations 3000 --bbox=-135,20,-55,60 --seed 21 --station-pressure`); and
+//! single-flight of the computation under the render budget.
 
 #![allow(
     clippy::unwrap_used,
@@ -370,20 +376,30 @@ fn single_time_model(dir: &Path, hour: u32) {
     w.close().unwrap();
 }
 
-/// O−F values by observation index (`None` where absent), and the stats' drop reasons.
-async fn departures(state: &AppState) -> (Vec<Option<f64>>, Value) {
+/// Property `property` (`layer_value`, the O−F; `model`) of each observation of `layer`
+/// by index (`None` where absent), and the stats' drop reasons.
+async fn per_observation(
+    state: &AppState,
+    layer: &str,
+    property: &str,
+) -> (Vec<Option<f64>>, Value) {
     let j = json(
         state,
-        &format!("/collections/{LAYER}/items?qc=all&limit=10000"),
+        &format!("/collections/{layer}/items?qc=all&limit=10000"),
     )
     .await;
     let features = j["features"].as_array().unwrap();
     let mut out = vec![None; features.len()];
     for f in features {
-        out[f["id"].as_u64().unwrap() as usize] = f["properties"]["layer_value"].as_f64();
+        out[f["id"].as_u64().unwrap() as usize] = f["properties"][property].as_f64();
     }
-    let stats = json(state, &format!("/collections/{LAYER}/stats?qc=all")).await;
+    let stats = json(state, &format!("/collections/{layer}/stats?qc=all")).await;
     (out, stats["model"]["dropped"].clone())
+}
+
+/// O−F values of the temperature layer by observation index, and the drop reasons.
+async fn departures(state: &AppState) -> (Vec<Option<f64>>, Value) {
+    per_observation(state, LAYER, "layer_value").await
 }
 
 #[tokio::test]
@@ -498,21 +514,6 @@ fn l_grid(lat0: f64, lon0: f64, dlat: f64, dlon: f64) -> [u32; 4] {
     .unwrap()
 }
 
-/// The server's model value (K) of each observation, by index (`None` where dropped).
-async fn model_values(state: &AppState) -> Vec<Option<f64>> {
-    let j = json(
-        state,
-        &format!("/collections/{LAYER}/items?qc=all&limit=10000"),
-    )
-    .await;
-    let features = j["features"].as_array().unwrap();
-    let mut out = vec![None; features.len()];
-    for f in features {
-        out[f["id"].as_u64().unwrap() as usize] = f["properties"]["model"].as_f64();
-    }
-    out
-}
-
 /// Heights of the levels (m above sea level) and the field's profile there (°C): the
 /// profile bends at every level, so that only the right pair of levels reproduces it.
 const HEIGHTS: [f32; 7] = [100.0, 400.0, 1000.0, 2500.0, 5000.0, 9000.0, 14000.0];
@@ -544,7 +545,7 @@ async fn departures_on_height_levels_are_linear_in_height() {
     let d = ObsDataset::open(data("omf_sfc_sonde.nc4")).unwrap();
     let height = d.read("MetaData/height").unwrap().to_f64();
     let report = d.read("MetaData/prepbufrReportType").unwrap().to_f64();
-    let got = model_values(&state).await;
+    let (got, _) = per_observation(&state, LAYER, "model").await;
     let (t21, t03) = (1_718_485_200_i64, 1_718_506_800_i64);
     let levels: Vec<f64> = HEIGHTS.iter().map(|h| f64::from(*h)).collect();
     let (mut surface, mut upper, mut below, mut above) = (0, 0, 0, 0);
@@ -609,7 +610,7 @@ async fn a_global_grid_interpolates_across_its_wrap_column() {
     );
     let state = state_for(&dir);
     let t = truth();
-    let got = model_values(&state).await;
+    let (got, _) = per_observation(&state, LAYER, "model").await;
     let (mut across, mut elsewhere) = (0, 0);
     for i in 0..t.lon.len() {
         if !t.lon[i].is_finite() || (t.time[i] - 1_718_496_000).abs() > 3 * 3600 {
@@ -735,22 +736,6 @@ fn orography(lon: f64, lat: f64) -> f64 {
     200.0 + 4.0 * (lon + 145.0) + 6.0 * (lat - 15.0)
 }
 
-/// The server's model value (Pa) of each station-pressure observation, by index.
-async fn station_model_values(state: &AppState) -> (Vec<Option<f64>>, Value) {
-    let j = json(
-        state,
-        &format!("/collections/{STATION_PRESSURE}/items?qc=all&limit=10000"),
-    )
-    .await;
-    let features = j["features"].as_array().unwrap();
-    let mut out = vec![None; features.len()];
-    for f in features {
-        out[f["id"].as_u64().unwrap() as usize] = f["properties"]["model"].as_f64();
-    }
-    let stats = json(state, &format!("/collections/{STATION_PRESSURE}/stats?qc=all")).await;
-    (out, stats["model"]["dropped"].clone())
-}
-
 #[tokio::test]
 async fn station_pressure_is_p0_carried_from_the_orography_to_the_station() {
     let state = state_for(&station_pressure_dir("omf-p0", true));
@@ -759,7 +744,7 @@ async fn station_pressure_is_p0_carried_from_the_orography_to_the_station() {
     let (lon, lat) = (d.longitudes().unwrap().to_f64(), d.latitudes().unwrap().to_f64());
     let elevation = read("MetaData/stationElevation");
     let value = read("ObsValue/stationPressure");
-    let (got, dropped) = station_model_values(&state).await;
+    let (got, dropped) = per_observation(&state, STATION_PRESSURE, "model").await;
     // ICAO standard atmosphere, written out again: T0, lapse rate, g / (R·L).
     let exponent = 9.806_65 / (287.053 * 0.0065);
     let (mut checked, mut no_elevation, mut departures) = (0, 0, Vec::new());
@@ -795,7 +780,7 @@ async fn station_pressure_is_p0_carried_from_the_orography_to_the_station() {
 #[tokio::test]
 async fn station_pressure_without_orography_is_dropped_with_its_reason() {
     let state = state_for(&station_pressure_dir("omf-p0-bare", false));
-    let (got, dropped) = station_model_values(&state).await;
+    let (got, dropped) = per_observation(&state, STATION_PRESSURE, "model").await;
     assert!(got.iter().all(Option::is_none), "no value without an orography");
     let d = ObsDataset::open(data("obs_station_pressure.nc4")).unwrap();
     let located = d.longitudes().unwrap().to_f64().len() as u64;

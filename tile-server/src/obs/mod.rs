@@ -466,6 +466,13 @@ impl ObsLayers {
         let column = layer.channel.map(|(column, _)| column);
         let index = Arc::new(ObsIndex::build(&dataset, &layer.variable, column)?);
         let mut cache = self.indexed.lock().unwrap_or_else(PoisonError::into_inner);
+        // Concurrent first requests may each have built one: the first kept serves all, so
+        // that they share one stamp (and the O−F computation keyed on it).
+        if let Some((built, kept)) = cache.get(&layer.base) {
+            if *built == now {
+                return Ok(Arc::clone(kept));
+            }
+        }
         cache.insert(layer.base.clone(), (now, Arc::clone(&index)));
         Ok(index)
     }
