@@ -624,7 +624,8 @@ async fn a_global_grid_interpolates_across_its_wrap_column() {
         let top = value(i0, j0) + a * (value(i1, j0) - value(i0, j0));
         let bottom = value(i0, j0 + 1) + a * (value(i1, j0 + 1) - value(i0, j0 + 1));
         let want = top + b * (bottom - top) + 273.15;
-        let model = got[i].unwrap_or_else(|| panic!("observation {i} ({}, {}) dropped", t.lon[i], t.lat[i]));
+        let model = got[i]
+            .unwrap_or_else(|| panic!("observation {i} ({}, {}) dropped", t.lon[i], t.lat[i]));
         assert!(
             (model - want).abs() <= 1e-3,
             "observation {i} at ({}, {}): model {model}, expected {want}",
@@ -637,7 +638,10 @@ async fn a_global_grid_interpolates_across_its_wrap_column() {
             elsewhere += 1;
         }
     }
-    assert!(across > 20 && elsewhere > 1000, "{across} across the wrap, {elsewhere} elsewhere");
+    assert!(
+        across > 20 && elsewhere > 1000,
+        "{across} across the wrap, {elsewhere} elsewhere"
+    );
 }
 
 /// A state whose O−F computations may wait `wait_ms` for the render budget.
@@ -671,7 +675,11 @@ async fn concurrent_first_requests_compute_once_within_the_render_budget() {
         })
         .collect();
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    assert_eq!(state.obs.departures_computed(), 0, "no budget, no computation");
+    assert_eq!(
+        state.obs.departures_computed(),
+        0,
+        "no budget, no computation"
+    );
     assert!(requests.iter().all(|r| !r.is_finished()));
     drop(held);
     let mut bodies = Vec::new();
@@ -681,7 +689,11 @@ async fn concurrent_first_requests_compute_once_within_the_render_budget() {
         bodies.push(r.body);
     }
     assert!(bodies.windows(2).all(|w| w[0] == w[1]));
-    assert_eq!(state.obs.departures_computed(), 1, "one computation for 8 requests");
+    assert_eq!(
+        state.obs.departures_computed(),
+        1,
+        "one computation for 8 requests"
+    );
     // Then from the cache.
     assert_eq!(get(&state, &uri).await.status, StatusCode::OK);
     assert_eq!(state.obs.departures_computed(), 1);
@@ -741,7 +753,10 @@ async fn station_pressure_is_p0_carried_from_the_orography_to_the_station() {
     let state = state_for(&station_pressure_dir("omf-p0", true));
     let d = ObsDataset::open(data("obs_station_pressure.nc4")).unwrap();
     let read = |q: &str| d.read(q).unwrap().to_f64();
-    let (lon, lat) = (d.longitudes().unwrap().to_f64(), d.latitudes().unwrap().to_f64());
+    let (lon, lat) = (
+        d.longitudes().unwrap().to_f64(),
+        d.latitudes().unwrap().to_f64(),
+    );
     let elevation = read("MetaData/stationElevation");
     let value = read("ObsValue/stationPressure");
     let (got, dropped) = per_observation(&state, STATION_PRESSURE, "model").await;
@@ -750,7 +765,11 @@ async fn station_pressure_is_p0_carried_from_the_orography_to_the_station() {
     let (mut checked, mut no_elevation, mut departures) = (0, 0, Vec::new());
     for i in 0..lon.len() {
         if !elevation[i].is_finite() {
-            assert!(got[i].is_none(), "observation {i} without elevation: {:?}", got[i]);
+            assert!(
+                got[i].is_none(),
+                "observation {i} without elevation: {:?}",
+                got[i]
+            );
             no_elevation += 1;
             continue;
         }
@@ -769,7 +788,10 @@ async fn station_pressure_is_p0_carried_from_the_orography_to_the_station() {
     }
     assert_eq!(dropped["no_elevation"], no_elevation, "{dropped}");
     assert_eq!(dropped["no_orography"], 0, "{dropped}");
-    assert!(checked > 500 && no_elevation > 20, "{checked} checked, {no_elevation} without elevation");
+    assert!(
+        checked > 500 && no_elevation > 20,
+        "{checked} checked, {no_elevation} without elevation"
+    );
     // The generator's pressures are the same standard atmosphere over a sea-level pressure
     // near P0's: the departures are the noise (50 Pa) plus that difference, not the
     // hundreds of hPa between the model's surface and the stations'.
@@ -781,13 +803,22 @@ async fn station_pressure_is_p0_carried_from_the_orography_to_the_station() {
 async fn station_pressure_without_orography_is_dropped_with_its_reason() {
     let state = state_for(&station_pressure_dir("omf-p0-bare", false));
     let (got, dropped) = per_observation(&state, STATION_PRESSURE, "model").await;
-    assert!(got.iter().all(Option::is_none), "no value without an orography");
+    assert!(
+        got.iter().all(Option::is_none),
+        "no value without an orography"
+    );
     let d = ObsDataset::open(data("obs_station_pressure.nc4")).unwrap();
     let located = d.longitudes().unwrap().to_f64().len() as u64;
-    let reasons: u64 = ["no_location", "outside_grid", "no_time", "outside_times", "no_orography"]
-        .iter()
-        .map(|r| dropped[r].as_u64().unwrap())
-        .sum();
+    let reasons: u64 = [
+        "no_location",
+        "outside_grid",
+        "no_time",
+        "outside_times",
+        "no_orography",
+    ]
+    .iter()
+    .map(|r| dropped[r].as_u64().unwrap())
+    .sum();
     assert_eq!(reasons, located, "{dropped}");
     assert!(dropped["no_orography"].as_u64().unwrap() > 500, "{dropped}");
 }

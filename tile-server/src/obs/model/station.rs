@@ -46,9 +46,8 @@ fn orography_record<'a>(
     layers: impl Iterator<Item = &'a Arc<Layer>> + Clone,
     field: &Layer,
 ) -> Option<(Arc<Layer>, Slice, f64)> {
-    let same_grid = |l: &Layer| {
-        l.grid.grtyp() == field.grid.grtyp() && l.grid.shape() == field.grid.shape()
-    };
+    let same_grid =
+        |l: &Layer| l.grid.grtyp() == field.grid.grtyp() && l.grid.shape() == field.grid.shape();
     let mut best: Option<(bool, &str, &'a Arc<Layer>, Slice, f64)> = None;
     for (nomvar, to_metres) in [("ME", 1.0), ("GZ", 10.0)] {
         for l in layers.clone().filter(|l| !l.vector && l.nomvar == nomvar) {
