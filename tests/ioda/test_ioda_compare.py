@@ -7,6 +7,7 @@ by IODA_PYODC_PYTHON. Our values come from the `ioda_json` example of crates/iod
 named by FSTGIS_IODA_JSON, or built by the test.
 """
 
+import importlib
 import importlib.util
 import json
 import os
@@ -41,7 +42,7 @@ def need_module(name):
         if REQUIRED:
             pytest.fail(why)
         pytest.skip(why)
-    return __import__(name)
+    return importlib.import_module(name)
 
 
 def test_there_are_fixtures_of_each_kind():

@@ -17,7 +17,13 @@ import subprocess
 import numpy as np
 import pytest
 
-from test_ioda_compare import HDF5_FILES, built, decode, expected_mask, h5_variables, need_module
+from test_ioda_compare import HDF5_FILES, ROOT, built, decode, expected_mask, h5_variables, need_module
+
+# The fixtures, and a generated file with many fill values (bench/make_ioda_obs.py
+# --station-pressure: missing values, QC flags, elevations and station pressures of the
+# radiosonde levels), so that nulls are checked where there are thousands of them.
+WITH_FILLS = ROOT / "tile-server" / "tests" / "data" / "obs_station_pressure.nc4"
+FILES = HDF5_FILES + [WITH_FILLS]
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +73,7 @@ def expected_times(path, theirs):
     pytest.fail(f"{path.name}: no time variable")
 
 
-@pytest.mark.parametrize("path", HDF5_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_parquet_dump_cell_for_cell(path, fst, tmp_path):
     need_module("h5py")
     pq = need_module("pyarrow.parquet")
@@ -87,9 +93,11 @@ def test_parquet_dump_cell_for_cell(path, fst, tmp_path):
 
     by_name = {v["name"]: v for v in per_location}
     checked = set()
+    null_cells = 0
     for field in table.schema:
         column = table.column(field.name)
         nulls = np.array(column.is_null().to_pylist(), dtype=bool)
+        null_cells += int(nulls.sum())
         if pa.types.is_timestamp(field.type):
             assert field.type.tz == "UTC" and field.type.unit == "us", field.type
             seconds, mask = expected_times(path, theirs)
@@ -134,3 +142,5 @@ def test_parquet_dump_cell_for_cell(path, fst, tmp_path):
         assert any(c == v["name"] or c.startswith(v["name"] + "[") for c in checked) or (
             v["name"] == "MetaData/dateTime"), v["name"]
     assert "time" in checked
+    if path == WITH_FILLS:
+        assert null_cells > 1000, null_cells
