@@ -626,13 +626,18 @@ pub fn compute(
 mod tests {
     use super::*;
 
-    #[test]
-    fn bilinear_needs_the_four_points_around() {
-        let f = FieldValues {
+    /// Rows 0, 1, 2 and 10, 11, 12.
+    fn three_by_two() -> FieldValues {
+        FieldValues {
             ni: 3,
             nj: 2,
             values: vec![0.0, 1.0, 2.0, 10.0, 11.0, 12.0],
-        };
+        }
+    }
+
+    #[test]
+    fn bilinear_needs_the_four_points_around() {
+        let f = three_by_two();
         assert_eq!(bilinear(&f, 0.5, 0.5, None, false), 5.5);
         assert_eq!(bilinear(&f, 2.0, 1.0, None, false), 12.0);
         assert!(bilinear(&f, 2.01, 0.0, None, false).is_nan());
@@ -649,11 +654,7 @@ mod tests {
 
     #[test]
     fn bilinear_round_the_globe_joins_the_last_column_to_the_first() {
-        let f = FieldValues {
-            ni: 3,
-            nj: 2,
-            values: vec![0.0, 1.0, 2.0, 10.0, 11.0, 12.0],
-        };
+        let f = three_by_two();
         // Between column 2 and column 0 (3 ≡ 0).
         assert_eq!(bilinear(&f, 2.25, 0.0, None, true), 1.5);
         assert_eq!(bilinear(&f, 2.5, 1.0, None, true), 11.0);

@@ -133,18 +133,13 @@ impl Reduction {
 
     /// `p_model` (the field's value at observation `k`) carried to the station's elevation.
     pub(super) fn at(&self, k: usize, p_model: f64) -> Result<f64, Missing> {
-        let z_model = self
-            .orography
-            .as_ref()
-            .and_then(|o| o.get(k).copied())
-            .filter(|z| z.is_finite())
-            .ok_or(Missing::Orography)?;
-        let z_station = self
-            .elevation
-            .as_ref()
-            .and_then(|e| e.get(k).copied())
-            .filter(|z| z.is_finite())
-            .ok_or(Missing::Elevation)?;
+        let finite = |v: &Option<Vec<f64>>| {
+            v.as_ref()
+                .and_then(|v| v.get(k).copied())
+                .filter(|z| z.is_finite())
+        };
+        let z_model = finite(&self.orography).ok_or(Missing::Orography)?;
+        let z_station = finite(&self.elevation).ok_or(Missing::Elevation)?;
         Ok(reduce(p_model, z_model, z_station))
     }
 }
