@@ -276,9 +276,9 @@ fn lookup(state: &AppState, layer: &ObsLayer) -> Result<Lookup, ApiError> {
 /// The index of an O−F layer: its variable's index with the model equivalents, computed
 /// unless cached for these observation files and this field version.
 ///
-/// A computation reserves its working memory ([`working_bytes`]) from the render budget
-/// and a render slot, like a render (waiting at most `limits.render_wait_ms`, then 503),
-/// and runs on the blocking pool. Concurrent requests for one layer (same files, same field
+/// A computation reserves its working memory (about 160 bytes per observation and one
+/// decoded record) from the render budget and a render slot, like a render (waiting at
+/// most `limits.render_wait_ms`, then 503), and runs on the blocking pool. Concurrent requests for one layer (same files, same field
 /// version) wait for a single computation: the first runs it, the others take its result.
 pub async fn departure_index(
     state: &AppState,
