@@ -23,9 +23,11 @@
     clippy::expect_used,
     clippy::panic,
     clippy::float_cmp,
-    clippy::string_slice
+    clippy::string_slice,
+    clippy::needless_range_loop
 )]
-// test code: failing loudly is the point; the capabilities are cut at ASCII tags.
+// test code: failing loudly is the point; the capabilities are cut at ASCII tags; the
+// comparisons walk several per-observation arrays by index.
 
 mod support;
 

@@ -362,7 +362,8 @@ fn between(levels: &[(f64, u32)], x: f64) -> Option<(usize, f64)> {
     let b = levels.iter().rposition(|(l, _)| *l <= x)?;
     match (levels.get(b), levels.get(b + 1)) {
         (Some((l0, _)), Some((l1, _))) => Some((b, (x - l0) / (l1 - l0))),
-        (Some((l0, _)), None) if *l0 == x => Some((b, 0.0)),
+        // l0 <= x: at the top level exactly.
+        (Some((l0, _)), None) if x <= *l0 => Some((b, 0.0)),
         _ => None,
     }
 }
@@ -458,6 +459,37 @@ impl Records<'_> {
         }
         Ok((values, missing))
     }
+
+    /// The east (`east`) or north component at each observation of a vector layer: the
+    /// grid-relative components, each interpolated, then turned east and north at the
+    /// observation (the turn is linear in the components: the order does not matter).
+    fn east_or_north(
+        &self,
+        state: &AppState,
+        field: &Layer,
+        plans: &[Option<Plan>],
+        east: bool,
+    ) -> Result<(Vec<f64>, Vec<bool>), ApiError> {
+        let (u, u_missing) = self.accumulate(state, field, plans, Component::U)?;
+        let (v, v_missing) = self.accumulate(state, field, plans, Component::V)?;
+        let mut out = vec![f64::NAN; plans.len()];
+        let mut missing = vec![false; plans.len()];
+        for (k, plan) in plans.iter().enumerate() {
+            let Some(p) = plan else { continue };
+            if let Some(a) = axis_angle(&field.grid, p.i, p.j) {
+                let (c, s) = (a.cos(), a.sin());
+                out[k] = if east {
+                    u[k] * c - v[k] * s
+                } else {
+                    u[k] * s + v[k] * c
+                };
+                missing[k] = u_missing[k] || v_missing[k];
+            } else {
+                missing[k] = true;
+            }
+        }
+        Ok((out, missing))
+    }
 }
 
 /// Angle (radians, counter-clockwise from east) of the grid's i axis at fractional (i, j):
@@ -473,6 +505,41 @@ fn axis_angle(grid: &grids::Grid, i: f64, j: f64) -> Option<f64> {
     let dx = dlon * (0.5 * (la0 + la1)).to_radians().cos();
     let dy = la1 - la0;
     (dx != 0.0 || dy != 0.0).then(|| dy.atan2(dx))
+}
+
+/// The accumulated field values in the observation's units (`(scale, offset)`), carried to
+/// the station first for station pressure (`reduction`); NaN where the observation was not
+/// planned, and counted in `dropped` where a value was missing or cannot be carried.
+fn in_observation_units(
+    mut values: Vec<f64>,
+    missing: &[bool],
+    plans: &[Option<Plan>],
+    reduction: Option<&Reduction>,
+    (scale, offset): (f64, f64),
+    dropped: &mut Dropped,
+) -> Vec<f64> {
+    for (k, plan) in plans.iter().enumerate() {
+        if plan.is_none() {
+            values[k] = f64::NAN;
+        } else if missing[k] {
+            dropped.missing_field += 1;
+            values[k] = f64::NAN;
+        } else {
+            let at_station = reduction.map_or(Ok(values[k]), |r| r.at(k, values[k]));
+            values[k] = match at_station {
+                Ok(v) => v * scale + offset,
+                Err(Missing::Orography) => {
+                    dropped.no_orography += 1;
+                    f64::NAN
+                }
+                Err(Missing::Elevation) => {
+                    dropped.no_elevation += 1;
+                    f64::NAN
+                }
+            };
+        }
+    }
+    values
 }
 
 /// Compute the model equivalents of `index`'s observations (those of `layer`'s files) from
@@ -565,55 +632,19 @@ pub fn compute(
         seam,
         wrap,
     };
-    let (mut values, missing) = if field.vector {
-        // Grid-relative components, each interpolated, then turned east and north at the
-        // observation (the turn is linear in the components: the order does not matter).
-        let (u, u_missing) = records.accumulate(state, field, &plans, Component::U)?;
-        let (v, v_missing) = records.accumulate(state, field, &plans, Component::V)?;
-        let east = m.nomvar == "UU";
-        let mut out = vec![f64::NAN; n];
-        let mut missing = vec![false; n];
-        for (k, plan) in plans.iter().enumerate() {
-            let Some(p) = plan else { continue };
-            if let Some(a) = axis_angle(&field.grid, p.i, p.j) {
-                let (c, s) = (a.cos(), a.sin());
-                out[k] = if east {
-                    u[k] * c - v[k] * s
-                } else {
-                    u[k] * s + v[k] * c
-                };
-                missing[k] = u_missing[k] || v_missing[k];
-            } else {
-                missing[k] = true;
-            }
-        }
-        (out, missing)
+    let (values, missing) = if field.vector {
+        records.east_or_north(state, field, &plans, m.nomvar == "UU")?
     } else {
         records.accumulate(state, field, &plans, Component::Scalar)?
     };
-    for (k, plan) in plans.iter().enumerate() {
-        if plan.is_none() {
-            values[k] = f64::NAN;
-        } else if missing[k] {
-            dropped.missing_field += 1;
-            values[k] = f64::NAN;
-        } else {
-            let at_station = reduction
-                .as_ref()
-                .map_or(Ok(values[k]), |r| r.at(k, values[k]));
-            values[k] = match at_station {
-                Ok(v) => v * scale + offset,
-                Err(Missing::Orography) => {
-                    dropped.no_orography += 1;
-                    f64::NAN
-                }
-                Err(Missing::Elevation) => {
-                    dropped.no_elevation += 1;
-                    f64::NAN
-                }
-            };
-        }
-    }
+    let values = in_observation_units(
+        values,
+        &missing,
+        &plans,
+        reduction.as_ref(),
+        (scale, offset),
+        &mut dropped,
+    );
     Ok(ModelEquivalents {
         values,
         dropped,
