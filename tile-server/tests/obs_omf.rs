@@ -16,7 +16,9 @@
 //! values themselves: height levels, a global grid's wrap column, and station pressure
 //! against P0 and ME (`tests/data/obs_station_pressure.nc4`: `bench/make_ioda_obs.py
 //! /tmp/sp --locations 3000 --bbox=-135,20,-55,60 --seed 21 --station-pressure`); and
-//! single-flight of the computation under the render budget.
+//! single-flight of the computation under the render budget; and the same observations as
+//! an io-pool set (`tests/data/obs_station_pressure_pool_000[0-3].nc4`, written by the same
+//! command) against the one file.
 
 #![allow(
     clippy::unwrap_used,
@@ -823,4 +825,28 @@ async fn station_pressure_without_orography_is_dropped_with_its_reason() {
     .sum();
     assert_eq!(reasons, located, "{dropped}");
     assert!(dropped["no_orography"].as_u64().unwrap() > 500, "{dropped}");
+}
+
+#[tokio::test]
+async fn an_io_pool_set_has_the_departures_of_the_one_file() {
+    // The generator's io-pool split of the same observations (four members, consecutive
+    // blocks of locations), beside the same model: observation by observation, the set's
+    // model values are the single file's.
+    let single = state_for(&station_pressure_dir("omf-pool-one", true));
+    let dir = station_pressure_dir("omf-pool-set", true);
+    std::fs::remove_file(dir.join("sp.nc4")).unwrap();
+    for k in 0..4 {
+        std::fs::copy(
+            data(&format!("obs_station_pressure_pool_000{k}.nc4")),
+            dir.join(format!("sp_000{k}.nc4")),
+        )
+        .unwrap();
+    }
+    let set = state_for(&dir);
+    let (one, dropped_one) = per_observation(&single, STATION_PRESSURE, "model").await;
+    let (pool, dropped_pool) = per_observation(&set, STATION_PRESSURE, "model").await;
+    assert_eq!(pool.len(), one.len());
+    assert!(one.iter().filter(|v| v.is_some()).count() > 500);
+    assert_eq!(pool, one);
+    assert_eq!(dropped_pool, dropped_one);
 }
