@@ -279,7 +279,7 @@ pub struct ObsLayers {
 }
 
 /// One O−F computation that concurrent requests wait for.
-type Flight = Arc<tokio::sync::OnceCell<Arc<ObsIndex>>>;
+pub(crate) type Flight = Arc<tokio::sync::OnceCell<Arc<ObsIndex>>>;
 
 impl Default for ObsLayers {
     fn default() -> Self {
@@ -359,7 +359,9 @@ impl ObsLayers {
         Arc::clone(f.entry(key.to_owned()).or_default())
     }
 
-    /// `flight` has ended (its result is cached, or it failed): later requests start anew.
+    /// A request of `flight` has ended (the result is cached, or it failed, or the request
+    /// was dropped): later requests start anew, while those already holding the flight
+    /// keep waiting on it.
     pub(crate) fn land(&self, key: &str, flight: &Flight) {
         let mut f = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
         if f.get(key).is_some_and(|g| Arc::ptr_eq(g, flight)) {

@@ -293,7 +293,14 @@ pub async fn departure_index(
         Lookup::Compute { base, field, key } => (base, field, key),
     };
     let flight = state.obs.flight(&key);
-    let result = flight
+    // Landed when this request ends, also if it is dropped mid-way (a client gone): the
+    // entry never outlives the requests that share it.
+    let _landing = Landing {
+        state,
+        key: &key,
+        flight: &flight,
+    };
+    flight
         .get_or_try_init(|| async {
             // A flight that ended between the lookup and joining this one left its result.
             if let Some(hit) = state.obs.departures.get(&key) {
@@ -322,7 +329,18 @@ pub async fn departure_index(
             .map_err(|e| ApiError::Internal(format!("O−F layer: {e}")))?
         })
         .await
-        .map(Arc::clone);
-    state.obs.land(&key, &flight);
-    result
+        .map(Arc::clone)
+}
+
+/// Ends a request's part in an O−F flight ([`crate::obs::ObsLayers::land`]) when dropped.
+struct Landing<'a> {
+    state: &'a AppState,
+    key: &'a str,
+    flight: &'a crate::obs::Flight,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        self.state.obs.land(self.key, self.flight);
+    }
 }
