@@ -39,6 +39,13 @@ numpy, independently of the Rust code:
 
 ObsValue is then HofX plus the observation's noise (the analytic value plus noise where
 HofX is missing), so O−F equals ObsValue − HofX wherever HofX has a value.
+
+With `--station-pressure`, the surface reports also carry `stationPressure` (ObsValue,
+ObsError, PreQC; Pa): the ICAO standard atmosphere's pressure at the station's height from
+a sea-level pressure that varies smoothly with position, plus noise; and
+MetaData/stationElevation (m, the report's height; missing for radiosonde levels and for
+about 5 % of the surface reports). Its draws come from a generator of their own, so the
+other variables are those of the same seed without the option.
 """
 
 import argparse
@@ -184,6 +191,19 @@ def model_hofx(obs, model_npz, oracle_python):
     }
 
 
+def station_pressure(obs, seed):
+    """stationPressure (Pa) and stationElevation (m) of the surface reports, NaN elsewhere."""
+    rng = np.random.default_rng(seed + 2000)
+    n = len(obs["type"])
+    surface = obs["type"] == 181
+    sea_level = 101325.0 + 800.0 * np.sin(np.deg2rad(3 * obs["lon"])) * np.cos(np.deg2rad(obs["lat"]))
+    exponent = 9.80665 / (287.053 * 0.0065)
+    at_station = sea_level * ((288.15 - 0.0065 * obs["height"]) / 288.15) ** exponent
+    value = np.where(surface, at_station + rng.normal(0.0, 50.0, n), np.nan)
+    elevation = np.where(surface & (rng.random(n) >= 0.05), obs["height"], np.nan)
+    return value, elevation
+
+
 def write(path, obs, start, stop):
     n = stop - start
     with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
@@ -222,6 +242,16 @@ def write(path, obs, start, stop):
         hofx[np.isnan(hofx)] = FLOAT_FILL
         var("HofX", "airTemperature", "f4", hofx, FLOAT_FILL, "K")
         var("PreQC", "airTemperature", "i4", obs["qc"][s], INT_FILL)
+        if "stationPressure" in obs:
+            elevation = obs["stationElevation"][s].astype(np.float32)
+            elevation[np.isnan(elevation)] = FLOAT_FILL
+            var("MetaData", "stationElevation", "f4", elevation, FLOAT_FILL, "m")
+            value = obs["stationPressure"][s].astype(np.float32)
+            missing = np.isnan(value)
+            value[missing] = FLOAT_FILL
+            var("ObsValue", "stationPressure", "f4", value, FLOAT_FILL, "Pa")
+            var("ObsError", "stationPressure", "f4", np.full(n, 100.0, np.float32), FLOAT_FILL, "Pa")
+            var("PreQC", "stationPressure", "i4", np.where(missing, INT_FILL, 0).astype(np.int32), INT_FILL)
         for name in ("windEastward", "windNorthward"):
             if name not in obs:
                 continue
@@ -245,6 +275,8 @@ def main():
                    help="model_tt.npz of bench/make_model_fst.py: HofX from that FST field")
     p.add_argument("--oracle-python", default=None,
                    help="python of the oracle venv (bench/oracle-env.sh), for --model")
+    p.add_argument("--station-pressure", action="store_true",
+                   help="surface reports also carry stationPressure and stationElevation")
     args = p.parse_args()
     bbox = [float(x) for x in args.bbox.split(",")]
     centre = dt.datetime.fromisoformat(args.centre.replace("Z", "+00:00"))
@@ -267,6 +299,8 @@ def main():
                          "value": np.where(np.isnan(model[name]), fallback, model[name] + noise)}
         print(f"{np.count_nonzero(~np.isnan(hofx))} of {len(hofx)} observations inside the model",
               file=sys.stderr)
+    if args.station_pressure:
+        obs["stationPressure"], obs["stationElevation"] = station_pressure(obs, args.seed)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     write(args.out_dir / "sfc_sonde_obs.nc4", obs, 0, args.locations)
     bounds = np.linspace(0, args.locations, 5).astype(int)

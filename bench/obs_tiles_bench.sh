@@ -37,22 +37,10 @@ if [[ ! -f "$out/data/obs.nc4" || "$(cat "$out/locations" 2>/dev/null)" != "$loc
     echo "$locations" > "$out/locations"
 fi
 cp -f tile-server/sample/sample.fst "$out/data/model.fst"
-target="${CARGO_TARGET_DIR:-$repo/target}"
-cargo build --release -q -p tile-server --bin fst-tile-server
-bin="$target/release/fst-tile-server"
-cat > "$out/server.toml" <<EOF2
-data = ["data"]
-styles = "$repo/styles"
-[cache]
-tiles_mb = 0
-[watch]
-enabled = false
-EOF2
 port=18190
-"$bin" --config "$out/server.toml" --listen "127.0.0.1:$port" > "$out/server.log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 150); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.2; done
+. bench/start_server.sh
+start_server "$out" "$port" "[cache]
+tiles_mb = 0"
 
 # Tile sets: the whole world (z0: all million points in one tile), z2 (16 tiles), and z5
 # tiles over North America (a few thousand points each).

@@ -33,20 +33,9 @@ if [[ ! -f "$out/data/obs.nc4" || "$(cat "$out/locations" 2>/dev/null)" != "$loc
     rm -f "$out/gen/obs"/sfc_sonde_pool_*.nc4
     echo "$locations" > "$out/locations"
 fi
-target="${CARGO_TARGET_DIR:-$repo/target}"
-cargo build --release -q -p tile-server --bin fst-tile-server
-bin="$target/release/fst-tile-server"
-cat > "$out/server.toml" <<EOF2
-data = ["data"]
-styles = "$repo/styles"
-[watch]
-enabled = false
-EOF2
 port=18191
-"$bin" --config "$out/server.toml" --listen "127.0.0.1:$port" > "$out/server.log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 150); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.2; done
+. bench/start_server.sh
+start_server "$out" "$port"
 
 url="http://127.0.0.1:$port/collections/obs.airTemperature.OmF/stats"
 first="$(curl -sf -o "$out/stats.json" -w '%{time_total}' "$url")"

@@ -6,7 +6,8 @@
 #   server/  a real fst-tile-server process through OWSLib, QGIS headless (WMS and XYZ) and
 #            Chromium headless (the viewer), from the venv <repo>/.venv-server-tests;
 #   ioda/    crates/ioda's view of every IODA fixture against h5py, netCDF4 and pyodc, cell
-#            for cell, from the venv <repo>/.venv-ioda-tests.
+#            for cell, and `fst ioda dump --format parquet` read back with pyarrow, from the
+#            venv <repo>/.venv-ioda-tests.
 #
 #   tests/run.sh                         # every suite (scripts/test.sh calls this)
 #   tests/run.sh gdal [pytest args]      # one suite, e.g. tests/run.sh gdal -k rotated
@@ -42,14 +43,15 @@ run_server() {
 }
 
 run_ioda() {
-  echo "== tests/ioda: build the ioda_json example (debug)"
-  (cd "$root" && cargo build -p ioda --example ioda_json)
+  echo "== tests/ioda: build the ioda_json example and the fst CLI (debug)"
+  (cd "$root" && cargo build -p ioda --example ioda_json && cargo build -p fst-cli --bin fst)
   local venv
   venv="$("$here/ioda/setup-venv.sh")"
   # The oracles are installed above: a missing one is an error, not a skip.
-  export FSTGIS_IODA_JSON="$target/debug/examples/ioda_json" FSTGIS_REQUIRE_IODA_ORACLES=1
+  export FSTGIS_IODA_JSON="$target/debug/examples/ioda_json" FSTGIS_FST_CLI="$target/debug/fst"
+  export FSTGIS_REQUIRE_IODA_ORACLES=1
   export PYTHONDONTWRITEBYTECODE=1
-  echo "== tests/ioda: crates/ioda against h5py, netCDF4 and pyodc"
+  echo "== tests/ioda: crates/ioda and fst ioda dump against h5py, netCDF4, pyodc and pyarrow"
   (cd "$here/ioda" && "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@" .)
 }
 

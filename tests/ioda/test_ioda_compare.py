@@ -7,6 +7,7 @@ by IODA_PYODC_PYTHON. Our values come from the `ioda_json` example of crates/iod
 named by FSTGIS_IODA_JSON, or built by the test.
 """
 
+import importlib
 import importlib.util
 import json
 import os
@@ -41,7 +42,7 @@ def need_module(name):
         if REQUIRED:
             pytest.fail(why)
         pytest.skip(why)
-    return __import__(name)
+    return importlib.import_module(name)
 
 
 def test_there_are_fixtures_of_each_kind():
@@ -49,15 +50,22 @@ def test_there_are_fixtures_of_each_kind():
     assert HDF5_FILES and ODB_FILES, FIXTURES
 
 
-@pytest.fixture(scope="session")
-def ours():
-    exe = os.environ.get("FSTGIS_IODA_JSON")
+def built(env_name, cargo_args, relative):
+    """The binary named by environment variable `env_name`, else built by
+    `cargo build <cargo_args>` at TARGET/debug/<relative>."""
+    exe = os.environ.get(env_name)
     if exe is None:
         subprocess.run(
-            ["cargo", "build", "-q", "-j", "1", "-p", "ioda", "--example", "ioda_json"],
+            ["cargo", "build", "-q", "-j", "1", *cargo_args],
             cwd=ROOT, check=True, env={**os.environ, "CARGO_TARGET_DIR": str(TARGET)},
         )
-        exe = TARGET / "debug" / "examples" / "ioda_json"
+        exe = TARGET / "debug" / relative
+    return exe
+
+
+@pytest.fixture(scope="session")
+def ours():
+    exe = built("FSTGIS_IODA_JSON", ["-p", "ioda", "--example", "ioda_json"], "examples/ioda_json")
 
     def read(path):
         out = subprocess.run([str(exe), str(path)], check=True, capture_output=True, text=True).stdout

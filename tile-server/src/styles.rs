@@ -424,8 +424,9 @@ impl Style {
     }
 
     /// Whether the colour range applies to this style: ramps (also the speed ramp under
-    /// wind glyphs) and interval styles (see [`Style::draws_intervals`]); contours keep
-    /// their interval.
+    /// wind glyphs) and interval styles (drawn as classes over their own range only, as a
+    /// continuous ramp through the classes' colours over another); contours keep their
+    /// interval.
     #[must_use]
     pub fn has_color_range(&self) -> bool {
         self.kind != StyleKind::Contours

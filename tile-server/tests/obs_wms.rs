@@ -21,8 +21,8 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use axum::http::StatusCode;
-use ioda::{ObsDataset, Values};
 use serde_json::Value;
+use support::obs::Truth;
 use support::{fresh_dir, get_in as get};
 use tile_server::config::{bundled_sample, Config};
 use tile_server::styles::{ColorRange, StyleOverrides};
@@ -57,45 +57,8 @@ fn state_with(dir: &Path, edit: impl FnOnce(&mut Config)) -> AppState {
     AppState::new(c).expect("styles load")
 }
 
-/// What the file holds, read by the library.
-struct Truth {
-    lon: Vec<f64>,
-    lat: Vec<f64>,
-    time: Vec<i64>,
-    value: Vec<f64>,
-    error: Vec<f64>,
-    hofx: Vec<f64>,
-    qc: Vec<f64>,
-    station: Vec<String>,
-}
-
 fn truth() -> Truth {
-    let d = ObsDataset::open(obs_file()).unwrap();
-    let times = d.date_times().unwrap();
-    let Values::I64(time) = times.values.clone() else {
-        panic!("dateTime")
-    };
-    let Values::Text(station) = d.read("MetaData/stationIdentification").unwrap().values else {
-        panic!("station ids")
-    };
-    let read = |q: &str| d.read(q).unwrap().to_f64();
-    Truth {
-        lon: d.longitudes().unwrap().to_f64(),
-        lat: d.latitudes().unwrap().to_f64(),
-        time,
-        value: read("ObsValue/airTemperature"),
-        error: read("ObsError/airTemperature"),
-        hofx: read("HofX/airTemperature"),
-        qc: read("PreQC/airTemperature"),
-        station,
-    }
-}
-
-impl Truth {
-    /// Whether observation `i` is drawn by default (QC 0 and a value), or with `qc=all`.
-    fn kept(&self, i: usize, all_qc: bool) -> bool {
-        self.value[i].is_finite() && (all_qc || self.qc[i] == 0.0)
-    }
+    support::obs::truth(&obs_file(), "airTemperature")
 }
 
 fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>) {

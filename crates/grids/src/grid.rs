@@ -551,6 +551,38 @@ impl Grid {
         (self.ni, self.nj)
     }
 
+    /// Whether the columns go round the globe: the i axis is a longitude (true or rotated)
+    /// whose `ni` columns cover 360° without repeating the first, so that column 0 follows
+    /// column `ni − 1` (global A and G grids, a global L or Z grid). A point between the last
+    /// column and 360° past the first then lies between those two columns: its index from
+    /// [`Grid::index_of`] is in `[-0.5, 0)` or `(ni − 1, ni − 0.5)`, and interpolation takes
+    /// column `ni − 1` and column 0. False for B grids (the last column repeats the first),
+    /// regional and polar grids, Y and U grids.
+    ///
+    /// ```
+    /// use grids::{Grid, GridDescriptor, GridOptions};
+    /// let a = Grid::new(&GridDescriptor::simple(b'A', 90, 45, [0, 0, 0, 0]), GridOptions::default())?;
+    /// let b = Grid::new(&GridDescriptor::simple(b'B', 91, 46, [0, 0, 0, 0]), GridOptions::default())?;
+    /// assert!(a.wraps_columns());
+    /// assert!(!b.wraps_columns());
+    /// # Ok::<(), grids::GridError>(())
+    /// ```
+    #[must_use]
+    pub fn wraps_columns(&self) -> bool {
+        let Kind::Rect(r) = &self.kind else {
+            return false;
+        };
+        let n = r.ni();
+        if matches!(r.proj, Projection::Polar { .. }) || n < 2 {
+            return false;
+        }
+        let span = r.x.last() - r.x.first();
+        let step = span / (n - 1) as f64;
+        // The gap from the last column round to the first is one more column spacing (to a
+        // hundredth of it: ig-encoded spacings are whole hundredths of a degree).
+        step > 0.0 && ((360.0 - span) - step).abs() <= 0.01 * step
+    }
+
     /// Number of subgrids: 2 for U, 1 otherwise.
     #[must_use]
     pub fn subgrid_count(&self) -> usize {

@@ -30,7 +30,8 @@ pub struct ObsIndex {
     data: Arc<ObsData>,
     /// The model equivalents of an O−F layer.
     model: Option<Arc<ModelEquivalents>>,
-    /// The number of this build (see [`BUILDS`]).
+    /// The number of this build: every index built in this process gets its own, so that
+    /// tiles cached from a rebuilt index are never served.
     pub stamp: u64,
     /// Robust extents of each quantity over the observations that pass QC, computed once.
     ranges: [OnceLock<Option<DataRange>>; 5],

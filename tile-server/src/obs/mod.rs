@@ -26,6 +26,7 @@ pub mod wms;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ioda::ObsDataset;
@@ -271,7 +272,14 @@ pub struct ObsLayers {
     extents: Mutex<Extents>,
     /// The indexes of O−F layers (their model equivalents), bounded by bytes.
     pub departures: crate::cache::ByteLru<String, Arc<ObsIndex>>,
+    /// O−F computations under way, by cache key: concurrent requests join one.
+    flights: Mutex<HashMap<String, Flight>>,
+    /// O−F computations run (each the model equivalents of a whole layer).
+    departures_computed: AtomicU64,
 }
+
+/// One O−F computation that concurrent requests wait for.
+pub(crate) type Flight = Arc<tokio::sync::OnceCell<Arc<ObsIndex>>>;
 
 impl Default for ObsLayers {
     fn default() -> Self {
@@ -340,7 +348,35 @@ impl ObsLayers {
             indexed: Mutex::default(),
             extents: Mutex::default(),
             departures: crate::cache::ByteLru::new(departure_bytes),
+            flights: Mutex::default(),
+            departures_computed: AtomicU64::new(0),
         }
+    }
+
+    /// The computation of O−F key `key`: the one under way, else a new one.
+    pub(crate) fn flight(&self, key: &str) -> Flight {
+        let mut f = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(f.entry(key.to_owned()).or_default())
+    }
+
+    /// A request of `flight` has ended (the result is cached, or it failed, or the request
+    /// was dropped): later requests start anew, while those already holding the flight
+    /// keep waiting on it.
+    pub(crate) fn land(&self, key: &str, flight: &Flight) {
+        let mut f = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        if f.get(key).is_some_and(|g| Arc::ptr_eq(g, flight)) {
+            f.remove(key);
+        }
+    }
+
+    pub(crate) fn count_departure_computation(&self) {
+        self.departures_computed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many O−F computations (model equivalents of a whole layer) have run.
+    #[must_use]
+    pub fn departures_computed(&self) -> u64 {
+        self.departures_computed.load(Ordering::Relaxed)
     }
 
     /// The layers of the data directories with the O−F layers whose field `snapshot` has
@@ -432,6 +468,13 @@ impl ObsLayers {
         let column = layer.channel.map(|(column, _)| column);
         let index = Arc::new(ObsIndex::build(&dataset, &layer.variable, column)?);
         let mut cache = self.indexed.lock().unwrap_or_else(PoisonError::into_inner);
+        // Concurrent first requests may each have built one: the first kept serves all, so
+        // that they share one stamp (and the O−F computation keyed on it).
+        if let Some((built, kept)) = cache.get(&layer.base) {
+            if *built == now {
+                return Ok(Arc::clone(kept));
+            }
+        }
         cache.insert(layer.base.clone(), (now, Arc::clone(&index)));
         Ok(index)
     }

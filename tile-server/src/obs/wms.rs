@@ -33,9 +33,7 @@ pub async fn catalog(state: &AppState) -> Result<Arc<Vec<ObsLayer>>, ApiError> {
 pub async fn index(state: &AppState, layer: &ObsLayer) -> Result<Arc<ObsIndex>, ApiError> {
     let (st, l) = (state.clone(), layer.clone());
     if layer.quantity == Quantity::OmF {
-        return tokio::task::spawn_blocking(move || super::model::departure_index(&st, &l))
-            .await
-            .map_err(|e| ApiError::Internal(format!("O−F layer: {e}")))?;
+        return super::model::departure_index(state, layer).await;
     }
     let name = layer.name.clone();
     tokio::task::spawn_blocking(move || st.obs.index(&l))

@@ -6,6 +6,8 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // Each test binary uses part of this; failing loudly is the point.
 
+pub(crate) mod obs;
+
 use std::io::{Read as _, Write as _};
 
 use axum::body::Body;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use fst_core::ip::LevelKind;
 use ioda::ObsDataset;
 
+use super::station::{Missing, Reduction};
 use super::table::{conversion, mapping};
 use super::{Dropped, ModelEquivalents};
 use crate::error::ApiError;
@@ -21,24 +22,80 @@ use crate::state::AppState;
 pub(super) enum Vertical {
     /// One level that is not a pressure level: every observation takes it.
     Single(u32),
-    /// Pressure levels (ln hPa, ip1), highest pressure first, and the surface level.
+    /// Pressure levels (ln hPa, ip1), highest pressure first; height levels (metres, ip1),
+    /// lowest first; and the surface level.
     Levels {
         pressure: Vec<(f64, u32)>,
+        heights: Heights,
         surface: Option<u32>,
     },
 }
 
+/// A field's height levels: two or more of one kind, metres, lowest first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct Heights {
+    /// (metres, ip1), lowest first; empty when the field has fewer than two.
+    pub(super) levels: Vec<(f64, u32)>,
+    /// Above ground (ip1 kind 4) rather than above sea level (kind 0).
+    pub(super) above_ground: bool,
+}
+
+impl Heights {
+    /// The height levels of `layer` of `kind`, lowest first, one per value; empty unless
+    /// there are two or more.
+    fn of_kind(layer: &Layer, kind: LevelKind) -> Vec<(f64, u32)> {
+        let mut h: Vec<(f64, u32)> = layer
+            .levels
+            .iter()
+            .filter_map(|(ip1, l)| {
+                let l = (*l)?;
+                (l.kind == kind && l.value.is_finite()).then_some((f64::from(l.value), *ip1))
+            })
+            .collect();
+        h.sort_by(|a, b| a.0.total_cmp(&b.0));
+        h.dedup_by(|a, b| a.0.to_bits() == b.0.to_bits());
+        if h.len() < 2 {
+            h.clear();
+        }
+        h
+    }
+
+    /// Above sea level where the field has two such levels or more, else above ground.
+    fn of(layer: &Layer) -> Self {
+        let asl = Self::of_kind(layer, LevelKind::Height);
+        if asl.is_empty() {
+            Self {
+                levels: Self::of_kind(layer, LevelKind::HeightAboveGround),
+                above_ground: true,
+            }
+        } else {
+            Self {
+                levels: asl,
+                above_ground: false,
+            }
+        }
+    }
+}
+
 impl Vertical {
-    /// The ip1 of each level slot (the pressure levels, then the single or surface level),
-    /// and the slot of the single or surface level.
+    /// The ip1 of each level slot (the pressure levels, then the height levels, then the
+    /// single or surface level unless it is one of the height levels), and the slot of the
+    /// single or surface level.
     fn slots(&self) -> (Vec<u32>, Option<usize>) {
         match self {
             Self::Single(ip1) => (vec![*ip1], Some(0)),
-            Self::Levels { pressure, surface } => {
+            Self::Levels {
+                pressure,
+                heights,
+                surface,
+            } => {
                 let mut s: Vec<u32> = pressure.iter().map(|p| p.1).collect();
+                s.extend(heights.levels.iter().map(|h| h.1));
                 let slot = surface.map(|ip1| {
-                    s.push(ip1);
-                    s.len() - 1
+                    s.iter().position(|x| *x == ip1).unwrap_or_else(|| {
+                        s.push(ip1);
+                        s.len() - 1
+                    })
                 });
                 (s, slot)
             }
@@ -82,7 +139,14 @@ impl Vertical {
         };
         let zero = || layer.levels.iter().find(|(ip1, _)| *ip1 == 0).map(|l| l.0);
         let surface = above_ground.or_else(unit_level).or_else(zero);
-        (!pressure.is_empty() || surface.is_some()).then_some(Self::Levels { pressure, surface })
+        let heights = Heights::of(layer);
+        (!pressure.is_empty() || !heights.levels.is_empty() || surface.is_some()).then_some(
+            Self::Levels {
+                pressure,
+                heights,
+                surface,
+            },
+        )
     }
 }
 
@@ -98,18 +162,31 @@ struct Plan {
 }
 
 /// Bilinear value at fractional indices (i, j) of `f`, in f64; NaN outside the points or
-/// where a corner is missing, and across the row `seam` (the Yin-Yang boundary).
-fn bilinear(f: &FieldValues, i: f64, j: f64, seam: Option<usize>) -> f64 {
+/// where a corner is missing, and across the row `seam` (the Yin-Yang boundary). With
+/// `wrap` (the columns go round the globe) i runs up to `ni`, column 0 following column
+/// `ni − 1`.
+pub(super) fn bilinear(f: &FieldValues, i: f64, j: f64, seam: Option<usize>, wrap: bool) -> f64 {
     let (ni, nj) = (f.ni, f.nj);
     if ni == 0 || nj == 0 || !(i >= 0.0 && j >= 0.0) {
         return f64::NAN;
     }
-    if i > (ni - 1) as f64 || j > (nj - 1) as f64 {
+    let beyond = if wrap {
+        i >= ni as f64
+    } else {
+        i > (ni - 1) as f64
+    };
+    if beyond || j > (nj - 1) as f64 {
         return f64::NAN;
     }
-    let i0 = (i.floor() as usize).min(ni.saturating_sub(2));
+    let (i0, i1) = if wrap {
+        let i0 = (i.floor() as usize).min(ni - 1);
+        (i0, (i0 + 1) % ni)
+    } else {
+        let i0 = (i.floor() as usize).min(ni.saturating_sub(2));
+        (i0, (i0 + 1).min(ni - 1))
+    };
     let j0 = (j.floor() as usize).min(nj.saturating_sub(2));
-    let (i1, j1) = ((i0 + 1).min(ni - 1), (j0 + 1).min(nj - 1));
+    let j1 = (j0 + 1).min(nj - 1);
     if seam.is_some_and(|h| (j0 < h) != (j1 < h)) {
         return f64::NAN;
     }
@@ -134,9 +211,9 @@ fn per_location(dataset: &ObsDataset, name: &str, n: usize) -> Option<Vec<f64>> 
 }
 
 /// The record of each (valid time, ip1): the latest run's.
-type RecordMap = BTreeMap<(i64, u32), Slice>;
+pub(super) type RecordMap = BTreeMap<(i64, u32), Slice>;
 
-fn records_of(layer: &Layer) -> RecordMap {
+pub(super) fn records_of(layer: &Layer) -> RecordMap {
     let mut out: RecordMap = BTreeMap::new();
     for s in &layer.slices {
         let key = (s.valid.timestamp(), s.ip1);
@@ -155,10 +232,16 @@ struct Planner<'a> {
     gj: Vec<f64>,
     ni: usize,
     nj: usize,
+    /// The columns go round the globe ([`grids::Grid::wraps_columns`]).
+    wrap: bool,
     times: Vec<i64>,
     vertical: &'a Vertical,
     surface_slot: Option<usize>,
     pressure: Option<Vec<f64>>,
+    /// `MetaData/height` (else `MetaData/geopotentialHeight`), metres above sea level.
+    height: Option<Vec<f64>>,
+    /// `MetaData/stationElevation`, metres above sea level.
+    elevation: Option<Vec<f64>>,
     report: Option<Vec<f64>>,
     /// Seconds either side of a field's only valid time that it serves.
     single_time_window: u64,
@@ -175,9 +258,19 @@ impl Planner<'_> {
             dropped.no_location += 1;
             return None;
         }
-        let (i, j) = (self.gi[k], self.gj[k]);
+        let (mut i, j) = (self.gi[k], self.gj[k]);
+        let ni = self.ni as f64;
+        // Half a column west of column 0 on a grid round the globe: between the last column
+        // and the first, counted from the last.
+        if self.wrap && i < 0.0 {
+            i += ni;
+        }
+        let last_i = if self.wrap { ni } else { ni - 1.0 };
         // In f64: a grid of no points has no inside (and no `0 - 1`).
-        let inside = i >= 0.0 && j >= 0.0 && i <= self.ni as f64 - 1.0 && j <= self.nj as f64 - 1.0;
+        let inside = i >= 0.0
+            && j >= 0.0
+            && (i < last_i || (!self.wrap && i <= last_i))
+            && j <= self.nj as f64 - 1.0;
         if !inside {
             dropped.outside_grid += 1;
             return None;
@@ -219,33 +312,59 @@ impl Planner<'_> {
     /// The level slot and weight of observation `k` (see the module's rules).
     fn level(&self, k: usize) -> Option<(usize, f64)> {
         let Vertical::Levels {
-            pressure: levels, ..
+            pressure: levels,
+            heights,
+            ..
         } = self.vertical
         else {
             return Some((0, 0.0));
         };
-        let p = self.pressure.as_ref().and_then(|p| p.get(k).copied());
-        let surface = self
-            .report
-            .as_ref()
-            .and_then(|r| r.get(k).copied())
-            .is_some_and(surface_type)
-            || p.is_none_or(|p| !p.is_finite());
-        if surface {
-            return self.surface_slot.map(|s| (s, 0.0));
+        let at = |v: &Option<Vec<f64>>| v.as_ref().and_then(|v| v.get(k).copied());
+        let p = at(&self.pressure).filter(|p| p.is_finite());
+        // The observation's height in the field's height coordinate.
+        let z = at(&self.height)
+            .and_then(|h| {
+                if heights.above_ground {
+                    at(&self.elevation).map(|e| h - e)
+                } else {
+                    Some(h)
+                }
+            })
+            .filter(|z| z.is_finite());
+        let in_heights = |z: f64| {
+            let slot = levels.len();
+            between(&heights.levels, z).map(|(b, w)| (slot + b, w))
+        };
+        let surface_report = at(&self.report).is_some_and(surface_type);
+        if surface_report {
+            return match (self.surface_slot, z) {
+                (Some(s), _) => Some((s, 0.0)),
+                (None, Some(z)) => in_heights(z),
+                (None, None) => None,
+            };
         }
-        // ln hPa; levels run from the highest pressure up.
-        let lp = (p.unwrap_or(f64::NAN) / 100.0).ln();
-        let b = levels.iter().rposition(|(l, _)| *l >= lp)?;
-        if b + 1 < levels.len() {
-            let (l0, l1) = (levels[b].0, levels[b + 1].0);
-            Some((b, (lp - l0) / (l1 - l0)))
-        } else if levels[b].0 <= lp {
-            // At the top level exactly.
-            Some((b, 0.0))
-        } else {
-            None
+        match (p, z) {
+            // ln hPa; levels run from the highest pressure up: negated, they ascend.
+            (Some(p), _) if !levels.is_empty() => {
+                let ascending: Vec<(f64, u32)> = levels.iter().map(|(l, i)| (-l, *i)).collect();
+                between(&ascending, -(p / 100.0).ln())
+            }
+            (_, Some(z)) if !heights.levels.is_empty() => in_heights(z),
+            (None, _) => self.surface_slot.map(|s| (s, 0.0)),
+            (Some(_), _) => None,
         }
+    }
+}
+
+/// The slot `b` and weight w of `x` between `levels[b]` and `levels[b + 1]` (their
+/// coordinates ascending): linear, w = 0 at the top level exactly; `None` outside.
+fn between(levels: &[(f64, u32)], x: f64) -> Option<(usize, f64)> {
+    let b = levels.iter().rposition(|(l, _)| *l <= x)?;
+    match (levels.get(b), levels.get(b + 1)) {
+        (Some((l0, _)), Some((l1, _))) => Some((b, (x - l0) / (l1 - l0))),
+        // l0 <= x: at the top level exactly.
+        (Some((l0, _)), None) if x <= *l0 => Some((b, 0.0)),
+        _ => None,
     }
 }
 
@@ -285,6 +404,7 @@ struct Records<'a> {
     times: &'a [i64],
     slots: &'a [u32],
     seam: Option<usize>,
+    wrap: bool,
 }
 
 impl Records<'_> {
@@ -328,7 +448,7 @@ impl Records<'_> {
                     }
                     let v = f
                         .as_ref()
-                        .map_or(f64::NAN, |f| bilinear(f, p.i, p.j, self.seam));
+                        .map_or(f64::NAN, |f| bilinear(f, p.i, p.j, self.seam, self.wrap));
                     if v.is_finite() {
                         values[k] += w * v;
                     } else {
@@ -338,6 +458,37 @@ impl Records<'_> {
             }
         }
         Ok((values, missing))
+    }
+
+    /// The east (`east`) or north component at each observation of a vector layer: the
+    /// grid-relative components, each interpolated, then turned east and north at the
+    /// observation (the turn is linear in the components: the order does not matter).
+    fn east_or_north(
+        &self,
+        state: &AppState,
+        field: &Layer,
+        plans: &[Option<Plan>],
+        east: bool,
+    ) -> Result<(Vec<f64>, Vec<bool>), ApiError> {
+        let (u, u_missing) = self.accumulate(state, field, plans, Component::U)?;
+        let (v, v_missing) = self.accumulate(state, field, plans, Component::V)?;
+        let mut out = vec![f64::NAN; plans.len()];
+        let mut missing = vec![false; plans.len()];
+        for (k, plan) in plans.iter().enumerate() {
+            let Some(p) = plan else { continue };
+            if let Some(a) = axis_angle(&field.grid, p.i, p.j) {
+                let (c, s) = (a.cos(), a.sin());
+                out[k] = if east {
+                    u[k] * c - v[k] * s
+                } else {
+                    u[k] * s + v[k] * c
+                };
+                missing[k] = u_missing[k] || v_missing[k];
+            } else {
+                missing[k] = true;
+            }
+        }
+        Ok((out, missing))
     }
 }
 
@@ -354,6 +505,41 @@ fn axis_angle(grid: &grids::Grid, i: f64, j: f64) -> Option<f64> {
     let dx = dlon * (0.5 * (la0 + la1)).to_radians().cos();
     let dy = la1 - la0;
     (dx != 0.0 || dy != 0.0).then(|| dy.atan2(dx))
+}
+
+/// The accumulated field values in the observation's units (`(scale, offset)`), carried to
+/// the station first for station pressure (`reduction`); NaN where the observation was not
+/// planned, and counted in `dropped` where a value was missing or cannot be carried.
+fn in_observation_units(
+    mut values: Vec<f64>,
+    missing: &[bool],
+    plans: &[Option<Plan>],
+    reduction: Option<&Reduction>,
+    (scale, offset): (f64, f64),
+    dropped: &mut Dropped,
+) -> Vec<f64> {
+    for (k, plan) in plans.iter().enumerate() {
+        if plan.is_none() {
+            values[k] = f64::NAN;
+        } else if missing[k] {
+            dropped.missing_field += 1;
+            values[k] = f64::NAN;
+        } else {
+            let at_station = reduction.map_or(Ok(values[k]), |r| r.at(k, values[k]));
+            values[k] = match at_station {
+                Ok(v) => v * scale + offset,
+                Err(Missing::Orography) => {
+                    dropped.no_orography += 1;
+                    f64::NAN
+                }
+                Err(Missing::Elevation) => {
+                    dropped.no_elevation += 1;
+                    f64::NAN
+                }
+            };
+        }
+    }
+    values
 }
 
 /// Compute the model equivalents of `index`'s observations (those of `layer`'s files) from
@@ -384,7 +570,11 @@ pub fn compute(
         })?;
     let pressure = per_location(&dataset, "MetaData/pressure", n);
     let report = per_location(&dataset, "MetaData/prepbufrReportType", n);
+    let height = per_location(&dataset, "MetaData/height", n)
+        .or_else(|| per_location(&dataset, "MetaData/geopotentialHeight", n));
+    let elevation = per_location(&dataset, "MetaData/stationElevation", n);
     drop(dataset);
+    let station_pressure = m.nomvar == "P0";
 
     // Horizontal: grids' bulk inverse.
     let (mut lon, mut lat) = (vec![f64::NAN; n], vec![f64::NAN; n]);
@@ -399,9 +589,18 @@ pub fn compute(
         .grid
         .index_of_many(&lon, &lat, &mut gi, &mut gj)
         .map_err(|e| ApiError::Internal(format!("field {}: grid: {e}", field.name)))?;
+    // P0 is at the model's orography: carried to each station's elevation (its
+    // `stationElevation`, else its `height`).
+    let reduction = if station_pressure {
+        let station = elevation.clone().or_else(|| height.clone());
+        Some(Reduction::new(state, field, &lon, &lat, station)?)
+    } else {
+        None
+    };
     drop((lon, lat));
     let seam = (field.grid.grtyp() == 'U').then(|| field.grid.shape().1 / 2);
     let (ni, nj) = field.grid.shape();
+    let wrap = field.grid.wraps_columns();
 
     let records = records_of(field);
     let mut times: Vec<i64> = records.keys().map(|k| k.0).collect();
@@ -413,10 +612,13 @@ pub fn compute(
         gj,
         ni,
         nj,
+        wrap,
         times,
         vertical: &vertical,
         surface_slot,
         pressure,
+        height,
+        elevation,
         report,
         single_time_window: u64::from(state.config.obs.half_window_minutes) * 60,
     };
@@ -428,43 +630,21 @@ pub fn compute(
         times: &planner.times,
         slots: &slots,
         seam,
+        wrap,
     };
-    let (mut values, missing) = if field.vector {
-        // Grid-relative components, each interpolated, then turned east and north at the
-        // observation (the turn is linear in the components: the order does not matter).
-        let (u, u_missing) = records.accumulate(state, field, &plans, Component::U)?;
-        let (v, v_missing) = records.accumulate(state, field, &plans, Component::V)?;
-        let east = m.nomvar == "UU";
-        let mut out = vec![f64::NAN; n];
-        let mut missing = vec![false; n];
-        for (k, plan) in plans.iter().enumerate() {
-            let Some(p) = plan else { continue };
-            if let Some(a) = axis_angle(&field.grid, p.i, p.j) {
-                let (c, s) = (a.cos(), a.sin());
-                out[k] = if east {
-                    u[k] * c - v[k] * s
-                } else {
-                    u[k] * s + v[k] * c
-                };
-                missing[k] = u_missing[k] || v_missing[k];
-            } else {
-                missing[k] = true;
-            }
-        }
-        (out, missing)
+    let (values, missing) = if field.vector {
+        records.east_or_north(state, field, &plans, m.nomvar == "UU")?
     } else {
         records.accumulate(state, field, &plans, Component::Scalar)?
     };
-    for (k, plan) in plans.iter().enumerate() {
-        if plan.is_none() {
-            values[k] = f64::NAN;
-        } else if missing[k] {
-            dropped.missing_field += 1;
-            values[k] = f64::NAN;
-        } else {
-            values[k] = values[k] * scale + offset;
-        }
-    }
+    let values = in_observation_units(
+        values,
+        &missing,
+        &plans,
+        reduction.as_ref(),
+        (scale, offset),
+        &mut dropped,
+    );
     Ok(ModelEquivalents {
         values,
         dropped,
@@ -477,25 +657,54 @@ pub fn compute(
 mod tests {
     use super::*;
 
-    #[test]
-    fn bilinear_needs_the_four_points_around() {
-        let f = FieldValues {
+    /// Rows 0, 1, 2 and 10, 11, 12.
+    fn three_by_two() -> FieldValues {
+        FieldValues {
             ni: 3,
             nj: 2,
             values: vec![0.0, 1.0, 2.0, 10.0, 11.0, 12.0],
-        };
-        assert_eq!(bilinear(&f, 0.5, 0.5, None), 5.5);
-        assert_eq!(bilinear(&f, 2.0, 1.0, None), 12.0);
-        assert!(bilinear(&f, 2.01, 0.0, None).is_nan());
-        assert!(bilinear(&f, -0.01, 0.0, None).is_nan());
-        assert!(bilinear(&f, f64::NAN, 0.0, None).is_nan());
-        assert!(bilinear(&f, 0.5, 0.5, Some(1)).is_nan());
+        }
+    }
+
+    #[test]
+    fn bilinear_needs_the_four_points_around() {
+        let f = three_by_two();
+        assert_eq!(bilinear(&f, 0.5, 0.5, None, false), 5.5);
+        assert_eq!(bilinear(&f, 2.0, 1.0, None, false), 12.0);
+        assert!(bilinear(&f, 2.01, 0.0, None, false).is_nan());
+        assert!(bilinear(&f, -0.01, 0.0, None, false).is_nan());
+        assert!(bilinear(&f, f64::NAN, 0.0, None, false).is_nan());
+        assert!(bilinear(&f, 0.5, 0.5, Some(1), false).is_nan());
         let holed = FieldValues {
             values: vec![0.0, f32::NAN, 2.0, 10.0, 11.0, 12.0],
             ..f
         };
-        assert!(bilinear(&holed, 0.5, 0.5, None).is_nan());
-        assert!(bilinear(&holed, 1.5, 0.0, None).is_nan());
+        assert!(bilinear(&holed, 0.5, 0.5, None, false).is_nan());
+        assert!(bilinear(&holed, 1.5, 0.0, None, false).is_nan());
+    }
+
+    #[test]
+    fn bilinear_round_the_globe_joins_the_last_column_to_the_first() {
+        let f = three_by_two();
+        // Between column 2 and column 0 (3 ≡ 0).
+        assert_eq!(bilinear(&f, 2.25, 0.0, None, true), 1.5);
+        assert_eq!(bilinear(&f, 2.5, 1.0, None, true), 11.0);
+        assert_eq!(bilinear(&f, 2.5, 0.5, None, true), 6.0);
+        assert!(bilinear(&f, 3.0, 0.0, None, true).is_nan());
+        // Not round the globe: past the last column is outside.
+        assert!(bilinear(&f, 2.25, 0.0, None, false).is_nan());
+    }
+
+    #[test]
+    fn between_levels_is_linear_and_outside_is_none() {
+        let levels = [(100.0, 1), (500.0, 2), (1000.0, 3)];
+        assert_eq!(between(&levels, 300.0), Some((0, 0.5)));
+        assert_eq!(between(&levels, 500.0), Some((1, 0.0)));
+        assert_eq!(between(&levels, 1000.0), Some((2, 0.0)));
+        assert_eq!(between(&levels, 99.0), None);
+        assert_eq!(between(&levels, 1000.5), None);
+        assert_eq!(between(&levels, f64::NAN), None);
+        assert_eq!(between(&[], 1.0), None);
     }
 
     #[test]

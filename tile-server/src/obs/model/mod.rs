@@ -8,15 +8,36 @@
 //!   name) and the observation's `units` are one the table converts to.
 //! - Where: bilinear in the grid's index space, the indices from grids' inverse; an
 //!   observation needs the four grid points around it (outside the outermost points it is
-//!   dropped, also across the seam of a global grid or of a Yin-Yang pair). Winds on grids
-//!   whose axes turn come from the UU+VV pair layer, both components interpolated, then
-//!   turned east and north by the angle of the grid's i axis at the observation.
+//!   dropped, also across the seam of a Yin-Yang pair). On a grid whose columns go round
+//!   the globe ([`grids::Grid::wraps_columns`]: global A, G, L or Z grids whose last column
+//!   does not repeat the first) an observation between the last column and the first takes
+//!   those two columns. Winds on grids whose axes turn come from the UU+VV pair layer, both
+//!   components interpolated, then turned east and north by the angle of the grid's i axis
+//!   at the observation.
 //! - Which level: a field with a single level that is not a pressure level (`P0`, `PN`, a
-//!   2-D field) serves every observation. Otherwise surface reports (`prepbufrReportType`
-//!   180–199, 280–299, or no `MetaData/pressure`) take the surface level (the lowest height
-//!   above ground, else sigma or hybrid 1.0, else `ip1` 0), and the others are linear in
-//!   ln(pressure) between the two pressure levels (ip1 kind 2) around their
-//!   `MetaData/pressure` (Pa); outside the levels, dropped.
+//!   2-D field) serves every observation. Otherwise:
+//!   - surface reports (`prepbufrReportType` 180–199, 280–299) take the surface level (the
+//!     lowest height above ground, else sigma or hybrid 1.0, else `ip1` 0); a field without
+//!     one but with height levels interpolates them at the report's height;
+//!   - an observation with a `MetaData/pressure` (Pa), on a field with pressure levels (ip1
+//!     kind 2), is linear in ln(pressure) between the two levels around it;
+//!   - an observation with a height and no pressure (or on a field with no pressure
+//!     levels), on a field with two or more height levels, is linear in height between the
+//!     two levels around it. The height is `MetaData/height`, else
+//!     `MetaData/geopotentialHeight` (geopotential metres taken as metres: they differ by
+//!     under 0.3 % below 20 km), above sea level; against heights above ground (ip1 kind 4,
+//!     used when the field has fewer than two kind-0 levels) it is
+//!     `height − MetaData/stationElevation`, and an observation without an elevation is
+//!     dropped;
+//!   - an observation with neither pressure nor height takes the surface level.
+//!
+//!   Outside the levels, dropped.
+//! - Station pressure (`stationPressure`, `surfacePressure` against `P0`): the field's
+//!   value is carried from the model's orography (`ME`, else `GZ` at the ground, on the
+//!   field's grid first; interpolated like the field) to the station's elevation
+//!   (`MetaData/stationElevation`, else `MetaData/height`) through the ICAO standard
+//!   atmosphere. Without an orography field, or without an elevation, dropped
+//!   (`no_orography`, `no_elevation`).
 //! - When: linear between the two valid times around the observation's (an observation at a
 //!   valid time takes that time alone); outside the valid times, or without a time,
 //!   dropped. A field with a single valid time (an analysis) serves the observations within
@@ -29,6 +50,7 @@
 //! `obs.model_cache_mb`.
 
 mod interp;
+mod station;
 mod table;
 
 use std::collections::HashMap;
@@ -163,11 +185,19 @@ pub struct Dropped {
     pub no_time: usize,
     /// Before the first valid time or after the last.
     pub outside_times: usize,
-    /// Above the top or below the bottom pressure level, no pressure where one is needed,
-    /// or a surface report where the field has no surface level.
+    /// Above the top or below the bottom pressure or height level, no pressure or height
+    /// where one is needed (no station elevation against heights above ground), or a
+    /// surface report where the field has neither a surface level nor height levels.
     pub outside_levels: usize,
     /// A record needed is absent, or a grid point around the observation is missing.
     pub missing_field: usize,
+    /// A station pressure where the data directories have no orography (`ME`, or `GZ` at
+    /// the ground) to carry the model's surface pressure to the station, or the orography
+    /// has no value at the observation.
+    pub no_orography: usize,
+    /// A station pressure without the station's elevation (`MetaData/stationElevation`,
+    /// else `MetaData/height`).
+    pub no_elevation: usize,
 }
 
 /// The model equivalents of an observation layer: one per location, NaN where dropped.
@@ -200,9 +230,31 @@ fn field_key(field: &Layer) -> u64 {
     h.finish()
 }
 
-/// The index of an O−F layer: its variable's index with the model equivalents, computed
-/// unless cached for these observation files and this field version. Blocking.
-pub fn departure_index(state: &AppState, layer: &ObsLayer) -> Result<Arc<ObsIndex>, ApiError> {
+/// Bytes an O−F computation holds at its peak, beside the field cache: per observation its
+/// indices, plan, the metadata read (pressure, height, elevation, report type), the sums and
+/// the result (about 160 bytes, three sums for winds); and one decoded record (two for the
+/// components of a wind pair), f32.
+fn working_bytes(locations: usize, field: &Layer) -> u64 {
+    let (ni, nj) = field.grid.shape();
+    let components = if field.vector { 2 } else { 1 };
+    let per_obs = 160 + if field.vector { 18 } else { 0 };
+    (locations as u64).saturating_mul(per_obs)
+        + (ni as u64 * nj as u64).saturating_mul(4 * components)
+}
+
+/// What an O−F request needs: the cached index, or what to compute it from.
+enum Lookup {
+    Cached(Arc<ObsIndex>),
+    Compute {
+        base: Arc<ObsIndex>,
+        field: Arc<Layer>,
+        key: String,
+    },
+}
+
+/// The variable's index, the field and the cache key of an O−F layer, and the cached
+/// equivalents if any. Blocking (builds the variable's index if needed).
+fn lookup(state: &AppState, layer: &ObsLayer) -> Result<Lookup, ApiError> {
     let base = state.obs.index(layer).map_err(|e| {
         tracing::error!("observation layer {}: {e}", layer.name);
         ApiError::Internal(format!("observation layer `{}` is unreadable", layer.name))
@@ -215,19 +267,80 @@ pub fn departure_index(state: &AppState, layer: &ObsLayer) -> Result<Arc<ObsInde
         .map(Arc::clone)
         .ok_or_else(|| ApiError::LayerNotDefined(layer.name.clone()))?;
     let key = format!("{}|{}|{:016x}", layer.name, base.stamp, field_key(&field));
-    if let Some(hit) = state.obs.departures.get(&key) {
-        return Ok(hit);
+    Ok(match state.obs.departures.get(&key) {
+        Some(hit) => Lookup::Cached(hit),
+        None => Lookup::Compute { base, field, key },
+    })
+}
+
+/// The index of an O−F layer: its variable's index with the model equivalents, computed
+/// unless cached for these observation files and this field version.
+///
+/// A computation reserves its working memory (about 160 bytes per observation and one
+/// decoded record) from the render budget and a render slot, like a render (waiting at
+/// most `limits.render_wait_ms`, then 503), and runs on the blocking pool. Concurrent requests for one layer (same files, same field
+/// version) wait for a single computation: the first runs it, the others take its result.
+pub async fn departure_index(
+    state: &AppState,
+    layer: &ObsLayer,
+) -> Result<Arc<ObsIndex>, ApiError> {
+    let (st, l) = (state.clone(), layer.clone());
+    let found = tokio::task::spawn_blocking(move || lookup(&st, &l))
+        .await
+        .map_err(|e| ApiError::Internal(format!("O−F layer: {e}")))??;
+    let (base, field, key) = match found {
+        Lookup::Cached(hit) => return Ok(hit),
+        Lookup::Compute { base, field, key } => (base, field, key),
+    };
+    let flight = state.obs.flight(&key);
+    // Landed when this request ends, also if it is dropped mid-way (a client gone): the
+    // entry never outlives the requests that share it.
+    let _landing = Landing {
+        state,
+        key: &key,
+        flight: &flight,
+    };
+    flight
+        .get_or_try_init(|| async {
+            // A flight that ended between the lookup and joining this one left its result.
+            if let Some(hit) = state.obs.departures.get(&key) {
+                return Ok(hit);
+            }
+            let permits =
+                crate::routes::reserve(state, working_bytes(base.locations(), &field)).await?;
+            let (st, l, k) = (state.clone(), layer.clone(), key.clone());
+            tokio::task::spawn_blocking(move || {
+                let _permits = permits;
+                st.obs.count_departure_computation();
+                let model = compute(&st, &l, &base, &field)?;
+                tracing::info!(
+                    "O−F layer {}: {} of {} observations against {} ({:?} dropped)",
+                    l.name,
+                    model.values.iter().filter(|v| v.is_finite()).count(),
+                    model.values.len(),
+                    field.name,
+                    model.dropped
+                );
+                let index = Arc::new(base.with_model(Arc::new(model)));
+                st.obs.departures.put(k, Arc::clone(&index));
+                Ok::<_, ApiError>(index)
+            })
+            .await
+            .map_err(|e| ApiError::Internal(format!("O−F layer: {e}")))?
+        })
+        .await
+        .map(Arc::clone)
+}
+
+/// Ends a request's part in an O−F flight ([`crate::obs::ObsLayers::land`]) when dropped.
+struct Landing<'a> {
+    state: &'a AppState,
+    key: &'a str,
+    flight: &'a crate::obs::Flight,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        self.state.obs.land(self.key, self.flight);
     }
-    let model = compute(state, layer, &base, &field)?;
-    tracing::info!(
-        "O−F layer {}: {} of {} observations against {} ({:?} dropped)",
-        layer.name,
-        model.values.iter().filter(|v| v.is_finite()).count(),
-        model.values.len(),
-        field.name,
-        model.dropped
-    );
-    let index = Arc::new(base.with_model(Arc::new(model)));
-    state.obs.departures.put(key, Arc::clone(&index));
-    Ok(index)
 }
