@@ -10,10 +10,10 @@ use crate::gauss::gaussian_latitudes;
 use crate::links::{positional_tags, z_igs};
 use crate::params::{GlobalParams, Hemisphere, LatLonParams};
 use crate::rotation::norm180;
-// The rotated and polar candidates need PROJ to place the source's pole and axes.
-#[cfg(feature = "proj")]
+// The rotated and polar candidates place the source's pole and axes through its conversion
+// to latitude/longitude (PROJ or a CF mapping's formulas).
 use {
-    super::proj::Source,
+    super::ToLatLon,
     crate::grid::ONE_PLUS_SIN60,
     crate::params::{wrap360, PolarParams, RotatedParams, EARTH_RADIUS_M},
     crate::rotation::{latlon_of, unit, Rotation},
@@ -97,7 +97,6 @@ fn regular(v: &[f64]) -> Option<(f64, f64)> {
     ok.then_some((v[0], step))
 }
 
-#[cfg(feature = "proj")]
 fn snap(v: f64, quantum: f64, tol: f64) -> Option<f64> {
     let q = (v / quantum).round() * quantum;
     ((v - q).abs() <= tol).then_some(q)
@@ -222,9 +221,8 @@ fn gaussian_match(y: &[f64], domain: Hemisphere) -> bool {
 /// The rotated-pole candidate: the source's rotated pole, if it lies on the 1/40° lattice of
 /// the E encoding, becomes an E rotation whose equator points are lattice points; the source's
 /// rotated longitudes differ from ours by a constant, added to `>>`.
-#[cfg(feature = "proj")]
 pub(super) fn rotated_candidate(
-    src: &Source,
+    src: &dyn ToLatLon,
     x: &[f64],
     y: &[f64],
     flip: bool,
@@ -340,7 +338,6 @@ pub(super) fn rotated_candidate(
     })
 }
 
-#[cfg(feature = "proj")]
 fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     let c = [
         a[1] * b[2] - a[2] * b[1],
@@ -351,16 +348,14 @@ fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     c.map(|v| v / n)
 }
 
-#[cfg(feature = "proj")]
 fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
 /// N/S and Z on N/S for a spherical polar stereographic CRS (any radius, any `lat_ts`: on a
 /// sphere they only scale the plane, which d60 absorbs).
-#[cfg(feature = "proj")]
 pub(super) fn polar_candidates(
-    src: &Source,
+    src: &dyn ToLatLon,
     north: bool,
     x: &[f64],
     y: &[f64],
