@@ -60,14 +60,16 @@ if [ -z "$features" ]; then
   esac
   # auditwheel's own verdict: the platform tag the wheel's external references allow. A
   # library outside the manylinux allow-list (libproj, say) makes it "linux_<arch>".
-  audit="$("$venv/bin/auditwheel" show "$wheel" 2>&1)" || { echo "$audit" >&2; exit 1; }
+  # (Its report is wrapped to the terminal's width: joined into one line before matching.)
+  audit="$("$venv/bin/auditwheel" show "$wheel" 2>&1 | tr -s ' \n' '  ')" \
+    || { echo "$audit" >&2; exit 1; }
   if ! grep -q 'consistent with the following platform tag: "manylinux' <<<"$audit" \
       || grep -q 'requires additional external shared libraries\|is not compliant' <<<"$audit"; then
     echo "$audit" >&2
     echo "auditwheel: the wheel is not manylinux-compatible" >&2
     exit 1
   fi
-  grep -o 'consistent with the following platform tag: "[^"]*"' <<<"$audit" | sed 's/^/auditwheel: /'
+  grep -o 'consistent with the following platform tag: "[^"]*"' <<<"$audit" | sed 's/^/auditwheel: /' 
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps "$wheel"
 # Imported from outside the source tree: python/fstgis would shadow the installed package.
