@@ -4,6 +4,11 @@ wheel's build), identical to the PROJ path where the build has it."""
 
 from __future__ import annotations
 
+import gc
+import os
+import sys
+import warnings
+
 import numpy as np
 import pyproj
 import pytest
@@ -149,3 +154,58 @@ def test_unsupported_mappings_fall_back(tmp_path):
     out = tmp_path / "ell.fst"
     fstgis.from_xarray(ds, out)
     assert fstgis.open(out).find(nomvar="TT").grtyp == "Y"
+
+
+def test_opens_and_writes_without_pyproj(tmp_path, monkeypatch):
+    # `pip install fstgis` alone has no pyproj: the grid mappings keep their CF parameters
+    # (the WKT only where the build links PROJ), and from_xarray reads them back without it.
+    import fstgis.xarray_backend as backend
+
+    monkeypatch.setitem(sys.modules, "pyproj", None)  # `import pyproj` raises ImportError
+    monkeypatch.setattr(backend, "_WARNED_NO_WKT", False)
+    with_proj = hasattr(_fstgis, "grid_from_axes")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = fstgis.to_xarray(XDF / "grids.fst")
+    assert with_proj or any("pyproj is not installed" in str(w.message) for w in caught)
+    mappings = [ds[v] for v in ds.variables if "grid_mapping_name" in ds[v].attrs]
+    assert {m.attrs["grid_mapping_name"] for m in mappings} == {
+        "latitude_longitude", "rotated_latitude_longitude", "polar_stereographic"}
+    assert all(("crs_wkt" in m.attrs) == with_proj for m in mappings)
+    out = tmp_path / "nopyproj.fst"
+    ds.fst.to_fst(out)
+    written = {r.grtyp for r in fstgis.open(out)}
+    assert {"E", "N", "S", "L"} <= written, written
+
+
+def _open_handles(paths) -> list[str]:
+    """Descriptors and memory maps of this process that point at `paths`."""
+    names = {os.path.realpath(p) for p in paths}
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target in names:
+            held.append(f"fd {fd}: {target}")
+    with open("/proc/self/maps") as maps:
+        held += [line.strip() for line in maps if line.split()[-1] in names]
+    return held
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_open_mfdataset_closes_cleanly(tmp_path):
+    from test_xarray import write_series
+
+    paths, _ = write_series(tmp_path, 3)
+    ds = xr.open_mfdataset(paths, engine="fst", combine="by_coords")
+    ds.load()
+    assert _open_handles(paths)  # the check sees open files
+    ds.close()
+    gc.collect()
+    assert _open_handles(paths) == []
+    with fstgis.to_xarray(paths) as again:
+        again.load()
+    gc.collect()
+    assert _open_handles(paths) == []

@@ -116,6 +116,18 @@ fn longlat_matches_proj() {
     }
 }
 
+fn rotated_e(xlat1: f64, xlon1: f64, xlat2: f64, xlon2: f64) -> GridDescriptor {
+    let ig = grids::params::RotatedParams {
+        xlat1,
+        xlon1,
+        xlat2,
+        xlon2,
+    }
+    .encode()
+    .unwrap();
+    GridDescriptor::simple(b'E', 90, 60, ig)
+}
+
 fn polar(north: bool) -> GridDescriptor {
     let ig = grids::params::PolarParams {
         north,
@@ -134,15 +146,11 @@ fn polar(north: bool) -> GridDescriptor {
 #[test]
 fn reader_grids_come_back() {
     let cases = [
-        // E: rotated pole on the 1/40° lattice, as GEM's LAM grids are.
-        GridDescriptor::simple(b'E', 90, 60, grids::params::RotatedParams {
-            xlat1: 45.0,
-            xlon1: 260.0,
-            xlat2: 0.0,
-            xlon2: 350.0,
-        }
-        .encode()
-        .unwrap()),
+        // E grids as GEM defines them: two points of the rotated equator on the 1/40°
+        // lattice; the pole, their cross product, is off the lattice.
+        rotated_e(45.0, 260.0, 0.0, 350.0),
+        rotated_e(57.0, 250.0, 56.0, 291.0),
+        rotated_e(-12.375, 33.5, 40.125, 101.25),
         polar(true),
         polar(false),
         GridDescriptor::simple(b'L', 30, 20, [50, 50, 10000, 2000]),
@@ -193,7 +201,20 @@ fn reader_grids_come_back() {
             })
             .fold(0.0, f64::max);
         assert!(worst <= 1e-6, "{}: {worst} {:?}", char::from(d.grtyp), g.notes);
-        if d.grtyp != b'E' {
+        if d.grtyp == b'E' {
+            // Z on an E reference with the same rotation (not necessarily the same two
+            // points: any two lattice points of the rotated equator define it).
+            assert_eq!(g.descriptor.grtyp, b'Z', "{:?}", g.notes);
+            let rec = g.positional_records().unwrap();
+            assert_eq!(rec.grtyp, b'E');
+            let pole = |ig| {
+                let r = grids::Rotation::new(&grids::params::RotatedParams::decode(ig)).unwrap();
+                r.ez
+            };
+            let (p, q) = (pole(d.ig), pole(rec.ig));
+            let dot: f64 = p.iter().zip(&q).map(|(a, b)| a * b).sum();
+            assert!(dot > 1.0 - 1e-14, "{dot}");
+        } else {
             assert_eq!(g.descriptor.grtyp, d.grtyp, "{:?}", g.notes);
         }
     }

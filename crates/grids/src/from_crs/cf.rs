@@ -185,78 +185,38 @@ fn sphere_radius(get: &impl Fn(&str) -> Option<f64>) -> Result<f64, FromCrsError
 impl ToLatLon for CfGridMapping {
     fn convert(&self, x: &mut [f64], y: &mut [f64], forward: bool) {
         for (a, b) in x.iter_mut().zip(y.iter_mut()) {
-            (*a, *b) = if forward {
-                self.to_lon_lat(*a, *b)
-            } else {
-                self.from_lon_lat(*a, *b)
-            };
+            (*a, *b) = self.convert_point(*a, *b, forward);
         }
     }
 }
 
 impl CfGridMapping {
-    /// CRS coordinates → (longitude in [−180, 180], latitude), degrees.
-    fn to_lon_lat(&self, x: f64, y: f64) -> (f64, f64) {
+    /// CRS coordinates (x, y) → (longitude in [−180, 180], latitude) in degrees when
+    /// `forward`, else back; infinities where there is no answer (outside the CRS's domain,
+    /// the opposite pole of a polar stereographic).
+    fn convert_point(&self, a: f64, b: f64, forward: bool) -> (f64, f64) {
         match *self {
-            CfGridMapping::LatitudeLongitude => (x, y),
-            CfGridMapping::RotatedLatitudeLongitude {
-                grid_north_pole_latitude: plat,
-                grid_north_pole_longitude: plon,
-                north_pole_grid_longitude: lon0,
-            } => {
-                if !(-90.0..=90.0).contains(&y) || !x.is_finite() {
-                    return (f64::INFINITY, f64::INFINITY);
-                }
-                // The rotated frame's vector, then the transpose of the rotation below.
-                let r = unit_xyz(y, x - lon0);
-                let (sp, cp) = plat.to_radians().sin_cos();
-                let g = [-sp * r[0] + cp * r[2], -r[1], cp * r[0] + sp * r[2]];
-                let (lat, lon) = lat_lon(g);
-                (norm180(lon + plon), lat)
-            }
-            CfGridMapping::PolarStereographic {
-                north,
-                straight_vertical_longitude_from_pole: lon0,
-                scale_factor: k0,
-                false_easting: x0,
-                false_northing: y0,
-                earth_radius: r,
-            } => {
-                let (dx, dy) = (x - x0, y - y0);
-                let rho = dx.hypot(dy);
-                let c = 2.0 * (rho / (2.0 * r * k0)).atan();
-                if north {
-                    (
-                        norm180(lon0 + dx.atan2(-dy).to_degrees()),
-                        90.0 - c.to_degrees(),
-                    )
-                } else {
-                    (
-                        norm180(lon0 + dx.atan2(dy).to_degrees()),
-                        c.to_degrees() - 90.0,
-                    )
-                }
-            }
-        }
-    }
-
-    /// (longitude, latitude) → CRS coordinates; infinities where there are none (the
-    /// opposite pole of a polar stereographic).
-    fn from_lon_lat(&self, lon: f64, lat: f64) -> (f64, f64) {
-        match *self {
-            CfGridMapping::LatitudeLongitude => (lon, lat),
+            CfGridMapping::LatitudeLongitude => (a, b),
             CfGridMapping::RotatedLatitudeLongitude {
                 grid_north_pole_latitude: plat,
                 grid_north_pole_longitude: plon,
                 north_pole_grid_longitude: lon0,
             } => {
                 // The rotation taking the rotated pole to +z with the true pole at rotated
-                // longitude 0 (CF appendix F), applied after turning the pole's meridian to 0.
-                let g = unit_xyz(lat, lon - plon);
+                // longitude 0 (CF appendix F), applied after turning the pole's meridian to
+                // 0. It is its own inverse (a symmetric orthogonal matrix).
                 let (sp, cp) = plat.to_radians().sin_cos();
-                let r = [-sp * g[0] + cp * g[2], -g[1], cp * g[0] + sp * g[2]];
-                let (rlat, rlon) = lat_lon(r);
-                (norm180(rlon + lon0), rlat)
+                let turn = |v: [f64; 3]| [-sp * v[0] + cp * v[2], -v[1], cp * v[0] + sp * v[2]];
+                if forward {
+                    if !(-90.0..=90.0).contains(&b) || !a.is_finite() {
+                        return (f64::INFINITY, f64::INFINITY);
+                    }
+                    let (lat, lon) = lat_lon(turn(unit_xyz(b, a - lon0)));
+                    (norm180(lon + plon), lat)
+                } else {
+                    let (rlat, rlon) = lat_lon(turn(unit_xyz(b, a - plon)));
+                    (norm180(rlon + lon0), rlat)
+                }
             }
             CfGridMapping::PolarStereographic {
                 north,
@@ -266,15 +226,37 @@ impl CfGridMapping {
                 false_northing: y0,
                 earth_radius: r,
             } => {
+                // ρ = 2·R·k0·tan(45° − s·φ/2) from the pole (s = ±1 by hemisphere); the
+                // straight vertical meridian runs along −y from the north pole, +y from the
+                // south pole.
                 let s = if north { 1.0 } else { -1.0 };
-                if s * lat <= -90.0 {
-                    return (f64::INFINITY, f64::INFINITY);
+                if forward {
+                    let (dx, dy) = (a - x0, b - y0);
+                    let c = 2.0 * (dx.hypot(dy) / (2.0 * r * k0)).atan();
+                    (
+                        norm180(lon0 + dx.atan2(-s * dy).to_degrees()),
+                        s * (90.0 - c.to_degrees()),
+                    )
+                } else {
+                    if s * b <= -90.0 {
+                        return (f64::INFINITY, f64::INFINITY);
+                    }
+                    let rho = 2.0 * r * k0 * (45.0 - s * b / 2.0).to_radians().tan();
+                    let (sl, cl) = (a - lon0).to_radians().sin_cos();
+                    (x0 + rho * sl, y0 - s * rho * cl)
                 }
-                let rho = 2.0 * r * k0 * (45.0 - s * lat / 2.0).to_radians().tan();
-                let (sl, cl) = (lon - lon0).to_radians().sin_cos();
-                (x0 + rho * sl, y0 - s * rho * cl)
             }
         }
+    }
+
+    #[cfg(test)]
+    fn to_lon_lat(&self, x: f64, y: f64) -> (f64, f64) {
+        self.convert_point(x, y, true)
+    }
+
+    #[cfg(test)]
+    fn from_lon_lat(&self, lon: f64, lat: f64) -> (f64, f64) {
+        self.convert_point(lon, lat, false)
     }
 }
 
