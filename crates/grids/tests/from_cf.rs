@@ -88,7 +88,7 @@ fn polar_stereographic_matches_proj() {
         let cf = CfGridMapping::PolarStereographic {
             north,
             straight_vertical_longitude_from_pole: lon0,
-            scale_factor: (1.0 + f64::sin(f64::to_radians(lat_ts)).abs()) / 2.0,
+            scale_factor: f64::midpoint(1.0, f64::sin(f64::to_radians(lat_ts)).abs()),
             false_easting: fe,
             false_northing: fnorth,
             earth_radius: R,
@@ -162,7 +162,7 @@ fn reader_grids_come_back() {
                 let (ni, nj) = grid.shape();
                 (axis(gt.x0, gt.dx, ni), axis(gt.y0, gt.dy, nj))
             }
-            Coordinates::Rectilinear { x, y } => (x.to_vec(), y.to_vec()),
+            Coordinates::Rectilinear { x, y } => (x, y),
             other => panic!("{other:?}"),
         };
         let proj = grid.subgrid_proj_string(0).unwrap();
@@ -180,7 +180,7 @@ fn reader_grids_come_back() {
             b'N' | b'S' => CfGridMapping::PolarStereographic {
                 north: d.grtyp == b'N',
                 straight_vertical_longitude_from_pole: p("lon_0").unwrap(),
-                scale_factor: (1.0 + p("lat_ts").unwrap().to_radians().sin().abs()) / 2.0,
+                scale_factor: f64::midpoint(1.0, p("lat_ts").unwrap().to_radians().sin().abs()),
                 false_easting: 0.0,
                 false_northing: 0.0,
                 earth_radius: p("R").unwrap(),

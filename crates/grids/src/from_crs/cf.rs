@@ -120,7 +120,7 @@ impl CfGridMapping {
                     get("standard_parallel").filter(|v| v.is_finite()),
                     get("scale_factor_at_projection_origin").filter(|v| v.is_finite()),
                 ) {
-                    (Some(phi), _) => (1.0 + phi.to_radians().sin().abs()) / 2.0,
+                    (Some(phi), _) => f64::midpoint(1.0, phi.to_radians().sin().abs()),
                     (None, Some(k)) => k,
                     (None, None) => {
                         return Err(unsupported(
@@ -129,7 +129,7 @@ impl CfGridMapping {
                         ))
                     }
                 };
-                if !(scale_factor > 0.0) {
+                if scale_factor.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                     return Err(unsupported(format!(
                         "polar_stereographic: scale factor {scale_factor} is not positive"
                     )));
@@ -172,7 +172,7 @@ fn sphere_radius(get: &impl Fn(&str) -> Option<f64>) -> Result<f64, FromCrsError
         get("inverse_flattening"),
     ) {
         (Some(a), Some(b), _) if (a - b).abs() <= 1e-9 * a => Ok(a),
-        (Some(a), None, Some(f)) if f == 0.0 => Ok(a),
+        (Some(a), None, Some(0.0)) => Ok(a),
         (Some(_), _, _) => Err(unsupported(
             "polar_stereographic on an ellipsoid (FST's is on a sphere)",
         )),
@@ -250,12 +250,12 @@ impl CfGridMapping {
     }
 
     #[cfg(test)]
-    fn to_lon_lat(&self, x: f64, y: f64) -> (f64, f64) {
+    fn lon_lat_of(self, x: f64, y: f64) -> (f64, f64) {
         self.convert_point(x, y, true)
     }
 
     #[cfg(test)]
-    fn from_lon_lat(&self, lon: f64, lat: f64) -> (f64, f64) {
+    fn xy_of(self, lon: f64, lat: f64) -> (f64, f64) {
         self.convert_point(lon, lat, false)
     }
 }
@@ -292,15 +292,15 @@ mod tests {
         // The rotated frame's origin is 90° from the pole on the pole's meridian, opposite
         // side; the true north pole is at rotated (lon0, plat).
         let m = rotated(40.0, -170.0, 0.0);
-        let (lon, lat) = m.to_lon_lat(0.0, 0.0);
+        let (lon, lat) = m.lon_lat_of(0.0, 0.0);
         assert!((lon - 10.0).abs() < 1e-12 && (lat - 50.0).abs() < 1e-12, "{lon} {lat}");
-        let (rlon, rlat) = m.from_lon_lat(123.0, 90.0);
+        let (rlon, rlat) = m.xy_of(123.0, 90.0);
         assert!(rlon.abs() < 1e-9 && (rlat - 40.0).abs() < 1e-12, "{rlon} {rlat}");
         let m = rotated(40.0, -170.0, 25.0);
-        let (rlon, _) = m.from_lon_lat(0.0, 90.0);
+        let (rlon, _) = m.xy_of(0.0, 90.0);
         assert!((rlon - 25.0).abs() < 1e-9, "{rlon}");
         // The pole itself.
-        let (_, lat) = m.to_lon_lat(3.0, 90.0);
+        let (_, lat) = m.lon_lat_of(3.0, 90.0);
         assert!((lat - 40.0).abs() < 1e-12);
     }
 
@@ -308,8 +308,8 @@ mod tests {
     fn rotated_round_trip() {
         let m = rotated(31.758, -92.402, 10.0);
         for (lon, lat) in [(0.0, 0.0), (-120.5, 45.25), (179.0, -60.0), (33.0, 89.0)] {
-            let (x, y) = m.from_lon_lat(lon, lat);
-            let (lo, la) = m.to_lon_lat(x, y);
+            let (x, y) = m.xy_of(lon, lat);
+            let (lo, la) = m.lon_lat_of(x, y);
             assert!(norm180(lo - lon).abs() < 1e-9 && (la - lat).abs() < 1e-9);
         }
     }
@@ -321,7 +321,7 @@ mod tests {
             let m = CfGridMapping::PolarStereographic {
                 north,
                 straight_vertical_longitude_from_pole: -100.0,
-                scale_factor: (1.0 + 60f64.to_radians().sin()) / 2.0,
+                scale_factor: f64::midpoint(1.0, 60f64.to_radians().sin()),
                 false_easting: 1000.0,
                 false_northing: -2000.0,
                 earth_radius: r,
@@ -329,16 +329,16 @@ mod tests {
             let s = if north { 1.0 } else { -1.0 };
             // The straight vertical meridian runs along −y from the north pole, +y from the
             // south pole.
-            let (x, y) = m.from_lon_lat(-100.0, 50.0 * s);
+            let (x, y) = m.xy_of(-100.0, 50.0 * s);
             assert!((x - 1000.0).abs() < 1e-6 && s * (y + 2000.0) < 0.0, "{x} {y}");
             // 60° lies at (1 + sin 60°)·R·tan 15° from the pole.
-            let (x, y) = m.from_lon_lat(-10.0, 60.0 * s);
+            let (x, y) = m.xy_of(-10.0, 60.0 * s);
             let d = (x - 1000.0).hypot(y + 2000.0);
             let want = (1.0 + 60f64.to_radians().sin()) * r * 15f64.to_radians().tan();
             assert!((d - want).abs() < 1e-6, "{d} {want}");
-            let (lo, la) = m.to_lon_lat(x, y);
+            let (lo, la) = m.lon_lat_of(x, y);
             assert!((lo + 10.0).abs() < 1e-9 && (la - 60.0 * s).abs() < 1e-9);
-            assert!(m.from_lon_lat(0.0, -90.0 * s).0.is_infinite());
+            assert!(m.xy_of(0.0, -90.0 * s).0.is_infinite());
         }
     }
 
