@@ -17,7 +17,11 @@ fn same(cf: &CfGridMapping, crs: &str, x: &[f64], y: &[f64]) -> FstGrid {
     let opts = FromCrsOptions::default();
     let a = from_cf_axes(cf, x, y, &opts).unwrap();
     let b = from_axes(crs, x, y, &opts).unwrap_or_else(|e| panic!("{crs}: {e}"));
-    assert_eq!(a.descriptor, b.descriptor, "{crs}\nCF {:?}\nPROJ {:?}", a.notes, b.notes);
+    assert_eq!(
+        a.descriptor, b.descriptor,
+        "{crs}\nCF {:?}\nPROJ {:?}",
+        a.notes, b.notes
+    );
     assert_eq!(a.flip_rows, b.flip_rows, "{crs}");
     assert!(
         (a.max_error_deg - b.max_error_deg).abs() <= 1e-9,
@@ -68,8 +72,15 @@ fn rotated_poles_match_proj() {
     let a = from_cf_axes(&cf, &x[..40], &y[..30], &opts).unwrap();
     let b = from_axes(&crs, &x[..40], &y[..30], &opts).unwrap();
     assert_eq!((a.descriptor.grtyp, b.descriptor.grtyp), (b'Y', b'Y'));
-    let (pa, pb) = (a.positional_records().unwrap(), b.positional_records().unwrap());
-    for (u, v) in pa.x.iter().zip(pb.x.iter()).chain(pa.y.iter().zip(pb.y.iter())) {
+    let (pa, pb) = (
+        a.positional_records().unwrap(),
+        b.positional_records().unwrap(),
+    );
+    for (u, v) in
+        pa.x.iter()
+            .zip(pb.x.iter())
+            .chain(pa.y.iter().zip(pb.y.iter()))
+    {
         assert!((u - v).abs() <= 2e-5, "{u} {v}");
     }
 }
@@ -200,7 +211,12 @@ fn reader_grids_come_back() {
                 d.min((d - 360.0).abs())
             })
             .fold(0.0, f64::max);
-        assert!(worst <= 1e-6, "{}: {worst} {:?}", char::from(d.grtyp), g.notes);
+        assert!(
+            worst <= 1e-6,
+            "{}: {worst} {:?}",
+            char::from(d.grtyp),
+            g.notes
+        );
         if d.grtyp == b'E' {
             // Z on an E reference with the same rotation (not necessarily the same two
             // points: any two lattice points of the rotated equator define it).

@@ -279,7 +279,9 @@ pub(super) fn rotated_candidate(
     // is already E's, whichever way its pole was converted.
     order.sort_by(|l, r| {
         let key = |t: &(f64, f64, usize)| ((t.0 * 1e6).round(), (norm180(t.1).abs() * 1e6).round());
-        key(l).partial_cmp(&key(r)).unwrap_or(std::cmp::Ordering::Equal)
+        key(l)
+            .partial_cmp(&key(r))
+            .unwrap_or(std::cmp::Ordering::Equal)
     });
     for &(_, _, k1) in order.iter().take(8) {
         let u1 = pts[k1];

@@ -293,9 +293,15 @@ mod tests {
         // side; the true north pole is at rotated (lon0, plat).
         let m = rotated(40.0, -170.0, 0.0);
         let (lon, lat) = m.lon_lat_of(0.0, 0.0);
-        assert!((lon - 10.0).abs() < 1e-12 && (lat - 50.0).abs() < 1e-12, "{lon} {lat}");
+        assert!(
+            (lon - 10.0).abs() < 1e-12 && (lat - 50.0).abs() < 1e-12,
+            "{lon} {lat}"
+        );
         let (rlon, rlat) = m.xy_of(123.0, 90.0);
-        assert!(rlon.abs() < 1e-9 && (rlat - 40.0).abs() < 1e-12, "{rlon} {rlat}");
+        assert!(
+            rlon.abs() < 1e-9 && (rlat - 40.0).abs() < 1e-12,
+            "{rlon} {rlat}"
+        );
         let m = rotated(40.0, -170.0, 25.0);
         let (rlon, _) = m.xy_of(0.0, 90.0);
         assert!((rlon - 25.0).abs() < 1e-9, "{rlon}");
@@ -330,7 +336,10 @@ mod tests {
             // The straight vertical meridian runs along −y from the north pole, +y from the
             // south pole.
             let (x, y) = m.xy_of(-100.0, 50.0 * s);
-            assert!((x - 1000.0).abs() < 1e-6 && s * (y + 2000.0) < 0.0, "{x} {y}");
+            assert!(
+                (x - 1000.0).abs() < 1e-6 && s * (y + 2000.0) < 0.0,
+                "{x} {y}"
+            );
             // 60° lies at (1 + sin 60°)·R·tan 15° from the pole.
             let (x, y) = m.xy_of(-10.0, 60.0 * s);
             let d = (x - 1000.0).hypot(y + 2000.0);

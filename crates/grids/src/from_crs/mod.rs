@@ -578,7 +578,9 @@ fn unwrap_lon(v: &mut [f64]) {
 enum Family {
     LongLat,
     Rotated,
-    Polar { north: bool },
+    Polar {
+        north: bool,
+    },
     #[cfg_attr(not(feature = "proj"), allow(dead_code))]
     Other,
 }
