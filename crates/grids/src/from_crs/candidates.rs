@@ -232,7 +232,7 @@ pub(super) fn rotated_candidate(
     y: &[f64],
     flip: bool,
     p: PositionalPrecision,
-) -> Result<Candidate, String> {
+) -> Result<Vec<Candidate>, String> {
     let (ni, nj) = (x.len(), y.len());
     // Two points of the source's rotated equator, 90° apart: their cross product is the
     // rotated north pole, whatever convention the CRS was written in.
@@ -283,7 +283,7 @@ pub(super) fn rotated_candidate(
             .partial_cmp(&key(r))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
-    for &(_, _, k1) in order.iter().take(8) {
+    let build = |k1: usize, label: &'static str| -> Option<Candidate> {
         let u1 = pts[k1];
         // The second point: the lattice point closest to 90° east of the first (any other
         // gives the same rotation; this one the best conditioned).
@@ -294,7 +294,7 @@ pub(super) fn rotated_candidate(
             .max_by(|l, r| dot(*l, east).total_cmp(&dot(*r, east)))
             .filter(|&u2| dot(u2, east) > 1e-3)
         else {
-            continue;
+            return None;
         };
         let ((xlat1, xlon1), (xlat2, xlon2)) = (latlon_of(u1), latlon_of(u2));
         let snap_ll = |la: f64, lo: f64| {
@@ -313,24 +313,24 @@ pub(super) fn rotated_candidate(
             xlat2,
             xlon2,
         };
-        let Ok(ig) = rp.encode() else { continue };
+        let Ok(ig) = rp.encode() else { return None };
         let back = RotatedParams::decode(ig);
         let same = (back.xlat1 - xlat1).abs() < 1e-12
             && (back.xlat2 - xlat2).abs() < 1e-12
             && (xlat1.abs() == 90.0 || norm180(back.xlon1 - xlon1).abs() < 1e-12)
             && (xlat2.abs() == 90.0 || norm180(back.xlon2 - xlon2).abs() < 1e-12);
         let Ok(rot) = Rotation::new(&back) else {
-            continue;
+            return None;
         };
         if !same || dot(rot.ez, up) < 1.0 - 1e-14 {
-            continue;
+            return None;
         }
         let delta = norm180(rot.to_rotated(a.1, a.0).1);
         let mid = f64::midpoint(x[0], x[ni - 1]) + delta;
         let delta = delta - 360.0 * (mid / 360.0).round();
         // Keep `>>` equal to the source's values when the frames agree up to float noise.
         let delta = snap(delta, 1e-6, 1e-9).unwrap_or(delta);
-        return Ok(Candidate {
+        Some(Candidate {
             descriptor: linked(
                 b'Z',
                 (ni, nj),
@@ -340,10 +340,26 @@ pub(super) fn rotated_candidate(
                 p,
             ),
             flip,
-            label: "Z on E",
-        });
+            label,
+        })
+    };
+    // First the E frame that is the source's own (no shift: its rotated coordinates come
+    // back unchanged), when its origin is a lattice point, as it is for a grid read from an
+    // E or Z-on-E record; then the one with the smallest reach (float32 is finest near 0).
+    let mut out = Vec::new();
+    if let Some(&(_, _, k)) = order
+        .iter()
+        .find(|t| (t.1 - 360.0 * (t.1 / 360.0).round()).abs() <= 1e-9)
+    {
+        out.extend(build(k, "Z on E (the source's rotated frame)"));
     }
-    Err("no two lattice points of the rotated equator encode the rotation exactly".to_owned())
+    out.extend(order.iter().take(8).find_map(|t| build(t.2, "Z on E")));
+    if out.is_empty() {
+        return Err(
+            "no two lattice points of the rotated equator encode the rotation exactly".to_owned(),
+        );
+    }
+    Ok(out)
 }
 
 /// The points of the 1/40° lattice (latitude and longitude multiples of 1/40°) on the great

@@ -405,7 +405,7 @@ fn axes_in(
     let cands = match family {
         Family::LongLat => longlat_candidates(&x, &ys, flip, opts.precision),
         Family::Rotated => match rotated_candidate(src, &x, &ys, flip, opts.precision) {
-            Ok(c) => vec![c],
+            Ok(c) => c,
             Err(why) => {
                 notes.push(format!("Z on E: {why}"));
                 Vec::new()
