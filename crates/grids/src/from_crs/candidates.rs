@@ -284,47 +284,7 @@ pub(super) fn rotated_candidate(
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     let build = |k1: usize, label: &'static str| -> Option<Candidate> {
-        let u1 = pts[k1];
-        // The second point: the lattice point closest to 90° east of the first (any other
-        // gives the same rotation; this one the best conditioned).
-        let east = cross(up, u1);
-        let Some(u2) = pts
-            .iter()
-            .copied()
-            .max_by(|l, r| dot(*l, east).total_cmp(&dot(*r, east)))
-            .filter(|&u2| dot(u2, east) > 1e-3)
-        else {
-            return None;
-        };
-        let ((xlat1, xlon1), (xlat2, xlon2)) = (latlon_of(u1), latlon_of(u2));
-        let snap_ll = |la: f64, lo: f64| {
-            let la = snap(la, 1.0 / 40.0, 1e-7).unwrap_or(la);
-            let lo = if la.abs() == 90.0 {
-                0.0
-            } else {
-                wrap360(snap(lo, 1.0 / 40.0, 1e-7).unwrap_or(lo))
-            };
-            (la, lo)
-        };
-        let ((xlat1, xlon1), (xlat2, xlon2)) = (snap_ll(xlat1, xlon1), snap_ll(xlat2, xlon2));
-        let rp = RotatedParams {
-            xlat1,
-            xlon1,
-            xlat2,
-            xlon2,
-        };
-        let Ok(ig) = rp.encode() else { return None };
-        let back = RotatedParams::decode(ig);
-        let same = (back.xlat1 - xlat1).abs() < 1e-12
-            && (back.xlat2 - xlat2).abs() < 1e-12
-            && (xlat1.abs() == 90.0 || norm180(back.xlon1 - xlon1).abs() < 1e-12)
-            && (xlat2.abs() == 90.0 || norm180(back.xlon2 - xlon2).abs() < 1e-12);
-        let Ok(rot) = Rotation::new(&back) else {
-            return None;
-        };
-        if !same || dot(rot.ez, up) < 1.0 - 1e-14 {
-            return None;
-        }
+        let (ig, rot) = e_rotation(&pts, pts[k1], up)?;
         let delta = norm180(rot.to_rotated(a.1, a.0).1);
         let mid = f64::midpoint(x[0], x[ni - 1]) + delta;
         let delta = delta - 360.0 * (mid / 360.0).round();
@@ -360,6 +320,44 @@ pub(super) fn rotated_candidate(
         );
     }
     Ok(out)
+}
+
+/// The E encoding (ig1..ig4) and rotation whose first point is `u1` and whose pole is `up`,
+/// the second point being the lattice point of `pts` closest to 90° east of the first (any
+/// other gives the same rotation; this one is the best conditioned). None when the points do
+/// not encode exactly or give another pole.
+fn e_rotation(pts: &[[f64; 3]], u1: [f64; 3], up: [f64; 3]) -> Option<([u32; 4], Rotation)> {
+    let east = cross(up, u1);
+    let u2 = pts
+        .iter()
+        .copied()
+        .max_by(|l, r| dot(*l, east).total_cmp(&dot(*r, east)))
+        .filter(|&u2| dot(u2, east) > 1e-3)?;
+    let snap_ll = |(la, lo): (f64, f64)| {
+        let la = snap(la, 1.0 / 40.0, 1e-7).unwrap_or(la);
+        let lo = if la.abs() == 90.0 {
+            0.0
+        } else {
+            wrap360(snap(lo, 1.0 / 40.0, 1e-7).unwrap_or(lo))
+        };
+        (la, lo)
+    };
+    let ((xlat1, xlon1), (xlat2, xlon2)) = (snap_ll(latlon_of(u1)), snap_ll(latlon_of(u2)));
+    let ig = RotatedParams {
+        xlat1,
+        xlon1,
+        xlat2,
+        xlon2,
+    }
+    .encode()
+    .ok()?;
+    let back = RotatedParams::decode(ig);
+    let same = (back.xlat1 - xlat1).abs() < 1e-12
+        && (back.xlat2 - xlat2).abs() < 1e-12
+        && (xlat1.abs() == 90.0 || norm180(back.xlon1 - xlon1).abs() < 1e-12)
+        && (xlat2.abs() == 90.0 || norm180(back.xlon2 - xlon2).abs() < 1e-12);
+    let rot = Rotation::new(&back).ok()?;
+    (same && dot(rot.ez, up) >= 1.0 - 1e-14).then_some((ig, rot))
 }
 
 /// The points of the 1/40° lattice (latitude and longitude multiples of 1/40°) on the great
