@@ -3,7 +3,9 @@
 //!
 //! Input is what GDAL gives a writer: a CRS (WKT1, WKT2, a PROJ string or `AUTH:CODE`) with a
 //! geotransform ([`from_geotransform`]) or 1-D coordinate arrays ([`from_axes`]), or 2-D
-//! latitude/longitude arrays ([`from_lat_lon`]). Output is a [`GridDescriptor`] (plus the row
+//! latitude/longitude arrays ([`from_lat_lon`]); or what a netCDF writer has, a CF grid
+//! mapping with its 1-D axes ([`from_cf_axes`], no PROJ: the mapping's own formulas stand in
+//! for PROJ's conversion, and the candidates are the same). Output is a [`GridDescriptor`] (plus the row
 //! order) that [`crate::Grid::new`] turns back into the same latitudes and longitudes.
 //!
 //! How: PROJ converts sample pixel centres to the latitude/longitude of the CRS's own geodetic
@@ -28,9 +30,11 @@
 //! (the new style stores point (1,1) to ~0.01°, never exact); E stores its two defining points
 //! in 1/40°. A grid whose parameters fall between these steps becomes Z on the same family with
 //! explicit axes, which is exact whenever the reference grid itself is (an L or N/S reference
-//! with 0.01° and 100 m steps and axes in those units; an E reference whose rotated pole lies on
-//! the 1/40° lattice, the rotation about the pole being absorbed in the `>>` values). A rotated
-//! pole off that lattice cannot be an E rotation at all, so it becomes Y.
+//! with 0.01° and 100 m steps and axes in those units; an E reference made of two lattice points
+//! of the source's rotated equator, the rotation about the pole being absorbed in the `>>`
+//! values: the pole itself need not be a lattice point, and an E grid's almost never is). A
+//! rotated pole whose equator holds no two lattice points cannot be an E rotation at all, so it
+//! becomes Y.
 //!
 //! Positional records are float32 in files librmn reads ([`PositionalPrecision::F32`], the
 //! default): 24 bits of mantissa hold an axis value to ~6e-8 of its magnitude, so Z and Y grids
