@@ -224,7 +224,25 @@ def _proj_params(proj: str) -> dict:
     return params
 
 
-def _grid_mapping(proj: str, wkt: str) -> dict:
+def _crs_wkt(grid) -> str | None:
+    """The grid's WKT, or None when neither this build (no PROJ: the wheel) nor pyproj can
+    make it: the CF parameters of the grid mapping still say everything, and ``pip install
+    fstgis[xarray]`` brings pyproj."""
+    try:
+        return grid.crs_wkt()
+    except ImportError:
+        global _WARNED_NO_WKT
+        if not _WARNED_NO_WKT:
+            _WARNED_NO_WKT = True
+            warnings.warn("pyproj is not installed: grid mappings carry their CF parameters "
+                          "but no crs_wkt (pip install pyproj)")
+        return None
+
+
+_WARNED_NO_WKT = False
+
+
+def _grid_mapping(proj: str, wkt: str | None) -> dict:
     p = _proj_params(proj)
     attrs: dict = {}
     kind = p.get("proj")
@@ -247,8 +265,9 @@ def _grid_mapping(proj: str, wkt: str) -> dict:
                  "standard_parallel": p.get("lat_ts", 60.0),
                  "false_easting": p.get("x_0", 0.0), "false_northing": p.get("y_0", 0.0),
                  "earth_radius": p.get("R", EARTH_RADIUS)}
-    attrs["crs_wkt"] = wkt
-    attrs["spatial_ref"] = wkt  # GDAL's and rioxarray's name for it
+    if wkt is not None:
+        attrs["crs_wkt"] = wkt
+        attrs["spatial_ref"] = wkt  # GDAL's and rioxarray's name for it
     attrs["proj4_params"] = proj
     return attrs
 
@@ -291,13 +310,13 @@ class _GridCoords:
             self.coords[xn] = xr.Variable((xn,), x, xa)
             self.coords[yn] = xr.Variable((yn,), y, ya)
             self.mapping_name = f"crs{suffix}"
-            self.mapping = xr.Variable((), np.int32(0), _grid_mapping(proj, grid.crs_wkt()))
+            self.mapping = xr.Variable((), np.int32(0), _grid_mapping(proj, _crs_wkt(grid)))
             if family == "longlat":
                 return
         elif kind == "geolocation":
             self.mapping_name = f"crs{suffix}"
             proj = grid.proj()
-            self.mapping = xr.Variable((), np.int32(0), _grid_mapping(proj, grid.crs_wkt()))
+            self.mapping = xr.Variable((), np.int32(0), _grid_mapping(proj, _crs_wkt(grid)))
         # 2-D latitude/longitude: computed when first read (the grid keeps them), so that
         # opening stays a directory read.
         shape = grid.shape[::-1]

@@ -11,9 +11,11 @@ The inverse of the backend's mapping (``fstgis.xarray_backend``):
 * the time: ``reftime`` (forecast_reference_time) as the origin date and the lead time as
   deet·npas (deet 3600 s when the lead is in whole hours, else 60 s or 1 s; ip2 = the lead in
   hours when whole); without a reference time the valid time is the origin date;
-* the grid: the grid-mapping variable's ``crs_wkt`` and the 1-D axes, or 1-D ``lat``/``lon``,
-  or 2-D ``lat``/``lon`` go through grids' ``from_crs`` (the simplest FST grid type that
-  reproduces every point to 1e-6°), and the ``>>``/``^^`` records of Z and Y grids are
+* the grid: the grid-mapping variable's CF parameters (``latitude_longitude``,
+  ``rotated_latitude_longitude``, spherical ``polar_stereographic``: converted by their own
+  formulas, no PROJ needed) or else its ``crs_wkt``, with the 1-D axes; or 1-D ``lat``/``lon``;
+  or 2-D ``lat``/``lon``: these go through grids' ``from_crs`` (the simplest FST grid type that
+  reproduces every point to 1e-6°: L/A/B/G or Z on L, Z on E, N/S or Z on N/S, else Y), and the ``>>``/``^^`` records of Z and Y grids are
   written once per grid; a variable without horizontal coordinates is on an X grid;
 * a ``<dim>_vgrid`` coordinate (the backend's copy of a ``!!`` record) is written back as
   that record, so hybrid and height-based levels keep their descriptor;
@@ -47,7 +49,10 @@ _KIND_OF_STANDARD_NAME = {
 _KIND_OF_DIM = {"pres": 2, "sigma": 1, "hybrid": 5, "height": 0, "height_agl": 4,
                 "theta": 6, "depth": 7, "level": 3, "hours": 10, "code": 15,
                 "pressure_metres": 21}
-_SPHERE = "+proj=longlat +R=6371000 +no_defs +type=crs"
+def _metres(axis) -> np.ndarray:
+    """A projection axis in metres (CF allows any length unit; km is the usual other)."""
+    v = np.asarray(axis, float)
+    return v * 1000.0 if axis.attrs.get("units") in ("km", "kilometre", "kilometer") else v
 
 
 def _per_var(option, name, default):
@@ -80,13 +85,18 @@ class _GridWriter:
         y = ds.coords[ydim] if ydim in ds.coords else None
         grid = self._same_as_read(var, x, y, nx, ny)
         if grid is None and x is not None and y is not None and x.ndim == 1 and y.ndim == 1:
-            crs = None
-            if gm is not None and gm in ds.variables:
-                crs = ds[gm].attrs.get("crs_wkt") or ds[gm].attrs.get("spatial_ref")
-            if crs is None and x.attrs.get("standard_name", xdim) in ("longitude", "lon"):
-                crs = _SPHERE
-            if crs is not None:
-                grid = _grid_from_axes(crs, np.asarray(x, float), np.asarray(y, float))
+            xs, ys = _metres(x), _metres(y)
+            attrs = dict(ds[gm].attrs) if gm is not None and gm in ds.variables else {}
+            if not attrs.get("grid_mapping_name") and (
+                    x.attrs.get("standard_name", xdim) in ("longitude", "lon")):
+                attrs = {"grid_mapping_name": "latitude_longitude"}
+            # The CF parameters first, by their own formulas (no PROJ: the same grid in every
+            # build); a mapping they do not cover goes through its WKT.
+            if attrs.get("grid_mapping_name"):
+                grid = _fstgis.grid_from_cf(attrs, xs.tolist(), ys.tolist())
+            crs = attrs.get("crs_wkt") or attrs.get("spatial_ref")
+            if grid is None and crs is not None:
+                grid = _grid_from_axes(crs, xs, ys)
         if grid is None:
             lat = self._two_d(ds, var, "latitude")
             lon = self._two_d(ds, var, "longitude")
@@ -141,20 +151,20 @@ class _GridWriter:
 
 
 def _grid_from_axes(crs: str, x: np.ndarray, y: np.ndarray) -> dict:
-    """The FST grid of 1-D axes in ``crs``. A build without PROJ (the wheel; see
-    python/README.md) has no ``grid_from_axes``: the points go to latitude/longitude through
-    pyproj and ``grid_from_lat_lon`` matches them (A, B, G, L or Z on L for geographic axes;
-    Y, with the same points, for rotated and polar ones)."""
+    """The FST grid of 1-D axes in ``crs`` (WKT or PROJ), for grid mappings that
+    ``grid_from_cf`` does not read. A build without PROJ (the wheel; see python/README.md)
+    has no ``grid_from_axes``: the points go to latitude/longitude through pyproj and
+    ``grid_from_lat_lon`` matches them (A, B, G, L or Z on L for geographic axes; Y, with the
+    same points, for any other projection)."""
     if hasattr(_fstgis, "grid_from_axes"):
         return _fstgis.grid_from_axes(crs, x.tolist(), y.tolist())
-    lon, lat = np.meshgrid(x, y)  # (y, x): i fastest once raveled
-    if crs != _SPHERE:
-        import pyproj
+    import pyproj
 
-        src = pyproj.CRS.from_user_input(crs)
-        if not src.is_geographic:
-            to_ll = pyproj.Transformer.from_crs(src, src.geodetic_crs, always_xy=True)
-            lon, lat = to_ll.transform(lon, lat)
+    lon, lat = np.meshgrid(x, y)  # (y, x): i fastest once raveled
+    src = pyproj.CRS.from_user_input(crs)
+    if not src.is_geographic:
+        to_ll = pyproj.Transformer.from_crs(src, src.geodetic_crs, always_xy=True)
+        lon, lat = to_ll.transform(lon, lat)
     return _fstgis.grid_from_lat_lon(len(x), len(y), np.ravel(lat).tolist(),
                                      np.ravel(lon).tolist())
 

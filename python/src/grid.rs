@@ -250,6 +250,45 @@ pub(crate) fn grid_from_axes<'py>(
     fst_grid_dict(py, g)
 }
 
+/// The FST grid whose points are at `x[i]`, `y[j]` in the CRS of a CF grid-mapping variable
+/// (`attrs`: its attributes; numbers are read, anything else ignored), converted by the
+/// mapping's own formulas: grids' `from_crs::from_cf_axes`, no PROJ needed. None when the
+/// mapping is not one of those (`latitude_longitude`, `rotated_latitude_longitude`, spherical
+/// `polar_stereographic`); the caller then goes through PROJ or pyproj.
+#[pyfunction]
+pub(crate) fn grid_from_cf<'py>(
+    py: Python<'py>,
+    attrs: &Bound<'py, PyDict>,
+    x: Vec<f64>,
+    y: Vec<f64>,
+) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let Some(name) = attrs.get_item("grid_mapping_name")? else {
+        return Ok(None);
+    };
+    let name: String = name.extract()?;
+    // Attributes read from netCDF are numpy scalars or one-element arrays: anything float()
+    // takes.
+    let mut numbers = Vec::new();
+    for (k, v) in attrs.iter() {
+        let (Ok(k), Ok(v)) = (k.extract::<String>(), v.extract::<f64>()) else {
+            continue;
+        };
+        numbers.push((k, v));
+    }
+    let get = |k: &str| numbers.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+    let mapping = match grids::from_crs::CfGridMapping::from_attributes(&name, get) {
+        Ok(m) => m,
+        Err(grids::FromCrsError::CfMapping(_)) => return Ok(None),
+        Err(e) => return Err(from_crs_error(&e)),
+    };
+    let g = py
+        .detach(|| {
+            grids::from_crs::from_cf_axes(&mapping, &x, &y, &grids::FromCrsOptions::default())
+        })
+        .map_err(|e| from_crs_error(&e))?;
+    fst_grid_dict(py, g).map(Some)
+}
+
 /// The FST grid of 2-D latitude/longitude arrays (i fastest, ni·nj each): grids'
 /// `from_crs::from_lat_lon`.
 #[pyfunction]

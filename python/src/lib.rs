@@ -40,6 +40,7 @@ fn _fstgis(m: &Bound<'_, PyModule>) -> PyResult<()> {
     #[cfg(feature = "proj")]
     m.add_function(wrap_pyfunction!(grid::grid_from_axes, m)?)?;
     m.add_function(wrap_pyfunction!(grid::grid_from_lat_lon, m)?)?;
+    m.add_function(wrap_pyfunction!(grid::grid_from_cf, m)?)?;
     m.add_function(wrap_pyfunction!(helpers::datetime_to_cmc, m)?)?;
     m.add_function(wrap_pyfunction!(helpers::cmc_to_datetime, m)?)?;
     m.add_function(wrap_pyfunction!(helpers::decode_ip, m)?)?;

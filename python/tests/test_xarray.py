@@ -295,15 +295,18 @@ def test_to_xarray_from_xarray_round_trip(tmp_path, path, container):
     back = fstgis.to_xarray(out)
     assert fstgis.open(out).container == container.upper()
     # Where the grid type changes on the way back, the values and the points must not:
-    # * grids.fst's Z grid on E: its rotation is not on the E encoding's 1/40° lattice, so
-    #   grids' from_crs falls back to a Y grid (the rotated axes are lost). Known gap: the
-    #   writer should rebuild Z on the reference E grid the variable was read on. The same
-    #   for the # tile of that grid.
     # * U (Yin-Yang) grids have no single CRS: they are written as Y grids.
-    changed = ("TT_GRID_Z", "TT_GRID_U", "TT_GRID_D")
+    # * a # tile (of a Z grid on E) is written as its own Z grid on E.
+    # grids.fst's Z grid on E keeps its type: from_crs rebuilds the E rotation from two
+    # lattice points of its rotated equator (its pole is off the 1/40° lattice).
+    changed = ("TT_GRID_U", "TT_GRID_D")
     # datyps.fst's E32_SPECIAL holds NaN and inf in a plain IEEE record: NaN is written as a
     # missing value, and fst-core's plug for it is then inf, so the inf reads back missing.
     assert_same_dataset(ds, back, skip=("TT_E32_SPECIAL",) + changed)
+    if "TT_GRID_Z" in ds:
+        rec = fstgis.open(out).find(nomvar="TT", etiket="GRID_Z")
+        assert rec.grtyp == "Z" and fstgis.open(out).find(nomvar=">>", ip1=rec.ig1,
+                                                          ip2=rec.ig2).grtyp == "E"
     for name in changed:
         if name not in ds:
             continue

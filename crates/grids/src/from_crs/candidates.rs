@@ -10,10 +10,10 @@ use crate::gauss::gaussian_latitudes;
 use crate::links::{positional_tags, z_igs};
 use crate::params::{GlobalParams, Hemisphere, LatLonParams};
 use crate::rotation::norm180;
-// The rotated and polar candidates need PROJ to place the source's pole and axes.
-#[cfg(feature = "proj")]
+// The rotated and polar candidates place the source's pole and axes through its conversion
+// to latitude/longitude (PROJ or a CF mapping's formulas).
 use {
-    super::proj::Source,
+    super::ToLatLon,
     crate::grid::ONE_PLUS_SIN60,
     crate::params::{wrap360, PolarParams, RotatedParams, EARTH_RADIUS_M},
     crate::rotation::{latlon_of, unit, Rotation},
@@ -97,7 +97,6 @@ fn regular(v: &[f64]) -> Option<(f64, f64)> {
     ok.then_some((v[0], step))
 }
 
-#[cfg(feature = "proj")]
 fn snap(v: f64, quantum: f64, tol: f64) -> Option<f64> {
     let q = (v / quantum).round() * quantum;
     ((v - q).abs() <= tol).then_some(q)
@@ -219,128 +218,200 @@ fn gaussian_match(y: &[f64], domain: Hemisphere) -> bool {
     lats.len() == n && lats.iter().zip(y).all(|(a, b)| (a - b).abs() <= 1e-6)
 }
 
-/// The rotated-pole candidate: the source's rotated pole, if it lies on the 1/40° lattice of
-/// the E encoding, becomes an E rotation whose equator points are lattice points; the source's
-/// rotated longitudes differ from ours by a constant, added to `>>`.
-#[cfg(feature = "proj")]
+/// The rotated-pole candidate: an E rotation with the source's pole, defined (as E grids
+/// are) by two points of the rotated equator that lie on the 1/40° lattice of the E encoding;
+/// the source's rotated longitudes differ from ours by a constant, added to `>>`.
+///
+/// The pole itself need not be on the lattice: the pole of an E grid read from a file is the
+/// cross product of its two lattice points, almost never a lattice point. Every lattice point
+/// of the rotated equator is found by solving, for each lattice latitude, for the longitudes
+/// where that latitude circle meets the equator.
 pub(super) fn rotated_candidate(
-    src: &Source,
+    src: &dyn ToLatLon,
     x: &[f64],
     y: &[f64],
     flip: bool,
     p: PositionalPrecision,
-) -> Result<Candidate, String> {
+) -> Result<Vec<Candidate>, String> {
     let (ni, nj) = (x.len(), y.len());
     // Two points of the source's rotated equator, 90° apart: their cross product is the
     // rotated north pole, whatever convention the CRS was written in.
     let a = src.convert1(0.0, 0.0, true);
     let b = src.convert1(90.0, 0.0, true);
     if ![a.0, a.1, b.0, b.1].iter().all(|v| v.is_finite()) {
-        return Err("PROJ cannot convert the rotated equator".to_owned());
+        return Err("the rotated equator cannot be converted to latitude/longitude".to_owned());
     }
     let (ua, ub) = (unit(a.1, a.0), unit(b.1, b.0));
-    let pole = cross(ua, ub);
-    let (plat, plon) = latlon_of(pole);
-    let lattice = 1.0 / 40.0;
-    let Some(plat) = snap(plat, lattice, 1e-8) else {
+    let up = cross(ua, ub);
+    let pts: Vec<[f64; 3]> = equator_lattice_points(up)
+        .into_iter()
+        .map(|(la, lo)| unit(la, lo))
+        .collect();
+    if pts.len() < 2 {
+        let (plat, plon) = latlon_of(up);
         return Err(format!(
-            "the rotated pole's latitude {plat} is not a multiple of 1/40° (the E encoding's \
-             step), so no E rotation is exact"
+            "the rotated equator of the pole ({plat}, {plon}) passes through fewer than two \
+             points of the 1/40° lattice of the E encoding, so no E rotation is exact"
         ));
-    };
-    let plon = if plat.abs() == 90.0 {
-        0.0
-    } else {
-        match snap(plon, lattice, 1e-8) {
-            Some(v) => v,
-            None => {
-                return Err(format!(
-                    "the rotated pole's longitude {plon} is not a multiple of 1/40° (the E \
-                     encoding's step), so no E rotation is exact"
-                ))
-            }
-        }
-    };
-    let up = unit(plat, plon);
-    let lattice_point = |v: [f64; 3]| -> Option<(f64, f64)> {
-        let (la, lo) = latlon_of(v);
-        let la = snap(la, lattice, 1e-9)?;
-        let lo = if la.abs() == 90.0 {
-            0.0
-        } else {
-            wrap360(snap(lo, lattice, 1e-9)?)
-        };
-        Some((la, lo))
-    };
-    // The four points 90° from the pole that are on the lattice when the pole is: along its
-    // meridian, and where its equator crosses the true equator. Each can be rotated (0, 180);
-    // pick the one that keeps the `>>` values closest to 0.
-    let firsts = [
-        (90.0 - plat, plon + 180.0),
-        (plat - 90.0, plon),
-        (0.0, plon + 90.0),
-        (0.0, plon - 90.0),
-    ];
-    let mut best: Option<(RotatedParams, [u32; 4], f64)> = None;
-    for (la1, lo1) in firsts {
-        let u1 = unit(la1, lo1);
-        let Some((xlat1, xlon1)) = lattice_point(u1) else {
-            continue;
-        };
-        let Some((xlat2, xlon2)) = lattice_point(cross(up, u1)) else {
-            continue;
-        };
-        let rp = RotatedParams {
-            xlat1,
-            xlon1,
-            xlat2,
-            xlon2,
-        };
-        let Ok(ig) = rp.encode() else { continue };
-        let back = RotatedParams::decode(ig);
-        let same = (back.xlat1 - xlat1).abs() < 1e-12
-            && (back.xlat2 - xlat2).abs() < 1e-12
-            && (xlat1.abs() == 90.0 || norm180(back.xlon1 - xlon1).abs() < 1e-12)
-            && (xlat2.abs() == 90.0 || norm180(back.xlon2 - xlon2).abs() < 1e-12);
-        let Ok(rot) = Rotation::new(&back) else {
-            continue;
-        };
-        if !same || dot(rot.ez, up) < 1.0 - 1e-14 {
-            continue;
-        }
-        let delta = norm180(rot.to_rotated(a.1, a.0).1);
-        // Any multiple of 360° may be added too: centre the `>>` values on 0, where float32
-        // is finest.
+    }
+    // The first point p1 sits at E's rotated (0, 180): E's rotated longitude of a point v is
+    // atan2(v·ey, v·ex) with ex = −p1, ey = up × ex. The source's rotated origin `ua` lands at
+    // E longitude `delta`; any multiple of 360° may be added too: centre the `>>` values on
+    // 0, where float32 is finest. Candidates are tried from the smallest reach.
+    let reach_of = |u1: [f64; 3]| {
+        let ex = u1.map(|v| -v);
+        let ey = cross(up, ex);
+        let delta = dot(ua, ey).atan2(dot(ua, ex)).to_degrees();
         let mid = f64::midpoint(x[0], x[ni - 1]) + delta;
         let delta = delta - 360.0 * (mid / 360.0).round();
         let reach = (x[0] + delta).abs().max((x[ni - 1] + delta).abs());
-        if best
-            .as_ref()
-            .is_none_or(|(_, _, d)| reach < (x[0] + d).abs().max((x[ni - 1] + d).abs()))
-        {
-            best = Some((back, ig, delta));
-        }
-    }
-    let Some((_, ig, delta)) = best else {
-        return Err("no two lattice points of the rotated equator encode exactly".to_owned());
+        (reach, delta)
     };
-    // Keep `>>` equal to the source's values when the frames agree up to float noise.
-    let delta = snap(delta, 1e-6, 1e-9).unwrap_or(delta);
-    Ok(Candidate {
-        descriptor: linked(
-            b'Z',
-            (ni, nj),
-            (b'E', ig),
-            x.iter().map(|&v| v + delta),
-            y.iter().copied(),
-            p,
-        ),
-        flip,
-        label: "Z on E",
-    })
+    let mut order: Vec<(f64, f64, usize)> = pts
+        .iter()
+        .enumerate()
+        .map(|(k, &u)| {
+            let (r, d) = reach_of(u);
+            (r, d, k)
+        })
+        .collect();
+    // Equal reaches (to float noise) prefer the smallest shift: none when the source's frame
+    // is already E's, whichever way its pole was converted.
+    order.sort_by(|l, r| {
+        let key = |t: &(f64, f64, usize)| ((t.0 * 1e6).round(), (norm180(t.1).abs() * 1e6).round());
+        key(l)
+            .partial_cmp(&key(r))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let build = |k1: usize, label: &'static str| -> Option<Candidate> {
+        let (ig, rot) = e_rotation(&pts, pts[k1], up)?;
+        let delta = norm180(rot.to_rotated(a.1, a.0).1);
+        let mid = f64::midpoint(x[0], x[ni - 1]) + delta;
+        let delta = delta - 360.0 * (mid / 360.0).round();
+        // Keep `>>` equal to the source's values when the frames agree up to float noise.
+        let delta = snap(delta, 1e-6, 1e-9).unwrap_or(delta);
+        Some(Candidate {
+            descriptor: linked(
+                b'Z',
+                (ni, nj),
+                (b'E', ig),
+                x.iter().map(|&v| v + delta),
+                y.iter().copied(),
+                p,
+            ),
+            flip,
+            label,
+        })
+    };
+    // First the E frame that is the source's own (no shift: its rotated coordinates come
+    // back unchanged), when its origin is a lattice point, as it is for a grid read from an
+    // E or Z-on-E record; then the one with the smallest reach (float32 is finest near 0).
+    let mut out = Vec::new();
+    if let Some(&(_, _, k)) = order
+        .iter()
+        .find(|t| (t.1 - 360.0 * (t.1 / 360.0).round()).abs() <= 1e-9)
+    {
+        out.extend(build(k, "Z on E (the source's rotated frame)"));
+    }
+    out.extend(order.iter().take(8).find_map(|t| build(t.2, "Z on E")));
+    if out.is_empty() {
+        return Err(
+            "no two lattice points of the rotated equator encode the rotation exactly".to_owned(),
+        );
+    }
+    Ok(out)
 }
 
-#[cfg(feature = "proj")]
+/// The E encoding (ig1..ig4) and rotation whose first point is `u1` and whose pole is `up`,
+/// the second point being the lattice point of `pts` closest to 90° east of the first (any
+/// other gives the same rotation; this one is the best conditioned). None when the points do
+/// not encode exactly or give another pole.
+fn e_rotation(pts: &[[f64; 3]], u1: [f64; 3], up: [f64; 3]) -> Option<([u32; 4], Rotation)> {
+    let east = cross(up, u1);
+    let u2 = pts
+        .iter()
+        .copied()
+        .max_by(|l, r| dot(*l, east).total_cmp(&dot(*r, east)))
+        .filter(|&u2| dot(u2, east) > 1e-3)?;
+    let snap_ll = |(la, lo): (f64, f64)| {
+        let la = snap(la, 1.0 / 40.0, 1e-7).unwrap_or(la);
+        let lo = if la.abs() == 90.0 {
+            0.0
+        } else {
+            wrap360(snap(lo, 1.0 / 40.0, 1e-7).unwrap_or(lo))
+        };
+        (la, lo)
+    };
+    let ((xlat1, xlon1), (xlat2, xlon2)) = (snap_ll(latlon_of(u1)), snap_ll(latlon_of(u2)));
+    let ig = RotatedParams {
+        xlat1,
+        xlon1,
+        xlat2,
+        xlon2,
+    }
+    .encode()
+    .ok()?;
+    let back = RotatedParams::decode(ig);
+    let same = (back.xlat1 - xlat1).abs() < 1e-12
+        && (back.xlat2 - xlat2).abs() < 1e-12
+        && (xlat1.abs() == 90.0 || norm180(back.xlon1 - xlon1).abs() < 1e-12)
+        && (xlat2.abs() == 90.0 || norm180(back.xlon2 - xlon2).abs() < 1e-12);
+    let rot = Rotation::new(&back).ok()?;
+    (same && dot(rot.ez, up) >= 1.0 - 1e-14).then_some((ig, rot))
+}
+
+/// The points of the 1/40° lattice (latitude and longitude multiples of 1/40°) on the great
+/// circle whose pole is `up`, as (lat, lon in [0, 360)), each to 1e-8°.
+fn equator_lattice_points(up: [f64; 3]) -> Vec<(f64, f64)> {
+    const STEP: f64 = 1.0 / 40.0;
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    let mut push = |la: f64, lo: f64| {
+        let lo = wrap360(lo);
+        if !out.iter().any(|&(a, b)| a == la && b == lo) {
+            out.push((la, lo));
+        }
+    };
+    for k in -3600_i32..=3600 {
+        let la = f64::from(k) * STEP;
+        // cos(la)·(cos(lo)·up_x + sin(lo)·up_y) + sin(la)·up_z = 0.
+        let (s, c) = la.to_radians().sin_cos();
+        let (ca, cb, rhs) = (c * up[0], c * up[1], -s * up[2]);
+        let h = ca.hypot(cb);
+        if h < 1e-12 {
+            // A pole of the earth, or a latitude circle the great circle is tangent to along
+            // its whole length (the equator of a pole at a pole): a few of its points.
+            if rhs.abs() < 1e-12 {
+                if k.abs() == 3600 {
+                    push(la, 0.0);
+                } else {
+                    for q in 0..4 {
+                        push(la, 90.0 * f64::from(q));
+                    }
+                }
+            }
+            continue;
+        }
+        // |r| = 1 where the circle touches this latitude (its highest point): rounding may
+        // put r a hair outside [−1, 1].
+        let r = rhs / h;
+        if r.abs() > 1.0 + 1e-9 {
+            continue;
+        }
+        let base = cb.atan2(ca).to_degrees();
+        let off = r.clamp(-1.0, 1.0).acos().to_degrees();
+        // The nearest lattice longitude, kept when it lies on the circle (to ~2e-10°): the
+        // solved longitude is least precise next to the touching point.
+        for lo in [base + off, base - off] {
+            let q = (lo / STEP).round() * STEP;
+            let v = unit(la, q);
+            if dot(v, up).abs() <= 1e-12 {
+                push(la, q);
+            }
+        }
+    }
+    out
+}
+
 fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     let c = [
         a[1] * b[2] - a[2] * b[1],
@@ -351,16 +422,14 @@ fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     c.map(|v| v / n)
 }
 
-#[cfg(feature = "proj")]
 fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
 /// N/S and Z on N/S for a spherical polar stereographic CRS (any radius, any `lat_ts`: on a
 /// sphere they only scale the plane, which d60 absorbs).
-#[cfg(feature = "proj")]
 pub(super) fn polar_candidates(
-    src: &Source,
+    src: &dyn ToLatLon,
     north: bool,
     x: &[f64],
     y: &[f64],

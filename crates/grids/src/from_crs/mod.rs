@@ -3,7 +3,9 @@
 //!
 //! Input is what GDAL gives a writer: a CRS (WKT1, WKT2, a PROJ string or `AUTH:CODE`) with a
 //! geotransform ([`from_geotransform`]) or 1-D coordinate arrays ([`from_axes`]), or 2-D
-//! latitude/longitude arrays ([`from_lat_lon`]). Output is a [`GridDescriptor`] (plus the row
+//! latitude/longitude arrays ([`from_lat_lon`]); or what a netCDF writer has, a CF grid
+//! mapping with its 1-D axes ([`from_cf_axes`], no PROJ: the mapping's own formulas stand in
+//! for PROJ's conversion, and the candidates are the same). Output is a [`GridDescriptor`] (plus the row
 //! order) that [`crate::Grid::new`] turns back into the same latitudes and longitudes.
 //!
 //! How: PROJ converts sample pixel centres to the latitude/longitude of the CRS's own geodetic
@@ -28,9 +30,11 @@
 //! (the new style stores point (1,1) to ~0.01°, never exact); E stores its two defining points
 //! in 1/40°. A grid whose parameters fall between these steps becomes Z on the same family with
 //! explicit axes, which is exact whenever the reference grid itself is (an L or N/S reference
-//! with 0.01° and 100 m steps and axes in those units; an E reference whose rotated pole lies on
-//! the 1/40° lattice, the rotation about the pole being absorbed in the `>>` values). A rotated
-//! pole off that lattice cannot be an E rotation at all, so it becomes Y.
+//! with 0.01° and 100 m steps and axes in those units; an E reference made of two lattice points
+//! of the source's rotated equator, the rotation about the pole being absorbed in the `>>`
+//! values: the pole itself need not be a lattice point, and an E grid's almost never is). A
+//! rotated pole whose equator holds no two lattice points cannot be an E rotation at all, so it
+//! becomes Y.
 //!
 //! Positional records are float32 in files librmn reads ([`PositionalPrecision::F32`], the
 //! default): 24 bits of mantissa hold an axis value to ~6e-8 of its magnitude, so Z and Y grids
@@ -40,8 +44,11 @@
 //! our reader reads) meets 1e-6° for every case.
 
 mod candidates;
+mod cf;
 #[cfg(feature = "proj")]
 mod proj;
+
+pub use cf::CfGridMapping;
 
 use std::sync::Arc;
 
@@ -50,11 +57,25 @@ use crate::error::GridError;
 use crate::grid::{Grid, MAX_POINTS};
 use crate::rotation::norm180;
 use crate::rotation::unit;
-use candidates::{longlat_candidates, store, y_candidate};
-#[cfg(feature = "proj")]
-use candidates::{polar_candidates, rotated_candidate};
+use candidates::{longlat_candidates, polar_candidates, rotated_candidate, store, y_candidate};
 #[cfg(feature = "proj")]
 use proj::{CrsType, Source};
+
+/// A CRS's conversion to and from the latitude/longitude of its own geodetic CRS, in the GIS
+/// axis order (x = easting or longitude, y = northing or latitude; degrees for angles): PROJ
+/// for any CRS, or the closed formulas of a [`CfGridMapping`].
+pub(crate) trait ToLatLon {
+    /// Convert CRS coordinates (x, y) in place to (longitude, latitude) in degrees, or back
+    /// (`forward = false`). Points that cannot be converted come back as infinities.
+    fn convert(&self, x: &mut [f64], y: &mut [f64], forward: bool);
+
+    /// One point through [`ToLatLon::convert`].
+    fn convert1(&self, x: f64, y: f64, forward: bool) -> (f64, f64) {
+        let (mut a, mut b) = ([x], [y]);
+        self.convert(&mut a, &mut b, forward);
+        (a[0], b[0])
+    }
+}
 
 /// How the writer will store the `>>`/`^^` values of Z and Y grids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -212,6 +233,10 @@ pub enum FromCrsError {
     /// The arguments are unusable (empty, non-finite, not monotonic, mismatched lengths).
     #[error("{0}")]
     Input(String),
+    /// A CF grid mapping that [`from_cf_axes`] cannot convert without PROJ (another
+    /// projection, an ellipsoidal polar stereographic, missing parameters).
+    #[error("CF grid mapping: {0}")]
+    CfMapping(String),
     /// Building a grid failed where it should not have.
     #[error(transparent)]
     Grid(#[from] GridError),
@@ -324,6 +349,48 @@ pub fn from_axes(crs: &str, x: &[f64], y: &[f64], opts: &FromCrsOptions) -> Resu
     check_shape(x.len() as u64, y.len() as u64, MAX_POINTS)?;
     let src = Source::open(crs)?;
     let family = classify(&src);
+    axes_in(&src, family, x, y, opts)
+}
+
+/// [`from_axes`] for a CRS given as a CF grid mapping, converted by its own formulas: no
+/// PROJ needed, and the same grids (the tests compare both paths). Pixel centres are at
+/// `x[i]`, `y[k]` in the mapping's coordinates (degrees of longitude or rotated longitude,
+/// metres of a polar stereographic).
+///
+/// ```
+/// use grids::from_crs::{from_cf_axes, CfGridMapping, FromCrsOptions};
+/// // A rotated-pole grid as our xarray backend writes it: Z on E.
+/// let m = CfGridMapping::RotatedLatitudeLongitude {
+///     grid_north_pole_latitude: 37.5,
+///     grid_north_pole_longitude: -153.0,
+///     north_pole_grid_longitude: 0.0,
+/// };
+/// let x: Vec<f64> = (0..20).map(|i| -10.0 + 0.5 * f64::from(i)).collect();
+/// let y: Vec<f64> = (0..10).map(|j| -5.0 + 0.5 * f64::from(j)).collect();
+/// let g = from_cf_axes(&m, &x, &y, &FromCrsOptions::default())?;
+/// assert_eq!(g.descriptor.grtyp, b'Z');
+/// assert_eq!(g.positional_records().unwrap().grtyp, b'E');
+/// assert!(g.max_error_deg < 1e-6);
+/// # Ok::<(), grids::from_crs::FromCrsError>(())
+/// ```
+pub fn from_cf_axes(
+    mapping: &CfGridMapping,
+    x: &[f64],
+    y: &[f64],
+    opts: &FromCrsOptions,
+) -> Result<FstGrid> {
+    check_shape(x.len() as u64, y.len() as u64, MAX_POINTS)?;
+    axes_in(mapping, mapping.family(), x, y, opts)
+}
+
+/// The work of [`from_axes`] once the CRS can be converted and its family is known.
+fn axes_in(
+    src: &dyn ToLatLon,
+    family: Family,
+    x: &[f64],
+    y: &[f64],
+    opts: &FromCrsOptions,
+) -> Result<FstGrid> {
     let mut x = x.to_vec();
     if matches!(family, Family::LongLat | Family::Rotated) {
         unwrap_lon(&mut x);
@@ -337,18 +404,18 @@ pub fn from_axes(crs: &str, x: &[f64], y: &[f64], opts: &FromCrsOptions) -> Resu
     } else {
         y.to_vec()
     };
-    let sample = Sample::from_axes(&src, &x, &ys, flip)?;
+    let sample = Sample::from_axes(src, &x, &ys, flip)?;
     let mut notes = Vec::new();
     let cands = match family {
         Family::LongLat => longlat_candidates(&x, &ys, flip, opts.precision),
-        Family::Rotated => match rotated_candidate(&src, &x, &ys, flip, opts.precision) {
-            Ok(c) => vec![c],
+        Family::Rotated => match rotated_candidate(src, &x, &ys, flip, opts.precision) {
+            Ok(c) => c,
             Err(why) => {
                 notes.push(format!("Z on E: {why}"));
                 Vec::new()
             }
         },
-        Family::Polar { north } => polar_candidates(&src, north, &x, &ys, flip, opts.precision)
+        Family::Polar { north } => polar_candidates(src, north, &x, &ys, flip, opts.precision)
             .unwrap_or_else(|why| {
                 notes.push(format!("N/S: {why}"));
                 Vec::new()
@@ -473,7 +540,6 @@ fn strictly_monotonic(v: &[f64]) -> bool {
         && (v.windows(2).all(|w| w[1] > w[0]) || v.windows(2).all(|w| w[1] < w[0]))
 }
 
-#[cfg(feature = "proj")]
 fn check_monotonic(what: &str, v: &[f64]) -> Result<()> {
     if strictly_monotonic(v) {
         Ok(())
@@ -484,7 +550,6 @@ fn check_monotonic(what: &str, v: &[f64]) -> Result<()> {
     }
 }
 
-#[cfg(feature = "proj")]
 fn check_converted(lon: &[f64], lat: &[f64], ni: usize) -> Result<()> {
     let bad = |k: &usize| !(lon[*k].is_finite() && (-90.0..=90.0).contains(&lat[*k]));
     match (0..lon.len()).find(bad) {
@@ -513,12 +578,14 @@ fn unwrap_lon(v: &mut [f64]) {
 }
 
 /// The candidate families of a CRS.
-#[cfg(feature = "proj")]
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Family {
     LongLat,
     Rotated,
-    Polar { north: bool },
+    Polar {
+        north: bool,
+    },
+    #[cfg_attr(not(feature = "proj"), allow(dead_code))]
     Other,
 }
 
@@ -587,8 +654,7 @@ fn sample_indices(n: usize) -> Vec<usize> {
 
 impl Sample {
     /// `xs`, `ys` in FST order.
-    #[cfg(feature = "proj")]
-    fn from_axes(src: &Source, xs: &[f64], ys: &[f64], flip: bool) -> Result<Self> {
+    fn from_axes(src: &dyn ToLatLon, xs: &[f64], ys: &[f64], flip: bool) -> Result<Self> {
         let (cols, rows) = (sample_indices(xs.len()), sample_indices(ys.len()));
         let mut lon = try_vec(cols.len() * rows.len())?;
         let mut lat = try_vec(cols.len() * rows.len())?;

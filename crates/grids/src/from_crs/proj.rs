@@ -10,7 +10,7 @@
 use std::ffi::{CStr, CString};
 use std::os::raw::c_int;
 
-use super::FromCrsError;
+use super::{FromCrsError, ToLatLon};
 
 /// What kind of CRS PROJ says it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,10 +274,11 @@ impl Source {
         unsafe { proj_sys::proj_destroy(ell) };
         (ok && a > 0.0 && b > 0.0).then_some((a, b))
     }
+}
 
-    /// Convert CRS coordinates (x, y) in place to (longitude, latitude) in degrees, or back
-    /// (`forward = false`). Points PROJ cannot convert come back as infinities.
-    pub(crate) fn convert(&self, x: &mut [f64], y: &mut [f64], forward: bool) {
+impl ToLatLon for Source {
+    /// Points PROJ cannot convert come back as infinities.
+    fn convert(&self, x: &mut [f64], y: &mut [f64], forward: bool) {
         // PROJ counts points in `usize` but loops in `int` internally: convert in chunks.
         const CHUNK: usize = 1 << 20;
         let n = x.len().min(y.len());
@@ -312,13 +313,6 @@ impl Source {
             }
             k += m;
         }
-    }
-
-    /// One point through [`Source::convert`].
-    pub(crate) fn convert1(&self, x: f64, y: f64, forward: bool) -> (f64, f64) {
-        let (mut a, mut b) = ([x], [y]);
-        self.convert(&mut a, &mut b, forward);
-        (a[0], b[0])
     }
 }
 
