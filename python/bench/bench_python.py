@@ -3,6 +3,7 @@ as JSON. Runs in the fstgis venv (`ours`) or in the oracle venv (`rpnpy`, `fstd2
 
     python bench_python.py index  ours|rpnpy   FILE REPEAT
     python bench_python.py xarray ours|fstd2nc FILE REPEAT
+    python bench_python.py write  ours|fstd2nc NETCDF REPEAT   (from_xarray vs to_fstd)
 """
 
 import json
@@ -40,12 +41,52 @@ def index_rpnpy(path):
     return len(rows)
 
 
+def write(side, path, repeat):
+    """The netCDF loaded into memory once (not timed), then written to a new FST file, best of
+    `repeat`: fstgis.from_xarray against fstd2nc's Buffer.from_xarray(ds).to_fstd(out), both
+    with 16-bit packing (datyp 1, fstd2nc's default)."""
+    import os
+    import tempfile
+
+    import xarray as xr
+
+    ds = xr.open_dataset(path).load()
+    folder = tempfile.mkdtemp(prefix="fstgis-bench-write-")
+    if side == "ours":
+        import fstgis
+
+        def run(target):
+            fstgis.from_xarray(ds, target, datyp=133, nbits=32)
+    else:
+        import fstd2nc
+
+        def run(target):
+            fstd2nc.Buffer.from_xarray(ds).to_fstd(target)
+
+    # A new file name each time, so that no run pays for deleting the previous output.
+    names = iter(os.path.join(folder, f"out{i}.fst") for i in range(repeat))
+
+    def fresh():
+        target = next(names)
+        run(target)
+        return os.path.getsize(target)
+
+    seconds, size = best(fresh, repeat)
+    for name in os.listdir(folder):
+        os.remove(os.path.join(folder, name))
+    os.rmdir(folder)
+    return {"seconds": seconds, "bytes": size,
+            "decoded_bytes": int(sum(v.nbytes for v in ds.data_vars.values()))}
+
+
 def main():
     task, side, path, repeat = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     out = {"task": task, "side": side}
     if task == "index":
         fn = index_ours if side == "ours" else index_rpnpy
         out["seconds"], out["records"] = best(lambda: fn(path), repeat)
+    elif task == "write":
+        out.update(write(side, path, repeat))
     else:
         import xarray as xr
 

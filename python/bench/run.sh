@@ -5,7 +5,10 @@
 #       fstinl + fstprm loop (target ≥ 100x, ≥ 5 000 records/ms);
 #   (b) xr.open_dataset(engine="fst") then .load() on the 500-record file of
 #       bench/gdal_bench_input.py, against fstd2nc.Buffer(...).to_xarray().load()
-#       (targets: 20x the lazy open, 3x the load, peak memory of the load ≤ 1.2x decoded).
+#       (targets: 20x the lazy open, 3x the load, peak memory of the load ≤ 1.2x decoded);
+#   (c) fstgis.from_xarray against fstd2nc's Buffer.from_xarray(ds).to_fstd(out) on the same
+#       in-memory dataset (the 100-step 800x600 float32 netCDF of bench/netcdf_to_fst.sh),
+#       both 16-bit packed.
 # Inputs are written by librmn into bench/out/ on first use (bench/make_fixtures.py --big,
 # bench/gdal_bench_input.py). The fstgis venv comes from python/tests/run.sh.
 #   python/bench/run.sh [--repeat N]
@@ -31,9 +34,14 @@ if [[ ! -f "$fields" ]]; then
   echo "writing $fields with librmn" >&2
   "$oracle" bench/gdal_bench_input.py "$fields" >&2
 fi
+netcdf="$out/netcdf_to_fst_100.nc"
+if ! "$oracle" -c 'import netCDF4' 2>/dev/null; then
+  "$oracle" -m pip install --quiet --disable-pip-version-check netCDF4 "numpy<2"
+fi
+[[ -f "$netcdf" ]] || "$oracle" bench/netcdf_to_fst_input.py "$netcdf" 100
 # Release build of the extension for timing.
 VIRTUAL_ENV="$repo/.venv-python" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}" \
-  "$repo/.venv-python/bin/maturin" develop --release --features proj -q -m "$repo/python/Cargo.toml" >/dev/null 2>&1
+  "$repo/.venv-python/bin/maturin" develop --release -q -m "$repo/python/Cargo.toml" >/dev/null 2>&1
 ours="$repo/.venv-python/bin/python"
 b="$here/bench_python.py"
 results="$out/python_bench.jsonl"
@@ -44,6 +52,8 @@ results="$out/python_bench.jsonl"
   "$oracle" "$b" index rpnpy "$big" "$repeat"
   "$ours" "$b" xarray ours "$fields" "$repeat"
   "$oracle" "$b" xarray fstd2nc "$fields" 1
+  "$ours" "$b" write ours "$netcdf" "$repeat"
+  "$oracle" "$b" write fstd2nc "$netcdf" "$repeat"
 } > "$results"
 "$ours" - "$results" <<'PY'
 import json, sys
@@ -60,4 +70,8 @@ print(f"load {a['decoded_bytes'] / 2**20:.0f} MiB: fstgis {a['load_seconds']:.2f
 print(f"peak memory growth of the load / decoded size: fstgis "
       f"{a['peak_rss_growth_bytes'] / a['decoded_bytes']:.2f}, fstd2nc "
       f"{b['peak_rss_growth_bytes'] / max(b['decoded_bytes'], 1):.2f}")
+a, b = r["write", "ours"], r["write", "fstd2nc"]
+print(f"write {a['decoded_bytes'] / 2**20:.0f} MiB from xarray (16-bit packed): fstgis.from_xarray "
+      f"{a['seconds']:.2f} s ({a['bytes']} bytes), fstd2nc to_fstd {b['seconds']:.2f} s "
+      f"({b['bytes']} bytes), ratio {b['seconds'] / a['seconds']:.1f}x")
 PY
