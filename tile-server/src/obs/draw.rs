@@ -8,9 +8,12 @@ use std::collections::HashMap;
 use std::f64::consts::PI;
 
 use super::index::{Filter, ObsIndex};
+use super::tile_order::{flag, quantity_bit};
 use super::Quantity;
 use crate::render::color::ColorMap;
-use crate::render::{pixel_lon_lat, web_mercator_lat, OutputCrs, RenderError, WEB_MERCATOR_R};
+use crate::render::{
+    pixel_lon_lat, to_web_mercator, web_mercator_lat, OutputCrs, RenderError, WEB_MERCATOR_R,
+};
 
 /// Largest point radius any request may ask for, pixels (the configured bound is at most
 /// this).
@@ -135,14 +138,28 @@ fn project(index: &ObsIndex, crs: OutputCrs, i: usize, shift: f64) -> Option<(f6
     }
 }
 
+/// How [`candidates`] finds the locations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// Web Mercator images scan the tile order ([`scan_tile_order`]), others go through
+    /// [`scan_geographic`].
+    Fast,
+    /// Every image through [`scan_geographic`]: the reference the fast scan must equal.
+    #[cfg(test)]
+    Reference,
+}
+
 /// Calls `found(index, x, y)` for each location an image may show, with where it falls
 /// (x, y in the image's CRS): those inside the image plus a margin of `margin` pixels,
 /// passing `map.filter`'s time window and QC, with a value of the quantity. Nothing is
-/// collected: a tile of a million observations allocates nothing per observation.
+/// collected: a tile of a million observations allocates nothing per observation. A
+/// location may be found more than once (an image wider than the world), in no particular
+/// order.
 fn candidates(
     map: &PointMap<'_>,
     margin: f64,
-    mut found: impl FnMut(u32, f64, f64),
+    scan: Scan,
+    found: impl FnMut(u32, f64, f64),
 ) -> Result<(), RenderError> {
     let b = map.bbox;
     let dx = (b[2] - b[0]) / map.width as f64;
@@ -153,6 +170,20 @@ fn candidates(
         b[2] + margin * dx,
         b[3] + margin * dy,
     ];
+    match (map.crs, scan) {
+        (OutputCrs::WebMercator, Scan::Fast) => scan_tile_order(map, wide, found),
+        _ => scan_geographic(map, wide, found),
+    }
+}
+
+/// [`candidates`] of any CRS, through the geographic boxes of `wide` (the image and its
+/// margin): the R*-tree (or a pass over the arrays) per box, then the location's time, QC
+/// and value, then its projection into `wide`. The definition of what an image shows.
+fn scan_geographic(
+    map: &PointMap<'_>,
+    wide: [f64; 4],
+    mut found: impl FnMut(u32, f64, f64),
+) -> Result<(), RenderError> {
     for (geo, shift) in geo_boxes(map.crs, wide)? {
         let mut keep = |i: usize| {
             if !map.index.keeps(i, &map.filter) || !map.index.quantity(map.quantity, i).is_finite()
@@ -166,6 +197,77 @@ fn candidates(
             }
         };
         map.index.visit_box(geo, &mut keep);
+    }
+    Ok(())
+}
+
+/// Metres of Web Mercator y within which the rounding of `to_web_mercator`'s tan and ln may
+/// not be monotone in latitude: ten thousand times the worst (~1e-8 m near the poles).
+const Y_SLACK: f64 = 1e-4;
+
+/// [`scan_geographic`] of a Web Mercator image, finding the same locations with the same
+/// (x, y) from the tile order: per geographic box, the runs of the order whose cells
+/// meet it, scanned with the filters as a mask over the flags and the geographic test
+/// replaced by one on the stored x and y. That replacement is exact: x is monotone in
+/// longitude (`R · lon.to_radians()`, both roundings monotone) and y in latitude up to
+/// [`Y_SLACK`], so a location strictly inside the box's bounds projected (x, and y by more
+/// than the slack) is inside the box, one outside the bounds widened by the slack is
+/// outside, and the few between (on an edge, or beyond ±85.05° where y is clamped) take
+/// the geographic test itself.
+fn scan_tile_order(
+    map: &PointMap<'_>,
+    wide: [f64; 4],
+    mut found: impl FnMut(u32, f64, f64),
+) -> Result<(), RenderError> {
+    let (order, flags) = map.index.tile_order();
+    let f = &map.filter;
+    let window = f.start.is_some() || f.end.is_some();
+    let (start, end) = (f.start.unwrap_or(i64::MIN), f.end.unwrap_or(i64::MAX));
+    let mut need = quantity_bit(map.quantity);
+    if window {
+        need |= flag::HAS_TIME;
+    }
+    if !f.all_qc {
+        need |= flag::QC_OK;
+    }
+    for (geo, shift) in geo_boxes(map.crs, wide)? {
+        let shift_m = shift / 180.0 * HALF_WORLD;
+        // The box's bounds projected as the locations were.
+        let (gx0, gy0) = to_web_mercator(geo[0], geo[1]);
+        let (gx1, gy1) = to_web_mercator(geo[2], geo[3]);
+        let runs = order.runs([
+            gx0,
+            (gy0 - Y_SLACK).max(wide[1]),
+            gx1,
+            (gy1 + Y_SLACK).min(wide[3]),
+        ]);
+        for (a, z) in runs {
+            let (xs, ys) = (&order.x[a..z], &order.y[a..z]);
+            let (fs, ts, ids) = (&flags[a..z], &order.time[a..z], &order.index[a..z]);
+            for k in 0..xs.len() {
+                if fs[k] & need != need || (window && !(ts[k] >= start && ts[k] <= end)) {
+                    continue;
+                }
+                let (x, y) = (xs[k], ys[k]);
+                let sx = x + shift_m;
+                if !(sx >= wide[0] && sx <= wide[2] && y >= wide[1] && y <= wide[3]) {
+                    continue;
+                }
+                if !(x > gx0 && x < gx1 && y > gy0 + Y_SLACK && y < gy1 - Y_SLACK) {
+                    if x < gx0 || x > gx1 || y < gy0 - Y_SLACK || y > gy1 + Y_SLACK {
+                        continue;
+                    }
+                    // On an edge: the geographic test.
+                    match map.index.position(ids[k] as usize) {
+                        Some((lon, lat))
+                            if lon >= geo[0] && lon <= geo[2] && lat >= geo[1] && lat <= geo[3] => {
+                        }
+                        _ => continue,
+                    }
+                }
+                found(ids[k], sx, y);
+            }
+        }
     }
     Ok(())
 }
@@ -196,6 +298,10 @@ pub const BYTES_PER_PIXEL: u64 = 20;
 /// holds their observation, so the observations of one pixel draw one circle (the top one):
 /// a million observations cost a million lookups and at most one circle per pixel.
 pub fn draw_points(map: &PointMap<'_>, cm: &ColorMap) -> Result<Vec<u8>, RenderError> {
+    draw(map, cm, Scan::Fast)
+}
+
+fn draw(map: &PointMap<'_>, cm: &ColorMap, scan: Scan) -> Result<Vec<u8>, RenderError> {
     let (w, h) = (map.width, map.height);
     let mut rgba = vec![0u8; w * h * 4];
     if w == 0 || h == 0 {
@@ -209,7 +315,7 @@ pub fn draw_points(map: &PointMap<'_>, cm: &ColorMap) -> Result<Vec<u8>, RenderE
     let b = map.bbox;
     let dx = (b[2] - b[0]) / w as f64;
     let dy = (b[3] - b[1]) / h as f64;
-    candidates(map, f64::from(r) + 1.0, |i, x, y| {
+    candidates(map, f64::from(r) + 1.0, scan, |i, x, y| {
         let col = ((x - b[0]) / dx).floor() as i64 + m;
         let row = ((b[3] - y) / dy).floor() as i64 + m;
         if col >= 0 && row >= 0 && col < ew && row < eh {
@@ -254,6 +360,17 @@ pub fn nearest(
     tolerance: f64,
     count: usize,
 ) -> Result<Vec<(u32, f64)>, RenderError> {
+    nearest_via(map, i, j, tolerance, count, Scan::Fast)
+}
+
+fn nearest_via(
+    map: &PointMap<'_>,
+    i: u32,
+    j: u32,
+    tolerance: f64,
+    count: usize,
+    scan: Scan,
+) -> Result<Vec<(u32, f64)>, RenderError> {
     let b = map.bbox;
     let dx = (b[2] - b[0]) / map.width as f64;
     let dy = (b[3] - b[1]) / map.height as f64;
@@ -267,7 +384,7 @@ pub fn nearest(
         ..*map
     };
     let mut hits: Vec<(u32, f64)> = Vec::new();
-    candidates(&around, tolerance.ceil() + 1.0, |k, x, y| {
+    candidates(&around, tolerance.ceil() + 1.0, scan, |k, x, y| {
         let d = ((x - cx) / dx).hypot((y - cy) / dy);
         if d <= tolerance {
             hits.push((k, d));
@@ -333,7 +450,254 @@ pub fn stats(index: &ObsIndex, quantity: Quantity, filter: &Filter) -> Stats {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::obs::index::Columns;
+    use crate::obs::model::{Dropped, ModelEquivalents};
+    use crate::render::tile_bbox;
+
+    /// xorshift64*: reproducible numbers without a dependency.
+    struct Numbers(u64);
+
+    impl Numbers {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        /// In [0, 1).
+        fn unit(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Observations that exercise every test of the scan: random over the globe, clusters
+    /// (several per pixel), locations on tile edges and on the antimeridian, beyond ±85.05°
+    /// and at the poles, without coordinates; times missing or spread over six hours;
+    /// values, HofX, errors and model equivalents with fill values; QC flags 0, 1 and
+    /// missing (or no QC flags at all).
+    fn generated(n: usize, seed: u64, with_qc: bool) -> ObsIndex {
+        let mut r = Numbers(seed);
+        let edges_lat: Vec<f64> = (0..=8)
+            .map(|k| web_mercator_lat(-HALF_WORLD + f64::from(k) * HALF_WORLD / 4.0))
+            .collect();
+        let mut c = Columns {
+            lon: Vec::new(),
+            lat: Vec::new(),
+            time: Vec::new(),
+            value: Vec::new(),
+            hofx: Some(Vec::new()),
+            error: Some(Vec::new()),
+            qc: with_qc.then(Vec::new),
+            station: None,
+        };
+        for _ in 0..n {
+            let (lon, lat) = match r.below(12) {
+                0 => (
+                    -180.0 + 45.0 * r.below(9) as f64,
+                    edges_lat[r.below(9) as usize].clamp(-90.0, 90.0),
+                ),
+                1 => (
+                    [-180.0, 180.0, 179.999_999, -179.999_999][r.below(4) as usize],
+                    -80.0 + 160.0 * r.unit(),
+                ),
+                2 => (
+                    -180.0 + 360.0 * r.unit(),
+                    [90.0, -90.0, 85.06, -85.06, 85.051_128_78, 89.0][r.below(6) as usize],
+                ),
+                3 => match r.below(3) {
+                    0 => (f64::NAN, 10.0),
+                    1 => (10.0, f64::NAN),
+                    _ => (f64::INFINITY, 10.0),
+                },
+                4..=6 => (-100.0 + 0.05 * r.unit(), 40.0 + 0.05 * r.unit()),
+                _ => (-180.0 + 360.0 * r.unit(), -90.0 + 180.0 * r.unit()),
+            };
+            c.lon.push(lon);
+            c.lat.push(lat);
+            c.time
+                .push((r.below(10) > 0).then(|| 1_700_000_000 + r.below(21_600) as i64));
+            let v = 200.0 + 120.0 * r.unit();
+            c.value.push(if r.below(10) == 0 { f64::NAN } else { v });
+            let h = v + 10.0 * r.unit() - 5.0;
+            if let Some(hofx) = c.hofx.as_mut() {
+                hofx.push(if r.below(8) == 0 { f64::NAN } else { h });
+            }
+            if let Some(e) = c.error.as_mut() {
+                e.push(if r.below(8) == 0 {
+                    f64::NAN
+                } else {
+                    0.5 + r.unit()
+                });
+            }
+            if let Some(q) = c.qc.as_mut() {
+                q.push(match r.below(6) {
+                    0 => None,
+                    1 => Some(1),
+                    _ => Some(0),
+                });
+            }
+        }
+        let base = ObsIndex::from_columns("ObsValue/airTemperature".into(), None, c);
+        let values = (0..n)
+            .map(|i| {
+                let v = base.quantity(Quantity::ObsValue, i) + 4.0 * r.unit() - 2.0;
+                if r.below(7) == 0 {
+                    f64::NAN
+                } else {
+                    v
+                }
+            })
+            .collect();
+        base.with_model(Arc::new(ModelEquivalents {
+            values,
+            dropped: Dropped::default(),
+            field: "TT".into(),
+        }))
+    }
+
+    /// A colour per 1/8192 of the quantity's span: nearly every observation its own colour,
+    /// so that a different winner of a pixel shows.
+    fn fine_colors(index: &ObsIndex, quantity: Quantity) -> ColorMap {
+        let (lo, hi) = (0..index.locations())
+            .map(|i| index.quantity(quantity, i))
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
+        ColorMap {
+            scale: 1.0,
+            offset: 0.0,
+            min: lo,
+            max: hi,
+            log: false,
+            lut: (0..8192u32)
+                .map(|k| [(k & 0xff) as u8, (k >> 8) as u8 * 8, 200, 255])
+                .collect(),
+            intervals: Vec::new(),
+            below: [1, 2, 3, 255],
+            above: [4, 5, 6, 255],
+            nodata: [7, 8, 9, 255],
+            opacity: 255,
+        }
+    }
+
+    fn found(map: &PointMap<'_>, margin: f64, scan: Scan) -> Vec<(u32, u64, u64)> {
+        let mut all = Vec::new();
+        candidates(map, margin, scan, |i, x, y| {
+            all.push((i, x.to_bits(), y.to_bits()))
+        })
+        .unwrap();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    #[test]
+    fn the_tile_order_scan_draws_what_the_geographic_scan_draws() {
+        let quantities = [
+            Quantity::ObsValue,
+            Quantity::ObsError,
+            Quantity::HofX,
+            Quantity::OmB,
+            Quantity::OmF,
+        ];
+        let filters = [
+            Filter::default(),
+            Filter {
+                all_qc: true,
+                ..Filter::default()
+            },
+            Filter {
+                start: Some(1_700_003_600),
+                end: Some(1_700_010_800),
+                ..Filter::default()
+            },
+            Filter {
+                start: Some(1_700_018_000),
+                all_qc: true,
+                ..Filter::default()
+            },
+            Filter {
+                end: Some(1_700_001_000),
+                ..Filter::default()
+            },
+        ];
+        let h = HALF_WORLD;
+        let mut boxes: Vec<([f64; 4], usize, usize)> = vec![(tile_bbox(0, 0, 0), 256, 256)];
+        for (z, x, y) in [
+            (1, 0, 0),
+            (1, 1, 1),
+            (2, 0, 1),
+            (2, 3, 1),
+            (2, 1, 2),
+            (3, 2, 2),
+            (3, 7, 3),
+            (3, 0, 0),
+            (5, 5, 11),
+            (8, 59, 95),
+        ] {
+            boxes.push((tile_bbox(z, x, y), 256, 256));
+        }
+        // WMS images: across the antimeridian, wider than the world, not square, inverted.
+        boxes.extend([
+            ([h - 2.0e6, -3.0e6, h + 2.0e6, 4.0e6], 300, 200),
+            ([-3.0 * h, -h, 3.0 * h, h], 512, 171),
+            ([-h - 1.0e6, 1.0e6, -h + 5.0e5, 9.0e6], 97, 301),
+            ([-2.0e7, 1.9e7, 2.0e7, 2.2e7], 256, 64),
+            ([1.0e6, 1.0e6, -1.0e6, -1.0e6], 64, 64),
+        ]);
+        for with_qc in [true, false] {
+            let index = generated(30_000, 0x9e37_79b9_7f4a_7c15 + u64::from(with_qc), with_qc);
+            let mut drawn = 0;
+            for (n, (bbox, width, height)) in boxes.iter().enumerate() {
+                for (k, quantity) in quantities.iter().enumerate() {
+                    let cm = fine_colors(&index, *quantity);
+                    let filter = filters[(n + k) % filters.len()];
+                    let radius = [0, 1, 3, 8][(n + 2 * k) % 4];
+                    let map = PointMap {
+                        index: &index,
+                        quantity: *quantity,
+                        filter,
+                        crs: OutputCrs::WebMercator,
+                        bbox: *bbox,
+                        width: *width,
+                        height: *height,
+                        radius,
+                    };
+                    let margin = f64::from(radius) + 1.0;
+                    let reference = found(&map, margin, Scan::Reference);
+                    assert_eq!(
+                        found(&map, margin, Scan::Fast),
+                        reference,
+                        "{bbox:?} {quantity:?} {filter:?}"
+                    );
+                    let image = draw(&map, &cm, Scan::Fast).unwrap();
+                    assert!(
+                        image == draw(&map, &cm, Scan::Reference).unwrap(),
+                        "{bbox:?} {quantity:?} {filter:?} radius {radius}"
+                    );
+                    if image.chunks(4).any(|p| p[3] > 0) {
+                        drawn += 1;
+                    }
+                    for (i, j) in [(0, 0), (width / 2, height / 3), (width - 1, height - 1)] {
+                        let (i, j) = (i as u32, j as u32);
+                        assert_eq!(
+                            nearest_via(&map, i, j, 5.0, 50, Scan::Fast).unwrap(),
+                            nearest_via(&map, i, j, 5.0, 50, Scan::Reference).unwrap()
+                        );
+                    }
+                }
+            }
+            // The comparisons are not of empty images.
+            assert!(drawn > boxes.len() * quantities.len() * 3 / 4, "{drawn}");
+        }
+    }
 
     #[test]
     fn discs_are_round_and_grow_with_the_radius() {
