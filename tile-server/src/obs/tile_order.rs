@@ -168,10 +168,11 @@ impl TileOrder {
             (0, 0, CELLS as u32 - 1, CELLS as u32 - 1)
         };
         // Quadtree nodes wholly inside the box are exact runs; nodes across its edge are
-        // taken whole once no bigger than a 64th of the box's smaller side: a few hundred
-        // runs at most, and a border of extra locations that thin.
-        let side = (cx1 - cx0 + 1).min(cy1 - cy0 + 1);
-        let finest = (side / 64).max(1).ilog2();
+        // taken whole once their side is a 128th of the box's perimeter (a 32nd of a
+        // square's side): a few hundred runs at most (a sliver of the world too), and a
+        // border of extra locations that thin.
+        let perimeter = 2 * (u64::from(cx1 - cx0) + u64::from(cy1 - cy0) + 2);
+        let finest = (perimeter / 128).max(1).ilog2();
         let mut keys: Vec<(u32, u32)> = Vec::new();
         cover(0, 0, 16, [cx0, cy0, cx1, cy1], finest, &mut keys);
         let mut runs: Vec<(usize, usize)> = Vec::new();
