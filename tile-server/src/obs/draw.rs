@@ -41,7 +41,14 @@ pub struct PointMap<'a> {
     pub height: usize,
     /// Circle radius, pixels (0: one pixel).
     pub radius: u32,
+    /// Threads a drawing may use: 1, or 2 when the server renders nothing else (as fields
+    /// do): an image over at least [`SPLIT_LOCATIONS`] located observations in Web Mercator
+    /// is then scanned in two halves at once.
+    pub threads: usize,
 }
+
+/// Fewest located observations worth a second thread (a thread costs some 50 µs to start).
+pub const SPLIT_LOCATIONS: usize = 100_000;
 
 thread_local! {
     // proj::Proj is not Send: one per worker thread and CRS (style guide 2.5).
@@ -159,6 +166,7 @@ fn candidates(
     map: &PointMap<'_>,
     margin: f64,
     scan: Scan,
+    share: Share,
     found: impl FnMut(u32, f64, f64),
 ) -> Result<(), RenderError> {
     let b = map.bbox;
@@ -171,10 +179,22 @@ fn candidates(
         b[3] + margin * dy,
     ];
     match (map.crs, scan) {
-        (OutputCrs::WebMercator, Scan::Fast) => scan_tile_order(map, wide, found),
+        (OutputCrs::WebMercator, Scan::Fast) => scan_tile_order(map, wide, share, found),
+        // Not split: the first share is everything.
+        _ if share.part > 0 => Ok(()),
         _ => scan_geographic(map, wide, found),
     }
 }
+
+/// Part `part` of `parts` equal parts of a scan (of the tile order's runs, end to end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Share {
+    part: usize,
+    parts: usize,
+}
+
+/// The whole scan.
+const WHOLE: Share = Share { part: 0, parts: 1 };
 
 /// [`candidates`] of any CRS, through the geographic boxes of `wide` (the image and its
 /// margin): the R*-tree (or a pass over the arrays) per box, then the location's time, QC
@@ -217,6 +237,7 @@ const Y_SLACK: f64 = 1e-4;
 fn scan_tile_order(
     map: &PointMap<'_>,
     wide: [f64; 4],
+    share: Share,
     mut found: impl FnMut(u32, f64, f64),
 ) -> Result<(), RenderError> {
     let (order, flags) = map.index.tile_order();
@@ -230,20 +251,68 @@ fn scan_tile_order(
     if !f.all_qc {
         need |= flag::QC_OK;
     }
-    for (geo, shift) in geo_boxes(map.crs, wide)? {
+    let boxes: Vec<_> = geo_boxes(map.crs, wide)?
+        .into_iter()
+        .map(|(geo, shift)| {
+            // The box's bounds projected as the locations were.
+            let (gx0, gy0) = to_web_mercator(geo[0], geo[1]);
+            let (gx1, gy1) = to_web_mercator(geo[2], geo[3]);
+            let shift_m = shift / 180.0 * HALF_WORLD;
+            // Where every test below passes, a metre in from each bound (rounding moves
+            // these sums by nanometres): the runs wholly inside skip the tests.
+            let inner = [
+                gx0.max(wide[0] - shift_m) + 1.0,
+                (gy0 + Y_SLACK).max(wide[1]) + 1.0,
+                gx1.min(wide[2] - shift_m) - 1.0,
+                (gy1 - Y_SLACK).min(wide[3]) - 1.0,
+            ];
+            let runs = order.runs(
+                [
+                    gx0,
+                    (gy0 - Y_SLACK).max(wide[1]),
+                    gx1,
+                    (gy1 + Y_SLACK).min(wide[3]),
+                ],
+                inner,
+            );
+            (geo, shift, runs)
+        })
+        .collect();
+    // This share's locations: [from, to) of the runs end to end.
+    let total: usize = boxes
+        .iter()
+        .flat_map(|b| &b.2)
+        .map(|r| r.end - r.start)
+        .sum();
+    let parts = share.parts.max(1);
+    let (from, to) = (total * share.part / parts, total * (share.part + 1) / parts);
+    let mut passed = 0;
+    for (geo, shift, runs) in boxes {
         let shift_m = shift / 180.0 * HALF_WORLD;
-        // The box's bounds projected as the locations were.
         let (gx0, gy0) = to_web_mercator(geo[0], geo[1]);
         let (gx1, gy1) = to_web_mercator(geo[2], geo[3]);
-        let runs = order.runs([
-            gx0,
-            (gy0 - Y_SLACK).max(wide[1]),
-            gx1,
-            (gy1 + Y_SLACK).min(wide[3]),
-        ]);
-        for (a, z) in runs {
+        for run in runs {
+            let (a, z) = (run.start, run.end);
+            // The part of the run in [from, to).
+            let (start_at, len) = (passed, z - a);
+            passed += len;
+            let (a, z) = (
+                a + from.saturating_sub(start_at).min(len),
+                a + to.saturating_sub(start_at).min(len),
+            );
+            if a >= z {
+                continue;
+            }
             let (xs, ys) = (&order.x[a..z], &order.y[a..z]);
             let (fs, ts, ids) = (&flags[a..z], &order.time[a..z], &order.index[a..z]);
+            if run.interior {
+                for k in 0..xs.len() {
+                    if fs[k] & need == need && (!window || (ts[k] >= start && ts[k] <= end)) {
+                        found(ids[k], xs[k] + shift_m, ys[k]);
+                    }
+                }
+                continue;
+            }
             for k in 0..xs.len() {
                 if fs[k] & need != need || (window && !(ts[k] >= start && ts[k] <= end)) {
                     continue;
@@ -289,8 +358,9 @@ fn disc(r: u32) -> Vec<(i64, i64)> {
 }
 
 /// Peak bytes per output pixel of drawing points: the RGBA image, the winner of each pixel
-/// (u32), and the PNG encoder's copy and output.
-pub const BYTES_PER_PIXEL: u64 = 20;
+/// (u32; two when the scan is split over two threads), and the PNG encoder's copy and
+/// output.
+pub const BYTES_PER_PIXEL: u64 = 24;
 
 /// RGBA of the observations of `map`: a filled circle per observation, coloured by `cm`
 /// from the quantity's value; transparent elsewhere. Where circles overlap, the observation
@@ -311,20 +381,54 @@ fn draw(map: &PointMap<'_>, cm: &ColorMap, scan: Scan) -> Result<Vec<u8>, Render
     let m = i64::from(r);
     // The winner (index + 1; 0: none) of each pixel of the image extended by the radius.
     let (ew, eh) = (w as i64 + 2 * m, h as i64 + 2 * m);
-    let mut winner = vec![0u32; (ew * eh) as usize];
     let b = map.bbox;
     let dx = (b[2] - b[0]) / w as f64;
     let dy = (b[3] - b[1]) / h as f64;
     let (col_of, row_of) = (FloorDiv::new(dx), FloorDiv::new(dy));
-    candidates(map, f64::from(r) + 1.0, scan, |i, x, y| {
-        // ⌊(x − x0) / dx⌋ and ⌊(y1 − y) / dy⌋, the pixel holding the location.
-        let col = col_of.floor(x - b[0]) + m;
-        let row = row_of.floor(b[3] - y) + m;
-        if col >= 0 && row >= 0 && col < ew && row < eh {
-            let slot = &mut winner[(row * ew + col) as usize];
-            *slot = (*slot).max(i + 1);
+    let winners = |share: Share| -> Result<Vec<u32>, RenderError> {
+        let mut winner = vec![0u32; (ew * eh) as usize];
+        // The last location's pixel: a station's reports (one location, several times) come
+        // one after another in the tile order, and take it again.
+        let mut last = (f64::NAN, f64::NAN, 0, 0);
+        candidates(map, f64::from(r) + 1.0, scan, share, |i, x, y| {
+            // ⌊(x − x0) / dx⌋ and ⌊(y1 − y) / dy⌋, the pixel holding the location.
+            #[allow(clippy::float_cmp)] // the same numbers: the same pixel
+            let (col, row) = if x == last.0 && y == last.1 {
+                (last.2, last.3)
+            } else {
+                let pixel = (col_of.floor(x - b[0]) + m, row_of.floor(b[3] - y) + m);
+                last = (x, y, pixel.0, pixel.1);
+                pixel
+            };
+            if col >= 0 && row >= 0 && col < ew && row < eh {
+                let slot = &mut winner[(row * ew + col) as usize];
+                *slot = (*slot).max(i + 1);
+            }
+        })?;
+        Ok(winner)
+    };
+    // The winner of a pixel is the largest index found there, whatever the order: two
+    // halves scanned at once, merged, give the same winners.
+    let split = map.threads > 1
+        && map.crs == OutputCrs::WebMercator
+        && map.index.len() >= SPLIT_LOCATIONS
+        && scan == Scan::Fast;
+    let winner = if split {
+        let (first, second) = std::thread::scope(|s| {
+            let t = s.spawn(|| winners(Share { part: 1, parts: 2 }));
+            let first = winners(Share { part: 0, parts: 2 });
+            (first, t.join())
+        });
+        // A panic of the second half is one of this thread (the render task's to report).
+        let second = second.unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+        let mut winner = first?;
+        for (a, b) in winner.iter_mut().zip(second) {
+            *a = (*a).max(b);
         }
-    })?;
+        winner
+    } else {
+        winners(WHOLE)?
+    };
     // (index, slot) packed in a u64: sorting by it is sorting by index.
     let mut tops: Vec<u64> = winner
         .iter()
@@ -361,9 +465,10 @@ fn draw(map: &PointMap<'_>, cm: &ColorMap, scan: Scan) -> Result<Vec<u8>, Render
 
 /// `(t / d).floor() as i64` for many `t` and one `d`, bit for bit, mostly without the
 /// division: `t · (1/d)` is within 4e-16 relative of the rounded quotient, so where its
-/// fractional part is not within 1e-6 of an integer (and it is below 2²⁰ in magnitude: an
-/// error below 4e-10) both have the same floor; elsewhere (one location in a few hundred
-/// thousand, NaN, infinities, huge quotients) the division itself.
+/// fractional part is not within 1e-6 of an integer (and it is in [0, 2²⁰): an error below
+/// 4e-10) both have the same floor; elsewhere (one location in a few hundred thousand, the
+/// margin left of and above the image, NaN, infinities, huge quotients) the division
+/// itself.
 #[derive(Debug, Clone, Copy)]
 struct FloorDiv {
     d: f64,
@@ -378,10 +483,10 @@ impl FloorDiv {
     #[inline]
     fn floor(self, t: f64) -> i64 {
         let q = t * self.inv;
-        if q.abs() < 1_048_576.0 {
-            // floor(q): truncation, one less below zero (exact at this magnitude).
-            let trunc = q as i64;
-            let f = trunc - i64::from((trunc as f64) > q);
+        // The image and its margin: q ≥ 0 but for the margin left and above.
+        if (0.0..1_048_576.0).contains(&q) {
+            // floor(q): truncation, exact at this magnitude.
+            let f = q as i64;
             let frac = q - f as f64;
             if frac > 1e-6 && frac < 1.0 - 1e-6 {
                 return f;
@@ -436,7 +541,7 @@ fn nearest_via(
         ..*map
     };
     let mut hits: Vec<(u32, f64)> = Vec::new();
-    candidates(&around, tolerance.ceil() + 1.0, scan, |k, x, y| {
+    candidates(&around, tolerance.ceil() + 1.0, scan, WHOLE, |k, x, y| {
         let d = ((x - cx) / dx).hypot((y - cy) / dy);
         if d <= tolerance {
             hits.push((k, d));
@@ -641,7 +746,7 @@ mod tests {
 
     fn found(map: &PointMap<'_>, margin: f64, scan: Scan) -> Vec<(u32, u64, u64)> {
         let mut all = Vec::new();
-        candidates(map, margin, scan, |i, x, y| {
+        candidates(map, margin, scan, WHOLE, |i, x, y| {
             all.push((i, x.to_bits(), y.to_bits()))
         })
         .unwrap();
@@ -721,6 +826,7 @@ mod tests {
                         width: *width,
                         height: *height,
                         radius,
+                        threads: 1,
                     };
                     let margin = f64::from(radius) + 1.0;
                     let reference = found(&map, margin, Scan::Reference);
@@ -748,6 +854,28 @@ mod tests {
             }
             // The comparisons are not of empty images.
             assert!(drawn > boxes.len() * quantities.len() * 3 / 4, "{drawn}");
+        }
+
+        // Split over two threads (enough locations for it): the same images.
+        let index = generated(SPLIT_LOCATIONS + 20_000, 11, true);
+        for (n, (bbox, width, height)) in boxes.iter().enumerate().step_by(3) {
+            let quantity = quantities[n % quantities.len()];
+            let map = PointMap {
+                index: &index,
+                quantity,
+                filter: filters[n % filters.len()],
+                crs: OutputCrs::WebMercator,
+                bbox: *bbox,
+                width: *width,
+                height: *height,
+                radius: 3,
+                threads: 2,
+            };
+            let cm = fine_colors(&index, quantity);
+            assert!(
+                draw(&map, &cm, Scan::Fast).unwrap() == draw(&map, &cm, Scan::Reference).unwrap(),
+                "{bbox:?} {quantity:?} split"
+            );
         }
     }
 
@@ -802,7 +930,9 @@ mod tests {
                     _ => q,
                 };
                 ts.push(q * d);
-                ts.push(f64::from_bits((q * d).to_bits().wrapping_add(r.below(5).wrapping_sub(2))));
+                ts.push(f64::from_bits(
+                    (q * d).to_bits().wrapping_add(r.below(5).wrapping_sub(2)),
+                ));
             }
             for t in ts {
                 assert_eq!(f.floor(t), (t / d).floor() as i64, "{t} / {d}");

@@ -86,7 +86,7 @@ pub(super) struct TileOrder {
 }
 
 impl TileOrder {
-    /// The locations with finite coordinates, sorted by key then index.
+    /// The locations with finite coordinates, sorted by key, then x and y, then index.
     pub(super) fn new(lon: &[f64], lat: &[f64], time: &[Option<i64>]) -> Self {
         let mut sorted: Vec<(u32, u32, f64, f64)> = lon
             .iter()
@@ -98,7 +98,13 @@ impl TileOrder {
                 (key(cell(x), cell(y)), i as u32, x, y)
             })
             .collect();
-        sorted.sort_unstable_by_key(|p| (p.0, p.1));
+        // By cell, then location (a station's reports side by side), then index.
+        sorted.sort_unstable_by(|p, q| {
+            (p.0.cmp(&q.0))
+                .then(p.2.total_cmp(&q.2))
+                .then(p.3.total_cmp(&q.3))
+                .then(p.1.cmp(&q.1))
+        });
         Self {
             key: sorted.iter().map(|p| p.0).collect(),
             x: sorted.iter().map(|p| p.2).collect(),
@@ -156,8 +162,10 @@ impl TileOrder {
     }
 
     /// The runs `[start, end)` of this order holding every location whose Web Mercator
-    /// (x, y) may lie in `[x0, y0, x1, y1]` (and some around it), ascending and disjoint.
-    pub(super) fn runs(&self, b: [f64; 4]) -> Vec<(usize, usize)> {
+    /// (x, y) may lie in `b` (`[x0, y0, x1, y1]`, and some around it), ascending and
+    /// disjoint, each with whether every location of the run lies strictly inside `inner`
+    /// (a box inside `b`, on which the caller's tests all pass: such runs skip them).
+    pub(super) fn runs(&self, b: [f64; 4], inner: [f64; 4]) -> Vec<Run> {
         let (cx0, cy0, cx1, cy1) = if b.iter().all(|v| v.is_finite()) {
             if b[0] > b[2] || b[1] > b[3] {
                 return Vec::new();
@@ -167,24 +175,46 @@ impl TileOrder {
             // Not a box of numbers: every location (the caller's exact tests decide).
             (0, 0, CELLS as u32 - 1, CELLS as u32 - 1)
         };
-        // Quadtree nodes wholly inside the box are exact runs; nodes across its edge are
-        // taken whole once their side is a 128th of the box's perimeter (a 32nd of a
-        // square's side): a few hundred runs at most (a sliver of the world too), and a
-        // border of extra locations that thin.
+        // The cells strictly inside `inner`: x in a cell above cell(x0) is above x0 (cell()
+        // is monotone), and so on.
+        let inner_cells = (inner.iter().all(|v| v.is_finite())
+            && cell(inner[0]) + 1 < cell(inner[2])
+            && cell(inner[1]) + 1 < cell(inner[3]))
+        .then(|| {
+            [
+                cell(inner[0]) + 1,
+                cell(inner[1]) + 1,
+                cell(inner[2]) - 1,
+                cell(inner[3]) - 1,
+            ]
+        });
+        // Quadtree nodes wholly inside the box (and wholly inside or outside `inner`) are
+        // exact runs; nodes across an edge are taken whole once their side is a 512th of the
+        // box's perimeter (an 128th of a square's side): some hundreds of runs (a sliver of
+        // the world too), and borders of extra (or not interior) locations that thin.
         let perimeter = 2 * (u64::from(cx1 - cx0) + u64::from(cy1 - cy0) + 2);
-        let finest = (perimeter / 128).max(1).ilog2();
-        let mut keys: Vec<(u32, u32)> = Vec::new();
-        cover(0, 0, 16, [cx0, cy0, cx1, cy1], finest, &mut keys);
-        let mut runs: Vec<(usize, usize)> = Vec::new();
-        for (lo, hi) in keys {
+        let finest = (perimeter / 512).max(1).ilog2();
+        let mut keys: Vec<(u32, u32, bool)> = Vec::new();
+        let cover = Cover {
+            c: [cx0, cy0, cx1, cy1],
+            inner: inner_cells,
+            finest,
+        };
+        cover.node(0, 0, 16, &mut keys);
+        let mut runs: Vec<Run> = Vec::new();
+        for (lo, hi, interior) in keys {
             let (a, z) = (
                 self.key.partition_point(|k| *k < lo),
                 self.key.partition_point(|k| *k <= hi),
             );
             match runs.last_mut() {
                 // Key ranges apart with no location between them: one run.
-                Some(prev) if prev.1 == a => prev.1 = z,
-                _ if a < z => runs.push((a, z)),
+                Some(prev) if prev.end == a && prev.interior == interior => prev.end = z,
+                _ if a < z => runs.push(Run {
+                    start: a,
+                    end: z,
+                    interior,
+                }),
                 _ => {}
             }
         }
@@ -192,29 +222,55 @@ impl TileOrder {
     }
 }
 
-/// Appends to `out` the key ranges (inclusive) of quadtree node (`nx`, `ny`) of side 2^`level`
-/// cells that cover its part of the cell box `c` (`[x0, y0, x1, y1]`, inclusive), merging
-/// ranges that touch; nodes across the box's edge are split down to side 2^`finest`.
-fn cover(nx: u32, ny: u32, level: u32, c: [u32; 4], finest: u32, out: &mut Vec<(u32, u32)>) {
-    let last = (1u32 << level) - 1;
-    if nx > c[2] || ny > c[3] || nx + last < c[0] || ny + last < c[1] {
-        return;
-    }
-    let inside = nx >= c[0] && ny >= c[1] && nx + last <= c[2] && ny + last <= c[3];
-    if inside || level <= finest {
-        let lo = key(nx, ny);
-        // A node's keys are contiguous: 4^level of them (u64: the root has 2³²).
-        let hi = (u64::from(lo) + (1u64 << (2 * level)) - 1) as u32;
-        match out.last_mut() {
-            Some(prev) if u64::from(prev.1) + 1 == u64::from(lo) => prev.1 = hi,
-            _ => out.push((lo, hi)),
+/// Locations `start..end` of a [`TileOrder`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Run {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    /// Every location of the run is inside the `inner` box of [`TileOrder::runs`].
+    pub(super) interior: bool,
+}
+
+/// The quadtree walk of [`TileOrder::runs`]: the cell box (inclusive), the interior cells,
+/// and the finest side (2^`finest` cells) a node across an edge is split down to.
+struct Cover {
+    c: [u32; 4],
+    inner: Option<[u32; 4]>,
+    finest: u32,
+}
+
+impl Cover {
+    /// Appends to `out` the key ranges (inclusive) of node (`nx`, `ny`) of side 2^`level`
+    /// cells covering its part of the box, with whether they are interior, merging ranges
+    /// that touch.
+    fn node(&self, nx: u32, ny: u32, level: u32, out: &mut Vec<(u32, u32, bool)>) {
+        let last = (1u32 << level) - 1;
+        let meets =
+            |c: &[u32; 4]| !(nx > c[2] || ny > c[3] || nx + last < c[0] || ny + last < c[1]);
+        let within =
+            |c: &[u32; 4]| nx >= c[0] && ny >= c[1] && nx + last <= c[2] && ny + last <= c[3];
+        if !meets(&self.c) {
+            return;
         }
-        return;
-    }
-    let half = 1u32 << (level - 1);
-    // Z order: x is the low bit.
-    for (dx, dy) in [(0, 0), (half, 0), (0, half), (half, half)] {
-        cover(nx + dx, ny + dy, level - 1, c, finest, out);
+        let interior = self.inner.as_ref().is_some_and(within);
+        let settled = interior || !self.inner.as_ref().is_some_and(meets);
+        if (within(&self.c) && settled) || level <= self.finest {
+            let lo = key(nx, ny);
+            // A node's keys are contiguous: 4^level of them (u64: the root has 2³²).
+            let hi = (u64::from(lo) + (1u64 << (2 * level)) - 1) as u32;
+            match out.last_mut() {
+                Some(prev) if u64::from(prev.1) + 1 == u64::from(lo) && prev.2 == interior => {
+                    prev.1 = hi;
+                }
+                _ => out.push((lo, hi, interior)),
+            }
+            return;
+        }
+        let half = 1u32 << (level - 1);
+        // Z order: x is the low bit.
+        for (dx, dy) in [(0, 0), (half, 0), (0, half), (half, half)] {
+            self.node(nx + dx, ny + dy, level - 1, out);
+        }
     }
 }
 
@@ -248,24 +304,62 @@ mod tests {
         }
         let order = TileOrder::new(&lon, &lat, &vec![None; lon.len()]);
         assert_eq!(order.len(), lon.len());
-        assert_eq!(
-            order.runs([
-                -HALF_WORLD * 2.0,
-                -HALF_WORLD * 2.0,
-                HALF_WORLD * 2.0,
-                HALF_WORLD * 2.0
-            ]),
-            vec![(0, lon.len())]
-        );
+        let none = [f64::NAN; 4];
+        let world = [
+            -2.0 * HALF_WORLD,
+            -2.0 * HALF_WORLD,
+            2.0 * HALF_WORLD,
+            2.0 * HALF_WORLD,
+        ];
+        let whole = Run {
+            start: 0,
+            end: lon.len(),
+            interior: false,
+        };
+        assert_eq!(order.runs(world, none), vec![whole]);
+        // Everything inside: all of it, interior but for the edge cells (a location there
+        // may be beyond the bound).
+        let runs = order.runs(world, world);
+        assert_eq!(runs.first().map(|r| r.start), Some(0));
+        assert_eq!(runs.last().map(|r| r.end), Some(lon.len()));
+        assert!(runs.windows(2).all(|w| w[0].end == w[1].start));
+        let interior: usize = runs
+            .iter()
+            .filter(|r| r.interior)
+            .map(|r| r.end - r.start)
+            .sum();
+        assert!(interior * 10 > lon.len() * 9, "{interior}");
         for b in [
             [-1.0e6, -2.0e6, 3.0e6, 1.0e5],
             [1.0e7, 1.0e7, 1.1e7, 1.1e7],
             [-HALF_WORLD, 0.0, -HALF_WORLD + 1.0e6, HALF_WORLD],
             [-3.0e5, -3.0e5, 3.0e5, 3.0e5],
         ] {
-            let runs = order.runs(b);
-            assert!(runs.windows(2).all(|w| w[0].1 < w[1].0), "{runs:?}");
-            let covered: Vec<usize> = runs.iter().flat_map(|(a, z)| *a..*z).collect();
+            // The inner box: the middle of the box.
+            let (mx, my) = ((b[2] - b[0]) / 4.0, (b[3] - b[1]) / 4.0);
+            let inner = [b[0] + mx, b[1] + my, b[2] - mx, b[3] - my];
+            let runs = order.runs(b, inner);
+            assert!(runs.windows(2).all(|w| w[0].end <= w[1].start), "{runs:?}");
+            let covered: Vec<usize> = runs.iter().flat_map(|r| r.start..r.end).collect();
+            // Interior runs hold only locations strictly inside the inner box, and not few
+            // of them (this lattice is coarse: a column near the inner box's edge is in the
+            // border nodes).
+            let strictly_inner = |k: &usize| {
+                let (x, y) = (order.x[*k], order.y[*k]);
+                x > inner[0] && x < inner[2] && y > inner[1] && y < inner[3]
+            };
+            let interior: Vec<usize> = runs
+                .iter()
+                .filter(|r| r.interior)
+                .flat_map(|r| r.start..r.end)
+                .collect();
+            assert!(interior.iter().all(strictly_inner));
+            let all_inner = (0..order.len()).filter(strictly_inner).count();
+            assert!(
+                interior.len() * 4 >= all_inner,
+                "{b:?}: {} of {all_inner}",
+                interior.len()
+            );
             let inside: Vec<usize> = (0..order.len())
                 .filter(|k| {
                     let (x, y) = (order.x[*k], order.y[*k]);
@@ -277,6 +371,6 @@ mod tests {
             // Not the whole world either: the runs are about the box.
             assert!(covered.len() < order.len() / 2, "{} runs", runs.len());
         }
-        assert!(order.runs([1.0, 0.0, 0.0, 1.0]).is_empty());
+        assert!(order.runs([1.0, 0.0, 0.0, 1.0], none).is_empty());
     }
 }
