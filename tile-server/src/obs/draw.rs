@@ -747,7 +747,7 @@ mod tests {
     fn found(map: &PointMap<'_>, margin: f64, scan: Scan) -> Vec<(u32, u64, u64)> {
         let mut all = Vec::new();
         candidates(map, margin, scan, WHOLE, |i, x, y| {
-            all.push((i, x.to_bits(), y.to_bits()))
+            all.push((i, x.to_bits(), y.to_bits()));
         })
         .unwrap();
         all.sort_unstable();
@@ -756,6 +756,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // one table of cases, compared case by case
     fn the_tile_order_scan_draws_what_the_geographic_scan_draws() {
         let quantities = [
             Quantity::ObsValue,
