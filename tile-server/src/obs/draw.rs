@@ -1,5 +1,6 @@
 //! Observations on a map, free of HTTP: which locations an image can show (the R*-tree
-//! queried over the image's geographic box plus the point radius), where each falls in the
+//! queried over the image's geographic box plus the point radius; for Web Mercator images,
+//! the same locations from the tile order of [`super::tile_order`]), where each falls in the
 //! image, filled circles coloured through the same [`ColorMap`] as fields, the nearest
 //! observations to a pixel (`GetFeatureInfo`) and summary statistics.
 
@@ -609,29 +610,12 @@ pub fn stats(index: &ObsIndex, quantity: Quantity, filter: &Filter) -> Stats {
 mod tests {
     use std::sync::Arc;
 
+    use fst_testkit::numbers::Numbers;
+
     use super::*;
     use crate::obs::index::Columns;
     use crate::obs::model::{Dropped, ModelEquivalents};
     use crate::render::tile_bbox;
-
-    /// xorshift64*: reproducible numbers without a dependency.
-    struct Numbers(u64);
-
-    impl Numbers {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        /// In [0, 1).
-        fn unit(&mut self) -> f64 {
-            (self.next() >> 11) as f64 / (1u64 << 53) as f64
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
 
     /// Observations that exercise every test of the scan: random over the globe, clusters
     /// (several per pixel), locations on tile edges and on the antimeridian, beyond ±85.05°
@@ -639,7 +623,7 @@ mod tests {
     /// values, HofX, errors and model equivalents with fill values; QC flags 0, 1 and
     /// missing (or no QC flags at all).
     fn generated(n: usize, seed: u64, with_qc: bool) -> ObsIndex {
-        let mut r = Numbers(seed);
+        let mut r = Numbers::new(seed);
         let edges_lat: Vec<f64> = (0..=8)
             .map(|k| web_mercator_lat(-HALF_WORLD + f64::from(k) * HALF_WORLD / 4.0))
             .collect();
@@ -882,7 +866,7 @@ mod tests {
 
     #[test]
     fn floors_are_those_of_the_division() {
-        let mut r = Numbers(7);
+        let mut r = Numbers::new(7);
         let special = [
             0.0,
             -0.0,
