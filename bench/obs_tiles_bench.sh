@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Observation tiles: render 256×256 XYZ tiles of a million IODA observations (the file
 # bench/make_ioda_obs.py writes: surface stations and radiosondes over the globe) with the
-# tile cache off, so that every request draws its points (R*-tree query of the tile's box,
-# QC filter, one circle per occupied pixel, PNG). Prints p50/p99 warm (each tile drawn
+# tile cache off, so that every request draws its points (the runs of the tile-ordered
+# locations that meet the tile, QC filter, one circle per occupied pixel, PNG). Prints p50/p99 warm (each tile drawn
 # once first: the index is built by the first request) at concurrency 1, for three tile
 # sets, and a field tile of the bundled sample beside them for scale.
 #

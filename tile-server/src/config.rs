@@ -59,7 +59,8 @@ pub struct ObsConfig {
     /// the mapped nomvar, else the first of that nomvar by name (`obs::model`).
     #[serde(default)]
     pub model_layers: std::collections::HashMap<String, String>,
-    /// Bytes of O−F model equivalents kept (8 per observation and layer), mebibytes.
+    /// Bytes of O−F model equivalents kept (9 per observation and layer: the equivalent
+    /// and the layer's flags), mebibytes.
     #[serde(default = "default_model_cache")]
     pub model_cache_mb: u64,
 }

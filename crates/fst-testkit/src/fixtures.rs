@@ -33,10 +33,14 @@ pub fn ioda_fixture_files() -> Vec<PathBuf> {
     for dir in [root.clone(), root.join("synthetic"), root.join("odb")] {
         let entries = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("IODA fixtures missing: {}: {e}", dir.display()));
-        files.extend(entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| {
-            p.extension()
-                .is_some_and(|e| e == "nc" || e == "nc4" || e == "odb")
-        }));
+        files.extend(
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|e| e == "nc" || e == "nc4" || e == "odb")
+                }),
+        );
     }
     files.sort();
     assert!(

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod fixtures;
+pub mod numbers;
 
 use fst_core::catalog::Catalog;
 use fst_core::codec::{

@@ -1,5 +1,6 @@
 //! Observations on a map, free of HTTP: which locations an image can show (the R*-tree
-//! queried over the image's geographic box plus the point radius), where each falls in the
+//! queried over the image's geographic box plus the point radius; for Web Mercator images,
+//! the same locations from the tile order of [`super::tile_order`]), where each falls in the
 //! image, filled circles coloured through the same [`ColorMap`] as fields, the nearest
 //! observations to a pixel (`GetFeatureInfo`) and summary statistics.
 
@@ -8,9 +9,12 @@ use std::collections::HashMap;
 use std::f64::consts::PI;
 
 use super::index::{Filter, ObsIndex};
+use super::tile_order::{flag, quantity_bit};
 use super::Quantity;
 use crate::render::color::ColorMap;
-use crate::render::{pixel_lon_lat, web_mercator_lat, OutputCrs, RenderError, WEB_MERCATOR_R};
+use crate::render::{
+    pixel_lon_lat, to_web_mercator, web_mercator_lat, OutputCrs, RenderError, WEB_MERCATOR_R,
+};
 
 /// Largest point radius any request may ask for, pixels (the configured bound is at most
 /// this).
@@ -38,7 +42,14 @@ pub struct PointMap<'a> {
     pub height: usize,
     /// Circle radius, pixels (0: one pixel).
     pub radius: u32,
+    /// Threads a drawing may use: 1, or 2 when the server renders nothing else (as fields
+    /// do): an image over at least [`SPLIT_LOCATIONS`] located observations in Web Mercator
+    /// is then scanned in two halves at once.
+    pub threads: usize,
 }
+
+/// Fewest located observations worth a second thread (a thread costs some 50 µs to start).
+pub const SPLIT_LOCATIONS: usize = 100_000;
 
 thread_local! {
     // proj::Proj is not Send: one per worker thread and CRS (style guide 2.5).
@@ -135,14 +146,29 @@ fn project(index: &ObsIndex, crs: OutputCrs, i: usize, shift: f64) -> Option<(f6
     }
 }
 
+/// How [`candidates`] finds the locations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// Web Mercator images scan the tile order ([`scan_tile_order`]), others go through
+    /// [`scan_geographic`].
+    Fast,
+    /// Every image through [`scan_geographic`]: the reference the fast scan must equal.
+    #[cfg(test)]
+    Reference,
+}
+
 /// Calls `found(index, x, y)` for each location an image may show, with where it falls
 /// (x, y in the image's CRS): those inside the image plus a margin of `margin` pixels,
 /// passing `map.filter`'s time window and QC, with a value of the quantity. Nothing is
-/// collected: a tile of a million observations allocates nothing per observation.
+/// collected: a tile of a million observations allocates nothing per observation. A
+/// location may be found more than once (an image wider than the world), in no particular
+/// order.
 fn candidates(
     map: &PointMap<'_>,
     margin: f64,
-    mut found: impl FnMut(u32, f64, f64),
+    scan: Scan,
+    share: Share,
+    found: impl FnMut(u32, f64, f64),
 ) -> Result<(), RenderError> {
     let b = map.bbox;
     let dx = (b[2] - b[0]) / map.width as f64;
@@ -153,6 +179,32 @@ fn candidates(
         b[2] + margin * dx,
         b[3] + margin * dy,
     ];
+    match (map.crs, scan) {
+        (OutputCrs::WebMercator, Scan::Fast) => scan_tile_order(map, wide, share, found),
+        // Not split: the first share is everything.
+        _ if share.part > 0 => Ok(()),
+        _ => scan_geographic(map, wide, found),
+    }
+}
+
+/// Part `part` of `parts` equal parts of a scan (of the tile order's runs, end to end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Share {
+    part: usize,
+    parts: usize,
+}
+
+/// The whole scan.
+const WHOLE: Share = Share { part: 0, parts: 1 };
+
+/// [`candidates`] of any CRS, through the geographic boxes of `wide` (the image and its
+/// margin): the R*-tree (or a pass over the arrays) per box, then the location's time, QC
+/// and value, then its projection into `wide`. The definition of what an image shows.
+fn scan_geographic(
+    map: &PointMap<'_>,
+    wide: [f64; 4],
+    mut found: impl FnMut(u32, f64, f64),
+) -> Result<(), RenderError> {
     for (geo, shift) in geo_boxes(map.crs, wide)? {
         let mut keep = |i: usize| {
             if !map.index.keeps(i, &map.filter) || !map.index.quantity(map.quantity, i).is_finite()
@@ -166,6 +218,126 @@ fn candidates(
             }
         };
         map.index.visit_box(geo, &mut keep);
+    }
+    Ok(())
+}
+
+/// Metres of Web Mercator y within which the rounding of `to_web_mercator`'s tan and ln may
+/// not be monotone in latitude: ten thousand times the worst (~1e-8 m near the poles).
+const Y_SLACK: f64 = 1e-4;
+
+/// [`scan_geographic`] of a Web Mercator image, finding the same locations with the same
+/// (x, y) from the tile order: per geographic box, the runs of the order whose cells
+/// meet it, scanned with the filters as a mask over the flags and the geographic test
+/// replaced by one on the stored x and y. That replacement is exact: x is monotone in
+/// longitude (`R · lon.to_radians()`, both roundings monotone) and y in latitude up to
+/// [`Y_SLACK`], so a location strictly inside the box's bounds projected (x, and y by more
+/// than the slack) is inside the box, one outside the bounds widened by the slack is
+/// outside, and the few between (on an edge, or beyond ±85.05° where y is clamped) take
+/// the geographic test itself.
+fn scan_tile_order(
+    map: &PointMap<'_>,
+    wide: [f64; 4],
+    share: Share,
+    mut found: impl FnMut(u32, f64, f64),
+) -> Result<(), RenderError> {
+    let (order, flags) = map.index.tile_order();
+    let f = &map.filter;
+    let window = f.start.is_some() || f.end.is_some();
+    let (start, end) = (f.start.unwrap_or(i64::MIN), f.end.unwrap_or(i64::MAX));
+    let mut need = quantity_bit(map.quantity);
+    if window {
+        need |= flag::HAS_TIME;
+    }
+    if !f.all_qc {
+        need |= flag::QC_OK;
+    }
+    let boxes: Vec<_> = geo_boxes(map.crs, wide)?
+        .into_iter()
+        .map(|(geo, shift)| {
+            // The box's bounds projected as the locations were.
+            let (gx0, gy0) = to_web_mercator(geo[0], geo[1]);
+            let (gx1, gy1) = to_web_mercator(geo[2], geo[3]);
+            let shift_m = shift / 180.0 * HALF_WORLD;
+            // Where every test below passes, a metre in from each bound (rounding moves
+            // these sums by nanometres): the runs wholly inside skip the tests.
+            let inner = [
+                gx0.max(wide[0] - shift_m) + 1.0,
+                (gy0 + Y_SLACK).max(wide[1]) + 1.0,
+                gx1.min(wide[2] - shift_m) - 1.0,
+                (gy1 - Y_SLACK).min(wide[3]) - 1.0,
+            ];
+            let runs = order.runs(
+                [
+                    gx0,
+                    (gy0 - Y_SLACK).max(wide[1]),
+                    gx1,
+                    (gy1 + Y_SLACK).min(wide[3]),
+                ],
+                inner,
+            );
+            (geo, shift, runs)
+        })
+        .collect();
+    // This share's locations: [from, to) of the runs end to end.
+    let total: usize = boxes
+        .iter()
+        .flat_map(|b| &b.2)
+        .map(|r| r.end - r.start)
+        .sum();
+    let parts = share.parts.max(1);
+    let (from, to) = (total * share.part / parts, total * (share.part + 1) / parts);
+    let mut passed = 0;
+    for (geo, shift, runs) in boxes {
+        let shift_m = shift / 180.0 * HALF_WORLD;
+        let (gx0, gy0) = to_web_mercator(geo[0], geo[1]);
+        let (gx1, gy1) = to_web_mercator(geo[2], geo[3]);
+        for run in runs {
+            let (a, z) = (run.start, run.end);
+            // The part of the run in [from, to).
+            let (start_at, len) = (passed, z - a);
+            passed += len;
+            let (a, z) = (
+                a + from.saturating_sub(start_at).min(len),
+                a + to.saturating_sub(start_at).min(len),
+            );
+            if a >= z {
+                continue;
+            }
+            let (xs, ys) = (&order.x[a..z], &order.y[a..z]);
+            let (fs, ts, ids) = (&flags[a..z], &order.time[a..z], &order.index[a..z]);
+            if run.interior {
+                for k in 0..xs.len() {
+                    if fs[k] & need == need && (!window || (ts[k] >= start && ts[k] <= end)) {
+                        found(ids[k], xs[k] + shift_m, ys[k]);
+                    }
+                }
+                continue;
+            }
+            for k in 0..xs.len() {
+                if fs[k] & need != need || (window && !(ts[k] >= start && ts[k] <= end)) {
+                    continue;
+                }
+                let (x, y) = (xs[k], ys[k]);
+                let sx = x + shift_m;
+                if !(sx >= wide[0] && sx <= wide[2] && y >= wide[1] && y <= wide[3]) {
+                    continue;
+                }
+                if !(x > gx0 && x < gx1 && y > gy0 + Y_SLACK && y < gy1 - Y_SLACK) {
+                    if x < gx0 || x > gx1 || y < gy0 - Y_SLACK || y > gy1 + Y_SLACK {
+                        continue;
+                    }
+                    // On an edge: the geographic test.
+                    match map.index.position(ids[k] as usize) {
+                        Some((lon, lat))
+                            if lon >= geo[0] && lon <= geo[2] && lat >= geo[1] && lat <= geo[3] => {
+                        }
+                        _ => continue,
+                    }
+                }
+                found(ids[k], sx, y);
+            }
+        }
     }
     Ok(())
 }
@@ -187,8 +359,9 @@ fn disc(r: u32) -> Vec<(i64, i64)> {
 }
 
 /// Peak bytes per output pixel of drawing points: the RGBA image, the winner of each pixel
-/// (u32), and the PNG encoder's copy and output.
-pub const BYTES_PER_PIXEL: u64 = 20;
+/// (u32; two when the scan is split over two threads), and the PNG encoder's copy and
+/// output.
+pub const BYTES_PER_PIXEL: u64 = 24;
 
 /// RGBA of the observations of `map`: a filled circle per observation, coloured by `cm`
 /// from the quantity's value; transparent elsewhere. Where circles overlap, the observation
@@ -196,6 +369,10 @@ pub const BYTES_PER_PIXEL: u64 = 20;
 /// holds their observation, so the observations of one pixel draw one circle (the top one):
 /// a million observations cost a million lookups and at most one circle per pixel.
 pub fn draw_points(map: &PointMap<'_>, cm: &ColorMap) -> Result<Vec<u8>, RenderError> {
+    draw(map, cm, Scan::Fast)
+}
+
+fn draw(map: &PointMap<'_>, cm: &ColorMap, scan: Scan) -> Result<Vec<u8>, RenderError> {
     let (w, h) = (map.width, map.height);
     let mut rgba = vec![0u8; w * h * 4];
     if w == 0 || h == 0 {
@@ -205,29 +382,68 @@ pub fn draw_points(map: &PointMap<'_>, cm: &ColorMap) -> Result<Vec<u8>, RenderE
     let m = i64::from(r);
     // The winner (index + 1; 0: none) of each pixel of the image extended by the radius.
     let (ew, eh) = (w as i64 + 2 * m, h as i64 + 2 * m);
-    let mut winner = vec![0u32; (ew * eh) as usize];
     let b = map.bbox;
     let dx = (b[2] - b[0]) / w as f64;
     let dy = (b[3] - b[1]) / h as f64;
-    candidates(map, f64::from(r) + 1.0, |i, x, y| {
-        let col = ((x - b[0]) / dx).floor() as i64 + m;
-        let row = ((b[3] - y) / dy).floor() as i64 + m;
-        if col >= 0 && row >= 0 && col < ew && row < eh {
-            let slot = &mut winner[(row * ew + col) as usize];
-            *slot = (*slot).max(i + 1);
+    let (col_of, row_of) = (FloorDiv::new(dx), FloorDiv::new(dy));
+    let winners = |share: Share| -> Result<Vec<u32>, RenderError> {
+        let mut winner = vec![0u32; (ew * eh) as usize];
+        // The last location's pixel: a station's reports (one location, several times) come
+        // one after another in the tile order, and take it again.
+        let mut last = (f64::NAN, f64::NAN, 0, 0);
+        candidates(map, f64::from(r) + 1.0, scan, share, |i, x, y| {
+            // ⌊(x − x0) / dx⌋ and ⌊(y1 − y) / dy⌋, the pixel holding the location.
+            #[allow(clippy::float_cmp)] // the same numbers: the same pixel
+            let (col, row) = if x == last.0 && y == last.1 {
+                (last.2, last.3)
+            } else {
+                let pixel = (col_of.floor(x - b[0]) + m, row_of.floor(b[3] - y) + m);
+                last = (x, y, pixel.0, pixel.1);
+                pixel
+            };
+            if col >= 0 && row >= 0 && col < ew && row < eh {
+                let slot = &mut winner[(row * ew + col) as usize];
+                *slot = (*slot).max(i + 1);
+            }
+        })?;
+        Ok(winner)
+    };
+    // The winner of a pixel is the largest index found there, whatever the order: two
+    // halves scanned at once, merged, give the same winners.
+    let split = map.threads > 1
+        && map.crs == OutputCrs::WebMercator
+        && map.index.len() >= SPLIT_LOCATIONS
+        && scan == Scan::Fast;
+    let winner = if split {
+        let (first, second) = std::thread::scope(|s| {
+            let t = s.spawn(|| winners(Share { part: 1, parts: 2 }));
+            let first = winners(Share { part: 0, parts: 2 });
+            (first, t.join())
+        });
+        // A panic of the second half is one of this thread (the render task's to report).
+        let second = second.unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+        let mut winner = first?;
+        for (a, b) in winner.iter_mut().zip(second) {
+            *a = (*a).max(b);
         }
-    })?;
-    let mut tops: Vec<(u32, i64, i64)> = winner
+        winner
+    } else {
+        winners(WHOLE)?
+    };
+    // (index, slot) packed in a u64: sorting by it is sorting by index.
+    let mut tops: Vec<u64> = winner
         .iter()
         .enumerate()
         .filter(|(_, v)| **v > 0)
-        .map(|(k, v)| (*v - 1, k as i64 % ew - m, k as i64 / ew - m))
+        .map(|(k, v)| (u64::from(*v - 1) << 32) | k as u64)
         .collect();
     drop(winner);
-    tops.sort_unstable_by_key(|t| t.0);
+    tops.sort_unstable();
     let spans = disc(r);
-    for (i, col, row) in tops {
-        let v = map.index.quantity(map.quantity, i as usize);
+    for top in tops {
+        let (i, k) = ((top >> 32) as usize, (top & 0xffff_ffff) as i64);
+        let (col, row) = (k % ew - m, k / ew - m);
+        let v = map.index.quantity(map.quantity, i);
         let c = cm.color(v as f32);
         for (ddy, half) in &spans {
             let y = row + ddy;
@@ -235,14 +451,62 @@ pub fn draw_points(map: &PointMap<'_>, cm: &ColorMap) -> Result<Vec<u8>, RenderE
                 continue;
             }
             let (x0, x1) = ((col - half).max(0), (col + half).min(w as i64 - 1));
-            let mut k = (y as usize * w + x0.max(0) as usize) * 4;
-            for _ in x0..=x1 {
-                rgba[k..k + 4].copy_from_slice(&c);
-                k += 4;
+            if x0 > x1 {
+                continue;
+            }
+            let at = y as usize * w;
+            let span = &mut rgba[(at + x0 as usize) * 4..(at + x1 as usize + 1) * 4];
+            for pixel in span.chunks_exact_mut(4) {
+                pixel.copy_from_slice(&c);
             }
         }
     }
     Ok(rgba)
+}
+
+/// `(t / d).floor() as i64` for many `t` and one `d`, bit for bit, mostly without the
+/// division: `t · (1/d)` is within 4e-16 relative of the rounded quotient, so where its
+/// fractional part is not within 1e-6 of an integer (and it is in [0, 2²⁰): an error below
+/// 4e-10) both have the same floor; elsewhere (one location in a few hundred thousand, the
+/// margin left of and above the image, NaN, infinities, huge quotients) the division
+/// itself.
+#[derive(Debug, Clone, Copy)]
+struct FloorDiv {
+    d: f64,
+    inv: f64,
+}
+
+impl FloorDiv {
+    fn new(d: f64) -> Self {
+        Self { d, inv: 1.0 / d }
+    }
+
+    #[inline]
+    fn floor(self, t: f64) -> i64 {
+        let q = t * self.inv;
+        // The image and its margin: q ≥ 0 but for the margin left and above.
+        if (0.0..1_048_576.0).contains(&q) {
+            // floor(q): truncation, exact at this magnitude.
+            let f = q as i64;
+            let frac = q - f as f64;
+            if frac > 1e-6 && frac < 1.0 - 1e-6 {
+                return f;
+            }
+        }
+        floor_i64(t / self.d)
+    }
+}
+
+/// `v.floor() as i64` without the libm call `floor` is on x86-64 before SSE4.1: truncation
+/// (saturating, NaN to 0, as `as` does), one less where it rounded up.
+#[inline]
+fn floor_i64(v: f64) -> i64 {
+    let t = v as i64;
+    if (t as f64) > v {
+        t.saturating_sub(1)
+    } else {
+        t
+    }
 }
 
 /// The observations nearest to pixel (`i`, `j`) of `map`'s image, within `tolerance`
@@ -253,6 +517,17 @@ pub fn nearest(
     j: u32,
     tolerance: f64,
     count: usize,
+) -> Result<Vec<(u32, f64)>, RenderError> {
+    nearest_via(map, i, j, tolerance, count, Scan::Fast)
+}
+
+fn nearest_via(
+    map: &PointMap<'_>,
+    i: u32,
+    j: u32,
+    tolerance: f64,
+    count: usize,
+    scan: Scan,
 ) -> Result<Vec<(u32, f64)>, RenderError> {
     let b = map.bbox;
     let dx = (b[2] - b[0]) / map.width as f64;
@@ -267,7 +542,7 @@ pub fn nearest(
         ..*map
     };
     let mut hits: Vec<(u32, f64)> = Vec::new();
-    candidates(&around, tolerance.ceil() + 1.0, |k, x, y| {
+    candidates(&around, tolerance.ceil() + 1.0, scan, WHOLE, |k, x, y| {
         let d = ((x - cx) / dx).hypot((y - cy) / dy);
         if d <= tolerance {
             hits.push((k, d));
@@ -333,7 +608,322 @@ pub fn stats(index: &ObsIndex, quantity: Quantity, filter: &Filter) -> Stats {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use fst_testkit::numbers::Numbers;
+
     use super::*;
+    use crate::obs::index::Columns;
+    use crate::obs::model::{Dropped, ModelEquivalents};
+    use crate::render::tile_bbox;
+
+    /// Observations that exercise every test of the scan: random over the globe, clusters
+    /// (several per pixel), locations on tile edges and on the antimeridian, beyond ±85.05°
+    /// and at the poles, without coordinates; times missing or spread over six hours;
+    /// values, HofX, errors and model equivalents with fill values; QC flags 0, 1 and
+    /// missing (or no QC flags at all).
+    fn generated(n: usize, seed: u64, with_qc: bool) -> ObsIndex {
+        let mut r = Numbers::new(seed);
+        let edges_lat: Vec<f64> = (0..=8)
+            .map(|k| web_mercator_lat(-HALF_WORLD + f64::from(k) * HALF_WORLD / 4.0))
+            .collect();
+        let mut c = Columns {
+            lon: Vec::new(),
+            lat: Vec::new(),
+            time: Vec::new(),
+            value: Vec::new(),
+            hofx: Some(Vec::new()),
+            error: Some(Vec::new()),
+            qc: with_qc.then(Vec::new),
+            station: None,
+        };
+        for _ in 0..n {
+            let (lon, lat) = match r.below(12) {
+                0 => (
+                    -180.0 + 45.0 * r.below(9) as f64,
+                    edges_lat[r.below(9) as usize].clamp(-90.0, 90.0),
+                ),
+                1 => (
+                    [-180.0, 180.0, 179.999_999, -179.999_999][r.below(4) as usize],
+                    -80.0 + 160.0 * r.unit(),
+                ),
+                2 => (
+                    -180.0 + 360.0 * r.unit(),
+                    [90.0, -90.0, 85.06, -85.06, 85.051_128_78, 89.0][r.below(6) as usize],
+                ),
+                3 => match r.below(3) {
+                    0 => (f64::NAN, 10.0),
+                    1 => (10.0, f64::NAN),
+                    _ => (f64::INFINITY, 10.0),
+                },
+                4..=6 => (-100.0 + 0.05 * r.unit(), 40.0 + 0.05 * r.unit()),
+                _ => (-180.0 + 360.0 * r.unit(), -90.0 + 180.0 * r.unit()),
+            };
+            c.lon.push(lon);
+            c.lat.push(lat);
+            c.time
+                .push((r.below(10) > 0).then(|| 1_700_000_000 + r.below(21_600) as i64));
+            let v = 200.0 + 120.0 * r.unit();
+            c.value.push(if r.below(10) == 0 { f64::NAN } else { v });
+            let h = v + 10.0 * r.unit() - 5.0;
+            if let Some(hofx) = c.hofx.as_mut() {
+                hofx.push(if r.below(8) == 0 { f64::NAN } else { h });
+            }
+            if let Some(e) = c.error.as_mut() {
+                e.push(if r.below(8) == 0 {
+                    f64::NAN
+                } else {
+                    0.5 + r.unit()
+                });
+            }
+            if let Some(q) = c.qc.as_mut() {
+                q.push(match r.below(6) {
+                    0 => None,
+                    1 => Some(1),
+                    _ => Some(0),
+                });
+            }
+        }
+        let base = ObsIndex::from_columns("ObsValue/airTemperature".into(), None, c);
+        let values = (0..n)
+            .map(|i| {
+                let v = base.quantity(Quantity::ObsValue, i) + 4.0 * r.unit() - 2.0;
+                if r.below(7) == 0 {
+                    f64::NAN
+                } else {
+                    v
+                }
+            })
+            .collect();
+        base.with_model(Arc::new(ModelEquivalents {
+            values,
+            dropped: Dropped::default(),
+            field: "TT".into(),
+        }))
+    }
+
+    /// A colour per 1/8192 of the quantity's span: nearly every observation its own colour,
+    /// so that a different winner of a pixel shows.
+    fn fine_colors(index: &ObsIndex, quantity: Quantity) -> ColorMap {
+        let (lo, hi) = (0..index.locations())
+            .map(|i| index.quantity(quantity, i))
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
+        ColorMap {
+            scale: 1.0,
+            offset: 0.0,
+            min: lo,
+            max: hi,
+            log: false,
+            lut: (0..8192u32)
+                .map(|k| [(k & 0xff) as u8, (k >> 8) as u8 * 8, 200, 255])
+                .collect(),
+            intervals: Vec::new(),
+            below: [1, 2, 3, 255],
+            above: [4, 5, 6, 255],
+            nodata: [7, 8, 9, 255],
+            opacity: 255,
+        }
+    }
+
+    fn found(map: &PointMap<'_>, margin: f64, scan: Scan) -> Vec<(u32, u64, u64)> {
+        let mut all = Vec::new();
+        candidates(map, margin, scan, WHOLE, |i, x, y| {
+            all.push((i, x.to_bits(), y.to_bits()));
+        })
+        .unwrap();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    #[test]
+    #[allow(clippy::too_many_lines)] // one table of cases, compared case by case
+    fn the_tile_order_scan_draws_what_the_geographic_scan_draws() {
+        let quantities = [
+            Quantity::ObsValue,
+            Quantity::ObsError,
+            Quantity::HofX,
+            Quantity::OmB,
+            Quantity::OmF,
+        ];
+        let filters = [
+            Filter::default(),
+            Filter {
+                all_qc: true,
+                ..Filter::default()
+            },
+            Filter {
+                start: Some(1_700_003_600),
+                end: Some(1_700_010_800),
+                ..Filter::default()
+            },
+            Filter {
+                start: Some(1_700_018_000),
+                all_qc: true,
+                ..Filter::default()
+            },
+            Filter {
+                end: Some(1_700_001_000),
+                ..Filter::default()
+            },
+        ];
+        let h = HALF_WORLD;
+        let mut boxes: Vec<([f64; 4], usize, usize)> = vec![(tile_bbox(0, 0, 0), 256, 256)];
+        for (z, x, y) in [
+            (1, 0, 0),
+            (1, 1, 1),
+            (2, 0, 1),
+            (2, 3, 1),
+            (2, 1, 2),
+            (3, 2, 2),
+            (3, 7, 3),
+            (3, 0, 0),
+            (5, 5, 11),
+            (8, 59, 95),
+        ] {
+            boxes.push((tile_bbox(z, x, y), 256, 256));
+        }
+        // WMS images: across the antimeridian, wider than the world, not square, inverted.
+        boxes.extend([
+            ([h - 2.0e6, -3.0e6, h + 2.0e6, 4.0e6], 300, 200),
+            ([-3.0 * h, -h, 3.0 * h, h], 512, 171),
+            ([-h - 1.0e6, 1.0e6, -h + 5.0e5, 9.0e6], 97, 301),
+            ([-2.0e7, 1.9e7, 2.0e7, 2.2e7], 256, 64),
+            ([1.0e6, 1.0e6, -1.0e6, -1.0e6], 64, 64),
+        ]);
+        for with_qc in [true, false] {
+            let index = generated(30_000, 0x9e37_79b9_7f4a_7c15 + u64::from(with_qc), with_qc);
+            let mut drawn = 0;
+            for (n, (bbox, width, height)) in boxes.iter().enumerate() {
+                for (k, quantity) in quantities.iter().enumerate() {
+                    let cm = fine_colors(&index, *quantity);
+                    let filter = filters[(n + k) % filters.len()];
+                    let radius = [0, 1, 3, 8][(n + 2 * k) % 4];
+                    let map = PointMap {
+                        index: &index,
+                        quantity: *quantity,
+                        filter,
+                        crs: OutputCrs::WebMercator,
+                        bbox: *bbox,
+                        width: *width,
+                        height: *height,
+                        radius,
+                        threads: 1,
+                    };
+                    let margin = f64::from(radius) + 1.0;
+                    let reference = found(&map, margin, Scan::Reference);
+                    assert_eq!(
+                        found(&map, margin, Scan::Fast),
+                        reference,
+                        "{bbox:?} {quantity:?} {filter:?}"
+                    );
+                    let image = draw(&map, &cm, Scan::Fast).unwrap();
+                    assert!(
+                        image == draw(&map, &cm, Scan::Reference).unwrap(),
+                        "{bbox:?} {quantity:?} {filter:?} radius {radius}"
+                    );
+                    if image.chunks(4).any(|p| p[3] > 0) {
+                        drawn += 1;
+                    }
+                    for (i, j) in [(0, 0), (width / 2, height / 3), (width - 1, height - 1)] {
+                        let (i, j) = (i as u32, j as u32);
+                        assert_eq!(
+                            nearest_via(&map, i, j, 5.0, 50, Scan::Fast).unwrap(),
+                            nearest_via(&map, i, j, 5.0, 50, Scan::Reference).unwrap()
+                        );
+                    }
+                }
+            }
+            // The comparisons are not of empty images.
+            assert!(drawn > boxes.len() * quantities.len() * 3 / 4, "{drawn}");
+        }
+
+        // Split over two threads (enough locations for it): the same images.
+        let index = generated(SPLIT_LOCATIONS + 20_000, 11, true);
+        for (n, (bbox, width, height)) in boxes.iter().enumerate().step_by(3) {
+            let quantity = quantities[n % quantities.len()];
+            let map = PointMap {
+                index: &index,
+                quantity,
+                filter: filters[n % filters.len()],
+                crs: OutputCrs::WebMercator,
+                bbox: *bbox,
+                width: *width,
+                height: *height,
+                radius: 3,
+                threads: 2,
+            };
+            let cm = fine_colors(&index, quantity);
+            assert!(
+                draw(&map, &cm, Scan::Fast).unwrap() == draw(&map, &cm, Scan::Reference).unwrap(),
+                "{bbox:?} {quantity:?} split"
+            );
+        }
+    }
+
+    #[test]
+    fn floors_are_those_of_the_division() {
+        let mut r = Numbers::new(7);
+        let special = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.999_999_999_999_999_9,
+            -1e-300,
+            2.5,
+            -2.5,
+            1_048_575.999_999,
+            -1_048_576.5,
+            4.5e15,
+            9.3e18,
+            -9.3e18,
+            9.223_372_036_854_775e18,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MIN_POSITIVE,
+        ];
+        for v in special {
+            assert_eq!(floor_i64(v), v.floor() as i64, "{v}");
+        }
+        let h = HALF_WORLD;
+        for d in [
+            2.0 * h / 256.0,
+            2.0 * h / 1024.0 / 256.0,
+            3.0,
+            0.1,
+            1e-300,
+            0.0,
+            -7.0,
+            f64::INFINITY,
+            f64::NAN,
+        ] {
+            let f = FloorDiv::new(d);
+            let mut ts: Vec<f64> = special.iter().map(|v| v * d).chain(special).collect();
+            for _ in 0..200_000 {
+                let q = (r.unit() - 0.3) * 400.0;
+                // Quotients on and near integers, and anywhere.
+                let q = match r.below(3) {
+                    0 => q.round(),
+                    1 => q.round() + (r.unit() - 0.5) * 1e-9,
+                    _ => q,
+                };
+                ts.push(q * d);
+                ts.push(f64::from_bits(
+                    (q * d).to_bits().wrapping_add(r.below(5).wrapping_sub(2)),
+                ));
+            }
+            for t in ts {
+                assert_eq!(f.floor(t), (t / d).floor() as i64, "{t} / {d}");
+            }
+        }
+    }
 
     #[test]
     fn discs_are_round_and_grow_with_the_radius() {

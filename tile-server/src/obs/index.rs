@@ -9,6 +9,7 @@ use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
 
 use super::model::ModelEquivalents;
+use super::tile_order::{Flags, TileOrder};
 use super::Quantity;
 use crate::render::range::{data_range, DataRange};
 use crate::render::{to_web_mercator, FieldValues};
@@ -35,6 +36,8 @@ pub struct ObsIndex {
     pub stamp: u64,
     /// Robust extents of each quantity over the observations that pass QC, computed once.
     ranges: [OnceLock<Option<DataRange>>; 5],
+    /// Time, QC and finite quantities of each location of `data.order`, in its order.
+    flags: Flags,
 }
 
 /// What the file holds, once per variable (and channel).
@@ -50,9 +53,22 @@ struct ObsData {
     /// `EffectiveQC` if the file has it, else `PreQC`; `None` where missing.
     qc: Option<Vec<Option<i64>>>,
     station: Option<Vec<String>>,
-    /// Web Mercator (x, y) of each location, metres: tiles project nothing per request.
-    mercator: Vec<[f64; 2]>,
+    /// The located observations in tile order, with their Web Mercator (x, y): Web
+    /// Mercator images project nothing per request.
+    order: TileOrder,
     tree: RTree<Point>,
+}
+
+/// A layer's arrays, one value per location, as read from a file.
+pub(super) struct Columns {
+    pub(super) lon: Vec<f64>,
+    pub(super) lat: Vec<f64>,
+    pub(super) time: Vec<Option<i64>>,
+    pub(super) value: Vec<f64>,
+    pub(super) hofx: Option<Vec<f64>>,
+    pub(super) error: Option<Vec<f64>>,
+    pub(super) qc: Option<Vec<Option<i64>>>,
+    pub(super) station: Option<Vec<String>>,
 }
 
 /// Why a layer cannot be indexed.
@@ -203,27 +219,12 @@ impl ObsIndex {
             },
             None => None,
         };
-        let points: Vec<Point> = lon
-            .iter()
-            .zip(&lat)
-            .enumerate()
-            .filter(|(_, (x, y))| x.is_finite() && y.is_finite())
-            .map(|(i, (x, y))| Point::new([*x, *y], i as u32))
-            .collect();
-        let mercator = lon
-            .iter()
-            .zip(&lat)
-            .map(|(x, y)| {
-                let (mx, my) = to_web_mercator(*x, y.clamp(-85.06, 85.06));
-                [mx, my]
-            })
-            .collect();
-        Ok(Self {
-            variable: data.name.to_string(),
-            units: dataset
+        Ok(Self::from_columns(
+            data.name.to_string(),
+            dataset
                 .variable(variable)
                 .and_then(|v| v.units().map(str::to_owned)),
-            data: Arc::new(ObsData {
+            Columns {
                 lon,
                 lat,
                 time,
@@ -232,27 +233,75 @@ impl ObsIndex {
                 error,
                 qc,
                 station,
-                mercator,
+            },
+        ))
+    }
+
+    /// Indexes arrays of equal lengths (one value per location).
+    pub(super) fn from_columns(variable: String, units: Option<String>, c: Columns) -> Self {
+        let points: Vec<Point> = c
+            .lon
+            .iter()
+            .zip(&c.lat)
+            .enumerate()
+            .filter(|(_, (x, y))| x.is_finite() && y.is_finite())
+            .map(|(i, (x, y))| Point::new([*x, *y], i as u32))
+            .collect();
+        let order = TileOrder::new(&c.lon, &c.lat, &c.time);
+        Self::with_flags(
+            variable,
+            units,
+            Arc::new(ObsData {
+                lon: c.lon,
+                lat: c.lat,
+                time: c.time,
+                value: c.value,
+                hofx: c.hofx,
+                error: c.error,
+                qc: c.qc,
+                station: c.station,
+                order,
                 tree: RTree::bulk_load(points),
             }),
-            model: None,
+            None,
+        )
+    }
+
+    /// A new build over `data` (and `model`), with its flags.
+    fn with_flags(
+        variable: String,
+        units: Option<String>,
+        data: Arc<ObsData>,
+        model: Option<Arc<ModelEquivalents>>,
+    ) -> Self {
+        let mut index = Self {
+            variable,
+            units,
+            data,
+            model,
             stamp: BUILDS.fetch_add(1, Ordering::Relaxed),
             ranges: Default::default(),
-        })
+            flags: Flags::new(),
+        };
+        let qc_only = Filter::default();
+        index.flags = index.data.order.flags(
+            |i| index.time(i).is_some(),
+            |i| index.keeps(i, &qc_only),
+            |q, i| index.quantity(q, i).is_finite(),
+        );
+        index
     }
 
     /// The index of an O−F layer: this one's observations with `model`'s equivalents (one
     /// per location), a build of its own (its tiles and colour ranges are its own).
     #[must_use]
     pub fn with_model(&self, model: Arc<ModelEquivalents>) -> Self {
-        Self {
-            variable: self.variable.clone(),
-            units: self.units.clone(),
-            data: Arc::clone(&self.data),
-            model: Some(model),
-            stamp: BUILDS.fetch_add(1, Ordering::Relaxed),
-            ranges: Default::default(),
-        }
+        Self::with_flags(
+            self.variable.clone(),
+            self.units.clone(),
+            Arc::clone(&self.data),
+            Some(model),
+        )
     }
 
     /// The model equivalents, for an O−F layer's index.
@@ -341,10 +390,21 @@ impl ObsIndex {
         Some((*self.data.lon.get(i)?, *self.data.lat.get(i)?))
     }
 
-    /// Web Mercator (x, y) of location `i`, metres.
+    /// Web Mercator (x, y) of location `i`, metres (as [`to_web_mercator`] gives it).
     #[must_use]
     pub fn mercator(&self, i: usize) -> Option<[f64; 2]> {
-        self.data.mercator.get(i).copied()
+        let (x, y) = to_web_mercator(*self.data.lon.get(i)?, *self.data.lat.get(i)?);
+        Some([x, y])
+    }
+
+    /// The located observations in tile order and their flags (the Web Mercator scan).
+    pub(super) fn tile_order(&self) -> (&TileOrder, &[u8]) {
+        (&self.data.order, &self.flags)
+    }
+
+    /// Bytes of this build's own arrays beside the shared ones: its flags.
+    pub(super) fn own_bytes(&self) -> usize {
+        self.flags.len()
     }
 
     /// The robust extent (2nd–98th percentile) of `quantity` over the observations that

@@ -22,6 +22,7 @@ pub mod draw;
 pub mod index;
 pub mod model;
 pub mod routes;
+mod tile_order;
 pub mod wms;
 
 use std::collections::HashMap;

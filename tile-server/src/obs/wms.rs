@@ -259,7 +259,8 @@ impl ObsRequest {
         )
     }
 
-    fn point_map(&self) -> PointMap<'_> {
+    /// What `threads` threads draw.
+    fn point_map(&self, threads: usize) -> PointMap<'_> {
         PointMap {
             index: &self.index,
             quantity: self.layer.quantity,
@@ -269,13 +270,15 @@ impl ObsRequest {
             width: self.width as usize,
             height: self.height as usize,
             radius: self.params.radius,
+            threads,
         }
     }
 
-    /// RGBA of the request. Blocking.
-    pub fn rgba(&self) -> Result<Vec<u8>, ApiError> {
+    /// RGBA of the request, on up to `threads` threads. Blocking.
+    pub fn rgba(&self, threads: usize) -> Result<Vec<u8>, ApiError> {
         let cm = color_map(&self.layer, &self.index, &self.style, &self.overrides);
-        draw::draw_points(&self.point_map(), &cm).map_err(|e| ApiError::InvalidCrs(e.to_string()))
+        draw::draw_points(&self.point_map(threads), &cm)
+            .map_err(|e| ApiError::InvalidCrs(e.to_string()))
     }
 
     /// Peak bytes of drawing it.
@@ -346,6 +349,15 @@ pub async fn render_stack(
         });
     }
     let permits = reserve(state, image + field_cost.decode).await?;
+    // Alone on the server (every other render slot free), a large scan of observations
+    // takes two threads, as a field's colouring does (`maps::render_png`); under load the
+    // slots already keep every core busy.
+    let alone = state.renders.available_permits() + 1 >= state.config.limits.max_concurrent_renders;
+    let threads = if alone {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+    } else {
+        1
+    };
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         let _permits = permits;
@@ -354,7 +366,7 @@ pub async fn render_stack(
         for layer in &stack {
             let top = match layer {
                 MapLayer::Field(r) => maps::render_rgba(&st, r, w, h)?,
-                MapLayer::Obs(r) => r.rgba()?,
+                MapLayer::Obs(r) => r.rgba(threads)?,
             };
             match rgba.as_mut() {
                 None => rgba = Some(top),
@@ -399,7 +411,7 @@ pub struct ObsInfo {
 /// two pixels, at most `count`. Blocking.
 pub fn feature_info(req: &ObsRequest, i: u32, j: u32, count: usize) -> Result<ObsInfo, ApiError> {
     let tolerance = f64::from(req.params.radius) + 2.0;
-    let hits = draw::nearest(&req.point_map(), i, j, tolerance, count)
+    let hits = draw::nearest(&req.point_map(1), i, j, tolerance, count)
         .map_err(|e| ApiError::InvalidCrs(e.to_string()))?;
     let found = hits
         .into_iter()

@@ -212,10 +212,10 @@ pub struct ModelEquivalents {
 }
 
 impl crate::cache::Weigh for ObsIndex {
-    /// The equivalents only: the observations' arrays are shared with (and charged to) the
-    /// variable's own index.
+    /// The equivalents and the layer's own flags only: the observations' arrays are
+    /// shared with (and charged to) the variable's own index.
     fn weight(&self) -> usize {
-        self.model().map_or(0, |m| m.values.len() * 8) + 256
+        self.model().map_or(0, |m| m.values.len() * 8) + self.own_bytes() + 256
     }
 }
 
