@@ -350,7 +350,12 @@ fn run_dump(args: &DumpArgs) -> anyhow::Result<()> {
             if matches!(args.format, DumpFormat::Parquet) && std::io::stdout().is_terminal() {
                 bail!("Parquet is binary: give --output FILE or redirect standard output");
             }
-            write_dump(args.format, std::io::BufWriter::new(std::io::stdout()), &columns, rows)?;
+            write_dump(
+                args.format,
+                std::io::BufWriter::new(std::io::stdout()),
+                &columns,
+                rows,
+            )?;
         }
     }
     Ok(())

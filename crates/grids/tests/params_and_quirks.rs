@@ -222,7 +222,14 @@ fn yin_yang_record_and_links_round_trip() {
     let ay = &v[15 + ni..15 + ni + nj];
     // The record librmn wrote is the one fst-core's writer builds, value for value.
     let f32s = |s: &[f64]| s.iter().map(|&x| x as f32).collect::<Vec<f32>>();
-    let rot = |k: usize| [v[k] as f32, v[k + 1] as f32, v[k + 2] as f32, v[k + 3] as f32];
+    let rot = |k: usize| {
+        [
+            v[k] as f32,
+            v[k + 1] as f32,
+            v[k + 2] as f32,
+            v[k + 3] as f32,
+        ]
+    };
     let (ax, ay) = (f32s(ax), f32s(ay));
     let rebuilt = fst_core::write::yin_yang_values(&fst_core::write::YinYang {
         ax: &ax,

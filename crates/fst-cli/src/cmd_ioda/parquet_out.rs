@@ -49,7 +49,10 @@ pub(super) fn write<W: Write + Send>(
         .context("Parquet schema")?;
     let properties = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_created_by(format!("fstgis fst ioda dump {}", env!("CARGO_PKG_VERSION")))
+        .set_created_by(format!(
+            "fstgis fst ioda dump {}",
+            env!("CARGO_PKG_VERSION")
+        ))
         .build();
     let mut writer = SerializedFileWriter::new(out, Arc::new(schema), Arc::new(properties))
         .context("starting the Parquet file")?;
