@@ -259,6 +259,7 @@ pub(crate) fn finite_min_max(v: &[f32], datyp: u8) -> Result<(f32, f32), EncodeE
 
 /// Minimum, maximum (NaN ignored) and whether every element is finite, in one pass.
 #[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[allow(clippy::indexing_slicing)] // k < LANES on arrays of LANES: indexed lanes vectorise
 fn scan(v: &[f32]) -> (f32, f32, bool) {
     const EXPONENT: u32 = 0x7F80_0000;
     const LANES: usize = 16;
