@@ -19,7 +19,7 @@ use rustc_hash::FxHasher;
 use crate::file::{forecast_hours, grid_id};
 
 /// The keys are a few bytes of trusted, in-process data (never input chosen to collide), so
-/// a fast non-keyed hash is enough; SipHash was a tenth of the table's cost.
+/// a fast non-keyed hash is enough; `SipHash` was a tenth of the table's cost.
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// A dictionary-encoded text column: one code per record into a list of distinct values.
@@ -34,6 +34,8 @@ struct TextColumn<K> {
 }
 
 impl<K: std::hash::Hash + Eq + Copy> TextColumn<K> {
+    // `n` is the count of records already listed in memory (see `Columns::with_capacity`).
+    #[allow(clippy::disallowed_methods)]
     fn with_capacity(n: usize) -> Self {
         TextColumn {
             codes: Vec::with_capacity(n),
@@ -163,7 +165,7 @@ pub(crate) struct Columns {
     typvar: TextColumn<Typvar>,
     etiket: TextColumn<Etiket>,
     grtyp: TextColumn<u8>,
-    /// ni, nj, nk, deet, npas, ip1, ip2, ip3, ig1, ig2, ig3, ig4, file_index.
+    /// ni, nj, nk, deet, npas, ip1, ip2, ip3, ig1, ig2, ig3, ig4, `file_index`.
     words: [Vec<u32>; 13],
     dateo: Vec<i32>,
     datev: Vec<i32>,
@@ -211,6 +213,8 @@ fn kind_code(kind: LevelKind) -> i8 {
 impl Columns {
     /// Every column is sized once: growing 30 vectors by doubling cost more (copies and
     /// page faults) than filling them.
+    // `n` is the count of records already listed in memory, not a size read from a file.
+    #[allow(clippy::disallowed_methods)]
     fn with_capacity(n: usize) -> Self {
         Columns {
             key: Vec::with_capacity(n),

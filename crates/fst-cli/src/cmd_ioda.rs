@@ -329,34 +329,31 @@ fn run_dump(args: &DumpArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let locations = usize::try_from(dataset.location_count()).unwrap_or(usize::MAX);
     let rows = args.limit.map_or(locations, |limit| limit.min(locations));
-    match &args.output {
-        Some(path) => {
-            let folder = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => std::path::Path::new("."),
-            };
-            // Temporary files are private (0600); a dump is an ordinary output file.
-            let temp = tempfile::Builder::new()
-                .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-                .tempfile_in(folder)
-                .with_context(|| format!("cannot create a file in {}", folder.display()))?;
-            let file = temp.as_file().try_clone()?;
-            write_dump(args.format, std::io::BufWriter::new(file), &columns, rows)
-                .with_context(|| format!("writing {}", path.display()))?;
-            temp.persist(path)
-                .with_context(|| format!("cannot rename the dump to {}", path.display()))?;
+    if let Some(path) = &args.output {
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => std::path::Path::new("."),
+        };
+        // Temporary files are private (0600); a dump is an ordinary output file.
+        let temp = tempfile::Builder::new()
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .tempfile_in(folder)
+            .with_context(|| format!("cannot create a file in {}", folder.display()))?;
+        let file = temp.as_file().try_clone()?;
+        write_dump(args.format, std::io::BufWriter::new(file), &columns, rows)
+            .with_context(|| format!("writing {}", path.display()))?;
+        temp.persist(path)
+            .with_context(|| format!("cannot rename the dump to {}", path.display()))?;
+    } else {
+        if matches!(args.format, DumpFormat::Parquet) && std::io::stdout().is_terminal() {
+            bail!("Parquet is binary: give --output FILE or redirect standard output");
         }
-        None => {
-            if matches!(args.format, DumpFormat::Parquet) && std::io::stdout().is_terminal() {
-                bail!("Parquet is binary: give --output FILE or redirect standard output");
-            }
-            write_dump(
-                args.format,
-                std::io::BufWriter::new(std::io::stdout()),
-                &columns,
-                rows,
-            )?;
-        }
+        write_dump(
+            args.format,
+            std::io::BufWriter::new(std::io::stdout()),
+            &columns,
+            rows,
+        )?;
     }
     Ok(())
 }

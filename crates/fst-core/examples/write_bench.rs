@@ -94,7 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let record_bytes = n as f64 * 4.0;
     let directory_bytes = match container {
         Container::Xdf => f64::from(count.div_ceil(256)) * 2308.0 * 8.0,
-        _ => f64::from(count) * 72.0,
+        Container::Rsf => f64::from(count) * 72.0,
     };
     let added_mib = peak_kib.saturating_sub(baseline_kib) as f64 / 1024.0;
     let bound_mib = (1.5 * record_bytes + directory_bytes) / f64::from(1u32 << 20);

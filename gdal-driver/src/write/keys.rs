@@ -317,7 +317,7 @@ mod tests {
         assert_eq!((l.value, l.kind), (850.0, LevelKind::Pressure));
     }
 
-    /// A band of an FST time × level field after a GeoTIFF: the per-band keys are gone, the
+    /// A band of an FST time × level field after a `GeoTIFF`: the per-band keys are gone, the
     /// field-wide ones and the netCDF dimension values are left; ip1, ip2 and npas come back.
     #[test]
     fn a_time_level_band_gets_its_keys_back_from_its_dimensions() {

@@ -1,6 +1,6 @@
 //! Parquet output of `fst ioda dump`: one optional column per dumped value (a `Location ×
 //! Channel` variable gives `name[i]` per channel), rows in location order, missing values as
-//! nulls, so that polars, pandas/pyarrow, DuckDB and QGIS read a dump without a schema of
+//! nulls, so that polars, pandas/pyarrow, `DuckDB` and QGIS read a dump without a schema of
 //! their own.
 //!
 //! Types follow the file's: integers keep their width and signedness as Parquet logical
@@ -122,8 +122,12 @@ fn gather<V, O>(
     rows: std::ops::Range<usize>,
     convert: impl Fn(&V) -> Option<O>,
 ) -> (Vec<O>, Vec<i16>) {
-    let mut values = Vec::with_capacity(rows.len());
-    let mut levels = Vec::with_capacity(rows.len());
+    // `rows` lies within `source`, already in memory: no size read from the file.
+    #[allow(clippy::disallowed_methods)]
+    let (mut values, mut levels) = (
+        Vec::with_capacity(rows.len()),
+        Vec::with_capacity(rows.len()),
+    );
     for row in rows {
         let index = row
             .checked_mul(column.width)
