@@ -161,12 +161,24 @@ struct Plan {
     w_level: f64,
 }
 
+/// Column index `i` of a grid of `ni` columns, with a position half a column west of
+/// column 0 on a grid round the globe (`wrap`) counted from the last column instead: it lies
+/// between the last column and the first.
+pub(super) fn wrap_column(i: f64, ni: usize, wrap: bool) -> f64 {
+    if wrap && i < 0.0 {
+        i + ni as f64
+    } else {
+        i
+    }
+}
+
 /// Bilinear value at fractional indices (i, j) of `f`, in f64; NaN outside the points or
 /// where a corner is missing, and across the row `seam` (the Yin-Yang boundary). With
-/// `wrap` (the columns go round the globe) i runs up to `ni`, column 0 following column
-/// `ni − 1`.
+/// `wrap` (the columns go round the globe) i runs from −1 (see [`wrap_column`]) up to `ni`,
+/// column 0 following column `ni − 1`.
 pub(super) fn bilinear(f: &FieldValues, i: f64, j: f64, seam: Option<usize>, wrap: bool) -> f64 {
     let (ni, nj) = (f.ni, f.nj);
+    let i = wrap_column(i, ni, wrap);
     if ni == 0 || nj == 0 || !(i >= 0.0 && j >= 0.0) {
         return f64::NAN;
     }
@@ -258,13 +270,8 @@ impl Planner<'_> {
             dropped.no_location += 1;
             return None;
         }
-        let (mut i, j) = (self.gi[k], self.gj[k]);
+        let (i, j) = (wrap_column(self.gi[k], self.ni, self.wrap), self.gj[k]);
         let ni = self.ni as f64;
-        // Half a column west of column 0 on a grid round the globe: between the last column
-        // and the first, counted from the last.
-        if self.wrap && i < 0.0 {
-            i += ni;
-        }
         let last_i = if self.wrap { ni } else { ni - 1.0 };
         // In f64: a grid of no points has no inside (and no `0 - 1`).
         let inside = i >= 0.0

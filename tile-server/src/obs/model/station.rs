@@ -115,14 +115,10 @@ impl Reduction {
             .map_err(|e| ApiError::Internal(format!("field {}: grid: {e}", layer.name)))?;
         let wrap = layer.grid.wraps_columns();
         let seam = (layer.grid.grtyp() == 'U').then(|| layer.grid.shape().1 / 2);
-        let ni = layer.grid.shape().0 as f64;
         let orography = gi
             .iter()
             .zip(&gj)
-            .map(|(i, j)| {
-                let i = if wrap && *i < 0.0 { i + ni } else { *i };
-                bilinear(&values, i, *j, seam, wrap) * to_metres
-            })
+            .map(|(i, j)| bilinear(&values, *i, *j, seam, wrap) * to_metres)
             .collect();
         Ok(Self {
             orography: Some(orography),
