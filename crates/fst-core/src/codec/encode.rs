@@ -257,13 +257,6 @@ pub enum EncodeError {
         /// Why.
         reason: &'static str,
     },
-    /// Every element is missing: librmn 19.5 exits on such a field, and there is no maximum to
-    /// mark the missing elements with.
-    #[error("every one of the {count} elements is missing")]
-    AllMissing {
-        /// Elements of the record.
-        count: u64,
-    },
     /// The record exceeds the configured limits.
     #[error(transparent)]
     Limit(#[from] LimitError),

@@ -228,6 +228,12 @@ fn copy_vec<T: Copy>(v: &[T]) -> Result<Vec<T>, EncodeError> {
     Ok(out)
 }
 
+fn constant<T: Copy>(len: usize, value: T) -> Result<Vec<T>, EncodeError> {
+    let mut out = vec_for(len as u64)?;
+    out.resize(len, value);
+    Ok(out)
+}
+
 /// Plug a float field: elements flagged in `mask` and NaN elements are missing.
 fn plug_floats<T: PlugFloat>(
     v: &[T],
@@ -250,7 +256,11 @@ fn plug_floats<T: PlugFloat>(
         return Ok(None);
     }
     let Some((min, max)) = range else {
-        return Err(EncodeError::AllMissing { count: missing });
+        // Every element is missing: a constant field, whose every element a reader then
+        // finds equal to the maximum, i.e. missing. The newest librmn plugs its doubled flag
+        // (−2.0e38), which the packed datyps cannot hold (librmn 19.5 exits on such a field);
+        // zero packs under every datyp and nbits.
+        return Ok(Some(constant(v.len(), T::ZERO)?));
     };
     let mut plug = if nbits > 8 {
         T::one_percent(max, min)
@@ -304,7 +314,13 @@ fn plug_ints<T: Copy + Ord + Into<i128> + TryFrom<i128>>(
         return Ok(None);
     }
     let Some(max) = max else {
-        return Err(EncodeError::AllMissing { count: missing });
+        // Every element is missing: any constant reads back as all missing; zero fits every
+        // element type and every nbits.
+        let zero = T::try_from(0).map_err(|_| EncodeError::MissingNotAllowed {
+            datyp: base | 64,
+            reason: "zero does not fit the element type",
+        })?;
+        return Ok(Some(constant(v.len(), zero)?));
     };
     let nbits = u32::from(nbits.min(64));
     let largest: i128 = if base == 2 {
