@@ -224,25 +224,12 @@ def _proj_params(proj: str) -> dict:
     return params
 
 
-def _crs_wkt(grid) -> str | None:
-    """The grid's WKT, or None when neither this build (no PROJ: the wheel) nor pyproj can
-    make it: the CF parameters of the grid mapping still say everything, and ``pip install
-    fstgis[xarray]`` brings pyproj."""
-    try:
-        return grid.crs_wkt()
-    except ImportError:
-        global _WARNED_NO_WKT
-        if not _WARNED_NO_WKT:
-            _WARNED_NO_WKT = True
-            warnings.warn("pyproj is not installed: grid mappings carry their CF parameters "
-                          "but no crs_wkt (pip install pyproj)")
-        return None
+def _crs_wkt(grid) -> str:
+    """The grid's WKT2:2019 (built in Rust, no PROJ or pyproj needed)."""
+    return grid.crs_wkt()
 
 
-_WARNED_NO_WKT = False
-
-
-def _grid_mapping(proj: str, wkt: str | None) -> dict:
+def _grid_mapping(proj: str, wkt: str) -> dict:
     p = _proj_params(proj)
     attrs: dict = {}
     kind = p.get("proj")
@@ -265,9 +252,8 @@ def _grid_mapping(proj: str, wkt: str | None) -> dict:
                  "standard_parallel": p.get("lat_ts", 60.0),
                  "false_easting": p.get("x_0", 0.0), "false_northing": p.get("y_0", 0.0),
                  "earth_radius": p.get("R", EARTH_RADIUS)}
-    if wkt is not None:
-        attrs["crs_wkt"] = wkt
-        attrs["spatial_ref"] = wkt  # GDAL's and rioxarray's name for it
+    attrs["crs_wkt"] = wkt
+    attrs["spatial_ref"] = wkt  # GDAL's and rioxarray's name for it
     attrs["proj4_params"] = proj
     return attrs
 

@@ -135,26 +135,11 @@ impl Grid {
         self.grid.subgrid_proj_string(k).map_err(|e| self.err(&e))
     }
 
-    /// WKT2:2019 of the CRS (of subgrid `k` for U grids).
-    #[cfg(feature = "proj")]
+    /// WKT2:2019 of the CRS (of subgrid `k` for U grids), single-line, built without PROJ
+    /// (the text PROJ exports for `proj(k)`), so every build gives the same string.
     #[pyo3(signature = (k=0))]
-    fn crs_wkt(&self, py: Python<'_>, k: usize) -> PyResult<String> {
-        py.detach(|| self.grid.subgrid_crs(k))
-            .map(|c| c.wkt)
-            .map_err(|e| self.err(&e))
-    }
-
-    /// WKT2:2019 of the CRS (of subgrid `k` for U grids), from pyproj (which bundles PROJ):
-    /// this build links no PROJ.
-    #[cfg(not(feature = "proj"))]
-    #[pyo3(signature = (k=0))]
-    fn crs_wkt(&self, py: Python<'_>, k: usize) -> PyResult<String> {
-        let proj = self.proj(k)?;
-        py.import("pyproj")?
-            .getattr("CRS")?
-            .call_method1("from_proj4", (proj,))?
-            .call_method1("to_wkt", ("WKT2_2019",))?
-            .extract()
+    fn crs_wkt(&self, k: usize) -> PyResult<String> {
+        self.grid.subgrid_wkt(k).map_err(|e| self.err(&e))
     }
 
     /// Point (i, j) (0-based) at `(x0 + i·dx, y0 + j·dy)` in CRS units, or None when the

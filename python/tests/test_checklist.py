@@ -158,24 +158,45 @@ def test_unsupported_mappings_fall_back(tmp_path):
 
 def test_opens_and_writes_without_pyproj(tmp_path, monkeypatch):
     # `pip install fstgis` alone has no pyproj: the grid mappings keep their CF parameters
-    # (the WKT only where the build links PROJ), and from_xarray reads them back without it.
-    import fstgis.xarray_backend as backend
-
+    # and their crs_wkt (built in Rust), and from_xarray reads them back without it.
     monkeypatch.setitem(sys.modules, "pyproj", None)  # `import pyproj` raises ImportError
-    monkeypatch.setattr(backend, "_WARNED_NO_WKT", False)
-    with_proj = hasattr(_fstgis, "grid_from_axes")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ds = fstgis.to_xarray(XDF / "grids.fst")
-    assert with_proj or any("pyproj is not installed" in str(w.message) for w in caught)
+    assert not [w for w in caught if "pyproj" in str(w.message)]
     mappings = [ds[v] for v in ds.variables if "grid_mapping_name" in ds[v].attrs]
     assert {m.attrs["grid_mapping_name"] for m in mappings} == {
         "latitude_longitude", "rotated_latitude_longitude", "polar_stereographic"}
-    assert all(("crs_wkt" in m.attrs) == with_proj for m in mappings)
+    wkts = {m.attrs["grid_mapping_name"]: m.attrs["crs_wkt"] for m in mappings}
+    assert wkts["latitude_longitude"].startswith("GEOGCRS[")
+    assert "PROJ ob_tran o_proj=longlat" in wkts["rotated_latitude_longitude"]
+    assert "Polar Stereographic (variant B)" in wkts["polar_stereographic"]
     out = tmp_path / "nopyproj.fst"
     ds.fst.to_fst(out)
     written = {r.grtyp for r in fstgis.open(out)}
     assert {"E", "N", "S", "L"} <= written, written
+
+
+def test_an_all_nan_slice_round_trips(tmp_path):
+    # A masked-out time step: every value NaN. It is written (a +64 record, all missing)
+    # and reads back all NaN, next to a slice with a few NaNs that keeps its values.
+    lat, lon = np.arange(40.0, 50.0), np.arange(250.0, 262.0)
+    v = np.random.default_rng(5).normal(280, 5, size=(2, lat.size, lon.size)).astype(np.float32)
+    v[0] = np.nan
+    v[1, 3, 4] = np.nan
+    times = np.array(["2026-01-01T00", "2026-01-01T06"], dtype="datetime64[ns]")
+    ds = xr.Dataset({"TT": (("time", "lat", "lon"), v, {"units": "K"})},
+                    coords={"time": times, "lat": lat, "lon": lon})
+    out = tmp_path / "allnan.fst"
+    fstgis.from_xarray(ds, out)
+    recs = [r for r in fstgis.open(out) if r.nomvar == "TT"]
+    assert len(recs) == 2 and all(r.datyp & 64 for r in recs)
+    back = xr.open_dataset(out, engine="fst")["TT"].load()
+    assert back.shape == v.shape
+    assert np.isnan(back.values[0]).all()
+    second = back.values[1]
+    assert np.isnan(second[3, 4]) and np.isnan(second).sum() == 1
+    np.testing.assert_allclose(second[~np.isnan(second)], v[1][~np.isnan(v[1])], atol=0.01)
 
 
 def _open_handles(paths) -> list[str]:

@@ -619,6 +619,18 @@ impl Grid {
         Crs::from_proj(self.proj_string()?)
     }
 
+    /// WKT2:2019 of subgrid `k`'s CRS (0 = Yin, 1 = Yang for U; 0 for every other grid),
+    /// single-line, without PROJ: the same text PROJ exports for
+    /// [`Grid::subgrid_proj_string`] with line breaks removed (a test checks it).
+    pub fn subgrid_wkt(&self, k: usize) -> Result<String> {
+        match (&self.kind, k) {
+            (Kind::Rect(r), 0) => Ok(crate::wkt::wkt2019(&r.proj)),
+            (Kind::Cloud(_), 0) => Ok(crate::wkt::wkt2019(&Projection::LongLat)),
+            (Kind::YinYang(s), 0 | 1) => Ok(crate::wkt::wkt2019(&s[k].proj)),
+            _ => Err(GridError::Usage(format!("no subgrid {k}"))),
+        }
+    }
+
     /// The CRS of subgrid `k`.
     #[cfg(feature = "proj")]
     pub fn subgrid_crs(&self, k: usize) -> Result<Crs> {

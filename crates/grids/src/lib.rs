@@ -23,6 +23,7 @@ pub mod params;
 mod proj_ffi;
 mod rotation;
 mod simd;
+mod wkt;
 
 pub use bounds::GeoBox;
 pub use cache::GridCache;
