@@ -330,7 +330,11 @@ fn a_field_with_every_element_missing_reads_back_all_missing() {
     assert_eq!(m.as_deref(), Some(&[true; 6][..]));
     let ints = vec![7i32; 6];
     for datyp in [66u8, 68] {
-        let (s, _, m) = round_trip(SamplesRef::I32(&ints), Some(&[true; 6]), &req(datyp, 12, 3, 2));
+        let (s, _, m) = round_trip(
+            SamplesRef::I32(&ints),
+            Some(&[true; 6]),
+            &req(datyp, 12, 3, 2),
+        );
         assert_eq!(m.as_deref(), Some(&[true; 6][..]), "datyp {datyp}");
         assert!(matches!(s, Samples::I32(_) | Samples::U32(_)));
     }

@@ -177,7 +177,8 @@ mod tests {
         let mut quoted = false;
         let mut number = String::new();
         for c in wkt.chars() {
-            let numeric = !quoted && (c.is_ascii_digit() || ".-+E".contains(c))
+            let numeric = !quoted
+                && (c.is_ascii_digit() || ".-+E".contains(c))
                 && (!number.is_empty() || c != 'E');
             if numeric {
                 number.push(c);
@@ -226,13 +227,19 @@ mod tests {
 
         #[test]
         fn fixed_cases() {
-            assert_eq!(wkt2019(&Projection::LongLat), proj_wkt(&Projection::LongLat));
+            assert_eq!(
+                wkt2019(&Projection::LongLat),
+                proj_wkt(&Projection::LongLat)
+            );
             for (north, dgrw) in [(true, 10.0), (false, 10.0), (true, 0.0), (true, -350.0)] {
                 let p = Projection::Polar { north, dgrw };
                 assert_eq!(wkt2019(&p), proj_wkt(&p), "{p:?}");
             }
             // PROJ (through SQLite's printf) writes -127.2312097986074946 as …608.
-            let p = Projection::Polar { north: false, dgrw: -37.231_209_798_607_48 };
+            let p = Projection::Polar {
+                north: false,
+                dgrw: -37.231_209_798_607_48,
+            };
             assert!(wkt2019(&p).contains("-127.231209798607,"));
             assert_as_proj(&p).unwrap();
         }
