@@ -30,7 +30,8 @@ What a dataset holds
   in metres) where the grid is regular or rectilinear in its CRS (A, B, G, L, E, N, S, Z, #),
   plus 2-D ``lat``/``lon`` where the axes are not geographic. Y grids have ``(j, i)``
   dimensions and 2-D ``lat``/``lon`` only; U (Yin-Yang) grids too, without a grid mapping
-  (two CRSs); X grids have no coordinates. Several grids in one file: in a dataset, the
+  (two CRSs), their ``^>`` record's values kept as the variable's ``fst_yin_yang`` attribute
+  (``from_xarray`` writes the grid back as U from it); X grids have no coordinates. Several grids in one file: in a dataset, the
   second grid's names get the suffix ``_1`` (``lat_1``, ``crs_1``), and so on;
   ``xr.open_datatree(path, engine="fst")`` gives one group per grid instead (``/L_60x40``,
   ``/Z_48x36``), each with plain names.
@@ -434,6 +435,7 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
     for fd in fields:
         grid_index.setdefault(fd["grid_id"], len(grid_index))
     grids: dict[str, _GridCoords] = {}
+    yin_yang_cache: dict = {}
 
     dims_reg = _Registry()
     coords: dict = {}
@@ -606,6 +608,10 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         attrs = {"nomvar": fd["nomvar"], "typvar": fd["typvar"], "etiket": fd["etiket"],
                  "grtyp": first.grtyp, "ig1": first.ig1, "ig2": first.ig2, "ig3": first.ig3,
                  "ig4": first.ig4}
+        if first.grtyp == "U":
+            yin_yang = _yin_yang_values(f, first, yin_yang_cache)
+            if yin_yang is not None:
+                attrs["fst_yin_yang"] = yin_yang
         attrs.update(variable_attrs(fd["nomvar"]))
         if "long_name" not in attrs:
             attrs["long_name"] = fd["nomvar"]
@@ -624,6 +630,18 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
     if f.path:
         ds.attrs["fst_path"] = f.path
     return ds
+
+
+def _yin_yang_values(f, rec, cache: dict):
+    """The values of the ``^>`` record of a U (Yin-Yang) record's grid, float32, or None.
+    Kept as the variable's ``fst_yin_yang`` attribute: a Yin-Yang grid has no CF grid mapping
+    (two CRSs), and from_xarray writes the record back from it, so that the grid comes back
+    U and not Y."""
+    key = (rec.ig1, rec.ig2, rec.ig3)
+    if key not in cache:
+        pos = f.find(nomvar="^>", ip1=rec.ig1, ip2=rec.ig2, ip3=rec.ig3)
+        cache[key] = None if pos is None else np.asarray(pos.data, np.float32).ravel(order="F")
+    return cache[key]
 
 
 def _sigma_formula_terms(data_vars: dict, coords: dict) -> None:

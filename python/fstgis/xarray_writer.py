@@ -15,8 +15,11 @@ The inverse of the backend's mapping (``fstgis.xarray_backend``):
   ``rotated_latitude_longitude``, spherical ``polar_stereographic``: converted by their own
   formulas, no PROJ needed) or else its ``crs_wkt``, with the 1-D axes; or 1-D ``lat``/``lon``;
   or 2-D ``lat``/``lon``: these go through grids' ``from_crs`` (the simplest FST grid type that
-  reproduces every point to 1e-6°: L/A/B/G or Z on L, Z on E, N/S or Z on N/S, else Y), and the ``>>``/``^^`` records of Z and Y grids are
-  written once per grid; a variable without horizontal coordinates is on an X grid;
+  reproduces every point to 1e-6°: L/A/B/G or Z on L, Z on E, N/S or Z on N/S, else Y), and
+  the ``>>``/``^^`` records of Z and Y grids are written once per grid; a U (Yin-Yang) grid
+  read by the backend (its ``fst_yin_yang`` attribute) is written back as U with its ``^>``
+  record while its shape and latitudes/longitudes are unchanged; a variable without
+  horizontal coordinates is on an X grid;
 * a ``<dim>_vgrid`` coordinate (the backend's copy of a ``!!`` record) is written back as
   that record, so hybrid and height-based levels keep their descriptor;
 * ensemble members (a ``realization`` dimension): one set of records per member, with the
@@ -83,7 +86,9 @@ class _GridWriter:
         # Not ds.coords.get: xarray answers a dimension without coordinate with 0..n-1.
         x = ds.coords[xdim] if xdim in ds.coords else None
         y = ds.coords[ydim] if ydim in ds.coords else None
-        grid = self._same_as_read(var, x, y, nx, ny)
+        grid = self._yin_yang(ds, var, nx, ny)
+        if grid is None:
+            grid = self._same_as_read(var, x, y, nx, ny)
         if grid is None and x is not None and y is not None and x.ndim == 1 and y.ndim == 1:
             xs, ys = _metres(x), _metres(y)
             attrs = dict(ds[gm].attrs) if gm is not None and gm in ds.variables else {}
@@ -106,6 +111,12 @@ class _GridWriter:
                                                  np.ravel(lon).tolist())
         if grid is None:
             grid = {"grtyp": "X", "ig": [0, 0, 0, 0], "flip_rows": False, "positional": None}
+        if "yin_yang" in grid:
+            ig = grid["ig"]
+            self.out.write(grid["yin_yang"].reshape((-1, 1), order="F"), nomvar="^>",
+                           typvar="X", ip1=ig[0], ip2=ig[1], ip3=ig[2], grtyp="F", ig1=1,
+                           ig2=0, ig3=0, ig4=0, etiket=var.attrs.get("etiket", ""), datyp=5,
+                           nbits=32)
         p = grid["positional"]
         if p is not None:
             common = dict(ip1=p["ip"][0], ip2=p["ip"][1], ip3=p["ip"][2], grtyp=p["grtyp"],
@@ -117,6 +128,33 @@ class _GridWriter:
                            typvar="X", **common)
         self.done[key] = grid
         return grid
+
+    @classmethod
+    def _yin_yang(cls, ds, var, nx, ny):
+        """The U grid a variable was read on: its ``fst_yin_yang`` attribute (the ``^>``
+        record's values, see the backend) while the variable's shape and 2-D latitude and
+        longitude are still that grid's. Else None (a subset, a regridded field: then the
+        points go through from_crs, which gives Y)."""
+        a = var.attrs
+        values = a.get("fst_yin_yang")
+        if a.get("grtyp") != "U" or values is None:
+            return None
+        lat = cls._two_d(ds, var, "latitude")
+        lon = cls._two_d(ds, var, "longitude")
+        if lat is None or lon is None:
+            return None
+        try:
+            ig = [int(a[k]) for k in ("ig1", "ig2", "ig3", "ig4")]
+            v = np.asarray(values, np.float32).ravel()
+            grid = fstgis.Grid.from_descriptor(
+                "U", nx, ny, ig, positional=("F", [1, 0, 0, 0], v.astype(float).tolist(), []))
+            want_lat, want_lon = grid.lat_lon()  # (ni, nj): the transposes of (y, x)
+        except (KeyError, ValueError, TypeError, fstgis.FstError):
+            return None
+        if not (np.allclose(want_lat.T, lat, rtol=0, atol=1e-6)
+                and np.allclose((want_lon.T - lon + 180) % 360 - 180, 0, rtol=0, atol=1e-6)):
+            return None
+        return {"grtyp": "U", "ig": ig, "flip_rows": False, "positional": None, "yin_yang": v}
 
     @staticmethod
     def _same_as_read(var, x, y, nx, ny):

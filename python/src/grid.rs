@@ -82,21 +82,37 @@ fn coordinates_dict(
 
 #[pymethods]
 impl Grid {
-    /// The grid of a descriptor without positional records (A, B, E, G, L, N, S, X):
-    /// what a record with these keys lies on.
+    /// The grid a record with these keys lies on. Grids with positional records (Z, Y, #,
+    /// U) take them as `positional=(ref_grtyp, ref_ig, x, y)`: the reference grid's type and
+    /// ig1..ig4 (those of the `>>`/`^^` or `^>` records) and their values (`>>` and `^^`; for
+    /// U, the `^>` values and an empty `y`).
     #[staticmethod]
+    #[pyo3(signature = (grtyp, ni, nj, ig, positional=None))]
     fn from_descriptor(
         py: Python<'_>,
         grtyp: &str,
         ni: u32,
         nj: u32,
         ig: [u32; 4],
+        positional: Option<(String, [u32; 4], Vec<f64>, Vec<f64>)>,
     ) -> PyResult<Grid> {
-        let g = match grtyp.as_bytes() {
-            [b] => *b,
-            _ => return Err(errors::usage(format!("grtyp {grtyp:?}: one character"))),
+        let one_char = |t: &str| match t.as_bytes() {
+            [b] => Ok(*b),
+            _ => Err(errors::usage(format!("grid type {t:?}: one character"))),
         };
-        let d = grids::GridDescriptor::simple(g, ni, nj, ig);
+        let g = one_char(grtyp)?;
+        let d = match positional {
+            None => grids::GridDescriptor::simple(g, ni, nj, ig),
+            Some((ref_grtyp, ref_ig, x, y)) => {
+                let pos = grids::Positional {
+                    grtyp: one_char(&ref_grtyp)?,
+                    ig: ref_ig,
+                    x: x.into(),
+                    y: y.into(),
+                };
+                grids::GridDescriptor::with_positional(g, ni, nj, ig, pos)
+            }
+        };
         let at = Context::default();
         py.detach(|| grids::Grid::with_limits(&d, GridOptions::default(), &Limits::DEFAULT))
             .map(|g| Grid {

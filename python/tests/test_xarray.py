@@ -295,14 +295,21 @@ def test_to_xarray_from_xarray_round_trip(tmp_path, path, container):
     back = fstgis.to_xarray(out)
     assert fstgis.open(out).container == container.upper()
     # Where the grid type changes on the way back, the values and the points must not:
-    # * U (Yin-Yang) grids have no single CRS: they are written as Y grids.
-    # * a # tile (of a Z grid on E) is written as its own Z grid on E.
+    # a # tile (of a Z grid on E) is written as its own Z grid on E.
     # grids.fst's Z grid on E keeps its type: from_crs rebuilds the E rotation from two
-    # lattice points of its rotated equator (its pole is off the 1/40° lattice).
-    changed = ("TT_GRID_U", "TT_GRID_D")
+    # lattice points of its rotated equator (its pole is off the 1/40° lattice), and its U
+    # grid stays U (its ``^>`` record written back from the fst_yin_yang attribute).
+    changed = ("TT_GRID_D",)
     # datyps.fst's E32_SPECIAL holds NaN and inf in a plain IEEE record: NaN is written as a
     # missing value, and fst-core's plug for it is then inf, so the inf reads back missing.
     assert_same_dataset(ds, back, skip=("TT_E32_SPECIAL",) + changed)
+    if "TT_GRID_U" in ds:
+        f = fstgis.open(out)
+        rec = f.find(nomvar="TT", etiket="GRID_U")
+        yy = f.find(nomvar="^>", ip1=rec.ig1, ip2=rec.ig2, ip3=rec.ig3)
+        assert rec.grtyp == "U" and yy is not None and yy.grtyp == "F"
+        assert np.array_equal(back.TT_GRID_U.attrs["fst_yin_yang"],
+                              ds.TT_GRID_U.attrs["fst_yin_yang"])
     if "TT_GRID_Z" in ds:
         rec = fstgis.open(out).find(nomvar="TT", etiket="GRID_Z")
         assert rec.grtyp == "Z" and fstgis.open(out).find(nomvar=">>", ip1=rec.ig1,
@@ -319,6 +326,25 @@ def test_to_xarray_from_xarray_round_trip(tmp_path, path, container):
             lat_b, lon_b = np.meshgrid(lat_b, lon_b, indexing="ij")
         assert np.allclose(lat_a, lat_b, atol=1e-5), name
         assert np.allclose((lon_a - lon_b + 180) % 360 - 180, 0, atol=1e-5), name
+
+
+@pytest.mark.filterwarnings("ignore:.*share a time and level")
+def test_a_yin_yang_subset_is_written_as_y(tmp_path):
+    """A U grid cut to its Yin half is no Yin-Yang grid any more: from_xarray does not write
+    the ``^>`` record of the whole grid for it but a Y grid with the same points."""
+    ds = fstgis.to_xarray(XDF / "grids.fst")[["TT_GRID_U"]]
+    var = ds.TT_GRID_U
+    half = ds.isel({var.dims[-2]: slice(0, var.shape[-2] // 2)})
+    out = tmp_path / "yin.fst"
+    half.fst.to_fst(out)
+    f = fstgis.open(out)
+    rec = f.find(nomvar="TT")
+    assert rec.grtyp == "Y" and f.find(nomvar="^>") is None
+    back = fstgis.to_xarray(out).TT
+    assert np.array_equal(back.values, half.TT_GRID_U.values)
+    g = var.dims[-1].rsplit("_", 1)[1]
+    lat = next(c for c in back.coords if c.startswith("lat"))
+    assert np.allclose(back[lat].values, half[f"lat_{g}"].values, atol=1e-5)
 
 
 def test_from_xarray_packed_and_synthetic(tmp_path):
