@@ -80,6 +80,10 @@ fn coordinates_dict(
     Ok(d)
 }
 
+/// `positional=` of [`Grid::from_descriptor`]: the reference grid's type and ig1..ig4, and
+/// the `>>` (or `^>`) and `^^` values.
+type PositionalArgs = (String, [u32; 4], Vec<f64>, Vec<f64>);
+
 #[pymethods]
 impl Grid {
     /// The grid a record with these keys lies on. Grids with positional records (Z, Y, #,
@@ -94,7 +98,7 @@ impl Grid {
         ni: u32,
         nj: u32,
         ig: [u32; 4],
-        positional: Option<(String, [u32; 4], Vec<f64>, Vec<f64>)>,
+        positional: Option<PositionalArgs>,
     ) -> PyResult<Grid> {
         let one_char = |t: &str| match t.as_bytes() {
             [b] => Ok(*b),

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::f64::consts::PI;
 
 use super::index::{Filter, ObsIndex};
-use super::tile_order::{flag, quantity_bit};
+use super::tile_order::{cells_of, flag, key_of, quantity_bit, Run, TileOrder};
 use super::Quantity;
 use crate::render::color::ColorMap;
 use crate::render::{
@@ -157,18 +157,30 @@ enum Scan {
     Reference,
 }
 
-/// Calls `found(index, x, y)` for each location an image may show, with where it falls
-/// (x, y in the image's CRS): those inside the image plus a margin of `margin` pixels,
-/// passing `map.filter`'s time window and QC, with a value of the quantity. Nothing is
-/// collected: a tile of a million observations allocates nothing per observation. A
-/// location may be found more than once (an image wider than the world), in no particular
-/// order.
+/// Where [`candidates`] found a location.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum At {
+    /// x and y in the image's CRS (shifted by whole worlds into the image).
+    Xy(f64, f64),
+    /// Web Mercator only, when asked for: the location's Z-order key (its cell of the tile
+    /// order's sorting grid, see [`CellGrid`]) and the world copy it is drawn in (−1 one
+    /// world west, 1 one east).
+    Cell(u32, i32),
+}
+
+/// Calls `found(index, at)` for each location an image may show, with where it falls:
+/// those inside the image plus a margin of `margin` pixels, passing `map.filter`'s time
+/// window and QC, with a value of the quantity. `cells` (Web Mercator images only) asks for
+/// [`At::Cell`], else [`At::Xy`]. Nothing is collected: a tile of a million observations
+/// allocates nothing per observation. A location may be found more than once (an image
+/// wider than the world), in no particular order.
 fn candidates(
     map: &PointMap<'_>,
     margin: f64,
     scan: Scan,
     share: Share,
-    found: impl FnMut(u32, f64, f64),
+    cells: bool,
+    found: impl FnMut(u32, At),
 ) -> Result<(), RenderError> {
     let b = map.bbox;
     let dx = (b[2] - b[0]) / map.width as f64;
@@ -180,10 +192,10 @@ fn candidates(
         b[3] + margin * dy,
     ];
     match (map.crs, scan) {
-        (OutputCrs::WebMercator, Scan::Fast) => scan_tile_order(map, wide, share, found),
+        (OutputCrs::WebMercator, Scan::Fast) => scan_tile_order(map, wide, share, cells, found),
         // Not split: the first share is everything.
         _ if share.part > 0 => Ok(()),
-        _ => scan_geographic(map, wide, found),
+        _ => scan_geographic(map, wide, cells && map.crs == OutputCrs::WebMercator, found),
     }
 }
 
@@ -203,7 +215,8 @@ const WHOLE: Share = Share { part: 0, parts: 1 };
 fn scan_geographic(
     map: &PointMap<'_>,
     wide: [f64; 4],
-    mut found: impl FnMut(u32, f64, f64),
+    cells: bool,
+    mut found: impl FnMut(u32, At),
 ) -> Result<(), RenderError> {
     for (geo, shift) in geo_boxes(map.crs, wide)? {
         let mut keep = |i: usize| {
@@ -213,7 +226,12 @@ fn scan_geographic(
             }
             if let Some((x, y)) = project(map.index, map.crs, i, shift) {
                 if x >= wide[0] && x <= wide[2] && y >= wide[1] && y <= wide[3] {
-                    found(i as u32, x, y);
+                    let at = match map.index.mercator(i) {
+                        // The key the tile order stores, from the same projection.
+                        Some([mx, my]) if cells => At::Cell(key_of(mx, my), world_copy(shift)),
+                        _ => At::Xy(x, y),
+                    };
+                    found(i as u32, at);
                 }
             }
         };
@@ -239,7 +257,8 @@ fn scan_tile_order(
     map: &PointMap<'_>,
     wide: [f64; 4],
     share: Share,
-    mut found: impl FnMut(u32, f64, f64),
+    cells: bool,
+    mut found: impl FnMut(u32, At),
 ) -> Result<(), RenderError> {
     let (order, flags) = map.index.tile_order();
     let f = &map.filter;
@@ -252,33 +271,7 @@ fn scan_tile_order(
     if !f.all_qc {
         need |= flag::QC_OK;
     }
-    let boxes: Vec<_> = geo_boxes(map.crs, wide)?
-        .into_iter()
-        .map(|(geo, shift)| {
-            // The box's bounds projected as the locations were.
-            let (gx0, gy0) = to_web_mercator(geo[0], geo[1]);
-            let (gx1, gy1) = to_web_mercator(geo[2], geo[3]);
-            let shift_m = shift / 180.0 * HALF_WORLD;
-            // Where every test below passes, a metre in from each bound (rounding moves
-            // these sums by nanometres): the runs wholly inside skip the tests.
-            let inner = [
-                gx0.max(wide[0] - shift_m) + 1.0,
-                (gy0 + Y_SLACK).max(wide[1]) + 1.0,
-                gx1.min(wide[2] - shift_m) - 1.0,
-                (gy1 - Y_SLACK).min(wide[3]) - 1.0,
-            ];
-            let runs = order.runs(
-                [
-                    gx0,
-                    (gy0 - Y_SLACK).max(wide[1]),
-                    gx1,
-                    (gy1 + Y_SLACK).min(wide[3]),
-                ],
-                inner,
-            );
-            (geo, shift, runs)
-        })
-        .collect();
+    let boxes = tile_order_runs(map, order, wide)?;
     // This share's locations: [from, to) of the runs end to end.
     let total: usize = boxes
         .iter()
@@ -290,6 +283,7 @@ fn scan_tile_order(
     let mut passed = 0;
     for (geo, shift, runs) in boxes {
         let shift_m = shift / 180.0 * HALF_WORLD;
+        let copy = world_copy(shift);
         let (gx0, gy0) = to_web_mercator(geo[0], geo[1]);
         let (gx1, gy1) = to_web_mercator(geo[2], geo[3]);
         for run in runs {
@@ -304,12 +298,24 @@ fn scan_tile_order(
             if a >= z {
                 continue;
             }
-            let (xs, ys) = (&order.x[a..z], &order.y[a..z]);
+            let (xs, ys, keys) = (&order.x[a..z], &order.y[a..z], &order.key[a..z]);
             let (fs, ts, ids) = (&flags[a..z], &order.time[a..z], &order.index[a..z]);
             if run.interior {
-                for k in 0..xs.len() {
-                    if fs[k] & need == need && (!window || (ts[k] >= start && ts[k] <= end)) {
-                        found(ids[k], xs[k] + shift_m, ys[k]);
+                let kept = |k: usize| {
+                    fs[k] & need == need && (!window || (ts[k] >= start && ts[k] <= end))
+                };
+                // Two loops, so that the cell one reads neither x nor y.
+                if cells {
+                    for k in 0..keys.len() {
+                        if kept(k) {
+                            found(ids[k], At::Cell(keys[k], copy));
+                        }
+                    }
+                } else {
+                    for k in 0..xs.len() {
+                        if kept(k) {
+                            found(ids[k], At::Xy(xs[k] + shift_m, ys[k]));
+                        }
                     }
                 }
                 continue;
@@ -335,11 +341,123 @@ fn scan_tile_order(
                         _ => continue,
                     }
                 }
-                found(ids[k], sx, y);
+                found(
+                    ids[k],
+                    if cells {
+                        At::Cell(keys[k], copy)
+                    } else {
+                        At::Xy(sx, y)
+                    },
+                );
             }
         }
     }
     Ok(())
+}
+
+/// The geographic boxes of `wide` (one per world copy, with its longitude shift) and the
+/// runs of the tile order each one meets.
+#[allow(clippy::type_complexity)]
+fn tile_order_runs(
+    map: &PointMap<'_>,
+    order: &TileOrder,
+    wide: [f64; 4],
+) -> Result<Vec<([f64; 4], f64, Vec<Run>)>, RenderError> {
+    Ok(geo_boxes(map.crs, wide)?
+        .into_iter()
+        .map(|(geo, shift)| {
+            // The box's bounds projected as the locations were.
+            let (gx0, gy0) = to_web_mercator(geo[0], geo[1]);
+            let (gx1, gy1) = to_web_mercator(geo[2], geo[3]);
+            let shift_m = shift / 180.0 * HALF_WORLD;
+            // Where every test below passes, a metre in from each bound (rounding moves
+            // these sums by nanometres): the runs wholly inside skip the tests.
+            let inner = [
+                gx0.max(wide[0] - shift_m) + 1.0,
+                (gy0 + Y_SLACK).max(wide[1]) + 1.0,
+                gx1.min(wide[2] - shift_m) - 1.0,
+                (gy1 - Y_SLACK).min(wide[3]) - 1.0,
+            ];
+            let runs = order.runs(
+                [
+                    gx0,
+                    (gy0 - Y_SLACK).max(wide[1]),
+                    gx1,
+                    (gy1 + Y_SLACK).min(wide[3]),
+                ],
+                inner,
+            );
+            (geo, shift, runs)
+        })
+        .collect())
+}
+
+/// The world copy of a longitude shift (a multiple of 360°).
+fn world_copy(shift: f64) -> i32 {
+    (shift / 360.0).round() as i32
+}
+
+/// A Web Mercator image whose pixels are blocks of the tile order's sorting cells (2¹⁶ a
+/// side over the world): the XYZ tiles of zoom ≤ 8 (256 pixels), and any image of a
+/// power-of-two number of pixels per world aligned on them. There a location's pixel comes
+/// from its Z-order key in integers, without reading its x and y. It is the pixel the
+/// division by the pixel size gives, but for a location within rounding of a pixel edge,
+/// which either side may take: both scans draw through this same function, so the images
+/// still agree bit for bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CellGrid {
+    /// Cells per pixel side: 2^`shift`.
+    shift: u32,
+    /// Pixels per world side.
+    world: i64,
+    /// Global pixel column and row (from the north) of the image's top-left pixel.
+    col0: i64,
+    row0: i64,
+}
+
+impl CellGrid {
+    fn of(b: [f64; 4], width: usize, height: usize) -> Option<Self> {
+        let side = 2.0 * HALF_WORLD;
+        let (px, py) = (
+            width as f64 * side / (b[2] - b[0]),
+            height as f64 * side / (b[3] - b[1]),
+        );
+        let n = px.log2().round();
+        if !(0.0..=16.0).contains(&n) {
+            return None;
+        }
+        let world = n.exp2();
+        let (col0, row0) = (
+            (b[0] + HALF_WORLD) / side * world,
+            (HALF_WORLD - b[3]) / side * world,
+        );
+        // Aligned to a millionth of a pixel: tile bounds computed in floating point.
+        let aligned = |v: f64| (v - v.round()).abs() <= 1e-6;
+        if (px - world).abs() > 1e-9 * world
+            || (py - world).abs() > 1e-9 * world
+            || !aligned(col0)
+            || !aligned(row0)
+        {
+            return None;
+        }
+        Some(Self {
+            shift: 16 - n as u32,
+            world: world as i64,
+            col0: col0.round() as i64,
+            row0: row0.round() as i64,
+        })
+    }
+
+    /// (column, row) in the image of the location with Z-order `key`, drawn in world copy
+    /// `copy`.
+    #[inline]
+    fn pixel(self, key: u32, copy: i32) -> (i64, i64) {
+        let (cx, cy) = cells_of(key);
+        (
+            i64::from(cx >> self.shift) + i64::from(copy) * self.world - self.col0,
+            self.world - 1 - i64::from(cy >> self.shift) - self.row0,
+        )
+    }
 }
 
 /// The row half-widths of a filled circle of radius `r` pixels: pixel (dx, dy) is inside
@@ -386,26 +504,40 @@ fn draw(map: &PointMap<'_>, cm: &ColorMap, scan: Scan) -> Result<Vec<u8>, Render
     let dx = (b[2] - b[0]) / w as f64;
     let dy = (b[3] - b[1]) / h as f64;
     let (col_of, row_of) = (FloorDiv::new(dx), FloorDiv::new(dy));
+    let grid = (map.crs == OutputCrs::WebMercator)
+        .then(|| CellGrid::of(b, w, h))
+        .flatten();
     let winners = |share: Share| -> Result<Vec<u32>, RenderError> {
         let mut winner = vec![0u32; (ew * eh) as usize];
         // The last location's pixel: a station's reports (one location, several times) come
         // one after another in the tile order, and take it again.
-        let mut last = (f64::NAN, f64::NAN, 0, 0);
-        candidates(map, f64::from(r) + 1.0, scan, share, |i, x, y| {
-            // ⌊(x − x0) / dx⌋ and ⌊(y1 − y) / dy⌋, the pixel holding the location.
-            #[allow(clippy::float_cmp)] // the same numbers: the same pixel
-            let (col, row) = if x == last.0 && y == last.1 {
-                (last.2, last.3)
-            } else {
-                let pixel = (col_of.floor(x - b[0]) + m, row_of.floor(b[3] - y) + m);
-                last = (x, y, pixel.0, pixel.1);
-                pixel
-            };
-            if col >= 0 && row >= 0 && col < ew && row < eh {
-                let slot = &mut winner[(row * ew + col) as usize];
-                *slot = (*slot).max(i + 1);
-            }
-        })?;
+        let mut last = (At::Xy(f64::NAN, f64::NAN), 0, 0);
+        candidates(
+            map,
+            f64::from(r) + 1.0,
+            scan,
+            share,
+            grid.is_some(),
+            |i, at| {
+                let (col, row) = if at == last.0 {
+                    (last.1, last.2)
+                } else {
+                    let (col, row) = match (at, grid) {
+                        (At::Cell(key, copy), Some(g)) => g.pixel(key, copy),
+                        // ⌊(x − x0) / dx⌋ and ⌊(y1 − y) / dy⌋, the pixel holding the location.
+                        (At::Xy(x, y), _) => (col_of.floor(x - b[0]), row_of.floor(b[3] - y)),
+                        // Never: cells are asked for only with a grid.
+                        (At::Cell(..), None) => return,
+                    };
+                    last = (at, col + m, row + m);
+                    (col + m, row + m)
+                };
+                if col >= 0 && row >= 0 && col < ew && row < eh {
+                    let slot = &mut winner[(row * ew + col) as usize];
+                    *slot = (*slot).max(i + 1);
+                }
+            },
+        )?;
         Ok(winner)
     };
     // The winner of a pixel is the largest index found there, whatever the order: two
@@ -542,12 +674,21 @@ fn nearest_via(
         ..*map
     };
     let mut hits: Vec<(u32, f64)> = Vec::new();
-    candidates(&around, tolerance.ceil() + 1.0, scan, WHOLE, |k, x, y| {
-        let d = ((x - cx) / dx).hypot((y - cy) / dy);
-        if d <= tolerance {
-            hits.push((k, d));
-        }
-    })?;
+    candidates(
+        &around,
+        tolerance.ceil() + 1.0,
+        scan,
+        WHOLE,
+        false,
+        |k, at| {
+            if let At::Xy(x, y) = at {
+                let d = ((x - cx) / dx).hypot((y - cy) / dy);
+                if d <= tolerance {
+                    hits.push((k, d));
+                }
+            }
+        },
+    )?;
     hits.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     hits.dedup_by_key(|h| h.0);
     hits.truncate(count);
@@ -728,10 +869,11 @@ mod tests {
         }
     }
 
-    fn found(map: &PointMap<'_>, margin: f64, scan: Scan) -> Vec<(u32, u64, u64)> {
+    fn found(map: &PointMap<'_>, margin: f64, scan: Scan, cells: bool) -> Vec<(u32, u64, u64)> {
         let mut all = Vec::new();
-        candidates(map, margin, scan, WHOLE, |i, x, y| {
-            all.push((i, x.to_bits(), y.to_bits()));
+        candidates(map, margin, scan, WHOLE, cells, |i, at| match at {
+            At::Xy(x, y) => all.push((i, x.to_bits(), y.to_bits())),
+            At::Cell(key, copy) => all.push((i, u64::from(key), copy as u64)),
         })
         .unwrap();
         all.sort_unstable();
@@ -814,12 +956,13 @@ mod tests {
                         threads: 1,
                     };
                     let margin = f64::from(radius) + 1.0;
-                    let reference = found(&map, margin, Scan::Reference);
-                    assert_eq!(
-                        found(&map, margin, Scan::Fast),
-                        reference,
-                        "{bbox:?} {quantity:?} {filter:?}"
-                    );
+                    for cells in [false, true] {
+                        assert_eq!(
+                            found(&map, margin, Scan::Fast, cells),
+                            found(&map, margin, Scan::Reference, cells),
+                            "{bbox:?} {quantity:?} {filter:?} cells {cells}"
+                        );
+                    }
                     let image = draw(&map, &cm, Scan::Fast).unwrap();
                     assert!(
                         image == draw(&map, &cm, Scan::Reference).unwrap(),
@@ -923,6 +1066,56 @@ mod tests {
                 assert_eq!(f.floor(t), (t / d).floor() as i64, "{t} / {d}");
             }
         }
+    }
+
+    #[test]
+    fn cell_pixels_are_the_divisions_pixels_off_the_edges() {
+        // Tiles of zoom ≤ 8 (and images aligned like them) take the integer path; a
+        // location's pixel there is the one the division gives unless it lies within
+        // rounding of a pixel edge.
+        let mut r = Numbers::new(23);
+        for z in 0..=8u8 {
+            let n = 1u32 << z;
+            for _ in 0..20 {
+                let (tx, ty) = (r.below(u64::from(n)) as u32, r.below(u64::from(n)) as u32);
+                let b = tile_bbox(z, tx, ty);
+                let g = CellGrid::of(b, 256, 256).unwrap_or_else(|| panic!("z{z} {tx} {ty}"));
+                let (dx, dy) = ((b[2] - b[0]) / 256.0, (b[3] - b[1]) / 256.0);
+                let mut checked = 0;
+                for _ in 0..2_000 {
+                    // Inside the tile and a few pixels around it.
+                    let x = b[0] + (r.unit() * 1.1 - 0.05) * (b[2] - b[0]);
+                    let y = b[1] + (r.unit() * 1.1 - 0.05) * (b[3] - b[1]);
+                    let (fc, fr) = ((x - b[0]) / dx, (b[3] - y) / dy);
+                    if (fc - fc.round()).abs() < 1e-6 || (fr - fr.round()).abs() < 1e-6 {
+                        continue;
+                    }
+                    if y.abs() >= HALF_WORLD || x.abs() >= HALF_WORLD {
+                        continue; // beyond the world: cells clamp there
+                    }
+                    let want = (fc.floor() as i64, fr.floor() as i64);
+                    assert_eq!(g.pixel(key_of(x, y), 0), want, "z{z} ({x}, {y})");
+                    checked += 1;
+                }
+                assert!(checked > 1_000);
+            }
+        }
+        // A copy one world east is one world of pixels right.
+        let g = CellGrid::of(tile_bbox(0, 0, 0), 256, 256).unwrap();
+        assert_eq!(
+            g.pixel(key_of(-1.0e7, 0.0), 1).0,
+            g.pixel(key_of(-1.0e7, 0.0), 0).0 + 256
+        );
+        // Zoom 9, a WMS box off the pixel lattice, one of unequal scales, and a 512-pixel
+        // tile of zoom 8 (zoom 9 pixels): the division.
+        assert_eq!(CellGrid::of(tile_bbox(9, 10, 10), 256, 256), None);
+        assert_eq!(CellGrid::of(tile_bbox(8, 10, 10), 512, 512), None);
+        assert!(CellGrid::of(tile_bbox(7, 10, 10), 512, 512).is_some());
+        let h = HALF_WORLD;
+        assert_eq!(CellGrid::of([-h + 1.0, -h, h + 1.0, h], 256, 256), None);
+        assert_eq!(CellGrid::of([-h, -h, h, h], 256, 128), None);
+        assert_eq!(CellGrid::of([h, -h, -h, h], 256, 256), None);
+        assert_eq!(CellGrid::of([f64::NAN, -h, h, h], 256, 256), None);
     }
 
     #[test]

@@ -71,10 +71,31 @@ fn key(cx: u32, cy: u32) -> u32 {
     spread(cx) | (spread(cy) << 1)
 }
 
+/// The Z-order key of Web Mercator (`x`, `y`): what [`TileOrder`] stores for a location.
+pub(super) fn key_of(x: f64, y: f64) -> u32 {
+    key(cell(x), cell(y))
+}
+
+/// Gathers the even bits of `v` into its 16 low bits (the inverse of [`spread`]).
+fn gather(v: u32) -> u32 {
+    let mut v = v & 0x5555_5555;
+    v = (v | (v >> 1)) & 0x3333_3333;
+    v = (v | (v >> 2)) & 0x0f0f_0f0f;
+    v = (v | (v >> 4)) & 0x00ff_00ff;
+    (v | (v >> 8)) & 0xffff
+}
+
+/// The cell (column, row) of a Z-order key, rows counted from the south: at zoom z ≤ 8 the
+/// global pixel column of the location is `column >> (8 − z)` (256-pixel tiles), the cells
+/// being the pixels of zoom 8.
+pub(super) fn cells_of(key: u32) -> (u32, u32) {
+    (gather(key), gather(key >> 1))
+}
+
 /// Located observations in Z-order (see the module). Immutable once built; `Sync`.
 pub(super) struct TileOrder {
     /// Z-order key of each location, ascending.
-    key: Vec<u32>,
+    pub(super) key: Vec<u32>,
     /// Web Mercator x, metres.
     pub(super) x: Vec<f64>,
     /// Web Mercator y, metres (latitudes clamped to ±85.051 128 78°).
@@ -95,7 +116,7 @@ impl TileOrder {
             .filter(|(_, (x, y))| x.is_finite() && y.is_finite())
             .map(|(i, (lon, lat))| {
                 let (x, y) = to_web_mercator(*lon, *lat);
-                (key(cell(x), cell(y)), i as u32, x, y)
+                (key_of(x, y), i as u32, x, y)
             })
             .collect();
         // By cell, then location (a station's reports side by side), then index.
@@ -285,6 +306,16 @@ mod tests {
         assert_eq!(key(0, 1), 2);
         assert_eq!(key(3, 3), 15);
         assert_eq!(key(0xffff, 0xffff), u32::MAX);
+        for (cx, cy) in [
+            (0, 0),
+            (1, 0),
+            (0, 1),
+            (0xffff, 0),
+            (0x1234, 0xfedc),
+            (0xffff, 0xffff),
+        ] {
+            assert_eq!(cells_of(key(cx, cy)), (cx, cy));
+        }
         assert_eq!(cell(-HALF_WORLD), 0);
         assert_eq!(cell(HALF_WORLD), 65_535);
         assert_eq!(cell(1.0), 32_768);

@@ -316,7 +316,7 @@ fn plug_ints<T: Copy + Ord + Into<i128> + TryFrom<i128>>(
     let Some(max) = max else {
         // Every element is missing: any constant reads back as all missing; zero fits every
         // element type and every nbits.
-        let zero = T::try_from(0).map_err(|_| EncodeError::MissingNotAllowed {
+        let zero = T::try_from(0).map_err(|_never| EncodeError::MissingNotAllowed {
             datyp: base | 64,
             reason: "zero does not fit the element type",
         })?;
