@@ -36,22 +36,9 @@ import xarray as xr
 
 import fstgis
 from . import _fstgis
+from ._cf import level_kind
 
-# CF standard_name of a vertical coordinate -> librmn level kind.
-_KIND_OF_STANDARD_NAME = {
-    "air_pressure": 2,
-    "atmosphere_sigma_coordinate": 1,
-    "atmosphere_hybrid_sigma_pressure_coordinate": 5,
-    "atmosphere_hybrid_height_coordinate": 5,
-    "altitude": 0,
-    "height_above_mean_sea_level": 0,
-    "height": 4,
-    "air_potential_temperature": 6,
-    "depth": 7,
-}
-_KIND_OF_DIM = {"pres": 2, "sigma": 1, "hybrid": 5, "height": 0, "height_agl": 4,
-                "theta": 6, "depth": 7, "level": 3, "hours": 10, "code": 15,
-                "pressure_metres": 21}
+
 def _metres(axis) -> np.ndarray:
     """A projection axis in metres (CF allows any length unit; km is the usual other)."""
     v = np.asarray(axis, float)
@@ -217,9 +204,9 @@ def _level_ip1s(ds, var, dim) -> list[int]:
         return [int(v) for v in coord.values]
     if coord is None:
         return [0] * var.sizes[dim]
-    kind = _KIND_OF_STANDARD_NAME.get(coord.attrs.get("standard_name"))
+    kind = level_kind(coord.attrs.get("standard_name"), dim)
     if kind is None:
-        kind = _KIND_OF_DIM.get(dim.rstrip("0123456789"), 3)
+        kind = 3  # arbitrary
     values = np.asarray(coord.values, float)
     if kind == 2 and coord.attrs.get("units") == "Pa":
         values = values / 100.0

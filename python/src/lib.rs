@@ -19,6 +19,7 @@
 // and equal levels are bit-identical.
 #![allow(clippy::float_cmp)]
 
+mod cf;
 mod errors;
 mod file;
 mod grid;
@@ -50,6 +51,9 @@ fn _fstgis(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(helpers::incdatr, m)?)?;
     m.add_function(wrap_pyfunction!(helpers::level_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(vertical::vertical_terms, m)?)?;
+    m.add_function(wrap_pyfunction!(cf::cf_variables, m)?)?;
+    m.add_function(wrap_pyfunction!(cf::cf_vertical, m)?)?;
+    m.add_function(wrap_pyfunction!(cf::cf_level_kind, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -49,12 +49,18 @@ def test_netcdf_export_reads_back_in_xarray(rotated_fst, tmp_path):
         assert list(ds["time"].values) == want_times, ds["time"].values
         levels = [r.raw["ip1_decoded"]["value"] for r in recs[:3]]
         assert np.allclose(sorted(ds["level"].values), sorted(levels)), (ds["level"].values, levels)
-        assert ds["level"].attrs.get("units") == "mb"
+        # The level coordinate and the variable carry fst-cf's CF meaning (the same table as
+        # the xarray backend's).
+        lv = ds["level"].attrs
+        assert (lv.get("units"), lv.get("standard_name"), lv.get("positive"), lv.get("axis")) == (
+            "hPa", "air_pressure", "down", "Z"), lv
         # Field-wide FST keys on the variable, none of one band's own.
         assert tt.attrs["FST_NOMVAR"] == "TT" and tt.attrs["FST_ETIKET"] == "HYPERCUBE", tt.attrs
         for key in ("FST_IP1", "FST_IP2", "FST_RECORD", "FST_DATEV", "FST_LEVEL", "FST_NPAS"):
             assert key not in tt.attrs, (key, tt.attrs)
         assert tt.attrs["long_name"].startswith("TT"), tt.attrs
+        assert (tt.attrs.get("standard_name"), tt.attrs.get("units")) == (
+            "air_temperature", "degC"), tt.attrs
         # Values: librmn's, slice by slice; the rows run the way the y coordinate says.
         ydim = tt.dims[2]
         y = ds[ydim].values if ydim in ds.coords else np.arange(tt.shape[2])

@@ -762,7 +762,7 @@ fn make_layer(p: &Pending, name: String) -> Layer {
         .and_then(|l| l.1)
         .map_or("", |l| l.kind.display_unit())
         .to_string();
-    let (title, units) = vars::describe(&p.nomvar).unwrap_or(("", ""));
+    let (title, units) = vars::describe(&p.nomvar).unwrap_or_default();
     let mut title = if title.is_empty() {
         p.nomvar.clone()
     } else {

@@ -15,7 +15,7 @@ use crate::cache::DecodeCache;
 use crate::names::{self, Part};
 
 use super::error::ModelError;
-use super::metadata::{band, keep_uniform_keys, kv, netcdf_dims, netcdf_long_name};
+use super::metadata::{band, keep_uniform_keys, kv, netcdf_dims, variable_attributes};
 use super::read::{Decoded, Prefetch};
 
 /// GDAL data types used by the driver (values of `GDALDataType` in GDAL 3.6).
@@ -546,10 +546,7 @@ impl Ctx<'_> {
             }
             keep_uniform_keys(&mut ds.bands);
         }
-        ds.metadata.push(kv(
-            &format!("{}#long_name", names::netcdf_varname(k.nomvar.trimmed())),
-            netcdf_long_name(k),
-        ));
+        ds.metadata.extend(variable_attributes(k));
         Ok(ds)
     }
 

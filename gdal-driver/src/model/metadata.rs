@@ -4,6 +4,7 @@
 use chrono::{DateTime, Timelike, Utc};
 use fst_core::catalog::{Field as CatField, FieldSlice};
 use fst_core::date::DateStamp;
+use fst_core::ip::LevelKind;
 use fst_core::RecordMeta;
 
 use super::dataset::{Band, DataType};
@@ -64,13 +65,43 @@ pub(super) fn netcdf_dims(
         kv("time#standard_name", "time"),
         kv("time#units", "seconds since 1970-01-01 00:00:00"),
         kv("time#calendar", "standard"),
-        kv("level#units", kind.unit()),
     ];
+    let mut dims = dims;
+    dims.extend(level_attributes(kind));
     let per_band = points
         .iter()
         .map(|&(t, l)| vec![kv("NETCDF_DIM_time", t), kv("NETCDF_DIM_level", l)])
         .collect();
     Some((dims, per_band))
+}
+
+/// The `level#…` items of the level coordinate (`fst-cf`'s CF vertical coordinate of the
+/// kind: units, standard name, long name, positive, axis), which GDAL's netCDF writer puts
+/// on the `level` variable.
+fn level_attributes(kind: LevelKind) -> Vec<(String, String)> {
+    let Some(v) = fst_cf::vertical(kind) else {
+        return vec![kv("level#units", kind.unit())];
+    };
+    let mut items = vec![
+        kv("level#units", v.units),
+        kv("level#long_name", v.long_name),
+    ];
+    if let Some(s) = v.standard_name {
+        items.push(kv("level#standard_name", s));
+    }
+    if let Some(p) = v.positive {
+        items.push(kv("level#positive", p));
+    }
+    if let Some(a) = v.axis {
+        items.push(kv("level#axis", a));
+    }
+    items
+}
+
+/// The `<var>#long_name` item of a field's netCDF variable (the keys that name the field).
+pub(super) fn variable_attributes(k: &fst_core::catalog::FieldKey) -> Vec<(String, String)> {
+    let var = names::netcdf_varname(k.nomvar.trimmed());
+    vec![kv(&format!("{var}#long_name"), netcdf_long_name(k))]
 }
 
 fn iso_minutes(t: &DateTime<Utc>) -> String {
@@ -146,6 +177,15 @@ pub(super) fn band(
     let has_missing = rec.datyp.has_missing() && matches!(rec.datyp.base(), 1 | 2 | 4 | 5 | 6);
     let fst_metadata = md.clone();
     md.push(kv("NETCDF_VARNAME", names::netcdf_varname(nomvar)));
+    // CF meaning of the nomvar (`fst-cf`), which GDAL's netCDF writer copies onto the
+    // variable with the rest of the band's default-domain items (not `FST` items).
+    let cf = fst_cf::variable(nomvar);
+    if let Some(s) = cf.and_then(|v| v.standard_name) {
+        md.push(kv("standard_name", s));
+    }
+    if let Some(v) = cf {
+        md.push(kv("units", v.units));
+    }
     Band {
         data_type: dt,
         description,
@@ -187,7 +227,7 @@ pub(super) fn keep_uniform_keys(bands: &mut [Band]) {
 }
 
 /// The netCDF `long_name` of a field: `TT (typvar P, etiket R1_V800)`.
-pub(super) fn netcdf_long_name(k: &fst_core::catalog::FieldKey) -> String {
+fn netcdf_long_name(k: &fst_core::catalog::FieldKey) -> String {
     let (n, t, e) = (k.nomvar.trimmed(), k.typvar.trimmed(), k.etiket.trimmed());
     if e.is_empty() {
         format!("{n} (typvar {t})")

@@ -135,18 +135,19 @@ fn grib_ip1(short: &str) -> Option<u32> {
     encode_ip(v, kind, IpStyle::New).ok()
 }
 
-/// ip1 of a netCDF level coordinate, from its units.
-fn netcdf_ip1(value: f64, units: &str) -> Option<u32> {
-    let v = value as f32;
-    let (v, kind) = match units.trim() {
-        "hPa" | "mb" | "mbar" | "millibar" | "millibars" => (v, LevelKind::Pressure),
-        "Pa" => (v / 100.0, LevelKind::Pressure),
-        "m" | "meters" | "metres" | "meter" | "metre" => (v, LevelKind::Height),
-        "K" => (v, LevelKind::Theta),
-        "sigma" | "1" | "" => (v, LevelKind::Arbitrary),
-        _ => return None,
+/// ip1 of a netCDF level coordinate: the kind its CF `standard_name` names, else the kind its
+/// units imply (both from `fst-cf`, the table our reader writes them from).
+fn netcdf_ip1(value: f64, units: &str, standard_name: Option<&str>) -> Option<u32> {
+    let by_units = fst_cf::kind_of_units(units);
+    let (kind, scale) = match standard_name.and_then(fst_cf::kind_of_standard_name) {
+        // The units still scale it (pressure in Pa).
+        Some(kind) => (
+            kind,
+            by_units.filter(|(k, _)| *k == kind).map_or(1.0, |(_, s)| s),
+        ),
+        None => by_units?,
     };
-    encode_ip(v, kind, IpStyle::New).ok()
+    encode_ip((value * scale) as f32, kind, IpStyle::New).ok()
 }
 
 /// The record keys of one band (grid and shape are the caller's).
@@ -234,9 +235,9 @@ pub(super) fn band_keys(
             let kind = number::<u32>(md, "FST_LEVEL_KIND").and_then(LevelKind::from_code);
             netcdf_dims(md, dataset)
                 .filter(|(_, _, u)| !u.contains(" since "))
-                .find_map(|(_, v, u)| match kind {
+                .find_map(|(dim, v, u)| match kind {
                     Some(kind) => encode_ip(v as f32, kind, IpStyle::New).ok(),
-                    None => netcdf_ip1(v, u),
+                    None => netcdf_ip1(v, u, find(dataset, &format!("{dim}#standard_name"))),
                 })
         })
         .unwrap_or(0);
@@ -315,6 +316,39 @@ mod tests {
         let ip = grib_ip1("85000-ISBL").unwrap();
         let l = fst_core::ip::decode_ip(ip).unwrap().level();
         assert_eq!((l.value, l.kind), (850.0, LevelKind::Pressure));
+    }
+
+    #[test]
+    fn netcdf_levels_by_standard_name_then_units() {
+        let level = |ip: Option<u32>| {
+            let l = fst_core::ip::decode_ip(ip.unwrap()).unwrap().level();
+            (l.value, l.kind)
+        };
+        assert_eq!(
+            level(netcdf_ip1(85000.0, "Pa", None)),
+            (850.0, LevelKind::Pressure)
+        );
+        assert_eq!(
+            level(netcdf_ip1(85000.0, "Pa", Some("air_pressure"))),
+            (850.0, LevelKind::Pressure)
+        );
+        assert_eq!(
+            level(netcdf_ip1(10.0, "m", None)),
+            (10.0, LevelKind::Height)
+        );
+        assert_eq!(
+            level(netcdf_ip1(10.0, "m", Some("height"))),
+            (10.0, LevelKind::HeightAboveGround)
+        );
+        assert_eq!(
+            level(netcdf_ip1(0.5, "1", Some("atmosphere_sigma_coordinate"))),
+            (0.5, LevelKind::Sigma)
+        );
+        assert_eq!(
+            level(netcdf_ip1(0.5, "1", None)),
+            (0.5, LevelKind::Arbitrary)
+        );
+        assert_eq!(netcdf_ip1(3.0, "furlong", None), None);
     }
 
     /// A band of an FST time × level field after a `GeoTIFF`: the per-band keys are gone, the

@@ -126,6 +126,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn field_units_are_those_of_the_shared_nomvar_table() {
+        // The units the O−F conversion assumes are the ones the layers advertise.
+        for m in TABLE {
+            let v = fst_cf::variable(m.nomvar).unwrap_or_else(|| panic!("{}", m.nomvar));
+            assert_eq!(
+                fst_cf::display_units(v.units),
+                m.field_units,
+                "{}",
+                m.nomvar
+            );
+        }
+    }
+
+    #[test]
     fn table_converts_field_units_to_observation_units() {
         let t = mapping("ObsValue/airTemperature").unwrap();
         assert_eq!(t.nomvar, "TT");
