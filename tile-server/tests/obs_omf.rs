@@ -14,7 +14,7 @@
 //!
 //! The other tests write their model files with fst-core's writer and compute the expected
 //! values themselves: height levels, a global grid's wrap column, and station pressure
-//! against P0 and ME (`tests/data/obs_station_pressure.nc4`: `bench/make_ioda_obs.py
+//! against P0 and ME, or GZ at the ground (`tests/data/obs_station_pressure.nc4`: `bench/make_ioda_obs.py
 //! /tmp/sp --locations 3000 --bbox=-135,20,-55,60 --seed 21 --station-pressure`); and
 //! single-flight of the computation under the render budget; and the same observations as
 //! an io-pool set (`tests/data/obs_station_pressure_pool_000[0-3].nc4`, written by the same
@@ -721,10 +721,21 @@ async fn a_computation_that_finds_no_render_budget_is_busy() {
 /// The generator's station pressures (`bench/make_ioda_obs.py --station-pressure`).
 const STATION_PRESSURE: &str = "sp.stationPressure.OmF";
 
-/// A data directory with the station-pressure observations and a model of P0 (hPa) and,
-/// if `with_orography`, ME (m), on one 0.5° L grid over them, valid at 00Z (an analysis):
-/// both linear in longitude and latitude, so that bilinear interpolation is exact.
-fn station_pressure_dir(name: &str, with_orography: bool) -> PathBuf {
+/// The orography a station-pressure test's model has.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Orography {
+    None,
+    /// `ME`, metres.
+    Me,
+    /// `GZ` in decametres at the ground (hybrid 1.0), beside a `GZ` at 500 hPa that must not
+    /// be taken for it.
+    GzAtGround,
+}
+
+/// A data directory with the station-pressure observations and a model of P0 (hPa) and its
+/// `orography`, on one 0.5° L grid over them, valid at 00Z (an analysis): both linear in
+/// longitude and latitude, so that bilinear interpolation is exact.
+fn station_pressure_dir(name: &str, orography_field: Orography) -> PathBuf {
     let dir = fresh_dir(name);
     std::fs::copy(data("obs_station_pressure.nc4"), dir.join("sp.nc4")).unwrap();
     let (lon0, lat0, d) = (-145.0, 15.0, 0.5);
@@ -735,11 +746,24 @@ fn station_pressure_dir(name: &str, with_orography: bool) -> PathBuf {
         let (lon, lat) = at(i, j);
         p0(lon, lat) as f32
     });
-    if with_orography {
-        write_model(&model, "ME", grid, &[0], &[6], |i, j, _, _| {
+    match orography_field {
+        Orography::None => {}
+        Orography::Me => write_model(&model, "ME", grid, &[0], &[6], |i, j, _, _| {
             let (lon, lat) = at(i, j);
             orography(lon, lat) as f32
-        });
+        }),
+        Orography::GzAtGround => {
+            use fst_core::ip::LevelKind;
+            let levels = [ip1(500.0, LevelKind::Pressure), ip1(1.0, LevelKind::Hybrid)];
+            write_model(&model, "GZ", grid, &levels, &[6], |i, j, k, _| {
+                let (lon, lat) = at(i, j);
+                if k == 0 {
+                    560.0 // 500 hPa, not the ground
+                } else {
+                    (orography(lon, lat) / 10.0) as f32
+                }
+            });
+        }
     }
     dir
 }
@@ -754,7 +778,18 @@ fn orography(lon: f64, lat: f64) -> f64 {
 
 #[tokio::test]
 async fn station_pressure_is_p0_carried_from_the_orography_to_the_station() {
-    let state = state_for(&station_pressure_dir("omf-p0", true));
+    check_station_pressure(&state_for(&station_pressure_dir("omf-p0", Orography::Me))).await;
+}
+
+#[tokio::test]
+async fn without_me_the_orography_is_gz_at_the_ground_in_decametres() {
+    let dir = station_pressure_dir("omf-p0-gz", Orography::GzAtGround);
+    check_station_pressure(&state_for(&dir)).await;
+}
+
+/// Every station pressure with an elevation is P0 carried from [`orography`] to the
+/// station through the standard atmosphere; the others are dropped as `no_elevation`.
+async fn check_station_pressure(state: &AppState) {
     let d = ObsDataset::open(data("obs_station_pressure.nc4")).unwrap();
     let read = |q: &str| d.read(q).unwrap().to_f64();
     let (lon, lat) = (
@@ -763,7 +798,7 @@ async fn station_pressure_is_p0_carried_from_the_orography_to_the_station() {
     );
     let elevation = read("MetaData/stationElevation");
     let value = read("ObsValue/stationPressure");
-    let (got, dropped) = per_observation(&state, STATION_PRESSURE, "model").await;
+    let (got, dropped) = per_observation(state, STATION_PRESSURE, "model").await;
     // ICAO standard atmosphere, written out again: T0, lapse rate, g / (R·L).
     let exponent = 9.806_65 / (287.053 * 0.0065);
     let (mut checked, mut no_elevation, mut departures) = (0, 0, Vec::new());
@@ -805,7 +840,7 @@ async fn station_pressure_is_p0_carried_from_the_orography_to_the_station() {
 
 #[tokio::test]
 async fn station_pressure_without_orography_is_dropped_with_its_reason() {
-    let state = state_for(&station_pressure_dir("omf-p0-bare", false));
+    let state = state_for(&station_pressure_dir("omf-p0-bare", Orography::None));
     let (got, dropped) = per_observation(&state, STATION_PRESSURE, "model").await;
     assert!(
         got.iter().all(Option::is_none),
@@ -832,8 +867,8 @@ async fn an_io_pool_set_has_the_departures_of_the_one_file() {
     // The generator's io-pool split of the same observations (four members, consecutive
     // blocks of locations), beside the same model: observation by observation, the set's
     // model values are the single file's.
-    let single = state_for(&station_pressure_dir("omf-pool-one", true));
-    let dir = station_pressure_dir("omf-pool-set", true);
+    let single = state_for(&station_pressure_dir("omf-pool-one", Orography::Me));
+    let dir = station_pressure_dir("omf-pool-set", Orography::Me);
     std::fs::remove_file(dir.join("sp.nc4")).unwrap();
     for k in 0..4 {
         std::fs::copy(

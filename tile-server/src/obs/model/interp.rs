@@ -318,48 +318,82 @@ impl Planner<'_> {
 
     /// The level slot and weight of observation `k` (see the module's rules).
     fn level(&self, k: usize) -> Option<(usize, f64)> {
-        let Vertical::Levels {
-            pressure: levels,
-            heights,
-            ..
-        } = self.vertical
-        else {
-            return Some((0, 0.0));
-        };
         let at = |v: &Option<Vec<f64>>| v.as_ref().and_then(|v| v.get(k).copied());
-        let p = at(&self.pressure).filter(|p| p.is_finite());
-        // The observation's height in the field's height coordinate.
-        let z = at(&self.height)
-            .and_then(|h| {
-                if heights.above_ground {
-                    at(&self.elevation).map(|e| h - e)
-                } else {
-                    Some(h)
-                }
-            })
-            .filter(|z| z.is_finite());
-        let in_heights = |z: f64| {
-            let slot = levels.len();
-            between(&heights.levels, z).map(|(b, w)| (slot + b, w))
+        let obs = ObsVertical {
+            pressure: at(&self.pressure),
+            height: at(&self.height),
+            elevation: at(&self.elevation),
+            report: at(&self.report),
         };
-        let surface_report = at(&self.report).is_some_and(surface_type);
-        if surface_report {
-            return match (self.surface_slot, z) {
-                (Some(s), _) => Some((s, 0.0)),
-                (None, Some(z)) => in_heights(z),
-                (None, None) => None,
-            };
-        }
-        match (p, z) {
-            // ln hPa; levels run from the highest pressure up: negated, they ascend.
-            (Some(p), _) if !levels.is_empty() => {
-                let ascending: Vec<(f64, u32)> = levels.iter().map(|(l, i)| (-l, *i)).collect();
-                between(&ascending, -(p / 100.0).ln())
+        level_slot(self.vertical, self.surface_slot, obs)
+    }
+}
+
+/// An observation's vertical metadata (NaN or `None` where missing).
+#[derive(Debug, Clone, Copy, Default)]
+struct ObsVertical {
+    /// `MetaData/pressure`, Pa.
+    pressure: Option<f64>,
+    /// Metres above sea level.
+    height: Option<f64>,
+    /// The station's elevation, metres above sea level.
+    elevation: Option<f64>,
+    /// `prepbufrReportType`.
+    report: Option<f64>,
+}
+
+/// The level slot and weight at which an observation takes a field answering `vertical`
+/// (slots: the pressure levels, then the height levels; `surface_slot` the surface level's),
+/// or `None` (see the module's rules).
+fn level_slot(
+    vertical: &Vertical,
+    surface_slot: Option<usize>,
+    obs: ObsVertical,
+) -> Option<(usize, f64)> {
+    let Vertical::Levels {
+        pressure: levels,
+        heights,
+        ..
+    } = vertical
+    else {
+        return Some((0, 0.0));
+    };
+    let p = obs.pressure.filter(|p| p.is_finite());
+    // The observation's height in the field's height coordinate.
+    let z = obs
+        .height
+        .and_then(|h| {
+            if heights.above_ground {
+                obs.elevation.map(|e| h - e)
+            } else {
+                Some(h)
             }
-            (_, Some(z)) if !heights.levels.is_empty() => in_heights(z),
-            (None, _) => self.surface_slot.map(|s| (s, 0.0)),
-            (Some(_), _) => None,
+        })
+        .filter(|z| z.is_finite());
+    let in_heights = |z: f64| {
+        let slot = levels.len();
+        between(&heights.levels, z).map(|(b, w)| (slot + b, w))
+    };
+    let surface_report = obs.report.is_some_and(surface_type);
+    if surface_report {
+        return match (surface_slot, z) {
+            (Some(s), _) => Some((s, 0.0)),
+            (None, Some(z)) => in_heights(z),
+            (None, None) => None,
+        };
+    }
+    // An observation with a height is somewhere in the air: never the surface level (also
+    // when its height above ground is unknown for want of the station's elevation).
+    let has_height = obs.height.is_some_and(f64::is_finite);
+    match (p, z) {
+        // ln hPa; levels run from the highest pressure up: negated, they ascend.
+        (Some(p), _) if !levels.is_empty() => {
+            let ascending: Vec<(f64, u32)> = levels.iter().map(|(l, i)| (-l, *i)).collect();
+            between(&ascending, -(p / 100.0).ln())
         }
+        (_, Some(z)) if !heights.levels.is_empty() => in_heights(z),
+        (None, _) if !has_height => surface_slot.map(|s| (s, 0.0)),
+        _ => None,
     }
 }
 
@@ -712,6 +746,60 @@ mod tests {
         assert_eq!(between(&levels, 1000.5), None);
         assert_eq!(between(&levels, f64::NAN), None);
         assert_eq!(between(&[], 1.0), None);
+    }
+
+    #[test]
+    fn heights_above_ground_are_the_observations_height_less_its_elevation() {
+        // Heights above ground 10, 100 and 1000 m (slots 0..2: no pressure levels), the
+        // surface level the lowest.
+        let vertical = Vertical::Levels {
+            pressure: Vec::new(),
+            heights: Heights {
+                levels: vec![(10.0, 1), (100.0, 2), (1000.0, 3)],
+                above_ground: true,
+            },
+            surface: Some(1),
+        };
+        let slot = |height, elevation, report| {
+            let obs = ObsVertical {
+                height,
+                elevation,
+                report,
+                ..ObsVertical::default()
+            };
+            level_slot(&vertical, Some(0), obs)
+        };
+        // 600 m above sea level at a station 500 m up: 100 m above ground, the second level.
+        assert_eq!(slot(Some(600.0), Some(500.0), Some(220.0)), Some((1, 0.0)));
+        // 1050 m at 500 m: 550 m above ground, halfway between 100 and 1000 m.
+        assert_eq!(slot(Some(1050.0), Some(500.0), None), Some((1, 0.5)));
+        // No elevation: no height above ground, so dropped (not the surface level: the
+        // observation is in the air).
+        assert_eq!(slot(Some(600.0), None, Some(220.0)), None);
+        assert_eq!(slot(Some(600.0), Some(f64::NAN), Some(220.0)), None);
+        // Neither pressure nor height: the surface level.
+        assert_eq!(slot(None, None, Some(220.0)), Some((0, 0.0)));
+        assert_eq!(slot(Some(f64::NAN), Some(500.0), None), Some((0, 0.0)));
+        // Below the lowest level above ground, and above the highest: outside.
+        assert_eq!(slot(Some(505.0), Some(500.0), Some(220.0)), None);
+        assert_eq!(slot(Some(2000.0), Some(500.0), Some(220.0)), None);
+        // A surface report takes the surface level whatever its height.
+        assert_eq!(slot(Some(2000.0), Some(500.0), Some(181.0)), Some((0, 0.0)));
+        // Above sea level, the elevation plays no part.
+        let asl = Vertical::Levels {
+            pressure: Vec::new(),
+            heights: Heights {
+                levels: vec![(10.0, 1), (100.0, 2), (1000.0, 3)],
+                above_ground: false,
+            },
+            surface: None,
+        };
+        let obs = ObsVertical {
+            height: Some(100.0),
+            elevation: Some(500.0),
+            ..ObsVertical::default()
+        };
+        assert_eq!(level_slot(&asl, None, obs), Some((1, 0.0)));
     }
 
     #[test]
