@@ -11,18 +11,18 @@
 #
 #   scripts/oracle-write.sh
 #
-# FSTGIS_RMN_READ: the rmn-read binary (default: ../shared/oracle/librmn-dev/rmn-read beside
-# the repository, as on the build machine); without it only librmn 19.5 checks XDF.
+# FSTGIS_RMN_READ: the rmn-read binary to try first (scripts/rmn-read.sh finds one that runs
+# on this CPU, rebuilding it if need be); without one only librmn 19.5 checks XDF.
 # FSTGIS_KILL_ROUNDS: kills per container in the crash test (default 12).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 py="$(bench/oracle-env.sh)"
-rmn_read="${FSTGIS_RMN_READ:-/work/shared/oracle/librmn-dev/rmn-read}"
-if [ -x "$rmn_read" ]; then
+if rmn_read="$(scripts/rmn-read.sh)"; then
   export FSTGIS_RMN_READ="$rmn_read"
+  echo "== rmn-read: $rmn_read"
 else
-  echo "(rmn-read not found at $rmn_read: RSF files are checked by our reader only)"
+  echo "(no rmn-read runs here, see above: RSF files are checked by our reader only)"
   unset FSTGIS_RMN_READ
 fi
 out="${CARGO_TARGET_DIR:-$repo/target}/oracle-write"
