@@ -25,7 +25,7 @@
 
 use std::fs::File;
 
-use super::{read_at, write_at, write_record, Entry, Failure, Payload, Slot};
+use super::{read_at, write_at, write_record, Entry, Failure, Payload, Slot, WordOrder};
 use crate::container::rsf::{
     pair_at, word_at, Sos, EOR_LEN, EOR_MARK, EOS_HI_SIGN, EOS_LEN, EOS_LO_SIGN, EXCLUSIVE_WRITER,
     RT_DATA, RT_DELETED, RT_EOS, RT_SOS, RT_VDIR, SEARCH_WORDS, SOR_LEN, SOR_MARK, SOS_LEN,
@@ -283,8 +283,15 @@ impl RsfWriter {
         }
         eor(&mut tail, RT_DATA, r, rl);
         let mut scratch = Vec::new();
-        if let Err(source) = write_record(file, start, &self.buf, words, false, &tail, &mut scratch)
-        {
+        if let Err(source) = write_record(
+            file,
+            start,
+            &self.buf,
+            (words, WordOrder::Native),
+            false,
+            &tail,
+            &mut scratch,
+        ) {
             let cut = file.set_len(start);
             return Err(Failure {
                 action: "write the record",

@@ -30,7 +30,7 @@
 
 use std::fs::File;
 
-use super::{read_at, write_at, write_record, Entry, Failure, Payload, Slot};
+use super::{read_at, write_at, write_record, Entry, Failure, Payload, Slot, WordOrder};
 use crate::container::xdf::{
     be_word, unit_offset, ENTRIES_PER_PAGE, ENTRY_WORDS, HEADER_UNITS, PAGE_BYTES,
     PAGE_HEADER_WORDS, PAGE_UNITS, RECORD_PREFIX_BYTES,
@@ -308,6 +308,7 @@ impl XdfWriter {
         file: &File,
         keys: &[u32; 16],
         payload: &Payload<'_>,
+        order: WordOrder,
     ) -> Result<Entry, Failure> {
         let units = record_units(payload.words.len());
         let units32 = u32::try_from(units).unwrap_or(u32::MAX);
@@ -328,7 +329,7 @@ impl XdfWriter {
             self.buf.extend_from_slice(&empty_page(page_addr));
         }
         let entry = entry_words(IDTYP_DATA, units32, record_addr, keys);
-        if let Err(source) = self.put_record(file, start, &entry, payload) {
+        if let Err(source) = self.put_record(file, start, &entry, payload, order) {
             let rolled_back = self.unreserve(file, grown);
             return Err(Failure {
                 action: "write the record",
@@ -404,6 +405,7 @@ impl XdfWriter {
         at: u64,
         entry: &[u32; ENTRY_WORDS],
         payload: &Payload<'_>,
+        order: WordOrder,
     ) -> std::io::Result<()> {
         put_be(&mut self.buf, entry);
         put_be(&mut self.buf, &[0, 0]);
@@ -413,7 +415,15 @@ impl XdfWriter {
             &[]
         };
         let mut scratch = Vec::new();
-        write_record(file, at, &self.buf, payload.words, true, pad, &mut scratch)
+        write_record(
+            file,
+            at,
+            &self.buf,
+            (payload.words, order),
+            true,
+            pad,
+            &mut scratch,
+        )
     }
 
     /// librmn's fst98 rewrite of a record of the same length: the new record over the old one,
@@ -424,6 +434,7 @@ impl XdfWriter {
         old: &Entry,
         keys: &[u32; 16],
         payload: &Payload<'_>,
+        order: WordOrder,
     ) -> Result<Entry, Failure> {
         let Slot::Disk(entry_at) = old.slot else {
             return Err(Failure::internal("rewrite a record with no directory slot"));
@@ -438,7 +449,7 @@ impl XdfWriter {
             keys,
         );
         self.buf.clear();
-        self.put_record(file, old.record_offset, &entry, payload)
+        self.put_record(file, old.record_offset, &entry, payload, order)
             .map_err(fail("overwrite the record"))?;
         let mut old_entry = [0u8; 72];
         read_at(file, &mut old_entry, entry_at).map_err(fail("read the directory entry"))?;
