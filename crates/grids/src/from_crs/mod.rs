@@ -738,6 +738,15 @@ impl Sample {
             };
             for &i in &self.cols {
                 let d = match point(i, jc) {
+                    // |Δlat| + |Δlon| bounds the distance from above (along the meridian,
+                    // then the parallel, which is no shorter than the great circle): a point
+                    // whose bound is within the worst so far cannot change it, and needs no
+                    // trigonometry. Most points of a matching candidate are such points.
+                    Some((la, lo))
+                        if (self.lat[k] - la).abs() + norm180(self.lon[k] - lo).abs() <= worst =>
+                    {
+                        worst
+                    }
                     Some((la, lo)) => angular_distance(self.lat[k], self.lon[k], la, lo),
                     None => f64::INFINITY,
                 };
