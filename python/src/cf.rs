@@ -32,11 +32,12 @@ pub(crate) fn cf_variables(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     Ok(d)
 }
 
+/// A vertical coordinate as Python sees it: (dimension, attributes).
+type Coordinate<'py> = (&'static str, Bound<'py, PyDict>);
+
 /// `({kind: (dimension, attributes)}, (dimension, attributes) of mixed kinds)`.
 #[pyfunction]
-pub(crate) fn cf_vertical(
-    py: Python<'_>,
-) -> PyResult<(Bound<'_, PyDict>, (&'static str, Bound<'_, PyDict>))> {
+pub(crate) fn cf_vertical(py: Python<'_>) -> PyResult<(Bound<'_, PyDict>, Coordinate<'_>)> {
     let d = PyDict::new(py);
     for k in LevelKind::ALL {
         if let Some(v) = fst_cf::vertical(k) {
