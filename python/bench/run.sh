@@ -50,14 +50,30 @@ results="$out/python_bench.jsonl"
   # other jobs does not decide the figure (each rpnpy run takes seconds).
   "$ours" "$b" index ours "$big" 20
   "$oracle" "$b" index rpnpy "$big" "$repeat"
-  "$ours" "$b" xarray ours "$fields" "$repeat"
-  "$oracle" "$b" xarray fstd2nc "$fields" 1
+  # The load allocates ~1 GB of fresh arrays, whose page faults cost 4x more when the
+  # kernel has no huge page at hand (0.24-1.14 s for the same load here, 0.78-1.80 s for
+  # fstd2nc's): each side loads in a fresh process $repeat times, alternating, best kept.
+  for _ in $(seq "$repeat"); do
+    "$ours" "$b" xarray ours "$fields" "$repeat"
+    "$oracle" "$b" xarray fstd2nc "$fields" 1
+  done
   "$ours" "$b" write ours "$netcdf" "$repeat"
   "$oracle" "$b" write fstd2nc "$netcdf" "$repeat"
 } > "$results"
 "$ours" - "$results" <<'PY'
 import json, sys
-r = {(x["task"], x["side"]): x for x in map(json.loads, open(sys.argv[1]))}
+runs = {}
+for x in map(json.loads, open(sys.argv[1])):
+    runs.setdefault((x["task"], x["side"]), []).append(x)
+r = {k: v[0] for k, v in runs.items()}
+for side in ("ours", "fstd2nc"):
+    xs = runs["xarray", side]
+    best_run = dict(min(xs, key=lambda x: x["load_seconds"]))
+    best_run["open_seconds"] = min(x["open_seconds"] for x in xs)
+    # Memory: the worst run's, not the best's.
+    best_run["peak_rss_growth_bytes"] = max(x["peak_rss_growth_bytes"] for x in xs)
+    best_run["load_runs"] = sorted(x["load_seconds"] for x in xs)
+    r["xarray", side] = best_run
 a, b = r["index", "ours"], r["index", "rpnpy"]
 print(f"index {a['records']} records: fstgis {a['seconds']*1e3:.1f} ms "
       f"({a['records'] / (a['seconds'] * 1e3):.0f} records/ms), rpnpy {b['seconds']*1e3:.0f} ms, "
@@ -65,8 +81,11 @@ print(f"index {a['records']} records: fstgis {a['seconds']*1e3:.1f} ms "
 a, b = r["xarray", "ours"], r["xarray", "fstd2nc"]
 print(f"lazy open: fstgis {a['open_seconds']*1e3:.1f} ms, fstd2nc {b['open_seconds']*1e3:.0f} ms, "
       f"ratio {b['open_seconds'] / a['open_seconds']:.1f}x")
-print(f"load {a['decoded_bytes'] / 2**20:.0f} MiB: fstgis {a['load_seconds']:.2f} s, "
-      f"fstd2nc {b['load_seconds']:.2f} s, ratio {b['load_seconds'] / a['load_seconds']:.1f}x")
+print(f"load {a['decoded_bytes'] / 2**20:.0f} MiB (best of {len(a['load_runs'])} fresh processes): "
+      f"fstgis {a['load_seconds']:.2f} s, fstd2nc {b['load_seconds']:.2f} s, "
+      f"ratio {b['load_seconds'] / a['load_seconds']:.1f}x; all runs: fstgis "
+      f"{', '.join(f'{t:.2f}' for t in a['load_runs'])} s, fstd2nc "
+      f"{', '.join(f'{t:.2f}' for t in b['load_runs'])} s")
 print(f"peak memory growth of the load / decoded size: fstgis "
       f"{a['peak_rss_growth_bytes'] / a['decoded_bytes']:.2f}, fstd2nc "
       f"{b['peak_rss_growth_bytes'] / max(b['decoded_bytes'], 1):.2f}")

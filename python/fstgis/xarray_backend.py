@@ -64,7 +64,6 @@ from . import _fstgis
 from . import xarray_writer  # noqa: F401  (registers the ds.fst accessor)
 from ._cf import MIXED_LEVELS, VERTICAL, variable_attrs
 
-EARTH_RADIUS = 6371000.0
 # Threads decoding the records of one indexing call (dask chunks are one record each and
 # need none of these).
 _THREADS = min(8, os.cpu_count() or 1)
@@ -213,50 +212,11 @@ def _times(stamps) -> np.ndarray:
 # -- grids --------------------------------------------------------------------------------
 
 
-def _proj_params(proj: str) -> dict:
-    params = {}
-    for part in proj.split():
-        if part.startswith("+") and "=" in part:
-            k, v = part[1:].split("=", 1)
-            try:
-                params[k] = float(v)
-            except ValueError:
-                params[k] = v
-    return params
-
-
-def _crs_wkt(grid) -> str:
-    """The grid's WKT2:2019 (built in Rust, no PROJ or pyproj needed)."""
-    return grid.crs_wkt()
-
-
-def _grid_mapping(proj: str, wkt: str) -> dict:
-    p = _proj_params(proj)
-    attrs: dict = {}
-    kind = p.get("proj")
-    if kind == "longlat":
-        attrs = {"grid_mapping_name": "latitude_longitude",
-                 "earth_radius": p.get("R", EARTH_RADIUS)}
-    elif kind == "ob_tran":
-        # PROJ's ob_tran and CF's rotated pole: lon_0 = grid_north_pole_longitude + 180,
-        # o_lon_p = north_pole_grid_longitude (the convention of PROJ's CF export).
-        lon = (p.get("lon_0", 0.0) - 180.0 + 180.0) % 360.0 - 180.0
-        attrs = {"grid_mapping_name": "rotated_latitude_longitude",
-                 "grid_north_pole_latitude": p.get("o_lat_p", 90.0),
-                 "grid_north_pole_longitude": lon,
-                 "north_pole_grid_longitude": p.get("o_lon_p", 0.0),
-                 "earth_radius": p.get("R", EARTH_RADIUS)}
-    elif kind == "stere":
-        attrs = {"grid_mapping_name": "polar_stereographic",
-                 "straight_vertical_longitude_from_pole": p.get("lon_0", 0.0),
-                 "latitude_of_projection_origin": p.get("lat_0", 90.0),
-                 "standard_parallel": p.get("lat_ts", 60.0),
-                 "false_easting": p.get("x_0", 0.0), "false_northing": p.get("y_0", 0.0),
-                 "earth_radius": p.get("R", EARTH_RADIUS)}
-    attrs["crs_wkt"] = wkt
-    attrs["spatial_ref"] = wkt  # GDAL's and rioxarray's name for it
-    attrs["proj4_params"] = proj
-    return attrs
+def _grid_mapping(grid) -> dict:
+    """The grid-mapping variable's attributes: grids' CF mapping of the grid's CRS (built in
+    Rust, no PROJ or pyproj needed: ``grid_mapping_name`` and its parameters, ``earth_radius``,
+    ``crs_wkt``, ``spatial_ref`` and ``proj4_params``)."""
+    return dict(grid.cf_grid_mapping())
 
 
 class _GridCoords:
@@ -272,16 +232,16 @@ class _GridCoords:
         coords = grid.coordinates()
         kind = coords["kind"]
         if kind in ("affine", "rectilinear"):
-            proj = grid.proj()
-            family = _proj_params(proj).get("proj")
+            mapping = _grid_mapping(grid)
+            family = mapping["grid_mapping_name"]
             x, y = np.asarray(coords["x"]), np.asarray(coords["y"])
-            if family == "longlat":
+            if family == "latitude_longitude":
                 xn, yn = f"lon{suffix}", f"lat{suffix}"
                 xa = {"standard_name": "longitude", "long_name": "longitude",
                       "units": "degrees_east", "axis": "X"}
                 ya = {"standard_name": "latitude", "long_name": "latitude",
                       "units": "degrees_north", "axis": "Y"}
-            elif family == "ob_tran":
+            elif family == "rotated_latitude_longitude":
                 xn, yn = f"rlon{suffix}", f"rlat{suffix}"
                 xa = {"standard_name": "grid_longitude", "long_name": "rotated longitude",
                       "units": "degrees", "axis": "X"}
@@ -297,13 +257,12 @@ class _GridCoords:
             self.coords[xn] = xr.Variable((xn,), x, xa)
             self.coords[yn] = xr.Variable((yn,), y, ya)
             self.mapping_name = f"crs{suffix}"
-            self.mapping = xr.Variable((), np.int32(0), _grid_mapping(proj, _crs_wkt(grid)))
-            if family == "longlat":
+            self.mapping = xr.Variable((), np.int32(0), mapping)
+            if family == "latitude_longitude":
                 return
         elif kind == "geolocation":
             self.mapping_name = f"crs{suffix}"
-            proj = grid.proj()
-            self.mapping = xr.Variable((), np.int32(0), _grid_mapping(proj, _crs_wkt(grid)))
+            self.mapping = xr.Variable((), np.int32(0), _grid_mapping(grid))
         # 2-D latitude/longitude: computed when first read (the grid keeps them), so that
         # opening stays a directory read.
         shape = grid.shape[::-1]

@@ -194,6 +194,22 @@ impl Grid {
     }
 
     /// (west, south, east, north) of the grid's cells, degrees.
+    /// The CF-1.11 grid-mapping attributes of subgrid `k`'s CRS (grids'
+    /// `subgrid_cf_mapping`): `grid_mapping_name` and its parameters, `earth_radius`,
+    /// `crs_wkt`, `spatial_ref` and `proj4_params`, in that order.
+    #[pyo3(signature = (k=0))]
+    fn cf_grid_mapping<'py>(&self, py: Python<'py>, k: usize) -> PyResult<Bound<'py, PyDict>> {
+        let attrs = self.grid.subgrid_cf_mapping(k).map_err(|e| self.err(&e))?;
+        let d = PyDict::new(py);
+        for (name, value) in attrs {
+            match value {
+                grids::CfValue::Text(t) => d.set_item(name, t)?,
+                grids::CfValue::Number(v) => d.set_item(name, v)?,
+            }
+        }
+        Ok(d)
+    }
+
     #[getter]
     fn bbox(&self) -> [f64; 4] {
         let b = self.grid.bbox();

@@ -631,6 +631,20 @@ impl Grid {
         }
     }
 
+    /// The CF-1.11 grid-mapping attributes of subgrid `k`'s CRS (0 = Yin, 1 = Yang for U; 0
+    /// for every other grid): `grid_mapping_name` (`latitude_longitude`,
+    /// `rotated_latitude_longitude` or `polar_stereographic`) and its parameters,
+    /// `earth_radius`, `crs_wkt` (as [`Grid::subgrid_wkt`]), `spatial_ref` and
+    /// `proj4_params`. Built without PROJ.
+    pub fn subgrid_cf_mapping(&self, k: usize) -> Result<Vec<(&'static str, crate::CfValue)>> {
+        match (&self.kind, k) {
+            (Kind::Rect(r), 0) => Ok(crate::cf_mapping::attributes(&r.proj)),
+            (Kind::Cloud(_), 0) => Ok(crate::cf_mapping::attributes(&Projection::LongLat)),
+            (Kind::YinYang(s), 0 | 1) => Ok(crate::cf_mapping::attributes(&s[k].proj)),
+            _ => Err(GridError::Usage(format!("no subgrid {k}"))),
+        }
+    }
+
     /// The CRS of subgrid `k`.
     #[cfg(feature = "proj")]
     pub fn subgrid_crs(&self, k: usize) -> Result<Crs> {

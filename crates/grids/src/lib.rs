@@ -8,6 +8,7 @@
 mod axis;
 mod bounds;
 mod cache;
+mod cf_mapping;
 mod cloud;
 pub mod crs;
 mod descriptor;
@@ -27,6 +28,7 @@ mod wkt;
 
 pub use bounds::GeoBox;
 pub use cache::GridCache;
+pub use cf_mapping::CfValue;
 pub use crs::{Crs, GeoTransform};
 pub use descriptor::{GridDescriptor, GridKey, GridOptions, Positional};
 pub use error::{GridError, Result};
