@@ -55,9 +55,13 @@ bool NetcdfPathVar(const std::string &description, std::string *path, std::strin
     return !path->empty() && !var->empty();
 }
 
-bool SameLine(const double *a, const double *b, size_t n) {
-    return std::memcmp(a, b, n * sizeof(double)) == 0;
+template <typename T> bool SameLine(const T *a, const T *b, size_t n) {
+    return std::memcmp(a, b, n * sizeof(T)) == 0;
 }
+
+// The GDAL type of a C++ element type.
+GDALDataType TypeOf(const double *) { return GDT_Float64; }
+GDALDataType TypeOf(const float *) { return GDT_Float32; }
 
 std::string StringAttribute(const std::shared_ptr<GDALMDArray> &array, const char *name) {
     const auto attr = array->GetAttribute(name);
@@ -121,9 +125,9 @@ std::unique_ptr<NetcdfSlabs> NetcdfSlabs::Open(GDALDataset *src) {
     if (LooksLikeLongitude(s->array_, var)) return nullptr;
     // NaN as the classic driver gives it: the nodata value in the variable's type.
     s->nan_as_ = s->float32_ ? static_cast<double>(static_cast<float>(nodata)) : nodata;
+    // The slab and line buffers of the output type are sized on first use (Calibrate):
+    // float32 outputs need no float64 ones.
     try {
-        s->slab_.resize(s->nx_ * s->ny_);
-        s->line_.resize(s->nx_);
         if (s->float32_) s->f32_.resize(s->nx_ * s->ny_);
     } catch (const std::exception &) {
         return nullptr;
@@ -160,15 +164,43 @@ bool NetcdfSlabs::ReadSlab(int index, double *out, bool flip) {
     return true;
 }
 
-void NetcdfSlabs::Calibrate(const double *band1) {
+bool NetcdfSlabs::ReadSlab(int index, float *out, bool flip) {
+    if (!float32_) return false;
+    const GUInt64 start[3] = {static_cast<GUInt64>(index), 0, 0};
+    const size_t count[3] = {1, ny_, nx_};
+    CPLErrorStateBackuper state;
+    CPLErrorHandlerPusher quiet(CPLQuietErrorHandler);
+    float *dest = flip ? f32_.data() : out;
+    if (!array_->Read(start, count, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Float32), dest))
+        return false;
+    if (flip)
+        for (size_t j = 0; j < ny_; j++)
+            std::memcpy(out + j * nx_, &f32_[(ny_ - 1 - j) * nx_], nx_ * sizeof(float));
+    // nan_as_ came from a float (Open), so it is exact as one.
+    const float nan_as = static_cast<float>(nan_as_);
+    const size_t n = nx_ * ny_;
+    if (!std::isnan(nan_as))
+        for (size_t i = 0; i < n; i++)
+            if (std::isnan(out[i])) out[i] = nan_as;
+    return true;
+}
+
+template <typename T> void NetcdfSlabs::CalibrateT(const T *band1) {
     if (state_ != State::Uncalibrated) return;
     state_ = State::Off;
-    if (!ReadSlab(0, slab_.data(), false)) return;
-    if (SameLine(slab_.data(), band1, nx_ * ny_)) {
+    std::vector<T> &slab = Slab(static_cast<T *>(nullptr));
+    try {
+        slab.resize(nx_ * ny_);
+        Line(static_cast<T *>(nullptr)).resize(nx_);
+    } catch (const std::exception &) {
+        return;
+    }
+    if (!ReadSlab(0, slab.data(), false)) return;
+    if (SameLine(slab.data(), band1, nx_ * ny_)) {
         state_ = State::Upright;
     } else {
         for (size_t j = 0; j < ny_; j++)
-            if (!SameLine(&slab_[(ny_ - 1 - j) * nx_], band1 + j * nx_, nx_)) {
+            if (!SameLine(&slab[(ny_ - 1 - j) * nx_], band1 + j * nx_, nx_)) {
                 CPLDebug("FST", "netCDF source: band 1's slab differs from RasterIO's; bands read line by line");
                 return;
             }
@@ -178,8 +210,11 @@ void NetcdfSlabs::Calibrate(const double *band1) {
              state_ == State::Upright ? "upright" : "flipped");
 }
 
-bool NetcdfSlabs::Read(int b, GDALRasterBand *band, double *out) {
+template <typename T> bool NetcdfSlabs::ReadT(int b, GDALRasterBand *band, T *out) {
     if (state_ != State::Upright && state_ != State::Flipped) return false;
+    std::vector<T> &buf = Line(out);
+    // Calibrated with the other output type: this one's buffers were never sized.
+    if (buf.size() != nx_) return false;
     const int xsize = static_cast<int>(nx_), ysize = static_cast<int>(ny_);
     if (!ReadSlab(b - 1, out, state_ == State::Flipped)) {
         CPLDebug("FST", "netCDF source: band %d's slab cannot be read; bands read line by line", b);
@@ -188,9 +223,9 @@ bool NetcdfSlabs::Read(int b, GDALRasterBand *band, double *out) {
     }
     // The first and last line against RasterIO's: the band is this slab, the right way up.
     for (const int line : {0, ysize - 1}) {
-        if (band->RasterIO(GF_Read, 0, line, xsize, 1, line_.data(), xsize, 1, GDT_Float64, 0, 0, nullptr) !=
+        if (band->RasterIO(GF_Read, 0, line, xsize, 1, buf.data(), xsize, 1, TypeOf(out), 0, 0, nullptr) !=
                 CE_None ||
-            !SameLine(line_.data(), out + static_cast<size_t>(line) * nx_, nx_)) {
+            !SameLine(buf.data(), out + static_cast<size_t>(line) * nx_, nx_)) {
             CPLDebug("FST", "netCDF source: band %d's slab differs from RasterIO's; bands read line by line", b);
             state_ = State::Off;
             return false;
@@ -198,3 +233,8 @@ bool NetcdfSlabs::Read(int b, GDALRasterBand *band, double *out) {
     }
     return true;
 }
+
+template void NetcdfSlabs::CalibrateT(const double *);
+template void NetcdfSlabs::CalibrateT(const float *);
+template bool NetcdfSlabs::ReadT(int, GDALRasterBand *, double *);
+template bool NetcdfSlabs::ReadT(int, GDALRasterBand *, float *);

@@ -6,12 +6,13 @@
 //! band; then exactly one of `fstgis_create_finish` (closes and frees) or
 //! `fstgis_create_abort` (deletes the new file and frees).
 
-use std::ffi::{c_char, c_double, c_int, c_void, CStr};
+use std::ffi::{c_char, c_double, c_float, c_int, c_void, CStr};
 use std::path::Path;
 
 use crate::ffi::{guard, report_code, report_warning};
 use crate::write::{
-    BandInput, CreateError, CreateOptions, Creator, Pipeline, SourceInfo, CREATION_OPTION_LIST,
+    BandInput, BandValues, CreateError, CreateOptions, Creator, Pipeline, SourceInfo,
+    CREATION_OPTION_LIST,
 };
 
 const CPLE_APP_DEFINED: c_int = 1;
@@ -205,33 +206,68 @@ pub unsafe extern "C" fn fstgis_create_band(
     n: usize,
 ) -> c_int {
     guard(-1, || {
-        if h.is_null() || band.is_null() || values.is_null() {
+        if values.is_null() {
             return -1;
         }
-        // SAFETY: h is a live Pipeline handle, used by one thread at a time (caller
-        // contract).
-        let c = unsafe { &mut *h.cast::<Pipeline>() };
-        // SAFETY: band is valid for the call (caller contract).
-        let b = unsafe { &*band };
-        // SAFETY: metadata is NULL or a GDAL string list (caller contract).
-        let md = unsafe { pairs(b.metadata) };
         // SAFETY: values points to n readable doubles (caller contract).
         let v = unsafe { std::slice::from_raw_parts(values, n) };
-        let input = BandInput {
-            number: usize::try_from(b.number).unwrap_or(0),
-            gdal_type: b.gdal_type,
-            metadata: &md,
-            nodata: (b.has_nodata != 0).then_some(b.nodata),
-            values: v,
-        };
-        match c.write_band(input) {
-            Ok(()) => 0,
-            Err(e) => {
-                report(&e);
-                -1
-            }
-        }
+        // SAFETY: h and band as this function's contract says.
+        unsafe { hand_over(h, band, BandValues::F64(v)) }
     })
+}
+
+/// [`fstgis_create_band`] with float32 values, for sources whose type float32 holds exactly
+/// (GDAL `Byte`, `UInt16`, `Int16`, `Float32`): the same numbers in half the bytes.
+///
+/// # Safety
+/// As [`fstgis_create_band`], with `values` pointing to `n` readable floats.
+#[no_mangle]
+pub unsafe extern "C" fn fstgis_create_band_f32(
+    h: *mut c_void,
+    band: *const FstCreateBand,
+    values: *const c_float,
+    n: usize,
+) -> c_int {
+    guard(-1, || {
+        if values.is_null() {
+            return -1;
+        }
+        // SAFETY: values points to n readable floats (caller contract).
+        let v = unsafe { std::slice::from_raw_parts(values, n) };
+        // SAFETY: h and band as this function's contract says.
+        unsafe { hand_over(h, band, BandValues::F32(v)) }
+    })
+}
+
+/// The body of the `fstgis_create_band*` entry points (inside their panic guard).
+///
+/// # Safety
+/// `h` comes from `fstgis_create_begin` and is not finished, used by one thread at a time;
+/// `band` is valid for the call.
+unsafe fn hand_over(h: *mut c_void, band: *const FstCreateBand, values: BandValues<'_>) -> c_int {
+    if h.is_null() || band.is_null() {
+        return -1;
+    }
+    // SAFETY: h is a live Pipeline handle, used by one thread at a time (caller contract).
+    let c = unsafe { &mut *h.cast::<Pipeline>() };
+    // SAFETY: band is valid for the call (caller contract).
+    let b = unsafe { &*band };
+    // SAFETY: metadata is NULL or a GDAL string list (caller contract).
+    let md = unsafe { pairs(b.metadata) };
+    let input = BandInput {
+        number: usize::try_from(b.number).unwrap_or(0),
+        gdal_type: b.gdal_type,
+        metadata: &md,
+        nodata: (b.has_nodata != 0).then_some(b.nodata),
+        values,
+    };
+    match c.write_band(input) {
+        Ok(()) => 0,
+        Err(e) => {
+            report(&e);
+            -1
+        }
+    }
 }
 
 /// Close the file and free the handle. 0 on success, -1 after reporting the error (then the

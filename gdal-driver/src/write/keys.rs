@@ -381,7 +381,7 @@ mod tests {
             gdal_type: 6,
             metadata: &band_md,
             nodata: None,
-            values: &[],
+            values: crate::write::BandValues::F64(&[]),
         };
         let keys = band_keys(&CreateOptions::default(), &dataset, &band).unwrap();
         assert_eq!((keys.deet, keys.npas, keys.ip2), (3600, 6, 6));

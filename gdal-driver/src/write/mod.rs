@@ -112,7 +112,43 @@ pub struct BandInput<'a> {
     /// The nodata value, if any.
     pub nodata: Option<f64>,
     /// `xsize·ysize` values, line by line from the top, as GDAL reads them.
-    pub values: &'a [f64],
+    pub values: BandValues<'a>,
+}
+
+/// A band's values as the shim read them: float64, or float32 where the source's type is one
+/// float32 holds exactly (then half the bytes cross the edge and no value is widened only
+/// to be narrowed again). Either way the same numbers.
+#[derive(Debug, Clone, Copy)]
+pub enum BandValues<'a> {
+    /// float64 values.
+    F64(&'a [f64]),
+    /// float32 values.
+    F32(&'a [f32]),
+}
+
+impl BandValues<'_> {
+    /// How many values.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self {
+            BandValues::F64(v) => v.len(),
+            BandValues::F32(v) => v.len(),
+        }
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Value `k` as float64 (NaN past the end).
+    fn get(&self, k: usize) -> f64 {
+        match self {
+            BandValues::F64(v) => v.get(k).copied().unwrap_or(f64::NAN),
+            BandValues::F32(v) => v.get(k).map_or(f64::NAN, |&x| f64::from(x)),
+        }
+    }
 }
 
 /// The keys that tell two records apart for readers.
@@ -140,8 +176,8 @@ fn search_keys(k: &RecordKeys) -> SearchKeys {
 /// the f32 values in a pass of their own the band was read twice: together they were half
 /// of the encoding thread's own work in a netCDF → FST copy once reading got fast.
 #[allow(clippy::float_cmp, clippy::needless_bitwise_bool)] // exact nodata; `|` vectorises
-fn missing_mask(
-    values: &[f64],
+fn missing_mask<T: Copy + Into<f64>>(
+    values: &[T],
     ni: usize,
     nj: usize,
     flip: bool,
@@ -167,6 +203,7 @@ fn missing_mask(
             Some(v) => {
                 let to = v.get_mut(j * ni..(j + 1) * ni)?;
                 for ((o, t), &x) in out.iter_mut().zip(to).zip(row) {
+                    let x: f64 = x.into();
                     let m = x.is_nan() | (x == nodata);
                     *o = m;
                     *t = if m { 0.0 } else { x as f32 };
@@ -174,6 +211,7 @@ fn missing_mask(
             }
             None => {
                 for (o, &x) in out.iter_mut().zip(row) {
+                    let x: f64 = x.into();
                     *o = x.is_nan() | (x == nodata);
                 }
             }
@@ -419,15 +457,15 @@ impl Creator {
         let base = datyp & !64;
         // Every packing but 2, 4 and 5/64 takes f32 values: made with the mask, in one pass.
         let as_f32 = !matches!((base & 127, nbits), (2 | 4, _) | (5, 64));
-        let any_missing = missing_mask(
-            band.values,
-            ni,
-            nj,
-            flip,
-            band.nodata,
-            &mut buffers.missing,
-            as_f32.then_some(&mut buffers.f32),
-        )
+        let f32_out = as_f32.then_some(&mut buffers.f32);
+        let any_missing = match band.values {
+            BandValues::F64(v) => {
+                missing_mask(v, ni, nj, flip, band.nodata, &mut buffers.missing, f32_out)
+            }
+            BandValues::F32(v) => {
+                missing_mask(v, ni, nj, flip, band.nodata, &mut buffers.missing, f32_out)
+            }
+        }
         .ok_or_else(|| band_err("out of memory for the band's values and mask".into()))?;
         let missing = &buffers.missing;
         if any_missing && !matches!(base & 127, 1 | 2 | 4 | 5 | 6) {
@@ -442,9 +480,10 @@ impl Creator {
         };
         let mask = any_missing.then_some(missing.as_slice());
         let fill = |v: f64, m: bool| if m { 0.0 } else { v };
+        let values = band.values;
         let ordered = (0..nj).flat_map(|j| {
             let line = rows(j);
-            band.values[line * ni..(line + 1) * ni].iter().copied()
+            (line * ni..(line + 1) * ni).map(move |k| values.get(k))
         });
         let result = match base & 127 {
             2 => {

@@ -15,7 +15,40 @@
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::thread::JoinHandle;
 
-use super::{BandInput, CreateError, Creator};
+use super::{BandInput, BandValues, CreateError, Creator};
+
+/// A band's values owned: the buffer that goes back and forth between the threads.
+#[derive(Debug)]
+enum Values {
+    F64(Vec<f64>),
+    F32(Vec<f32>),
+}
+
+impl Values {
+    fn as_band_values(&self) -> BandValues<'_> {
+        match self {
+            Values::F64(v) => BandValues::F64(v),
+            Values::F32(v) => BandValues::F32(v),
+        }
+    }
+
+    /// `from` copied into this buffer when it holds the same type (its memory reused), else
+    /// into a new one. None when memory is short.
+    fn refill(self, from: BandValues<'_>) -> Option<Self> {
+        fn copy<T: Copy>(mut v: Vec<T>, from: &[T]) -> Option<Vec<T>> {
+            v.clear();
+            v.try_reserve_exact(from.len()).ok()?;
+            v.extend_from_slice(from);
+            Some(v)
+        }
+        Some(match (self, from) {
+            (Values::F64(v), BandValues::F64(f)) => Values::F64(copy(v, f)?),
+            (Values::F32(v), BandValues::F32(f)) => Values::F32(copy(v, f)?),
+            (_, BandValues::F64(f)) => Values::F64(copy(Vec::new(), f)?),
+            (_, BandValues::F32(f)) => Values::F32(copy(Vec::new(), f)?),
+        })
+    }
+}
 
 /// A band handed to the worker, owning what [`BandInput`] borrows.
 struct Job {
@@ -23,11 +56,11 @@ struct Job {
     gdal_type: i32,
     metadata: Vec<(String, String)>,
     nodata: Option<f64>,
-    values: Vec<f64>,
+    values: Values,
 }
 
 /// What the worker sends back for each band: its buffer for reuse, or the error.
-type Done = Result<Vec<f64>, CreateError>;
+type Done = Result<Values, CreateError>;
 
 /// A copy in progress whose bands are encoded and written on a worker thread.
 ///
@@ -38,7 +71,7 @@ pub struct Pipeline {
     done: Receiver<Done>,
     worker: Option<JoinHandle<Creator>>,
     /// Buffers the worker has finished with.
-    spare: Vec<Vec<f64>>,
+    spare: Vec<Values>,
     /// Where the error messages of the pipeline itself point.
     path: std::path::PathBuf,
 }
@@ -80,16 +113,12 @@ impl Pipeline {
     /// an earlier band's error.
     pub fn write_band(&mut self, band: BandInput<'_>) -> Result<(), CreateError> {
         self.collect()?;
-        let mut values = self.spare.pop().unwrap_or_default();
-        values.clear();
-        values
-            .try_reserve_exact(band.values.len())
-            .map_err(|_e| CreateError::Band {
-                path: self.path.clone(),
-                band: band.number,
-                reason: format!("out of memory for a copy of {} values", band.values.len()),
-            })?;
-        values.extend_from_slice(band.values);
+        let spare = self.spare.pop().unwrap_or(Values::F64(Vec::new()));
+        let values = spare.refill(band.values).ok_or_else(|| CreateError::Band {
+            path: self.path.clone(),
+            band: band.number,
+            reason: format!("out of memory for a copy of {} values", band.values.len()),
+        })?;
         let job = Job {
             number: band.number,
             gdal_type: band.gdal_type,
@@ -183,7 +212,7 @@ fn work(mut creator: Creator, inbox: &Receiver<Job>, report: &mpsc::Sender<Done>
             gdal_type: job.gdal_type,
             metadata: &job.metadata,
             nodata: job.nodata,
-            values: &job.values,
+            values: job.values.as_band_values(),
         });
         let failed = result.is_err();
         // The receiver lives as long as the pipeline, which joins this thread before it goes.

@@ -38,7 +38,7 @@ fn geotiff_like_bands_become_records_on_an_l_grid_south_first() {
             gdal_type: 6,
             metadata: &[],
             nodata: Some(2.5),
-            values: &values,
+            values: BandValues::F64(&values),
         })
         .unwrap();
     }
@@ -63,6 +63,64 @@ fn geotiff_like_bands_become_records_on_an_l_grid_south_first() {
     assert_eq!(v[ni * (nj - 1)], 0.5);
     let m = d.missing.unwrap();
     assert!(m[ni * (nj - 1) + 2] && m.iter().filter(|&&x| x).count() == 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn float32_bands_give_the_bytes_of_the_same_bands_in_float64() {
+    // The shim hands float32 sources over as float32: for every packing (those that take
+    // float32, the integer ones and 5/64), with nodata and NaN, the file is the same.
+    let dir = tmp("f32");
+    let (ni, nj) = (7usize, 5usize);
+    let values32: Vec<f32> = (0..ni * nj)
+        .map(|k| match k {
+            3 => f32::NAN,
+            8 => -999.0,
+            _ => (k as f32 * 1.37).sin() * 300.0 + 250.0,
+        })
+        .collect();
+    let values64: Vec<f64> = values32.iter().map(|&v| f64::from(v)).collect();
+    for (datyp, nbits) in [
+        ("1", "16"),
+        ("5", "32"),
+        ("5", "64"),
+        ("2", "16"),
+        ("4", "32"),
+        ("134", "16"),
+    ] {
+        let mut files = Vec::new();
+        for (name, values) in [
+            ("f64", BandValues::F64(&values64)),
+            ("f32", BandValues::F32(&values32)),
+        ] {
+            let path = dir.join(format!("{datyp}-{name}.fst"));
+            let src = SourceInfo {
+                xsize: ni,
+                ysize: nj,
+                geotransform: Some([-10.0, 1.0, 0.0, 50.0, 0.0, -1.0]),
+                crs: Some("EPSG:4326".into()),
+                ..SourceInfo::default()
+            };
+            let opts =
+                CreateOptions::parse([("DATYP", datyp), ("NBITS", nbits), ("CONTAINER", "RSF")])
+                    .unwrap();
+            let mut c = Creator::begin(&path, src, opts).unwrap();
+            c.write_band(BandInput {
+                number: 1,
+                gdal_type: 6,
+                metadata: &[],
+                nodata: Some(-999.0),
+                values,
+            })
+            .unwrap();
+            c.finish().unwrap();
+            files.push(std::fs::read(&path).unwrap());
+        }
+        assert!(
+            files[0] == files[1],
+            "datyp {datyp}/{nbits}: the files differ"
+        );
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -102,7 +160,7 @@ fn fst_metadata_and_grib_metadata_give_the_keys() {
             gdal_type: 6,
             metadata: md,
             nodata: None,
-            values: &[1.0, 2.0, 3.0, 4.0],
+            values: BandValues::F64(&[1.0, 2.0, 3.0, 4.0]),
         })
         .unwrap();
     }
@@ -146,7 +204,7 @@ fn a_failed_band_leaves_no_file() {
             gdal_type: 6,
             metadata: &[kv("FST_NOMVAR", "TOOLONG")],
             nodata: None,
-            values: &[1.0, 2.0],
+            values: BandValues::F64(&[1.0, 2.0]),
         })
         .unwrap_err()
         .to_string();

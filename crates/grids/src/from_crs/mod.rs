@@ -710,6 +710,12 @@ impl Sample {
 
     /// Largest angular distance (degrees) between the samples and the grid's points.
     fn error(&self, c: &Candidate) -> Result<f64> {
+        self.error_until(c, f64::INFINITY)
+    }
+
+    /// [`Sample::error`], stopping as soon as it exceeds `limit`: then the worst found so
+    /// far, a lower bound of the error (above `limit`).
+    fn error_until(&self, c: &Candidate, limit: f64) -> Result<f64> {
         // A Y grid's points are its `^^`/`>>` values (Grid::new only wraps the longitudes):
         // read them directly rather than have Grid::new copy arrays of up to `max_points`.
         let direct = match (&c.descriptor.positional, c.descriptor.grtyp) {
@@ -728,34 +734,57 @@ impl Sample {
             }
             (None, None) => None,
         };
-        let mut worst = 0.0_f64;
-        let mut k = 0;
-        for &j in &self.rows {
+        let ncols = self.cols.len();
+        // The distance at sampled column `ci` of sampled row `ri`, given the worst so far.
+        let at = |ri: usize, ci: usize, worst: f64| -> f64 {
+            let (Some(&j), Some(&i)) = (self.rows.get(ri), self.cols.get(ci)) else {
+                return f64::INFINITY;
+            };
             let jc = if c.flip == self.flip {
                 j
             } else {
                 self.nj - 1 - j
             };
-            for &i in &self.cols {
-                let d = match point(i, jc) {
+            let k = ri * ncols + ci;
+            let (Some(&lat), Some(&lon)) = (self.lat.get(k), self.lon.get(k)) else {
+                return f64::INFINITY;
+            };
+            let d = match point(i, jc) {
+                Some((la, lo)) => {
                     // |Δlat| + |Δlon| bounds the distance from above (along the meridian,
-                    // then the parallel, which is no shorter than the great circle): a point
-                    // whose bound is within the worst so far cannot change it, and needs no
-                    // trigonometry. Most points of a matching candidate are such points.
-                    Some((la, lo))
-                        if (self.lat[k] - la).abs() + norm180(self.lon[k] - lo).abs() <= worst =>
-                    {
-                        worst
+                    // then the parallel, which is no shorter than the great circle). A point
+                    // whose bound is within the worst so far cannot change it, and one whose
+                    // bound is negligible counts as its bound: neither needs trigonometry,
+                    // and nearly every point is one of them (the error stays an upper bound
+                    // of the true one).
+                    let bound = (lat - la).abs() + norm180(lon - lo).abs();
+                    if bound <= worst.max(NEGLIGIBLE_DEG) {
+                        bound
+                    } else {
+                        angular_distance(lat, lon, la, lo)
                     }
-                    Some((la, lo)) => angular_distance(self.lat[k], self.lon[k], la, lo),
-                    None => f64::INFINITY,
-                };
-                worst = if d.is_nan() {
-                    f64::INFINITY
-                } else {
-                    worst.max(d)
-                };
-                k += 1;
+                }
+                None => f64::INFINITY,
+            };
+            if d.is_nan() {
+                f64::INFINITY
+            } else {
+                d
+            }
+        };
+        // The corners first: a candidate whose spacing is off errs most at a corner, and the
+        // worst found there lets the bound skip the trigonometry almost everywhere else.
+        let (last_r, last_c) = (self.rows.len().saturating_sub(1), ncols.saturating_sub(1));
+        let mut worst = 0.0_f64;
+        for (ri, ci) in [(0, 0), (0, last_c), (last_r, 0), (last_r, last_c)] {
+            worst = worst.max(at(ri, ci, worst));
+        }
+        for ri in 0..self.rows.len() {
+            if worst > limit {
+                break;
+            }
+            for ci in 0..ncols {
+                worst = worst.max(at(ri, ci, worst));
             }
         }
         Ok(worst)
@@ -775,6 +804,10 @@ impl Sample {
         self.cols.len() * self.rows.len()
     }
 }
+
+/// Distances below this (degrees, about 0.1 mm) are not worth a great-circle computation
+/// when a candidate is checked: their bound stands in (see `Sample::error`).
+const NEGLIGIBLE_DEG: f64 = 1e-9;
 
 /// Great-circle distance in degrees, accurate for tiny distances (chord of unit vectors).
 fn angular_distance(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
@@ -809,9 +842,29 @@ fn choose(
         checked_points: sample.len(),
         notes,
     };
+    // Each candidate is checked until it is found out of tolerance (a candidate whose
+    // spacing is off by a rounding step errs at almost every point, and measuring its whole
+    // error took most of the check); only when none is within tolerance are the others
+    // measured in full, to keep the closest.
+    let mut rejected = Vec::new();
     for c in cands {
+        match sample.error_until(&c, tol) {
+            Ok(e) if e <= tol => {
+                for (r, at_least) in rejected {
+                    let r: &Candidate = &r;
+                    notes.push(format!(
+                        "{}: more than {at_least:.2e}° from the source",
+                        r.label
+                    ));
+                }
+                return Ok(done(c, e, notes));
+            }
+            Ok(e) => rejected.push((c, e)),
+            Err(err) => notes.push(format!("{}: {err}", c.label)),
+        }
+    }
+    for (c, _) in rejected {
         match sample.error(&c) {
-            Ok(e) if e <= tol => return Ok(done(c, e, notes)),
             Ok(e) => {
                 notes.push(format!("{}: {e:.2e}° from the source", c.label));
                 if best.as_ref().is_none_or(|(_, b)| e < *b) {

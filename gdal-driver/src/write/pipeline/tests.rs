@@ -1,6 +1,6 @@
 use super::super::tests::{kv, tmp};
 use super::*;
-use crate::write::{CreateOptions, SourceInfo};
+use crate::write::{BandValues, CreateOptions, SourceInfo};
 
 /// A smooth field with noise, different per band, so that every codec has work to do.
 fn band_values(ni: usize, nj: usize, band: usize) -> Vec<f64> {
@@ -70,7 +70,7 @@ fn the_pipeline_writes_the_file_creator_writes() {
                 gdal_type: 7,
                 metadata,
                 nodata: *nodata,
-                values,
+                values: BandValues::F64(values),
             };
             c.write_band(input).unwrap();
             p.write_band(input).unwrap();
@@ -109,7 +109,7 @@ fn a_band_error_reaches_the_caller_and_leaves_no_file() {
             gdal_type: 7,
             metadata: &md,
             nodata: None,
-            values: &values,
+            values: BandValues::F64(&values),
         });
         if let Err(e) = r {
             first_error = Some(e.to_string());
@@ -141,7 +141,7 @@ fn an_error_of_the_last_band_comes_from_finish() {
         gdal_type: 7,
         metadata: &[],
         nodata: None,
-        values: &[1.0, 2.0, 3.0],
+        values: BandValues::F64(&[1.0, 2.0, 3.0]),
     })
     .unwrap();
     let e = p.finish().unwrap_err().to_string();
