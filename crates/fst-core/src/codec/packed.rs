@@ -258,7 +258,11 @@ pub(crate) fn finite_min_max(v: &[f32], datyp: u8) -> Result<(f32, f32), EncodeE
 }
 
 /// Minimum, maximum (NaN ignored) and whether every element is finite, in one pass.
-#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 #[allow(clippy::indexing_slicing)] // k < LANES on arrays of LANES: indexed lanes vectorise
 fn scan(v: &[f32]) -> (f32, f32, bool) {
     const EXPONENT: u32 = 0x7F80_0000;
@@ -403,7 +407,11 @@ fn encode16(q: Quantiser, v: &[f32], total_words: u64) -> Result<Vec<u32>, Encod
 
 /// `out[k]` = bytes `4k + 1 … 4k + 4` of `stream` as a big-endian word (`stream` holds at
 /// least `4·out.len() + 1` bytes).
-#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 fn stream_to_words16(stream: &[u8], out: &mut [u32]) {
     let bytes = stream.get(1..).unwrap_or_default().chunks_exact(4);
     for (o, b) in out.iter_mut().zip(bytes) {
@@ -414,7 +422,11 @@ fn stream_to_words16(stream: &[u8], out: &mut [u32]) {
 }
 
 /// The 16-bit tokens of `chunk`, big-endian, into the leading `2·chunk.len()` bytes of `out`.
-#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 fn quantise_be16(q: Quantiser, chunk: &[f32], out: &mut [u8]) {
     for (t, &x) in out.chunks_exact_mut(2).zip(chunk) {
         // Tokens are below 2^16 here (nbits 16).
@@ -423,7 +435,11 @@ fn quantise_be16(q: Quantiser, chunk: &[f32], out: &mut [u8]) {
 }
 
 /// The tokens of `chunk` into the leading elements of `out`.
-#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 fn quantise(q: Quantiser, chunk: &[f32], out: &mut [u32]) {
     for (t, &x) in out.iter_mut().zip(chunk) {
         *t = q.token(x);

@@ -1278,7 +1278,11 @@ fn write_record(
 /// `words` in the container's byte order into `out` (4 bytes a word). Byte-array stores the
 /// compiler vectorises; the baseline x86-64 target has no byte shuffle, so without the SSSE3
 /// and AVX2 variants the swap for XDF took 7 % of a 1/16 write.
-#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+ssse3"))]
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl",
+    "x86_64+avx2",
+    "x86_64+ssse3"
+))]
 fn words_to_bytes(words: &[u32], big_endian: bool, out: &mut [u8]) {
     if big_endian {
         for (dst, w) in out.chunks_exact_mut(4).zip(words) {
@@ -1293,7 +1297,11 @@ fn words_to_bytes(words: &[u32], big_endian: bool, out: &mut [u8]) {
 
 /// Reverse the bytes of every word (SSSE3/AVX2 byte shuffles where the CPU has them, as in
 /// [`words_to_bytes`]).
-#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+ssse3"))]
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl",
+    "x86_64+avx2",
+    "x86_64+ssse3"
+))]
 fn swap_bytes_in_place(words: &mut [u32]) {
     for w in words {
         *w = w.swap_bytes();
