@@ -611,16 +611,50 @@ impl Tiles {
     /// Write the tiles of one band (`rows`: its residual rows, `ni` each, column 0 unused)
     /// to `out` through `bits` (`before`: words of the stream before `out`), and say why the
     /// encoding stops if it does. `columns` is scratch of `ni` elements.
-    #[allow(clippy::too_many_arguments)]
     fn band(
         &self,
         out: &mut [u32],
-        mut bits: Bits,
+        bits: Bits,
         before: usize,
         rows: &[i32],
         columns: &mut [u32],
         max_code: u32,
     ) -> (Bits, Option<Outcome>) {
+        band_kernel(*self, out, bits, before, rows, columns, max_code)
+    }
+}
+
+/// [`Tiles::band`]'s body, compiled also with BMI2 (variable shifts in one µop, against three
+/// for `shl cl`) and lzcnt for the width codes, where the CPU has them: the bit writer is
+/// scalar, and these are what it spends its time on.
+#[allow(clippy::too_many_arguments)]
+#[multiversion::multiversion(targets("x86_64+avx2+bmi1+bmi2+lzcnt"))]
+fn band_kernel(
+    this: Tiles,
+    out: &mut [u32],
+    mut bits: Bits,
+    before: usize,
+    rows: &[i32],
+    columns: &mut [u32],
+    max_code: u32,
+) -> (Bits, Option<Outcome>) {
+    this.band_body(out, &mut bits, before, rows, columns, max_code)
+        .map_or((bits, None), |stop| (bits, Some(stop)))
+}
+
+impl Tiles {
+    /// The work of [`Tiles::band`]: `Some` when the encoding stops.
+    #[inline(always)] // into each of band_kernel's versions
+    #[allow(clippy::inline_always)]
+    fn band_body(
+        &self,
+        out: &mut [u32],
+        bits: &mut Bits,
+        before: usize,
+        rows: &[i32],
+        columns: &mut [u32],
+        max_code: u32,
+    ) -> Option<Outcome> {
         const STEP: usize = PARALLELOGRAM_STEP;
         let ni = self.ni;
         let mut from = 1;
@@ -643,8 +677,8 @@ impl Tiles {
                     break;
                 };
                 let any = m.iter().fold(0, |x, &y| x | y);
-                if let Some(stop) = self.tile(out, &mut bits, before, &[a, b, c], any, max_code) {
-                    return (bits, Some(stop));
+                if let Some(stop) = self.tile(out, bits, before, &[a, b, c], any, max_code) {
+                    return Some(stop);
                 }
             }
             from = 1 + whole * STEP;
@@ -660,11 +694,11 @@ impl Tiles {
                 .iter()
                 .flat_map(|row| row.iter())
                 .fold(0, |x, r| x | r.unsigned_abs());
-            if let Some(stop) = self.tile(out, &mut bits, before, tile.rows(), any, max_code) {
-                return (bits, Some(stop));
+            if let Some(stop) = self.tile(out, bits, before, tile.rows(), any, max_code) {
+                return Some(stop);
             }
         }
-        (bits, None)
+        None
     }
 
     /// Write one tile, given as its rows and the OR of its residuals' magnitudes, or say why
