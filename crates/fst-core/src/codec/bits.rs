@@ -151,6 +151,19 @@ fn sign_extend(v: u32, n: u32) -> i32 {
     ((v << shift) as i32) >> shift
 }
 
+/// Reverse the bytes of every word: native words to the big-endian memory order an XDF file
+/// stores, and back (SSSE3/AVX2/AVX-512 byte shuffles where the CPU has them).
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl",
+    "x86_64+avx2",
+    "x86_64+ssse3"
+))]
+pub(crate) fn swap_bytes_in_place(words: &mut [u32]) {
+    for w in words {
+        *w = w.swap_bytes();
+    }
+}
+
 /// Words needed to hold `bits` bits.
 pub(crate) fn words_for_bits(bits: u64) -> u64 {
     bits.div_ceil(32)

@@ -491,6 +491,29 @@ pub fn encode(
     req: &EncodeRequest,
     limits: &Limits,
 ) -> Result<Encoded, EncodeError> {
+    encode_in(values, missing, req, limits, false)
+}
+
+/// [`encode`], the payload words' bytes in big-endian order in memory (each word's value
+/// byte-swapped on a little-endian host): what an XDF file stores, so that its writer needs
+/// no swap. Datyp 1 at 16 bits, the usual packing, forms them so directly; the others are
+/// swapped at the end.
+pub(crate) fn encode_big_endian_words(
+    values: SamplesRef<'_>,
+    missing: Option<&[bool]>,
+    req: &EncodeRequest,
+    limits: &Limits,
+) -> Result<Encoded, EncodeError> {
+    encode_in(values, missing, req, limits, true)
+}
+
+fn encode_in(
+    values: SamplesRef<'_>,
+    missing: Option<&[bool]>,
+    req: &EncodeRequest,
+    limits: &Limits,
+    big_endian_words: bool,
+) -> Result<Encoded, EncodeError> {
     let n = element_count(req, limits)?;
     let plan = plan(req, &values)?;
     let expected = match (plan.base, &values) {
@@ -520,9 +543,23 @@ pub fn encode(
     } else {
         None
     };
-    let (words, turbo) = match &plugged {
-        Some(p) => encode_plain(p.as_ref(), req, plan)?,
-        None => encode_plain(values, req, plan)?,
+    let samples = match &plugged {
+        Some(p) => p.as_ref(),
+        None => values,
+    };
+    let (words, turbo) = match samples {
+        SamplesRef::F32(v)
+            if big_endian_words && plan.base == 1 && !plan.turbo && plan.nbits == 16 =>
+        {
+            (packed::encode16_big_endian(v, req.datyp.0)?, false)
+        }
+        _ => {
+            let (mut words, turbo) = encode_plain(samples, req, plan)?;
+            if big_endian_words && cfg!(target_endian = "little") {
+                super::bits::swap_bytes_in_place(&mut words);
+            }
+            (words, turbo)
+        }
     };
     let mut datyp = plan.base;
     if turbo {

@@ -83,6 +83,7 @@ pub(crate) mod kernel_checks {
     }
 }
 
+pub(crate) use encode::encode_big_endian_words;
 pub use encode::{encode, EncodeError, EncodeRequest, Encoded, SamplesRef};
 pub use missing::{missing_mask, MissingFlags};
 
@@ -758,6 +759,46 @@ fn decode_layout(
 #[allow(clippy::float_cmp)] // exact values are the point
 mod tests {
     use super::*;
+
+    #[test]
+    fn big_endian_words_are_the_native_words_swapped() {
+        // What XDF writers ask for: the same payload, each word's bytes in big-endian
+        // order in memory, whether the encoder forms them so (1/16) or swaps at the end.
+        let (ni, nj) = (37u32, 23u32);
+        let n = (ni * nj) as usize;
+        let values: Vec<f32> = (0..n)
+            .map(|k| (k as f32 * 0.37).sin() * 120.0 + 15.0 + (k % 7) as f32 * 0.01)
+            .collect();
+        let mut with_nan = values.clone();
+        with_nan[5] = f32::NAN;
+        let limits = crate::Limits::DEFAULT;
+        for (datyp, nbits, v) in [
+            (1u8, 16u8, &values),
+            (1 + 64, 16, &with_nan),
+            (1, 12, &values),
+            (1, 16, &values[..1].to_vec()),
+            (134, 16, &values),
+            (5, 32, &values),
+            (133, 32, &values),
+            (6, 24, &values),
+        ] {
+            let req = EncodeRequest {
+                datyp: Datyp(datyp),
+                nbits,
+                ni: if v.len() == 1 { 1 } else { ni },
+                nj: if v.len() == 1 { 1 } else { nj },
+                nk: 1,
+            };
+            let native = encode(SamplesRef::F32(v), None, &req, &limits).unwrap();
+            let be = encode_big_endian_words(SamplesRef::F32(v), None, &req, &limits).unwrap();
+            let swapped: Vec<u32> = native.words.iter().map(|w| w.to_be()).collect();
+            assert_eq!(be.words, swapped, "datyp {datyp}/{nbits}");
+            assert_eq!(
+                (be.datyp, be.nbits, be.dasiz),
+                (native.datyp, native.nbits, native.dasiz)
+            );
+        }
+    }
 
     /// MSB-first bit writer for hand-made payloads.
     #[derive(Default)]

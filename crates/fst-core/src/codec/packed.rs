@@ -320,7 +320,7 @@ pub(crate) fn encode(v: &[f32], nbits: u32, datyp: u8) -> Result<Vec<u32>, Encod
     let q = Quantiser::new(v, nbits, 0x7FF, datyp)?;
     let total_words = bits::words_for_bits(TOKENS_BIT + v.len() as u64 * u64::from(nbits));
     if nbits == 16 {
-        return encode16(q, v, total_words);
+        return encode16(q, v, total_words, false);
     }
     encode_with_writer(q, v, nbits, total_words)
 }
@@ -368,7 +368,16 @@ fn encode_with_writer(
 /// payload is the header's 15 bytes followed by each token's two bytes, big-endian: word `j ≥ 4`
 /// is bytes `4j − 15 … 4j − 12` of that token stream (the low byte of token `2j − 8`, token
 /// `2j − 7`, the high byte of token `2j − 6`), formed without a bit writer.
-fn encode16(q: Quantiser, v: &[f32], total_words: u64) -> Result<Vec<u32>, EncodeError> {
+///
+/// With `big_endian_memory` the words come out with their bytes in big-endian order in
+/// memory (what an XDF file stores): the token stream is then the payload's bytes as they
+/// are, and a writer needs no swap.
+fn encode16(
+    q: Quantiser,
+    v: &[f32],
+    total_words: u64,
+    big_endian_memory: bool,
+) -> Result<Vec<u32>, EncodeError> {
     /// Payload words formed per piece; the tokens of a piece live on the stack, so that the
     /// encoding holds no array but the payload (a whole-array token vector took 4·n bytes,
     /// twice the payload, and broke the writer's memory bound).
@@ -376,11 +385,15 @@ fn encode16(q: Quantiser, v: &[f32], total_words: u64) -> Result<Vec<u32>, Encod
     let tail_words = usize::try_from(total_words.saturating_sub(4)).unwrap_or(usize::MAX);
     let mut words = words_vec(total_words)?;
     let [h0, h1, h2, h3] = q.header;
-    words.extend_from_slice(&[h0, h1, h2]);
     // Word 3's low byte holds the first token's high byte: librmn keeps only the top 24
     // bits of the header word.
     let first = v.first().map_or(0, |&x| q.token(x));
-    words.push((h3 & !0xFF) | (first >> 8));
+    let head = [h0, h1, h2, (h3 & !0xFF) | (first >> 8)];
+    if big_endian_memory {
+        words.extend(head.map(u32::to_be));
+    } else {
+        words.extend_from_slice(&head);
+    }
     // Tail word k takes tokens 2k, 2k + 1 and 2k + 2 (bytes 4k + 1 … 4k + 4 of the piece's
     // big-endian token stream); tokens past the values are zeros. The tokens go to bytes
     // in the order the words want them, so that a word is one byte-swapped load: as u32
@@ -398,7 +411,11 @@ fn encode16(q: Quantiser, v: &[f32], total_words: u64) -> Result<Vec<u32>, Encod
         quantise_be16(q, values, filled);
         zeros.fill(0);
         let out = out.get_mut(..count).unwrap_or_default();
-        stream_to_words16(piece, out);
+        if big_endian_memory {
+            stream_to_memory16(piece, out);
+        } else {
+            stream_to_words16(piece, out);
+        }
         words.extend_from_slice(out);
         done += count;
     }
@@ -419,6 +436,24 @@ fn stream_to_words16(stream: &[u8], out: &mut [u32]) {
             *o = u32::from_be_bytes(b);
         }
     }
+}
+
+/// `out[k]` holds bytes `4k + 1 … 4k + 4` of `stream` in memory order (the words of an XDF
+/// payload as the file stores them).
+fn stream_to_memory16(stream: &[u8], out: &mut [u32]) {
+    let bytes = stream.get(1..).unwrap_or_default();
+    let n = out.len().min(bytes.len() / 4);
+    if let (Some(dst), Some(src)) = (out.get_mut(..n), bytes.get(..4 * n)) {
+        bytemuck::cast_slice_mut::<u32, u8>(dst).copy_from_slice(src);
+    }
+}
+
+/// [`encode`] at 16 bits with the words' bytes in big-endian order in memory (see
+/// [`encode16`]): the payload of an XDF record as its bytes, with no swap left to do.
+pub(crate) fn encode16_big_endian(v: &[f32], datyp: u8) -> Result<Vec<u32>, EncodeError> {
+    let q = Quantiser::new(v, 16, 0x7FF, datyp)?;
+    let total_words = bits::words_for_bits(TOKENS_BIT + v.len() as u64 * 16);
+    encode16(q, v, total_words, true)
 }
 
 /// The 16-bit tokens of `chunk`, big-endian, into the leading `2·chunk.len()` bytes of `out`.
@@ -496,7 +531,7 @@ mod tests {
             let q = Quantiser::new(&v, 16, 0x7FF, 1).unwrap();
             let total = bits::words_for_bits(TOKENS_BIT + v.len() as u64 * 16);
             prop_assert_eq!(
-                encode16(q, &v, total).unwrap(),
+                encode16(q, &v, total, false).unwrap(),
                 encode_with_writer(q, &v, 16, total).unwrap()
             );
         }
