@@ -65,7 +65,12 @@ fn forward_epsg(code: u32, points: &[(f64, f64)]) -> Vec<Option<(f64, f64)>> {
             cache.clear();
         }
         let p = cache.entry(code).or_insert_with(|| {
-            proj::Proj::new_known_crs("EPSG:4326", &format!("EPSG:{code}"), None).ok()
+            let def = format!("EPSG:{code}");
+            // Checked through grids first, as render::with_proj does: proj 0.27's
+            // `new_known_crs` leaks its PROJ context (~30 KB) every time it fails.
+            matches!(grids::crs::is_map_crs(&def), Ok(true))
+                .then(|| proj::Proj::new_known_crs("EPSG:4326", &def, None).ok())
+                .flatten()
         });
         match p {
             Some(p) => points
