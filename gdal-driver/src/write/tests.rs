@@ -16,18 +16,23 @@ pub(super) fn kv(k: &str, v: &str) -> (String, String) {
     (k.to_owned(), v.to_owned())
 }
 
-#[test]
-fn geotiff_like_bands_become_records_on_an_l_grid_south_first() {
-    let dir = tmp("l");
-    let path = dir.join("out.fst");
-    let (ni, nj) = (4usize, 3usize);
-    let src = SourceInfo {
+/// A north-up EPSG:4326 raster of `ni` × `nj` 1° pixels from (−10°, 50°).
+fn lat_lon_source(ni: usize, nj: usize) -> SourceInfo {
+    SourceInfo {
         xsize: ni,
         ysize: nj,
         geotransform: Some([-10.0, 1.0, 0.0, 50.0, 0.0, -1.0]),
         crs: Some("EPSG:4326".into()),
         ..SourceInfo::default()
-    };
+    }
+}
+
+#[test]
+fn geotiff_like_bands_become_records_on_an_l_grid_south_first() {
+    let dir = tmp("l");
+    let path = dir.join("out.fst");
+    let (ni, nj) = (4usize, 3usize);
+    let src = lat_lon_source(ni, nj);
     let opts = CreateOptions::parse([("DATYP", "5"), ("CONTAINER", "XDF")]).unwrap();
     let mut c = Creator::begin(&path, src, opts).unwrap();
     assert_eq!(c.grid().unwrap().descriptor.grtyp, b'L');
@@ -94,13 +99,7 @@ fn float32_bands_give_the_bytes_of_the_same_bands_in_float64() {
             ("f32", BandValues::F32(&values32)),
         ] {
             let path = dir.join(format!("{datyp}-{name}.fst"));
-            let src = SourceInfo {
-                xsize: ni,
-                ysize: nj,
-                geotransform: Some([-10.0, 1.0, 0.0, 50.0, 0.0, -1.0]),
-                crs: Some("EPSG:4326".into()),
-                ..SourceInfo::default()
-            };
+            let src = lat_lon_source(ni, nj);
             let opts =
                 CreateOptions::parse([("DATYP", datyp), ("NBITS", nbits), ("CONTAINER", "RSF")])
                     .unwrap();
