@@ -31,7 +31,7 @@ for t in "${targets[@]}"; do
   start=$(date +%s)
   result=ok
   # shellcheck disable=SC2086 # extra holds several flags
-  if ! cargo +nightly fuzz run "$t" "$work/$t" "$here/corpus/$t" -- \
+  if ! ASAN_OPTIONS="${asan[$t]:-${ASAN_OPTIONS:-}}" cargo +nightly fuzz run "$t" "$work/$t" "$here/corpus/$t" -- \
     -runs="$runs" ${FSTGIS_FUZZ_MAX_SECONDS:+-max_total_time=$FSTGIS_FUZZ_MAX_SECONDS} -max_len="${max_len[$t]}" "${common[@]}" ${extra[$t]:-} >"$log" 2>&1; then
     result="FAILED (see $log and fuzz/artifacts/$t)"
     status=1
@@ -42,7 +42,7 @@ for t in "${targets[@]}"; do
   execs="${execs:-0}"
   # Fold what the run found and the committed corpus lacks into it (new coverage only).
   if [ "$result" = ok ]; then
-    cargo +nightly fuzz run "$t" -- -merge=1 "$here/corpus/$t" "$work/$t" \
+    ASAN_OPTIONS="${asan[$t]:-${ASAN_OPTIONS:-}}" cargo +nightly fuzz run "$t" -- -merge=1 "$here/corpus/$t" "$work/$t" \
       -max_len="${max_len[$t]}" "${common[@]}" >"$work/$t.merge.log" 2>&1 || true
   fi
   files=$(find "$here/corpus/$t" -type f | wc -l)

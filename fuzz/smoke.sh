@@ -20,6 +20,6 @@ for t in "${targets[@]}"; do
   cp -r "$here/corpus/$t/." "$scratch/$t/" 2>/dev/null || true
   echo "== $t: ${seconds}s"
   # shellcheck disable=SC2086 # extra holds several flags
-  cargo +nightly fuzz run "$t" "$scratch/$t" -- \
+  ASAN_OPTIONS="${asan[$t]:-${ASAN_OPTIONS:-}}" cargo +nightly fuzz run "$t" "$scratch/$t" -- \
     -max_total_time="$seconds" -max_len="${max_len[$t]}" "${common[@]}" ${extra[$t]:-}
 done
