@@ -205,14 +205,9 @@ pub unsafe extern "C" fn fstgis_create_band(
     values: *const c_double,
     n: usize,
 ) -> c_int {
-    guard(-1, || {
-        if values.is_null() {
-            return -1;
-        }
-        // SAFETY: values points to n readable doubles (caller contract).
-        let v = unsafe { std::slice::from_raw_parts(values, n) };
-        // SAFETY: h and band as this function's contract says.
-        unsafe { hand_over(h, band, BandValues::F64(v)) }
+    // SAFETY: the arguments are as this function's contract says.
+    guard(-1, || unsafe {
+        hand_over(h, band, values, n, |v| BandValues::F64(v))
     })
 }
 
@@ -228,26 +223,30 @@ pub unsafe extern "C" fn fstgis_create_band_f32(
     values: *const c_float,
     n: usize,
 ) -> c_int {
-    guard(-1, || {
-        if values.is_null() {
-            return -1;
-        }
-        // SAFETY: values points to n readable floats (caller contract).
-        let v = unsafe { std::slice::from_raw_parts(values, n) };
-        // SAFETY: h and band as this function's contract says.
-        unsafe { hand_over(h, band, BandValues::F32(v)) }
+    // SAFETY: the arguments are as this function's contract says.
+    guard(-1, || unsafe {
+        hand_over(h, band, values, n, |v| BandValues::F32(v))
     })
 }
 
-/// The body of the `fstgis_create_band*` entry points (inside their panic guard).
+/// The body of the `fstgis_create_band*` entry points (inside their panic guard): the `n`
+/// values at `values`, as `wrap` tells the band which type they are.
 ///
 /// # Safety
 /// `h` comes from `fstgis_create_begin` and is not finished, used by one thread at a time;
-/// `band` is valid for the call.
-unsafe fn hand_over(h: *mut c_void, band: *const FstCreateBand, values: BandValues<'_>) -> c_int {
-    if h.is_null() || band.is_null() {
+/// `band` is valid for the call; `values` points to `n` readable values.
+unsafe fn hand_over<T>(
+    h: *mut c_void,
+    band: *const FstCreateBand,
+    values: *const T,
+    n: usize,
+    wrap: fn(&[T]) -> BandValues<'_>,
+) -> c_int {
+    if h.is_null() || band.is_null() || values.is_null() {
         return -1;
     }
+    // SAFETY: values points to n readable values (caller contract).
+    let values = wrap(unsafe { std::slice::from_raw_parts(values, n) });
     // SAFETY: h is a live Pipeline handle, used by one thread at a time (caller contract).
     let c = unsafe { &mut *h.cast::<Pipeline>() };
     // SAFETY: band is valid for the call (caller contract).

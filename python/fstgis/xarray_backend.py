@@ -31,8 +31,9 @@ What a dataset holds
   plus 2-D ``lat``/``lon`` where the axes are not geographic. Y grids have ``(j, i)``
   dimensions and 2-D ``lat``/``lon`` only; U (Yin-Yang) grids too, without a grid mapping
   (two CRSs), their ``^>`` record's values kept as the variable's ``fst_yin_yang`` attribute
-  (``from_xarray`` writes the grid back as U from it); X grids have no coordinates. Several grids in one file: in a dataset, the
-  second grid's names get the suffix ``_1`` (``lat_1``, ``crs_1``), and so on;
+  (``from_xarray`` writes the grid back as U from it); X grids have no coordinates. Several
+  grids in one file: in a dataset, the second grid's names get the suffix ``_1`` (``lat_1``,
+  ``crs_1``), and so on;
   ``xr.open_datatree(path, engine="fst")`` gives one group per grid instead (``/L_60x40``,
   ``/Z_48x36``), each with plain names.
 * Ensembles: fields that differ only by an etiket naming a member (a common label and a

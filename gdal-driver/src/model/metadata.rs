@@ -50,7 +50,7 @@ pub(super) fn netcdf_dims(
         return None;
     }
     let list = |v: Vec<String>| format!("{{{}}}", v.join(","));
-    let dims = vec![
+    let mut dims = vec![
         kv("NETCDF_DIM_EXTRA", "{time,level}"),
         kv("NETCDF_DIM_time_DEF", format!("{{{},6}}", times.len())),
         kv(
@@ -66,7 +66,6 @@ pub(super) fn netcdf_dims(
         kv("time#units", "seconds since 1970-01-01 00:00:00"),
         kv("time#calendar", "standard"),
     ];
-    let mut dims = dims;
     dims.extend(level_attributes(kind));
     let per_band = points
         .iter()

@@ -497,7 +497,7 @@ pub fn encode(
 /// [`encode`], the payload words' bytes in big-endian order in memory (each word's value
 /// byte-swapped on a little-endian host): what an XDF file stores, so that its writer needs
 /// no swap. Datyp 1 at 16 bits, the usual packing, forms them so directly; the others are
-/// swapped at the end.
+/// swapped where they are made.
 pub(crate) fn encode_big_endian_words(
     values: SamplesRef<'_>,
     missing: Option<&[bool]>,
@@ -548,11 +548,10 @@ fn encode_in(
         None => values,
     };
     let (words, turbo) = match samples {
-        SamplesRef::F32(v)
-            if big_endian_words && plan.base == 1 && !plan.turbo && plan.nbits == 16 =>
-        {
-            (packed::encode16_big_endian(v, req.datyp.0)?, false)
-        }
+        SamplesRef::F32(v) if big_endian_words && plan.base == 1 && !plan.turbo => (
+            packed::encode_big_endian(v, u32::from(plan.nbits), req.datyp.0)?,
+            false,
+        ),
         _ => {
             let (mut words, turbo) = encode_plain(samples, req, plan)?;
             if big_endian_words && cfg!(target_endian = "little") {

@@ -317,12 +317,32 @@ fn not_finite(v: &[f32], datyp: u8) -> EncodeError {
 /// Encode a datyp-1 payload (`compact_float`, "style 1" header, tokens from bit 120) the way
 /// librmn does for a 32-bit float array. `v` is finite and non-empty.
 pub(crate) fn encode(v: &[f32], nbits: u32, datyp: u8) -> Result<Vec<u32>, EncodeError> {
+    encode_ordered(v, nbits, datyp, false)
+}
+
+/// [`encode`] with the words' bytes in big-endian order in memory (what an XDF file stores):
+/// at 16 bits formed so directly from the token stream (see [`encode16`]), at other widths
+/// swapped after the bit writer.
+pub(crate) fn encode_big_endian(v: &[f32], nbits: u32, datyp: u8) -> Result<Vec<u32>, EncodeError> {
+    encode_ordered(v, nbits, datyp, true)
+}
+
+fn encode_ordered(
+    v: &[f32],
+    nbits: u32,
+    datyp: u8,
+    big_endian_memory: bool,
+) -> Result<Vec<u32>, EncodeError> {
     let q = Quantiser::new(v, nbits, 0x7FF, datyp)?;
     let total_words = bits::words_for_bits(TOKENS_BIT + v.len() as u64 * u64::from(nbits));
     if nbits == 16 {
-        return encode16(q, v, total_words, false);
+        return encode16(q, v, total_words, big_endian_memory);
     }
-    encode_with_writer(q, v, nbits, total_words)
+    let mut words = encode_with_writer(q, v, nbits, total_words)?;
+    if big_endian_memory && cfg!(target_endian = "little") {
+        bits::swap_bytes_in_place(&mut words);
+    }
+    Ok(words)
 }
 
 /// [`encode`] through the bit writer: any nbits.
@@ -446,14 +466,6 @@ fn stream_to_memory16(stream: &[u8], out: &mut [u32]) {
     if let (Some(dst), Some(src)) = (out.get_mut(..n), bytes.get(..4 * n)) {
         bytemuck::cast_slice_mut::<u32, u8>(dst).copy_from_slice(src);
     }
-}
-
-/// [`encode`] at 16 bits with the words' bytes in big-endian order in memory (see
-/// [`encode16`]): the payload of an XDF record as its bytes, with no swap left to do.
-pub(crate) fn encode16_big_endian(v: &[f32], datyp: u8) -> Result<Vec<u32>, EncodeError> {
-    let q = Quantiser::new(v, 16, 0x7FF, datyp)?;
-    let total_words = bits::words_for_bits(TOKENS_BIT + v.len() as u64 * 16);
-    encode16(q, v, total_words, true)
 }
 
 /// The 16-bit tokens of `chunk`, big-endian, into the leading `2·chunk.len()` bytes of `out`.

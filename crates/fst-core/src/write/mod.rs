@@ -1244,8 +1244,8 @@ const CHUNK_WORDS: usize = 16 * 1024;
 enum WordOrder {
     /// As the codecs give them: native `u32` values.
     Native,
-    /// Already in the container's byte order (XDF words swapped in place by
-    /// [`FstWriter::write`] on a little-endian host): their bytes are the file's.
+    /// Already in the container's byte order (the XDF words [`FstWriter::write`] asks the
+    /// codec for): their bytes are the file's.
     Container,
 }
 

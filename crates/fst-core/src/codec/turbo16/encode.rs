@@ -582,7 +582,7 @@ impl Tiles {
             let rows = band.get(..th * ni).unwrap_or_default();
             let bound = self.band_bound();
             if let Some(stop) = w.in_slice(bound, |out, bits, before| {
-                self.band(out, bits, before, rows, &mut columns, max_code)
+                write_band(*self, out, bits, before, rows, &mut columns, max_code)
             })? {
                 return Ok(stop);
             }
@@ -607,29 +607,18 @@ impl Tiles {
             + (ni.div_ceil(PARALLELOGRAM_STEP) * self.c as usize).div_ceil(32)
             + 2
     }
-
-    /// Write the tiles of one band (`rows`: its residual rows, `ni` each, column 0 unused)
-    /// to `out` through `bits` (`before`: words of the stream before `out`), and say why the
-    /// encoding stops if it does. `columns` is scratch of `ni` elements.
-    fn band(
-        &self,
-        out: &mut [u32],
-        bits: Bits,
-        before: usize,
-        rows: &[i32],
-        columns: &mut [u32],
-        max_code: u32,
-    ) -> (Bits, Option<Outcome>) {
-        band_kernel(*self, out, bits, before, rows, columns, max_code)
-    }
 }
 
-/// [`Tiles::band`]'s body, compiled also with BMI2 (variable shifts in one µop, against three
-/// for `shl cl`) and lzcnt for the width codes, where the CPU has them: the bit writer is
-/// scalar, and these are what it spends its time on.
+/// Write the tiles of one band of `this` (`rows`: its residual rows, `ni` each, column 0
+/// unused) to `out` through `bits` (`before`: words of the stream before `out`), and say why
+/// the encoding stops if it does. `columns` is scratch of `ni` elements.
+///
+/// Compiled also with BMI2 (variable shifts in one µop, against three for `shl cl`) and lzcnt
+/// for the width codes, where the CPU has them: the bit writer is scalar, and these are what
+/// it spends its time on.
 #[allow(clippy::too_many_arguments)]
 #[multiversion::multiversion(targets("x86_64+avx2+bmi1+bmi2+lzcnt"))]
-fn band_kernel(
+fn write_band(
     this: Tiles,
     out: &mut [u32],
     mut bits: Bits,
@@ -643,8 +632,8 @@ fn band_kernel(
 }
 
 impl Tiles {
-    /// The work of [`Tiles::band`]: `Some` when the encoding stops.
-    #[inline(always)] // into each of band_kernel's versions
+    /// The work of [`write_band`]: `Some` when the encoding stops.
+    #[inline(always)] // into each of write_band's versions
     #[allow(clippy::inline_always)]
     fn band_body(
         &self,
