@@ -64,14 +64,9 @@ fn forward_epsg(code: u32, points: &[(f64, f64)]) -> Vec<Option<(f64, f64)>> {
         if cache.len() > 64 {
             cache.clear();
         }
-        let p = cache.entry(code).or_insert_with(|| {
-            let def = format!("EPSG:{code}");
-            // Checked through grids first, as render::with_proj does: proj 0.27's
-            // `new_known_crs` leaks its PROJ context (~30 KB) every time it fails.
-            matches!(grids::crs::is_map_crs(&def), Ok(true))
-                .then(|| proj::Proj::new_known_crs("EPSG:4326", &def, None).ok())
-                .flatten()
-        });
+        let p = cache
+            .entry(code)
+            .or_insert_with(|| crate::render::epsg_proj(code, false).ok());
         match p {
             Some(p) => points
                 .iter()

@@ -70,6 +70,26 @@ pub fn epsg_northing_first(code: u32) -> Result<bool, RenderError> {
     with_proj(code, |c| c.northing_first)
 }
 
+/// The PROJ transformation from `EPSG:code` to geographic coordinates (`to_geographic`) or
+/// back, for a 2-D map CRS only. Checked first through grids (PROJ silenced): only such a CRS
+/// reaches `proj::Proj`, whose context would log every failure to stderr, and which leaks
+/// that context (~30 KB) every time it fails (proj 0.27).
+pub(crate) fn epsg_proj(code: u32, to_geographic: bool) -> Result<proj::Proj, &'static str> {
+    let def = format!("EPSG:{code}");
+    match grids::crs::is_map_crs(&def) {
+        Ok(true) => {}
+        Ok(false) => return Err("not a 2-D map CRS (geographic 2-D or projected)"),
+        Err(_) => return Err("unknown to PROJ"),
+    }
+    let (from, to) = if to_geographic {
+        (def.as_str(), "EPSG:4326")
+    } else {
+        ("EPSG:4326", def.as_str())
+    };
+    proj::Proj::new_known_crs(from, to, None)
+        .map_err(|_create_error| "PROJ cannot transform it to geographic coordinates")
+}
+
 fn with_proj<T>(code: u32, f: impl FnOnce(&EpsgCrs) -> T) -> Result<T, RenderError> {
     PROJ_CACHE.with(|c| {
         let mut c = c.borrow_mut();
@@ -77,18 +97,9 @@ fn with_proj<T>(code: u32, f: impl FnOnce(&EpsgCrs) -> T) -> Result<T, RenderErr
             c.clear();
         }
         let p = c.entry(code).or_insert_with(|| {
-            let def = format!("EPSG:{code}");
-            // Checked first through grids (PROJ silenced): only a 2-D map CRS reaches
-            // `proj::Proj`, whose context would log every failure to stderr, and which
-            // leaks that context (~30 KB) every time it fails (proj 0.27).
-            match grids::crs::is_map_crs(&def) {
-                Ok(true) => {}
-                Ok(false) => return Err("not a 2-D map CRS (geographic 2-D or projected)"),
-                Err(_) => return Err("unknown to PROJ"),
-            }
-            let to_geographic = proj::Proj::new_known_crs(&def, "EPSG:4326", None)
-                .map_err(|_create_error| "PROJ cannot transform it to geographic coordinates")?;
-            let northing_first = grids::crs::northing_first(&def).unwrap_or(false);
+            let to_geographic = epsg_proj(code, true)?;
+            let northing_first =
+                grids::crs::northing_first(&format!("EPSG:{code}")).unwrap_or(false);
             Ok(EpsgCrs {
                 to_geographic,
                 northing_first,
