@@ -135,53 +135,51 @@ std::unique_ptr<NetcdfSlabs> NetcdfSlabs::Open(GDALDataset *src) {
     return s;
 }
 
-bool NetcdfSlabs::ReadSlab(int index, double *out, bool flip) {
+template <typename T> bool NetcdfSlabs::ReadAs(int index, T *out, bool flip, std::vector<T> &buf) {
     const GUInt64 start[3] = {static_cast<GUInt64>(index), 0, 0};
     const size_t count[3] = {1, ny_, nx_};
     CPLErrorStateBackuper state;
     CPLErrorHandlerPusher quiet(CPLQuietErrorHandler);
-    const size_t n = nx_ * ny_;
+    T *dest = flip ? buf.data() : out;
+    if (!array_->Read(start, count, nullptr, nullptr, GDALExtendedDataType::Create(TypeOf(out)), dest))
+        return false;
+    if (flip)
+        for (size_t j = 0; j < ny_; j++)
+            std::memcpy(out + j * nx_, &buf[(ny_ - 1 - j) * nx_], nx_ * sizeof(T));
+    return true;
+}
+
+namespace {
+
+// NaN as the classic driver gives it: `value` (unless that is NaN too).
+template <typename T> void NansAs(T *out, size_t n, T value) {
+    if (!std::isnan(value))
+        for (size_t i = 0; i < n; i++)
+            if (std::isnan(out[i])) out[i] = value;
+}
+
+}  // namespace
+
+bool NetcdfSlabs::ReadSlab(int index, double *out, bool flip) {
     if (float32_) {
-        if (!array_->Read(start, count, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Float32), f32_.data()))
-            return false;
+        if (!ReadAs(index, f32_.data(), false, f32_)) return false;
         // Widened and turned over in one pass (a separate flip was a tenth of the copy's CPU).
         for (size_t j = 0; j < ny_; j++) {
             const float *from = &f32_[(flip ? ny_ - 1 - j : j) * nx_];
             double *to = out + j * nx_;
             for (size_t i = 0; i < nx_; i++) to[i] = static_cast<double>(from[i]);
         }
-    } else {
-        double *dest = flip ? slab_.data() : out;
-        if (!array_->Read(start, count, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Float64), dest))
-            return false;
-        if (flip)
-            for (size_t j = 0; j < ny_; j++)
-                std::memcpy(out + j * nx_, &slab_[(ny_ - 1 - j) * nx_], nx_ * sizeof(double));
+    } else if (!ReadAs(index, out, flip, slab_)) {
+        return false;
     }
-    if (!std::isnan(nan_as_))
-        for (size_t i = 0; i < n; i++)
-            if (std::isnan(out[i])) out[i] = nan_as_;
+    NansAs(out, nx_ * ny_, nan_as_);
     return true;
 }
 
 bool NetcdfSlabs::ReadSlab(int index, float *out, bool flip) {
-    if (!float32_) return false;
-    const GUInt64 start[3] = {static_cast<GUInt64>(index), 0, 0};
-    const size_t count[3] = {1, ny_, nx_};
-    CPLErrorStateBackuper state;
-    CPLErrorHandlerPusher quiet(CPLQuietErrorHandler);
-    float *dest = flip ? f32_.data() : out;
-    if (!array_->Read(start, count, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Float32), dest))
-        return false;
-    if (flip)
-        for (size_t j = 0; j < ny_; j++)
-            std::memcpy(out + j * nx_, &f32_[(ny_ - 1 - j) * nx_], nx_ * sizeof(float));
+    if (!float32_ || !ReadAs(index, out, flip, f32_)) return false;
     // nan_as_ came from a float (Open), so it is exact as one.
-    const float nan_as = static_cast<float>(nan_as_);
-    const size_t n = nx_ * ny_;
-    if (!std::isnan(nan_as))
-        for (size_t i = 0; i < n; i++)
-            if (std::isnan(out[i])) out[i] = nan_as;
+    NansAs(out, nx_ * ny_, static_cast<float>(nan_as_));
     return true;
 }
 

@@ -34,6 +34,8 @@ class NetcdfSlabs {
     // As float: float32 variables only.
     bool ReadSlab(int index, double *out, bool flip);
     bool ReadSlab(int index, float *out, bool flip);
+    // Slab `index` read as T into `out`, through `buf` when its rows are turned over.
+    template <typename T> bool ReadAs(int index, T *out, bool flip, std::vector<T> &buf);
     // The line and slab buffers of each output type.
     std::vector<double> &Line(double *) { return line_; }
     std::vector<float> &Line(float *) { return line32_; }
