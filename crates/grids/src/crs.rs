@@ -78,6 +78,51 @@ pub fn is_map_crs(definition: &str) -> Result<bool> {
             .all(|d| matches!(d.as_str(), "east" | "west" | "north" | "south")))
 }
 
+/// A coordinate conversion from one CRS to another, in GIS axis order (x = easting or
+/// longitude, y = northing or latitude, whatever the authority's order), as PROJ picks it.
+///
+/// Each value has its own PROJ context, destroyed with it on every path (creation failures
+/// included), so creating and dropping many leaves nothing behind but PROJ's own bounded
+/// caches. A value moves between threads but is used by one at a time (`Send`, not `Sync`).
+///
+/// ```
+/// let t = grids::crs::CrsTransform::new("EPSG:3857", "EPSG:4326")?;
+/// let (mut x, mut y) = (vec![0.0, 20_037_508.342789244], vec![0.0, 0.0]);
+/// t.convert(&mut x, &mut y);
+/// assert!((x[1] - 180.0).abs() < 1e-9 && y[0].abs() < 1e-9);
+/// assert!(grids::crs::CrsTransform::new("EPSG:99999999", "EPSG:4326").is_err());
+/// # Ok::<(), grids::GridError>(())
+/// ```
+#[cfg(feature = "proj")]
+pub struct CrsTransform(crate::proj_ffi::Operation);
+
+#[cfg(feature = "proj")]
+impl CrsTransform {
+    /// The conversion from `from` to `to` (anything PROJ accepts: `EPSG:3978`, WKT, a PROJ
+    /// string). Nothing is logged; a failure is an error.
+    pub fn new(from: &str, to: &str) -> Result<Self> {
+        crate::proj_ffi::Operation::between(from, to).map(CrsTransform)
+    }
+
+    /// Convert the points in place (pairs of `x[k]`, `y[k]`, up to the shorter slice); a point
+    /// PROJ cannot convert becomes NaN in both.
+    pub fn convert(&self, x: &mut [f64], y: &mut [f64]) {
+        self.0.convert(x, y);
+        for (a, b) in x.iter_mut().zip(y.iter_mut()) {
+            if !(a.is_finite() && b.is_finite()) {
+                (*a, *b) = (f64::NAN, f64::NAN);
+            }
+        }
+    }
+}
+
+#[cfg(feature = "proj")]
+impl std::fmt::Debug for CrsTransform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CrsTransform")
+    }
+}
+
 /// Affine map from 0-based point indices to CRS coordinates: point (i, j) is at
 /// `(x0 + i·dx, y0 + j·dy)`. j grows with the record's rows (j = 0 is the first row stored,
 /// which is the south row except for A/G grids with ig2 = 1), so `dy` is usually positive.

@@ -1,9 +1,10 @@
-//! The one place that calls PROJ directly: exporting a PROJ definition as WKT, and reading
-//! the axis order of a CRS.
+//! PROJ through `proj_sys`: exporting a PROJ definition as WKT, reading the kind and axis
+//! order of a CRS, and converting coordinates between two CRSs.
 //!
-//! proj 0.27 has neither `to_wkt` nor axis queries, so this uses `proj_sys` directly. Each call creates its own
-//! PROJ context, so it is safe from any thread (PROJ contexts must not be shared between
-//! threads without care; a private one sidesteps the question).
+//! proj 0.27 has neither `to_wkt` nor axis queries, and its `Proj` leaks its context every
+//! time a creation fails; so PROJ is called directly, and every path destroys what it
+//! created. Each call (and each [`Operation`]) has its own PROJ context: a context must not
+//! be used by two threads at once, and a private one sidesteps the question.
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, CString};
@@ -159,4 +160,118 @@ pub(crate) fn is_geographic_2d_or_projected(definition: &str) -> Result<bool> {
         Ok(kind == proj_sys::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_2D_CRS
             || kind == proj_sys::PJ_TYPE_PJ_TYPE_PROJECTED_CRS)
     })
+}
+
+/// A PROJ coordinate operation from one CRS to another, both in GIS axis order (x = easting or
+/// longitude, y = northing or latitude; degrees for angles), with its own context.
+pub(crate) struct Operation {
+    ctx: *mut proj_sys::PJ_CONTEXT,
+    op: *mut proj_sys::PJ,
+}
+
+// SAFETY: the context and the operation are created together, owned by this value alone and
+// destroyed together. PROJ allows a context (with its objects) to move between threads as long
+// as no two threads use it at once; `Operation` is not `Sync`, so `&self` calls never overlap.
+unsafe impl Send for Operation {}
+
+impl Operation {
+    /// The operation PROJ picks from `from` to `to` (anything `proj_create` accepts).
+    pub(crate) fn between(from: &str, to: &str) -> Result<Self> {
+        let cs = |d: &str| CString::new(d).map_err(|e| err(d, e.to_string()));
+        let (from_c, to_c) = (cs(from)?, cs(to)?);
+        let pair = || format!("{from} → {to}");
+        // SAFETY: no preconditions; null is checked.
+        let ctx = unsafe { proj_sys::proj_context_create() };
+        if ctx.is_null() {
+            return Err(err(&pair(), "proj_context_create failed"));
+        }
+        // From here on, `Drop` destroys what exists.
+        let mut made = Operation {
+            ctx,
+            op: std::ptr::null_mut(),
+        };
+        // SAFETY: ctx is live.
+        unsafe { proj_sys::proj_log_level(ctx, proj_sys::PJ_LOG_LEVEL_PJ_LOG_NONE) };
+        // SAFETY: ctx is live; both strings are NUL-terminated and outlive the call; a null
+        // area is allowed.
+        let op = unsafe {
+            proj_sys::proj_create_crs_to_crs(
+                ctx,
+                from_c.as_ptr(),
+                to_c.as_ptr(),
+                std::ptr::null_mut(),
+            )
+        };
+        if op.is_null() {
+            return Err(err(&pair(), "PROJ has no operation between these CRSs"));
+        }
+        made.op = op;
+        // SAFETY: op is a live operation of ctx.
+        let norm = unsafe { proj_sys::proj_normalize_for_visualization(ctx, op) };
+        if norm.is_null() {
+            return Err(err(&pair(), "PROJ could not put the axes in x/y order"));
+        }
+        // SAFETY: op is live and replaced by norm.
+        unsafe { proj_sys::proj_destroy(op) };
+        made.op = norm;
+        Ok(made)
+    }
+
+    /// Convert the points in place; PROJ writes infinities where it cannot.
+    pub(crate) fn convert(&self, x: &mut [f64], y: &mut [f64]) {
+        // SAFETY: self.op is a live operation of this value's context, used by one thread.
+        unsafe { trans_generic(self.op, proj_sys::PJ_DIRECTION_PJ_FWD, x, y) };
+    }
+}
+
+impl Drop for Operation {
+    fn drop(&mut self) {
+        if !self.op.is_null() {
+            // SAFETY: op is a live object of ctx, destroyed once.
+            unsafe { proj_sys::proj_destroy(self.op) };
+        }
+        // SAFETY: ctx is live and its only object has been destroyed.
+        unsafe { proj_sys::proj_context_destroy(self.ctx) };
+    }
+}
+
+/// `proj_trans_generic` over two coordinate slices (the shorter one's length), in chunks:
+/// PROJ counts points in `usize` but loops in `int` inside.
+///
+/// # Safety
+/// `op` is a live PROJ operation that no other thread is using.
+pub(crate) unsafe fn trans_generic(
+    op: *mut proj_sys::PJ,
+    direction: proj_sys::PJ_DIRECTION,
+    x: &mut [f64],
+    y: &mut [f64],
+) {
+    const CHUNK: usize = 1 << 20;
+    let n = x.len().min(y.len());
+    let mut k = 0;
+    while k < n {
+        let m = CHUNK.min(n - k);
+        // SAFETY: op is live (the caller's promise); x[k..k+m] and y[k..k+m] are distinct,
+        // writable f64 buffers of m elements with stride 8 bytes; z and t are null with count
+        // 0, which PROJ allows.
+        unsafe {
+            proj_sys::proj_trans_generic(
+                op,
+                direction,
+                x[k..].as_mut_ptr(),
+                size_of::<f64>(),
+                m,
+                y[k..].as_mut_ptr(),
+                size_of::<f64>(),
+                m,
+                std::ptr::null_mut(),
+                0,
+                0,
+                std::ptr::null_mut(),
+                0,
+                0,
+            );
+        }
+        k += m;
+    }
 }

@@ -52,8 +52,10 @@ pub struct PointMap<'a> {
 pub const SPLIT_LOCATIONS: usize = 100_000;
 
 thread_local! {
-    // proj::Proj is not Send: one per worker thread and CRS (style guide 2.5).
-    static FORWARD: RefCell<HashMap<u32, Option<proj::Proj>>> = RefCell::new(HashMap::new());
+    // A PROJ context serves one thread at a time: one per worker thread and CRS (style guide
+    // 2.5).
+    static FORWARD: RefCell<HashMap<u32, Option<grids::crs::CrsTransform>>> =
+        RefCell::new(HashMap::new());
 }
 
 /// Geographic (lon, lat) → (x, y) in `EPSG:code`, through a per-thread PROJ transformation;
@@ -68,14 +70,15 @@ fn forward_epsg(code: u32, points: &[(f64, f64)]) -> Vec<Option<(f64, f64)>> {
             .entry(code)
             .or_insert_with(|| crate::render::epsg_proj(code, false).ok());
         match p {
-            Some(p) => points
-                .iter()
-                .map(|xy| {
-                    p.convert(*xy)
-                        .ok()
-                        .filter(|(x, y): &(f64, f64)| x.is_finite() && y.is_finite())
-                })
-                .collect(),
+            Some(p) => {
+                let mut x: Vec<f64> = points.iter().map(|q| q.0).collect();
+                let mut y: Vec<f64> = points.iter().map(|q| q.1).collect();
+                p.convert(&mut x, &mut y);
+                x.into_iter()
+                    .zip(y)
+                    .map(|(x, y)| (x.is_finite() && y.is_finite()).then_some((x, y)))
+                    .collect()
+            }
             None => vec![None; points.len()],
         }
     })

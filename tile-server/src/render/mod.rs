@@ -54,12 +54,13 @@ pub enum RenderError {
 /// An output CRS known to PROJ: its transformation to geographic coordinates, and its axis
 /// order.
 struct EpsgCrs {
-    to_geographic: proj::Proj,
+    to_geographic: grids::crs::CrsTransform,
     northing_first: bool,
 }
 
 thread_local! {
-    // proj::Proj is not Send: one per worker thread and CRS (style guide 2.5).
+    // A PROJ context serves one thread at a time: one per worker thread and CRS (style guide
+    // 2.5), at most 65 per thread.
     static PROJ_CACHE: RefCell<HashMap<u32, Result<EpsgCrs, &'static str>>> = RefCell::new(HashMap::new());
 }
 
@@ -71,10 +72,13 @@ pub fn epsg_northing_first(code: u32) -> Result<bool, RenderError> {
 }
 
 /// The PROJ transformation from `EPSG:code` to geographic coordinates (`to_geographic`) or
-/// back, for a 2-D map CRS only. Checked first through grids (PROJ silenced): only such a CRS
-/// reaches `proj::Proj`, whose context would log every failure to stderr, and which leaks
-/// that context (~30 KB) every time it fails (proj 0.27).
-pub(crate) fn epsg_proj(code: u32, to_geographic: bool) -> Result<proj::Proj, &'static str> {
+/// back, for a 2-D map CRS only (checked first: others, such as geocentric or vertical CRSs,
+/// are refused without asking PROJ for an operation). Made through grids, whose PROJ calls
+/// log nothing and free their context on every path.
+pub(crate) fn epsg_proj(
+    code: u32,
+    to_geographic: bool,
+) -> Result<grids::crs::CrsTransform, &'static str> {
     let def = format!("EPSG:{code}");
     match grids::crs::is_map_crs(&def) {
         Ok(true) => {}
@@ -86,7 +90,7 @@ pub(crate) fn epsg_proj(code: u32, to_geographic: bool) -> Result<proj::Proj, &'
     } else {
         ("EPSG:4326", def.as_str())
     };
-    proj::Proj::new_known_crs(from, to, None)
+    grids::crs::CrsTransform::new(from, to)
         .map_err(|_create_error| "PROJ cannot transform it to geographic coordinates")
 }
 
@@ -147,18 +151,11 @@ pub fn pixel_lon_lat(
             }
         }
         OutputCrs::Epsg(code) => {
-            with_proj(code, |p| {
-                for (r, &y) in ys.iter().enumerate() {
-                    for (c, &x) in xs.iter().enumerate() {
-                        let (a, b) = p
-                            .to_geographic
-                            .convert((x, y))
-                            .unwrap_or((f64::NAN, f64::NAN));
-                        lon[r * w + c] = a;
-                        lat[r * w + c] = b;
-                    }
-                }
-            })?;
+            for (r, &y) in ys.iter().enumerate() {
+                lon[r * w..(r + 1) * w].copy_from_slice(&xs);
+                lat[r * w..(r + 1) * w].fill(y);
+            }
+            with_proj(code, |p| p.to_geographic.convert(&mut lon, &mut lat))?;
         }
     }
     Ok((lon, lat))

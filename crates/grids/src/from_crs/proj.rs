@@ -279,40 +279,13 @@ impl Source {
 impl ToLatLon for Source {
     /// Points PROJ cannot convert come back as infinities.
     fn convert(&self, x: &mut [f64], y: &mut [f64], forward: bool) {
-        // PROJ counts points in `usize` but loops in `int` internally: convert in chunks.
-        const CHUNK: usize = 1 << 20;
-        let n = x.len().min(y.len());
         let dir = if forward {
             proj_sys::PJ_DIRECTION_PJ_FWD
         } else {
             proj_sys::PJ_DIRECTION_PJ_INV
         };
-        let mut k = 0;
-        while k < n {
-            let m = CHUNK.min(n - k);
-            // SAFETY: self.op is a live operation; x[k..k+m] and y[k..k+m] are valid,
-            // distinct, writable f64 buffers of m elements with stride 8 bytes; z and t are
-            // null with count 0, which PROJ allows.
-            unsafe {
-                proj_sys::proj_trans_generic(
-                    self.op,
-                    dir,
-                    x[k..].as_mut_ptr(),
-                    size_of::<f64>(),
-                    m,
-                    y[k..].as_mut_ptr(),
-                    size_of::<f64>(),
-                    m,
-                    std::ptr::null_mut(),
-                    0,
-                    0,
-                    std::ptr::null_mut(),
-                    0,
-                    0,
-                );
-            }
-            k += m;
-        }
+        // SAFETY: self.op is a live operation of this Source's context, used by one thread.
+        unsafe { crate::proj_ffi::trans_generic(self.op, dir, x, y) };
     }
 }
 
