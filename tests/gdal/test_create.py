@@ -103,7 +103,7 @@ def test_creation_options_are_advertised():
     assert drv.GetMetadataItem(gdal.DCAP_CREATECOPY) == "YES"
     xml = drv.GetMetadataItem(gdal.DMD_CREATIONOPTIONLIST)
     for name in ("NOMVAR", "TYPVAR", "ETIKET", "IP1", "IP2", "IP3", "LEVEL", "LEVEL_KIND", "DATEO", "DEET", "NPAS",
-                 "DATYP", "NBITS", "CONTAINER", "APPEND_SUBDATASET"):
+                 "DATYP", "NBITS", "CONTAINER", "APPEND_SUBDATASET", "NUM_THREADS"):
         assert f'name="{name}"' in xml, name
     out = subprocess.run(["gdalinfo", "--format", "FST"], capture_output=True, text=True).stdout
     assert "CreateCopy()" in out and "CreationOptionList" in out
@@ -405,9 +405,23 @@ def test_grib2_to_fst_to_gtiff(tmp_path):
     np.testing.assert_array_equal(gdal.Open(str(tif2)).ReadAsArray(), want)
 
 
+@pytest.mark.parametrize("datyp", ["133", "134", "1"])
+def test_the_file_is_the_same_whatever_the_number_of_threads(tmp_path, datyp):
+    # 24 bands with nodata in some: several bands in flight on every encoder, written in order.
+    tif = tmp_path / "many.tif"
+    geotiff(tif, "EPSG:4326", [0.0, 0.5, 0.0, 60.0, 0.0, -0.5], nbands=24, shape=(45, 70), nodata=-999.0)
+    outs = []
+    for threads in ("1", "2", "3", "ALL_CPUS"):
+        out = tmp_path / f"t{threads}.fst"
+        to_fst(tif, out, f"NUM_THREADS={threads}", f"DATYP={datyp}", "NBITS=16")
+        outs.append(out.read_bytes())
+    assert all(o == outs[0] for o in outs[1:])
+    assert gdal.Open(str(tmp_path / "t1.fst")).RasterCount == 24
+
+
 @pytest.mark.parametrize("option,needle", [
     ("NBITS=99", "NBITS"), ("NOMVAR=TOOLONG", "NOMVAR"), ("DATYP=3", "DATYP"), ("CONTAINER=ZIP", "CONTAINER"),
-    ("COLOUR=BLUE", "COLOUR"),
+    ("COLOUR=BLUE", "COLOUR"), ("NUM_THREADS=0", "NUM_THREADS"),
 ])
 def test_bad_creation_option_fails_and_leaves_nothing(tmp_path, option, needle):
     tif = tmp_path / "a.tif"

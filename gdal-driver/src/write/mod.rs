@@ -12,6 +12,7 @@
 //! this driver publishes when reading FST, so `FST → GTiff → FST` keeps every key); GRIB2 and
 //! netCDF metadata ([`keys`]); defaults.
 
+mod band;
 mod keys;
 mod options;
 mod pipeline;
@@ -22,11 +23,13 @@ use std::path::{Path, PathBuf};
 use fst_core::codec::SamplesRef;
 use fst_core::record::Datyp;
 use fst_core::write::{
-    FstWriter, PositionalAxes, PositionalRecords, RecordKeys, ReferenceGrid, WriteOptions,
+    EncodedRecord, FstWriter, PositionalAxes, PositionalRecords, RecordKeys, ReferenceGrid,
+    WriteOptions,
 };
 use fst_core::{Container, WriteError};
 use grids::from_crs::{from_geotransform, from_lat_lon, FromCrsError, FromCrsOptions, FstGrid};
 
+use band::{write_record, BandBuffers, BandEncoder, BandPlan};
 pub use options::{CreateOptions, CREATION_OPTION_LIST};
 pub use pipeline::Pipeline;
 
@@ -166,80 +169,6 @@ fn search_keys(k: &RecordKeys) -> SearchKeys {
     )
 }
 
-/// The missing points in record order into `missing` (its length made `ni·nj`): NaN, and
-/// the nodata value (compared exactly: it is the value GDAL stored); with `f32s`, the values
-/// in record order there too, as f32, 0 where missing. Whether any point is missing; None
-/// when memory is short.
-///
-/// Whole rows into the kept slices with a non-short-circuit `|`, and `any` as a fold: these
-/// loops vectorise. Built with `extend(… || …)` and `iter().any()` they did not, and with
-/// the f32 values in a pass of their own the band was read twice: together they were half
-/// of the encoding thread's own work in a netCDF → FST copy once reading got fast.
-#[allow(clippy::float_cmp, clippy::needless_bitwise_bool)] // exact nodata; `|` vectorises
-fn missing_mask<T: Copy + Into<f64>>(
-    values: &[T],
-    ni: usize,
-    nj: usize,
-    flip: bool,
-    nodata: Option<f64>,
-    missing: &mut Vec<bool>,
-    mut f32s: Option<&mut Vec<f32>>,
-) -> Option<bool> {
-    let n = ni.checked_mul(nj)?;
-    sized(missing, n, false)?;
-    if let Some(v) = f32s.as_deref_mut() {
-        sized(v, n, 0.0)?;
-    }
-    if n == 0 {
-        return Some(false);
-    }
-    // No nodata: NaN compares equal to nothing, so only `is_nan` counts.
-    let nodata = nodata.unwrap_or(f64::NAN);
-    let mut any = false;
-    for (j, out) in missing.chunks_exact_mut(ni).enumerate() {
-        let line = if flip { nj - 1 - j } else { j };
-        let row = values.get(line * ni..(line + 1) * ni)?;
-        match f32s.as_deref_mut() {
-            Some(v) => {
-                let to = v.get_mut(j * ni..(j + 1) * ni)?;
-                for ((o, t), &x) in out.iter_mut().zip(to).zip(row) {
-                    let x: f64 = x.into();
-                    let m = x.is_nan() | (x == nodata);
-                    *o = m;
-                    *t = if m { 0.0 } else { x as f32 };
-                }
-            }
-            None => {
-                for (o, &x) in out.iter_mut().zip(row) {
-                    let x: f64 = x.into();
-                    *o = x.is_nan() | (x == nodata);
-                }
-            }
-        }
-        any |= out.iter().fold(false, |a, &m| a | m);
-    }
-    Some(any)
-}
-
-/// `v` made `n` long, its elements left as they are (they are all overwritten): a kept
-/// buffer of the right length costs nothing. None when memory is short.
-fn sized<T: Copy>(v: &mut Vec<T>, n: usize, fill: T) -> Option<()> {
-    if v.len() != n {
-        v.clear();
-        v.try_reserve_exact(n).ok()?;
-        v.resize(n, fill);
-    }
-    Some(())
-}
-
-/// Per-band arrays kept from band to band: allocating them afresh for every band had the
-/// kernel zero ~2.4 MB of new pages per 800 × 600 band (a tenth of a netCDF copy's time).
-#[derive(Debug, Default)]
-struct BandBuffers {
-    missing: Vec<bool>,
-    f32: Vec<f32>,
-}
-
 /// A copy in progress: the open writer, the grid and the keys written so far.
 pub struct Creator {
     path: PathBuf,
@@ -248,6 +177,8 @@ pub struct Creator {
     source: SourceInfo,
     grid: Option<FstGrid>,
     written: HashSet<SearchKeys>,
+    /// The writer's call count of the next band's record.
+    next_sequence: u64,
     turbo: bool,
     buffers: BandBuffers,
 }
@@ -336,6 +267,7 @@ impl Creator {
             source,
             grid,
             written: HashSet::new(),
+            next_sequence: 0,
             turbo: turbo_available(),
             buffers: BandBuffers::default(),
         };
@@ -343,6 +275,7 @@ impl Creator {
             c.abandon();
             return Err(e);
         }
+        c.next_sequence = c.writer.as_ref().map_or(0, FstWriter::write_calls);
         Ok(c)
     }
 
@@ -416,22 +349,27 @@ impl Creator {
         })
     }
 
-    /// Encode and write one band as a record.
+    /// Encode and write one band as a record, on this thread ([`Pipeline`] does the same
+    /// work on several).
     pub fn write_band(&mut self, band: BandInput<'_>) -> Result<(), CreateError> {
+        let plan = self.plan_band(&band)?;
+        let encoder = self.band_encoder()?;
+        let mut buffers = std::mem::take(&mut self.buffers);
+        let record = encoder.encode(&plan, band.values, &mut buffers);
+        self.buffers = buffers;
+        self.write_encoded(&plan, &record?)
+    }
+
+    /// A band's record keys and packing, decided in band order (bands whose keys would be
+    /// equal are told apart by ip3 here).
+    fn plan_band(&mut self, band: &BandInput<'_>) -> Result<BandPlan, CreateError> {
         let band_err = |reason: String| CreateError::Band {
             path: self.path.clone(),
             band: band.number,
             reason,
         };
-        let (ni, nj) = (self.source.xsize, self.source.ysize);
-        if band.values.len() != ni * nj {
-            return Err(band_err(format!(
-                "{} values for a {ni}x{nj} raster",
-                band.values.len()
-            )));
-        }
         let mut k =
-            keys::band_keys(&self.options, &self.source.metadata, &band).map_err(band_err)?;
+            keys::band_keys(&self.options, &self.source.metadata, band).map_err(band_err)?;
         match &self.grid {
             Some(g) => {
                 let d = &g.descriptor;
@@ -442,85 +380,47 @@ impl Creator {
                 k.grtyp = b'X';
             }
         }
-        k.ni = ni as u32;
-        k.nj = nj as u32;
+        k.ni = self.source.xsize as u32;
+        k.nj = self.source.ysize as u32;
         // Bands whose keys would be equal (plain GeoTIFF bands) stay apart by ip3.
         if self.options.ip3.is_none() && self.written.contains(&search_keys(&k)) {
             k.ip3 = band.number as u32;
         }
-        let (datyp, nbits) = keys::packing(&self.options, &band, self.turbo);
-        // Without a grid (X), our reader shows record row 0 at the bottom, like librmn's
-        // tools: write south first so that the raster comes back the same way up.
-        let flip = self.grid.as_ref().is_none_or(|g| g.flip_rows);
-        let rows = |j: usize| if flip { nj - 1 - j } else { j };
-        let mut buffers = std::mem::take(&mut self.buffers);
-        let base = datyp & !64;
-        // Every packing but 2, 4 and 5/64 takes f32 values: made with the mask, in one pass.
-        let as_f32 = !matches!((base & 127, nbits), (2 | 4, _) | (5, 64));
-        let f32_out = as_f32.then_some(&mut buffers.f32);
-        let any_missing = match band.values {
-            BandValues::F64(v) => {
-                missing_mask(v, ni, nj, flip, band.nodata, &mut buffers.missing, f32_out)
-            }
-            BandValues::F32(v) => {
-                missing_mask(v, ni, nj, flip, band.nodata, &mut buffers.missing, f32_out)
-            }
-        }
-        .ok_or_else(|| band_err("out of memory for the band's values and mask".into()))?;
-        let missing = &buffers.missing;
-        if any_missing && !matches!(base & 127, 1 | 2 | 4 | 5 | 6) {
-            return Err(band_err(format!(
-                "datyp {base} cannot hold missing values (nodata or NaN)"
-            )));
-        }
-        let datyp = if any_missing {
-            Datyp(base | 64)
-        } else {
-            Datyp(base)
-        };
-        let mask = any_missing.then_some(missing.as_slice());
-        let fill = |v: f64, m: bool| if m { 0.0 } else { v };
-        let values = band.values;
-        let ordered = (0..nj).flat_map(|j| {
-            let line = rows(j);
-            (line * ni..(line + 1) * ni).map(move |k| values.get(k))
-        });
-        let result = match base & 127 {
-            2 => {
-                let v: Vec<u32> = ordered
-                    .zip(missing.iter())
-                    .map(|(v, &m)| fill(v, m).round().clamp(0.0, u32::MAX as f64) as u32)
-                    .collect();
-                self.writer()?
-                    .write(&k, SamplesRef::U32(&v), mask, datyp, nbits)
-            }
-            4 => {
-                let v: Vec<i32> = ordered
-                    .zip(missing.iter())
-                    .map(|(v, &m)| {
-                        fill(v, m).round().clamp(i32::MIN as f64, i32::MAX as f64) as i32
-                    })
-                    .collect();
-                self.writer()?
-                    .write(&k, SamplesRef::I32(&v), mask, datyp, nbits)
-            }
-            5 if nbits == 64 => {
-                let v: Vec<f64> = ordered
-                    .zip(missing.iter())
-                    .map(|(v, &m)| fill(v, m))
-                    .collect();
-                self.writer()?
-                    .write(&k, SamplesRef::F64(&v), mask, datyp, nbits)
-            }
-            // Filled by missing_mask (as_f32).
-            _ => self
-                .writer()?
-                .write(&k, SamplesRef::F32(&buffers.f32), mask, datyp, nbits),
-        };
-        self.buffers = buffers;
-        result?;
         self.written.insert(search_keys(&k));
-        Ok(())
+        let (datyp, nbits) = keys::packing(&self.options, band, self.turbo);
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        Ok(BandPlan {
+            number: band.number,
+            sequence,
+            keys: k,
+            datyp,
+            nbits,
+            nodata: band.nodata,
+        })
+    }
+
+    /// What encoding this copy's bands needs, for any thread.
+    fn band_encoder(&mut self) -> Result<BandEncoder, CreateError> {
+        let records = self.writer()?.encoder();
+        Ok(BandEncoder {
+            path: self.path.clone(),
+            ni: self.source.xsize,
+            nj: self.source.ysize,
+            // Without a grid (X), our reader shows record row 0 at the bottom, like librmn's
+            // tools: write south first so that the raster comes back the same way up.
+            flip: self.grid.as_ref().is_none_or(|g| g.flip_rows),
+            records,
+        })
+    }
+
+    /// Write a band [`BandEncoder::encode`] encoded.
+    fn write_encoded(
+        &mut self,
+        plan: &BandPlan,
+        record: &EncodedRecord,
+    ) -> Result<(), CreateError> {
+        write_record(self.writer()?, plan, record)
     }
 
     /// Close the file: a new file appears under its name only now.

@@ -27,6 +27,7 @@ pub const CREATION_OPTION_LIST: &str = r#"<CreationOptionList>
     <Value>XDF</Value>
   </Option>
   <Option name="FORCE" type="boolean" default="NO" description="With APPEND_SUBDATASET: append even when the file's writer flag is set (after a writer was killed or an append failed); its unfinished records are cut off"/>
+  <Option name="NUM_THREADS" type="string" default="ALL_CPUS" description="Threads that encode bands while the source is read and records are written in band order: a number (1..64) or ALL_CPUS (at most 4); the file is the same whatever the number"/>
   <Option name="APPEND_SUBDATASET" type="boolean" default="NO" description="Add the bands as records to an existing file instead of replacing it (GDAL's name: without it GDAL deletes the target first)"/>
 </CreationOptionList>"#;
 
@@ -61,7 +62,13 @@ pub struct CreateOptions {
     pub append: bool,
     /// `FORCE=YES`: take over a file whose writer flag is set (fst-core's `force`).
     pub force: bool,
+    /// `NUM_THREADS`: encoding threads (None: `ALL_CPUS`).
+    pub threads: Option<usize>,
 }
+
+/// Encoding threads of `NUM_THREADS=ALL_CPUS` at most: each holds a band's values and its
+/// encoded record, and past four the source's reading and the file's writing set the pace.
+pub(super) const MAX_DEFAULT_THREADS: usize = 4;
 
 const IP_MAX: u64 = (1 << 28) - 1;
 const STEP_MAX: u64 = (1 << 24) - 1;
@@ -204,6 +211,16 @@ impl CreateOptions {
                 )),
                 "APPEND_SUBDATASET" => o.append = yes_no(&key, v)?,
                 "FORCE" => o.force = yes_no(&key, v)?,
+                "NUM_THREADS" => {
+                    o.threads = if v.trim().eq_ignore_ascii_case("ALL_CPUS") {
+                        None
+                    } else {
+                        match unsigned(&key, v, 64) {
+                            Ok(n) if n >= 1 => Some(n as usize),
+                            _ => return Err(bad(&key, v, "must be 1..64 or ALL_CPUS")),
+                        }
+                    };
+                }
                 _ => return Err(bad(&key, v, "unknown creation option")),
             }
         }
@@ -276,10 +293,16 @@ mod tests {
             ("DATEO", "yesterday"),
             ("COLOUR", "blue"),
             ("APPEND", "YES"),
+            ("NUM_THREADS", "0"),
+            ("NUM_THREADS", "65"),
+            ("NUM_THREADS", "many"),
         ] {
             let e = CreateOptions::parse([(k, v)]).unwrap_err().to_string();
             assert!(e.contains(k), "{e}");
         }
         assert!(CreateOptions::parse([("NBITS", "64"), ("DATYP", "1")]).is_err());
+        let threads = |v| CreateOptions::parse([("NUM_THREADS", v)]).unwrap().threads;
+        assert_eq!(threads("3"), Some(3));
+        assert_eq!(threads("all_cpus"), None);
     }
 }

@@ -1,21 +1,36 @@
-//! [`Pipeline`]: a [`Creator`] on a thread of its own, so that the shim reads band `k + 1`
-//! from the source (GDAL's `RasterIO`: netCDF/HDF5 decompression, TIFF decoding) while
-//! band `k` is packed, encoded and written. The records come out as `Creator` alone writes
-//! them, in the same order.
+//! [`Pipeline`]: a copy whose bands are encoded on several threads while the shim reads the
+//! next band from the source (GDAL's `RasterIO`: netCDF/HDF5 decompression, TIFF decoding)
+//! and a writer thread writes the records in band order. The file is byte for byte the one
+//! [`Creator`] alone writes (a test compares them for every packing and thread count).
 //!
-//! Memory stays bounded: the hand-over is a rendezvous (a band is handed over only when the
-//! worker is ready for it), so at most two copies of a band's values are held besides the
-//! shim's own buffer: the one being encoded and the one waiting to be handed over. Their
-//! buffers go back and forth between the threads instead of being allocated per band (fresh
-//! pages of a band-sized allocation cost the kernel's zeroing every time).
+//! ```text
+//! shim thread ── plan (keys, in band order) ──▶ encoders (NUM_THREADS) ──▶ writer thread
+//!      ▲                                                                     │
+//!      └──────────── the band's buffer back once its record is written ◀─────┘
+//! ```
 //!
-//! An error of band `k` reaches the caller at its next call (band `k + 1`, `finish` or
-//! `abandon`); the message names band `k`. A failed worker writes nothing more.
+//! Memory stays bounded: at most `encoders + 1` bands are in flight (handed over and not yet
+//! written), each holding a copy of its values and, once encoded, its record; the caller
+//! waits for the oldest to be written before it hands over another. The buffers go back and
+//! forth between the threads instead of being allocated per band (fresh pages of a band-sized
+//! allocation cost the kernel's zeroing every time).
+//!
+//! Errors: a band's keys are checked at once (the caller's own call fails); an error of its
+//! encoding or writing reaches the caller at a later call (another band, `finish` or
+//! `abandon`), and the message names the band. After an error nothing more is written.
 
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use super::{BandInput, BandValues, CreateError, Creator};
+use fst_core::write::{EncodedRecord, FstWriter};
+
+use super::options::MAX_DEFAULT_THREADS;
+use super::{
+    write_record, BandBuffers, BandEncoder, BandInput, BandPlan, BandValues, CreateError, Creator,
+};
 
 /// A band's values owned: the buffer that goes back and forth between the threads.
 #[derive(Debug)]
@@ -50,28 +65,44 @@ impl Values {
     }
 }
 
-/// A band handed to the worker, owning what [`BandInput`] borrows.
+/// A band handed to an encoder, owning what [`BandInput`] borrows.
 struct Job {
-    number: usize,
-    gdal_type: i32,
-    metadata: Vec<(String, String)>,
-    nodata: Option<f64>,
+    /// 0-based place in the copy: the writer writes the records in this order.
+    index: u64,
+    plan: BandPlan,
     values: Values,
 }
 
-/// What the worker sends back for each band: its buffer for reuse, or the error.
+/// An encoder's result for the writer thread.
+struct Encoded {
+    index: u64,
+    plan: BandPlan,
+    record: Result<EncodedRecord, CreateError>,
+    values: Values,
+}
+
+/// What the writer thread sends back for each band: its buffer for reuse, or the error.
 type Done = Result<Values, CreateError>;
 
-/// A copy in progress whose bands are encoded and written on a worker thread.
+/// A copy in progress whose bands are encoded and written on threads of their own.
 ///
-/// Used by one thread at a time (the shim's); the worker owns the [`Creator`] until
-/// [`Pipeline::finish`] or [`Pipeline::abandon`] takes it back.
+/// Used by one thread at a time (the shim's). The [`Creator`] stays on that thread and plans
+/// each band; its file writer belongs to the writer thread until [`Pipeline::finish`] or
+/// [`Pipeline::abandon`] takes it back.
 pub struct Pipeline {
+    /// None once `finish` or `abandon` has taken it.
+    creator: Option<Creator>,
     jobs: Option<SyncSender<Job>>,
     done: Receiver<Done>,
-    worker: Option<JoinHandle<Creator>>,
-    /// Buffers the worker has finished with.
+    encoders: Vec<JoinHandle<()>>,
+    writer: Option<JoinHandle<FstWriter>>,
+    /// Buffers the writer thread has finished with.
     spare: Vec<Values>,
+    /// Bands handed over and not yet reported back, and the most allowed.
+    in_flight: usize,
+    max_in_flight: usize,
+    /// Index of the next band handed over.
+    next: u64,
     /// Where the error messages of the pipeline itself point.
     path: std::path::PathBuf,
 }
@@ -80,39 +111,100 @@ impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
             .field("path", &self.path)
+            .field("encoders", &self.encoders.len())
             .finish_non_exhaustive()
     }
 }
 
+/// Encoding threads for `NUM_THREADS` (None: every CPU, at most [`MAX_DEFAULT_THREADS`]).
+fn encoder_count(threads: Option<usize>) -> usize {
+    threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(MAX_DEFAULT_THREADS)
+    })
+}
+
 impl Pipeline {
-    /// Start the worker with `creator` (from [`Creator::begin`]).
-    pub fn start(creator: Creator) -> Result<Self, CreateError> {
+    /// Start the threads for `creator` (from [`Creator::begin`]).
+    pub fn start(mut creator: Creator) -> Result<Self, CreateError> {
         let path = creator.path.clone();
-        // Capacity 0: a rendezvous, so that no band waits in the channel (see the module
-        // documentation for the memory this bounds).
+        let start_err = |e: std::io::Error| CreateError::Source {
+            path: path.clone(),
+            reason: format!("cannot start the encoding threads: {e}"),
+        };
+        let encoder = creator.band_encoder()?;
+        let Some(writer) = creator.writer.take() else {
+            return Err(CreateError::Source {
+                path,
+                reason: "the writer is closed".into(),
+            });
+        };
+        let n = encoder_count(creator.options.threads);
+        // Capacity 0: a rendezvous, so that no band waits in the channel (the caller's
+        // in-flight count is the bound).
         let (jobs, inbox) = mpsc::sync_channel::<Job>(0);
+        let inbox = Arc::new(Mutex::new(inbox));
+        let (to_writer, writer_inbox) = mpsc::channel::<Encoded>();
         let (report, done) = mpsc::channel::<Done>();
-        let worker = std::thread::Builder::new()
-            .name("fst-create".into())
-            .spawn(move || work(creator, &inbox, &report))
-            .map_err(|e| CreateError::Source {
-                path: path.clone(),
-                reason: format!("cannot start the encoding thread: {e}"),
-            })?;
+        let mut encoders = Vec::new();
+        for k in 0..n {
+            let (inbox, to_writer, encoder) = (inbox.clone(), to_writer.clone(), encoder.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("fst-encode-{k}"))
+                .spawn(move || encode_bands(&encoder, &inbox, &to_writer));
+            match spawned {
+                Ok(h) => encoders.push(h),
+                Err(e) if encoders.is_empty() => return Err(start_err(e)),
+                // Fewer encoders than asked: the copy is the same, only slower.
+                Err(_) => break,
+            }
+        }
+        drop(to_writer);
+        let spawned = std::thread::Builder::new()
+            .name("fst-write".into())
+            .spawn(move || write_in_order(writer, &writer_inbox, &report));
+        let writer = match spawned {
+            Ok(h) => h,
+            Err(e) => {
+                // The encoders stop once the job channel is gone. The file writer went with
+                // the closure that did not run: dropped, it abandons the file.
+                drop(jobs);
+                for h in encoders {
+                    let _ = h.join();
+                }
+                return Err(start_err(e));
+            }
+        };
+        let max_in_flight = encoders.len() + 1;
         Ok(Pipeline {
+            creator: Some(creator),
             jobs: Some(jobs),
             done,
-            worker: Some(worker),
+            encoders,
+            writer: Some(writer),
             spare: Vec::new(),
+            in_flight: 0,
+            max_in_flight,
+            next: 0,
             path,
         })
     }
 
-    /// Hand one band over (its values are copied): returns once the worker has taken it,
-    /// which is when the previous band is written. Errors: this band's size (no memory), or
-    /// an earlier band's error.
+    /// Hand one band over (its values are copied): returns once an encoder has taken it.
+    /// Errors: this band's keys or size (no memory), or an earlier band's error.
     pub fn write_band(&mut self, band: BandInput<'_>) -> Result<(), CreateError> {
         self.collect()?;
+        while self.in_flight >= self.max_in_flight {
+            match self.done.recv() {
+                Ok(done) => self.take(done)?,
+                Err(_) => return Err(self.stopped()),
+            }
+        }
+        let plan = match self.creator.as_mut() {
+            Some(c) => c.plan_band(&band)?,
+            None => return Err(self.stopped()),
+        };
         let spare = self.spare.pop().unwrap_or(Values::F64(Vec::new()));
         let values = spare.refill(band.values).ok_or_else(|| CreateError::Band {
             path: self.path.clone(),
@@ -120,25 +212,32 @@ impl Pipeline {
             reason: format!("out of memory for a copy of {} values", band.values.len()),
         })?;
         let job = Job {
-            number: band.number,
-            gdal_type: band.gdal_type,
-            metadata: band.metadata.to_vec(),
-            nodata: band.nodata,
+            index: self.next,
+            plan,
             values,
         };
-        let sent = self.jobs.as_ref().map(|jobs| jobs.send(job));
-        match sent {
-            Some(Ok(())) => Ok(()),
-            // The worker stopped: it failed on an earlier band and said why.
-            _ => Err(self.stopped()),
+        let sent = self
+            .jobs
+            .as_ref()
+            .is_some_and(|jobs| jobs.send(job).is_ok());
+        if !sent {
+            // No encoder is left: they panicked (an encoding error would have reached the
+            // writer thread and stopped it instead).
+            return Err(self.stopped());
         }
+        self.next += 1;
+        self.in_flight += 1;
+        Ok(())
     }
 
     /// Wait for the last band, then close the file (see [`Creator::finish`]). An error of
     /// any band abandons the file and is returned.
     pub fn finish(mut self) -> Result<std::path::PathBuf, CreateError> {
-        let creator = self.join()?;
-        match self.collect() {
+        let joined = self.join();
+        let Some(creator) = self.creator.take() else {
+            return Err(self.panicked());
+        };
+        match joined.and_then(|()| self.collect()) {
             Ok(()) => creator.finish(),
             Err(e) => {
                 creator.abandon();
@@ -147,27 +246,35 @@ impl Pipeline {
         }
     }
 
-    /// Give up: wait for the worker, then [`Creator::abandon`].
+    /// Give up: wait for the threads, then [`Creator::abandon`].
     pub fn abandon(mut self) {
-        if let Ok(creator) = self.join() {
-            creator.abandon();
+        let _ = self.join();
+        if let Some(c) = self.creator.take() {
+            c.abandon();
         }
     }
 
-    /// Take back the buffers the worker has finished with; its error if it failed.
+    /// One report of the writer thread: a buffer back, or its error.
+    fn take(&mut self, done: Done) -> Result<(), CreateError> {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.spare.push(done?);
+        Ok(())
+    }
+
+    /// Take back the buffers the writer thread has finished with; its error if it failed.
     fn collect(&mut self) -> Result<(), CreateError> {
         loop {
             match self.done.try_recv() {
-                Ok(Ok(values)) => self.spare.push(values),
-                Ok(Err(e)) => return Err(e),
+                Ok(done) => self.take(done)?,
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => return Ok(()),
             }
         }
     }
 
-    /// The error of a worker that stopped taking bands.
+    /// The error of threads that stopped taking bands.
     fn stopped(&mut self) -> CreateError {
-        // It sends its error before it stops; a worker gone without one panicked.
+        // The writer thread sends its error before it stops; gone without one, a thread
+        // panicked.
         while let Ok(done) = self.done.recv() {
             if let Err(e) = done {
                 return e;
@@ -179,16 +286,26 @@ impl Pipeline {
     fn panicked(&self) -> CreateError {
         CreateError::Source {
             path: self.path.clone(),
-            reason: "the encoding thread panicked".into(),
+            reason: "an encoding thread panicked".into(),
         }
     }
 
-    /// Tell the worker there are no more bands and take the [`Creator`] back.
-    fn join(&mut self) -> Result<Creator, CreateError> {
+    /// Tell the encoders there are no more bands, wait for every record to be written, and
+    /// give the file writer back to the creator.
+    fn join(&mut self) -> Result<(), CreateError> {
         self.jobs = None;
-        match self.worker.take().map(JoinHandle::join) {
-            Some(Ok(creator)) => Ok(creator),
-            _ => Err(self.panicked()),
+        for h in self.encoders.drain(..) {
+            let _ = h.join();
+        }
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(writer)) => {
+                if let Some(c) = self.creator.as_mut() {
+                    c.writer = Some(writer);
+                }
+                Ok(())
+            }
+            Some(Err(_)) => Err(self.panicked()),
+            None => Ok(()),
         }
     }
 }
@@ -196,32 +313,76 @@ impl Pipeline {
 impl Drop for Pipeline {
     /// A pipeline dropped without `finish` or `abandon` abandons the file.
     fn drop(&mut self) {
-        if self.worker.is_some() {
-            if let Ok(creator) = self.join() {
-                creator.abandon();
+        if self.writer.is_some() {
+            let _ = self.join();
+            if let Some(c) = self.creator.take() {
+                c.abandon();
             }
         }
     }
 }
 
-/// The worker: write each band handed over, until the sender is gone or a band fails.
-fn work(mut creator: Creator, inbox: &Receiver<Job>, report: &mpsc::Sender<Done>) -> Creator {
-    for job in inbox {
-        let result = creator.write_band(BandInput {
-            number: job.number,
-            gdal_type: job.gdal_type,
-            metadata: &job.metadata,
-            nodata: job.nodata,
-            values: job.values.as_band_values(),
+/// An encoder thread: encode each band handed over until the job channel is gone. A panic
+/// while encoding becomes that band's error, so that the writer thread never waits for a
+/// band that will not come.
+fn encode_bands(encoder: &BandEncoder, inbox: &Mutex<Receiver<Job>>, to_writer: &Sender<Encoded>) {
+    let mut buffers = BandBuffers::default();
+    loop {
+        // The lock is held while waiting for a job only: encoding happens outside it.
+        let job = match inbox.lock() {
+            Ok(inbox) => inbox.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        let record = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            encoder.encode(&job.plan, job.values.as_band_values(), &mut buffers)
+        }))
+        .unwrap_or_else(|_| {
+            buffers = BandBuffers::default();
+            Err(CreateError::Band {
+                path: encoder.path.clone(),
+                band: job.plan.number,
+                reason: "the encoding thread panicked".into(),
+            })
         });
-        let failed = result.is_err();
-        // The receiver lives as long as the pipeline, which joins this thread before it goes.
-        let _ = report.send(result.map(|()| job.values));
-        if failed {
-            break;
+        let sent = to_writer.send(Encoded {
+            index: job.index,
+            plan: job.plan,
+            record,
+            values: job.values,
+        });
+        if sent.is_err() {
+            // The writer thread stopped on an error: nothing more will be written.
+            return;
         }
     }
-    creator
+}
+
+/// The writer thread: write the encoded bands in band order until every encoder is gone or a
+/// band fails; give the file writer back.
+fn write_in_order(
+    mut writer: FstWriter,
+    inbox: &Receiver<Encoded>,
+    report: &Sender<Done>,
+) -> FstWriter {
+    let mut waiting: BTreeMap<u64, Encoded> = BTreeMap::new();
+    let mut next = 0u64;
+    for encoded in inbox {
+        waiting.insert(encoded.index, encoded);
+        while let Some(band) = waiting.remove(&next) {
+            next += 1;
+            let result = band
+                .record
+                .and_then(|record| write_record(&mut writer, &band.plan, &record));
+            let failed = result.is_err();
+            // The receiver lives as long as the pipeline, which joins this thread first.
+            let _ = report.send(result.map(|()| band.values));
+            if failed {
+                return writer;
+            }
+        }
+    }
+    writer
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use fst_core::codec::Samples;
 use fst_core::FstFile;
 
+use super::band::missing_mask;
 use super::*;
 
 pub(super) fn tmp(name: &str) -> PathBuf {

@@ -39,10 +39,12 @@
 //!
 //! Power loss is another matter: nothing is synced unless [`WriteOptions::sync_on_close`].
 
+mod encoder;
 pub mod grid_records;
 mod rsf;
 mod xdf;
 
+pub use encoder::{EncodedRecord, RecordEncoder};
 pub use grid_records::{
     positional_tags, yin_yang_values, PositionalAxes, PositionalRecords, ReferenceGrid, YinYang,
 };
@@ -53,7 +55,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::codec::{self, EncodeRequest, Encoded, SamplesRef};
+use crate::codec::{Encoded, SamplesRef};
 use crate::container::{self, ReadOptions};
 use crate::date::DateStamp;
 use crate::error::{RecordLabel, SourceName, WriteError};
@@ -663,42 +665,36 @@ impl FstWriter {
         datyp: Datyp,
         nbits: u8,
     ) -> Result<Written, WriteError> {
-        let req = EncodeRequest {
-            datyp,
-            nbits,
-            ni: keys.ni,
-            nj: keys.nj,
-            nk: keys.nk,
-        };
-        let bounds = keys
-            .metadata
-            .as_ref()
-            .and_then(|_| bounds(&values, missing));
-        // XDF stores big-endian words: asked of the encoder so (datyp 1 at 16 bits forms
-        // them directly from its byte stream, the others are swapped in its own buffer), the
-        // record goes to the file in one call with no copy (converting it piece by piece
-        // through a scratch buffer made a 1/16 XDF write 40 % slower than the same RSF write).
-        let xdf = self.container() == Container::Xdf;
-        let encode = if xdf {
-            codec::encode_big_endian_words
-        } else {
-            codec::encode
-        };
-        let encoded = encode(values, missing, &req, &self.options.limits).map_err(|source| {
-            WriteError::Encode {
+        let record = self
+            .encoder()
+            .encode(self.calls, keys, values, missing, datyp, nbits)
+            .inspect_err(|_| self.calls += 1)?;
+        self.write_record(keys, &record)
+    }
+
+    /// Write a record a [`RecordEncoder`] of this writer (or of another writer of the same
+    /// container) encoded.
+    pub fn write_record(
+        &mut self,
+        keys: &RecordKeys,
+        record: &EncodedRecord,
+    ) -> Result<Written, WriteError> {
+        if record.container != self.container() {
+            self.calls += 1;
+            return Err(WriteError::InvalidRecord {
                 path: self.path.clone(),
                 record: self.label(keys),
-                source,
-            }
-        })?;
-        let order = if xdf {
-            WordOrder::Container
-        } else {
-            WordOrder::Native
-        };
-        let mut payload = Payload::from(&encoded);
-        payload.bounds = bounds;
-        self.write_payload(keys, &payload, order)
+                field: "payload",
+                reason: format!(
+                    "encoded for {:?}, written to {:?}",
+                    record.container,
+                    self.container()
+                ),
+            });
+        }
+        let mut payload = Payload::from(&record.encoded);
+        payload.bounds = record.bounds;
+        self.write_payload(keys, &payload, record.order)
     }
 
     /// Write a record whose values are already encoded.

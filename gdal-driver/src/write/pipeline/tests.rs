@@ -54,35 +54,94 @@ fn the_pipeline_writes_the_file_creator_writes() {
     let dir = tmp("pipeline-same");
     let (ni, nj) = (37, 29);
     let bands = bands(ni, nj);
-    for (datyp, nbits) in [("134", "16"), ("1", "16"), ("5", "32"), ("133", "16")] {
-        let options = || {
-            CreateOptions::parse([("DATYP", datyp), ("NBITS", nbits), ("CONTAINER", "XDF")])
-                .unwrap()
+    for (datyp, nbits) in [
+        ("134", "16"),
+        ("1", "16"),
+        ("5", "32"),
+        ("133", "16"),
+        ("2", "16"),
+    ] {
+        let options = |threads: &str| {
+            CreateOptions::parse([
+                ("DATYP", datyp),
+                ("NBITS", nbits),
+                ("CONTAINER", "XDF"),
+                ("NUM_THREADS", threads),
+            ])
+            .unwrap()
         };
         let direct = dir.join(format!("direct-{datyp}.fst"));
-        let piped = dir.join(format!("piped-{datyp}.fst"));
-        let mut c = Creator::begin(&direct, source(ni, nj), options()).unwrap();
-        let mut p =
-            Pipeline::start(Creator::begin(&piped, source(ni, nj), options()).unwrap()).unwrap();
+        let mut c = Creator::begin(&direct, source(ni, nj), options("1")).unwrap();
         for (number, (values, metadata, nodata)) in bands.iter().enumerate() {
-            let input = BandInput {
+            c.write_band(BandInput {
                 number: number + 1,
                 gdal_type: 7,
                 metadata,
                 nodata: *nodata,
                 values: BandValues::F64(values),
-            };
-            c.write_band(input).unwrap();
-            p.write_band(input).unwrap();
+            })
+            .unwrap();
         }
         c.finish().unwrap();
-        p.finish().unwrap();
-        let (a, b) = (
-            std::fs::read(&direct).unwrap(),
-            std::fs::read(&piped).unwrap(),
-        );
-        assert!(a == b, "datyp {datyp}: the files differ");
+        let expected = std::fs::read(&direct).unwrap();
+        // One encoder, two, and more encoders than bands in flight ever need.
+        for threads in ["1", "2", "3", "ALL_CPUS"] {
+            let piped = dir.join(format!("piped-{datyp}-{threads}.fst"));
+            let creator = Creator::begin(&piped, source(ni, nj), options(threads)).unwrap();
+            let mut p = Pipeline::start(creator).unwrap();
+            for (number, (values, metadata, nodata)) in bands.iter().enumerate() {
+                p.write_band(BandInput {
+                    number: number + 1,
+                    gdal_type: 7,
+                    metadata,
+                    nodata: *nodata,
+                    values: BandValues::F64(values),
+                })
+                .unwrap();
+            }
+            p.finish().unwrap();
+            let got = std::fs::read(&piped).unwrap();
+            assert!(
+                got == expected,
+                "datyp {datyp}, NUM_THREADS={threads}: the files differ"
+            );
+        }
     }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Bands in flight are bounded: a copy of many bands through two encoders holds at most three
+/// buffers, however fast the caller hands bands over.
+#[test]
+fn bands_in_flight_stay_bounded() {
+    let dir = tmp("pipeline-bound");
+    let path = dir.join("b.fst");
+    let (ni, nj) = (64, 48);
+    let options =
+        CreateOptions::parse([("NUM_THREADS", "2"), ("DATYP", "133"), ("NBITS", "32")]).unwrap();
+    let mut p = Pipeline::start(Creator::begin(&path, source(ni, nj), options).unwrap()).unwrap();
+    for b in 1..=40 {
+        let values = band_values(ni, nj, b);
+        let md = vec![kv("FST_NOMVAR", "TT"), kv("FST_IP2", &b.to_string())];
+        p.write_band(BandInput {
+            number: b,
+            gdal_type: 7,
+            metadata: &md,
+            nodata: None,
+            values: BandValues::F64(&values),
+        })
+        .unwrap();
+        assert!(p.in_flight <= 3, "{} bands in flight", p.in_flight);
+        assert!(
+            p.spare.len() + p.in_flight <= 3,
+            "{} buffers",
+            p.spare.len() + p.in_flight
+        );
+    }
+    p.finish().unwrap();
+    let f = fst_core::FstFile::open(&path).unwrap();
+    let ip2: Vec<u32> = f.records().iter().map(|r| r.ip2).collect();
+    assert_eq!(ip2, (1..=40).collect::<Vec<u32>>(), "records in band order");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
