@@ -49,6 +49,20 @@ fn bands(ni: usize, nj: usize) -> Vec<Band> {
         .collect()
 }
 
+/// The bands as the shim hands them over.
+fn inputs(bands: &[Band]) -> impl Iterator<Item = BandInput<'_>> {
+    bands
+        .iter()
+        .enumerate()
+        .map(|(number, (values, metadata, nodata))| BandInput {
+            number: number + 1,
+            gdal_type: 7,
+            metadata,
+            nodata: *nodata,
+            values: BandValues::F64(values),
+        })
+}
+
 #[test]
 fn the_pipeline_writes_the_file_creator_writes() {
     let dir = tmp("pipeline-same");
@@ -72,15 +86,8 @@ fn the_pipeline_writes_the_file_creator_writes() {
         };
         let direct = dir.join(format!("direct-{datyp}.fst"));
         let mut c = Creator::begin(&direct, source(ni, nj), options("1")).unwrap();
-        for (number, (values, metadata, nodata)) in bands.iter().enumerate() {
-            c.write_band(BandInput {
-                number: number + 1,
-                gdal_type: 7,
-                metadata,
-                nodata: *nodata,
-                values: BandValues::F64(values),
-            })
-            .unwrap();
+        for input in inputs(&bands) {
+            c.write_band(input).unwrap();
         }
         c.finish().unwrap();
         let expected = std::fs::read(&direct).unwrap();
@@ -89,15 +96,8 @@ fn the_pipeline_writes_the_file_creator_writes() {
             let piped = dir.join(format!("piped-{datyp}-{threads}.fst"));
             let creator = Creator::begin(&piped, source(ni, nj), options(threads)).unwrap();
             let mut p = Pipeline::start(creator).unwrap();
-            for (number, (values, metadata, nodata)) in bands.iter().enumerate() {
-                p.write_band(BandInput {
-                    number: number + 1,
-                    gdal_type: 7,
-                    metadata,
-                    nodata: *nodata,
-                    values: BandValues::F64(values),
-                })
-                .unwrap();
+            for input in inputs(&bands) {
+                p.write_band(input).unwrap();
             }
             p.finish().unwrap();
             let got = std::fs::read(&piped).unwrap();
