@@ -593,6 +593,48 @@ def test_append_adds_records_and_a_failed_copy_leaves_no_half_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif"]
 
 
+def gdal_translate_limited(max_file_bytes, *args):
+    """`gdal_translate` in a child process that may write files of at most `max_file_bytes`
+    (`ulimit -f`; SIGXFSZ ignored, so a write past it fails with EFBIG as on a full disk)."""
+    import resource
+    import signal
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
+    return subprocess.run(["gdal_translate", "-q", "-of", "FST", *map(str, args)], capture_output=True,
+                          text=True, timeout=120, preexec_fn=limit)
+
+
+@pytest.mark.parametrize("container", ["XDF", "RSF"])
+def test_a_full_disk_fails_cleanly_and_keeps_the_existing_file(tmp_path, container):
+    # 40 bands of 100 x 80 float32 at DATYP=5: 32 KB a record, 1.3 MB in all, through the
+    # threaded pipeline (the write error comes from its writer thread).
+    tif = tmp_path / "many.tif"
+    geotiff(tif, "EPSG:4326", [0.0, 0.5, 0.0, 60.0, 0.0, -0.5], nbands=40, shape=(80, 100))
+    base = tmp_path / "base.fst"
+    to_fst(tif, base, "NOMVAR=AA", "DATYP=5", f"CONTAINER={container}", "NUM_THREADS=1")
+    want = {b.GetMetadataItem("FST_IP3", "FST"): b.ReadAsArray() for _, b in bands_of(base)}
+    limit = base.stat().st_size + 300_000
+    # Appending: fails part-way, names the file; the records already there are intact and
+    # nothing of the failed copy is listed.
+    r = gdal_translate_limited(limit, "-co", "NOMVAR=BB", "-co", "DATYP=5", "-co", "APPEND_SUBDATASET=YES",
+                               "-co", "FORCE=YES", tif, base)
+    assert r.returncode != 0, r.stderr
+    assert "base.fst" in r.stderr, r.stderr
+    got = bands_of(base)
+    assert sorted({b.GetMetadataItem("FST_NOMVAR", "FST") for _, b in got}) == ["AA"]
+    assert len(got) == 40
+    for _, b in got:
+        np.testing.assert_array_equal(b.ReadAsArray(), want[b.GetMetadataItem("FST_IP3", "FST")])
+    got = None
+    # A new file: nothing is left in the folder, not even the writer's temporary file.
+    r = gdal_translate_limited(300_000, "-co", "DATYP=5", "-co", f"CONTAINER={container}", tif, tmp_path / "new.fst")
+    assert r.returncode != 0 and "new.fst" in r.stderr, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base.fst", "many.tif"]
+
+
 def test_inexact_float32_grid_is_reported_as_a_warning(tmp_path):
     """An off-lattice rotated pole becomes Y with float32 lat/lon: written, with a warning that
     gives the error from_crs measured; the written grid is within it."""

@@ -399,11 +399,14 @@ pub(crate) fn run(args: &CpArgs) -> anyhow::Result<()> {
             Ok(_) => along += 1,
             Err(e) => {
                 bar.finish_and_clear();
-                writer.abandon();
-                let left = if exists {
-                    "left as it was"
-                } else {
-                    "not created"
+                // All or nothing: the records this copy added are taken back.
+                let _ = writer.discard();
+                let left = match (exists, &args.rewrite) {
+                    (false, _) => "not created",
+                    (true, RewriteArg::Add) => "left as it was",
+                    (true, _) => {
+                        "the records this copy added taken back, those it replaced not restored"
+                    }
                 };
                 return Err(e.context(format!(
                     "{}: record {} ({:?}): cannot copy to {} ({} {left})",

@@ -445,6 +445,40 @@ fn a_killed_rsf_writer_leaves_its_flag_and_earlier_records() {
 
 /// What a writer may not do in a read-only folder holding read-only files; each error names
 /// the file.
+/// `discard` takes back what a failed copy added: readers list what they listed before, and
+/// an XDF file is closed cleanly (the next append needs no force).
+#[test]
+fn discard_takes_back_the_records_of_the_session() {
+    let dir = scratch("discard");
+    for c in CONTAINERS {
+        let path = dir.join(format!("d-{c}.fst"));
+        let mut w = FstWriter::create(&path, WriteOptions::new(c)).unwrap();
+        write_records(&mut w, 0..3);
+        w.close().unwrap();
+        let mut w = FstWriter::append(&path, WriteOptions::new(c)).unwrap();
+        write_records(&mut w, 3..6);
+        w.discard().unwrap();
+        check(&path, &[0, 1, 2]);
+        let force = c == Container::Rsf; // RSF keeps its writer flag, as after abandon
+        let mut w = FstWriter::append(&path, WriteOptions::new(c).force(force)).unwrap();
+        write_records(&mut w, 6..7);
+        w.close().unwrap();
+        check(&path, &[0, 1, 2, 6]);
+        assert!(FstFile::open(&path).unwrap().diagnostics().is_empty());
+        // A new file is not created at all.
+        let fresh = dir.join(format!("new-{c}.fst"));
+        let mut w = FstWriter::create(&fresh, WriteOptions::new(c)).unwrap();
+        write_records(&mut w, 0..2);
+        w.discard().unwrap();
+        assert!(!fresh.exists());
+    }
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
+}
+
 fn read_only_attempts(dir: &Path) {
     for c in CONTAINERS {
         let path = dir.join(format!("ro-{c}.fst"));

@@ -431,10 +431,14 @@ impl Creator {
         }
     }
 
-    /// Give up: a new file is deleted, an appended file keeps its earlier records.
+    /// Give up: a new file is deleted; an appended file lists the records it listed before
+    /// the copy (fst-core's [`FstWriter::discard`]: XDF records of the copy are marked deleted,
+    /// RSF ones stay in a segment no reader lists).
     pub fn abandon(mut self) {
         if let Some(w) = self.writer.take() {
-            w.abandon();
+            // An error here leaves some of the copy's XDF records listed; the copy's own
+            // error has been reported already, and nothing better can be done.
+            let _ = w.discard();
         }
     }
 }

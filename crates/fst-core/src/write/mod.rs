@@ -447,6 +447,8 @@ pub struct FstWriter {
     inner: Inner,
     options: WriteOptions,
     entries: Vec<Entry>,
+    /// Entries of the records the file held when opened: `entries[..appended_from]`.
+    appended_from: usize,
     /// Entries by (nomvar word, ip1 word), for rewrites.
     by_name: HashMap<(u32, u32), Vec<usize>>,
     calls: u64,
@@ -545,6 +547,7 @@ impl FstWriter {
             inner,
             options,
             entries: Vec::new(),
+            appended_from: 0,
             by_name: HashMap::new(),
             calls: 0,
             stopped: false,
@@ -593,6 +596,7 @@ impl FstWriter {
             inner,
             options,
             entries: Vec::new(),
+            appended_from: 0,
             by_name: HashMap::new(),
             calls: 0,
             stopped: false,
@@ -601,6 +605,7 @@ impl FstWriter {
         for e in entries {
             writer.remember(e);
         }
+        writer.appended_from = writer.entries.len();
         Ok(writer)
     }
 
@@ -961,6 +966,48 @@ impl FstWriter {
         if let Some(temp) = self.temp.take() {
             let _ = std::fs::remove_file(temp);
         }
+    }
+
+    /// Stop and take back what this writer added, so that readers list what they listed
+    /// before it opened the file (the all-or-nothing end of a copy that failed part-way):
+    /// - a new file is deleted, as by [`abandon`](Self::abandon);
+    /// - in an existing XDF file, the records this writer added are marked deleted (as
+    ///   librmn's `fstdel` marks them: the bytes stay, no reader lists them) and the file is
+    ///   closed cleanly;
+    /// - in an existing RSF file they are in the unfinished segment, which no reader lists; the
+    ///   writer flag stays set, as after [`abandon`](Self::abandon) (the next append needs
+    ///   [`WriteOptions::force`], which cuts that segment off).
+    ///
+    /// Records replaced under a rewrite rule other than [`Rewrite::Add`] are not restored.
+    ///
+    /// # Errors
+    /// An XDF directory entry could not be marked (the records of this session not yet marked
+    /// stay listed), or the close failed.
+    pub fn discard(mut self) -> Result<(), WriteError> {
+        let Inner::Xdf(xdf) = &mut self.inner else {
+            self.abandon();
+            return Ok(());
+        };
+        if self.temp.is_some() || self.closed {
+            self.abandon();
+            return Ok(());
+        }
+        let added = self.entries.get(self.appended_from..).unwrap_or_default();
+        // Newest first: a failure leaves the file as a writer killed earlier would have.
+        for e in added.iter().rev().filter(|e| e.live) {
+            xdf.delete(&self.file, e).map_err(|f| {
+                self.stopped = true;
+                WriteError::Io {
+                    path: self.path.clone(),
+                    action: f.action,
+                    source: f.source,
+                }
+            })?;
+        }
+        for e in self.entries.iter_mut().skip(self.appended_from) {
+            e.live = false;
+        }
+        self.finish()
     }
 
     fn finish(&mut self) -> Result<(), WriteError> {
