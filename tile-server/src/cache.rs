@@ -190,7 +190,10 @@ mod tests {
         }
         let (entries, bytes) = c.usage();
         let held: usize = 4000 * entries;
-        assert!(bytes <= 100_000 && held <= 100_000, "{entries} entries, {bytes} bytes");
+        assert!(
+            bytes <= 100_000 && held <= 100_000,
+            "{entries} entries, {bytes} bytes"
+        );
         assert!(entries >= 20, "{entries} entries");
     }
 }

@@ -4,14 +4,16 @@
 //! image, filled circles coloured through the same [`ColorMap`] as fields, the nearest
 //! observations to a pixel (`GetFeatureInfo`) and summary statistics.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::f64::consts::PI;
+
+use grids::crs::CrsTransform;
 
 use super::index::{Filter, ObsIndex};
 use super::tile_order::{cells_of, flag, key_of, quantity_bit, Run, TileOrder};
 use super::Quantity;
 use crate::render::color::ColorMap;
+use crate::render::epsg_transform;
+use crate::render::proj_pool::Direction;
 use crate::render::{
     pixel_lon_lat, to_web_mercator, web_mercator_lat, OutputCrs, RenderError, WEB_MERCATOR_R,
 };
@@ -50,39 +52,6 @@ pub struct PointMap<'a> {
 
 /// Fewest located observations worth a second thread (a thread costs some 50 µs to start).
 pub const SPLIT_LOCATIONS: usize = 100_000;
-
-thread_local! {
-    // A PROJ context serves one thread at a time: one per worker thread and CRS (style guide
-    // 2.5).
-    static FORWARD: RefCell<HashMap<u32, Option<grids::crs::CrsTransform>>> =
-        RefCell::new(HashMap::new());
-}
-
-/// Geographic (lon, lat) → (x, y) in `EPSG:code`, through a per-thread PROJ transformation;
-/// `None` where PROJ cannot.
-fn forward_epsg(code: u32, points: &[(f64, f64)]) -> Vec<Option<(f64, f64)>> {
-    FORWARD.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.len() > 64 {
-            cache.clear();
-        }
-        let p = cache
-            .entry(code)
-            .or_insert_with(|| crate::render::epsg_proj(code, false).ok());
-        match p {
-            Some(p) => {
-                let mut x: Vec<f64> = points.iter().map(|q| q.0).collect();
-                let mut y: Vec<f64> = points.iter().map(|q| q.1).collect();
-                p.convert(&mut x, &mut y);
-                x.into_iter()
-                    .zip(y)
-                    .map(|(x, y)| (x.is_finite() && y.is_finite()).then_some((x, y)))
-                    .collect()
-            }
-            None => vec![None; points.len()],
-        }
-    })
-}
 
 /// A geographic box to query and the longitude shift (a multiple of 360°) that brings its
 /// locations into the image.
@@ -135,16 +104,25 @@ pub fn geo_boxes(crs: OutputCrs, bbox: [f64; 4]) -> Result<Vec<GeoBox>, RenderEr
     Ok(boxes)
 }
 
-/// Where location `i` (shifted by `shift` degrees of longitude) falls in `crs`.
-fn project(index: &ObsIndex, crs: OutputCrs, i: usize, shift: f64) -> Option<(f64, f64)> {
+/// Where location `i` (shifted by `shift` degrees of longitude) falls in `crs` (`forward`:
+/// the transformation from geographic coordinates of an EPSG code).
+fn project(
+    index: &ObsIndex,
+    crs: OutputCrs,
+    forward: Option<&CrsTransform>,
+    i: usize,
+    shift: f64,
+) -> Option<(f64, f64)> {
     match crs {
         OutputCrs::LonLat => index.position(i).map(|(x, y)| (x + shift, y)),
         OutputCrs::WebMercator => index
             .mercator(i)
             .map(|[x, y]| (x + shift / 180.0 * HALF_WORLD, y)),
-        OutputCrs::Epsg(code) => {
+        OutputCrs::Epsg(_) => {
             let (x, y) = index.position(i)?;
-            forward_epsg(code, &[(x, y)]).first().copied().flatten()
+            let (mut x, mut y) = ([x], [y]);
+            forward?.convert(&mut x, &mut y);
+            (x[0].is_finite() && y[0].is_finite()).then_some((x[0], y[0]))
         }
     }
 }
@@ -221,13 +199,18 @@ fn scan_geographic(
     cells: bool,
     mut found: impl FnMut(u32, At),
 ) -> Result<(), RenderError> {
+    // One PROJ transformation for the whole image (EPSG codes other than 3857 and 4326).
+    let forward = match map.crs {
+        OutputCrs::Epsg(code) => Some(epsg_transform(code, Direction::FromGeographic)?),
+        _ => None,
+    };
     for (geo, shift) in geo_boxes(map.crs, wide)? {
         let mut keep = |i: usize| {
             if !map.index.keeps(i, &map.filter) || !map.index.quantity(map.quantity, i).is_finite()
             {
                 return;
             }
-            if let Some((x, y)) = project(map.index, map.crs, i, shift) {
+            if let Some((x, y)) = project(map.index, map.crs, forward.as_deref(), i, shift) {
                 if x >= wide[0] && x <= wide[2] && y >= wide[1] && y <= wide[3] {
                     let at = match map.index.mercator(i) {
                         // The key the tile order stores, from the same projection.

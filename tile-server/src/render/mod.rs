@@ -8,10 +8,8 @@ pub mod contours;
 pub mod font;
 pub mod glyphs;
 pub mod legend;
+pub(crate) mod proj_pool;
 pub mod range;
-
-use std::cell::RefCell;
-use std::collections::HashMap;
 
 use grids::Grid;
 
@@ -51,72 +49,28 @@ pub enum RenderError {
     Png(String),
 }
 
-/// An output CRS known to PROJ: its transformation to geographic coordinates, and its axis
-/// order.
-struct EpsgCrs {
-    to_geographic: grids::crs::CrsTransform,
-    northing_first: bool,
-}
-
-thread_local! {
-    // A PROJ context serves one thread at a time: one per worker thread and CRS (style guide
-    // 2.5), at most 65 per thread.
-    static PROJ_CACHE: RefCell<HashMap<u32, Result<EpsgCrs, &'static str>>> = RefCell::new(HashMap::new());
+fn crs_error(code: u32) -> impl FnOnce(&'static str) -> RenderError {
+    move |why| RenderError::Crs {
+        code,
+        message: why.to_string(),
+    }
 }
 
 /// Check that PROJ can transform from `EPSG:code` to geographic coordinates, and tell whether
 /// the CRS's first axis points north or south (PROJ's database decides), as WMS 1.3.0
-/// axis order needs.
+/// axis order needs. Only 2-D map CRSs pass (geocentric, vertical, compound and 3-D CRSs are
+/// refused without asking PROJ for an operation).
 pub fn epsg_northing_first(code: u32) -> Result<bool, RenderError> {
-    with_proj(code, |c| c.northing_first)
+    proj_pool::kind(code).map_err(crs_error(code))
 }
 
-/// The PROJ transformation from `EPSG:code` to geographic coordinates (`to_geographic`) or
-/// back, for a 2-D map CRS only (checked first: others, such as geocentric or vertical CRSs,
-/// are refused without asking PROJ for an operation). Made through grids, whose PROJ calls
-/// log nothing and free their context on every path.
-pub(crate) fn epsg_proj(
+/// A PROJ transformation of `EPSG:code` (to or from geographic coordinates) out of the
+/// process-wide pool, for one image.
+pub(crate) fn epsg_transform(
     code: u32,
-    to_geographic: bool,
-) -> Result<grids::crs::CrsTransform, &'static str> {
-    let def = format!("EPSG:{code}");
-    match grids::crs::is_map_crs(&def) {
-        Ok(true) => {}
-        Ok(false) => return Err("not a 2-D map CRS (geographic 2-D or projected)"),
-        Err(_) => return Err("unknown to PROJ"),
-    }
-    let (from, to) = if to_geographic {
-        (def.as_str(), "EPSG:4326")
-    } else {
-        ("EPSG:4326", def.as_str())
-    };
-    grids::crs::CrsTransform::new(from, to)
-        .map_err(|_create_error| "PROJ cannot transform it to geographic coordinates")
-}
-
-fn with_proj<T>(code: u32, f: impl FnOnce(&EpsgCrs) -> T) -> Result<T, RenderError> {
-    PROJ_CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() > 64 {
-            c.clear();
-        }
-        let p = c.entry(code).or_insert_with(|| {
-            let to_geographic = epsg_proj(code, true)?;
-            let northing_first =
-                grids::crs::northing_first(&format!("EPSG:{code}")).unwrap_or(false);
-            Ok(EpsgCrs {
-                to_geographic,
-                northing_first,
-            })
-        });
-        match p {
-            Ok(p) => Ok(f(p)),
-            Err(why) => Err(RenderError::Crs {
-                code,
-                message: (*why).to_string(),
-            }),
-        }
-    })
+    direction: proj_pool::Direction,
+) -> Result<proj_pool::Checkout, RenderError> {
+    proj_pool::checkout(code, direction).map_err(crs_error(code))
 }
 
 /// Geographic (lon, lat) of the centres of a `w`×`h` image covering `bbox` = [minx, miny,
@@ -155,7 +109,7 @@ pub fn pixel_lon_lat(
                 lon[r * w..(r + 1) * w].copy_from_slice(&xs);
                 lat[r * w..(r + 1) * w].fill(y);
             }
-            with_proj(code, |p| p.to_geographic.convert(&mut lon, &mut lat))?;
+            epsg_transform(code, proj_pool::Direction::ToGeographic)?.convert(&mut lon, &mut lat);
         }
     }
     Ok((lon, lat))

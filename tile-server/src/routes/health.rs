@@ -58,6 +58,11 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         ("fst_tile_cache_entries", "gauge", te as f64),
         ("fst_tile_cache_bytes", "gauge", tb as f64),
         (
+            "fst_proj_transforms_idle",
+            "gauge",
+            crate::render::proj_pool::idle_count() as f64,
+        ),
+        (
             "fst_catalog_layers",
             "gauge",
             state.snapshot().layers.len() as f64,
