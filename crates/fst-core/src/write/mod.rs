@@ -356,6 +356,18 @@ struct Failure {
     rolled_back: bool,
 }
 
+/// A file-level step failed: the writer stops, and the error names the file and the step.
+fn stopping<'a>(path: &'a Path, stopped: &'a mut bool) -> impl FnOnce(Failure) -> WriteError + 'a {
+    move |f| {
+        *stopped = true;
+        WriteError::Io {
+            path: path.to_path_buf(),
+            action: f.action,
+            source: f.source,
+        }
+    }
+}
+
 impl Failure {
     fn rolled_back(action: &'static str) -> impl FnOnce(io::Error) -> Failure {
         move |source| Failure {
@@ -937,14 +949,8 @@ impl FstWriter {
             });
         }
         if let Inner::Rsf(w) = &mut self.inner {
-            w.close_segment(&self.file).map_err(|f| {
-                self.stopped = true;
-                WriteError::Io {
-                    path: self.path.clone(),
-                    action: f.action,
-                    source: f.source,
-                }
-            })?;
+            w.close_segment(&self.file)
+                .map_err(stopping(&self.path, &mut self.stopped))?;
         }
         Ok(())
     }
@@ -995,14 +1001,8 @@ impl FstWriter {
         let added = self.entries.get(self.appended_from..).unwrap_or_default();
         // Newest first: a failure leaves the file as a writer killed earlier would have.
         for e in added.iter().rev().filter(|e| e.live) {
-            xdf.delete(&self.file, e).map_err(|f| {
-                self.stopped = true;
-                WriteError::Io {
-                    path: self.path.clone(),
-                    action: f.action,
-                    source: f.source,
-                }
-            })?;
+            xdf.delete(&self.file, e)
+                .map_err(stopping(&self.path, &mut self.stopped))?;
         }
         for e in self.entries.iter_mut().skip(self.appended_from) {
             e.live = false;
