@@ -711,7 +711,7 @@ impl FstWriter {
         }
         let mut payload = Payload::from(&record.encoded);
         payload.bounds = record.bounds;
-        self.write_payload(keys, &payload, record.order)
+        self.write_payload(keys, &payload, record.order())
     }
 
     /// Write a record whose values are already encoded.
@@ -990,14 +990,14 @@ impl FstWriter {
     /// An XDF directory entry could not be marked (the records of this session not yet marked
     /// stay listed), or the close failed.
     pub fn discard(mut self) -> Result<(), WriteError> {
-        let Inner::Xdf(xdf) = &mut self.inner else {
-            self.abandon();
-            return Ok(());
+        let xdf = match &mut self.inner {
+            Inner::Xdf(w) if self.temp.is_none() && !self.closed => w,
+            // A new file, an RSF file, or nothing left to take back.
+            _ => {
+                self.abandon();
+                return Ok(());
+            }
         };
-        if self.temp.is_some() || self.closed {
-            self.abandon();
-            return Ok(());
-        }
         let added = self.entries.get(self.appended_from..).unwrap_or_default();
         // Newest first: a failure leaves the file as a writer killed earlier would have.
         for e in added.iter().rev().filter(|e| e.live) {
