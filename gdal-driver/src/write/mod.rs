@@ -23,8 +23,7 @@ use std::path::{Path, PathBuf};
 use fst_core::codec::SamplesRef;
 use fst_core::record::Datyp;
 use fst_core::write::{
-    EncodedRecord, FstWriter, PositionalAxes, PositionalRecords, RecordKeys, ReferenceGrid,
-    WriteOptions,
+    FstWriter, PositionalAxes, PositionalRecords, RecordKeys, ReferenceGrid, WriteOptions,
 };
 use fst_core::{Container, WriteError};
 use grids::from_crs::{from_geotransform, from_lat_lon, FromCrsError, FromCrsOptions, FstGrid};
@@ -177,7 +176,8 @@ pub struct Creator {
     source: SourceInfo,
     grid: Option<FstGrid>,
     written: HashSet<SearchKeys>,
-    /// The writer's call count of the next band's record.
+    /// The writer's call count of the next band's record (numbers follow each other: a
+    /// [`Pipeline`] writes the records in this order).
     next_sequence: u64,
     turbo: bool,
     buffers: BandBuffers,
@@ -357,7 +357,7 @@ impl Creator {
         let mut buffers = std::mem::take(&mut self.buffers);
         let record = encoder.encode(&plan, band.values, &mut buffers);
         self.buffers = buffers;
-        self.write_encoded(&plan, &record?)
+        write_record(self.writer()?, &plan, &record?)
     }
 
     /// A band's record keys and packing, decided in band order (bands whose keys would be
@@ -412,15 +412,6 @@ impl Creator {
             flip: self.grid.as_ref().is_none_or(|g| g.flip_rows),
             records,
         })
-    }
-
-    /// Write a band [`BandEncoder::encode`] encoded.
-    fn write_encoded(
-        &mut self,
-        plan: &BandPlan,
-        record: &EncodedRecord,
-    ) -> Result<(), CreateError> {
-        write_record(self.writer()?, plan, record)
     }
 
     /// Close the file: a new file appears under its name only now.

@@ -67,15 +67,14 @@ impl Values {
 
 /// A band handed to an encoder, owning what [`BandInput`] borrows.
 struct Job {
-    /// 0-based place in the copy: the writer writes the records in this order.
-    index: u64,
     plan: BandPlan,
     values: Values,
 }
 
-/// An encoder's result for the writer thread.
+/// An encoder's result for the writer thread, which writes them in the order of their plans'
+/// sequence numbers: those of the bands handed over follow each other with no gap (a band is
+/// planned only once its values are copied, and a band whose plan fails takes no number).
 struct Encoded {
-    index: u64,
     plan: BandPlan,
     record: Result<EncodedRecord, CreateError>,
     values: Values,
@@ -101,8 +100,6 @@ pub struct Pipeline {
     /// Bands handed over and not yet reported back, and the most allowed.
     in_flight: usize,
     max_in_flight: usize,
-    /// Index of the next band handed over.
-    next: u64,
     /// Where the error messages of the pipeline itself point.
     path: std::path::PathBuf,
 }
@@ -141,6 +138,7 @@ impl Pipeline {
             });
         };
         let n = encoder_count(creator.options.threads);
+        let first = creator.next_sequence;
         // Capacity 0: a rendezvous, so that no band waits in the channel (the caller's
         // in-flight count is the bound).
         let (jobs, inbox) = mpsc::sync_channel::<Job>(0);
@@ -163,7 +161,7 @@ impl Pipeline {
         drop(to_writer);
         let spawned = std::thread::Builder::new()
             .name("fst-write".into())
-            .spawn(move || write_in_order(writer, &writer_inbox, &report));
+            .spawn(move || write_in_order(writer, first, &writer_inbox, &report));
         let writer = match spawned {
             Ok(h) => h,
             Err(e) => {
@@ -186,7 +184,6 @@ impl Pipeline {
             spare: Vec::new(),
             in_flight: 0,
             max_in_flight,
-            next: 0,
             path,
         })
     }
@@ -201,21 +198,18 @@ impl Pipeline {
                 Err(_) => return Err(self.stopped()),
             }
         }
-        let plan = match self.creator.as_mut() {
-            Some(c) => c.plan_band(&band)?,
-            None => return Err(self.stopped()),
-        };
         let spare = self.spare.pop().unwrap_or(Values::F64(Vec::new()));
         let values = spare.refill(band.values).ok_or_else(|| CreateError::Band {
             path: self.path.clone(),
             band: band.number,
             reason: format!("out of memory for a copy of {} values", band.values.len()),
         })?;
-        let job = Job {
-            index: self.next,
-            plan,
-            values,
+        // Planned last: from here on the band is handed over, so its sequence number is used.
+        let plan = match self.creator.as_mut() {
+            Some(c) => c.plan_band(&band)?,
+            None => return Err(self.stopped()),
         };
+        let job = Job { plan, values };
         let sent = self
             .jobs
             .as_ref()
@@ -225,7 +219,6 @@ impl Pipeline {
             // writer thread and stopped it instead).
             return Err(self.stopped());
         }
-        self.next += 1;
         self.in_flight += 1;
         Ok(())
     }
@@ -346,7 +339,6 @@ fn encode_bands(encoder: &BandEncoder, inbox: &Mutex<Receiver<Job>>, to_writer: 
             })
         });
         let sent = to_writer.send(Encoded {
-            index: job.index,
             plan: job.plan,
             record,
             values: job.values,
@@ -358,17 +350,18 @@ fn encode_bands(encoder: &BandEncoder, inbox: &Mutex<Receiver<Job>>, to_writer: 
     }
 }
 
-/// The writer thread: write the encoded bands in band order until every encoder is gone or a
-/// band fails; give the file writer back.
+/// The writer thread: write the encoded bands in band order (their plans' sequence numbers,
+/// from `first`) until every encoder is gone or a band fails; give the file writer back.
 fn write_in_order(
     mut writer: FstWriter,
+    first: u64,
     inbox: &Receiver<Encoded>,
     report: &Sender<Done>,
 ) -> FstWriter {
     let mut waiting: BTreeMap<u64, Encoded> = BTreeMap::new();
-    let mut next = 0u64;
+    let mut next = first;
     for encoded in inbox {
-        waiting.insert(encoded.index, encoded);
+        waiting.insert(encoded.plan.sequence, encoded);
         while let Some(band) = waiting.remove(&next) {
             next += 1;
             let result = band
