@@ -56,10 +56,11 @@ fn crs_error(code: u32) -> impl FnOnce(&'static str) -> RenderError {
     }
 }
 
-/// Check that PROJ can transform from `EPSG:code` to geographic coordinates, and tell whether
-/// the CRS's first axis points north or south (PROJ's database decides), as WMS 1.3.0
-/// axis order needs. Only 2-D map CRSs pass (geocentric, vertical, compound and 3-D CRSs are
-/// refused without asking PROJ for an operation).
+/// Check that `EPSG:code` can be a map's CRS (geographic 2-D or projected: geocentric,
+/// vertical, compound and 3-D CRSs are refused without asking PROJ for an operation), and
+/// tell whether its first axis points north or south (PROJ's database decides), as WMS 1.3.0
+/// axis order needs. The transformation itself is made at render ([`epsg_transform`]); a
+/// CRS PROJ has none for fails there, with the same error.
 pub fn epsg_northing_first(code: u32) -> Result<bool, RenderError> {
     proj_pool::kind(code).map_err(crs_error(code))
 }
@@ -88,29 +89,22 @@ pub fn pixel_lon_lat(
     let dy = (bbox[3] - bbox[1]) / h as f64;
     let xs: Vec<f64> = (0..w).map(|c| bbox[0] + (c as f64 + 0.5) * dx).collect();
     let ys: Vec<f64> = (0..h).map(|r| bbox[3] - (r as f64 + 0.5) * dy).collect();
-    match crs {
-        OutputCrs::LonLat => {
-            for (r, &y) in ys.iter().enumerate() {
-                lon[r * w..(r + 1) * w].copy_from_slice(&xs);
-                lat[r * w..(r + 1) * w].fill(y);
-            }
-        }
-        OutputCrs::WebMercator => {
-            // Separable: longitude depends on the column only, latitude on the row only.
-            let xl: Vec<f64> = xs.iter().map(|&x| web_mercator_lon(x)).collect();
-            for (r, &y) in ys.iter().enumerate() {
-                let la = web_mercator_lat(y);
-                lon[r * w..(r + 1) * w].copy_from_slice(&xl);
-                lat[r * w..(r + 1) * w].fill(la);
-            }
-        }
-        OutputCrs::Epsg(code) => {
-            for (r, &y) in ys.iter().enumerate() {
-                lon[r * w..(r + 1) * w].copy_from_slice(&xs);
-                lat[r * w..(r + 1) * w].fill(y);
-            }
-            epsg_transform(code, proj_pool::Direction::ToGeographic)?.convert(&mut lon, &mut lat);
-        }
+    // Each row's x and y: longitude and latitude themselves, or (Web Mercator, which is
+    // separable) longitude from the column only and latitude from the row only; other CRSs
+    // go through PROJ afterwards.
+    let (row_x, row_y): (Vec<f64>, fn(f64) -> f64) = match crs {
+        OutputCrs::WebMercator => (
+            xs.iter().map(|&x| web_mercator_lon(x)).collect(),
+            web_mercator_lat,
+        ),
+        OutputCrs::LonLat | OutputCrs::Epsg(_) => (xs, |y| y),
+    };
+    for (r, &y) in ys.iter().enumerate() {
+        lon[r * w..(r + 1) * w].copy_from_slice(&row_x);
+        lat[r * w..(r + 1) * w].fill(row_y(y));
+    }
+    if let OutputCrs::Epsg(code) = crs {
+        epsg_transform(code, proj_pool::Direction::ToGeographic)?.convert(&mut lon, &mut lat);
     }
     Ok((lon, lat))
 }

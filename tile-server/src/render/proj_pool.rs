@@ -59,9 +59,9 @@ fn lock() -> std::sync::MutexGuard<'static, Pool> {
     pool().lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Whether `EPSG:code` can be a map's CRS (geographic 2-D or projected) with a transformation
-/// to geographic coordinates, and if so whether its first axis points north or south (WMS
-/// 1.3.0 axis order). Asked of PROJ once per code while remembered.
+/// Whether `EPSG:code` can be a map's CRS (geographic 2-D or projected), and if so whether
+/// its first axis points north or south (WMS 1.3.0 axis order). Asked of PROJ once per code
+/// while remembered; whether PROJ has a transformation for it is [`checkout`]'s to find.
 pub(crate) fn kind(code: u32) -> Kind {
     if let Some(k) = lock().kinds.get(&code).copied() {
         return k;
