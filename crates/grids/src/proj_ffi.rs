@@ -18,21 +18,43 @@ fn err(definition: &str, detail: impl Into<String>) -> GridError {
     }
 }
 
+/// A new PROJ context that logs nothing, or None when PROJ cannot make one; the caller
+/// destroys it. Failures come back as errors: PROJ's own logging to stderr would repeat them
+/// (once per request in a server that checks a client's CRS).
+pub(crate) fn quiet_context() -> Option<*mut proj_sys::PJ_CONTEXT> {
+    // SAFETY: proj_context_create has no preconditions; a null result is checked.
+    let ctx = unsafe { proj_sys::proj_context_create() };
+    if ctx.is_null() {
+        return None;
+    }
+    // SAFETY: ctx is a live context.
+    unsafe { proj_sys::proj_log_level(ctx, proj_sys::PJ_LOG_LEVEL_PJ_LOG_NONE) };
+    Some(ctx)
+}
+
+/// `op` in the GIS axis order (x = easting or longitude first), which replaces it: `op` is
+/// destroyed either way; null when PROJ cannot reorder it.
+///
+/// # Safety
+/// `op` is a live operation of `ctx`, not used after this call.
+pub(crate) unsafe fn normalized(
+    ctx: *mut proj_sys::PJ_CONTEXT,
+    op: *mut proj_sys::PJ,
+) -> *mut proj_sys::PJ {
+    // SAFETY: op is a live operation of ctx (caller contract).
+    let norm = unsafe { proj_sys::proj_normalize_for_visualization(ctx, op) };
+    // SAFETY: op is live and replaced by norm (the caller no longer uses it).
+    unsafe { proj_sys::proj_destroy(op) };
+    norm
+}
+
 /// Run `f` on the PROJ object made from `definition`, with a private context, and free both.
 fn with_crs<T>(
     definition: &str,
     f: impl FnOnce(*mut proj_sys::PJ_CONTEXT, *mut proj_sys::PJ) -> Result<T>,
 ) -> Result<T> {
     let def = CString::new(definition).map_err(|e| err(definition, e.to_string()))?;
-    // SAFETY: proj_context_create has no preconditions; a null result is checked below.
-    let ctx = unsafe { proj_sys::proj_context_create() };
-    if ctx.is_null() {
-        return Err(err(definition, "proj_context_create failed"));
-    }
-    // Failures are returned as errors; PROJ's own logging to stderr would repeat them (once
-    // per request in a server that checks a client's CRS).
-    // SAFETY: ctx is a live context.
-    unsafe { proj_sys::proj_log_level(ctx, proj_sys::PJ_LOG_LEVEL_PJ_LOG_NONE) };
+    let ctx = quiet_context().ok_or_else(|| err(definition, "proj_context_create failed"))?;
     // SAFETY: ctx is a live context and def a NUL-terminated string that outlives the call.
     let pj = unsafe { proj_sys::proj_create(ctx, def.as_ptr()) };
     let out = if pj.is_null() {
@@ -180,18 +202,12 @@ impl Operation {
         let cs = |d: &str| CString::new(d).map_err(|e| err(d, e.to_string()));
         let (from_c, to_c) = (cs(from)?, cs(to)?);
         let pair = || format!("{from} → {to}");
-        // SAFETY: no preconditions; null is checked.
-        let ctx = unsafe { proj_sys::proj_context_create() };
-        if ctx.is_null() {
-            return Err(err(&pair(), "proj_context_create failed"));
-        }
+        let ctx = quiet_context().ok_or_else(|| err(&pair(), "proj_context_create failed"))?;
         // From here on, `Drop` destroys what exists.
         let mut made = Operation {
             ctx,
             op: std::ptr::null_mut(),
         };
-        // SAFETY: ctx is live.
-        unsafe { proj_sys::proj_log_level(ctx, proj_sys::PJ_LOG_LEVEL_PJ_LOG_NONE) };
         // SAFETY: ctx is live; both strings are NUL-terminated and outlive the call; a null
         // area is allowed.
         let op = unsafe {
@@ -205,15 +221,11 @@ impl Operation {
         if op.is_null() {
             return Err(err(&pair(), "PROJ has no operation between these CRSs"));
         }
-        made.op = op;
-        // SAFETY: op is a live operation of ctx.
-        let norm = unsafe { proj_sys::proj_normalize_for_visualization(ctx, op) };
-        if norm.is_null() {
+        // SAFETY: op is a live operation of ctx, not used after this.
+        made.op = unsafe { normalized(ctx, op) };
+        if made.op.is_null() {
             return Err(err(&pair(), "PROJ could not put the axes in x/y order"));
         }
-        // SAFETY: op is live and replaced by norm.
-        unsafe { proj_sys::proj_destroy(op) };
-        made.op = norm;
         Ok(made)
     }
 

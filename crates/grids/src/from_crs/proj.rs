@@ -59,11 +59,8 @@ impl Source {
     /// Open `definition` (WKT1, WKT2, PROJ string, `AUTH:CODE`).
     pub(crate) fn open(definition: &str) -> Result<Self, FromCrsError> {
         let def = CString::new(definition).map_err(|e| crs_err(definition, e.to_string()))?;
-        // SAFETY: no preconditions; null is checked.
-        let ctx = unsafe { proj_sys::proj_context_create() };
-        if ctx.is_null() {
-            return Err(crs_err(definition, "proj_context_create failed"));
-        }
+        let ctx = crate::proj_ffi::quiet_context()
+            .ok_or_else(|| crs_err(definition, "proj_context_create failed"))?;
         let mut s = Source {
             definition: definition.to_owned(),
             ctx,
@@ -73,10 +70,6 @@ impl Source {
             proj_string: None,
             sphere_radius: None,
         };
-        // PROJ would print its complaints about bad definitions on stderr; they come back as
-        // errors instead.
-        // SAFETY: ctx is live.
-        unsafe { proj_sys::proj_log_level(ctx, proj_sys::PJ_LOG_LEVEL_PJ_LOG_NONE) };
         // From here on, `Drop` frees whatever has been created.
         // SAFETY: ctx is live; def is NUL-terminated and outlives the call.
         let pj = unsafe { proj_sys::proj_create(ctx, def.as_ptr()) };
@@ -126,10 +119,8 @@ impl Source {
                 "PROJ has no operation from this CRS to its latitude/longitude",
             ));
         }
-        // SAFETY: op is a live operation of ctx.
-        let norm = unsafe { proj_sys::proj_normalize_for_visualization(ctx, op) };
-        // SAFETY: op is live and replaced by norm below.
-        unsafe { proj_sys::proj_destroy(op) };
+        // SAFETY: op is a live operation of ctx, not used after this.
+        let norm = unsafe { crate::proj_ffi::normalized(ctx, op) };
         if norm.is_null() {
             return Err(crs_err(
                 definition,
