@@ -24,8 +24,13 @@ declare -A extra=(
 # libFuzzer's -detect_leaks=0 only stops the checks between runs: LeakSanitizer still looks
 # at exit, where the main thread's PROJ caches (thread-locals, never destroyed at exit) show
 # up as leaks. The same targets get it off there too.
+#
+# tile_params renders on every valid request: under ASan its RSS grows ~0.18 MB per 1 000
+# executions with the default 256 MB quarantine (the server alone stays flat over 1.4 M
+# replayed requests), which would reach the 2 GB limit before 10 M. A small quarantine that
+# memory is handed back from keeps it at ~0.11 MB per 1 000 (237 MB after 540 000).
 declare -A asan=(
-  [tile_params]="detect_leaks=0"
+  [tile_params]="detect_leaks=0:quarantine_size_mb=8:allocator_release_to_os_interval_ms=500"
   [driver_open]="detect_leaks=0"
   [grids_descriptor]="detect_leaks=0"
 )
