@@ -20,10 +20,12 @@ What a dataset holds
   down; ``sigma``, ``hybrid``, ``height``, ``height_agl``, ``theta``, ``depth``, ...: see
   ``fstgis._cf.VERTICAL``). Fields mixing kinds get an ``ip1`` dimension with ``ip1_level`` and
   ``ip1_kind`` coordinates. Every level dimension has a ``<dim>_ip1`` coordinate (the
-  encoded levels). Hybrid (kind 5) and height-based (kind 21) levels described by a ``!!``
-  record get their coefficients (``<dim>_a``/``_ap``, ``_b``, ``_c``), ``vcode`` and, where
-  the reference field (``P0``, ``ME``) is in the dataset, ``formula_terms`` (see
-  ``_hybrid_formula_terms``); sigma levels get ``sigma: ps: ptop:`` with ``P0``.
+  encoded levels). Sigma/eta (kind 1), hybrid (kind 5) and height-based (kind 21) levels
+  described by a ``!!`` record (or GEM 3's ``HY``/``PT`` records) get their coefficients
+  (``<dim>_ptop``, ``<dim>_a``/``_ap``, ``_b``, ``_c``), ``vcode`` and, where the reference
+  field (``P0``, ``ME``) is in the dataset, ``formula_terms`` (see
+  ``_hybrid_formula_terms``); sigma levels no record describes get ``sigma: ps: ptop:`` with
+  ``P0`` and ptop = 0.
 * Horizontal: a grid-mapping variable ``crs`` (``latitude_longitude``,
   ``rotated_latitude_longitude`` or ``polar_stereographic``, with ``crs_wkt`` and
   ``spatial_ref``) and 1-D projection axes (``lon``/``lat``, ``rlon``/``rlat`` or ``x``/``y``
@@ -582,8 +584,8 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
                                             for i, (d, n) in enumerate(zip(dims, array.shape))}
         data_vars[name] = var
 
-    _sigma_formula_terms(data_vars, coords)
     _hybrid_formula_terms(f, data_vars, coords)
+    _sigma_formula_terms(data_vars, coords)
     ds = xr.Dataset(data_vars, coords=coords)
     ds.attrs["Conventions"] = "CF-1.11"
     ds.attrs["source"] = f"RPN standard file ({f.container}) read by fstgis {fstgis.__version__}"
@@ -605,9 +607,10 @@ def _yin_yang_values(f, rec, cache: dict):
 
 
 def _sigma_formula_terms(data_vars: dict, coords: dict) -> None:
-    """CF ``formula_terms`` of sigma levels (kind 1: p = sigma·P0, GEM's pure sigma, so
-    ptop = 0): set when a surface pressure ``P0`` on the same times and grid is in the file.
-    Hybrid and height-based levels: see `_hybrid_formula_terms`."""
+    """CF ``formula_terms`` of sigma levels that no ``!!`` or ``HY`` record describes (kind 1:
+    p = sigma·P0, GEM's pure sigma, so ptop = 0): set when a surface pressure ``P0`` on the
+    same times and grid is in the file. Described levels (eta, hybrid, height-based): see
+    `_hybrid_formula_terms`, which runs first."""
     surface = {(v.dims[0], v.dims[-2:]): name for name, v in data_vars.items()
                if v.attrs.get("nomvar") == "P0" and v.ndim == 3}
     for var in data_vars.values():
@@ -615,7 +618,8 @@ def _sigma_formula_terms(data_vars: dict, coords: dict) -> None:
             continue
         level = var.dims[1]
         coord = coords.get(level)
-        if coord is None or coord.attrs.get("standard_name") != "atmosphere_sigma_coordinate":
+        if (coord is None or coord.attrs.get("standard_name") != "atmosphere_sigma_coordinate"
+                or "vcode" in coord.attrs):
             continue
         ps = surface.get((var.dims[0], var.dims[-2:]))
         if ps is None:
@@ -626,20 +630,31 @@ def _sigma_formula_terms(data_vars: dict, coords: dict) -> None:
         coord.attrs["formula_terms"] = f"sigma: {level} ps: {ps} ptop: ptop"
 
 
-# The keys of a `!!` record kept with its table (see `_hybrid_formula_terms`).
+# The keys of a `!!` (or `HY`) record kept with its table (see `_hybrid_formula_terms`).
 _VGRID_KEYS = ("nomvar", "typvar", "etiket", "dateo", "deet", "npas", "ip1", "ip2", "ip3",
                "grtyp", "ig1", "ig2", "ig3", "ig4", "datyp", "nbits")
 
-# Level dimensions whose values are coordinates of a vertical grid descriptor (`!!`): hybrid
-# (kind 5: 5001-5005, 5100) and GEM's height-based 21001/21002 (kind 21).
-_DESCRIBED_DIMS = {VERTICAL[5][0], VERTICAL[21][0]}
+# Level dimensions whose values are coordinates of a vertical grid descriptor (`!!`): sigma
+# (kind 1: 1001, eta 1002, normalised hybrid 1003), hybrid (kind 5: 5001-5005, 5100) and
+# GEM's height-based 21001/21002 (kind 21); in older files, `HY` and `PT` (kinds 1 and 5).
+_DESCRIBED_DIMS = {VERTICAL[1][0], VERTICAL[5][0], VERTICAL[21][0]}
 
 
 def _hybrid_formula_terms(f, data_vars: dict, coords: dict) -> None:
-    """Hybrid (kind 5) and height-based (kind 21) levels get their coefficients from the
-    file's ``!!`` record (fst-core's ``vertical`` module reads the table, as vgrid does):
-    coordinate variables ``<dim>_a``, ``<dim>_b`` (and ``<dim>_c`` for SLEVE coordinates),
-    and ``formula_terms`` where the reference field is in the dataset on the same grid:
+    """Sigma (kind 1), hybrid (kind 5) and height-based (kind 21) levels get their
+    coefficients from the file's ``!!`` record (fst-core's ``vertical`` module reads the
+    table, as vgrid does). Where no ``!!`` has them, sigma and hybrid levels get the
+    coordinate vgrid builds for files older than ``!!`` from GEM 3's ``HY`` record (ptop,
+    pref and rcoef in its keys) and the ``PT`` field (fst-core's
+    ``VerticalDescriptor::from_legacy``): sigma levels with ``PT`` are eta (1002), with ``HY``
+    alone normalised hybrid (1003; fstd2nc reads them as eta, vgrid does not), hybrid levels
+    with ``HY`` are 5001. The coefficients become coordinate variables ``<dim>_a``,
+    ``<dim>_b`` (and ``<dim>_c`` for SLEVE coordinates), with ``formula_terms`` where the
+    reference field is in the dataset on the same grid:
+
+    * vcode 1001 and 1002 (p = ptop + sigma·(ps − ptop)): CF ``atmosphere_sigma_coordinate``
+      with ``<dim>_ptop`` (hPa, 0 for 1001);
+    * 1003 (normalised hybrid, kind 1 levels): as 5001;
 
     * vcode 5001 (p = a + b·ps): CF ``atmosphere_hybrid_sigma_pressure_coordinate`` with
       ``ap`` (hPa, as ``P0``) and ``b``;
@@ -652,7 +667,7 @@ def _hybrid_formula_terms(f, data_vars: dict, coords: dict) -> None:
     * 21001 (z = a + (b + c)·zs): CF ``atmosphere_hybrid_height_coordinate`` with ``a``,
       ``b`` and ``orog`` (ME); 21002 (SLEVE) adds ``c`` and ``orog_ls`` (MELS).
     """
-    candidates = None
+    candidates = legacy = None
     for ln, coord in list(coords.items()):
         ip1_coord = coords.get(f"{ln}_ip1")
         if coord.ndim != 1 or ip1_coord is None or coord.dims != (ln,):
@@ -671,16 +686,40 @@ def _hybrid_formula_terms(f, data_vars: dict, coords: dict) -> None:
                 continue
             if terms is not None:
                 break
+        if terms is None and ln.rstrip("0123456789") != VERTICAL[21][0]:
+            if legacy is None:
+                legacy = _legacy_records(f)
+            hy, pt = legacy
+            rec = hy
+            if hy is not None or pt is not None:
+                try:
+                    terms = _fstgis.legacy_vertical_terms(ip1s, hy, pt)
+                except fstgis.FstError as e:
+                    warnings.warn(f"levels of {ln}: {e}")
         if terms is None:
             continue
         _apply_terms(ln, coord, terms, data_vars, coords)
-        # The table itself (a few hundred values), so that from_xarray writes the `!!`
-        # record back and the coordinate survives a round trip.
+        if rec is None:
+            continue
+        # The table itself (a few hundred values; an `HY` record's own value), so that
+        # from_xarray writes the record back and the coordinate survives a round trip.
         keys = rec.to_dict()
-        table_attrs = {"long_name": f"vertical grid descriptor of {ln} (vgrid's `!!` table)"}
+        what = "vgrid's `!!` table" if rec.nomvar == "!!" else "GEM 3's `HY` record"
+        table_attrs = {"long_name": f"vertical grid descriptor of {ln} ({what})"}
         table_attrs.update({f"fst_{k}": keys[k] for k in _VGRID_KEYS})
         coords[f"{ln}_vgrid"] = xr.Variable((f"{ln}_vgrid_i", f"{ln}_vgrid_j"),
                                             np.asarray(rec.read()), table_attrs)
+
+
+def _legacy_records(f):
+    """(the file's first ``HY`` record or None, its ``PT`` value in hPa or None): what vgrid
+    reads the levels of a file without ``!!`` from. PT is a field of one repeated value; PT
+    records that disagree give a warning and no value, as vgrid refuses them."""
+    hy = f.find(nomvar="HY")
+    tops = {float(np.asarray(r.read()).flat[0]) for r in f.search(nomvar="PT")}
+    if len(tops) > 1:
+        warnings.warn(f"PT records disagree ({sorted(tops)} hPa): the eta top is not known")
+    return hy, (tops.pop() if len(tops) == 1 else None)
 
 
 def _reference_var(data_vars: dict, nomvar, level_dim: str, pressure: bool):
@@ -707,7 +746,15 @@ def _apply_terms(ln: str, coord, terms: dict, data_vars: dict, coords: dict) -> 
     ps = _reference_var(data_vars, terms["reference"], ln, pressure)
     ps_ls = _reference_var(data_vars, terms["reference_large_scale"], ln, pressure)
     coef = {"long_name": f"coefficient of the vertical coordinate {vcode}"}
-    if family == "linear":
+    if family == "linear" and vcode in (1001, 1002):
+        # Sigma and eta: the level values are the sigma of CF's formula, with the table's top.
+        attrs["standard_name"] = "atmosphere_sigma_coordinate"
+        coords[f"{ln}_ptop"] = xr.Variable((), (terms["ptop"] or 0.0) / 100.0, {
+            "long_name": "pressure at the model top", "units": "hPa"})
+        attrs["formula"] = "p(n,k,j,i) = ptop + sigma(k)*(ps(n,j,i) - ptop)"
+        if ps:
+            attrs["formula_terms"] = f"sigma: {ln} ps: {ps} ptop: {ln}_ptop"
+    elif family == "linear":
         attrs["standard_name"] = "atmosphere_hybrid_sigma_pressure_coordinate"
         coords[f"{ln}_ap"] = xr.Variable((ln,), a / 100.0, dict(coef, units="hPa"))
         coords[f"{ln}_b"] = xr.Variable((ln,), b, dict(coef, units="1"))

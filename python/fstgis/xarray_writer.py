@@ -20,8 +20,8 @@ The inverse of the backend's mapping (``fstgis.xarray_backend``):
   read by the backend (its ``fst_yin_yang`` attribute) is written back as U with its ``^>``
   record while its shape and latitudes/longitudes are unchanged; a variable without
   horizontal coordinates is on an X grid;
-* a ``<dim>_vgrid`` coordinate (the backend's copy of a ``!!`` record) is written back as
-  that record, so hybrid and height-based levels keep their descriptor;
+* a ``<dim>_vgrid`` coordinate (the backend's copy of a ``!!`` or ``HY`` record) is written
+  back as that record, so eta, hybrid and height-based levels keep their descriptor;
 * ensemble members (a ``realization`` dimension): one set of records per member, with the
   member's etiket (the ``<dim>_etiket`` coordinate, else the etiket label and the number);
 * values: one record per 2-D (or 3-D with a ``k`` dimension) slice; NaN is written as
@@ -266,13 +266,14 @@ def from_xarray(ds: xr.Dataset, path, *, container: str = "xdf", datyp=None, nbi
                 continue
             _write_variable(out, grids, ds, name, var, datyp, nbits)
         for coord in ds.coords.values():
-            if coord.attrs.get("fst_nomvar") == "!!" and coord.ndim == 2:
+            if coord.attrs.get("fst_nomvar") in ("!!", "HY") and coord.ndim == 2:
                 _write_vgrid_table(out, coord)
     return str(path)
 
 
 def _write_vgrid_table(out, coord):
-    """A `!!` record the backend kept as ``<dim>_vgrid`` (its table and keys), as read."""
+    """A `!!` (or `HY`) record the backend kept as ``<dim>_vgrid`` (its values and keys), as
+    read."""
     keys = {k[4:]: v for k, v in coord.attrs.items() if k.startswith("fst_")}
     datyp, nbits = int(keys.pop("datyp")), int(keys.pop("nbits"))
     for k in list(keys):

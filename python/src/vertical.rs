@@ -2,7 +2,7 @@
 //! `formula_terms`: fst-core's `vertical` module reads the table and gives each level its
 //! formula; this layer lays the terms out per level for Python.
 
-use fst_core::vertical::{LevelFormula, VerticalDescriptor};
+use fst_core::vertical::{HyKeys, LevelFormula, VerticalDescriptor, VerticalError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -27,6 +27,42 @@ pub(crate) fn vertical_terms<'py>(
         .map_err(|e| errors::decode_error(&e))?;
     let descriptor = VerticalDescriptor::from_field(&field)
         .map_err(|e| errors::raise("UnsupportedError", e.to_string(), record.context()))?;
+    terms(py, &descriptor, &ip1s)
+}
+
+/// The same for the levels `ip1s` of a file without a `!!` record (GEM 3 and older): the
+/// coordinate vgrid builds from the level kind, the file's `HY` record `hy` and its `PT`
+/// value `pt` (hPa), if any (fst-core's `VerticalDescriptor::from_legacy`). None where no
+/// legacy coordinate has these levels (another kind).
+#[pyfunction]
+#[pyo3(signature = (ip1s, hy=None, pt=None))]
+pub(crate) fn legacy_vertical_terms<'py>(
+    py: Python<'py>,
+    ip1s: Vec<u32>,
+    hy: Option<PyRef<'py, Record>>,
+    pt: Option<f32>,
+) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let keys = hy.as_ref().map(|r| HyKeys {
+        ip1: r.meta.ip1,
+        ig1: r.meta.ig1,
+        ig2: r.meta.ig2,
+    });
+    match VerticalDescriptor::from_legacy(&ip1s, keys, pt) {
+        Ok(descriptor) => terms(py, &descriptor, &ip1s),
+        Err(VerticalError::UnknownLevel { .. }) => Ok(None),
+        Err(e) => {
+            let context = hy.as_ref().map(|r| r.context()).unwrap_or_default();
+            Err(errors::raise("UnsupportedError", e.to_string(), context))
+        }
+    }
+}
+
+/// The dict of [`vertical_terms`] for `descriptor`'s levels `ip1s`.
+fn terms<'py>(
+    py: Python<'py>,
+    descriptor: &VerticalDescriptor,
+    ip1s: &[u32],
+) -> PyResult<Option<Bound<'py, PyDict>>> {
     let Ok(formulas) = ip1s
         .iter()
         .map(|&ip1| descriptor.formula(ip1))

@@ -1,7 +1,9 @@
-"""Hybrid and height-based levels: the coefficients and ``formula_terms`` our backend takes
-from a ``!!`` record written by ECCC's vgrid (libvgrid through rpnpy, the oracle venv), and the
-pressures (or heights) they give against vgrid's own ``vgd_levels`` on the same reference
-fields."""
+"""Sigma, eta, hybrid and height-based levels: the coefficients and ``formula_terms`` our
+backend takes from a ``!!`` record written by ECCC's vgrid (libvgrid through rpnpy, the oracle
+venv), or, in files older than ``!!``, from the levels with GEM 3's ``HY`` record and the
+``PT`` field, and the pressures (or heights) they give against vgrid's own ``vgd_levels`` on
+the same reference fields (for the older files, with the descriptor vgrid's ``vgd_read``
+rebuilds from those records)."""
 
 from __future__ import annotations
 
@@ -11,47 +13,79 @@ import xarray as xr
 
 # vgrid writes the descriptor, a reference field (P0 in hPa, or ME in m) on a small L grid
 # and TT on each momentum model level; it returns its levels at every point, in Pa (or m).
+# The legacy cases write HY (and PT) with librmn instead, and vgrid reads them back.
 ORACLE = """
 import numpy as np
 import rpnpy.vgd.all as vgd
 HYB = [0.02, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95]
 HGT = [30000.0, 20000.0, 10000.0, 5000.0, 1000.0, 300.0, 50.0]
+SIG = [0.1, 0.3, 0.5, 0.8, 0.95, 1.0]
 make = {
+    "1001": lambda: vgd.vgd_new_sigm(SIG),
+    "1002": lambda: vgd.vgd_new_eta(SIG, 1000.0),
     "5001": lambda: vgd.vgd_new_hyb([0.1, 0.5, 0.8, 1.0], 1.6, 1000.0, 80000.0, 0, 0),
     "5002": lambda: vgd.vgd_new_hybs(HYB, 1.6, 10.0, 1000.0, 80000.0, 0, 0),
     "5005": lambda: vgd.vgd_new_hybmd(HYB, 1.6, 10.0, 100000.0, 10.0, 1.5, 0, 0),
     "21001": lambda: vgd.vgd_new_hybh(HGT, 1.6, 10.0, 10.0, 1.5, 0, 0),
 }
+# Files older than `!!`: level kind, levels, HY's ig2 (rcoef x 1000), PT (hPa) or None. HY's
+# ip1 is the top (10 hPa), its ig1 pref (800 hPa). HY1003 starts at sigma 0, the top: the
+# vgrid of this oracle (6.4.2) takes any first level as the top, later versions only 0.
+LEGACY = {
+    "HY5001": (5, SIG, 1600, None),
+    "HY1003": (1, [0.0] + SIG[1:], 1600, None),
+    "PT1002": (1, SIG, 1000, 10.0),
+}
 out = {}
 ni, nj = 6, 4
+ig = rmn.cxgaig("L", -10.0, 0.0, 1.0, 1.0)
+base = dict(ni=ni, nj=nj, nk=1, grtyp="L", ig1=ig[0], ig2=ig[1], ig3=ig[2], ig4=ig[3],
+            dateo=0, deet=0, npas=0, ip2=0, ip3=0, typvar="P", etiket="VGRID", datyp=5,
+            nbits=32)
 for case, path in data["files"].items():
-    v = make[case]()
     height = case.startswith("21")
     ref = np.empty((ni, nj), order="F", dtype=np.float32)
     for i in range(ni):
         for j in range(nj):
             ref[i, j] = (120.0 * i + 301.5 * j) if height else (1013.25 - 30.5 * i - 41.0 * j)
     u = rmn.fstopenall(path, rmn.FST_RW)
-    vgd.vgd_write(v, u)
-    ig = rmn.cxgaig("L", -10.0, 0.0, 1.0, 1.0)
-    base = dict(ni=ni, nj=nj, nk=1, grtyp="L", ig1=ig[0], ig2=ig[1], ig3=ig[2], ig4=ig[3], dateo=0, deet=0, npas=0,
-                ip2=0, ip3=0, typvar="P", etiket="VGRID", datyp=5, nbits=32)
+    if case in LEGACY:
+        kind, levels, ig2, pt = LEGACY[case]
+        # vgrid matches HY to the records by dateo and etiket.
+        rmn.fstecr(u, np.zeros((1, 1), np.float32, order="F"), dict(
+            base, ni=1, nj=1, grtyp="X", ig1=800, ig2=ig2, ig3=0, ig4=0, typvar="X",
+            nomvar="HY", ip1=rmn.convertIp(rmn.CONVIP_ENCODE, 10.0, rmn.KIND_PRESSURE)))
+        if pt is not None:
+            rmn.fstecr(u, np.full((ni, nj), pt, np.float32, order="F"),
+                       dict(base, nomvar="PT", ip1=0))
+        # GEM 3 wrote sigma levels old-style (vgrid's 1003 looks them up so).
+        style = rmn.CONVIP_ENCODE_OLD if kind == 1 else rmn.CONVIP_ENCODE
+        ip1s = [rmn.convertIp(style, lv, kind) for lv in levels]
+    else:
+        v = make[case]()
+        vgd.vgd_write(v, u)
+        # The model levels (not the diagnostic ones vgrid lists after them, in m above
+        # ground).
+        ip1s = [int(x) for x in vgd.vgd_get(v, "VIPM")
+                if rmn.convertIp(rmn.CONVIP_DECODE, int(x))[1] in (1, 5, 21)]
     rmn.fstecr(u, ref, dict(base, nomvar="ME" if height else "P0", ip1=0))
-    # The model levels (not the diagnostic ones vgrid lists after them, in m above ground).
-    ip1s = [int(x) for x in vgd.vgd_get(v, "VIPM")
-            if rmn.convertIp(rmn.CONVIP_DECODE, int(x))[1] in (5, 21)]
     for k, ip1 in enumerate(ip1s):
         rmn.fstecr(u, np.full((ni, nj), 250.0 + k, np.float32, order="F"),
                    dict(base, nomvar="TT", ip1=ip1))
     rmn.fstcloseall(u)
+    if case in LEGACY:
+        u = rmn.fstopenall(path, rmn.FST_RO)
+        v = vgd.vgd_read(u)
+        rmn.fstcloseall(u)
     rfld = np.asarray(ref, np.float64) * (1.0 if height else 100.0)
     lv = vgd.vgd_levels2(v, rfld=rfld, ip1list=ip1s, double_precision=True)
     out[case] = {"ip1": ip1s, "levels": np.asarray(lv).tolist(),
-                 "ref": np.asarray(ref, np.float64).tolist()}
+                 "ref": np.asarray(ref, np.float64).tolist(),
+                 "vcode": 1000 * vgd.vgd_get(v, "KIND") + vgd.vgd_get(v, "VERS")}
 print(json.dumps(out))
 """
 
-CASES = ["5001", "5002", "5005", "21001"]
+CASES = ["1001", "1002", "5001", "5002", "5005", "21001", "HY5001", "HY1003", "PT1002"]
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +103,7 @@ def test_formula_terms_give_vgrid_levels(vgrid_files, case):
     tt = ds["TT"]
     level = tt.dims[1]
     coord = ds[level]
-    assert coord.attrs["vcode"] == int(case)
+    assert coord.attrs["vcode"] == t["vcode"] == int(case.lstrip("HYPT"))
     # GEM's log-pressure coordinates (5002, 5005) have no CF standard name, so their terms
     # are in fst_formula_terms (formula_terms needs a standard name defining the formula).
     terms_attr = "fst_formula_terms" if case in ("5002", "5005") else "formula_terms"
@@ -81,7 +115,12 @@ def test_formula_terms_give_vgrid_levels(vgrid_files, case):
     want = np.stack([want[:, :, by_ip1[int(ip)]].T for ip in ds[f"{level}_ip1"].values])
     ref = ds[terms["ps:" if "ps:" in terms else "orog:"]].values[0]  # (y, x)
     assert np.allclose(ref, np.asarray(t["ref"]).T)
-    if case == "5001":
+    if case in ("1001", "1002", "PT1002"):
+        assert coord.attrs["standard_name"] == "atmosphere_sigma_coordinate"
+        sigma, ptop = ds[terms["sigma:"]].values, float(ds[terms["ptop:"]])
+        assert ptop == (0.0 if case == "1001" else 10.0)
+        ours = 100.0 * (ptop + sigma[:, None, None] * (ref - ptop))
+    elif case in ("5001", "HY5001", "HY1003"):
         assert coord.attrs["standard_name"] == "atmosphere_hybrid_sigma_pressure_coordinate"
         ap, b = ds[terms["ap:"]].values, ds[terms["b:"]].values
         ours = 100.0 * (ap[:, None, None] + b[:, None, None] * ref)
@@ -107,3 +146,33 @@ def test_no_descriptor_leaves_hybrid_levels_plain(tmp_path):
     ds = xr.open_dataset(p, engine="fst")
     coord = ds[ds["TT"].dims[1]]
     assert "formula_terms" not in coord.attrs and "vcode" not in coord.attrs
+
+
+@pytest.mark.parametrize("case", ["HY5001", "HY1003", "PT1002", "1002"])
+def test_descriptors_survive_a_round_trip(vgrid_files, tmp_path, case):
+    """from_xarray writes the `!!`/`HY` record back (PT is a variable of its own): the file
+    it writes opens with the same coordinate and terms."""
+    import fstgis
+
+    files, _ = vgrid_files
+    ds = xr.open_dataset(files[case], engine="fst")
+    out = fstgis.from_xarray(ds, tmp_path / "back.fst")
+    back = xr.open_dataset(out, engine="fst")
+    level = ds["TT"].dims[1]
+    for key in ("vcode", "standard_name", "formula_terms"):
+        assert back[level].attrs[key] == ds[level].attrs[key]
+    for name in ds.coords:
+        if name.startswith(f"{level}_"):
+            np.testing.assert_array_equal(back[name].values, ds[name].values)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_coordinates_pass_cfchecker(vgrid_files, tmp_path, case):
+    """The netCDF of each coordinate (its terms, ptop, formula_terms) passes the CF checker,
+    as the fixtures do in test_cf_check."""
+    cf_check = pytest.importorskip("test_cf_check")
+    files, _ = vgrid_files
+    nc = tmp_path / "out.nc"
+    xr.open_dataset(files[case], engine="fst").to_netcdf(nc)
+    errors, _ = cf_check._check(nc, tmp_path)
+    assert not errors, "\n".join(errors)

@@ -10,6 +10,8 @@
 //! bit, and gives each level's formula ([`VerticalDescriptor::formula`]). It does no I/O:
 //! [`crate::write::FstWriter::write_vertical`] writes the record, and
 //! [`VerticalDescriptor::from_field`] reads one that [`crate::FstFile::decode`] returned.
+//! Files older than vgrid have no `!!`: [`VerticalDescriptor::from_legacy`] builds the
+//! descriptor vgrid builds from their levels and `HY`/`PT` records.
 //!
 //! # Table layout (vgrid 6.4)
 //! The table is `ni` × `nj` values, i fastest. Row j = 0 starts with (kind, version, skip),
@@ -62,6 +64,10 @@
 //! assert_eq!(f.evaluate(100_000.0, None), Some(50_000.0));
 //! # Ok::<(), fst_core::vertical::VerticalError>(())
 //! ```
+
+mod legacy;
+
+pub use legacy::{HyKeys, HY_NOMVAR, PT_NOMVAR};
 
 use crate::ip::{decode_ip, LevelKind};
 
@@ -309,6 +315,12 @@ pub enum VerticalError {
     Descriptor {
         /// The coordinate.
         vcode: Vcode,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Levels of a file without `!!` whose `HY`/`PT` records give no coordinate.
+    #[error("legacy vertical coordinate (HY/PT records): {reason}")]
+    Legacy {
         /// What is wrong.
         reason: String,
     },
