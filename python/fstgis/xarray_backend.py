@@ -716,7 +716,14 @@ def _legacy_records(f):
     reads the levels of a file without ``!!`` from. PT is a field of one repeated value; PT
     records that disagree give a warning and no value, as vgrid refuses them."""
     hy = f.find(nomvar="HY")
-    tops = {float(np.asarray(r.read()).flat[0]) for r in f.search(nomvar="PT")}
+    tops = set()
+    for r in f.search(nomvar="PT"):
+        try:
+            tops.add(float(np.asarray(r.read()).flat[0]))
+        except (fstgis.FstError, IndexError) as e:
+            # A PT that cannot be read leaves the coordinate undescribed, not the file unread.
+            warnings.warn(f"PT record {r.key}: {e or 'no values'}")
+            return hy, None
     if len(tops) > 1:
         warnings.warn(f"PT records disagree ({sorted(tops)} hPa): the eta top is not known")
     return hy, (tops.pop() if len(tops) == 1 else None)

@@ -7,6 +7,8 @@ rebuilds from those records)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -176,3 +178,47 @@ def test_the_coordinates_pass_cfchecker(vgrid_files, tmp_path, case):
     xr.open_dataset(files[case], engine="fst").to_netcdf(nc)
     errors, _ = cf_check._check(nc, tmp_path)
     assert not errors, "\n".join(errors)
+
+
+def _legacy_file(path, hy_keys=None, pts=()):
+    """Sigma TT levels and P0 written by fstgis, with an HY record of keys `hy_keys` and PT
+    records of values `pts` (one per ip2)."""
+    import fstgis
+
+    with fstgis.open(path, "w") as f:
+        f.write(np.full((3, 2), 1000.0, np.float32), nomvar="P0")
+        for lv in (0.5, 1.0):
+            f.write(np.zeros((3, 2), np.float32), nomvar="TT", level=(lv, 1))
+        if hy_keys is not None:
+            f.write(np.zeros((1, 1), np.float32), nomvar="HY", typvar="X", grtyp="X", **hy_keys)
+        for ip2, pt in enumerate(pts):
+            f.write(np.full((3, 2), pt, np.float32), nomvar="PT", ip2=ip2)
+
+
+def test_records_that_describe_nothing_leave_the_levels_plain(tmp_path):
+    """PT records that disagree, or an HY whose reference pressure is under its top, give a
+    warning; the dataset opens with the plain sigma terms (ptop 0), as if they were absent."""
+    import fstgis
+
+    top = fstgis.encode_ip(10.0, 2)
+    for name, hy, pts in [("pt.fst", None, (10.0, 12.0)),
+                          ("hy.fst", dict(ip1=top, ig1=5, ig2=1600), ())]:
+        p = tmp_path / name
+        _legacy_file(p, hy, pts)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = xr.open_dataset(p, engine="fst")
+        messages = [str(w.message) for w in caught]
+        assert any("PT records disagree" in m or "HY/PT" in m for m in messages), messages
+        coord = ds[ds["TT"].dims[1]]
+        assert "vcode" not in coord.attrs, name
+        assert coord.attrs["formula_terms"].endswith("ptop: ptop") and float(ds["ptop"]) == 0.0
+
+
+def test_pt_makes_sigma_levels_eta(tmp_path):
+    p = tmp_path / "eta.fst"
+    _legacy_file(p, None, (10.0, 10.0))
+    ds = xr.open_dataset(p, engine="fst")
+    level = ds["TT"].dims[1]
+    assert ds[level].attrs["vcode"] == 1002
+    assert float(ds[f"{level}_ptop"]) == 10.0

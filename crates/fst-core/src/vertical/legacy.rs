@@ -128,6 +128,10 @@ impl VerticalDescriptor {
             (Some(LevelKind::Sigma), None, Some(hy)) => {
                 let (ptop, pref, rcoef) = hy.decode()?;
                 positive_top(ptop)?;
+                // vgrid does not check it for 1003, but the formula divides by 1 − ptop/pref.
+                if pref <= ptop {
+                    return Err(legacy(format!("top {ptop} Pa is not under pref {pref} Pa")));
+                }
                 let top = ptop / pref;
                 d = hybrid(Vcode::HYBRID_NORMALIZED, ptop, pref, rcoef);
                 d.momentum = levels
@@ -303,6 +307,7 @@ mod tests {
         for (levels, hy, pt) in [
             (vec![hyb], Some(bad_top), None),
             (vec![hyb], Some(pref_under_top), None),
+            (vec![sigma], Some(pref_under_top), None),
             (vec![hyb], None, None),
             (vec![ip(0.001, LevelKind::Hybrid)], Some(hy()), None),
             (vec![hyb, sigma], Some(hy()), None),
