@@ -18,6 +18,8 @@ if [ "${FSTGIS_HEAVY:-0}" = 1 ]; then
 else
   export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261122}"
 fi
+echo "== benchmark scripts: what they build and run exists"
+scripts/check-bench-targets.sh
 echo "== cargo test (workspace: unit, integration, doc tests; benches built and run once)"
 cargo test --workspace --all-targets --no-fail-fast
 cargo test --workspace --doc

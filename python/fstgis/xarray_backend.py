@@ -50,6 +50,7 @@ What a dataset holds
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 import warnings
@@ -116,6 +117,29 @@ def _dtype(datyp: int, nbits: int):
 # -- lazy arrays --------------------------------------------------------------------------
 
 
+# Arrays at least this large are anonymous memory maps rather than numpy allocations (see
+# `_output_array`).
+_MAPPED_BYTES = 4 << 20
+
+
+def _output_array(shape: tuple, dtype) -> np.ndarray:
+    """An uninitialised array for decoded records. Large ones are backed by an anonymous
+    memory map: numpy asks the kernel for transparent huge pages on its large allocations
+    (madvise), and where huge pages are not at hand the kernel compacts memory during the
+    first touch, in the decoding threads. That stall took a cold ``.load()`` of 916 MiB from
+    ~0.4 s to 0.5-0.9 s on the benchmark machine; a plain mapping is faulted in 4 KiB pages
+    (or huge pages where the system enables them for all memory, without the compaction)."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if nbytes < _MAPPED_BYTES:
+        return np.empty(shape, dtype)
+    try:
+        buffer = mmap.mmap(-1, nbytes)
+    except OSError as e:
+        raise MemoryError(f"cannot map {nbytes} bytes for the decoded records: {e}") from e
+    return np.frombuffer(buffer, dtype).reshape(shape)
+
+
 class FstBackendArray(BackendArray):
     """The records of one variable: an array of record indices (leading dimensions, -1 where
     the hypercube has a hole) and the horizontal shape. Indexing reads only the records it
@@ -156,7 +180,7 @@ class FstBackendArray(BackendArray):
                     for k, n in zip(rest, self.horizontal))
         rest_shape = tuple(len(range(*k.indices(n))) for k, n in zip(rest, self.horizontal)
                            if isinstance(k, slice))
-        out = np.empty(selected.shape + rest_shape, self.dtype)
+        out = _output_array(selected.shape + rest_shape, self.dtype)
 
         def fill(idx):
             index = int(selected[idx])

@@ -471,3 +471,33 @@ def test_in_memory_datasets_pickle_with_their_bytes():
     with open(XDF / "grids.fst", "rb") as fh:
         from_file = xr.open_dataset(fh, engine="fst")
     xr.testing.assert_identical(from_file[name].load(), ds[name].load())
+
+
+def test_a_large_load_lands_in_mapped_memory_with_the_records_values(tmp_path):
+    """A variable of 5.5 MB (over `_MAPPED_BYTES`) loads into an anonymous memory map: the
+    values are the records', the array is writeable and pickles like any other."""
+    import datetime
+    import mmap
+    import pickle
+
+    import fstgis
+    from fstgis import xarray_backend
+
+    p = tmp_path / "big.fst"
+    rng = np.random.default_rng(7)
+    fields = [rng.standard_normal((300, 200)).astype(np.float32) for _ in range(24)]
+    with fstgis.open(p, "w") as f:
+        for hour, v in enumerate(fields):
+            f.write(v, nomvar="TT", ip2=hour, deet=3600, npas=hour,
+                    dateo=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
+    tt = xr.open_dataset(p, engine="fst")["TT"].load()
+    assert tt.nbytes > xarray_backend._MAPPED_BYTES
+    base = tt.values
+    while isinstance(base, np.ndarray):
+        base = base.base
+    assert isinstance(base.obj if isinstance(base, memoryview) else base, mmap.mmap)
+    for hour, v in enumerate(fields):
+        np.testing.assert_array_equal(tt.values[hour], v.T)
+    tt.values[0, 0, 0] = 1.0  # writeable
+    back = pickle.loads(pickle.dumps(tt))
+    np.testing.assert_array_equal(back.values, tt.values)
