@@ -222,3 +222,38 @@ def test_pt_makes_sigma_levels_eta(tmp_path):
     level = ds["TT"].dims[1]
     assert ds[level].attrs["vcode"] == 1002
     assert float(ds[f"{level}_ptop"]) == 10.0
+
+
+FSTD2NC = """
+import fstd2nc
+out = {}
+for case, path in data["files"].items():
+    ds = fstd2nc.Buffer(path).to_xarray()
+    level = "level"  # fstd2nc's name for model levels
+    out[case] = {"attrs": {k: str(v) for k, v in ds[level].attrs.items()},
+                 "ap": ds["ap"].values.tolist() if "ap" in ds.coords else None,
+                 "b": ds["b"].values.tolist() if "b" in ds.coords else None}
+print(json.dumps(out))
+"""
+
+
+def test_legacy_files_against_fstd2nc(vgrid_files, oracle):
+    """fstd2nc on the same files: hybrid levels with HY get its ap and b (float32) too. Where
+    we differ on purpose: sigma levels with HY alone are vgrid's 1003 for us and eta for
+    fstd2nc (which then names a PT field the file does not have)."""
+    files, _ = vgrid_files
+    theirs = oracle(FSTD2NC, {"files": {c: files[c] for c in ("HY5001", "HY1003")}})
+    ds = xr.open_dataset(files["HY5001"], engine="fst")
+    level = ds["TT"].dims[1]
+    t = theirs["HY5001"]
+    # fstd2nc computes in float32: within its rounding (1e-4 hPa where A nears 0).
+    np.testing.assert_allclose(ds[f"{level}_ap"].values, t["ap"], rtol=1e-6, atol=1e-4)
+    np.testing.assert_allclose(ds[f"{level}_b"].values, t["b"], rtol=1e-6, atol=1e-7)
+    assert ds[level].attrs["standard_name"] == t["attrs"]["standard_name"]
+    t = theirs["HY1003"]
+    ds = xr.open_dataset(files["HY1003"], engine="fst")
+    level = ds["TT"].dims[1]
+    assert ds[level].attrs["vcode"] == 1003
+    assert ds[level].attrs["standard_name"] == "atmosphere_hybrid_sigma_pressure_coordinate"
+    assert t["attrs"]["standard_name"] == "atmosphere_sigma_coordinate"
+    assert t["attrs"]["formula_terms"].endswith("ptop: PT")
