@@ -30,14 +30,16 @@ make = {
     "5005": lambda: vgd.vgd_new_hybmd(HYB, 1.6, 10.0, 100000.0, 10.0, 1.5, 0, 0),
     "21001": lambda: vgd.vgd_new_hybh(HGT, 1.6, 10.0, 10.0, 1.5, 0, 0),
 }
-# Files older than `!!`: level kind, levels, HY's ig2 (rcoef x 1000), PT (hPa) or None. HY's
-# ip1 is the top (10 hPa), its ig1 pref (800 hPa). HY1003 starts at sigma 0, the top: the
-# vgrid of this oracle (6.4.2) takes any first level as the top, later versions only 0.
+# Files older than `!!`: level kind, levels, HY's top (its ip1, hPa), pref (ig1, hPa) and
+# ig2 (rcoef x 1000), PT (hPa) or None; more cases may come in data["legacy"]. HY1003 starts
+# at sigma 0, the top: the vgrid of this oracle (6.4.2) takes any first level as the top,
+# later versions only 0.
 LEGACY = {
-    "HY5001": (5, SIG, 1600, None),
-    "HY1003": (1, [0.0] + SIG[1:], 1600, None),
-    "PT1002": (1, SIG, 1000, 10.0),
+    "HY5001": (5, SIG, 10.0, 800, 1600, None),
+    "HY1003": (1, [0.0] + SIG[1:], 10.0, 800, 1600, None),
+    "PT1002": (1, SIG, 10.0, 800, 1000, 10.0),
 }
+LEGACY.update(data.get("legacy", {}))
 out = {}
 ni, nj = 6, 4
 ig = rmn.cxgaig("L", -10.0, 0.0, 1.0, 1.0)
@@ -52,11 +54,11 @@ for case, path in data["files"].items():
             ref[i, j] = (120.0 * i + 301.5 * j) if height else (1013.25 - 30.5 * i - 41.0 * j)
     u = rmn.fstopenall(path, rmn.FST_RW)
     if case in LEGACY:
-        kind, levels, ig2, pt = LEGACY[case]
+        kind, levels, top, pref, ig2, pt = LEGACY[case]
         # vgrid matches HY to the records by dateo and etiket.
         rmn.fstecr(u, np.zeros((1, 1), np.float32, order="F"), dict(
-            base, ni=1, nj=1, grtyp="X", ig1=800, ig2=ig2, ig3=0, ig4=0, typvar="X",
-            nomvar="HY", ip1=rmn.convertIp(rmn.CONVIP_ENCODE, 10.0, rmn.KIND_PRESSURE)))
+            base, ni=1, nj=1, grtyp="X", ig1=pref, ig2=ig2, ig3=0, ig4=0, typvar="X",
+            nomvar="HY", ip1=rmn.convertIp(rmn.CONVIP_ENCODE, top, rmn.KIND_PRESSURE)))
         if pt is not None:
             rmn.fstecr(u, np.full((ni, nj), pt, np.float32, order="F"),
                        dict(base, nomvar="PT", ip1=0))
@@ -111,31 +113,85 @@ def test_formula_terms_give_vgrid_levels(vgrid_files, case):
     terms_attr = "fst_formula_terms" if case in ("5002", "5005") else "formula_terms"
     terms = dict(zip(*[iter(coord.attrs[terms_attr].split())] * 2))
     assert sorted(ds[f"{level}_ip1"].values.tolist()) == sorted(t["ip1"])
+    if case in ("1001", "1002", "PT1002"):
+        assert coord.attrs["standard_name"] == "atmosphere_sigma_coordinate"
+        assert float(ds[terms["ptop:"]]) == (0.0 if case == "1001" else 10.0)
+    elif case in ("5001", "HY5001", "HY1003"):
+        assert coord.attrs["standard_name"] == "atmosphere_hybrid_sigma_pressure_coordinate"
+    elif case in ("5002", "5005"):
+        assert "standard_name" not in coord.attrs and "formula_terms" not in coord.attrs
+    else:
+        assert coord.attrs["standard_name"] == "atmosphere_hybrid_height_coordinate"
+    _assert_vgrid_levels(ds, t)
+
+
+def _assert_vgrid_levels(ds, t):
+    """Our coordinate's pressures (or heights), by its own formula and terms, are vgrid's
+    levels `t` at every point of the reference field."""
+    level = ds["TT"].dims[1]
+    attrs = ds[level].attrs
+    terms_attr = "formula_terms" if "formula_terms" in attrs else "fst_formula_terms"
+    terms = dict(zip(*[iter(attrs[terms_attr].split())] * 2))
     # vgrid's levels, (ni, nj, k) in Fortran order, reordered to our (level, y, x).
     by_ip1 = {ip: k for k, ip in enumerate(t["ip1"])}
     want = np.asarray(t["levels"], np.float64)
     want = np.stack([want[:, :, by_ip1[int(ip)]].T for ip in ds[f"{level}_ip1"].values])
-    ref = ds[terms["ps:" if "ps:" in terms else "orog:"]].values[0]  # (y, x)
+    # (y, x), widened: float32 minus a Python float stays float32 in numpy 2.
+    ref = ds[terms["ps:" if "ps:" in terms else "orog:"]].values[0].astype(np.float64)
     assert np.allclose(ref, np.asarray(t["ref"]).T)
-    if case in ("1001", "1002", "PT1002"):
-        assert coord.attrs["standard_name"] == "atmosphere_sigma_coordinate"
+    standard_name = attrs.get("standard_name")
+    if standard_name == "atmosphere_sigma_coordinate":
         sigma, ptop = ds[terms["sigma:"]].values, float(ds[terms["ptop:"]])
-        assert ptop == (0.0 if case == "1001" else 10.0)
         ours = 100.0 * (ptop + sigma[:, None, None] * (ref - ptop))
-    elif case in ("5001", "HY5001", "HY1003"):
-        assert coord.attrs["standard_name"] == "atmosphere_hybrid_sigma_pressure_coordinate"
+    elif standard_name == "atmosphere_hybrid_sigma_pressure_coordinate":
         ap, b = ds[terms["ap:"]].values, ds[terms["b:"]].values
         ours = 100.0 * (ap[:, None, None] + b[:, None, None] * ref)
-    elif case in ("5002", "5005"):
-        assert "standard_name" not in coord.attrs and "formula_terms" not in coord.attrs
+    elif standard_name is None:
         a, b, p0 = (ds[terms[k]].values for k in ("a:", "b:", "p0:"))
         ours = np.exp(a[:, None, None] + b[:, None, None] * np.log(100.0 * ref / p0))
     else:
-        assert coord.attrs["standard_name"] == "atmosphere_hybrid_height_coordinate"
         a, b = ds[terms["a:"]].values, ds[terms["b:"]].values
         ours = a[:, None, None] + b[:, None, None] * ref
     # vgrid computes in double precision from the same float32 reference values.
     np.testing.assert_allclose(ours, want, rtol=1e-12, atol=1e-9)
+
+
+def test_random_legacy_coordinates_give_vgrid_levels(oracle, tmp_path):
+    """Files without `!!` drawn at random (top, pref, rcoef, levels; HY alone on hybrid and
+    sigma levels, PT with a consistent HY on sigma levels), read back by vgrid: our terms give
+    its levels. A fixed seed unless FSTGIS_HEAVY=1."""
+    import os
+
+    heavy = os.environ.get("FSTGIS_HEAVY") == "1"
+    seed = int.from_bytes(os.urandom(4), "little") if heavy else 20261207
+    rng = np.random.default_rng(seed)
+    legacy, files = {}, {}
+    for n in range(60 if heavy else 12):
+        kind, with_pt = [(5, False), (1, False), (1, True)][n % 3]
+        top = round(float(rng.uniform(1.0, 50.0)), 1)
+        pref = int(rng.integers(500, 1001))
+        ig2 = 1000 if with_pt else int(rng.integers(1000, 3001))
+        count = int(rng.integers(2, 20))
+        if kind == 5:
+            inner = rng.uniform(1.01 * top / pref, 0.999, count)
+        else:
+            # Old-style sigma ip1 keep 4 decimals; 1003 starts at 0 (see LEGACY).
+            inner = np.concatenate([[0.0] if not with_pt else [], rng.uniform(0.01, 0.99, count)])
+        levels = sorted(set(np.round(inner, 4).tolist()) | {1.0})
+        case = f"R{n}"
+        legacy[case] = (kind, levels, top, pref, ig2, top if with_pt else None)
+        files[case] = str(tmp_path / f"{case}.fst")
+    theirs = oracle(ORACLE, {"files": files, "legacy": legacy})
+    for case, path in files.items():
+        kind, _, _, _, _, pt = legacy[case]
+        ds = xr.open_dataset(path, engine="fst")
+        vcode = ds[ds["TT"].dims[1]].attrs["vcode"]
+        assert vcode == theirs[case]["vcode"] == (5001 if kind == 5 else 1002 if pt else 1003), \
+            (seed, case)
+        try:
+            _assert_vgrid_levels(ds, theirs[case])
+        except AssertionError as e:
+            raise AssertionError(f"seed {seed}, {case} {legacy[case]}: {e}") from None
 
 
 def test_no_descriptor_leaves_hybrid_levels_plain(tmp_path):
