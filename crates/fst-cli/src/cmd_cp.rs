@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use fst_core::codec::{Samples, SamplesRef};
+use fst_core::ip::{decode_ip, LevelKind};
 use fst_core::record::Datyp;
 use fst_core::write::{FstWriter, Payload, RecordKeys, Rewrite, WriteOptions, Written};
 use fst_core::{Container, FstFile, RecordMeta};
@@ -111,20 +112,43 @@ struct Job {
     selected: bool,
 }
 
-/// True when `data`'s grid needs the positional record `p`: `>>`/`^^` (Z, Y, `#` grids) or
-/// `^>` (U grids) tagged with the grid's ig1–ig3 (ip3 is a wildcard for `#`), or a `!!`
-/// (vertical coordinate) tagged with its ig1/ig2.
+/// True when `data` needs the descriptor record `p`: its grid's positional records, `>>`/`^^`
+/// (Z, Y, `#` grids) or `^>` (U grids) tagged with the grid's ig1–ig3 (ip3 is a wildcard for
+/// `#`), or a `!!` tagged with its ig1/ig2; or, for model levels, the vertical descriptors
+/// (see [`describes_levels`]).
 pub(crate) fn references(data: &RecordMeta, p: &RecordMeta) -> bool {
+    let name = p.nomvar.trimmed();
+    if describes_levels(data, name) {
+        return true;
+    }
     let names: &[&str] = match data.grtyp {
         b'Z' | b'Y' | b'#' => &[">>", "^^", "!!"],
         b'U' => &["^>", "!!"],
         _ => return false,
     };
-    let name = p.nomvar.trimmed();
     names.contains(&name)
         && p.ip1 == data.ig1
         && p.ip2 == data.ig2
         && (name == "!!" || data.grtyp == b'#' || p.ip3 == data.ig3)
+}
+
+/// True when `name` is a vertical descriptor record that the level of `data` needs: vgrid
+/// finds the coordinate of sigma, hybrid and height model levels (ip1 kinds 1, 5 and 21) in
+/// a `!!` record, or, in files older than `!!`, GEM 3's `HY` (kinds 1 and 5). Without it a
+/// copy keeps its levels but loses their pressures. A file holds few of them, and vgrid
+/// picks among them by level: every one comes along.
+fn describes_levels(data: &RecordMeta, name: &str) -> bool {
+    let Ok(level) = decode_ip(data.ip1) else {
+        return false;
+    };
+    match name {
+        "!!" => matches!(
+            level.kind,
+            LevelKind::Sigma | LevelKind::Hybrid | LevelKind::PressureMetres
+        ),
+        "HY" => matches!(level.kind, LevelKind::Sigma | LevelKind::Hybrid),
+        _ => false,
+    }
 }
 
 /// The records to copy from `file`: the selection, plus the positional records that the

@@ -43,7 +43,8 @@ pub(crate) fn run(args: &RmArgs) -> anyhow::Result<()> {
         writeln!(out, "{}", describe::table_row(rec))?;
     }
     out.flush()?;
-    // Deleting a grid's positional records orphans the fields on that grid: say so.
+    // Deleting a grid's positional records (or a vertical descriptor) orphans the fields that
+    // need them: say so.
     let gone: std::collections::HashSet<u32> = doomed.iter().map(|r| r.index.0).collect();
     for p in &doomed {
         let users = file
@@ -53,7 +54,7 @@ pub(crate) fn run(args: &RmArgs) -> anyhow::Result<()> {
             .count();
         if users > 0 {
             eprintln!(
-                "fst: note: record {} ({:?}) is the positional record of {users} record(s) that stay",
+                "fst: note: record {} ({:?}) describes the grid or levels of {users} record(s) that stay",
                 p.index,
                 p.nomvar.trimmed()
             );
