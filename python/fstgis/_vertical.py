@@ -130,13 +130,22 @@ def _hybrid_formula_terms(f, data_vars: dict, coords: dict) -> None:
                                             np.asarray(rec.read()), table_attrs)
 
 
+# PT records read at open: vgrid checks every one, but a model run has one per time step,
+# and opening must stay a directory read (plus a few small records).
+_PT_SAMPLES = 4
+
+
 def _legacy_records(f):
     """(the file's first ``HY`` record or None, its ``PT`` value in hPa or None): what vgrid
     reads the levels of a file without ``!!`` from. PT is a field of one repeated value; PT
-    records that disagree give a warning and no value, as vgrid refuses them."""
+    records that disagree give a warning and no value, as vgrid refuses them. Up to
+    ``_PT_SAMPLES`` of them, spread over the file, are read."""
     hy = f.find(nomvar="HY")
+    pts = f.search(nomvar="PT")
+    if len(pts) > _PT_SAMPLES:
+        pts = [pts[round(i * (len(pts) - 1) / (_PT_SAMPLES - 1))] for i in range(_PT_SAMPLES)]
     tops = set()
-    for r in f.search(nomvar="PT"):
+    for r in pts:
         try:
             tops.add(float(np.asarray(r.read()).flat[0]))
         except (fstgis.FstError, IndexError) as e:

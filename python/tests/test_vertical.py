@@ -313,3 +313,13 @@ def test_legacy_files_against_fstd2nc(vgrid_files, oracle):
     assert ds[level].attrs["standard_name"] == "atmosphere_hybrid_sigma_pressure_coordinate"
     assert t["attrs"]["standard_name"] == "atmosphere_sigma_coordinate"
     assert t["attrs"]["formula_terms"].endswith("ptop: PT")
+
+
+def test_pt_is_sampled_first_to_last(tmp_path):
+    """PT is read on a few records spread over the file (one per time step in a model run),
+    first and last included: a top that changes at the end is still seen."""
+    p = tmp_path / "many.fst"
+    _legacy_file(p, None, [10.0] * 19 + [11.0])
+    with pytest.warns(UserWarning, match="PT records disagree"):
+        ds = xr.open_dataset(p, engine="fst")
+    assert "vcode" not in ds[ds["TT"].dims[1]].attrs
