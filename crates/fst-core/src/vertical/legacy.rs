@@ -198,11 +198,11 @@ fn hybrid_5001(levels: &[(u32, f64)], hy: HyKeys) -> Result<VerticalDescriptor, 
 }
 
 fn positive_top(ptop: f64) -> Result<(), VerticalError> {
-    if ptop > 0.0 {
+    if ptop > 0.0 && ptop.is_finite() {
         Ok(())
     } else {
         Err(legacy(format!(
-            "the top pressure ({ptop} Pa) must be above 0"
+            "the top pressure ({ptop} Pa) must be finite and above 0"
         )))
     }
 }
@@ -322,6 +322,39 @@ mod tests {
                 ),
                 "{levels:?} {hy:?} {pt:?}"
             );
+        }
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        /// Any keys and levels give a descriptor or an error, never a panic; a descriptor's
+        /// levels give finite pressures for any surface pressure a model sees.
+        #[test]
+        fn any_records_give_a_coordinate_or_an_error(
+            levels in proptest::collection::vec(proptest::prop_oneof![
+                proptest::num::u32::ANY,
+                (0.0f32..=1.0).prop_map(|v| ip(v, LevelKind::Hybrid)),
+                (0.0f32..=1.0).prop_map(|v| ip(v, LevelKind::Sigma)),
+            ], 0..40),
+            hy in proptest::option::of((
+                proptest::prop_oneof![proptest::num::u32::ANY,
+                                      (0.0f32..1100.0).prop_map(|v| ip(v, LevelKind::Pressure))],
+                proptest::num::u32::ANY,
+                proptest::num::u32::ANY,
+            )),
+            pt in proptest::option::of(proptest::num::f32::ANY),
+        ) {
+            let hy = hy.map(|(ip1, ig1, ig2)| HyKeys { ip1, ig1, ig2 });
+            if let Ok(d) = VerticalDescriptor::from_legacy(&levels, hy, pt) {
+                for &ip1 in &levels {
+                    let f = d.formula(ip1).unwrap();
+                    for ps in [50_000.0, 101_325.0, 110_000.0] {
+                        let p = f.evaluate(ps, None).unwrap();
+                        proptest::prop_assert!(p.is_finite(), "{ip1} {f:?} {ps} -> {p}");
+                    }
+                }
+            }
         }
     }
 }
