@@ -66,6 +66,7 @@ from xarray.core import indexing
 import fstgis
 from . import xarray_writer  # noqa: F401  (registers the ds.fst accessor)
 from ._cf import MIXED_LEVELS, VERTICAL, variable_attrs
+from ._select import select_fields, selected_records
 from ._vertical import vertical_terms
 
 # Threads decoding the records of one indexing call (dask chunks are one record each and
@@ -407,9 +408,18 @@ def _merge_members(fields: list, required: bool = False) -> list:
     return [merged.get(i, fd) for i, fd in enumerate(fields) if i not in absorbed]
 
 
-def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
-                  grid_ids=None, ensembles=None) -> xr.Dataset:
+def _fields(f, select) -> list:
+    """The catalog's fields, restricted to ``select`` (see ``fstgis._select``) if given."""
     fields = f._reader().fields()
+    if select is not None:
+        fields = select_fields(fields, selected_records(f, select))
+    return fields
+
+
+def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
+                  grid_ids=None, ensembles=None, select=None, fields=None) -> xr.Dataset:
+    if fields is None:
+        fields = _fields(f, select)
     if grid_ids is not None:
         fields = [fd for fd in fields if fd["grid_id"] in grid_ids]
     if ensembles is not False:
@@ -648,11 +658,11 @@ def _prepare_source(filename_or_obj):
 
 
 def open_fst_dataset(filename_or_obj, *, forecast_axis=False, drop_variables=None,
-                     ensembles=None):
+                     ensembles=None, select=None):
     f, manager = _prepare_source(filename_or_obj)
     try:
         ds = build_dataset(f, manager, forecast_axis=forecast_axis, drop_variables=drop_variables,
-                           ensembles=ensembles)
+                           ensembles=ensembles, select=select)
     except Exception:
         manager.close()
         raise
@@ -660,11 +670,11 @@ def open_fst_dataset(filename_or_obj, *, forecast_axis=False, drop_variables=Non
     return ds
 
 
-def _group_names(f) -> "OrderedDict[str, str]":
+def _group_names(fields) -> "OrderedDict[str, str]":
     """grid_id -> group name (``L_60x40``; ``_1``, ``_2`` for more grids of that shape)."""
     names: "OrderedDict[str, str]" = OrderedDict()
     taken: set = set()
-    for fd in f._reader().fields():
+    for fd in fields:
         gid = fd["grid_id"]
         if gid in names:
             continue
@@ -679,16 +689,17 @@ def _group_names(f) -> "OrderedDict[str, str]":
 
 
 def open_fst_groups(filename_or_obj, *, forecast_axis=False, drop_variables=None,
-                    ensembles=None) -> dict:
+                    ensembles=None, select=None) -> dict:
     """One dataset per grid (``{"/": attributes only, "/L_60x40": ..., ...}``): each group
     has the plain coordinate names (``lat``, ``lon``, ``crs``)."""
     f, manager = _prepare_source(filename_or_obj)
     groups = {}
     try:
-        for gid, name in _group_names(f).items():
+        fields = _fields(f, select)
+        for gid, name in _group_names(fields).items():
             ds = build_dataset(f, manager, forecast_axis=forecast_axis,
                                drop_variables=drop_variables, grid_ids={gid},
-                               ensembles=ensembles)
+                               ensembles=ensembles, fields=fields)
             groups[f"/{name}"] = ds
     except Exception:
         manager.close()
@@ -706,27 +717,31 @@ class FstBackendEntrypoint(BackendEntrypoint):
     description = "RPN standard files (FST: XDF and RSF) through fstgis, with CF metadata"
     url = "https://github.com/fstgis/fstgis"
     open_dataset_parameters = ("filename_or_obj", "drop_variables", "forecast_axis",
-                               "ensembles")
+                               "ensembles", "select")
 
     def open_dataset(self, filename_or_obj, *, drop_variables=None, forecast_axis=False,
-                     ensembles=None):
+                     ensembles=None, select=None):
         """``ensembles``: None (default) merges fields that differ only by a member etiket
         into a ``realization`` dimension; False keeps one variable per etiket; True also
-        warns when nothing could be merged."""
+        warns when nothing could be merged. ``select``: only the records matching these
+        search keys (a dict, or a list of dicts; a list value gives alternatives:
+        ``select={"nomvar": ["TT", "P0"], "ip2": 12}``; see ``fstgis._select``)."""
         return open_fst_dataset(filename_or_obj, forecast_axis=forecast_axis,
-                                drop_variables=drop_variables, ensembles=ensembles)
+                                drop_variables=drop_variables, ensembles=ensembles,
+                                select=select)
 
     def open_groups_as_dict(self, filename_or_obj, *, drop_variables=None,
-                            forecast_axis=False, ensembles=None, **kwargs):
+                            forecast_axis=False, ensembles=None, select=None, **kwargs):
         return open_fst_groups(filename_or_obj, forecast_axis=forecast_axis,
-                               drop_variables=drop_variables, ensembles=ensembles)
+                               drop_variables=drop_variables, ensembles=ensembles,
+                               select=select)
 
     def open_datatree(self, filename_or_obj, *, drop_variables=None, forecast_axis=False,
-                      ensembles=None, **kwargs):
+                      ensembles=None, select=None, **kwargs):
         """One group per grid (see ``open_fst_groups``)."""
         return xr.DataTree.from_dict(self.open_groups_as_dict(
             filename_or_obj, drop_variables=drop_variables, forecast_axis=forecast_axis,
-            ensembles=ensembles))
+            ensembles=ensembles, select=select))
 
     def guess_can_open(self, filename_or_obj):
         if isinstance(filename_or_obj, (str, os.PathLike)):

@@ -501,3 +501,40 @@ def test_a_large_load_lands_in_mapped_memory_with_the_records_values(tmp_path):
     tt.values[0, 0, 0] = 1.0  # writeable
     back = pickle.loads(pickle.dumps(tt))
     np.testing.assert_array_equal(back.values, tt.values)
+
+
+def _select_file(path):
+    import datetime
+
+    import fstgis
+
+    t0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    with fstgis.open(path, "w") as f:
+        for hour in (0, 6, 12):
+            for nomvar in ("TT", "UU", "P0"):
+                f.write(np.full((4, 3), hour + len(nomvar), np.float32), nomvar=nomvar,
+                        ip2=hour, deet=3600, npas=hour, dateo=t0,
+                        level=(1000.0, "mb") if nomvar != "P0" else None)
+        f.write(np.zeros((5, 2), np.float32), nomvar="GZ", grtyp="X")
+
+
+def test_select_builds_the_dataset_from_the_matching_records(tmp_path):
+    """``select=`` keeps the records matching search keys (librmn's rules; list values are
+    alternatives, a list of dicts a union), like fstd2nc's vars/filter: other variables and
+    times are not in the dataset."""
+    import fstgis
+
+    p = tmp_path / "sel.fst"
+    _select_file(p)
+    ds = xr.open_dataset(p, engine="fst", select={"nomvar": ["TT", "P0"]})
+    assert set(ds.data_vars) == {"TT", "P0"}
+    ds = xr.open_dataset(p, engine="fst", select={"nomvar": "TT", "ip2": [0, 12]})
+    assert list(ds.data_vars) == ["TT"] and ds["TT"].sizes[ds["TT"].dims[0]] == 2
+    np.testing.assert_array_equal(ds["TT"].values[:, 0, 0, 0], [2.0, 14.0])
+    ds = fstgis.to_xarray(p, select=[{"nomvar": "UU", "ip2": 6}, {"nomvar": "GZ"}])
+    assert set(ds.data_vars) == {"UU", "GZ"}
+    tree = xr.open_datatree(p, engine="fst", select={"nomvar": "GZ"})
+    assert [g for g in tree.children] == ["X_5x2"]
+    assert len(xr.open_dataset(p, engine="fst", select={"nomvar": "NONE"}).data_vars) == 0
+    with pytest.raises(fstgis.UsageError, match="unknown search keys"):
+        xr.open_dataset(p, engine="fst", select={"name": "TT"})
