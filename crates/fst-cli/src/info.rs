@@ -68,6 +68,7 @@ pub(crate) fn run(args: &InfoArgs) -> anyhow::Result<()> {
             range = Some(range.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
         }
     }
+    let vertical = crate::vertical::coordinates(&file);
     let fmt_time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     if args.json {
         let out = json!({
@@ -80,6 +81,7 @@ pub(crate) fn run(args: &InfoArgs) -> anyhow::Result<()> {
                 "nomvar": n, "typvar": t, "etiket": e, "records": v.records, "levels": v.levels, "times": v.times,
             })).collect::<Vec<_>>(),
             "grids": grids.iter().map(|(g, n)| json!({"grid": g, "records": n})).collect::<Vec<_>>(),
+            "vertical": vertical.iter().map(crate::vertical::Coordinate::json).collect::<Vec<_>>(),
             "datev_range": range.map(|(a, b)| json!([fmt_time(a), fmt_time(b)])),
             "diagnostics": file.diagnostics(),
         });
@@ -116,6 +118,12 @@ pub(crate) fn run(args: &InfoArgs) -> anyhow::Result<()> {
     writeln!(s, "grids:       {}", grids.len())?;
     for (g, n) in &grids {
         writeln!(s, "  {g}: {n} records")?;
+    }
+    if !vertical.is_empty() {
+        writeln!(s, "vertical:    {}", vertical.len())?;
+        for c in &vertical {
+            writeln!(s, "  {}", c.text())?;
+        }
     }
     for d in file.diagnostics() {
         writeln!(s, "note:        at byte {}: {}", d.offset, d.message)?;

@@ -9,6 +9,7 @@ mod describe;
 mod dump;
 mod info;
 mod npy;
+mod vertical;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

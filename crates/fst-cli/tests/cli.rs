@@ -354,3 +354,26 @@ fn grid_publishes_rotated_grids_inside_their_frame() {
         "{gt:?}"
     );
 }
+
+#[test]
+fn info_describes_the_vertical_coordinates() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("info-vertical");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.fst");
+    fst_testkit::write_model_levels_file(&path);
+    let out = fst().args(["info"]).arg(&path).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("vertical:    1\n  !! #4 (ip1 0, ip2 0): vcode 5001 (hybrid, unstaggered (GEM 3)), ptop 1000 Pa, pref 80000 Pa, rcoef 1.6, reference P0, 2 levels"),
+        "{text}"
+    );
+    let out = fst().args(["info", "--json"]).arg(&path).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &v["vertical"][0];
+    assert_eq!(
+        (c["vcode"].as_u64(), c["rcoef"][0].as_f64()),
+        (Some(5001), Some(1.6))
+    );
+    assert_eq!(c["momentum_ip1"].as_array().map(Vec::len), Some(2));
+}

@@ -5,6 +5,9 @@
 
 pub mod fixtures;
 pub mod numbers;
+mod vertical;
+
+pub use vertical::write_model_levels_file;
 
 use fst_core::catalog::Catalog;
 use fst_core::codec::{

@@ -132,6 +132,30 @@ impl Vcode {
         self.kind.saturating_mul(1000).saturating_add(self.version)
     }
 
+    /// What the coordinate is, in a few words (the names of vgrid's documentation), or
+    /// `None` for a code vgrid does not define.
+    #[must_use]
+    pub fn description(self) -> Option<&'static str> {
+        Some(match self.code() {
+            1 => "ocean heights",
+            1001 => "sigma",
+            1002 => "eta",
+            1003 => "normalised hybrid (GEM 3)",
+            2001 => "pressure",
+            4001 => "heights above ground",
+            5001 => "hybrid, unstaggered (GEM 3)",
+            5002 => "staggered log-pressure hybrid (GEM 4)",
+            5003 => "staggered log-pressure hybrid, top thermodynamic level at the top",
+            5004 => "staggered log-pressure hybrid, top level shared",
+            5005 => "staggered log-pressure hybrid with diagnostic levels (GEM 4)",
+            5100 => "staggered SLEVE-like log-pressure hybrid",
+            5999 => "unstaggered hybrid of another origin",
+            21001 => "Gal-Chen hybrid height",
+            21002 => "Gal-Chen hybrid height, Lorenz staggering",
+            _ => return None,
+        })
+    }
+
     fn layout(self) -> Option<Layout> {
         Some(match self.code() {
             1 => Layout::Ocean,
