@@ -124,18 +124,21 @@ _MAPPED_BYTES = 4 << 20
 
 
 def _output_array(shape: tuple, dtype) -> np.ndarray:
-    """An uninitialised array for decoded records. Large ones are backed by an anonymous
-    memory map: numpy asks the kernel for transparent huge pages on its large allocations
-    (madvise), and where huge pages are not at hand the kernel compacts memory during the
-    first touch, in the decoding threads. That stall took a cold ``.load()`` of 916 MiB from
-    ~0.4 s to 0.5-0.9 s on the benchmark machine; a plain mapping is faulted in 4 KiB pages
-    (or huge pages where the system enables them for all memory, without the compaction)."""
+    """An uninitialised array for decoded records. Large ones are backed by a private
+    anonymous memory map: numpy asks the kernel for transparent huge pages on its large
+    allocations (madvise), and where huge pages are not at hand the kernel compacts memory
+    during the first touch, in the decoding threads. A cold ``.load()`` of the 916 MiB
+    benchmark file took 0.46-0.90 s in numpy's memory and takes 0.34-0.44 s in a private map
+    on the 2-core benchmark machine (a shared map, shmem, took 0.46-0.50 s). The map is
+    faulted in 4 KiB pages, or in huge pages where the system enables them for all memory,
+    without the compaction."""
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if nbytes < _MAPPED_BYTES:
         return np.empty(shape, dtype)
     try:
-        buffer = mmap.mmap(-1, nbytes)
+        # Private: a shared anonymous map is shmem, whose faults cost more.
+        buffer = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE)
     except OSError as e:
         raise MemoryError(f"cannot map {nbytes} bytes for the decoded records: {e}") from e
     return np.frombuffer(buffer, dtype).reshape(shape)
