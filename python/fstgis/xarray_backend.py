@@ -18,9 +18,11 @@ What a dataset holds
   ``time`` as a 2-D coordinate.
 * The level dimension is named and described by the ip1 kind (``pres`` in hPa, positive
   down; ``sigma``, ``hybrid``, ``height``, ``height_agl``, ``theta``, ``depth``, ...: see
-  ``fstgis._cf.VERTICAL``). Fields mixing kinds get an ``ip1`` dimension with ``ip1_level`` and
-  ``ip1_kind`` coordinates. Every level dimension has a ``<dim>_ip1`` coordinate (the
-  encoded levels). Sigma/eta (kind 1), hybrid (kind 5) and height-based (kind 21) levels
+  ``fstgis._cf.VERTICAL``). A field with model levels (sigma, hybrid, height-based) and
+  levels of other kinds is split by kind (``TT`` on its model levels, ``TT_height_agl`` at
+  GEM's 1.5 m diagnostic level: see ``fstgis._fields``); other fields mixing kinds get an
+  ``ip1`` dimension with ``ip1_level`` and ``ip1_kind`` coordinates. Every level dimension
+  has a ``<dim>_ip1`` coordinate (the encoded levels). Sigma/eta (kind 1), hybrid (kind 5) and height-based (kind 21) levels
   described by a ``!!`` record (or GEM 3's ``HY``/``PT`` records) get their coefficients
   (``<dim>_ptop``, ``<dim>_a``/``_ap``, ``_b``, ``_c``), ``vcode`` and, where the reference
   field (``P0``, ``ME``) is in the dataset, ``formula_terms`` (see
@@ -66,6 +68,7 @@ from xarray.core import indexing
 import fstgis
 from . import xarray_writer  # noqa: F401  (registers the ds.fst accessor)
 from ._cf import MIXED_LEVELS, VERTICAL, variable_attrs
+from ._fields import merge_members, split_model_levels, variable_names
 from ._select import select_fields, selected_records
 from ._vertical import vertical_terms
 
@@ -326,91 +329,6 @@ class _LatLonArray(BackendArray):
 # -- the dataset --------------------------------------------------------------------------
 
 
-def _variable_names(fields, grid_index) -> list[str]:
-    """nomvar; where several fields share one, the keys that tell them apart are appended,
-    as fstd2nc does: typvar and etiket where they differ, then the shape (``ES_30x30``) or
-    the grid number (``TT_g1``) where only the grid does."""
-    by_nomvar: dict[str, list[int]] = {}
-    for i, fd in enumerate(fields):
-        by_nomvar.setdefault(fd["nomvar"], []).append(i)
-    names = [""] * len(fields)
-    taken: set = set()
-
-    def shape(i):
-        _, ni, nj = fields[i]["grid_id"].split(":")[:3]
-        return f"{ni}x{nj}"
-
-    for nomvar, members in by_nomvar.items():
-        parts = {i: [nomvar or "unnamed"] for i in members}
-        if len(members) > 1:
-            for key in ("typvar", "etiket"):
-                if len({fields[i][key] for i in members}) > 1:
-                    for i in members:
-                        parts[i].append(fields[i][key] or "_")
-            groups: dict = {}
-            for i in members:
-                groups.setdefault(tuple(parts[i]), []).append(i)
-            for same in groups.values():
-                if len(same) > 1:
-                    by_shape = len({shape(i) for i in same}) == len(same)
-                    for i in same:
-                        parts[i].append(shape(i) if by_shape
-                                        else f"g{grid_index[fields[i]['grid_id']]}")
-        for i in members:
-            base = "_".join(parts[i])
-            name, n = base, 1
-            while name in taken:
-                name, n = f"{base}_{n}", n + 1
-            taken.add(name)
-            names[i] = name
-    return names
-
-
-# An etiket naming an ensemble member: a label and a member number at its end
-# (``GEPS_001``, ``ENS-12``, ``E3``).
-_MEMBER_ETIKET = re.compile(r"^(.*?)[_-]?(\d+)$")
-
-
-def _merge_members(fields: list, required: bool = False) -> list:
-    """Fields that differ only by an etiket naming an ensemble member (same label, distinct
-    member numbers, same nomvar, typvar, grid and nk) become one field whose records carry
-    their member's position (``member``) and the members' numbers and etikets (``members``):
-    the variable gets a ``realization`` dimension, as fstd2nc's ``--ensembles`` gives an
-    ensemble axis. ``required``: warn when no field could be merged."""
-    groups: "OrderedDict[tuple, list]" = OrderedDict()
-    for i, fd in enumerate(fields):
-        groups.setdefault((fd["nomvar"], fd["typvar"], fd["grid_id"]), []).append(i)
-    merged: dict[int, dict] = {}
-    absorbed: set = set()
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        parsed = [_MEMBER_ETIKET.match(fields[i]["etiket"]) for i in members]
-        if not all(parsed) or len({m.group(1) for m in parsed}) != 1:
-            continue
-        numbers = [int(m.group(2)) for m in parsed]
-        if len(set(numbers)) != len(numbers):
-            continue
-        if len({tuple(np.unique(fields[i]["nk"]).tolist()) for i in members}) != 1:
-            continue
-        order = sorted(range(len(members)), key=lambda k: numbers[k])
-        first = fields[members[0]]
-        fd = {k: v for k, v in first.items() if not isinstance(v, np.ndarray)}
-        for key, value in first.items():
-            if isinstance(value, np.ndarray):
-                fd[key] = np.concatenate([fields[members[k]][key] for k in order])
-        fd["member"] = np.concatenate([np.full(len(fields[members[k]]["record"]), pos)
-                                       for pos, k in enumerate(order)])
-        fd["etiket"] = parsed[0].group(1)
-        fd["members"] = {"number": [numbers[k] for k in order],
-                         "etiket": [fields[members[k]]["etiket"] for k in order]}
-        merged[members[0]] = fd
-        absorbed.update(members[1:])
-    if required and not merged:
-        warnings.warn("ensembles=True: no fields differ only by a member etiket")
-    return [merged.get(i, fd) for i, fd in enumerate(fields) if i not in absorbed]
-
-
 def _fields(f, select) -> list:
     """The catalog's fields, restricted to ``select`` (see ``fstgis._select``) if given."""
     fields = f._reader().fields()
@@ -425,8 +343,9 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         fields = _fields(f, select)
     if grid_ids is not None:
         fields = [fd for fd in fields if fd["grid_id"] in grid_ids]
+    fields = split_model_levels(fields)
     if ensembles is not False:
-        fields = _merge_members(fields, required=ensembles is True)
+        fields = merge_members(fields, required=ensembles is True)
     drop = set([drop_variables] if isinstance(drop_variables, str) else drop_variables or ())
     records = f.records()
 
@@ -446,7 +365,7 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         coords["reftime"] = xr.Variable((), ref, {"standard_name": "forecast_reference_time",
                                                   "long_name": "origin (analysis) time"})
 
-    for fd, name in zip(fields, _variable_names(fields, grid_index)):
+    for fd, name in zip(fields, variable_names(fields, grid_index)):
         if name in drop:
             continue
         recs = fd["record"]

@@ -323,3 +323,31 @@ def test_pt_is_sampled_first_to_last(tmp_path):
     with pytest.warns(UserWarning, match="PT records disagree"):
         ds = xr.open_dataset(p, engine="fst")
     assert "vcode" not in ds[ds["TT"].dims[1]].attrs
+
+
+def test_near_surface_diagnostics_get_their_own_variable(vgrid_files, tmp_path):
+    """GEM writes TT at 1.5 m above ground beside its model levels: the model levels keep
+    the variable and its vertical coordinate, the diagnostic level becomes ``TT_height_agl``
+    (one variable over both kinds would be an ``ip1`` axis without formula), and both come
+    back from from_xarray as the same records."""
+    import shutil
+
+    import fstgis
+
+    files, _ = vgrid_files
+    p = tmp_path / "diag.fst"
+    shutil.copy(files["5005"], p)
+    keys = fstgis.open(p).find(nomvar="TT").to_dict()
+    with fstgis.open(p, "a") as f:
+        f.write(np.full((keys["ni"], keys["nj"]), 280.0, np.float32), nomvar="TT",
+                **{k: keys[k] for k in ("typvar", "etiket", "grtyp", "ig1", "ig2", "ig3",
+                                        "ig4")}, level=(1.5, 4))
+    ds = xr.open_dataset(p, engine="fst")
+    assert ds["TT"].dims[1] == "hybrid" and ds["hybrid"].attrs["vcode"] == 5005
+    assert ds["TT_height_agl"].dims[1] == "height_agl"
+    assert ds["height_agl"].values.tolist() == [1.5]
+    assert ds["TT_height_agl"].attrs["nomvar"] == "TT"
+    np.testing.assert_array_equal(ds["TT_height_agl"].values, 280.0)
+    out = fstgis.from_xarray(ds, tmp_path / "back.fst")
+    ours = sorted((r.nomvar, r.ip1) for r in fstgis.open(out).search(nomvar="TT"))
+    assert ours == sorted((r.nomvar, r.ip1) for r in fstgis.open(p).search(nomvar="TT"))

@@ -42,9 +42,12 @@ def records_of(ds, name):
         seen.add(cell)
         where = {tdim: list(ds[tdim].values).index(t)}
         if ldim is None:
-            assert rec.ip1 == 0
+            if rec.ip1 != 0:
+                continue  # a level kind split off into a variable of its own
         else:
             ip1s = (ds[ldim] if ldim.startswith("ip1") else ds[f"{ldim}_ip1"]).values.tolist()
+            if rec.ip1 not in ip1s:
+                continue  # a level kind split off into a variable of its own
             where[ldim] = ip1s.index(rec.ip1)
         out.append((rec, where))
     return out

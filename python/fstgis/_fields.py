@@ -1,0 +1,132 @@
+"""Which records make which variable: the catalog's fields (one per nomvar, typvar,
+etiket and grid, with per-record columns) are split where model levels share a field with
+other level kinds, merged where they are members of one ensemble, and named."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from ._cf import VERTICAL
+
+# ip1 kinds of model levels, whose coordinate comes from a vertical descriptor (`!!`, HY):
+# sigma, hybrid, height-based hybrid.
+_MODEL_LEVEL_KINDS = (1, 5, 21)
+
+
+def split_model_levels(fields: list) -> list:
+    """A field whose records are on model levels (sigma, hybrid, height-based hybrid) and on
+    levels of other kinds is split by kind: the model levels keep the field (and its name);
+    each other kind becomes a field of its own, named with its level dimension
+    (``TT_height_agl``). GEM writes its near-surface diagnostics that way (TT at 1.5 m, UU at
+    10 m above ground beside the model levels): one variable over mixed kinds would lose the
+    model levels' vertical coordinate and formula. Fields that mix other kinds keep their
+    ``ip1`` dimension."""
+    out = []
+    for fd in fields:
+        kinds = fd["level_kind"]
+        present = [int(k) for k in np.unique(kinds)]
+        model = [k for k in present if k in _MODEL_LEVEL_KINDS]
+        if len(present) < 2 or len(model) != 1:
+            out.append(fd)
+            continue
+        n = len(kinds)
+        for kind in [model[0]] + [k for k in present if k != model[0]]:
+            keep = kinds == kind
+            part = {k: v[keep] if isinstance(v, np.ndarray) and v.shape[:1] == (n,) else v
+                    for k, v in fd.items()}
+            if kind != model[0]:
+                part["name_suffix"] = VERTICAL[kind][0] if kind in VERTICAL else f"kind{kind}"
+            out.append(part)
+    return out
+
+
+def variable_names(fields, grid_index) -> list[str]:
+    """nomvar; where several fields share one, the keys that tell them apart are appended,
+    as fstd2nc does: typvar and etiket where they differ, then the shape (``ES_30x30``) or
+    the grid number (``TT_g1``) where only the grid does."""
+    by_nomvar: dict[str, list[int]] = {}
+    for i, fd in enumerate(fields):
+        by_nomvar.setdefault(fd["nomvar"], []).append(i)
+    names = [""] * len(fields)
+    taken: set = set()
+
+    def shape(i):
+        _, ni, nj = fields[i]["grid_id"].split(":")[:3]
+        return f"{ni}x{nj}"
+
+    for nomvar, members in by_nomvar.items():
+        parts = {i: [nomvar or "unnamed"] for i in members}
+        for i in members:
+            if "name_suffix" in fields[i]:
+                parts[i].append(fields[i]["name_suffix"])
+        if len(members) > 1:
+            for key in ("typvar", "etiket"):
+                if len({fields[i][key] for i in members}) > 1:
+                    for i in members:
+                        parts[i].append(fields[i][key] or "_")
+            groups: dict = {}
+            for i in members:
+                groups.setdefault(tuple(parts[i]), []).append(i)
+            for same in groups.values():
+                if len(same) > 1:
+                    by_shape = len({shape(i) for i in same}) == len(same)
+                    for i in same:
+                        parts[i].append(shape(i) if by_shape
+                                        else f"g{grid_index[fields[i]['grid_id']]}")
+        for i in members:
+            base = "_".join(parts[i])
+            name, n = base, 1
+            while name in taken:
+                name, n = f"{base}_{n}", n + 1
+            taken.add(name)
+            names[i] = name
+    return names
+
+
+# An etiket naming an ensemble member: a label and a member number at its end
+# (``GEPS_001``, ``ENS-12``, ``E3``).
+_MEMBER_ETIKET = re.compile(r"^(.*?)[_-]?(\d+)$")
+
+
+def merge_members(fields: list, required: bool = False) -> list:
+    """Fields that differ only by an etiket naming an ensemble member (same label, distinct
+    member numbers, same nomvar, typvar, grid and nk) become one field whose records carry
+    their member's position (``member``) and the members' numbers and etikets (``members``):
+    the variable gets a ``realization`` dimension, as fstd2nc's ``--ensembles`` gives an
+    ensemble axis. ``required``: warn when no field could be merged."""
+    groups: "OrderedDict[tuple, list]" = OrderedDict()
+    for i, fd in enumerate(fields):
+        groups.setdefault((fd["nomvar"], fd["typvar"], fd["grid_id"]), []).append(i)
+    merged: dict[int, dict] = {}
+    absorbed: set = set()
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        parsed = [_MEMBER_ETIKET.match(fields[i]["etiket"]) for i in members]
+        if not all(parsed) or len({m.group(1) for m in parsed}) != 1:
+            continue
+        numbers = [int(m.group(2)) for m in parsed]
+        if len(set(numbers)) != len(numbers):
+            continue
+        if len({tuple(np.unique(fields[i]["nk"]).tolist()) for i in members}) != 1:
+            continue
+        order = sorted(range(len(members)), key=lambda k: numbers[k])
+        first = fields[members[0]]
+        fd = {k: v for k, v in first.items() if not isinstance(v, np.ndarray)}
+        for key, value in first.items():
+            if isinstance(value, np.ndarray):
+                fd[key] = np.concatenate([fields[members[k]][key] for k in order])
+        fd["member"] = np.concatenate([np.full(len(fields[members[k]]["record"]), pos)
+                                       for pos, k in enumerate(order)])
+        fd["etiket"] = parsed[0].group(1)
+        fd["members"] = {"number": [numbers[k] for k in order],
+                         "etiket": [fields[members[k]]["etiket"] for k in order]}
+        merged[members[0]] = fd
+        absorbed.update(members[1:])
+    if required and not merged:
+        warnings.warn("ensembles=True: no fields differ only by a member etiket")
+    return [merged.get(i, fd) for i, fd in enumerate(fields) if i not in absorbed]
