@@ -78,13 +78,17 @@ def variable_names(fields, grid_index) -> list[str]:
                         parts[i].append(shape(i) if by_shape
                                         else f"g{grid_index[fields[i]['grid_id']]}")
         for i in members:
-            base = "_".join(parts[i])
-            name, n = base, 1
-            while name in taken:
-                name, n = f"{base}_{n}", n + 1
-            taken.add(name)
-            names[i] = name
+            names[i] = unique_name("_".join(parts[i]), taken)
     return names
+
+
+def unique_name(base: str, taken: set) -> str:
+    """``base``, or ``base_1``, ``base_2``... the first not in ``taken`` (which it joins)."""
+    name, n = base, 1
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name
 
 
 # An etiket naming an ensemble member: a label and a member number at its end

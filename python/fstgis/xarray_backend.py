@@ -68,7 +68,7 @@ from xarray.core import indexing
 import fstgis
 from . import xarray_writer  # noqa: F401  (registers the ds.fst accessor)
 from ._cf import MIXED_LEVELS, VERTICAL, variable_attrs
-from ._fields import merge_members, split_model_levels, variable_names
+from ._fields import merge_members, split_model_levels, unique_name, variable_names
 from ._select import select_fields, selected_records
 from ._vertical import vertical_terms
 
@@ -601,12 +601,7 @@ def _group_names(fields) -> "OrderedDict[str, str]":
         if gid in names:
             continue
         grtyp, ni, nj = gid.split(":")[:3]
-        base = f"{'D' if grtyp == '#' else grtyp}_{ni}x{nj}"
-        name, n = base, 1
-        while name in taken:
-            name, n = f"{base}_{n}", n + 1
-        taken.add(name)
-        names[gid] = name
+        names[gid] = unique_name(f"{'D' if grtyp == '#' else grtyp}_{ni}x{nj}", taken)
     return names
 
 
