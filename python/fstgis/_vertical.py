@@ -238,3 +238,58 @@ def _apply_terms(ln: str, coord, terms: dict, data_vars: dict, coords: dict) -> 
             attrs["formula"] = "z(n,k,j,i) = a(k) + b(k)*orog(n,j,i)"
             if ps:
                 attrs["formula_terms"] = f"a: {ln}_a b: {ln}_b orog: {ps}"
+
+
+def levels(ds: xr.Dataset, name: str) -> xr.DataArray:
+    """The pressure (Pa) or height (m) of every point of variable ``name``, from its level
+    coordinate's formula and terms (rpnpy's ``vgd_levels``): lazy where the reference field
+    is (dask), with the variable's dimensions minus what the formula does not vary along.
+    Pressure levels give their pressure; levels without a formula raise ``UsageError``."""
+    var = ds[name]
+    level = next((d for d in var.dims if d in ds.coords and (
+        "vcode" in ds[d].attrs or ds[d].attrs.get("standard_name") in _FORMULAS)), None)
+    if level is None:
+        raise fstgis.UsageError(f"{name}: no level coordinate with a formula (sigma, eta, "
+                                "hybrid, height-based or pressure levels)")
+    coord = ds[level]
+    attrs = coord.attrs
+    if attrs.get("standard_name") == "air_pressure":
+        out = coord * 100.0
+        return _named(out, name, "air_pressure", "Pa")
+    text = attrs.get("formula_terms") or attrs.get("fst_formula_terms")
+    if not text:
+        raise fstgis.UsageError(
+            f"{name}: the {level} coordinate has no formula terms (its reference field, "
+            "P0 or ME, is not in the dataset on the same grid and times)")
+    terms = {k.rstrip(":"): ds[v] for k, v in zip(*[iter(text.split())] * 2)}
+    f64 = {k: v.astype("float64") for k, v in terms.items()}
+    standard_name = attrs.get("standard_name")
+    if standard_name == "atmosphere_sigma_coordinate":
+        out = 100.0 * (f64["ptop"] + f64["sigma"] * (f64["ps"] - f64["ptop"]))
+    elif standard_name == "atmosphere_hybrid_sigma_pressure_coordinate":
+        out = 100.0 * (f64["ap"] + f64["b"] * f64["ps"])
+    elif standard_name == "atmosphere_hybrid_height_coordinate":
+        out = f64["a"] + f64["b"] * f64["orog"]
+    elif "orog" in f64:  # GEM's SLEVE heights
+        out = f64["a"] + f64["b"] * f64["orog"] + f64["c"] * f64["orog_ls"]
+    else:  # GEM's log-pressure hybrids, ps in hPa, p0 in Pa
+        ln_p = f64["a"] + f64["b"] * np.log(100.0 * f64["ps"] / f64["p0"])
+        if "c" in f64:
+            ln_p = ln_p + f64["c"] * np.log(100.0 * f64["ps_ls"] / f64["p0"])
+        out = np.exp(ln_p)
+    height = "orog" in f64
+    return _named(out.transpose(*[d for d in var.dims if d in out.dims]), name,
+                  "altitude" if height else "air_pressure", "m" if height else "Pa")
+
+
+# Standard names whose coordinate `levels` computes.
+_FORMULAS = ("air_pressure", "atmosphere_sigma_coordinate",
+             "atmosphere_hybrid_sigma_pressure_coordinate", "atmosphere_hybrid_height_coordinate")
+
+
+def _named(out: xr.DataArray, name: str, standard_name: str, units: str) -> xr.DataArray:
+    out = out.drop_vars([c for c in out.coords if c not in out.dims])
+    out.name = f"{name}_{'height' if units == 'm' else 'pressure'}"
+    out.attrs = {"standard_name": standard_name, "units": units,
+                 "long_name": f"{standard_name.replace('_', ' ')} of the points of {name}"}
+    return out

@@ -344,10 +344,18 @@ def _write_variable(out, grids, ds, name, var, datyp, nbits):
 
 @xr.register_dataset_accessor("fst")
 class FstAccessor:
-    """``ds.fst.to_fst(path, ...)``: :func:`from_xarray`."""
+    """``ds.fst.to_fst(path, ...)``: :func:`from_xarray`; ``ds.fst.levels(name)``: the
+    pressure or height of a variable's points."""
 
     def __init__(self, ds):
         self._ds = ds
 
     def to_fst(self, path, **kwargs):
         return from_xarray(self._ds, path, **kwargs)
+
+    def levels(self, name: str):
+        """The pressure (Pa) or height (m) of every point of variable ``name`` (rpnpy's
+        ``vgd_levels``): see :func:`fstgis._vertical.levels`."""
+        from ._vertical import levels
+
+        return levels(self._ds, name)

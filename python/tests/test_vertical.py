@@ -154,6 +154,11 @@ def _assert_vgrid_levels(ds, t):
         ours = a[:, None, None] + b[:, None, None] * ref
     # vgrid computes in double precision from the same float32 reference values.
     np.testing.assert_allclose(ours, want, rtol=1e-12, atol=1e-9)
+    # ds.fst.levels gives the same, with the variable's dimensions.
+    got = ds.fst.levels("TT")
+    assert got.dims == ds["TT"].dims
+    assert got.attrs["units"] == ("m" if "orog:" in terms else "Pa")
+    np.testing.assert_allclose(got.isel({got.dims[0]: 0}).values, want, rtol=1e-12, atol=1e-9)
 
 
 def test_random_legacy_coordinates_give_vgrid_levels(oracle, tmp_path):
@@ -351,3 +356,22 @@ def test_near_surface_diagnostics_get_their_own_variable(vgrid_files, tmp_path):
     out = fstgis.from_xarray(ds, tmp_path / "back.fst")
     ours = sorted((r.nomvar, r.ip1) for r in fstgis.open(out).search(nomvar="TT"))
     assert ours == sorted((r.nomvar, r.ip1) for r in fstgis.open(p).search(nomvar="TT"))
+
+
+def test_levels_of_plain_coordinates_and_refusals(tmp_path):
+    """ds.fst.levels on pressure levels (their pressure), plain sigma levels (ptop 0), lazily
+    with dask; a variable without a level formula is refused clearly."""
+    import fstgis
+
+    p = tmp_path / "plain.fst"
+    _legacy_file(p)
+    with fstgis.open(p, "a") as f:
+        for hpa in (500.0, 850.0):
+            f.write(np.zeros((3, 2), np.float32), nomvar="GZ", level=(hpa, "mb"))
+    ds = xr.open_dataset(p, engine="fst", chunks={})
+    sigma = ds.fst.levels("TT")
+    assert sigma.chunks is not None  # lazy: P0 is a dask array
+    np.testing.assert_allclose(sigma.values[0, :, 0, 0], [50_000.0, 100_000.0])
+    np.testing.assert_array_equal(ds.fst.levels("GZ").values, [50_000.0, 85_000.0])
+    with pytest.raises(fstgis.UsageError, match="no level coordinate with a formula"):
+        ds.fst.levels("P0")
