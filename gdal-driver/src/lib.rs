@@ -15,6 +15,7 @@ pub mod ffi;
 pub mod ffi_create;
 pub mod model;
 pub mod names;
+pub mod vertical_metadata;
 pub mod write;
 
 pub use ffi::is_fst_header;

@@ -698,3 +698,37 @@ def test_create_via_gdalwarp_and_the_api(tmp_path):
     with pytest.raises(RuntimeError, match="NBITS"):
         gdal.GetDriverByName("FST").Create(str(tmp_path / "bad.fst"), 4, 4, 1, gdal.GDT_Float32, ["NBITS=99"])
     assert not (tmp_path / "bad.fst").exists()
+
+
+@pytest.mark.skipif(oracle_python() is None, reason="oracle venv missing (bench/oracle-env.sh)")
+def test_vertical_descriptors_survive_gdal_translate(tmp_path):
+    """A field on model levels carries its file's `!!` table as dataset metadata (FST_VGRID),
+    and the FST writer writes it back, so that gdal_translate FST -> FST (directly or through
+    GeoTIFF, which keeps dataset metadata) keeps the levels' vertical coordinate. Appending a
+    second variable does not write the descriptor twice; librmn reads the copy."""
+    src = XDF / "levels_dates.fst"
+    model = [(n, ds) for n, ds in field_datasets(src) if ds.GetMetadataItem("FST_VGRID")]
+    assert model, "levels_dates.fst has hybrid TT and a 5005 `!!`"
+    name, ds = model[0]
+    table = ds.GetMetadataItem("FST_VGRID")
+    assert table.startswith("0,0,") and ":" in table
+    # A surface field carries none.
+    assert all(d.GetMetadataItem("FST_VGRID") is None for n, d in field_datasets(src)
+               if d.GetRasterBand(1).GetMetadataItem("FST_LEVEL_KIND") in ("2", "3"))
+    for via_tiff in (False, True):
+        out = tmp_path / f"copy{via_tiff}.fst"
+        source = ds
+        if via_tiff:
+            source = gdal.Translate(str(tmp_path / "mid.tif"), ds, format="GTiff")
+        to_fst(source, out, "CONTAINER=XDF")
+        source = None
+        copies = [d for _, d in field_datasets(out)]
+        assert copies[0].GetMetadataItem("FST_VGRID") == table, via_tiff
+    # Appending the same variable again: still one `!!`.
+    to_fst(ds, out, "APPEND_SUBDATASET=YES", "ETIKET=AGAIN")
+    dump = tmp_path / "dump"
+    r = subprocess.run([oracle_python(), str(REPO / "bench" / "oracle_readback.py"), str(out), str(dump)],
+                       capture_output=True, text=True, timeout=300)
+    man = json.loads((dump / "manifest.json").read_text())
+    assert man["ok"], (man["error"], r.stderr[-2000:])
+    assert [x["nomvar"] for x in man["records"]].count("!!") == 1

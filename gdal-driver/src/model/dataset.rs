@@ -547,6 +547,8 @@ impl Ctx<'_> {
             keep_uniform_keys(&mut ds.bands);
         }
         ds.metadata.extend(variable_attributes(k));
+        ds.metadata
+            .extend(crate::vertical_metadata::items(self.file, f));
         Ok(ds)
     }
 

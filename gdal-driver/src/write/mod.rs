@@ -21,13 +21,16 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use fst_core::codec::SamplesRef;
+use fst_core::date::DateStamp;
 use fst_core::record::Datyp;
+use fst_core::vertical::{HY_NOMVAR, NOMVAR as VERTICAL_NOMVAR};
 use fst_core::write::{
     FstWriter, PositionalAxes, PositionalRecords, RecordKeys, ReferenceGrid, WriteOptions,
 };
 use fst_core::{Container, WriteError};
 use grids::from_crs::{from_geotransform, from_lat_lon, FromCrsError, FromCrsOptions, FstGrid};
 
+use crate::vertical_metadata::Carried;
 use band::{write_record, BandBuffers, BandEncoder, BandPlan};
 pub use options::{CreateOptions, CREATION_OPTION_LIST};
 pub use pipeline::Pipeline;
@@ -168,6 +171,31 @@ fn search_keys(k: &RecordKeys) -> SearchKeys {
     )
 }
 
+/// The vertical descriptors a file being appended to has already: `!!` (ip1, ip2) and `HY`.
+#[derive(Debug, Default)]
+struct Present {
+    vgrid: HashSet<(u32, u32)>,
+    hy: bool,
+}
+
+/// What [`Present`] finds in the file at `path` (nothing when it cannot be read: the append
+/// itself then reports why).
+fn present_descriptors(path: &Path) -> Present {
+    let mut p = Present::default();
+    if let Ok(file) = fst_core::FstFile::open(path) {
+        for r in file.records() {
+            match r.nomvar.trimmed() {
+                n if n == VERTICAL_NOMVAR => {
+                    p.vgrid.insert((r.ip1, r.ip2));
+                }
+                n if n == HY_NOMVAR => p.hy = true,
+                _ => {}
+            }
+        }
+    }
+    p
+}
+
 /// A copy in progress: the open writer, the grid and the keys written so far.
 pub struct Creator {
     path: PathBuf,
@@ -253,6 +281,13 @@ impl Creator {
                 None => None,
             },
         };
+        let carried = crate::vertical_metadata::parse(&source.metadata)
+            .map_err(|e| src_err(e.to_string()))?;
+        let present = if options.append && path.exists() {
+            present_descriptors(path)
+        } else {
+            Present::default()
+        };
         let container = options.container.unwrap_or(Container::Rsf);
         let wo = WriteOptions::new(container).force(options.force);
         let writer = if options.append && path.exists() {
@@ -271,7 +306,10 @@ impl Creator {
             turbo: turbo_available(),
             buffers: BandBuffers::default(),
         };
-        if let Err(e) = c.write_positional() {
+        if let Err(e) = c
+            .write_positional()
+            .and_then(|()| c.write_vertical(&carried, &present))
+        {
             c.abandon();
             return Err(e);
         }
@@ -317,6 +355,42 @@ impl Creator {
             axes,
             etiket: &etiket,
         })?;
+        Ok(())
+    }
+
+    /// The vertical descriptors the source carries (`FST_VGRID`, `FST_HY`: see
+    /// [`crate::vertical_metadata`]) that the file does not have yet: `!!` records through
+    /// fst-core's descriptor writer (vgrid's table and keys), `HY` with its constants, date
+    /// stamp and etiket (the ETIKET option's where it renames the data, as vgrid finds `HY`
+    /// by the data's etiket).
+    fn write_vertical(&mut self, carried: &Carried, present: &Present) -> Result<(), CreateError> {
+        for (ip1, ip2, d) in &carried.vgrid {
+            if !present.vgrid.contains(&(*ip1, *ip2)) {
+                self.writer()?.write_vertical(d, *ip1, *ip2)?;
+            }
+        }
+        if let (Some((hy, dateo, etiket)), false) = (&carried.hy, present.hy) {
+            let keys = RecordKeys {
+                nomvar: HY_NOMVAR.into(),
+                typvar: "X".into(),
+                etiket: self
+                    .options
+                    .etiket
+                    .clone()
+                    .unwrap_or_else(|| etiket.clone()),
+                dateo: DateStamp(*dateo),
+                ip1: hy.ip1,
+                grtyp: b'X',
+                ig1: hy.ig1,
+                ig2: hy.ig2,
+                ni: 1,
+                nj: 1,
+                nk: 1,
+                ..RecordKeys::default()
+            };
+            self.writer()?
+                .write(&keys, SamplesRef::F32(&[0.0]), None, Datyp(5), 32)?;
+        }
         Ok(())
     }
 

@@ -182,7 +182,7 @@ fn fst_metadata_and_grib_metadata_give_the_keys() {
     let l = fst_core::ip::decode_ip(g.ip1).unwrap().level();
     assert_eq!(l.value, 850.0);
     assert_eq!(
-        fst_core::date::DateStamp(g.datev).to_iso8601().as_deref(),
+        DateStamp(g.datev).to_iso8601().as_deref(),
         Some("2020-01-01T06:00:00Z")
     );
     std::fs::remove_dir_all(dir).unwrap();
