@@ -133,23 +133,26 @@ pub fn parse(metadata: &[(String, String)]) -> Result<Carried, VerticalMetadataE
         }
     }
     if let Some(text) = find(HY_KEY) {
-        let bad = || VerticalMetadataError::Malformed {
+        let bad = |why: &str| VerticalMetadataError::Malformed {
             key: HY_KEY,
-            reason: format!("expected ip1,ig1,ig2,dateo,etiket, found {text:?}"),
+            reason: format!("expected ip1,ig1,ig2,dateo,etiket, found {text:?} ({why})"),
         };
         let parts: Vec<&str> = text.splitn(5, ',').collect();
         let [ip1, ig1, ig2, dateo, etiket] = parts[..] else {
-            return Err(bad());
+            return Err(bad("five items"));
         };
-        let number = |x: &str| x.trim().parse::<u32>().map_err(|_| bad());
+        let number = |x: &str| x.trim().parse::<u32>().map_err(|e| bad(&e.to_string()));
         let keys = HyKeys {
             ip1: number(ip1)?,
             ig1: number(ig1)?,
             ig2: number(ig2)?,
         };
-        let dateo = dateo.trim().parse::<i32>().map_err(|_| bad())?;
+        let dateo = dateo
+            .trim()
+            .parse::<i32>()
+            .map_err(|e| bad(&e.to_string()))?;
         if etiket.len() > 12 {
-            return Err(bad());
+            return Err(bad("an etiket has at most 12 characters"));
         }
         carried.hy = Some((keys, dateo, etiket.trim().to_owned()));
     }
