@@ -10,7 +10,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._cf import VERTICAL
+from ._cf import MIXED_LEVELS, VERTICAL
 
 # ip1 kinds of model levels, whose coordinate comes from a vertical descriptor (`!!`, HY):
 # sigma, hybrid, height-based hybrid.
@@ -39,7 +39,8 @@ def split_model_levels(fields: list) -> list:
             part = {k: v[keep] if isinstance(v, np.ndarray) and v.shape[:1] == (n,) else v
                     for k, v in fd.items()}
             if kind != model[0]:
-                part["name_suffix"] = VERTICAL[kind][0] if kind in VERTICAL else f"kind{kind}"
+                # Levels of no known kind are on an `ip1` axis (see build_dataset).
+                part["name_suffix"] = VERTICAL.get(kind, MIXED_LEVELS)[0]
             out.append(part)
     return out
 
