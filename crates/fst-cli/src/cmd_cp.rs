@@ -134,9 +134,10 @@ pub(crate) fn references(data: &RecordMeta, p: &RecordMeta) -> bool {
 
 /// True when `name` is a vertical descriptor record that the level of `data` needs: vgrid
 /// finds the coordinate of sigma, hybrid and height model levels (ip1 kinds 1, 5 and 21) in
-/// a `!!` record, or, in files older than `!!`, GEM 3's `HY` (kinds 1 and 5). Without it a
-/// copy keeps its levels but loses their pressures. A file holds few of them, and vgrid
-/// picks among them by level: every one comes along.
+/// a `!!` record, or, in files older than `!!`, GEM 3's `HY` (kinds 1 and 5) and, for eta
+/// (sigma levels), the `PT` field of the model top. Without them a copy keeps its levels but
+/// loses their pressures. A file holds few of them, and vgrid picks among them by level:
+/// every one comes along.
 fn describes_levels(data: &RecordMeta, name: &str) -> bool {
     let Ok(level) = decode_ip(data.ip1) else {
         return false;
@@ -147,6 +148,7 @@ fn describes_levels(data: &RecordMeta, name: &str) -> bool {
             LevelKind::Sigma | LevelKind::Hybrid | LevelKind::PressureMetres
         ),
         "HY" => matches!(level.kind, LevelKind::Sigma | LevelKind::Hybrid),
+        "PT" => level.kind == LevelKind::Sigma,
         _ => false,
     }
 }

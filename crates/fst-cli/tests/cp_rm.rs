@@ -604,10 +604,10 @@ fn model_levels_bring_their_vertical_descriptors() {
     let dest = dir.join("tt.fst");
     ok(&[&"cp", &src, &dest, &"--nomvar", &"TT"]);
     assert_eq!(names(&dest), ["TT", "TT", "!!", "HY"]);
-    // Sigma levels too; a surface field on an L grid needs neither.
+    // Sigma levels too, with the eta top (PT); a surface field on an L grid needs none.
     let dest = dir.join("uu.fst");
     ok(&[&"cp", &src, &dest, &"--nomvar", &"UU"]);
-    assert_eq!(names(&dest), ["UU", "!!", "HY"]);
+    assert_eq!(names(&dest), ["UU", "!!", "HY", "PT"]);
     let dest = dir.join("p0.fst");
     ok(&[&"cp", &src, &dest, &"--nomvar", &"P0"]);
     assert_eq!(names(&dest), ["P0"]);

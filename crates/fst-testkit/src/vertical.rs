@@ -1,11 +1,12 @@
-//! A small file of model levels with its vertical descriptors, for the CLI's tests.
+//! A small file of model levels with its vertical descriptors (`!!`, `HY`, `PT`), for the
+//! CLI's tests.
 
 use std::path::Path;
 
 use fst_core::Container;
 
-/// A file of model levels on an L grid: TT on two hybrid levels and on one sigma level, a
-/// surface P0, a `!!` descriptor and GEM 3's `HY`.
+/// A file of model levels on an L grid: TT on two hybrid levels, UU on one sigma level, a
+/// surface P0, a `!!` descriptor, GEM 3's `HY` and a `PT` field.
 ///
 /// # Panics
 /// When the file cannot be written: a test that needs it cannot go on.
@@ -68,6 +69,13 @@ pub fn write_model_levels_file(path: &Path) {
         ..RecordKeys::default()
     };
     w.write(&hy, SamplesRef::F32(&[0.0]), None, Datyp(5), 32)
+        .expect("writing the model-levels file");
+    // The model top of eta levels, a field.
+    let pt = RecordKeys {
+        nomvar: "PT".into(),
+        ..field("PT", 0)
+    };
+    w.write(&pt, SamplesRef::F32(&[10.0; 6]), None, Datyp(5), 32)
         .expect("writing the model-levels file");
     w.close().expect("writing the model-levels file");
 }
