@@ -261,7 +261,12 @@ def levels(ds: xr.Dataset, name: str) -> xr.DataArray:
         raise fstgis.UsageError(
             f"{name}: the {level} coordinate has no formula terms (its reference field, "
             "P0 or ME, is not in the dataset on the same grid and times)")
-    terms = {k.rstrip(":"): ds[v] for k, v in zip(*[iter(text.split())] * 2)}
+    names = dict(zip(*[iter(text.split())] * 2))
+    missing = sorted(v for v in names.values() if v not in ds.variables)
+    if missing:
+        raise fstgis.UsageError(f"{name}: the formula of {level} needs {', '.join(missing)}, "
+                                "which the dataset no longer has")
+    terms = {k.rstrip(":"): ds[v] for k, v in names.items()}
     f64 = {k: v.astype("float64") for k, v in terms.items()}
     standard_name = attrs.get("standard_name")
     if standard_name == "atmosphere_sigma_coordinate":

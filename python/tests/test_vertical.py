@@ -375,3 +375,5 @@ def test_levels_of_plain_coordinates_and_refusals(tmp_path):
     np.testing.assert_array_equal(ds.fst.levels("GZ").values, [50_000.0, 85_000.0])
     with pytest.raises(fstgis.UsageError, match="no level coordinate with a formula"):
         ds.fst.levels("P0")
+    with pytest.raises(fstgis.UsageError, match="needs P0"):
+        ds.drop_vars("P0").fst.levels("TT")
