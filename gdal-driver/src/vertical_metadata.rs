@@ -29,6 +29,10 @@ const MAX_CARRIED_LEVELS: usize = 2_000;
 /// Most values a carried table may hold: three level sets of four values, plus the header.
 const MAX_TABLE_VALUES: usize = 4 * (3 * MAX_CARRIED_LEVELS + 3);
 
+/// Most `!!` records carried (and decoded at open): a file has one per vertical coordinate,
+/// a few at most; a corrupt one with thousands must not make every open decode them all.
+const MAX_CARRIED_TABLES: usize = 16;
+
 /// Why `FST_VGRID`/`FST_HY` metadata cannot be written back.
 #[derive(Debug, thiserror::Error)]
 pub enum VerticalMetadataError {
@@ -80,6 +84,7 @@ pub fn items(file: &FstFile, f: &CatField) -> Vec<(String, String)> {
         .iter()
         .filter(|r| r.nomvar.trimmed() == NOMVAR)
         .filter(|r| (r.ni as usize).saturating_mul(r.nj as usize) <= MAX_TABLE_VALUES)
+        .take(MAX_CARRIED_TABLES)
         .filter_map(|r| {
             let field = file.decode(r).ok()?;
             VerticalDescriptor::from_field(&field).ok()?;
@@ -128,7 +133,17 @@ pub fn parse(metadata: &[(String, String)]) -> Result<Carried, VerticalMetadataE
     let mut carried = Carried::default();
     let find = |key: &str| metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v);
     if let Some(text) = find(VGRID_KEY) {
-        for table in text.split(';').filter(|t| !t.trim().is_empty()) {
+        let tables: Vec<&str> = text.split(';').filter(|t| !t.trim().is_empty()).collect();
+        if tables.len() > MAX_CARRIED_TABLES {
+            return Err(VerticalMetadataError::Malformed {
+                key: VGRID_KEY,
+                reason: format!(
+                    "{} tables, more than the {MAX_CARRIED_TABLES} a file carries",
+                    tables.len()
+                ),
+            });
+        }
+        for table in tables {
             carried.vgrid.push(parse_table(table)?);
         }
     }
@@ -258,5 +273,8 @@ mod tests {
             let e = parse(&[(key.to_owned(), value.to_owned())]).unwrap_err();
             assert!(e.to_string().starts_with(key), "{value}: {e}");
         }
+        let many = "0,0,3,1:0,0,0;".repeat(MAX_CARRIED_TABLES + 1);
+        let e = parse(&[(VGRID_KEY.to_owned(), many)]).unwrap_err();
+        assert!(e.to_string().contains("tables, more than"), "{e}");
     }
 }

@@ -95,6 +95,10 @@ def _hybrid_formula_terms(f, data_vars: dict, coords: dict) -> None:
             continue
         if candidates is None:
             candidates = f.search(nomvar="!!")
+            if len(candidates) > _MAX_DESCRIPTORS:
+                warnings.warn(f"{len(candidates)} `!!` records: the first {_MAX_DESCRIPTORS} "
+                              "are read")
+                candidates = candidates[:_MAX_DESCRIPTORS]
         ip1s = [int(v) for v in ip1_coord.values]
         terms = None
         for rec in candidates:
@@ -129,6 +133,10 @@ def _hybrid_formula_terms(f, data_vars: dict, coords: dict) -> None:
         coords[f"{ln}_vgrid"] = xr.Variable((f"{ln}_vgrid_i", f"{ln}_vgrid_j"),
                                             np.asarray(rec.read()), table_attrs)
 
+
+# `!!` records read at open: a file has one per vertical coordinate, a few at most; a corrupt
+# one with thousands must not make opening decode them all for every level dimension.
+_MAX_DESCRIPTORS = 64
 
 # PT records read at open: vgrid checks every one, but a model run has one per time step,
 # and opening must stay a directory read (plus a few small records).
