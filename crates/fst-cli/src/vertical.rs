@@ -10,6 +10,10 @@ use fst_core::vertical::{HyKeys, VerticalDescriptor, HY_NOMVAR, NOMVAR, PT_NOMVA
 use fst_core::FstFile;
 use serde_json::{json, Value};
 
+/// Most `!!` records described: a file has a few; a corrupt one with thousands is not
+/// decoded whole.
+const MAX_LISTED: usize = 64;
+
 /// One vertical coordinate of the file, or why a descriptor could not be read.
 pub(crate) struct Coordinate {
     /// Where it comes from: `!! #12 (ip1 0, ip2 0)`, or `HY/PT, hybrid levels`.
@@ -17,13 +21,14 @@ pub(crate) struct Coordinate {
     descriptor: Result<VerticalDescriptor, String>,
 }
 
-/// The file's vertical coordinates: one per `!!` record; without any, the legacy ones of its
-/// sigma and hybrid levels when it has an `HY` or `PT` record.
+/// The file's vertical coordinates: one per `!!` record (the first [`MAX_LISTED`]); without
+/// any, the legacy ones of its sigma and hybrid levels when it has an `HY` or `PT` record.
 pub(crate) fn coordinates(file: &FstFile) -> Vec<Coordinate> {
     let records = file.records();
     let mut out: Vec<Coordinate> = records
         .iter()
         .filter(|r| r.nomvar.trimmed() == NOMVAR)
+        .take(MAX_LISTED)
         .map(|r| Coordinate {
             source: format!("{NOMVAR} {} (ip1 {}, ip2 {})", r.index, r.ip1, r.ip2),
             descriptor: file
