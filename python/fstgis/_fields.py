@@ -105,7 +105,8 @@ def merge_members(fields: list, required: bool = False) -> list:
     ensemble axis. ``required``: warn when no field could be merged."""
     groups: "OrderedDict[tuple, list]" = OrderedDict()
     for i, fd in enumerate(fields):
-        groups.setdefault((fd["nomvar"], fd["typvar"], fd["grid_id"]), []).append(i)
+        groups.setdefault((fd["nomvar"], fd["typvar"], fd["grid_id"], fd.get("name_suffix")),
+                          []).append(i)
     merged: dict[int, dict] = {}
     absorbed: set = set()
     for members in groups.values():

@@ -73,3 +73,18 @@ def test_members_round_trip_through_from_xarray(tmp_path):
     xr.testing.assert_equal(back["TT"].load(), ds["TT"].load())
     with fstgis.open(q) as f:
         assert sorted({r.etiket for r in f.search(nomvar="TT")}) == ["E_01", "E_02"]
+
+
+def test_members_on_model_levels_with_a_diagnostic_level(tmp_path):
+    """Each member's TT on hybrid levels and at 1.5 m above ground: both split variables get
+    the realization dimension (the split keeps the parts of one member apart)."""
+    p = tmp_path / "ens_diag.fst"
+    with fstgis.open(p, "w") as f:
+        for etiket in ("GEPS_001", "GEPS_002"):
+            for level in ((0.5, 5), (1.0, 5), (1.5, 4)):
+                f.write(np.full((5, 4), level[0], np.float32), nomvar="TT", etiket=etiket,
+                        level=level, grtyp="L", ig1=100, ig2=100, ig3=9000, ig4=0)
+    ds = xr.open_dataset(p, engine="fst")
+    assert ds["TT"].dims[:1] == ("realization",) and "hybrid" in ds["TT"].dims
+    assert ds["TT_height_agl"].dims[:1] == ("realization",)
+    assert list(ds["realization"].values) == [1, 2]
