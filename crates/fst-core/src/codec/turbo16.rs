@@ -579,18 +579,10 @@ fn reconstruct<T: Slot>(above: &[T], rows: &mut [T], ni: usize, mask: u32) {
         let mut back0 = left0;
         for ((o0, o1), up) in rest0.iter_mut().zip(rest1.iter_mut()).zip(prev.windows(2)) {
             if let [up_left, up] = *up {
-                left0 = o0
-                    .get()
-                    .wrapping_add(up.get())
-                    .wrapping_sub(up_left.get())
-                    .wrapping_add(left0);
+                left0 = predicted(o0.get(), up.get(), up_left.get(), left0);
                 let here0 = left0 & mask;
                 *o0 = T::from_u32(here0);
-                left1 = o1
-                    .get()
-                    .wrapping_add(here0)
-                    .wrapping_sub(back0)
-                    .wrapping_add(left1);
+                left1 = predicted(o1.get(), here0, back0, left1);
                 *o1 = T::from_u32(left1 & mask);
                 back0 = here0;
             }
@@ -603,17 +595,23 @@ fn reconstruct<T: Slot>(above: &[T], rows: &mut [T], ni: usize, mask: u32) {
             for (o, up) in cur_rest.iter_mut().zip(prev.windows(2)) {
                 if let [up_left, up] = *up {
                     // `up` and `up_left` are stored masked; `left` is carried unmasked.
-                    left = o
-                        .get()
-                        .wrapping_add(up.get())
-                        .wrapping_sub(up_left.get())
-                        .wrapping_add(left);
+                    left = predicted(o.get(), up.get(), up_left.get(), left);
                     *o = T::from_u32(left & mask);
                 }
             }
         }
         prev = cur;
     }
+}
+
+/// A value from its residual and its neighbours above, above-left and left (wrapping).
+#[inline(always)]
+#[allow(clippy::inline_always)] // per element in reconstruct's loops
+fn predicted(residual: u32, up: u32, up_left: u32, left: u32) -> u32 {
+    residual
+        .wrapping_add(up)
+        .wrapping_sub(up_left)
+        .wrapping_add(left)
 }
 
 #[cfg(test)]
