@@ -167,14 +167,16 @@ def _legacy_records(f):
 
 def _reference_var(data_vars: dict, nomvar, level_dim: str, pressure: bool):
     """The name of the dataset variable holding reference field `nomvar` for variables on
-    `level_dim`: on the same time dimension and grid (pressure) or the same grid (heights)."""
+    `level_dim`: on the same grid and, for a surface pressure, along no dimension the
+    variables do not have (their time, and their ensemble members where it has them: one
+    analysis P0 serves every member); a surface height only needs the grid."""
     if not nomvar:
         return None
     users = [v for v in data_vars.values() if level_dim in v.dims]
     for name, v in data_vars.items():
-        if v.attrs.get("nomvar") != nomvar or v.ndim != 3:
+        if v.attrs.get("nomvar") != nomvar or v.ndim < 3 or level_dim in v.dims:
             continue
-        if all(u.dims[-2:] == v.dims[-2:] and (not pressure or u.dims[0] == v.dims[0])
+        if all(u.dims[-2:] == v.dims[-2:] and (not pressure or set(v.dims) <= set(u.dims))
                for u in users):
             return name
     return None

@@ -88,3 +88,4 @@ def test_members_on_model_levels_with_a_diagnostic_level(tmp_path):
     assert ds["TT"].dims[:1] == ("realization",) and "hybrid" in ds["TT"].dims
     assert ds["TT_height_agl"].dims[:1] == ("realization",)
     assert list(ds["realization"].values) == [1, 2]
+

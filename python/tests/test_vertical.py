@@ -377,3 +377,43 @@ def test_levels_of_plain_coordinates_and_refusals(tmp_path):
         ds.fst.levels("P0")
     with pytest.raises(fstgis.UsageError, match="needs P0"):
         ds.drop_vars("P0").fst.levels("TT")
+
+
+@pytest.mark.parametrize("p0_per_member", [True, False])
+def test_ensemble_members_get_their_formula(vgrid_files, tmp_path, p0_per_member):
+    """The 5001 file's TT as two ensemble members: the hybrid levels get formula_terms whether
+    P0 is given per member or once (an analysis under its own etiket, serving every member),
+    and ds.fst.levels broadcasts it over the members."""
+    import fstgis
+
+    files, theirs = vgrid_files
+    src = fstgis.open(files["5001"])
+    p = tmp_path / "ens.fst"
+    copy = ("typvar", "grtyp", "ig1", "ig2", "ig3", "ig4", "ip1", "ip2", "ip3", "dateo",
+            "deet", "npas", "datyp", "nbits")
+    with fstgis.open(p, "w") as f:
+        for rec in src:
+            keys = rec.to_dict()
+            kw = {k: keys[k] for k in copy}
+            if rec.nomvar == "!!":
+                f.write(np.asfortranarray(rec.read()), nomvar="!!", etiket=keys["etiket"], **kw)
+                continue
+            for m, etiket in enumerate(("GEPS_001", "GEPS_002")):
+                if rec.nomvar == "P0" and not p0_per_member:
+                    if m == 0:
+                        f.write(rec.read(), nomvar="P0", etiket="ANAL", **kw)
+                    continue
+                f.write(rec.read(), nomvar=rec.nomvar, etiket=etiket, **kw)
+    ds = xr.open_dataset(p, engine="fst")
+    level = ds["TT"].dims[2]
+    assert ds["TT"].dims[0] == "realization" and ds[level].attrs["vcode"] == 5001
+    assert "ps: P0" in ds[level].attrs["formula_terms"]
+    got = ds.fst.levels("TT")
+    # The variable's dimensions, but members only where P0 has them.
+    assert got.dims == tuple(d for d in ds["TT"].dims if p0_per_member or d != "realization")
+    want = np.asarray(theirs["5001"]["levels"])  # (ni, nj, k), vgrid's
+    by_ip1 = {ip: k for k, ip in enumerate(theirs["5001"]["ip1"])}
+    want = np.stack([want[:, :, by_ip1[int(ip)]].T for ip in ds[f"{level}_ip1"].values])
+    for m in range(2 if p0_per_member else 1):
+        member = got.isel(realization=m) if p0_per_member else got
+        np.testing.assert_allclose(member.isel(time=0).values, want, rtol=1e-12)
