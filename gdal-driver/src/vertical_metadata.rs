@@ -12,8 +12,7 @@
 
 use fst_core::catalog::Field as CatField;
 use fst_core::codec::Samples;
-use fst_core::ip::LevelKind;
-use fst_core::vertical::{HyKeys, VerticalDescriptor, HY_NOMVAR, NOMVAR};
+use fst_core::vertical::{descriptor_nomvars, HyKeys, VerticalDescriptor, HY_NOMVAR, NOMVAR};
 use fst_core::FstFile;
 
 /// Dataset metadata key of the `!!` tables.
@@ -63,19 +62,14 @@ pub struct Carried {
 /// hybrid levels, `HY`) records.
 #[must_use]
 pub fn items(file: &FstFile, f: &CatField) -> Vec<(String, String)> {
-    let kinds: Vec<LevelKind> = f
-        .slices
-        .iter()
-        .filter_map(|s| s.level)
-        .map(|l| l.kind)
-        .collect();
-    let model = |k: &LevelKind| {
-        matches!(
-            k,
-            LevelKind::Sigma | LevelKind::Hybrid | LevelKind::PressureMetres
-        )
+    // The descriptor records the field's levels need (none for levels of other kinds).
+    let needed = |name: &str| {
+        f.slices
+            .iter()
+            .filter_map(|s| s.level)
+            .any(|l| descriptor_nomvars(l.kind).contains(&name))
     };
-    if !kinds.iter().any(model) {
+    if !needed(NOMVAR) {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -105,9 +99,7 @@ pub fn items(file: &FstFile, f: &CatField) -> Vec<(String, String)> {
     if !tables.is_empty() {
         out.push((VGRID_KEY.to_owned(), tables.join(";")));
     }
-    let hy_levels = kinds
-        .iter()
-        .any(|k| matches!(k, LevelKind::Sigma | LevelKind::Hybrid));
+    let hy_levels = needed(HY_NOMVAR);
     if let Some(hy) = file
         .records()
         .iter()

@@ -42,11 +42,7 @@ pub(crate) fn legacy_vertical_terms<'py>(
     hy: Option<PyRef<'py, Record>>,
     pt: Option<f32>,
 ) -> PyResult<Option<Bound<'py, PyDict>>> {
-    let keys = hy.as_ref().map(|r| HyKeys {
-        ip1: r.meta.ip1,
-        ig1: r.meta.ig1,
-        ig2: r.meta.ig2,
-    });
+    let keys = hy.as_ref().map(|r| HyKeys::of(&r.meta));
     match VerticalDescriptor::from_legacy(&ip1s, keys, pt) {
         Ok(descriptor) => terms(py, &descriptor, &ip1s),
         Err(VerticalError::UnknownLevel { .. }) => Ok(None),

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use fst_core::codec::{Samples, SamplesRef};
-use fst_core::ip::{decode_ip, LevelKind};
+use fst_core::ip::decode_ip;
 use fst_core::record::Datyp;
+use fst_core::vertical::descriptor_nomvars;
 use fst_core::write::{FstWriter, Payload, RecordKeys, Rewrite, WriteOptions, Written};
 use fst_core::{Container, FstFile, RecordMeta};
 
@@ -139,18 +140,7 @@ pub(crate) fn references(data: &RecordMeta, p: &RecordMeta) -> bool {
 /// loses their pressures. A file holds few of them, and vgrid picks among them by level:
 /// every one comes along.
 fn describes_levels(data: &RecordMeta, name: &str) -> bool {
-    let Ok(level) = decode_ip(data.ip1) else {
-        return false;
-    };
-    match name {
-        "!!" => matches!(
-            level.kind,
-            LevelKind::Sigma | LevelKind::Hybrid | LevelKind::PressureMetres
-        ),
-        "HY" => matches!(level.kind, LevelKind::Sigma | LevelKind::Hybrid),
-        "PT" => level.kind == LevelKind::Sigma,
-        _ => false,
-    }
+    decode_ip(data.ip1).is_ok_and(|level| descriptor_nomvars(level.kind).contains(&name))
 }
 
 /// The records to copy from `file`: the selection, plus the positional records that the

@@ -43,11 +43,7 @@ pub(crate) fn coordinates(file: &FstFile) -> Vec<Coordinate> {
     let hy = records
         .iter()
         .find(|r| r.nomvar.trimmed() == HY_NOMVAR)
-        .map(|r| HyKeys {
-            ip1: r.ip1,
-            ig1: r.ig1,
-            ig2: r.ig2,
-        });
+        .map(HyKeys::of);
     let pt = records
         .iter()
         .find(|r| r.nomvar.trimmed() == PT_NOMVAR)

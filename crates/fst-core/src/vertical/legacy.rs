@@ -20,8 +20,9 @@
 //! ptop for 5001) gets B = 0 and A = ptop. fstd2nc reads sigma levels with an `HY` record as
 //! eta instead; vgrid, ECCC's reference, reads them as 1003.
 
-use super::{Vcode, VerticalDescriptor, VerticalError, VerticalLevel, MAX_LEVELS};
+use super::{Vcode, VerticalDescriptor, VerticalError, VerticalLevel, MAX_LEVELS, NOMVAR};
 use crate::ip::{decode_ip, encode_ip, IpStyle, LevelKind};
+use crate::RecordMeta;
 
 /// The nomvar of GEM 3's hybrid coordinate record.
 pub const HY_NOMVAR: &str = "HY";
@@ -40,7 +41,30 @@ pub struct HyKeys {
     pub ig2: u32,
 }
 
+/// The records vgrid reads the coordinate of levels of `kind` from: `!!` for model levels
+/// (sigma, hybrid, height-based hybrid) and, in files older than `!!`, `HY` for sigma and
+/// hybrid levels and `PT` (the eta top) for sigma levels. Empty for the other kinds.
+#[must_use]
+pub fn descriptor_nomvars(kind: LevelKind) -> &'static [&'static str] {
+    match kind {
+        LevelKind::Sigma => &[NOMVAR, HY_NOMVAR, PT_NOMVAR],
+        LevelKind::Hybrid => &[NOMVAR, HY_NOMVAR],
+        LevelKind::PressureMetres => &[NOMVAR],
+        _ => &[],
+    }
+}
+
 impl HyKeys {
+    /// The constants of the `HY` record `meta`.
+    #[must_use]
+    pub fn of(meta: &RecordMeta) -> Self {
+        Self {
+            ip1: meta.ip1,
+            ig1: meta.ig1,
+            ig2: meta.ig2,
+        }
+    }
+
     /// (ptop in Pa, pref in Pa, rcoef), as vgrid decodes them (rcoef a float32).
     fn decode(self) -> Result<(f64, f64, f32), VerticalError> {
         let top = decode_ip(self.ip1)

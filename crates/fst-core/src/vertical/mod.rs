@@ -67,7 +67,7 @@
 
 mod legacy;
 
-pub use legacy::{HyKeys, HY_NOMVAR, PT_NOMVAR};
+pub use legacy::{descriptor_nomvars, HyKeys, HY_NOMVAR, PT_NOMVAR};
 
 use crate::ip::{decode_ip, LevelKind};
 
