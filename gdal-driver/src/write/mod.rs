@@ -283,7 +283,9 @@ impl Creator {
         };
         let carried = crate::vertical_metadata::parse(&source.metadata)
             .map_err(|e| src_err(e.to_string()))?;
-        let present = if options.append && path.exists() {
+        // Only a copy that carries descriptors reads the file it appends to for its own.
+        let carries = !carried.vgrid.is_empty() || carried.hy.is_some();
+        let present = if carries && options.append && path.exists() {
             present_descriptors(path)
         } else {
             Present::default()
