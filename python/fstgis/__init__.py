@@ -81,6 +81,9 @@ _UTC = _dt.timezone.utc
 
 # Level kinds by librmn number and by unit text ("mb", "sg", ...), plus common spellings.
 _KIND_BY_UNIT = {unit: code for code, unit in _fstgis.level_kinds() if unit}
+
+# The keys File.search and File.find take.
+_SEARCH_KEYS = ("nomvar", "typvar", "etiket", "ip1", "ip2", "ip3", "datev", "grtyp", "level")
 _KIND_BY_UNIT.update({"hpa": 2, "hPa": 2, "sigma": 1, "hybrid": 5, "h": 10, "hours": 10})
 
 
@@ -352,8 +355,7 @@ class File:
 
     def find(self, **criteria) -> Record | None:
         """The first record matching ``criteria`` (see :meth:`search`), or None."""
-        unknown = set(criteria) - {"nomvar", "typvar", "etiket", "ip1", "ip2", "ip3", "datev",
-                                   "grtyp", "level"}
+        unknown = set(criteria) - set(_SEARCH_KEYS)
         if unknown:
             raise UsageError(f"unknown search keys: {sorted(unknown)}")
         found = self._reader().search(

@@ -33,16 +33,21 @@ def split_model_levels(fields: list) -> list:
         if len(present) < 2 or len(model) != 1:
             out.append(fd)
             continue
-        n = len(kinds)
         for kind in [model[0]] + [k for k in present if k != model[0]]:
-            keep = kinds == kind
-            part = {k: v[keep] if isinstance(v, np.ndarray) and v.shape[:1] == (n,) else v
-                    for k, v in fd.items()}
+            part = records_subset(fd, kinds == kind)
             if kind != model[0]:
                 # Levels of no known kind are on an `ip1` axis (see build_dataset).
                 part["name_suffix"] = VERTICAL.get(kind, MIXED_LEVELS)[0]
             out.append(part)
     return out
+
+
+def records_subset(fd: dict, keep: np.ndarray) -> dict:
+    """Field ``fd`` with the records where ``keep`` (a boolean per record) is true: its
+    per-record columns filtered, its other entries as they are."""
+    n = len(keep)
+    return {k: v[keep] if isinstance(v, np.ndarray) and v.shape[:1] == (n,) else v
+            for k, v in fd.items()}
 
 
 def variable_names(fields, grid_index) -> list[str]:

@@ -10,8 +10,8 @@ import numpy as np
 
 import fstgis
 
-# The keys of File.search.
-KEYS = ("nomvar", "typvar", "etiket", "ip1", "ip2", "ip3", "datev", "grtyp", "level")
+from ._fields import records_subset
+
 
 
 def selected_records(f, select) -> np.ndarray:
@@ -25,10 +25,10 @@ def selected_records(f, select) -> np.ndarray:
         if not isinstance(criteria, dict):
             raise fstgis.UsageError(
                 f"select: a dict of search keys or a list of them, not {type(criteria).__name__}")
-        unknown = set(criteria) - set(KEYS)
+        unknown = set(criteria) - set(fstgis._SEARCH_KEYS)
         if unknown:
             raise fstgis.UsageError(f"select: unknown search keys {sorted(unknown)}; "
-                                    f"known: {', '.join(KEYS)}")
+                                    f"known: {', '.join(fstgis._SEARCH_KEYS)}")
         keys = list(criteria)
         alternatives = [v if isinstance(v, list) else [v] for v in criteria.values()]
         for values in itertools.product(*alternatives):
@@ -45,7 +45,5 @@ def select_fields(fields: list, wanted: np.ndarray) -> list:
         if keep.all():
             out.append(fd)
         elif keep.any():
-            n = len(keep)
-            out.append({k: v[keep] if isinstance(v, np.ndarray) and v.shape[:1] == (n,) else v
-                        for k, v in fd.items()})
+            out.append(records_subset(fd, keep))
     return out
