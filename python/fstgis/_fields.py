@@ -14,7 +14,7 @@ from ._cf import MIXED_LEVELS, VERTICAL
 
 # ip1 kinds of model levels, whose coordinate comes from a vertical descriptor (`!!`, HY):
 # sigma, hybrid, height-based hybrid.
-_MODEL_LEVEL_KINDS = (1, 5, 21)
+MODEL_LEVEL_KINDS = (1, 5, 21)
 
 
 def split_model_levels(fields: list) -> list:
@@ -29,7 +29,7 @@ def split_model_levels(fields: list) -> list:
     for fd in fields:
         kinds = fd["level_kind"]
         present = [int(k) for k in np.unique(kinds)]
-        model = [k for k in present if k in _MODEL_LEVEL_KINDS]
+        model = [k for k in present if k in MODEL_LEVEL_KINDS]
         if len(present) < 2 or len(model) != 1:
             out.append(fd)
             continue

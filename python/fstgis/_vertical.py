@@ -15,6 +15,7 @@ import xarray as xr
 import fstgis
 from fstgis import _fstgis
 from fstgis._cf import VERTICAL
+from fstgis._fields import MODEL_LEVEL_KINDS
 
 
 def vertical_terms(f, data_vars: dict, coords: dict) -> None:
@@ -56,7 +57,7 @@ _VGRID_KEYS = ("nomvar", "typvar", "etiket", "dateo", "deet", "npas", "ip1", "ip
 # Level dimensions whose values are coordinates of a vertical grid descriptor (`!!`): sigma
 # (kind 1: 1001, eta 1002, normalised hybrid 1003), hybrid (kind 5: 5001-5005, 5100) and
 # GEM's height-based 21001/21002 (kind 21); in older files, `HY` and `PT` (kinds 1 and 5).
-_DESCRIBED_DIMS = {VERTICAL[1][0], VERTICAL[5][0], VERTICAL[21][0]}
+_DESCRIBED_DIMS = {VERTICAL[k][0] for k in MODEL_LEVEL_KINDS}
 
 
 def _hybrid_formula_terms(f, data_vars: dict, coords: dict) -> None:
