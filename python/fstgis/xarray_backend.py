@@ -128,13 +128,17 @@ _MAPPED_BYTES = 4 << 20
 
 def _output_array(shape: tuple, dtype) -> np.ndarray:
     """An uninitialised array for decoded records. Large ones are backed by a private
-    anonymous memory map: numpy asks the kernel for transparent huge pages on its large
-    allocations (madvise), and where huge pages are not at hand the kernel compacts memory
-    during the first touch, in the decoding threads. A cold ``.load()`` of the 916 MiB
-    benchmark file took 0.46-0.90 s in numpy's memory and takes 0.34-0.44 s in a private map
-    on the 2-core benchmark machine (a shared map, shmem, took 0.46-0.50 s). The map is
-    faulted in 4 KiB pages, or in huge pages where the system enables them for all memory,
-    without the compaction."""
+    anonymous memory map in 4 KiB pages rather than numpy memory, which asks the kernel for
+    transparent huge pages (madvise). Under a hypervisor that takes free memory back (virtio
+    free page reporting, which reports free blocks of huge-page size and up), a huge page
+    usually comes from memory the host has reclaimed and every one of its 4 KiB frames faults
+    in the host too, while 4 KiB pages come from the smaller free blocks the guest kept. On
+    the 2-core benchmark VM, faulting the 916 MiB of the benchmark file's load cost 0.4 s of
+    CPU in 4 KiB pages every time, and 0.11 s or 0.9-1.4 s in huge pages, depending on
+    whether the memory had been freed in the last seconds: the load took 0.33-0.36 s run
+    after run here against 0.2-0.9 s in huge pages. Where the system enables huge pages for
+    all memory (``enabled=always``), the map gets them too. (A shared anonymous map, Python's
+    ``mmap`` default, is shmem, whose faults cost more.)"""
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if nbytes < _MAPPED_BYTES:
