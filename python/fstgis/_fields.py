@@ -10,11 +10,12 @@ from collections import OrderedDict
 
 import numpy as np
 
+from . import _fstgis
 from ._cf import MIXED_LEVELS, VERTICAL
 
 # ip1 kinds of model levels, whose coordinate comes from a vertical descriptor (`!!`, HY):
-# sigma, hybrid, height-based hybrid.
-MODEL_LEVEL_KINDS = (1, 5, 21)
+# sigma, hybrid, height-based hybrid (fst-core's rule).
+MODEL_LEVEL_KINDS = tuple(_fstgis.model_level_kinds())
 
 
 def split_model_levels(fields: list) -> list:

@@ -52,6 +52,7 @@ fn _fstgis(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(helpers::level_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(vertical::vertical_terms, m)?)?;
     m.add_function(wrap_pyfunction!(vertical::legacy_vertical_terms, m)?)?;
+    m.add_function(wrap_pyfunction!(vertical::model_level_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(cf::cf_variables, m)?)?;
     m.add_function(wrap_pyfunction!(cf::cf_vertical, m)?)?;
     m.add_function(wrap_pyfunction!(cf::cf_level_kind, m)?)?;

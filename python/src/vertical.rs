@@ -2,12 +2,26 @@
 //! `formula_terms`: fst-core's `vertical` module reads the table and gives each level its
 //! formula; this layer lays the terms out per level for Python.
 
-use fst_core::vertical::{HyKeys, LevelFormula, VerticalDescriptor, VerticalError};
+use fst_core::ip::LevelKind;
+use fst_core::vertical::{
+    descriptor_nomvars, HyKeys, LevelFormula, VerticalDescriptor, VerticalError,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors;
 use crate::file::Record;
+
+/// The codes of the level kinds whose coordinate comes from a vertical descriptor (`!!`, or
+/// `HY`/`PT` in older files): fst-core's rule, so that Python does not keep its own list.
+#[pyfunction]
+pub(crate) fn model_level_kinds() -> Vec<u8> {
+    LevelKind::ALL
+        .iter()
+        .filter(|&&k| descriptor_nomvars(k).contains(&fst_core::vertical::NOMVAR))
+        .map(|k| k.code())
+        .collect()
+}
 
 /// The formula family of a coordinate and each level's terms in it, for the levels `ip1s` of
 /// the `!!` record `record`: a dict with `vcode`, `family` (`"linear"`: p = a + b·ps;
