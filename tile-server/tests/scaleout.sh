@@ -114,9 +114,17 @@ for path in tiles[:8] + [wms]:
 print(f"scaleout: identical ETags from 3 replicas for {len(tiles[:8]) + 1} URLs")
 
 # Cache hits at the proxy.
-first = get(p0, wms)[1].get("x-cache-status")
-second = get(p0, wms)[1].get("x-cache-status")
-assert second == "HIT", f"second request through nginx: {first} then {second}"
+# (On failure the message carries both answers' status and caching headers: it failed once,
+# MISS then MISS, right after the soak test, and the headers were not kept.)
+def cache_view(answer):
+    status, headers, _ = answer
+    return (f"{status} {headers.get('x-cache-status')} cache-control={headers.get('cache-control')!r}"
+            f" etag={headers.get('etag')!r}")
+first_answer, second_answer = get(p0, wms), get(p0, wms)
+first = first_answer[1].get("x-cache-status")
+second = second_answer[1].get("x-cache-status")
+assert second == "HIT", (f"second request through nginx: {cache_view(first_answer)} then "
+                         f"{cache_view(second_answer)}")
 print(f"scaleout: proxy cache {first} then {second}")
 
 # Load through nginx; the second replica is killed a third of the way in.
