@@ -456,7 +456,10 @@ class File:
             kind = arr.dtype.kind
             datyp = 5 if kind == "f" else 8 if kind == "c" else 4 if kind == "i" else 2
         if nbits is None:
-            nbits = arr.dtype.itemsize * 8 // (2 if is_complex else 1)
+            # float16 is widened to float32 below: 32 bits keep every value (datyp 5 at 16
+            # bits is float32 cut to 16 bits, not IEEE half precision, and loses 3 bits).
+            nbits = 32 if arr.dtype == np.float16 else \
+                arr.dtype.itemsize * 8 // (2 if is_complex else 1)
         if arr.dtype == np.float16:
             flat = flat.astype(np.float32)
         if is_complex:

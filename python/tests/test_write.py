@@ -124,3 +124,16 @@ def test_raw_records_are_copied_word_for_word_and_not_repacked(tmp_path):
     copy = fstgis.open(tmp_path / "m.fst").find(nomvar="META")
     assert copy.etiket == "COPY" and copy.datyp == meta.datyp and copy.nbits == meta.nbits
     assert copy.read("raw").tobytes() == meta.read("raw").tobytes()
+
+
+def test_float16_is_written_without_loss(tmp_path):
+    """float16 values are widened to float32; the default nbits must keep them all (datyp 5
+    at 16 bits is a float32 cut to 16 bits, which loses 3 bits of a half's mantissa)."""
+    values = (1 + np.arange(1024) / 1024).astype(np.float16).reshape(32, 32)
+    path = tmp_path / "half.fst"
+    with fstgis.open(path, "w") as f:
+        f.write(values, nomvar="F16")
+    with fstgis.open(path) as f:
+        rec = f.find(nomvar="F16")
+        assert (rec.datyp, rec.nbits) == (5, 32)
+        np.testing.assert_array_equal(rec.data, values.astype(np.float32))
