@@ -300,7 +300,53 @@ def _member_etikets(ds, var, dim) -> list[str]:
     return [f"{label}_{int(n):03d}"[-12:] for n in ds[dim].values]
 
 
+# What marks a dimension as the x or y axis of a grid: its coordinate's standard_name or
+# axis attribute, else its name.
+_X_AXES = ("longitude", "grid_longitude", "projection_x_coordinate")
+_Y_AXES = ("latitude", "grid_latitude", "projection_y_coordinate")
+_X_NAMES = ("lon", "longitude", "rlon", "x")
+_Y_NAMES = ("lat", "latitude", "rlat", "y")
+
+
+def _axis(ds, dim) -> str | None:
+    """``"X"`` or ``"Y"`` when ``dim`` is a horizontal axis (its 1-D coordinate's
+    ``standard_name`` or ``axis``, else its name), else None."""
+    c = ds.coords[dim] if dim in ds.coords else None
+    a = c.attrs if c is not None and c.ndim == 1 else {}
+    if a.get("standard_name") in _X_AXES or a.get("axis") == "X":
+        return "X"
+    if a.get("standard_name") in _Y_AXES or a.get("axis") == "Y":
+        return "Y"
+    if a.get("standard_name") or a.get("axis"):
+        return None
+    return "X" if dim in _X_NAMES else "Y" if dim in _Y_NAMES else None
+
+
+def _horizontal_last(ds, var):
+    """``var`` with its horizontal dimensions last, as ``(y, x)``: a dataset ordered
+    ``(time, lon, lat)`` or ``(lat, lon, time)`` is as much a grid as ``(time, lat, lon)``.
+    The horizontal dimensions are those of the 2-D latitude/longitude coordinate, else the
+    one x and the one y axis; anything else is left as it is."""
+    horizontal = None
+    for c in var.coords.values():
+        if c.ndim == 2 and set(c.dims) <= set(var.dims) and (
+                c.attrs.get("standard_name") in ("latitude", "longitude")
+                or c.name in ("lat", "lon", "latitude", "longitude")):
+            horizontal = tuple(c.dims)
+            break
+    if horizontal is None:
+        xs = [d for d in var.dims if _axis(ds, d) == "X"]
+        ys = [d for d in var.dims if _axis(ds, d) == "Y"]
+        if len(xs) != 1 or len(ys) != 1:
+            return var
+        horizontal = (ys[0], xs[0])
+    if tuple(var.dims[-2:]) == horizontal:
+        return var
+    return var.transpose(*[d for d in var.dims if d not in horizontal], *horizontal)
+
+
 def _write_variable(out, grids, ds, name, var, datyp, nbits):
+    var = _horizontal_last(ds, var)
     member_dim = _member_dim(ds, var)
     if member_dim is not None:
         for pos, etiket in enumerate(_member_etikets(ds, var, member_dim)):

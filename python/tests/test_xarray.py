@@ -541,3 +541,40 @@ def test_select_builds_the_dataset_from_the_matching_records(tmp_path):
     assert len(xr.open_dataset(p, engine="fst", select={"nomvar": "NONE"}).data_vars) == 0
     with pytest.raises(fstgis.UsageError, match="unknown search keys"):
         xr.open_dataset(p, engine="fst", select={"name": "TT"})
+
+
+def _era_like():
+    """A dataset as netCDF files from other centres have it: no fstgis attributes, pressure
+    levels in millibars, latitudes north to south."""
+    import pandas as pd
+
+    rng = np.random.default_rng(11)
+    return xr.Dataset(
+        {"t": (("time", "level", "latitude", "longitude"),
+               rng.normal(260, 10, (2, 3, 19, 36)).astype(np.float32))},
+        coords={"time": pd.date_range("2024-01-01", periods=2, freq="6h"),
+                "level": ("level", np.array([1000, 850, 500], np.int32),
+                          {"units": "millibars", "long_name": "pressure_level"}),
+                "latitude": ("latitude", np.linspace(90, -90, 19),
+                             {"units": "degrees_north", "standard_name": "latitude"}),
+                "longitude": ("longitude", np.arange(0, 360, 10.0),
+                              {"units": "degrees_east", "standard_name": "longitude"})})
+
+
+@pytest.mark.parametrize("order", [("time", "level", "longitude", "latitude"),
+                                   ("latitude", "longitude", "time", "level")])
+def test_from_xarray_finds_the_horizontal_dimensions_in_any_order(tmp_path, order):
+    """The grid's axes need not be the last two dimensions in (y, x) order: (lon, lat) was
+    written on an X grid (georeference lost) and (lat, lon, time, level) was refused."""
+    ds = _era_like()
+    path = tmp_path / "t.fst"
+    fstgis.from_xarray(ds.transpose(*order), path)
+    with fstgis.open(path) as f:
+        assert len(f) == 6
+        assert {(r.grtyp, r.ni, r.nj) for r in f} == {("L", 36, 19)}
+    back = xr.open_dataset(path, engine="fst")
+    want = ds["t"].rename(latitude="lat", longitude="lon").sortby("lat")
+    got = back["T"].transpose("time", back["T"].dims[1], "lat", "lon")
+    np.testing.assert_array_equal(
+        got.isel({got.dims[1]: np.argsort(np.argsort(ds.level.values))}).values, want.values)
+    back.close()
