@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use fst_core::catalog::Catalog;
-use fst_core::codec::Samples;
+use fst_core::codec::{SampleType, Samples};
 use fst_core::date::DateStamp;
 use fst_core::ip::Level;
 use fst_core::{FstFile, RecordMeta};
@@ -608,8 +608,21 @@ fn file_fields(
         let Some(first) = field.slices.first().and_then(|s| file.fst.record(s.record)) else {
             continue;
         };
-        if first.datyp.base() == 3 || first.datyp.base() == 7 {
-            continue; // characters
+        // Only numbers can be coloured: characters (datyp 3, 7), the raw words of datyp 0 and
+        // complex values (8) never decode to a field, so they are not offered as layers.
+        // (A datyp fst-core cannot decode stays, and says so when it is requested.)
+        if fst_core::codec::sample_type(&first.codec_params()).is_ok_and(|t| {
+            !matches!(
+                t,
+                SampleType::F32
+                    | SampleType::F64
+                    | SampleType::U32
+                    | SampleType::I32
+                    | SampleType::U64
+                    | SampleType::I64
+            )
+        }) {
+            continue;
         }
         let grid = match field_grid(file, first, grids, limits) {
             Ok(g) => g,
@@ -641,6 +654,15 @@ fn file_fields(
                 ip1: fs.ip1,
                 level: fs.level,
             });
+        }
+        if slices.is_empty() {
+            // Every request selects a run and a valid time: a field without a dated record
+            // could only answer 500.
+            problems.push(format!(
+                "{}: no record has a valid date (dateo/datev stamps that are no date)",
+                field.key.nomvar.trimmed()
+            ));
+            continue;
         }
         out.push(FileField { key, grid, slices });
     }

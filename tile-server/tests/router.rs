@@ -950,8 +950,8 @@ async fn the_default_map_of_every_fixture_layer_is_not_flat() {
     let mut flat = Vec::new();
     let mut checked = 0;
     for layer in &layers {
-        // Layers without a valid date, and records that hold no numbers (datyp 3, bytes),
-        // have no map to look at.
+        // A record that does not decode has no map to look at (fields without a valid date
+        // and records that hold no numbers are not layers at all).
         let Ok(slice) = tile_server::dims::select(layer, &tile_server::dims::DimRequest::default())
         else {
             continue;
@@ -1193,4 +1193,83 @@ async fn the_default_elevation_is_the_level_nearest_the_surface() {
         default,
         get(&s, &map("TT.P.VGRID", "&ELEVATION=0.0125")).await.body
     );
+}
+
+#[tokio::test]
+async fn every_listed_layer_answers_getmap_and_getfeatureinfo() {
+    // A layer in the capabilities must draw. Records that hold no numbers (characters, the raw
+    // words of datyp 0, complex values) and fields whose records carry no valid date (the
+    // `META` record of rsf_extended_meta.fst has both) were listed, and every GetMap and
+    // GetFeatureInfo of them answered 500.
+    let fx = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/fst-core/tests/fixtures");
+    let dir = support::fresh_dir("undated");
+    write_undated_field(&dir.join("undated.fst"));
+    let s = state_for(vec![fx.join("xdf"), fx.join("rsf"), dir.clone()]);
+    let snap = s.snapshot();
+    for gone in [
+        "BYTE",
+        "TT.P.BIN32",
+        "TT.P.BIN64",
+        "UV.P.C32",
+        "UV.P.C64",
+        "META",
+        "ZZ",
+    ] {
+        assert!(!snap.layers.contains_key(gone), "{gone} is listed");
+    }
+    // The undated field is reported, not dropped silently.
+    assert!(
+        snap.skipped
+            .iter()
+            .any(|k| k.reason.contains("ZZ") && k.reason.contains("valid date")),
+        "{:?}",
+        snap.skipped
+    );
+    assert!(snap.layers.len() > 100, "{}", snap.layers.len());
+    for layer in snap.layers.values() {
+        let b = layer.bbox;
+        let q = format!(
+            "SERVICE=WMS&VERSION=1.3.0&LAYERS={0}&QUERY_LAYERS={0}&STYLES=&CRS=CRS:84&BBOX={1},{2},{3},{4}&WIDTH=64&HEIGHT=64",
+            layer.name, b[0], b[1], b[2], b[3]
+        );
+        let map = get(&s, &format!("/wms?REQUEST=GetMap&FORMAT=image/png&{q}")).await;
+        assert_eq!(map.status, StatusCode::OK, "{}: {}", layer.name, map.text());
+        let info = get(
+            &s,
+            &format!("/wms?REQUEST=GetFeatureInfo&INFO_FORMAT=application/json&I=32&J=32&{q}"),
+        )
+        .await;
+        assert_eq!(
+            info.status,
+            StatusCode::OK,
+            "{}: {}",
+            layer.name,
+            info.text()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A numeric field on an L grid whose records have date stamp 0 (no date).
+fn write_undated_field(path: &std::path::Path) {
+    use fst_core::write::{Payload, RecordKeys};
+    let options = fst_core::WriteOptions::new(fst_core::Container::Rsf);
+    let mut w = fst_core::FstWriter::create(path, options).unwrap();
+    let keys = RecordKeys {
+        nomvar: "ZZ".into(),
+        typvar: "P".into(),
+        dateo: fst_core::date::DateStamp(0),
+        datev: Some(fst_core::date::DateStamp(0)),
+        grtyp: b'L',
+        ig1: 100,
+        ig2: 100,
+        ig3: 12000,
+        ig4: 25000,
+        ni: 8,
+        nj: 6,
+        ..RecordKeys::default()
+    };
+    let words: Vec<u32> = (0..48u16).map(|v| f32::from(v).to_bits()).collect();
+    w.write_encoded(&keys, &Payload::ieee32(&words)).unwrap();
+    w.close().unwrap();
 }
