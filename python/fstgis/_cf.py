@@ -41,3 +41,9 @@ def level_kind(standard_name: str | None = None, dim: str | None = None) -> int 
     """The level kind of a vertical coordinate from its CF ``standard_name``, else from its
     dimension's name as the backend names them (``pres``, ``height_agl``, ``pres1``...)."""
     return _fstgis.cf_level_kind(standard_name, dim)
+
+
+def level_kind_of_units(units: str | None) -> tuple[int, float] | None:
+    """``(kind, factor)`` of a level coordinate known only by its ``units`` (``hPa``,
+    ``millibars``, ``Pa`` with factor 0.01, ``m``, ``K``; dimensionless: arbitrary), or None."""
+    return None if units is None else _fstgis.cf_level_kind_of_units(str(units))

@@ -36,7 +36,7 @@ import xarray as xr
 
 import fstgis
 from . import _fstgis
-from ._cf import level_kind
+from ._cf import level_kind, level_kind_of_units
 
 
 def _metres(axis) -> np.ndarray:
@@ -204,12 +204,21 @@ def _level_ip1s(ds, var, dim) -> list[int]:
         return [int(v) for v in coord.values]
     if coord is None:
         return [0] * var.sizes[dim]
-    kind = level_kind(coord.attrs.get("standard_name"), dim)
-    if kind is None:
-        kind = 3  # arbitrary
     values = np.asarray(coord.values, float)
-    if kind == 2 and coord.attrs.get("units") == "Pa":
-        values = values / 100.0
+    kind = level_kind(coord.attrs.get("standard_name"))
+    by_units = level_kind_of_units(coord.attrs.get("units"))
+    if kind is None and by_units is not None and by_units[0] != 3:
+        # No standard_name: units that name a kind (ERA5's `level` in millibars) come before
+        # the dimension's name (`level` is what the backend calls arbitrary levels).
+        kind, factor = by_units
+        values = values * factor
+    else:
+        if kind is None:
+            kind = level_kind(None, dim)
+        if kind is None:
+            kind = 3  # arbitrary
+        if kind == 2 and coord.attrs.get("units") == "Pa":
+            values = values / 100.0
     return [fstgis.encode_ip(v, kind) for v in values]
 
 

@@ -58,3 +58,11 @@ pub(crate) fn cf_level_kind(standard_name: Option<&str>, dim: Option<&str>) -> O
         .or_else(|| dim.and_then(fst_cf::kind_of_dimension))
         .map(LevelKind::code)
 }
+
+/// The level kind of a vertical coordinate known only by its `units` (`hPa`, `millibars`,
+/// `Pa`, `m`, `K`...), and the factor that turns its values into that kind's unit; None for
+/// units that name no level kind.
+#[pyfunction]
+pub(crate) fn cf_level_kind_of_units(units: &str) -> Option<(u8, f64)> {
+    fst_cf::kind_of_units(units).map(|(kind, factor)| (kind.code(), factor))
+}

@@ -56,6 +56,7 @@ fn _fstgis(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cf::cf_variables, m)?)?;
     m.add_function(wrap_pyfunction!(cf::cf_vertical, m)?)?;
     m.add_function(wrap_pyfunction!(cf::cf_level_kind, m)?)?;
+    m.add_function(wrap_pyfunction!(cf::cf_level_kind_of_units, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

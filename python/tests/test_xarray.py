@@ -578,3 +578,20 @@ def test_from_xarray_finds_the_horizontal_dimensions_in_any_order(tmp_path, orde
     np.testing.assert_array_equal(
         got.isel({got.dims[1]: np.argsort(np.argsort(ds.level.values))}).values, want.values)
     back.close()
+
+
+@pytest.mark.parametrize("units, values, want", [
+    ("millibars", [1000, 850, 500], [(1000, 2), (850, 2), (500, 2)]),
+    ("hPa", [1000, 850, 500], [(1000, 2), (850, 2), (500, 2)]),
+    ("Pa", [100000, 85000, 50000], [(1000, 2), (850, 2), (500, 2)]),
+    ("m", [10, 100, 1000], [(10, 0), (100, 0), (1000, 0)]),
+])
+def test_from_xarray_levels_known_by_their_units(tmp_path, units, values, want):
+    """A level coordinate with no standard_name and a dimension name fstgis does not know
+    (ERA5's `level`) takes its kind from its units; it was written as arbitrary (kind 3)."""
+    ds = _era_like().isel(time=0, drop=True)
+    ds = ds.assign_coords(level=("level", np.array(values, np.int32), {"units": units}))
+    path = tmp_path / "t.fst"
+    fstgis.from_xarray(ds, path)
+    with fstgis.open(path) as f:
+        assert [r.level for r in f] == want
