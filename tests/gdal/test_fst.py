@@ -102,7 +102,7 @@ def check_band_metadata(band, rec, k):
         assert md["FST_METADATA_JSON"] == raw["extended_metadata"]
     desc = band.GetDescription()
     assert desc.startswith(rec.nomvar + " "), desc
-    assert "(+" in desc and desc.endswith(" h)") or " k=" in desc, desc
+    assert "(+" in desc and desc.endswith((" h)", " min)", " s)")) or " k=" in desc, desc
 
 
 def check_values(ds, band, rec, k, row_offset=0):
@@ -173,6 +173,15 @@ def test_every_field_matches_the_manifest(path):
 def test_band_description_is_human_readable():
     ds = field_datasets(RSF / "rsf_basic.fst")[0][1]
     assert ds.GetRasterBand(1).GetDescription() == "TT 500 mb 2024-03-15T13:00Z (+1 h)"
+
+
+def test_band_description_gives_a_fractional_lead_in_minutes():
+    # deet x npas of 2100 s read "(+0.5833333333333334 h)".
+    ds = gdal.Open('FST:"%s":TT:P:DATES:L-8x6-100-100-13000-28000' % (XDF / "levels_dates.fst"))
+    descs = [ds.GetRasterBand(b).GetDescription() for b in range(1, ds.RasterCount + 1)]
+    assert "TT 500 mb 1949-12-25T13:00Z (+35 min)" in descs, descs
+    assert "TT 500 mb 2000-02-29T07:45Z (+1 h 45 min)" in descs, descs
+    assert not any("." in d.rsplit("(+", 1)[1] for d in descs), descs
 
 
 def test_single_field_file_opens_directly(tmp_path):

@@ -111,6 +111,22 @@ fn iso_minutes(t: &DateTime<Utc>) -> String {
     }
 }
 
+/// A forecast lead for a band description: `12 h`, `35 min`, `1 h 45 min`, `10 s`, exact (a
+/// fraction of an hour as `0.5833333333333334 h` was hard to read), `0 h` for an analysis.
+pub(super) fn forecast_text(seconds: u64) -> String {
+    let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    let parts: Vec<String> = [(h, "h"), (m, "min"), (s, "s")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n} {unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0 h".to_string()
+    } else {
+        parts.join(" ")
+    }
+}
+
 pub(super) fn band(
     rec: &RecordMeta,
     s: &FieldSlice,
@@ -128,8 +144,8 @@ pub(super) fn band(
     let when = datev
         .as_ref()
         .map_or_else(|| format!("datev={}", rec.datev), iso_minutes);
-    let hours = s.forecast_seconds as f64 / 3600.0;
-    let mut description = format!("{nomvar} {level} {when} (+{hours} h)");
+    let lead = forecast_text(s.forecast_seconds);
+    let mut description = format!("{nomvar} {level} {when} (+{lead})");
     if rec.nk > 1 {
         description = format!("{description} k={}", k + 1);
     }

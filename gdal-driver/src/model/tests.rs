@@ -102,3 +102,13 @@ fn garbage_fails_cleanly() {
     std::fs::write(&p, &bytes).unwrap();
     assert!(open(p.to_str().unwrap(), &local, ModelOptions::default()).is_err());
 }
+
+#[test]
+fn forecast_leads_read_exactly() {
+    use super::metadata::forecast_text;
+    assert_eq!(forecast_text(0), "0 h");
+    assert_eq!(forecast_text(12 * 3600), "12 h");
+    assert_eq!(forecast_text(2100), "35 min");
+    assert_eq!(forecast_text(6300), "1 h 45 min");
+    assert_eq!(forecast_text(3610), "1 h 10 s");
+}
