@@ -59,9 +59,13 @@ fn main() {
     }
     println!("cargo:rustc-link-lib=dylib=stdc++");
     // A missing symbol fails the build instead of the dlopen in a user's QGIS. Not under a
-    // sanitizer (the fuzz targets link this crate as an rlib): the instrumented plugin then
-    // refers to the sanitizer runtime, which only an executable provides.
-    if std::env::var_os("CARGO_CFG_SANITIZE").is_none() {
+    // sanitizer or in a fuzz build (the fuzz targets link this crate as an rlib): the
+    // instrumented plugin then refers to the sanitizer runtime or to the coverage hooks
+    // (`cargo fuzz build -s none`), which only an executable provides.
+    let instrumented = ["CARGO_CFG_SANITIZE", "CARGO_CFG_FUZZING"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    if !instrumented {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-z,defs");
     }
 }
