@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 import glob as _glob
 import os
+import warnings as _warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator
 
@@ -30,6 +31,7 @@ from ._errors import (
     DecodeError,
     FstError,
     FstIOError,
+    FstWarning,
     GridError,
     InvalidIpError,
     InvalidRecordError,
@@ -75,6 +77,7 @@ __all__ = [
     "GridError",
     "WriteError",
     "InvalidRecordError",
+    "FstWarning",
 ]
 
 _UTC = _dt.timezone.utc
@@ -325,6 +328,14 @@ class File:
 
     # -- reading --------------------------------------------------------------------------
     @property
+    def diagnostics(self) -> list[tuple[int, str]]:
+        """What was unusual at open without stopping it, as ``(byte offset, message)``
+        pairs (each was also issued as an :class:`FstWarning`): an RSF segment cut short
+        (a truncated file: its records are in no directory; ``recover=True`` lists them), a
+        directory checksum mismatch, a file a writer left open."""
+        return list(self._reader().diagnostics)
+
+    @property
     def container(self) -> str:
         """``"XDF"`` or ``"RSF"``."""
         return self._reader().container
@@ -540,10 +551,16 @@ def open(source, mode: str = "r", *, container: str = "xdf", rewrite: str = "add
         data = _read_source(source)
         if data is not None:
             raw = _fstgis.File.open_bytes(data, recover, max_values_per_record, max_decoded_bytes)
-            return File(raw=raw, name=getattr(source, "name", None) if hasattr(source, "read") else None)
-        path = os.fspath(source)
-        raw = _fstgis.File.open_path(path, recover, max_values_per_record, max_decoded_bytes)
-        return File(raw=raw, name=path)
+            name = getattr(source, "name", None) if hasattr(source, "read") else None
+        else:
+            name = os.fspath(source)
+            raw = _fstgis.File.open_path(name, recover, max_values_per_record, max_decoded_bytes)
+        # A truncated RSF file opens with the records of its complete segments only (none,
+        # when its one segment is cut short): say so rather than look like a smaller file.
+        for offset, message in raw.diagnostics:
+            _warnings.warn(f"{name or '<memory>'}: byte {offset}: {message}", FstWarning,
+                           stacklevel=2)
+        return File(raw=raw, name=name)
     if mode in ("w", "a"):
         path = os.fspath(source)
         writer = _fstgis.Writer.open(path, container, mode == "a", rewrite)

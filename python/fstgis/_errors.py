@@ -24,6 +24,7 @@ __all__ = [
     "GridError",
     "WriteError",
     "InvalidRecordError",
+    "FstWarning",
 ]
 
 
@@ -98,3 +99,9 @@ class WriteError(FstError):
 
 class InvalidRecordError(WriteError, ValueError):
     """A record whose keys or values cannot be stored as asked."""
+
+
+class FstWarning(UserWarning):
+    """Something unusual found in a file that did not stop it from opening (an RSF segment
+    cut short, whose records are in no directory; a directory checksum mismatch; a file a
+    writer left open). The same findings are in ``File.diagnostics``."""

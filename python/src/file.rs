@@ -184,14 +184,15 @@ impl File {
         Ok(self.get()?.entry_count())
     }
 
-    /// Anything unusual found at open that did not prevent reading.
+    /// Anything unusual found at open that did not prevent reading, as `(byte offset,
+    /// message)` pairs.
     #[getter]
-    fn diagnostics(&self) -> PyResult<Vec<String>> {
+    fn diagnostics(&self) -> PyResult<Vec<(u64, String)>> {
         Ok(self
             .get()?
             .diagnostics()
             .iter()
-            .map(|d| format!("{d:?}"))
+            .map(|d| (d.offset, d.message.clone()))
             .collect())
     }
 

@@ -4,6 +4,7 @@ gives an exception, never a crash."""
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -124,3 +125,23 @@ def test_grid_errors():
         if x:
             with pytest.raises(fstgis.GridError):
                 x[0].grid
+
+
+def test_a_truncated_rsf_file_warns(tmp_path):
+    """An RSF file cut short by one byte lost its segment's directory: it opened as an empty
+    file, with nothing to tell it from one. It now warns (FstWarning, with the byte offset)
+    and lists the finding in File.diagnostics; recover=True still lists the records."""
+    data = (RSF / "rsf_basic.fst").read_bytes()
+    path = tmp_path / "cut.fst"
+    path.write_bytes(data[:-1])
+    with pytest.warns(fstgis.FstWarning, match=r"byte 140: .*truncated") as caught:
+        f = fstgis.open(path)
+    assert str(path) in str(caught[0].message)
+    assert len(f) == 0
+    [(offset, message)] = f.diagnostics
+    assert offset == 140 and "open with recovery" in message
+    with pytest.warns(fstgis.FstWarning):
+        assert len(fstgis.open(data[:-1], recover=True)) == 7
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fstgis.open(data).diagnostics == []
