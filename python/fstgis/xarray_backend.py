@@ -376,7 +376,12 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         first = records[int(recs[0])]
         dtypes = {_dtype(records[int(r)].datyp, records[int(r)].nbits) for r in recs}
         if None in dtypes:
-            continue  # characters or raw words: not an array of values
+            # Characters or raw words narrower or wider than 32 bits: not an array of
+            # values. Said, not silently dropped: the records are there for fstgis.open.
+            warnings.warn(f"{name}: records of datyp {first.datyp} with nbits {first.nbits} "
+                          "(characters or raw words) are not an array of values; variable "
+                          "skipped (fstgis.open reads them)")
+            continue
         dtype = np.result_type(*dtypes)
         nks = set(fd["nk"].tolist())
         if len(nks) != 1:

@@ -595,3 +595,15 @@ def test_from_xarray_levels_known_by_their_units(tmp_path, units, values, want):
     fstgis.from_xarray(ds, path)
     with fstgis.open(path) as f:
         assert [r.level for r in f] == want
+
+
+def test_records_that_are_no_array_of_values_are_named_in_a_warning():
+    """datyps.fst's character records (datyp 3 and 7) and raw words of 8 or 64 bits become
+    no variable; they vanished without a word."""
+    with pytest.warns(UserWarning) as caught:
+        ds = xr.open_dataset(XDF / "datyps.fst", engine="fst")
+    skipped = {str(w.message).split(":")[0] for w in caught if "variable skipped" in str(w.message)}
+    assert skipped == {"TXT3_R4A", "TXT3_R4A_NB32", "TXT7_STR", "TXT7_STR_NB16",
+                       "TXT7_TURBO_STR", "STNS", "BYTE", "TT_BIN64"}
+    assert len(ds.data_vars) == 75
+    ds.close()
