@@ -184,6 +184,26 @@ def test_band_description_gives_a_fractional_lead_in_minutes():
     assert not any("." in d.rsplit("(+", 1)[1] for d in descs), descs
 
 
+@pytest.mark.parametrize("etiket,dtype,gdt", [("BIN8", "u1", gdal.GDT_Byte), ("BIN32", "<u4", gdal.GDT_UInt32),
+                                               ("BIN64", "<u8", gdal.GDT_UInt64)])
+def test_transparent_records_read_as_elements_of_their_nbits(etiket, dtype, gdt):
+    # Datyp 0: fstluk gives back the writer's buffer verbatim, as ceil(n*nbits/32) words. The
+    # 8-bit record read as words failed (a quarter of its points), the 64-bit one showed its
+    # first half as UInt32 points.
+    man = Manifest(XDF / "datyps.fst")
+    rec = next(r for r in man.records if r.etiket == etiket and r.datyp == 0)
+    d = rec.raw["data"]
+    words = np.frombuffer(man.blob[d["offset"]:d["offset"] + d["nbytes"]], dtype="<u4")
+    want = np.frombuffer(words.tobytes(), dtype=dtype)[: rec.ni * rec.nj].reshape(rec.nj, rec.ni)
+    ds = gdal.Open('FST:"%s":%s:P:%s:%s' % (XDF / "datyps.fst", rec.nomvar, etiket, rec.grid_key))
+    band = ds.GetRasterBand(1)
+    assert band.DataType == gdt
+    assert np.array_equal(record_order_rows(ds, band.ReadAsArray()), want)
+    if etiket == "BIN64":  # the writer's buffer was float64 temperatures
+        tt = want.view("<f8")
+        assert -40 < tt.min() and tt.max() < 40
+
+
 def test_single_field_file_opens_directly(tmp_path):
     # A file whose records form one field has no SUBDATASETS and its bands directly.
     ds = gdal.Open(str(XDF / "edits.fst"))

@@ -702,8 +702,14 @@ fn field_type(file: &FstFile, f: &CatField) -> DataType {
         .iter()
         .filter_map(|s| file.record(s.record))
         .map(|r| {
-            file.sample_layout(r)
-                .map_or(DataType::Float32, |(t, _)| DataType::of(t))
+            file.sample_layout(r).map_or(DataType::Float32, |(t, _)| {
+                // Datyp 0 reads as elements of its nbits (read.rs, `raw_elements`).
+                match (t, r.nbits) {
+                    (SampleType::Raw32, 8) => DataType::Byte,
+                    (SampleType::Raw32, 64) => DataType::UInt64,
+                    _ => DataType::of(t),
+                }
+            })
         });
     let first = types.next().unwrap_or(DataType::Float32);
     if types.all(|t| t == first) {

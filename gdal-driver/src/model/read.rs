@@ -348,6 +348,7 @@ fn decode_samples(
         return decode(file, rec, nodata).map(|(d, _)| d.samples);
     };
     file.decode_into(rec, samples.as_mut())?;
+    let mut samples = raw_elements(samples, rec);
     let params = rec.codec_params();
     if let (Some(mask), Some(flag)) = (missing_mask(&samples, &params), nodata) {
         apply_missing(&mut samples, &mask, flag);
@@ -361,7 +362,7 @@ fn decode(
     nodata: Option<f64>,
 ) -> Result<(Decoded, u64), ModelError> {
     let f = file.decode(rec)?;
-    let mut samples = f.samples;
+    let mut samples = raw_elements(f.samples, rec);
     let need = rec.point_count() as usize;
     let have = samples.len()
         / if matches!(samples, Samples::C64(_) | Samples::C128(_)) {
@@ -380,6 +381,38 @@ fn decode(
     }
     let bytes = (samples.len() * fst_core::sample_size(samples.sample_type()) as usize) as u64;
     Ok((Decoded { samples }, bytes))
+}
+
+/// The elements of a datyp-0 record whose nbits is 8, 16 or 64: librmn's `fstluk` hands back
+/// `ceil(n·nbits/32)` raw words, the caller's buffer of n such elements copied verbatim, so
+/// point k is bytes `k·nbits/8 ..` of the words in memory order (little-endian, as on the
+/// hosts librmn runs on). As words, an 8-bit record had a quarter of its points (the read
+/// failed) and a 64-bit one showed its first half as if each word were a point.
+fn raw_elements(samples: Samples, rec: &RecordMeta) -> Samples {
+    let Samples::Raw32(words) = samples else {
+        return samples;
+    };
+    let n = rec.point_count() as usize;
+    let bytes = || words.iter().flat_map(|w| w.to_le_bytes());
+    match rec.nbits {
+        8 => Samples::U8(bytes().take(n).collect()),
+        16 => {
+            let b: Vec<u8> = bytes().take(2 * n).collect();
+            Samples::U32(
+                b.chunks_exact(2)
+                    .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
+                    .collect(),
+            )
+        }
+        64 => Samples::U64(
+            words
+                .chunks_exact(2)
+                .take(n)
+                .map(|p| u64::from(p[0]) | (u64::from(p[1]) << 32))
+                .collect(),
+        ),
+        _ => Samples::Raw32(words),
+    }
 }
 
 fn apply_missing(s: &mut Samples, mask: &[bool], flag: f64) {
