@@ -534,6 +534,12 @@ def _read_source(source) -> bytes | None:
         if not isinstance(data, (bytes, bytearray)):
             raise UsageError("a file object given to fstgis.open must be opened in binary mode")
         return bytes(data)
+    if not isinstance(source, (str, os.PathLike)):
+        # Any other buffer: a numpy uint8 array (np.fromfile, a download), array.array.
+        try:
+            return memoryview(source).tobytes()
+        except TypeError:
+            pass
     return None
 
 
@@ -542,8 +548,8 @@ def open(source, mode: str = "r", *, container: str = "xdf", rewrite: str = "add
          max_decoded_bytes: int | None = None) -> File:
     """Open a standard file.
 
-    ``source``: a path, ``bytes``/``bytearray``/``memoryview`` or a binary file object
-    (read whole) for mode ``"r"``; a path for ``"w"`` (a new file, ``container`` "xdf" or
+    ``source``: a path, ``bytes``/``bytearray``/``memoryview`` or any other buffer (a numpy
+    uint8 array), or a binary file object (read whole) for mode ``"r"``; a path for ``"w"`` (a new file, ``container`` "xdf" or
     "rsf") and ``"a"`` (append; ``rewrite``: "add", "skip", "replace" or "fst98").
     XDF or RSF is detected by magic. ``recover=True`` also lists records of unfinished RSF
     segments. The limits bound what a corrupt file can make the reader allocate."""

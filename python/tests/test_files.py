@@ -119,3 +119,13 @@ def test_open_many_glob():
     assert len(mixed.files) == 1 + len(list(RSF.glob("rsf_*.fst")))
     with pytest.raises(fstgis.FstIOError):
         fstgis.open_many(str(XDF / "*.nothing"))
+
+
+def test_open_any_buffer():
+    """Bytes held in a numpy array (np.fromfile, a download) open like bytes: an ndarray
+    raised TypeError ("expected str, bytes or os.PathLike object")."""
+    path = RSF / "rsf_basic.fst"
+    with fstgis.open(np.fromfile(path, np.uint8)) as f:
+        assert len(f) == 7 and f.path is None
+        np.testing.assert_array_equal(f.find(nomvar="TT").data,
+                                      fstgis.open(path).find(nomvar="TT").data)
