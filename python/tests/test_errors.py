@@ -46,6 +46,7 @@ def test_missing_file_and_not_fst(tmp_path):
 
 @pytest.mark.parametrize("name", ["xdf/datyps.fst", "xdf/grids.fst", "rsf/rsf_basic.fst",
                                   "rsf/rsf_multi_segment.fst", "rsf/rsf_extended_meta.fst"])
+@pytest.mark.filterwarnings("ignore::fstgis.FstWarning")  # damaged on purpose
 def test_truncation_sweep(name):
     data = ((XDF.parent) / name).read_bytes()
     outcomes = {"open_error": 0, "opened": 0}
@@ -62,6 +63,7 @@ def test_truncation_sweep(name):
 
 
 @pytest.mark.parametrize("name", ["xdf/datyps.fst", "rsf/rsf_basic.fst", "xdf/grids.fst"])
+@pytest.mark.filterwarnings("ignore::fstgis.FstWarning")  # damaged on purpose
 def test_random_corruption(name):
     rng = np.random.default_rng(99)
     original = np.frombuffer(((XDF.parent) / name).read_bytes(), np.uint8)
