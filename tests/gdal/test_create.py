@@ -174,6 +174,36 @@ def test_gtiff_epsg4326_exact_with_datyp5_and_nodata(tmp_path):
     assert_same_place(gdal.Open(str(tif)), t)
 
 
+@pytest.mark.parametrize("gdal_type,options,datyp", [
+    (gdal.GDT_Float64, ["DATYP=5"], 5),
+    (gdal.GDT_Int64, [], 5),
+    (gdal.GDT_UInt64, [], 5),
+], ids=["float64-datyp5", "int64-default", "uint64-default"])
+def test_64_bit_bands_keep_every_bit(tmp_path, gdal_type, options, datyp):
+    """A Float64 band asked for IEEE without NBITS, and 64-bit integer bands by default, are
+    written as 64-bit IEEE: before, they became float32 and 16-bit turbo packing."""
+    rng = np.random.default_rng(7)
+    if gdal_type == gdal.GDT_Float64:
+        values = rng.normal(280.0, 20.0, (30, 40))
+    else:
+        # Beyond what float32 or 16-bit packing hold, within float64's exact integers.
+        values = rng.integers(0, 2**52, (30, 40)).astype(np.int64) * (1 if gdal_type == gdal.GDT_UInt64 else -1)
+    tif = tmp_path / "a.tif"
+    src = gdal.GetDriverByName("GTiff").Create(str(tif), 40, 30, 1, gdal_type)
+    src.SetGeoTransform([-100.0, 0.5, 0.0, 60.0, 0.0, -0.5])
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)
+    src.SetSpatialRef(srs)
+    src.GetRasterBand(1).WriteArray(values)
+    src = None
+    out = tmp_path / "a.fst"
+    to_fst(tif, out, "NOMVAR=XX", "CONTAINER=XDF", *options)
+    (_, b), = bands_of(out)
+    assert int(b.GetMetadataItem("FST_DATYP", "FST")) == datyp
+    assert int(b.GetMetadataItem("FST_NBITS", "FST")) == 64
+    np.testing.assert_array_equal(b.ReadAsArray().astype(np.float64), values.astype(np.float64))
+
+
 ROTATED = "+proj=ob_tran +o_proj=longlat +o_lon_p=0 +o_lat_p=31.75 +lon_0=-92.5 +R=6371229 +no_defs"
 POLAR = "+proj=stere +lat_0=90 +lat_ts=60 +lon_0=-111 +x_0=0 +y_0=0 +R=6371229 +units=m +no_defs"
 
@@ -390,8 +420,9 @@ def test_grib2_to_fst_to_gtiff(tmp_path):
     to_fst(src, out, "DATYP=5", "CONTAINER=XDF")
     (ds, b), = bands_of(out)
     sb = src.GetRasterBand(1)
-    want = sb.ReadAsArray().astype(np.float32)  # GDAL's GRIB bands are Float64; datyp 5/32
-    np.testing.assert_array_equal(b.ReadAsArray(), want)
+    # GDAL's GRIB bands are Float64: DATYP=5 without NBITS keeps all 64 bits.
+    assert int(b.GetMetadataItem("FST_NBITS", "FST")) == 64
+    np.testing.assert_array_equal(b.ReadAsArray(), sb.ReadAsArray())
     assert_same_place(src, ds)
     md = sb.GetMetadata()
     assert "GRIB_REF_TIME" in md and "GRIB_VALID_TIME" in md
@@ -402,7 +433,7 @@ def test_grib2_to_fst_to_gtiff(tmp_path):
     assert float(b.GetMetadataItem("FST_LEVEL", "FST")) == 850.0 and b.GetMetadataItem("FST_LEVEL_KIND", "FST") == "2"
     tif2 = tmp_path / "g2.tif"
     gdal.Translate(str(tif2), ds, format="GTiff")
-    np.testing.assert_array_equal(gdal.Open(str(tif2)).ReadAsArray(), want)
+    np.testing.assert_array_equal(gdal.Open(str(tif2)).ReadAsArray(), sb.ReadAsArray())
 
 
 @pytest.mark.parametrize("datyp", ["133", "134", "1"])

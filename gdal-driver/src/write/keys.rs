@@ -268,7 +268,8 @@ pub(super) fn packing(o: &CreateOptions, band: &BandInput<'_>, turbo: bool) -> (
         .map(|d| d & !64)
         .filter(|d| matches!(d, 1 | 2 | 4 | 5 | 6 | 133 | 134));
     let meta_nbits = number::<u8>(band.metadata, "FST_NBITS").filter(|&n| (1..=64).contains(&n));
-    // GDT_Byte 1, UInt16 2, Int16 3, UInt32 4, Int32 5, Int8 14.
+    // GDT_Byte 1, UInt16 2, Int16 3, UInt32 4, Int32 5, Float64 7, UInt64 12, Int64 13, Int8 14.
+    let wide = matches!(band.gdal_type, 7 | 12 | 13);
     let by_type = match band.gdal_type {
         1 => (2, 8),
         2 => (2, 16),
@@ -276,11 +277,19 @@ pub(super) fn packing(o: &CreateOptions, band: &BandInput<'_>, turbo: bool) -> (
         4 => (2, 32),
         5 => (4, 32),
         14 => (4, 8),
+        // 64-bit integers as 64-bit IEEE: exact up to 2^53 (the values travel as f64 anyway);
+        // packing them in 16 bits would lose them.
+        12 | 13 => (5, 64),
         // Turbo float_packer when this build has the turbo encoder, else plain 16-bit packing.
         _ => (if turbo { 134 } else { 1 }, 16),
     };
+    // Asked for IEEE without a width: every bit of a 64-bit band is kept.
+    let ieee_bits = if wide { 64 } else { 32 };
     let (mut datyp, mut nbits) = match (o.datyp, meta_datyp) {
-        (Some(d), _) => (d, o.nbits.unwrap_or(if d & 127 == 5 { 32 } else { 16 })),
+        (Some(d), _) => (
+            d,
+            o.nbits.unwrap_or(if d & 127 == 5 { ieee_bits } else { 16 }),
+        ),
         (None, Some(d)) => (d, o.nbits.or(meta_nbits).unwrap_or(16)),
         (None, None) => (by_type.0, o.nbits.unwrap_or(by_type.1)),
     };
