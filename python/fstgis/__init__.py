@@ -510,11 +510,25 @@ class File:
             raise UsageError(f"{record!r}: raw words (datyp 0) cannot be repacked to {nbits} "
                              "bits")
         dateo, datev = base.pop("dateo"), base.pop("datev", None)
-        words = np.ascontiguousarray(np.asarray(record.read("raw"), np.uint32).ravel(order="F"))
+        words = _raw_words(record.read("raw"), record.nbits)
         return self._writer.write(
             words, ni=record.ni, nj=record.nj, nk=record.nk, dateo=_stamp(dateo),
             datev=None if datev is None else _stamp(datev), datyp=0, nbits=record.nbits,
             raw=True, **base)
+
+
+def _raw_words(elements, nbits: int) -> np.ndarray:
+    """The stored words of a datyp 0 record from what ``Record.read`` gives: the elements of
+    an 8, 16 or 64-bit record (16 bits widened to uint32) laid out as a little-endian host's
+    memory, as librmn stores the caller's buffer; other records' words as they are."""
+    flat = np.asarray(elements).ravel(order="F")
+    if nbits == 16:
+        flat = flat.astype("<u2")
+    elif nbits not in (8, 64):
+        return np.ascontiguousarray(flat, np.uint32)
+    data = np.ascontiguousarray(flat, flat.dtype.newbyteorder("<")).tobytes()
+    data += bytes(-len(data) % 4)
+    return np.frombuffer(data, "<u4").astype(np.uint32)
 
 
 def _copied_keys(record: Record) -> dict:

@@ -95,7 +95,7 @@ def _close_file(f):
 
 def _dtype(datyp: int, nbits: int):
     """The numpy dtype a record decodes to, from its datyp and nbits (None: not an array of
-    values, e.g. characters or raw words narrower than 32 bits)."""
+    values, e.g. characters or raw words of an odd width)."""
     base = datyp & 63
     if datyp & 128:
         base = {1: 1, 2: 2, 5: 5, 6: 6}.get(base, base)
@@ -109,8 +109,9 @@ def _dtype(datyp: int, nbits: int):
         dt = np.int64 if nbits == 64 else np.int32
     elif base == 8:
         dt = np.complex128 if nbits == 64 else np.complex64
-    elif base == 0 and nbits == 32:
-        dt = np.uint32
+    elif base == 0 and nbits in (8, 16, 32, 64):
+        # Raw words read as the elements they hold (fst-core's Samples::raw_as_elements).
+        dt = {8: np.uint8, 64: np.uint64}.get(nbits, np.uint32)
     else:
         return None
     if datyp & 64 and np.dtype(dt).kind in "iu":
@@ -376,8 +377,7 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         first = records[int(recs[0])]
         dtypes = {_dtype(records[int(r)].datyp, records[int(r)].nbits) for r in recs}
         if None in dtypes:
-            # Characters or raw words narrower or wider than 32 bits: not an array of
-            # values. Said, not silently dropped: the records are there for fstgis.open.
+            # Characters or raw words of an odd width: not an array of values. Said, not silently dropped: the records are there for fstgis.open.
             warnings.warn(f"{name}: records of datyp {first.datyp} with nbits {first.nbits} "
                           "(characters or raw words) are not an array of values; variable "
                           "skipped (fstgis.open reads them)")

@@ -522,7 +522,8 @@ fn blank_missing<T: Copy>(values: &mut [T], mask: &[bool], nan: T) {
 }
 
 /// A decoded field as numpy: shape (ni, nj) or (ni, nj, nk), Fortran order, like rpnpy's
-/// `fstluk`. Datyp 0 records (raw words) come back flat.
+/// `fstluk`. Datyp 0 records (raw words) of a width other than 8, 16, 32 or 64 bits come back
+/// flat, as words.
 fn field_to_numpy(py: Python<'_>, field: Field, missing: Missing) -> PyResult<Py<PyAny>> {
     let mut dims = vec![field.ni as usize, field.nj as usize];
     if field.nk > 1 {
@@ -766,9 +767,14 @@ impl Record {
     #[pyo3(signature = (missing="nan"))]
     fn read(&self, py: Python<'_>, missing: &str) -> PyResult<Py<PyAny>> {
         let mode = Missing::parse(missing)?;
-        let field = py
+        let mut field = py
             .detach(|| self.file.decode(&self.meta))
             .map_err(|e| errors::decode_error(&e))?;
+        // Datyp 0 of 8, 16 or 64 bits: the elements the caller wrote, not the words.
+        let points = usize::try_from(self.meta.point_count()).unwrap_or(usize::MAX);
+        field.samples = field
+            .samples
+            .raw_as_elements(u32::from(self.meta.nbits), points);
         field_to_numpy(py, field, mode)
     }
 

@@ -148,8 +148,8 @@ impl Writer {
     /// values); `mask` marks missing values (datyp +64; NaN marks them too). Returns the
     /// record's directory position (`complex`: `values` are interleaved (re, im) floats),
     /// or None when `rewrite="skip"` found it already there. `raw`: `values` are the stored
-    /// 32-bit words of a datyp 0 record (`ceil(n·nbits/32)` of them, as `Record.read` gives
-    /// them).
+    /// 32-bit words of a datyp 0 record (`ceil(n·nbits/32)` of them; `fstgis._raw_words`
+    /// makes them from what `Record.read` gives).
     #[pyo3(signature = (values, *, ni, nj, nk=1, nomvar="", typvar="", etiket="", dateo=0,
                         datev=None, deet=0, npas=0, ip1=0, ip2=0, ip3=0, grtyp="X",
                         ig1=0, ig2=0, ig3=0, ig4=0, datyp=5, nbits=32, mask=None,

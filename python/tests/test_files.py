@@ -129,3 +129,18 @@ def test_open_any_buffer():
         assert len(f) == 7 and f.path is None
         np.testing.assert_array_equal(f.find(nomvar="TT").data,
                                       fstgis.open(path).find(nomvar="TT").data)
+
+
+def test_raw_records_read_as_the_elements_written():
+    """Datyp 0 stores the caller's buffer verbatim: 8-bit and 64-bit records read as (ni, nj)
+    arrays of those elements (rpnpy gives the 64-bit one as this same uint64 array; for 8
+    bits it hands back the packed words in a (ni, nj) uint32 buffer, three quarters of it
+    unfilled). Before, both came back as a flat array of words."""
+    with fstgis.open(XDF / "datyps.fst") as f:
+        b8, b32, b64 = (f.find(etiket=e) for e in ("BIN8", "BIN32", "BIN64"))
+        byte = b8.data
+        assert byte.dtype == np.uint8 and byte.shape == b8.shape
+        np.testing.assert_array_equal(byte.ravel(order="F"), np.arange(byte.size) % 251)
+        words, wide = b32.data, b64.data
+        assert wide.dtype == np.uint64 and wide.shape == b64.shape == words.shape
+        np.testing.assert_array_equal(wide.view(np.float64), words.view(np.float32))

@@ -598,12 +598,19 @@ def test_from_xarray_levels_known_by_their_units(tmp_path, units, values, want):
 
 
 def test_records_that_are_no_array_of_values_are_named_in_a_warning():
-    """datyps.fst's character records (datyp 3 and 7) and raw words of 8 or 64 bits become
-    no variable; they vanished without a word."""
+    """datyps.fst's character records (datyp 3 and 7) become no variable; they vanished
+    without a word. Its raw words of 8 and 64 bits are variables of their elements."""
     with pytest.warns(UserWarning) as caught:
         ds = xr.open_dataset(XDF / "datyps.fst", engine="fst")
     skipped = {str(w.message).split(":")[0] for w in caught if "variable skipped" in str(w.message)}
     assert skipped == {"TXT3_R4A", "TXT3_R4A_NB32", "TXT7_STR", "TXT7_STR_NB16",
-                       "TXT7_TURBO_STR", "STNS", "BYTE", "TT_BIN64"}
-    assert len(ds.data_vars) == 75
+                       "TXT7_TURBO_STR", "STNS"}
+    assert len(ds.data_vars) == 77
+    assert ds["BYTE"].dtype == np.uint8 and ds["TT_BIN64"].dtype == np.uint64
+    # The 8-bit record holds k % 251 at point k (i fastest); as (j, i): the transpose.
+    ni, nj = ds["BYTE"].shape[-1], ds["BYTE"].shape[-2]
+    want = (np.arange(ni * nj) % 251).astype(np.uint8).reshape(nj, ni)
+    np.testing.assert_array_equal(ds["BYTE"].values.reshape(nj, ni), want)
+    np.testing.assert_array_equal(ds["TT_BIN64"].values.view(np.float64),
+                                  ds["TT_BIN32"].values.view(np.float32).astype(np.float64))
     ds.close()

@@ -383,36 +383,11 @@ fn decode(
     Ok((Decoded { samples }, bytes))
 }
 
-/// The elements of a datyp-0 record whose nbits is 8, 16 or 64: librmn's `fstluk` hands back
-/// `ceil(n·nbits/32)` raw words, the caller's buffer of n such elements copied verbatim, so
-/// point k is bytes `k·nbits/8 ..` of the words in memory order (little-endian, as on the
-/// hosts librmn runs on). As words, an 8-bit record had a quarter of its points (the read
-/// failed) and a 64-bit one showed its first half as if each word were a point.
+/// The elements of a datyp-0 record whose nbits is 8, 16 or 64 (fst-core's
+/// `Samples::raw_as_elements`): as words, an 8-bit record had a quarter of its points (the
+/// read failed) and a 64-bit one showed its first half as if each word were a point.
 fn raw_elements(samples: Samples, rec: &RecordMeta) -> Samples {
-    let Samples::Raw32(words) = samples else {
-        return samples;
-    };
-    let n = rec.point_count() as usize;
-    let bytes = || words.iter().flat_map(|w| w.to_le_bytes());
-    match rec.nbits {
-        8 => Samples::U8(bytes().take(n).collect()),
-        16 => {
-            let b: Vec<u8> = bytes().take(2 * n).collect();
-            Samples::U32(
-                b.chunks_exact(2)
-                    .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
-                    .collect(),
-            )
-        }
-        64 => Samples::U64(
-            words
-                .chunks_exact(2)
-                .take(n)
-                .map(|p| u64::from(p[0]) | (u64::from(p[1]) << 32))
-                .collect(),
-        ),
-        _ => Samples::Raw32(words),
-    }
+    samples.raw_as_elements(u32::from(rec.nbits), rec.point_count() as usize)
 }
 
 fn apply_missing(s: &mut Samples, mask: &[bool], flag: f64) {

@@ -274,6 +274,49 @@ impl Samples {
         }
     }
 
+    /// Datyp 0's raw words as the `n` elements of `nbits` bits they hold: the inverse of
+    /// [`encode`](crate::codec::encode) given an array whose element size is nbits, which
+    /// stores the caller's buffer verbatim (`ceil(n·nbits/32)` words), as librmn's `fstecr`
+    /// does. Point k is bytes `k·nbits/8 ..` of the words in memory order, little-endian as
+    /// on the hosts librmn runs on: `U8` for nbits 8, `U32` for 16 (widened), `U64` for 64.
+    /// Other samples and other widths (32: one word a point) come back unchanged, as do
+    /// words too few for `n` elements.
+    #[must_use]
+    pub fn raw_as_elements(self, nbits: u32, n: usize) -> Samples {
+        let Samples::Raw32(words) = self else {
+            return self;
+        };
+        let bytes_needed = n.saturating_mul(nbits as usize / 8);
+        if !matches!(nbits, 8 | 16 | 64) || words.len().saturating_mul(4) < bytes_needed {
+            return Samples::Raw32(words);
+        }
+        let bytes = || words.iter().flat_map(|w| w.to_le_bytes());
+        match nbits {
+            8 => Samples::U8(bytes().take(n).collect()),
+            16 => {
+                let b: Vec<u8> = bytes().take(2 * n).collect();
+                Samples::U32(
+                    b.chunks_exact(2)
+                        .map(|c| match *c {
+                            [lo, hi] => u32::from(u16::from_le_bytes([lo, hi])),
+                            _ => 0,
+                        })
+                        .collect(),
+                )
+            }
+            _ => Samples::U64(
+                words
+                    .chunks_exact(2)
+                    .take(n)
+                    .map(|p| match *p {
+                        [lo, hi] => u64::from(lo) | (u64::from(hi) << 32),
+                        _ => 0,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
     /// Number of elements (scalars: a complex value counts twice).
     #[must_use]
     pub fn len(&self) -> usize {
@@ -759,6 +802,34 @@ fn decode_layout(
 #[allow(clippy::float_cmp)] // exact values are the point
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_words_as_the_elements_they_hold() {
+        let words = vec![0x0302_0100, 0x0706_0504, 0x0b0a_0908];
+        assert_eq!(
+            Samples::Raw32(words.clone()).raw_as_elements(8, 10),
+            Samples::U8((0..10).collect())
+        );
+        assert_eq!(
+            Samples::Raw32(words.clone()).raw_as_elements(16, 5),
+            Samples::U32(vec![0x0100, 0x0302, 0x0504, 0x0706, 0x0908])
+        );
+        assert_eq!(
+            Samples::Raw32(words.clone()).raw_as_elements(64, 1),
+            Samples::U64(vec![0x0706_0504_0302_0100])
+        );
+        // One word a point, too few words, not raw: unchanged.
+        for (nbits, n) in [(32, 3), (8, 13), (64, 2), (12, 4)] {
+            assert_eq!(
+                Samples::Raw32(words.clone()).raw_as_elements(nbits, n),
+                Samples::Raw32(words.clone())
+            );
+        }
+        assert_eq!(
+            Samples::U32(words.clone()).raw_as_elements(8, 10),
+            Samples::U32(words)
+        );
+    }
 
     #[test]
     fn big_endian_words_are_the_native_words_swapped() {
