@@ -424,7 +424,8 @@ class File:
         Keys come from ``record`` (when given) overridden by ``keys``: nomvar, typvar,
         etiket, dateo (stamp or datetime), datev, deet, npas, ip1-3, grtyp, ig1-4, metadata
         (RSF, a dict). ``level=(value, kind)`` sets ip1. Default datyp: 5 (IEEE) for floats,
-        4 for signed and 2 for unsigned integers, at the array's width."""
+        4 for signed and 2 for unsigned integers, at the array's width (64-bit integers at 32
+        bits, which librmn reads, when their values fit; beyond, an explicit datyp)."""
         if self._writer is None:
             raise UsageError("this file is open for reading; open it with mode 'w' or 'a'")
         if isinstance(data, Record):
@@ -466,6 +467,17 @@ class File:
         if datyp is None:
             kind = arr.dtype.kind
             datyp = 5 if kind == "f" else 8 if kind == "c" else 4 if kind == "i" else 2
+            if kind in "iu" and arr.dtype.itemsize == 8 and nbits is None:
+                # librmn packs integers of at most 32 bits (its compact_integer refuses 64,
+                # in 19.5 and in the newest): numpy's default int64 is written at 32 bits
+                # when its values fit, and otherwise needs the caller's choice.
+                nbits = 32
+                info = np.iinfo(np.int32 if kind == "i" else np.uint32)
+                if flat.size and (flat.min() < info.min or flat.max() > info.max):
+                    raise UsageError(
+                        f"{arr.dtype} values beyond 32 bits: librmn cannot read 64-bit integer "
+                        "records; pass datyp=5, nbits=64 (IEEE float64, exact up to 2**53), or "
+                        f"datyp={datyp}, nbits=64 for a file only fstgis reads")
         if nbits is None:
             # float16 is widened to float32 below: 32 bits keep every value (datyp 5 at 16
             # bits is float32 cut to 16 bits, not IEEE half precision, and loses 3 bits).
@@ -473,6 +485,9 @@ class File:
                 arr.dtype.itemsize * 8 // (2 if is_complex else 1)
         if arr.dtype == np.float16:
             flat = flat.astype(np.float32)
+        elif arr.dtype.kind in "iu" and datyp & 63 in (1, 5, 6):
+            # Integers asked for a float encoding: as floats of the encoding's width.
+            flat = flat.astype(np.float64 if nbits == 64 else np.float32)
         if is_complex:
             flat = flat.view(np.float32 if arr.dtype == np.complex64 else np.float64)
         elif arr.dtype.kind == "f" and not (nan_is_value and (datyp & 63) == 5) \

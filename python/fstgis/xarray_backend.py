@@ -377,7 +377,8 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         first = records[int(recs[0])]
         dtypes = {_dtype(records[int(r)].datyp, records[int(r)].nbits) for r in recs}
         if None in dtypes:
-            # Characters or raw words of an odd width: not an array of values. Said, not silently dropped: the records are there for fstgis.open.
+            # Characters or raw words of an odd width: not an array of values. Said, not
+            # silently dropped: the records are there for fstgis.open.
             warnings.warn(f"{name}: records of datyp {first.datyp} with nbits {first.nbits} "
                           "(characters or raw words) are not an array of values; variable "
                           "skipped (fstgis.open reads them)")
@@ -539,7 +540,13 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
             yin_yang = _yin_yang_values(f, first, yin_yang_cache)
             if yin_yang is not None:
                 attrs["fst_yin_yang"] = yin_yang
-        attrs.update(variable_attrs(fd["nomvar"]))
+        packings = {(records[int(r)].datyp, records[int(r)].nbits) for r in recs}
+        raw = all(d & 63 == 0 for d, _ in packings)
+        if raw:
+            # The bits as stored: no unit or standard name applies to them.
+            attrs["comment"] = "datyp 0: raw data as its writer stored it, not decoded"
+        else:
+            attrs.update(variable_attrs(fd["nomvar"]))
         if "long_name" not in attrs:
             attrs["long_name"] = fd["nomvar"]
         if gc.mapping_name is not None:
@@ -547,6 +554,9 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         var = xr.Variable(dims, indexing.LazilyIndexedArray(array), attrs)
         var.encoding["preferred_chunks"] = {d: (1 if i < len(dims) - 2 - len(kdims) else n)
                                             for i, (d, n) in enumerate(zip(dims, array.shape))}
+        if len(packings) == 1:
+            # How the records are stored (from_xarray writes raw records back so).
+            var.encoding["fst_datyp"], var.encoding["fst_nbits"] = packings.pop()
         data_vars[name] = var
 
     vertical_terms(f, data_vars, coords)

@@ -25,8 +25,11 @@ The inverse of the backend's mapping (``fstgis.xarray_backend``):
 * ensemble members (a ``realization`` dimension): one set of records per member, with the
   member's etiket (the ``<dim>_etiket`` coordinate, else the etiket label and the number);
 * values: one record per 2-D (or 3-D with a ``k`` dimension) slice; NaN is written as
-  missing (datyp +64). ``datyp``/``nbits`` default to lossless IEEE (5, 32 or 64 bits) and
-  may be given for all variables or per variable (``datyp={"TT": 1}, nbits={"TT": 16}``).
+  missing (datyp +64). ``datyp``/``nbits`` default to lossless IEEE (5, 32 or 64 bits) for
+  floats, integers at their width (64-bit ones at 32 bits when they fit: librmn reads no
+  wider integers) and, for raw records the backend read (``encoding["fst_datyp"]`` 0), the
+  raw words as stored; they may be given for all variables or per variable
+  (``datyp={"TT": 1}, nbits={"TT": 16}``).
 """
 
 from __future__ import annotations
@@ -382,6 +385,12 @@ def _write_variable(out, grids, ds, name, var, datyp, nbits):
     keys = dict(nomvar=nomvar, typvar=str(var.attrs.get("typvar", "P")),
                 etiket=str(var.attrs.get("etiket", "")), grtyp=grid["grtyp"], ig1=ig[0],
                 ig2=ig[1], ig3=ig[2], ig4=ig[3])
+    var_datyp, var_nbits = _per_var(datyp, name, None), _per_var(nbits, name, None)
+    if var_datyp is None and var.encoding.get("fst_datyp", -1) & 63 == 0:
+        # Raw records (datyp 0) read back: their bits mean something only as they were
+        # stored, so they are written back so.
+        var_datyp = 0
+        var_nbits = var.encoding.get("fst_nbits") if var_nbits is None else var_nbits
     order = time_dims + ([level_dim] if level_dim else []) + kdims + horizontal
     values = var.transpose(*order)
     for tidx, (dateo, deet, npas, ip2) in times.items():
@@ -393,8 +402,7 @@ def _write_variable(out, grids, ds, name, var, datyp, nbits):
             # (.., ny, nx) → (nx, ny[, nk]) in Fortran order: transposes, no copy.
             data = block.T
             out.write(data, dateo=dateo, deet=deet, npas=npas, ip1=ip1, ip2=ip2,
-                      datyp=_per_var(datyp, name, None), nbits=_per_var(nbits, name, None),
-                      **keys)
+                      datyp=var_datyp, nbits=var_nbits, **keys)
 
 
 @xr.register_dataset_accessor("fst")

@@ -137,3 +137,33 @@ def test_float16_is_written_without_loss(tmp_path):
         rec = f.find(nomvar="F16")
         assert (rec.datyp, rec.nbits) == (5, 32)
         np.testing.assert_array_equal(rec.data, values.astype(np.float32))
+
+
+def test_int64_arrays_are_written_so_that_librmn_reads_them(tmp_path, oracle):
+    """numpy's default int64 (and uint64) was written at 64 bits, which librmn cannot unpack
+    (compact_integer: at most 32 bits, in 19.5 and in the newest): values that fit are now
+    written at 32 bits; wider ones need an explicit datyp."""
+    path = tmp_path / "ints.fst"
+    signed = np.arange(-6, 6, dtype=np.int64).reshape(3, 4) * 1000
+    unsigned = np.arange(12, dtype=np.uint64).reshape(4, 3) * 100000
+    with fstgis.open(path, "w") as w:
+        w.write(signed, nomvar="SI")
+        w.write(unsigned, nomvar="UI")
+        with pytest.raises(fstgis.UsageError, match="beyond 32 bits"):
+            w.write(signed * 2**40, nomvar="BIG")
+        w.write(signed * 2**40, nomvar="BIG", datyp=5, nbits=64)
+    with fstgis.open(path) as f:
+        assert [(r.nomvar, r.datyp, r.nbits) for r in f] == [("SI", 4, 32), ("UI", 2, 32),
+                                                           ("BIG", 5, 64)]
+    got = oracle(
+        "f = rmn.fstopenall(data['path'], rmn.FST_RO)\n"
+        "out = {}\n"
+        "for k in rmn.fstinl(f):\n"
+        "    r = rmn.fstluk(k)\n"
+        "    out[r['nomvar'].strip()] = r['d'].ravel(order='F').tolist()\n"
+        "print(json.dumps(out))\n",
+        {"path": str(path)},
+    )
+    assert got["SI"] == signed.ravel(order="F").tolist()
+    assert got["UI"] == unsigned.ravel(order="F").tolist()
+    assert got["BIG"] == (signed * 2**40).astype(np.float64).ravel(order="F").tolist()
