@@ -158,7 +158,10 @@ def encode_ip(value: float, kind, style: str = "new") -> int:
 
 def forecast_hour(deet: int, npas: int) -> float:
     """``deet * npas`` in hours."""
-    return _fstgis.forecast_hour(int(deet), int(npas))
+    deet, npas = int(deet), int(npas)
+    if not (0 <= deet < 2**32 and 0 <= npas < 2**32):
+        raise UsageError(f"deet={deet}, npas={npas}: both are unsigned 32-bit integers")
+    return _fstgis.forecast_hour(deet, npas)
 
 
 def incdatr(stamp: int, hours: float) -> int:
@@ -280,10 +283,11 @@ class File:
     block), which puts the file in place.
     """
 
-    def __init__(self, raw=None, writer=None, name=None):
+    def __init__(self, raw=None, writer=None, name=None, mode=None):
         self._raw = raw
         self._writer = writer
         self._name = name
+        self._mode = mode or ("r" if raw is not None else "w")
         self._grids: dict[str, Grid] = {}
 
     # -- common ---------------------------------------------------------------------------
@@ -313,7 +317,7 @@ class File:
 
     @property
     def mode(self) -> str:
-        return "r" if self._raw is not None else "w"
+        return self._mode
 
     def __repr__(self):
         state = "closed" if self.closed else f"{self.mode}"
@@ -509,6 +513,7 @@ class File:
             import json
 
             metadata = json.dumps(metadata)
+        _check_unsigned_keys(base, self._name)
         return self._writer.write(
             flat, ni=ni, nj=nj, nk=nk, dateo=_stamp(dateo) if dateo is not None else 0,
             datev=None if datev is None else _stamp(datev), datyp=int(datyp), nbits=int(nbits),
@@ -524,12 +529,22 @@ class File:
         if nbits is not None and nbits != record.nbits:
             raise UsageError(f"{record!r}: raw words (datyp 0) cannot be repacked to {nbits} "
                              "bits")
+        _check_unsigned_keys(base, self._name)
         dateo, datev = base.pop("dateo"), base.pop("datev", None)
         words = _raw_words(record.read("raw"), record.nbits)
         return self._writer.write(
             words, ni=record.ni, nj=record.nj, nk=record.nk, dateo=_stamp(dateo),
             datev=None if datev is None else _stamp(datev), datyp=0, nbits=record.nbits,
             raw=True, **base)
+
+
+def _check_unsigned_keys(keys: dict, path) -> None:
+    """The integer keys are unsigned (the Rust writer then checks each one's stored width):
+    a negative one is an InvalidRecordError, not the OverflowError of the conversion."""
+    for key in ("deet", "npas", "ip1", "ip2", "ip3", "ig1", "ig2", "ig3", "ig4"):
+        if key in keys and not 0 <= int(keys[key]) < 2**32:
+            raise InvalidRecordError(f"{key}={keys[key]}: record keys are unsigned integers",
+                                     path=path)
 
 
 def _raw_words(elements, nbits: int) -> np.ndarray:
@@ -599,7 +614,7 @@ def open(source, mode: str = "r", *, container: str = "xdf", rewrite: str = "add
     if mode in ("w", "a"):
         path = os.fspath(source)
         writer = _fstgis.Writer.open(path, container, mode == "a", rewrite)
-        return File(writer=writer, name=path)
+        return File(writer=writer, name=path, mode=mode)
     raise UsageError(f"mode={mode!r}: expected 'r', 'w' or 'a'")
 
 

@@ -147,3 +147,21 @@ def test_a_truncated_rsf_file_warns(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert fstgis.open(data).diagnostics == []
+
+
+def test_out_of_range_keys_are_fst_errors(tmp_path):
+    """Negative or too wide integer keys raised the bare OverflowError of the conversion."""
+    path = tmp_path / "k.fst"
+    with fstgis.open(path, "w") as w:
+        assert w.mode == "w"
+        for key, value in (("ip2", -5), ("ip1", 2**33), ("deet", -1), ("ig1", -1),
+                           ("npas", 2**40)):
+            with pytest.raises(fstgis.InvalidRecordError, match=key) as caught:
+                w.write(np.zeros((2, 2), np.float32), **{key: value})
+            assert caught.value.path == str(path)
+        w.write(np.zeros((2, 2), np.float32), nomvar="OK")
+    with fstgis.open(path, "a") as a:
+        assert a.mode == "a"
+    with pytest.raises(fstgis.UsageError):
+        fstgis.forecast_hour(-300, 12)
+    assert fstgis.forecast_hour(300, 12) == 1.0
