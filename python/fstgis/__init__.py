@@ -504,10 +504,7 @@ class File:
         if level is not None:
             value, kind = _level(level)
             base["ip1"] = _fstgis.encode_ip(value, kind, "new")
-        dateo = base.pop("dateo", 0)
-        datev = base.pop("datev", None)
-        if "origin_time" in base:
-            dateo = base.pop("origin_time")
+        dateo, datev = _record_dates(base, keys, self._name)
         metadata = base.pop("metadata", None)
         if metadata is not None and not isinstance(metadata, str):
             import json
@@ -515,8 +512,8 @@ class File:
             metadata = json.dumps(metadata)
         _check_unsigned_keys(base, self._name)
         return self._writer.write(
-            flat, ni=ni, nj=nj, nk=nk, dateo=_stamp(dateo) if dateo is not None else 0,
-            datev=None if datev is None else _stamp(datev), datyp=int(datyp), nbits=int(nbits),
+            flat, ni=ni, nj=nj, nk=nk, dateo=dateo, datev=datev, datyp=int(datyp),
+            nbits=int(nbits),
             mask=flat_mask, metadata=metadata, complex=is_complex, **base,
         )
 
@@ -530,12 +527,36 @@ class File:
             raise UsageError(f"{record!r}: raw words (datyp 0) cannot be repacked to {nbits} "
                              "bits")
         _check_unsigned_keys(base, self._name)
-        dateo, datev = base.pop("dateo"), base.pop("datev", None)
+        dateo, datev = _record_dates(base, keys, self._name)
         words = _raw_words(record.read("raw"), record.nbits)
         return self._writer.write(
-            words, ni=record.ni, nj=record.nj, nk=record.nk, dateo=_stamp(dateo),
-            datev=None if datev is None else _stamp(datev), datyp=0, nbits=record.nbits,
+            words, ni=record.ni, nj=record.nj, nk=record.nk, dateo=dateo,
+            datev=datev, datyp=0, nbits=record.nbits,
             raw=True, **base)
+
+
+def _record_dates(base: dict, keys: dict, path) -> tuple[int, int | None]:
+    """The (dateo, datev) stamps to write, taken out of ``base`` (the copied record's keys
+    updated with the caller's ``keys``). As in librmn's ``fstecr``, the valid time follows
+    from the origin, deet and npas: a copied record's datev is not kept when the caller
+    changes its origin or its steps. A datev the caller gives sets the valid time (the
+    origin then follows) unless the caller also gives the origin, which must agree."""
+    base.pop("datev", None)
+    given_origin = keys.get("origin_time", keys.get("dateo"))
+    dateo = base.pop("dateo", 0)
+    dateo = _stamp(base.pop("origin_time", dateo))
+    if "datev" not in keys:
+        # Without a datev from the caller: the origin (copied or given) decides.
+        return dateo, None
+    datev = _stamp(keys["datev"])
+    if given_origin is None:
+        return 0, datev
+    hours = int(base.get("deet", 0)) * int(base.get("npas", 0)) / 3600
+    if _fstgis.incdatr(dateo, hours) != datev:
+        raise InvalidRecordError(
+            f"dateo {dateo} + deet x npas ({hours:g} h) is not datev {datev}: give one of "
+            "them, or both in agreement", path=path)
+    return dateo, None
 
 
 def _check_unsigned_keys(keys: dict, path) -> None:

@@ -167,3 +167,31 @@ def test_int64_arrays_are_written_so_that_librmn_reads_them(tmp_path, oracle):
     assert got["SI"] == signed.ravel(order="F").tolist()
     assert got["UI"] == unsigned.ravel(order="F").tolist()
     assert got["BIG"] == (signed * 2**40).astype(np.float64).ravel(order="F").tolist()
+
+
+def test_copied_dates_follow_the_new_origin_and_steps(tmp_path):
+    """Copying a record with a new origin kept the old one (the copied datev won and the
+    origin was recomputed from it), and with new steps moved the origin instead of the valid
+    time; a datev that contradicts the dateo given with it was taken silently."""
+    utc = dt.timezone.utc
+    t0 = dt.datetime(2024, 1, 1, tzinfo=utc)
+    src, out = tmp_path / "src.fst", tmp_path / "out.fst"
+    with fstgis.open(src, "w") as w:
+        w.write(np.zeros((2, 2), np.float32), nomvar="A", dateo=t0, deet=3600, npas=6)
+    with fstgis.open(src) as f, fstgis.open(out, "w") as w:
+        rec = f[0]
+        w.write(rec, nomvar="STEP", npas=12)
+        w.write(rec, nomvar="ORIG", dateo=dt.datetime(2024, 2, 1, tzinfo=utc))
+        w.write(rec, nomvar="VALD", datev=dt.datetime(2024, 2, 1, tzinfo=utc))
+        with pytest.raises(fstgis.InvalidRecordError, match="datev"):
+            w.write(rec, nomvar="BAD", dateo=t0, datev=dt.datetime(2024, 3, 1, tzinfo=utc))
+        w.write(rec, nomvar="BOTH", dateo=t0, datev=t0 + dt.timedelta(hours=6))
+    h = dt.timedelta(hours=1)
+    with fstgis.open(out) as f:
+        got = {r.nomvar: (r.origin_time, r.valid_time) for r in f}
+    assert got == {
+        "STEP": (t0, t0 + 12 * h),
+        "ORIG": (dt.datetime(2024, 2, 1, tzinfo=utc), dt.datetime(2024, 2, 1, 6, tzinfo=utc)),
+        "VALD": (dt.datetime(2024, 1, 31, 18, tzinfo=utc), dt.datetime(2024, 2, 1, tzinfo=utc)),
+        "BOTH": (t0, t0 + 6 * h),
+    }
