@@ -2,8 +2,10 @@
 
 The inverse of the backend's mapping (``fstgis.xarray_backend``):
 
-* each data variable becomes records named by its ``nomvar`` attribute (else the variable
-  name, upper case, at most 4 characters), with its ``typvar``/``etiket`` attributes;
+* each data variable of 2 or more dimensions becomes records named by its ``nomvar``
+  attribute (else the variable name, upper case, at most 4 characters: two names giving the
+  same nomvar, typvar and etiket are refused), with its ``typvar``/``etiket`` attributes;
+  the others (scalars, 1-D series, strings) are named in a warning and not written;
 * the level dimension gives ip1: its ``<dim>_ip1`` coordinate when the dataset came from
   fstgis, else the value encoded with the kind its ``standard_name`` names (``air_pressure``
   in hPa, or Pa converted to hPa, sigma, hybrid, altitude, height, theta, depth); no level
@@ -33,6 +35,8 @@ The inverse of the backend's mapping (``fstgis.xarray_backend``):
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -271,16 +275,41 @@ def from_xarray(ds: xr.Dataset, path, *, container: str = "xdf", datyp=None, nbi
     with fstgis.open(path, "w" if rewrite == "add" else "a", container=container,
                      rewrite=rewrite) as out:
         grids = _GridWriter(out)
+        written = {}
         for name, var in ds.data_vars.items():
-            if var.ndim < 2 or var.dtype.kind not in "fiuc" or name in ("crs",):
+            if name in ("crs",) or var.attrs.get("grid_mapping_name"):
                 continue
-            if var.attrs.get("grid_mapping_name"):
+            if var.ndim < 2 or var.dtype.kind not in "fiuc":
+                why = (f"{var.ndim} dimension(s), a field needs 2 (y, x) or more"
+                       if var.ndim < 2 else f"{var.dtype} values are no numbers")
+                warnings.warn(f"{name}: not written ({why})", stacklevel=2)
                 continue
+            _check_unique_name(written, name, var)
             _write_variable(out, grids, ds, name, var, datyp, nbits)
         for coord in ds.coords.values():
             if coord.attrs.get("fst_nomvar") in ("!!", "HY") and coord.ndim == 2:
                 _write_vgrid_table(out, coord)
     return str(path)
+
+
+def _record_name(name, var) -> tuple[str, bool]:
+    """The nomvar of a variable's records: its ``nomvar`` attribute as is, else its name, upper
+    case, cut to 4 characters (the second item: derived)."""
+    if "nomvar" in var.attrs:
+        return str(var.attrs["nomvar"]), False
+    return str(name)[:4].upper(), True
+
+
+def _check_unique_name(written: dict, name, var) -> None:
+    """Two variables whose names derive the same nomvar (``temp``, ``temperature``), with the
+    same typvar and etiket, would write records no search can tell apart."""
+    nomvar, derived = _record_name(name, var)
+    key = (nomvar, str(var.attrs.get("typvar", "P")), str(var.attrs.get("etiket", "")))
+    other = written.setdefault(key, (name, derived))
+    if other[0] != name and (derived or other[1]):
+        raise fstgis.UsageError(
+            f"variables {other[0]!r} and {name!r} would both be written as nomvar {nomvar!r} "
+            f"(typvar {key[1]!r}, etiket {key[2]!r}): give one a nomvar or etiket attribute")
 
 
 def _write_vgrid_table(out, coord):
@@ -381,7 +410,7 @@ def _write_variable(out, grids, ds, name, var, datyp, nbits):
     times = _time_keys(ds, var, time_dims)
     grid = grids.grid_of(ds, var)
     ig = grid["ig"]
-    nomvar = str(var.attrs.get("nomvar", name))[:4].upper()
+    nomvar, _ = _record_name(name, var)
     keys = dict(nomvar=nomvar, typvar=str(var.attrs.get("typvar", "P")),
                 etiket=str(var.attrs.get("etiket", "")), grtyp=grid["grtyp"], ig1=ig[0],
                 ig2=ig[1], ig3=ig[2], ig4=ig[3])

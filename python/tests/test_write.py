@@ -195,3 +195,31 @@ def test_copied_dates_follow_the_new_origin_and_steps(tmp_path):
         "VALD": (dt.datetime(2024, 1, 31, 18, tzinfo=utc), dt.datetime(2024, 2, 1, tzinfo=utc)),
         "BOTH": (t0, t0 + 6 * h),
     }
+
+
+def test_from_xarray_names(tmp_path):
+    """Two variable names giving one nomvar wrote records no search could tell apart, and
+    variables of fewer than 2 dimensions vanished without a word."""
+    import xarray as xr
+
+    lat = xr.Variable("lat", np.linspace(40, 50, 6), {"units": "degrees_north"})
+    lon = xr.Variable("lon", np.linspace(-80, -70, 8), {"units": "degrees_east"})
+    field = xr.Variable(("lat", "lon"), np.zeros((6, 8), np.float32))
+    coords = {"lat": lat, "lon": lon}
+    clash = xr.Dataset({"temp": field, "temperature": field}, coords=coords)
+    with pytest.raises(fstgis.UsageError, match="'temp' and 'temperature'"):
+        fstgis.from_xarray(clash, tmp_path / "clash.fst")
+    clash["temperature"].attrs["etiket"] = "OTHER"
+    fstgis.from_xarray(clash, tmp_path / "ok.fst")
+    with fstgis.open(tmp_path / "ok.fst") as f:
+        assert sorted((r.nomvar, r.etiket) for r in f if r.nomvar == "TEMP") == [
+            ("TEMP", ""), ("TEMP", "OTHER")]
+    # An explicit nomvar is used as given: one too long is refused, not cut.
+    named = xr.Dataset({"x": field}, coords=coords)
+    named["x"].attrs["nomvar"] = "TOOLONG"
+    with pytest.raises(fstgis.InvalidRecordError, match="TOOLONG"):
+        fstgis.from_xarray(named, tmp_path / "named.fst")
+    series = xr.Dataset({"TT": field, "station": xr.Variable("lat", np.arange(6.0))},
+                        coords=coords)
+    with pytest.warns(UserWarning, match="station: not written"):
+        fstgis.from_xarray(series, tmp_path / "series.fst")
