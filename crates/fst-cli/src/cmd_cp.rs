@@ -36,7 +36,9 @@ pub(crate) struct CpArgs {
     to: Option<ContainerArg>,
     #[command(flatten)]
     set: SetKeys,
-    /// Repack the selected records with this datyp (decode, then encode).
+    /// Repack the selected records with this datyp (decode, then encode). Integer and 64-bit
+    /// values become what a float datyp packs; missing values keep their +64 flag. Binary and
+    /// character records, and complex ones asked for a real datyp, are copied as they are.
     #[arg(long)]
     datyp: Option<u8>,
     /// Repack the selected records with this many bits per value.
@@ -182,6 +184,40 @@ fn samples_ref(s: &Samples) -> anyhow::Result<SamplesRef<'_>> {
     })
 }
 
+/// The decoded values as the element type `datyp`/`nbits` packs: float types (1, 5 and 6)
+/// take f32, or f64 for IEEE at 64 bits, so that a f64 or integer record can be repacked as
+/// editfst would (a whole file of mixed records with one `--datyp`); integer types refuse
+/// floats rather than truncate them.
+fn convert_for(samples: Samples, datyp: Datyp, nbits: u8) -> anyhow::Result<Samples> {
+    let float = match datyp.base() {
+        5 if nbits == 64 => {
+            return Ok(match samples {
+                Samples::I32(v) => Samples::F64(v.into_iter().map(f64::from).collect()),
+                Samples::U32(v) => Samples::F64(v.into_iter().map(f64::from).collect()),
+                Samples::I64(v) => Samples::F64(v.into_iter().map(|x| x as f64).collect()),
+                Samples::U64(v) => Samples::F64(v.into_iter().map(|x| x as f64).collect()),
+                other => other,
+            })
+        }
+        1 | 5 | 6 => true,
+        2 | 4 => false,
+        _ => return Ok(samples),
+    };
+    Ok(match samples {
+        Samples::F64(v) if float => Samples::F32(v.into_iter().map(|x| x as f32).collect()),
+        Samples::I32(v) if float => Samples::F32(v.into_iter().map(|x| x as f32).collect()),
+        Samples::U32(v) if float => Samples::F32(v.into_iter().map(|x| x as f32).collect()),
+        Samples::I64(v) if float => Samples::F32(v.into_iter().map(|x| x as f32).collect()),
+        Samples::U64(v) if float => Samples::F32(v.into_iter().map(|x| x as f32).collect()),
+        Samples::F32(_) | Samples::F64(_) if !float => bail!(
+            "float values cannot be repacked as integers (datyp {}); choose a float datyp \
+             (1, 5, 6, 133, 134) or select only integer records",
+            datyp.0
+        ),
+        other => other,
+    })
+}
+
 impl SetKeys {
     fn apply(&self, keys: &mut RecordKeys) -> anyhow::Result<()> {
         if let Some(v) = &self.set_nomvar {
@@ -242,15 +278,25 @@ fn copy_one(
     if selected {
         args.set.apply(&mut keys)?;
     }
-    // Binary and character records have nothing to requantise.
+    // Binary and character records have nothing to requantise; complex ones are repacked
+    // only as complex (a real datyp would drop their imaginary parts).
+    let complex_to_real = rec.datyp.base() == 8 && args.datyp.is_some_and(|d| d & 0x3F != 8);
     let repack = selected
         && (args.datyp.is_some() || args.nbits.is_some())
-        && !matches!(rec.datyp.base(), 0 | 3 | 7);
+        && !matches!(rec.datyp.base(), 0 | 3 | 7)
+        && !complex_to_real;
     if repack {
         let field = file.decode(rec)?;
-        let datyp = Datyp(args.datyp.unwrap_or(rec.datyp.0));
         let nbits = args.nbits.unwrap_or(rec.nbits);
-        let values = samples_ref(&field.samples)?;
+        let mut datyp = Datyp(args.datyp.unwrap_or(rec.datyp.0));
+        // Missing points stay missing: the +64 flag comes along when the record has any.
+        if field.missing.as_ref().is_some_and(|m| m.contains(&true))
+            && matches!(datyp.base(), 1 | 2 | 4 | 5 | 6)
+        {
+            datyp = Datyp(datyp.0 | 64);
+        }
+        let samples = convert_for(field.samples, datyp, nbits)?;
+        let values = samples_ref(&samples)?;
         return Ok(w.write(&keys, values, field.missing.as_deref(), datyp, nbits)?);
     }
     let words = file.read_payload_words(rec)?;

@@ -375,6 +375,84 @@ fn repacking_changes_datyp_and_nbits_within_quantisation() {
     assert_eq!((r.datyp.0, r.nbits), (1, 8));
 }
 
+/// One `--datyp` repacks records of any numeric type, as editfst users repack a whole file:
+/// 64-bit floats and integers become what the float datyp packs, missing points stay missing
+/// (+64 kept), complex records asked for a real datyp are copied as they are.
+#[test]
+fn repacking_converts_element_types_and_keeps_missing_values() {
+    let dir = scratch("repack-types");
+    let src_path = fixture("xdf/datyps.fst");
+    let src = FstFile::open(&src_path).unwrap();
+    // (etiket, datyp asked, datyp expected)
+    for (etiket, datyp, want) in [
+        ("E64", "134", 134u8),
+        ("TURBO_E64", "1", 1),
+        ("U16", "1", 1),
+        ("I16", "134", 134),
+        ("MISS_R16", "134", 198),
+        ("MISS_U16", "1", 65),
+        ("E32", "5", 5),
+        ("C32", "134", 8),
+    ] {
+        let dest = dir.join(format!("{etiket}-{datyp}.fst"));
+        let nbits = if etiket == "E32" { "64" } else { "16" };
+        ok(&[
+            &"cp",
+            &src_path,
+            &dest,
+            &"--etiket",
+            &etiket,
+            &"--datyp",
+            &datyp,
+            &"--nbits",
+            &nbits,
+        ]);
+        let copy = FstFile::open(&dest).unwrap();
+        let query = fst_core::Query::new().etiket(etiket);
+        let (a, b) = (src.find(&query).next().unwrap(), &copy.records()[0]);
+        assert_eq!(b.datyp.0, want, "{etiket} as {datyp}");
+        let (va, vb) = (src.decode(a).unwrap(), copy.decode(b).unwrap());
+        assert_eq!(va.missing, vb.missing, "{etiket}: missing points");
+        if want == 8 {
+            assert_eq!(le_bytes(&va.samples), le_bytes(&vb.samples), "{etiket}");
+            continue;
+        }
+        let as_f64 = |s: &Samples| -> Vec<f64> {
+            match s {
+                Samples::I32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+                Samples::U32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+                other => floats(other),
+            }
+        };
+        let (orig, got) = (as_f64(&va.samples), as_f64(&vb.samples));
+        let keep = |i: usize| va.missing.as_ref().is_none_or(|m| !m[i]);
+        let kept: Vec<usize> = (0..orig.len()).filter(|&i| keep(i)).collect();
+        let (lo, hi) = kept.iter().fold((f64::MAX, f64::MIN), |(l, h), &i| {
+            (l.min(orig[i]), h.max(orig[i]))
+        });
+        let worst = kept
+            .iter()
+            .map(|&i| (orig[i] - got[i]).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst <= (hi - lo) / 65535.0 * 2.0 + 1e-6 * hi.abs(),
+            "{etiket} as {datyp}: error {worst} over [{lo}, {hi}]"
+        );
+        check_with_oracles(&dest);
+    }
+    // Floats are not truncated into integers.
+    let err = fails(&[
+        &"cp",
+        &src_path,
+        &dir.join("e32-int.fst"),
+        &"--etiket",
+        &"E32",
+        &"--datyp",
+        &"2",
+    ]);
+    assert!(err.contains("cannot be repacked as integers"), "{err}");
+}
+
 #[test]
 fn rm_deletes_only_the_selection() {
     let dir = scratch("rm");
