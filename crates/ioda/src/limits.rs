@@ -19,6 +19,11 @@ pub struct Limits {
     pub max_odb_columns: usize,
     /// Most rows over all frames of an ODB-2 file. Default 200 million.
     pub max_odb_rows: u64,
+    /// Largest ODB-2 table decoded in memory (rows × columns × bytes per cell: 16 for
+    /// numbers, 24 plus the longest string for text), in bytes, checked before each frame
+    /// is decoded. Default 4 GiB. A row that repeats the previous one takes two bytes in
+    /// the file and a whole row of cells in memory, so the file size does not bound this.
+    pub max_odb_decoded_bytes: u64,
 }
 
 impl Default for Limits {
@@ -30,6 +35,7 @@ impl Default for Limits {
             max_odb_file_bytes: 4 << 30,
             max_odb_columns: 4096,
             max_odb_rows: 200_000_000,
+            max_odb_decoded_bytes: 4 << 30,
         }
     }
 }

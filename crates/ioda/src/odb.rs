@@ -89,6 +89,8 @@ struct TableColumn {
     name: String,
     bitfields: Vec<(String, u32, u32)>,
     data: ColumnData,
+    /// Bytes per decoded cell (see `cell_bytes`), the largest over the frames read.
+    cell_bytes: u64,
 }
 
 /// A decoded ODB-2 file.
@@ -382,14 +384,6 @@ fn decode_cell(column: &Column, cursor: &mut Cursor<'_>) -> std::result::Result<
     })
 }
 
-/// Per-frame decoded columns before they are merged by name.
-struct Frame {
-    columns: Vec<Column>,
-    cells: Vec<Vec<Cell>>,
-    rows: usize,
-    properties: Vec<(String, String)>,
-}
-
 /// What a frame's header says: where its rows are and how its columns are coded.
 struct FrameHeader {
     little_endian: bool,
@@ -398,25 +392,6 @@ struct FrameHeader {
     rows: usize,
     columns: Vec<Column>,
     properties: Vec<(String, String)>,
-}
-
-fn parse_frame(
-    bytes: &[u8],
-    start: usize,
-    limits: &Limits,
-    rows_so_far: u64,
-) -> std::result::Result<(Frame, usize), String> {
-    let header = parse_frame_header(bytes, start, limits, rows_so_far)?;
-    let cells = decode_rows(bytes, &header)?;
-    Ok((
-        Frame {
-            columns: header.columns,
-            cells,
-            rows: header.rows,
-            properties: header.properties,
-        },
-        header.data_end,
-    ))
 }
 
 fn parse_frame_header(
@@ -505,41 +480,228 @@ fn parse_frame_header(
     })
 }
 
-/// Decodes a frame's rows into one vector of cells per column.
-fn decode_rows(bytes: &[u8], header: &FrameHeader) -> std::result::Result<Vec<Vec<Cell>>, String> {
-    let (rows, columns) = (header.rows, &header.columns);
-    let mut cells: Vec<Vec<Cell>> = Vec::new();
-    for _ in columns {
-        let mut column = Vec::new();
-        column
-            .try_reserve_exact(rows)
-            .map_err(|e| format!("cannot allocate {rows} rows: {e}"))?;
-        cells.push(column);
-    }
-    let mut cursor = Cursor {
-        bytes: bytes.get(..header.data_end).unwrap_or(&[]),
-        position: header.data_start,
-        little_endian: header.little_endian,
-    };
-    for row in 0..rows {
-        let first_changed = usize::from(cursor.marker()?);
-        if first_changed > columns.len() {
-            return Err(format!(
-                "row {row} starts at column {first_changed} of {}",
-                columns.len()
-            ));
-        }
-        for (index, (column, out)) in columns.iter().zip(cells.iter_mut()).enumerate() {
-            let cell = if index < first_changed {
-                // Repeats the previous row; before the first row, nothing to repeat.
-                out.last().cloned().unwrap_or(Cell::Missing)
-            } else {
-                decode_cell(column, &mut cursor)?
+/// Bytes one decoded cell of `column` takes in the table: the typed slot, and for text the
+/// longest string its codec can give (every cell owns its string, repeated rows included).
+fn cell_bytes(column: &Column) -> u64 {
+    let slot = |size: usize| size as u64;
+    match column.kind {
+        ColumnType::Integer | ColumnType::Bitfield => slot(size_of::<Option<i64>>()),
+        ColumnType::Real | ColumnType::Double => slot(size_of::<Option<f64>>()),
+        ColumnType::Text => {
+            let longest = match &column.codec {
+                Codec::LongConstantString(text) => text.len(),
+                Codec::Int8String(table) | Codec::Int16String(table) => {
+                    table.iter().map(String::len).max().unwrap_or(0)
+                }
+                _ => 8,
             };
-            out.push(cell);
+            slot(size_of::<String>()).saturating_add(longest as u64)
         }
     }
-    Ok(cells)
+}
+
+/// The typed cells of one column while the table is built.
+impl ColumnData {
+    fn empty(kind: ColumnType) -> Self {
+        match kind {
+            ColumnType::Integer | ColumnType::Bitfield => ColumnData::Int(Vec::new()),
+            ColumnType::Real | ColumnType::Double => ColumnData::Real(Vec::new()),
+            ColumnType::Text => ColumnData::Text(Vec::new()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            ColumnData::Int(v) => v.len(),
+            ColumnData::Real(v) => v.len(),
+            ColumnData::Text(v) => v.len(),
+        }
+    }
+
+    /// Missing cells up to `rows` (rows of frames without this column).
+    fn pad_to(&mut self, rows: usize) -> std::result::Result<(), String> {
+        let extra = rows.saturating_sub(self.len());
+        let reserve = |e: std::collections::TryReserveError| {
+            format!("cannot allocate {extra} more rows: {e}")
+        };
+        match self {
+            ColumnData::Int(v) => {
+                v.try_reserve_exact(extra).map_err(reserve)?;
+                v.resize(rows, None);
+            }
+            ColumnData::Real(v) => {
+                v.try_reserve_exact(extra).map_err(reserve)?;
+                v.resize(rows, None);
+            }
+            ColumnData::Text(v) => {
+                v.try_reserve_exact(extra).map_err(reserve)?;
+                v.resize(rows, String::new());
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends one cell. `frame_start` is the table row where the current frame began: a
+    /// repeated cell copies the previous row of the same frame, or is missing on its first row.
+    fn push(
+        &mut self,
+        cell: Option<Cell>,
+        frame_start: usize,
+        name: &str,
+    ) -> std::result::Result<(), String> {
+        let previous_in_frame = self.len() > frame_start;
+        match (self, cell) {
+            (ColumnData::Int(v), None) => {
+                let last = if previous_in_frame {
+                    v.last().copied().flatten()
+                } else {
+                    None
+                };
+                v.push(last);
+            }
+            (ColumnData::Real(v), None) => {
+                let last = if previous_in_frame {
+                    v.last().copied().flatten()
+                } else {
+                    None
+                };
+                v.push(last);
+            }
+            (ColumnData::Text(v), None) => {
+                let last = if previous_in_frame {
+                    v.last().cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                v.push(last);
+            }
+            (ColumnData::Int(v), Some(Cell::Missing)) => v.push(None),
+            (ColumnData::Real(v), Some(Cell::Missing)) => v.push(None),
+            (ColumnData::Text(v), Some(Cell::Missing)) => v.push(String::new()),
+            (ColumnData::Int(v), Some(Cell::Int(x))) => v.push(Some(x)),
+            (ColumnData::Real(v), Some(Cell::Real(x))) => v.push(Some(x)),
+            (ColumnData::Real(v), Some(Cell::Int(x))) => v.push(Some(x as f64)),
+            (ColumnData::Text(v), Some(Cell::Text(x))) => v.push(x),
+            (_, Some(_)) => {
+                return Err(format!("column {name} changes between text and numbers"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The decoded table, grown frame by frame.
+struct TableBuilder {
+    rows: usize,
+    columns: Vec<TableColumn>,
+    properties: Option<Vec<(String, String)>>,
+}
+
+impl TableBuilder {
+    /// Bytes the table will hold once `header`'s frame is added: checked before decoding it,
+    /// since repeated rows take two bytes in the file and a whole row of cells in memory.
+    fn bytes_with(&self, header: &FrameHeader) -> u64 {
+        let rows = (self.rows as u64).saturating_add(header.rows as u64);
+        let known = self.columns.iter().map(|table_column| {
+            header
+                .columns
+                .iter()
+                .find(|c| c.name == table_column.name)
+                .map_or_else(
+                    || table_column.cell_bytes,
+                    |c| cell_bytes(c).max(table_column.cell_bytes),
+                )
+        });
+        let new = header
+            .columns
+            .iter()
+            .filter(|c| !self.columns.iter().any(|t| t.name == c.name))
+            .map(cell_bytes);
+        known.chain(new).fold(0u64, |sum, bytes| {
+            sum.saturating_add(bytes.saturating_mul(rows))
+        })
+    }
+
+    /// Decodes the frame's rows straight into the table's columns (a column the table does
+    /// not have yet is missing on the earlier rows, one this frame lacks on its rows).
+    fn add_frame(&mut self, bytes: &[u8], header: FrameHeader) -> std::result::Result<(), String> {
+        let frame_start = self.rows;
+        let end = frame_start
+            .checked_add(header.rows)
+            .ok_or("row count overflows")?;
+        let mut targets = Vec::new();
+        for column in &header.columns {
+            let index = if let Some(index) = self.columns.iter().position(|c| c.name == column.name)
+            {
+                index
+            } else {
+                let mut data = ColumnData::empty(column.kind);
+                data.pad_to(frame_start)?;
+                self.columns.push(TableColumn {
+                    name: column.name.clone(),
+                    bitfields: column.bitfields.clone(),
+                    data,
+                    cell_bytes: 0,
+                });
+                self.columns.len() - 1
+            };
+            let target = self.columns.get_mut(index).ok_or("column index")?;
+            target.cell_bytes = target.cell_bytes.max(cell_bytes(column));
+            // A column that is integer in one frame and real in another becomes real.
+            if let (ColumnData::Int(ints), ColumnType::Real | ColumnType::Double) =
+                (&target.data, column.kind)
+            {
+                target.data = ColumnData::Real(ints.iter().map(|v| v.map(|x| x as f64)).collect());
+            }
+            if targets.contains(&index) {
+                return Err(format!("column {} appears twice in one frame", column.name));
+            }
+            targets.push(index);
+        }
+        for &index in &targets {
+            let target = self.columns.get_mut(index).ok_or("column index")?;
+            let extra = header.rows;
+            let reserve =
+                |e: std::collections::TryReserveError| format!("cannot allocate {extra} rows: {e}");
+            match &mut target.data {
+                ColumnData::Int(v) => v.try_reserve_exact(extra).map_err(reserve)?,
+                ColumnData::Real(v) => v.try_reserve_exact(extra).map_err(reserve)?,
+                ColumnData::Text(v) => v.try_reserve_exact(extra).map_err(reserve)?,
+            }
+        }
+        let mut cursor = Cursor {
+            bytes: bytes.get(..header.data_end).unwrap_or(&[]),
+            position: header.data_start,
+            little_endian: header.little_endian,
+        };
+        let columns = &header.columns;
+        for row in 0..header.rows {
+            let first_changed = usize::from(cursor.marker()?);
+            if first_changed > columns.len() {
+                return Err(format!(
+                    "row {row} starts at column {first_changed} of {}",
+                    columns.len()
+                ));
+            }
+            for (position, (column, index)) in columns.iter().zip(&targets).enumerate() {
+                let cell = if position < first_changed {
+                    None
+                } else {
+                    Some(decode_cell(column, &mut cursor)?)
+                };
+                let target = self.columns.get_mut(*index).ok_or("column index")?;
+                target.data.push(cell, frame_start, &column.name)?;
+            }
+        }
+        self.rows = end;
+        for column in &mut self.columns {
+            column.data.pad_to(end)?;
+        }
+        if self.properties.is_none() {
+            self.properties = Some(header.properties);
+        }
+        Ok(())
+    }
 }
 
 impl OdbTable {
@@ -568,96 +730,38 @@ impl OdbTable {
             variable: None,
             detail,
         };
-        let mut frames = Vec::new();
+        let mut table = TableBuilder {
+            rows: 0,
+            columns: Vec::new(),
+            properties: None,
+        };
         let mut position = 0;
-        let mut total_rows = 0u64;
-        let mut total_cells = 0u64;
+        let mut frames = 0usize;
         while position < bytes.len() {
-            let (frame, end) =
-                parse_frame(bytes, position, limits, total_rows).map_err(format_error)?;
-            total_rows += frame.rows as u64;
-            total_cells = total_cells
-                .saturating_add((frame.rows as u64).saturating_mul(frame.columns.len() as u64));
-            if total_cells.saturating_mul(16) > limits.max_variable_bytes.saturating_mul(4) {
+            let header = parse_frame_header(bytes, position, limits, table.rows as u64)
+                .map_err(format_error)?;
+            let decoded = table.bytes_with(&header);
+            if decoded > limits.max_odb_decoded_bytes {
                 return Err(Error::Limit {
                     path: path.to_owned(),
                     variable: None,
-                    what: "decoded ODB-2 cells",
-                    found: total_cells,
-                    limit: limits.max_variable_bytes / 4,
+                    what: "decoded ODB-2 table in bytes",
+                    found: decoded,
+                    limit: limits.max_odb_decoded_bytes,
                 });
             }
-            frames.push(frame);
-            position = end;
+            position = header.data_end;
+            table.add_frame(bytes, header).map_err(format_error)?;
+            frames += 1;
         }
-        if frames.is_empty() {
+        if frames == 0 {
             return Err(format_error("no ODB-2 frame".into()));
-        }
-        let rows = usize::try_from(total_rows)
-            .map_err(|e| format_error(format!("row count {total_rows}: {e}")))?;
-        Self::merge(path, frames, rows).map_err(format_error)
-    }
-
-    /// Merges frames by column name (a column missing from a frame is missing on its rows).
-    fn merge(path: &Path, frames: Vec<Frame>, rows: usize) -> std::result::Result<Self, String> {
-        let mut columns: Vec<TableColumn> = Vec::new();
-        let properties = frames
-            .first()
-            .map(|f| f.properties.clone())
-            .unwrap_or_default();
-        let mut row_offset = 0;
-        for frame in frames {
-            for (column, cells) in frame.columns.iter().zip(frame.cells) {
-                let index = if let Some(index) = columns.iter().position(|c| c.name == column.name)
-                {
-                    index
-                } else {
-                    let data = match column.kind {
-                        ColumnType::Integer | ColumnType::Bitfield => {
-                            ColumnData::Int(vec![None; rows])
-                        }
-                        ColumnType::Real | ColumnType::Double => ColumnData::Real(vec![None; rows]),
-                        ColumnType::Text => ColumnData::Text(vec![String::new(); rows]),
-                    };
-                    columns.push(TableColumn {
-                        name: column.name.clone(),
-                        bitfields: column.bitfields.clone(),
-                        data,
-                    });
-                    columns.len() - 1
-                };
-                let target = columns.get_mut(index).ok_or("column index")?;
-                // A column that is integer in one frame and real in another becomes real.
-                if let (ColumnData::Int(ints), ColumnType::Real | ColumnType::Double) =
-                    (&target.data, column.kind)
-                {
-                    target.data =
-                        ColumnData::Real(ints.iter().map(|v| v.map(|x| x as f64)).collect());
-                }
-                for (row, cell) in cells.into_iter().enumerate() {
-                    let at = row_offset + row;
-                    match (&mut target.data, cell) {
-                        (_, Cell::Missing) => {}
-                        (ColumnData::Int(v), Cell::Int(x)) => set(v, at, Some(x))?,
-                        (ColumnData::Real(v), Cell::Real(x)) => set(v, at, Some(x))?,
-                        (ColumnData::Real(v), Cell::Int(x)) => set(v, at, Some(x as f64))?,
-                        (ColumnData::Text(v), Cell::Text(x)) => set(v, at, x)?,
-                        (_, _) => {
-                            return Err(format!(
-                                "column {} changes between text and numbers across frames",
-                                column.name
-                            ))
-                        }
-                    }
-                }
-            }
-            row_offset += frame.rows;
         }
         Ok(Self {
             path: path.to_owned(),
-            rows: rows as u64,
-            columns,
-            properties,
+            rows: table.rows as u64,
+            columns: table.columns,
+            properties: table.properties.unwrap_or_default(),
         })
     }
 
@@ -807,14 +911,6 @@ const METADATA_ALIASES: &[(&str, &str)] = &[
     ("longitude", "lon"),
     ("stationIdentification", "statid"),
 ];
-
-fn set<T>(v: &mut [T], at: usize, value: T) -> std::result::Result<(), String> {
-    let slot = v
-        .get_mut(at)
-        .ok_or_else(|| format!("row {at} outside the table"))?;
-    *slot = value;
-    Ok(())
-}
 
 /// `obsvalue@body` → `body/obsvalue`; a bit group `status.active` → `body/status.active`.
 fn column_variable_name(column: &str, bits: Option<&str>) -> VariableName {

@@ -72,3 +72,75 @@ fn bit_flipped_copies_never_panic() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// One little-endian ODB-2 frame of `columns` integer columns of the `constant` codec and
+/// `rows` rows that each repeat the previous one: two bytes per row in the file, a whole row
+/// of cells once decoded.
+fn repeated_rows_odb(columns: usize, rows: usize) -> Vec<u8> {
+    fn string(out: &mut Vec<u8>, text: &str) {
+        out.extend(i32::try_from(text.len()).unwrap().to_le_bytes());
+        out.extend(text.as_bytes());
+    }
+    let mut header = Vec::new();
+    header.extend((2 * rows as i64).to_le_bytes()); // data size
+    header.extend(0i64.to_le_bytes()); // previous frame offset
+    header.extend((rows as i64).to_le_bytes());
+    header.extend(0i32.to_le_bytes()); // flags
+    header.extend(0i32.to_le_bytes()); // properties
+    header.extend(i32::try_from(columns).unwrap().to_le_bytes());
+    for c in 0..columns {
+        string(&mut header, &format!("c{c}@hdr"));
+        header.extend(1i32.to_le_bytes()); // INTEGER
+        string(&mut header, "constant");
+        header.extend(0i32.to_le_bytes()); // no missing values
+        for v in [5.0f64, 5.0, 0.0] {
+            header.extend(v.to_le_bytes()); // min, max, missing value
+        }
+    }
+    let mut frame = b"\xff\xffODA".to_vec();
+    for v in [1i32, 0, 5] {
+        frame.extend(v.to_le_bytes()); // byte order marker, version 0.5
+    }
+    string(&mut frame, ""); // md5
+    frame.extend(i32::try_from(header.len()).unwrap().to_le_bytes());
+    frame.extend(header);
+    // First row: every column coded (by the constant codec, in no bytes); then repeats.
+    frame.extend(0u16.to_be_bytes());
+    for _ in 1..rows {
+        frame.extend(u16::try_from(columns).unwrap().to_be_bytes());
+    }
+    frame
+}
+
+#[test]
+fn odb_rows_that_repeat_are_bounded_before_decoding() {
+    let dir = scratch("odb-repeat");
+    let path = dir.join("repeat.odb");
+    // 1.2 MB on disk, 33 GB of cells: refused from the header, not after decoding it.
+    std::fs::write(&path, repeated_rows_odb(4096, 500_000)).unwrap();
+    let started = std::time::Instant::now();
+    let error = ObsDataset::open(&path).unwrap_err();
+    assert!(
+        matches!(error, ioda::Error::Limit { found, .. } if found == 4096 * 500_000 * 16),
+        "{error}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Under the limit it decodes, every repeated row equal to the first.
+    std::fs::write(&path, repeated_rows_odb(3, 1000)).unwrap();
+    let small = Limits {
+        max_odb_decoded_bytes: 3 * 1000 * 16,
+        ..Limits::default()
+    };
+    let dataset = ObsDataset::open_with_limits(&path, small).unwrap();
+    let data = dataset.read("hdr/c2").unwrap();
+    assert_eq!(data.values, ioda::Values::I64(vec![5; 1000]));
+    let smaller = Limits {
+        max_odb_decoded_bytes: 3 * 1000 * 16 - 1,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        ObsDataset::open_with_limits(&path, smaller),
+        Err(ioda::Error::Limit { .. })
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
