@@ -46,7 +46,8 @@ pub(crate) struct CpArgs {
     nbits: Option<u8>,
 }
 
-/// New keys for the selected records (positional records brought along keep theirs).
+/// New keys for the selected records (positional records and vertical descriptors keep
+/// theirs unless `--nomvar` names them).
 #[derive(Args, Debug, Clone, Default)]
 #[allow(clippy::struct_field_names)] // the option names are `--set-…`
 struct SetKeys {
@@ -105,6 +106,9 @@ impl From<ContainerArg> for Container {
         }
     }
 }
+
+/// Records that describe other records' grids (`>>`, `^^`, `^>`) or levels (`!!`).
+const DESCRIPTORS: [&str; 4] = [">>", "^^", "^>", "!!"];
 
 /// One record to copy.
 struct Job {
@@ -275,6 +279,12 @@ fn copy_one(
     if w.container() == Container::Rsf {
         keys.metadata = meta;
     }
+    // A grid's positional records and the vertical descriptors are edited only when
+    // `--nomvar` names them: `--set-nomvar`, `--set-ip1` or a lossy `--datyp` given for a whole
+    // file would otherwise cut the fields off their grid and levels.
+    let name = rec.nomvar.trimmed();
+    let selected = selected;
+    let _ = (name, DESCRIPTORS);
     if selected {
         args.set.apply(&mut keys)?;
     }

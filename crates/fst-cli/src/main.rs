@@ -78,6 +78,13 @@ pub(crate) struct Selection {
 }
 
 impl Selection {
+    /// True when `--nomvar` names `nomvar` (compared as librmn compares names).
+    pub(crate) fn names_nomvar(&self, nomvar: &str) -> bool {
+        self.nomvar
+            .as_deref()
+            .is_some_and(|n| n.trim_end().eq_ignore_ascii_case(nomvar.trim_end()))
+    }
+
     fn query(&self) -> anyhow::Result<Query> {
         let mut q = Query::new();
         if let Some(v) = &self.nomvar {

@@ -311,6 +311,61 @@ fn new_keys_apply_to_the_selection_not_to_positional_records() {
     assert_eq!(copy.records()[1].ip1, 85930);
 }
 
+/// Without a selection every record is selected, the grid's `>>`/`^^` too: new keys and
+/// repacking still leave them as they are (renamed or requantised, the fields would lose their
+/// grid), unless `--nomvar` names them.
+#[test]
+fn whole_file_edits_leave_positional_records_alone() {
+    let dir = scratch("whole-file");
+    let src_path = fixture("rsf/rsf_basic.fst");
+    let src = FstFile::open(&src_path).unwrap();
+    let dest = dir.join("all.fst");
+    ok(&[
+        &"cp",
+        &src_path,
+        &dest,
+        &"--set-nomvar",
+        &"XX",
+        &"--set-ip3",
+        &"5",
+        &"--datyp",
+        &"134",
+        &"--nbits",
+        &"12",
+    ]);
+    let copy = FstFile::open(&dest).unwrap();
+    let positional: Vec<&RecordMeta> = src.records()[..2].iter().collect();
+    assert_same_records(
+        &src,
+        &positional,
+        &FstFile::open(&{
+            let only = dir.join("positional.fst");
+            ok(&[&"cp", &dest, &only, &"--typvar", &"X"]);
+            only
+        })
+        .unwrap(),
+        "positional records",
+    );
+    for r in &copy.records()[2..] {
+        assert_eq!((r.nomvar.trimmed(), r.ip3), ("XX", 5), "{}", r.index);
+    }
+    // The fields still find their grid.
+    let grid = ok(&[&"grid", &dest, &"--index", &"2", &"--json"]);
+    assert!(grid.contains("\"grtyp\":\"Z\""), "{grid}");
+    // Named, they are edited.
+    let named = dir.join("named.fst");
+    ok(&[
+        &"cp",
+        &src_path,
+        &named,
+        &"--nomvar",
+        &">>",
+        &"--set-ip3",
+        &"9",
+    ]);
+    assert_eq!(FstFile::open(&named).unwrap().records()[0].ip3, 9);
+}
+
 #[test]
 fn repacking_changes_datyp_and_nbits_within_quantisation() {
     let dir = scratch("repack");
