@@ -229,7 +229,7 @@ struct Column {
 }
 
 fn read_column(dataset: &ObsDataset, query: &str) -> anyhow::Result<Column> {
-    let wants_time = query == "dateTime" || query == "MetaData/dateTime";
+    let wants_time = is_date_time(dataset, query);
     let (data, is_time) = if wants_time {
         (dataset.date_times()?, true)
     } else {
@@ -253,6 +253,18 @@ fn read_column(dataset: &ObsDataset, query: &str) -> anyhow::Result<Column> {
         width,
         is_time,
     })
+}
+
+/// Whether `query` names `MetaData/dateTime` in any spelling (`dateTime`, `dateTime@MetaData`,
+/// `/MetaData/dateTime`, `metadata/dateTime`): the file's variable of that name, or, in a file
+/// without one, the v1/v2 time that [`ObsDataset::date_times`] converts.
+fn is_date_time(dataset: &ObsDataset, query: &str) -> bool {
+    let date_time = ioda::VariableName::canonical("MetaData", "dateTime");
+    if let Some(info) = dataset.variable(query) {
+        return info.name == date_time;
+    }
+    let wanted = ioda::VariableName::parse(query);
+    wanted.name == date_time.name && (wanted.group.is_empty() || wanted.group == date_time.group)
 }
 
 impl Column {

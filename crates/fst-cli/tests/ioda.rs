@@ -392,3 +392,39 @@ fn errors_name_the_file_and_the_variable() {
         assert!(!stderr.contains("panicked"), "{sub}: {stderr}");
     }
 }
+
+#[test]
+fn date_time_is_iso_in_every_spelling_and_time_form() {
+    // v3 epoch, v2 ISO strings, v1 hours from the global date_time.
+    for relative in [
+        "rdasapp_msonet_singleob_airTemperature.nc4",
+        "synthetic/synth_v2_sfc.nc4",
+        "synthetic/synth_v1_sfc.nc4",
+    ] {
+        let path = fixtures().join(relative);
+        let Values::I64(seconds) = ObsDataset::open(&path)
+            .unwrap()
+            .date_times()
+            .unwrap()
+            .values
+        else {
+            panic!("{relative}: times are not i64")
+        };
+        for spelling in [
+            "dateTime",
+            "MetaData/dateTime",
+            "dateTime@MetaData",
+            "/MetaData/dateTime",
+            "metadata/dateTime",
+        ] {
+            let csv = run_ok(
+                fst()
+                    .args(["ioda", "dump", "--limit", "2", "--vars", spelling])
+                    .arg(&path),
+            );
+            let lines: Vec<&str> = csv.lines().collect();
+            assert_eq!(lines[0], "MetaData/dateTime", "{relative} {spelling}");
+            assert_eq!(lines[1], iso(seconds[0]), "{relative} {spelling}");
+        }
+    }
+}
