@@ -283,8 +283,7 @@ fn copy_one(
     // `--nomvar` names them: `--set-nomvar`, `--set-ip1` or a lossy `--datyp` given for a whole
     // file would otherwise cut the fields off their grid and levels.
     let name = rec.nomvar.trimmed();
-    let selected = selected;
-    let _ = (name, DESCRIPTORS);
+    let selected = selected && (!DESCRIPTORS.contains(&name) || args.select.names_nomvar(name));
     if selected {
         args.set.apply(&mut keys)?;
     }
