@@ -575,7 +575,8 @@ fn to_instants(
     match (form, values) {
         (TimeForm::Strings | TimeForm::Epoch, Values::Text(strings)) => {
             for (i, s) in strings.iter().enumerate() {
-                if is_missing(i) {
+                // An empty string is netCDF's default string fill: a time never written.
+                if is_missing(i) || s.trim().is_empty() {
                     out.push(MISSING_INSTANT);
                 } else {
                     out.push(
@@ -736,7 +737,32 @@ fn type_name(dtype: &netcdf_reader::NcType) -> &'static str {
 #[cfg(test)]
 #[allow(clippy::float_cmp)] // exact results are the point: in-range longitudes must not move
 mod tests {
-    use super::normalise_longitude;
+    use super::{normalise_longitude, to_instants, TimeForm, MISSING_INSTANT};
+    use crate::values::{missing_mask, Values};
+
+    #[test]
+    fn empty_time_strings_are_missing_not_an_error() {
+        // netCDF fills unwritten strings with "": one of them must not cost every time.
+        let strings = Values::Text(vec![
+            "2018-04-15T00:00:00Z".into(),
+            String::new(),
+            "*** MISSING ***".into(),
+            " ".into(),
+        ]);
+        let mask = missing_mask(&strings, &[]);
+        let instants = to_instants(&strings, &mask, &[], &[], TimeForm::Strings).unwrap();
+        assert_eq!(
+            instants,
+            [
+                1_523_750_400,
+                MISSING_INSTANT,
+                MISSING_INSTANT,
+                MISSING_INSTANT
+            ]
+        );
+        let garbage = Values::Text(vec!["yesterday".into()]);
+        assert!(to_instants(&garbage, &[false], &[], &[], TimeForm::Strings).is_err());
+    }
 
     #[test]
     fn longitudes_in_range_are_untouched_and_others_wrap() {
