@@ -110,6 +110,37 @@ impl From<ContainerArg> for Container {
 /// Records that describe other records' grids (`>>`, `^^`, `^>`) or levels (`!!`).
 const DESCRIPTORS: [&str; 4] = [">>", "^^", "^>", "!!"];
 
+/// What makes two records the same record: their keys and payload words.
+type Fingerprint = (String, String, String, [u32; 16], i32, Vec<u32>);
+
+fn fingerprint(file: &FstFile, r: &RecordMeta) -> anyhow::Result<Fingerprint> {
+    Ok((
+        r.nomvar.trimmed().to_string(),
+        r.typvar.trimmed().to_string(),
+        r.etiket.trimmed().to_string(),
+        [
+            r.ni,
+            r.nj,
+            r.nk,
+            r.deet,
+            r.npas,
+            r.ip1,
+            r.ip2,
+            r.ip3,
+            r.ig1,
+            r.ig2,
+            r.ig3,
+            r.ig4,
+            u32::from(r.grtyp),
+            u32::from(r.datyp.0),
+            u32::from(r.nbits),
+            u32::from(r.dasiz),
+        ],
+        r.datev,
+        file.read_payload_words(r)?,
+    ))
+}
+
 /// One record to copy.
 struct Job {
     source: usize,
@@ -382,10 +413,16 @@ pub(crate) fn run(args: &CpArgs) -> anyhow::Result<()> {
             dest.display()
         );
     }
-    let container = if exists {
-        let found = FstFile::open(dest)
-            .with_context(|| format!("{}: cannot open the destination", dest.display()))?
-            .container();
+    let dest_file = if exists {
+        Some(
+            FstFile::open(dest)
+                .with_context(|| format!("{}: cannot open the destination", dest.display()))?,
+        )
+    } else {
+        None
+    };
+    let container = if let Some(d) = &dest_file {
+        let found = d.container();
         if let Some(to) = args.to {
             if Container::from(to) != found {
                 bail!(
@@ -414,6 +451,24 @@ pub(crate) fn run(args: &CpArgs) -> anyhow::Result<()> {
                 })
         })
         .collect();
+    // Descriptor records brought along go in once: not again when DEST already holds the same
+    // record, nor from a second source that has it too (same keys, same payload).
+    let along_names: BTreeSet<&str> = jobs
+        .iter()
+        .filter(|j| !j.selected)
+        .filter_map(|j| files.get(j.source)?.records().get(j.record))
+        .map(|r| r.nomvar.trimmed())
+        .collect();
+    let mut present: BTreeSet<Fingerprint> = BTreeSet::new();
+    if let Some(d) = &dest_file {
+        for r in d
+            .records()
+            .iter()
+            .filter(|r| along_names.contains(r.nomvar.trimmed()))
+        {
+            present.insert(fingerprint(d, r)?);
+        }
+    }
     if jobs.is_empty() {
         bail!(
             "no record matches the selection; {} left as it was",
@@ -455,7 +510,7 @@ pub(crate) fn run(args: &CpArgs) -> anyhow::Result<()> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let (mut copied, mut along, mut skipped) = (0usize, 0usize, 0usize);
+    let (mut copied, mut along, mut skipped, mut there) = (0usize, 0usize, 0usize, 0usize);
     for job in &jobs {
         let (Some(file), Some(src)) = (files.get(job.source), sources.get(job.source)) else {
             continue;
@@ -464,6 +519,15 @@ pub(crate) fn run(args: &CpArgs) -> anyhow::Result<()> {
             continue;
         };
         bar.set_message(rec.nomvar.trimmed().to_string());
+        if !job.selected {
+            let print = fingerprint(file, rec)
+                .with_context(|| format!("{}: record {}", src.display(), rec.index))?;
+            if !present.insert(print) {
+                there += 1;
+                bar.inc(1);
+                continue;
+            }
+        }
         match copy_one(&mut writer, file, rec, job.selected, args) {
             Ok(Written::Skipped) => skipped += 1,
             Ok(_) if job.selected => copied += 1,
@@ -500,8 +564,13 @@ pub(crate) fn run(args: &CpArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("{}: cannot replace it with its copy", dest.display()));
         }
     }
+    let already = if there > 0 {
+        format!(" ({there} already there)")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "fst: {copied} record(s) copied, {along} positional record(s) along, {skipped} skipped, to {}",
+        "fst: {copied} record(s) copied, {along} positional record(s) along{already}, {skipped} skipped, to {}",
         dest.display()
     );
     Ok(())

@@ -235,8 +235,8 @@ fn selection_copies_only_matching_records_and_their_grid_once() {
     ok(&[&"cp", &src_path, &dest, &"--append", &"--nomvar", &"MX"]);
     assert_eq!(
         names(&dest),
-        [">>", "^^", "MX", ">>", "^^"],
-        "append adds (rewrite add)"
+        [">>", "^^", "MX"],
+        "append adds the field, not a second copy of the grid already there"
     );
     let dest2 = dir.join("mx-skip.fst");
     ok(&[&"cp", &src_path, &dest2, &"--ip1", &"85930"]);
@@ -364,6 +364,45 @@ fn whole_file_edits_leave_positional_records_alone() {
         &"9",
     ]);
     assert_eq!(FstFile::open(&named).unwrap().records()[0].ip3, 9);
+}
+
+/// The grid's `>>`/`^^` go in once: from two sources that share them, and when appending
+/// to a file that already holds them (the default add mode duplicated them every time).
+#[test]
+fn positional_records_are_not_duplicated_across_sources_or_appends() {
+    let dir = scratch("no-duplicates");
+    let (a, b) = (
+        fixture("rsf/rsf_basic.fst"),
+        fixture("rsf/rsf_multi_segment.fst"),
+    );
+    let dest = dir.join("two-sources.fst");
+    let err = String::from_utf8(run(&[&"cp", &a, &b, &dest, &"--nomvar", &"TT"]).stderr).unwrap();
+    assert!(err.contains("(2 already there)"), "{err}");
+    assert_eq!(names(&dest), [">>", "^^", "TT", "TT", "TT"]);
+    for to in ["xdf", "rsf"] {
+        let dest = dir.join(format!("append-{to}.fst"));
+        ok(&[&"cp", &a, &dest, &"--nomvar", &"TT", &"--to", &to]);
+        ok(&[&"cp", &a, &dest, &"--append", &"--nomvar", &"GZ"]);
+        ok(&[&"cp", &b, &dest, &"--append", &"--nomvar", &"HU"]);
+        assert_eq!(names(&dest), [">>", "^^", "TT", "GZ", "HU"], "{to}");
+    }
+    // A different grid under the same tags is not hidden: it is copied (and DEST then holds
+    // both, as the source files did).
+    let other = dir.join("other-grid.fst");
+    ok(&[
+        &"cp",
+        &a,
+        &other,
+        &"--nomvar",
+        &"^^",
+        &"--datyp",
+        &"1",
+        &"--nbits",
+        &"8",
+    ]);
+    let dest = dir.join("append-xdf.fst");
+    ok(&[&"cp", &other, &dest, &"--append"]);
+    assert_eq!(names(&dest), [">>", "^^", "TT", "GZ", "HU", "^^"]);
 }
 
 #[test]
