@@ -175,9 +175,21 @@ fn ls(args: &LsArgs) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let progress = Progress::new(args.files.len());
     let many = args.files.len() > 1;
+    let mut unreadable = 0usize;
     for (n, path) in args.files.iter().enumerate() {
         progress.step(n, &path.display().to_string());
-        let file = FstFile::open_with(path, OpenOptions::new().recover(args.recover))?;
+        let file = match FstFile::open_with(path, OpenOptions::new().recover(args.recover)) {
+            Ok(f) => f,
+            // One bad file among many does not hide the others: say why, list the rest, and
+            // fail at the end.
+            Err(e) if many => {
+                out.flush()?;
+                report(&anyhow::Error::from(e));
+                unreadable += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         let name = path.display().to_string();
         if args.json {
             for rec in file.find(&query) {
@@ -202,7 +214,21 @@ fn ls(args: &LsArgs) -> anyhow::Result<()> {
     }
     progress.finish();
     out.flush()?;
+    if unreadable > 0 {
+        anyhow::bail!(
+            "{unreadable} of {} files could not be read",
+            args.files.len()
+        );
+    }
     Ok(())
+}
+
+/// Print an error and its causes on stderr.
+fn report(e: &anyhow::Error) {
+    eprintln!("fst: error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
 }
 
 fn main() -> ExitCode {
@@ -226,10 +252,7 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("fst: error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            report(&e);
             ExitCode::FAILURE
         }
     }

@@ -255,6 +255,42 @@ fn errors_name_the_file_and_exit_non_zero() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no record 99"));
 }
 
+/// `fst ls *.fst` with one bad file among them lists every other file, names the bad one,
+/// and fails at the end (it stopped at the first bad file, the rest unlisted).
+#[test]
+fn ls_of_many_files_lists_past_an_unreadable_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.fst");
+    std::fs::write(&junk, b"not a standard file").unwrap();
+    let (a, b) = (
+        fixtures().join("xdf/edits.fst"),
+        fixtures().join("rsf/rsf_basic.fst"),
+    );
+    for json in [false, true] {
+        let mut cmd = fst();
+        cmd.arg("ls").args(["--nomvar", "TT"]).arg(&a).arg(&junk);
+        cmd.arg(dir.path().join("missing.fst")).arg(&b);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert!(!out.status.success());
+        let (stdout, stderr) = (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        );
+        assert!(stdout.contains("rsf_basic.fst"), "{stdout}");
+        assert_eq!(stdout.matches("R1_V710_N").count(), 1, "{stdout}");
+        assert_eq!(stdout.matches("EDITS").count(), 2, "{stdout}");
+        assert!(
+            stderr.contains("junk.fst")
+                && stderr.contains("missing.fst")
+                && stderr.contains("2 of 4 files could not be read"),
+            "{stderr}"
+        );
+    }
+}
+
 #[test]
 fn rsf_and_xdf_copies_list_identically() {
     let rsf = run_ok(
