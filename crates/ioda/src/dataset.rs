@@ -483,10 +483,17 @@ impl ObsDataset {
         })
     }
 
-    /// `MetaData/latitude` as `f64` degrees north.
+    /// `MetaData/latitude` as `f64` degrees north; a latitude beyond ±90° is no place on
+    /// Earth and is missing (it would otherwise stretch every bounding box and projection).
     pub fn latitudes(&self) -> Result<VariableData> {
         let mut data = self.read("MetaData/latitude")?;
-        data.values = Values::F64(data.to_f64_raw());
+        let latitudes = data.to_f64_raw();
+        for (lat, missing) in latitudes.iter().zip(data.missing.iter_mut()) {
+            if !(-90.0..=90.0).contains(lat) {
+                *missing = true;
+            }
+        }
+        data.values = Values::F64(latitudes);
         Ok(data)
     }
 

@@ -77,6 +77,14 @@ fn bit_flipped_copies_never_panic() {
 /// `rows` rows that each repeat the previous one: two bytes per row in the file, a whole row
 /// of cells once decoded.
 fn repeated_rows_odb(columns: usize, rows: usize) -> Vec<u8> {
+    let names: Vec<String> = (0..columns).map(|c| format!("c{c}@hdr")).collect();
+    let spec: Vec<(&str, i32, f64)> = names.iter().map(|n| (n.as_str(), 1, 5.0)).collect();
+    constant_odb(&spec, rows)
+}
+
+/// One little-endian ODB-2 frame whose columns (name, type: 1 INTEGER, 2 REAL; value) hold
+/// one value each through the `constant` codec, over `rows` rows that repeat the first.
+fn constant_odb(columns: &[(&str, i32, f64)], rows: usize) -> Vec<u8> {
     fn string(out: &mut Vec<u8>, text: &str) {
         out.extend(i32::try_from(text.len()).unwrap().to_le_bytes());
         out.extend(text.as_bytes());
@@ -87,13 +95,13 @@ fn repeated_rows_odb(columns: usize, rows: usize) -> Vec<u8> {
     header.extend((rows as i64).to_le_bytes());
     header.extend(0i32.to_le_bytes()); // flags
     header.extend(0i32.to_le_bytes()); // properties
-    header.extend(i32::try_from(columns).unwrap().to_le_bytes());
-    for c in 0..columns {
-        string(&mut header, &format!("c{c}@hdr"));
-        header.extend(1i32.to_le_bytes()); // INTEGER
+    header.extend(i32::try_from(columns.len()).unwrap().to_le_bytes());
+    for (name, kind, value) in columns {
+        string(&mut header, name);
+        header.extend(kind.to_le_bytes());
         string(&mut header, "constant");
         header.extend(0i32.to_le_bytes()); // no missing values
-        for v in [5.0f64, 5.0, 0.0] {
+        for v in [*value, *value, 0.0] {
             header.extend(v.to_le_bytes()); // min, max, missing value
         }
     }
@@ -107,7 +115,7 @@ fn repeated_rows_odb(columns: usize, rows: usize) -> Vec<u8> {
     // First row: every column coded (by the constant codec, in no bytes); then repeats.
     frame.extend(0u16.to_be_bytes());
     for _ in 1..rows {
-        frame.extend(u16::try_from(columns).unwrap().to_be_bytes());
+        frame.extend(u16::try_from(columns.len()).unwrap().to_be_bytes());
     }
     frame
 }
@@ -142,5 +150,30 @@ fn odb_rows_that_repeat_are_bounded_before_decoding() {
         ObsDataset::open_with_limits(&path, smaller),
         Err(ioda::Error::Limit { .. })
     ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn latitudes_beyond_the_poles_are_missing() {
+    let dir = scratch("odb-lat");
+    let path = dir.join("lat.odb");
+    for (lat, located) in [(95.0, false), (-90.5, false), (90.0, true), (-45.25, true)] {
+        std::fs::write(
+            &path,
+            constant_odb(&[("lat@hdr", 2, lat), ("lon@hdr", 2, 350.0)], 2),
+        )
+        .unwrap();
+        let dataset = ObsDataset::open(&path).unwrap();
+        let latitudes = dataset.latitudes().unwrap();
+        assert_eq!(latitudes.missing, [!located, !located], "{lat}");
+        if located {
+            assert_eq!(latitudes.to_f64(), [lat, lat]);
+        }
+        // Stored values stay as they are; only the located view masks them.
+        assert_eq!(
+            dataset.read("MetaData/latitude").unwrap().missing,
+            [false, false]
+        );
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
