@@ -136,12 +136,15 @@ pub fn select<'a>(layer: &'a Layer, req: &DimRequest) -> Result<&'a Slice, ApiEr
             .ok_or_else(|| ApiError::Internal("run without times".into()))?,
     };
     let at_time: Vec<&Slice> = in_run.into_iter().filter(|s| s.valid == time).collect();
-    let ip1 = match &req.elevation {
+    // A slice is at a listed level by its ip1 or, the same level under another ip1 encoding
+    // (old or new style) in some files, by its decoded level (`source::distinct_levels`).
+    let at_level =
+        |s: &Slice, l: &(u32, Option<Level>)| s.ip1 == l.0 || (l.1.is_some() && s.level == l.1);
+    let level = match &req.elevation {
         None => layer
             .levels
             .iter()
-            .map(|l| l.0)
-            .find(|ip| at_time.iter().any(|s| s.ip1 == *ip)),
+            .find(|l| at_time.iter().any(|s| at_level(s, l))),
         Some(v) => {
             let v = v.trim();
             if v.is_empty() {
@@ -163,12 +166,12 @@ pub fn select<'a>(layer: &'a Layer, req: &DimRequest) -> Result<&'a Slice, ApiEr
                 Some(lv) => (f64::from(lv.value) - x).abs() <= 1e-4 * x.abs().max(1.0),
                 None => (f64::from(l.0) - x).abs() < 0.5,
             });
-            Some(found.ok_or_else(bad)?.0)
+            Some(found.ok_or_else(bad)?)
         }
     };
     at_time
         .into_iter()
-        .find(|s| Some(s.ip1) == ip1)
+        .find(|s| level.is_some_and(|l| at_level(s, l)))
         .ok_or_else(|| ApiError::InvalidDimensionValue {
             dim: if req.elevation.is_some() {
                 "ELEVATION"
@@ -186,7 +189,8 @@ pub fn select<'a>(layer: &'a Layer, req: &DimRequest) -> Result<&'a Slice, ApiEr
         })
 }
 
-/// Rank of a level kind when one layer mixes kinds: the kinds that sit on or near the ground
+/// Rank of a level kind among several (a whole field across its kinds, the tie-break of a
+/// field split by kind): the kinds that sit on or near the ground
 /// first (a 2 m or 10 m diagnostic level, then the model's terrain-following levels), then
 /// pressure, heights above sea level, isentropic levels, depths and codes.
 fn kind_rank(kind: LevelKind) -> u8 {

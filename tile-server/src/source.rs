@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use fst_core::catalog::Catalog;
 use fst_core::codec::{SampleType, Samples};
 use fst_core::date::DateStamp;
-use fst_core::ip::Level;
+use fst_core::ip::{Level, LevelKind};
 use fst_core::{FstFile, RecordMeta};
 use grids::{Grid, GridCache, GridDescriptor, GridOptions};
 
@@ -132,8 +132,12 @@ pub struct Snapshot {
     pub generation: u64,
     /// Open files by path.
     pub files: HashMap<PathBuf, Arc<OpenFile>>,
-    /// Layers by name.
+    /// Layers by name (one per level kind of a field that mixes kinds).
     pub layers: BTreeMap<String, Arc<Layer>>,
+    /// Whole fields by name, across their level kinds: what observation departures
+    /// interpolate in (a model field's pressure or height levels with its surface level). The
+    /// same `Arc` as the layer where a field has one kind.
+    pub fields: BTreeMap<String, Arc<Layer>>,
     /// Files that could not be opened and fields that could not become layers, with the
     /// reason (logged once per file version, shown in /healthz).
     pub skipped: Vec<Skipped>,
@@ -409,6 +413,9 @@ struct Pending {
     grid_key: String,
     grid: Arc<Grid>,
     slices: Vec<Slice>,
+    /// Empty for a field's main level kind; for its other kinds, their coordinate's name
+    /// (`height_agl`), appended to the layer name ([`split_by_level_kind`]).
+    level_suffix: String,
 }
 
 /// What groups fields across files into one layer: (nomvar, typvar, etiket, grid).
@@ -482,7 +489,7 @@ pub fn build_snapshot(
     }
     let derived = wind_layers(&pending);
     let all: Vec<Pending> = pending.into_values().chain(derived).collect();
-    let layers = name_layers(&all);
+    let (layers, fields) = name_layers(&all);
     for s in &skipped {
         if !prev.is_some_and(|p| p.skipped.contains(s)) {
             tracing::warn!("skipped {}: {}", s.path.display(), s.reason);
@@ -492,6 +499,7 @@ pub fn build_snapshot(
         generation,
         files,
         layers,
+        fields,
         skipped,
     }
 }
@@ -680,6 +688,7 @@ fn merge_fields(pending: &mut BTreeMap<FieldKey, Pending>, fields: Vec<FileField
             grid_key: key.3.clone(),
             grid: f.grid,
             slices: Vec::new(),
+            level_suffix: String::new(),
         });
         entry.slices.extend(f.slices);
     }
@@ -716,15 +725,78 @@ fn wind_layers(pending: &BTreeMap<FieldKey, Pending>) -> Vec<Pending> {
                 grid_key: p.grid_key.clone(),
                 grid: Arc::clone(&p.grid),
                 slices,
+                level_suffix: String::new(),
             });
         }
     }
     derived
 }
 
-/// Name the assembled layers: the nomvar alone when unique, else with typvar/etiket, else
-/// with the grid.
-fn name_layers(all: &[Pending]) -> BTreeMap<String, Arc<Layer>> {
+/// One layer per level kind of a field whose records mix kinds (GEM writes TT on its hybrid
+/// levels and at 1.5 m above ground under one nomvar): in one layer, ELEVATION would list
+/// numbers of different units under the first one's unit, and the same number twice (sigma 1
+/// and hybrid 1; 0 m above sea level and above ground), reaching only the first. The kind
+/// with the most levels keeps the field's layer (ties: the one nearer the surface, as levels
+/// are listed); each other kind becomes a layer suffixed with its coordinate's name, like the
+/// Python backend's variables (`TT_height_agl`). Undecodable ip1s form a kind of their own
+/// (`_ip1`). None when the field has one kind.
+fn split_by_level_kind(p: &Pending) -> Option<Vec<Pending>> {
+    let mut kinds: Vec<(Option<LevelKind>, Vec<Slice>)> = Vec::new();
+    for s in &p.slices {
+        let kind = s.level.map(|l| l.kind);
+        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, v)) => v.push(s.clone()),
+            None => kinds.push((kind, vec![s.clone()])),
+        }
+    }
+    if kinds.len() < 2 {
+        return None;
+    }
+    let distinct = |slices: &[Slice]| distinct_levels(slices).len();
+    let nearest = |slices: &[Slice]| distinct_levels(slices).into_iter().next();
+    let main = kinds
+        .iter()
+        .enumerate()
+        .max_by(|(_, a), (_, b)| {
+            distinct(&a.1).cmp(&distinct(&b.1)).then_with(|| {
+                // Nearer the surface wins a tie: `surface_first` orders it first.
+                match (nearest(&a.1), nearest(&b.1)) {
+                    (Some(x), Some(y)) => crate::dims::surface_first(&y, &x),
+                    _ => std::cmp::Ordering::Equal,
+                }
+            })
+        })
+        .map_or(0, |(i, _)| i);
+    let parts = kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, (kind, slices))| Pending {
+            nomvar: p.nomvar.clone(),
+            typvar: p.typvar.clone(),
+            etiket: p.etiket.clone(),
+            grid_key: p.grid_key.clone(),
+            grid: Arc::clone(&p.grid),
+            slices,
+            level_suffix: if i == main {
+                String::new()
+            } else {
+                kind.and_then(fst_cf::vertical)
+                    .map_or(fst_cf::MIXED_LEVELS.dim, |v| v.dim)
+                    .to_string()
+            },
+        })
+        .collect();
+    Some(parts)
+}
+
+/// The layers and the whole fields of a snapshot, by name.
+type NamedLayers = BTreeMap<String, Arc<Layer>>;
+
+/// Name the assembled fields: the nomvar alone when unique, else with typvar/etiket, else
+/// with the grid. Returns the layers (a field mixing level kinds split by kind,
+/// [`split_by_level_kind`], its secondary kinds' layers suffixed) and the whole fields under
+/// the field's name.
+fn name_layers(all: &[Pending]) -> (NamedLayers, NamedLayers) {
     let mut count: HashMap<&str, usize> = HashMap::new();
     let mut count2: HashMap<(&str, &str, &str), usize> = HashMap::new();
     for p in all {
@@ -732,6 +804,7 @@ fn name_layers(all: &[Pending]) -> BTreeMap<String, Arc<Layer>> {
         *count2.entry((&p.nomvar, &p.typvar, &p.etiket)).or_default() += 1;
     }
     let mut layers = BTreeMap::new();
+    let mut fields = BTreeMap::new();
     for p in all {
         let mut name = p.nomvar.clone();
         if count.get(p.nomvar.as_str()).copied().unwrap_or(0) > 1 {
@@ -745,27 +818,52 @@ fn name_layers(all: &[Pending]) -> BTreeMap<String, Arc<Layer>> {
                 name = format!("{name}.{}", p.grid_key);
             }
         }
-        let name: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let name = layer_name(&name);
         // Last resort: a panic while describing one layer (its bounding box walks the grid)
         // drops that layer, not the catalog.
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| make_layer(p, name.clone())))
-        {
-            Ok(layer) => {
-                layers.insert(name, Arc::new(layer));
+        let described = |part: &Pending, name: &str| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                Arc::new(make_layer(part, name.to_string()))
+            }))
+            .map_err(|e| tracing::error!("layer {name} dropped: {}", panic_text(e.as_ref())))
+            .ok()
+        };
+        let Some(whole) = described(p, &name) else {
+            continue;
+        };
+        match split_by_level_kind(p) {
+            None => {
+                layers.insert(name.clone(), Arc::clone(&whole));
             }
-            Err(e) => tracing::error!("layer {name} dropped: {}", panic_text(e.as_ref())),
+            Some(parts) => {
+                for part in &parts {
+                    let part_name = if part.level_suffix.is_empty() {
+                        name.clone()
+                    } else {
+                        layer_name(&format!("{name}_{}", part.level_suffix))
+                    };
+                    if let Some(layer) = described(part, &part_name) {
+                        layers.insert(part_name, layer);
+                    }
+                }
+            }
         }
+        fields.insert(name, whole);
     }
-    layers
+    (layers, fields)
+}
+
+/// `name` with the characters a WMS layer name should not hold replaced by `_`.
+fn layer_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// The layer `name` of an assembled field: slices ordered, dimensions listed, described.
@@ -790,8 +888,22 @@ fn make_layer(p: &Pending, name: String) -> Layer {
     } else {
         format!("{title} ({})", p.nomvar)
     };
-    if name != p.nomvar {
+    let qualified = if p.level_suffix.is_empty() {
+        name.as_str()
+    } else {
+        name.strip_suffix(&format!("_{}", p.level_suffix))
+            .unwrap_or(&name)
+    };
+    if qualified != p.nomvar {
         title = format!("{title} [{} {}]", p.typvar, p.etiket);
+    }
+    if let Some(kind) = levels.first().and_then(|l| l.1).map(|l| l.kind) {
+        if !p.level_suffix.is_empty() {
+            let what = fst_cf::vertical(kind).map_or("levels", |v| v.long_name);
+            title = format!("{title}, {what}");
+        }
+    } else if !p.level_suffix.is_empty() {
+        title = format!("{title}, {}", fst_cf::MIXED_LEVELS.long_name);
     }
     Layer {
         name,
@@ -817,7 +929,12 @@ fn make_layer(p: &Pending, name: String) -> Layer {
 fn distinct_levels(slices: &[Slice]) -> Vec<(u32, Option<Level>)> {
     let mut levels: Vec<(u32, Option<Level>)> = Vec::new();
     for s in slices {
-        if !levels.iter().any(|l| l.0 == s.ip1) {
+        // One entry per level: the same level under two ip1 encodings (old and new style)
+        // is one ELEVATION value, whose slices `dims::select` finds by their decoded level.
+        if !levels
+            .iter()
+            .any(|l| l.0 == s.ip1 || (s.level.is_some() && l.1 == s.level))
+        {
             levels.push((s.ip1, s.level));
         }
     }

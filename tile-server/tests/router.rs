@@ -1273,3 +1273,107 @@ fn write_undated_field(path: &std::path::Path) {
     w.write_encoded(&keys, &Payload::ieee32(&words)).unwrap();
     w.close().unwrap();
 }
+
+#[tokio::test]
+async fn a_field_mixing_level_kinds_is_one_layer_per_kind() {
+    // GEM writes TT on its hybrid levels and at 1.5 m above ground under one nomvar. In one
+    // layer, ELEVATION listed 1.5 (m) and the hybrid levels under the first one's unit; sigma
+    // 1 and hybrid 1 were one number listed twice, and ELEVATION=1 reached only the first.
+    // The same pressure level written old style at one time and new style at another was
+    // listed twice, each value reaching only its own times.
+    let dir = support::fresh_dir("mixed_kinds");
+    let path = dir.join("mixed.fst");
+    write_mixed_kinds(&path);
+    let s = state_for(vec![path]);
+    let caps = get(&s, "/wms?SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.3.0")
+        .await
+        .text();
+    let dim = |layer: &str| {
+        let (_, after) = caps
+            .split_once(&format!("<Name>{layer}</Name>"))
+            .unwrap_or_else(|| panic!("{layer} not listed"));
+        let (_, dim) = after.split_once("<Dimension name=\"elevation\" ").unwrap();
+        dim.split("</Dimension>").next().unwrap().to_string()
+    };
+    assert_eq!(dim("TT"), "units=\"hybrid\" default=\"1\">1,0.9,0.5");
+    assert_eq!(
+        dim("TT_height_agl"),
+        "units=\"m above ground\" default=\"1.5\">1.5"
+    );
+    assert_eq!(dim("TT_sigma"), "units=\"sigma\" default=\"1\">1");
+    assert_eq!(dim("GZ"), "units=\"hPa\" default=\"500\">500");
+    assert!(caps.contains("<Title>Air temperature (TT), height above ground</Title>"));
+    let b = s.snapshot().layers["TT"].bbox;
+    let map = |layer: &str, extra: &str| {
+        format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS={layer}&STYLES=viridis&CRS=CRS:84&BBOX={},{},{},{}&WIDTH=40&HEIGHT=20&FORMAT=image/png&COLORSCALERANGE=0,400{extra}", b[0], b[1], b[2], b[3])
+    };
+    // Each kind's level 1 is its own map (values 100 + k: hybrid 1 → 100, sigma 1 → 300).
+    let hybrid = get(&s, &map("TT", "&ELEVATION=1")).await;
+    let sigma = get(&s, &map("TT_sigma", "&ELEVATION=1")).await;
+    assert_eq!(hybrid.status, StatusCode::OK, "{}", hybrid.text());
+    assert_eq!(sigma.status, StatusCode::OK, "{}", sigma.text());
+    assert_ne!(hybrid.body, sigma.body);
+    let agl = get(&s, &map("TT_height_agl", "&ELEVATION=1.5")).await;
+    assert_eq!(agl.status, StatusCode::OK, "{}", agl.text());
+    // 500 hPa at both times, whichever ip1 style each time's record used.
+    for time in ["2024-01-01T00:00:00Z", "2024-01-01T06:00:00Z"] {
+        let r = get(&s, &map("GZ", &format!("&ELEVATION=500&TIME={time}"))).await;
+        assert_eq!(r.status, StatusCode::OK, "{time}: {}", r.text());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// TT on hybrid levels 1, 0.9, 0.5, at 1.5 m above ground and at sigma 1 (value 100 + 100·k
+/// for the k-th kind), and GZ at 500 hPa as an old-style ip1 at 00 UTC and a new-style one at
+/// 06 UTC, on one L grid.
+fn write_mixed_kinds(path: &std::path::Path) {
+    use fst_core::ip::{encode_ip, IpStyle, LevelKind};
+    use fst_core::write::{Payload, RecordKeys};
+    let mut w =
+        fst_core::FstWriter::create(path, fst_core::WriteOptions::new(fst_core::Container::Rsf))
+            .unwrap();
+    let t0 = fst_core::date::DateStamp::from_datetime(
+        &"2024-01-01T00:00:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap(),
+    )
+    .unwrap();
+    let keys = |nomvar: &str, ip1: u32, npas: u32| RecordKeys {
+        nomvar: nomvar.into(),
+        typvar: "P".into(),
+        dateo: t0,
+        deet: 3600,
+        npas,
+        ip1,
+        grtyp: b'L',
+        ig1: 100,
+        ig2: 100,
+        ig3: 12000,
+        ig4: 25000,
+        ni: 8,
+        nj: 6,
+        ..RecordKeys::default()
+    };
+    let levels = [
+        (1.0, LevelKind::Hybrid, 0.0),
+        (0.9, LevelKind::Hybrid, 0.0),
+        (0.5, LevelKind::Hybrid, 0.0),
+        (1.5, LevelKind::HeightAboveGround, 100.0),
+        (1.0, LevelKind::Sigma, 200.0),
+    ];
+    for (value, kind, offset) in levels {
+        let ip1 = encode_ip(value, kind, IpStyle::New).unwrap();
+        let words: Vec<u32> = (0..48u16)
+            .map(|v| (100.0 + offset + f32::from(v) * 0.1).to_bits())
+            .collect();
+        w.write_encoded(&keys("TT", ip1, 0), &Payload::ieee32(&words))
+            .unwrap();
+    }
+    for (style, npas) in [(IpStyle::Old, 0), (IpStyle::New, 6)] {
+        let ip1 = encode_ip(500.0, LevelKind::Pressure, style).unwrap();
+        let words: Vec<u32> = (0..48u16).map(|v| f32::from(v).to_bits()).collect();
+        w.write_encoded(&keys("GZ", ip1, npas), &Payload::ieee32(&words))
+            .unwrap();
+    }
+    w.close().unwrap();
+}

@@ -597,7 +597,7 @@ pub async fn summaries(state: &AppState) -> Vec<Summary> {
             .iter()
             .filter_map(|l| {
                 let mut extent = st.obs.extent(l)?;
-                if let Some(field) = l.model.as_ref().and_then(|m| snapshot.layers.get(m)) {
+                if let Some(field) = l.model.as_ref().and_then(|m| snapshot.fields.get(m)) {
                     extent = super::model::departure_extent(extent, field);
                 }
                 let styles = styles_for(&st, l)

@@ -101,21 +101,23 @@ pub fn field_for<S: std::hash::BuildHasher>(
     // Winds on grids whose axes turn: the UU+VV pair layer, turned at each observation.
     let usable_pair =
         |l: &Layer| m.grid_relative && l.vector && l.nomvar == "UV" && Vertical::of(l).is_some();
+    // Whole fields, not their layers per level kind: a model field's surface level and its
+    // pressure or height levels serve one observation operator.
     if let Some(name) = chosen.get(m.variable) {
         return snapshot
-            .layers
+            .fields
             .get(name)
             .filter(|l| usable(l) || usable_pair(l))
             .map(Arc::clone);
     }
-    if let Some(l) = snapshot.layers.get(m.nomvar).filter(|l| usable(l)) {
+    if let Some(l) = snapshot.fields.get(m.nomvar).filter(|l| usable(l)) {
         return Some(Arc::clone(l));
     }
     snapshot
-        .layers
+        .fields
         .values()
         .find(|l| usable(l))
-        .or_else(|| snapshot.layers.values().find(|l| usable_pair(l)))
+        .or_else(|| snapshot.fields.values().find(|l| usable_pair(l)))
         .map(Arc::clone)
 }
 
@@ -262,7 +264,7 @@ fn lookup(state: &AppState, layer: &ObsLayer) -> Result<Lookup, ApiError> {
     let name = layer.model.as_deref().unwrap_or_default();
     let snapshot = state.snapshot();
     let field = snapshot
-        .layers
+        .fields
         .get(name)
         .map(Arc::clone)
         .ok_or_else(|| ApiError::LayerNotDefined(layer.name.clone()))?;
