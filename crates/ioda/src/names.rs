@@ -135,11 +135,19 @@ pub struct VariableName {
 
 impl VariableName {
     /// Builds the canonical name from a group and a name as spelled in any generation.
+    /// At the root, where the dimension scales are, v2's `nlocs`/`nchans` become
+    /// `Location`/`Channel` like the dimensions they scale.
     #[must_use]
     pub fn canonical(group: &str, name: &str) -> Self {
+        let name = canonical_variable(name);
         Self {
             group: canonical_group(group).to_owned(),
-            name: canonical_variable(name).to_owned(),
+            name: if group.is_empty() {
+                canonical_dimension(name)
+            } else {
+                name
+            }
+            .to_owned(),
         }
     }
 
@@ -200,6 +208,13 @@ mod tests {
             "airTemperature"
         );
         assert_eq!(canonical_dimension("nlocs"), "Location");
+        // v2's root dimension scales, and a bare query, take the v3 dimension names.
+        assert_eq!(
+            VariableName::parse("nlocs"),
+            VariableName::parse("Location")
+        );
+        assert_eq!(VariableName::canonical("", "nchans").name, "Channel");
+        assert_eq!(VariableName::canonical("MetaData", "nlocs").name, "nlocs");
         assert_eq!(canonical_dimension("Channel"), "Channel");
     }
 

@@ -278,3 +278,13 @@ fn errors_name_the_file_and_variable() {
         .to_string();
     assert!(error.contains("README.md"), "{error}");
 }
+
+#[test]
+fn v2_dimension_scale_is_location() {
+    let d = open("synthetic/synth_v2_sfc.nc4");
+    let info = d.variable("Location").unwrap();
+    assert_eq!(info.stored_as, "nlocs");
+    assert_eq!(info.name.to_string(), "Location");
+    assert_eq!(d.variable("nlocs"), Some(info));
+    assert_eq!(d.read("Location").unwrap().values.len(), 5000);
+}
