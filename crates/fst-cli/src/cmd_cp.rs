@@ -182,10 +182,10 @@ fn describes_levels(data: &RecordMeta, name: &str) -> bool {
 
 /// The records to copy from `file`: the selection, plus the positional records that the
 /// selected records' grids reference, each once, in directory order.
-fn plan(file: &FstFile, query: &fst_core::Query) -> Vec<(usize, bool)> {
+fn plan(file: &FstFile, selector: &crate::Selector) -> Vec<(usize, bool)> {
     let recs = file.records();
-    let chosen: BTreeSet<usize> = file
-        .find(query)
+    let chosen: BTreeSet<usize> = selector
+        .find(file)
         .map(|r| r.index.0 as usize)
         .filter(|&i| i < recs.len())
         .collect();
@@ -395,7 +395,7 @@ pub(crate) fn run(args: &CpArgs) -> anyhow::Result<()> {
             bail!("--nbits {n}: expected 1 to 64");
         }
     }
-    let query = args.select.query()?;
+    let selector = args.select.selector()?;
     let mut files = Vec::new();
     for s in sources {
         if same_file(s, dest) {
@@ -442,7 +442,7 @@ pub(crate) fn run(args: &CpArgs) -> anyhow::Result<()> {
         .iter()
         .enumerate()
         .flat_map(|(source, f)| {
-            plan(f, &query)
+            plan(f, &selector)
                 .into_iter()
                 .map(move |(record, selected)| Job {
                     source,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::Args;
 use fst_core::write::{FstWriter, WriteOptions};
-use fst_core::{FstFile, Query};
+use fst_core::FstFile;
 
 use crate::{describe, Selection};
 
@@ -26,8 +26,8 @@ pub(crate) struct RmArgs {
 }
 
 pub(crate) fn run(args: &RmArgs) -> anyhow::Result<()> {
-    let query = args.select.query()?;
-    if query == Query::new() && !args.all {
+    let selector = args.select.selector()?;
+    if selector.is_everything() && !args.all {
         bail!(
             "{}: no selection given; select records (--nomvar, --ip1, …) or add --all to delete every record",
             args.file.display()
@@ -35,7 +35,7 @@ pub(crate) fn run(args: &RmArgs) -> anyhow::Result<()> {
     }
     let file = FstFile::open(&args.file)
         .with_context(|| format!("{}: cannot open", args.file.display()))?;
-    let doomed: Vec<_> = file.find(&query).collect();
+    let doomed: Vec<_> = selector.find(&file).collect();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     writeln!(out, "{}", describe::TABLE_HEADER)?;

@@ -15,7 +15,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use fst_core::{FstFile, OpenOptions, Query};
 
@@ -60,15 +60,17 @@ pub(crate) struct Selection {
     /// Label.
     #[arg(long)]
     etiket: Option<String>,
-    /// Encoded ip1.
-    #[arg(long)]
-    ip1: Option<u32>,
-    /// Encoded ip2.
-    #[arg(long)]
-    ip2: Option<u32>,
-    /// Encoded ip3.
-    #[arg(long)]
-    ip3: Option<u32>,
+    /// ip1: the encoded value (-1: any), or a level with librmn's unit (`850mb`, `0.995sg`,
+    /// `10M`, `1500m`, `0.5hy`, `330th`), which matches it in either encoding (old or new
+    /// style), as librmn's `ip1_all` does.
+    #[arg(long, allow_hyphen_values = true, value_name = "IP1|LEVEL")]
+    ip1: Option<String>,
+    /// ip2: the encoded value (-1: any), or a value with its unit (`12H`), either encoding.
+    #[arg(long, allow_hyphen_values = true, value_name = "IP2|VALUE")]
+    ip2: Option<String>,
+    /// ip3: the encoded value (-1: any), or a value with its unit, either encoding.
+    #[arg(long, allow_hyphen_values = true, value_name = "IP3|VALUE")]
+    ip3: Option<String>,
     /// Valid date-time, ISO-8601 UTC (e.g. 2024-06-16T00:00:00Z).
     #[arg(long)]
     datev: Option<String>,
@@ -85,6 +87,38 @@ impl Selection {
             .is_some_and(|n| n.trim_end().eq_ignore_ascii_case(nomvar.trim_end()))
     }
 
+    /// The selection as a [`Selector`].
+    pub(crate) fn selector(&self) -> anyhow::Result<Selector> {
+        let mut levels: [Option<Vec<u32>>; 3] = [None, None, None];
+        let mut query = self.query()?;
+        for (n, (option, v)) in [
+            ("--ip1", &self.ip1),
+            ("--ip2", &self.ip2),
+            ("--ip3", &self.ip3),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Some(v) = v else { continue };
+            match parse_ip(option, v)? {
+                IpArg::Any => {}
+                IpArg::Code(c) => {
+                    query = match n {
+                        0 => query.ip1(i64::from(c)),
+                        1 => query.ip2(i64::from(c)),
+                        _ => query.ip3(i64::from(c)),
+                    };
+                }
+                IpArg::Codes(codes) => {
+                    if let Some(slot) = levels.get_mut(n) {
+                        *slot = Some(codes);
+                    }
+                }
+            }
+        }
+        Ok(Selector { query, levels })
+    }
+
     fn query(&self) -> anyhow::Result<Query> {
         let mut q = Query::new();
         if let Some(v) = &self.nomvar {
@@ -96,15 +130,6 @@ impl Selection {
         if let Some(v) = &self.etiket {
             q = q.etiket(v);
         }
-        if let Some(v) = self.ip1 {
-            q = q.ip1(i64::from(v));
-        }
-        if let Some(v) = self.ip2 {
-            q = q.ip2(i64::from(v));
-        }
-        if let Some(v) = self.ip3 {
-            q = q.ip3(i64::from(v));
-        }
         if let Some(v) = &self.datev {
             q = q.datev(parse_date("--datev", v)?.0);
         }
@@ -113,6 +138,89 @@ impl Selection {
         }
         Ok(q)
     }
+}
+
+/// Records chosen by a [`Selection`]: librmn's search keys, and the levels given with a unit,
+/// each as the set of its encodings.
+pub(crate) struct Selector {
+    query: Query,
+    levels: [Option<Vec<u32>>; 3],
+}
+
+impl Selector {
+    /// The records of `file` the selection matches, in directory order.
+    pub(crate) fn find<'a>(
+        &'a self,
+        file: &'a FstFile,
+    ) -> impl Iterator<Item = &'a fst_core::RecordMeta> + 'a {
+        file.find(&self.query).filter(|r| {
+            [r.ip1, r.ip2, r.ip3]
+                .iter()
+                .zip(&self.levels)
+                .all(|(ip, codes)| codes.as_ref().is_none_or(|c| c.contains(ip)))
+        })
+    }
+
+    /// True when nothing was selected: every record matches.
+    pub(crate) fn is_everything(&self) -> bool {
+        self.query == Query::new() && self.levels.iter().all(Option::is_none)
+    }
+}
+
+/// An `--ip1`/`--ip2`/`--ip3` argument.
+#[derive(Debug, PartialEq)]
+enum IpArg {
+    /// -1: any value.
+    Any,
+    /// An encoded value, matched exactly.
+    Code(u32),
+    /// A value with its unit: the encodings that stand for it.
+    Codes(Vec<u32>),
+}
+
+/// Parse an ip argument: a code, -1, or a value followed by one of librmn's units (`mb`,
+/// `sg`, `m`, `M`, `hy`, `th`, `m-`, `H`, `_0`, `[]`, `mp`; `hPa` for `mb`), with or without a
+/// space. Units are case-sensitive, as in librmn (`m` above sea level, `M` above ground).
+fn parse_ip(option: &str, v: &str) -> anyhow::Result<IpArg> {
+    use fst_core::ip::{encode_ip, IpStyle, LevelKind};
+    let t = v.trim();
+    if t == "-1" {
+        return Ok(IpArg::Any);
+    }
+    if let Ok(code) = t.parse::<u32>() {
+        return Ok(IpArg::Code(code));
+    }
+    let mut kinds: Vec<(&str, LevelKind)> = LevelKind::ALL
+        .iter()
+        .map(|&k| (k.unit(), k))
+        .filter(|(u, _)| !u.is_empty())
+        .collect();
+    kinds.push(("hPa", LevelKind::Pressure));
+    // Longest unit first: `mb`, `mp` and `m-` before `m`.
+    kinds.sort_by_key(|(u, _)| std::cmp::Reverse(u.len()));
+    let parsed = kinds.iter().find_map(|&(unit, kind)| {
+        let number = t.strip_suffix(unit)?.trim_end();
+        number.parse::<f32>().ok().map(|value| (value, kind))
+    });
+    let Some((value, kind)) = parsed else {
+        bail!(
+            "{option} {v:?}: expected an encoded value (-1 for any) or a value with its unit, \
+             such as 850mb, 0.995sg, 10M, 1500m, 0.5hy, 12H"
+        );
+    };
+    let mut codes: Vec<u32> = [IpStyle::New, IpStyle::Old]
+        .into_iter()
+        .filter_map(|style| encode_ip(value, kind, style).ok())
+        .collect();
+    // Hours were stored as plain integers before the new style.
+    if kind == LevelKind::Hours && value >= 0.0 && value.fract() == 0.0 && value < 32768.0 {
+        codes.push(value as u32);
+    }
+    if codes.is_empty() {
+        bail!("{option} {v:?}: {value} {} cannot be encoded", kind.unit());
+    }
+    codes.dedup();
+    Ok(IpArg::Codes(codes))
 }
 
 /// An ISO-8601 UTC date-time given to `option`, as a CMC date stamp.
@@ -170,7 +278,7 @@ impl Progress {
 }
 
 fn ls(args: &LsArgs) -> anyhow::Result<()> {
-    let query = args.select.query()?;
+    let selector = args.select.selector()?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let progress = Progress::new(args.files.len());
@@ -192,7 +300,7 @@ fn ls(args: &LsArgs) -> anyhow::Result<()> {
         };
         let name = path.display().to_string();
         if args.json {
-            for rec in file.find(&query) {
+            for rec in selector.find(&file) {
                 serde_json::to_writer(
                     &mut out,
                     &describe::record_json(rec, many.then_some(name.as_str())),
@@ -204,7 +312,7 @@ fn ls(args: &LsArgs) -> anyhow::Result<()> {
                 writeln!(out, "{name}:")?;
             }
             writeln!(out, "{}", describe::TABLE_HEADER)?;
-            for rec in file.find(&query) {
+            for rec in selector.find(&file) {
                 writeln!(out, "{}", describe::table_row(rec))?;
             }
         }

@@ -114,6 +114,67 @@ fn ls_filters_like_fstinl() {
     );
 }
 
+/// A level given with its unit matches the records librmn decodes to that level, in either
+/// encoding (`--ip1 500` found only the old-style code, `--ip1 500mb` was refused); -1 is
+/// librmn's wildcard.
+#[test]
+fn ls_selects_levels_given_with_their_unit() {
+    let path = fixtures().join("xdf/levels_dates.fst");
+    let m = manifest("levels_dates.json");
+    let indices = |args: &[&str]| -> Vec<u64> {
+        run_ok(fst().arg("ls").arg("--json").args(args).arg(&path))
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["index"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect()
+    };
+    for (arg, value, kind) in [
+        ("500mb", 500.0, 2),
+        ("500 hPa", 500.0, 2),
+        ("0.995sg", 0.995, 1),
+        ("1.5M", 1.5, 4),
+        ("10m", 10.0, 0),
+        ("0.1 hy", 0.1, 5),
+    ] {
+        let want: Vec<u64> = m["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| {
+                let d = &r["ip1_decoded"];
+                d["kind"] == kind && (d["value"].as_f64().unwrap() - value).abs() < 1e-6
+            })
+            .map(|r| r["index"].as_u64().unwrap())
+            .collect();
+        let styles: std::collections::BTreeSet<&str> = want
+            .iter()
+            .map(|&i| {
+                m["records"][i as usize]["ip1_decoded"]["style"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert!(!want.is_empty(), "{arg}");
+        assert_eq!(indices(&["--ip1", arg]), want, "--ip1 {arg} ({styles:?})");
+    }
+    // 500 mb is stored in both styles in this file.
+    assert!(indices(&["--ip1", "500mb"]).len() > indices(&["--ip1", "500"]).len());
+    // ip2 in hours: the old-style 12 and the new-style 12 H (record 57, whose ip3 makes it
+    // an accumulation range).
+    assert_eq!(indices(&["--ip2", "12H"]), [49, 57]);
+    assert_eq!(indices(&["--ip1", "-1"]).len(), 117);
+    let out = fst()
+        .args(["ls", "--ip1", "850 furlongs"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("850mb"));
+}
+
 #[test]
 fn info_summarises_variables_grids_and_dates() {
     let path = fixtures().join("xdf/levels_dates.fst");
