@@ -556,6 +556,10 @@ fn open_files(paths: &[PathBuf], prev: Option<&Snapshot>) -> OpenedFiles {
                     _ => skipped.push(skip("changed while it was opened".to_string())),
                 }
             }
+            Err(fst_core::OpenError::NotFst { .. }) if crate::obs::is_observation_path(p) => {
+                // An observation file (IODA, ODB): the observation layers serve it; it is no
+                // problem of the field catalogue (it was logged and listed in /healthz).
+            }
             Err(e) => {
                 // Not an FST file, or a file being written: keep the previous version if any.
                 if let Some(old) = prev.and_then(|s| s.files.get(p)) {

@@ -138,6 +138,15 @@ async fn collections_list_one_layer_per_obsvalue_variable_of_each_set() {
     );
     want.sort();
     assert_eq!(ids, want, "the FST file and the broken file are not layers");
+    // The observation files are no problem of the field catalogue: it listed each of them in
+    // /healthz (and the log) as "not an RPN standard file".
+    let skipped: Vec<String> = state
+        .snapshot()
+        .skipped
+        .iter()
+        .map(|s| s.path.display().to_string())
+        .collect();
+    assert!(skipped.is_empty(), "{skipped:?}");
 }
 
 #[tokio::test]

@@ -26,7 +26,7 @@ mod tile_order;
 pub mod wms;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -158,7 +158,7 @@ fn channel_numbers(dataset: &ObsDataset, count: usize) -> Vec<i64> {
 }
 
 /// The set's name: the first member's file name without `_NNNN` and extension.
-fn set_name(first: &std::path::Path) -> String {
+fn set_name(first: &Path) -> String {
     let stem = first
         .file_stem()
         .and_then(|s| s.to_str())
@@ -171,6 +171,15 @@ fn set_name(first: &std::path::Path) -> String {
     }
 }
 
+/// Whether `path` has the name of an observation file the layers read (IODA netCDF/HDF5,
+/// ODB-2).
+#[must_use]
+pub fn is_observation_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.contains(&e))
+}
+
 /// The observation layers of the data directories. Files that are not observation files
 /// (FST files among them) are skipped; so are sets that fail to open (logged once per scan).
 #[must_use]
@@ -178,11 +187,7 @@ pub fn discover(data: &[PathBuf]) -> Vec<ObsLayer> {
     let mut seen_members: Vec<PathBuf> = Vec::new();
     let mut layers = Vec::new();
     for path in list_files(data) {
-        let wanted = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.contains(&e));
-        if !wanted || seen_members.contains(&path) {
+        if !is_observation_path(&path) || seen_members.contains(&path) {
             continue;
         }
         let dataset = match ObsDataset::open(&path) {
