@@ -31,8 +31,18 @@ fn le_bytes<T: Copy, const N: usize>(values: &[T], to: impl Fn(T) -> [u8; N]) ->
     values.iter().flat_map(|&v| to(v)).collect()
 }
 
+/// `flag` at the missing points of `values`.
+fn flag_missing<T: Copy>(values: &mut [T], missing: Option<&[bool]>, flag: T) {
+    if let Some(m) = missing {
+        for (v, _) in values.iter_mut().zip(m).filter(|(_, &m)| m) {
+            *v = flag;
+        }
+    }
+}
+
 /// The `NumPy` dtype and little-endian bytes of decoded values, with missing points as NaN in
-/// float arrays.
+/// float arrays and as librmn's missing flags in integer ones (its missing-value mode:
+/// `0xFFFFFFFF` unsigned, `0x80000000` signed; the stored plug values look like data).
 fn encode(
     samples: Samples,
     missing: Option<&[bool]>,
@@ -59,12 +69,23 @@ fn encode(
             }
             ("<f8", le_bytes(&v, f64::to_le_bytes), v.len() as u64)
         }
-        Samples::U32(v) | Samples::Raw32(v) => {
+        Samples::Raw32(v) => ("<u4", le_bytes(&v, u32::to_le_bytes), v.len() as u64),
+        Samples::U32(mut v) => {
+            flag_missing(&mut v, missing, u32::MAX);
             ("<u4", le_bytes(&v, u32::to_le_bytes), v.len() as u64)
         }
-        Samples::I32(v) => ("<i4", le_bytes(&v, i32::to_le_bytes), v.len() as u64),
-        Samples::U64(v) => ("<u8", le_bytes(&v, u64::to_le_bytes), v.len() as u64),
-        Samples::I64(v) => ("<i8", le_bytes(&v, i64::to_le_bytes), v.len() as u64),
+        Samples::I32(mut v) => {
+            flag_missing(&mut v, missing, i32::MIN);
+            ("<i4", le_bytes(&v, i32::to_le_bytes), v.len() as u64)
+        }
+        Samples::U64(mut v) => {
+            flag_missing(&mut v, missing, u64::MAX);
+            ("<u8", le_bytes(&v, u64::to_le_bytes), v.len() as u64)
+        }
+        Samples::I64(mut v) => {
+            flag_missing(&mut v, missing, i64::MIN);
+            ("<i8", le_bytes(&v, i64::to_le_bytes), v.len() as u64)
+        }
         Samples::U8(v) => {
             let n = v.len() as u64;
             ("|u1", v, n)
@@ -86,9 +107,12 @@ pub(crate) fn run(args: &DumpArgs) -> anyhow::Result<()> {
         );
     };
     let field = file.decode(rec)?;
-    let (descr, bytes, count) = encode(field.samples, field.missing.as_deref())?;
-    // Transparent (datyp 0) records hold raw words whose count is not the grid's: keep them
-    // flat rather than invent a shape.
+    // Datyp 0 of 8, 16 or 64 bits: the elements its writer stored, shaped like the record.
+    let points = usize::try_from(rec.point_count()).unwrap_or(usize::MAX);
+    let samples = field.samples.raw_as_elements(u32::from(rec.nbits), points);
+    let (descr, bytes, count) = encode(samples, field.missing.as_deref())?;
+    // Other transparent (datyp 0) records hold raw words whose count is not the grid's: keep
+    // them flat rather than invent a shape.
     let shape: Vec<u64> = if count == rec.point_count() {
         vec![u64::from(rec.nk), u64::from(rec.nj), u64::from(rec.ni)]
     } else {

@@ -285,6 +285,55 @@ fn dump_writes_librmn_values_with_nan_for_missing() {
 }
 
 #[test]
+fn dump_flags_missing_integers_and_gives_raw_records_their_elements() {
+    // Integer records with missing values wrote their stored plug values (numbers that look
+    // like data): now librmn's missing flags, as its missing-value mode returns them (the
+    // manifest's values). Raw 8- and 64-bit records were flat arrays of words: now the
+    // elements their writer stored, shaped like the record, whose bytes are those words.
+    let dir = tempfile::tempdir().unwrap();
+    let m = manifest("datyps.json");
+    let blob = std::fs::read(fixtures().join("xdf/datyps.bin")).unwrap();
+    let mut checked = 0;
+    for e in m["records"].as_array().unwrap() {
+        let datyp = e["datyp"].as_u64().unwrap();
+        let dtype = e["data"]["dtype"].as_str().unwrap_or("");
+        let flagged_int = datyp & 64 != 0 && matches!(dtype, "u32" | "i32");
+        let raw = datyp % 64 == 0 && matches!(e["nbits"].as_u64(), Some(8 | 64));
+        if !flagged_int && !raw {
+            continue;
+        }
+        let index = e["index"].as_u64().unwrap();
+        let out = dir.path().join(format!("r{index}.npy"));
+        run_ok(
+            fst()
+                .arg("dump")
+                .arg(fixtures().join("xdf/datyps.fst"))
+                .args(["--index", &index.to_string(), "--out"])
+                .arg(&out),
+        );
+        let (descr, shape, bytes) = read_npy(&out);
+        let record_shape = vec![
+            e["nk"].as_u64().unwrap(),
+            e["nj"].as_u64().unwrap(),
+            e["ni"].as_u64().unwrap(),
+        ];
+        assert_eq!(shape, record_shape, "record {index}");
+        if raw {
+            let want = if e["nbits"] == 8 { "|u1" } else { "<u8" };
+            assert_eq!(descr, want, "record {index}");
+        }
+        let off = e["data"]["offset"].as_u64().unwrap() as usize;
+        assert_eq!(
+            bytes[..],
+            blob[off..off + bytes.len()],
+            "record {index} ({descr})"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 7, "5 integer records with missing values, 2 raw");
+}
+
+#[test]
 fn errors_name_the_file_and_exit_non_zero() {
     let out = fst()
         .args(["ls", "/nonexistent/model.fst"])
