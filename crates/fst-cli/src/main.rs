@@ -225,13 +225,57 @@ fn parse_ip(option: &str, v: &str) -> anyhow::Result<IpArg> {
 
 /// An ISO-8601 UTC date-time given to `option`, as a CMC date stamp.
 pub(crate) fn parse_date(option: &str, v: &str) -> anyhow::Result<fst_core::date::DateStamp> {
-    let when = chrono::DateTime::parse_from_rfc3339(v)
-        .with_context(|| {
-            format!("{option} {v:?}: expected an ISO-8601 date-time such as 2024-06-16T00:00:00Z")
-        })?
-        .with_timezone(&chrono::Utc);
+    let text = v.trim();
+    // A CMC date-time stamp as librmn's tools print it (9 digits: no date form has 9).
+    if text.len() == 9 && text.bytes().all(|b| b.is_ascii_digit()) {
+        let stamp = fst_core::date::DateStamp(text.parse().unwrap_or(0));
+        if stamp.to_datetime().is_some() {
+            return Ok(stamp);
+        }
+    }
+    let when = parse_utc(text).with_context(|| {
+        format!(
+            "{option} {v:?}: expected a date-time such as 2024-06-16T00:00:00Z, 2024-06-16T06:00 \
+             or 2024-06-16 (UTC), 2024061606 (YYYYMMDDHH[MM[SS]]) or a 9-digit CMC stamp"
+        )
+    })?;
     fst_core::date::DateStamp::from_datetime(&when)
         .with_context(|| format!("{option} {v:?} has no CMC date stamp"))
+}
+
+/// An ISO-8601 date-time (with its zone, or UTC without one), a date (00 UTC), or the compact
+/// `YYYYMMDDHH[MM[SS]]` of operational tools.
+fn parse_utc(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::{NaiveDate, NaiveDateTime, Utc};
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let naive = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })
+    .or_else(|| {
+        let digits = text.bytes().all(|b| b.is_ascii_digit());
+        let padded = match text.len() {
+            10 => format!("{text}0000"),
+            12 => format!("{text}00"),
+            14 => text.to_string(),
+            _ => return None,
+        };
+        digits
+            .then(|| NaiveDateTime::parse_from_str(&padded, "%Y%m%d%H%M%S").ok())
+            .flatten()
+    })?;
+    Some(naive.and_utc())
 }
 
 #[derive(Args)]
@@ -362,6 +406,38 @@ fn main() -> ExitCode {
             }
             report(&e);
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_date;
+
+    #[test]
+    fn dates_in_the_forms_users_type() {
+        // Only RFC 3339 with a zone was accepted: a date, a date-time without zone, the
+        // compact YYYYMMDDHH of operational scripts and CMC stamps were refused.
+        let want = parse_date("--datev", "2024-06-15T12:00:00Z").unwrap();
+        for form in [
+            "2024-06-15T12:00:00",
+            "2024-06-15T12:00",
+            "2024-06-15 12:00:00",
+            "2024-06-15T14:00:00+02:00",
+            "2024061512",
+            "202406151200",
+            "20240615120000",
+        ] {
+            assert_eq!(parse_date("--datev", form).unwrap(), want, "{form}");
+        }
+        let midnight = parse_date("--datev", "2024-06-15T00:00:00Z").unwrap();
+        assert_eq!(parse_date("--datev", "2024-06-15").unwrap(), midnight);
+        let stamp = want.0.to_string();
+        assert_eq!(stamp.len(), 9);
+        assert_eq!(parse_date("--datev", &stamp).unwrap(), want);
+        for bad in ["2024-13-01", "20240615", "tomorrow", "2024061525", ""] {
+            let e = parse_date("--datev", bad).unwrap_err().to_string();
+            assert!(e.contains("--datev"), "{bad}: {e}");
         }
     }
 }
