@@ -420,11 +420,21 @@ async fn getfeatureinfo_reports_the_nearest_observations_with_their_metadata() {
         .iter()
         .find(|o| o["index"] == i)
         .unwrap_or_else(|| panic!("observation {i} in {j}"));
-    let close = |a: &Value, b: f64| (a.as_f64().unwrap() - b).abs() <= 1e-9 * b.abs().max(1.0);
-    assert!(close(&mine["value"], t.value[i]));
-    assert!(close(&mine["hofx"], t.hofx[i]));
-    assert!(close(&mine["error"], t.error[i]));
-    assert!(close(&mine["layer_value"], t.value[i] - t.hofx[i]));
+    // float32 values are given as the decimal they stand for: within half a float32 step of
+    // the binary value (and the departure within a step of its operands).
+    let step = |b: f64| f64::from(f32::EPSILON) * b.abs().max(1.0);
+    let close = |a: &Value, b: f64, scale: f64| (a.as_f64().unwrap() - b).abs() <= step(scale);
+    assert!(close(&mine["value"], t.value[i], t.value[i]));
+    assert!(close(&mine["hofx"], t.hofx[i], t.hofx[i]));
+    assert!(close(&mine["error"], t.error[i], t.error[i]));
+    assert!(close(
+        &mine["layer_value"],
+        t.value[i] - t.hofx[i],
+        t.value[i].abs().max(t.hofx[i].abs())
+    ));
+    // As written: no widened float32 digits (307.04998779296875 for 307.05).
+    let text = serde_json::to_string(&mine["value"]).unwrap();
+    assert!(text.len() <= 12, "{text}");
     assert_eq!(mine["qc"], 0);
     assert_eq!(mine["station"], t.station[i].as_str());
     assert_eq!(mine["units"], "K");

@@ -139,7 +139,15 @@ fn column(
     locations: usize,
     channel: Option<usize>,
 ) -> Result<Vec<f64>, IndexError> {
-    let values = data.to_f64();
+    let mut values = data.to_f64();
+    if matches!(data.values, Values::F32(_)) {
+        // The decimal a float32 stands for (307.05, as the file's own tools print it), not
+        // its exact binary value widened (307.04998779296875), which every JSON answer would
+        // show. The two differ by less than half a float32 step.
+        for v in &mut values {
+            *v = f32_decimal(*v);
+        }
+    }
     let width = match (channel, data.shape.as_slice()) {
         (Some(c), [_, width]) if (c as u64) < *width => Some((c, *width as usize)),
         _ => None,
@@ -155,6 +163,13 @@ fn column(
             expected: locations,
         }),
     }
+}
+
+/// The shortest decimal that reads back as the float32 `v` holds, as an f64.
+fn f32_decimal(v: f64) -> f64 {
+    #[allow(clippy::cast_possible_truncation)] // `v` came from an f32: exact
+    let single = v as f32;
+    single.to_string().parse().unwrap_or(v)
 }
 
 fn finite(v: f64) -> Option<f64> {
