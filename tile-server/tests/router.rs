@@ -1256,18 +1256,9 @@ fn write_undated_field(path: &std::path::Path) {
     let options = fst_core::WriteOptions::new(fst_core::Container::Rsf);
     let mut w = fst_core::FstWriter::create(path, options).unwrap();
     let keys = RecordKeys {
-        nomvar: "ZZ".into(),
-        typvar: "P".into(),
         dateo: fst_core::date::DateStamp(0),
         datev: Some(fst_core::date::DateStamp(0)),
-        grtyp: b'L',
-        ig1: 100,
-        ig2: 100,
-        ig3: 12000,
-        ig4: 25000,
-        ni: 8,
-        nj: 6,
-        ..RecordKeys::default()
+        ..l_grid_keys("ZZ")
     };
     let words: Vec<u32> = (0..48u16).map(|v| f32::from(v).to_bits()).collect();
     w.write_encoded(&keys, &Payload::ieee32(&words)).unwrap();
@@ -1339,20 +1330,11 @@ fn write_mixed_kinds(path: &std::path::Path) {
     )
     .unwrap();
     let keys = |nomvar: &str, ip1: u32, npas: u32| RecordKeys {
-        nomvar: nomvar.into(),
-        typvar: "P".into(),
         dateo: t0,
         deet: 3600,
         npas,
         ip1,
-        grtyp: b'L',
-        ig1: 100,
-        ig2: 100,
-        ig3: 12000,
-        ig4: 25000,
-        ni: 8,
-        nj: 6,
-        ..RecordKeys::default()
+        ..l_grid_keys(nomvar)
     };
     let levels = [
         (1.0, LevelKind::Hybrid, 0.0),
@@ -1376,4 +1358,20 @@ fn write_mixed_kinds(path: &std::path::Path) {
             .unwrap();
     }
     w.close().unwrap();
+}
+
+/// The keys of an 8 × 6 field `nomvar` (typvar P) on one L grid.
+fn l_grid_keys(nomvar: &str) -> fst_core::write::RecordKeys {
+    fst_core::write::RecordKeys {
+        nomvar: nomvar.into(),
+        typvar: "P".into(),
+        grtyp: b'L',
+        ig1: 100,
+        ig2: 100,
+        ig3: 12000,
+        ig4: 25000,
+        ni: 8,
+        nj: 6,
+        ..fst_core::write::RecordKeys::default()
+    }
 }
