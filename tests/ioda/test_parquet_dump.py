@@ -73,6 +73,17 @@ def expected_times(path, theirs):
     pytest.fail(f"{path.name}: no time variable")
 
 
+def channel_numbers(theirs, count):
+    """The numbers of a file's channels as IODA names them: the `Channel` dimension scale,
+    else `MetaData/sensorChannelNumber`, else 1..count."""
+    for name in ("Channel", "MetaData/sensorChannelNumber", "sensorChannelNumber@MetaData"):
+        if name in theirs:
+            values = np.asarray(theirs[name][0]).ravel()
+            if values.size == count and np.all(np.isfinite(values)) and np.all(values >= 0):
+                return [int(x) for x in values]
+    return list(range(1, count + 1))
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_parquet_dump_cell_for_cell(path, fst, tmp_path):
     need_module("h5py")
@@ -107,14 +118,19 @@ def test_parquet_dump_cell_for_cell(path, fst, tmp_path):
                 assert m or g == s * 1_000_000, (field.name, i, g, s)
             checked.add("time")
             continue
-        # `name` or, for a Location × Channel variable, `name[i]`.
+        # `name`, or for a Location × Channel variable `name[chN]` (N the channel number),
+        # or `name[i]` along another second dimension.
         base, _, rest = field.name.partition("[")
         v = by_name[base]
         values, attrs = theirs[v["stored_as"]]
         width = int(np.prod(values.shape[1:])) if values.ndim > 1 else 1
         if values.dtype.kind in "SUO" and values.ndim == 1:
             width = 1
-        channel = int(rest.rstrip("]")) if rest else 0
+        label = rest.rstrip("]")
+        if label.startswith("ch"):
+            channel = channel_numbers(theirs, width).index(int(label[2:]))
+        else:
+            channel = int(label) if label else 0
         flat = values.reshape(rows, -1)[:, channel] if width > 1 else values.ravel()
         mask = expected_mask(values, attrs).reshape(rows, -1)[:, channel] if width > 1 else expected_mask(values, attrs)
         assert nulls.tolist() == mask.tolist(), field.name

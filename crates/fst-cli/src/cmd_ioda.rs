@@ -226,6 +226,8 @@ struct Column {
     width: usize,
     /// Times as ISO-8601 text instead of their stored numbers.
     is_time: bool,
+    /// The channel numbers of a `Location × Channel` variable's columns.
+    channels: Option<Vec<i64>>,
 }
 
 fn read_column(dataset: &ObsDataset, query: &str) -> anyhow::Result<Column> {
@@ -247,11 +249,16 @@ fn read_column(dataset: &ObsDataset, query: &str) -> anyhow::Result<Column> {
         .skip(1)
         .try_fold(1usize, |acc, n| acc.checked_mul(usize::try_from(*n).ok()?))
         .with_context(|| format!("{query}: shape {:?} overflows", data.shape))?;
+    let channels = match data.dims.as_slice() {
+        [_, c] if c == "Channel" => Some(dataset.channel_numbers(width)),
+        _ => None,
+    };
     Ok(Column {
         name: data.name.to_string(),
         data,
         width,
         is_time,
+        channels,
     })
 }
 
@@ -271,6 +278,12 @@ impl Column {
     fn headers(&self) -> Vec<String> {
         if self.width == 1 && self.data.dims.len() == 1 {
             vec![self.name.clone()]
+        } else if let Some(channels) = &self.channels {
+            // By channel number, as the sensor (and the tile server's `.chN` layers) name them.
+            channels
+                .iter()
+                .map(|c| format!("{}[ch{c}]", self.name))
+                .collect()
         } else {
             (0..self.width)
                 .map(|i| format!("{}[{i}]", self.name))

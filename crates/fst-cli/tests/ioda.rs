@@ -218,11 +218,13 @@ fn dump_csv_gives_the_library_values_on_every_hdf5_fixture() {
         for info in chosen {
             let data = dataset.read(&info.name.to_string()).unwrap();
             let width = data.values.len() / rows.len().max(1);
+            let channels = dataset.channel_numbers(width);
             for k in 0..width {
-                let label = if data.dims.len() == 1 {
-                    info.name.to_string()
-                } else {
-                    format!("{}[{k}]", info.name)
+                let label = match data.dims.as_slice() {
+                    [_] => info.name.to_string(),
+                    // Columns of channels by channel number.
+                    [_, c] if c == "Channel" => format!("{}[ch{}]", info.name, channels[k]),
+                    _ => format!("{}[{k}]", info.name),
                 };
                 assert_eq!(header[column], label, "{name}");
                 for (row, line) in rows.iter().enumerate() {
@@ -352,6 +354,23 @@ fn an_io_pool_set_is_one_dataset_from_any_member() {
             .arg(dir.path().join("sfc_out_0001.nc4")),
     );
     assert_eq!(csv.lines().count() as u64, 1 + 3 * single);
+}
+
+#[test]
+fn channel_columns_are_named_by_channel_number() {
+    // ABI channels 7, 8 and 9 were columns [0], [1] and [2], while the tile server's layers
+    // call them .ch7, .ch8 and .ch9.
+    let path = fixtures().join("obs2ioda_write_goes_abi_ioda_v3.nc");
+    let csv = run_ok(
+        fst()
+            .args(["ioda", "dump", "--vars", "brightnessTemperature@ObsValue"])
+            .arg(&path),
+    );
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "ObsValue/brightnessTemperature[ch7],ObsValue/brightnessTemperature[ch8],\
+         ObsValue/brightnessTemperature[ch9]"
+    );
 }
 
 #[test]

@@ -392,6 +392,34 @@ impl ObsDataset {
         None
     }
 
+    /// The channel numbers of the `Channel` dimension (`count` channels): the root `Channel`
+    /// scale, else `MetaData/sensorChannelNumber`, else 1, 2, … (a scale with a missing or
+    /// negative number does not count). The tile server names its layers with them
+    /// (`.ch7`) and `fst ioda dump` its columns (`name[ch7]`).
+    #[must_use]
+    pub fn channel_numbers(&self, count: usize) -> Vec<i64> {
+        for query in ["Channel", "MetaData/sensorChannelNumber"] {
+            let Some(info) = self.variable(query) else {
+                continue;
+            };
+            if info.shape.len() != 1 || info.shape.first() != Some(&(count as u64)) {
+                continue;
+            }
+            if let Ok(data) = self.read(&info.name.to_string()) {
+                #[allow(clippy::cast_possible_truncation)] // channel numbers are small
+                let numbers: Vec<i64> = data
+                    .to_f64()
+                    .iter()
+                    .map(|v| if v.is_finite() { *v as i64 } else { -1 })
+                    .collect();
+                if numbers.iter().all(|n| *n >= 0) {
+                    return numbers;
+                }
+            }
+        }
+        (1..=count as i64).collect()
+    }
+
     fn require(&self, query: &str) -> Result<&VariableInfo> {
         self.variable(query).ok_or_else(|| Error::NoSuchVariable {
             path: self.first_path(),

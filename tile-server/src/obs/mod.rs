@@ -135,28 +135,6 @@ impl ObsLayer {
     }
 }
 
-/// The channel numbers of a dataset's `Channel` dimension: the root `Channel` scale, else
-/// `MetaData/sensorChannelNumber`, else 1, 2, ...
-fn channel_numbers(dataset: &ObsDataset, count: usize) -> Vec<i64> {
-    for query in ["Channel", "MetaData/sensorChannelNumber"] {
-        if let Some(info) = dataset.variable(query) {
-            if info.shape.len() == 1 && info.shape.first() == Some(&(count as u64)) {
-                if let Ok(data) = dataset.read(&info.name.to_string()) {
-                    let numbers: Vec<i64> = data
-                        .to_f64()
-                        .iter()
-                        .map(|v| if v.is_finite() { *v as i64 } else { -1 })
-                        .collect();
-                    if numbers.iter().all(|n| *n >= 0) {
-                        return numbers;
-                    }
-                }
-            }
-        }
-    }
-    (1..=count as i64).collect()
-}
-
 /// The set's name: the first member's file name without `_NNNN` and extension.
 fn set_name(first: &Path) -> String {
     let stem = first
@@ -210,7 +188,8 @@ pub fn discover(data: &[PathBuf]) -> Vec<ObsLayer> {
                 [_] => vec![None],
                 [_, c] if c == "Channel" => {
                     let count = v.shape.get(1).copied().unwrap_or(0) as usize;
-                    channel_numbers(&dataset, count)
+                    dataset
+                        .channel_numbers(count)
                         .into_iter()
                         .enumerate()
                         .take(MAX_CHANNELS)
