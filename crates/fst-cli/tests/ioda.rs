@@ -223,7 +223,9 @@ fn dump_csv_gives_the_library_values_on_every_hdf5_fixture() {
                 let label = match data.dims.as_slice() {
                     [_] => info.name.to_string(),
                     // Columns of channels by channel number.
-                    [_, c] if c == "Channel" => format!("{}[ch{}]", info.name, channels[k]),
+                    [_, c] if c == "Channel" => {
+                        format!("{}[ch{}]", info.name, channels.get(k).unwrap())
+                    }
                     _ => format!("{}[{k}]", info.name),
                 };
                 assert_eq!(header[column], label, "{name}");
