@@ -30,7 +30,9 @@ from ._errors import (
     CorruptFileError,
     DecodeError,
     FstError,
+    FstFileNotFoundError,
     FstIOError,
+    FstPermissionError,
     FstWarning,
     GridError,
     InvalidIpError,
@@ -65,6 +67,8 @@ __all__ = [
     "from_xarray",
     "FstError",
     "FstIOError",
+    "FstFileNotFoundError",
+    "FstPermissionError",
     "NotFstFileError",
     "CorruptFileError",
     "DecodeError",
@@ -653,7 +657,7 @@ def _expand(paths) -> list[str]:
         if _glob.has_magic(p):
             matched = sorted(_glob.glob(p))
             if not matched:
-                raise FstIOError(f"no file matches {p!r}", path=p)
+                raise FstFileNotFoundError(f"no file matches {p!r}", path=p)
             out.extend(matched)
         else:
             out.append(p)

@@ -12,6 +12,8 @@ from __future__ import annotations
 __all__ = [
     "FstError",
     "FstIOError",
+    "FstFileNotFoundError",
+    "FstPermissionError",
     "NotFstFileError",
     "CorruptFileError",
     "DecodeError",
@@ -48,6 +50,14 @@ def _rebuild(cls, message, path, record, offset):
 
 class FstIOError(FstError, OSError):
     """The operating system failed to read or write the file."""
+
+
+class FstFileNotFoundError(FstIOError, FileNotFoundError):
+    """The file does not exist (also a ``FileNotFoundError``)."""
+
+
+class FstPermissionError(FstIOError, PermissionError):
+    """The file may not be opened (also a ``PermissionError``)."""
 
 
 class NotFstFileError(FstError):

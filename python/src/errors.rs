@@ -54,6 +54,19 @@ pub(crate) fn raise(class: &str, text: String, at: Context) -> PyErr {
 pub(crate) fn open_error(e: &OpenError) -> PyErr {
     let text = message(e);
     match e {
+        OpenError::Open { path, source } => raise(
+            // Catchable as the built-in exceptions Python's own open raises.
+            match source.kind() {
+                std::io::ErrorKind::NotFound => "FstFileNotFoundError",
+                std::io::ErrorKind::PermissionDenied => "FstPermissionError",
+                _ => "FstIOError",
+            },
+            text,
+            Context {
+                path: path_of(path),
+                ..Context::default()
+            },
+        ),
         OpenError::Io { path, offset, .. } => raise(
             "FstIOError",
             text,

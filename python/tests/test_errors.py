@@ -33,6 +33,11 @@ def test_missing_file_and_not_fst(tmp_path):
     with pytest.raises(fstgis.FstIOError) as err:
         fstgis.open(tmp_path / "nope.fst")
     assert isinstance(err.value, OSError) and err.value.path == str(tmp_path / "nope.fst")
+    # Caught as Python's own open would be caught; the message says it could not be opened
+    # (it said "cannot read at byte 0").
+    assert isinstance(err.value, FileNotFoundError) and "cannot open" in str(err.value)
+    with pytest.raises(FileNotFoundError):
+        fstgis.open_many(str(tmp_path / "none-*.fst"))
     text = tmp_path / "text.fst"
     text.write_text("hello, this is not a standard file\n" * 10)
     with pytest.raises(fstgis.NotFstFileError) as err:

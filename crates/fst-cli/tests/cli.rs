@@ -342,6 +342,11 @@ fn errors_name_the_file_and_exit_non_zero() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/model.fst"), "{err}");
+    // (It said "cannot read at byte 0".)
+    assert!(
+        err.contains("cannot open") && err.contains("No such file"),
+        "{err}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.fst");

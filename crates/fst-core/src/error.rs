@@ -26,6 +26,15 @@ impl fmt::Display for SourceName {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpenError {
+    /// The operating system could not open the file (missing, a directory, no permission).
+    #[error("{path}: cannot open")]
+    Open {
+        /// The file.
+        path: SourceName,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
     /// The operating system failed to read the file.
     #[error("{path}: cannot read at byte {offset}")]
     Io {

@@ -94,9 +94,8 @@ impl FstFile {
     /// Open a file.
     pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self, OpenError> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|source| OpenError::Io {
+        let file = std::fs::File::open(path).map_err(|source| OpenError::Open {
             path: SourceName(Some(path.to_path_buf())),
-            offset: 0,
             source,
         })?;
         Self::from_source(Arc::new(file), Some(path.to_path_buf()), options)
