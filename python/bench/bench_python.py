@@ -15,12 +15,18 @@ import warnings
 warnings.simplefilter("ignore")
 
 
-def best(fn, repeat):
+def timed(fn, repeat):
+    """Every run's seconds, and the last result."""
     times, result = [], None
     for _ in range(repeat):
         t0 = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t0)
+    return times, result
+
+
+def best(fn, repeat):
+    times, result = timed(fn, repeat)
     return min(times), result
 
 
@@ -101,7 +107,11 @@ def main():
             def lazy():
                 return fstd2nc.Buffer(path).to_xarray()
 
-        out["open_seconds"], ds = best(lazy, repeat)
+        # The first open of the process (after the imports) and the best of `repeat`: both
+        # sides the same way. xarray's first open_dataset also discovers its backends
+        # (importing every installed one), which the first figure includes for fstgis.
+        times, ds = timed(lazy, max(repeat, 2))
+        out["open_first_seconds"], out["open_seconds"] = times[0], min(times)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t0 = time.perf_counter()
         loaded = ds.load()

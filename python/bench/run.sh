@@ -8,7 +8,7 @@
 #       (targets: 20x the lazy open, 3x the load, peak memory of the load ≤ 1.2x decoded);
 #   (c) fstgis.from_xarray against fstd2nc's Buffer.from_xarray(ds).to_fstd(out) on the same
 #       in-memory dataset (the 100-step 800x600 float32 netCDF of bench/netcdf_to_fst.sh),
-#       both 16-bit packed.
+#       both datyp 133/32 (fstd2nc's choice for float32: lossless turbo-compressed IEEE).
 # Inputs are written by librmn into bench/out/ on first use (bench/make_fixtures.py --big,
 # bench/gdal_bench_input.py). The fstgis venv comes from python/tests/run.sh.
 #   python/bench/run.sh [--repeat N]
@@ -55,7 +55,7 @@ results="$out/python_bench.jsonl"
   # fstd2nc's): each side loads in a fresh process $repeat times, alternating, best kept.
   for _ in $(seq "$repeat"); do
     "$ours" "$b" xarray ours "$fields" "$repeat"
-    "$oracle" "$b" xarray fstd2nc "$fields" 1
+    "$oracle" "$b" xarray fstd2nc "$fields" "$repeat"
   done
   "$ours" "$b" write ours "$netcdf" "$repeat"
   "$oracle" "$b" write fstd2nc "$netcdf" "$repeat"
@@ -70,6 +70,7 @@ for side in ("ours", "fstd2nc"):
     xs = runs["xarray", side]
     best_run = dict(min(xs, key=lambda x: x["load_seconds"]))
     best_run["open_seconds"] = min(x["open_seconds"] for x in xs)
+    best_run["open_first_seconds"] = min(x["open_first_seconds"] for x in xs)
     # Memory: the worst run's, not the best's.
     best_run["peak_rss_growth_bytes"] = max(x["peak_rss_growth_bytes"] for x in xs)
     best_run["load_runs"] = sorted(x["load_seconds"] for x in xs)
@@ -79,8 +80,11 @@ print(f"index {a['records']} records: fstgis {a['seconds']*1e3:.1f} ms "
       f"({a['records'] / (a['seconds'] * 1e3):.0f} records/ms), rpnpy {b['seconds']*1e3:.0f} ms, "
       f"ratio {b['seconds'] / a['seconds']:.0f}x")
 a, b = r["xarray", "ours"], r["xarray", "fstd2nc"]
-print(f"lazy open: fstgis {a['open_seconds']*1e3:.1f} ms, fstd2nc {b['open_seconds']*1e3:.0f} ms, "
-      f"ratio {b['open_seconds'] / a['open_seconds']:.1f}x")
+print(f"lazy open, best in one process: fstgis {a['open_seconds']*1e3:.2f} ms, fstd2nc "
+      f"{b['open_seconds']*1e3:.1f} ms, ratio {b['open_seconds'] / a['open_seconds']:.1f}x; "
+      f"first of a fresh process: fstgis {a['open_first_seconds']*1e3:.0f} ms (with xarray's "
+      f"backend discovery), fstd2nc {b['open_first_seconds']*1e3:.0f} ms, ratio "
+      f"{b['open_first_seconds'] / a['open_first_seconds']:.1f}x")
 print(f"load {a['decoded_bytes'] / 2**20:.0f} MiB (best of {len(a['load_runs'])} fresh processes): "
       f"fstgis {a['load_seconds']:.2f} s, fstd2nc {b['load_seconds']:.2f} s, "
       f"ratio {b['load_seconds'] / a['load_seconds']:.1f}x; all runs: fstgis "
@@ -90,7 +94,7 @@ print(f"peak memory growth of the load / decoded size: fstgis "
       f"{a['peak_rss_growth_bytes'] / a['decoded_bytes']:.2f}, fstd2nc "
       f"{b['peak_rss_growth_bytes'] / max(b['decoded_bytes'], 1):.2f}")
 a, b = r["write", "ours"], r["write", "fstd2nc"]
-print(f"write {a['decoded_bytes'] / 2**20:.0f} MiB from xarray (16-bit packed): fstgis.from_xarray "
+print(f"write {a['decoded_bytes'] / 2**20:.0f} MiB from xarray (datyp 133/32): fstgis.from_xarray "
       f"{a['seconds']:.2f} s ({a['bytes']} bytes), fstd2nc to_fstd {b['seconds']:.2f} s "
       f"({b['bytes']} bytes), ratio {b['seconds'] / a['seconds']:.1f}x")
 PY

@@ -352,7 +352,6 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
     if ensembles is not False:
         fields = merge_members(fields, required=ensembles is True)
     drop = set([drop_variables] if isinstance(drop_variables, str) else drop_variables or ())
-    records = f.records()
 
     grid_index: "OrderedDict[str, int]" = OrderedDict()
     for fd in fields:
@@ -374,8 +373,11 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         if name in drop:
             continue
         recs = fd["record"]
-        first = records[int(recs[0])]
-        dtypes = {_dtype(records[int(r)].datyp, records[int(r)].nbits) for r in recs}
+        # (Not `f[i]`: indexing the File is what reading a record goes through.)
+        first = f._reader().record(int(recs[0]))
+        # (datyp, nbits) of the records: a few distinct pairs, whatever their number.
+        packings = set(zip(fd["datyp"].tolist(), fd["nbits"].tolist()))
+        dtypes = {_dtype(d, n) for d, n in packings}
         if None in dtypes:
             # Characters or raw words of an odd width: not an array of values. Said, not
             # silently dropped: the records are there for fstgis.open.
@@ -540,7 +542,6 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
             yin_yang = _yin_yang_values(f, first, yin_yang_cache)
             if yin_yang is not None:
                 attrs["fst_yin_yang"] = yin_yang
-        packings = {(records[int(r)].datyp, records[int(r)].nbits) for r in recs}
         raw = all(d & 63 == 0 for d, _ in packings)
         if raw:
             # The bits as stored: no unit or standard name applies to them.
@@ -694,10 +695,14 @@ class FstBackendEntrypoint(BackendEntrypoint):
 def to_xarray(paths, *, forecast_axis=False, **kwargs):
     """One path (or bytes): ``xr.open_dataset(..., engine="fst")``; several paths or a glob:
     ``xr.open_mfdataset(..., engine="fst")`` combined by coordinates."""
+    # The backend class rather than its name: xarray then skips finding its engines, which
+    # imports every installed backend (rioxarray alone, with rasterio and dask.array, costs
+    # ~200 ms on the first open of a process).
+    engine = FstBackendEntrypoint
     if isinstance(paths, (str, os.PathLike)) and not any(c in os.fspath(paths) for c in "*?["):
-        return xr.open_dataset(paths, engine="fst", forecast_axis=forecast_axis, **kwargs)
+        return xr.open_dataset(paths, engine=engine, forecast_axis=forecast_axis, **kwargs)
     if isinstance(paths, (bytes, bytearray, memoryview)) or hasattr(paths, "read"):
-        return xr.open_dataset(paths, engine="fst", forecast_axis=forecast_axis, **kwargs)
+        return xr.open_dataset(paths, engine=engine, forecast_axis=forecast_axis, **kwargs)
     kwargs.setdefault("combine", "by_coords")
-    return xr.open_mfdataset(fstgis._expand(paths), engine="fst",
+    return xr.open_mfdataset(fstgis._expand(paths), engine=engine,
                              forecast_axis=forecast_axis, **kwargs)

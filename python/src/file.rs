@@ -314,7 +314,8 @@ impl File {
     /// fst-core's catalog: the records grouped into fields (same nomvar, typvar, etiket and
     /// grid; grid descriptor records left out), each a dict of its keys and, per record in
     /// (valid time, level) order, numpy arrays `record`, `datev`, `dateo`,
-    /// `forecast_seconds`, `ip1`, `level`, `level_kind` (-1: ip1 does not decode) and `nk`.
+    /// `forecast_seconds`, `ip1`, `level`, `level_kind` (-1: ip1 does not decode), `nk`,
+    /// `datyp` and `nbits`.
     fn fields<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
         let file = self.get()?;
         let catalog = py.detach(|| Catalog::build(file.records()));
@@ -349,6 +350,16 @@ impl File {
                 col(&|x| x.level.map_or(-1, |l| l.kind.code().into())).into_pyarray(py),
             )?;
             d.set_item("nk", col(&|x| x.nk.into()).into_pyarray(py))?;
+            // How each record is stored: the backend's dtype, without a Record per record.
+            let meta = |x: &FieldSlice| file.record(x.record);
+            d.set_item(
+                "datyp",
+                col(&|x| meta(x).map_or(-1, |r| r.datyp.0.into())).into_pyarray(py),
+            )?;
+            d.set_item(
+                "nbits",
+                col(&|x| meta(x).map_or(-1, |r| r.nbits.into())).into_pyarray(py),
+            )?;
             out.push(d);
         }
         Ok(out)
