@@ -36,6 +36,7 @@ struct FstBandInfo {
     int has_nodata;
     double nodata;
     char **fst_metadata;
+    const char *unit_type;
 };
 
 int fstgis_identify(const unsigned char *header, size_t n);
@@ -109,10 +110,12 @@ class FSTRasterBand final : public GDALPamRasterBand {
     int index_;
     bool has_nodata_;
     double nodata_;
+    std::string unit_type_;
 
   public:
     FSTRasterBand(FSTDataset *ds, int n, const FstBandInfo &bi)
-        : index_(n - 1), has_nodata_(bi.has_nodata != 0), nodata_(bi.nodata) {
+        : index_(n - 1), has_nodata_(bi.has_nodata != 0), nodata_(bi.nodata),
+          unit_type_(bi.unit_type ? bi.unit_type : "") {
         poDS = ds;
         nBand = n;
         eDataType = static_cast<GDALDataType>(bi.gdal_type);
@@ -156,6 +159,10 @@ class FSTRasterBand final : public GDALPamRasterBand {
             return nodata_;
         }
         return GDALPamRasterBand::GetNoDataValue(ok);
+    }
+
+    const char *GetUnitType() override {
+        return unit_type_.empty() ? GDALPamRasterBand::GetUnitType() : unit_type_.c_str();
     }
 };
 

@@ -251,12 +251,15 @@ pub struct FstBandInfo {
     nodata: c_double,
     /// The band's `FST` metadata domain.
     fst_metadata: *mut *mut c_char,
+    /// `GetUnitType` (empty when unknown).
+    unit_type: *const c_char,
 }
 
 struct BandStrings {
     description: CString,
     metadata: Csl,
     fst_metadata: Csl,
+    unit_type: CString,
 }
 
 /// An open dataset and the C strings lent to the shim.
@@ -300,6 +303,7 @@ fn build_handle(name: &str) -> Result<Handle, ModelError> {
             description: cstring(&b.description),
             metadata: Csl::from_pairs(&b.metadata),
             fst_metadata: Csl::from_pairs(&b.fst_metadata),
+            unit_type: cstring(&b.unit_type),
         })
         .collect();
     Ok(Handle {
@@ -432,6 +436,7 @@ pub unsafe extern "C" fn fstgis_band_info(
         out.has_nodata = c_int::from(b.nodata.is_some());
         out.nodata = b.nodata.unwrap_or(0.0);
         out.fst_metadata = s.fst_metadata.as_ptr();
+        out.unit_type = s.unit_type.as_ptr();
         0
     })
 }

@@ -152,6 +152,9 @@ pub struct Band {
     /// Every `FST_*` item of the band, in the metadata domain `FST` (the default domain leaves
     /// out the ones that differ between the bands of a netCDF time × level hypercube).
     pub fst_metadata: Vec<(String, String)>,
+    /// The band's unit (`GDALRasterBand::GetUnitType`): the nomvar's CF units, as the `units`
+    /// item; empty when the table does not know the nomvar.
+    pub unit_type: String,
     /// Nodata value, for records with missing values.
     pub nodata: Option<f64>,
     /// Block size (full rows).
@@ -516,6 +519,12 @@ impl Ctx<'_> {
                 description: format!("{what} (degrees)"),
                 metadata: vec![kv("FST_COORDINATE", what)],
                 fst_metadata: vec![],
+                unit_type: if part == Part::Lon {
+                    "degrees_east"
+                } else {
+                    "degrees_north"
+                }
+                .to_owned(),
                 nodata: None,
                 block: block_shape(ni, nj, 8),
                 record: first.index,

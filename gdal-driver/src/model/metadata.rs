@@ -202,6 +202,7 @@ pub(super) fn band(
         md.push(kv("units", v.units));
     }
     Band {
+        unit_type: cf.map_or_else(String::new, |v| v.units.to_owned()),
         data_type: dt,
         description,
         metadata: md,
