@@ -17,7 +17,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import XDF, gdal, have_exe, need, rotated_case, rotated_cases
+from conftest import XDF, field_datasets, gdal, have_exe, need, rotated_case, rotated_cases
 
 pytestmark = pytest.mark.require_driver("FST")
 
@@ -253,3 +253,18 @@ def test_qgis_renders_the_whole_footprint(case, tmp_path):
             problems.append(f"{job['crs']}: {covered:.1%} of the grid's footprint drawn, "
                             f"{spill:.1%} of the drawing outside it ({job['png']})")
     assert not problems, f"{case.name}:\n" + "\n".join(problems)
+
+
+def test_geotiff_export_of_a_rotated_field_loses_its_crs_with_pam_off(tmp_path):
+    """The HOWTO's warning under GDAL_PAM_ENABLED: the ob_tran CRS of a rotated field lives in
+    the GeoTIFF's .aux.xml only, so with PAM off the GeoTIFF has no CRS (no error from GDAL)."""
+    need(have_exe("gdal_translate"), "gdal_translate missing")
+    name = next(n for n, d in field_datasets(XDF / "grids.fst")
+                if d.GetMetadataItem("FST_GRTYP") == "Z" and d.GetMetadataItem("FST_GRREF") == "E")
+    for pam, want in (("NO", False), ("YES", True)):
+        tif = tmp_path / f"pam_{pam}.tif"
+        env = dict(os.environ, GDAL_PAM_ENABLED=pam)
+        r = subprocess.run(["gdal_translate", "-q", name, str(tif)], capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+        info = json.loads(subprocess.run(["gdalinfo", "-json", str(tif)], capture_output=True, text=True, env=env).stdout)
+        assert bool(info.get("coordinateSystem", {}).get("wkt")) == want, (pam, info.get("coordinateSystem"))
