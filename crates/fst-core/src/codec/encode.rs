@@ -567,11 +567,19 @@ fn encode_in(
     if plugged.is_some() {
         datyp |= 64;
     }
+    // IEEE 64 from float32 values stores doubles: the element size is the stored one. With
+    // dasiz 32 the newest librmn (which returns elements of dasiz bits) reads the doubles
+    // as garbage floats; librmn 19.5 ignores dasiz.
+    let dasiz = if plan.base == 5 && plan.nbits == 64 {
+        64
+    } else {
+        values.element_bits()
+    };
     Ok(Encoded {
         words,
         datyp: Datyp(datyp),
         nbits: plan.nbits,
-        dasiz: values.element_bits(),
+        dasiz,
     })
 }
 

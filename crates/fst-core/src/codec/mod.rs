@@ -832,6 +832,37 @@ mod tests {
     }
 
     #[test]
+    fn ieee64_from_float32_records_its_element_size_as_64() {
+        // The newest librmn returns elements of dasiz bits: a 5/64 record marked dasiz 32
+        // read back as garbage floats (found by rmn-read on `fst cp --datyp 5 --nbits 64`).
+        let values = [1.5f32, -2.25, 3.0, 4.75];
+        let req = EncodeRequest {
+            datyp: Datyp(5),
+            nbits: 64,
+            ni: 2,
+            nj: 2,
+            nk: 1,
+        };
+        let e = encode(
+            SamplesRef::F32(&values),
+            None,
+            &req,
+            &crate::Limits::DEFAULT,
+        )
+        .unwrap();
+        assert_eq!((e.datyp.0, e.nbits, e.dasiz), (5, 64, 64));
+        let f32_req = EncodeRequest { nbits: 32, ..req };
+        let e = encode(
+            SamplesRef::F32(&values),
+            None,
+            &f32_req,
+            &crate::Limits::DEFAULT,
+        )
+        .unwrap();
+        assert_eq!(e.dasiz, 32);
+    }
+
+    #[test]
     fn big_endian_words_are_the_native_words_swapped() {
         // What XDF writers ask for: the same payload, each word's bytes in big-endian
         // order in memory, whether the encoder forms them so (1/16) or swaps at the end.
