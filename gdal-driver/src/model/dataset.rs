@@ -248,7 +248,26 @@ pub fn open(
     )?;
     let file = Arc::new(file);
     let catalog = Catalog::build(file.records());
-    let fields = catalog.fields();
+    // Raw records of a width that holds no elements (RSF's FILE_JSON blob: datyp 0, 1 bit
+    // per "point") are no raster: listed, every read of them failed.
+    let opaque = |f: &CatField| {
+        f.slices
+            .first()
+            .and_then(|s| file.record(s.record))
+            .is_some_and(|r| r.datyp.base() == 0 && !matches!(r.nbits, 8 | 16 | 32 | 64))
+    };
+    let rasters: Vec<CatField>;
+    let fields = if catalog.fields().iter().any(opaque) {
+        rasters = catalog
+            .fields()
+            .iter()
+            .filter(|f| !opaque(f))
+            .cloned()
+            .collect();
+        &rasters[..]
+    } else {
+        catalog.fields()
+    };
     let ctx = Ctx {
         file: &file,
         path: &path,
