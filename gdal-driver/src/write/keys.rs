@@ -19,6 +19,20 @@ fn number<T: std::str::FromStr>(md: &[(String, String)], key: &str) -> Option<T>
     find(md, key).and_then(|v| v.trim().parse().ok())
 }
 
+/// The ip1 of a band's `FST_LEVEL` item with its kind, from `FST_LEVEL_KIND` (a code) or
+/// `FST_LEVEL_UNIT` (librmn's unit: `mb`, `sg`, `M`, …): how a user sets a level through
+/// rasterio tags or band metadata without computing the ip1.
+fn level_item_ip1(md: &[(String, String)]) -> Option<u32> {
+    let value = number::<f32>(md, "FST_LEVEL")?;
+    let kind = number::<u32>(md, "FST_LEVEL_KIND")
+        .and_then(LevelKind::from_code)
+        .or_else(|| {
+            let unit = find(md, "FST_LEVEL_UNIT")?.trim();
+            LevelKind::ALL.into_iter().find(|k| k.unit() == unit)
+        })?;
+    encode_ip(value, kind, IpStyle::New).ok()
+}
+
 /// A name from foreign metadata (GRIB element, netCDF variable): its first `max` printable
 /// ASCII letters, digits or underscores, upper case.
 fn foreign_name(v: &str, max: usize) -> Option<String> {
@@ -229,6 +243,7 @@ pub(super) fn band_keys(
     let ip1 = o
         .ip1
         .or_else(|| number(md, "FST_IP1"))
+        .or_else(|| level_item_ip1(md))
         .or_else(|| find(md, "GRIB_SHORT_NAME").and_then(grib_ip1))
         .or_else(|| {
             // The level kind of an FST source, else the coordinate's units.
@@ -306,6 +321,30 @@ pub(super) fn packing(o: &CreateOptions, band: &BandInput<'_>, turbo: bool) -> (
 #[allow(clippy::float_cmp)] // levels decode exactly
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_level_item_with_its_unit_or_kind_sets_ip1() {
+        // rasterio users tag FST_LEVEL and FST_LEVEL_UNIT (what the reader shows): they were
+        // ignored, and the record was written at ip1 0.
+        let pressure = encode_ip(850.0, LevelKind::Pressure, IpStyle::New).ok();
+        let md = |items: &[(&str, &str)]| -> Vec<(String, String)> {
+            items
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect()
+        };
+        let by_unit = md(&[("FST_LEVEL", "850"), ("FST_LEVEL_UNIT", "mb")]);
+        assert_eq!(level_item_ip1(&by_unit), pressure);
+        let by_kind = md(&[("FST_LEVEL", "850"), ("FST_LEVEL_KIND", "2")]);
+        assert_eq!(level_item_ip1(&by_kind), pressure);
+        let sigma = md(&[("FST_LEVEL", "0.995"), ("FST_LEVEL_UNIT", "sg")]);
+        assert_eq!(
+            level_item_ip1(&sigma),
+            encode_ip(0.995, LevelKind::Sigma, IpStyle::New).ok()
+        );
+        assert_eq!(level_item_ip1(&md(&[("FST_LEVEL", "850")])), None);
+        assert_eq!(level_item_ip1(&md(&[("FST_LEVEL_UNIT", "mb")])), None);
+    }
 
     #[test]
     fn cf_and_grib_times() {
