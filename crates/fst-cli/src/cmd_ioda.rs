@@ -347,11 +347,21 @@ fn csv_quote(field: &str) -> String {
 
 fn run_dump(args: &DumpArgs) -> anyhow::Result<()> {
     let dataset = open(&args.path)?;
-    let columns = args
-        .vars
-        .iter()
-        .map(|query| read_column(&dataset, query.trim()))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut columns: Vec<Column> = Vec::new();
+    for query in &args.vars {
+        let column = read_column(&dataset, query.trim())?;
+        // Two names of one variable (an alias, `name@Group` and `Group/name`): one column,
+        // since a JSON object or a Parquet schema cannot hold the same name twice.
+        if columns.iter().any(|c| c.name == column.name) {
+            eprintln!(
+                "note: {:?} is {} again: listed once",
+                query.trim(),
+                column.name
+            );
+            continue;
+        }
+        columns.push(column);
+    }
     let locations = usize::try_from(dataset.location_count()).unwrap_or(usize::MAX);
     let rows = args.limit.map_or(locations, |limit| limit.min(locations));
     if let Some(path) = &args.output {

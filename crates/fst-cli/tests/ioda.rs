@@ -376,6 +376,26 @@ fn channel_columns_are_named_by_channel_number() {
 }
 
 #[test]
+fn two_names_of_one_variable_are_one_column() {
+    // A JSON line held the same key twice (one value silently replacing the other).
+    let path = fixtures().join("rdasapp_msonet_singleob_airTemperature.nc4");
+    let vars = "airTemperature@ObsValue,ObsValue/airTemperature,latitude";
+    let csv = run_ok(fst().args(["ioda", "dump", "--vars", vars]).arg(&path));
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "ObsValue/airTemperature,MetaData/latitude"
+    );
+    let json = run_ok(
+        fst()
+            .args(["ioda", "dump", "--format", "json", "--vars", vars])
+            .arg(&path),
+    );
+    let first: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(first.len(), 2, "{json}");
+}
+
+#[test]
 fn errors_name_the_file_and_the_variable() {
     let path = fixtures().join("obs2ioda_write_goes_abi_ioda_v3.nc");
     let out = run(fst()
