@@ -390,7 +390,7 @@ fn two_names_of_one_variable_are_one_column() {
             .args(["ioda", "dump", "--format", "json", "--vars", vars])
             .arg(&path),
     );
-    let first: serde_json::Map<String, serde_json::Value> =
+    let first: serde_json::Map<String, Value> =
         serde_json::from_str(json.lines().next().unwrap()).unwrap();
     assert_eq!(first.len(), 2, "{json}");
 }
