@@ -117,16 +117,43 @@ impl DimRequest {
     }
 }
 
-/// The slice a request selects.
+/// Whether a slice is at a listed level: by its ip1 or, the same level under another ip1
+/// encoding (old or new style) in some files, by its decoded level
+/// (`source::distinct_levels`).
+fn at_level(s: &Slice, l: &(u32, Option<Level>)) -> bool {
+    s.ip1 == l.0 || (l.1.is_some() && s.level == l.1)
+}
+
+/// The slice a request selects. Without `DIM_REFERENCE_TIME`, the latest run in which the
+/// request's TIME and ELEVATION resolve: the capabilities list the times and levels of every
+/// run, and each of them must draw without naming its run (a client such as QGIS or OWSLib
+/// sends TIME alone). With no dimension at all, that is the latest run.
 pub fn select<'a>(layer: &'a Layer, req: &DimRequest) -> Result<&'a Slice, ApiError> {
-    // Run.
-    let run = match &req.reference_time {
-        Some(v) => pick_time(v, &layer.runs, "DIM_REFERENCE_TIME")?,
-        None => *layer
-            .runs
-            .last()
-            .ok_or_else(|| ApiError::Internal("layer without runs".into()))?,
-    };
+    if let Some(v) = &req.reference_time {
+        let run = pick_time(v, &layer.runs, "DIM_REFERENCE_TIME")?;
+        return select_in_run(layer, run, req);
+    }
+    let mut first_err = None;
+    for run in layer.runs.iter().rev() {
+        match select_in_run(layer, *run, req) {
+            Ok(s) => return Ok(s),
+            // A value this run lacks may be another run's; any other error is the
+            // request's own and the same in every run.
+            Err(e @ ApiError::InvalidDimensionValue { .. }) => {
+                first_err.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(first_err.unwrap_or_else(|| ApiError::Internal("layer without runs".into())))
+}
+
+/// The slice a request selects in one run.
+fn select_in_run<'a>(
+    layer: &'a Layer,
+    run: DateTime<Utc>,
+    req: &DimRequest,
+) -> Result<&'a Slice, ApiError> {
     let in_run: Vec<&Slice> = layer.slices.iter().filter(|s| s.run == run).collect();
     let mut times: Vec<DateTime<Utc>> = in_run.iter().map(|s| s.valid).collect();
     times.dedup();
@@ -136,10 +163,6 @@ pub fn select<'a>(layer: &'a Layer, req: &DimRequest) -> Result<&'a Slice, ApiEr
             .ok_or_else(|| ApiError::Internal("run without times".into()))?,
     };
     let at_time: Vec<&Slice> = in_run.into_iter().filter(|s| s.valid == time).collect();
-    // A slice is at a listed level by its ip1 or, the same level under another ip1 encoding
-    // (old or new style) in some files, by its decoded level (`source::distinct_levels`).
-    let at_level =
-        |s: &Slice, l: &(u32, Option<Level>)| s.ip1 == l.0 || (l.1.is_some() && s.level == l.1);
     let level = match &req.elevation {
         None => layer
             .levels
@@ -187,6 +210,20 @@ pub fn select<'a>(layer: &'a Layer, req: &DimRequest) -> Result<&'a Slice, ApiEr
                 .take(80)
                 .collect(),
         })
+}
+
+/// The slice a request without dimensions draws: the capabilities' defaults are its run,
+/// time and level.
+#[must_use]
+pub fn default_slice(layer: &Layer) -> Option<&Slice> {
+    select(layer, &DimRequest::default()).ok()
+}
+
+/// The ELEVATION text of the level a request without dimensions draws.
+#[must_use]
+pub fn default_level(layer: &Layer) -> Option<String> {
+    let s = default_slice(layer)?;
+    layer.levels.iter().find(|l| at_level(s, l)).map(level_text)
 }
 
 /// Rank of a level kind among several (a whole field across its kinds, the tie-break of a
@@ -258,17 +295,11 @@ pub fn time_extent(times: &[DateTime<Utc>]) -> String {
     times.iter().map(|t| iso(*t)).collect::<Vec<_>>().join(",")
 }
 
-/// Default time of a layer (latest run, nearest to now).
+/// Default time of a layer: that of the slice a request without dimensions draws (latest
+/// run, nearest to now).
 #[must_use]
 pub fn default_time(layer: &Layer) -> Option<DateTime<Utc>> {
-    let run = *layer.runs.last()?;
-    let times: Vec<DateTime<Utc>> = layer
-        .slices
-        .iter()
-        .filter(|s| s.run == run)
-        .map(|s| s.valid)
-        .collect();
-    nearest(&times, Utc::now())
+    default_slice(layer).map(|s| s.valid)
 }
 
 #[cfg(test)]

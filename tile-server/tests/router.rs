@@ -69,7 +69,8 @@ async fn capabilities_1_3_0() {
         "<Name>TT</Name>",
         "<Name>UV</Name>",
         "<Dimension name=\"time\" units=\"ISO8601\"",
-        "<Dimension name=\"elevation\" units=\"hPa\" default=\"1000\">1000,850,500</Dimension>",
+        // The default is what a map without ELEVATION draws: the latest run has 850 hPa only.
+        "<Dimension name=\"elevation\" units=\"hPa\" default=\"850\">1000,850,500</Dimension>",
         "<Dimension name=\"reference_time\" units=\"ISO8601\" default=\"2026-11-21T00:00:00Z\">2026-11-20T12:00:00Z,2026-11-21T00:00:00Z</Dimension>",
         "<EX_GeographicBoundingBox>",
         "<BoundingBox CRS=\"EPSG:3857\"",
@@ -104,7 +105,7 @@ async fn capabilities_1_1_1() {
     assert!(t.contains("<SRS>EPSG:4326</SRS>"));
     assert!(t.contains("<LatLonBoundingBox"));
     assert!(t.contains("<Extent name=\"time\""));
-    assert!(t.contains("<Extent name=\"elevation\" default=\"1000\">1000,850,500</Extent>"));
+    assert!(t.contains("<Extent name=\"elevation\" default=\"850\">1000,850,500</Extent>"));
 }
 
 #[tokio::test]
@@ -1170,10 +1171,9 @@ async fn the_default_elevation_is_the_level_nearest_the_surface() {
             "UU.P.LEVELS",
             "units=\"m above ground\" default=\"0\">0,1.5,10<",
         ),
-        (
-            "TT.P.SAMPLE",
-            "units=\"hPa\" default=\"1000\">1000,850,500<",
-        ),
+        // The sample's latest run has TT at 850 hPa only: that is what a map without
+        // ELEVATION draws (`capabilities_defaults_are_what_is_drawn`).
+        ("TT.P.SAMPLE", "units=\"hPa\" default=\"850\">1000,850,500<"),
     ] {
         let (_, after) = caps.split_once(&format!("<Name>{layer}</Name>")).unwrap();
         let (_, dim) = after.split_once("<Dimension name=\"elevation\" ").unwrap();
@@ -1193,6 +1193,97 @@ async fn the_default_elevation_is_the_level_nearest_the_surface() {
         default,
         get(&s, &map("TT.P.VGRID", "&ELEVATION=0.0125")).await.body
     );
+}
+
+/// The `default` attribute of a layer's dimension in capabilities 1.3.0.
+fn dim_default(caps: &str, layer: &str, dim: &str) -> String {
+    let (_, after) = caps
+        .split_once(&format!("<Name>{layer}</Name>"))
+        .unwrap_or_else(|| panic!("{layer} not listed"));
+    let (_, d) = after
+        .split_once(&format!("<Dimension name=\"{dim}\" "))
+        .unwrap();
+    let (_, d) = d.split_once("default=\"").unwrap();
+    d.split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn capabilities_defaults_are_what_is_drawn_and_every_listed_value_draws() {
+    // The sample has two runs: 2026-11-20 12 UTC (TT at 1000, 850 and 500 hPa, 12 to 00 UTC)
+    // and 2026-11-21 00 UTC (TT at 850 hPa only, 00 and 06 UTC). The capabilities list the
+    // times and levels of both, but without DIM_REFERENCE_TIME every request went to the
+    // latest run: TIME=2026-11-20T12:00:00Z and ELEVATION=1000 (the advertised default!)
+    // answered InvalidDimensionValue, and the map drawn without ELEVATION was 850 hPa.
+    let s = state();
+    let caps = get(&s, "/wms?SERVICE=WMS&REQUEST=GetCapabilities&VERSION=1.3.0")
+        .await
+        .text();
+    let snap = s.snapshot();
+    for layer in snap.layers.values() {
+        let name = &layer.name;
+        let b = layer.bbox;
+        let map = |extra: &str| {
+            format!("/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS={name}&STYLES=&CRS=CRS:84&BBOX={},{},{},{}&WIDTH=40&HEIGHT=30&FORMAT=image/png&COLORSCALERANGE=-60,1100{extra}", b[0], b[1], b[2], b[3])
+        };
+        let default = get(&s, &map("")).await;
+        assert_eq!(default.status, StatusCode::OK, "{name}: {}", default.text());
+        let explicit = format!(
+            "&TIME={}&ELEVATION={}&DIM_REFERENCE_TIME={}",
+            dim_default(&caps, name, "time"),
+            dim_default(&caps, name, "elevation"),
+            dim_default(&caps, name, "reference_time")
+        );
+        let r = get(&s, &map(&explicit)).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}{explicit}: {}", r.text());
+        assert_eq!(
+            r.body, default.body,
+            "{name}: the defaults {explicit} are not what is drawn"
+        );
+        for t in &layer.times {
+            let q = format!("&TIME={}", tile_server::dims::iso(*t));
+            let r = get(&s, &map(&q)).await;
+            assert_eq!(r.status, StatusCode::OK, "{name}{q}: {}", r.text());
+        }
+        for l in &layer.levels {
+            let q = format!("&ELEVATION={}", tile_server::dims::level_text(l));
+            let r = get(&s, &map(&q)).await;
+            assert_eq!(r.status, StatusCode::OK, "{name}{q}: {}", r.text());
+        }
+    }
+    // TIME alone takes the latest run that has it: 2026-11-21T00 is in both runs, and 500 hPa
+    // only in the first.
+    let r = get(
+        &s,
+        "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=TT&QUERY_LAYERS=TT&STYLES=&CRS=CRS:84&BBOX=-130,30,-70,70&WIDTH=60&HEIGHT=40&I=30&J=20&INFO_FORMAT=application/json&TIME=2026-11-21T00:00:00Z",
+    )
+    .await;
+    assert!(
+        r.text()
+            .contains("\"reference_time\":\"2026-11-21T00:00:00Z\""),
+        "{}",
+        r.text()
+    );
+    let r = get(
+        &s,
+        "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=TT&QUERY_LAYERS=TT&STYLES=&CRS=CRS:84&BBOX=-130,30,-70,70&WIDTH=60&HEIGHT=40&I=30&J=20&INFO_FORMAT=application/json&TIME=2026-11-21T00:00:00Z&ELEVATION=500",
+    )
+    .await;
+    assert!(
+        r.text()
+            .contains("\"reference_time\":\"2026-11-20T12:00:00Z\""),
+        "{}",
+        r.text()
+    );
+    // A value no run has is still refused, and a named run is not left.
+    for q in [
+        "&TIME=2026-11-22T00:00:00Z",
+        "&ELEVATION=700",
+        "&TIME=2026-11-20T12:00:00Z&DIM_REFERENCE_TIME=2026-11-21T00:00:00Z",
+    ] {
+        let r = get(&s, &format!("{MAP}{q}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}");
+        assert_eq!(exception_code(&r), "InvalidDimensionValue", "{q}");
+    }
 }
 
 #[tokio::test]

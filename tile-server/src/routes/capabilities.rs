@@ -242,7 +242,9 @@ impl Document<'_> {
         let runs = dims::time_extent(&l.runs);
         let dr = l.runs.last().map(|t| iso(*t)).unwrap_or_default();
         let levels: Vec<String> = l.levels.iter().map(dims::level_text).collect();
-        let dl = esc(&levels.first().cloned().unwrap_or_default());
+        // The level a request without ELEVATION draws (the run and time by default may lack
+        // the layer's first level).
+        let dl = esc(&dims::default_level(l).unwrap_or_default());
         let levels = esc(&levels.join(","));
         let lunits = esc(if l.level_units.is_empty() {
             "code"
