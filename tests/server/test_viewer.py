@@ -225,3 +225,35 @@ def test_viewer_lists_observations_above_fields_and_a_click_shows_one(obs_server
     assert station[got[0]] == feats[k]["properties"]["station"], (got, feats[k])
     text = b.eval("document.querySelector('.leaflet-popup-content').textContent")
     assert feats[k]["properties"]["station"] in text
+
+
+def set_control(b, control, value, event):
+    b.eval(f"(() => {{ const e = document.getElementById('{control}'); e.value = {json.dumps(value)}; "
+           f"e.dispatchEvent(new Event('{event}')); return true; }})()")
+    return b.eval("(() => { const s = fstViewer.selected(); return [s.run, s.time, s.level]; })()")
+
+
+@needs_chromium
+def test_changing_run_keeps_the_valid_time_and_level(server, browser):
+    # The sample's runs: 2026-11-20 12 UTC (TT at 1000, 850 and 500 hPa, 12, 18 and 00 UTC)
+    # and 2026-11-21 00 UTC (850 hPa, 00 and 06 UTC). The sliders hold indices, which were
+    # kept across a change of run: 00 UTC of the first run became 06 UTC of the second, and
+    # back in the first run the map showed 18 UTC at 1000 hPa instead of 00 UTC at 500 hPa.
+    b = browser
+    b.open(server + "/?layer=TT")
+    wait_for_map(b)
+    first, second = "2026-11-20T12:00:00Z", "2026-11-21T00:00:00Z"
+    set_control(b, "run", first, "change")
+    times = b.eval("fstViewer.selected().layer.runs.filter(r => r.reference_time === '%s')[0].times" % first)
+    set_control(b, "time", str(times.index("2026-11-21T00:00:00Z")), "input")
+    assert set_control(b, "level", "2", "input") == [first, "2026-11-21T00:00:00Z", "500"]
+    # The same valid time in the other run; 500 hPa is not there: its only level.
+    assert set_control(b, "run", second, "change") == [second, "2026-11-21T00:00:00Z", "850"]
+    assert b.eval("document.getElementById('timeText').textContent") == "2026-11-21T00:00:00Z"
+    # Back: the time and the level shown stay.
+    assert set_control(b, "run", first, "change") == [first, "2026-11-21T00:00:00Z", "850"]
+    # 06 UTC is only in the second run: going back takes the nearest time.
+    set_control(b, "run", second, "change")
+    set_control(b, "time", "1", "input")
+    assert set_control(b, "run", first, "change") == [first, "2026-11-21T00:00:00Z", "850"]
+

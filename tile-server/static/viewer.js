@@ -89,16 +89,29 @@
     };
   }
 
-  function setRanges(pickDefault) {
+  // The sliders of the selected run. With `keep` (the valid time and level shown before a
+  // change of run), the same valid time (else the nearest) and the same level (else the
+  // first) stay selected: sliders hold indices, and runs have different times and levels,
+  // so that an index kept across runs showed another time or level than the one picked.
+  function setRanges(keep) {
     var r = runInfo();
-    $('time').max = Math.max(0, r.times.length - 1);
-    if (pickDefault) {
-      var dt = r.times.indexOf(current.default_time);
-      $('time').value = dt < 0 ? r.times.length - 1 : dt;
-      // Levels are listed nearest the surface first: the first is the default.
-      $('level').value = 0;
+    var ti = -1, li = -1;
+    if (keep) {
+      ti = r.times.indexOf(keep.time);
+      if (ti < 0 && keep.time) {
+        var t0 = Date.parse(keep.time), best = Infinity;
+        r.times.forEach(function (t, k) { var d = Math.abs(Date.parse(t) - t0); if (d < best) { best = d; ti = k; } });
+      }
+      li = keep.level === null ? -1 : r.levels.indexOf(keep.level);
+    } else {
+      ti = r.times.indexOf(current.default_time);
+      if (ti < 0) ti = r.times.length - 1;
     }
+    $('time').max = Math.max(0, r.times.length - 1);
+    $('time').value = Math.max(0, ti);
     $('level').max = Math.max(0, r.levels.length - 1);
+    // Levels are listed nearest the surface first: the first is the default.
+    $('level').value = Math.max(0, li);
   }
 
   // The query of the tiles, the legend and GetFeatureInfo: style, dimensions, colour range.
@@ -111,6 +124,7 @@
 
   function refresh() {
     var s = selected();
+    shown = { time: s.time, level: s.level };
     $('timeText').textContent = s.time || '';
     $('levelText').textContent = s.level === null ? '' : s.level + ' ' + s.layer.level_units;
     var url = 'tiles/' + encodeURIComponent(s.layer.name) + '/{z}/{x}/{y}.png?' + query(s);
@@ -127,7 +141,7 @@
     if (!current) return;
     $('style').innerHTML = current.styles.map(function (s) { return '<option value="' + s.name + '">' + s.title + '</option>'; }).join('');
     $('run').innerHTML = current.reference_times.slice().reverse().map(function (t) { return '<option>' + t + '</option>'; }).join('');
-    setRanges(true);
+    setRanges(null);
     if (!fitted[name]) {
       var b = current.bbox, shift = b[2] > 180 ? -360 : 0;
       map.fitBounds([[b[1], b[0] + shift], [b[3], b[2] + shift]]);
@@ -138,7 +152,9 @@
 
   ['style', 'time', 'level', 'opacity'].forEach(function (id) { $(id).addEventListener('input', refresh); });
   $('range').addEventListener('change', refresh);
-  $('run').addEventListener('change', function () { setRanges(false); refresh(); });
+  // The slice shown, remembered across a change of run.
+  var shown = null;
+  $('run').addEventListener('change', function () { setRanges(shown); refresh(); });
   $('layer').addEventListener('change', function () { pickLayer($('layer').value); });
 
   function esc(t) {
