@@ -257,3 +257,17 @@ def test_changing_run_keeps_the_valid_time_and_level(server, browser):
     set_control(b, "time", "1", "input")
     assert set_control(b, "run", first, "change") == [first, "2026-11-21T00:00:00Z", "850"]
 
+
+@needs_chromium
+def test_a_colour_range_the_server_refuses_is_explained(server, browser):
+    b = browser
+    b.open(server + "/?layer=TT")
+    wait_for_map(b)
+    assert b.eval("document.getElementById('message').textContent") == ""
+    set_control(b, "range", "20,-20", "change")
+    msg = b.wait_for("document.getElementById('message').textContent")
+    assert "COLORSCALERANGE" in msg, msg
+    # A valid range clears the message.
+    set_control(b, "range", "-20,20", "change")
+    b.wait_for("document.getElementById('legendImg').complete && document.getElementById('legendImg').naturalWidth > 0")
+    assert b.eval("document.getElementById('message').textContent") == ""

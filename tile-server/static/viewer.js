@@ -132,9 +132,22 @@
     tiles = L.tileLayer(url, { opacity: s.opacity / 100, maxZoom: 12, className: 'fst-tiles' }).addTo(map);
     // The legend of the same slice and range as the tiles: with a range from the data, its
     // labels are that range.
+    $('message').textContent = '';
     $('legendImg').src = 'wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&FORMAT=image/png&LAYER=' +
       encodeURIComponent(s.layer.name) + '&' + query(s);
   }
+
+  // A legend the server refuses (a colour range it cannot read, say) refuses the tiles too:
+  // say why, from the server's exception report, instead of leaving a blank map.
+  $('legendImg').addEventListener('error', function () {
+    var src = $('legendImg').src;
+    fetch(src).then(function (r) { return r.ok ? '' : r.text(); }).then(function (t) {
+      if (!t || $('legendImg').src !== src) return;
+      var doc = new DOMParser().parseFromString(t, 'text/xml');
+      var e = doc.getElementsByTagName('ServiceException')[0];
+      $('message').textContent = e ? e.textContent.trim() : t.slice(0, 300);
+    }).catch(function () {});
+  });
 
   function pickLayer(name) {
     current = layers.filter(function (l) { return l.name === name; })[0];
