@@ -271,3 +271,31 @@ def test_a_colour_range_the_server_refuses_is_explained(server, browser):
     set_control(b, "range", "-20,20", "change")
     b.wait_for("document.getElementById('legendImg').complete && document.getElementById('legendImg').naturalWidth > 0")
     assert b.eval("document.getElementById('message').textContent") == ""
+
+
+@pytest.fixture(scope="session")
+def markup_server(tmp_path_factory):
+    """A server on the sample plus a TT field whose etiket is markup (`<B>X</B>`: FST's
+    6-bit alphabet holds < > / and capitals), so that TT's layer titles carry it."""
+    from conftest import FST
+
+    data = tmp_path_factory.mktemp("markup-data")
+    shutil.copy(SAMPLE, data / "model.fst")
+    subprocess.run([str(FST), "cp", str(SAMPLE), str(data / "markup.fst"), "--nomvar", "TT",
+                    "--set-etiket", "<B>X</B>"], check=True, capture_output=True)
+    proc, base = start_server(data, tmp_path_factory.mktemp("markup") / "server.log")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@needs_chromium
+def test_titles_from_the_data_are_text_not_markup(markup_server, browser):
+    # Layer titles (typvar, etiket), style names and runs went into innerHTML unescaped: a
+    # file's etiket became markup in the page.
+    b = browser
+    b.open(markup_server + "/")
+    b.wait_for("document.getElementById('layer').options.length > 1")
+    texts = b.eval("Array.from(document.getElementById('layer').options).map(o => o.textContent)")
+    assert any("<B>X</B>" in t for t in texts), texts
+    assert b.eval("document.querySelectorAll('#layer b, #style b, #run b').length") == 0

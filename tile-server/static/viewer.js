@@ -152,8 +152,9 @@
   function pickLayer(name) {
     current = layers.filter(function (l) { return l.name === name; })[0];
     if (!current) return;
-    $('style').innerHTML = current.styles.map(function (s) { return '<option value="' + s.name + '">' + s.title + '</option>'; }).join('');
-    $('run').innerHTML = current.reference_times.slice().reverse().map(function (t) { return '<option>' + t + '</option>'; }).join('');
+    // Names and titles come from the data (etiket, typvar): escaped, never markup.
+    $('style').innerHTML = current.styles.map(function (s) { return '<option value="' + esc(s.name) + '">' + esc(s.title) + '</option>'; }).join('');
+    $('run').innerHTML = current.reference_times.slice().reverse().map(function (t) { return '<option>' + esc(t) + '</option>'; }).join('');
     setRanges(null);
     if (!fitted[name]) {
       var b = current.bbox, shift = b[2] > 180 ? -360 : 0;
@@ -267,7 +268,7 @@
 
   fetch('api/layers').then(function (r) { return r.json(); }).then(function (cat) {
     layers = cat.layers;
-    $('layer').innerHTML = layers.map(function (l) { return '<option value="' + l.name + '">' + l.title + '</option>'; }).join('');
+    $('layer').innerHTML = layers.map(function (l) { return '<option value="' + esc(l.name) + '">' + esc(l.title) + '</option>'; }).join('');
     var params = new URLSearchParams(location.search);
     var first = params.get('layer') || (layers.filter(function (l) { return l.nomvar === 'TT'; })[0] || layers[0] || {}).name;
     if (params.get('colorscalerange')) { $('range').value = params.get('colorscalerange'); }
