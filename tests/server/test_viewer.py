@@ -299,3 +299,29 @@ def test_titles_from_the_data_are_text_not_markup(markup_server, browser):
     texts = b.eval("Array.from(document.getElementById('layer').options).map(o => o.textContent)")
     assert any("<B>X</B>" in t for t in texts), texts
     assert b.eval("document.querySelectorAll('#layer b, #style b, #run b').length") == 0
+
+
+@needs_chromium
+def test_a_refused_feature_info_is_said_in_the_popup(server, browser):
+    # The click's GetFeatureInfo had no error path: an exception report (a layer gone at a
+    # reload, a refused dimension) was a rejected promise and no popup at all.
+    b = browser
+    b.open(server + "/?layer=TT")
+    wait_for_map(b)
+    b.eval("""(() => { const real = window.fetch;
+        window.fetch = (url, o) => String(url).includes('GetFeatureInfo')
+          ? Promise.resolve(new Response('<ServiceExceptionReport><ServiceException code="LayerNotDefined">'
+              + 'layer TT is gone</ServiceException></ServiceExceptionReport>', {status: 400}))
+          : real(url, o);
+        return true; })()""")
+    size = b.eval("[window.innerWidth, window.innerHeight]")
+    for attempt in range(3):
+        b.click(size[0] // 2, size[1] // 2)
+        try:
+            text = b.wait_for("(() => { const e = document.querySelector('.leaflet-popup-content .fi-error'); "
+                              "return e && e.textContent; })()", timeout=5)
+            break
+        except TimeoutError:
+            if attempt == 2:
+                raise
+    assert text == "layer TT is gone", text

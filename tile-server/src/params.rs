@@ -120,10 +120,19 @@ impl Params {
                 [a, b] if a.is_finite() && b.is_finite() && b > a => {
                     o.range = ColorRange::Fixed([*a, *b]);
                 }
+                [_, _] => {
+                    return Err(ApiError::invalid(
+                        "COLORSCALERANGE",
+                        "expected min,max with min < max (finite numbers)",
+                    ))
+                }
                 _ => {
                     return Err(ApiError::invalid(
                         "COLORSCALERANGE",
-                        "expected min,max with min < max",
+                        format!(
+                            "expected two numbers min,max, `auto` or `default`, got {} number(s)",
+                            p.len()
+                        ),
                     ))
                 }
             }

@@ -143,11 +143,16 @@
     var src = $('legendImg').src;
     fetch(src).then(function (r) { return r.ok ? '' : r.text(); }).then(function (t) {
       if (!t || $('legendImg').src !== src) return;
-      var doc = new DOMParser().parseFromString(t, 'text/xml');
-      var e = doc.getElementsByTagName('ServiceException')[0];
-      $('message').textContent = e ? e.textContent.trim() : t.slice(0, 300);
+      $('message').textContent = exceptionText(t);
     }).catch(function () {});
   });
+
+  // The message of a WMS exception report (else the start of the answer).
+  function exceptionText(t) {
+    var doc = new DOMParser().parseFromString(t, 'text/xml');
+    var e = doc.getElementsByTagName('ServiceException')[0];
+    return e ? e.textContent.trim() : t.slice(0, 300);
+  }
 
   function pickLayer(name) {
     current = layers.filter(function (l) { return l.name === name; })[0];
@@ -250,7 +255,12 @@
       '&LAYERS=' + encodeURIComponent(s.layer.name) + '&QUERY_LAYERS=' + encodeURIComponent(s.layer.name) +
       '&BBOX=' + [ll.lng - d, ll.lat - d, ll.lng + d, ll.lat + d].join(',') +
       '&WIDTH=3&HEIGHT=3&I=1&J=1&' + query(s);
-    fetch(url).then(function (r) { return r.json(); }).then(function (j) {
+    fetch(url).then(function (r) {
+      // An exception report (a refused dimension, a layer gone at a reload) is said in the
+      // popup rather than lost as a rejected promise.
+      if (!r.ok) return r.text().then(function (t) { throw new Error(exceptionText(t)); });
+      return r.json();
+    }).then(function (j) {
       var v = j.value === null || j.value === undefined ? 'no data' : (Math.round(j.value * 1000) / 1000) + ' ' + esc(j.units);
       var field = '<b>' + esc(j.title) + '</b><br><span class="fi-value" data-value="' + (j.value === null ? '' : j.value) + '">' + v + '</span>' +
         (j.level !== null ? '<br>level ' + esc(j.level) + ' ' + esc(j.level_units) : '') + '<br>' + esc(j.time) +
@@ -260,6 +270,9 @@
       obsInfo(ll, function (obs) {
         L.popup({ maxWidth: 520 }).setLatLng(e.latlng).setContent((obs ? obs + '<hr>' : '') + field).openOn(map);
       });
+    }).catch(function (err) {
+      L.popup({ maxWidth: 520 }).setLatLng(e.latlng)
+        .setContent('<span class="fi-error">' + esc(err.message) + '</span>').openOn(map);
     });
   });
 

@@ -253,6 +253,13 @@ async fn every_wms_error_code() {
         assert_eq!(r.ctype(), "text/xml", "{uri}");
         assert_eq!(exception_code(&r), *code, "{uri}");
     }
+    // One number is not a reversed range: the message says what is missing.
+    let r = get(
+        &s,
+        &MAP.replace("FORMAT=image/png", "FORMAT=image/png&COLORSCALERANGE=5"),
+    )
+    .await;
+    assert!(r.text().contains("two numbers"), "{}", r.text());
     // 1.1.1 exceptions use their own MIME type.
     let r = get(&s, "/wms?SERVICE=WMS&VERSION=1.1.1&REQUEST=GetMap&LAYERS=NOPE&SRS=EPSG:4326&BBOX=0,0,1,1&WIDTH=1&HEIGHT=1&FORMAT=image/png").await;
     assert_eq!(r.ctype(), "application/vnd.ogc.se_xml");
