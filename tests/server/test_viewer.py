@@ -325,3 +325,19 @@ def test_a_refused_feature_info_is_said_in_the_popup(server, browser):
             if attempt == 2:
                 raise
     assert text == "layer TT is gone", text
+
+
+@needs_chromium
+def test_changing_layer_keeps_the_run_valid_time_and_level(server, browser):
+    # A change of layer went back to the new layer's defaults (its latest time): going from
+    # TT at 850 hPa, 18 UTC to UU showed UU at another time.
+    b = browser
+    b.open(server + "/?layer=TT")
+    wait_for_map(b)
+    first = "2026-11-20T12:00:00Z"
+    set_control(b, "run", first, "change")
+    times = b.eval("fstViewer.selected().layer.runs.filter(r => r.reference_time === '%s')[0].times" % first)
+    set_control(b, "time", str(times.index("2026-11-20T18:00:00Z")), "input")
+    assert set_control(b, "level", "1", "input") == [first, "2026-11-20T18:00:00Z", "850"]
+    assert set_control(b, "layer", "UU", "change") == [first, "2026-11-20T18:00:00Z", "850"]
+    assert b.eval("document.getElementById('timeText').textContent") == "2026-11-20T18:00:00Z"

@@ -124,7 +124,7 @@
 
   function refresh() {
     var s = selected();
-    shown = { time: s.time, level: s.level };
+    shown = { time: s.time, level: s.level, run: s.run };
     $('timeText').textContent = s.time || '';
     $('levelText').textContent = s.level === null ? '' : s.level + ' ' + s.layer.level_units;
     var url = 'tiles/' + encodeURIComponent(s.layer.name) + '/{z}/{x}/{y}.png?' + query(s);
@@ -154,13 +154,17 @@
     return e ? e.textContent.trim() : t.slice(0, 300);
   }
 
-  function pickLayer(name) {
+  // With `keep` (the slice shown before), a change of layer stays at the same run, valid time
+  // (else the nearest) and level where the new layer has them, as a change of run does: a
+  // forecaster going from TT to UU at 850 hPa, 18 UTC wants UU there, not at its defaults.
+  function pickLayer(name, keep) {
     current = layers.filter(function (l) { return l.name === name; })[0];
     if (!current) return;
     // Names and titles come from the data (etiket, typvar): escaped, never markup.
     $('style').innerHTML = current.styles.map(function (s) { return '<option value="' + esc(s.name) + '">' + esc(s.title) + '</option>'; }).join('');
     $('run').innerHTML = current.reference_times.slice().reverse().map(function (t) { return '<option>' + esc(t) + '</option>'; }).join('');
-    setRanges(null);
+    if (keep && current.reference_times.indexOf(keep.run) >= 0) $('run').value = keep.run;
+    setRanges(keep && current.reference_times.indexOf(keep.run) >= 0 ? keep : null);
     if (!fitted[name]) {
       var b = current.bbox, shift = b[2] > 180 ? -360 : 0;
       map.fitBounds([[b[1], b[0] + shift], [b[3], b[2] + shift]]);
@@ -174,7 +178,7 @@
   // The slice shown, remembered across a change of run.
   var shown = null;
   $('run').addEventListener('change', function () { setRanges(shown); refresh(); });
-  $('layer').addEventListener('change', function () { pickLayer($('layer').value); });
+  $('layer').addEventListener('change', function () { pickLayer($('layer').value, shown); });
 
   function esc(t) {
     return String(t).replace(/[&<>"]/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]; });
