@@ -302,3 +302,26 @@ async fn bad_requests_are_errors_and_the_server_stays_up() {
     );
     items(&state, "/collections/sfc.airTemperature/items?limit=1").await;
 }
+
+#[tokio::test]
+async fn a_value_only_in_derived_obs_value_is_a_layer() {
+    // Some converters put the observed value only in DerivedObsValue (docs/ioda.md 1.2):
+    // such a variable had no layer. A variable in both groups stays the ObsValue one.
+    let dir = fresh_dir("obs-derived");
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    std::fs::copy(data.join("obs_derived_only.nc4"), dir.join("derived.nc4")).unwrap();
+    let state = state_for(&dir);
+    let wind = items(&state, "/collections/derived.windSpeed/items").await;
+    let values: Vec<f64> = wind["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(values, [3.0, 4.5, 6.0, 7.5, 9.0]);
+    let temperature = items(&state, "/collections/derived.airTemperature/items").await;
+    assert_eq!(
+        temperature["features"][0]["properties"]["value"].as_f64(),
+        Some(280.0)
+    );
+}

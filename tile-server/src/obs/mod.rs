@@ -101,7 +101,7 @@ pub struct ObsLayer {
     pub base: String,
     /// The files, in member order.
     pub members: Vec<PathBuf>,
-    /// Canonical variable, `ObsValue/...`.
+    /// Canonical variable, `ObsValue/...` (or `DerivedObsValue/...` where only that holds it).
     pub variable: String,
     /// For a `Location × Channel` variable: the column (0-based) and the channel number.
     pub channel: Option<(usize, i64)>,
@@ -181,7 +181,14 @@ pub fn discover(data: &[PathBuf]) -> Vec<ObsLayer> {
         };
         let set = set_name(first);
         for v in dataset.variables() {
-            if v.name.group != "ObsValue" || v.dims.first().is_none_or(|d| d != "Location") {
+            // The observed values: `ObsValue`, or `DerivedObsValue` where a converter put a
+            // variable only there (docs/ioda.md 1.2).
+            let observed = v.name.group == "ObsValue"
+                || (v.name.group == "DerivedObsValue"
+                    && dataset
+                        .variable(&format!("ObsValue/{}", v.name.name))
+                        .is_none());
+            if !observed || v.dims.first().is_none_or(|d| d != "Location") {
                 continue;
             }
             let channels: Vec<Option<(usize, i64)>> = match v.dims.as_slice() {
