@@ -308,7 +308,7 @@ async fn a_value_only_in_derived_obs_value_is_a_layer() {
     // Some converters put the observed value only in DerivedObsValue (docs/ioda.md 1.2):
     // such a variable had no layer. A variable in both groups stays the ObsValue one.
     let dir = fresh_dir("obs-derived");
-    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     std::fs::copy(data.join("obs_derived_only.nc4"), dir.join("derived.nc4")).unwrap();
     let state = state_for(&dir);
     let wind = items(&state, "/collections/derived.windSpeed/items").await;
