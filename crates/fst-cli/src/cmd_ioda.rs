@@ -54,7 +54,7 @@ struct DumpArgs {
     /// Variables, comma-separated, in any of their names (`MetaData/latitude`, `latitude`,
     /// `air_temperature@ObsValue`, `ObsValue/airTemperature`). `MetaData/dateTime` is
     /// printed as ISO-8601 UTC from whichever time form the file has. A `Location × Channel`
-    /// variable gives one column per channel, `name[i]`.
+    /// variable gives one column per channel, named by channel number (`name[ch7]`).
     #[arg(long, value_delimiter = ',', required = true)]
     vars: Vec<String>,
     /// Output format.
