@@ -1,4 +1,5 @@
 """Fixtures: a real fst-tile-server process on a free port, serving the bundled sample."""
+import contextlib
 import json
 import os
 import socket
@@ -43,22 +44,29 @@ def start_server(data, log):
     return proc, base
 
 
+@contextlib.contextmanager
+def serving(data, log):
+    """A server process on `data` for the block; yields its base URL."""
+    proc, base = start_server(data, log)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    proc, base = start_server(SAMPLE, tmp_path_factory.mktemp("server") / "server.log")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(SAMPLE, tmp_path_factory.mktemp("server") / "server.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
 def grids_server(tmp_path_factory):
     """A server on fst-core's grid fixture (written by librmn, with its values and grid
     coordinates in grids.json / grids.bin)."""
-    proc, base = start_server(GRIDS, tmp_path_factory.mktemp("grids") / "server.log")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(GRIDS, tmp_path_factory.mktemp("grids") / "server.log") as base:
+        yield base
 
 
 def fst_values(record_index):

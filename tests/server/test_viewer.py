@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import GRIDS, ROOT, SAMPLE, start_server
+from conftest import GRIDS, ROOT, SAMPLE, serving
 from cdp import CHROMIUM, Browser
 
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
@@ -175,10 +175,8 @@ def obs_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("obs-data")
     shutil.copy(SAMPLE, data / "model.fst")
     shutil.copy(ROOT / "tile-server" / "tests" / "data" / "obs_sfc_sonde.nc4", data / "obs.nc4")
-    proc, base = start_server(data, tmp_path_factory.mktemp("obs") / "server.log")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(data, tmp_path_factory.mktemp("obs") / "server.log") as base:
+        yield base
 
 
 @needs_chromium
@@ -283,10 +281,8 @@ def markup_server(tmp_path_factory):
     shutil.copy(SAMPLE, data / "model.fst")
     subprocess.run([str(FST), "cp", str(SAMPLE), str(data / "markup.fst"), "--nomvar", "TT",
                     "--set-etiket", "<B>X</B>"], check=True, capture_output=True)
-    proc, base = start_server(data, tmp_path_factory.mktemp("markup") / "server.log")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(data, tmp_path_factory.mktemp("markup") / "server.log") as base:
+        yield base
 
 
 @needs_chromium
