@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import mmap
 import os
-import re
 import warnings
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -67,7 +66,9 @@ from xarray.core import indexing
 
 import fstgis
 from . import xarray_writer  # noqa: F401  (registers the ds.fst accessor)
-from ._cf import MIXED_LEVELS, VERTICAL, variable_attrs
+from ._assemble import assemble
+from ._axes import DimensionNames, leading_axes, time_variable, times
+from ._cf import variable_attrs
 from ._fields import merge_members, split_model_levels, unique_name, variable_names
 from ._select import select_fields, selected_records
 from ._vertical import vertical_terms
@@ -216,38 +217,6 @@ class FstBackendArray(BackendArray):
 # -- names --------------------------------------------------------------------------------
 
 
-class _Registry:
-    """Dimension names by content: the same values share a name, other values get a
-    numbered name (``time``, ``time1``, ...)."""
-
-    def __init__(self):
-        self.by_key: dict = {}
-        self.taken: set = set()
-
-    def name(self, base: str, key) -> tuple[str, bool]:
-        full = (base, key)
-        if full in self.by_key:
-            return self.by_key[full], False
-        name, n = base, 0
-        while name in self.taken:
-            n += 1
-            name = f"{base}{n}"
-        self.by_key[full] = name
-        self.taken.add(name)
-        return name, True
-
-
-def _times(stamps) -> np.ndarray:
-    out = np.empty(len(stamps), "datetime64[ns]")
-    for i, s in enumerate(stamps):
-        try:
-            t = fstgis.cmc_to_datetime(int(s))
-        except fstgis.FstError:
-            t = None
-        out[i] = np.datetime64("NaT") if t is None else np.datetime64(t.replace(tzinfo=None), "ns")
-    return out
-
-
 # -- grids --------------------------------------------------------------------------------
 
 
@@ -359,15 +328,16 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
     grids: dict[str, _GridCoords] = {}
     yin_yang_cache: dict = {}
 
-    dims_reg = _Registry()
+    dims_reg = DimensionNames()
+    axes_memo: dict = {}
     coords: dict = {}
     data_vars: dict = {}
     all_dateo = np.unique(np.concatenate([fd["dateo"] for fd in fields])) if fields else []
     single_origin = len(all_dateo) == 1
     if single_origin and not forecast_axis:
-        ref = _times(all_dateo)[0]
-        coords["reftime"] = xr.Variable((), ref, {"standard_name": "forecast_reference_time",
-                                                  "long_name": "origin (analysis) time"})
+        ref = times(all_dateo)[0]
+        coords["reftime"] = time_variable((), ref, {
+            "standard_name": "forecast_reference_time", "long_name": "origin (analysis) time"})
 
     for fd, name in zip(fields, variable_names(fields, grid_index)):
         if name in drop:
@@ -376,7 +346,8 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         # (Not `f[i]`: indexing the File is what reading a record goes through.)
         first = f._reader().record(int(recs[0]))
         # (datyp, nbits) of the records: a few distinct pairs, whatever their number.
-        packings = set(zip(fd["datyp"].tolist(), fd["nbits"].tolist()))
+        packings = {(c >> 8, c & 255)
+                    for c in np.unique((fd["datyp"] << 8) | (fd["nbits"] & 255)).tolist()}
         dtypes = {_dtype(d, n) for d, n in packings}
         if None in dtypes:
             # Characters or raw words of an odd width: not an array of values. Said, not
@@ -386,7 +357,7 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
                           "skipped (fstgis.open reads them)")
             continue
         dtype = np.result_type(*dtypes)
-        nks = set(fd["nk"].tolist())
+        nks = set(np.unique(fd["nk"]).tolist())
         if len(nks) != 1:
             warnings.warn(f"{name}: records with different nk; variable skipped")
             continue
@@ -409,131 +380,16 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
                 coords[gc.mapping_name] = gc.mapping
         gc = grids[gid]
 
-        # Time axes.
-        if forecast_axis:
-            origins = np.unique(fd["dateo"])
-            leads = np.unique(fd["forecast_seconds"])
-            rn, rnew = dims_reg.name("reftime", tuple(origins.tolist()))
-            ln, lnew = dims_reg.name("leadtime", tuple(leads.tolist()))
-            if rnew:
-                coords[rn] = xr.Variable((rn,), _times(origins), {
-                    "standard_name": "forecast_reference_time", "axis": "T"})
-            if lnew:
-                coords[ln] = xr.Variable((ln,), leads.astype("timedelta64[s]").astype(
-                    "timedelta64[ns]"), {"standard_name": "forecast_period"})
-            tn = f"time_{rn}_{ln}" if (rn, ln) != ("reftime", "leadtime") else "time"
-            if tn not in coords:
-                valid = (coords[rn].values[:, None] + coords[ln].values[None, :])
-                coords[tn] = xr.Variable((rn, ln), valid, {"standard_name": "time"})
-            time_dims = (rn, ln)
-            o_pos = {v: i for i, v in enumerate(origins.tolist())}
-            l_pos = {v: i for i, v in enumerate(leads.tolist())}
-            time_pos = [(o_pos[o], l_pos[s]) for o, s in
-                        zip(fd["dateo"].tolist(), fd["forecast_seconds"].tolist())]
-            time_shape = (len(origins), len(leads))
-        else:
-            valid = list(OrderedDict.fromkeys(fd["datev"].tolist()))
-            values = _times(valid)
-            order = np.argsort(values, kind="stable")
-            valid = [valid[i] for i in order]
-            tn, tnew = dims_reg.name("time", tuple(valid))
-            if tnew:
-                tv = _times(valid)
-                coords[tn] = xr.Variable((tn,), tv, {"standard_name": "time", "axis": "T",
-                                                     "long_name": "valid time"})
-                origin_of = {}
-                for dv, do in zip(fd["datev"].tolist(), fd["dateo"].tolist()):
-                    origin_of.setdefault(dv, set()).add(do)
-                if single_origin:
-                    lead = tv - coords["reftime"].values
-                    coords[f"leadtime{tn[4:]}"] = xr.Variable(
-                        (tn,), lead, {"standard_name": "forecast_period"})
-                elif all(len(origin_of[v]) == 1 for v in valid):
-                    ref = _times([next(iter(origin_of[v])) for v in valid])
-                    coords[f"reftime{tn[4:]}"] = xr.Variable(
-                        (tn,), ref, {"standard_name": "forecast_reference_time"})
-                    coords[f"leadtime{tn[4:]}"] = xr.Variable(
-                        (tn,), tv - ref, {"standard_name": "forecast_period"})
-            time_dims = (tn,)
-            t_pos = {v: i for i, v in enumerate(valid)}
-            time_pos = [(t_pos[v],) for v in fd["datev"].tolist()]
-            time_shape = (len(valid),)
-
-        # Level axis.
-        kinds = set(fd["level_kind"].tolist())
-        ip1s = list(OrderedDict.fromkeys(fd["ip1"].tolist()))
-        level_of = {ip: (lv, k) for ip, lv, k in
-                    zip(fd["ip1"].tolist(), fd["level"].tolist(), fd["level_kind"].tolist())}
-        if ip1s == [0]:
-            # ip1 = 0 on every record: no level (a 2-D field, like fstd2nc shows it).
-            ln = None
-        elif len(kinds) == 1 and -1 not in kinds:
-            kind = kinds.pop()
-            base, attrs = VERTICAL.get(kind, MIXED_LEVELS)
-            ip1s.sort(key=lambda ip: (level_of[ip][0], ip))
-            ln, lnew = dims_reg.name(base, (kind, tuple(ip1s)))
-            if lnew:
-                values = np.array([level_of[ip][0] for ip in ip1s])
-                # CF wants a coordinate variable's values strictly monotonic: when two ip1
-                # decode to one level (old and new style), the levels become an auxiliary
-                # coordinate `<dim>_level` and the dimension has no coordinate variable.
-                unique = len(set(values.tolist())) == len(values)
-                coords[ln if unique else f"{ln}_level"] = xr.Variable((ln,), values,
-                                                                      dict(attrs))
-                # The encoded levels: two ip1 may decode to the same value (old and new
-                # style), and writers need them back.
-                coords[f"{ln}_ip1"] = xr.Variable((ln,), np.array(ip1s, np.int64),
-                                                  {"long_name": "encoded level (ip1)"})
-        else:
-            base, attrs = MIXED_LEVELS
-            # Sorted: a coordinate variable's values must be strictly monotonic (CF 5).
-            ip1s.sort()
-            ln, lnew = dims_reg.name(base, ("mixed", tuple(ip1s)))
-            if lnew:
-                coords[ln] = xr.Variable((ln,), np.array(ip1s, np.int64), dict(attrs))
-                coords[f"{ln}_level"] = xr.Variable(
-                    (ln,), np.array([level_of[ip][0] for ip in ip1s]), {"long_name": "level"})
-                coords[f"{ln}_kind"] = xr.Variable(
-                    (ln,), np.array([level_of[ip][1] for ip in ip1s]),
-                    {"long_name": "librmn level kind (-1: ip1 does not decode)"})
-        l_pos = {ip: i for i, ip in enumerate(ip1s)}
-        level_shape = () if ln is None else (len(ip1s),)
-
-        # Ensemble members: a leading realization dimension.
-        members = fd.get("members")
-        if members is None:
-            member_dims, member_shape, member_pos = (), (), [()] * len(recs)
-        else:
-            mn, mnew = dims_reg.name("realization", tuple(members["number"]))
-            if mnew:
-                coords[mn] = xr.Variable((mn,), np.array(members["number"], np.int64), {
-                    "standard_name": "realization", "long_name": "ensemble member",
-                    "axis": "E"})
-                coords[f"{mn}_etiket"] = xr.Variable(
-                    (mn,), np.array(members["etiket"], object),
-                    {"long_name": "etiket of the member's records"})
-            member_dims, member_shape = (mn,), (len(members["number"]),)
-            member_pos = [(int(m),) for m in fd["member"].tolist()]
-
-        # The hypercube of record indices.
-        grid_of_records = np.full(member_shape + time_shape + level_shape, -1, np.int64)
-        duplicates = 0
-        for r, mp, tp, ip in zip(recs.tolist(), member_pos, time_pos, fd["ip1"].tolist()):
-            cell = mp + tp + (() if ln is None else (l_pos[ip],))
-            if grid_of_records[cell] >= 0:
-                duplicates += 1
-                continue
-            grid_of_records[cell] = r
-        if duplicates:
-            warnings.warn(f"{name}: {duplicates} records share a time and level with another "
-                          "(differing ip2/ip3 or origin); the first is used "
-                          "(forecast_axis=True separates origins)")
+        # Member, time and level: which record fills which cell.
+        axes, grid_of_records = leading_axes(fd, name, dims_reg, coords, axes_memo,
+                                             forecast_axis=forecast_axis,
+                                             single_origin=single_origin)
         if (grid_of_records < 0).any() and np.dtype(dtype).kind in "iu":
             dtype = np.dtype(np.float64)
 
         horizontal = ((nk,) if nk > 1 else ()) + (first.nj, first.ni)
         kdims = (f"k{nk}",) if nk > 1 else ()
-        dims = member_dims + time_dims + (() if ln is None else (ln,)) + kdims + gc.dims
+        dims = axes.dims + kdims + gc.dims
         array = FstBackendArray(manager, grid_of_records, horizontal, dtype)
         attrs = {"nomvar": fd["nomvar"], "typvar": fd["typvar"], "etiket": fd["etiket"],
                  "grtyp": first.grtyp, "ig1": first.ig1, "ig2": first.ig2, "ig3": first.ig3,
@@ -561,12 +417,11 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         data_vars[name] = var
 
     vertical_terms(f, data_vars, coords)
-    ds = xr.Dataset(data_vars, coords=coords)
-    ds.attrs["Conventions"] = "CF-1.11"
-    ds.attrs["source"] = f"RPN standard file ({f.container}) read by fstgis {fstgis.__version__}"
+    attrs = {"Conventions": "CF-1.11",
+             "source": f"RPN standard file ({f.container}) read by fstgis {fstgis.__version__}"}
     if f.path:
-        ds.attrs["fst_path"] = f.path
-    return ds
+        attrs["fst_path"] = f.path
+    return assemble(data_vars, coords, attrs)
 
 
 def _yin_yang_values(f, rec, cache: dict):

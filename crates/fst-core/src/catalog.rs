@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use crate::date::DateStamp;
-use crate::ip::{decode_ip, Level};
+use crate::ip::{decode_ip, Level, LevelKind};
 use crate::names::{Etiket, Nomvar, Typvar};
 use crate::record::{RecordIndex, RecordMeta};
 
@@ -142,6 +142,35 @@ fn time_key(stamp: i32) -> (bool, i64) {
     }
 }
 
+/// `f`, remembering its last argument and result: for functions called on runs of equal
+/// arguments.
+fn last_value_cache<A: Copy + PartialEq, R: Copy>(f: impl Fn(A) -> R) -> impl FnMut(A) -> R {
+    let mut last: Option<(A, R)> = None;
+    move |a| match last {
+        Some((x, r)) if x == a => r,
+        _ => {
+            let r = f(a);
+            last = Some((a, r));
+            r
+        }
+    }
+}
+
+/// A sort key ordering levels as [`level_order`] does.
+fn level_key(ip1: u32, level: Option<Level>) -> (bool, Option<LevelKind>, i32, u32) {
+    match level {
+        Some(l) => (false, Some(l.kind), total_order_bits(l.value), 0),
+        None => (true, None, 0, ip1),
+    }
+}
+
+/// An integer that orders like `f32::total_cmp` orders the value.
+fn total_order_bits(v: f32) -> i32 {
+    let bits = v.to_bits() as i32;
+    // Negative values: flip the magnitude bits so that larger magnitudes sort lower.
+    bits ^ ((((bits >> 31) as u32) >> 1) as i32)
+}
+
 fn level_order(a: &(u32, Option<Level>), b: &(u32, Option<Level>)) -> Ordering {
     match (a.1, b.1) {
         (Some(x), Some(y)) => x.kind.cmp(&y.kind).then(x.value.total_cmp(&y.value)),
@@ -160,6 +189,9 @@ pub fn is_grid_descriptor(rec: &RecordMeta) -> bool {
     )
 }
 
+/// Up to this many fields, a record's field is found by comparing keys rather than hashing.
+const SCANNED_FIELDS: usize = 16;
+
 /// The fields of a set of records.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Catalog {
@@ -172,6 +204,14 @@ impl Catalog {
     pub fn build(records: &[RecordMeta]) -> Self {
         let mut index: HashMap<FieldKey, usize> = HashMap::new();
         let mut fields: Vec<Field> = Vec::new();
+        let mut last: Option<(FieldKey, usize)> = None;
+        // Date arithmetic per record was a fifth of the catalog's time; consecutive
+        // records mostly share their valid time and lead.
+        let mut origin = last_value_cache(|(datev, seconds): (i32, u64)| {
+            crate::date::dateo_from_datev(datev, seconds)
+        });
+        let mut origin =
+            move |rec: &RecordMeta| origin((rec.datev, u64::from(rec.deet) * u64::from(rec.npas)));
         for rec in records.iter().filter(|r| !is_grid_descriptor(r)) {
             let key = FieldKey {
                 nomvar: rec.nomvar,
@@ -179,18 +219,29 @@ impl Catalog {
                 etiket: rec.etiket,
                 grid: GridKey::of(rec),
             };
-            let slot = *index.entry(key).or_insert_with(|| {
+            // Hashing the key was a third of the catalog's time. Files hold runs of records
+            // of one field (a variable's levels one after the other), or cycle through a
+            // few variables: the previous record's field is checked first, then a short
+            // list of fields is scanned; the hash map serves files of many fields.
+            let found = match last {
+                Some((k, slot)) if k == key => Some(slot),
+                _ if fields.len() <= SCANNED_FIELDS => fields.iter().position(|f| f.key == key),
+                _ => index.get(&key).copied(),
+            };
+            let slot = found.unwrap_or_else(|| {
                 fields.push(Field {
                     key,
                     slices: Vec::new(),
                 });
+                index.insert(key, fields.len() - 1);
                 fields.len() - 1
             });
+            last = Some((key, slot));
             if let Some(field) = fields.get_mut(slot) {
                 field.slices.push(FieldSlice {
                     record: rec.index,
                     datev: rec.datev,
-                    dateo: rec.dateo(),
+                    dateo: origin(rec),
                     forecast_seconds: u64::from(rec.deet) * u64::from(rec.npas),
                     ip1: rec.ip1,
                     level: decode_ip(rec.ip1).ok().as_ref().map(crate::ip::Ip::level),
@@ -199,12 +250,13 @@ impl Catalog {
             }
         }
         for field in &mut fields {
-            // Stable sort: equal (time, level) keep file order.
-            field.slices.sort_by(|a, b| {
-                time_key(a.datev)
-                    .cmp(&time_key(b.datev))
-                    .then_with(|| level_order(&(a.ip1, a.level), &(b.ip1, b.level)))
-            });
+            // Stable sort: equal (time, level) keep file order. The keys are computed once
+            // per slice (a date conversion each): comparing by `time_key` converted each
+            // date at every comparison.
+            let mut time = last_value_cache(time_key);
+            field
+                .slices
+                .sort_by_cached_key(|s| (time(s.datev), level_key(s.ip1, s.level)));
         }
         Self { fields }
     }
@@ -293,5 +345,25 @@ mod tests {
             ig: [1234, 5678, 0, 0],
         };
         assert_eq!(k.to_string(), "Z-48x36-1234-5678-0-0");
+    }
+
+    proptest::proptest! {
+        /// The cached sort key orders levels exactly as the comparison does, zeros, NaNs and
+        /// infinities included.
+        #[test]
+        fn level_key_orders_like_level_order(
+            a in (proptest::num::f32::ANY, 0u32..4, proptest::bool::ANY, 0u32..1000),
+            b in (proptest::num::f32::ANY, 0u32..4, proptest::bool::ANY, 0u32..1000),
+        ) {
+            let kinds = [LevelKind::Pressure, LevelKind::Sigma, LevelKind::Height, LevelKind::Hybrid];
+            let level = |(v, k, some, ip1): (f32, u32, bool, u32)| {
+                (ip1, some.then(|| Level { value: v, kind: kinds[k as usize] }))
+            };
+            let (x, y) = (level(a), level(b));
+            proptest::prop_assert_eq!(
+                level_key(x.0, x.1).cmp(&level_key(y.0, y.1)),
+                level_order(&x, &y)
+            );
+        }
     }
 }
