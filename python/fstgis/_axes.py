@@ -14,6 +14,7 @@ import xarray as xr
 
 import fstgis
 from ._cf import MIXED_LEVELS, VERTICAL
+from ._fields import distinct
 
 
 class DimensionNames:
@@ -193,16 +194,16 @@ def add_level_axis(axes: LeadingAxes, fd: dict, names: DimensionNames, coords: d
     an ``ip1`` dimension where kinds mix; none where every ip1 is 0 (a 2-D field, as
     fstd2nc shows it)."""
     ip1 = fd["ip1"]
-    distinct, first, inverse = np.unique(ip1, return_index=True, return_inverse=True)
-    if distinct.tolist() == [0]:
+    ip1_sorted, first, inverse = np.unique(ip1, return_index=True, return_inverse=True)
+    if ip1_sorted.tolist() == [0]:
         return
-    kinds = np.unique(fd["level_kind"]).tolist()
+    kinds = distinct(fd["level_kind"])
     levels = fd["level"][first].astype(np.float64)
     if len(kinds) == 1 and kinds[0] != -1:
         kind = kinds[0]
         base, attrs = VERTICAL.get(kind, MIXED_LEVELS)
-        order = np.lexsort((distinct, levels))
-        ip1s = distinct[order].tolist()
+        order = np.lexsort((ip1_sorted, levels))
+        ip1s = ip1_sorted[order].tolist()
         ln, new = names.name(base, (kind, tuple(ip1s)))
         if new:
             values = levels[order]
@@ -219,7 +220,7 @@ def add_level_axis(axes: LeadingAxes, fd: dict, names: DimensionNames, coords: d
     else:
         base, attrs = MIXED_LEVELS
         # Sorted: a coordinate variable's values must be strictly monotonic (CF 5).
-        ip1s = distinct.tolist()
+        ip1s = ip1_sorted.tolist()
         ln, new = names.name(base, ("mixed", tuple(ip1s)))
         if new:
             coords[ln] = xr.Variable((ln,), np.array(ip1s, np.int64), dict(attrs))

@@ -18,6 +18,15 @@ from ._cf import MIXED_LEVELS, VERTICAL
 MODEL_LEVEL_KINDS = tuple(_fstgis.model_level_kinds())
 
 
+def distinct(values: np.ndarray) -> list:
+    """The distinct values of a per-record column, sorted, as Python values. A set for short
+    columns: a field has tens to thousands of records, where np.unique's fixed cost is
+    most of the work (it is repeated for every column of every field at each open)."""
+    if len(values) <= 4096:
+        return sorted(set(values.tolist()))
+    return np.unique(values).tolist()
+
+
 def split_model_levels(fields: list) -> list:
     """A field whose records are on model levels (sigma, hybrid, height-based hybrid) and on
     levels of other kinds is split by kind: the model levels keep the field (and its name);
@@ -29,7 +38,7 @@ def split_model_levels(fields: list) -> list:
     out = []
     for fd in fields:
         kinds = fd["level_kind"]
-        present = [int(k) for k in np.unique(kinds)]
+        present = distinct(kinds)
         model = [k for k in present if k in MODEL_LEVEL_KINDS]
         if len(present) < 2 or len(model) != 1:
             out.append(fd)
@@ -124,7 +133,7 @@ def merge_members(fields: list, required: bool = False) -> list:
         numbers = [int(m.group(2)) for m in parsed]
         if len(set(numbers)) != len(numbers):
             continue
-        if len({tuple(np.unique(fields[i]["nk"]).tolist()) for i in members}) != 1:
+        if len({tuple(distinct(fields[i]["nk"])) for i in members}) != 1:
             continue
         order = sorted(range(len(members)), key=lambda k: numbers[k])
         first = fields[members[0]]

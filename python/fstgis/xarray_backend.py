@@ -69,7 +69,7 @@ from . import xarray_writer  # noqa: F401  (registers the ds.fst accessor)
 from ._assemble import assemble
 from ._axes import DimensionNames, leading_axes, time_variable, times
 from ._cf import variable_attrs
-from ._fields import merge_members, split_model_levels, unique_name, variable_names
+from ._fields import distinct, merge_members, split_model_levels, unique_name, variable_names
 from ._select import select_fields, selected_records
 from ._vertical import vertical_terms
 
@@ -347,7 +347,7 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         first = f._reader().record(int(recs[0]))
         # (datyp, nbits) of the records: a few distinct pairs, whatever their number.
         packings = {(c >> 8, c & 255)
-                    for c in np.unique((fd["datyp"] << 8) | (fd["nbits"] & 255)).tolist()}
+                    for c in distinct((fd["datyp"] << 8) | (fd["nbits"] & 255))}
         dtypes = {_dtype(d, n) for d, n in packings}
         if None in dtypes:
             # Characters or raw words of an odd width: not an array of values. Said, not
@@ -357,7 +357,7 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
                           "skipped (fstgis.open reads them)")
             continue
         dtype = np.result_type(*dtypes)
-        nks = set(np.unique(fd["nk"]).tolist())
+        nks = set(distinct(fd["nk"]))
         if len(nks) != 1:
             warnings.warn(f"{name}: records with different nk; variable skipped")
             continue
@@ -408,7 +408,8 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
             attrs["long_name"] = fd["nomvar"]
         if gc.mapping_name is not None:
             attrs["grid_mapping"] = gc.mapping_name
-        var = xr.Variable(dims, indexing.LazilyIndexedArray(array), attrs)
+        # (fastpath: the lazy array is already what xarray would wrap it in.)
+        var = xr.Variable(dims, indexing.LazilyIndexedArray(array), attrs, fastpath=True)
         var.encoding["preferred_chunks"] = {d: (1 if i < len(dims) - 2 - len(kdims) else n)
                                             for i, (d, n) in enumerate(zip(dims, array.shape))}
         if len(packings) == 1:

@@ -103,6 +103,11 @@ def test_direct_assembly_equals_xarrays_constructor(path, forecast_axis, monkeyp
     assert list(direct.variables) == list(public.variables)
     assert list(direct.dims) == list(public.dims)
     assert list(direct.xindexes) == list(public.xindexes)
+    for name, index in direct.xindexes.items():
+        other = public.xindexes[name]
+        assert type(index) is type(other) and index.equals(other), name
+        assert index.index.dtype == other.index.dtype and index.index.name == other.index.name
+        assert index.coord_dtype == other.coord_dtype, name
     for name, var in direct.variables.items():
         assert type(var) is type(public.variables[name]), name
         assert var.encoding == public.variables[name].encoding, name
