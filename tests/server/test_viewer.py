@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
@@ -223,6 +224,36 @@ def test_viewer_lists_observations_above_fields_and_a_click_shows_one(obs_server
     assert station[got[0]] == feats[k]["properties"]["station"], (got, feats[k])
     text = b.eval("document.querySelector('.leaflet-popup-content').textContent")
     assert feats[k]["properties"]["station"] in text
+
+
+@needs_chromium
+def test_the_viewer_says_how_many_observations_its_qc_filter_hides(obs_server, browser):
+    def count(qc):
+        q = f"?qc={qc}" if qc else ""
+        with urllib.request.urlopen(f"{obs_server}/collections/obs.airTemperature/stats{q}") as r:
+            return json.load(r)["count"]
+
+    passed, upto1, everything = count(""), count("1"), count("all")
+    assert passed < everything == upto1, "the file's flags are 0 and 1 (3 % flagged)"
+    b = browser
+    b.open(f"{obs_server}/?layer=TT&obs=obs.airTemperature")
+    wait_for_map(b)
+    note = "document.getElementById('obsQcNote').textContent"
+    text = b.wait_for(f"{note}.length > 0 && {note}")
+    assert f"{passed} of the {everything} observations" in text, text
+    # Every observation: nothing hidden, no note.
+    b.eval("(() => { const e = document.getElementById('obsQc'); e.value = 'all'; "
+           "e.dispatchEvent(new Event('input')); return true; })()")
+    b.wait_for(f"{note} === ''")
+    assert "qc=all" in b.eval("document.querySelector('.obs-tiles img').src")
+    # A largest flag from the address: offered, chosen, and it hides nothing here.
+    b.open(f"{obs_server}/?layer=TT&obs=obs.airTemperature&qc=1")
+    wait_for_map(b)
+    b.wait_for("document.querySelectorAll('.obs-tiles img').length > 0")
+    assert b.eval("document.getElementById('obsQc').value") == "1"
+    assert "qc=1" in b.eval("document.querySelector('.obs-tiles img').src")
+    time.sleep(0.5)  # the two stats requests
+    assert b.eval(note) == ""
 
 
 def set_control(b, control, value, event):

@@ -195,8 +195,26 @@
     var q = 'radius=' + encodeURIComponent($('obsRadius').value);
     var t = $('obsTime').value.trim();
     if (t) q += '&time=' + encodeURIComponent(t);
-    if ($('obsAllQc').checked) q += '&qc=all';
+    if ($('obsQc').value) q += '&qc=' + encodeURIComponent($('obsQc').value);
     return q;
+  }
+  // How many of the layer's observations with a value the QC filter keeps (over all
+  // times): a filter that hides most of them says so, rather than leaving an empty map.
+  var qcNoteFor = '';
+  function noteQc() {
+    var name = $('obsLayer').value, qc = $('obsQc').value, key = name + '|' + qc;
+    qcNoteFor = key;
+    $('obsQcNote').textContent = '';
+    if (!name || qc === 'all') return;
+    var stats = function (q) {
+      return fetch('collections/' + encodeURIComponent(name) + '/stats' + q)
+        .then(function (r) { return r.ok ? r.json() : null; });
+    };
+    Promise.all([stats(qc ? '?qc=' + encodeURIComponent(qc) : ''), stats('?qc=all')]).then(function (s) {
+      if (qcNoteFor !== key || !s[0] || !s[1] || s[0].count === s[1].count) return;
+      $('obsQcNote').textContent = s[0].count + ' of the ' + s[1].count +
+        ' observations with a value pass this QC filter; the others are drawn with a wider one.';
+    }).catch(function () {});
   }
   function refreshObs() {
     var name = $('obsLayer').value;
@@ -206,7 +224,8 @@
     obsTiles = L.tileLayer('tiles/' + encodeURIComponent(name) + '/{z}/{x}/{y}.png?' + obsQuery(),
       { maxZoom: 12, zIndex: 10, className: 'obs-tiles' }).addTo(map);
   }
-  ['obsLayer', 'obsAllQc', 'obsRadius'].forEach(function (id) { $(id).addEventListener('input', refreshObs); });
+  ['obsLayer', 'obsQc', 'obsRadius'].forEach(function (id) { $(id).addEventListener('input', refreshObs); });
+  ['obsLayer', 'obsQc'].forEach(function (id) { $(id).addEventListener('input', noteQc); });
   $('obsTime').addEventListener('change', refreshObs);
   fetch('collections').then(function (r) { return r.json(); }).then(function (cat) {
     // The panel shows only where the data directories hold observations.
@@ -215,8 +234,20 @@
     $('obsLayer').innerHTML = '<option value="">(none)</option>' + cat.collections.map(function (c) {
       return '<option value="' + esc(c.id) + '">' + esc(c.id) + ' — ' + esc(c.title) + '</option>';
     }).join('');
-    var want = new URLSearchParams(location.search).get('obs');
-    if (want) { $('obsLayer').value = want; refreshObs(); }
+    var query = new URLSearchParams(location.search), want = query.get('obs');
+    var qcWanted = query.get('qc');
+    if (qcWanted !== null) {
+      var listed = Array.prototype.some.call($('obsQc').options, function (o) { return o.value === qcWanted; });
+      if (!listed) {
+        // Another largest flag (the server checks it): offered as it was asked.
+        var o = document.createElement('option');
+        o.value = qcWanted;
+        o.textContent = 'flags 0 to ' + qcWanted;
+        $('obsQc').appendChild(o);
+      }
+      $('obsQc').value = qcWanted;
+    }
+    if (want) { $('obsLayer').value = want; refreshObs(); noteQc(); }
   });
 
   function num(v) { return v === null || v === undefined ? '—' : (Math.round(v * 1000) / 1000); }

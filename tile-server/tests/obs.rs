@@ -239,7 +239,7 @@ async fn items_answer_bbox_datetime_and_limit_like_a_brute_force_pass() {
 }
 
 #[tokio::test]
-async fn an_io_pool_set_is_one_layer_and_qc_filters_unless_qc_all() {
+async fn an_io_pool_set_is_one_layer_and_qc_filters_by_flag_unless_qc_all() {
     let dir = data_dir("obs-pool-qc");
     let state = state_for(&dir);
     let single = items(&state, "/collections/sfc.airTemperature/items?limit=1").await;
@@ -257,6 +257,17 @@ async fn an_io_pool_set_is_one_layer_and_qc_filters_unless_qc_all() {
     assert_eq!(unfiltered["numberMatched"], e.lon.len());
     let props = &unfiltered["features"][0]["properties"];
     assert!(props["qc"].is_i64(), "{props}");
+    // The largest flag kept (UFO's PreQC `maxvalue`): this NCEP report has quality mark 2,
+    // which the default (flag 0) hides and `qc=3` (prepbufr's usable marks) keeps.
+    assert_eq!(props["qc"], 2, "{props}");
+    for (largest, want) in [("0", 0), ("1", 0), ("2", 1), ("3", 1), ("%203%20", 1)] {
+        let q = items(
+            &state,
+            &format!("/collections/msonet.airTemperature/items?qc={largest}"),
+        )
+        .await;
+        assert_eq!(q["numberMatched"], want, "qc={largest}");
+    }
     assert!(
         props["hofx"].is_null(),
         "no HofX group in this file: {props}"
@@ -281,6 +292,9 @@ async fn bad_requests_are_errors_and_the_server_stays_up() {
             StatusCode::BAD_REQUEST,
         ),
         ("/collections/sfc.airTemperature/items?qc=some", StatusCode::BAD_REQUEST),
+        ("/collections/sfc.airTemperature/items?qc=-1", StatusCode::BAD_REQUEST),
+        ("/collections/sfc.airTemperature/items?qc=1.5", StatusCode::BAD_REQUEST),
+        ("/collections/sfc.airTemperature/items?qc=99999999999999999999", StatusCode::BAD_REQUEST),
     ] {
         let r = get(&state, query).await;
         assert_eq!(r.status, status, "{query}: {}", r.text());

@@ -255,6 +255,15 @@ async fn getmap_draws_each_kept_observation_in_its_pixel_with_the_style_colour()
     for (k, winner) in top_all.iter().enumerate() {
         assert_eq!(alpha(&all, k) > 0, winner.is_some(), "pixel {k}");
     }
+    // A largest flag: the flags 0 and 1 of this file.
+    let (_, _, upto1) = png(&state, &getmap("obs.airTemperature", "&RADIUS=0&QC=1")).await;
+    let top_upto1 = winners(&t, |i| {
+        t.value[i].is_finite() && (t.qc[i] == 0.0 || t.qc[i] == 1.0)
+    });
+    assert!(top_upto1.iter().flatten().any(|i| t.qc[*i] == 1.0));
+    for (k, winner) in top_upto1.iter().enumerate() {
+        assert_eq!(alpha(&upto1, k) > 0, winner.is_some(), "pixel {k}");
+    }
 
     // A time window: an instant ± the default half-window (3 h), and an interval.
     let mut times: Vec<i64> = t.time.clone();
@@ -360,6 +369,7 @@ async fn bad_observation_requests_are_service_exceptions() {
         "&RADIUS=99",
         "&RADIUS=-1",
         "&QC=some",
+        "&QC=-3",
         "&TIME=yesterday",
         "&STYLES=isobars",
     ] {

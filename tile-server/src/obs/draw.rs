@@ -8,7 +8,7 @@ use std::f64::consts::PI;
 
 use grids::crs::CrsTransform;
 
-use super::index::{Filter, ObsIndex};
+use super::index::{Filter, ObsIndex, QcFilter};
 use super::tile_order::{cells_of, flag, key_of, quantity_bit, Run, TileOrder};
 use super::Quantity;
 use crate::render::color::ColorMap;
@@ -250,13 +250,8 @@ fn scan_tile_order(
     let f = &map.filter;
     let window = f.start.is_some() || f.end.is_some();
     let (start, end) = (f.start.unwrap_or(i64::MIN), f.end.unwrap_or(i64::MAX));
-    let mut need = quantity_bit(map.quantity);
-    if window {
-        need |= flag::HAS_TIME;
-    }
-    if !f.all_qc {
-        need |= flag::QC_OK;
-    }
+    let (need, largest_flag) = needed_flags(map.quantity, f.qc, window);
+    let flag_ok = |i: u32| largest_flag.is_none_or(|n| map.index.flag_at_most(i as usize, n));
     let boxes = tile_order_runs(map, order, wide)?;
     // This share's locations: [from, to) of the runs end to end.
     let total: usize = boxes
@@ -288,7 +283,9 @@ fn scan_tile_order(
             let (fs, ts, ids) = (&flags[a..z], &order.time[a..z], &order.index[a..z]);
             if run.interior {
                 let kept = |k: usize| {
-                    fs[k] & need == need && (!window || (ts[k] >= start && ts[k] <= end))
+                    fs[k] & need == need
+                        && (!window || (ts[k] >= start && ts[k] <= end))
+                        && flag_ok(ids[k])
                 };
                 // Two loops, so that the cell one reads neither x nor y.
                 if cells {
@@ -307,7 +304,10 @@ fn scan_tile_order(
                 continue;
             }
             for k in 0..xs.len() {
-                if fs[k] & need != need || (window && !(ts[k] >= start && ts[k] <= end)) {
+                if fs[k] & need != need
+                    || (window && !(ts[k] >= start && ts[k] <= end))
+                    || !flag_ok(ids[k])
+                {
                     continue;
                 }
                 let (x, y) = (xs[k], ys[k]);
@@ -339,6 +339,27 @@ fn scan_tile_order(
         }
     }
     Ok(())
+}
+
+/// The [`flag`] bits a location needs to be drawn, and the largest QC flag to check per
+/// location where the filter is not a precomputed bit (the default's is).
+fn needed_flags(quantity: Quantity, qc: QcFilter, window: bool) -> (u8, Option<i64>) {
+    let mut need = quantity_bit(quantity);
+    if window {
+        need |= flag::HAS_TIME;
+    }
+    let largest_flag = match qc {
+        QcFilter::All => None,
+        QcFilter::Passed => {
+            need |= flag::QC_OK;
+            None
+        }
+        QcFilter::AtMost(n) => {
+            need |= quantity_bit(Quantity::ObsValue);
+            Some(n)
+        }
+    };
+    (need, largest_flag)
 }
 
 /// The geographic boxes of `wide` (one per world copy, with its longitude shift) and the
@@ -806,7 +827,8 @@ mod tests {
             if let Some(q) = c.qc.as_mut() {
                 q.push(match r.below(6) {
                     0 => None,
-                    1 => Some(1),
+                    // -1, 1, 3 or 5: on both sides of the largest flags the tests keep.
+                    1 => Some(r.below(4) as i64 * 2 - 1),
                     _ => Some(0),
                 });
             }
@@ -880,7 +902,11 @@ mod tests {
         let filters = [
             Filter::default(),
             Filter {
-                all_qc: true,
+                qc: QcFilter::All,
+                ..Filter::default()
+            },
+            Filter {
+                qc: QcFilter::AtMost(2),
                 ..Filter::default()
             },
             Filter {
@@ -890,7 +916,7 @@ mod tests {
             },
             Filter {
                 start: Some(1_700_018_000),
-                all_qc: true,
+                qc: QcFilter::All,
                 ..Filter::default()
             },
             Filter {

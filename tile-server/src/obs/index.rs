@@ -101,8 +101,48 @@ pub struct Filter {
     pub start: Option<i64>,
     /// See `start`.
     pub end: Option<i64>,
-    /// Keep observations whatever their QC flag and value (else QC = 0 with a value).
-    pub all_qc: bool,
+    /// Which QC flags (and missing values) are kept.
+    pub qc: QcFilter,
+}
+
+/// The QC selection of a query (`QC`/`qc`). The flag is `EffectiveQC` where the file has
+/// it, else `PreQC`; a file with neither has every observation with a value kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum QcFilter {
+    /// Observations with a value and flag 0: UFO's pass value of `EffectiveQC`, and its
+    /// PreQC filter's default range (`minvalue` = `maxvalue` = 0).
+    #[default]
+    Passed,
+    /// Observations with a value and a flag from 0 to this: the PreQC filter's `maxvalue`
+    /// (3 keeps NCEP prepbufr's usable quality marks, which the default hides but 0).
+    AtMost(i64),
+    /// Every observation, whatever its flag, with or without a value.
+    All,
+}
+
+impl QcFilter {
+    /// From a query value: empty (the default), `all`, or the largest flag kept.
+    ///
+    /// # Errors
+    /// A description of what was expected, for the caller's exception.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Self::Passed);
+        }
+        if text.eq_ignore_ascii_case("all") {
+            return Ok(Self::All);
+        }
+        match text.parse::<i64>() {
+            Ok(0) => Ok(Self::Passed),
+            Ok(n) if (1..=i64::from(i32::MAX)).contains(&n) => Ok(Self::AtMost(n)),
+            _ => Err(format!(
+                "{:?}: expected `all` or the largest QC flag to keep (0 to {})",
+                crate::params::clip(text),
+                i32::MAX
+            )),
+        }
+    }
 }
 
 /// One feature's content.
@@ -495,15 +535,25 @@ impl ObsIndex {
         if !in_window {
             return false;
         }
-        if filter.all_qc {
-            return true;
-        }
-        let has_value = self.data.value.get(i).is_some_and(|v| v.is_finite());
-        let qc_ok = match &self.data.qc {
-            Some(flags) => flags.get(i).copied().flatten() == Some(0),
-            None => true,
+        let largest = match filter.qc {
+            QcFilter::All => return true,
+            QcFilter::Passed => 0,
+            QcFilter::AtMost(n) => n,
         };
-        has_value && qc_ok
+        let has_value = self.data.value.get(i).is_some_and(|v| v.is_finite());
+        has_value && self.flag_at_most(i, largest)
+    }
+
+    /// Whether location `i`'s QC flag is in `0..=largest` (true in a file without flags).
+    pub(super) fn flag_at_most(&self, i: usize, largest: i64) -> bool {
+        match &self.data.qc {
+            Some(flags) => flags
+                .get(i)
+                .copied()
+                .flatten()
+                .is_some_and(|f| (0..=largest).contains(&f)),
+            None => true,
+        }
     }
 
     /// The indices that pass `filter`, ascending, and how many passed before `limit` cut.

@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use ioda::ObsDataset;
 
 use crate::source::{list_files, FileVersion};
-pub use index::{Filter, ObsIndex, Observation};
+pub use index::{Filter, ObsIndex, Observation, QcFilter};
 
 /// Extensions tried as observation files.
 const EXTENSIONS: &[&str] = &["nc4", "nc", "h5", "hdf5", "odb"];

@@ -1,5 +1,6 @@
 //! `/collections` and `/collections/{layer}/items`: observation layers as GeoJSON, shaped
-//! like OGC API – Features (`bbox`, `datetime`, `limit`; `qc=all` turns the QC filter off);
+//! like OGC API – Features (`bbox`, `datetime`, `limit`; `qc=N` keeps QC flags 0 to N,
+//! `qc=all` turns the QC filter off);
 //! `/collections/{layer}/stats`: count, mean (bias), standard deviation and RMS of the
 //! layer's quantity over the same selection.
 
@@ -12,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-use super::{Filter, ObsLayer};
+use super::{Filter, ObsLayer, QcFilter};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -126,16 +127,8 @@ fn selection(params: &HashMap<String, String>) -> Result<Filter, ApiError> {
     if let Some(d) = params.get("datetime") {
         (filter.start, filter.end) = parse_datetime(d)?;
     }
-    filter.all_qc = match params.get("qc").map(String::as_str) {
-        None | Some("") => false,
-        Some("all") => true,
-        Some(other) => {
-            return Err(ApiError::invalid(
-                "qc",
-                format!("{:?}: only `all`", crate::params::clip(other)),
-            ))
-        }
-    };
+    filter.qc = QcFilter::parse(params.get("qc").map_or("", String::as_str))
+        .map_err(|why| ApiError::invalid("qc", why))?;
     Ok(filter)
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::draw::{self, PointMap};
 use super::routes::{iso, parse_datetime};
-use super::{Extent, Filter, ObsIndex, ObsLayer, Quantity};
+use super::{Extent, Filter, ObsIndex, ObsLayer, QcFilter, Quantity};
 use crate::error::{xml_escape as esc, ApiError};
 use crate::maps::{self, MapRequest};
 use crate::params::{clip, Params};
@@ -57,8 +57,9 @@ pub struct ObsParams {
 
 impl ObsParams {
     /// From the query: `TIME` (`T1/T2`, `T1/..`, or an instant `T` for [T − h, T + h] where
-    /// h is `obs.half_window_minutes`; absent or `current`: every time), `QC=all` (every
-    /// observation; by default those with a value and a QC flag 0), `RADIUS` (pixels,
+    /// h is `obs.half_window_minutes`; absent or `current`: every time), `QC` (see
+    /// [`QcFilter::parse`]: by default observations with a value and a QC flag 0; `QC=3`
+    /// flags 0 to 3; `QC=all` every observation), `RADIUS` (pixels,
     /// 0..=`obs.max_point_radius_px`; default `obs.point_radius_px`).
     pub fn parse(state: &AppState, p: &Params) -> Result<Self, ApiError> {
         let mut filter = Filter::default();
@@ -85,16 +86,8 @@ impl ObsParams {
                 (window.0.map(|s| s - half), window.1.map(|e| e + half))
             };
         }
-        filter.all_qc = match p.get("qc").map(str::trim) {
-            None | Some("") => false,
-            Some(v) if v.eq_ignore_ascii_case("all") => true,
-            Some(v) => {
-                return Err(ApiError::invalid(
-                    "QC",
-                    format!("{:?}: only `all`", clip(v)),
-                ))
-            }
-        };
+        filter.qc = QcFilter::parse(p.get("qc").unwrap_or_default())
+            .map_err(|why| ApiError::invalid("QC", why))?;
         let most = state.config.obs.max_point_radius_px.min(draw::MAX_RADIUS);
         let radius = match p.get("radius").map(str::trim).filter(|r| !r.is_empty()) {
             None => state.config.obs.point_radius_px.min(most),
@@ -114,8 +107,8 @@ impl ObsParams {
     /// A stable text form for cache keys.
     fn key(&self) -> String {
         format!(
-            "{:?}|{:?}|{}|{}",
-            self.filter.start, self.filter.end, self.filter.all_qc, self.radius
+            "{:?}|{:?}|{:?}|{}",
+            self.filter.start, self.filter.end, self.filter.qc, self.radius
         )
     }
 }

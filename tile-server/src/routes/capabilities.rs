@@ -282,7 +282,7 @@ impl Document<'_> {
     /// The observation layers: a group (a layer with a title and no name) after the fields.
     fn observations(&self, x: &mut String, obs: &[&Summary]) {
         x.push_str("    <Layer>\n      <Title>Observations</Title>\n");
-        x.push_str("      <Abstract>Observations of the IODA files and io-pool sets: one layer per variable (and channel); suffixes .ObsError, .HofX and .OmB (ObsValue − HofX) where the file has them. TIME selects an assimilation window; QC=all shows observations that failed QC; RADIUS sets the circle radius in pixels.</Abstract>\n");
+        x.push_str("      <Abstract>Observations of the IODA files and io-pool sets: one layer per variable (and channel); suffixes .ObsError, .HofX and .OmB (ObsValue − HofX) where the file has them. TIME selects an assimilation window; by default only observations with QC flag 0 (EffectiveQC, else PreQC) are drawn, QC=N draws flags 0 to N (QC=3: NCEP prepbufr's usable quality marks), QC=all every observation; RADIUS sets the circle radius in pixels.</Abstract>\n");
         let all = obs
             .iter()
             .map(|s| s.extent.bbox)
