@@ -291,6 +291,14 @@ fn build_handle(name: &str) -> Result<Handle, ModelError> {
             ..ModelOptions::default()
         },
     )?;
+    // A file cut short opens with what can be read (RSF): GDAL would show fewer variables
+    // or bands without a word, so the loss is a warning (QGIS shows it in its message log).
+    for d in ds.diagnostics().iter().filter(|d| d.truncated) {
+        report_warning(&format!(
+            "FST driver: {name}: byte {}: {}",
+            d.offset, d.message
+        ));
+    }
     let mut sds = Vec::new();
     for (i, (n, d)) in ds.subdatasets.iter().enumerate() {
         sds.push(format!("SUBDATASET_{}_NAME={n}", i + 1));

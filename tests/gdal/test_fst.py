@@ -671,6 +671,20 @@ def test_truncated_file_reports_a_cplerror():
         gdal.Unlink(mem)
 
 
+def test_an_rsf_file_cut_short_opens_with_a_warning_naming_the_loss(tmp_path):
+    # RSF files cut short open with the records that can be read; GDAL showed fewer bands
+    # without a word. Now a CPLError warning (QGIS's message log, gdalinfo's stderr).
+    data = (RSF / "rsf_multi_segment.fst").read_bytes()
+    cut = tmp_path / "cut.fst"
+    cut.write_bytes(data[:-200])
+    r = subprocess.run(["gdalinfo", str(cut)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "Warning" in r.stderr and "truncated" in r.stderr and "cut.fst" in r.stderr, r.stderr
+    # An intact file: no warning.
+    r = subprocess.run(["gdalinfo", str(RSF / "rsf_multi_segment.fst")], capture_output=True, text=True)
+    assert r.returncode == 0 and "Warning" not in r.stderr, r.stderr
+
+
 def test_panic_free_in_subprocess_gdalinfo_of_every_fixture():
     # The CLI host must survive every fixture and exit normally.
     for p in fixture_files():

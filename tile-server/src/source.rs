@@ -614,6 +614,14 @@ fn file_fields(
     limits: CatalogLimits,
     problems: &mut Vec<String>,
 ) -> Vec<FileField> {
+    // A file cut short (RSF) opens with what can be read: its missing fields or times are
+    // said, not silently absent.
+    for d in file.fst.diagnostics().iter().filter(|d| d.truncated) {
+        problems.push(format!(
+            "truncated at byte {}: layers may lack fields or times ({})",
+            d.offset, d.message
+        ));
+    }
     let cat = Catalog::build(file.fst.records());
     let mut out = Vec::new();
     for field in cat.fields() {

@@ -126,6 +126,42 @@ async fn undecodable_record_is_the_datas_fault_not_a_retry() {
 }
 
 #[tokio::test]
+async fn a_truncated_rsf_file_serves_what_it_holds_and_healthz_says_it_is_cut() {
+    let dir = support::fresh_dir("truncated");
+    let rsf = fst_testkit::fixtures::shared_fixtures("rsf").join("rsf_multi_segment.fst");
+    let bytes = std::fs::read(&rsf).unwrap();
+    // The last segment's directory lost: its records are not listed (librmn neither).
+    std::fs::write(dir.join("cut.fst"), &bytes[..bytes.len() - 200]).unwrap();
+    let s = AppState::new(config(vec![dir.clone()])).unwrap();
+    assert!(
+        !s.snapshot().layers.is_empty(),
+        "the readable records are layers"
+    );
+    let why: Vec<String> = s
+        .snapshot()
+        .skipped
+        .iter()
+        .filter(|k| k.path.ends_with("cut.fst"))
+        .map(|k| k.reason.clone())
+        .collect();
+    assert!(
+        why.iter().any(|w| w.starts_with("truncated at byte")),
+        "{why:?}"
+    );
+    let h = get(&s, "/healthz").await.text();
+    assert!(h.contains("cut.fst") && h.contains("truncated"), "{h}");
+    // The intact file: nothing to say.
+    std::fs::copy(&rsf, dir.join("cut.fst")).unwrap();
+    s.reload();
+    assert!(
+        s.snapshot().skipped.is_empty(),
+        "{:?}",
+        s.snapshot().skipped
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
 async fn a_file_changed_under_a_read_is_a_retry() {
     let dir = support::fresh_dir("changed");
     let bytes = std::fs::read(bundled_sample()).unwrap();

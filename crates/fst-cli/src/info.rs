@@ -86,7 +86,7 @@ pub(crate) fn run(args: &InfoArgs) -> anyhow::Result<()> {
             "diagnostics": file.diagnostics(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
+        return fail_if_truncated(&args.file, &file);
     }
     let mut s = String::new();
     writeln!(s, "file:        {}", args.file.display())?;
@@ -129,7 +129,21 @@ pub(crate) fn run(args: &InfoArgs) -> anyhow::Result<()> {
         writeln!(s, "note:        at byte {}: {}", d.offset, d.message)?;
     }
     print!("{s}");
-    Ok(())
+    fail_if_truncated(&args.file, &file)
+}
+
+/// An error once the summary is out when the file ends before what it announces: what it
+/// lists may be incomplete, which a script must not take for a complete file.
+fn fail_if_truncated(path: &std::path::Path, file: &FstFile) -> anyhow::Result<()> {
+    match file.diagnostics().iter().find(|d| d.truncated) {
+        Some(d) => anyhow::bail!(
+            "{} is truncated at byte {}: the summary may miss records (`fst ls --recover` \
+             lists those that can still be read)",
+            path.display(),
+            d.offset
+        ),
+        None => Ok(()),
+    }
 }
 
 /// At most four items, then an ellipsis with the count left out.

@@ -328,6 +328,8 @@ fn ls(args: &LsArgs) -> anyhow::Result<()> {
     let progress = Progress::new(args.files.len());
     let many = args.files.len() > 1;
     let mut unreadable = 0usize;
+    // Files that opened but end before what they announce (RSF: a segment cut short).
+    let mut cut = 0usize;
     for (n, path) in args.files.iter().enumerate() {
         progress.step(n, &path.display().to_string());
         let file = match FstFile::open_with(path, OpenOptions::new().recover(args.recover)) {
@@ -360,17 +362,38 @@ fn ls(args: &LsArgs) -> anyhow::Result<()> {
                 writeln!(out, "{}", describe::table_row(rec))?;
             }
         }
+        out.flush()?;
         for d in file.diagnostics() {
             eprintln!("fst: {name}: note at byte {}: {}", d.offset, d.message);
+        }
+        if !args.recover && file.diagnostics().iter().any(|d| d.truncated) {
+            cut += 1;
         }
     }
     progress.finish();
     out.flush()?;
-    if unreadable > 0 {
+    if let ([path], 1) = (args.files.as_slice(), cut) {
         anyhow::bail!(
-            "{unreadable} of {} files could not be read",
-            args.files.len()
+            "{} is truncated: the listing may miss records (--recover lists those that can \
+             still be read)",
+            path.display()
         );
+    }
+    if unreadable > 0 || cut > 0 {
+        let n = args.files.len();
+        let mut why = Vec::new();
+        if unreadable > 0 {
+            why.push(format!("{unreadable} of {n} files could not be read"));
+        }
+        if cut > 0 {
+            why.push(format!(
+                "{cut} of {n} files {} truncated, {} listing incomplete (--recover lists the \
+                 records that can still be read)",
+                if cut == 1 { "is" } else { "are" },
+                if cut == 1 { "its" } else { "their" }
+            ));
+        }
+        anyhow::bail!("{}", why.join("; "));
     }
     Ok(())
 }

@@ -299,6 +299,7 @@ fn truncated_last_segment_shows_visible_records_and_recovers_framed_ones() {
         assert!(visible.records().iter().all(|r| !r.recovered));
         let note = &visible.diagnostics()[0];
         assert_eq!(note.offset, last as u64, "{stem}");
+        assert!(note.truncated, "{stem}: a cut file says so");
         assert!(
             note.message
                 .contains(&format!("{in_last} framed records are in no directory")),
@@ -363,6 +364,8 @@ fn crashed_writer_segment_is_detected_and_recovered() {
         .contains("write-lock flag is set"));
     let d = &file.diagnostics()[1];
     assert_eq!(d.offset, last as u64);
+    // What a writer leaves is not a truncated file (tools list it without failing).
+    assert!(file.diagnostics().iter().all(|d| !d.truncated));
     assert!(
         d.message.contains("unfinished compact segment"),
         "{}",

@@ -225,6 +225,14 @@ impl std::fmt::Debug for Dataset {
 /// why; [`ModelError::Source`] names the path.
 pub type SourceOpener<'a> = &'a dyn Fn(&str) -> Result<Arc<dyn ByteSource>, String>;
 
+impl Dataset {
+    /// What fst-core found unusual in the file at open (e.g. an RSF file cut short).
+    #[must_use]
+    pub fn diagnostics(&self) -> &[fst_core::Diagnostic] {
+        self.file.diagnostics()
+    }
+}
+
 /// Open `name`: a path, or a subdataset name.
 pub fn open(
     name: &str,

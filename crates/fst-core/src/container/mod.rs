@@ -19,6 +19,11 @@ pub struct Diagnostic {
     pub offset: u64,
     /// A sentence describing what was found.
     pub message: String,
+    /// The file ends before a structure it announces: bytes were lost (a copy cut short, a
+    /// full disk), and records past `offset` may be missing from the listing. Other
+    /// diagnostics describe files as their writers left them (a writer still at work, a
+    /// flag, trailing bytes), which tools report without failing.
+    pub truncated: bool,
 }
 
 /// The result of reading a container's directory.

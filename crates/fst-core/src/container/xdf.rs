@@ -102,7 +102,12 @@ impl Walk<'_> {
     }
 
     fn note(&mut self, offset: u64, message: String) {
-        self.diagnostics.push(Diagnostic { offset, message });
+        // (A truncated XDF file is an error, not a note: see `read_header`.)
+        self.diagnostics.push(Diagnostic {
+            offset,
+            message,
+            truncated: false,
+        });
     }
 
     /// Read and check the 208-byte file header (fst-format §2.2).

@@ -56,8 +56,14 @@ enum Step {
         len: u64,
         n: u64,
     },
-    /// An unfinished segment at `off` whose records may run up to `end`.
-    Unfinished { off: u64, end: u64, what: String },
+    /// An unfinished segment at `off` whose records may run up to `end`; `truncated` when
+    /// the file ends before the segment does.
+    Unfinished {
+        off: u64,
+        end: u64,
+        what: String,
+        truncated: bool,
+    },
 }
 
 impl Reader<'_> {
@@ -95,7 +101,20 @@ impl Reader<'_> {
     }
 
     pub(super) fn note(&mut self, offset: u64, message: String) {
-        self.diagnostics.push(Diagnostic { offset, message });
+        self.diagnostics.push(Diagnostic {
+            offset,
+            message,
+            truncated: false,
+        });
+    }
+
+    /// A note saying that the file ends before what it announces at `offset`.
+    pub(super) fn note_truncated(&mut self, offset: u64, message: String) {
+        self.diagnostics.push(Diagnostic {
+            offset,
+            message,
+            truncated: true,
+        });
     }
 
     /// Fill `buf` from `offset`, which the caller has checked lies inside the file.

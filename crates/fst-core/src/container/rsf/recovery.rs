@@ -34,7 +34,13 @@ pub(super) struct Walk {
 impl Reader<'_> {
     /// Report an unfinished segment starting at `off` whose records may run up to `end`, and
     /// list them when recovering.
-    pub(super) fn unfinished(&mut self, off: u64, end: u64, what: &str) -> Result<(), OpenError> {
+    pub(super) fn unfinished(
+        &mut self,
+        off: u64,
+        end: u64,
+        what: &str,
+        truncated: bool,
+    ) -> Result<(), OpenError> {
         let walk = self.walk_frames(off + SOS_LEN, end)?;
         let (n, verb) = match walk.records {
             1 => ("1 framed record".to_string(), "is"),
@@ -54,7 +60,11 @@ impl Reader<'_> {
         if let Some((at, why)) = walk.stopped {
             let _ = write!(message, "; the framing walk stopped at byte {at}: {why}");
         }
-        self.note(off, message);
+        if truncated {
+            self.note_truncated(off, message);
+        } else {
+            self.note(off, message);
+        }
         Ok(())
     }
 

@@ -57,7 +57,12 @@ impl Reader<'_> {
                     self.read(off + vdir, vdir_bytes)?;
                     self.list_vdir(off, vdir, vdir_bytes, n)?;
                 }
-                Step::Unfinished { off, end, what } => self.unfinished(off, end, &what)?,
+                Step::Unfinished {
+                    off,
+                    end,
+                    what,
+                    truncated,
+                } => self.unfinished(off, end, &what, truncated)?,
             }
         }
         Ok(())
@@ -71,7 +76,7 @@ impl Reader<'_> {
         while off < self.file_len {
             let left = self.file_len - off;
             if left < SOS_LEN {
-                self.note(off, format!(
+                self.note_truncated(off, format!(
                     "the file ends {left} bytes into what should be a segment start at byte {off} (truncated?)"
                 ));
                 break;
@@ -90,6 +95,7 @@ impl Reader<'_> {
                     off,
                     end: self.file_len,
                     what,
+                    truncated: false,
                 });
                 break;
             }
@@ -108,6 +114,7 @@ impl Reader<'_> {
                         off,
                         end: self.file_len,
                         what,
+                        truncated: true,
                     });
                     break;
                 }
@@ -127,6 +134,7 @@ impl Reader<'_> {
                     off,
                     end: self.file_len,
                     what,
+                    truncated: true,
                 });
                 break;
             } else {
@@ -148,6 +156,7 @@ impl Reader<'_> {
                         off,
                         end: end - EOS_HI_LEN,
                         what,
+                        truncated: false,
                     });
                 }
             }
