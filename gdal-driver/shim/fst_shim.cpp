@@ -69,6 +69,7 @@ const char *fstgis_creation_options(void);
 void *fstgis_create_begin(const char *name, const FstCreateSource *src, char **options);
 int fstgis_create_band(void *h, const FstCreateBand *band, const double *values, size_t n);
 int fstgis_create_band_f32(void *h, const FstCreateBand *band, const float *values, size_t n);
+int fstgis_create_band_u64(void *h, const FstCreateBand *band, const uint64_t *values, size_t n, int is_signed);
 int fstgis_create_finish(void *h);
 void fstgis_create_abort(void *h);
 int fstgis_check_options(char **options);
@@ -350,10 +351,27 @@ bool WriteDataset(const char *name, GDALDataset *src, char **options, GDALProgre
     }
     // netCDF sources: one read per band instead of one per line, when it gives the same values.
     std::unique_ptr<NetcdfSlabs> slabs = NetcdfSlabs::Open(src);
+    // 64-bit integer bands travel as they are: float64 rounds them above 2^53 (a raw 64-bit
+    // record copied FST -> FST lost its low bits).
+    std::vector<uint64_t> values64;
     for (int b = 1; b <= nbands; b++) {
         GDALRasterBand *band = src->GetRasterBand(b);
-        const bool read = as_f32 ? ReadBand(band, b, slabs.get(), info, values32.data())
-                                 : ReadBand(band, b, slabs.get(), info, values.data());
+        const GDALDataType type = band->GetRasterDataType();
+        const bool wide_int = type == GDT_UInt64 || type == GDT_Int64;
+        if (wide_int && values64.size() != n) {
+            try {
+                values64.resize(n);
+            } catch (const std::exception &) {
+                CPLError(CE_Failure, CPLE_OutOfMemory, "FST driver: %s: cannot hold a band of %zu values", name, n);
+                fstgis_create_abort(h);
+                return false;
+            }
+        }
+        const bool read =
+            wide_int ? band->RasterIO(GF_Read, 0, 0, info.xsize, info.ysize, values64.data(), info.xsize, info.ysize,
+                                      type, 0, 0, nullptr) == CE_None
+            : as_f32 ? ReadBand(band, b, slabs.get(), info, values32.data())
+                     : ReadBand(band, b, slabs.get(), info, values.data());
         if (!read) {
             CPLError(CE_Failure, CPLE_FileIO, "FST driver: %s: cannot read band %d of the source", name, b);
             fstgis_create_abort(h);
@@ -381,8 +399,9 @@ bool WriteDataset(const char *name, GDALDataset *src, char **options, GDALProgre
         }
         bi.metadata = band_md.List();
         bi.nodata = band->GetNoDataValue(&bi.has_nodata);
-        const int handed = as_f32 ? fstgis_create_band_f32(h, &bi, values32.data(), n)
-                                  : fstgis_create_band(h, &bi, values.data(), n);
+        const int handed = wide_int ? fstgis_create_band_u64(h, &bi, values64.data(), n, type == GDT_Int64)
+                           : as_f32 ? fstgis_create_band_f32(h, &bi, values32.data(), n)
+                                    : fstgis_create_band(h, &bi, values.data(), n);
         if (handed != 0) {
             fstgis_create_abort(h);
             return false;

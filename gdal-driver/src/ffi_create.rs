@@ -229,6 +229,32 @@ pub unsafe extern "C" fn fstgis_create_band_f32(
     })
 }
 
+/// [`fstgis_create_band`] with 64-bit integers, for `UInt64` (`is_signed` 0) and `Int64`
+/// (`is_signed` 1) bands: as they are, where float64 would round them above 2^53.
+///
+/// # Safety
+/// As [`fstgis_create_band`], with `values` pointing to `n` readable 64-bit integers
+/// (`int64_t` when `is_signed`, `uint64_t` otherwise).
+#[no_mangle]
+pub unsafe extern "C" fn fstgis_create_band_u64(
+    h: *mut c_void,
+    band: *const FstCreateBand,
+    values: *const u64,
+    n: usize,
+    is_signed: c_int,
+) -> c_int {
+    guard(-1, || {
+        if is_signed != 0 {
+            // SAFETY: the arguments are as this function's contract says; the int64_t buffer
+            // is read as i64 (same size and alignment as u64).
+            unsafe { hand_over(h, band, values.cast::<i64>(), n, |v| BandValues::I64(v)) }
+        } else {
+            // SAFETY: the arguments are as this function's contract says.
+            unsafe { hand_over(h, band, values, n, |v| BandValues::U64(v)) }
+        }
+    })
+}
+
 /// The body of the `fstgis_create_band*` entry points (inside their panic guard): the `n`
 /// values at `values`, as `wrap` tells the band which type they are.
 ///

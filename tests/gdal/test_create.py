@@ -763,3 +763,52 @@ def test_vertical_descriptors_survive_gdal_translate(tmp_path):
     man = json.loads((dump / "manifest.json").read_text())
     assert man["ok"], (man["error"], r.stderr[-2000:])
     assert [x["nomvar"] for x in man["records"]].count("!!") == 1
+
+
+def test_raw_records_copy_fst_to_fst_bit_for_bit(tmp_path):
+    """Datyp 0 records (raw words of 8, 32 and 64 bits in datyps.fst) stay raw through
+    gdal_translate FST -> FST, bit for bit: the 64-bit one travelled as float64 and lost its
+    low bits above 2^53, and FST_DATYP=0 was ignored (the copy became datyp 2 or 5)."""
+    src = XDF / "datyps.fst"
+    raw = [(n, ds) for n, ds in field_datasets(src)
+           if int(ds.GetRasterBand(1).GetMetadataItem("FST_DATYP", "FST")) == 0]
+    widths = sorted({int(ds.GetRasterBand(1).GetMetadataItem("FST_NBITS", "FST")) for _, ds in raw})
+    assert widths == [8, 32, 64], widths
+    for k, (name, ds) in enumerate(raw):
+        out = to_fst(ds, tmp_path / f"raw{k}.fst")
+        sb, gb = ds.GetRasterBand(1), out.GetRasterBand(1)
+        assert gb.DataType == sb.DataType, name
+        for key in ("FST_DATYP", "FST_NBITS"):
+            assert gb.GetMetadataItem(key, "FST") == sb.GetMetadataItem(key, "FST"), (name, key)
+        a, g = sb.ReadAsArray(), gb.ReadAsArray()
+        assert a.dtype == g.dtype and np.array_equal(a, g), name
+        if sb.DataType == gdal.GDT_UInt64:
+            assert int(a.max()) > 2 ** 53, "the fixture's 64-bit words need their low bits"
+
+
+def test_64_bit_integer_bands_cross_as_integers(tmp_path):
+    """UInt64/Int64 bands: raw when they say so (FST_DATYP=0, FST_NBITS=64), exact above
+    2^53; without, 64-bit IEEE (datyp 5/64), what librmn reads of 64-bit values."""
+    big = np.array([[2 ** 63 + 12345, 2 ** 53 + 1], [7, 2 ** 64 - 1]], np.uint64)
+    mem = gdal.GetDriverByName("MEM").Create("", 2, 2, 1, gdal.GDT_UInt64)
+    mem.SetGeoTransform([0, 1, 0, 2, 0, -1])
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)
+    mem.SetSpatialRef(srs)
+    b = mem.GetRasterBand(1)
+    b.WriteArray(big)
+    b.SetMetadata({"FST_DATYP": "0", "FST_NBITS": "64", "FST_NOMVAR": "BITS"})
+    out = to_fst(mem, tmp_path / "raw64.fst")
+    ob = out.GetRasterBand(1)
+    assert ob.DataType == gdal.GDT_UInt64 and int(ob.GetMetadataItem("FST_DATYP", "FST")) == 0
+    assert np.array_equal(ob.ReadAsArray(), big)
+    # Int64 without FST keys: IEEE 64-bit, exact where float64 is.
+    signed = np.array([[-(2 ** 40) - 3, 5], [2 ** 52, -1]], np.int64)
+    mem = gdal.GetDriverByName("MEM").Create("", 2, 2, 1, gdal.GDT_Int64)
+    mem.SetGeoTransform([0, 1, 0, 2, 0, -1])
+    mem.SetSpatialRef(srs)
+    mem.GetRasterBand(1).WriteArray(signed)
+    out = to_fst(mem, tmp_path / "int64.fst")
+    ob = out.GetRasterBand(1)
+    assert (int(ob.GetMetadataItem("FST_DATYP", "FST")), int(ob.GetMetadataItem("FST_NBITS", "FST"))) == (5, 64)
+    assert np.array_equal(ob.ReadAsArray().astype(np.int64), signed)

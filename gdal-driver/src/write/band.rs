@@ -20,7 +20,7 @@ use super::{BandValues, CreateError};
 /// the f32 values in a pass of their own the band was read twice: together they were half
 /// of the encoding thread's own work in a netCDF → FST copy once reading got fast.
 #[allow(clippy::float_cmp, clippy::needless_bitwise_bool)] // exact nodata; `|` vectorises
-pub(super) fn missing_mask<T: Copy + Into<f64>>(
+pub(super) fn missing_mask<T: AsF64>(
     values: &[T],
     ni: usize,
     nj: usize,
@@ -47,7 +47,7 @@ pub(super) fn missing_mask<T: Copy + Into<f64>>(
             Some(v) => {
                 let to = v.get_mut(j * ni..(j + 1) * ni)?;
                 for ((o, t), &x) in out.iter_mut().zip(to).zip(row) {
-                    let x: f64 = x.into();
+                    let x = x.as_f64();
                     let m = x.is_nan() | (x == nodata);
                     *o = m;
                     *t = if m { 0.0 } else { x as f32 };
@@ -55,7 +55,7 @@ pub(super) fn missing_mask<T: Copy + Into<f64>>(
             }
             None => {
                 for (o, &x) in out.iter_mut().zip(row) {
-                    let x: f64 = x.into();
+                    let x = x.as_f64();
                     *o = x.is_nan() | (x == nodata);
                 }
             }
@@ -63,6 +63,38 @@ pub(super) fn missing_mask<T: Copy + Into<f64>>(
         any |= out.iter().fold(false, |a, &m| a | m);
     }
     Some(any)
+}
+
+/// A band value as float64, for the nodata test: GDAL's nodata is a float64, and a 64-bit
+/// integer band's nodata compares with its values so, as GDAL's own drivers do.
+pub(super) trait AsF64: Copy {
+    fn as_f64(self) -> f64;
+}
+
+impl AsF64 for f64 {
+    fn as_f64(self) -> f64 {
+        self
+    }
+}
+
+impl AsF64 for f32 {
+    fn as_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl AsF64 for u64 {
+    #[allow(clippy::cast_precision_loss)] // see the trait: as GDAL compares
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+impl AsF64 for i64 {
+    #[allow(clippy::cast_precision_loss)] // see the trait: as GDAL compares
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
 }
 
 /// `v` made `n` long, its elements left as they are (they are all overwritten): a kept
@@ -132,14 +164,20 @@ impl BandEncoder {
         }
         let (base, nbits) = (plan.datyp & !64, plan.nbits);
         let rows = |j: usize| if flip { nj - 1 - j } else { j };
-        // Every packing but 2, 4 and 5/64 takes f32 values: made with the mask, in one pass.
-        let as_f32 = !matches!((base & 127, nbits), (2 | 4, _) | (5, 64));
+        // Every packing but 0, 2, 4 and 5/64 takes f32 values: made with the mask, in one pass.
+        let as_f32 = !matches!((base & 127, nbits), (0 | 2 | 4, _) | (5, 64));
         let f32_out = as_f32.then_some(&mut buffers.f32);
         let any_missing = match values {
             BandValues::F64(v) => {
                 missing_mask(v, ni, nj, flip, plan.nodata, &mut buffers.missing, f32_out)
             }
             BandValues::F32(v) => {
+                missing_mask(v, ni, nj, flip, plan.nodata, &mut buffers.missing, f32_out)
+            }
+            BandValues::U64(v) => {
+                missing_mask(v, ni, nj, flip, plan.nodata, &mut buffers.missing, f32_out)
+            }
+            BandValues::I64(v) => {
                 missing_mask(v, ni, nj, flip, plan.nodata, &mut buffers.missing, f32_out)
             }
         }
@@ -167,6 +205,26 @@ impl BandEncoder {
                 .map_err(CreateError::from)
         };
         match base & 127 {
+            0 => {
+                // Raw: the band's integers are the record's elements, stored as they are
+                // (fst-core copies an array whose element size is nbits verbatim).
+                let bits = raw_elements(&values, ni, nj, flip);
+                match nbits {
+                    8 => encode(SamplesRef::U8(
+                        &bits.iter().map(|&b| b as u8).collect::<Vec<_>>(),
+                    )),
+                    16 => encode(SamplesRef::U16(
+                        &bits.iter().map(|&b| b as u16).collect::<Vec<_>>(),
+                    )),
+                    32 => encode(SamplesRef::U32(
+                        &bits.iter().map(|&b| b as u32).collect::<Vec<_>>(),
+                    )),
+                    64 => encode(SamplesRef::U64(&bits)),
+                    _ => Err(band_err(format!(
+                        "datyp 0 (raw) of {nbits} bits: only 8, 16, 32 or 64 are written"
+                    ))),
+                }
+            }
             2 => {
                 let v: Vec<u32> = ordered
                     .zip(missing.iter())
@@ -194,6 +252,17 @@ impl BandEncoder {
             _ => encode(SamplesRef::F32(&buffers.f32)),
         }
     }
+}
+
+/// A band's values in record order (rows flipped when `flip`) as the integers of a raw
+/// record's elements.
+fn raw_elements(values: &BandValues<'_>, ni: usize, nj: usize, flip: bool) -> Vec<u64> {
+    (0..nj)
+        .flat_map(|j| {
+            let line = if flip { nj - 1 - j } else { j };
+            (line * ni..(line + 1) * ni).map(move |k| values.get_bits(k))
+        })
+        .collect()
 }
 
 /// Write a band's encoded record.

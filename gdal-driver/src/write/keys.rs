@@ -279,10 +279,21 @@ pub(super) fn band_keys(
 
 /// (datyp without +64, nbits) of a band.
 pub(super) fn packing(o: &CreateOptions, band: &BandInput<'_>, turbo: bool) -> (u8, u8) {
+    let meta_nbits = number::<u8>(band.metadata, "FST_NBITS").filter(|&n| (1..=64).contains(&n));
+    // Raw (datyp 0) where the band holds a raw record's elements as the reader gives them:
+    // unsigned integers at least nbits wide (8 → Byte, 16 and 32 → UInt32, 64 → UInt64), so
+    // that an FST → FST copy keeps the record raw and bit for bit.
+    let type_bits = match band.gdal_type {
+        1 => 8,
+        2 => 16,
+        4 => 32,
+        12 => 64,
+        _ => 0,
+    };
+    let raw_fits = meta_nbits.is_some_and(|n| matches!(n, 8 | 16 | 32 | 64) && n <= type_bits);
     let meta_datyp = number::<u8>(band.metadata, "FST_DATYP")
         .map(|d| d & !64)
-        .filter(|d| matches!(d, 1 | 2 | 4 | 5 | 6 | 133 | 134));
-    let meta_nbits = number::<u8>(band.metadata, "FST_NBITS").filter(|&n| (1..=64).contains(&n));
+        .filter(|&d| matches!(d, 1 | 2 | 4 | 5 | 6 | 133 | 134) || (d == 0 && raw_fits));
     // GDT_Byte 1, UInt16 2, Int16 3, UInt32 4, Int32 5, Float64 7, UInt64 12, Int64 13, Int8 14.
     let wide = matches!(band.gdal_type, 7 | 12 | 13);
     let by_type = match band.gdal_type {
@@ -311,7 +322,7 @@ pub(super) fn packing(o: &CreateOptions, band: &BandInput<'_>, turbo: bool) -> (
     if datyp & 128 != 0 && !turbo {
         datyp &= 127;
     }
-    if nbits == 64 && datyp != 5 {
+    if nbits == 64 && datyp != 5 && datyp != 0 {
         nbits = 32;
     }
     (datyp, nbits)

@@ -122,13 +122,19 @@ pub struct BandInput<'a> {
 
 /// A band's values as the shim read them: float64, or float32 where the source's type is one
 /// float32 holds exactly (then half the bytes cross the edge and no value is widened only
-/// to be narrowed again). Either way the same numbers.
+/// to be narrowed again), or the 64-bit integers of an `Int64`/`UInt64` band as they are
+/// (float64 holds them exactly only up to 2^53: a raw 64-bit record copied through float64
+/// lost its low bits).
 #[derive(Debug, Clone, Copy)]
 pub enum BandValues<'a> {
     /// float64 values.
     F64(&'a [f64]),
     /// float32 values.
     F32(&'a [f32]),
+    /// unsigned 64-bit integers (`UInt64` bands).
+    U64(&'a [u64]),
+    /// signed 64-bit integers (`Int64` bands).
+    I64(&'a [i64]),
 }
 
 impl BandValues<'_> {
@@ -138,6 +144,8 @@ impl BandValues<'_> {
         match self {
             BandValues::F64(v) => v.len(),
             BandValues::F32(v) => v.len(),
+            BandValues::U64(v) => v.len(),
+            BandValues::I64(v) => v.len(),
         }
     }
 
@@ -147,11 +155,33 @@ impl BandValues<'_> {
         self.len() == 0
     }
 
-    /// Value `k` as float64 (NaN past the end).
+    /// Value `k` as float64 (NaN past the end; 64-bit integers rounded to the nearest
+    /// float64 above 2^53).
     fn get(&self, k: usize) -> f64 {
         match self {
             BandValues::F64(v) => v.get(k).copied().unwrap_or(f64::NAN),
             BandValues::F32(v) => v.get(k).map_or(f64::NAN, |&x| f64::from(x)),
+            BandValues::U64(v) => v.get(k).map_or(f64::NAN, |&x| x as f64),
+            BandValues::I64(v) => v.get(k).map_or(f64::NAN, |&x| x as f64),
+        }
+    }
+
+    /// Value `k` as the integer it is (64-bit bands), or rounded to one (0 past the end or
+    /// for NaN): the elements of a raw (datyp 0) record.
+    fn get_bits(&self, k: usize) -> u64 {
+        match self {
+            BandValues::U64(v) => v.get(k).copied().unwrap_or(0),
+            BandValues::I64(v) => v.get(k).map_or(0, |&x| x as u64),
+            _ => {
+                let x = self.get(k);
+                if x.is_nan() {
+                    0
+                } else if x < 0.0 {
+                    (x.round() as i64) as u64
+                } else {
+                    x.round() as u64
+                }
+            }
         }
     }
 }

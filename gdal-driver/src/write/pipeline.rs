@@ -37,6 +37,8 @@ use super::{
 enum Values {
     F64(Vec<f64>),
     F32(Vec<f32>),
+    U64(Vec<u64>),
+    I64(Vec<i64>),
 }
 
 impl Values {
@@ -44,6 +46,8 @@ impl Values {
         match self {
             Values::F64(v) => BandValues::F64(v),
             Values::F32(v) => BandValues::F32(v),
+            Values::U64(v) => BandValues::U64(v),
+            Values::I64(v) => BandValues::I64(v),
         }
     }
 
@@ -59,8 +63,12 @@ impl Values {
         Some(match (self, from) {
             (Values::F64(v), BandValues::F64(f)) => Values::F64(copy(v, f)?),
             (Values::F32(v), BandValues::F32(f)) => Values::F32(copy(v, f)?),
+            (Values::U64(v), BandValues::U64(f)) => Values::U64(copy(v, f)?),
+            (Values::I64(v), BandValues::I64(f)) => Values::I64(copy(v, f)?),
             (_, BandValues::F64(f)) => Values::F64(copy(Vec::new(), f)?),
             (_, BandValues::F32(f)) => Values::F32(copy(Vec::new(), f)?),
+            (_, BandValues::U64(f)) => Values::U64(copy(Vec::new(), f)?),
+            (_, BandValues::I64(f)) => Values::I64(copy(Vec::new(), f)?),
         })
     }
 }
