@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -12,9 +13,11 @@ use crate::describe::{iso, level_text};
 
 #[derive(Args)]
 pub(crate) struct InfoArgs {
-    /// The file.
-    file: PathBuf,
-    /// Print the summary as one JSON object.
+    /// The files (each summarised in turn; an unreadable one is reported and the others
+    /// summarised, and the exit status is 1).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print each summary as one JSON object (several files: a JSON array of them).
     #[arg(long)]
     json: bool,
 }
@@ -46,8 +49,65 @@ fn grid_key(r: &RecordMeta) -> String {
 }
 
 pub(crate) fn run(args: &InfoArgs) -> anyhow::Result<()> {
-    let file = FstFile::open_with(&args.file, OpenOptions::new())?;
-    let size = std::fs::metadata(&args.file)?.len();
+    // Written with `?`: a closed pipe (`fst info *.fst | head`) ends the command quietly
+    // (main treats BrokenPipe as success) instead of panicking in `print!`.
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if let [path] = args.files.as_slice() {
+        let (text, json, file) = summary(path)?;
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+        } else {
+            out.write_all(text.as_bytes())?;
+        }
+        return fail_if_truncated(path, &file);
+    }
+    // Several files: every one summarised, failures said as they come and counted.
+    let progress = crate::Progress::new(args.files.len());
+    let (mut failed, mut jsons) = (0usize, Vec::new());
+    for (n, path) in args.files.iter().enumerate() {
+        progress.step(n, &path.display().to_string());
+        let (text, json, file) = match summary(path) {
+            Ok(s) => s,
+            Err(e) => {
+                out.flush()?;
+                crate::report(&e);
+                failed += 1;
+                continue;
+            }
+        };
+        if args.json {
+            jsons.push(json);
+        } else {
+            if n > 0 {
+                writeln!(out)?;
+            }
+            out.write_all(text.as_bytes())?;
+        }
+        if let Err(e) = fail_if_truncated(path, &file) {
+            out.flush()?;
+            crate::report(&e);
+            failed += 1;
+        }
+    }
+    progress.finish();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&jsons)?)?;
+    }
+    out.flush()?;
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} of {} files could not be summarised whole",
+            args.files.len()
+        );
+    }
+    Ok(())
+}
+
+/// The summary of one file, as text and as JSON, with the open file.
+fn summary(path: &std::path::Path) -> anyhow::Result<(String, serde_json::Value, FstFile)> {
+    let file = FstFile::open_with(path, OpenOptions::new())?;
+    let size = std::fs::metadata(path)?.len();
     let mut vars: BTreeMap<(String, String, String), Variable> = BTreeMap::new();
     let mut grids: BTreeMap<String, usize> = BTreeMap::new();
     let mut range: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> = None;
@@ -70,26 +130,22 @@ pub(crate) fn run(args: &InfoArgs) -> anyhow::Result<()> {
     }
     let vertical = crate::vertical::coordinates(&file);
     let fmt_time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    if args.json {
-        let out = json!({
-            "file": args.file.display().to_string(),
-            "container": file.container().name(),
-            "size_bytes": size,
-            "records": file.records().len(),
-            "directory_entries": file.entry_count(),
-            "variables": vars.iter().map(|((n, t, e), v)| json!({
-                "nomvar": n, "typvar": t, "etiket": e, "records": v.records, "levels": v.levels, "times": v.times,
-            })).collect::<Vec<_>>(),
-            "grids": grids.iter().map(|(g, n)| json!({"grid": g, "records": n})).collect::<Vec<_>>(),
-            "vertical": vertical.iter().map(crate::vertical::Coordinate::json).collect::<Vec<_>>(),
-            "datev_range": range.map(|(a, b)| json!([fmt_time(a), fmt_time(b)])),
-            "diagnostics": file.diagnostics(),
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return fail_if_truncated(&args.file, &file);
-    }
+    let out = json!({
+        "file": path.display().to_string(),
+        "container": file.container().name(),
+        "size_bytes": size,
+        "records": file.records().len(),
+        "directory_entries": file.entry_count(),
+        "variables": vars.iter().map(|((n, t, e), v)| json!({
+            "nomvar": n, "typvar": t, "etiket": e, "records": v.records, "levels": v.levels, "times": v.times,
+        })).collect::<Vec<_>>(),
+        "grids": grids.iter().map(|(g, n)| json!({"grid": g, "records": n})).collect::<Vec<_>>(),
+        "vertical": vertical.iter().map(crate::vertical::Coordinate::json).collect::<Vec<_>>(),
+        "datev_range": range.map(|(a, b)| json!([fmt_time(a), fmt_time(b)])),
+        "diagnostics": file.diagnostics(),
+    });
     let mut s = String::new();
-    writeln!(s, "file:        {}", args.file.display())?;
+    writeln!(s, "file:        {}", path.display())?;
     writeln!(s, "container:   {} ({size} bytes)", file.container())?;
     writeln!(
         s,
@@ -128,8 +184,7 @@ pub(crate) fn run(args: &InfoArgs) -> anyhow::Result<()> {
     for d in file.diagnostics() {
         writeln!(s, "note:        at byte {}: {}", d.offset, d.message)?;
     }
-    print!("{s}");
-    fail_if_truncated(&args.file, &file)
+    Ok((s, out, file))
 }
 
 /// An error once the summary is out when the file ends before what it announces: what it

@@ -399,7 +399,7 @@ fn ls(args: &LsArgs) -> anyhow::Result<()> {
 }
 
 /// Print an error and its causes on stderr.
-fn report(e: &anyhow::Error) {
+pub(crate) fn report(e: &anyhow::Error) {
     eprintln!("fst: error: {e}");
     for cause in e.chain().skip(1) {
         eprintln!("  caused by: {cause}");

@@ -195,6 +195,34 @@ fn info_summarises_variables_grids_and_dates() {
     assert!(text.contains("valid dates:"));
 }
 
+#[test]
+fn info_summarises_many_files_past_an_unreadable_one() {
+    // `fst info` took one file: `fst info *.fst` was refused.
+    let (a, b) = (
+        fixtures().join("xdf/levels_dates.fst"),
+        fixtures().join("rsf/rsf_basic.fst"),
+    );
+    let text = run_ok(fst().arg("info").arg(&a).arg(&b));
+    assert_eq!(text.matches("container:").count(), 2, "{text}");
+    assert!(text.contains("levels_dates.fst") && text.contains("rsf_basic.fst"));
+    let v: Value =
+        serde_json::from_str(&run_ok(fst().args(["info", "--json"]).arg(&a).arg(&b))).unwrap();
+    let list = v.as_array().expect("several files: a JSON array");
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["container"], "XDF");
+    assert_eq!(list[1]["container"], "RSF");
+    // One unreadable among them: the others summarised, the failure said, status 1.
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.fst");
+    std::fs::write(&junk, b"not a standard file").unwrap();
+    let (text, err) = run_failing(fst().arg("info").arg(&a).arg(&junk).arg(&b));
+    assert_eq!(text.matches("container:").count(), 2, "{text}");
+    assert!(
+        err.contains("junk.fst") && err.contains("1 of 3 files"),
+        "{err}"
+    );
+}
+
 fn read_npy(path: &Path) -> (String, Vec<u64>, Vec<u8>) {
     let b = std::fs::read(path).unwrap();
     assert_eq!(&b[..8], b"\x93NUMPY\x01\x00");
