@@ -18,6 +18,7 @@ use crate::params::{
     wrap360, GlobalParams, Hemisphere, LatLonParams, PolarParams, RotatedParams, EARTH_RADIUS_M,
 };
 use crate::rotation::Rotation;
+use crate::yinyang::YinYang;
 
 /// `1 + sin 60°`: the polar stereographic plane is true at 60°. librmn truncates this to
 /// 1.866025, which moves points by at most 2e-5°; we keep the exact value so that PROJ's
@@ -54,10 +55,10 @@ pub(crate) struct Rect {
 }
 
 impl Rect {
-    fn ni(&self) -> usize {
+    pub(crate) fn ni(&self) -> usize {
         self.x.len()
     }
-    fn nj(&self) -> usize {
+    pub(crate) fn nj(&self) -> usize {
         self.y.len()
     }
 
@@ -191,14 +192,14 @@ impl Rect {
         in_range(self.x.locate(x), self.ni())
     }
 
-    fn index_of(&self, lat: f64, lon: f64) -> Option<(f64, f64)> {
+    pub(crate) fn index_of(&self, lat: f64, lon: f64) -> Option<(f64, f64)> {
         let (x, y) = self.to_crs(lat, lon);
         let i = self.locate_x(x);
         let j = in_range(self.y.locate(y), self.nj());
         (!i.is_nan() && !j.is_nan()).then_some((i, j))
     }
 
-    fn index_of_many(&self, lon: &[f64], lat: &[f64], oi: &mut [f64], oj: &mut [f64]) {
+    pub(crate) fn index_of_many(&self, lon: &[f64], lat: &[f64], oi: &mut [f64], oj: &mut [f64]) {
         // Stage 1: CRS coordinates into the output buffers.
         match self.proj {
             Projection::LongLat => {
@@ -360,7 +361,7 @@ enum Kind {
     Rect(Rect),
     Cloud(Cloud),
     /// Yin (rows 0..nj/2) and Yang.
-    YinYang(Box<[Rect; 2]>),
+    YinYang(Box<YinYang>),
 }
 
 /// Latitude and longitude of every point, degrees, i fastest (flat offset `i + j·ni`).
@@ -505,7 +506,7 @@ impl Grid {
             b'U' => {
                 let pos = need_positional(d)?;
                 ref_grtyp = Some(pos.grtyp);
-                Kind::YinYang(Box::new(yin_yang(ni, nj, pos, opts)?))
+                Kind::YinYang(Box::new(YinYang::new(ni, nj, pos, opts)?))
             }
             b'X' => return Err(GridError::NotGeoreferenced { grtyp: 'X' }),
             b'M' => {
@@ -794,35 +795,14 @@ impl Grid {
     /// outermost points: `-0.5 <= i < ni - 0.5`, likewise for j. The nearest point is
     /// `(floor(i + 0.5), floor(j + 0.5))`.
     ///
-    /// U grids answer in record rows (Yang rows follow Yin's) and pick, in the overlap, the
-    /// subgrid whose edges are farther away.
+    /// U grids answer in record rows (Yang rows follow Yin's) from the half librmn's point
+    /// values (`gdxyfll`) read where the halves overlap (see `yinyang`).
     #[must_use]
     pub fn index_of(&self, lat: f64, lon: f64) -> Option<(f64, f64)> {
         match &self.kind {
             Kind::Rect(r) => r.index_of(lat, lon),
             Kind::Cloud(c) => c.index_of(lat, lon),
-            Kind::YinYang(s) => {
-                let depth = |(i, j): (f64, f64), r: &Rect| {
-                    let di = i.min(r.ni() as f64 - 1.0 - i);
-                    let dj = j.min(r.nj() as f64 - 1.0 - j);
-                    di.min(dj)
-                };
-                let yin = s[0].index_of(lat, lon);
-                let yang = s[1].index_of(lat, lon);
-                let off = s[0].nj() as f64;
-                match (yin, yang) {
-                    (Some(a), Some(b)) => {
-                        if depth(b, &s[1]) > depth(a, &s[0]) {
-                            Some((b.0, b.1 + off))
-                        } else {
-                            Some(a)
-                        }
-                    }
-                    (Some(a), None) => Some(a),
-                    (None, Some(b)) => Some((b.0, b.1 + off)),
-                    (None, None) => None,
-                }
-            }
+            Kind::YinYang(s) => s.index_of(lat, lon),
         }
     }
 
@@ -901,23 +881,7 @@ impl Grid {
         }
         match &self.kind {
             Kind::Rect(r) => r.index_of_many(lon, lat, out_i, out_j),
-            Kind::YinYang(s) => {
-                // Both subgrids in bulk, then per point the one whose edges are farther.
-                s[0].index_of_many(lon, lat, out_i, out_j);
-                let (mut yi, mut yj) = (vec![0.0; n], vec![0.0; n]);
-                s[1].index_of_many(lon, lat, &mut yi, &mut yj);
-                let (ni, h) = (s[0].ni() as f64, s[0].nj() as f64);
-                let depth = |i: f64, j: f64| i.min(ni - 1.0 - i).min(j.min(h - 1.0 - j));
-                for k in 0..n {
-                    let (a, b) = ((out_i[k], out_j[k]), (yi[k], yj[k]));
-                    let use_yang =
-                        !b.0.is_nan() && (a.0.is_nan() || depth(b.0, b.1) > depth(a.0, a.1));
-                    if use_yang {
-                        out_i[k] = b.0;
-                        out_j[k] = b.1 + h;
-                    }
-                }
-            }
+            Kind::YinYang(s) => s.index_of_many(lon, lat, out_i, out_j),
             Kind::Cloud(_) => {
                 for k in 0..n {
                     let (i, j) = self
@@ -1108,7 +1072,7 @@ fn global_rect(g: u8, ni: usize, nj: usize, ig: [u32; 4]) -> Result<Rect> {
 /// multiple of 180° nearest the grid's centre when that fits, else the centre itself (grids
 /// wider than 180° that are not centred on a multiple of 180°). The rotation is turned about
 /// its pole by the same angle, so lat/lon, `index_of` and the CRS all agree.
-fn rotated_frame(rot: Rotation, x: Axis) -> (Projection, Axis) {
+pub(crate) fn rotated_frame(rot: Rotation, x: Axis) -> (Projection, Axis) {
     let (lo, hi) = {
         let (a, b) = (x.first(), x.last());
         (a.min(b), a.max(b))
@@ -1146,7 +1110,7 @@ fn unwrap_lon(v: &mut [f64]) {
     }
 }
 
-fn axis_from(g: u8, what: &str, v: &[f64]) -> Result<Axis> {
+pub(crate) fn axis_from(g: u8, what: &str, v: &[f64]) -> Result<Axis> {
     Axis::from_values(v).ok_or_else(|| {
         GridError::invalid(
             g,
@@ -1245,103 +1209,4 @@ fn cloud(g: u8, ni: usize, nj: usize, pos: &Positional) -> Result<Cloud> {
     }
     let lon: Vec<f64> = pos.x.iter().map(|&v| wrap360(v)).collect();
     Ok(Cloud::new(ni, nj, pos.y.to_vec(), lon))
-}
-
-/// Parse a `^>` record (docs/grids.md §7.1) into the Yin and Yang subgrids.
-fn yin_yang(ni: usize, nj: usize, pos: &Positional, opts: GridOptions) -> Result<[Rect; 2]> {
-    let g = b'U';
-    let v = &pos.x[..];
-    if pos.grtyp != b'F' {
-        return Err(GridError::invalid(
-            g,
-            format!(
-                "the `^>` record has grid type '{}', expected 'F'",
-                char::from(pos.grtyp)
-            ),
-        ));
-    }
-    let get = |k: usize| {
-        v.get(k).copied().ok_or_else(|| {
-            GridError::invalid(
-                g,
-                format!("the `^>` record is too short ({} values)", v.len()),
-            )
-        })
-    };
-    if get(0)? != 70.0 || get(1)? != 1.0 {
-        return Err(GridError::Unsupported {
-            grtyp: 'U',
-            reason: "only version 1 of the `^>` record ('F', 1) is known",
-        });
-    }
-    if get(2)? != 2.0 {
-        return Err(GridError::Unsupported {
-            grtyp: 'U',
-            reason: "only Yin-Yang supergrids (2 subgrids) are known",
-        });
-    }
-    let block = |k: usize| -> Result<(usize, usize, RotatedParams)> {
-        let sni = get(k)?;
-        let snj = get(k + 1)?;
-        if !(sni >= 1.0 && snj >= 1.0 && sni.fract() == 0.0 && snj.fract() == 0.0) {
-            return Err(GridError::invalid(
-                g,
-                format!("bad subgrid shape {sni}x{snj}"),
-            ));
-        }
-        let p = RotatedParams {
-            xlat1: get(k + 6)?,
-            xlon1: get(k + 7)?,
-            xlat2: get(k + 8)?,
-            xlon2: get(k + 9)?,
-        };
-        p.check(g)?;
-        Ok((sni as usize, snj as usize, p))
-    };
-    let (sni, snj, p_yin) = block(5)?;
-    if sni != ni || 2 * snj != nj {
-        return Err(GridError::invalid(
-            g,
-            format!(
-                "the `^>` subgrids are {sni}x{snj}, the record is {ni}x{nj} (expected {sni}x{})",
-                2 * snj
-            ),
-        ));
-    }
-    let k_yang = 5 + 10 + sni + snj;
-    let (_, _, p_yang) = block(k_yang)?;
-    let ax = v
-        .get(15..15 + sni)
-        .ok_or_else(|| GridError::invalid(g, "`^>` too short for ax"))?;
-    let ay = v
-        .get(15 + sni..15 + sni + snj)
-        .ok_or_else(|| GridError::invalid(g, "`^>` too short for ay"))?;
-    if v.len() < k_yang + 10 + sni + snj {
-        return Err(GridError::invalid(
-            g,
-            format!("the `^>` record is too short ({} values)", v.len()),
-        ));
-    }
-    // librmn reuses Yin's axes for Yang (the Yang block's axes are ignored); GEM writes the
-    // same axes in both blocks anyway.
-    let x = axis_from(g, "Yin rotated longitude", ax)?;
-    let y = axis_from(g, "Yin rotated latitude", ay)?;
-    let rot = |p: RotatedParams| -> Result<Rotation> {
-        let p = if opts.librmn_compat {
-            p.quantised()?
-        } else {
-            p
-        };
-        Rotation::new(&p)
-    };
-    let (yin, yin_x) = rotated_frame(rot(p_yin)?, x.clone());
-    let (yang, x) = rotated_frame(rot(p_yang)?, x);
-    Ok([
-        Rect {
-            proj: yin,
-            x: yin_x,
-            y: y.clone(),
-        },
-        Rect { proj: yang, x, y },
-    ])
 }

@@ -25,6 +25,7 @@ mod proj_ffi;
 mod rotation;
 mod simd;
 mod wkt;
+mod yinyang;
 
 pub use bounds::GeoBox;
 pub use cache::GridCache;
