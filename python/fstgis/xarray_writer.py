@@ -5,7 +5,8 @@ The inverse of the backend's mapping (``fstgis.xarray_backend``):
 * each data variable of 2 or more dimensions becomes records named by its ``nomvar``
   attribute (else the variable name, upper case, at most 4 characters: two names giving the
   same nomvar, typvar and etiket are refused), with its ``typvar``/``etiket`` attributes;
-  the others (scalars, 1-D series, strings) are named in a warning and not written;
+  strings (a scalar, or along one dimension) become a character record (``fstgis._text``);
+  the others (numeric scalars and 1-D series) are named in a warning and not written;
 * the level dimension gives ip1: its ``<dim>_ip1`` coordinate when the dataset came from
   fstgis, else the value encoded with the kind its ``standard_name`` names (``air_pressure``
   in hPa, or Pa converted to hPa, sigma, hybrid, altitude, height, theta, depth); no level
@@ -44,6 +45,7 @@ import xarray as xr
 import fstgis
 from . import _fstgis
 from ._cf import level_kind, level_kind_of_units
+from ._text import is_text_variable, write_text
 
 
 def _metres(axis) -> np.ndarray:
@@ -278,6 +280,10 @@ def from_xarray(ds: xr.Dataset, path, *, container: str = "xdf", datyp=None, nbi
         written = {}
         for name, var in ds.data_vars.items():
             if name in ("crs",) or var.attrs.get("grid_mapping_name"):
+                continue
+            if is_text_variable(var):
+                _check_unique_name(written, name, var)
+                write_text(out, name, var, _record_name(name, var)[0])
                 continue
             if var.ndim < 2 or var.dtype.kind not in "fiuc":
                 why = (f"{var.ndim} dimension(s), a field needs 2 (y, x) or more"

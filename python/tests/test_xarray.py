@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -63,6 +64,9 @@ def test_every_fixture_opens_and_values_equal_records(path):
         assert ds.data_vars
         for name in ds.data_vars:
             var = ds[name]
+            if var.dtype.kind == "O":
+                assert_text_equals_record(path, var)
+                continue
             assert var.encoding["preferred_chunks"][var.dims[0]] == 1
             checked = 0
             for rec, where in records_of(ds, name):
@@ -74,6 +78,46 @@ def test_every_fixture_opens_and_values_equal_records(path):
                 checked += 1
             undated = all(r.valid_time is None for r in fstgis.open(path))
             assert checked > 0 or undated, name
+
+
+def assert_text_equals_record(path, var):
+    """A string variable against its character record: one string per row of ni bytes."""
+    (rec,) = fstgis.open(path).search(nomvar=var.attrs["nomvar"], typvar=var.attrs["typvar"],
+                                      etiket=var.attrs["etiket"])
+    assert rec.datyp & 63 in (3, 7)
+    chars = np.asarray(rec.data, np.uint8).reshape((rec.ni, rec.nj), order="F")
+    rows = [chars[:, k].tobytes().rstrip(b" \0") for k in range(rec.nj)]
+    got = [var.values.item()] if var.ndim == 0 else list(var.values)
+    codec = var.encoding["fst_text_codec"]
+    assert [g.encode(codec) for g in got] == rows, var.name
+
+
+def test_character_records_are_string_variables_and_written_back_byte_for_byte(tmp_path):
+    # They were skipped with a warning (fstd2nc decodes only META/INFO and fails on the
+    # others, e.g. a 10 x 5 list of station names).
+    src = XDF / "datyps.fst"
+    ds = xr.open_dataset(src, engine="fst")
+    stns = ds["STNS"]
+    assert stns.dims == ("STNS_row",)
+    assert list(stns.values) == ["CYUL", "CYYZ", "CYVR", "Montreal", "Toronto"]
+    text = [n for n in ds.data_vars if ds[n].dtype.kind == "O"]
+    assert len(text) == 6, text
+    out = fstgis.from_xarray(ds, tmp_path / "text.fst")
+    chars = {(r.nomvar, r.typvar, r.etiket): r for r in fstgis.open(src) if r.datyp & 63 in (3, 7)}
+    back = {(r.nomvar, r.typvar, r.etiket): r for r in fstgis.open(out) if r.datyp & 63 in (3, 7)}
+    assert back.keys() == chars.keys()
+    for key, r in chars.items():
+        b = back[key]
+        # Latin-1 text (bytes 0x80 and 0xff) comes back as those bytes, not as UTF-8.
+        assert bytes(b.data.ravel(order="F")) == bytes(r.data.ravel(order="F")), key
+        assert (b.datyp & 63, b.ni, b.nj, b.dateo, b.ip1, b.grtyp) == \
+            (r.datyp & 63, r.ni, r.nj, r.dateo, r.ip1, r.grtyp), key
+    # A string variable made in xarray: datyp 7, rows as wide as the longest string in UTF-8.
+    made = xr.Dataset({"NAME": (("n",), np.array(["a", "été", "bb"], dtype=object))})
+    out = fstgis.from_xarray(made, tmp_path / "made.fst")
+    (r,) = list(fstgis.open(out))
+    assert (r.nomvar, r.datyp & 63, r.ni, r.nj, r.grtyp) == ("NAME", 7, 5, 3, "X")  # "été": 5 bytes
+    assert list(xr.open_dataset(out, engine="fst")["NAME"].values) == ["a", "été", "bb"]
 
 
 def test_engine_guess(tmp_path):
@@ -263,7 +307,9 @@ def assert_same_dataset(a: xr.Dataset, b: xr.Dataset, *, atol_values=0.0, skip=(
         va, vb = a[name], b[name]
         assert va.dims == vb.dims and va.shape == vb.shape, name
         x, y = va.values, vb.values
-        if atol_values:
+        if x.dtype.kind == "O":  # strings of character records
+            assert x.tolist() == y.tolist(), name
+        elif atol_values:
             assert np.allclose(x, y, atol=atol_values, equal_nan=True), name
         else:
             assert np.array_equal(x, y, equal_nan=True), name
@@ -603,15 +649,24 @@ def test_from_xarray_levels_known_by_their_units(tmp_path, units, values, want):
         assert [r.level for r in f] == want
 
 
-def test_records_that_are_no_array_of_values_are_named_in_a_warning():
-    """datyps.fst's character records (datyp 3 and 7) become no variable; they vanished
-    without a word. Its raw words of 8 and 64 bits are variables of their elements."""
-    with pytest.warns(UserWarning) as caught:
+def test_records_that_are_no_array_of_values_are_named_in_a_warning(tmp_path):
+    """datyps.fst's character records (datyp 3 and 7) are string variables now (they
+    vanished without a word, then were skipped with a warning); its raw words of 8 and 64 bits
+    are variables of their elements. A character field of several records is still skipped,
+    with a warning naming it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         ds = xr.open_dataset(XDF / "datyps.fst", engine="fst")
-    skipped = {str(w.message).split(":")[0] for w in caught if "variable skipped" in str(w.message)}
-    assert skipped == {"TXT3_R4A", "TXT3_R4A_NB32", "TXT7_STR", "TXT7_STR_NB16",
-                       "TXT7_TURBO_STR", "STNS"}
-    assert len(ds.data_vars) == 77
+    assert not [w for w in caught if "variable skipped" in str(w.message)]
+    assert len(ds.data_vars) == 77 + 6
+    path = tmp_path / "notes.fst"
+    with fstgis.open(path, "w") as f:
+        for hour in (0, 6):
+            note = np.frombuffer(f"run +{hour} h".encode().ljust(12), np.uint8).reshape(12, 1)
+            f.write(note, nomvar="NOTE", datyp=7, nbits=8, grtyp="X",
+                    dateo=dt.datetime(2024, 6, 15, tzinfo=UTC), deet=3600, npas=hour)
+    with pytest.warns(UserWarning, match="NOTE: .*variable skipped"):
+        assert "NOTE" not in xr.open_dataset(path, engine="fst").data_vars
     assert ds["BYTE"].dtype == np.uint8 and ds["TT_BIN64"].dtype == np.uint64
     # The 8-bit record holds k % 251 at point k (i fastest); as (j, i): the transpose.
     ni, nj = ds["BYTE"].shape[-1], ds["BYTE"].shape[-2]
