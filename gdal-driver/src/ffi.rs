@@ -288,6 +288,12 @@ fn build_handle(name: &str) -> Result<Handle, ModelError> {
         &open_source,
         ModelOptions {
             cache_bytes,
+            adjust_longitude_range: !config(c"FST_ADJUST_LONGITUDE_RANGE").is_some_and(|v| {
+                matches!(
+                    v.trim().to_ascii_uppercase().as_str(),
+                    "NO" | "FALSE" | "OFF" | "0"
+                )
+            }),
             ..ModelOptions::default()
         },
     )?;

@@ -125,8 +125,12 @@ def band_array(band):
 
 
 def record_order_rows(ds, arr):
-    """Band array (line 0 = north) back in record row order (row 0 = first stored row)."""
-    return arr[::-1] if ds.GetMetadataItem("FST_ROWS_REVERSED") == "YES" else arr
+    """Band array (line 0 = north) back in record order: rows as stored (row 0 first), and
+    the columns of a global longitude grid the driver rewrapped to -180..180 rolled back
+    (band column c is record column (c + FST_COLUMNS_ROLLED) % ni)."""
+    arr = arr[::-1] if ds.GetMetadataItem("FST_ROWS_REVERSED") == "YES" else arr
+    roll = int(ds.GetMetadataItem("FST_COLUMNS_ROLLED") or 0)
+    return np.roll(arr, roll, axis=-1) if roll else arr
 
 REQUIRED = os.environ.get("FSTGIS_REQUIRE_DRIVER") == "1"
 

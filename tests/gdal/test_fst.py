@@ -729,3 +729,42 @@ def test_every_listed_subdataset_reads(path):
         assert sub is not None, name
         for b in range(1, sub.RasterCount + 1):
             assert sub.GetRasterBand(b).ReadAsArray() is not None, f"{name} band {b}"
+
+
+def test_global_grids_on_0_360_are_rewrapped_to_minus_180_180(tmp_path):
+    """A global longitude grid (A, L starting at 0°) is laid on -180..180 as GDAL's GRIB
+    driver does since 3.4 (its columns from 180°E first), so that it overlays other layers;
+    FST_ADJUST_LONGITUDE_RANGE=NO keeps 0..360. Whole and windowed reads, across the seam
+    too, give the record's values in that order."""
+    name, ds = next((n, d) for n, d in field_datasets(XDF / "grids.fst") if d.GetMetadataItem("FST_ETIKET") == "GRID_A00")
+    gt = ds.GetGeoTransform()
+    k = int(ds.GetMetadataItem("FST_COLUMNS_ROLLED"))
+    ni = ds.RasterXSize
+    assert 0 < k < ni
+    # The first column is the first at or east of 180°E, less 360°.
+    assert -180.0 <= gt[0] + gt[1] / 2.0 < -180.0 + gt[1]
+    assert ni * gt[1] == pytest.approx(360.0)
+    band = ds.GetRasterBand(1)
+    rolled = band.ReadAsArray()
+    gdal.SetConfigOption("FST_ADJUST_LONGITUDE_RANGE", "NO")
+    try:
+        plain_ds = gdal.Open(name)
+    finally:
+        gdal.SetConfigOption("FST_ADJUST_LONGITUDE_RANGE", None)
+    plain = plain_ds.GetRasterBand(1).ReadAsArray()
+    assert plain_ds.GetGeoTransform()[0] == pytest.approx(-gt[1] / 2.0)
+    assert plain_ds.GetMetadataItem("FST_COLUMNS_ROLLED") is None
+    np.testing.assert_array_equal(rolled, np.roll(plain, -k, axis=1))
+    # Windows: inside the first run, across the seam (record column ni-1 then 0), the end.
+    for xoff, w in [(0, 5), (ni - k - 3, 7), (ni - k, 4), (ni - 6, 6), (0, ni)]:
+        win = band.ReadAsArray(xoff, 2, w, 3)
+        np.testing.assert_array_equal(win, rolled[2:5, xoff:xoff + w], err_msg=f"window {xoff}+{w}")
+    # A place west of Greenwich answers (it did not: -100°E was outside 0..360).
+    j, i = 10, 20
+    lon = gt[0] + (i + 0.5) * gt[1]
+    lat = gt[3] + (j + 0.5) * gt[5]
+    assert lon < 0
+    r = subprocess.run(["gdallocationinfo", "-valonly", "-wgs84", name, repr(lon), repr(lat)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert float(r.stdout.split()[0]) == pytest.approx(float(rolled[j, i]), rel=1e-6)

@@ -128,6 +128,10 @@ pub struct ModelOptions {
     /// would take gigabytes at open: 32768 bands leave room for a field of hundreds of times
     /// by a hundred levels.
     pub max_bands: usize,
+    /// Global longitude grids on 0..360 are rewrapped to −180..180 (their columns from 180°E
+    /// first), as GDAL's GRIB driver does since 3.4, so that they overlay other layers: the
+    /// `FST_ADJUST_LONGITUDE_RANGE` configuration option (NO keeps 0..360).
+    pub adjust_longitude_range: bool,
 }
 
 impl Default for ModelOptions {
@@ -136,6 +140,7 @@ impl Default for ModelOptions {
             cache_bytes: 64 << 20,
             limits: Limits::DEFAULT,
             max_bands: 1 << 15,
+            adjust_longitude_range: true,
         }
     }
 }
@@ -168,8 +173,13 @@ pub struct Band {
 pub(super) enum Content {
     /// A subdataset listing: no pixels.
     Listing,
-    /// Records of a field. Line `l` of the raster is record row `row(l)`.
-    Records { flip: bool, row_offset: usize },
+    /// Records of a field. Line `l` of the raster is record row `row(l)`; column `c` is
+    /// record column `(c + roll) % ni` (a global longitude grid rewrapped to −180..180).
+    Records {
+        flip: bool,
+        row_offset: usize,
+        roll: usize,
+    },
     /// A geolocation array (already flipped).
     Array(Arc<Vec<f64>>),
 }
@@ -231,6 +241,31 @@ impl Dataset {
     pub fn diagnostics(&self) -> &[fst_core::Diagnostic] {
         self.file.diagnostics()
     }
+}
+
+/// A global longitude grid on 0..360 (`gt`: its geotransform, `xsize` columns spanning 360°,
+/// the first centre in [0°, 180°)) rewrapped to −180..180: `gt` moved to start at the first
+/// column at or east of 180°E, less 360°, and the number of columns moved to the end
+/// returned (0 for other grids, left as they are).
+pub(super) fn rewrap_columns(gt: &mut [f64; 6], xsize: usize) -> usize {
+    let dx = gt[1];
+    let span = dx * xsize as f64;
+    let first = gt[0] + dx / 2.0;
+    if !(dx > 0.0 && (span - 360.0).abs() < 1e-6 && (0.0..180.0).contains(&first)) {
+        return 0;
+    }
+    // Columns west of 180°E (a column at 180° exactly goes east, to −180°).
+    let west = (180.0 - first) / dx;
+    let k = if (west - west.round()).abs() < 1e-6 {
+        west.round()
+    } else {
+        west.ceil()
+    } as usize;
+    if k == 0 || k >= xsize {
+        return 0;
+    }
+    gt[0] += k as f64 * dx - 360.0;
+    k
 }
 
 /// Open `name`: a path, or a subdataset name.
@@ -419,6 +454,7 @@ impl Ctx<'_> {
         // Georeferencing.
         let mut flip = true;
         let mut row_offset = 0;
+        let mut roll = 0;
         let grid = grids::fst::descriptor_from_record(self.file, first)
             .and_then(|d| Grid::with_limits(&d, GridOptions::default(), &self.opts.limits));
         match &grid {
@@ -465,6 +501,13 @@ impl Ctx<'_> {
                             .filter(|gt| longlat && gt[0] >= 180.0)
                         {
                             gt[0] -= 360.0;
+                        }
+                        if let Some(gt) = ds
+                            .geotransform
+                            .as_mut()
+                            .filter(|_| longlat && !is_u && self.opts.adjust_longitude_range)
+                        {
+                            roll = rewrap_columns(gt, ds.xsize);
                         }
                         match g.subgrid_crs(sub_k) {
                             Ok(c) => ds.wkt = Some(c.wkt),
@@ -562,7 +605,15 @@ impl Ctx<'_> {
 
         ds.metadata
             .push(kv("FST_ROWS_REVERSED", if flip { "YES" } else { "NO" }));
-        ds.content = Content::Records { flip, row_offset };
+        if roll > 0 {
+            // Band column c is record column (c + roll) % ni.
+            ds.metadata.push(kv("FST_COLUMNS_ROLLED", roll));
+        }
+        ds.content = Content::Records {
+            flip,
+            row_offset,
+            roll,
+        };
         self.check_band_count(f)?;
         let dt = field_type(self.file, f);
         let block = block_shape(ds.xsize, ds.ysize, dt.size());

@@ -70,7 +70,11 @@ impl Dataset {
                 }
                 Ok(())
             }
-            Content::Records { flip, row_offset } => {
+            Content::Records {
+                flip,
+                row_offset,
+                roll,
+            } => {
                 let rec = self.record(b.record)?;
                 let (ni, nj) = (rec.ni as usize, rec.nj as usize);
                 let plane = b.k as usize * ni * nj;
@@ -82,7 +86,8 @@ impl Dataset {
                             continue;
                         }
                         let j = row_offset + if *flip { self.ysize - 1 - line } else { line };
-                        copy_row(samples, plane + j * ni, ni, b.data_type, dst)?;
+                        let at = (plane + j * ni, ni, *roll);
+                        copy_cols(samples, at, (0, ni), b.data_type, dst)?;
                     }
                     Ok(())
                 };
@@ -173,7 +178,11 @@ impl Dataset {
                 }
                 Ok(())
             }
-            Content::Records { flip, row_offset } => {
+            Content::Records {
+                flip,
+                row_offset,
+                roll,
+            } => {
                 let rec = self.record(b.record)?;
                 let (ni, nj) = (rec.ni as usize, rec.nj as usize);
                 let plane = b.k as usize * ni * nj;
@@ -184,20 +193,17 @@ impl Dataset {
                 for l in 0..h {
                     let line = yoff + l;
                     let j = row_offset + if *flip { self.ysize - 1 - line } else { line };
+                    let at = (plane + j * ni, ni, *roll);
+                    let read =
+                        |dst: &mut [u8]| copy_cols(&dec.samples, at, (xoff, w), b.data_type, dst);
                     if pixel_space == px && line_space >= w * px {
                         let base = l * line_space;
                         let dst = out
                             .get_mut(base..base + w * px)
                             .ok_or_else(|| ModelError::Usage("short buffer".into()))?;
-                        copy_row(&dec.samples, plane + j * ni + xoff, w, b.data_type, dst)?;
+                        read(dst)?;
                     } else {
-                        copy_row(
-                            &dec.samples,
-                            plane + j * ni + xoff,
-                            w,
-                            b.data_type,
-                            &mut row,
-                        )?;
+                        read(&mut row)?;
                         put(l, &row, out);
                     }
                 }
@@ -448,6 +454,29 @@ fn write_f64(src: &[f64], dt: DataType, dst: &mut [u8]) {
 }
 
 /// Copy `n` points starting at point `start` of `s` into `dst` as `dt`.
+/// Band columns `x .. x + n` of the record row starting at `row_start` (`ni` columns) into
+/// `dst`, band column c being record column `(c + roll) % ni`: one run, or two where the
+/// window crosses the record's last column.
+fn copy_cols(
+    s: &Samples,
+    (row_start, ni, roll): (usize, usize, usize),
+    (x, n): (usize, usize),
+    dt: DataType,
+    dst: &mut [u8],
+) -> Result<(), ModelError> {
+    if roll == 0 || ni == 0 {
+        return copy_row(s, row_start + x, n, dt, dst);
+    }
+    let first = (x + roll) % ni;
+    let run = n.min(ni - first);
+    let (head, tail) = dst.split_at_mut((run * dt.size()).min(dst.len()));
+    copy_row(s, row_start + first, run, dt, head)?;
+    if n > run {
+        copy_row(s, row_start, n - run, dt, tail)?;
+    }
+    Ok(())
+}
+
 fn copy_row(
     s: &Samples,
     start: usize,

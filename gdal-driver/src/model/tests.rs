@@ -112,3 +112,29 @@ fn forecast_leads_read_exactly() {
     assert_eq!(forecast_text(6300), "1 h 45 min");
     assert_eq!(forecast_text(3610), "1 h 10 s");
 }
+
+#[test]
+#[allow(clippy::float_cmp)] // exact arithmetic on these spacings
+fn global_longitude_grids_are_rewrapped_from_180_east() {
+    use super::dataset::rewrap_columns;
+    // A global grid of 4° columns centred 2°, 6°, …: the columns from 182° move to the front.
+    let mut gt = [0.0, 4.0, 0.0, 90.0, 0.0, -4.0];
+    assert_eq!(rewrap_columns(&mut gt, 90), 45);
+    assert_eq!(gt[0], -180.0);
+    // Centres on 0°, 1°, … : the column at 180° exactly goes east, to −180°.
+    let mut gt = [-0.5, 1.0, 0.0, 90.0, 0.0, -1.0];
+    assert_eq!(rewrap_columns(&mut gt, 360), 180);
+    assert_eq!(gt[0], -180.5);
+    // Not global (a regional grid, a B grid's repeated column), or not starting in [0, 180):
+    // left alone.
+    for (gt0, dx, n) in [
+        (0.0, 1.0, 100),
+        (-0.5, 1.0, 361),
+        (-180.0, 1.0, 360),
+        (190.0, 1.0, 360),
+    ] {
+        let mut gt = [gt0, dx, 0.0, 90.0, 0.0, -dx];
+        assert_eq!(rewrap_columns(&mut gt, n), 0, "{gt0} {dx} {n}");
+        assert_eq!(gt[0], gt0);
+    }
+}
