@@ -812,3 +812,28 @@ def test_64_bit_integer_bands_cross_as_integers(tmp_path):
     ob = out.GetRasterBand(1)
     assert (int(ob.GetMetadataItem("FST_DATYP", "FST")), int(ob.GetMetadataItem("FST_NBITS", "FST"))) == (5, 64)
     assert np.array_equal(ob.ReadAsArray().astype(np.int64), signed)
+
+
+def test_a_rewrapped_global_grid_is_copied_back_on_its_own_grid(tmp_path):
+    """The reader lays a global A grid on -180..180 (FST_COLUMNS_ROLLED); an FST -> FST copy,
+    or one through GeoTIFF (which keeps the dataset item), writes the A grid again with its
+    own column order, not an L grid starting at -180."""
+    name, src = next((n, d) for n, d in field_datasets(XDF / "grids.fst") if d.GetMetadataItem("FST_ETIKET") == "GRID_A00")
+    assert int(src.GetMetadataItem("FST_COLUMNS_ROLLED")) > 0
+    want = src.GetRasterBand(1).ReadAsArray()
+    tif = tmp_path / "a.tif"
+    gdal.Translate(str(tif), src, format="GTiff")
+    for k, via in enumerate([src, gdal.Open(str(tif))]):
+        out = to_fst(via, tmp_path / f"a{k}.fst")
+        assert out.GetMetadataItem("FST_GRTYP") == "A", k
+        # (ig2, the row order, is the writer's: north first.)
+        assert out.GetMetadataItem("FST_IG1") == src.GetMetadataItem("FST_IG1"), k
+        assert out.GetGeoTransform() == pytest.approx(src.GetGeoTransform())
+        got = out.GetRasterBand(1).ReadAsArray()
+        span = float(want.max() - want.min())
+        np.testing.assert_allclose(got, want, atol=span / 2 ** 16 * 1.01, rtol=0, err_msg=str(k))
+    # A window of it is no longer the whole grid: written where it is, not turned.
+    part = gdal.Translate("", src, format="MEM", srcWin=[0, 0, 20, 10])
+    out = to_fst(part, tmp_path / "part.fst")
+    np.testing.assert_allclose(out.GetRasterBand(1).ReadAsArray(), want[:10, :20],
+                               atol=float(want[:10, :20].max() - want[:10, :20].min()) / 2 ** 16 * 1.01 + 1e-6)

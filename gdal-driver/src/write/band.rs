@@ -8,6 +8,7 @@ use fst_core::codec::SamplesRef;
 use fst_core::record::Datyp;
 use fst_core::write::{EncodedRecord, FstWriter, RecordEncoder, RecordKeys};
 
+use super::pipeline::Values;
 use super::{BandValues, CreateError};
 
 /// The missing points in record order into `missing` (its length made `ni·nj`): NaN, and
@@ -138,10 +139,19 @@ pub(super) struct BandEncoder {
     pub(super) nj: usize,
     /// Whether the band's first line becomes the record's last row.
     pub(super) flip: bool,
+    /// Record column c is band column (c + ni − unroll) mod ni: a global grid our reader
+    /// rewrapped to −180..180 put back in its own column order (0: as they are).
+    pub(super) unroll: usize,
     pub(super) records: RecordEncoder,
 }
 
 impl BandEncoder {
+    /// The values in the record's column order where they must be turned (see `unroll`).
+    fn unrolled(&self, values: BandValues<'_>) -> Option<Values> {
+        (self.unroll > 0 && self.unroll < self.ni)
+            .then(|| Values::unrolled(values, self.ni, self.unroll))
+    }
+
     /// A band's values as the record `plan` describes: missing points found, rows put in
     /// record order, values converted and encoded. `buffers` are kept from band to band.
     pub(super) fn encode(
@@ -162,6 +172,8 @@ impl BandEncoder {
                 values.len()
             )));
         }
+        let unrolled = self.unrolled(values);
+        let values = unrolled.as_ref().map_or(values, Values::as_band_values);
         let (base, nbits) = (plan.datyp & !64, plan.nbits);
         let rows = |j: usize| if flip { nj - 1 - j } else { j };
         // Every packing but 0, 2, 4 and 5/64 takes f32 values: made with the mask, in one pass.

@@ -249,6 +249,28 @@ impl std::fmt::Debug for Creator {
     }
 }
 
+/// The columns our reader moved to the front of a global longitude grid it rewrapped to
+/// −180..180 (its dataset item `FST_COLUMNS_ROLLED`), which the copy puts back; 0 when the
+/// source has none or is no longer that whole grid (a window of it, say).
+fn columns_rolled(source: &SourceInfo) -> usize {
+    let Some(k) = source
+        .metadata
+        .iter()
+        .find(|(key, _)| key == "FST_COLUMNS_ROLLED")
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+    else {
+        return 0;
+    };
+    let whole = source
+        .geotransform
+        .is_some_and(|gt| (gt[1] * source.xsize as f64 - 360.0).abs() < 1e-6);
+    if whole && k < source.xsize {
+        k
+    } else {
+        0
+    }
+}
+
 /// Whether this build's encoder can write turbo records (another crate may not have them).
 fn turbo_available() -> bool {
     let v = [0.0f32, 1.0, 2.0, 3.0];
@@ -290,7 +312,15 @@ impl Creator {
                 source.xsize, source.ysize
             )));
         };
-        let grid = match (&source.geotransform, &source.crs) {
+        // A global grid our reader rewrapped to -180..180 goes back on the grid it came from.
+        let unroll = columns_rolled(&source);
+        let geotransform = source.geotransform.map(|mut gt| {
+            if unroll > 0 {
+                gt[0] += 360.0 - unroll as f64 * gt[1];
+            }
+            gt
+        });
+        let grid = match (&geotransform, &source.crs) {
             (Some(gt), Some(crs)) if !crs.trim().is_empty() => Some(
                 from_geotransform(crs, gt, ni, nj, &FromCrsOptions::default()).map_err(|e| {
                     CreateError::Grid {
@@ -516,6 +546,7 @@ impl Creator {
             // Without a grid (X), our reader shows record row 0 at the bottom, like librmn's
             // tools: write south first so that the raster comes back the same way up.
             flip: self.grid.as_ref().is_none_or(|g| g.flip_rows),
+            unroll: columns_rolled(&self.source),
             records,
         })
     }

@@ -34,7 +34,7 @@ use super::{
 
 /// A band's values owned: the buffer that goes back and forth between the threads.
 #[derive(Debug)]
-enum Values {
+pub(super) enum Values {
     F64(Vec<f64>),
     F32(Vec<f32>),
     U64(Vec<u64>),
@@ -42,7 +42,26 @@ enum Values {
 }
 
 impl Values {
-    fn as_band_values(&self) -> BandValues<'_> {
+    /// `from`'s rows of `ni` values each turned by `k` columns: value c of a row is value
+    /// (c + ni − k) mod ni of the same row of `from`.
+    pub(super) fn unrolled(from: BandValues<'_>, ni: usize, k: usize) -> Self {
+        fn turn<T: Copy>(v: &[T], ni: usize, k: usize) -> Vec<T> {
+            v.chunks(ni)
+                .flat_map(|row| {
+                    let (west, east) = row.split_at(row.len().saturating_sub(k));
+                    east.iter().chain(west).copied()
+                })
+                .collect()
+        }
+        match from {
+            BandValues::F64(v) => Values::F64(turn(v, ni, k)),
+            BandValues::F32(v) => Values::F32(turn(v, ni, k)),
+            BandValues::U64(v) => Values::U64(turn(v, ni, k)),
+            BandValues::I64(v) => Values::I64(turn(v, ni, k)),
+        }
+    }
+
+    pub(super) fn as_band_values(&self) -> BandValues<'_> {
         match self {
             Values::F64(v) => BandValues::F64(v),
             Values::F32(v) => BandValues::F32(v),
