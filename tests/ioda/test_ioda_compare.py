@@ -81,6 +81,8 @@ def expected_mask(values, attrs):
         strings = [decode(v) for v in values.ravel()]
         text_fills = {decode(np.asarray(f).ravel()[0]) for f in fills}
         return np.array([s == "*** MISSING ***" or s in text_fills for s in strings], dtype=bool)
+    # Big-endian storage (`>i8`) compares unequal to np.int64: judge in native order.
+    values = values.astype(values.dtype.newbyteorder("="))
     mask = np.zeros(values.size, dtype=bool)
     flat = values.ravel()
     for f in fills:

@@ -86,6 +86,18 @@ impl Hdf5File {
     }
 
     fn hdf5_error(&self, variable: Option<&str>, source: netcdf_reader::Error) -> Error {
+        // A valid file compressed with a filter the reader lacks is not "unreadable data".
+        if let Some(id) = unsupported_filter_id(&source) {
+            return Error::Unsupported {
+                path: self.path.clone(),
+                variable: variable.map(str::to_owned),
+                what: format!(
+                    "HDF5 filter {id}{} (the reader has deflate, shuffle, fletcher32, szip, \
+                     nbit, scale-offset and LZ4)",
+                    filter_name(id)
+                ),
+            };
+        }
         Error::Hdf5 {
             path: self.path.clone(),
             variable: variable.map(str::to_owned),
@@ -277,6 +289,37 @@ impl Hdf5File {
     }
 }
 
+/// The id of the filter the HDF5 reader reported it does not have, anywhere in the chain.
+/// (`hdf5_reader`'s error type is not re-exported, so its message is what we can see.)
+fn unsupported_filter_id(error: &(dyn std::error::Error + 'static)) -> Option<u32> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        let text = error.to_string();
+        if let Some((_, rest)) = text.split_once("unsupported filter: filter id ") {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(id) = digits.parse() {
+                return Some(id);
+            }
+        }
+        next = error.source();
+    }
+    None
+}
+
+/// The registered name of the HDF5 filters users meet (the HDF Group's filter registry).
+fn filter_name(id: u32) -> &'static str {
+    match id {
+        307 => " (bzip2)",
+        32000 => " (LZF, h5py's own compression)",
+        32001 => " (Blosc)",
+        32008 => " (bitshuffle)",
+        32013 => " (ZFP)",
+        32015 => " (Zstandard)",
+        32017 => " (SZ)",
+        _ => "",
+    }
+}
+
 /// Product of the dimension sizes, `None` on overflow.
 pub(crate) fn element_count(dims: &[(String, u64)]) -> Option<u64> {
     dims.iter()
@@ -319,5 +362,32 @@ fn convert_attribute(value: &NcAttrValue) -> AttrValue {
         NcAttrValue::Strings(v) => AttrValue::Text(v.clone()),
         // Types IODA never uses on attributes (compound, opaque, ...) are shown as text.
         other @ NcAttrValue::UserDefined { .. } => AttrValue::Text(vec![format!("{other:?}")]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{filter_name, unsupported_filter_id};
+
+    #[derive(Debug)]
+    struct Wrapped(&'static str, Option<Box<Wrapped>>);
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn an_unsupported_filter_is_found_in_the_chain_and_named() {
+        let inner = Wrapped("unsupported filter: filter id 32000", None);
+        let outer = Wrapped("HDF5 error: x", Some(Box::new(inner)));
+        assert_eq!(unsupported_filter_id(&outer), Some(32000));
+        assert!(filter_name(32000).contains("LZF"));
+        assert_eq!(unsupported_filter_id(&Wrapped("truncated", None)), None);
     }
 }

@@ -245,8 +245,9 @@ fn parse_codec(cursor: &mut Cursor<'_>) -> std::result::Result<Column, String> {
     let codec_name = cursor.string()?;
     let has_missing = cursor.i32()? != 0;
     let min = cursor.f64()?;
-    let _max = cursor.f64()?;
+    let max = cursor.f64()?;
     let missing_value = cursor.f64()?;
+    let kind = decoded_kind(kind, min, max);
     let string_table = |cursor: &mut Cursor<'_>| -> std::result::Result<Vec<String>, String> {
         let n = cursor.count(12, "string table")?;
         let mut table = vec![None; n];
@@ -301,6 +302,26 @@ fn parse_codec(cursor: &mut Cursor<'_>) -> std::result::Result<Column, String> {
     })
 }
 
+/// odc's values are doubles: an INTEGER column is `min + offset` in double arithmetic. Past
+/// ±2^53 that is not integer arithmetic, and past ±2^63 not an i64 at all (pyodc writes a
+/// float column whose values are all integral as INTEGER, 3.3e37 included): such a column is
+/// read as the doubles odc reads, never cast (a cast saturated to `i64::MIN`).
+fn decoded_kind(kind: ColumnType, min: f64, max: f64) -> ColumnType {
+    if kind == ColumnType::Integer && !(exact_integer(min) && exact_integer(max)) {
+        ColumnType::Double
+    } else {
+        kind
+    }
+}
+
+/// Largest magnitude up to which every integer is a double, so odc's double arithmetic on an
+/// INTEGER column and ours on `i64` agree.
+const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53
+
+fn exact_integer(value: f64) -> bool {
+    value.abs() <= EXACT_INTEGER_LIMIT
+}
+
 /// The string packed in the 8 bytes of a double, up to its first NUL.
 fn string_of_double(value: f64) -> String {
     let bytes = value.to_le_bytes();
@@ -321,9 +342,19 @@ fn decode_cell(column: &Column, cursor: &mut Cursor<'_>) -> std::result::Result<
             Cell::Real(v)
         }
     };
+    #[allow(clippy::float_cmp)] // the same exact rule as `number`
     let offset_int = |raw: u64| -> Cell {
-        // Integer codecs store value − min; min is integral for integer columns.
-        Cell::Int((column.min as i64).saturating_add(raw as i64))
+        // Integer codecs store value − min; min is integral for integer columns, and within
+        // ±2^53 (else the column is read as doubles, see `parse_codec`).
+        let value = column.min + raw as f64;
+        if column.has_missing && value == column.missing_value {
+            // The same rule as `number`: an offset codec can carry the missing value too.
+            Cell::Missing
+        } else if is_integer {
+            Cell::Int((column.min as i64).saturating_add(raw as i64))
+        } else {
+            Cell::Real(value)
+        }
     };
     Ok(match &column.codec {
         Codec::Constant if is_text => Cell::Text(string_of_double(column.min)),
@@ -813,11 +844,16 @@ impl OdbTable {
                 attributes.clone(),
             ));
             for (bits, _, _) in &column.bitfields {
+                // A bit group is an integer whatever the column became (see `column_values`).
+                let fill = Attribute {
+                    name: "_FillValue".into(),
+                    value: AttrValue::Ints(vec![INTEGER_MISSING]),
+                };
                 out.push(info(
                     column_variable_name(&column.name, Some(bits)),
                     &column.name,
                     "int64",
-                    attributes.clone(),
+                    vec![fill],
                 ));
             }
         }
@@ -888,7 +924,14 @@ impl OdbTable {
     fn date_times(&self, date: &TableColumn, time: &TableColumn) -> Values {
         let get = |c: &TableColumn, i: usize| match &c.data {
             ColumnData::Int(v) => v.get(i).copied().flatten(),
-            ColumnData::Real(v) => v.get(i).copied().flatten().map(|x| x as i64),
+            // A NaN (a frame where the column is all missing is coded as doubles) is no time;
+            // `as i64` made it 0, midnight.
+            ColumnData::Real(v) => v
+                .get(i)
+                .copied()
+                .flatten()
+                .filter(|x| x.fract() == 0.0 && x.abs() < 9.0e18)
+                .map(|x| x as i64),
             ColumnData::Text(_) => None,
         };
         let rows = self.rows as usize;
@@ -953,9 +996,173 @@ fn column_values(column: &TableColumn, bits: Option<&(String, u32, u32)>) -> Val
                     .collect(),
             )
         }
-        (ColumnData::Real(v), _) => {
+        // A bitfield column that another frame stores as reals: the bits of its integral
+        // values; a fraction has no bits and is missing (this returned the whole reals).
+        (ColumnData::Real(v), Some((_, offset, size))) => {
+            let mask = (1i64 << size) - 1;
+            Values::I64(
+                v.iter()
+                    .map(|x| match x {
+                        Some(x) if x.fract() == 0.0 && x.abs() < 9.0e18 => {
+                            ((*x as i64) >> offset) & mask
+                        }
+                        _ => INTEGER_MISSING,
+                    })
+                    .collect(),
+            )
+        }
+        (ColumnData::Real(v), None) => {
             Values::F64(v.iter().map(|x| x.unwrap_or(REAL_MISSING)).collect())
         }
         (ColumnData::Text(v), _) => Values::Text(v.clone()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::float_cmp)] // test code; exact values are the point
+mod tests {
+    use super::*;
+    use crate::values::missing_mask;
+
+    /// One column of a hand-built frame: name, type, bit groups, codec, min, max, extra bytes.
+    struct Col<'a>(&'a str, i32, &'a [(&'a str, i32)], &'a str, f64, f64);
+
+    fn string(out: &mut Vec<u8>, s: &str) {
+        out.extend((s.len() as i32).to_le_bytes());
+        out.extend(s.as_bytes());
+    }
+
+    /// A little-endian frame as pyodc's encoder lays it out; `rows` are each row's bytes after
+    /// its marker (every row starts at column 0).
+    fn frame(columns: &[Col<'_>], rows: &[Vec<u8>]) -> Vec<u8> {
+        let mut data = Vec::new();
+        for row in rows {
+            data.extend(0u16.to_be_bytes());
+            data.extend(row);
+        }
+        let mut part2 = Vec::new();
+        part2.extend((data.len() as i64).to_le_bytes());
+        part2.extend(0i64.to_le_bytes());
+        part2.extend((rows.len() as i64).to_le_bytes());
+        part2.extend(0i32.to_le_bytes()); // flags
+        part2.extend(0i32.to_le_bytes()); // properties
+        part2.extend((columns.len() as i32).to_le_bytes());
+        for Col(name, kind, bits, codec, min, max) in columns {
+            string(&mut part2, name);
+            part2.extend(kind.to_le_bytes());
+            if *kind == 4 {
+                part2.extend((bits.len() as i32).to_le_bytes());
+                bits.iter().for_each(|(b, _)| string(&mut part2, b));
+                part2.extend((bits.len() as i32).to_le_bytes());
+                bits.iter().for_each(|(_, n)| part2.extend(n.to_le_bytes()));
+            }
+            string(&mut part2, codec);
+            part2.extend(1i32.to_le_bytes());
+            part2.extend(min.to_le_bytes());
+            part2.extend(max.to_le_bytes());
+            let missing = if *kind == 1 || *kind == 4 {
+                2_147_483_647.0
+            } else {
+                REAL_MISSING
+            };
+            part2.extend(f64::to_le_bytes(missing));
+        }
+        let mut out = vec![0xff, 0xff];
+        out.extend(b"ODA");
+        out.extend(1i32.to_le_bytes());
+        out.extend(0i32.to_le_bytes());
+        out.extend(5i32.to_le_bytes());
+        string(&mut out, "0123456789abcdef0123456789abcdef");
+        out.extend((part2.len() as i32).to_le_bytes());
+        out.extend(part2);
+        out.extend(data);
+        out
+    }
+
+    fn read(bytes: &[u8], group: &str, name: &str) -> (Values, Vec<bool>, &'static str) {
+        let table = OdbTable::parse(Path::new("t.odb"), bytes, &Limits::default()).unwrap();
+        let name = VariableName {
+            group: group.into(),
+            name: name.into(),
+        };
+        let info = table
+            .variables()
+            .into_iter()
+            .find(|v| v.name == name)
+            .unwrap();
+        let values = table.read(&name, &Limits::default()).unwrap();
+        let mask = missing_mask(&values, &info.attributes);
+        (values, mask, info.type_name)
+    }
+
+    #[test]
+    fn integer_columns_beyond_2_pow_53_are_odcs_doubles_not_saturated_i64() {
+        // pyodc writes a constant float column of integral values as INTEGER/constant; this
+        // read as i64::MIN. An int8 offset from 2^60 is odc's double sum, 2^60 + 1 → 2^60.
+        let bytes = frame(
+            &[
+                Col("big@hdr", 1, &[], "constant", -3.3e37, -3.3e37),
+                Col(
+                    "far@hdr",
+                    1,
+                    &[],
+                    "int8",
+                    2f64.powi(60),
+                    2f64.powi(60) + 3.0,
+                ),
+            ],
+            &[vec![1], vec![3]],
+        );
+        let (values, mask, type_name) = read(&bytes, "hdr", "big");
+        assert_eq!(
+            (values, type_name),
+            (Values::F64(vec![-3.3e37; 2]), "double")
+        );
+        assert_eq!(mask, [true, true]); // beyond 1e30: the view's float rule
+        let (values, _, _) = read(&bytes, "hdr", "far");
+        assert_eq!(
+            values,
+            Values::F64(vec![2f64.powi(60), 2f64.powi(60) + 4.0])
+        );
+    }
+
+    #[test]
+    fn bit_groups_of_a_bitfield_column_that_another_frame_stores_as_reals() {
+        let bits: &[(&str, i32)] = &[("a", 1), ("b", 2)];
+        let mut bytes = frame(&[Col("st@body", 4, bits, "int8", 0.0, 7.0)], &[vec![5]]);
+        let real = |x: f64| x.to_le_bytes().to_vec();
+        bytes.extend(frame(
+            &[Col("st@body", 2, &[], "long_real", 2.5, 6.0)],
+            &[real(6.0), real(2.5)],
+        ));
+        // This gave the whole reals [5.0, 6.0, 2.5] as the bit group.
+        let (values, mask, type_name) = read(&bytes, "body", "st.b");
+        assert_eq!(type_name, "int64");
+        assert_eq!(values, Values::I64(vec![2, 3, INTEGER_MISSING]));
+        assert_eq!(mask, [false, false, true]);
+    }
+
+    #[test]
+    fn a_nan_time_is_no_time_and_offset_codecs_carry_the_missing_value() {
+        let real = |x: f64| x.to_le_bytes().to_vec();
+        let bytes = frame(
+            &[
+                Col("date@hdr", 1, &[], "constant", 20_240_101.0, 20_240_101.0),
+                Col("time@hdr", 5, &[], "long_real", 0.0, 0.0),
+                Col("qc@body", 1, &[], "int8", 2_147_483_640.0, 2_147_483_647.0),
+            ],
+            &[
+                [real(f64::NAN), vec![7]].concat(),
+                [real(120_000.0), vec![0]].concat(),
+            ],
+        );
+        // A NaN time was cast to 0: midnight of 2024-01-01.
+        let (values, mask, _) = read(&bytes, "MetaData", "dateTime");
+        assert_eq!(values, Values::I64(vec![i64::MAX, 1_704_110_400]));
+        assert_eq!(mask, [true, false]);
+        // int8 offset 7 from 2^31 - 8 is the column's missing value, as in every other codec.
+        let (values, mask, _) = read(&bytes, "body", "qc");
+        assert_eq!(values, Values::I64(vec![INTEGER_MISSING, 2_147_483_640]));
+        assert_eq!(mask, [true, false]);
     }
 }
