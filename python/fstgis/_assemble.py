@@ -26,8 +26,7 @@ def assemble(data_vars: dict, coords: dict, attrs: dict) -> xr.Dataset:
     """The same Dataset as ``xr.Dataset(data_vars, coords=coords, attrs=attrs)``."""
     direct = getattr(xr.Dataset, "_construct_direct", None)
     dims = _dimension_sizes(data_vars, coords)
-    if direct is None or dims is None or not set(coords).isdisjoint(
-            data_vars):
+    if direct is None or dims is None or not set(coords).isdisjoint(data_vars):
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
     # The public constructor's order: data variables, then coordinates.
     variables: dict = dict(data_vars)
