@@ -17,8 +17,12 @@ else datyp 7 rows as wide as the longest string, on an X grid.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
+
+import fstgis
 
 # Largest character record read into a dataset at open.
 MAX_TEXT_BYTES = 1 << 20
@@ -42,11 +46,16 @@ def _codec(rows: list[bytes]) -> str:
 
 
 def text_variable(record, name: str, attrs: dict) -> xr.Variable | None:
-    """The string variable of character record ``record`` (None when it is too large)."""
+    """The string variable of character record ``record`` (None when it is too large or
+    cannot be decoded: the dataset opens without it, and a warning says why)."""
     ni, nj = record.ni, record.nj
     if ni * nj > MAX_TEXT_BYTES:
         return None
-    chars = np.asarray(record.data, np.uint8).reshape((ni, nj), order="F")
+    try:
+        chars = np.asarray(record.data, np.uint8).reshape((ni, nj), order="F")
+    except (fstgis.FstError, ValueError) as e:
+        warnings.warn(f"{name}: character record not read ({e})")
+        return None
     raw = [chars[:, k].tobytes().rstrip(b" \0") for k in range(nj)]
     codec = _codec(raw)
     rows = [r.decode(codec) for r in raw]

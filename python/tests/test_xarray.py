@@ -120,6 +120,22 @@ def test_character_records_are_string_variables_and_written_back_byte_for_byte(t
     assert list(xr.open_dataset(out, engine="fst")["NAME"].values) == ["a", "été", "bb"]
 
 
+def test_an_undecodable_character_record_does_not_stop_the_open():
+    """Text is read at open (unlike values): a record that fails to decode is left out with
+    a warning, not an exception for the whole dataset."""
+    from fstgis import _text
+
+    class Broken:
+        ni, nj, datyp, nbits = 12, 1, 7, 8
+
+        @property
+        def data(self):
+            raise fstgis.DecodeError("corrupt payload")
+
+    with pytest.warns(UserWarning, match="TXT: character record not read"):
+        assert _text.text_variable(Broken(), "TXT", {}) is None
+
+
 def test_engine_guess(tmp_path):
     from fstgis.xarray_backend import FstBackendEntrypoint
 
