@@ -988,22 +988,35 @@ fn column_values(column: &TableColumn, bits: Option<&(String, u32, u32)>) -> Val
         (ColumnData::Int(v), None) => {
             Values::I64(v.iter().map(|x| x.unwrap_or(INTEGER_MISSING)).collect())
         }
+        // The bits of a cell the column reads as missing are missing too: a frame whose header
+        // has no missing values (an INTEGER one, say, after a BITFIELD one) stores the format's
+        // integer missing value 2^31 − 1 as a plain number, which the column's `_FillValue`
+        // makes missing; its bit groups were all ones and not missing.
         (ColumnData::Int(v), Some((_, offset, size))) => {
             let mask = (1i64 << size) - 1;
             Values::I64(
                 v.iter()
-                    .map(|x| x.map_or(INTEGER_MISSING, |x| (x >> offset) & mask))
+                    .map(|x| match x {
+                        Some(x) if *x != INTEGER_MISSING => (x >> offset) & mask,
+                        _ => INTEGER_MISSING,
+                    })
                     .collect(),
             )
         }
         // A bitfield column that another frame stores as reals: the bits of its integral
-        // values; a fraction has no bits and is missing (this returned the whole reals).
+        // values; a fraction has no bits and is missing (this returned the whole reals), and
+        // so is the integer missing value, as above.
+        #[allow(clippy::float_cmp)] // an exact integral value
         (ColumnData::Real(v), Some((_, offset, size))) => {
             let mask = (1i64 << size) - 1;
             Values::I64(
                 v.iter()
                     .map(|x| match x {
-                        Some(x) if x.fract() == 0.0 && x.abs() < 9.0e18 => {
+                        Some(x)
+                            if x.fract() == 0.0
+                                && x.abs() < 9.0e18
+                                && *x != INTEGER_MISSING as f64 =>
+                        {
                             ((*x as i64) >> offset) & mask
                         }
                         _ => INTEGER_MISSING,
@@ -1027,56 +1040,101 @@ mod tests {
     /// One column of a hand-built frame: name, type, bit groups, codec, min, max, extra bytes.
     struct Col<'a>(&'a str, i32, &'a [(&'a str, i32)], &'a str, f64, f64);
 
-    fn string(out: &mut Vec<u8>, s: &str) {
-        out.extend((s.len() as i32).to_le_bytes());
-        out.extend(s.as_bytes());
+    /// Numbers of a frame header in the frame's byte order.
+    struct Out {
+        bytes: Vec<u8>,
+        little_endian: bool,
+    }
+
+    impl Out {
+        fn new(little_endian: bool) -> Self {
+            Self {
+                bytes: Vec::new(),
+                little_endian,
+            }
+        }
+        fn i32(&mut self, x: i32) {
+            let b = if self.little_endian {
+                x.to_le_bytes()
+            } else {
+                x.to_be_bytes()
+            };
+            self.bytes.extend(b);
+        }
+        fn i64(&mut self, x: i64) {
+            let b = if self.little_endian {
+                x.to_le_bytes()
+            } else {
+                x.to_be_bytes()
+            };
+            self.bytes.extend(b);
+        }
+        fn f64(&mut self, x: f64) {
+            self.i64(x.to_bits() as i64);
+        }
+        fn string(&mut self, s: &str) {
+            self.i32(s.len() as i32);
+            self.bytes.extend(s.as_bytes());
+        }
     }
 
     /// A little-endian frame as pyodc's encoder lays it out; `rows` are each row's bytes after
     /// its marker (every row starts at column 0).
     fn frame(columns: &[Col<'_>], rows: &[Vec<u8>]) -> Vec<u8> {
+        frame_with(columns, rows, true, true)
+    }
+
+    /// `frame` with each column header's has-missing flag, in either byte order (`rows` in
+    /// that order too; the row markers are big-endian in both, as odc and pyodc write them).
+    fn frame_with(
+        columns: &[Col<'_>],
+        rows: &[Vec<u8>],
+        has_missing: bool,
+        little_endian: bool,
+    ) -> Vec<u8> {
         let mut data = Vec::new();
         for row in rows {
             data.extend(0u16.to_be_bytes());
             data.extend(row);
         }
-        let mut part2 = Vec::new();
-        part2.extend((data.len() as i64).to_le_bytes());
-        part2.extend(0i64.to_le_bytes());
-        part2.extend((rows.len() as i64).to_le_bytes());
-        part2.extend(0i32.to_le_bytes()); // flags
-        part2.extend(0i32.to_le_bytes()); // properties
-        part2.extend((columns.len() as i32).to_le_bytes());
+        let mut part2 = Out::new(little_endian);
+        part2.i64(data.len() as i64);
+        part2.i64(0);
+        part2.i64(rows.len() as i64);
+        part2.i32(0); // flags
+        part2.i32(0); // properties
+        part2.i32(columns.len() as i32);
         for Col(name, kind, bits, codec, min, max) in columns {
-            string(&mut part2, name);
-            part2.extend(kind.to_le_bytes());
+            part2.string(name);
+            part2.i32(*kind);
             if *kind == 4 {
-                part2.extend((bits.len() as i32).to_le_bytes());
-                bits.iter().for_each(|(b, _)| string(&mut part2, b));
-                part2.extend((bits.len() as i32).to_le_bytes());
-                bits.iter().for_each(|(_, n)| part2.extend(n.to_le_bytes()));
+                part2.i32(bits.len() as i32);
+                bits.iter().for_each(|(b, _)| part2.string(b));
+                part2.i32(bits.len() as i32);
+                bits.iter().for_each(|(_, n)| part2.i32(*n));
             }
-            string(&mut part2, codec);
-            part2.extend(1i32.to_le_bytes());
-            part2.extend(min.to_le_bytes());
-            part2.extend(max.to_le_bytes());
+            part2.string(codec);
+            part2.i32(i32::from(has_missing));
+            part2.f64(*min);
+            part2.f64(*max);
             let missing = if *kind == 1 || *kind == 4 {
                 2_147_483_647.0
             } else {
                 REAL_MISSING
             };
-            part2.extend(f64::to_le_bytes(missing));
+            part2.f64(missing);
         }
-        let mut out = vec![0xff, 0xff];
-        out.extend(b"ODA");
-        out.extend(1i32.to_le_bytes());
-        out.extend(0i32.to_le_bytes());
-        out.extend(5i32.to_le_bytes());
-        string(&mut out, "0123456789abcdef0123456789abcdef");
-        out.extend((part2.len() as i32).to_le_bytes());
-        out.extend(part2);
-        out.extend(data);
-        out
+        let mut out = Out::new(little_endian);
+        out.bytes.extend([0xff, 0xff]);
+        out.bytes.extend(b"ODA");
+        out.i32(1);
+        out.i32(0);
+        out.i32(5);
+        out.string("0123456789abcdef0123456789abcdef");
+        out.i32(part2.bytes.len() as i32);
+        out.bytes.extend(part2.bytes);
+        out.bytes.extend(data);
+        out.bytes
     }
 
     fn read(bytes: &[u8], group: &str, name: &str) -> (Values, Vec<bool>, &'static str) {
@@ -1164,5 +1222,136 @@ mod tests {
         let (values, mask, _) = read(&bytes, "body", "qc");
         assert_eq!(values, Values::I64(vec![INTEGER_MISSING, 2_147_483_640]));
         assert_eq!(mask, [true, false]);
+    }
+
+    #[test]
+    fn bit_groups_of_the_integer_missing_value_stored_as_a_number_are_missing() {
+        // A BITFIELD frame, then an INTEGER frame whose header says "no missing values" and
+        // whose int8 offsets from 2^31 - 3 reach 2^31 - 1, the format's integer missing value
+        // (pyodc writes such frames; found by tests/ioda/test_random_files.py). The column is
+        // missing there by its _FillValue; its bit groups were all ones and not missing.
+        let bits: &[(&str, i32)] = &[("a", 7), ("b", 4)];
+        let mut bytes = frame(
+            &[Col("st@body", 4, bits, "int32", 0.0, 2000.0)],
+            &[1234i32.to_le_bytes().to_vec()],
+        );
+        bytes.extend(frame_with(
+            &[Col(
+                "st@body",
+                1,
+                &[],
+                "int8",
+                2_147_483_645.0,
+                2_147_483_647.0,
+            )],
+            &[vec![2], vec![0]],
+            false,
+            true,
+        ));
+        let (values, mask, _) = read(&bytes, "body", "st");
+        assert_eq!(
+            values,
+            Values::I64(vec![1234, INTEGER_MISSING, 2_147_483_645])
+        );
+        assert_eq!(mask, [false, true, false]);
+        let (values, mask, _) = read(&bytes, "body", "st.b");
+        assert_eq!(
+            values,
+            Values::I64(vec![9, INTEGER_MISSING, 15]) // 1234 >> 7 & 0xF
+        );
+        assert_eq!(mask, [false, true, false]);
+        // The same when another frame makes the column real.
+        let real = |x: f64| x.to_le_bytes().to_vec();
+        bytes.extend(frame(
+            &[Col("st@body", 5, &[], "long_real", 0.5, 2_147_483_647.0)],
+            &[real(0.5), real(2_147_483_647.0)],
+        ));
+        let (values, mask, type_name) = read(&bytes, "body", "st.a");
+        assert_eq!(type_name, "int64");
+        assert_eq!(
+            values,
+            Values::I64(vec![
+                82, // 1234 & 0x7F
+                INTEGER_MISSING,
+                125, // (2^31 - 3) & 0x7F
+                INTEGER_MISSING,
+                INTEGER_MISSING
+            ])
+        );
+        assert_eq!(mask, [false, true, false, true, true]);
+    }
+
+    #[test]
+    fn a_big_endian_frame_reads_as_its_little_endian_twin() {
+        // pyodc writes big-endian frames on request (`encode_odb(..., bigendian=True)`): every
+        // number of the header and of the rows in that order, the row markers big-endian as
+        // always. No fixture has one.
+        let columns = [
+            Col("i@hdr", 1, &[], "int16", -5.0, 70_000.0),
+            Col("r@body", 2, &[], "short_real2", -1.5, 3.25),
+            Col("d@body", 5, &[], "long_real", -1e300, 2.0),
+            Col("n@body", 1, &[], "int32", -7.0, 9.0),
+            Col(
+                "s@hdr",
+                3,
+                &[],
+                "constant_string",
+                f64::from_le_bytes(*b"ABCDEFGH"),
+                0.0,
+            ),
+        ];
+        let row = |le: bool, i: u16, r: f32, d: f64, n: i32| -> Vec<u8> {
+            if le {
+                [
+                    &i.to_le_bytes()[..],
+                    &r.to_le_bytes(),
+                    &d.to_le_bytes(),
+                    &n.to_le_bytes(),
+                ]
+                .concat()
+            } else {
+                [
+                    &i.to_be_bytes()[..],
+                    &r.to_be_bytes(),
+                    &d.to_be_bytes(),
+                    &n.to_be_bytes(),
+                ]
+                .concat()
+            }
+        };
+        let rows = |le| {
+            vec![
+                row(le, 0, -1.5, -1e300, -7),
+                row(le, 65_535, 3.25, 2.0, 0x7FFF_FFFF),
+                row(le, 258, f32::from_bits(0xFF7F_FFFF), REAL_MISSING, 9),
+            ]
+        };
+        let little = frame_with(&columns, &rows(true), true, true);
+        let big = frame_with(&columns, &rows(false), true, false);
+        assert_ne!(little, big);
+        for (group, name) in [
+            ("hdr", "i"),
+            ("body", "r"),
+            ("body", "d"),
+            ("body", "n"),
+            ("hdr", "s"),
+        ] {
+            assert_eq!(
+                read(&big, group, name),
+                read(&little, group, name),
+                "{name}"
+            );
+        }
+        assert_eq!(read(&big, "hdr", "i").0, Values::I64(vec![-5, 65_530, 253]));
+        assert_eq!(read(&big, "body", "r").1, [false, false, true]);
+        assert_eq!(
+            read(&big, "body", "d").0,
+            Values::F64(vec![-1e300, 2.0, REAL_MISSING])
+        );
+        assert_eq!(read(&big, "body", "n").1, [false, true, false]);
+        assert_eq!(
+            read(&big, "hdr", "s").0,
+            Values::Text(vec!["ABCDEFGH".into(); 3])
+        );
     }
 }
