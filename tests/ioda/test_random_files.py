@@ -245,10 +245,16 @@ def write_random_odb(rng, path):
         # 7 took 8 s. Past HEAVY_MAX_ODB_FRAMES frames, the frames grow instead.
         total = sum(len(df) for df, _, _ in frames)
         rows_per_frame = max(rows_per_frame, -(-total // HEAVY_MAX_ODB_FRAMES))
+    # Big-endian frames: pyodc writes them on request (odc writes the machine's order, so
+    # little-endian here). Drawn last, so the other draws of a case are those of a little-endian file.
+    options = {}
+    if writer == "pyodc" and rng.random() < 0.3:
+        options["bigendian"] = True
+        writer = "pyodc (big-endian)"
     try:
         with open(path, "wb") as f:
             for df, types, bitfields in frames:
-                encode(df, f, rows_per_frame=rows_per_frame, types=types or None, bitfields=bitfields or None)
+                encode(df, f, rows_per_frame=rows_per_frame, types=types or None, bitfields=bitfields or None, **options)
     finally:
         os.environ.pop("ODC_ENABLE_WRITING_LONG_STRING_CODEC", None)
     return writer, spec
