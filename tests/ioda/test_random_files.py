@@ -452,7 +452,10 @@ def random_fill(rng, dtype):
     if dtype.kind == "f":
         return dtype.type(rng.choice([-999.0, 9.96921e36, -3.3687953e38 if dtype.itemsize == 4 else -9.99e300, 0.0]))
     info = np.iinfo(dtype)
-    return dtype.type(rng.choice([info.max, info.min, 0, 7 if info.min == 0 else -1]))
+    # By index: rng.choice on the list made it float64, and the uint64 maximum came back as
+    # another number (numpy: "invalid value encountered in cast"). Same draws as before.
+    options = [info.max, info.min, 0, 7 if info.min == 0 else -1]
+    return dtype.type(options[int(rng.choice(len(options)))])
 
 
 def storage_options(rng, lib, shape, locations_unlimited, dtype):

@@ -354,7 +354,7 @@ fn convert_attribute(value: &NcAttrValue) -> AttrValue {
             .collect::<std::result::Result<Vec<_>, _>>()
         {
             Ok(fits) => AttrValue::Ints(fits),
-            Err(_) => AttrValue::Floats(v.iter().map(|x| *x as f64).collect()),
+            Err(_) => AttrValue::UInts(v.clone()),
         },
         NcAttrValue::Floats(v) => AttrValue::Floats(v.iter().map(|x| f64::from(*x)).collect()),
         NcAttrValue::Doubles(v) => AttrValue::Floats(v.clone()),

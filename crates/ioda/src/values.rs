@@ -125,8 +125,11 @@ impl Values {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AttrValue {
-    /// Integers of any width (an unsigned 64-bit value above `i64::MAX` becomes a float).
+    /// Integers of any width that fit in `i64`.
     Ints(Vec<i64>),
+    /// Unsigned 64-bit integers when one of them is above `i64::MAX` (`u64::MAX`, a `uint64`
+    /// variable's usual `_FillValue`): as floats they lost their low bits and matched nothing.
+    UInts(Vec<u64>),
     /// Floats of either width.
     Floats(Vec<f64>),
     /// Strings: one per element; fixed-length and variable-length alike.
@@ -148,16 +151,18 @@ impl AttrValue {
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             AttrValue::Ints(v) => v.first().map(|x| *x as f64),
+            AttrValue::UInts(v) => v.first().map(|x| *x as f64),
             AttrValue::Floats(v) => v.first().copied(),
             AttrValue::Text(_) => None,
         }
     }
 
-    /// The first element as `i64`, when the attribute is an integer.
+    /// The first element as `i64`, when the attribute is an integer that fits.
     #[must_use]
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             AttrValue::Ints(v) => v.first().copied(),
+            AttrValue::UInts(v) => v.first().and_then(|x| i64::try_from(*x).ok()),
             _ => None,
         }
     }
@@ -179,6 +184,7 @@ impl std::fmt::Display for AttrValue {
         }
         match self {
             AttrValue::Ints(v) => join(f, v),
+            AttrValue::UInts(v) => join(f, v),
             AttrValue::Floats(v) => join(f, v),
             AttrValue::Text(v) => {
                 let quoted: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
@@ -233,11 +239,27 @@ pub fn missing_mask(values: &Values, attributes: &[Attribute]) -> Vec<bool> {
         .iter()
         .filter_map(|v| match v {
             AttrValue::Ints(x) => x.first().copied(),
+            // Above i64::MAX: only a uint64 variable can hold it (see `u64_fills`).
+            AttrValue::UInts(x) => x.first().and_then(|x| i64::try_from(*x).ok()),
             // A float fill on an integer variable only counts when it is an integer.
             AttrValue::Floats(x) => x
                 .first()
                 .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
                 .map(|f| *f as i64),
+            AttrValue::Text(_) => None,
+        })
+        .collect();
+    // A uint64 variable's fills in its own type, `u64::MAX` included (it matched nothing when
+    // the attribute was a float).
+    let u64_fills: Vec<u64> = fills
+        .iter()
+        .filter_map(|v| match v {
+            AttrValue::Ints(x) => x.first().and_then(|x| u64::try_from(*x).ok()),
+            AttrValue::UInts(x) => x.first().copied(),
+            AttrValue::Floats(x) => x
+                .first()
+                .filter(|f| f.fract() == 0.0 && (0.0..2f64.powi(64)).contains(*f))
+                .map(|f| *f as u64),
             AttrValue::Text(_) => None,
         })
         .collect();
@@ -287,10 +309,7 @@ pub fn missing_mask(values: &Values, attributes: &[Attribute]) -> Vec<bool> {
         }
         Values::U64(v) => v
             .iter()
-            .map(|x| {
-                *x == u64::MAX - 1 && default_fill(0).is_some()
-                    || i64::try_from(*x).is_ok_and(|x| int_mask(x, &[], None))
-            })
+            .map(|x| *x == u64::MAX - 1 && default_fill(0).is_some() || u64_fills.contains(x))
             .collect(),
         Values::F32(v) => {
             // The fill is defined in the storage type: compare as f32, not as the f64 widening.
@@ -377,6 +396,35 @@ mod tests {
         // An i16 never takes the 32-bit sentinels.
         let v = Values::I16(vec![-1, 32767]);
         assert_eq!(missing_mask(&v, &[]), [false, false]);
+    }
+
+    #[test]
+    fn a_uint64_fill_above_i64_max_is_compared_exactly() {
+        // h5py/netCDF4 write `_FillValue = u64::MAX` on uint64 variables (found by
+        // tests/ioda/test_random_files.py): it was read as the float 2^64, which no value
+        // equals, so every fill was shown as data.
+        let v = Values::U64(vec![u64::MAX, u64::MAX - 1, 5, 1 << 63]);
+        let attr = fill(AttrValue::UInts(vec![u64::MAX]));
+        assert_eq!(missing_mask(&v, &attr), [true, false, false, false]);
+        assert_eq!(attr[0].value.to_string(), "18446744073709551615");
+        assert_eq!(
+            (attr[0].value.as_i64(), attr[0].value.as_f64()),
+            (None, Some(2f64.powi(64)))
+        );
+        let attr = fill(AttrValue::UInts(vec![1 << 63]));
+        assert_eq!(missing_mask(&v, &attr), [false, false, false, true]);
+        assert_eq!(
+            missing_mask(&v, &fill(AttrValue::Ints(vec![5]))),
+            [false, false, true, false]
+        );
+        // Without `_FillValue`, netCDF's default uint64 fill.
+        assert_eq!(missing_mask(&v, &[]), [false, true, false, false]);
+        // A narrower variable never equals a fill above i64::MAX.
+        let v = Values::I64(vec![-1, 0]);
+        assert_eq!(
+            missing_mask(&v, &fill(AttrValue::UInts(vec![u64::MAX]))),
+            [false, false]
+        );
     }
 
     #[test]
