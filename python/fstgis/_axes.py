@@ -106,14 +106,12 @@ def time_variable(dims: tuple, values, attrs: dict) -> xr.Variable:
 _NS_TIME, _NS_DELTA = np.dtype("datetime64[ns]"), np.dtype("timedelta64[ns]")
 
 
-def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the distinct values in order of first appearance, the position of each element's
-    value among them, the index of each distinct value's first element)."""
+    value among them)."""
     distinct, first, inverse = np.unique(values, return_index=True, return_inverse=True)
     appearance = np.argsort(first, kind="stable")
-    rank = np.empty(len(distinct), np.intp)
-    rank[appearance] = np.arange(len(distinct))
-    return distinct[appearance], rank[inverse.reshape(-1)], first[appearance]
+    return distinct[appearance], _rank_of(appearance)[inverse.reshape(-1)]
 
 
 def _rank_of(order: np.ndarray) -> np.ndarray:
@@ -164,7 +162,7 @@ def add_valid_time_axis(axes: LeadingAxes, fd: dict, names: DimensionNames, coor
     """A ``time`` dimension of the valid times, in time order, with the lead (one origin in
     the dataset) or the origin and lead (one origin per valid time) along it."""
     datev = fd["datev"]
-    seen, position_seen, _ = _first_seen(datev)
+    seen, position_seen = _first_seen(datev)
     values = times(seen)
     order = np.argsort(values, kind="stable")
     valid = seen[order].tolist()

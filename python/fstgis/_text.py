@@ -4,10 +4,11 @@ string variables of a dataset, and back.
 A character record of ni × nj holds nj rows of ni characters. Its variable holds one string
 per row, trailing blanks and NULs removed: a scalar for one row, else a ``<name>_row``
 dimension. The text is UTF-8 where the record's bytes are, else Latin-1 (one character per
-byte, so that no byte is lost), and is written back in the same encoding. fstd2nc turns only ``META`` and ``INFO`` records of one row into
-character arrays and fails on other character records; here every character record that is
-alone in its field becomes a variable (a field of several records, e.g. text along a time
-axis, is still named in a warning and left to ``fstgis.open``).
+byte, so that no byte is lost), and is written back in the same encoding. fstd2nc turns
+only ``META`` and ``INFO`` records of one row into character arrays and fails on other
+character records; here every character record that is alone in its field becomes a
+variable (a field of several records, e.g. text along a time axis, is still named in a
+warning and left to ``fstgis.open``).
 
 The values are read when the dataset is opened (a character record is a few hundred bytes);
 records above ``MAX_TEXT_BYTES`` are not read. ``from_xarray`` writes string variables back as
@@ -67,15 +68,8 @@ def text_variable(record, name: str, attrs: dict) -> xr.Variable | None:
     else:
         var = xr.Variable((f"{name}_row",), np.array(rows, dtype=object), attrs)
     var.encoding.update({"fst_datyp": record.datyp, "fst_nbits": record.nbits, "fst_ni": ni,
-                         "fst_text_codec": codec, "fst_keys": record_keys(record)})
+                         "fst_text_codec": codec, "fst_keys": fstgis._copied_keys(record)})
     return var
-
-
-def record_keys(record) -> dict:
-    """The keys a character record is written back with."""
-    from . import _copied_keys
-
-    return _copied_keys(record)
 
 
 def is_text_variable(var) -> bool:
@@ -84,7 +78,7 @@ def is_text_variable(var) -> bool:
     return var.dtype.kind in "OUS" and var.ndim <= 1
 
 
-def write_text(out, name: str, var, nomvar: str) -> None:
+def write_text(out, var, nomvar: str) -> None:
     """Write string variable ``var`` as one character record (see the module)."""
     values = var.values
     strings = [values.item()] if var.ndim == 0 else list(values.ravel())

@@ -283,7 +283,7 @@ def from_xarray(ds: xr.Dataset, path, *, container: str = "xdf", datyp=None, nbi
                 continue
             if is_text_variable(var):
                 _check_unique_name(written, name, var)
-                write_text(out, name, var, _record_name(name, var)[0])
+                write_text(out, var, _record_name(name, var)[0])
                 continue
             if var.ndim < 2 or var.dtype.kind not in "fiuc":
                 why = (f"{var.ndim} dimension(s), a field needs 2 (y, x) or more"

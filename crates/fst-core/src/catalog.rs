@@ -210,8 +210,6 @@ impl Catalog {
         let mut origin = last_value_cache(|(datev, seconds): (i32, u64)| {
             crate::date::dateo_from_datev(datev, seconds)
         });
-        let mut origin =
-            move |rec: &RecordMeta| origin((rec.datev, u64::from(rec.deet) * u64::from(rec.npas)));
         for rec in records.iter().filter(|r| !is_grid_descriptor(r)) {
             let key = FieldKey {
                 nomvar: rec.nomvar,
@@ -237,12 +235,13 @@ impl Catalog {
                 fields.len() - 1
             });
             last = Some((key, slot));
+            let forecast_seconds = u64::from(rec.deet) * u64::from(rec.npas);
             if let Some(field) = fields.get_mut(slot) {
                 field.slices.push(FieldSlice {
                     record: rec.index,
                     datev: rec.datev,
-                    dateo: origin(rec),
-                    forecast_seconds: u64::from(rec.deet) * u64::from(rec.npas),
+                    dateo: origin((rec.datev, forecast_seconds)),
+                    forecast_seconds,
                     ip1: rec.ip1,
                     level: decode_ip(rec.ip1).ok().as_ref().map(crate::ip::Ip::level),
                     nk: rec.nk,

@@ -175,7 +175,6 @@ impl BandEncoder {
         let unrolled = self.unrolled(values);
         let values = unrolled.as_ref().map_or(values, Values::as_band_values);
         let (base, nbits) = (plan.datyp & !64, plan.nbits);
-        let rows = |j: usize| if flip { nj - 1 - j } else { j };
         // Every packing but 0, 2, 4 and 5/64 takes f32 values: made with the mask, in one pass.
         let as_f32 = !matches!((base & 127, nbits), (0 | 2 | 4, _) | (5, 64));
         let f32_out = as_f32.then_some(&mut buffers.f32);
@@ -207,10 +206,7 @@ impl BandEncoder {
         };
         let mask = any_missing.then_some(missing.as_slice());
         let fill = |v: f64, m: bool| if m { 0.0 } else { v };
-        let ordered = (0..nj).flat_map(|j| {
-            let line = rows(j);
-            (line * ni..(line + 1) * ni).map(move |k| values.get(k))
-        });
+        let ordered = record_order(ni, nj, flip).map(|k| values.get(k));
         let encode = |samples: SamplesRef<'_>| {
             self.records
                 .encode(plan.sequence, &plan.keys, samples, mask, datyp, nbits)
@@ -220,7 +216,9 @@ impl BandEncoder {
             0 => {
                 // Raw: the band's integers are the record's elements, stored as they are
                 // (fst-core copies an array whose element size is nbits verbatim).
-                let bits = raw_elements(&values, ni, nj, flip);
+                let bits: Vec<u64> = record_order(ni, nj, flip)
+                    .map(|k| values.get_bits(k))
+                    .collect();
                 match nbits {
                     8 => encode(SamplesRef::U8(
                         &bits.iter().map(|&b| b as u8).collect::<Vec<_>>(),
@@ -266,15 +264,13 @@ impl BandEncoder {
     }
 }
 
-/// A band's values in record order (rows flipped when `flip`) as the integers of a raw
-/// record's elements.
-fn raw_elements(values: &BandValues<'_>, ni: usize, nj: usize, flip: bool) -> Vec<u64> {
-    (0..nj)
-        .flat_map(|j| {
-            let line = if flip { nj - 1 - j } else { j };
-            (line * ni..(line + 1) * ni).map(move |k| values.get_bits(k))
-        })
-        .collect()
+/// The band's value indices in record order: row j of the record is band line
+/// `nj − 1 − j` when `flip`, else line j.
+fn record_order(ni: usize, nj: usize, flip: bool) -> impl Iterator<Item = usize> {
+    (0..nj).flat_map(move |j| {
+        let line = if flip { nj - 1 - j } else { j };
+        line * ni..(line + 1) * ni
+    })
 }
 
 /// Write a band's encoded record.

@@ -101,19 +101,16 @@ impl Reader<'_> {
     }
 
     pub(super) fn note(&mut self, offset: u64, message: String) {
-        self.diagnostics.push(Diagnostic {
-            offset,
-            message,
-            truncated: false,
-        });
+        self.note_if_truncated(offset, message, false);
     }
 
-    /// A note saying that the file ends before what it announces at `offset`.
-    pub(super) fn note_truncated(&mut self, offset: u64, message: String) {
+    /// A note; `truncated` when it says that the file ends before what it announces at
+    /// `offset` (see [`Diagnostic::truncated`]).
+    pub(super) fn note_if_truncated(&mut self, offset: u64, message: String, truncated: bool) {
         self.diagnostics.push(Diagnostic {
             offset,
             message,
-            truncated: true,
+            truncated,
         });
     }
 

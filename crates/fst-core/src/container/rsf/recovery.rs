@@ -60,11 +60,7 @@ impl Reader<'_> {
         if let Some((at, why)) = walk.stopped {
             let _ = write!(message, "; the framing walk stopped at byte {at}: {why}");
         }
-        if truncated {
-            self.note_truncated(off, message);
-        } else {
-            self.note(off, message);
-        }
+        self.note_if_truncated(off, message, truncated);
         Ok(())
     }
 

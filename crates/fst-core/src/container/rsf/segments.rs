@@ -76,9 +76,9 @@ impl Reader<'_> {
         while off < self.file_len {
             let left = self.file_len - off;
             if left < SOS_LEN {
-                self.note_truncated(off, format!(
+                self.note_if_truncated(off, format!(
                     "the file ends {left} bytes into what should be a segment start at byte {off} (truncated?)"
-                ));
+                ), true);
                 break;
             }
             let sos = self.read_sos(off)?;
