@@ -213,7 +213,7 @@
     Promise.all([stats(qc ? '?qc=' + encodeURIComponent(qc) : ''), stats('?qc=all')]).then(function (s) {
       if (qcNoteFor !== key || !s[0] || !s[1] || s[0].count === s[1].count) return;
       $('obsQcNote').textContent = s[0].count + ' of the ' + s[1].count +
-        ' observations with a value pass this QC filter; the others are drawn with a wider one.';
+        ' observations with a value pass this QC filter; a wider filter draws the others.';
     }).catch(function () {});
   }
   function refreshObs() {
