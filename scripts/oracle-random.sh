@@ -36,15 +36,17 @@ echo "== oracle differential test: $count random records from librmn, seed $seed
   || { tail -n 40 "$out/make.log" >&2; echo "oracle generator failed (seed $seed)" >&2; exit 1; }
 grep -E '^(random|verify)' "$out/make.log" || true
 
-FSTGIS_EXTRA_FIXTURES="$out" cargo test -q -p fst-core --test codec_fixtures \
+# --workspace, not -p: the features `cargo test --workspace` built with, so nothing is
+# compiled twice (scripts/build-tools.sh says why).
+FSTGIS_EXTRA_FIXTURES="$out" cargo test -q --workspace --test codec_fixtures \
   extra_fixture_records_match_librmn_bit_for_bit
-FSTGIS_EXTRA_FIXTURES="$out" cargo test -q -p grids --test librmn_fixtures \
+FSTGIS_EXTRA_FIXTURES="$out" cargo test -q --workspace --test librmn_fixtures \
   extra_fixture_grids_match_librmn
 
 # The encoders: librmn writes random arrays (kept), fst-core re-encodes them, same words.
 "$py" bench/oracle_encode.py "$out/encode" "$seed" "$count" > "$out/encode.log" 2>&1 \
   || { tail -n 40 "$out/encode.log" >&2; echo "encoder oracle generator failed (seed $seed)" >&2; exit 1; }
-FSTGIS_ENCODE_ORACLE="$out/encode" cargo test -q -p fst-core --test codec_encode_fixtures \
+FSTGIS_ENCODE_ORACLE="$out/encode" cargo test -q --workspace --test codec_encode_fixtures \
   random_payloads_match_librmn
 
 if [ -n "${GDAL_DRIVER_PATH:-}" ]; then

@@ -29,18 +29,20 @@ out="${CARGO_TARGET_DIR:-$repo/target}/oracle-write"
 rm -rf "$out"
 mkdir -p "$out/crash"
 echo "== writers killed at random moments; the files they leave are kept for librmn"
-FSTGIS_KEEP_CRASH_FILES="$out/crash" cargo test -q -p fst-core --test write_crash -- --nocapture \
+# --workspace, not -p: the features `cargo test --workspace` built with, so nothing is
+# compiled twice (scripts/build-tools.sh says why).
+FSTGIS_KEEP_CRASH_FILES="$out/crash" cargo test -q --workspace --test write_crash -- --nocapture \
   writers_killed_at_random_moments 2>&1 | grep -E 'survived|test result' || true
 echo "== librmn reads what fst-core wrote"
 FSTGIS_ORACLE_PY="$py" FSTGIS_ORACLE_CRASH_DIR="$out/crash" \
-  cargo test -q -p fst-core --test write_oracle -- --nocapture --test-threads=1 2>&1 \
+  cargo test -q --workspace --test write_oracle -- --nocapture --test-threads=1 2>&1 \
   | grep -E 'records equal|skipped|panicked|test result|FAILED' 
 echo "== librmn reads what \`fst cp\` and \`fst rm\` wrote"
-FSTGIS_ORACLE_PY="$py" cargo test -q -p fst-cli --test cp_rm -- --nocapture --test-threads=1 2>&1 \
+FSTGIS_ORACLE_PY="$py" cargo test -q --workspace --test cp_rm -- --nocapture --test-threads=1 2>&1 \
   | grep -E 'records equal|panicked|test result|FAILED'
 echo "== vgrid (libvgrid 6.4.2) reads the '!!' records fst-core wrote, and we read vgrid's"
-FSTGIS_ORACLE_PY="$py" cargo test -q -p fst-core --test vertical_oracle -- --nocapture --test-threads=1 2>&1 \
+FSTGIS_ORACLE_PY="$py" cargo test -q --workspace --test vertical_oracle -- --nocapture --test-threads=1 2>&1 \
   | grep -E 'values equal|skipped|panicked|test result|FAILED'
 echo "== librmn (ezqkdef + gdll) reads the '>>'/'^^'/'^>' records fst-core wrote"
-FSTGIS_ORACLE_PY="$py" cargo test -q -p grids --test written_positional -- --nocapture --test-threads=1 2>&1 \
+FSTGIS_ORACLE_PY="$py" cargo test -q --workspace --test written_positional -- --nocapture --test-threads=1 2>&1 \
   | grep -E 'equal to librmn|skipped|panicked|test result|FAILED'

@@ -37,10 +37,9 @@ run_gdal() {
 }
 
 run_server() {
-  local profile="${FSTGIS_SERVER_PROFILE:-debug}" flag=""
-  [ "$profile" = release ] && flag="--release"
+  local profile="${FSTGIS_SERVER_PROFILE:-debug}"
   echo "== tests/server: build the tile server and the fst CLI ($profile)"
-  (cd "$root" && cargo build $flag -p tile-server -p fst-cli)
+  "$root/scripts/build-tools.sh" "$profile"
   local venv
   venv="$("$here/server/setup-venv.sh")"
   export FST_TILE_SERVER="$target/$profile/fst-tile-server" FST_CLI="$target/$profile/fst"
@@ -51,7 +50,7 @@ run_server() {
 
 run_ioda() {
   echo "== tests/ioda: build the ioda_json example and the fst CLI (debug)"
-  (cd "$root" && cargo build -p ioda --example ioda_json && cargo build -p fst-cli --bin fst)
+  "$root/scripts/build-tools.sh" debug
   local venv
   venv="$("$here/ioda/setup-venv.sh")"
   # The oracles are installed above: a missing one is an error, not a skip.

@@ -4,11 +4,7 @@
 #   FSTGIS_GDAL_PROFILE=debug|release   (default: debug, like `cargo test`)
 profile="${FSTGIS_GDAL_PROFILE:-debug}"
 cd "$root"
-if [ "$profile" = release ]; then
-  cargo build -p gdal-fst --release
-else
-  cargo build -p gdal-fst
-fi
+scripts/build-tools.sh "$profile"
 plugin_dir="$(gdal-driver/install-plugin.sh --profile "$profile")"
 export GDAL_DRIVER_PATH="$plugin_dir"
 export FSTGIS_REQUIRE_DRIVER=1

@@ -6,6 +6,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 echo "== tile-server: soak (30 s; FSTGIS_HEAVY=1: 10 min)"
-cargo test -p tile-server --test soak -- --ignored --nocapture
+# --workspace, not -p: the features `cargo test --workspace` built with, so nothing is
+# compiled twice (scripts/build-tools.sh says why).
+cargo test --workspace --test soak -- --ignored --nocapture
 echo "== tile-server: three replicas behind nginx"
 tile-server/tests/scaleout.sh
