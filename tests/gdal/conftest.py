@@ -132,6 +132,13 @@ def record_order_rows(ds, arr):
     roll = int(ds.GetMetadataItem("FST_COLUMNS_ROLLED") or 0)
     return np.roll(arr, roll, axis=-1) if roll else arr
 
+
+def band_columns(ds, record_rows):
+    """A record's rows (record order, ni columns) cut to the columns its band shows: all but
+    the last when the driver dropped a repeated 360°E column (FST_REPEATED_COLUMN_DROPPED)."""
+    dropped = ds.GetMetadataItem("FST_REPEATED_COLUMN_DROPPED") == "YES"
+    return record_rows[..., :-1] if dropped else record_rows
+
 REQUIRED = os.environ.get("FSTGIS_REQUIRE_DRIVER") == "1"
 
 

@@ -814,24 +814,42 @@ def test_64_bit_integer_bands_cross_as_integers(tmp_path):
     assert np.array_equal(ob.ReadAsArray().astype(np.int64), signed)
 
 
-def test_a_rewrapped_global_grid_is_copied_back_on_its_own_grid(tmp_path):
-    """The reader lays a global A grid on -180..180 (FST_COLUMNS_ROLLED); an FST -> FST copy,
-    or one through GeoTIFF (which keeps the dataset item), writes the A grid again with its
-    own column order, not an L grid starting at -180."""
-    name, src = next((n, d) for n, d in field_datasets(XDF / "grids.fst") if d.GetMetadataItem("FST_ETIKET") == "GRID_A00")
+@pytest.mark.parametrize("etiket", ["GRID_A00", "GRID_B00", "GRID_B10"])
+def test_a_rewrapped_global_grid_is_copied_back_on_its_own_grid(tmp_path, etiket):
+    """The reader lays a global A or B grid on -180..180 (FST_COLUMNS_ROLLED; a B grid's
+    360°E column, a repeat of its 0°, left out: FST_REPEATED_COLUMN_DROPPED); an FST -> FST
+    copy, or one through GeoTIFF (which keeps the dataset items), writes the A or B grid again
+    with its own column order (a B grid's 0° column repeated at 360°E), not an L grid
+    starting at -180."""
+    grtyp = etiket[5]
+    name, src = next((n, d) for n, d in field_datasets(XDF / "grids.fst") if d.GetMetadataItem("FST_ETIKET") == etiket)
     assert int(src.GetMetadataItem("FST_COLUMNS_ROLLED")) > 0
+    dropped = src.GetMetadataItem("FST_REPEATED_COLUMN_DROPPED") == "YES"
+    assert dropped == (grtyp == "B")
     want = src.GetRasterBand(1).ReadAsArray()
     tif = tmp_path / "a.tif"
     gdal.Translate(str(tif), src, format="GTiff")
     for k, via in enumerate([src, gdal.Open(str(tif))]):
-        out = to_fst(via, tmp_path / f"a{k}.fst")
-        assert out.GetMetadataItem("FST_GRTYP") == "A", k
+        path = tmp_path / f"a{k}.fst"
+        out = to_fst(via, path)
+        assert out.GetMetadataItem("FST_GRTYP") == grtyp, k
         # (ig2, the row order, is the writer's: north first.)
         assert out.GetMetadataItem("FST_IG1") == src.GetMetadataItem("FST_IG1"), k
         assert out.GetGeoTransform() == pytest.approx(src.GetGeoTransform())
+        assert out.RasterXSize == src.RasterXSize
         got = out.GetRasterBand(1).ReadAsArray()
         span = float(want.max() - want.min())
         np.testing.assert_allclose(got, want, atol=span / 2 ** 16 * 1.01, rtol=0, err_msg=str(k))
+        # The record as stored: a B grid's last column is its first again.
+        gdal.SetConfigOption("FST_ADJUST_LONGITUDE_RANGE", "NO")
+        try:
+            plain = gdal.Open(str(path))
+        finally:
+            gdal.SetConfigOption("FST_ADJUST_LONGITUDE_RANGE", None)
+        assert plain.RasterXSize == src.RasterXSize + dropped
+        if dropped:
+            stored = plain.GetRasterBand(1).ReadAsArray()
+            np.testing.assert_array_equal(stored[:, -1], stored[:, 0])
     # A window of it is no longer the whole grid: written where it is, not turned.
     part = gdal.Translate("", src, format="MEM", srcWin=[0, 0, 20, 10])
     out = to_fst(part, tmp_path / "part.fst")

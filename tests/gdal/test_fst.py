@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from osgeo import gdal, osr
 
-from conftest import RSF, XDF, Manifest, field_datasets, fixture_files, record_order_rows
+from conftest import RSF, XDF, Manifest, band_columns, field_datasets, fixture_files, record_order_rows
 
 pytestmark = pytest.mark.require_driver("FST")
 
@@ -111,7 +111,7 @@ def check_values(ds, band, rec, k, row_offset=0):
     want = rec.values()
     if want is None:
         return False
-    want = want[k][row_offset:row_offset + ds.RasterYSize]
+    want = band_columns(ds, want[k][row_offset:row_offset + ds.RasterYSize])
     got = record_order_rows(ds, band.ReadAsArray())
     assert got.shape == want.shape
     if np.iscomplexobj(want) or want.dtype.kind == "f":
@@ -146,7 +146,9 @@ def test_every_field_matches_the_manifest(path):
             assert name.startswith('FST:"%s":%s:%s:%s:%s' % (path, enc(n), enc(t), enc(e), g)), name
         recs = fields[key]
         assert ds.RasterCount == sum(r.nk for r in recs)
-        assert ds.RasterXSize == recs[0].ni
+        dropped = ds.GetMetadataItem("FST_REPEATED_COLUMN_DROPPED") == "YES"
+        assert ds.RasterXSize == recs[0].ni - dropped
+        assert not dropped or key[3].startswith("B-"), key
         row_offset = 0
         if key[3].startswith("U-"):
             assert ds.RasterYSize == recs[0].nj // 2
@@ -303,8 +305,8 @@ def check_crs_and_pixel_centres(path, tolerance):
         if g is None:
             continue
         ni, nj = g["ni"], g["nj"]
-        want_lat = man.blob_array(g["lat"]).reshape(nj, ni)
-        want_lon = man.blob_array(g["lon"]).reshape(nj, ni)
+        want_lat = band_columns(ds, man.blob_array(g["lat"]).reshape(nj, ni))
+        want_lon = band_columns(ds, man.blob_array(g["lon"]).reshape(nj, ni))
         grtyp = gkey[0]
         if grtyp == "X":
             continue
@@ -731,12 +733,17 @@ def test_every_listed_subdataset_reads(path):
             assert sub.GetRasterBand(b).ReadAsArray() is not None, f"{name} band {b}"
 
 
-def test_global_grids_on_0_360_are_rewrapped_to_minus_180_180(tmp_path):
-    """A global longitude grid (A, L starting at 0°) is laid on -180..180 as GDAL's GRIB
+@pytest.mark.parametrize("etiket", ["GRID_A00", "GRID_B00"])
+def test_global_grids_on_0_360_are_rewrapped_to_minus_180_180(tmp_path, etiket):
+    """A global longitude grid (A, B, L starting at 0°) is laid on -180..180 as GDAL's GRIB
     driver does since 3.4 (its columns from 180°E first), so that it overlays other layers;
-    FST_ADJUST_LONGITUDE_RANGE=NO keeps 0..360. Whole and windowed reads, across the seam
-    too, give the record's values in that order."""
-    name, ds = next((n, d) for n, d in field_datasets(XDF / "grids.fst") if d.GetMetadataItem("FST_ETIKET") == "GRID_A00")
+    a B grid's last column (360°E, the meridian of its first) is left out
+    (FST_REPEATED_COLUMN_DROPPED). FST_ADJUST_LONGITUDE_RANGE=NO keeps 0..360 and every
+    column. Whole and windowed reads, across the seam too, give the record's values in that
+    order."""
+    name, ds = next((n, d) for n, d in field_datasets(XDF / "grids.fst") if d.GetMetadataItem("FST_ETIKET") == etiket)
+    dropped = etiket.startswith("GRID_B")
+    assert (ds.GetMetadataItem("FST_REPEATED_COLUMN_DROPPED") == "YES") == dropped
     gt = ds.GetGeoTransform()
     k = int(ds.GetMetadataItem("FST_COLUMNS_ROLLED"))
     ni = ds.RasterXSize
@@ -754,7 +761,9 @@ def test_global_grids_on_0_360_are_rewrapped_to_minus_180_180(tmp_path):
     plain = plain_ds.GetRasterBand(1).ReadAsArray()
     assert plain_ds.GetGeoTransform()[0] == pytest.approx(-gt[1] / 2.0)
     assert plain_ds.GetMetadataItem("FST_COLUMNS_ROLLED") is None
-    np.testing.assert_array_equal(rolled, np.roll(plain, -k, axis=1))
+    assert plain_ds.GetMetadataItem("FST_REPEATED_COLUMN_DROPPED") is None
+    assert plain_ds.RasterXSize == ni + dropped
+    np.testing.assert_array_equal(rolled, np.roll(plain[:, :ni], -k, axis=1))
     # Windows: inside the first run, across the seam (record column ni-1 then 0), the end.
     for xoff, w in [(0, 5), (ni - k - 3, 7), (ni - k, 4), (ni - 6, 6), (0, ni)]:
         win = band.ReadAsArray(xoff, 2, w, 3)

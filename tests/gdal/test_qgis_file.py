@@ -82,13 +82,14 @@ def render_coverage(uri, lon, lat, crs, tmp_path):
 
 
 # Fields QGIS draws in place on a map in another CRS, as the HOWTO says: polar stereographic,
-# a regional L grid and global A grids (on 0..360 in the file; the driver rewraps them to
-# -180..180 as GDAL's GRIB driver does, and QGIS 3.22 drew their western half nowhere; on a
-# Web Mercator map their rows beyond 85° have no place) here (test_rotated.py renders the
-# rotated ones).
+# a regional L grid and global A and B grids (on 0..360 in the file; the driver rewraps them
+# to -180..180 as GDAL's GRIB driver does, leaving out a B grid's 360°E column, the same
+# meridian as its 0°; QGIS 3.22 drew their western half nowhere; on a Web Mercator map their
+# rows beyond 85° have no place) here (test_rotated.py renders the rotated ones).
 IN_PLACE = [("GRID_N", None, "EPSG:4326"), ("GRID_S", None, "EPSG:4326"),
             ("GRID_L", None, "EPSG:3857"), ("GRID_A00", None, "EPSG:4326"),
-            ("GRID_A10", None, "EPSG:4326")]
+            ("GRID_A10", None, "EPSG:4326"), ("GRID_B00", None, "EPSG:4326"),
+            ("GRID_B10", None, "EPSG:4326")]
 
 
 @pytest.mark.parametrize("etiket,part,crs", IN_PLACE, ids=[f"{e}{'-' + p if p else ''}-{c}" for e, p, c in IN_PLACE])
@@ -100,12 +101,10 @@ def test_qgis_draws_a_field_where_librmn_puts_its_points(etiket, part, crs, tmp_
     assert out["stray"] < 0.25, out
 
 
-# The HOWTO's "Where QGIS draws a field": B grids (0..360 with the 0° column repeated at
-# 360°, which no rewrapping can lay on -180..180) and fields georeferenced by geolocation
-# arrays (G, Y, stretched Z) need a warped VRT first, and so do polar fields that hold the
-# pole on a Web Mercator map (EPSG:3857).
-NEED_VRT = [("GRID_B00", ["-t_srs", "EPSG:4326", "--config", "CENTER_LONG", "0"], "EPSG:4326"),
-            ("GRID_G00", ["-geoloc", "-t_srs", "EPSG:4326"], "EPSG:4326"),
+# The HOWTO's "Where QGIS draws a field": fields georeferenced by geolocation arrays (G, Y,
+# stretched Z) need a warped VRT first, and so do polar fields that hold the pole on a Web
+# Mercator map (EPSG:3857).
+NEED_VRT = [("GRID_G00", ["-geoloc", "-t_srs", "EPSG:4326"], "EPSG:4326"),
             ("GRID_Y", ["-geoloc", "-t_srs", "EPSG:4326"], "EPSG:4326"),
             ("GRID_N", ["-t_srs", "EPSG:4326"], "EPSG:3857"),
             ("GRID_S", ["-t_srs", "EPSG:4326"], "EPSG:3857")]
@@ -115,8 +114,9 @@ NEED_VRT = [("GRID_B00", ["-t_srs", "EPSG:4326", "--config", "CENTER_LONG", "0"]
 def test_qgis_needs_the_howtos_warped_vrt_for_global_geolocated_and_polar_fields(etiket, warp, crs, tmp_path):
     need(have_qgis(), "python3-qgis missing")
     name, lon, lat = grid_points(XDF / "grids.fst", etiket)
-    # As added, QGIS 3.22 draws the western half of a B grid nowhere (it stays at 180..360°E), a geolocated field in pixel coordinates (0..ni °E, -nj..0 °N) and a field
-    # holding a pole not at all in EPSG:3857 (a GeoTIFF of it neither): the HOWTO says so.
+    # As added, QGIS 3.22 draws a geolocated field in pixel coordinates (0..ni °E, -nj..0 °N)
+    # and a field holding a pole not at all in EPSG:3857 (a GeoTIFF of it neither): the HOWTO
+    # says so.
     raw = render_coverage(name, lon, lat, crs, tmp_path)
     assert raw["covered"] < 0.6, raw
     vrt = tmp_path / "w.vrt"

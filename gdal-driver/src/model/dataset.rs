@@ -174,7 +174,8 @@ pub(super) enum Content {
     /// A subdataset listing: no pixels.
     Listing,
     /// Records of a field. Line `l` of the raster is record row `row(l)`; column `c` is
-    /// record column `(c + roll) % ni` (a global longitude grid rewrapped to −180..180).
+    /// record column `(c + roll) % xsize` (a global longitude grid rewrapped to −180..180,
+    /// whose band may leave out the record's last column: see [`Rewrap`]).
     Records {
         flip: bool,
         row_offset: usize,
@@ -243,29 +244,46 @@ impl Dataset {
     }
 }
 
+/// How a global longitude grid on 0..360 is laid on −180..180 (see [`rewrap_columns`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Rewrap {
+    /// Band column c is record column (c + roll) mod `columns`.
+    pub(super) roll: usize,
+    /// The band's columns: the record's, less its last when that one repeats the first
+    /// (a B grid's 360°E, the same meridian as its 0°).
+    pub(super) columns: usize,
+}
+
 /// A global longitude grid on 0..360 (`gt`: its geotransform, `xsize` columns spanning 360°,
-/// the first centre in [0°, 180°)) rewrapped to −180..180: `gt` moved to start at the first
-/// column at or east of 180°E, less 360°, and the number of columns moved to the end
-/// returned (0 for other grids, left as they are).
-pub(super) fn rewrap_columns(gt: &mut [f64; 6], xsize: usize) -> usize {
+/// or 360° and one column more when the last repeats the first; the first centre in
+/// [0°, 180°)) rewrapped to −180..180: `gt` moved to start at the first column at or east of
+/// 180°E, less 360°. None for other grids, left as they are.
+pub(super) fn rewrap_columns(gt: &mut [f64; 6], xsize: usize) -> Option<Rewrap> {
     let dx = gt[1];
-    let span = dx * xsize as f64;
     let first = gt[0] + dx / 2.0;
-    if !(dx > 0.0 && (span - 360.0).abs() < 1e-6 && (0.0..180.0).contains(&first)) {
-        return 0;
+    let spans = |n: usize| (dx * n as f64 - 360.0).abs() < 1e-6;
+    let columns = if spans(xsize) {
+        xsize
+    } else if xsize > 2 && spans(xsize - 1) {
+        xsize - 1
+    } else {
+        return None;
+    };
+    if !(dx > 0.0 && (0.0..180.0).contains(&first)) {
+        return None;
     }
     // Columns west of 180°E (a column at 180° exactly goes east, to −180°).
     let west = (180.0 - first) / dx;
-    let k = if (west - west.round()).abs() < 1e-6 {
+    let roll = if (west - west.round()).abs() < 1e-6 {
         west.round()
     } else {
         west.ceil()
     } as usize;
-    if k == 0 || k >= xsize {
-        return 0;
+    if roll == 0 || roll >= columns {
+        return None;
     }
-    gt[0] += k as f64 * dx - 360.0;
-    k
+    gt[0] += roll as f64 * dx - 360.0;
+    Some(Rewrap { roll, columns })
 }
 
 /// Open `name`: a path, or a subdataset name.
@@ -455,6 +473,7 @@ impl Ctx<'_> {
         let mut flip = true;
         let mut row_offset = 0;
         let mut roll = 0;
+        let mut repeated_column = false;
         let grid = grids::fst::descriptor_from_record(self.file, first)
             .and_then(|d| Grid::with_limits(&d, GridOptions::default(), &self.opts.limits));
         match &grid {
@@ -507,7 +526,11 @@ impl Ctx<'_> {
                             .as_mut()
                             .filter(|_| longlat && !is_u && self.opts.adjust_longitude_range)
                         {
-                            roll = rewrap_columns(gt, ds.xsize);
+                            if let Some(r) = rewrap_columns(gt, ds.xsize) {
+                                repeated_column = r.columns < ds.xsize;
+                                ds.xsize = r.columns;
+                                roll = r.roll;
+                            }
                         }
                         match g.subgrid_crs(sub_k) {
                             Ok(c) => ds.wkt = Some(c.wkt),
@@ -606,8 +629,12 @@ impl Ctx<'_> {
         ds.metadata
             .push(kv("FST_ROWS_REVERSED", if flip { "YES" } else { "NO" }));
         if roll > 0 {
-            // Band column c is record column (c + roll) % ni.
+            // Band column c is record column (c + roll) % (band columns).
             ds.metadata.push(kv("FST_COLUMNS_ROLLED", roll));
+        }
+        if repeated_column {
+            // The record's last column (360°E) repeats its first (0°E): no band column.
+            ds.metadata.push(kv("FST_REPEATED_COLUMN_DROPPED", "YES"));
         }
         ds.content = Content::Records {
             flip,

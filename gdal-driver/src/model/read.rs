@@ -86,8 +86,8 @@ impl Dataset {
                             continue;
                         }
                         let j = row_offset + if *flip { self.ysize - 1 - line } else { line };
-                        let at = (plane + j * ni, ni, *roll);
-                        copy_cols(samples, at, (0, ni), b.data_type, dst)?;
+                        let at = (plane + j * ni, self.xsize, *roll);
+                        copy_cols(samples, at, (0, self.xsize), b.data_type, dst)?;
                     }
                     Ok(())
                 };
@@ -193,7 +193,7 @@ impl Dataset {
                 for l in 0..h {
                     let line = yoff + l;
                     let j = row_offset + if *flip { self.ysize - 1 - line } else { line };
-                    let at = (plane + j * ni, ni, *roll);
+                    let at = (plane + j * ni, self.xsize, *roll);
                     let read =
                         |dst: &mut [u8]| copy_cols(&dec.samples, at, (xoff, w), b.data_type, dst);
                     if pixel_space == px && line_space >= w * px {
@@ -454,9 +454,9 @@ fn write_f64(src: &[f64], dt: DataType, dst: &mut [u8]) {
 }
 
 /// Copy `n` points starting at point `start` of `s` into `dst` as `dt`.
-/// Band columns `x .. x + n` of the record row starting at `row_start` (`ni` columns) into
-/// `dst`, band column c being record column `(c + roll) % ni`: one run, or two where the
-/// window crosses the record's last column.
+/// Band columns `x .. x + n` of the record row starting at `row_start` into `dst`, band
+/// column c being record column `(c + roll) % ni` (`ni`: the band's columns, the record's or
+/// all but its last): one run, or two where the window crosses column `ni − 1`.
 fn copy_cols(
     s: &Samples,
     (row_start, ni, roll): (usize, usize, usize),

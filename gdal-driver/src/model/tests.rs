@@ -116,25 +116,35 @@ fn forecast_leads_read_exactly() {
 #[test]
 #[allow(clippy::float_cmp)] // exact arithmetic on these spacings
 fn global_longitude_grids_are_rewrapped_from_180_east() {
-    use super::dataset::rewrap_columns;
+    use super::dataset::{rewrap_columns, Rewrap};
+    let rewrap = |roll, columns| Some(Rewrap { roll, columns });
     // A global grid of 4° columns centred 2°, 6°, …: the columns from 182° move to the front.
     let mut gt = [0.0, 4.0, 0.0, 90.0, 0.0, -4.0];
-    assert_eq!(rewrap_columns(&mut gt, 90), 45);
+    assert_eq!(rewrap_columns(&mut gt, 90), rewrap(45, 90));
     assert_eq!(gt[0], -180.0);
     // Centres on 0°, 1°, … : the column at 180° exactly goes east, to −180°.
     let mut gt = [-0.5, 1.0, 0.0, 90.0, 0.0, -1.0];
-    assert_eq!(rewrap_columns(&mut gt, 360), 180);
+    assert_eq!(rewrap_columns(&mut gt, 360), rewrap(180, 360));
     assert_eq!(gt[0], -180.5);
-    // Not global (a regional grid, a B grid's repeated column), or not starting in [0, 180):
-    // left alone.
+    // A B grid: 0° repeated at 360°. Its last column leaves the band, the rest is rewrapped.
+    let mut gt = [-0.5, 1.0, 0.0, 90.5, 0.0, -1.0];
+    assert_eq!(rewrap_columns(&mut gt, 361), rewrap(180, 360));
+    assert_eq!(gt[0], -180.5);
+    let mut gt = [-1.25, 2.5, 0.0, 91.25, 0.0, -2.5];
+    assert_eq!(rewrap_columns(&mut gt, 145), rewrap(72, 144));
+    assert_eq!(gt[0], -181.25);
+    // Not global (a regional grid, one or two columns short or over), or not starting in
+    // [0, 180): left alone.
     for (gt0, dx, n) in [
         (0.0, 1.0, 100),
-        (-0.5, 1.0, 361),
+        (-0.5, 1.0, 359),
+        (-0.5, 1.0, 362),
         (-180.0, 1.0, 360),
+        (-180.5, 1.0, 361),
         (190.0, 1.0, 360),
     ] {
         let mut gt = [gt0, dx, 0.0, 90.0, 0.0, -dx];
-        assert_eq!(rewrap_columns(&mut gt, n), 0, "{gt0} {dx} {n}");
+        assert_eq!(rewrap_columns(&mut gt, n), None, "{gt0} {dx} {n}");
         assert_eq!(gt[0], gt0);
     }
 }

@@ -9,7 +9,7 @@ use fst_core::record::Datyp;
 use fst_core::write::{EncodedRecord, FstWriter, RecordEncoder, RecordKeys};
 
 use super::pipeline::Values;
-use super::{BandValues, CreateError};
+use super::{BandValues, CreateError, Unwrap};
 
 /// The missing points in record order into `missing` (its length made `ni·nj`): NaN, and
 /// the nodata value (compared exactly: it is the value GDAL stored); with `f32s`, the values
@@ -135,21 +135,21 @@ pub(super) struct BandPlan {
 #[derive(Debug, Clone)]
 pub(super) struct BandEncoder {
     pub(super) path: PathBuf,
+    /// The band's columns (the record may have one more: see `unwrap`).
     pub(super) ni: usize,
     pub(super) nj: usize,
     /// Whether the band's first line becomes the record's last row.
     pub(super) flip: bool,
-    /// Record column c is band column (c + ni − unroll) mod ni: a global grid our reader
-    /// rewrapped to −180..180 put back in its own column order (0: as they are).
-    pub(super) unroll: usize,
+    /// A global grid our reader rewrapped to −180..180 put back in its own column order.
+    pub(super) unwrap: Unwrap,
     pub(super) records: RecordEncoder,
 }
 
 impl BandEncoder {
-    /// The values in the record's column order where they must be turned (see `unroll`).
+    /// The values in the record's column order where they must be turned (see `unwrap`).
     fn unrolled(&self, values: BandValues<'_>) -> Option<Values> {
-        (self.unroll > 0 && self.unroll < self.ni)
-            .then(|| Values::unrolled(values, self.ni, self.unroll))
+        let Unwrap { roll, repeat_first } = self.unwrap;
+        (roll > 0 && roll < self.ni).then(|| Values::unrolled(values, self.ni, roll, repeat_first))
     }
 
     /// A band's values as the record `plan` describes: missing points found, rows put in
@@ -173,7 +173,10 @@ impl BandEncoder {
             )));
         }
         let unrolled = self.unrolled(values);
-        let values = unrolled.as_ref().map_or(values, Values::as_band_values);
+        let (values, ni) = match &unrolled {
+            Some(v) => (v.as_band_values(), v.len() / nj.max(1)),
+            None => (values, ni),
+        };
         let (base, nbits) = (plan.datyp & !64, plan.nbits);
         // Every packing but 0, 2, 4 and 5/64 takes f32 values: made with the mask, in one pass.
         let as_f32 = !matches!((base & 127, nbits), (0 | 2 | 4, _) | (5, 64));

@@ -232,6 +232,8 @@ pub struct Creator {
     writer: Option<FstWriter>,
     options: CreateOptions,
     source: SourceInfo,
+    /// How the band's columns become the record's.
+    unwrap: Unwrap,
     grid: Option<FstGrid>,
     written: HashSet<SearchKeys>,
     /// The writer's call count of the next band's record (numbers follow each other: a
@@ -246,6 +248,36 @@ impl std::fmt::Debug for Creator {
         f.debug_struct("Creator")
             .field("path", &self.path)
             .finish_non_exhaustive()
+    }
+}
+
+/// How the copy puts back a global longitude grid our reader rewrapped to −180..180.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Unwrap {
+    /// Record column c is band column (c + band columns − roll) mod (band columns); 0: the
+    /// columns as they are.
+    pub(super) roll: usize,
+    /// Whether the record ends with its first column again (a B grid's 360°E, which the
+    /// reader left out of the band).
+    pub(super) repeat_first: bool,
+}
+
+impl Unwrap {
+    /// From the source's dataset items `FST_COLUMNS_ROLLED` and `FST_REPEATED_COLUMN_DROPPED`.
+    fn of(source: &SourceInfo) -> Unwrap {
+        let roll = columns_rolled(source);
+        let dropped = source.metadata.iter().any(|(key, v)| {
+            key == "FST_REPEATED_COLUMN_DROPPED" && v.trim().eq_ignore_ascii_case("YES")
+        });
+        Unwrap {
+            roll,
+            repeat_first: roll > 0 && dropped,
+        }
+    }
+
+    /// The record's columns for a band of `band_columns`.
+    pub(super) fn record_columns(self, band_columns: usize) -> usize {
+        band_columns + usize::from(self.repeat_first)
     }
 }
 
@@ -302,8 +334,12 @@ impl Creator {
                 "the FST writer writes local files only (not GDAL virtual files)".into(),
             ));
         }
+        // A global grid our reader rewrapped to -180..180 goes back on the grid it came from.
+        let unwrap = Unwrap::of(&source);
         let (ni, nj) = (
-            u32::try_from(source.xsize).ok().filter(|&n| n > 0),
+            u32::try_from(unwrap.record_columns(source.xsize))
+                .ok()
+                .filter(|&n| n > 0),
             u32::try_from(source.ysize).ok().filter(|&n| n > 0),
         );
         let (Some(ni), Some(nj)) = (ni, nj) else {
@@ -312,11 +348,9 @@ impl Creator {
                 source.xsize, source.ysize
             )));
         };
-        // A global grid our reader rewrapped to -180..180 goes back on the grid it came from.
-        let unroll = columns_rolled(&source);
         let geotransform = source.geotransform.map(|mut gt| {
-            if unroll > 0 {
-                gt[0] += 360.0 - unroll as f64 * gt[1];
+            if unwrap.roll > 0 {
+                gt[0] += 360.0 - unwrap.roll as f64 * gt[1];
             }
             gt
         });
@@ -362,6 +396,7 @@ impl Creator {
             writer: Some(writer),
             options,
             source,
+            unwrap,
             grid,
             written: HashSet::new(),
             next_sequence: 0,
@@ -516,7 +551,7 @@ impl Creator {
                 k.grtyp = b'X';
             }
         }
-        k.ni = self.source.xsize as u32;
+        k.ni = self.unwrap.record_columns(self.source.xsize) as u32;
         k.nj = self.source.ysize as u32;
         // Bands whose keys would be equal (plain GeoTIFF bands) stay apart by ip3.
         if self.options.ip3.is_none() && self.written.contains(&search_keys(&k)) {
@@ -546,7 +581,7 @@ impl Creator {
             // Without a grid (X), our reader shows record row 0 at the bottom, like librmn's
             // tools: write south first so that the raster comes back the same way up.
             flip: self.grid.as_ref().is_none_or(|g| g.flip_rows),
-            unroll: columns_rolled(&self.source),
+            unwrap: self.unwrap,
             records,
         })
     }

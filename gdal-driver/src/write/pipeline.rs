@@ -43,21 +43,32 @@ pub(super) enum Values {
 
 impl Values {
     /// `from`'s rows of `ni` values each turned by `k` columns: value c of a row is value
-    /// (c + ni − k) mod ni of the same row of `from`.
-    pub(super) fn unrolled(from: BandValues<'_>, ni: usize, k: usize) -> Self {
-        fn turn<T: Copy>(v: &[T], ni: usize, k: usize) -> Vec<T> {
+    /// (c + ni − k) mod ni of the same row of `from`; with `repeat_first`, each row then ends
+    /// with its first value again (ni + 1 values).
+    pub(super) fn unrolled(from: BandValues<'_>, ni: usize, k: usize, repeat_first: bool) -> Self {
+        fn turn<T: Copy>(v: &[T], ni: usize, k: usize, repeat_first: bool) -> Vec<T> {
             v.chunks(ni)
                 .flat_map(|row| {
                     let (west, east) = row.split_at(row.len().saturating_sub(k));
-                    east.iter().chain(west).copied()
+                    let first = east.first().or(west.first()).filter(|_| repeat_first);
+                    east.iter().chain(west).chain(first).copied()
                 })
                 .collect()
         }
         match from {
-            BandValues::F64(v) => Values::F64(turn(v, ni, k)),
-            BandValues::F32(v) => Values::F32(turn(v, ni, k)),
-            BandValues::U64(v) => Values::U64(turn(v, ni, k)),
-            BandValues::I64(v) => Values::I64(turn(v, ni, k)),
+            BandValues::F64(v) => Values::F64(turn(v, ni, k, repeat_first)),
+            BandValues::F32(v) => Values::F32(turn(v, ni, k, repeat_first)),
+            BandValues::U64(v) => Values::U64(turn(v, ni, k, repeat_first)),
+            BandValues::I64(v) => Values::I64(turn(v, ni, k, repeat_first)),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Values::F64(v) => v.len(),
+            Values::F32(v) => v.len(),
+            Values::U64(v) => v.len(),
+            Values::I64(v) => v.len(),
         }
     }
 

@@ -252,3 +252,54 @@ fn missing_mask_marks_nan_and_nodata_in_record_order() {
     assert_eq!(m, [true, false, false, false, true, true]);
     assert_eq!(v, [0.0, 5.0, 6.0, 1.0, 0.0, 0.0]);
 }
+
+#[test]
+fn a_rewrapped_b_grid_is_written_back_with_its_repeated_column() {
+    // The reader's view of a B grid of 5 × 3 points (0°, 90°, …, 360°; −90°, 0°, 90°): four
+    // columns from 180°E (rolled by 2, the 360° column left out), north up.
+    let dir = tmp("b");
+    let path = dir.join("out.fst");
+    let src = SourceInfo {
+        xsize: 4,
+        ysize: 3,
+        geotransform: Some([-225.0, 90.0, 0.0, 135.0, 0.0, -90.0]),
+        crs: Some("EPSG:4326".into()),
+        metadata: vec![
+            kv("FST_COLUMNS_ROLLED", "2"),
+            kv("FST_REPEATED_COLUMN_DROPPED", "YES"),
+        ],
+        ..SourceInfo::default()
+    };
+    let opts = CreateOptions::parse([("DATYP", "5"), ("NBITS", "64")]).unwrap();
+    let mut c = Creator::begin(&path, src, opts).unwrap();
+    assert_eq!(c.grid().unwrap().descriptor.grtyp, b'B');
+    // Line l, band column c holds 10·(2 − l) + record column (c + 2) mod 4.
+    let values: Vec<f64> = (0..3)
+        .flat_map(|l| (0..4).map(move |c| f64::from(10 * (2 - l) + (c + 2) % 4)))
+        .collect();
+    c.write_band(BandInput {
+        number: 1,
+        gdal_type: 7,
+        metadata: &[],
+        nodata: None,
+        values: BandValues::F64(&values),
+    })
+    .unwrap();
+    c.finish().unwrap();
+    let f = FstFile::open(&path).unwrap();
+    let rec = &f.records()[0];
+    assert_eq!((rec.ni, rec.nj, char::from(rec.grtyp)), (5, 3, 'B'));
+    let Samples::F64(v) = f.decode(rec).unwrap().samples else {
+        panic!("f64 expected")
+    };
+    let south_first = rec.ig2 == 0;
+    for j in 0..3u32 {
+        let row = if south_first { j } else { 2 - j };
+        let want: Vec<f64> = [0, 1, 2, 3, 0]
+            .iter()
+            .map(|&i| f64::from(10 * row + i))
+            .collect();
+        assert_eq!(v[j as usize * 5..j as usize * 5 + 5], want[..], "row {j}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
