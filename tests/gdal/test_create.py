@@ -814,13 +814,14 @@ def test_64_bit_integer_bands_cross_as_integers(tmp_path):
     assert np.array_equal(ob.ReadAsArray().astype(np.int64), signed)
 
 
-@pytest.mark.parametrize("etiket", ["GRID_A00", "GRID_B00", "GRID_B10"])
+@pytest.mark.parametrize("etiket", ["GRID_A00", "GRID_A01", "GRID_B00", "GRID_B10", "GRID_B01"])
 def test_a_rewrapped_global_grid_is_copied_back_on_its_own_grid(tmp_path, etiket):
     """The reader lays a global A or B grid on -180..180 (FST_COLUMNS_ROLLED; a B grid's
     360°E column, a repeat of its 0°, left out: FST_REPEATED_COLUMN_DROPPED); an FST -> FST
     copy, or one through GeoTIFF (which keeps the dataset items), writes the A or B grid again
     with its own column order (a B grid's 0° column repeated at 360°E), not an L grid
-    starting at -180."""
+    starting at -180, and in the row order of its records (ig2: 0 south first, 1 north
+    first)."""
     grtyp = etiket[5]
     name, src = next((n, d) for n, d in field_datasets(XDF / "grids.fst") if d.GetMetadataItem("FST_ETIKET") == etiket)
     assert int(src.GetMetadataItem("FST_COLUMNS_ROLLED")) > 0
@@ -833,8 +834,9 @@ def test_a_rewrapped_global_grid_is_copied_back_on_its_own_grid(tmp_path, etiket
         path = tmp_path / f"a{k}.fst"
         out = to_fst(via, path)
         assert out.GetMetadataItem("FST_GRTYP") == grtyp, k
-        # (ig2, the row order, is the writer's: north first.)
-        assert out.GetMetadataItem("FST_IG1") == src.GetMetadataItem("FST_IG1"), k
+        for ig in ("FST_IG1", "FST_IG2", "FST_IG3", "FST_IG4"):
+            assert out.GetMetadataItem(ig) == src.GetMetadataItem(ig), (k, ig)
+        assert out.GetMetadataItem("FST_ROWS_REVERSED") == src.GetMetadataItem("FST_ROWS_REVERSED")
         assert out.GetGeoTransform() == pytest.approx(src.GetGeoTransform())
         assert out.RasterXSize == src.RasterXSize
         got = out.GetRasterBand(1).ReadAsArray()
@@ -855,3 +857,16 @@ def test_a_rewrapped_global_grid_is_copied_back_on_its_own_grid(tmp_path, etiket
     out = to_fst(part, tmp_path / "part.fst")
     np.testing.assert_allclose(out.GetRasterBand(1).ReadAsArray(), want[:10, :20],
                                atol=float(want[:10, :20].max() - want[:10, :20].min()) / 2 ** 16 * 1.01 + 1e-6)
+
+
+@pytest.mark.parametrize("etiket", ["GRID_G00", "GRID_G01", "GRID_G10"])
+def test_a_gaussian_grid_is_copied_back_with_its_keys_and_row_order(tmp_path, etiket):
+    """A G field (geolocation arrays: Gaussian latitudes) -> FST: from_lat_lon finds the G grid
+    again, with the source's ig1..ig4 (ig2 = the records' row order) and its values."""
+    name, src = next((n, d) for n, d in field_datasets(XDF / "grids.fst") if d.GetMetadataItem("FST_ETIKET") == etiket)
+    out = tmp_path / "g.fst"
+    to_fst(src, out, "DATYP=5", "NBITS=32")
+    (ds, b), = bands_of(out)
+    for key in ("FST_GRTYP", "FST_IG1", "FST_IG2", "FST_IG3", "FST_IG4", "FST_ROWS_REVERSED"):
+        assert ds.GetMetadataItem(key) == src.GetMetadataItem(key), key
+    np.testing.assert_array_equal(b.ReadAsArray(), src.GetRasterBand(1).ReadAsArray())

@@ -303,6 +303,32 @@ fn columns_rolled(source: &SourceInfo) -> usize {
     }
 }
 
+/// `grid` in the row order of the records it was read from, when it is the A, B or G grid of
+/// an FST source (its dataset items `FST_GRTYP` and `FST_IG2`: 0 south first, 1 north first):
+/// an FST → FST copy keeps its keys, and programs that index the array as stored (row 1 the
+/// southernmost, in much Fortran) find it where it was. Both orders georeference alike; other
+/// sources keep the order the grid was found in (a north-up raster: north first).
+fn in_source_row_order(mut grid: FstGrid, metadata: &[(String, String)]) -> FstGrid {
+    let item = |key: &str| {
+        metadata
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+    };
+    let d = &mut grid.descriptor;
+    let same_type = item("FST_GRTYP").is_some_and(|g| g.as_bytes() == [d.grtyp]);
+    let source_ig2 = item("FST_IG2").and_then(|v| v.parse::<u32>().ok());
+    if let (true, true, Some(ig2 @ (0 | 1))) =
+        (matches!(d.grtyp, b'A' | b'B' | b'G'), same_type, source_ig2)
+    {
+        if d.ig[1] != ig2 {
+            d.ig[1] = ig2;
+            grid.flip_rows = !grid.flip_rows;
+        }
+    }
+    grid
+}
+
 /// Whether this build's encoder can write turbo records (another crate may not have them).
 fn turbo_available() -> bool {
     let v = [0.0f32, 1.0, 2.0, 3.0];
@@ -375,6 +401,7 @@ impl Creator {
                 None => None,
             },
         };
+        let grid = grid.map(|g| in_source_row_order(g, &source.metadata));
         let carried = crate::vertical_metadata::parse(&source.metadata)
             .map_err(|e| src_err(e.to_string()))?;
         // Only a copy that carries descriptors reads the file it appends to for its own.
