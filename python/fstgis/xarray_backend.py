@@ -44,9 +44,10 @@ What a dataset holds
   member number at its end: ``GEPS_001``, ``GEPS_002``) are one variable with a leading
   ``realization`` dimension (``standard_name=realization``) and a ``realization_etiket``
   coordinate; ``ensembles=False`` keeps one variable per etiket (named ``TT_GEPS_001``...).
-* Character records (datyp 3 and 7: station lists, GenPhysX's ``META``) alone in their
-  field are string variables, one string per row (``<name>_row`` when there are several),
-  read at open (see ``fstgis._text``); fstd2nc decodes only ``META`` and ``INFO``.
+* Character records (datyp 3 and 7: station lists, GenPhysX's ``META``) are string
+  variables, one string per row (``<name>_row`` when there are several), along the time and
+  level axes of their field when it has several records, read at open (see
+  ``fstgis._text``); fstd2nc decodes only ``META`` and ``INFO``.
 * Values are lazy: each record is one chunk (``preferred_chunks``), read when indexed, with
   missing values (datyp +64) as NaN (integer fields with missing values become float64).
   Opening reads the directory and the grids' positional records only. Arrays pickle by
@@ -74,7 +75,7 @@ from ._axes import DimensionNames, leading_axes, time_variable, times
 from ._cf import variable_attrs
 from ._fields import distinct, merge_members, split_model_levels, unique_name, variable_names
 from ._select import select_fields, selected_records
-from ._text import is_text, text_variable
+from ._text import is_text, text_field_variable, text_variable
 from ._vertical import vertical_terms
 
 # Threads decoding the records of one indexing call (dask chunks are one record each and
@@ -354,16 +355,21 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
                     for c in distinct((fd["datyp"] << 8) | (fd["nbits"] & 255))}
         dtypes = {_dtype(d, n) for d, n in packings}
         if None in dtypes:
-            if is_text(packings) and len(recs) == 1:
+            if is_text(packings):
                 attrs = {"nomvar": fd["nomvar"], "typvar": fd["typvar"],
                          "etiket": fd["etiket"], "long_name": fd["nomvar"]}
-                text = text_variable(f[int(recs[0])], name, attrs)
+                if len(recs) == 1:
+                    text = text_variable(f[int(recs[0])], name, attrs)
+                else:
+                    axes, grid_of_records = leading_axes(
+                        fd, name, dims_reg, coords, axes_memo, forecast_axis=forecast_axis,
+                        single_origin=single_origin)
+                    text = text_field_variable(f, grid_of_records, axes.dims, name, attrs)
                 if text is not None:
                     data_vars[name] = text
                     continue
-            # Characters (of several records, or too many) or raw words of an odd width:
-            # not an array of values. Said, not silently dropped: the records are there for
-            # fstgis.open.
+            # Characters (too many, or unreadable) or raw words of an odd width: not an array
+            # of values. Said, not silently dropped: the records are there for fstgis.open.
             warnings.warn(f"{name}: records of datyp {first.datyp} with nbits {first.nbits} "
                           "(characters or raw words) are not an array of values; variable "
                           "skipped (fstgis.open reads them)")

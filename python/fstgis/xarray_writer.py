@@ -5,7 +5,8 @@ The inverse of the backend's mapping (``fstgis.xarray_backend``):
 * each data variable of 2 or more dimensions becomes records named by its ``nomvar``
   attribute (else the variable name, upper case, at most 4 characters: two names giving the
   same nomvar, typvar and etiket are refused), with its ``typvar``/``etiket`` attributes;
-  strings (a scalar, or along one dimension) become a character record (``fstgis._text``);
+  strings become character records (``fstgis._text``): a scalar, or rows along another
+  dimension, one record; along time, level and member dimensions, a record per cell;
   the others (numeric scalars and 1-D series) are named in a warning and not written;
 * the level dimension gives ip1: its ``<dim>_ip1`` coordinate when the dataset came from
   fstgis, else the value encoded with the kind its ``standard_name`` names (``air_pressure``
@@ -283,7 +284,7 @@ def from_xarray(ds: xr.Dataset, path, *, container: str = "xdf", datyp=None, nbi
                 continue
             if is_text_variable(var):
                 _check_unique_name(written, name, var)
-                write_text(out, var, _record_name(name, var)[0])
+                _write_text_variable(out, ds, name, var)
                 continue
             if var.ndim < 2 or var.dtype.kind not in "fiuc":
                 why = (f"{var.ndim} dimension(s), a field needs 2 (y, x) or more"
@@ -329,10 +330,10 @@ def _write_vgrid_table(out, coord):
     out.write(np.asfortranarray(coord.values), datyp=datyp, nbits=nbits, **keys)
 
 
-def _member_dim(ds, var):
-    """The variable's ensemble dimension (a coordinate with ``standard_name=realization``),
-    or None."""
-    for d in var.dims[:-2]:
+def _member_dim(ds, lead):
+    """The ensemble dimension among leading dimensions ``lead`` (a coordinate with
+    ``standard_name=realization``), or None."""
+    for d in lead:
         if d in ds.coords and ds[d].attrs.get("standard_name") == "realization":
             return d
     return None
@@ -392,18 +393,10 @@ def _horizontal_last(ds, var):
     return var.transpose(*[d for d in var.dims if d not in horizontal], *horizontal)
 
 
-def _write_variable(out, grids, ds, name, var, datyp, nbits):
-    var = _horizontal_last(ds, var)
-    member_dim = _member_dim(ds, var)
-    if member_dim is not None:
-        for pos, etiket in enumerate(_member_etikets(ds, var, member_dim)):
-            member = var.isel({member_dim: pos})
-            member.attrs = dict(var.attrs, etiket=etiket)
-            _write_variable(out, grids, ds, name, member, datyp, nbits)
-        return
-    dims = list(var.dims)
-    horizontal = dims[-2:]
-    lead = dims[:-2]
+def _cells(ds, name, var, lead):
+    """The records of ``var`` along its leading dimensions ``lead`` (no member dimension):
+    the order of those dimensions for them (time, level, k) and, for each record, its index
+    in that order and its dateo, deet, npas, ip1 and ip2."""
     time_dims = [d for d in lead if d in ds.coords and (_is_time(ds[d]) or (
         d.startswith("leadtime") and np.issubdtype(ds[d].dtype, np.timedelta64)))]
     kdims = [d for d in lead if d.startswith("k") and d not in ds.coords]
@@ -413,7 +406,34 @@ def _write_variable(out, grids, ds, name, var, datyp, nbits):
             f"{name}: dimensions {rest + kdims} cannot be mapped to one level and k")
     level_dim = rest[0] if rest else None
     ip1s = _level_ip1s(ds, var, level_dim)
-    times = _time_keys(ds, var, time_dims)
+    cells = []
+    for tidx, (dateo, deet, npas, ip2) in _time_keys(ds, var, time_dims).items():
+        for li, ip1 in enumerate(ip1s):
+            cells.append((tidx + ((li,) if level_dim else ()),
+                          dict(dateo=dateo, deet=deet, npas=npas, ip1=ip1, ip2=ip2)))
+    return time_dims + ([level_dim] if level_dim else []) + kdims, cells
+
+
+def _by_member(ds, var, lead, write) -> bool:
+    """Calls ``write(member)`` for each ensemble member of ``var`` (its etiket set) when one
+    of its leading dimensions ``lead`` is a member dimension; whether there was one."""
+    member_dim = _member_dim(ds, lead)
+    if member_dim is None:
+        return False
+    for pos, etiket in enumerate(_member_etikets(ds, var, member_dim)):
+        member = var.isel({member_dim: pos})
+        member.attrs = dict(var.attrs, etiket=etiket)
+        write(member)
+    return True
+
+
+def _write_variable(out, grids, ds, name, var, datyp, nbits):
+    var = _horizontal_last(ds, var)
+    if _by_member(ds, var, var.dims[:-2],
+                  lambda m: _write_variable(out, grids, ds, name, m, datyp, nbits)):
+        return
+    horizontal = list(var.dims[-2:])
+    order, cells = _cells(ds, name, var, var.dims[:-2])
     grid = grids.grid_of(ds, var)
     ig = grid["ig"]
     nomvar, _ = _record_name(name, var)
@@ -426,18 +446,44 @@ def _write_variable(out, grids, ds, name, var, datyp, nbits):
         # stored, so they are written back so.
         var_datyp = 0
         var_nbits = var.encoding.get("fst_nbits") if var_nbits is None else var_nbits
-    order = time_dims + ([level_dim] if level_dim else []) + kdims + horizontal
-    values = var.transpose(*order)
-    for tidx, (dateo, deet, npas, ip2) in times.items():
-        for li, ip1 in enumerate(ip1s):
-            index = tidx + ((li,) if level_dim else ())
-            block = np.asarray(values[index].values)  # ([nk,] ny, nx)
-            if grid["flip_rows"]:
-                block = block[..., ::-1, :]
-            # (.., ny, nx) → (nx, ny[, nk]) in Fortran order: transposes, no copy.
-            data = block.T
-            out.write(data, dateo=dateo, deet=deet, npas=npas, ip1=ip1, ip2=ip2,
-                      datyp=var_datyp, nbits=var_nbits, **keys)
+    values = var.transpose(*order, *horizontal)
+    for index, cell_keys in cells:
+        block = np.asarray(values[index].values)  # ([nk,] ny, nx)
+        if grid["flip_rows"]:
+            block = block[..., ::-1, :]
+        # (.., ny, nx) → (nx, ny[, nk]) in Fortran order: transposes, no copy.
+        data = block.T
+        out.write(data, datyp=var_datyp, nbits=var_nbits, **cell_keys, **keys)
+
+
+def _is_field_axis(ds, dim) -> bool:
+    """Whether ``dim`` is a time, level or member axis along which a field has records: a
+    time coordinate, a level coordinate (``<dim>_ip1``, or a level kind by standard name or
+    dimension name) or a ``realization``."""
+    if dim not in ds.coords:
+        return False
+    c = ds[dim]
+    return (_is_time(c) or np.issubdtype(c.dtype, np.timedelta64) or f"{dim}_ip1" in ds.coords
+            or level_kind(c.attrs.get("standard_name"), dim) is not None
+            or c.attrs.get("standard_name") == "realization")
+
+
+def _write_text_variable(out, ds, name, var):
+    """A string variable as character records: one (a scalar, or rows along its one
+    dimension), else one per cell of its time, level and member dimensions, rows along a
+    last dimension that is none of these."""
+    nomvar, _ = _record_name(name, var)
+    rows = [d for d in var.dims[-1:] if not _is_field_axis(ds, d)]
+    lead = [d for d in var.dims if d not in rows]
+    if not lead:
+        write_text(out, var, nomvar)
+        return
+    if _by_member(ds, var, lead, lambda m: _write_text_variable(out, ds, name, m)):
+        return
+    order, cells = _cells(ds, name, var, lead)
+    values = var.transpose(*order, *rows)
+    for index, cell_keys in cells:
+        write_text(out, values[index].variable, nomvar, cell_keys, var.encoding)
 
 
 @xr.register_dataset_accessor("fst")

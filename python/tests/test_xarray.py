@@ -120,6 +120,58 @@ def test_character_records_are_string_variables_and_written_back_byte_for_byte(t
     assert list(xr.open_dataset(out, engine="fst")["NAME"].values) == ["a", "été", "bb"]
 
 
+def write_text_series(path, texts, level=None):
+    """Character records of one field along the lead time (and levels): ``texts[(hour,
+    level)]`` is a list of rows."""
+    origin = dt.datetime(2024, 6, 15, 0, tzinfo=UTC)
+    with fstgis.open(path, "w") as f:
+        for (hour, lev), rows in texts.items():
+            raw = [r.encode("latin-1") for r in rows]
+            # (Rows as wide in every record: a different ni is a different grid, a field apart.)
+            chars = np.full((24, len(raw)), ord(" "), np.uint8, order="F")
+            for k, r in enumerate(raw):
+                chars[: len(r), k] = np.frombuffer(r, np.uint8)
+            f.write(chars, datyp=7, nbits=8, nomvar="LOG", etiket="RUNLOG", dateo=origin,
+                    deet=3600, npas=hour, ip2=hour, level=(lev, "mb"), grtyp="X")
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_a_character_field_of_several_records_is_a_string_variable_along_its_axes(tmp_path, rows):
+    """Text along time and level (a run log per lead time, a station list per level): one
+    string (or rows) per cell, an empty string where no record is; written back one record
+    per cell with its dates and level. It was skipped with a warning."""
+    texts = {(h, lev): [f"h{h:02d} {lev}hPa row{k}" + ("é" if h == 6 else "") for k in range(rows)]
+             for h in (0, 6, 12) for lev in (1000, 850) if (h, lev) != (12, 850)}
+    src = tmp_path / "log.fst"
+    write_text_series(src, texts)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "variable skipped"
+        ds = xr.open_dataset(src, engine="fst")
+    var = ds["LOG"]
+    tdim, ldim = var.dims[:2]
+    assert var.dims == (tdim, ldim) + (("LOG_row",) if rows > 1 else ())
+    assert ds[tdim].size == 3 and ds[ldim].size == 2
+    leads = (ds[tdim].values - ds["reftime"].values) // np.timedelta64(1, "h")
+    levels = list(ds[ldim].values)
+    for t, h in enumerate(leads):
+        for li, lev in enumerate(levels):
+            got = var.values[t, li]
+            want = texts.get((int(h), int(lev)))
+            if want is None:
+                assert (got == "").all() if rows > 1 else got == ""
+            else:
+                assert (list(got) if rows > 1 else [got]) == want, (h, lev)
+    assert var.encoding["fst_text_codec"] == "latin-1"
+    out = fstgis.from_xarray(ds, tmp_path / "back.fst")
+    keys = ("nomvar", "typvar", "etiket", "dateo", "deet", "npas", "ip1", "ip2", "ip3", "datyp",
+            "ni", "nj", "grtyp")
+    def records(path):
+        # (deet means nothing at npas 0: the writer gives it 0 there, as for values.)
+        return sorted((tuple(0 if k == "deet" and r.npas == 0 else getattr(r, k) for k in keys),
+                       bytes(r.data.ravel(order="F"))) for r in fstgis.open(path))
+    assert records(out) == records(src)
+
+
 def test_an_undecodable_character_record_does_not_stop_the_open():
     """Text is read at open (unlike values): a record that fails to decode is left out with
     a warning, not an exception for the whole dataset."""
@@ -665,11 +717,11 @@ def test_from_xarray_levels_known_by_their_units(tmp_path, units, values, want):
         assert [r.level for r in f] == want
 
 
-def test_records_that_are_no_array_of_values_are_named_in_a_warning(tmp_path):
+def test_records_that_are_no_array_of_values_are_named_in_a_warning(tmp_path, monkeypatch):
     """datyps.fst's character records (datyp 3 and 7) are string variables now (they
     vanished without a word, then were skipped with a warning); its raw words of 8 and 64 bits
-    are variables of their elements. A character field of several records is still skipped,
-    with a warning naming it."""
+    are variables of their elements. A character field of several records is a variable along
+    its time axis; one too large to read at open is skipped, with a warning naming it."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ds = xr.open_dataset(XDF / "datyps.fst", engine="fst")
@@ -681,6 +733,10 @@ def test_records_that_are_no_array_of_values_are_named_in_a_warning(tmp_path):
             note = np.frombuffer(f"run +{hour} h".encode().ljust(12), np.uint8).reshape(12, 1)
             f.write(note, nomvar="NOTE", datyp=7, nbits=8, grtyp="X",
                     dateo=dt.datetime(2024, 6, 15, tzinfo=UTC), deet=3600, npas=hour)
+    notes = xr.open_dataset(path, engine="fst")["NOTE"]
+    assert [str(v) for v in notes.values.ravel()] == ["run +0 h", "run +6 h"]
+    from fstgis import _text
+    monkeypatch.setattr(_text, "MAX_TEXT_BYTES", 16)
     with pytest.warns(UserWarning, match="NOTE: .*variable skipped"):
         assert "NOTE" not in xr.open_dataset(path, engine="fst").data_vars
     assert ds["BYTE"].dtype == np.uint8 and ds["TT_BIN64"].dtype == np.uint64

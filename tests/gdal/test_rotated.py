@@ -59,9 +59,12 @@ def lon180(lon):
 
 def accepted_values(c, i, j):
     """librmn's value at node (i, j) and at any node at the same place (an E grid's first and
-    last columns are one meridian)."""
+    last columns are one meridian). librmn's coordinates are float32 and off by up to 2.5e-4°
+    far from the projection centre (1.4e-5°/cos(lat) more in longitude): two nodes of one
+    meridian came 1.0e-4° apart at 75°N (heavy oracle seed 796657529)."""
     lat0, lon0 = c.lat[j, i], c.lon[j, i]
-    same = (np.abs(c.lat - lat0) < 1e-4) & ((np.abs(lon180(c.lon - lon0)) < 1e-4) | (abs(lat0) > 89.999))
+    lon_tol = 2.5e-4 + 1.4e-5 / max(np.cos(np.radians(lat0)), 1e-6)
+    same = (np.abs(c.lat - lat0) < 2.5e-4) & ((np.abs(lon180(c.lon - lon0)) < lon_tol) | (abs(lat0) > 89.999))
     return c.values[same]
 
 
@@ -135,8 +138,11 @@ def extra_cases():
 
 @pytest.mark.parametrize("path", extra_cases(), ids=str)
 def test_random_rotated_grids_answer_librmn_value(path):
-    """Rotated grids drawn at random by scripts/oracle-random.sh (FSTGIS_EXTRA_FIXTURES)."""
-    cases = rotated_cases(path)
+    """Rotated grids drawn at random by scripts/oracle-random.sh (FSTGIS_EXTRA_FIXTURES).
+    Those without a geotransform (Z axes not evenly spaced: geolocation arrays) are left out:
+    GDAL 3.6's gdallocationinfo cannot query them ("Cannot get geotransform", the HOWTO says
+    so); test_fst.py checks their geolocation arrays against librmn."""
+    cases = [c for c in rotated_cases(path) if gdal.Open(c.name).GetGeoTransform(can_return_null=True) is not None]
     for c in cases:
         check_location_info(c, c.name)
 
