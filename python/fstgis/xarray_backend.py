@@ -365,6 +365,8 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
                         fd, name, dims_reg, coords, axes_memo, forecast_axis=forecast_axis,
                         single_origin=single_origin)
                     text = text_field_variable(f, grid_of_records, axes.dims, name, attrs)
+                    if text is not None and fd.get("deet", 0) > 0:
+                        text.encoding["fst_deet"] = int(fd["deet"])
                 if text is not None:
                     data_vars[name] = text
                     continue
@@ -433,6 +435,9 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         if len(packings) == 1:
             # How the records are stored (from_xarray writes raw records back so).
             var.encoding["fst_datyp"], var.encoding["fst_nbits"] = packings.pop()
+        if fd.get("deet", 0) > 0:
+            # The model's time step: from_xarray writes lead times in it (deet, npas).
+            var.encoding["fst_deet"] = int(fd["deet"])
         data_vars[name] = var
 
     vertical_terms(f, data_vars, coords)

@@ -13,8 +13,9 @@ The inverse of the backend's mapping (``fstgis.xarray_backend``):
   in hPa, or Pa converted to hPa, sigma, hybrid, altitude, height, theta, depth); no level
   dimension gives ip1 = 0;
 * the time: ``reftime`` (forecast_reference_time) as the origin date and the lead time as
-  deet·npas (deet 3600 s when the lead is in whole hours, else 60 s or 1 s; ip2 = the lead in
-  hours when whole); without a reference time the valid time is the origin date;
+  deet·npas (deet: the time step the records were read with, ``encoding["fst_deet"]``, when
+  it divides the lead, else 3600 s when the lead is in whole hours, else 60 s or 1 s; ip2 =
+  the lead in hours when whole); without a reference time the valid time is the origin date;
 * the grid: the grid-mapping variable's CF parameters (``latitude_longitude``,
   ``rotated_latitude_longitude``, spherical ``polar_stereographic``: converted by their own
   formulas, no PROJ needed) or else its ``crs_wkt``, with the 1-D axes; or 1-D ``lat``/``lon``;
@@ -233,7 +234,11 @@ def _level_ip1s(ds, var, dim) -> list[int]:
 
 
 def _time_keys(ds, var, time_dims):
-    """For each index along the time dimensions: (dateo, deet, npas, ip2)."""
+    """For each index along the time dimensions: (dateo, deet, npas, ip2). The lead time is
+    counted in the time step the records were read with (``encoding["fst_deet"]``, a
+    model's 300 s say) when it divides it, else in hours, minutes or seconds."""
+    step = int(var.encoding.get("fst_deet") or 0)
+
     def keys(valid, origin):
         if np.isnat(valid):
             return (0, 0, 0, 0)  # no date (stamp 0, or a date datetime64 cannot hold)
@@ -242,11 +247,14 @@ def _time_keys(ds, var, time_dims):
         lead = int((valid - origin) / np.timedelta64(1, "s"))
         if lead < 0:
             raise fstgis.UsageError(f"{var.name}: valid time before its reference time")
-        deet = 3600 if lead % 3600 == 0 else 60 if lead % 60 == 0 else 1
+        if step > 0 and lead % step == 0:
+            deet = step
+        else:
+            deet = 3600 if lead % 3600 == 0 else 60 if lead % 60 == 0 else 1
         npas = lead // deet if lead else 0
         ip2 = lead // 3600 if lead % 3600 == 0 else 0
         return (fstgis.datetime_to_cmc(origin) if not np.isnat(origin) else 0,
-                deet if lead else 0, npas, ip2)
+                deet if lead or step else 0, npas, ip2)
 
     if not time_dims:
         return {(): (0, 0, 0, 0)}

@@ -315,7 +315,7 @@ impl File {
     /// grid; grid descriptor records left out), each a dict of its keys and, per record in
     /// (valid time, level) order, numpy arrays `record`, `datev`, `dateo`,
     /// `forecast_seconds`, `ip1`, `level`, `level_kind` (-1: ip1 does not decode), `nk`,
-    /// `datyp` and `nbits`.
+    /// `datyp` and `nbits`; and `deet`, the field's time step (see [`field_time_step`]).
     fn fields<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
         let file = self.get()?;
         let catalog = py.detach(|| Catalog::build(file.records()));
@@ -360,6 +360,7 @@ impl File {
                 "nbits",
                 col(&|x| meta(x).map_or(-1, |r| r.nbits.into())).into_pyarray(py),
             )?;
+            d.set_item("deet", field_time_step(s.iter().filter_map(meta)))?;
             out.push(d);
         }
         Ok(out)
@@ -389,6 +390,28 @@ fn python_time(stamp: i32) -> Option<chrono::DateTime<chrono::Utc>> {
 
 pub(crate) fn forecast_hours(deet: u32, npas: u32) -> f64 {
     (u64::from(deet) * u64::from(npas)) as f64 / 3600.0
+}
+
+/// A field's time step: the deet of its records that are past their origin (npas > 0)
+/// when they share one, else (no record past its origin) the deet all its records share;
+/// 0 when they differ. `from_xarray` writes lead times as multiples of it, so that a model's
+/// step (GEM's 300 s, npas 36 at +3 h) comes back as it was, not as hours.
+fn field_time_step<'a>(records: impl Iterator<Item = &'a RecordMeta>) -> u32 {
+    let (mut stepped, mut all) = (None::<Option<u32>>, None::<Option<u32>>);
+    let merge = |seen: &mut Option<Option<u32>>, deet: u32| {
+        *seen = Some(match *seen {
+            None => Some(deet),
+            Some(Some(d)) if d == deet => Some(d),
+            Some(_) => None,
+        });
+    };
+    for r in records {
+        merge(&mut all, r.deet);
+        if r.npas > 0 {
+            merge(&mut stepped, r.deet);
+        }
+    }
+    stepped.or(all).flatten().unwrap_or(0)
 }
 
 /// The grid a record lies on, as the fixture manifests name it: `grtyp:ni:nj:ig1:ig2:ig3:ig4`.
