@@ -788,7 +788,8 @@ def test_raw_records_copy_fst_to_fst_bit_for_bit(tmp_path):
 
 def test_64_bit_integer_bands_cross_as_integers(tmp_path):
     """UInt64/Int64 bands: raw when they say so (FST_DATYP=0, FST_NBITS=64), exact above
-    2^53; without, 64-bit IEEE (datyp 5/64), what librmn reads of 64-bit values."""
+    2^53; without, 32-bit integers when every value fits, else 64-bit IEEE (datyp 5/64), what
+    librmn reads of 64-bit values."""
     big = np.array([[2 ** 63 + 12345, 2 ** 53 + 1], [7, 2 ** 64 - 1]], np.uint64)
     mem = gdal.GetDriverByName("MEM").Create("", 2, 2, 1, gdal.GDT_UInt64)
     mem.SetGeoTransform([0, 1, 0, 2, 0, -1])
@@ -812,6 +813,29 @@ def test_64_bit_integer_bands_cross_as_integers(tmp_path):
     ob = out.GetRasterBand(1)
     assert (int(ob.GetMetadataItem("FST_DATYP", "FST")), int(ob.GetMetadataItem("FST_NBITS", "FST"))) == (5, 64)
     assert np.array_equal(ob.ReadAsArray().astype(np.int64), signed)
+    # Values that fit 32 bits (netCDF int64 counts, category codes): 32-bit integer records,
+    # which librmn reads as integers, not float64. Nodata (UInt64's usual 2^64 - 1) is missing.
+    for gdt, values, nodata, want in [
+        (gdal.GDT_Int64, np.array([[-(2 ** 31), 5], [2 ** 31 - 1, -1]], np.int64), None, (4, 32)),
+        (gdal.GDT_UInt64, np.array([[0, 5], [2 ** 32 - 1, 2 ** 64 - 1]], np.uint64), 2 ** 64 - 1, (2 | 64, 32)),
+        (gdal.GDT_UInt64, np.array([[0, 5], [2 ** 32, 7]], np.uint64), None, (5, 64)),
+    ]:
+        mem = gdal.GetDriverByName("MEM").Create("", 2, 2, 1, gdt)
+        mem.SetGeoTransform([0, 1, 0, 2, 0, -1])
+        mem.SetSpatialRef(srs)
+        mb = mem.GetRasterBand(1)
+        mb.WriteArray(values)
+        if nodata is not None:
+            mb.SetNoDataValue(nodata)
+        out = to_fst(mem, tmp_path / "fits32.fst")  # (kept: a band outliving its dataset crashes)
+        ob = out.GetRasterBand(1)
+        got = (int(ob.GetMetadataItem("FST_DATYP", "FST")), int(ob.GetMetadataItem("FST_NBITS", "FST")))
+        assert got == want, (gdt, values)
+        back = ob.ReadAsArray()
+        keep = values != nodata if nodata is not None else np.ones(values.shape, bool)
+        assert np.array_equal(back[keep].astype(np.int64), values[keep].astype(np.int64)), (gdt, back)
+        if nodata is not None:
+            assert back[~keep] == ob.GetNoDataValue()
 
 
 @pytest.mark.parametrize("etiket", ["GRID_A00", "GRID_A01", "GRID_B00", "GRID_B10", "GRID_B01"])

@@ -303,8 +303,16 @@ pub(super) fn packing(o: &CreateOptions, band: &BandInput<'_>, turbo: bool) -> (
         4 => (2, 32),
         5 => (4, 32),
         14 => (4, 8),
-        // 64-bit integers as 64-bit IEEE: exact up to 2^53 (the values travel as f64 anyway);
-        // packing them in 16 bits would lose them.
+        // 64-bit integers: 32-bit integers when every value (but nodata) fits, which librmn
+        // reads as integers (it reads none wider); else 64-bit IEEE, exact up to 2^53.
+        // Packing them in 16 bits would lose them.
+        12 if band.values.integers_within(0, u32::MAX.into(), band.nodata) => (2, 32),
+        13 if band
+            .values
+            .integers_within(i32::MIN.into(), i32::MAX.into(), band.nodata) =>
+        {
+            (4, 32)
+        }
         12 | 13 => (5, 64),
         // Turbo float_packer when this build has the turbo encoder, else plain 16-bit packing.
         _ => (if turbo { 134 } else { 1 }, 16),

@@ -138,6 +138,28 @@ pub enum BandValues<'a> {
 }
 
 impl BandValues<'_> {
+    /// Whether every value of a 64-bit integer band, but those equal to `nodata`, is in
+    /// `lo..=hi` (false for float bands).
+    pub(crate) fn integers_within(&self, lo: i64, hi: i64, nodata: Option<f64>) -> bool {
+        // nodata as the band's own integer: a float comparison would take a large value
+        // near it (beyond 2^53) for it.
+        let integral = nodata.filter(|n| n.fract() == 0.0);
+        match self {
+            BandValues::U64(v) => {
+                let nd = integral.filter(|&n| n >= 0.0).map(|n| n as u64);
+                let (lo, hi) = (lo.max(0) as u64, hi.max(0) as u64);
+                v.iter().all(|&x| Some(x) == nd || (lo..=hi).contains(&x))
+            }
+            BandValues::I64(v) => {
+                let nd = integral.map(|n| n as i64);
+                v.iter().all(|&x| Some(x) == nd || (lo..=hi).contains(&x))
+            }
+            BandValues::F64(_) | BandValues::F32(_) => false,
+        }
+    }
+}
+
+impl BandValues<'_> {
     /// How many values.
     #[must_use]
     pub fn len(&self) -> usize {
