@@ -17,5 +17,6 @@ def pytest_terminal_summary(terminalreporter):
         listed = ",".join(str(s) for s in seeds)
         terminalreporter.write_line(
             f"random IODA files: seeds {listed} ({module.CASES} files of each kind per seed); "
-            f"replay with FSTGIS_IODA_SEED={listed} tests/run.sh ioda -k test_random"
+            f"replay with {'FSTGIS_HEAVY=1 ' if module.HEAVY else ''}FSTGIS_IODA_SEED={listed} "
+            "tests/run.sh ioda -k test_random"
         )
