@@ -144,6 +144,11 @@ def merge_members(fields: list, required: bool = False) -> list:
         fd["member"] = np.concatenate([np.full(len(fields[members[k]]["record"]), pos)
                                        for pos, k in enumerate(order)])
         fd["etiket"] = parsed[0].group(1)
+        # Keys the catalog gives per field (time step, ip3): the members' own when they share
+        # it, else none (an ensemble may number its members in ip3).
+        for key, differ in (("deet", 0), ("ip3", -1)):
+            shared = {fields[i].get(key, differ) for i in members}
+            fd[key] = shared.pop() if len(shared) == 1 else differ
         fd["members"] = {"number": [numbers[k] for k in order],
                          "etiket": [fields[members[k]]["etiket"] for k in order]}
         merged[members[0]] = fd

@@ -438,6 +438,8 @@ def build_dataset(f, manager, *, forecast_axis=False, drop_variables=None,
         if fd.get("deet", 0) > 0:
             # The model's time step: from_xarray writes lead times in it (deet, npas).
             var.encoding["fst_deet"] = int(fd["deet"])
+        if fd.get("ip3", 0) > 0:
+            var.encoding["fst_ip3"] = int(fd["ip3"])  # shared by the records: written back
         data_vars[name] = var
 
     vertical_terms(f, data_vars, coords)

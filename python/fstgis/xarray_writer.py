@@ -16,6 +16,7 @@ The inverse of the backend's mapping (``fstgis.xarray_backend``):
   deet·npas (deet: the time step the records were read with, ``encoding["fst_deet"]``, when
   it divides the lead, else 3600 s when the lead is in whole hours, else 60 s or 1 s; ip2 =
   the lead in hours when whole); without a reference time the valid time is the origin date;
+  ip3 is the one all the variable's records were read with (``encoding["fst_ip3"]``), else 0;
 * the grid: the grid-mapping variable's CF parameters (``latitude_longitude``,
   ``rotated_latitude_longitude``, spherical ``polar_stereographic``: converted by their own
   formulas, no PROJ needed) or else its ``crs_wkt``, with the 1-D axes; or 1-D ``lat``/``lon``;
@@ -447,7 +448,7 @@ def _write_variable(out, grids, ds, name, var, datyp, nbits):
     nomvar, _ = _record_name(name, var)
     keys = dict(nomvar=nomvar, typvar=str(var.attrs.get("typvar", "P")),
                 etiket=str(var.attrs.get("etiket", "")), grtyp=grid["grtyp"], ig1=ig[0],
-                ig2=ig[1], ig3=ig[2], ig4=ig[3])
+                ig2=ig[1], ig3=ig[2], ig4=ig[3], ip3=int(var.encoding.get("fst_ip3", 0)))
     var_datyp, var_nbits = _per_var(datyp, name, None), _per_var(nbits, name, None)
     if var_datyp is None and var.encoding.get("fst_datyp", -1) & 63 == 0:
         # Raw records (datyp 0) read back: their bits mean something only as they were

@@ -315,7 +315,8 @@ impl File {
     /// grid; grid descriptor records left out), each a dict of its keys and, per record in
     /// (valid time, level) order, numpy arrays `record`, `datev`, `dateo`,
     /// `forecast_seconds`, `ip1`, `level`, `level_kind` (-1: ip1 does not decode), `nk`,
-    /// `datyp` and `nbits`; and `deet`, the field's time step (see [`field_time_step`]).
+    /// `datyp` and `nbits`; and `deet`, the field's time step (see [`field_time_step`]), and
+    /// `ip3`, the one all its records have (-1 when they differ).
     fn fields<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
         let file = self.get()?;
         let catalog = py.detach(|| Catalog::build(file.records()));
@@ -361,6 +362,12 @@ impl File {
                 col(&|x| meta(x).map_or(-1, |r| r.nbits.into())).into_pyarray(py),
             )?;
             d.set_item("deet", field_time_step(s.iter().filter_map(meta)))?;
+            // ip3 when every record has the same (an accumulation period, a member number),
+            // -1 when they differ: from_xarray writes it back.
+            d.set_item(
+                "ip3",
+                shared(s.iter().filter_map(meta).map(|r| r.ip3)).map_or(-1, i64::from),
+            )?;
             out.push(d);
         }
         Ok(out)
@@ -390,6 +397,12 @@ fn python_time(stamp: i32) -> Option<chrono::DateTime<chrono::Utc>> {
 
 pub(crate) fn forecast_hours(deet: u32, npas: u32) -> f64 {
     (u64::from(deet) * u64::from(npas)) as f64 / 3600.0
+}
+
+/// The value every item has; None when they differ or there are none.
+fn shared<T: PartialEq + Copy>(mut values: impl Iterator<Item = T>) -> Option<T> {
+    let first = values.next()?;
+    values.all(|v| v == first).then_some(first)
 }
 
 /// A field's time step: the deet of its records that are past their origin (npas > 0)

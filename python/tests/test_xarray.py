@@ -453,12 +453,13 @@ def test_to_xarray_from_xarray_round_trip(tmp_path, path, container):
 
 @pytest.mark.filterwarnings("ignore:.*share a time and level")
 @pytest.mark.filterwarnings("ignore:.*different nk")
-def test_a_models_time_step_comes_back(tmp_path):
+def test_a_models_time_step_and_ip3_come_back(tmp_path):
     """A model counts lead times in its steps (levels_dates.fst's PN: deet 300 s, npas 12 at
     +1 h up to 12000 at +1000 h; a synthetic 450 s field): from_xarray wrote them back in
     hours (deet 3600, npas 1), keys librmn's searches tell apart. The step each field was
     read with (encoding["fst_deet"]) is kept; a field whose records differ in step (the
-    fixture's DATES) gets hours, as before."""
+    fixture's DATES) gets hours, as before. An ip3 all the records share (an accumulation
+    period) comes back too (it was written 0)."""
     src = tmp_path / "steps_src.fst"
     origin = dt.datetime(2024, 6, 15, 0, tzinfo=UTC)
     with fstgis.open(src, "w") as f:
@@ -470,12 +471,12 @@ def test_a_models_time_step_comes_back(tmp_path):
                     ig3=r.ig3, ig4=r.ig4, datyp=5, nbits=32)
         for npas in (0, 8, 16):
             f.write(np.ones((4, 3), np.float32), nomvar="QQ", dateo=origin, deet=450, npas=npas,
-                    ip2=npas * 450 // 3600, grtyp="X", datyp=5, nbits=32)
+                    ip2=npas * 450 // 3600, ip3=6, grtyp="X", datyp=5, nbits=32)
     out = fstgis.to_xarray(src).fst.to_fst(tmp_path / "steps.fst")
     def steps(path):
-        return sorted((r.nomvar, r.dateo, r.deet, r.npas, r.ip2) for r in fstgis.open(path))
+        return sorted((r.nomvar, r.dateo, r.deet, r.npas, r.ip2, r.ip3) for r in fstgis.open(path))
     want = steps(src)
-    assert {(n, d, s) for n, _, d, s, _ in want} >= {("PN", 300, 12000), ("QQ", 450, 16)}
+    assert {(n, d, s, i3) for n, _, d, s, _, i3 in want} >= {("PN", 300, 12000, 0), ("QQ", 450, 16, 6)}
     assert steps(out) == want
 
 
