@@ -487,6 +487,12 @@ def _write_text_variable(out, ds, name, var):
     if not lead:
         write_text(out, var, nomvar)
         return
+    other = [d for d in lead if not _is_field_axis(ds, d)]
+    if other:
+        # (Records told apart by nothing: no key says where along such a dimension.)
+        warnings.warn(f"{name}: not written (strings along {other}, which are no time, level "
+                      "or member axis)", stacklevel=3)
+        return
     if _by_member(ds, var, lead, lambda m: _write_text_variable(out, ds, name, m)):
         return
     order, cells = _cells(ds, name, var, lead)

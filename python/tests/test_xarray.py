@@ -170,6 +170,11 @@ def test_a_character_field_of_several_records_is_a_string_variable_along_its_axe
         return sorted((tuple(0 if k == "deet" and r.npas == 0 else getattr(r, k) for k in keys),
                        bytes(r.data.ravel(order="F"))) for r in fstgis.open(path))
     assert records(out) == records(src)
+    # Strings along a dimension no key can say (stations × names): not written, said.
+    odd = xr.Dataset({"NAMES": (("station", "n"), np.array([["a", "b"], ["c", "d"]], dtype=object))})
+    with pytest.warns(UserWarning, match="NAMES: not written"):
+        fstgis.from_xarray(odd, tmp_path / "odd.fst")
+    assert not len(fstgis.open(tmp_path / "odd.fst"))
 
 
 def test_an_undecodable_character_record_does_not_stop_the_open():
