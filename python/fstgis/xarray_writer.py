@@ -11,7 +11,7 @@ The inverse of the backend's mapping (``fstgis.xarray_backend``):
 * the level dimension gives ip1: its ``<dim>_ip1`` coordinate when the dataset came from
   fstgis, else the value encoded with the kind its ``standard_name`` names (``air_pressure``
   in hPa, or Pa converted to hPa, sigma, hybrid, altitude, height, theta, depth); no level
-  dimension gives ip1 = 0;
+  dimension gives ip1 = 0, one without a coordinate arbitrary levels 1..n;
 * the time: ``reftime`` (forecast_reference_time) as the origin date and the lead time as
   deet·npas (deet: the time step the records were read with, ``encoding["fst_deet"]``, when
   it divides the lead, else 3600 s when the lead is in whole hours, else 60 s or 1 s; ip2 =
@@ -215,7 +215,10 @@ def _level_ip1s(ds, var, dim) -> list[int]:
     if dim.startswith("ip1") and coord is not None:
         return [int(v) for v in coord.values]
     if coord is None:
-        return [0] * var.sizes[dim]
+        # No values to encode: ip1 0 for one level, else arbitrary levels 1..n, so that the
+        # records stay apart (ip1 0 for all of them made records no search tells apart).
+        n = var.sizes[dim]
+        return [0] if n == 1 else [fstgis.encode_ip(float(k + 1), 3) for k in range(n)]
     values = np.asarray(coord.values, float)
     kind = level_kind(coord.attrs.get("standard_name"))
     by_units = level_kind_of_units(coord.attrs.get("units"))

@@ -177,6 +177,18 @@ def test_a_character_field_of_several_records_is_a_string_variable_along_its_axe
     assert not len(fstgis.open(tmp_path / "odd.fst"))
 
 
+def test_a_level_dimension_without_coordinate_gives_records_apart(tmp_path):
+    """A leading dimension with no coordinate (bands of a raster, say) wrote every record at
+    ip1 0: records no search tells apart, read back as one. They are arbitrary levels 1..n."""
+    values = np.arange(3 * 4 * 5, dtype=np.float32).reshape(3, 4, 5)
+    ds = xr.Dataset({"BAND": (("band", "y", "x"), values)})
+    out = fstgis.from_xarray(ds, tmp_path / "bands.fst")
+    recs = list(fstgis.open(out))
+    assert len({r.ip1 for r in recs}) == 3
+    back = xr.open_dataset(out, engine="fst")["BAND"]
+    np.testing.assert_array_equal(back.values.reshape(3, 4, 5), values)
+
+
 def test_an_undecodable_character_record_does_not_stop_the_open():
     """Text is read at open (unlike values): a record that fails to decode is left out with
     a warning, not an exception for the whole dataset."""
