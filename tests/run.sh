@@ -32,6 +32,10 @@ run_gdal() {
   else
     unset FSTGIS_RMN_READ
   fi
+  # librmn 19.5 (rpnpy) reads what gdal_translate wrote: a missing venv is an error here (a
+  # clean checkout had none yet when these tests ran, and CI skipped them).
+  FSTGIS_ORACLE_PY="$("$root/bench/oracle-env.sh")"
+  export FSTGIS_ORACLE_PY
   echo "== tests/gdal: GDAL, rasterio, QGIS and netCDF readers (GDAL_DRIVER_PATH=$GDAL_DRIVER_PATH)"
   (cd "$here/gdal" && /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@")
 }

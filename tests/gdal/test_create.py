@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from osgeo import gdal, osr
 
-from conftest import REPO, XDF, field_datasets
+from conftest import REPO, XDF, field_datasets, need
 
 pytestmark = pytest.mark.require_driver("FST")
 
@@ -510,8 +510,8 @@ def oracle_python():
     return None
 
 
-@pytest.mark.skipif(oracle_python() is None, reason="oracle venv missing (bench/oracle-env.sh)")
 def test_librmn_reads_what_gdal_translate_wrote(tmp_path):
+    need(oracle_python() is not None, "oracle venv missing (bench/oracle-env.sh)")
     mem, _ = geotiff(None, ROTATED, [-10.0, 0.125, 0.0, 5.0, 0.0, -0.125], nbands=2, nodata=-999.0)
     out = tmp_path / "a.fst"
     to_fst(mem, out, "CONTAINER=XDF", "NOMVAR=UU", "ETIKET=ORACLE", "LEVEL=500", "DATEO=2024-05-01T00:00Z",
@@ -731,12 +731,12 @@ def test_create_via_gdalwarp_and_the_api(tmp_path):
     assert not (tmp_path / "bad.fst").exists()
 
 
-@pytest.mark.skipif(oracle_python() is None, reason="oracle venv missing (bench/oracle-env.sh)")
 def test_vertical_descriptors_survive_gdal_translate(tmp_path):
     """A field on model levels carries its file's `!!` table as dataset metadata (FST_VGRID),
     and the FST writer writes it back, so that gdal_translate FST -> FST (directly or through
     GeoTIFF, which keeps dataset metadata) keeps the levels' vertical coordinate. Appending a
     second variable does not write the descriptor twice; librmn reads the copy."""
+    need(oracle_python() is not None, "oracle venv missing (bench/oracle-env.sh)")
     src = XDF / "levels_dates.fst"
     model = [(n, ds) for n, ds in field_datasets(src) if ds.GetMetadataItem("FST_VGRID")]
     assert model, "levels_dates.fst has hybrid TT and a 5005 `!!`"
