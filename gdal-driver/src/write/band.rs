@@ -174,7 +174,7 @@ impl BandEncoder {
         }
         let unrolled = self.unrolled(values);
         let (values, ni) = match &unrolled {
-            Some(v) => (v.as_band_values(), v.len() / nj.max(1)),
+            Some(v) => (v.as_band_values(), self.unwrap.record_columns(ni)),
             None => (values, ni),
         };
         let (base, nbits) = (plan.datyp & !64, plan.nbits);

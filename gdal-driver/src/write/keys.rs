@@ -9,13 +9,15 @@ use fst_core::write::RecordKeys;
 use super::options::{name, CreateOptions};
 use super::BandInput;
 
-fn find<'a>(md: &'a [(String, String)], key: &str) -> Option<&'a str> {
+/// The value of metadata item `key` (GDAL's keys compared as its `CSLFetchNameValue` does).
+pub(super) fn find<'a>(md: &'a [(String, String)], key: &str) -> Option<&'a str> {
     md.iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
         .map(|(_, v)| v.as_str())
 }
 
-fn number<T: std::str::FromStr>(md: &[(String, String)], key: &str) -> Option<T> {
+/// Metadata item `key` parsed as a number (surrounding blanks ignored).
+pub(super) fn number<T: std::str::FromStr>(md: &[(String, String)], key: &str) -> Option<T> {
     find(md, key).and_then(|v| v.trim().parse().ok())
 }
 

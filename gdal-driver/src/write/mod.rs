@@ -157,9 +157,7 @@ impl BandValues<'_> {
             BandValues::F64(_) | BandValues::F32(_) => false,
         }
     }
-}
 
-impl BandValues<'_> {
     /// How many values.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -288,9 +286,8 @@ impl Unwrap {
     /// From the source's dataset items `FST_COLUMNS_ROLLED` and `FST_REPEATED_COLUMN_DROPPED`.
     fn of(source: &SourceInfo) -> Unwrap {
         let roll = columns_rolled(source);
-        let dropped = source.metadata.iter().any(|(key, v)| {
-            key == "FST_REPEATED_COLUMN_DROPPED" && v.trim().eq_ignore_ascii_case("YES")
-        });
+        let dropped = keys::find(&source.metadata, "FST_REPEATED_COLUMN_DROPPED")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("YES"));
         Unwrap {
             roll,
             repeat_first: roll > 0 && dropped,
@@ -307,12 +304,7 @@ impl Unwrap {
 /// −180..180 (its dataset item `FST_COLUMNS_ROLLED`), which the copy puts back; 0 when the
 /// source has none or is no longer that whole grid (a window of it, say).
 fn columns_rolled(source: &SourceInfo) -> usize {
-    let Some(k) = source
-        .metadata
-        .iter()
-        .find(|(key, _)| key == "FST_COLUMNS_ROLLED")
-        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
-    else {
+    let Some(k) = keys::number::<usize>(&source.metadata, "FST_COLUMNS_ROLLED") else {
         return 0;
     };
     let whole = source
@@ -331,15 +323,10 @@ fn columns_rolled(source: &SourceInfo) -> usize {
 /// southernmost, in much Fortran) find it where it was. Both orders georeference alike; other
 /// sources keep the order the grid was found in (a north-up raster: north first).
 fn in_source_row_order(mut grid: FstGrid, metadata: &[(String, String)]) -> FstGrid {
-    let item = |key: &str| {
-        metadata
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.trim())
-    };
     let d = &mut grid.descriptor;
-    let same_type = item("FST_GRTYP").is_some_and(|g| g.as_bytes() == [d.grtyp]);
-    let source_ig2 = item("FST_IG2").and_then(|v| v.parse::<u32>().ok());
+    let same_type =
+        keys::find(metadata, "FST_GRTYP").is_some_and(|g| g.trim().as_bytes() == [d.grtyp]);
+    let source_ig2 = keys::number::<u32>(metadata, "FST_IG2");
     if let (true, true, Some(ig2 @ (0 | 1))) =
         (matches!(d.grtyp, b'A' | b'B' | b'G'), same_type, source_ig2)
     {

@@ -63,15 +63,6 @@ impl Values {
         }
     }
 
-    pub(super) fn len(&self) -> usize {
-        match self {
-            Values::F64(v) => v.len(),
-            Values::F32(v) => v.len(),
-            Values::U64(v) => v.len(),
-            Values::I64(v) => v.len(),
-        }
-    }
-
     pub(super) fn as_band_values(&self) -> BandValues<'_> {
         match self {
             Values::F64(v) => BandValues::F64(v),
