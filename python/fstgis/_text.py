@@ -131,17 +131,16 @@ def is_text_variable(var) -> bool:
     return var.dtype.kind in "OUS"
 
 
-def write_text(out, var, nomvar: str, cell_keys: dict | None = None,
-               encoding: dict | None = None) -> None:
+def write_text(out, var, nomvar: str, cell_keys: dict | None = None) -> None:
     """Write string variable ``var`` (a scalar, or rows along its one dimension) as one
     character record (see the module), ``cell_keys`` (dates, ip1) over those it was read
-    with, ``encoding`` for ``var.encoding``. A record whose every string is empty is not
-    written when it is a cell of a field (``cell_keys``)."""
+    with. A record whose every string is empty is not written when it is a cell of a field
+    (``cell_keys``)."""
     values = np.asarray(var.values)
     strings = [values.item()] if var.ndim == 0 else list(values.ravel())
     if cell_keys is not None and not any(len(s) for s in strings):
         return
-    enc = var.encoding if encoding is None else encoding
+    enc = var.encoding
     codec = enc.get("fst_text_codec", "utf-8")
 
     def encode(text) -> bytes:

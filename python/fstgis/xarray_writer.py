@@ -501,7 +501,7 @@ def _write_text_variable(out, ds, name, var):
     order, cells = _cells(ds, name, var, lead)
     values = var.transpose(*order, *rows)
     for index, cell_keys in cells:
-        write_text(out, values[index].variable, nomvar, cell_keys, var.encoding)
+        write_text(out, values[index].variable, nomvar, cell_keys)
 
 
 @xr.register_dataset_accessor("fst")

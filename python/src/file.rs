@@ -409,22 +409,14 @@ fn shared<T: PartialEq + Copy>(mut values: impl Iterator<Item = T>) -> Option<T>
 /// when they share one, else (no record past its origin) the deet all its records share;
 /// 0 when they differ. `from_xarray` writes lead times as multiples of it, so that a model's
 /// step (GEM's 300 s, npas 36 at +3 h) comes back as it was, not as hours.
-fn field_time_step<'a>(records: impl Iterator<Item = &'a RecordMeta>) -> u32 {
-    let (mut stepped, mut all) = (None::<Option<u32>>, None::<Option<u32>>);
-    let merge = |seen: &mut Option<Option<u32>>, deet: u32| {
-        *seen = Some(match *seen {
-            None => Some(deet),
-            Some(Some(d)) if d == deet => Some(d),
-            Some(_) => None,
-        });
-    };
-    for r in records {
-        merge(&mut all, r.deet);
-        if r.npas > 0 {
-            merge(&mut stepped, r.deet);
-        }
-    }
-    stepped.or(all).flatten().unwrap_or(0)
+fn field_time_step<'a>(records: impl Iterator<Item = &'a RecordMeta> + Clone) -> u32 {
+    let any_stepped = records.clone().any(|r| r.npas > 0);
+    shared(
+        records
+            .filter(|r| r.npas > 0 || !any_stepped)
+            .map(|r| r.deet),
+    )
+    .unwrap_or(0)
 }
 
 /// The grid a record lies on, as the fixture manifests name it: `grtyp:ni:nj:ig1:ig2:ig3:ig4`.
