@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::names::VariableName;
 use crate::time::parse_odb_date_time;
-use crate::values::{AttrValue, Attribute, Values};
+use crate::values::{exact_i64, AttrValue, Attribute, Values};
 use crate::{Limits, VariableInfo};
 
 /// First bytes of every ODB-2 frame: the `0xFFFF` marker and `ODA`.
@@ -926,12 +926,7 @@ impl OdbTable {
             ColumnData::Int(v) => v.get(i).copied().flatten(),
             // A NaN (a frame where the column is all missing is coded as doubles) is no time;
             // `as i64` made it 0, midnight.
-            ColumnData::Real(v) => v
-                .get(i)
-                .copied()
-                .flatten()
-                .filter(|x| x.fract() == 0.0 && x.abs() < 9.0e18)
-                .map(|x| x as i64),
+            ColumnData::Real(v) => v.get(i).copied().flatten().and_then(exact_i64),
             ColumnData::Text(_) => None,
         };
         let rows = self.rows as usize;
@@ -993,41 +988,29 @@ fn column_values(column: &TableColumn, bits: Option<&(String, u32, u32)>) -> Val
         // integer missing value 2^31 − 1 as a plain number, which the column's `_FillValue`
         // makes missing; its bit groups were all ones and not missing.
         (ColumnData::Int(v), Some((_, offset, size))) => {
-            let mask = (1i64 << size) - 1;
-            Values::I64(
-                v.iter()
-                    .map(|x| match x {
-                        Some(x) if *x != INTEGER_MISSING => (x >> offset) & mask,
-                        _ => INTEGER_MISSING,
-                    })
-                    .collect(),
-            )
+            Values::I64(v.iter().map(|x| bit_group(*x, *offset, *size)).collect())
         }
         // A bitfield column that another frame stores as reals: the bits of its integral
         // values; a fraction has no bits and is missing (this returned the whole reals), and
         // so is the integer missing value, as above.
-        #[allow(clippy::float_cmp)] // an exact integral value
-        (ColumnData::Real(v), Some((_, offset, size))) => {
-            let mask = (1i64 << size) - 1;
-            Values::I64(
-                v.iter()
-                    .map(|x| match x {
-                        Some(x)
-                            if x.fract() == 0.0
-                                && x.abs() < 9.0e18
-                                && *x != INTEGER_MISSING as f64 =>
-                        {
-                            ((*x as i64) >> offset) & mask
-                        }
-                        _ => INTEGER_MISSING,
-                    })
-                    .collect(),
-            )
-        }
+        (ColumnData::Real(v), Some((_, offset, size))) => Values::I64(
+            v.iter()
+                .map(|x| bit_group(x.and_then(exact_i64), *offset, *size))
+                .collect(),
+        ),
         (ColumnData::Real(v), None) => {
             Values::F64(v.iter().map(|x| x.unwrap_or(REAL_MISSING)).collect())
         }
         (ColumnData::Text(v), _) => Values::Text(v.clone()),
+    }
+}
+
+/// Bits `offset .. offset + size` of a cell; missing (`INTEGER_MISSING`) for a missing cell
+/// and for the format's integer missing value.
+fn bit_group(cell: Option<i64>, offset: u32, size: u32) -> i64 {
+    match cell {
+        Some(x) if x != INTEGER_MISSING => (x >> offset) & ((1i64 << size) - 1),
+        _ => INTEGER_MISSING,
     }
 }
 
@@ -1053,21 +1036,15 @@ mod tests {
                 little_endian,
             }
         }
+        /// A number's bytes in the frame's order, given both orders.
+        fn put<const N: usize>(&mut self, le: [u8; N], be: [u8; N]) {
+            self.bytes.extend(if self.little_endian { le } else { be });
+        }
         fn i32(&mut self, x: i32) {
-            let b = if self.little_endian {
-                x.to_le_bytes()
-            } else {
-                x.to_be_bytes()
-            };
-            self.bytes.extend(b);
+            self.put(x.to_le_bytes(), x.to_be_bytes());
         }
         fn i64(&mut self, x: i64) {
-            let b = if self.little_endian {
-                x.to_le_bytes()
-            } else {
-                x.to_be_bytes()
-            };
-            self.bytes.extend(b);
+            self.put(x.to_le_bytes(), x.to_be_bytes());
         }
         fn f64(&mut self, x: f64) {
             self.i64(x.to_bits() as i64);
@@ -1137,6 +1114,11 @@ mod tests {
         out.bytes
     }
 
+    /// A little-endian row's bytes of one double.
+    fn real(x: f64) -> Vec<u8> {
+        x.to_le_bytes().to_vec()
+    }
+
     fn read(bytes: &[u8], group: &str, name: &str) -> (Values, Vec<bool>, &'static str) {
         let table = OdbTable::parse(Path::new("t.odb"), bytes, &Limits::default()).unwrap();
         let name = VariableName {
@@ -1188,7 +1170,6 @@ mod tests {
     fn bit_groups_of_a_bitfield_column_that_another_frame_stores_as_reals() {
         let bits: &[(&str, i32)] = &[("a", 1), ("b", 2)];
         let mut bytes = frame(&[Col("st@body", 4, bits, "int8", 0.0, 7.0)], &[vec![5]]);
-        let real = |x: f64| x.to_le_bytes().to_vec();
         bytes.extend(frame(
             &[Col("st@body", 2, &[], "long_real", 2.5, 6.0)],
             &[real(6.0), real(2.5)],
@@ -1202,7 +1183,6 @@ mod tests {
 
     #[test]
     fn a_nan_time_is_no_time_and_offset_codecs_carry_the_missing_value() {
-        let real = |x: f64| x.to_le_bytes().to_vec();
         let bytes = frame(
             &[
                 Col("date@hdr", 1, &[], "constant", 20_240_101.0, 20_240_101.0),
@@ -1261,7 +1241,6 @@ mod tests {
         );
         assert_eq!(mask, [false, true, false]);
         // The same when another frame makes the column real.
-        let real = |x: f64| x.to_le_bytes().to_vec();
         bytes.extend(frame(
             &[Col("st@body", 5, &[], "long_real", 0.5, 2_147_483_647.0)],
             &[real(0.5), real(2_147_483_647.0)],

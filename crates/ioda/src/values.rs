@@ -224,6 +224,12 @@ pub const INT64_MISSING: [i64; 3] = [
 /// The OOPS missing string.
 pub const STRING_MISSING: &str = "*** MISSING ***";
 
+/// `x` as an `i64` when it is an integer well inside `i64`'s range (NaN, fractions,
+/// infinities and magnitudes from 9e18 up are none).
+pub(crate) fn exact_i64(x: f64) -> Option<i64> {
+    (x.fract() == 0.0 && x.abs() < 9.0e18).then_some(x as i64)
+}
+
 /// The missing mask of `values`: an element is missing if it equals `_FillValue` or
 /// `missing_value` (compared in the storage type), is NaN or beyond
 /// [`FLOAT_MISSING_THRESHOLD`] (floats), equals one of the sentinels above (32/64-bit
@@ -242,10 +248,7 @@ pub fn missing_mask(values: &Values, attributes: &[Attribute]) -> Vec<bool> {
             // Above i64::MAX: only a uint64 variable can hold it (see `u64_fills`).
             AttrValue::UInts(x) => x.first().and_then(|x| i64::try_from(*x).ok()),
             // A float fill on an integer variable only counts when it is an integer.
-            AttrValue::Floats(x) => x
-                .first()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
-                .map(|f| *f as i64),
+            AttrValue::Floats(x) => x.first().and_then(|f| exact_i64(*f)),
             AttrValue::Text(_) => None,
         })
         .collect();
